@@ -214,6 +214,9 @@ interface IExecutionCoordinator {
     /// @notice The id the requester's next request will get.
     function nextRequestId(address requester) external view returns (bytes32);
 
+    /// @notice How many requests `requester` has made: the sequence number of its next request.
+    function requestSequence(address requester) external view returns (uint256);
+
     /// @notice The commitment a worker must send for (requestId, resultHash, salt).
     function commitmentFor(bytes32 requestId, address worker, bytes32 resultHash, bytes32 salt)
         external
