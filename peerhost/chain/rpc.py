@@ -1,0 +1,72 @@
+"""A small asynchronous JSON-RPC client over httpx: one HTTP round trip per call."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+
+from peerhost.chain.errors import ChainUnavailable, RpcError
+
+
+class RpcClient:
+    """JSON-RPC over HTTP with a pooled keep-alive connection.
+
+    Args:
+        url: The node's HTTP endpoint.
+        timeout: Seconds per call.
+    """
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url
+        self._ids = itertools.count(1)
+        self._client = httpx.AsyncClient(
+            timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        )
+
+    async def call(self, method: str, params: list[Any] | None = None) -> Any:
+        """Calls ``method`` and returns its result; raises RpcError or ChainUnavailable."""
+        payload = {
+            "jsonrpc": "2.0",
+            "id": next(self._ids),
+            "method": method,
+            "params": params or [],
+        }
+        try:
+            response = await self._client.post(self.url, json=payload)
+        except httpx.TransportError as exc:
+            raise ChainUnavailable(self.url, type(exc).__name__) from exc
+        if response.status_code != 200:
+            raise ChainUnavailable(self.url, f"HTTP {response.status_code}")
+        body = response.json()
+        if "error" in body:
+            err = body["error"]
+            data = err.get("data")
+            if isinstance(data, dict):
+                data = data.get("data")
+            raise RpcError(method, int(err.get("code", 0)), str(err.get("message", "")), data)
+        return body["result"]
+
+    async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Sends several calls in one HTTP request; returns results (or RpcError instances) in order."""
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
+        ]
+        try:
+            response = await self._client.post(self.url, json=payload)
+        except httpx.TransportError as exc:
+            raise ChainUnavailable(self.url, type(exc).__name__) from exc
+        by_id = {item["id"]: item for item in response.json()}
+        out: list[Any] = []
+        for i, (method, _) in enumerate(calls):
+            item = by_id[i]
+            if "error" in item:
+                err = item["error"]
+                out.append(RpcError(method, int(err.get("code", 0)), str(err.get("message", ""))))
+            else:
+                out.append(item["result"])
+        return out
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
