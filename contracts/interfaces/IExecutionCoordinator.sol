@@ -135,6 +135,12 @@ interface IExecutionCoordinator {
     error UnexpectedPayment(address from);
     /// @notice Thrown when deployment parameters are inconsistent.
     error InvalidParams();
+    /// @notice Thrown when a project name is not `[a-z0-9-]{1,32}` (as in IFunctionRegistry).
+    error InvalidProjectName(string project);
+    /// @notice Mirror of IFunctionRegistry.UnknownFunction, bubbled up from the registry by requestExecution*.
+    error UnknownFunction(bytes32 functionId);
+    /// @notice Mirror of IFunctionRegistry.FunctionIsDisabled, bubbled up from the registry by requestExecution*.
+    error FunctionIsDisabled(bytes32 functionId);
 
     /// @notice Emitted for every new request: everything a worker needs.
     event ExecutionRequested(
@@ -185,6 +191,8 @@ interface IExecutionCoordinator {
     ) external payable returns (bytes32 requestId);
 
     /// @notice Commits to a result; locks `commitLock` of the caller's stake.
+    /// @dev Reverts InvalidAmount(commitLock, freeStake) (from the worker registry) when the caller's free
+    ///      stake cannot cover `commitLock`.
     function commit(bytes32 requestId, bytes32 commitment) external;
 
     /// @notice Reveals the committed result hash and salt.
@@ -252,4 +260,13 @@ interface IExecutionCoordinator {
 
     /// @notice Slashed stake held for the owner.
     function treasury() external view returns (uint256);
+
+    /// @notice The function registry requests are resolved against.
+    function functionRegistry() external view returns (address);
+
+    /// @notice The worker registry holding stakes.
+    function workerRegistry() external view returns (address);
+
+    /// @notice The deployer, who may withdraw the treasury.
+    function owner() external view returns (address);
 }

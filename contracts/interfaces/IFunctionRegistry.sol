@@ -117,4 +117,17 @@ interface IFunctionRegistry {
 
     /// @notice The secrets bundle CID of (owner, project); empty when none.
     function secretsBundle(address owner, string calldata project) external view returns (bytes memory);
+
+    /// @notice activeVersionOf plus the active version's number, in one call (what the coordinator snapshots).
+    /// @dev Reverts UnknownFunction or FunctionIsDisabled.
+    function activeSnapshotOf(bytes32 functionId)
+        external
+        view
+        returns (address owner, bytes32 projectId, uint32 version, Version memory active);
+
+    /// @notice The largest fuel limit a version may declare.
+    function maxFuelLimit() external view returns (uint64);
+
+    /// @notice The largest memory limit (bytes) a version may declare.
+    function maxMemoryLimit() external view returns (uint64);
 }

@@ -46,6 +46,8 @@ interface IWorkerRegistry {
     error UnbondingDelayTooShort(uint64 unbondingDelay, uint64 maxRequestLifetime);
     /// @notice Thrown when an ETH transfer fails.
     error TransferFailed(address to, uint256 amount);
+    /// @notice Thrown when recordOutcome gets an outcome other than 0..3.
+    error InvalidOutcome(uint8 outcome);
 
     /// @notice Emitted when `worker` registers with `stake` and `encryptionKey`.
     event WorkerRegistered(address indexed worker, uint256 stake, bytes32 encryptionKey);
@@ -123,4 +125,7 @@ interface IWorkerRegistry {
 
     /// @notice Number of registered workers.
     function workerCount() external view returns (uint256);
+
+    /// @notice The deployer, who wires the coordinator once.
+    function owner() external view returns (address);
 }
