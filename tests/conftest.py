@@ -1,0 +1,133 @@
+"""Shared role and factory fixtures for the contract tests (and everything built on them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from ape.api import AccountAPI
+from ape.contracts import ContractInstance
+
+from peerhost.deploy import ETHER, Deployment, DeployParams, deploy
+
+PROJECT = "shop"
+FUNCTION = "orders-create"
+RUNTIME = "wasi"
+CODE_CID = bytes.fromhex("01551220") + bytes(range(32))
+FUEL = 1_000_000
+MEMORY = 16 * 1024 * 1024
+ENCRYPTION_KEY = bytes.fromhex("11" * 32)
+
+
+@pytest.fixture(scope="session")
+def owner(accounts: Any) -> AccountAPI:
+    """Deploys the contracts and owns the treasury."""
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def developer(accounts: Any) -> AccountAPI:
+    """Publishes functions and funds its projects."""
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def gateway(accounts: Any) -> AccountAPI:
+    """Turns HTTP calls into requests, paid from a project balance."""
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def requester(accounts: Any) -> AccountAPI:
+    """Pays for a request with the call itself."""
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def workers(accounts: Any) -> list[AccountAPI]:
+    """Five would-be workers."""
+    return [accounts[i] for i in range(4, 9)]
+
+
+@pytest.fixture(scope="session")
+def stranger(accounts: Any) -> AccountAPI:
+    """Someone with no role."""
+    return accounts[9]
+
+
+@pytest.fixture(scope="session")
+def deploy_params() -> DeployParams:
+    return DeployParams()
+
+
+@pytest.fixture(scope="session")
+def deployment(project: Any, owner: AccountAPI, deploy_params: DeployParams) -> Deployment:
+    """The three contracts, freshly deployed and wired with the default parameters."""
+    return deploy(project, owner, deploy_params)
+
+
+@pytest.fixture
+def registry(deployment: Deployment) -> ContractInstance:
+    return deployment.registry
+
+
+@pytest.fixture
+def worker_registry(deployment: Deployment) -> ContractInstance:
+    return deployment.workers
+
+
+@pytest.fixture
+def coordinator(deployment: Deployment) -> ContractInstance:
+    return deployment.coordinator
+
+
+@pytest.fixture
+def publish(registry: ContractInstance, developer: AccountAPI) -> Callable[..., bytes]:
+    """Factory: publishes a version of (developer, project, name) and returns the function id."""
+
+    def _publish(
+        name: str = FUNCTION,
+        project: str = PROJECT,
+        *,
+        runtime: str = RUNTIME,
+        code_cid: bytes = CODE_CID,
+        fuel: int = FUEL,
+        memory: int = MEMORY,
+        mode: int = 0,
+        sender: AccountAPI | None = None,
+    ) -> bytes:
+        account = sender or developer
+        registry.publish(project, name, runtime, code_cid, fuel, memory, mode, sender=account)
+        function_id: bytes = registry.functionIdOf(account, project, name)
+        return function_id
+
+    return _publish
+
+
+@pytest.fixture
+def published_function(publish: Callable[..., bytes]) -> bytes:
+    """The id of developer's shop/orders-create, version 1 active."""
+    return publish()
+
+
+@pytest.fixture
+def register_worker(
+    worker_registry: ContractInstance, deploy_params: DeployParams
+) -> Callable[..., AccountAPI]:
+    """Factory: registers an account as a worker with ``stake`` (default: the minimum)."""
+
+    def _register(account: AccountAPI, stake: int | None = None) -> AccountAPI:
+        value = deploy_params.min_stake if stake is None else stake
+        worker_registry.register(ENCRYPTION_KEY, value=value, sender=account)
+        return account
+
+    return _register
+
+
+@pytest.fixture
+def registered_workers(
+    workers: list[AccountAPI], register_worker: Callable[..., AccountAPI]
+) -> list[AccountAPI]:
+    """All five workers, registered with 2 ether each."""
+    return [register_worker(w, 2 * ETHER) for w in workers]
