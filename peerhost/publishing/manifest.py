@@ -1,0 +1,251 @@
+"""What a functions folder declares: the project name and each function's code and settings.
+
+A project folder looks like this (``project.json`` is optional)::
+
+    my-project/
+      project.json          {"project": "shop", "mode": "fast",
+                             "functions": {"orders-create": {"mode": "verified", "fuel": 2000000000}}}
+      functions/
+        hello.wat           -> function "hello", runtime wasi (compiled to .wasm when read)
+        echo.wasm           -> function "echo", runtime wasi
+        orders-create.js    -> function "orders-create", runtime js
+
+The folder given may be the project folder or its ``functions/`` folder itself. Without
+``project.json`` the project is named after the project folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peerhost.publishing.errors import (
+    DuplicateFunctionName,
+    FunctionsFolderNotFound,
+    InvalidCode,
+    InvalidFunctionName,
+    InvalidProjectFile,
+    InvalidProjectName,
+    UnknownRuntime,
+)
+from peerhost.storage.spec import parse_size
+
+FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
+
+RUNTIME_BY_EXTENSION = {".wasm": "wasi", ".wat": "wasi", ".js": "js"}
+RUNTIMES = ("wasi", "js")
+MODES = ("fast", "verified")
+
+#: Default limits per runtime (clamped to the registry's maxima when publishing).
+#: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm.
+DEFAULT_FUEL = {"wasi": 100_000_000, "js": 2_000_000_000}
+DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20}
+
+_SETTINGS = {"runtime", "fuel", "memory", "mode"}
+_TOP_LEVEL = {"project", "name", "functions", "fuel", "memory", "mode", "$schema", "description"}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function to publish.
+
+    Attributes:
+        name: The function name (the URL's last segment).
+        path: The file it comes from.
+        runtime: ``"wasi"`` or ``"js"``.
+        fuel: Fuel limit per run.
+        memory: Memory limit per run, in bytes.
+        mode: The gateway's default answer mode, ``"fast"`` or ``"verified"``.
+    """
+
+    name: str
+    path: Path
+    runtime: str
+    fuel: int
+    memory: int
+    mode: str
+
+    def code(self) -> bytes:
+        """The bytes to store and publish: the file, with WebAssembly text compiled to binary.
+
+        Raises:
+            InvalidCode: the file cannot be read, or its WAT does not compile.
+        """
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise InvalidCode(self.path, f"cannot read it ({exc.strerror})") from exc
+        if not data:
+            raise InvalidCode(self.path, "the file is empty")
+        if self.path.suffix.lower() == ".wat":
+            return _wat_to_wasm(self.path, data)
+        return data
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """A project folder, read and validated.
+
+    Attributes:
+        name: The project name.
+        root: The project folder.
+        functions: The functions, sorted by name.
+        ignored: Files in ``functions/`` that are not functions (unknown extensions).
+    """
+
+    name: str
+    root: Path
+    functions: tuple[FunctionSpec, ...]
+    ignored: tuple[Path, ...] = ()
+
+    def function(self, name: str) -> FunctionSpec:
+        for spec in self.functions:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
+    """Reads a project folder (or its ``functions/`` folder) and validates every name and setting.
+
+    Args:
+        folder: The project folder, or the ``functions/`` folder itself.
+        project: Overrides the project name from ``project.json`` / the folder name.
+
+    Raises:
+        FunctionsFolderNotFound, InvalidFunctionName, DuplicateFunctionName, InvalidProjectName,
+        InvalidProjectFile, UnknownRuntime.
+    """
+    root, functions_dir = _locate(Path(folder).expanduser().resolve())
+    manifest_path = root / "project.json"
+    manifest = _read_manifest(manifest_path) if manifest_path.is_file() else {}
+
+    if project is not None:
+        name, source = project, "the command line"
+    elif "project" in manifest or "name" in manifest:
+        name, source = str(manifest.get("project", manifest.get("name"))), str(manifest_path)
+    else:
+        name, source = root.name.lower(), f"the folder name {root.name!r}"
+    if not PROJECT_NAME.match(name):
+        raise InvalidProjectName(name, source)
+
+    per_function = manifest.get("functions", {})
+    if not isinstance(per_function, dict):
+        raise InvalidProjectFile(manifest_path, '"functions" must be an object of name -> settings')
+
+    by_name: dict[str, list[Path]] = {}
+    ignored: list[Path] = []
+    for path in sorted(functions_dir.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        fname = path.stem.lower()
+        declared = per_function.get(fname, {})
+        if path.suffix.lower() not in RUNTIME_BY_EXTENSION and not (
+            isinstance(declared, dict) and "runtime" in declared
+        ):
+            ignored.append(path)
+            continue
+        if not FUNCTION_NAME.match(fname):
+            raise InvalidFunctionName(path, fname)
+        by_name.setdefault(fname, []).append(path)
+
+    for fname, paths in by_name.items():
+        if len(paths) > 1:
+            raise DuplicateFunctionName(fname, paths)
+    if not by_name:
+        raise FunctionsFolderNotFound(functions_dir, "no function files in it (.wasm, .wat or .js)")
+    unknown = sorted(set(per_function) - set(by_name))
+    if unknown:
+        raise InvalidProjectFile(
+            manifest_path,
+            f"settings for {', '.join(repr(u) for u in unknown)}, but no such file in {functions_dir}",
+        )
+
+    defaults: dict[str, Any] = {
+        key: manifest[key] for key in ("fuel", "memory", "mode") if key in manifest
+    }
+    specs = [
+        _function_spec(
+            manifest_path,
+            fname,
+            paths[0],
+            {**defaults, **_settings(manifest_path, fname, per_function)},
+        )
+        for fname, paths in sorted(by_name.items())
+    ]
+    return ProjectSpec(name=name, root=root, functions=tuple(specs), ignored=tuple(ignored))
+
+
+def _locate(folder: Path) -> tuple[Path, Path]:
+    if not folder.is_dir():
+        raise FunctionsFolderNotFound(folder, "no such folder")
+    if (folder / "functions").is_dir():
+        return folder, folder / "functions"
+    if folder.name == "functions":
+        return folder.parent, folder
+    raise FunctionsFolderNotFound(folder, "it holds no functions/ folder")
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidProjectFile(path, f"not readable JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise InvalidProjectFile(path, "must hold a JSON object")
+    unknown = sorted(set(data) - _TOP_LEVEL)
+    if unknown:
+        raise InvalidProjectFile(
+            path, f"unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_TOP_LEVEL))})"
+        )
+    return data
+
+
+def _settings(path: Path, name: str, per_function: Mapping[str, Any]) -> dict[str, Any]:
+    settings = per_function.get(name, {})
+    if not isinstance(settings, dict):
+        raise InvalidProjectFile(path, f'"functions.{name}" must be an object')
+    unknown = sorted(set(settings) - _SETTINGS)
+    if unknown:
+        raise InvalidProjectFile(
+            path,
+            f'"functions.{name}" has unknown key(s) {", ".join(unknown)} '
+            f"(known: {', '.join(sorted(_SETTINGS))})",
+        )
+    return settings
+
+
+def _function_spec(
+    manifest: Path, name: str, path: Path, settings: Mapping[str, Any]
+) -> FunctionSpec:
+    runtime = settings.get("runtime") or RUNTIME_BY_EXTENSION.get(path.suffix.lower())
+    if runtime not in RUNTIMES:
+        raise UnknownRuntime(path, runtime, list(RUNTIMES))
+    mode = str(settings.get("mode", "fast")).lower()
+    if mode not in MODES:
+        raise InvalidProjectFile(manifest, f"'{name}': mode must be one of {', '.join(MODES)}")
+    fuel = settings.get("fuel", DEFAULT_FUEL[runtime])
+    if isinstance(fuel, bool) or not isinstance(fuel, int) or fuel <= 0:
+        raise InvalidProjectFile(manifest, f"'{name}': fuel must be a positive integer")
+    memory_raw = settings.get("memory", DEFAULT_MEMORY[runtime])
+    try:
+        memory = parse_size(memory_raw) if isinstance(memory_raw, str) else int(memory_raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidProjectFile(manifest, f"'{name}': memory: {exc}") from exc
+    if memory <= 0:
+        raise InvalidProjectFile(manifest, f"'{name}': memory must be positive")
+    return FunctionSpec(name=name, path=path, runtime=runtime, fuel=fuel, memory=memory, mode=mode)
+
+
+def _wat_to_wasm(path: Path, data: bytes) -> bytes:
+    import wasmtime
+
+    try:
+        return bytes(wasmtime.wat2wasm(data.decode()))
+    except (UnicodeDecodeError, wasmtime.WasmtimeError) as exc:
+        raise InvalidCode(path, f"WebAssembly text does not compile: {exc}") from exc

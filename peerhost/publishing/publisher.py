@@ -1,0 +1,239 @@
+"""Publish a project's functions: code into the content store, new versions into the registry.
+
+Publishing is idempotent: a function whose active version already has the same code CID and
+settings (runtime, fuel, memory, mode) is left alone, so running it twice sends nothing.
+Transactions go through ape (the developer's account), like every other developer-side command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from peerhost.publishing.errors import RegistryRefused
+from peerhost.publishing.manifest import MODES, FunctionSpec, ProjectSpec
+from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
+from peerhost.storage import ContentStore, cid_from_bytes, cid_to_bytes, compute_cid
+
+
+@dataclass(frozen=True)
+class Published:
+    """What publishing did with one function.
+
+    Attributes:
+        name: The function name.
+        runtime: Its runtime.
+        cid: The code's CID (base32 CIDv1).
+        version: The active version after publishing.
+        action: ``"published"`` (first version), ``"updated"`` (new version) or ``"unchanged"``.
+        reason: Why (``"new function"``, ``"code changed"``, ``"settings changed: fuel"``, ...).
+        disabled: The function is disabled on-chain (publishing does not re-enable it).
+        url: Its live URL.
+        fuel: The fuel limit published.
+        memory: The memory limit published (bytes).
+        mode: The default answer mode.
+    """
+
+    name: str
+    runtime: str
+    cid: str
+    version: int
+    action: str
+    reason: str
+    disabled: bool
+    url: str
+    fuel: int
+    memory: int
+    mode: str
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "unchanged"
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """The outcome of publishing one project."""
+
+    owner: str
+    project: str
+    functions: tuple[Published, ...]
+
+    @property
+    def changed(self) -> tuple[Published, ...]:
+        return tuple(f for f in self.functions if f.changed)
+
+    def urls(self) -> dict[str, str]:
+        return {f.name: f.url for f in self.functions}
+
+
+def _field(value: Any, name: str, index: int) -> Any:
+    """A field of a struct ape returned (attribute access, else position)."""
+    if hasattr(value, name):
+        return getattr(value, name)
+    if isinstance(value, dict):
+        return value[name]
+    return value[index]
+
+
+def active_version(registry: Any, owner: str, project: str, name: str) -> dict[str, Any] | None:
+    """The active version of (owner, project, name) as a plain dict, or None if never published.
+
+    Keys: ``version``, ``runtime``, ``cid`` (str), ``fuel``, ``memory``, ``mode`` (str),
+    ``disabled``, ``function_id`` (bytes).
+    """
+    from ape.exceptions import ContractLogicError
+
+    function_id = bytes(registry.functionIdOf(owner, project, name))
+    try:
+        info = registry.getFunction(function_id)
+    except ContractLogicError:
+        return None
+    number = int(_field(info, "activeVersion", 4))
+    if number == 0:
+        return None
+    version = registry.getVersion(function_id, number)
+    return {
+        "function_id": function_id,
+        "version": number,
+        "disabled": bool(_field(info, "disabled", 5)),
+        "runtime": str(_field(version, "runtime", 0)),
+        "cid": cid_from_bytes(bytes(_field(version, "codeCid", 1))),
+        "fuel": int(_field(version, "fuelLimit", 2)),
+        "memory": int(_field(version, "memoryLimit", 3)),
+        "mode": MODES[int(_field(version, "mode", 4))],
+    }
+
+
+class Publisher:
+    """Publishes projects for one account against one registry and content store.
+
+    Args:
+        registry: The FunctionRegistry (an ape contract instance).
+        account: The developer's ape account (the functions' owner).
+        store: Where the code goes (workers must be able to read it from there).
+        gateway_url: Base of the live URLs printed (``{wallet}`` in it makes them host-style).
+        log: Receives one progress line per step (``print`` in the CLI; nothing by default).
+    """
+
+    def __init__(
+        self,
+        registry: Any,
+        account: Any,
+        store: ContentStore,
+        gateway_url: str = DEFAULT_GATEWAY_URL,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.account = account
+        self.store = store
+        self.gateway_url = gateway_url
+        self.log = log or (lambda _line: None)
+        self._max: tuple[int, int] | None = None
+
+    @property
+    def owner(self) -> str:
+        return str(self.account.address)
+
+    def limits(self) -> tuple[int, int]:
+        """The registry's (max fuel, max memory)."""
+        if self._max is None:
+            self._max = (int(self.registry.maxFuelLimit()), int(self.registry.maxMemoryLimit()))
+        return self._max
+
+    def publish(self, project: ProjectSpec, dry_run: bool = False) -> PublishReport:
+        """Stores and publishes every function of ``project`` whose code or settings changed.
+
+        Args:
+            project: The project, from :func:`~peerhost.publishing.manifest.load_project`.
+            dry_run: Work out what would change, store nothing and send nothing.
+
+        Raises:
+            InvalidCode: a function's code cannot be read or compiled.
+            RegistryRefused: the registry reverted a publish.
+            StorageError: the content store failed.
+        """
+        results = [self._publish_one(project.name, spec, dry_run) for spec in project.functions]
+        return PublishReport(owner=self.owner, project=project.name, functions=tuple(results))
+
+    def _publish_one(self, project: str, spec: FunctionSpec, dry_run: bool) -> Published:
+        max_fuel, max_memory = self.limits()
+        fuel, memory = min(spec.fuel, max_fuel), min(spec.memory, max_memory)
+        if (fuel, memory) != (spec.fuel, spec.memory):
+            self.log(
+                f"  {spec.name}: limits capped to the registry's maxima "
+                f"(fuel {fuel:,}, memory {memory:,} bytes)"
+            )
+        code = spec.code()
+        cid = compute_cid(code) if dry_run else self.store.put(code)
+        active = active_version(self.registry, self.owner, project, spec.name)
+        wanted: dict[str, Any] = {
+            "runtime": spec.runtime,
+            "cid": cid,
+            "fuel": fuel,
+            "memory": memory,
+            "mode": spec.mode,
+        }
+        url = function_url(self.gateway_url, self.owner, project, spec.name)
+
+        def outcome(version: int, action: str, reason: str, disabled: bool) -> Published:
+            return Published(
+                name=spec.name,
+                runtime=spec.runtime,
+                cid=cid,
+                version=version,
+                action=action,
+                reason=reason,
+                disabled=disabled,
+                url=url,
+                fuel=fuel,
+                memory=memory,
+                mode=spec.mode,
+            )
+
+        if active is None:
+            reason = "new function"
+        else:
+            differs = [key for key, value in wanted.items() if active[key] != value]
+            if not differs:
+                return outcome(
+                    active["version"],
+                    "unchanged",
+                    "same code and settings as the active version",
+                    active["disabled"],
+                )
+            reason = (
+                "code changed" if "cid" in differs else "settings changed: " + ", ".join(differs)
+            )
+        version = (active["version"] + 1) if active else 1
+        if not dry_run:
+            version = self._send(project, spec, cid, fuel, memory)
+        return outcome(
+            version,
+            "updated" if active else "published",
+            reason,
+            bool(active and active["disabled"]),
+        )
+
+    def _send(self, project: str, spec: FunctionSpec, cid: str, fuel: int, memory: int) -> int:
+        from ape.exceptions import ApeException
+
+        try:
+            receipt = self.registry.publish(
+                project,
+                spec.name,
+                spec.runtime,
+                cid_to_bytes(cid),
+                fuel,
+                memory,
+                MODES.index(spec.mode),
+                sender=self.account,
+            )
+        except ApeException as exc:
+            raise RegistryRefused(spec.name, str(exc)) from exc
+        for event in receipt.events:
+            if getattr(event, "event_name", "") == "FunctionPublished":
+                return int(event.version)
+        found = active_version(self.registry, self.owner, project, spec.name)
+        return int(found["version"]) if found else 0
