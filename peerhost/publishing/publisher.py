@@ -68,13 +68,10 @@ class PublishReport:
         return {f.name: f.url for f in self.functions}
 
 
-def _field(value: Any, name: str, index: int) -> Any:
-    """A field of a struct ape returned (attribute access, else position)."""
-    if hasattr(value, name):
-        return getattr(value, name)
-    if isinstance(value, dict):
-        return value[name]
-    return value[index]
+def _web3_contract(contract: Any) -> Any:
+    """A web3.py view of an ape contract, for reads that may revert (ape logs a trace for those)."""
+    abi = [a.model_dump(mode="json", by_alias=True) for a in contract.contract_type.abi]
+    return contract.provider.web3.eth.contract(address=str(contract.address), abi=abi)
 
 
 def active_version(registry: Any, owner: str, project: str, name: str) -> dict[str, Any] | None:
@@ -83,26 +80,26 @@ def active_version(registry: Any, owner: str, project: str, name: str) -> dict[s
     Keys: ``version``, ``runtime``, ``cid`` (str), ``fuel``, ``memory``, ``mode`` (str),
     ``disabled``, ``function_id`` (bytes).
     """
-    from ape.exceptions import ContractLogicError
+    from web3.exceptions import ContractLogicError
 
-    function_id = bytes(registry.functionIdOf(owner, project, name))
+    w3 = _web3_contract(registry)
     try:
-        info = registry.getFunction(function_id)
+        function_id, info, version = w3.functions.resolve(owner, project, name).call()
     except ContractLogicError:
         return None
-    number = int(_field(info, "activeVersion", 4))
-    if number == 0:
+    # FunctionInfo: owner, project, name, versionCount, activeVersion, disabled
+    # Version: runtime, codeCid, fuelLimit, memoryLimit, mode, publishedAt
+    if int(info[4]) == 0:
         return None
-    version = registry.getVersion(function_id, number)
     return {
-        "function_id": function_id,
-        "version": number,
-        "disabled": bool(_field(info, "disabled", 5)),
-        "runtime": str(_field(version, "runtime", 0)),
-        "cid": cid_from_bytes(bytes(_field(version, "codeCid", 1))),
-        "fuel": int(_field(version, "fuelLimit", 2)),
-        "memory": int(_field(version, "memoryLimit", 3)),
-        "mode": MODES[int(_field(version, "mode", 4))],
+        "function_id": bytes(function_id),
+        "version": int(info[4]),
+        "disabled": bool(info[5]),
+        "runtime": str(version[0]),
+        "cid": cid_from_bytes(bytes(version[1])),
+        "fuel": int(version[2]),
+        "memory": int(version[3]),
+        "mode": MODES[int(version[4])],
     }
 
 

@@ -1,0 +1,111 @@
+"""The logic behind ``ape run publish``: find the deployment and store, publish, report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from peerhost.publishing.billing import prepare_project
+from peerhost.publishing.errors import DeploymentNotFound, PublishError
+from peerhost.publishing.manifest import load_project
+from peerhost.publishing.publisher import Publisher
+from peerhost.publishing.report import format_report
+from peerhost.publishing.urls import DEFAULT_GATEWAY_URL
+from peerhost.storage import DEFAULT_STORE_SPEC, open_store
+
+STORE_ENV = "PEERHOST_STORE"
+GATEWAY_URL_ENV = "PEERHOST_GATEWAY_URL"
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """The command line of ``ape run publish``."""
+
+    folder: str
+    project_name: str | None = None
+    store: str | None = None
+    gateway_url: str | None = None
+    deployments: str | None = None
+    fund: str = "0"
+    gateways: tuple[str, ...] = ()
+    dry_run: bool = False
+
+
+class InvalidAmount(PublishError, ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"'{text}' is not an amount of ether (e.g. 0.5).")
+
+
+def parse_ether(text: str) -> int:
+    """``"0.5"`` -> wei."""
+    try:
+        value = Decimal(text) * 10**18
+    except InvalidOperation as exc:
+        raise InvalidAmount(text) from exc
+    if value < 0 or value != value.to_integral_value():
+        raise InvalidAmount(text)
+    return int(value)
+
+
+def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any) -> Iterator[str]:
+    """Publishes ``options.folder`` with ``account`` on the connected network; yields output lines.
+
+    Defaults come from a devnet running on the connected chain (its deployments file, store and
+    gateway URL), else from ``$PEERHOST_STORE`` / ``$PEERHOST_GATEWAY_URL`` and the defaults.
+    """
+    from peerhost.deploy import deployment_key, load_deployment
+    from peerhost.devnet.state import DevnetState
+
+    spec = load_project(options.folder, options.project_name)
+    devnet = DevnetState.load()
+    if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
+        devnet = None
+    deployments = options.deployments or (devnet.deployments if devnet else None)
+    deployment = load_deployment(chain, project, deployments)
+    if deployment is None:
+        raise DeploymentNotFound(
+            deployment_key(chain), f"none recorded in {deployments or 'the deployments file'}"
+        )
+    store_spec = (
+        options.store
+        or (devnet.store if devnet else None)
+        or os.environ.get(STORE_ENV)
+        or DEFAULT_STORE_SPEC
+    )
+    gateway_url = (
+        options.gateway_url
+        or (devnet.gateway_url if devnet else None)
+        or os.environ.get(GATEWAY_URL_ENV)
+        or DEFAULT_GATEWAY_URL
+    )
+    yield f"Publishing {spec.root} as project '{spec.name}' on {deployment.key}"
+    yield f"  registry {deployment.registry.address}, store {store_spec}"
+    for path in spec.ignored:
+        yield f"  skipping {path.name} (not a function: use .wasm, .wat or .js)"
+    lines: list[str] = []
+    publisher = Publisher(
+        deployment.registry, account, open_store(store_spec), gateway_url, log=lines.append
+    )
+    report = publisher.publish(spec, dry_run=options.dry_run)
+    yield from lines
+    yield from format_report(report)
+    fund = parse_ether(options.fund)
+    if (fund or options.gateways) and not options.dry_run:
+        acct = prepare_project(
+            deployment.coordinator,
+            deployment.registry,
+            account,
+            spec.name,
+            fund=fund,
+            gateways=options.gateways,
+        )
+        yield (
+            f"Project balance {acct.balance / 10**18:.6f} ETH at "
+            f"{acct.price / 10**18:.6f} ETH per request"
+            + (f"; gateways authorized: {', '.join(options.gateways)}" if options.gateways else "")
+        )
+    if options.dry_run:
+        yield "(dry run: nothing stored or sent)"
