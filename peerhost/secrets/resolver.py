@@ -1,0 +1,112 @@
+"""The worker's side: the environment of one run, from the registry's pointer to opened values.
+
+::
+
+    secrets = SecretsResolver(
+        pointer=protocol.secrets_bundle, store=store, worker_address=me,
+        private_key=load_or_create_worker_key(data_dir / KEY_FILE_NAME),
+        chain_id=config.chain_id, registry=config.registry, redactor=redactor)
+    env = await secrets.env_for(owner, project, now=block_timestamp)   # {} when no secrets
+
+Opened bundles are cached by CID (content-addressed, so a CID always means the
+same bytes); the expiry is still judged on every call. Any
+:class:`~peerhost.secrets.errors.SecretsError` means this worker must not run
+(nor commit to) the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from nacl.public import PrivateKey
+
+from peerhost.secrets.bundle import open_bundle
+from peerhost.secrets.errors import BundleExpired
+from peerhost.secrets.format import Bundle
+from peerhost.secrets.redact import Redactor
+from peerhost.storage import ContentSource, cid_from_bytes
+
+Pointer = Callable[[str, str], Awaitable[bytes]]
+"""``(owner, project) -> binary CID`` (e.g. :meth:`peerhost.chain.Protocol.secrets_bundle`)."""
+
+
+class SecretsResolver:
+    """Resolves (owner, project) to the environment values this worker may pass to a function.
+
+    Args:
+        pointer: Reads the registry's bundle CID for (owner, project).
+        store: Where bundles are fetched from (verified against the CID).
+        worker_address: This worker's address.
+        private_key: This worker's X25519 private key.
+        chain_id: The chain's id.
+        registry: The FunctionRegistry address.
+        redactor: If given, every opened value is added to it.
+        cache_size: How many opened bundles to keep.
+    """
+
+    def __init__(
+        self,
+        *,
+        pointer: Pointer,
+        store: ContentSource,
+        worker_address: str,
+        private_key: PrivateKey,
+        chain_id: int,
+        registry: str,
+        redactor: Redactor | None = None,
+        cache_size: int = 128,
+    ) -> None:
+        self._pointer = pointer
+        self._store = store
+        self._worker = worker_address
+        self._key = private_key
+        self._chain_id = chain_id
+        self._registry = registry
+        self._redactor = redactor
+        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple[bytes, str, str], tuple[int, dict[str, str]]] = OrderedDict()
+
+    async def env_for(self, owner: str, project: str, *, now: int) -> dict[str, str]:
+        """The values for a run of one of (owner, project)'s functions; ``{}`` when it has none.
+
+        Args:
+            owner: The project's owner (from the registry).
+            project: The project name.
+            now: The request's block timestamp (every worker judges expiry alike).
+
+        Raises:
+            SecretsError: any leaf (expired, re-seal needed, tampered, re-targeted);
+                the worker must not commit.
+            StorageError: the bundle cannot be fetched.
+        """
+        cid = await self._pointer(owner, project)
+        if not cid:
+            return {}
+        key = (bytes(cid), owner.lower(), project)
+        cached = self._cache.get(key)
+        if cached is None:
+            data = await asyncio.to_thread(self._store.get, cid_from_bytes(cid))
+            values = open_bundle(
+                data,
+                worker_address=self._worker,
+                worker_private_key=self._key,
+                expected_owner=owner,
+                project=project,
+                chain_id=self._chain_id,
+                registry=self._registry,
+                now=now,
+            )
+            cached = (Bundle.from_bytes(data).expires_at, values)
+            self._cache[key] = cached
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            if self._redactor is not None:
+                self._redactor.add(values.values())
+        else:
+            self._cache.move_to_end(key)
+        expires_at, values = cached
+        if now >= expires_at:
+            raise BundleExpired(project, expires_at, now)
+        return dict(values)
