@@ -1,0 +1,162 @@
+"""Compiled-module cache: in memory, and on disk as host-signed ``.cwasm`` files.
+
+Keyed by the sha256 of the module bytes and the engine fingerprint (wasmtime
+version, CPU architecture, engine settings). Deserializing a ``.cwasm`` runs
+native code, so the cache only ever deserializes files this host wrote: each
+file carries an HMAC-SHA256 tag under a per-cache-dir key (``host.key``, mode
+0600) over (fingerprint, code sha256, serialized bytes). A file that fails the
+check is discarded and the module recompiled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import wasmtime
+
+from peerhost.sandbox.engine import fingerprint
+from peerhost.sandbox.errors import CompileFailed, CompileTimeout, InvalidModule
+
+MAGIC = b"PHCWASM1"
+TAG_BYTES = 32
+COMPILER_ADDRESS_SPACE = 8 * 1024**3
+
+
+class ModuleCache:
+    """Gives a compiled :class:`wasmtime.Module` for wasm bytes.
+
+    Args:
+        cache_dir: directory for ``.cwasm`` files and the host key.
+        engine: the engine the modules are for (built by ``make_engine``).
+        compile_timeout_seconds: bound on one compilation.
+        compile_in_subprocess: compile in a killable child process (default);
+            False compiles in-process (trusted code only, e.g. benchmarks).
+        memory_entries: how many modules to keep in memory.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        engine: wasmtime.Engine,
+        *,
+        compile_timeout_seconds: float = 60.0,
+        compile_in_subprocess: bool = True,
+        memory_entries: int = 64,
+    ) -> None:
+        self.dir = Path(cache_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.engine = engine
+        self.fingerprint = fingerprint()
+        self.compile_timeout = compile_timeout_seconds
+        self.in_subprocess = compile_in_subprocess
+        self._key = self._host_key()
+        self._memory: OrderedDict[str, wasmtime.Module] = OrderedDict()
+        self._memory_entries = memory_entries
+        self._lock = threading.Lock()
+
+    def get(self, code: bytes, digest: str | None = None) -> wasmtime.Module:
+        """The compiled module for ``code``; raises InvalidModule if it is not wasm.
+
+        ``digest`` (the sha256 hex of ``code``) may be given when the caller
+        has already verified it, to skip hashing large trusted modules.
+        """
+        digest = digest or hashlib.sha256(code).hexdigest()
+        with self._lock:
+            module = self._memory.get(digest)
+            if module is not None:
+                self._memory.move_to_end(digest)
+                return module
+        module = self._load(digest) or self._compile(digest, code)
+        with self._lock:
+            self._memory[digest] = module
+            while len(self._memory) > self._memory_entries:
+                self._memory.popitem(last=False)
+        return module
+
+    def path_for(self, digest: str) -> Path:
+        return self.dir / f"{digest}.{self.fingerprint[:16]}.cwasm"
+
+    def _host_key(self) -> bytes:
+        path = self.dir / "host.key"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as f:
+            key = secrets.token_bytes(32)
+            f.write(key)
+        return key
+
+    def _tag(self, digest: str, blob: bytes) -> bytes:
+        mac = hmac.new(self._key, self.fingerprint.encode() + digest.encode(), hashlib.sha256)
+        mac.update(blob)
+        return mac.digest()
+
+    def _load(self, digest: str) -> wasmtime.Module | None:
+        path = self.path_for(digest)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        header = len(MAGIC) + TAG_BYTES
+        blob = data[header:]
+        if data[: len(MAGIC)] != MAGIC or not hmac.compare_digest(
+            data[len(MAGIC) : header], self._tag(digest, blob)
+        ):
+            path.unlink(missing_ok=True)
+            return None
+        try:
+            return wasmtime.Module.deserialize(self.engine, blob)
+        except wasmtime.WasmtimeError:
+            path.unlink(missing_ok=True)
+            return None
+
+    def _compile(self, digest: str, code: bytes) -> wasmtime.Module:
+        try:
+            wasmtime.Module.validate(self.engine, code)
+        except wasmtime.WasmtimeError:
+            raise InvalidModule(digest) from None
+        if self.in_subprocess:
+            blob = self._compile_in_child(digest, code)
+        else:
+            blob = bytes(wasmtime.Module(self.engine, code).serialize())
+        self._store(digest, blob)
+        return wasmtime.Module.deserialize(self.engine, blob)
+
+    def _store(self, digest: str, blob: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + self._tag(digest, blob) + blob)
+        os.replace(tmp, self.path_for(digest))
+
+    def _compile_in_child(self, digest: str, code: bytes) -> bytes:
+        with tempfile.TemporaryDirectory(dir=self.dir) as work:
+            source, target = Path(work) / "in.wasm", Path(work) / "out.cwasm"
+            source.write_bytes(code)
+            command = [
+                sys.executable,
+                "-m",
+                "peerhost.sandbox.compiler",
+                str(source),
+                str(target),
+                str(COMPILER_ADDRESS_SPACE),
+            ]
+            try:
+                done = subprocess.run(
+                    command, capture_output=True, timeout=self.compile_timeout, check=False
+                )
+            except subprocess.TimeoutExpired:
+                raise CompileTimeout(digest, self.compile_timeout) from None
+            if done.returncode != 0 or not target.exists():
+                reason = done.stderr.decode(errors="replace").strip().splitlines()
+                raise CompileFailed(digest, reason[-1] if reason else f"exit {done.returncode}")
+            return target.read_bytes()

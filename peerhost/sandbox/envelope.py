@@ -1,0 +1,145 @@
+"""The result envelope: the canonical bytes whose keccak256 is committed.
+
+Layout (canonical JSON, see :mod:`peerhost.sandbox.canonical`)::
+
+    success: {"fuel_used":N,"ok":true,"response":{"body":…,"headers":{…},"status":200},"v":1}
+             (+ "body_encoding":"base64" inside "response" for binary bodies)
+    failure: {"error":{"detail":"…","kind":"out_of_fuel"},"fuel_used":N,"ok":false,"v":1}
+
+``fuel_used`` is ``null`` when the failure point is host-dependent
+(``stack_overflow``). Nothing in an envelope depends on the host: no trap
+messages, no timings, no paths.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from peerhost.sandbox.canonical import canonical_json
+from peerhost.sandbox.errors import InvalidEnvelope
+
+ENVELOPE_VERSION = 1
+MAX_DETAIL_CHARS = 1024
+
+
+class ErrorKind(StrEnum):
+    """Why a run produced no response. All but TIMEOUT are deterministic."""
+
+    CODE_TOO_LARGE = "code_too_large"
+    INPUT_TOO_LARGE = "input_too_large"
+    INVALID_MODULE = "invalid_module"
+    FORBIDDEN_IMPORT = "forbidden_import"
+    LINK_ERROR = "link_error"
+    NO_ENTRYPOINT = "no_entrypoint"
+    UNSUPPORTED_RUNTIME = "unsupported_runtime"
+    OUT_OF_FUEL = "out_of_fuel"
+    MEMORY_LIMIT = "memory_limit"
+    STACK_OVERFLOW = "stack_overflow"
+    TRAP = "trap"
+    EXIT = "exit"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    INVALID_OUTPUT = "invalid_output"
+    JS_ERROR = "js_error"
+    TIMEOUT = "timeout"  # wall-clock backstop: never committable
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A decoded envelope. ``ok`` runs carry a response, failed ones an error."""
+
+    ok: bool
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    body_encoding: str | None = None
+    error_kind: ErrorKind | None = None
+    error_detail: str = ""
+    fuel_used: int | None = None
+
+    def encode(self) -> bytes:
+        """The canonical bytes of this envelope."""
+        doc: dict[str, Any] = {"v": ENVELOPE_VERSION, "ok": self.ok, "fuel_used": self.fuel_used}
+        if self.ok:
+            response: dict[str, Any] = {
+                "status": self.status,
+                "headers": self.headers,
+                "body": self.body,
+            }
+            if self.body_encoding is not None:
+                response["body_encoding"] = self.body_encoding
+            doc["response"] = response
+        else:
+            doc["error"] = {"kind": str(self.error_kind), "detail": self.error_detail}
+        return canonical_json(doc)
+
+    def to_http(self) -> tuple[int, dict[str, str], bytes]:
+        """Maps the envelope to an HTTP answer: ``(status, headers, body)``.
+
+        Success gives the function's own status, headers and body (strings as
+        UTF-8 text, base64 bodies decoded, other JSON values as JSON). A failure
+        gives 502 (504 for a timeout) with ``{"error": kind, "detail": …}``.
+        """
+        if not self.ok:
+            status = 504 if self.error_kind is ErrorKind.TIMEOUT else 502
+            payload = {"error": str(self.error_kind), "detail": self.error_detail}
+            return status, {"content-type": "application/json"}, canonical_json(payload)
+        headers = dict(self.headers)
+        if self.body_encoding == "base64":
+            body = base64.b64decode(self.body)
+            headers.setdefault("content-type", "application/octet-stream")
+        elif isinstance(self.body, str):
+            body = self.body.encode("utf-8")
+            headers.setdefault("content-type", "text/plain; charset=utf-8")
+        elif self.body is None:
+            body = b""
+        else:
+            body = canonical_json(self.body)
+            headers.setdefault("content-type", "application/json")
+        assert self.status is not None
+        return self.status, headers, body
+
+
+def failure(kind: ErrorKind, detail: str = "", fuel_used: int | None = 0) -> Envelope:
+    """A failure envelope; ``detail`` is cut to MAX_DETAIL_CHARS code points."""
+    return Envelope(
+        ok=False, error_kind=kind, error_detail=detail[:MAX_DETAIL_CHARS], fuel_used=fuel_used
+    )
+
+
+def decode_envelope(data: bytes) -> Envelope:
+    """Parses envelope bytes; raises :class:`InvalidEnvelope` if they are not one."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEnvelope("not JSON") from exc
+    if not isinstance(doc, dict) or doc.get("v") != ENVELOPE_VERSION:
+        raise InvalidEnvelope("missing or unknown version")
+    fuel = doc.get("fuel_used")
+    if fuel is not None and not isinstance(fuel, int):
+        raise InvalidEnvelope("fuel_used is not an integer")
+    if doc.get("ok") is True:
+        response = doc.get("response")
+        if not isinstance(response, dict) or not isinstance(response.get("status"), int):
+            raise InvalidEnvelope("success without a response status")
+        return Envelope(
+            ok=True,
+            status=response["status"],
+            headers=dict(response.get("headers") or {}),
+            body=response.get("body"),
+            body_encoding=response.get("body_encoding"),
+            fuel_used=fuel,
+        )
+    error = doc.get("error")
+    if doc.get("ok") is not False or not isinstance(error, dict):
+        raise InvalidEnvelope("failure without an error")
+    try:
+        kind = ErrorKind(str(error.get("kind")))
+    except ValueError as exc:
+        raise InvalidEnvelope(f"unknown error kind {error.get('kind')!r}") from exc
+    return Envelope(
+        ok=False, error_kind=kind, error_detail=str(error.get("detail", "")), fuel_used=fuel
+    )

@@ -1,0 +1,57 @@
+"""Errors the sandbox raises on purpose.
+
+These are *host* problems (a missing engine, a compile that ran too long, a
+corrupted envelope). A function misbehaving is never an exception: it is a
+deterministic failure envelope (see :mod:`peerhost.sandbox.envelope`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from peerhost.errors import PeerHostError
+
+
+class SandboxError(PeerHostError):
+    """Base class of the sandbox's errors."""
+
+
+class JsEngineNotFound(SandboxError, FileNotFoundError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"The QuickJS engine is missing at {path}: run tools/quickjs/build.sh "
+            "or pass Sandbox(js_engine=...)."
+        )
+
+
+class JsEngineMismatch(SandboxError, ValueError):
+    def __init__(self, path: Path, expected: str, actual: str) -> None:
+        super().__init__(
+            f"The QuickJS engine at {path} has sha256 {actual}, expected {expected}: "
+            "rebuild it with tools/quickjs/build.sh --force."
+        )
+
+
+class InvalidModule(SandboxError, ValueError):
+    def __init__(self, code_sha256: str) -> None:
+        super().__init__(f"Module {code_sha256} is not valid WebAssembly.")
+
+
+class CompileTimeout(SandboxError, TimeoutError):
+    def __init__(self, code_sha256: str, seconds: float) -> None:
+        super().__init__(f"Compiling module {code_sha256} took longer than {seconds:g} s.")
+
+
+class CompileFailed(SandboxError, RuntimeError):
+    def __init__(self, code_sha256: str, reason: str) -> None:
+        super().__init__(f"Compiling module {code_sha256} failed: {reason}")
+
+
+class InvalidEnvelope(SandboxError, ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Not a PeerHost result envelope: {reason}")
+
+
+class InvalidRequest(SandboxError, ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Invalid sandbox run request: {reason}")

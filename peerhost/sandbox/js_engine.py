@@ -1,0 +1,52 @@
+"""The shared JavaScript runtime: QuickJS-NG compiled to a WASI command.
+
+Built reproducibly by ``tools/quickjs/build.sh`` (pinned source, pinned
+toolchain); its sha256 below is the engine's identity, checked on load, and
+part of the protocol: all workers run user JavaScript on these exact bytes.
+
+The engine reads on stdin a u32 little-endian source length, the user's ES
+module source, then the canonical request; it exits 0 with the handler's
+JSON response on stdout, or 3 (the function threw) / 4 (no handler) with the
+error's text as a JSON string on stdout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from pathlib import Path
+
+from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
+
+ENGINE_SHA256 = "f9447fa89be5d285caa6e1ff192e73d59f35c8095824ba84268cbc292416eb75"
+ENGINE_ENV = "PEERHOST_QUICKJS_WASM"
+EXIT_THROWN = 3
+EXIT_NO_HANDLER = 4
+
+
+def default_engine_path() -> Path:
+    """``$PEERHOST_QUICKJS_WASM``, else ``tools/quickjs/dist`` of this checkout."""
+    configured = os.environ.get(ENGINE_ENV)
+    if configured:
+        return Path(configured)
+    root = Path(__file__).resolve().parents[2]
+    return root / "tools" / "quickjs" / "dist" / "quickjs-peerhost.wasm"
+
+
+def load_engine(path: Path | None = None, expected_sha256: str = ENGINE_SHA256) -> bytes:
+    """Reads the engine and checks its sha256."""
+    path = path or default_engine_path()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise JsEngineNotFound(path) from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise JsEngineMismatch(path, expected_sha256, actual)
+    return data
+
+
+def engine_stdin(source: bytes, request: bytes) -> bytes:
+    """Frames the user's source and the canonical request for the engine."""
+    return struct.pack("<I", len(source)) + source + request

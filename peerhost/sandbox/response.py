@@ -1,0 +1,110 @@
+"""Turns a function's stdout into the normalized response of an envelope.
+
+The checks are the protocol's own (fixed messages, fixed depth limit), never
+the JSON library's error text, so every worker reaches the same verdict.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_JSON_DEPTH = 64
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9a-z]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    body_encoding: str | None
+
+
+class OutputRejected(Exception):
+    """Raised with a fixed, deterministic reason when output is not a response."""
+
+
+def _json_depth_ok(text: str) -> bool:
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def _reject_constant(name: str) -> Any:
+    raise OutputRejected(f"output uses {name}, which JSON does not allow")
+
+
+def parse_json(data: bytes) -> Any:
+    """Parses strict JSON (no NaN/Infinity, depth <= 64) or raises OutputRejected."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OutputRejected("output is not UTF-8") from None
+    if not _json_depth_ok(text):
+        raise OutputRejected(f"output nests deeper than {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except OutputRejected:
+        raise
+    except ValueError:
+        raise OutputRejected("output is not valid JSON") from None
+
+
+def parse_response(data: bytes) -> Response:
+    """Validates ``{"status", "headers"?, "body"?, "body_encoding"?}``; drops other keys."""
+    doc = parse_json(data)
+    if not isinstance(doc, dict):
+        raise OutputRejected("output is not a JSON object")
+    status = doc.get("status", 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise OutputRejected("status must be an integer from 100 to 599")
+    raw_headers = doc.get("headers") or {}
+    if not isinstance(raw_headers, dict):
+        raise OutputRejected("headers must be an object")
+    headers: dict[str, str] = {}
+    for name, value in raw_headers.items():
+        lowered = name.lower()
+        if not _HEADER_NAME.match(lowered):
+            raise OutputRejected("a header name is not a valid HTTP token")
+        if not isinstance(value, str) or "\r" in value or "\n" in value or "\0" in value:
+            raise OutputRejected("header values must be strings without CR, LF or NUL")
+        if lowered in headers:
+            raise OutputRejected("a header is given twice")
+        headers[lowered] = value
+    body = doc.get("body")
+    encoding = doc.get("body_encoding")
+    if encoding is not None:
+        if encoding != "base64":
+            raise OutputRejected('body_encoding must be "base64" when present')
+        if not isinstance(body, str):
+            raise OutputRejected("a base64 body must be a string")
+        try:
+            base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise OutputRejected("body is not valid base64") from None
+    try:
+        json.dumps(body, allow_nan=False)
+    except ValueError:
+        raise OutputRejected("body holds a number JSON cannot carry") from None
+    return Response(status=status, headers=headers, body=body, body_encoding=encoding)

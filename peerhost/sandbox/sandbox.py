@@ -1,0 +1,146 @@
+"""The sandbox: runs one function on one input, deterministically.
+
+``Sandbox.run`` never raises for anything the function does; every outcome is
+an envelope. It raises only for host problems (missing JS engine, bad request
+object).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import wasmtime
+
+from peerhost.sandbox import js_engine
+from peerhost.sandbox.cache import ModuleCache
+from peerhost.sandbox.engine import make_engine
+from peerhost.sandbox.envelope import Envelope, ErrorKind, failure
+from peerhost.sandbox.epoch import EpochTicker
+from peerhost.sandbox.errors import CompileFailed, CompileTimeout, InvalidModule, InvalidRequest
+from peerhost.sandbox.execution import execute
+from peerhost.sandbox.imports import check_imports
+from peerhost.sandbox.request import RUNTIMES, RunRequest, RunResult
+from peerhost.sandbox.wasi import WasiHost
+
+_Prepared = Envelope | wasmtime.InstancePre
+
+
+class Sandbox:
+    """A wasmtime host for functions.
+
+    Args:
+        cache_dir: where compiled modules are cached (see :class:`ModuleCache`).
+        js_engine: path of the QuickJS engine wasm (default: the repo's build).
+        compile_timeout_seconds: bound on compiling one module.
+        compile_in_subprocess: compile untrusted code in a killable child process.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        *,
+        js_engine: Path | None = None,
+        compile_timeout_seconds: float = 60.0,
+        compile_in_subprocess: bool = True,
+    ) -> None:
+        self.engine = make_engine()
+        self.cache = ModuleCache(
+            cache_dir,
+            self.engine,
+            compile_timeout_seconds=compile_timeout_seconds,
+            compile_in_subprocess=compile_in_subprocess,
+        )
+        self.ticker = EpochTicker(self.engine)
+        self.wasi = WasiHost()
+        self.linker = wasmtime.Linker(self.engine)
+        self.wasi.define(self.linker)
+        self._js_engine_path = js_engine
+        self._js_engine: bytes | None = None
+        self._prepared: dict[int, tuple[wasmtime.Module, _Prepared]] = {}
+
+    @property
+    def js_engine(self) -> bytes:
+        """The verified QuickJS engine bytes (loaded once)."""
+        if self._js_engine is None:
+            self._js_engine = js_engine.load_engine(self._js_engine_path)
+        return self._js_engine
+
+    def warm(self, runtime: str, code: bytes = b"") -> None:
+        """Compiles (or loads from the cache) what ``runtime`` needs for ``code``."""
+        if runtime == "js":
+            self.cache.get(self.js_engine, digest=js_engine.ENGINE_SHA256)
+        else:
+            self.cache.get(code)
+
+    def run(self, request: RunRequest) -> RunResult:
+        """Runs ``request``; every outcome of the function is an envelope."""
+        started = time.perf_counter()
+        if len(request.request_id) != 32:
+            raise InvalidRequest("request_id must be 32 bytes")
+        limits = request.limits
+        early = self._precheck(request)
+        if early is not None:
+            return self._result(early, True, b"", 0, started)
+        stdin = (
+            js_engine.engine_stdin(request.code, request.input)
+            if request.runtime == "js"
+            else request.input
+        )
+        try:
+            if request.runtime == "js":
+                module = self.cache.get(self.js_engine, digest=js_engine.ENGINE_SHA256)
+            else:
+                module = self.cache.get(request.code)
+        except InvalidModule:
+            return self._result(failure(ErrorKind.INVALID_MODULE), True, b"", 0, started)
+        except (CompileTimeout, CompileFailed) as exc:
+            detail = "compile timed out" if isinstance(exc, CompileTimeout) else "compile failed"
+            return self._result(failure(ErrorKind.TIMEOUT, detail), False, b"", 0, started)
+        prepared = self._prepare(module)
+        if isinstance(prepared, Envelope):
+            return self._result(prepared, True, b"", 0, started)
+        outcome = execute(
+            engine=self.engine,
+            pre=prepared,
+            wasi=self.wasi,
+            request=request,
+            stdin=stdin,
+            epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
+        )
+        return self._result(
+            outcome.envelope, outcome.committable, outcome.logs, outcome.fuel_used, started
+        )
+
+    def _precheck(self, request: RunRequest) -> Envelope | None:
+        limits = request.limits
+        if request.runtime not in RUNTIMES:
+            return failure(ErrorKind.UNSUPPORTED_RUNTIME, request.runtime[:64])
+        if len(request.code) > limits.max_code_bytes:
+            return failure(ErrorKind.CODE_TOO_LARGE)
+        if len(request.input) > limits.max_input_bytes:
+            return failure(ErrorKind.INPUT_TOO_LARGE)
+        return None
+
+    def _prepare(self, module: wasmtime.Module) -> _Prepared:
+        """The import check's verdict, or the module pre-linked (memoized)."""
+        entry = self._prepared.get(id(module))
+        if entry is not None and entry[0] is module:
+            return entry[1]
+        if len(self._prepared) > 256:
+            self._prepared.clear()
+        prepared: _Prepared = check_imports(module) or self.linker.instantiate_pre(module)
+        self._prepared[id(module)] = (module, prepared)
+        return prepared
+
+    @staticmethod
+    def _result(
+        envelope: Envelope, committable: bool, logs: bytes, fuel_used: int, started: float
+    ) -> RunResult:
+        return RunResult(
+            envelope=envelope.encode(),
+            committable=committable,
+            logs=logs,
+            fuel_used=fuel_used,
+            duration_seconds=time.perf_counter() - started,
+        )
