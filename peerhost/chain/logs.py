@@ -122,6 +122,8 @@ class LogFollower:
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.reconnects = 0
+        #: Set while the follower is caught up and subscribed (after backfill); cleared on a drop.
+        self.live = asyncio.Event()
 
     async def _head(self) -> int:
         return int(await self.rpc.call("eth_blockNumber"), 16)
@@ -167,6 +169,7 @@ class LogFollower:
                         yield entry
                         backoff = 0.2
             except (OSError, ChainUnavailable, RpcError, websockets.WebSocketException) as exc:
+                self.live.clear()
                 self.reconnects += 1
                 log.warning("log stream interrupted (%s); reconnecting in %.1f s", exc, backoff)
                 await asyncio.sleep(backoff)
@@ -211,6 +214,7 @@ class LogFollower:
                     await self._get_logs(max(after.block, 0), head), after
                 ):
                     yield entry
+            self.live.set()
             async for message in ws:
                 note = json.loads(message)
                 entry = note.get("params", {}).get("result")
@@ -219,6 +223,7 @@ class LogFollower:
                 current = self.cursor.load() or after
                 async for e in self._emit([entry], current):
                     yield e
+            self.live.clear()
 
     async def _poll(self) -> AsyncIterator[dict[str, Any]]:
         after = await self._resume_point()
@@ -232,4 +237,5 @@ class LogFollower:
                 after = self.cursor.load() or Position(safe, 1 << 30)
                 if after.block < safe:
                     after = Position(safe, 1 << 30)
+            self.live.set()
             await asyncio.sleep(self.poll_interval)

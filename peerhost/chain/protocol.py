@@ -96,11 +96,13 @@ class Protocol:
                 return codec.decode_error(data)
         return self.coordinator.decode_error(data)
 
-    async def _call(self, codec: ContractCodec, address: str, name: str, *args: Any) -> Any:
+    async def _call(
+        self, codec: ContractCodec, address: str, name: str, *args: Any, block: str = "latest"
+    ) -> Any:
         data = codec.encode_call(name, *args)
         try:
             result = await self.rpc.call(
-                "eth_call", [{"to": address, "data": HexBytes(data).to_0x_hex()}, "latest"]
+                "eth_call", [{"to": address, "data": HexBytes(data).to_0x_hex()}, block]
             )
         except RpcError as exc:
             raise TransactionReverted(
@@ -229,14 +231,21 @@ class Protocol:
             value=value,
         )
 
-    async def get_request(self, request: bytes) -> dict[str, Any]:
+    async def get_request(self, request: bytes, block: str = "latest") -> dict[str, Any]:
+        """The stored request; ``block="pending"`` evaluates at the node's current time."""
         r: dict[str, Any] = await self._call(
-            self.coordinator, self.config.coordinator, "getRequest", request
+            self.coordinator, self.config.coordinator, "getRequest", request, block=block
         )
         return r
 
-    async def phase(self, request: bytes) -> Phase:
-        return Phase(await self._call(self.coordinator, self.config.coordinator, "phase", request))
+    async def phase(self, request: bytes, block: str = "latest") -> Phase:
+        """The phase at ``block``; anvil evaluates "latest" at the last block's timestamp, so on
+        an idle chain a passed deadline only shows with ``block="pending"``."""
+        return Phase(
+            await self._call(
+                self.coordinator, self.config.coordinator, "phase", request, block=block
+            )
+        )
 
     async def get_commitment(self, request: bytes, worker: str) -> dict[str, Any]:
         c: dict[str, Any] = await self._call(

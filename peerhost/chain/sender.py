@@ -13,6 +13,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
 from peerhost.chain.errors import ChainUnavailable, RpcError
@@ -85,7 +86,7 @@ class TxSender:
                 "type": 2,
                 "chainId": self.chain_id,
                 "nonce": nonce,
-                "to": to,
+                "to": to_checksum_address(to),
                 "value": value,
                 "data": data,
                 "gas": gas,

@@ -1,0 +1,134 @@
+"""Fetch a job's code and input (verified), and run it in the sandbox.
+
+Code comes from the content store by CID (the local cache first; every read is verified against
+the CID by the store). The input is the event's inline bytes or, for a large one, fetched by CID;
+either way its keccak must equal the job's ``inputHash``. Anything that cannot be fetched or
+verified raises :class:`~peerhost.worker.errors.JobSkipped`: the worker never commits a guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_utils import keccak
+
+from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, SandboxPool
+from peerhost.storage.base import ContentSource
+from peerhost.storage.cid import cid_from_bytes
+from peerhost.storage.errors import StorageError
+from peerhost.worker.errors import JobSkipped
+from peerhost.worker.job import Job
+
+Runner = Callable[[RunRequest], Awaitable[RunResult]]
+
+
+@dataclass(frozen=True)
+class Execution:
+    """A finished run: the envelope to commit, and how long fetching and running took."""
+
+    envelope: bytes
+    committable: bool
+    fuel_used: int
+    fetch_seconds: float
+    run_seconds: float
+
+
+class SandboxRunner:
+    """Runs requests in a :class:`~peerhost.sandbox.SandboxPool` of processes, or (with
+    ``processes=0``) in one sandbox on a background thread."""
+
+    def __init__(self, cache_dir: Path, processes: int) -> None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self._pool: SandboxPool | None = None
+        self._sandbox: Sandbox | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox")
+        if processes > 0:
+            self._pool = SandboxPool(processes, cache_dir=cache_dir)
+        else:
+            self._sandbox = Sandbox(cache_dir)
+
+    async def warm(self) -> None:
+        """Loads the JS engine (compiled once, then cached) before the first job needs it."""
+        if self._pool is not None:
+            await self._pool.warm("js")
+        else:
+            assert self._sandbox is not None
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._thread, self._sandbox.warm, "js", b"")
+
+    async def run(self, request: RunRequest) -> RunResult:
+        if self._pool is not None:
+            return await self._pool.run(request)
+        assert self._sandbox is not None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._sandbox.run, request)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.close)
+        self._thread.shutdown(wait=False, cancel_futures=True)
+
+
+class JobExecutor:
+    """Fetches and runs jobs.
+
+    Args:
+        store: Where code and large inputs live (verified reads).
+        run: Runs one sandbox request.
+        wall_clock_seconds: The sandbox's local backstop.
+    """
+
+    def __init__(self, store: ContentSource, run: Runner, wall_clock_seconds: float) -> None:
+        self.store = store
+        self._run = run
+        self.wall_clock_seconds = wall_clock_seconds
+
+    async def _fetch(self, job: Job, cid: bytes, what: str) -> bytes:
+        try:
+            text = cid_from_bytes(cid)
+            return await asyncio.to_thread(self.store.get, text)
+        except StorageError as exc:
+            raise JobSkipped(job.request_id, f"{what} unavailable: {exc}") from exc
+
+    async def execute(self, job: Job) -> Execution:
+        """Fetches code and input, runs the function, returns the envelope.
+
+        Raises:
+            JobSkipped: code or input unavailable or not matching, or the backstop fired.
+        """
+        started = time.perf_counter()
+        code = await self._fetch(job, job.code_cid, "code")
+        data = job.input if not job.input_cid else await self._fetch(job, job.input_cid, "input")
+        if keccak(data) != job.input_hash:
+            raise JobSkipped(job.request_id, "input does not match inputHash")
+        fetched = time.perf_counter()
+        request = RunRequest(
+            runtime=job.runtime,
+            code=code,
+            code_id=cid_from_bytes(job.code_cid),
+            input=data,
+            env={},
+            request_id=job.request_id,
+            block_timestamp=job.requested_at,
+            limits=Limits(
+                fuel=job.fuel_limit,
+                memory_bytes=job.memory_limit,
+                wall_clock_seconds=self.wall_clock_seconds,
+            ),
+        )
+        result = await self._run(request)
+        ran = time.perf_counter()
+        if not result.committable:
+            raise JobSkipped(job.request_id, "the wall-clock backstop fired")
+        return Execution(
+            envelope=result.envelope,
+            committable=result.committable,
+            fuel_used=result.fuel_used,
+            fetch_seconds=fetched - started,
+            run_seconds=ran - fetched,
+        )

@@ -1,0 +1,294 @@
+"""The worker node: follow the coordinator, drive a pipeline task per job, withdraw, report.
+
+Start-up: open the state, register if asked, resume unfinished jobs, then follow the
+coordinator's logs from the persisted cursor (WebSocket + backfill). Shutdown (SIGTERM/SIGINT):
+stop taking jobs, cancel the ones not yet committed, let committed ones reveal (bounded by
+``shutdown_timeout``), then close. Anything unfinished resumes on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from peerhost.chain import ChainConfig, LogFollower, Protocol, RpcClient, TxSender
+from peerhost.storage.spec import open_store
+from peerhost.worker import logs
+from peerhost.worker import state as st
+from peerhost.worker.chainops import ChainOps
+from peerhost.worker.clock import ChainClock
+from peerhost.worker.execution import JobExecutor, SandboxRunner
+from peerhost.worker.inbox import InboxClient
+from peerhost.worker.job import Job
+from peerhost.worker.keys import load_or_create_encryption_key, public_key
+from peerhost.worker.metrics import Metrics
+from peerhost.worker.pipeline import Identity, JobPipeline
+from peerhost.worker.registration import ensure_registered
+from peerhost.worker.server import MetricsServer
+from peerhost.worker.settings import WorkerSettings
+from peerhost.worker.tracker import RequestTracker
+
+
+class WorkerNode:
+    """One worker.
+
+    Args:
+        chain: Where the chain and the contracts are.
+        private_key: The worker account's key (kept in memory only, never logged).
+        settings: How to run.
+    """
+
+    def __init__(self, chain: ChainConfig, private_key: bytes, settings: WorkerSettings) -> None:
+        self.settings = settings
+        self.chain = ChainConfig(
+            rpc_url=settings.rpc_url or chain.rpc_url,
+            ws_url=settings.ws_url or chain.ws_url,
+            chain_id=chain.chain_id,
+            registry=to_checksum_address(chain.registry),
+            workers=to_checksum_address(chain.workers),
+            coordinator=to_checksum_address(chain.coordinator),
+        )
+        self._key = private_key
+        self.address = str(Account.from_key(private_key).address)
+        self.state = st.WorkerState(settings.state_path)
+        self.metrics = Metrics(self.state)
+        self.clock = ChainClock()
+        self.trackers: dict[bytes, RequestTracker] = {}
+        self.tasks: dict[bytes, asyncio.Task[None]] = {}
+        self.stopping = asyncio.Event()
+        self._background: list[asyncio.Task[Any]] = []
+
+    def __repr__(self) -> str:
+        return f"WorkerNode({self.address})"
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Runs until :meth:`stop` (or SIGTERM/SIGINT), then shuts down gracefully."""
+        s = self.settings
+        rpc = RpcClient(self.chain.rpc_url)
+        protocol = Protocol(self.chain, TxSender(rpc, self._key, self.chain.chain_id), rpc)
+        self.protocol = protocol
+        self.ops = ChainOps(protocol, self.metrics)
+        runner = SandboxRunner(s.sandbox_cache_dir, s.sandbox_processes)
+        inbox = InboxClient(self.address, retries=s.post_retries)
+        self.pipeline = JobPipeline(
+            identity=Identity(self.address, self._key, self.chain.chain_id, self.chain.coordinator),
+            settings=s,
+            ops=self.ops,
+            state=self.state,
+            executor=JobExecutor(open_store(s.store_spec()), runner.run, s.wall_clock_seconds),
+            inbox=inbox,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
+        server = MetricsServer(self.metrics.snapshot, s.metrics_host, s.metrics_port)
+        self._install_signals()
+        try:
+            enc = public_key(load_or_create_encryption_key(s.encryption_key_path))
+            info = await ensure_registered(protocol, self.address, enc, s.stake)
+            logs.event("worker_active", worker=self.address, stake=info.get("stake"))
+            await runner.warm()
+            await server.start()
+            await self._observe_clock()
+            self._resume()
+            follower = LogFollower(
+                rpc,
+                self.chain.ws_url,
+                [self.chain.coordinator],
+                st.SqliteCursor(self.state),
+                start_block=s.start_block,
+                confirmations=s.confirmations,
+            )
+            self._background = [
+                asyncio.create_task(self._follow(follower), name="follow"),
+                asyncio.create_task(self._withdraw_loop(), name="withdraw"),
+                asyncio.create_task(self._clock_loop(), name="clock"),
+            ]
+            await self._await_live(follower)
+            self._write_ready(server.url)
+            logs.event("ready", worker=self.address, metrics_url=server.url)
+            await self.stopping.wait()
+            await self._drain()
+        finally:
+            for task in self._background:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
+            for task in list(self.pipeline.posts):
+                task.cancel()
+            await server.stop()
+            await inbox.aclose()
+            await runner.close()
+            await rpc.aclose()
+            self.state.close()
+            if s.ready_file is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    s.ready_file.unlink()
+            logs.event("stopped", worker=self.address)
+
+    def stop(self) -> None:
+        """Asks the node to shut down gracefully."""
+        self.stopping.set()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop)
+
+    async def _await_live(self, follower: LogFollower) -> None:
+        live = asyncio.create_task(follower.live.wait())
+        done, _ = await asyncio.wait(
+            [live, self._background[0], asyncio.create_task(self.stopping.wait())],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if self._background[0] in done:
+            self._background[0].result()  # re-raises what killed the follower
+        self.metrics.connected = follower.live.is_set()
+
+    async def _drain(self) -> None:
+        """Cancels jobs not yet committed; lets committed ones reveal, within the timeout."""
+        logs.event("draining", in_flight=len(self.tasks))
+        self.pipeline.draining = True
+        committed: list[asyncio.Task[None]] = []
+        for rid, task in list(self.tasks.items()):
+            if self.state.status(rid) in (st.SEEN, None):
+                task.cancel()
+            else:
+                committed.append(task)
+        if committed:
+            _, pending = await asyncio.wait(committed, timeout=self.settings.shutdown_timeout)
+            for task in pending:
+                task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+    def _write_ready(self, metrics_url: str) -> None:
+        path = self.settings.ready_file
+        if path is None:
+            return
+        doc = {"pid": os.getpid(), "address": self.address, "metrics_url": metrics_url}
+        tmp = Path(str(path) + ".tmp")
+        tmp.write_text(json.dumps(doc))
+        tmp.replace(path)
+
+    # ---- jobs -----------------------------------------------------------------------------
+
+    def _resume(self) -> None:
+        for job, status in self.state.open_jobs():
+            logs.event("job_resumed", request_id=job.request_id, status=status)
+            self._start(job, status)
+
+    def _start(self, job: Job, status: str) -> None:
+        tracker = self.trackers.setdefault(job.request_id, RequestTracker())
+        task = asyncio.create_task(self._drive(job, status, tracker), name=job.rid)
+        self.tasks[job.request_id] = task
+
+    async def _drive(self, job: Job, status: str, tracker: RequestTracker) -> None:
+        try:
+            await self.pipeline.drive(job, status, tracker)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one job's trouble must not stop the node
+            logs.error("job_error", request_id=job.request_id, error=repr(exc))
+        finally:
+            self.tasks.pop(job.request_id, None)
+            if self.state.status(job.request_id) in st.TERMINAL:
+                self.trackers.pop(job.request_id, None)
+
+    # ---- events ---------------------------------------------------------------------------
+
+    async def _follow(self, follower: LogFollower) -> None:
+        async for entry in follower.stream():
+            self.metrics.connected = follower.live.is_set()
+            self.metrics.reconnects = follower.reconnects
+            decoded = self.protocol.decode_log(entry)
+            if decoded is not None:
+                self._on_event(*decoded, block=int(entry["blockNumber"], 16))
+
+    def _on_event(self, name: str, args: dict[str, Any], block: int) -> None:
+        rid = bytes(args.get("requestId") or b"")
+        me = self.address
+        if name == "ExecutionRequested":
+            job = Job.from_event(args, block)
+            if self.state.add_job(job):
+                self.metrics.add("seen")
+                logs.event("job_seen", request_id=job.request_id, block=block, runtime=job.runtime)
+                if not self.pipeline.draining:
+                    self._start(job, st.SEEN)
+            return
+        if name == "Withdrawn" and args["account"] == me:
+            self.metrics.add("withdrawn_wei", int(args["amount"]))
+            return
+        tracker = self.trackers.get(rid)
+        if name == "WorkerRewarded" and args["worker"] == me:
+            self.metrics.add("agreed")
+            self.metrics.add("earned_wei", int(args["amount"]))
+            logs.event("rewarded", request_id=rid, amount=int(args["amount"]))
+        elif name == "WorkerSlashed" and args["worker"] == me:
+            self.metrics.add("slashed")
+            self.metrics.add("slashed_wei", int(args["amount"]))
+            logs.warning(
+                "slashed", request_id=rid, amount=int(args["amount"]), reason=int(args["reason"])
+            )
+        elif name == "RequestFinalized" and args["fastest"] == me:
+            self.metrics.add("won")
+            logs.event("won", request_id=rid)
+        if tracker is None:
+            return
+        if name == "ResultCommitted":
+            tracker.commits += 1
+            if args["worker"] == me:
+                tracker.my_index = int(args["index"])
+        elif name == "RevealPhaseOpened":
+            tracker.reveal_open = True
+        elif name == "ResultRevealed":
+            tracker.reveals += 1
+        elif name in ("RequestFinalized", "RequestRefunded"):
+            tracker.settled = True
+        tracker.touch()
+
+    # ---- background -----------------------------------------------------------------------
+
+    async def _withdraw_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.withdraw_interval)
+            try:
+                await self.withdraw_if_due()
+            except Exception as exc:
+                logs.warning("withdraw_failed", error=str(exc))
+
+    async def withdraw_if_due(self) -> int:
+        """Withdraws the pending balance when it reaches ``withdraw_min``; returns the amount."""
+        pending = await self.ops.read(
+            lambda: self.protocol.pending_withdrawal(self.address), "pendingWithdrawal"
+        )
+        if pending <= 0 or pending < self.settings.withdraw_min:
+            return 0
+        await self.ops.transact(self.protocol.withdraw, "withdraw")
+        logs.event("withdrew", amount=pending)
+        return pending
+
+    async def _observe_clock(self) -> None:
+        self.clock.observe(await self.protocol.block_timestamp())
+
+    async def _clock_loop(self) -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            with contextlib.suppress(Exception):
+                await self._observe_clock()
+
+
+def run_node(chain: ChainConfig, private_key: bytes, settings: WorkerSettings) -> None:
+    """Runs a node in a fresh event loop until it is stopped (blocking)."""
+    asyncio.run(WorkerNode(chain, private_key, settings).run())
+
+
+__all__ = ["WorkerNode", "run_node"]

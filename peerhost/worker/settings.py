@@ -1,0 +1,207 @@
+"""The worker's settings: read once from flags or ``PEERHOST_WORKER_*`` variables, then passed down.
+
+Every setting has a flag (``--concurrency 8``) and an environment variable
+(``PEERHOST_WORKER_CONCURRENCY=8``); a flag wins over the variable, the variable over the
+default. The defaults work against a local devnet. The private key is not a setting: it is read
+from ``PEERHOST_WORKER_KEY`` only (see :mod:`peerhost.worker.cli`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from peerhost.worker.errors import InvalidWorkerSettings
+
+ENV_PREFIX = "PEERHOST_WORKER_"
+KEY_ENV = "PEERHOST_WORKER_KEY"
+CHAIN_CONFIG_ENV = "PEERHOST_CHAIN_CONFIG"
+
+Behaviour = Literal["honest", "lie"]
+BEHAVIOURS: tuple[str, ...] = ("honest", "lie")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How one worker node runs.
+
+    Attributes:
+        data_dir: State directory: ``state.sqlite3`` (jobs, salts, cursor, counters),
+            ``x25519.key``, ``code/`` (code cache), ``sandbox/`` (compiled modules).
+        store: Content-store spec where code and large inputs are fetched from.
+        code_cache_bytes: Bound of the local code cache kept in front of ``store``.
+        sandbox_cache: Where compiled modules are cached (default: ``data_dir/sandbox``);
+            several workers on one machine may share it.
+        rpc_url: HTTP JSON-RPC endpoint (default: the chain config's).
+        ws_url: WebSocket endpoint (default: the chain config's).
+        reply_to: Post outputs to this inbox base URL instead of the job's ``replyTo``.
+        concurrency: Jobs fetched and run at the same time.
+        sandbox_processes: Sandbox worker processes (0: run in threads of this process).
+        confirmations: Blocks a request must be buried under before it is run (0: at once).
+        start_block: First block to read on a fresh state (default: the head).
+        stake: Register with this stake (wei) if the account is not an active worker.
+        metrics_host: Address of the metrics endpoint.
+        metrics_port: Port of the metrics endpoint (0: any free port; see the ready file).
+        withdraw_interval: Seconds between checks of the pending balance.
+        withdraw_min: Withdraw when at least this much (wei) is pending.
+        finalize_delay: Seconds each commit index waits before finalizing, so that the
+            earliest committer finalizes and the others rarely race it.
+        shutdown_timeout: Seconds a graceful shutdown waits for reveals in flight.
+        post_retries: Attempts to reach a result inbox that cannot be connected to.
+        wall_clock_seconds: Sandbox backstop per run; a run stopped by it is not committed.
+        log_format: ``json`` or ``kv`` (key=value), one line per event.
+        log_level: ``debug``, ``info``, ``warning`` or ``error``.
+        ready_file: Written (JSON: pid, address, metrics_url) once the node is caught up.
+        behaviour: ``honest``; ``lie`` commits a wrong result (tests of slashing only).
+    """
+
+    data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
+    store: str = "local:~/.peerhost/store"
+    code_cache_bytes: int = 256 * 2**20
+    sandbox_cache: Path | None = None
+    rpc_url: str | None = None
+    ws_url: str | None = None
+    reply_to: str | None = None
+    concurrency: int = 4
+    sandbox_processes: int = 2
+    confirmations: int = 0
+    start_block: int | None = None
+    stake: int | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
+    withdraw_interval: float = 30.0
+    withdraw_min: int = 0
+    finalize_delay: float = 0.5
+    shutdown_timeout: float = 60.0
+    post_retries: int = 3
+    wall_clock_seconds: float = 10.0
+    log_format: str = "json"
+    log_level: str = "info"
+    ready_file: Path | None = None
+    behaviour: str = "honest"
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise InvalidWorkerSettings("concurrency", "must be at least 1")
+        if self.sandbox_processes < 0:
+            raise InvalidWorkerSettings("sandbox_processes", "must be 0 or more")
+        if self.confirmations < 0:
+            raise InvalidWorkerSettings("confirmations", "must be 0 or more")
+        if self.log_format not in ("json", "kv"):
+            raise InvalidWorkerSettings("log_format", "use json or kv")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            raise InvalidWorkerSettings("log_level", "use debug, info, warning or error")
+        if self.behaviour not in BEHAVIOURS:
+            raise InvalidWorkerSettings("behaviour", f"use one of {', '.join(BEHAVIOURS)}")
+        if not 0 <= self.metrics_port < 65536:
+            raise InvalidWorkerSettings("metrics_port", "must be a port number")
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def encryption_key_path(self) -> Path:
+        return self.data_dir / "x25519.key"
+
+    @property
+    def sandbox_cache_dir(self) -> Path:
+        return self.sandbox_cache or self.data_dir / "sandbox"
+
+    def store_spec(self) -> str:
+        """The store spec with the bounded local code cache in front of it."""
+        cache = f"local:{self.data_dir / 'code'}?max_bytes={self.code_cache_bytes}"
+        return f"{cache},{self.store}"
+
+    def replace(self, **changes: Any) -> WorkerSettings:
+        return dataclasses.replace(self, **changes)
+
+    def to_args(self) -> list[str]:
+        """Flags that make :func:`parse_settings` rebuild these settings (used by the launcher)."""
+        args: list[str] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            args += [_flag(f.name), str(value)]
+        return args
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+_HIDDEN = {"behaviour"}  # test-only, not shown in --help
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds one flag per setting (defaults resolved later, so the environment can fill gaps)."""
+    doc = _attribute_docs()
+    for f in fields(WorkerSettings):
+        help_text = argparse.SUPPRESS if f.name in _HIDDEN else doc.get(f.name, "")
+        if help_text is not argparse.SUPPRESS:
+            help_text += f" [env {ENV_PREFIX}{f.name.upper()}]"
+        parser.add_argument(_flag(f.name), dest=f.name, default=None, help=help_text)
+
+
+def parse_settings(
+    values: Mapping[str, str | None], environ: Mapping[str, str] | None = None
+) -> WorkerSettings:
+    """Builds settings from parsed flag values (strings or None), then the environment.
+
+    Raises:
+        InvalidWorkerSettings: a value does not parse.
+    """
+    env = os.environ if environ is None else environ
+    defaults = WorkerSettings.__dataclass_fields__
+    kwargs: dict[str, Any] = {}
+    for name, f in defaults.items():
+        raw = values.get(name)
+        if raw is None:
+            raw = env.get(ENV_PREFIX + name.upper())
+        if raw is None or raw == "":
+            continue
+        kwargs[name] = _convert(name, f.type, raw)
+    return WorkerSettings(**kwargs)
+
+
+def settings_from_argv(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> WorkerSettings:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    ns, _ = parser.parse_known_args(argv)
+    return parse_settings(vars(ns), environ)
+
+
+def _convert(name: str, typ: Any, raw: str) -> Any:
+    text = str(typ)
+    try:
+        if "Path" in text:
+            return Path(raw).expanduser()
+        if text.startswith("int"):
+            return int(raw, 0)
+        if text.startswith("float"):
+            return float(raw)
+        return raw
+    except ValueError as exc:
+        raise InvalidWorkerSettings(name, f"cannot parse {raw!r}") from exc
+
+
+def _attribute_docs() -> dict[str, str]:
+    """The ``Attributes:`` section of WorkerSettings' docstring, by name (for --help)."""
+    out: dict[str, str] = {}
+    current = ""
+    for line in (WorkerSettings.__doc__ or "").splitlines():
+        stripped = line.strip()
+        if ":" in stripped and stripped.split(":", 1)[0].isidentifier():
+            current, text = stripped.split(":", 1)
+            out[current] = text.strip()
+        elif current and stripped:
+            out[current] += " " + stripped
+    return out
