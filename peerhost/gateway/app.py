@@ -1,0 +1,46 @@
+"""``create_app(settings)``: the gateway's Starlette application.
+
+Routes (reserved paths start with ``_``, which no project name can):
+
+- ``GET  /_health``
+- ``GET  /_status/requests/0x<id>``
+- ``POST /_inbox/0x<id>``                  (workers' result inbox)
+- ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from peerhost.gateway.calls import METHODS, call_function
+from peerhost.gateway.inbox import post_result
+from peerhost.gateway.problems import EXCEPTION_HANDLERS
+from peerhost.gateway.service import Gateway
+from peerhost.gateway.settings import GatewaySettings
+from peerhost.gateway.status import health, request_status
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    """The gateway app; its lifespan starts the receipt loop and the log follower."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        gateway = Gateway(settings)
+        app.state.gateway = gateway
+        await gateway.start()
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    routes = [
+        Route("/_health", health, methods=["GET"]),
+        Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
+        Route("/_inbox/{request_id}", post_result, methods=["POST"]),
+        Route("/{path:path}", call_function, methods=METHODS),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -1,0 +1,53 @@
+"""The gateway's view of the contracts: :class:`Protocol` plus the reads only the gateway needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak, to_canonical_address, to_checksum_address
+
+from peerhost.chain.protocol import Protocol
+
+
+def function_id_of(owner: str, project: str, name: str) -> bytes:
+    """keccak256(abi.encode(owner, project, name)), as FunctionRegistry.functionIdOf."""
+    return keccak(
+        encode(["address", "string", "string"], [to_canonical_address(owner), project, name])
+    )
+
+
+def project_id_of(owner: str, project: str) -> bytes:
+    """keccak256(abi.encode(owner, project)), as FunctionRegistry.projectIdOf."""
+    return keccak(encode(["address", "string"], [to_canonical_address(owner), project]))
+
+
+class GatewayProtocol(Protocol):
+    """Adds project payment reads, revert reasons of receipts and the node's chain id."""
+
+    async def is_gateway_authorized(self, project_id: bytes, gateway: str) -> bool:
+        return bool(
+            await self._call(
+                self.coordinator,
+                self.config.coordinator,
+                "isGatewayAuthorized",
+                project_id,
+                to_checksum_address(gateway),
+            )
+        )
+
+    async def project_account(self, project_id: bytes) -> dict[str, Any]:
+        account: dict[str, Any] = await self._call(
+            self.coordinator, self.config.coordinator, "projectAccount", project_id
+        )
+        return account
+
+    async def revert_reason(self, receipt: dict[str, Any]) -> str:
+        """The decoded custom error a mined, failed transaction reverted with."""
+        return await self._revert_reason(receipt)
+
+    async def node_chain_id(self) -> int:
+        return int(await self.rpc.call("eth_chainId"), 16)
+
+    async def block_number(self) -> int:
+        return int(await self.rpc.call("eth_blockNumber"), 16)

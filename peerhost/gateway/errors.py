@@ -1,0 +1,164 @@
+"""What can go wrong while serving a request; ``problems.py`` maps each to an HTTP status.
+
+Every leaf builds its own message and carries the facts a caller needs in ``details``
+(what was looked up, the request id, where to check a request's status).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peerhost.errors import PeerHostError
+
+
+class GatewayError(PeerHostError):
+    """Base of the gateway's errors; ``details`` go into the JSON error body."""
+
+    details: dict[str, Any]
+
+    def __init__(self, message: str, **details: Any) -> None:
+        self.details = details
+        super().__init__(message)
+
+
+class BadRequest(GatewayError, ValueError):
+    """The HTTP request is malformed (bad header value, bad request id, bad mode...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Malformed request: {reason}.")
+
+
+class PayloadTooLarge(GatewayError, ValueError):
+    """A body, the headers or a posted result exceed their cap."""
+
+    def __init__(self, what: str, size: int, limit: int, hint: str = "") -> None:
+        super().__init__(
+            f"{what} is {size} bytes; the limit is {limit} bytes.{' ' + hint if hint else ''}",
+            size=size,
+            limit=limit,
+        )
+
+
+class NoRoute(GatewayError, LookupError):
+    """Neither the Host nor the path names a function."""
+
+    def __init__(self, host: str, path: str, domain: str) -> None:
+        super().__init__(
+            f"No route for host {host!r} and path {path!r}. Call "
+            f"https://0x<wallet>.{domain}/<project>/<function> or /0x<wallet>/<project>/<function>.",
+            host=host,
+            path=path,
+        )
+
+
+class FunctionNotFound(GatewayError, LookupError):
+    """The registry has no such (wallet, project, function)."""
+
+    def __init__(self, wallet: str, project: str, name: str) -> None:
+        super().__init__(
+            f"No function '{name}' in project '{project}' of {wallet}.",
+            wallet=wallet,
+            project=project,
+            function=name,
+        )
+
+
+class FunctionDisabled(GatewayError, PermissionError):
+    """The function exists but its owner disabled it."""
+
+    def __init__(self, wallet: str, project: str, name: str) -> None:
+        super().__init__(
+            f"Function '{name}' in project '{project}' of {wallet} is disabled by its owner.",
+            wallet=wallet,
+            project=project,
+            function=name,
+        )
+
+
+class RateLimited(GatewayError, RuntimeError):
+    """The client sent more requests than its token bucket allows."""
+
+    def __init__(self, client: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"Too many requests from {client}; retry in {retry_after:.1f} s.",
+            retry_after=round(retry_after, 3),
+        )
+
+
+class ResultTimeout(GatewayError, TimeoutError):
+    """No acceptable result arrived in time; the request may still settle on-chain."""
+
+    def __init__(self, request_id: str, status_url: str, waited: float, reason: str) -> None:
+        super().__init__(
+            f"No result for request {request_id} after {waited:.1f} s ({reason}). "
+            f"It may still settle on-chain: GET {status_url}",
+            request_id=request_id,
+            status_url=status_url,
+        )
+
+
+class RequestRefunded(GatewayError, RuntimeError):
+    """The request ended without a quorum of matching results and its escrow was refunded."""
+
+    def __init__(self, request_id: str, status_url: str) -> None:
+        super().__init__(
+            f"Request {request_id} was refunded: the workers reached no quorum on one result.",
+            request_id=request_id,
+            status_url=status_url,
+        )
+
+
+class RequestReverted(GatewayError, RuntimeError):
+    """The requestExecution transaction reverted for a reason the caller cannot fix."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The request transaction reverted: {reason}.", reason=reason)
+
+
+class PaymentUnavailable(GatewayError, RuntimeError):
+    """Neither the project's prepaid balance nor the gateway's own reward can pay the request."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"This gateway cannot pay for the request: {reason}. The project owner can fund the "
+            "project (fundProject) and authorize this gateway (setGatewayAuthorization), or the "
+            "operator can set a per-request reward.",
+            reason=reason,
+        )
+
+
+class UnknownRequest(GatewayError, LookupError):
+    """No such request on-chain, or (for the inbox) not waiting for results here."""
+
+    def __init__(self, request_id: str, where: str = "on-chain") -> None:
+        super().__init__(f"Request {request_id} is unknown {where}.", request_id=request_id)
+
+
+class InvalidResultSignature(GatewayError, PermissionError):
+    """A posted result is not signed by the worker it names."""
+
+    def __init__(self, request_id: str, worker: str, reason: str) -> None:
+        super().__init__(
+            f"Result for {request_id} is not signed by {worker}: {reason}.",
+            request_id=request_id,
+            worker=worker,
+        )
+
+
+class WorkerNotActive(GatewayError, PermissionError):
+    """A posted result comes from an address that is not a registered, staked worker."""
+
+    def __init__(self, worker: str) -> None:
+        super().__init__(f"{worker} is not an active (registered, staked) worker.", worker=worker)
+
+
+class DuplicateResult(GatewayError, ValueError):
+    """The same worker posted a result for the same request twice."""
+
+    def __init__(self, request_id: str, worker: str) -> None:
+        super().__init__(
+            f"{worker} already posted a result for {request_id}.",
+            request_id=request_id,
+            worker=worker,
+        )

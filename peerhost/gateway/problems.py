@@ -1,0 +1,97 @@
+"""The one place where errors become HTTP responses.
+
+Every error body is JSON: ``{"error": <class name>, "message": <sentence>, ...details}``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.errors import PeerHostError
+from peerhost.gateway import errors as e
+
+log = logging.getLogger(__name__)
+
+#: Status per error class; the first match in method resolution order wins.
+STATUS: dict[type[BaseException], int] = {
+    e.BadRequest: 400,
+    e.InvalidResultSignature: 401,
+    e.WorkerNotActive: 403,
+    e.NoRoute: 404,
+    e.FunctionNotFound: 404,
+    e.UnknownRequest: 404,
+    e.DuplicateResult: 409,
+    e.FunctionDisabled: 410,
+    e.PayloadTooLarge: 413,
+    e.RateLimited: 429,
+    e.RequestReverted: 502,
+    e.RequestRefunded: 502,
+    TransactionReverted: 502,
+    e.PaymentUnavailable: 503,
+    ChainUnavailable: 503,
+    RpcError: 503,
+    e.ResultTimeout: 504,
+}
+
+_CHAIN_DOWN = (
+    "The gateway cannot reach its chain node right now; retry in a few seconds. "
+    "If this persists, the operator should check that the node at the gateway's RPC URL is up."
+)
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of ``exc`` (500 for anything unexpected)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def problem(exc: BaseException) -> Response:
+    """The JSON response for ``exc``."""
+    status = status_of(exc)
+    body: dict[str, object] = {"error": type(exc).__name__}
+    if isinstance(exc, ChainUnavailable):
+        body["message"] = _CHAIN_DOWN
+    elif isinstance(exc, RpcError):
+        body["message"] = f"The chain node refused the gateway's transaction: {exc}. Retry later."
+    elif isinstance(exc, TransactionReverted):
+        body["message"] = str(exc)
+        body["reason"] = exc.reason
+    elif status == 500:
+        body["message"] = "Internal gateway error."
+    else:
+        body["message"] = str(exc)
+    if isinstance(exc, e.GatewayError):
+        body.update(exc.details)
+    headers: dict[str, str] = {}
+    if isinstance(exc, e.RateLimited):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    if status_of(exc) == 500:
+        log.exception("unexpected error serving %s %s", request.method, request.url.path)
+    return problem(exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": "HTTPException", "message": exc.detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+#: Starlette ``exception_handlers`` for create_app (unexpected errors stay 500s, logged).
+EXCEPTION_HANDLERS = {
+    HTTPException: handle_http_exception,
+    PeerHostError: handle_error,
+}

@@ -1,0 +1,178 @@
+"""The gateway's running parts, built from settings and started by the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from peerhost.chain.errors import ChainUnavailable, TransactionReverted
+from peerhost.chain.logs import LogFollower
+from peerhost.chain.protocol import Status
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.sender import TxSender
+from peerhost.gateway.chainview import GatewayProtocol
+from peerhost.gateway.errors import RequestRefunded, ResultTimeout
+from peerhost.gateway.events import EventRouter, follow
+from peerhost.gateway.functions import FunctionCache, ResolvedFunction
+from peerhost.gateway.payment import PaymentPolicy
+from peerhost.gateway.ratelimit import RateLimiter
+from peerhost.gateway.routing import Router
+from peerhost.gateway.settings import GatewaySettings
+from peerhost.gateway.submitter import Submitter
+from peerhost.gateway.waiters import Output, Waiter, Waiters
+from peerhost.gateway.workers import ActiveWorkers
+
+log = logging.getLogger(__name__)
+
+#: How often a verified waiter checks the chain itself, in case the log stream lags.
+_VERIFIED_POLL_SECONDS = 2.0
+
+
+class Gateway:
+    """Routing, caches, the submitter, the waiters and the log follower of one replica."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.router = Router(settings.domain)
+        self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
+        self.rpc = RpcClient(settings.chain.rpc_url)
+        self.sender = TxSender(self.rpc, settings.private_key, settings.chain.chain_id)
+        self.protocol = GatewayProtocol(settings.chain, self.sender, self.rpc)
+        self.waiters = Waiters()
+        self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
+        self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
+        self.payment = PaymentPolicy(
+            self.protocol, self.sender.address, settings.reward_wei, settings.payment_cache_ttl
+        )
+        self.submitter = Submitter(
+            self.protocol,
+            self.sender,
+            self.waiters,
+            poll_interval=settings.confirm_poll_interval,
+            tx_timeout=settings.tx_timeout,
+        )
+        self.router_events = EventRouter(
+            self.protocol,
+            self.waiters,
+            self.functions,
+            self.workers,
+            self.payment,
+            self.submitter.observed,
+            self.sender.address,
+        )
+        self.follower: LogFollower | None = None
+        self.max_input_bytes: int | None = None
+        self.started_at = time.time()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def address(self) -> str:
+        return self.sender.address
+
+    async def start(self) -> None:
+        self.submitter.start()
+        start_block: int | None = None
+        try:
+            await self.load_params()
+            start_block = await self.protocol.block_number()
+        except ChainUnavailable as exc:
+            log.warning("chain not reachable at start (%s); will retry on demand", exc)
+        config = self.settings.chain
+        self.follower = LogFollower(
+            self.rpc,
+            config.ws_url,
+            [config.registry, config.workers, config.coordinator],
+            start_block=start_block,
+        )
+        self._tasks.append(
+            asyncio.create_task(follow(self.follower, self.router_events), name="gateway-logs")
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.submitter.stop()
+        await self.rpc.aclose()
+
+    async def load_params(self) -> None:
+        """Reads the coordinator's limits once (and checks the chain id)."""
+        if self.max_input_bytes is not None:
+            return
+        chain_id = await self.protocol.node_chain_id()
+        if chain_id != self.settings.chain.chain_id:
+            log.error(
+                "the node's chain id is %d but the gateway signs for %d",
+                chain_id,
+                self.settings.chain.chain_id,
+            )
+        params = await self.protocol.params()
+        self.payment.min_reward = int(params["minReward"])
+        self.max_input_bytes = int(params["maxInputBytes"])
+
+    async def submit(
+        self,
+        fn: ResolvedFunction,
+        build_input: Callable[[bytes], bytes],
+        mode: str,
+    ) -> Waiter:
+        """Pays, submits and returns the waiter of a new request."""
+        await self.load_params()
+        value = await self.payment.value_for(fn)
+        try:
+            return await self.submitter.submit(
+                fn, build_input, self.settings.reply_to.encode(), value, mode
+            )
+        except BaseException:
+            if value == 0:
+                self.payment.invalidate(fn.project_id)
+            raise
+
+    async def answer(self, waiter: Waiter, status_url: str) -> Output:
+        """Waits for the waiter's answer (mode rules in :mod:`waiters`), mapping failures."""
+        timeout = (
+            self.settings.verified_timeout
+            if waiter.mode == "verified"
+            else self.settings.fast_timeout
+        )
+        started = time.monotonic()
+        while True:
+            remaining = timeout - (time.monotonic() - started)
+            if remaining <= 0:
+                raise ResultTimeout(
+                    "0x" + waiter.request_id.hex(), status_url, timeout, self._why(waiter)
+                )
+            slice_ = (
+                min(remaining, _VERIFIED_POLL_SECONDS) if waiter.mode == "verified" else remaining
+            )
+            try:
+                return await waiter.wait(slice_)
+            except TimeoutError:
+                if waiter.mode == "verified" and waiter.confirmed:
+                    await self._check_settled(waiter)
+            except RequestRefunded:
+                raise RequestRefunded("0x" + waiter.request_id.hex(), status_url) from None
+
+    async def _check_settled(self, waiter: Waiter) -> None:
+        try:
+            request = await self.protocol.get_request(waiter.request_id)
+        except (ChainUnavailable, TransactionReverted):
+            return
+        status = Status(int(request["status"]))
+        if status is Status.FINALIZED and waiter.finalized is None:
+            waiter.finalize(bytes(request["resultHash"]), str(request["fastest"]))
+        elif status is Status.REFUNDED:
+            waiter.refunded()
+
+    @staticmethod
+    def _why(waiter: Waiter) -> str:
+        if waiter.mode == "fast":
+            return "no signed output from an active worker arrived"
+        if waiter.finalized is None:
+            return f"not finalized yet; {len(waiter.outputs)} distinct output(s) received"
+        return f"finalized with 0x{waiter.finalized.hex()}, but no received output has that hash"

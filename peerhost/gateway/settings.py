@@ -1,0 +1,124 @@
+"""Gateway settings: read once (from the environment, a JSON file or code) and passed down.
+
+The signing key is part of the settings but never shown: it is excluded from ``repr``,
+from :meth:`GatewaySettings.public_dict` and from every log line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from peerhost.chain.config import ChainConfig
+
+#: Environment variable holding the gateway's private key (hex). Never pass it on argv.
+KEY_ENV = "PEERHOST_GATEWAY_KEY"
+
+#: Environment variable naming a ChainConfig JSON file (shared with the worker).
+CHAIN_CONFIG_ENV = "PEERHOST_CHAIN_CONFIG"
+#: Every scalar setting can also come from ``PEERHOST_GATEWAY_<NAME>``.
+ENV_PREFIX = "PEERHOST_GATEWAY_"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything one gateway replica needs.
+
+    Attributes:
+        chain: Where the chain and the contracts are.
+        private_key: Hex key of the account that sends ``requestExecution`` (never logged).
+        domain: Host-style routing serves ``0x<wallet>.<domain>``; other hosts get path-style only.
+        public_url: This replica's own base URL as workers reach it; the inbox is
+            ``<public_url>/_inbox`` unless ``inbox_url`` says otherwise.
+        inbox_url: Explicit inbox base URL put in each request's ``replyTo``.
+        max_body_bytes: Largest request body accepted (413 above it).
+        max_header_bytes: Largest total size of the request headers (413 above it).
+        max_result_bytes: Largest output a worker may post to the inbox (413 above it).
+        default_mode: ``"fast"`` or ``"verified"`` to override every function's default; None
+            follows the registry.
+        fast_timeout: Seconds a fast request waits for the first signed output.
+        verified_timeout: Seconds a verified request waits for finalization and a matching output.
+        reward_wei: Paid with each request when the project's prepaid balance cannot be used
+            (the gateway is not authorized or the balance is short); 0 means never pay.
+        rate_limit: Sustained requests per second per client IP (0 turns the limit off).
+        rate_burst: Bucket size of the per-client limit.
+        trust_forwarded_for: Take the client IP from ``X-Forwarded-For`` (behind a trusted proxy).
+        registry_cache_ttl: Seconds a resolved function stays cached without a registry event.
+        worker_cache_ttl: Seconds a worker's active/inactive status stays cached.
+        payment_cache_ttl: Seconds a project's authorization and balance stay cached.
+        confirm_poll_interval: Seconds between receipt checks of in-flight transactions.
+        tx_timeout: Seconds to wait for a request transaction to be mined.
+    """
+
+    chain: ChainConfig
+    private_key: str = field(repr=False)
+    domain: str = "peerhost.localhost"
+    public_url: str = "http://127.0.0.1:8080"
+    inbox_url: str | None = None
+    max_body_bytes: int = 64 * 1024
+    max_header_bytes: int = 8 * 1024
+    max_result_bytes: int = 1024 * 1024
+    default_mode: str | None = None
+    fast_timeout: float = 30.0
+    verified_timeout: float = 120.0
+    reward_wei: int = 0
+    rate_limit: float = 50.0
+    rate_burst: int = 100
+    trust_forwarded_for: bool = False
+    registry_cache_ttl: float = 30.0
+    worker_cache_ttl: float = 10.0
+    payment_cache_ttl: float = 2.0
+    confirm_poll_interval: float = 0.02
+    tx_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.default_mode not in (None, "fast", "verified"):
+            raise ValueError(
+                f"default_mode must be fast, verified or None, not {self.default_mode!r}"
+            )
+        object.__setattr__(self, "domain", self.domain.lower().strip("."))
+
+    @property
+    def reply_to(self) -> str:
+        """The inbox base URL workers post results to (``replyTo`` of every request)."""
+        return (self.inbox_url or self.public_url.rstrip("/") + "/_inbox").rstrip("/")
+
+    def public_dict(self) -> dict[str, Any]:
+        """Every setting except the key, JSON-ready (what the launcher hands a child process)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "private_key"}
+        out["chain"] = asdict(self.chain)
+        return out
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], private_key: str) -> GatewaySettings:
+        """Builds settings from :meth:`public_dict`-shaped data plus the key."""
+        values = dict(data)
+        values.pop("private_key", None)
+        chain = values.pop("chain")
+        if not isinstance(chain, ChainConfig):
+            chain = ChainConfig(**chain)
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown gateway settings: {', '.join(sorted(unknown))}")
+        return cls(chain=chain, private_key=private_key, **values)
+
+    @classmethod
+    def from_file(cls, path: Path, private_key: str) -> GatewaySettings:
+        return cls.from_mapping(json.loads(path.read_text()), private_key)
+
+    def with_changes(self, **changes: Any) -> GatewaySettings:
+        return replace(self, **changes)
+
+
+def key_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The gateway key from ``PEERHOST_GATEWAY_KEY``; raises KeyError naming the variable."""
+    env = os.environ if environ is None else environ
+    key = env.get(KEY_ENV, "").strip()
+    if not key:
+        raise KeyError(f"set {KEY_ENV} to the gateway account's private key (hex)")
+    return key
