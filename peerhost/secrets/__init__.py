@@ -28,6 +28,7 @@ from peerhost.secrets.bundle import (
     open_bundle,
     recover_values,
     seal_bundle,
+    sign_bundle,
 )
 from peerhost.secrets.declared import missing_secrets, require_secrets
 from peerhost.secrets.errors import (
@@ -95,4 +96,5 @@ __all__ = [
     "recover_values",
     "require_secrets",
     "seal_bundle",
+    "sign_bundle",
 ]

@@ -41,6 +41,8 @@ from peerhost.secrets.format import (
 )
 from peerhost.secrets.signing import Signer, as_signer, bundle_message, derive_vault_key, recover
 
+_BINDING_ORDER = ("owner", "project", "chainId", "registry", "recipient", "expiresAt", "nonce")
+
 WorkerKey = tuple[str, bytes]
 """A worker's address and its 32-byte X25519 public key (as registered on-chain)."""
 
@@ -118,11 +120,21 @@ def seal_bundle(
             derived = derive_vault_key(signer, chain_id=chain_id, registry=registry, owner=owner)
             owner_vault_key = bytes(derived.public_key)
         vault = _seal(skeleton, OWNER_RECIPIENT, _public_key(owner_vault_key, "owner"), values)
-    unsigned = replace(skeleton, shares=shares, owner_share=vault)
-    signature = signer(_message(unsigned))
-    if recover(_message(unsigned), signature) != owner:
-        raise PermissionError(f"The signer is not the owner {owner}.")
-    return replace(unsigned, signature=bytes(signature)).to_bytes()
+    return sign_bundle(replace(skeleton, shares=shares, owner_share=vault), signer)
+
+
+def sign_bundle(bundle: Bundle, owner_key: bytes | str | Signer) -> bytes:
+    """Sign ``bundle`` (its signature field is ignored) as its owner; returns the canonical bytes.
+
+    Raises:
+        PermissionError: the key is not the bundle owner's.
+    """
+    signer = as_signer(owner_key)
+    message = _message(bundle)
+    signature = bytes(signer(message))
+    if recover(message, signature) != bundle.owner:
+        raise PermissionError(f"The signer is not the owner {bundle.owner}.")
+    return replace(bundle, signature=signature).to_bytes()
 
 
 def open_bundle(
@@ -269,7 +281,9 @@ def _open(bundle: Bundle, share: Share, private: PrivateKey, recipient: str) -> 
     if not isinstance(binding, dict) or not isinstance(values, dict):
         raise BundleMalformed(f"the share for {recipient} is not a share")
     want = bundle.binding(recipient)
-    for field in sorted(set(want) | set(binding)):
+    if set(binding) != set(want):
+        raise BundleMalformed(f"the share for {recipient} has binding fields {sorted(binding)}")
+    for field in _BINDING_ORDER:
         if binding.get(field) != want.get(field):
             raise BundleBindingMismatch(f"share {field}", want.get(field), binding.get(field))
     if sorted(values) != [n for n, _ in bundle.secrets] or not all(

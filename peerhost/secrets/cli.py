@@ -1,0 +1,108 @@
+"""The logic behind ``ape run secrets``: find the deployment and store, build the tool, report.
+
+Defaults follow ``ape run publish``: a devnet running on the connected chain supplies
+its deployments file and store, else ``$PEERHOST_STORE``, else the default store.
+Nothing here ever formats a secret value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from peerhost.publishing.errors import DeploymentNotFound
+from peerhost.secrets.manage import DEFAULT_TTL, ApeSecretsChain, SealResult, SecretsTool
+from peerhost.secrets.signing import ape_signer
+from peerhost.storage import DEFAULT_STORE_SPEC, open_store
+
+STORE_ENV = "PEERHOST_STORE"
+
+
+def open_tool(
+    project: Any,
+    chain: Any,
+    account: Any,
+    *,
+    store: str | None = None,
+    deployments: str | None = None,
+    ttl: int = DEFAULT_TTL,
+) -> tuple[SecretsTool, str]:
+    """A :class:`SecretsTool` for ``account`` on the connected network, and a line saying where.
+
+    Raises:
+        DeploymentNotFound: no live PeerHost deployment is recorded for this network.
+    """
+    from peerhost.deploy import deployment_key, load_deployment
+    from peerhost.devnet.state import DevnetState
+
+    devnet = DevnetState.load()
+    if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
+        devnet = None
+    deployment = load_deployment(
+        chain, project, deployments or (devnet.deployments if devnet else None)
+    )
+    if deployment is None:
+        raise DeploymentNotFound(deployment_key(chain), "none recorded in the deployments file")
+    spec = (
+        store
+        or (devnet.store if devnet else None)
+        or os.environ.get(STORE_ENV)
+        or DEFAULT_STORE_SPEC
+    )
+    tool = SecretsTool(
+        chain=ApeSecretsChain(deployment.registry, deployment.workers, account),
+        store=open_store(spec),
+        signer=ape_signer(account),
+        owner=str(account.address),
+        chain_id=int(chain.chain_id),
+        registry=str(deployment.registry.address),
+        ttl=ttl,
+    )
+    return tool, f"{deployment.key}, registry {deployment.registry.address}, store {spec}"
+
+
+def read_value(name: str, stdin: IO[str] | None = None, prompt: Any = None) -> str:
+    """The value of ``name``: from a hidden, confirmed prompt on a terminal, else all of stdin.
+
+    One trailing newline of piped input is dropped (``echo "$URL" | ape run secrets set ...``).
+    """
+    stream = stdin or sys.stdin
+    if stream.isatty():
+        if prompt is None:
+            import click
+
+            prompt = click.prompt
+        return str(prompt(f"Value of {name}", hide_input=True, confirmation_prompt=True))
+    value = stream.read()
+    if value.endswith("\r\n"):
+        return value[:-2]
+    return value[:-1] if value.endswith("\n") else value
+
+
+def when(timestamp: int) -> str:
+    """A unix time as ``2026-01-01 12:00:00 UTC``."""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def describe(project: str, result: SealResult) -> Iterator[str]:
+    """Lines reporting a published change (names, workers, CID; never values)."""
+    if result.cid is None:
+        yield f"Project '{project}' has no secrets left; its bundle pointer was cleared."
+        return
+    yield f"Sealed {len(result.names)} secret(s) of '{project}' to {len(result.workers)} worker(s): {', '.join(result.names)}"
+    yield f"  bundle {result.cid}, expires {when(result.expires_at)}"
+    if not result.workers:
+        yield "  warning: no active worker has an encryption key; run `reseal` once workers join."
+
+
+def listing(project: str, names: list[tuple[str, int]]) -> Iterator[str]:
+    """Lines listing names and set-times (never values)."""
+    if not names:
+        yield f"Project '{project}' has no secrets."
+        return
+    width = max(len(n) for n, _ in names)
+    for name, set_at in names:
+        yield f"{name.ljust(width)}  set {when(set_at)}"
