@@ -1,0 +1,48 @@
+"""Fixtures for the sandbox tests: one sandbox per session over a session cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sandbox_helpers import BLOCK_TIMESTAMP, REQUEST_ID, SMALL, RunFn, sample_input
+
+from peerhost.sandbox import Envelope, Limits, RunRequest, RunResult, Sandbox
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("wasm-cache")
+
+
+@pytest.fixture(scope="session")
+def sandbox(cache_dir: Path) -> Sandbox:
+    return Sandbox(cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def run(sandbox: Sandbox) -> RunFn:
+    """``run(code, runtime="wasi", input=..., limits=..., **fields) -> RunResult``."""
+
+    def _run(code: bytes, runtime: str = "wasi", **fields: Any) -> RunResult:
+        fields.setdefault("input", sample_input())
+        fields.setdefault("request_id", REQUEST_ID)
+        fields.setdefault("block_timestamp", BLOCK_TIMESTAMP)
+        fields.setdefault("limits", SMALL if runtime == "wasi" else Limits())
+        return sandbox.run(RunRequest(runtime=runtime, code=code, code_id="test", **fields))
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def outcome(run: RunFn) -> Callable[..., Envelope]:
+    """Like ``run`` but returns the decoded envelope of a committable result."""
+
+    def _outcome(code: bytes, runtime: str = "wasi", **fields: Any) -> Envelope:
+        result = run(code, runtime, **fields)
+        assert result.committable
+        return result.decoded
+
+    return _outcome
