@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
+from ape.exceptions import ContractLogicError
+from eth_utils import keccak
 
 from peerhost.deploy import ETHER, Deployment, DeployParams, deploy
 
@@ -18,6 +21,24 @@ CODE_CID = bytes.fromhex("01551220") + bytes(range(32))
 FUEL = 1_000_000
 MEMORY = 16 * 1024 * 1024
 ENCRYPTION_KEY = bytes.fromhex("11" * 32)
+
+
+@contextmanager
+def _reverts_with(error: Any) -> Iterator[None]:
+    selector = keccak(text=error.abi.selector)[:4].hex()
+    with pytest.raises(ContractLogicError) as info:
+        yield
+    assert selector in str(info.value), f"expected {error.abi.name} ({selector}), got {info.value}"
+
+
+@pytest.fixture(scope="session")
+def reverts_with() -> Callable[[Any], AbstractContextManager[None]]:
+    """``with reverts_with(contract.SomeError): view()``: checks the custom error's selector.
+
+    ape decodes custom errors of transactions (use ``ape.reverts`` there) but not of view calls or
+    deployments on this anvil, where ``ape.reverts`` accepts any error; this checks the selector.
+    """
+    return _reverts_with
 
 
 @pytest.fixture(scope="session")
