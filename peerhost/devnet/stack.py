@@ -1,0 +1,340 @@
+"""The devnet: a chain, the contracts, the example functions, N workers and a gateway.
+
+Used by ``ape run devnet``, the end-to-end tests and the benchmark::
+
+    devnet = Devnet(DevnetConfig(workers=3, port=8080))
+    devnet.start_chain()                         # our own anvil (or devnet.attach(url))
+    with networks.ethereum.local.use_provider("foundry", provider_settings={"host": devnet.rpc_url}):
+        devnet.setup_chain(project, deployer, developer)   # deploy, publish, fund (ape)
+    devnet.start_services()                      # workers and gateway (child processes)
+    ...
+    devnet.stop()                                # gateway, then workers, then the chain
+
+The on-chain part goes through ape (deploying and publishing are developer actions); workers and
+the gateway are separate processes that reach the chain by URL, as in production.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peerhost.chain import ChainConfig
+from peerhost.deploy import ETHER, Deployment, DeployParams, ensure_deployment
+from peerhost.devnet import state as devnet_state
+from peerhost.devnet.accounts import GATEWAY, Key, derive, worker_key
+from peerhost.devnet.anvil import Anvil
+from peerhost.devnet.errors import DevnetError
+from peerhost.devnet.processes import free_port
+from peerhost.devnet.progress import Progress, quiet
+from peerhost.publishing import Publisher, PublishReport, load_project, prepare_project
+from peerhost.storage import open_store
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = PROJECT_ROOT / "examples"
+
+
+def params_for(workers: int) -> DeployParams:
+    """Protocol parameters a devnet of ``workers`` honest workers can always settle.
+
+    K = min(3, workers) commitments per request and a quorum of more than half of them.
+    """
+    k = max(1, min(3, workers))
+    return DeployParams(max_commits=k, quorum=k // 2 + 1)
+
+
+@dataclass
+class DevnetConfig:
+    """How to run a devnet.
+
+    Attributes:
+        workers: Honest workers to start.
+        liars: Extra workers in the test-only dishonest mode (they commit a wrong result).
+        port: The gateway's HTTP port (0: a free one).
+        chain_port: anvil's port when the devnet starts its own chain (0: a free one).
+        state_dir: Where the store, logs, worker state and ``devnet.json`` live.
+        examples: The project folder to publish (holds ``functions/``).
+        project_name: Overrides the examples' project name.
+        fund: Wei put in the example project's prepaid balance.
+        worker_stake: Wei each worker stakes.
+        params: Protocol parameters (default: :func:`params_for` the worker count).
+        gateway_settings: GatewaySettings fields to override (timeouts, rate limit, ...).
+        worker_settings: WorkerSettings fields to override for every worker.
+        record: Write ``devnet.json`` so other commands find this devnet.
+    """
+
+    workers: int = 3
+    liars: int = 0
+    port: int = 8080
+    chain_port: int = 0
+    state_dir: Path = field(default_factory=devnet_state.default_state_dir)
+    examples: Path = EXAMPLES
+    project_name: str | None = None
+    fund: int = 100 * ETHER
+    worker_stake: int = 2 * ETHER
+    params: DeployParams | None = None
+    gateway_settings: dict[str, Any] = field(default_factory=dict)
+    worker_settings: dict[str, Any] = field(default_factory=dict)
+    record: bool = True
+
+    @property
+    def total_workers(self) -> int:
+        return self.workers + self.liars
+
+
+class Devnet:
+    """A running (or starting) devnet; see the module docstring."""
+
+    def __init__(self, config: DevnetConfig, progress: Progress | None = None) -> None:
+        self.config = config
+        self.progress = progress or quiet()
+        self.state_dir = config.state_dir.expanduser().resolve()
+        self.anvil: Anvil | None = None
+        self.rpc_url = ""
+        self.chain_id = 0
+        self.deployment: Deployment | None = None
+        self.chain_config: ChainConfig | None = None
+        self.report: PublishReport | None = None
+        self.workers: list[Any] = []  # peerhost.worker.launcher.WorkerProcess
+        self.gateway: Any = None  # peerhost.gateway.launcher process handle
+        self.gateway_url = ""
+        self.gateway_key: Key = derive(GATEWAY)
+
+    # ---- paths ----------------------------------------------------------------------------
+
+    @property
+    def store_spec(self) -> str:
+        return f"local:{self.state_dir / 'store'}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def deployments_path(self) -> Path:
+        return self.state_dir / "deployments.json"
+
+    # ---- the chain ------------------------------------------------------------------------
+
+    def start_chain(self) -> str:
+        """Starts the devnet's own anvil; returns its URL."""
+        port = self.config.chain_port or free_port()
+        accounts = max(10, 4 + self.config.total_workers)
+        with self.progress.step(f"Starting the chain (anvil on 127.0.0.1:{port})") as detail:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self.anvil = Anvil(
+                port=port, accounts=accounts, log_path=self.logs_dir / "anvil.log"
+            ).start()
+            detail(f"chain id 31337, {accounts} funded test accounts")
+        return self.attach(self.anvil.url)
+
+    def attach(self, rpc_url: str, chain_id: int = 31337) -> str:
+        """Uses a chain started elsewhere (ape's own anvil in tests, a fork)."""
+        self.rpc_url = rpc_url
+        self.chain_id = chain_id
+        return rpc_url
+
+    # ---- on-chain setup (through ape) -----------------------------------------------------
+
+    def setup_chain(self, project: Any, deployer: Any, developer: Any) -> PublishReport:
+        """Compiles and deploys the contracts, publishes the examples, funds the project.
+
+        Needs ape connected to this devnet's chain. ``deployer`` and ``developer`` are ape accounts.
+        """
+        with self.progress.step("Compiling the contracts") as detail:
+            contracts = project.load_contracts()
+            detail(f"{len(contracts)} contract types")
+        with self.progress.step("Deploying the contracts") as detail:
+            self.chain_id = int(deployer.chain_manager.chain_id)
+            params = self.config.params or params_for(self.config.workers)
+            deployment = ensure_deployment(project, deployer, params, self.deployments_path)
+            self.deployment = deployment
+            for name, address in deployment.addresses.items():
+                detail(f"{name:<12} {address}")
+            detail(f"quorum {params.quorum} of {params.max_commits} commitments")
+        self.chain_config = ChainConfig(
+            rpc_url=self.rpc_url,
+            ws_url=self.rpc_url.replace("http://", "ws://").replace("https://", "wss://"),
+            chain_id=self.chain_id,
+            registry=deployment.addresses["registry"],
+            workers=deployment.addresses["workers"],
+            coordinator=deployment.addresses["coordinator"],
+        )
+        self.ensure_funded(
+            deployer, [worker_key(n).address for n in range(self.config.total_workers)]
+        )
+        self.ensure_funded(deployer, [self.gateway_key.address])
+        self.gateway_url = f"http://127.0.0.1:{self._gateway_port()}"
+        with self.progress.step(f"Publishing {self.config.examples}") as detail:
+            spec = load_project(self.config.examples, self.config.project_name)
+            publisher = Publisher(
+                deployment.registry,
+                developer,
+                open_store(self.store_spec),
+                self.gateway_url,
+                log=detail,
+            )
+            self.report = publisher.publish(spec)
+            for fn in self.report.functions:
+                detail(
+                    f"{fn.name:<16} {fn.runtime:<4} {fn.mode:<8} {fn.action} v{fn.version}  {fn.cid}"
+                )
+            account = prepare_project(
+                deployment.coordinator,
+                deployment.registry,
+                developer,
+                spec.name,
+                fund=max(0, self.config.fund - self._balance(deployment, developer, spec.name)),
+                gateways=(self.gateway_key.address,),
+            )
+            detail(
+                f"project balance {account.balance / ETHER:g} ETH, "
+                f"{account.price / ETHER:g} ETH per request, gateway {self.gateway_key.address} authorized"
+            )
+        return self.report
+
+    def ensure_funded(self, sender: Any, addresses: list[str], minimum: int = 10 * ETHER) -> None:
+        """Tops up accounts beyond the chain's prefunded ones (many workers on a small chain)."""
+        for address in addresses:
+            if int(sender.provider.get_balance(address)) < minimum:
+                sender.transfer(address, minimum, silent=True)
+
+    @staticmethod
+    def _balance(deployment: Deployment, developer: Any, project: str) -> int:
+        from peerhost.publishing import project_account
+
+        return project_account(
+            deployment.coordinator, deployment.registry, str(developer.address), project
+        ).balance
+
+    def _gateway_port(self) -> int:
+        if not self.config.port:
+            self.config.port = free_port()
+        return self.config.port
+
+    # ---- services (child processes) -------------------------------------------------------
+
+    def start_services(self) -> None:
+        """Starts the workers, then the gateway; writes ``devnet.json``."""
+        self.start_workers()
+        self.start_gateway()
+        if self.config.record:
+            self.save_state()
+
+    def worker_dir(self, n: int) -> Path:
+        return self.state_dir / "workers" / f"worker-{n + 1}"
+
+    def start_workers(self) -> None:
+        """Starts every worker at once, then waits until each is registered and caught up."""
+        from peerhost.worker.launcher import start_worker
+        from peerhost.worker.settings import WorkerSettings
+
+        assert self.chain_config is not None, "setup_chain() first"
+        total = self.config.total_workers
+        liars = f" (+{self.config.liars} lying)" if self.config.liars else ""
+        with self.progress.step(
+            f"Starting {self.config.workers} worker(s){liars} (each compiles the JS engine once)"
+        ) as detail:
+            pending = []
+            for n in range(total):
+                data_dir = self.worker_dir(n)
+                _forget_chain_state(data_dir)
+                settings = WorkerSettings(
+                    data_dir=data_dir,
+                    store=self.store_spec,
+                    stake=self.config.worker_stake,
+                    metrics_port=0,
+                    sandbox_processes=1,
+                    behaviour="lie" if n >= self.config.workers else "honest",
+                    log_format="json",
+                ).replace(**self.config.worker_settings)
+                key = worker_key(n)
+                pending.append(
+                    start_worker(self.chain_config, key.private_key, settings, wait=False)
+                )
+            self.workers = pending
+            for n, proc in enumerate(pending):
+                proc.wait_ready(timeout=180.0)
+                role = "lying " if n >= self.config.workers else ""
+                detail(f"{role}worker-{n + 1} {proc.address} ready (metrics {proc.metrics_url})")
+
+    def worker_names(self) -> dict[str, str]:
+        """Worker address (lowercase) -> ``worker-N``."""
+        return {
+            worker_key(n).address.lower(): f"worker-{n + 1}"
+            for n in range(self.config.total_workers)
+        }
+
+    def stop_workers(self) -> None:
+        for proc in self.workers:
+            proc.stop(timeout=20.0)
+        self.workers = []
+
+    def gateway_settings(self) -> Any:
+        """The gateway's settings: this chain, the devnet's gateway key and port, overrides."""
+        from peerhost.gateway.settings import GatewaySettings
+
+        assert self.chain_config is not None, "setup_chain() first"
+        return GatewaySettings(
+            chain=self.chain_config,
+            private_key=self.gateway_key.private_key,
+            public_url=self.gateway_url,
+        ).with_changes(**self.config.gateway_settings)
+
+    def start_gateway(self) -> None:
+        """Starts the gateway under uvicorn (through the gateway's launcher) and waits for it."""
+        raise DevnetError("the gateway launcher (peerhost/gateway/launcher.py) has not landed yet")
+
+    def stop_gateway(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+
+    # ---- the whole stack ------------------------------------------------------------------
+
+    def urls(self) -> dict[str, str]:
+        """Example function name -> live URL."""
+        return self.report.urls() if self.report else {}
+
+    def save_state(self) -> Path:
+        """Writes ``devnet.json`` so ``ape run publish`` and ``ape console`` find this devnet."""
+        assert self.deployment is not None and self.report is not None
+        return devnet_state.DevnetState(
+            rpc_url=self.rpc_url,
+            chain_id=self.chain_id,
+            gateway_url=self.gateway_url,
+            store=self.store_spec,
+            deployments=str(self.deployments_path),
+            project=self.report.project,
+            owner=self.report.owner,
+            gateway_account=self.gateway_key.address,
+            workers=tuple(worker_key(n).address for n in range(self.config.total_workers)),
+            urls=self.urls(),
+            pid=os.getpid(),
+        ).save(self.state_dir)
+
+    def stop(self) -> None:
+        """Stops the gateway, then the workers (reveals in flight finish), then the chain."""
+        if self.config.record:
+            devnet_state.clear(self.state_dir)
+        errors: list[BaseException] = []
+        for step in (self.stop_gateway, self.stop_workers, self.stop_chain):
+            try:
+                step()
+            except Exception as exc:  # stop the rest regardless
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def stop_chain(self) -> None:
+        if self.anvil is not None:
+            self.anvil.stop()
+            self.anvil = None
+
+
+def _forget_chain_state(data_dir: Path) -> None:
+    """Drops a worker's chain state (cursor, jobs) from an earlier devnet; keeps its caches."""
+    for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm", "ready.json"):
+        (data_dir / name).unlink(missing_ok=True)
