@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from nacl.public import PrivateKey
-from secrets_consts import CHAIN_ID, EXPIRY, NOW, PROJECT, REGISTRY, VALUES
+from secrets_support import CHAIN_ID, EXPIRY, NOW, PROJECT, REGISTRY, VALUES, WorkerIdentity
 
 from peerhost.secrets import generate_worker_keypair, open_bundle, seal_bundle
-
-
-@dataclass(frozen=True)
-class WorkerIdentity:
-    """A worker's address and X25519 key pair."""
-
-    address: str
-    private_key: PrivateKey
-    public_key: bytes
 
 
 def _worker() -> WorkerIdentity:

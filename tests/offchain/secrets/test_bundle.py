@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from eth_account import Account
 from nacl.public import PrivateKey
-from secrets_consts import CHAIN_ID, EXPIRY, NOW, PROJECT, REGISTRY, VALUES
+from secrets_support import CHAIN_ID, EXPIRY, NOW, PROJECT, REGISTRY, VALUES
 
 from peerhost.errors import PeerHostError
 from peerhost.secrets import (
