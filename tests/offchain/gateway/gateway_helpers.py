@@ -1,0 +1,73 @@
+"""Helpers for gateway tests: envelopes, signed inbox posts, background calls, the next id."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from ape.api import AccountAPI
+from ape.contracts import ContractInstance
+from starlette.testclient import TestClient
+
+from peerhost.chain.commitments import request_id, result_hash
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.signatures import sign_result
+from peerhost.sandbox.envelope import Envelope
+
+
+def envelope(
+    body: Any = "hello", status: int = 200, headers: dict[str, str] | None = None
+) -> bytes:
+    return Envelope(ok=True, status=status, headers=headers or {}, body=body, fuel_used=7).encode()
+
+
+def next_request_id(config: ChainConfig, coordinator: ContractInstance, gateway: str) -> bytes:
+    return request_id(
+        config.chain_id, config.coordinator, gateway, coordinator.requestSequence(gateway)
+    )
+
+
+def wait_requested(coordinator: ContractInstance, rid: bytes, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while coordinator.phase(rid) == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"request 0x{rid.hex()} never appeared on-chain")
+        time.sleep(0.02)
+
+
+def post_result(
+    client: TestClient,
+    config: ChainConfig,
+    rid: bytes,
+    body: bytes,
+    worker: AccountAPI,
+    *,
+    signer: AccountAPI | None = None,
+    signed_body: bytes | None = None,
+) -> Any:
+    """Posts ``body`` for ``rid`` as ``worker``, signed by ``signer`` over ``signed_body``."""
+    key = (signer or worker).private_key
+    digest = result_hash(body if signed_body is None else signed_body)
+    signature = sign_result(key, config.chain_id, config.coordinator, rid, digest)
+    return client.post(
+        f"/_inbox/0x{rid.hex()}",
+        content=body,
+        headers={
+            "X-PeerHost-Worker": worker.address,
+            "X-PeerHost-Signature": "0x" + signature.hex(),
+        },
+    )
+
+
+class Background:
+    """Runs blocking TestClient calls on other threads (the app serves them concurrently)."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=8)
+
+    def call(self, client: TestClient, method: str, url: str, **kwargs: Any) -> Future[Any]:
+        return self.pool.submit(client.request, method, url, **kwargs)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
