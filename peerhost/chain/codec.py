@@ -6,6 +6,7 @@ and revert data (custom errors decoded by name, so errors say what went wrong).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from eth_abi import decode, encode
@@ -25,6 +26,8 @@ def _signature(entry: dict[str, Any]) -> str:
 def _named(components: list[dict[str, Any]], values: Any) -> Any:
     """Turns decoded tuples into dicts keyed by the ABI's component names, recursively."""
     out: dict[str, Any] = {}
+    if isinstance(values, Mapping):  # web3's event decoder already names tuple fields
+        return {comp["name"]: _shape(comp, values[comp["name"]]) for comp in components}
     for comp, value in zip(components, values, strict=True):
         out[comp["name"]] = _shape(comp, value)
     return out

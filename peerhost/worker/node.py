@@ -116,8 +116,14 @@ class WorkerNode:
             await self._await_live(follower)
             self._write_ready(server.url)
             logs.event("ready", worker=self.address, metrics_url=server.url)
-            await self.stopping.wait()
+            stop = asyncio.create_task(self.stopping.wait())
+            done, _ = await asyncio.wait(
+                [stop, self._background[0]], return_when=asyncio.FIRST_COMPLETED
+            )
+            stop.cancel()
             await self._drain()
+            if self._background[0] in done:
+                self._background[0].result()  # the follower died: exit with its error
         finally:
             for task in self._background:
                 task.cancel()
@@ -209,9 +215,17 @@ class WorkerNode:
         async for entry in follower.stream():
             self.metrics.connected = follower.live.is_set()
             self.metrics.reconnects = follower.reconnects
-            decoded = self.protocol.decode_log(entry)
-            if decoded is not None:
-                self._on_event(*decoded, block=int(entry["blockNumber"], 16))
+            try:
+                decoded = self.protocol.decode_log(entry)
+                if decoded is not None:
+                    self._on_event(*decoded, block=int(entry["blockNumber"], 16))
+            except Exception as exc:  # a log we cannot handle must not stop the stream
+                logs.error(
+                    "log_unhandled",
+                    block=entry.get("blockNumber"),
+                    log_index=entry.get("logIndex"),
+                    error=repr(exc),
+                )
 
     def _on_event(self, name: str, args: dict[str, Any], block: int) -> None:
         rid = bytes(args.get("requestId") or b"")
