@@ -1,0 +1,128 @@
+"""SecretsResolver: the worker's (owner, project) -> env path, with a CID-keyed cache."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from secrets_support import CHAIN_ID, EXPIRY, NOW, PROJECT, REGISTRY, VALUES
+
+from peerhost.secrets import (
+    BundleBindingMismatch,
+    BundleExpired,
+    Redactor,
+    ResealNeeded,
+    SecretsResolver,
+)
+from peerhost.storage import LocalStore, cid_to_bytes
+
+
+class Pointers:
+    """The registry's secretsBundle(owner, project), counting reads."""
+
+    def __init__(self) -> None:
+        self.cids: dict[tuple[str, str], bytes] = {}
+        self.reads = 0
+
+    async def __call__(self, owner: str, project: str) -> bytes:
+        self.reads += 1
+        return self.cids.get((owner.lower(), project), b"")
+
+
+class CountingStore(LocalStore):
+    gets = 0
+
+    def get(self, cid):  # type: ignore[no-untyped-def]
+        self.gets += 1
+        return super().get(cid)
+
+
+@pytest.fixture
+def pointers() -> Pointers:
+    return Pointers()
+
+
+@pytest.fixture
+def store(tmp_path) -> CountingStore:
+    return CountingStore(tmp_path / "store")
+
+
+@pytest.fixture
+def redactor() -> Redactor:
+    return Redactor()
+
+
+@pytest.fixture
+def resolver_for(pointers, store, redactor):
+    def _make(worker) -> SecretsResolver:
+        return SecretsResolver(
+            pointer=pointers,
+            store=store,
+            worker_address=worker.address,
+            private_key=worker.private_key,
+            chain_id=CHAIN_ID,
+            registry=REGISTRY,
+            redactor=redactor,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def published(bundle, pointers, store, wallet) -> bytes:
+    cid = cid_to_bytes(store.put(bundle))
+    pointers.cids[(wallet.address.lower(), PROJECT)] = cid
+    return cid
+
+
+def test_env_for__no_bundle__empty_env(resolver_for, sealed_workers, wallet):
+    env = asyncio.run(resolver_for(sealed_workers[0]).env_for(wallet.address, PROJECT, now=NOW))
+    assert env == {}
+
+
+def test_env_for__published_bundle__values_and_redactor_learns_them(
+    resolver_for, sealed_workers, wallet, published, redactor
+):
+    env = asyncio.run(resolver_for(sealed_workers[0]).env_for(wallet.address, PROJECT, now=NOW))
+    assert env == VALUES
+    assert redactor.redact(f"x {VALUES['DB_URL']} y") == "x [REDACTED] y"
+
+
+def test_env_for__second_call__pointer_read_again_bundle_cached(
+    resolver_for, sealed_workers, wallet, published, pointers, store
+):
+    resolver = resolver_for(sealed_workers[0])
+
+    async def twice() -> None:
+        await resolver.env_for(wallet.address, PROJECT, now=NOW)
+        await resolver.env_for(wallet.address, PROJECT, now=NOW + 1)
+
+    asyncio.run(twice())
+    assert pointers.reads == 2
+    assert store.gets == 1
+
+
+def test_env_for__cached_bundle_past_expiry__expired(
+    resolver_for, sealed_workers, wallet, published
+):
+    resolver = resolver_for(sealed_workers[0])
+
+    async def later() -> None:
+        await resolver.env_for(wallet.address, PROJECT, now=NOW)
+        await resolver.env_for(wallet.address, PROJECT, now=EXPIRY)
+
+    with pytest.raises(BundleExpired):
+        asyncio.run(later())
+
+
+def test_env_for__worker_without_share__reseal_needed(resolver_for, late_worker, wallet, published):
+    with pytest.raises(ResealNeeded):
+        asyncio.run(resolver_for(late_worker).env_for(wallet.address, PROJECT, now=NOW))
+
+
+def test_env_for__other_wallet_points_at_this_bundle__binding_mismatch(
+    resolver_for, sealed_workers, other_wallet, published, pointers
+):
+    pointers.cids[(other_wallet.address.lower(), PROJECT)] = published
+    with pytest.raises(BundleBindingMismatch):
+        asyncio.run(resolver_for(sealed_workers[0]).env_for(other_wallet.address, PROJECT, now=NOW))
