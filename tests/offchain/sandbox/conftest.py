@@ -19,7 +19,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sandbox(cache_dir: Path) -> Sandbox:
-    return Sandbox(cache_dir=cache_dir)
+    # Compiling in-process keeps the suite fast; test_sandbox_cache covers the
+    # production path (compiling in a killable child process).
+    return Sandbox(cache_dir=cache_dir, compile_in_subprocess=False)
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import wasmtime
 
-from peerhost.sandbox import Limits, RunResult, canonical_request
+from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, canonical_request
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples" / "functions"
@@ -59,3 +64,96 @@ def sample_input(body: bytes | str = b"", method: str = "POST", **query: str) ->
 
 
 RunFn = Callable[..., RunResult]
+
+
+# --- the malicious corpus -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorpusCase:
+    name: str
+    request: RunRequest
+    expect: dict[str, Any]
+
+
+def _corpus_code(ref: str) -> bytes:
+    if ref.startswith("example:"):
+        return (EXAMPLES / ref.removeprefix("example:")).read_bytes()
+    path = CORPUS / ref
+    if path.suffix == ".wat":
+        return bytes(wasmtime.wat2wasm(path.read_text()))
+    return path.read_bytes()
+
+
+def _corpus_input(spec: Any) -> bytes:
+    if spec is None:
+        return sample_input(b'{"hello":"world"}')
+    if isinstance(spec, dict):
+        return str(spec["repeat"]).encode() * int(spec["times"])
+    return (CORPUS / "requests" / spec).read_bytes()
+
+
+def load_corpus() -> list[CorpusCase]:
+    manifest = json.loads((CORPUS / "cases.json").read_text())
+    cases = []
+    for case in manifest["cases"]:
+        limits = Limits(**{**manifest["limits"], **case.get("limits", {})})
+        request = RunRequest(
+            runtime=case["runtime"],
+            code=_corpus_code(case["code"]),
+            code_id=case["code"],
+            input=_corpus_input(case.get("input")),
+            request_id=REQUEST_ID,
+            block_timestamp=BLOCK_TIMESTAMP,
+            limits=limits,
+        )
+        cases.append(CorpusCase(case["name"], request, case["expect"]))
+    return cases
+
+
+def pinned_envelopes() -> dict[str, str]:
+    path = CORPUS / "envelopes.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def pin_corpus(cache_dir: Path) -> None:
+    """Rewrites corpus/envelopes.json from a fresh run (review the diff!)."""
+    sandbox = Sandbox(cache_dir=cache_dir)
+    pins = {
+        c.name: hashlib.sha256(sandbox.run(c.request).envelope).hexdigest() for c in load_corpus()
+    }
+    (CORPUS / "envelopes.json").write_text(json.dumps(pins, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    # python tests/offchain/sandbox/sandbox_helpers.py pin CACHE_DIR
+    if sys.argv[1:2] == ["pin"]:
+        pin_corpus(Path(sys.argv[2]))
+
+
+# --- the example functions ------------------------------------------------------
+
+ORDER = b'{"customer":"alice","items":[{"sku":"A-1","qty":2,"price_cents":1250}]}'
+
+
+def example_requests() -> dict[str, RunRequest]:
+    """One request per example function (two for orders-create: 201 and 400)."""
+
+    def request(name: str, runtime: str, body: bytes = b"", **query: str) -> RunRequest:
+        return RunRequest(
+            runtime=runtime,
+            code=(EXAMPLES / name).read_bytes(),
+            code_id=name,
+            input=sample_input(body, **query),
+            env={"GREETING": "Hello, worker!"},
+            request_id=REQUEST_ID,
+            block_timestamp=BLOCK_TIMESTAMP,
+        )
+
+    return {
+        "hello": request("hello.wasm", "wasi"),
+        "echo": request("echo.wasm", "wasi", b"\x00\xffbinary"),
+        "orders-create-201": request("orders-create.js", "js", ORDER),
+        "orders-create-400": request("orders-create.js", "js", b'{"items":[{"qty":0}]}'),
+        "clock-and-dice": request("clock-and-dice.js", "js", sides="20"),
+    }

@@ -85,7 +85,8 @@ def test_run__host_call_loop__runs_out_of_fuel(outcome: Outcome) -> None:
       (loop $l
         (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
         (br $l)))"""
-    assert outcome(wat_module(spin)).error_kind is ErrorKind.OUT_OF_FUEL
+    env = outcome(wat_module(spin), limits=Limits(fuel=200_000))
+    assert env.error_kind is ErrorKind.OUT_OF_FUEL
 
 
 @pytest.mark.parametrize("name", ["sock_accept", "path_open"])

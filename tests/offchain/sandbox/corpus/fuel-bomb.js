@@ -1,0 +1,4 @@
+export async function handler() {
+  let n = 0;
+  for (;;) n++;
+}

@@ -1,0 +1,4 @@
+// Returns a promise nothing will ever resolve.
+export async function handler() {
+  return new Promise(() => {});
+}

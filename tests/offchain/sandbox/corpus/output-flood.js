@@ -1,0 +1,3 @@
+export async function handler() {
+  return { status: 200, body: "x".repeat(4 * 1024 * 1024) };
+}

@@ -1,0 +1,4 @@
+export async function handler() {
+  await Promise.resolve();
+  return Promise.reject(new RangeError("deliberate"));
+}

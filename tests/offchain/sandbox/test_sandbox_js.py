@@ -1,0 +1,143 @@
+"""The js runtime: user ES modules on the shared QuickJS engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sandbox_helpers import RunFn, sample_input
+
+from peerhost.sandbox import Envelope, ErrorKind, Limits, Sandbox
+from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
+
+Outcome = Callable[..., Envelope]
+
+
+def js(source: str) -> bytes:
+    return source.encode()
+
+
+def test_run__async_handler__returns_its_response(outcome: Outcome) -> None:
+    env = outcome(
+        js("export async function handler(req) { return {status: 201, body: {m: req.method}} }"),
+        "js",
+    )
+    assert (env.ok, env.status, env.body) == (True, 201, {"m": "POST"})
+
+
+def test_run__sync_default_export__accepted(outcome: Outcome) -> None:
+    env = outcome(js("export default function (req) { return {status: 200, body: 'x'} }"), "js")
+    assert env.ok and env.body == "x"
+
+
+def test_run__handler_throws__js_error_with_message(outcome: Outcome) -> None:
+    env = outcome(js("export async function handler() { throw new TypeError('bad order') }"), "js")
+    assert (env.error_kind, env.error_detail) == (ErrorKind.JS_ERROR, "TypeError: bad order")
+
+
+def test_run__handler_rejects_non_error__js_error_with_value(outcome: Outcome) -> None:
+    env = outcome(js("export async function handler() { throw 'plain' }"), "js")
+    assert (env.error_kind, env.error_detail) == (ErrorKind.JS_ERROR, "plain")
+
+
+def test_run__syntax_error__js_error(outcome: Outcome) -> None:
+    env = outcome(js("export async function handler( {"), "js")
+    assert env.error_kind is ErrorKind.JS_ERROR
+    assert env.error_detail.startswith("SyntaxError")
+
+
+def test_run__no_handler_export__js_error(outcome: Outcome) -> None:
+    env = outcome(js("export const x = 1"), "js")
+    assert env.error_detail == "the module exports no handler function"
+
+
+def test_run__import_statement__js_error(outcome: Outcome) -> None:
+    env = outcome(
+        js("import fs from 'fs'; export function handler() { return {status: 200} }"), "js"
+    )
+    assert env.error_kind is ErrorKind.JS_ERROR
+
+
+def test_run__handler_returns_undefined__js_error(outcome: Outcome) -> None:
+    env = outcome(js("export function handler() {}"), "js")
+    assert env.error_detail == "the handler returned no JSON value"
+
+
+def test_run__handler_returns_bigint__js_error(outcome: Outcome) -> None:
+    env = outcome(js("export function handler() { return {status: 200, body: 1n} }"), "js")
+    assert env.error_kind is ErrorKind.JS_ERROR
+
+
+def test_run__infinite_loop__traps_out_of_fuel(outcome: Outcome) -> None:
+    env = outcome(
+        js("export function handler() { for (;;) {} }"), "js", limits=Limits(fuel=50_000_000)
+    )
+    assert env.error_kind is ErrorKind.OUT_OF_FUEL
+
+
+def test_run__unbounded_allocation__memory_limit(outcome: Outcome) -> None:
+    source = (
+        "export function handler() { const a = []; for (;;) a.push('x'.repeat(4096) + a.length) }"
+    )
+    env = outcome(js(source), "js", limits=Limits(fuel=10**10, memory_bytes=16 * 1024 * 1024))
+    assert env.error_kind is ErrorKind.MEMORY_LIMIT
+
+
+def test_run__deep_recursion__deterministic_range_error(outcome: Outcome) -> None:
+    source = "function f(n) { return f(n + 1) + 1 } export function handler() { return f(0) }"
+    env = outcome(js(source), "js")
+    assert (env.error_kind, env.error_detail) == (
+        ErrorKind.JS_ERROR,
+        "RangeError: Maximum call stack size exceeded",
+    )
+    assert env.fuel_used is not None
+
+
+def test_run__console_log__goes_to_logs_not_envelope(run: RunFn) -> None:
+    result = run(
+        js("export function handler() { console.log('hi', 1); return {status: 200} }"), "js"
+    )
+    assert result.logs == b"hi 1\n"
+    assert b"hi" not in result.envelope
+
+
+def test_run__date_and_random__fixed_by_request(run: RunFn) -> None:
+    source = js(
+        "export function handler() { return {status: 200, body: [Date.now(), Math.random()]} }"
+    )
+    first = run(source, "js", request_id=b"\x01" * 32, block_timestamp=1_700_000_000)
+    again = run(source, "js", request_id=b"\x01" * 32, block_timestamp=1_700_000_000)
+    other = run(source, "js", request_id=b"\x02" * 32, block_timestamp=1_700_000_000)
+    assert first.envelope == again.envelope
+    assert first.decoded.body[0] == 1_700_000_000_000
+    assert other.decoded.body[1] != first.decoded.body[1]
+
+
+def test_run__secrets__visible_through_nothing_but_env(outcome: Outcome) -> None:
+    source = js("export function handler() { return {status: 200, body: typeof process} }")
+    assert outcome(source, "js", env={"K": "v"}).body == "undefined"
+
+
+def test_run__binary_body__arrives_base64(outcome: Outcome) -> None:
+    source = js(
+        "export function handler(req) { return {status: 200, body: req.body,"
+        " body_encoding: req.body_encoding} }"
+    )
+    env = outcome(source, "js", input=sample_input(b"\xff\x00"))
+    assert (env.body, env.body_encoding) == ("/wA=", "base64")
+    assert env.to_http()[2] == b"\xff\x00"
+
+
+def test_sandbox__js_engine_missing__raises(tmp_path_factory: pytest.TempPathFactory) -> None:
+    sandbox = Sandbox(cache_dir=tmp_path_factory.mktemp("c"), js_engine=Path("/nonexistent.wasm"))
+    with pytest.raises(JsEngineNotFound):
+        sandbox.warm("js")
+
+
+def test_sandbox__js_engine_tampered__raises(tmp_path_factory: pytest.TempPathFactory) -> None:
+    fake = tmp_path_factory.mktemp("e") / "engine.wasm"
+    fake.write_bytes(b"\x00asm\x01\x00\x00\x00")
+    sandbox = Sandbox(cache_dir=tmp_path_factory.mktemp("c"), js_engine=fake)
+    with pytest.raises(JsEngineMismatch):
+        sandbox.warm("js")
