@@ -46,7 +46,8 @@ class HttpGatewaySource:
         """Fetch and verify the content of ``cid``.
 
         Raises:
-            ContentNotFound: the gateway answered 404, 410 or 504.
+            ContentNotFound: the gateway answered 404, 410 or 504, or timed out
+                after connecting.
             ContentMismatch: the gateway sent other bytes (refused).
             StoreUnavailable: the gateway cannot be reached or failed otherwise.
         """
@@ -70,6 +71,9 @@ class HttpGatewaySource:
         url = f"{self.base_url}/ipfs/{key}"
         try:
             response = self._client.request(method, url)
+        except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+            # Connected, but the gateway is still looking for the content: as good as 504.
+            raise ContentNotFound(key, f"{self.where} (timed out)") from exc
         except httpx.TransportError as exc:
             raise StoreUnavailable(
                 self.base_url, f"{type(exc).__name__}; check the gateway URL and that it is up."

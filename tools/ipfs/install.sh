@@ -10,7 +10,10 @@ if [[ -x node_modules/.bin/jsipfs && -f "$stamp" ]] && cmp -s package-lock.json 
 fi
 command -v npm >/dev/null || { echo "tools/ipfs/install.sh: npm is required (Node 20)" >&2; exit 1; }
 start=$SECONDS
-npm ci --no-audit --no-fund --loglevel=error
-node_modules/.bin/jsipfs version >/dev/null
+# Not `npm ci`: the lock cannot list an optional dependency (electron-eval's git
+# tarball) that never installs here, and npm ci refuses such a lock. Optional
+# dependencies (wrtc, electron) download binaries at install and are not needed.
+npm install --prefer-offline --omit=optional --no-save --no-audit --no-fund --loglevel=error
+node_modules/.bin/jsipfs --version >/dev/null
 cp package-lock.json "$stamp"
 echo "js-ipfs installed in tools/ipfs/node_modules ($((SECONDS - start)) s)"
