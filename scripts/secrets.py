@@ -22,6 +22,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from peerhost.errors import PeerHostError
 from peerhost.secrets.cli import describe, listing, open_tool, read_value
+from peerhost.secrets.format import check_name
 from peerhost.secrets.manage import DEFAULT_TTL
 
 _store = click.option(
@@ -77,7 +78,10 @@ def set_(
 ) -> None:
     """Set or rotate secret NAME of PROJECT (value from a hidden prompt or stdin)."""
     try:
+        check_name(name)
         value = read_value(name)
+        if not value:
+            raise click.ClickException(f"Empty value for {name}; to remove it use `unset`.")
         tool = _tool(account, store, deployments, ttl_days)
         for line in describe(project_name, tool.set(project_name, name, value, fresh=fresh)):
             click.echo(line)
