@@ -26,8 +26,8 @@ from peerhost.deploy import ETHER, Deployment, DeployParams, ensure_deployment
 from peerhost.devnet import state as devnet_state
 from peerhost.devnet.accounts import GATEWAY, Key, derive, worker_key
 from peerhost.devnet.anvil import Anvil
-from peerhost.devnet.errors import DevnetError
-from peerhost.devnet.processes import free_port
+from peerhost.devnet.errors import PortInUse
+from peerhost.devnet.processes import free_port, port_open
 from peerhost.devnet.progress import Progress, quiet
 from peerhost.publishing import Publisher, PublishReport, load_project, prepare_project
 from peerhost.storage import open_store
@@ -283,9 +283,24 @@ class Devnet:
             public_url=self.gateway_url,
         ).with_changes(**self.config.gateway_settings)
 
+    def gateway_log_path(self) -> Path:
+        return self.logs_dir / "gateway.log"
+
     def start_gateway(self) -> None:
-        """Starts the gateway under uvicorn (through the gateway's launcher) and waits for it."""
-        raise DevnetError("the gateway launcher (peerhost/gateway/launcher.py) has not landed yet")
+        """Starts the gateway under uvicorn and waits until it is healthy."""
+        from peerhost.devnet.gateway_process import start_gateway_process
+
+        port = self._gateway_port()
+        if port_open("127.0.0.1", port):
+            raise PortInUse("gateway", port)
+        with self.progress.step(f"Starting the gateway on {self.gateway_url}") as detail:
+            self.gateway = start_gateway_process(
+                self.gateway_settings(), "127.0.0.1", port, self.gateway_log_path()
+            )
+            detail(f"signing as {self.gateway_key.address}; log {self.gateway_log_path()}")
+
+    def gateway_alive(self) -> bool:
+        return self.gateway is not None and bool(self.gateway.alive())
 
     def stop_gateway(self) -> None:
         if self.gateway is not None:

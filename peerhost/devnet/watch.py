@@ -39,6 +39,7 @@ class RequestTrace:
     slashed: list[str] = field(default_factory=list)
     settled_at: float | None = None
     http: dict[str, Any] | None = None
+    answered_at: float | None = None
     printed: bool = False
 
 
@@ -199,13 +200,16 @@ class RequestWatcher:
         for record in self.gateway.read():
             trace = self._trace(record["request_id"])
             trace.http = record
+            trace.answered_at = time.monotonic()
 
     def _flush(self) -> None:
         now = time.monotonic()
         for trace in list(self.requests.values()):
             if trace.printed:
                 continue
-            answered_long_ago = trace.http is not None and now - trace.seen_at > self.linger
+            answered_long_ago = (
+                trace.answered_at is not None and now - trace.answered_at > self.linger
+            )
             if trace.outcome or answered_long_ago:
                 if trace.outcome and trace.http is None and now - (trace.settled_at or now) < 0.5:
                     continue  # give the gateway's record a moment to arrive

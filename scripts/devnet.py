@@ -1,0 +1,78 @@
+"""The one-command local devnet: chain, contracts, examples, workers and gateway.
+
+    ape run devnet                         # 3 workers, gateway on 127.0.0.1:8080
+    ape run devnet --workers 5 --port 9000 --urls-json urls.json
+
+Ctrl-C (or SIGTERM) stops the gateway, then the workers, then the chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from ape import accounts, networks, project
+from ape.logging import logger
+
+from peerhost.devnet.run import run_devnet
+from peerhost.devnet.stack import DevnetConfig
+from peerhost.devnet.state import default_state_dir
+from peerhost.errors import PeerHostError
+
+
+@click.command()
+@click.option(
+    "--workers", default=3, show_default=True, type=click.IntRange(1, 32), help="Workers to start."
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Gateway HTTP port (0: any free port).",
+)
+@click.option(
+    "--chain-port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    help="anvil's port (default: any free port).",
+)
+@click.option(
+    "--urls-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the gateway and function URLs to this JSON file.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="State directory (default: .devnet/).",
+)
+@click.option(
+    "--examples",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder to publish (default: examples/).",
+)
+def cli(
+    workers: int,
+    port: int,
+    chain_port: int,
+    urls_json: Path | None,
+    state_dir: Path | None,
+    examples: Path | None,
+) -> None:
+    """Run a local PeerHost network serving examples/functions over HTTP."""
+    logger.set_level("WARNING")
+    config = DevnetConfig(
+        workers=workers,
+        port=port,
+        chain_port=chain_port,
+        state_dir=state_dir or default_state_dir(),
+    )
+    if examples is not None:
+        config.examples = examples
+    try:
+        run_devnet(config, project, networks, accounts, out=click.echo, urls_json=urls_json)
+    except PeerHostError as exc:
+        raise click.ClickException(str(exc)) from exc
