@@ -18,8 +18,14 @@ import json
 import logging
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "[REDACTED]"
+
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+}
 
 
 class Redactor(logging.Filter):
@@ -60,7 +66,12 @@ class Redactor(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record in place with values masked; never drops a record."""
+        """Rewrite the record in place with values masked; never drops a record.
+
+        Masks the formatted message, the exception (text and the exception object a
+        custom formatter would format), the stack text, and every string inside the
+        record's extra attributes (e.g. structured ``fields`` dicts).
+        """
         if not self._needles:
             return True
         try:
@@ -69,13 +80,43 @@ class Redactor(logging.Filter):
             message = f"{record.msg} {record.args}"
         record.msg = self.redact(message)
         record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+        self._mask_exception(record)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD:
+                record.__dict__[name] = self._scrub(value)
         return True
+
+    def _mask_exception(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if not record.exc_text:
+            return
+        masked = self.redact(record.exc_text)
+        if masked == record.exc_text:
+            return
+        record.exc_text = masked
+        if record.exc_info and record.exc_info[1] is not None:
+            # Formatters that format exc_info themselves get a look-alike exception
+            # (same name, masked message) over the same traceback.
+            original = record.exc_info[1]
+            kind = type(original)
+            stand_in = type(
+                kind.__name__,
+                (Exception,),
+                {"__module__": kind.__module__, "__qualname__": kind.__qualname__},
+            )
+            record.exc_info = (stand_in, stand_in(self.redact(str(original))), record.exc_info[2])
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self._scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self._scrub(v) for v in value)
+        return value
 
     def install(self, logger: logging.Logger | None = None) -> None:
         """Add this filter to every handler of ``logger`` (default: the root logger)."""

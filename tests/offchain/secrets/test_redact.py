@@ -98,3 +98,49 @@ def test_install__root_logger__child_logger_records_masked(caplog):
         redactor.uninstall()
         root.removeHandler(handler)
     assert stream.getvalue() == f"dsn={MASK}\n"
+
+
+def test_filter__structured_fields__masked(log):
+    logger, stream, redactor = log
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "event", None, None)
+    record.fields = {"reason": f"bad dsn {DB_URL}", "nested": [DB_URL, 3], "n": 1}
+    redactor.filter(record)
+    assert record.fields == {"reason": f"bad dsn {MASK}", "nested": [MASK, 3], "n": 1}
+
+
+def test_filter__formatter_formatting_exc_info_itself__sees_masked_exception(log):
+    _, _, redactor = log
+    try:
+        raise ValueError(f"cannot parse {DB_URL}")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    redactor.filter(record)
+    last_line = logging.Formatter().formatException(record.exc_info).splitlines()[-1]
+    assert last_line == f"ValueError: cannot parse {MASK}"
+
+
+@pytest.mark.parametrize("fmt", ["json", "kv"])
+def test_install__worker_log_configuration__events_and_errors_masked(capsys, fmt):
+    from peerhost.worker import logs
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    redactor = Redactor(VALUES.values())
+    try:
+        logs.configure(fmt=fmt, level="debug")
+        redactor.install()  # after configure(), which replaces the root handlers
+        logs.warning("job_skipped", reason=f"could not connect to {DB_URL}")
+        try:
+            raise ConnectionError(f"refused: {DB_URL}")
+        except ConnectionError:
+            logging.getLogger("peerhost.worker").exception("run failed")
+    finally:
+        redactor.uninstall()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    err = capsys.readouterr().err
+    assert "could not connect to " + MASK in err
+    for value in VALUES.values():
+        assert value not in err
