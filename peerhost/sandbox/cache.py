@@ -62,6 +62,7 @@ class ModuleCache:
         self._memory: OrderedDict[str, wasmtime.Module] = OrderedDict()
         self._memory_entries = memory_entries
         self._lock = threading.Lock()
+        self._last_digest: tuple[bytes, str] | None = None
 
     def get(self, code: bytes, digest: str | None = None) -> wasmtime.Module:
         """The compiled module for ``code``; raises InvalidModule if it is not wasm.
@@ -69,7 +70,7 @@ class ModuleCache:
         ``digest`` (the sha256 hex of ``code``) may be given when the caller
         has already verified it, to skip hashing large trusted modules.
         """
-        digest = digest or hashlib.sha256(code).hexdigest()
+        digest = digest or self._digest(code)
         with self._lock:
             module = self._memory.get(digest)
             if module is not None:
@@ -81,6 +82,15 @@ class ModuleCache:
             while len(self._memory) > self._memory_entries:
                 self._memory.popitem(last=False)
         return module
+
+    def _digest(self, code: bytes) -> str:
+        # The same bytes object is often run many times: hash it once.
+        last = self._last_digest
+        if last is not None and last[0] is code and type(code) is bytes:
+            return last[1]
+        digest = hashlib.sha256(code).hexdigest()
+        self._last_digest = (code, digest)
+        return digest
 
     def path_for(self, digest: str) -> Path:
         return self.dir / f"{digest}.{self.fingerprint[:16]}.cwasm"

@@ -12,7 +12,7 @@ import threading
 
 import wasmtime
 
-TICK_SECONDS = 0.01
+TICK_SECONDS = 0.05
 
 
 class EpochTicker:

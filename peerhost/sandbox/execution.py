@@ -126,7 +126,10 @@ def execute(
     wasi.bind(io)
     try:
         instance = pre.instantiate(store)
-        start = instance.exports(store).get("_start")
+        exports = instance.exports(store)
+        memory = exports.get("memory")
+        io.memory = memory if isinstance(memory, wasmtime.Memory) else None
+        start = exports.get("_start")
         if (
             not isinstance(start, wasmtime.Func)
             or start.type(store).params

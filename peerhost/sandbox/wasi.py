@@ -123,6 +123,7 @@ class RunIO:
     max_stdout: int
     max_stderr: int
     stdin_pos: int = 0
+    memory: wasmtime.Memory | None = None  # the instance's exported memory, once known
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
 
@@ -130,8 +131,8 @@ class RunIO:
 class _Mem:
     """Bounds-checked access to the caller's exported ``memory``."""
 
-    def __init__(self, caller: wasmtime.Caller) -> None:
-        memory = caller.get("memory")
+    def __init__(self, caller: wasmtime.Caller, known: wasmtime.Memory | None = None) -> None:
+        memory = known or caller.get("memory")
         if not isinstance(memory, wasmtime.Memory):
             raise _Fault
         self.base = ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0
@@ -189,6 +190,9 @@ class WasiHost:
             impl = getattr(self, f"_{name}", None)
             linker.define_func(MODULE, name, func_type(name), self._wrap(name, impl), True)
 
+    def _mem(self, caller: wasmtime.Caller) -> _Mem:
+        return _Mem(caller, self.io.memory)
+
     def bind(self, io: RunIO | None) -> None:
         self._local.io = io
 
@@ -216,9 +220,10 @@ class WasiHost:
 
     # --- args and environment -------------------------------------------------
 
-    @staticmethod
-    def _write_strings(caller: wasmtime.Caller, items: list[bytes], ptrs: int, buf: int) -> int:
-        mem = _Mem(caller)
+    def _write_strings(
+        self, caller: wasmtime.Caller, items: list[bytes], ptrs: int, buf: int
+    ) -> int:
+        mem = self._mem(caller)
         offset = buf
         for i, item in enumerate(items):
             mem.u32(ptrs + 4 * i, offset)
@@ -226,9 +231,10 @@ class WasiHost:
             offset += len(item) + 1
         return ERRNO_SUCCESS
 
-    @staticmethod
-    def _write_sizes(caller: wasmtime.Caller, items: list[bytes], count: int, size: int) -> int:
-        mem = _Mem(caller)
+    def _write_sizes(
+        self, caller: wasmtime.Caller, items: list[bytes], count: int, size: int
+    ) -> int:
+        mem = self._mem(caller)
         mem.u32(count, len(items))
         mem.u32(size, sum(len(item) + 1 for item in items))
         return ERRNO_SUCCESS
@@ -250,20 +256,20 @@ class WasiHost:
     def _clock_res_get(self, caller: wasmtime.Caller, clock_id: int, out: int) -> int:
         if clock_id not in (0, 1, 2, 3):
             return ERRNO_INVAL
-        _Mem(caller).u64(out, 1_000_000_000)
+        self._mem(caller).u64(out, 1_000_000_000)
         return ERRNO_SUCCESS
 
     def _clock_time_get(self, caller: wasmtime.Caller, clock_id: int, _prec: int, out: int) -> int:
         if clock_id in (0, 1):  # realtime, monotonic: frozen at the block timestamp
-            _Mem(caller).u64(out, self.io.clock_ns)
+            self._mem(caller).u64(out, self.io.clock_ns)
         elif clock_id in (2, 3):  # process / thread CPU time: always zero
-            _Mem(caller).u64(out, 0)
+            self._mem(caller).u64(out, 0)
         else:
             return ERRNO_INVAL
         return ERRNO_SUCCESS
 
     def _random_get(self, caller: wasmtime.Caller, buf: int, length: int) -> int:
-        mem = _Mem(caller)
+        mem = self._mem(caller)
         mem.check(buf, length)
         _charge(caller, length)
         mem.write(buf, self.io.random.read(length))
@@ -286,7 +292,7 @@ class WasiHost:
     def _fd_read(self, caller: wasmtime.Caller, fd: int, iovs: int, count: int, out: int) -> int:
         if fd != 0:
             return ERRNO_BADF
-        mem = _Mem(caller)
+        mem = self._mem(caller)
         io = self.io
         total = 0
         for ptr, length in mem.iovecs(iovs, count):
@@ -305,7 +311,7 @@ class WasiHost:
     def _fd_write(self, caller: wasmtime.Caller, fd: int, iovs: int, count: int, out: int) -> int:
         if fd not in (1, 2):
             return ERRNO_BADF
-        mem = _Mem(caller)
+        mem = self._mem(caller)
         io = self.io
         vectors = mem.iovecs(iovs, count)
         total = sum(length for _, length in vectors)
@@ -333,7 +339,9 @@ class WasiHost:
         if fd not in (0, 1, 2):
             return ERRNO_BADF
         rights = RIGHTS_FD_READ if fd == 0 else RIGHTS_FD_WRITE
-        _Mem(caller).write(out, struct.pack("<BxHxxxxQQ", FILETYPE_CHARACTER_DEVICE, 0, rights, 0))
+        self._mem(caller).write(
+            out, struct.pack("<BxHxxxxQQ", FILETYPE_CHARACTER_DEVICE, 0, rights, 0)
+        )
         return ERRNO_SUCCESS
 
     def _fd_filestat_get(self, caller: wasmtime.Caller, fd: int, out: int) -> int:
@@ -341,7 +349,7 @@ class WasiHost:
             return ERRNO_BADF
         stat = bytearray(64)
         stat[16] = FILETYPE_CHARACTER_DEVICE
-        _Mem(caller).write(out, bytes(stat))
+        self._mem(caller).write(out, bytes(stat))
         return ERRNO_SUCCESS
 
     def _std_only(self, fd: int, ok: int) -> int:

@@ -1,0 +1,143 @@
+"""Sandbox benchmark: compile, cached load and per-call cost for wasi and js.
+
+Usage: python bench/sandbox_bench.py [--calls 2000] [--processes N]
+
+Prints one JSON object: for a tiny wasi module (examples/functions/hello.wasm)
+and for a JS hello handler: cold compile (in the production child process),
+cached load (a new Sandbox deserializing the host-signed .cwasm), per-call
+median and p95 in microseconds, calls per second on one core, and calls per
+second on all cores (independent sandbox processes, and through SandboxPool).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from peerhost.sandbox import RunRequest, Sandbox, SandboxPool, canonical_request  # noqa: E402
+
+JS_HELLO = (
+    b"export async function handler(req) { return {status: 200, body: 'Hello from PeerHost!'} }"
+)
+
+
+def bench_request(runtime: str) -> RunRequest:
+    code = (ROOT / "examples/functions/hello.wasm").read_bytes() if runtime == "wasi" else JS_HELLO
+    payload = canonical_request(
+        "GET",
+        "/",
+        {},
+        {},
+        b"",
+        request_id=b"\x01" * 32,
+        block_timestamp=1_767_225_600,
+        wallet="0x" + "aa" * 20,
+        project="bench",
+        function="hello",
+    )
+    return RunRequest(runtime=runtime, code=code, code_id=f"bench-{runtime}", input=payload)
+
+
+def _timed_ms(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def _loop_worker(cache_dir: str, runtime: str, seconds: float, queue: Any) -> None:
+    sandbox = Sandbox(Path(cache_dir))
+    request = bench_request(runtime)
+    sandbox.run(request)
+    calls, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        sandbox.run(request)
+        calls += 1
+    queue.put(calls)
+
+
+def all_cores(cache_dir: Path, runtime: str, processes: int, seconds: float) -> float:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    workers = [
+        ctx.Process(target=_loop_worker, args=(str(cache_dir), runtime, seconds, queue))
+        for _ in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    total = sum(queue.get() for _ in workers)
+    for w in workers:
+        w.join()
+    return total / seconds
+
+
+async def through_pool(cache_dir: Path, runtime: str, processes: int, calls: int) -> float:
+    request = bench_request(runtime)
+    async with SandboxPool(processes=processes, cache_dir=cache_dir) as pool:
+        await pool.warm(runtime, request.code)
+        await asyncio.gather(*(pool.run(request) for _ in range(processes * 4)))
+        started = time.perf_counter()
+        await asyncio.gather(*(pool.run(request) for _ in range(calls)))
+        return calls / (time.perf_counter() - started)
+
+
+def bench_runtime(runtime: str, calls: int, processes: int) -> dict[str, Any]:
+    request = bench_request(runtime)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache_dir = Path(tmp)
+        cold = Sandbox(cache_dir)
+        compile_ms = _timed_ms(lambda: cold.warm(runtime, request.code))
+        warm = Sandbox(cache_dir)
+        load_ms = _timed_ms(lambda: warm.warm(runtime, request.code))
+        result = warm.run(request)
+        assert result.decoded.ok, result.envelope
+        for _ in range(min(200, calls)):
+            warm.run(request)
+        samples = []
+        for _ in range(calls):
+            started = time.perf_counter_ns()
+            warm.run(request)
+            samples.append((time.perf_counter_ns() - started) / 1000)
+        samples.sort()
+        one_core = len(samples) / (sum(samples) / 1e6)
+        return {
+            "compile_cold_ms": round(compile_ms, 1),
+            "cached_load_ms": round(load_ms, 2),
+            "call_median_us": round(statistics.median(samples), 1),
+            "call_p95_us": round(samples[int(len(samples) * 0.95) - 1], 1),
+            "calls_per_s_one_core": round(one_core),
+            "calls_per_s_all_cores": round(all_cores(cache_dir, runtime, processes, 3.0)),
+            "calls_per_s_sandbox_pool": round(
+                asyncio.run(through_pool(cache_dir, runtime, processes, calls))
+            ),
+            "fuel_per_call": result.fuel_used,
+            "envelope_bytes": len(result.envelope),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    report = {
+        "machine": {"cpus": os.cpu_count(), "processes": args.processes},
+        "wasi_hello": bench_runtime("wasi", args.calls, args.processes),
+        "js_hello": bench_runtime("js", args.calls, args.processes),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
