@@ -43,7 +43,7 @@ MODES = ("fast", "verified")
 
 #: Default limits per runtime (clamped to the registry's maxima when publishing).
 #: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm.
-DEFAULT_FUEL = {"wasi": 100_000_000, "js": 2_000_000_000}
+DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000}
 DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20}
 
 _SETTINGS = {"runtime", "fuel", "memory", "mode"}
