@@ -1,8 +1,9 @@
 """The chain's clock as seen from here: deadlines are block timestamps, not local time.
 
-On an automining devnet block timestamps follow the wall clock until someone warps time; the
-offset is refreshed from the latest block so that sleeps toward a deadline are sized right. The
-phase itself is always read from the chain (``pending``) before acting.
+On an automining devnet block timestamps follow the wall clock until someone warps time (or a
+snapshot is restored, which winds it back); the offset is refreshed from the *pending* block,
+whose timestamp is what a transaction sent now would see, so sleeps toward a deadline are sized
+right. The phase itself is always read from the chain (``pending``) before acting.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ class ChainClock:
     def __init__(self) -> None:
         self.offset = 0.0
 
-    def observe(self, block_timestamp: int) -> None:
-        """Learns from a block timestamp (only ever moves the estimate forward)."""
-        ahead = block_timestamp - time.time()
-        if ahead > self.offset:
-            self.offset = ahead
+    def observe(self, pending_timestamp: int) -> None:
+        """Learns the chain's time from the pending block's timestamp."""
+        self.offset = pending_timestamp - time.time()
 
     def now(self) -> float:
         return time.time() + self.offset

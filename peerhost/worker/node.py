@@ -190,16 +190,16 @@ class WorkerNode:
     def _resume(self) -> None:
         for job, status in self.state.open_jobs():
             logs.event("job_resumed", request_id=job.request_id, status=status)
-            self._start(job, status)
+            self._start(job, status, resumed=True)
 
-    def _start(self, job: Job, status: str) -> None:
+    def _start(self, job: Job, status: str, resumed: bool = False) -> None:
         tracker = self.trackers.setdefault(job.request_id, RequestTracker())
-        task = asyncio.create_task(self._drive(job, status, tracker), name=job.rid)
+        task = asyncio.create_task(self._drive(job, status, tracker, resumed), name=job.rid)
         self.tasks[job.request_id] = task
 
-    async def _drive(self, job: Job, status: str, tracker: RequestTracker) -> None:
+    async def _drive(self, job: Job, status: str, tracker: RequestTracker, resumed: bool) -> None:
         try:
-            await self.pipeline.drive(job, status, tracker)
+            await self.pipeline.drive(job, status, tracker, resumed=resumed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # one job's trouble must not stop the node
@@ -291,7 +291,8 @@ class WorkerNode:
         return pending
 
     async def _observe_clock(self) -> None:
-        self.clock.observe(await self.protocol.block_timestamp())
+        block = await self.protocol.rpc.call("eth_getBlockByNumber", ["pending", False])
+        self.clock.observe(int(block["timestamp"], 16))
 
     async def _clock_loop(self) -> None:
         while True:

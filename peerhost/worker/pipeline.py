@@ -71,11 +71,13 @@ class JobPipeline:
         self.draining = False
         self.posts: set[asyncio.Task[PostOutcome]] = set()
 
-    async def drive(self, job: Job, status: str, tracker: RequestTracker) -> None:
+    async def drive(
+        self, job: Job, status: str, tracker: RequestTracker, *, resumed: bool = False
+    ) -> None:
         """Takes ``job`` from ``status`` as far as it goes (to DONE when not draining)."""
         started = time.perf_counter()
         if status == st.SEEN:
-            status = await self.answer(job, tracker)
+            status = await self.answer(job, tracker, check_phase=resumed)
         elif status == st.COMMITTING:
             status = await self.recommit(job, tracker)
         if status == st.COMMITTED:
@@ -87,8 +89,10 @@ class JobPipeline:
 
     # ---- run and commit -------------------------------------------------------------------
 
-    async def answer(self, job: Job, tracker: RequestTracker) -> str:
-        if tracker.reveal_open or self.clock.until(job.commit_deadline) < 0:
+    async def answer(self, job: Job, tracker: RequestTracker, check_phase: bool = False) -> str:
+        """Runs a job and commits to its result (a fresh job skips the phase check: the commit
+        itself is refused if the phase closed; a resumed one may be long stale)."""
+        if tracker.reveal_open or (check_phase and await self._phase(job) is not Phase.COMMIT):
             return self._finish(job, st.MISSED, "commit phase over before the job was run")
         try:
             async with self.slots:
