@@ -35,11 +35,13 @@ _GATEWAY_LINE = re.compile(r"Gateway .*listening on /ip4/([\d.]+)/tcp/(\d+)")
 
 
 def find_jsipfs() -> Path | None:
-    """Locate the ``jsipfs`` executable: ``$PEERHOST_JSIPFS``, tools/ipfs, then PATH."""
-    candidates = [os.environ.get("PEERHOST_JSIPFS"), TOOLS_DIR / "node_modules" / ".bin" / "jsipfs"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
+    """Locate ``jsipfs``: ``$PEERHOST_JSIPFS`` if set (and only it), else tools/ipfs, else PATH."""
+    explicit = os.environ.get("PEERHOST_JSIPFS")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    bundled = TOOLS_DIR / "node_modules" / ".bin" / "jsipfs"
+    if bundled.is_file():
+        return bundled
     found = shutil.which("jsipfs")
     return Path(found) if found else None
 

@@ -10,13 +10,10 @@ itself. ``cid_version=0`` (with dag-pb leaves) reproduces a default
 from __future__ import annotations
 
 import hashlib
-from base64 import b32encode
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from multiformats import CID
-
-from peerhost.storage.cid import DAG_PB, RAW, SHA2_256
+from peerhost.storage.cid import DAG_PB, RAW, SHA2_256, cid_from_bytes
 
 CHUNK_SIZE = 262_144
 """Bytes per leaf (the daemon's default ``size-262144`` chunker)."""
@@ -141,7 +138,4 @@ def compute_cid(
         CIDv1 in lowercase base32 (``bafk...`` for a single chunk, ``bafy...``
         above), or a base58 ``Qm...`` CIDv0.
     """
-    binary = compute_cid_bytes(data, cid_version=cid_version, raw_leaves=raw_leaves)
-    if cid_version == 0:
-        return str(CID.decode(binary).encode(None))
-    return "b" + b32encode(binary).decode("ascii").rstrip("=").lower()
+    return cid_from_bytes(compute_cid_bytes(data, cid_version=cid_version, raw_leaves=raw_leaves))

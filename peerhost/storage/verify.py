@@ -26,13 +26,13 @@ def content_matches(data: bytes | bytearray | memoryview, cid: CidLike) -> bool:
         InvalidCid: the CID uses a hash or codec no layout here can rebuild.
     """
     parsed = parse_cid(cid)
-    if parsed.hashfun.code != SHA2_256:
-        raise InvalidCid(cid_str(parsed), f"hash {parsed.hashfun.name} is not supported")
-    expected = bytes(parsed)
-    if parsed.codec.code == RAW:
-        return hashlib.sha256(data).digest() == bytes(parsed.raw_digest)
-    if parsed.codec.code != DAG_PB:
-        raise InvalidCid(cid_str(parsed), f"codec {parsed.codec.name} is not a UnixFS file")
+    if parsed.hash_code != SHA2_256:
+        raise InvalidCid(str(parsed), f"hash {parsed.hash_name} is not supported")
+    expected = parsed.binary
+    if parsed.codec == RAW:
+        return hashlib.sha256(data).digest() == parsed.digest
+    if parsed.codec != DAG_PB:
+        raise InvalidCid(str(parsed), f"codec {parsed.codec_name} is not a UnixFS file")
     for version, raw_leaves in _DAG_PB_LAYOUTS[parsed.version]:
         if compute_cid_bytes(data, cid_version=version, raw_leaves=raw_leaves) == expected:
             return True

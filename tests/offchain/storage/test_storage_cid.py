@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from multiformats import CID
 
 from peerhost.errors import PeerHostError
 from peerhost.storage import (
@@ -44,7 +45,7 @@ def test_same_cid__different_content__false() -> None:
 
 def test_same_cid__cidv0_and_its_cidv1__false() -> None:
     v0 = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
-    v1 = str(parse_cid(v0).set(version=1).encode("base32"))
+    v1 = str(parse_cid(v0).with_version(1))
 
     assert cid_to_bytes(v1)[2:] == cid_to_bytes(v0)
     assert not same_cid(v0, v1)
@@ -59,6 +60,19 @@ def test_cid_to_bytes__not_a_cid__raises_invalid_cid(value: object) -> None:
     assert isinstance(info.value, ValueError)
     assert isinstance(info.value, PeerHostError)
     assert "Invalid CID" in str(info.value)
+
+
+def test_cid_str__base58btc__matches_daemon_text() -> None:
+    assert cid_str(EMPTY_RAW, base="base58btc") == EMPTY_RAW_BASE58
+
+
+@given(st.binary(max_size=600), st.sampled_from(["base32", "base58btc", "base16", "base36"]))
+def test_parse_cid__any_multibase__agrees_with_multiformats(data: bytes, base: str) -> None:
+    reference = CID.decode(compute_cid(data))
+    text = str(reference.encode(base))
+
+    assert cid_to_bytes(text) == bytes(reference)
+    assert cid_str(text) == str(reference.encode("base32"))
 
 
 @given(st.binary(max_size=2048))

@@ -14,6 +14,8 @@ from peerhost.storage import (
     ContentNotFound,
     LocalStore,
     ObjectTooLarge,
+    cid_str,
+    cid_to_bytes,
     compute_cid,
     same_cid,
 )
@@ -55,11 +57,8 @@ def test_put__leaves_no_temporary_files(local_store: LocalStore, blob: BlobFacto
 
 
 def test_get__cid_in_another_base_or_binary__found(local_store: LocalStore) -> None:
-    from peerhost.storage import cid_to_bytes
-    from peerhost.storage.cid import parse_cid
-
     cid = local_store.put(b"function code")
-    base58 = str(parse_cid(cid).encode("base58btc"))
+    base58 = cid_str(cid, base="base58btc")
 
     assert local_store.get(base58) == b"function code"
     assert local_store.get(cid_to_bytes(cid)) == b"function code"
