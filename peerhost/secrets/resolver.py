@@ -3,10 +3,11 @@
 ::
 
     secrets = SecretsResolver(
-        pointer=protocol.secrets_bundle, store=store, worker_address=me,
-        private_key=load_or_create_worker_key(data_dir / KEY_FILE_NAME),
+        pointer=protocol.secrets_bundle, function_info=protocol.get_function, store=store,
+        worker_address=me, private_key=load_or_create_worker_key(data_dir / KEY_FILE_NAME),
         chain_id=config.chain_id, registry=config.registry, redactor=redactor)
-    env = await secrets.env_for(owner, project, now=block_timestamp)   # {} when no secrets
+    env = await secrets.env_for_function(job.function_id, now=job.requested_at,
+                                         block=job.block_number)    # {} when no secrets
 
 Opened bundles are cached by CID (content-addressed, so a CID always means the
 same bytes); the expiry is still judged on every call. Any
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from nacl.public import PrivateKey
 
@@ -28,8 +30,13 @@ from peerhost.secrets.format import Bundle
 from peerhost.secrets.redact import Redactor
 from peerhost.storage import ContentSource, cid_from_bytes
 
-Pointer = Callable[[str, str], Awaitable[bytes]]
-"""``(owner, project) -> binary CID`` (e.g. :meth:`peerhost.chain.Protocol.secrets_bundle`)."""
+Pointer = Callable[..., Awaitable[bytes]]
+"""``(owner, project[, block=hex]) -> binary CID`` (e.g. :meth:`peerhost.chain.Protocol.secrets_bundle`).
+
+Called with ``block=`` (a 0x-hex block number) only when the caller gives a block."""
+
+FunctionInfo = Callable[[bytes], Awaitable[Mapping[str, Any]]]
+"""``function_id -> {"owner": ..., "project": ...}`` (e.g. :meth:`peerhost.chain.Protocol.get_function`)."""
 
 
 class SecretsResolver:
@@ -37,6 +44,7 @@ class SecretsResolver:
 
     Args:
         pointer: Reads the registry's bundle CID for (owner, project).
+        function_info: Reads a function's owner and project (for :meth:`env_for_function`).
         store: Where bundles are fetched from (verified against the CID).
         worker_address: This worker's address.
         private_key: This worker's X25519 private key.
@@ -50,6 +58,7 @@ class SecretsResolver:
         self,
         *,
         pointer: Pointer,
+        function_info: FunctionInfo | None = None,
         store: ContentSource,
         worker_address: str,
         private_key: PrivateKey,
@@ -59,6 +68,8 @@ class SecretsResolver:
         cache_size: int = 128,
     ) -> None:
         self._pointer = pointer
+        self._function_info = function_info
+        self._functions: dict[bytes, tuple[str, str]] = {}
         self._store = store
         self._worker = worker_address
         self._key = private_key
@@ -68,20 +79,46 @@ class SecretsResolver:
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple[bytes, str, str], tuple[int, dict[str, str]]] = OrderedDict()
 
-    async def env_for(self, owner: str, project: str, *, now: int) -> dict[str, str]:
+    async def env_for_function(
+        self, function_id: bytes, *, now: int, block: int | None = None
+    ) -> dict[str, str]:
+        """:meth:`env_for` the project of ``function_id`` (its owner and project are cached:
+        a function id is derived from them, so they never change).
+
+        Raises:
+            RuntimeError: no ``function_info`` was given.
+            SecretsError, StorageError: as for :meth:`env_for`.
+        """
+        if function_id not in self._functions:
+            if self._function_info is None:
+                raise RuntimeError("SecretsResolver needs function_info for env_for_function")
+            info = await self._function_info(function_id)
+            self._functions[function_id] = (str(info["owner"]), str(info["project"]))
+        owner, project = self._functions[function_id]
+        return await self.env_for(owner, project, now=now, block=block)
+
+    async def env_for(
+        self, owner: str, project: str, *, now: int, block: int | None = None
+    ) -> dict[str, str]:
         """The values for a run of one of (owner, project)'s functions; ``{}`` when it has none.
 
         Args:
             owner: The project's owner (from the registry).
             project: The project name.
             now: The request's block timestamp (every worker judges expiry alike).
+            block: The request's block number: the pointer is read as of that block, so
+                every worker uses the same bundle even while the owner rotates (0 or None:
+                the latest block).
 
         Raises:
             SecretsError: any leaf (expired, re-seal needed, tampered, re-targeted);
                 the worker must not commit.
             StorageError: the bundle cannot be fetched.
         """
-        cid = await self._pointer(owner, project)
+        if block:
+            cid = await self._pointer(owner, project, block=hex(block))
+        else:
+            cid = await self._pointer(owner, project)
         if not cid:
             return {}
         key = (bytes(cid), owner.lower(), project)

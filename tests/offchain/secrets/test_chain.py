@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from secrets_support import WorkerIdentity
 
+from peerhost.chain import ChainConfig, Protocol
 from peerhost.secrets import (
     ApeSecretsChain,
     BundleBindingMismatch,
     ResealNeeded,
+    SecretsResolver,
     SecretsTool,
     ape_signer,
     generate_worker_keypair,
@@ -154,3 +158,35 @@ def test_unset__last_secret__pointer_cleared_on_chain(tool_for, developer, activ
     tool.set(PROJECT, "DB_URL", "postgres://chain-test")
     tool.unset(PROJECT, "DB_URL")
     assert bytes(registry.secretsBundle(developer, PROJECT)) == b""
+
+
+def test_resolver__real_protocol__function_env_from_the_registry(
+    tool_for, developer, active, deployment, publish, store, chain
+):
+    function_id = publish()
+    tool_for(developer).set(PROJECT, "DB_URL", "postgres://chain-test")
+    uri = chain.provider.uri
+    config = ChainConfig(
+        rpc_url=uri,
+        ws_url=uri,
+        chain_id=chain.chain_id,
+        **{name: str(address) for name, address in deployment.addresses.items()},
+    )
+
+    async def resolve() -> dict[str, str]:
+        protocol = Protocol(config)
+        try:
+            resolver = SecretsResolver(
+                pointer=protocol.secrets_bundle,
+                function_info=protocol.get_function,
+                store=store,
+                worker_address=active[0].address,
+                private_key=active[0].private_key,
+                chain_id=config.chain_id,
+                registry=config.registry,
+            )
+            return await resolver.env_for_function(function_id, now=chain.pending_timestamp)
+        finally:
+            await protocol.aclose()
+
+    assert asyncio.run(resolve()) == {"DB_URL": "postgres://chain-test"}

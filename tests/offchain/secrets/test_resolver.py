@@ -16,6 +16,8 @@ from peerhost.secrets import (
 )
 from peerhost.storage import LocalStore, cid_to_bytes
 
+FUNCTION_ID = bytes(range(32))
+
 
 class Pointers:
     """The registry's secretsBundle(owner, project), counting reads."""
@@ -23,9 +25,11 @@ class Pointers:
     def __init__(self) -> None:
         self.cids: dict[tuple[str, str], bytes] = {}
         self.reads = 0
+        self.blocks: list[str | None] = []
 
-    async def __call__(self, owner: str, project: str) -> bytes:
+    async def __call__(self, owner: str, project: str, block: str | None = None) -> bytes:
         self.reads += 1
+        self.blocks.append(block)
         return self.cids.get((owner.lower(), project), b"")
 
 
@@ -53,10 +57,15 @@ def redactor() -> Redactor:
 
 
 @pytest.fixture
-def resolver_for(pointers, store, redactor):
+def resolver_for(pointers, store, redactor, wallet):
+    async def function_info(function_id: bytes) -> dict[str, str]:
+        assert function_id == FUNCTION_ID
+        return {"owner": wallet.address, "project": PROJECT, "name": "orders-create"}
+
     def _make(worker) -> SecretsResolver:
         return SecretsResolver(
             pointer=pointers,
+            function_info=function_info,
             store=store,
             worker_address=worker.address,
             private_key=worker.private_key,
@@ -126,3 +135,23 @@ def test_env_for__other_wallet_points_at_this_bundle__binding_mismatch(
     pointers.cids[(other_wallet.address.lower(), PROJECT)] = published
     with pytest.raises(BundleBindingMismatch):
         asyncio.run(resolver_for(sealed_workers[0]).env_for(other_wallet.address, PROJECT, now=NOW))
+
+
+def test_env_for_function__function_id__owner_and_project_looked_up(
+    resolver_for, sealed_workers, published
+):
+    resolver = resolver_for(sealed_workers[0])
+    assert asyncio.run(resolver.env_for_function(FUNCTION_ID, now=NOW)) == VALUES
+
+
+def test_env_for__request_block__pointer_read_as_of_that_block(
+    resolver_for, sealed_workers, wallet, published, pointers
+):
+    resolver = resolver_for(sealed_workers[0])
+
+    async def run() -> None:
+        await resolver.env_for(wallet.address, PROJECT, now=NOW, block=255)
+        await resolver.env_for(wallet.address, PROJECT, now=NOW, block=0)
+
+    asyncio.run(run())
+    assert pointers.blocks == ["0xff", None]
