@@ -12,17 +12,16 @@ from typing import Any
 import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
+from worker_inbox import RecordingInbox
+from worker_proxy import TcpProxy
 
 from peerhost.chain import ChainConfig, Protocol, RpcClient
-from peerhost.deploy import ETHER, DeployParams, Deployment
+from peerhost.deploy import ETHER, Deployment, DeployParams
 from peerhost.sandbox import canonical_request
 from peerhost.storage.cid import cid_to_bytes
 from peerhost.storage.spec import open_store
 from peerhost.worker import WorkerSettings, start_worker
 from peerhost.worker.launcher import WorkerProcess
-
-from worker_inbox import RecordingInbox
-from worker_proxy import TcpProxy
 
 HELLO_JS = b"""export async function handler(req) {
   return { status: 200, headers: { "content-type": "text/plain" }, body: "hello " + req.body };
