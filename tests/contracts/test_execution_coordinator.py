@@ -6,6 +6,7 @@ bonus, 0.01 ether locked per commitment, 0.01 ether wrong-reveal slash, 0.002 et
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import ape
@@ -13,7 +14,14 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from peerhost.deploy import ETHER, DeployParams, deploy
+from peerhost.deploy import (
+    ETHER,
+    DeployParams,
+    deploy,
+    deployment_key,
+    ensure_deployment,
+    load_deployment,
+)
 
 REWARD = ETHER // 100
 INPUT = b'{"body":"","method":"GET","path":"/"}'
@@ -950,3 +958,47 @@ def test_next_request_id__matches_documented_encoding(coordinator, stranger, cha
             [chain.chain_id, coordinator.address, str(stranger.address), 0],
         )
     )
+
+
+# ---------------------------------------------------------------------------- deployment tooling
+
+
+def test_ensure_deployment__second_run__reports_existing(project, owner, chain, tmp_path):
+    path = tmp_path / "deployments.json"
+    first = ensure_deployment(project, owner, path=path)
+    assert not first.existing
+    assert first.coordinator.workerRegistry() == first.addresses["workers"]
+    assert first.workers.coordinator() == first.addresses["coordinator"]
+
+    again = ensure_deployment(project, owner, path=path)
+
+    assert again.existing
+    assert again.addresses == first.addresses
+    entry = json.loads(path.read_text())[deployment_key(chain)]
+    assert entry == {
+        **first.addresses,
+        "deployer": owner.address,
+        "block_number": first.block_number,
+    }
+
+
+def test_load_deployment__recorded_addresses_without_code__none(project, owner, chain, tmp_path):
+    path = tmp_path / "deployments.json"
+    stale = {
+        name: "0x" + f"{i + 1:040x}"
+        for i, name in enumerate(("registry", "workers", "coordinator"))
+    }
+    path.write_text(
+        json.dumps({deployment_key(chain): {**stale, "deployer": "0x", "block_number": 1}})
+    )
+    assert load_deployment(chain, project, path) is None
+    assert load_deployment(chain, project, tmp_path / "missing.json") is None
+
+
+def test_deployment__abis__plain_dicts_for_web3(deployment):
+    abis = deployment.abis()
+    assert set(abis) == {"registry", "workers", "coordinator"}
+    names = {item.get("name") for item in abis["coordinator"]}
+    assert {"requestExecution", "ExecutionRequested", "UnknownRequest"} <= names
+    assert all(isinstance(item, dict) for abi in abis.values() for item in abi)
+    json.dumps(abis)
