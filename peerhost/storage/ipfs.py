@@ -107,7 +107,11 @@ class IpfsStore:
             StoreUnavailable: the daemon cannot be reached.
         """
         key = cid_str(cid)
-        response = self._post("cat", self._arg(key), key=key)
+        # Find the root within lookup_timeout, then let the transfer take up to
+        # timeout: a daemon-side timeout covers the whole cat, and big content
+        # must not be reported missing because it is slow to stream.
+        self._post("block/stat", self._arg(key), key=key)
+        response = self._post("cat", self._arg(key, self.timeout), key=key)
         return verify(response.content, key, self.where)
 
     def has(self, cid: CidLike) -> bool:
@@ -133,8 +137,9 @@ class IpfsStore:
         """Close the HTTP client."""
         self._client.close()
 
-    def _arg(self, key: str) -> dict[str, str]:
-        return {"arg": key, "timeout": f"{round(self.lookup_timeout * 1000)}ms"}
+    def _arg(self, key: str, timeout: float | None = None) -> dict[str, str]:
+        seconds = self.lookup_timeout if timeout is None else timeout
+        return {"arg": key, "timeout": f"{round(seconds * 1000)}ms"}
 
     def _post(
         self,
