@@ -19,7 +19,7 @@ from pathlib import Path
 
 from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
 
-ENGINE_SHA256 = "f9447fa89be5d285caa6e1ff192e73d59f35c8095824ba84268cbc292416eb75"
+ENGINE_SHA256 = "bad818d2b3c33a4a8e735fabad1df3e7f216dc522c56552f8c40af760db5fe87"
 ENGINE_ENV = "PEERHOST_QUICKJS_WASM"
 EXIT_THROWN = 3
 EXIT_NO_HANDLER = 4

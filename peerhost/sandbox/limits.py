@@ -20,7 +20,7 @@ class Limits:
 
     Attributes:
         fuel: WebAssembly fuel (about one unit per instruction, plus host-call
-            charges). The JS engine spends about 1.2 million starting up.
+            charges). The JS engine spends about 2 million starting up.
         memory_bytes: cap on linear memory; growth past it fails (``memory.grow``
             returns -1) the same way on every worker.
         max_output_bytes: cap on stdout; writing past it fails the run.

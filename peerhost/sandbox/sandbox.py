@@ -7,6 +7,7 @@ object).
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -25,9 +26,17 @@ from peerhost.sandbox.wasi import WasiHost
 
 _Prepared = Envelope | wasmtime.InstancePre
 
+# wasmtime-py hands a host function's exception back through one process-wide
+# slot, so two runs must never be inside wasm at once in one process. Parallel
+# runs use processes (SandboxPool).
+_RUN_LOCK = threading.Lock()
+
 
 class Sandbox:
     """A wasmtime host for functions.
+
+    Runs are serialized within a process (see ``_RUN_LOCK``); use
+    :class:`~peerhost.sandbox.pool.SandboxPool` to run on every core.
 
     Args:
         cache_dir: where compiled modules are cached (see :class:`ModuleCache`).
@@ -78,6 +87,9 @@ class Sandbox:
         started = time.perf_counter()
         if len(request.request_id) != 32:
             raise InvalidRequest("request_id must be 32 bytes")
+        for name, value in request.env.items():
+            if not name or "=" in name or "\0" in name or "\0" in value:
+                raise InvalidRequest(f"bad environment variable name or value: {name!r}")
         limits = request.limits
         early = self._precheck(request)
         if early is not None:
@@ -100,17 +112,22 @@ class Sandbox:
         prepared = self._prepare(module)
         if isinstance(prepared, Envelope):
             return self._result(prepared, True, b"", 0, started)
-        outcome = execute(
-            engine=self.engine,
-            pre=prepared,
-            wasi=self.wasi,
-            request=request,
-            stdin=stdin,
-            epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
-        )
+        with _RUN_LOCK:
+            outcome = execute(
+                engine=self.engine,
+                pre=prepared,
+                wasi=self.wasi,
+                request=request,
+                stdin=stdin,
+                epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
+            )
         return self._result(
             outcome.envelope, outcome.committable, outcome.logs, outcome.fuel_used, started
         )
+
+    def close(self) -> None:
+        """Stops the epoch ticker thread (the sandbox cannot run afterwards)."""
+        self.ticker.stop()
 
     def _precheck(self, request: RunRequest) -> Envelope | None:
         limits = request.limits

@@ -6,6 +6,7 @@
  * stdout: on success, JSON.stringify(await handler(JSON.parse(request))).
  *         on failure, a JSON string holding the error's text.
  * stderr: console.log / console.error output (the function's log).
+ * env   : the function's secrets, exposed to JS as process.env.
  * exit  : 0 success, 3 the function threw or returned nothing usable,
  *         4 no `handler` (or default) function export, 2 bad framing.
  *
@@ -27,6 +28,7 @@
 #define EXIT_NO_HANDLER 4
 #define JS_STACK_BYTES (256 * 1024)
 
+extern char **environ;
 static uint64_t random_state = 1;
 
 static uint8_t *read_stdin(size_t *out_len) {
@@ -92,6 +94,18 @@ static void install_globals(JSContext *ctx) {
         JS_SetPropertyStr(ctx, console, names[i],
                           JS_NewCFunction(ctx, js_console_write, names[i], 1));
     JS_SetPropertyStr(ctx, global, "console", console);
+    /* process.env: the function's secrets (the host passes nothing else). */
+    JSValue env = JS_NewObject(ctx);
+    for (char **entry = environ; entry && *entry; entry++) {
+        const char *eq = strchr(*entry, '=');
+        if (!eq) continue;
+        JSAtom name = JS_NewAtomLen(ctx, *entry, (size_t)(eq - *entry));
+        JS_SetProperty(ctx, env, name, JS_NewString(ctx, eq + 1));
+        JS_FreeAtom(ctx, name);
+    }
+    JSValue process = JS_NewObject(ctx);
+    JS_SetPropertyStr(ctx, process, "env", env);
+    JS_SetPropertyStr(ctx, global, "process", process);
     JSValue math = JS_GetPropertyStr(ctx, global, "Math");
     JS_SetPropertyStr(ctx, math, "random", JS_NewCFunction(ctx, js_random, "random", 0));
     JS_FreeValue(ctx, math);

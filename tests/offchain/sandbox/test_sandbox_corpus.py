@@ -22,6 +22,8 @@ def test_corpus__hostile_case__expected_outcome(sandbox: Sandbox, case: CorpusCa
     if expect.get("ok"):
         assert env.ok, env
         assert env.status == expect["status"]
+        if "body" in expect:
+            assert env.body == expect["body"]
     else:
         assert not env.ok
         assert env.error_kind == expect["kind"]

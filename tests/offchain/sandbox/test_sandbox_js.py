@@ -114,9 +114,12 @@ def test_run__date_and_random__fixed_by_request(run: RunFn) -> None:
     assert other.decoded.body[1] != first.decoded.body[1]
 
 
-def test_run__secrets__visible_through_nothing_but_env(outcome: Outcome) -> None:
-    source = js("export function handler() { return {status: 200, body: typeof process} }")
-    assert outcome(source, "js", env={"K": "v"}).body == "undefined"
+def test_run__secrets__visible_as_process_env(outcome: Outcome) -> None:
+    source = js("export function handler() { return {status: 200, body: process.env} }")
+    assert outcome(source, "js", env={"API_KEY": "s3cret", "B": "x=y"}).body == {
+        "API_KEY": "s3cret",
+        "B": "x=y",
+    }
 
 
 def test_run__binary_body__arrives_base64(outcome: Outcome) -> None:
