@@ -157,6 +157,17 @@ def start_daemon(
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
+    try:
+        return _wait_ready(process, repo, log_path, ready_timeout)
+    except BaseException:  # not ready, or interrupted while waiting: leave nothing behind
+        process.kill()
+        process.wait()
+        raise
+
+
+def _wait_ready(
+    process: subprocess.Popen[bytes], repo: Path, log_path: Path, ready_timeout: float
+) -> IpfsDaemon:
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
         text = log_path.read_text(errors="replace")
@@ -173,8 +184,6 @@ def start_daemon(
         if process.poll() is not None:
             raise DaemonFailed(f"jsipfs daemon exited {process.returncode}", text)
         time.sleep(0.1)
-    process.kill()
-    process.wait()
     raise DaemonFailed(
         f"jsipfs daemon not ready after {ready_timeout:g}s", log_path.read_text(errors="replace")
     )
@@ -200,28 +209,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-port", type=int, default=5001, help="RPC API port (0: any free)")
     parser.add_argument("--gateway-port", type=int, default=8080, help="gateway port (0: any)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         daemon = start_daemon(args.repo, api_port=args.api_port, gateway_port=args.gateway_port)
     except (DaemonNotInstalled, DaemonFailed) as exc:
         print(exc, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     print(
         f"IPFS API {daemon.api_url}  gateway {daemon.gateway_url}  repo {daemon.repo}", flush=True
     )
-    stop = False
-
-    def _stop(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     try:
-        while not stop and daemon.process.poll() is None:
+        while daemon.process.poll() is None:
             time.sleep(0.2)
+    except KeyboardInterrupt:
+        return 0
     finally:
         daemon.stop()
-    return 0 if stop else (daemon.process.returncode or 1)
+    return daemon.process.returncode or 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

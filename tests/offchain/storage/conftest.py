@@ -29,7 +29,7 @@ def ipfs_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsDaemon
         if os.environ.get("CI", "").lower() in ("", "0", "false"):
             pytest.skip(NOT_INSTALLED)
         pytest.fail(NOT_INSTALLED, pytrace=False)
-    daemon = start_daemon(tmp_path_factory.mktemp("ipfs-repo"), ready_timeout=60)
+    daemon = start_daemon(tmp_path_factory.mktemp("ipfs-repo"), ready_timeout=120)
     try:
         yield daemon
     finally:

@@ -56,10 +56,11 @@ def test_compute_cid__golden_sizes__equals_daemon_cid(
     data = blob(size)
 
     daemon_v1 = _daemon_add(ipfs_daemon.api_url, data, **{"cid-version": "1"})
-    daemon_v0 = _daemon_add(ipfs_daemon.api_url, data)
 
     assert same_cid(compute_cid(data), daemon_v1)  # js-ipfs prints base58: compare bytes
-    assert compute_cid(data, cid_version=0, raw_leaves=False) == daemon_v0
+    if size <= 1_000_000:  # the CIDv0 layout (dag-pb leaves), used only to verify foreign CIDs
+        daemon_v0 = _daemon_add(ipfs_daemon.api_url, data)
+        assert compute_cid(data, cid_version=0, raw_leaves=False) == daemon_v0
 
 
 def test_put__then_get__round_trip_pinned(ipfs_store: IpfsStore, blob: BlobFactory) -> None:
