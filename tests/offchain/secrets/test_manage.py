@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from secrets_support import CHAIN_ID, NOW, PROJECT, REGISTRY, WorkerIdentity
 
@@ -217,3 +219,21 @@ def test_tool__vault_key__derived_once_per_tool(tool, wallet):
     tool.set(PROJECT, "A_KEY", "value-1")
     tool.set(PROJECT, "B_KEY", "value-2")
     assert len(calls) == 3  # one vault derivation, one signature per bundle
+
+
+def test_tool__every_operation_and_refusal__no_value_in_any_log_record(
+    tool, store, late_worker, wallet, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    values = ["postgres://leak-check-1", "postgres://leak-check-2", "api-leak-check-3"]
+    tool.set(PROJECT, "DB_URL", values[0])
+    tool.set(PROJECT, "DB_URL", values[1])
+    tool.set(PROJECT, "API_KEY", values[2])
+    tool.listing(PROJECT)
+    tool.reseal(PROJECT)
+    with pytest.raises(ResealNeeded) as info:
+        _open(_current(tool, store), late_worker, wallet)
+    tool.unset(PROJECT, "API_KEY")
+    logged = caplog.text + " ".join(repr(r.__dict__) for r in caplog.records) + str(info.value)
+    for value in values:
+        assert value not in logged
