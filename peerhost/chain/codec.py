@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from eth_abi import decode, encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import get_abi_input_types, get_abi_output_types
 from hexbytes import HexBytes
 from web3 import Web3
@@ -39,6 +39,10 @@ def _shape(entry: dict[str, Any], value: Any) -> Any:
         if typ.endswith("[]"):
             return [_named(entry["components"], v) for v in value]
         return _named(entry["components"], value)
+    if typ == "address":
+        return to_checksum_address(value)
+    if typ == "address[]":
+        return [to_checksum_address(v) for v in value]
     return value
 
 
