@@ -30,8 +30,8 @@ from peerhost.secrets.errors import (
     ResealNeeded,
 )
 from peerhost.secrets.format import (
-    _PROJECT,
     OWNER_RECIPIENT,
+    PROJECT_NAME,
     Bundle,
     Share,
     canonical_json,
@@ -88,7 +88,7 @@ def seal_bundle(
         PermissionError: the signer is not the owner.
     """
     values = check_values(dict(values))
-    if not isinstance(project, str) or not _PROJECT.match(project):
+    if not isinstance(project, str) or not PROJECT_NAME.match(project):
         raise ValueError(f"not a project name: {project!r}")
     owner = normalize_address(owner_address)
     registry = normalize_address(registry_address)

@@ -56,7 +56,7 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 _HEX32 = re.compile(r"^0x[0-9a-f]{64}$")
 _SIGNATURE = re.compile(r"^0x[0-9a-f]{130}$")
-_PROJECT = re.compile(r"^[a-z0-9-]{1,32}$")
+PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
 _HEADER_KEYS = {
     "chainId", "createdAt", "expiresAt", "format", "nonce", "owner", "ownerShare",
     "project", "registry", "secrets", "shares", "signature", "version",
@@ -233,7 +233,7 @@ class Bundle:
                 chain_id=_int(raw["chainId"], "chainId"),
                 registry=_match(raw["registry"], _ADDRESS, "registry"),
                 owner=_match(raw["owner"], _ADDRESS, "owner"),
-                project=_match(raw["project"], _PROJECT, "project"),
+                project=_match(raw["project"], PROJECT_NAME, "project"),
                 nonce=bytes.fromhex(_match(raw["nonce"], _HEX32, "nonce")[2:]),
                 created_at=_int(raw["createdAt"], "createdAt"),
                 expires_at=_int(raw["expiresAt"], "expiresAt"),
