@@ -55,3 +55,8 @@ class InvalidEnvelope(SandboxError, ValueError):
 class InvalidRequest(SandboxError, ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"Invalid sandbox run request: {reason}")
+
+
+class SandboxProcessDied(SandboxError, RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("A sandbox pool process died; the pool was restarted. Retry the run.")

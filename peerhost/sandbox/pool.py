@@ -11,10 +11,12 @@ import asyncio
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from peerhost.sandbox.errors import SandboxProcessDied
 from peerhost.sandbox.request import RunRequest, RunResult
 
 _sandbox: Any = None
@@ -51,17 +53,32 @@ class SandboxPool:
 
     def __init__(self, processes: int | None = None, *, cache_dir: Path, **options: Any) -> None:
         self.processes = processes or os.cpu_count() or 1
-        self._executor = ProcessPoolExecutor(
+        self._initargs = (str(cache_dir), options)
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_process,
-            initargs=(str(cache_dir), options),
+            initargs=self._initargs,
         )
 
     async def run(self, request: RunRequest) -> RunResult:
-        """Runs ``request`` in a pool process."""
+        """Runs ``request`` in a pool process.
+
+        If a pool process died (the pool is broken), the pool is rebuilt for
+        later calls and :class:`SandboxProcessDied` is raised for this one.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _run, request)
+        executor = self._executor
+        try:
+            return await loop.run_in_executor(executor, _run, request)
+        except BrokenProcessPool:
+            if self._executor is executor:
+                self._executor = self._new_executor()
+                executor.shutdown(wait=False, cancel_futures=True)
+            raise SandboxProcessDied() from None
 
     async def warm(self, runtime: str, code: bytes = b"") -> None:
         """Compiles (once, through the shared cache) and loads the module in every process."""

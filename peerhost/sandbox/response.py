@@ -29,24 +29,18 @@ class OutputRejected(Exception):
     """Raised with a fixed, deterministic reason when output is not a response."""
 
 
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
 def _json_depth_ok(text: str) -> bool:
     depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
             depth += 1
             if depth > MAX_JSON_DEPTH:
                 return False
-        elif ch in "]}":
+        else:
             depth -= 1
     return True
 

@@ -10,6 +10,7 @@ import wasmtime
 from sandbox_helpers import SMALL, RunFn, sample_input, wat_module, write_stdout_wat
 
 from peerhost.sandbox import Envelope, ErrorKind, Limits
+from peerhost.sandbox.errors import InvalidRequest
 
 Outcome = Callable[..., Envelope]
 OK_RESPONSE = '{"status":200,"body":"hi"}'
@@ -294,3 +295,13 @@ def test_run__request_is_canonical_json_on_stdin(run: RunFn) -> None:
 
 def test_wat_module__helper_compiles() -> None:
     assert wasmtime.Module.validate(wasmtime.Engine(), wat_module("")) is None
+
+
+def test_run__bad_env_name__raises_invalid_request(run: RunFn) -> None:
+    with pytest.raises(InvalidRequest):
+        run(wat_module(write_stdout_wat(OK_RESPONSE)), env={"A=B": "c"})
+
+
+def test_run__short_request_id__raises_invalid_request(run: RunFn) -> None:
+    with pytest.raises(InvalidRequest):
+        run(wat_module(write_stdout_wat(OK_RESPONSE)), request_id=b"\x01")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import pytest
 from sandbox_helpers import example_requests
 
 from peerhost.sandbox import Sandbox, SandboxPool
+from peerhost.sandbox.errors import SandboxProcessDied
 
 
 def test_pool__examples_in_parallel__same_envelopes_as_in_process(
@@ -25,3 +30,18 @@ def test_pool__examples_in_parallel__same_envelopes_as_in_process(
 
     envelopes = asyncio.run(main())
     assert envelopes == {name: sandbox.run(r).envelope for name, r in requests.items()}
+
+
+def test_pool__process_dies__raises_then_recovers(cache_dir: Path) -> None:
+    request = example_requests()["hello"]
+
+    async def main() -> tuple[bool, bool]:
+        async with SandboxPool(processes=1, cache_dir=cache_dir) as pool:
+            crash = pool._executor.submit(os._exit, 1)
+            with contextlib.suppress(BrokenProcessPool):
+                crash.result()
+            with pytest.raises(SandboxProcessDied):
+                await pool.run(request)
+            return True, (await pool.run(request)).decoded.ok
+
+    assert asyncio.run(main()) == (True, True)
