@@ -92,8 +92,11 @@ class IpfsStore:
         }
         files = {"file": ("blob", data, "application/octet-stream")}
         response = self._post("add", params, files=files)
-        lines = [line for line in response.text.splitlines() if line.strip()]
-        added = json.loads(lines[-1])["Hash"]
+        try:  # one JSON object per line (progress lines first on some daemons)
+            added = str(json.loads(response.text.strip().splitlines()[-1])["Hash"])
+        except (ValueError, IndexError, KeyError, TypeError):
+            answer = response.text.strip()[:200]
+            raise StoreUnavailable(self.api_url, f"add gave no CID (answer: {answer!r}).") from None
         if not same_cid(added, expected):
             raise ContentMismatch(expected, cid_str(added), f"{self.where} (add)")
         return expected
@@ -152,7 +155,7 @@ class IpfsStore:
         url = f"{self.api_url}/api/v0/{command}"
         try:
             response = self._client.post(url, params=params, files=files)
-        except httpx.ConnectError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise StoreUnavailable(self.api_url, START_HINT) from exc
         except httpx.TimeoutException as exc:
             hint = f"{command} got no answer within {self.timeout:g}s; is the daemon overloaded?"

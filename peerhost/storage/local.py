@@ -105,7 +105,7 @@ class LocalStore:
             ObjectTooLarge: ``data`` alone exceeds ``max_bytes``.
         """
         key = cid_str(cid)
-        verify(data, key, "caller of put_for")
+        verify(data, key, f"{self.where} (put_for)")
         self._write(key, data)
         return key
 

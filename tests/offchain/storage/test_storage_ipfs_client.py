@@ -89,3 +89,12 @@ def test_gateway__returns_other_bytes__content_mismatch() -> None:
 
     with pytest.raises(ContentMismatch):
         HttpGatewaySource("http://gw.test", client=client).get(compute_cid(b"honest"))
+
+
+def test_put__answer_without_cid__store_unavailable() -> None:
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>"))
+    )
+
+    with pytest.raises(StoreUnavailable, match="no CID"):
+        IpfsStore("http://not-ipfs.test", client=client).put(b"x")

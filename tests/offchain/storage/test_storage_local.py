@@ -178,3 +178,20 @@ def test_delete__removes_object(local_store: LocalStore) -> None:
     assert not local_store.delete(cid)
     assert local_store.total_bytes == 0
     assert same_cid(cid, compute_cid(b"x"))
+
+
+def test_put__concurrent_writers__every_object_whole(
+    make_local_store: StoreFactory, blob: BlobFactory
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = make_local_store(max_bytes=2_000_000)
+    payloads = [blob(300_000, seed=i % 4) for i in range(16)]  # 4 distinct, each written 4 times
+
+    with ThreadPoolExecutor(8) as pool:
+        cids = list(pool.map(store.put, payloads))
+
+    assert len(set(cids)) == 4
+    assert all(store.get(cid) == data for cid, data in zip(cids, payloads, strict=True))
+    assert store.total_bytes == 4 * 300_000
+    assert list((store.root / "tmp").iterdir()) == []
