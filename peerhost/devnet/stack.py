@@ -138,22 +138,27 @@ class Devnet:
 
     # ---- on-chain setup (through ape) -----------------------------------------------------
 
-    def setup_chain(self, project: Any, deployer: Any, developer: Any) -> PublishReport:
+    def setup_chain(
+        self, project: Any, deployer: Any, developer: Any, deployment: Deployment | None = None
+    ) -> PublishReport:
         """Compiles and deploys the contracts, publishes the examples, funds the project.
 
-        Needs ape connected to this devnet's chain. ``deployer`` and ``developer`` are ape accounts.
+        Needs ape connected to this devnet's chain. ``deployer`` and ``developer`` are ape
+        accounts. With ``deployment`` (contracts already on the chain, e.g. a fork of a live
+        network) nothing is deployed.
         """
         with self.progress.step("Compiling the contracts") as detail:
             contracts = project.load_contracts()
             detail(f"{len(contracts)} contract types")
-        with self.progress.step("Deploying the contracts") as detail:
-            self.chain_id = int(deployer.chain_manager.chain_id)
-            params = self.config.params or params_for(self.config.workers)
-            deployment = ensure_deployment(project, deployer, params, self.deployments_path)
-            self.deployment = deployment
-            for name, address in deployment.addresses.items():
-                detail(f"{name:<12} {address}")
-            detail(f"quorum {params.quorum} of {params.max_commits} commitments")
+        self.chain_id = int(deployer.chain_manager.chain_id)
+        if deployment is None:
+            with self.progress.step("Deploying the contracts") as detail:
+                params = self.config.params or params_for(self.config.workers)
+                deployment = ensure_deployment(project, deployer, params, self.deployments_path)
+                for name, address in deployment.addresses.items():
+                    detail(f"{name:<12} {address}")
+                detail(f"quorum {params.quorum} of {params.max_commits} commitments")
+        self.deployment = deployment
         self.chain_config = ChainConfig(
             rpc_url=self.rpc_url,
             ws_url=self.rpc_url.replace("http://", "ws://").replace("https://", "wss://"),
@@ -226,36 +231,43 @@ class Devnet:
     def worker_dir(self, n: int) -> Path:
         return self.state_dir / "workers" / f"worker-{n + 1}"
 
-    def start_workers(self) -> None:
-        """Starts every worker at once, then waits until each is registered and caught up."""
-        from peerhost.worker.launcher import start_worker
+    def worker_settings(self, n: int, behaviour: str | None = None) -> Any:
+        """Settings of worker ``n``: the devnet's store, its own state dir, a free metrics port."""
         from peerhost.worker.settings import WorkerSettings
 
+        if behaviour is None:
+            behaviour = "lie" if n >= self.config.workers else "honest"
+        return WorkerSettings(
+            data_dir=self.worker_dir(n),
+            store=self.store_spec,
+            stake=self.config.worker_stake,
+            metrics_port=0,
+            sandbox_processes=1,
+            behaviour=behaviour,
+            log_format="json",
+        ).replace(**self.config.worker_settings)
+
+    def launch_worker(self, n: int, behaviour: str | None = None, wait: bool = True) -> Any:
+        """Starts worker ``n`` (its key is fixed by ``n``) and returns its process handle."""
+        from peerhost.worker.launcher import start_worker
+
         assert self.chain_config is not None, "setup_chain() first"
-        total = self.config.total_workers
+        settings = self.worker_settings(n, behaviour)
+        return start_worker(
+            self.chain_config, worker_key(n).private_key, settings, wait=wait, ready_timeout=180.0
+        )
+
+    def start_workers(self) -> None:
+        """Starts every worker at once, then waits until each is registered and caught up."""
         liars = f" (+{self.config.liars} lying)" if self.config.liars else ""
         with self.progress.step(
             f"Starting {self.config.workers} worker(s){liars} (each compiles the JS engine once)"
         ) as detail:
-            pending = []
-            for n in range(total):
-                data_dir = self.worker_dir(n)
-                _forget_chain_state(data_dir)
-                settings = WorkerSettings(
-                    data_dir=data_dir,
-                    store=self.store_spec,
-                    stake=self.config.worker_stake,
-                    metrics_port=0,
-                    sandbox_processes=1,
-                    behaviour="lie" if n >= self.config.workers else "honest",
-                    log_format="json",
-                ).replace(**self.config.worker_settings)
-                key = worker_key(n)
-                pending.append(
-                    start_worker(self.chain_config, key.private_key, settings, wait=False)
-                )
-            self.workers = pending
-            for n, proc in enumerate(pending):
+            self.workers = []
+            for n in range(self.config.total_workers):
+                _forget_chain_state(self.worker_dir(n))
+                self.workers.append(self.launch_worker(n, wait=False))
+            for n, proc in enumerate(self.workers):
                 proc.wait_ready(timeout=180.0)
                 role = "lying " if n >= self.config.workers else ""
                 detail(f"{role}worker-{n + 1} {proc.address} ready (metrics {proc.metrics_url})")

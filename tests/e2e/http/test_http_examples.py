@@ -1,0 +1,121 @@
+"""Each example function called over real HTTP, in both answer modes."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from eth_utils import keccak
+
+from conftest import Stack
+
+MODES = ["fast", "verified"]
+
+
+def proof_headers(response: httpx.Response, mode: str) -> str:
+    """Checks the headers that make an answer auditable; returns the request id."""
+    assert response.headers["x-peerhost-mode"] == mode
+    request_id = response.headers["x-peerhost-request-id"]
+    assert request_id.startswith("0x") and len(request_id) == 66
+    assert response.headers["x-peerhost-result-hash"].startswith("0x")
+    assert response.headers["x-peerhost-worker"].startswith("0x")
+    return request_id
+
+
+def assert_settled(stack: Stack, response: httpx.Response, mode: str) -> None:
+    """Verified answers are finalized on-chain with the hash in the headers when they arrive."""
+    request_id = proof_headers(response, mode)
+    if mode == "verified":
+        status = stack.status(request_id)
+        assert status["status"] == "finalized"
+        assert status["result_hash"] == response.headers["x-peerhost-result-hash"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hello__get__greets(stack: Stack, http: httpx.Client, mode: str) -> None:
+    response = http.get(stack.example("hello"), headers={"x-peerhost-mode": mode})
+    assert response.status_code == 200, response.text
+    assert response.text == "Hello from PeerHost!"
+    assert response.headers["content-type"].startswith("text/plain")
+    assert_settled(stack, response, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_echo__post__returns_the_canonical_request(
+    stack: Stack, http: httpx.Client, mode: str
+) -> None:
+    response = http.post(
+        stack.example("echo") + "/sub/path?x=1",
+        json={"ping": 1},
+        headers={"x-peerhost-mode": mode, "authorization": "Bearer never-on-chain"},
+    )
+    assert response.status_code == 200, response.text
+    echoed = response.json()
+    assert echoed["method"] == "POST"
+    assert echoed["path"] == "/sub/path"
+    assert echoed["query"] == {"x": "1"}
+    assert json.loads(echoed["body"]) == {"ping": 1}
+    assert "authorization" not in echoed["headers"]  # credentials never go on-chain
+    assert_settled(stack, response, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_orders_create__valid_order__201_with_totals(
+    stack: Stack, http: httpx.Client, mode: str
+) -> None:
+    order = {"customer": "alice", "items": [{"sku": "A-1", "qty": 2, "price_cents": 1250}]}
+    response = http.post(stack.example("orders-create"), json=order, headers={"x-peerhost-mode": mode})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["subtotal_cents"], body["tax_cents"], body["total_cents"]) == (2500, 206, 2706)
+    assert body["order_id"] == response.headers["x-peerhost-request-id"]
+    assert_settled(stack, response, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_orders_create__invalid_order__the_functions_400(
+    stack: Stack, http: httpx.Client, mode: str
+) -> None:
+    response = http.post(
+        stack.example("orders-create"), json={"items": []}, headers={"x-peerhost-mode": mode}
+    )
+    assert response.status_code == 400, response.text
+    assert "customer must be a non-empty string" in response.json()["errors"]
+    assert_settled(stack, response, mode)  # a function's 400 is a result like any other
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clock_and_dice__get__dice_within_sides(
+    stack: Stack, http: httpx.Client, mode: str
+) -> None:
+    response = http.get(
+        stack.example("clock-and-dice"), params={"sides": "20"}, headers={"x-peerhost-mode": mode}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["dice"]) == 3 and all(1 <= d <= 20 for d in body["dice"])
+    assert body["now_ms"] > 1_600_000_000_000  # the request's block time, not the epoch
+    assert_settled(stack, response, mode)
+
+
+def test_js_hello__host_style_url__same_answer(stack: Stack, http: httpx.Client) -> None:
+    host = f"{stack.owner.lower()}.{stack.devnet.gateway_settings().domain}"
+    response = http.get(
+        f"{stack.gateway_url}/e2e/{stack.js_hello}",
+        params={"name": "host"},
+        headers={"host": host},
+    )
+    assert response.status_code == 200, response.text
+    assert response.text == "hello host"
+
+
+def test_verified_answer__result_hash__is_keccak_of_the_output_envelope(
+    stack: Stack, http: httpx.Client
+) -> None:
+    """The hash in the headers is what the chain finalized; workers hashed the same envelope."""
+    response = http.get(stack.url("e2e", stack.js_hello), headers={"x-peerhost-mode": "verified"})
+    assert response.status_code == 200
+    status = stack.status(response.headers["x-peerhost-request-id"])
+    assert status["result_hash"] == response.headers["x-peerhost-result-hash"]
+    assert len(keccak(b"")) == 32
