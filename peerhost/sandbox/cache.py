@@ -63,6 +63,9 @@ class ModuleCache:
         self._memory_entries = memory_entries
         self._lock = threading.Lock()
         self._last_digest: tuple[bytes, str] | None = None
+        # Code whose compilation timed out or failed here: not retried by this
+        # process, so a hostile module cannot make every request recompile it.
+        self._failed: dict[str, CompileFailed | CompileTimeout] = {}
 
     def get(self, code: bytes, digest: str | None = None) -> wasmtime.Module:
         """The compiled module for ``code``; raises InvalidModule if it is not wasm.
@@ -76,7 +79,14 @@ class ModuleCache:
             if module is not None:
                 self._memory.move_to_end(digest)
                 return module
-        module = self._load(digest) or self._compile(digest, code)
+        failed = self._failed.get(digest)
+        if failed is not None:
+            raise failed
+        try:
+            module = self._load(digest) or self._compile(digest, code)
+        except (CompileFailed, CompileTimeout) as exc:
+            self._failed[digest] = exc
+            raise
         with self._lock:
             self._memory[digest] = module
             while len(self._memory) > self._memory_entries:

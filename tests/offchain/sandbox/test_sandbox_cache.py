@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,10 @@ def test_cache__compile_past_timeout__raises(tmp_path: Path) -> None:
     cache = ModuleCache(tmp_path, make_engine(), compile_timeout_seconds=0.001)
     with pytest.raises(CompileTimeout):
         cache.get(CODE)
+    started = time.perf_counter()
+    with pytest.raises(CompileTimeout):  # remembered: not compiled again
+        cache.get(CODE)
+    assert time.perf_counter() - started < 0.05
 
 
 def test_run__compile_timeout__not_committable(tmp_path: Path) -> None:

@@ -1,0 +1,79 @@
+"""Run a function once from the command line.
+
+    python -m peerhost.sandbox js examples/functions/orders-create.js \\
+        --method POST --body '{"customer":"a","items":[{"sku":"A","qty":1,"price_cents":5}]}'
+
+Prints the envelope (the bytes workers hash) and its keccak256 on stdout, and
+the function's log on stderr. Exits 0 when the envelope is a success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from peerhost.sandbox.abi import canonical_request
+from peerhost.sandbox.limits import Limits
+from peerhost.sandbox.request import RunRequest
+from peerhost.sandbox.sandbox import Sandbox
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m peerhost.sandbox", description=__doc__)
+    parser.add_argument("runtime", choices=["wasi", "js"])
+    parser.add_argument("code", type=Path, help="the function's code file")
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--path", default="/")
+    parser.add_argument("--body", default="", help="request body, or @FILE")
+    parser.add_argument("--query", action="append", default=[], metavar="K=V")
+    parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V")
+    parser.add_argument("--request-id", default="0x" + "00" * 32)
+    parser.add_argument("--timestamp", type=int, default=0, help="block timestamp (s)")
+    parser.add_argument("--fuel", type=int, default=Limits().fuel)
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/wasm"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = _parse_args(argv)
+    body = Path(args.body[1:]).read_bytes() if args.body.startswith("@") else args.body.encode()
+    query: dict[str, list[str]] = {}
+    for item in args.query:
+        key, _, value = item.partition("=")
+        query.setdefault(key, []).append(value)
+    headers = dict(h.split(":", 1) for h in args.header)
+    request_id = bytes.fromhex(args.request_id.removeprefix("0x"))
+    payload = canonical_request(
+        args.method,
+        args.path,
+        {k: v[0] if len(v) == 1 else v for k, v in query.items()},
+        {k.strip(): v.strip() for k, v in headers.items()},
+        body,
+        request_id=request_id,
+        block_timestamp=args.timestamp,
+        wallet="0x" + "00" * 20,
+        project="local",
+        function=args.code.stem,
+    )
+    result = Sandbox(cache_dir=args.cache_dir).run(
+        RunRequest(
+            runtime=args.runtime,
+            code=args.code.read_bytes(),
+            code_id=str(args.code),
+            input=payload,
+            env=dict(e.split("=", 1) for e in args.env),
+            request_id=request_id,
+            block_timestamp=args.timestamp,
+            limits=Limits(fuel=args.fuel),
+        )
+    )
+    sys.stderr.buffer.write(result.logs)
+    print(result.envelope.decode())
+    print(f"resultHash 0x{result.result_hash.hex()} committable={result.committable}")
+    return 0 if result.decoded.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
