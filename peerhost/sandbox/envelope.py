@@ -45,6 +45,11 @@ class ErrorKind(StrEnum):
     INVALID_OUTPUT = "invalid_output"
     JS_ERROR = "js_error"
     TIMEOUT = "timeout"  # wall-clock backstop: never committable
+    HOST_ERROR = "host_error"  # the worker's own failure: never committable
+
+
+#: Kinds that describe the worker, not the function: never committed.
+LOCAL_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.HOST_ERROR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +86,13 @@ class Envelope:
 
         Success gives the function's own status, headers and body (strings as
         UTF-8 text, base64 bodies decoded, other JSON values as JSON). A failure
-        gives 502 (504 for a timeout) with ``{"error": kind, "detail": …}``.
+        gives 502 (504 for a timeout, 503 for a host error) with
+        ``{"error": kind, "detail": …}``.
         """
         if not self.ok:
-            status = 504 if self.error_kind is ErrorKind.TIMEOUT else 502
+            status = {ErrorKind.TIMEOUT: 504, ErrorKind.HOST_ERROR: 503}.get(
+                self.error_kind or ErrorKind.TRAP, 502
+            )
             payload = {"error": str(self.error_kind), "detail": self.error_detail}
             return status, {"content-type": "application/json"}, canonical_json(payload)
         headers = dict(self.headers)

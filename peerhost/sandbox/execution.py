@@ -7,6 +7,7 @@ protocol's own fixed strings go into an envelope, never wasmtime's messages.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 
 import wasmtime
@@ -17,6 +18,8 @@ from peerhost.sandbox.randomness import RandomStream
 from peerhost.sandbox.request import RunRequest
 from peerhost.sandbox.response import OutputRejected, parse_response
 from peerhost.sandbox.wasi import HostOutOfFuel, OutputTooLarge, ProcExit, RunIO, WasiHost
+
+logger = logging.getLogger(__name__)
 
 TABLE_ELEMENTS = 1_000_000
 MAX_TABLES = 8
@@ -45,6 +48,11 @@ def _trap_failure(trap: wasmtime.Trap, fuel_used: int) -> tuple[Envelope, bool]:
         return failure(ErrorKind.STACK_OVERFLOW, fuel_used=None), True
     name = code.name.lower() if code is not None else "unknown"
     return failure(ErrorKind.TRAP, name, fuel_used=fuel_used), True
+
+
+def _host_error(error: BaseException) -> tuple[Envelope, bool]:
+    logger.exception("sandbox host error", exc_info=error)
+    return failure(ErrorKind.HOST_ERROR, type(error).__name__, fuel_used=None), False
 
 
 def _js_error_detail(stdout: bytes) -> str:
@@ -146,11 +154,15 @@ def execute(
         envelope = failure(ErrorKind.OUT_OF_FUEL)
     except wasmtime.Trap as trap:
         envelope, committable = _trap_failure(trap, 0)
-    except wasmtime.WasmtimeError:
-        if instance is None and _declared_memory_too_big(pre.module, limits.memory_bytes):
+    except wasmtime.WasmtimeError as error:
+        if instance is not None:  # not a trap, after instantiation: the host's problem
+            envelope, committable = _host_error(error)
+        elif _declared_memory_too_big(pre.module, limits.memory_bytes):
             envelope = failure(ErrorKind.MEMORY_LIMIT)
         else:
             envelope = failure(ErrorKind.LINK_ERROR, "instantiation failed")
+    except Exception as error:  # a bug of the host functions: never committed
+        envelope, committable = _host_error(error)
     finally:
         wasi.bind(None)
     fuel_used = limits.fuel - store.get_fuel()

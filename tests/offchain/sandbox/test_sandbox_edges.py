@@ -305,3 +305,23 @@ def test_run__bad_env_name__raises_invalid_request(run: RunFn) -> None:
 def test_run__short_request_id__raises_invalid_request(run: RunFn) -> None:
     with pytest.raises(InvalidRequest):
         run(wat_module(write_stdout_wat(OK_RESPONSE)), request_id=b"\x01")
+
+
+def test_run__host_function_bug__host_error_not_committable(
+    run: RunFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, n: int) -> bytes:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("peerhost.sandbox.randomness.RandomStream.read", broken)
+    code = wat_module(
+        """(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+        (func (export "_start") (drop (call $r (i32.const 0) (i32.const 8))))"""
+    )
+    result = run(code)
+    assert not result.committable
+    assert (result.decoded.error_kind, result.decoded.error_detail) == (
+        ErrorKind.HOST_ERROR,
+        "RuntimeError",
+    )
+    assert result.decoded.to_http()[0] == 503
