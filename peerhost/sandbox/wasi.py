@@ -88,6 +88,9 @@ SIGNATURES: dict[str, tuple[str, str]] = {
 }
 
 _VALTYPES = {"i": wasmtime.ValType.i32(), "I": wasmtime.ValType.i64()}
+_MASKS = {"i": 0xFFFFFFFF, "I": 0xFFFFFFFFFFFFFFFF}
+#: Most iovecs one fd_read/fd_write may pass (POSIX IOV_MAX); more is EINVAL.
+IOV_MAX = 1024
 
 
 def func_type(name: str) -> wasmtime.FuncType:
@@ -157,11 +160,17 @@ class _Mem:
         self.write(ptr, struct.pack("<Q", value & 0xFFFFFFFFFFFFFFFF))
 
     def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
+        if count > IOV_MAX:
+            raise _Invalid
         raw = self.read(ptr, 8 * count)
         return [struct.unpack_from("<II", raw, 8 * i) for i in range(count)]
 
 
 class _Fault(Exception):
+    pass
+
+
+class _Invalid(Exception):
     pass
 
 
@@ -205,15 +214,19 @@ class WasiHost:
 
     def _wrap(self, name: str, impl: Callable[..., int] | None) -> Callable[..., int | None]:
         denied = ERRNO_NOTCAPABLE
+        # wasmtime passes i32/i64 as signed ints; WASI means them unsigned.
+        masks = [_MASKS[p] for p in SIGNATURES[name][0]]
 
         def call(caller: wasmtime.Caller, *args: int) -> int | None:
             _charge(caller, CALL_FUEL)
             if impl is None:
                 return denied
             try:
-                return impl(caller, *args)
+                return impl(caller, *(a & m for a, m in zip(args, masks, strict=True)))
             except _Fault:
                 return ERRNO_FAULT
+            except _Invalid:
+                return ERRNO_INVAL
 
         call.__name__ = name
         return call

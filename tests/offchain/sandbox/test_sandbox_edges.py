@@ -325,3 +325,15 @@ def test_run__host_function_bug__host_error_not_committable(
         "RuntimeError",
     )
     assert result.decoded.to_http()[0] == 503
+
+
+@pytest.mark.parametrize(("iovs", "count", "errno"), [(0, 2000, 28), (-16, 1, 21), (0, -1, 28)])
+def test_run__hostile_iovecs__errno_not_host_work(
+    outcome: Outcome, iovs: int, count: int, errno: int
+) -> None:
+    code = wat_module(
+        f"""(func (export "_start")
+          (call $proc_exit (call $fd_write (i32.const 1) (i32.const {iovs}) (i32.const {count})
+            (i32.const 8))))"""
+    )
+    assert (outcome(code).error_detail) == str(errno)
