@@ -19,6 +19,7 @@ from __future__ import annotations
 from peerhost.storage.base import ContentSource, ContentStore
 from peerhost.storage.chained import ChainedStore
 from peerhost.storage.cid import (
+    Cid,
     CidLike,
     cid_from_bytes,
     cid_str,
@@ -48,6 +49,7 @@ from peerhost.storage.verify import content_matches, verify
 __all__ = [
     "DEFAULT_STORE_SPEC",
     "ChainedStore",
+    "Cid",
     "CidLike",
     "ContentMismatch",
     "ContentNotFound",

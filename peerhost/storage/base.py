@@ -9,7 +9,12 @@ from peerhost.storage.cid import CidLike
 
 @runtime_checkable
 class ContentSource(Protocol):
-    """A place content can be read from by CID (an HTTP gateway is only this)."""
+    """A place content can be read from by CID (an HTTP gateway is only this).
+
+    Implementations that verify what they return set a class attribute
+    ``verifies_reads = True``; :class:`~peerhost.storage.ChainedStore` verifies
+    the answers of any other source itself.
+    """
 
     def get(self, cid: CidLike) -> bytes:
         """Return the content of ``cid``, verified against it.
