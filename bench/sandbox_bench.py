@@ -3,7 +3,8 @@
 Usage: python bench/sandbox_bench.py [--calls 2000] [--processes N]
 
 Prints one JSON object: for a tiny wasi module (examples/functions/hello.wasm)
-and for a JS hello handler: cold compile (in the production child process),
+and for a JS hello handler: cold compile (in the production child process,
+and in-process for comparison),
 cached load (a new Sandbox deserializing the host-signed .cwasm), per-call
 median and p95 in microseconds, calls per second on one core, and calls per
 second on all cores (independent sandbox processes, and through SandboxPool).
@@ -98,6 +99,9 @@ def bench_runtime(runtime: str, calls: int, processes: int) -> dict[str, Any]:
         cache_dir = Path(tmp)
         cold = Sandbox(cache_dir)
         compile_ms = _timed_ms(lambda: cold.warm(runtime, request.code))
+        with tempfile.TemporaryDirectory() as other:
+            in_process = Sandbox(Path(other), compile_in_subprocess=False)
+            compile_in_process_ms = _timed_ms(lambda: in_process.warm(runtime, request.code))
         warm = Sandbox(cache_dir)
         load_ms = _timed_ms(lambda: warm.warm(runtime, request.code))
         result = warm.run(request)
@@ -113,6 +117,7 @@ def bench_runtime(runtime: str, calls: int, processes: int) -> dict[str, Any]:
         one_core = len(samples) / (sum(samples) / 1e6)
         return {
             "compile_cold_ms": round(compile_ms, 1),
+            "compile_cold_in_process_ms": round(compile_in_process_ms, 1),
             "cached_load_ms": round(load_ms, 2),
             "call_median_us": round(statistics.median(samples), 1),
             "call_p95_us": round(samples[int(len(samples) * 0.95) - 1], 1),

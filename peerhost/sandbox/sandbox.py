@@ -106,9 +106,12 @@ class Sandbox:
                 module = self.cache.get(request.code)
         except InvalidModule:
             return self._result(failure(ErrorKind.INVALID_MODULE), True, b"", 0, started)
-        except (CompileTimeout, CompileFailed) as exc:
-            detail = "compile timed out" if isinstance(exc, CompileTimeout) else "compile failed"
-            return self._result(failure(ErrorKind.TIMEOUT, detail), False, b"", 0, started)
+        except CompileTimeout:
+            timed_out = failure(ErrorKind.TIMEOUT, "compile timed out", fuel_used=None)
+            return self._result(timed_out, False, b"", 0, started)
+        except CompileFailed:
+            broken = failure(ErrorKind.HOST_ERROR, "compile failed", fuel_used=None)
+            return self._result(broken, False, b"", 0, started)
         prepared = self._prepare(module)
         if isinstance(prepared, Envelope):
             return self._result(prepared, True, b"", 0, started)
