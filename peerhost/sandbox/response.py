@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_JSON_DEPTH = 64
+#: Longer integers are refused by the protocol itself, not by Python's own
+#: (configurable) limit on int conversion, so every worker decides alike.
+MAX_INT_DIGITS = 1000
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9a-z]+$")
 
 
@@ -49,6 +52,12 @@ def _reject_constant(name: str) -> Any:
     raise OutputRejected(f"output uses {name}, which JSON does not allow")
 
 
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise OutputRejected(f"output has an integer longer than {MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
 def parse_json(data: bytes) -> Any:
     """Parses strict JSON (no NaN/Infinity, depth <= 64) or raises OutputRejected."""
     try:
@@ -58,7 +67,7 @@ def parse_json(data: bytes) -> Any:
     if not _json_depth_ok(text):
         raise OutputRejected(f"output nests deeper than {MAX_JSON_DEPTH}")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except OutputRejected:
         raise
     except ValueError:
