@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import RunFn, sample_input
+from sandbox_helpers import REPO, RunFn, sample_input
 
 from peerhost.sandbox import Envelope, ErrorKind, Limits, Sandbox
 from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
+from peerhost.sandbox.js_engine import ENGINE_SHA256
 
 Outcome = Callable[..., Envelope]
 
@@ -144,3 +146,10 @@ def test_sandbox__js_engine_tampered__raises(tmp_path_factory: pytest.TempPathFa
     sandbox = Sandbox(cache_dir=tmp_path_factory.mktemp("c"), js_engine=fake)
     with pytest.raises(JsEngineMismatch):
         sandbox.warm("js")
+
+
+def test_js_engine__pinned_sha__matches_build_pin_and_committed_file() -> None:
+    dist = REPO / "tools" / "quickjs" / "dist"
+    build_pin = (dist / "quickjs-peerhost.wasm.sha256").read_text().split()[0]
+    committed = hashlib.sha256((dist / "quickjs-peerhost.wasm").read_bytes()).hexdigest()
+    assert ENGINE_SHA256 == build_pin == committed
