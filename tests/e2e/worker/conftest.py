@@ -17,7 +17,7 @@ from worker_proxy import TcpProxy
 
 from peerhost.chain import ChainConfig, Protocol, RpcClient
 from peerhost.deploy import ETHER, Deployment, DeployParams
-from peerhost.sandbox import canonical_request
+from peerhost.sandbox import Sandbox, canonical_request
 from peerhost.storage.cid import cid_to_bytes
 from peerhost.storage.spec import open_store
 from peerhost.worker import WorkerSettings, start_worker
@@ -33,12 +33,13 @@ STAKE = 2 * ETHER
 
 @pytest.fixture(scope="session")
 def deploy_params() -> DeployParams:
-    """K=4, quorum 3, short windows: three workers wait out the commit window, four close it."""
+    """K=4, quorum 3, short windows (long enough for a restart on a busy machine): three workers
+    wait out the commit window, four close it."""
     return DeployParams(
         max_commits=4,
         quorum=3,
-        commit_window=6,
-        reveal_window=12,
+        commit_window=10,
+        reveal_window=10,
         unbonding_delay=3600,
         min_reward=ETHER // 1000,
     )
@@ -56,8 +57,10 @@ def store_spec(tmp_root: Path) -> str:
 
 @pytest.fixture(scope="session")
 def sandbox_cache(tmp_root: Path) -> Path:
-    """Shared by all workers, so the JS engine is compiled once per session."""
-    return tmp_root / "sandbox-cache"
+    """Shared by all workers and compiled here once, so workers only load the JS engine."""
+    path = tmp_root / "sandbox-cache"
+    Sandbox(path).warm("js")
+    return path
 
 
 @pytest.fixture
@@ -129,7 +132,7 @@ def spawn_worker(
             data_dir=tmp_path / (name or account.address),
             store=store_spec,
             sandbox_cache=sandbox_cache,
-            sandbox_processes=1,
+            sandbox_processes=0,
             stake=STAKE,
             metrics_port=0,
             withdraw_interval=1.0,
