@@ -162,3 +162,10 @@ class DuplicateResult(GatewayError, ValueError):
             request_id=request_id,
             worker=worker,
         )
+
+
+class ShuttingDown(GatewayError, ConnectionAbortedError):
+    """The replica stopped while the request was waiting; it may still settle on-chain."""
+
+    def __init__(self) -> None:
+        super().__init__("The gateway is shutting down; retry the request.")

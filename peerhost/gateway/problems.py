@@ -33,6 +33,7 @@ STATUS: dict[type[BaseException], int] = {
     e.RequestRefunded: 502,
     TransactionReverted: 502,
     e.PaymentUnavailable: 503,
+    e.ShuttingDown: 503,
     ChainUnavailable: 503,
     RpcError: 503,
     e.ResultTimeout: 504,

@@ -14,7 +14,7 @@ from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
 from peerhost.gateway.chainview import GatewayProtocol
-from peerhost.gateway.errors import RequestRefunded, ResultTimeout
+from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
 from peerhost.gateway.functions import FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
@@ -92,6 +92,7 @@ class Gateway:
         )
 
     async def stop(self) -> None:
+        self.waiters.fail_all(ShuttingDown())
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

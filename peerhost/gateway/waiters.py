@@ -130,6 +130,11 @@ class Waiters:
             waiter.confirmed = True
             self._unconfirmed -= 1
 
+    def fail_all(self, exc: BaseException) -> None:
+        """Fails every waiter (the replica is shutting down)."""
+        for waiter in list(self._by_id.values()):
+            waiter.fail(exc)
+
     @property
     def unconfirmed(self) -> int:
         return self._unconfirmed
