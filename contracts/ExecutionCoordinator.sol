@@ -39,7 +39,8 @@ contract ExecutionCoordinator is IExecutionCoordinator {
 
     mapping(bytes32 requestId => Request) private _requests;
     mapping(bytes32 requestId => mapping(address worker => Commitment)) private _commitments;
-    mapping(bytes32 requestId => address[] workers) private _committers;
+    /// @dev Fixed-size slots (no length word to write): `Request.commitCount` says how many are used.
+    mapping(bytes32 requestId => address[MAX_COMMITS] workers) private _committers;
     mapping(address requester => uint256 count) private _sequences;
     mapping(address account => uint256 amount) private _pending;
     mapping(bytes32 projectId => ProjectAccount) private _projects;
@@ -136,7 +137,7 @@ contract ExecutionCoordinator is IExecutionCoordinator {
         c.commitment = commitment;
         c.committedAt = uint64(block.timestamp);
         c.index = index;
-        _committers[requestId].push(msg.sender);
+        _committers[requestId][index] = msg.sender;
         emit ResultCommitted(requestId, msg.sender, index);
         if (index + 1 == _maxCommits) emit RevealPhaseOpened(requestId);
 
@@ -264,8 +265,8 @@ contract ExecutionCoordinator is IExecutionCoordinator {
     }
 
     /// @inheritdoc IExecutionCoordinator
-    function committers(bytes32 requestId) external view returns (address[] memory) {
-        return _committers[requestId];
+    function committers(bytes32 requestId) external view returns (address[] memory list) {
+        list = _committerList(requestId, _requests[requestId].commitCount);
     }
 
     /// @inheritdoc IExecutionCoordinator
@@ -378,8 +379,8 @@ contract ExecutionCoordinator is IExecutionCoordinator {
 
     /// @dev Loads the committers' reveals and finds the hash with >= quorum reveals (at most one can have it).
     function _tally(bytes32 requestId) private view returns (Tally memory t) {
-        t.workers = _committers[requestId];
-        uint256 n = t.workers.length;
+        uint256 n = _requests[requestId].commitCount;
+        t.workers = _committerList(requestId, n);
         t.revealed = new bool[](n);
         t.hashes = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
@@ -454,6 +455,14 @@ contract ExecutionCoordinator is IExecutionCoordinator {
         if (_commitLock > slashed) _workers.unlock(worker, _commitLock - slashed);
         _workers.recordOutcome(worker, outcome);
         emit WorkerSlashed(requestId, worker, slashed, reason);
+    }
+
+    function _committerList(bytes32 requestId, uint256 count) private view returns (address[] memory list) {
+        address[MAX_COMMITS] storage slots = _committers[requestId];
+        list = new address[](count);
+        for (uint256 i; i < count; ++i) {
+            list[i] = slots[i];
+        }
     }
 
     function _phase(Request storage r) private view returns (Phase) {
