@@ -104,6 +104,19 @@ class ChainedStore:
                 log.info("%s: %s", _where(source), exc)
         return False
 
+    def close(self) -> None:
+        """Close every source that holds connections."""
+        for source in self.sources:
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> ChainedStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _fill(self, key: str, data: bytes, missed: list[ContentSource]) -> None:
         for source in missed:
             if not isinstance(source, LocalStore):

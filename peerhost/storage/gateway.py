@@ -67,6 +67,12 @@ class HttpGatewaySource:
         """Close the HTTP client."""
         self._client.close()
 
+    def __enter__(self) -> HttpGatewaySource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _request(self, method: str, key: str) -> httpx.Response:
         url = f"{self.base_url}/ipfs/{key}"
         try:

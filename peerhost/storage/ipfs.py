@@ -140,6 +140,12 @@ class IpfsStore:
         """Close the HTTP client."""
         self._client.close()
 
+    def __enter__(self) -> IpfsStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _arg(self, key: str, timeout: float | None = None) -> dict[str, str]:
         seconds = self.lookup_timeout if timeout is None else timeout
         return {"arg": key, "timeout": f"{round(seconds * 1000)}ms"}

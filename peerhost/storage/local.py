@@ -171,6 +171,15 @@ class LocalStore:
             report.fetched.append(key)
         return report
 
+    def close(self) -> None:
+        """Nothing to release (every operation opens and closes its own files)."""
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _path(self, key: str) -> Path:
         return self._objects / key[-3:-1] / key
 

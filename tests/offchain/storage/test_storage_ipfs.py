@@ -103,13 +103,16 @@ def test_publish_then_fetch__worker_reads_through_cache_and_daemon(
 ) -> None:
     code = blob(400_000, seed=2)
     publisher = open_store(f"ipfs:{ipfs_daemon.api_url}?lookup_timeout=1")
-    on_chain = cid_to_bytes(publisher.put(code))  # what the registry records
+    assert isinstance(publisher, IpfsStore)
+    with publisher:
+        on_chain = cid_to_bytes(publisher.put(code))  # what the registry records
 
     worker = open_store(f"local:{tmp_path}?max_bytes=1MiB,ipfs:{ipfs_daemon.api_url}")
-    fetched = worker.get(cid_from_bytes(on_chain))
+    assert isinstance(worker, ChainedStore)
+    with worker:
+        fetched = worker.get(cid_from_bytes(on_chain))
 
     assert fetched == code
-    assert isinstance(worker, ChainedStore)
     cache = worker.sources[0]
     assert isinstance(cache, LocalStore)
     assert cache.get(on_chain) == code
@@ -140,7 +143,8 @@ def test_chain__daemon_down__falls_back_to_gateway_and_caches(
     blob: BlobFactory,
 ) -> None:
     cid = ipfs_store.put(blob(5_000, seed=4))
-    chain = ChainedStore([local_store, IpfsStore(dead_url), gateway_source])
+    with IpfsStore(dead_url) as down:
+        chain = ChainedStore([local_store, down, gateway_source])
 
-    assert chain.get(cid) == blob(5_000, seed=4)
+        assert chain.get(cid) == blob(5_000, seed=4)
     assert local_store.has(cid)
