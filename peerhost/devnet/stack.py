@@ -289,10 +289,14 @@ class Devnet:
         from peerhost.gateway.settings import GatewaySettings
 
         assert self.chain_config is not None, "setup_chain() first"
+        params = self.config.params or params_for(self.config.workers)
         return GatewaySettings(
             chain=self.chain_config,
             private_key=self.gateway_key.private_key,
             public_url=self.gateway_url,
+            # Projects published later (with `ape run publish`) work at once: when a project
+            # has no balance for this gateway, the gateway pays the minimum reward itself.
+            reward_wei=params.min_reward,
         ).with_changes(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:

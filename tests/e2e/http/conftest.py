@@ -15,116 +15,28 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from e2e_http_stack import (
+    E2E_PROJECT,
+    HERE,
+    RUNNING,
+    Stack,
+    chain_mode,
+    write_e2e_project,
+)
 
 from peerhost.deploy import ETHER, Deployment
 from peerhost.devnet.accounts import REQUESTER, derive
-from peerhost.devnet.gateway_process import GatewayProcess, start_gateway_process
 from peerhost.devnet.processes import free_port
 from peerhost.devnet.progress import Progress
-from peerhost.devnet.stack import EXAMPLES, Devnet, DevnetConfig, params_for
+from peerhost.devnet.stack import Devnet, DevnetConfig
 from peerhost.publishing import Publisher, load_project, prepare_project
 from peerhost.storage import cid_to_bytes, compute_cid, open_store
-
-HERE = Path(__file__).resolve().parent
-E2E_PROJECT = "e2e"
-CHAIN_ENV = "PEERHOST_E2E_CHAIN"
-
-#: The e2e project: a JS hello (the benchmark's function too) and a copy of the wasi hello that
-#: the tests disable.
-HELLO_JS = """export async function handler(req) {
-  return { status: 200, headers: { "content-type": "text/plain" }, body: "hello " + (req.query.name ?? "world") };
-}
-"""
-
-
-def chain_mode() -> str:
-    mode = os.environ.get(CHAIN_ENV, "local")
-    if mode not in ("local", "fork"):
-        raise pytest.UsageError(f"{CHAIN_ENV} must be local or fork, not {mode!r}")
-    return mode
-
-
-@dataclass
-class Stack:
-    """The running stack and what tests need to reach it."""
-
-    devnet: Devnet
-    ape: Callable[[], contextlib.AbstractContextManager[Any]]
-    developer: Any
-    owner: str
-    examples: str
-    missing_function: str = "missing"
-    disabled_function: str = "disabled"
-    js_hello: str = "hello-js"
-    extra_gateways: list[GatewayProcess] = field(default_factory=list)
-
-    @property
-    def gateway_url(self) -> str:
-        return self.devnet.gateway_url
-
-    @property
-    def deployment(self) -> Deployment:
-        assert self.devnet.deployment is not None
-        return self.devnet.deployment
-
-    def url(self, project: str, function: str, wallet: str | None = None) -> str:
-        return f"{self.gateway_url}/{wallet or self.owner}/{project}/{function}"
-
-    def example(self, function: str) -> str:
-        return self.url(self.examples, function)
-
-    def status(self, request_id: str, gateway_url: str | None = None) -> dict[str, Any]:
-        """The gateway's view of a request's on-chain state."""
-        response = httpx.get(f"{gateway_url or self.gateway_url}/_status/requests/{request_id}")
-        response.raise_for_status()
-        doc: dict[str, Any] = response.json()
-        return doc
-
-    def start_gateway(self, key_index: int, **overrides: Any) -> GatewayProcess:
-        """Another gateway on this chain, signing with test account ``key_index``."""
-        key = derive(key_index)
-        port = free_port()
-        settings = self.devnet.gateway_settings().with_changes(
-            private_key=key.private_key, public_url=f"http://127.0.0.1:{port}", **overrides
-        )
-        healthy = overrides.get("chain") is None
-        proc = start_gateway_process(
-            settings,
-            "127.0.0.1",
-            port,
-            self.devnet.logs_dir / f"gateway-{port}.log",
-            require_healthy=healthy,
-        )
-        self.extra_gateways.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.extra_gateways:
-            proc.stop()
-        self.extra_gateways.clear()
-        self.devnet.stop()
-
-
-_RUNNING: list[Stack] = []
-
-
-def _write_e2e_project(root: Path) -> Path:
-    folder = root / "e2e-project"
-    functions = folder / "functions"
-    functions.mkdir(parents=True, exist_ok=True)
-    (functions / "hello-js.js").write_text(HELLO_JS)
-    shutil.copy(EXAMPLES / "functions" / "hello.wasm", functions / "disabled.wasm")
-    (folder / "project.json").write_text('{"project": "%s"}\n' % E2E_PROJECT)
-    return folder
 
 
 @pytest.fixture(scope="session")
@@ -181,9 +93,7 @@ def stack(
         url = devnet.start_chain()
 
         def make_ctx() -> contextlib.AbstractContextManager[Any]:
-            return networks.ethereum.local.use_provider(
-                "foundry", provider_settings={"host": url}
-            )
+            return networks.ethereum.local.use_provider("foundry", provider_settings={"host": url})
 
     stack = Stack(
         devnet=devnet,
@@ -192,7 +102,7 @@ def stack(
         owner=str(developer.address),
         examples="",
     )
-    _RUNNING.append(stack)
+    RUNNING.append(stack)
     try:
         with make_ctx():
             report = devnet.setup_chain(project, deployer, developer, deployment)
@@ -203,7 +113,7 @@ def stack(
                 open_store(devnet.store_spec),
                 devnet.gateway_url,
             )
-            publisher.publish(load_project(_write_e2e_project(root)))
+            publisher.publish(load_project(write_e2e_project(root)))
             registry = devnet.deployment.registry  # type: ignore[union-attr]
             never_stored = compute_cid(b"code no worker can fetch " + os.urandom(8))
             registry.publish(
@@ -230,8 +140,8 @@ def stack(
         yield stack
     finally:
         stack.stop()
-        if stack in _RUNNING:
-            _RUNNING.remove(stack)
+        if stack in RUNNING:
+            RUNNING.remove(stack)
 
 
 # ape's isolation snapshots and reverts its own test chain around every test; these tests never
@@ -261,30 +171,16 @@ def _function_isolation() -> Iterator[None]:
     yield
 
 
+@pytest.hookimpl(trylast=True)  # after the item's own fixtures are torn down
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """Stops the stack once the last test of this directory ran (session fixtures outlive it,
     and the next tests must not share the chain's worker accounts with live workers)."""
     if nextitem is None or HERE not in Path(str(nextitem.path)).parents:
-        while _RUNNING:
-            _RUNNING.pop().stop()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.2) -> Any:
-    """Polls ``predicate`` until it returns something truthy; fails after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout:.0f} s")
-        time.sleep(every)
+        while RUNNING:
+            RUNNING.pop().stop()
 
 
 @pytest.fixture(scope="session")
 def http() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=120.0) as client:
         yield client
-
-
-__all__ = ["E2E_PROJECT", "Stack", "params_for", "wait_until"]

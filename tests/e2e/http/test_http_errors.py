@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from e2e_http_stack import E2E_PROJECT, Stack
 
-from conftest import E2E_PROJECT, Stack
 from peerhost.chain import ChainConfig
 from peerhost.devnet.accounts import REQUESTER
 from peerhost.devnet.processes import free_port
@@ -120,7 +120,13 @@ def test_chain_unreachable__503(stack: Stack, http: httpx.Client) -> None:
     """A gateway whose RPC URL points at nothing."""
     assert stack.devnet.chain_config is not None
     dead = f"http://127.0.0.1:{free_port()}"
-    config = ChainConfig(**{**stack.devnet.chain_config.__dict__, "rpc_url": dead, "ws_url": dead.replace("http", "ws")})
+    config = ChainConfig(
+        **{
+            **stack.devnet.chain_config.__dict__,
+            "rpc_url": dead,
+            "ws_url": dead.replace("http", "ws"),
+        }
+    )
     proc = stack.start_gateway(REQUESTER, chain=config)
     response = http.get(f"{proc.url}/{stack.owner}/{stack.examples}/hello")
     assert response.status_code == 503

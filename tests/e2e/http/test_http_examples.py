@@ -6,9 +6,8 @@ import json
 
 import httpx
 import pytest
+from e2e_http_stack import Stack
 from eth_utils import keccak
-
-from conftest import Stack
 
 MODES = ["fast", "verified"]
 
@@ -65,7 +64,9 @@ def test_orders_create__valid_order__201_with_totals(
     stack: Stack, http: httpx.Client, mode: str
 ) -> None:
     order = {"customer": "alice", "items": [{"sku": "A-1", "qty": 2, "price_cents": 1250}]}
-    response = http.post(stack.example("orders-create"), json=order, headers={"x-peerhost-mode": mode})
+    response = http.post(
+        stack.example("orders-create"), json=order, headers={"x-peerhost-mode": mode}
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["subtotal_cents"], body["tax_cents"], body["total_cents"]) == (2500, 206, 2706)
