@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Any
 
 import pytest
 from ape.api import AccountAPI
@@ -12,8 +14,8 @@ from gateway_helpers import Background, envelope, next_request_id, post_result, 
 from starlette.testclient import TestClient
 
 from peerhost.chain.commitments import commitment, result_hash
-from peerhost.chain.signatures import sign_result
 from peerhost.gateway import GatewaySettings, create_app
+from peerhost.sandbox.envelope import ErrorKind, failure
 
 
 @pytest.fixture
@@ -32,29 +34,33 @@ def waiting(
     gateway: AccountAPI,
     coordinator: ContractInstance,
     background: Background,
-) -> Iterator[tuple[TestClient, bytes]]:
+) -> Iterator[tuple[TestClient, bytes, Future[Any]]]:
     """A gateway with one fast call in flight (answered or timed out at teardown)."""
     rid = next_request_id(settings.chain, coordinator, gateway.address)
     with TestClient(create_app(settings.with_changes(fast_timeout=2.0))) as client:
         call = background.call(client, "GET", f"/{developer.address}/{PROJECT}/hello")
         wait_requested(coordinator, rid)
-        yield client, rid
+        yield client, rid, call
         call.result(timeout=10)  # let the call end before the app stops
 
 
 def test_inbox__valid_post__202(
-    waiting: tuple[TestClient, bytes], settings: GatewaySettings, active_workers: list[AccountAPI]
+    waiting: tuple[TestClient, bytes, Future[Any]],
+    settings: GatewaySettings,
+    active_workers: list[AccountAPI],
 ) -> None:
-    client, rid = waiting
+    client, rid, _ = waiting
     response = post_result(client, settings.chain, rid, envelope(), active_workers[0])
     assert response.status_code == 202
     assert response.json()["result_hash"] == "0x" + result_hash(envelope()).hex()
 
 
 def test_inbox__signed_by_someone_else__401(
-    waiting: tuple[TestClient, bytes], settings: GatewaySettings, active_workers: list[AccountAPI]
+    waiting: tuple[TestClient, bytes, Future[Any]],
+    settings: GatewaySettings,
+    active_workers: list[AccountAPI],
 ) -> None:
-    client, rid = waiting
+    client, rid, _ = waiting
     response = post_result(
         client, settings.chain, rid, envelope(), active_workers[0], signer=active_workers[1]
     )
@@ -62,9 +68,11 @@ def test_inbox__signed_by_someone_else__401(
 
 
 def test_inbox__body_differs_from_signed_hash__401(
-    waiting: tuple[TestClient, bytes], settings: GatewaySettings, active_workers: list[AccountAPI]
+    waiting: tuple[TestClient, bytes, Future[Any]],
+    settings: GatewaySettings,
+    active_workers: list[AccountAPI],
 ) -> None:
-    client, rid = waiting
+    client, rid, _ = waiting
     response = post_result(
         client,
         settings.chain,
@@ -77,9 +85,9 @@ def test_inbox__body_differs_from_signed_hash__401(
 
 
 def test_inbox__signer_not_a_worker__403(
-    waiting: tuple[TestClient, bytes], settings: GatewaySettings, stranger: AccountAPI
+    waiting: tuple[TestClient, bytes, Future[Any]], settings: GatewaySettings, stranger: AccountAPI
 ) -> None:
-    client, rid = waiting
+    client, rid, _ = waiting
     response = post_result(client, settings.chain, rid, envelope(), stranger)
     assert response.status_code == 403
 
@@ -113,18 +121,22 @@ def test_inbox__unknown_request__404(
 
 
 def test_inbox__oversize__413(
-    waiting: tuple[TestClient, bytes], settings: GatewaySettings, active_workers: list[AccountAPI]
+    waiting: tuple[TestClient, bytes, Future[Any]],
+    settings: GatewaySettings,
+    active_workers: list[AccountAPI],
 ) -> None:
-    client, rid = waiting
+    client, rid, _ = waiting
     big = envelope("x" * 2_000_000)
     response = post_result(client, settings.chain, rid, big, active_workers[0])
     assert response.status_code == 413
 
 
 def test_inbox__not_an_envelope__400(
-    waiting: tuple[TestClient, bytes], settings: GatewaySettings, active_workers: list[AccountAPI]
+    waiting: tuple[TestClient, bytes, Future[Any]],
+    settings: GatewaySettings,
+    active_workers: list[AccountAPI],
 ) -> None:
-    client, rid = waiting
+    client, rid, _ = waiting
     response = post_result(client, settings.chain, rid, b"not json", active_workers[0])
     assert response.status_code == 400
 
@@ -138,10 +150,13 @@ def test_inbox__not_an_envelope__400(
     ],
 )
 def test_inbox__malformed_headers__400(
-    waiting: tuple[TestClient, bytes], headers: dict[str, str]
+    waiting: tuple[TestClient, bytes, Future[Any]], headers: dict[str, str]
 ) -> None:
-    client, rid = waiting
-    assert client.post(f"/_inbox/0x{rid.hex()}", content=envelope(), headers=headers).status_code == 400
+    client, rid, _ = waiting
+    assert (
+        client.post(f"/_inbox/0x{rid.hex()}", content=envelope(), headers=headers).status_code
+        == 400
+    )
 
 
 def test_inbox__malformed_request_id__400(settings: GatewaySettings) -> None:
@@ -173,7 +188,12 @@ def test_call__verified__answers_with_finalized_output_not_the_first(
         cid = settings.chain
         for w in active_workers:
             c = commitment(
-                cid.chain_id, cid.coordinator, rid, w.address, result_hash(outputs[w.address]), salts[w.address]
+                cid.chain_id,
+                cid.coordinator,
+                rid,
+                w.address,
+                result_hash(outputs[w.address]),
+                salts[w.address],
             )
             coordinator.commit(rid, c, sender=w)
         for w in active_workers:
@@ -213,25 +233,14 @@ def test_call__mode_header_fast__overrides_verified_default(
 
 
 def test_call__deterministic_failure_envelope__502_with_json(
-    waiting: tuple[TestClient, bytes],
+    waiting: tuple[TestClient, bytes, Future[Any]],
     settings: GatewaySettings,
     active_workers: list[AccountAPI],
-    background: Background,
 ) -> None:
-    from peerhost.sandbox.envelope import ErrorKind, failure
-
-    client, rid = waiting
+    client, rid, call = waiting
     body = failure(ErrorKind.OUT_OF_FUEL, "fuel exhausted", fuel_used=100).encode()
-    key = active_workers[0].private_key
-    signature = sign_result(key, settings.chain.chain_id, settings.chain.coordinator, rid, result_hash(body))
-    assert (
-        client.post(
-            f"/_inbox/0x{rid.hex()}",
-            content=body,
-            headers={
-                "X-PeerHost-Worker": active_workers[0].address,
-                "X-PeerHost-Signature": "0x" + signature.hex(),
-            },
-        ).status_code
-        == 202
-    )
+    assert post_result(client, settings.chain, rid, body, active_workers[0]).status_code == 202
+    response = call.result(timeout=10)
+    assert response.status_code == 502
+    assert response.json() == {"error": "out_of_fuel", "detail": "fuel exhausted"}
+    assert response.headers["x-peerhost-result-hash"] == "0x" + result_hash(body).hex()

@@ -1,0 +1,58 @@
+"""Status and health endpoints: on-chain truth, also for requests another replica made."""
+
+from __future__ import annotations
+
+from ape.api import AccountAPI
+from ape.contracts import ContractInstance
+from conftest import PROJECT
+from gateway_helpers import next_request_id
+from starlette.testclient import TestClient
+
+from peerhost.gateway import GatewaySettings, create_app
+
+
+def test_health__chain_up__200_with_gateway_address(
+    settings: GatewaySettings, gateway: AccountAPI
+) -> None:
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/_health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["gateway"] == gateway.address
+    assert body["chain_id"] == settings.chain.chain_id
+    assert body["reply_to"] == "http://testserver/_inbox"
+
+
+def test_status__request_of_a_previous_replica__reported_after_restart(
+    settings: GatewaySettings,
+    hello: bytes,
+    funded_project: int,
+    developer: AccountAPI,
+    gateway: AccountAPI,
+    coordinator: ContractInstance,
+) -> None:
+    rid = next_request_id(settings.chain, coordinator, gateway.address)
+    with TestClient(create_app(settings.with_changes(fast_timeout=0.2))) as first:
+        assert first.get(f"/{developer.address}/{PROJECT}/hello").status_code == 504
+    with TestClient(create_app(settings)) as restarted:
+        response = restarted.get(f"/_status/requests/0x{rid.hex()}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["request_id"] == "0x" + rid.hex()
+    assert body["status"] == "pending"
+    assert body["phase"] == "commit"
+    assert body["requester"] == gateway.address
+    assert body["functionId"] == "0x" + hello.hex()
+    assert body["held_here"] is None
+
+
+def test_status__unknown_request__404(settings: GatewaySettings) -> None:
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/_status/requests/0x" + "ab" * 32)
+    assert response.status_code == 404
+    assert response.json()["error"] == "UnknownRequest"
+
+
+def test_status__malformed_id__400(settings: GatewaySettings) -> None:
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/_status/requests/42").status_code == 400
