@@ -892,6 +892,31 @@ def test_withdraw__receiver_rejects_ether__reverts(
         rejecter.forward(coordinator.address, coordinator.withdraw.encode_input(), sender=owner)
 
 
+def test_withdraw_project_balance__receiver_rejects_ether__reverts(
+    project, coordinator, owner, reverts_with
+):
+    rejecter = project.EtherRejecter.deploy(sender=owner)
+    fund = coordinator.fundProject.encode_input(rejecter.address, "shop")
+    rejecter.forward(coordinator.address, fund, value=ETHER, sender=owner)
+    with reverts_with(coordinator.TransferFailed):
+        rejecter.forward(
+            coordinator.address,
+            coordinator.withdrawProjectBalance.encode_input("shop", ETHER),
+            sender=owner,
+        )
+
+
+def test_withdraw_treasury__receiver_rejects_ether__reverts(
+    project, coordinator, rid, trio, owner, chain
+):
+    do_commit(coordinator, rid, trio[0])
+    chain.pending_timestamp = coordinator.getRequest(rid).revealDeadline
+    coordinator.finalize(rid, sender=owner)
+    rejecter = project.EtherRejecter.deploy(sender=owner)
+    with ape.reverts(coordinator.TransferFailed):
+        coordinator.withdrawTreasury(rejecter, sender=owner)
+
+
 def test_receive__from_anyone_but_worker_registry__reverts(coordinator, stranger):
     with ape.reverts(coordinator.UnexpectedPayment):
         stranger.transfer(coordinator, 1)

@@ -249,10 +249,11 @@ def test_lock__more_than_free__reverts(solo, staked, reverts_with):
         mock.lock(staked[0], ETHER + 1, sender=staked[0])
 
 
-def test_lock__unregistered_worker__reverts(solo, workers, reverts_with):
+@pytest.mark.parametrize("method", ["lock", "unlock", "slash"])
+def test_coordinator_calls__unregistered_worker__reverts(solo, workers, reverts_with, method):
     registry, mock = solo
     with reverts_with(registry.NotRegistered):
-        mock.lock(workers[4], 1, sender=workers[4])
+        getattr(mock, method)(workers[4], 1, sender=workers[4])
 
 
 @pytest.mark.parametrize("method", ["lock", "unlock", "slash"])
