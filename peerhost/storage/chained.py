@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from peerhost.storage.base import ContentSource, ContentStore
 from peerhost.storage.cid import CidLike, cid_str
@@ -14,7 +14,7 @@ from peerhost.storage.errors import (
     StoreReadOnly,
     StoreUnavailable,
 )
-from peerhost.storage.local import LocalStore
+from peerhost.storage.local import LocalStore, PrewarmReport
 from peerhost.storage.verify import verify
 
 log = logging.getLogger("peerhost.storage")
@@ -103,6 +103,32 @@ class ChainedStore:
             except StoreUnavailable as exc:
                 log.info("%s: %s", _where(source), exc)
         return False
+
+    def prewarm(self, cids: Iterable[CidLike]) -> PrewarmReport:
+        """Make sure the first local store holds every CID (a worker does this at start).
+
+        Each CID missing there is fetched through the chain (and so cached).
+        Failures are collected, not raised.
+
+        Raises:
+            StoreReadOnly: the chain has no local store to warm.
+        """
+        cache = next((s for s in self.sources if isinstance(s, LocalStore)), None)
+        if cache is None:
+            raise StoreReadOnly(f"{self.where} (no local store to prewarm)")
+        report = PrewarmReport()
+        for cid in cids:
+            key = cid_str(cid)
+            if cache.has(key):
+                report.present.append(key)
+                continue
+            try:
+                cache.put_for(key, self.get(key))
+            except StorageError as exc:
+                report.failed[key] = str(exc)
+                continue
+            report.fetched.append(key)
+        return report
 
     def close(self) -> None:
         """Close every source that holds connections."""

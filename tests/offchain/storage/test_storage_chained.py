@@ -132,3 +132,22 @@ def test_has__skips_unreachable_sources(make_local_store: StoreFactory) -> None:
 
     assert chain.has(cid)
     assert not chain.has(compute_cid(b"elsewhere"))
+
+
+def test_prewarm__fills_the_cache_through_the_chain(make_local_store: StoreFactory) -> None:
+    cache, origin = make_local_store("cache"), make_local_store("origin")
+    wanted = [origin.put(bytes([i]) * 10) for i in range(3)]
+    cache.put(bytes([0]) * 10)
+    missing = compute_cid(b"nowhere")
+
+    report = ChainedStore([cache, DownSource(), origin]).prewarm([*wanted, missing])
+
+    assert report.present == wanted[:1]
+    assert report.fetched == wanted[1:]
+    assert list(report.failed) == [missing]
+    assert all(cache.has(cid) for cid in wanted)
+
+
+def test_prewarm__no_local_store__raises_store_read_only() -> None:
+    with pytest.raises(StoreReadOnly):
+        ChainedStore([DictSource()]).prewarm([compute_cid(b"x")])
