@@ -169,3 +169,22 @@ class ShuttingDown(GatewayError, ConnectionAbortedError):
 
     def __init__(self) -> None:
         super().__init__("The gateway is shutting down; retry the request.")
+
+
+class GatewayExited(PeerHostError, RuntimeError):
+    """A launched gateway process exited before it was ready."""
+
+    def __init__(self, code: int | None, log_tail: str) -> None:
+        super().__init__(
+            f"The gateway process exited with code {code} before it was ready:\n{log_tail}"
+        )
+
+
+class GatewayStartTimeout(PeerHostError, TimeoutError):
+    """A launched gateway did not answer /_health with 200 in time."""
+
+    def __init__(self, url: str, timeout: float, log_tail: str) -> None:
+        super().__init__(
+            f"The gateway at {url} was not healthy after {timeout:.0f} s "
+            f"(is the chain node up?):\n{log_tail}"
+        )

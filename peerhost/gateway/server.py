@@ -1,0 +1,51 @@
+"""Serving the app with uvicorn, and the gateway's logging setup."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import uvicorn
+
+from peerhost.gateway.app import create_app
+from peerhost.gateway.settings import GatewaySettings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str = "info") -> None:
+    """One line per event on stderr; ``peerhost.gateway.access`` logs one line per call."""
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+
+
+def serve(
+    settings: GatewaySettings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    fd: int | None = None,
+    log_level: str = "info",
+) -> None:
+    """Runs the gateway until SIGINT/SIGTERM (in-flight calls finish, then the app stops).
+
+    Args:
+        settings: The gateway's settings (the key included; it is never logged).
+        host: Interface to listen on (ignored with ``fd``).
+        port: Port to listen on (ignored with ``fd``).
+        fd: An already bound, listening socket inherited from a parent (see the launcher).
+        log_level: uvicorn's and the gateway's log level.
+    """
+    configure_logging(log_level)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,  # the gateway writes its own line per call
+        lifespan="on",
+        timeout_graceful_shutdown=int(max(settings.fast_timeout, 5.0)),
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    server.run(sockets=sockets)
