@@ -30,7 +30,9 @@ def _reverts_with(error: Any) -> Iterator[None]:
         yield
     decoded = getattr(info.value, "abi", None)
     if decoded is not None:  # ape decoded it (it knows the contract that raised it)
-        assert decoded.selector == error.abi.selector, f"expected {error.abi.name}, got {info.value!r}"
+        assert decoded.selector == error.abi.selector, (
+            f"expected {error.abi.name}, got {info.value!r}"
+        )
     else:
         assert selector in str(info.value), f"expected {error.abi.name}, got {info.value!r}"
 
