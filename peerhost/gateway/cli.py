@@ -67,9 +67,15 @@ def _convert(name: str, raw: str) -> Any:
 
 
 def settings_from(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    *,
+    chain: ChainConfig | None = None,
 ) -> GatewaySettings:
-    """Builds the settings; raises KeyError/ValueError with a message naming what is missing."""
+    """Builds the settings; raises KeyError/ValueError with a message naming what is missing.
+
+    ``chain`` (e.g. from ape's connected provider) overrides any configured chain.
+    """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     if args.settings is not None:
@@ -87,6 +93,8 @@ def settings_from(
     )
     if chain_path is not None:
         values["chain"] = ChainConfig.load(chain_path)
+    if chain is not None:
+        values["chain"] = chain
     if "chain" not in values:
         raise ValueError(f"no chain: pass --chain-config FILE or set {CHAIN_CONFIG_ENV}")
     if "public_url" not in values:

@@ -16,6 +16,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def configure_logging(level: str = "info") -> None:
     """One line per event on stderr; ``peerhost.gateway.access`` logs one line per call."""
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per RPC is noise
 
 
 def serve(
