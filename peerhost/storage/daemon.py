@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from peerhost.storage.errors import DaemonFailed, DaemonNotInstalled
 
 TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools" / "ipfs"
@@ -139,8 +141,11 @@ def start_daemon(
     """
     jsipfs = jsipfs or require_jsipfs()
     repo = repo.resolve()
+    live = _live_api(repo)
+    if live:
+        raise DaemonFailed(f"a daemon already serves the repo {repo} at {live}", "")
     init_repo(repo, api_port=api_port, gateway_port=gateway_port, jsipfs=jsipfs)
-    for stale in ("api", "repo.lock"):
+    for stale in ("api", "repo.lock"):  # left by a daemon that was killed
         path = repo / stale
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -187,6 +192,22 @@ def _wait_ready(
     raise DaemonFailed(
         f"jsipfs daemon not ready after {ready_timeout:g}s", log_path.read_text(errors="replace")
     )
+
+
+def _live_api(repo: Path) -> str | None:
+    """The API URL of a daemon already running on ``repo``, if one answers."""
+    try:
+        match = re.search(r"/ip4/([\d.]+)/tcp/(\d+)", (repo / "api").read_text())
+    except OSError:
+        return None
+    if not match:
+        return None
+    url = f"http://{match.group(1)}:{match.group(2)}"
+    try:
+        httpx.post(f"{url}/api/v0/version", timeout=2.0).raise_for_status()
+    except httpx.HTTPError:
+        return None
+    return url
 
 
 def _env(repo: Path) -> dict[str, str]:

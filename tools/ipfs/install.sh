@@ -15,7 +15,7 @@ if [[ -x node_modules/.bin/jsipfs && -f "$stamp" ]] && cmp -s package-lock.json 
 fi
 start=$SECONDS
 key="$(cat package.json package-lock.json | sha256sum | cut -c1-16)"
-cache_root="${PEERHOST_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/peerhost}"
+cache_root="${PEERHOST_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/peerhost}"
 cached="$cache_root/jsipfs-$key"
 
 if [[ -x "$cached/node_modules/.bin/jsipfs" && -f "$cached/node_modules/.peerhost-installed" ]]; then
