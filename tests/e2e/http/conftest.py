@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,73 @@ from peerhost.publishing import Publisher, load_project, prepare_project
 from peerhost.storage import cid_to_bytes, compute_cid, open_store
 
 
+@dataclass
+class ChainTarget:
+    """Where the stack's chain is, and how ape connects to it."""
+
+    url: str
+    chain_id: int
+    ape: Callable[[], contextlib.AbstractContextManager[Any]]
+    deployment: Callable[[Any], Deployment] | None  # contracts already there (fork), else None
+    close: Callable[[], None]
+
+
+def local_chain(devnet: Devnet, networks: Any) -> ChainTarget:
+    """Our own anvil; ape attaches to it by URL."""
+    url = devnet.start_chain()
+
+    def connect() -> contextlib.AbstractContextManager[Any]:
+        return networks.ethereum.local.use_provider("foundry", provider_settings={"host": url})
+
+    return ChainTarget(url, 31337, connect, None, devnet.stop_chain)
+
+
+def forked_chain(root: Path, networks: Any) -> ChainTarget:
+    """An upstream anvil (chain id 1) loaded from a saved state holding a PeerHost deployment
+    (tests/fork/upstream.py builds it), forked through ape's ``ethereum:mainnet-fork:foundry``.
+    The fork stays connected (and its anvil alive) until ``close``."""
+    from fork.upstream import build_state, start_upstream, stop_anvil  # tests/fork
+
+    state_file = root / "upstream-state.json"
+    upstream_state = build_state(state_file)
+    upstream, upstream_url = start_upstream(state_file)
+    fork_url = f"http://127.0.0.1:{free_port()}"
+    settings = {
+        "host": fork_url,
+        "fork": {"ethereum": {"mainnet": {"upstream_provider": upstream_url}}},
+    }
+
+    def connect() -> contextlib.AbstractContextManager[Any]:
+        return networks.ethereum.mainnet_fork.use_provider("foundry", provider_settings=settings)
+
+    def existing(project: Any) -> Deployment:
+        from peerhost.deploy import deployment_key
+
+        chain = networks.provider.chain_manager
+        return Deployment(
+            registry=project.FunctionRegistry.at(upstream_state.registry),
+            workers=project.WorkerRegistry.at(upstream_state.workers),
+            coordinator=project.ExecutionCoordinator.at(upstream_state.coordinator),
+            deployer="",
+            block_number=upstream_state.block_number,
+            key=deployment_key(chain),
+            existing=True,
+        )
+
+    def close() -> None:
+        with contextlib.suppress(Exception), connect() as provider:
+            provider.disconnect()
+        stop_anvil(upstream)
+
+    try:
+        with connect() as provider:
+            assert int(provider.chain_id) == 1
+    except BaseException:
+        stop_anvil(upstream)
+        raise
+    return ChainTarget(fork_url, 1, connect, existing, close)
+
+
 @pytest.fixture(scope="session")
 def stack(
     tmp_path_factory: pytest.TempPathFactory,
@@ -48,9 +116,7 @@ def stack(
     request: pytest.FixtureRequest,
 ) -> Iterator[Stack]:
     """The devnet-style stack (see the module docstring); stopped when this directory is done."""
-    mode = chain_mode()
     root = tmp_path_factory.mktemp("e2e-http")
-    cache = Path(str(request.config.cache.mkdir("peerhost-e2e-workers")))
     config = DevnetConfig(
         workers=3,
         port=0,
@@ -67,81 +133,72 @@ def stack(
         worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0},
     )
     devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
+    share_compiled_modules(devnet, Path(str(request.config.cache.mkdir("peerhost-e2e-workers"))))
     deployer, developer = accounts[0], accounts[1]
-    # Compiled modules (the JS engine takes ~10 s to compile) survive between sessions.
-    for n in range(4):
-        target = devnet.worker_dir(n) / "sandbox"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (cache / f"worker-{n + 1}").mkdir(exist_ok=True)
-        target.symlink_to(cache / f"worker-{n + 1}", target_is_directory=True)
-
-    deployment: Deployment | None = None
-    if mode == "fork":
-        upstream = request.getfixturevalue("upstream_deployment")
-        provider = networks.ethereum.mainnet_fork.use_provider(
-            "foundry",
-            provider_settings={
-                "host": f"http://127.0.0.1:{free_port()}",
-                "fork": {"ethereum": {"mainnet": {"upstream_provider": upstream.rpc_url}}},
-            },
-        )
-        with provider as fork:
-            devnet.attach(str(fork.uri), chain_id=1)
-            deployment = upstream.load(project)
-        make_ctx: Callable[[], contextlib.AbstractContextManager[Any]] = lambda: provider  # noqa: E731
-    else:
-        url = devnet.start_chain()
-
-        def make_ctx() -> contextlib.AbstractContextManager[Any]:
-            return networks.ethereum.local.use_provider("foundry", provider_settings={"host": url})
-
+    target = (
+        forked_chain(root, networks) if chain_mode() == "fork" else local_chain(devnet, networks)
+    )
+    devnet.attach(target.url, target.chain_id)
     stack = Stack(
         devnet=devnet,
-        ape=make_ctx,
+        ape=target.ape,
         developer=developer,
         owner=str(developer.address),
         examples="",
     )
     RUNNING.append(stack)
     try:
-        with make_ctx():
-            report = devnet.setup_chain(project, deployer, developer, deployment)
-            stack.examples = report.project
-            publisher = Publisher(
-                devnet.deployment.registry if devnet.deployment else None,
-                developer,
-                open_store(devnet.store_spec),
-                devnet.gateway_url,
-            )
-            publisher.publish(load_project(write_e2e_project(root)))
-            registry = devnet.deployment.registry  # type: ignore[union-attr]
-            never_stored = compute_cid(b"code no worker can fetch " + os.urandom(8))
-            registry.publish(
-                E2E_PROJECT,
-                stack.missing_function,
-                "wasi",
-                cid_to_bytes(never_stored),
-                10_000_000,
-                16 * 2**20,
-                0,
-                sender=developer,
-            )
-            fid = registry.functionIdOf(developer, E2E_PROJECT, stack.disabled_function)
-            registry.setDisabled(fid, True, sender=developer)
-            prepare_project(
-                devnet.deployment.coordinator,  # type: ignore[union-attr]
-                registry,
-                developer,
-                E2E_PROJECT,
-                fund=10 * ETHER,
-                gateways=(devnet.gateway_key.address, derive(REQUESTER).address),
-            )
+        with target.ape():
+            existing = target.deployment(project) if target.deployment else None
+            stack.examples = devnet.setup_chain(project, deployer, developer, existing).project
+            publish_e2e_project(stack, root)
         devnet.start_services()
         yield stack
     finally:
         stack.stop()
+        target.close()
         if stack in RUNNING:
             RUNNING.remove(stack)
+
+
+def share_compiled_modules(devnet: Devnet, cache: Path) -> None:
+    """Workers keep compiled modules (the JS engine takes ~10 s to compile) between sessions."""
+    for n in range(4):
+        target = devnet.worker_dir(n) / "sandbox"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (cache / f"worker-{n + 1}").mkdir(exist_ok=True)
+        target.symlink_to(cache / f"worker-{n + 1}", target_is_directory=True)
+
+
+def publish_e2e_project(stack: Stack, root: Path) -> None:
+    """The ``e2e`` project: a JS hello, a disabled function, and one whose code no store holds."""
+    devnet, developer = stack.devnet, stack.developer
+    deployment = stack.deployment
+    Publisher(
+        deployment.registry, developer, open_store(devnet.store_spec), devnet.gateway_url
+    ).publish(load_project(write_e2e_project(root)))
+    registry = deployment.registry
+    never_stored = compute_cid(b"code no worker can fetch " + os.urandom(8))
+    registry.publish(
+        E2E_PROJECT,
+        stack.missing_function,
+        "wasi",
+        cid_to_bytes(never_stored),
+        10_000_000,
+        16 * 2**20,
+        0,
+        sender=developer,
+    )
+    fid = registry.functionIdOf(developer, E2E_PROJECT, stack.disabled_function)
+    registry.setDisabled(fid, True, sender=developer)
+    prepare_project(
+        deployment.coordinator,
+        registry,
+        developer,
+        E2E_PROJECT,
+        fund=10 * ETHER,
+        gateways=(devnet.gateway_key.address, derive(REQUESTER).address),
+    )
 
 
 # ape's isolation snapshots and reverts its own test chain around every test; these tests never
