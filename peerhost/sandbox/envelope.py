@@ -14,13 +14,13 @@ messages, no timings, no paths.
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from peerhost.sandbox.canonical import canonical_json
 from peerhost.sandbox.errors import InvalidEnvelope
+from peerhost.sandbox.response import OutputRejected, parse_json, parse_response
 
 ENVELOPE_VERSION = 1
 MAX_DETAIL_CHARS = 1024
@@ -119,35 +119,50 @@ def failure(kind: ErrorKind, detail: str = "", fuel_used: int | None = 0) -> Env
 
 
 def decode_envelope(data: bytes) -> Envelope:
-    """Parses envelope bytes; raises :class:`InvalidEnvelope` if they are not one."""
+    """Parses envelope bytes; raises :class:`InvalidEnvelope` if they are not one.
+
+    Strict, because envelopes also arrive from other workers: the bytes must be
+    the canonical encoding of a well-formed envelope (so ``to_http`` cannot
+    fail on them), with a response that passes the same checks as a
+    function's own output.
+    """
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidEnvelope("not JSON") from exc
+        doc = parse_json(data)
+    except OutputRejected as exc:
+        raise InvalidEnvelope(str(exc)) from None
     if not isinstance(doc, dict) or doc.get("v") != ENVELOPE_VERSION:
         raise InvalidEnvelope("missing or unknown version")
     fuel = doc.get("fuel_used")
-    if fuel is not None and not isinstance(fuel, int):
-        raise InvalidEnvelope("fuel_used is not an integer")
+    if fuel is not None and (not isinstance(fuel, int) or isinstance(fuel, bool) or fuel < 0):
+        raise InvalidEnvelope("fuel_used is not a non-negative integer")
     if doc.get("ok") is True:
-        response = doc.get("response")
-        if not isinstance(response, dict) or not isinstance(response.get("status"), int):
-            raise InvalidEnvelope("success without a response status")
-        return Envelope(
+        raw = doc.get("response")
+        if not isinstance(raw, dict):
+            raise InvalidEnvelope("success without a response")
+        try:
+            response = parse_response(canonical_json(raw))
+        except (OutputRejected, ValueError) as exc:
+            raise InvalidEnvelope(f"bad response: {exc}") from None
+        envelope = Envelope(
             ok=True,
-            status=response["status"],
-            headers=dict(response.get("headers") or {}),
-            body=response.get("body"),
-            body_encoding=response.get("body_encoding"),
+            status=response.status,
+            headers=response.headers,
+            body=response.body,
+            body_encoding=response.body_encoding,
             fuel_used=fuel,
         )
-    error = doc.get("error")
-    if doc.get("ok") is not False or not isinstance(error, dict):
-        raise InvalidEnvelope("failure without an error")
-    try:
-        kind = ErrorKind(str(error.get("kind")))
-    except ValueError as exc:
-        raise InvalidEnvelope(f"unknown error kind {error.get('kind')!r}") from exc
-    return Envelope(
-        ok=False, error_kind=kind, error_detail=str(error.get("detail", "")), fuel_used=fuel
-    )
+    else:
+        error = doc.get("error")
+        if doc.get("ok") is not False or not isinstance(error, dict):
+            raise InvalidEnvelope("failure without an error")
+        try:
+            kind = ErrorKind(str(error.get("kind")))
+        except ValueError as exc:
+            raise InvalidEnvelope(f"unknown error kind {error.get('kind')!r}") from exc
+        detail = error.get("detail", "")
+        if not isinstance(detail, str):
+            raise InvalidEnvelope("error detail is not a string")
+        envelope = Envelope(ok=False, error_kind=kind, error_detail=detail, fuel_used=fuel)
+    if envelope.encode() != bytes(data):
+        raise InvalidEnvelope("not in canonical form")
+    return envelope

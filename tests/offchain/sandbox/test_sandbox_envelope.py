@@ -70,3 +70,22 @@ def test_to_http__failure__502_with_explanation() -> None:
 
 def test_to_http__timeout__504() -> None:
     assert failure(ErrorKind.TIMEOUT, fuel_used=None).to_http()[0] == 504
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"fuel_used":1, "ok":false,"error":{"detail":"","kind":"trap"},"v":1}',  # whitespace
+        b'{"error":{"detail":"","kind":"trap"},"fuel_used":1,"ok":false,"v":1,"x":0}',
+        b'{"fuel_used":1,"ok":true,"response":{"body":"!","body_encoding":"base64",'
+        b'"headers":{},"status":200},"v":1}',
+        b'{"fuel_used":1,"ok":true,"response":{"body":null,"headers":{"a":"b\\r\\nc"},'
+        b'"status":200},"v":1}',
+        b'{"fuel_used":true,"ok":true,"response":{"body":null,"headers":{},"status":200},"v":1}',
+        b'{"fuel_used":1,"ok":true,"response":{"body":' + b"[" * 100 + b"]" * 100 + b"}",
+        b"[" * 100000 + b"]" * 100000,
+    ],
+)
+def test_decode__hostile_or_non_canonical__raises_invalid_envelope(data: bytes) -> None:
+    with pytest.raises(InvalidEnvelope):
+        decode_envelope(data)
