@@ -4,7 +4,9 @@ Body: the raw envelope bytes (``resultHash = keccak256(body)``). Headers:
 ``X-PeerHost-Worker: <address>`` and ``X-PeerHost-Signature: 0x<65-byte hex>``, an EIP-712
 signature over (requestId, resultHash) (see :mod:`peerhost.chain.signatures`).
 
-Accepted (202) only when the request is waiting on this replica, the body fits
+A late output for a request this replica already answered (fast mode) gets 200 with
+``{"accepted": false, "reason": "already answered"}``: nothing is stored, and the worker has no
+reason to log a refusal. Accepted (202) only when the request is waiting on this replica, the body fits
 ``max_result_bytes`` and is an envelope, the signature recovers to the named worker, that
 worker is active in the WorkerRegistry, and it has not posted for this request before.
 """
@@ -63,6 +65,12 @@ async def post_result(request: Request) -> Response:
     waiter = gateway.waiters.get(request_id)
     if waiter is None:
         waiter = await gateway.waiters.settled(request_id, _SETTLE_SECONDS)
+    if (waiter is None or waiter.done) and gateway.waiters.recently_answered(request_id):
+        # Not accepted (nothing changes), but not an error: a faster worker already answered.
+        return JSONResponse(
+            {"accepted": False, "request_id": label, "reason": "already answered"},
+            status_code=200,
+        )
     if waiter is None or waiter.done:
         raise UnknownRequest(label, "here: this gateway is not waiting for results for it")
 

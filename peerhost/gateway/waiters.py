@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from peerhost.gateway.errors import DuplicateResult, RequestRefunded
@@ -46,6 +47,11 @@ class Waiter:
     @property
     def done(self) -> bool:
         return self._done.done()
+
+    @property
+    def answered(self) -> bool:
+        """Resolved with an output (not failed, not cancelled)."""
+        return self._done.done() and not self._done.cancelled() and self._done.exception() is None
 
     def offer(self, output: Output) -> None:
         """Adds a verified output; raises DuplicateResult if this worker already posted one."""
@@ -93,7 +99,12 @@ class Waiters:
     for pending confirmations before it calls an id unknown.
     """
 
+    #: Seconds an answered request is remembered, so late outputs get "already answered".
+    ANSWERED_TTL = 60.0
+    ANSWERED_MAX = 10_000
+
     def __init__(self) -> None:
+        self._answered: OrderedDict[bytes, float] = OrderedDict()
         self._by_id: dict[bytes, Waiter] = {}
         self._unconfirmed = 0
         self._changed = asyncio.Condition()
@@ -126,9 +137,18 @@ class Waiters:
     def remove(self, waiter: Waiter) -> None:
         if self._by_id.get(waiter.request_id) is waiter:
             del self._by_id[waiter.request_id]
+        if waiter.answered:
+            self._answered[waiter.request_id] = time.monotonic()
+            while len(self._answered) > self.ANSWERED_MAX:
+                self._answered.popitem(last=False)
         if not waiter.confirmed:
             waiter.confirmed = True
             self._unconfirmed -= 1
+
+    def recently_answered(self, request_id: bytes) -> bool:
+        """Whether this replica answered ``request_id`` within ANSWERED_TTL seconds."""
+        at = self._answered.get(request_id)
+        return at is not None and time.monotonic() - at < self.ANSWERED_TTL
 
     def fail_all(self, exc: BaseException) -> None:
         """Fails every waiter (the replica is shutting down)."""

@@ -46,6 +46,9 @@ def test_call__fast__first_signed_output_answers_with_audit_headers(
         accepted = post_result(client, settings.chain, rid, out, active_workers[0])
         assert accepted.status_code == 202, accepted.text
         response = pending.result(timeout=10)
+        late = post_result(client, settings.chain, rid, out, active_workers[1])
+    assert late.status_code == 200
+    assert late.json()["reason"] == "already answered"
     assert response.status_code == 201
     assert response.json() == {"hi": "there"}
     assert response.headers["x-fn"] == "1"
