@@ -39,8 +39,6 @@ async def request_status(request: Request) -> Response:
         "phase": Phase(int(phase)).name.lower(),
         **{key: _hex(value) for key, value in stored.items() if key != "status"},
     }
-    if int(stored["status"]) == Status.FINALIZED:
-        body["result_hash"] = body.pop("resultHash")
     waiter = gateway.waiters.get(request_id)
     body["held_here"] = (
         None
