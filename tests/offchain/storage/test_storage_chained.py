@@ -6,12 +6,15 @@ import logging
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from peerhost.storage import (
     ChainedStore,
     CidLike,
     ContentMismatch,
     ContentNotFound,
+    ContentSource,
     HttpGatewaySource,
     LocalStore,
     StoreReadOnly,
@@ -151,3 +154,32 @@ def test_prewarm__fills_the_cache_through_the_chain(make_local_store: StoreFacto
 def test_prewarm__no_local_store__raises_store_read_only() -> None:
     with pytest.raises(StoreReadOnly):
         ChainedStore([DictSource()]).prewarm([compute_cid(b"x")])
+
+
+@given(
+    st.lists(st.sampled_from(["honest", "liar", "empty", "down"]), min_size=1, max_size=5),
+    st.binary(max_size=64),
+)
+def test_get__any_mix_of_sources__returns_only_verified_bytes(
+    kinds: list[str], data: bytes
+) -> None:
+    cid = compute_cid(data)
+    make: dict[str, Callable[[], ContentSource]] = {
+        "honest": lambda: DictSource({cid: data}),
+        "liar": lambda: DictSource({cid: data + b"!"}),
+        "empty": DictSource,
+        "down": DownSource,
+    }
+    chain = ChainedStore([make[kind]() for kind in kinds], fill=False)
+
+    try:
+        got = chain.get(cid)
+    except ContentMismatch:
+        assert "liar" in kinds and "honest" not in kinds
+    except ContentNotFound:
+        assert "empty" in kinds and not {"honest", "liar"} & set(kinds)
+    except StoreUnavailable:
+        assert set(kinds) == {"down"}
+    else:
+        assert got == data
+        assert "honest" in kinds
