@@ -395,7 +395,7 @@ def open_console(project: Any, chain: Any) -> PeerHost:
     devnet = DevnetState.load()
     if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
         devnet = None
-    deployment = load_deployment(chain, project, devnet.deployments if devnet else None)
+    deployment = devnet.deployment(project, chain) if devnet else load_deployment(chain, project)
     if deployment is None:
         raise NoDeployment(deployment_key(chain))
     return PeerHost(

@@ -343,6 +343,7 @@ class Devnet:
             gateway_account=self.gateway_key.address,
             workers=tuple(worker_key(n).address for n in range(self.config.total_workers)),
             urls=self.urls(),
+            contracts=self.deployment.addresses,
             pid=os.getpid(),
         ).save(self.state_dir)
 

@@ -48,6 +48,7 @@ class DevnetState:
         gateway_account: The gateway's signing address.
         workers: The worker addresses.
         urls: Function name -> live URL of the examples.
+        contracts: ``registry``, ``workers``, ``coordinator`` addresses.
         pid: The devnet process id.
     """
 
@@ -61,6 +62,7 @@ class DevnetState:
     gateway_account: str
     workers: tuple[str, ...] = ()
     urls: dict[str, str] = field(default_factory=dict)
+    contracts: dict[str, str] = field(default_factory=dict)
     pid: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +90,28 @@ class DevnetState:
         if state.pid and not _alive(state.pid):
             return None
         return state
+
+    def deployment(self, project: Any, chain: Any) -> Any:
+        """The devnet's contracts as a ``peerhost.deploy.Deployment`` (ape connected to its chain),
+        whatever the network is called (a local chain, or a fork of a live one)."""
+        from peerhost.deploy import CONTRACTS, Deployment, deployment_key, load_deployment
+
+        recorded = load_deployment(chain, project, self.deployments)
+        if recorded is not None or not self.contracts:
+            return recorded
+        instances = {
+            name: project.get_contract(CONTRACTS[name]).at(self.contracts[name])
+            for name in CONTRACTS
+        }
+        return Deployment(
+            registry=instances["registry"],
+            workers=instances["workers"],
+            coordinator=instances["coordinator"],
+            deployer="",
+            block_number=0,
+            key=deployment_key(chain),
+            existing=True,
+        )
 
     def serves(self, rpc_url: str | None) -> bool:
         """Whether ``rpc_url`` is this devnet's chain (127.0.0.1 and localhost are the same)."""

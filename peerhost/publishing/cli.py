@@ -64,7 +64,10 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
     if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
         devnet = None
     deployments = options.deployments or (devnet.deployments if devnet else None)
-    deployment = load_deployment(chain, project, deployments)
+    if devnet is not None and options.deployments is None:
+        deployment = devnet.deployment(project, chain)
+    else:
+        deployment = load_deployment(chain, project, deployments)
     if deployment is None:
         raise DeploymentNotFound(
             deployment_key(chain), f"none recorded in {deployments or 'the deployments file'}"
