@@ -126,10 +126,10 @@ def list_(
     deployments: str | None,
     network: Any,
 ) -> None:
-    """List the secret names of PROJECT and when each was set (never values)."""
+    """List the secret names of PROJECT, when each was set, and workers needing a re-seal."""
     try:
         tool = _tool(account, store, deployments, 1)
-        for line in listing(project_name, tool.listing(project_name)):
+        for line in listing(project_name, tool.status(project_name)):
             click.echo(line)
     except (PeerHostError, PermissionError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -51,6 +51,7 @@ from peerhost.secrets.keys import KEY_FILE_NAME, generate_worker_keypair, load_o
 from peerhost.secrets.manage import (
     DEFAULT_TTL,
     ApeSecretsChain,
+    BundleStatus,
     SealResult,
     SecretsChain,
     SecretsTool,
@@ -65,6 +66,7 @@ __all__ = [
     "MASK",
     "ApeSecretsChain",
     "Bundle",
+    "BundleStatus",
     "BundleBindingMismatch",
     "BundleExpired",
     "BundleMalformed",

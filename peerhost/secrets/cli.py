@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from peerhost.publishing.errors import DeploymentNotFound
-from peerhost.secrets.manage import DEFAULT_TTL, ApeSecretsChain, SealResult, SecretsTool
+from peerhost.secrets.manage import (
+    DEFAULT_TTL,
+    ApeSecretsChain,
+    BundleStatus,
+    SealResult,
+    SecretsTool,
+)
 from peerhost.secrets.signing import ape_signer
 from peerhost.storage import DEFAULT_STORE_SPEC, open_store
 
@@ -98,11 +104,21 @@ def describe(project: str, result: SealResult) -> Iterator[str]:
         yield "  warning: no active worker has an encryption key; run `reseal` once workers join."
 
 
-def listing(project: str, names: list[tuple[str, int]]) -> Iterator[str]:
-    """Lines listing names and set-times (never values)."""
-    if not names:
+def listing(project: str, status: BundleStatus | None) -> Iterator[str]:
+    """Lines listing names and set-times (never values), then whether a re-seal is needed."""
+    if status is None or not status.names:
         yield f"Project '{project}' has no secrets."
         return
-    width = max(len(n) for n, _ in names)
-    for name, set_at in names:
+    width = max(len(n) for n, _ in status.names)
+    for name, set_at in status.names:
         yield f"{name.ljust(width)}  set {when(set_at)}"
+    total = len(status.sealed) + len(status.reseal_needed)
+    state = "EXPIRED" if status.expired else "expires"
+    yield (
+        f"bundle {status.cid}, {state} {when(status.expires_at)}, "
+        f"sealed to {len(status.sealed)} of {total} active worker(s)"
+    )
+    if status.expired or status.reseal_needed:
+        for worker in status.reseal_needed:
+            yield f"  re-seal needed for {worker}"
+        yield f"  run `ape run secrets reseal {project}`"

@@ -30,7 +30,7 @@ from nacl.public import PrivateKey
 
 from peerhost.secrets.bundle import WorkerKey, list_secrets, recover_values, seal_bundle
 from peerhost.secrets.errors import NoSecretsBundle, SecretNotSet
-from peerhost.secrets.format import check_name, normalize_address
+from peerhost.secrets.format import Bundle, check_name, normalize_address
 from peerhost.secrets.signing import Signer, derive_vault_key
 from peerhost.storage import ContentStore, cid_from_bytes, cid_to_bytes
 
@@ -73,6 +73,27 @@ class SealResult:
     expires_at: int
 
 
+@dataclass(frozen=True)
+class BundleStatus:
+    """Whether the current bundle still serves the active workers (read without decrypting).
+
+    Attributes:
+        cid: The bundle's CID.
+        names: ``(name, set_at)`` pairs.
+        expires_at: Unix time the bundle expires.
+        expired: Whether it has expired by the tool's clock.
+        sealed: Active workers holding a share for their current key.
+        reseal_needed: Active workers with no share, or one for an older key.
+    """
+
+    cid: str
+    names: list[tuple[str, int]]
+    expires_at: int
+    expired: bool
+    sealed: list[str]
+    reseal_needed: list[str]
+
+
 @dataclass
 class SecretsTool:
     """Manages one owner's project secrets on one deployment.
@@ -102,6 +123,27 @@ class SecretsTool:
         """The project's secret names and when each was set; empty when it has none."""
         data = self._current(project)
         return list_secrets(data) if data else []
+
+    def status(self, project: str) -> BundleStatus | None:
+        """The current bundle against the active workers (None when the project has no secrets)."""
+        cid = self.chain.bundle_cid(self.owner, project)
+        if not cid:
+            return None
+        text = cid_from_bytes(cid)
+        bundle = Bundle.from_bytes(self.store.get(text))
+        sealed: list[str] = []
+        missing: list[str] = []
+        for address, key in self.chain.active_workers():
+            share = bundle.shares.get(normalize_address(address))
+            (sealed if share is not None and share.key == key else missing).append(address)
+        return BundleStatus(
+            cid=text,
+            names=list(bundle.secrets),
+            expires_at=bundle.expires_at,
+            expired=self.clock() >= bundle.expires_at,
+            sealed=sealed,
+            reseal_needed=missing,
+        )
 
     def set(self, project: str, name: str, value: str, *, fresh: bool = False) -> SealResult:
         """Set (or rotate) one secret and publish a new bundle.

@@ -7,7 +7,7 @@ import io
 from secrets_support import NOW
 
 from peerhost.secrets.cli import describe, listing, read_value
-from peerhost.secrets.manage import SealResult
+from peerhost.secrets.manage import BundleStatus, SealResult
 
 
 class Tty(io.StringIO):
@@ -48,9 +48,38 @@ def test_describe__pointer_cleared__says_so():
     assert "no secrets left" in next(describe("shop", SealResult(None, [], [], 0)))
 
 
-def test_listing__names__aligned_with_set_times():
-    assert list(listing("shop", [("A", NOW), ("LONGER", NOW)])) == [
+def _status(**overrides: object) -> BundleStatus:
+    fields: dict[str, object] = {
+        "cid": "bafkexample",
+        "names": [("A", NOW), ("LONGER", NOW)],
+        "expires_at": NOW + 86400,
+        "expired": False,
+        "sealed": ["0x01", "0x02"],
+        "reseal_needed": [],
+    }
+    fields.update(overrides)
+    return BundleStatus(**fields)  # type: ignore[arg-type]
+
+
+def test_listing__all_workers_sealed__names_set_times_and_bundle_line():
+    assert list(listing("shop", _status())) == [
         "A       set 2026-01-01 00:00:00 UTC",
         "LONGER  set 2026-01-01 00:00:00 UTC",
+        "bundle bafkexample, expires 2026-01-02 00:00:00 UTC, sealed to 2 of 2 active worker(s)",
     ]
-    assert list(listing("shop", [])) == ["Project 'shop' has no secrets."]
+
+
+def test_listing__worker_without_share__names_it_and_says_reseal():
+    lines = list(listing("shop", _status(sealed=["0x01"], reseal_needed=["0x03"])))
+    assert "sealed to 1 of 2 active worker(s)" in lines[2]
+    assert lines[3:] == ["  re-seal needed for 0x03", "  run `ape run secrets reseal shop`"]
+
+
+def test_listing__expired__says_so_and_reseal():
+    lines = list(listing("shop", _status(expired=True)))
+    assert "EXPIRED" in lines[2]
+    assert lines[-1] == "  run `ape run secrets reseal shop`"
+
+
+def test_listing__no_secrets__says_so():
+    assert list(listing("shop", None)) == ["Project 'shop' has no secrets."]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 from secrets_support import CHAIN_ID, NOW, PROJECT, REGISTRY, WorkerIdentity
@@ -15,6 +16,7 @@ from peerhost.secrets import (
     SecretNotSet,
     SecretsTool,
     as_signer,
+    generate_worker_keypair,
     list_secrets,
     open_bundle,
     seal_bundle,
@@ -237,3 +239,36 @@ def test_tool__every_operation_and_refusal__no_value_in_any_log_record(
     logged = caplog.text + " ".join(repr(r.__dict__) for r in caplog.records) + str(info.value)
     for value in values:
         assert value not in logged
+
+
+def test_status__no_bundle__none(tool):
+    assert tool.status(PROJECT) is None
+
+
+def test_status__worker_joined_then_reseal__needed_then_cleared(tool, late_worker, sealed_workers):
+    tool.set(PROJECT, "DB_URL", "postgres://a")
+    tool.chain.workers.append(late_worker)
+    status = tool.status(PROJECT)
+    assert status is not None
+    assert status.names[0][0] == "DB_URL"
+    assert status.sealed == [w.address for w in sealed_workers]
+    assert status.reseal_needed == [late_worker.address]
+    assert not status.expired
+    tool.reseal(PROJECT)
+    after = tool.status(PROJECT)
+    assert after is not None and after.reseal_needed == []
+
+
+def test_status__worker_rotated_its_key__reseal_needed(tool, sealed_workers):
+    tool.set(PROJECT, "DB_URL", "postgres://a")
+    rotated = replace(sealed_workers[0], public_key=generate_worker_keypair()[1])
+    tool.chain.workers[0] = rotated
+    status = tool.status(PROJECT)
+    assert status is not None and status.reseal_needed == [rotated.address]
+
+
+def test_status__past_expiry__expired(tool):
+    tool.ttl = 5
+    tool.set(PROJECT, "DB_URL", "postgres://a")
+    status = tool.status(PROJECT)
+    assert status is not None and status.expired
