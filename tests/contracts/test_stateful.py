@@ -252,6 +252,10 @@ def _decoder(fn: ContractFunction) -> Callable[[str], Any]:
     return _decode
 
 
+def _block_timestamp(block: Any) -> int:
+    return int(block["timestamp"], 16)
+
+
 class ProtocolMachine(RuleBasedStateMachine):
     world: World  # set by the test before the run
 
@@ -267,14 +271,23 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.requests: list[Request] = []
         self.sequences: dict[str, int] = dict.fromkeys(w.actors, 0)
         self.pending: dict[str, int] = dict.fromkeys(w.actors, 0)
-        self.eth: dict[str, int] = {a: self.w3.eth.get_balance(a) for a in w.actors}
+        reads: list[tuple[str, list[Any]]] = [("eth_getBalance", [a, "latest"]) for a in w.actors]
+        calls = [
+            f
+            for a in w.workers
+            for f in (w.reg.functions.getWorker(a), w.reg.functions.reputation(a))
+        ]
+        calls += [w.coord.functions.projectAccount(w.project_id), w.coord.functions.treasury()]
+        reads += [("eth_call", [{"to": f.address, "data": _calldata(f)}, "latest"]) for f in calls]
+        out = self.rpc.batch(reads)
+        self.eth: dict[str, int] = {a: int(x, 16) for a, x in zip(w.actors, out, strict=False)}
+        views = [_decoder(f)(x) for f, x in zip(calls, out[len(w.actors) :], strict=True)]
         self.workers: dict[str, Worker] = {}
-        for a in w.workers:
-            info = w.reg.functions.getWorker(a).call()
-            rep = w.reg.functions.reputation(a).call()
+        for i, a in enumerate(w.workers):
+            info, rep = views[2 * i], views[2 * i + 1]
             self.workers[a] = Worker(info[0], info[2], info[3], info[4], info[5], *rep)
-        self.project_balance: int = w.coord.functions.projectAccount(w.project_id).call()[0]
-        self.treasury: int = w.coord.functions.treasury().call()
+        self.project_balance: int = views[-2][0]
+        self.treasury: int = views[-1]
         self.statuses_seen: dict[bytes, int] = {}
         self.steps = 0
         self.uses: Counter[str] = Counter()
@@ -884,7 +897,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             decoders.append(lambda x: int(x, 16))
 
         calls.append(("eth_getBlockByNumber", ["latest", False]))
-        decoders.append(lambda b: int(b["timestamp"], 16))
+        decoders.append(_block_timestamp)
         balance(w.coord.address)
         balance(w.reg.address)
         view(coord.treasury())

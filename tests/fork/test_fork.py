@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth_abi import encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 
 from .conftest import Upstream
@@ -116,7 +116,7 @@ def test_fork__request_cycle_on_preexisting_deployment__pays_workers(
     # The fork never writes upstream: there, the request does not exist.
     upstream_w3 = Web3(HTTPProvider(upstream.url))
     abi = [a.model_dump(mode="json", by_alias=True) for a in coordinator.contract_type.abi]
-    remote = upstream_w3.eth.contract(address=s.coordinator, abi=abi)
+    remote = upstream_w3.eth.contract(address=to_checksum_address(s.coordinator), abi=abi)
     assert remote.functions.requestSequence(gateway.address).call() == 0
     assert (
         remote.functions.projectAccount(bytes.fromhex(s.project_id[2:])).call()[0]
