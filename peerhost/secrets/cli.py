@@ -47,9 +47,10 @@ def open_tool(
     devnet = DevnetState.load()
     if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
         devnet = None
-    deployment = load_deployment(
-        chain, project, deployments or (devnet.deployments if devnet else None)
-    )
+    if devnet is not None and deployments is None:
+        deployment = devnet.deployment(project, chain)  # any network name (local or a fork)
+    else:
+        deployment = load_deployment(chain, project, deployments)
     if deployment is None:
         raise DeploymentNotFound(deployment_key(chain), "none recorded in the deployments file")
     spec = (
