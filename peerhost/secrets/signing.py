@@ -15,9 +15,11 @@ over to another chain or deployment:
     owner's Ethereum key can derive it, on any machine, so the bundle's owner
     share lets the tooling read back current values to re-seal them.
 
-A *signer* is any callable that signs an :class:`eth_account.messages.SignableMessage`
-and returns the 65-byte ``r || s || v`` signature: :func:`as_signer` builds one
-from a private key, :func:`ape_signer` from an ape account.
+Both are :class:`eip712.messages.EIP712Message` models (the encoding ape, eth-account and
+wallets share), so an ape keyfile account shows the domain and every field in clear
+before it signs. A *signer* is any callable that signs such a message and returns the
+65-byte ``r || s || v`` signature: :func:`as_signer` builds one from a private key,
+:func:`ape_signer` from an ape account.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from eip712.messages import EIP712Message
 from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
+from eth_pydantic_types import abi
 from eth_utils import keccak
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
 from nacl.public import PrivateKey
 
-Signer = Callable[[SignableMessage], bytes]
+Signer = Callable[[EIP712Message], bytes]
 """Signs an EIP-712 message; returns the 65-byte ``r || s || v`` signature."""
 
 DOMAIN_NAME = "PeerHost Secrets"
@@ -42,32 +45,31 @@ VAULT_PURPOSE = (
     "Sign this only in PeerHost tooling: the signature reads your secrets."
 )
 
-_DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-_BUNDLE_TYPE = [
-    {"name": "owner", "type": "address"},
-    {"name": "project", "type": "string"},
-    {"name": "createdAt", "type": "uint64"},
-    {"name": "expiresAt", "type": "uint64"},
-    {"name": "nonce", "type": "bytes32"},
-    {"name": "contentHash", "type": "bytes32"},
-]
-_VAULT_TYPE = [
-    {"name": "owner", "type": "address"},
-    {"name": "purpose", "type": "string"},
-]
+
+class SecretsBundle(EIP712Message):
+    """The owner's signature over one bundle."""
+
+    owner: abi.address
+    project: abi.string
+    createdAt: abi.uint64
+    expiresAt: abi.uint64
+    nonce: abi.bytes32
+    contentHash: abi.bytes32
+
+
+class SecretsVaultKey(EIP712Message):
+    """The owner's signature that derives its vault key."""
+
+    owner: abi.address
+    purpose: abi.string
 
 
 def _domain(chain_id: int, registry: str) -> dict[str, Any]:
     return {
-        "name": DOMAIN_NAME,
-        "version": DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": registry,
+        "eip712_name": DOMAIN_NAME,
+        "eip712_version": DOMAIN_VERSION,
+        "eip712_chainId": chain_id,
+        "eip712_verifyingContract": registry,
     }
 
 
@@ -81,41 +83,29 @@ def bundle_message(
     expires_at: int,
     nonce: bytes,
     body: bytes,
-) -> SignableMessage:
+) -> SecretsBundle:
     """The EIP-712 message the owner signs for a bundle whose unsigned canonical JSON is ``body``."""
-    return encode_typed_data(
-        full_message={
-            "types": {"EIP712Domain": _DOMAIN_TYPE, "SecretsBundle": _BUNDLE_TYPE},
-            "primaryType": "SecretsBundle",
-            "domain": _domain(chain_id, registry),
-            "message": {
-                "owner": owner,
-                "project": project,
-                "createdAt": created_at,
-                "expiresAt": expires_at,
-                "nonce": nonce,
-                "contentHash": keccak(body),
-            },
-        }
-    )
+    fields: dict[str, Any] = {
+        "owner": owner,
+        "project": project,
+        "createdAt": created_at,
+        "expiresAt": expires_at,
+        "nonce": nonce,
+        "contentHash": keccak(body),
+    }
+    return SecretsBundle(**fields, **_domain(chain_id, registry))
 
 
-def vault_key_message(*, chain_id: int, registry: str, owner: str) -> SignableMessage:
+def vault_key_message(*, chain_id: int, registry: str, owner: str) -> SecretsVaultKey:
     """The EIP-712 message whose signature derives the owner's vault key."""
-    return encode_typed_data(
-        full_message={
-            "types": {"EIP712Domain": _DOMAIN_TYPE, "SecretsVaultKey": _VAULT_TYPE},
-            "primaryType": "SecretsVaultKey",
-            "domain": _domain(chain_id, registry),
-            "message": {"owner": owner, "purpose": VAULT_PURPOSE},
-        }
-    )
+    fields: dict[str, Any] = {"owner": owner, "purpose": VAULT_PURPOSE}
+    return SecretsVaultKey(**fields, **_domain(chain_id, registry))
 
 
-def recover(message: SignableMessage, signature: bytes) -> str | None:
+def recover(message: EIP712Message, signature: bytes) -> str | None:
     """The lowercase address that signed ``message``, or None if the signature does not recover."""
     try:
-        return str(Account.recover_message(message, signature=signature)).lower()
+        return str(Account.recover_message(message.signable_message, signature=signature)).lower()
     except Exception:  # eth_keys raises several types for junk signatures
         return None
 
@@ -126,8 +116,8 @@ def as_signer(key: bytes | str | Signer) -> Signer:
         return key
     account = Account.from_key(key)
 
-    def sign(message: SignableMessage) -> bytes:
-        return bytes(account.sign_message(message).signature)
+    def sign(message: EIP712Message) -> bytes:
+        return bytes(account.sign_message(message.signable_message).signature)
 
     return sign
 
@@ -139,8 +129,8 @@ def ape_signer(account: Any) -> Signer:
         PermissionError: (when called) the account declined to sign.
     """
 
-    def sign(message: SignableMessage) -> bytes:
-        signature = account.sign_message(message)
+    def sign(message: EIP712Message) -> bytes:
+        signature = account.sign_message(message)  # keyfile accounts show every field
         if signature is None:
             raise PermissionError(f"Account {account.address} did not sign.")
         return bytes(signature.encode_rsv())

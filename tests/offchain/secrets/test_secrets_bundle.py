@@ -356,3 +356,51 @@ def test_errors__every_refusal__peerhost_and_builtin_error_without_values(
         for value in VALUES.values():
             assert value not in str(error)
             assert value not in repr(error)
+
+
+def test_bundle_message__encoding__the_documented_eip712_struct(bundle, wallet):
+    from eth_account.messages import encode_typed_data
+    from eth_utils import keccak
+
+    from peerhost.secrets.bundle import _message
+
+    parsed = Bundle.from_bytes(bundle)
+    documented = encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "SecretsBundle": [
+                    {"name": "owner", "type": "address"},
+                    {"name": "project", "type": "string"},
+                    {"name": "createdAt", "type": "uint64"},
+                    {"name": "expiresAt", "type": "uint64"},
+                    {"name": "nonce", "type": "bytes32"},
+                    {"name": "contentHash", "type": "bytes32"},
+                ],
+            },
+            "primaryType": "SecretsBundle",
+            "domain": {
+                "name": "PeerHost Secrets",
+                "version": "1",
+                "chainId": CHAIN_ID,
+                "verifyingContract": REGISTRY,
+            },
+            "message": {
+                "owner": wallet.address,
+                "project": PROJECT,
+                "createdAt": NOW,
+                "expiresAt": EXPIRY,
+                "nonce": parsed.nonce,
+                "contentHash": keccak(
+                    json.dumps(parsed.body(), sort_keys=True, separators=(",", ":")).encode()
+                ),
+            },
+        }
+    )
+    assert _message(parsed).signable_message == documented
+    assert Account.recover_message(documented, signature=parsed.signature) == wallet.address
