@@ -187,6 +187,22 @@ def test_call__input_over_coordinator_cap__413(
     assert "canonical request" in response.json()["message"]
 
 
+def test_call__input_near_coordinator_cap__lands_on_chain(
+    settings: GatewaySettings,
+    hello: bytes,
+    funded_project: int,
+    developer: AccountAPI,
+    gateway: AccountAPI,
+    coordinator: ContractInstance,
+) -> None:
+    rid = next_request_id(settings.chain, coordinator, gateway.address)
+    changes = {"max_body_bytes": 10**6, "fast_timeout": 0.3}
+    with TestClient(create_app(settings.with_changes(**changes))) as client:
+        response = client.post(_url(developer), content=b"a" * 15_800)
+    assert response.status_code == 504  # no worker here; the request itself is on-chain
+    assert coordinator.getRequest(rid).functionId == hello
+
+
 def test_call__bad_mode_header__400(
     settings: GatewaySettings, hello: bytes, developer: AccountAPI
 ) -> None:
