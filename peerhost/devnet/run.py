@@ -184,6 +184,7 @@ async def _watch(devnet: Devnet, stopping: asyncio.Event, out: Callable[[str], N
             devnet.worker_names(),
             devnet.gateway_log_path(),
             out,
+            start_block=devnet.start_block,
         )
         watch = asyncio.create_task(watcher.run(stopping))
         health = asyncio.create_task(_children_alive(devnet, stopping, out))

@@ -101,6 +101,7 @@ class Devnet:
         self.gateway: Any = None  # peerhost.gateway.launcher process handle
         self.gateway_url = ""
         self.gateway_key: Key = derive(GATEWAY)
+        self.start_block = 0  # requests are watched from here (the head when setup began)
 
     # ---- paths ----------------------------------------------------------------------------
 
@@ -151,6 +152,7 @@ class Devnet:
             contracts = project.load_contracts()
             detail(f"{len(contracts)} contract types")
         self.chain_id = int(deployer.chain_manager.chain_id)
+        self.start_block = int(deployer.chain_manager.blocks.height)
         if deployment is None:
             with self.progress.step("Deploying the contracts") as detail:
                 params = self.config.params or params_for(self.config.workers)
@@ -300,7 +302,7 @@ class Devnet:
         ).with_changes(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:
-        return self.logs_dir / "gateway.log"
+        return self.logs_dir / "gateway" / "gateway.log"
 
     def start_gateway(self) -> None:
         """Starts the gateway under uvicorn and waits until it is healthy."""
@@ -311,7 +313,7 @@ class Devnet:
             raise PortInUse("gateway", port)
         with self.progress.step(f"Starting the gateway on {self.gateway_url}") as detail:
             self.gateway = start_gateway_process(
-                self.gateway_settings(), "127.0.0.1", port, self.gateway_log_path()
+                self.gateway_settings(), "127.0.0.1", port, self.gateway_log_path().parent
             )
             detail(f"signing as {self.gateway_key.address}; log {self.gateway_log_path()}")
 

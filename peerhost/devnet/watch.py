@@ -112,6 +112,7 @@ class RequestWatcher:
         gateway_log: The gateway's log file (request records), if it writes one.
         out: Where lines go.
         linger: Seconds to wait for settlement after the gateway answered before printing.
+        start_block: First block to read (default: the head when watching starts).
     """
 
     def __init__(
@@ -122,6 +123,7 @@ class RequestWatcher:
         gateway_log: Path | None = None,
         out: Callable[[str], None] = print,
         linger: float = 5.0,
+        start_block: int | None = None,
     ) -> None:
         self.protocol = protocol
         self.ws_url = ws_url
@@ -129,6 +131,7 @@ class RequestWatcher:
         self.gateway = GatewayLog(gateway_log)
         self.out = out
         self.linger = linger
+        self.start_block = start_block
         self.requests: dict[str, RequestTrace] = {}
         self._functions: dict[bytes, str] = {}
         self.lines = 0

@@ -17,9 +17,10 @@ import pytest
 
 from peerhost.deploy import Deployment
 from peerhost.devnet.accounts import derive
-from peerhost.devnet.gateway_process import GatewayProcess, start_gateway_process
+from peerhost.devnet.gateway_process import start_gateway_process
 from peerhost.devnet.processes import free_port
 from peerhost.devnet.stack import EXAMPLES, Devnet
+from peerhost.gateway.launcher import GatewayProcess
 
 HERE = Path(__file__).resolve().parent
 E2E_PROJECT = "e2e"
@@ -88,7 +89,7 @@ class Stack:
             settings,
             "127.0.0.1",
             port,
-            self.devnet.logs_dir / f"gateway-{port}.log",
+            self.devnet.logs_dir / f"gateway-{port}",
             require_healthy=healthy,
         )
         self.extra_gateways.append(proc)

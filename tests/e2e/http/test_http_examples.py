@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from e2e_http_stack import Stack
 from eth_utils import keccak
 
+from peerhost.console import PeerHost
+from peerhost.sandbox import Limits, RunRequest, Sandbox
+from peerhost.storage import cid_from_bytes, open_store
+
 MODES = ["fast", "verified"]
+
+
+def finalized_hash(status: dict[str, str]) -> str:
+    """The finalized result hash in a ``/_status/requests/<id>`` document."""
+    return status.get("result_hash") or status["resultHash"]
 
 
 def proof_headers(response: httpx.Response, mode: str) -> str:
@@ -28,7 +39,7 @@ def assert_settled(stack: Stack, response: httpx.Response, mode: str) -> None:
     if mode == "verified":
         status = stack.status(request_id)
         assert status["status"] == "finalized"
-        assert status["result_hash"] == response.headers["x-peerhost-result-hash"]
+        assert finalized_hash(status) == response.headers["x-peerhost-result-hash"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -111,12 +122,32 @@ def test_js_hello__host_style_url__same_answer(stack: Stack, http: httpx.Client)
     assert response.text == "hello host"
 
 
-def test_verified_answer__result_hash__is_keccak_of_the_output_envelope(
-    stack: Stack, http: httpx.Client
+def test_verified_answer__anyone_can_rerun_it_from_the_chain__same_result_hash(
+    stack: Stack, http: httpx.Client, chain: Any, tmp_path: Path
 ) -> None:
-    """The hash in the headers is what the chain finalized; workers hashed the same envelope."""
-    response = http.get(stack.url("e2e", stack.js_hello), headers={"x-peerhost-mode": "verified"})
+    """The job on-chain (code CID, input, limits, clock) is enough to re-run the function and get
+    the finalized hash: the audit any caller can do with the response headers."""
+    response = http.get(
+        stack.url("e2e", stack.js_hello),
+        params={"name": "audit"},
+        headers={"x-peerhost-mode": "verified"},
+    )
     assert response.status_code == 200
-    status = stack.status(response.headers["x-peerhost-request-id"])
-    assert status["result_hash"] == response.headers["x-peerhost-result-hash"]
-    assert len(keccak(b"")) == 32
+    request_id = response.headers["x-peerhost-request-id"]
+    with stack.ape():
+        history = PeerHost(stack.deployment, chain).history(request_id)
+    job = next(e for e in history.events if e.name == "ExecutionRequested").args["job"]
+    code = open_store(stack.devnet.store_spec).get(cid_from_bytes(bytes(job["codeCid"])))
+    result = Sandbox(cache_dir=tmp_path).run(
+        RunRequest(
+            runtime=job["runtime"],
+            code=code,
+            code_id=cid_from_bytes(bytes(job["codeCid"])),
+            input=bytes(job["input"]),
+            request_id=bytes.fromhex(request_id[2:]),
+            block_timestamp=int(job["requestedAt"]),
+            limits=Limits(fuel=int(job["fuelLimit"]), memory_bytes=int(job["memoryLimit"])),
+        )
+    )
+    assert "0x" + keccak(result.envelope).hex() == response.headers["x-peerhost-result-hash"]
+    assert finalized_hash(stack.status(request_id)) == response.headers["x-peerhost-result-hash"]
