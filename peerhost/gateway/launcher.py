@@ -62,7 +62,6 @@ class GatewayProcess:
     def pid(self) -> int:
         return self.process.pid
 
-    @property
     def alive(self) -> bool:
         return self.process.poll() is None
 
@@ -78,7 +77,7 @@ class GatewayProcess:
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2.0) as client:
             while True:
-                if not self.alive:
+                if not self.alive():
                     raise GatewayExited(self.process.returncode, self.log_tail())
                 try:
                     if client.get(self.url + "/_health").status_code == 200:
@@ -95,7 +94,7 @@ class GatewayProcess:
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit code."""
-        if self.alive:
+        if self.alive():
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
@@ -107,7 +106,7 @@ class GatewayProcess:
 
     def kill(self) -> None:
         """SIGKILL: what a crash looks like."""
-        if self.alive:
+        if self.alive():
             self.process.kill()
             self.process.wait()
         self._close_log()
