@@ -134,12 +134,3 @@ class OwnerShareUnreadable(SecretsError, PermissionError):
             f"Cannot read back the secrets of project '{project}': {reason}. "
             f"Set every value again with `ape run secrets set {project} NAME`."
         )
-
-
-class NoActiveWorkers(SecretsError, LookupError):
-    """No active worker has an encryption key, so there is no one to seal to."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "No active worker with an encryption key is registered; nothing to seal secrets to."
-        )
