@@ -123,6 +123,11 @@ class Protocol:
         """Waits for a receipt; raises TransactionReverted with the decoded error if it failed."""
         assert self.sender is not None
         receipt = await self.sender.wait(tx_hash, timeout=timeout)
+        return await self.check_receipt(receipt, what)
+
+    async def check_receipt(self, receipt: dict[str, Any], what: str) -> dict[str, Any]:
+        """Returns ``receipt`` if it succeeded; else raises TransactionReverted with the reason
+        (for callers that collect receipts themselves, e.g. batched)."""
         if int(receipt["status"], 16) != 1:
             reason = await self._revert_reason(receipt)
             raise TransactionReverted(what, reason)

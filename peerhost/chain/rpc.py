@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -13,17 +14,33 @@ from peerhost.chain.errors import ChainUnavailable, RpcError
 class RpcClient:
     """JSON-RPC over HTTP with a pooled keep-alive connection.
 
+    At most ``max_connections`` calls are in flight; further callers wait on a semaphore
+    rather than in httpcore's pool queue, whose bookkeeping grows with the square of the queue
+    (a worker with hundreds of jobs in flight spent most of its CPU there).
+
     Args:
         url: The node's HTTP endpoint.
         timeout: Seconds per call.
+        max_connections: Concurrent calls (and pooled connections).
     """
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, max_connections: int = 32) -> None:
         self.url = url
         self._ids = itertools.count(1)
+        self._slots = asyncio.Semaphore(max_connections)
         self._client = httpx.AsyncClient(
-            timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
         )
+
+    async def _post(self, payload: Any) -> httpx.Response:
+        async with self._slots:
+            try:
+                return await self._client.post(self.url, json=payload)
+            except httpx.TransportError as exc:
+                raise ChainUnavailable(self.url, type(exc).__name__) from exc
 
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
         """Calls ``method`` and returns its result; raises RpcError or ChainUnavailable."""
@@ -33,10 +50,7 @@ class RpcClient:
             "method": method,
             "params": params or [],
         }
-        try:
-            response = await self._client.post(self.url, json=payload)
-        except httpx.TransportError as exc:
-            raise ChainUnavailable(self.url, type(exc).__name__) from exc
+        response = await self._post(payload)
         if response.status_code != 200:
             raise ChainUnavailable(self.url, f"HTTP {response.status_code}")
         body = response.json()
@@ -53,10 +67,7 @@ class RpcClient:
         payload = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
         ]
-        try:
-            response = await self._client.post(self.url, json=payload)
-        except httpx.TransportError as exc:
-            raise ChainUnavailable(self.url, type(exc).__name__) from exc
+        response = await self._post(payload)
         by_id = {item["id"]: item for item in response.json()}
         out: list[Any] = []
         for i, (method, _) in enumerate(calls):

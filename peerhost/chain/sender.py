@@ -78,7 +78,13 @@ class TxSender:
             self._nonce = None
 
     async def send(self, to: str, data: bytes, *, gas: int, value: int = 0) -> bytes:
-        """Signs and sends a transaction; returns its hash as soon as the node accepted it."""
+        """Signs and sends a transaction; returns its hash as soon as the node accepted it.
+
+        The nonce is taken and the transaction signed under the lock; the round trip to the node
+        happens outside it, so concurrent sends overlap (a node queues a nonce that arrives
+        before its predecessor). If a send fails, the nonce is resynchronised from the node, so
+        the next transaction fills the gap.
+        """
         max_fee, tip = await self._fee()
         async with self._lock:
             nonce = await self._next_nonce()
@@ -94,13 +100,14 @@ class TxSender:
                 "maxPriorityFeePerGas": tip,
             }
             raw = self._account.sign_transaction(tx).raw_transaction
-            try:
-                tx_hash = await self.rpc.call("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()])
-            except (RpcError, ChainUnavailable) as exc:
-                log.warning("send failed at nonce %d (%s); resyncing nonce", nonce, exc)
+        try:
+            tx_hash = await self.rpc.call("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()])
+        except (RpcError, ChainUnavailable) as exc:
+            log.warning("send failed at nonce %d (%s); resyncing nonce", nonce, exc)
+            async with self._lock:
                 self._nonce = None
                 self._fees = None
-                raise
+            raise
         return bytes(HexBytes(tx_hash))
 
     async def wait(

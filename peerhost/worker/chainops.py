@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from peerhost.chain import ChainUnavailable, Protocol, RpcError
 from peerhost.worker import logs
 from peerhost.worker.metrics import Metrics
+from peerhost.worker.receipts import ReceiptBatcher
 
 T = TypeVar("T")
 
@@ -26,6 +27,7 @@ class ChainOps:
         self.protocol = protocol
         self.metrics = metrics
         self.attempts = attempts
+        self.receipts = ReceiptBatcher(protocol.rpc)
 
     async def read(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         """A view call, retried while the node is unreachable."""
@@ -47,21 +49,26 @@ class ChainOps:
     async def transact(
         self, send: Callable[[], Awaitable[bytes]], what: str, timeout: float = 60.0
     ) -> dict[str, Any]:
-        """Sends a transaction and waits for its receipt; raises TransactionReverted on revert."""
+        """Sends a transaction and waits for its receipt; raises TransactionReverted on revert.
+
+        Time spent is booked as ``rpc`` (signing and sending) and ``inclusion`` (waiting for the
+        node to mine it)."""
         delay = 0.1
         for attempt in range(self.attempts):
             started = time.perf_counter()
             try:
                 tx_hash = await send()
-                return await self.protocol.confirm(tx_hash, what, timeout=timeout)
+                sent = time.perf_counter()
+                self.metrics.spent("rpc", sent - started)
+                receipt = await self.receipts.wait(tx_hash, timeout=timeout)
+                self.metrics.spent("inclusion", time.perf_counter() - sent)
+                return await self.protocol.check_receipt(receipt, what)
             except (ChainUnavailable, RpcError, TimeoutError) as exc:
                 if attempt == self.attempts - 1:
                     raise
                 logs.warning("tx_retry", what=what, attempt=attempt + 1, reason=str(exc))
                 if isinstance(exc, RpcError) and self.protocol.sender is not None:
                     await self.protocol.sender.resync()
-            finally:
-                self.metrics.spent("rpc", time.perf_counter() - started)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")

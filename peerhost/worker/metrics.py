@@ -43,7 +43,13 @@ class Metrics:
         self.execution_ms: deque[float] = deque(maxlen=_SAMPLES)
         self.end_to_end_ms: deque[float] = deque(maxlen=_SAMPLES)
         self.commit_ms: deque[float] = deque(maxlen=_SAMPLES)
-        self.timings: dict[str, float] = {"rpc": 0.0, "sandbox": 0.0, "fetch": 0.0, "waiting": 0.0}
+        self.timings: dict[str, float] = {
+            "rpc": 0.0,  # reads, signing and sending
+            "inclusion": 0.0,  # waiting for transactions to be mined
+            "sandbox": 0.0,
+            "fetch": 0.0,
+            "waiting": 0.0,  # waiting for a phase to open (events or deadlines)
+        }
         self.in_flight = 0
         self.connected = False
         self.reconnects = 0
@@ -52,7 +58,7 @@ class Metrics:
         self.state.add(name, amount)
 
     def spent(self, what: str, seconds: float) -> None:
-        """Adds wall time spent in ``what`` (rpc, sandbox, fetch) for the time-share figures."""
+        """Adds wall time spent in ``what`` (rpc, inclusion, sandbox, fetch, waiting)."""
         self.timings[what] = self.timings.get(what, 0.0) + seconds
 
     def snapshot(self) -> dict[str, Any]:

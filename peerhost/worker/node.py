@@ -132,6 +132,7 @@ class WorkerNode:
                 task.cancel()
             await server.stop()
             await inbox.aclose()
+            await self.ops.receipts.aclose()
             await runner.close()
             await rpc.aclose()
             self.state.close()

@@ -117,7 +117,9 @@ class JobPipeline:
         c = commitment(
             self.me.chain_id, self.me.coordinator, job.request_id, self.me.address, rh, salt
         )
-        self.state.save_commitment(st.Commitment(job.request_id, rh, salt, c, envelope))
+        await asyncio.to_thread(
+            self.state.save_commitment, st.Commitment(job.request_id, rh, salt, c, envelope)
+        )
         logs.event(
             "job_run",
             request_id=job.request_id,
@@ -186,7 +188,8 @@ class JobPipeline:
         if saved is None:
             return self._finish(job, st.FAILED, "salt lost")
         while True:
-            phase = await self._phase(job)
+            # RevealPhaseOpened seen: no need to ask (a revert would tell us otherwise)
+            phase = Phase.REVEAL if tracker.reveal_open else await self._phase(job)
             if phase is Phase.REVEAL:
                 break
             if phase is not Phase.COMMIT:
@@ -217,13 +220,15 @@ class JobPipeline:
                 return self._finish(job, st.DONE, phase.name.lower())
             if phase is Phase.SETTLE and tries < 3:
                 tries += 1
-                await self._maybe_finalize(job, tracker)
+                if await self._maybe_finalize(job, tracker):
+                    return self._finish(job, st.DONE, "finalized")
                 continue
             if phase is Phase.SETTLE and self.clock.until(job.reveal_deadline) < -60:
                 return self._finish(job, st.DONE, "left to others to finalize")
             await self._wait(tracker, job.reveal_deadline)
 
-    async def _maybe_finalize(self, job: Job, tracker: RequestTracker) -> None:
+    async def _maybe_finalize(self, job: Job, tracker: RequestTracker) -> bool:
+        """Finalizes unless someone else does first; True when this worker's finalize landed."""
         if tracker.my_index is None:
             c = await self.ops.read(
                 lambda: self.protocol.get_commitment(job.request_id, self.me.address),
@@ -234,14 +239,15 @@ class JobPipeline:
         if delay > 0:
             await tracker.wait(delay)
             if tracker.settled or await self._phase(job) is not Phase.SETTLE:
-                return
+                return False
         try:
             await self.ops.transact(lambda: self.protocol.finalize(job.request_id), "finalize")
         except TransactionReverted as exc:
             logs.debug("finalize_lost", request_id=job.request_id, reason=exc.reason)
-            return
+            return False
         self.metrics.add("finalized")
         logs.event("finalized", request_id=job.request_id)
+        return True
 
     # ---- helpers --------------------------------------------------------------------------
 
