@@ -29,8 +29,10 @@ tip are 0), so balances are exact; a call the model says must revert is checked 
 on the pending block (same sender, value and timestamp) and its custom error decoded. The machine
 resets the chain itself: a snapshot in ``__init__``, restored in ``teardown``.
 
-CI runs 200 sequences (``PEERHOST_STATEFUL_EXAMPLES``), without the shrink phase so a failure
-fails fast. A longer run is one command away::
+CI runs 200 sequences with the default parameters (``PEERHOST_STATEFUL_EXAMPLES``) and a quarter
+as many on a deployment with edge parameters (K=5, quorum 3, the whole reward as speed bonus, 1-wei
+rewards, no wrong-reveal slash, windows of seconds), without the shrink phase so a failure fails
+fast. A longer run is one command away::
 
     PEERHOST_STATEFUL_EXAMPLES=2000 ape test tests/contracts/test_stateful.py -s
 
@@ -69,6 +71,8 @@ from web3 import HTTPProvider, Web3
 from web3.contract.contract import Contract, ContractFunction
 from web3.logs import DISCARD
 
+from peerhost.deploy import DeployParams, deploy
+
 EXAMPLES = int(os.environ.get("PEERHOST_STATEFUL_EXAMPLES", "200"))
 STEPS = int(os.environ.get("PEERHOST_STATEFUL_STEPS", "30"))
 SHRINK = os.environ.get("PEERHOST_STATEFUL_SHRINK", "") not in ("", "0")
@@ -83,12 +87,25 @@ settings.register_profile(
     print_blob=True,
 )
 PROFILE = settings.get_profile("peerhost-stateful")
+EDGE_EXAMPLES = max(1, EXAMPLES // 4)
+EDGE_PARAMS = DeployParams(
+    min_reward=1,
+    max_commits=5,
+    quorum=3,
+    commit_window=7,
+    reveal_window=3,
+    speed_bonus_bps=10_000,
+    wrong_reveal_slash=0,
+    missed_reveal_slash=DeployParams().commit_lock,
+    unbonding_delay=3600,
+)
 
 PROJECT = "shop"
 FUNCTION = "orders-create"
 CODE_CID = bytes.fromhex("01551220") + keccak(b"stateful")
 KEY = bytes.fromhex("33" * 32)
 INPUT = b'{"method":"GET","path":"/"}'
+INPUT_CID = bytes.fromhex("01551220") + keccak(INPUT)
 GAS = 3_000_000  # fixed gas limit: no estimation round trip (finalize with K=3 takes ~0.3M)
 MAX_REQUESTS = 3  # per sequence, so the invariant read stays one small batch
 # Rules that mostly exercise refusals run at most this often per sequence, so the steps go to
@@ -160,6 +177,7 @@ class World:
     rpc: Rpc
     coord: Contract
     reg: Contract
+    registry: Contract
     errors: dict[str, str]  # custom error selector -> name
     owner: str
     developer: str
@@ -170,7 +188,6 @@ class World:
     actors: list[str]
     function_id: bytes
     project_id: bytes
-    price: int
     min_reward: int
     k: int
     quorum: int
@@ -289,6 +306,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.project_balance: int = views[-2][0]
         self.treasury: int = views[-1]
         self.statuses_seen: dict[bytes, int] = {}
+        self.price: int = views[-2][1]
+        self.disabled = False
         self.steps = 0
         self.uses: Counter[str] = Counter()
 
@@ -424,63 +443,82 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ requests
 
+    def _request_fn(self, by_cid: bool) -> ContractFunction:
+        """requestExecution with inline input, or requestExecutionByCid with a content-store CID."""
+        w = self.world
+        if by_cid:
+            return w.coord.functions.requestExecutionByCid(
+                w.function_id, INPUT_CID, keccak(INPUT), b""
+            )
+        return w.coord.functions.requestExecution(w.function_id, INPUT, b"")
+
+    def _refusals(self, *errors: str) -> set[str]:
+        """The errors a request may raise: ``errors``, and FunctionIsDisabled while it is."""
+        return {*errors, "FunctionIsDisabled"} if self.disabled else set(errors)
+
     @initialize(who=st.integers(0, 9), units=st.integers(1, 4), dust=st.integers(0, 2))
     def first_request(self, who: int, units: int, dust: int) -> None:
         """Every sequence starts with one request paid with the call."""
-        self.request_with_value(who, units, dust)
+        self.request_with_value(who, units, dust, False)
 
     @precondition(lambda self: self.uses["request_underpaid"] < 1)
-    @rule(who=st.integers(0, 9))
-    def request_underpaid(self, who: int) -> None:
-        """A reward one wei below the minimum is refused."""
+    @rule(who=st.integers(0, 9), by_cid=st.booleans())
+    def request_underpaid(self, who: int, by_cid: bool) -> None:
+        """A reward one wei below the minimum is refused (with a 1-wei minimum that is no value at
+        all, which asks for the project balance: refused to anyone but an authorized gateway)."""
         self.uses["request_underpaid"] += 1
-        self.request_with_value(who, 0, 0)
+        w = self.world
+        value = w.min_reward - 1
+        refusal = "RewardTooLow" if value else "GatewayNotAuthorized"
+        self._send(
+            self._refusals(refusal), self._request_fn(by_cid), self._pick(w.requesters, who), value
+        )
 
     @precondition(lambda self: len(self.requests) < MAX_REQUESTS)
-    @rule(who=st.integers(0, 9), units=st.integers(1, 4), dust=st.integers(0, 2))
-    def request_with_value(self, who: int, units: int, dust: int) -> None:
-        """A requester pays with the call (units == 0: one wei below the minimum, refused)."""
+    @rule(
+        who=st.integers(0, 9), units=st.integers(1, 4), dust=st.integers(0, 2), by_cid=st.booleans()
+    )
+    def request_with_value(self, who: int, units: int, dust: int, by_cid: bool) -> None:
+        """A requester pays with the call (inline input or by CID); refused while disabled."""
         w = self.world
         requester = self._pick(w.requesters, who)
-        reward = w.min_reward * units + dust if units else w.min_reward - 1
-        fn = w.coord.functions.requestExecution(w.function_id, INPUT, b"")
-        if units == 0:
-            self._send({"RewardTooLow"}, fn, requester, reward)
+        reward = w.min_reward * units + dust
+        if self.disabled:
+            self._send({"FunctionIsDisabled"}, self._request_fn(by_cid), requester, reward)
             return
-        self._send(None, fn, requester, reward)
+        self._send(None, self._request_fn(by_cid), requester, reward)
         self.eth[requester] -= reward
         self._new_request(requester, reward, bytes(32))
 
     @precondition(lambda self: self.uses["request_unauthorized"] < 1)
-    @rule()
-    def request_unauthorized(self) -> None:
+    @rule(by_cid=st.booleans())
+    def request_unauthorized(self, by_cid: bool) -> None:
         """A caller the project owner did not authorize cannot spend the project balance."""
         self.uses["request_unauthorized"] += 1
-        w = self.world
-        fn = w.coord.functions.requestExecution(w.function_id, INPUT, b"")
-        self._send({"GatewayNotAuthorized"}, fn, w.stranger)
+        fn = self._request_fn(by_cid)
+        self._send(self._refusals("GatewayNotAuthorized"), fn, self.world.stranger)
 
     @precondition(
-        lambda self: len(self.requests) < MAX_REQUESTS and self.project_balance >= self.world.price
+        lambda self: len(self.requests) < MAX_REQUESTS and self.project_balance >= self.price
     )
-    @rule()
-    def request_via_project(self) -> None:
+    @rule(by_cid=st.booleans())
+    def request_via_project(self, by_cid: bool) -> None:
         """The authorized gateway spends the project balance (the end user pays nothing)."""
         w = self.world
-        self._send(None, w.coord.functions.requestExecution(w.function_id, INPUT, b""), w.gateway)
-        self.project_balance -= w.price
-        self._new_request(w.gateway, w.price, w.project_id)
+        if self.disabled:
+            self._send({"FunctionIsDisabled"}, self._request_fn(by_cid), w.gateway)
+            return
+        self._send(None, self._request_fn(by_cid), w.gateway)
+        self.project_balance -= self.price
+        self._new_request(w.gateway, self.price, w.project_id)
 
-    @precondition(
-        lambda self: self.project_balance < self.world.price and self.uses["request_dry"] < 1
-    )
+    @precondition(lambda self: self.project_balance < self.price and self.uses["request_dry"] < 1)
     @rule()
     def request_dry(self) -> None:
         """A project balance below its price refuses the gateway."""
         self.uses["request_dry"] += 1
-        w = self.world
-        fn = w.coord.functions.requestExecution(w.function_id, INPUT, b"")
-        self._send({"InsufficientProjectBalance"}, fn, w.gateway)
+        fn = self._request_fn(False)
+        self._send(self._refusals("InsufficientProjectBalance"), fn, self.world.gateway)
 
     @precondition(lambda self: self.uses["fund_project"] < 1)
     @rule(units=st.integers(1, 3))
@@ -488,10 +526,57 @@ class ProtocolMachine(RuleBasedStateMachine):
         """Anyone tops up the project balance."""
         self.uses["fund_project"] += 1
         w = self.world
-        amount = w.price * units
+        amount = self.price * units
         self._send(None, w.coord.functions.fundProject(w.developer, PROJECT), w.stranger, amount)
         self.eth[w.stranger] -= amount
         self.project_balance += amount
+
+    @precondition(lambda self: self.uses["withdraw_project"] < 1)
+    @rule(how=st.sampled_from(["all", "one-wei", "too-much", "zero"]))
+    def withdraw_project(self, how: str) -> None:
+        """The project owner takes money back from the prepaid balance (never more than it holds)."""
+        self.uses["withdraw_project"] += 1
+        w = self.world
+        amount = {
+            "all": self.project_balance,
+            "one-wei": 1,
+            "too-much": self.project_balance + 1,
+            "zero": 0,
+        }[how]
+        fn = w.coord.functions.withdrawProjectBalance(PROJECT, amount)
+        if amount == 0 or amount > self.project_balance:
+            self._send({"InvalidAmount"}, fn, w.developer)
+            return
+        self._send(None, fn, w.developer)
+        self.project_balance -= amount
+        self.eth[w.developer] += amount
+
+    @precondition(lambda self: self.uses["set_price"] < 1)
+    @rule(units=st.integers(0, 3))
+    def set_price(self, units: int) -> None:
+        """The owner changes the per-request price (below the minimum reward is refused); open
+        requests keep the escrow they took."""
+        self.uses["set_price"] += 1
+        w = self.world
+        price = w.min_reward * units + units if units else w.min_reward - 1  # odd prices: dust
+        fn = w.coord.functions.setProjectPrice(PROJECT, price)
+        if price < w.min_reward:
+            self._send({"PriceTooLow"}, fn, w.developer)
+            return
+        self._send(None, fn, w.developer)
+        self.price = price
+
+    @precondition(lambda self: len(self.requests) >= 2 and self.uses["toggle_function"] < BUDGET)
+    @rule()
+    def toggle_function(self) -> None:
+        """The owner disables (or re-enables) the function: new requests are refused meanwhile,
+        open ones still settle."""
+        self.uses["toggle_function"] += 1
+        w = self.world
+        self._send(
+            None, w.registry.functions.setDisabled(w.function_id, not self.disabled), w.developer
+        )
+        self.disabled = not self.disabled
 
     # ------------------------------------------------------------------ commit / reveal
 
@@ -934,7 +1019,11 @@ class ProtocolMachine(RuleBasedStateMachine):
 
         # The model.
         assert treasury == self.treasury, (treasury, self.treasury)
-        assert project[0] == self.project_balance, (project[0], self.project_balance)
+        assert project == (self.project_balance, self.price), (
+            project,
+            self.project_balance,
+            self.price,
+        )
         assert pending == self.pending, (pending, self.pending)
         assert eth == self.eth, {
             a: (eth[a], self.eth[a]) for a in w.actors if eth[a] != self.eth[a]
@@ -1003,12 +1092,11 @@ def _world(deployment: Any, roles: dict[str, Any], workers: list[Any]) -> World:
     coordinator.setGatewayAuthorization(PROJECT, gateway, True, sender=developer)
     coordinator.fundProject(developer, PROJECT, value=2 * price + price // 2, sender=developer)
     # Stakes chosen so slashing and unbonding push workers below the minimum or out of free stake;
-    # the fifth worker starts unregistered (stake_more registers it).
-    for account, stake in zip(
-        workers,
-        [min_stake + 3 * p.commitLock, min_stake, 2 * min_stake, min_stake + p.commitLock],
-        strict=False,
-    ):
+    # with K < 5 the fifth worker starts unregistered (stake_more registers it).
+    stakes = [min_stake + 3 * p.commitLock, min_stake, 2 * min_stake, min_stake + p.commitLock]
+    if p.maxCommits >= 5:
+        stakes.append(min_stake + 2 * p.commitLock)
+    for account, stake in zip(workers, stakes, strict=False):
         worker_registry.register(KEY, value=stake, sender=account)
 
     def abi(contract: Any) -> list[dict[str, Any]]:
@@ -1022,7 +1110,8 @@ def _world(deployment: Any, roles: dict[str, Any], workers: list[Any]) -> World:
         rpc=rpc,
         coord=w3.eth.contract(address=coordinator.address, abi=abi(coordinator)),
         reg=w3.eth.contract(address=worker_registry.address, abi=abi(worker_registry)),
-        errors=_error_selectors(abi(coordinator), abi(worker_registry)),
+        registry=w3.eth.contract(address=registry.address, abi=abi(registry)),
+        errors=_error_selectors(abi(coordinator), abi(worker_registry), abi(registry)),
         owner=addr["owner"],
         developer=addr["developer"],
         gateway=addr["gateway"],
@@ -1032,7 +1121,6 @@ def _world(deployment: Any, roles: dict[str, Any], workers: list[Any]) -> World:
         actors=[*addr.values(), *(str(a.address) for a in workers)],
         function_id=registry.functionIdOf(developer, PROJECT, FUNCTION),
         project_id=registry.projectIdOf(developer, PROJECT),
-        price=price,
         min_reward=p.minReward,
         k=p.maxCommits,
         quorum=p.quorum,
@@ -1048,35 +1136,52 @@ def _world(deployment: Any, roles: dict[str, Any], workers: list[Any]) -> World:
     )
 
 
-@pytest.mark.slow
-def test_protocol__random_sequences__invariants_hold(
-    deployment: Any,
-    owner: Any,
-    developer: Any,
-    gateway: Any,
-    requester: Any,
-    stranger: Any,
-    workers: list[Any],
-) -> None:
-    roles = {
+def _run(world: World, profile: settings) -> None:
+    """Runs the machine over ``world`` for ``profile.max_examples`` sequences and reports them."""
+    ProtocolMachine.world = world
+    RUNS.update(dict.fromkeys(RUNS, 0))
+    CALLS.clear()
+    started = time.monotonic()
+    try:
+        run_state_machine_as_test(ProtocolMachine, settings=profile)
+    finally:
+        print(
+            f"\nstateful (K={world.k}, quorum={world.quorum}): {RUNS['sequences']} sequences "
+            f"({profile.max_examples} required, up to {profile.stateful_step_count} steps each), "
+            f"{RUNS['steps']} transactions and time jumps ({RUNS['reverts']} checked reverts), "
+            f"{RUNS['finalized']} finalized, {RUNS['refunded']} refunded, "
+            f"in {time.monotonic() - started:.1f} s\n"
+            + ", ".join(f"{k}: {v}" for k, v in sorted(CALLS.items()))
+        )
+    assert RUNS["sequences"] >= profile.max_examples, f"only {RUNS['sequences']} sequences ran"
+
+
+@pytest.fixture
+def roles(
+    owner: Any, developer: Any, gateway: Any, requester: Any, stranger: Any
+) -> dict[str, Any]:
+    return {
         "owner": owner,
         "developer": developer,
         "gateway": gateway,
         "requester": requester,
         "stranger": stranger,
     }
-    ProtocolMachine.world = _world(deployment, roles, workers)
-    RUNS.update(dict.fromkeys(RUNS, 0))
-    CALLS.clear()
-    started = time.monotonic()
-    try:
-        run_state_machine_as_test(ProtocolMachine, settings=PROFILE)
-    finally:
-        print(
-            f"\nstateful: {RUNS['sequences']} sequences ({PROFILE.max_examples} required, up to "
-            f"{PROFILE.stateful_step_count} steps each), {RUNS['steps']} transactions and time jumps "
-            f"({RUNS['reverts']} checked reverts), {RUNS['finalized']} finalized, "
-            f"{RUNS['refunded']} refunded, in {time.monotonic() - started:.1f} s\n"
-            + ", ".join(f"{k}: {v}" for k, v in sorted(CALLS.items()))
-        )
-    assert RUNS["sequences"] >= PROFILE.max_examples, f"only {RUNS['sequences']} sequences ran"
+
+
+@pytest.mark.slow
+def test_protocol__random_sequences__invariants_hold(
+    deployment: Any, roles: dict[str, Any], workers: list[Any]
+) -> None:
+    """The default parameters (K=3, quorum 2, 20% speed bonus): PEERHOST_STATEFUL_EXAMPLES sequences."""
+    _run(_world(deployment, roles, workers), PROFILE)
+
+
+@pytest.mark.slow
+def test_protocol__edge_parameters__invariants_hold(
+    project: Any, roles: dict[str, Any], workers: list[Any]
+) -> None:
+    """Edge parameters on a deployment of their own: K=5, quorum 3, the whole reward as speed bonus,
+    1-wei rewards, no slash for a wrong reveal, windows of seconds. A quarter as many sequences."""
+    deployment = deploy(project, roles["owner"], EDGE_PARAMS)
+    _run(_world(deployment, roles, workers), settings(PROFILE, max_examples=EDGE_EXAMPLES))
