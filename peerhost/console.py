@@ -140,7 +140,11 @@ class HistoryEvent:
     args: dict[str, Any]
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args.items() if k != "requestId")
+        shown = ", ".join(
+            f"{k}={_show_job(v) if k == 'job' else _show(v)}"
+            for k, v in self.args.items()
+            if k != "requestId"
+        )
         return f"block {self.block:>5}  {self.name}({shown})"
 
 
@@ -382,6 +386,24 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def _show_job(job: Any) -> str:
+    """The interesting part of an ExecutionRequested job: what ran, on what, for how much."""
+    if not isinstance(job, dict):
+        return _show(job)
+    from peerhost.storage import cid_from_bytes
+
+    data = bytes(job.get("input") or b"")
+    try:
+        cid = cid_from_bytes(bytes(job["codeCid"]))
+    except Exception:  # display only
+        cid = _show(job.get("codeCid"))
+    reply = bytes(job.get("replyTo") or b"").decode(errors="replace")
+    return (
+        f"{{v{job.get('version')} {job.get('runtime')} {cid}, input {len(data)} bytes, "
+        f"reward {job.get('reward')}, fuel {job.get('fuelLimit')}, replyTo {reply or '-'}}}"
+    )
 
 
 def open_console(project: Any, chain: Any) -> PeerHost:

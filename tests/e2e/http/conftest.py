@@ -131,9 +131,10 @@ def stack(
             "registry_cache_ttl": 2.0,
         },
         worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0},
+        # Compiled modules (the JS engine takes ~10 s to compile) survive between sessions.
+        sandbox_cache=Path(str(request.config.cache.mkdir("peerhost-e2e-sandbox"))),
     )
     devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
-    share_compiled_modules(devnet, Path(str(request.config.cache.mkdir("peerhost-e2e-workers"))))
     deployer, developer = accounts[0], accounts[1]
     target = (
         forked_chain(root, networks) if chain_mode() == "fork" else local_chain(devnet, networks)
@@ -159,15 +160,6 @@ def stack(
         target.close()
         if stack in RUNNING:
             RUNNING.remove(stack)
-
-
-def share_compiled_modules(devnet: Devnet, cache: Path) -> None:
-    """Workers keep compiled modules (the JS engine takes ~10 s to compile) between sessions."""
-    for n in range(4):
-        target = devnet.worker_dir(n) / "sandbox"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (cache / f"worker-{n + 1}").mkdir(exist_ok=True)
-        target.symlink_to(cache / f"worker-{n + 1}", target_is_directory=True)
 
 
 def publish_e2e_project(stack: Stack, root: Path) -> None:

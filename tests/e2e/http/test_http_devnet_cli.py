@@ -31,9 +31,9 @@ def test_ape_run_devnet__serves_examples__sigint_stops_everything(
     state = tmp_path / "devnet"
     urls_path = tmp_path / "urls.json"
     # Reuse compiled modules between sessions (compiling the JS engine takes ~10 s).
-    cache = Path(str(request.config.cache.mkdir("peerhost-e2e-devnet-worker")))
-    (state / "workers" / "worker-1").mkdir(parents=True)
-    (state / "workers" / "worker-1" / "sandbox").symlink_to(cache, target_is_directory=True)
+    cache = Path(str(request.config.cache.mkdir("peerhost-e2e-sandbox")))
+    state.mkdir()
+    (state / "sandbox-cache").symlink_to(cache, target_is_directory=True)
     ape = str(Path(sys.executable).with_name("ape"))
     log = (tmp_path / "devnet.out").open("w")
     process = subprocess.Popen(
