@@ -25,7 +25,7 @@ from eth_account import Account
 
 from peerhost.chain import ChainConfig, ws_url_for
 from peerhost.deploy import load_deployment
-from peerhost.worker.keys import load_or_create_encryption_key, public_key
+from peerhost.secrets.keys import load_or_create_worker_key
 from peerhost.worker.node import run_node
 from peerhost.worker.settings import parse_settings
 
@@ -97,7 +97,7 @@ def cli(
     if data_dir is None and "PEERHOST_WORKER_DATA_DIR" not in os.environ:
         settings = settings.replace(data_dir=settings.data_dir / account.address.lower())
     key = _private_key(account)
-    encryption_key = public_key(load_or_create_encryption_key(settings.encryption_key_path))
+    encryption_key = bytes(load_or_create_worker_key(settings.encryption_key_path).public_key)
     minimum = int(deployment.workers.minStake())
     wei = minimum if stake is None else int(stake * ETHER)
     _register(deployment, account, encryption_key, max(wei, minimum))

@@ -169,13 +169,15 @@ class Protocol:
         )
         return info
 
-    async def secrets_bundle(self, owner: str, project: str) -> bytes:
+    async def secrets_bundle(self, owner: str, project: str, block: str = "latest") -> bytes:
+        """The project's secrets bundle CID (binary; empty when none) as of ``block``."""
         cid: bytes = await self._call(
             self.registry,
             self.config.registry,
             "secretsBundle",
             to_checksum_address(owner),
             project,
+            block=block,
         )
         return cid
 

@@ -2,8 +2,10 @@
 
 Code comes from the content store by CID (the local cache first; every read is verified against
 the CID by the store). The input is the event's inline bytes or, for a large one, fetched by CID;
-either way its keccak must equal the job's ``inputHash``. Anything that cannot be fetched or
-verified raises :class:`~peerhost.worker.errors.JobSkipped`: the worker never commits a guess.
+either way its keccak must equal the job's ``inputHash``. Secrets come from the project's sealed
+bundle (as of the request's block), opened with this worker's X25519 key. Anything that cannot be
+fetched, verified or opened raises :class:`~peerhost.worker.errors.JobSkipped`: the worker never
+commits a guess.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 from eth_utils import keccak
 
 from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, SandboxPool
+from peerhost.secrets.errors import SecretsError
+from peerhost.secrets.resolver import SecretsResolver
 from peerhost.storage.base import ContentSource
 from peerhost.storage.cid import cid_from_bytes
 from peerhost.storage.errors import StorageError
@@ -83,10 +87,27 @@ class JobExecutor:
         wall_clock_seconds: The sandbox's local backstop.
     """
 
-    def __init__(self, store: ContentSource, run: Runner, wall_clock_seconds: float) -> None:
+    def __init__(
+        self,
+        store: ContentSource,
+        run: Runner,
+        wall_clock_seconds: float,
+        secrets: SecretsResolver | None = None,
+    ) -> None:
         self.store = store
         self._run = run
         self.wall_clock_seconds = wall_clock_seconds
+        self.secrets = secrets
+
+    async def _env(self, job: Job) -> dict[str, str]:
+        if self.secrets is None:
+            return {}
+        try:
+            return await self.secrets.env_for_function(
+                job.function_id, now=job.requested_at, block=job.block_number
+            )
+        except (SecretsError, StorageError) as exc:
+            raise JobSkipped(job.request_id, f"secrets unavailable: {exc}") from exc
 
     async def _fetch(self, job: Job, cid: bytes, what: str) -> bytes:
         try:
@@ -106,13 +127,14 @@ class JobExecutor:
         data = job.input if not job.input_cid else await self._fetch(job, job.input_cid, "input")
         if keccak(data) != job.input_hash:
             raise JobSkipped(job.request_id, "input does not match inputHash")
+        env = await self._env(job)
         fetched = time.perf_counter()
         request = RunRequest(
             runtime=job.runtime,
             code=code,
             code_id=cid_from_bytes(job.code_cid),
             input=data,
-            env={},
+            env=env,
             request_id=job.request_id,
             block_timestamp=job.requested_at,
             limits=Limits(

@@ -20,6 +20,9 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from peerhost.chain import ChainConfig, LogFollower, Protocol, RpcClient, TxSender
+from peerhost.secrets.keys import load_or_create_worker_key
+from peerhost.secrets.redact import Redactor
+from peerhost.secrets.resolver import SecretsResolver
 from peerhost.storage.spec import open_store
 from peerhost.worker import logs
 from peerhost.worker import state as st
@@ -28,7 +31,6 @@ from peerhost.worker.clock import ChainClock
 from peerhost.worker.execution import JobExecutor, SandboxRunner
 from peerhost.worker.inbox import InboxClient
 from peerhost.worker.job import Job
-from peerhost.worker.keys import load_or_create_encryption_key, public_key
 from peerhost.worker.metrics import Metrics
 from peerhost.worker.pipeline import Identity, JobPipeline
 from peerhost.worker.registration import ensure_registered
@@ -80,12 +82,26 @@ class WorkerNode:
         self.ops = ChainOps(protocol, self.metrics)
         runner = SandboxRunner(s.sandbox_cache_dir, s.sandbox_processes)
         inbox = InboxClient(self.address, retries=s.post_retries)
+        encryption_key = load_or_create_worker_key(s.encryption_key_path)
+        redactor = Redactor()
+        redactor.install()  # secret values opened later are masked in every log line
+        store = open_store(s.store_spec())
+        secrets = SecretsResolver(
+            pointer=protocol.secrets_bundle,
+            function_info=protocol.get_function,
+            store=store,
+            worker_address=self.address,
+            private_key=encryption_key,
+            chain_id=self.chain.chain_id,
+            registry=self.chain.registry,
+            redactor=redactor,
+        )
         self.pipeline = JobPipeline(
             identity=Identity(self.address, self._key, self.chain.chain_id, self.chain.coordinator),
             settings=s,
             ops=self.ops,
             state=self.state,
-            executor=JobExecutor(open_store(s.store_spec()), runner.run, s.wall_clock_seconds),
+            executor=JobExecutor(store, runner.run, s.wall_clock_seconds, secrets),
             inbox=inbox,
             metrics=self.metrics,
             clock=self.clock,
@@ -93,7 +109,7 @@ class WorkerNode:
         server = MetricsServer(self.metrics.snapshot, s.metrics_host, s.metrics_port)
         self._install_signals()
         try:
-            enc = public_key(load_or_create_encryption_key(s.encryption_key_path))
+            enc = bytes(encryption_key.public_key)
             info = await ensure_registered(protocol, self.address, enc, s.stake)
             logs.event("worker_active", worker=self.address, stake=info.get("stake"))
             await runner.warm()
