@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conftest import events, wait_until
@@ -16,6 +17,9 @@ def test_three_honest_workers__request_finalizes__paid_withdrawn_earliest_gets_b
     hello, request_job, spawn_workers, workers, coordinator, chain_config, inbox
 ):
     procs = spawn_workers(workers[:3])
+    for proc, account in zip(procs, workers[:3], strict=True):  # the key is never on argv
+        key = str(account.private_key).removeprefix("0x")
+        assert key not in Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")
     rid = request_job(hello, reply_to=inbox.url)
 
     wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 40)
@@ -58,6 +62,8 @@ def test_three_honest_workers__request_finalizes__paid_withdrawn_earliest_gets_b
         )
         assert signer == post.worker and signer in committers
         assert b"hello world" in post.body
+    for proc, account in zip(procs, workers[:3], strict=True):  # nor in its logs
+        assert str(account.private_key).removeprefix("0x") not in proc.log_path.read_text()
 
 
 def test_liar_among_three_honest__liar_slashed__honest_paid(
