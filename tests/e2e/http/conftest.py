@@ -28,6 +28,7 @@ from e2e_http_stack import (
     RUNNING,
     Stack,
     chain_mode,
+    sandbox_cache_dir,
     write_e2e_project,
 )
 
@@ -132,7 +133,7 @@ def stack(
         },
         worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0},
         # Compiled modules (the JS engine takes ~10 s to compile) survive between sessions.
-        sandbox_cache=Path(str(request.config.cache.mkdir("peerhost-e2e-sandbox"))),
+        sandbox_cache=sandbox_cache_dir(request.config, root / "sandbox-cache"),
     )
     devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
     deployer, developer = accounts[0], accounts[1]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_http_stack import wait_until
+from e2e_http_stack import sandbox_cache_dir, wait_until
 
 from peerhost.devnet.processes import port_open
 
@@ -31,9 +31,10 @@ def test_ape_run_devnet__serves_examples__sigint_stops_everything(
     state = tmp_path / "devnet"
     urls_path = tmp_path / "urls.json"
     # Reuse compiled modules between sessions (compiling the JS engine takes ~10 s).
-    cache = Path(str(request.config.cache.mkdir("peerhost-e2e-sandbox")))
     state.mkdir()
-    (state / "sandbox-cache").symlink_to(cache, target_is_directory=True)
+    cache = sandbox_cache_dir(request.config, state / "sandbox-cache")
+    if cache != state / "sandbox-cache":
+        (state / "sandbox-cache").symlink_to(cache, target_is_directory=True)
     ape = str(Path(sys.executable).with_name("ape"))
     log = (tmp_path / "devnet.out").open("w")
     process = subprocess.Popen(
