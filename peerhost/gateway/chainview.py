@@ -28,18 +28,17 @@ REQUEST_GAS_BASE = 300_000
 REQUEST_GAS_PER_BYTE = 40
 
 
-class GatewayProtocol(Protocol):
-    """Adds project payment reads, revert reasons of receipts and the node's chain id."""
+def request_gas(input_: bytes, reply_to: bytes) -> int:
+    """The gas limit of a requestExecution carrying ``input_`` and ``reply_to``."""
+    return REQUEST_GAS_BASE + REQUEST_GAS_PER_BYTE * (len(input_) + len(reply_to))
 
-    async def request_execution(
-        self, function_id: bytes, input_: bytes, reply_to: bytes, value: int = 0
-    ) -> bytes:
-        """Sends requestExecution with a gas limit sized to the input (large inputs need >600k)."""
-        if self.sender is None:
-            raise RuntimeError("this Protocol has no sender; pass one to send transactions")
-        data = self.coordinator.encode_call("requestExecution", function_id, input_, reply_to)
-        gas = REQUEST_GAS_BASE + REQUEST_GAS_PER_BYTE * (len(input_) + len(reply_to))
-        return await self.sender.send(self.config.coordinator, data, gas=gas, value=value)
+
+class GatewayProtocol(Protocol):
+    """Adds project payment reads, revert reasons of receipts and the node's chain id.
+
+    The gateway sends through :class:`~peerhost.gateway.batcher.BatchSender`, not ``Protocol``'s
+    writes; this class is only used for reads.
+    """
 
     async def is_gateway_authorized(self, project_id: bytes, gateway: str) -> bool:
         return bool(

@@ -9,6 +9,7 @@ the worker) or the settings file's ``chain``. The key comes only from ``PEERHOST
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -102,7 +103,15 @@ def settings_from(
     return GatewaySettings.from_mapping(values, key_from_env(env))
 
 
+def _fast_failing_sniffio() -> None:
+    """httpcore tries ``import sniffio`` on every request; when it is not installed each failed
+    import searches sys.path again. A None entry in sys.modules makes the import fail at once."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _fast_failing_sniffio()
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)

@@ -12,7 +12,7 @@ from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
-from peerhost.chain.sender import TxSender
+from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
@@ -39,8 +39,8 @@ class Gateway:
         self.router = Router(settings.domain)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
         self.rpc = RpcClient(settings.chain.rpc_url)
-        self.sender = TxSender(self.rpc, settings.private_key, settings.chain.chain_id)
-        self.protocol = GatewayProtocol(settings.chain, self.sender, self.rpc)
+        self.sender = BatchSender(self.rpc, settings.private_key, settings.chain.chain_id)
+        self.protocol = GatewayProtocol(settings.chain, rpc=self.rpc)
         self.waiters = Waiters()
         self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
@@ -73,6 +73,7 @@ class Gateway:
         return self.sender.address
 
     async def start(self) -> None:
+        self.sender.start()
         self.submitter.start()
         start_block: int | None = None
         try:
@@ -99,6 +100,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.submitter.stop()
+        await self.sender.stop()
         await self.rpc.aclose()
 
     async def load_params(self) -> None:

@@ -67,5 +67,8 @@ async def health(request: Request) -> Response:
             "in_flight": gateway.submitter.in_flight,
             "waiting": len(gateway.waiters),
             "log_reconnects": follower.reconnects if follower else None,
+            "tx_sent": gateway.sender.sent,
+            "tx_batches": gateway.sender.batches,
+            "ids_mispredicted": gateway.submitter.mispredicted,
         }
     )

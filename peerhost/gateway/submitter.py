@@ -3,14 +3,17 @@
 The request id is ``keccak256(abi.encode(chainId, coordinator, requester, sequence))``. The
 gateway keeps the sequence locally next to the nonce (both advance under one lock, so the
 node receives transactions in sequence order), registers the waiter under the predicted id
-*before* sending, and only then sends: an output a worker posts right after the block is found
-at once. A background loop fetches the receipts of all pending transactions in one JSON-RPC
-batch per ``poll_interval``, takes the real id from the ExecutionRequested log and re-keys the
-waiter when the prediction was wrong (another process using the key, or a reverted request
+*before* sending, and only then sends (signed bytes go out in JSON-RPC batches, see
+:mod:`~peerhost.gateway.batcher`): an output a worker posts right after the block is found at
+once. The log follower's ExecutionRequested events confirm requests within milliseconds; a
+background loop fetches the receipts of older pending transactions in one JSON-RPC batch per
+``poll_interval`` (reverts leave no log). The real id comes from the ExecutionRequested log; the
+waiter is re-keyed when the prediction was wrong (another process using the key, or a reverted request
 before it). A reverted transaction fails its waiter with the decoded custom error.
 
-The local sequence is re-read from the chain whenever nothing is in flight, and corrected by the
-observed offset when a prediction misses, so it heals itself.
+The local sequence is read from the chain once, corrected by the observed offset when a
+prediction misses, and re-read (when nothing is in flight) after a send failed or a mined id
+could not be placed, so it heals itself without an extra read per request.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from typing import Any
 from hexbytes import HexBytes
 
 from peerhost.chain.errors import ChainUnavailable
-from peerhost.chain.sender import TxSender
-from peerhost.gateway.chainview import GatewayProtocol
+from peerhost.gateway.batcher import BatchSender
+from peerhost.gateway.chainview import GatewayProtocol, request_gas
 from peerhost.gateway.errors import (
     FunctionDisabled,
     FunctionNotFound,
@@ -41,6 +44,8 @@ from peerhost.gateway.waiters import Waiter, Waiters
 
 log = logging.getLogger(__name__)
 
+#: Seconds before a transaction's receipt is polled (the log follower usually confirms it first).
+RECEIPT_DELAY = 0.25
 _SEARCH = 64  # how far from the prediction a mismatched id's sequence is looked for
 _PAYMENT_ERRORS = (
     "GatewayNotAuthorized",
@@ -74,7 +79,7 @@ class Submitter:
     def __init__(
         self,
         protocol: GatewayProtocol,
-        sender: TxSender,
+        sender: BatchSender,
         waiters: Waiters,
         *,
         poll_interval: float = 0.02,
@@ -87,6 +92,7 @@ class Submitter:
         self.tx_timeout = tx_timeout
         self._lock = asyncio.Lock()
         self._sequence: int | None = None
+        self._stale = False
         self._epoch = 0
         self._pending: dict[bytes, _Pending] = {}
         self._wake = asyncio.Event()
@@ -124,31 +130,42 @@ class Submitter:
         """Registers a waiter under the predicted id and sends the request; returns the waiter.
 
         ``build_input(request_id)`` makes the input once the id is known (it may raise, e.g.
-        PayloadTooLarge, and then nothing is sent).
+        PayloadTooLarge, and then nothing is sent). Returns once the node accepted the
+        transaction; raises what the node said otherwise.
         """
         async with self._lock:
+            if self._stale and not self._pending:
+                self._sequence, self._stale = None, False  # re-read after a failure, once idle
             if self._sequence is None:
                 self._sequence = await self.protocol.request_sequence(self.address)
                 self._epoch += 1
+            await self.sender.prepare()
             sequence = self._sequence
             request_id = self.protocol.request_id(self.address, sequence)
             input_ = build_input(request_id)
+            data = self.protocol.coordinator.encode_call(
+                "requestExecution", fn.function_id, input_, reply_to
+            )
             waiter = Waiter(request_id, mode)
             self.waiters.add(waiter)
-            try:
-                tx_hash = await self.protocol.request_execution(
-                    fn.function_id, input_, reply_to, value=value
-                )
-            except BaseException:
-                self.waiters.remove(waiter)
-                if not self._pending:
-                    self._sequence = None
-                raise
+            tx_hash, sent = self.sender.sign(
+                self.protocol.config.coordinator,
+                data,
+                gas=request_gas(input_, reply_to),
+                value=value,
+            )
             self._sequence = sequence + 1
             waiter.tx_hash = tx_hash
             self._pending[tx_hash] = _Pending(
                 waiter, fn, tx_hash, sequence, self._epoch, time.monotonic()
             )
+        try:
+            await sent
+        except BaseException:
+            self._pending.pop(tx_hash, None)
+            self.waiters.remove(waiter)
+            self._stale = True  # the id was not used: later predictions may be off by one
+            raise
         self._wake.set()
         return waiter
 
@@ -173,13 +190,15 @@ class Submitter:
                 log.exception("receipt check failed")
 
     async def _check_receipts(self) -> None:
-        hashes = list(self._pending)
+        # The log follower confirms most requests within milliseconds; receipts are for the rest
+        # (reverts leave no log), so only transactions older than RECEIPT_DELAY are polled.
+        now = time.monotonic()
+        hashes = [h for h, p in self._pending.items() if now - p.sent_at >= RECEIPT_DELAY]
         if not hashes:
             return
         results = await self.protocol.rpc.batch(
             [("eth_getTransactionReceipt", [HexBytes(h).to_0x_hex()]) for h in hashes]
         )
-        now = time.monotonic()
         for tx_hash, receipt in zip(hashes, results, strict=True):
             if tx_hash not in self._pending:
                 continue  # confirmed meanwhile by the log follower
@@ -195,9 +214,7 @@ class Submitter:
                 pending.waiter.fail(
                     TimeoutError(f"request transaction not mined after {self.tx_timeout:.0f} s")
                 )
-                self._sequence = None if not self._pending else self._sequence
-        if not self._pending and self._lock.locked() is False:
-            self._sequence = None  # idle: re-read from the chain next time
+                self._stale = True
 
     def _request_id_in(self, receipt: dict[str, Any]) -> bytes | None:
         coordinator = self.protocol.config.coordinator.lower()
@@ -232,7 +249,7 @@ class Submitter:
                 self._sequence += delta
                 self._epoch += 1
                 return
-        self._sequence = None
+        self._stale = True
 
     async def _reverted(self, pending: _Pending, receipt: dict[str, Any]) -> None:
         waiter = pending.waiter
