@@ -258,3 +258,27 @@ def test_call__chain_unreachable__503(settings: GatewaySettings, developer: Acco
     assert call.status_code == 503
     assert "retry" in call.json()["message"]
     assert health.status_code == 503
+
+
+def test_call__node_refuses_the_transaction__503_and_next_call_still_served(
+    settings: GatewaySettings,
+    hello: bytes,
+    developer: AccountAPI,
+    coordinator: ContractInstance,
+    deploy_params: Any,
+) -> None:
+    from eth_account import Account
+
+    broke = Account.create()  # no ETH: cannot attach a reward
+    changes = {
+        "private_key": broke.key.hex(),
+        "reward_wei": deploy_params.min_reward,
+        "fast_timeout": 0.2,
+    }
+    with TestClient(create_app(settings.with_changes(**changes))) as client:
+        first = client.get(_url(developer))
+        second = client.get(_url(developer))
+    assert first.status_code == 503
+    assert first.json()["error"] == "RpcError"
+    assert second.status_code == 503
+    assert coordinator.requestSequence(broke.address) == 0
