@@ -215,12 +215,25 @@ class WorkerNode:
         self.tasks[job.request_id] = task
 
     async def _drive(self, job: Job, status: str, tracker: RequestTracker, resumed: bool) -> None:
+        """Drives one job; if the chain stays unreachable past the pipeline's own retries (or
+        anything else goes wrong), starts again from the stored status after a pause, so a
+        committed job still reveals once the node is back."""
+        pause = 1.0
         try:
-            await self.pipeline.drive(job, status, tracker, resumed=resumed)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # one job's trouble must not stop the node
-            logs.error("job_error", request_id=job.request_id, error=repr(exc))
+            while True:
+                try:
+                    await self.pipeline.drive(job, status, tracker, resumed=resumed)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # one job's trouble must not stop the node
+                    logs.error("job_error", request_id=job.request_id, error=repr(exc))
+                status = self.state.status(job.request_id) or st.SEEN
+                if status in st.TERMINAL or (self.pipeline.draining and status == st.SEEN):
+                    return
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)
+                resumed = True
         finally:
             self.tasks.pop(job.request_id, None)
             if self.state.status(job.request_id) in st.TERMINAL:

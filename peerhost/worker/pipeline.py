@@ -214,7 +214,7 @@ class JobPipeline:
     async def settle(self, job: Job, tracker: RequestTracker) -> str:
         """Waits for the request to settle; finalizes it when due and nobody else has."""
         tries = 0
-        while True:
+        while not self.draining:  # a restart settles what a shutdown left
             phase = await self._phase(job)
             if phase in _SETTLED:
                 return self._finish(job, st.DONE, phase.name.lower())
@@ -226,6 +226,7 @@ class JobPipeline:
             if phase is Phase.SETTLE and self.clock.until(job.reveal_deadline) < -60:
                 return self._finish(job, st.DONE, "left to others to finalize")
             await self._wait(tracker, job.reveal_deadline)
+        return st.REVEALED
 
     async def _maybe_finalize(self, job: Job, tracker: RequestTracker) -> bool:
         """Finalizes unless someone else does first; True when this worker's finalize landed."""
