@@ -622,7 +622,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     @rule(
         i=st.integers(0, 99),
         intents=st.lists(
-            st.sampled_from([HONEST, HONEST, HONEST, LIAR_A, LIAR_B, ABSENT]),
+            st.sampled_from([HONEST, HONEST, HONEST, HONEST, LIAR_A, LIAR_B, ABSENT]),
             min_size=16,
             max_size=16,
         ),
@@ -756,9 +756,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             r = self._pick(open_requests, ri)
             base = r.commit_deadline if to.startswith("cd") else r.reveal_deadline
             new = base - 1 if to.endswith("-1") else base
-        self.now = max(self.now + 1, new)
-        self.steps += 1
-        self.rpc("evm_mine", self.now)
+        self._jump_to(new)
 
     # ------------------------------------------------------------------ settle
 
@@ -786,6 +784,36 @@ class ProtocolMachine(RuleBasedStateMachine):
         tx_hash = self._send(None, self.world.coord.functions.finalize(r.rid), sender)
         self._settle_model(r)
         self._check_finalize_events(r, self.w3.eth.get_transaction_receipt(tx_hash), locked_before)
+
+    def _jump_to(self, t: int) -> None:
+        self.now = max(self.now + 1, t)
+        self.steps += 1
+        self.rpc("evm_mine", self.now)
+
+    @precondition(lambda self: bool(self._open()))
+    @rule(
+        ri=st.integers(0, 9),
+        who=st.integers(0, 9),
+        reveals=st.lists(st.sampled_from([True, True, True, False]), min_size=16, max_size=16),
+    )
+    def run_to_settlement(self, ri: int, who: int, reveals: list[bool]) -> None:
+        """Drives an open request to its end: time runs to the commit deadline (if the commit
+        phase is still open), each honest or lying committer reveals or not (as drawn), time runs
+        to the reveal deadline (if still needed) and anyone finalizes."""
+        quorate = [r for r in self._open() if len(r.commits) >= self.world.quorum]
+        r = self._pick(quorate or self._open(), ri)  # prefer requests that can still reach quorum
+        if self._phase(r) == P_COMMIT:
+            self._jump_to(r.commit_deadline)
+        if self._phase(r) == P_REVEAL:
+            for cm, go in zip(self._revealable(r), reveals, strict=False):
+                if go:
+                    assert cm.result is not None and cm.salt is not None
+                    fn = self.world.coord.functions.reveal(r.rid, cm.result, cm.salt)
+                    self._send(None, fn, cm.worker)
+                    cm.revealed = True
+        if self._phase(r) != P_SETTLE:
+            self._jump_to(r.reveal_deadline)
+        self.finalize(self._in_phase(P_SETTLE).index(r), who)
 
     def _settle_model(self, r: Request) -> None:
         w = self.world
@@ -880,11 +908,20 @@ class ProtocolMachine(RuleBasedStateMachine):
         if self.pending[account] == 0:
             self._send({"NothingToWithdraw"}, self.world.coord.functions.withdraw(), account)
 
-    @precondition(lambda self: self.uses["withdraw_treasury"] < BUDGET)
+    @precondition(lambda self: self.treasury > 0)
+    @rule()
+    def withdraw_treasury(self) -> None:
+        """The owner takes the treasury (slashed stake)."""
+        w = self.world
+        self._send(None, w.coord.functions.withdrawTreasury(w.owner), w.owner)
+        self.eth[w.owner] += self.treasury
+        self.treasury = 0
+
+    @precondition(lambda self: self.uses["withdraw_treasury_refused"] < 1)
     @rule(by_owner=st.booleans())
-    def withdraw_treasury(self, by_owner: bool) -> None:
-        """Only the owner takes the treasury (slashed stake), and only when there is some."""
-        self.uses["withdraw_treasury"] += 1
+    def withdraw_treasury_refused(self, by_owner: bool) -> None:
+        """Anyone but the owner is refused the treasury; so is the owner when it is empty."""
+        self.uses["withdraw_treasury_refused"] += 1
         w = self.world
         sender = w.owner if by_owner else w.stranger
         fn = w.coord.functions.withdrawTreasury(sender)
@@ -892,10 +929,6 @@ class ProtocolMachine(RuleBasedStateMachine):
             self._send({"NotOwner"}, fn, sender)
         elif self.treasury == 0:
             self._send({"NothingToWithdraw"}, fn, sender)
-        else:
-            self._send(None, fn, sender)
-            self.eth[sender] += self.treasury
-            self.treasury = 0
 
     # ------------------------------------------------------------------ stake
 
@@ -924,26 +957,35 @@ class ProtocolMachine(RuleBasedStateMachine):
             w.unbonding += amount
             w.ready_at = self.now + self.world.unbonding_delay
 
-    @precondition(lambda self: self.uses["withdraw_stake"] < BUDGET)
+    def _withdrawable(self) -> list[str]:
+        return [a for a, w in self.workers.items() if w.unbonding and self.now >= w.ready_at]
+
+    @precondition(lambda self: bool(self._withdrawable()))
     @rule(wi=st.integers(0, 9))
     def withdraw_stake(self, wi: int) -> None:
-        """A worker withdraws unbonded stake, only after the delay."""
-        self.uses["withdraw_stake"] += 1
-        unbonding = [a for a, w in self.workers.items() if w.unbonding]
-        worker = self._pick(unbonding or self.world.workers, wi)
+        """A worker withdraws its unbonded stake once the delay has passed."""
+        worker = self._pick(self._withdrawable(), wi)
         w = self.workers[worker]
-        expected: set[str] | None = None
+        self._send(None, self.world.reg.functions.withdrawStake(), worker)
+        self.eth[worker] += w.unbonding
+        w.unbonding = 0
+        w.ready_at = 0
+
+    @precondition(lambda self: self.uses["withdraw_stake_refused"] < BUDGET)
+    @rule(wi=st.integers(0, 9))
+    def withdraw_stake_refused(self, wi: int) -> None:
+        """Withdrawing stake before the delay, with nothing unbonding, or unregistered, reverts."""
+        self.uses["withdraw_stake_refused"] += 1
+        refused = [a for a in self.world.workers if a not in self._withdrawable()]
+        worker = self._pick(refused, wi)
+        w = self.workers[worker]
         if not w.registered:
             expected = {"NotRegistered"}
         elif w.unbonding == 0:
             expected = {"InvalidAmount"}
-        elif self.now < w.ready_at:
+        else:
             expected = {"UnbondingNotReady"}
         self._send(expected, self.world.reg.functions.withdrawStake(), worker)
-        if expected is None:
-            self.eth[worker] += w.unbonding
-            w.unbonding = 0
-            w.ready_at = 0
 
     @precondition(lambda self: self.uses["stake_more"] < BUDGET)
     @rule(wi=st.integers(0, 9), units=st.integers(1, 2))
