@@ -62,7 +62,7 @@ def test_ape_run_devnet__serves_examples__sigint_stops_everything(
         urls = json.loads(urls_path.read_text())
         hello = httpx.get(urls["functions"]["hello"], timeout=60)
         assert hello.status_code == 200 and hello.text == "Hello from PeerHost!"
-        wait_until(lambda: request_line(tmp_path / "devnet.out"), timeout=30)
+        wait_until(lambda: request_line(tmp_path / "devnet.out"), timeout=90)
         chain_port = int(urls["chain"].rsplit(":", 1)[1])
         devnet_json = json.loads((state / "devnet.json").read_text())
         assert devnet_json["gateway_url"] == urls["gateway"]

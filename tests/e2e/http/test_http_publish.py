@@ -74,7 +74,7 @@ def test_publish__new_then_unchanged_then_changed__only_changed_code_gets_a_vers
         ("en", "updated", 2),
         ("fr", "unchanged", 1),
     ]
-    wait_until(lambda: http.get(changed.urls()["en"]).text == "hi there", timeout=20)
+    wait_until(lambda: http.get(changed.urls()["en"]).text == "hi there", timeout=60)
 
 
 def test_load_project__invalid_name__refused_with_the_rule(tmp_path: Path) -> None:
