@@ -125,7 +125,14 @@ class BatchSender:
                 self._wake.clear()
                 await self._wake.wait()
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            await self._send(batch)
+            try:
+                await self._send(batch)
+            except Exception as exc:  # never let the flusher die: fail this batch, go on
+                log.exception("sending a batch failed")
+                self._failed(f"batch of {len(batch)}", exc)
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
 
     async def _send(self, batch: list[tuple[bytes, asyncio.Future[bytes]]]) -> None:
         calls = [("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()]) for raw, _ in batch]

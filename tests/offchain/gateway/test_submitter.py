@@ -33,7 +33,7 @@ def test_submit__revert_before_another_in_flight__error_decoded_and_next_id_reke
     router = Router(settings.domain)
 
     async def scenario() -> None:
-        gw = Gateway(settings.with_changes(confirm_poll_interval=0.3))
+        gw = Gateway(settings.with_changes(confirm_poll_interval=1.5))
         await gw.start()
         try:
             bad = await gw.functions.resolve(
@@ -48,7 +48,7 @@ def test_submit__revert_before_another_in_flight__error_decoded_and_next_id_reke
             second = await gw.submit(good, lambda rid: b"{}", "fast")
             predicted = second.request_id
             with pytest.raises(FunctionDisabled):
-                await first.wait(5)
+                await first.wait(10)
             for _ in range(200):
                 if second.confirmed:
                     break
