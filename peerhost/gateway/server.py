@@ -44,7 +44,7 @@ def serve(
         log_level=log_level,
         access_log=False,  # the gateway writes its own line per call
         lifespan="on",
-        timeout_graceful_shutdown=int(max(settings.fast_timeout, 5.0)),
+        timeout_graceful_shutdown=10,  # then calls still waiting get 503 ShuttingDown
         server_header=False,
     )
     server = uvicorn.Server(config)

@@ -54,7 +54,7 @@ class Gateway:
             poll_interval=settings.confirm_poll_interval,
             tx_timeout=settings.tx_timeout,
         )
-        self.router_events = EventRouter(
+        self.events = EventRouter(
             self.protocol,
             self.waiters,
             self.functions,
@@ -89,7 +89,7 @@ class Gateway:
             start_block=start_block,
         )
         self._tasks.append(
-            asyncio.create_task(follow(self.follower, self.router_events), name="gateway-logs")
+            asyncio.create_task(follow(self.follower, self.events), name="gateway-logs")
         )
 
     async def stop(self) -> None:

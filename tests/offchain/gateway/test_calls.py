@@ -158,7 +158,7 @@ def test_call__disabled_after_cached__410_via_registry_event(
         registry.setDisabled(hello, True, sender=developer)
         gateway_state: Any = client.app.state.gateway  # type: ignore[attr-defined]
         for _ in range(200):  # the log follower drops the cached entry
-            if gateway_state.router_events.handled and not gateway_state.functions._entries:
+            if gateway_state.events.handled and not gateway_state.functions._entries:
                 break
             __import__("time").sleep(0.01)
         response = client.get(_url(developer))
