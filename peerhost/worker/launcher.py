@@ -8,7 +8,9 @@ Used by the devnet and the end-to-end tests::
     proc.kill()            # SIGKILL: what a crash looks like
 
 The key travels in the child's environment (``PEERHOST_WORKER_KEY``), never on its command
-line. The child gets a parent-death signal, so it never outlives the process that started it.
+line. The child gets a parent-death signal (SIGTERM, so it drains), so it never outlives the
+process that started it; Linux sends it when the *thread* that started the child exits, so call
+:func:`start_worker` from a thread that lives as long as the worker should (e.g. the main one).
 """
 
 from __future__ import annotations

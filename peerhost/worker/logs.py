@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from typing import Any
 
 LOGGER = logging.getLogger("peerhost.worker")
@@ -73,7 +72,6 @@ def configure(fmt: str = "json", level: str = "info") -> None:
     root.setLevel(logging.WARNING)
     LOGGER.setLevel(_LEVELS[level])
     logging.getLogger("peerhost").setLevel(_LEVELS[level])
-    logging.Formatter.converter = time.gmtime
 
 
 def event(name: str, level: int = logging.INFO, **fields: Any) -> None:

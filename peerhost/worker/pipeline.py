@@ -8,6 +8,7 @@ pipeline resumes correctly from any status after a restart.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -103,7 +104,6 @@ class JobPipeline:
                     self.metrics.in_flight -= 1
         except JobSkipped as exc:
             self.metrics.add("skipped")
-            logs.warning("job_skipped", request_id=job.request_id, reason=exc.reason)
             return self._finish(job, st.SKIPPED, exc.reason)
         self.metrics.add("run")
         self.metrics.spent("sandbox", execution.run_seconds)
@@ -264,5 +264,6 @@ class JobPipeline:
 
     def _finish(self, job: Job, status: str, detail: str) -> str:
         self.state.set_status(job.request_id, status, detail)
-        logs.event("job_" + status, request_id=job.request_id, detail=detail)
+        level = logging.WARNING if status in (st.SKIPPED, st.FAILED) else logging.INFO
+        logs.event("job_" + status, level, request_id=job.request_id, detail=detail)
         return status
