@@ -119,6 +119,7 @@ async def load(url: str, mode: str, clients: int, seconds: float) -> dict[str, A
     """``clients`` concurrent callers for ``seconds``; each waits for its answer."""
     latencies: list[float] = []
     statuses: dict[str, int] = {}
+    last: list[str] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=180.0, limits=limits) as client:
 
@@ -129,6 +130,8 @@ async def load(url: str, mode: str, clients: int, seconds: float) -> dict[str, A
                     url, params={"name": "bench"}, headers={"x-peerhost-mode": mode}
                 )
                 key = str(response.status_code)
+                if "x-peerhost-request-id" in response.headers:
+                    last[:] = [response.headers["x-peerhost-request-id"]]
                 if response.status_code == 200 and response.text != "hello bench":
                     key = "200-wrong-body"
             except httpx.HTTPError as exc:
@@ -156,7 +159,21 @@ async def load(url: str, mode: str, clients: int, seconds: float) -> dict[str, A
         "requests_per_s": round(len(latencies) / elapsed, 1),
         "latency_ms": percentiles(latencies),
         "statuses": statuses,
+        "last_request_id": last[0] if last else None,
     }
+
+
+def drain(gateway_url: str, request_id: str | None, timeout: float = 180.0) -> str:
+    """Waits until the last request of a phase settled on-chain (the earlier ones settle first)."""
+    if request_id is None:
+        return "no request to wait for"
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        status = httpx.get(f"{gateway_url}/_status/requests/{request_id}", timeout=10).json()
+        if status.get("status") in ("finalized", "refunded"):
+            return f"last request {status['status']} after {time.monotonic() - started:.1f} s"
+        time.sleep(0.5)
+    return f"last request still pending after {timeout:.0f} s"
 
 
 def worker_metrics(devnet: Devnet) -> list[dict[str, Any]]:
@@ -237,11 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     devnet, url = start_stack(args.workers, progress)
     try:
         results: dict[str, Any] = {}
-        for mode in ("fast", "verified"):
-            with progress.step(f"{mode}: 1 client for {args.idle_seconds:g} s (unloaded latency)"):
-                results[f"{mode}_one_client"] = asyncio.run(load(url, mode, 1, args.idle_seconds))
-            with progress.step(f"{mode}: {clients} clients for {seconds:g} s against {url}"):
-                results[mode] = asyncio.run(load(url, mode, clients, seconds))
+        # One client first (the unloaded latency), then the concurrent load. Every fast answer
+        # still settles on-chain afterwards, so each phase starts once the chain has caught up.
+        phases = [(mode, 1, args.idle_seconds) for mode in ("fast", "verified")]
+        phases += [(mode, clients, seconds) for mode in ("fast", "verified")]
+        for mode, n, duration in phases:
+            key = f"{mode}_one_client" if n == 1 else mode
+            with progress.step(f"{mode}: {n} client(s) for {duration:g} s against {url}"):
+                results[key] = asyncio.run(load(url, mode, n, duration))
+            with progress.step("Waiting for the chain to settle the requests") as detail:
+                detail(drain(devnet.gateway_url, results[key].pop("last_request_id", None)))
         metrics = worker_metrics(devnet)
     finally:
         with progress.step("Stopping the stack"):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peerhost.chain import ChainConfig
+from peerhost.chain import ChainConfig, ws_url_for
 from peerhost.deploy import ETHER, Deployment, DeployParams, ensure_deployment
 from peerhost.devnet import state as devnet_state
 from peerhost.devnet.accounts import GATEWAY, Key, derive, worker_key
@@ -136,7 +136,7 @@ class Devnet:
         return self.attach(self.anvil.url)
 
     def attach(self, rpc_url: str, chain_id: int = 31337) -> str:
-        """Uses a chain started elsewhere (ape's own anvil in tests, a fork)."""
+        """Uses a chain started elsewhere (a fork, a node another process runs)."""
         self.rpc_url = rpc_url
         self.chain_id = chain_id
         return rpc_url
@@ -167,7 +167,7 @@ class Devnet:
         self.deployment = deployment
         self.chain_config = ChainConfig(
             rpc_url=self.rpc_url,
-            ws_url=self.rpc_url.replace("http://", "ws://").replace("https://", "wss://"),
+            ws_url=ws_url_for(self.rpc_url),
             chain_id=self.chain_id,
             registry=deployment.addresses["registry"],
             workers=deployment.addresses["workers"],
@@ -221,8 +221,11 @@ class Devnet:
         ).balance
 
     def _gateway_port(self) -> int:
+        """The gateway's port, chosen (and checked free) before anything is published to it."""
         if not self.config.port:
             self.config.port = free_port()
+        elif self.gateway is None and port_open("127.0.0.1", self.config.port):
+            raise PortInUse("gateway", self.config.port)
         return self.config.port
 
     # ---- services (child processes) -------------------------------------------------------
@@ -327,8 +330,6 @@ class Devnet:
         from peerhost.devnet.gateway_process import start_gateway_process
 
         port = self._gateway_port()
-        if port_open("127.0.0.1", port):
-            raise PortInUse("gateway", port)
         with self.progress.step(f"Starting the gateway on {self.gateway_url}") as detail:
             self.gateway = start_gateway_process(
                 self.gateway_settings(), "127.0.0.1", port, self.gateway_log_path().parent
