@@ -27,7 +27,7 @@ from peerhost.gateway.errors import (
 )
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.waiters import Output
-from peerhost.sandbox.envelope import decode_envelope
+from peerhost.sandbox.envelope import ErrorKind, decode_envelope
 from peerhost.sandbox.errors import InvalidEnvelope
 
 WORKER_HEADER = "x-peerhost-worker"
@@ -87,9 +87,11 @@ async def post_result(request: Request) -> Response:
     if not await gateway.workers.is_active(signer):
         raise WorkerNotActive(signer)
     try:
-        decode_envelope(body)
+        envelope = decode_envelope(body)
     except InvalidEnvelope as exc:
         raise BadRequest(f"the posted result is not a result envelope ({exc})") from None
+    if envelope.error_kind is ErrorKind.TIMEOUT:
+        raise BadRequest("a wall-clock timeout is not a result (it is never committed)")
     waiter.offer(Output(body=body, result_hash=digest, worker=signer))
     return JSONResponse(
         {"accepted": True, "request_id": label, "result_hash": "0x" + digest.hex()},

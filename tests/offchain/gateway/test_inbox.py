@@ -141,6 +141,16 @@ def test_inbox__not_an_envelope__400(
     assert response.status_code == 400
 
 
+def test_inbox__wall_clock_timeout_envelope__400(
+    waiting: tuple[TestClient, bytes, Future[Any]],
+    settings: GatewaySettings,
+    active_workers: list[AccountAPI],
+) -> None:
+    client, rid, _ = waiting
+    body = failure(ErrorKind.TIMEOUT, "wall clock").encode()
+    assert post_result(client, settings.chain, rid, body, active_workers[0]).status_code == 400
+
+
 @pytest.mark.parametrize(
     "headers",
     [
