@@ -31,7 +31,7 @@ resets the chain itself: a snapshot in ``__init__``, restored in ``teardown``.
 
 CI runs 200 sequences with the default parameters (``PEERHOST_STATEFUL_EXAMPLES``) and a quarter
 as many on a deployment with edge parameters (K=5, quorum 3, the whole reward as speed bonus, 1-wei
-rewards, no wrong-reveal slash, windows of seconds), without the shrink phase so a failure fails
+rewards, no wrong-reveal slash, 20 s and 5 s windows), without the shrink phase so a failure fails
 fast. A longer run is one command away::
 
     PEERHOST_STATEFUL_EXAMPLES=2000 ape test tests/contracts/test_stateful.py -s
@@ -92,8 +92,8 @@ EDGE_PARAMS = DeployParams(
     min_reward=1,
     max_commits=5,
     quorum=3,
-    commit_window=7,
-    reveal_window=3,
+    commit_window=20,
+    reveal_window=5,
     speed_bonus_bps=10_000,
     wrong_reveal_slash=0,
     missed_reveal_slash=DeployParams().commit_lock,
@@ -690,11 +690,13 @@ class ProtocolMachine(RuleBasedStateMachine):
         ri=st.integers(0, 9),
         ci=st.integers(0, 9),
         wi=st.integers(0, 9),
-        kind=st.sampled_from(["copied-opening", "wrong-salt", "replay", "stranger", "early"]),
+        kind=st.sampled_from(
+            ["copied-opening", "wrong-salt", "switched-answer", "replay", "stranger", "early"]
+        ),
     )
     def bad_reveal(self, ri: int, ci: int, wi: int, kind: str) -> None:
-        """Reveals that must fail: someone else's opening (the copier's attack), a wrong salt, a
-        replay, a non-committer, a reveal before the reveal phase."""
+        """Reveals that must fail: someone else's opening (the copier's attack), a wrong salt, an
+        answer switched after the commit, a replay, a non-committer, a reveal before the phase."""
         self.uses["bad_reveal"] += 1
         w = self.world
         r = self._pick([r for r in self.requests if r.commits], ri)
@@ -716,6 +718,11 @@ class ProtocolMachine(RuleBasedStateMachine):
                 )
         elif kind == "wrong-salt":
             salt = keccak(b"wrong" + salt)
+            expected = wrong_phase or (
+                {"AlreadyRevealed"} if victim.revealed else {"CommitmentMismatch"}
+            )
+        elif kind == "switched-answer":  # its own salt, another hash (seen in others' reveals)
+            result = keccak(b"liar-a" + r.rid) if result == r.truth else r.truth
             expected = wrong_phase or (
                 {"AlreadyRevealed"} if victim.revealed else {"CommitmentMismatch"}
             )
@@ -1178,8 +1185,9 @@ def _world(deployment: Any, roles: dict[str, Any], workers: list[Any]) -> World:
     )
 
 
-def _run(world: World, profile: settings) -> None:
-    """Runs the machine over ``world`` for ``profile.max_examples`` sequences and reports them."""
+def _run(world: World, profile: settings, capsys: pytest.CaptureFixture[str]) -> None:
+    """Runs the machine over ``world`` for ``profile.max_examples`` sequences and reports how many
+    ran, and what they did, on the terminal (captured output or not)."""
     ProtocolMachine.world = world
     RUNS.update(dict.fromkeys(RUNS, 0))
     CALLS.clear()
@@ -1187,14 +1195,15 @@ def _run(world: World, profile: settings) -> None:
     try:
         run_state_machine_as_test(ProtocolMachine, settings=profile)
     finally:
-        print(
-            f"\nstateful (K={world.k}, quorum={world.quorum}): {RUNS['sequences']} sequences "
-            f"({profile.max_examples} required, up to {profile.stateful_step_count} steps each), "
-            f"{RUNS['steps']} transactions and time jumps ({RUNS['reverts']} checked reverts), "
-            f"{RUNS['finalized']} finalized, {RUNS['refunded']} refunded, "
-            f"in {time.monotonic() - started:.1f} s\n"
-            + ", ".join(f"{k}: {v}" for k, v in sorted(CALLS.items()))
-        )
+        with capsys.disabled():
+            print(
+                f"\nstateful (K={world.k}, quorum={world.quorum}): {RUNS['sequences']} sequences "
+                f"({profile.max_examples} required, up to {profile.stateful_step_count} steps each), "
+                f"{RUNS['steps']} transactions and time jumps ({RUNS['reverts']} checked reverts), "
+                f"{RUNS['finalized']} finalized, {RUNS['refunded']} refunded, "
+                f"in {time.monotonic() - started:.1f} s\n  "
+                + ", ".join(f"{k}: {v}" for k, v in sorted(CALLS.items()))
+            )
     assert RUNS["sequences"] >= profile.max_examples, f"only {RUNS['sequences']} sequences ran"
 
 
@@ -1213,17 +1222,17 @@ def roles(
 
 @pytest.mark.slow
 def test_protocol__random_sequences__invariants_hold(
-    deployment: Any, roles: dict[str, Any], workers: list[Any]
+    deployment: Any, roles: dict[str, Any], workers: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The default parameters (K=3, quorum 2, 20% speed bonus): PEERHOST_STATEFUL_EXAMPLES sequences."""
-    _run(_world(deployment, roles, workers), PROFILE)
+    _run(_world(deployment, roles, workers), PROFILE, capsys)
 
 
 @pytest.mark.slow
 def test_protocol__edge_parameters__invariants_hold(
-    project: Any, roles: dict[str, Any], workers: list[Any]
+    project: Any, roles: dict[str, Any], workers: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Edge parameters on a deployment of their own: K=5, quorum 3, the whole reward as speed bonus,
-    1-wei rewards, no slash for a wrong reveal, windows of seconds. A quarter as many sequences."""
+    1-wei rewards, no slash for a wrong reveal, 20 s and 5 s windows. A quarter as many sequences."""
     deployment = deploy(project, roles["owner"], EDGE_PARAMS)
-    _run(_world(deployment, roles, workers), settings(PROFILE, max_examples=EDGE_EXAMPLES))
+    _run(_world(deployment, roles, workers), settings(PROFILE, max_examples=EDGE_EXAMPLES), capsys)
