@@ -24,10 +24,13 @@ After every step, :meth:`ProtocolMachine.check` reads everything in one JSON-RPC
   commitLock per open commitment;
 - rewards reach only revealers of the winning hash.
 
-Transactions go through web3.py to anvil's unlocked test accounts, free (base fee, gas price and
-tip are 0), so balances are exact; a call the model says must revert is checked with ``eth_call``
-on the pending block (same sender, value and timestamp) and its custom error decoded. The machine
-resets the chain itself: a snapshot in ``__init__``, restored in ``teardown``.
+Transactions are plain JSON-RPC ``eth_sendTransaction`` from anvil's unlocked test accounts, free
+(base fee, gas price and tip are 0), so balances are exact to the wei; a call the model says must
+revert is checked with ``eth_call`` on the pending block (same sender, value and timestamp) and its
+custom error decoded. Every block is mined at the model's clock (``evm_setNextBlockTimestamp``),
+and the machine resets the chain itself: a snapshot in ``__init__``, restored in ``teardown``.
+Rules that mostly exercise refusals are budgeted per sequence, and a few rules drive whole phases
+(``commit_round``, ``reveal_round``, ``run_to_settlement``), so sequences reach settlement often.
 
 CI runs 200 sequences with the default parameters (``PEERHOST_STATEFUL_EXAMPLES``) and a quarter
 as many on a deployment with edge parameters (K=5, quorum 3, the whole reward as speed bonus, 1-wei
