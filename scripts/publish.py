@@ -17,6 +17,7 @@ import click
 from ape import chain, project
 from ape.api import AccountAPI
 from ape.cli import ConnectedProviderCommand, account_option
+from ape.logging import logger
 
 from peerhost.errors import PeerHostError
 from peerhost.publishing.cli import PublishOptions, run_publish
@@ -65,6 +66,7 @@ def cli(
     network: Any,
 ) -> None:
     """Publish FOLDER (a project folder holding functions/, or functions/ itself)."""
+    logger.set_level("WARNING")  # one line per function, not one per transaction
     options = PublishOptions(
         folder=folder,
         project_name=project_name,
