@@ -13,11 +13,18 @@ bytes. Layout (canonical JSON, keys sorted)::
 
 A body that is valid UTF-8 travels as text (``"utf8"``); any other bytes as
 standard base64 with padding (``"base64"``).
+
+The gateway signs its request before it is mined, so it cannot know the block's
+timestamp (and a predicted request id can shift). The worker therefore binds
+``metadata.request_id`` and ``metadata.block_timestamp`` to the values of the
+on-chain event (:func:`bind_metadata`) before the function runs: every worker
+reads the same event, so the function's stdin stays identical across workers.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping, Sequence
 
 from peerhost.sandbox.canonical import canonical_json
@@ -97,3 +104,26 @@ def canonical_request(
         },
     }
     return canonical_json(doc)
+
+
+def bind_metadata(data: bytes, *, request_id: bytes, block_timestamp: int) -> bytes:
+    """Sets ``metadata.request_id`` and ``metadata.block_timestamp`` of a canonical request.
+
+    Input that is not a JSON object with a ``metadata`` object is returned unchanged
+    (a function may take any bytes); the result is canonical JSON again.
+    """
+    if not data.startswith(b"{") or b'"metadata"' not in data:
+        return data
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return data
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    if not isinstance(metadata, dict):
+        return data
+    metadata["request_id"] = "0x" + request_id.hex()
+    metadata["block_timestamp"] = int(block_timestamp)
+    try:
+        return canonical_json(doc)
+    except ValueError:  # NaN or Infinity somewhere: not a canonical request, leave it alone
+        return data

@@ -14,6 +14,7 @@ from pathlib import Path
 import wasmtime
 
 from peerhost.sandbox import js_engine
+from peerhost.sandbox.abi import bind_metadata
 from peerhost.sandbox.cache import ModuleCache
 from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.envelope import Envelope, ErrorKind, failure
@@ -94,11 +95,10 @@ class Sandbox:
         early = self._precheck(request)
         if early is not None:
             return self._result(early, True, b"", 0, started)
-        stdin = (
-            js_engine.engine_stdin(request.code, request.input)
-            if request.runtime == "js"
-            else request.input
+        bound = bind_metadata(
+            request.input, request_id=request.request_id, block_timestamp=request.block_timestamp
         )
+        stdin = js_engine.engine_stdin(request.code, bound) if request.runtime == "js" else bound
         try:
             if request.runtime == "js":
                 module = self.cache.get(self.js_engine, digest=js_engine.ENGINE_SHA256)

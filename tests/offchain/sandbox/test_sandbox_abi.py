@@ -7,6 +7,7 @@ import json
 import pytest
 
 from peerhost.sandbox import canonical_request
+from peerhost.sandbox.abi import bind_metadata
 
 RID = "0x" + "11" * 32
 
@@ -61,3 +62,41 @@ def test_canonical_request__bytes_request_id__same_as_hex() -> None:
 def test_canonical_request__short_request_id__rejected() -> None:
     with pytest.raises(ValueError):
         _request(request_id=b"\x01")
+
+
+def test_bind_metadata__canonical_request__takes_event_values() -> None:
+    predicted = canonical_request(
+        "GET",
+        "/",
+        {},
+        {},
+        b"",
+        request_id=b"\x01" * 32,
+        block_timestamp=0,
+        wallet="0x" + "ab" * 20,
+        project="shop",
+        function="hello",
+    )
+    bound = bind_metadata(predicted, request_id=b"\x02" * 32, block_timestamp=1_767_225_600)
+    doc = json.loads(bound)
+    assert doc["metadata"]["request_id"] == "0x" + "02" * 32
+    assert doc["metadata"]["block_timestamp"] == 1_767_225_600
+    assert bound == canonical_request(
+        "GET",
+        "/",
+        {},
+        {},
+        b"",
+        request_id=b"\x02" * 32,
+        block_timestamp=1_767_225_600,
+        wallet="0x" + "ab" * 20,
+        project="shop",
+        function="hello",
+    )
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"hello", b"[1,2]", b'{"metadata": 3}', b"{not json", b'{"metadata":{"x":NaN}}']
+)
+def test_bind_metadata__not_a_canonical_request__unchanged(data: bytes) -> None:
+    assert bind_metadata(data, request_id=b"\x02" * 32, block_timestamp=5) == data

@@ -153,3 +153,29 @@ def test_js_engine__pinned_sha__matches_build_pin_and_committed_file() -> None:
     build_pin = (dist / "quickjs-peerhost.wasm.sha256").read_text().split()[0]
     committed = hashlib.sha256((dist / "quickjs-peerhost.wasm").read_bytes()).hexdigest()
     assert ENGINE_SHA256 == build_pin == committed
+
+
+def test_run__predicted_metadata__function_sees_event_values(outcome: Outcome) -> None:
+    from peerhost.sandbox import canonical_request
+
+    predicted = canonical_request(
+        "GET",
+        "/",
+        {},
+        {},
+        b"",
+        request_id=b"\x01" * 32,
+        block_timestamp=0,
+        wallet="0x" + "ab" * 20,
+        project="shop",
+        function="meta",
+    )
+    env = outcome(
+        js("export function handler(req) { return {status: 200, body: req.metadata} }"),
+        "js",
+        input=predicted,
+        request_id=b"\x07" * 32,
+        block_timestamp=1_767_225_600,
+    )
+    assert env.body["request_id"] == "0x" + "07" * 32
+    assert env.body["block_timestamp"] == 1_767_225_600
