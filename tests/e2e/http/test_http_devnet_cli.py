@@ -75,6 +75,7 @@ def test_ape_run_devnet__serves_examples__sigint_stops_everything(
     for expected in ("==> Deploying the contracts", "curl -i", "Stopped."):
         assert expected in output
     line = request_line(tmp_path / "devnet.out")
+    assert line is not None
     assert "won by worker-1" in line or "answered by worker-1" in line
     assert not (state / "devnet.json").exists()
     deadline = time.monotonic() + 10
