@@ -210,7 +210,7 @@ class Devnet:
         """Tops up accounts beyond the chain's prefunded ones (many workers on a small chain)."""
         for address in addresses:
             if int(sender.provider.get_balance(address)) < minimum:
-                sender.transfer(address, minimum, silent=True)
+                sender.transfer(address, minimum)
 
     @staticmethod
     def _balance(deployment: Deployment, developer: Any, project: str) -> int:
