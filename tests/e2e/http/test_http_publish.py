@@ -120,3 +120,16 @@ def test_ape_run_publish__against_the_stack__prints_live_urls(
     url = f"{stack.gateway_url}/{stack.owner}/cli-demo/hi"
     assert f"-> {url}" in result.stdout
     assert http.get(url).text == "from the cli"
+
+
+def test_load_project__wat_and_sizes__compiled_and_parsed(tmp_path: Path) -> None:
+    folder = write_project(
+        tmp_path / "p",
+        {"tiny.wat": '(module (func (export "_start")))', "README.md": "not a function"},
+        '{"project": "tiny", "memory": "2MiB", "functions": {"tiny": {"fuel": 1000}}}',
+    )
+    spec = load_project(folder)
+    (tiny,) = spec.functions
+    assert (spec.name, tiny.runtime, tiny.fuel, tiny.memory) == ("tiny", "wasi", 1000, 2 * 2**20)
+    assert tiny.code().startswith(b"\0asm")
+    assert [p.name for p in spec.ignored] == ["README.md"]
