@@ -17,11 +17,12 @@ contracts, a tiny js ``hello`` function, N workers, the gateway; compiled module
 Prints one JSON object: latency percentiles (ms) and requests per second for each, the ratios
 to the baseline, the workers' own timings (where the time goes) and the run's parameters.
 
-Measured 2026-11-25 on a shared 2-core machine (load average 5-12 from other jobs), defaults:
-baseline p50 1.2-1.4 ms (340-610 runs/s); fast, one client: p50 84-204 ms; verified, one
-client: p50 0.3-1.2 s; 8 clients: fast p50 0.7-1.3 s at 5-9 req/s, verified p50 1.6-2.5 s at
-3-5 req/s. Workers spend ~90% of their task time waiting on the chain (``rpc`` + ``inclusion``:
-8 transactions per request: request, 3 commits, 3 reveals, finalize) and ~2% in the sandbox.
+Measured 2026-11-25 on a shared 2-core machine (load average 4-12 from other jobs), defaults,
+three runs: baseline p50 1.2-2.2 ms (260-610 runs/s); one client: fast p50 84-204 ms, verified
+p50 0.25-0.31 s; 8 clients: fast p50 0.7-1.3 s at 5-9 req/s, verified p50 1.6-2.0 s at 4-5
+req/s. Workers spend ~88% of their task time waiting on the chain (``rpc`` + ``inclusion``: 8
+transactions per request: request, 3 commits, 3 reveals, finalize), ~9% fetching code and ~1%
+in the sandbox.
 """
 
 from __future__ import annotations
