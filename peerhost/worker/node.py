@@ -38,6 +38,10 @@ from peerhost.worker.server import MetricsServer
 from peerhost.worker.settings import WorkerSettings
 from peerhost.worker.tracker import RequestTracker
 
+#: Concurrent JSON-RPC calls. httpcore checks every pooled connection on every request, so a
+#: small pool is cheaper per call; the worker's calls are short and batched where it matters.
+_RPC_CONNECTIONS = 16
+
 
 class WorkerNode:
     """One worker.
@@ -76,7 +80,7 @@ class WorkerNode:
     async def run(self) -> None:
         """Runs until :meth:`stop` (or SIGTERM/SIGINT), then shuts down gracefully."""
         s = self.settings
-        rpc = RpcClient(self.chain.rpc_url)
+        rpc = RpcClient(self.chain.rpc_url, max_connections=_RPC_CONNECTIONS)
         protocol = Protocol(self.chain, TxSender(rpc, self._key, self.chain.chain_id), rpc)
         self.protocol = protocol
         self.ops = ChainOps(protocol, self.metrics)
