@@ -46,8 +46,19 @@ MODES = ("fast", "verified")
 DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000}
 DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20}
 
-_SETTINGS = {"runtime", "fuel", "memory", "mode"}
-_TOP_LEVEL = {"project", "name", "functions", "fuel", "memory", "mode", "$schema", "description"}
+_SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets"}
+_TOP_LEVEL = {
+    "project",
+    "name",
+    "functions",
+    "fuel",
+    "memory",
+    "mode",
+    "secrets",
+    "$schema",
+    "description",
+}
+SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")  # as peerhost.secrets.format.NAME
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class FunctionSpec:
         fuel: Fuel limit per run.
         memory: Memory limit per run, in bytes.
         mode: The gateway's default answer mode, ``"fast"`` or ``"verified"``.
+        secrets: Secret names the function reads (the project's shared ones, then its own);
+            publishing refuses the project while any has no value.
     """
 
     name: str
@@ -69,6 +82,7 @@ class FunctionSpec:
     fuel: int
     memory: int
     mode: str
+    secrets: tuple[str, ...] = ()
 
     def code(self) -> bytes:
         """The bytes to store and publish: the file, with WebAssembly text compiled to binary.
@@ -102,6 +116,11 @@ class ProjectSpec:
     root: Path
     functions: tuple[FunctionSpec, ...]
     ignored: tuple[Path, ...] = ()
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret name any function declares, sorted."""
+        return tuple(sorted({name for spec in self.functions for name in spec.secrets}))
 
     def function(self, name: str) -> FunctionSpec:
         for spec in self.functions:
@@ -169,12 +188,14 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
     defaults: dict[str, Any] = {
         key: manifest[key] for key in ("fuel", "memory", "mode") if key in manifest
     }
+    shared = _secret_names(manifest_path, "secrets", manifest.get("secrets", []))
     specs = [
         _function_spec(
             manifest_path,
             fname,
             paths[0],
             {**defaults, **_settings(manifest_path, fname, per_function)},
+            shared,
         )
         for fname, paths in sorted(by_name.items())
     ]
@@ -220,8 +241,25 @@ def _settings(path: Path, name: str, per_function: Mapping[str, Any]) -> dict[st
     return settings
 
 
+def _secret_names(manifest: Path, where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidProjectFile(manifest, f'"{where}" must be a list of secret names')
+    bad = [v for v in value if not SECRET_NAME.match(v)]
+    if bad:
+        raise InvalidProjectFile(
+            manifest,
+            f'"{where}": {", ".join(repr(b) for b in bad)} is not a secret name '
+            "(letters, digits and '_', not starting with a digit, at most 128)",
+        )
+    return tuple(dict.fromkeys(value))
+
+
 def _function_spec(
-    manifest: Path, name: str, path: Path, settings: Mapping[str, Any]
+    manifest: Path,
+    name: str,
+    path: Path,
+    settings: Mapping[str, Any],
+    shared_secrets: tuple[str, ...] = (),
 ) -> FunctionSpec:
     runtime = settings.get("runtime") or RUNTIME_BY_EXTENSION.get(path.suffix.lower())
     if runtime not in RUNTIMES:
@@ -239,7 +277,16 @@ def _function_spec(
         raise InvalidProjectFile(manifest, f"'{name}': memory: {exc}") from exc
     if memory <= 0:
         raise InvalidProjectFile(manifest, f"'{name}': memory must be positive")
-    return FunctionSpec(name=name, path=path, runtime=runtime, fuel=fuel, memory=memory, mode=mode)
+    own = _secret_names(manifest, f"functions.{name}.secrets", settings.get("secrets", []))
+    return FunctionSpec(
+        name=name,
+        path=path,
+        runtime=runtime,
+        fuel=fuel,
+        memory=memory,
+        mode=mode,
+        secrets=tuple(dict.fromkeys(shared_secrets + own)),
+    )
 
 
 def _wat_to_wasm(path: Path, data: bytes) -> bytes:

@@ -147,12 +147,25 @@ class Publisher:
             dry_run: Work out what would change, store nothing and send nothing.
 
         Raises:
+            SecretsMissing: a declared secret has no value in the project's bundle (nothing is
+                published then).
             InvalidCode: a function's code cannot be read or compiled.
             RegistryRefused: the registry reverted a publish.
             StorageError: the content store failed.
         """
+        self.check_secrets(project)
         results = [self._publish_one(project.name, spec, dry_run) for spec in project.functions]
         return PublishReport(owner=self.owner, project=project.name, functions=tuple(results))
+
+    def check_secrets(self, project: ProjectSpec) -> None:
+        """Refuses a project whose functions declare secrets its current bundle lacks."""
+        if not project.secrets:
+            return
+        from peerhost.secrets import require_secrets
+
+        cid = bytes(self.registry.secretsBundle(self.owner, project.name))
+        bundle = self.store.get(cid_from_bytes(cid)) if cid else None
+        require_secrets(project.secrets, bundle, project=project.name)
 
     def _publish_one(self, project: str, spec: FunctionSpec, dry_run: bool) -> Published:
         max_fuel, max_memory = self.limits()
