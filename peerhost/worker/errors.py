@@ -42,6 +42,16 @@ class WorkerNotRegistered(WorkerError, RuntimeError):
         )
 
 
+class ContractsNotFound(WorkerError, LookupError):
+    """The chain config points at an address with no contract (wrong chain, or a restarted one)."""
+
+    def __init__(self, name: str, address: str, rpc_url: str) -> None:
+        super().__init__(
+            f"No {name} contract at {address} on {rpc_url}: the chain config does not match this "
+            "chain (was it restarted?). Deploy (`ape run deploy`) and pass the new addresses."
+        )
+
+
 class JobSkipped(WorkerError, RuntimeError):
     """A job the worker cannot answer honestly (code unavailable, backstop fired, bad input)."""
 

@@ -94,6 +94,7 @@ class JobPipeline:
         """Runs a job and commits to its result (a fresh job skips the phase check: the commit
         itself is refused if the phase closed; a resumed one may be long stale)."""
         if tracker.reveal_open or (check_phase and await self._phase(job) is not Phase.COMMIT):
+            self.metrics.add("missed")
             return self._finish(job, st.MISSED, "commit phase over before the job was run")
         try:
             async with self.slots:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peerhost.chain import Protocol
 from peerhost.worker import logs
-from peerhost.worker.errors import WorkerNotRegistered
+from peerhost.worker.errors import ContractsNotFound, WorkerNotRegistered
 
 
 async def ensure_registered(
@@ -15,6 +15,12 @@ async def ensure_registered(
     Registers with ``stake`` when not registered; replaces the on-chain key when it differs.
     Without ``stake`` an unregistered account raises :class:`WorkerNotRegistered`.
     """
+    for name, contract in (
+        ("WorkerRegistry", protocol.config.workers),
+        ("ExecutionCoordinator", protocol.config.coordinator),
+    ):
+        if await protocol.rpc.call("eth_getCode", [contract, "latest"]) in ("0x", "0x0", None):
+            raise ContractsNotFound(name, contract, protocol.rpc.url)
     info = await protocol.get_worker(address)
     if not info["registered"]:
         if not stake:
