@@ -80,3 +80,17 @@ def test_stopped_then_restarted__handles_jobs_requested_while_down(
     seen = [e["request_id"] for e in worker.events("job_seen")]
     assert seen.count("0x" + missed_while_down.hex()) == 1
     assert seen.count("0x" + first.hex()) == 1  # the log is shared by both runs: seen once
+
+
+def test_confirmation_depth__job_waits_until_buried(
+    hello, request_job, spawn_worker, workers, coordinator, chain
+):
+    worker = spawn_worker(workers[0], confirmations=2)
+    rid = request_job(hello)
+    time.sleep(2.0)  # automine: no new block comes by itself
+    assert not _committed(coordinator, rid, worker.address)
+    assert worker.metrics()["seen"] == 0
+
+    chain.mine(2)
+    wait_until(lambda: _committed(coordinator, rid, worker.address), 10)
+    assert worker.metrics()["seen"] == 1
