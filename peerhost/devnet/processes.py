@@ -8,8 +8,6 @@ only the devnet, which then stops the children in order (gateway, workers, chain
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import signal
 import socket
@@ -20,13 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from peerhost.devnet.errors import ChildFailed
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+from peerhost.processes import die_with_parent
 
 
 def spawn(
@@ -49,7 +41,7 @@ def spawn(
             stderr=subprocess.STDOUT,
             env=env,
             cwd=cwd,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             start_new_session=True,
         )
     finally:

@@ -15,62 +15,35 @@ process that started it.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
 from peerhost.gateway.errors import GatewayExited, GatewayStartTimeout
 from peerhost.gateway.settings import KEY_ENV, GatewaySettings
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+from peerhost.processes import ChildProcess, die_with_parent
 
 
-@dataclass
-class GatewayProcess:
-    """A running gateway child process.
+@dataclass(kw_only=True)
+class GatewayProcess(ChildProcess):
+    """A running gateway child process (see :class:`~peerhost.processes.ChildProcess`).
 
     Attributes:
-        process: The child.
         url: Base URL it serves (``http://host:port``).
         settings: Its settings (``public_url`` as the child uses it).
-        log_path: Where its stdout and stderr go.
     """
 
-    process: subprocess.Popen[bytes]
     url: str
     settings: GatewaySettings
-    log_path: Path
-    _log: IO[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Polls ``GET /_health`` until 200; raises GatewayExited or GatewayStartTimeout."""
@@ -92,35 +65,8 @@ class GatewayProcess:
         data: dict[str, Any] = httpx.get(self.url + "/_health", timeout=5.0).json()
         return data
 
-    def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit code."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._close_log()
-        return int(self.process.returncode)
-
-    def kill(self) -> None:
-        """SIGKILL: what a crash looks like."""
-        if self.alive():
-            self.process.kill()
-            self.process.wait()
-        self._close_log()
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
     def __enter__(self) -> GatewayProcess:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def start_gateway(
@@ -185,7 +131,7 @@ def start_gateway(
             stdout=log,
             stderr=subprocess.STDOUT,
             pass_fds=(sock.fileno(),),
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     finally:
         sock.close()  # the child holds its own copy

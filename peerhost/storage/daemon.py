@@ -12,7 +12,6 @@ daemon's output). Run it in the foreground with::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from peerhost.processes import die_with_parent
 from peerhost.storage.errors import DaemonFailed, DaemonNotInstalled
 
 TOOLS_DIR = Path(__file__).resolve().parents[2] / "tools" / "ipfs"
@@ -160,7 +160,7 @@ def start_daemon(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     try:
         return _wait_ready(process, repo, log_path, ready_timeout)
@@ -212,15 +212,6 @@ def _live_api(repo: Path) -> str | None:
 
 def _env(repo: Path) -> dict[str, str]:
     return {**os.environ, "IPFS_PATH": str(repo), "IPFS_MONITORING": "0"}
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the parent dies, so no daemon is orphaned (Linux)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,62 +15,39 @@ process that started it; Linux sends it when the *thread* that started the child
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, BinaryIO
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from hexbytes import HexBytes
 
 from peerhost.chain import ChainConfig
+from peerhost.processes import ChildProcess, die_with_parent
 from peerhost.worker.errors import WorkerExited, WorkerStartTimeout
 from peerhost.worker.settings import KEY_ENV, WorkerSettings
 
-_PR_SET_PDEATHSIG = 1
 
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-@dataclass
-class WorkerProcess:
-    """A running worker child process.
+@dataclass(kw_only=True)
+class WorkerProcess(ChildProcess):
+    """A running worker child process (see :class:`~peerhost.processes.ChildProcess`).
 
     Attributes:
-        process: The child.
         settings: Its settings (``data_dir`` holds ``worker.log``, the state and the ready file).
         address: The worker's address (known once ready).
         metrics_url: Base URL of its metrics endpoint (known once ready).
     """
 
-    process: subprocess.Popen[bytes]
     settings: WorkerSettings
-    log_path: Path
     address: str = ""
     metrics_url: str = ""
-    _log: BinaryIO | None = field(default=None, repr=False)
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
+    #: SIGTERM lets reveals in flight finish first.
+    stop_timeout = 60.0
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         """The JSON log lines written so far (optionally only events called ``name``)."""
@@ -110,30 +87,6 @@ class WorkerProcess:
         response.raise_for_status()
         doc: dict[str, Any] = response.json()
         return doc
-
-    def stop(self, timeout: float = 60.0) -> int:
-        """SIGTERM (graceful: reveals in flight finish), then SIGKILL after ``timeout``."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._close_log()
-        return int(self.process.returncode)
-
-    def kill(self) -> None:
-        """SIGKILL: the node gets no chance to clean up (as in a crash)."""
-        if self.alive():
-            self.process.kill()
-            self.process.wait()
-        self._close_log()
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 def start_worker(
@@ -177,7 +130,7 @@ def start_worker(
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     proc = WorkerProcess(process=process, settings=settings, log_path=log_path, _log=log)
     if wait:

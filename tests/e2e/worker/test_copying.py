@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import events, wait_until
 from eth_abi import decode
 from hexbytes import HexBytes
+from worker_helpers import events, wait_until
 
 from peerhost.chain import Protocol, RpcClient, TransactionReverted, TxSender
 
@@ -59,7 +59,7 @@ def test_copier_of_a_commitment__cannot_reveal_it__and_is_slashed(
     reason = asyncio.run(as_copier(replay))
     assert reason.startswith("CommitmentMismatch"), reason
 
-    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 40)
+    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 60)
     slashes = events(chain_config, "WorkerSlashed", requestId=rid)
     assert [(s["worker"], s["reason"]) for s in slashes] == [(copier.address, 1)]
     assert slashes[0]["amount"] == deploy_params.missed_reveal_slash

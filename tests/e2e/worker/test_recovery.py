@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import events, wait_until
+from worker_helpers import events, wait_until
 
 from peerhost.chain import ChainConfig
 
@@ -32,7 +32,7 @@ def test_killed_after_commit__restarted__reveals_and_is_not_slashed(
     restarted = spawn_worker(workers[0])  # same data dir: the salt is in its state
     assert restarted.events("job_resumed")
 
-    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 40)
+    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 60)
     assert coordinator.getCommitment(rid, victim.address).revealed
     assert not events(chain_config, "WorkerSlashed", requestId=rid)
     rewarded = {e["worker"] for e in events(chain_config, "WorkerRewarded", requestId=rid)}

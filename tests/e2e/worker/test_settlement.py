@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import events, wait_until
 from eth_utils import keccak
+from worker_helpers import events, wait_until
 
 from peerhost.chain import recover_signer
 
@@ -22,7 +22,7 @@ def test_three_honest_workers__request_finalizes__paid_withdrawn_earliest_gets_b
         assert key not in Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")
     rid = request_job(hello, reply_to=inbox.url)
 
-    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 40)
+    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 60)
     request = coordinator.getRequest(rid)
     committers = list(coordinator.committers(rid))
     assert sorted(committers) == sorted(p.address for p in procs)
@@ -81,7 +81,7 @@ def test_liar_among_three_honest__liar_slashed__honest_paid(
     liar = spawn_worker(workers[3], behaviour="lie")
     rid = request_job(hello)
 
-    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 40)
+    wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 60)
     request = coordinator.getRequest(rid)
     assert coordinator.getRequest(rid).commitCount == 4
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import wait_until
+from worker_helpers import wait_until
 
 from peerhost.storage.cid import cid_to_bytes
 from peerhost.storage.unixfs import compute_cid

@@ -13,14 +13,11 @@ from typing import Any
 import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
+from gateway_helpers import DOMAIN, FUNCTION, PROJECT
 
 from peerhost.chain.config import ChainConfig
 from peerhost.deploy import ETHER, Deployment, DeployParams
 from peerhost.gateway import GatewaySettings
-
-PROJECT = "shop"
-FUNCTION = "hello"
-DOMAIN = "peerhost.test"
 
 
 @pytest.fixture

@@ -15,6 +15,10 @@ from peerhost.chain.config import ChainConfig
 from peerhost.chain.signatures import sign_result
 from peerhost.sandbox.envelope import Envelope
 
+PROJECT = "shop"
+FUNCTION = "hello"
+DOMAIN = "peerhost.test"
+
 
 def envelope(
     body: Any = "hello", status: int = 200, headers: dict[str, str] | None = None

@@ -9,8 +9,16 @@ from typing import Any
 import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
-from conftest import DOMAIN, FUNCTION, PROJECT
-from gateway_helpers import Background, envelope, next_request_id, post_result, wait_requested
+from gateway_helpers import (
+    DOMAIN,
+    FUNCTION,
+    PROJECT,
+    Background,
+    envelope,
+    next_request_id,
+    post_result,
+    wait_requested,
+)
 from starlette.testclient import TestClient
 
 from peerhost.chain.commitments import result_hash

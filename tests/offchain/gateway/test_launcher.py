@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
-from conftest import PROJECT
-from gateway_helpers import envelope, next_request_id, wait_requested
+from gateway_helpers import PROJECT, envelope, next_request_id, wait_requested
 
 from peerhost.chain.commitments import result_hash
 from peerhost.chain.signatures import sign_result

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
-from conftest import PROJECT
-from gateway_helpers import next_request_id
+from gateway_helpers import PROJECT, next_request_id
 from starlette.testclient import TestClient
 
 from peerhost.gateway import GatewaySettings, create_app

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
-from conftest import PROJECT
+from gateway_helpers import PROJECT
 
 from peerhost.chain.commitments import result_hash
 from peerhost.gateway import GatewaySettings

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
-from conftest import PROJECT
+from gateway_helpers import PROJECT
 
 from peerhost.chain.config import ChainConfig
 from peerhost.deploy import ETHER
