@@ -36,7 +36,7 @@ def deploy_params() -> DeployParams:
     return DeployParams(
         max_commits=4,
         quorum=3,
-        commit_window=10,
+        commit_window=20,  # four worker processes on two loaded cores all commit within it
         reveal_window=20,  # a killed worker restarts and reveals within it, even on a loaded CI machine
         unbonding_delay=3600,
         min_reward=ETHER // 1000,

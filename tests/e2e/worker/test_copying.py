@@ -19,8 +19,6 @@ def test_copier_of_a_commitment__cannot_reveal_it__and_is_slashed(
 ):
     honest = spawn_workers(workers[:3])
     copier = workers[3]
-    rid = request_job(hello)
-    victim = honest[0].address
 
     async def as_copier(action):
         rpc = RpcClient(chain_config.rpc_url)
@@ -30,13 +28,18 @@ def test_copier_of_a_commitment__cannot_reveal_it__and_is_slashed(
         finally:
             await rpc.aclose()
 
-    async def register_and_copy(p: Protocol) -> None:
+    async def register(p: Protocol) -> None:
         await p.confirm(await p.register(b"\x22" * 32, 2 * 10**18), "register")
+
+    async def copy(p: Protocol) -> None:
         copied = (await p.get_commitment(rid, victim))["commitment"]
         await p.confirm(await p.commit(rid, copied), "commit")
 
-    wait_until(lambda: len(coordinator.committers(rid)) == 3, 10, every=0.02)
-    asyncio.run(as_copier(register_and_copy))
+    asyncio.run(as_copier(register))  # staked before the request: only the copy races the window
+    rid = request_job(hello)
+    victim = honest[0].address
+    wait_until(lambda: len(coordinator.committers(rid)) == 3, 15, every=0.02)
+    asyncio.run(as_copier(copy))
     assert coordinator.getCommitment(rid, copier.address).commitment == (
         coordinator.getCommitment(rid, victim).commitment
     )

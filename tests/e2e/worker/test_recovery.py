@@ -24,7 +24,7 @@ def test_killed_after_commit__restarted__reveals_and_is_not_slashed(
     victim = procs[0]
     rid = request_job(hello)
 
-    wait_until(lambda: _committed(coordinator, rid, victim.address), 10, every=0.02)
+    wait_until(lambda: _committed(coordinator, rid, victim.address), 15, every=0.02)
     victim.kill()  # SIGKILL: no graceful shutdown
     assert not coordinator.getCommitment(rid, victim.address).revealed
     assert coordinator.phase(rid) == COMMIT
