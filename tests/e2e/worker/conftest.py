@@ -14,7 +14,7 @@ from worker_inbox import RecordingInbox
 from worker_proxy import TcpProxy
 
 from peerhost.chain import ChainConfig
-from peerhost.deploy import ETHER, Deployment, DeployParams
+from peerhost.deploy import ETHER, Deployment, DeployParams, deploy
 from peerhost.sandbox import Sandbox, canonical_request
 from peerhost.storage.cid import cid_to_bytes
 from peerhost.storage.spec import open_store
@@ -41,6 +41,16 @@ def deploy_params() -> DeployParams:
         unbonding_delay=3600,
         min_reward=ETHER // 1000,
     )
+
+
+@pytest.fixture(scope="session")
+def deployment(project: Any, owner: AccountAPI, deploy_params: DeployParams) -> Deployment:
+    """This directory's own deployment with its parameters.
+
+    Overriding ``deploy_params`` alone is not enough: the root ``deployment`` fixture is cached for
+    the whole session, so in a full run it would hold the default parameters of an earlier test.
+    """
+    return deploy(project, owner, deploy_params)
 
 
 @pytest.fixture(scope="session")
