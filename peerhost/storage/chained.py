@@ -116,19 +116,7 @@ class ChainedStore:
         cache = next((s for s in self.sources if isinstance(s, LocalStore)), None)
         if cache is None:
             raise StoreReadOnly(f"{self.where} (no local store to prewarm)")
-        report = PrewarmReport()
-        for cid in cids:
-            key = cid_str(cid)
-            if cache.has(key):
-                report.present.append(key)
-                continue
-            try:
-                cache.put_for(key, self.get(key))
-            except StorageError as exc:
-                report.failed[key] = str(exc)
-                continue
-            report.fetched.append(key)
-        return report
+        return cache.prewarm(cids, self)
 
     def close(self) -> None:
         """Close every source that holds connections."""
