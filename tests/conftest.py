@@ -12,6 +12,7 @@ from ape.contracts import ContractInstance
 from ape.exceptions import ContractLogicError
 from eth_utils import keccak
 
+from peerhost.chain import ChainConfig
 from peerhost.deploy import ETHER, Deployment, DeployParams, deploy
 
 PROJECT = "shop"
@@ -92,6 +93,18 @@ def deploy_params() -> DeployParams:
 def deployment(project: Any, owner: AccountAPI, deploy_params: DeployParams) -> Deployment:
     """The three contracts, freshly deployed and wired with the default parameters."""
     return deploy(project, owner, deploy_params)
+
+
+@pytest.fixture
+def chain_config(deployment: Deployment, chain: Any) -> ChainConfig:
+    """Where the hot path (worker, gateway, raw JSON-RPC) reaches this session's deployment."""
+    provider = chain.provider
+    return ChainConfig(
+        rpc_url=provider.uri,
+        ws_url=provider.ws_uri,
+        chain_id=chain.chain_id,
+        **deployment.addresses,
+    )
 
 
 @pytest.fixture

@@ -72,17 +72,6 @@ def sandbox_cache(tmp_root: Path) -> Path:
 
 
 @pytest.fixture
-def chain_config(deployment: Deployment, networks: Any, chain: Any) -> ChainConfig:
-    provider = networks.provider
-    return ChainConfig(
-        rpc_url=provider.uri,
-        ws_url=provider.ws_uri,
-        chain_id=chain.chain_id,
-        **deployment.addresses,
-    )
-
-
-@pytest.fixture
 def hello(registry: ContractInstance, developer: AccountAPI, store_spec: str) -> bytes:
     """A published js function answering "hello <body>"; returns its id."""
     cid = open_store(store_spec).put(HELLO_JS)

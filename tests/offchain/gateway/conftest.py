@@ -8,7 +8,6 @@ them to the inbox, and drive commit/reveal/finalize through ape when a test need
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from ape.api import AccountAPI
@@ -16,19 +15,8 @@ from ape.contracts import ContractInstance
 from gateway_helpers import DOMAIN, FUNCTION, PROJECT
 
 from peerhost.chain.config import ChainConfig
-from peerhost.deploy import ETHER, Deployment, DeployParams
+from peerhost.deploy import ETHER, DeployParams
 from peerhost.gateway import GatewaySettings
-
-
-@pytest.fixture
-def chain_config(deployment: Deployment, chain: Any) -> ChainConfig:
-    provider = chain.provider
-    return ChainConfig(
-        rpc_url=provider.uri,
-        ws_url=provider.ws_uri,
-        chain_id=chain.chain_id,
-        **deployment.addresses,
-    )
 
 
 @pytest.fixture
