@@ -25,9 +25,9 @@ from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
 from peerhost.errors import PeerHostError
 from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
+from peerhost.wire.headers import MODE_HEADER, REQUEST_ID_HEADER, RESULT_HASH_HEADER, WORKER_HEADER
 
 ETHER = 10**18
-MODE_HEADER = "X-PeerHost-Mode"
 PHASES = ("None", "Commit", "Reveal", "Settle", "Finalized", "Refunded")
 
 
@@ -64,19 +64,19 @@ class CallResult:
 
     @property
     def request_id(self) -> str | None:
-        return self.headers.get("x-peerhost-request-id")
+        return self.headers.get(REQUEST_ID_HEADER)
 
     @property
     def result_hash(self) -> str | None:
-        return self.headers.get("x-peerhost-result-hash")
+        return self.headers.get(RESULT_HASH_HEADER)
 
     @property
     def mode(self) -> str | None:
-        return self.headers.get("x-peerhost-mode")
+        return self.headers.get(MODE_HEADER)
 
     @property
     def worker(self) -> str | None:
-        return self.headers.get("x-peerhost-worker")
+        return self.headers.get(WORKER_HEADER)
 
     @property
     def text(self) -> str:
