@@ -23,6 +23,7 @@ from hexbytes import HexBytes
 
 from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
+from peerhost.deployments import DeploymentNotFound, find_deployment
 from peerhost.errors import PeerHostError
 from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
 from peerhost.wire.headers import MODE_HEADER, REQUEST_ID_HEADER, RESULT_HASH_HEADER, WORKER_HEADER
@@ -411,17 +412,13 @@ def open_console(project: Any, chain: Any) -> PeerHost:
 
     Raises NoDeployment when nothing is deployed on this network.
     """
-    from peerhost.deploy import deployment_key, load_deployment
-    from peerhost.devnet.state import DevnetState
-
-    devnet = DevnetState.load()
-    if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
-        devnet = None
-    deployment = devnet.deployment(project, chain) if devnet else load_deployment(chain, project)
-    if deployment is None:
-        raise NoDeployment(deployment_key(chain))
+    try:
+        found = find_deployment(project, chain)
+    except DeploymentNotFound as exc:
+        raise NoDeployment(exc.network) from None
+    devnet = found.devnet
     return PeerHost(
-        deployment,
+        found.deployment,
         chain,
         gateway_url=devnet.gateway_url if devnet else DEFAULT_GATEWAY_URL,
         owner=devnet.owner if devnet else None,
