@@ -22,7 +22,7 @@ from pathlib import Path
 
 from peerhost.sandbox.errors import PythonRuntimeMismatch, PythonRuntimeNotFound
 
-ENGINE_SHA256 = "a5d95baeea6cf29092b2df1e3aeabb7c8ebd0553c926bee0faf05639af9c934a"
+ENGINE_SHA256 = "2213b499ae1c009b249fac3984ea507e2e11c39443de03c9d647793ba466e1c6"
 ENGINE_ENV = "PEERHOST_PYTHON_WASM"
 EXIT_RAISED = 3
 EXIT_NO_HANDLER = 4

@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import linecache
 import math
 import os
 import random
@@ -47,6 +48,7 @@ EXIT_MEMORY = 5
 MODULE_NAME = "function"
 FILE_NAME = "function.py"
 AWAIT_STEPS = 100_000
+TRACEBACK_FRAMES = 20
 
 # Modules a function may not import: they could only fail later, less clearly.
 FORBIDDEN = {
@@ -145,7 +147,9 @@ def main():
         module = type(sys)(MODULE_NAME)
         module.__file__ = FILE_NAME
         sys.modules[MODULE_NAME] = module
-        code = compile(source, FILE_NAME, "exec", dont_inherit=True)
+        text = source.decode("utf-8")
+        linecache.cache[FILE_NAME] = (len(text), None, text.splitlines(True), FILE_NAME)
+        code = compile(text, FILE_NAME, "exec", dont_inherit=True)
         exec(code, module.__dict__)
         handler = module.__dict__.get("handler")
         if not callable(handler):
@@ -155,7 +159,7 @@ def main():
         _finish(EXIT_MEMORY, "MemoryError")
     except BaseException as exc:  # everything the function does ends as an envelope
         try:
-            traceback.print_exc()
+            traceback.print_exc(limit=-TRACEBACK_FRAMES)
         except MemoryError:
             _finish(EXIT_MEMORY, "MemoryError")
         text = str(exc)
