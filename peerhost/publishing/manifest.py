@@ -45,7 +45,7 @@ MODES = ("fast", "verified")
 
 #: Default limits per runtime (clamped to the registry's maxima when publishing).
 #: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm;
-#: the Python runtime starts with about 12.5 MiB of memory in use (docs/functions.md).
+#: the Python runtime starts with 12.75 MiB of memory in use (docs/functions.md).
 DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000, "python": 500_000_000}
 DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20, "python": 64 * 2**20}
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from peerhost.sandbox.errors import PythonRuntimeMismatch, PythonRuntimeNotFound
 
-ENGINE_SHA256 = "2213b499ae1c009b249fac3984ea507e2e11c39443de03c9d647793ba466e1c6"
+ENGINE_SHA256 = "007ebfe78a39d6eac0d1d8bd47d6043b6897b1d5d5ee170dc376e910144cfffd"
 ENGINE_ENV = "PEERHOST_PYTHON_WASM"
 EXIT_RAISED = 3
 EXIT_NO_HANDLER = 4

@@ -28,6 +28,7 @@ import hmac
 import itertools
 import json
 import linecache
+import logging
 import math
 import os
 import random
