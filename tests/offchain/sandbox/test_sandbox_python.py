@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import RunFn, sample_input
 
-from peerhost.sandbox import Envelope, ErrorKind, Limits, Sandbox
+from peerhost.sandbox import Limits, Sandbox
 from peerhost.sandbox.errors import PythonRuntimeMismatch, PythonRuntimeNotFound
 from peerhost.sandbox.python_engine import ENGINE_SHA256, default_engine_path
+from peerhost.wire import Envelope, ErrorKind
 
 Outcome = Callable[..., Envelope]
 
