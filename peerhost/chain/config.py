@@ -18,6 +18,9 @@ class ChainConfig:
         registry: FunctionRegistry address.
         workers: WorkerRegistry address.
         coordinator: ExecutionCoordinator address.
+        stakes: StakeRegistry address ("" when the settlement contracts are not deployed).
+        gateways: GatewayRegistry address ("" likewise).
+        settlement: SettlementCoordinator address ("" likewise); set, gateways issue tickets.
     """
 
     rpc_url: str
@@ -26,6 +29,14 @@ class ChainConfig:
     registry: str
     workers: str
     coordinator: str
+    stakes: str = ""
+    gateways: str = ""
+    settlement: str = ""
+
+    @property
+    def has_settlement(self) -> bool:
+        """Whether the settlement contracts (tickets, batches, committees) are deployed."""
+        return bool(self.settlement and self.stakes and self.gateways)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

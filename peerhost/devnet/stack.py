@@ -18,18 +18,26 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from peerhost import devnet_state
 from peerhost.chain import ChainConfig, ws_url_for
-from peerhost.deploy import ETHER, Deployment, DeployParams, ensure_deployment
-from peerhost.devnet.accounts import GATEWAY, Key, derive, worker_key
+from peerhost.deploy import (
+    ETHER,
+    Deployment,
+    DeployParams,
+    Settlement,
+    SettlementParams,
+    ensure_deployment,
+)
+from peerhost.devnet.accounts import DEPLOYER, GATEWAY, Key, derive, worker_key
 from peerhost.devnet.anvil import Anvil
 from peerhost.devnet.errors import PortInUse
 from peerhost.devnet.processes import free_port, port_open
 from peerhost.devnet.progress import Progress, quiet
+from peerhost.devnet.settlement import devnet_settlement_params, setup_settlement, start_epoch
 from peerhost.publishing import Publisher, PublishReport, load_project, prepare_project
 from peerhost.storage import open_store
 
@@ -66,6 +74,10 @@ class DevnetConfig:
         record: Write ``devnet.json`` so other commands find this devnet.
         sandbox_cache: Compiled-module cache shared by the workers (default:
             ``<state_dir>/sandbox-cache``); the JS engine is compiled into it once.
+        tickets: Answer from tickets and attestations (the settlement contracts are deployed
+            beside the request contracts, the gateway is bonded, the project reserve funded,
+            the workers staked into the first epoch and connected to the gateway's job feed).
+        settlement_params: Settlement parameters (default: :func:`devnet_settlement_params`).
     """
 
     workers: int = 3
@@ -82,6 +94,8 @@ class DevnetConfig:
     worker_settings: dict[str, Any] = field(default_factory=dict)
     record: bool = True
     sandbox_cache: Path | None = None
+    tickets: bool = False
+    settlement_params: SettlementParams | None = None
 
     @property
     def total_workers(self) -> int:
@@ -106,6 +120,7 @@ class Devnet:
         self.gateway_url = ""
         self.gateway_key: Key = derive(GATEWAY)
         self.start_block = 0  # requests are watched from here (the head when setup began)
+        self.settlement: Settlement | None = None
 
     # ---- paths ----------------------------------------------------------------------------
 
@@ -204,7 +219,45 @@ class Devnet:
                 f"project balance {account.balance / ETHER:g} ETH, "
                 f"{account.price / ETHER:g} ETH per request, gateway {self.gateway_key.address} authorized"
             )
+        if self.config.tickets:
+            self.setup_settlement(project, deployer, developer, deployment, spec.name)
         return self.report
+
+    @property
+    def settlement_params(self) -> SettlementParams:
+        return self.config.settlement_params or devnet_settlement_params(self.config.workers)
+
+    def setup_settlement(
+        self, project: Any, deployer: Any, developer: Any, deployment: Deployment, name: str
+    ) -> Settlement:
+        """Deploys the settlement contracts, bonds the gateway, funds the project's reserve."""
+        with self.progress.step("Deploying the settlement contracts") as detail:
+            gateway = deployer.account_manager.test_accounts[GATEWAY]
+            params = self.settlement_params
+            self.settlement = setup_settlement(
+                project,
+                deployer,
+                developer,
+                gateway,
+                deployment.registry,
+                name,
+                params,
+                reserve=self.config.fund,
+            )
+            for role, address in self.settlement.addresses.items():
+                detail(f"{role:<12} {address}")
+            detail(
+                f"{params.seats} seats, quorum {params.quorum}, seed delay {params.beacon_delay} "
+                f"blocks; reserve {self.config.fund / ETHER:g} ETH; gateway bonded"
+            )
+        assert self.chain_config is not None
+        self.chain_config = replace(
+            self.chain_config,
+            stakes=self.settlement.addresses["stakes"],
+            gateways=self.settlement.addresses["gateways"],
+            settlement=self.settlement.addresses["settlement"],
+        )
+        return self.settlement
 
     def ensure_funded(self, sender: Any, addresses: list[str], minimum: int = 10 * ETHER) -> None:
         """Tops up accounts beyond the chain's prefunded ones (many workers on a small chain)."""
@@ -231,9 +284,17 @@ class Devnet:
     # ---- services (child processes) -------------------------------------------------------
 
     def start_services(self) -> None:
-        """Starts the workers, then the gateway; writes ``devnet.json``."""
-        self.start_workers()
-        self.start_gateway()
+        """Starts the workers, then the gateway; writes ``devnet.json``. With tickets: the
+        gateway first (workers connect to its feed), then the workers, then the first epoch."""
+        if self.config.tickets:
+            for suffix in ("", "-wal", "-shm"):  # a fresh chain: the old tickets mean nothing
+                (self.state_dir / "gateway" / f"tickets.sqlite3{suffix}").unlink(missing_ok=True)
+            self.start_gateway()
+            self.start_workers()
+            self.start_epoch()
+        else:
+            self.start_workers()
+            self.start_gateway()
         if self.config.record:
             self.save_state()
 
@@ -272,6 +333,7 @@ class Devnet:
             sandbox_cache=self.sandbox_cache,
             behaviour=behaviour,
             log_format="json",
+            gateways=self.gateway_url if self.config.tickets else "",
         ).replace(**self.config.worker_settings)
 
     def launch_worker(self, n: int, behaviour: str | None = None, wait: bool = True) -> Any:
@@ -298,6 +360,32 @@ class Devnet:
                 role = "lying " if n >= self.config.workers else ""
                 detail(f"{role}worker-{n + 1} {proc.address} ready (metrics {proc.metrics_url})")
 
+    def start_epoch(self) -> None:
+        """Advances the stake epoch until every worker counts, then waits for their feeds."""
+        assert self.chain_config is not None
+        with self.progress.step("Starting the first stake epoch") as detail:
+            epoch = start_epoch(
+                self.chain_config, derive(DEPLOYER).private_key, self.config.total_workers
+            )
+            detail(f"epoch {epoch}: {self.config.total_workers} worker(s) active")
+            self.wait_for_feeds(self.config.total_workers)
+            detail(f"{self.config.total_workers} worker(s) on the gateway's job feed")
+
+    def wait_for_feeds(self, count: int, timeout: float = 60.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                doc = httpx.get(f"{self.gateway_url}/_health", timeout=5).json()
+                if int(doc.get("feed_links", 0)) >= count:
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} worker(s) did not join the job feed in {timeout} s")
+            time.sleep(0.2)
+
     def worker_names(self) -> dict[str, str]:
         """Worker address (lowercase) -> ``worker-N``."""
         return {
@@ -323,6 +411,7 @@ class Devnet:
             # Projects published later (with `ape run publish`) work at once: when a project
             # has no balance for this gateway, the gateway pays the minimum reward itself.
             reward_wei=params.min_reward,
+            data_dir=str(self.state_dir / "gateway"),
         ).with_changes(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:
@@ -392,5 +481,13 @@ class Devnet:
 
 def _forget_chain_state(data_dir: Path) -> None:
     """Drops a worker's chain state (cursor, jobs) from an earlier devnet; keeps its caches."""
-    for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm", "ready.json"):
+    for name in (
+        "state.sqlite3",
+        "state.sqlite3-wal",
+        "state.sqlite3-shm",
+        "attested.sqlite3",
+        "attested.sqlite3-wal",
+        "attested.sqlite3-shm",
+        "ready.json",
+    ):
         (data_dir / name).unlink(missing_ok=True)

@@ -5,6 +5,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /_health``
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
+- ``WS   /_feed``                          (the job feed: tickets out, attestations in)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
 """
 
@@ -14,7 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from peerhost.gateway.calls import METHODS, call_function
 from peerhost.gateway.inbox import post_result
@@ -22,6 +24,7 @@ from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.status import health, request_status
+from peerhost.wire.feed import FEED_PATH
 from peerhost.wire.inbox import INBOX_PATH
 
 
@@ -38,7 +41,11 @@ def create_app(settings: GatewaySettings) -> Starlette:
         finally:
             await gateway.stop()
 
+    async def feed(socket: WebSocket) -> None:
+        await socket.app.state.gateway.hub.serve(socket)
+
     routes = [
+        WebSocketRoute(FEED_PATH, feed),
         Route("/_health", health, methods=["GET"]),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),

@@ -1,8 +1,10 @@
 """Function calls: HTTP request in, on-chain job, worker output out.
 
 Response headers on every answered call:
-``X-PeerHost-Request-Id``, ``X-PeerHost-Result-Hash``, ``X-PeerHost-Mode`` (fast|verified) and
-``X-PeerHost-Worker`` (who delivered the output). Errors after submission carry the request id
+``X-PeerHost-Request-Id``, ``X-PeerHost-Result-Hash``, ``X-PeerHost-Mode`` (fast|verified, and
+attested on the ticket path) and ``X-PeerHost-Worker`` (who delivered the output). On the ticket
+path (the chain has the settlement contracts) also ``X-PeerHost-Attestations`` (``worker:0xsig``
+pairs, fastest first) and ``X-PeerHost-Status-Url``. Errors after submission carry the request id
 too. One access-log line per call (logger ``peerhost.gateway.access``).
 """
 
@@ -10,17 +12,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from peerhost.gateway.bodies import check_headers, read_body
 from peerhost.gateway.errors import BadRequest, FunctionDisabled, PayloadTooLarge
+from peerhost.gateway.functions import ResolvedFunction
 from peerhost.gateway.problems import problem, status_of
 from peerhost.gateway.routing import Target
 from peerhost.gateway.service import Gateway
+from peerhost.gateway.tickets import TicketCall
 from peerhost.gateway.waiters import Output, Waiter
 from peerhost.wire.envelope import decode_envelope
+from peerhost.wire.feed import ATTESTATIONS_HEADER, STATUS_URL_HEADER, attestations_header
 from peerhost.wire.headers import (
     HEADER_PREFIX,
     MODE_HEADER,
@@ -60,13 +66,14 @@ def status_url(request: Request, request_id: bytes) -> str:
     return f"{str(request.base_url).rstrip('/')}/_status/requests/0x{request_id.hex()}"
 
 
-def _mode(request: Request, default: str | None, registry_mode: str) -> str:
+def _mode(request: Request, default: str | None, registry_mode: str, modes: tuple[str, ...]) -> str:
     asked = request.headers.get(MODE_HEADER)
     if asked is None:
-        return default or registry_mode
+        mode = default or registry_mode
+        return mode if mode in modes else "verified"
     mode = asked.strip().lower()
-    if mode not in ("fast", "verified"):
-        raise BadRequest(f"{MODE_HEADER} must be fast or verified, not {asked[:40]!r}")
+    if mode not in modes:
+        raise BadRequest(f"{MODE_HEADER} must be {' or '.join(modes)}, not {asked[:40]!r}")
     return mode
 
 
@@ -88,6 +95,9 @@ class Call:
         self.mode = "-"
         self.waiter: Waiter | None = None
         self.output: Output | None = None
+        self.request_id: bytes | None = None
+        self.worker: str | None = None
+        self.call: TicketCall | None = None
 
     async def serve(self) -> Response:
         gw, request = self.gateway, self.request
@@ -99,7 +109,8 @@ class Call:
         fn = await gw.functions.resolve(target)
         if fn.disabled:
             raise FunctionDisabled(target.wallet, target.project, target.function)
-        self.mode = _mode(request, settings.default_mode, fn.mode)
+        modes = ("fast", "attested", "verified") if gw.desk is not None else ("fast", "verified")
+        self.mode = _mode(request, settings.default_mode, fn.mode, modes)
         limit = gw.max_input_bytes
 
         def build_input(request_id: bytes) -> bytes:
@@ -129,6 +140,8 @@ class Call:
                 )
             return data
 
+        if gw.desk is not None:
+            return await self._serve_ticket(fn, build_input)
         self.waiter = await gw.submit(fn, build_input, self.mode)
         self.output = await gw.answer(self.waiter, status_url(request, self.waiter.request_id))
         status, fn_headers, content = decode_envelope(self.output.body).to_http()
@@ -141,10 +154,41 @@ class Call:
         response.headers[WORKER_HEADER] = self.output.worker
         return response
 
+    async def _serve_ticket(
+        self, fn: ResolvedFunction, build_input: Callable[[bytes], bytes]
+    ) -> Response:
+        """The ticket path: sign a ticket, answer from attestations (no transaction)."""
+        desk = self.gateway.desk
+        assert desk is not None
+        settings = self.gateway.settings
+        self.call = call = await desk.issue(fn, build_input, self.mode)
+        self.request_id = call.request_id
+        url = status_url(self.request, call.request_id)
+        timeout = settings.verified_timeout if self.mode == "verified" else settings.fast_timeout
+        try:
+            answer = await desk.answer(call, timeout, url)
+        finally:
+            desk.forget(call)
+        self.worker = answer.attestations[0][0]
+        status, fn_headers, content = decode_envelope(answer.output).to_http()
+        response = Response(content, status_code=status)
+        for name, value in fn_headers.items():
+            lowered = name.lower()
+            if lowered not in _DROPPED and not lowered.startswith(HEADER_PREFIX):
+                response.headers[name] = value
+        response.headers[RESULT_HASH_HEADER] = "0x" + answer.result_hash.hex()
+        response.headers[WORKER_HEADER] = self.worker
+        response.headers[ATTESTATIONS_HEADER] = attestations_header(answer.attestations)
+        response.headers[STATUS_URL_HEADER] = url
+        self.mode = answer.mode
+        return response
+
     def finish(self, response: Response) -> Response:
         if self.waiter is not None:
             self.gateway.waiters.remove(self.waiter)
-            response.headers[REQUEST_ID_HEADER] = request_id_text(self.waiter.request_id)
+            self.request_id = self.waiter.request_id
+        if self.request_id is not None:
+            response.headers[REQUEST_ID_HEADER] = request_id_text(self.request_id)
             response.headers[MODE_HEADER] = self.mode
         latency = (time.monotonic() - self.started) * 1000
         access_log.info(
@@ -153,8 +197,8 @@ class Call:
             self.mode,
             response.status_code,
             latency,
-            "0x" + self.waiter.request_id.hex() if self.waiter else "-",
-            self.output.worker if self.output else "-",
+            "0x" + self.request_id.hex() if self.request_id else "-",
+            self.output.worker if self.output else self.worker or "-",
         )
         return response
 

@@ -171,6 +171,32 @@ class ShuttingDown(GatewayError, ConnectionAbortedError):
         super().__init__("The gateway is shutting down; retry the request.")
 
 
+class ReserveExhausted(GatewayError, RuntimeError):
+    """The project's reserve does not cover another ticket beside the ones in flight."""
+
+    def __init__(self, project: str, reserve: int, in_flight: int, reward: int) -> None:
+        super().__init__(
+            f"The reserve of project '{project}' ({reserve} wei) does not cover another ticket "
+            f"of {reward} wei beside {in_flight} wei in flight. The project owner can fund it "
+            "(GatewayRegistry.fundReserve); retry when tickets in flight have settled.",
+            reserve=reserve,
+            in_flight=in_flight,
+            reward=reward,
+        )
+
+
+class NoAttesters(GatewayError, RuntimeError):
+    """No worker active in the current epoch holds a feed to this gateway."""
+
+    def __init__(self, connected: int, active: int) -> None:
+        super().__init__(
+            f"No active worker is connected to this gateway's job feed ({connected} connected, "
+            f"{active} active in the epoch); retry shortly.",
+            connected=connected,
+            active=active,
+        )
+
+
 class GatewayExited(PeerHostError, RuntimeError):
     """A launched gateway process exited before it was ready."""
 

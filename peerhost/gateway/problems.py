@@ -33,6 +33,8 @@ STATUS: dict[type[BaseException], int] = {
     e.RequestRefunded: 502,
     TransactionReverted: 502,
     e.PaymentUnavailable: 503,
+    e.ReserveExhausted: 402,
+    e.NoAttesters: 503,
     e.ShuttingDown: 503,
     ChainUnavailable: 503,
     RpcError: 503,

@@ -7,21 +7,26 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
+from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
+from peerhost.gateway.feed import FeedHub
 from peerhost.gateway.functions import FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
+from peerhost.gateway.ticketbook import TicketBook
+from peerhost.gateway.tickets import Desk
 from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
 
@@ -64,6 +69,21 @@ class Gateway:
             self.sender.address,
         )
         self.follower: LogFollower | None = None
+        self.desk: Desk | None = None
+        self.hub = FeedHub(self.sender.address, settings.chain.chain_id)
+        if settings.chain.has_settlement:
+            self.settlement = SettlementView(settings.chain, self.rpc)
+            data_dir = Path(settings.data_dir).expanduser()
+            self.book = TicketBook(data_dir / "tickets.sqlite3")
+            self.desk = Desk(
+                self.settlement,
+                self.hub,
+                self.book,
+                bytes.fromhex(settings.private_key.removeprefix("0x")),
+                self.sender.address,
+                attesters=settings.attesters,
+                ticket_life=settings.ticket_life,
+            )
         self.max_input_bytes: int | None = None
         self.started_at = time.time()
         self._tasks: list[asyncio.Task[None]] = []
@@ -78,6 +98,8 @@ class Gateway:
         start_block: int | None = None
         try:
             await self.load_params()
+            if self.desk is not None:
+                await self.desk.start()
             start_block = await self.protocol.block_number()
         except ChainUnavailable as exc:
             log.warning("chain not reachable at start (%s); will retry on demand", exc)
@@ -99,8 +121,11 @@ class Gateway:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.hub.close()
         await self.submitter.stop()
         await self.sender.stop()
+        if self.desk is not None:
+            self.book.close()
         await self.rpc.aclose()
 
     async def load_params(self) -> None:

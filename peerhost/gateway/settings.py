@@ -53,6 +53,13 @@ class GatewaySettings:
         payment_cache_ttl: Seconds a project's authorization and balance stay cached.
         confirm_poll_interval: Seconds between receipt checks of in-flight transactions.
         tx_timeout: Seconds to wait for a request transaction to be mined.
+        data_dir: Where the ticket book (``tickets.sqlite3``) lives when the chain has the
+            settlement contracts (tickets are written there before they are sent).
+        attesters: ``A``: workers each ticket is pushed to; ``attested`` answers need ``A``
+            matching attestations.
+        ticket_life: Seconds from a ticket's ``issuedAt`` to its deadline.
+        batch_max_tickets: A batch is posted when this many tickets wait (or at the next block).
+        batch_interval: Seconds between checks for tickets to post (about one block).
     """
 
     chain: ChainConfig
@@ -75,12 +82,19 @@ class GatewaySettings:
     payment_cache_ttl: float = 2.0
     confirm_poll_interval: float = 0.02
     tx_timeout: float = 60.0
+    data_dir: str = "~/.peerhost/gateway"
+    attesters: int = 2
+    ticket_life: int = 600
+    batch_max_tickets: int = 64
+    batch_interval: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.default_mode not in (None, "fast", "verified"):
+        if self.default_mode not in (None, "fast", "attested", "verified"):
             raise ValueError(
-                f"default_mode must be fast, verified or None, not {self.default_mode!r}"
+                f"default_mode must be fast, attested, verified or None, not {self.default_mode!r}"
             )
+        if self.attesters < 1:
+            raise ValueError("attesters must be at least 1")
         object.__setattr__(self, "domain", self.domain.lower().strip("."))
 
     @property

@@ -70,5 +70,7 @@ async def health(request: Request) -> Response:
             "tx_sent": gateway.sender.sent,
             "tx_batches": gateway.sender.batches,
             "ids_mispredicted": gateway.submitter.mispredicted,
+            "feed_links": len(gateway.hub.links),
+            "tickets": gateway.desk is not None,
         }
     )

@@ -40,6 +40,7 @@ class Execution:
     fuel_used: int
     fetch_seconds: float
     run_seconds: float
+    logs: bytes = b""
 
 
 class SandboxRunner:
@@ -153,4 +154,5 @@ class JobExecutor:
             fuel_used=result.fuel_used,
             fetch_seconds=fetched - started,
             run_seconds=ran - fetched,
+            logs=result.logs,
         )

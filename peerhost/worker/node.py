@@ -20,15 +20,18 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from peerhost.chain import ChainConfig, LogFollower, Protocol, RpcClient, TxSender
+from peerhost.chain.settlement import SettlementView
 from peerhost.secrets.keys import load_or_create_worker_key
 from peerhost.secrets.redact import Redactor
 from peerhost.secrets.resolver import SecretsResolver
 from peerhost.storage.spec import open_store
 from peerhost.worker import logs
 from peerhost.worker import state as st
+from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
 from peerhost.worker.execution import JobExecutor, SandboxRunner
+from peerhost.worker.feed import FeedClient
 from peerhost.worker.inbox import InboxClient
 from peerhost.worker.job import Job
 from peerhost.worker.metrics import Metrics
@@ -36,6 +39,7 @@ from peerhost.worker.pipeline import Identity, JobPipeline
 from peerhost.worker.registration import ensure_registered
 from peerhost.worker.server import MetricsServer
 from peerhost.worker.settings import WorkerSettings
+from peerhost.worker.tickets import TicketRunner
 from peerhost.worker.tracker import RequestTracker
 
 #: Concurrent JSON-RPC calls. httpcore checks every pooled connection on every request, so a
@@ -61,6 +65,9 @@ class WorkerNode:
             registry=to_checksum_address(chain.registry),
             workers=to_checksum_address(chain.workers),
             coordinator=to_checksum_address(chain.coordinator),
+            stakes=chain.stakes,
+            gateways=chain.gateways,
+            settlement=chain.settlement,
         )
         self._key = private_key
         self.address = str(Account.from_key(private_key).address)
@@ -110,12 +117,33 @@ class WorkerNode:
             metrics=self.metrics,
             clock=self.clock,
         )
+        self.feeds: list[FeedClient] = []
+        ledger: AttestedLedger | None = None
+        if self.chain.has_settlement:
+            view = SettlementView(self.chain, rpc, protocol.sender)
+            self.settlement = view
+            ledger = AttestedLedger(str(s.data_dir / "attested.sqlite3"))
+            self.tickets = TicketRunner(
+                view,
+                JobExecutor(store, runner.run, s.wall_clock_seconds, secrets),
+                ledger,
+                self._key,
+                self.address,
+                clock_skew=s.clock_skew,
+                behaviour=s.behaviour,
+            )
+            self.feeds = [
+                FeedClient(url, self.address, self._key, self.tickets.handle, s.concurrency)
+                for url in s.gateway_urls
+            ]
         server = MetricsServer(self.metrics.snapshot, s.metrics_host, s.metrics_port)
         self._install_signals()
         try:
             enc = bytes(encryption_key.public_key)
             info = await ensure_registered(protocol, self.address, enc, s.stake)
             logs.event("worker_active", worker=self.address, stake=info.get("stake"))
+            if self.chain.has_settlement and s.stake:
+                await self._ensure_staked(enc, s.stake)
             await runner.warm()
             await server.start()
             await self._observe_clock()
@@ -133,6 +161,9 @@ class WorkerNode:
                 asyncio.create_task(self._withdraw_loop(), name="withdraw"),
                 asyncio.create_task(self._clock_loop(), name="clock"),
             ]
+            self._feed_tasks = [
+                asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
+            ]
             await self._await_live(follower)
             self._write_ready(server.url)
             logs.event("ready", worker=self.address, metrics_url=server.url)
@@ -145,6 +176,10 @@ class WorkerNode:
             if self._background[0] in done:
                 self._background[0].result()  # the follower died: exit with its error
         finally:
+            for feed in self.feeds:
+                await feed.stop()
+            for task in getattr(self, "_feed_tasks", []):
+                task.cancel()
             for task in self._background:
                 task.cancel()
             await asyncio.gather(*self._background, return_exceptions=True)
@@ -156,10 +191,21 @@ class WorkerNode:
             await runner.close()
             await rpc.aclose()
             self.state.close()
+            if ledger is not None:
+                ledger.close()
             if s.ready_file is not None:
                 with contextlib.suppress(FileNotFoundError):
                     s.ready_file.unlink()
             logs.event("stopped", worker=self.address)
+
+    async def _ensure_staked(self, encryption_key: bytes, stake: int) -> None:
+        """Registers this worker's stake in the StakeRegistry (counted from the next epoch)."""
+        staker = await self.settlement.staker(self.address)
+        if staker["registered"]:
+            return
+        tx = await self.settlement.register_stake(encryption_key, stake)
+        await self.settlement.confirm(tx, "StakeRegistry.register")
+        logs.event("worker_staked", worker=self.address, stake=stake)
 
     def stop(self) -> None:
         """Asks the node to shut down gracefully."""

@@ -58,6 +58,9 @@ class WorkerSettings:
         log_level: ``debug``, ``info``, ``warning`` or ``error``.
         ready_file: Written (JSON: pid, address, metrics_url) once the node is caught up.
         behaviour: ``honest``; ``lie`` commits a wrong result (tests of slashing only).
+        gateways: Gateways whose job feed this worker serves (comma-separated base URLs); needs
+            the settlement contracts in the chain config.
+        clock_skew: Seconds a ticket's ``issuedAt`` may differ from this worker's clock.
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -84,6 +87,12 @@ class WorkerSettings:
     log_level: str = "info"
     ready_file: Path | None = None
     behaviour: str = "honest"
+    gateways: str = ""
+    clock_skew: int = 30
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        return [u.strip() for u in self.gateways.split(",") if u.strip()]
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

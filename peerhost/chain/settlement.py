@@ -1,0 +1,255 @@
+"""Typed asynchronous access to the settlement contracts (StakeRegistry, GatewayRegistry,
+SettlementCoordinator) over plain JSON-RPC: what gateways and workers read to issue, check and
+settle tickets, and the writes of the batch poster and committee seats."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+
+from peerhost.chain.abis import load_abi
+from peerhost.chain.codec import ContractCodec
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.errors import RpcError, TransactionReverted
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.sender import TxSender
+
+#: Gas limits per write (limits, not costs).
+GAS = {
+    "postBatch": 2_500_000,
+    "postOrphans": 3_000_000,
+    "seat": 1_500_000,
+    "commit": 200_000,
+    "reveal": 1_500_000,
+    "finalize": 3_000_000,
+    "openResults": 2_000_000,
+    "withdraw": 120_000,
+    "register": 300_000,
+    "advanceEpoch": 3_000_000,
+}
+
+
+@dataclass(frozen=True)
+class ActiveSet:
+    """The frozen seat-draw array of one epoch."""
+
+    epoch: int
+    members: tuple[str, ...]
+    cumulative: tuple[int, ...]
+    read_at: float
+
+    def contains(self, worker: str) -> bool:
+        return to_checksum_address(worker) in self.members
+
+
+class SettlementView:
+    """Reads (and, given a sender, writes) of the settlement contracts of one deployment."""
+
+    def __init__(self, config: ChainConfig, rpc: RpcClient, sender: TxSender | None = None) -> None:
+        if not config.has_settlement:
+            raise ValueError("this chain config names no settlement contracts")
+        self.config = config
+        self.rpc = rpc
+        self.sender = sender
+        self.stakes = ContractCodec(load_abi("StakeRegistry"))
+        self.gateways = ContractCodec(load_abi("GatewayRegistry"))
+        self.coordinator = ContractCodec(load_abi("SettlementCoordinator"))
+        self.registry = ContractCodec(load_abi("FunctionRegistry"))
+        self._codecs = {
+            config.stakes.lower(): self.stakes,
+            config.gateways.lower(): self.gateways,
+            config.settlement.lower(): self.coordinator,
+        }
+        self._params: dict[str, Any] | None = None
+
+    def explain(self, data: bytes | str | None) -> str:
+        for codec in (self.coordinator, self.gateways, self.stakes):
+            if codec.error_name(data):
+                return codec.decode_error(data)
+        return self.coordinator.decode_error(data)
+
+    async def _call(
+        self, codec: ContractCodec, address: str, name: str, *args: Any, block: str = "latest"
+    ) -> Any:
+        data = codec.encode_call(name, *args)
+        try:
+            result = await self.rpc.call(
+                "eth_call", [{"to": address, "data": HexBytes(data).to_0x_hex()}, block]
+            )
+        except RpcError as exc:
+            raise TransactionReverted(
+                f"{name}()", self.explain(exc.data) if exc.data else exc.rpc_message
+            ) from exc
+        return codec.decode_result(name, bytes(HexBytes(result)))
+
+    def encode(self, name: str, *args: Any) -> bytes:
+        """Calldata of a SettlementCoordinator function."""
+        return self.coordinator.encode_call(name, *args)
+
+    async def send(self, name: str, *args: Any, value: int = 0) -> bytes:
+        """Signs and sends a SettlementCoordinator write; returns the transaction hash."""
+        if self.sender is None:
+            raise RuntimeError("this SettlementView has no sender")
+        return await self.sender.send(
+            self.config.settlement,
+            self.encode(name, *args),
+            gas=GAS.get(name, 1_000_000),
+            value=value,
+        )
+
+    async def register_stake(self, encryption_key: bytes, stake: int) -> bytes:
+        """StakeRegistry ``register``: joins the candidate set from the next epoch."""
+        if self.sender is None:
+            raise RuntimeError("this SettlementView has no sender")
+        data = self.stakes.encode_call("register", encryption_key)
+        return await self.sender.send(self.config.stakes, data, gas=GAS["register"], value=stake)
+
+    async def confirm(self, tx_hash: bytes, what: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Waits for a receipt; raises TransactionReverted with the decoded error if it failed."""
+        assert self.sender is not None
+        receipt = await self.sender.wait(tx_hash, timeout=timeout)
+        if int(receipt["status"], 16) != 1:
+            tx = await self.rpc.call("eth_getTransactionByHash", [receipt["transactionHash"]])
+            call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+            try:
+                await self.rpc.call("eth_call", [call, receipt["blockNumber"]])
+            except RpcError as exc:
+                raise TransactionReverted(
+                    what, self.explain(exc.data) if exc.data else exc.rpc_message
+                ) from None
+            raise TransactionReverted(what, "reverted")
+        return receipt
+
+    def decode_log(self, log: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        codec = self._codecs.get(str(log.get("address", "")).lower())
+        return codec.decode_log(log) if codec else None
+
+    # ---- parameters -------------------------------------------------------------------------
+
+    async def params(self) -> dict[str, Any]:
+        if self._params is None:
+            self._params = dict(
+                await self._call(self.coordinator, self.config.settlement, "params")
+            )
+        return self._params
+
+    # ---- StakeRegistry ------------------------------------------------------------------------
+
+    async def current_epoch(self) -> int:
+        return int(await self._call(self.stakes, self.config.stakes, "currentEpoch"))
+
+    async def active_set(self, epoch: int | None = None) -> ActiveSet:
+        """The members of ``epoch`` (default: the current one) and their cumulative stakes."""
+        if epoch is None:
+            epoch = await self.current_epoch()
+        info = await self._call(self.stakes, self.config.stakes, "epochInfo", epoch)
+        count = int(info["members"])
+        calls = [
+            (
+                "eth_call",
+                [
+                    {
+                        "to": self.config.stakes,
+                        "data": HexBytes(self.stakes.encode_call("entryAt", epoch, i)).to_0x_hex(),
+                    },
+                    "latest",
+                ],
+            )
+            for i in range(count)
+        ]
+        results = await self.rpc.batch(calls) if calls else []
+        members, cumulative = [], []
+        for raw in results:
+            member, cum = self.stakes.decode_result("entryAt", bytes(HexBytes(raw)))
+            members.append(to_checksum_address(member))
+            cumulative.append(int(cum))
+        return ActiveSet(epoch, tuple(members), tuple(cumulative), time.monotonic())
+
+    async def staker(self, worker: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(
+            self.stakes, self.config.stakes, "getStaker", to_checksum_address(worker)
+        )
+        return result
+
+    # ---- GatewayRegistry ----------------------------------------------------------------------
+
+    async def bond_of(self, gateway: str) -> int:
+        bond = await self._call(
+            self.gateways, self.config.gateways, "bondOf", to_checksum_address(gateway)
+        )
+        return int(bond["amount"])
+
+    async def reserve_of(self, project_id: bytes) -> int:
+        reserve = await self._call(self.gateways, self.config.gateways, "reserveOf", project_id)
+        return int(reserve["balance"])
+
+    async def is_authorized_at(self, project_id: bytes, gateway: str, issued_at: int) -> bool:
+        return bool(
+            await self._call(
+                self.gateways,
+                self.config.gateways,
+                "isAuthorizedAt",
+                project_id,
+                to_checksum_address(gateway),
+                issued_at,
+            )
+        )
+
+    # ---- SettlementCoordinator ----------------------------------------------------------------
+
+    async def get_batch(self, batch_id: int) -> dict[str, Any]:
+        batch: dict[str, Any] = await self._call(
+            self.coordinator, self.config.settlement, "getBatch", batch_id
+        )
+        return batch
+
+    async def phase_of(self, batch_id: int) -> int:
+        return int(await self._call(self.coordinator, self.config.settlement, "phaseOf", batch_id))
+
+    async def leaf_state(self, batch_id: int, index: int) -> int:
+        return int(
+            await self._call(self.coordinator, self.config.settlement, "leafState", batch_id, index)
+        )
+
+    async def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
+        holders, seats = await self._call(
+            self.coordinator, self.config.settlement, "holdersOf", batch_id
+        )
+        return [to_checksum_address(h) for h in holders], [int(s) for s in seats]
+
+    async def batch_count(self) -> int:
+        return int(await self._call(self.coordinator, self.config.settlement, "batchCount"))
+
+    async def pending_withdrawal(self, account: str) -> int:
+        return int(
+            await self._call(
+                self.coordinator,
+                self.config.settlement,
+                "pendingWithdrawal",
+                to_checksum_address(account),
+            )
+        )
+
+    async def function_version(self, function_id: bytes, version: int) -> dict[str, Any]:
+        """FunctionRegistry ``getVersion``: runtime, code CID, limits of one version."""
+        result: dict[str, Any] = await self._call(
+            self.registry, self.config.registry, "getVersion", function_id, version
+        )
+        return result
+
+    async def function_info(self, function_id: bytes) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(
+            self.registry, self.config.registry, "getFunction", function_id
+        )
+        return result
+
+    async def block_timestamp(self) -> int:
+        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return int(block["timestamp"], 16)
+
+    async def block_number(self) -> int:
+        return int(await self.rpc.call("eth_blockNumber"), 16)

@@ -1,0 +1,152 @@
+"""The job feed's gateway end: workers hold a WebSocket at ``/_feed``; the gateway pushes tickets.
+
+A connection starts with a challenge (a fresh nonce) that the worker signs with its key: the link
+is then known to speak for that address. Attesters are picked among linked workers that are
+active in the current stake epoch, lowest answer latency first (an exponentially weighted
+average of job → answer times; untried links count as fast so they get tried). Answers and
+refusals are handed to the :class:`Desk` that issued the ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from peerhost.wire.feed import (
+    Answer,
+    Challenge,
+    FeedMessageError,
+    Hello,
+    JobOffer,
+    Refusal,
+    decode_message,
+    encode_message,
+    hello_digest,
+    recover_digest,
+)
+
+log = logging.getLogger(__name__)
+
+_HELLO_TIMEOUT = 10.0
+_EWMA = 0.2
+
+
+@dataclass(eq=False)
+class WorkerLink:
+    """One worker's authenticated feed connection."""
+
+    worker: str
+    socket: WebSocket
+    latency: float = 0.0
+    jobs: int = 0
+    sent_at: dict[bytes, float] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send(self, offer: JobOffer, request_id: bytes) -> None:
+        self.sent_at[request_id] = time.monotonic()
+        self.jobs += 1
+        async with self.lock:
+            await self.socket.send_text(encode_message(offer))
+
+    def answered(self, request_id: bytes) -> None:
+        sent = self.sent_at.pop(request_id, None)
+        if sent is not None:
+            took = time.monotonic() - sent
+            self.latency = took if self.latency == 0 else (1 - _EWMA) * self.latency + _EWMA * took
+
+
+AnswerHandler = Callable[[WorkerLink, Answer], None]
+RefusalHandler = Callable[[WorkerLink, Refusal], None]
+DropHandler = Callable[[WorkerLink, list[bytes]], None]
+
+
+class FeedHub:
+    """Every worker link of this gateway."""
+
+    def __init__(self, gateway: str, chain_id: int) -> None:
+        self.gateway = gateway
+        self.chain_id = chain_id
+        self.links: dict[str, WorkerLink] = {}
+        self.on_answer: AnswerHandler = lambda link, answer: None
+        self.on_refusal: RefusalHandler = lambda link, refusal: None
+        self.on_drop: DropHandler = lambda link, pending: None
+        self.refusals = 0
+
+    def pick(
+        self, active: Callable[[str], bool], count: int, exclude: set[str]
+    ) -> list[WorkerLink]:
+        """Up to ``count`` links of active workers not in ``exclude``, fastest first."""
+        candidates = [
+            link for worker, link in self.links.items() if worker not in exclude and active(worker)
+        ]
+        candidates.sort(key=lambda link: (link.latency, link.jobs))
+        return candidates[:count]
+
+    async def serve(self, socket: WebSocket) -> None:
+        """The ``/_feed`` endpoint: authenticate, then read answers until the worker leaves."""
+        await socket.accept()
+        nonce = os.urandom(32)
+        await socket.send_text(encode_message(Challenge(self.gateway, self.chain_id, nonce)))
+        try:
+            text = await asyncio.wait_for(socket.receive_text(), _HELLO_TIMEOUT)
+            hello = decode_message(text)
+            if not isinstance(hello, Hello) or hello.nonce != nonce:
+                raise FeedMessageError("expected a hello answering this connection's nonce")
+            if recover_digest(hello_digest(self.gateway, nonce), hello.signature) != hello.worker:
+                raise FeedMessageError("the hello is not signed by the worker it names")
+        except (TimeoutError, FeedMessageError, WebSocketDisconnect) as exc:
+            log.warning("feed connection refused: %s", exc)
+            with contextlib.suppress(Exception):
+                await socket.close(code=4001, reason=str(exc)[:120])
+            return
+        link = WorkerLink(hello.worker, socket)
+        old = self.links.get(link.worker)
+        self.links[link.worker] = link
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.socket.close(code=4000, reason="replaced by a newer connection")
+        log.info("feed: worker %s connected (%d linked)", link.worker, len(self.links))
+        try:
+            while True:
+                text = await socket.receive_text()
+                try:
+                    message = decode_message(text)
+                except FeedMessageError as exc:
+                    log.warning("feed: bad message from %s: %s", link.worker, exc)
+                    continue
+                if isinstance(message, Answer):
+                    link.answered(message.request_id)
+                    self.on_answer(link, message)
+                elif isinstance(message, Refusal):
+                    link.sent_at.pop(message.request_id, None)
+                    self.refusals += 1
+                    log.warning(
+                        "feed: %s refused ticket 0x%s: %s",
+                        link.worker,
+                        message.request_id.hex(),
+                        message.reason,
+                    )
+                    self.on_refusal(link, message)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            if self.links.get(link.worker) is link:
+                del self.links[link.worker]
+            pending = list(link.sent_at)
+            link.sent_at.clear()
+            log.info("feed: worker %s left with %d ticket(s) unanswered", link.worker, len(pending))
+            if pending:
+                self.on_drop(link, pending)
+
+    async def close(self) -> None:
+        for link in list(self.links.values()):
+            with contextlib.suppress(Exception):
+                await link.socket.close(code=1001, reason="gateway stopping")
+        self.links.clear()

@@ -1,0 +1,217 @@
+"""The gateway's durable record of the tickets it signed, in one SQLite file.
+
+A ticket is written (with its input) *before* it is pushed to any worker: a gateway that crashes
+with tickets in flight finds them on restart and posts them. The sequence number and the running
+total are allocated in the same transaction, so a seq is never signed twice (two tickets with one
+seq would cost the gateway its bond). A ticket's life here: ``issued`` → ``posting`` (in a batch
+transaction sent but not confirmed; the batch's leaves are kept, so a restart re-checks the chain
+instead of posting again) → ``posted`` (with its batch id and leaf index).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peerhost.wire.feed import ticket_from_doc, ticket_to_doc
+from peerhost.wire.ticket import Ticket
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    seq          INTEGER PRIMARY KEY,
+    request_id   BLOB NOT NULL UNIQUE,
+    project_id   BLOB NOT NULL,
+    ticket       TEXT NOT NULL,
+    signature    BLOB NOT NULL,
+    input        BLOB NOT NULL,
+    state        TEXT NOT NULL,
+    attestations TEXT NOT NULL DEFAULT '[]',
+    result_hash  BLOB,
+    batch_id     INTEGER,
+    leaf_index   INTEGER,
+    post_tx      BLOB
+);
+CREATE INDEX IF NOT EXISTS tickets_state ON tickets(state, project_id);
+"""
+
+ISSUED, POSTING, POSTED = "issued", "posting", "posted"
+
+
+@dataclass(frozen=True)
+class StoredTicket:
+    """A signed ticket and everything the gateway keeps about it."""
+
+    ticket: Ticket
+    request_id: bytes
+    project_id: bytes
+    signature: bytes
+    input: bytes
+    state: str
+    attestations: tuple[tuple[str, str, bytes], ...]  # (worker, result hash hex, signature)
+    result_hash: bytes | None
+    batch_id: int | None
+    leaf_index: int | None
+    post_tx: bytes | None
+
+
+class TicketBook:
+    """The SQLite file; safe to use from the event loop thread and worker threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _meta(self, key: str, default: int) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else default
+
+    def next_seq(self) -> int:
+        with self._lock:
+            return self._meta("next_seq", 0)
+
+    def issued_total(self) -> int:
+        with self._lock:
+            return self._meta("issued_total", 0)
+
+    def allocate(self, reward: int) -> tuple[int, int]:
+        """Reserves the next seq and adds ``reward`` to the running total; returns both."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._meta("next_seq", 0)
+                total = self._meta("issued_total", 0) + reward
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                    [("next_seq", str(seq + 1)), ("issued_total", str(total))],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return seq, total
+
+    def save(
+        self,
+        ticket: Ticket,
+        request_id: bytes,
+        project_id: bytes,
+        signature: bytes,
+        input_: bytes,
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ticket.seq,
+                    request_id,
+                    project_id,
+                    json.dumps(ticket_to_doc(ticket)),
+                    signature,
+                    input_,
+                    ISSUED,
+                ),
+            )
+
+    def record_attestations(
+        self, request_id: bytes, attestations: list[tuple[str, bytes, bytes]], result: bytes | None
+    ) -> None:
+        """Keeps the attestations received (worker, result hash, signature), fastest first."""
+        doc = [[w, "0x" + r.hex(), "0x" + s.hex()] for w, r, s in attestations]
+        with self._lock:
+            self._db.execute(
+                "UPDATE tickets SET attestations = ?, result_hash = ? WHERE request_id = ?",
+                (json.dumps(doc), result, request_id),
+            )
+
+    def mark_posting(self, seqs: list[int], tx_hash: bytes) -> None:
+        with self._lock:
+            self._db.executemany(
+                "UPDATE tickets SET state = ?, post_tx = ? WHERE seq = ?",
+                [(POSTING, tx_hash, s) for s in seqs],
+            )
+
+    def mark_posted(self, seqs: list[int], batch_id: int) -> None:
+        with self._lock:
+            self._db.executemany(
+                "UPDATE tickets SET state = ?, batch_id = ?, leaf_index = ? WHERE seq = ?",
+                [(POSTED, batch_id, i, s) for i, s in enumerate(seqs)],
+            )
+
+    def unpost(self, seqs: list[int]) -> None:
+        """A batch transaction that never made it: the tickets go back to ``issued``."""
+        with self._lock:
+            self._db.executemany(
+                "UPDATE tickets SET state = ?, post_tx = NULL WHERE seq = ?",
+                [(ISSUED, s) for s in seqs],
+            )
+
+    def _rows(self, where: str, args: tuple[Any, ...]) -> list[StoredTicket]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT ticket, request_id, project_id, signature, input, state, attestations,"
+                f" result_hash, batch_id, leaf_index, post_tx FROM tickets WHERE {where}"
+                " ORDER BY seq",
+                args,
+            ).fetchall()
+        return [_stored(row) for row in rows]
+
+    def get(self, request_id: bytes) -> StoredTicket | None:
+        rows = self._rows("request_id = ?", (request_id,))
+        return rows[0] if rows else None
+
+    def in_state(self, state: str) -> list[StoredTicket]:
+        return self._rows("state = ?", (state,))
+
+    def in_batch(self, batch_id: int) -> list[StoredTicket]:
+        return self._rows("batch_id = ?", (batch_id,))
+
+    def unposted_rewards(self) -> dict[bytes, int]:
+        """Per project, the rewards of tickets not yet posted (in flight against its reserve)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT project_id, ticket FROM tickets WHERE state != ?", (POSTED,)
+            ).fetchall()
+        out: dict[bytes, int] = {}
+        for project_id, doc in rows:
+            out[bytes(project_id)] = out.get(bytes(project_id), 0) + int(json.loads(doc)["reward"])
+        return out
+
+    def __iter__(self) -> Iterator[StoredTicket]:
+        return iter(self._rows("1 = 1", ()))
+
+
+def _stored(row: tuple[Any, ...]) -> StoredTicket:
+    ticket_doc, request_id, project_id, signature, input_, state, atts, result, batch, leaf, tx = (
+        row
+    )
+    return StoredTicket(
+        ticket=ticket_from_doc(json.loads(ticket_doc)),
+        request_id=bytes(request_id),
+        project_id=bytes(project_id),
+        signature=bytes(signature),
+        input=bytes(input_),
+        state=str(state),
+        attestations=tuple((str(w), str(r), bytes.fromhex(s[2:])) for w, r, s in json.loads(atts)),
+        result_hash=bytes(result) if result is not None else None,
+        batch_id=batch,
+        leaf_index=leaf,
+        post_tx=bytes(tx) if tx is not None else None,
+    )

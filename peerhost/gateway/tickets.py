@@ -1,0 +1,389 @@
+"""The ticket desk: sign a ticket per HTTP call, push it to attesters, answer by mode.
+
+A call's life: reserve check (never more tickets in flight for a project than its reserve covers)
+→ seq and running total allocated → canonical request built with the ticket's request id →
+ticket signed and written to the ticket book (with its input) → pushed to ``A`` attesters over
+the job feed → answers checked (the output's keccak is the attested result hash; the attestation
+recovers to the worker the ticket was sent to, active in the epoch) → answered by mode:
+
+- ``fast``: the first valid attestation;
+- ``attested``: ``A`` attestations of one result; two different results fall back to
+  ``verified`` (logged);
+- ``verified``: the result the chain finalized for the ticket's leaf, with an output whose hash
+  is that result (another attester is asked when none of the received outputs has it).
+
+A worker that refuses a ticket or drops its feed mid-ticket is replaced by another active worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_utils import keccak
+
+from peerhost.chain.settlement import ActiveSet, SettlementView
+from peerhost.gateway.errors import NoAttesters, RequestRefunded, ReserveExhausted, ResultTimeout
+from peerhost.gateway.feed import FeedHub, WorkerLink
+from peerhost.gateway.functions import ResolvedFunction
+from peerhost.gateway.ticketbook import TicketBook
+from peerhost.wire.feed import (
+    ENGINE_PROFILE,
+    MODE_NAMES,
+    Answer,
+    JobOffer,
+    Refusal,
+    recover_digest,
+    sign_digest,
+)
+from peerhost.wire.ticket import Ticket, attestation_digest, request_id, ticket_digest, ticket_hash
+
+log = logging.getLogger(__name__)
+
+_ACTIVE_TTL = 2.0
+_RESERVE_TTL = 2.0
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """One worker's valid answer to a ticket."""
+
+    worker: str
+    result_hash: bytes
+    signature: bytes
+    output: bytes
+    logs: bytes = b""
+
+
+@dataclass
+class TicketCall:
+    """A ticket waiting for its answer."""
+
+    ticket: Ticket
+    request_id: bytes
+    ticket_hash: bytes
+    signature: bytes
+    input: bytes
+    mode: str
+    project: str
+    answers: list[Attestation] = field(default_factory=list)
+    tried: set[str] = field(default_factory=set)
+    outstanding: set[str] = field(default_factory=set)
+    refusals: list[str] = field(default_factory=list)
+    final: bytes | None = None
+    refunded: bool = False
+    fell_back: bool = False
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def rid(self) -> str:
+        return "0x" + self.request_id.hex()
+
+    def matching(self, result_hash: bytes) -> list[Attestation]:
+        return [a for a in self.answers if a.result_hash == result_hash]
+
+    def results(self) -> set[bytes]:
+        return {a.result_hash for a in self.answers}
+
+
+@dataclass(frozen=True)
+class TicketAnswer:
+    """What the HTTP layer sends back."""
+
+    output: bytes
+    result_hash: bytes
+    mode: str
+    attestations: list[tuple[str, bytes]]
+    logs: bytes
+
+
+class Reserves:
+    """Per project: the on-chain reserve (cached) against the rewards of unposted tickets."""
+
+    def __init__(self, view: SettlementView, in_flight: dict[bytes, int]) -> None:
+        self.view = view
+        self.in_flight = dict(in_flight)
+        self._cache: dict[bytes, tuple[float, int]] = {}
+
+    async def reserve(self, project_id: bytes, fresh: bool = False) -> int:
+        entry = self._cache.get(project_id)
+        if fresh or entry is None or time.monotonic() - entry[0] > _RESERVE_TTL:
+            value = await self.view.reserve_of(project_id)
+            self._cache[project_id] = entry = (time.monotonic(), value)
+        return entry[1]
+
+    async def take(self, project_id: bytes, project: str, reward: int) -> None:
+        reserve = await self.reserve(project_id)
+        in_flight = self.in_flight.get(project_id, 0)
+        if reserve < in_flight + reward:
+            reserve = await self.reserve(project_id, fresh=True)
+            if reserve < in_flight + reward:
+                raise ReserveExhausted(project, reserve, in_flight, reward)
+        self.in_flight[project_id] = in_flight + reward
+
+    def posted(self, project_id: bytes, amount: int) -> None:
+        """Rewards drawn from the reserve on-chain: no longer in flight; the cache is stale."""
+        self.in_flight[project_id] = max(0, self.in_flight.get(project_id, 0) - amount)
+        self._cache.pop(project_id, None)
+
+
+class Desk:
+    """Issues tickets and answers calls from their attestations (see the module docstring)."""
+
+    def __init__(
+        self,
+        view: SettlementView,
+        hub: FeedHub,
+        book: TicketBook,
+        private_key: bytes,
+        address: str,
+        *,
+        attesters: int,
+        ticket_life: int,
+    ) -> None:
+        self.view = view
+        self.hub = hub
+        self.book = book
+        self._key = private_key
+        self.address = address
+        self.attesters = attesters
+        self.ticket_life = ticket_life
+        self.chain_id = view.config.chain_id
+        self.settlement = view.config.settlement
+        self.calls: dict[bytes, TicketCall] = {}
+        self.reserves = Reserves(view, book.unposted_rewards())
+        self._active: ActiveSet | None = None
+        self._clock_offset = 0.0
+        self.reward = 0
+        self.disagreements = 0
+        hub.on_answer = self._on_answer
+        hub.on_refusal = self._on_refusal
+        hub.on_drop = self._on_drop
+
+    async def start(self) -> None:
+        params = await self.view.params()
+        self.reward = int(params["minReward"])
+        await self.active()
+
+    # ---- clock and active set --------------------------------------------------------------
+
+    def now(self) -> int:
+        """The tickets' clock: wall time, never behind the chain's latest block."""
+        return int(time.time() + self._clock_offset)
+
+    async def active(self) -> ActiveSet:
+        if self._active is None or time.monotonic() - self._active.read_at > _ACTIVE_TTL:
+            self._active = await self.view.active_set()
+            chain_now = await self.view.block_timestamp()
+            self._clock_offset = max(0.0, chain_now - time.time())
+        return self._active
+
+    # ---- issuing ---------------------------------------------------------------------------
+
+    async def issue(
+        self, fn: ResolvedFunction, build_input: Callable[[bytes], bytes], mode: str
+    ) -> TicketCall:
+        """Signs, records and dispatches a ticket for one call."""
+        active = await self.active()
+        reward = self.reward
+        await self.reserves.take(fn.project_id, fn.project, reward)
+        try:
+            seq, total = self.book.allocate(reward)
+            rid = request_id(self.chain_id, self.settlement, self.address, seq)
+            data = build_input(rid)
+            issued_at = self.now()
+            ticket = Ticket(
+                gateway=self.address,
+                seq=seq,
+                function_id=fn.function_id,
+                version=fn.version,
+                input_hash=keccak(data),
+                reward=reward,
+                issued_at=issued_at,
+                deadline=issued_at + self.ticket_life,
+                mode=MODE_NAMES.index(mode),
+                secrets_version=0,
+                engine_profile=ENGINE_PROFILE,
+                issued_total=total,
+            )
+            signature = sign_digest(
+                self._key, ticket_digest(self.chain_id, self.settlement, ticket)
+            )
+            self.book.save(ticket, rid, fn.project_id, signature, data)
+        except BaseException:
+            self.reserves.in_flight[fn.project_id] -= reward
+            raise
+        call = TicketCall(ticket, rid, ticket_hash(ticket), signature, data, mode, fn.project)
+        self.calls[rid] = call
+        sent = await self._dispatch(call, self.attesters, active)
+        if not sent:
+            self.calls.pop(rid, None)
+            raise NoAttesters(len(self.hub.links), len(active.members))
+        return call
+
+    async def _dispatch(self, call: TicketCall, count: int, active: ActiveSet | None = None) -> int:
+        active = active or await self.active()
+        links = self.hub.pick(active.contains, count, call.tried)
+        offer = JobOffer(call.ticket, call.signature, call.input)
+        sent = 0
+        for link in links:
+            call.tried.add(link.worker)
+            call.outstanding.add(link.worker)
+            try:
+                await link.send(offer, call.request_id)
+                sent += 1
+            except Exception as exc:  # the link died under us; another one may do
+                call.outstanding.discard(link.worker)
+                log.info("feed: could not send to %s: %s", link.worker, exc)
+        return sent
+
+    def _replace(self, call: TicketCall, worker: str) -> None:
+        call.outstanding.discard(worker)
+        call.changed.set()
+        task = asyncio.get_running_loop().create_task(self._dispatch(call, 1))
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    # ---- feed events ---------------------------------------------------------------------
+
+    def _on_answer(self, link: WorkerLink, answer: Answer) -> None:
+        call = self.calls.get(answer.request_id)
+        if call is None or link.worker not in call.outstanding:
+            return  # late, or not asked: ignored
+        if keccak(answer.output) != answer.result_hash:
+            log.warning(
+                "ticket %s: output bytes from %s do not match the attested result hash",
+                call.rid,
+                link.worker,
+            )
+            self._replace(call, link.worker)
+            return
+        digest = attestation_digest(
+            self.chain_id, self.settlement, call.ticket_hash, answer.result_hash
+        )
+        try:
+            signer = recover_digest(digest, answer.attestation)
+        except ValueError:
+            signer = ""
+        if signer != link.worker:
+            log.warning("ticket %s: attestation from %s is not its own", call.rid, link.worker)
+            self._replace(call, link.worker)
+            return
+        if self._active is not None and not self._active.contains(link.worker):
+            log.warning("ticket %s: %s is not active in the epoch", call.rid, link.worker)
+            self._replace(call, link.worker)
+            return
+        call.outstanding.discard(link.worker)
+        call.answers.append(
+            Attestation(
+                link.worker, answer.result_hash, answer.attestation, answer.output, answer.logs
+            )
+        )
+        self.book.record_attestations(
+            call.request_id,
+            [(a.worker, a.result_hash, a.signature) for a in call.answers],
+            call.answers[0].result_hash,
+        )
+        call.changed.set()
+
+    def _on_refusal(self, link: WorkerLink, refusal: Refusal) -> None:
+        call = self.calls.get(refusal.request_id)
+        if call is None or link.worker not in call.outstanding:
+            return
+        call.refusals.append(f"{link.worker}: {refusal.reason}")
+        self._replace(call, link.worker)
+
+    def _on_drop(self, link: WorkerLink, pending: list[bytes]) -> None:
+        for rid in pending:
+            call = self.calls.get(rid)
+            if call is not None and link.worker in call.outstanding:
+                self._replace(call, link.worker)
+
+    # ---- settlement --------------------------------------------------------------------------
+
+    def settled(self, request_id: bytes, result_hash: bytes | None) -> None:
+        """The chain settled the ticket: its final result, or None when it was refunded."""
+        call = self.calls.get(request_id)
+        if call is None:
+            return
+        if result_hash is None:
+            call.refunded = True
+        else:
+            call.final = result_hash
+        call.changed.set()
+
+    # ---- answering ---------------------------------------------------------------------------
+
+    async def answer(self, call: TicketCall, timeout: float, status_url: str) -> TicketAnswer:
+        """Waits for the call's answer by its mode (module docstring)."""
+        deadline = time.monotonic() + timeout
+        mode = call.mode
+        asked_more = False
+        while True:
+            if mode == "fast" and call.answers:
+                return self._reply(call, call.answers[:1], "fast")
+            if mode == "attested":
+                for result in call.results():
+                    same = call.matching(result)
+                    if len(same) >= self.attesters:
+                        return self._reply(call, same[: self.attesters], "attested")
+                if len(call.results()) > 1:
+                    self.disagreements += 1
+                    log.warning(
+                        "ticket %s: attesters disagree (%s); answering verified",
+                        call.rid,
+                        ", ".join(f"{a.worker}=0x{a.result_hash.hex()[:12]}" for a in call.answers),
+                    )
+                    call.fell_back = True
+                    mode = "verified"
+            if mode == "verified":
+                if call.refunded:
+                    raise RequestRefunded(call.rid, status_url)
+                if call.final is not None:
+                    same = call.matching(call.final)
+                    if same:
+                        return self._reply(call, same, "verified")
+                    if not call.outstanding and not asked_more:
+                        asked_more = True
+                        await self._dispatch(call, 1)
+            short = mode != "verified" and len(call.answers) < self.attesters
+            # every attester answered, refused or left: ask one more (or fall back when none)
+            if (
+                short
+                and not call.outstanding
+                and await self._dispatch(call, 1) == 0
+                and mode == "attested"
+                and call.answers
+            ):
+                call.fell_back = True
+                mode = "verified"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ResultTimeout(call.rid, status_url, timeout, self._why(call, mode))
+            call.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(call.changed.wait(), min(remaining, 1.0))
+
+    def _reply(self, call: TicketCall, chosen: list[Attestation], mode: str) -> TicketAnswer:
+        first = chosen[0]
+        return TicketAnswer(
+            output=first.output,
+            result_hash=first.result_hash,
+            mode=mode,
+            attestations=[(a.worker, a.signature) for a in chosen],
+            logs=first.logs,
+        )
+
+    @staticmethod
+    def _why(call: TicketCall, mode: str) -> str:
+        refused = f"; refusals: {'; '.join(call.refusals)}" if call.refusals else ""
+        if mode == "verified":
+            state = "not settled yet" if call.final is None else "settled, no matching output"
+            return f"{state}; {len(call.answers)} attestation(s){refused}"
+        return f"{len(call.answers)} attestation(s) received{refused}"
+
+    def forget(self, call: TicketCall) -> None:
+        self.calls.pop(call.request_id, None)

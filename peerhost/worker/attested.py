@@ -1,0 +1,144 @@
+"""What the worker accepted and attested over the job feed, in its own SQLite file.
+
+A ticket is claimed (by gateway and seq) *before* it runs, so the same ticket pushed twice is
+refused as a replay; the attestation is written before the answer is sent. The gateway's signed
+ticket is kept with it: the worker can post an unposted ticket itself (as a cheque) before its
+deadline if the gateway withholds it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+from peerhost.wire.feed import ticket_from_doc, ticket_to_doc
+from peerhost.wire.ticket import Ticket
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS attested (
+    gateway      TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    request_id   BLOB NOT NULL,
+    project_id   BLOB NOT NULL,
+    ticket       TEXT NOT NULL,
+    signature    BLOB NOT NULL,
+    result_hash  BLOB,
+    attestation  BLOB,
+    state        TEXT NOT NULL,
+    created_at   REAL NOT NULL,
+    batch_id     INTEGER,
+    PRIMARY KEY (gateway, seq)
+);
+"""
+
+CLAIMED, ATTESTED, DECLINED, POSTED = "claimed", "attested", "declined", "posted"
+
+
+@dataclass(frozen=True)
+class AttestedTicket:
+    ticket: Ticket
+    request_id: bytes
+    project_id: bytes
+    signature: bytes
+    result_hash: bytes | None
+    attestation: bytes | None
+    state: str
+    batch_id: int | None
+
+
+class AttestedLedger:
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def claim(self, ticket: Ticket, request_id: bytes, project_id: bytes, signature: bytes) -> bool:
+        """Records the ticket as taken; False when this (gateway, seq) was seen before."""
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO attested(gateway, seq, request_id, project_id, ticket, signature,"
+                    " state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        ticket.gateway.lower(),
+                        ticket.seq,
+                        request_id,
+                        project_id,
+                        json.dumps(ticket_to_doc(ticket)),
+                        signature,
+                        CLAIMED,
+                        time.time(),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                return False
+        return True
+
+    def attest(self, ticket: Ticket, result_hash: bytes, attestation: bytes) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE attested SET state = ?, result_hash = ?, attestation = ?"
+                " WHERE gateway = ? AND seq = ?",
+                (ATTESTED, result_hash, attestation, ticket.gateway.lower(), ticket.seq),
+            )
+
+    def decline(self, ticket: Ticket) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE attested SET state = ? WHERE gateway = ? AND seq = ?",
+                (DECLINED, ticket.gateway.lower(), ticket.seq),
+            )
+
+    def mark_posted(self, gateway: str, seq: int, batch_id: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE attested SET state = ?, batch_id = ? WHERE gateway = ? AND seq = ?",
+                (POSTED, batch_id, gateway.lower(), seq),
+            )
+
+    def unposted(self, gateway: str | None = None) -> list[AttestedTicket]:
+        """Attested tickets no batch has carried yet (oldest first)."""
+        where, args = "state = ?", [ATTESTED]
+        if gateway is not None:
+            where += " AND gateway = ?"
+            args.append(gateway.lower())
+        return self._select(where, tuple(args))
+
+    def unposted_rewards(self, project_id: bytes, gateway: str) -> int:
+        total = 0
+        for t in self._select(
+            "state IN (?, ?) AND project_id = ? AND gateway = ?",
+            (CLAIMED, ATTESTED, project_id, gateway.lower()),
+        ):
+            total += t.ticket.reward
+        return total
+
+    def _select(self, where: str, args: tuple[object, ...]) -> list[AttestedTicket]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT ticket, request_id, project_id, signature, result_hash, attestation,"
+                f" state, batch_id FROM attested WHERE {where} ORDER BY created_at",
+                args,
+            ).fetchall()
+        return [
+            AttestedTicket(
+                ticket=ticket_from_doc(json.loads(row[0])),
+                request_id=bytes(row[1]),
+                project_id=bytes(row[2]),
+                signature=bytes(row[3]),
+                result_hash=bytes(row[4]) if row[4] is not None else None,
+                attestation=bytes(row[5]) if row[5] is not None else None,
+                state=str(row[6]),
+                batch_id=row[7],
+            )
+            for row in rows
+        ]

@@ -1,0 +1,244 @@
+"""A ticket from the job feed: check it, run it, attest the result.
+
+Checks, in order (the first that fails is the refusal's reason, which the gateway logs): the
+engine profile is one this worker runs; the ticket is signed by the gateway it names, and that is
+the gateway the feed connection belongs to; the mode is known; the deadline has not passed and
+``issuedAt`` is within the allowed clock skew; the function version exists; the gateway holds the
+minimum bond and was authorized on the project at ``issuedAt``; the project's reserve covers this
+ticket beside the other unposted tickets of that gateway this worker took; the ticket was not
+seen before (replay). Then the run uses the ticket's function version, clock (``issuedAt``) and
+request id. A result that is not deterministic — the wall-clock backstop, a host error, a stack
+overflow — is never attested.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from eth_utils import keccak
+
+from peerhost.chain.errors import ChainUnavailable, TransactionReverted
+from peerhost.chain.settlement import SettlementView
+from peerhost.wire.envelope import Envelope, ErrorKind, decode_envelope
+from peerhost.wire.feed import (
+    ENGINE_PROFILE,
+    Answer,
+    FeedMessageError,
+    JobOffer,
+    Refusal,
+    recover_digest,
+    sign_digest,
+)
+from peerhost.wire.ids import project_id_of
+from peerhost.wire.ticket import attestation_digest, request_id, ticket_digest, ticket_hash
+from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.errors import JobSkipped
+from peerhost.worker.execution import JobExecutor
+from peerhost.worker.job import Job
+
+log = logging.getLogger(__name__)
+
+_TTL = 2.0
+#: Outcomes that depend on the machine, never on the function: not attested.
+_UNATTESTABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.HOST_ERROR, ErrorKind.STACK_OVERFLOW})
+
+
+def forged(envelope: Envelope) -> bytes:
+    """A wrong but well-formed envelope (the ``lie`` behaviour of protocol tests)."""
+    if envelope.ok:
+        return replace(envelope, body="forged", body_encoding=None).encode()
+    return replace(envelope, error_detail="forged").encode()
+
+
+class TicketRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class _Fn:
+    project_id: bytes
+    runtime: str
+    code_cid: bytes
+    fuel_limit: int
+    memory_limit: int
+
+
+class TicketRunner:
+    """Answers job offers (see the module docstring).
+
+    Args:
+        view: Settlement contract reads.
+        executor: Fetches code and runs the sandbox.
+        ledger: What was claimed and attested.
+        private_key: The worker's key (signs attestations).
+        address: The worker's address.
+        clock_skew: Seconds ``issuedAt`` may differ from this worker's clock.
+        behaviour: ``honest``; ``lie`` attests a wrong result (tests of the protocol only).
+    """
+
+    def __init__(
+        self,
+        view: SettlementView,
+        executor: JobExecutor,
+        ledger: AttestedLedger,
+        private_key: bytes,
+        address: str,
+        *,
+        clock_skew: int = 30,
+        behaviour: str = "honest",
+    ) -> None:
+        self.view = view
+        self.executor = executor
+        self.ledger = ledger
+        self._key = private_key
+        self.address = address
+        self.clock_skew = clock_skew
+        self.behaviour = behaviour
+        self.chain_id = view.config.chain_id
+        self.settlement = view.config.settlement
+        self._fns: dict[tuple[bytes, int], _Fn] = {}
+        self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._clock_offset = 0.0
+        self._clock_read = 0.0
+        self.attested = 0
+        self.refused = 0
+
+    async def _cached(self, key: tuple[Any, ...], load: Any) -> Any:
+        entry = self._cache.get(key)
+        if entry is None or time.monotonic() - entry[0] > _TTL:
+            entry = (time.monotonic(), await load())
+            self._cache[key] = entry
+        return entry[1]
+
+    async def now(self) -> int:
+        if time.monotonic() - self._clock_read > _TTL:
+            chain_now = await self.view.block_timestamp()
+            self._clock_offset = max(0.0, chain_now - time.time())
+            self._clock_read = time.monotonic()
+        return int(time.time() + self._clock_offset)
+
+    async def _function(self, function_id: bytes, version: int) -> _Fn:
+        key = (function_id, version)
+        if key not in self._fns:
+            info = await self.view.function_info(function_id)
+            v = await self.view.function_version(function_id, version)
+            self._fns[key] = _Fn(
+                project_id=project_id_of(str(info["owner"]), str(info["project"])),
+                runtime=str(v["runtime"]),
+                code_cid=bytes(v["codeCid"]),
+                fuel_limit=int(v["fuelLimit"]),
+                memory_limit=int(v["memoryLimit"]),
+            )
+        return self._fns[key]
+
+    async def check(self, offer: JobOffer, gateway: str) -> tuple[bytes, _Fn]:
+        """Raises TicketRefused with the reason; returns the request id and the function."""
+        t = offer.ticket
+        if t.engine_profile != ENGINE_PROFILE:
+            raise TicketRefused(f"engine profile 0x{t.engine_profile.hex()} is not run here")
+        try:
+            signer = recover_digest(
+                ticket_digest(self.chain_id, self.settlement, t), offer.signature
+            )
+        except FeedMessageError:
+            signer = ""
+        if signer != t.gateway:
+            raise TicketRefused("the ticket is not signed by the gateway it names")
+        if t.gateway != gateway:
+            raise TicketRefused(f"the ticket names gateway {t.gateway}, not this feed's {gateway}")
+        if t.mode > 2:
+            raise TicketRefused(f"unknown mode {t.mode}")
+        now = await self.now()
+        if t.deadline <= now:
+            raise TicketRefused(f"the ticket expired at {t.deadline} (now {now})")
+        if abs(t.issued_at - now) > self.clock_skew:
+            raise TicketRefused(
+                f"issuedAt {t.issued_at} is more than {self.clock_skew} s from now ({now})"
+            )
+        if keccak(offer.input) != t.input_hash:
+            raise TicketRefused("the input does not match the ticket's inputHash")
+        try:
+            fn = await self._function(t.function_id, t.version)
+        except TransactionReverted as exc:
+            raise TicketRefused(f"unknown function version: {exc.reason}") from None
+        params = await self.view.params()
+        bond = await self._cached(("bond", t.gateway), lambda: self.view.bond_of(t.gateway))
+        if bond < int(params["minGatewayBond"]):
+            raise TicketRefused(f"gateway bond {bond} is below the minimum")
+        authorized = await self._cached(
+            ("auth", fn.project_id, t.gateway, t.issued_at),
+            lambda: self.view.is_authorized_at(fn.project_id, t.gateway, t.issued_at),
+        )
+        if not authorized:
+            raise TicketRefused("the gateway is not authorized on the project at issuedAt")
+        reserve = await self._cached(
+            ("reserve", fn.project_id), lambda: self.view.reserve_of(fn.project_id)
+        )
+        in_flight = self.ledger.unposted_rewards(fn.project_id, t.gateway)
+        if reserve < in_flight + t.reward:
+            raise TicketRefused(
+                f"the project's reserve ({reserve} wei) does not cover this ticket beside "
+                f"{in_flight} wei in flight"
+            )
+        rid = request_id(self.chain_id, self.settlement, t.gateway, t.seq)
+        if not self.ledger.claim(t, rid, fn.project_id, offer.signature):
+            raise TicketRefused(f"ticket seq {t.seq} of {t.gateway} was seen before (replay)")
+        return rid, fn
+
+    async def handle(self, offer: JobOffer, gateway: str) -> Answer | Refusal:
+        """Checks and runs one offer; never raises for anything the ticket or function does."""
+        t = offer.ticket
+        rid = request_id(self.chain_id, self.settlement, t.gateway, t.seq)
+        try:
+            rid, fn = await self.check(offer, gateway)
+        except TicketRefused as exc:
+            self.refused += 1
+            return Refusal(rid, exc.reason)
+        except (ChainUnavailable, TransactionReverted) as exc:
+            self.refused += 1
+            return Refusal(rid, f"cannot check the ticket against the chain: {exc}")
+        job = Job(
+            request_id=rid,
+            function_id=t.function_id,
+            requester=t.gateway,
+            version=t.version,
+            runtime=fn.runtime,
+            code_cid=fn.code_cid,
+            fuel_limit=fn.fuel_limit,
+            memory_limit=fn.memory_limit,
+            mode=t.mode,
+            input=offer.input,
+            input_cid=b"",
+            input_hash=t.input_hash,
+            reward=t.reward,
+            requested_at=t.issued_at,
+            commit_deadline=t.deadline,
+            reveal_deadline=t.deadline,
+            reply_to=b"",
+        )
+        try:
+            execution = await self.executor.execute(job)
+        except JobSkipped as exc:
+            self.ledger.decline(t)
+            self.refused += 1
+            return Refusal(rid, f"no deterministic result: {exc}")
+        envelope = decode_envelope(execution.envelope)
+        if not envelope.ok and envelope.error_kind in _UNATTESTABLE:
+            self.ledger.decline(t)
+            self.refused += 1
+            return Refusal(rid, f"no deterministic result: {envelope.error_kind}")
+        output = execution.envelope
+        if self.behaviour == "lie":
+            output = forged(envelope)
+        result = keccak(output)
+        attestation = sign_digest(
+            self._key, attestation_digest(self.chain_id, self.settlement, ticket_hash(t), result)
+        )
+        self.ledger.attest(t, result, attestation)
+        self.attested += 1
+        return Answer(rid, result, output, attestation, execution.logs)

@@ -1,0 +1,136 @@
+"""End-to-end on the ticket path: a real anvil, the request and settlement contracts, the examples,
+three staked workers on the gateway's job feed and the gateway under uvicorn, as ``bin/devnet``
+runs them. Tests talk HTTP to the gateway and JSON-RPC to the chain; ape connects to the chain
+only inside ``stack.ape()`` (the stack's chain is not ape's test chain, whose per-test snapshots
+would rewind it under the long-running processes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from peerhost.deploy import ETHER
+from peerhost.devnet.progress import Progress
+from peerhost.devnet.stack import Devnet, DevnetConfig
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class TicketStack:
+    devnet: Devnet
+    networks: Any
+    developer: Any
+    examples: str = ""
+
+    @property
+    def gateway_url(self) -> str:
+        return self.devnet.gateway_url
+
+    @property
+    def owner(self) -> str:
+        return str(self.developer.address)
+
+    def example(self, function: str) -> str:
+        return f"{self.gateway_url}/{self.owner}/{self.examples}/{function}"
+
+    def ape(self) -> contextlib.AbstractContextManager[Any]:
+        return self.networks.ethereum.local.use_provider(
+            "foundry", provider_settings={"host": self.devnet.rpc_url}
+        )
+
+    def status(self, request_id: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.gateway_url}/_status/requests/{request_id}")
+        response.raise_for_status()
+        doc: dict[str, Any] = response.json()
+        return doc
+
+
+RUNNING: list[Devnet] = []
+
+
+def sandbox_cache_dir(config: pytest.Config, fallback: Path) -> Path:
+    cache = getattr(config, "cache", None)
+    return Path(str(cache.mkdir("peerhost-e2e-sandbox"))) if cache is not None else fallback
+
+
+@pytest.fixture(scope="session")
+def tickets_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    project: Any,
+    networks: Any,
+    accounts: Any,
+    request: pytest.FixtureRequest,
+) -> Iterator[TicketStack]:
+    root = tmp_path_factory.mktemp("e2e-tickets")
+    config = DevnetConfig(
+        workers=3,
+        port=0,
+        state_dir=root,
+        record=False,
+        fund=20 * ETHER,
+        tickets=True,
+        gateway_settings={"fast_timeout": 30.0, "verified_timeout": 90.0, "rate_limit": 500.0},
+        worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0},
+        sandbox_cache=sandbox_cache_dir(request.config, root / "sandbox-cache"),
+    )
+    devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
+    devnet.start_chain()
+    RUNNING.append(devnet)
+    stack = TicketStack(devnet, networks, accounts[1])
+    try:
+        with stack.ape():
+            stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
+        devnet.start_services()
+        yield stack
+    finally:
+        if devnet in RUNNING:
+            RUNNING.remove(devnet)
+            devnet.stop()
+
+
+# These tests never touch ape's own test chain: no isolation snapshots around them.
+@pytest.fixture(scope="session")
+def _session_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="package")
+def _package_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="module")
+def _module_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="class")
+def _class_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture
+def _function_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stops the stack once the last test of this directory ran."""
+    if nextitem is None or HERE not in Path(str(nextitem.path)).parents:
+        while RUNNING:
+            RUNNING.pop().stop()
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=120.0) as client:
+        yield client

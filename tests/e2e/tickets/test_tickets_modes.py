@@ -1,0 +1,30 @@
+"""The example functions answered from tickets and attestations, without a transaction."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import TicketStack
+from eth_utils import keccak
+
+from peerhost.wire.feed import parse_attestations_header
+
+
+def check_answer(response: httpx.Response, mode: str, count: int) -> None:
+    assert response.status_code == 200, response.text
+    assert response.headers["x-peerhost-mode"] == mode
+    rid = response.headers["x-peerhost-request-id"]
+    assert rid.startswith("0x") and len(rid) == 66
+    assert response.headers["x-peerhost-status-url"].endswith(f"/_status/requests/{rid}")
+    pairs = parse_attestations_header(response.headers["x-peerhost-attestations"])
+    assert len(pairs) == count
+    assert len({worker for worker, _ in pairs}) == count
+
+
+@pytest.mark.parametrize(("mode", "count"), [("fast", 1), ("attested", 2)])
+def test_hello__ticket_mode__answers_with_attestations(
+    tickets_stack: TicketStack, http: httpx.Client, mode: str, count: int
+) -> None:
+    response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": mode})
+    check_answer(response, mode, count)
+    assert response.text == "Hello from PeerHost!"
