@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 from conftest import TicketStack
-from eth_utils import keccak
 
 from peerhost.wire.feed import parse_attestations_header
 
