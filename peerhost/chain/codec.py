@@ -70,6 +70,15 @@ class ContractCodec:
         shaped = [_shape(o, v) for o, v in zip(entry["outputs"], values, strict=True)]
         return shaped[0] if len(shaped) == 1 else tuple(shaped)
 
+    def decode_input(self, name: str, data: bytes) -> dict[str, Any]:
+        """Decodes calldata of ``name`` (selector included) into its named arguments."""
+        entry = self._functions[name]
+        selector = keccak(text=_signature(entry))[:4]
+        if data[:4] != selector:
+            raise ValueError(f"calldata is not a call of {name}")
+        values = decode(get_abi_input_types(entry), data[4:])  # type: ignore[arg-type]
+        return {i["name"]: _shape(i, v) for i, v in zip(entry["inputs"], values, strict=True)}
+
     def event_topic(self, name: str) -> bytes:
         return keccak(text=_signature(self._events[name]))
 

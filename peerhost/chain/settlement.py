@@ -224,6 +224,17 @@ class SettlementView:
     async def batch_count(self) -> int:
         return int(await self._call(self.coordinator, self.config.settlement, "batchCount"))
 
+    async def is_seq_posted(self, gateway: str, seq: int) -> bool:
+        return bool(
+            await self._call(
+                self.coordinator,
+                self.config.settlement,
+                "isSeqPosted",
+                to_checksum_address(gateway),
+                seq,
+            )
+        )
+
     async def pending_withdrawal(self, account: str) -> int:
         return int(
             await self._call(
@@ -246,6 +257,77 @@ class SettlementView:
             self.registry, self.config.registry, "getFunction", function_id
         )
         return result
+
+    async def logs(
+        self,
+        event: str,
+        from_block: int,
+        to_block: int | str = "latest",
+        batch_id: int | None = None,
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(raw log, decoded args) of one SettlementCoordinator event, optionally for one batch."""
+        topics: list[Any] = [HexBytes(self.coordinator.event_topic(event)).to_0x_hex()]
+        if batch_id is not None:
+            topics.append("0x" + batch_id.to_bytes(32, "big").hex())
+        raw = await self.rpc.call(
+            "eth_getLogs",
+            [
+                {
+                    "address": self.config.settlement,
+                    "fromBlock": hex(from_block),
+                    "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
+                    "topics": topics,
+                }
+            ],
+        )
+        out = []
+        for log in raw:
+            decoded = self.coordinator.decode_log(log)
+            if decoded is not None and decoded[0] == event:
+                out.append((log, decoded[1]))
+        return out
+
+    async def call_input(self, tx_hash: str, name: str) -> dict[str, Any]:
+        """The decoded arguments of the SettlementCoordinator call ``tx_hash`` made."""
+        tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
+        return self.coordinator.decode_input(name, bytes(HexBytes(tx["input"])))
+
+    async def revealed_vectors(self, batch_id: int, from_block: int) -> dict[bytes, list[bytes]]:
+        """Every vector revealed in full for ``batch_id``, by vector hash."""
+        out: dict[bytes, list[bytes]] = {}
+        for log, _args in await self.logs("SeatRevealed", from_block, batch_id=batch_id):
+            args = await self.call_input(log["transactionHash"], "reveal")
+            vector = [bytes(v) for v in args["vector"]]
+            if vector:
+                out[bytes(args["vectorHash"])] = vector
+        return out
+
+    async def final_vector(self, batch_id: int, from_block: int) -> list[bytes] | None:
+        """The per-leaf final results of a settled batch (ABSTAIN where a leaf is not Final), as
+        hashed into ``finalVectorHash``; None while the batch is not settled."""
+        batch = await self.get_batch(batch_id)
+        if int(batch["state"]) not in (3, 4):  # Finalized, Closed
+            return None
+        count = int(batch["leafCount"])
+        final_mask = int(batch["finalMask"])
+        holders, seats = await self.holders_of(batch_id)
+        votes: dict[bytes, int] = {}
+        for holder, seat_count in zip(holders, seats, strict=True):
+            vote = await self._call(
+                self.coordinator, self.config.settlement, "voteOf", batch_id, holder
+            )
+            votes[bytes(vote)] = votes.get(bytes(vote), 0) + seat_count
+        vectors = await self.revealed_vectors(batch_id, from_block)
+        out: list[bytes] = []
+        for i in range(count):
+            if not final_mask >> i & 1:
+                out.append(bytes(32))
+                continue
+            tally: dict[bytes, int] = {}
+            for vhash, vector in vectors.items():
+                tally[vector[i]] = tally.get(vector[i], 0) + votes.get(vhash, 0)
+            out.append(max(tally, key=lambda v: tally[v]) if tally else bytes(32))
+        return out
 
     async def block_timestamp(self) -> int:
         block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])

@@ -78,6 +78,8 @@ class DevnetConfig:
             beside the request contracts, the gateway is bonded, the project reserve funded,
             the workers staked into the first epoch and connected to the gateway's job feed).
         settlement_params: Settlement parameters (default: :func:`devnet_settlement_params`).
+        block_time: Seconds between blocks of the devnet's own anvil (0: a block per
+            transaction; the workers then mine the blocks committee seeds need).
     """
 
     workers: int = 3
@@ -95,6 +97,7 @@ class DevnetConfig:
     record: bool = True
     sandbox_cache: Path | None = None
     tickets: bool = False
+    block_time: float = 0.0
     settlement_params: SettlementParams | None = None
 
     @property
@@ -144,8 +147,12 @@ class Devnet:
         accounts = max(10, 4 + self.config.total_workers)
         with self.progress.step(f"Starting the chain (anvil on 127.0.0.1:{port})") as detail:
             self.state_dir.mkdir(parents=True, exist_ok=True)
+            extra = ("--block-time", f"{self.config.block_time:g}") if self.config.block_time else ()
             self.anvil = Anvil(
-                port=port, accounts=accounts, log_path=self.logs_dir / "anvil.log"
+                port=port,
+                accounts=accounts,
+                log_path=self.logs_dir / "anvil.log",
+                extra_args=extra,
             ).start()
             detail(f"chain id 31337, {accounts} funded test accounts")
         return self.attach(self.anvil.url)
@@ -334,6 +341,7 @@ class Devnet:
             behaviour=behaviour,
             log_format="json",
             gateways=self.gateway_url if self.config.tickets else "",
+            mine_blocks=int(self.config.tickets and not self.config.block_time),
         ).replace(**self.config.worker_settings)
 
     def launch_worker(self, n: int, behaviour: str | None = None, wait: bool = True) -> Any:

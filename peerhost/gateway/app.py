@@ -6,6 +6,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``WS   /_feed``                          (the job feed: tickets out, attestations in)
+- ``GET  /_inputs/0x<id>``                 (a posted ticket's input, for its batch's seats)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
 """
 
@@ -20,11 +21,12 @@ from starlette.websockets import WebSocket
 
 from peerhost.gateway.calls import METHODS, call_function
 from peerhost.gateway.inbox import post_result
+from peerhost.gateway.inputs import serve_input
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.status import health, request_status
-from peerhost.wire.feed import FEED_PATH
+from peerhost.wire.feed import FEED_PATH, INPUT_PATH
 from peerhost.wire.inbox import INBOX_PATH
 
 
@@ -49,6 +51,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route("/_health", health, methods=["GET"]),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
+        Route(INPUT_PATH + "/{request_id}", serve_input, methods=["GET"]),
         Route("/{path:path}", call_function, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -21,6 +21,7 @@ from peerhost.gateway.events import EventRouter, follow
 from peerhost.gateway.feed import FeedHub
 from peerhost.gateway.functions import FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
+from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
 from peerhost.gateway.settings import GatewaySettings
@@ -84,6 +85,17 @@ class Gateway:
                 attesters=settings.attesters,
                 ticket_life=settings.ticket_life,
             )
+            self.poster = BatchPoster(
+                self.settlement,
+                self.book,
+                self.sender,
+                max_tickets=settings.batch_max_tickets,
+                interval=settings.batch_interval,
+                waiting=self.desk.waiting,
+                drawn=self.desk.reserves.posted,
+                settled=self.desk.settled,
+                withhold=settings.withhold_batches,
+            )
         self.max_input_bytes: int | None = None
         self.started_at = time.time()
         self._tasks: list[asyncio.Task[None]] = []
@@ -100,6 +112,7 @@ class Gateway:
             await self.load_params()
             if self.desk is not None:
                 await self.desk.start()
+                self._tasks.append(asyncio.create_task(self.poster.run(), name="batch-poster"))
             start_block = await self.protocol.block_number()
         except ChainUnavailable as exc:
             log.warning("chain not reachable at start (%s); will retry on demand", exc)

@@ -60,6 +60,8 @@ class GatewaySettings:
         ticket_life: Seconds from a ticket's ``issuedAt`` to its deadline.
         batch_max_tickets: A batch is posted when this many tickets wait (or at the next block).
         batch_interval: Seconds between checks for tickets to post (about one block).
+        withhold_batches: Never post batches (a misbehaving gateway, for protocol tests: the
+            attesters then post the tickets themselves).
     """
 
     chain: ChainConfig
@@ -87,6 +89,7 @@ class GatewaySettings:
     ticket_life: int = 600
     batch_max_tickets: int = 64
     batch_interval: float = 0.5
+    withhold_batches: bool = False
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "attested", "verified"):

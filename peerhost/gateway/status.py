@@ -16,6 +16,8 @@ from peerhost.chain.protocol import Phase, Status
 from peerhost.gateway.bodies import parse_request_id
 from peerhost.gateway.errors import UnknownRequest
 from peerhost.gateway.service import Gateway
+from peerhost.gateway.ticketbook import StoredTicket
+from peerhost.wire.feed import ticket_to_doc
 
 
 def _hex(value: Any) -> Any:
@@ -26,6 +28,10 @@ async def request_status(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     request_id = parse_request_id(request.path_params["request_id"])
     label = "0x" + request_id.hex()
+    if gateway.desk is not None:
+        record = gateway.book.get(request_id)
+        if record is not None:
+            return JSONResponse(await ticket_status(gateway, record))
     try:
         stored = await gateway.protocol.get_request(request_id)
         phase = await gateway.protocol.phase(request_id)
@@ -51,6 +57,44 @@ async def request_status(request: Request) -> Response:
         }
     )
     return JSONResponse(body)
+
+
+_PHASES = ("none", "awaiting_seed", "commit", "reveal", "settle", "finalized", "closed", "expired")
+_LEAF_STATES = ("none", "pending", "final", "unaudited", "refunded", "disputed")
+
+
+async def ticket_status(gateway: Gateway, stored: StoredTicket) -> dict[str, Any]:
+    """A ticket, its attestations, its batch and its settlement."""
+    body: dict[str, Any] = {
+        "request_id": "0x" + stored.request_id.hex(),
+        "ticket": ticket_to_doc(stored.ticket),
+        "ticket_signature": "0x" + stored.signature.hex(),
+        "state": stored.state,
+        "attestations": [
+            {"worker": w, "result_hash": r, "signature": "0x" + sig.hex()}
+            for w, r, sig in stored.attestations
+        ],
+        "batch": None,
+        "settlement": None,
+    }
+    if stored.batch_id is not None and stored.leaf_index is not None:
+        view = gateway.settlement
+        batch = await view.get_batch(stored.batch_id)
+        phase = await view.phase_of(stored.batch_id)
+        leaf = await view.leaf_state(stored.batch_id, stored.leaf_index)
+        body["batch"] = {
+            "id": stored.batch_id,
+            "leaf_index": stored.leaf_index,
+            "phase": _PHASES[phase] if phase < len(_PHASES) else str(phase),
+            "root": _hex(bytes(batch["root"])),
+            "seed_block": int(batch["seedBlock"]),
+            "results_commitment": _hex(bytes(batch["resultsCommitment"])),
+        }
+        body["settlement"] = {
+            "leaf_state": _LEAF_STATES[leaf] if leaf < len(_LEAF_STATES) else str(leaf),
+            "final_vector_hash": _hex(bytes(batch["finalVectorHash"])),
+        }
+    return body
 
 
 async def health(request: Request) -> Response:

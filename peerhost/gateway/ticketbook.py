@@ -41,9 +41,27 @@ CREATE TABLE IF NOT EXISTS tickets (
     post_tx      BLOB
 );
 CREATE INDEX IF NOT EXISTS tickets_state ON tickets(state, project_id);
+CREATE TABLE IF NOT EXISTS batches (
+    post_tx      BLOB PRIMARY KEY,
+    salt         BLOB NOT NULL,
+    opening      BLOB NOT NULL,
+    batch_id     INTEGER,
+    state        TEXT NOT NULL DEFAULT 'sent'
+);
 """
 
-ISSUED, POSTING, POSTED = "issued", "posting", "posted"
+ISSUED, POSTING, POSTED, REJECTED = "issued", "posting", "posted", "rejected"
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """A batch this gateway posted: the salt and opening of its attested-results commitment."""
+
+    post_tx: bytes
+    salt: bytes
+    opening: bytes
+    batch_id: int | None
+    state: str
 
 
 @dataclass(frozen=True)
@@ -141,12 +159,56 @@ class TicketBook:
                 (json.dumps(doc), result, request_id),
             )
 
-    def mark_posting(self, seqs: list[int], tx_hash: bytes) -> None:
+    def mark_posting(self, seqs: list[int], tx_hash: bytes, salt: bytes, opening: bytes) -> None:
+        """Before a batch transaction is sent: its tickets and the commitment's opening."""
         with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 "UPDATE tickets SET state = ?, post_tx = ? WHERE seq = ?",
                 [(POSTING, tx_hash, s) for s in seqs],
             )
+            self._db.execute(
+                "INSERT OR REPLACE INTO batches(post_tx, salt, opening) VALUES (?, ?, ?)",
+                (tx_hash, salt, opening),
+            )
+            self._db.execute("COMMIT")
+
+    def reject(self, seqs: list[int]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "UPDATE tickets SET state = ? WHERE seq = ?", [(REJECTED, s) for s in seqs]
+            )
+
+    def batch_posted(self, tx_hash: bytes, batch_id: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE batches SET batch_id = ?, state = 'posted' WHERE post_tx = ?",
+                (batch_id, tx_hash),
+            )
+
+    def batch_done(self, batch_id: int, state: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE batches SET state = ? WHERE batch_id = ?", (state, batch_id))
+
+    def batches(self, state: str) -> list[StoredBatch]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT post_tx, salt, opening, batch_id, state FROM batches WHERE state = ?",
+                (state,),
+            ).fetchall()
+        return [StoredBatch(bytes(a), bytes(b), bytes(c), d, str(e)) for a, b, c, d, e in rows]
+
+    def batch(self, batch_id: int) -> StoredBatch | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT post_tx, salt, opening, batch_id, state FROM batches WHERE batch_id = ?",
+                (batch_id,),
+            ).fetchone()
+        return (
+            StoredBatch(bytes(row[0]), bytes(row[1]), bytes(row[2]), row[3], str(row[4]))
+            if row
+            else None
+        )
 
     def mark_posted(self, seqs: list[int], batch_id: int) -> None:
         with self._lock:
@@ -187,7 +249,7 @@ class TicketBook:
         """Per project, the rewards of tickets not yet posted (in flight against its reserve)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT project_id, ticket FROM tickets WHERE state != ?", (POSTED,)
+                "SELECT project_id, ticket FROM tickets WHERE state IN (?, ?)", (ISSUED, POSTING)
             ).fetchall()
         out: dict[bytes, int] = {}
         for project_id, doc in rows:

@@ -304,6 +304,11 @@ class Desk:
 
     # ---- settlement --------------------------------------------------------------------------
 
+    def waiting(self, request_id: bytes) -> bool:
+        """Whether a ticket's attesters may still answer (the poster waits for them)."""
+        call = self.calls.get(request_id)
+        return call is not None and bool(call.outstanding)
+
     def settled(self, request_id: bytes, result_hash: bytes | None) -> None:
         """The chain settled the ticket: its final result, or None when it was refunded."""
         call = self.calls.get(request_id)

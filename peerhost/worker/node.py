@@ -30,6 +30,7 @@ from peerhost.worker import state as st
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
+from peerhost.worker.committee import Committee
 from peerhost.worker.execution import JobExecutor, SandboxRunner
 from peerhost.worker.feed import FeedClient
 from peerhost.worker.inbox import InboxClient
@@ -136,6 +137,20 @@ class WorkerNode:
                 FeedClient(url, self.address, self._key, self.tickets.handle, s.concurrency)
                 for url in s.gateway_urls
             ]
+            self.committee = Committee(
+                view,
+                self.tickets,
+                ledger,
+                self._key,
+                self.address,
+                lambda: {
+                    f.gateway.lower(): base
+                    for f, base in zip(self.feeds, s.gateway_urls, strict=True)
+                    if f.gateway
+                },
+                mine_blocks=bool(s.mine_blocks),
+                orphan_grace=s.orphan_grace,
+            )
         server = MetricsServer(self.metrics.snapshot, s.metrics_host, s.metrics_port)
         self._install_signals()
         try:
@@ -164,6 +179,8 @@ class WorkerNode:
             self._feed_tasks = [
                 asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
             ]
+            if self.chain.has_settlement:
+                self._feed_tasks.append(asyncio.create_task(self.committee.run(), name="committee"))
             await self._await_live(follower)
             self._write_ready(server.url)
             logs.event("ready", worker=self.address, metrics_url=server.url)
@@ -180,6 +197,8 @@ class WorkerNode:
                 await feed.stop()
             for task in getattr(self, "_feed_tasks", []):
                 task.cancel()
+            if self.chain.has_settlement:
+                await self.committee.close()
             for task in self._background:
                 task.cancel()
             await asyncio.gather(*self._background, return_exceptions=True)

@@ -61,6 +61,10 @@ class WorkerSettings:
         gateways: Gateways whose job feed this worker serves (comma-separated base URLs); needs
             the settlement contracts in the chain config.
         clock_skew: Seconds a ticket's ``issuedAt`` may differ from this worker's clock.
+        mine_blocks: 1 to mine the blocks a batch's seed needs (devnets that mine only when
+            transactions arrive); 0 on real chains.
+        orphan_grace: Seconds after ``issuedAt`` when an attested ticket no batch carried is
+            posted by this worker (the gateway withheld it).
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -89,6 +93,8 @@ class WorkerSettings:
     behaviour: str = "honest"
     gateways: str = ""
     clock_skew: int = 30
+    mine_blocks: int = 0
+    orphan_grace: float = 20.0
 
     @property
     def gateway_urls(self) -> list[str]:

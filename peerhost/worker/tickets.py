@@ -22,6 +22,7 @@ from eth_utils import keccak
 
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.settlement import SettlementView
+from peerhost.wire.batch import Leaf
 from peerhost.wire.envelope import Envelope, ErrorKind, decode_envelope
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
@@ -202,43 +203,54 @@ class TicketRunner:
         except (ChainUnavailable, TransactionReverted) as exc:
             self.refused += 1
             return Refusal(rid, f"cannot check the ticket against the chain: {exc}")
-        job = Job(
-            request_id=rid,
-            function_id=t.function_id,
-            requester=t.gateway,
-            version=t.version,
-            runtime=fn.runtime,
-            code_cid=fn.code_cid,
-            fuel_limit=fn.fuel_limit,
-            memory_limit=fn.memory_limit,
-            mode=t.mode,
-            input=offer.input,
-            input_cid=b"",
-            input_hash=t.input_hash,
-            reward=t.reward,
-            requested_at=t.issued_at,
-            commit_deadline=t.deadline,
-            reveal_deadline=t.deadline,
-            reply_to=b"",
-        )
-        try:
-            execution = await self.executor.execute(job)
-        except JobSkipped as exc:
+        outcome = await self.run(rid, t.gateway, Leaf.of(t), offer.input, fn)
+        if isinstance(outcome, str):
             self.ledger.decline(t)
             self.refused += 1
-            return Refusal(rid, f"no deterministic result: {exc}")
-        envelope = decode_envelope(execution.envelope)
-        if not envelope.ok and envelope.error_kind in _UNATTESTABLE:
-            self.ledger.decline(t)
-            self.refused += 1
-            return Refusal(rid, f"no deterministic result: {envelope.error_kind}")
-        output = execution.envelope
-        if self.behaviour == "lie":
-            output = forged(envelope)
+            return Refusal(rid, outcome)
+        output, logs_ = outcome
         result = keccak(output)
         attestation = sign_digest(
             self._key, attestation_digest(self.chain_id, self.settlement, ticket_hash(t), result)
         )
         self.ledger.attest(t, result, attestation)
         self.attested += 1
-        return Answer(rid, result, output, attestation, execution.logs)
+        return Answer(rid, result, output, attestation, logs_)
+
+    async def run(
+        self, rid: bytes, gateway: str, leaf: Leaf, input_: bytes, fn: _Fn | None = None
+    ) -> tuple[bytes, bytes] | str:
+        """Runs a ticket's function; returns (output envelope, logs) as this worker would attest
+        them, or the reason there is no deterministic result."""
+        if fn is None:
+            fn = await self._function(leaf.function_id, leaf.version)
+        job = Job(
+            request_id=rid,
+            function_id=leaf.function_id,
+            requester=gateway,
+            version=leaf.version,
+            runtime=fn.runtime,
+            code_cid=fn.code_cid,
+            fuel_limit=fn.fuel_limit,
+            memory_limit=fn.memory_limit,
+            mode=leaf.mode,
+            input=input_,
+            input_cid=b"",
+            input_hash=leaf.input_hash,
+            reward=leaf.reward,
+            requested_at=leaf.issued_at,
+            commit_deadline=leaf.deadline,
+            reveal_deadline=leaf.deadline,
+            reply_to=b"",
+        )
+        try:
+            execution = await self.executor.execute(job)
+        except JobSkipped as exc:
+            return f"no deterministic result: {exc}"
+        envelope = decode_envelope(execution.envelope)
+        if not envelope.ok and envelope.error_kind in _UNATTESTABLE:
+            return f"no deterministic result: {envelope.error_kind}"
+        output = execution.envelope
+        if self.behaviour == "lie":
+            output = forged(envelope)
+        return output, execution.logs

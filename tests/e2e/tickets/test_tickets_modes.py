@@ -27,3 +27,17 @@ def test_hello__ticket_mode__answers_with_attestations(
     response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": mode})
     check_answer(response, mode, count)
     assert response.text == "Hello from PeerHost!"
+
+
+def test_hello__verified__answers_the_result_the_committee_finalized(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "verified"})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-peerhost-mode"] == "verified"
+    assert response.text == "Hello from PeerHost!"
+    status = tickets_stack.status(response.headers["x-peerhost-request-id"])
+    assert status["settlement"]["leaf_state"] == "final"
+    assert status["batch"]["phase"] in ("finalized", "closed")
+    hashes = {a["result_hash"] for a in status["attestations"]}
+    assert hashes == {response.headers["x-peerhost-result-hash"]}

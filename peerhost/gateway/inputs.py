@@ -1,0 +1,70 @@
+"""``GET /_inputs/0x<request id>``: a posted ticket's input, for the seats of its batch only.
+
+Inputs stay off-chain (they may hold personal data). A committee seat proves who it is by signing
+:func:`~peerhost.wire.feed.input_request_digest` (this gateway, the request id, an expiry at most
+five minutes ahead); the gateway serves the input when the signer holds a seat in the ticket's
+batch.
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from peerhost.gateway.bodies import parse_request_id
+from peerhost.gateway.errors import (
+    BadRequest,
+    InvalidResultSignature,
+    UnknownRequest,
+    WorkerNotActive,
+)
+from peerhost.gateway.service import Gateway
+from peerhost.wire.feed import (
+    INPUT_EXPIRES_HEADER,
+    INPUT_SIGNATURE_HEADER,
+    INPUT_WORKER_HEADER,
+    FeedMessageError,
+    input_request_digest,
+    recover_digest,
+)
+
+_MAX_AHEAD = 300
+
+
+async def serve_input(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    request_id = parse_request_id(request.path_params["request_id"])
+    label = "0x" + request_id.hex()
+    if gateway.desk is None:
+        raise UnknownRequest(label, "here (this gateway issues no tickets)")
+    worker = request.headers.get(INPUT_WORKER_HEADER, "")
+    try:
+        expires = int(request.headers.get(INPUT_EXPIRES_HEADER, ""))
+        signature = bytes.fromhex(
+            request.headers.get(INPUT_SIGNATURE_HEADER, "").removeprefix("0x")
+        )
+    except ValueError:
+        raise BadRequest(
+            f"send {INPUT_WORKER_HEADER}, {INPUT_EXPIRES_HEADER} (unix seconds) and "
+            f"{INPUT_SIGNATURE_HEADER} (0x-hex)"
+        ) from None
+    now = int(time.time())
+    if not now <= expires <= now + _MAX_AHEAD:
+        raise BadRequest(f"{INPUT_EXPIRES_HEADER} must be within the next {_MAX_AHEAD} s")
+    try:
+        signer = recover_digest(
+            input_request_digest(gateway.address, request_id, expires), signature
+        )
+    except FeedMessageError as exc:
+        raise InvalidResultSignature(label, worker, str(exc)) from None
+    if signer.lower() != worker.lower():
+        raise InvalidResultSignature(label, worker, "the signature is another account's")
+    stored = gateway.book.get(request_id)
+    if stored is None or stored.batch_id is None:
+        raise UnknownRequest(label, "in a posted batch of this gateway")
+    holders, _ = await gateway.settlement.holders_of(stored.batch_id)
+    if signer not in holders:
+        raise WorkerNotActive(signer)
+    return Response(stored.input, media_type="application/octet-stream")

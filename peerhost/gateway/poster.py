@@ -1,0 +1,272 @@
+"""The batch poster: the gateway's signed tickets go on-chain in batches, one ``postBatch`` per
+block (or as soon as ``batch_max_tickets`` wait), signed locally and sent in JSON-RPC batches.
+
+A ticket is posted once its attesters have answered (or left, or a few seconds passed): the batch
+carries a commitment to the attested results (the result hash and attesters per leaf, salted),
+never the results. Before the transaction is sent its hash, the tickets it carries and the
+commitment's salt and opening are written to the ticket book; after a restart, tickets found
+``posting`` are checked against the chain (mined: posted; failed or unknown: back to ``issued``),
+so nothing is lost and nothing is posted twice.
+
+After a batch settles, the poster opens its attested results (the attesters whose results stood
+are paid) and tells the desk the final result of each ticket (``verified`` answers wait for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+
+from hexbytes import HexBytes
+
+from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.settlement import SettlementView
+from peerhost.gateway.batcher import BatchSender
+from peerhost.gateway.ticketbook import ISSUED, POSTING, StoredTicket, TicketBook
+from peerhost.wire.batch import (
+    ABSTAIN,
+    MAX_ATTESTERS,
+    AttestedResult,
+    Leaf,
+    encode_leaves,
+    results_commitment,
+    results_opening,
+)
+
+log = logging.getLogger(__name__)
+
+#: A ticket still waiting for attesters is posted anyway after this many seconds.
+_ATTEST_GRACE = 5.0
+_GAS_BASE = 400_000
+_GAS_PER_LEAF = 60_000
+#: Batch states (ISettlementCoordinator.BatchState).
+_FINALIZED, _CLOSED, _EXPIRED = 3, 4, 5
+
+
+def attested_result(stored: StoredTicket) -> AttestedResult:
+    """The leaf's attested result: the first attested hash and who attested it, fastest first."""
+    if not stored.attestations:
+        return AttestedResult(ABSTAIN, ())
+    first = stored.attestations[0][1]
+    workers = tuple(w for w, r, _ in stored.attestations if r == first)[:MAX_ATTESTERS]
+    return AttestedResult(bytes.fromhex(first[2:]), workers)
+
+
+class BatchPoster:
+    """Posts tickets and follows their batches to settlement (module docstring)."""
+
+    def __init__(
+        self,
+        view: SettlementView,
+        book: TicketBook,
+        sender: BatchSender,
+        *,
+        max_tickets: int,
+        interval: float,
+        waiting: Callable[[bytes], bool],
+        drawn: Callable[[bytes, int], None],
+        settled: Callable[[bytes, bytes | None], None],
+        withhold: bool = False,
+    ) -> None:
+        self.view = view
+        self.book = book
+        self.sender = sender
+        self.max_tickets = max_tickets
+        self.interval = interval
+        self._waiting = waiting
+        self._drawn = drawn
+        self._settled = settled
+        self.withhold = withhold
+        self._lock = asyncio.Lock()
+        self._last_block = -1
+        self._from_block = 0
+        self.batches_posted = 0
+        self._issued_at: dict[int, float] = {}
+
+    async def run(self) -> None:
+        """Forever: reconcile, post what is ready, follow posted batches."""
+        self._from_block = max(0, await self.view.block_number() - 10_000)
+        await self.reconcile()
+        while True:
+            try:
+                await self.tick()
+            except (ChainUnavailable, RpcError, TimeoutError) as exc:
+                log.warning("batch poster: chain unavailable (%s); retrying", exc)
+            except Exception:
+                log.exception("batch poster: unexpected error; retrying")
+            await asyncio.sleep(self.interval)
+
+    async def tick(self) -> None:
+        if not self.withhold:
+            await self.post_ready()
+        await self.follow()
+
+    # ---- posting ---------------------------------------------------------------------------
+
+    def _ready(self, tickets: list[StoredTicket]) -> list[StoredTicket]:
+        now = time.monotonic()
+        out = []
+        for t in tickets:
+            first_seen = self._issued_at.setdefault(t.ticket.seq, now)
+            if not self._waiting(t.request_id) or now - first_seen > _ATTEST_GRACE:
+                out.append(t)
+        return out
+
+    async def post_ready(self) -> None:
+        issued = self._ready(self.book.in_state(ISSUED))
+        if not issued:
+            return
+        head = await self.view.block_number()
+        if head == self._last_block and len(issued) < self.max_tickets:
+            return  # one batch per block unless enough tickets wait
+        groups: dict[tuple[bytes, int, bytes], list[StoredTicket]] = {}
+        for t in issued:
+            key = (t.project_id, t.ticket.reward, t.ticket.engine_profile)
+            groups.setdefault(key, []).append(t)
+        params = await self.view.params()
+        size = min(self.max_tickets, int(params["maxLeaves"]))
+        for (project_id, reward, profile), tickets in groups.items():
+            for i in range(0, len(tickets), size):
+                await self.post(project_id, reward, profile, tickets[i : i + size])
+        self._last_block = head
+
+    async def post(
+        self, project_id: bytes, reward: int, profile: bytes, tickets: list[StoredTicket]
+    ) -> int | None:
+        """Posts one batch; returns its id (None when it reverted)."""
+        leaves = encode_leaves([Leaf.of(t.ticket) for t in tickets])
+        results = [attested_result(t) for t in tickets]
+        attested = any(r.attesters for r in results)
+        salt = os.urandom(32)
+        commitment = results_commitment(results, salt) if attested else bytes(32)
+        opening = results_opening(results) if attested else b""
+        data = self.view.encode("postBatch", project_id, profile, reward, commitment, leaves)
+        seqs = [t.ticket.seq for t in tickets]
+        async with self._lock:
+            await self.sender.prepare()
+            tx_hash, sent = self.sender.sign(
+                self.view.config.settlement, data, gas=_GAS_BASE + _GAS_PER_LEAF * len(tickets)
+            )
+            self.book.mark_posting(seqs, tx_hash, salt, opening)  # before the send goes out
+        try:
+            await sent
+            receipt = await self.sender_wait(tx_hash)
+        except (RpcError, ChainUnavailable, TimeoutError) as exc:
+            log.warning("batch of %d ticket(s) not sent (%s); will retry", len(seqs), exc)
+            self.book.unpost(seqs)
+            return None
+        return await self._record(tx_hash, receipt, tickets)
+
+    async def sender_wait(self, tx_hash: bytes, timeout: float = 60.0) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        hex_hash = HexBytes(tx_hash).to_0x_hex()
+        while True:
+            receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
+            if receipt is not None:
+                return dict(receipt)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"batch transaction {hex_hash} not mined after {timeout:.0f} s")
+            await asyncio.sleep(0.05)
+
+    async def _record(
+        self, tx_hash: bytes, receipt: dict[str, object], tickets: list[StoredTicket]
+    ) -> int | None:
+        seqs = [t.ticket.seq for t in tickets]
+        if int(str(receipt["status"]), 16) != 1:
+            reason = "reverted"
+            try:
+                await self.view.confirm(tx_hash, "postBatch")
+            except TransactionReverted as exc:
+                reason = exc.reason
+            except Exception:  # the reason is a nicety
+                pass
+            log.error("batch of %d ticket(s) rejected: %s", len(seqs), reason)
+            self.book.reject(seqs)
+            return None
+        batch_id = None
+        for raw in receipt.get("logs", []):  # type: ignore[attr-defined]
+            decoded = self.view.decode_log(raw)
+            if decoded is not None and decoded[0] == "BatchPosted":
+                batch_id = int(decoded[1]["batchId"])
+        if batch_id is None:
+            log.error("batch transaction 0x%s emitted no BatchPosted", tx_hash.hex())
+            return None
+        self.book.mark_posted(seqs, batch_id)
+        self.book.batch_posted(tx_hash, batch_id)
+        self.batches_posted += 1
+        log.info("posted batch %d: %d ticket(s)", batch_id, len(seqs))
+        project_total: dict[bytes, int] = {}
+        for t in tickets:
+            project_total[t.project_id] = project_total.get(t.project_id, 0) + t.ticket.reward
+        for project_id, amount in project_total.items():
+            self._drawn(project_id, amount)
+        return batch_id
+
+    async def reconcile(self) -> None:
+        """Tickets left ``posting`` by an earlier run: posted, or back to ``issued``."""
+        by_tx: dict[bytes, list[StoredTicket]] = {}
+        for t in self.book.in_state(POSTING):
+            assert t.post_tx is not None
+            by_tx.setdefault(t.post_tx, []).append(t)
+        for tx_hash, tickets in by_tx.items():
+            hex_hash = HexBytes(tx_hash).to_0x_hex()
+            receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
+            if receipt is None:
+                pending = await self.view.rpc.call("eth_getTransactionByHash", [hex_hash])
+                if pending is None:
+                    log.info("batch tx %s never reached the chain: re-posting", hex_hash)
+                    self.book.unpost([t.ticket.seq for t in tickets])
+                    continue
+                receipt = await self.sender_wait(tx_hash)
+            await self._record(tx_hash, dict(receipt), tickets)
+
+    # ---- following posted batches ----------------------------------------------------------
+
+    async def follow(self) -> None:
+        """Settled batches: tell the desk each ticket's result, open the attested results."""
+        for stored in self.book.batches("posted"):
+            assert stored.batch_id is not None
+            batch = await self.view.get_batch(stored.batch_id)
+            state = int(batch["state"])
+            if state == _EXPIRED:
+                for t in self.book.in_batch(stored.batch_id):
+                    self._settled(t.request_id, None)
+                self.book.batch_done(stored.batch_id, "expired")
+                continue
+            if state not in (_FINALIZED, _CLOSED):
+                continue
+            vector = await self.view.final_vector(stored.batch_id, self._from_block)
+            if vector is None:
+                continue
+            for t in self.book.in_batch(stored.batch_id):
+                assert t.leaf_index is not None
+                value = vector[t.leaf_index]
+                leaf_state = await self.view.leaf_state(stored.batch_id, t.leaf_index)
+                if leaf_state == 2:  # Final
+                    self._settled(t.request_id, value)
+                elif leaf_state == 4:  # Refunded
+                    self._settled(t.request_id, None)
+                else:  # Unaudited fast leaf: paid on its attestations
+                    self._settled(t.request_id, t.result_hash)
+            if state == _FINALIZED and stored.opening:
+                await self._open(stored.batch_id, stored.salt, stored.opening, vector)
+            self.book.batch_done(stored.batch_id, "settled")
+
+    async def _open(self, batch_id: int, salt: bytes, opening: bytes, vector: list[bytes]) -> None:
+        data = self.view.encode("openResults", batch_id, salt, opening, vector)
+        async with self._lock:
+            await self.sender.prepare()
+            tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=1_500_000)
+        try:
+            await sent
+            receipt = await self.sender_wait(tx_hash)
+        except (RpcError, ChainUnavailable, TimeoutError) as exc:
+            log.warning("openResults of batch %d not sent: %s", batch_id, exc)
+            return
+        if int(str(receipt["status"]), 16) != 1:
+            log.warning("openResults of batch %d reverted", batch_id)
+        else:
+            log.info("opened the attested results of batch %d", batch_id)

@@ -1,0 +1,304 @@
+"""Committee duty: settle the batches this worker is drawn to, and post what a gateway withholds.
+
+For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the batch:
+
+1. **Seed.** Once block ``seedBlock`` exists, anyone may draw the committee: the worker proves the
+   block's header to the beacon (``seat``); the first such call wins, later ones revert harmlessly.
+   On a devnet that only mines when transactions arrive, ``mine_blocks`` mines the blocks a seed
+   needs.
+2. **Scope.** When the worker holds a seat, it reads the batch's leaves from the post
+   transaction's calldata and re-executes every leaf the audit mask names, fetching each input
+   from the gateway's input endpoint (signed with its key); other leaves, inputs it cannot get and
+   results that are not deterministic are ``ABSTAIN``.
+3. **Commit, reveal.** One salted, worker-bound commitment to the result vector, then its reveal.
+   When every holder revealed one vector the last reveal settles the batch; otherwise, in the
+   Settle phase, the worker finalizes it with every distinct revealed vector.
+
+Separately, **cheques**: tickets this worker attested that no batch carried once a grace period
+passed (the gateway withheld them) are posted with ``postOrphans`` before their deadline, grouped
+as the contract requires (one gateway, engine profile and reward); the gateway's bond refunds the
+poster's gas. Credits are withdrawn when they reach ``withdraw_min``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from eth_utils import keccak
+
+from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.headers import encode_header
+from peerhost.chain.settlement import SettlementView
+from peerhost.wire.batch import ABSTAIN, Leaf, decode_leaves, seat_commitment, vector_hash
+from peerhost.wire.feed import (
+    INPUT_EXPIRES_HEADER,
+    INPUT_PATH,
+    INPUT_SIGNATURE_HEADER,
+    INPUT_WORKER_HEADER,
+    input_request_digest,
+    sign_digest,
+)
+from peerhost.wire.ticket import request_id
+from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.tickets import TicketRunner
+
+log = logging.getLogger(__name__)
+
+# ISettlementCoordinator.Phase
+_AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
+
+
+class Committee:
+    """Follows batches and does this worker's committee duty (module docstring).
+
+    Args:
+        view: Settlement contracts, with this worker's sender.
+        runner: Runs leaves exactly as the worker would attest them.
+        ledger: The tickets this worker attested (cheques).
+        private_key: Signs input requests.
+        address: This worker.
+        gateway_urls: Gateway address -> base URL (where inputs are fetched).
+        mine_blocks: Mine the blocks a seed needs (devnets that mine only on transactions).
+        orphan_grace: Seconds after which an attested ticket no batch carried is posted by us.
+    """
+
+    def __init__(
+        self,
+        view: SettlementView,
+        runner: TicketRunner,
+        ledger: AttestedLedger,
+        private_key: bytes,
+        address: str,
+        gateway_urls: Callable[[], dict[str, str]],
+        *,
+        mine_blocks: bool = False,
+        orphan_grace: float = 20.0,
+        poll: float = 0.25,
+    ) -> None:
+        self.view = view
+        self.runner = runner
+        self.ledger = ledger
+        self._key = private_key
+        self.address = address
+        self.gateway_urls = gateway_urls
+        self.mine_blocks = mine_blocks
+        self.orphan_grace = orphan_grace
+        self.poll = poll
+        self.chain_id = view.config.chain_id
+        self.settlement = view.config.settlement
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.http = httpx.AsyncClient(timeout=10.0)
+        self.seats_served = 0
+        self.cheques_posted = 0
+
+    async def run(self) -> None:
+        cursor = await self.view.block_number()
+        self._from_block = max(0, cursor - 1000)
+        cursor = self._from_block
+        last_cheques = time.monotonic()
+        while True:
+            try:
+                head = await self.view.block_number()
+                if head >= cursor:
+                    for raw, args in await self.view.logs("BatchPosted", cursor, head):
+                        batch_id = int(args["batchId"])
+                        if batch_id not in self.tasks:
+                            self.tasks[batch_id] = asyncio.create_task(
+                                self._duty(batch_id, raw), name=f"batch {batch_id}"
+                            )
+                    cursor = head + 1
+                if time.monotonic() - last_cheques > 2.0:
+                    last_cheques = time.monotonic()
+                    await self.post_cheques()
+                    await self.withdraw()
+            except (ChainUnavailable, RpcError) as exc:
+                log.info("committee: chain unavailable (%s)", exc)
+            await asyncio.sleep(self.poll)
+
+    async def close(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.http.aclose()
+
+    # ---- one batch -------------------------------------------------------------------------
+
+    async def _duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
+        try:
+            await self.duty(batch_id, posted_log)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("committee: batch %d", batch_id)
+
+    async def _leaves(self, tx_hash: str) -> list[Leaf]:
+        tx = await self.view.rpc.call("eth_getTransactionByHash", [tx_hash])
+        data = bytes.fromhex(tx["input"][2:])
+        try:
+            return decode_leaves(
+                bytes(self.view.coordinator.decode_input("postBatch", data)["leaves"])
+            )
+        except ValueError:
+            args = self.view.coordinator.decode_input("postOrphans", data)
+            return [
+                Leaf(
+                    seq=int(t["seq"]),
+                    function_id=bytes(t["functionId"]),
+                    version=int(t["version"]),
+                    input_hash=bytes(t["inputHash"]),
+                    reward=int(t["reward"]),
+                    issued_at=int(t["issuedAt"]),
+                    deadline=int(t["deadline"]),
+                    mode=int(t["mode"]),
+                    secrets_version=int(t["secretsVersion"]),
+                )
+                for t in args["tickets"]
+            ]
+
+    async def duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
+        phase = await self._await_seated(batch_id)
+        if phase not in (_COMMIT, _REVEAL):
+            return
+        holders, _ = await self.view.holders_of(batch_id)
+        if self.address not in holders:
+            return
+        batch = await self.view.get_batch(batch_id)
+        leaves = await self._leaves(posted_log["transactionHash"])
+        gateway = str(batch["gateway"])
+        audit = int(batch["auditMask"])
+        vector = [
+            await self._result(batch_id, gateway, i, leaf) if audit >> i & 1 else ABSTAIN
+            for i, leaf in enumerate(leaves)
+        ]
+        vhash = vector_hash(vector)
+        salt = os.urandom(32)
+        commitment = seat_commitment(
+            self.chain_id, self.settlement, batch_id, self.address, vhash, salt
+        )
+        await self._send("commit", batch_id, commitment)
+        self.seats_served += 1
+        while await self.view.phase_of(batch_id) == _COMMIT:
+            await asyncio.sleep(self.poll)
+        if await self.view.phase_of(batch_id) != _REVEAL:
+            return
+        await self._send("reveal", batch_id, vhash, salt, vector)
+        while True:
+            phase = await self.view.phase_of(batch_id)
+            if phase == _SETTLE:
+                vectors = await self.view.revealed_vectors(batch_id, self._from_block)
+                with contextlib.suppress(TransactionReverted):
+                    await self._send("finalize", batch_id, list(vectors.values()))
+            elif phase != _REVEAL:
+                return
+            await asyncio.sleep(self.poll)
+
+    async def _await_seated(self, batch_id: int) -> int:
+        while True:
+            phase = await self.view.phase_of(batch_id)
+            if phase != _AWAITING:
+                return phase
+            seed_block = int((await self.view.get_batch(batch_id))["seedBlock"])
+            head = await self.view.block_number()
+            if head > seed_block:
+                block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed_block), False])
+                with contextlib.suppress(TransactionReverted):
+                    await self._send("seat", batch_id, encode_header(block))
+                continue
+            if self.mine_blocks:
+                await self.view.rpc.call("anvil_mine", [hex(seed_block - head + 1)])
+                continue
+            await asyncio.sleep(self.poll)
+
+    async def _result(self, batch_id: int, gateway: str, index: int, leaf: Leaf) -> bytes:
+        rid = request_id(self.chain_id, self.settlement, gateway, leaf.seq)
+        data = await self._input(gateway, rid)
+        if data is None or keccak(data) != leaf.input_hash:
+            log.warning(
+                "committee: batch %d leaf %d: input unavailable; abstaining", batch_id, index
+            )
+            return ABSTAIN
+        try:
+            outcome = await self.runner.run(rid, gateway, leaf, data)
+        except TransactionReverted:
+            return ABSTAIN
+        return ABSTAIN if isinstance(outcome, str) else keccak(outcome[0])
+
+    async def _input(self, gateway: str, rid: bytes) -> bytes | None:
+        base = self.gateway_urls().get(gateway.lower())
+        if base is None:
+            return None
+        expires = int(time.time()) + 60
+        signature = sign_digest(self._key, input_request_digest(gateway, rid, expires))
+        try:
+            response = await self.http.get(
+                f"{base.rstrip('/')}{INPUT_PATH}/0x{rid.hex()}",
+                headers={
+                    INPUT_WORKER_HEADER: self.address,
+                    INPUT_EXPIRES_HEADER: str(expires),
+                    INPUT_SIGNATURE_HEADER: "0x" + signature.hex(),
+                },
+            )
+        except httpx.HTTPError:
+            return None
+        return response.content if response.status_code == 200 else None
+
+    async def _send(self, name: str, *args: Any) -> dict[str, Any]:
+        tx = await self.view.send(name, *args)
+        return await self.view.confirm(tx, name)
+
+    async def withdraw(self) -> None:
+        """Pulls this worker's credits (seats, attestations, cheque refunds)."""
+        if await self.view.pending_withdrawal(self.address) > 0:
+            with contextlib.suppress(TransactionReverted):
+                await self._send("withdraw")
+
+    # ---- cheques -------------------------------------------------------------------------------
+
+    async def post_cheques(self) -> None:
+        """Posts attested tickets no batch carried within ``orphan_grace`` (module docstring)."""
+        now = int(time.time())
+        groups: dict[tuple[str, bytes, int], list[Any]] = {}
+        for t in self.ledger.unposted():
+            if t.ticket.deadline <= now + 5:
+                continue  # too late to post
+            if now - t.ticket.issued_at < self.orphan_grace:
+                continue
+            key = (t.ticket.gateway, t.ticket.engine_profile, t.ticket.reward)
+            groups.setdefault(key, []).append(t)
+        for tickets in groups.values():
+            await self._post_orphans(tickets[:64])
+
+    async def _post_orphans(self, tickets: list[Any]) -> None:
+        # a ticket the gateway posted meanwhile is skipped by checking its seq on-chain first
+        fresh = []
+        for t in tickets:
+            if await self.view.is_seq_posted(t.ticket.gateway, t.ticket.seq):
+                self.ledger.mark_posted(t.ticket.gateway, t.ticket.seq, 0)
+            else:
+                fresh.append(t)
+        if not fresh:
+            return
+        structs = [t.ticket.as_tuple() for t in fresh]
+        try:
+            receipt = await self._send(
+                "postOrphans", structs, [t.signature for t in fresh], bytes(32)
+            )
+        except TransactionReverted as exc:
+            log.warning("committee: posting %d withheld ticket(s) failed: %s", len(fresh), exc)
+            return
+        batch_id = 0
+        for raw in receipt.get("logs", []):
+            decoded = self.view.decode_log(raw)
+            if decoded is not None and decoded[0] == "BatchPosted":
+                batch_id = int(decoded[1]["batchId"])
+        for t in fresh:
+            self.ledger.mark_posted(t.ticket.gateway, t.ticket.seq, batch_id)
+        self.cheques_posted += len(fresh)
+        log.info("committee: posted %d withheld ticket(s) as batch %d", len(fresh), batch_id)
