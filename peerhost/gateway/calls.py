@@ -3,7 +3,9 @@
 Response headers on every answered call:
 ``X-PeerHost-Request-Id``, ``X-PeerHost-Result-Hash``, ``X-PeerHost-Mode`` (fast|verified) and
 ``X-PeerHost-Worker`` (who delivered the output). Errors after submission carry the request id
-too. One access-log line per call (logger ``peerhost.gateway.access``).
+too. One access-log line per call (logger ``peerhost.gateway.access``), and one entry in the
+project's function logs (:class:`~peerhost.functionlogs.LogStore`) per submitted request,
+recorded before the answer leaves, so the owner can read it as soon as the caller has it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Call:
         self.mode = "-"
         self.waiter: Waiter | None = None
         self.output: Output | None = None
+        self.failure: str | None = None
 
     async def serve(self) -> Response:
         gw, request = self.gateway, self.request
@@ -124,7 +127,10 @@ class Call:
 
         self.waiter = await gw.submit(fn, build_input, self.mode)
         self.output = await gw.answer(self.waiter, status_url(request, self.waiter.request_id))
-        status, headers, content = decode_envelope(self.output.body).to_http()
+        envelope = decode_envelope(self.output.body)
+        if not envelope.ok:
+            self.failure = f"{envelope.error_kind}: {envelope.error_detail}".rstrip(": ")
+        status, headers, content = envelope.to_http()
         response = Response(content, status_code=status)
         for name, value in headers.items():
             lowered = name.lower()
@@ -140,6 +146,7 @@ class Call:
             response.headers["X-PeerHost-Request-Id"] = "0x" + self.waiter.request_id.hex()
             response.headers["X-PeerHost-Mode"] = self.mode
         latency = (time.monotonic() - self.started) * 1000
+        self._record(response.status_code, latency)
         access_log.info(
             "call fn=%s mode=%s status=%d latency_ms=%.1f request_id=%s worker=%s",
             self.target.label if self.target else self.request.url.path,
@@ -151,6 +158,25 @@ class Call:
         )
         return response
 
+    def _record(self, status: int, latency_ms: float) -> None:
+        if self.waiter is None or self.target is None:
+            return  # nothing ran: unknown or disabled functions, refusals before submission
+        lines = self.output.log.splitlines() if self.output is not None else []
+        if self.failure:
+            lines.append(f"[error] {self.failure}")
+        self.gateway.logs.add(
+            self.target.wallet,
+            self.target.project,
+            at=time.time(),
+            function=self.target.function,
+            status=status,
+            latency_ms=round(latency_ms, 1),
+            request_id="0x" + self.waiter.request_id.hex(),
+            mode=self.mode,
+            worker=self.output.worker if self.output is not None else None,
+            lines=tuple(lines),
+        )
+
 
 async def call_function(request: Request) -> Response:
     call = Call(request.app.state.gateway, request)
@@ -159,5 +185,6 @@ async def call_function(request: Request) -> Response:
     except Exception as exc:
         if status_of(exc) == 500:
             log.exception("unexpected error serving %s %s", request.method, request.url.path)
+        call.failure = f"{type(exc).__name__}: {exc}"
         response = problem(exc)
     return call.finish(response)

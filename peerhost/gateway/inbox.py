@@ -2,7 +2,10 @@
 
 Body: the raw envelope bytes (``resultHash = keccak256(body)``). Headers:
 ``X-PeerHost-Worker: <address>`` and ``X-PeerHost-Signature: 0x<65-byte hex>``, an EIP-712
-signature over (requestId, resultHash) (see :mod:`peerhost.chain.signatures`).
+signature over (requestId, resultHash) (see :mod:`peerhost.chain.signatures`). Optionally
+``X-PeerHost-Log``: the function's log, base64 (see :mod:`peerhost.functionlogs.capture`); it is
+not signed and not part of the result hash, and a malformed one is replaced by a note, never a
+reason to refuse the output.
 
 A late output for a request this replica already answered (fast mode) gets 200 with
 ``{"accepted": false, "reason": "already answered"}``: nothing is stored, and the worker has no
@@ -18,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from peerhost.chain.commitments import result_hash
 from peerhost.chain.signatures import recover_signer
+from peerhost.functionlogs.capture import LOG_HEADER, decode_log
 from peerhost.gateway.bodies import parse_request_id, read_body
 from peerhost.gateway.errors import (
     BadRequest,
@@ -48,6 +52,16 @@ def _hex_bytes(value: str, length: int, what: str) -> bytes:
     if len(raw) != length:
         raise BadRequest(f"{what} must be {length} bytes")
     return raw
+
+
+def _log_of(request: Request) -> str:
+    value = request.headers.get(LOG_HEADER)
+    if not value:
+        return ""
+    try:
+        return decode_log(value)
+    except ValueError as exc:
+        return f"[the worker sent a log the gateway could not read: {exc}]"
 
 
 async def post_result(request: Request) -> Response:
@@ -92,7 +106,7 @@ async def post_result(request: Request) -> Response:
         raise BadRequest(f"the posted result is not a result envelope ({exc})") from None
     if envelope.error_kind is ErrorKind.TIMEOUT:
         raise BadRequest("a wall-clock timeout is not a result (it is never committed)")
-    waiter.offer(Output(body=body, result_hash=digest, worker=signer))
+    waiter.offer(Output(body=body, result_hash=digest, worker=signer, log=_log_of(request)))
     return JSONResponse(
         {"accepted": True, "request_id": label, "result_hash": "0x" + digest.hex()},
         status_code=202,

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.errors import PeerHostError
+from peerhost.functionlogs.access import AccessDenied, NoAccessSignature
 from peerhost.gateway import errors as e
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[BaseException], int] = {
     e.BadRequest: 400,
     e.InvalidResultSignature: 401,
+    NoAccessSignature: 401,
+    AccessDenied: 403,
     e.WorkerNotActive: 403,
     e.NoRoute: 404,
     e.FunctionNotFound: 404,

@@ -12,6 +12,7 @@ from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
+from peerhost.functionlogs import LogStore
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
@@ -42,6 +43,7 @@ class Gateway:
         self.sender = BatchSender(self.rpc, settings.private_key, settings.chain.chain_id)
         self.protocol = GatewayProtocol(settings.chain, rpc=self.rpc)
         self.waiters = Waiters()
+        self.logs = LogStore(settings.logs_per_project)
         self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
         self.payment = PaymentPolicy(

@@ -52,6 +52,7 @@ class GatewaySettings:
         payment_cache_ttl: Seconds a project's authorization and balance stay cached.
         confirm_poll_interval: Seconds between receipt checks of in-flight transactions.
         tx_timeout: Seconds to wait for a request transaction to be mined.
+        logs_per_project: Function-log entries kept in memory per project (``/_logs``).
     """
 
     chain: ChainConfig
@@ -74,6 +75,7 @@ class GatewaySettings:
     payment_cache_ttl: float = 2.0
     confirm_poll_interval: float = 0.02
     tx_timeout: float = 60.0
+    logs_per_project: int = 200
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "verified"):

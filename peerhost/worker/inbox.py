@@ -2,7 +2,8 @@
 
 ``POST {replyTo}/0x<requestId>`` with the envelope bytes as body and the headers
 ``X-PeerHost-Worker`` (checksummed address) and ``X-PeerHost-Signature`` (EIP-712 over
-(requestId, resultHash)). 202 means accepted; a 4xx is a refusal (logged, not retried);
+(requestId, resultHash)), and ``X-PeerHost-Log`` with the function's log (base64; redacted and
+capped by the executor; not signed, not hashed) when it wrote one. 202 means accepted; a 4xx is a refusal (logged, not retried);
 connection failures and 5xx are retried briefly with backoff. Posting never blocks committing.
 """
 
@@ -13,6 +14,7 @@ from enum import Enum
 
 import httpx
 
+from peerhost.functionlogs.capture import LOG_HEADER, encode_log
 from peerhost.worker import logs
 
 
@@ -38,7 +40,7 @@ class InboxClient:
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def post(
-        self, base_url: str, request_id: bytes, envelope: bytes, signature: bytes
+        self, base_url: str, request_id: bytes, envelope: bytes, signature: bytes, log: str = ""
     ) -> PostOutcome:
         """Posts one output; returns what became of it (never raises for network trouble)."""
         if not base_url:
@@ -49,6 +51,8 @@ class InboxClient:
             "X-PeerHost-Worker": self.worker,
             "X-PeerHost-Signature": "0x" + signature.hex(),
         }
+        if log:
+            headers[LOG_HEADER] = encode_log(log)
         delay = 0.1
         for attempt in range(1, self.retries + 1):
             try:
