@@ -1,4 +1,5 @@
-"""Owner-only access to a project's logs: an EIP-191 signature over a short-lived message.
+"""Owner-only access to a project's logs (and its gateway-side HTTP settings): an EIP-191
+signature over a short-lived message.
 
 The message names what it grants and until when (unix seconds)::
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
 from peerhost.errors import PeerHostError
 
@@ -29,10 +30,10 @@ MAX_LIFETIME = 600
 
 
 class AccessDenied(PeerHostError, PermissionError):
-    """A log read without a valid owner signature."""
+    """A log read (or a settings change) without a valid owner signature."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"Logs are readable by the project's owner only: {reason}.")
+        super().__init__(f"Only the project's owner may do this: {reason}.")
 
 
 class NoAccessSignature(AccessDenied):
@@ -42,20 +43,35 @@ class NoAccessSignature(AccessDenied):
         super().__init__(f"send {EXPIRES_HEADER} and {SIGNATURE_HEADER} (`ape run logs` does)")
 
 
-def access_message(wallet: str, project: str, expires: int) -> str:
-    """The text the owner signs to read ``project``'s logs until ``expires``."""
-    return (
-        f"PeerHost: read the logs of project {project} of {to_checksum_address(wallet)}\n"
-        f"expires: {int(expires)}"
-    )
+READ_LOGS = "read the logs"
+SET_HTTP = "set the HTTP settings"
+
+
+def access_message(
+    wallet: str, project: str, expires: int, action: str = READ_LOGS, content: bytes = b""
+) -> str:
+    """The text the owner signs to ``action`` on ``project`` until ``expires``.
+
+    An action that carries a body (``SET_HTTP``) also signs its keccak256, so the signature
+    cannot be reused for other content.
+    """
+    text = f"PeerHost: {action} of project {project} of {to_checksum_address(wallet)}\n"
+    if content:
+        text += f"content: 0x{keccak(content).hex()}\n"
+    return text + f"expires: {int(expires)}"
 
 
 def sign_access(
-    sign: Callable[[str], bytes], wallet: str, project: str, lifetime: int = 300
+    sign: Callable[[str], bytes],
+    wallet: str,
+    project: str,
+    lifetime: int = 300,
+    action: str = READ_LOGS,
+    content: bytes = b"",
 ) -> dict[str, str]:
     """The request headers granting access, signed by ``sign`` (text -> 65-byte signature)."""
     expires = int(time.time()) + min(lifetime, MAX_LIFETIME)
-    signature = sign(access_message(wallet, project, expires))
+    signature = sign(access_message(wallet, project, expires, action, content))
     return {EXPIRES_HEADER: str(expires), SIGNATURE_HEADER: "0x" + bytes(signature).hex()}
 
 
@@ -74,6 +90,8 @@ def verify_access(
     expires: str | None,
     signature: str | None,
     now: float | None = None,
+    action: str = READ_LOGS,
+    content: bytes = b"",
 ) -> str:
     """Checks an access signature; returns the signer (the owner). Raises AccessDenied."""
     if not expires or not signature:
@@ -91,7 +109,8 @@ def verify_access(
     try:
         raw = bytes.fromhex(text)
         signer = Account.recover_message(
-            encode_defunct(text=access_message(wallet, project, until)), signature=raw
+            encode_defunct(text=access_message(wallet, project, until, action, content)),
+            signature=raw,
         )
     except Exception:  # malformed signature bytes of any kind
         raise AccessDenied(f"{SIGNATURE_HEADER} is not a valid signature") from None

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.logs import LogFollower
@@ -19,6 +20,7 @@ from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
 from peerhost.gateway.functions import FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
+from peerhost.gateway.projects import ProjectSettings
 from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
 from peerhost.gateway.settings import GatewaySettings
@@ -44,6 +46,9 @@ class Gateway:
         self.protocol = GatewayProtocol(settings.chain, rpc=self.rpc)
         self.waiters = Waiters()
         self.logs = LogStore(settings.logs_per_project)
+        self.projects = ProjectSettings(
+            Path(settings.project_settings_file) if settings.project_settings_file else None
+        )
         self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
         self.payment = PaymentPolicy(

@@ -53,6 +53,8 @@ class GatewaySettings:
         confirm_poll_interval: Seconds between receipt checks of in-flight transactions.
         tx_timeout: Seconds to wait for a request transaction to be mined.
         logs_per_project: Function-log entries kept in memory per project (``/_logs``).
+        project_settings_file: JSON file keeping the projects' HTTP settings (CORS) across
+            restarts; None keeps them in memory only.
     """
 
     chain: ChainConfig
@@ -76,6 +78,7 @@ class GatewaySettings:
     confirm_poll_interval: float = 0.02
     tx_timeout: float = 60.0
     logs_per_project: int = 200
+    project_settings_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "verified"):
