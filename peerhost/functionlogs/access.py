@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -80,6 +81,18 @@ def key_signer(private_key: str | bytes) -> Callable[[str], bytes]:
 
     def sign(text: str) -> bytes:
         return bytes(Account.sign_message(encode_defunct(text=text), private_key).signature)
+
+    return sign
+
+
+def account_signer(account: Any) -> Callable[[str], bytes]:
+    """A ``sign`` from an ape account (test accounts sign at once, keyfile accounts prompt)."""
+
+    def sign(text: str) -> bytes:
+        signature = account.sign_message(encode_defunct(text=text))
+        if signature is None:
+            raise PermissionError(f"Account {account.address} did not sign.")
+        return bytes(signature.encode_rsv())
 
     return sign
 

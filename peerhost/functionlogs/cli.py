@@ -22,19 +22,6 @@ def default_gateway_url() -> str:
     return os.environ.get(GATEWAY_URL_ENV) or DEFAULT_GATEWAY_URL
 
 
-def ape_text_signer(account: Any) -> Callable[[str], bytes]:
-    """Signs text (EIP-191) with an ape account; keyfile accounts show the text and prompt."""
-    from eth_account.messages import encode_defunct
-
-    def sign(text: str) -> bytes:
-        signature = account.sign_message(encode_defunct(text=text))
-        if signature is None:
-            raise PermissionError(f"Account {account.address} did not sign.")
-        return bytes(signature.encode_rsv())
-
-    return sign
-
-
 def run_logs(
     project: str,
     function: str | None,
