@@ -16,7 +16,8 @@ from ape.api import AccountAPI
 from ape.cli import account_option
 
 from peerhost.errors import PeerHostError
-from peerhost.functionlogs.cli import ape_text_signer, run_logs
+from peerhost.functionlogs.access import account_signer
+from peerhost.functionlogs.cli import run_logs
 
 
 @click.command()
@@ -42,7 +43,7 @@ def cli(
             project_name,
             function,
             owner=str(account.address),
-            sign=ape_text_signer(account),
+            sign=account_signer(account),
             gateway_url=gateway_url,
             request_id=request_id,
             follow_=follow_,
