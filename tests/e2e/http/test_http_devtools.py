@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from e2e_http_stack import E2E_PROJECT, Stack, wait_until
 
 from peerhost.devnet.accounts import GATEWAY, derive
 from peerhost.functionlogs import key_signer, sign_access
 from peerhost.publishing import Publisher, load_project
 from peerhost.publishing.versions import VersionManager
+from peerhost.scaffold import templates
 from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
 from peerhost.storage import open_store
 
@@ -169,3 +171,30 @@ def test_rollback__after_an_update__url_answers_with_the_earlier_version(
         ).rollback("versioned", "v")
     assert "2 -> 1" in line and url in line
     wait_until(lambda: http.get(url).text == "first", timeout=60, every=0.5)
+
+
+@pytest.mark.parametrize("template", templates())
+def test_init__every_template__its_test_passes_publishes_with_check_and_answers(
+    stack: Stack, http: httpx.Client, tmp_path: Path, template: str
+) -> None:
+    folder = tmp_path / f"new-{template}"
+    init = _ape_run(stack, "init", str(folder), "--template", template)
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert {"project.json", "README.md"} <= {p.name for p in folder.iterdir()}
+    own_test = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "tests")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert own_test.returncode == 0, own_test.stdout + own_test.stderr
+    published = _ape_run(stack, "publish", str(folder), "--check", "--account", "TEST::1")
+    assert published.returncode == 0, published.stdout + published.stderr
+    assert "check hello: GET / answered 200" in published.stdout
+    url = next(
+        line.split("-> ", 1)[1].strip() for line in published.stdout.splitlines() if "-> " in line
+    )
+    assert url.endswith(f"/new-{template}/hello")
+    response = http.get(url, params={"name": "ada"})
+    assert response.status_code == 200, response.text
+    assert response.json()["hello"] == ("ada" if template == "js" else "from C")
