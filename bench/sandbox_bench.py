@@ -27,7 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from peerhost.sandbox import RunRequest, Sandbox, SandboxPool, canonical_request  # noqa: E402
+from peerhost.sandbox import RunRequest, Sandbox, SandboxPool  # noqa: E402
+from peerhost.wire import canonical_request  # noqa: E402
 
 JS_HELLO = (
     b"export async function handler(req) { return {status: 200, body: 'Hello from PeerHost!'} }"

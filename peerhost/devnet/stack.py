@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peerhost import devnet_state
 from peerhost.chain import ChainConfig, ws_url_for
 from peerhost.deploy import ETHER, Deployment, DeployParams, ensure_deployment
-from peerhost.devnet import state as devnet_state
 from peerhost.devnet.accounts import GATEWAY, Key, derive, worker_key
 from peerhost.devnet.anvil import Anvil
 from peerhost.devnet.errors import PortInUse

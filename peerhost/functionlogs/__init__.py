@@ -20,13 +20,13 @@ from peerhost.functionlogs.access import (
     verify_access,
 )
 from peerhost.functionlogs.capture import (
-    LOG_HEADER,
     MAX_LOG_BYTES,
     decode_log,
     encode_log,
     prepare_log,
 )
 from peerhost.functionlogs.store import LogEntry, LogStore
+from peerhost.wire.headers import LOG_HEADER
 
 __all__ = [
     "LOG_HEADER",

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 
 from peerhost.secrets.redact import Redactor
 
-LOG_HEADER = "x-peerhost-log"
 #: Bytes of log text kept per run (UTF-8), after redaction; the rest is cut with a marker.
 MAX_LOG_BYTES = 4096
 TRUNCATED = "… [log truncated: {dropped} more bytes]"

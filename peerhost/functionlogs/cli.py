@@ -6,16 +6,14 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from peerhost.devnet_state import DevnetState
 from peerhost.functionlogs.client import fetch, follow, format_entry
+from peerhost.publishing.context import GATEWAY_URL_ENV
 from peerhost.publishing.urls import DEFAULT_GATEWAY_URL
-
-GATEWAY_URL_ENV = "PEERHOST_GATEWAY_URL"
 
 
 def default_gateway_url() -> str:
     """A running devnet's gateway, else ``$PEERHOST_GATEWAY_URL``, else the local default."""
-    from peerhost.devnet.state import DevnetState
-
     devnet = DevnetState.load()
     if devnet is not None:
         return devnet.gateway_url

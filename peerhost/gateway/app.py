@@ -28,6 +28,7 @@ from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.status import health, request_status
+from peerhost.wire.inbox import INBOX_PATH
 
 
 def create_app(settings: GatewaySettings) -> Starlette:
@@ -46,7 +47,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         Route("/_health", health, methods=["GET"]),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
-        Route("/_inbox/{request_id}", post_result, methods=["POST"]),
+        Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),
         Route("/_projects/{wallet}/{project}/http", put_http_settings, methods=["PUT"]),
         Route("/{path:path}", call_function, methods=METHODS),

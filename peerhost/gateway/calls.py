@@ -29,13 +29,20 @@ from peerhost.gateway.problems import problem, problem_response, status_of
 from peerhost.gateway.routing import Target
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.waiters import Output, Waiter
-from peerhost.sandbox.abi import canonical_request
-from peerhost.sandbox.envelope import decode_envelope
+from peerhost.wire.envelope import decode_envelope
+from peerhost.wire.headers import (
+    HEADER_PREFIX,
+    MODE_HEADER,
+    REQUEST_ID_HEADER,
+    RESULT_HASH_HEADER,
+    WORKER_HEADER,
+)
+from peerhost.wire.ids import request_id_text
+from peerhost.wire.request import canonical_request
 
 access_log = logging.getLogger("peerhost.gateway.access")
 log = logging.getLogger(__name__)
 
-MODE_HEADER = "x-peerhost-mode"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 ALLOW = ", ".join([*CALL_METHODS, "OPTIONS"])
 
@@ -136,7 +143,7 @@ class Call:
         self.waiter = await gw.submit(fn, build_input, self.mode)
         self.output = await gw.answer(self.waiter, status_url(request, self.waiter.request_id))
         envelope = decode_envelope(self.output.body)
-        status, headers, content = envelope.to_http()
+        status, fn_headers, content = envelope.to_http()
         if not envelope.ok:
             self.failure = f"{envelope.error_kind}: {envelope.error_detail}".rstrip(": ")
             message = f"The function failed: {envelope.error_kind}" + (
@@ -149,21 +156,21 @@ class Call:
                 error=str(envelope.error_kind),
                 message=message,
             )
-            headers, content = {"content-type": failed.media_type or ""}, bytes(failed.body)
+            fn_headers, content = {"content-type": failed.media_type or ""}, bytes(failed.body)
         response = Response(content, status_code=status)
-        for name, value in headers.items():
+        for name, value in fn_headers.items():
             lowered = name.lower()
-            if lowered not in _DROPPED and not lowered.startswith("x-peerhost-"):
+            if lowered not in _DROPPED and not lowered.startswith(HEADER_PREFIX):
                 response.headers[name] = value
-        response.headers["X-PeerHost-Result-Hash"] = "0x" + self.output.result_hash.hex()
-        response.headers["X-PeerHost-Worker"] = self.output.worker
+        response.headers[RESULT_HASH_HEADER] = "0x" + self.output.result_hash.hex()
+        response.headers[WORKER_HEADER] = self.output.worker
         return response
 
     def finish(self, response: Response) -> Response:
         if self.waiter is not None:
             self.gateway.waiters.remove(self.waiter)
-            response.headers["X-PeerHost-Request-Id"] = "0x" + self.waiter.request_id.hex()
-            response.headers["X-PeerHost-Mode"] = self.mode
+            response.headers[REQUEST_ID_HEADER] = request_id_text(self.waiter.request_id)
+            response.headers[MODE_HEADER] = self.mode
         latency = (time.monotonic() - self.started) * 1000
         self._record(response.status_code, latency)
         access_log.info(

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from peerhost.chain.errors import TransactionReverted
-from peerhost.gateway.chainview import GatewayProtocol, function_id_of, project_id_of
+from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import FunctionNotFound
 from peerhost.gateway.routing import Target
+from peerhost.wire.ids import function_id_of, project_id_of
 
 MODES = ("fast", "verified")  # IFunctionRegistry.ResponseMode order
 

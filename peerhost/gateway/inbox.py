@@ -2,8 +2,8 @@
 
 Body: the raw envelope bytes (``resultHash = keccak256(body)``). Headers:
 ``X-PeerHost-Worker: <address>`` and ``X-PeerHost-Signature: 0x<65-byte hex>``, an EIP-712
-signature over (requestId, resultHash) (see :mod:`peerhost.chain.signatures`). Optionally
-``X-PeerHost-Log``: the function's log, base64 (see :mod:`peerhost.functionlogs.capture`); it is
+signature over (requestId, resultHash) (see :mod:`peerhost.wire.inbox`). Optionally
+``x-peerhost-log``: the function's log, base64 (see :mod:`peerhost.functionlogs.capture`); it is
 not signed and not part of the result hash, and a malformed one is replaced by a note, never a
 reason to refuse the output.
 
@@ -19,9 +19,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from peerhost.chain.commitments import result_hash
-from peerhost.chain.signatures import recover_signer
-from peerhost.functionlogs.capture import LOG_HEADER, decode_log
+from peerhost.functionlogs.capture import decode_log
 from peerhost.gateway.bodies import parse_request_id, read_body
 from peerhost.gateway.errors import (
     BadRequest,
@@ -31,11 +29,10 @@ from peerhost.gateway.errors import (
 )
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.waiters import Output
-from peerhost.sandbox.envelope import ErrorKind, decode_envelope
-from peerhost.sandbox.errors import InvalidEnvelope
-
-WORKER_HEADER = "x-peerhost-worker"
-SIGNATURE_HEADER = "x-peerhost-signature"
+from peerhost.wire.eip712 import recover_signer
+from peerhost.wire.envelope import ErrorKind, decode_envelope, result_hash
+from peerhost.wire.errors import InvalidEnvelope
+from peerhost.wire.headers import LOG_HEADER, SIGNATURE_HEADER, WORKER_HEADER
 
 #: Seconds an output for an unknown id waits for this replica's pending receipts.
 _SETTLE_SECONDS = 2.0

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from peerhost.chain.config import ChainConfig
+from peerhost.wire.inbox import inbox_base_url
 
 #: Environment variable holding the gateway's private key (hex). Never pass it on argv.
 KEY_ENV = "PEERHOST_GATEWAY_KEY"
@@ -90,7 +91,7 @@ class GatewaySettings:
     @property
     def reply_to(self) -> str:
         """The inbox base URL workers post results to (``replyTo`` of every request)."""
-        return (self.inbox_url or self.public_url.rstrip("/") + "/_inbox").rstrip("/")
+        return (self.inbox_url or inbox_base_url(self.public_url)).rstrip("/")
 
     def public_dict(self) -> dict[str, Any]:
         """Every setting except the key, JSON-ready (what the launcher hands a child process)."""

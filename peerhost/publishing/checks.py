@@ -29,9 +29,10 @@ import wasmtime
 
 from peerhost.publishing.errors import PublishError
 from peerhost.publishing.manifest import FunctionSpec, ProjectSpec
-from peerhost.sandbox import Envelope, ErrorKind, Limits, RunRequest, Sandbox, canonical_request
+from peerhost.sandbox import Limits, RunRequest, Sandbox
 from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.imports import check_imports
+from peerhost.wire import Envelope, ErrorKind, canonical_request
 
 CACHE_ENV = "PEERHOST_SANDBOX_CACHE"
 _LOADED = "peerhost-publish-check: module loaded"

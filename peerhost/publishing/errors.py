@@ -96,14 +96,3 @@ class RegistryRefused(PublishError, RuntimeError):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         super().__init__(f"The registry refused to publish '{name}': {reason}")
-
-
-class DeploymentNotFound(PublishError, LookupError):
-    """No PeerHost deployment is known on the connected network."""
-
-    def __init__(self, network: str, reason: str) -> None:
-        self.network = network
-        super().__init__(
-            f"No PeerHost contracts on {network}: {reason}. "
-            "Deploy them first (`ape run deploy`) or run a devnet (`ape run devnet`)."
-        )

@@ -20,6 +20,7 @@ from peerhost.publishing.checks import Checker
 from peerhost.publishing.errors import RegistryRefused
 from peerhost.publishing.manifest import MODES, FunctionSpec, ProjectSpec
 from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
+from peerhost.secrets.declared import require_secrets
 from peerhost.storage import ContentStore, cid_from_bytes, cid_to_bytes, compute_cid
 
 
@@ -217,8 +218,6 @@ class Publisher:
         """Refuses a project whose functions declare secrets its current bundle lacks."""
         if not project.secrets:
             return
-        from peerhost.secrets import require_secrets
-
         cid = bytes(self.registry.secretsBundle(self.owner, project.name))
         bundle = self.store.get(cid_from_bytes(cid)) if cid else None
         require_secrets(project.secrets, bundle, project=project.name)

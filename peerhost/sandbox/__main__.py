@@ -13,10 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from peerhost.sandbox.abi import canonical_request
 from peerhost.sandbox.limits import Limits
 from peerhost.sandbox.request import RunRequest
 from peerhost.sandbox.sandbox import Sandbox
+from peerhost.wire.request import canonical_request
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:

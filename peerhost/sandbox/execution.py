@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import wasmtime
 
 from peerhost.sandbox import js_engine
-from peerhost.sandbox.envelope import Envelope, ErrorKind, failure
 from peerhost.sandbox.randomness import RandomStream
 from peerhost.sandbox.request import RunRequest
-from peerhost.sandbox.response import OutputRejected, parse_response
 from peerhost.sandbox.wasi import HostOutOfFuel, OutputTooLarge, ProcExit, RunIO, WasiHost
+from peerhost.wire.envelope import Envelope, ErrorKind, failure
+from peerhost.wire.response import OutputRejected, parse_response
 
 logger = logging.getLogger(__name__)
 

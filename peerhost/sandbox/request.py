@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from eth_hash.auto import keccak
-
-from peerhost.sandbox.envelope import Envelope, decode_envelope
 from peerhost.sandbox.limits import Limits
+from peerhost.wire.envelope import Envelope, decode_envelope, result_hash
 
 RUNTIMES = ("wasi", "js")
 
@@ -23,7 +21,7 @@ class RunRequest:
         code: the function's code, as fetched by CID.
         code_id: a stable id of the code (its CID); informational, the cache
             keys on the code's own sha256.
-        input: the canonical request bytes (see :mod:`peerhost.sandbox.abi`).
+        input: the canonical request bytes (see :mod:`peerhost.wire.request`).
         env: environment variables (secrets) the function may read.
         request_id: the 32-byte on-chain request id; seeds WASI random.
         block_timestamp: seconds; what every WASI clock reads.
@@ -66,4 +64,4 @@ class RunResult:
     @property
     def result_hash(self) -> bytes:
         """keccak256 of the envelope: the value committed on-chain."""
-        return keccak(self.envelope)
+        return result_hash(self.envelope)

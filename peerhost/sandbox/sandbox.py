@@ -14,16 +14,16 @@ from pathlib import Path
 import wasmtime
 
 from peerhost.sandbox import js_engine
-from peerhost.sandbox.abi import bind_metadata
 from peerhost.sandbox.cache import ModuleCache
 from peerhost.sandbox.engine import make_engine
-from peerhost.sandbox.envelope import Envelope, ErrorKind, failure
 from peerhost.sandbox.epoch import EpochTicker
 from peerhost.sandbox.errors import CompileFailed, CompileTimeout, InvalidModule, InvalidRequest
 from peerhost.sandbox.execution import execute
 from peerhost.sandbox.imports import check_imports
 from peerhost.sandbox.request import RUNTIMES, RunRequest, RunResult
 from peerhost.sandbox.wasi import WasiHost
+from peerhost.wire.envelope import Envelope, ErrorKind, failure
+from peerhost.wire.request import bind_metadata
 
 _Prepared = Envelope | wasmtime.InstancePre
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from peerhost.publishing.checks import default_cache_dir
 from peerhost.publishing.manifest import load_project
-from peerhost.sandbox import Envelope, Limits, RunRequest, Sandbox, canonical_request
+from peerhost.sandbox import Limits, RunRequest, Sandbox
+from peerhost.wire import Envelope, canonical_request
 
 REQUEST_ID = bytes.fromhex("7e" * 32)
 

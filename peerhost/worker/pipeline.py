@@ -12,8 +12,10 @@ import logging
 import time
 from dataclasses import dataclass
 
-from peerhost.chain import Phase, TransactionReverted, commitment, new_salt, result_hash
-from peerhost.chain.signatures import sign_result
+from peerhost.chain import Phase, TransactionReverted
+from peerhost.wire.commitments import commitment, new_salt
+from peerhost.wire.eip712 import sign_result
+from peerhost.wire.envelope import result_hash
 from peerhost.worker import logs
 from peerhost.worker import state as st
 from peerhost.worker.behaviour import tamper

@@ -19,9 +19,8 @@ from gateway_helpers import (
 )
 from starlette.testclient import TestClient
 
-from peerhost.chain.commitments import commitment, result_hash
 from peerhost.gateway import GatewaySettings, create_app
-from peerhost.sandbox.envelope import ErrorKind, failure
+from peerhost.wire import ErrorKind, commitment, failure, result_hash
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from ape.contracts import ContractInstance
 from gateway_helpers import PROJECT, Background, envelope, next_request_id, wait_requested
 from starlette.testclient import TestClient
 
-from peerhost.chain.commitments import result_hash
-from peerhost.chain.signatures import sign_result
 from peerhost.functionlogs import LOG_HEADER, encode_log, key_signer, sign_access
 from peerhost.gateway import GatewaySettings, create_app
+from peerhost.wire import result_hash, sign_result
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from typing import Any
 
 import wasmtime
 
-from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, canonical_request
+from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox
+from peerhost.wire import canonical_request
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples" / "functions"

@@ -9,8 +9,9 @@ import pytest
 import wasmtime
 from sandbox_helpers import SMALL, RunFn, sample_input, wat_module, write_stdout_wat
 
-from peerhost.sandbox import Envelope, ErrorKind, Limits
+from peerhost.sandbox import Limits
 from peerhost.sandbox.errors import InvalidRequest
+from peerhost.wire import Envelope, ErrorKind
 
 Outcome = Callable[..., Envelope]
 OK_RESPONSE = '{"status":200,"body":"hi"}'

@@ -1,4 +1,4 @@
-"""The protocol's hashes, computed off-chain exactly as the coordinator computes them."""
+"""Commit-reveal commitments, computed off-chain exactly as the coordinator computes them."""
 
 from __future__ import annotations
 
@@ -6,26 +6,6 @@ import os
 
 from eth_abi import encode
 from eth_utils import keccak, to_canonical_address
-
-
-def result_hash(envelope: bytes) -> bytes:
-    """keccak256 of the canonical result envelope: what workers commit to."""
-    return keccak(envelope)
-
-
-def request_id(chain_id: int, coordinator: str, requester: str, sequence: int) -> bytes:
-    """keccak256(abi.encode(chainId, coordinator, requester, sequence))."""
-    return keccak(
-        encode(
-            ["uint256", "address", "address", "uint256"],
-            [
-                chain_id,
-                to_canonical_address(coordinator),
-                to_canonical_address(requester),
-                sequence,
-            ],
-        )
-    )
 
 
 def commitment(

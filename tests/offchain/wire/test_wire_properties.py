@@ -8,8 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peerhost.sandbox import Envelope, decode_envelope
-from peerhost.sandbox.response import OutputRejected, parse_response
+from peerhost.wire import Envelope, OutputRejected, decode_envelope, parse_response
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

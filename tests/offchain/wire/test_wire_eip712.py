@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
-from peerhost.chain import recover_signer, sign_result
+from peerhost.wire import recover_signer, sign_result
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 COORDINATOR = "0x" + "ab" * 20

@@ -1,4 +1,4 @@
-"""The function ABI: the canonical request a function reads on stdin.
+"""The canonical request: the bytes a function reads on stdin.
 
 The gateway calls :func:`canonical_request` once per HTTP request; its bytes
 are the job's on-chain input, so every worker feeds the function the same
@@ -27,7 +27,7 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 
-from peerhost.sandbox.canonical import canonical_json
+from peerhost.wire.canonical import canonical_json
 
 #: Request headers a function may see. Anything else (cookies, authorization,
 #: proxies' headers) never reaches the chain. ``x-fn-*`` is free for functions.

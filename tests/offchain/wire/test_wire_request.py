@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from peerhost.sandbox import canonical_request
-from peerhost.sandbox.abi import bind_metadata
+from peerhost.wire import bind_metadata, canonical_request
 
 RID = "0x" + "11" * 32
 

@@ -1,6 +1,6 @@
 """The result envelope: the canonical bytes whose keccak256 is committed.
 
-Layout (canonical JSON, see :mod:`peerhost.sandbox.canonical`)::
+Layout (canonical JSON, see :mod:`peerhost.wire.canonical`)::
 
     success: {"fuel_used":N,"ok":true,"response":{"body":…,"headers":{…},"status":200},"v":1}
              (+ "body_encoding":"base64" inside "response" for binary bodies)
@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from peerhost.sandbox.canonical import canonical_json
-from peerhost.sandbox.errors import InvalidEnvelope
-from peerhost.sandbox.response import OutputRejected, parse_json, parse_response
+from eth_utils import keccak
+
+from peerhost.wire.canonical import canonical_json
+from peerhost.wire.errors import InvalidEnvelope
+from peerhost.wire.response import OutputRejected, parse_json, parse_response
 
 ENVELOPE_VERSION = 1
 MAX_DETAIL_CHARS = 1024
@@ -109,6 +111,11 @@ class Envelope:
             headers.setdefault("content-type", "application/json")
         assert self.status is not None
         return self.status, headers, body
+
+
+def result_hash(envelope: bytes) -> bytes:
+    """keccak256 of the canonical envelope bytes: the ``resultHash`` workers commit and sign."""
+    return keccak(envelope)
 
 
 def failure(kind: ErrorKind, detail: str = "", fuel_used: int | None = 0) -> Envelope:

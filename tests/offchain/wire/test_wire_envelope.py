@@ -6,9 +6,7 @@ import json
 
 import pytest
 
-from peerhost.sandbox import Envelope, ErrorKind, decode_envelope
-from peerhost.sandbox.envelope import failure
-from peerhost.sandbox.errors import InvalidEnvelope
+from peerhost.wire import Envelope, ErrorKind, InvalidEnvelope, decode_envelope, failure
 
 
 def test_encode__success__sorted_compact_json() -> None:

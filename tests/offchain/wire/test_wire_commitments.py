@@ -7,7 +7,8 @@ from typing import Any
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 
-from peerhost.chain import ChainConfig, commitment, request_id, result_hash
+from peerhost.chain import ChainConfig
+from peerhost.wire import commitment, request_id_of, result_hash
 
 
 def test_request_id__matches_next_request_id(
@@ -16,17 +17,17 @@ def test_request_id__matches_next_request_id(
     sequence = coordinator.requestSequence(requester)
     expected = coordinator.nextRequestId(requester)
     assert (
-        request_id(chain_config.chain_id, coordinator.address, requester.address, sequence)
+        request_id_of(chain_config.chain_id, coordinator.address, requester.address, sequence)
         == expected
     )
 
 
 def test_request_id__depends_on_every_field(chain_config: ChainConfig) -> None:
-    base = request_id(1, "0x" + "11" * 20, "0x" + "22" * 20, 0)
-    assert base != request_id(2, "0x" + "11" * 20, "0x" + "22" * 20, 0)
-    assert base != request_id(1, "0x" + "12" * 20, "0x" + "22" * 20, 0)
-    assert base != request_id(1, "0x" + "11" * 20, "0x" + "23" * 20, 0)
-    assert base != request_id(1, "0x" + "11" * 20, "0x" + "22" * 20, 1)
+    base = request_id_of(1, "0x" + "11" * 20, "0x" + "22" * 20, 0)
+    assert base != request_id_of(2, "0x" + "11" * 20, "0x" + "22" * 20, 0)
+    assert base != request_id_of(1, "0x" + "12" * 20, "0x" + "22" * 20, 0)
+    assert base != request_id_of(1, "0x" + "11" * 20, "0x" + "23" * 20, 0)
+    assert base != request_id_of(1, "0x" + "11" * 20, "0x" + "22" * 20, 1)
 
 
 def test_commitment__matches_commitment_for(

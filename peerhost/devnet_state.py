@@ -11,7 +11,9 @@ Everything lives under one state directory (``.devnet/`` at the project root unl
       workers/           each worker's cursor and cache
 
 ``devnet.json`` is written once the stack is up and removed when it stops, so
-``ape run publish`` and ``ape console`` can default to a running devnet's store and gateway.
+``ape run publish``, ``ape run secrets`` and ``ape console`` can default to a running devnet's
+deployment, store and gateway (see :func:`peerhost.deployments.find_deployment`). The devnet
+(``peerhost.devnet``) writes this record; the tools below it only read it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR_ENV = "PEERHOST_DEVNET_DIR"
 STATE_FILE = "devnet.json"
 
@@ -90,28 +92,6 @@ class DevnetState:
         if state.pid and not _alive(state.pid):
             return None
         return state
-
-    def deployment(self, project: Any, chain: Any) -> Any:
-        """The devnet's contracts as a ``peerhost.deploy.Deployment`` (ape connected to its chain),
-        whatever the network is called (a local chain, or a fork of a live one)."""
-        from peerhost.deploy import CONTRACTS, Deployment, deployment_key, load_deployment
-
-        recorded = load_deployment(chain, project, self.deployments)
-        if recorded is not None or not self.contracts:
-            return recorded
-        instances = {
-            name: project.get_contract(CONTRACTS[name]).at(self.contracts[name])
-            for name in CONTRACTS
-        }
-        return Deployment(
-            registry=instances["registry"],
-            workers=instances["workers"],
-            coordinator=instances["coordinator"],
-            deployer="",
-            block_number=0,
-            key=deployment_key(chain),
-            existing=True,
-        )
 
     def serves(self, rpc_url: str | None) -> bool:
         """Whether ``rpc_url`` is this devnet's chain (127.0.0.1 and localhost are the same)."""
