@@ -243,12 +243,15 @@ class Devnet:
         return self.config.sandbox_cache or self.state_dir / "sandbox-cache"
 
     def warm_sandbox_cache(self) -> None:
-        """Compiles the JS engine into the workers' shared cache (seconds, once per machine)."""
+        """Compiles the JS and Python runtimes into the workers' shared cache (once per machine)."""
         from peerhost.sandbox import Sandbox
 
-        with self.progress.step("Compiling the JS engine for the workers (cached)") as detail:
+        with self.progress.step("Compiling the JS and Python runtimes (cached)") as detail:
             started = time.monotonic()
-            Sandbox(cache_dir=self.sandbox_cache).warm("js")
+            sandbox = Sandbox(cache_dir=self.sandbox_cache)
+            sandbox.warm("js")
+            sandbox.warm("python")
+            sandbox.close()
             took = time.monotonic() - started
             detail(f"{self.sandbox_cache} ({'compiled' if took > 1 else 'already cached'})")
 

@@ -9,6 +9,7 @@ A project folder looks like this (``project.json`` is optional)::
         hello.wat           -> function "hello", runtime wasi (compiled to .wasm when read)
         echo.wasm           -> function "echo", runtime wasi
         orders-create.js    -> function "orders-create", runtime js
+        report.py           -> function "report", runtime python (checked: compiles, has handler)
 
 The folder given may be the project folder or its ``functions/`` folder itself. Without
 ``project.json`` the project is named after the project folder.
@@ -33,19 +34,21 @@ from peerhost.publishing.errors import (
     InvalidProjectName,
     UnknownRuntime,
 )
+from peerhost.publishing.python_check import check_python_source
 from peerhost.storage.spec import parse_size
 
 FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
 
-RUNTIME_BY_EXTENSION = {".wasm": "wasi", ".wat": "wasi", ".js": "js"}
-RUNTIMES = ("wasi", "js")
+RUNTIME_BY_EXTENSION = {".wasm": "wasi", ".wat": "wasi", ".js": "js", ".py": "python"}
+RUNTIMES = ("wasi", "js", "python")
 MODES = ("fast", "verified")
 
 #: Default limits per runtime (clamped to the registry's maxima when publishing).
-#: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm.
-DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000}
-DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20}
+#: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm;
+#: the Python runtime starts with 12.75 MiB of memory in use (docs/functions.md).
+DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000, "python": 500_000_000}
+DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20, "python": 64 * 2**20}
 
 _SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets"}
 _TOP_LEVEL = {
@@ -70,7 +73,7 @@ class FunctionSpec:
     Attributes:
         name: The function name (the URL's last segment).
         path: The file it comes from.
-        runtime: ``"wasi"`` or ``"js"``.
+        runtime: ``"wasi"``, ``"js"`` or ``"python"``.
         fuel: Fuel limit per run.
         memory: Memory limit per run, in bytes.
         mode: The gateway's default answer mode, ``"fast"`` or ``"verified"``.
@@ -100,6 +103,8 @@ class FunctionSpec:
             raise InvalidCode(self.path, "the file is empty")
         if self.path.suffix.lower() == ".wat":
             return _wat_to_wasm(self.path, data)
+        if self.runtime == "python":
+            check_python_source(self.path, data)
         return data
 
 
@@ -181,7 +186,9 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
         if len(paths) > 1:
             raise DuplicateFunctionName(fname, paths)
     if not by_name:
-        raise FunctionsFolderNotFound(functions_dir, "no function files in it (.wasm, .wat or .js)")
+        raise FunctionsFolderNotFound(
+            functions_dir, "no function files in it (.wasm, .wat, .js or .py)"
+        )
     unknown = sorted(set(per_function) - set(by_name))
     if unknown:
         raise InvalidProjectFile(

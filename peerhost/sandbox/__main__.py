@@ -21,7 +21,7 @@ from peerhost.wire.request import canonical_request
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m peerhost.sandbox", description=__doc__)
-    parser.add_argument("runtime", choices=["wasi", "js"])
+    parser.add_argument("runtime", choices=["wasi", "js", "python"])
     parser.add_argument("code", type=Path, help="the function's code file")
     parser.add_argument("--method", default="GET")
     parser.add_argument("--path", default="/")

@@ -32,6 +32,22 @@ class JsEngineMismatch(SandboxError, ValueError):
         )
 
 
+class PythonRuntimeNotFound(SandboxError, FileNotFoundError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"The Python runtime is missing at {path}: run tools/python/build.sh "
+            "or pass Sandbox(python_runtime=...)."
+        )
+
+
+class PythonRuntimeMismatch(SandboxError, ValueError):
+    def __init__(self, path: Path, expected: str, actual: str) -> None:
+        super().__init__(
+            f"The Python runtime at {path} has sha256 {actual}, expected {expected}: "
+            "rebuild it with tools/python/build.sh --force."
+        )
+
+
 class InvalidModule(SandboxError, ValueError):
     def __init__(self, code_sha256: str) -> None:
         super().__init__(f"Module {code_sha256} is not valid WebAssembly.")

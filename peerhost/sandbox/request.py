@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from peerhost.sandbox.limits import Limits
 from peerhost.wire.envelope import Envelope, decode_envelope, result_hash
 
-RUNTIMES = ("wasi", "js")
+RUNTIMES = ("wasi", "js", "python")
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +16,9 @@ class RunRequest:
     """One execution of a function on one input.
 
     Attributes:
-        runtime: "wasi" (code is a WASI preview1 command module) or "js" (code
-            is ES module source exporting ``handler``).
+        runtime: "wasi" (code is a WASI preview1 command module), "js" (code
+            is ES module source exporting ``handler``) or "python" (code is a
+            Python module defining ``handler(req)``).
         code: the function's code, as fetched by CID.
         code_id: a stable id of the code (its CID); informational, the cache
             keys on the code's own sha256.

@@ -46,6 +46,7 @@ class ErrorKind(StrEnum):
     OUTPUT_TOO_LARGE = "output_too_large"
     INVALID_OUTPUT = "invalid_output"
     JS_ERROR = "js_error"
+    PYTHON_ERROR = "python_error"
     TIMEOUT = "timeout"  # wall-clock backstop: never committable
     HOST_ERROR = "host_error"  # the worker's own failure: never committable
 

@@ -161,7 +161,7 @@ def test_run__code_over_cap__code_too_large(outcome: Outcome) -> None:
 
 
 def test_run__unknown_runtime__unsupported_runtime(outcome: Outcome) -> None:
-    assert outcome(b"", runtime="python").error_kind is ErrorKind.UNSUPPORTED_RUNTIME
+    assert outcome(b"", runtime="ruby").error_kind is ErrorKind.UNSUPPORTED_RUNTIME
 
 
 def test_run__unreachable__trap_with_code(outcome: Outcome) -> None:
