@@ -124,6 +124,7 @@ class Devnet:
         self.gateway_key: Key = derive(GATEWAY)
         self.start_block = 0  # requests are watched from here (the head when setup began)
         self.settlement: Settlement | None = None
+        self.gateway_log_offset = 0  # where this run's gateway began writing its log
 
     # ---- paths ----------------------------------------------------------------------------
 
@@ -432,6 +433,9 @@ class Devnet:
         from peerhost.devnet.gateway_process import start_gateway_process
 
         port = self._gateway_port()
+        log = self.gateway_log_path()
+        # This run's lines start here: an earlier devnet's requests are never shown again.
+        self.gateway_log_offset = log.stat().st_size if log.exists() else 0
         with self.progress.step(f"Starting the gateway on {self.gateway_url}") as detail:
             self.gateway = start_gateway_process(
                 self.gateway_settings(), "127.0.0.1", port, self.gateway_log_path().parent

@@ -7,7 +7,11 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``WS   /_feed``                          (the job feed: tickets out, attestations in)
 - ``GET  /_inputs/0x<id>``                 (a posted ticket's input, for its batch's seats)
+- ``GET  /_logs/<wallet>/<project>``         (function logs, for the owner)
+- ``PUT  /_projects/<wallet>/<project>/http``  (the project's CORS policy, from the owner)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
+- ``OPTIONS /<anything>``  CORS preflight, answered by the gateway (never a paid run)
+- ``HEAD /<anything>``     405: a HEAD never runs a function
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from peerhost.gateway.calls import METHODS, call_function
+from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
 from peerhost.gateway.inputs import serve_input
+from peerhost.gateway.logs import read_logs
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
@@ -52,6 +58,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route(INPUT_PATH + "/{request_id}", serve_input, methods=["GET"]),
+        Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),
+        Route("/_projects/{wallet}/{project}/http", put_http_settings, methods=["PUT"]),
         Route("/{path:path}", call_function, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -1,11 +1,19 @@
 """Function calls: HTTP request in, on-chain job, worker output out.
 
 Response headers on every answered call:
-``X-PeerHost-Request-Id``, ``X-PeerHost-Result-Hash``, ``X-PeerHost-Mode`` (fast|verified, and
-attested on the ticket path) and ``X-PeerHost-Worker`` (who delivered the output). On the ticket
-path (the chain has the settlement contracts) also ``X-PeerHost-Attestations`` (``worker:0xsig``
-pairs, fastest first) and ``X-PeerHost-Status-Url``. Errors after submission carry the request id
-too. One access-log line per call (logger ``peerhost.gateway.access``).
+``X-PeerHost-Request-Id``, ``X-PeerHost-Result-Hash``, ``X-PeerHost-Mode`` (fast|verified) and
+``X-PeerHost-Worker`` (who delivered the output); on the ticket path (the chain has the
+settlement contracts) the mode may also be attested, and ``X-PeerHost-Attestations``
+(``worker:0xsig`` pairs, fastest first) and ``X-PeerHost-Status-Url`` are added. Errors after submission carry the request id
+too; a function's own failure (trap, out of fuel, js error) is a 502 problem with its kind in
+``error``.
+
+Never a paid run: ``OPTIONS`` (a CORS preflight is answered from the project's policy, see
+:mod:`peerhost.cors`; a plain OPTIONS gets 204 with ``Allow``) and ``HEAD`` (405: the body would be
+thrown away, yet the run would be paid). Responses to an origin the project allows carry the
+CORS headers. One access-log line per call (logger ``peerhost.gateway.access``), and one entry in the
+project's function logs (:class:`~peerhost.functionlogs.LogStore`) per submitted request,
+recorded before the answer leaves, so the owner can read it as soon as the caller has it.
 """
 
 from __future__ import annotations
@@ -17,10 +25,11 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from peerhost.cors import CALL_METHODS, CorsRefused
 from peerhost.gateway.bodies import check_headers, read_body
-from peerhost.gateway.errors import BadRequest, FunctionDisabled, PayloadTooLarge
+from peerhost.gateway.errors import BadRequest, FunctionDisabled, MethodNotAllowed, PayloadTooLarge
 from peerhost.gateway.functions import ResolvedFunction
-from peerhost.gateway.problems import problem, status_of
+from peerhost.gateway.problems import problem, problem_response, status_of
 from peerhost.gateway.routing import Target
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.tickets import TicketCall
@@ -40,7 +49,8 @@ from peerhost.wire.request import canonical_request
 access_log = logging.getLogger("peerhost.gateway.access")
 log = logging.getLogger(__name__)
 
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+ALLOW = ", ".join([*CALL_METHODS, "OPTIONS"])
 
 #: Headers a function's response may not set: the server owns framing, the gateway its own.
 _DROPPED = {
@@ -98,6 +108,8 @@ class Call:
         self.request_id: bytes | None = None
         self.worker: str | None = None
         self.call: TicketCall | None = None
+        self.failure: str | None = None
+        self.log = ""
 
     async def serve(self) -> Response:
         gw, request = self.gateway, self.request
@@ -144,14 +156,34 @@ class Call:
             return await self._serve_ticket(fn, build_input)
         self.waiter = await gw.submit(fn, build_input, self.mode)
         self.output = await gw.answer(self.waiter, status_url(request, self.waiter.request_id))
-        status, fn_headers, content = decode_envelope(self.output.body).to_http()
+        self.log = self.output.log
+        response = self._respond(self.output.body)
+        response.headers[RESULT_HASH_HEADER] = "0x" + self.output.result_hash.hex()
+        response.headers[WORKER_HEADER] = self.output.worker
+        return response
+
+    def _respond(self, body: bytes) -> Response:
+        """The function's envelope as the HTTP answer (its failure as a 502 problem)."""
+        envelope = decode_envelope(body)
+        status, fn_headers, content = envelope.to_http()
+        if not envelope.ok:
+            self.failure = f"{envelope.error_kind}: {envelope.error_detail}".rstrip(": ")
+            message = f"The function failed: {envelope.error_kind}" + (
+                f" ({envelope.error_detail})" if envelope.error_detail else ""
+            )
+            failed = problem_response(
+                "FunctionFailed",
+                status,
+                envelope.error_detail,  # today's "detail": the run's own, unchanged
+                error=str(envelope.error_kind),
+                message=message,
+            )
+            fn_headers, content = {"content-type": failed.media_type or ""}, bytes(failed.body)
         response = Response(content, status_code=status)
         for name, value in fn_headers.items():
             lowered = name.lower()
             if lowered not in _DROPPED and not lowered.startswith(HEADER_PREFIX):
                 response.headers[name] = value
-        response.headers[RESULT_HASH_HEADER] = "0x" + self.output.result_hash.hex()
-        response.headers[WORKER_HEADER] = self.output.worker
         return response
 
     async def _serve_ticket(
@@ -170,12 +202,8 @@ class Call:
         finally:
             desk.forget(call)
         self.worker = answer.attestations[0][0]
-        status, fn_headers, content = decode_envelope(answer.output).to_http()
-        response = Response(content, status_code=status)
-        for name, value in fn_headers.items():
-            lowered = name.lower()
-            if lowered not in _DROPPED and not lowered.startswith(HEADER_PREFIX):
-                response.headers[name] = value
+        self.log = answer.logs.decode("utf-8", "replace")
+        response = self._respond(answer.output)
         response.headers[RESULT_HASH_HEADER] = "0x" + answer.result_hash.hex()
         response.headers[WORKER_HEADER] = self.worker
         response.headers[ATTESTATIONS_HEADER] = attestations_header(answer.attestations)
@@ -191,6 +219,7 @@ class Call:
             response.headers[REQUEST_ID_HEADER] = request_id_text(self.request_id)
             response.headers[MODE_HEADER] = self.mode
         latency = (time.monotonic() - self.started) * 1000
+        self._record(response.status_code, latency)
         access_log.info(
             "call fn=%s mode=%s status=%d latency_ms=%.1f request_id=%s worker=%s",
             self.target.label if self.target else self.request.url.path,
@@ -202,13 +231,80 @@ class Call:
         )
         return response
 
+    def _record(self, status: int, latency_ms: float) -> None:
+        if self.request_id is None or self.target is None:
+            return  # nothing ran: unknown or disabled functions, refusals before submission
+        lines = self.log.splitlines()
+        if self.failure:
+            lines.append(f"[error] {self.failure}")
+        self.gateway.logs.add(
+            self.target.wallet,
+            self.target.project,
+            at=time.time(),
+            function=self.target.function,
+            status=status,
+            latency_ms=round(latency_ms, 1),
+            request_id="0x" + self.request_id.hex(),
+            mode=self.mode,
+            worker=self.output.worker if self.output is not None else self.worker,
+            lines=tuple(lines),
+        )
+
+
+def _with_cors(
+    gateway: Gateway, target: Target | None, request: Request, response: Response
+) -> Response:
+    origin = request.headers.get("origin")
+    if origin is None or target is None:
+        return response
+    policy = gateway.projects.cors(target.wallet, target.project)
+    if policy is not None:
+        for name, value in policy.response_headers(origin).items():
+            response.headers[name] = value
+    return response
+
+
+async def options(gateway: Gateway, request: Request) -> Response:
+    """OPTIONS: a CORS preflight answered from the project's policy, or the allowed methods."""
+    try:
+        target = gateway.router.match(request.headers.get("host", ""), request.url.path)
+        gateway.limiter.take(client_of(request, gateway.settings.trust_forwarded_for))
+        origin = request.headers.get("origin")
+        method = request.headers.get("access-control-request-method")
+        if origin is None or method is None:
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        policy = gateway.projects.cors(target.wallet, target.project)
+        if policy is None:
+            raise CorsRefused(
+                f"project '{target.project}' of {target.wallet} has no CORS policy on this "
+                'gateway (its owner declares "cors" in project.json and publishes)'
+            )
+        return Response(
+            status_code=204,
+            headers=policy.preflight(
+                origin, method, request.headers.get("access-control-request-headers")
+            ),
+        )
+    except Exception as exc:
+        if status_of(exc) == 500:
+            log.exception("unexpected error serving OPTIONS %s", request.url.path)
+        return problem(exc)
+
 
 async def call_function(request: Request) -> Response:
-    call = Call(request.app.state.gateway, request)
+    gateway: Gateway = request.app.state.gateway
+    if request.method == "OPTIONS":
+        return await options(gateway, request)
+    if request.method == "HEAD":
+        refused = problem(MethodNotAllowed("HEAD", ALLOW))
+        refused.headers["Allow"] = ALLOW
+        return refused
+    call = Call(gateway, request)
     try:
         response = await call.serve()
     except Exception as exc:
         if status_of(exc) == 500:
             log.exception("unexpected error serving %s %s", request.method, request.url.path)
+        call.failure = f"{type(exc).__name__}: {exc}"
         response = problem(exc)
-    return call.finish(response)
+    return _with_cors(gateway, call.target, request, call.finish(response))

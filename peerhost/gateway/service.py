@@ -14,6 +14,7 @@ from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView
+from peerhost.functionlogs import LogStore
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
@@ -22,6 +23,7 @@ from peerhost.gateway.feed import FeedHub
 from peerhost.gateway.functions import FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.poster import BatchPoster
+from peerhost.gateway.projects import ProjectSettings
 from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
 from peerhost.gateway.settings import GatewaySettings
@@ -48,6 +50,10 @@ class Gateway:
         self.sender = BatchSender(self.rpc, settings.private_key, settings.chain.chain_id)
         self.protocol = GatewayProtocol(settings.chain, rpc=self.rpc)
         self.waiters = Waiters()
+        self.logs = LogStore(settings.logs_per_project)
+        self.projects = ProjectSettings(
+            Path(settings.project_settings_file) if settings.project_settings_file else None
+        )
         self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
         self.payment = PaymentPolicy(

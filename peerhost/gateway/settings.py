@@ -62,6 +62,9 @@ class GatewaySettings:
         batch_interval: Seconds between checks for tickets to post (about one block).
         withhold_batches: Never post batches (a misbehaving gateway, for protocol tests: the
             attesters then post the tickets themselves).
+        logs_per_project: Function-log entries kept in memory per project (``/_logs``).
+        project_settings_file: JSON file keeping the projects' HTTP settings (CORS) across
+            restarts; None keeps them in memory only.
     """
 
     chain: ChainConfig
@@ -90,6 +93,8 @@ class GatewaySettings:
     batch_max_tickets: int = 64
     batch_interval: float = 0.5
     withhold_batches: bool = False
+    logs_per_project: int = 200
+    project_settings_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "attested", "verified"):

@@ -33,6 +33,7 @@ class PublishOptions:
     fund: str = "0"
     gateways: tuple[str, ...] = ()
     dry_run: bool = False
+    check: bool = False
 
 
 class InvalidAmount(PublishError, ValueError):
@@ -80,9 +81,11 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
     publisher = Publisher(
         deployment.registry, account, open_store(store_spec), gateway_url, log=lines.append
     )
-    report = publisher.publish(spec, dry_run=options.dry_run)
+    report = publisher.publish(spec, dry_run=options.dry_run, sample_check=options.check)
     yield from lines
     yield from format_report(report)
+    if spec.cors is not None and not options.dry_run:
+        yield publisher.send_http_settings(spec)
     fund = parse_ether(options.fund)
     if (fund or options.gateways) and not options.dry_run:
         acct = prepare_project(

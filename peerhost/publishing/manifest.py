@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peerhost.cors import CorsPolicy, InvalidCorsPolicy
 from peerhost.publishing.errors import (
     DuplicateFunctionName,
     FunctionsFolderNotFound,
@@ -60,6 +61,7 @@ _TOP_LEVEL = {
     "secrets",
     "$schema",
     "description",
+    "cors",
 }
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")  # as peerhost.secrets.format.NAME
 
@@ -115,12 +117,14 @@ class ProjectSpec:
         root: The project folder.
         functions: The functions, sorted by name.
         ignored: Files in ``functions/`` that are not functions (unknown extensions).
+        cors: The project's CORS policy (``"cors"`` in project.json, see :mod:`peerhost.cors`).
     """
 
     name: str
     root: Path
     functions: tuple[FunctionSpec, ...]
     ignored: tuple[Path, ...] = ()
+    cors: CorsPolicy | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -206,7 +210,15 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
         )
         for fname, paths in sorted(by_name.items())
     ]
-    return ProjectSpec(name=name, root=root, functions=tuple(specs), ignored=tuple(ignored))
+    cors = None
+    if "cors" in manifest:
+        try:
+            cors = CorsPolicy.from_json(manifest["cors"])
+        except InvalidCorsPolicy as exc:
+            raise InvalidProjectFile(manifest_path, str(exc).rstrip(".")) from None
+    return ProjectSpec(
+        name=name, root=root, functions=tuple(specs), ignored=tuple(ignored), cors=cors
+    )
 
 
 def _locate(folder: Path) -> tuple[Path, Path]:

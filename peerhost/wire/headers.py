@@ -15,3 +15,5 @@ RESULT_HASH_HEADER = "x-peerhost-result-hash"
 MODE_HEADER = "x-peerhost-mode"
 WORKER_HEADER = "x-peerhost-worker"
 SIGNATURE_HEADER = "x-peerhost-signature"
+#: A worker's post may carry the function's log (base64, redacted, capped; never signed or hashed).
+LOG_HEADER = "x-peerhost-log"

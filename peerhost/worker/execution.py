@@ -5,7 +5,8 @@ the CID by the store). The input is the event's inline bytes or, for a large one
 either way its keccak must equal the job's ``inputHash``. Secrets come from the project's sealed
 bundle (as of the request's block), opened with this worker's X25519 key. Anything that cannot be
 fetched, verified or opened raises :class:`~peerhost.worker.errors.JobSkipped`: the worker never
-commits a guess.
+commits a guess. The function's stderr becomes its log here, with the project's secret values
+masked and capped (:func:`~peerhost.functionlogs.prepare_log`), before anything else sees it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from eth_utils import keccak
 
+from peerhost.functionlogs import prepare_log
 from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, SandboxPool
 from peerhost.secrets.errors import SecretsError
 from peerhost.secrets.resolver import SecretsResolver
@@ -33,14 +35,15 @@ Runner = Callable[[RunRequest], Awaitable[RunResult]]
 
 @dataclass(frozen=True)
 class Execution:
-    """A finished run: the envelope to commit, and how long fetching and running took."""
+    """A finished run: the envelope to commit, the function's log (redacted, capped, never
+    hashed), and how long fetching and running took."""
 
     envelope: bytes
     committable: bool
     fuel_used: int
     fetch_seconds: float
     run_seconds: float
-    logs: bytes = b""
+    log: str = ""
 
 
 class SandboxRunner:
@@ -154,5 +157,5 @@ class JobExecutor:
             fuel_used=result.fuel_used,
             fetch_seconds=fetched - started,
             run_seconds=ran - fetched,
-            logs=result.logs,
+            log=prepare_log(result.logs, env.values()),
         )

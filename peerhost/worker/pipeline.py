@@ -131,7 +131,7 @@ class JobPipeline:
             run_ms=execution.run_seconds * 1000,
             fetch_ms=execution.fetch_seconds * 1000,
         )
-        self._post(job, envelope, rh)
+        self._post(job, envelope, rh, execution.log)
         return await self._commit(job, c, tracker)
 
     async def recommit(self, job: Job, tracker: RequestTracker) -> str:
@@ -163,14 +163,14 @@ class JobPipeline:
         logs.event("committed", request_id=job.request_id, commitment=c)
         return st.COMMITTED
 
-    def _post(self, job: Job, envelope: bytes, rh: bytes) -> None:
+    def _post(self, job: Job, envelope: bytes, rh: bytes, log: str = "") -> None:
         url = self.settings.reply_to or job.reply_url
         if not url:
             return
         signature = sign_result(
             self.me.private_key, self.me.chain_id, self.me.coordinator, job.request_id, rh
         )
-        task = asyncio.create_task(self.inbox.post(url, job.request_id, envelope, signature))
+        task = asyncio.create_task(self.inbox.post(url, job.request_id, envelope, signature, log))
         self.posts.add(task)
         task.add_done_callback(self._posted)
 

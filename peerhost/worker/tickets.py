@@ -253,4 +253,4 @@ class TicketRunner:
         output = execution.envelope
         if self.behaviour == "lie":
             output = forged(envelope)
-        return output, execution.logs
+        return output, execution.log.encode()
