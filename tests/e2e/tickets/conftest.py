@@ -7,8 +7,9 @@ would rewind it under the long-running processes).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.settlement import SettlementView
 from peerhost.deploy import ETHER
 from peerhost.devnet.progress import Progress
 from peerhost.devnet.stack import Devnet, DevnetConfig
@@ -45,6 +48,33 @@ class TicketStack:
         return self.networks.ethereum.local.use_provider(
             "foundry", provider_settings={"host": self.devnet.rpc_url}
         )
+
+    def view(self, coro: Callable[[SettlementView], Awaitable[Any]]) -> Any:
+        """Runs ``coro(view)`` against the stack's chain (plain JSON-RPC, no ape)."""
+        chain = self.devnet.chain_config
+        assert chain is not None
+
+        async def main() -> Any:
+            rpc = RpcClient(chain.rpc_url)
+            try:
+                return await coro(SettlementView(chain, rpc))
+            finally:
+                await rpc.aclose()
+
+        return asyncio.run(main())
+
+    def restart_gateway(self, *, crash: bool = False, **settings: Any) -> None:
+        """Stops the gateway (SIGKILL when ``crash``), starts it with ``settings`` changed (same
+        ticket book) and waits until the workers are back on its feed."""
+        devnet = self.devnet
+        if crash:
+            devnet.gateway.kill()
+            devnet.gateway = None
+        else:
+            devnet.stop_gateway()
+        devnet.config.gateway_settings.update(settings)
+        devnet.start_gateway()
+        devnet.wait_for_feeds(devnet.config.total_workers)
 
     def status(self, request_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.gateway_url}/_status/requests/{request_id}")
@@ -78,7 +108,7 @@ def tickets_stack(
         fund=20 * ETHER,
         tickets=True,
         gateway_settings={"fast_timeout": 30.0, "verified_timeout": 90.0, "rate_limit": 500.0},
-        worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0},
+        worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0, "orphan_grace": 12.0},
         sandbox_cache=sandbox_cache_dir(request.config, root / "sandbox-cache"),
     )
     devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))

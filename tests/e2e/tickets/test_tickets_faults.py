@@ -1,0 +1,108 @@
+"""Gateway faults: a gateway killed with unposted tickets posts them after its restart (each once),
+and a gateway that withholds its batches loses them to the attesters, who post the tickets
+themselves and are paid from its bond."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from conftest import TicketStack
+
+from peerhost.chain.settlement import SettlementView
+from peerhost.devnet.accounts import GATEWAY, derive, worker_key
+
+GATEWAY_ADDRESS = derive(GATEWAY).address
+
+
+def calls(stack: TicketStack, http: httpx.Client, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        response = http.get(stack.example("hello"), headers={"x-peerhost-mode": "fast"})
+        assert response.status_code == 200, response.text
+        out.append(response.headers["x-peerhost-request-id"])
+    return out
+
+
+def seqs_of(stack: TicketStack, rids: list[str]) -> list[int]:
+    return [int(stack.status(rid)["ticket"]["seq"]) for rid in rids]
+
+
+def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def test_gateway__killed_with_unposted_tickets__posts_each_once_after_restart(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    tickets_stack.restart_gateway(withhold_batches=True)
+    try:
+        rids = calls(tickets_stack, http, 4)
+        assert all(tickets_stack.status(rid)["state"] == "issued" for rid in rids)
+    finally:
+        tickets_stack.restart_gateway(crash=True, withhold_batches=False)
+    wait_for(lambda: all(tickets_stack.status(rid)["batch"] for rid in rids), 30)
+    batches = {tickets_stack.status(rid)["batch"]["id"] for rid in rids}
+    seqs = seqs_of(tickets_stack, rids)
+
+    async def posted(view: SettlementView) -> tuple[list[bool], list[int]]:
+        flags = [await view.is_seq_posted(GATEWAY_ADDRESS, s) for s in seqs]
+        counts = []
+        for batch_id in batches:
+            counts.append(int((await view.get_batch(batch_id))["leafCount"]))
+        return flags, counts
+
+    flags, counts = tickets_stack.view(posted)
+    assert all(flags)
+    assert all(tickets_stack.status(rid)["state"] == "posted" for rid in rids)
+    # each ticket is a leaf of exactly one batch: the leaf indices of one batch are distinct
+    placed = {(s["batch"]["id"], s["batch"]["leaf_index"]) for s in map(tickets_stack.status, rids)}
+    assert len(placed) == len(rids)
+    assert sum(counts) >= len(rids)
+
+
+def test_gateway__withholds_its_batches__attesters_post_the_tickets_and_are_paid(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    async def bond(view: SettlementView) -> int:
+        return await view.bond_of(GATEWAY_ADDRESS)
+
+    bond_before = tickets_stack.view(bond)
+    start = tickets_stack.view(lambda view: view.block_number())
+    tickets_stack.restart_gateway(withhold_batches=True)
+    try:
+        rids = calls(tickets_stack, http, 3)
+        seqs = seqs_of(tickets_stack, rids)
+
+        async def orphans(view: SettlementView) -> list[tuple[int, str]]:
+            return [
+                (int(args["batchId"]), str(args["poster"]))
+                for _, args in await view.logs("OrphansPosted", start)
+            ]
+
+        posted = wait_for(lambda: tickets_stack.view(orphans), 60)
+        workers = {worker_key(n).address for n in range(3)}
+        assert {poster for _, poster in posted} <= workers
+
+        async def credited(view: SettlementView) -> list[dict[str, Any]]:
+            out = []
+            for batch_id, _ in posted:
+                for _, args in await view.logs("Credited", start, batch_id=batch_id):
+                    out.append(args)
+            flags = [await view.is_seq_posted(GATEWAY_ADDRESS, s) for s in seqs]
+            assert all(flags), flags
+            return out
+
+        credits = wait_for(lambda: tickets_stack.view(credited), 30)
+        refunds = [c for c in credits if int(c["reason"]) == 5]
+        assert refunds and {str(c["account"]) for c in refunds} <= workers
+        assert tickets_stack.view(bond) < bond_before  # the orphan refunds came from its bond
+    finally:
+        tickets_stack.restart_gateway(withhold_batches=False)
