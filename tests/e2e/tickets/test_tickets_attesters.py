@@ -34,7 +34,7 @@ from peerhost.wire.feed import (
 )
 from peerhost.wire.ticket import attestation_digest, request_id, ticket_hash
 
-ROGUE, OUTSIDER = 7, 8
+ROGUE, OUTSIDER = 9, 8
 
 
 class RawWorker:

@@ -1,0 +1,92 @@
+"""A lying worker joins the epoch: it attests and reveals a forged result for every ticket.
+
+With ``A = 4`` every ticket reaches it, so ``attested`` answers see a disagreement and fall back
+to ``verified``, which answers the result the committee finalized. As a committee member without
+a majority of the seats, the liar cannot get its forgery finalized and is slashed for its reveal;
+when the draw hands it a majority (a captured committee, what the challenge tiers are for), the
+forgery is final, and the test says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from conftest import TicketStack
+
+from peerhost.chain.settlement import SettlementView
+from peerhost.devnet.accounts import worker_key
+from peerhost.wire.feed import parse_attestations_header
+
+LIAR = 3  # worker index: the three honest workers are 0..2
+
+
+@pytest.fixture(scope="module")
+def liar(tickets_stack: TicketStack) -> Iterator[str]:
+    devnet = tickets_stack.devnet
+    proc = devnet.launch_worker(LIAR, behaviour="lie")
+    address = worker_key(LIAR).address
+    settlement = devnet.settlement
+    assert settlement is not None
+    try:
+        with tickets_stack.ape():
+            time.sleep(1.1)
+            settlement.stakes.advanceEpoch(sender=tickets_stack.developer)
+        tickets_stack.restart_gateway(attesters=4)
+        devnet.wait_for_feeds(4)
+        time.sleep(2.5)  # the gateway re-reads the active set every 2 s
+        yield address
+    finally:
+        proc.stop(timeout=20.0)
+        with tickets_stack.ape():
+            settlement.stakes.leave(sender=address)
+            time.sleep(1.1)
+            settlement.stakes.advanceEpoch(sender=tickets_stack.developer)
+        tickets_stack.restart_gateway(attesters=2)
+
+
+def test_attested__a_liar_disagrees__falls_back_to_verified_and_answers_correctly(
+    tickets_stack: TicketStack, http: httpx.Client, liar: str
+) -> None:
+    response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "attested"})
+    assert response.status_code == 200, response.text
+    assert response.text == "Hello from PeerHost!"
+    assert response.headers["x-peerhost-mode"] == "verified"
+    attesters = {
+        w for w, _ in parse_attestations_header(response.headers["x-peerhost-attestations"])
+    }
+    assert liar not in attesters and attesters
+    status = tickets_stack.status(response.headers["x-peerhost-request-id"])
+    assert liar in {a["worker"] for a in status["attestations"]}  # it did attest: a forgery
+
+
+def test_sybil__liar_without_a_seat_majority__forgery_not_finalized_and_liar_slashed(
+    tickets_stack: TicketStack, http: httpx.Client, liar: str
+) -> None:
+    minority_batches = 0
+    for _ in range(15):
+        response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "verified"})
+        assert response.status_code == 200, response.text
+        status = tickets_stack.status(response.headers["x-peerhost-request-id"])
+        batch_id = status["batch"]["id"]
+
+        async def seats(view: SettlementView, batch_id: int = batch_id) -> tuple[int, list[Any]]:
+            holders, counts = await view.holders_of(batch_id)
+            held = dict(zip(holders, counts, strict=True)).get(liar, 0)
+            slashed = [a for _, a in await view.logs("SeatSlashed", 0, batch_id=batch_id)]
+            return held, slashed
+
+        held, slashed = tickets_stack.view(seats)
+        if held >= 2:  # a captured committee: the forgery is final (challenges are the remedy)
+            assert response.text != "Hello from PeerHost!"
+            continue
+        assert response.text == "Hello from PeerHost!"
+        assert status["settlement"]["leaf_state"] == "final"
+        if held == 1:
+            minority_batches += 1
+            assert liar in {str(s["worker"]) for s in slashed}
+            break
+    assert minority_batches >= 1, "the liar never drew exactly one seat in 15 batches"
