@@ -2,6 +2,8 @@
 
     ape run devnet                         # 3 workers, gateway on 127.0.0.1:8080
     ape run devnet --workers 5 --port 9000 --urls-json urls.json
+    ape run devnet --block-time 1          # blocks every second
+    ape run devnet --answers requests      # one on-chain request per call
 
 Ctrl-C (or SIGTERM) stops the gateway, then the workers, then the chain.
 """
@@ -54,6 +56,21 @@ from peerhost.errors import PeerHostError
     default=None,
     help="Project folder to publish (default: examples/).",
 )
+@click.option(
+    "--answers",
+    type=click.Choice(["tickets", "requests"]),
+    default="tickets",
+    show_default=True,
+    help="tickets: answer from signed tickets and attestations, settle in batches; "
+    "requests: one on-chain request per call (the per-request path).",
+)
+@click.option(
+    "--block-time",
+    default=0.0,
+    type=click.FloatRange(0, 60),
+    help="Seconds between blocks (0: a block per transaction; the workers mine the blocks "
+    "committee seeds need).",
+)
 def cli(
     workers: int,
     port: int,
@@ -61,6 +78,8 @@ def cli(
     urls_json: Path | None,
     state_dir: Path | None,
     examples: Path | None,
+    answers: str,
+    block_time: float,
 ) -> None:
     """Run a local PeerHost network serving examples/functions over HTTP."""
     logger.set_level("WARNING")
@@ -69,6 +88,8 @@ def cli(
         port=port,
         chain_port=chain_port,
         state_dir=state_dir or default_state_dir(),
+        tickets=answers == "tickets",
+        block_time=block_time,
     )
     if examples is not None:
         config.examples = examples

@@ -83,16 +83,26 @@ def banner(devnet: Devnet) -> list[str]:
         f"  project '{report.project}' of {report.owner}, "
         f"{devnet.config.workers} worker(s), state in {devnet.state_dir}",
         "",
-        "Try the examples (fast mode answers with the first signed output; add",
-        "-H 'x-peerhost-mode: verified' to wait for the on-chain result):",
     ]
+    if devnet.config.tickets:
+        lines += [
+            "Try the examples. Answers come from signed tickets, never waiting for a block:",
+            "fast = the first worker's attestation; attested = 2 matching attestations;",
+            "verified = the result a staked committee settled on-chain (the answer's",
+            "x-peerhost-status-url shows the ticket, its attestations, batch and settlement):",
+        ]
+    else:
+        lines += [
+            "Try the examples (fast mode answers with the first signed output; add",
+            "-H 'x-peerhost-mode: verified' to wait for the on-chain result):",
+        ]
     for fn in report.functions:
         lines.append(f"  # {fn.name} ({fn.runtime}, {fn.mode})")
         lines.append(f"  {curl_for(fn.name, fn.url)}")
     first = report.functions[0]
+    for mode in ("fast", "attested", "verified") if devnet.config.tickets else ("verified",):
+        lines += [f"  # {first.name}, {mode}", f"  {curl_for(first.name, first.url, mode)}"]
     lines += [
-        f"  # {first.name}, verified",
-        f"  {curl_for(first.name, first.url, 'verified')}",
         "",
         "Publish your own functions / explore in the console (in another terminal, after `. bin/env`):",
         f"  APE_FOUNDRY_HOST={rpc} ape run publish path/to/project --account TEST::1",

@@ -423,6 +423,7 @@ class Devnet:
             # has no balance for this gateway, the gateway pays the minimum reward itself.
             reward_wei=params.min_reward,
             data_dir=str(self.state_dir / "gateway"),
+            attesters=max(1, min(2, self.config.workers)),
         ).with_changes(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:

@@ -219,6 +219,9 @@ class RequestWatcher:
     def _merge_gateway(self) -> None:
         for record in self.gateway.read():
             trace = self._trace(record["request_id"])
+            if trace.function == "?" and isinstance(record.get("fn"), str):
+                label = record["fn"]  # a ticket: no request event names it; drop the wallet
+                trace.function = label.split("/", 1)[1] if label.count("/") == 2 else label
             trace.http = record
             trace.answered_at = time.monotonic()
 

@@ -58,6 +58,8 @@ def start_devnet(state: Path, out: Path, urls_path: Path) -> tuple[subprocess.Po
             str(state),
             "--urls-json",
             str(urls_path),
+            "--answers",
+            "requests",
         ],  # fmt: skip
         stdout=log,
         stderr=subprocess.STDOUT,
