@@ -14,6 +14,7 @@ running, :meth:`PeerHost.call` says so and how to start one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,10 @@ from hexbytes import HexBytes
 
 from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.settlement import SettlementView
+from peerhost.client.verify import AnswerCheck, check_attestations, check_settled
 from peerhost.deployments import DeploymentNotFound, find_deployment
 from peerhost.errors import PeerHostError
 from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
@@ -184,12 +189,14 @@ class PeerHost:
         gateway_url: str = DEFAULT_GATEWAY_URL,
         owner: str | None = None,
         project: str | None = None,
+        contracts: dict[str, str] | None = None,
     ) -> None:
         self.deployment = deployment
         self.chain = chain
         self.gateway_url = gateway_url
         self.owner = owner
         self.project = project
+        self.contracts = dict(contracts or {})
         self._codec = ContractCodec(load_abi("ExecutionCoordinator"))
 
     @property
@@ -286,6 +293,46 @@ class PeerHost:
             body=response.content,
             elapsed_ms=response.elapsed.total_seconds() * 1000,
         )
+
+    # ---- verifying answers --------------------------------------------------------------
+
+    def verify(self, result: CallResult, *, settled: bool = False) -> AnswerCheck:
+        """Checks a ticket-path answer: its attestations recover to workers active in the stake
+        epoch and sign this response's result hash; with ``settled``, also that the chain
+        finalized this result for its ticket (see :mod:`peerhost.client.verify`)."""
+        if "settlement" not in self.contracts:
+            raise NoDeployment("this network (no settlement contracts are known)")
+        config = ChainConfig(
+            rpc_url=str(self.chain.provider.uri),
+            ws_url="",
+            chain_id=int(self.chain.chain_id),
+            registry=str(self.registry.address),
+            workers=str(self.worker_registry.address),
+            coordinator=str(self.coordinator.address),
+            stakes=self.contracts["stakes"],
+            gateways=self.contracts["gateways"],
+            settlement=self.contracts["settlement"],
+        )
+
+        async def run() -> AnswerCheck:
+            rpc = RpcClient(config.rpc_url)
+            try:
+                view = SettlementView(config, rpc)
+                active = await view.active_set()
+                check = check_attestations(
+                    result.headers, config.chain_id, config.settlement, active.members
+                )
+                if settled and check.ok and result.request_id:
+                    status = httpx.get(
+                        f"{self.gateway_url}/_status/requests/{result.request_id}", timeout=10
+                    ).json()
+                    on_chain = await check_settled(view, status, result.result_hash or "")
+                    check.problems += on_chain.problems
+                return check
+            finally:
+                await rpc.aclose()
+
+        return asyncio.run(run())
 
     # ---- workers --------------------------------------------------------------------------
 
@@ -423,4 +470,5 @@ def open_console(project: Any, chain: Any) -> PeerHost:
         gateway_url=devnet.gateway_url if devnet else DEFAULT_GATEWAY_URL,
         owner=devnet.owner if devnet else None,
         project=devnet.project if devnet else None,
+        contracts=dict(devnet.contracts) if devnet else None,
     )

@@ -471,7 +471,10 @@ class Devnet:
             gateway_account=self.gateway_key.address,
             workers=tuple(worker_key(n).address for n in range(self.config.total_workers)),
             urls=self.urls(),
-            contracts=self.deployment.addresses,
+            contracts={
+                **self.deployment.addresses,
+                **(self.settlement.addresses if self.settlement else {}),
+            },
             pid=os.getpid(),
         ).save(self.state_dir)
 

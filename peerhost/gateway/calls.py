@@ -35,7 +35,12 @@ from peerhost.gateway.service import Gateway
 from peerhost.gateway.tickets import TicketCall
 from peerhost.gateway.waiters import Output, Waiter
 from peerhost.wire.envelope import decode_envelope
-from peerhost.wire.feed import ATTESTATIONS_HEADER, STATUS_URL_HEADER, attestations_header
+from peerhost.wire.feed import (
+    ATTESTATIONS_HEADER,
+    STATUS_URL_HEADER,
+    TICKET_HASH_HEADER,
+    attestations_header,
+)
 from peerhost.wire.headers import (
     HEADER_PREFIX,
     MODE_HEADER,
@@ -208,6 +213,7 @@ class Call:
         response.headers[WORKER_HEADER] = self.worker
         response.headers[ATTESTATIONS_HEADER] = attestations_header(answer.attestations)
         response.headers[STATUS_URL_HEADER] = url
+        response.headers[TICKET_HASH_HEADER] = "0x" + call.ticket_hash.hex()
         self.mode = answer.mode
         return response
 

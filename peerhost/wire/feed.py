@@ -48,6 +48,8 @@ INPUT_SIGNATURE_HEADER = "x-peerhost-signature"
 #: The attestations of an answer: ``<worker>:<signature>`` pairs, comma-separated.
 ATTESTATIONS_HEADER = "x-peerhost-attestations"
 STATUS_URL_HEADER = "x-peerhost-status-url"
+#: The EIP-712 struct hash of the answer's ticket (what its attestations sign with the result).
+TICKET_HASH_HEADER = "x-peerhost-ticket-hash"
 
 #: The engine profile this release of the sandbox runs: the hash of its engine and configuration
 #: (wasmtime 50 with fuel, epochs, NaN canonicalization, no threads or relaxed SIMD; the wasi, js
@@ -317,6 +319,8 @@ def parse_attestations_header(value: str) -> list[tuple[str, bytes]]:
 __all__ = [
     "ATTESTATIONS_HEADER",
     "ENGINE_PROFILE",
+    "STATUS_URL_HEADER",
+    "TICKET_HASH_HEADER",
     "FEED_PATH",
     "INPUT_PATH",
     "MODE_NAMES",
