@@ -2,6 +2,8 @@
 
     . bin/env && python bench/e2e_bench.py                         # 8 clients, 15 s per mode
     . bin/env && python bench/e2e_bench.py --clients 16 --seconds 30 --workers 3
+    . bin/env && python bench/e2e_bench.py --block-times 0,1       # automine, then 1 s blocks
+    . bin/env && python bench/e2e_bench.py --answers requests      # the per-request path
 
 Starts its own stack through the devnet module (an anvil of its own on a free port, the
 contracts, a tiny js ``hello`` function, N workers, the gateway; compiled modules are kept in
@@ -209,7 +211,9 @@ def worker_metrics(devnet: Devnet) -> list[dict[str, Any]]:
     return out
 
 
-def start_stack(workers: int, progress: Progress) -> tuple[Devnet, str]:
+def start_stack(
+    workers: int, progress: Progress, tickets: bool = False, block_time: float = 0.0
+) -> tuple[Devnet, str]:
     config = DevnetConfig(
         workers=workers,
         port=0,
@@ -217,6 +221,9 @@ def start_stack(workers: int, progress: Progress) -> tuple[Devnet, str]:
         record=False,
         gateway_settings={"rate_limit": 0.0, "fast_timeout": 60.0, "verified_timeout": 120.0},
         worker_settings={"concurrency": 16, "sandbox_processes": 1},
+        tickets=tickets,
+        block_time=block_time,
+        fund=500 * ETHER,
     )
     devnet = Devnet(config, progress)
     url = devnet.start_chain()
@@ -239,8 +246,40 @@ def start_stack(workers: int, progress: Progress) -> tuple[Devnet, str]:
             fund=500 * ETHER,
             gateways=(devnet.gateway_key.address,),
         )
+        if devnet.settlement is not None:
+            gateways = devnet.settlement.gateways
+            project_id = bytes(devnet.deployment.registry.projectIdOf(developer, PROJECT))
+            gateways.fundReserve(project_id, value=500 * ETHER, sender=developer)
+            gateways.setGatewayAuthorization(
+                PROJECT, devnet.gateway_key.address, True, sender=developer
+            )
     devnet.start_services()
     return devnet, report.urls()[FUNCTION]
+
+
+def run_chain(
+    args: argparse.Namespace, progress: Progress, block_time: float, modes: tuple[str, ...]
+) -> dict[str, Any]:
+    """Every mode with one client, then with ``--clients``, on one freshly started stack."""
+    tickets = args.answers == "tickets"
+    devnet, url = start_stack(args.workers, progress, tickets, block_time)
+    results: dict[str, Any] = {}
+    try:
+        phases = [(mode, 1, args.idle_seconds) for mode in modes]
+        phases += [(mode, args.clients, args.seconds) for mode in modes]
+        for mode, n, duration in phases:
+            key = f"{mode}_{n}_client{'s' if n > 1 else ''}"
+            with progress.step(f"{mode}: {n} client(s) for {duration:g} s against {url}"):
+                results[key] = asyncio.run(load(url, mode, n, duration))
+            last = results[key].pop("last_request_id", None)
+            if not tickets:
+                with progress.step("Waiting for the chain to settle the requests") as detail:
+                    detail(drain(devnet.gateway_url, last))
+        results["workers"] = worker_metrics(devnet)
+    finally:
+        with progress.step("Stopping the stack"):
+            devnet.stop()
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,52 +290,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--idle-seconds", type=float, default=5.0, help="seconds of one-client calls per mode"
     )
+    parser.add_argument(
+        "--answers",
+        choices=("tickets", "requests"),
+        default="tickets",
+        help="tickets (answers from attestations, batches settle) or requests (per-request path)",
+    )
+    parser.add_argument(
+        "--block-times",
+        default="0,1",
+        help="comma-separated chains to measure on: 0 = a block per transaction, else seconds",
+    )
     args = parser.parse_args(argv)
-    clients = max(1, min(64, args.clients))
-    seconds = max(1.0, min(120.0, args.seconds))
+    args.clients = max(1, min(64, args.clients))
+    args.seconds = max(1.0, min(120.0, args.seconds))
     logger.set_level("ERROR")
     progress = Progress(lambda line: print(line, file=sys.stderr, flush=True))
+    modes = ("fast", "attested", "verified") if args.answers == "tickets" else ("fast", "verified")
 
-    with progress.step(f"Baseline: js hello in-process for {seconds:g} s"):
-        base = baseline(seconds)
-    devnet, url = start_stack(args.workers, progress)
-    try:
-        results: dict[str, Any] = {}
-        # One client first (the unloaded latency), then the concurrent load. Every fast answer
-        # still settles on-chain afterwards, so each phase starts once the chain has caught up.
-        phases = [(mode, 1, args.idle_seconds) for mode in ("fast", "verified")]
-        phases += [(mode, clients, seconds) for mode in ("fast", "verified")]
-        for mode, n, duration in phases:
-            key = f"{mode}_one_client" if n == 1 else mode
-            with progress.step(f"{mode}: {n} client(s) for {duration:g} s against {url}"):
-                results[key] = asyncio.run(load(url, mode, n, duration))
-            with progress.step("Waiting for the chain to settle the requests") as detail:
-                detail(drain(devnet.gateway_url, results[key].pop("last_request_id", None)))
-        metrics = worker_metrics(devnet)
-    finally:
-        with progress.step("Stopping the stack"):
-            devnet.stop()
-
+    with progress.step(f"Baseline: js hello in-process for {args.seconds:g} s"):
+        base = baseline(args.seconds)
     base_p50 = base["latency_ms"]["p50"] or 1e-9
+    chains: dict[str, Any] = {}
+    for raw in args.block_times.split(","):
+        block_time = float(raw)
+        name = "automine" if block_time == 0 else f"block_time_{block_time:g}s"
+        results = run_chain(args, progress, block_time, modes)
+        results["ratios_p50_over_baseline"] = {
+            key: round(value["latency_ms"]["p50"] / base_p50, 1)
+            for key, value in results.items()
+            if isinstance(value, dict) and "latency_ms" in value
+        }
+        chains[name] = results
     report = {
         "function": f"js {FUNCTION} (QuickJS-NG in the wasmtime sandbox)",
-        "params": {"clients": clients, "seconds": seconds, "workers": args.workers},
-        "baseline_in_process": base,
-        "fast_one_client": results["fast_one_client"],
-        "verified_one_client": results["verified_one_client"],
-        "fast": results["fast"],
-        "verified": results["verified"],
-        "ratios": {
-            f"{mode}_p50_over_baseline_p50": round(results[mode]["latency_ms"]["p50"] / base_p50, 1)
-            for mode in ("fast", "verified")
-        }
-        | {
-            f"baseline_rps_over_{mode}_rps": round(
-                base["requests_per_s"] / max(results[mode]["requests_per_s"], 1e-9), 1
-            )
-            for mode in ("fast", "verified")
+        "params": {
+            "answers": args.answers,
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "idle_seconds": args.idle_seconds,
+            "workers": args.workers,
         },
-        "workers": metrics,
+        "baseline_in_process": base,
+        "chains": chains,
     }
     print(json.dumps(report, indent=2))
     return 0

@@ -1,0 +1,131 @@
+"""The job feed's message formats and digest signatures (peerhost.wire.feed)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from eth_utils import keccak
+
+from peerhost.wire.feed import (
+    ENGINE_PROFILE,
+    Answer,
+    Challenge,
+    FeedMessageError,
+    Hello,
+    JobOffer,
+    Refusal,
+    address_of,
+    attestations_header,
+    decode_message,
+    encode_message,
+    hello_digest,
+    parse_attestations_header,
+    recover_digest,
+    sign_digest,
+    ticket_from_doc,
+    ticket_to_doc,
+)
+from peerhost.wire.ticket import (
+    Ticket,
+    recover_attester,
+    recover_ticket_signer,
+    sign_ticket,
+    ticket_digest,
+)
+
+KEY = bytes.fromhex("42" * 32)
+OTHER = bytes.fromhex("43" * 32)
+COORDINATOR = "0x" + "11" * 20
+TICKET = Ticket(
+    gateway=address_of(KEY),
+    seq=7,
+    function_id=keccak(b"fn"),
+    version=2,
+    input_hash=keccak(b"input"),
+    reward=10**15,
+    issued_at=1_700_000_000,
+    deadline=1_700_000_600,
+    mode=1,
+    engine_profile=ENGINE_PROFILE,
+    issued_total=3 * 10**15,
+)
+
+
+def test_sign_digest__ticket__same_signature_as_the_eip712_signer() -> None:
+    digest = ticket_digest(31337, COORDINATOR, TICKET)
+    assert sign_digest(KEY, digest) == sign_ticket(KEY, 31337, COORDINATOR, TICKET)
+    assert (
+        recover_ticket_signer(31337, COORDINATOR, TICKET, sign_digest(KEY, digest))
+        == TICKET.gateway
+    )
+
+
+def test_recover_digest__attestation__matches_recover_attester() -> None:
+    from peerhost.wire.ticket import attestation_digest, ticket_hash
+
+    th, result = ticket_hash(TICKET), keccak(b"out")
+    sig = sign_digest(OTHER, attestation_digest(31337, COORDINATOR, th, result))
+    assert recover_attester(31337, COORDINATOR, th, result, sig) == address_of(OTHER)
+    assert recover_digest(attestation_digest(31337, COORDINATOR, th, result), sig) == address_of(
+        OTHER
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        Challenge(address_of(KEY), 31337, b"\x01" * 32),
+        Hello(
+            address_of(KEY),
+            b"\x01" * 32,
+            sign_digest(KEY, hello_digest(address_of(KEY), b"\x01" * 32)),
+        ),
+        JobOffer(TICKET, b"\x02" * 65, b'{"method":"GET"}'),
+        Answer(b"\x03" * 32, keccak(b"x"), b"x", b"\x04" * 65, b"a log line"),
+        Refusal(b"\x03" * 32, "the ticket expired"),
+    ],
+)
+def test_decode_message__encoded__round_trips(message: object) -> None:
+    assert decode_message(encode_message(message)) == message  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("not json", "not JSON"),
+        ("[1]", "not a JSON object"),
+        ('{"type":"nope"}', "unknown type"),
+        ('{"type":"refusal","request_id":"0x00","reason":"x"}', "32 bytes"),
+        ('{"type":"answer","request_id":"0x' + "00" * 32 + '","result_hash":"zz"}', "0x-hex"),
+    ],
+)
+def test_decode_message__malformed__names_the_problem(text: str, why: str) -> None:
+    with pytest.raises(FeedMessageError, match=why):
+        decode_message(text)
+
+
+def test_ticket_from_doc__extra_or_missing_field__refused() -> None:
+    doc = ticket_to_doc(TICKET)
+    assert ticket_from_doc(doc) == TICKET
+    with pytest.raises(FeedMessageError):
+        ticket_from_doc({**doc, "extra": 1})
+    with pytest.raises(FeedMessageError):
+        ticket_from_doc({k: v for k, v in doc.items() if k != "seq"})
+    with pytest.raises(FeedMessageError, match="64 bits"):
+        ticket_from_doc({**doc, "seq": 1 << 64})
+
+
+def test_attestations_header__round_trip_and_bad_signature_length() -> None:
+    pairs = [(address_of(KEY), b"\x05" * 65), (address_of(OTHER), b"\x06" * 65)]
+    assert parse_attestations_header(attestations_header(pairs)) == pairs
+    with pytest.raises(FeedMessageError):
+        parse_attestations_header(f"{address_of(KEY)}:0x1234")
+
+
+def test_recover_digest__malformed_signature__refused() -> None:
+    with pytest.raises(FeedMessageError):
+        recover_digest(keccak(b"d"), b"\x00" * 10)
+    changed = dataclasses.replace(TICKET, seq=8)
+    sig = sign_digest(KEY, ticket_digest(31337, COORDINATOR, TICKET))
+    assert recover_digest(ticket_digest(31337, COORDINATOR, changed), sig) != TICKET.gateway
