@@ -12,9 +12,10 @@ One definition each, with no execution engine and no chain connection behind the
     eip712      the PeerHost EIP-712 domain, typed signing and recovery, ``Result`` signatures
     headers     the ``x-peerhost-*`` HTTP header names
     inbox       the result inbox: URL shape and post headers
-    ticket      the gateway's EIP-712 ticket, request ids of tickets and attestations
-    batch       the packed leaf of a posted ticket, the batch Merkle tree and proofs, the
-                attested-results commitment and a committee seat's commitment to its result vector
+    ticket      protocol v2: the gateway's EIP-712 ticket, request ids, attestations
+    batch       protocol v2: the 103-byte leaf, the batch Merkle tree, the attested-results
+                commitment, a seat's commitment to its result vector, seat draws
+    feed        the job feed's messages, digest signatures, the attestations header
 """
 
 from __future__ import annotations

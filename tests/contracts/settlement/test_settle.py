@@ -334,9 +334,13 @@ def test_finalize__majority_without_quorum__minority_liar_slashed(
     kit.stake(workers[:5])
     kit.open_project()
     by = {str(a.address): a for a in _everyone(accounts)}
-    posted, holders = seat_until(kit, distinct(5))
+    # any draw with two single-seat holders: one lies, one abstains, the other 3 seats agree
+    posted, holders = seat_until(kit, lambda h, s: s.count(1) >= 2)
     b = posted.batch_id
-    votes = [GOOD, GOOD, GOOD, LIE, ABSTAIN]  # 3 of 4 speaking seats agree: a majority, below Q=4
+    seats = [int(x) for x in kit.coordinator.holdersOf(b)[1]]
+    singles = [h for h, n in zip(holders, seats, strict=True) if n == 1]
+    liar, quiet = singles[0], singles[1]
+    votes = [LIE if h == liar else ABSTAIN if h == quiet else GOOD for h in holders]
     for h, v in zip(holders, votes, strict=True):
         kit.commit(b, by[h], [v])
     for h, v in zip(holders, votes, strict=True):
@@ -345,7 +349,9 @@ def test_finalize__majority_without_quorum__minority_liar_slashed(
     assert kit.coordinator.leafState(b, 0) == L_REFUNDED
     assert kit.coordinator.getBatch(b).disputedMask == 1
     slashes = tx.events.filter(kit.coordinator.SeatSlashed)
-    assert [str(e.worker) for e in slashes] == [holders[3]]
+    assert [str(e.worker) for e in slashes] == [
+        liar
+    ]  # 3 of 4 speaking seats: a majority, below Q=4
 
 
 def test_single_request__whole_life__committee_paid_refund_to_requester_on_failure(
@@ -529,3 +535,33 @@ def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
 def test_receive__plain_payment__reverts_unexpected_payment(k, stranger, reverts_with):
     with reverts_with(k.coordinator.UnexpectedPayment):
         stranger.transfer(k.coordinator.address, 1)
+
+
+def test_withdraw__recipient_rejects_ether__reverts_transfer_failed_and_keeps_credit(
+    k, by, project, owner, reverts_with
+):
+    rejecter = project.EtherRejecter.deploy(sender=owner)
+    reward = k.params.min_reward
+    call = k.coordinator.requestExecution.as_transaction(
+        k.function_id,
+        1,
+        keccak(b"x"),
+        2,
+        k.now() + 300,
+        0,
+        b"\x00" * 32,
+        value=reward,
+        sender=owner,
+    )
+    tx = rejecter.forward(k.coordinator.address, call.data, value=reward, sender=owner)
+    b = tx.events.filter(k.coordinator.SingleRequested)[0].batchId
+    holders = k.seat(b)
+    for h in holders:
+        k.commit(b, by(h), abstain(1))
+    for h in holders:
+        k.reveal(b, by(h), abstain(1))
+    assert k.coordinator.pendingWithdrawal(rejecter) == reward  # refunded to the contract's credits
+    withdraw = k.coordinator.withdraw.as_transaction(sender=owner)
+    with reverts_with(k.coordinator.TransferFailed):
+        rejecter.forward(k.coordinator.address, withdraw.data, sender=owner)
+    assert k.coordinator.pendingWithdrawal(rejecter) == reward
