@@ -34,6 +34,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -282,6 +283,18 @@ def run_chain(
     return results
 
 
+def _without(argv: list[str], flag: str) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == flag:
+            skip = True
+        elif not arg.startswith(flag + "="):
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (1-64)")
@@ -308,11 +321,31 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress(lambda line: print(line, file=sys.stderr, flush=True))
     modes = ("fast", "attested", "verified") if args.answers == "tickets" else ("fast", "verified")
 
+    block_times = args.block_times.split(",")
+    if len(block_times) > 1:
+        # one process per chain: ape keeps per-provider state that a second anvil confuses
+        chains: dict[str, Any] = {}
+        report: dict[str, Any] = {}
+        for raw in block_times:
+            argv_one = [a for a in (argv or sys.argv[1:])]
+            argv_one = _without(argv_one, "--block-times") + ["--block-times", raw]
+            out = subprocess.run(
+                [sys.executable, __file__, *argv_one], capture_output=True, text=True, check=False
+            )
+            sys.stderr.write(out.stderr)
+            if out.returncode != 0:
+                raise SystemExit(f"the run with --block-times {raw} failed")
+            report = json.loads(out.stdout)
+            chains.update(report["chains"])
+        report["chains"] = chains
+        print(json.dumps(report, indent=2))
+        return 0
+
     with progress.step(f"Baseline: js hello in-process for {args.seconds:g} s"):
         base = baseline(args.seconds)
     base_p50 = base["latency_ms"]["p50"] or 1e-9
-    chains: dict[str, Any] = {}
-    for raw in args.block_times.split(","):
+    chains = {}
+    for raw in block_times:
         block_time = float(raw)
         name = "automine" if block_time == 0 else f"block_time_{block_time:g}s"
         results = run_chain(args, progress, block_time, modes)

@@ -189,6 +189,8 @@ class Desk:
     ) -> TicketCall:
         """Signs, records and dispatches a ticket for one call."""
         active = await self.active()
+        if not self.hub.pick(active.contains, 1, set()):
+            raise NoAttesters(len(self.hub.links), len(active.members))  # before anything is signed
         reward = self.reward
         await self.reserves.take(fn.project_id, fn.project, reward)
         try:
