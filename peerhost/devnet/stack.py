@@ -78,8 +78,8 @@ class DevnetConfig:
             beside the request contracts, the gateway is bonded, the project reserve funded,
             the workers staked into the first epoch and connected to the gateway's job feed).
         settlement_params: Settlement parameters (default: :func:`devnet_settlement_params`).
-        block_time: Seconds between blocks of the devnet's own anvil (0: a block per
-            transaction; the workers then mine the blocks committee seeds need).
+        block_time: Seconds between blocks once the setup is done (0: a block per transaction;
+            the workers then mine the blocks committee seeds need).
     """
 
     workers: int = 3
@@ -296,6 +296,8 @@ class Devnet:
     def start_services(self) -> None:
         """Starts the workers, then the gateway; writes ``devnet.json``. With tickets: the
         gateway first (workers connect to its feed), then the workers, then the first epoch."""
+        if self.config.block_time:
+            self.use_block_time(self.config.block_time)
         if self.config.tickets:
             for suffix in ("", "-wal", "-shm"):  # a fresh chain: the old tickets mean nothing
                 (self.state_dir / "gateway" / f"tickets.sqlite3{suffix}").unlink(missing_ok=True)
@@ -370,6 +372,26 @@ class Devnet:
                 proc.wait_ready(timeout=180.0)
                 role = "lying " if n >= self.config.workers else ""
                 detail(f"{role}worker-{n + 1} {proc.address} ready (metrics {proc.metrics_url})")
+
+    def use_block_time(self, seconds: float) -> None:
+        """From now on the chain mines a block every ``seconds`` instead of one per transaction.
+
+        Set after the ape-driven setup (ape's deploys expect a block per transaction)."""
+        import httpx
+
+        with self.progress.step(f"Switching the chain to a block every {seconds:g} s") as detail:
+            for method, params in (
+                ("evm_setAutomine", [False]),
+                ("evm_setIntervalMining", [max(1, round(seconds))]),
+            ):
+                reply = httpx.post(
+                    self.rpc_url,
+                    json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+                    timeout=10,
+                ).json()
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+            detail("automine off, interval mining on")
 
     def start_epoch(self) -> None:
         """Advances the stake epoch until every worker counts, then waits for their feeds."""

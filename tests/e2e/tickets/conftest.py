@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ from peerhost.devnet.progress import Progress
 from peerhost.devnet.stack import Devnet, DevnetConfig
 
 HERE = Path(__file__).resolve().parent
+#: ``PEERHOST_E2E_BLOCK_TIME=1``: the stack's chain mines a block a second once it is set up (the
+#: modules that send transactions through ape are skipped then: they need a block per transaction).
+BLOCK_TIME = float(os.environ.get("PEERHOST_E2E_BLOCK_TIME", "0") or 0)
 
 
 @dataclass
@@ -107,6 +111,7 @@ def tickets_stack(
         record=False,
         fund=20 * ETHER,
         tickets=True,
+        block_time=BLOCK_TIME,
         gateway_settings={"fast_timeout": 30.0, "verified_timeout": 90.0, "rate_limit": 500.0},
         worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0, "orphan_grace": 12.0},
         sandbox_cache=sandbox_cache_dir(request.config, root / "sandbox-cache"),
@@ -158,6 +163,13 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if nextitem is None or HERE not in Path(str(nextitem.path)).parents:
         while RUNNING:
             RUNNING.pop().stop()
+
+
+@pytest.fixture(scope="module")
+def automine() -> None:
+    """For tests that send transactions through ape: skipped on a chain with a block time."""
+    if BLOCK_TIME:
+        pytest.skip("sends transactions through ape, which needs a block per transaction")
 
 
 @pytest.fixture(scope="session")

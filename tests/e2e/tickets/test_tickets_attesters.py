@@ -36,6 +36,8 @@ from peerhost.wire.ticket import attestation_digest, request_id, ticket_hash
 
 ROGUE, OUTSIDER = 9, 8
 
+pytestmark = pytest.mark.usefixtures("automine")
+
 
 class RawWorker:
     """A feed connection the test controls; ``behaviour(offer, socket)`` answers each job."""

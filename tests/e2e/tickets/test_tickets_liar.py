@@ -23,6 +23,8 @@ from peerhost.wire.feed import parse_attestations_header
 
 LIAR = 3  # worker index: the three honest workers are 0..2
 
+pytestmark = pytest.mark.usefixtures("automine")
+
 
 @pytest.fixture(scope="module")
 def liar(tickets_stack: TicketStack) -> Iterator[str]:

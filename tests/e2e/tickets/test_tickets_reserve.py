@@ -4,11 +4,14 @@ signs nothing."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from conftest import TicketStack
 
 from peerhost.devnet.accounts import GATEWAY, derive
 
 TIGHT = "tight"
+
+pytestmark = pytest.mark.usefixtures("automine")
 
 
 def test_call__reserve_covers_one_ticket__second_call_402_and_nothing_signed(
