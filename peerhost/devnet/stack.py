@@ -148,14 +148,8 @@ class Devnet:
         accounts = max(10, 4 + self.config.total_workers)
         with self.progress.step(f"Starting the chain (anvil on 127.0.0.1:{port})") as detail:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            extra = (
-                ("--block-time", f"{self.config.block_time:g}") if self.config.block_time else ()
-            )
             self.anvil = Anvil(
-                port=port,
-                accounts=accounts,
-                log_path=self.logs_dir / "anvil.log",
-                extra_args=extra,
+                port=port, accounts=accounts, log_path=self.logs_dir / "anvil.log"
             ).start()
             detail(f"chain id 31337, {accounts} funded test accounts")
         return self.attach(self.anvil.url)
