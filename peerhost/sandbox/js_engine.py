@@ -19,7 +19,7 @@ from pathlib import Path
 
 from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
 
-ENGINE_SHA256 = "bad818d2b3c33a4a8e735fabad1df3e7f216dc522c56552f8c40af760db5fe87"
+ENGINE_SHA256 = "e55eda9c788d85aae9b1638fcb388f234472c033aae39ba7728a75fc40a48915"
 ENGINE_ENV = "PEERHOST_QUICKJS_WASM"
 EXIT_THROWN = 3
 EXIT_NO_HANDLER = 4

@@ -3,12 +3,18 @@
  *
  * stdin : u32 little-endian source length, the user's ES module source, then
  *         the canonical request JSON (the rest of stdin).
- * stdout: on success, JSON.stringify(await handler(JSON.parse(request))).
- *         on failure, a JSON string holding the error's text.
+ * stdout: on success, the normalized response {status, headers, body,
+ *         body_encoding?} as JSON; on failure, a JSON string holding the
+ *         error's text (with its stack, mapped to the original files).
  * stderr: console.log / console.error output (the function's log).
  * env   : the function's secrets, exposed to JS as process.env.
  * exit  : 0 success, 3 the function threw or returned nothing usable,
- *         4 no `handler` (or default) function export, 2 bad framing.
+ *         4 the module matches no handler shape, 2 bad framing.
+ *
+ * The prelude (prelude.js, embedded as bytecode, see compile_prelude.c) runs first:
+ * it installs the web APIs (URL, Headers, Request, Response, TextEncoder,
+ * crypto.subtle, ...) and returns {begin, run, describe}; the handler shapes
+ * (handler(req), Fetch API, Express style) are dispatched there.
  *
  * Determinism: Date and performance.now read the WASI clocks, which the host
  * freezes at the block timestamp; Math.random is replaced by a xorshift64*
@@ -21,6 +27,7 @@
 #include <unistd.h>
 
 #include "quickjs.h"
+#include "prelude.h" /* PRELUDE_BYTECODE: prelude.js compiled by build.sh */
 
 #define EXIT_OK 0
 #define EXIT_FRAMING 2
@@ -30,6 +37,9 @@
 
 extern char **environ;
 static uint64_t random_state = 1;
+static const char *module_source = "";
+static size_t module_source_len = 0;
+static JSValue prelude_api; /* {begin, run, describe} once the prelude ran */
 
 static uint8_t *read_stdin(size_t *out_len) {
     size_t cap = 65536, len = 0;
@@ -75,6 +85,13 @@ static JSValue js_console_write(JSContext *ctx, JSValueConst this_val, int argc,
     return JS_UNDEFINED;
 }
 
+/* The module's source text, for the prelude's source-map lookup. */
+static JSValue js_module_source(JSContext *ctx, JSValueConst this_val, int argc,
+                                JSValueConst *argv) {
+    (void)this_val; (void)argc; (void)argv;
+    return JS_NewStringLen(ctx, module_source, module_source_len);
+}
+
 static JSValue js_random(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
     (void)this_val; (void)argc; (void)argv;
     uint64_t x = random_state;
@@ -88,12 +105,11 @@ static JSValue js_random(JSContext *ctx, JSValueConst this_val, int argc, JSValu
 
 static void install_globals(JSContext *ctx) {
     JSValue global = JS_GetGlobalObject(ctx);
-    JSValue console = JS_NewObject(ctx);
-    const char *names[] = {"log", "info", "warn", "error", "debug"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        JS_SetPropertyStr(ctx, console, names[i],
-                          JS_NewCFunction(ctx, js_console_write, names[i], 1));
-    JS_SetPropertyStr(ctx, global, "console", console);
+    /* Handed to the prelude, which removes it from the global object. */
+    JSValue native = JS_NewObject(ctx);
+    JS_SetPropertyStr(ctx, native, "write", JS_NewCFunction(ctx, js_console_write, "write", 1));
+    JS_SetPropertyStr(ctx, native, "source", JS_NewCFunction(ctx, js_module_source, "source", 0));
+    JS_SetPropertyStr(ctx, global, "__peerhost_native", native);
     /* process.env: the function's secrets (the host passes nothing else). */
     JSValue env = JS_NewObject(ctx);
     for (char **entry = environ; entry && *entry; entry++) {
@@ -118,7 +134,16 @@ static void install_globals(JSContext *ctx) {
 static int fail_with_exception(JSContext *ctx, int code) {
     JSValue exc = JS_GetException(ctx);
     JSValue text = JS_UNDEFINED;
-    if (JS_IsError(exc)) {
+    JSValue describe = JS_IsObject(prelude_api) ? JS_GetPropertyStr(ctx, prelude_api, "describe")
+                                                : JS_UNDEFINED;
+    if (JS_IsFunction(ctx, describe)) {
+        text = JS_Call(ctx, describe, JS_UNDEFINED, 1, (JSValueConst *)&exc);
+        if (JS_IsException(text) || !JS_IsString(text)) {
+            JS_FreeValue(ctx, text);
+            if (JS_HasException(ctx)) JS_FreeValue(ctx, JS_GetException(ctx));
+            text = JS_NewString(ctx, "uncaught exception");
+        }
+    } else if (JS_IsError(exc)) {
         text = JS_ToString(ctx, exc);
     } else {
         JSValue str = JS_ToString(ctx, exc);
@@ -139,6 +164,7 @@ static int fail_with_exception(JSContext *ctx, int code) {
     }
     JS_FreeValue(ctx, json);
     JS_FreeValue(ctx, text);
+    JS_FreeValue(ctx, describe);
     JS_FreeValue(ctx, exc);
     return code;
 }
@@ -184,8 +210,28 @@ static JSValue settle(JSContext *ctx, JSValue value) {
     }
 }
 
+/* Calls prelude_api[name](arg); returns the (settled) owned result. */
+static JSValue call_prelude(JSContext *ctx, const char *name, JSValue arg) {
+    JSValue fn = JS_GetPropertyStr(ctx, prelude_api, name);
+    JSValue result = JS_Call(ctx, fn, JS_UNDEFINED, 1, (JSValueConst *)&arg);
+    JS_FreeValue(ctx, fn);
+    JS_FreeValue(ctx, arg);
+    return settle(ctx, result);
+}
+
 static int run(JSContext *ctx, const char *source, size_t source_len, const char *request,
                size_t request_len) {
+    JSValue prelude = JS_ReadObject(ctx, PRELUDE_BYTECODE, sizeof(PRELUDE_BYTECODE),
+                                    JS_READ_OBJ_BYTECODE);
+    prelude_api = JS_IsException(prelude) ? prelude : JS_EvalFunction(ctx, prelude);
+    if (JS_IsException(prelude_api)) {
+        prelude_api = JS_UNDEFINED;
+        return fail_with_exception(ctx, EXIT_THROWN);
+    }
+    JSValue begun = call_prelude(ctx, "begin", JS_NewStringLen(ctx, request, request_len));
+    if (JS_IsException(begun)) return fail_with_exception(ctx, EXIT_THROWN);
+    JS_FreeValue(ctx, begun);
+
     JSValue module = JS_Eval(ctx, source, source_len, "function.js",
                              JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
     if (JS_IsException(module)) return fail_with_exception(ctx, EXIT_THROWN);
@@ -194,43 +240,27 @@ static int run(JSContext *ctx, const char *source, size_t source_len, const char
     if (JS_IsException(evaluated)) return fail_with_exception(ctx, EXIT_THROWN);
     JS_FreeValue(ctx, evaluated);
 
-    JSValue ns = JS_GetModuleNamespace(ctx, def);
-    JSValue handler = JS_GetPropertyStr(ctx, ns, "handler");
-    if (!JS_IsFunction(ctx, handler)) {
-        JS_FreeValue(ctx, handler);
-        handler = JS_GetPropertyStr(ctx, ns, "default");
-    }
-    JS_FreeValue(ctx, ns);
-    if (!JS_IsFunction(ctx, handler)) {
-        JS_FreeValue(ctx, handler);
-        fail_with_message("the module exports no handler function");
-        return EXIT_NO_HANDLER;
-    }
-
-    JSValue req = JS_ParseJSON(ctx, request, request_len, "request.json");
-    if (JS_IsException(req)) {
-        JS_FreeValue(ctx, handler);
-        return fail_with_exception(ctx, EXIT_THROWN);
-    }
-    JSValue result = settle(ctx, JS_Call(ctx, handler, JS_UNDEFINED, 1, &req));
-    JS_FreeValue(ctx, req);
-    JS_FreeValue(ctx, handler);
-    if (JS_IsException(result)) return fail_with_exception(ctx, EXIT_THROWN);
-
-    JSValue json = JS_JSONStringify(ctx, result, JS_UNDEFINED, JS_UNDEFINED);
-    JS_FreeValue(ctx, result);
-    if (JS_IsException(json)) return fail_with_exception(ctx, EXIT_THROWN);
-    if (JS_IsUndefined(json)) {
-        fail_with_message("the handler returned no JSON value");
+    /* run(namespace) -> [exit code, stdout text] */
+    JSValue outcome = call_prelude(ctx, "run", JS_GetModuleNamespace(ctx, def));
+    if (JS_IsException(outcome)) return fail_with_exception(ctx, EXIT_THROWN);
+    int32_t code = EXIT_THROWN;
+    JSValue code_value = JS_GetPropertyUint32(ctx, outcome, 0);
+    JSValue text = JS_GetPropertyUint32(ctx, outcome, 1);
+    JS_FreeValue(ctx, outcome);
+    if (JS_ToInt32(ctx, &code, code_value) < 0 || !JS_IsString(text)) {
+        JS_FreeValue(ctx, code_value);
+        JS_FreeValue(ctx, text);
+        fail_with_message("the runtime produced no output");
         return EXIT_THROWN;
     }
+    JS_FreeValue(ctx, code_value);
     size_t len;
-    const char *s = JS_ToCStringLen(ctx, &len, json);
-    JS_FreeValue(ctx, json);
+    const char *s = JS_ToCStringLen(ctx, &len, text);
+    JS_FreeValue(ctx, text);
     if (!s) return fail_with_exception(ctx, EXIT_THROWN);
     write_all(1, s, len);
     JS_FreeCString(ctx, s);
-    return EXIT_OK;
+    return code;
 }
 
 int main(void) {
@@ -256,6 +286,9 @@ int main(void) {
     memcpy(request, input + 4 + source_len, request_len);
     request[request_len] = 0;
     free(input);
+    module_source = source;
+    module_source_len = source_len;
+    prelude_api = JS_UNDEFINED;
 
     JSRuntime *rt = JS_NewRuntime();
     if (!rt) return EXIT_THROWN;

@@ -35,7 +35,10 @@ def test_run__sync_default_export__accepted(outcome: Outcome) -> None:
 
 def test_run__handler_throws__js_error_with_message(outcome: Outcome) -> None:
     env = outcome(js("export async function handler() { throw new TypeError('bad order') }"), "js")
-    assert (env.error_kind, env.error_detail) == (ErrorKind.JS_ERROR, "TypeError: bad order")
+    assert (env.error_kind, env.error_detail) == (
+        ErrorKind.JS_ERROR,
+        "TypeError: bad order\n    at handler (function.js:1:45)",
+    )
 
 
 def test_run__handler_rejects_non_error__js_error_with_value(outcome: Outcome) -> None:
@@ -51,7 +54,10 @@ def test_run__syntax_error__js_error(outcome: Outcome) -> None:
 
 def test_run__no_handler_export__js_error(outcome: Outcome) -> None:
     env = outcome(js("export const x = 1"), "js")
-    assert env.error_detail == "the module exports no handler function"
+    assert env.error_kind is ErrorKind.JS_ERROR
+    assert env.error_detail.startswith("the module matches no handler shape; export one of:")
+    for shape in ("handler(req)", "fetch(request, env, ctx)", "(req, res) =>"):
+        assert shape in env.error_detail
 
 
 def test_run__import_statement__js_error(outcome: Outcome) -> None:
@@ -63,7 +69,8 @@ def test_run__import_statement__js_error(outcome: Outcome) -> None:
 
 def test_run__handler_returns_undefined__js_error(outcome: Outcome) -> None:
     env = outcome(js("export function handler() {}"), "js")
-    assert env.error_detail == "the handler returned no JSON value"
+    assert env.error_kind is ErrorKind.JS_ERROR
+    assert env.error_detail.startswith("TypeError: the handler returned undefined: return a value")
 
 
 def test_run__handler_returns_bigint__js_error(outcome: Outcome) -> None:
