@@ -107,3 +107,13 @@ class DeploymentNotFound(PublishError, LookupError):
             f"No PeerHost contracts on {network}: {reason}. "
             "Deploy them first (`ape run deploy`) or run a devnet (`ape run devnet`)."
         )
+
+
+class BundleFailed(PublishError, ValueError):
+    """A js function and its imports could not be bundled into one module."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        listed = "\n  ".join(problems) or "esbuild reported no details"
+        super().__init__(f"Cannot bundle {path.name} with its imports:\n  {listed}")

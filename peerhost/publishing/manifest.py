@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peerhost.publishing.bundle import bundle_js
 from peerhost.publishing.errors import (
     DuplicateFunctionName,
     FunctionsFolderNotFound,
@@ -83,12 +84,15 @@ class FunctionSpec:
     memory: int
     mode: str
     secrets: tuple[str, ...] = ()
+    root: Path | None = None
 
     def code(self) -> bytes:
-        """The bytes to store and publish: the file, with WebAssembly text compiled to binary.
+        """The bytes to store and publish: the file, with WebAssembly text compiled to binary
+        and a js function bundled with what it imports (see :mod:`peerhost.publishing.bundle`).
 
         Raises:
             InvalidCode: the file cannot be read, or its WAT does not compile.
+            BundleFailed: a js import is refused or cannot be resolved.
         """
         try:
             data = self.path.read_bytes()
@@ -98,6 +102,8 @@ class FunctionSpec:
             raise InvalidCode(self.path, "the file is empty")
         if self.path.suffix.lower() == ".wat":
             return _wat_to_wasm(self.path, data)
+        if self.runtime == "js":
+            return bundle_js(self.path, self.root or self.path.parent)
         return data
 
 
@@ -196,6 +202,7 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
             paths[0],
             {**defaults, **_settings(manifest_path, fname, per_function)},
             shared,
+            root,
         )
         for fname, paths in sorted(by_name.items())
     ]
@@ -260,6 +267,7 @@ def _function_spec(
     path: Path,
     settings: Mapping[str, Any],
     shared_secrets: tuple[str, ...] = (),
+    root: Path | None = None,
 ) -> FunctionSpec:
     runtime = settings.get("runtime") or RUNTIME_BY_EXTENSION.get(path.suffix.lower())
     if runtime not in RUNTIMES:
@@ -286,6 +294,7 @@ def _function_spec(
         memory=memory,
         mode=mode,
         secrets=tuple(dict.fromkeys(shared_secrets + own)),
+        root=root,
     )
 
 
