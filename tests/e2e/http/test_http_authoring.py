@@ -1,0 +1,70 @@
+"""Functions as their authors write them, over real HTTP on the whole stack: a function that
+imports project code and an npm package (bundled at publish), and credentials that never
+reach the chain."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+import pytest
+from e2e_http_stack import Stack
+from test_http_examples import MODES, assert_settled
+
+from peerhost.console import PeerHost
+
+USER = {"email": "Ada@Example.com", "name": "Ada Lovelace"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_users_create__imports_local_module_and_npm_package__answers_over_http(
+    stack: Stack, http: httpx.Client, mode: str
+) -> None:
+    response = http.post(
+        stack.example("users-create"), json=USER, headers={"x-peerhost-mode": mode}
+    )
+    assert response.status_code == 200, response.text
+    user = response.json()
+    assert user["email"] == "ada@example.com"  # ../lib/users.js
+    assert user["handle"] == "ada-lovelace"  # slugify, from npm
+    assert user["id"] == "u_" + hashlib.sha256(b"ada@example.com").hexdigest()[:12]
+    assert_settled(stack, response, mode)
+
+
+def test_users_create__bad_email__error_names_the_original_file(
+    stack: Stack, http: httpx.Client
+) -> None:
+    response = http.post(stack.example("users-create"), json={"email": "nope"})
+    assert response.status_code == 502
+    detail = response.json()["detail"]
+    assert detail.startswith("TypeError: email must look like name@example.com")
+    assert "(lib/users.js:" in detail and "(functions/users-create.js:" in detail
+
+
+def test_credentials__authorization_and_cookie__absent_from_everything_on_chain(
+    stack: Stack, http: httpx.Client, chain: Any
+) -> None:
+    token, cookie = "Bearer tok-9f2c1e7d", "session=ck-4b8a0d3e"
+    response = http.post(
+        stack.example("users-create"),
+        json=USER,
+        headers={"x-peerhost-mode": "verified", "authorization": token, "cookie": cookie},
+    )
+    assert response.status_code == 200, response.text
+    request_id = response.headers["x-peerhost-request-id"]
+    with stack.ape():
+        history = PeerHost(stack.deployment, chain).history(request_id)
+        web3 = chain.provider.web3
+        calldata = [
+            bytes(web3.eth.get_transaction(tx)["input"])
+            for tx in {e.tx_hash for e in history.events}
+        ]
+    job = next(e for e in history.events if e.name == "ExecutionRequested").args["job"]
+    assert b"ada@example.com" not in bytes(job["input"])  # the raw body is there, lowercase is not
+    assert b"Ada@Example.com" in bytes(job["input"])  # the check below can see the input
+    on_chain = [bytes(job["input"]), repr([e.args for e in history.events]).encode(), *calldata]
+    assert calldata, "the request's transactions were found"
+    for blob in on_chain:
+        for secret in (b"tok-9f2c1e7d", b"ck-4b8a0d3e", b"authorization", b"cookie"):
+            assert secret not in blob.lower()
