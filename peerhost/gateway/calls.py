@@ -112,6 +112,7 @@ class Call:
                 wallet=target.wallet,
                 project=target.project,
                 function=target.function,
+                extra_headers=fn.headers,
             )
             if limit is not None and len(data) > limit:
                 raise PayloadTooLarge(

@@ -16,7 +16,7 @@ from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
-from peerhost.gateway.functions import FunctionCache, ResolvedFunction
+from peerhost.gateway.functions import CodeReader, FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
@@ -24,11 +24,20 @@ from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
 from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
+from peerhost.storage import cid_from_bytes, open_store
 
 log = logging.getLogger(__name__)
 
 #: How often a verified waiter checks the chain itself, in case the log stream lags.
 _VERIFIED_POLL_SECONDS = 2.0
+
+
+def _code_reader(spec: str | None) -> CodeReader | None:
+    """Reads code by CID from the store ``spec`` names (verified against the CID by the store)."""
+    if spec is None:
+        return None
+    store = open_store(spec)
+    return lambda cid: store.get(cid_from_bytes(cid))
 
 
 class Gateway:
@@ -42,7 +51,9 @@ class Gateway:
         self.sender = BatchSender(self.rpc, settings.private_key, settings.chain.chain_id)
         self.protocol = GatewayProtocol(settings.chain, rpc=self.rpc)
         self.waiters = Waiters()
-        self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
+        self.functions = FunctionCache(
+            self.protocol, settings.registry_cache_ttl, code=_code_reader(settings.store)
+        )
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
         self.payment = PaymentPolicy(
             self.protocol, self.sender.address, settings.reward_wei, settings.payment_cache_ttl

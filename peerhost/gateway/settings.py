@@ -52,6 +52,9 @@ class GatewaySettings:
         payment_cache_ttl: Seconds a project's authorization and balance stay cached.
         confirm_poll_interval: Seconds between receipt checks of in-flight transactions.
         tx_timeout: Seconds to wait for a request transaction to be mined.
+        store: Content-store spec the gateway reads functions' code from, for the request
+            headers the code declares (see :mod:`peerhost.declarations`); None: no declared
+            headers are kept (only the allow-list).
     """
 
     chain: ChainConfig
@@ -74,6 +77,7 @@ class GatewaySettings:
     payment_cache_ttl: float = 2.0
     confirm_poll_interval: float = 0.02
     tx_timeout: float = 60.0
+    store: str | None = None
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "verified"):

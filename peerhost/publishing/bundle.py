@@ -24,8 +24,10 @@ BUNDLE_TIMEOUT = 60.0
 _TOOL = Path(__file__).resolve().parents[2] / "tools" / "bundle" / "bundle.mjs"
 
 
-def bundle_js(entry: Path, root: Path) -> bytes:
+def bundle_js(entry: Path, root: Path, banner: str = "") -> bytes:
     """Bundles ``entry`` (a function file inside project folder ``root``) into one ES module.
+
+    ``banner`` (one line, e.g. the function's declarations) becomes the bundle's first line.
 
     Raises:
         BundleFailed: an import is refused or cannot be resolved, the code does not parse,
@@ -36,7 +38,7 @@ def bundle_js(entry: Path, root: Path) -> bytes:
         raise BundleFailed(entry, ["node is not on PATH: run bin/setup, then . bin/env"])
     try:
         done = subprocess.run(
-            [node, str(_TOOL), str(entry), str(root)],
+            [node, str(_TOOL), str(entry), str(root), *([banner] if banner else [])],
             capture_output=True,
             timeout=BUNDLE_TIMEOUT,
             check=False,

@@ -1,7 +1,7 @@
 // Bundles one js function with what it imports into one ES module for the
 // PeerHost js runtime (QuickJS in WebAssembly: no files, network or processes).
 //
-// Usage: node tools/bundle/bundle.mjs ENTRY ROOT
+// Usage: node tools/bundle/bundle.mjs ENTRY ROOT [BANNER]
 // Prints JSON: {"ok": true, "code": "..."} or {"ok": false, "errors": [{text, file, line, column}]}.
 // Source paths in the inline source map are relative to ROOT (the project folder),
 // so stack traces name the original files and lines.
@@ -9,7 +9,7 @@ import { builtinModules } from "node:module";
 import path from "node:path";
 import * as esbuild from "esbuild";
 
-const [entry, root] = process.argv.slice(2);
+const [entry, root, banner] = process.argv.slice(2);
 if (!entry || !root) {
   console.error("usage: node bundle.mjs ENTRY ROOT");
   process.exit(2);
@@ -61,6 +61,7 @@ try {
     sourcemap: "inline",
     sourcesContent: false,
     legalComments: "none",
+    banner: banner ? { js: banner } : undefined,
     logLevel: "silent",
     plugins: [refuseBuiltins],
   });

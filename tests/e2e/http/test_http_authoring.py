@@ -5,14 +5,18 @@ reach the chain."""
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from e2e_http_stack import Stack
 from test_http_examples import MODES, assert_settled
+from test_http_publish import publisher
 
 from peerhost.console import PeerHost
+from peerhost.publishing import load_project
 
 USER = {"email": "Ada@Example.com", "name": "Ada Lovelace"}
 
@@ -68,3 +72,37 @@ def test_credentials__authorization_and_cookie__absent_from_everything_on_chain(
     for blob in on_chain:
         for secret in (b"tok-9f2c1e7d", b"ck-4b8a0d3e", b"authorization", b"cookie"):
             assert secret not in blob.lower()
+
+
+HEADERS_ECHO = """export default {
+  async fetch(request) {
+    return Response.json(Object.fromEntries(request.headers));
+  },
+};
+"""
+
+
+def test_declared_header__reaches_the_function_and_undeclared_ones_do_not(
+    stack: Stack, http: httpx.Client, tmp_path: Path
+) -> None:
+    folder = tmp_path / "hooks"
+    (folder / "functions").mkdir(parents=True)
+    (folder / "functions" / "hub.js").write_text(HEADERS_ECHO)
+    manifest = {"project": "hooks", "functions": {"hub": {"headers": ["X-Hub-Signature-256"]}}}
+    (folder / "project.json").write_text(json.dumps(manifest))
+    with stack.ape():
+        report = publisher(stack).publish(load_project(folder))
+    response = http.post(
+        report.urls()["hub"],
+        content=b"{}",
+        headers={
+            "content-type": "application/json",
+            "x-hub-signature-256": "sha256=abc123",
+            "x-undeclared": "nope",
+            "authorization": "Bearer tok-1",
+        },
+    )
+    assert response.status_code == 200, response.text
+    seen = response.json()
+    assert seen["x-hub-signature-256"] == "sha256=abc123"
+    assert "x-undeclared" not in seen and "authorization" not in seen
