@@ -5,6 +5,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /_health``
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
+- ``GET  /_inbox/credentials/0x<inputHash>`` (sealed credential headers, for active workers)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
 """
 
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from peerhost.gateway.calls import METHODS, call_function
+from peerhost.gateway.credentials import disclose_credentials
 from peerhost.gateway.inbox import post_result
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
@@ -41,6 +43,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route("/_health", health, methods=["GET"]),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route("/_inbox/{request_id}", post_result, methods=["POST"]),
+        Route("/_inbox/credentials/{input_hash}", disclose_credentials, methods=["GET"]),
         Route("/{path:path}", call_function, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

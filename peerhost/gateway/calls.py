@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import time
 
+from eth_utils import keccak
 from starlette.requests import Request
 from starlette.responses import Response
 
+from peerhost.credentials import seal
 from peerhost.gateway.bodies import check_headers, read_body
 from peerhost.gateway.errors import BadRequest, FunctionDisabled, PayloadTooLarge
 from peerhost.gateway.problems import problem, status_of
@@ -95,17 +97,19 @@ class Call:
         self.mode = _mode(request, settings.default_mode, fn.mode)
         limit = gw.max_input_bytes
 
+        call_headers, openings = seal(
+            _multi(
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
+            ),
+            fn.headers,
+        )
+
         def build_input(request_id: bytes) -> bytes:
             data = canonical_request(
                 request.method,
                 target.subpath,
                 _multi(request.query_params.multi_items()),
-                _multi(
-                    [
-                        (k.decode("latin-1"), v.decode("latin-1"))
-                        for k, v in request.scope["headers"]
-                    ]
-                ),
+                call_headers,
                 body,
                 request_id=request_id,
                 block_timestamp=0,  # unknown before inclusion; the job's requestedAt is the clock
@@ -121,6 +125,8 @@ class Call:
                     limit,
                     hint="Larger inputs (via the content store) are not supported yet.",
                 )
+            if openings:  # credentials stay here, for the workers; only commitments go on-chain
+                gw.credentials.put(keccak(data), openings)
             return data
 
         self.waiter = await gw.submit(fn, build_input, self.mode)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[BaseException], int] = {
     e.BadRequest: 400,
     e.InvalidResultSignature: 401,
+    e.InvalidWorkerSignature: 401,
     e.WorkerNotActive: 403,
     e.NoRoute: 404,
     e.FunctionNotFound: 404,

@@ -22,6 +22,7 @@ from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
+from peerhost.gateway.vault import CredentialVault
 from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
 from peerhost.storage import cid_from_bytes, open_store
@@ -55,6 +56,8 @@ class Gateway:
             self.protocol, settings.registry_cache_ttl, code=_code_reader(settings.store)
         )
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
+        #: Openings of sealed credential headers, for the workers (see gateway/credentials.py).
+        self.credentials = CredentialVault(settings.verified_timeout + settings.tx_timeout + 600)
         self.payment = PaymentPolicy(
             self.protocol, self.sender.address, settings.reward_wei, settings.payment_cache_ttl
         )

@@ -65,8 +65,8 @@ _TOP_LEVEL = {
 }
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")  # as peerhost.secrets.format.NAME
 
-#: Request headers a function cannot declare, and why.
-CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+#: Request headers a function cannot declare, and why. (Credential headers can be declared:
+#: only a salted commitment of them goes on-chain, see peerhost.credentials.)
 _UNDECLARABLE = {
     **dict.fromkeys(
         ("host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
@@ -76,11 +76,6 @@ _UNDECLARABLE = {
     **dict.fromkeys(
         ("forwarded", "x-forwarded-for", "x-real-ip"),
         "it carries the caller's IP address, which must not be written on-chain",
-    ),
-    **dict.fromkeys(
-        CREDENTIAL_HEADERS,
-        "credentials are never written on-chain, and their off-chain delivery to workers "
-        "is not built yet",
     ),
 }  # fmt: skip
 

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from e2e_http_stack import Stack
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from test_http_examples import MODES, assert_settled
 from test_http_publish import publisher
 
 from peerhost.console import PeerHost
+from peerhost.credentials import disclosure_digest
 from peerhost.publishing import load_project
 
 USER = {"email": "Ada@Example.com", "name": "Ada Lovelace"}
@@ -106,3 +110,62 @@ def test_declared_header__reaches_the_function_and_undeclared_ones_do_not(
     seen = response.json()
     assert seen["x-hub-signature-256"] == "sha256=abc123"
     assert "x-undeclared" not in seen and "authorization" not in seen
+
+
+WHOAMI = """export async function handler(req) {
+  return { authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null };
+}
+"""
+
+
+def test_declared_authorization__reaches_every_worker_off_chain__only_a_commitment_on_chain(
+    stack: Stack, http: httpx.Client, tmp_path: Path, chain: Any
+) -> None:
+    folder = tmp_path / "authed"
+    (folder / "functions").mkdir(parents=True)
+    (folder / "functions" / "whoami.js").write_text(WHOAMI)
+    manifest = {"project": "authed", "functions": {"whoami": {"headers": ["authorization"]}}}
+    (folder / "project.json").write_text(json.dumps(manifest))
+    with stack.ape():
+        report = publisher(stack).publish(load_project(folder))
+    token = "Bearer tok-c0ffee-51"
+    response = http.get(
+        report.urls()["whoami"],
+        headers={"authorization": token, "cookie": "s=undeclared", "x-peerhost-mode": "verified"},
+    )
+    # verified: the committee's workers each opened the credential and agreed on the result
+    assert response.status_code == 200, response.text
+    assert response.json() == {"authorization": token, "cookie": None}
+    request_id = response.headers["x-peerhost-request-id"]
+    assert stack.status(request_id)["status"] == "finalized"
+    with stack.ape():
+        history = PeerHost(stack.deployment, chain).history(request_id)
+        web3 = chain.provider.web3
+        calldata = [
+            bytes(web3.eth.get_transaction(tx)["input"])
+            for tx in {e.tx_hash for e in history.events}
+        ]
+    job = next(e for e in history.events if e.name == "ExecutionRequested").args["job"]
+    on_chain_headers = json.loads(bytes(job["input"]))["headers"]
+    assert on_chain_headers["authorization"].startswith("sealed:0x")
+    for blob in [bytes(job["input"]), repr([e.args for e in history.events]).encode(), *calldata]:
+        assert b"tok-c0ffee-51" not in blob and b"undeclared" not in blob
+
+
+def test_credentials_endpoint__not_a_worker_or_bad_signature__refused(
+    stack: Stack, http: httpx.Client
+) -> None:
+    outsider = Account.create()
+    input_hash = b"\x42" * 32
+    issued = int(time.time())
+    digest = disclosure_digest(stack.devnet.chain_config.chain_id, input_hash, issued)
+    signature = outsider.sign_message(encode_defunct(primitive=digest)).signature
+    url = f"{stack.gateway_url}/_inbox/credentials/0x{input_hash.hex()}"
+    signed = {"x-peerhost-worker": outsider.address, "x-peerhost-issued-at": str(issued)}
+    not_worker = http.get(
+        url, headers={**signed, "x-peerhost-signature": "0x" + bytes(signature).hex()}
+    )
+    assert not_worker.status_code == 403, not_worker.text
+    other = Account.create().sign_message(encode_defunct(primitive=digest)).signature
+    wrong = http.get(url, headers={**signed, "x-peerhost-signature": "0x" + bytes(other).hex()})
+    assert wrong.status_code == 401, wrong.text

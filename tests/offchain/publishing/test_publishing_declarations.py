@@ -77,8 +77,6 @@ def test_read__no_or_malformed_declaration__declares_nothing() -> None:
 @pytest.mark.parametrize(
     ("header", "why"),
     [
-        ("authorization", "credentials are never written on-chain"),
-        ("Cookie", "credentials are never written on-chain"),
         ("x-forwarded-for", "IP address"),
         ("host", "HTTP connection"),
         ("x-peerhost-mode", "gateway's own"),
@@ -95,6 +93,16 @@ def test_manifest__undeclarable_header__refused_with_the_reason(
     )
     with pytest.raises(InvalidProjectFile, match=why):
         load_project(root)
+
+
+def test_manifest__credential_headers__may_be_declared(tmp_path: Path) -> None:
+    manifest = {
+        "project": "p",
+        "headers": ["Authorization"],
+        "functions": {"f": {"headers": ["cookie"]}},
+    }
+    root = write(tmp_path / "p", manifest, {"f.js": "export default () => 1;"})
+    assert load_project(root).function("f").headers == ("authorization", "cookie")
 
 
 def test_canonical_request__declared_header__kept_and_others_dropped() -> None:
