@@ -19,7 +19,7 @@ from pathlib import Path
 
 from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
 
-ENGINE_SHA256 = "e55eda9c788d85aae9b1638fcb388f234472c033aae39ba7728a75fc40a48915"
+ENGINE_SHA256 = "def1571e03a705edadc647ae7ad5a75bd233237645056fb6f96f19815edbb7d6"
 ENGINE_ENV = "PEERHOST_QUICKJS_WASM"
 EXIT_THROWN = 3
 EXIT_NO_HANDLER = 4
