@@ -19,8 +19,19 @@ OUT="$DIST/quickjs-peerhost.wasm"
 PINNED_SHA="$(cut -d' ' -f1 "$DIST/quickjs-peerhost.wasm.sha256" 2>/dev/null || true)"
 WORK="${PEERHOST_QJS_WORK:-$HERE/.work}"
 
+# The sources this script compiles besides the pinned QuickJS: their sha256 is stamped next to
+# the engine, so an edited prelude or harness without a rebuild is noticed (here and in tests).
+SOURCES=(harness.c prelude.js compile_prelude.c)
+sources_sha() { (cd "$HERE" && cat "${SOURCES[@]}") | sha256sum | cut -d' ' -f1; }
+STAMP="$DIST/sources.sha256"
+
 if [[ "${1:-}" != "--force" && -f "$OUT" && -n "$PINNED_SHA" ]]; then
     if [[ "$(sha256sum "$OUT" | cut -d' ' -f1)" == "$PINNED_SHA" ]]; then
+        if [[ "$(cat "$STAMP" 2>/dev/null)" != "$(sources_sha)" ]]; then
+            echo "quickjs: ${SOURCES[*]} changed since the engine was built: rebuild with" \
+                 "--force (a protocol upgrade, see docs/functions.md)" >&2
+            exit 1
+        fi
         echo "quickjs: $OUT is built and matches its pinned sha256"
         exit 0
     fi
@@ -80,4 +91,5 @@ if [[ -n "$PINNED_SHA" && "$built" != "$PINNED_SHA" ]]; then
     exit 1
 fi
 [[ -n "$PINNED_SHA" ]] || echo "$built  quickjs-peerhost.wasm" > "$DIST/quickjs-peerhost.wasm.sha256"
+sources_sha > "$STAMP"
 echo "quickjs: built $OUT ($(stat -c %s "$OUT") bytes, sha256 $built)"

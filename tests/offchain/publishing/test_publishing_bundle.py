@@ -136,3 +136,25 @@ def test_example_users_create__bundled__answers_the_founding_model(tmp_path: Pat
     assert (user["email"], user["handle"], user["id"]) == (
         "ada@example.com", "ada-lovelace", "u_" + hashlib.sha256(b"ada@example.com").hexdigest()[:12],
     )  # fmt: skip
+
+
+def test_bundle__logged_error__stack_in_the_log_names_original_files(tmp_path: Path) -> None:
+    caught = FUNCTION.replace(
+        "return { greeting",
+        "try { greet(''); } catch (e) { console.error('failed:', e); }\n  return { greeting",
+    )
+    root = project(tmp_path / "p", {"functions/hi.js": caught, "lib/greet.js": LIB})
+    data = canonical_request(
+        "POST", "/", {}, {"content-type": "application/json"}, b'{"name":"x"}',
+        request_id=RID, block_timestamp=1_767_225_600, wallet="0x" + "00" * 20,
+        project="p", function="f",
+    )  # fmt: skip
+    sandbox = Sandbox(cache_dir=tmp_path / "cache", compile_in_subprocess=False)
+    result = sandbox.run(
+        RunRequest(runtime="js", code=bundle_js(root / "functions/hi.js", root), code_id="t",
+                   input=data, request_id=RID, block_timestamp=1_767_225_600, limits=Limits())
+    )  # fmt: skip
+    assert result.logs.decode().splitlines()[:2] == [
+        "failed: Error: no name given",
+        "    at greet (lib/greet.js:2:24)",
+    ]

@@ -186,3 +186,15 @@ def test_run__predicted_metadata__function_sees_event_values(outcome: Outcome) -
     )
     assert env.body["request_id"] == "0x" + "07" * 32
     assert env.body["block_timestamp"] == 1_767_225_600
+
+
+def test_engine__prelude_and_harness__match_the_sources_it_was_built_from() -> None:
+    """An edited prelude.js/harness.c needs a rebuild (build.sh --force) and new pins."""
+    tools = REPO / "tools" / "quickjs"
+    sources = b"".join(
+        (tools / n).read_bytes() for n in ("harness.c", "prelude.js", "compile_prelude.c")
+    )
+    stamp = (tools / "dist" / "sources.sha256").read_text().strip()
+    assert hashlib.sha256(sources).hexdigest() == stamp
+    built = hashlib.sha256((tools / "dist" / "quickjs-peerhost.wasm").read_bytes()).hexdigest()
+    assert built == ENGINE_SHA256
