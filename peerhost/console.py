@@ -23,11 +23,12 @@ from hexbytes import HexBytes
 
 from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
+from peerhost.deployments import DeploymentNotFound, find_deployment
 from peerhost.errors import PeerHostError
 from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
+from peerhost.wire.headers import MODE_HEADER, REQUEST_ID_HEADER, RESULT_HASH_HEADER, WORKER_HEADER
 
 ETHER = 10**18
-MODE_HEADER = "X-PeerHost-Mode"
 PHASES = ("None", "Commit", "Reveal", "Settle", "Finalized", "Refunded")
 
 
@@ -64,19 +65,19 @@ class CallResult:
 
     @property
     def request_id(self) -> str | None:
-        return self.headers.get("x-peerhost-request-id")
+        return self.headers.get(REQUEST_ID_HEADER)
 
     @property
     def result_hash(self) -> str | None:
-        return self.headers.get("x-peerhost-result-hash")
+        return self.headers.get(RESULT_HASH_HEADER)
 
     @property
     def mode(self) -> str | None:
-        return self.headers.get("x-peerhost-mode")
+        return self.headers.get(MODE_HEADER)
 
     @property
     def worker(self) -> str | None:
-        return self.headers.get("x-peerhost-worker")
+        return self.headers.get(WORKER_HEADER)
 
     @property
     def text(self) -> str:
@@ -411,17 +412,13 @@ def open_console(project: Any, chain: Any) -> PeerHost:
 
     Raises NoDeployment when nothing is deployed on this network.
     """
-    from peerhost.deploy import deployment_key, load_deployment
-    from peerhost.devnet.state import DevnetState
-
-    devnet = DevnetState.load()
-    if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
-        devnet = None
-    deployment = devnet.deployment(project, chain) if devnet else load_deployment(chain, project)
-    if deployment is None:
-        raise NoDeployment(deployment_key(chain))
+    try:
+        found = find_deployment(project, chain)
+    except DeploymentNotFound as exc:
+        raise NoDeployment(exc.network) from None
+    devnet = found.devnet
     return PeerHost(
-        deployment,
+        found.deployment,
         chain,
         gateway_url=devnet.gateway_url if devnet else DEFAULT_GATEWAY_URL,
         owner=devnet.owner if devnet else None,

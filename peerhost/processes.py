@@ -24,6 +24,16 @@ def die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
+def log_tail(path: Path | None, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log file ("" when there is none yet), for error messages."""
+    if path is None:
+        return ""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
 @dataclass(kw_only=True)
 class ChildProcess:
     """A running child whose output goes to ``log_path``.
@@ -49,10 +59,7 @@ class ChildProcess:
 
     def log_tail(self, lines: int = 30) -> str:
         """The last ``lines`` lines of its output ("" before it wrote any)."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     def stop(self, timeout: float | None = None) -> int:
         """SIGTERM (a graceful stop), then SIGKILL after ``timeout`` seconds; the exit code."""

@@ -16,7 +16,7 @@ from ape.logging import logger
 
 from peerhost.devnet.run import run_devnet
 from peerhost.devnet.stack import DevnetConfig
-from peerhost.devnet.state import default_state_dir
+from peerhost.devnet_state import default_state_dir
 from peerhost.errors import PeerHostError
 
 

@@ -53,6 +53,11 @@ from peerhost.publishing.cli import PublishOptions, run_publish
     help="Gateway address allowed to spend the project balance (repeatable).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; store and send nothing.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also run each function once on a sample request (GET /) in the local sandbox first.",
+)
 def cli(
     folder: str,
     account: AccountAPI,
@@ -63,6 +68,7 @@ def cli(
     fund: str,
     gateways: tuple[str, ...],
     dry_run: bool,
+    check: bool,
     network: Any,
 ) -> None:
     """Publish FOLDER (a project folder holding functions/, or functions/ itself)."""
@@ -76,6 +82,7 @@ def cli(
         fund=fund,
         gateways=gateways,
         dry_run=dry_run,
+        check=check,
     )
     try:
         for line in run_publish(options, project, chain, account):

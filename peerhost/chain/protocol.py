@@ -15,11 +15,11 @@ from hexbytes import HexBytes
 
 from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
-from peerhost.chain.commitments import request_id
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import RpcError, TransactionReverted
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
+from peerhost.wire.ids import request_id_of
 
 
 class Phase(enum.IntEnum):
@@ -223,7 +223,7 @@ class Protocol:
         )
 
     def request_id(self, requester: str, sequence: int) -> bytes:
-        return request_id(self.config.chain_id, self.config.coordinator, requester, sequence)
+        return request_id_of(self.config.chain_id, self.config.coordinator, requester, sequence)
 
     async def request_execution(
         self, function_id: bytes, input_: bytes, reply_to: bytes, value: int = 0

@@ -1,4 +1,4 @@
-"""Local signing and local nonce management: one RPC round trip per transaction.
+"""One transaction per round trip, signed locally (see :mod:`peerhost.chain.signer`).
 
 ape's transaction machinery costs about a dozen RPC calls per transaction; the hot path
 (gateway requests, worker commits and reveals) signs locally and keeps its own nonce.
@@ -11,17 +11,13 @@ import logging
 import time
 from typing import Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
 from peerhost.chain.errors import ChainUnavailable, RpcError
 from peerhost.chain.rpc import RpcClient
+from peerhost.chain.signer import TxSigner
 
 log = logging.getLogger(__name__)
-
-_FEE_REFRESH_SECONDS = 15.0
 
 
 class TxSender:
@@ -39,43 +35,21 @@ class TxSender:
 
     def __init__(self, rpc: RpcClient, private_key: bytes | str, chain_id: int) -> None:
         self.rpc = rpc
-        self._account: LocalAccount = Account.from_key(private_key)
+        self.signer = TxSigner(rpc, private_key, chain_id)
         self.chain_id = chain_id
-        self._nonce: int | None = None
         self._lock = asyncio.Lock()
-        self._fees: tuple[int, int] | None = None
-        self._fees_at = 0.0
 
     @property
     def address(self) -> str:
-        return str(self._account.address)
+        return self.signer.address
 
     def __repr__(self) -> str:  # never show the key
         return f"TxSender({self.address})"
 
-    async def _fee(self) -> tuple[int, int]:
-        now = time.monotonic()
-        if self._fees is None or now - self._fees_at > _FEE_REFRESH_SECONDS:
-            block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
-            base = int(block.get("baseFeePerGas") or "0x0", 16)
-            tip = 10**9 if base else 0
-            self._fees = (2 * base + tip, tip)
-            self._fees_at = now
-        return self._fees
-
-    async def _next_nonce(self) -> int:
-        if self._nonce is None:
-            self._nonce = int(
-                await self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16
-            )
-        nonce = self._nonce
-        self._nonce += 1
-        return nonce
-
     async def resync(self) -> None:
         """Forgets the local nonce; the next send reads the node's pending count."""
         async with self._lock:
-            self._nonce = None
+            self.signer.forget_nonce()
 
     async def send(self, to: str, data: bytes, *, gas: int, value: int = 0) -> bytes:
         """Signs and sends a transaction; returns its hash as soon as the node accepted it.
@@ -85,28 +59,19 @@ class TxSender:
         before its predecessor). If a send fails, the nonce is resynchronised from the node, so
         the next transaction fills the gap.
         """
-        max_fee, tip = await self._fee()
+        fees = await self.signer.fees()
         async with self._lock:
-            nonce = await self._next_nonce()
-            tx: dict[str, Any] = {
-                "type": 2,
-                "chainId": self.chain_id,
-                "nonce": nonce,
-                "to": to_checksum_address(to),
-                "value": value,
-                "data": data,
-                "gas": gas,
-                "maxFeePerGas": max_fee,
-                "maxPriorityFeePerGas": tip,
-            }
-            raw = self._account.sign_transaction(tx).raw_transaction
+            await self.signer.load_nonce()
+            signed = self.signer.sign(to, data, gas=gas, value=value, fees=fees)
         try:
-            tx_hash = await self.rpc.call("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()])
+            tx_hash = await self.rpc.call(
+                "eth_sendRawTransaction", [HexBytes(signed.raw).to_0x_hex()]
+            )
         except (RpcError, ChainUnavailable) as exc:
-            log.warning("send failed at nonce %d (%s); resyncing nonce", nonce, exc)
+            log.warning("send failed at nonce %d (%s); resyncing nonce", signed.nonce, exc)
             async with self._lock:
-                self._nonce = None
-                self._fees = None
+                self.signer.forget_nonce()
+                self.signer.forget_fees()
             raise
         return bytes(HexBytes(tx_hash))
 

@@ -6,6 +6,6 @@ benchmark build the same stack with :class:`~peerhost.devnet.stack.Devnet`.
 
 from __future__ import annotations
 
-from peerhost.devnet.state import DevnetState, default_state_dir
+from peerhost.devnet_state import DevnetState, default_state_dir
 
 __all__ = ["DevnetState", "default_state_dir"]

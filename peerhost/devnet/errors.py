@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from peerhost.errors import PeerHostError
+from peerhost.processes import log_tail
 
 
 class DevnetError(PeerHostError):
@@ -19,9 +20,7 @@ class ChildFailed(DevnetError, RuntimeError):
         self.log_path = log_path
         message = f"{what} {reason}."
         if log_path is not None:
-            from peerhost.devnet.processes import tail
-
-            last = tail(log_path)
+            last = log_tail(log_path, 15)
             message += f" Its log: {log_path}" + (f"\n{last}" if last else "")
         super().__init__(message)
 

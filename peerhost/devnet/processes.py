@@ -94,14 +94,6 @@ def wait_for_port(
     raise ChildFailed(what, f"not listening on {host}:{port} after {timeout:.0f}s", log_path)
 
 
-def tail(path: Path | None, lines: int = 15) -> str:
-    """The last lines of a log file (for error messages)."""
-    if path is None or not path.exists():
-        return ""
-    text = path.read_text(errors="replace").splitlines()[-lines:]
-    return "\n".join(text)
-
-
 def env_with(**extra: str) -> dict[str, str]:
     """The current environment plus ``extra``."""
     env = dict(os.environ)

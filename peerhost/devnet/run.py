@@ -8,7 +8,7 @@ import json
 import shlex
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ SAMPLES: dict[str, tuple[str, str, str | None]] = {
     ),
     "clock-and-dice": ("GET", "?sides=20", None),
     "users-create": ("POST", "", '{"email": "ada@example.com", "name": "Ada Lovelace"}'),
+    "report": ("POST", "", '{"xs": [3, 1, 4, 1, 5, 9]}'),
 }
 
 
@@ -186,6 +187,8 @@ async def _watch(devnet: Devnet, stopping: asyncio.Event, out: Callable[[str], N
             devnet.gateway_log_path(),
             out,
             start_block=devnet.start_block,
+            gateway_log_offset=devnet.gateway_log_offset,
+            read_log=_log_reader(devnet.gateway_url),
         )
         watch = asyncio.create_task(watcher.run(stopping))
         health = asyncio.create_task(_children_alive(devnet, stopping, out))
@@ -195,6 +198,26 @@ async def _watch(devnet: Devnet, stopping: asyncio.Event, out: Callable[[str], N
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         await rpc.aclose()
+
+
+def _log_reader(gateway_url: str) -> Callable[[str, str, str], Awaitable[list[str]]]:
+    """Reads a request's function log from the gateway as the devnet's developer account."""
+    from peerhost.devnet.accounts import DEVELOPER, derive
+    from peerhost.functionlogs import key_signer
+    from peerhost.functionlogs.client import fetch
+
+    developer = derive(DEVELOPER)
+    sign = key_signer(developer.private_key)
+
+    async def read(owner: str, project: str, request_id: str) -> list[str]:
+        if owner.lower() != developer.address.lower():
+            return []  # another account's project: only its owner may read the log
+        answer = await asyncio.to_thread(
+            fetch, gateway_url, owner, project, sign, request_id=request_id
+        )
+        return [line for entry in answer["entries"] for line in entry["lines"]]
+
+    return read
 
 
 async def _children_alive(

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peerhost import devnet_state
 from peerhost.chain import ChainConfig, ws_url_for
 from peerhost.deploy import ETHER, Deployment, DeployParams, ensure_deployment
-from peerhost.devnet import state as devnet_state
 from peerhost.devnet.accounts import GATEWAY, Key, derive, worker_key
 from peerhost.devnet.anvil import Anvil
 from peerhost.devnet.errors import PortInUse
@@ -106,6 +106,7 @@ class Devnet:
         self.gateway_url = ""
         self.gateway_key: Key = derive(GATEWAY)
         self.start_block = 0  # requests are watched from here (the head when setup began)
+        self.gateway_log_offset = 0  # where this run's gateway began writing its log
 
     # ---- paths ----------------------------------------------------------------------------
 
@@ -242,12 +243,15 @@ class Devnet:
         return self.config.sandbox_cache or self.state_dir / "sandbox-cache"
 
     def warm_sandbox_cache(self) -> None:
-        """Compiles the JS engine into the workers' shared cache (seconds, once per machine)."""
+        """Compiles the JS and Python runtimes into the workers' shared cache (once per machine)."""
         from peerhost.sandbox import Sandbox
 
-        with self.progress.step("Compiling the JS engine for the workers (cached)") as detail:
+        with self.progress.step("Compiling the JS and Python runtimes (cached)") as detail:
             started = time.monotonic()
-            Sandbox(cache_dir=self.sandbox_cache).warm("js")
+            sandbox = Sandbox(cache_dir=self.sandbox_cache)
+            sandbox.warm("js")
+            sandbox.warm("python")
+            sandbox.close()
             took = time.monotonic() - started
             detail(f"{self.sandbox_cache} ({'compiled' if took > 1 else 'already cached'})")
 
@@ -332,6 +336,9 @@ class Devnet:
         from peerhost.devnet.gateway_process import start_gateway_process
 
         port = self._gateway_port()
+        log = self.gateway_log_path()
+        # This run's lines start here: an earlier devnet's requests are never shown again.
+        self.gateway_log_offset = log.stat().st_size if log.exists() else 0
         with self.progress.step(f"Starting the gateway on {self.gateway_url}") as detail:
             self.gateway = start_gateway_process(
                 self.gateway_settings(), "127.0.0.1", port, self.gateway_log_path().parent

@@ -3,7 +3,12 @@
 The chain tells which function ran, who committed, who won and how the request settled; the
 gateway's request log (when it has one) adds the HTTP status, the answer mode and the latency the
 caller saw. A line is printed when the request settles on-chain (finalized or refunded), or
-when the gateway answered and the chain has not settled after a few seconds.
+when the gateway answered and the chain has not settled after a few seconds. Under it come the
+function's log lines, read from the gateway's ``/_logs`` as the owner when the watcher holds the
+owner's key (the devnet's developer account).
+
+Only this run's requests are shown: the gateway's log file is read from where it ended when this
+run's gateway started (``offset``), never from an earlier devnet's lines.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,8 @@ class RequestTrace:
 
     request_id: str
     function: str = "?"
+    owner: str | None = None
+    project: str | None = None
     default_mode: str = "?"
     seen_at: float = field(default_factory=time.monotonic)
     committers: list[str] = field(default_factory=list)
@@ -56,9 +63,9 @@ class GatewayLog:
     sharing the file is skipped.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, offset: int = 0) -> None:
         self.path = path
-        self._offset = 0
+        self._offset = offset
 
     def read(self) -> list[dict[str, Any]]:
         if self.path is None or not self.path.exists():
@@ -113,6 +120,8 @@ class RequestWatcher:
         out: Where lines go.
         linger: Seconds to wait for settlement after the gateway answered before printing.
         start_block: First block to read (default: the head when watching starts).
+        gateway_log_offset: Where this run's gateway started writing ``gateway_log``.
+        read_log: ``(owner, project, request id) -> log lines`` of a request (None: no logs).
     """
 
     def __init__(
@@ -124,16 +133,20 @@ class RequestWatcher:
         out: Callable[[str], None] = print,
         linger: float = 5.0,
         start_block: int | None = None,
+        gateway_log_offset: int = 0,
+        read_log: Callable[[str, str, str], Awaitable[list[str]]] | None = None,
     ) -> None:
         self.protocol = protocol
         self.ws_url = ws_url
         self.worker_names = {k.lower(): v for k, v in (worker_names or {}).items()}
-        self.gateway = GatewayLog(gateway_log)
+        self.gateway = GatewayLog(gateway_log, gateway_log_offset)
+        self.read_log = read_log
         self.out = out
         self.linger = linger
         self.start_block = start_block
         self.requests: dict[str, RequestTrace] = {}
         self._functions: dict[bytes, str] = {}
+        self._owners: dict[bytes, tuple[str, str]] = {}
         self.lines = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -143,7 +156,7 @@ class RequestWatcher:
         try:
             while not stop.is_set():
                 self._merge_gateway()
-                self._flush()
+                await self._flush()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.25)
                 if consume.done():
@@ -172,6 +185,9 @@ class RequestWatcher:
         trace = self._trace(args["requestId"])
         if name == "ExecutionRequested":
             trace.function = await self._function_name(bytes(args["functionId"]))
+            owner = self._owners.get(bytes(args["functionId"]))
+            if owner is not None:
+                trace.owner, trace.project = owner
             job = args.get("job") or {}
             mode = job.get("mode") if isinstance(job, dict) else None
             trace.default_mode = MODES[int(mode)] if mode in (0, 1) else "?"
@@ -195,6 +211,7 @@ class RequestWatcher:
             try:
                 info = await self.protocol.get_function(function_id)
                 self._functions[function_id] = f"{info['project']}/{info['name']}"
+                self._owners[function_id] = (str(info["owner"]), str(info["project"]))
             except Exception:  # a display nicety: never stop watching for it
                 return "0x" + function_id.hex()[:8]
         return self._functions[function_id]
@@ -205,7 +222,16 @@ class RequestWatcher:
             trace.http = record
             trace.answered_at = time.monotonic()
 
-    def _flush(self) -> None:
+    async def _log_lines(self, trace: RequestTrace) -> list[str]:
+        if self.read_log is None or trace.owner is None or trace.project is None:
+            return []
+        try:
+            lines = await self.read_log(trace.owner, trace.project, trace.request_id)
+        except Exception:  # a display nicety: never stop watching for it
+            return []
+        return [f"{'':10}| {line}" for line in lines]
+
+    async def _flush(self) -> None:
         now = time.monotonic()
         for trace in list(self.requests.values()):
             if trace.printed:
@@ -216,8 +242,10 @@ class RequestWatcher:
             if trace.outcome or answered_long_ago:
                 if trace.outcome and trace.http is None and now - (trace.settled_at or now) < 0.5:
                     continue  # give the gateway's record a moment to arrive
-                self.out(self.format(trace))
                 trace.printed = True
+                self.out(self.format(trace))
+                for line in await self._log_lines(trace):
+                    self.out(line)
                 self.lines += 1
         if len(self.requests) > 10_000:
             for rid in [r for r, t in self.requests.items() if t.printed][:5_000]:

@@ -6,7 +6,11 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``GET  /_inbox/credentials/0x<inputHash>`` (sealed credential headers, for active workers)
+- ``GET  /_logs/<wallet>/<project>``         (function logs, for the owner)
+- ``PUT  /_projects/<wallet>/<project>/http``  (the project's CORS policy, from the owner)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
+- ``OPTIONS /<anything>``  CORS preflight, answered by the gateway (never a paid run)
+- ``HEAD /<anything>``     405: a HEAD never runs a function
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ from starlette.routing import Route
 
 from peerhost.gateway.calls import METHODS, call_function
 from peerhost.gateway.credentials import disclose_credentials
+from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
+from peerhost.gateway.logs import read_logs
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.status import health, request_status
+from peerhost.wire.credentials import CREDENTIALS_PATH
+from peerhost.wire.inbox import INBOX_PATH
 
 
 def create_app(settings: GatewaySettings) -> Starlette:
@@ -42,8 +50,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         Route("/_health", health, methods=["GET"]),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
-        Route("/_inbox/{request_id}", post_result, methods=["POST"]),
-        Route("/_inbox/credentials/{input_hash}", disclose_credentials, methods=["GET"]),
+        Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
+        Route(CREDENTIALS_PATH + "/{input_hash}", disclose_credentials, methods=["GET"]),
+        Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),
+        Route("/_projects/{wallet}/{project}/http", put_http_settings, methods=["PUT"]),
         Route("/{path:path}", call_function, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -1,4 +1,4 @@
-"""Local signing with local nonces, and sends in JSON-RPC batches.
+"""Sends in JSON-RPC batches, signed locally (see :mod:`peerhost.chain.signer`).
 
 :class:`~peerhost.chain.sender.TxSender` holds its lock for the whole send round trip, so one
 account sends one transaction per round trip (about 20 rps against a tracing anvil). The gateway
@@ -14,20 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from typing import Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
 from peerhost.chain.errors import RpcError
 from peerhost.chain.rpc import RpcClient
+from peerhost.chain.signer import TxSigner
 
 log = logging.getLogger(__name__)
-
-_FEE_REFRESH_SECONDS = 15.0
 
 
 class BatchSender:
@@ -47,12 +41,9 @@ class BatchSender:
         self, rpc: RpcClient, private_key: bytes | str, chain_id: int, max_batch: int = 256
     ) -> None:
         self.rpc = rpc
-        self._account: LocalAccount = Account.from_key(private_key)
+        self.signer = TxSigner(rpc, private_key, chain_id)
         self.chain_id = chain_id
         self.max_batch = max_batch
-        self._nonce: int | None = None
-        self._fees: tuple[int, int] | None = None
-        self._fees_at = 0.0
         self._queue: list[tuple[bytes, asyncio.Future[bytes]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -62,7 +53,7 @@ class BatchSender:
 
     @property
     def address(self) -> str:
-        return str(self._account.address)
+        return self.signer.address
 
     def __repr__(self) -> str:  # never show the key
         return f"BatchSender({self.address})"
@@ -82,42 +73,20 @@ class BatchSender:
     async def prepare(self) -> None:
         """Makes sure the nonce and fees are known (reads the node only when they are not)."""
         if self._stale and not self._queue:
-            self._nonce = None  # a send failed: re-read the node's count once the queue drained
+            self.signer.forget_nonce()  # a send failed: re-read the node's count once drained
             self._stale = False
-        if self._nonce is None:
-            self._nonce = int(
-                await self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16
-            )
-        now = time.monotonic()
-        if self._fees is None or now - self._fees_at > _FEE_REFRESH_SECONDS:
-            block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
-            base = int(block.get("baseFeePerGas") or "0x0", 16)
-            tip = 10**9 if base else 0
-            self._fees = (2 * base + tip, tip)
-            self._fees_at = now
+        await self.signer.load_nonce()
+        await self.signer.fees()
 
     def sign(
         self, to: str, data: bytes, *, gas: int, value: int = 0
     ) -> tuple[bytes, asyncio.Future[bytes]]:
         """Signs with the next nonce and queues it; returns (tx hash, future of the send)."""
-        assert self._nonce is not None and self._fees is not None, "prepare() first"
-        tx: dict[str, Any] = {
-            "type": 2,
-            "chainId": self.chain_id,
-            "nonce": self._nonce,
-            "to": to_checksum_address(to),
-            "value": value,
-            "data": data,
-            "gas": gas,
-            "maxFeePerGas": self._fees[0],
-            "maxPriorityFeePerGas": self._fees[1],
-        }
-        signed = self._account.sign_transaction(tx)
-        self._nonce += 1
+        signed = self.signer.sign(to, data, gas=gas, value=value)
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._queue.append((bytes(signed.raw_transaction), future))
+        self._queue.append((signed.raw, future))
         self._wake.set()
-        return bytes(signed.hash), future
+        return signed.hash, future
 
     async def _flush_loop(self) -> None:
         while True:
@@ -158,4 +127,4 @@ class BatchSender:
     def _failed(self, what: str, exc: BaseException) -> None:
         log.warning("send of %s failed (%s); the nonce will be re-read", what, exc)
         self._stale = True
-        self._fees = None
+        self.signer.forget_fees()

@@ -3,7 +3,15 @@
 Response headers on every answered call:
 ``X-PeerHost-Request-Id``, ``X-PeerHost-Result-Hash``, ``X-PeerHost-Mode`` (fast|verified) and
 ``X-PeerHost-Worker`` (who delivered the output). Errors after submission carry the request id
-too. One access-log line per call (logger ``peerhost.gateway.access``).
+too; a function's own failure (trap, out of fuel, js error) is a 502 problem with its kind in
+``error``.
+
+Never a paid run: ``OPTIONS`` (a CORS preflight is answered from the project's policy, see
+:mod:`peerhost.cors`; a plain OPTIONS gets 204 with ``Allow``) and ``HEAD`` (405: the body would be
+thrown away, yet the run would be paid). Responses to an origin the project allows carry the
+CORS headers. One access-log line per call (logger ``peerhost.gateway.access``), and one entry in the
+project's function logs (:class:`~peerhost.functionlogs.LogStore`) per submitted request,
+recorded before the answer leaves, so the owner can read it as soon as the caller has it.
 """
 
 from __future__ import annotations
@@ -15,21 +23,30 @@ from eth_utils import keccak
 from starlette.requests import Request
 from starlette.responses import Response
 
-from peerhost.credentials import seal
+from peerhost.cors import CALL_METHODS, CorsRefused
 from peerhost.gateway.bodies import check_headers, read_body
-from peerhost.gateway.errors import BadRequest, FunctionDisabled, PayloadTooLarge
-from peerhost.gateway.problems import problem, status_of
+from peerhost.gateway.errors import BadRequest, FunctionDisabled, MethodNotAllowed, PayloadTooLarge
+from peerhost.gateway.problems import problem, problem_response, status_of
 from peerhost.gateway.routing import Target
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.waiters import Output, Waiter
-from peerhost.sandbox.abi import canonical_request
-from peerhost.sandbox.envelope import decode_envelope
+from peerhost.wire.credentials import seal
+from peerhost.wire.envelope import decode_envelope
+from peerhost.wire.headers import (
+    HEADER_PREFIX,
+    MODE_HEADER,
+    REQUEST_ID_HEADER,
+    RESULT_HASH_HEADER,
+    WORKER_HEADER,
+)
+from peerhost.wire.ids import request_id_text
+from peerhost.wire.request import canonical_request
 
 access_log = logging.getLogger("peerhost.gateway.access")
 log = logging.getLogger(__name__)
 
-MODE_HEADER = "x-peerhost-mode"
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+ALLOW = ", ".join([*CALL_METHODS, "OPTIONS"])
 
 #: Headers a function's response may not set: the server owns framing, the gateway its own.
 _DROPPED = {
@@ -83,6 +100,7 @@ class Call:
         self.mode = "-"
         self.waiter: Waiter | None = None
         self.output: Output | None = None
+        self.failure: str | None = None
 
     async def serve(self) -> Response:
         gw, request = self.gateway, self.request
@@ -131,22 +149,37 @@ class Call:
 
         self.waiter = await gw.submit(fn, build_input, self.mode)
         self.output = await gw.answer(self.waiter, status_url(request, self.waiter.request_id))
-        status, headers, content = decode_envelope(self.output.body).to_http()
+        envelope = decode_envelope(self.output.body)
+        status, fn_headers, content = envelope.to_http()
+        if not envelope.ok:
+            self.failure = f"{envelope.error_kind}: {envelope.error_detail}".rstrip(": ")
+            message = f"The function failed: {envelope.error_kind}" + (
+                f" ({envelope.error_detail})" if envelope.error_detail else ""
+            )
+            failed = problem_response(
+                "FunctionFailed",
+                status,
+                envelope.error_detail,  # today's "detail": the run's own, unchanged
+                error=str(envelope.error_kind),
+                message=message,
+            )
+            fn_headers, content = {"content-type": failed.media_type or ""}, bytes(failed.body)
         response = Response(content, status_code=status)
-        for name, value in headers.items():
+        for name, value in fn_headers.items():
             lowered = name.lower()
-            if lowered not in _DROPPED and not lowered.startswith("x-peerhost-"):
+            if lowered not in _DROPPED and not lowered.startswith(HEADER_PREFIX):
                 response.headers[name] = value
-        response.headers["X-PeerHost-Result-Hash"] = "0x" + self.output.result_hash.hex()
-        response.headers["X-PeerHost-Worker"] = self.output.worker
+        response.headers[RESULT_HASH_HEADER] = "0x" + self.output.result_hash.hex()
+        response.headers[WORKER_HEADER] = self.output.worker
         return response
 
     def finish(self, response: Response) -> Response:
         if self.waiter is not None:
             self.gateway.waiters.remove(self.waiter)
-            response.headers["X-PeerHost-Request-Id"] = "0x" + self.waiter.request_id.hex()
-            response.headers["X-PeerHost-Mode"] = self.mode
+            response.headers[REQUEST_ID_HEADER] = request_id_text(self.waiter.request_id)
+            response.headers[MODE_HEADER] = self.mode
         latency = (time.monotonic() - self.started) * 1000
+        self._record(response.status_code, latency)
         access_log.info(
             "call fn=%s mode=%s status=%d latency_ms=%.1f request_id=%s worker=%s",
             self.target.label if self.target else self.request.url.path,
@@ -158,13 +191,80 @@ class Call:
         )
         return response
 
+    def _record(self, status: int, latency_ms: float) -> None:
+        if self.waiter is None or self.target is None:
+            return  # nothing ran: unknown or disabled functions, refusals before submission
+        lines = self.output.log.splitlines() if self.output is not None else []
+        if self.failure:
+            lines.append(f"[error] {self.failure}")
+        self.gateway.logs.add(
+            self.target.wallet,
+            self.target.project,
+            at=time.time(),
+            function=self.target.function,
+            status=status,
+            latency_ms=round(latency_ms, 1),
+            request_id="0x" + self.waiter.request_id.hex(),
+            mode=self.mode,
+            worker=self.output.worker if self.output is not None else None,
+            lines=tuple(lines),
+        )
+
+
+def _with_cors(
+    gateway: Gateway, target: Target | None, request: Request, response: Response
+) -> Response:
+    origin = request.headers.get("origin")
+    if origin is None or target is None:
+        return response
+    policy = gateway.projects.cors(target.wallet, target.project)
+    if policy is not None:
+        for name, value in policy.response_headers(origin).items():
+            response.headers[name] = value
+    return response
+
+
+async def options(gateway: Gateway, request: Request) -> Response:
+    """OPTIONS: a CORS preflight answered from the project's policy, or the allowed methods."""
+    try:
+        target = gateway.router.match(request.headers.get("host", ""), request.url.path)
+        gateway.limiter.take(client_of(request, gateway.settings.trust_forwarded_for))
+        origin = request.headers.get("origin")
+        method = request.headers.get("access-control-request-method")
+        if origin is None or method is None:
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        policy = gateway.projects.cors(target.wallet, target.project)
+        if policy is None:
+            raise CorsRefused(
+                f"project '{target.project}' of {target.wallet} has no CORS policy on this "
+                'gateway (its owner declares "cors" in project.json and publishes)'
+            )
+        return Response(
+            status_code=204,
+            headers=policy.preflight(
+                origin, method, request.headers.get("access-control-request-headers")
+            ),
+        )
+    except Exception as exc:
+        if status_of(exc) == 500:
+            log.exception("unexpected error serving OPTIONS %s", request.url.path)
+        return problem(exc)
+
 
 async def call_function(request: Request) -> Response:
-    call = Call(request.app.state.gateway, request)
+    gateway: Gateway = request.app.state.gateway
+    if request.method == "OPTIONS":
+        return await options(gateway, request)
+    if request.method == "HEAD":
+        refused = problem(MethodNotAllowed("HEAD", ALLOW))
+        refused.headers["Allow"] = ALLOW
+        return refused
+    call = Call(gateway, request)
     try:
         response = await call.serve()
     except Exception as exc:
         if status_of(exc) == 500:
             log.exception("unexpected error serving %s %s", request.method, request.url.path)
+        call.failure = f"{type(exc).__name__}: {exc}"
         response = problem(exc)
-    return call.finish(response)
+    return _with_cors(gateway, call.target, request, call.finish(response))

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import to_checksum_address
 
 from peerhost.chain.protocol import Protocol
-
-
-def function_id_of(owner: str, project: str, name: str) -> bytes:
-    """keccak256(abi.encode(owner, project, name)), as FunctionRegistry.functionIdOf."""
-    return keccak(
-        encode(["address", "string", "string"], [to_canonical_address(owner), project, name])
-    )
-
-
-def project_id_of(owner: str, project: str) -> bytes:
-    """keccak256(abi.encode(owner, project)), as FunctionRegistry.projectIdOf."""
-    return keccak(encode(["address", "string"], [to_canonical_address(owner), project]))
-
 
 #: requestExecution gas: about 226k fixed plus 27.5 per input byte measured on anvil (the input is
 #: calldata, hashed, stored in the event); the limit leaves a margin (unused gas is not charged).

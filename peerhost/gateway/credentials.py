@@ -1,12 +1,12 @@
 """Credentials off-chain: ``GET /_inbox/credentials/0x<inputHash>`` for active workers.
 
 A function that declares a credential header (``authorization``, ``cookie``,
-``proxy-authorization``) gets only a salted commitment on-chain (:mod:`peerhost.credentials`);
+``proxy-authorization``) gets only a salted commitment on-chain (:mod:`peerhost.wire.credentials`);
 the gateway keeps the openings in memory (:class:`CredentialVault`, keyed by the input's keccak,
 which the job on-chain carries as ``inputHash``) and discloses them to a worker that proves it is
 active: headers ``X-PeerHost-Worker`` (address), ``X-PeerHost-Issued-At`` (unix seconds, within
 ``MAX_SKEW`` of the gateway's clock) and ``X-PeerHost-Signature`` (EIP-191 over
-:func:`~peerhost.credentials.disclosure_digest`). Answer: ``{"headers": {name: {salt, value}}}``.
+:func:`~peerhost.wire.credentials.disclosure_digest`). Answer: ``{"headers": {name: {salt, value}}}``.
 Values never appear in logs or errors.
 """
 
@@ -19,7 +19,6 @@ from eth_account.messages import encode_defunct
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from peerhost.credentials import disclosure_digest
 from peerhost.gateway.bodies import parse_request_id
 from peerhost.gateway.errors import (
     BadRequest,
@@ -28,17 +27,18 @@ from peerhost.gateway.errors import (
     WorkerNotActive,
 )
 from peerhost.gateway.service import Gateway
+from peerhost.wire.credentials import disclosure_digest
+from peerhost.wire.headers import ISSUED_AT_HEADER, SIGNATURE_HEADER, WORKER_HEADER
 
 MAX_SKEW = 120  # seconds
-ISSUED_AT_HEADER = "x-peerhost-issued-at"
 
 
 async def disclose_credentials(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     input_hash = parse_request_id(request.path_params["input_hash"])
     label = "0x" + input_hash.hex()
-    worker = request.headers.get("x-peerhost-worker", "").strip().lower()
-    signature = request.headers.get("x-peerhost-signature", "").strip()
+    worker = request.headers.get(WORKER_HEADER, "").strip().lower()
+    signature = request.headers.get(SIGNATURE_HEADER, "").strip()
     issued = request.headers.get(ISSUED_AT_HEADER, "").strip()
     if not worker or not signature or not issued.isdigit():
         raise BadRequest(

@@ -195,3 +195,14 @@ class GatewayStartTimeout(PeerHostError, TimeoutError):
             f"The gateway at {url} was not healthy after {timeout:.0f} s "
             f"(is the chain node up?):\n{log_tail}"
         )
+
+
+class MethodNotAllowed(GatewayError, ValueError):
+    """A method the gateway never turns into a run (HEAD)."""
+
+    def __init__(self, method: str, allowed: str) -> None:
+        super().__init__(
+            f"{method} does not run functions (it would be a paid execution whose body is "
+            f"thrown away). Use GET, or one of: {allowed}.",
+            method=method,
+        )

@@ -6,7 +6,7 @@ by the log follower) drop exactly the entry they concern. ``ttl`` bounds stalene
 follower fall behind. Concurrent misses for one function share a single ``resolve`` call.
 
 With a content store, resolving also reads the request headers the active version's code
-declares (:mod:`peerhost.declarations`); code that cannot be read declares nothing (fail closed:
+declares (:mod:`peerhost.wire.declarations`); code that cannot be read declares nothing (fail closed:
 only the allow-list reaches the function), and the entry is retried after ``ttl``.
 """
 
@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peerhost import declarations
 from peerhost.chain.errors import TransactionReverted
-from peerhost.gateway.chainview import GatewayProtocol, function_id_of, project_id_of
+from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import FunctionNotFound
 from peerhost.gateway.routing import Target
+from peerhost.wire import declarations
+from peerhost.wire.ids import function_id_of, project_id_of
 
 MODES = ("fast", "verified")  # IFunctionRegistry.ResponseMode order
 log = logging.getLogger(__name__)

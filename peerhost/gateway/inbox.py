@@ -2,7 +2,10 @@
 
 Body: the raw envelope bytes (``resultHash = keccak256(body)``). Headers:
 ``X-PeerHost-Worker: <address>`` and ``X-PeerHost-Signature: 0x<65-byte hex>``, an EIP-712
-signature over (requestId, resultHash) (see :mod:`peerhost.chain.signatures`).
+signature over (requestId, resultHash) (see :mod:`peerhost.wire.inbox`). Optionally
+``x-peerhost-log``: the function's log, base64 (see :mod:`peerhost.functionlogs.capture`); it is
+not signed and not part of the result hash, and a malformed one is replaced by a note, never a
+reason to refuse the output.
 
 A late output for a request this replica already answered (fast mode) gets 200 with
 ``{"accepted": false, "reason": "already answered"}``: nothing is stored, and the worker has no
@@ -16,8 +19,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from peerhost.chain.commitments import result_hash
-from peerhost.chain.signatures import recover_signer
+from peerhost.functionlogs.capture import decode_log
 from peerhost.gateway.bodies import parse_request_id, read_body
 from peerhost.gateway.errors import (
     BadRequest,
@@ -27,11 +29,10 @@ from peerhost.gateway.errors import (
 )
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.waiters import Output
-from peerhost.sandbox.envelope import ErrorKind, decode_envelope
-from peerhost.sandbox.errors import InvalidEnvelope
-
-WORKER_HEADER = "x-peerhost-worker"
-SIGNATURE_HEADER = "x-peerhost-signature"
+from peerhost.wire.eip712 import recover_signer
+from peerhost.wire.envelope import ErrorKind, decode_envelope, result_hash
+from peerhost.wire.errors import InvalidEnvelope
+from peerhost.wire.headers import LOG_HEADER, SIGNATURE_HEADER, WORKER_HEADER
 
 #: Seconds an output for an unknown id waits for this replica's pending receipts.
 _SETTLE_SECONDS = 2.0
@@ -48,6 +49,16 @@ def _hex_bytes(value: str, length: int, what: str) -> bytes:
     if len(raw) != length:
         raise BadRequest(f"{what} must be {length} bytes")
     return raw
+
+
+def _log_of(request: Request) -> str:
+    value = request.headers.get(LOG_HEADER)
+    if not value:
+        return ""
+    try:
+        return decode_log(value)
+    except ValueError as exc:
+        return f"[the worker sent a log the gateway could not read: {exc}]"
 
 
 async def post_result(request: Request) -> Response:
@@ -92,7 +103,7 @@ async def post_result(request: Request) -> Response:
         raise BadRequest(f"the posted result is not a result envelope ({exc})") from None
     if envelope.error_kind is ErrorKind.TIMEOUT:
         raise BadRequest("a wall-clock timeout is not a result (it is never committed)")
-    waiter.offer(Output(body=body, result_hash=digest, worker=signer))
+    waiter.offer(Output(body=body, result_hash=digest, worker=signer, log=_log_of(request)))
     return JSONResponse(
         {"accepted": True, "request_id": label, "result_hash": "0x" + digest.hex()},
         status_code=202,

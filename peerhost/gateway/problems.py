@@ -1,18 +1,30 @@
 """The one place where errors become HTTP responses.
 
-Every error body is JSON: ``{"error": <class name>, "message": <sentence>, ...details}``.
+Every error body is ``application/problem+json`` (RFC 9457)::
+
+    {"type": "urn:peerhost:problem:function-not-found", "title": "Function not found",
+     "status": 404, "detail": <sentence>,
+     "error": <class name>, "message": <sentence>, ...details}
+
+``type`` is a URN (stable, not meant to be dereferenced) named after the error; ``error`` and
+``message`` are the fields clients used before the RFC 9457 members existed, kept as they were.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.cors import CorsRefused
 from peerhost.errors import PeerHostError
+from peerhost.functionlogs.access import AccessDenied, NoAccessSignature
 from peerhost.gateway import errors as e
 
 log = logging.getLogger(__name__)
@@ -22,6 +34,8 @@ STATUS: dict[type[BaseException], int] = {
     e.BadRequest: 400,
     e.InvalidResultSignature: 401,
     e.InvalidWorkerSignature: 401,
+    NoAccessSignature: 401,
+    AccessDenied: 403,
     e.WorkerNotActive: 403,
     e.NoRoute: 404,
     e.FunctionNotFound: 404,
@@ -29,6 +43,8 @@ STATUS: dict[type[BaseException], int] = {
     e.DuplicateResult: 409,
     e.FunctionDisabled: 410,
     e.PayloadTooLarge: 413,
+    e.MethodNotAllowed: 405,
+    CorsRefused: 403,
     e.RateLimited: 429,
     e.RequestReverted: 502,
     e.RequestRefunded: 502,
@@ -54,10 +70,37 @@ def status_of(exc: BaseException) -> int:
     return 500
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def problem_response(
+    name: str,
+    status: int,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **fields: Any,
+) -> Response:
+    """An RFC 9457 problem response for the error called ``name`` (a class name)."""
+    body: dict[str, Any] = {
+        "type": f"urn:peerhost:problem:{_slug(name)}",
+        "title": _slug(name).replace("-", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "error": name,
+        "message": detail,
+        **fields,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
 def problem(exc: BaseException) -> Response:
-    """The JSON response for ``exc``."""
+    """The problem response for ``exc``."""
     status = status_of(exc)
-    body: dict[str, object] = {"error": type(exc).__name__}
+    body: dict[str, object] = {}
     if isinstance(exc, ChainUnavailable):
         body["message"] = _CHAIN_DOWN
     elif isinstance(exc, RpcError):
@@ -74,7 +117,8 @@ def problem(exc: BaseException) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, e.RateLimited):
         headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
-    return JSONResponse(body, status_code=status, headers=headers)
+    detail = str(body.pop("message"))
+    return problem_response(type(exc).__name__, status, detail, headers, **body)
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
@@ -85,11 +129,7 @@ async def handle_error(request: Request, exc: Exception) -> Response:
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return JSONResponse(
-        {"error": "HTTPException", "message": exc.detail},
-        status_code=exc.status_code,
-        headers=exc.headers,
-    )
+    return problem_response("HTTPException", exc.status_code, str(exc.detail), exc.headers)
 
 
 #: Starlette ``exception_handlers`` for create_app (unexpected errors stay 500s, logged).

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from eth_utils import to_checksum_address
 
-from peerhost.gateway.errors import NoRoute
+from peerhost.gateway.errors import BadRequest, NoRoute
 
 _WALLET = r"0x[0-9a-fA-F]{40}"
 _PROJECT = r"[a-z0-9-]{1,32}"
@@ -79,3 +79,24 @@ def _target(wallet: str, project: str, function: str, rest: str | None) -> Targe
         function=function,
         subpath=rest or "/",
     )
+
+
+def parse_wallet(text: str) -> str:
+    """A ``0x`` + 40 hex wallet, checksummed; raises BadRequest."""
+    if not re.fullmatch(_WALLET, text):
+        raise BadRequest(f"{text[:60]!r} is not a wallet address (0x followed by 40 hex digits)")
+    return to_checksum_address(text.lower())
+
+
+def valid_project(name: str) -> str:
+    """``name`` if it is a valid project name; raises BadRequest."""
+    if not re.fullmatch(_PROJECT, name):
+        raise BadRequest(f"{name[:60]!r} is not a project name ([a-z0-9-]{{1,32}})")
+    return name
+
+
+def valid_function(name: str) -> str:
+    """``name`` if it is a valid function name; raises BadRequest."""
+    if not re.fullmatch(_FUNCTION, name):
+        raise BadRequest(f"{name[:80]!r} is not a function name ([a-z0-9_-]{{1,64}})")
+    return name

@@ -7,17 +7,20 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
+from peerhost.functionlogs import LogStore
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
 from peerhost.gateway.functions import CodeReader, FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
+from peerhost.gateway.projects import ProjectSettings
 from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
 from peerhost.gateway.settings import GatewaySettings
@@ -52,6 +55,10 @@ class Gateway:
         self.sender = BatchSender(self.rpc, settings.private_key, settings.chain.chain_id)
         self.protocol = GatewayProtocol(settings.chain, rpc=self.rpc)
         self.waiters = Waiters()
+        self.logs = LogStore(settings.logs_per_project)
+        self.projects = ProjectSettings(
+            Path(settings.project_settings_file) if settings.project_settings_file else None
+        )
         self.functions = FunctionCache(
             self.protocol, settings.registry_cache_ttl, code=_code_reader(settings.store)
         )

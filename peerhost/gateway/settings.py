@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from peerhost.chain.config import ChainConfig
+from peerhost.wire.inbox import inbox_base_url
 
 #: Environment variable holding the gateway's private key (hex). Never pass it on argv.
 KEY_ENV = "PEERHOST_GATEWAY_KEY"
@@ -53,8 +54,11 @@ class GatewaySettings:
         confirm_poll_interval: Seconds between receipt checks of in-flight transactions.
         tx_timeout: Seconds to wait for a request transaction to be mined.
         store: Content-store spec the gateway reads functions' code from, for the request
-            headers the code declares (see :mod:`peerhost.declarations`); None: no declared
+            headers the code declares (see :mod:`peerhost.wire.declarations`); None: no declared
             headers are kept (only the allow-list).
+        logs_per_project: Function-log entries kept in memory per project (``/_logs``).
+        project_settings_file: JSON file keeping the projects' HTTP settings (CORS) across
+            restarts; None keeps them in memory only.
     """
 
     chain: ChainConfig
@@ -78,6 +82,8 @@ class GatewaySettings:
     confirm_poll_interval: float = 0.02
     tx_timeout: float = 60.0
     store: str | None = None
+    logs_per_project: int = 200
+    project_settings_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "verified"):
@@ -89,7 +95,7 @@ class GatewaySettings:
     @property
     def reply_to(self) -> str:
         """The inbox base URL workers post results to (``replyTo`` of every request)."""
-        return (self.inbox_url or self.public_url.rstrip("/") + "/_inbox").rstrip("/")
+        return (self.inbox_url or inbox_base_url(self.public_url)).rstrip("/")
 
     def public_dict(self) -> dict[str, Any]:
         """Every setting except the key, JSON-ready (what the launcher hands a child process)."""

@@ -1,11 +1,11 @@
-"""The gateway's in-memory vault of credential openings (see :mod:`peerhost.credentials`)."""
+"""The gateway's in-memory vault of credential openings (see :mod:`peerhost.wire.credentials`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from peerhost.credentials import Disclosed
+from peerhost.wire.credentials import Disclosed
 
 
 class CredentialVault:

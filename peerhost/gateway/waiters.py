@@ -28,6 +28,7 @@ class Output:
     result_hash: bytes
     worker: str
     received_at: float = field(default_factory=time.monotonic)
+    log: str = ""  # the function's log as the worker sent it (redacted, capped; not hashed)
 
 
 class Waiter:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from peerhost.publishing.billing import ProjectAccount, prepare_project, project_account
 from peerhost.publishing.errors import (
-    DeploymentNotFound,
     DuplicateFunctionName,
     FunctionsFolderNotFound,
     InvalidCode,
@@ -33,7 +32,6 @@ from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
 
 __all__ = [
     "DEFAULT_GATEWAY_URL",
-    "DeploymentNotFound",
     "DuplicateFunctionName",
     "FunctionSpec",
     "FunctionsFolderNotFound",

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from peerhost.deployments import find_deployment
 from peerhost.publishing.billing import prepare_project
-from peerhost.publishing.errors import DeploymentNotFound, PublishError
+from peerhost.publishing.errors import PublishError
 from peerhost.publishing.manifest import load_project
 from peerhost.publishing.publisher import Publisher
 from peerhost.publishing.report import format_report
@@ -32,6 +33,7 @@ class PublishOptions:
     fund: str = "0"
     gateways: tuple[str, ...] = ()
     dry_run: bool = False
+    check: bool = False
 
 
 class InvalidAmount(PublishError, ValueError):
@@ -56,22 +58,9 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
     Defaults come from a devnet running on the connected chain (its deployments file, store and
     gateway URL), else from ``$PEERHOST_STORE`` / ``$PEERHOST_GATEWAY_URL`` and the defaults.
     """
-    from peerhost.deploy import deployment_key, load_deployment
-    from peerhost.devnet.state import DevnetState
-
     spec = load_project(options.folder, options.project_name)
-    devnet = DevnetState.load()
-    if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
-        devnet = None
-    deployments = options.deployments or (devnet.deployments if devnet else None)
-    if devnet is not None and options.deployments is None:
-        deployment = devnet.deployment(project, chain)
-    else:
-        deployment = load_deployment(chain, project, deployments)
-    if deployment is None:
-        raise DeploymentNotFound(
-            deployment_key(chain), f"none recorded in {deployments or 'the deployments file'}"
-        )
+    found = find_deployment(project, chain, options.deployments)
+    deployment, devnet = found.deployment, found.devnet
     store_spec = (
         options.store
         or (devnet.store if devnet else None)
@@ -92,9 +81,11 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
     publisher = Publisher(
         deployment.registry, account, open_store(store_spec), gateway_url, log=lines.append
     )
-    report = publisher.publish(spec, dry_run=options.dry_run)
+    report = publisher.publish(spec, dry_run=options.dry_run, sample_check=options.check)
     yield from lines
     yield from format_report(report)
+    if spec.cors is not None and not options.dry_run:
+        yield publisher.send_http_settings(spec)
     fund = parse_ether(options.fund)
     if (fund or options.gateways) and not options.dry_run:
         acct = prepare_project(

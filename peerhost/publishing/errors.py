@@ -98,17 +98,6 @@ class RegistryRefused(PublishError, RuntimeError):
         super().__init__(f"The registry refused to publish '{name}': {reason}")
 
 
-class DeploymentNotFound(PublishError, LookupError):
-    """No PeerHost deployment is known on the connected network."""
-
-    def __init__(self, network: str, reason: str) -> None:
-        self.network = network
-        super().__init__(
-            f"No PeerHost contracts on {network}: {reason}. "
-            "Deploy them first (`ape run deploy`) or run a devnet (`ape run devnet`)."
-        )
-
-
 class BundleFailed(PublishError, ValueError):
     """A js function and its imports could not be bundled into one module."""
 

@@ -11,6 +11,7 @@ A project folder looks like this (``project.json`` is optional)::
         hello.wat           -> function "hello", runtime wasi (compiled to .wasm when read)
         echo.wasm           -> function "echo", runtime wasi
         orders-create.js    -> function "orders-create", runtime js
+        report.py           -> function "report", runtime python (checked: compiles, has handler)
 
 The folder given may be the project folder or its ``functions/`` folder itself. Without
 ``project.json`` the project is named after the project folder.
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from peerhost import declarations
+from peerhost.cors import CorsPolicy, InvalidCorsPolicy
 from peerhost.publishing.bundle import bundle_js
 from peerhost.publishing.errors import (
     DuplicateFunctionName,
@@ -36,19 +37,22 @@ from peerhost.publishing.errors import (
     InvalidProjectName,
     UnknownRuntime,
 )
+from peerhost.publishing.python_check import check_python_source
 from peerhost.storage.spec import parse_size
+from peerhost.wire import declarations
 
 FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
 
-RUNTIME_BY_EXTENSION = {".wasm": "wasi", ".wat": "wasi", ".js": "js"}
-RUNTIMES = ("wasi", "js")
+RUNTIME_BY_EXTENSION = {".wasm": "wasi", ".wat": "wasi", ".js": "js", ".py": "python"}
+RUNTIMES = ("wasi", "js", "python")
 MODES = ("fast", "verified")
 
 #: Default limits per runtime (clamped to the registry's maxima when publishing).
-#: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm.
-DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000}
-DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20}
+#: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm;
+#: the Python runtime starts with 12.75 MiB of memory in use (docs/functions.md).
+DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000, "python": 500_000_000}
+DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20, "python": 64 * 2**20}
 
 _SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets", "headers"}
 _TOP_LEVEL = {
@@ -62,11 +66,12 @@ _TOP_LEVEL = {
     "headers",
     "$schema",
     "description",
+    "cors",
 }
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")  # as peerhost.secrets.format.NAME
 
 #: Request headers a function cannot declare, and why. (Credential headers can be declared:
-#: only a salted commitment of them goes on-chain, see peerhost.credentials.)
+#: only a salted commitment of them goes on-chain, see peerhost.wire.credentials.)
 _UNDECLARABLE = {
     **dict.fromkeys(
         ("host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
@@ -87,7 +92,7 @@ class FunctionSpec:
     Attributes:
         name: The function name (the URL's last segment).
         path: The file it comes from.
-        runtime: ``"wasi"`` or ``"js"``.
+        runtime: ``"wasi"``, ``"js"`` or ``"python"``.
         fuel: Fuel limit per run.
         memory: Memory limit per run, in bytes.
         mode: The gateway's default answer mode, ``"fast"`` or ``"verified"``.
@@ -95,7 +100,7 @@ class FunctionSpec:
             publishing refuses the project while any has no value.
         root: The project folder (js imports are resolved and named relative to it).
         headers: Extra request headers the function receives (lowercase, sorted), embedded in
-            the published code (see :mod:`peerhost.declarations`).
+            the published code (see :mod:`peerhost.wire.declarations`).
     """
 
     name: str
@@ -128,6 +133,10 @@ class FunctionSpec:
             return bundle_js(self.path, self.root or self.path.parent, banner)
         if self.path.suffix.lower() == ".wat":
             data = _wat_to_wasm(self.path, data)
+        elif self.runtime == "python":
+            check_python_source(self.path, data)
+            if self.headers:
+                return declarations.add_python_line(data, declared)
         if self.headers:
             return declarations.add_wasm_section(data, declared)
         return data
@@ -142,12 +151,14 @@ class ProjectSpec:
         root: The project folder.
         functions: The functions, sorted by name.
         ignored: Files in ``functions/`` that are not functions (unknown extensions).
+        cors: The project's CORS policy (``"cors"`` in project.json, see :mod:`peerhost.cors`).
     """
 
     name: str
     root: Path
     functions: tuple[FunctionSpec, ...]
     ignored: tuple[Path, ...] = ()
+    cors: CorsPolicy | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -209,7 +220,9 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
         if len(paths) > 1:
             raise DuplicateFunctionName(fname, paths)
     if not by_name:
-        raise FunctionsFolderNotFound(functions_dir, "no function files in it (.wasm, .wat or .js)")
+        raise FunctionsFolderNotFound(
+            functions_dir, "no function files in it (.wasm, .wat, .js or .py)"
+        )
     unknown = sorted(set(per_function) - set(by_name))
     if unknown:
         raise InvalidProjectFile(
@@ -234,7 +247,15 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
         )
         for fname, paths in sorted(by_name.items())
     ]
-    return ProjectSpec(name=name, root=root, functions=tuple(specs), ignored=tuple(ignored))
+    cors = None
+    if "cors" in manifest:
+        try:
+            cors = CorsPolicy.from_json(manifest["cors"])
+        except InvalidCorsPolicy as exc:
+            raise InvalidProjectFile(manifest_path, str(exc).rstrip(".")) from None
+    return ProjectSpec(
+        name=name, root=root, functions=tuple(specs), ignored=tuple(ignored), cors=cors
+    )
 
 
 def _locate(folder: Path) -> tuple[Path, Path]:

@@ -1,19 +1,26 @@
 """Publish a project's functions: code into the content store, new versions into the registry.
 
-Publishing is idempotent: a function whose active version already has the same code CID and
+Every function passes the checks of :mod:`peerhost.publishing.checks` before anything is stored
+or sent. Publishing is idempotent: a function whose active version already has the same code CID and
 settings (runtime, fuel, memory, mode) is left alone, so running it twice sends nothing.
 Transactions go through ape (the developer's account), like every other developer-side command.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
+from peerhost.functionlogs.access import SET_HTTP, account_signer, sign_access
+from peerhost.publishing.checks import Checker
 from peerhost.publishing.errors import RegistryRefused
 from peerhost.publishing.manifest import MODES, FunctionSpec, ProjectSpec
 from peerhost.publishing.urls import DEFAULT_GATEWAY_URL, function_url
+from peerhost.secrets.declared import require_secrets
 from peerhost.storage import ContentStore, cid_from_bytes, cid_to_bytes, compute_cid
 
 
@@ -112,6 +119,7 @@ class Publisher:
         store: Where the code goes (workers must be able to read it from there).
         gateway_url: Base of the live URLs printed (``{wallet}`` in it makes them host-style).
         log: Receives one progress line per step (``print`` in the CLI; nothing by default).
+        checker: Runs the publish checks (default: one on the local sandbox's default cache).
     """
 
     def __init__(
@@ -121,6 +129,7 @@ class Publisher:
         store: ContentStore,
         gateway_url: str = DEFAULT_GATEWAY_URL,
         log: Callable[[str], None] | None = None,
+        checker: Checker | None = None,
     ) -> None:
         self.registry = registry
         self.account = account
@@ -128,6 +137,7 @@ class Publisher:
         self.gateway_url = gateway_url
         self.log = log or (lambda _line: None)
         self._max: tuple[int, int] | None = None
+        self.checker = checker
 
     @property
     def owner(self) -> str:
@@ -139,30 +149,75 @@ class Publisher:
             self._max = (int(self.registry.maxFuelLimit()), int(self.registry.maxMemoryLimit()))
         return self._max
 
-    def publish(self, project: ProjectSpec, dry_run: bool = False) -> PublishReport:
+    def publish(
+        self, project: ProjectSpec, dry_run: bool = False, sample_check: bool = False
+    ) -> PublishReport:
         """Stores and publishes every function of ``project`` whose code or settings changed.
 
         Args:
             project: The project, from :func:`~peerhost.publishing.manifest.load_project`.
             dry_run: Work out what would change, store nothing and send nothing.
+            sample_check: Also run each function once on a sample request in the local sandbox.
 
         Raises:
+            CheckFailed: a function breaks a publish rule (nothing is stored or sent then).
             SecretsMissing: a declared secret has no value in the project's bundle (nothing is
                 published then).
             InvalidCode: a function's code cannot be read or compiled.
             RegistryRefused: the registry reverted a publish.
             StorageError: the content store failed.
         """
+        self.check(project, sample_check)
         self.check_secrets(project)
         results = [self._publish_one(project.name, spec, dry_run) for spec in project.functions]
         return PublishReport(owner=self.owner, project=project.name, functions=tuple(results))
+
+    def check(self, project: ProjectSpec, sample: bool = False) -> None:
+        """The publish checks; with ``sample``, one run per function (its outcome is logged)."""
+        checker = self.checker or Checker()
+        try:
+            for run in checker.check_project(project, sample=sample):
+                lines = run.log.splitlines()
+                self.log(
+                    f"  check {run.name}: GET / answered {run.status} ({run.body_bytes} bytes, "
+                    f"fuel {run.fuel_used:,}), {len(lines)} log line(s)"
+                )
+                for line in lines[:5]:
+                    self.log(f"    | {line}")
+        finally:
+            if checker is not self.checker:
+                checker.close()
+
+    def send_http_settings(self, project: ProjectSpec) -> str:
+        """Sends the project's CORS policy to the gateway (signed by the owner); returns a line.
+
+        Never raises for an unreachable gateway: the functions are published either way, and
+        publishing again sends the policy again.
+        """
+        if project.cors is None:
+            return ""
+        body = json.dumps({"cors": project.cors.to_json()}, sort_keys=True).encode()
+        base = self.gateway_url.rstrip("/").replace("{wallet}", self.owner.lower())
+        url = f"{base}/_projects/{self.owner}/{project.name}/http"
+        headers = sign_access(
+            account_signer(self.account),
+            self.owner,
+            project.name,
+            action=SET_HTTP,
+            content=body,
+        )
+        try:
+            response = httpx.put(url, content=body, headers=headers, timeout=15.0)
+        except httpx.HTTPError as exc:
+            return f"  CORS policy NOT sent: cannot reach {base} ({type(exc).__name__}); publish again when it is up"
+        if response.status_code != 200:
+            return f"  CORS policy NOT sent: {base} answered {response.status_code}: {response.text[:200]}"
+        return f"  CORS policy sent to {base}: origins {', '.join(project.cors.origins)}"
 
     def check_secrets(self, project: ProjectSpec) -> None:
         """Refuses a project whose functions declare secrets its current bundle lacks."""
         if not project.secrets:
             return
-        from peerhost.secrets import require_secrets
-
         cid = bytes(self.registry.secretsBundle(self.owner, project.name))
         bundle = self.store.get(cid_from_bytes(cid)) if cid else None
         require_secrets(project.secrets, bundle, project=project.name)

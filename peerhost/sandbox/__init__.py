@@ -2,28 +2,23 @@
 
     from peerhost.sandbox import Sandbox, Limits, RunRequest
     result = Sandbox(cache_dir=path).run(RunRequest(runtime="wasi", code=..., ...))
-    keccak256(result.envelope)  # what workers commit
+    result.result_hash  # keccak256(result.envelope): what workers commit
 
-See docs/functions.md for the function ABI and the envelope format.
+The byte formats a run reads and writes (the canonical request, the envelope) live in
+:mod:`peerhost.wire`; see docs/functions.md.
 """
 
 from __future__ import annotations
 
-from peerhost.sandbox.abi import canonical_request
-from peerhost.sandbox.envelope import Envelope, ErrorKind, decode_envelope
 from peerhost.sandbox.limits import Limits
 from peerhost.sandbox.pool import SandboxPool
 from peerhost.sandbox.request import RunRequest, RunResult
 from peerhost.sandbox.sandbox import Sandbox
 
 __all__ = [
-    "Envelope",
-    "ErrorKind",
     "Limits",
     "RunRequest",
     "RunResult",
     "Sandbox",
     "SandboxPool",
-    "canonical_request",
-    "decode_envelope",
 ]

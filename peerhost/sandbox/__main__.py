@@ -13,15 +13,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from peerhost.sandbox.abi import canonical_request
 from peerhost.sandbox.limits import Limits
 from peerhost.sandbox.request import RunRequest
 from peerhost.sandbox.sandbox import Sandbox
+from peerhost.wire.request import canonical_request
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m peerhost.sandbox", description=__doc__)
-    parser.add_argument("runtime", choices=["wasi", "js"])
+    parser.add_argument("runtime", choices=["wasi", "js", "python"])
     parser.add_argument("code", type=Path, help="the function's code file")
     parser.add_argument("--method", default="GET")
     parser.add_argument("--path", default="/")

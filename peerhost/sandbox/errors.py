@@ -1,8 +1,8 @@
 """Errors the sandbox raises on purpose.
 
-These are *host* problems (a missing engine, a compile that ran too long, a
-corrupted envelope). A function misbehaving is never an exception: it is a
-deterministic failure envelope (see :mod:`peerhost.sandbox.envelope`).
+These are *host* problems (a missing engine, a compile that ran too long). A
+function misbehaving is never an exception: it is a deterministic failure
+envelope (see :mod:`peerhost.wire.envelope`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,22 @@ class JsEngineMismatch(SandboxError, ValueError):
         )
 
 
+class PythonRuntimeNotFound(SandboxError, FileNotFoundError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"The Python runtime is missing at {path}: run tools/python/build.sh "
+            "or pass Sandbox(python_runtime=...)."
+        )
+
+
+class PythonRuntimeMismatch(SandboxError, ValueError):
+    def __init__(self, path: Path, expected: str, actual: str) -> None:
+        super().__init__(
+            f"The Python runtime at {path} has sha256 {actual}, expected {expected}: "
+            "rebuild it with tools/python/build.sh --force."
+        )
+
+
 class InvalidModule(SandboxError, ValueError):
     def __init__(self, code_sha256: str) -> None:
         super().__init__(f"Module {code_sha256} is not valid WebAssembly.")
@@ -45,11 +61,6 @@ class CompileTimeout(SandboxError, TimeoutError):
 class CompileFailed(SandboxError, RuntimeError):
     def __init__(self, code_sha256: str, reason: str) -> None:
         super().__init__(f"Compiling module {code_sha256} failed: {reason}")
-
-
-class InvalidEnvelope(SandboxError, ValueError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"Not a PeerHost result envelope: {reason}")
 
 
 class InvalidRequest(SandboxError, ValueError):

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import wasmtime
 
-from peerhost.sandbox import js_engine
-from peerhost.sandbox.envelope import Envelope, ErrorKind, failure
+from peerhost.sandbox import js_engine, python_engine
 from peerhost.sandbox.randomness import RandomStream
 from peerhost.sandbox.request import RunRequest
-from peerhost.sandbox.response import OutputRejected, parse_response
 from peerhost.sandbox.wasi import HostOutOfFuel, OutputTooLarge, ProcExit, RunIO, WasiHost
+from peerhost.wire.envelope import Envelope, ErrorKind, failure
+from peerhost.wire.response import OutputRejected, parse_response
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,12 @@ def _exited(request: RunRequest, code: int, stdout: bytes, fuel_used: int) -> En
     if code != 0:
         if request.runtime == "js" and code in (js_engine.EXIT_THROWN, js_engine.EXIT_NO_HANDLER):
             return failure(ErrorKind.JS_ERROR, _js_error_detail(stdout), fuel_used=fuel_used)
+        if request.runtime == "python":
+            if code in (python_engine.EXIT_RAISED, python_engine.EXIT_NO_HANDLER):
+                detail = _js_error_detail(stdout)
+                return failure(ErrorKind.PYTHON_ERROR, detail, fuel_used=fuel_used)
+            if code == python_engine.EXIT_MEMORY:
+                return failure(ErrorKind.MEMORY_LIMIT, "MemoryError", fuel_used=fuel_used)
         return failure(ErrorKind.EXIT, str(code), fuel_used=fuel_used)
     try:
         response = parse_response(stdout)
@@ -170,8 +176,11 @@ def execute(
         envelope = _exited(request, exit_code, bytes(io.stdout), fuel_used)
     elif envelope.fuel_used is not None:
         envelope = failure(envelope.error_kind or ErrorKind.TRAP, envelope.error_detail, fuel_used)
-    if envelope.error_kind in (ErrorKind.TRAP, ErrorKind.EXIT, ErrorKind.JS_ERROR) and (
-        _memory_bytes(store, instance) + MEMORY_SLACK_BYTES > limits.memory_bytes
-    ):
+    if envelope.error_kind in (
+        ErrorKind.TRAP,
+        ErrorKind.EXIT,
+        ErrorKind.JS_ERROR,
+        ErrorKind.PYTHON_ERROR,
+    ) and (_memory_bytes(store, instance) + MEMORY_SLACK_BYTES > limits.memory_bytes):
         envelope = failure(ErrorKind.MEMORY_LIMIT, envelope.error_detail, fuel_used)
     return Outcome(envelope, committable, bytes(io.stderr), fuel_used)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import wasmtime
 
-from peerhost.sandbox.envelope import Envelope, ErrorKind, failure
 from peerhost.sandbox.wasi import MODULE, SIGNATURES, func_type
+from peerhost.wire.envelope import Envelope, ErrorKind, failure
 
 
 def _same_signature(a: wasmtime.FuncType, b: wasmtime.FuncType) -> bool:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from eth_hash.auto import keccak
-
-from peerhost.sandbox.envelope import Envelope, decode_envelope
 from peerhost.sandbox.limits import Limits
+from peerhost.wire.envelope import Envelope, decode_envelope, result_hash
 
-RUNTIMES = ("wasi", "js")
+RUNTIMES = ("wasi", "js", "python")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +16,13 @@ class RunRequest:
     """One execution of a function on one input.
 
     Attributes:
-        runtime: "wasi" (code is a WASI preview1 command module) or "js" (code
-            is ES module source exporting ``handler``).
+        runtime: "wasi" (code is a WASI preview1 command module), "js" (code
+            is ES module source exporting ``handler``) or "python" (code is a
+            Python module defining ``handler(req)``).
         code: the function's code, as fetched by CID.
         code_id: a stable id of the code (its CID); informational, the cache
             keys on the code's own sha256.
-        input: the canonical request bytes (see :mod:`peerhost.sandbox.abi`).
+        input: the canonical request bytes (see :mod:`peerhost.wire.request`).
         env: environment variables (secrets) the function may read.
         request_id: the 32-byte on-chain request id; seeds WASI random.
         block_timestamp: seconds; what every WASI clock reads.
@@ -66,4 +65,4 @@ class RunResult:
     @property
     def result_hash(self) -> bytes:
         """keccak256 of the envelope: the value committed on-chain."""
-        return keccak(self.envelope)
+        return result_hash(self.envelope)

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import wasmtime
 
-from peerhost.sandbox import js_engine
-from peerhost.sandbox.abi import bind_metadata
+from peerhost.sandbox import js_engine, python_engine
 from peerhost.sandbox.cache import ModuleCache
 from peerhost.sandbox.engine import make_engine
-from peerhost.sandbox.envelope import Envelope, ErrorKind, failure
 from peerhost.sandbox.epoch import EpochTicker
 from peerhost.sandbox.errors import CompileFailed, CompileTimeout, InvalidModule, InvalidRequest
 from peerhost.sandbox.execution import execute
 from peerhost.sandbox.imports import check_imports
 from peerhost.sandbox.request import RUNTIMES, RunRequest, RunResult
 from peerhost.sandbox.wasi import WasiHost
+from peerhost.wire.envelope import Envelope, ErrorKind, failure
+from peerhost.wire.request import bind_metadata
 
 _Prepared = Envelope | wasmtime.InstancePre
 
@@ -42,6 +42,7 @@ class Sandbox:
     Args:
         cache_dir: where compiled modules are cached (see :class:`ModuleCache`).
         js_engine: path of the QuickJS engine wasm (default: the repo's build).
+        python_runtime: path of the Python runtime wasm (default: the repo's build).
         compile_timeout_seconds: bound on compiling one module.
         compile_in_subprocess: compile untrusted code in a killable child process.
     """
@@ -51,6 +52,7 @@ class Sandbox:
         cache_dir: Path,
         *,
         js_engine: Path | None = None,
+        python_runtime: Path | None = None,
         compile_timeout_seconds: float = 60.0,
         compile_in_subprocess: bool = True,
     ) -> None:
@@ -67,6 +69,8 @@ class Sandbox:
         self.wasi.define(self.linker)
         self._js_engine_path = js_engine
         self._js_engine: bytes | None = None
+        self._python_runtime_path = python_runtime
+        self._python_runtime: bytes | None = None
         self._prepared: dict[int, tuple[wasmtime.Module, _Prepared]] = {}
 
     @property
@@ -76,12 +80,31 @@ class Sandbox:
             self._js_engine = js_engine.load_engine(self._js_engine_path)
         return self._js_engine
 
+    @property
+    def python_runtime(self) -> bytes:
+        """The verified Python runtime bytes (loaded once)."""
+        if self._python_runtime is None:
+            self._python_runtime = python_engine.load_engine(self._python_runtime_path)
+        return self._python_runtime
+
     def warm(self, runtime: str, code: bytes = b"") -> None:
         """Compiles (or loads from the cache) what ``runtime`` needs for ``code``."""
+        self._module(runtime, code)
+
+    def _module(self, runtime: str, code: bytes) -> wasmtime.Module:
         if runtime == "js":
-            self.cache.get(self.js_engine, digest=js_engine.ENGINE_SHA256)
-        else:
-            self.cache.get(code)
+            return self.cache.get(self.js_engine, digest=js_engine.ENGINE_SHA256)
+        if runtime == "python":
+            return self.cache.get(self.python_runtime, digest=python_engine.ENGINE_SHA256)
+        return self.cache.get(code)
+
+    @staticmethod
+    def _stdin(request: RunRequest, bound: bytes) -> bytes:
+        if request.runtime == "js":
+            return js_engine.engine_stdin(request.code, bound)
+        if request.runtime == "python":
+            return python_engine.engine_stdin(request.code, request.env, bound)
+        return bound
 
     def run(self, request: RunRequest) -> RunResult:
         """Runs ``request``; every outcome of the function is an envelope."""
@@ -98,12 +121,9 @@ class Sandbox:
         bound = bind_metadata(
             request.input, request_id=request.request_id, block_timestamp=request.block_timestamp
         )
-        stdin = js_engine.engine_stdin(request.code, bound) if request.runtime == "js" else bound
+        stdin = self._stdin(request, bound)
         try:
-            if request.runtime == "js":
-                module = self.cache.get(self.js_engine, digest=js_engine.ENGINE_SHA256)
-            else:
-                module = self.cache.get(request.code)
+            module = self._module(request.runtime, request.code)
         except InvalidModule:
             return self._result(failure(ErrorKind.INVALID_MODULE), True, b"", 0, started)
         except CompileTimeout:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from peerhost.publishing.errors import DeploymentNotFound
+from peerhost.deployments import find_deployment
 from peerhost.secrets.manage import (
     DEFAULT_TTL,
     ApeSecretsChain,
@@ -41,18 +41,8 @@ def open_tool(
     Raises:
         DeploymentNotFound: no live PeerHost deployment is recorded for this network.
     """
-    from peerhost.deploy import deployment_key, load_deployment
-    from peerhost.devnet.state import DevnetState
-
-    devnet = DevnetState.load()
-    if devnet is not None and not devnet.serves(getattr(chain.provider, "uri", None)):
-        devnet = None
-    if devnet is not None and deployments is None:
-        deployment = devnet.deployment(project, chain)  # any network name (local or a fork)
-    else:
-        deployment = load_deployment(chain, project, deployments)
-    if deployment is None:
-        raise DeploymentNotFound(deployment_key(chain), "none recorded in the deployments file")
+    found = find_deployment(project, chain, deployments)
+    deployment, devnet = found.deployment, found.devnet
     spec = (
         store
         or (devnet.store if devnet else None)

@@ -1,4 +1,4 @@
-"""Fetching a job's sealed credential headers from its gateway (see :mod:`peerhost.credentials`).
+"""Fetching a job's sealed credential headers from its gateway (see :mod:`peerhost.wire.credentials`).
 
 ``GET {replyTo}/credentials/0x<inputHash>`` signed with the worker's key (EIP-191 over the chain
 id, the input hash and the current time). The openings are checked against the commitments in
@@ -13,7 +13,14 @@ import httpx
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from peerhost.credentials import CredentialMismatch, Disclosed, disclosure_digest, unseal
+from peerhost.wire.credentials import (
+    CredentialMismatch,
+    Disclosed,
+    disclosure_digest,
+    disclosure_headers,
+    disclosure_url,
+    unseal,
+)
 
 
 class CredentialsClient:
@@ -46,12 +53,8 @@ class CredentialsClient:
         signature = self._account.sign_message(encode_defunct(primitive=digest)).signature
         try:
             response = await self._client.get(
-                f"{reply_url.rstrip('/')}/credentials/0x{input_hash.hex()}",
-                headers={
-                    "x-peerhost-worker": self._account.address,
-                    "x-peerhost-issued-at": str(issued_at),
-                    "x-peerhost-signature": "0x" + bytes(signature).hex(),
-                },
+                disclosure_url(reply_url, input_hash),
+                headers=disclosure_headers(self._account.address, issued_at, bytes(signature)),
             )
         except httpx.HTTPError as exc:
             raise CredentialMismatch(f"the gateway is unreachable ({type(exc).__name__})") from None

@@ -5,8 +5,10 @@ the CID by the store). The input is the event's inline bytes or, for a large one
 either way its keccak must equal the job's ``inputHash``. Secrets come from the project's sealed
 bundle (as of the request's block), opened with this worker's X25519 key. Anything that cannot be
 fetched, verified or opened raises :class:`~peerhost.worker.errors.JobSkipped`: the worker never
-commits a guess. An input with sealed credential headers (:mod:`peerhost.credentials`) is opened
-with the values its gateway discloses, each checked against its on-chain commitment.
+commits a guess. An input with sealed credential headers (:mod:`peerhost.wire.credentials`) is
+opened with the values its gateway discloses, each checked against its on-chain commitment. The
+function's stderr becomes its log here, with the project's secret values masked and capped
+(:func:`~peerhost.functionlogs.prepare_log`), before anything else sees it.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from pathlib import Path
 
 from eth_utils import keccak
 
-from peerhost.credentials import CredentialMismatch, sealed_names
+from peerhost.functionlogs import prepare_log
 from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, SandboxPool
 from peerhost.secrets.errors import SecretsError
 from peerhost.secrets.resolver import SecretsResolver
 from peerhost.storage.base import ContentSource
 from peerhost.storage.cid import cid_from_bytes
 from peerhost.storage.errors import StorageError
+from peerhost.wire.credentials import CredentialMismatch, sealed_names
 from peerhost.worker.errors import JobSkipped
 from peerhost.worker.job import Job
 
@@ -37,13 +40,15 @@ Unsealer = Callable[[str, bytes, bytes], Awaitable[bytes]]
 
 @dataclass(frozen=True)
 class Execution:
-    """A finished run: the envelope to commit, and how long fetching and running took."""
+    """A finished run: the envelope to commit, the function's log (redacted, capped, never
+    hashed), and how long fetching and running took."""
 
     envelope: bytes
     committable: bool
     fuel_used: int
     fetch_seconds: float
     run_seconds: float
+    log: str = ""
 
 
 class SandboxRunner:
@@ -166,4 +171,5 @@ class JobExecutor:
             fuel_used=result.fuel_used,
             fetch_seconds=fetched - started,
             run_seconds=ran - fetched,
+            log=prepare_log(result.logs, env.values()),
         )

@@ -1,8 +1,9 @@
 """The client side of the gateway's result inbox: POST the raw output, signed, as soon as it exists.
 
-``POST {replyTo}/0x<requestId>`` with the envelope bytes as body and the headers
-``X-PeerHost-Worker`` (checksummed address) and ``X-PeerHost-Signature`` (EIP-712 over
-(requestId, resultHash)). 202 means accepted; a 4xx is a refusal (logged, not retried);
+The wire format is :mod:`peerhost.wire.inbox` (``POST {replyTo}/0x<requestId>``, the envelope
+as body, the worker's address and EIP-712 signature in headers, and
+``x-peerhost-log`` with the function's log: base64, redacted and capped by the executor, not
+signed, not hashed). 202 means accepted; a 4xx is a refusal (logged, not retried);
 connection failures and 5xx are retried briefly with backoff. Posting never blocks committing.
 """
 
@@ -13,6 +14,9 @@ from enum import Enum
 
 import httpx
 
+from peerhost.functionlogs.capture import encode_log
+from peerhost.wire.headers import LOG_HEADER
+from peerhost.wire.inbox import post_headers, post_url
 from peerhost.worker import logs
 
 
@@ -38,17 +42,15 @@ class InboxClient:
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def post(
-        self, base_url: str, request_id: bytes, envelope: bytes, signature: bytes
+        self, base_url: str, request_id: bytes, envelope: bytes, signature: bytes, log: str = ""
     ) -> PostOutcome:
         """Posts one output; returns what became of it (never raises for network trouble)."""
         if not base_url:
             return PostOutcome.SKIPPED
-        url = f"{base_url.rstrip('/')}/0x{request_id.hex()}"
-        headers = {
-            "Content-Type": "application/octet-stream",
-            "X-PeerHost-Worker": self.worker,
-            "X-PeerHost-Signature": "0x" + signature.hex(),
-        }
+        url = post_url(base_url, request_id)
+        headers = post_headers(self.worker, signature)
+        if log:
+            headers[LOG_HEADER] = encode_log(log)
         delay = 0.1
         for attempt in range(1, self.retries + 1):
             try:

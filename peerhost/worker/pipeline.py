@@ -12,8 +12,10 @@ import logging
 import time
 from dataclasses import dataclass
 
-from peerhost.chain import Phase, TransactionReverted, commitment, new_salt, result_hash
-from peerhost.chain.signatures import sign_result
+from peerhost.chain import Phase, TransactionReverted
+from peerhost.wire.commitments import commitment, new_salt
+from peerhost.wire.eip712 import sign_result
+from peerhost.wire.envelope import result_hash
 from peerhost.worker import logs
 from peerhost.worker import state as st
 from peerhost.worker.behaviour import tamper
@@ -129,7 +131,7 @@ class JobPipeline:
             run_ms=execution.run_seconds * 1000,
             fetch_ms=execution.fetch_seconds * 1000,
         )
-        self._post(job, envelope, rh)
+        self._post(job, envelope, rh, execution.log)
         return await self._commit(job, c, tracker)
 
     async def recommit(self, job: Job, tracker: RequestTracker) -> str:
@@ -161,14 +163,14 @@ class JobPipeline:
         logs.event("committed", request_id=job.request_id, commitment=c)
         return st.COMMITTED
 
-    def _post(self, job: Job, envelope: bytes, rh: bytes) -> None:
+    def _post(self, job: Job, envelope: bytes, rh: bytes, log: str = "") -> None:
         url = self.settings.reply_to or job.reply_url
         if not url:
             return
         signature = sign_result(
             self.me.private_key, self.me.chain_id, self.me.coordinator, job.request_id, rh
         )
-        task = asyncio.create_task(self.inbox.post(url, job.request_id, envelope, signature))
+        task = asyncio.create_task(self.inbox.post(url, job.request_id, envelope, signature, log))
         self.posts.add(task)
         task.add_done_callback(self._posted)
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import ape
 import pytest
-from eth_abi import encode
 from eth_utils import keccak
 
 from peerhost.deploy import (
@@ -22,6 +21,7 @@ from peerhost.deploy import (
     ensure_deployment,
     load_deployment,
 )
+from peerhost.wire import commitment, request_id_of, result_hash
 
 REWARD = ETHER // 100
 INPUT = b'{"body":"","method":"GET","path":"/"}'
@@ -43,24 +43,21 @@ def salt_of(worker: Any) -> bytes:
     return keccak(bytes.fromhex(str(worker.address)[2:]) + SALT)
 
 
-def commitment(
+def commitment_of(
     chain: Any, coordinator: Any, rid: bytes, worker: Any, result: bytes, salt: bytes
 ) -> bytes:
-    return keccak(
-        encode(
-            ["uint256", "address", "bytes32", "address", "bytes32", "bytes32"],
-            [chain.chain_id, coordinator.address, rid, str(worker.address), keccak(result), salt],
-        )
+    return commitment(
+        chain.chain_id, coordinator.address, rid, str(worker.address), result_hash(result), salt
     )
 
 
 def do_commit(coordinator: Any, rid: bytes, worker: Any, result: bytes = GOOD) -> Any:
-    c = coordinator.commitmentFor(rid, worker, keccak(result), salt_of(worker))
+    c = coordinator.commitmentFor(rid, worker, result_hash(result), salt_of(worker))
     return coordinator.commit(rid, c, sender=worker)
 
 
 def do_reveal(coordinator: Any, rid: bytes, worker: Any, result: bytes = GOOD) -> Any:
-    return coordinator.reveal(rid, keccak(result), salt_of(worker), sender=worker)
+    return coordinator.reveal(rid, result_hash(result), salt_of(worker), sender=worker)
 
 
 def request_of(tx: Any, coordinator: Any) -> bytes:
@@ -201,11 +198,8 @@ def test_request_execution__ids__derived_from_chain_coordinator_requester_sequen
             published_function, INPUT, b"", value=REWARD, sender=requester
         )
         ids.append(request_of(tx, coordinator))
-        assert ids[-1] == keccak(
-            encode(
-                ["uint256", "address", "address", "uint256"],
-                [chain.chain_id, coordinator.address, str(requester.address), sequence],
-            )
+        assert ids[-1] == request_id_of(
+            chain.chain_id, coordinator.address, str(requester.address), sequence
         )
     assert ids[0] != ids[1]
     assert coordinator.requestSequence(requester) == 2
@@ -444,7 +438,7 @@ def test_set_gateway_authorization__authorize__announced(
 
 
 def test_commit__active_worker__records_and_locks(coordinator, worker_registry, rid, trio, chain):
-    c = coordinator.commitmentFor(rid, trio[0], keccak(GOOD), salt_of(trio[0]))
+    c = coordinator.commitmentFor(rid, trio[0], result_hash(GOOD), salt_of(trio[0]))
     tx = coordinator.commit(rid, c, sender=trio[0])
 
     assert coordinator.ResultCommitted(requestId=rid, worker=trio[0], index=0) in tx.events
@@ -530,10 +524,10 @@ def test_reveal__after_k_commits__records(coordinator, rid, trio):
     tx = do_reveal(coordinator, rid, trio[1])
 
     assert tx.events == [
-        coordinator.ResultRevealed(requestId=rid, worker=trio[1], resultHash=keccak(GOOD))
+        coordinator.ResultRevealed(requestId=rid, worker=trio[1], resultHash=result_hash(GOOD))
     ]
     got = coordinator.getCommitment(rid, trio[1])
-    assert (got.revealed, got.resultHash) == (True, keccak(GOOD))
+    assert (got.revealed, got.resultHash) == (True, result_hash(GOOD))
     assert coordinator.getRequest(rid).revealCount == 1
     assert coordinator.phase(rid) == REVEAL
 
@@ -559,24 +553,24 @@ def test_reveal__commit_deadline_passed_with_fewer_commits__accepted(coordinator
 def test_reveal__wrong_salt_or_hash__reverts(coordinator, rid, trio, wrong):
     for w in trio:
         do_commit(coordinator, rid, w)
-    result_hash, salt = keccak(GOOD), salt_of(trio[0])
+    revealed, salt = result_hash(GOOD), salt_of(trio[0])
     if wrong == "salt":
         salt = b"\x00" * 32
     else:
-        result_hash = keccak(BAD)
+        revealed = result_hash(BAD)
     with ape.reverts(coordinator.CommitmentMismatch):
-        coordinator.reveal(rid, result_hash, salt, sender=trio[0])
+        coordinator.reveal(rid, revealed, salt, sender=trio[0])
 
 
 def test_reveal__copied_commitment__cannot_be_revealed_by_copier(coordinator, rid, trio):
     honest, copier = trio[0], trio[1]
-    seen = coordinator.commitmentFor(rid, honest, keccak(GOOD), salt_of(honest))
+    seen = coordinator.commitmentFor(rid, honest, result_hash(GOOD), salt_of(honest))
     coordinator.commit(rid, seen, sender=honest)
     coordinator.commit(rid, seen, sender=copier)  # a copy is accepted but useless ...
     do_commit(coordinator, rid, trio[2])
-    coordinator.reveal(rid, keccak(GOOD), salt_of(honest), sender=honest)
+    coordinator.reveal(rid, result_hash(GOOD), salt_of(honest), sender=honest)
     with ape.reverts(coordinator.CommitmentMismatch):  # ... it is bound to the honest worker
-        coordinator.reveal(rid, keccak(GOOD), salt_of(honest), sender=copier)
+        coordinator.reveal(rid, result_hash(GOOD), salt_of(honest), sender=copier)
 
 
 def test_reveal__replayed__reverts(coordinator, rid, trio):
@@ -590,7 +584,7 @@ def test_reveal__replayed__reverts(coordinator, rid, trio):
 def test_reveal__commitment_replayed_on_another_request__reverts(
     coordinator, published_function, requester, rid, trio
 ):
-    first = coordinator.commitmentFor(rid, trio[0], keccak(GOOD), salt_of(trio[0]))
+    first = coordinator.commitmentFor(rid, trio[0], result_hash(GOOD), salt_of(trio[0]))
     tx = coordinator.requestExecution(
         published_function, INPUT, b"", value=REWARD, sender=requester
     )
@@ -619,7 +613,7 @@ def test_reveal__after_reveal_deadline__reverts(coordinator, rid, trio, chain):
 
 def test_reveal__unknown_request__reverts(coordinator, trio):
     with ape.reverts(coordinator.UnknownRequest):
-        coordinator.reveal(b"\x01" * 32, keccak(GOOD), SALT, sender=trio[0])
+        coordinator.reveal(b"\x01" * 32, result_hash(GOOD), SALT, sender=trio[0])
 
 
 # ---------------------------------------------------------------------------- finalize
@@ -641,7 +635,7 @@ def test_finalize__all_revealed__settles_early_and_splits_reward(
     top = REWARD - 2 * share
     assert (
         coordinator.RequestFinalized(
-            requestId=rid, resultHash=keccak(GOOD), fastest=trio[0], agreeing=3
+            requestId=rid, resultHash=result_hash(GOOD), fastest=trio[0], agreeing=3
         )
         in tx.events
     )
@@ -650,7 +644,7 @@ def test_finalize__all_revealed__settles_early_and_splits_reward(
     assert [coordinator.pendingWithdrawal(w) for w in trio] == [top, share, share]
     assert sum(rewarded.values()) == REWARD
     r = coordinator.getRequest(rid)
-    assert (r.status, r.resultHash, r.fastest) == (S_FINALIZED, keccak(GOOD), trio[0])
+    assert (r.status, r.resultHash, r.fastest) == (S_FINALIZED, result_hash(GOOD), trio[0])
     assert coordinator.phase(rid) == FINALIZED
     assert all(worker_registry.getWorker(w).locked == 0 for w in trio)
     assert tuple(worker_registry.reputation(trio[0])) == (1, 1, 0, 0)
@@ -747,7 +741,7 @@ def test_finalize__copier__slashed_as_non_revealer(
     coordinator, worker_registry, rid, trio, requester, chain
 ):
     honest, copier = trio[0], trio[1]
-    seen = coordinator.commitmentFor(rid, honest, keccak(GOOD), salt_of(honest))
+    seen = coordinator.commitmentFor(rid, honest, result_hash(GOOD), salt_of(honest))
     coordinator.commit(rid, seen, sender=honest)
     coordinator.commit(rid, seen, sender=copier)
     do_commit(coordinator, rid, trio[2])
@@ -970,18 +964,15 @@ def test_views__unknown_request__empty_or_reverts(coordinator, stranger, reverts
         coordinator.getRequest(unknown)
 
 
-def test_commitment_for__matches_documented_encoding(coordinator, rid, trio, chain):
-    expected = commitment(chain, coordinator, rid, trio[0], GOOD, SALT)
-    assert coordinator.commitmentFor(rid, trio[0], keccak(GOOD), SALT) == expected
-    assert coordinator.commitmentFor(rid, trio[1], keccak(GOOD), SALT) != expected
+def test_commitment_for__matches_wire_commitment(coordinator, rid, trio, chain):
+    expected = commitment_of(chain, coordinator, rid, trio[0], GOOD, SALT)
+    assert coordinator.commitmentFor(rid, trio[0], result_hash(GOOD), SALT) == expected
+    assert coordinator.commitmentFor(rid, trio[1], result_hash(GOOD), SALT) != expected
 
 
-def test_next_request_id__matches_documented_encoding(coordinator, stranger, chain):
-    assert coordinator.nextRequestId(stranger) == keccak(
-        encode(
-            ["uint256", "address", "address", "uint256"],
-            [chain.chain_id, coordinator.address, str(stranger.address), 0],
-        )
+def test_next_request_id__matches_wire_request_id(coordinator, stranger, chain):
+    assert coordinator.nextRequestId(stranger) == request_id_of(
+        chain.chain_id, coordinator.address, str(stranger.address), 0
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ape
 import pytest
-from eth_abi import encode
-from eth_utils import keccak
+
+from peerhost.wire import function_id_of, project_id_of
 
 CID = bytes.fromhex("01551220") + bytes(range(32))
 CID2 = bytes.fromhex("01551220") + bytes(range(1, 33))
@@ -15,7 +15,7 @@ FAST, VERIFIED = 0, 1
 
 
 def function_id(owner: object, project: str, name: str) -> bytes:
-    return keccak(encode(["address", "string", "string"], [str(owner), project, name]))
+    return function_id_of(str(owner), project, name)
 
 
 def version_fields(version: tuple) -> tuple:
@@ -24,7 +24,7 @@ def version_fields(version: tuple) -> tuple:
 
 
 def project_id(owner: object, project: str) -> bytes:
-    return keccak(encode(["address", "string"], [str(owner), project]))
+    return project_id_of(str(owner), project)
 
 
 # ---------------------------------------------------------------------------- publish
@@ -169,7 +169,7 @@ def test_constructor__zero_maxima__reverts(project, owner, reverts_with):
 # ---------------------------------------------------------------------------- ids
 
 
-def test_function_id_of__matches_abi_encoding(registry, developer):
+def test_function_id_of__matches_wire_function_id(registry, developer):
     assert registry.functionIdOf(developer, "shop", "fn") == function_id(developer, "shop", "fn")
     # abi.encode keeps ("a-b", "c") and ("a", "b-c") apart
     assert registry.functionIdOf(developer, "a-b", "c") != registry.functionIdOf(
@@ -177,7 +177,7 @@ def test_function_id_of__matches_abi_encoding(registry, developer):
     )
 
 
-def test_project_id_of__matches_abi_encoding(registry, developer):
+def test_project_id_of__matches_wire_project_id(registry, developer):
     assert registry.projectIdOf(developer, "shop") == project_id(developer, "shop")
 
 

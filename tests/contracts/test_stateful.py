@@ -75,6 +75,7 @@ from web3.contract.contract import Contract, ContractFunction
 from web3.logs import DISCARD
 
 from peerhost.deploy import DeployParams, deploy
+from peerhost.wire import commitment, request_id_of
 
 EXAMPLES = int(os.environ.get("PEERHOST_STATEFUL_EXAMPLES", "200"))
 STEPS = int(os.environ.get("PEERHOST_STATEFUL_STEPS", "30"))
@@ -414,9 +415,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         return None
 
     def _commitment(self, rid: bytes, worker: str, result: bytes, salt: bytes) -> bytes:
-        types = ["uint256", "address", "bytes32", "address", "bytes32", "bytes32"]
-        values = [self.world.chain_id, self.world.coord.address, rid, worker, result, salt]
-        return keccak(encode(types, values))
+        return commitment(self.world.chain_id, self.world.coord.address, rid, worker, result, salt)
 
     def _new_request(self, requester: str, reward: int, project_id: bytes) -> None:
         """Books a request whose id the model derived before sending (chainId, coordinator,
@@ -424,12 +423,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         w = self.world
         seq = self.sequences[requester]
         self.sequences[requester] += 1
-        rid = keccak(
-            encode(
-                ["uint256", "address", "address", "uint256"],
-                [w.chain_id, w.coord.address, requester, seq],
-            )
-        )
+        rid = request_id_of(w.chain_id, w.coord.address, requester, seq)
         cd = self.now + w.commit_window
         self.requests.append(
             Request(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
+
+from peerhost.wire import commitment, request_id_of, result_hash
 
 from .conftest import Upstream
 from .upstream import DEVELOPER, FUNCTION, GATEWAY, PROJECT, REQUESTER, WORKERS
@@ -50,9 +51,7 @@ def test_fork__request_cycle_on_preexisting_deployment__pays_workers(
 
     # Request: the gateway spends the project's prepaid balance; the id is known beforehand.
     request_id = coordinator.nextRequestId(gateway)
-    expected_id = keccak(
-        encode(["uint256", "address", "address", "uint256"], [1, s.coordinator, gateway.address, 0])
-    )
+    expected_id = request_id_of(1, s.coordinator, gateway.address, 0)
     assert bytes(request_id) == expected_id
     tx = coordinator.requestExecution(
         function_id, INPUT, b"http://gateway.test/inbox", sender=gateway
@@ -68,18 +67,12 @@ def test_fork__request_cycle_on_preexisting_deployment__pays_workers(
     assert coordinator.phase(request_id) == COMMIT
 
     # Commit (K = 3 closes the commit phase), then reveal.
-    result = keccak(OUTPUT)
+    result = result_hash(OUTPUT)
     salts = [keccak(f"salt-{i}".encode()) for i in range(len(workers))]
     for w, salt in zip(workers, salts, strict=True):
-        commitment = coordinator.commitmentFor(request_id, w, result, salt)
-        local = keccak(
-            encode(
-                ["uint256", "address", "bytes32", "address", "bytes32", "bytes32"],
-                [1, s.coordinator, expected_id, w.address, result, salt],
-            )
-        )
-        assert bytes(commitment) == local
-        coordinator.commit(request_id, commitment, sender=w)
+        onchain = coordinator.commitmentFor(request_id, w, result, salt)
+        assert bytes(onchain) == commitment(1, s.coordinator, expected_id, w.address, result, salt)
+        coordinator.commit(request_id, onchain, sender=w)
     assert coordinator.phase(request_id) == REVEAL
     for w, salt in zip(workers, salts, strict=True):
         coordinator.reveal(request_id, result, salt, sender=w)

@@ -19,8 +19,8 @@ from test_http_examples import MODES, assert_settled
 from test_http_publish import publisher
 
 from peerhost.console import PeerHost
-from peerhost.credentials import disclosure_digest
 from peerhost.publishing import load_project
+from peerhost.wire.credentials import disclosure_digest
 
 USER = {"email": "Ada@Example.com", "name": "Ada Lovelace"}
 

@@ -111,6 +111,32 @@ def test_clock_and_dice__get__dice_within_sides(
     assert_settled(stack, response, mode)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_report__python_function__summary_from_every_worker(
+    stack: Stack, http: httpx.Client, mode: str
+) -> None:
+    response = http.post(
+        stack.example("report"),
+        json={"xs": [3, 1, 4, 1, 5, 9], "label": "π ≈ 3.14 ✓"},
+        headers={"x-peerhost-mode": mode},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["count"], body["sum"], body["median"]) == (6, 23, 3.5)
+    assert body["pick"] in (3, 1, 4, 5, 9)
+    assert body["generated_at"].startswith("20")  # the request's block time, not the epoch
+    assert_settled(stack, response, mode)
+
+
+def test_report__python_function_bad_body__its_own_400(stack: Stack, http: httpx.Client) -> None:
+    response = http.post(
+        stack.example("report"), content=b"not json", headers={"x-peerhost-mode": "verified"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"].startswith("the body is not JSON")
+    assert_settled(stack, response, "verified")
+
+
 def test_js_hello__host_style_url__same_answer(stack: Stack, http: httpx.Client) -> None:
     host = f"{stack.owner.lower()}.{stack.devnet.gateway_settings().domain}"
     response = http.get(

@@ -15,9 +15,10 @@ from worker_proxy import TcpProxy
 
 from peerhost.chain import ChainConfig
 from peerhost.deploy import ETHER, Deployment, DeployParams, deploy
-from peerhost.sandbox import Sandbox, canonical_request
+from peerhost.sandbox import Sandbox
 from peerhost.storage.cid import cid_to_bytes
 from peerhost.storage.spec import open_store
+from peerhost.wire import canonical_request
 from peerhost.worker import WorkerSettings, start_worker
 from peerhost.worker.launcher import WorkerProcess
 

@@ -11,7 +11,7 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
-from peerhost.chain import recover_signer, sign_result
+from peerhost.wire import recover_signer, sign_result
 from peerhost.worker.behaviour import tamper
 from peerhost.worker.cli import build_parser, main
 from peerhost.worker.errors import InvalidWorkerSettings

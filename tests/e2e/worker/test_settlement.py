@@ -8,7 +8,7 @@ from typing import Any
 from eth_utils import keccak
 from worker_helpers import events, wait_until
 
-from peerhost.chain import recover_signer
+from peerhost.wire import recover_signer
 
 FINALIZED = 2
 

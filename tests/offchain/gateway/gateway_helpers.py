@@ -10,10 +10,8 @@ from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from starlette.testclient import TestClient
 
-from peerhost.chain.commitments import request_id, result_hash
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.signatures import sign_result
-from peerhost.sandbox.envelope import Envelope
+from peerhost.wire import Envelope, request_id_of, result_hash, sign_result
 
 PROJECT = "shop"
 FUNCTION = "hello"
@@ -27,7 +25,7 @@ def envelope(
 
 
 def next_request_id(config: ChainConfig, coordinator: ContractInstance, gateway: str) -> bytes:
-    return request_id(
+    return request_id_of(
         config.chain_id, config.coordinator, gateway, coordinator.requestSequence(gateway)
     )
 

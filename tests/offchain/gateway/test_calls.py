@@ -21,8 +21,8 @@ from gateway_helpers import (
 )
 from starlette.testclient import TestClient
 
-from peerhost.chain.commitments import result_hash
 from peerhost.gateway import GatewaySettings, create_app
+from peerhost.wire import result_hash
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from gateway_helpers import (
 )
 from starlette.testclient import TestClient
 
-from peerhost.chain.commitments import commitment, result_hash
 from peerhost.gateway import GatewaySettings, create_app
-from peerhost.sandbox.envelope import ErrorKind, failure
+from peerhost.wire import ErrorKind, commitment, failure, result_hash
 
 
 @pytest.fixture
@@ -248,7 +247,7 @@ def test_call__mode_header_fast__overrides_verified_default(
     assert response.headers["x-peerhost-mode"] == "fast"
 
 
-def test_call__deterministic_failure_envelope__502_with_json(
+def test_call__deterministic_failure_envelope__502_problem_with_kind_and_detail(
     waiting: tuple[TestClient, bytes, Future[Any]],
     settings: GatewaySettings,
     active_workers: list[AccountAPI],
@@ -258,5 +257,8 @@ def test_call__deterministic_failure_envelope__502_with_json(
     assert post_result(client, settings.chain, rid, body, active_workers[0]).status_code == 202
     response = call.result(timeout=10)
     assert response.status_code == 502
-    assert response.json() == {"error": "out_of_fuel", "detail": "fuel exhausted"}
+    assert response.headers["content-type"] == "application/problem+json"
+    doc = response.json()
+    assert (doc["error"], doc["detail"], doc["status"]) == ("out_of_fuel", "fuel exhausted", 502)
+    assert doc["type"] == "urn:peerhost:problem:function-failed" and doc["title"]
     assert response.headers["x-peerhost-result-hash"] == "0x" + result_hash(body).hex()

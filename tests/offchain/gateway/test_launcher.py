@@ -14,11 +14,10 @@ from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from gateway_helpers import PROJECT, envelope, next_request_id, wait_requested
 
-from peerhost.chain.commitments import result_hash
-from peerhost.chain.signatures import sign_result
 from peerhost.gateway import GatewaySettings
 from peerhost.gateway.launcher import start_gateway
 from peerhost.gateway.settings import KEY_ENV
+from peerhost.wire import result_hash, sign_result
 
 
 def test_start_gateway__fast_call_over_http__answered_then_stops_cleanly(

@@ -10,12 +10,12 @@ from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from gateway_helpers import PROJECT
 
-from peerhost.chain.commitments import result_hash
 from peerhost.gateway import GatewaySettings
 from peerhost.gateway.errors import FunctionDisabled
 from peerhost.gateway.routing import Router
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.waiters import Output
+from peerhost.wire import result_hash
 
 
 def test_submit__revert_before_another_in_flight__error_decoded_and_next_id_rekeyed(

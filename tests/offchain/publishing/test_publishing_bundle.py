@@ -12,7 +12,8 @@ import pytest
 from peerhost.publishing import load_project
 from peerhost.publishing.bundle import bundle_js
 from peerhost.publishing.errors import BundleFailed
-from peerhost.sandbox import Limits, RunRequest, Sandbox, canonical_request
+from peerhost.sandbox import Limits, RunRequest, Sandbox
+from peerhost.wire import canonical_request
 
 REPO = Path(__file__).resolve().parents[3]
 RID = bytes.fromhex("cd" * 32)

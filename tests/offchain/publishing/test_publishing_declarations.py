@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from peerhost import declarations
 from peerhost.publishing import InvalidProjectFile, load_project
-from peerhost.sandbox import Limits, RunRequest, Sandbox, canonical_request
+from peerhost.sandbox import Limits, RunRequest, Sandbox
+from peerhost.wire import canonical_request, declarations
 
 REPO = Path(__file__).resolve().parents[3]
 RID = bytes.fromhex("ef" * 32)
@@ -64,6 +64,38 @@ def test_wasm_with_declarations__still_runs_the_same(tmp_path: Path) -> None:
         return sandbox.run(request).decoded.to_http()[2]
 
     assert run(tagged) == run(wasm) == b"Hello from PeerHost!"
+
+
+PY_HOOK = """def handler(req):
+    if req["path"] == "/boom":
+        raise ValueError("line 3")
+    return {"status": 200, "body": req["headers"].get("x-hub-signature-256", "none")}
+"""
+
+
+def test_declared_headers__python__last_line_comment_runs_unchanged(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", {"project": "p", "headers": ["X-Hub-Signature-256"]},
+                 {"hook.py": PY_HOOK})  # fmt: skip
+    code = load_project(root).function("hook").code()
+    assert code.startswith(PY_HOOK.encode())  # the author's lines keep their numbers
+    assert declarations.read(code).headers == ("x-hub-signature-256",)
+    sandbox = Sandbox(cache_dir=tmp_path / "cache", compile_in_subprocess=False)
+
+    def run(path: str) -> tuple[str, str]:
+        data = canonical_request(
+            "POST", path, {}, {"X-Hub-Signature-256": "sha256=ab", "X-Other": "no"}, b"",
+            request_id=RID, block_timestamp=NOW, wallet="0x" + "00" * 20, project="p",
+            function="hook", extra_headers=declarations.read(code).headers,
+        )  # fmt: skip
+        request = RunRequest(
+            runtime="python", code=code, code_id="py-hook", input=data, request_id=RID,
+            block_timestamp=NOW, limits=Limits(fuel=500_000_000, memory_bytes=64 * 2**20),
+        )  # fmt: skip
+        envelope = sandbox.run(request).decoded
+        return envelope.to_http()[2].decode(), envelope.error_detail or ""
+
+    assert run("/") == ("sha256=ab", "")
+    assert "line 3" in run("/boom")[1]
 
 
 def test_read__no_or_malformed_declaration__declares_nothing() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sandbox_helpers import BLOCK_TIMESTAMP, REQUEST_ID, SMALL, RunFn, sample_input
 
-from peerhost.sandbox import Envelope, Limits, RunRequest, RunResult, Sandbox
+from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox
+from peerhost.wire import Envelope
 
 
 @pytest.fixture(scope="session")

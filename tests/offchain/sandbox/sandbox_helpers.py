@@ -12,7 +12,8 @@ from typing import Any
 
 import wasmtime
 
-from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, canonical_request
+from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox
+from peerhost.wire import canonical_request
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples" / "functions"
@@ -156,4 +157,6 @@ def example_requests() -> dict[str, RunRequest]:
         "orders-create-201": request("orders-create.js", "js", ORDER),
         "orders-create-400": request("orders-create.js", "js", b'{"items":[{"qty":0}]}'),
         "clock-and-dice": request("clock-and-dice.js", "js", sides="20"),
+        "report": request("report.py", "python", b'{"xs": [3, 1, 4, 1, 5, 9]}'),
+        "report-400": request("report.py", "python", b"not json"),
     }

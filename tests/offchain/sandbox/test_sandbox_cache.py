@@ -9,10 +9,11 @@ import pytest
 import wasmtime
 from sandbox_helpers import wat_module, write_stdout_wat
 
-from peerhost.sandbox import ErrorKind, RunRequest, Sandbox
+from peerhost.sandbox import RunRequest, Sandbox
 from peerhost.sandbox.cache import MAGIC, ModuleCache
 from peerhost.sandbox.engine import fingerprint, make_engine
 from peerhost.sandbox.errors import CompileTimeout, InvalidModule
+from peerhost.wire import ErrorKind
 
 CODE = wat_module(write_stdout_wat('{"status":200}'))
 

@@ -32,12 +32,13 @@ def _fresh_process_probe(cache_dir: Path) -> dict[str, str]:
 
 
 def test_examples__fresh_processes__identical_envelopes(cache_dir: Path, sandbox: Sandbox) -> None:
-    sandbox.warm("js")  # compile once; the children load the cached module
+    sandbox.warm("js")  # compile once; the children load the cached modules
+    sandbox.warm("python")
     here = probe(cache_dir)
     first = _fresh_process_probe(cache_dir)
     second = _fresh_process_probe(cache_dir)
     assert first == second == here
-    assert {"hello", "echo", "orders-create-201", "clock-and-dice"} <= set(first)
+    assert {"hello", "echo", "orders-create-201", "clock-and-dice", "report"} <= set(first)
 
 
 def test_examples__fresh_cache__identical_envelopes(
@@ -57,7 +58,22 @@ def test_examples__all_succeed_with_expected_status(sandbox: Sandbox) -> None:
         "orders-create-201": 201,
         "orders-create-400": 400,
         "clock-and-dice": 200,
+        "report": 200,
+        "report-400": 400,
     }
+
+
+def test_report__new_request_id__same_clock_new_pick(sandbox: Sandbox) -> None:
+    from dataclasses import replace
+
+    request = example_requests()["report"]
+    picks = set()
+    for seed in range(8):
+        again = replace(request, request_id=hashlib.sha256(bytes([seed])).digest())
+        body = sandbox.run(again).decoded.body
+        assert body["generated_at"] == "2026-01-01T00:00:00+00:00"
+        picks.add(body["pick"])
+    assert len(picks) > 1
 
 
 def test_clock_and_dice__new_request_id__new_dice(sandbox: Sandbox) -> None:

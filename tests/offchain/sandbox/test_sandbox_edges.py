@@ -9,8 +9,9 @@ import pytest
 import wasmtime
 from sandbox_helpers import SMALL, RunFn, sample_input, wat_module, write_stdout_wat
 
-from peerhost.sandbox import Envelope, ErrorKind, Limits
+from peerhost.sandbox import Limits
 from peerhost.sandbox.errors import InvalidRequest
+from peerhost.wire import Envelope, ErrorKind
 
 Outcome = Callable[..., Envelope]
 OK_RESPONSE = '{"status":200,"body":"hi"}'
@@ -160,7 +161,7 @@ def test_run__code_over_cap__code_too_large(outcome: Outcome) -> None:
 
 
 def test_run__unknown_runtime__unsupported_runtime(outcome: Outcome) -> None:
-    assert outcome(b"", runtime="python").error_kind is ErrorKind.UNSUPPORTED_RUNTIME
+    assert outcome(b"", runtime="ruby").error_kind is ErrorKind.UNSUPPORTED_RUNTIME
 
 
 def test_run__unreachable__trap_with_code(outcome: Outcome) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import REPO, RunFn, sample_input
 
-from peerhost.sandbox import Envelope, ErrorKind, Limits, Sandbox
+from peerhost.sandbox import Limits, Sandbox
 from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
 from peerhost.sandbox.js_engine import ENGINE_SHA256
+from peerhost.wire import Envelope, ErrorKind
 
 Outcome = Callable[..., Envelope]
 
@@ -163,7 +164,7 @@ def test_js_engine__pinned_sha__matches_build_pin_and_committed_file() -> None:
 
 
 def test_run__predicted_metadata__function_sees_event_values(outcome: Outcome) -> None:
-    from peerhost.sandbox import canonical_request
+    from peerhost.wire import canonical_request
 
     predicted = canonical_request(
         "GET",

@@ -13,7 +13,7 @@ from typing import Any
 
 from sandbox_helpers import REQUEST_ID
 
-from peerhost.sandbox import Envelope, ErrorKind, canonical_request
+from peerhost.wire import Envelope, ErrorKind, canonical_request
 
 Outcome = Callable[..., Envelope]
 

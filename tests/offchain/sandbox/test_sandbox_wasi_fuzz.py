@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_helpers import RunFn, wat_module
 
-from peerhost.sandbox import ErrorKind, Limits
+from peerhost.sandbox import Limits
 from peerhost.sandbox.wasi import SIGNATURES
+from peerhost.wire import ErrorKind
 
 EDGE_I32 = st.sampled_from([0, 1, 8, 65535, 65536, 2**31 - 1, -1, -(2**31)]) | st.integers(
     -(2**31), 2**31 - 1

@@ -1,0 +1,67 @@
+"""The shared Python runtime: CPython 3.12 for WASI, snapshotted once initialized.
+
+Built reproducibly by ``tools/python/build.sh`` (pinned interpreter, pinned
+harness; see :mod:`peerhost.sandbox.python_snapshot`); its sha256 below is the
+runtime's identity, checked on load, and part of the protocol: all workers run
+user Python on these exact bytes.
+
+The runtime reads on stdin the user's source and the secrets (each framed by a
+u32 little-endian length), then the canonical request; it exits 0 with the
+handler's JSON response on stdout, or with one of the codes below and the
+error's text as a JSON string on stdout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+
+from peerhost.sandbox.errors import PythonRuntimeMismatch, PythonRuntimeNotFound
+
+ENGINE_SHA256 = "007ebfe78a39d6eac0d1d8bd47d6043b6897b1d5d5ee170dc376e910144cfffd"
+ENGINE_ENV = "PEERHOST_PYTHON_WASM"
+EXIT_RAISED = 3
+EXIT_NO_HANDLER = 4
+EXIT_MEMORY = 5
+
+
+def default_engine_path() -> Path:
+    """``$PEERHOST_PYTHON_WASM``, else ``tools/python/dist`` of this checkout."""
+    configured = os.environ.get(ENGINE_ENV)
+    if configured:
+        return Path(configured)
+    root = Path(__file__).resolve().parents[2]
+    return root / "tools" / "python" / "dist" / "python-peerhost.wasm"
+
+
+def load_engine(path: Path | None = None, expected_sha256: str = ENGINE_SHA256) -> bytes:
+    """Reads the runtime and checks its sha256."""
+    path = path or default_engine_path()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PythonRuntimeNotFound(path) from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise PythonRuntimeMismatch(path, expected_sha256, actual)
+    return data
+
+
+def engine_stdin(source: bytes, env: Mapping[str, str], request: bytes) -> bytes:
+    """Frames the user's source, the secrets and the canonical request for the runtime.
+
+    The secrets travel on stdin because the snapshot's ``os.environ`` was
+    built before the run; the harness replaces it with these.
+    """
+    secrets = json.dumps(dict(sorted(env.items())), separators=(",", ":")).encode()
+    return (
+        struct.pack("<I", len(source))
+        + source
+        + struct.pack("<I", len(secrets))
+        + secrets
+        + request
+    )

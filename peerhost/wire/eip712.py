@@ -1,0 +1,93 @@
+"""EIP-712 typed data: the PeerHost domain, signing and recovery, and the ``Result`` type.
+
+A worker vouches for an output it posts with its signature over ``Result(requestId,
+resultHash)``; the gateway accepts the output only when the signer is a registered, staked
+worker and the keccak of the bytes it received equals the signed result hash. Other message
+types use :func:`sign_typed` and :func:`recover_typed` with their own type table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_typed_data
+
+DOMAIN_NAME = "PeerHost"
+DOMAIN_VERSION = "1"
+
+#: EIP-712 type table: type name → its fields, in order.
+Types = Mapping[str, Sequence[Mapping[str, str]]]
+
+RESULT_TYPES: Types = {
+    "Result": [
+        {"name": "requestId", "type": "bytes32"},
+        {"name": "resultHash", "type": "bytes32"},
+    ]
+}
+
+
+def domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
+    """The PeerHost EIP-712 domain on ``chain_id`` for ``verifying_contract``."""
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": verifying_contract,
+    }
+
+
+def typed_message(
+    chain_id: int, verifying_contract: str, types: Types, message: Mapping[str, Any]
+) -> SignableMessage:
+    """The signable EIP-712 message of ``message`` (its type is the first of ``types``)."""
+    return encode_typed_data(
+        domain_data=domain(chain_id, verifying_contract),
+        message_types={name: [dict(f) for f in fields] for name, fields in types.items()},
+        message_data=dict(message),
+    )
+
+
+def sign_typed(
+    private_key: bytes,
+    chain_id: int,
+    verifying_contract: str,
+    types: Types,
+    message: Mapping[str, Any],
+) -> bytes:
+    """The 65-byte signature of ``private_key`` over an EIP-712 message."""
+    signable = typed_message(chain_id, verifying_contract, types, message)
+    return bytes(Account.sign_message(signable, private_key).signature)
+
+
+def recover_typed(
+    signature: bytes,
+    chain_id: int,
+    verifying_contract: str,
+    types: Types,
+    message: Mapping[str, Any],
+    what: str = "EIP-712",
+) -> str:
+    """The checksummed address that signed an EIP-712 message; raises ValueError if malformed."""
+    signable = typed_message(chain_id, verifying_contract, types, message)
+    try:
+        return str(Account.recover_message(signable, signature=signature))
+    except Exception as exc:  # eth_keys raises several types for bad signatures
+        raise ValueError(f"invalid {what} signature: {exc}") from exc
+
+
+def sign_result(
+    private_key: bytes, chain_id: int, coordinator: str, request: bytes, result: bytes
+) -> bytes:
+    """The 65-byte signature of ``private_key`` over ``Result(request, result)``."""
+    message = {"requestId": request, "resultHash": result}
+    return sign_typed(private_key, chain_id, coordinator, RESULT_TYPES, message)
+
+
+def recover_signer(
+    signature: bytes, chain_id: int, coordinator: str, request: bytes, result: bytes
+) -> str:
+    """The checksummed address that signed ``Result(request, result)``; ValueError if malformed."""
+    message = {"requestId": request, "resultHash": result}
+    return recover_typed(signature, chain_id, coordinator, RESULT_TYPES, message, "result")

@@ -1,0 +1,44 @@
+"""The protocol's ids, computed off-chain exactly as the contracts compute them.
+
+- function id: ``keccak256(abi.encode(owner, project, name))`` (``FunctionRegistry.functionIdOf``)
+- project id: ``keccak256(abi.encode(owner, project))`` (``FunctionRegistry.projectIdOf``)
+- request id: ``keccak256(abi.encode(chainId, coordinator, requester, sequence))``
+  (``ExecutionCoordinator.nextRequestId``)
+"""
+
+from __future__ import annotations
+
+from eth_abi import encode
+from eth_utils import keccak, to_canonical_address
+
+
+def function_id_of(owner: str, project: str, name: str) -> bytes:
+    """The 32-byte id of function ``name`` in ``project`` of ``owner``."""
+    return keccak(
+        encode(["address", "string", "string"], [to_canonical_address(owner), project, name])
+    )
+
+
+def project_id_of(owner: str, project: str) -> bytes:
+    """The 32-byte id of ``project`` of ``owner``."""
+    return keccak(encode(["address", "string"], [to_canonical_address(owner), project]))
+
+
+def request_id_of(chain_id: int, coordinator: str, requester: str, sequence: int) -> bytes:
+    """The 32-byte id of the ``sequence``-th request ``requester`` makes to ``coordinator``."""
+    return keccak(
+        encode(
+            ["uint256", "address", "address", "uint256"],
+            [
+                chain_id,
+                to_canonical_address(coordinator),
+                to_canonical_address(requester),
+                sequence,
+            ],
+        )
+    )
+
+
+def request_id_text(request_id: bytes) -> str:
+    """``0x`` + 64 hex digits: how a request id travels in URLs, headers and JSON."""
+    return "0x" + request_id.hex()

@@ -1,0 +1,36 @@
+"""Starts a new functions project that publishes and answers unchanged.
+
+    ape run init my-api                       # js: functions/hello.js
+    ape run init my-api --template c          # C built to WebAssembly: src/hello.c -> functions/hello.wasm
+
+Writes project.json, a function, a test that runs it in the local sandbox (`pytest tests`) and a
+README with the publish and curl commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from peerhost.errors import PeerHostError
+from peerhost.scaffold import init_project, templates
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--template", type=click.Choice(templates()), default="js", show_default=True)
+@click.option("--project-name", help="Project name (default: the folder name).")
+def cli(folder: str, template: str, project_name: str | None) -> None:
+    """Write a new PeerHost project into FOLDER (created; must be empty)."""
+    try:
+        written = init_project(folder, template, project_name)
+    except PeerHostError as exc:
+        raise click.ClickException(str(exc)) from exc
+    base = Path(folder).expanduser().resolve()
+    click.echo(f"Created a {template} project in {base}:")
+    for path in written:
+        click.echo(f"  {path.relative_to(base)}")
+    click.echo(
+        f"Next: cd {folder}; pytest tests; ape run publish . --check --account TEST::1 (README.md)"
+    )

@@ -1,0 +1,179 @@
+"""Function logs off the wire: capture (redaction, caps), the owner's access signature, the store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from peerhost.functionlogs import (
+    AccessDenied,
+    LogStore,
+    NoAccessSignature,
+    access_message,
+    decode_log,
+    encode_log,
+    key_signer,
+    prepare_log,
+    sign_access,
+    verify_access,
+)
+from peerhost.functionlogs.access import EXPIRES_HEADER, SIGNATURE_HEADER
+from peerhost.secrets.redact import MASK
+
+SECRET = "sk_live_9f8e7d6c5b4a"
+OWNER = Account.create()
+STRANGER = Account.create()
+
+
+def test_prepare_log__secret_printed__masked_in_every_spelling() -> None:
+    stderr = f'key={SECRET}\njson="{SECRET}"\n'.encode()
+    text = prepare_log(stderr, [SECRET, "ab"])
+    assert SECRET not in text
+    assert text.count(MASK) == 2
+
+
+def test_prepare_log__longer_than_cap__cut_with_marker_and_secret_still_masked() -> None:
+    stderr = ("x" * 90 + SECRET + "y" * 50).encode()
+    text = prepare_log(stderr, [SECRET], cap=100)
+    assert SECRET[:10] not in text
+    assert "log truncated" in text
+    assert len(text.split("…")[0].encode()) <= 100
+
+
+def test_prepare_log__invalid_utf8__replaced_not_raised() -> None:
+    assert prepare_log(b"ok \xff\xfe end") == "ok \ufffd\ufffd end"
+
+
+def test_log_header__round_trip__same_text() -> None:
+    assert decode_log(encode_log("héllo\nworld")) == "héllo\nworld"
+
+
+def test_decode_log__not_base64__value_error() -> None:
+    with pytest.raises(ValueError, match="base64"):
+        decode_log("not base64!!")
+
+
+def test_decode_log__oversized_from_worker__cut_by_gateway() -> None:
+    text = decode_log(encode_log("z" * 10_000), cap=100)
+    assert len(text) < 300 and "log truncated" in text
+
+
+def _headers(account: object, wallet: str, project: str = "shop") -> dict[str, str]:
+    return sign_access(key_signer(account.key), wallet, project)  # type: ignore[attr-defined]
+
+
+def test_verify_access__owner_signature__returns_owner() -> None:
+    headers = _headers(OWNER, OWNER.address)
+    signer = verify_access(
+        OWNER.address, "shop", headers[EXPIRES_HEADER], headers[SIGNATURE_HEADER]
+    )
+    assert signer == OWNER.address
+
+
+def test_verify_access__stranger_signature__denied() -> None:
+    headers = _headers(STRANGER, OWNER.address)
+    with pytest.raises(AccessDenied, match="not the owner"):
+        verify_access(OWNER.address, "shop", headers[EXPIRES_HEADER], headers[SIGNATURE_HEADER])
+
+
+def test_verify_access__signed_for_another_project__denied() -> None:
+    headers = _headers(OWNER, OWNER.address, project="other")
+    with pytest.raises(AccessDenied):
+        verify_access(OWNER.address, "shop", headers[EXPIRES_HEADER], headers[SIGNATURE_HEADER])
+
+
+def test_verify_access__expired__denied() -> None:
+    headers = _headers(OWNER, OWNER.address)
+    later = time.time() + 3600
+    with pytest.raises(AccessDenied, match="expired"):
+        verify_access(
+            OWNER.address, "shop", headers[EXPIRES_HEADER], headers[SIGNATURE_HEADER], now=later
+        )
+
+
+def test_verify_access__expiry_too_far__denied() -> None:
+    far = int(time.time()) + 86_400
+    sig = Account.sign_message(
+        encode_defunct(text=access_message(OWNER.address, "shop", far)), OWNER.key
+    ).signature
+    with pytest.raises(AccessDenied, match="away"):
+        verify_access(OWNER.address, "shop", str(far), "0x" + bytes(sig).hex())
+
+
+def test_verify_access__no_headers__no_access_signature() -> None:
+    with pytest.raises(NoAccessSignature):
+        verify_access(OWNER.address, "shop", None, None)
+
+
+def test_verify_access__garbage_signature__denied() -> None:
+    with pytest.raises(AccessDenied, match="not a valid signature"):
+        verify_access(OWNER.address, "shop", str(int(time.time()) + 60), "0x1234")
+
+
+def _add(store: LogStore, wallet: str, project: str, function: str, rid: str) -> None:
+    store.add(
+        wallet,
+        project,
+        at=time.time(),
+        function=function,
+        status=200,
+        latency_ms=1.0,
+        request_id=rid,
+        mode="fast",
+        worker=None,
+        lines=("hi",),
+    )
+
+
+def test_store__filters__by_project_function_request_and_seq() -> None:
+    store = LogStore(per_project=10)
+    _add(store, "0xAA", "shop", "a", "0x01")
+    _add(store, "0xaa", "shop", "b", "0x02")
+    _add(store, "0xaa", "other", "a", "0x03")
+    assert [e.request_id for e in store.query("0xaa", "shop")] == ["0x01", "0x02"]
+    assert [e.request_id for e in store.query("0xaa", "shop", function="b")] == ["0x02"]
+    assert [e.request_id for e in store.query("0xaa", "shop", request_id="0x01")] == ["0x01"]
+    assert [e.request_id for e in store.query("0xaa", "shop", after=1)] == ["0x02"]
+    assert store.query("0xbb", "shop") == []
+
+
+def test_store__over_capacity__keeps_newest_per_project_and_newest_projects() -> None:
+    store = LogStore(per_project=2, projects=2)
+    for n in range(3):
+        _add(store, "0xaa", "p1", "f", f"0x{n}")
+    _add(store, "0xaa", "p2", "f", "0x10")
+    _add(store, "0xaa", "p3", "f", "0x11")
+    assert store.query("0xaa", "p1") == []
+    assert [e.request_id for e in store.query("0xaa", "p3")] == ["0x11"]
+    store2 = LogStore(per_project=2)
+    for n in range(3):
+        _add(store2, "0xaa", "p1", "f", f"0x{n}")
+    assert [e.request_id for e in store2.query("0xaa", "p1")] == ["0x1", "0x2"]
+
+
+def test_store_wait__entry_added_meanwhile__returned() -> None:
+    async def scenario() -> list[str]:
+        store = LogStore()
+
+        async def later() -> None:
+            await asyncio.sleep(0.05)
+            _add(store, "0xaa", "shop", "a", "0x01")
+
+        task = asyncio.create_task(later())
+        found = await store.wait("0xaa", "shop", None, None, 0, timeout=5.0)
+        await task
+        return [e.request_id for e in found]
+
+    assert asyncio.run(scenario()) == ["0x01"]
+
+
+def test_store_wait__nothing_arrives__empty_after_timeout() -> None:
+    async def scenario() -> int:
+        store = LogStore()
+        return len(await store.wait("0xaa", "shop", None, None, 0, timeout=0.05))
+
+    assert asyncio.run(scenario()) == 0
