@@ -440,6 +440,8 @@ class Devnet:
             reward_wei=params.min_reward,
             data_dir=str(self.state_dir / "gateway"),
             attesters=max(1, min(2, self.config.workers)),
+            # The code store, for the request headers functions declare in their code.
+            store=self.store_spec,
         ).with_changes(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:

@@ -7,6 +7,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``WS   /_feed``                          (the job feed: tickets out, attestations in)
 - ``GET  /_inputs/0x<id>``                 (a posted ticket's input, for its batch's seats)
+- ``GET  /_inbox/credentials/0x<inputHash>`` (sealed credential headers, for active workers)
 - ``GET  /_logs/<wallet>/<project>``         (function logs, for the owner)
 - ``PUT  /_projects/<wallet>/<project>/http``  (the project's CORS policy, from the owner)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
@@ -24,6 +25,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from peerhost.gateway.calls import METHODS, call_function
+from peerhost.gateway.credentials import disclose_credentials
 from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
 from peerhost.gateway.inputs import serve_input
@@ -32,6 +34,7 @@ from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.status import health, request_status
+from peerhost.wire.credentials import CREDENTIALS_PATH
 from peerhost.wire.feed import FEED_PATH, INPUT_PATH
 from peerhost.wire.inbox import INBOX_PATH
 
@@ -58,6 +61,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route(INPUT_PATH + "/{request_id}", serve_input, methods=["GET"]),
+        Route(CREDENTIALS_PATH + "/{input_hash}", disclose_credentials, methods=["GET"]),
         Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),
         Route("/_projects/{wallet}/{project}/http", put_http_settings, methods=["PUT"]),
         Route("/{path:path}", call_function, methods=METHODS),

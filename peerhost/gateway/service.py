@@ -20,7 +20,7 @@ from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
 from peerhost.gateway.feed import FeedHub
-from peerhost.gateway.functions import FunctionCache, ResolvedFunction
+from peerhost.gateway.functions import CodeReader, FunctionCache, ResolvedFunction
 from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.projects import ProjectSettings
@@ -30,13 +30,23 @@ from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
 from peerhost.gateway.ticketbook import TicketBook
 from peerhost.gateway.tickets import Desk
+from peerhost.gateway.vault import CredentialVault
 from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
+from peerhost.storage import cid_from_bytes, open_store
 
 log = logging.getLogger(__name__)
 
 #: How often a verified waiter checks the chain itself, in case the log stream lags.
 _VERIFIED_POLL_SECONDS = 2.0
+
+
+def _code_reader(spec: str | None) -> CodeReader | None:
+    """Reads code by CID from the store ``spec`` names (verified against the CID by the store)."""
+    if spec is None:
+        return None
+    store = open_store(spec)
+    return lambda cid: store.get(cid_from_bytes(cid))
 
 
 class Gateway:
@@ -54,8 +64,12 @@ class Gateway:
         self.projects = ProjectSettings(
             Path(settings.project_settings_file) if settings.project_settings_file else None
         )
-        self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
+        self.functions = FunctionCache(
+            self.protocol, settings.registry_cache_ttl, code=_code_reader(settings.store)
+        )
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
+        #: Openings of sealed credential headers, for the workers (see gateway/credentials.py).
+        self.credentials = CredentialVault(settings.verified_timeout + settings.tx_timeout + 600)
         self.payment = PaymentPolicy(
             self.protocol, self.sender.address, settings.reward_wei, settings.payment_cache_ttl
         )

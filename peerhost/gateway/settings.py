@@ -62,6 +62,9 @@ class GatewaySettings:
         batch_interval: Seconds between checks for tickets to post (about one block).
         withhold_batches: Never post batches (a misbehaving gateway, for protocol tests: the
             attesters then post the tickets themselves).
+        store: Content-store spec the gateway reads functions' code from, for the request
+            headers the code declares (see :mod:`peerhost.wire.declarations`); None: no declared
+            headers are kept (only the allow-list).
         logs_per_project: Function-log entries kept in memory per project (``/_logs``).
         project_settings_file: JSON file keeping the projects' HTTP settings (CORS) across
             restarts; None keeps them in memory only.
@@ -93,6 +96,7 @@ class GatewaySettings:
     batch_max_tickets: int = 64
     batch_interval: float = 0.5
     withhold_batches: bool = False
+    store: str | None = None
     logs_per_project: int = 200
     project_settings_file: str | None = None
 

@@ -31,6 +31,7 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
 from peerhost.worker.committee import Committee
+from peerhost.worker.credentials import CredentialsClient
 from peerhost.worker.execution import JobExecutor, SandboxRunner
 from peerhost.worker.feed import FeedClient
 from peerhost.worker.inbox import InboxClient
@@ -94,6 +95,7 @@ class WorkerNode:
         self.ops = ChainOps(protocol, self.metrics)
         runner = SandboxRunner(s.sandbox_cache_dir, s.sandbox_processes)
         inbox = InboxClient(self.address, retries=s.post_retries)
+        credentials = CredentialsClient(self._key, self.chain.chain_id)
         encryption_key = load_or_create_worker_key(s.encryption_key_path)
         redactor = Redactor()
         redactor.install()  # secret values opened later are masked in every log line
@@ -113,7 +115,9 @@ class WorkerNode:
             settings=s,
             ops=self.ops,
             state=self.state,
-            executor=JobExecutor(store, runner.run, s.wall_clock_seconds, secrets),
+            executor=JobExecutor(
+                store, runner.run, s.wall_clock_seconds, secrets, unseal=credentials.open
+            ),
             inbox=inbox,
             metrics=self.metrics,
             clock=self.clock,
@@ -126,12 +130,15 @@ class WorkerNode:
             ledger = AttestedLedger(str(s.data_dir / "attested.sqlite3"))
             self.tickets = TicketRunner(
                 view,
-                JobExecutor(store, runner.run, s.wall_clock_seconds, secrets),
+                JobExecutor(
+                    store, runner.run, s.wall_clock_seconds, secrets, unseal=credentials.open
+                ),
                 ledger,
                 self._key,
                 self.address,
                 clock_skew=s.clock_skew,
                 behaviour=s.behaviour,
+                gateway_urls=self._gateway_urls,
             )
             self.feeds = [
                 FeedClient(url, self.address, self._key, self.tickets.handle, s.concurrency)
@@ -143,11 +150,7 @@ class WorkerNode:
                 ledger,
                 self._key,
                 self.address,
-                lambda: {
-                    f.gateway.lower(): base
-                    for f, base in zip(self.feeds, s.gateway_urls, strict=True)
-                    if f.gateway
-                },
+                self._gateway_urls,
                 mine_blocks=bool(s.mine_blocks),
                 orphan_grace=s.orphan_grace,
             )
@@ -206,6 +209,7 @@ class WorkerNode:
                 task.cancel()
             await server.stop()
             await inbox.aclose()
+            await credentials.aclose()
             await self.ops.receipts.aclose()
             await runner.close()
             await rpc.aclose()
@@ -216,6 +220,13 @@ class WorkerNode:
                 with contextlib.suppress(FileNotFoundError):
                     s.ready_file.unlink()
             logs.event("stopped", worker=self.address)
+
+    def _gateway_urls(self) -> dict[str, str]:
+        """Gateway address (lowercase) -> its base URL, for the feeds that are connected."""
+        urls = self.settings.gateway_urls
+        return {
+            f.gateway.lower(): base for f, base in zip(self.feeds, urls, strict=True) if f.gateway
+        }
 
     async def _ensure_staked(self, encryption_key: bytes, stake: int) -> None:
         """Registers this worker's stake in the StakeRegistry (counted from the next epoch)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,6 +35,7 @@ from peerhost.wire.feed import (
     sign_digest,
 )
 from peerhost.wire.ids import project_id_of
+from peerhost.wire.inbox import inbox_base_url
 from peerhost.wire.ticket import attestation_digest, request_id, ticket_digest, ticket_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.errors import JobSkipped
@@ -80,6 +82,8 @@ class TicketRunner:
         address: The worker's address.
         clock_skew: Seconds ``issuedAt`` may differ from this worker's clock.
         behaviour: ``honest``; ``lie`` attests a wrong result (tests of the protocol only).
+        gateway_urls: Gateway address (lowercase) -> base URL (sealed credentials are opened at
+            the issuing gateway's inbox).
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class TicketRunner:
         *,
         clock_skew: int = 30,
         behaviour: str = "honest",
+        gateway_urls: Callable[[], dict[str, str]] = dict,
     ) -> None:
         self.view = view
         self.executor = executor
@@ -100,6 +105,7 @@ class TicketRunner:
         self.address = address
         self.clock_skew = clock_skew
         self.behaviour = behaviour
+        self.gateway_urls = gateway_urls
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
         self._fns: dict[tuple[bytes, int], _Fn] = {}
@@ -241,7 +247,10 @@ class TicketRunner:
             requested_at=leaf.issued_at,
             commit_deadline=leaf.deadline,
             reveal_deadline=leaf.deadline,
-            reply_to=b"",
+            # where sealed credential headers are disclosed: the issuing gateway's inbox
+            reply_to=inbox_base_url(self.gateway_urls().get(gateway.lower(), "")).encode()
+            if gateway.lower() in self.gateway_urls()
+            else b"",
         )
         try:
             execution = await self.executor.execute(job)
