@@ -3,6 +3,7 @@
 Routes (reserved paths start with ``_``, which no project name can):
 
 - ``GET  /_health``
+- ``GET  /metrics``                          (Prometheus text format)
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``GET  /_logs/<wallet>/<project>``         (function logs, for the owner)
@@ -24,6 +25,7 @@ from peerhost.gateway.calls import METHODS, call_function
 from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
 from peerhost.gateway.logs import read_logs
+from peerhost.gateway.metrics import metrics
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
@@ -46,6 +48,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
     routes = [
         Route("/_health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),

@@ -110,12 +110,16 @@ class WorkerNode:
             metrics=self.metrics,
             clock=self.clock,
         )
-        server = MetricsServer(self.metrics.snapshot, s.metrics_host, s.metrics_port)
+        self.metrics.rpc = rpc
+        server = MetricsServer(
+            self.metrics.snapshot, s.metrics_host, s.metrics_port, self.metrics.exposition
+        )
         self._install_signals()
         try:
             enc = bytes(encryption_key.public_key)
             info = await ensure_registered(protocol, self.address, enc, s.stake)
             logs.event("worker_active", worker=self.address, stake=info.get("stake"))
+            self.metrics.stake_wei = int(str(info.get("stake") or 0))
             await runner.warm()
             await server.start()
             await self._observe_clock()
@@ -281,8 +285,7 @@ class WorkerNode:
             self.metrics.add("earned_wei", int(args["amount"]))
             logs.event("rewarded", request_id=rid, amount=int(args["amount"]))
         elif name == "WorkerSlashed" and args["worker"] == me:
-            self.metrics.add("slashed")
-            self.metrics.add("slashed_wei", int(args["amount"]))
+            self.metrics.slashed(int(args["amount"]))
             logs.warning(
                 "slashed", request_id=rid, amount=int(args["amount"]), reason=int(args["reason"])
             )
