@@ -37,6 +37,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = PROJECT_ROOT / "examples"
 
 
+def user_cache_dir() -> Path:
+    """The per-user cache the tools share (as ``tools/*/*.sh`` do): ``$PEERHOST_TOOLS_CACHE``,
+    else ``$XDG_CACHE_HOME/peerhost``, else ``~/.cache/peerhost``."""
+    configured = os.environ.get("PEERHOST_TOOLS_CACHE")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "peerhost"
+
+
 def params_for(workers: int) -> DeployParams:
     """Protocol parameters a devnet of ``workers`` honest workers can always settle.
 
@@ -65,7 +74,7 @@ class DevnetConfig:
         worker_settings: WorkerSettings fields to override for every worker.
         record: Write ``devnet.json`` so other commands find this devnet.
         sandbox_cache: Compiled-module cache shared by the workers (default:
-            ``<state_dir>/sandbox-cache``); the JS engine is compiled into it once.
+            ``sandbox/`` of :func:`user_cache_dir`); the runtimes are compiled into it once.
     """
 
     workers: int = 3
@@ -240,7 +249,9 @@ class Devnet:
 
     @property
     def sandbox_cache(self) -> Path:
-        return self.config.sandbox_cache or self.state_dir / "sandbox-cache"
+        """The configured cache, else a per-user one shared by every devnet of this user (the
+        runtimes compile once per machine, not once per clone; files are signed per cache)."""
+        return self.config.sandbox_cache or user_cache_dir() / "sandbox"
 
     def warm_sandbox_cache(self) -> None:
         """Compiles the JS and Python runtimes into the workers' shared cache (once per machine)."""

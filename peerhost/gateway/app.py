@@ -4,6 +4,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 
 - ``GET  /_health``
 - ``GET  /metrics``                          (Prometheus text format)
+- ``GET  /_dashboard``, ``/_dashboard/owner/<wallet>`` …  the status page (:mod:`peerhost.dashboard`)
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``GET  /_logs/<wallet>/<project>``         (function logs, for the owner)
@@ -21,6 +22,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from peerhost.dashboard.views import routes as dashboard_routes
 from peerhost.gateway.calls import METHODS, call_function
 from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
@@ -49,6 +51,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         Route("/_health", health, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *dashboard_routes(),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),
