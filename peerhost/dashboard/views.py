@@ -60,7 +60,13 @@ def short(value: str | None, keep: int = 6) -> str:
     return value if len(value) <= 2 * keep + 2 else f"{value[: keep + 2]}…{value[-4:]}"
 
 
+def clock(at: float) -> str:
+    """``HH:MM:SS`` UTC of a unix time."""
+    return time.strftime("%H:%M:%S", time.gmtime(at))
+
+
 TEMPLATES.env.filters["eth"] = eth
+TEMPLATES.env.filters["clock"] = clock
 TEMPLATES.env.filters["short"] = short
 
 
