@@ -69,6 +69,7 @@ def cli(
         port=port,
         chain_port=chain_port,
         state_dir=state_dir or default_state_dir(),
+        python_in_background=True,  # the first call need not wait for the Python runtime
     )
     if examples is not None:
         config.examples = examples

@@ -17,6 +17,7 @@ the gateway are separate processes that reach the chain by URL, as in production
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,9 @@ class DevnetConfig:
         record: Write ``devnet.json`` so other commands find this devnet.
         sandbox_cache: Compiled-module cache shared by the workers (default:
             ``sandbox/`` of :func:`user_cache_dir`); the runtimes are compiled into it once.
+        python_in_background: Compile the Python runtime in a background thread instead of
+            before the workers start (the interactive devnet: its first calls need not wait
+            for it; a python call before it is done compiles in the worker).
     """
 
     workers: int = 3
@@ -91,6 +95,7 @@ class DevnetConfig:
     worker_settings: dict[str, Any] = field(default_factory=dict)
     record: bool = True
     sandbox_cache: Path | None = None
+    python_in_background: bool = False
 
     @property
     def total_workers(self) -> int:
@@ -257,14 +262,28 @@ class Devnet:
         """Compiles the JS and Python runtimes into the workers' shared cache (once per machine)."""
         from peerhost.sandbox import Sandbox
 
-        with self.progress.step("Compiling the JS and Python runtimes (cached)") as detail:
-            started = time.monotonic()
+        def warm(runtime: str) -> None:
             sandbox = Sandbox(cache_dir=self.sandbox_cache)
-            sandbox.warm("js")
-            sandbox.warm("python")
-            sandbox.close()
+            try:
+                sandbox.warm(runtime)
+            finally:
+                sandbox.close()
+
+        background = self.config.python_in_background
+        what = "JS runtime" if background else "JS and Python runtimes"
+        with self.progress.step(f"Compiling the {what} (cached)") as detail:
+            started = time.monotonic()
+            warm("js")
+            if background:
+                threading.Thread(
+                    target=warm, args=("python",), name="warm-python", daemon=True
+                ).start()
+            else:
+                warm("python")
             took = time.monotonic() - started
             detail(f"{self.sandbox_cache} ({'compiled' if took > 1 else 'already cached'})")
+            if background:
+                detail("the Python runtime compiles in the background (cached once done)")
 
     def worker_dir(self, n: int) -> Path:
         return self.state_dir / "workers" / f"worker-{n + 1}"
