@@ -26,6 +26,7 @@ SAMPLES: dict[str, tuple[str, str, str | None]] = {
         '{"customer": "alice", "items": [{"sku": "A-1", "qty": 2, "price_cents": 1250}]}',
     ),
     "clock-and-dice": ("GET", "?sides=20", None),
+    "users-create": ("POST", "", '{"email": "ada@example.com", "name": "Ada Lovelace"}'),
     "report": ("POST", "", '{"xs": [3, 1, 4, 1, 5, 9]}'),
 }
 

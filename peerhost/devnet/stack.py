@@ -354,6 +354,8 @@ class Devnet:
             # Projects published later (with `ape run publish`) work at once: when a project
             # has no balance for this gateway, the gateway pays the minimum reward itself.
             reward_wei=params.min_reward,
+            # The code store, for the request headers functions declare in their code.
+            store=self.store_spec,
         ).with_changes(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:

@@ -7,6 +7,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /_dashboard``, ``/_dashboard/owner/<wallet>`` …  the status page (:mod:`peerhost.dashboard`)
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
+- ``GET  /_inbox/credentials/0x<inputHash>`` (sealed credential headers, for active workers)
 - ``GET  /_logs/<wallet>/<project>``         (function logs, for the owner)
 - ``PUT  /_projects/<wallet>/<project>/http``  (the project's CORS policy, from the owner)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from peerhost.dashboard.views import routes as dashboard_routes
 from peerhost.gateway.calls import METHODS, call_function
+from peerhost.gateway.credentials import disclose_credentials
 from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
 from peerhost.gateway.logs import read_logs
@@ -32,6 +34,7 @@ from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.status import health, request_status
+from peerhost.wire.credentials import CREDENTIALS_PATH
 from peerhost.wire.inbox import INBOX_PATH
 
 
@@ -54,6 +57,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         *dashboard_routes(),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
+        Route(CREDENTIALS_PATH + "/{input_hash}", disclose_credentials, methods=["GET"]),
         Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),
         Route("/_projects/{wallet}/{project}/http", put_http_settings, methods=["PUT"]),
         Route("/{path:path}", call_function, methods=METHODS),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 
+from eth_utils import keccak
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,6 +30,7 @@ from peerhost.gateway.problems import problem, problem_response, status_of
 from peerhost.gateway.routing import Target
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.waiters import Output, Waiter
+from peerhost.wire.credentials import seal
 from peerhost.wire.envelope import decode_envelope
 from peerhost.wire.headers import (
     HEADER_PREFIX,
@@ -113,23 +115,26 @@ class Call:
         self.mode = _mode(request, settings.default_mode, fn.mode)
         limit = gw.max_input_bytes
 
+        call_headers, openings = seal(
+            _multi(
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
+            ),
+            fn.headers,
+        )
+
         def build_input(request_id: bytes) -> bytes:
             data = canonical_request(
                 request.method,
                 target.subpath,
                 _multi(request.query_params.multi_items()),
-                _multi(
-                    [
-                        (k.decode("latin-1"), v.decode("latin-1"))
-                        for k, v in request.scope["headers"]
-                    ]
-                ),
+                call_headers,
                 body,
                 request_id=request_id,
                 block_timestamp=0,  # unknown before inclusion; the job's requestedAt is the clock
                 wallet=target.wallet,
                 project=target.project,
                 function=target.function,
+                extra_headers=fn.headers,
             )
             if limit is not None and len(data) > limit:
                 raise PayloadTooLarge(
@@ -138,6 +143,8 @@ class Call:
                     limit,
                     hint="Larger inputs (via the content store) are not supported yet.",
                 )
+            if openings:  # credentials stay here, for the workers; only commitments go on-chain
+                gw.credentials.put(keccak(data), openings)
             return data
 
         self.waiter = await gw.submit(fn, build_input, self.mode)

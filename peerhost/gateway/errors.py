@@ -146,6 +146,13 @@ class InvalidResultSignature(GatewayError, PermissionError):
         )
 
 
+class InvalidWorkerSignature(GatewayError, PermissionError):
+    """A worker's request (for a job's credentials) is not signed by the worker it names."""
+
+    def __init__(self, worker: str, reason: str) -> None:
+        super().__init__(f"The request is not signed by {worker}: {reason}.", worker=worker)
+
+
 class WorkerNotActive(GatewayError, PermissionError):
     """A posted result comes from an address that is not a registered, staked worker."""
 

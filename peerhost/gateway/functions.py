@@ -4,11 +4,16 @@ Entries (found or not found) are keyed by function id, which the gateway compute
 the registry events FunctionPublished, ActiveVersionChanged and FunctionDisabledSet (delivered
 by the log follower) drop exactly the entry they concern. ``ttl`` bounds staleness should the
 follower fall behind. Concurrent misses for one function share a single ``resolve`` call.
+
+With a content store, resolving also reads the request headers the active version's code
+declares (:mod:`peerhost.wire.declarations`); code that cannot be read declares nothing (fail closed:
+only the allow-list reaches the function), and the entry is retried after ``ttl``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,9 +22,14 @@ from peerhost.chain.errors import TransactionReverted
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import FunctionNotFound
 from peerhost.gateway.routing import Target
+from peerhost.wire import declarations
 from peerhost.wire.ids import function_id_of, project_id_of
 
 MODES = ("fast", "verified")  # IFunctionRegistry.ResponseMode order
+log = logging.getLogger(__name__)
+
+#: Reads code by CID (bytes of the CID); raises on any failure.
+CodeReader = Callable[[bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class ResolvedFunction:
     runtime: str
     mode: str  # the registry's default response mode
     disabled: bool
+    headers: tuple[str, ...] = ()  # extra request headers the code declares
 
 
 class FunctionCache:
@@ -44,12 +55,18 @@ class FunctionCache:
         protocol: Chain access.
         ttl: Seconds an entry lives without an invalidating event.
         clock: Monotonic seconds (injectable for tests).
+        code: Reads a version's code by CID (for its declared headers); None: declare nothing.
     """
 
     def __init__(
-        self, protocol: GatewayProtocol, ttl: float, clock: Callable[[], float] = time.monotonic
+        self,
+        protocol: GatewayProtocol,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        code: CodeReader | None = None,
     ) -> None:
         self.protocol = protocol
+        self._code = code
         self.ttl = ttl
         self._clock = clock
         self._entries: dict[bytes, tuple[float, ResolvedFunction | None]] = {}
@@ -103,6 +120,7 @@ class FunctionCache:
                 return None
             raise
         mode = int(version["mode"])
+        headers = await self._declared_headers(bytes(version["codeCid"]))
         return ResolvedFunction(
             function_id=bytes(fid),
             project_id=project_id_of(target.wallet, target.project),
@@ -113,7 +131,18 @@ class FunctionCache:
             runtime=str(version["runtime"]),
             mode=MODES[mode] if mode < len(MODES) else "verified",
             disabled=bool(info["disabled"]),
+            headers=headers,
         )
+
+    async def _declared_headers(self, code_cid: bytes) -> tuple[str, ...]:
+        if self._code is None:
+            return ()
+        try:
+            code = await asyncio.to_thread(self._code, code_cid)
+        except Exception as exc:  # the store's failure must not fail the call: declare nothing
+            log.warning("code %s unreadable, no declared headers: %s", code_cid.hex()[:16], exc)
+            return ()
+        return declarations.read(code).headers
 
     def invalidate(self, function_id: bytes) -> None:
         """Drops one function's entry (a registry event concerned it)."""

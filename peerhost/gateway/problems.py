@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[BaseException], int] = {
     e.BadRequest: 400,
     e.InvalidResultSignature: 401,
+    e.InvalidWorkerSignature: 401,
     NoAccessSignature: 401,
     AccessDenied: 403,
     e.WorkerNotActive: 403,

@@ -18,7 +18,7 @@ from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
-from peerhost.gateway.functions import FunctionCache, ResolvedFunction
+from peerhost.gateway.functions import CodeReader, FunctionCache, ResolvedFunction
 from peerhost.gateway.metrics import GatewayMetrics
 from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.projects import ProjectSettings
@@ -26,14 +26,24 @@ from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
+from peerhost.gateway.vault import CredentialVault
 from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
 from peerhost.metrics import Reading
+from peerhost.storage import cid_from_bytes, open_store
 
 log = logging.getLogger(__name__)
 
 #: How often a verified waiter checks the chain itself, in case the log stream lags.
 _VERIFIED_POLL_SECONDS = 2.0
+
+
+def _code_reader(spec: str | None) -> CodeReader | None:
+    """Reads code by CID from the store ``spec`` names (verified against the CID by the store)."""
+    if spec is None:
+        return None
+    store = open_store(spec)
+    return lambda cid: store.get(cid_from_bytes(cid))
 
 
 class Gateway:
@@ -51,8 +61,12 @@ class Gateway:
         self.projects = ProjectSettings(
             Path(settings.project_settings_file) if settings.project_settings_file else None
         )
-        self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl)
+        self.functions = FunctionCache(
+            self.protocol, settings.registry_cache_ttl, code=_code_reader(settings.store)
+        )
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
+        #: Openings of sealed credential headers, for the workers (see gateway/credentials.py).
+        self.credentials = CredentialVault(settings.verified_timeout + settings.tx_timeout + 600)
         self.payment = PaymentPolicy(
             self.protocol, self.sender.address, settings.reward_wei, settings.payment_cache_ttl
         )

@@ -53,6 +53,9 @@ class GatewaySettings:
         payment_cache_ttl: Seconds a project's authorization and balance stay cached.
         confirm_poll_interval: Seconds between receipt checks of in-flight transactions.
         tx_timeout: Seconds to wait for a request transaction to be mined.
+        store: Content-store spec the gateway reads functions' code from, for the request
+            headers the code declares (see :mod:`peerhost.wire.declarations`); None: no declared
+            headers are kept (only the allow-list).
         logs_per_project: Function-log entries kept in memory per project (``/_logs``).
         project_settings_file: JSON file keeping the projects' HTTP settings (CORS) across
             restarts; None keeps them in memory only.
@@ -78,6 +81,7 @@ class GatewaySettings:
     payment_cache_ttl: float = 2.0
     confirm_poll_interval: float = 0.02
     tx_timeout: float = 60.0
+    store: str | None = None
     logs_per_project: int = 200
     project_settings_file: str | None = None
 

@@ -9,9 +9,15 @@ Each refusal names the file and the rule it breaks (:class:`CheckFailed`):
   their exact signatures.
 - ``entrypoint``: it exports ``_start`` taking and returning nothing.
 - ``memory-limit``: the memory it declares fits the function's memory limit.
-- ``js-compiles``: js source is UTF-8, compiles as an ES module, and its top level runs (in the
-  local sandbox, up to its last statement, which the check appends).
-- ``js-handler-export``: the module exports a ``handler`` (or default) function.
+- ``js-compiles``: js source is UTF-8, parses (esbuild, bundling it), compiles as an ES module,
+  and its top level runs (in the local sandbox, up to its last statement, which the check
+  appends).
+- ``js-imports``: every import resolves (project modules, npm packages in ``node_modules``) and
+  none is a Node built-in (``fs``, ``net``, ``child_process``, ...), which cannot run in the
+  sandbox.
+- ``js-handler-export``: the module matches one of the js runtime's handler shapes (a ``handler``
+  or default function, a default object with a ``fetch`` method, an Express-style default
+  ``(req, res)`` function), as the engine itself decides.
 - ``sample-run`` (``--check`` only): one run on a sample request (``GET /``) in the local sandbox
   ends with a response, not a trap, an out-of-fuel or a thrown error.
 
@@ -27,7 +33,7 @@ from pathlib import Path
 
 import wasmtime
 
-from peerhost.publishing.errors import PublishError
+from peerhost.publishing.errors import BundleFailed, PublishError
 from peerhost.publishing.manifest import FunctionSpec, ProjectSpec
 from peerhost.sandbox import Limits, RunRequest, Sandbox
 from peerhost.sandbox.engine import make_engine
@@ -36,7 +42,8 @@ from peerhost.wire import Envelope, ErrorKind, canonical_request
 
 CACHE_ENV = "PEERHOST_SANDBOX_CACHE"
 _LOADED = "peerhost-publish-check: module loaded"
-_NO_HANDLER = "exports no handler"
+#: The start of the engine's error for a module that matches no handler shape (tools/quickjs/prelude.js).
+_NO_HANDLER = "the module matches no handler shape"
 SAMPLE_ID = bytes.fromhex("5e" * 32)
 
 
@@ -91,7 +98,7 @@ class Checker:
 
     def check_project(self, project: ProjectSpec, sample: bool = False) -> list[SampleRun]:
         """Checks every function (and with ``sample`` runs each once); raises CheckFailed."""
-        codes = {spec.name: spec.code() for spec in project.functions}
+        codes = {spec.name: _code(spec) for spec in project.functions}
         for spec in project.functions:
             self.check(spec, codes[spec.name])
         if not sample:
@@ -185,8 +192,9 @@ class Checker:
             raise CheckFailed(
                 spec.path,
                 "js-handler-export",
-                "the module exports no handler function (export async function handler(req) "
-                "{ ... } or export default)",
+                "the module matches no handler shape; export one of: `export async function "
+                "handler(req)` (or a default function), `export default { async fetch(request, "
+                "env, ctx) }` (Fetch API), `export default (req, res) => ...` (Express style)",
             )
 
     def sample_run(self, project: str, spec: FunctionSpec, code: bytes) -> SampleRun:
@@ -202,6 +210,31 @@ class Checker:
             )
         _, _, body = envelope.to_http()
         return SampleRun(spec.name, envelope.status or 0, len(body), envelope.fuel_used or 0, log)
+
+
+_IMPORT_PROBLEMS = ("imports the Node built-in", "Could not resolve")
+
+
+def _code(spec: FunctionSpec) -> bytes:
+    """The function's code as published; a js bundling failure is a refusal naming its rule."""
+    if spec.runtime == "js":  # esbuild would replace bad bytes, so read the source itself first
+        try:
+            spec.path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CheckFailed(
+                spec.path, "js-compiles", f"the source is not UTF-8 ({exc})"
+            ) from None
+        except OSError:
+            pass  # spec.code() names the unreadable file
+    try:
+        return spec.code()
+    except BundleFailed as failed:
+        imports = any(marker in p for p in failed.problems for marker in _IMPORT_PROBLEMS)
+        raise CheckFailed(
+            spec.path,
+            "js-imports" if imports else "js-compiles",
+            "it does not bundle with its imports: " + "; ".join(failed.problems),
+        ) from None
 
 
 def _sample(spec: FunctionSpec, project: str) -> bytes:

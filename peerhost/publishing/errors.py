@@ -96,3 +96,13 @@ class RegistryRefused(PublishError, RuntimeError):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         super().__init__(f"The registry refused to publish '{name}': {reason}")
+
+
+class BundleFailed(PublishError, ValueError):
+    """A js function and its imports could not be bundled into one module."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        listed = "\n  ".join(problems) or "esbuild reported no details"
+        super().__init__(f"Cannot bundle {path.name} with its imports:\n  {listed}")

@@ -4,7 +4,9 @@ A project folder looks like this (``project.json`` is optional)::
 
     my-project/
       project.json          {"project": "shop", "mode": "fast",
-                             "functions": {"orders-create": {"mode": "verified", "fuel": 2000000000}}}
+                             "functions": {"orders-create": {"mode": "verified", "fuel": 2000000000},
+                                           "stripe-webhook": {"headers": ["stripe-signature"]}}}
+      lib/                  shared modules js functions import ("../lib/db.js"; bundled)
       functions/
         hello.wat           -> function "hello", runtime wasi (compiled to .wasm when read)
         echo.wasm           -> function "echo", runtime wasi
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from peerhost.cors import CorsPolicy, InvalidCorsPolicy
+from peerhost.publishing.bundle import bundle_js
 from peerhost.publishing.errors import (
     DuplicateFunctionName,
     FunctionsFolderNotFound,
@@ -36,6 +39,7 @@ from peerhost.publishing.errors import (
 )
 from peerhost.publishing.python_check import check_python_source
 from peerhost.storage.spec import parse_size
+from peerhost.wire import declarations
 
 FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -50,7 +54,7 @@ MODES = ("fast", "verified")
 DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000, "python": 500_000_000}
 DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20, "python": 64 * 2**20}
 
-_SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets"}
+_SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets", "headers"}
 _TOP_LEVEL = {
     "project",
     "name",
@@ -59,11 +63,26 @@ _TOP_LEVEL = {
     "memory",
     "mode",
     "secrets",
+    "headers",
     "$schema",
     "description",
     "cors",
 }
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")  # as peerhost.secrets.format.NAME
+
+#: Request headers a function cannot declare, and why. (Credential headers can be declared:
+#: only a salted commitment of them goes on-chain, see peerhost.wire.credentials.)
+_UNDECLARABLE = {
+    **dict.fromkeys(
+        ("host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
+         "te", "trailer", "expect"),
+        "it belongs to the HTTP connection, not to the request",
+    ),
+    **dict.fromkeys(
+        ("forwarded", "x-forwarded-for", "x-real-ip"),
+        "it carries the caller's IP address, which must not be written on-chain",
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,9 @@ class FunctionSpec:
         mode: The gateway's default answer mode, ``"fast"`` or ``"verified"``.
         secrets: Secret names the function reads (the project's shared ones, then its own);
             publishing refuses the project while any has no value.
+        root: The project folder (js imports are resolved and named relative to it).
+        headers: Extra request headers the function receives (lowercase, sorted), embedded in
+            the published code (see :mod:`peerhost.wire.declarations`).
     """
 
     name: str
@@ -88,12 +110,16 @@ class FunctionSpec:
     memory: int
     mode: str
     secrets: tuple[str, ...] = ()
+    root: Path | None = None
+    headers: tuple[str, ...] = ()
 
     def code(self) -> bytes:
-        """The bytes to store and publish: the file, with WebAssembly text compiled to binary.
+        """The bytes to store and publish: the file, with WebAssembly text compiled to binary
+        and a js function bundled with what it imports (see :mod:`peerhost.publishing.bundle`).
 
         Raises:
             InvalidCode: the file cannot be read, or its WAT does not compile.
+            BundleFailed: a js import is refused or cannot be resolved.
         """
         try:
             data = self.path.read_bytes()
@@ -101,10 +127,18 @@ class FunctionSpec:
             raise InvalidCode(self.path, f"cannot read it ({exc.strerror})") from exc
         if not data:
             raise InvalidCode(self.path, "the file is empty")
+        declared = declarations.Declarations(self.headers)
+        if self.runtime == "js":
+            banner = declarations.js_banner(declared) if self.headers else ""
+            return bundle_js(self.path, self.root or self.path.parent, banner)
         if self.path.suffix.lower() == ".wat":
-            return _wat_to_wasm(self.path, data)
-        if self.runtime == "python":
+            data = _wat_to_wasm(self.path, data)
+        elif self.runtime == "python":
             check_python_source(self.path, data)
+            if self.headers:
+                return declarations.add_python_line(data, declared)
+        if self.headers:
+            return declarations.add_wasm_section(data, declared)
         return data
 
 
@@ -200,6 +234,7 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
         key: manifest[key] for key in ("fuel", "memory", "mode") if key in manifest
     }
     shared = _secret_names(manifest_path, "secrets", manifest.get("secrets", []))
+    shared_headers = _header_names(manifest_path, "headers", manifest.get("headers", []))
     specs = [
         _function_spec(
             manifest_path,
@@ -207,6 +242,8 @@ def load_project(folder: Path | str, project: str | None = None) -> ProjectSpec:
             paths[0],
             {**defaults, **_settings(manifest_path, fname, per_function)},
             shared,
+            root,
+            shared_headers,
         )
         for fname, paths in sorted(by_name.items())
     ]
@@ -273,12 +310,34 @@ def _secret_names(manifest: Path, where: str, value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+def _header_names(manifest: Path, where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidProjectFile(manifest, f'"{where}" must be a list of request header names')
+    names = tuple(dict.fromkeys(v.strip().lower() for v in value))
+    for header in names:
+        if not declarations.HEADER_NAME.match(header):
+            raise InvalidProjectFile(
+                manifest,
+                f'"{where}": {header!r} is not an HTTP header name (at most 64 characters)',
+            )
+        if header in _UNDECLARABLE or header.startswith("x-peerhost-"):
+            why = _UNDECLARABLE.get(header, "the gateway's own headers cannot be declared")
+            raise InvalidProjectFile(manifest, f'"{where}": {header!r} cannot be declared: {why}')
+    if len(names) > declarations.MAX_HEADERS:
+        raise InvalidProjectFile(
+            manifest, f'"{where}": at most {declarations.MAX_HEADERS} headers can be declared'
+        )
+    return names
+
+
 def _function_spec(
     manifest: Path,
     name: str,
     path: Path,
     settings: Mapping[str, Any],
     shared_secrets: tuple[str, ...] = (),
+    root: Path | None = None,
+    shared_headers: tuple[str, ...] = (),
 ) -> FunctionSpec:
     runtime = settings.get("runtime") or RUNTIME_BY_EXTENSION.get(path.suffix.lower())
     if runtime not in RUNTIMES:
@@ -305,6 +364,17 @@ def _function_spec(
         memory=memory,
         mode=mode,
         secrets=tuple(dict.fromkeys(shared_secrets + own)),
+        root=root,
+        headers=tuple(
+            sorted(
+                set(shared_headers)
+                | set(
+                    _header_names(
+                        manifest, f"functions.{name}.headers", settings.get("headers", [])
+                    )
+                )
+            )
+        ),
     )
 
 

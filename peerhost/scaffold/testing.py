@@ -70,6 +70,7 @@ def run_local(
         wallet="0x" + "00" * 20,
         project=project.name,
         function=function,
+        extra_headers=spec.headers,  # the headers project.json declares, as the gateway keeps
     )
     result = _sandbox().run(
         RunRequest(

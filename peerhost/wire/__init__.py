@@ -12,6 +12,8 @@ One definition each, with no execution engine and no chain connection behind the
     eip712      the PeerHost EIP-712 domain, typed signing and recovery, ``Result`` signatures
     headers     the ``x-peerhost-*`` HTTP header names
     inbox       the result inbox: URL shape and post headers
+    credentials credential headers: salted commitments on-chain, openings disclosed to workers
+    declarations what a function's code declares about itself (its extra request headers)
 """
 
 from __future__ import annotations

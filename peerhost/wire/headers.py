@@ -15,5 +15,7 @@ RESULT_HASH_HEADER = "x-peerhost-result-hash"
 MODE_HEADER = "x-peerhost-mode"
 WORKER_HEADER = "x-peerhost-worker"
 SIGNATURE_HEADER = "x-peerhost-signature"
+#: A worker's request for a job's credential openings carries the unix time it signed.
+ISSUED_AT_HEADER = "x-peerhost-issued-at"
 #: A worker's post may carry the function's log (base64, redacted, capped; never signed or hashed).
 LOG_HEADER = "x-peerhost-log"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from peerhost.wire.canonical import canonical_json
 
@@ -37,12 +37,19 @@ ALLOWED_HEADERS = frozenset(
 FUNCTION_HEADER_PREFIX = "x-fn-"
 
 
-def allowed_headers(headers: Mapping[str, str | Sequence[str]]) -> dict[str, str]:
-    """Lowercases names, keeps the allow-listed ones, joins repeated values with ", "."""
+def allowed_headers(
+    headers: Mapping[str, str | Sequence[str]], extra: Collection[str] = ()
+) -> dict[str, str]:
+    """Lowercases names, keeps the allow-listed ones and ``extra`` (the function's declared
+    headers, lowercase), joins repeated values with ", "."""
     kept: dict[str, list[str]] = {}
     for name, value in headers.items():
         lowered = name.lower()
-        if lowered not in ALLOWED_HEADERS and not lowered.startswith(FUNCTION_HEADER_PREFIX):
+        if (
+            lowered not in ALLOWED_HEADERS
+            and lowered not in extra
+            and not lowered.startswith(FUNCTION_HEADER_PREFIX)
+        ):
             continue
         values = [value] if isinstance(value, str) else list(value)
         kept.setdefault(lowered, []).extend(values)
@@ -71,6 +78,7 @@ def canonical_request(
     wallet: str,
     project: str,
     function: str,
+    extra_headers: Collection[str] = (),
 ) -> bytes:
     """Builds the canonical request bytes a function receives on stdin.
 
@@ -83,6 +91,7 @@ def canonical_request(
         request_id: the 32-byte on-chain request id (bytes or 0x-hex).
         block_timestamp: seconds; what the function's clock reads.
         wallet, project, function: the function's identity.
+        extra_headers: headers the function declared (project.json), kept besides the allow-list.
     """
     rid = (
         bytes.fromhex(request_id.removeprefix("0x")) if isinstance(request_id, str) else request_id
@@ -94,7 +103,7 @@ def canonical_request(
         "method": method.upper(),
         "path": path,
         "query": {k: (v if isinstance(v, str) else list(v)) for k, v in query.items()},
-        "headers": allowed_headers(headers),
+        "headers": allowed_headers(headers, extra_headers),
         "body": text,
         "body_encoding": encoding,
         "metadata": {

@@ -5,8 +5,10 @@ the CID by the store). The input is the event's inline bytes or, for a large one
 either way its keccak must equal the job's ``inputHash``. Secrets come from the project's sealed
 bundle (as of the request's block), opened with this worker's X25519 key. Anything that cannot be
 fetched, verified or opened raises :class:`~peerhost.worker.errors.JobSkipped`: the worker never
-commits a guess. The function's stderr becomes its log here, with the project's secret values
-masked and capped (:func:`~peerhost.functionlogs.prepare_log`), before anything else sees it.
+commits a guess. An input with sealed credential headers (:mod:`peerhost.wire.credentials`) is
+opened with the values its gateway discloses, each checked against its on-chain commitment. The
+function's stderr becomes its log here, with the project's secret values masked and capped
+(:func:`~peerhost.functionlogs.prepare_log`), before anything else sees it.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ from peerhost.secrets.resolver import SecretsResolver
 from peerhost.storage.base import ContentSource
 from peerhost.storage.cid import cid_from_bytes
 from peerhost.storage.errors import StorageError
+from peerhost.wire.credentials import CredentialMismatch, sealed_names
 from peerhost.worker.errors import JobSkipped
 from peerhost.worker.job import Job
 
 Runner = Callable[[RunRequest], Awaitable[RunResult]]
+#: Opens sealed credential headers: (reply URL, input hash, input) -> the input with values.
+Unsealer = Callable[[str, bytes, bytes], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,10 @@ class JobExecutor:
         run: Runner,
         wall_clock_seconds: float,
         secrets: SecretsResolver | None = None,
+        unseal: Unsealer | None = None,
     ) -> None:
         self.store = store
+        self._unseal = unseal
         self._run = run
         self.wall_clock_seconds = wall_clock_seconds
         self.secrets = secrets
@@ -131,6 +138,13 @@ class JobExecutor:
         data = job.input if not job.input_cid else await self._fetch(job, job.input_cid, "input")
         if keccak(data) != job.input_hash:
             raise JobSkipped(job.request_id, "input does not match inputHash")
+        if sealed_names(data):
+            if self._unseal is None:
+                raise JobSkipped(job.request_id, "sealed credentials, and no way to open them")
+            try:
+                data = await self._unseal(job.reply_url, job.input_hash, data)
+            except CredentialMismatch as exc:
+                raise JobSkipped(job.request_id, f"credentials unavailable: {exc}") from None
         env = await self._env(job)
         fetched = time.perf_counter()
         request = RunRequest(

@@ -28,6 +28,7 @@ from peerhost.worker import logs
 from peerhost.worker import state as st
 from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
+from peerhost.worker.credentials import CredentialsClient
 from peerhost.worker.execution import JobExecutor, SandboxRunner
 from peerhost.worker.inbox import InboxClient
 from peerhost.worker.job import Job
@@ -86,6 +87,7 @@ class WorkerNode:
         self.ops = ChainOps(protocol, self.metrics)
         runner = SandboxRunner(s.sandbox_cache_dir, s.sandbox_processes)
         inbox = InboxClient(self.address, retries=s.post_retries)
+        credentials = CredentialsClient(self._key, self.chain.chain_id)
         encryption_key = load_or_create_worker_key(s.encryption_key_path)
         redactor = Redactor()
         redactor.install()  # secret values opened later are masked in every log line
@@ -105,7 +107,9 @@ class WorkerNode:
             settings=s,
             ops=self.ops,
             state=self.state,
-            executor=JobExecutor(store, runner.run, s.wall_clock_seconds, secrets),
+            executor=JobExecutor(
+                store, runner.run, s.wall_clock_seconds, secrets, unseal=credentials.open
+            ),
             inbox=inbox,
             metrics=self.metrics,
             clock=self.clock,
@@ -156,6 +160,7 @@ class WorkerNode:
                 task.cancel()
             await server.stop()
             await inbox.aclose()
+            await credentials.aclose()
             await self.ops.receipts.aclose()
             await runner.close()
             await rpc.aclose()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the PeerHost JavaScript runtime: QuickJS-NG + harness.c -> a WASI
+# Builds the PeerHost JavaScript runtime: QuickJS-NG + harness.c + prelude.js -> a WASI
 # preview1 command module (tools/quickjs/dist/quickjs-peerhost.wasm).
 #
 # Inputs are pinned: the QuickJS-NG source comes from the PyPI sdist
@@ -19,8 +19,19 @@ OUT="$DIST/quickjs-peerhost.wasm"
 PINNED_SHA="$(cut -d' ' -f1 "$DIST/quickjs-peerhost.wasm.sha256" 2>/dev/null || true)"
 WORK="${PEERHOST_QJS_WORK:-$HERE/.work}"
 
+# The sources this script compiles besides the pinned QuickJS: their sha256 is stamped next to
+# the engine, so an edited prelude or harness without a rebuild is noticed (here and in tests).
+SOURCES=(harness.c prelude.js compile_prelude.c)
+sources_sha() { (cd "$HERE" && cat "${SOURCES[@]}") | sha256sum | cut -d' ' -f1; }
+STAMP="$DIST/sources.sha256"
+
 if [[ "${1:-}" != "--force" && -f "$OUT" && -n "$PINNED_SHA" ]]; then
     if [[ "$(sha256sum "$OUT" | cut -d' ' -f1)" == "$PINNED_SHA" ]]; then
+        if [[ "$(cat "$STAMP" 2>/dev/null)" != "$(sources_sha)" ]]; then
+            echo "quickjs: ${SOURCES[*]} changed since the engine was built: rebuild with" \
+                 "--force (a protocol upgrade, see docs/functions.md)" >&2
+            exit 1
+        fi
         echo "quickjs: $OUT is built and matches its pinned sha256"
         exit 0
     fi
@@ -54,15 +65,22 @@ SRC="$WORK/src/upstream-quickjs"
 CFLAGS=(--target=wasm32-wasi --sysroot=/usr -O2 -std=gnu11 -D_GNU_SOURCE
         -D_WASI_EMULATED_SIGNAL -funsigned-char -fno-ident
         -ffile-prefix-map="$WORK"=. -ffile-prefix-map="$HERE"=.
-        -Wno-everything -I"$SRC")
+        -Wno-everything -I"$SRC" -I"$WORK")
+# The prelude (prelude.js) is compiled to QuickJS bytecode by a native build
+# of the same QuickJS source and embedded as a C array (prelude.h): its bytes
+# are part of the engine.
+NATIVE=(-O1 -std=gnu11 -D_GNU_SOURCE -funsigned-char -Wno-everything -I"$SRC")
+clang "${NATIVE[@]}" "$HERE/compile_prelude.c" "$SRC/dtoa.c" "$SRC/libregexp.c" \
+    "$SRC/libunicode.c" "$SRC/quickjs.c" -lm -lpthread -o "$WORK/compile_prelude" &
 objs=()
 for c in dtoa.c libregexp.c libunicode.c quickjs.c; do
     clang "${CFLAGS[@]}" -c "$SRC/$c" -o "$WORK/${c%.c}.o" &
     objs+=("$WORK/${c%.c}.o")
 done
-clang "${CFLAGS[@]}" -c "$HERE/harness.c" -o "$WORK/harness.o" &
-objs+=("$WORK/harness.o")
 wait
+"$WORK/compile_prelude" "$HERE/prelude.js" "$WORK/prelude.h"
+clang "${CFLAGS[@]}" -c "$HERE/harness.c" -o "$WORK/harness.o"
+objs+=("$WORK/harness.o")
 clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,-z,stack-size=1048576 -Wl,--strip-all \
     -lwasi-emulated-signal "${objs[@]}" -o "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
@@ -73,4 +91,5 @@ if [[ -n "$PINNED_SHA" && "$built" != "$PINNED_SHA" ]]; then
     exit 1
 fi
 [[ -n "$PINNED_SHA" ]] || echo "$built  quickjs-peerhost.wasm" > "$DIST/quickjs-peerhost.wasm.sha256"
+sources_sha > "$STAMP"
 echo "quickjs: built $OUT ($(stat -c %s "$OUT") bytes, sha256 $built)"

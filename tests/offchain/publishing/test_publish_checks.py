@@ -57,6 +57,16 @@ WAT_TRAPS = '(module (func (export "_start") unreachable) (memory (export "memor
             "boom.js",
         ),
         ({"nohandler.js": "export const answer = 42;\n"}, "js-handler-export", "nohandler.js"),
+        (
+            {"files.js": 'import fs from "fs";\nexport default () => fs;\n'},
+            "js-imports",
+            "files.js",
+        ),
+        (
+            {"lost.js": 'import x from "../lib/nowhere.js";\nexport default () => x;\n'},
+            "js-imports",
+            "lost.js",
+        ),
         ({"bad.js": b"export const s = '\xff';\n"}, "js-compiles", "bad.js"),
     ],
 )
@@ -76,6 +86,44 @@ def test_check__good_functions__pass_without_running_sample(
     folder = _project(tmp_path / "p", {"ok.js": GOOD_JS})
     shutil.copy(EXAMPLES / "hello.wasm", folder / "functions" / "hello.wasm")
     assert checker.check_project(load_project(folder)) == []
+
+
+FETCH_JS = (
+    "export default { async fetch(request, env) {\n"
+    "  return Response.json({ path: new URL(request.url).pathname }, { status: 202 });\n} };\n"
+)
+EXPRESS_JS = "export default (req, res) => { res.status(203).json({ method: req.method }); };\n"
+IMPORTING_JS = (
+    'import { greet } from "../lib/greet.js";\n'
+    "export async function handler(req) { return { greeting: greet(req.path) }; }\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "status"),
+    [
+        ({"shape.js": FETCH_JS}, 202),
+        ({"shape.js": EXPRESS_JS}, 203),
+        ({"shape.js": IMPORTING_JS}, 200),
+    ],
+    ids=["fetch", "express", "bundled-import"],
+)
+def test_check_sample__handler_shapes_and_bundles__pass(
+    checker: Checker, tmp_path: Path, files: dict[str, str], status: int
+) -> None:
+    folder = _project(tmp_path / "p", files)
+    (folder / "lib").mkdir()
+    (folder / "lib" / "greet.js").write_text('export const greet = (p) => "hello " + p;\n')
+    runs = checker.check_project(load_project(folder), sample=True)
+    assert [(r.name, r.status) for r in runs] == [("shape", status)]
+
+
+def test_check__no_shape__refusal_lists_the_shapes(checker: Checker, tmp_path: Path) -> None:
+    project = load_project(_project(tmp_path / "p", {"none.js": "export default 42;\n"}))
+    with pytest.raises(CheckFailed, match="js-handler-export") as refused:
+        checker.check_project(project)
+    assert "fetch(request, env, ctx)" in str(refused.value)
+    assert "(req, res)" in str(refused.value)
 
 
 def test_check_sample__good_functions__status_and_log_reported(

@@ -36,7 +36,10 @@ def test_run__sync_default_export__accepted(outcome: Outcome) -> None:
 
 def test_run__handler_throws__js_error_with_message(outcome: Outcome) -> None:
     env = outcome(js("export async function handler() { throw new TypeError('bad order') }"), "js")
-    assert (env.error_kind, env.error_detail) == (ErrorKind.JS_ERROR, "TypeError: bad order")
+    assert (env.error_kind, env.error_detail) == (
+        ErrorKind.JS_ERROR,
+        "TypeError: bad order\n    at handler (function.js:1:45)",
+    )
 
 
 def test_run__handler_rejects_non_error__js_error_with_value(outcome: Outcome) -> None:
@@ -52,7 +55,10 @@ def test_run__syntax_error__js_error(outcome: Outcome) -> None:
 
 def test_run__no_handler_export__js_error(outcome: Outcome) -> None:
     env = outcome(js("export const x = 1"), "js")
-    assert env.error_detail == "the module exports no handler function"
+    assert env.error_kind is ErrorKind.JS_ERROR
+    assert env.error_detail.startswith("the module matches no handler shape; export one of:")
+    for shape in ("handler(req)", "fetch(request, env, ctx)", "(req, res) =>"):
+        assert shape in env.error_detail
 
 
 def test_run__import_statement__js_error(outcome: Outcome) -> None:
@@ -64,7 +70,8 @@ def test_run__import_statement__js_error(outcome: Outcome) -> None:
 
 def test_run__handler_returns_undefined__js_error(outcome: Outcome) -> None:
     env = outcome(js("export function handler() {}"), "js")
-    assert env.error_detail == "the handler returned no JSON value"
+    assert env.error_kind is ErrorKind.JS_ERROR
+    assert env.error_detail.startswith("TypeError: the handler returned undefined: return a value")
 
 
 def test_run__handler_returns_bigint__js_error(outcome: Outcome) -> None:
@@ -180,3 +187,15 @@ def test_run__predicted_metadata__function_sees_event_values(outcome: Outcome) -
     )
     assert env.body["request_id"] == "0x" + "07" * 32
     assert env.body["block_timestamp"] == 1_767_225_600
+
+
+def test_engine__prelude_and_harness__match_the_sources_it_was_built_from() -> None:
+    """An edited prelude.js/harness.c needs a rebuild (build.sh --force) and new pins."""
+    tools = REPO / "tools" / "quickjs"
+    sources = b"".join(
+        (tools / n).read_bytes() for n in ("harness.c", "prelude.js", "compile_prelude.c")
+    )
+    stamp = (tools / "dist" / "sources.sha256").read_text().strip()
+    assert hashlib.sha256(sources).hexdigest() == stamp
+    built = hashlib.sha256((tools / "dist" / "quickjs-peerhost.wasm").read_bytes()).hexdigest()
+    assert built == ENGINE_SHA256

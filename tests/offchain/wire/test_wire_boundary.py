@@ -23,8 +23,11 @@ def _imported_after(module: str) -> set[str]:
     return set(json.loads(out.stdout))
 
 
-def test_import_wire__fresh_interpreter__no_wasmtime_ape_or_web3() -> None:
-    assert _imported_after("peerhost.wire") == set()
+@pytest.mark.parametrize(
+    "module", ["peerhost.wire", "peerhost.wire.credentials", "peerhost.wire.declarations"]
+)
+def test_import_wire__fresh_interpreter__no_wasmtime_ape_or_web3(module: str) -> None:
+    assert _imported_after(module) == set()
 
 
 # The gateway answers HTTP without running functions. (The console may load the engine: publishing

@@ -1,0 +1,2 @@
+// Exports nothing the runtime can call.
+export default { handle() { return 1; } };
