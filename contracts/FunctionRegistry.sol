@@ -148,6 +148,12 @@ contract FunctionRegistry is IFunctionRegistry {
     }
 
     /// @inheritdoc IFunctionRegistry
+    function projectOf(bytes32 functionId) external view returns (bytes32 projectId, uint32 versionCount) {
+        FunctionInfo storage info = _existing(functionId);
+        return (_projectId(info.owner, info.project), info.versionCount);
+    }
+
+    /// @inheritdoc IFunctionRegistry
     function maxFuelLimit() external view returns (uint64) {
         return _maxFuelLimit;
     }

@@ -149,6 +149,105 @@ def deploy(project: Any, deployer: AccountAPI, params: DeployParams | None = Non
     )
 
 
+@dataclass(frozen=True)
+class SettlementParams:
+    """``IProtocolParams.Params`` of protocol v2 settlement (docs/protocol.md: defaults and reasons).
+
+    Amounts in wei, times in seconds, shares in basis points.
+    """
+
+    seats: int = 3
+    quorum: int = 2
+    beacon_delay: int = 4
+    max_leaves: int = 256
+    max_active: int = 256
+    audit_bps: int = 1000
+    committee_bps: int = 3000
+    speed_bps: int = 1000
+    finalizer_bps: int = 100
+    honest_slash_bps: int = 5000
+    project_slash_bps: int = 2500
+    jail_epochs: int = 1
+    epoch_length: int = 3600
+    seat_window: int = 600
+    commit_window: int = 120
+    reveal_window: int = 120
+    open_window: int = 600
+    max_ticket_life: int = 3600
+    reserve_lock: int = 2 * 3600
+    unbonding_delay: int = 24 * 3600
+    min_stake: int = 1 * ETHER
+    seat_slash: int = ETHER // 20
+    min_reward: int = ETHER // 1000
+    min_gateway_bond: int = 1 * ETHER
+    orphan_refund: int = ETHER // 1000
+
+    def as_tuple(self) -> tuple[int, ...]:
+        """The ABI tuple, in struct order."""
+        return tuple(getattr(self, f) for f in self.__dataclass_fields__)
+
+    @property
+    def batch_life(self) -> int:
+        return self.seat_window + self.commit_window + self.reveal_window + self.open_window
+
+
+@dataclass
+class Settlement:
+    """The protocol v2 settlement contracts of one deployment (beside the v1 three).
+
+    Attributes:
+        registry: The FunctionRegistry both versions share.
+        stakes: StakeRegistry (worker stake, epochs, seat draws).
+        gateways: GatewayRegistry (gateway bonds, project reserves, authorizations).
+        beacon: HeaderBeacon (prevrandao from a proven header).
+        tickets: TicketVerifier (EIP-712 tickets and attestations).
+        coordinator: SettlementCoordinator (batches, committees, settlement, payments).
+    """
+
+    registry: ContractInstance
+    stakes: ContractInstance
+    gateways: ContractInstance
+    beacon: ContractInstance
+    tickets: ContractInstance
+    coordinator: ContractInstance
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        return {
+            "stakes": str(self.stakes.address),
+            "gateways": str(self.gateways.address),
+            "beacon": str(self.beacon.address),
+            "tickets": str(self.tickets.address),
+            "settlement": str(self.coordinator.address),
+        }
+
+
+def deploy_settlement(
+    project: Any,
+    deployer: AccountAPI,
+    registry: ContractInstance,
+    params: SettlementParams | None = None,
+) -> Settlement:
+    """Deploys the protocol v2 settlement contracts against ``registry`` and wires them."""
+    p = (params or SettlementParams()).as_tuple()
+    stakes = project.StakeRegistry.deploy(p, sender=deployer)
+    gateways = project.GatewayRegistry.deploy(p, sender=deployer)
+    beacon = project.HeaderBeacon.deploy(sender=deployer)
+    tickets = project.TicketVerifier.deploy(sender=deployer)
+    coordinator = project.SettlementCoordinator.deploy(
+        p,
+        registry.address,
+        stakes.address,
+        gateways.address,
+        beacon.address,
+        tickets.address,
+        sender=deployer,
+    )
+    stakes.setCoordinator(coordinator.address, sender=deployer)
+    gateways.setCoordinator(coordinator.address, sender=deployer)
+    return Settlement(registry, stakes, gateways, beacon, tickets, coordinator)
+
+
 def deployment_key(chain: ChainManager) -> str:
     """``"<ecosystem>:<network>:<chain_id>"`` of the connected network."""
     network = chain.provider.network
@@ -246,7 +345,10 @@ __all__ = [
     "DEPLOYMENTS_ENV",
     "DeployParams",
     "Deployment",
+    "Settlement",
+    "SettlementParams",
     "deploy",
+    "deploy_settlement",
     "deployment_key",
     "deployments_path",
     "ensure_deployment",

@@ -125,6 +125,10 @@ interface IFunctionRegistry {
         view
         returns (address owner, bytes32 projectId, uint32 version, Version memory active);
 
+    /// @notice The project a function belongs to and how many versions it has (what v2 settlement checks
+    ///         a ticket against; a disabled function still settles tickets issued before). Reverts UnknownFunction.
+    function projectOf(bytes32 functionId) external view returns (bytes32 projectId, uint32 versionCount);
+
     /// @notice The largest fuel limit a version may declare.
     function maxFuelLimit() external view returns (uint64);
 

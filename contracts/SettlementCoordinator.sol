@@ -1,0 +1,843 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IBeacon} from "./interfaces/IBeacon.sol";
+import {IFunctionRegistry} from "./interfaces/IFunctionRegistry.sol";
+import {IGatewayRegistry} from "./interfaces/IGatewayRegistry.sol";
+import {IProtocolParams} from "./interfaces/IProtocolParams.sol";
+import {ISettlementCoordinator} from "./interfaces/ISettlementCoordinator.sol";
+import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {ITicketVerifier} from "./interfaces/ITicketVerifier.sol";
+import {ProtocolParamsLib} from "./libraries/ProtocolParamsLib.sol";
+
+/// @title SettlementCoordinator
+/// @notice Protocol v2 batch settlement: post, seat, commit, reveal, finalize, open, pull payments.
+contract SettlementCoordinator is ISettlementCoordinator {
+    /// @notice Bytes per leaf (peerhost/wire/batch.py).
+    uint256 public constant LEAF_BYTES = 103;
+    /// @notice Attesters paid per leaf at most.
+    uint256 public constant MAX_ATTESTERS = 4;
+
+    uint256 private constant _BPS = 10_000;
+    uint64 private constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
+    uint8 private constant _MODE_FAST = 0;
+    uint8 private constant _REASON_WRONG = 0;
+    uint8 private constant _REASON_NO_SHOW = 1;
+    uint8 private constant _CREDIT_SEAT = 0;
+    uint8 private constant _CREDIT_FINALIZER = 1;
+    uint8 private constant _CREDIT_ATTESTER = 2;
+    uint8 private constant _CREDIT_HONEST = 3;
+    uint8 private constant _CREDIT_REFUND = 4;
+    uint8 private constant _CREDIT_ORPHAN = 5;
+
+    Params private _params;
+    IFunctionRegistry private immutable _functions;
+    IStakeRegistry private immutable _stakes;
+    IGatewayRegistry private immutable _gateways;
+    IBeacon private immutable _beacon;
+    ITicketVerifier private immutable _tickets;
+
+    uint256 private _batchCount;
+    uint256 private _burned;
+    mapping(uint256 batchId => Batch) private _batches;
+    mapping(uint256 batchId => address[16]) private _holders;
+    mapping(uint256 batchId => mapping(address holder => bytes32 vote)) private _votes;
+    mapping(address gateway => mapping(uint256 word => uint256 bits)) private _seqBits;
+    mapping(address requester => uint64 count) private _singleCount;
+    mapping(address account => uint256 amount) private _pending;
+
+    /// @dev What a post needs besides the leaves.
+    struct PostArgs {
+        address gateway;
+        bytes32 projectId;
+        bytes32 engineProfile;
+        uint96 reward;
+        bytes32 resultsCommitment;
+        address payer;
+        bool requireBond;
+    }
+
+    /// @dev One leaf's fields.
+    struct LeafFields {
+        uint256 seq;
+        bytes32 functionId;
+        uint256 version;
+        uint256 reward;
+        uint256 issuedAt;
+        uint256 deadline;
+        uint256 mode;
+    }
+
+    /// @dev What a post accumulates over its leaves.
+    struct Scan {
+        uint256 fastMask;
+        uint256 minIssuedAt;
+        uint256 maxIssuedAt;
+        bytes32 lastFunction;
+        uint256 versions;
+        uint256 word;
+        uint256 bits;
+    }
+
+    /// @dev Settlement working set.
+    struct Tally {
+        uint256 holders;
+        uint256 groups;
+        uint256[] groupOf; // holder -> group (type(uint256).max: not revealed)
+        uint256[] groupSeats;
+        uint256[] perSeat; // committee credit per seat of each group
+        bool[] wrong;
+        bytes32[] finalValues;
+        uint256 finalizerCredit;
+        uint256 refund;
+        uint256 pot;
+    }
+
+    constructor(
+        Params memory params_,
+        IFunctionRegistry functions_,
+        IStakeRegistry stakes_,
+        IGatewayRegistry gateways_,
+        IBeacon beacon_,
+        ITicketVerifier tickets_
+    ) {
+        ProtocolParamsLib.validate(params_);
+        _params = params_;
+        _functions = functions_;
+        _stakes = stakes_;
+        _gateways = gateways_;
+        _beacon = beacon_;
+        _tickets = tickets_;
+    }
+
+    /// @dev Slashed stake and drawn rewards arrive from the registries only.
+    receive() external payable {
+        if (msg.sender != address(_stakes) && msg.sender != address(_gateways)) revert UnexpectedPayment(msg.sender);
+    }
+
+    // ------------------------------------------------------------------ posting
+
+    /// @inheritdoc ISettlementCoordinator
+    function postBatch(
+        bytes32 projectId,
+        bytes32 engineProfile,
+        uint96 reward,
+        bytes32 resultsCommitment,
+        bytes calldata leaves
+    ) external returns (uint256 batchId) {
+        PostArgs memory a = PostArgs(msg.sender, projectId, engineProfile, reward, resultsCommitment, address(0), true);
+        batchId = _postMemory(a, leaves, resultsCommitment == bytes32(0));
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function postOrphans(ITicketVerifier.Ticket[] calldata tickets, bytes[] calldata signatures, bytes32 resultsCommitment)
+        external
+        returns (uint256 batchId)
+    {
+        if (tickets.length > _params.maxLeaves) revert InvalidLeaves(tickets.length * LEAF_BYTES);
+        bytes memory leaves = _tickets.orphanLeaves(address(this), tickets, signatures);
+        ITicketVerifier.Ticket calldata first = tickets[0];
+        (bytes32 projectId,) = _functions.projectOf(first.functionId);
+        PostArgs memory a =
+            PostArgs(first.gateway, projectId, first.engineProfile, first.reward, resultsCommitment, address(0), false);
+        batchId = _postMemory(a, leaves, true);
+        uint256 refund = _gateways.chargeBond(first.gateway, tickets.length * _params.orphanRefund);
+        _credit(batchId, msg.sender, refund, _CREDIT_ORPHAN);
+        emit OrphansPosted(batchId, msg.sender, refund);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function requestExecution(
+        bytes32 functionId,
+        uint32 version,
+        bytes32 inputHash,
+        uint8 mode,
+        uint40 deadline,
+        uint32 secretsVersion,
+        bytes32 engineProfile
+    ) external payable returns (uint256 batchId, bytes32 requestId) {
+        if (msg.value > type(uint96).max) revert WrongValue(msg.value, type(uint96).max);
+        uint64 seq = _SINGLE_SEQ | _singleCount[msg.sender]++;
+        bytes memory leaf = abi.encodePacked(
+            seq, functionId, version, inputHash, uint96(msg.value), uint40(block.timestamp), deadline, mode, secretsVersion
+        );
+        PostArgs memory a = PostArgs(msg.sender, bytes32(0), engineProfile, uint96(msg.value), bytes32(0), msg.sender, false);
+        batchId = _postMemory(a, leaf, true);
+        requestId = _requestId(msg.sender, seq);
+        emit SingleRequested(batchId, requestId, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ committee
+
+    /// @inheritdoc ISettlementCoordinator
+    function seat(uint256 batchId, bytes calldata proof) external {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
+        if (block.number <= b.seedBlock) revert SeedNotReady(batchId, b.seedBlock);
+        bytes32 seed = keccak256(abi.encode(_beacon.valueOf(b.seedBlock, proof), batchId));
+        (address[] memory seats, address[] memory holders, uint256 counts) =
+            _stakes.drawHolders(b.epoch, seed, _params.seats);
+        address[16] storage stored = _holders[batchId];
+        for (uint256 h; h < holders.length; ++h) {
+            stored[h] = holders[h];
+        }
+        uint256 count = holders.length;
+        uint256 audit = _auditMask(seed, b.leafCount, b.fastMask);
+        b.seed = seed;
+        b.holderCount = uint8(count);
+        b.seatCounts = uint128(counts);
+        b.auditMask = audit;
+        b.commitDeadline = uint40(block.timestamp + _params.commitWindow);
+        b.revealDeadline = uint40(block.timestamp + _params.commitWindow + _params.revealWindow);
+        b.state = BatchState.Seated;
+        emit BatchSeated(batchId, seed, seats, audit);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function reseed(uint256 batchId) external {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
+        if (block.number <= b.seedBlock || blockhash(b.seedBlock) != bytes32(0)) revert SeedNotReady(batchId, b.seedBlock);
+        b.seedBlock = uint64(block.number + _params.beaconDelay);
+        emit Reseeded(batchId, b.seedBlock);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function commit(uint256 batchId, bytes32 commitment) external {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.Commit) revert WrongPhase(batchId, p);
+        uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
+        if (commitment == bytes32(0)) revert EmptyCommitment();
+        if (b.committedBits & (1 << h) != 0) revert AlreadyCommitted(batchId, msg.sender);
+        b.committedBits |= uint16(1 << h);
+        _votes[batchId][msg.sender] = commitment;
+        emit SeatCommitted(batchId, msg.sender);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function reveal(uint256 batchId, bytes32 vectorHash, bytes32 salt, bytes32[] calldata vector) external {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.Reveal) revert WrongPhase(batchId, p);
+        uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
+        if (b.committedBits & (1 << h) == 0) revert NotCommitted(batchId, msg.sender);
+        if (b.revealedBits & (1 << h) != 0) revert AlreadyRevealed(batchId, msg.sender);
+        if (_commitment(batchId, msg.sender, vectorHash, salt) != _votes[batchId][msg.sender]) {
+            revert CommitmentMismatch(batchId, msg.sender);
+        }
+        if (vector.length > 0) {
+            if (vector.length != b.leafCount || _vectorHash(vector) != vectorHash) revert VectorMismatch(batchId, vectorHash);
+            if (b.firstVectorHash == bytes32(0)) b.firstVectorHash = vectorHash;
+        } else if (vectorHash != b.firstVectorHash || vectorHash == bytes32(0)) {
+            revert VectorMismatch(batchId, b.firstVectorHash);
+        }
+        _votes[batchId][msg.sender] = vectorHash;
+        uint16 revealed = b.revealedBits | uint16(1 << h);
+        b.revealedBits = revealed;
+        emit SeatRevealed(batchId, msg.sender, vectorHash);
+
+        // Equal vectors from every holder: settle now.
+        uint256 all = (uint256(1) << b.holderCount) - 1;
+        if (vector.length == 0 || revealed != all) return;
+        address[16] storage holders = _holders[batchId];
+        for (uint256 i; i < b.holderCount; ++i) {
+            if (_votes[batchId][holders[i]] != vectorHash) return;
+        }
+        bytes32[][] memory vectors = new bytes32[][](1);
+        vectors[0] = vector;
+        _settle(batchId, b, vectors);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function finalize(uint256 batchId, bytes32[][] calldata vectors) external {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.Settle) revert WrongPhase(batchId, p);
+        bytes32[][] memory copy = new bytes32[][](vectors.length);
+        for (uint256 g; g < vectors.length; ++g) {
+            copy[g] = vectors[g];
+        }
+        _settle(batchId, b, copy);
+    }
+
+    // ------------------------------------------------------------------ after settlement
+
+    /// @inheritdoc ISettlementCoordinator
+    function openResults(uint256 batchId, bytes32 salt, bytes calldata opening, bytes32[] calldata finalVector)
+        external
+    {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.Finalized) revert WrongPhase(batchId, p);
+        if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
+        if (finalVector.length != b.leafCount || _vectorHash(finalVector) != b.finalVectorHash) {
+            revert VectorMismatch(batchId, b.finalVectorHash);
+        }
+        uint256[3] memory pots = _pots(b.reward);
+        uint256 paid;
+        uint256 offset;
+        for (uint256 i; i < b.leafCount; ++i) {
+            uint256 leafPaid;
+            (offset, leafPaid) = _openLeaf(batchId, b, i, opening, offset, finalVector[i], pots);
+            paid += leafPaid;
+        }
+        if (offset != opening.length) revert MalformedOpening(batchId, offset);
+        uint256 returned = b.attesterPot - paid;
+        b.attesterPot = 0;
+        b.state = BatchState.Closed;
+        emit ResultsOpened(batchId, paid, returned);
+        _refund(batchId, b, returned);
+    }
+
+    /// @dev Per leaf: what attesters share on a Final leaf, on an Unaudited leaf, and the speed share.
+    function _pots(uint256 reward) private view returns (uint256[3] memory pots) {
+        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        pots[0] = reward - finalizerShare - reward * _params.committeeBps / _BPS;
+        pots[1] = reward - finalizerShare;
+        pots[2] = reward * _params.speedBps / _BPS;
+    }
+
+    /// @dev Reads leaf `i`'s entry at `offset` of the opening and pays its attesters if their result stood.
+    function _openLeaf(
+        uint256 batchId,
+        Batch storage b,
+        uint256 i,
+        bytes calldata opening,
+        uint256 offset,
+        bytes32 finalValue,
+        uint256[3] memory pots
+    ) private returns (uint256 next, uint256 paid) {
+        if (offset + 33 > opening.length) revert MalformedOpening(batchId, offset);
+        uint256 start = offset + 33;
+        uint256 count = uint8(opening[offset + 32]);
+        next = start + 20 * count;
+        if (count > MAX_ATTESTERS || next > opening.length) revert MalformedOpening(batchId, start);
+        if ((b.finalMask >> i) & 1 == 1) paid = bytes32(opening[offset:offset + 32]) == finalValue ? pots[0] : 0;
+        else if ((b.auditMask >> i) & 1 == 0) paid = pots[1];
+        if (paid == 0 || count == 0) return (next, 0);
+        _payAttesters(batchId, opening[start:next], paid, pots[2]);
+    }
+
+    /// @dev Splits `pot` between `attesters` (20 bytes each): the first gets the speed share and the dust.
+    function _payAttesters(uint256 batchId, bytes calldata attesters, uint256 pot, uint256 speed) private {
+        uint256 count = attesters.length / 20;
+        uint256 first = speed < pot ? speed : pot;
+        uint256 each = (pot - first) / count;
+        first += pot - first - each * count;
+        for (uint256 k; k < count; ++k) {
+            address attester = address(bytes20(attesters[20 * k:20 * k + 20]));
+            _credit(batchId, attester, k == 0 ? first + each : each, _CREDIT_ATTESTER);
+        }
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function close(uint256 batchId) external {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.Finalized || block.timestamp < uint256(b.finalizedAt) + _params.openWindow) {
+            revert WrongPhase(batchId, p);
+        }
+        uint256 returned = b.attesterPot;
+        b.attesterPot = 0;
+        b.state = BatchState.Closed;
+        emit BatchClosed(batchId, returned);
+        _refund(batchId, b, returned);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function expire(uint256 batchId) external {
+        Batch storage b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
+        uint256 seatDeadline = uint256(b.postedAt) + _params.seatWindow;
+        if (block.timestamp <= seatDeadline && _stakes.currentEpoch() <= uint256(b.epoch) + 1) {
+            revert NotExpired(batchId, seatDeadline);
+        }
+        uint256 amount = uint256(b.reward) * b.leafCount;
+        b.state = BatchState.Expired;
+        b.refundMask = _fullMask(b.leafCount);
+        emit BatchExpired(batchId, amount);
+        _refund(batchId, b, amount);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function withdraw() external {
+        uint256 amount = _pending[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _pending[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc ISettlementCoordinator
+    function getBatch(uint256 batchId) external view returns (Batch memory) {
+        return _existing(batchId);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function phaseOf(uint256 batchId) external view returns (Phase) {
+        return _phase(_batches[batchId]);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function leafState(uint256 batchId, uint256 index) external view returns (LeafState) {
+        Batch storage b = _batches[batchId];
+        if (b.state == BatchState.None || index >= b.leafCount) return LeafState.None;
+        if (b.state == BatchState.Posted || b.state == BatchState.Seated) return LeafState.Pending;
+        if ((b.finalMask >> index) & 1 == 1) return LeafState.Final;
+        if ((b.refundMask >> index) & 1 == 1) return LeafState.Refunded;
+        if ((b.disputedMask >> index) & 1 == 1) return LeafState.Disputed;
+        return LeafState.Unaudited;
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function holdersOf(uint256 batchId) external view returns (address[] memory holders, uint256[] memory seats) {
+        Batch storage b = _batches[batchId];
+        uint256 n = b.holderCount;
+        holders = new address[](n);
+        seats = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            holders[i] = _holders[batchId][i];
+            seats[i] = _seatsOf(b.seatCounts, i);
+        }
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function voteOf(uint256 batchId, address worker) external view returns (bytes32) {
+        return _votes[batchId][worker];
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function verifyLeaf(uint256 batchId, uint256 index, bytes32 leafHash, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        Batch storage b = _batches[batchId];
+        uint256 n = b.leafCount;
+        if (index >= n) return false;
+        bytes32 node = leafHash;
+        uint256 k;
+        while (n > 1) {
+            if ((index ^ 1) < n) {
+                if (k >= proof.length) return false;
+                node = index % 2 == 0 ? _pair(node, proof[k]) : _pair(proof[k], node);
+                ++k;
+            }
+            index /= 2;
+            n = (n + 1) / 2;
+        }
+        return k == proof.length && node == b.root;
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function batchCount() external view returns (uint256) {
+        return _batchCount;
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function pendingWithdrawal(address account) external view returns (uint256) {
+        return _pending[account];
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function burned() external view returns (uint256) {
+        return _burned;
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function requestIdOf(address gateway, uint256 seq) external view returns (bytes32) {
+        return _requestId(gateway, seq);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function isSeqPosted(address gateway, uint256 seq) external view returns (bool) {
+        return (_seqBits[gateway][seq >> 8] >> (seq & 255)) & 1 == 1;
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function commitmentFor(uint256 batchId, address worker, bytes32 vectorHash, bytes32 salt)
+        external
+        view
+        returns (bytes32)
+    {
+        return _commitment(batchId, worker, vectorHash, salt);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function contracts() external view returns (address, address, address, address, address) {
+        return (address(_functions), address(_stakes), address(_gateways), address(_beacon), address(_tickets));
+    }
+
+    /// @inheritdoc IProtocolParams
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    // ------------------------------------------------------------------ internals: posting
+
+    /// @dev Checks every leaf, marks its seq, builds the root, draws the rewards and stores the batch.
+    function _postMemory(PostArgs memory a, bytes memory leaves, bool fullAudit) private returns (uint256 batchId) {
+        uint256 n = leaves.length / LEAF_BYTES;
+        if (n == 0 || n > _params.maxLeaves || leaves.length % LEAF_BYTES != 0) revert InvalidLeaves(leaves.length);
+        if (a.reward < _params.minReward) revert RewardTooLow(a.reward, _params.minReward);
+        uint256 epoch = _stakes.currentEpoch();
+        if (_stakes.epochInfo(epoch).totalStake == 0) revert NoActiveStake(epoch);
+
+        Scan memory sc;
+        sc.minIssuedAt = type(uint256).max;
+        sc.word = type(uint256).max;
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            hashes[i] = _checkLeaf(a, leaves, i, fullAudit, sc);
+        }
+        _seqBits[a.gateway][sc.word] = sc.bits;
+
+        uint256 total = uint256(a.reward) * n;
+        if (a.projectId == bytes32(0)) {
+            if (msg.value != total) revert WrongValue(msg.value, total);
+        } else {
+            _gateways.draw(a.projectId, a.gateway, total, sc.minIssuedAt, sc.maxIssuedAt, a.requireBond);
+        }
+
+        batchId = _store(a, n, epoch, _root(hashes), sc.fastMask);
+    }
+
+    function _store(PostArgs memory a, uint256 n, uint256 epoch, bytes32 root, uint256 fastMask)
+        private
+        returns (uint256 batchId)
+    {
+        batchId = ++_batchCount;
+        Batch storage b = _batches[batchId];
+        b.gateway = a.gateway;
+        b.postedAt = uint40(block.timestamp);
+        b.epoch = uint32(epoch);
+        b.leafCount = uint16(n);
+        b.state = BatchState.Posted;
+        if (a.projectId != bytes32(0)) b.projectId = a.projectId;
+        b.root = root;
+        if (a.resultsCommitment != bytes32(0)) b.resultsCommitment = a.resultsCommitment;
+        b.reward = a.reward;
+        uint256 seedBlock = block.number + _params.beaconDelay;
+        b.seedBlock = uint64(seedBlock);
+        if (a.payer != address(0)) b.payer = a.payer;
+        if (fastMask != 0) b.fastMask = fastMask;
+        emit BatchPosted(
+            batchId, a.gateway, a.projectId, root, a.resultsCommitment, a.engineProfile, a.reward, n, seedBlock
+        );
+    }
+
+    /// @dev Checks leaf `i`, records its seq bit and issuedAt range in `sc`, and returns its hash.
+    function _checkLeaf(PostArgs memory a, bytes memory leaves, uint256 i, bool fullAudit, Scan memory sc)
+        private
+        returns (bytes32 h)
+    {
+        LeafFields memory f = _leaf(leaves, i);
+        if (f.reward != a.reward) revert LeafRewardMismatch(i, f.reward, a.reward);
+        if (f.deadline < block.timestamp) revert TicketExpired(f.seq, f.deadline);
+        if (f.issuedAt > block.timestamp || f.issuedAt > f.deadline || f.deadline - f.issuedAt > _params.maxTicketLife) {
+            revert InvalidTicketTimes(f.seq, f.issuedAt, f.deadline);
+        }
+        if (f.mode > 2) revert InvalidMode(f.seq, uint8(f.mode));
+        if (f.functionId != sc.lastFunction) {
+            (bytes32 projectId, uint32 versions) = _functions.projectOf(f.functionId);
+            if (a.projectId != bytes32(0) && projectId != a.projectId) revert FunctionNotInProject(f.functionId, a.projectId);
+            sc.lastFunction = f.functionId;
+            sc.versions = versions;
+        }
+        if (f.version == 0 || f.version > sc.versions) revert UnknownVersion(f.functionId, uint32(f.version));
+        if (f.seq >> 8 != sc.word) {
+            if (sc.word != type(uint256).max) _seqBits[a.gateway][sc.word] = sc.bits;
+            sc.word = f.seq >> 8;
+            sc.bits = _seqBits[a.gateway][sc.word];
+        }
+        uint256 bit = uint256(1) << (f.seq & 255);
+        if (sc.bits & bit != 0) revert SeqAlreadyPosted(a.gateway, f.seq);
+        sc.bits |= bit;
+        if (f.mode == _MODE_FAST && !fullAudit) sc.fastMask |= uint256(1) << i;
+        if (f.issuedAt < sc.minIssuedAt) sc.minIssuedAt = f.issuedAt;
+        if (f.issuedAt > sc.maxIssuedAt) sc.maxIssuedAt = f.issuedAt;
+        assembly ("memory-safe") {
+            h := keccak256(add(add(leaves, 32), mul(i, 103)), 103)
+        }
+    }
+
+    /// @dev Fields of leaf `i` (layout in peerhost/wire/batch.py).
+    function _leaf(bytes memory leaves, uint256 i) private pure returns (LeafFields memory f) {
+        uint256 seq;
+        bytes32 fn;
+        uint256 version;
+        uint256 reward;
+        uint256 issuedAt;
+        uint256 deadline;
+        uint256 mode;
+        assembly ("memory-safe") {
+            let p := add(add(leaves, 32), mul(i, 103))
+            seq := shr(192, mload(p))
+            fn := mload(add(p, 8))
+            version := shr(224, mload(add(p, 40)))
+            reward := shr(160, mload(add(p, 76)))
+            issuedAt := shr(216, mload(add(p, 88)))
+            deadline := shr(216, mload(add(p, 93)))
+            mode := shr(248, mload(add(p, 98)))
+        }
+        f = LeafFields(seq, fn, version, reward, issuedAt, deadline, mode);
+    }
+
+    /// @dev The Merkle root (an unpaired node moves up unchanged); overwrites `level`.
+    function _root(bytes32[] memory level) private pure returns (bytes32) {
+        uint256 n = level.length;
+        while (n > 1) {
+            uint256 m;
+            for (uint256 i; i < n; i += 2) {
+                level[m++] = i + 1 < n ? _pair(level[i], level[i + 1]) : level[i];
+            }
+            n = m;
+        }
+        return level[0];
+    }
+
+    function _pair(bytes32 left, bytes32 right) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            mstore(0, left)
+            mstore(32, right)
+            h := keccak256(0, 64)
+        }
+    }
+
+    // ------------------------------------------------------------------ internals: settlement
+
+    /// @dev Tallies every audited leaf over the revealed vectors, credits seats, the finalizer and refunds,
+    ///      slashes no-shows and wrong seats, and splits what was slashed. `vectors` must hold the vector of
+    ///      every revealed holder.
+    function _settle(uint256 batchId, Batch storage b, bytes32[][] memory vectors) private {
+        Tally memory t = _group(batchId, b, vectors);
+        uint256 n = b.leafCount;
+        uint256 reward = b.reward;
+        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 committeeShare =
+            b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _params.committeeBps / _BPS;
+        uint256 finalMask;
+        uint256 refundMask;
+        uint256 disputedMask;
+        for (uint256 i; i < n; ++i) {
+            if ((b.auditMask >> i) & 1 == 0) {
+                t.finalizerCredit += finalizerShare;
+                t.pot += reward - finalizerShare;
+                continue;
+            }
+            (bytes32 best, uint256 bestSeats, uint256 speaking) = _leafTally(t, vectors, i);
+            if (bestSeats >= _params.quorum) {
+                finalMask |= uint256(1) << i;
+                t.finalValues[i] = best;
+                uint256 perSeat = committeeShare / bestSeats;
+                t.finalizerCredit += finalizerShare + committeeShare - perSeat * bestSeats;
+                t.pot += reward - finalizerShare - committeeShare;
+                _judge(t, vectors, i, best, perSeat);
+            } else {
+                refundMask |= uint256(1) << i;
+                t.refund += reward;
+                if (speaking == 0) continue; // every revealed seat abstained: no result, nobody wrong
+                // Disputed: frozen for the escalation tiers; resolved here by refund, slashing seats that
+                // differ from a majority of the revealed non-abstaining seats.
+                disputedMask |= uint256(1) << i;
+                bytes32 majority = 2 * bestSeats > speaking ? best : bytes32(0);
+                if (majority != bytes32(0)) _judge(t, vectors, i, majority, 0);
+                emit LeafDisputed(batchId, i, majority);
+            }
+        }
+        b.finalMask = finalMask;
+        b.refundMask = refundMask;
+        b.disputedMask = disputedMask;
+        b.finalVectorHash = _vectorHashMemory(t.finalValues);
+        b.attesterPot = uint128(t.pot);
+        b.finalizedAt = uint40(block.timestamp);
+        b.state = t.pot == 0 ? BatchState.Closed : BatchState.Finalized;
+        emit BatchFinalized(batchId, b.finalVectorHash, finalMask, refundMask, disputedMask, msg.sender);
+
+        _payAndSlash(batchId, b, t);
+    }
+
+    /// @dev Maps each revealed holder to the supplied vector with its hash.
+    function _group(uint256 batchId, Batch storage b, bytes32[][] memory vectors) private view returns (Tally memory t) {
+        uint256 holders = b.holderCount;
+        uint256 groups = vectors.length;
+        t.holders = holders;
+        t.groups = groups;
+        t.groupOf = new uint256[](holders);
+        t.groupSeats = new uint256[](groups);
+        t.perSeat = new uint256[](groups);
+        t.wrong = new bool[](groups);
+        t.finalValues = new bytes32[](b.leafCount);
+        bytes32[] memory hashes = new bytes32[](groups);
+        for (uint256 g; g < groups; ++g) {
+            if (vectors[g].length != b.leafCount) revert VectorMismatch(batchId, bytes32(0));
+            hashes[g] = _vectorHashMemory(vectors[g]);
+        }
+        for (uint256 h; h < holders; ++h) {
+            t.groupOf[h] = type(uint256).max;
+            if ((b.revealedBits >> h) & 1 == 0) continue;
+            address holder = _holders[batchId][h];
+            bytes32 vote = _votes[batchId][holder];
+            uint256 g;
+            while (g < groups && hashes[g] != vote) ++g;
+            if (g == groups) revert MissingVector(batchId, holder);
+            t.groupOf[h] = g;
+            t.groupSeats[g] += _seatsOf(b.seatCounts, h);
+        }
+    }
+
+    /// @dev The non-abstain value with the most seats on leaf `i`, its seats, and all non-abstaining seats.
+    function _leafTally(Tally memory t, bytes32[][] memory vectors, uint256 i)
+        private
+        pure
+        returns (bytes32 best, uint256 bestSeats, uint256 speaking)
+    {
+        for (uint256 g; g < t.groups; ++g) {
+            bytes32 v = vectors[g][i];
+            if (v == bytes32(0) || t.groupSeats[g] == 0) continue;
+            speaking += t.groupSeats[g];
+            uint256 seats;
+            for (uint256 k; k < t.groups; ++k) {
+                if (vectors[k][i] == v) seats += t.groupSeats[k];
+            }
+            if (seats > bestSeats) (best, bestSeats) = (v, seats);
+        }
+    }
+
+    /// @dev Groups that said `value` on leaf `i` earn `perSeat`; groups that said another non-abstain value are wrong.
+    function _judge(Tally memory t, bytes32[][] memory vectors, uint256 i, bytes32 value, uint256 perSeat) private pure {
+        for (uint256 g; g < t.groups; ++g) {
+            bytes32 v = vectors[g][i];
+            if (v == value) t.perSeat[g] += perSeat;
+            else if (v != bytes32(0)) t.wrong[g] = true;
+        }
+    }
+
+    /// @dev Credits seats, finalizer and refunds, then slashes and splits the slashed stake.
+    function _payAndSlash(uint256 batchId, Batch storage b, Tally memory t) private {
+        _credit(batchId, msg.sender, t.finalizerCredit, _CREDIT_FINALIZER);
+        uint256 honestSeats;
+        uint256 slashSeats;
+        for (uint256 h; h < t.holders; ++h) {
+            uint256 g = t.groupOf[h];
+            uint256 seats = _seatsOf(b.seatCounts, h);
+            if (g == type(uint256).max || t.wrong[g]) {
+                slashSeats += seats;
+                continue;
+            }
+            honestSeats += seats;
+            _credit(batchId, _holders[batchId][h], t.perSeat[g] * seats, _CREDIT_SEAT);
+        }
+        if (slashSeats == 0) return _refund(batchId, b, t.refund);
+
+        // Interactions: the stake registry sends slashed ETH back through receive().
+        uint256 slashed;
+        for (uint256 h; h < t.holders; ++h) {
+            uint256 g = t.groupOf[h];
+            if (g != type(uint256).max && !t.wrong[g]) continue;
+            address holder = _holders[batchId][h];
+            uint256 amount = _stakes.slash(holder, _seatsOf(b.seatCounts, h) * _params.seatSlash);
+            slashed += amount;
+            emit SeatSlashed(batchId, holder, amount, g == type(uint256).max ? _REASON_NO_SHOW : _REASON_WRONG);
+        }
+        uint256 toHonest;
+        if (honestSeats > 0) {
+            uint256 each = slashed * _params.honestSlashBps / _BPS / honestSeats;
+            toHonest = each * honestSeats;
+            for (uint256 h; h < t.holders && each > 0; ++h) {
+                uint256 g = t.groupOf[h];
+                if (g == type(uint256).max || t.wrong[g]) continue;
+                _credit(batchId, _holders[batchId][h], each * _seatsOf(b.seatCounts, h), _CREDIT_HONEST);
+            }
+        }
+        uint256 toPayer = slashed * _params.projectSlashBps / _BPS;
+        uint256 burnt = slashed - toHonest - toPayer;
+        _burned += burnt;
+        emit SlashSplit(batchId, toHonest, toPayer, burnt);
+        _refund(batchId, b, t.refund + toPayer);
+    }
+
+    /// @dev Sends `amount` back to the batch's payer: the project reserve, or the poster's credits.
+    function _refund(uint256 batchId, Batch storage b, uint256 amount) private {
+        if (amount == 0) return;
+        if (b.projectId == bytes32(0)) return _credit(batchId, b.payer, amount, _CREDIT_REFUND);
+        _gateways.refund{value: amount}(b.projectId);
+    }
+
+    function _credit(uint256 batchId, address account, uint256 amount, uint8 reason) private {
+        if (amount == 0) return;
+        _pending[account] += amount;
+        emit Credited(batchId, account, amount, reason);
+    }
+
+    // ------------------------------------------------------------------ internals: misc
+
+    function _phase(Batch storage b) private view returns (Phase) {
+        BatchState s = b.state;
+        if (s == BatchState.None) return Phase.None;
+        if (s == BatchState.Posted) return Phase.AwaitingSeed;
+        if (s == BatchState.Finalized) return Phase.Finalized;
+        if (s == BatchState.Closed) return Phase.Closed;
+        if (s == BatchState.Expired) return Phase.Expired;
+        uint256 all = (uint256(1) << b.holderCount) - 1;
+        uint256 committed = b.committedBits;
+        if (committed != all && block.timestamp < b.commitDeadline) return Phase.Commit;
+        if (committed == 0 || b.revealedBits == committed || block.timestamp >= b.revealDeadline) return Phase.Settle;
+        return Phase.Reveal;
+    }
+
+    function _auditMask(bytes32 seed, uint256 n, uint256 fastMask) private view returns (uint256 mask) {
+        mask = _fullMask(n) & ~fastMask;
+        uint256 rate = _params.auditBps;
+        for (uint256 i; i < n && fastMask != 0; ++i) {
+            if ((fastMask >> i) & 1 == 0) continue;
+            if (uint256(keccak256(abi.encode(seed, uint256(1), i))) % _BPS < rate) mask |= uint256(1) << i;
+        }
+    }
+
+    function _fullMask(uint256 n) private pure returns (uint256) {
+        return n == 256 ? type(uint256).max : (uint256(1) << n) - 1;
+    }
+
+    function _seatsOf(uint128 counts, uint256 h) private pure returns (uint256) {
+        return (uint256(counts) >> (8 * h)) & 0xff;
+    }
+
+    function _holderIndex(uint256 batchId, uint256 count, address worker) private view returns (uint256 h) {
+        address[16] storage holders = _holders[batchId];
+        while (h < count && holders[h] != worker) ++h;
+        if (h == count) revert NotSeated(batchId, worker);
+    }
+
+    function _existing(uint256 batchId) private view returns (Batch storage b) {
+        b = _batches[batchId];
+        if (b.state == BatchState.None) revert UnknownBatch(batchId);
+    }
+
+    function _commitment(uint256 batchId, address worker, bytes32 vectorHash, bytes32 salt)
+        private
+        view
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(block.chainid, address(this), batchId, worker, vectorHash, salt));
+    }
+
+    function _vectorHash(bytes32[] calldata vector) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(vector));
+    }
+
+    function _vectorHashMemory(bytes32[] memory vector) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(vector));
+    }
+
+    function _requestId(address gateway, uint256 seq) private view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), gateway, seq));
+    }
+}

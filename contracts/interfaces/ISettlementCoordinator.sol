@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IProtocolParams} from "./IProtocolParams.sol";
+import {ITicketVerifier} from "./ITicketVerifier.sol";
+
+/// @title ISettlementCoordinator
+/// @notice Protocol v2 settlement: batches of gateway tickets, committees drawn by stake, batch
+///         commit/reveal of per-leaf result vectors, per-leaf finalization, disputes, penalties, pull payments.
+/// @dev A batch's life (docs/protocol.md):
+///      Posted   : leaves (103 bytes each, peerhost/wire/batch.py) in calldata, their Merkle root and a
+///                 commitment to the attested results; the rewards are drawn from the project reserve.
+///      Seated   : anyone proves the beacon value of block postBlock + D; K seats are drawn with replacement
+///                 by stake from the post epoch. Commit until all holders committed or commitDeadline, then
+///                 reveal until all committed holders revealed or revealDeadline.
+///      Finalized: per leaf: >= Q seats agree on a result -> Final; every revealed seat abstains -> Refunded;
+///                 otherwise Disputed (until the escalation tiers exist: refunded, and seats that differ from a
+///                 majority of the revealed non-abstaining seats are slashed). A fast leaf the seed did not
+///                 sample is Unaudited (paid on the attested results). Equal vectors settle in the last reveal.
+///      Closed   : the attested results were opened (attesters paid) or the open window passed.
+///      Expired  : never seated within seatWindow (or its epoch's array is gone): fully refunded.
+///      requestId = keccak256(abi.encode(chainId, coordinator, gateway, seq)).
+///      commitment = keccak256(abi.encode(chainId, coordinator, batchId, worker, vectorHash, salt)),
+///      vectorHash = keccak256(abi.encodePacked(bytes32[] vector)); ABSTAIN is bytes32(0).
+interface ISettlementCoordinator is IProtocolParams {
+    /// @notice Stored batch state; only moves forward.
+    enum BatchState {
+        None,
+        Posted,
+        Seated,
+        Finalized,
+        Closed,
+        Expired
+    }
+
+    /// @notice A batch's phase at the current block.
+    enum Phase {
+        None,
+        AwaitingSeed, // posted; the committee can be drawn once block seedBlock exists
+        Commit,
+        Reveal,
+        Settle, // anyone may finalize
+        Finalized, // settled; attested results may be opened until the open window ends
+        Closed,
+        Expired
+    }
+
+    /// @notice A leaf's state. Pending until its batch settles; Disputed leaves are frozen for the escalation
+    ///         tiers (in this version they are resolved at once: refunded, so they read as Refunded).
+    enum LeafState {
+        None,
+        Pending,
+        Final,
+        Unaudited,
+        Refunded,
+        Disputed
+    }
+
+    /// @notice A batch's stored state.
+    struct Batch {
+        address gateway;
+        uint40 postedAt;
+        uint32 epoch; // the stake epoch seats are drawn from
+        uint16 leafCount;
+        BatchState state;
+        bytes32 projectId; // the reserve that paid; zero when the poster paid with the call
+        bytes32 root;
+        bytes32 resultsCommitment; // zero: no attesters (the batch is audited in full)
+        uint96 reward; // per leaf
+        uint64 seedBlock;
+        uint40 commitDeadline;
+        uint40 revealDeadline;
+        address payer; // who gets refunds when projectId is zero
+        uint8 holderCount; // distinct seat holders
+        uint16 committedBits; // by holder index
+        uint16 revealedBits;
+        uint40 finalizedAt;
+        bytes32 seed;
+        uint256 fastMask; // bit i: leaf i is a fast leaf
+        uint256 auditMask; // bit i: the committee re-executes leaf i
+        uint256 finalMask;
+        uint256 refundMask;
+        uint256 disputedMask;
+        bytes32 firstVectorHash; // first vector revealed in full (later equal reveals may omit it)
+        bytes32 finalVectorHash; // keccak of the per-leaf final results (ABSTAIN where not Final)
+        uint128 attesterPot; // owed to attesters until the results are opened or the window ends
+        uint128 seatCounts; // 8 bits per holder index
+    }
+
+    /// @notice Thrown when a leaf blob is empty, not a multiple of 103 bytes, or over maxLeaves.
+    error InvalidLeaves(uint256 length);
+    /// @notice Thrown when a reward is below the minimum.
+    error RewardTooLow(uint256 reward, uint256 minReward);
+    /// @notice Thrown when a leaf's reward differs from the batch's.
+    error LeafRewardMismatch(uint256 index, uint256 reward, uint256 batchReward);
+    /// @notice Thrown when a ticket is posted after its deadline.
+    error TicketExpired(uint256 seq, uint256 deadline);
+    /// @notice Thrown when a ticket's issuedAt is in the future, after its deadline, or its life exceeds maxTicketLife.
+    error InvalidTicketTimes(uint256 seq, uint256 issuedAt, uint256 deadline);
+    /// @notice Thrown when a ticket's mode is not 0, 1 or 2.
+    error InvalidMode(uint256 seq, uint8 mode);
+    /// @notice Thrown when a ticket's function belongs to another project than the batch's.
+    error FunctionNotInProject(bytes32 functionId, bytes32 projectId);
+    /// @notice Thrown when a ticket names a version the function does not have.
+    error UnknownVersion(bytes32 functionId, uint32 version);
+    /// @notice Thrown when a gateway's seq was already posted (each ticket is paid at most once).
+    error SeqAlreadyPosted(address gateway, uint256 seq);
+    /// @notice Thrown when the current epoch has no stake to draw seats from.
+    error NoActiveStake(uint256 epoch);
+    /// @notice Thrown when a single request's value is not its reward.
+    error WrongValue(uint256 value, uint256 reward);
+    /// @notice Thrown when `batchId` does not exist.
+    error UnknownBatch(uint256 batchId);
+    /// @notice Thrown when an action is not allowed in the batch's current phase.
+    error WrongPhase(uint256 batchId, Phase phase);
+    /// @notice Thrown when the seed block's hash is still available (reseed) or not yet out (seat).
+    error SeedNotReady(uint256 batchId, uint256 seedBlock);
+    /// @notice Thrown when a batch cannot expire yet.
+    error NotExpired(uint256 batchId, uint256 seatDeadline);
+    /// @notice Thrown when someone without a seat commits or reveals.
+    error NotSeated(uint256 batchId, address worker);
+    /// @notice Thrown when a zero commitment is sent.
+    error EmptyCommitment();
+    /// @notice Thrown when a holder commits twice.
+    error AlreadyCommitted(uint256 batchId, address worker);
+    /// @notice Thrown when a holder reveals without having committed.
+    error NotCommitted(uint256 batchId, address worker);
+    /// @notice Thrown when a holder reveals twice.
+    error AlreadyRevealed(uint256 batchId, address worker);
+    /// @notice Thrown when a reveal does not open the sender's commitment.
+    error CommitmentMismatch(uint256 batchId, address worker);
+    /// @notice Thrown when a vector has the wrong length or does not hash to what it should.
+    error VectorMismatch(uint256 batchId, bytes32 expected);
+    /// @notice Thrown when finalize is not given the vector a revealed holder committed to.
+    error MissingVector(uint256 batchId, address worker);
+    /// @notice Thrown when the attested results do not open the batch's commitment.
+    error ResultsMismatch(uint256 batchId);
+    /// @notice Thrown when an opening is not `leafCount` entries of (result, count <= 4, attesters).
+    error MalformedOpening(uint256 batchId, uint256 offset);
+    /// @notice Thrown when there is nothing to withdraw.
+    error NothingToWithdraw(address account);
+    /// @notice Thrown when ETH arrives from anyone but the registries.
+    error UnexpectedPayment(address from);
+    /// @notice Thrown when an ETH transfer fails.
+    error TransferFailed(address to, uint256 amount);
+
+    /// @notice Emitted when a batch is posted (leaves are in the transaction's calldata).
+    event BatchPosted(
+        uint256 indexed batchId,
+        address indexed gateway,
+        bytes32 indexed projectId,
+        bytes32 root,
+        bytes32 resultsCommitment,
+        bytes32 engineProfile,
+        uint256 reward,
+        uint256 leafCount,
+        uint256 seedBlock
+    );
+    /// @notice Emitted when someone other than the gateway posts its orphaned tickets and earns `refund` from its bond.
+    event OrphansPosted(uint256 indexed batchId, address indexed poster, uint256 refund);
+    /// @notice Emitted when a contract's single request becomes a one-leaf batch.
+    event SingleRequested(uint256 indexed batchId, bytes32 indexed requestId, address indexed requester);
+    /// @notice Emitted when a batch's seed block is moved (its hash had become unavailable).
+    event Reseeded(uint256 indexed batchId, uint256 seedBlock);
+    /// @notice Emitted when the committee is drawn: `seats[j]` holds seat j.
+    event BatchSeated(uint256 indexed batchId, bytes32 seed, address[] seats, uint256 auditMask);
+    /// @notice Emitted when a seat holder commits.
+    event SeatCommitted(uint256 indexed batchId, address indexed worker);
+    /// @notice Emitted when a seat holder reveals its vector's hash (the vector is in the calldata).
+    event SeatRevealed(uint256 indexed batchId, address indexed worker, bytes32 vectorHash);
+    /// @notice Emitted when a batch settles.
+    event BatchFinalized(
+        uint256 indexed batchId,
+        bytes32 finalVectorHash,
+        uint256 finalMask,
+        uint256 refundMask,
+        uint256 disputedMask,
+        address finalizer
+    );
+    /// @notice Emitted for each disputed leaf (frozen; in this version resolved by refund).
+    event LeafDisputed(uint256 indexed batchId, uint256 index, bytes32 majority);
+    /// @notice Emitted when a seat holder is slashed (reason 0 wrong value, 1 no-show).
+    event SeatSlashed(uint256 indexed batchId, address indexed worker, uint256 amount, uint8 reason);
+    /// @notice Emitted when slashed stake is split: to honest seats, to the payer, burned.
+    event SlashSplit(uint256 indexed batchId, uint256 toHonest, uint256 toPayer, uint256 burned);
+    /// @notice Emitted when the attested results are opened and attesters paid.
+    event ResultsOpened(uint256 indexed batchId, uint256 paid, uint256 returned);
+    /// @notice Emitted when a batch closes.
+    event BatchClosed(uint256 indexed batchId, uint256 returned);
+    /// @notice Emitted when a batch expires unseated and is refunded.
+    event BatchExpired(uint256 indexed batchId, uint256 refunded);
+    /// @notice Emitted when `account` is credited `amount` (reason: 0 seat, 1 finalizer, 2 attester, 3 honest share, 4 refund, 5 orphan refund).
+    event Credited(uint256 indexed batchId, address indexed account, uint256 amount, uint8 reason);
+    /// @notice Emitted when `account` withdraws.
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice Posts the caller's batch of tickets on `projectId`'s reserve.
+    /// @param leaves The 103-byte leaves, concatenated (1..maxLeaves).
+    /// @param resultsCommitment keccak(salt ‖ opening) of the attested results; zero for none (full audit).
+    function postBatch(
+        bytes32 projectId,
+        bytes32 engineProfile,
+        uint96 reward,
+        bytes32 resultsCommitment,
+        bytes calldata leaves
+    ) external returns (uint256 batchId);
+
+    /// @notice Posts a gateway's orphaned tickets (anyone; signed by the gateway, before their deadlines).
+    ///         All share gateway, engine profile and reward; the gateway's bond pays `orphanRefund` per ticket.
+    function postOrphans(ITicketVerifier.Ticket[] calldata tickets, bytes[] calldata signatures, bytes32 resultsCommitment)
+        external
+        returns (uint256 batchId);
+
+    /// @notice A contract's single request: a one-leaf batch paid with msg.value, audited in full.
+    function requestExecution(
+        bytes32 functionId,
+        uint32 version,
+        bytes32 inputHash,
+        uint8 mode,
+        uint40 deadline,
+        uint32 secretsVersion,
+        bytes32 engineProfile
+    ) external payable returns (uint256 batchId, bytes32 requestId);
+
+    /// @notice Draws the committee from the beacon value of the batch's seed block (anyone).
+    /// @param proof What the Beacon needs (HeaderBeacon: the block's RLP header).
+    function seat(uint256 batchId, bytes calldata proof) external;
+
+    /// @notice Moves the seed block to block.number + D when the old one's hash is no longer available.
+    function reseed(uint256 batchId) external;
+
+    /// @notice Commits the caller's vector (one commitment per holder, whatever its seat count).
+    function commit(uint256 batchId, bytes32 commitment) external;
+
+    /// @notice Opens the caller's commitment. `vector` may be empty when `vectorHash` equals a vector already
+    ///         revealed in full. When every holder has revealed one vector, this call settles the batch.
+    function reveal(uint256 batchId, bytes32 vectorHash, bytes32 salt, bytes32[] calldata vector) external;
+
+    /// @notice Settles a batch in its Settle phase (anyone): `vectors` holds every distinct revealed vector.
+    function finalize(uint256 batchId, bytes32[][] calldata vectors) external;
+
+    /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow).
+    /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization.
+    function openResults(uint256 batchId, bytes32 salt, bytes calldata opening, bytes32[] calldata finalVector)
+        external;
+
+    /// @notice After the open window, returns the unopened attester share to the payer (anyone).
+    function close(uint256 batchId) external;
+
+    /// @notice Refunds a batch never seated within seatWindow, or whose epoch's array is gone (anyone).
+    function expire(uint256 batchId) external;
+
+    /// @notice Pays out the caller's credits.
+    function withdraw() external;
+
+    /// @notice A batch's stored state. Reverts UnknownBatch.
+    function getBatch(uint256 batchId) external view returns (Batch memory);
+
+    /// @notice A batch's phase now.
+    function phaseOf(uint256 batchId) external view returns (Phase);
+
+    /// @notice A leaf's state.
+    function leafState(uint256 batchId, uint256 index) external view returns (LeafState);
+
+    /// @notice The batch's distinct seat holders and their seat counts.
+    function holdersOf(uint256 batchId) external view returns (address[] memory holders, uint256[] memory seats);
+
+    /// @notice A holder's commitment, or after its reveal its vector hash.
+    function voteOf(uint256 batchId, address worker) external view returns (bytes32);
+
+    /// @notice Whether `leafHash` is leaf `index` of the batch, by Merkle proof.
+    function verifyLeaf(uint256 batchId, uint256 index, bytes32 leafHash, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
+
+    /// @notice Number of batches posted (ids are 1..batchCount).
+    function batchCount() external view returns (uint256);
+
+    /// @notice Credits waiting for `account`.
+    function pendingWithdrawal(address account) external view returns (uint256);
+
+    /// @notice Slashed stake burned (held forever; no function moves it).
+    function burned() external view returns (uint256);
+
+    /// @notice keccak256(abi.encode(chainId, this, gateway, seq)).
+    function requestIdOf(address gateway, uint256 seq) external view returns (bytes32);
+
+    /// @notice Whether `gateway`'s `seq` was posted.
+    function isSeqPosted(address gateway, uint256 seq) external view returns (bool);
+
+    /// @notice The commitment a holder sends for (batchId, vectorHash, salt).
+    function commitmentFor(uint256 batchId, address worker, bytes32 vectorHash, bytes32 salt)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The registries and beacon this coordinator settles against.
+    function contracts()
+        external
+        view
+        returns (
+            address functionRegistry,
+            address stakeRegistry,
+            address gatewayRegistry,
+            address beacon,
+            address ticketVerifier
+        );
+}

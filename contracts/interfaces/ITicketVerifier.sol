@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title ITicketVerifier
+/// @notice EIP-712 tickets and attestations (peerhost/wire/ticket.py), stateless: every digest names the
+///         settlement coordinator as its verifying contract, passed in by the caller.
+/// @dev Domain: EIP712Domain(name "PeerHost", version "2", chainId, verifyingContract = coordinator).
+interface ITicketVerifier {
+    /// @notice A gateway's signed ticket.
+    struct Ticket {
+        address gateway;
+        uint64 seq;
+        bytes32 functionId;
+        uint32 version;
+        bytes32 inputHash;
+        uint96 reward;
+        uint40 issuedAt;
+        uint40 deadline;
+        uint8 mode; // 0 fast, 1 attested, 2 verified
+        uint32 secretsVersion;
+        bytes32 engineProfile;
+        uint256 issuedTotal; // the gateway's running total issued, this ticket included
+    }
+
+    /// @notice Thrown when orphaned tickets are empty, differ in gateway, engine profile or reward, or lack signatures.
+    error OrphansMismatch(uint256 index);
+    /// @notice Thrown when an orphaned ticket's signature is not its gateway's (`signer` is who signed, or zero).
+    error BadTicketSignature(uint256 index, address signer);
+
+    /// @notice The ticket's EIP-712 struct hash (what an attestation names).
+    function ticketHash(Ticket calldata ticket) external pure returns (bytes32);
+
+    /// @notice The digest a gateway signs for `ticket`.
+    function ticketDigest(address coordinator, Ticket calldata ticket) external view returns (bytes32);
+
+    /// @notice The digest a worker signs to attest `resultHash` for the ticket `ticketHash_`.
+    function attestationDigest(address coordinator, bytes32 ticketHash_, bytes32 resultHash)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice Who signed `ticket` (zero for a malformed or high-s signature).
+    function ticketSigner(address coordinator, Ticket calldata ticket, bytes calldata signature)
+        external
+        view
+        returns (address);
+
+    /// @notice Checks that every ticket is signed by its gateway and that all share gateway, engine profile and
+    ///         reward, and returns their 103-byte leaves concatenated.
+    function orphanLeaves(address coordinator, Ticket[] calldata tickets, bytes[] calldata signatures)
+        external
+        view
+        returns (bytes memory leaves);
+}

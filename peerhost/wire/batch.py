@@ -1,0 +1,309 @@
+"""Batches (protocol v2): the packed leaf, the Merkle tree, the attested-results commitment and a
+committee seat's commitment, byte for byte as ``SettlementCoordinator`` computes them.
+
+**Leaf** (``LEAF_BYTES`` = 103 bytes, big-endian, no padding)::
+
+    offset size field
+         0    8 seq             uint64   the gateway's ticket number (request id = keccak(chainId,
+                                         coordinator, gateway, seq))
+         8   32 functionId      bytes32
+        40    4 version         uint32
+        44   32 inputHash       bytes32
+        76   12 reward          uint96   wei
+        88    5 issuedAt        uint40   unix seconds
+        93    5 deadline        uint40   unix seconds
+        98    1 mode            uint8    0 fast, 1 attested, 2 verified
+        99    4 secretsVersion  uint32
+
+The gateway, the project and the engine profile are the same for every leaf of a batch and are
+arguments of ``postBatch`` instead. A batch's leaves are concatenated in calldata.
+
+**Tree**: leaf hash = ``keccak(leaf)``; each level pairs nodes left to right, a node = ``keccak(left
+‖ right)``, and an unpaired last node moves up unchanged. The proof of leaf ``i`` is the list of
+sibling hashes from the bottom, skipping levels where the node had no sibling.
+
+**Attested results** (what the gateway commits to, so a committee cannot copy): per leaf, in leaf
+order, ``resultHash (32) ‖ count (1) ‖ count × attester (20)``; the commitment is
+``keccak(salt ‖ opening)``. The first attester is the fastest one (it earns the speed share).
+
+**Seat commitment**: ``keccak(abi.encode(chainId, coordinator, batchId, worker, vectorHash,
+salt))`` with ``vectorHash = keccak(v[0] ‖ v[1] ‖ …)`` over the seat's per-leaf result hashes;
+``ABSTAIN`` (zero) marks a leaf with no deterministic result (and every leaf the committee does not
+audit).
+
+**Randomness**: a batch's seed is ``keccak(abi.encode(prevrandao, batchId))``; seat ``j`` is drawn
+with ``keccak(abi.encode(seed, 0, j)) mod totalStake`` by binary search over the epoch's cumulative
+stakes; fast leaf ``i`` is audited when ``keccak(abi.encode(seed, 1, i)) mod 10000 < auditBps``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_abi import encode
+from eth_utils import keccak, to_canonical_address, to_checksum_address
+
+from .ticket import MODE_FAST, Ticket
+
+LEAF_BYTES = 103
+ABSTAIN = bytes(32)
+MAX_ATTESTERS = 4
+BPS = 10_000
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """The on-chain part of a ticket."""
+
+    seq: int
+    function_id: bytes
+    version: int
+    input_hash: bytes
+    reward: int
+    issued_at: int
+    deadline: int
+    mode: int
+    secrets_version: int = 0
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Leaf:
+        return cls(
+            seq=ticket.seq,
+            function_id=ticket.function_id,
+            version=ticket.version,
+            input_hash=ticket.input_hash,
+            reward=ticket.reward,
+            issued_at=ticket.issued_at,
+            deadline=ticket.deadline,
+            mode=ticket.mode,
+            secrets_version=ticket.secrets_version,
+        )
+
+    def encode(self) -> bytes:
+        """The 103 packed bytes."""
+        out = (
+            self.seq.to_bytes(8, "big")
+            + _b32(self.function_id)
+            + self.version.to_bytes(4, "big")
+            + _b32(self.input_hash)
+            + self.reward.to_bytes(12, "big")
+            + self.issued_at.to_bytes(5, "big")
+            + self.deadline.to_bytes(5, "big")
+            + self.mode.to_bytes(1, "big")
+            + self.secrets_version.to_bytes(4, "big")
+        )
+        assert len(out) == LEAF_BYTES
+        return out
+
+    @classmethod
+    def decode(cls, data: bytes) -> Leaf:
+        if len(data) != LEAF_BYTES:
+            raise ValueError(f"A leaf is {LEAF_BYTES} bytes, got {len(data)}.")
+        return cls(
+            seq=int.from_bytes(data[0:8], "big"),
+            function_id=data[8:40],
+            version=int.from_bytes(data[40:44], "big"),
+            input_hash=data[44:76],
+            reward=int.from_bytes(data[76:88], "big"),
+            issued_at=int.from_bytes(data[88:93], "big"),
+            deadline=int.from_bytes(data[93:98], "big"),
+            mode=data[98],
+            secrets_version=int.from_bytes(data[99:103], "big"),
+        )
+
+    def hash(self) -> bytes:
+        return keccak(self.encode())
+
+
+def _b32(value: bytes) -> bytes:
+    if len(value) != 32:
+        raise ValueError(f"Expected 32 bytes, got {len(value)}.")
+    return bytes(value)
+
+
+def encode_leaves(leaves: Sequence[Leaf]) -> bytes:
+    """The calldata blob of a batch: the leaves concatenated."""
+    return b"".join(leaf.encode() for leaf in leaves)
+
+
+def decode_leaves(blob: bytes) -> list[Leaf]:
+    if len(blob) % LEAF_BYTES:
+        raise ValueError(f"A leaf blob is a multiple of {LEAF_BYTES} bytes, got {len(blob)}.")
+    return [Leaf.decode(blob[i : i + LEAF_BYTES]) for i in range(0, len(blob), LEAF_BYTES)]
+
+
+def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """The batch root over ``leaf_hashes`` (an unpaired node moves up unchanged)."""
+    if not leaf_hashes:
+        raise ValueError("A batch has at least one leaf.")
+    level = list(leaf_hashes)
+    while len(level) > 1:
+        level = [
+            keccak(level[i] + level[i + 1]) if i + 1 < len(level) else level[i]
+            for i in range(0, len(level), 2)
+        ]
+    return level[0]
+
+
+def merkle_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
+    """Sibling hashes from the bottom for leaf ``index``."""
+    if not 0 <= index < len(leaf_hashes):
+        raise IndexError(index)
+    proof: list[bytes] = []
+    level = list(leaf_hashes)
+    i = index
+    while len(level) > 1:
+        sibling = i ^ 1
+        if sibling < len(level):
+            proof.append(level[sibling])
+        level = [
+            keccak(level[j] + level[j + 1]) if j + 1 < len(level) else level[j]
+            for j in range(0, len(level), 2)
+        ]
+        i //= 2
+    return proof
+
+
+def verify_proof(
+    root: bytes, leaf_hash: bytes, index: int, count: int, proof: Sequence[bytes]
+) -> bool:
+    """Whether ``proof`` places ``leaf_hash`` at ``index`` of a ``count``-leaf tree with ``root``."""
+    node, i, n, k = leaf_hash, index, count, 0
+    while n > 1:
+        if i ^ 1 < n:
+            if k >= len(proof):
+                return False
+            node = keccak(node + proof[k]) if i % 2 == 0 else keccak(proof[k] + node)
+            k += 1
+        i //= 2
+        n = (n + 1) // 2
+    return k == len(proof) and node == root
+
+
+def batch_root(leaves: Sequence[Leaf]) -> bytes:
+    return merkle_root([leaf.hash() for leaf in leaves])
+
+
+@dataclass(frozen=True)
+class AttestedResult:
+    """What a leaf's attesters signed: the result hash and who (fastest first)."""
+
+    result_hash: bytes
+    attesters: tuple[str, ...] = ()
+
+    def encode(self) -> bytes:
+        if len(self.attesters) > MAX_ATTESTERS:
+            raise ValueError(f"At most {MAX_ATTESTERS} attesters per leaf.")
+        return (
+            _b32(self.result_hash)
+            + len(self.attesters).to_bytes(1, "big")
+            + b"".join(to_canonical_address(a) for a in self.attesters)
+        )
+
+
+def results_opening(results: Sequence[AttestedResult]) -> bytes:
+    """The packed opening of a batch's attested results, in leaf order."""
+    return b"".join(r.encode() for r in results)
+
+
+def results_commitment(results: Sequence[AttestedResult], salt: bytes) -> bytes:
+    """``keccak(salt ‖ opening)``: posted with the batch; opened after the committee settles."""
+    return keccak(_b32(salt) + results_opening(results))
+
+
+def decode_results(opening: bytes) -> list[AttestedResult]:
+    out: list[AttestedResult] = []
+    i = 0
+    while i < len(opening):
+        result, count = opening[i : i + 32], opening[i + 32]
+        i += 33
+        attesters = tuple(
+            to_checksum_address(opening[i + 20 * k : i + 20 * (k + 1)]) for k in range(count)
+        )
+        i += 20 * count
+        out.append(AttestedResult(result, attesters))
+    return out
+
+
+def vector_hash(vector: Sequence[bytes]) -> bytes:
+    """``keccak(v[0] ‖ v[1] ‖ …)``: a seat's per-leaf results."""
+    return keccak(b"".join(_b32(v) for v in vector))
+
+
+def seat_commitment(
+    chain_id: int,
+    coordinator: str,
+    batch_id: int,
+    worker: str,
+    vector_hash_: bytes,
+    salt: bytes,
+) -> bytes:
+    """What a seat holder commits: bound to the chain, coordinator, batch and the holder."""
+    return keccak(
+        encode(
+            ["uint256", "address", "uint256", "address", "bytes32", "bytes32"],
+            [
+                chain_id,
+                to_checksum_address(coordinator),
+                batch_id,
+                to_checksum_address(worker),
+                vector_hash_,
+                salt,
+            ],
+        )
+    )
+
+
+def batch_seed(prevrandao: bytes | int, batch_id: int) -> bytes:
+    """A batch's seed from the beacon value (the prevrandao of block postBlock + D)."""
+    value = prevrandao if isinstance(prevrandao, int) else int.from_bytes(prevrandao, "big")
+    return keccak(encode(["uint256", "uint256"], [value, batch_id]))
+
+
+def seat_random(seed: bytes, seat: int) -> int:
+    return int.from_bytes(keccak(encode(["bytes32", "uint256", "uint256"], [seed, 0, seat])), "big")
+
+
+def is_audited(seed: bytes, index: int, mode: int, audit_bps: int) -> bool:
+    """Whether the committee re-executes leaf ``index`` (every non-fast leaf, a sample of fast)."""
+    if mode != MODE_FAST:
+        return True
+    r = int.from_bytes(keccak(encode(["bytes32", "uint256", "uint256"], [seed, 1, index])), "big")
+    return r % BPS < audit_bps
+
+
+def draw_seats(cumulative: Sequence[int], members: Sequence[str], seed: bytes, k: int) -> list[str]:
+    """The ``k`` seats drawn with replacement by stake weight (as ``StakeRegistry.drawSeats``).
+
+    ``cumulative[i]`` is the running stake total including member ``i``.
+    """
+    total = cumulative[-1]
+    return [
+        members[bisect.bisect_right(cumulative, seat_random(seed, j) % total)] for j in range(k)
+    ]
+
+
+__all__ = [
+    "ABSTAIN",
+    "LEAF_BYTES",
+    "MAX_ATTESTERS",
+    "AttestedResult",
+    "Leaf",
+    "batch_root",
+    "batch_seed",
+    "decode_leaves",
+    "decode_results",
+    "draw_seats",
+    "encode_leaves",
+    "is_audited",
+    "merkle_proof",
+    "merkle_root",
+    "results_commitment",
+    "results_opening",
+    "seat_commitment",
+    "seat_random",
+    "vector_hash",
+    "verify_proof",
+]

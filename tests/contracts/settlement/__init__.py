@@ -1,0 +1,1 @@
+"""Protocol v2 settlement contracts."""

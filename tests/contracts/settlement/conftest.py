@@ -1,0 +1,248 @@
+"""Fixtures for the protocol v2 settlement contracts: a deployment beside the v1 three, and a kit
+that drives a batch's life (tickets, post, mine to the seed block, seat, commit, reveal, settle)
+with every byte format computed by ``peerhost.wire``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from ape.api import AccountAPI
+from eth_utils import keccak
+
+from peerhost.chain.headers import header_of
+from peerhost.deploy import ETHER, Deployment, Settlement, SettlementParams, deploy_settlement
+from peerhost.wire.batch import (
+    ABSTAIN,
+    AttestedResult,
+    Leaf,
+    encode_leaves,
+    results_commitment,
+    results_opening,
+    seat_commitment,
+    vector_hash,
+)
+from peerhost.wire.ticket import MODE_VERIFIED, Ticket
+
+PROJECT = "shop"
+KEY = bytes.fromhex("11" * 32)
+PROFILE = keccak(b"engine-profile")
+RESULT_SALT = keccak(b"results-salt")
+GOOD = keccak(b'{"status":200,"body":"ok"}')
+LIE = keccak(b'{"status":200,"body":"lie"}')
+LIE2 = keccak(b'{"status":200,"body":"another lie"}')
+
+# Phase / state enums of ISettlementCoordinator
+PH_NONE, PH_AWAITING, PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED, PH_CLOSED, PH_EXPIRED = range(
+    8
+)
+L_NONE, L_PENDING, L_FINAL, L_UNAUDITED, L_REFUNDED, L_DISPUTED = range(6)
+S_NONE, S_POSTED, S_SEATED, S_FINALIZED, S_CLOSED, S_EXPIRED = range(6)
+
+
+def test_params() -> SettlementParams:
+    """Defaults with short epochs so tests can advance them."""
+    return SettlementParams(epoch_length=60)
+
+
+@pytest.fixture(scope="session")
+def settlement_params() -> SettlementParams:
+    return test_params()
+
+
+@pytest.fixture(scope="session")
+def settlement(
+    project: Any, owner: AccountAPI, deployment: Deployment, settlement_params: SettlementParams
+) -> Settlement:
+    """The v2 contracts, deployed beside this session's v1 deployment (sharing its FunctionRegistry)."""
+    return deploy_settlement(project, owner, deployment.registry, settlement_params)
+
+
+@dataclass
+class Posted:
+    batch_id: int
+    tickets: list[Ticket]
+    results: list[AttestedResult]
+
+
+@dataclass
+class Kit:
+    """Drives batches through their life on the test chain."""
+
+    s: Settlement
+    params: SettlementParams
+    chain: Any
+    developer: AccountAPI
+    gateway: AccountAPI
+    function_id: bytes = b""
+    project_id: bytes = b""
+    next_seq: int = 0
+    salts: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def coordinator(self) -> Any:
+        return self.s.coordinator
+
+    def request(self, method: str, params: list[Any]) -> Any:
+        return self.chain.provider.make_request(method, params)
+
+    def now(self) -> int:
+        return int(self.chain.pending_timestamp)
+
+    # ---------------------------------------------------------------- setup
+
+    def stake(self, workers: Sequence[AccountAPI], stake: int = 2 * ETHER) -> None:
+        """Registers ``workers`` and starts a new epoch that counts them."""
+        for w in workers:
+            self.s.stakes.register(KEY, value=stake, sender=w)
+        self.advance_epoch()
+
+    def advance_epoch(self) -> None:
+        self.chain.mine(deltatime=self.params.epoch_length)
+        self.s.stakes.advanceEpoch(sender=self.gateway)
+
+    def open_project(self, reserve: int = 10 * ETHER, bond: int = 2 * ETHER) -> None:
+        """Publishes developer's function, funds its reserve, authorizes and bonds the gateway."""
+        registry = self.s.registry
+        registry.publish(
+            PROJECT, "v2-fn", "wasi", b"\x01" * 36, 1000, 1 << 20, 0, sender=self.developer
+        )
+        self.function_id = bytes(registry.functionIdOf(self.developer, PROJECT, "v2-fn"))
+        self.project_id = bytes(registry.projectIdOf(self.developer, PROJECT))
+        self.s.gateways.fundReserve(self.project_id, value=reserve, sender=self.developer)
+        self.s.gateways.setGatewayAuthorization(PROJECT, self.gateway, True, sender=self.developer)
+        if bond:
+            self.s.gateways.bond(value=bond, sender=self.gateway)
+        self.chain.mine(deltatime=1)  # tickets are issued after the authorization
+
+    # ---------------------------------------------------------------- tickets and batches
+
+    def tickets(
+        self, n: int, *, mode: int = MODE_VERIFIED, reward: int | None = None
+    ) -> list[Ticket]:
+        now = self.now() - 1
+        out = []
+        for _ in range(n):
+            out.append(
+                Ticket(
+                    gateway=str(self.gateway.address),
+                    seq=self.next_seq,
+                    function_id=self.function_id,
+                    version=1,
+                    input_hash=keccak(self.next_seq.to_bytes(8, "big")),
+                    reward=self.params.min_reward if reward is None else reward,
+                    issued_at=now,
+                    deadline=now + 600,
+                    mode=mode,
+                    engine_profile=PROFILE,
+                )
+            )
+            self.next_seq += 1
+        return out
+
+    def attested(
+        self, tickets: Sequence[Ticket], attesters: Sequence[Any], result: bytes = GOOD
+    ) -> list[AttestedResult]:
+        return [AttestedResult(result, tuple(str(a.address) for a in attesters)) for _ in tickets]
+
+    def post(
+        self,
+        n: int = 1,
+        *,
+        mode: int = MODE_VERIFIED,
+        attesters: Sequence[Any] = (),
+        tickets: list[Ticket] | None = None,
+        sender: Any = None,
+    ) -> Posted:
+        tickets = tickets if tickets is not None else self.tickets(n, mode=mode)
+        results = self.attested(tickets, attesters) if attesters else []
+        commitment = results_commitment(results, RESULT_SALT) if results else bytes(32)
+        leaves = encode_leaves([Leaf.of(t) for t in tickets])
+        tx = self.coordinator.postBatch(
+            self.project_id,
+            PROFILE,
+            tickets[0].reward,
+            commitment,
+            leaves,
+            sender=sender or self.gateway,
+        )
+        batch_id = int(tx.events.filter(self.coordinator.BatchPosted)[0].batchId)
+        return Posted(batch_id, tickets, results)
+
+    def seat(self, batch_id: int) -> list[str]:
+        """Mines to the seed block, proves it and draws the committee; returns the distinct holders."""
+        seed_block = int(self.coordinator.getBatch(batch_id).seedBlock)
+        head = int(self.chain.blocks.head.number)
+        if head <= seed_block:
+            self.chain.mine(seed_block - head + 1)
+        self.coordinator.seat(batch_id, header_of(self.request, seed_block), sender=self.gateway)
+        holders, _ = self.coordinator.holdersOf(batch_id)
+        return [str(h) for h in holders]
+
+    def salt(self, worker: Any) -> bytes:
+        return keccak(b"salt" + bytes.fromhex(str(worker.address)[2:]))
+
+    def commit(self, batch_id: int, worker: Any, vector: Sequence[bytes]) -> Any:
+        c = seat_commitment(
+            self.chain.chain_id,
+            str(self.coordinator.address),
+            batch_id,
+            str(worker.address),
+            vector_hash(vector),
+            self.salt(worker),
+        )
+        return self.coordinator.commit(batch_id, c, sender=worker)
+
+    def reveal(
+        self, batch_id: int, worker: Any, vector: Sequence[bytes], *, full: bool = True
+    ) -> Any:
+        return self.coordinator.reveal(
+            batch_id,
+            vector_hash(vector),
+            self.salt(worker),
+            list(vector) if full else [],
+            sender=worker,
+        )
+
+    def open(self, posted: Posted, final_vector: Sequence[bytes], sender: Any = None) -> Any:
+        return self.coordinator.openResults(
+            posted.batch_id,
+            RESULT_SALT,
+            results_opening(posted.results),
+            list(final_vector),
+            sender=sender or self.gateway,
+        )
+
+
+def vector(n: int, value: bytes = GOOD) -> list[bytes]:
+    return [value] * n
+
+
+def abstain(n: int) -> list[bytes]:
+    return [ABSTAIN] * n
+
+
+@pytest.fixture
+def kit(
+    settlement: Settlement,
+    settlement_params: SettlementParams,
+    chain: Any,
+    developer: Any,
+    gateway: Any,
+) -> Kit:
+    return Kit(settlement, settlement_params, chain, developer, gateway)
+
+
+@pytest.fixture
+def accounts_by_address(accounts: Any) -> dict[str, Any]:
+    return {str(accounts[i].address): accounts[i] for i in range(10)}
+
+
+@pytest.fixture
+def ready(kit: Kit, workers: list[AccountAPI]) -> Kit:
+    """Three staked workers in the current epoch, an open project with a bonded gateway."""
+    kit.stake(workers[:3])
+    kit.open_project()
+    return kit
