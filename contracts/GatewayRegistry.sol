@@ -96,12 +96,12 @@ contract GatewayRegistry is IGatewayRegistry {
         uint40 now_ = uint40(block.timestamp);
         if (authorized) {
             // a live authorization keeps its start; a new or ended one starts now
-            if (a.until <= now_) a.from = now_;
-            a.until = _FOREVER;
-        } else if (a.until > now_) {
-            a.until = now_;
+            if (a.validUntil <= now_) a.validFrom = now_;
+            a.validUntil = _FOREVER;
+        } else if (a.validUntil > now_) {
+            a.validUntil = now_;
         }
-        emit GatewayAuthorizationSet(projectId, gateway, a.from, a.until);
+        emit GatewayAuthorizationSet(projectId, gateway, a.validFrom, a.validUntil);
     }
 
     /// @inheritdoc IGatewayRegistry
@@ -114,7 +114,7 @@ contract GatewayRegistry is IGatewayRegistry {
         bool requireBond
     ) external onlyCoordinator returns (uint256 fromBond) {
         Authorization memory a = _authorizations[projectId][gateway];
-        if (minIssuedAt < a.from || maxIssuedAt >= a.until) {
+        if (minIssuedAt < a.validFrom || maxIssuedAt >= a.validUntil) {
             revert GatewayNotAuthorized(projectId, gateway, minIssuedAt, maxIssuedAt);
         }
         Bond storage b = _bonds[gateway];
@@ -174,7 +174,7 @@ contract GatewayRegistry is IGatewayRegistry {
     /// @inheritdoc IGatewayRegistry
     function isAuthorizedAt(bytes32 projectId, address gateway, uint256 issuedAt) external view returns (bool) {
         Authorization memory a = _authorizations[projectId][gateway];
-        return issuedAt >= a.from && issuedAt < a.until;
+        return issuedAt >= a.validFrom && issuedAt < a.validUntil;
     }
 
     /// @inheritdoc IGatewayRegistry

@@ -25,10 +25,10 @@ interface IGatewayRegistry is IProtocolParams {
         uint64 leavingReadyAt;
     }
 
-    /// @notice When a gateway may issue tickets on a project's reserve: issuedAt in [from, until).
+    /// @notice When a gateway may issue tickets on a project's reserve: issuedAt in [validFrom, validUntil).
     struct Authorization {
-        uint40 from;
-        uint40 until;
+        uint40 validFrom;
+        uint40 validUntil;
     }
 
     /// @notice Thrown when an amount is zero or above what is available.
