@@ -271,7 +271,9 @@ contract SettlementCoordinator is ISettlementCoordinator {
     {
         Batch storage b = _existing(batchId);
         Phase p = _phase(b);
-        if (p != Phase.Finalized) revert WrongPhase(batchId, p);
+        if (p != Phase.Finalized || block.timestamp >= uint256(b.finalizedAt) + _params.openWindow) {
+            revert WrongPhase(batchId, p);
+        }
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
         if (finalVector.length != b.leafCount || _vectorHash(finalVector) != b.finalVectorHash) {
             revert VectorMismatch(batchId, b.finalVectorHash);

@@ -246,3 +246,34 @@ def ready(kit: Kit, workers: list[AccountAPI]) -> Kit:
     kit.stake(workers[:3])
     kit.open_project()
     return kit
+
+
+def seat_until(
+    kit: Kit, want: Any, *, n: int = 1, tries: int = 60, **post: Any
+) -> tuple[Posted, list[str]]:
+    """Posts and seats batches until ``want(holders, seats)`` holds (seats are random per block)."""
+    for _ in range(tries):
+        posted = kit.post(n, **post)
+        holders = kit.seat(posted.batch_id)
+        seats = [int(x) for x in kit.coordinator.holdersOf(posted.batch_id)[1]]
+        if want(holders, seats):
+            return posted, holders
+    raise AssertionError(f"no draw satisfied the condition in {tries} tries")
+
+
+def distinct(count: int) -> Any:
+    return lambda holders, seats: len(holders) == count
+
+
+def owed(kit: Kit, accounts: Sequence[Any]) -> int:
+    """What the coordinator owes: credits of ``accounts``, burned stake, and every batch's escrow
+    (open batches hold all their rewards, finalized ones their attester pot)."""
+    c = kit.coordinator
+    escrow = 0
+    for batch_id in range(1, int(c.batchCount()) + 1):
+        b = c.getBatch(batch_id)
+        if b.state in (S_POSTED, S_SEATED):
+            escrow += int(b.reward) * int(b.leafCount)
+        elif b.state == S_FINALIZED:
+            escrow += int(b.attesterPot)
+    return sum(int(c.pendingWithdrawal(a)) for a in accounts) + int(c.burned()) + escrow

@@ -1,0 +1,528 @@
+"""Seating, commit/reveal of result vectors, per-leaf finalization, disputes, penalties and payments."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from eth_utils import keccak
+
+from peerhost.chain.headers import header_of
+from peerhost.deploy import deploy_settlement
+from peerhost.wire.batch import (
+    ABSTAIN,
+    AttestedResult,
+    Leaf,
+    encode_leaves,
+    is_audited,
+    results_commitment,
+    results_opening,
+    vector_hash,
+)
+from peerhost.wire.ticket import MODE_FAST
+
+from .conftest import (
+    GOOD,
+    L_FINAL,
+    L_PENDING,
+    L_REFUNDED,
+    L_UNAUDITED,
+    LIE,
+    PH_AWAITING,
+    PH_CLOSED,
+    PH_COMMIT,
+    PH_EXPIRED,
+    PH_FINALIZED,
+    PH_REVEAL,
+    PH_SETTLE,
+    RESULT_SALT,
+    Kit,
+    abstain,
+    distinct,
+    owed,
+    seat_until,
+    test_params,
+    vector,
+)
+
+BPS = 10_000
+
+
+@pytest.fixture
+def k(kit, workers):
+    kit.stake(workers[:5])
+    kit.open_project()
+    return kit
+
+
+@pytest.fixture
+def by(accounts_by_address):
+    return lambda address: accounts_by_address[str(address)]
+
+
+def _everyone(accounts):
+    return [accounts[i] for i in range(10)]
+
+
+# ------------------------------------------------------------------------------------------ seat
+
+
+def test_seat__before_seed_block__reverts_seed_not_ready(k, reverts_with, chain):
+    posted = k.post(1)
+    assert k.coordinator.phaseOf(posted.batch_id) == PH_AWAITING
+    head = chain.blocks.head.number
+    with reverts_with(k.coordinator.SeedNotReady):
+        k.coordinator.seat(posted.batch_id, header_of(k.request, head), sender=k.gateway)
+
+
+def test_seat__header_of_wrong_block__reverts_header_mismatch(k, reverts_with, chain):
+    posted = k.post(1)
+    seed_block = k.coordinator.getBatch(posted.batch_id).seedBlock
+    chain.mine(k.params.beacon_delay + 1)
+    with reverts_with(k.s.beacon.HeaderMismatch):
+        k.coordinator.seat(posted.batch_id, header_of(k.request, seed_block - 1), sender=k.gateway)
+
+
+def test_seat__drawn_from_post_epoch__seats_audit_mask_and_deadlines(k, chain, reverts_with):
+    posted = k.post(20, mode=MODE_FAST, attesters=[k.gateway])
+    k.seat(posted.batch_id)
+    b = k.coordinator.getBatch(posted.batch_id)
+    seed = bytes(b.seed)
+    expected = sum(1 << i for i in range(20) if is_audited(seed, i, MODE_FAST, k.params.audit_bps))
+    assert b.auditMask == expected
+    holders, seats = k.coordinator.holdersOf(posted.batch_id)
+    assert sum(seats) == k.params.seats
+    drawn = [str(a) for a in k.s.stakes.drawSeats(b.epoch, seed, k.params.seats)]
+    assert sorted(set(drawn)) == sorted(str(h) for h in holders)
+    assert b.revealDeadline - b.commitDeadline == k.params.reveal_window
+    assert k.coordinator.phaseOf(posted.batch_id) == PH_COMMIT
+    seed_block = k.coordinator.getBatch(posted.batch_id).seedBlock
+    with reverts_with(k.coordinator.WrongPhase):  # seated once
+        k.coordinator.seat(posted.batch_id, header_of(k.request, seed_block), sender=k.gateway)
+
+
+def test_reseed__hash_still_available__reverts_then_after_256_blocks__moves_seed(
+    k, chain, reverts_with
+):
+    posted = k.post(1)
+    chain.mine(k.params.beacon_delay + 1)
+    with reverts_with(k.coordinator.SeedNotReady):
+        k.coordinator.reseed(posted.batch_id, sender=k.gateway)
+    chain.mine(257)
+    tx = k.coordinator.reseed(posted.batch_id, sender=k.gateway)
+    assert (
+        k.coordinator.getBatch(posted.batch_id).seedBlock == tx.block_number + k.params.beacon_delay
+    )
+    k.seat(posted.batch_id)
+    assert k.coordinator.phaseOf(posted.batch_id) == PH_COMMIT
+
+
+# ------------------------------------------------------------------------------------------ commit / reveal
+
+
+def test_commit__stranger_empty_twice_or_late__reverts(k, by, stranger, chain, reverts_with):
+    posted, holders = seat_until(k, distinct(2))
+    b = posted.batch_id
+    h0 = by(holders[0])
+    with reverts_with(k.coordinator.NotSeated):
+        k.commit(b, stranger, vector(1))
+    with reverts_with(k.coordinator.EmptyCommitment):
+        k.coordinator.commit(b, bytes(32), sender=h0)
+    k.commit(b, h0, vector(1))
+    with reverts_with(k.coordinator.AlreadyCommitted):
+        k.commit(b, h0, vector(1))
+    with reverts_with(k.coordinator.WrongPhase):
+        k.reveal(b, h0, vector(1))  # the commit phase is still open
+    chain.mine(deltatime=k.params.commit_window)
+    assert k.coordinator.phaseOf(b) == PH_REVEAL
+    with reverts_with(k.coordinator.WrongPhase):
+        k.commit(b, by(holders[1]), vector(1))
+    with reverts_with(k.coordinator.UnknownBatch):
+        k.coordinator.commit(999, b"\x01" * 32, sender=h0)
+
+
+def test_reveal__wrong_openings__revert_with_their_errors(k, by, chain, reverts_with):
+    posted, holders = seat_until(k, distinct(3), n=2)
+    b = posted.batch_id
+    h0, h1, h2 = (by(h) for h in holders)
+    k.commit(b, h0, vector(2))
+    k.commit(b, h1, vector(2))
+    chain.mine(deltatime=k.params.commit_window)
+    with reverts_with(k.coordinator.NotCommitted):
+        k.reveal(b, h2, vector(2))
+    with reverts_with(k.coordinator.CommitmentMismatch):
+        k.coordinator.reveal(b, vector_hash(vector(2)), keccak(b"wrong salt"), vector(2), sender=h0)
+    with reverts_with(k.coordinator.CommitmentMismatch):
+        k.reveal(b, h0, vector(2, LIE))  # a different vector than committed
+    with reverts_with(k.coordinator.VectorMismatch):
+        k.reveal(b, h0, vector(2), full=False)  # nobody revealed this vector in full yet
+    with reverts_with(k.coordinator.VectorMismatch):
+        k.coordinator.reveal(
+            b, vector_hash(vector(2)), k.salt(h0), [GOOD], sender=h0
+        )  # wrong length
+    k.reveal(b, h0, vector(2))
+    with reverts_with(k.coordinator.AlreadyRevealed):
+        k.reveal(b, h0, vector(2))
+    k.reveal(b, h1, vector(2), full=False)  # equal to a vector revealed in full: may omit it
+    assert k.coordinator.phaseOf(b) == PH_SETTLE
+
+
+def test_reveal__copied_commitment__cannot_be_opened_by_the_copier(k, by, chain, reverts_with):
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    honest, copier = by(holders[0]), by(holders[1])
+    k.commit(b, honest, vector(1))
+    copied = k.coordinator.voteOf(b, honest)
+    k.coordinator.commit(b, copied, sender=copier)
+    chain.mine(deltatime=k.params.commit_window)
+    k.reveal(b, honest, vector(1))
+    # the copier knows the opening now, but the commitment binds the honest worker's address
+    with reverts_with(k.coordinator.CommitmentMismatch):
+        k.coordinator.reveal(b, vector_hash(vector(1)), k.salt(honest), [], sender=copier)
+
+
+# ------------------------------------------------------------------------------------------ finalize and pay
+
+
+def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
+    attesters = [workers[3], workers[4]]
+    posted, holders = seat_until(k, distinct(3), n=4, attesters=attesters)
+    b = posted.batch_id
+    finalizer = by(holders[-1])
+    for h in holders:
+        k.commit(b, by(h), vector(4))
+    for h in holders[:-1]:
+        k.reveal(b, by(h), vector(4), full=h == holders[0])
+    k.reveal(b, finalizer, vector(4))  # the last reveal settles
+    r = k.params.min_reward
+    f = r * k.params.finalizer_bps // BPS
+    c = r * k.params.committee_bps // BPS
+    assert k.coordinator.phaseOf(b) == PH_FINALIZED
+    assert [k.coordinator.leafState(b, i) for i in range(4)] == [L_FINAL] * 4
+    for h in holders:
+        extra = 4 * f if h == holders[-1] else 0
+        assert k.coordinator.pendingWithdrawal(h) == 4 * (c // 3) + extra
+    assert k.coordinator.getBatch(b).attesterPot == 4 * (r - f - c)
+
+    tx = k.open(posted, vector(4))
+    pot = r - f - c
+    speed = r * k.params.speed_bps // BPS
+    each = (pot - speed) // 2
+    first = speed + each + (pot - speed - 2 * each)
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
+    # attesters may also be seat holders: compare the attester credits only
+    credits = tx.events.filter(k.coordinator.Credited)
+    paid: dict[str, int] = {}
+    for e in credits:
+        if e.reason == 2:
+            paid[str(e.account)] = paid.get(str(e.account), 0) + int(e.amount)
+    assert paid == {str(attesters[0].address): 4 * first, str(attesters[1].address): 4 * each}
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
+
+
+def test_finalize__settle_phase_only_and_every_vector_needed(k, by, chain, reverts_with):
+    posted, holders = seat_until(k, distinct(3), n=2)
+    b = posted.batch_id
+    a, bb, c = (by(h) for h in holders)
+    with reverts_with(k.coordinator.WrongPhase):
+        k.coordinator.finalize(b, [], sender=a)
+    k.commit(b, a, vector(2))
+    k.commit(b, bb, vector(2, LIE))
+    k.commit(b, c, [GOOD, ABSTAIN])
+    k.reveal(b, a, vector(2))
+    k.reveal(b, bb, vector(2, LIE))
+    k.reveal(b, c, [GOOD, ABSTAIN])
+    assert k.coordinator.phaseOf(b) == PH_SETTLE  # different vectors: nobody settled inline
+    with reverts_with(k.coordinator.MissingVector):
+        k.coordinator.finalize(b, [vector(2), vector(2, LIE)], sender=a)
+    with reverts_with(k.coordinator.VectorMismatch):
+        k.coordinator.finalize(b, [[GOOD]], sender=a)
+    tx = k.coordinator.finalize(b, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+    # leaf 0: GOOD by 2 seats -> Final; leaf 1: GOOD 1, LIE 1, abstain 1 -> Disputed (no majority)
+    assert k.coordinator.leafState(b, 0) == L_FINAL
+    assert (
+        k.coordinator.leafState(b, 1) == L_REFUNDED
+    )  # disputed: refunded until the escalation tiers exist
+    batch = k.coordinator.getBatch(b)
+    assert (batch.finalMask, batch.refundMask, batch.disputedMask) == (0b01, 0b10, 0b10)
+    slashes = tx.events.filter(k.coordinator.SeatSlashed)
+    assert [(str(e.worker), e.reason) for e in slashes] == [
+        (str(bb.address), 0)
+    ]  # wrong on the Final leaf
+
+
+def test_finalize__no_shows__slashed_like_wrong_reveals_split_never_to_owner(
+    k, by, chain, owner, accounts
+):
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    a, silent, absent = (by(h) for h in holders)
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    owner_pending = k.coordinator.pendingWithdrawal(owner)
+    k.commit(b, a, vector(1))
+    k.commit(b, silent, vector(1))
+    chain.mine(deltatime=k.params.commit_window)
+    k.reveal(b, a, vector(1))
+    chain.mine(deltatime=k.params.reveal_window)
+    stake_before = {w: k.s.stakes.getStaker(w).stake for w in (silent, absent)}
+    tx = k.coordinator.finalize(b, [vector(1)], sender=a)
+    # one seat agrees: below quorum -> disputed and refunded; both no-shows slashed one seat each
+    assert k.coordinator.leafState(b, 0) == L_REFUNDED
+    assert k.coordinator.getBatch(b).disputedMask == 1
+    assert {(str(e.worker), e.reason) for e in tx.events.filter(k.coordinator.SeatSlashed)} == {
+        (str(silent.address), 1),
+        (str(absent.address), 1),
+    }
+    slash = k.params.seat_slash
+    for w in (silent, absent):
+        assert k.s.stakes.getStaker(w).stake == stake_before[w] - slash
+    total = 2 * slash
+    to_honest = total * k.params.honest_slash_bps // BPS
+    to_project = total * k.params.project_slash_bps // BPS
+    assert (
+        k.coordinator.pendingWithdrawal(a) == to_honest
+    )  # the one honest seat (no reward: no quorum)
+    assert (
+        k.s.gateways.reserveOf(k.project_id).balance == reserve + k.params.min_reward + to_project
+    )
+    assert k.coordinator.burned() == total - to_honest - to_project
+    assert k.coordinator.pendingWithdrawal(owner) == owner_pending
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
+
+
+def test_finalize__abstaining_seat__never_slashed(k, by, chain):
+    posted, holders = seat_until(k, distinct(3), n=2)
+    b = posted.batch_id
+    a, bb, quiet = (by(h) for h in holders)
+    for w, v in ((a, vector(2)), (bb, vector(2)), (quiet, abstain(2))):
+        k.commit(b, w, v)
+    stake = k.s.stakes.getStaker(quiet).stake
+    k.reveal(b, a, vector(2))
+    k.reveal(b, bb, vector(2), full=False)
+    k.reveal(b, quiet, abstain(2))
+    k.coordinator.finalize(b, [abstain(2), vector(2)], sender=quiet)
+    assert [k.coordinator.leafState(b, i) for i in range(2)] == [L_FINAL, L_FINAL]
+    assert k.s.stakes.getStaker(quiet).stake == stake
+    assert k.coordinator.pendingWithdrawal(quiet) == 2 * (
+        k.params.min_reward * k.params.finalizer_bps // BPS
+    )
+
+
+def test_finalize__every_seat_abstains__refunded_nobody_slashed(k, by):
+    posted, holders = seat_until(k, lambda h, s: True)
+    b = posted.batch_id
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    for h in holders:
+        k.commit(b, by(h), abstain(1))
+    for h in holders:
+        k.reveal(b, by(h), abstain(1))
+    assert k.coordinator.leafState(b, 0) == L_REFUNDED
+    assert k.coordinator.phaseOf(b) == PH_CLOSED  # nothing left for attesters
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + k.params.min_reward
+    assert k.coordinator.burned() == 0
+
+
+def test_finalize__majority_without_quorum__minority_liar_slashed(
+    project, owner, deployment, chain, workers, developer, gateway, accounts
+):
+    params = dataclasses.replace(test_params(), seats=5, quorum=4)
+    s = deploy_settlement(project, owner, deployment.registry, params)
+    kit = Kit(s, params, chain, developer, gateway)
+    kit.stake(workers[:5])
+    kit.open_project()
+    by = {str(a.address): a for a in _everyone(accounts)}
+    posted, holders = seat_until(kit, distinct(5))
+    b = posted.batch_id
+    votes = [GOOD, GOOD, GOOD, LIE, ABSTAIN]  # 3 of 4 speaking seats agree: a majority, below Q=4
+    for h, v in zip(holders, votes, strict=True):
+        kit.commit(b, by[h], [v])
+    for h, v in zip(holders, votes, strict=True):
+        kit.reveal(b, by[h], [v])
+    tx = kit.coordinator.finalize(b, [[GOOD], [LIE], [ABSTAIN]], sender=by[holders[0]])
+    assert kit.coordinator.leafState(b, 0) == L_REFUNDED
+    assert kit.coordinator.getBatch(b).disputedMask == 1
+    slashes = tx.events.filter(kit.coordinator.SeatSlashed)
+    assert [str(e.worker) for e in slashes] == [holders[3]]
+
+
+def test_single_request__whole_life__committee_paid_refund_to_requester_on_failure(
+    k, by, requester, chain
+):
+    reward = 10 * k.params.min_reward
+    tx = k.coordinator.requestExecution(
+        k.function_id,
+        1,
+        keccak(b"x"),
+        2,
+        k.now() + 300,
+        0,
+        b"\x00" * 32,
+        value=reward,
+        sender=requester,
+    )
+    b = tx.events.filter(k.coordinator.SingleRequested)[0].batchId
+    holders = k.seat(b)
+    for h in holders:
+        k.commit(b, by(h), abstain(1))
+    for h in holders:
+        k.reveal(b, by(h), abstain(1))
+    assert k.coordinator.leafState(b, 0) == L_REFUNDED
+    assert k.coordinator.pendingWithdrawal(requester) == reward
+
+
+def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_unpaid(
+    k, by, reverts_with, workers
+):
+    tickets = k.tickets(2)
+    results = [
+        AttestedResult(GOOD, (str(workers[3].address),)),
+        AttestedResult(LIE, (str(workers[4].address),)),
+    ]
+    commitment = results_commitment(results, RESULT_SALT)
+    leaves = encode_leaves([Leaf.of(t) for t in tickets])
+    tx = k.coordinator.postBatch(
+        k.project_id, b"\x00" * 32, tickets[0].reward, commitment, leaves, sender=k.gateway
+    )
+    b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
+    holders = k.seat(b)
+    for h in holders:
+        k.commit(b, by(h), vector(2))
+    for h in holders:
+        k.reveal(b, by(h), vector(2))
+    opening = results_opening(results)
+    with reverts_with(k.coordinator.ResultsMismatch):
+        k.coordinator.openResults(b, keccak(b"bad salt"), opening, vector(2), sender=k.gateway)
+    with reverts_with(k.coordinator.VectorMismatch):
+        k.coordinator.openResults(b, RESULT_SALT, opening, vector(2, LIE), sender=k.gateway)
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    before3 = k.coordinator.pendingWithdrawal(workers[3])
+    before4 = k.coordinator.pendingWithdrawal(workers[4])
+    k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), sender=k.gateway)
+    r = k.params.min_reward
+    pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
+    assert k.coordinator.pendingWithdrawal(workers[3]) == before3 + pot  # its result stood
+    assert k.coordinator.pendingWithdrawal(workers[4]) == before4  # its result did not
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + pot  # that share went back
+    with reverts_with(k.coordinator.WrongPhase):
+        k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), sender=k.gateway)
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        GOOD + b"\x05" + b"\x11" * 100,  # five attesters
+        GOOD + b"\x02" + b"\x11" * 20,  # two announced, one present
+        GOOD + b"\x01" + b"\x11" * 20 + b"\x00",  # trailing byte
+        GOOD[:20],  # truncated entry
+    ],
+    ids=["too-many", "short", "trailing", "truncated"],
+)
+def test_open_results__malformed_opening__reverts_malformed_opening(k, by, reverts_with, opening):
+    # the gateway committed to a malformed opening: it can never be opened (the pot returns at close)
+    salt = b"\x07" * 32
+    [t] = k.tickets(1)
+    tx = k.coordinator.postBatch(
+        k.project_id,
+        b"\x00" * 32,
+        t.reward,
+        keccak(salt + opening),
+        encode_leaves([Leaf.of(t)]),
+        sender=k.gateway,
+    )
+    b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
+    holders = k.seat(b)
+    for h in holders:
+        k.commit(b, by(h), vector(1))
+    for h in holders:
+        k.reveal(b, by(h), vector(1))
+    with reverts_with(k.coordinator.MalformedOpening):
+        k.coordinator.openResults(b, salt, opening, vector(1), sender=k.gateway)
+
+
+def test_close__after_open_window__returns_pot_and_not_before(k, by, reverts_with, chain, workers):
+    posted, holders = seat_until(k, lambda h, s: True, n=1, attesters=[workers[3]])
+    b = posted.batch_id
+    for h in holders:
+        k.commit(b, by(h), vector(1))
+    for h in holders:
+        k.reveal(b, by(h), vector(1))
+    with reverts_with(k.coordinator.WrongPhase):
+        k.coordinator.close(b, sender=k.gateway)
+    chain.mine(deltatime=k.params.open_window)
+    pot = k.coordinator.getBatch(b).attesterPot
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    with reverts_with(k.coordinator.WrongPhase):
+        k.open(posted, vector(1))  # too late to open
+    k.coordinator.close(b, sender=k.gateway)
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + pot
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
+
+
+def test_unaudited_fast_leaf__paid_on_attested_result(
+    project, owner, deployment, chain, workers, developer, gateway, accounts
+):
+    params = dataclasses.replace(test_params(), audit_bps=0)
+    s = deploy_settlement(project, owner, deployment.registry, params)
+    kit = Kit(s, params, chain, developer, gateway)
+    kit.stake(workers[:3])
+    kit.open_project()
+    by = {str(a.address): a for a in _everyone(accounts)}
+    posted = kit.post(2, mode=MODE_FAST, attesters=[workers[4]])
+    b = posted.batch_id
+    holders = kit.seat(b)
+    assert kit.coordinator.leafState(b, 0) == L_PENDING
+    for h in holders:
+        kit.commit(b, by[h], abstain(2))
+    for h in holders:
+        kit.reveal(b, by[h], abstain(2))
+    assert [kit.coordinator.leafState(b, i) for i in range(2)] == [L_UNAUDITED] * 2
+    kit.open(posted, abstain(2))
+    r = params.min_reward
+    assert kit.coordinator.pendingWithdrawal(workers[4]) == 2 * (
+        r - r * params.finalizer_bps // BPS
+    )
+
+
+def test_expire__unseated_after_window__refunds_and_not_before(k, chain, reverts_with):
+    posted = k.post(3)
+    b = posted.batch_id
+    with reverts_with(k.coordinator.NotExpired):
+        k.coordinator.expire(b, sender=k.gateway)
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    chain.mine(deltatime=k.params.seat_window + 1)
+    k.coordinator.expire(b, sender=k.gateway)
+    assert k.coordinator.phaseOf(b) == PH_EXPIRED
+    assert k.coordinator.leafState(b, 2) == L_REFUNDED
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + 3 * k.params.min_reward
+    with reverts_with(k.coordinator.WrongPhase):
+        k.coordinator.seat(b, b"", sender=k.gateway)
+
+
+def test_expire__epoch_array_gone__expires_early(k, chain):
+    posted = k.post(1)
+    k.advance_epoch()
+    k.advance_epoch()
+    k.coordinator.expire(posted.batch_id, sender=k.gateway)
+    assert k.coordinator.phaseOf(posted.batch_id) == PH_EXPIRED
+
+
+def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
+    with reverts_with(k.coordinator.NothingToWithdraw):
+        k.coordinator.withdraw(sender=stranger)
+    posted, holders = seat_until(k, lambda h, s: True)
+    for h in holders:
+        k.commit(posted.batch_id, by(h), vector(1))
+    for h in holders:
+        k.reveal(posted.batch_id, by(h), vector(1))
+    w = by(holders[0])
+    amount = k.coordinator.pendingWithdrawal(w)
+    before = w.balance
+    tx = k.coordinator.withdraw(sender=w)
+    assert w.balance == before + amount - tx.total_fees_paid
+    with reverts_with(k.coordinator.NothingToWithdraw):
+        k.coordinator.withdraw(sender=w)
+
+
+def test_receive__plain_payment__reverts_unexpected_payment(k, stranger, reverts_with):
+    with reverts_with(k.coordinator.UnexpectedPayment):
+        stranger.transfer(k.coordinator.address, 1)
