@@ -1,7 +1,21 @@
-"""Gas of one request's life with K=3, step by step, on a private local anvil.
+"""Gas of one request's life with K=3, step by step, on a private local anvil: the v1
+per-request path and the v2 batch settlement.
 
-    . bin/env && python bench/gas.py            # table
-    . bin/env && python bench/gas.py --json     # JSON (one object: setup, request, totals)
+    . bin/env && python bench/gas.py                  # both, as tables
+    . bin/env && python bench/gas.py --protocol v2    # v2 only
+    . bin/env && python bench/gas.py --json           # JSON: sections, totals, v2 summary
+
+v2 (SettlementCoordinator with the default SettlementParams: K=3, Q=2) measures, with 24 staked
+workers and committees of three distinct holders (the most transactions a K=3 batch can take):
+
+batch N   : postBatch of N verified tickets (one attester each), seat (header proof + draw),
+            commit x3, reveal x3 (the last one settles the batch), openResults. Gas per ticket is
+            the total over N; calldata per ticket is postBatch's input over N. N = 1, 10, 100.
+single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
+            seat, commit x3, reveal x3, withdraw x3 (compare v1's request section).
+disputed  : a one-leaf batch where the three seats reveal three different results: finalize.
+others    : a header proof alone (HeaderBeacon.valueOf, estimated as a call), advanceEpoch and a
+            seat draw with 256 active workers, one orphaned ticket posted alone by a stranger.
 
 Deploys the three contracts with the default :class:`peerhost.deploy.DeployParams` (K=3,
 quorum 2) on an anvil of its own (random port, never one already running), then measures:
@@ -35,7 +49,25 @@ from ape.logging import logger  # noqa: E402
 from eth_abi import encode  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 
-from peerhost.deploy import ETHER, DeployParams, deploy  # noqa: E402
+from peerhost.chain.headers import header_of  # noqa: E402
+from peerhost.deploy import (  # noqa: E402
+    ETHER,
+    DeployParams,
+    Settlement,
+    SettlementParams,
+    deploy,
+    deploy_settlement,
+)
+from peerhost.wire.batch import (  # noqa: E402
+    AttestedResult,
+    Leaf,
+    encode_leaves,
+    results_commitment,
+    results_opening,
+    seat_commitment,
+    vector_hash,
+)
+from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_ticket  # noqa: E402
 
 PROJECT = "shop"
 FUNCTION = "orders-create"
@@ -164,20 +196,260 @@ def measure(params: DeployParams) -> GasTable:
     return table
 
 
+class V2:
+    """Drives v2 batches on the connected chain for the measurements."""
+
+    def __init__(self, table: GasTable, workers: int = 24) -> None:
+        self.table = table
+        owner, self.developer, self.gateway = (accounts.test_accounts[i] for i in range(3))
+        self.params = SettlementParams()
+        d = deploy(project, owner, DeployParams())
+        self.s: Settlement = deploy_settlement(project, owner, d.registry, self.params)
+        self.c = self.s.coordinator
+        self.by: dict[str, Any] = {}
+        self.workers = [self._account() for _ in range(workers)]
+        for w in self.workers:
+            self.s.stakes.register(ENCRYPTION_KEY, value=2 * ETHER, sender=w)
+        self.advance_epoch()
+        registry = self.s.registry
+        registry.publish(
+            PROJECT, "v2", "wasi", CODE_CID, 1_000_000, 16 << 20, 0, sender=self.developer
+        )
+        self.function_id = bytes(registry.functionIdOf(self.developer, PROJECT, "v2"))
+        self.project_id = bytes(registry.projectIdOf(self.developer, PROJECT))
+        self.s.gateways.fundReserve(self.project_id, value=100 * ETHER, sender=self.developer)
+        self.s.gateways.setGatewayAuthorization(PROJECT, self.gateway, True, sender=self.developer)
+        self.s.gateways.bond(value=2 * ETHER, sender=self.gateway)
+        chain.mine(deltatime=1)
+        self.seq = 0
+        self.attester = self.workers[-1]
+        self.result = keccak(b'{"body":"ok","headers":{},"status":200}')
+        self.salt = keccak(b"results")
+
+    def _account(self) -> Any:
+        a = accounts.test_accounts.generate_test_account()
+        chain.set_balance(a.address, 100 * ETHER)
+        self.by[str(a.address)] = a
+        return a
+
+    def advance_epoch(self) -> Any:
+        chain.mine(deltatime=self.params.epoch_length)
+        return self.s.stakes.advanceEpoch(sender=self.gateway)
+
+    def tickets(self, n: int) -> list[Ticket]:
+        now = int(chain.pending_timestamp) - 1
+        out = []
+        for _ in range(n):
+            out.append(
+                Ticket(
+                    str(self.gateway.address),
+                    self.seq,
+                    self.function_id,
+                    1,
+                    keccak(self.seq.to_bytes(8, "big")),
+                    self.params.min_reward * 10,
+                    now,
+                    now + 600,
+                    MODE_VERIFIED,
+                    0,
+                    keccak(b"profile"),
+                )
+            )
+            self.seq += 1
+        return out
+
+    def header(self, batch_id: int) -> bytes:
+        seed_block = int(self.c.getBatch(batch_id).seedBlock)
+        head = int(chain.blocks.head.number)
+        if head <= seed_block:
+            chain.mine(seed_block - head + 1)
+        return header_of(chain.provider.make_request, seed_block)
+
+    def seated_batch(self, n: int, section: str) -> tuple[int, list[Any], int]:
+        """Posts n tickets until the committee has three distinct holders; records post and seat."""
+        while True:
+            tickets = self.tickets(n)
+            results = [AttestedResult(self.result, (str(self.attester.address),)) for _ in tickets]
+            leaves = encode_leaves([Leaf.of(t) for t in tickets])
+            post = self.c.postBatch(
+                self.project_id,
+                keccak(b"profile"),
+                tickets[0].reward,
+                results_commitment(results, self.salt),
+                leaves,
+                sender=self.gateway,
+            )
+            batch_id = int(post.events.filter(self.c.BatchPosted)[0].batchId)
+            seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
+            holders = [self.by[str(h)] for h in self.c.holdersOf(batch_id)[0]]
+            if len(holders) == self.params.seats:
+                self.table.add(section, f"postBatch ({n} leaves)", post)
+                self.table.add(section, "seat (header proof + draw)", seat)
+                return batch_id, holders, len(post.data)
+
+    def commit_reveal(
+        self, batch_id: int, holders: list[Any], vectors: list[list[bytes]], section: str
+    ) -> None:
+        chain_id = chain.chain_id
+        for i, (h, v) in enumerate(zip(holders, vectors, strict=True)):
+            c = seat_commitment(
+                chain_id,
+                str(self.c.address),
+                batch_id,
+                str(h.address),
+                vector_hash(v),
+                keccak(b"s"),
+            )
+            self.table.add(section, f"commit #{i + 1}", self.c.commit(batch_id, c, sender=h))
+        first = vectors[0]
+        for i, (h, v) in enumerate(zip(holders, vectors, strict=True)):
+            full = (
+                v != first or i == 0 or i == len(holders) - 1
+            )  # equal vectors may omit it, the last settles
+            tx = self.c.reveal(batch_id, vector_hash(v), keccak(b"s"), v if full else [], sender=h)
+            settles = " (settles)" if i == len(holders) - 1 and v == first else ""
+            label = f"reveal #{i + 1}{settles}"
+            self.table.add(section, label, tx)
+
+    def batch(self, n: int) -> dict[str, Any]:
+        section = f"v2 batch {n}"
+        batch_id, holders, calldata = self.seated_batch(n, section)
+        v = [self.result] * n
+        self.commit_reveal(batch_id, holders, [v, v, v], section)
+        results = [AttestedResult(self.result, (str(self.attester.address),)) for _ in range(n)]
+        self.table.add(
+            section,
+            "openResults",
+            self.c.openResults(
+                batch_id, self.salt, results_opening(results), v, sender=self.gateway
+            ),
+        )
+        total = self.table.total(section)
+        return {
+            "tickets": n,
+            "gas": total,
+            "gas_per_ticket": total // n,
+            "post_calldata_bytes_per_ticket": calldata // n,
+        }
+
+    def single(self) -> int:
+        section = "v2 single request"
+        requester = self.workers[0]
+        while True:
+            tx = self.c.requestExecution(
+                self.function_id,
+                1,
+                keccak(b"input"),
+                2,
+                int(chain.pending_timestamp) + 300,
+                0,
+                keccak(b"profile"),
+                value=self.params.min_reward * 10,
+                sender=requester,
+            )
+            batch_id = int(tx.events.filter(self.c.SingleRequested)[0].batchId)
+            seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
+            holders = [self.by[str(h)] for h in self.c.holdersOf(batch_id)[0]]
+            if len(holders) == self.params.seats:
+                break
+        self.table.add(section, "requestExecution (value)", tx)
+        self.table.add(section, "seat (header proof + draw)", seat)
+        v = [self.result]
+        self.commit_reveal(batch_id, holders, [v, v, v], section)
+        for i, h in enumerate(holders):
+            self.table.add(section, f"withdraw #{i + 1}", self.c.withdraw(sender=h))
+        return self.table.total(section)
+
+    def disputed(self) -> int:
+        section = "v2 disputed leaf"
+        batch_id, holders, _ = self.seated_batch(1, section)
+        vectors = [[self.result], [keccak(b"lie 1")], [keccak(b"lie 2")]]
+        self.commit_reveal(batch_id, holders, vectors, section)
+        self.table.add(
+            section,
+            "finalize (disputed: refund)",
+            self.c.finalize(batch_id, vectors, sender=self.gateway),
+        )
+        return self.table.total(section)
+
+    def orphan(self) -> int:
+        [t] = self.tickets(1)
+        sig = sign_ticket(self.gateway.private_key, chain.chain_id, str(self.c.address), t)
+        tx = self.c.postOrphans([t.as_tuple()], [sig], b"\x00" * 32, sender=self.workers[1])
+        self.table.add("v2 others", "postOrphans (1 ticket, by a stranger)", tx)
+        return int(tx.gas_used)
+
+    def header_proof(self) -> int:
+        number = int(chain.blocks.head.number) - 1
+        header = header_of(chain.provider.make_request, number)
+        data = self.s.beacon.valueOf.as_transaction(number, header, sender=self.gateway).data
+        gas = int(
+            chain.provider.web3.eth.estimate_gas({"to": str(self.s.beacon.address), "data": data})
+        )
+        self.table.sections.setdefault("v2 others", []).append(
+            ("HeaderBeacon.valueOf (call, estimated)", gas)
+        )
+        return gas
+
+    def at_256(self) -> tuple[int, int]:
+        for _ in range(256 - len(self.workers)):
+            w = self._account()
+            self.s.stakes.register(ENCRYPTION_KEY, value=2 * ETHER, sender=w)
+            self.workers.append(w)
+        advance = self.advance_epoch()
+        self.table.add("v2 others", "advanceEpoch (256 workers)", advance)
+        tickets = self.tickets(1)
+        post = self.c.postBatch(
+            self.project_id,
+            keccak(b"profile"),
+            tickets[0].reward,
+            b"\x00" * 32,
+            encode_leaves([Leaf.of(t) for t in tickets]),
+            sender=self.gateway,
+        )
+        batch_id = int(post.events.filter(self.c.BatchPosted)[0].batchId)
+        seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
+        self.table.add("v2 others", "seat (256 workers: header proof + draw)", seat)
+        return int(advance.gas_used), int(seat.gas_used)
+
+
+def measure_v2(table: GasTable) -> dict[str, Any]:
+    """Runs the v2 measurements on the connected chain; returns the summary figures."""
+    v2 = V2(table)
+    summary: dict[str, Any] = {"batches": [v2.batch(n) for n in (1, 10, 100)]}
+    summary["single_request_life"] = v2.single()
+    summary["disputed_leaf"] = v2.disputed()
+    summary["orphan_posted_alone"] = v2.orphan()
+    summary["header_proof"] = v2.header_proof()
+    summary["advance_epoch_256"], summary["seat_256"] = v2.at_256()
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--protocol", choices=["v1", "v2", "both"], default="both")
     args = parser.parse_args(argv)
     logger.set_level("ERROR")
     params = DeployParams(max_commits=3, quorum=2)
+    table = GasTable()
+    summary: dict[str, Any] = {}
     # host "auto": a fresh anvil on a random port, so a chain another process uses is never touched.
     with networks.ethereum.local.use_provider(
         "foundry", provider_settings={"host": "auto"}, disconnect_after=True
     ):
-        table = measure(params)
-    print(json.dumps(table.as_json(), indent=2) if args.json else table.render())
+        if args.protocol in ("v1", "both"):
+            table = measure(params)
+        if args.protocol in ("v2", "both"):
+            summary = measure_v2(table)
+    if args.json:
+        print(json.dumps({**table.as_json(), "v2": summary}, indent=2))
+    else:
+        print(table.render())
+        if summary:
+            print(json.dumps(summary, indent=2))
     return 0
 
 

@@ -39,12 +39,47 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     uint256 private _batchCount;
     uint256 private _burned;
-    mapping(uint256 batchId => Batch) private _batches;
-    mapping(uint256 batchId => address[16]) private _holders;
+    mapping(uint256 batchId => Stored) private _batches;
+    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count above.
+    mapping(uint256 batchId => uint256[16]) private _holders;
     mapping(uint256 batchId => mapping(address holder => bytes32 vote)) private _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) private _seqBits;
     mapping(address requester => uint64 count) private _singleCount;
     mapping(address account => uint256 amount) private _pending;
+
+    /// @dev A batch as stored (ISettlementCoordinator.Batch adds the derived fields).
+    struct Stored {
+        address gateway;
+        uint40 postedAt;
+        uint32 epoch;
+        uint16 leafCount;
+        BatchState state;
+        bytes32 projectId;
+        bytes32 root;
+        bytes32 resultsCommitment;
+        uint96 reward;
+        uint40 seedBlock;
+        uint40 commitDeadline;
+        uint8 holderCount;
+        uint8 firstFull; // 1 + index of the first holder that revealed its vector in full (0: none yet)
+        uint16 committedBits;
+        uint16 revealedBits;
+        uint32 finalizedAfter; // seconds from postedAt to finalization
+        address payer;
+        uint96 attesterPot;
+        uint256 fastMask;
+        uint256 sampledMask; // fast leaves the seed sampled for audit
+        uint256 finalMask;
+        uint256 disputedMask;
+        bytes32 finalVectorHash;
+    }
+
+    /// @dev Accumulates attester credits of one opening (flushed when full).
+    struct Payees {
+        address[] accounts;
+        uint256[] amounts;
+        uint256 count;
+    }
 
     /// @dev What a post needs besides the leaves.
     struct PostArgs {
@@ -91,6 +126,8 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint256 finalizerCredit;
         uint256 refund;
         uint256 pot;
+        uint256 finalMask;
+        uint256 disputedMask;
     }
 
     constructor(
@@ -171,42 +208,46 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function seat(uint256 batchId, bytes calldata proof) external {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
-        if (block.number <= b.seedBlock) revert SeedNotReady(batchId, b.seedBlock);
-        bytes32 seed = keccak256(abi.encode(_beacon.valueOf(b.seedBlock, proof), batchId));
-        (address[] memory seats, address[] memory holders, uint256 counts) =
-            _stakes.drawHolders(b.epoch, seed, _params.seats);
-        address[16] storage stored = _holders[batchId];
-        for (uint256 h; h < holders.length; ++h) {
-            stored[h] = holders[h];
-        }
-        uint256 count = holders.length;
-        uint256 audit = _auditMask(seed, b.leafCount, b.fastMask);
-        b.seed = seed;
-        b.holderCount = uint8(count);
-        b.seatCounts = uint128(counts);
-        b.auditMask = audit;
+        uint256 seedBlock = b.seedBlock;
+        if (block.number <= seedBlock) revert SeedNotReady(batchId, seedBlock);
+        bytes32 seed = keccak256(abi.encode(_beacon.valueOf(seedBlock, proof), batchId));
+        address[] memory seats = _seatHolders(batchId, b, seed);
+        uint256 fastMask = b.fastMask;
+        uint256 sampled = fastMask == 0 ? 0 : _sample(seed, b.leafCount, fastMask);
+        if (sampled != 0) b.sampledMask = sampled;
         b.commitDeadline = uint40(block.timestamp + _params.commitWindow);
-        b.revealDeadline = uint40(block.timestamp + _params.commitWindow + _params.revealWindow);
         b.state = BatchState.Seated;
-        emit BatchSeated(batchId, seed, seats, audit);
+        emit BatchSeated(batchId, seed, seats, (_fullMask(b.leafCount) & ~fastMask) | sampled);
+    }
+
+    /// @dev Draws the seats and stores each distinct holder with its seat count.
+    function _seatHolders(uint256 batchId, Stored storage b, bytes32 seed) private returns (address[] memory seats) {
+        address[] memory holders;
+        uint256 counts;
+        (seats, holders, counts) = _stakes.drawHolders(b.epoch, seed, _params.seats);
+        uint256[16] storage stored = _holders[batchId];
+        for (uint256 h; h < holders.length; ++h) {
+            stored[h] = uint256(uint160(holders[h])) | (((counts >> (8 * h)) & 0xff) << 160);
+        }
+        b.holderCount = uint8(holders.length);
     }
 
     /// @inheritdoc ISettlementCoordinator
     function reseed(uint256 batchId) external {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
         if (block.number <= b.seedBlock || blockhash(b.seedBlock) != bytes32(0)) revert SeedNotReady(batchId, b.seedBlock);
-        b.seedBlock = uint64(block.number + _params.beaconDelay);
+        b.seedBlock = uint40(block.number + _params.beaconDelay);
         emit Reseeded(batchId, b.seedBlock);
     }
 
     /// @inheritdoc ISettlementCoordinator
     function commit(uint256 batchId, bytes32 commitment) external {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.Commit) revert WrongPhase(batchId, p);
         uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
@@ -219,10 +260,11 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function reveal(uint256 batchId, bytes32 vectorHash, bytes32 salt, bytes32[] calldata vector) external {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.Reveal) revert WrongPhase(batchId, p);
-        uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
+        uint256 count = b.holderCount;
+        uint256 h = _holderIndex(batchId, count, msg.sender);
         if (b.committedBits & (1 << h) == 0) revert NotCommitted(batchId, msg.sender);
         if (b.revealedBits & (1 << h) != 0) revert AlreadyRevealed(batchId, msg.sender);
         if (_commitment(batchId, msg.sender, vectorHash, salt) != _votes[batchId][msg.sender]) {
@@ -230,9 +272,10 @@ contract SettlementCoordinator is ISettlementCoordinator {
         }
         if (vector.length > 0) {
             if (vector.length != b.leafCount || _vectorHash(vector) != vectorHash) revert VectorMismatch(batchId, vectorHash);
-            if (b.firstVectorHash == bytes32(0)) b.firstVectorHash = vectorHash;
-        } else if (vectorHash != b.firstVectorHash || vectorHash == bytes32(0)) {
-            revert VectorMismatch(batchId, b.firstVectorHash);
+            if (b.firstFull == 0) b.firstFull = uint8(h + 1);
+        } else {
+            bytes32 published = b.firstFull == 0 ? bytes32(0) : _votes[batchId][_holderAt(batchId, b.firstFull - 1)];
+            if (vectorHash != published) revert VectorMismatch(batchId, published);
         }
         _votes[batchId][msg.sender] = vectorHash;
         uint16 revealed = b.revealedBits | uint16(1 << h);
@@ -240,11 +283,9 @@ contract SettlementCoordinator is ISettlementCoordinator {
         emit SeatRevealed(batchId, msg.sender, vectorHash);
 
         // Equal vectors from every holder: settle now.
-        uint256 all = (uint256(1) << b.holderCount) - 1;
-        if (vector.length == 0 || revealed != all) return;
-        address[16] storage holders = _holders[batchId];
-        for (uint256 i; i < b.holderCount; ++i) {
-            if (_votes[batchId][holders[i]] != vectorHash) return;
+        if (vector.length == 0 || revealed != (uint256(1) << count) - 1) return;
+        for (uint256 i; i < count; ++i) {
+            if (i != h && _votes[batchId][_holderAt(batchId, i)] != vectorHash) return;
         }
         bytes32[][] memory vectors = new bytes32[][](1);
         vectors[0] = vector;
@@ -253,7 +294,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function finalize(uint256 batchId, bytes32[][] calldata vectors) external {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.Settle) revert WrongPhase(batchId, p);
         bytes32[][] memory copy = new bytes32[][](vectors.length);
@@ -269,24 +310,26 @@ contract SettlementCoordinator is ISettlementCoordinator {
     function openResults(uint256 batchId, bytes32 salt, bytes calldata opening, bytes32[] calldata finalVector)
         external
     {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
-        if (p != Phase.Finalized || block.timestamp >= uint256(b.finalizedAt) + _params.openWindow) {
+        if (p != Phase.Finalized || block.timestamp >= _finalizedAt(b) + _params.openWindow) {
             revert WrongPhase(batchId, p);
         }
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
         if (finalVector.length != b.leafCount || _vectorHash(finalVector) != b.finalVectorHash) {
             revert VectorMismatch(batchId, b.finalVectorHash);
         }
-        uint256[3] memory pots = _pots(b.reward);
+        uint256[5] memory ctx = _openContext(b);
+        Payees memory payees = Payees(new address[](16), new uint256[](16), 0);
         uint256 paid;
         uint256 offset;
         for (uint256 i; i < b.leafCount; ++i) {
             uint256 leafPaid;
-            (offset, leafPaid) = _openLeaf(batchId, b, i, opening, offset, finalVector[i], pots);
+            (offset, leafPaid) = _openLeaf(batchId, i, opening, offset, finalVector[i], ctx, payees);
             paid += leafPaid;
         }
         if (offset != opening.length) revert MalformedOpening(batchId, offset);
+        _flush(batchId, payees);
         uint256 returned = b.attesterPot - paid;
         b.attesterPot = 0;
         b.state = BatchState.Closed;
@@ -294,52 +337,75 @@ contract SettlementCoordinator is ISettlementCoordinator {
         _refund(batchId, b, returned);
     }
 
-    /// @dev Per leaf: what attesters share on a Final leaf, on an Unaudited leaf, and the speed share.
-    function _pots(uint256 reward) private view returns (uint256[3] memory pots) {
+    /// @dev [final pot, unaudited pot, speed share, final mask, audit mask].
+    function _openContext(Stored storage b) private view returns (uint256[5] memory ctx) {
+        uint256 reward = b.reward;
         uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
-        pots[0] = reward - finalizerShare - reward * _params.committeeBps / _BPS;
-        pots[1] = reward - finalizerShare;
-        pots[2] = reward * _params.speedBps / _BPS;
+        ctx[0] = reward - finalizerShare - reward * _params.committeeBps / _BPS;
+        ctx[1] = reward - finalizerShare;
+        ctx[2] = reward * _params.speedBps / _BPS;
+        ctx[3] = b.finalMask;
+        ctx[4] = _auditMaskOf(b);
     }
 
-    /// @dev Reads leaf `i`'s entry at `offset` of the opening and pays its attesters if their result stood.
+    /// @dev Reads leaf `i`'s entry at `offset` of the opening and books its attesters' pay if their result stood.
     function _openLeaf(
         uint256 batchId,
-        Batch storage b,
         uint256 i,
         bytes calldata opening,
         uint256 offset,
         bytes32 finalValue,
-        uint256[3] memory pots
+        uint256[5] memory ctx,
+        Payees memory payees
     ) private returns (uint256 next, uint256 paid) {
         if (offset + 33 > opening.length) revert MalformedOpening(batchId, offset);
         uint256 start = offset + 33;
         uint256 count = uint8(opening[offset + 32]);
         next = start + 20 * count;
         if (count > MAX_ATTESTERS || next > opening.length) revert MalformedOpening(batchId, start);
-        if ((b.finalMask >> i) & 1 == 1) paid = bytes32(opening[offset:offset + 32]) == finalValue ? pots[0] : 0;
-        else if ((b.auditMask >> i) & 1 == 0) paid = pots[1];
+        if ((ctx[3] >> i) & 1 == 1) paid = bytes32(opening[offset:offset + 32]) == finalValue ? ctx[0] : 0;
+        else if ((ctx[4] >> i) & 1 == 0) paid = ctx[1];
         if (paid == 0 || count == 0) return (next, 0);
-        _payAttesters(batchId, opening[start:next], paid, pots[2]);
+        _bookAttesters(batchId, payees, opening[start:next], paid, ctx[2]);
     }
 
-    /// @dev Splits `pot` between `attesters` (20 bytes each): the first gets the speed share and the dust.
-    function _payAttesters(uint256 batchId, bytes calldata attesters, uint256 pot, uint256 speed) private {
+    /// @dev Splits `pot` between `attesters` (20 bytes each): the first also gets the speed share and the dust.
+    function _bookAttesters(uint256 batchId, Payees memory payees, bytes calldata attesters, uint256 pot, uint256 speed)
+        private
+    {
         uint256 count = attesters.length / 20;
         uint256 first = speed < pot ? speed : pot;
         uint256 each = (pot - first) / count;
         first += pot - first - each * count;
         for (uint256 k; k < count; ++k) {
             address attester = address(bytes20(attesters[20 * k:20 * k + 20]));
-            _credit(batchId, attester, k == 0 ? first + each : each, _CREDIT_ATTESTER);
+            _book(batchId, payees, attester, k == 0 ? first + each : each);
         }
+    }
+
+    function _book(uint256 batchId, Payees memory payees, address account, uint256 amount) private {
+        for (uint256 j; j < payees.count; ++j) {
+            if (payees.accounts[j] != account) continue;
+            payees.amounts[j] += amount;
+            return;
+        }
+        if (payees.count == payees.accounts.length) _flush(batchId, payees);
+        payees.accounts[payees.count] = account;
+        payees.amounts[payees.count++] = amount;
+    }
+
+    function _flush(uint256 batchId, Payees memory payees) private {
+        for (uint256 j; j < payees.count; ++j) {
+            _credit(batchId, payees.accounts[j], payees.amounts[j], _CREDIT_ATTESTER);
+        }
+        payees.count = 0;
     }
 
     /// @inheritdoc ISettlementCoordinator
     function close(uint256 batchId) external {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
-        if (p != Phase.Finalized || block.timestamp < uint256(b.finalizedAt) + _params.openWindow) {
+        if (p != Phase.Finalized || block.timestamp < _finalizedAt(b) + _params.openWindow) {
             revert WrongPhase(batchId, p);
         }
         uint256 returned = b.attesterPot;
@@ -351,7 +417,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function expire(uint256 batchId) external {
-        Batch storage b = _existing(batchId);
+        Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
         uint256 seatDeadline = uint256(b.postedAt) + _params.seatWindow;
@@ -360,7 +426,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
         }
         uint256 amount = uint256(b.reward) * b.leafCount;
         b.state = BatchState.Expired;
-        b.refundMask = _fullMask(b.leafCount);
         emit BatchExpired(batchId, amount);
         _refund(batchId, b, amount);
     }
@@ -378,8 +443,32 @@ contract SettlementCoordinator is ISettlementCoordinator {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc ISettlementCoordinator
-    function getBatch(uint256 batchId) external view returns (Batch memory) {
-        return _existing(batchId);
+    function getBatch(uint256 batchId) external view returns (Batch memory v) {
+        Stored storage b = _existing(batchId);
+        v.gateway = b.gateway;
+        v.postedAt = b.postedAt;
+        v.epoch = b.epoch;
+        v.leafCount = b.leafCount;
+        v.state = b.state;
+        v.projectId = b.projectId;
+        v.root = b.root;
+        v.resultsCommitment = b.resultsCommitment;
+        v.reward = b.reward;
+        v.seedBlock = b.seedBlock;
+        v.commitDeadline = b.commitDeadline;
+        v.revealDeadline = b.commitDeadline == 0 ? 0 : uint40(b.commitDeadline + _params.revealWindow);
+        v.payer = b.payer;
+        v.holderCount = b.holderCount;
+        v.committedBits = b.committedBits;
+        v.revealedBits = b.revealedBits;
+        v.finalizedAt = b.finalizedAfter == 0 ? 0 : uint40(_finalizedAt(b));
+        v.fastMask = b.fastMask;
+        v.auditMask = b.holderCount == 0 ? 0 : _auditMaskOf(b);
+        v.finalMask = b.finalMask;
+        v.refundMask = _refundMaskOf(b);
+        v.disputedMask = b.disputedMask;
+        v.finalVectorHash = b.finalVectorHash;
+        v.attesterPot = b.attesterPot;
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -389,53 +478,29 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function leafState(uint256 batchId, uint256 index) external view returns (LeafState) {
-        Batch storage b = _batches[batchId];
+        Stored storage b = _batches[batchId];
         if (b.state == BatchState.None || index >= b.leafCount) return LeafState.None;
         if (b.state == BatchState.Posted || b.state == BatchState.Seated) return LeafState.Pending;
         if ((b.finalMask >> index) & 1 == 1) return LeafState.Final;
-        if ((b.refundMask >> index) & 1 == 1) return LeafState.Refunded;
-        if ((b.disputedMask >> index) & 1 == 1) return LeafState.Disputed;
+        if ((_refundMaskOf(b) >> index) & 1 == 1) return LeafState.Refunded;
         return LeafState.Unaudited;
     }
 
     /// @inheritdoc ISettlementCoordinator
     function holdersOf(uint256 batchId) external view returns (address[] memory holders, uint256[] memory seats) {
-        Batch storage b = _batches[batchId];
-        uint256 n = b.holderCount;
+        uint256 n = _batches[batchId].holderCount;
         holders = new address[](n);
         seats = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            holders[i] = _holders[batchId][i];
-            seats[i] = _seatsOf(b.seatCounts, i);
+            uint256 packed = _holders[batchId][i];
+            holders[i] = address(uint160(packed));
+            seats[i] = packed >> 160;
         }
     }
 
     /// @inheritdoc ISettlementCoordinator
     function voteOf(uint256 batchId, address worker) external view returns (bytes32) {
         return _votes[batchId][worker];
-    }
-
-    /// @inheritdoc ISettlementCoordinator
-    function verifyLeaf(uint256 batchId, uint256 index, bytes32 leafHash, bytes32[] calldata proof)
-        external
-        view
-        returns (bool)
-    {
-        Batch storage b = _batches[batchId];
-        uint256 n = b.leafCount;
-        if (index >= n) return false;
-        bytes32 node = leafHash;
-        uint256 k;
-        while (n > 1) {
-            if ((index ^ 1) < n) {
-                if (k >= proof.length) return false;
-                node = index % 2 == 0 ? _pair(node, proof[k]) : _pair(proof[k], node);
-                ++k;
-            }
-            index /= 2;
-            n = (n + 1) / 2;
-        }
-        return k == proof.length && node == b.root;
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -516,7 +581,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         returns (uint256 batchId)
     {
         batchId = ++_batchCount;
-        Batch storage b = _batches[batchId];
+        Stored storage b = _batches[batchId];
         b.gateway = a.gateway;
         b.postedAt = uint40(block.timestamp);
         b.epoch = uint32(epoch);
@@ -527,7 +592,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (a.resultsCommitment != bytes32(0)) b.resultsCommitment = a.resultsCommitment;
         b.reward = a.reward;
         uint256 seedBlock = block.number + _params.beaconDelay;
-        b.seedBlock = uint64(seedBlock);
+        b.seedBlock = uint40(seedBlock);
         if (a.payer != address(0)) b.payer = a.payer;
         if (fastMask != 0) b.fastMask = fastMask;
         emit BatchPosted(
@@ -618,56 +683,65 @@ contract SettlementCoordinator is ISettlementCoordinator {
     /// @dev Tallies every audited leaf over the revealed vectors, credits seats, the finalizer and refunds,
     ///      slashes no-shows and wrong seats, and splits what was slashed. `vectors` must hold the vector of
     ///      every revealed holder.
-    function _settle(uint256 batchId, Batch storage b, bytes32[][] memory vectors) private {
+    function _settle(uint256 batchId, Stored storage b, bytes32[][] memory vectors) private {
         Tally memory t = _group(batchId, b, vectors);
+        _tallyLeaves(batchId, b, t, vectors);
+        if (t.finalMask != 0) b.finalMask = t.finalMask;
+        if (t.disputedMask != 0) b.disputedMask = t.disputedMask;
+        bytes32 finalVectorHash;
+        if (t.pot != 0) {
+            finalVectorHash = _vectorHashMemory(t.finalValues);
+            b.finalVectorHash = finalVectorHash;
+            b.attesterPot = uint96(t.pot);
+            b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
+            b.state = BatchState.Finalized;
+        } else {
+            b.state = BatchState.Closed;
+        }
+        emit BatchFinalized(
+            batchId, finalVectorHash, t.finalMask, _auditMaskOf(b) & ~t.finalMask, t.disputedMask, msg.sender
+        );
+        _payAndSlash(batchId, b, t);
+    }
+
+    /// @dev The per-leaf loop of _settle: final values, masks, credits, refunds and wrong groups.
+    function _tallyLeaves(uint256 batchId, Stored storage b, Tally memory t, bytes32[][] memory vectors) private {
         uint256 n = b.leafCount;
         uint256 reward = b.reward;
+        uint256 audit = _auditMaskOf(b);
+        uint256 quorum = _params.quorum;
         uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
         uint256 committeeShare =
             b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _params.committeeBps / _BPS;
-        uint256 finalMask;
-        uint256 refundMask;
-        uint256 disputedMask;
         for (uint256 i; i < n; ++i) {
-            if ((b.auditMask >> i) & 1 == 0) {
+            if ((audit >> i) & 1 == 0) {
                 t.finalizerCredit += finalizerShare;
                 t.pot += reward - finalizerShare;
                 continue;
             }
             (bytes32 best, uint256 bestSeats, uint256 speaking) = _leafTally(t, vectors, i);
-            if (bestSeats >= _params.quorum) {
-                finalMask |= uint256(1) << i;
+            if (bestSeats >= quorum) {
+                t.finalMask |= uint256(1) << i;
                 t.finalValues[i] = best;
                 uint256 perSeat = committeeShare / bestSeats;
                 t.finalizerCredit += finalizerShare + committeeShare - perSeat * bestSeats;
                 t.pot += reward - finalizerShare - committeeShare;
                 _judge(t, vectors, i, best, perSeat);
-            } else {
-                refundMask |= uint256(1) << i;
-                t.refund += reward;
-                if (speaking == 0) continue; // every revealed seat abstained: no result, nobody wrong
-                // Disputed: frozen for the escalation tiers; resolved here by refund, slashing seats that
-                // differ from a majority of the revealed non-abstaining seats.
-                disputedMask |= uint256(1) << i;
-                bytes32 majority = 2 * bestSeats > speaking ? best : bytes32(0);
-                if (majority != bytes32(0)) _judge(t, vectors, i, majority, 0);
-                emit LeafDisputed(batchId, i, majority);
+                continue;
             }
+            t.refund += reward;
+            if (speaking == 0) continue; // every revealed seat abstained: no result, nobody wrong
+            // Disputed: frozen for the escalation tiers; resolved here by refund, slashing seats that
+            // differ from a majority of the revealed non-abstaining seats.
+            t.disputedMask |= uint256(1) << i;
+            bytes32 majority = 2 * bestSeats > speaking ? best : bytes32(0);
+            if (majority != bytes32(0)) _judge(t, vectors, i, majority, 0);
+            emit LeafDisputed(batchId, i, majority);
         }
-        b.finalMask = finalMask;
-        b.refundMask = refundMask;
-        b.disputedMask = disputedMask;
-        b.finalVectorHash = _vectorHashMemory(t.finalValues);
-        b.attesterPot = uint128(t.pot);
-        b.finalizedAt = uint40(block.timestamp);
-        b.state = t.pot == 0 ? BatchState.Closed : BatchState.Finalized;
-        emit BatchFinalized(batchId, b.finalVectorHash, finalMask, refundMask, disputedMask, msg.sender);
-
-        _payAndSlash(batchId, b, t);
     }
 
     /// @dev Maps each revealed holder to the supplied vector with its hash.
-    function _group(uint256 batchId, Batch storage b, bytes32[][] memory vectors) private view returns (Tally memory t) {
+    function _group(uint256 batchId, Stored storage b, bytes32[][] memory vectors) private view returns (Tally memory t) {
         uint256 holders = b.holderCount;
         uint256 groups = vectors.length;
         t.holders = holders;
@@ -682,16 +756,17 @@ contract SettlementCoordinator is ISettlementCoordinator {
             if (vectors[g].length != b.leafCount) revert VectorMismatch(batchId, bytes32(0));
             hashes[g] = _vectorHashMemory(vectors[g]);
         }
+        uint256 revealed = b.revealedBits;
         for (uint256 h; h < holders; ++h) {
             t.groupOf[h] = type(uint256).max;
-            if ((b.revealedBits >> h) & 1 == 0) continue;
-            address holder = _holders[batchId][h];
-            bytes32 vote = _votes[batchId][holder];
+            if ((revealed >> h) & 1 == 0) continue;
+            uint256 packed = _holders[batchId][h];
+            bytes32 vote = _votes[batchId][address(uint160(packed))];
             uint256 g;
             while (g < groups && hashes[g] != vote) ++g;
-            if (g == groups) revert MissingVector(batchId, holder);
+            if (g == groups) revert MissingVector(batchId, address(uint160(packed)));
             t.groupOf[h] = g;
-            t.groupSeats[g] += _seatsOf(b.seatCounts, h);
+            t.groupSeats[g] += packed >> 160;
         }
     }
 
@@ -701,12 +776,18 @@ contract SettlementCoordinator is ISettlementCoordinator {
         pure
         returns (bytes32 best, uint256 bestSeats, uint256 speaking)
     {
-        for (uint256 g; g < t.groups; ++g) {
+        uint256 groups = t.groups;
+        if (groups == 1) {
+            best = vectors[0][i];
+            if (best == bytes32(0)) return (best, 0, 0);
+            return (best, t.groupSeats[0], t.groupSeats[0]);
+        }
+        for (uint256 g; g < groups; ++g) {
             bytes32 v = vectors[g][i];
             if (v == bytes32(0) || t.groupSeats[g] == 0) continue;
             speaking += t.groupSeats[g];
             uint256 seats;
-            for (uint256 k; k < t.groups; ++k) {
+            for (uint256 k; k < groups; ++k) {
                 if (vectors[k][i] == v) seats += t.groupSeats[k];
             }
             if (seats > bestSeats) (best, bestSeats) = (v, seats);
@@ -723,19 +804,19 @@ contract SettlementCoordinator is ISettlementCoordinator {
     }
 
     /// @dev Credits seats, finalizer and refunds, then slashes and splits the slashed stake.
-    function _payAndSlash(uint256 batchId, Batch storage b, Tally memory t) private {
+    function _payAndSlash(uint256 batchId, Stored storage b, Tally memory t) private {
         _credit(batchId, msg.sender, t.finalizerCredit, _CREDIT_FINALIZER);
         uint256 honestSeats;
         uint256 slashSeats;
         for (uint256 h; h < t.holders; ++h) {
             uint256 g = t.groupOf[h];
-            uint256 seats = _seatsOf(b.seatCounts, h);
+            uint256 packed = _holders[batchId][h];
             if (g == type(uint256).max || t.wrong[g]) {
-                slashSeats += seats;
+                slashSeats += packed >> 160;
                 continue;
             }
-            honestSeats += seats;
-            _credit(batchId, _holders[batchId][h], t.perSeat[g] * seats, _CREDIT_SEAT);
+            honestSeats += packed >> 160;
+            _credit(batchId, address(uint160(packed)), t.perSeat[g] * (packed >> 160), _CREDIT_SEAT);
         }
         if (slashSeats == 0) return _refund(batchId, b, t.refund);
 
@@ -744,8 +825,9 @@ contract SettlementCoordinator is ISettlementCoordinator {
         for (uint256 h; h < t.holders; ++h) {
             uint256 g = t.groupOf[h];
             if (g != type(uint256).max && !t.wrong[g]) continue;
-            address holder = _holders[batchId][h];
-            uint256 amount = _stakes.slash(holder, _seatsOf(b.seatCounts, h) * _params.seatSlash);
+            uint256 packed = _holders[batchId][h];
+            address holder = address(uint160(packed));
+            uint256 amount = _stakes.slash(holder, (packed >> 160) * _params.seatSlash);
             slashed += amount;
             emit SeatSlashed(batchId, holder, amount, g == type(uint256).max ? _REASON_NO_SHOW : _REASON_WRONG);
         }
@@ -756,7 +838,8 @@ contract SettlementCoordinator is ISettlementCoordinator {
             for (uint256 h; h < t.holders && each > 0; ++h) {
                 uint256 g = t.groupOf[h];
                 if (g == type(uint256).max || t.wrong[g]) continue;
-                _credit(batchId, _holders[batchId][h], each * _seatsOf(b.seatCounts, h), _CREDIT_HONEST);
+                uint256 packed = _holders[batchId][h];
+                _credit(batchId, address(uint160(packed)), each * (packed >> 160), _CREDIT_HONEST);
             }
         }
         uint256 toPayer = slashed * _params.projectSlashBps / _BPS;
@@ -767,7 +850,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
     }
 
     /// @dev Sends `amount` back to the batch's payer: the project reserve, or the poster's credits.
-    function _refund(uint256 batchId, Batch storage b, uint256 amount) private {
+    function _refund(uint256 batchId, Stored storage b, uint256 amount) private {
         if (amount == 0) return;
         if (b.projectId == bytes32(0)) return _credit(batchId, b.payer, amount, _CREDIT_REFUND);
         _gateways.refund{value: amount}(b.projectId);
@@ -781,7 +864,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     // ------------------------------------------------------------------ internals: misc
 
-    function _phase(Batch storage b) private view returns (Phase) {
+    function _phase(Stored storage b) private view returns (Phase) {
         BatchState s = b.state;
         if (s == BatchState.None) return Phase.None;
         if (s == BatchState.Posted) return Phase.AwaitingSeed;
@@ -791,34 +874,53 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint256 all = (uint256(1) << b.holderCount) - 1;
         uint256 committed = b.committedBits;
         if (committed != all && block.timestamp < b.commitDeadline) return Phase.Commit;
-        if (committed == 0 || b.revealedBits == committed || block.timestamp >= b.revealDeadline) return Phase.Settle;
+        if (
+            committed == 0 || b.revealedBits == committed
+                || block.timestamp >= uint256(b.commitDeadline) + _params.revealWindow
+        ) return Phase.Settle;
         return Phase.Reveal;
     }
 
-    function _auditMask(bytes32 seed, uint256 n, uint256 fastMask) private view returns (uint256 mask) {
-        mask = _fullMask(n) & ~fastMask;
+    /// @dev Fast leaves the seed samples for audit (rate auditBps).
+    function _sample(bytes32 seed, uint256 n, uint256 fastMask) private view returns (uint256 mask) {
         uint256 rate = _params.auditBps;
-        for (uint256 i; i < n && fastMask != 0; ++i) {
+        for (uint256 i; i < n; ++i) {
             if ((fastMask >> i) & 1 == 0) continue;
             if (uint256(keccak256(abi.encode(seed, uint256(1), i))) % _BPS < rate) mask |= uint256(1) << i;
         }
+    }
+
+    function _auditMaskOf(Stored storage b) private view returns (uint256) {
+        return (_fullMask(b.leafCount) & ~b.fastMask) | b.sampledMask;
+    }
+
+    /// @dev Expired: every leaf; settled: every audited leaf that is not Final; otherwise none.
+    function _refundMaskOf(Stored storage b) private view returns (uint256) {
+        BatchState s = b.state;
+        if (s == BatchState.Expired) return _fullMask(b.leafCount);
+        if (s != BatchState.Finalized && s != BatchState.Closed) return 0;
+        return _auditMaskOf(b) & ~b.finalMask;
+    }
+
+    function _finalizedAt(Stored storage b) private view returns (uint256) {
+        return uint256(b.postedAt) + b.finalizedAfter - 1;
     }
 
     function _fullMask(uint256 n) private pure returns (uint256) {
         return n == 256 ? type(uint256).max : (uint256(1) << n) - 1;
     }
 
-    function _seatsOf(uint128 counts, uint256 h) private pure returns (uint256) {
-        return (uint256(counts) >> (8 * h)) & 0xff;
+    function _holderAt(uint256 batchId, uint256 h) private view returns (address) {
+        return address(uint160(_holders[batchId][h]));
     }
 
     function _holderIndex(uint256 batchId, uint256 count, address worker) private view returns (uint256 h) {
-        address[16] storage holders = _holders[batchId];
-        while (h < count && holders[h] != worker) ++h;
+        uint256[16] storage holders = _holders[batchId];
+        while (h < count && address(uint160(holders[h])) != worker) ++h;
         if (h == count) revert NotSeated(batchId, worker);
     }
 
-    function _existing(uint256 batchId) private view returns (Batch storage b) {
+    function _existing(uint256 batchId) private view returns (Stored storage b) {
         b = _batches[batchId];
         if (b.state == BatchState.None) revert UnknownBatch(batchId);
     }

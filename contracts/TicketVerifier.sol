@@ -71,6 +71,27 @@ contract TicketVerifier is ITicketVerifier {
         }
     }
 
+    /// @inheritdoc ITicketVerifier
+    function verifyLeaf(bytes32 root, uint256 count, uint256 index, bytes32 leafHash, bytes32[] calldata proof)
+        external
+        pure
+        returns (bool)
+    {
+        if (index >= count) return false;
+        bytes32 node = leafHash;
+        uint256 k;
+        while (count > 1) {
+            if ((index ^ 1) < count) {
+                if (k >= proof.length) return false;
+                node = index % 2 == 0 ? keccak256(abi.encode(node, proof[k])) : keccak256(abi.encode(proof[k], node));
+                ++k;
+            }
+            index /= 2;
+            count = (count + 1) / 2;
+        }
+        return k == proof.length && node == root;
+    }
+
     function _digest(address coordinator, bytes32 structHash) private view returns (bytes32) {
         bytes32 domain = keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, coordinator));
         return keccak256(abi.encodePacked("\x19\x01", domain, structHash));

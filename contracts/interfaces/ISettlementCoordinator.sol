@@ -56,7 +56,7 @@ interface ISettlementCoordinator is IProtocolParams {
         Disputed
     }
 
-    /// @notice A batch's stored state.
+    /// @notice A batch's state (some fields are derived: revealDeadline, auditMask, refundMask).
     struct Batch {
         address gateway;
         uint40 postedAt;
@@ -67,7 +67,7 @@ interface ISettlementCoordinator is IProtocolParams {
         bytes32 root;
         bytes32 resultsCommitment; // zero: no attesters (the batch is audited in full)
         uint96 reward; // per leaf
-        uint64 seedBlock;
+        uint40 seedBlock;
         uint40 commitDeadline;
         uint40 revealDeadline;
         address payer; // who gets refunds when projectId is zero
@@ -75,16 +75,13 @@ interface ISettlementCoordinator is IProtocolParams {
         uint16 committedBits; // by holder index
         uint16 revealedBits;
         uint40 finalizedAt;
-        bytes32 seed;
         uint256 fastMask; // bit i: leaf i is a fast leaf
-        uint256 auditMask; // bit i: the committee re-executes leaf i
+        uint256 auditMask; // bit i: the committee re-executes leaf i (every non-fast leaf, sampled fast ones)
         uint256 finalMask;
         uint256 refundMask;
         uint256 disputedMask;
-        bytes32 firstVectorHash; // first vector revealed in full (later equal reveals may omit it)
-        bytes32 finalVectorHash; // keccak of the per-leaf final results (ABSTAIN where not Final)
-        uint128 attesterPot; // owed to attesters until the results are opened or the window ends
-        uint128 seatCounts; // 8 bits per holder index
+        bytes32 finalVectorHash; // keccak of the per-leaf final results (ABSTAIN where not Final); zero without attesters
+        uint96 attesterPot; // owed to attesters until the results are opened or the window ends
     }
 
     /// @notice Thrown when a leaf blob is empty, not a multiple of 103 bytes, or over maxLeaves.
@@ -162,7 +159,7 @@ interface ISettlementCoordinator is IProtocolParams {
     event SingleRequested(uint256 indexed batchId, bytes32 indexed requestId, address indexed requester);
     /// @notice Emitted when a batch's seed block is moved (its hash had become unavailable).
     event Reseeded(uint256 indexed batchId, uint256 seedBlock);
-    /// @notice Emitted when the committee is drawn: `seats[j]` holds seat j.
+    /// @notice Emitted when the committee is drawn from `seed`: `seats[j]` holds seat j.
     event BatchSeated(uint256 indexed batchId, bytes32 seed, address[] seats, uint256 auditMask);
     /// @notice Emitted when a seat holder commits.
     event SeatCommitted(uint256 indexed batchId, address indexed worker);
@@ -267,12 +264,6 @@ interface ISettlementCoordinator is IProtocolParams {
 
     /// @notice A holder's commitment, or after its reveal its vector hash.
     function voteOf(uint256 batchId, address worker) external view returns (bytes32);
-
-    /// @notice Whether `leafHash` is leaf `index` of the batch, by Merkle proof.
-    function verifyLeaf(uint256 batchId, uint256 index, bytes32 leafHash, bytes32[] calldata proof)
-        external
-        view
-        returns (bool);
 
     /// @notice Number of batches posted (ids are 1..batchCount).
     function batchCount() external view returns (uint256);

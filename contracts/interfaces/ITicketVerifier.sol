@@ -2,8 +2,9 @@
 pragma solidity 0.8.28;
 
 /// @title ITicketVerifier
-/// @notice EIP-712 tickets and attestations (peerhost/wire/ticket.py), stateless: every digest names the
-///         settlement coordinator as its verifying contract, passed in by the caller.
+/// @notice EIP-712 tickets and attestations (peerhost/wire/ticket.py) and batch Merkle proofs
+///         (peerhost/wire/batch.py), stateless: every digest names the settlement coordinator as its
+///         verifying contract, passed in by the caller.
 /// @dev Domain: EIP712Domain(name "PeerHost", version "2", chainId, verifyingContract = coordinator).
 interface ITicketVerifier {
     /// @notice A gateway's signed ticket.
@@ -51,4 +52,11 @@ interface ITicketVerifier {
         external
         view
         returns (bytes memory leaves);
+
+    /// @notice Whether `proof` places `leafHash` at `index` of a `count`-leaf batch tree with `root`
+    ///         (SettlementCoordinator.getBatch gives a batch's root and leaf count).
+    function verifyLeaf(bytes32 root, uint256 count, uint256 index, bytes32 leafHash, bytes32[] calldata proof)
+        external
+        pure
+        returns (bool);
 }

@@ -9,7 +9,14 @@ import pytest
 from eth_utils import keccak
 
 from peerhost.deploy import ETHER
-from peerhost.wire.batch import LEAF_BYTES, Leaf, batch_root, encode_leaves, merkle_proof
+from peerhost.wire.batch import (
+    LEAF_BYTES,
+    Leaf,
+    batch_root,
+    encode_leaves,
+    merkle_proof,
+    verify_proof,
+)
 from peerhost.wire.ticket import (
     MODE_FAST,
     attestation_digest,
@@ -52,10 +59,13 @@ def test_post_batch__seven_leaves__root_proofs_ids_match_wire(k, chain):
     )
     assert b.seedBlock == chain.blocks.head.number + k.params.beacon_delay
     hashes = [leaf.hash() for leaf in leaves]
+    verify = k.s.tickets.verifyLeaf
     for i, h in enumerate(hashes):
-        assert k.coordinator.verifyLeaf(posted.batch_id, i, h, merkle_proof(hashes, i))
-    assert not k.coordinator.verifyLeaf(posted.batch_id, 1, hashes[0], merkle_proof(hashes, 0))
-    assert not k.coordinator.verifyLeaf(posted.batch_id, 9, hashes[0], merkle_proof(hashes, 0))
+        assert verify(b.root, 7, i, h, merkle_proof(hashes, i))
+        assert verify_proof(bytes(b.root), h, i, 7, merkle_proof(hashes, i))
+    assert not verify(b.root, 7, 1, hashes[0], merkle_proof(hashes, 0))
+    assert not verify(b.root, 7, 9, hashes[0], merkle_proof(hashes, 0))
+    assert not verify(b.root, 7, 0, hashes[0], merkle_proof(hashes, 0)[:-1])
     for t in tickets:
         assert k.coordinator.isSeqPosted(k.gateway, t.seq)
         assert bytes(k.coordinator.requestIdOf(k.gateway, t.seq)) == request_id(

@@ -85,9 +85,13 @@ def test_seat__header_of_wrong_block__reverts_header_mismatch(k, reverts_with, c
 
 def test_seat__drawn_from_post_epoch__seats_audit_mask_and_deadlines(k, chain, reverts_with):
     posted = k.post(20, mode=MODE_FAST, attesters=[k.gateway])
-    k.seat(posted.batch_id)
+    seed_block = k.coordinator.getBatch(posted.batch_id).seedBlock
+    chain.mine(k.params.beacon_delay + 1)
+    tx = k.coordinator.seat(posted.batch_id, header_of(k.request, seed_block), sender=k.gateway)
+    [event] = tx.events.filter(k.coordinator.BatchSeated)
     b = k.coordinator.getBatch(posted.batch_id)
-    seed = bytes(b.seed)
+    seed = bytes(event.seed)
+    assert event.auditMask == b.auditMask
     expected = sum(1 << i for i in range(20) if is_audited(seed, i, MODE_FAST, k.params.audit_bps))
     assert b.auditMask == expected
     holders, seats = k.coordinator.holdersOf(posted.batch_id)
@@ -96,7 +100,6 @@ def test_seat__drawn_from_post_epoch__seats_audit_mask_and_deadlines(k, chain, r
     assert sorted(set(drawn)) == sorted(str(h) for h in holders)
     assert b.revealDeadline - b.commitDeadline == k.params.reveal_window
     assert k.coordinator.phaseOf(posted.batch_id) == PH_COMMIT
-    seed_block = k.coordinator.getBatch(posted.batch_id).seedBlock
     with reverts_with(k.coordinator.WrongPhase):  # seated once
         k.coordinator.seat(posted.batch_id, header_of(k.request, seed_block), sender=k.gateway)
 
