@@ -1,0 +1,939 @@
+"""Protocol v2 settlement as a Hypothesis state machine over the real contracts on the local chain.
+
+Moves: the gateway posts batches of verified, attested and fast tickets (or withholds them, and a
+worker posts the signed orphans), over-issues past its project's reserve (its bond pays), replays a
+posted seq; contracts send single requests; anyone seats a batch from the proven prevrandao of its
+seed block; seat holders commit and reveal result vectors as honest workers (the truth, abstaining
+on leaves the committee does not audit or where the run had no deterministic result), forgers that
+never execute (one lie everywhere), copiers (another holder's commitment, which they cannot open),
+no-shows; strangers try to commit; anyone finalizes after the deadlines, opens the attested results
+or closes, expires unseated batches; epochs advance; the adversary splits its stake into a new
+identity; everyone withdraws.
+
+A Python model predicts each leaf's outcome (Final with >= Q agreeing seats, Refunded when every
+revealed seat abstained, Disputed otherwise, Unaudited when the seed did not sample a fast leaf),
+who is slashed (no-shows and seats that contradict the final value or a majority of a disputed
+leaf; never an abstaining seat), and what the project gets back. After every step, one JSON-RPC
+batch reads every balance and asserts:
+
+- solvency to the wei: SettlementCoordinator = credits + burned + the escrow of unsettled batches
+  + the attester pots of finalized ones; GatewayRegistry = bonds + reserves; StakeRegistry =
+  stakes + unbonding;
+- batch states only move forward, every leaf of a settled batch is exactly one of Final,
+  Unaudited or Refunded (paid or refunded exactly once), and a Final leaf had >= Q agreeing seats;
+- slashes never exceed a holder's seats x seatSlash nor its stake; abstentions are never slashed;
+- only seat holders commit; a reveal only opens the sender's own commitment.
+
+At the end of every sequence the machine drives every batch to a terminal state after its
+deadlines, calling only functions anyone may call (liveness), then checks solvency again.
+
+Transactions are raw ``eth_sendTransaction`` from anvil's unlocked accounts (and impersonated
+Sybil identities), free (zero fees), so balances are exact. CI runs ``PEERHOST_SETTLEMENT_EXAMPLES``
+(default 500) short sequences without the shrink phase; a long run is one command::
+
+    PEERHOST_SETTLEMENT_EXAMPLES=10000 ape test tests/contracts/settlement/test_settlement_stateful.py -s
+
+Also ``PEERHOST_SETTLEMENT_STEPS`` (steps per sequence, default 6) and
+``PEERHOST_SETTLEMENT_SHRINK=1``. The test prints how many sequences ran and the share of batches
+that finalized a leaf.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+from eth_abi import decode
+from eth_utils import keccak, to_checksum_address
+from eth_utils.abi import get_abi_output_types
+from hypothesis import Phase as HPhase
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from web3 import HTTPProvider, Web3
+from web3.logs import DISCARD
+
+from peerhost.chain.headers import encode_header
+from peerhost.deploy import ETHER, Settlement, SettlementParams
+from peerhost.wire.batch import (
+    ABSTAIN,
+    AttestedResult,
+    Leaf,
+    encode_leaves,
+    is_audited,
+    results_commitment,
+    results_opening,
+    seat_commitment,
+    vector_hash,
+)
+from peerhost.wire.ticket import MODE_ATTESTED, MODE_FAST, MODE_VERIFIED, Ticket, sign_ticket
+
+from .conftest import KEY
+
+EXAMPLES = int(os.environ.get("PEERHOST_SETTLEMENT_EXAMPLES", "500"))
+STEPS = int(os.environ.get("PEERHOST_SETTLEMENT_STEPS", "6"))
+SHRINK = os.environ.get("PEERHOST_SETTLEMENT_SHRINK", "") not in ("", "0")
+_phases = [HPhase.explicit, HPhase.reuse, HPhase.generate, HPhase.target]
+PROFILE = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
+    phases=[*_phases, HPhase.shrink] if SHRINK else _phases,
+    print_blob=True,
+)
+GAS = 8_000_000
+SALT = keccak(b"stateful-results")
+PROFILE_HASH = keccak(b"stateful-profile")
+S_POSTED, S_SEATED, S_FINALIZED, S_CLOSED, S_EXPIRED = 1, 2, 3, 4, 5
+HONEST, ABSTAINER, FORGER, COPIER, NO_SHOW = "honest", "abstainer", "forger", "copier", "no-show"
+LIE = keccak(b"forged without executing")
+# what a seat holder does (honest workers never forge or copy: those plans make them honest)
+PLANS = [HONEST, HONEST, HONEST, HONEST, ABSTAINER, FORGER, FORGER, COPIER, NO_SHOW]
+MODES = st.sampled_from([MODE_FAST, MODE_ATTESTED, MODE_VERIFIED])
+THEN = st.sampled_from(["leave", "life", "life"])
+RUNS: dict[str, int] = {
+    "sequences": 0,
+    "steps": 0,
+    "batches": 0,
+    "finalizing": 0,
+    "reverts": 0,
+    "slashed": 0,
+}
+
+
+class RpcError(Exception):
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error.get("message", error))
+        self.data = str(error.get("data") or "")
+
+
+class Rpc:
+    """Plain JSON-RPC over one keep-alive session; ``batch`` is one round trip."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.session = requests.Session()
+        self.ids = itertools.count()
+
+    def __call__(self, method: str, *params: Any) -> Any:
+        return self.batch([(method, list(params))])[0]
+
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        payload = [
+            {"jsonrpc": "2.0", "id": next(self.ids), "method": m, "params": p} for m, p in calls
+        ]
+        body = self.session.post(self.uri, json=payload, timeout=60).json()
+        by_id = {r["id"]: r for r in body}
+        out = []
+        for p in payload:
+            r = by_id[p["id"]]
+            if "error" in r:
+                raise RpcError(r["error"])
+            out.append(r["result"])
+        return out
+
+
+@dataclass
+class Batch:
+    batch_id: int
+    tickets: list[Ticket]
+    results: list[AttestedResult]
+    project: bool  # paid from the project reserve (else by a contract's value)
+    payer: str
+    full_audit: bool = False  # orphans and single requests: every leaf is re-executed
+    state: int = S_POSTED
+    holders: list[tuple[str, int]] = field(default_factory=list)
+    audit: int = 0
+    plans: dict[str, str] = field(default_factory=dict)
+    vectors: dict[str, list[bytes]] = field(default_factory=dict)
+    committed: set[str] = field(default_factory=set)
+    revealed: set[str] = field(default_factory=set)
+    commit_deadline: int = 0
+    finalized_at: int = 0
+    pot: int = 0
+    final: list[bytes] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.tickets)
+
+    @property
+    def reward(self) -> int:
+        return self.tickets[0].reward
+
+    def escrow(self) -> int:
+        if self.state in (S_POSTED, S_SEATED):
+            return self.reward * self.n
+        return self.pot if self.state == S_FINALIZED else 0
+
+
+@dataclass
+class World:
+    w3: Web3
+    rpc: Rpc
+    s: Settlement
+    c: Any
+    stakes: Any
+    gateways: Any
+    params: SettlementParams
+    errors: dict[str, str]
+    gateway: str
+    gateway_key: bytes
+    developer: str
+    requester: str
+    stranger: str
+    honest: list[str]
+    adversary: list[str]
+    function_id: bytes
+    project_id: bytes
+    chain_id: int
+
+
+def truth(ticket: Ticket) -> bytes:
+    """The deterministic result of a ticket (what honest executors reveal)."""
+    return keccak(b"result" + ticket.seq.to_bytes(8, "big") + ticket.input_hash)
+
+
+def no_result(ticket: Ticket) -> bool:
+    """Tickets whose run has no deterministic result (timeout, host error): abstained by everyone."""
+    return ticket.seq % 7 == 3
+
+
+def step(fn: Any) -> Any:
+    """Marks the machine unclean while a move runs, so a failure is not masked by the teardown."""
+
+    @functools.wraps(fn)
+    def wrapper(self: SettlementMachine, *args: Any, **kwargs: Any) -> Any:
+        self.clean = False
+        out = fn(self, *args, **kwargs)
+        self.clean = True
+        return out
+
+    return wrapper
+
+
+class SettlementMachine(RuleBasedStateMachine):
+    world: World
+
+    def __init__(self) -> None:
+        super().__init__()
+        w = self.world
+        self.w = w
+        self.rpc = w.rpc
+        self.snap = self.rpc("evm_snapshot")
+        self.now = int(self.rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+        self.batches: list[Batch] = []
+        self.pool: list[Ticket] = []  # issued, withheld by the gateway
+        self.seq = int(self._view(w.c.functions.batchCount())) * 1000 + 10**6 * RUNS["sequences"]
+        self.actors = [w.gateway, w.developer, w.requester, w.stranger, *w.honest, *w.adversary]
+        self.stakers = [*w.honest, *w.adversary]
+        self.seen_states: dict[int, int] = {}
+        self.steps = 0
+        self.singles = 0
+        self.clean = True
+
+    def teardown(self) -> None:
+        try:
+            if self.clean:  # after a failed move, report that failure, not this one
+                self._drive_all_to_terminal()
+        finally:
+            assert self.rpc("evm_revert", self.snap) is True, "snapshot not restored"
+            RUNS["sequences"] += 1
+            RUNS["steps"] += self.steps
+
+    # ------------------------------------------------------------------ chain access
+
+    def _view(self, fn: Any) -> Any:
+        out = self.rpc(
+            "eth_call", {"to": fn.address, "data": fn._encode_transaction_data()}, "latest"
+        )
+        return self._decode(fn, out)
+
+    @staticmethod
+    def _decode(fn: Any, data: str) -> Any:
+        values = decode(get_abi_output_types(fn.abi), bytes.fromhex(data[2:]))
+        return values[0] if len(values) == 1 else values
+
+    def _send(self, fn: Any, sender: str, value: int = 0, expect: set[str] | None = None) -> Any:
+        """Sends ``fn`` at the model's clock; with ``expect`` it must revert with one of those errors."""
+        self.steps += 1
+        tx = {
+            "from": sender,
+            "to": fn.address,
+            "data": fn._encode_transaction_data(),
+            "value": hex(value),
+            "gas": hex(GAS),
+        }
+        self.rpc("evm_setNextBlockTimestamp", self.now)
+        if expect:
+            RUNS["reverts"] += 1
+            try:
+                self.rpc("eth_call", tx, "pending")
+            except RpcError as err:
+                name = self.w.errors.get(err.data[:10], f"{err} {err.data}")
+                assert name in expect, f"{fn.fn_name} reverted with {name}, expected {expect}"
+                return None
+            raise AssertionError(f"{fn.fn_name} succeeded, expected one of {expect}")
+        tx.update(maxFeePerGas="0x0", maxPriorityFeePerGas="0x0")
+        try:
+            tx_hash = self.rpc("eth_sendTransaction", tx)
+        except RpcError as err:
+            name = self.w.errors.get(err.data[:10], f"{err} {err.data}")
+            raise AssertionError(f"{fn.fn_name} from {sender} reverted with {name}") from err
+        receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
+        while receipt is None:
+            time.sleep(0.001)
+            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
+        if int(receipt["status"], 16) != 1:
+            try:
+                self.rpc("eth_call", tx, hex(int(receipt["blockNumber"], 16) - 1))
+                reason = "?"
+            except RpcError as err:
+                reason = self.w.errors.get(err.data[:10], f"{err} {err.data}")
+            raise AssertionError(f"{fn.fn_name} from {sender} reverted ({reason}) at {self.now}")
+        self.now += 1
+        return receipt
+
+    def _events(self, receipt: Any, event: Any) -> list[Any]:
+        return [
+            e["args"] for e in event().process_receipt(_receipt_for_web3(receipt), errors=DISCARD)
+        ]
+
+    def _jump(self, to: int) -> None:
+        if to > self.now:
+            self.now = to
+
+    def _mine_blocks(self, count: int) -> None:
+        for _ in range(count):
+            self.rpc("evm_setNextBlockTimestamp", self.now)
+            self.rpc("evm_mine")
+            self.now += 1
+
+    # ------------------------------------------------------------------ moves: posting
+
+    def _tickets(self, n: int, modes: list[int], reward: int | None = None) -> list[Ticket]:
+        out = []
+        for i in range(n):
+            self.seq += 1
+            out.append(
+                Ticket(
+                    self.w.gateway,
+                    self.seq,
+                    self.w.function_id,
+                    1,
+                    keccak(self.seq.to_bytes(8, "big")),
+                    reward or self.w.params.min_reward * 3 + 7,
+                    self.now - 1,
+                    self.now + 3000,
+                    modes[i % len(modes)],
+                    0,
+                    PROFILE_HASH,
+                )
+            )
+        return out
+
+    def _attested(self, tickets: list[Ticket]) -> list[AttestedResult]:
+        return [AttestedResult(truth(t), (self.w.honest[t.seq % 3],)) for t in tickets]
+
+    def _no_stake(self) -> bool:
+        epoch = self._view(self.w.stakes.functions.currentEpoch())
+        return int(self._view(self.w.stakes.functions.epochInfo(epoch))[3]) == 0
+
+    def _post(self, tickets: list[Ticket], expect: set[str] | None = None) -> Batch | None:
+        w = self.w
+        if expect is None and self._no_stake():
+            expect = {"NoActiveStake"}  # every worker slashed and jailed: nothing can be posted
+        results = self._attested(tickets)
+        fn = w.c.functions.postBatch(
+            w.project_id,
+            PROFILE_HASH,
+            tickets[0].reward,
+            results_commitment(results, SALT),
+            encode_leaves([Leaf.of(t) for t in tickets]),
+        )
+        receipt = self._send(fn, w.gateway, expect=expect)
+        if receipt is None:
+            return None
+        return self._record(receipt, tickets, results, project=True, payer=w.gateway)
+
+    def _record(
+        self,
+        receipt: Any,
+        tickets: list[Ticket],
+        results: list[AttestedResult],
+        *,
+        project: bool,
+        payer: str,
+    ) -> Batch:
+        [posted] = self._events(receipt, self.w.c.events.BatchPosted)
+        b = Batch(int(posted["batchId"]), tickets, results, project, payer)
+        self.batches.append(b)
+        RUNS["batches"] += 1
+        return b
+
+    def _life(self, b: Batch | None, then: str, plans: list[str]) -> None:
+        """Runs a posted batch's life in the same step: seat, commit, reveal, and finalize when the
+        reveals did not settle it ("life"); or leaves it for other moves ("leave")."""
+        if b is None or then != "life":
+            return
+        self._seat(b)
+        self._commit_all(b, plans)
+        self._reveal_all(b)
+        if b.state == S_SEATED:
+            self._finalize(b)
+
+    @rule(
+        n=st.integers(1, 4),
+        modes=st.lists(MODES, min_size=1, max_size=3),
+        then=st.sampled_from(["withhold", "leave", "life", "life", "life"]),
+        plans=st.lists(st.sampled_from(PLANS), min_size=1, max_size=3),
+    )
+    @step
+    def gateway_posts(self, n: int, modes: list[int], then: str, plans: list[str]) -> None:
+        tickets = self._tickets(n, modes)
+        if then == "withhold":
+            self.pool.extend(tickets)  # the gateway answers but never posts them
+            return
+        self._life(self._post(tickets), then, plans)
+
+    @rule(then=THEN, plans=st.lists(st.sampled_from(PLANS), min_size=1, max_size=3))
+    @step
+    def worker_posts_orphans(self, then: str, plans: list[str]) -> None:
+        w = self.w
+        if not self.pool or self._no_stake():
+            return
+        tickets, self.pool = self.pool, []
+        sigs = [sign_ticket(w.gateway_key, w.chain_id, w.c.address, t) for t in tickets]
+        results = self._attested(tickets)
+        fn = w.c.functions.postOrphans(
+            [t.as_tuple() for t in tickets], sigs, results_commitment(results, SALT)
+        )
+        receipt = self._send(fn, w.honest[0])
+        b = self._record(receipt, tickets, results, project=True, payer=w.gateway)
+        b.full_audit = True
+        self._life(b, then, plans)
+
+    @rule()
+    @step
+    def gateway_replays_a_seq(self) -> None:
+        if not any(b.project for b in self.batches):
+            return
+        old = next(b for b in self.batches if b.project).tickets[0]
+        self._post([old], expect={"SeqAlreadyPosted"})
+
+    @rule()
+    @step
+    def gateway_over_issues(self) -> None:
+        w = self.w
+        reserve = self._view(w.gateways.functions.reserveOf(w.project_id))
+        bond = self._view(w.gateways.functions.bondOf(w.gateway))
+        have = int(reserve[0]) + int(reserve[1])
+        bonded = int(bond[0]) + int(bond[1])
+        [ticket] = self._tickets(1, [MODE_VERIFIED], reward=have + bonded + 1)
+        self._post([ticket], expect={"InsufficientFunds"})
+        if have > w.params.min_reward:
+            [ticket] = self._tickets(
+                1, [MODE_VERIFIED], reward=have + 1
+            )  # one wei past the reserve
+            self._post(
+                [ticket]
+            )  # the bond pays the difference: a ticket a worker accepted never bounces
+
+    @rule(then=THEN, plans=st.lists(st.sampled_from(PLANS), min_size=1, max_size=3))
+    @step
+    def contract_single_request(self, then: str, plans: list[str]) -> None:
+        w = self.w
+        if self._no_stake():
+            return
+        reward = w.params.min_reward * 2 + 1
+        fn = w.c.functions.requestExecution(
+            w.function_id, 1, keccak(b"single"), MODE_VERIFIED, self.now + 600, 0, PROFILE_HASH
+        )
+        receipt = self._send(fn, w.requester, value=reward)
+        [req] = self._events(receipt, w.c.events.SingleRequested)
+        self.singles += 1
+        ticket = Ticket(
+            w.requester,
+            (1 << 63) + self.singles,
+            w.function_id,
+            1,
+            bytes(req["requestId"]),
+            reward,
+            self.now,
+            self.now + 600,
+            MODE_VERIFIED,
+        )
+        b = Batch(int(req["batchId"]), [ticket], [], False, w.requester)
+        self.batches.append(b)
+        RUNS["batches"] += 1
+        self._life(b, then, plans)
+
+    # ------------------------------------------------------------------ moves: committee
+
+    def _posted(self) -> list[Batch]:
+        return [b for b in self.batches if b.state == S_POSTED]
+
+    def _seated(self) -> list[Batch]:
+        return [b for b in self.batches if b.state == S_SEATED]
+
+    def _seat(self, b: Batch) -> None:
+        w = self.w
+        batch = self._view(w.c.functions.getBatch(b.batch_id))
+        seed_block = int(batch[9])
+        head = int(self.rpc("eth_blockNumber"), 16)
+        if head <= seed_block:
+            self._mine_blocks(seed_block - head + 1)
+        block = self.rpc("eth_getBlockByNumber", hex(seed_block), False)
+        receipt = self._send(w.c.functions.seat(b.batch_id, encode_header(block)), w.stranger)
+        [seated] = self._events(receipt, w.c.events.BatchSeated)
+        seed = bytes(seated["seed"])
+        holders, seats = self._view(w.c.functions.holdersOf(b.batch_id))
+        b.holders = [(to_checksum_address(h), int(s)) for h, s in zip(holders, seats, strict=True)]
+        assert sum(seats) == w.params.seats
+        expected_audit = sum(
+            1 << i
+            for i, t in enumerate(b.tickets)
+            if b.full_audit or not b.results or is_audited(seed, i, t.mode, w.params.audit_bps)
+        )
+        assert int(seated["auditMask"]) == expected_audit, (
+            "audit sample differs from the wire formula"
+        )
+        b.audit = expected_audit
+        b.state = S_SEATED
+        b.commit_deadline = self.now - 1 + w.params.commit_window
+
+    @rule(i=st.integers(0, 7))
+    @step
+    def anyone_seats(self, i: int) -> None:
+        if not self._posted():
+            return
+        b = self._posted()[i % len(self._posted())]
+        if self.now > self._posted_at(b) + self.w.params.seat_window:
+            return
+        epoch = int(self._view(self.w.c.functions.getBatch(b.batch_id))[2])
+        if int(self._view(self.w.stakes.functions.currentEpoch())) > epoch + 1:
+            return  # its epoch's array is gone: it can only expire
+        self._seat(b)
+
+    def _posted_at(self, b: Batch) -> int:
+        return int(self._view(self.w.c.functions.getBatch(b.batch_id))[1])
+
+    def _vector(self, b: Batch, plan: str) -> list[bytes]:
+        out = []
+        for i, t in enumerate(b.tickets):
+            audited = (b.audit >> i) & 1
+            if plan == FORGER:
+                out.append(LIE)
+            elif not audited or plan == ABSTAINER or no_result(t):
+                out.append(ABSTAIN)
+            else:
+                out.append(truth(t))
+        return out
+
+    def _commit_all(self, b: Batch, plans: list[str]) -> None:
+        w = self.w
+        for k, (holder, _) in enumerate(b.holders):
+            honest = holder in w.honest
+            plan = plans[k % len(plans)]
+            if honest and plan in (FORGER, COPIER):
+                plan = HONEST  # honest workers only ever fail to show up or abstain
+            b.plans[holder] = plan
+            if plan == NO_SHOW:
+                continue
+            if plan == COPIER:
+                source = next((h for h in b.committed if h != holder), None)
+                if source is None:
+                    b.plans[holder] = NO_SHOW
+                    continue
+                copied = self._view(w.c.functions.voteOf(b.batch_id, source))
+                self._send(w.c.functions.commit(b.batch_id, copied), holder)
+                b.committed.add(holder)
+                continue
+            v = self._vector(b, plan)
+            b.vectors[holder] = v
+            c = seat_commitment(
+                w.chain_id, w.c.address, b.batch_id, holder, vector_hash(v), keccak(holder.encode())
+            )
+            self._send(w.c.functions.commit(b.batch_id, c), holder)
+            b.committed.add(holder)
+
+    def _reveal_all(self, b: Batch) -> None:
+        w = self.w
+        if len(b.committed) < len(b.holders):
+            self._jump(b.commit_deadline)
+        first_full: list[bytes] | None = None
+        for holder, _ in b.holders:
+            if holder not in b.committed:
+                continue
+            if self._batch_state(b) != S_SEATED:
+                break
+            if b.plans[holder] == COPIER:
+                # it knows the copied opening only after that holder reveals: it still cannot open it
+                source = next(h for h in b.committed if h != holder and h in b.vectors)
+                v = b.vectors[source]
+                fn = w.c.functions.reveal(b.batch_id, vector_hash(v), keccak(source.encode()), v)
+                if source in b.revealed:
+                    self._send(fn, holder, expect={"CommitmentMismatch"})
+                continue
+            v = b.vectors[holder]
+            full = first_full is None or v != first_full or holder == b.holders[-1][0]
+            fn = w.c.functions.reveal(
+                b.batch_id, vector_hash(v), keccak(holder.encode()), v if full else []
+            )
+            receipt = self._send(fn, holder)
+            b.revealed.add(holder)
+            if full and first_full is None:
+                first_full = v
+            if self._batch_state(b) != S_SEATED:
+                self._settled(b, receipt)
+
+    def _batch_state(self, b: Batch) -> int:
+        return int(self._view(self.w.c.functions.getBatch(b.batch_id))[4])
+
+    @rule(
+        i=st.integers(0, 7),
+        plans=st.lists(
+            st.sampled_from(PLANS),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    @step
+    def seats_commit_and_reveal(self, i: int, plans: list[str]) -> None:
+        if not self._seated():
+            return
+        b = self._seated()[i % len(self._seated())]
+        if b.committed or self.now >= b.commit_deadline:
+            return
+        self._commit_all(b, plans)
+        self._reveal_all(b)
+
+    @rule(i=st.integers(0, 7))
+    @step
+    def stranger_cannot_commit(self, i: int) -> None:
+        if not self._seated():
+            return
+        b = self._seated()[i % len(self._seated())]
+        outsider = next(
+            (a for a in [*self.w.adversary, self.w.stranger] if a not in dict(b.holders)), None
+        )
+        if outsider is None or self.now >= b.commit_deadline:
+            return
+        self._send(
+            self.w.c.functions.commit(b.batch_id, keccak(b"x")), outsider, expect={"NotSeated"}
+        )
+
+    @rule(i=st.integers(0, 7))
+    @step
+    def anyone_finalizes_after_deadlines(self, i: int) -> None:
+        if not self._seated():
+            return
+        b = self._seated()[i % len(self._seated())]
+        self._finalize(b)
+
+    def _finalize(self, b: Batch) -> None:
+        w = self.w
+        self._jump(b.commit_deadline + w.params.reveal_window)
+        distinct: list[list[bytes]] = []
+        for holder in b.revealed:
+            if b.vectors[holder] not in distinct:
+                distinct.append(b.vectors[holder])
+        receipt = self._send(w.c.functions.finalize(b.batch_id, distinct), w.stranger)
+        self._settled(b, receipt)
+
+    # ------------------------------------------------------------------ the model's verdict
+
+    def _settled(self, b: Batch, receipt: Any) -> None:
+        w = self.w
+        p = w.params
+        seats = dict(b.holders)
+        final_mask = disputed_mask = refund_mask = 0
+        b.final = [ABSTAIN] * b.n
+        wrong: set[str] = set()
+        for i in range(b.n):
+            if not (b.audit >> i) & 1:
+                continue
+            votes: dict[bytes, int] = {}
+            speaking = 0
+            for h in b.revealed:
+                v = b.vectors[h][i]
+                if v != ABSTAIN:
+                    votes[v] = votes.get(v, 0) + seats[h]
+                    speaking += seats[h]
+            best, best_seats = max(votes.items(), key=lambda kv: kv[1], default=(ABSTAIN, 0))
+            if best_seats >= p.quorum:
+                final_mask |= 1 << i
+                b.final[i] = best
+                wrong |= {h for h in b.revealed if b.vectors[h][i] not in (ABSTAIN, best)}
+                continue
+            refund_mask |= 1 << i
+            if speaking:
+                disputed_mask |= 1 << i
+                if 2 * best_seats > speaking:
+                    wrong |= {h for h in b.revealed if b.vectors[h][i] not in (ABSTAIN, best)}
+        no_shows = {h for h in seats if h not in b.revealed}
+        batch = self._view(w.c.functions.getBatch(b.batch_id))
+        assert (int(batch[19]), int(batch[20]), int(batch[21])) == (
+            final_mask,
+            refund_mask,
+            disputed_mask,
+        ), (
+            f"leaf outcomes differ from the model: {batch[19:22]} vs {(final_mask, refund_mask, disputed_mask)}"
+        )
+        slashed = {
+            to_checksum_address(e["worker"]): int(e["amount"])
+            for e in self._events(receipt, w.c.events.SeatSlashed)
+        }
+        assert set(slashed) == wrong | no_shows, f"slashed {set(slashed)}, model {wrong | no_shows}"
+        for h, amount in slashed.items():
+            assert amount <= seats[h] * p.seat_slash, "slashed more than its seats"
+            assert b.plans.get(h) != ABSTAINER or h in no_shows, "an abstaining seat was slashed"
+        RUNS["slashed"] += len(slashed)
+        unaudited = ((1 << b.n) - 1) & ~b.audit
+        if final_mask or unaudited:
+            RUNS["finalizing"] += 1  # settled with at least one leaf paid (Final or Unaudited)
+        b.pot = int(batch[23])
+        b.state = int(batch[4])
+        b.finalized_at = int(batch[16])
+
+    # ------------------------------------------------------------------ moves: after settlement
+
+    @rule(i=st.integers(0, 7), open_it=st.booleans())
+    @step
+    def gateway_opens_or_anyone_closes(self, i: int, open_it: bool) -> None:
+        w = self.w
+        ready = [b for b in self.batches if b.state == S_FINALIZED]
+        if not ready:
+            return
+        b = ready[i % len(ready)]
+        if open_it and self.now < b.finalized_at + w.params.open_window:
+            opening = results_opening(b.results)
+            self._send(w.c.functions.openResults(b.batch_id, SALT, opening, b.final), w.gateway)
+        else:
+            self._jump(b.finalized_at + w.params.open_window)
+            self._send(w.c.functions.close(b.batch_id), w.stranger)
+        b.state = S_CLOSED
+        b.pot = 0
+
+    @rule(i=st.integers(0, 7))
+    @step
+    def anyone_expires_unseated(self, i: int) -> None:
+        if not self._posted():
+            return
+        b = self._posted()[i % len(self._posted())]
+        self._jump(self._posted_at(b) + self.w.params.seat_window + 1)
+        self._send(self.w.c.functions.expire(b.batch_id), self.w.stranger)
+        b.state = S_EXPIRED
+
+    @rule()
+    @step
+    def epoch_advances(self) -> None:
+        start = int(
+            self._view(
+                self.w.stakes.functions.epochStartedAt(
+                    self._view(self.w.stakes.functions.currentEpoch())
+                )
+            )
+        )
+        self._jump(start + self.w.params.epoch_length)
+        self._send(self.w.stakes.functions.advanceEpoch(), self.w.stranger)
+
+    @rule()
+    @step
+    def adversary_splits_stake(self) -> None:
+        w = self.w
+        sybil = to_checksum_address(keccak(b"sybil" + len(self.stakers).to_bytes(4, "big"))[:20])
+        self.rpc("anvil_setBalance", sybil, hex(10 * ETHER))
+        self.rpc("anvil_impersonateAccount", sybil)
+        self._send(w.stakes.functions.register(KEY), sybil, value=w.params.min_stake)
+        self.stakers.append(sybil)
+        self.actors.append(sybil)
+
+    @rule(who=st.integers(0, 9))
+    @step
+    def someone_withdraws(self, who: int) -> None:
+        actor = self.actors[who % len(self.actors)]
+        pending = int(self._view(self.w.c.functions.pendingWithdrawal(actor)))
+        fn = self.w.c.functions.withdraw()
+        self._send(fn, actor, expect=None if pending else {"NothingToWithdraw"})
+
+    # ------------------------------------------------------------------ liveness and invariants
+
+    def _drive_all_to_terminal(self) -> None:
+        w = self.w
+        for b in self.batches:
+            assert self._batch_state(b) == b.state, (
+                f"batch {b.batch_id}: chain {self._batch_state(b)} model {b.state}"
+            )
+            if b.state == S_POSTED:
+                self._jump(self._posted_at(b) + w.params.seat_window + 1)
+                self._send(w.c.functions.expire(b.batch_id), w.stranger)
+                b.state = S_EXPIRED
+            if b.state == S_SEATED:
+                self._finalize(b)
+            if b.state == S_FINALIZED:
+                self._jump(b.finalized_at + w.params.open_window)
+                self._send(w.c.functions.close(b.batch_id), w.stranger)
+                b.state = S_CLOSED
+        states = [self._batch_state(b) for b in self.batches]
+        assert all(s in (S_CLOSED, S_EXPIRED) for s in states), f"not terminal: {states}"
+        self.check()
+
+    @invariant()
+    def check(self) -> None:
+        w = self.w
+        c, g, st_ = w.c.functions, w.gateways.functions, w.stakes.functions
+        calls = [c.pendingWithdrawal(a) for a in self.actors] + [c.burned()]
+        calls += [g.reserveOf(w.project_id), g.bondOf(w.gateway)]
+        calls += [st_.getStaker(a) for a in self.stakers]
+        calls += [c.getBatch(b.batch_id) for b in self.batches]
+        reads = [
+            ("eth_getBalance", [a, "latest"])
+            for a in (w.c.address, w.gateways.address, w.stakes.address)
+        ]
+        reads += [
+            ("eth_call", [{"to": f.address, "data": f._encode_transaction_data()}, "latest"])
+            for f in calls
+        ]
+        out = self.rpc.batch(reads)
+        coord_eth, gw_eth, stake_eth = (int(x, 16) for x in out[:3])
+        views = [self._decode(f, x) for f, x in zip(calls, out[3:], strict=True)]
+        na = len(self.actors)
+        pending = sum(int(v) for v in views[:na])
+        burned = int(views[na])
+        reserve, bond = views[na + 1], views[na + 2]
+        stakers = views[na + 3 : na + 3 + len(self.stakers)]
+        batches = views[na + 3 + len(self.stakers) :]
+        escrow = 0
+        for b, got in zip(self.batches, batches, strict=True):
+            state = int(got[4])
+            seen = self.seen_states.get(b.batch_id, S_POSTED)
+            assert state >= seen, f"batch {b.batch_id} moved backwards {seen} -> {state}"
+            self.seen_states[b.batch_id] = state
+            if state in (S_POSTED, S_SEATED):
+                escrow += int(got[8]) * int(got[3])
+            elif state == S_FINALIZED:
+                escrow += int(got[23])
+            if state in (S_FINALIZED, S_CLOSED, S_EXPIRED):
+                full = (1 << int(got[3])) - 1
+                final, refund = int(got[19]), int(got[20])
+                unaudited = full & ~int(got[18]) if state != S_EXPIRED else 0
+                assert final & refund == 0 and final & unaudited == 0 and refund & unaudited == 0
+                assert final | refund | unaudited == full, "a leaf neither paid nor refunded"
+        assert coord_eth == pending + burned + escrow, (
+            f"coordinator holds {coord_eth}, owes {pending} + burned {burned} + escrow {escrow}"
+        )
+        assert gw_eth == int(reserve[0]) + int(reserve[1]) + int(bond[0]) + int(bond[1]), (
+            "gateway registry"
+        )
+        assert stake_eth == sum(int(s[5]) + int(s[6]) for s in stakers), "stake registry"
+
+
+def _receipt_for_web3(receipt: dict[str, Any]) -> Any:
+    from hexbytes import HexBytes
+    from web3.datastructures import AttributeDict
+
+    logs = [
+        AttributeDict(
+            {
+                **log,
+                "topics": [HexBytes(t) for t in log["topics"]],
+                "data": HexBytes(log["data"]),
+                "logIndex": int(log["logIndex"], 16),
+                "transactionIndex": int(log["transactionIndex"], 16),
+                "blockNumber": int(log["blockNumber"], 16),
+                "address": to_checksum_address(log["address"]),
+                "blockHash": HexBytes(log["blockHash"]),
+                "transactionHash": HexBytes(log["transactionHash"]),
+            }
+        )
+        for log in receipt["logs"]
+    ]
+    return AttributeDict({**receipt, "logs": logs})
+
+
+def _errors(*contracts: Any) -> dict[str, str]:
+    out = {}
+    for contract in contracts:
+        for item in contract.abi:
+            if item["type"] == "error":
+                types = ",".join(
+                    i["type"] if not i["type"].startswith("tuple") else "tuple"
+                    for i in item["inputs"]
+                )
+                out["0x" + keccak(text=f"{item['name']}({types})")[:4].hex()] = item["name"]
+    return out
+
+
+@pytest.mark.slow
+def test_settlement__random_sequences__invariants_hold(
+    kit, workers, accounts, stranger, requester, capsys
+):
+    kit.stake(workers[:3], 2 * ETHER)
+    for a in workers[3:5]:
+        kit.s.stakes.register(KEY, value=ETHER, sender=a)
+    kit.advance_epoch()
+    kit.open_project(reserve=ETHER // 20)
+    uri = kit.chain.provider.uri
+    w3 = Web3(HTTPProvider(uri))
+
+    def contract(c: Any) -> Any:
+        abi = [a.model_dump(mode="json", by_alias=True) for a in c.contract_type.abi]
+        return w3.eth.contract(address=c.address, abi=abi)
+
+    s = kit.s
+    world = World(
+        w3=w3,
+        rpc=Rpc(uri),
+        s=s,
+        c=contract(s.coordinator),
+        stakes=contract(s.stakes),
+        gateways=contract(s.gateways),
+        params=kit.params,
+        errors={},
+        gateway=str(kit.gateway.address),
+        gateway_key=bytes.fromhex(str(kit.gateway.private_key).removeprefix("0x")),
+        developer=str(kit.developer.address),
+        requester=str(requester.address),
+        stranger=str(stranger.address),
+        honest=[str(a.address) for a in workers[:3]],
+        adversary=[str(a.address) for a in workers[3:5]],
+        function_id=kit.function_id,
+        project_id=kit.project_id,
+        chain_id=kit.chain.chain_id,
+    )
+    world.errors = _errors(
+        world.c,
+        world.stakes,
+        world.gateways,
+        contract(s.tickets),
+        contract(s.beacon),
+        contract(s.registry),
+    )
+    SettlementMachine.world = world
+    RUNS.update(dict.fromkeys(RUNS, 0))
+    started = time.monotonic()
+    try:
+        run_state_machine_as_test(SettlementMachine, settings=PROFILE)
+    finally:
+        share = RUNS["finalizing"] / RUNS["batches"] if RUNS["batches"] else 0.0
+        with capsys.disabled():
+            print(
+                f"\nsettlement stateful: {RUNS['sequences']} sequences (up to {STEPS} steps), "
+                f"{RUNS['steps']} transactions ({RUNS['reverts']} checked reverts), "
+                f"{RUNS['batches']} batches, {RUNS['finalizing']} finalized a leaf ({share:.0%}), "
+                f"{RUNS['slashed']} seats slashed, in {time.monotonic() - started:.1f} s"
+            )
+    assert RUNS["sequences"] >= EXAMPLES
+    assert share >= 0.30, f"only {share:.0%} of batches finalized a leaf"
