@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,13 @@ PROJECT_FUNDS = ETHER // 10
 # Test-account indexes (the test mnemonic): same roles as tests/conftest.py.
 OWNER, DEVELOPER, GATEWAY, REQUESTER = 0, 1, 2, 3
 WORKERS = (4, 5, 6)
+SETTLEMENT_EPOCH = 60  # seconds: the fork test advances the v2 epoch by mining past it
+
+
+def _settlement_params() -> Any:
+    from peerhost.deploy import SettlementParams
+
+    return SettlementParams(epoch_length=SETTLEMENT_EPOCH)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class UpstreamState:
     project_funds: int
     worker_addresses: list[str]
     block_number: int
+    # protocol v2 settlement beside v1 (peerhost.deploy.Settlement.addresses), its stakes registered
+    settlement: dict[str, str] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -134,7 +143,7 @@ def populate(url: str) -> UpstreamState:
     """Deploys and sets up PeerHost on the chain-id-1 node at ``url``, through ape (in-process)."""
     from ape import accounts, networks, project
 
-    from peerhost.deploy import deploy
+    from peerhost.deploy import deploy, deploy_settlement
 
     mainnet = networks.ethereum.mainnet
     with _no_confirmations(mainnet), mainnet.use_provider(url, disconnect_after=True):
@@ -148,6 +157,15 @@ def populate(url: str) -> UpstreamState:
         d.coordinator.fundProject(developer, PROJECT, value=PROJECT_FUNDS, sender=developer)
         for i in WORKERS:
             d.workers.register(ENCRYPTION_KEY, value=WORKER_STAKE, sender=a[i])
+        # v2 settlement: stakes (counted from the next epoch), a bonded gateway, a funded reserve
+        s = deploy_settlement(project, a[OWNER], d.registry, _settlement_params())
+        for i in WORKERS:
+            s.stakes.register(ENCRYPTION_KEY, value=WORKER_STAKE, sender=a[i])
+        s.gateways.fundReserve(
+            d.registry.projectIdOf(developer, PROJECT), value=PROJECT_FUNDS, sender=developer
+        )
+        s.gateways.setGatewayAuthorization(PROJECT, gateway, True, sender=developer)
+        s.gateways.bond(value=ETHER, sender=gateway)
         return UpstreamState(
             registry=str(d.registry.address),
             workers=str(d.workers.address),
@@ -158,6 +176,7 @@ def populate(url: str) -> UpstreamState:
             project_funds=PROJECT_FUNDS,
             worker_addresses=[str(a[i].address) for i in WORKERS],
             block_number=mainnet.chain_manager.blocks.head.number or 0,
+            settlement=s.addresses,
         )
 
 
