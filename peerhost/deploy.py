@@ -248,6 +248,56 @@ def deploy_settlement(
     return Settlement(registry, stakes, gateways, beacon, tickets, coordinator)
 
 
+SETTLEMENT_CONTRACTS = {
+    "stakes": "StakeRegistry",
+    "gateways": "GatewayRegistry",
+    "beacon": "HeaderBeacon",
+    "tickets": "TicketVerifier",
+    "settlement": "SettlementCoordinator",
+}
+
+
+def ensure_settlement(
+    project: Any,
+    deployer: AccountAPI,
+    deployment: Deployment,
+    params: SettlementParams | None = None,
+    path: Path | str | None = None,
+) -> tuple[Settlement, bool]:
+    """The v2 settlement contracts recorded beside ``deployment``, else deploys and records them.
+
+    Returns the contracts and whether they already existed. The record is the ``"settlement"``
+    entry of the deployment's key in the deployments file (v1's entries are left as they are).
+    """
+    chain = deployer.chain_manager
+    target = deployments_path(path)
+    data = _read(target)
+    entry = data.get(deployment.key, {})
+    recorded = entry.get("settlement") or {}
+    if set(recorded) == set(SETTLEMENT_CONTRACTS) and all(
+        chain.provider.get_code(a) for a in recorded.values()
+    ):
+        c = {n: project.get_contract(SETTLEMENT_CONTRACTS[n]).at(recorded[n]) for n in recorded}
+        if c["settlement"].contracts()[0] == deployment.registry.address:
+            s = Settlement(
+                deployment.registry,
+                c["stakes"],
+                c["gateways"],
+                c["beacon"],
+                c["tickets"],
+                c["settlement"],
+            )
+            return s, True
+    s = deploy_settlement(project, deployer, deployment.registry, params)
+    entry = {**deployment.record(), **entry, "settlement": s.addresses}
+    data[deployment.key] = entry
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(target)
+    return s, False
+
+
 def deployment_key(chain: ChainManager) -> str:
     """``"<ecosystem>:<network>:<chain_id>"`` of the connected network."""
     network = chain.provider.network
@@ -352,6 +402,7 @@ __all__ = [
     "deployment_key",
     "deployments_path",
     "ensure_deployment",
+    "ensure_settlement",
     "load_deployment",
     "record_deployment",
 ]

@@ -103,3 +103,21 @@ def test_deployed_code__every_contract__fits_eip170(project, name, settlement):
     runtime = build["contractTypes"][name]["runtimeBytecode"]["bytecode"]
     size = (len(runtime) - 2) // 2
     assert 0 < size < EIP170, f"{name} is {size} bytes (limit {EIP170})"
+
+
+def test_ensure_settlement__twice__deploys_once_and_records_beside_v1(
+    project, owner, deployment, tmp_path
+):
+    from peerhost.deploy import ensure_settlement, record_deployment
+
+    path = tmp_path / "deployments.json"
+    record_deployment(deployment, path)
+    first, existed = ensure_settlement(project, owner, deployment, path=path)
+    again, existed_again = ensure_settlement(project, owner, deployment, path=path)
+    assert (existed, existed_again) == (False, True)
+    assert again.addresses == first.addresses
+    entry = json.loads(path.read_text())[deployment.key]
+    assert (
+        entry["settlement"] == first.addresses
+        and entry["coordinator"] == deployment.coordinator.address
+    )

@@ -286,3 +286,20 @@ def test_request_execution__contract_single_request__one_leaf_batch(
     assert (b.leafCount, b.payer, bytes(b.projectId)) == (1, requester.address, bytes(32))
     with reverts_with(k.coordinator.RewardTooLow):
         k.coordinator.requestExecution(*args, value=reward - 1, sender=requester)
+
+
+def test_request_execution__value_above_uint96__reverts_wrong_value(
+    k, requester, chain, reverts_with
+):
+    chain.set_balance(requester.address, 2**100)
+    args = (k.function_id, 1, keccak(b"x"), 2, k.now() + 300, 0, PROFILE)
+    with reverts_with(k.coordinator.WrongValue):
+        k.coordinator.requestExecution(*args, value=2**96, sender=requester)
+
+
+def test_post_orphans__more_than_max_leaves__reverts_invalid_leaves(k, stranger, reverts_with):
+    tickets = k.tickets(k.params.max_leaves + 1)
+    with reverts_with(k.coordinator.InvalidLeaves):
+        k.coordinator.postOrphans(
+            [t.as_tuple() for t in tickets], [b""] * len(tickets), bytes(32), sender=stranger
+        )

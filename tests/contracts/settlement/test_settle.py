@@ -529,3 +529,33 @@ def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
 def test_receive__plain_payment__reverts_unexpected_payment(k, stranger, reverts_with):
     with reverts_with(k.coordinator.UnexpectedPayment):
         stranger.transfer(k.coordinator.address, 1)
+
+
+def test_withdraw__recipient_rejects_ether__reverts_transfer_failed_and_keeps_credit(
+    k, by, project, owner, reverts_with
+):
+    rejecter = project.EtherRejecter.deploy(sender=owner)
+    reward = k.params.min_reward
+    call = k.coordinator.requestExecution.as_transaction(
+        k.function_id,
+        1,
+        keccak(b"x"),
+        2,
+        k.now() + 300,
+        0,
+        b"\x00" * 32,
+        value=reward,
+        sender=owner,
+    )
+    tx = rejecter.forward(k.coordinator.address, call.data, value=reward, sender=owner)
+    b = tx.events.filter(k.coordinator.SingleRequested)[0].batchId
+    holders = k.seat(b)
+    for h in holders:
+        k.commit(b, by(h), abstain(1))
+    for h in holders:
+        k.reveal(b, by(h), abstain(1))
+    assert k.coordinator.pendingWithdrawal(rejecter) == reward  # refunded to the contract's credits
+    withdraw = k.coordinator.withdraw.as_transaction(sender=owner)
+    with reverts_with(k.coordinator.TransferFailed):
+        rejecter.forward(k.coordinator.address, withdraw.data, sender=owner)
+    assert k.coordinator.pendingWithdrawal(rejecter) == reward

@@ -193,3 +193,11 @@ def test_draw_seats__unavailable_or_empty_epoch__reverts(kit, stakes, workers, r
 def test_slash__not_coordinator__reverts(stakes, workers, stranger, reverts_with):
     with reverts_with(stakes.NotCoordinator):
         stakes.slash(workers[0], 1, sender=stranger)
+
+
+def test_join__stake_below_minimum__reverts_insufficient_stake(stakes, workers, reverts_with):
+    stakes.register(KEY, value=2 * ETHER, sender=workers[0])
+    stakes.leave(sender=workers[0])
+    stakes.requestUnbonding(3 * ETHER // 2, sender=workers[0])
+    with reverts_with(stakes.InsufficientStake):
+        stakes.join(workers[0], sender=workers[0])
