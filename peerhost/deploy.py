@@ -181,6 +181,7 @@ class SettlementParams:
     min_reward: int = ETHER // 1000
     min_gateway_bond: int = 1 * ETHER
     orphan_refund: int = ETHER // 1000
+    orphan_delay: int = 300
 
     def as_tuple(self) -> tuple[int, ...]:
         """The ABI tuple, in struct order."""

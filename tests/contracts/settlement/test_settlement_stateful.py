@@ -414,6 +414,9 @@ class SettlementMachine(RuleBasedStateMachine):
         if not self.pool or self._no_stake():
             return
         tickets, self.pool = self.pool, []
+        self._jump(
+            max(t.issued_at for t in tickets) + w.params.orphan_delay
+        )  # the gateway never posted them
         sigs = [sign_ticket(w.gateway_key, w.chain_id, w.c.address, t) for t in tickets]
         results = self._attested(tickets)
         fn = w.c.functions.postOrphans(
