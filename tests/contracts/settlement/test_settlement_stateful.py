@@ -43,6 +43,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,7 +217,13 @@ def step(fn: Any) -> Any:
     @functools.wraps(fn)
     def wrapper(self: SettlementMachine, *args: Any, **kwargs: Any) -> Any:
         self.clean = False
-        out = fn(self, *args, **kwargs)
+        try:
+            out = fn(self, *args, **kwargs)
+        except Exception as err:
+            # Seats come from each block's prevrandao, so Hypothesis's replay of a failing sequence can
+            # fail elsewhere (it then reports a flaky strategy): print the first failure as it happens.
+            print(f"\nsettlement stateful: {fn.__name__}{kwargs} failed: {err!r}", file=sys.stderr)
+            raise
         self.clean = True
         return out
 
