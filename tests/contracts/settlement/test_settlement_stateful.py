@@ -102,7 +102,7 @@ LIE = keccak(b"forged without executing")
 # what a seat holder does (honest workers never forge or copy: those plans make them honest)
 PLANS = [HONEST, HONEST, HONEST, HONEST, ABSTAINER, FORGER, FORGER, COPIER, NO_SHOW]
 MODES = st.sampled_from([MODE_FAST, MODE_ATTESTED, MODE_VERIFIED])
-THEN = st.sampled_from(["leave", "life", "life"])
+THEN = st.sampled_from(["leave", "life", "life", "life"])
 RUNS: dict[str, int] = {
     "sequences": 0,
     "steps": 0,
@@ -403,7 +403,7 @@ class SettlementMachine(RuleBasedStateMachine):
     @rule(
         n=st.integers(1, 4),
         modes=st.lists(MODES, min_size=1, max_size=3),
-        then=st.sampled_from(["withhold", "leave", "life", "life", "life"]),
+        then=st.sampled_from(["withhold", "leave", "life", "life", "life", "life"]),
         plans=st.lists(st.sampled_from(PLANS), min_size=1, max_size=3),
     )
     @step
