@@ -374,6 +374,7 @@ class V2:
 
     def orphan(self) -> int:
         [t] = self.tickets(1)
+        chain.mine(deltatime=self.params.orphan_delay)  # the gateway did not post it in time
         sig = sign_ticket(self.gateway.private_key, chain.chain_id, str(self.c.address), t)
         tx = self.c.postOrphans([t.as_tuple()], [sig], b"\x00" * 32, sender=self.workers[1])
         self.table.add("v2 others", "postOrphans (1 ticket, by a stranger)", tx)

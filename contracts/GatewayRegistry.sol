@@ -95,8 +95,9 @@ contract GatewayRegistry is IGatewayRegistry {
         Authorization storage a = _authorizations[projectId][gateway];
         uint40 now_ = uint40(block.timestamp);
         if (authorized) {
-            // a live authorization keeps its start; a new or ended one starts now
-            if (a.validUntil <= now_) a.validFrom = now_;
+            // the first authorization starts now; a renewed one keeps its start, so tickets issued under an
+            // earlier window stay payable (renewing also covers tickets issued while it was revoked)
+            if (a.validFrom == 0) a.validFrom = now_;
             a.validUntil = _FOREVER;
         } else if (a.validUntil > now_) {
             a.validUntil = now_;

@@ -172,7 +172,8 @@ contract SettlementCoordinator is ISettlementCoordinator {
         returns (uint256 batchId)
     {
         if (tickets.length > _params.maxLeaves) revert InvalidLeaves(tickets.length * LEAF_BYTES);
-        bytes memory leaves = _tickets.orphanLeaves(address(this), tickets, signatures);
+        uint256 issuedBy = block.timestamp > _params.orphanDelay ? block.timestamp - _params.orphanDelay : 0;
+        bytes memory leaves = _tickets.orphanLeaves(address(this), tickets, signatures, issuedBy);
         ITicketVerifier.Ticket calldata first = tickets[0];
         (bytes32 projectId,) = _functions.projectOf(first.functionId);
         PostArgs memory a =

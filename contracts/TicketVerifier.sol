@@ -46,11 +46,12 @@ contract TicketVerifier is ITicketVerifier {
     }
 
     /// @inheritdoc ITicketVerifier
-    function orphanLeaves(address coordinator, Ticket[] calldata tickets, bytes[] calldata signatures)
-        external
-        view
-        returns (bytes memory leaves)
-    {
+    function orphanLeaves(
+        address coordinator,
+        Ticket[] calldata tickets,
+        bytes[] calldata signatures,
+        uint256 issuedBy
+    ) external view returns (bytes memory leaves) {
         uint256 n = tickets.length;
         if (n == 0 || signatures.length != n) revert OrphansMismatch(n);
         Ticket calldata first = tickets[0];
@@ -60,6 +61,7 @@ contract TicketVerifier is ITicketVerifier {
             if (t.gateway != first.gateway || t.engineProfile != first.engineProfile || t.reward != first.reward) {
                 revert OrphansMismatch(i);
             }
+            if (t.issuedAt > issuedBy) revert OrphanTooEarly(i, t.issuedAt + block.timestamp - issuedBy);
             address signer = _recover(_digest(coordinator, _ticketHash(t)), signatures[i]);
             if (signer != t.gateway) revert BadTicketSignature(i, signer);
             bytes memory leaf = abi.encodePacked(

@@ -1,6 +1,6 @@
 """Deploys the three PeerHost contracts wired together, and records where they live.
 
-The deployments file (``deployments.json`` at the project root, or ``$PEERHOST_DEPLOYMENTS``)
+The deployments file (``deployments.json`` in the working directory, or ``$PEERHOST_DEPLOYMENTS``)
 maps ``"<ecosystem>:<network>:<chain_id>"`` to the addresses, the deployer and the block of a
 deployment. :func:`ensure_deployment` is idempotent: a recorded deployment whose contracts still
 have code on the chain is reported instead of deployed again (an ephemeral local chain that was
@@ -27,7 +27,9 @@ from ape.managers.chain import ChainManager
 
 ETHER = 10**18
 DEPLOYMENTS_ENV = "PEERHOST_DEPLOYMENTS"
-DEPLOYMENTS_FILE = Path(__file__).resolve().parents[1] / "deployments.json"
+#: Relative to the working directory: the ape project the commands run in (an installed package
+#: has no checkout to find it in); ``$PEERHOST_DEPLOYMENTS`` points anywhere else.
+DEPLOYMENTS_FILE = Path("deployments.json")
 CONTRACTS = {
     "registry": "FunctionRegistry",
     "workers": "WorkerRegistry",
@@ -179,6 +181,7 @@ class SettlementParams:
     min_reward: int = ETHER // 1000
     min_gateway_bond: int = 1 * ETHER
     orphan_refund: int = ETHER // 1000
+    orphan_delay: int = 300
 
     def as_tuple(self) -> tuple[int, ...]:
         """The ABI tuple, in struct order."""
@@ -303,7 +306,8 @@ def deployment_key(chain: ChainManager) -> str:
 
 
 def deployments_path(path: Path | str | None = None) -> Path:
-    """The deployments file: ``path``, else ``$PEERHOST_DEPLOYMENTS``, else the repo's ``deployments.json``."""
+    """The deployments file: ``path``, else ``$PEERHOST_DEPLOYMENTS``, else ``deployments.json``
+    in the working directory (the ape project)."""
     if path is not None:
         return Path(path)
     return Path(os.environ.get(DEPLOYMENTS_ENV) or DEPLOYMENTS_FILE)

@@ -2,7 +2,7 @@
 
 A devnet running on the connected chain wins (its own deployments file, else the contract
 addresses in its record, whatever the network is called: a local chain or a fork); otherwise the
-deployments file (``deployments``, ``$PEERHOST_DEPLOYMENTS`` or the repo's ``deployments.json``).
+deployments file (``deployments``, ``$PEERHOST_DEPLOYMENTS`` or ``deployments.json`` in the working directory).
 An explicit ``deployments`` file always wins over the devnet's.
 """
 

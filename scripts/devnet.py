@@ -90,6 +90,7 @@ def cli(
         state_dir=state_dir or default_state_dir(),
         tickets=answers == "tickets",
         block_time=block_time,
+        python_in_background=True,  # the first call need not wait for the Python runtime
     )
     if examples is not None:
         config.examples = examples

@@ -91,7 +91,8 @@ interface IGatewayRegistry is IProtocolParams {
     /// @notice Withdraws the caller's leaving reserve after the lock.
     function withdrawReserve(string calldata project) external;
 
-    /// @notice Authorizes `gateway` on the caller's project for tickets issued from now on, or ends it now.
+    /// @notice Authorizes `gateway` on the caller's project (first time: for tickets issued from now on; renewed:
+    ///         from its first start again, the revoked gap included), or ends the authorization now.
     function setGatewayAuthorization(string calldata project, address gateway, bool authorized) external;
 
     /// @notice Takes `amount` for tickets issued in [minIssuedAt, maxIssuedAt] from the reserve, then the

@@ -33,6 +33,7 @@ interface IProtocolParams {
         uint96 minReward; // smallest reward per ticket
         uint96 minGatewayBond; // bond a gateway needs to post its own batches
         uint96 orphanRefund; // paid from the gateway's bond per orphaned ticket someone else posts
+        uint32 orphanDelay; // a ticket counts as orphaned (postable by anyone) this long after its issuedAt
     }
 
     /// @notice Thrown by a constructor when `params` are inconsistent; `reason` says which rule failed.

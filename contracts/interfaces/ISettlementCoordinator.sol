@@ -202,8 +202,9 @@ interface ISettlementCoordinator is IProtocolParams {
         bytes calldata leaves
     ) external returns (uint256 batchId);
 
-    /// @notice Posts a gateway's orphaned tickets (anyone; signed by the gateway, before their deadlines).
-    ///         All share gateway, engine profile and reward; the gateway's bond pays `orphanRefund` per ticket.
+    /// @notice Posts a gateway's orphaned tickets (anyone; signed by the gateway, issued at least `orphanDelay`
+    ///         ago and before their deadlines). All share gateway, engine profile and reward; the gateway's bond
+    ///         pays `orphanRefund` per ticket.
     function postOrphans(ITicketVerifier.Ticket[] calldata tickets, bytes[] calldata signatures, bytes32 resultsCommitment)
         external
         returns (uint256 batchId);

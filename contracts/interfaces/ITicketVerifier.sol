@@ -27,6 +27,8 @@ interface ITicketVerifier {
     error OrphansMismatch(uint256 index);
     /// @notice Thrown when an orphaned ticket's signature is not its gateway's (`signer` is who signed, or zero).
     error BadTicketSignature(uint256 index, address signer);
+    /// @notice Thrown when a ticket is posted as an orphan before `postableAt` (its gateway may still post it).
+    error OrphanTooEarly(uint256 index, uint256 postableAt);
 
     /// @notice The ticket's EIP-712 struct hash (what an attestation names).
     function ticketHash(Ticket calldata ticket) external pure returns (bytes32);
@@ -46,12 +48,15 @@ interface ITicketVerifier {
         view
         returns (address);
 
-    /// @notice Checks that every ticket is signed by its gateway and that all share gateway, engine profile and
-    ///         reward, and returns their 103-byte leaves concatenated.
-    function orphanLeaves(address coordinator, Ticket[] calldata tickets, bytes[] calldata signatures)
-        external
-        view
-        returns (bytes memory leaves);
+    /// @notice Checks that every ticket is signed by its gateway, was issued at or before `issuedBy` (it is
+    ///         orphaned), and that all share gateway, engine profile and reward; returns their 103-byte leaves
+    ///         concatenated.
+    function orphanLeaves(
+        address coordinator,
+        Ticket[] calldata tickets,
+        bytes[] calldata signatures,
+        uint256 issuedBy
+    ) external view returns (bytes memory leaves);
 
     /// @notice Whether `proof` places `leafHash` at `index` of a `count`-leaf batch tree with `root`
     ///         (SettlementCoordinator.getBatch gives a batch's root and leaf count).

@@ -35,5 +35,6 @@ library ProtocolParamsLib {
         if (p.seatSlash > p.minStake) revert IProtocolParams.InvalidParams("seatSlash: <= minStake");
         if (p.minReward == 0) revert IProtocolParams.InvalidParams("minReward: > 0");
         if (p.orphanRefund > p.minGatewayBond) revert IProtocolParams.InvalidParams("orphanRefund: <= minGatewayBond");
+        if (p.orphanDelay >= p.maxTicketLife) revert IProtocolParams.InvalidParams("orphanDelay: < maxTicketLife");
     }
 }

@@ -26,6 +26,7 @@ class RpcClient:
 
     def __init__(self, url: str, timeout: float = 10.0, max_connections: int = 32) -> None:
         self.url = url
+        self.errors = 0  # calls that failed (node unreachable or an error answer), for metrics
         self._ids = itertools.count(1)
         self._slots = asyncio.Semaphore(max_connections)
         self._client = httpx.AsyncClient(
@@ -40,6 +41,7 @@ class RpcClient:
             try:
                 return await self._client.post(self.url, json=payload)
             except httpx.TransportError as exc:
+                self.errors += 1
                 raise ChainUnavailable(self.url, type(exc).__name__) from exc
 
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
@@ -52,9 +54,11 @@ class RpcClient:
         }
         response = await self._post(payload)
         if response.status_code != 200:
+            self.errors += 1
             raise ChainUnavailable(self.url, f"HTTP {response.status_code}")
         body = response.json()
         if "error" in body:
+            self.errors += 1
             err = body["error"]
             data = err.get("data")
             if isinstance(data, dict):

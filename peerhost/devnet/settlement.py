@@ -18,7 +18,8 @@ def devnet_settlement_params(workers: int) -> SettlementParams:
     """Settlement parameters a devnet of ``workers`` honest workers can always settle: K seats
     of which more than half agree, one-second epochs (the devnet starts the first one itself)."""
     k = max(1, min(3, workers))
-    return SettlementParams(seats=k, quorum=k // 2 + 1, epoch_length=1)
+    # orphans after 10 s (not 300): a withheld batch's attesters post it within a devnet session
+    return SettlementParams(seats=k, quorum=k // 2 + 1, epoch_length=1, orphan_delay=10)
 
 
 def setup_settlement(

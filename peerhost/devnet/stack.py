@@ -17,6 +17,7 @@ the gateway are separate processes that reach the chain by URL, as in production
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +44,15 @@ from peerhost.storage import open_store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = PROJECT_ROOT / "examples"
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache the tools share (as ``tools/*/*.sh`` do): ``$PEERHOST_TOOLS_CACHE``,
+    else ``$XDG_CACHE_HOME/peerhost``, else ``~/.cache/peerhost``."""
+    configured = os.environ.get("PEERHOST_TOOLS_CACHE")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "peerhost"
 
 
 def params_for(workers: int) -> DeployParams:
@@ -73,7 +83,10 @@ class DevnetConfig:
         worker_settings: WorkerSettings fields to override for every worker.
         record: Write ``devnet.json`` so other commands find this devnet.
         sandbox_cache: Compiled-module cache shared by the workers (default:
-            ``<state_dir>/sandbox-cache``); the JS engine is compiled into it once.
+            ``sandbox/`` of :func:`user_cache_dir`); the runtimes are compiled into it once.
+        python_in_background: Compile the Python runtime in a background thread instead of
+            before the workers start (the interactive devnet: its first calls need not wait
+            for it; a python call before it is done compiles in the worker).
         tickets: Answer from tickets and attestations (the settlement contracts are deployed
             beside the request contracts, the gateway is bonded, the project reserve funded,
             the workers staked into the first epoch and connected to the gateway's job feed).
@@ -99,6 +112,7 @@ class DevnetConfig:
     tickets: bool = False
     block_time: float = 0.0
     settlement_params: SettlementParams | None = None
+    python_in_background: bool = False
 
     @property
     def total_workers(self) -> int:
@@ -306,20 +320,36 @@ class Devnet:
 
     @property
     def sandbox_cache(self) -> Path:
-        return self.config.sandbox_cache or self.state_dir / "sandbox-cache"
+        """The configured cache, else a per-user one shared by every devnet of this user (the
+        runtimes compile once per machine, not once per clone; files are signed per cache)."""
+        return self.config.sandbox_cache or user_cache_dir() / "sandbox"
 
     def warm_sandbox_cache(self) -> None:
         """Compiles the JS and Python runtimes into the workers' shared cache (once per machine)."""
         from peerhost.sandbox import Sandbox
 
-        with self.progress.step("Compiling the JS and Python runtimes (cached)") as detail:
-            started = time.monotonic()
+        def warm(runtime: str) -> None:
             sandbox = Sandbox(cache_dir=self.sandbox_cache)
-            sandbox.warm("js")
-            sandbox.warm("python")
-            sandbox.close()
+            try:
+                sandbox.warm(runtime)
+            finally:
+                sandbox.close()
+
+        background = self.config.python_in_background
+        what = "JS runtime" if background else "JS and Python runtimes"
+        with self.progress.step(f"Compiling the {what} (cached)") as detail:
+            started = time.monotonic()
+            warm("js")
+            if background:
+                threading.Thread(
+                    target=warm, args=("python",), name="warm-python", daemon=True
+                ).start()
+            else:
+                warm("python")
             took = time.monotonic() - started
             detail(f"{self.sandbox_cache} ({'compiled' if took > 1 else 'already cached'})")
+            if background:
+                detail("the Python runtime compiles in the background (cached once done)")
 
     def worker_dir(self, n: int) -> Path:
         return self.state_dir / "workers" / f"worker-{n + 1}"

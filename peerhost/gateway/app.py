@@ -3,6 +3,8 @@
 Routes (reserved paths start with ``_``, which no project name can):
 
 - ``GET  /_health``
+- ``GET  /metrics``                          (Prometheus text format)
+- ``GET  /_dashboard``, ``/_dashboard/owner/<wallet>`` …  the status page (:mod:`peerhost.dashboard`)
 - ``GET  /_status/requests/0x<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``WS   /_feed``                          (the job feed: tickets out, attestations in)
@@ -24,12 +26,14 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from peerhost.dashboard.views import routes as dashboard_routes
 from peerhost.gateway.calls import METHODS, call_function
 from peerhost.gateway.credentials import disclose_credentials
 from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
 from peerhost.gateway.inputs import serve_input
 from peerhost.gateway.logs import read_logs
+from peerhost.gateway.metrics import metrics
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
@@ -58,6 +62,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         WebSocketRoute(FEED_PATH, feed),
         Route("/_health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *dashboard_routes(),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route(INPUT_PATH + "/{request_id}", serve_input, methods=["GET"]),

@@ -233,6 +233,12 @@ class Call:
             response.headers[MODE_HEADER] = self.mode
         latency = (time.monotonic() - self.started) * 1000
         self._record(response.status_code, latency)
+        self.gateway.metrics.call_finished(
+            self.target.label if self.waiter is not None and self.target else None,
+            self.mode,
+            response.status_code,
+            latency / 1000,
+        )
         access_log.info(
             "call fn=%s mode=%s status=%d latency_ms=%.1f request_id=%s worker=%s",
             self.target.label if self.target else self.request.url.path,

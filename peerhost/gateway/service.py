@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
@@ -21,6 +21,7 @@ from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
 from peerhost.gateway.feed import FeedHub
 from peerhost.gateway.functions import CodeReader, FunctionCache, ResolvedFunction
+from peerhost.gateway.metrics import GatewayMetrics
 from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.projects import ProjectSettings
@@ -33,6 +34,7 @@ from peerhost.gateway.tickets import Desk
 from peerhost.gateway.vault import CredentialVault
 from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
+from peerhost.metrics import Reading
 from peerhost.storage import cid_from_bytes, open_store
 
 log = logging.getLogger(__name__)
@@ -119,10 +121,49 @@ class Gateway:
         self.max_input_bytes: int | None = None
         self.started_at = time.time()
         self._tasks: list[asyncio.Task[None]] = []
+        self.metrics = GatewayMetrics()
+        self.metrics.watch(self._readings)
 
     @property
     def address(self) -> str:
         return self.sender.address
+
+    def _readings(self) -> Iterator[Reading]:
+        """Values of the running parts, read at each ``/metrics`` scrape."""
+        yield (
+            "gauge",
+            "peerhost_gateway_requests_in_flight",
+            "Requests sent, not yet mined.",
+            self.submitter.in_flight,
+        )
+        yield "gauge", "peerhost_gateway_waiting", "Calls waiting for an answer.", len(self.waiters)
+        yield (
+            "counter",
+            "peerhost_gateway_transactions_sent",
+            "Transactions sent.",
+            self.sender.sent,
+        )
+        yield (
+            "counter",
+            "peerhost_gateway_batches_sent",
+            "JSON-RPC batches of transactions sent.",
+            self.sender.batches,
+        )
+        yield "counter", "peerhost_gateway_rpc_errors", "Failed chain calls.", self.rpc.errors
+        yield (
+            "counter",
+            "peerhost_gateway_ids_mispredicted",
+            "Request ids predicted wrong.",
+            self.submitter.mispredicted,
+        )
+        reconnects = self.follower.reconnects if self.follower is not None else None
+        yield "counter", "peerhost_gateway_log_reconnects", "Log-stream reconnects.", reconnects
+        yield (
+            "gauge",
+            "peerhost_gateway_start_time_seconds",
+            "Unix time the gateway started.",
+            self.started_at,
+        )
 
     async def start(self) -> None:
         self.sender.start()

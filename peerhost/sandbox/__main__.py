@@ -1,6 +1,6 @@
 """Run a function once from the command line.
 
-    python -m peerhost.sandbox js examples/functions/orders-create.js \\
+    peerhost-sandbox js examples/functions/orders-create.js \\
         --method POST --body '{"customer":"a","items":[{"sku":"A","qty":1,"price_cents":5}]}'
 
 Prints the envelope (the bytes workers hash) and its keccak256 on stdout, and
@@ -20,7 +20,11 @@ from peerhost.wire.request import canonical_request
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m peerhost.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="peerhost-sandbox",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("runtime", choices=["wasi", "js", "python"])
     parser.add_argument("code", type=Path, help="the function's code file")
     parser.add_argument("--method", default="GET")
@@ -36,8 +40,9 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str]) -> int:
-    args = _parse_args(argv)
+def main(argv: list[str] | None = None) -> int:
+    """``peerhost-sandbox`` (also ``python -m peerhost.sandbox``)."""
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
     body = Path(args.body[1:]).read_bytes() if args.body.startswith("@") else args.body.encode()
     query: dict[str, list[str]] = {}
     for item in args.query:

@@ -35,7 +35,8 @@ class JsEngineMismatch(SandboxError, ValueError):
 class PythonRuntimeNotFound(SandboxError, FileNotFoundError):
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"The Python runtime is missing at {path}: run tools/python/build.sh "
+            f"The Python runtime is missing at {path}: run tools/python/build.sh in a source "
+            "checkout, or point $PEERHOST_PYTHON_WASM at a built python-peerhost.wasm, "
             "or pass Sandbox(python_runtime=...)."
         )
 

@@ -19,6 +19,9 @@ from pathlib import Path
 
 from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
 
+#: The runtime engines shipped as package data.
+ENGINES_DIR = Path(__file__).resolve().parent / "engines"
+
 ENGINE_SHA256 = "def1571e03a705edadc647ae7ad5a75bd233237645056fb6f96f19815edbb7d6"
 ENGINE_ENV = "PEERHOST_QUICKJS_WASM"
 EXIT_THROWN = 3
@@ -26,12 +29,15 @@ EXIT_NO_HANDLER = 4
 
 
 def default_engine_path() -> Path:
-    """``$PEERHOST_QUICKJS_WASM``, else ``tools/quickjs/dist`` of this checkout."""
+    """``$PEERHOST_QUICKJS_WASM``, else the engine shipped in the package.
+
+    In a source checkout ``peerhost/sandbox/engines/quickjs-peerhost.wasm`` is a link to
+    ``tools/quickjs/dist``, where the build writes; a built wheel carries the file itself.
+    """
     configured = os.environ.get(ENGINE_ENV)
     if configured:
         return Path(configured)
-    root = Path(__file__).resolve().parents[2]
-    return root / "tools" / "quickjs" / "dist" / "quickjs-peerhost.wasm"
+    return ENGINES_DIR / "quickjs-peerhost.wasm"
 
 
 def load_engine(path: Path | None = None, expected_sha256: str = ENGINE_SHA256) -> bytes:

@@ -30,12 +30,21 @@ EXIT_MEMORY = 5
 
 
 def default_engine_path() -> Path:
-    """``$PEERHOST_PYTHON_WASM``, else ``tools/python/dist`` of this checkout."""
+    """Where the Python runtime is found, first match wins.
+
+    ``$PEERHOST_PYTHON_WASM``; else ``engines/python-peerhost.wasm`` beside this module (an
+    installed package: copy the runtime there, or set the variable); else ``tools/python/dist``
+    of the source checkout this module runs from (``tools/python/build.sh`` writes it; it is
+    18 MB and not committed, so it is not in the wheel).
+    """
     configured = os.environ.get(ENGINE_ENV)
     if configured:
         return Path(configured)
-    root = Path(__file__).resolve().parents[2]
-    return root / "tools" / "python" / "dist" / "python-peerhost.wasm"
+    beside = Path(__file__).resolve().parent / "engines" / "python-peerhost.wasm"
+    if beside.exists():
+        return beside
+    checkout = Path(__file__).resolve().parents[2] / "tools" / "python" / "dist"
+    return checkout / "python-peerhost.wasm"
 
 
 def load_engine(path: Path | None = None, expected_sha256: str = ENGINE_SHA256) -> bytes:

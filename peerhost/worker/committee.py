@@ -264,11 +264,13 @@ class Committee:
     async def post_cheques(self) -> None:
         """Posts attested tickets no batch carried within ``orphan_grace`` (module docstring)."""
         now = int(time.time())
+        # the contract refuses orphans younger than its orphanDelay (a gateway's own batch first)
+        grace = max(self.orphan_grace, int((await self.view.params()).get("orphanDelay", 0)))
         groups: dict[tuple[str, bytes, int], list[Any]] = {}
         for t in self.ledger.unposted():
             if t.ticket.deadline <= now + 5:
                 continue  # too late to post
-            if now - t.ticket.issued_at < self.orphan_grace:
+            if now - t.ticket.issued_at < grace:
                 continue
             key = (t.ticket.gateway, t.ticket.engine_profile, t.ticket.reward)
             groups.setdefault(key, []).append(t)

@@ -82,8 +82,8 @@ class WorkerProcess(ChildProcess):
         raise WorkerStartTimeout(timeout, self.log_tail())
 
     def metrics(self, timeout: float = 5.0) -> dict[str, Any]:
-        """The node's ``GET /metrics`` document."""
-        response = httpx.get(self.metrics_url + "/metrics", timeout=timeout)
+        """The node's ``GET /metrics.json`` document."""
+        response = httpx.get(self.metrics_url + "/metrics.json", timeout=timeout)
         response.raise_for_status()
         doc: dict[str, Any] = response.json()
         return doc

@@ -1,7 +1,13 @@
-"""What the node counts and times, as served by ``GET /metrics``.
+"""What the node counts and times: Prometheus text at ``GET /metrics``, JSON at ``/metrics.json``.
 
 Counters are lifetime totals kept in the state file (they survive restarts); latencies are the
-recent samples of this process.
+recent samples of this process, and also Prometheus histograms (sandbox run, job end to end).
+In the text format every counter is ``peerhost_worker_<name>_total`` (wei amounts as
+``..._wei_total``), beside ``peerhost_worker_time_seconds_total{part}`` (where the time went),
+``peerhost_worker_jobs{status}`` (jobs in the state file), ``peerhost_worker_stake_wei``,
+``peerhost_worker_fuel_used_total``, ``peerhost_worker_rpc_errors_total``,
+``peerhost_worker_reconnects_total``, ``peerhost_worker_in_flight`` and
+``peerhost_worker_connected``.
 """
 
 from __future__ import annotations
@@ -9,8 +15,15 @@ from __future__ import annotations
 import statistics
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
+from prometheus_client import Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from peerhost.chain.rpc import RpcClient
+from peerhost.metrics import LATENCY_BUCKETS, new_registry, render
 from peerhost.worker.state import WorkerState
 
 COUNTERS = (
@@ -53,9 +66,47 @@ class Metrics:
         self.in_flight = 0
         self.connected = False
         self.reconnects = 0
+        self.fuel_used = 0
+        self.stake_wei: int | None = None  # known once registered; slashes lower it
+        self.rpc: RpcClient | None = None  # its error count is reported
+        self.registry = new_registry()
+        self._run_seconds = Histogram(
+            "peerhost_worker_sandbox_run_seconds",
+            "Wall time of one sandbox run.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._job_seconds = Histogram(
+            "peerhost_worker_job_duration_seconds",
+            "Time from a job's start to its settlement (jobs that reached DONE).",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(_Live(self))
 
     def add(self, name: str, amount: int = 1) -> None:
         self.state.add(name, amount)
+
+    def executed(self, run_seconds: float, fuel_used: int) -> None:
+        """Records one finished sandbox run."""
+        self.execution_ms.append(run_seconds * 1000)
+        self._run_seconds.observe(run_seconds)
+        self.fuel_used += fuel_used
+
+    def job_done(self, seconds: float) -> None:
+        """Records one job taken to DONE."""
+        self.end_to_end_ms.append(seconds * 1000)
+        self._job_seconds.observe(seconds)
+
+    def slashed(self, amount: int) -> None:
+        self.add("slashed")
+        self.add("slashed_wei", amount)
+        if self.stake_wei is not None:
+            self.stake_wei = max(0, self.stake_wei - amount)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format of everything above."""
+        return render(self.registry)
 
     def spent(self, what: str, seconds: float) -> None:
         """Adds wall time spent in ``what`` (rpc, inclusion, sandbox, fetch, waiting)."""
@@ -67,6 +118,9 @@ class Metrics:
         return {
             **{k: counters[k] for k in COUNTERS},
             "in_flight": self.in_flight,
+            "fuel_used": self.fuel_used,
+            "stake_wei": self.stake_wei,
+            "rpc_errors": self.rpc.errors if self.rpc is not None else 0,
             "connected": self.connected,
             "reconnects": self.reconnects,
             "uptime_s": round(time.time() - self.started, 3),
@@ -80,3 +134,44 @@ class Metrics:
 
 def _median(samples: deque[float]) -> float | None:
     return round(statistics.median(samples), 3) if samples else None
+
+
+class _Live(Collector):
+    """The node's counters and gauges, read at each scrape."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
+        m = self.metrics
+        counters = {name: 0 for name in COUNTERS}
+        counters.update(m.state.counters())
+        for name, value in sorted(counters.items()):
+            yield _counter(f"peerhost_worker_{name}", f"Lifetime count: {name}.", value)
+        yield _counter("peerhost_worker_fuel_used", "Fuel burnt in the sandbox.", m.fuel_used)
+        yield _counter("peerhost_worker_reconnects", "Log-stream reconnects.", m.reconnects)
+        errors = m.rpc.errors if m.rpc is not None else 0
+        yield _counter("peerhost_worker_rpc_errors", "Failed chain calls.", errors)
+        spent = CounterMetricFamily(
+            "peerhost_worker_time_seconds", "Wall time spent, by part.", labels=["part"]
+        )
+        for part, seconds in sorted(m.timings.items()):
+            spent.add_metric([part], seconds)
+        yield spent
+        jobs = GaugeMetricFamily("peerhost_worker_jobs", "Jobs by status.", labels=["status"])
+        for status, count in sorted(m.state.count_by_status().items()):
+            jobs.add_metric([status], count)
+        yield jobs
+        yield _gauge("peerhost_worker_in_flight", "Jobs in the sandbox now.", m.in_flight)
+        yield _gauge("peerhost_worker_connected", "1 while the log stream is live.", m.connected)
+        yield _gauge("peerhost_worker_start_time_seconds", "Unix time the node started.", m.started)
+        if m.stake_wei is not None:
+            yield _gauge("peerhost_worker_stake_wei", "This worker's stake.", m.stake_wei)
+
+
+def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, doc, value=float(value))
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, value=float(value))

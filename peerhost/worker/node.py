@@ -154,12 +154,16 @@ class WorkerNode:
                 mine_blocks=bool(s.mine_blocks),
                 orphan_grace=s.orphan_grace,
             )
-        server = MetricsServer(self.metrics.snapshot, s.metrics_host, s.metrics_port)
+        self.metrics.rpc = rpc
+        server = MetricsServer(
+            self.metrics.snapshot, s.metrics_host, s.metrics_port, self.metrics.exposition
+        )
         self._install_signals()
         try:
             enc = bytes(encryption_key.public_key)
             info = await ensure_registered(protocol, self.address, enc, s.stake)
             logs.event("worker_active", worker=self.address, stake=info.get("stake"))
+            self.metrics.stake_wei = int(str(info.get("stake") or 0))
             if self.chain.has_settlement and s.stake:
                 await self._ensure_staked(enc, s.stake)
             await runner.warm()
@@ -357,8 +361,7 @@ class WorkerNode:
             self.metrics.add("earned_wei", int(args["amount"]))
             logs.event("rewarded", request_id=rid, amount=int(args["amount"]))
         elif name == "WorkerSlashed" and args["worker"] == me:
-            self.metrics.add("slashed")
-            self.metrics.add("slashed_wei", int(args["amount"]))
+            self.metrics.slashed(int(args["amount"]))
             logs.warning(
                 "slashed", request_id=rid, amount=int(args["amount"]), reason=int(args["reason"])
             )

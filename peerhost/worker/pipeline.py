@@ -88,7 +88,7 @@ class JobPipeline:
         if status == st.REVEALED and not self.draining:
             status = await self.settle(job, tracker)
         if status == st.DONE:
-            self.metrics.end_to_end_ms.append((time.perf_counter() - started) * 1000)
+            self.metrics.job_done(time.perf_counter() - started)
 
     # ---- run and commit -------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class JobPipeline:
         self.metrics.add("run")
         self.metrics.spent("sandbox", execution.run_seconds)
         self.metrics.spent("fetch", execution.fetch_seconds)
-        self.metrics.execution_ms.append(execution.run_seconds * 1000)
+        self.metrics.executed(execution.run_seconds, execution.fuel_used)
         envelope = execution.envelope
         if self.settings.behaviour == "lie":
             envelope = tamper(envelope)

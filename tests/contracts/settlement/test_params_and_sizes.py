@@ -47,6 +47,7 @@ BAD = {
     "seat slash above min stake": {"seat_slash": 2 * 10**18},
     "min reward 0": {"min_reward": 0},
     "orphan refund above bond": {"orphan_refund": 2 * 10**18},
+    "orphan delay not below ticket life": {"orphan_delay": 3600},
 }
 
 

@@ -231,6 +231,7 @@ def _signed(k, chain, tickets, key=None):
 
 def test_post_orphans__stranger_posts_gateway_tickets__bond_refunds_its_gas(k, chain, stranger):
     tickets = k.tickets(3)[::-1]  # out of order
+    chain.mine(deltatime=k.params.orphan_delay)  # the gateway did not post them in time
     bond = k.s.gateways.bondOf(k.gateway).amount
     tx = k.coordinator.postOrphans(
         [t.as_tuple() for t in tickets], _signed(k, chain, tickets), bytes(32), sender=stranger
@@ -250,6 +251,7 @@ def test_post_orphans__stranger_posts_gateway_tickets__bond_refunds_its_gas(k, c
 def test_post_orphans__forged_or_mixed_or_replayed__reverts(k, chain, stranger, reverts_with):
     tickets = k.tickets(2)
     rows = [t.as_tuple() for t in tickets]
+    chain.mine(deltatime=k.params.orphan_delay)
     with reverts_with(k.s.tickets.BadTicketSignature):
         k.coordinator.postOrphans(
             rows, _signed(k, chain, tickets, stranger.private_key), bytes(32), sender=stranger
@@ -303,3 +305,27 @@ def test_post_orphans__more_than_max_leaves__reverts_invalid_leaves(k, stranger,
         k.coordinator.postOrphans(
             [t.as_tuple() for t in tickets], [b""] * len(tickets), bytes(32), sender=stranger
         )
+
+
+def test_post_orphans__before_orphan_delay__reverts_orphan_too_early(
+    k, chain, stranger, reverts_with
+):
+    # front-running a gateway's own batch with its fresh tickets would drain its bond: refused
+    tickets = k.tickets(2)
+    with reverts_with(k.s.tickets.OrphanTooEarly):
+        k.coordinator.postOrphans(
+            [t.as_tuple() for t in tickets], _signed(k, chain, tickets), bytes(32), sender=stranger
+        )
+    chain.mine(deltatime=k.params.orphan_delay)
+    k.coordinator.postOrphans(
+        [t.as_tuple() for t in tickets], _signed(k, chain, tickets), bytes(32), sender=stranger
+    )
+
+
+def test_authorization__revoked_then_renewed__earlier_tickets_still_paid(k, chain):
+    [early] = k.tickets(1)
+    k.s.gateways.setGatewayAuthorization(PROJECT, k.gateway, False, sender=k.developer)
+    chain.mine(deltatime=5)
+    k.s.gateways.setGatewayAuthorization(PROJECT, k.gateway, True, sender=k.developer)
+    k.post(tickets=[early])  # issued under the first window: not bounced by the renewal
+    assert k.coordinator.isSeqPosted(k.gateway, early.seq)

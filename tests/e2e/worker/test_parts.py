@@ -10,6 +10,7 @@ import httpx
 import pytest
 from eth_account import Account
 from eth_utils import keccak
+from prometheus_client.parser import text_string_to_metric_families
 
 from peerhost.wire import recover_signer, sign_result
 from peerhost.worker.behaviour import tamper
@@ -155,25 +156,64 @@ def test_inbox_client__refused__not_retried__unreachable__retried(inbox):
     assert asyncio.run(post("")) is PostOutcome.SKIPPED
 
 
-def test_metrics_server__serves_counters_as_json(tmp_path: Path):
-    state = WorkerState(tmp_path / "s.sqlite3")
-    state.add_job(_job())
-    metrics = Metrics(state)
-    metrics.add("seen")
-    metrics.execution_ms.extend([1.0, 3.0, 2.0])
-
-    async def fetch() -> dict:
-        server = MetricsServer(metrics.snapshot, "127.0.0.1", 0)
+def _serve_metrics(metrics: Metrics) -> tuple[dict, httpx.Response]:
+    async def fetch() -> tuple[dict, httpx.Response]:
+        server = MetricsServer(metrics.snapshot, "127.0.0.1", 0, metrics.exposition)
         await server.start()
         try:
             async with httpx.AsyncClient() as client:
                 assert (await client.get(server.url + "/health")).json() == {"ok": True}
                 assert (await client.get(server.url + "/nope")).status_code == 404
-                return (await client.get(server.url + "/metrics")).json()
+                doc = (await client.get(server.url + "/metrics.json")).json()
+                return doc, await client.get(server.url + "/metrics")
         finally:
             await server.stop()
 
-    doc = asyncio.run(fetch())
+    return asyncio.run(fetch())
+
+
+def test_metrics_server__serves_counters_as_json(tmp_path: Path):
+    state = WorkerState(tmp_path / "s.sqlite3")
+    state.add_job(_job())
+    metrics = Metrics(state)
+    metrics.add("seen")
+    for seconds in (0.001, 0.003, 0.002):
+        metrics.executed(seconds, fuel_used=1000)
+
+    doc, _ = _serve_metrics(metrics)
     assert doc["seen"] == 1 and doc["committed"] == 0
     assert doc["execution_ms_p50"] == 2.0
+    assert doc["fuel_used"] == 3000
     assert doc["jobs_by_status"] == {SEEN: 1}
+
+
+def test_metrics_server__prometheus_text__counters_histograms_stake(tmp_path: Path):
+    state = WorkerState(tmp_path / "s.sqlite3")
+    state.add_job(_job())
+    metrics = Metrics(state)
+    metrics.stake_wei = 2 * 10**18
+    metrics.add("seen")
+    metrics.add("earned_wei", 5)
+    metrics.executed(0.004, fuel_used=700)
+    metrics.job_done(1.5)
+    metrics.slashed(10**18)
+
+    _, response = _serve_metrics(metrics)
+    assert response.headers["content-type"].startswith("text/plain")
+    values = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+    assert values[("peerhost_worker_seen_total", ())] == 1
+    assert values[("peerhost_worker_earned_wei_total", ())] == 5
+    assert values[("peerhost_worker_slashed_total", ())] == 1
+    assert values[("peerhost_worker_slashed_wei_total", ())] == 10**18
+    assert values[("peerhost_worker_stake_wei", ())] == 10**18  # lowered by the slash
+    assert values[("peerhost_worker_fuel_used_total", ())] == 700
+    assert values[("peerhost_worker_sandbox_run_seconds_count", ())] == 1
+    assert values[("peerhost_worker_sandbox_run_seconds_bucket", (("le", "0.005"),))] == 1
+    assert values[("peerhost_worker_job_duration_seconds_bucket", (("le", "1.0"),))] == 0
+    assert values[("peerhost_worker_job_duration_seconds_bucket", (("le", "2.5"),))] == 1
+    assert values[("peerhost_worker_jobs", (("status", SEEN),))] == 1
+    assert values[("peerhost_worker_connected", ())] == 0

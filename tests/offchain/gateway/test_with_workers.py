@@ -77,6 +77,15 @@ def test_gateway_with_real_workers__echo__fast_then_verified(
         assert stored.status == 2  # Finalized
         assert "0x" + bytes(stored.resultHash).hex() == verified.headers["x-peerhost-result-hash"]
         assert json.loads(verified.text)["body"] == "pong"
+
+        scraped = httpx.get(nodes[0].metrics_url + "/metrics", timeout=5).text
+        ran = [
+            line for line in scraped.splitlines() if line.startswith("peerhost_worker_run_total")
+        ]
+        assert ran and float(ran[0].split()[-1]) >= 1, scraped
+        assert "peerhost_worker_stake_wei 2e+18" in scraped
+        gateway_text = httpx.get(gateway.url + "/metrics", timeout=5).text
+        assert 'mode="verified",status="200"' in gateway_text
     finally:
         gateway.stop()
         for node in nodes:

@@ -1,0 +1,79 @@
+"""What the gateway counts and times, served as Prometheus text at ``GET /metrics``.
+
+Counted as calls finish: ``peerhost_gateway_requests_total{function,mode,status}`` and the
+latency histogram ``peerhost_gateway_request_duration_seconds{mode}``. Read from the running
+gateway at scrape time: requests in flight, waiters, transactions and batches sent, log-stream
+reconnects, RPC errors. ``function`` is ``wallet/project/function`` for calls that reached the
+chain and ``-`` for calls refused before (unknown functions, limits), so strangers cannot grow
+the label set. The last calls are also kept in memory (:attr:`GatewayMetrics.recent`) for the
+status page's latency chart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from prometheus_client import Counter, Histogram
+from starlette.requests import Request
+from starlette.responses import Response
+
+from peerhost.metrics import CONTENT_TYPE, LATENCY_BUCKETS, Live, Reading, new_registry, render
+
+#: Calls kept for the latency chart.
+RECENT_CALLS = 512
+
+
+@dataclass(frozen=True)
+class CallSample:
+    """One finished call, for the status page."""
+
+    at: float
+    function: str
+    mode: str
+    status: int
+    latency_ms: float
+
+
+class GatewayMetrics:
+    """The gateway's registry; :meth:`watch` adds the values read from the running parts."""
+
+    def __init__(self) -> None:
+        self.registry = new_registry()
+        self.requests = Counter(
+            "peerhost_gateway_requests",
+            "Function calls answered, by function, mode and HTTP status.",
+            ["function", "mode", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "peerhost_gateway_request_duration_seconds",
+            "Time from a call's arrival to its answer, by mode.",
+            ["mode"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.recent: deque[CallSample] = deque(maxlen=RECENT_CALLS)
+        self.started = time.time()
+
+    def call_finished(self, function: str | None, mode: str, status: int, seconds: float) -> None:
+        """Counts one answered call (``function`` None: refused before reaching the chain)."""
+        label = function or "-"
+        self.requests.labels(label, mode, str(status)).inc()
+        self.latency.labels(mode).observe(seconds)
+        self.recent.append(CallSample(time.time(), label, mode, status, round(seconds * 1000, 1)))
+
+    def watch(self, read: Callable[[], Iterable[Reading]]) -> None:
+        """Registers live values read at each scrape."""
+        self.registry.register(Live(read))
+
+    def exposition(self) -> bytes:
+        return render(self.registry)
+
+
+async def metrics(request: Request) -> Response:
+    """``GET /metrics``: the gateway's metrics in the Prometheus text format."""
+    found: GatewayMetrics = request.app.state.gateway.metrics
+    return Response(found.exposition(), media_type=CONTENT_TYPE)
