@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TicketStack
 from eth_utils import keccak
+from ticket_stack import TicketStack
 from websockets.sync.client import connect
 
 from peerhost.deploy import ETHER

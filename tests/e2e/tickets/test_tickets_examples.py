@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from conftest import TicketStack
+from ticket_stack import TicketStack
 
 from peerhost.devnet.accounts import DEVELOPER, derive
 from peerhost.functionlogs import key_signer, sign_access

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import httpx
-from conftest import TicketStack
+from ticket_stack import TicketStack
 
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import GATEWAY, derive, worker_key

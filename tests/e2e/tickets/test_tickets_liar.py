@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TicketStack
+from ticket_stack import TicketStack
 
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import TicketStack
+from ticket_stack import TicketStack
 
 from peerhost.wire.feed import parse_attestations_header
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TicketStack
 from eth_utils import keccak
+from ticket_stack import TicketStack
 
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import TicketStack
+from ticket_stack import TicketStack
 
 from peerhost.devnet.accounts import GATEWAY, derive
 

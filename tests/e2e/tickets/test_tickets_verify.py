@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import TicketStack
+from ticket_stack import TicketStack
 
 from peerhost.chain.settlement import SettlementView
 from peerhost.client import check_attestations, check_settled
