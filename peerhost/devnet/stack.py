@@ -356,7 +356,7 @@ class Devnet:
             reward_wei=params.min_reward,
             # The code store, for the request headers functions declare in their code.
             store=self.store_spec,
-        ).with_changes(**self.config.gateway_settings)
+        ).replace(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:
         return self.logs_dir / "gateway" / "gateway.log"
