@@ -15,7 +15,6 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from peerhost.settings import Settings, add_flags, gather, to_flags
 from peerhost.worker.errors import InvalidWorkerSettings
@@ -23,9 +22,6 @@ from peerhost.worker.errors import InvalidWorkerSettings
 ENV_PREFIX = "PEERHOST_WORKER_"
 KEY_ENV = "PEERHOST_WORKER_KEY"
 CHAIN_CONFIG_ENV = "PEERHOST_CHAIN_CONFIG"
-
-Behaviour = Literal["honest", "lie"]
-BEHAVIOURS: tuple[str, ...] = ("honest", "lie")
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,6 @@ class WorkerSettings(Settings):
         log_format: ``json`` or ``kv`` (key=value), one line per event.
         log_level: ``debug``, ``info``, ``warning`` or ``error``.
         ready_file: Written (JSON: pid, address, metrics_url) once the node is caught up.
-        behaviour: ``honest``; ``lie`` commits a wrong result (tests of slashing only).
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -85,7 +80,6 @@ class WorkerSettings(Settings):
     log_format: str = "json"
     log_level: str = "info"
     ready_file: Path | None = None
-    behaviour: str = "honest"
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -98,8 +92,6 @@ class WorkerSettings(Settings):
             raise InvalidWorkerSettings("log_format", "use json or kv")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise InvalidWorkerSettings("log_level", "use debug, info, warning or error")
-        if self.behaviour not in BEHAVIOURS:
-            raise InvalidWorkerSettings("behaviour", f"use one of {', '.join(BEHAVIOURS)}")
         if not 0 <= self.metrics_port < 65536:
             raise InvalidWorkerSettings("metrics_port", "must be a port number")
 
@@ -125,12 +117,9 @@ class WorkerSettings(Settings):
         return to_flags(self)
 
 
-_HIDDEN = {"behaviour"}  # test-only, not shown in --help
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds one flag per setting (defaults resolved later, so the environment can fill gaps)."""
-    add_flags(parser, WorkerSettings, ENV_PREFIX, hidden=_HIDDEN)
+    add_flags(parser, WorkerSettings, ENV_PREFIX)
 
 
 def parse_settings(
