@@ -25,6 +25,8 @@ from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from ape.managers.chain import ChainManager
 
+from peerhost.chain.config import ChainConfig, ws_url_for
+
 ETHER = 10**18
 DEPLOYMENTS_ENV = "PEERHOST_DEPLOYMENTS"
 #: Relative to the working directory: the ape project the commands run in (an installed package
@@ -113,6 +115,20 @@ class Deployment:
                 ("coordinator", self.coordinator),
             )
         }
+
+    def chain_config(self, provider: Any) -> ChainConfig:
+        """Where the hot path reaches these contracts through ape's connected ``provider``.
+
+        The WebSocket URL is the provider's own, else the HTTP URL's (one port, as anvil serves).
+        """
+        rpc_url = str(provider.uri)
+        ws_url = getattr(provider, "ws_uri", None) or ws_url_for(rpc_url)
+        return ChainConfig(
+            rpc_url=rpc_url,
+            ws_url=str(ws_url),
+            chain_id=int(provider.chain_id),
+            **self.addresses,
+        )
 
     def record(self) -> dict[str, Any]:
         """The entry written to the deployments file."""

@@ -19,26 +19,13 @@ import click
 from ape import chain, project
 from ape.api import AccountAPI
 from ape.cli import ConnectedProviderCommand, account_option
-from eth_account import Account
 from hexbytes import HexBytes
 
-from peerhost.chain import ChainConfig, ws_url_for
+from peerhost.accounts import private_key_of
 from peerhost.deploy import load_deployment
 from peerhost.gateway.cli import build_parser, settings_from
 from peerhost.gateway.server import serve
 from peerhost.gateway.settings import KEY_ENV
-
-
-def _private_key(account: AccountAPI) -> str:
-    """The account's key: test accounts have it; keyfile accounts are decrypted locally."""
-    key = getattr(account, "private_key", None)
-    if key:
-        return str(key)
-    alias = getattr(account, "alias", None) or ""
-    passphrase = os.environ.get(f"APE_ACCOUNTS_{alias}_PASSPHRASE") or click.prompt(
-        f"Passphrase of account '{alias}'", hide_input=True
-    )
-    return HexBytes(Account.decrypt(account.keyfile, passphrase)).to_0x_hex()
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -71,12 +58,7 @@ def cli(
         raise click.ClickException(
             "No PeerHost deployment on this network: `ape run deploy` first."
         )
-    provider = chain.provider
-    rpc_url = str(provider.uri)
-    ws_url = getattr(provider, "ws_uri", None) or ws_url_for(rpc_url)
-    config = ChainConfig(
-        rpc_url=rpc_url, ws_url=str(ws_url), chain_id=chain.chain_id, **deployment.addresses
-    )
+    config = deployment.chain_config(chain.provider)
     argv = ["--host", host, "--port", str(port)]
     for flag, value in (
         ("--domain", domain),
@@ -88,7 +70,8 @@ def cli(
         if value is not None:
             argv += [flag, str(value)]
     args = build_parser().parse_args(argv)
-    env = {**os.environ, KEY_ENV: _private_key(account)}
+    key = private_key_of(account, lambda question: click.prompt(question, hide_input=True))
+    env = {**os.environ, KEY_ENV: HexBytes(key).to_0x_hex()}
     settings = settings_from(args, env, chain=config)
     click.echo(
         f"gateway {account.address} serving on http://{host}:{port} (inbox {settings.reply_to})"

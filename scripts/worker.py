@@ -21,27 +21,14 @@ import click
 from ape import chain, project
 from ape.api import AccountAPI
 from ape.cli import ConnectedProviderCommand, account_option
-from eth_account import Account
 
-from peerhost.chain import ChainConfig, ws_url_for
+from peerhost.accounts import private_key_of
 from peerhost.deploy import load_deployment
 from peerhost.secrets.keys import load_or_create_worker_key
 from peerhost.worker.node import run_node
 from peerhost.worker.settings import parse_settings
 
 ETHER = 10**18
-
-
-def _private_key(account: AccountAPI) -> bytes:
-    """The account's key: test accounts have it; keyfile accounts are decrypted locally."""
-    key = getattr(account, "private_key", None)
-    if key:
-        return bytes.fromhex(str(key).removeprefix("0x"))
-    alias = getattr(account, "alias", None) or ""
-    passphrase = os.environ.get(f"APE_ACCOUNTS_{alias}_PASSPHRASE") or click.prompt(
-        f"Passphrase of account '{alias}'", hide_input=True
-    )
-    return bytes(Account.decrypt(account.keyfile, passphrase))
 
 
 def _register(deployment: Any, account: AccountAPI, encryption_key: bytes, stake: int) -> None:
@@ -96,18 +83,13 @@ def cli(
     settings = parse_settings(flags)
     if data_dir is None and "PEERHOST_WORKER_DATA_DIR" not in os.environ:
         settings = settings.replace(data_dir=settings.data_dir / account.address.lower())
-    key = _private_key(account)
+    key = private_key_of(account, lambda question: click.prompt(question, hide_input=True))
     encryption_key = bytes(load_or_create_worker_key(settings.encryption_key_path).public_key)
     minimum = int(deployment.workers.minStake())
     wei = minimum if stake is None else int(stake * ETHER)
     _register(deployment, account, encryption_key, max(wei, minimum))
 
-    provider = chain.provider
-    rpc_url = str(provider.uri)
-    ws_url = getattr(provider, "ws_uri", None) or ws_url_for(rpc_url)
-    config = ChainConfig(
-        rpc_url=rpc_url, ws_url=str(ws_url), chain_id=chain.chain_id, **deployment.addresses
-    )
+    config = deployment.chain_config(chain.provider)
     from peerhost.worker import logs
 
     logs.configure(settings.log_format, settings.log_level)

@@ -98,13 +98,7 @@ def deployment(project: Any, owner: AccountAPI, deploy_params: DeployParams) -> 
 @pytest.fixture
 def chain_config(deployment: Deployment, chain: Any) -> ChainConfig:
     """Where the hot path (worker, gateway, raw JSON-RPC) reaches this session's deployment."""
-    provider = chain.provider
-    return ChainConfig(
-        rpc_url=provider.uri,
-        ws_url=provider.ws_uri,
-        chain_id=chain.chain_id,
-        **deployment.addresses,
-    )
+    return deployment.chain_config(chain.provider)
 
 
 @pytest.fixture

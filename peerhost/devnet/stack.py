@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,7 @@ class DevnetConfig:
     """How to run a devnet.
 
     Attributes:
-        workers: Honest workers to start.
-        liars: Extra workers in the test-only dishonest mode (they commit a wrong result).
+        workers: Workers to start.
         port: The gateway's HTTP port (0: a free one).
         chain_port: anvil's port when the devnet starts its own chain (0: a free one).
         state_dir: Where the store, logs, worker state and ``devnet.json`` live.
@@ -96,7 +96,6 @@ class DevnetConfig:
     """
 
     workers: int = 3
-    liars: int = 0
     port: int = 8080
     chain_port: int = 0
     state_dir: Path = field(default_factory=devnet_state.default_state_dir)
@@ -113,10 +112,6 @@ class DevnetConfig:
     block_time: float = 0.0
     settlement_params: SettlementParams | None = None
     python_in_background: bool = False
-
-    @property
-    def total_workers(self) -> int:
-        return self.workers + self.liars
 
 
 class Devnet:
@@ -159,7 +154,7 @@ class Devnet:
     def start_chain(self) -> str:
         """Starts the devnet's own anvil; returns its URL."""
         port = self.config.chain_port or free_port()
-        accounts = max(10, 4 + self.config.total_workers)
+        accounts = max(10, 4 + self.config.workers)
         with self.progress.step(f"Starting the chain (anvil on 127.0.0.1:{port})") as detail:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self.anvil = Anvil(
@@ -206,9 +201,7 @@ class Devnet:
             workers=deployment.addresses["workers"],
             coordinator=deployment.addresses["coordinator"],
         )
-        self.ensure_funded(
-            deployer, [worker_key(n).address for n in range(self.config.total_workers)]
-        )
+        self.ensure_funded(deployer, [worker_key(n).address for n in range(self.config.workers)])
         self.ensure_funded(deployer, [self.gateway_key.address])
         self.gateway_url = f"http://127.0.0.1:{self._gateway_port()}"
         with self.progress.step(f"Publishing {self.config.examples}") as detail:
@@ -354,12 +347,10 @@ class Devnet:
     def worker_dir(self, n: int) -> Path:
         return self.state_dir / "workers" / f"worker-{n + 1}"
 
-    def worker_settings(self, n: int, behaviour: str | None = None) -> Any:
+    def worker_settings(self, n: int) -> Any:
         """Settings of worker ``n``: the devnet's store, its own state dir, a free metrics port."""
         from peerhost.worker.settings import WorkerSettings
 
-        if behaviour is None:
-            behaviour = "lie" if n >= self.config.workers else "honest"
         return WorkerSettings(
             data_dir=self.worker_dir(n),
             store=self.store_spec,
@@ -367,35 +358,41 @@ class Devnet:
             metrics_port=0,
             sandbox_processes=1,
             sandbox_cache=self.sandbox_cache,
-            behaviour=behaviour,
             log_format="json",
             gateways=self.gateway_url if self.config.tickets else "",
             mine_blocks=int(self.config.tickets and not self.config.block_time),
         ).replace(**self.config.worker_settings)
 
-    def launch_worker(self, n: int, behaviour: str | None = None, wait: bool = True) -> Any:
-        """Starts worker ``n`` (its key is fixed by ``n``) and returns its process handle."""
+    def launch_worker(
+        self, n: int, wait: bool = True, program: Sequence[str] = ("-m", "peerhost.worker")
+    ) -> Any:
+        """Starts worker ``n`` (its key is fixed by ``n``) and returns its process handle.
+
+        ``program`` is what the interpreter runs (see :func:`peerhost.worker.launcher.start_worker`).
+        """
         from peerhost.worker.launcher import start_worker
 
         assert self.chain_config is not None, "setup_chain() first"
-        settings = self.worker_settings(n, behaviour)
         return start_worker(
-            self.chain_config, worker_key(n).private_key, settings, wait=wait, ready_timeout=180.0
+            self.chain_config,
+            worker_key(n).private_key,
+            self.worker_settings(n),
+            wait=wait,
+            ready_timeout=180.0,
+            program=program,
         )
 
     def start_workers(self) -> None:
         """Starts every worker at once, then waits until each is registered and caught up."""
         self.warm_sandbox_cache()
-        liars = f" (+{self.config.liars} lying)" if self.config.liars else ""
-        with self.progress.step(f"Starting {self.config.workers} worker(s){liars}") as detail:
+        with self.progress.step(f"Starting {self.config.workers} worker(s)") as detail:
             self.workers = []
-            for n in range(self.config.total_workers):
+            for n in range(self.config.workers):
                 _forget_chain_state(self.worker_dir(n))
                 self.workers.append(self.launch_worker(n, wait=False))
             for n, proc in enumerate(self.workers):
                 proc.wait_ready(timeout=180.0)
-                role = "lying " if n >= self.config.workers else ""
-                detail(f"{role}worker-{n + 1} {proc.address} ready (metrics {proc.metrics_url})")
+                detail(f"worker-{n + 1} {proc.address} ready (metrics {proc.metrics_url})")
 
     def use_block_time(self, seconds: float) -> None:
         """From now on the chain mines a block every ``seconds`` instead of one per transaction.
@@ -422,11 +419,11 @@ class Devnet:
         assert self.chain_config is not None
         with self.progress.step("Starting the first stake epoch") as detail:
             epoch = start_epoch(
-                self.chain_config, derive(DEPLOYER).private_key, self.config.total_workers
+                self.chain_config, derive(DEPLOYER).private_key, self.config.workers
             )
-            detail(f"epoch {epoch}: {self.config.total_workers} worker(s) active")
-            self.wait_for_feeds(self.config.total_workers)
-            detail(f"{self.config.total_workers} worker(s) on the gateway's job feed")
+            detail(f"epoch {epoch}: {self.config.workers} worker(s) active")
+            self.wait_for_feeds(self.config.workers)
+            detail(f"{self.config.workers} worker(s) on the gateway's job feed")
 
     def wait_for_feeds(self, count: int, timeout: float = 60.0) -> None:
         import httpx
@@ -446,8 +443,7 @@ class Devnet:
     def worker_names(self) -> dict[str, str]:
         """Worker address (lowercase) -> ``worker-N``."""
         return {
-            worker_key(n).address.lower(): f"worker-{n + 1}"
-            for n in range(self.config.total_workers)
+            worker_key(n).address.lower(): f"worker-{n + 1}" for n in range(self.config.workers)
         }
 
     def stop_workers(self) -> None:
@@ -472,7 +468,7 @@ class Devnet:
             attesters=max(1, min(2, self.config.workers)),
             # The code store, for the request headers functions declare in their code.
             store=self.store_spec,
-        ).with_changes(**self.config.gateway_settings)
+        ).replace(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:
         return self.logs_dir / "gateway" / "gateway.log"
@@ -517,7 +513,7 @@ class Devnet:
             project=self.report.project,
             owner=self.report.owner,
             gateway_account=self.gateway_key.address,
-            workers=tuple(worker_key(n).address for n in range(self.config.total_workers)),
+            workers=tuple(worker_key(n).address for n in range(self.config.workers)),
             urls=self.urls(),
             contracts={
                 **self.deployment.addresses,

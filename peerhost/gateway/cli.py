@@ -14,9 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 from peerhost.chain.config import ChainConfig
 from peerhost.gateway.server import serve
@@ -27,12 +25,9 @@ from peerhost.gateway.settings import (
     GatewaySettings,
     key_from_env,
 )
+from peerhost.settings import add_flags, gather
 
 _NOT_FLAGS = {"chain", "private_key"}
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,23 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--fd", type=int, help="serve on this inherited, listening socket")
     parser.add_argument("--log-level", default="info")
-    for f in fields(GatewaySettings):
-        if f.name not in _NOT_FLAGS:
-            parser.add_argument(
-                _flag(f.name), dest=f.name, default=None, help=f"[env {ENV_PREFIX}{f.name.upper()}]"
-            )
+    add_flags(parser, GatewaySettings, ENV_PREFIX, skip=_NOT_FLAGS)
     return parser
-
-
-def _convert(name: str, raw: str) -> Any:
-    default = GatewaySettings.__dataclass_fields__[name].default
-    if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
-        return int(raw, 0)
-    if isinstance(default, float):
-        return float(raw)
-    return raw or None
 
 
 def settings_from(
@@ -78,17 +58,10 @@ def settings_from(
     ``chain`` (e.g. from ape's connected provider) overrides any configured chain.
     """
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    if args.settings is not None:
-        values.update(json.loads(args.settings.read_text()))
-    for f in fields(GatewaySettings):
-        if f.name in _NOT_FLAGS:
-            continue
-        raw = getattr(args, f.name, None)
-        if raw is None:
-            raw = env.get(ENV_PREFIX + f.name.upper())
-        if raw is not None:
-            values[f.name] = _convert(f.name, raw)
+    file_values = json.loads(args.settings.read_text()) if args.settings is not None else None
+    values = gather(
+        GatewaySettings, vars(args), env, ENV_PREFIX, file_values=file_values, skip=_NOT_FLAGS
+    )
     chain_path = args.chain_config or (
         Path(env[CHAIN_CONFIG_ENV]) if env.get(CHAIN_CONFIG_ENV) else None
     )

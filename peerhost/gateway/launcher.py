@@ -106,7 +106,7 @@ def start_gateway(
     sock.listen(2048)
     bound_port = sock.getsockname()[1]
     url = f"http://{host}:{bound_port}"
-    settings = settings.with_changes(public_url=public_url or url)
+    settings = settings.replace(public_url=public_url or url)
     settings_path = directory / "gateway.json"
     settings_path.write_text(json.dumps(settings.public_dict(), indent=2, sort_keys=True))
     env = {**os.environ, **(extra_env or {}), KEY_ENV: settings.private_key}

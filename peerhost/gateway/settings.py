@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from peerhost.chain.config import ChainConfig
+from peerhost.settings import Settings
 from peerhost.wire.inbox import inbox_base_url
 
 #: Environment variable holding the gateway's private key (hex). Never pass it on argv.
@@ -26,7 +27,7 @@ ENV_PREFIX = "PEERHOST_GATEWAY_"
 
 
 @dataclass(frozen=True)
-class GatewaySettings:
+class GatewaySettings(Settings):
     """Everything one gateway replica needs.
 
     Attributes:
@@ -137,9 +138,6 @@ class GatewaySettings:
     @classmethod
     def from_file(cls, path: Path, private_key: str) -> GatewaySettings:
         return cls.from_mapping(json.loads(path.read_text()), private_key)
-
-    def with_changes(self, **changes: Any) -> GatewaySettings:
-        return replace(self, **changes)
 
 
 def key_from_env(environ: Mapping[str, str] | None = None) -> str:

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hexbytes import HexBytes
 
@@ -20,6 +21,9 @@ from peerhost.errors import PeerHostError
 from peerhost.worker import logs
 from peerhost.worker.errors import InvalidWorkerSettings, MissingWorkerKey
 from peerhost.worker.settings import CHAIN_CONFIG_ENV, KEY_ENV, add_arguments, parse_settings
+
+if TYPE_CHECKING:
+    from peerhost.worker.node import WorkerNode
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +61,12 @@ def _fast_failing_sniffio() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    node_type: type[WorkerNode] | None = None,
+) -> int:
+    """Runs a node (a ``node_type``, default :class:`WorkerNode`); returns the exit status."""
     env = os.environ if environ is None else environ
     _fast_failing_sniffio()
     ns = build_parser().parse_args(argv)
@@ -72,10 +81,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except (PeerHostError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from peerhost.worker.node import run_node
+    from peerhost.worker.node import WorkerNode, run_node  # the sandbox loads only to run
 
     try:
-        run_node(chain, key, settings)
+        run_node(chain, key, settings, node_type or WorkerNode)
     except PeerHostError as exc:
         logs.error("fatal", error=str(exc))
         return 1

@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,7 @@ def start_worker(
     wait: bool = True,
     ready_timeout: float = 60.0,
     extra_env: dict[str, str] | None = None,
+    program: Sequence[str] = ("-m", "peerhost.worker"),
 ) -> WorkerProcess:
     """Spawns ``python -m peerhost.worker`` for ``settings`` and (by default) waits until ready.
 
@@ -107,6 +109,8 @@ def start_worker(
         wait: Block until the node is caught up and subscribed.
         ready_timeout: Seconds to wait for that.
         extra_env: More environment for the child.
+        program: What the interpreter runs (a script path instead of ``-m peerhost.worker``
+            starts another node type built on :func:`peerhost.worker.cli.main`).
 
     Returns:
         The running process; its output goes to ``data_dir/worker.log``.
@@ -123,7 +127,7 @@ def start_worker(
     env = {**os.environ, **(extra_env or {}), KEY_ENV: key}
     log_path = data_dir / "worker.log"
     log = open(log_path, "ab")  # noqa: SIM115 (closed by WorkerProcess)
-    cmd = [sys.executable, "-m", "peerhost.worker", "--chain-config", str(chain_path)]
+    cmd = [sys.executable, *program, "--chain-config", str(chain_path)]
     process = subprocess.Popen(
         cmd + settings.to_args(),
         env=env,

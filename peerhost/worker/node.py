@@ -52,11 +52,16 @@ _RPC_CONNECTIONS = 16
 class WorkerNode:
     """One worker.
 
+    ``executor_type`` builds the executor of every job; a subclass may set another (the
+    slashing tests run a node whose executor commits to other bytes than it computed).
+
     Args:
         chain: Where the chain and the contracts are.
         private_key: The worker account's key (kept in memory only, never logged).
         settings: How to run.
     """
+
+    executor_type: type[JobExecutor] = JobExecutor
 
     def __init__(self, chain: ChainConfig, private_key: bytes, settings: WorkerSettings) -> None:
         self.settings = settings
@@ -115,7 +120,7 @@ class WorkerNode:
             settings=s,
             ops=self.ops,
             state=self.state,
-            executor=JobExecutor(
+            executor=self.executor_type(
                 store, runner.run, s.wall_clock_seconds, secrets, unseal=credentials.open
             ),
             inbox=inbox,
@@ -130,14 +135,13 @@ class WorkerNode:
             ledger = AttestedLedger(str(s.data_dir / "attested.sqlite3"))
             self.tickets = TicketRunner(
                 view,
-                JobExecutor(
+                self.executor_type(
                     store, runner.run, s.wall_clock_seconds, secrets, unseal=credentials.open
                 ),
                 ledger,
                 self._key,
                 self.address,
                 clock_skew=s.clock_skew,
-                behaviour=s.behaviour,
                 gateway_urls=self._gateway_urls,
             )
             self.feeds = [
@@ -414,9 +418,14 @@ class WorkerNode:
                 await self._observe_clock()
 
 
-def run_node(chain: ChainConfig, private_key: bytes, settings: WorkerSettings) -> None:
-    """Runs a node in a fresh event loop until it is stopped (blocking)."""
-    asyncio.run(WorkerNode(chain, private_key, settings).run())
+def run_node(
+    chain: ChainConfig,
+    private_key: bytes,
+    settings: WorkerSettings,
+    node_type: type[WorkerNode] = WorkerNode,
+) -> None:
+    """Runs a node (a ``node_type``) in a fresh event loop until it is stopped (blocking)."""
+    asyncio.run(node_type(chain, private_key, settings).run())
 
 
 __all__ = ["WorkerNode", "run_node"]

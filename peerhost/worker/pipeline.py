@@ -18,7 +18,6 @@ from peerhost.wire.eip712 import sign_result
 from peerhost.wire.envelope import result_hash
 from peerhost.worker import logs
 from peerhost.worker import state as st
-from peerhost.worker.behaviour import tamper
 from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
 from peerhost.worker.errors import JobSkipped
@@ -113,8 +112,6 @@ class JobPipeline:
         self.metrics.spent("fetch", execution.fetch_seconds)
         self.metrics.executed(execution.run_seconds, execution.fuel_used)
         envelope = execution.envelope
-        if self.settings.behaviour == "lie":
-            envelope = tamper(envelope)
         rh = result_hash(envelope)
         salt = new_salt()
         c = commitment(

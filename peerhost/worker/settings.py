@@ -1,5 +1,7 @@
 """The worker's settings: read once from flags or ``PEERHOST_WORKER_*`` variables, then passed down.
 
+Built by :mod:`peerhost.settings` (the builder the gateway uses too).
+
 Every setting has a flag (``--concurrency 8``) and an environment variable
 (``PEERHOST_WORKER_CONCURRENCY=8``); a flag wins over the variable, the variable over the
 default. The defaults work against a local devnet. The private key is not a setting: it is read
@@ -9,25 +11,21 @@ from ``PEERHOST_WORKER_KEY`` only (see :mod:`peerhost.worker.cli`).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
+from peerhost.settings import Settings, add_flags, gather, to_flags
 from peerhost.worker.errors import InvalidWorkerSettings
 
 ENV_PREFIX = "PEERHOST_WORKER_"
 KEY_ENV = "PEERHOST_WORKER_KEY"
 CHAIN_CONFIG_ENV = "PEERHOST_CHAIN_CONFIG"
 
-Behaviour = Literal["honest", "lie"]
-BEHAVIOURS: tuple[str, ...] = ("honest", "lie")
-
 
 @dataclass(frozen=True)
-class WorkerSettings:
+class WorkerSettings(Settings):
     """How one worker node runs.
 
     Attributes:
@@ -57,7 +55,6 @@ class WorkerSettings:
         log_format: ``json`` or ``kv`` (key=value), one line per event.
         log_level: ``debug``, ``info``, ``warning`` or ``error``.
         ready_file: Written (JSON: pid, address, metrics_url) once the node is caught up.
-        behaviour: ``honest``; ``lie`` commits a wrong result (tests of slashing only).
         gateways: Gateways whose job feed this worker serves (comma-separated base URLs); needs
             the settlement contracts in the chain config.
         clock_skew: Seconds a ticket's ``issuedAt`` may differ from this worker's clock.
@@ -90,7 +87,6 @@ class WorkerSettings:
     log_format: str = "json"
     log_level: str = "info"
     ready_file: Path | None = None
-    behaviour: str = "honest"
     gateways: str = ""
     clock_skew: int = 30
     mine_blocks: int = 0
@@ -111,8 +107,6 @@ class WorkerSettings:
             raise InvalidWorkerSettings("log_format", "use json or kv")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise InvalidWorkerSettings("log_level", "use debug, info, warning or error")
-        if self.behaviour not in BEHAVIOURS:
-            raise InvalidWorkerSettings("behaviour", f"use one of {', '.join(BEHAVIOURS)}")
         if not 0 <= self.metrics_port < 65536:
             raise InvalidWorkerSettings("metrics_port", "must be a port number")
 
@@ -133,35 +127,14 @@ class WorkerSettings:
         cache = f"local:{self.data_dir / 'code'}?max_bytes={self.code_cache_bytes}"
         return f"{cache},{self.store}"
 
-    def replace(self, **changes: Any) -> WorkerSettings:
-        return dataclasses.replace(self, **changes)
-
     def to_args(self) -> list[str]:
         """Flags that make :func:`parse_settings` rebuild these settings (used by the launcher)."""
-        args: list[str] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            args += [_flag(f.name), str(value)]
-        return args
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-_HIDDEN = {"behaviour"}  # test-only, not shown in --help
+        return to_flags(self)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds one flag per setting (defaults resolved later, so the environment can fill gaps)."""
-    doc = _attribute_docs()
-    for f in fields(WorkerSettings):
-        help_text = argparse.SUPPRESS if f.name in _HIDDEN else doc.get(f.name, "")
-        if help_text is not argparse.SUPPRESS:
-            help_text += f" [env {ENV_PREFIX}{f.name.upper()}]"
-        parser.add_argument(_flag(f.name), dest=f.name, default=None, help=help_text)
+    add_flags(parser, WorkerSettings, ENV_PREFIX)
 
 
 def parse_settings(
@@ -173,16 +146,9 @@ def parse_settings(
         InvalidWorkerSettings: a value does not parse.
     """
     env = os.environ if environ is None else environ
-    defaults = WorkerSettings.__dataclass_fields__
-    kwargs: dict[str, Any] = {}
-    for name, f in defaults.items():
-        raw = values.get(name)
-        if raw is None:
-            raw = env.get(ENV_PREFIX + name.upper())
-        if raw is None or raw == "":
-            continue
-        kwargs[name] = _convert(name, f.type, raw)
-    return WorkerSettings(**kwargs)
+    return WorkerSettings(
+        **gather(WorkerSettings, values, env, ENV_PREFIX, invalid=InvalidWorkerSettings)
+    )
 
 
 def settings_from_argv(
@@ -192,31 +158,3 @@ def settings_from_argv(
     add_arguments(parser)
     ns, _ = parser.parse_known_args(argv)
     return parse_settings(vars(ns), environ)
-
-
-def _convert(name: str, typ: Any, raw: str) -> Any:
-    text = str(typ)
-    try:
-        if "Path" in text:
-            return Path(raw).expanduser()
-        if text.startswith("int"):
-            return int(raw, 0)
-        if text.startswith("float"):
-            return float(raw)
-        return raw
-    except ValueError as exc:
-        raise InvalidWorkerSettings(name, f"cannot parse {raw!r}") from exc
-
-
-def _attribute_docs() -> dict[str, str]:
-    """The ``Attributes:`` section of WorkerSettings' docstring, by name (for --help)."""
-    out: dict[str, str] = {}
-    current = ""
-    for line in (WorkerSettings.__doc__ or "").splitlines():
-        stripped = line.strip()
-        if ":" in stripped and stripped.split(":", 1)[0].isidentifier():
-            current, text = stripped.split(":", 1)
-            out[current] = text.strip()
-        elif current and stripped:
-            out[current] += " " + stripped
-    return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
@@ -24,7 +24,7 @@ from eth_utils import keccak
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import Leaf
-from peerhost.wire.envelope import Envelope, ErrorKind, decode_envelope
+from peerhost.wire.envelope import ErrorKind, decode_envelope
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
     Answer,
@@ -47,13 +47,6 @@ log = logging.getLogger(__name__)
 _TTL = 2.0
 #: Outcomes that depend on the machine, never on the function: not attested.
 _UNATTESTABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.HOST_ERROR, ErrorKind.STACK_OVERFLOW})
-
-
-def forged(envelope: Envelope) -> bytes:
-    """A wrong but well-formed envelope (the ``lie`` behaviour of protocol tests)."""
-    if envelope.ok:
-        return replace(envelope, body="forged", body_encoding=None).encode()
-    return replace(envelope, error_detail="forged").encode()
 
 
 class TicketRefused(Exception):
@@ -81,7 +74,6 @@ class TicketRunner:
         private_key: The worker's key (signs attestations).
         address: The worker's address.
         clock_skew: Seconds ``issuedAt`` may differ from this worker's clock.
-        behaviour: ``honest``; ``lie`` attests a wrong result (tests of the protocol only).
         gateway_urls: Gateway address (lowercase) -> base URL (sealed credentials are opened at
             the issuing gateway's inbox).
     """
@@ -95,7 +87,6 @@ class TicketRunner:
         address: str,
         *,
         clock_skew: int = 30,
-        behaviour: str = "honest",
         gateway_urls: Callable[[], dict[str, str]] = dict,
     ) -> None:
         self.view = view
@@ -104,7 +95,6 @@ class TicketRunner:
         self._key = private_key
         self.address = address
         self.clock_skew = clock_skew
-        self.behaviour = behaviour
         self.gateway_urls = gateway_urls
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
@@ -259,7 +249,4 @@ class TicketRunner:
         envelope = decode_envelope(execution.envelope)
         if not envelope.ok and envelope.error_kind in _UNATTESTABLE:
             return f"no deterministic result: {envelope.error_kind}"
-        output = execution.envelope
-        if self.behaviour == "lie":
-            output = forged(envelope)
-        return output, execution.log.encode()
+        return execution.envelope, execution.log.encode()

@@ -88,7 +88,7 @@ class Stack:
         """Another gateway on this chain, signing with test account ``key_index``."""
         key = derive(key_index)
         port = free_port()
-        settings = self.devnet.gateway_settings().with_changes(
+        settings = self.devnet.gateway_settings().replace(
             private_key=key.private_key, public_url=f"http://127.0.0.1:{port}", **overrides
         )
         healthy = overrides.get("chain") is None

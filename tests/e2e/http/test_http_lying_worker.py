@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from peerhost.console import PeerHost
 from peerhost.devnet.accounts import worker_key
 
 LIAR = 3  # worker index 3 (the fourth key); the stack runs 0..2
+#: The lying node of the worker tests, run as a script (see tests/e2e/worker/lying_worker.py).
+LYING_WORKER = (str(Path(__file__).resolve().parents[1] / "worker" / "lying_worker.py"),)
 
 
 @pytest.fixture
@@ -20,7 +23,7 @@ def liar_in_quorum(stack: Stack) -> Iterator[str]:
     """Swaps worker-3 for a lying worker, so every request gets two honest commits and a lie."""
     devnet = stack.devnet
     devnet.workers[2].stop(timeout=20)
-    liar = devnet.launch_worker(LIAR, behaviour="lie")
+    liar = devnet.launch_worker(LIAR, program=LYING_WORKER)
     try:
         yield liar.address
     finally:

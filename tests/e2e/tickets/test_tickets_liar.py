@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import lying_attester
 import pytest
 from ticket_stack import TicketStack
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("automine")
 @pytest.fixture(scope="module")
 def liar(tickets_stack: TicketStack) -> Iterator[str]:
     devnet = tickets_stack.devnet
-    proc = devnet.launch_worker(LIAR, behaviour="lie")
+    proc = devnet.launch_worker(LIAR, program=lying_attester.PROGRAM)
     address = worker_key(LIAR).address
     settlement = devnet.settlement
     assert settlement is not None

@@ -63,7 +63,7 @@ class TicketStack:
             devnet.stop_gateway()
         devnet.config.gateway_settings.update(settings)
         devnet.start_gateway()
-        devnet.wait_for_feeds(devnet.config.total_workers)
+        devnet.wait_for_feeds(devnet.config.workers)
 
     def status(self, request_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.gateway_url}/_status/requests/{request_id}")

@@ -3,7 +3,7 @@ store, and real worker processes started through peerhost.worker.launcher."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,7 @@ def spawn_worker(
         name: str | None = None,
         chain: ChainConfig | None = None,
         wait: bool = True,
+        program: Sequence[str] = ("-m", "peerhost.worker"),
         **overrides: Any,
     ) -> WorkerProcess:
         settings = WorkerSettings(
@@ -138,7 +139,9 @@ def spawn_worker(
             shutdown_timeout=5.0,
             log_level="debug",
         ).replace(**overrides)
-        proc = start_worker(chain or chain_config, account.private_key, settings, wait=wait)
+        proc = start_worker(
+            chain or chain_config, account.private_key, settings, wait=wait, program=program
+        )
         started.append(proc)
         return proc
 

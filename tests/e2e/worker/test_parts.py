@@ -10,10 +10,10 @@ import httpx
 import pytest
 from eth_account import Account
 from eth_utils import keccak
+from lying_worker import tamper
 from prometheus_client.parser import text_string_to_metric_families
 
 from peerhost.wire import recover_signer, sign_result
-from peerhost.worker.behaviour import tamper
 from peerhost.worker.cli import build_parser, main
 from peerhost.worker.errors import InvalidWorkerSettings
 from peerhost.worker.inbox import InboxClient, PostOutcome
@@ -58,21 +58,19 @@ def test_settings__flag_beats_environment_beats_default():
 
 
 def test_settings__round_trip_through_flags(tmp_path: Path):
-    settings = WorkerSettings(
-        data_dir=tmp_path, stake=5, reply_to="http://x/_inbox", behaviour="lie"
-    )
+    settings = WorkerSettings(data_dir=tmp_path, stake=5, reply_to="http://x/_inbox")
     assert settings_from_argv(settings.to_args(), {}) == settings
 
 
 def test_settings__bad_value__refused_with_its_name():
     with pytest.raises(InvalidWorkerSettings, match="concurrency"):
         settings_from_argv(["--concurrency", "0"], {})
-    with pytest.raises(InvalidWorkerSettings, match="behaviour"):
-        settings_from_argv(["--behaviour", "sneaky"], {})
 
 
-def test_help__hides_the_dishonest_mode():
-    assert "behaviour" not in build_parser().format_help()
+def test_help__no_dishonest_mode__lying_is_a_test_node_not_a_flag():
+    help_text = build_parser().format_help()
+    assert "--concurrency" in help_text
+    assert "behaviour" not in help_text
 
 
 def test_cli__no_key_in_environment__exits_2_and_says_where_it_goes(tmp_path: Path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import lying_worker
 from eth_utils import keccak
 from worker_helpers import events, wait_until
 
@@ -78,7 +79,7 @@ def test_liar_among_three_honest__liar_slashed__honest_paid(
     worker_registry,
 ):
     honest = spawn_workers(workers[:3])
-    liar = spawn_worker(workers[3], behaviour="lie")
+    liar = spawn_worker(workers[3], program=lying_worker.PROGRAM)
     rid = request_job(hello)
 
     wait_until(lambda: coordinator.getRequest(rid).status == FINALIZED, 60)

@@ -79,7 +79,7 @@ def test_call__canonical_input__on_chain_with_allow_listed_headers_only(
     background: Background,
 ) -> None:
     rid = next_request_id(settings.chain, coordinator, gateway.address)
-    with TestClient(create_app(settings.with_changes(fast_timeout=0.5))) as client:
+    with TestClient(create_app(settings.replace(fast_timeout=0.5))) as client:
         response = client.put(
             f"/{PROJECT}/{FUNCTION}/items/7?b=2&a=1&a=3",
             content=b"\xff\x00",
@@ -118,7 +118,7 @@ def test_call__no_result__504_with_request_id_and_status_url(
     coordinator: ContractInstance,
 ) -> None:
     rid = next_request_id(settings.chain, coordinator, gateway.address)
-    with TestClient(create_app(settings.with_changes(fast_timeout=0.3))) as client:
+    with TestClient(create_app(settings.replace(fast_timeout=0.3))) as client:
         response = client.get(_url(developer))
         assert response.status_code == 504
         body = response.json()
@@ -161,7 +161,7 @@ def test_call__disabled_after_cached__410_via_registry_event(
     registry: ContractInstance,
     developer: AccountAPI,
 ) -> None:
-    with TestClient(create_app(settings.with_changes(fast_timeout=0.2))) as client:
+    with TestClient(create_app(settings.replace(fast_timeout=0.2))) as client:
         assert client.get(_url(developer)).status_code == 504  # resolved and cached
         registry.setDisabled(hello, True, sender=developer)
         gateway_state: Any = client.app.state.gateway  # type: ignore[attr-defined]
@@ -175,13 +175,13 @@ def test_call__disabled_after_cached__410_via_registry_event(
 
 
 def test_call__body_over_cap__413(settings: GatewaySettings, developer: AccountAPI) -> None:
-    with TestClient(create_app(settings.with_changes(max_body_bytes=10))) as client:
+    with TestClient(create_app(settings.replace(max_body_bytes=10))) as client:
         response = client.post(_url(developer), content=b"x" * 11)
     assert response.status_code == 413
 
 
 def test_call__headers_over_cap__413(settings: GatewaySettings, developer: AccountAPI) -> None:
-    with TestClient(create_app(settings.with_changes(max_header_bytes=200))) as client:
+    with TestClient(create_app(settings.replace(max_header_bytes=200))) as client:
         response = client.get(_url(developer), headers={"x-big": "y" * 300})
     assert response.status_code == 413
 
@@ -189,7 +189,7 @@ def test_call__headers_over_cap__413(settings: GatewaySettings, developer: Accou
 def test_call__input_over_coordinator_cap__413(
     settings: GatewaySettings, hello: bytes, funded_project: int, developer: AccountAPI
 ) -> None:
-    with TestClient(create_app(settings.with_changes(max_body_bytes=10**6))) as client:
+    with TestClient(create_app(settings.replace(max_body_bytes=10**6))) as client:
         response = client.post(_url(developer), content=b"x" * 20_000)
     assert response.status_code == 413
     assert "canonical request" in response.json()["message"]
@@ -205,7 +205,7 @@ def test_call__input_near_coordinator_cap__lands_on_chain(
 ) -> None:
     rid = next_request_id(settings.chain, coordinator, gateway.address)
     changes = {"max_body_bytes": 10**6, "fast_timeout": 0.3}
-    with TestClient(create_app(settings.with_changes(**changes))) as client:
+    with TestClient(create_app(settings.replace(**changes))) as client:
         response = client.post(_url(developer), content=b"a" * 15_800)
     assert response.status_code == 504  # no worker here; the request itself is on-chain
     assert coordinator.getRequest(rid).functionId == hello
@@ -222,7 +222,7 @@ def test_call__bad_mode_header__400(
 def test_call__over_rate_limit__429_with_retry_after(
     settings: GatewaySettings, developer: AccountAPI
 ) -> None:
-    with TestClient(create_app(settings.with_changes(rate_limit=1.0, rate_burst=2))) as client:
+    with TestClient(create_app(settings.replace(rate_limit=1.0, rate_burst=2))) as client:
         statuses = [client.get(_url(developer, "nope")).status_code for _ in range(3)]
         last = client.get(_url(developer, "nope"))
     assert statuses[:2] == [404, 404]
@@ -249,9 +249,7 @@ def test_call__gateway_reward__pays_with_the_call(
 ) -> None:
     rid = next_request_id(settings.chain, coordinator, gateway.address)
     reward = 3 * deploy_params.min_reward
-    with TestClient(
-        create_app(settings.with_changes(reward_wei=reward, fast_timeout=0.2))
-    ) as client:
+    with TestClient(create_app(settings.replace(reward_wei=reward, fast_timeout=0.2))) as client:
         assert client.get(_url(developer)).status_code == 504
     assert coordinator.getRequest(rid).reward == reward
 
@@ -260,7 +258,7 @@ def test_call__chain_unreachable__503(settings: GatewaySettings, developer: Acco
     dead = settings.chain.__class__(
         **{**settings.chain.__dict__, "rpc_url": "http://127.0.0.1:9", "ws_url": "ws://127.0.0.1:9"}
     )
-    with TestClient(create_app(settings.with_changes(chain=dead))) as client:
+    with TestClient(create_app(settings.replace(chain=dead))) as client:
         call = client.get(_url(developer))
         health = client.get("/_health")
     assert call.status_code == 503
@@ -283,7 +281,7 @@ def test_call__node_refuses_the_transaction__503_and_next_call_still_served(
         "reward_wei": deploy_params.min_reward,
         "fast_timeout": 0.2,
     }
-    with TestClient(create_app(settings.with_changes(**changes))) as client:
+    with TestClient(create_app(settings.replace(**changes))) as client:
         first = client.get(_url(developer))
         second = client.get(_url(developer))
     assert first.status_code == 503

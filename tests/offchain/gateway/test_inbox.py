@@ -42,7 +42,7 @@ def waiting(
 ) -> Iterator[tuple[TestClient, bytes, Future[Any]]]:
     """A gateway with one fast call in flight (answered or timed out at teardown)."""
     rid = next_request_id(settings.chain, coordinator, gateway.address)
-    with TestClient(create_app(settings.with_changes(fast_timeout=2.0))) as client:
+    with TestClient(create_app(settings.replace(fast_timeout=2.0))) as client:
         call = background.call(client, "GET", f"/{developer.address}/{PROJECT}/hello")
         wait_requested(coordinator, rid)
         yield client, rid, call
@@ -108,7 +108,7 @@ def test_inbox__same_worker_twice__409(
     background: Background,
 ) -> None:
     rid = next_request_id(settings.chain, coordinator, gateway.address)
-    with TestClient(create_app(settings.with_changes(verified_timeout=1.0))) as client:
+    with TestClient(create_app(settings.replace(verified_timeout=1.0))) as client:
         background.call(client, "GET", f"/{developer.address}/{PROJECT}/hello-verified")
         wait_requested(coordinator, rid)
         first = post_result(client, settings.chain, rid, envelope("a"), active_workers[0])

@@ -31,7 +31,7 @@ def test_status__request_of_a_previous_replica__reported_after_restart(
     coordinator: ContractInstance,
 ) -> None:
     rid = next_request_id(settings.chain, coordinator, gateway.address)
-    with TestClient(create_app(settings.with_changes(fast_timeout=0.2))) as first:
+    with TestClient(create_app(settings.replace(fast_timeout=0.2))) as first:
         assert first.get(f"/{developer.address}/{PROJECT}/hello").status_code == 504
     with TestClient(create_app(settings)) as restarted:
         response = restarted.get(f"/_status/requests/0x{rid.hex()}")

@@ -33,7 +33,7 @@ def test_submit__revert_before_another_in_flight__error_decoded_and_next_id_reke
     router = Router(settings.domain)
 
     async def scenario() -> None:
-        gw = Gateway(settings.with_changes(confirm_poll_interval=1.5))
+        gw = Gateway(settings.replace(confirm_poll_interval=1.5))
         await gw.start()
         try:
             bad = await gw.functions.resolve(
