@@ -137,6 +137,16 @@ class AccountabilityMachine(RuleBasedStateMachine):
             fv,
         )
 
+    def _standing(self, t: Tracked) -> bytes:
+        """The tier-1 final value: the one with >= Q seats (seats, not holders, count)."""
+        holders, seats = self.kit.coordinator.holdersOf(t.posted.batch_id)
+        weight: dict[bytes, int] = {}
+        for h, n in zip(holders, seats, strict=True):
+            v = t.votes.get(str(h))
+            if v is not None and v != ABSTAIN:
+                weight[v] = weight.get(v, 0) + int(n)
+        return next((v for v, w in weight.items() if w >= self.kit.params.quorum), ABSTAIN)
+
     def _vectors(self, t: Tracked) -> list[list[bytes]]:
         return [[v] for v in dict.fromkeys(t.votes.values())]
 
@@ -201,9 +211,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
             court.c.escalate(b, 0, self._vectors(t), sender=self.stranger)
             RUNS["cases"] += 1
         elif state == C_NONE and leaf == L_FINAL:
-            standing = max(
-                set(t.votes.values()), key=lambda v: sum(1 for x in t.votes.values() if x == v)
-            )
+            standing = self._standing(t)
             ends = int(k.coordinator.getBatch(b).finalizedAt) + int(court.params.challengeWindow)
             if standing != GOOD and k.now() < ends:
                 court.challenge(b, 0, challenger, self._vectors(t))
@@ -244,8 +252,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
             state = int(c.state)
             challenger = self.honest[n % len(self.honest)]
             if state == C_NONE and int(k.coordinator.leafState(b, 0)) == L_FINAL:
-                votes = list(t.votes.values())
-                standing = max(set(votes), key=votes.count)
+                standing = self._standing(t)
                 ends = int(k.coordinator.getBatch(b).finalizedAt) + int(
                     court.params.challengeWindow
                 )
