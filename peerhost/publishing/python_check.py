@@ -25,7 +25,8 @@ class PythonRefused(InvalidCode):
 
 
 def check_python_source(path: Path, data: bytes) -> None:
-    """Raises PythonRefused (an InvalidCode) unless ``data`` is UTF-8 Python defining ``handler`` at top level."""
+    """Raises PythonRefused (an InvalidCode) unless ``data`` is UTF-8 Python defining ``handler``
+    at top level."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
