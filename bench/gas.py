@@ -14,6 +14,11 @@ batch N   : postBatch of N verified tickets (one attester each), seat (header pr
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
             seat, commit x3, reveal x3, withdraw x3 (compare v1's request section).
 disputed  : a one-leaf batch where the three seats reveal three different results: finalize.
+escalation: that leaf escalated: escalate, seatPanel (2K+1 = 7 seats), a panel vote, decide (tier 2);
+            a challenge to tier 3, a vote of all 24 workers, decide + close (tier 3).
+challenge : a challenge of a Final leaf (tier 2), the panel upholds it, close (bond forfeited).
+evidence  : a data-availability challenge and the input published, an attestation slash, an
+            equivocation slash.
 others    : a header proof alone (HeaderBeacon.valueOf, estimated as a call), advanceEpoch and a
             seat draw with 256 active workers, one orphaned ticket posted alone by a stranger.
 
@@ -33,6 +38,7 @@ receipts: what the sender pays for, with the 21,000 intrinsic gas included.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -67,7 +73,14 @@ from peerhost.wire.batch import (  # noqa: E402
     seat_commitment,
     vector_hash,
 )
-from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_ticket  # noqa: E402
+from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment  # noqa: E402
+from peerhost.wire.ticket import (  # noqa: E402
+    MODE_VERIFIED,
+    Ticket,
+    sign_attestation,
+    sign_ticket,
+    ticket_hash,
+)
 
 PROJECT = "shop"
 FUNCTION = "orders-create"
@@ -414,6 +427,172 @@ class V2:
         return int(advance.gas_used), int(seat.gas_used)
 
 
+class Accountability:
+    """The accountability paths on a V2 setup: escalation tiers, a challenge, attestation, equivocation
+    and data-availability slashes."""
+
+    def __init__(self, v2: V2) -> None:
+        self.v2 = v2
+        self.court = v2.s.court
+        self.evidence = v2.s.evidence
+        self.cp = self.court.courtParams()
+
+    def _vote(
+        self, batch_id: int, voters: list[Any], value: bytes, section: str, label: str
+    ) -> None:
+        v2, court = self.v2, self.court
+        case = court.caseOf(batch_id, 0)
+        tier = int(case.tier)
+        epoch = int(case.epoch)
+        stakes = v2.s.stakes
+        members = [str(stakes.entryAt(epoch, j)[0]) for j in range(stakes.epochInfo(epoch).members)]
+        gas = [0, 0]
+        for w in voters:
+            c = vote_commitment(
+                chain.chain_id,
+                str(court.address),
+                batch_id,
+                0,
+                tier,
+                str(w.address),
+                value,
+                keccak(b"v"),
+            )
+            index = members.index(str(w.address)) if tier == TIER_ALL else 0
+            gas[0] += int(court.commitVote(batch_id, 0, c, index, sender=w).gas_used)
+        if int(court.phaseOf(batch_id, 0)) == 2:
+            chain.mine(deltatime=int(self.cp.commitWindow))
+        for w in voters:
+            gas[1] += int(court.revealVote(batch_id, 0, value, keccak(b"v"), sender=w).gas_used)
+        if int(court.phaseOf(batch_id, 0)) == 3:
+            chain.mine(deltatime=int(self.cp.revealWindow))
+        rows = v2.table.sections.setdefault(section, [])
+        rows.append((f"{label} commitVote x{len(voters)}", gas[0]))
+        rows.append((f"{label} revealVote x{len(voters)}", gas[1]))
+
+    def escalation(self) -> dict[str, int]:
+        """A disputed leaf through tier 2 (decided), then challenged to tier 3 by the whole set."""
+        v2, court, section = self.v2, self.court, "v2 escalation"
+        batch_id, holders, _ = v2.seated_batch(1, section)
+        vectors = [[v2.result], [keccak(b"lie 1")], [keccak(b"lie 2")]]
+        v2.commit_reveal(batch_id, holders, vectors, section)
+        v2.table.add(
+            section,
+            "finalize (disputed: to the court)",
+            v2.c.finalize(batch_id, vectors, sender=v2.gateway),
+        )
+        start = v2.table.total(section)
+        v2.table.add(
+            section,
+            "escalate (tier 2 opens)",
+            court.escalate(batch_id, 0, vectors, sender=v2.gateway),
+        )
+        seed_block = int(court.caseOf(batch_id, 0).seedBlock)
+        head = int(chain.blocks.head.number)
+        if head <= seed_block:
+            chain.mine(seed_block - head + 1)
+        proof = header_of(chain.provider.make_request, seed_block)
+        v2.table.add(
+            section,
+            "seatPanel (header proof + 2K+1 draw)",
+            court.seatPanel(batch_id, 0, proof, sender=v2.gateway),
+        )
+        panel = [v2.by[str(v.worker)] for v in court.votersOf(batch_id, 0, TIER_PANEL)]
+        self._vote(batch_id, panel, v2.result, section, "tier 2")
+        v2.table.add(section, "decide (tier 2)", court.decide(batch_id, 0, sender=v2.gateway))
+        tier2 = v2.table.total(section) - start
+        bond = 2 * int(self.cp.challengeBond)
+        v2.table.add(
+            section,
+            "challenge (tier 3 opens)",
+            court.challenge(batch_id, 0, [], value=bond, sender=v2.workers[0]),
+        )
+        self._vote(batch_id, v2.workers, v2.result, section, f"tier 3 ({len(v2.workers)} voters)")
+        v2.table.add(
+            section,
+            f"decide + close (tier 3, {len(v2.workers)} voters)",
+            court.decide(batch_id, 0, sender=v2.gateway),
+        )
+        return {"tier2": tier2, "tier3": v2.table.total(section) - start - tier2}
+
+    def challenge(self) -> int:
+        """A stranger's challenge of a tier-1 Final leaf (tier 2 opens), decided, then closed."""
+        v2, court, section = self.v2, self.court, "v2 challenge"
+        batch_id, holders, _ = v2.seated_batch(1, section)
+        v = [v2.result]
+        v2.commit_reveal(batch_id, holders, [v, v, v], section)
+        start = v2.table.total(section)
+        bond = int(self.cp.challengeBond)
+        v2.table.add(
+            section,
+            "challenge (final leaf, tier 2 opens)",
+            court.challenge(batch_id, 0, [v], value=bond, sender=v2.workers[1]),
+        )
+        seed_block = int(court.caseOf(batch_id, 0).seedBlock)
+        chain.mine(max(1, seed_block - int(chain.blocks.head.number) + 1))
+        proof = header_of(chain.provider.make_request, seed_block)
+        v2.table.add(section, "seatPanel", court.seatPanel(batch_id, 0, proof, sender=v2.gateway))
+        panel = [v2.by[str(x.worker)] for x in court.votersOf(batch_id, 0, TIER_PANEL)]
+        self._vote(batch_id, panel, v2.result, section, "tier 2")
+        v2.table.add(section, "decide (tier 2)", court.decide(batch_id, 0, sender=v2.gateway))
+        chain.mine(deltatime=int(self.cp.challengeWindow))
+        v2.table.add(
+            section,
+            "close (bond forfeited to the winners)",
+            court.close(batch_id, 0, sender=v2.gateway),
+        )
+        return v2.table.total(section) - start
+
+    def evidence_paths(self) -> dict[str, int]:
+        v2, ev, section = self.v2, self.evidence, "v2 evidence"
+        out: dict[str, int] = {}
+        liar = v2.workers[2]
+        tickets = v2.tickets(1)
+        results = [AttestedResult(v2.result, (str(liar.address),))]
+        post = v2.c.postBatch(
+            v2.project_id,
+            keccak(b"profile"),
+            tickets[0].reward,
+            results_commitment(results, v2.salt),
+            encode_leaves([Leaf.of(t) for t in tickets]),
+            sender=v2.gateway,
+        )
+        batch_id = int(post.events.filter(v2.c.BatchPosted)[0].batchId)
+        v2.c.seat(batch_id, v2.header(batch_id), sender=v2.gateway)
+        holders = [v2.by[str(h)] for h in v2.c.holdersOf(batch_id)[0]]
+        leaf = Leaf.of(tickets[0])
+        tx = ev.openDataChallenge(
+            batch_id, 0, leaf.encode(), [], value=int(self.cp.dataBond), sender=holders[0]
+        )
+        v2.table.add(section, "openDataChallenge", tx)
+        out["data_challenge"] = int(tx.gas_used)
+        tx = ev.publishInput(batch_id, 0, tickets[0].seq.to_bytes(8, "big"), sender=v2.gateway)
+        v2.table.add(section, "publishInput (8 bytes)", tx)
+        v = [v2.result]
+        v2.commit_reveal(batch_id, holders, [v] * len(holders), section)
+        chain.mine(deltatime=int(self.cp.challengeWindow))
+        th = ticket_hash(tickets[0])
+        sig = sign_attestation(
+            liar.private_key, chain.chain_id, str(v2.c.address), th, keccak(b"lie")
+        )
+        tx = ev.slashAttestation(
+            (tickets[0].as_tuple(), keccak(b"lie"), sig, batch_id, 0, [], v), sender=v2.workers[3]
+        )
+        v2.table.add(section, "slashAttestation", tx)
+        out["attestation_slash"] = int(tx.gas_used)
+        twin = dataclasses.replace(tickets[0], input_hash=keccak(b"twin"))
+        key = v2.gateway.private_key
+        sa = sign_ticket(key, chain.chain_id, str(v2.c.address), tickets[0])
+        sb = sign_ticket(key, chain.chain_id, str(v2.c.address), twin)
+        tx = ev.proveEquivocation(
+            tickets[0].as_tuple(), sa, twin.as_tuple(), sb, sender=v2.workers[3]
+        )
+        v2.table.add(section, "proveEquivocation", tx)
+        out["equivocation_slash"] = int(tx.gas_used)
+        v2.s.gateways.bond(value=2 * ETHER, sender=v2.gateway)  # the whole bond went: bond again
+        return out
+
+
 def measure_v2(table: GasTable) -> dict[str, Any]:
     """Runs the v2 measurements on the connected chain; returns the summary figures."""
     v2 = V2(table)
@@ -422,6 +601,10 @@ def measure_v2(table: GasTable) -> dict[str, Any]:
     summary["disputed_leaf"] = v2.disputed()
     summary["orphan_posted_alone"] = v2.orphan()
     summary["header_proof"] = v2.header_proof()
+    acc = Accountability(v2)
+    summary["escalation"] = acc.escalation()
+    summary["challenge_final_leaf"] = acc.challenge()
+    summary.update(acc.evidence_paths())
     summary["advance_epoch_256"], summary["seat_256"] = v2.at_256()
     return summary
 

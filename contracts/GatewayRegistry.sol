@@ -14,6 +14,8 @@ contract GatewayRegistry is IGatewayRegistry {
     Params private _params;
     address private immutable _deployer;
     address private _coordinator;
+    address private _disputeCourt;
+    address private _evidenceCourt;
 
     mapping(address gateway => Bond) private _bonds;
     mapping(bytes32 projectId => Reserve) private _reserves;
@@ -21,6 +23,13 @@ contract GatewayRegistry is IGatewayRegistry {
 
     modifier onlyCoordinator() {
         if (msg.sender != _coordinator) revert NotCoordinator(msg.sender);
+        _;
+    }
+
+    modifier onlySettlement() {
+        if (msg.sender != _coordinator && msg.sender != _disputeCourt && msg.sender != _evidenceCourt) {
+            revert NotCoordinator(msg.sender);
+        }
         _;
     }
 
@@ -134,13 +143,13 @@ contract GatewayRegistry is IGatewayRegistry {
     }
 
     /// @inheritdoc IGatewayRegistry
-    function refund(bytes32 projectId) external payable onlyCoordinator {
+    function refund(bytes32 projectId) external payable onlySettlement {
         _reserves[projectId].balance += uint128(msg.value);
         emit Refunded(projectId, msg.value);
     }
 
     /// @inheritdoc IGatewayRegistry
-    function chargeBond(address gateway, uint256 amount) external onlyCoordinator returns (uint256 charged) {
+    function chargeBond(address gateway, uint256 amount) external onlySettlement returns (uint256 charged) {
         Bond storage b = _bonds[gateway];
         uint256 bonded = uint256(b.amount) + b.leaving;
         charged = amount < bonded ? amount : bonded;
@@ -155,6 +164,19 @@ contract GatewayRegistry is IGatewayRegistry {
         if (msg.sender != _deployer || _coordinator != address(0)) revert CoordinatorAlreadySet(_coordinator);
         _coordinator = coordinator_;
         emit CoordinatorSet(coordinator_);
+    }
+
+    /// @inheritdoc IGatewayRegistry
+    function setCourts(address disputeCourt, address evidenceCourt) external {
+        if (msg.sender != _deployer || _disputeCourt != address(0)) revert CoordinatorAlreadySet(_disputeCourt);
+        _disputeCourt = disputeCourt;
+        _evidenceCourt = evidenceCourt;
+        emit CourtsSet(disputeCourt, evidenceCourt);
+    }
+
+    /// @inheritdoc IGatewayRegistry
+    function courts() external view returns (address, address) {
+        return (_disputeCourt, _evidenceCourt);
     }
 
     /// @inheritdoc IGatewayRegistry

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IBeacon} from "./interfaces/IBeacon.sol";
+import {IDisputeCourt} from "./interfaces/IDisputeCourt.sol";
 import {IFunctionRegistry} from "./interfaces/IFunctionRegistry.sol";
 import {IGatewayRegistry} from "./interfaces/IGatewayRegistry.sol";
 import {IProtocolParams} from "./interfaces/IProtocolParams.sol";
@@ -36,6 +37,8 @@ contract SettlementCoordinator is ISettlementCoordinator {
     IGatewayRegistry private immutable _gateways;
     IBeacon private immutable _beacon;
     ITicketVerifier private immutable _tickets;
+    address private immutable _deployer;
+    IDisputeCourt private _court;
 
     uint256 private _batchCount;
     uint256 private _burned;
@@ -128,6 +131,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint256 pot;
         uint256 finalMask;
         uint256 disputedMask;
+        uint256 disputed; // rewards of disputed leaves, handed to the court
     }
 
     constructor(
@@ -145,6 +149,13 @@ contract SettlementCoordinator is ISettlementCoordinator {
         _gateways = gateways_;
         _beacon = beacon_;
         _tickets = tickets_;
+        _deployer = msg.sender;
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function setCourt(IDisputeCourt court_) external {
+        if (msg.sender != _deployer || address(_court) != address(0)) revert CourtAlreadySet(address(_court));
+        _court = court_;
     }
 
     /// @dev Slashed stake and drawn rewards arrive from the registries only.
@@ -483,6 +494,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (b.state == BatchState.None || index >= b.leafCount) return LeafState.None;
         if (b.state == BatchState.Posted || b.state == BatchState.Seated) return LeafState.Pending;
         if ((b.finalMask >> index) & 1 == 1) return LeafState.Final;
+        if ((b.disputedMask >> index) & 1 == 1) return LeafState.Disputed;
         if ((_refundMaskOf(b) >> index) & 1 == 1) return LeafState.Refunded;
         return LeafState.Unaudited;
     }
@@ -536,6 +548,11 @@ contract SettlementCoordinator is ISettlementCoordinator {
         returns (bytes32)
     {
         return _commitment(batchId, worker, vectorHash, salt);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function court() external view returns (address) {
+        return address(_court);
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -690,19 +707,20 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (t.finalMask != 0) b.finalMask = t.finalMask;
         if (t.disputedMask != 0) b.disputedMask = t.disputedMask;
         bytes32 finalVectorHash;
+        b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
         if (t.pot != 0) {
             finalVectorHash = _vectorHashMemory(t.finalValues);
             b.finalVectorHash = finalVectorHash;
             b.attesterPot = uint96(t.pot);
-            b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
             b.state = BatchState.Finalized;
         } else {
             b.state = BatchState.Closed;
         }
         emit BatchFinalized(
-            batchId, finalVectorHash, t.finalMask, _auditMaskOf(b) & ~t.finalMask, t.disputedMask, msg.sender
+            batchId, finalVectorHash, t.finalMask, _auditMaskOf(b) & ~t.finalMask & ~t.disputedMask, t.disputedMask, msg.sender
         );
         _payAndSlash(batchId, b, t);
+        if (t.disputed > 0) _court.holdDisputed{value: t.disputed}(batchId);
     }
 
     /// @dev The per-leaf loop of _settle: final values, masks, credits, refunds and wrong groups.
@@ -730,14 +748,14 @@ contract SettlementCoordinator is ISettlementCoordinator {
                 _judge(t, vectors, i, best, perSeat);
                 continue;
             }
-            t.refund += reward;
-            if (speaking == 0) continue; // every revealed seat abstained: no result, nobody wrong
-            // Disputed: frozen for the escalation tiers; resolved here by refund, slashing seats that
-            // differ from a majority of the revealed non-abstaining seats.
+            if (speaking == 0) {
+                t.refund += reward; // every revealed seat abstained: no result, nobody wrong
+                continue;
+            }
+            // Disputed: frozen; its reward goes to the DisputeCourt for the escalation tiers.
             t.disputedMask |= uint256(1) << i;
-            bytes32 majority = 2 * bestSeats > speaking ? best : bytes32(0);
-            if (majority != bytes32(0)) _judge(t, vectors, i, majority, 0);
-            emit LeafDisputed(batchId, i, majority);
+            t.disputed += reward;
+            emit LeafDisputed(batchId, i, best);
         }
     }
 
@@ -795,12 +813,12 @@ contract SettlementCoordinator is ISettlementCoordinator {
         }
     }
 
-    /// @dev Groups that said `value` on leaf `i` earn `perSeat`; groups that said another non-abstain value are wrong.
+    /// @dev Groups that said `value` on leaf `i` earn `perSeat`. Groups that said another value are not slashed
+    ///      here: the DisputeCourt does it once the leaf's challenge window has passed (`punish`) or its case
+    ///      closed, so a captured committee cannot get an honest minority slashed before a challenge.
     function _judge(Tally memory t, bytes32[][] memory vectors, uint256 i, bytes32 value, uint256 perSeat) private pure {
         for (uint256 g; g < t.groups; ++g) {
-            bytes32 v = vectors[g][i];
-            if (v == value) t.perSeat[g] += perSeat;
-            else if (v != bytes32(0)) t.wrong[g] = true;
+            if (vectors[g][i] == value) t.perSeat[g] += perSeat;
         }
     }
 
@@ -900,7 +918,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         BatchState s = b.state;
         if (s == BatchState.Expired) return _fullMask(b.leafCount);
         if (s != BatchState.Finalized && s != BatchState.Closed) return 0;
-        return _auditMaskOf(b) & ~b.finalMask;
+        return _auditMaskOf(b) & ~b.finalMask & ~b.disputedMask;
     }
 
     function _finalizedAt(Stored storage b) private view returns (uint256) {

@@ -13,6 +13,8 @@ contract StakeRegistry is IStakeRegistry {
     Params private _params;
     address private immutable _deployer;
     address private _coordinator;
+    address private _disputeCourt;
+    address private _evidenceCourt;
 
     mapping(address worker => Staker) private _stakers;
     address[] private _members;
@@ -24,7 +26,9 @@ contract StakeRegistry is IStakeRegistry {
     EpochInfo[2] private _info;
 
     modifier onlyCoordinator() {
-        if (msg.sender != _coordinator) revert NotCoordinator(msg.sender);
+        if (msg.sender != _coordinator && msg.sender != _disputeCourt && msg.sender != _evidenceCourt) {
+            revert NotCoordinator(msg.sender);
+        }
         _;
     }
 
@@ -158,6 +162,19 @@ contract StakeRegistry is IStakeRegistry {
         if (msg.sender != _deployer || _coordinator != address(0)) revert CoordinatorAlreadySet(_coordinator);
         _coordinator = coordinator_;
         emit CoordinatorSet(coordinator_);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function setCourts(address disputeCourt, address evidenceCourt) external {
+        if (msg.sender != _deployer || _disputeCourt != address(0)) revert CoordinatorAlreadySet(_disputeCourt);
+        _disputeCourt = disputeCourt;
+        _evidenceCourt = evidenceCourt;
+        emit CourtsSet(disputeCourt, evidenceCourt);
+    }
+
+    /// @inheritdoc IStakeRegistry
+    function courts() external view returns (address, address) {
+        return (_disputeCourt, _evidenceCourt);
     }
 
     /// @inheritdoc IStakeRegistry

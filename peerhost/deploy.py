@@ -208,6 +208,28 @@ class SettlementParams:
         return self.seat_window + self.commit_window + self.reveal_window + self.open_window
 
 
+@dataclass(frozen=True)
+class CourtParams:
+    """``ICourtParams.CourtParams`` of protocol v2 accountability (docs/protocol.md: defaults and reasons).
+
+    Amounts in wei, times in seconds, shares in basis points.
+    """
+
+    challenge_window: int = 300
+    commit_window: int = 120
+    reveal_window: int = 120
+    data_window: int = 120
+    attestation_slash_bps: int = 1000
+    presenter_bps: int = 1000
+    challenge_bond: int = ETHER // 10
+    data_bond: int = ETHER // 100
+    data_slash: int = ETHER // 10
+
+    def as_tuple(self) -> tuple[int, ...]:
+        """The ABI tuple, in struct order."""
+        return tuple(getattr(self, f) for f in self.__dataclass_fields__)
+
+
 @dataclass
 class Settlement:
     """The protocol v2 settlement contracts of one deployment (beside the v1 three).
@@ -219,6 +241,8 @@ class Settlement:
         beacon: HeaderBeacon (prevrandao from a proven header).
         tickets: TicketVerifier (EIP-712 tickets and attestations).
         coordinator: SettlementCoordinator (batches, committees, settlement, payments).
+        court: DisputeCourt (escalation tiers, challenges).
+        evidence: EvidenceCourt (attestation slashes, gateway equivocation, data availability).
     """
 
     registry: ContractInstance
@@ -227,10 +251,14 @@ class Settlement:
     beacon: ContractInstance
     tickets: ContractInstance
     coordinator: ContractInstance
+    court: ContractInstance
+    evidence: ContractInstance
 
     @property
     def addresses(self) -> dict[str, str]:
         return {
+            "court": str(self.court.address),
+            "evidence": str(self.evidence.address),
             "stakes": str(self.stakes.address),
             "gateways": str(self.gateways.address),
             "beacon": str(self.beacon.address),
@@ -244,6 +272,7 @@ def deploy_settlement(
     deployer: AccountAPI,
     registry: ContractInstance,
     params: SettlementParams | None = None,
+    court_params: CourtParams | None = None,
 ) -> Settlement:
     """Deploys the protocol v2 settlement contracts against ``registry`` and wires them."""
     p = (params or SettlementParams()).as_tuple()
@@ -260,9 +289,15 @@ def deploy_settlement(
         tickets.address,
         sender=deployer,
     )
+    cp = (court_params or CourtParams()).as_tuple()
+    court = project.DisputeCourt.deploy(cp, coordinator.address, sender=deployer)
+    evidence = project.EvidenceCourt.deploy(cp, coordinator.address, court.address, sender=deployer)
     stakes.setCoordinator(coordinator.address, sender=deployer)
     gateways.setCoordinator(coordinator.address, sender=deployer)
-    return Settlement(registry, stakes, gateways, beacon, tickets, coordinator)
+    coordinator.setCourt(court.address, sender=deployer)
+    stakes.setCourts(court.address, evidence.address, sender=deployer)
+    gateways.setCourts(court.address, evidence.address, sender=deployer)
+    return Settlement(registry, stakes, gateways, beacon, tickets, coordinator, court, evidence)
 
 
 SETTLEMENT_CONTRACTS = {
@@ -271,6 +306,8 @@ SETTLEMENT_CONTRACTS = {
     "beacon": "HeaderBeacon",
     "tickets": "TicketVerifier",
     "settlement": "SettlementCoordinator",
+    "court": "DisputeCourt",
+    "evidence": "EvidenceCourt",
 }
 
 
@@ -303,6 +340,8 @@ def ensure_settlement(
                 c["beacon"],
                 c["tickets"],
                 c["settlement"],
+                c["court"],
+                c["evidence"],
             )
             return s, True
     s = deploy_settlement(project, deployer, deployment.registry, params)
@@ -412,6 +451,7 @@ __all__ = [
     "DEPLOYMENTS_ENV",
     "DeployParams",
     "Deployment",
+    "CourtParams",
     "Settlement",
     "SettlementParams",
     "deploy",

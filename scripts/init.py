@@ -1,6 +1,9 @@
 """Starts a new functions project that publishes and answers unchanged.
 
-    ape run init my-api                       # js: functions/hello.js
+    ape run init my-api                       # js: functions/hello.js, handler(req)
+    ape run init my-api --template fetch      # js, Fetch API: export default { fetch(request, env) }
+    ape run init my-api --template express    # js, Express style: export default (req, res) => ...
+    ape run init my-api --template python     # Python: functions/hello.py, def handler(req)
     ape run init my-api --template c          # C built to WebAssembly: src/hello.c -> functions/hello.wasm
 
 Writes project.json, a function, a test that runs it in the local sandbox (`pytest tests`) and a

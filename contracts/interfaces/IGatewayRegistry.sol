@@ -72,6 +72,8 @@ interface IGatewayRegistry is IProtocolParams {
     event BondCharged(address indexed gateway, uint256 amount);
     /// @notice Emitted when the coordinator is wired in (once).
     event CoordinatorSet(address indexed coordinator);
+    /// @notice Emitted when the accountability courts are wired in (once); they may refund and charge bonds.
+    event CourtsSet(address indexed disputeCourt, address indexed evidenceCourt);
 
     /// @notice Adds msg.value to the caller's gateway bond.
     function bond() external payable;
@@ -107,14 +109,21 @@ interface IGatewayRegistry is IProtocolParams {
         bool requireBond
     ) external returns (uint256 fromBond);
 
-    /// @notice Credits msg.value to `projectId`'s reserve (refunds, slash shares). Coordinator only.
+    /// @notice Credits msg.value to `projectId`'s reserve (refunds, slash shares). Coordinator or courts.
     function refund(bytes32 projectId) external payable;
 
-    /// @notice Takes up to `amount` of `gateway`'s bond and sends it to the coordinator. Coordinator only.
+    /// @notice Takes up to `amount` of `gateway`'s bond and sends it to the caller. Coordinator or courts.
     function chargeBond(address gateway, uint256 amount) external returns (uint256 charged);
 
     /// @notice Wires the coordinator (deployer only, once).
     function setCoordinator(address coordinator) external;
+
+    /// @notice Wires the DisputeCourt and the EvidenceCourt, which may refund and charge bonds too (deployer
+    ///         only, once; reverts CoordinatorAlreadySet).
+    function setCourts(address disputeCourt, address evidenceCourt) external;
+
+    /// @notice The DisputeCourt and EvidenceCourt allowed to refund and charge bonds.
+    function courts() external view returns (address disputeCourt, address evidenceCourt);
 
     /// @notice A gateway's bond.
     function bondOf(address gateway) external view returns (Bond memory);

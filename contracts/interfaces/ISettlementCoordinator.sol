@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IDisputeCourt} from "./IDisputeCourt.sol";
 import {IProtocolParams} from "./IProtocolParams.sol";
 import {ITicketVerifier} from "./ITicketVerifier.sol";
 
@@ -14,9 +15,11 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///                 by stake from the post epoch. Commit until all holders committed or commitDeadline, then
 ///                 reveal until all committed holders revealed or revealDeadline.
 ///      Finalized: per leaf: >= Q seats agree on a result -> Final; every revealed seat abstains -> Refunded;
-///                 otherwise Disputed (until the escalation tiers exist: refunded, and seats that differ from a
-///                 majority of the revealed non-abstaining seats are slashed). A fast leaf the seed did not
+///                 otherwise Disputed: frozen, its reward handed to the DisputeCourt, which escalates it
+///                 (2K+1 panel, then the whole active set) and slashes and pays when it closes. A fast leaf the seed did not
 ///                 sample is Unaudited (paid on the attested results). Equal vectors settle in the last reveal.
+///                 Here only no-shows are slashed; seats that revealed another value than a Final leaf's are
+///                 slashed by the DisputeCourt after the leaf's challenge window (`punish`) or when its case closes.
 ///      Closed   : the attested results were opened (attesters paid) or the open window passed.
 ///      Expired  : never seated within seatWindow (or its epoch's array is gone): fully refunded.
 ///      requestId = keccak256(abi.encode(chainId, coordinator, gateway, seq)).
@@ -45,8 +48,8 @@ interface ISettlementCoordinator is IProtocolParams {
         Expired
     }
 
-    /// @notice A leaf's state. Pending until its batch settles; Disputed leaves are frozen for the escalation
-    ///         tiers (in this version they are resolved at once: refunded, so they read as Refunded).
+    /// @notice A leaf's state. Pending until its batch settles; Disputed leaves are frozen here and resolved by
+    ///         the DisputeCourt's escalation tiers (IDisputeCourt.settledValue gives their final value).
     enum LeafState {
         None,
         Pending,
@@ -136,6 +139,8 @@ interface ISettlementCoordinator is IProtocolParams {
     error MalformedOpening(uint256 batchId, uint256 offset);
     /// @notice Thrown when there is nothing to withdraw.
     error NothingToWithdraw(address account);
+    /// @notice Thrown when the court is set twice or by someone other than the deployer.
+    error CourtAlreadySet(address court);
     /// @notice Thrown when ETH arrives from anyone but the registries.
     error UnexpectedPayment(address from);
     /// @notice Thrown when an ETH transfer fails.
@@ -174,9 +179,9 @@ interface ISettlementCoordinator is IProtocolParams {
         uint256 disputedMask,
         address finalizer
     );
-    /// @notice Emitted for each disputed leaf (frozen; in this version resolved by refund).
+    /// @notice Emitted for each disputed leaf (frozen; escalated by the DisputeCourt); `majority` is the leading value.
     event LeafDisputed(uint256 indexed batchId, uint256 index, bytes32 majority);
-    /// @notice Emitted when a seat holder is slashed (reason 0 wrong value, 1 no-show).
+    /// @notice Emitted when a seat holder is slashed (reason 1 no-show; 0, wrong value, is the DisputeCourt's now).
     event SeatSlashed(uint256 indexed batchId, address indexed worker, uint256 amount, uint8 reason);
     /// @notice Emitted when slashed stake is split: to honest seats, to the payer, burned.
     event SlashSplit(uint256 indexed batchId, uint256 toHonest, uint256 toPayer, uint256 burned);
@@ -250,6 +255,12 @@ interface ISettlementCoordinator is IProtocolParams {
 
     /// @notice Pays out the caller's credits.
     function withdraw() external;
+
+    /// @notice Wires the DisputeCourt that takes disputed leaves (deployer only, once).
+    function setCourt(IDisputeCourt court) external;
+
+    /// @notice The DisputeCourt disputed leaves go to.
+    function court() external view returns (address);
 
     /// @notice A batch's stored state. Reverts UnknownBatch.
     function getBatch(uint256 batchId) external view returns (Batch memory);

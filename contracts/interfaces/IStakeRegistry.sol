@@ -84,6 +84,8 @@ interface IStakeRegistry is IProtocolParams {
     event StakeSlashed(address indexed worker, uint256 amount, uint256 jailedUntil);
     /// @notice Emitted when the coordinator is wired in (once).
     event CoordinatorSet(address indexed coordinator);
+    /// @notice Emitted when the accountability courts are wired in (once); they may slash like the coordinator.
+    event CourtsSet(address indexed disputeCourt, address indexed evidenceCourt);
 
     /// @notice Registers msg.sender with msg.value (>= minStake) and joins the candidate set if it has room.
     function register(bytes32 encryptionKey) external payable;
@@ -117,6 +119,13 @@ interface IStakeRegistry is IProtocolParams {
 
     /// @notice Wires the coordinator (deployer only, once).
     function setCoordinator(address coordinator) external;
+
+    /// @notice Wires the DisputeCourt and the EvidenceCourt, which may slash too (deployer only, once;
+    ///         reverts CoordinatorAlreadySet).
+    function setCourts(address disputeCourt, address evidenceCourt) external;
+
+    /// @notice The DisputeCourt and EvidenceCourt allowed to slash.
+    function courts() external view returns (address disputeCourt, address evidenceCourt);
 
     /// @notice The `k` seats drawn from `epoch` with `seed`: seat j is the member whose cumulative range holds
     ///         keccak256(abi.encode(seed, 0, j)) mod totalStake (binary search). Reverts EpochUnavailable/EmptyEpoch.

@@ -151,7 +151,14 @@ class RequestWatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Watches until ``stop`` is set."""
-        follower = LogFollower(self.protocol.rpc, self.ws_url, [self.protocol.config.coordinator])
+        # From start_block, not the head: a call made between the devnet printing its URLs and
+        # this subscription would otherwise be seen only from its settlement, with no function.
+        follower = LogFollower(
+            self.protocol.rpc,
+            self.ws_url,
+            [self.protocol.config.coordinator],
+            start_block=self.start_block,
+        )
         consume = asyncio.create_task(self._consume(follower))
         try:
             while not stop.is_set():

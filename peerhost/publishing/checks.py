@@ -18,6 +18,8 @@ Each refusal names the file and the rule it breaks (:class:`CheckFailed`):
 - ``js-handler-export``: the module matches one of the js runtime's handler shapes (a ``handler``
   or default function, a default object with a ``fetch`` method, an Express-style default
   ``(req, res)`` function), as the engine itself decides.
+- ``python-compiles``: a Python source is UTF-8 and compiles (with the publisher's CPython).
+- ``python-handler``: it defines ``handler`` at top level.
 - ``sample-run`` (``--check`` only): one run on a sample request (``GET /``) in the local sandbox
   ends with a response, not a trap, an out-of-fuel or a thrown error.
 
@@ -35,6 +37,7 @@ import wasmtime
 
 from peerhost.publishing.errors import BundleFailed, PublishError
 from peerhost.publishing.manifest import FunctionSpec, ProjectSpec
+from peerhost.publishing.python_check import PythonRefused
 from peerhost.sandbox import Limits, RunRequest, Sandbox
 from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.imports import check_imports
@@ -228,6 +231,8 @@ def _code(spec: FunctionSpec) -> bytes:
             pass  # spec.code() names the unreadable file
     try:
         return spec.code()
+    except PythonRefused as refused:
+        raise CheckFailed(spec.path, refused.rule, refused.reason) from None
     except BundleFailed as failed:
         imports = any(marker in p for p in failed.problems for marker in _IMPORT_PROBLEMS)
         raise CheckFailed(

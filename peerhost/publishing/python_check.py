@@ -15,22 +15,37 @@ from peerhost.publishing.errors import InvalidCode
 HANDLER = "handler"
 
 
+class PythonRefused(InvalidCode):
+    """A Python function breaks a publish rule (``python-compiles`` or ``python-handler``)."""
+
+    def __init__(self, path: Path, rule: str, reason: str) -> None:
+        self.rule = rule
+        self.reason = reason
+        super().__init__(path, reason)
+
+
 def check_python_source(path: Path, data: bytes) -> None:
-    """Raises InvalidCode unless ``data`` is UTF-8 Python defining ``handler`` at top level."""
+    """Raises PythonRefused (an InvalidCode) unless ``data`` is UTF-8 Python defining ``handler``
+    at top level."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidCode(path, f"Python source must be UTF-8 (byte {exc.start} is not)") from exc
+        raise PythonRefused(
+            path, "python-compiles", f"Python source must be UTF-8 (byte {exc.start} is not)"
+        ) from exc
     try:
         tree = ast.parse(text, filename=path.name)
         compile(tree, path.name, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise InvalidCode(
-            path, f"does not compile: {exc.msg} (line {exc.lineno}, column {exc.offset})"
+        raise PythonRefused(
+            path,
+            "python-compiles",
+            f"does not compile: {exc.msg} (line {exc.lineno}, column {exc.offset})",
         ) from exc
     if not _defines_handler(tree.body):
-        raise InvalidCode(
+        raise PythonRefused(
             path,
+            "python-handler",
             "defines no top-level `handler`: add `def handler(req):` (or `async def`) "
             "returning {'status': ..., 'headers': ..., 'body': ...}",
         )

@@ -1,6 +1,7 @@
 """``ape run init <folder> [--template …]``: a new functions project that publishes unchanged.
 
-Each template is a folder under ``templates/`` (``js``, ``c``; one more folder adds a template):
+Each template is a folder under ``templates/`` (``js``, ``fetch``, ``express``, ``python``, ``c``;
+one more folder adds a template):
 ``project.json``, a function, a test that runs it in the local sandbox, and a README with the
 commands. ``{{project}}`` in text files becomes the project name.
 """

@@ -95,6 +95,8 @@ def test_sybil_pair__forging_with_one_seat__slashed_and_truth_stands(
         kit.reveal(b, by[h], vector(1, LIE) if h in bad else vector(1))
     kit.coordinator.finalize(b, [vector(1, LIE), vector(1)], sender=by[honest[0]])
     assert kit.coordinator.leafState(b, 0) == L_FINAL
+    kit.chain.mine(deltatime=int(kit.s.court.courtParams().challengeWindow))
+    kit.s.court.punish(b, 0, [vector(1, LIE), vector(1)], sender=by[honest[0]])
     [liar] = liars
     assert kit.s.stakes.getStaker(liar).stake == stake_before[liar] - kit.params.seat_slash
     assert kit.coordinator.pendingWithdrawal(liar) == 0

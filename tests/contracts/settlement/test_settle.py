@@ -23,6 +23,7 @@ from peerhost.wire.ticket import MODE_FAST
 
 from .conftest import (
     GOOD,
+    L_DISPUTED,
     L_FINAL,
     L_PENDING,
     L_REFUNDED,
@@ -243,15 +244,20 @@ def test_finalize__settle_phase_only_and_every_vector_needed(k, by, chain, rever
     tx = k.coordinator.finalize(b, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
     # leaf 0: GOOD by 2 seats -> Final; leaf 1: GOOD 1, LIE 1, abstain 1 -> Disputed (no majority)
     assert k.coordinator.leafState(b, 0) == L_FINAL
-    assert (
-        k.coordinator.leafState(b, 1) == L_REFUNDED
-    )  # disputed: refunded until the escalation tiers exist
+    assert k.coordinator.leafState(b, 1) == L_DISPUTED  # frozen: the DisputeCourt escalates it
     batch = k.coordinator.getBatch(b)
-    assert (batch.finalMask, batch.refundMask, batch.disputedMask) == (0b01, 0b10, 0b10)
+    assert (batch.finalMask, batch.refundMask, batch.disputedMask) == (0b01, 0b00, 0b10)
     slashes = tx.events.filter(k.coordinator.SeatSlashed)
-    assert [(str(e.worker), e.reason) for e in slashes] == [
-        (str(bb.address), 0)
-    ]  # wrong on the Final leaf
+    assert list(slashes) == []  # wrong on the Final leaf: slashed by the court after the window
+    court = k.s.court
+    with reverts_with(court.ChallengeWindowOpen):
+        court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+    k.chain.mine(deltatime=int(court.courtParams().challengeWindow))
+    tx = court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+    punished = [(str(e.worker), e.reason) for e in tx.events.filter(court.VoterSlashed)]
+    assert punished == [(str(bb.address), 0)]
+    with reverts_with(court.WrongCasePhase):  # once
+        court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
 
 
 def test_finalize__no_shows__slashed_like_wrong_reveals_split_never_to_owner(
@@ -269,8 +275,8 @@ def test_finalize__no_shows__slashed_like_wrong_reveals_split_never_to_owner(
     chain.mine(deltatime=k.params.reveal_window)
     stake_before = {w: k.s.stakes.getStaker(w).stake for w in (silent, absent)}
     tx = k.coordinator.finalize(b, [vector(1)], sender=a)
-    # one seat agrees: below quorum -> disputed and refunded; both no-shows slashed one seat each
-    assert k.coordinator.leafState(b, 0) == L_REFUNDED
+    # one seat agrees: below quorum -> disputed (reward held by the court); both no-shows slashed
+    assert k.coordinator.leafState(b, 0) == L_DISPUTED
     assert k.coordinator.getBatch(b).disputedMask == 1
     assert {(str(e.worker), e.reason) for e in tx.events.filter(k.coordinator.SeatSlashed)} == {
         (str(silent.address), 1),
@@ -285,9 +291,7 @@ def test_finalize__no_shows__slashed_like_wrong_reveals_split_never_to_owner(
     assert (
         k.coordinator.pendingWithdrawal(a) == to_honest
     )  # the one honest seat (no reward: no quorum)
-    assert (
-        k.s.gateways.reserveOf(k.project_id).balance == reserve + k.params.min_reward + to_project
-    )
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + to_project
     assert k.coordinator.burned() == total - to_honest - to_project
     assert k.coordinator.pendingWithdrawal(owner) == owner_pending
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
@@ -325,7 +329,7 @@ def test_finalize__every_seat_abstains__refunded_nobody_slashed(k, by):
     assert k.coordinator.burned() == 0
 
 
-def test_finalize__majority_without_quorum__minority_liar_slashed(
+def test_finalize__majority_without_quorum__disputed_nobody_slashed_until_the_court_closes(
     project, owner, deployment, chain, workers, developer, gateway, accounts
 ):
     params = dataclasses.replace(test_params(), seats=5, quorum=4)
@@ -346,12 +350,11 @@ def test_finalize__majority_without_quorum__minority_liar_slashed(
     for h, v in zip(holders, votes, strict=True):
         kit.reveal(b, by[h], [v])
     tx = kit.coordinator.finalize(b, [[GOOD], [LIE], [ABSTAIN]], sender=by[holders[0]])
-    assert kit.coordinator.leafState(b, 0) == L_REFUNDED
+    assert kit.coordinator.leafState(b, 0) == L_DISPUTED
     assert kit.coordinator.getBatch(b).disputedMask == 1
-    slashes = tx.events.filter(kit.coordinator.SeatSlashed)
-    assert [str(e.worker) for e in slashes] == [
-        liar
-    ]  # 3 of 4 speaking seats: a majority, below Q=4
+    assert (
+        list(tx.events.filter(kit.coordinator.SeatSlashed)) == []
+    )  # the liar answers to the court
 
 
 def test_single_request__whole_life__committee_paid_refund_to_requester_on_failure(

@@ -12,8 +12,9 @@ identity; everyone withdraws.
 
 A Python model predicts each leaf's outcome (Final with >= Q agreeing seats, Refunded when every
 revealed seat abstained, Disputed otherwise, Unaudited when the seed did not sample a fast leaf),
-who is slashed (no-shows and seats that contradict the final value or a majority of a disputed
-leaf; never an abstaining seat), and what the project gets back. After every step, one JSON-RPC
+who is slashed at settlement (no-shows; seats that contradict the final value answer to the
+DisputeCourt, tested in test_accountability_stateful.py; never an abstaining seat), and what the
+project gets back. After every step, one JSON-RPC
 batch reads every balance and asserts:
 
 - solvency to the wei: SettlementCoordinator = credits + burned + the escrow of unsettled batches
@@ -687,11 +688,10 @@ class SettlementMachine(RuleBasedStateMachine):
                 b.final[i] = best
                 wrong |= {h for h in b.revealed if b.vectors[h][i] not in (ABSTAIN, best)}
                 continue
-            refund_mask |= 1 << i
-            if speaking:
+            if speaking:  # disputed: its reward goes to the DisputeCourt; seats answer there
                 disputed_mask |= 1 << i
-                if 2 * best_seats > speaking:
-                    wrong |= {h for h in b.revealed if b.vectors[h][i] not in (ABSTAIN, best)}
+            else:
+                refund_mask |= 1 << i
         no_shows = {h for h in seats if h not in b.revealed}
         batch = self._view(w.c.functions.getBatch(b.batch_id))
         assert (int(batch[19]), int(batch[20]), int(batch[21])) == (
@@ -705,7 +705,10 @@ class SettlementMachine(RuleBasedStateMachine):
             to_checksum_address(e["worker"]): int(e["amount"])
             for e in self._events(receipt, w.c.events.SeatSlashed)
         }
-        assert set(slashed) == wrong | no_shows, f"slashed {set(slashed)}, model {wrong | no_shows}"
+        # wrong values are the DisputeCourt's to slash (after the window, or when a case closes)
+        assert set(slashed) == no_shows, (
+            f"slashed {set(slashed)}, model {no_shows} (wrong: {wrong})"
+        )
         for h, amount in slashed.items():
             assert amount <= seats[h] * p.seat_slash, "slashed more than its seats"
             assert b.plans.get(h) != ABSTAINER or h in no_shows, "an abstaining seat was slashed"
@@ -837,10 +840,13 @@ class SettlementMachine(RuleBasedStateMachine):
                 escrow += int(got[23])
             if state in (S_FINALIZED, S_CLOSED, S_EXPIRED):
                 full = (1 << int(got[3])) - 1
-                final, refund = int(got[19]), int(got[20])
+                final, refund, disputed = int(got[19]), int(got[20]), int(got[21])
                 unaudited = full & ~int(got[18]) if state != S_EXPIRED else 0
                 assert final & refund == 0 and final & unaudited == 0 and refund & unaudited == 0
-                assert final | refund | unaudited == full, "a leaf neither paid nor refunded"
+                assert disputed & (final | refund | unaudited) == 0
+                assert final | refund | unaudited | disputed == full, (
+                    "a leaf neither paid nor refunded"
+                )
         assert coord_eth == pending + burned + escrow, (
             f"coordinator holds {coord_eth}, owes {pending} + burned {burned} + escrow {escrow}"
         )

@@ -1,23 +1,25 @@
 """Developer tools on the real stack (anvil, worker processes, the gateway under uvicorn):
-function logs with a secret masked and owner-only access, HEAD and CORS preflights never
-charged, and a rollback that makes the URL answer with the earlier version."""
+function logs with a secret masked and owner-only access, ``ape run logs --follow``, HEAD and
+CORS preflights never charged, ``ape run versions``/``rollback``/``disable``/``enable`` with the
+URL following each, and ``ape run init`` → own test → ``publish --check`` → curl for every
+template."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
-import pytest
 from e2e_http_stack import E2E_PROJECT, Stack, wait_until
 
 from peerhost.devnet.accounts import GATEWAY, derive
 from peerhost.functionlogs import key_signer, sign_access
 from peerhost.publishing import Publisher, load_project
-from peerhost.publishing.versions import VersionManager
 from peerhost.scaffold import templates
 from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
 from peerhost.storage import open_store
@@ -41,15 +43,22 @@ def _publisher(stack: Stack) -> Publisher:
     )
 
 
-def _ape_run(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    ape = str(Path(sys.executable).with_name("ape"))
-    env = {
+APE = str(Path(sys.executable).with_name("ape"))
+
+
+def _ape_env(stack: Stack) -> dict[str, str]:
+    return {
         **os.environ,
         "APE_FOUNDRY_HOST": stack.devnet.rpc_url,
         "PEERHOST_GATEWAY_URL": stack.gateway_url,
         "PEERHOST_DEVNET_DIR": str(stack.devnet.state_dir),
     }
-    return subprocess.run([ape, "run", *args], env=env, capture_output=True, text=True, timeout=180)
+
+
+def _ape_run(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [APE, "run", *args], env=_ape_env(stack), capture_output=True, text=True, timeout=180
+    )
 
 
 def test_logs__function_prints_a_secret__owner_reads_it_masked_others_refused(
@@ -153,7 +162,21 @@ def test_cors__declared_in_project_json__published_preflight_allowed_and_call_ca
     assert "x-peerhost-request-id" in call.headers["access-control-expose-headers"]
 
 
-def test_rollback__after_an_update__url_answers_with_the_earlier_version(
+def _ok(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _row(listing: str, function: str, version: int) -> str:
+    """The line of ``ape run versions`` output about one version."""
+    for line in listing.splitlines():
+        fields = line.split()
+        if fields[:2] == [function, str(version)]:
+            return line
+    raise AssertionError(f"no row for {function} v{version} in:\n{listing}")
+
+
+def test_version_commands__update_rollback_disable_enable__each_prints_and_the_url_follows(
     stack: Stack, http: httpx.Client, tmp_path: Path
 ) -> None:
     folder = tmp_path / "versioned"
@@ -165,36 +188,117 @@ def test_rollback__after_an_update__url_answers_with_the_earlier_version(
         with stack.ape():
             url = _publisher(stack).publish(load_project(folder)).urls()["v"]
         wait_until(lambda text=text, url=url: http.get(url).text == text, timeout=60, every=0.5)
-    with stack.ape():
-        line = VersionManager(
-            stack.deployment.registry, stack.developer, stack.gateway_url
-        ).rollback("versioned", "v")
-    assert "2 -> 1" in line and url in line
+    account = ("--account", "TEST::1")
+
+    listing = _ok(_ape_run(stack, "versions", "versioned", *account))
+    assert _row(listing, "v", 2).endswith(" active") and "active" not in _row(listing, "v", 1)
+    assert _row(listing, "v", 1).split()[2] == "js"  # runtime, then limits, mode, when, CID
+
+    refused = _ape_run(stack, "rollback", "versioned/v", "--to", "9", *account)
+    assert refused.returncode == 1 and "no version 9 (versions 1..2" in refused.stderr
+
+    rolled = _ok(_ape_run(stack, "rollback", "versioned/v", *account))
+    assert "active version 2 -> 1" in rolled and url in rolled
+    wait_until(lambda: http.get(url).text == "first", timeout=60, every=0.5)
+    listing = _ok(_ape_run(stack, "versions", "versioned", "v", *account))
+    assert _row(listing, "v", 1).endswith(" active") and "active" not in _row(listing, "v", 2)
+
+    disabled = _ok(_ape_run(stack, "disable", "versioned/v", *account))
+    assert "versioned/v disabled" in disabled and "410" in disabled
+    wait_until(lambda: http.get(url).status_code == 410, timeout=60, every=0.5)
+
+    enabled = _ok(_ape_run(stack, "enable", "versioned/v", *account))
+    assert "versioned/v enabled" in enabled and url in enabled
     wait_until(lambda: http.get(url).text == "first", timeout=60, every=0.5)
 
 
-@pytest.mark.parametrize("template", templates())
-def test_init__every_template__its_test_passes_publishes_with_check_and_answers(
-    stack: Stack, http: httpx.Client, tmp_path: Path, template: str
+def test_logs_follow__calls_while_following__each_block_printed_as_it_comes(
+    stack: Stack, http: httpx.Client, tmp_path: Path
 ) -> None:
-    folder = tmp_path / f"new-{template}"
-    init = _ape_run(stack, "init", str(folder), "--template", template)
-    assert init.returncode == 0, init.stdout + init.stderr
-    assert {"project.json", "README.md"} <= {p.name for p in folder.iterdir()}
-    own_test = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "tests")],
+    folder = tmp_path / "tailed"
+    (folder / "functions").mkdir(parents=True)
+    (folder / "functions" / "say.js").write_text(
+        "export function handler(req) { console.log(`said ${req.query.n}`); return 'ok'; }\n"
+    )
+    (folder / "project.json").write_text('{"project": "tailed"}')
+    with stack.ape():
+        url = _publisher(stack).publish(load_project(folder)).urls()["say"]
+    first = http.get(url, params={"n": "one"}).headers["x-peerhost-request-id"]
+
+    follower = subprocess.Popen(
+        [APE, "run", "logs", "tailed", "say", "--follow", "--account", "TEST::1"],
+        env=_ape_env(stack),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(follower.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        wait_until(lambda: first in "".join(seen), timeout=120, every=0.2)  # the existing entry
+        second = http.get(url, params={"n": "two"}).headers["x-peerhost-request-id"]
+        wait_until(lambda: second in "".join(seen), timeout=30, every=0.2)  # a new one, live
+        assert follower.poll() is None  # still following
+    finally:
+        follower.send_signal(signal.SIGINT)
+        follower.wait(timeout=30)
+        reader.join(timeout=30)
+    out = "".join(seen)
+    assert out.index(first) < out.index("| said one") < out.index(second) < out.index("| said two")
+
+
+#: What each template's hello answers to ``?name=ada``: the same JSON in every js shape and Python.
+TEMPLATE_ANSWERS = {
+    "c": {"hello": "from C"},
+    "express": {"hello": "ada", "method": "GET", "path": "/"},
+    "fetch": {"hello": "ada", "method": "GET", "path": "/"},
+    "js": {"hello": "ada", "method": "GET", "path": "/"},
+    "python": {"hello": "ada", "method": "GET", "path": "/"},
+}
+
+
+def test_init__every_template__its_test_passes_publishes_with_check_and_answers(
+    stack: Stack, http: httpx.Client, tmp_path: Path
+) -> None:
+    assert sorted(TEMPLATE_ANSWERS) == templates()  # a new template must be added here
+    folders = {t: tmp_path / f"new-{t}" for t in templates()}
+    inits = {  # started together: each is a few seconds of ape start-up
+        t: subprocess.Popen(
+            [APE, "run", "init", str(folder), "--template", t],
+            env=_ape_env(stack),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for t, folder in folders.items()
+    }
+    for template, folder in folders.items():
+        out, _ = inits[template].communicate(timeout=180)
+        assert inits[template].returncode == 0, out
+        assert f"Created a {template} project" in out
+        assert {"project.json", "README.md", "functions", "tests"} <= {
+            p.name for p in folder.iterdir()
+        }
+    # Each project's own test (pytest tests), all in one run; the files share a name.
+    own_tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib"]
+        + [str(folder / "tests") for folder in folders.values()],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
-    assert own_test.returncode == 0, own_test.stdout + own_test.stderr
-    published = _ape_run(stack, "publish", str(folder), "--check", "--account", "TEST::1")
-    assert published.returncode == 0, published.stdout + published.stderr
-    assert "check hello: GET / answered 200" in published.stdout
-    url = next(
-        line.split("-> ", 1)[1].strip() for line in published.stdout.splitlines() if "-> " in line
-    )
-    assert url.endswith(f"/new-{template}/hello")
-    response = http.get(url, params={"name": "ada"})
-    assert response.status_code == 200, response.text
-    assert response.json()["hello"] == ("ada" if template == "js" else "from C")
+    assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
+    assert f"{len(folders)} passed" in own_tests.stdout
+    for template, folder in folders.items():
+        published = _ok(_ape_run(stack, "publish", str(folder), "--check", "--account", "TEST::1"))
+        assert "check hello: GET / answered 200" in published, template
+        url = next(
+            line.split("-> ", 1)[1].strip() for line in published.splitlines() if "-> " in line
+        )
+        assert url.endswith(f"/new-{template}/hello")
+        response = http.get(url, params={"name": "ada"})
+        assert response.status_code == 200, (template, response.text)
+        answer = response.json()
+        expected = TEMPLATE_ANSWERS[template]
+        assert {k: answer.get(k) for k in expected} == expected, (template, answer)

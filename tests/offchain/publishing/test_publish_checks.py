@@ -68,6 +68,9 @@ WAT_TRAPS = '(module (func (export "_start") unreachable) (memory (export "memor
             "lost.js",
         ),
         ({"bad.js": b"export const s = '\xff';\n"}, "js-compiles", "bad.js"),
+        ({"broken.py": "def handler(req:\n"}, "python-compiles", "broken.py"),
+        ({"bad.py": b"def handler(req):\n    return '\xff'\n"}, "python-compiles", "bad.py"),
+        ({"nohandler.py": "def helper(req):\n    return {}\n"}, "python-handler", "nohandler.py"),
     ],
 )
 def test_check__breaks_a_rule__refused_naming_file_and_rule(

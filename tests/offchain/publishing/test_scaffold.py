@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,21 @@ from peerhost.scaffold import ScaffoldError, init_project, templates
 from peerhost.scaffold.testing import run_local
 
 
-def test_templates__listed__js_and_c() -> None:
-    assert {"js", "c"} <= set(templates())
+def test_templates__listed__every_shape_and_runtime() -> None:
+    assert templates() == ["c", "express", "fetch", "js", "python"]
 
 
-@pytest.mark.parametrize("template", ["js", "c"])
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checker]:
+    """One local sandbox for every template (each engine compiles once)."""
+    checker = Checker(tmp_path_factory.mktemp("check-cache"))
+    yield checker
+    checker.close()
+
+
+@pytest.mark.parametrize("template", ["c", "express", "fetch", "js", "python"])
 def test_init__template__project_loads_passes_checks_and_runs(
-    tmp_path: Path, template: str
+    checker: Checker, tmp_path: Path, template: str
 ) -> None:
     folder = tmp_path / "my-api"
     written = init_project(folder, template)
@@ -26,14 +35,13 @@ def test_init__template__project_loads_passes_checks_and_runs(
     assert "my-api" in (folder / "README.md").read_text()
     project = load_project(folder)
     assert project.name == "my-api" and [f.name for f in project.functions] == ["hello"]
-    checker = Checker(tmp_path / "cache")
-    try:
-        [run] = checker.check_project(project, sample=True)
-    finally:
-        checker.close()
+    [run] = checker.check_project(project, sample=True)
     assert run.status == 200
     answer = run_local(folder, "hello", "GET", "/", query={"name": "ada"})
     assert answer.status == 200 and answer.log
+    if template != "c":  # the same answer in every js shape and in Python
+        assert answer.json() == {"hello": "ada", "method": "GET", "path": "/"}
+        assert answer.log == "greeting ada\n"
 
 
 def test_init__folder_not_empty__refused_and_nothing_written(tmp_path: Path) -> None:

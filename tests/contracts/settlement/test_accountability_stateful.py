@@ -1,0 +1,415 @@
+"""Protocol v2 accountability as a Hypothesis state machine over the real contracts on the local chain.
+
+The world: three honest workers and two adversary identities with equal stake (the adversary holds
+p = 0.4 of the stake: honest workers hold a majority), a bonded gateway, a funded project, and one
+honest challenger who is always online.
+
+Moves: the gateway posts one-leaf batches attested by an honest worker and by the adversary; the
+committee settles them while the adversary's seats tell one lie, two different lies, withhold their
+reveal, abstain or answer honestly (when the draw gives it Q seats it captures the committee); anyone
+drives each leaf on — escalates a disputed leaf, seats a panel, votes (the adversary votes its lie in
+every tier), decides, closes, punishes after the window — and the honest challenger challenges every
+standing lie; the adversary spam-challenges true leaves; anyone presents every attestation it has
+seen (the adversary tries to harvest the honest attester's); a seat opens data-availability
+challenges that the gateway answers or withholds; the gateway equivocates and anyone presents it.
+
+Invariants after every step:
+
+- no honest worker (seat, voter, attester or challenger) ever loses stake;
+- every closed case decided the truth, at tier 3 or with >= K + 1 panel seats or >= Q committee
+  seats (a finalized leaf has >= Q agreeing seats or came from the final tier);
+- DisputeCourt holds exactly its credits + burned + the rewards of unresolved disputed leaves +
+  the bonds of open challenges; EvidenceCourt exactly its credits + burned + open data bonds;
+- every challenge bond is settled (returned or forfeited) exactly once, when its case closes.
+
+CI runs ``PEERHOST_ACCOUNTABILITY_EXAMPLES`` (default 8) short sequences without shrinking; the long
+run is::
+
+    PEERHOST_ACCOUNTABILITY_EXAMPLES=10000 ape test tests/contracts/settlement/test_accountability_stateful.py -s
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import pytest
+from ape.exceptions import ContractLogicError
+from hypothesis import HealthCheck, settings
+from hypothesis import Phase as HPhase
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from peerhost.deploy import ETHER
+from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
+from peerhost.wire.disputes import TIER_ALL, TIER_COMMITTEE, TIER_PANEL
+from peerhost.wire.ticket import sign_attestation, sign_ticket, ticket_hash
+
+from .conftest import GOOD, KEY, L_DISPUTED, L_FINAL, LIE, LIE2, Posted
+from .courtkit import C_CLOSED, C_DECIDED, C_NONE, C_SEEDING, C_VOTING, Court
+
+EXAMPLES = int(os.environ.get("PEERHOST_ACCOUNTABILITY_EXAMPLES", "8"))
+STEPS = int(os.environ.get("PEERHOST_ACCOUNTABILITY_STEPS", "6"))
+PROFILE = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
+    deadline=None,
+    phases=[HPhase.explicit, HPhase.reuse, HPhase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+STRATEGIES = ["honest", "one_lie", "two_lies", "withhold", "abstain"]
+RUNS: dict[str, int] = {
+    "sequences": 0,
+    "settled": 0,
+    "disputed": 0,
+    "driven": 0,
+    "cases": 0,
+    "closed": 0,
+    "slashes": 0,
+    "data": 0,
+}
+
+
+@dataclasses.dataclass
+class Tracked:
+    posted: Posted
+    holders: list[str]
+    votes: dict[str, bytes]  # revealed tier-1 values
+    strategy: str
+
+
+class AccountabilityMachine(RuleBasedStateMachine):
+    court: Court
+    honest: list[Any]
+    adversary: list[Any]
+    stranger: Any
+    everyone: list[Any]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kit = self.court.kit
+        self.snap = self.kit.chain.snapshot()
+        self.leaves: list[Tracked] = []
+        self.honest_stake = {str(w.address): self._stake(w) for w in self.honest}
+        self.bad = {str(w.address) for w in self.adversary}
+        self.settled_bonds: set[tuple[int, int]] = set()
+        self.open_data: set[int] = set()
+        RUNS["sequences"] += 1
+
+    def teardown(self) -> None:
+        self.kit.chain.restore(self.snap)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _stake(self, w: Any) -> int:
+        s = self.kit.s.stakes.getStaker(w)
+        return int(s.stake) + int(s.unbonding)
+
+    def _lie_of(self, h: str, strategy: str) -> bytes:
+        order = sorted(self.bad)
+        return LIE2 if strategy == "two_lies" and h == order[-1] else LIE
+
+    def _attestation(self, t: Tracked, signer: Any, result: bytes) -> tuple[Any, ...]:
+        k = self.kit
+        ticket = t.posted.tickets[0]
+        sig = sign_attestation(
+            signer.private_key,
+            k.chain.chain_id,
+            str(k.coordinator.address),
+            ticket_hash(ticket),
+            result,
+        )
+        b = k.coordinator.getBatch(t.posted.batch_id)
+        fv = (
+            [GOOD]
+            if bytes(b.finalVectorHash) != bytes(32)
+            and k.coordinator.leafState(t.posted.batch_id, 0) == L_FINAL
+            else []
+        )
+        return (
+            ticket.as_tuple(),
+            result,
+            sig,
+            t.posted.batch_id,
+            0,
+            merkle_proof([Leaf.of(ticket).hash()], 0),
+            fv,
+        )
+
+    def _standing(self, t: Tracked) -> bytes:
+        """The tier-1 final value: the one with >= Q seats (seats, not holders, count)."""
+        holders, seats = self.kit.coordinator.holdersOf(t.posted.batch_id)
+        weight: dict[bytes, int] = {}
+        for h, n in zip(holders, seats, strict=True):
+            v = t.votes.get(str(h))
+            if v is not None and v != ABSTAIN:
+                weight[v] = weight.get(v, 0) + int(n)
+        return next((v for v, w in weight.items() if w >= self.kit.params.quorum), ABSTAIN)
+
+    def _vectors(self, t: Tracked) -> list[list[bytes]]:
+        return [[v] for v in dict.fromkeys(t.votes.values())]
+
+    # ------------------------------------------------------------------ moves
+
+    @rule(strategy=st.sampled_from(STRATEGIES), drive=st.integers(0, 6))
+    def committee_settles(self, strategy: str, drive: int) -> None:
+        """A batch settles by its committee, then anyone drives its leaf ``drive`` steps on."""
+        k, by = self.kit, self.court.by
+        posted = k.post(1, attesters=[self.honest[0], self.adversary[0]])
+        b = posted.batch_id
+        holders = k.seat(b)
+        votes: dict[str, bytes] = {}
+        for h in holders:
+            if h in self.bad and strategy != "honest":
+                v = ABSTAIN if strategy == "abstain" else self._lie_of(h, strategy)
+            else:
+                v = GOOD
+            k.commit(b, by[h], [v])
+            if not (h in self.bad and strategy == "withhold"):
+                votes[h] = v
+        for h, v in votes.items():
+            k.reveal(b, by[h], [v])
+        if k.coordinator.phaseOf(b) not in (5, 6):
+            k.chain.mine(deltatime=k.params.commit_window + k.params.reveal_window)
+            k.coordinator.finalize(
+                b, [[v] for v in dict.fromkeys(votes.values())] or [], sender=k.gateway
+            )
+        self.leaves.append(Tracked(posted, holders, votes, strategy))
+        RUNS["settled"] += 1
+        RUNS["disputed"] += int(k.coordinator.leafState(b, 0)) == L_DISPUTED
+        self._watch()
+        for _ in range(drive):
+            if int(self.court.case(b, 0).state) == C_CLOSED:
+                break
+            self._drive(self.leaves[-1], drive)
+            self._watch()
+
+    @rule(i=st.integers(0, 7), steps=st.integers(1, 6))
+    def anyone_drives_a_leaf(self, i: int, steps: int) -> None:
+        """Up to ``steps`` steps of a leaf's accountability, the honest challenger online."""
+        court = self.court.c
+        live = [t for t in self.leaves if int(court.caseOf(t.posted.batch_id, 0).state) != C_CLOSED]
+        if not live:
+            return
+        t = live[-1 - i % len(live)]  # the newest first
+        RUNS["driven"] += 1
+        for _ in range(steps):
+            if int(self.court.case(t.posted.batch_id, 0).state) == C_CLOSED:
+                return
+            self._drive(t, i)
+            self._watch()
+
+    def _drive(self, t: Tracked, i: int) -> None:
+        court, k = self.court, self.kit
+        b = t.posted.batch_id
+        c = court.case(b, 0)
+        state = int(c.state)
+        leaf = int(k.coordinator.leafState(b, 0))
+        challenger = self.honest[i % len(self.honest)]
+        if state == C_NONE and leaf == L_DISPUTED:
+            court.c.escalate(b, 0, self._vectors(t), sender=self.stranger)
+            RUNS["cases"] += 1
+        elif state == C_NONE and leaf == L_FINAL:
+            standing = self._standing(t)
+            ends = int(k.coordinator.getBatch(b).finalizedAt) + int(court.params.challengeWindow)
+            if standing != GOOD and k.now() < ends:
+                court.challenge(b, 0, challenger, self._vectors(t))
+                RUNS["cases"] += 1
+            else:
+                if k.now() < ends:
+                    k.chain.mine(deltatime=ends - k.now())
+                    self._watch()
+                    if int(court.case(b, 0).state) != C_NONE:
+                        return
+                self._closed(b, court.c.punish(b, 0, self._vectors(t), sender=self.stranger))
+        elif state in (C_SEEDING, C_VOTING):
+            tx = court.vote(
+                b,
+                0,
+                lambda w: (
+                    self._lie_of(w, t.strategy)
+                    if w in self.bad and t.strategy != "honest"
+                    else GOOD
+                ),
+            )
+            if int(court.case(b, 0).state) == C_CLOSED:
+                self._closed(b, tx)
+        elif state == C_DECIDED:
+            if bytes(c.value) != GOOD:
+                court.challenge(b, 0, challenger)
+            else:
+                k.chain.mine(deltatime=int(court.params.challengeWindow))
+                self._watch()
+                self._closed(b, court.c.close(b, 0, sender=self.stranger))
+
+    def _watch(self) -> None:
+        """The honest challenger, always online: challenges every standing lie while its window is open."""
+        court, k = self.court, self.kit
+        for n, t in enumerate(self.leaves):
+            b = t.posted.batch_id
+            c = court.case(b, 0)
+            state = int(c.state)
+            challenger = self.honest[n % len(self.honest)]
+            if state == C_NONE and int(k.coordinator.leafState(b, 0)) == L_FINAL:
+                standing = self._standing(t)
+                ends = int(k.coordinator.getBatch(b).finalizedAt) + int(
+                    court.params.challengeWindow
+                )
+                if standing != GOOD and k.now() < ends:
+                    court.challenge(b, 0, challenger, self._vectors(t))
+                    RUNS["cases"] += 1
+            elif state == C_DECIDED and bytes(c.value) != GOOD:
+                assert k.now() < int(c.decidedAt) + int(court.params.challengeWindow)
+                court.challenge(b, 0, challenger)
+                RUNS["cases"] += 1
+
+    def _closed(self, b: int, tx: Any) -> None:
+        RUNS["closed"] += 1
+        for e in tx.events.filter(self.court.c.BondSettled):
+            key = (b, int(e.tier))
+            assert key not in self.settled_bonds, f"bond {key} settled twice"
+            self.settled_bonds.add(key)
+        for tier in (TIER_PANEL, TIER_ALL):
+            ch = self.court.c.challengeOf(b, 0, tier)
+            if int(ch.bond):
+                assert (b, tier) in self.settled_bonds, f"bond {(b, tier)} never settled"
+        RUNS["slashes"] += len(list(tx.events.filter(self.court.c.VoterSlashed)))
+
+    @rule(i=st.integers(0, 7))
+    def adversary_spam_challenges(self, i: int) -> None:
+        if not self.leaves:
+            return
+        t = self.leaves[i % len(self.leaves)]
+        b = t.posted.batch_id
+        court, k = self.court, self.kit
+        spammer = self.adversary[i % 2]
+        c = court.case(b, 0)
+        if int(c.state) != C_NONE or int(k.coordinator.leafState(b, 0)) != L_FINAL:
+            return
+        ends = int(k.coordinator.getBatch(b).finalizedAt) + int(court.params.challengeWindow)
+        if k.now() >= ends or self._stake(spammer) < k.params.min_stake:
+            return
+        if any(v != GOOD for v in t.votes.values()):
+            return  # only true leaves: spam
+        court.challenge(b, 0, spammer, self._vectors(t))
+
+    @rule(i=st.integers(0, 7))
+    def anyone_presents_attestations(self, i: int) -> None:
+        """Everyone presents both attestations of a leaf (the adversary tries to harvest the honest one)."""
+        if not self.leaves:
+            return
+        t = self.leaves[i % len(self.leaves)]
+        ev = self.kit.s.evidence
+        for signer, result in ((self.honest[0], GOOD), (self.adversary[0], LIE)):
+            try:
+                tx = ev.slashAttestation(
+                    self._attestation(t, signer, result), sender=self.adversary[1]
+                )
+            except ContractLogicError:
+                continue  # not settled, not contradicting, already slashed, voided, ...
+            assert signer in self.adversary, "an honest attestation was slashed"
+            assert tx.events.filter(ev.AttestationSlashed)
+
+    @rule(publish=st.booleans())
+    def seat_challenges_data(self, publish: bool) -> None:
+        k, court, ev = self.kit, self.court, self.kit.s.evidence
+        posted = k.post(1)
+        b = posted.batch_id
+        holders = k.seat(b)
+        leaf = Leaf.of(posted.tickets[0])
+        bond = int(court.params.dataBond)
+        ev.openDataChallenge(b, 0, leaf.encode(), [], value=bond, sender=court.by[holders[0]])
+        RUNS["data"] += 1
+        if publish:
+            ev.publishInput(b, 0, posted.tickets[0].seq.to_bytes(8, "big"), sender=k.gateway)
+        else:
+            k.chain.mine(deltatime=int(court.params.dataWindow))
+            self._watch()
+            ev.voidTicket(b, 0, sender=self.stranger)
+            if int(k.s.gateways.bondOf(k.gateway).amount) < k.params.min_gateway_bond:
+                k.s.gateways.bond(value=2 * ETHER, sender=k.gateway)
+
+    @rule()
+    def gateway_equivocates(self) -> None:
+        if not self.leaves:
+            return
+        k = self.kit
+        t = self.leaves[-1].posted.tickets[0]
+        if k.s.evidence.isEquivocated(t.gateway, t.seq):
+            return
+        twin = dataclasses.replace(t, input_hash=b"\x07" * 32)
+        coordinator = str(k.coordinator.address)
+        sa = sign_ticket(k.gateway.private_key, k.chain.chain_id, coordinator, t)
+        sb = sign_ticket(k.gateway.private_key, k.chain.chain_id, coordinator, twin)
+        k.s.evidence.proveEquivocation(t.as_tuple(), sa, twin.as_tuple(), sb, sender=self.stranger)
+        k.s.gateways.bond(value=2 * ETHER, sender=k.gateway)  # a new bond to keep posting
+
+    # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def no_honest_worker_slashed(self) -> None:
+        for w in self.honest:
+            assert self._stake(w) == self.honest_stake[str(w.address)], f"{w.address} was slashed"
+
+    @invariant()
+    def closed_cases_decided_the_truth_by_a_quorum_or_the_final_tier(self) -> None:
+        court, p = self.court, self.kit.params
+        for t in self.leaves:
+            c = court.case(t.posted.batch_id, 0)
+            if int(c.state) != C_CLOSED:
+                continue
+            assert bytes(c.value) == GOOD, "a forgery stood"
+            tier = int(c.tier)
+            if tier == TIER_PANEL:
+                assert int(c.bestWeight) >= p.seats + 1 and bytes(c.best) == GOOD
+            elif tier == TIER_COMMITTEE:
+                assert sum(1 for v in t.votes.values() if v == GOOD) >= 1
+                assert int(self.kit.coordinator.leafState(t.posted.batch_id, 0)) == L_FINAL
+
+    @invariant()
+    def courts_solvent_to_the_wei(self) -> None:
+        k, court = self.kit, self.court.c
+        held = 0
+        for t in self.leaves:
+            b = t.posted.batch_id
+            c = court.caseOf(b, 0)
+            if int(c.state) == C_CLOSED:
+                continue
+            if int(c.state) == C_NONE:
+                if int(k.coordinator.leafState(b, 0)) == L_DISPUTED:
+                    held += int(t.posted.tickets[0].reward)
+                continue
+            held += int(c.escrow)
+            held += sum(int(court.challengeOf(b, 0, tier).bond) for tier in (TIER_PANEL, TIER_ALL))
+        pending = sum(int(court.pendingWithdrawal(a)) for a in self.everyone)
+        balance = k.chain.provider.get_balance(court.address)
+        assert balance == pending + int(court.burned()) + held, (
+            "DisputeCourt is not solvent to the wei"
+        )
+        ev = k.s.evidence
+        ev_pending = sum(int(ev.pendingWithdrawal(a)) for a in self.everyone)
+        assert k.chain.provider.get_balance(ev.address) == ev_pending + int(ev.burned())
+
+
+@pytest.mark.slow
+def test_accountability__random_sequences__invariants_hold(
+    kit, workers, accounts, stranger, accounts_by_address, capsys
+):
+    kit.stake(workers[:3], 2 * ETHER)
+    for a in workers[3:5]:
+        kit.s.stakes.register(KEY, value=2 * ETHER, sender=a)
+    kit.advance_epoch()
+    kit.open_project(reserve=5 * ETHER)
+    AccountabilityMachine.court = Court(kit, accounts_by_address)
+    AccountabilityMachine.honest = list(workers[:3])
+    AccountabilityMachine.adversary = list(workers[3:5])
+    AccountabilityMachine.stranger = stranger
+    AccountabilityMachine.everyone = [accounts[i] for i in range(10)]
+    RUNS.update(dict.fromkeys(RUNS, 0))
+    try:
+        run_state_machine_as_test(AccountabilityMachine, settings=PROFILE)
+    finally:
+        with capsys.disabled():
+            print(f"\naccountability stateful: {RUNS}")
+    assert RUNS["sequences"] >= EXAMPLES
