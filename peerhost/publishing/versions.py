@@ -40,7 +40,10 @@ class VersionRow:
 def _function_names(registry: Any, owner: str, project: str) -> list[str]:
     """Names of ``owner``'s functions in ``project``, from the registry's FunctionPublished log."""
     names: set[str] = set()
-    for log in registry.FunctionPublished.range(0, search_topics={"owner": owner}):
+    # An explicit stop: with ``range(0)`` ape first binary-searches the contract's creation block,
+    # which a forked chain cannot answer below its fork point.
+    head = registry.chain_manager.blocks.height
+    for log in registry.FunctionPublished.range(0, head + 1, search_topics={"owner": owner}):
         if log.project == project:
             names.add(str(log.name))
     return sorted(names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from gateway_helpers import (
     post_result,
     wait_requested,
 )
+from httpx import Response
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
@@ -29,12 +31,32 @@ def background() -> Iterator[Background]:
     bg.close()
 
 
-def _values(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+_Values = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def _values(text: str) -> _Values:
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
     }
+
+
+def _scrape_settled(client: TestClient, timeout: float = 10.0) -> tuple[Response, _Values]:
+    """Scrapes until the request's transaction left the in-flight gauge.
+
+    The answer can reach the caller before the gateway's receipt poll has seen the request's
+    transaction mined, so the gauge drops to 0 shortly after the call returns.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        scraped = client.get("/metrics")
+        values = _values(scraped.text)
+        if values.get(("peerhost_gateway_requests_in_flight", ())) == 0:
+            return scraped, values
+        if time.monotonic() > deadline:
+            return scraped, values
+        time.sleep(0.05)
 
 
 def test_metrics__answered_and_refused_calls__counted_by_function_mode_status(
@@ -57,10 +79,9 @@ def test_metrics__answered_and_refused_calls__counted_by_function_mode_status(
         assert pending.result(timeout=10).status_code == 200
         missing = client.get(f"/{developer.address}/{PROJECT}/no-such-function")
         assert missing.status_code == 404
-        scraped = client.get("/metrics")
+        scraped, values = _scrape_settled(client)
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
-    values = _values(scraped.text)
     ok = (("function", label), ("mode", "fast"), ("status", "200"))
     refused = (("function", "-"), ("mode", "-"), ("status", "404"))
     assert values[("peerhost_gateway_requests_total", ok)] == 1
