@@ -139,6 +139,11 @@ class SettlementView:
 
     # ---- StakeRegistry ------------------------------------------------------------------------
 
+    async def courts(self) -> tuple[str, str]:
+        """(DisputeCourt, EvidenceCourt) addresses, as the stake registry names them."""
+        dispute, evidence = await self._call(self.stakes, self.config.stakes, "courts")
+        return to_checksum_address(dispute), to_checksum_address(evidence)
+
     async def current_epoch(self) -> int:
         return int(await self._call(self.stakes, self.config.stakes, "currentEpoch"))
 
@@ -169,9 +174,14 @@ class SettlementView:
             cumulative.append(int(cum))
         return ActiveSet(epoch, tuple(members), tuple(cumulative), time.monotonic())
 
-    async def staker(self, worker: str) -> dict[str, Any]:
+    async def staker(self, worker: str, block: int | str = "latest") -> dict[str, Any]:
+        """``getStaker``: stake, unbonding, jail and membership of ``worker`` (at ``block``)."""
         result: dict[str, Any] = await self._call(
-            self.stakes, self.config.stakes, "getStaker", to_checksum_address(worker)
+            self.stakes,
+            self.config.stakes,
+            "getStaker",
+            to_checksum_address(worker),
+            block=block if isinstance(block, str) else hex(block),
         )
         return result
 
@@ -221,6 +231,18 @@ class SettlementView:
         )
         return [to_checksum_address(h) for h in holders], [int(s) for s in seats]
 
+    async def vote_of(self, batch_id: int, worker: str) -> bytes:
+        """The vector hash ``worker`` revealed (its commitment before that; zero: none)."""
+        return bytes(
+            await self._call(
+                self.coordinator,
+                self.config.settlement,
+                "voteOf",
+                batch_id,
+                to_checksum_address(worker),
+            )
+        )
+
     async def batch_count(self) -> int:
         return int(await self._call(self.coordinator, self.config.settlement, "batchCount"))
 
@@ -264,16 +286,25 @@ class SettlementView:
         from_block: int,
         to_block: int | str = "latest",
         batch_id: int | None = None,
+        *,
+        contract: str = "settlement",
+        account: str | None = None,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """(raw log, decoded args) of one SettlementCoordinator event, optionally for one batch."""
-        topics: list[Any] = [HexBytes(self.coordinator.event_topic(event)).to_0x_hex()]
+        """(raw log, decoded args) of one event of ``contract`` ("settlement", "stakes" or
+        "gateways"), optionally only those whose first indexed argument is ``batch_id`` or the
+        address ``account`` (the worker of ``StakeSlashed``)."""
+        address = getattr(self.config, contract)
+        codec = self._codecs[address.lower()]
+        topics: list[Any] = [HexBytes(codec.event_topic(event)).to_0x_hex()]
         if batch_id is not None:
             topics.append("0x" + batch_id.to_bytes(32, "big").hex())
+        elif account is not None:
+            topics.append("0x" + bytes(12).hex() + account.lower().removeprefix("0x"))
         raw = await self.rpc.call(
             "eth_getLogs",
             [
                 {
-                    "address": self.config.settlement,
+                    "address": address,
                     "fromBlock": hex(from_block),
                     "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
                     "topics": topics,
@@ -282,7 +313,7 @@ class SettlementView:
         )
         out = []
         for log in raw:
-            decoded = self.coordinator.decode_log(log)
+            decoded = codec.decode_log(log)
             if decoded is not None and decoded[0] == event:
                 out.append((log, decoded[1]))
         return out

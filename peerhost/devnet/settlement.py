@@ -11,7 +11,7 @@ from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
 from peerhost.chain.settlement import SettlementView
-from peerhost.deploy import ETHER, Settlement, SettlementParams, deploy_settlement
+from peerhost.deploy import ETHER, CourtParams, Settlement, SettlementParams, deploy_settlement
 
 
 def devnet_settlement_params(workers: int) -> SettlementParams:
@@ -20,6 +20,13 @@ def devnet_settlement_params(workers: int) -> SettlementParams:
     k = max(1, min(3, workers))
     # orphans after 10 s (not 300): a withheld batch's attesters post it within a devnet session
     return SettlementParams(seats=k, quorum=k // 2 + 1, epoch_length=1, orphan_delay=10)
+
+
+def devnet_court_params() -> CourtParams:
+    """Accountability parameters of a devnet session: a 10 s challenge window (not 300 s), so a
+    finalized leaf's liars are punished and its attestations become presentable within a session,
+    and 10 s windows for a tier-2 vote and a data-availability challenge."""
+    return CourtParams(challenge_window=10, commit_window=10, reveal_window=10, data_window=10)
 
 
 def setup_settlement(
@@ -33,10 +40,13 @@ def setup_settlement(
     *,
     reserve: int,
     bond: int = 2 * ETHER,
+    court_params: CourtParams | None = None,
 ) -> Settlement:
     """Deploys the settlement contracts (ape), bonds ``gateway``, funds and authorizes it on the
     developer's project."""
-    settlement = deploy_settlement(project, deployer, registry, params)
+    settlement = deploy_settlement(
+        project, deployer, registry, params, court_params or devnet_court_params()
+    )
     gateways = settlement.gateways
     project_id = bytes(registry.projectIdOf(developer, project_name))
     if reserve:

@@ -28,6 +28,7 @@ from peerhost import devnet_state
 from peerhost.chain import ChainConfig, ws_url_for
 from peerhost.deploy import (
     ETHER,
+    CourtParams,
     Deployment,
     DeployParams,
     Settlement,
@@ -91,6 +92,7 @@ class DevnetConfig:
             beside the request contracts, the gateway is bonded, the project reserve funded,
             the workers staked into the first epoch and connected to the gateway's job feed).
         settlement_params: Settlement parameters (default: :func:`devnet_settlement_params`).
+        court_params: Accountability parameters (default: :func:`devnet_court_params`).
         block_time: Seconds between blocks once the setup is done (0: a block per transaction;
             the workers then mine the blocks committee seeds need).
     """
@@ -111,6 +113,7 @@ class DevnetConfig:
     tickets: bool = False
     block_time: float = 0.0
     settlement_params: SettlementParams | None = None
+    court_params: CourtParams | None = None
     python_in_background: bool = False
 
 
@@ -254,6 +257,7 @@ class Devnet:
                 name,
                 params,
                 reserve=self.config.fund,
+                court_params=self.config.court_params,
             )
             for role, address in self.settlement.addresses.items():
                 detail(f"{role:<12} {address}")

@@ -13,6 +13,8 @@ For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the bat
 3. **Commit, reveal.** One salted, worker-bound commitment to the result vector, then its reveal.
    When every holder revealed one vector the last reveal settles the batch; otherwise, in the
    Settle phase, the worker finalizes it with every distinct revealed vector.
+4. **Accountability.** Once the batch finalized, the seat's court duties on its leaves
+   (:mod:`peerhost.worker.accountability`).
 
 Separately, **cheques**: tickets this worker attested that no batch carried once a grace period
 passed (the gateway withheld them) are posted with ``postOrphans`` before their deadline, grouped
@@ -46,6 +48,7 @@ from peerhost.wire.feed import (
     sign_digest,
 )
 from peerhost.wire.ticket import request_id
+from peerhost.worker.accountability import Accountability
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.tickets import TicketRunner
 
@@ -97,6 +100,7 @@ class Committee:
         self.http = httpx.AsyncClient(timeout=10.0)
         self.seats_served = 0
         self.cheques_posted = 0
+        self.accountability = Accountability(view, address, poll=poll)
 
     async def run(self) -> None:
         cursor = await self.view.block_number()
@@ -196,8 +200,11 @@ class Committee:
                 with contextlib.suppress(TransactionReverted):
                     await self._send("finalize", batch_id, list(vectors.values()))
             elif phase != _REVEAL:
-                return
+                break
             await asyncio.sleep(self.poll)
+        if phase in (_FINALIZED, _CLOSED):
+            vectors = await self.view.revealed_vectors(batch_id, self._from_block)
+            await self.accountability.after_finalized(batch_id, vector, vectors)
 
     async def _await_seated(self, batch_id: int) -> int:
         while True:
@@ -258,6 +265,7 @@ class Committee:
         if await self.view.pending_withdrawal(self.address) > 0:
             with contextlib.suppress(TransactionReverted):
                 await self._send("withdraw")
+        await self.accountability.withdraw()
 
     # ---- cheques -------------------------------------------------------------------------------
 
@@ -278,22 +286,25 @@ class Committee:
             await self._post_orphans(tickets[:64])
 
     async def _post_orphans(self, tickets: list[Any]) -> None:
-        # a ticket the gateway posted meanwhile is skipped by checking its seq on-chain first
-        fresh = []
-        for t in tickets:
-            if await self.view.is_seq_posted(t.ticket.gateway, t.ticket.seq):
-                self.ledger.mark_posted(t.ticket.gateway, t.ticket.seq, 0)
-            else:
-                fresh.append(t)
-        if not fresh:
-            return
-        structs = [t.ticket.as_tuple() for t in fresh]
-        try:
-            receipt = await self._send(
-                "postOrphans", structs, [t.signature for t in fresh], bytes(32)
-            )
-        except TransactionReverted as exc:
-            log.warning("committee: posting %d withheld ticket(s) failed: %s", len(fresh), exc)
+        # Every attester of a withheld ticket posts it, each the tickets it attested: when another
+        # attester's post carried one of ours first, ours reverts (SeqAlreadyPosted) and the rest
+        # is posted again at once rather than a cheque round later.
+        for _ in range(3):
+            fresh = await self._unposted(tickets)
+            if not fresh:
+                return
+            structs = [t.ticket.as_tuple() for t in fresh]
+            try:
+                receipt = await self._send(
+                    "postOrphans", structs, [t.signature for t in fresh], bytes(32)
+                )
+            except TransactionReverted as exc:
+                if "SeqAlreadyPosted" in exc.reason:
+                    continue
+                log.warning("committee: posting %d withheld ticket(s) failed: %s", len(fresh), exc)
+                return
+            break
+        else:
             return
         batch_id = 0
         for raw in receipt.get("logs", []):
@@ -304,3 +315,13 @@ class Committee:
             self.ledger.mark_posted(t.ticket.gateway, t.ticket.seq, batch_id)
         self.cheques_posted += len(fresh)
         log.info("committee: posted %d withheld ticket(s) as batch %d", len(fresh), batch_id)
+
+    async def _unposted(self, tickets: list[Any]) -> list[Any]:
+        """The tickets no batch carries yet (the others are marked posted in the ledger)."""
+        fresh = []
+        for t in tickets:
+            if await self.view.is_seq_posted(t.ticket.gateway, t.ticket.seq):
+                self.ledger.mark_posted(t.ticket.gateway, t.ticket.seq, 0)
+            else:
+                fresh.append(t)
+        return fresh

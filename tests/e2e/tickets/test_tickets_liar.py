@@ -4,7 +4,8 @@ With ``A = 4`` every ticket reaches it, so ``attested`` answers see a disagreeme
 to ``verified``, which answers the result the committee finalized. As a committee member without
 a majority of the seats, the liar cannot get its forgery finalized and is slashed for its reveal;
 when the draw hands it a majority (a captured committee, what the challenge tiers are for), the
-forgery is final, and the test says so.
+forgery is final, and the test says so. The liar's seat is slashed by DisputeCourt.punish once the
+leaf's challenge window passed (called by an agreeing seat), not at settlement.
 """
 
 from __future__ import annotations
@@ -18,11 +19,23 @@ import lying_attester
 import pytest
 from ticket_stack import TicketStack
 
+from peerhost.chain.courts import CourtsView
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
 from peerhost.wire.feed import parse_attestations_header
 
 LIAR = 3  # worker index: the three honest workers are 0..2
+
+
+def wait_for(predicate: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout} s")
+
 
 pytestmark = pytest.mark.usefixtures("automine")
 
@@ -69,27 +82,56 @@ def test_attested__a_liar_disagrees__falls_back_to_verified_and_answers_correctl
 def test_sybil__liar_without_a_seat_majority__forgery_not_finalized_and_liar_slashed(
     tickets_stack: TicketStack, http: httpx.Client, liar: str
 ) -> None:
-    minority_batches = 0
+    start = tickets_stack.view(lambda view: view.block_number())
+    minority_batch = None
     for _ in range(15):
         response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "verified"})
         assert response.status_code == 200, response.text
         status = tickets_stack.status(response.headers["x-peerhost-request-id"])
         batch_id = status["batch"]["id"]
 
-        async def seats(view: SettlementView, batch_id: int = batch_id) -> tuple[int, list[Any]]:
+        async def seats(view: SettlementView, batch_id: int = batch_id) -> int:
             holders, counts = await view.holders_of(batch_id)
-            held = dict(zip(holders, counts, strict=True)).get(liar, 0)
-            slashed = [a for _, a in await view.logs("SeatSlashed", 0, batch_id=batch_id)]
-            return held, slashed
+            return dict(zip(holders, counts, strict=True)).get(liar, 0)
 
-        held, slashed = tickets_stack.view(seats)
-        if held >= 2:  # a captured committee: the forgery is final (challenges are the remedy)
+        held = tickets_stack.view(seats)
+        if held >= 2:  # a captured committee: the forgery is final unless someone challenges
             assert response.text != "Hello from PeerHost!"
             continue
         assert response.text == "Hello from PeerHost!"
         assert status["settlement"]["leaf_state"] == "final"
         if held == 1:
-            minority_batches += 1
-            assert liar in {str(s["worker"]) for s in slashed}
+            minority_batch = batch_id
             break
-    assert minority_batches >= 1, "the liar never drew exactly one seat in 15 batches"
+    assert minority_batch is not None, "the liar never drew exactly one seat in 15 batches"
+
+    # After the leaf's challenge window an agreeing seat calls DisputeCourt.punish: the liar's seat
+    # is slashed seatSlash, and its stake drops by exactly what the stake registry says it took.
+    async def punished(view: SettlementView) -> list[dict[str, Any]]:
+        courts = await CourtsView.load(view)
+        return [
+            args
+            for _, args in await courts.logs("dispute", "VoterSlashed", start, minority_batch)
+            if args["worker"] == liar
+        ]
+
+    slashes = wait_for(lambda: tickets_stack.view(punished), 60)
+    assert [(int(a["tier"]), int(a["reason"])) for a in slashes] == [(1, 0)]  # tier 1, wrong value
+
+    async def stake_drop(view: SettlementView) -> tuple[int, int, int, int]:
+        end = await view.block_number()
+        before, after = await view.staker(liar, start), await view.staker(liar, end)
+        taken = sum(
+            int(args["amount"])
+            for _, args in await view.logs(
+                "StakeSlashed", start + 1, end, contract="stakes", account=liar
+            )
+        )
+        seat_slash = int((await view.params())["seatSlash"])
+        held = int(before["stake"]) + int(before["unbonding"])
+        left = int(after["stake"]) + int(after["unbonding"])
+        return held - left, taken, seat_slash, int(slashes[0]["amount"])
+
+    drop, taken, seat_slash, slashed = tickets_stack.view(stake_drop)
+    assert slashed == seat_slash > 0
+    assert drop == taken >= slashed  # in wei; other batches' slashes of the liar add to it
