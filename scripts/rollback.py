@@ -9,14 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from ape import chain, project
 from ape.api import AccountAPI
 from ape.cli import ConnectedProviderCommand, account_option
-from ape.logging import logger
 
-from peerhost.errors import PeerHostError
-from peerhost.publishing.context import find_context
-from peerhost.publishing.versions import VersionManager
+from peerhost.publishing.commands import run_version_action
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -28,16 +24,4 @@ def cli(
     target: str, account: AccountAPI, to: int | None, deployments: str | None, network: Any
 ) -> None:
     """Roll PROJECT/FUNCTION back to an earlier version."""
-    logger.set_level("WARNING")
-    project_name, _, function = target.partition("/")
-    if not function:
-        raise click.BadParameter(
-            "give PROJECT/FUNCTION, e.g. shop/orders-create", param_hint="TARGET"
-        )
-    try:
-        deployment, url = find_context(project, chain, deployments)
-        click.echo(
-            VersionManager(deployment.registry, account, url).rollback(project_name, function, to)
-        )
-    except PeerHostError as exc:
-        raise click.ClickException(str(exc)) from exc
+    run_version_action(target, account, deployments, lambda m, p, f: m.rollback(p, f, to))
