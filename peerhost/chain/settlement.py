@@ -193,6 +193,17 @@ class SettlementView:
         )
         return int(bond["amount"])
 
+    async def bond_of_at(self, gateway: str, block: int) -> int:
+        """A gateway's bond as it was at the end of ``block``."""
+        bond = await self._call(
+            self.gateways,
+            self.config.gateways,
+            "bondOf",
+            to_checksum_address(gateway),
+            block=hex(block),
+        )
+        return int(bond["amount"])
+
     async def reserve_of(self, project_id: bytes) -> int:
         reserve = await self._call(self.gateways, self.config.gateways, "reserveOf", project_id)
         return int(reserve["balance"])

@@ -261,6 +261,7 @@ class Desk:
                 call.rid,
                 link.worker,
             )
+            self.hub.credit(link.worker, False)
             self._replace(call, link.worker)
             return
         digest = attestation_digest(
@@ -272,6 +273,7 @@ class Desk:
             signer = ""
         if signer != link.worker:
             log.warning("ticket %s: attestation from %s is not its own", call.rid, link.worker)
+            self.hub.credit(link.worker, False)
             self._replace(call, link.worker)
             return
         if self._active is not None and not self._active.contains(link.worker):
@@ -302,6 +304,7 @@ class Desk:
         for rid in pending:
             call = self.calls.get(rid)
             if call is not None and link.worker in call.outstanding:
+                self.hub.credit(link.worker, False)
                 self._replace(call, link.worker)
 
     # ---- settlement --------------------------------------------------------------------------
@@ -311,8 +314,14 @@ class Desk:
         call = self.calls.get(request_id)
         return call is not None and bool(call.outstanding)
 
-    def settled(self, request_id: bytes, result_hash: bytes | None) -> None:
-        """The chain settled the ticket: its final result, or None when it was refunded."""
+    def settled(self, request_id: bytes, result_hash: bytes | None, final: bool = True) -> None:
+        """The chain settled the ticket: its result (``final``: the committee's final result, not
+        an unaudited leaf's first attestation), or None when it was refunded (called once per
+        ticket). With a final result, each attester's reputation learns whether it agreed."""
+        if result_hash is not None and final:
+            stored = self.book.get(request_id)
+            for worker, attested, _ in stored.attestations if stored is not None else ():
+                self.hub.credit(worker, attested == "0x" + result_hash.hex())
         call = self.calls.get(request_id)
         if call is None:
             return

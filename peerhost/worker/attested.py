@@ -113,6 +113,16 @@ class AttestedLedger:
             args.append(gateway.lower())
         return self._select(where, tuple(args))
 
+    def result_of(self, gateway: str, seq: int) -> bytes | None:
+        """The result hash this worker attested for (gateway, seq), if it attested one."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT result_hash FROM attested WHERE gateway = ? AND seq = ?"
+                " AND result_hash IS NOT NULL",
+                (gateway.lower(), seq),
+            ).fetchone()
+        return bytes(row[0]) if row is not None else None
+
     def unposted_rewards(self, project_id: bytes, gateway: str) -> int:
         total = 0
         for t in self._select(
