@@ -157,6 +157,7 @@ class Desk:
         self.calls: dict[bytes, TicketCall] = {}
         self.reserves = Reserves(view, book.unposted_rewards())
         self._active: ActiveSet | None = None
+        self._head = 0
         self._clock_offset = 0.0
         self.reward = 0
         self.disagreements = 0
@@ -178,7 +179,7 @@ class Desk:
     async def active(self) -> ActiveSet:
         if self._active is None or time.monotonic() - self._active.read_at > _ACTIVE_TTL:
             self._active = await self.view.active_set()
-            chain_now = await self.view.block_timestamp()
+            self._head, chain_now = await self.view.head()
             self._clock_offset = max(0.0, chain_now - time.time())
         return self._active
 
@@ -208,7 +209,9 @@ class Desk:
                 issued_at=issued_at,
                 deadline=issued_at + self.ticket_life,
                 mode=MODE_NAMES.index(mode),
-                secrets_version=0,
+                # the project's secrets as of this (recent) block: every run of the ticket,
+                # attester's or committee's, opens the same bundle even if the owner rotates it
+                secrets_version=self._head,
                 engine_profile=ENGINE_PROFILE,
                 issued_total=total,
             )

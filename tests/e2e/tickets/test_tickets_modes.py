@@ -27,6 +27,10 @@ def test_hello__ticket_mode__answers_with_attestations(
     response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": mode})
     check_answer(response, mode, count)
     assert response.text == "Hello from PeerHost!"
+    # the ticket names the secrets as of a recent block: every run of it opens the same bundle
+    ticket = tickets_stack.status(response.headers["x-peerhost-request-id"])["ticket"]
+    head = tickets_stack.view(lambda view: view.block_number())
+    assert 0 < int(ticket["secretsVersion"]) <= head
 
 
 def test_hello__verified__answers_the_result_the_committee_finalized(
