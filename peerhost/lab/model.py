@@ -338,13 +338,13 @@ class Model:
                     best_seats = speaking = group_seats[0]
             else:
                 for g, gvec in enumerate(groups):
-                    v = gvec[i]
-                    if v == ABSTAIN or group_seats[g] == 0:
+                    val = gvec[i]
+                    if val == ABSTAIN or group_seats[g] == 0:
                         continue
                     speaking += group_seats[g]
-                    agree = sum(group_seats[k] for k, w in enumerate(groups) if w[i] == v)
+                    agree = sum(group_seats[k] for k, w in enumerate(groups) if w[i] == val)
                     if agree > best_seats:
-                        best, best_seats = v, agree
+                        best, best_seats = val, agree
             if best_seats >= p.quorum:
                 finals.add(i)
                 values[i] = best
