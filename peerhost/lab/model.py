@@ -25,6 +25,8 @@ from peerhost.lab.params import BPS, LabParams
 from peerhost.lab.report import BURNED, GATEWAY, PROJECT, Report
 from peerhost.lab.scenario import Scenario
 from peerhost.lab.strategies import Ballot, CaseView, LeafView, SeatView, truth_of
+from eth_utils import keccak
+
 from peerhost.wire.batch import ABSTAIN, is_audited, seat_random
 
 TIER_COMMITTEE, TIER_PANEL, TIER_ALL = 1, 2, 3
@@ -87,13 +89,12 @@ def holders_of(seats: Sequence[str]) -> tuple[list[str], dict[str, int]]:
     return holders, count
 
 
-def attesters_for(
-    members: Sequence[str], batch_number: int, leaves: int, index: int, a: int
-) -> list[str]:
-    """The gateway's choice: round-robin over the epoch's members (distinct, at most ``a``)."""
-    n = len(members)
-    start = (batch_number * leaves + index) * a
-    return [members[(start + j) % n] for j in range(min(a, n))]
+def attesters_for(epoch: Epoch, batch_id: int, index: int, a: int) -> list[str]:
+    """The gateway's choice of ``a`` attesters for a leaf: drawn by stake with replacement (an
+    identity drawn twice is listed twice and paid twice), from a hash of (batch, leaf), so the
+    choice is deterministic and splitting stake over identities changes nothing."""
+    seed = keccak(b"attesters|%d|%d" % (batch_id, index))
+    return epoch.draw(seed, a) if epoch.members else []
 
 
 @dataclass
@@ -195,9 +196,9 @@ class Model:
         signed: list[dict[str, bytes]] = []
         opening: list[tuple[bytes, list[str]]] = []
         for i in range(n):
-            chosen = attesters_for(self.epoch.members, number, n, i, s.attesters)
-            said = {}
-            for a in chosen:
+            chosen = attesters_for(self.epoch, batch_id, i, s.attesters)
+            said: dict[str, bytes] = {}
+            for a in dict.fromkeys(chosen):
                 ident = self.by[a]
                 v = ident.strategy.attest(LeafView(a, ident.owner, batch_id, i, truths[i]))
                 if v is not None:
@@ -205,12 +206,13 @@ class Model:
                     self.cost(a)
             signed.append(said)
             first = next(iter(said.values()), ABSTAIN)
-            opening.append((first, [a for a, v in said.items() if v == first]))
+            opening.append((first, [a for a in chosen if a in said and said[a] == first]))
         with_results = s.attesters > 0
 
         # committee
         seed = self.seeds.batch(batch_id)
-        holders, seats = holders_of(self.epoch.draw(seed, p.seats))
+        drawn = self.epoch.draw(seed, p.seats)
+        holders, seats = holders_of(drawn)
         audited = tuple(
             is_audited(seed, i, s.mode if with_results else 2, p.audit_bps) for i in range(n)
         )
@@ -238,7 +240,8 @@ class Model:
         for h in revealed:
             self.cost(h, sum(audited))
         equal = len(revealed) == len(holders) and len({ballots[h].vector for h in revealed}) == 1
-        finalizer = revealed[-1] if equal else GATEWAY
+        # reveal order: the holder of the last seat reveals last (and settles equal vectors)
+        finalizer = drawn[-1] if equal else GATEWAY
 
         final_values, finals, disputed, pot = self.settle(
             holders, seats, revealed, ballots, audited, reward, with_results, finalizer

@@ -26,7 +26,7 @@ from peerhost.lab.adapter import (
     Contracts,
     Posted,
 )
-from peerhost.lab.model import RecordedSeeds, attesters_for
+from peerhost.lab.model import Epoch, RecordedSeeds, attesters_for
 from peerhost.lab.params import LabParams
 from peerhost.lab.report import BURNED, GATEWAY, PROJECT, Report
 from peerhost.lab.scenario import Scenario
@@ -150,14 +150,15 @@ class Runner:
         if number == 0:
             self.counts = dict.fromkeys(Report().counts, 0)
         n = s.leaves
-        members = [self.name_of[a] for a, _ in c.members()]
+        epoch = self.epoch()
         batch_id = number + 1
         truths = tuple(truth_of(batch_id, i) for i in range(n))
         signed: list[dict[str, bytes]] = []
         opening: list[tuple[bytes, list[str]]] = []
         for i in range(n):
-            said = {}
-            for a in attesters_for(members, number, n, i, s.attesters):
+            said: dict[str, bytes] = {}
+            chosen = attesters_for(epoch, batch_id, i, s.attesters)
+            for a in dict.fromkeys(chosen):
                 v = self.by[a].strategy.attest(
                     LeafView(a, self.by[a].owner, batch_id, i, truths[i])
                 )
@@ -165,9 +166,8 @@ class Runner:
                     said[a] = v
             signed.append(said)
             first = next(iter(said.values()), ABSTAIN)
-            opening.append(
-                (first, [str(self.account[a].address) for a, v in said.items() if v == first])
-            )
+            listed = [a for a in chosen if a in said and said[a] == first]
+            opening.append((first, [str(self.account[a].address) for a in listed]))
         posted = c.post(n, s.mode, reward, opening if s.attesters > 0 else None)
         if posted.batch_id != batch_id:
             raise RuntimeError(f"batch {posted.batch_id} posted where {batch_id} was expected")
@@ -196,7 +196,8 @@ class Runner:
                 c.commit(batch_id, self.account[h], ballots[h].vector)
         c.wait_commits(batch_id)
         revealed = [h for h in holders if ballots[h].commit and ballots[h].reveal]
-        for h in revealed:
+        last = self.name_of[posted.seats[-1]]  # the holder of the last seat reveals last
+        for h in sorted(revealed, key=lambda h: h == last):
             c.reveal(batch_id, self.account[h], ballots[h].vector)
         vectors: list[list[bytes]] = []
         for h in revealed:
@@ -246,6 +247,15 @@ class Runner:
         if s.present_attestations:
             self.present(posted, signed, settled, final_vector)
         self.count_slashes()
+
+    def epoch(self) -> Epoch:
+        """The current stake epoch as the model holds it (names, cumulative stake)."""
+        names, cumulative, total = [], [], 0
+        for address, stake in self.c.members():
+            total += stake
+            names.append(self.name_of[address])
+            cumulative.append(total)
+        return Epoch(0, names, cumulative)
 
     def _winner(
         self, i: int, revealed: list[str], ballots: dict[str, Ballot], seats: dict[str, int]
@@ -309,7 +319,7 @@ class Runner:
             c.challenge(batch_id, i, self.account[who], [], TIER_ALL)
             self.count("challenges")
         self.count("tier3")
-        members = [self.name_of[a] for a, _ in c.members()]
+        members = self.epoch().members
         chosen = self._tier_votes(batch_id, i, TIER_ALL, truth, members)
         for w, v in chosen.items():
             c.commit_vote(batch_id, i, TIER_ALL, self.account[w], v, members.index(w))
