@@ -74,7 +74,12 @@ class WithholdingInputs(GatewayStrategy):
         per = reward + p.court.data_slash
         taken = min(bond, voided * per)
         burned = min(taken, voided * p.court.data_slash)
-        return {GATEWAY: -taken, PROJECT: taken - burned + voided * reward, BURNED: burned, "workers": -voided * reward}
+        return {
+            GATEWAY: -taken,
+            PROJECT: taken - burned + voided * reward,
+            BURNED: burned,
+            "workers": -voided * reward,
+        }
 
 
 class Equivocating(GatewayStrategy):
@@ -94,7 +99,15 @@ class TimingPosts(GatewayStrategy):
 
 
 GATEWAY_STRATEGIES: dict[str, type[GatewayStrategy]] = {
-    s.name: s for s in (GatewayStrategy, OverIssuing, WithholdingBatches, WithholdingInputs, Equivocating, TimingPosts)
+    s.name: s
+    for s in (
+        GatewayStrategy,
+        OverIssuing,
+        WithholdingBatches,
+        WithholdingInputs,
+        Equivocating,
+        TimingPosts,
+    )
 }
 
 __all__ = [

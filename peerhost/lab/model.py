@@ -21,12 +21,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from eth_utils import keccak
+
 from peerhost.lab.params import BPS, LabParams
 from peerhost.lab.report import BURNED, GATEWAY, PROJECT, Report
 from peerhost.lab.scenario import Scenario
 from peerhost.lab.strategies import Ballot, CaseView, LeafView, SeatView, truth_of
-from eth_utils import keccak
-
 from peerhost.wire.batch import ABSTAIN, is_audited, seat_random
 
 TIER_COMMITTEE, TIER_PANEL, TIER_ALL = 1, 2, 3
@@ -176,9 +176,8 @@ class Model:
         for b in range(self.s.batches):
             if b and b % self.s.batches_per_epoch == 0:
                 self.advance_epoch()
-            if not self.epoch.members:
-                break
-            self.batch(b)
+            if self.epoch.members:  # else nobody is eligible: postBatch would revert NoActiveStake
+                self.batch(b)
         return self.report
 
     def batch(self, number: int) -> None:
@@ -284,6 +283,9 @@ class Model:
         for i in sorted(cases):
             if i in finals and TIER_PANEL not in cases[i].challenges:
                 self.close(cases[i])
+        for i in finals:
+            if final_values[i] != truths[i]:
+                self.report.count("forged_final")
         for i, value in settled.items():
             if value not in (ABSTAIN, truths[i]):
                 self.report.count("finalized_wrong")

@@ -20,6 +20,7 @@ COUNTS = (
     "batches",
     "leaves",
     "final",
+    "forged_final",
     "finalized_wrong",
     "refunded",
     "unaudited",

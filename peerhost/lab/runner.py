@@ -96,9 +96,8 @@ class Runner:
         for b in range(s.batches):
             if b and b % s.batches_per_epoch == 0:
                 c.advance_epoch()
-            if not c.members():
-                break
-            self.batch(b, reward)
+            if c.members():  # else nobody is eligible: postBatch would revert NoActiveStake
+                self.batch(b, reward)
         after = self.snapshot()
         gas = c.gas_by_sender()
         report = Report()
@@ -241,6 +240,7 @@ class Runner:
         self.count(
             "refunded", sum(1 for i in range(n) if audited[i] and i not in finals | disputed)
         )
+        self.count("forged_final", sum(1 for i in finals if final_vector[i] != truths[i]))
         for i, value in settled.items():
             if value not in (ABSTAIN, truths[i]):
                 self.count("finalized_wrong")
