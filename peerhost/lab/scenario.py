@@ -144,6 +144,18 @@ def _named() -> dict[str, Callable[[], Scenario]]:
             (*honest(3), Identity("spam0", "spam0", e2, SpamChallenger())),
             description="challenges right results",
         ),
+        "mixed": lambda: Scenario(
+            (
+                *honest(3),
+                *group("captor", CapturedCommittee(), [e2, e2]),
+                Identity("noshow0", "noshow0", e2, NoShow()),
+                Identity("owned0", PROJECT, e2, SelfDealingAttester()),
+                Identity("liar0", "liar0", e2, RandomLiar(0.5)),
+            ),
+            batches=5,
+            batches_per_epoch=3,
+            description="every path at once: capture, no-show, self-dealing attester, random liar",
+        ),
         "self-dealing": lambda: Scenario(
             (*honest(3), Identity("owned0", PROJECT, e2, SelfDealingAttester())),
             description="the project owner's own attester lies; the owner presents it",

@@ -4,6 +4,7 @@ model fed the chain's seeds give the same event counts and the same profit per i
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ import pytest
 from peerhost.deploy import SettlementParams
 from peerhost.lab.model import Model
 from peerhost.lab.runner import run_scenario
-from peerhost.lab.scenario import scenario
+from peerhost.lab.scenario import SCENARIOS, scenario
 
 PARAMS = SettlementParams(epoch_length=60)
+#: ``PEERHOST_LAB_SCENARIOS=all`` also compares every named scenario (minutes, not for CI).
+EVERY = os.environ.get("PEERHOST_LAB_SCENARIOS") == "all"
 
 
 def _both(project: Any, chain: Any, accounts: Any, name: str, **changes: Any) -> tuple[Any, Any]:
@@ -26,8 +29,9 @@ def _both(project: Any, chain: Any, accounts: Any, name: str, **changes: Any) ->
 @pytest.mark.parametrize(
     ("name", "changes"),
     [
-        ("honest", {"batches": 3}),
-        ("forger-captures", {"batches": 4}),
+        ("honest", {"batches": 2}),
+        ("mixed", {}),
+        *[(n, {"batches": 4}) for n in SCENARIOS if EVERY and n not in ("honest", "mixed")],
     ],
 )
 def test_scenario__chain_and_model__same_counts_and_profits_to_the_wei(

@@ -4,6 +4,8 @@ conservation of wei, and every deviating strategy paid less than honesty at the 
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -139,3 +141,8 @@ def test_params__struct_of_another_length__says_what_to_regenerate() -> None:
     assert _struct(SettlementParams, SettlementParams().as_tuple()) == SettlementParams()
     with pytest.raises(ValueError, match="regenerate the ABIs"):
         _struct(SettlementParams, (1, 2, 3))
+
+
+def test_import__lab_package__does_not_need_matplotlib() -> None:
+    code = "import sys, peerhost.lab, peerhost.lab.figures; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
