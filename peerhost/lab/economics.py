@@ -35,18 +35,20 @@ def honest_twin(scenario: Scenario, owners: set[str]) -> Scenario:
 
 
 def deviants(scenario: Scenario) -> set[str]:
-    """Owners whose identities do not play honest."""
-    return {i.owner for i in scenario.identities if i.strategy.name != "honest"}
+    """Owners whose identities deviate (an honest worker that is offline does not)."""
+    return {i.owner for i in scenario.identities if i.strategy.name not in ("honest", "offline")}
 
 
 def deviation_gain(
     scenario: Scenario, params: LabParams | None = None, seed: int = 0
 ) -> dict[str, tuple[int, int]]:
-    """Owner -> (profit deviating, profit honest) over the run, paired on the same seeds."""
-    owners = deviants(scenario)
+    """Owner -> (profit deviating, profit had that owner alone played honest), on the same seeds."""
     dev = run(scenario, params, seed).by_owner()
-    hon = run(honest_twin(scenario, owners), params, seed).by_owner()
-    return {o: (dev.get(o, 0), hon.get(o, 0)) for o in owners}
+    out = {}
+    for owner in sorted(deviants(scenario)):
+        hon = run(honest_twin(scenario, {owner}), params, seed).by_owner()
+        out[owner] = (dev.get(owner, 0), hon.get(owner, 0))
+    return out
 
 
 def profit_by_strategy(
