@@ -58,7 +58,8 @@ class Lab:
         return simulate(self._scenario(which, changes), params, seed)
 
     def _accounts(self, need: int) -> list[Any]:
-        test = self.accounts.test_accounts
+        # ape's AccountManager (console, scripts) or its test accounts (the `accounts` test fixture)
+        test = getattr(self.accounts, "test_accounts", self.accounts)
         out = list(test)
         while len(out) < need:
             out.append(test.generate_test_account())

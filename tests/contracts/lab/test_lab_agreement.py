@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from peerhost.deploy import SettlementParams
+from peerhost.lab.console import Lab
 from peerhost.lab.model import Model
 from peerhost.lab.runner import run_scenario
 from peerhost.lab.scenario import SCENARIOS, scenario
@@ -45,3 +46,11 @@ def test_scenario__chain_and_model__same_counts_and_profits_to_the_wei(
     assert dict(on_chain.slashed) == {k: v for k, v in model.slashed.items() if v}
     assert on_chain.total() == 0
     assert all(g > 0 for g in on_chain.gas.values())
+
+
+def test_console_lab__compare_one_batch__both_simulators_agree(
+    project: Any, chain: Any, accounts: Any
+) -> None:
+    result = Lab(project, chain, accounts).compare("no-show", batches=1)
+    assert result.chain.counts["batches"] == 1
+    assert result.agree
