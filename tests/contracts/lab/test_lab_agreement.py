@@ -33,6 +33,11 @@ def _both(project: Any, chain: Any, accounts: Any, name: str, **changes: Any) ->
         ("honest", {"batches": 2}),
         ("mixed", {}),
         *[(n, {"batches": 4}) for n in SCENARIOS if EVERY and n not in ("honest", "mixed")],
+        *(
+            [("mixed", {"leaves": 3, "mode": 0, "batches": 4}), ("griefer", {"leaves": 2})]
+            if EVERY
+            else []
+        ),
     ],
 )
 def test_scenario__chain_and_model__same_counts_and_profits_to_the_wei(

@@ -97,6 +97,13 @@ def test_deviation__named_scenario_at_defaults__earns_less_than_honest(name: str
         assert deviating < honest_, f"{owner} in {name}: {deviating} >= {honest_}"
 
 
+@pytest.mark.parametrize("name", ["lazy", "random-liar", "self-dealing"])
+def test_deviation__fast_tickets_audited_at_q__still_earns_less_than_honest(name: str) -> None:
+    sc = scenario(name).replace(batches=BATCHES, mode=0, leaves=4)
+    for owner, (deviating, honest_) in deviation_gain(sc).items():
+        assert deviating < honest_, f"{owner} in {name} (fast): {deviating} >= {honest_}"
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_run__named_scenario__moves_wei_without_creating_or_losing_any(name: str) -> None:
     r = run(scenario(name).replace(batches=200))
