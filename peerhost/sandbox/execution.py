@@ -26,6 +26,8 @@ MAX_TABLES = 8
 #: A failed run whose memory ends this close to the cap is labelled memory_limit.
 MEMORY_SLACK_BYTES = 1024 * 1024
 ARGV = [b"main"]
+#: wasmtime's message when the instance pool is full (see engine.POOL_INSTANCES).
+POOL_EXHAUSTED = "maximum concurrent limit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +113,37 @@ def execute(
     request: RunRequest,
     stdin: bytes,
     epoch_ticks: int,
+    start_fuel: int = 0,
 ) -> Outcome:
-    """Runs ``pre`` once for ``request`` with ``stdin``; never raises for the guest."""
+    """Runs ``pre`` once for ``request`` with ``stdin``; never raises for the guest.
+
+    ``start_fuel`` is charged before the guest starts: the runtime's constant
+    start-up charge (see :func:`peerhost.sandbox.snapshot.start_fuel`).
+    """
     limits = request.limits
+    if start_fuel > limits.fuel:
+        spent = failure(ErrorKind.OUT_OF_FUEL, fuel_used=limits.fuel)
+        return Outcome(spent, True, b"", limits.fuel)
     store = wasmtime.Store(engine)
-    store.set_fuel(limits.fuel)
+    try:
+        return _run(store, pre, wasi, request, stdin, epoch_ticks, start_fuel)
+    finally:
+        # Freed now, not when the collector finds it: a traceback cycle through a host
+        # call's frames would otherwise keep the instance's memory for a while.
+        store.close()
+
+
+def _run(
+    store: wasmtime.Store,
+    pre: wasmtime.InstancePre,
+    wasi: WasiHost,
+    request: RunRequest,
+    stdin: bytes,
+    epoch_ticks: int,
+    start_fuel: int,
+) -> Outcome:
+    limits = request.limits
+    store.set_fuel(limits.fuel - start_fuel)
     store.set_epoch_deadline(epoch_ticks)
     store.set_limits(
         memory_size=limits.memory_bytes,
@@ -161,7 +189,8 @@ def execute(
     except wasmtime.Trap as trap:
         envelope, committable = _trap_failure(trap, 0)
     except wasmtime.WasmtimeError as error:
-        if instance is not None:  # not a trap, after instantiation: the host's problem
+        # Not a trap after instantiation, or this host's pool full: the host's problem.
+        if instance is not None or POOL_EXHAUSTED in str(error):
             envelope, committable = _host_error(error)
         elif _declared_memory_too_big(pre.module, limits.memory_bytes):
             envelope = failure(ErrorKind.MEMORY_LIMIT)
