@@ -6,11 +6,15 @@ protocol's own fixed strings go into an envelope, never wasmtime's messages.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 
 import wasmtime
+from wasmtime import _ffi as ffi
+from wasmtime import _func as wasmtime_func
 
 from peerhost.sandbox import js_engine, python_engine
 from peerhost.sandbox.randomness import RandomStream
@@ -97,6 +101,49 @@ def _memory_bytes(store: wasmtime.Store, instance: wasmtime.Instance | None) -> 
     return memory.data_len(store) if isinstance(memory, wasmtime.Memory) else 0
 
 
+_EXTERN_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
+_EXTERN_MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
+_ENTRY_OK: weakref.WeakKeyDictionary[wasmtime.InstancePre, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_entry(pre: wasmtime.InstancePre) -> bool:
+    """Whether the module exports ``_start: [] -> []`` (read once per prepared module)."""
+    verdict = _ENTRY_OK.get(pre)
+    if verdict is None:
+        verdict = False
+        for export in pre.module.exports:
+            ty = export.type
+            if export.name == "_start" and isinstance(ty, wasmtime.FuncType):
+                verdict = not ty.params and not ty.results
+        _ENTRY_OK[pre] = verdict
+    return verdict
+
+
+def _export(store: wasmtime.Store, instance: wasmtime.Instance, name: bytes) -> object | None:
+    """The instance's export ``name`` (a Memory or the raw function), without listing them all."""
+    item = ffi.wasmtime_extern_t()
+    found = ffi.wasmtime_instance_export_get(
+        store._context(), ctypes.byref(instance._instance), name, len(name), ctypes.byref(item)
+    )
+    if not found:
+        return None
+    if item.kind == _EXTERN_MEMORY:
+        return wasmtime.Memory._from_raw(item.of.memory)
+    if item.kind == _EXTERN_FUNC:
+        return item.of.func
+    return None
+
+
+def _call_start(store: wasmtime.Store, start: ffi.wasmtime_func_t) -> None:
+    """Calls ``_start`` (type already checked) the way ``Func.__call__`` does, minus its lookups."""
+    with wasmtime_func.enter_wasm(store) as trap:
+        error = ffi.wasmtime_func_call(
+            store._context(), ctypes.byref(start), None, 0, None, 0, trap
+        )
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
+
+
 def _declared_memory_too_big(module: wasmtime.Module, cap: int) -> bool:
     for export in module.exports:
         ty = export.type
@@ -168,18 +215,14 @@ def _run(
     wasi.bind(io)
     try:
         instance = pre.instantiate(store)
-        exports = instance.exports(store)
-        memory = exports.get("memory")
+        memory = _export(store, instance, b"memory")
         io.memory = memory if isinstance(memory, wasmtime.Memory) else None
-        start = exports.get("_start")
-        if (
-            not isinstance(start, wasmtime.Func)
-            or start.type(store).params
-            or start.type(store).results
-        ):
+        if not _has_entry(pre):
             envelope = failure(ErrorKind.NO_ENTRYPOINT)
         else:
-            start(store)
+            start = _export(store, instance, b"_start")
+            assert isinstance(start, ffi.wasmtime_func_t)  # the module's export, checked above
+            _call_start(store, start)
     except ProcExit as exited:
         exit_code = exited.code
     except OutputTooLarge:

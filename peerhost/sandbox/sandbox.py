@@ -75,7 +75,7 @@ class Sandbox:
         self._js_engine: bytes | None = None
         self._python_runtime_path = python_runtime
         self._python_runtime: bytes | None = None
-        self._prepared: dict[int, tuple[wasmtime.Module, _Prepared]] = {}
+        self._prepared: dict[int, tuple[wasmtime.Module, _Prepared, wasmtime.Engine]] = {}
         self._js_start_fuel: int | None = None
 
     @property
@@ -144,13 +144,12 @@ class Sandbox:
         except CompileFailed:
             broken = failure(ErrorKind.HOST_ERROR, "compile failed", fuel_used=None)
             return self._result(broken, False, b"", 0, started)
-        prepared = self._prepare(module)
+        prepared, engine = self._prepare(module)
         if isinstance(prepared, Envelope):
             return self._result(prepared, True, b"", 0, started)
-        pooled = not self.cache.outside_pool(module)
         with _RUN_LOCK:
             outcome = execute(
-                engine=self.engine if pooled else self.unpooled_engine,
+                engine=engine,
                 pre=prepared,
                 wasi=self.wasi,
                 request=request,
@@ -176,17 +175,20 @@ class Sandbox:
             return failure(ErrorKind.INPUT_TOO_LARGE)
         return None
 
-    def _prepare(self, module: wasmtime.Module) -> _Prepared:
-        """The import check's verdict, or the module pre-linked (memoized)."""
+    def _prepare(self, module: wasmtime.Module) -> tuple[_Prepared, wasmtime.Engine]:
+        """The import check's verdict, or the module pre-linked, and its engine (memoized)."""
         entry = self._prepared.get(id(module))
         if entry is not None and entry[0] is module:
-            return entry[1]
+            return entry[1], entry[2]
         if len(self._prepared) > 256:
             self._prepared.clear()
-        linker = self.unpooled_linker if self.cache.outside_pool(module) else self.linker
+        if self.cache.outside_pool(module):
+            linker, engine = self.unpooled_linker, self.unpooled_engine
+        else:
+            linker, engine = self.linker, self.engine
         prepared: _Prepared = check_imports(module) or linker.instantiate_pre(module)
-        self._prepared[id(module)] = (module, prepared)
-        return prepared
+        self._prepared[id(module)] = (module, prepared, engine)
+        return prepared, engine
 
     @staticmethod
     def _result(

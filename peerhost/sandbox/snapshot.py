@@ -235,6 +235,9 @@ def snapshot_module(
             item = ws.Section(ws.EXPORT, ws.exports_section(exports))
         elif item.id == ws.CODE:
             item = ws.Section(ws.CODE, _append_body(item.body, start_body))
+            if not any(other.id == ws.DATA for other in sections):  # a base without data
+                out.append(item)
+                item = ws.Section(ws.DATA, ws.data_section(segments(image.memory)))
         elif item.id == ws.DATA:
             item = ws.Section(ws.DATA, ws.data_section(segments(image.memory)))
         elif item.id in (ws.START, ws.DATACOUNT):

@@ -156,7 +156,7 @@ class HostCaller:
         """The caller's exported ``memory`` (looked up by name)."""
         item = ffi.wasmtime_extern_t()
         found = ffi.wasmtime_caller_export_get(self.ptr, b"memory", 6, ctypes.byref(item))
-        if not found or item.kind != ffi.WASMTIME_EXTERN_MEMORY:
+        if not found or item.kind != ffi.WASMTIME_EXTERN_MEMORY.value:
             return None
         return wasmtime.Memory._from_raw(item.of.memory)
 
