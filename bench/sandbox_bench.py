@@ -1,6 +1,7 @@
 """Sandbox benchmark: compile, cached load and per-call cost for wasi, js and python.
 
 Usage: python bench/sandbox_bench.py [--calls 2000] [--processes N]
+       python bench/sandbox_bench.py --profile wasi|js|python [--calls 2000] [--top 25]
 
 Prints one JSON object: for a tiny wasi module (examples/functions/hello.wasm)
 and for JS and Python hello handlers: cold compile (in the production child process,
@@ -11,6 +12,11 @@ second on all cores (independent sandbox processes, and through SandboxPool).
 For python it also runs the unsnapshotted interpreter once (``python -S -c
 pass``, when tools/python/build.sh left it in tools/python/.work): the start-up
 cost every call would pay without the snapshot.
+
+With ``--profile RUNTIME`` it instead runs ``--calls`` hello calls of that runtime
+in one sandbox under cProfile and prints the ``--top`` frames by own time: where
+a call's host time goes (WASI shims, fuel accounting, envelope encoding, store
+and instance set-up) besides the guest's own execution (``wasmtime_func_call``).
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
+import io
 import json
 import multiprocessing
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -119,6 +128,7 @@ def bench_runtime(runtime: str, calls: int, processes: int) -> dict[str, Any]:
             compile_in_process_ms = _timed_ms(lambda: in_process.warm(runtime, request.code))
         warm = Sandbox(cache_dir)
         load_ms = _timed_ms(lambda: warm.warm(runtime, request.code))
+        warm.js_start_fuel  # noqa: B018  (read once, outside the timed calls)
         result = warm.run(request)
         assert result.decoded.ok, result.envelope
         for _ in range(min(200, calls)):
@@ -142,8 +152,28 @@ def bench_runtime(runtime: str, calls: int, processes: int) -> dict[str, Any]:
                 asyncio.run(through_pool(cache_dir, runtime, processes, calls))
             ),
             "fuel_per_call": result.fuel_used,
+            "start_fuel_charged": warm.js_start_fuel if runtime == "js" else 0,
             "envelope_bytes": len(result.envelope),
         }
+
+
+def profile_runtime(runtime: str, calls: int, top: int) -> str:
+    """cProfile's top frames (by own time) over ``calls`` warm calls of ``runtime``."""
+    request = bench_request(runtime)
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Sandbox(Path(tmp), compile_in_subprocess=False)
+        for _ in range(min(200, calls)):
+            sandbox.run(request)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(calls):
+            sandbox.run(request)
+        profiler.disable()
+        sandbox.close()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    return out.getvalue()
 
 
 def python_start_without_snapshot() -> dict[str, Any] | None:
@@ -194,7 +224,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--profile", choices=("wasi", "js", "python"))
+    parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
+    if args.profile:
+        print(profile_runtime(args.profile, args.calls, args.top))
+        return
     report = {
         "machine": {"cpus": os.cpu_count(), "processes": args.processes},
         "wasi_hello": bench_runtime("wasi", args.calls, args.processes),

@@ -6,6 +6,11 @@ native code, so the cache only ever deserializes files this host wrote: each
 file carries an HMAC-SHA256 tag under a per-cache-dir key (``host.key``, mode
 0600) over (fingerprint, code sha256, serialized bytes). A file that fails the
 check is discarded and the module recompiled.
+
+Modules are compiled by an engine without the instance pool (the pool changes
+no code) and loaded into the pooled engine that runs them. A module the pool
+cannot hold (a table larger than its slots, say) is loaded into the unpooled
+``fallback`` engine instead, so the pool never changes what a module does.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -37,6 +43,8 @@ class ModuleCache:
     Args:
         cache_dir: directory for ``.cwasm`` files and the host key.
         engine: the engine the modules are for (built by ``make_engine``).
+        fallback: the same engine without the instance pool, for the modules
+            ``engine``'s pool cannot hold (None: ``engine`` has no pool).
         compile_timeout_seconds: bound on one compilation.
         compile_in_subprocess: compile in a killable child process (default);
             False compiles in-process (trusted code only, e.g. benchmarks).
@@ -48,6 +56,7 @@ class ModuleCache:
         cache_dir: Path,
         engine: wasmtime.Engine,
         *,
+        fallback: wasmtime.Engine | None = None,
         compile_timeout_seconds: float = 60.0,
         compile_in_subprocess: bool = True,
         memory_entries: int = 64,
@@ -55,6 +64,8 @@ class ModuleCache:
         self.dir = Path(cache_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.engine = engine
+        self.fallback = fallback
+        self._outside_pool: weakref.WeakSet[wasmtime.Module] = weakref.WeakSet()
         self.fingerprint = fingerprint()
         self.compile_timeout = compile_timeout_seconds
         self.in_subprocess = compile_in_subprocess
@@ -91,6 +102,21 @@ class ModuleCache:
             self._memory[digest] = module
             while len(self._memory) > self._memory_entries:
                 self._memory.popitem(last=False)
+        return module
+
+    def outside_pool(self, module: wasmtime.Module) -> bool:
+        """True if ``module`` was loaded into the ``fallback`` engine."""
+        return module in self._outside_pool
+
+    def _deserialize(self, blob: bytes) -> wasmtime.Module:
+        try:
+            return wasmtime.Module.deserialize(self.engine, blob)
+        except wasmtime.WasmtimeError:
+            if self.fallback is None:
+                raise
+        # Both engines share every compilation setting: only the pool can refuse it.
+        module = wasmtime.Module.deserialize(self.fallback, blob)
+        self._outside_pool.add(module)
         return module
 
     def _digest(self, code: bytes) -> str:
@@ -135,22 +161,23 @@ class ModuleCache:
             path.unlink(missing_ok=True)
             return None
         try:
-            return wasmtime.Module.deserialize(self.engine, blob)
+            return self._deserialize(blob)
         except wasmtime.WasmtimeError:
             path.unlink(missing_ok=True)
             return None
 
     def _compile(self, digest: str, code: bytes) -> wasmtime.Module:
+        compiler = self.fallback or self.engine
         try:
-            wasmtime.Module.validate(self.engine, code)
+            wasmtime.Module.validate(compiler, code)
         except wasmtime.WasmtimeError:
             raise InvalidModule(digest) from None
         if self.in_subprocess:
             blob = self._compile_in_child(digest, code)
         else:
-            blob = bytes(wasmtime.Module(self.engine, code).serialize())
+            blob = bytes(wasmtime.Module(compiler, code).serialize())
         self._store(digest, blob)
-        return wasmtime.Module.deserialize(self.engine, blob)
+        return self._deserialize(blob)
 
     def _store(self, digest: str, blob: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")

@@ -16,8 +16,16 @@ TICK_SECONDS = 0.05
 
 
 class EpochTicker:
-    def __init__(self, engine: wasmtime.Engine, tick_seconds: float = TICK_SECONDS) -> None:
-        self._engine = engine
+    """Advances the epoch of ``engine`` (and of ``others``) every ``tick_seconds``."""
+
+    def __init__(
+        self,
+        engine: wasmtime.Engine,
+        tick_seconds: float = TICK_SECONDS,
+        *,
+        others: tuple[wasmtime.Engine, ...] = (),
+    ) -> None:
+        self._engines = (engine, *others)
         self.tick_seconds = tick_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wasm-epoch", daemon=True)
@@ -28,7 +36,8 @@ class EpochTicker:
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_seconds):
-            self._engine.increment_epoch()
+            for engine in self._engines:
+                engine.increment_epoch()
 
     def stop(self) -> None:
         self._stop.set()

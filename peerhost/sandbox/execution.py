@@ -6,11 +6,15 @@ protocol's own fixed strings go into an envelope, never wasmtime's messages.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 
 import wasmtime
+from wasmtime import _ffi as ffi
+from wasmtime import _func as wasmtime_func
 
 from peerhost.sandbox import js_engine, python_engine
 from peerhost.sandbox.randomness import RandomStream
@@ -26,6 +30,8 @@ MAX_TABLES = 8
 #: A failed run whose memory ends this close to the cap is labelled memory_limit.
 MEMORY_SLACK_BYTES = 1024 * 1024
 ARGV = [b"main"]
+#: wasmtime's message when the instance pool is full (see engine.POOL_INSTANCES).
+POOL_EXHAUSTED = "maximum concurrent limit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,49 @@ def _memory_bytes(store: wasmtime.Store, instance: wasmtime.Instance | None) -> 
     return memory.data_len(store) if isinstance(memory, wasmtime.Memory) else 0
 
 
+_EXTERN_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
+_EXTERN_MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
+_ENTRY_OK: weakref.WeakKeyDictionary[wasmtime.InstancePre, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_entry(pre: wasmtime.InstancePre) -> bool:
+    """Whether the module exports ``_start: [] -> []`` (read once per prepared module)."""
+    verdict = _ENTRY_OK.get(pre)
+    if verdict is None:
+        verdict = False
+        for export in pre.module.exports:
+            ty = export.type
+            if export.name == "_start" and isinstance(ty, wasmtime.FuncType):
+                verdict = not ty.params and not ty.results
+        _ENTRY_OK[pre] = verdict
+    return verdict
+
+
+def _export(store: wasmtime.Store, instance: wasmtime.Instance, name: bytes) -> object | None:
+    """The instance's export ``name`` (a Memory or the raw function), without listing them all."""
+    item = ffi.wasmtime_extern_t()
+    found = ffi.wasmtime_instance_export_get(
+        store._context(), ctypes.byref(instance._instance), name, len(name), ctypes.byref(item)
+    )
+    if not found:
+        return None
+    if item.kind == _EXTERN_MEMORY:
+        return wasmtime.Memory._from_raw(item.of.memory)
+    if item.kind == _EXTERN_FUNC:
+        return item.of.func
+    return None
+
+
+def _call_start(store: wasmtime.Store, start: ffi.wasmtime_func_t) -> None:
+    """Calls ``_start`` (type already checked) the way ``Func.__call__`` does, minus its lookups."""
+    with wasmtime_func.enter_wasm(store) as trap:
+        error = ffi.wasmtime_func_call(
+            store._context(), ctypes.byref(start), None, 0, None, 0, trap
+        )
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
+
+
 def _declared_memory_too_big(module: wasmtime.Module, cap: int) -> bool:
     for export in module.exports:
         ty = export.type
@@ -111,11 +160,37 @@ def execute(
     request: RunRequest,
     stdin: bytes,
     epoch_ticks: int,
+    start_fuel: int = 0,
 ) -> Outcome:
-    """Runs ``pre`` once for ``request`` with ``stdin``; never raises for the guest."""
+    """Runs ``pre`` once for ``request`` with ``stdin``; never raises for the guest.
+
+    ``start_fuel`` is charged before the guest starts: the runtime's constant
+    start-up charge (see :func:`peerhost.sandbox.snapshot.start_fuel`).
+    """
     limits = request.limits
+    if start_fuel > limits.fuel:
+        spent = failure(ErrorKind.OUT_OF_FUEL, fuel_used=limits.fuel)
+        return Outcome(spent, True, b"", limits.fuel)
     store = wasmtime.Store(engine)
-    store.set_fuel(limits.fuel)
+    try:
+        return _run(store, pre, wasi, request, stdin, epoch_ticks, start_fuel)
+    finally:
+        # Freed now, not when the collector finds it: a traceback cycle through a host
+        # call's frames would otherwise keep the instance's memory for a while.
+        store.close()
+
+
+def _run(
+    store: wasmtime.Store,
+    pre: wasmtime.InstancePre,
+    wasi: WasiHost,
+    request: RunRequest,
+    stdin: bytes,
+    epoch_ticks: int,
+    start_fuel: int,
+) -> Outcome:
+    limits = request.limits
+    store.set_fuel(limits.fuel - start_fuel)
     store.set_epoch_deadline(epoch_ticks)
     store.set_limits(
         memory_size=limits.memory_bytes,
@@ -140,18 +215,14 @@ def execute(
     wasi.bind(io)
     try:
         instance = pre.instantiate(store)
-        exports = instance.exports(store)
-        memory = exports.get("memory")
+        memory = _export(store, instance, b"memory")
         io.memory = memory if isinstance(memory, wasmtime.Memory) else None
-        start = exports.get("_start")
-        if (
-            not isinstance(start, wasmtime.Func)
-            or start.type(store).params
-            or start.type(store).results
-        ):
+        if not _has_entry(pre):
             envelope = failure(ErrorKind.NO_ENTRYPOINT)
         else:
-            start(store)
+            start = _export(store, instance, b"_start")
+            assert isinstance(start, ffi.wasmtime_func_t)  # the module's export, checked above
+            _call_start(store, start)
     except ProcExit as exited:
         exit_code = exited.code
     except OutputTooLarge:
@@ -161,7 +232,8 @@ def execute(
     except wasmtime.Trap as trap:
         envelope, committable = _trap_failure(trap, 0)
     except wasmtime.WasmtimeError as error:
-        if instance is not None:  # not a trap, after instantiation: the host's problem
+        # Not a trap after instantiation, or this host's pool full: the host's problem.
+        if instance is not None or POOL_EXHAUSTED in str(error):
             envelope, committable = _host_error(error)
         elif _declared_memory_too_big(pre.module, limits.memory_bytes):
             envelope = failure(ErrorKind.MEMORY_LIMIT)

@@ -22,7 +22,7 @@ from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
 #: The runtime engines shipped as package data.
 ENGINES_DIR = Path(__file__).resolve().parent / "engines"
 
-ENGINE_SHA256 = "def1571e03a705edadc647ae7ad5a75bd233237645056fb6f96f19815edbb7d6"
+ENGINE_SHA256 = "748f4b41894f88974c883f7b019ede58a30cfee32edff5188b7cb725c3b6bedf"
 ENGINE_ENV = "PEERHOST_QUICKJS_WASM"
 EXIT_THROWN = 3
 EXIT_NO_HANDLER = 4

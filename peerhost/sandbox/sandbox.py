@@ -13,7 +13,7 @@ from pathlib import Path
 
 import wasmtime
 
-from peerhost.sandbox import js_engine, python_engine
+from peerhost.sandbox import js_engine, python_engine, snapshot
 from peerhost.sandbox.cache import ModuleCache
 from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.epoch import EpochTicker
@@ -56,22 +56,27 @@ class Sandbox:
         compile_timeout_seconds: float = 60.0,
         compile_in_subprocess: bool = True,
     ) -> None:
-        self.engine = make_engine()
+        self.engine = make_engine(pooled=True)
+        self.unpooled_engine = make_engine()
         self.cache = ModuleCache(
             cache_dir,
             self.engine,
+            fallback=self.unpooled_engine,
             compile_timeout_seconds=compile_timeout_seconds,
             compile_in_subprocess=compile_in_subprocess,
         )
-        self.ticker = EpochTicker(self.engine)
+        self.ticker = EpochTicker(self.engine, others=(self.unpooled_engine,))
         self.wasi = WasiHost()
         self.linker = wasmtime.Linker(self.engine)
         self.wasi.define(self.linker)
+        self.unpooled_linker = wasmtime.Linker(self.unpooled_engine)
+        self.wasi.define(self.unpooled_linker)
         self._js_engine_path = js_engine
         self._js_engine: bytes | None = None
         self._python_runtime_path = python_runtime
         self._python_runtime: bytes | None = None
-        self._prepared: dict[int, tuple[wasmtime.Module, _Prepared]] = {}
+        self._prepared: dict[int, tuple[wasmtime.Module, _Prepared, wasmtime.Engine]] = {}
+        self._js_start_fuel: int | None = None
 
     @property
     def js_engine(self) -> bytes:
@@ -86,6 +91,13 @@ class Sandbox:
         if self._python_runtime is None:
             self._python_runtime = python_engine.load_engine(self._python_runtime_path)
         return self._python_runtime
+
+    @property
+    def js_start_fuel(self) -> int:
+        """The fuel every js run is charged for the engine start-up its snapshot skips."""
+        if self._js_start_fuel is None:
+            self._js_start_fuel = snapshot.start_fuel(self.js_engine)
+        return self._js_start_fuel
 
     def warm(self, runtime: str, code: bytes = b"") -> None:
         """Compiles (or loads from the cache) what ``runtime`` needs for ``code``."""
@@ -132,17 +144,18 @@ class Sandbox:
         except CompileFailed:
             broken = failure(ErrorKind.HOST_ERROR, "compile failed", fuel_used=None)
             return self._result(broken, False, b"", 0, started)
-        prepared = self._prepare(module)
+        prepared, engine = self._prepare(module)
         if isinstance(prepared, Envelope):
             return self._result(prepared, True, b"", 0, started)
         with _RUN_LOCK:
             outcome = execute(
-                engine=self.engine,
+                engine=engine,
                 pre=prepared,
                 wasi=self.wasi,
                 request=request,
                 stdin=stdin,
                 epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
+                start_fuel=self.js_start_fuel if request.runtime == "js" else 0,
             )
         return self._result(
             outcome.envelope, outcome.committable, outcome.logs, outcome.fuel_used, started
@@ -162,16 +175,20 @@ class Sandbox:
             return failure(ErrorKind.INPUT_TOO_LARGE)
         return None
 
-    def _prepare(self, module: wasmtime.Module) -> _Prepared:
-        """The import check's verdict, or the module pre-linked (memoized)."""
+    def _prepare(self, module: wasmtime.Module) -> tuple[_Prepared, wasmtime.Engine]:
+        """The import check's verdict, or the module pre-linked, and its engine (memoized)."""
         entry = self._prepared.get(id(module))
         if entry is not None and entry[0] is module:
-            return entry[1]
+            return entry[1], entry[2]
         if len(self._prepared) > 256:
             self._prepared.clear()
-        prepared: _Prepared = check_imports(module) or self.linker.instantiate_pre(module)
-        self._prepared[id(module)] = (module, prepared)
-        return prepared
+        if self.cache.outside_pool(module):
+            linker, engine = self.unpooled_linker, self.unpooled_engine
+        else:
+            linker, engine = self.linker, self.engine
+        prepared: _Prepared = check_imports(module) or linker.instantiate_pre(module)
+        self._prepared[id(module)] = (module, prepared, engine)
+        return prepared, engine
 
     @staticmethod
     def _result(

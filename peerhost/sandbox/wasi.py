@@ -7,6 +7,13 @@ answers ENOTSUP), clocks frozen at the block timestamp, ``random_get`` reading
 a stream seeded from the request id. stdin is the request; stdout and stderr
 are captured with caps. Host calls are charged fuel (50 per call plus 1 per
 byte moved), so a loop of host calls runs out of fuel like any other loop.
+
+The functions are defined through wasmtime's *unchecked* C callbacks: the
+arguments arrive as raw i32/i64 slots, with none of wasmtime-py's per-call
+boxing into ``Val`` objects (most of a small call's host overhead before). An
+exception a function raises (``proc_exit``, a cap, a host bug) travels back the
+way wasmtime-py's own callbacks send it: a trap, then the exception re-raised
+where the guest was called.
 """
 
 from __future__ import annotations
@@ -16,9 +23,11 @@ import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
+from wasmtime import _func as wasmtime_func
 
 from peerhost.sandbox.randomness import RandomStream
 
@@ -131,15 +140,41 @@ class RunIO:
     stderr: bytearray = field(default_factory=bytearray)
 
 
+class HostCaller:
+    """The calling instance during one host call: its store context and raw caller."""
+
+    __slots__ = ("ptr", "context")
+
+    def __init__(self, ptr: Any, context: Any) -> None:
+        self.ptr = ptr
+        self.context = context
+
+    def _context(self) -> Any:  # a wasmtime "Storelike", for Memory and Global methods
+        return self.context
+
+    def memory(self) -> wasmtime.Memory | None:
+        """The caller's exported ``memory`` (looked up by name)."""
+        item = ffi.wasmtime_extern_t()
+        found = ffi.wasmtime_caller_export_get(self.ptr, b"memory", 6, ctypes.byref(item))
+        if not found or item.kind != ffi.WASMTIME_EXTERN_MEMORY.value:
+            return None
+        return wasmtime.Memory._from_raw(item.of.memory)
+
+
 class _Mem:
     """Bounds-checked access to the caller's exported ``memory``."""
 
-    def __init__(self, caller: wasmtime.Caller, known: wasmtime.Memory | None = None) -> None:
-        memory = known or caller.get("memory")
-        if not isinstance(memory, wasmtime.Memory):
+    __slots__ = ("base", "size")
+
+    def __init__(self, caller: HostCaller, known: wasmtime.Memory | None = None) -> None:
+        memory = known or caller.memory()
+        if memory is None:
             raise _Fault
-        self.base = ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0
-        self.size = memory.data_len(caller)
+        raw = ctypes.byref(memory._memory)
+        self.base = (
+            ctypes.cast(ffi.wasmtime_memory_data(caller.context, raw), ctypes.c_void_p).value or 0
+        )
+        self.size = ffi.wasmtime_memory_data_size(caller.context, raw)
 
     def check(self, ptr: int, n: int) -> None:
         if ptr < 0 or n < 0 or ptr + n > self.size:
@@ -154,16 +189,22 @@ class _Mem:
         ctypes.memmove(self.base + ptr, data, len(data))
 
     def u32(self, ptr: int, value: int) -> None:
-        self.write(ptr, struct.pack("<I", value & 0xFFFFFFFF))
+        self.write(ptr, _U32.pack(value & 0xFFFFFFFF))
 
     def u64(self, ptr: int, value: int) -> None:
-        self.write(ptr, struct.pack("<Q", value & 0xFFFFFFFFFFFFFFFF))
+        self.write(ptr, _U64.pack(value & 0xFFFFFFFFFFFFFFFF))
 
     def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
         if count > IOV_MAX:
             raise _Invalid
         raw = self.read(ptr, 8 * count)
-        return [struct.unpack_from("<II", raw, 8 * i) for i in range(count)]
+        return list(_IOVEC.iter_unpack(raw))
+
+
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a NULL function pointer
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_IOVEC = struct.Struct("<II")
 
 
 class _Fault(Exception):
@@ -174,14 +215,21 @@ class _Invalid(Exception):
     pass
 
 
-def _charge(caller: wasmtime.Caller, cost: int) -> None:
-    ctx = caller._context()
+def _charge(caller: HostCaller, cost: int) -> None:
+    ctx = caller.context
     remaining = ctypes.c_uint64(0)
     ffi.wasmtime_context_get_fuel(ctx, ctypes.byref(remaining))
     if remaining.value < cost:
         ffi.wasmtime_context_set_fuel(ctx, 0)
         raise HostOutOfFuel
     ffi.wasmtime_context_set_fuel(ctx, remaining.value - cost)
+
+
+def _trap_with(error: BaseException) -> int:
+    """Hands ``error`` to wasmtime-py's slot and returns a trap for wasmtime to raise."""
+    wasmtime_func.LAST_EXCEPTION = error  # type: ignore[assignment]  # re-raised by the caller
+    trap = wasmtime.Trap("python exception")._consume()
+    return ctypes.cast(trap, ctypes.c_void_p).value or 0
 
 
 class WasiHost:
@@ -193,13 +241,31 @@ class WasiHost:
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self._callbacks: list[Any] = []  # kept alive as long as the host
 
     def define(self, linker: wasmtime.Linker) -> None:
+        module = MODULE.encode()
         for name in SIGNATURES:
             impl = getattr(self, f"_{name}", None)
-            linker.define_func(MODULE, name, func_type(name), self._wrap(name, impl), True)
+            callback = ffi.wasmtime_func_unchecked_callback_t(self._wrap(name, impl))
+            self._callbacks.append(callback)
+            raw = name.encode()
+            ty = func_type(name)  # alive across the call (ptr() is borrowed)
+            error = ffi.wasmtime_linker_define_func_unchecked(
+                linker.ptr(),
+                module,
+                len(module),
+                raw,
+                len(raw),
+                ty.ptr(),
+                callback,
+                None,
+                _NO_FINALIZER,
+            )
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
 
-    def _mem(self, caller: wasmtime.Caller) -> _Mem:
+    def _mem(self, caller: HostCaller) -> _Mem:
         return _Mem(caller, self.io.memory)
 
     def bind(self, io: RunIO | None) -> None:
@@ -212,30 +278,40 @@ class WasiHost:
             raise RuntimeError("no run bound to this thread")
         return io
 
-    def _wrap(self, name: str, impl: Callable[..., int] | None) -> Callable[..., int | None]:
+    def _wrap(self, name: str, impl: Callable[..., int | None] | None) -> Callable[..., int]:
         denied = ERRNO_NOTCAPABLE
+        params, results = SIGNATURES[name]
         # wasmtime passes i32/i64 as signed ints; WASI means them unsigned.
-        masks = [_MASKS[p] for p in SIGNATURES[name][0]]
+        slots = [("i32" if p == "i" else "i64", _MASKS[p]) for p in params]
+        returns = bool(results)
+        context_of = ffi.wasmtime_caller_context
 
-        def call(caller: wasmtime.Caller, *args: int) -> int | None:
-            _charge(caller, CALL_FUEL)
-            if impl is None:
-                return denied
+        def call(_env: Any, caller_ptr: Any, values: Any, _count: int) -> int:
             try:
-                return impl(caller, *(a & m for a, m in zip(args, masks, strict=True)))
-            except _Fault:
-                return ERRNO_FAULT
-            except _Invalid:
-                return ERRNO_INVAL
+                caller = HostCaller(caller_ptr, context_of(caller_ptr))
+                _charge(caller, CALL_FUEL)
+                if impl is None:
+                    errno: int | None = denied
+                else:
+                    args = [getattr(values[i], slot) & mask for i, (slot, mask) in enumerate(slots)]
+                    try:
+                        errno = impl(caller, *args)
+                    except _Fault:
+                        errno = ERRNO_FAULT
+                    except _Invalid:
+                        errno = ERRNO_INVAL
+                if returns:
+                    values[0].i32 = errno
+                return 0
+            except BaseException as error:  # the guest's caller re-raises it
+                return _trap_with(error)
 
         call.__name__ = name
         return call
 
     # --- args and environment -------------------------------------------------
 
-    def _write_strings(
-        self, caller: wasmtime.Caller, items: list[bytes], ptrs: int, buf: int
-    ) -> int:
+    def _write_strings(self, caller: HostCaller, items: list[bytes], ptrs: int, buf: int) -> int:
         mem = self._mem(caller)
         offset = buf
         for i, item in enumerate(items):
@@ -244,35 +320,33 @@ class WasiHost:
             offset += len(item) + 1
         return ERRNO_SUCCESS
 
-    def _write_sizes(
-        self, caller: wasmtime.Caller, items: list[bytes], count: int, size: int
-    ) -> int:
+    def _write_sizes(self, caller: HostCaller, items: list[bytes], count: int, size: int) -> int:
         mem = self._mem(caller)
         mem.u32(count, len(items))
         mem.u32(size, sum(len(item) + 1 for item in items))
         return ERRNO_SUCCESS
 
-    def _args_get(self, caller: wasmtime.Caller, argv: int, buf: int) -> int:
+    def _args_get(self, caller: HostCaller, argv: int, buf: int) -> int:
         return self._write_strings(caller, self.io.args, argv, buf)
 
-    def _args_sizes_get(self, caller: wasmtime.Caller, count: int, size: int) -> int:
+    def _args_sizes_get(self, caller: HostCaller, count: int, size: int) -> int:
         return self._write_sizes(caller, self.io.args, count, size)
 
-    def _environ_get(self, caller: wasmtime.Caller, environ: int, buf: int) -> int:
+    def _environ_get(self, caller: HostCaller, environ: int, buf: int) -> int:
         return self._write_strings(caller, self.io.env, environ, buf)
 
-    def _environ_sizes_get(self, caller: wasmtime.Caller, count: int, size: int) -> int:
+    def _environ_sizes_get(self, caller: HostCaller, count: int, size: int) -> int:
         return self._write_sizes(caller, self.io.env, count, size)
 
     # --- clocks, randomness, scheduling ---------------------------------------
 
-    def _clock_res_get(self, caller: wasmtime.Caller, clock_id: int, out: int) -> int:
+    def _clock_res_get(self, caller: HostCaller, clock_id: int, out: int) -> int:
         if clock_id not in (0, 1, 2, 3):
             return ERRNO_INVAL
         self._mem(caller).u64(out, 1_000_000_000)
         return ERRNO_SUCCESS
 
-    def _clock_time_get(self, caller: wasmtime.Caller, clock_id: int, _prec: int, out: int) -> int:
+    def _clock_time_get(self, caller: HostCaller, clock_id: int, _prec: int, out: int) -> int:
         if clock_id in (0, 1):  # realtime, monotonic: frozen at the block timestamp
             self._mem(caller).u64(out, self.io.clock_ns)
         elif clock_id in (2, 3):  # process / thread CPU time: always zero
@@ -281,28 +355,28 @@ class WasiHost:
             return ERRNO_INVAL
         return ERRNO_SUCCESS
 
-    def _random_get(self, caller: wasmtime.Caller, buf: int, length: int) -> int:
+    def _random_get(self, caller: HostCaller, buf: int, length: int) -> int:
         mem = self._mem(caller)
         mem.check(buf, length)
         _charge(caller, length)
         mem.write(buf, self.io.random.read(length))
         return ERRNO_SUCCESS
 
-    def _sched_yield(self, caller: wasmtime.Caller) -> int:
+    def _sched_yield(self, caller: HostCaller) -> int:
         return ERRNO_SUCCESS
 
-    def _poll_oneoff(self, caller: wasmtime.Caller, *_args: int) -> int:
+    def _poll_oneoff(self, caller: HostCaller, *_args: int) -> int:
         return ERRNO_NOTSUP
 
-    def _proc_exit(self, caller: wasmtime.Caller, code: int) -> None:
+    def _proc_exit(self, caller: HostCaller, code: int) -> None:
         raise ProcExit(code & 0xFFFFFFFF)
 
-    def _proc_raise(self, caller: wasmtime.Caller, _signal: int) -> int:
+    def _proc_raise(self, caller: HostCaller, _signal: int) -> int:
         return ERRNO_NOTSUP
 
     # --- the three standard streams -------------------------------------------
 
-    def _fd_read(self, caller: wasmtime.Caller, fd: int, iovs: int, count: int, out: int) -> int:
+    def _fd_read(self, caller: HostCaller, fd: int, iovs: int, count: int, out: int) -> int:
         if fd != 0:
             return ERRNO_BADF
         mem = self._mem(caller)
@@ -321,7 +395,7 @@ class WasiHost:
         mem.u32(out, total)
         return ERRNO_SUCCESS
 
-    def _fd_write(self, caller: wasmtime.Caller, fd: int, iovs: int, count: int, out: int) -> int:
+    def _fd_write(self, caller: HostCaller, fd: int, iovs: int, count: int, out: int) -> int:
         if fd not in (1, 2):
             return ERRNO_BADF
         mem = self._mem(caller)
@@ -348,7 +422,7 @@ class WasiHost:
         mem.u32(out, total)
         return ERRNO_SUCCESS
 
-    def _fd_fdstat_get(self, caller: wasmtime.Caller, fd: int, out: int) -> int:
+    def _fd_fdstat_get(self, caller: HostCaller, fd: int, out: int) -> int:
         if fd not in (0, 1, 2):
             return ERRNO_BADF
         rights = RIGHTS_FD_READ if fd == 0 else RIGHTS_FD_WRITE
@@ -357,7 +431,7 @@ class WasiHost:
         )
         return ERRNO_SUCCESS
 
-    def _fd_filestat_get(self, caller: wasmtime.Caller, fd: int, out: int) -> int:
+    def _fd_filestat_get(self, caller: HostCaller, fd: int, out: int) -> int:
         if fd not in (0, 1, 2):
             return ERRNO_BADF
         stat = bytearray(64)
@@ -368,26 +442,26 @@ class WasiHost:
     def _std_only(self, fd: int, ok: int) -> int:
         return ok if fd in (0, 1, 2) else ERRNO_BADF
 
-    def _fd_close(self, caller: wasmtime.Caller, fd: int) -> int:
+    def _fd_close(self, caller: HostCaller, fd: int) -> int:
         return self._std_only(fd, ERRNO_SUCCESS)
 
-    def _fd_sync(self, caller: wasmtime.Caller, fd: int) -> int:
+    def _fd_sync(self, caller: HostCaller, fd: int) -> int:
         return self._std_only(fd, ERRNO_SUCCESS)
 
-    def _fd_datasync(self, caller: wasmtime.Caller, fd: int) -> int:
+    def _fd_datasync(self, caller: HostCaller, fd: int) -> int:
         return self._std_only(fd, ERRNO_SUCCESS)
 
-    def _fd_fdstat_set_flags(self, caller: wasmtime.Caller, fd: int, _flags: int) -> int:
+    def _fd_fdstat_set_flags(self, caller: HostCaller, fd: int, _flags: int) -> int:
         return self._std_only(fd, ERRNO_NOTSUP)
 
-    def _fd_seek(self, caller: wasmtime.Caller, fd: int, _off: int, _wh: int, _out: int) -> int:
+    def _fd_seek(self, caller: HostCaller, fd: int, _off: int, _wh: int, _out: int) -> int:
         return self._std_only(fd, ERRNO_SPIPE)
 
-    def _fd_tell(self, caller: wasmtime.Caller, fd: int, _out: int) -> int:
+    def _fd_tell(self, caller: HostCaller, fd: int, _out: int) -> int:
         return self._std_only(fd, ERRNO_SPIPE)
 
-    def _fd_prestat_get(self, caller: wasmtime.Caller, fd: int, _out: int) -> int:
+    def _fd_prestat_get(self, caller: HostCaller, fd: int, _out: int) -> int:
         return ERRNO_BADF  # no preopened directories: ends libc's preopen scan
 
-    def _fd_prestat_dir_name(self, caller: wasmtime.Caller, fd: int, _p: int, _n: int) -> int:
+    def _fd_prestat_dir_name(self, caller: HostCaller, fd: int, _p: int, _n: int) -> int:
         return ERRNO_BADF

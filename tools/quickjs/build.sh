@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the PeerHost JavaScript runtime: QuickJS-NG + harness.c + prelude.js -> a WASI
-# preview1 command module (tools/quickjs/dist/quickjs-peerhost.wasm).
+# preview1 reactor, initialized once (engine started, prelude evaluated) and snapshotted
+# into a command module (tools/quickjs/dist/quickjs-peerhost.wasm) by
+# peerhost/sandbox/js_snapshot.py.
 #
 # Inputs are pinned: the QuickJS-NG source comes from the PyPI sdist
 # `quickjs-ng==$QJS_VERSION`, verified by sha256 before use; the toolchain is
@@ -18,6 +20,8 @@ DIST="$HERE/dist"
 OUT="$DIST/quickjs-peerhost.wasm"
 PINNED_SHA="$(cut -d' ' -f1 "$DIST/quickjs-peerhost.wasm.sha256" 2>/dev/null || true)"
 WORK="${PEERHOST_QJS_WORK:-$HERE/.work}"
+ROOT="$(cd "$HERE/../.." && pwd)"
+PY="${PYTHON:-$ROOT/.venv/bin/python}"
 
 # The sources this script compiles besides the pinned QuickJS: their sha256 is stamped next to
 # the engine, so an edited prelude or harness without a rebuild is noticed (here and in tests).
@@ -51,7 +55,6 @@ fi
 
 mkdir -p "$WORK" "$DIST"
 if [[ ! -f "$WORK/$QJS_SDIST" ]] || ! echo "$QJS_SHA256  $WORK/$QJS_SDIST" | sha256sum -c --quiet; then
-    PY="${PYTHON:-$(command -v python3)}"
     "$PY" -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
         -d "$WORK" "quickjs-ng==$QJS_VERSION" 2>/dev/null \
         || "$PY" -m pip download --quiet --no-deps --no-binary :all: -d "$WORK" "quickjs-ng==$QJS_VERSION"
@@ -81,8 +84,11 @@ wait
 "$WORK/compile_prelude" "$HERE/prelude.js" "$WORK/prelude.h"
 clang "${CFLAGS[@]}" -c "$HERE/harness.c" -o "$WORK/harness.o"
 objs+=("$WORK/harness.o")
-clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,-z,stack-size=1048576 -Wl,--strip-all \
-    -lwasi-emulated-signal "${objs[@]}" -o "$OUT.tmp"
+clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor \
+    -Wl,-z,stack-size=1048576 -Wl,--strip-all \
+    -lwasi-emulated-signal "${objs[@]}" -o "$WORK/quickjs-reactor.wasm"
+# The snapshot: the reactor's memory and globals after peerhost_init, as a command module.
+(cd "$ROOT" && "$PY" -m peerhost.sandbox.js_snapshot "$WORK/quickjs-reactor.wasm" "$OUT.tmp")
 mv "$OUT.tmp" "$OUT"
 
 built="$(sha256sum "$OUT" | cut -d' ' -f1)"

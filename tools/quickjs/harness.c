@@ -1,5 +1,13 @@
 /*
- * PeerHost JS runtime harness: a WASI preview1 command around QuickJS-NG.
+ * PeerHost JS runtime harness: QuickJS-NG built as a WASI preview1 reactor, then
+ * snapshotted once initialized (peerhost/sandbox/js_snapshot.py).
+ *
+ * peerhost_init (called once, at build time): starts the engine, installs the
+ *         native helpers and evaluates the prelude; the builder then writes the
+ *         instance's memory and globals as a new module (the shipped engine)
+ *         whose _start calls peerhost_run and exits with its code. Nothing the
+ *         init does may depend on a request: each run starts from these bytes.
+ * peerhost_run (each request, on a fresh instance of the snapshot):
  *
  * stdin : u32 little-endian source length, the user's ES module source, then
  *         the canonical request JSON (the rest of stdin).
@@ -26,6 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <wasi/libc-environ.h>
+
 #include "quickjs.h"
 #include "prelude.h" /* PRELUDE_BYTECODE: prelude.js compiled by build.sh */
 
@@ -35,8 +45,9 @@
 #define EXIT_NO_HANDLER 4
 #define JS_STACK_BYTES (256 * 1024)
 
-extern char **environ;
 static uint64_t random_state = 1;
+static JSRuntime *runtime;
+static JSContext *context;
 static const char *module_source = "";
 static size_t module_source_len = 0;
 static JSValue prelude_api; /* {begin, run, describe} once the prelude ran */
@@ -249,21 +260,33 @@ static void install_globals(JSContext *ctx) {
     JS_SetPropertyStr(ctx, native, "source", JS_NewCFunction(ctx, js_module_source, "source", 0));
     JS_SetPropertyStr(ctx, native, "digest", JS_NewCFunction(ctx, js_digest, "digest", 2));
     JS_SetPropertyStr(ctx, global, "__peerhost_native", native);
-    /* process.env: the function's secrets (the host passes nothing else). */
-    JSValue env = JS_NewObject(ctx);
-    for (char **entry = environ; entry && *entry; entry++) {
+    /* process.env: the function's secrets, filled per run (install_env). */
+    JSValue process = JS_NewObject(ctx);
+    JS_SetPropertyStr(ctx, process, "env", JS_NewObject(ctx));
+    JS_SetPropertyStr(ctx, global, "process", process);
+    JSValue math = JS_GetPropertyStr(ctx, global, "Math");
+    JS_SetPropertyStr(ctx, math, "random", JS_NewCFunction(ctx, js_random, "random", 0));
+    JS_FreeValue(ctx, math);
+    JS_FreeValue(ctx, global);
+}
+
+/* Per run: process.env from this run's WASI environment (the snapshot's libc
+ * read an empty one at build time), and Math.random's seed. */
+static void install_env(JSContext *ctx) {
+    __wasilibc_deinitialize_environ();
+    char **entries = __wasilibc_get_environ();
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue process = JS_GetPropertyStr(ctx, global, "process");
+    JSValue env = JS_GetPropertyStr(ctx, process, "env");
+    for (char **entry = entries; entry && *entry; entry++) {
         const char *eq = strchr(*entry, '=');
         if (!eq) continue;
         JSAtom name = JS_NewAtomLen(ctx, *entry, (size_t)(eq - *entry));
         JS_SetProperty(ctx, env, name, JS_NewString(ctx, eq + 1));
         JS_FreeAtom(ctx, name);
     }
-    JSValue process = JS_NewObject(ctx);
-    JS_SetPropertyStr(ctx, process, "env", env);
-    JS_SetPropertyStr(ctx, global, "process", process);
-    JSValue math = JS_GetPropertyStr(ctx, global, "Math");
-    JS_SetPropertyStr(ctx, math, "random", JS_NewCFunction(ctx, js_random, "random", 0));
-    JS_FreeValue(ctx, math);
+    JS_FreeValue(ctx, env);
+    JS_FreeValue(ctx, process);
     JS_FreeValue(ctx, global);
     if (getentropy(&random_state, sizeof(random_state)) != 0 || random_state == 0)
         random_state = 0x9E3779B97F4A7C15ULL;
@@ -360,13 +383,6 @@ static JSValue call_prelude(JSContext *ctx, const char *name, JSValue arg) {
 
 static int run(JSContext *ctx, const char *source, size_t source_len, const char *request,
                size_t request_len) {
-    JSValue prelude = JS_ReadObject(ctx, PRELUDE_BYTECODE, sizeof(PRELUDE_BYTECODE),
-                                    JS_READ_OBJ_BYTECODE);
-    prelude_api = JS_IsException(prelude) ? prelude : JS_EvalFunction(ctx, prelude);
-    if (JS_IsException(prelude_api)) {
-        prelude_api = JS_UNDEFINED;
-        return fail_with_exception(ctx, EXIT_THROWN);
-    }
     JSValue begun = call_prelude(ctx, "begin", JS_NewStringLen(ctx, request, request_len));
     if (JS_IsException(begun)) return fail_with_exception(ctx, EXIT_THROWN);
     JS_FreeValue(ctx, begun);
@@ -402,7 +418,25 @@ static int run(JSContext *ctx, const char *source, size_t source_len, const char
     return code;
 }
 
-int main(void) {
+/* Build time only: the engine started and the prelude evaluated (see the top). */
+__attribute__((export_name("peerhost_init"))) int peerhost_init(void) {
+    prelude_api = JS_UNDEFINED;
+    runtime = JS_NewRuntime();
+    if (!runtime) return EXIT_THROWN;
+    JS_SetMaxStackSize(runtime, JS_STACK_BYTES);
+    context = JS_NewContext(runtime);
+    if (!context) return EXIT_THROWN;
+    install_globals(context);
+    JSValue prelude = JS_ReadObject(context, PRELUDE_BYTECODE, sizeof(PRELUDE_BYTECODE),
+                                    JS_READ_OBJ_BYTECODE);
+    JSValue api = JS_IsException(prelude) ? prelude : JS_EvalFunction(context, prelude);
+    if (JS_IsException(api)) return fail_with_exception(context, EXIT_THROWN);
+    prelude_api = api;
+    return EXIT_OK;
+}
+
+/* One request, on a fresh instance of the snapshot taken after peerhost_init. */
+__attribute__((export_name("peerhost_run"))) int peerhost_run(void) {
     size_t len = 0;
     uint8_t *input = read_stdin(&len);
     if (!input || len < 4) {
@@ -427,15 +461,8 @@ int main(void) {
     free(input);
     module_source = source;
     module_source_len = source_len;
-    prelude_api = JS_UNDEFINED;
-
-    JSRuntime *rt = JS_NewRuntime();
-    if (!rt) return EXIT_THROWN;
-    JS_SetMaxStackSize(rt, JS_STACK_BYTES);
-    JSContext *ctx = JS_NewContext(rt);
-    if (!ctx) return EXIT_THROWN;
-    install_globals(ctx);
-    int code = run(ctx, source, source_len, request, request_len);
+    JS_UpdateStackTop(runtime);
+    install_env(context);
     /* No teardown: the instance is discarded after one request. */
-    _Exit(code);
+    return run(context, source, source_len, request, request_len);
 }

@@ -132,6 +132,26 @@ def test_run__secrets__visible_as_process_env(outcome: Outcome) -> None:
     }
 
 
+def test_run__secrets_of_an_earlier_run__not_visible(outcome: Outcome) -> None:
+    """Every run starts from the engine's snapshot: nothing of another run's secrets."""
+    source = js("export function handler() { return {status: 200, body: process.env} }")
+    assert outcome(source, "js", env={"API_KEY": "first"}).body == {"API_KEY": "first"}
+    assert outcome(source, "js", env={"OTHER": "second"}).body == {"OTHER": "second"}
+    assert outcome(source, "js").body == {}
+
+
+def test_run__globals_mutated__next_run_starts_clean(outcome: Outcome) -> None:
+    source = js(
+        "export function handler() {"
+        " globalThis.count = (globalThis.count || 0) + 1;"
+        " const seen = typeof Response;"
+        " globalThis.Response = undefined; Math.random = () => 4;"
+        " return {status: 200, body: [count, seen]} }"
+    )
+    assert outcome(source, "js").body == [1, "function"]
+    assert outcome(source, "js").body == [1, "function"]
+
+
 def test_run__binary_body__arrives_base64(outcome: Outcome) -> None:
     source = js(
         "export function handler(req) { return {status: 200, body: req.body,"

@@ -1,0 +1,414 @@
+"""Every call the lab makes to the v2 contracts, in one place.
+
+The scenario runner (:mod:`peerhost.lab.runner`) speaks to the chain only through
+:class:`Contracts`; a storage or ABI change of the settlement contracts touches this module and
+nothing else of the lab. Byte formats come from ``peerhost.wire``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import keccak
+
+from peerhost.chain.headers import header_of
+from peerhost.deploy import CourtParams, Settlement, SettlementParams, deploy, deploy_settlement
+from peerhost.wire.batch import (
+    AttestedResult,
+    Leaf,
+    encode_leaves,
+    merkle_proof,
+    results_commitment,
+    results_opening,
+    seat_commitment,
+    vector_hash,
+)
+from peerhost.wire.disputes import panel_seed, vote_commitment
+from peerhost.wire.ticket import Ticket, sign_attestation, ticket_hash
+
+PROJECT_NAME = "lab"
+FUNCTION_NAME = "lab-fn"
+KEY = bytes.fromhex("11" * 32)
+PROFILE = keccak(b"lab-engine-profile")
+RESULT_SALT = keccak(b"lab-results-salt")
+
+# ISettlementCoordinator.Phase / LeafState, IDisputeCourt.CaseState
+PH_REVEAL, PH_SETTLE, PH_FINALIZED = 3, 4, 5
+LEAF_FINAL, LEAF_DISPUTED = 2, 5
+CASE_NONE, CASE_SEEDING, CASE_VOTING, CASE_DECIDED, CASE_CLOSED = range(5)
+CP_COMMIT, CP_REVEAL = 2, 3
+TIER_PANEL, TIER_ALL = 2, 3
+
+
+@dataclass
+class Posted:
+    """A posted batch: its id, tickets and the attested results the gateway committed to."""
+
+    batch_id: int
+    tickets: list[Ticket]
+    results: list[AttestedResult]
+    seed: bytes = b""
+    seats: list[str] = field(default_factory=list)
+
+
+class Contracts:
+    """The v2 settlement contracts of one fresh deployment, driven through ape.
+
+    Args:
+        project: The ape project (compiled contracts).
+        chain: ape's chain manager.
+        deployer: Deploys, acts as the gateway and calls the permissionless steps.
+        developer: Owns the project and its reserve; presents attestations.
+    """
+
+    def __init__(
+        self,
+        project: Any,
+        chain: Any,
+        deployer: Any,
+        developer: Any,
+        params: SettlementParams | None = None,
+        court_params: CourtParams | None = None,
+    ) -> None:
+        self.chain = chain
+        self.gateway = deployer
+        self.developer = developer
+        self.receipts: list[Any] = []
+        registry = deploy(project, deployer).registry
+        self.s: Settlement = deploy_settlement(project, deployer, registry, params, court_params)
+        self.function_id = b""
+        self.project_id = b""
+        self.next_seq = 0
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _tx(self, receipt: Any) -> Any:
+        self.receipts.append(receipt)
+        return receipt
+
+    def now(self) -> int:
+        return int(self.chain.pending_timestamp)
+
+    def mine(self, seconds: int = 0, blocks: int = 1) -> None:
+        if seconds:
+            self.chain.mine(deltatime=seconds)
+            blocks -= 1
+        if blocks > 0:
+            self.chain.mine(blocks)
+
+    def _mine_past(self, block: int) -> None:
+        head = int(self.chain.blocks.head.number)
+        if head <= block:
+            self.chain.mine(block - head + 1)
+
+    def _header(self, block: int) -> bytes:
+        return header_of(self.chain.provider.make_request, block)
+
+    def prevrandao(self, block: int) -> bytes:
+        return bytes(self.chain.provider.web3.eth.get_block(block)["mixHash"])
+
+    @property
+    def protocol(self) -> Any:
+        return self.s.coordinator.params()
+
+    @property
+    def court_params(self) -> Any:
+        return self.s.court.courtParams()
+
+    # ------------------------------------------------------------------ setup
+
+    def register(self, worker: Any, stake: int) -> None:
+        self._tx(self.s.stakes.register(KEY, value=stake, sender=worker))
+
+    def advance_epoch(self) -> int:
+        self.mine(int(self.protocol.epochLength))
+        self._tx(self.s.stakes.advanceEpoch(sender=self.gateway))
+        return int(self.s.stakes.currentEpoch())
+
+    def members(self) -> list[tuple[str, int]]:
+        """The current epoch's array: (member, its stake) in order."""
+        stakes = self.s.stakes
+        epoch = int(stakes.currentEpoch())
+        out, before = [], 0
+        for j in range(int(stakes.epochInfo(epoch).members)):
+            member, cumulative = stakes.entryAt(epoch, j)
+            out.append((str(member), int(cumulative) - before))
+            before = int(cumulative)
+        return out
+
+    def open_project(self, reserve: int, bond: int) -> None:
+        registry = self.s.registry
+        self._tx(
+            registry.publish(
+                PROJECT_NAME,
+                FUNCTION_NAME,
+                "wasi",
+                b"\x01" * 36,
+                1000,
+                1 << 20,
+                0,
+                sender=self.developer,
+            )
+        )
+        self.function_id = bytes(registry.functionIdOf(self.developer, PROJECT_NAME, FUNCTION_NAME))
+        self.project_id = bytes(registry.projectIdOf(self.developer, PROJECT_NAME))
+        g = self.s.gateways
+        self._tx(g.fundReserve(self.project_id, value=reserve, sender=self.developer))
+        self._tx(g.setGatewayAuthorization(PROJECT_NAME, self.gateway, True, sender=self.developer))
+        self._tx(g.bond(value=bond, sender=self.gateway))
+        self.mine(1)
+
+    # ------------------------------------------------------------------ a batch
+
+    def post(
+        self, n: int, mode: int, reward: int, results: Sequence[tuple[bytes, Sequence[str]]] | None
+    ) -> Posted:
+        now = self.now() - 1
+        tickets = []
+        for _ in range(n):
+            tickets.append(
+                Ticket(
+                    gateway=str(self.gateway.address),
+                    seq=self.next_seq,
+                    function_id=self.function_id,
+                    version=1,
+                    input_hash=keccak(self.next_seq.to_bytes(8, "big")),
+                    reward=reward,
+                    issued_at=now,
+                    deadline=now + 3000,
+                    mode=mode,
+                    engine_profile=PROFILE,
+                )
+            )
+            self.next_seq += 1
+        attested = [AttestedResult(r, tuple(a)) for r, a in results] if results is not None else []
+        commitment = results_commitment(attested, RESULT_SALT) if attested else bytes(32)
+        leaves = encode_leaves([Leaf.of(t) for t in tickets])
+        c = self.s.coordinator
+        tx = self._tx(
+            c.postBatch(self.project_id, PROFILE, reward, commitment, leaves, sender=self.gateway)
+        )
+        batch_id = int(tx.events.filter(c.BatchPosted)[0].batchId)
+        return Posted(batch_id, tickets, attested)
+
+    def seat(self, posted: Posted) -> tuple[list[str], dict[str, int]]:
+        """Proves the seed block, draws the committee; returns holders and seat counts."""
+        c = self.s.coordinator
+        seed_block = int(c.getBatch(posted.batch_id).seedBlock)
+        self._mine_past(seed_block)
+        tx = self._tx(c.seat(posted.batch_id, self._header(seed_block), sender=self.gateway))
+        event = tx.events.filter(c.BatchSeated)[0]
+        posted.seed = bytes(event.seed)
+        posted.seats = [str(a) for a in event.seats]
+        holders, counts = c.holdersOf(posted.batch_id)
+        return [str(h) for h in holders], {
+            str(h): int(k) for h, k in zip(holders, counts, strict=True)
+        }
+
+    def audit_mask(self, batch_id: int) -> int:
+        return int(self.s.coordinator.getBatch(batch_id).auditMask)
+
+    @staticmethod
+    def salt(worker: Any) -> bytes:
+        return keccak(b"lab-salt" + bytes.fromhex(str(worker.address)[2:]))
+
+    def commit(self, batch_id: int, worker: Any, vector: Sequence[bytes]) -> None:
+        commitment = seat_commitment(
+            self.chain.chain_id,
+            str(self.s.coordinator.address),
+            batch_id,
+            str(worker.address),
+            vector_hash(vector),
+            self.salt(worker),
+        )
+        self._tx(self.s.coordinator.commit(batch_id, commitment, sender=worker))
+
+    def reveal(self, batch_id: int, worker: Any, vector: Sequence[bytes]) -> None:
+        c = self.s.coordinator
+        self._tx(
+            c.reveal(batch_id, vector_hash(vector), self.salt(worker), list(vector), sender=worker)
+        )
+
+    def phase(self, batch_id: int) -> int:
+        return int(self.s.coordinator.phaseOf(batch_id))
+
+    def wait_commits(self, batch_id: int) -> None:
+        if self.phase(batch_id) < PH_REVEAL:
+            self.mine(int(self.protocol.commitWindow))
+
+    def settle(self, batch_id: int, vectors: list[list[bytes]]) -> str | None:
+        """Finalizes a batch its last reveal did not settle; returns who finalized (or None)."""
+        if self.phase(batch_id) == PH_REVEAL:
+            self.mine(int(self.protocol.revealWindow))
+        if self.phase(batch_id) != PH_SETTLE:
+            return None
+        self._tx(self.s.coordinator.finalize(batch_id, vectors, sender=self.gateway))
+        return str(self.gateway.address)
+
+    def leaf_state(self, batch_id: int, index: int) -> int:
+        return int(self.s.coordinator.leafState(batch_id, index))
+
+    def open_results(self, posted: Posted, final_vector: list[bytes]) -> None:
+        if self.phase(posted.batch_id) != PH_FINALIZED:
+            return
+        self._tx(
+            self.s.coordinator.openResults(
+                posted.batch_id,
+                RESULT_SALT,
+                results_opening(posted.results),
+                final_vector,
+                sender=self.gateway,
+            )
+        )
+
+    def close_unopened(self, batch_id: int) -> None:
+        if self.phase(batch_id) != PH_FINALIZED:
+            return
+        self.mine(int(self.protocol.openWindow))
+        self._tx(self.s.coordinator.close(batch_id, sender=self.gateway))
+
+    # ------------------------------------------------------------------ the court
+
+    def challenge(
+        self, batch_id: int, index: int, challenger: Any, vectors: list[list[bytes]], tier: int
+    ) -> None:
+        bond = int(self.court_params.challengeBond) * (tier - 1)
+        self._tx(self.s.court.challenge(batch_id, index, vectors, value=bond, sender=challenger))
+
+    def escalate(self, batch_id: int, index: int, vectors: list[list[bytes]]) -> None:
+        self._tx(self.s.court.escalate(batch_id, index, vectors, sender=self.gateway))
+
+    def punish(self, batch_id: int, index: int, vectors: list[list[bytes]]) -> None:
+        self.wait_challenge_window(batch_id)
+        self._tx(self.s.court.punish(batch_id, index, vectors, sender=self.gateway))
+
+    def wait_challenge_window(self, batch_id: int) -> None:
+        end = int(self.s.coordinator.getBatch(batch_id).finalizedAt) + int(
+            self.court_params.challengeWindow
+        )
+        if self.now() < end:
+            self.mine(end - self.now() + 1)
+
+    def case(self, batch_id: int, index: int) -> Any:
+        return self.s.court.caseOf(batch_id, index)
+
+    def seat_panel(
+        self, batch_id: int, index: int
+    ) -> tuple[bytes, list[str], list[tuple[str, int]]]:
+        """Draws the tier-2 panel; returns its seed, seats and (voter, weight) list."""
+        court = self.s.court
+        seed_block = int(self.case(batch_id, index).seedBlock)
+        self._mine_past(seed_block)
+        tx = self._tx(
+            court.seatPanel(batch_id, index, self._header(seed_block), sender=self.gateway)
+        )
+        seats = [str(a) for a in tx.events.filter(court.PanelSeated)[0].seats]
+        seed = panel_seed(self.prevrandao(seed_block), batch_id, index)
+        voters = [
+            (str(v.worker), int(v.weight)) for v in court.votersOf(batch_id, index, TIER_PANEL)
+        ]
+        return seed, seats, voters
+
+    def vote_salt(self, worker: Any) -> bytes:
+        return keccak(b"lab-vote" + bytes.fromhex(str(worker.address)[2:]))
+
+    def commit_vote(
+        self, batch_id: int, index: int, tier: int, worker: Any, value: bytes, member_index: int
+    ) -> None:
+        commitment = vote_commitment(
+            self.chain.chain_id,
+            str(self.s.court.address),
+            batch_id,
+            index,
+            tier,
+            str(worker.address),
+            value,
+            self.vote_salt(worker),
+        )
+        self._tx(self.s.court.commitVote(batch_id, index, commitment, member_index, sender=worker))
+
+    def reveal_vote(self, batch_id: int, index: int, worker: Any, value: bytes) -> None:
+        self._tx(
+            self.s.court.revealVote(batch_id, index, value, self.vote_salt(worker), sender=worker)
+        )
+
+    def case_phase(self, batch_id: int, index: int) -> int:
+        return int(self.s.court.phaseOf(batch_id, index))
+
+    def end_commits(self, batch_id: int, index: int) -> None:
+        if self.case_phase(batch_id, index) == CP_COMMIT:
+            self.mine(int(self.court_params.commitWindow))
+
+    def end_reveals(self, batch_id: int, index: int) -> None:
+        if self.case_phase(batch_id, index) == CP_REVEAL:
+            self.mine(int(self.court_params.revealWindow))
+
+    def decide(self, batch_id: int, index: int) -> None:
+        self._tx(self.s.court.decide(batch_id, index, sender=self.gateway))
+
+    def close_case(self, batch_id: int, index: int) -> None:
+        self.mine(int(self.court_params.challengeWindow))
+        self._tx(self.s.court.close(batch_id, index, sender=self.gateway))
+
+    # ------------------------------------------------------------------ evidence
+
+    def slash_attestation(
+        self,
+        posted: Posted,
+        index: int,
+        attester: Any,
+        result: bytes,
+        final_vector: list[bytes],
+        presenter: Any,
+    ) -> None:
+        t = posted.tickets[index]
+        signature = sign_attestation(
+            attester.private_key,
+            self.chain.chain_id,
+            str(self.s.coordinator.address),
+            ticket_hash(t),
+            result,
+        )
+        proof = merkle_proof([Leaf.of(x).hash() for x in posted.tickets], index)
+        evidence = (t.as_tuple(), result, signature, posted.batch_id, index, proof, final_vector)
+        self._tx(self.s.evidence.slashAttestation(evidence, sender=presenter))
+
+    # ------------------------------------------------------------------ money
+
+    def stake_of(self, address: str) -> int:
+        s = self.s.stakes.getStaker(address)
+        return int(s.stake) + int(s.unbonding)
+
+    def bonded(self, address: str) -> int:
+        return int(self.s.stakes.getStaker(address).stake)
+
+    def holdings(self, address: str) -> int:
+        """Wei an account holds or is owed in the protocol: balance, credits, stake."""
+        s = self.s
+        return (
+            int(self.chain.provider.get_balance(address))
+            + int(s.coordinator.pendingWithdrawal(address))
+            + int(s.court.pendingWithdrawal(address))
+            + int(s.evidence.pendingWithdrawal(address))
+            + self.stake_of(address)
+        )
+
+    def reserve(self) -> int:
+        r = self.s.gateways.reserveOf(self.project_id)
+        return int(r.balance) + int(r.leaving)
+
+    def burned(self) -> int:
+        s = self.s
+        return int(s.coordinator.burned()) + int(s.court.burned()) + int(s.evidence.burned())
+
+    def gas_by_sender(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.receipts:
+            sender = str(r.sender)
+            out[sender] = out.get(sender, 0) + int(r.gas_used) * int(r.gas_price)
+        return out
+
+
+__all__ = ["Contracts", "Posted"]

@@ -1,0 +1,61 @@
+"""The two simulators agree: the same small scenarios on the real contracts (anvil) and in the fast
+model fed the chain's seeds give the same event counts and the same profit per identity, to the wei
+(gas is the chain's alone and is reported apart)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from peerhost.deploy import SettlementParams
+from peerhost.lab.console import Lab
+from peerhost.lab.model import Model
+from peerhost.lab.runner import run_scenario
+from peerhost.lab.scenario import SCENARIOS, scenario
+
+PARAMS = SettlementParams(epoch_length=60)
+#: ``PEERHOST_LAB_SCENARIOS=all`` also compares every named scenario (minutes, not for CI).
+EVERY = os.environ.get("PEERHOST_LAB_SCENARIOS") == "all"
+
+
+def _both(project: Any, chain: Any, accounts: Any, name: str, **changes: Any) -> tuple[Any, Any]:
+    sc = scenario(name).replace(**changes)
+    chain_run = run_scenario(project, chain, list(accounts), sc, PARAMS)
+    model = Model(sc, chain_run.params, chain_run.seeds).run()
+    return chain_run.report, model
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        ("honest", {"batches": 2}),
+        ("mixed", {}),
+        *[(n, {"batches": 4}) for n in SCENARIOS if EVERY and n not in ("honest", "mixed")],
+        *(
+            [("mixed", {"leaves": 3, "mode": 0, "batches": 4}), ("griefer", {"leaves": 2})]
+            if EVERY
+            else []
+        ),
+    ],
+)
+def test_scenario__chain_and_model__same_counts_and_profits_to_the_wei(
+    project: Any, chain: Any, accounts: Any, name: str, changes: dict[str, Any]
+) -> None:
+    on_chain, model = _both(project, chain, accounts, name, **changes)
+    print(on_chain.table())
+    print(model.table())
+    assert on_chain.counts == model.counts
+    assert dict(on_chain.profit) == {k: v for k, v in model.profit.items() if v}
+    assert dict(on_chain.slashed) == {k: v for k, v in model.slashed.items() if v}
+    assert on_chain.total() == 0
+    assert all(g > 0 for g in on_chain.gas.values())
+
+
+def test_console_lab__compare_one_batch__both_simulators_agree(
+    project: Any, chain: Any, accounts: Any
+) -> None:
+    result = Lab(project, chain, accounts).compare("no-show", batches=1)
+    assert result.chain.counts["batches"] == 1
+    assert result.agree

@@ -1,0 +1,173 @@
+"""The fast model of protocol v2 settlement: seat draws against the binomial, Sybil neutrality,
+conservation of wei, and every deviating strategy paid less than honesty at the defaults."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+
+from peerhost.deploy import ETHER, SettlementParams
+from peerhost.lab.analytic import capture, forgery_stands
+from peerhost.lab.economics import deviation_gain, run, shares_population
+from peerhost.lab.gateways import GATEWAY_STRATEGIES
+from peerhost.lab.model import Epoch, Model, Seeds
+from peerhost.lab.params import LabParams, _struct
+from peerhost.lab.scenario import SCENARIOS, Scenario, group, honest, scenario, split
+from peerhost.lab.strategies import CapturedCommittee, Honest, NoShow, Offline, SeatView, Withholder
+
+BATCHES = 600
+
+
+@pytest.mark.parametrize("seats", [3, 5, 7])
+@pytest.mark.parametrize("share", [0.2, 1 / 3])
+def test_capture_rate__contract_draw_on_random_seeds__matches_binomial_within_4_sigma(
+    seats: int, share: float
+) -> None:
+    pop = shares_population(share)
+    cumulative, total = [], 0
+    for i in pop:
+        total += i.stake
+        cumulative.append(total)
+    epoch = Epoch(1, [i.name for i in pop], cumulative)
+    adversary = {i.name for i in pop if i.owner == "adv"}
+    rng, draws, quorum = random.Random(1), 3000, seats // 2 + 1
+    hits = sum(
+        1
+        for _ in range(draws)
+        if sum(s in adversary for s in epoch.draw(rng.randbytes(32), seats)) >= quorum
+    )
+    p = sum(i.stake for i in pop if i.owner == "adv") / total
+    expected = capture(p, seats)
+    assert abs(hits / draws - expected) < 4 * (expected * (1 - expected) / draws) ** 0.5
+
+
+def test_capture__closed_form__matches_the_protocol_table() -> None:
+    assert [round(capture(p), 3) for p in (0.1, 0.2, 1 / 3, 0.5)] == [0.028, 0.104, 0.259, 0.5]
+    assert forgery_stands(0.45, watcher=True) == 0.0
+    assert forgery_stands(0.45, watcher=False) == pytest.approx(0.42525)
+
+
+@pytest.mark.parametrize("identities", [2, 4])
+@pytest.mark.parametrize("attesters", [0, 2])
+def test_sybil_split__same_seeds__earns_exactly_what_the_unsplit_stake_earns(
+    identities: int, attesters: int
+) -> None:
+    others = (*honest(3), group("noshow", NoShow(), [2 * ETHER])[0])
+    whole = Scenario(
+        (*others, *group("s", Honest(), [4 * ETHER])), batches=BATCHES, attesters=attesters
+    )
+    parts = whole.replace(identities=(*others, *group("s", Honest(), split(4 * ETHER, identities))))
+    a = Model(whole, None, Seeds(random.Random(5))).run()
+    b = Model(parts, None, Seeds(random.Random(5))).run()
+    assert a.by_owner()["s"] > 0
+    assert a.by_owner() == b.by_owner()
+    assert a.counts == b.counts
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DisputeCourt pays tier-3 winners (and slashes tier-3 losers) per voter, not per stake: "
+    "a stake split over more identities takes a larger share of a tier-3 pot",
+)
+def test_sybil_split__cases_reach_tier_3__earns_exactly_what_the_unsplit_stake_earns() -> None:
+    adversary = group("adv", CapturedCommittee(), [2 * ETHER, 2 * ETHER])
+    whole = Scenario(
+        (*honest(3), *group("s", Honest(), [4 * ETHER]), *adversary), batches=3000, attesters=0
+    )
+    parts = whole.replace(
+        identities=(*honest(3), *group("s", Honest(), split(4 * ETHER, 4)), *adversary)
+    )
+    a = Model(whole, None, Seeds(random.Random(3))).run()
+    b = Model(parts, None, Seeds(random.Random(3))).run()
+    assert a.counts["tier3"] > 0
+    assert a.by_owner()["s"] == b.by_owner()["s"]
+
+
+DEVIATING = [n for n in SCENARIOS if n not in ("honest", "sybil")]
+
+
+@pytest.mark.parametrize("name", DEVIATING)
+def test_deviation__named_scenario_at_defaults__earns_less_than_honest(name: str) -> None:
+    gains = deviation_gain(scenario(name).replace(batches=BATCHES))
+    assert gains
+    for owner, (deviating, honest_) in gains.items():
+        assert deviating < honest_, f"{owner} in {name}: {deviating} >= {honest_}"
+
+
+@pytest.mark.parametrize("name", ["lazy", "random-liar", "self-dealing"])
+def test_deviation__fast_tickets_audited_at_q__still_earns_less_than_honest(name: str) -> None:
+    sc = scenario(name).replace(batches=BATCHES, mode=0, leaves=4)
+    for owner, (deviating, honest_) in deviation_gain(sc).items():
+        assert deviating < honest_, f"{owner} in {name} (fast): {deviating} >= {honest_}"
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_run__named_scenario__moves_wei_without_creating_or_losing_any(name: str) -> None:
+    r = run(scenario(name).replace(batches=200))
+    assert r.counts["batches"] > 0
+    assert r.total() == 0
+
+
+def test_capture__no_watcher__forgeries_stand__one_watcher__none_stand() -> None:
+    ids = shares_population(0.3)
+    offline = tuple(
+        i if i.owner == "adv" else i.__class__(i.name, i.owner, i.stake, Offline()) for i in ids
+    )
+    watched = run(Scenario(ids, batches=BATCHES, attesters=0))
+    unwatched = run(Scenario(offline, batches=BATCHES, attesters=0, watcher_online=False))
+    assert watched.counts["forged_final"] > 0
+    assert watched.counts["finalized_wrong"] == 0
+    assert watched.counts["overturned"] == watched.counts["forged_final"]
+    assert unwatched.counts["finalized_wrong"] == unwatched.counts["forged_final"] > 0
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in GATEWAY_STRATEGIES if n not in ("honest-gateway", "timing-posts")]
+)
+def test_gateway_strategy__deviation__costs_its_bond_and_moves_no_wei_out_of_thin_air(
+    name: str,
+) -> None:
+    flows = GATEWAY_STRATEGIES[name]().batch(LabParams(), tickets=100, reward=10**15, bond=ETHER)
+    assert flows["gateway"] < 0
+    assert sum(flows.values()) == 0
+
+
+def test_withholder__owner_without_quorum__commits_but_does_not_reveal() -> None:
+    view = SeatView(
+        "w0", "w", 1, (b"\x01" * 32,), (True,), seats=1, owner_seats=1, committee=3, quorum=2
+    )
+    ballot = Withholder().ballot(view)
+    assert (ballot.commit, ballot.reveal) == (True, False)
+    assert Withholder().ballot(SeatView("w0", "w", 1, (b"\x01" * 32,), (True,), 1, 2, 3, 2)).reveal
+
+
+def test_params__struct_of_another_length__says_what_to_regenerate() -> None:
+    assert _struct(SettlementParams, SettlementParams().as_tuple()) == SettlementParams()
+    with pytest.raises(ValueError, match="regenerate the ABIs"):
+        _struct(SettlementParams, (1, 2, 3))
+
+
+def test_import__lab_package__does_not_need_matplotlib() -> None:
+    code = "import sys, peerhost.lab, peerhost.lab.figures; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="with nobody watching, a captured committee keeps the whole committee share among its own "
+    "seats and is paid from the honest minority's punish slash; no parameter alone removes the gain "
+    "(honestSlashBps = 0 leaves ~10 % of it): docs/economics.md, open questions",
+)
+def test_captured_committee__nobody_watching_no_attesters__earns_less_than_honest() -> None:
+    ids = tuple(
+        i if i.owner == "adv" else i.__class__(i.name, i.owner, i.stake, Offline())
+        for i in shares_population(1 / 3)
+    )
+    sc = Scenario(
+        ids, batches=BATCHES, watcher_online=False, attesters=0, present_attestations=False
+    )
+    deviating, honest_ = deviation_gain(sc)["adv"]
+    assert deviating < honest_
