@@ -55,7 +55,6 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
-from peerhost.wire.ticket import request_id
 from peerhost.worker.duties import DutyLog, challenge_key, vote_key
 
 log = logging.getLogger(__name__)
@@ -178,8 +177,13 @@ class Accountability:
         for index in to_punish:
             await self.punish(batch_id, index, list(vectors.values()), ends)
         full = await self.view.final_vector(batch_id, self.from_block)
+        tickets = await self._batch_tickets(gateway, batch_id)
         for index, value in final.items():
-            await self.present(batch_id, index, gateway, leaves, value, full or [])
+            if any(
+                a.get("result_hash") != "0x" + value.hex()
+                for a in tickets.get(index, {}).get("attestations", [])
+            ):
+                await self.present(batch_id, index, gateway, leaves, value, full or [], tickets)
 
     async def _await_finalized(self, batch_id: int) -> dict[str, Any] | None:
         while True:
@@ -260,8 +264,18 @@ class Accountability:
         leaves: list[Leaf],
         tier1_value: bytes,
         final_vector: list[bytes],
+        tickets: dict[int, dict[str, Any]] | None = None,
     ) -> None:
-        """Presents the attestations of leaf ``index`` that contradict its settled result."""
+        """Presents the attestations of leaf ``index`` that contradict its settled result.
+
+        ``tickets``: the batch's tickets and attestations by leaf index, as the gateway's
+        ``/_status/batches/<id>`` lists them (read here when not given).
+        """
+        if tickets is None:
+            tickets = await self._batch_tickets(gateway, batch_id)
+        entry = tickets.get(index)
+        if entry is None:
+            return
         courts = await self.courts()
         await self._fresh_clock()
         done, value = await courts.settled_value(batch_id, index, tier1_value)
@@ -270,19 +284,14 @@ class Accountability:
         case = await courts.case_of(batch_id, index)
         vector = final_vector if int(case["state"]) == 0 else []
         leaf = leaves[index]
-        config = self.view.config
-        rid = request_id(config.chain_id, config.settlement, gateway, leaf.seq)
-        status = await self._status(gateway, rid)
-        if status is None:
-            return
         try:
-            ticket = ticket_from_doc(status["ticket"])
+            ticket = ticket_from_doc(entry["ticket"])
         except Exception:
             return
-        if ticket.seq != leaf.seq or ticket.gateway.lower() != gateway.lower():
-            return
+        if Leaf.of(ticket) != leaf or ticket.gateway.lower() != gateway.lower():
+            return  # not the posted leaf: the evidence would not verify
         proof = merkle_proof([x.hash() for x in leaves], index)
-        for attestation in status.get("attestations", []):
+        for attestation in entry.get("attestations", []):
             worker = str(attestation.get("worker", ""))
             try:
                 attested = bytes.fromhex(str(attestation["result_hash"]).removeprefix("0x"))
@@ -307,18 +316,21 @@ class Accountability:
                 index,
             )
 
-    async def _status(self, gateway: str, rid: bytes) -> dict[str, Any] | None:
+    async def _batch_tickets(self, gateway: str, batch_id: int) -> dict[int, dict[str, Any]]:
+        """Leaf index -> ticket and attestations, from the gateway's batch status."""
         base = self.gateway_urls().get(gateway.lower())
         if base is None:
-            return None
+            return {}
         try:
-            response = await self.http.get(f"{base.rstrip('/')}/_status/requests/0x{rid.hex()}")
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        doc: dict[str, Any] = response.json()
-        return doc
+            response = await self.http.get(f"{base.rstrip('/')}/_status/batches/{batch_id}")
+            doc = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return {}
+        out: dict[int, dict[str, Any]] = {}
+        for entry in doc.get("tickets", []) if isinstance(doc, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("leaf_index"), int):
+                out[entry["leaf_index"]] = entry
+        return out
 
     # ---- cases ----------------------------------------------------------------------------------
 
