@@ -78,6 +78,7 @@ class SecretsResolver:
         self._redactor = redactor
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple[bytes, str, str], tuple[int, dict[str, str]]] = OrderedDict()
+        self._pinned: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
 
     async def env_for_function(
         self, function_id: bytes, *, now: int, block: int | None = None
@@ -116,7 +117,14 @@ class SecretsResolver:
             StorageError: the bundle cannot be fetched.
         """
         if block:
-            cid = await self._pointer(owner, project, block=hex(block))
+            # the pointer as of a past block never changes: read it once
+            at = (owner.lower(), project, block)
+            cid = self._pinned.get(at)
+            if cid is None:
+                cid = await self._pointer(owner, project, block=hex(block))
+                self._pinned[at] = cid
+                while len(self._pinned) > self._cache_size:
+                    self._pinned.popitem(last=False)
         else:
             cid = await self._pointer(owner, project)
         if not cid:

@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 
 # ISettlementCoordinator.Phase / LeafState
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
-_LEAF_FINAL = 2
+#: Seconds between phase reads of a batch whose settlement log has not been seen.
+_SETTLE_RECHECK = 5.0
 
 #: (batch id) -> (gateway, leaves)
 LeavesOf = Callable[[int], Awaitable[tuple[str, list[Leaf]]]]
@@ -115,6 +116,7 @@ class Accountability:
         self.http = httpx.AsyncClient(timeout=10.0)
         self._courts: CourtsView | None = None
         self._cases: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._settled: dict[int, asyncio.Event] = {}
         self.punished = 0
         self.challenged = 0
         self.presented = 0
@@ -185,14 +187,25 @@ class Accountability:
             ):
                 await self.present(batch_id, index, gateway, leaves, value, full or [], tickets)
 
+    def settled(self, batch_id: int) -> None:
+        """The chain finalized (or expired) ``batch_id``: wakes its waiting duty."""
+        self._settled.setdefault(batch_id, asyncio.Event()).set()
+
     async def _await_finalized(self, batch_id: int) -> dict[str, Any] | None:
-        while True:
-            phase = await self.view.phase_of(batch_id)
-            if phase in (_FINALIZED, _CLOSED):
-                return await self.view.get_batch(batch_id)
-            if phase == _EXPIRED:
-                return None
-            await asyncio.sleep(self.poll)
+        # woken by the committee's log poll (BatchFinalized, BatchExpired); the phase is read
+        # again every few seconds in case a log was missed
+        event = self._settled.setdefault(batch_id, asyncio.Event())
+        try:
+            while True:
+                phase = await self.view.phase_of(batch_id)
+                if phase in (_FINALIZED, _CLOSED):
+                    return await self.view.get_batch(batch_id)
+                if phase == _EXPIRED:
+                    return None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), _SETTLE_RECHECK)
+        finally:
+            self._settled.pop(batch_id, None)
 
     async def final_values(
         self, batch_id: int, vectors: dict[bytes, list[bytes]]
@@ -420,11 +433,11 @@ class Accountability:
 
     async def _seat_panel(self, courts: CourtsView, batch_id: int, index: int, seed: int) -> None:
         head = await self.view.block_number()
-        if head > seed:
+        if head >= seed:  # the seatPanel transaction lands in a later block
             block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed), False])
             await self._try(courts, "dispute", "seatPanel", batch_id, index, encode_header(block))
         elif self.mine_blocks:
-            await self.view.rpc.call("anvil_mine", [hex(seed - head + 1)])
+            await self.view.rpc.call("anvil_mine", [hex(seed - head)])
 
     async def _member_index(
         self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]

@@ -135,6 +135,11 @@ class AttestedLedger:
             args.append(gateway.lower())
         return self._select(where, tuple(args))
 
+    def get(self, gateway: str, seq: int) -> AttestedTicket | None:
+        """What this worker took for (gateway, seq), attested or not."""
+        rows = self._select("gateway = ? AND seq = ?", (gateway.lower(), seq))
+        return rows[0] if rows else None
+
     def result_of(self, gateway: str, seq: int) -> bytes | None:
         """The result hash this worker attested for (gateway, seq), if it attested one."""
         with self._lock:

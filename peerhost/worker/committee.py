@@ -135,6 +135,9 @@ class Committee:
                             self.tasks[batch_id] = asyncio.create_task(
                                 self._duty(batch_id, raw), name=f"batch {batch_id}"
                             )
+                    for event in ("BatchFinalized", "BatchExpired"):
+                        for _, args in await self.view.logs(event, cursor, head):
+                            self.accountability.settled(int(args["batchId"]))
                     await self.accountability.follow_cases(cursor, head)
                     cursor = head + 1
                 if time.monotonic() - last_cheques > 2.0:
@@ -258,19 +261,22 @@ class Committee:
                 return phase
             seed_block = int((await self.view.get_batch(batch_id))["seedBlock"])
             head = await self.view.block_number()
-            if head > seed_block:
+            if head >= seed_block:  # the seat transaction lands in a later block: hash known
                 block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed_block), False])
                 with contextlib.suppress(TransactionReverted):
                     await self._send("seat", batch_id, encode_header(block))
                 continue
             if self.mine_blocks:
-                await self.view.rpc.call("anvil_mine", [hex(seed_block - head + 1)])
+                await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
                 continue
             await asyncio.sleep(self.poll)
 
     async def _result(
         self, batch_id: int, gateway: str, index: int, leaf: Leaf, leaves: list[Leaf]
     ) -> bytes:
+        mine = self.ledger.get(gateway, leaf.seq)
+        if mine is not None and mine.result_hash is not None and Leaf.of(mine.ticket) == leaf:
+            return mine.result_hash  # this worker ran this very ticket already: same result
         rid = request_id(self.chain_id, self.settlement, gateway, leaf.seq)
         data = await self._input(gateway, rid)
         if data is None or keccak(data) != leaf.input_hash:

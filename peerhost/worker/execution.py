@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ from peerhost.storage.errors import StorageError
 from peerhost.wire.credentials import CredentialMismatch, sealed_names
 from peerhost.worker.errors import JobSkipped
 from peerhost.worker.job import Job
+
+#: Bytes of function code kept in memory by CID (code is immutable; the store stays the source).
+_CODE_CACHE_BYTES = 64 * 2**20
 
 Runner = Callable[[RunRequest], Awaitable[RunResult]]
 #: Opens sealed credential headers: (reply URL, input hash, input) -> the input with values.
@@ -109,6 +113,9 @@ class JobExecutor:
         self._run = run
         self.wall_clock_seconds = wall_clock_seconds
         self.secrets = secrets
+        # code is content-addressed (immutable): the hot path keeps recent code in memory
+        self._code: OrderedDict[bytes, bytes] = OrderedDict()
+        self._code_bytes = 0
 
     async def _env(self, job: Job) -> dict[str, str]:
         if self.secrets is None:
@@ -127,6 +134,19 @@ class JobExecutor:
         except StorageError as exc:
             raise JobSkipped(job.request_id, f"{what} unavailable: {exc}") from exc
 
+    async def _code_of(self, job: Job) -> bytes:
+        code = self._code.get(job.code_cid)
+        if code is not None:
+            self._code.move_to_end(job.code_cid)
+            return code
+        code = await self._fetch(job, job.code_cid, "code")
+        self._code[job.code_cid] = code
+        self._code_bytes += len(code)
+        while self._code_bytes > _CODE_CACHE_BYTES and len(self._code) > 1:
+            _, dropped = self._code.popitem(last=False)
+            self._code_bytes -= len(dropped)
+        return code
+
     async def execute(self, job: Job) -> Execution:
         """Fetches code and input, runs the function, returns the envelope.
 
@@ -134,7 +154,7 @@ class JobExecutor:
             JobSkipped: code or input unavailable or not matching, or the backstop fired.
         """
         started = time.perf_counter()
-        code = await self._fetch(job, job.code_cid, "code")
+        code = await self._code_of(job)
         data = job.input if not job.input_cid else await self._fetch(job, job.input_cid, "input")
         if keccak(data) != job.input_hash:
             raise JobSkipped(job.request_id, "input does not match inputHash")
