@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,6 +47,14 @@ def reverts_with() -> Callable[[Any], AbstractContextManager[None]]:
     deployments on this anvil, where ``ape.reverts`` accepts any error; this checks the selector.
     """
     return _reverts_with
+
+
+@pytest.fixture(scope="session")
+def compiled_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One compiled-module cache (:class:`~peerhost.sandbox.cache.ModuleCache` directory) for the
+    session: the JS engine and the Python runtime take seconds to tens of seconds to compile, so
+    every sandbox, worker and devnet of the session that may share them loads them from here."""
+    return tmp_path_factory.mktemp("compiled-modules")
 
 
 @pytest.fixture(scope="session")
