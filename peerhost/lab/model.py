@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from eth_utils import keccak
@@ -97,6 +97,24 @@ def attesters_for(epoch: Epoch, batch_id: int, index: int, a: int) -> list[str]:
     return epoch.draw(seed, a) if epoch.members else []
 
 
+def trace_entry(
+    batch_id: int,
+    holders: Sequence[str],
+    seats: dict[str, int],
+    revealed: Sequence[str],
+    finals: set[int],
+    disputed: set[int],
+) -> dict[str, object]:
+    """What both simulators record per batch, to find the first one where they part."""
+    return {
+        "batch": batch_id,
+        "holders": [(h, seats[h]) for h in holders],
+        "revealed": list(revealed),
+        "final": sorted(finals),
+        "disputed": sorted(disputed),
+    }
+
+
 @dataclass
 class Voter:
     worker: str
@@ -134,8 +152,6 @@ class Model:
         self.report.owners = scenario.owners
         self.report.strategies = {i.name: i.strategy.name for i in scenario.identities}
         self.finalizer_credits: dict[str, int] = {}
-        #: Hook for the chain runner's own bookkeeping (batch number -> batch id).
-        self.batch_ids: Callable[[int], int] = lambda b: b + 1
 
     # ------------------------------------------------------------------ money
 
@@ -183,7 +199,7 @@ class Model:
     def batch(self, number: int) -> None:
         """One batch's whole life."""
         p, s = self.p.protocol, self.s
-        batch_id = self.batch_ids(number)
+        batch_id = number + 1  # batch ids of a fresh deployment count from 1
         n = s.leaves
         reward = s.reward if s.reward is not None else p.min_reward
         truths = tuple(truth_of(batch_id, i) for i in range(n))
@@ -207,14 +223,20 @@ class Model:
             first = next(iter(said.values()), ABSTAIN)
             opening.append((first, [a for a in chosen if a in said and said[a] == first]))
         with_results = s.attesters > 0
+        orphaned = s.gateway == "withholding-batches"
+        if orphaned:  # a worker posts them; the gateway's bond pays it orphanRefund per ticket
+            refund = p.orphan_refund * n
+            self.credit(self.order[0], refund)
+            self.credit(GATEWAY, -refund)
 
         # committee
         seed = self.seeds.batch(batch_id)
         drawn = self.epoch.draw(seed, p.seats)
         holders, seats = holders_of(drawn)
-        audited = tuple(
-            is_audited(seed, i, s.mode if with_results else 2, p.audit_bps) for i in range(n)
-        )
+        full = (
+            not with_results or orphaned
+        )  # a batch without results, or of orphans, is audited in full
+        audited = tuple(is_audited(seed, i, 2 if full else s.mode, p.audit_bps) for i in range(n))
         owner_seats: dict[str, int] = {}
         for h in holders:
             o = self.by[h].owner
@@ -245,6 +267,7 @@ class Model:
         final_values, finals, disputed, pot = self.settle(
             holders, seats, revealed, ballots, audited, reward, with_results, finalizer
         )
+        self.report.trace.append(trace_entry(batch_id, holders, seats, revealed, finals, disputed))
 
         # open the attested results
         if pot:
