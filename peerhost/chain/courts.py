@@ -177,6 +177,8 @@ class CourtsView:
         event: str,
         from_block: int,
         batch_id: int | None = None,
+        *,
+        to_block: int | str = "latest",
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(raw log, decoded args) of one court event, optionally for one batch (indexed first)."""
         codec, address = self._codec(contract)
@@ -189,7 +191,7 @@ class CourtsView:
                 {
                     "address": address,
                     "fromBlock": hex(from_block),
-                    "toBlock": "latest",
+                    "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
                     "topics": topics,
                 }
             ],

@@ -193,9 +193,32 @@ class SettlementView:
         )
         return int(bond["amount"])
 
+    async def bond_of_at(self, gateway: str, block: int) -> int:
+        """A gateway's bond as it was at the end of ``block``."""
+        bond = await self._call(
+            self.gateways,
+            self.config.gateways,
+            "bondOf",
+            to_checksum_address(gateway),
+            block=hex(block),
+        )
+        return int(bond["amount"])
+
     async def reserve_of(self, project_id: bytes) -> int:
         reserve = await self._call(self.gateways, self.config.gateways, "reserveOf", project_id)
         return int(reserve["balance"])
+
+    async def authorization_of(self, project_id: bytes, gateway: str) -> tuple[int, int]:
+        """(validFrom, validUntil) of a gateway's authorization on a project (``isAuthorizedAt``
+        is ``validFrom <= issuedAt < validUntil``)."""
+        a = await self._call(
+            self.gateways,
+            self.config.gateways,
+            "authorizationOf",
+            project_id,
+            to_checksum_address(gateway),
+        )
+        return int(a["validFrom"]), int(a["validUntil"])
 
     async def is_authorized_at(self, project_id: bytes, gateway: str, issued_at: int) -> bool:
         return bool(
@@ -361,8 +384,12 @@ class SettlementView:
         return out
 
     async def block_timestamp(self) -> int:
+        return (await self.head())[1]
+
+    async def head(self) -> tuple[int, int]:
+        """(number, timestamp) of the latest block."""
         block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
-        return int(block["timestamp"], 16)
+        return int(block["number"], 16), int(block["timestamp"], 16)
 
     async def block_number(self) -> int:
         return int(await self.rpc.call("eth_blockNumber"), 16)

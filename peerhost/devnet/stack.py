@@ -368,11 +368,16 @@ class Devnet:
         ).replace(**self.config.worker_settings)
 
     def launch_worker(
-        self, n: int, wait: bool = True, program: Sequence[str] = ("-m", "peerhost.worker")
+        self,
+        n: int,
+        wait: bool = True,
+        program: Sequence[str] = ("-m", "peerhost.worker"),
+        **settings: Any,
     ) -> Any:
         """Starts worker ``n`` (its key is fixed by ``n``) and returns its process handle.
 
-        ``program`` is what the interpreter runs (see :func:`peerhost.worker.launcher.start_worker`).
+        ``program`` is what the interpreter runs (see :func:`peerhost.worker.launcher.start_worker`);
+        ``settings`` change this worker's settings (e.g. ``stake``).
         """
         from peerhost.worker.launcher import start_worker
 
@@ -380,7 +385,7 @@ class Devnet:
         return start_worker(
             self.chain_config,
             worker_key(n).private_key,
-            self.worker_settings(n),
+            self.worker_settings(n).replace(**settings),
             wait=wait,
             ready_timeout=180.0,
             program=program,

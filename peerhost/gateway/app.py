@@ -6,6 +6,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /metrics``                          (Prometheus text format)
 - ``GET  /_dashboard``, ``/_dashboard/owner/<wallet>`` …  the status page (:mod:`peerhost.dashboard`)
 - ``GET  /_status/requests/0x<id>``
+- ``GET  /_status/batches/<id>``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``WS   /_feed``                          (the job feed: tickets out, attestations in)
 - ``GET  /_inputs/0x<id>``                 (a posted ticket's input, for its batch's seats)
@@ -37,7 +38,7 @@ from peerhost.gateway.metrics import metrics
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
-from peerhost.gateway.status import health, request_status
+from peerhost.gateway.status import batch_status, health, request_status
 from peerhost.wire.credentials import CREDENTIALS_PATH
 from peerhost.wire.feed import FEED_PATH, INPUT_PATH
 from peerhost.wire.inbox import INBOX_PATH
@@ -65,6 +66,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         *dashboard_routes(),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
+        Route("/_status/batches/{batch_id}", batch_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route(INPUT_PATH + "/{request_id}", serve_input, methods=["GET"]),
         Route(CREDENTIALS_PATH + "/{input_hash}", disclose_credentials, methods=["GET"]),

@@ -2,9 +2,13 @@
 
 A connection starts with a challenge (a fresh nonce) that the worker signs with its key: the link
 is then known to speak for that address. Attesters are picked among linked workers that are
-active in the current stake epoch, lowest answer latency first (an exponentially weighted
-average of job → answer times; untried links count as fast so they get tried). Answers and
-refusals are handed to the :class:`Desk` that issued the ticket.
+active in the current stake epoch, cheapest first: a link's cost is its answer latency (an
+exponentially weighted average of job → answer times; untried links count as fast so they get
+tried) divided by its reputation. A worker's reputation (kept by address, across reconnects) is
+``(good + 1) / (good + 1 + 5 × bad)``: good answers are attestations the chain's final result
+agreed with; bad ones are attestations it contradicted, outputs that did not match their
+attestation, foreign signatures and jobs dropped mid-ticket. Answers and refusals are handed to
+the :class:`Desk` that issued the ticket.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ log = logging.getLogger(__name__)
 
 _HELLO_TIMEOUT = 10.0
 _EWMA = 0.2
+_BAD_WEIGHT = 5
+_LATENCY_FLOOR = 0.001  # seconds: untried links cost this much before reputation
 
 
 @dataclass(eq=False)
@@ -62,6 +68,19 @@ class WorkerLink:
             self.latency = took if self.latency == 0 else (1 - _EWMA) * self.latency + _EWMA * took
 
 
+@dataclass
+class Reputation:
+    """What this gateway saw of one worker (module docstring)."""
+
+    good: int = 0
+    bad: int = 0
+
+    @property
+    def score(self) -> float:
+        """In (0, 1]: 1 for a worker never caught wrong, falling with each fault."""
+        return (self.good + 1) / (self.good + 1 + _BAD_WEIGHT * self.bad)
+
+
 AnswerHandler = Callable[[WorkerLink, Answer], None]
 RefusalHandler = Callable[[WorkerLink, Refusal], None]
 DropHandler = Callable[[WorkerLink, list[bytes]], None]
@@ -78,15 +97,31 @@ class FeedHub:
         self.on_refusal: RefusalHandler = lambda link, refusal: None
         self.on_drop: DropHandler = lambda link, pending: None
         self.refusals = 0
+        self.reputations: dict[str, Reputation] = {}
+
+    def reputation(self, worker: str) -> Reputation:
+        return self.reputations.setdefault(worker.lower(), Reputation())
+
+    def credit(self, worker: str, good: bool) -> None:
+        """Records one good or bad answer of ``worker`` (module docstring)."""
+        record = self.reputation(worker)
+        if good:
+            record.good += 1
+        else:
+            record.bad += 1
+
+    def cost(self, link: WorkerLink) -> float:
+        """Expected latency over reputation: lower is picked first."""
+        return max(link.latency, _LATENCY_FLOOR) / self.reputation(link.worker).score
 
     def pick(
         self, active: Callable[[str], bool], count: int, exclude: set[str]
     ) -> list[WorkerLink]:
-        """Up to ``count`` links of active workers not in ``exclude``, fastest first."""
+        """Up to ``count`` links of active workers not in ``exclude``, cheapest first."""
         candidates = [
             link for worker, link in self.links.items() if worker not in exclude and active(worker)
         ]
-        candidates.sort(key=lambda link: (link.latency, link.jobs))
+        candidates.sort(key=lambda link: (self.cost(link), link.jobs))
         return candidates[:count]
 
     async def serve(self, socket: WebSocket) -> None:

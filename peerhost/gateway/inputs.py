@@ -1,9 +1,10 @@
-"""``GET /_inputs/0x<request id>``: a posted ticket's input, for the seats of its batch only.
+"""``GET /_inputs/0x<request id>``: a posted ticket's input, for the seats that re-execute it.
 
 Inputs stay off-chain (they may hold personal data). A committee seat proves who it is by signing
 :func:`~peerhost.wire.feed.input_request_digest` (this gateway, the request id, an expiry at most
 five minutes ahead); the gateway serves the input when the signer holds a seat in the ticket's
-batch.
+batch, a seat of its leaf's tier-2 panel, or, once the leaf's case is at tier 3, is an active
+worker.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from peerhost.gateway.errors import (
     WorkerNotActive,
 )
 from peerhost.gateway.service import Gateway
+from peerhost.wire.disputes import TIER_ALL, TIER_PANEL
 from peerhost.wire.feed import (
     INPUT_EXPIRES_HEADER,
     INPUT_SIGNATURE_HEADER,
@@ -64,7 +66,28 @@ async def serve_input(request: Request) -> Response:
     stored = gateway.book.get(request_id)
     if stored is None or stored.batch_id is None:
         raise UnknownRequest(label, "in a posted batch of this gateway")
-    holders, _ = await gateway.settlement.holders_of(stored.batch_id)
-    if signer not in holders:
+    if gateway.settings.withhold_inputs:
+        raise WorkerNotActive(signer)  # a misbehaving gateway (protocol tests): serves nobody
+    if not await may_fetch(gateway, signer, stored.batch_id, stored.leaf_index):
         raise WorkerNotActive(signer)
     return Response(stored.input, media_type="application/octet-stream")
+
+
+async def may_fetch(gateway: Gateway, worker: str, batch_id: int, index: int | None) -> bool:
+    """Whether ``worker`` may read an input of leaf ``index`` of ``batch_id``: a seat of the
+    batch's committee, a seat of the leaf's tier-2 panel, or (once the leaf's case reached the
+    stake-weighted tier 3) any worker of the active set."""
+    holders, _ = await gateway.settlement.holders_of(batch_id)
+    if worker in holders:
+        return True
+    courts = await gateway.courts()
+    if courts is None or index is None:
+        return False
+    case = await courts.case_of(batch_id, index)
+    tier = int(case["tier"])
+    if tier == TIER_PANEL:
+        voters = await courts.voters_of(batch_id, index, TIER_PANEL)
+        return any(str(v["worker"]).lower() == worker.lower() for v in voters)
+    if tier == TIER_ALL:
+        return (await gateway.settlement.active_set()).contains(worker)
+    return False

@@ -24,6 +24,7 @@ from hexbytes import HexBytes
 
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.settlement import SettlementView
+from peerhost.gateway.availability import InputPublisher
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.ticketbook import ISSUED, POSTING, StoredTicket, TicketBook
 from peerhost.wire.batch import (
@@ -68,8 +69,9 @@ class BatchPoster:
         interval: float,
         waiting: Callable[[bytes], bool],
         drawn: Callable[[bytes, int], None],
-        settled: Callable[[bytes, bytes | None], None],
+        settled: Callable[[bytes, bytes | None, bool], None],
         withhold: bool = False,
+        withhold_inputs: bool = False,
     ) -> None:
         self.view = view
         self.book = book
@@ -80,6 +82,8 @@ class BatchPoster:
         self._drawn = drawn
         self._settled = settled
         self.withhold = withhold
+        self.withhold_inputs = withhold_inputs
+        self.inputs = InputPublisher(view, book, self.transact)
         self._lock = asyncio.Lock()
         self._last_block = -1
         self._from_block = 0
@@ -89,6 +93,7 @@ class BatchPoster:
     async def run(self) -> None:
         """Forever: reconcile, post what is ready, follow posted batches."""
         self._from_block = max(0, await self.view.block_number() - 10_000)
+        await self.inputs.start(self._from_block)
         await self.reconcile()
         while True:
             try:
@@ -103,6 +108,16 @@ class BatchPoster:
         if not self.withhold:
             await self.post_ready()
         await self.follow()
+        if not self.withhold_inputs:
+            await self.inputs.tick()
+
+    async def transact(self, to: str, data: bytes, gas: int) -> dict[str, object]:
+        """Signs and sends one transaction as the gateway; returns its receipt."""
+        async with self._lock:
+            await self.sender.prepare()
+            tx_hash, sent = self.sender.sign(to, data, gas=gas)
+        await sent
+        return await self.sender_wait(tx_hash)
 
     # ---- posting ---------------------------------------------------------------------------
 
@@ -233,7 +248,7 @@ class BatchPoster:
             state = int(batch["state"])
             if state == _EXPIRED:
                 for t in self.book.in_batch(stored.batch_id):
-                    self._settled(t.request_id, None)
+                    self._settled(t.request_id, None, False)
                 self.book.batch_done(stored.batch_id, "expired")
                 continue
             if state not in (_FINALIZED, _CLOSED):
@@ -246,11 +261,11 @@ class BatchPoster:
                 value = vector[t.leaf_index]
                 leaf_state = await self.view.leaf_state(stored.batch_id, t.leaf_index)
                 if leaf_state == 2:  # Final
-                    self._settled(t.request_id, value)
+                    self._settled(t.request_id, value, True)
                 elif leaf_state == 4:  # Refunded
-                    self._settled(t.request_id, None)
-                else:  # Unaudited fast leaf: paid on its attestations
-                    self._settled(t.request_id, t.result_hash)
+                    self._settled(t.request_id, None, False)
+                else:  # Unaudited fast leaf: paid on its attestations (no final result)
+                    self._settled(t.request_id, t.result_hash, False)
             if state == _FINALIZED and stored.opening:
                 await self._open(stored.batch_id, stored.salt, stored.opening, vector)
             self.book.batch_done(stored.batch_id, "settled")

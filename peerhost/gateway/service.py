@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from peerhost.chain.courts import CourtsView
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
@@ -117,7 +118,9 @@ class Gateway:
                 drawn=self.desk.reserves.posted,
                 settled=self.desk.settled,
                 withhold=settings.withhold_batches,
+                withhold_inputs=settings.withhold_inputs,
             )
+        self._courts: CourtsView | None = None
         self.max_input_bytes: int | None = None
         self.started_at = time.time()
         self._tasks: list[asyncio.Task[None]] = []
@@ -127,6 +130,15 @@ class Gateway:
     @property
     def address(self) -> str:
         return self.sender.address
+
+    async def courts(self) -> CourtsView | None:
+        """The accountability courts (None when the deployment has none)."""
+        if self._courts is None and self.desk is not None:
+            try:
+                self._courts = await CourtsView.load(self.settlement)
+            except ValueError:
+                return None
+        return self._courts
 
     def _readings(self) -> Iterator[Reading]:
         """Values of the running parts, read at each ``/metrics`` scrape."""

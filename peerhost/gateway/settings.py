@@ -63,6 +63,8 @@ class GatewaySettings(Settings):
         batch_interval: Seconds between checks for tickets to post (about one block).
         withhold_batches: Never post batches (a misbehaving gateway, for protocol tests: the
             attesters then post the tickets themselves).
+        withhold_inputs: Serve no input to seats and publish none when challenged (a misbehaving
+            gateway, for protocol tests: a data-availability challenge then voids its tickets).
         store: Content-store spec the gateway reads functions' code from, for the request
             headers the code declares (see :mod:`peerhost.wire.declarations`); None: no declared
             headers are kept (only the allow-list).
@@ -97,6 +99,7 @@ class GatewaySettings(Settings):
     batch_max_tickets: int = 64
     batch_interval: float = 0.5
     withhold_batches: bool = False
+    withhold_inputs: bool = False
     store: str | None = None
     logs_per_project: int = 200
     project_settings_file: str | None = None

@@ -1,4 +1,5 @@
-"""``GET /_status/requests/<id>`` (a request's on-chain state) and ``GET /_health``.
+"""``GET /_status/requests/<id>`` (a request's on-chain state), ``GET /_status/batches/<id>`` (a
+batch's tickets and attestations) and ``GET /_health``.
 
 The status endpoint reads the coordinator, so it answers for any request, including ones this
 replica never held or held before a restart; ``held_here`` adds what this replica knows.
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from peerhost.chain.errors import TransactionReverted
 from peerhost.chain.protocol import Phase, Status
 from peerhost.gateway.bodies import parse_request_id
-from peerhost.gateway.errors import UnknownRequest
+from peerhost.gateway.errors import BadRequest, UnknownRequest
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.ticketbook import StoredTicket
 from peerhost.wire.feed import ticket_to_doc
@@ -95,6 +96,31 @@ async def ticket_status(gateway: Gateway, stored: StoredTicket) -> dict[str, Any
             "final_vector_hash": _hex(bytes(batch["finalVectorHash"])),
         }
     return body
+
+
+async def batch_status(request: Request) -> Response:
+    """``GET /_status/batches/<id>``: every ticket of one of this gateway's batches with its
+    attestations, by leaf index (from the ticket book: no chain call). Seats read it to present
+    attestations that contradict a settled result."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        batch_id = int(request.path_params["batch_id"])
+    except ValueError:
+        raise BadRequest("a batch id is a decimal number") from None
+    if gateway.desk is None:
+        raise UnknownRequest(f"batch {batch_id}", "here (this gateway issues no tickets)")
+    tickets = [
+        {
+            "leaf_index": t.leaf_index,
+            "ticket": ticket_to_doc(t.ticket),
+            "attestations": [
+                {"worker": w, "result_hash": r, "signature": "0x" + sig.hex()}
+                for w, r, sig in t.attestations
+            ],
+        }
+        for t in sorted(gateway.book.in_batch(batch_id), key=lambda t: t.leaf_index or 0)
+    ]
+    return JSONResponse({"batch_id": batch_id, "tickets": tickets})
 
 
 async def health(request: Request) -> Response:

@@ -157,6 +157,7 @@ class Desk:
         self.calls: dict[bytes, TicketCall] = {}
         self.reserves = Reserves(view, book.unposted_rewards())
         self._active: ActiveSet | None = None
+        self._head = 0
         self._clock_offset = 0.0
         self.reward = 0
         self.disagreements = 0
@@ -178,7 +179,7 @@ class Desk:
     async def active(self) -> ActiveSet:
         if self._active is None or time.monotonic() - self._active.read_at > _ACTIVE_TTL:
             self._active = await self.view.active_set()
-            chain_now = await self.view.block_timestamp()
+            self._head, chain_now = await self.view.head()
             self._clock_offset = max(0.0, chain_now - time.time())
         return self._active
 
@@ -208,7 +209,9 @@ class Desk:
                 issued_at=issued_at,
                 deadline=issued_at + self.ticket_life,
                 mode=MODE_NAMES.index(mode),
-                secrets_version=0,
+                # the project's secrets as of this (recent) block: every run of the ticket,
+                # attester's or committee's, opens the same bundle even if the owner rotates it
+                secrets_version=self._head,
                 engine_profile=ENGINE_PROFILE,
                 issued_total=total,
             )
@@ -261,6 +264,7 @@ class Desk:
                 call.rid,
                 link.worker,
             )
+            self.hub.credit(link.worker, False)
             self._replace(call, link.worker)
             return
         digest = attestation_digest(
@@ -272,6 +276,7 @@ class Desk:
             signer = ""
         if signer != link.worker:
             log.warning("ticket %s: attestation from %s is not its own", call.rid, link.worker)
+            self.hub.credit(link.worker, False)
             self._replace(call, link.worker)
             return
         if self._active is not None and not self._active.contains(link.worker):
@@ -302,6 +307,7 @@ class Desk:
         for rid in pending:
             call = self.calls.get(rid)
             if call is not None and link.worker in call.outstanding:
+                self.hub.credit(link.worker, False)
                 self._replace(call, link.worker)
 
     # ---- settlement --------------------------------------------------------------------------
@@ -311,8 +317,14 @@ class Desk:
         call = self.calls.get(request_id)
         return call is not None and bool(call.outstanding)
 
-    def settled(self, request_id: bytes, result_hash: bytes | None) -> None:
-        """The chain settled the ticket: its final result, or None when it was refunded."""
+    def settled(self, request_id: bytes, result_hash: bytes | None, final: bool = True) -> None:
+        """The chain settled the ticket: its result (``final``: the committee's final result, not
+        an unaudited leaf's first attestation), or None when it was refunded (called once per
+        ticket). With a final result, each attester's reputation learns whether it agreed."""
+        if result_hash is not None and final:
+            stored = self.book.get(request_id)
+            for worker, attested, _ in stored.attestations if stored is not None else ():
+                self.hub.credit(worker, attested == "0x" + result_hash.hex())
         call = self.calls.get(request_id)
         if call is None:
             return

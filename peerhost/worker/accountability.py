@@ -1,15 +1,24 @@
-"""A seat's duties once its batch finalized: punish the seats that contradicted a final leaf.
+"""A worker's accountability duties on the ticket path (DisputeCourt and EvidenceCourt).
 
-Tier-1 seats that revealed a value other than a leaf's final one are slashed only by the
-DisputeCourt, after the leaf's challenge window (so a captured committee cannot slash an honest
-minority before it can challenge). For each Final leaf of a batch this worker sat on:
+**Per batch** this worker sat on or attested a ticket of, once the batch finalized:
 
-- **Punish.** When some seat revealed another (non-abstaining) value and this worker agreed with
-  the final one, it waits for the window to pass and calls ``punish`` (anyone may; the agreeing
-  seats are paid from the slash, so the first agreeing seat that gets there does it, and the
-  others see the case closed and stop).
+- *Escalate.* A Disputed leaf (no value had Q seats) is taken to tier 2 by its seats.
+- *Challenge.* A Final leaf whose value contradicts this worker's own (what it revealed as a seat,
+  else what it attested) is challenged within the challenge window, bonding ``challengeBond``.
+- *Punish.* After the window, a Final leaf some seat contradicted is closed by a seat that agreed
+  (``punish``): the contradicting seats are slashed, the agreeing ones paid from it.
+- *Present.* Once a leaf's result is settled, a seat presents every attestation of its ticket (as
+  the gateway's status shows them) that contradicts the result (``slashAttestation``; the
+  presenter's share of the slash is its bounty, the project gets the ticket's reward back).
 
-A leaf that is not Final (disputed, refunded, unaudited) is left to the courts' other paths.
+**Per case** (every worker follows ``Escalated``): the tier-2 panel is drawn once its seed block
+exists (``seatPanel``, with the block's header as proof); a panel seat (tier 2) or an active worker
+(tier 3) re-executes the leaf, commits a salted vote and reveals it; anyone decides; a worker whose
+result lost a tier-2 decision challenges it to tier 3 (twice the bond); anyone closes.
+
+**Data availability**: a seat (or panel seat) that cannot get an input from the gateway opens a
+data-availability challenge (``dataBond``) and waits: the gateway publishes the input (the seat
+re-executes it) or, after ``dataWindow``, anyone voids the ticket (the seat abstains on it).
 """
 
 from __future__ import annotations
@@ -17,67 +26,173 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from peerhost.chain.courts import CASE_NONE, CourtsView
-from peerhost.chain.errors import TransactionReverted
+import httpx
+from eth_utils import keccak
+
+from peerhost.chain.courts import (
+    CASE_NONE,
+    CLOSABLE,
+    CLOSED,
+    COMMIT,
+    DATA_NONE,
+    DATA_OPEN,
+    DATA_PUBLISHED,
+    DATA_VOIDED,
+    DECIDE,
+    DECIDED,
+    REVEAL,
+    SEEDING,
+    CourtsView,
+)
+from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.headers import encode_header
 from peerhost.chain.settlement import SettlementView
-from peerhost.wire.batch import ABSTAIN
+from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
+from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
+from peerhost.wire.feed import ticket_from_doc
+from peerhost.worker.duties import DutyLog, challenge_key, vote_key
 
 log = logging.getLogger(__name__)
 
-# ISettlementCoordinator.BatchState
-_FINALIZED, _CLOSED = 3, 4
+# ISettlementCoordinator.Phase / LeafState
+_AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
+_LEAF_FINAL = 2
+
+#: (batch id) -> (gateway, leaves)
+LeavesOf = Callable[[int], Awaitable[tuple[str, list[Leaf]]]]
+#: (batch id, index) -> this worker's result hash for the leaf (ABSTAIN when it has none)
+LeafResult = Callable[[int, int], Awaitable[bytes]]
+#: (gateway, seq) -> the result hash this worker attested, if any
+Attested = Callable[[str, int], bytes | None]
 
 
 class Accountability:
-    """Punishes the seats that contradicted the final leaves of this worker's batches.
+    """The court duties of one worker (module docstring).
 
     Args:
         view: Settlement contracts, with this worker's sender.
         address: This worker.
+        leaves_of: A batch's gateway and leaves (from its post's calldata).
+        leaf_result: Re-executes one leaf as this worker would vote on it.
+        attested: What this worker attested for a ticket.
+        gateway_urls: Gateway address (lower case) -> base URL.
+        duties: Where vote salts are kept (a restarted worker still reveals).
+        challenges: Challenge final leaves this worker contradicts (bonding ``challengeBond``).
+        mine_blocks: Mine the blocks a panel's seed needs (devnets that mine on transactions).
         poll: Seconds between checks while waiting on the chain.
     """
 
-    def __init__(self, view: SettlementView, address: str, *, poll: float = 0.25) -> None:
+    def __init__(
+        self,
+        view: SettlementView,
+        address: str,
+        *,
+        leaves_of: LeavesOf,
+        leaf_result: LeafResult,
+        attested: Attested,
+        gateway_urls: Callable[[], dict[str, str]],
+        duties: DutyLog,
+        challenges: bool = True,
+        mine_blocks: bool = False,
+        poll: float = 0.25,
+    ) -> None:
         self.view = view
         self.address = address
+        self.leaves_of = leaves_of
+        self.leaf_result = leaf_result
+        self.attested = attested
+        self.gateway_urls = gateway_urls
+        self.duties = duties
+        self.challenges = challenges
+        self.mine_blocks = mine_blocks
         self.poll = poll
+        self.from_block = 0
+        self.http = httpx.AsyncClient(timeout=10.0)
         self._courts: CourtsView | None = None
+        self._cases: dict[tuple[int, int], asyncio.Task[None]] = {}
         self.punished = 0
+        self.challenged = 0
+        self.presented = 0
+        self.data_challenges = 0
 
     async def courts(self) -> CourtsView:
         if self._courts is None:
             self._courts = await CourtsView.load(self.view)
         return self._courts
 
-    async def after_finalized(
-        self, batch_id: int, own_vector: list[bytes], vectors: dict[bytes, list[bytes]]
-    ) -> None:
-        """This worker's duties on a finalized batch it sat on (module docstring).
+    async def close(self) -> None:
+        for task in self._cases.values():
+            task.cancel()
+        await asyncio.gather(*self._cases.values(), return_exceptions=True)
+        await self.http.aclose()
+
+    # ---- per batch ------------------------------------------------------------------------------
+
+    async def on_batch(self, batch_id: int, own_vector: list[bytes] | None) -> None:
+        """This worker's duties on ``batch_id`` once it finalized (module docstring).
 
         Args:
             batch_id: The batch.
-            own_vector: The vector this worker revealed.
-            vectors: Every distinct vector revealed, by vector hash.
+            own_vector: The vector this worker revealed as a seat (None: no seat).
         """
-        batch = await self.view.get_batch(batch_id)
-        if int(batch["state"]) not in (_FINALIZED, _CLOSED):
+        gateway, leaves = await self.leaves_of(batch_id)
+        opinions = {
+            i: r for i, leaf in enumerate(leaves) if (r := self.attested(gateway, leaf.seq))
+        }
+        if own_vector is not None:
+            opinions.update({i: v for i, v in enumerate(own_vector) if v != ABSTAIN})
+        if own_vector is None and not opinions:
             return
+        batch = await self._await_finalized(batch_id)
+        if batch is None:
+            return
+        vectors = await self.view.revealed_vectors(batch_id, self.from_block)
         final = await self.final_values(batch_id, vectors)
+        courts = await self.courts()
+        if own_vector is not None:
+            disputed = int(batch["disputedMask"])
+            for index in range(len(leaves)):
+                if disputed >> index & 1:
+                    await self._try(courts, "dispute", "escalate", batch_id, index, vectors)
         to_punish = []
         for index, value in final.items():
+            mine = opinions.get(index)
+            if mine is not None and mine != value:
+                if self.challenges:
+                    await self.challenge(batch_id, index, list(vectors.values()))
+                continue
             contradicted = {v[index] for v in vectors.values()} - {ABSTAIN, value}
-            if contradicted and own_vector[index] == value:
+            if own_vector is not None and own_vector[index] == value and contradicted:
                 to_punish.append(index)
-        if not to_punish:
+        if own_vector is None:
             return
-        courts = await self.courts()
         window = int((await courts.params())["challengeWindow"])
         ends = int(batch["finalizedAt"]) + window
         await asyncio.sleep(max(0.0, ends - time.time() + 1.0))
         for index in to_punish:
             await self.punish(batch_id, index, list(vectors.values()), ends)
+        full = await self.view.final_vector(batch_id, self.from_block)
+        tickets = await self._batch_tickets(gateway, batch_id)
+        for index, value in final.items():
+            if any(
+                a.get("result_hash") != "0x" + value.hex()
+                for a in tickets.get(index, {}).get("attestations", [])
+            ):
+                await self.present(batch_id, index, gateway, leaves, value, full or [], tickets)
+
+    async def _await_finalized(self, batch_id: int) -> dict[str, Any] | None:
+        while True:
+            phase = await self.view.phase_of(batch_id)
+            if phase in (_FINALIZED, _CLOSED):
+                return await self.view.get_batch(batch_id)
+            if phase == _EXPIRED:
+                return None
+            await asyncio.sleep(self.poll)
 
     async def final_values(
         self, batch_id: int, vectors: dict[bytes, list[bytes]]
@@ -88,7 +203,7 @@ class Accountability:
         holders, seats = await self.view.holders_of(batch_id)
         weight: dict[bytes, int] = {}
         for holder, count in zip(holders, seats, strict=True):
-            vote = bytes(await self.view.vote_of(batch_id, holder))
+            vote = await self.view.vote_of(batch_id, holder)
             weight[vote] = weight.get(vote, 0) + count
         out: dict[int, bytes] = {}
         final_mask = int(batch["finalMask"])
@@ -103,6 +218,19 @@ class Accountability:
             if agreed:
                 out[index] = agreed[0]
         return out
+
+    async def challenge(self, batch_id: int, index: int, vectors: list[list[bytes]]) -> bool:
+        """Challenges a tier-1 Final leaf (tier 2, ``challengeBond``); True when this worker did."""
+        courts = await self.courts()
+        bond = int((await courts.params())["challengeBond"])
+        try:
+            await courts.send("dispute", "challenge", batch_id, index, vectors, value=bond)
+        except TransactionReverted as exc:
+            log.info("accountability: challenge %d/%d: %s", batch_id, index, exc.reason)
+            return False
+        self.challenged += 1
+        log.info("accountability: challenged batch %d leaf %d (tier 2)", batch_id, index)
+        return True
 
     async def punish(
         self, batch_id: int, index: int, vectors: list[list[bytes]], window_ends: int
@@ -122,9 +250,260 @@ class Accountability:
                 return
             self.punished += 1
             log.info(
-                "accountability: batch %d leaf %d: contradicting seats punished", batch_id, index
+                "accountability: batch %d leaf %d: contradicting seats punished", *(batch_id, index)
             )
             return
+
+    # ---- attestations ---------------------------------------------------------------------------
+
+    async def present(
+        self,
+        batch_id: int,
+        index: int,
+        gateway: str,
+        leaves: list[Leaf],
+        tier1_value: bytes,
+        final_vector: list[bytes],
+        tickets: dict[int, dict[str, Any]] | None = None,
+    ) -> None:
+        """Presents the attestations of leaf ``index`` that contradict its settled result.
+
+        ``tickets``: the batch's tickets and attestations by leaf index, as the gateway's
+        ``/_status/batches/<id>`` lists them (read here when not given).
+        """
+        if tickets is None:
+            tickets = await self._batch_tickets(gateway, batch_id)
+        entry = tickets.get(index)
+        if entry is None:
+            return
+        courts = await self.courts()
+        await self._fresh_clock()
+        done, value = await courts.settled_value(batch_id, index, tier1_value)
+        if not done or value == ABSTAIN:
+            return
+        case = await courts.case_of(batch_id, index)
+        vector = final_vector if int(case["state"]) == 0 else []
+        leaf = leaves[index]
+        try:
+            ticket = ticket_from_doc(entry["ticket"])
+        except Exception:
+            return
+        if Leaf.of(ticket) != leaf or ticket.gateway.lower() != gateway.lower():
+            return  # not the posted leaf: the evidence would not verify
+        proof = merkle_proof([x.hash() for x in leaves], index)
+        for attestation in entry.get("attestations", []):
+            worker = str(attestation.get("worker", ""))
+            try:
+                attested = bytes.fromhex(str(attestation["result_hash"]).removeprefix("0x"))
+                signature = bytes.fromhex(str(attestation["signature"]).removeprefix("0x"))
+            except (KeyError, ValueError):
+                continue
+            if attested in (ABSTAIN, value) or worker.lower() == self.address.lower():
+                continue
+            if await courts.is_slashed_in(batch_id, worker):
+                continue
+            evidence = (ticket.as_tuple(), attested, signature, batch_id, index, proof, vector)
+            try:
+                await courts.send("evidence", "slashAttestation", evidence)
+            except TransactionReverted as exc:
+                log.info("accountability: attestation of %s: %s", worker, exc.reason)
+                continue
+            self.presented += 1
+            log.info(
+                "accountability: presented %s's attestation contradicting batch %d leaf %d",
+                worker,
+                batch_id,
+                index,
+            )
+
+    async def _batch_tickets(self, gateway: str, batch_id: int) -> dict[int, dict[str, Any]]:
+        """Leaf index -> ticket and attestations, from the gateway's batch status."""
+        base = self.gateway_urls().get(gateway.lower())
+        if base is None:
+            return {}
+        try:
+            response = await self.http.get(f"{base.rstrip('/')}/_status/batches/{batch_id}")
+            doc = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return {}
+        out: dict[int, dict[str, Any]] = {}
+        for entry in doc.get("tickets", []) if isinstance(doc, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("leaf_index"), int):
+                out[entry["leaf_index"]] = entry
+        return out
+
+    # ---- cases ----------------------------------------------------------------------------------
+
+    async def follow_cases(self, from_block: int, to_block: int) -> None:
+        """Starts a duty for every case escalated in the block range."""
+        courts = await self.courts()
+        for _, args in await courts.logs("dispute", "Escalated", from_block, to_block=to_block):
+            key = (int(args["batchId"]), int(args["index"]))
+            if key not in self._cases or self._cases[key].done():
+                self._cases[key] = asyncio.create_task(self._case(*key), name=f"case {key}")
+
+    async def _case(self, batch_id: int, index: int) -> None:
+        try:
+            await self.case_duty(batch_id, index)
+        except asyncio.CancelledError:
+            raise
+        except (ChainUnavailable, RpcError) as exc:
+            log.info("accountability: case %d/%d: chain unavailable (%s)", batch_id, index, exc)
+        except Exception:
+            log.exception("accountability: case %d/%d", batch_id, index)
+
+    async def case_duty(self, batch_id: int, index: int) -> None:
+        """Drives one case as far as this worker can (module docstring)."""
+        courts = await self.courts()
+        gateway, leaves = await self.leaves_of(batch_id)
+        opinion: bytes | None = self.attested(gateway, leaves[index].seq)
+        while True:
+            await self._fresh_clock()
+            phase = await courts.case_phase(batch_id, index)
+            case = await courts.case_of(batch_id, index)
+            tier = int(case["tier"])
+            if phase == SEEDING:
+                await self._seat_panel(courts, batch_id, index, int(case["seedBlock"]))
+            elif phase == COMMIT and self.duties.get(vote_key(batch_id, index, tier)) is None:
+                member = await self._member_index(courts, batch_id, index, tier, case)
+                if member is None:
+                    self.duties.mark(vote_key(batch_id, index, tier))  # not a voter of this tier
+                else:
+                    if opinion is None:
+                        opinion = await self.leaf_result(batch_id, index)
+                    await self._commit_vote(courts, batch_id, index, tier, opinion, member)
+            elif phase == REVEAL and not self.duties.done(vote_key(batch_id, index, tier)):
+                key = vote_key(batch_id, index, tier)
+                saved = self.duties.get(key)
+                if saved is not None and saved[1]:
+                    await self._try(courts, "dispute", "revealVote", batch_id, index, *saved)
+                self.duties.mark(key)
+            elif phase == DECIDE:
+                await self._try(courts, "dispute", "decide", batch_id, index)
+            elif phase == DECIDED:
+                if opinion is None:
+                    opinion = await self.leaf_result(batch_id, index)
+                decided = bytes(case["value"])
+                key = challenge_key(batch_id, index, TIER_ALL)
+                contradicted = opinion not in (ABSTAIN, decided)
+                if (
+                    self.challenges
+                    and tier == TIER_PANEL
+                    and contradicted
+                    and not self.duties.done(key)
+                ):
+                    self.duties.mark(key)  # one try per case
+                    bond = 2 * int((await courts.params())["challengeBond"])
+                    if await self._try(
+                        courts, "dispute", "challenge", batch_id, index, [], value=bond
+                    ):
+                        self.challenged += 1
+            elif phase == CLOSABLE:
+                await self._try(courts, "dispute", "close", batch_id, index)
+            elif phase == CLOSED:
+                await self._present_closed(batch_id, index, gateway, leaves)
+                return
+            await asyncio.sleep(self.poll)
+
+    async def _present_closed(
+        self, batch_id: int, index: int, gateway: str, leaves: list[Leaf]
+    ) -> None:
+        holders, _ = await self.view.holders_of(batch_id)
+        if self.address in holders:  # the batch's seats present, as for unchallenged leaves
+            await self.present(batch_id, index, gateway, leaves, ABSTAIN, [])
+
+    async def _fresh_clock(self) -> None:
+        """On a devnet that mines only on transactions, mines a block when the chain's clock lags
+        the wall clock, so phases that end by time (windows, deadlines) end."""
+        if self.mine_blocks and await self.view.block_timestamp() < time.time() - 1:
+            await self.view.rpc.call("anvil_mine", ["0x1"])
+
+    async def _seat_panel(self, courts: CourtsView, batch_id: int, index: int, seed: int) -> None:
+        head = await self.view.block_number()
+        if head > seed:
+            block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed), False])
+            await self._try(courts, "dispute", "seatPanel", batch_id, index, encode_header(block))
+        elif self.mine_blocks:
+            await self.view.rpc.call("anvil_mine", [hex(seed - head + 1)])
+
+    async def _member_index(
+        self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]
+    ) -> int | None:
+        """0 for a tier-2 panel seat, the active-set index for a tier-3 voter, None otherwise."""
+        if tier == TIER_PANEL:
+            voters = await courts.voters_of(batch_id, index, TIER_PANEL)
+            seated = any(str(v["worker"]).lower() == self.address.lower() for v in voters)
+            return 0 if seated else None
+        active = await self.view.active_set(int(case["epoch"]))
+        members = [m.lower() for m in active.members]
+        me = self.address.lower()
+        return members.index(me) if me in members else None
+
+    async def _commit_vote(
+        self, courts: CourtsView, batch_id: int, index: int, tier: int, value: bytes, member: int
+    ) -> None:
+        salt = os.urandom(32)
+        config = self.view.config
+        commitment = vote_commitment(
+            config.chain_id, courts.courts.dispute, batch_id, index, tier, self.address, value, salt
+        )
+        key = vote_key(batch_id, index, tier)
+        self.duties.save(key, value, salt)  # before the commitment goes out
+        if not await self._try(
+            courts, "dispute", "commitVote", batch_id, index, commitment, member
+        ):
+            self.duties.mark(key)  # nothing committed: nothing to reveal
+
+    async def _try(
+        self, courts: CourtsView, contract: str, name: str, *args: Any, value: int = 0
+    ) -> bool:
+        try:
+            await courts.send(contract, name, *args, value=value)
+        except TransactionReverted as exc:
+            log.debug("accountability: %s: %s", name, exc.reason)
+            return False
+        return True
+
+    # ---- data availability ----------------------------------------------------------------------
+
+    async def obtain_input(self, batch_id: int, index: int, leaves: list[Leaf]) -> bytes | None:
+        """Forces the gateway to publish an input this seat could not get (module docstring);
+        returns the published input, or None when the ticket was voided (or no challenge could
+        be opened)."""
+        courts = await self.courts()
+        challenge = await courts.data_challenge_of(batch_id, index)
+        if int(challenge["state"]) == DATA_NONE:
+            bond = int((await courts.params())["dataBond"])
+            proof = merkle_proof([x.hash() for x in leaves], index)
+            leaf = leaves[index].encode()
+            try:
+                await courts.send(
+                    "evidence", "openDataChallenge", batch_id, index, leaf, proof, value=bond
+                )
+                self.data_challenges += 1
+                log.info(
+                    "accountability: opened a data-availability challenge on batch %d leaf %d",
+                    batch_id,
+                    index,
+                )
+            except TransactionReverted as exc:
+                log.info("accountability: data challenge %d/%d: %s", batch_id, index, exc.reason)
+        while True:
+            challenge = await courts.data_challenge_of(batch_id, index)
+            state = int(challenge["state"])
+            if state == DATA_PUBLISHED:
+                for _, args in await courts.logs(
+                    "evidence", "InputPublished", self.from_block, batch_id
+                ):
+                    data = bytes(args["input"])
+                    if int(args["index"]) == index and keccak(data) == leaves[index].input_hash:
+                        return data
+                return None
+            if state in (DATA_VOIDED, DATA_NONE):
+                return None
+            if state == DATA_OPEN and time.time() > int(challenge["deadline"]) + 1:
+                await self._try(courts, "evidence", "voidTicket", batch_id, index)
+            await asyncio.sleep(self.poll)
 
     async def withdraw(self) -> None:
         """Pulls this worker's credits in the courts (winners' shares, bonds back, bounties)."""

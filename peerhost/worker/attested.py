@@ -56,6 +56,25 @@ class AttestedLedger:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        # rewards of the tickets taken and not yet posted, by (project, gateway): checked for
+        # every ticket, so kept in memory (read once from the file, then kept up to date)
+        self._flight: dict[tuple[str, int], tuple[bytes, int]] = {}
+        self._sums: dict[tuple[bytes, str], int] = {}
+        for t in self._select("state IN (?, ?)", (CLAIMED, ATTESTED)):
+            self._take(t.ticket.gateway, t.ticket.seq, t.project_id, t.ticket.reward)
+
+    def _take(self, gateway: str, seq: int, project_id: bytes, reward: int) -> None:
+        key = (gateway.lower(), seq)
+        if key not in self._flight:
+            self._flight[key] = (project_id, reward)
+            sums = (project_id, key[0])
+            self._sums[sums] = self._sums.get(sums, 0) + reward
+
+    def _land(self, gateway: str, seq: int) -> None:
+        key = (gateway.lower(), seq)
+        entry = self._flight.pop(key, None)
+        if entry is not None:
+            self._sums[(entry[0], key[0])] -= entry[1]
 
     def close(self) -> None:
         with self._lock:
@@ -81,6 +100,7 @@ class AttestedLedger:
                 )
             except sqlite3.IntegrityError:
                 return False
+            self._take(ticket.gateway, ticket.seq, project_id, ticket.reward)
         return True
 
     def attest(self, ticket: Ticket, result_hash: bytes, attestation: bytes) -> None:
@@ -97,6 +117,7 @@ class AttestedLedger:
                 "UPDATE attested SET state = ? WHERE gateway = ? AND seq = ?",
                 (DECLINED, ticket.gateway.lower(), ticket.seq),
             )
+            self._land(ticket.gateway, ticket.seq)
 
     def mark_posted(self, gateway: str, seq: int, batch_id: int) -> None:
         with self._lock:
@@ -104,6 +125,7 @@ class AttestedLedger:
                 "UPDATE attested SET state = ?, batch_id = ? WHERE gateway = ? AND seq = ?",
                 (POSTED, batch_id, gateway.lower(), seq),
             )
+            self._land(gateway, seq)
 
     def unposted(self, gateway: str | None = None) -> list[AttestedTicket]:
         """Attested tickets no batch has carried yet (oldest first)."""
@@ -113,14 +135,20 @@ class AttestedLedger:
             args.append(gateway.lower())
         return self._select(where, tuple(args))
 
+    def result_of(self, gateway: str, seq: int) -> bytes | None:
+        """The result hash this worker attested for (gateway, seq), if it attested one."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT result_hash FROM attested WHERE gateway = ? AND seq = ?"
+                " AND result_hash IS NOT NULL",
+                (gateway.lower(), seq),
+            ).fetchone()
+        return bytes(row[0]) if row is not None else None
+
     def unposted_rewards(self, project_id: bytes, gateway: str) -> int:
-        total = 0
-        for t in self._select(
-            "state IN (?, ?) AND project_id = ? AND gateway = ?",
-            (CLAIMED, ATTESTED, project_id, gateway.lower()),
-        ):
-            total += t.ticket.reward
-        return total
+        """Wei of the tickets of (project, gateway) taken and not yet posted."""
+        with self._lock:
+            return self._sums.get((project_id, gateway.lower()), 0)
 
     def _select(self, where: str, args: tuple[object, ...]) -> list[AttestedTicket]:
         with self._lock:

@@ -50,6 +50,7 @@ from peerhost.wire.feed import (
 from peerhost.wire.ticket import request_id
 from peerhost.worker.accountability import Accountability
 from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.duties import DutyLog, seat_key
 from peerhost.worker.tickets import TicketRunner
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class Committee:
         address: str,
         gateway_urls: Callable[[], dict[str, str]],
         *,
+        duties: DutyLog | None = None,
+        challenges: bool = True,
         mine_blocks: bool = False,
         orphan_grace: float = 20.0,
         poll: float = 0.25,
@@ -100,12 +103,27 @@ class Committee:
         self.http = httpx.AsyncClient(timeout=10.0)
         self.seats_served = 0
         self.cheques_posted = 0
-        self.accountability = Accountability(view, address, poll=poll)
+        self.duties = duties or DutyLog(":memory:")
+        self._batches: dict[int, tuple[str, list[Leaf]]] = {}
+        self._from_block = 0
+        self.accountability = Accountability(
+            view,
+            address,
+            leaves_of=self.leaves_of,
+            leaf_result=self.leaf_result,
+            attested=ledger.result_of,
+            gateway_urls=gateway_urls,
+            duties=self.duties,
+            challenges=challenges,
+            mine_blocks=mine_blocks,
+            poll=poll,
+        )
 
     async def run(self) -> None:
         cursor = await self.view.block_number()
         self._from_block = max(0, cursor - 1000)
         cursor = self._from_block
+        self.accountability.from_block = self._from_block
         last_cheques = time.monotonic()
         while True:
             try:
@@ -117,6 +135,7 @@ class Committee:
                             self.tasks[batch_id] = asyncio.create_task(
                                 self._duty(batch_id, raw), name=f"batch {batch_id}"
                             )
+                    await self.accountability.follow_cases(cursor, head)
                     cursor = head + 1
                 if time.monotonic() - last_cheques > 2.0:
                     last_cheques = time.monotonic()
@@ -130,6 +149,7 @@ class Committee:
         for task in self.tasks.values():
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.accountability.close()
         await self.http.aclose()
 
     # ---- one batch -------------------------------------------------------------------------
@@ -141,6 +161,23 @@ class Committee:
             raise
         except Exception:
             log.exception("committee: batch %d", batch_id)
+
+    async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
+        """A batch's gateway and leaves, read once from its post's calldata."""
+        cached = self._batches.get(batch_id)
+        if cached is None:
+            posted = await self.view.logs("BatchPosted", self._from_block, batch_id=batch_id)
+            if not posted:
+                raise LookupError(f"batch {batch_id} was not posted after block {self._from_block}")
+            batch = await self.view.get_batch(batch_id)
+            leaves = await self._leaves(posted[0][0]["transactionHash"])
+            cached = self._batches[batch_id] = (str(batch["gateway"]), leaves)
+        return cached
+
+    async def leaf_result(self, batch_id: int, index: int) -> bytes:
+        """This worker's result hash for one leaf (a tier-2 or tier-3 vote)."""
+        gateway, leaves = await self.leaves_of(batch_id)
+        return await self._result(batch_id, gateway, index, leaves[index], leaves)
 
     async def _leaves(self, tx_hash: str) -> list[Leaf]:
         tx = await self.view.rpc.call("eth_getTransactionByHash", [tx_hash])
@@ -168,31 +205,40 @@ class Committee:
 
     async def duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
         phase = await self._await_seated(batch_id)
-        if phase not in (_COMMIT, _REVEAL):
-            return
         holders, _ = await self.view.holders_of(batch_id)
-        if self.address not in holders:
+        if phase not in (_COMMIT, _REVEAL) or self.address not in holders:
+            await self.accountability.on_batch(batch_id, None)
             return
         batch = await self.view.get_batch(batch_id)
-        leaves = await self._leaves(posted_log["transactionHash"])
-        gateway = str(batch["gateway"])
-        audit = int(batch["auditMask"])
-        vector = [
-            await self._result(batch_id, gateway, i, leaf) if audit >> i & 1 else ABSTAIN
-            for i, leaf in enumerate(leaves)
-        ]
+        gateway, leaves = await self.leaves_of(batch_id)
+        key = seat_key(batch_id)
+        saved = self.duties.get(key)
+        if saved is not None and await self.view.vote_of(batch_id, self.address) != bytes(32):
+            packed, salt = saved  # committed before a restart: reveal what was committed
+            vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
+        else:
+            audit = int(batch["auditMask"])
+            vector = [
+                await self._result(batch_id, gateway, i, leaf, leaves)
+                if audit >> i & 1
+                else ABSTAIN
+                for i, leaf in enumerate(leaves)
+            ]
+            salt = os.urandom(32)
+            self.duties.save(key, b"".join(vector), salt)  # before the commitment goes out
+            commitment = seat_commitment(
+                self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
+            )
+            await self._send("commit", batch_id, commitment)
+            self.seats_served += 1
         vhash = vector_hash(vector)
-        salt = os.urandom(32)
-        commitment = seat_commitment(
-            self.chain_id, self.settlement, batch_id, self.address, vhash, salt
-        )
-        await self._send("commit", batch_id, commitment)
-        self.seats_served += 1
         while await self.view.phase_of(batch_id) == _COMMIT:
             await asyncio.sleep(self.poll)
         if await self.view.phase_of(batch_id) != _REVEAL:
             return
-        await self._send("reveal", batch_id, vhash, salt, vector)
+        if not self.duties.done(key):
+            await self._send("reveal", batch_id, vhash, salt, vector)
+            self.duties.mark(key)
         while True:
             phase = await self.view.phase_of(batch_id)
             if phase == _SETTLE:
@@ -203,8 +249,7 @@ class Committee:
                 break
             await asyncio.sleep(self.poll)
         if phase in (_FINALIZED, _CLOSED):
-            vectors = await self.view.revealed_vectors(batch_id, self._from_block)
-            await self.accountability.after_finalized(batch_id, vector, vectors)
+            await self.accountability.on_batch(batch_id, vector)
 
     async def _await_seated(self, batch_id: int) -> int:
         while True:
@@ -223,14 +268,20 @@ class Committee:
                 continue
             await asyncio.sleep(self.poll)
 
-    async def _result(self, batch_id: int, gateway: str, index: int, leaf: Leaf) -> bytes:
+    async def _result(
+        self, batch_id: int, gateway: str, index: int, leaf: Leaf, leaves: list[Leaf]
+    ) -> bytes:
         rid = request_id(self.chain_id, self.settlement, gateway, leaf.seq)
         data = await self._input(gateway, rid)
         if data is None or keccak(data) != leaf.input_hash:
             log.warning(
-                "committee: batch %d leaf %d: input unavailable; abstaining", batch_id, index
+                "committee: batch %d leaf %d: input unavailable; challenging its availability",
+                batch_id,
+                index,
             )
-            return ABSTAIN
+            data = await self.accountability.obtain_input(batch_id, index, leaves)
+            if data is None:
+                return ABSTAIN  # voided (the gateway pays) or no challenge could be opened
         try:
             outcome = await self.runner.run(rid, gateway, leaf, data)
         except TransactionReverted:

@@ -32,6 +32,7 @@ from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
 from peerhost.worker.committee import Committee
 from peerhost.worker.credentials import CredentialsClient
+from peerhost.worker.duties import DutyLog
 from peerhost.worker.execution import JobExecutor, SandboxRunner
 from peerhost.worker.feed import FeedClient
 from peerhost.worker.inbox import InboxClient
@@ -155,6 +156,8 @@ class WorkerNode:
                 self._key,
                 self.address,
                 self._gateway_urls,
+                duties=DutyLog(s.data_dir / "duties.sqlite3"),
+                challenges=s.challenges,
                 mine_blocks=bool(s.mine_blocks),
                 orphan_grace=s.orphan_grace,
             )

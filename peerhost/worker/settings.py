@@ -62,6 +62,9 @@ class WorkerSettings(Settings):
             transactions arrive); 0 on real chains.
         orphan_grace: Seconds after ``issuedAt`` when an attested ticket no batch carried is
             posted by this worker (the gateway withheld it).
+        challenges: Challenge a finalized leaf whose result contradicts this worker's (what it
+            revealed as a seat, or attested), bonding the court's ``challengeBond`` (returned,
+            with a share of the slashes, when the next tier overturns the leaf).
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -91,6 +94,7 @@ class WorkerSettings(Settings):
     clock_skew: int = 30
     mine_blocks: int = 0
     orphan_grace: float = 20.0
+    challenges: bool = True
 
     @property
     def gateway_urls(self) -> list[str]:

@@ -167,11 +167,11 @@ class TicketRunner:
         bond = await self._cached(("bond", t.gateway), lambda: self.view.bond_of(t.gateway))
         if bond < int(params["minGatewayBond"]):
             raise TicketRefused(f"gateway bond {bond} is below the minimum")
-        authorized = await self._cached(
-            ("auth", fn.project_id, t.gateway, t.issued_at),
-            lambda: self.view.is_authorized_at(fn.project_id, t.gateway, t.issued_at),
+        valid_from, valid_until = await self._cached(
+            ("auth", fn.project_id, t.gateway),
+            lambda: self.view.authorization_of(fn.project_id, t.gateway),
         )
-        if not authorized:
+        if not valid_from <= t.issued_at < valid_until:
             raise TicketRefused("the gateway is not authorized on the project at issuedAt")
         reserve = await self._cached(
             ("reserve", fn.project_id), lambda: self.view.reserve_of(fn.project_id)
@@ -235,6 +235,8 @@ class TicketRunner:
             input_hash=leaf.input_hash,
             reward=leaf.reward,
             requested_at=leaf.issued_at,
+            # the secrets pointer as of the ticket's secretsVersion block (0: the latest)
+            block_number=leaf.secrets_version,
             commit_deadline=leaf.deadline,
             reveal_deadline=leaf.deadline,
             # where sealed credential headers are disclosed: the issuing gateway's inbox

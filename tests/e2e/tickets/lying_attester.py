@@ -12,11 +12,13 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from peerhost.chain.config import ChainConfig
 from peerhost.wire.envelope import decode_envelope
 from peerhost.worker.cli import main
 from peerhost.worker.execution import Execution, JobExecutor
 from peerhost.worker.job import Job
 from peerhost.worker.node import WorkerNode
+from peerhost.worker.settings import WorkerSettings
 
 #: What :func:`peerhost.worker.launcher.start_worker` runs to start this node.
 PROGRAM = (str(Path(__file__).resolve()),)
@@ -37,7 +39,13 @@ class ForgingExecutor(JobExecutor):
 
 
 class ForgingNode(WorkerNode):
+    """Lies, and never challenges (an adversary that bonds nothing: a captured committee's
+    forgery stands unless an honest worker challenges it)."""
+
     executor_type = ForgingExecutor
+
+    def __init__(self, chain: ChainConfig, private_key: bytes, settings: WorkerSettings) -> None:
+        super().__init__(chain, private_key, settings.replace(challenges=False))
 
 
 if __name__ == "__main__":

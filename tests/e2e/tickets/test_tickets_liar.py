@@ -17,24 +17,15 @@ from typing import Any
 import httpx
 import lying_attester
 import pytest
-from ticket_stack import TicketStack
+from ticket_stack import TicketStack, wait_for
 
 from peerhost.chain.courts import CourtsView
 from peerhost.chain.settlement import SettlementView
+from peerhost.deploy import ETHER
 from peerhost.devnet.accounts import worker_key
 from peerhost.wire.feed import parse_attestations_header
 
 LIAR = 3  # worker index: the three honest workers are 0..2
-
-
-def wait_for(predicate: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"not within {timeout} s")
 
 
 pytestmark = pytest.mark.usefixtures("automine")
@@ -43,7 +34,9 @@ pytestmark = pytest.mark.usefixtures("automine")
 @pytest.fixture(scope="module")
 def liar(tickets_stack: TicketStack) -> Iterator[str]:
     devnet = tickets_stack.devnet
-    proc = devnet.launch_worker(LIAR, program=lying_attester.PROGRAM)
+    # 4 ETH beside three honest 2 ETH stakes: 40 % of the stake, so a batch's three seats go to
+    # the liar in a minority (one seat) or a majority (two or three) often enough to see both
+    proc = devnet.launch_worker(LIAR, program=lying_attester.PROGRAM, stake=4 * ETHER)
     address = worker_key(LIAR).address
     settlement = devnet.settlement
     assert settlement is not None
@@ -67,15 +60,15 @@ def liar(tickets_stack: TicketStack) -> Iterator[str]:
 def test_attested__a_liar_disagrees__falls_back_to_verified_and_answers_correctly(
     tickets_stack: TicketStack, http: httpx.Client, liar: str
 ) -> None:
-    response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "attested"})
-    assert response.status_code == 200, response.text
+    # a batch the liar captured answers its forgery at tier 1 (the captured-committee test
+    # below shows the challenge that overturns it): take a call whose committee it did not hold
+    response, status = settled_call(tickets_stack, http, liar, "attested", captured=False)
     assert response.text == "Hello from PeerHost!"
     assert response.headers["x-peerhost-mode"] == "verified"
     attesters = {
         w for w, _ in parse_attestations_header(response.headers["x-peerhost-attestations"])
     }
     assert liar not in attesters and attesters
-    status = tickets_stack.status(response.headers["x-peerhost-request-id"])
     assert liar in {a["worker"] for a in status["attestations"]}  # it did attest: a forgery
 
 
@@ -135,3 +128,158 @@ def test_sybil__liar_without_a_seat_majority__forgery_not_finalized_and_liar_sla
     drop, taken, seat_slash, slashed = tickets_stack.view(stake_drop)
     assert slashed == seat_slash > 0
     assert drop == taken >= slashed  # in wei; other batches' slashes of the liar add to it
+
+
+HONEST = {worker_key(n).address for n in range(3)}
+
+
+def verified_batch(
+    stack: TicketStack, http: httpx.Client, liar: str, captured: bool
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """A verified call whose batch the liar captured (two or more seats), or did not."""
+    return settled_call(stack, http, liar, "verified", captured)
+
+
+def settled_call(
+    stack: TicketStack, http: httpx.Client, liar: str, mode: str, captured: bool, tries: int = 15
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """A call answered from its batch's settlement (verified, or attested on a disagreement)
+    whose committee the liar captured (two or more seats), or did not."""
+    for _ in range(tries):
+        response = http.get(stack.example("hello"), headers={"x-peerhost-mode": mode})
+        assert response.status_code == 200, response.text
+        status = stack.status(response.headers["x-peerhost-request-id"])
+
+        async def seats(view: SettlementView, batch_id: int = status["batch"]["id"]) -> int:
+            holders, counts = await view.holders_of(batch_id)
+            return dict(zip(holders, counts, strict=True)).get(liar, 0)
+
+        if (stack.view(seats) >= 2) == captured:
+            return response, status
+    raise AssertionError(f"no {'captured' if captured else 'honest'} batch in {tries} calls")
+
+
+async def slashes_between(
+    view: SettlementView, workers: set[str], start: int, end: int
+) -> dict[str, int]:
+    """Wei the stake registry took from each of ``workers`` in blocks (start, end]."""
+    out = {}
+    for worker in workers:
+        logs = await view.logs("StakeSlashed", start + 1, end, contract="stakes", account=worker)
+        out[worker] = sum(int(args["amount"]) for _, args in logs)
+    return out
+
+
+async def held_stake(view: SettlementView, worker: str, block: int) -> int:
+    staker = await view.staker(worker, block)
+    return int(staker["stake"]) + int(staker["unbonding"])
+
+
+def test_liar__attestation_contradicts_the_settled_result__presented_slashed_and_paid_out(
+    tickets_stack: TicketStack, http: httpx.Client, liar: str
+) -> None:
+    start = tickets_stack.view(lambda view: view.block_number())
+    _, status = verified_batch(tickets_stack, http, liar, captured=False)
+    batch_id, index = status["batch"]["id"], status["batch"]["leaf_index"]
+    reward = int(status["ticket"]["reward"])
+    assert liar in {a["worker"] for a in status["attestations"]}
+
+    # after the leaf's challenge window a seat of the batch presents the liar's attestation
+    async def presented(view: SettlementView) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        courts = await CourtsView.load(view)
+        return [
+            (raw, args)
+            for raw, args in await courts.logs("evidence", "AttestationSlashed", start, batch_id)
+            if args["worker"] == liar and int(args["index"]) == index
+        ]
+
+    [(raw, slashed)] = wait_for(lambda: tickets_stack.view(presented), 60)
+    block = int(raw["blockNumber"], 16)
+    tx = raw["transactionHash"]
+
+    async def outcome(view: SettlementView) -> dict[str, Any]:
+        courts = await CourtsView.load(view)
+        end = await view.block_number()
+
+        def in_tx(logs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
+            return [a for r, a in logs if r["transactionHash"] == tx]
+
+        return {
+            "params": await courts.params(),
+            "holders": (await view.holders_of(batch_id))[0],
+            "stake_before_slash": await held_stake(view, liar, block - 1),
+            "drop": await held_stake(view, liar, start) - await held_stake(view, liar, end),
+            "taken": (await slashes_between(view, {liar}, start, end))[liar],
+            "split": in_tx(await courts.logs("evidence", "EvidenceSplit", block)),
+            "credits": in_tx(await courts.logs("evidence", "Credited", block)),
+            "refunds": in_tx(await view.logs("Refunded", block, contract="gateways")),
+        }
+
+    found = tickets_stack.view(outcome)
+    params = found["params"]
+    presenter = str(slashed["presenter"])
+    assert presenter in HONEST and presenter in found["holders"]
+    amount = int(slashed["amount"])
+    assert amount == found["stake_before_slash"] * int(params["attestationSlashBps"]) // 10_000
+    [split] = found["split"]
+    # the presenter's bounty, the project's refund and the burn add up to the slash, in wei
+    assert int(split["toPresenter"]) == amount * int(params["presenterBps"]) // 10_000 > 0
+    assert int(split["toProject"]) == reward
+    assert int(split["toPresenter"]) + int(split["toProject"]) + int(split["burned"]) == amount
+    assert [(c["account"], int(c["amount"]), int(c["reason"])) for c in found["credits"]] == [
+        (presenter, int(split["toPresenter"]), 0)
+    ]
+    assert [int(r["amount"]) for r in found["refunds"]] == [reward]
+    # the liar's stake dropped by exactly what the stake registry took (this slash included)
+    assert found["drop"] == found["taken"] >= amount
+
+
+def test_captured_committee__forgery_finalized__an_honest_attester_challenges_and_wins(
+    tickets_stack: TicketStack, http: httpx.Client, liar: str
+) -> None:
+    start = tickets_stack.view(lambda view: view.block_number())
+    response, status = verified_batch(tickets_stack, http, liar, captured=True)
+    assert response.text != "Hello from PeerHost!"  # tier 1 finalized the forgery
+    batch_id, index = status["batch"]["id"], status["batch"]["leaf_index"]
+    honest_result = {
+        a["result_hash"] for a in status["attestations"] if a["worker"] in HONEST
+    }.pop()
+
+    async def closed(view: SettlementView) -> list[dict[str, Any]]:
+        courts = await CourtsView.load(view)
+        logs = await courts.logs("dispute", "CaseClosed", start, batch_id)
+        return [args for _, args in logs if int(args["index"]) == index]
+
+    [case] = wait_for(lambda: tickets_stack.view(closed), 150)
+    assert "0x" + bytes(case["value"]).hex() == honest_result  # the next tier overturned it
+
+    async def outcome(view: SettlementView) -> dict[str, Any]:
+        courts = await CourtsView.load(view)
+        end = await view.block_number()
+
+        def mine(logs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
+            return [a for _, a in logs if int(a["index"]) == index]
+
+        return {
+            "escalated": mine(await courts.logs("dispute", "Escalated", start, batch_id)),
+            "slashed": mine(await courts.logs("dispute", "VoterSlashed", start, batch_id)),
+            "bonds": mine(await courts.logs("dispute", "BondSettled", start, batch_id)),
+            "credits": mine(await courts.logs("dispute", "Credited", start, batch_id)),
+            "taken": await slashes_between(view, HONEST | {liar}, start, end),
+            "drop": await held_stake(view, liar, start) - await held_stake(view, liar, end),
+            "attestations": await courts.logs("evidence", "AttestationSlashed", start),
+        }
+
+    found = tickets_stack.view(outcome)
+    first = found["escalated"][0]
+    challenger = str(first["challenger"])
+    assert int(first["tier"]) == 2 and challenger in HONEST
+    # the adversary's seats lost stake; no honest worker lost anything
+    assert found["slashed"] and {str(s["worker"]) for s in found["slashed"]} == {liar}
+    assert all(found["taken"][w] == 0 for w in HONEST)
+    assert not [a for _, a in found["attestations"] if a["worker"] in HONEST]
+    assert found["drop"] == found["taken"][liar] >= sum(int(s["amount"]) for s in found["slashed"])
+    # every honest challenger got its bond back, and the first one a winner's share besides
+    assert found["bonds"] and all(not b["forfeited"] for b in found["bonds"])
+    reasons = {(str(c["account"]), int(c["reason"])) for c in found["credits"]}
+    assert {(challenger, 1), (challenger, 0)} <= reasons

@@ -27,6 +27,10 @@ def test_hello__ticket_mode__answers_with_attestations(
     response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": mode})
     check_answer(response, mode, count)
     assert response.text == "Hello from PeerHost!"
+    # the ticket names the secrets as of a recent block: every run of it opens the same bundle
+    ticket = tickets_stack.status(response.headers["x-peerhost-request-id"])["ticket"]
+    head = tickets_stack.view(lambda view: view.block_number())
+    assert 0 < int(ticket["secretsVersion"]) <= head
 
 
 def test_hello__verified__answers_the_result_the_committee_finalized(
@@ -41,3 +45,18 @@ def test_hello__verified__answers_the_result_the_committee_finalized(
     assert status["batch"]["phase"] in ("finalized", "closed")
     hashes = {a["result_hash"] for a in status["attestations"]}
     assert hashes == {response.headers["x-peerhost-result-hash"]}
+
+
+def test_batch_status__posted_batch__lists_its_tickets_with_their_attestations(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "verified"})
+    assert response.status_code == 200, response.text
+    status = tickets_stack.status(response.headers["x-peerhost-request-id"])
+    batch = http.get(f"{tickets_stack.gateway_url}/_status/batches/{status['batch']['id']}")
+    assert batch.status_code == 200, batch.text
+    [entry] = [t for t in batch.json()["tickets"] if t["ticket"] == status["ticket"]]
+    assert entry["leaf_index"] == status["batch"]["leaf_index"]
+    assert entry["attestations"] == status["attestations"]
+    bad = http.get(f"{tickets_stack.gateway_url}/_status/batches/seven")
+    assert bad.status_code == 400 and "decimal" in bad.text

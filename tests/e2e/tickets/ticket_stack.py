@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,3 +71,14 @@ class TicketStack:
         response.raise_for_status()
         doc: dict[str, Any] = response.json()
         return doc
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """Polls ``predicate`` until it returns something truthy (returned); fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout} s")

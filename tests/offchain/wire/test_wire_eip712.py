@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_utils import keccak, to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peerhost.wire import recover_signer, sign_result
+from peerhost.wire.ticket import TICKET_FIELDS, TICKET_TYPEHASH, Ticket, request_id, ticket_hash
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 COORDINATOR = "0x" + "ab" * 20
@@ -41,3 +46,68 @@ def test_recover_signer__other_message__other_address(
 def test_recover_signer__garbage__raises_value_error() -> None:
     with pytest.raises(ValueError, match="invalid result signature"):
         recover_signer(b"\x00" * 10, 31337, COORDINATOR, REQUEST, RESULT)
+
+
+# The hot path packs the static ABI words by hand: the bytes must be eth_abi's, for any values.
+_U = st.integers
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seq=_U(0, 2**64 - 1),
+    version=_U(0, 2**32 - 1),
+    reward=_U(0, 2**96 - 1),
+    issued_at=_U(0, 2**40 - 1),
+    mode=_U(0, 255),
+    total=_U(0, 2**256 - 1),
+    words=st.lists(st.binary(min_size=0, max_size=32), min_size=3, max_size=3),
+    gateway=st.binary(min_size=20, max_size=20),
+)
+def test_ticket_hash__hand_packed__equals_abi_encode(
+    seq: int,
+    version: int,
+    reward: int,
+    issued_at: int,
+    mode: int,
+    total: int,
+    words: list[bytes],
+    gateway: bytes,
+) -> None:
+    ticket = Ticket(
+        gateway="0x" + gateway.hex(),
+        seq=seq,
+        function_id=words[0],
+        version=version,
+        input_hash=words[1],
+        reward=reward,
+        issued_at=issued_at,
+        deadline=issued_at,
+        mode=mode,
+        secrets_version=version,
+        engine_profile=words[2],
+        issued_total=total,
+    )
+    types = ["bytes32"] + [t for _, t in TICKET_FIELDS]
+    assert ticket_hash(ticket) == keccak(abi_encode(types, [TICKET_TYPEHASH, *ticket.as_tuple()]))
+    coordinator = "0x" + gateway[::-1].hex()
+    assert request_id(31337, coordinator, ticket.gateway, seq) == keccak(
+        abi_encode(
+            ["uint256", "address", "address", "uint256"],
+            [31337, to_checksum_address(coordinator), to_checksum_address(ticket.gateway), seq],
+        )
+    )
+
+
+def test_ticket_hash__value_out_of_range__raises_value_error() -> None:
+    ticket = Ticket(
+        gateway="0x" + "11" * 20,
+        seq=2**64,
+        function_id=bytes(32),
+        version=1,
+        input_hash=bytes(32),
+        reward=1,
+        issued_at=1,
+        deadline=2,
+    )
+    with pytest.raises(ValueError, match="uint64"):
+        ticket_hash(ticket)

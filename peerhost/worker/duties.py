@@ -1,0 +1,79 @@
+"""What a worker committed to on-chain and must still open, in its own SQLite file.
+
+A seat's vector and salt (and a tier-2/3 vote and its salt) are written *before* the commitment
+is sent, so a worker restarted between commit and reveal still reveals (a no-show is slashed
+like a wrong reveal). A duty is keyed by what it is for (``seat:<batch>``,
+``vote:<batch>:<leaf>:<tier>``, ``challenge:<batch>:<leaf>:<tier>``) and marked once done.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS duties (
+    key    TEXT PRIMARY KEY,
+    value  BLOB NOT NULL,
+    salt   BLOB NOT NULL,
+    done   INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+def seat_key(batch_id: int) -> str:
+    return f"seat:{batch_id}"
+
+
+def vote_key(batch_id: int, index: int, tier: int) -> str:
+    return f"vote:{batch_id}:{index}:{tier}"
+
+
+def challenge_key(batch_id: int, index: int, tier: int) -> str:
+    return f"challenge:{batch_id}:{index}:{tier}"
+
+
+class DutyLog:
+    """Commitments' openings and finished duties (module docstring); ``":memory:"`` for tests."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        if str(path) != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def save(self, key: str, value: bytes, salt: bytes) -> None:
+        """Records what ``key`` committed to (replacing an earlier record; not done)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO duties(key, value, salt, done) VALUES (?, ?, ?, 0)",
+                (key, value, salt),
+            )
+
+    def get(self, key: str) -> tuple[bytes, bytes] | None:
+        """(value, salt) recorded for ``key``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value, salt FROM duties WHERE key = ?", (key,)
+            ).fetchone()
+        return (bytes(row[0]), bytes(row[1])) if row is not None else None
+
+    def mark(self, key: str) -> None:
+        """Marks ``key`` done (recording it if it was not)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO duties(key, value, salt, done) VALUES (?, x'', x'', 1)"
+                " ON CONFLICT(key) DO UPDATE SET done = 1",
+                (key,),
+            )
+
+    def done(self, key: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT done FROM duties WHERE key = ?", (key,)).fetchone()
+        return bool(row and row[0])

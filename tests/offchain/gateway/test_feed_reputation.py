@@ -1,0 +1,55 @@
+"""Attester choice: cheapest first, where cost is answer latency over reputation."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from peerhost.gateway.feed import FeedHub, WorkerLink
+
+A, B, C = (f"0x{n * 40}" for n in "abc")
+
+
+def hub_with(latencies: dict[str, float]) -> FeedHub:
+    hub = FeedHub("0xgateway", 31337)
+    for worker, latency in latencies.items():
+        hub.links[worker] = WorkerLink(worker, cast(Any, None), latency=latency)
+    return hub
+
+
+def picked(hub: FeedHub, count: int = 3) -> list[str]:
+    return [link.worker for link in hub.pick(lambda _: True, count, set())]
+
+
+def test_pick__no_history__fastest_first_and_untried_links_tried() -> None:
+    hub = hub_with({A: 0.030, B: 0.010, C: 0.0})
+    assert picked(hub) == [C, B, A]
+
+
+def test_pick__a_fast_worker_contradicted_by_the_chain__ranks_behind_a_slower_honest_one() -> None:
+    hub = hub_with({A: 0.010, B: 0.020})
+    hub.credit(A, good=False)
+    hub.credit(B, good=True)
+    assert picked(hub, 1) == [B]
+    assert hub.reputation(A).score < hub.reputation(B).score == 1.0
+
+
+def test_pick__one_fault_among_many_good_answers__latency_decides_again() -> None:
+    hub = hub_with({A: 0.010, B: 0.020})
+    for _ in range(20):
+        hub.credit(A, good=True)
+    hub.credit(A, good=False)
+    assert hub.reputation(A).score > 0.75
+    assert picked(hub, 1) == [A]
+
+
+def test_reputation__kept_by_address__survives_a_reconnect_and_case() -> None:
+    hub = hub_with({A: 0.010})
+    hub.credit(A.upper().replace("0X", "0x"), good=False)
+    hub.links[A] = WorkerLink(A, cast(Any, None), latency=0.010)  # a new connection
+    assert hub.reputation(A).bad == 1
+
+
+def test_pick__inactive_and_excluded_workers__never_picked() -> None:
+    hub = hub_with({A: 0.010, B: 0.020, C: 0.030})
+    links = hub.pick(lambda worker: worker != A, 3, {B})
+    assert [link.worker for link in links] == [C]
