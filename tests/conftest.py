@@ -50,10 +50,17 @@ def reverts_with() -> Callable[[Any], AbstractContextManager[None]]:
 
 
 @pytest.fixture(scope="session")
-def compiled_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One compiled-module cache (:class:`~peerhost.sandbox.cache.ModuleCache` directory) for the
-    session: the JS engine and the Python runtime take seconds to tens of seconds to compile, so
-    every sandbox, worker and devnet of the session that may share them loads them from here."""
+def compiled_modules(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """One compiled-module cache (a :class:`~peerhost.sandbox.cache.ModuleCache` directory) for
+    every sandbox, worker, devnet and ``ape run`` of the session: the JS engine takes seconds and
+    the Python runtime tens of seconds to compile, so each is compiled once and loaded after.
+    It lives in pytest's cache when that plugin is on (reused by later sessions), else in the
+    session's temporary directory (CI runs with ``-p no:cacheprovider``)."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(str(cache.mkdir("peerhost-compiled-modules")))
     return tmp_path_factory.mktemp("compiled-modules")
 
 
