@@ -296,7 +296,8 @@ class Model:
         if pot:
             paid = 0
             if s.open_results:
-                paid = self.open(opening, final_values, finals - challenged, audited, reward)
+                paid_leaves = finals - challenged if self.p.court_pay_rules else finals
+                paid = self.open(opening, final_values, paid_leaves, audited, reward)
             self.credit(PROJECT, pot - paid)
 
         # each case in leaf order, then punish
@@ -555,7 +556,11 @@ class Model:
         p, value = self.p.protocol, case.value
         slashed = forfeited = win_weight = distributed = clawed = 0
         standing = case.challenges[TIER_PANEL][2] if TIER_PANEL in case.challenges else ABSTAIN
-        overturned = standing if value not in (ABSTAIN, standing) and standing != ABSTAIN else None
+        overturned = (
+            standing
+            if self.p.court_pay_rules and value not in (ABSTAIN, standing) and standing != ABSTAIN
+            else None
+        )
         for t in range(TIER_COMMITTEE, case.tier + 1):
             for v in case.voters.get(t, []):
                 weight = 1 if t == TIER_ALL else v.weight
