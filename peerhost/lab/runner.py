@@ -212,11 +212,6 @@ class Runner:
         final_vector = [
             self._winner(i, revealed, ballots, seats) if i in finals else ABSTAIN for i in range(n)
         ]
-        if s.open_results:
-            c.open_results(posted, final_vector)
-        else:
-            c.close_unopened(batch_id)
-
         settled = {i: final_vector[i] for i in finals}
         challenged: set[int] = set()
         for i in sorted(finals):
@@ -225,6 +220,12 @@ class Runner:
                 c.challenge(batch_id, i, self.account[who], vectors, TIER_PANEL)
                 self.count("challenges")
                 challenged.add(i)
+        # attesters are paid once the challenge window passed (a challenged leaf pays none)
+        if s.open_results:
+            c.wait_challenge_window(batch_id)
+            c.open_results(posted, final_vector)
+        else:
+            c.close_unopened(batch_id)
         for i in sorted(disputed):
             c.escalate(batch_id, i, vectors)
         for i in sorted(challenged | disputed):

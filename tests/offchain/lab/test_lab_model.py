@@ -80,9 +80,13 @@ def test_sybil_split__cases_reach_tier_3__earns_exactly_what_the_unsplit_stake_e
     parts = whole.replace(
         identities=(*honest(3), *group("s", Honest(), split(4 * ETHER, 4)), *adversary)
     )
-    a = Model(whole, None, Seeds(random.Random(3))).run()
-    b = Model(parts, None, Seeds(random.Random(3))).run()
-    assert a.counts["tier3"] > 0
+    for seed in range(10):  # the first seeds whose run reaches tier 3
+        a = Model(whole, None, Seeds(random.Random(seed))).run()
+        if a.counts["tier3"]:
+            break
+    else:
+        raise AssertionError("no run reached tier 3")
+    b = Model(parts, None, Seeds(random.Random(seed))).run()
     assert a.by_owner()["s"] == b.by_owner()["s"]
 
 
