@@ -16,6 +16,7 @@ contract TicketVerifier is ITicketVerifier {
     bytes32 private constant _VERSION_HASH = keccak256("2");
     uint256 private constant _HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     uint256 private constant _LEAF_BYTES = 103;
+    uint256 private constant _MAX_ATTESTERS = 4;
 
     /// @inheritdoc ITicketVerifier
     function ticketHash(Ticket calldata ticket) external pure returns (bytes32) {
@@ -70,6 +71,232 @@ contract TicketVerifier is ITicketVerifier {
             assembly ("memory-safe") {
                 mcopy(add(add(leaves, 32), mul(i, 103)), add(leaf, 32), 103)
             }
+        }
+    }
+
+    /// @inheritdoc ITicketVerifier
+    function attesterPay(OpenTerms calldata t, bytes calldata opening, bytes32[] calldata finalVector)
+        external
+        pure
+        returns (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash)
+    {
+        bool given = finalVector.length != 0;
+        bytes32[] memory values = given ? finalVector : new bytes32[](t.leafCount);
+        if (values.length != t.leafCount) revert MalformedOpening(0);
+        accounts = new address[](values.length * _MAX_ATTESTERS);
+        amounts = new uint256[](values.length * _MAX_ATTESTERS);
+        uint256 count;
+        (count, paid) = _book(_state(t, given, values, accounts, amounts), opening);
+        assembly ("memory-safe") {
+            mstore(accounts, count)
+            mstore(amounts, count)
+        }
+        vectorHash = keccak256(abi.encodePacked(values));
+    }
+
+    /// @dev The booking state _book works on, one word each.
+    function _state(
+        OpenTerms calldata t,
+        bool given,
+        bytes32[] memory values,
+        address[] memory accounts,
+        uint256[] memory amounts
+    ) private pure returns (uint256[12] memory st) {
+        st[0] = t.finalMask;
+        st[1] = t.auditMask;
+        st[2] = t.finalPot;
+        st[3] = t.unauditedPot;
+        st[4] = t.speed;
+        st[5] = given ? 1 : 0;
+        uint256 v;
+        uint256 a;
+        uint256 b;
+        assembly ("memory-safe") {
+            v := values
+            a := accounts
+            b := amounts
+        }
+        (st[6], st[7], st[8], st[9]) = (v, a, b, uint256(uint32(MalformedOpening.selector)) << 224);
+    }
+
+    /// @dev Reads every entry of the opening (result 32 ‖ count 1 ‖ count × attester 20) and books each leaf's pot
+    ///      between its attesters when its result stood (a Final leaf's attested result equals its final value;
+    ///      without a given vector the attested result is recorded as the final value) or it is unaudited. The
+    ///      first attester also gets the speed share and the dust. An attester already among the last 16 entries
+    ///      is added to; otherwise a new entry starts. Returns the entry count and what the entries hold in total.
+    ///      `st`: finalMask, auditMask, finalPot, unauditedPot, speed, given, values, accounts, amounts, error selector,
+    ///      entry count, paid.
+    function _book(uint256[12] memory st, bytes calldata opening) private pure returns (uint256 count, uint256 paid) {
+        assembly ("memory-safe") {
+            function fail(state, at) {
+                mstore(0, mload(add(state, 0x120)))
+                mstore(4, at)
+                revert(0, 0x24)
+            }
+            // adds `amount` to `who`'s entry among the last 16, else appends one; returns the entry count
+            function book(accs, amts, cnt, who, amount) -> newCount {
+                newCount := cnt
+                let lo := 0
+                if gt(cnt, 16) { lo := sub(cnt, 16) }
+                let j := cnt
+                for {} gt(j, lo) { j := sub(j, 1) } {
+                    if eq(mload(add(accs, mul(j, 0x20))), who) {
+                        let q := add(amts, mul(j, 0x20))
+                        mstore(q, add(mload(q), amount))
+                        break
+                    }
+                }
+                if eq(j, lo) {
+                    newCount := add(cnt, 1)
+                    mstore(add(accs, mul(newCount, 0x20)), who)
+                    mstore(add(amts, mul(newCount, 0x20)), amount)
+                }
+            }
+            // leaf i's pot: a Final leaf's when its attested result is the final value, an unaudited leaf's
+            function potOf(state, i, result) -> pot {
+                switch and(shr(i, mload(state)), 1) // finalMask
+                case 1 {
+                    let slot := add(mload(add(state, 0xc0)), mul(add(i, 1), 0x20)) // values[i]
+                    if iszero(mload(add(state, 0xa0))) { mstore(slot, result) } // not given: the attested result
+                    if eq(mload(slot), result) { pot := mload(add(state, 0x40)) } // finalPot
+                }
+                default {
+                    if iszero(and(shr(i, mload(add(state, 0x20))), 1)) { pot := mload(add(state, 0x60)) } // unaudited
+                }
+            }
+            // reads the entry of leaf i at `off` (result, count, attesters) and books its pot; returns the next offset
+            function entry(state, i, off, base, len) -> next {
+                if gt(add(off, 33), len) { fail(state, off) }
+                let c := byte(0, calldataload(add(base, add(off, 32))))
+                let pot := potOf(state, i, calldataload(add(base, off)))
+                let start := add(off, 33)
+                next := add(start, mul(20, c))
+                if or(gt(c, 4), gt(next, len)) { fail(state, start) }
+                if and(gt(pot, 0), gt(c, 0)) {
+                    mstore(add(state, 0x160), add(mload(add(state, 0x160)), pot)) // paid
+                    mstore(add(state, 0x140), split(state, mload(add(state, 0x140)), pot, c, add(base, start)))
+                }
+            }
+            // books `pot` between the c attesters at `start`; returns the entry count
+            function split(state, cnt, pot, c, start) -> newCount {
+                newCount := cnt
+                let first := mload(add(state, 0x80)) // speed
+                if lt(pot, first) { first := pot }
+                let each := div(sub(pot, first), c)
+                first := add(first, sub(sub(pot, first), mul(each, c)))
+                for { let k := 0 } lt(k, c) { k := add(k, 1) } {
+                    let who := shr(96, calldataload(add(start, mul(20, k))))
+                    let amount := each
+                    if iszero(k) { amount := add(first, each) }
+                    newCount := book(mload(add(state, 0xe0)), mload(add(state, 0x100)), newCount, who, amount)
+                }
+            }
+            let off := 0
+            for { let i := 0 } lt(i, mload(mload(add(st, 0xc0)))) { i := add(i, 1) } {
+                off := entry(st, i, off, opening.offset, opening.length)
+            }
+            if iszero(eq(off, opening.length)) { fail(st, off) }
+            count := mload(add(st, 0x140))
+            paid := mload(add(st, 0x160))
+        }
+    }
+
+    /// @inheritdoc ITicketVerifier
+    function batchRoot(bytes calldata leaves) external pure returns (bytes32) {
+        uint256 n = leaves.length / _LEAF_BYTES;
+        if (n == 0) revert EmptyBatch();
+        bytes32[] memory level = new bytes32[](n);
+        bytes memory leaf = new bytes(_LEAF_BYTES);
+        assembly ("memory-safe") {
+            let buf := add(leaf, 0x20)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                calldatacopy(buf, add(leaves.offset, mul(i, 103)), 103)
+                mstore(add(level, mul(add(i, 1), 0x20)), keccak256(buf, 103))
+            }
+            for {} gt(n, 1) {} {
+                let m := 0
+                for { let i := 0 } lt(i, n) { i := add(i, 2) } {
+                    let node := mload(add(level, mul(add(i, 1), 0x20)))
+                    if lt(add(i, 1), n) {
+                        mstore(0, node)
+                        mstore(0x20, mload(add(level, mul(add(i, 2), 0x20))))
+                        node := keccak256(0, 0x40)
+                    }
+                    m := add(m, 1)
+                    mstore(add(level, mul(m, 0x20)), node)
+                }
+                n := m
+            }
+        }
+        return level[0];
+    }
+
+    /// @inheritdoc ITicketVerifier
+    function auditSample(bytes32 seed, uint256 leafCount, uint256 fastMask, uint256 auditBps)
+        external
+        pure
+        returns (uint256 mask)
+    {
+        for (uint256 i; i < leafCount; ++i) {
+            if ((fastMask >> i) & 1 == 0) continue;
+            if (uint256(keccak256(abi.encode(seed, uint256(1), i))) % 10_000 < auditBps) mask |= uint256(1) << i;
+        }
+    }
+
+    /// @inheritdoc ITicketVerifier
+    function tally(TallyTerms calldata t, bytes32[][] calldata vectors, uint256[] calldata groupSeats)
+        external
+        pure
+        returns (Tally memory r)
+    {
+        uint256 n = t.leafCount;
+        uint256 reward = t.reward;
+        r.perSeat = new uint256[](vectors.length);
+        r.majority = new bytes32[](n);
+        bytes32[] memory finalValues = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            if ((t.auditMask >> i) & 1 == 0) {
+                r.finalizerCredit += t.finalizerShare;
+                r.pot += reward - t.finalizerShare;
+                continue;
+            }
+            (bytes32 best, uint256 bestSeats, uint256 speaking) = _leafTally(vectors, groupSeats, i);
+            if (bestSeats >= t.quorum) {
+                r.finalMask |= uint256(1) << i;
+                finalValues[i] = best;
+                uint256 perSeat = t.committeeShare / bestSeats;
+                r.finalizerCredit += t.finalizerShare + t.committeeShare - perSeat * bestSeats;
+                r.pot += reward - t.finalizerShare - t.committeeShare;
+                for (uint256 g; g < vectors.length; ++g) {
+                    if (vectors[g][i] == best) r.perSeat[g] += perSeat;
+                }
+            } else if (speaking == 0) {
+                r.refund += reward; // every revealed seat abstained: no result, nobody wrong
+            } else {
+                r.disputedMask |= uint256(1) << i;
+                r.disputed += reward;
+                r.majority[i] = best;
+            }
+        }
+        r.finalVectorHash = keccak256(abi.encodePacked(finalValues));
+    }
+
+    /// @dev The non-abstain value with the most seats on leaf `i`, its seats, and all non-abstaining seats.
+    function _leafTally(bytes32[][] calldata vectors, uint256[] calldata groupSeats, uint256 i)
+        private
+        pure
+        returns (bytes32 best, uint256 bestSeats, uint256 speaking)
+    {
+        uint256 groups = vectors.length;
+        for (uint256 g; g < groups; ++g) {
+            bytes32 v = vectors[g][i];
+            if (v == bytes32(0) || groupSeats[g] == 0) continue;
+            speaking += groupSeats[g];
+            uint256 seats;
+            for (uint256 k; k < groups; ++k) {
+                if (vectors[k][i] == v) seats += groupSeats[k];
+            }
+            if (seats > bestSeats) (best, bestSeats) = (v, seats);
         }
     }
 

@@ -447,7 +447,7 @@ def test_open_results__malformed_opening__reverts_malformed_opening(k, by, rever
         k.commit(b, by(h), vector(1))
     for h in holders:
         k.reveal(b, by(h), vector(1))
-    with reverts_with(k.coordinator.MalformedOpening):
+    with reverts_with(k.s.tickets.MalformedOpening):
         k.coordinator.openResults(b, salt, opening, vector(1), sender=k.gateway)
 
 
