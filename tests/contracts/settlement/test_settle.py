@@ -568,3 +568,96 @@ def test_withdraw__recipient_rejects_ether__reverts_transfer_failed_and_keeps_cr
     with reverts_with(k.coordinator.TransferFailed):
         rejecter.forward(k.coordinator.address, withdraw.data, sender=owner)
     assert k.coordinator.pendingWithdrawal(rejecter) == reward
+
+
+# ------------------------------------------------------------------------------------------ gas paths
+
+
+def test_reveal__zero_vector_hash_without_full_reveal__reverts_vector_mismatch(
+    k, by, chain, reverts_with
+):
+    """A holder that committed to the hash 0 cannot reveal it empty-handed (no vector hashes to 0), so it
+    cannot leave a revealed vote that no vector matches and block settlement."""
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    griefer = by(holders[0])
+    c = k.coordinator.commitmentFor(b, griefer, bytes(32), k.salt(griefer))
+    k.coordinator.commit(b, c, sender=griefer)
+    for h in holders[1:]:
+        k.commit(b, by(h), vector(1))
+    with reverts_with(k.coordinator.VectorMismatch):
+        k.coordinator.reveal(b, bytes(32), k.salt(griefer), [], sender=griefer)
+    for h in holders[1:]:
+        k.reveal(b, by(h), vector(1))
+    chain.mine(deltatime=k.params.commit_window + k.params.reveal_window)
+    k.coordinator.finalize(b, [vector(1)], sender=k.gateway)  # the griefer is a no-show
+    assert k.coordinator.leafState(b, 0) == L_FINAL
+
+
+def test_reveal__equal_vectors_last_one_empty__settles_from_the_first_full_reveal(
+    k, by, accounts, workers
+):
+    posted, holders = seat_until(k, distinct(3), n=3, attesters=[workers[3]])
+    b = posted.batch_id
+    v = [GOOD, ABSTAIN, GOOD]
+    for h in holders:
+        k.commit(b, by(h), v)
+    assert k.coordinator.getBatch(b).finalMask == 0
+    k.reveal(b, by(holders[0]), v)
+    k.reveal(b, by(holders[1]), v, full=False)
+    assert k.coordinator.getBatch(b).finalMask == 0  # the first reveal's summary is not final yet
+    assert k.coordinator.getBatch(b).finalVectorHash == bytes(32)
+    k.reveal(b, by(holders[2]), v, full=False)  # settles without any vector in calldata
+    batch = k.coordinator.getBatch(b)
+    assert k.coordinator.phaseOf(b) == PH_FINALIZED
+    assert [k.coordinator.leafState(b, i) for i in range(3)] == [L_FINAL, L_REFUNDED, L_FINAL]
+    assert (batch.finalMask, batch.refundMask) == (0b101, 0b010)
+    assert bytes(batch.finalVectorHash) == vector_hash(v)
+    r = k.params.min_reward
+    f = r * k.params.finalizer_bps // BPS
+    c = r * k.params.committee_bps // BPS
+    assert batch.attesterPot == 2 * (r - f - c)
+    for h in holders:
+        extra = 2 * (f + c - 3 * (c // 3)) if h == holders[-1] else 0
+        assert k.coordinator.pendingWithdrawal(h) == 2 * (c // 3) + extra
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
+
+
+def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_attester_differs(
+    k, by, reverts_with, workers
+):
+    tickets = k.tickets(2)
+    honest = [AttestedResult(GOOD, (str(workers[3].address),))] * 2
+    posted = k.post(tickets=tickets, attesters=[workers[3]])
+    assert posted.results == honest
+    holders = k.seat(posted.batch_id)
+    for h in holders:
+        k.commit(posted.batch_id, by(h), vector(2))
+    for h in holders:
+        k.reveal(posted.batch_id, by(h), vector(2))
+    before = k.coordinator.pendingWithdrawal(workers[3])
+    k.open(posted, [])  # every final leaf's result is its attested one
+    r = k.params.min_reward
+    pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
+    assert k.coordinator.pendingWithdrawal(workers[3]) == before + 2 * pot
+
+    tickets = k.tickets(2)
+    results = [AttestedResult(GOOD, (str(workers[3].address),)), AttestedResult(LIE, ())]
+    tx = k.coordinator.postBatch(
+        k.project_id,
+        b"\x00" * 32,
+        tickets[0].reward,
+        results_commitment(results, RESULT_SALT),
+        encode_leaves([Leaf.of(t) for t in tickets]),
+        sender=k.gateway,
+    )
+    b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
+    for h in k.seat(b):
+        k.commit(b, by(h), vector(2))
+    for h in k.coordinator.holdersOf(b)[0]:
+        k.reveal(b, by(h), vector(2))
+    opening = results_opening(results)
+    with reverts_with(k.coordinator.VectorMismatch):  # the opening implies LIE on leaf 1
+        k.coordinator.openResults(b, RESULT_SALT, opening, [], sender=k.gateway)
+    k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), sender=k.gateway)
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
