@@ -336,9 +336,13 @@ contract SettlementCoordinator is ISettlementCoordinator {
     // ------------------------------------------------------------------ after settlement
 
     /// @inheritdoc ISettlementCoordinator
-    function openResults(uint256 batchId, bytes32 salt, bytes calldata opening, bytes32[] calldata finalVector)
-        external
-    {
+    function openResults(
+        uint256 batchId,
+        bytes32 salt,
+        bytes calldata opening,
+        bytes32[] calldata finalVector,
+        ITicketVerifier.Attestations calldata attestations
+    ) external {
         Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.Finalized || block.timestamp >= _finalizedAt(b) + _params.openWindow) {
@@ -346,7 +350,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         }
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
         (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash) =
-            _tickets.attesterPay(_openTerms(b), opening, finalVector);
+            _tickets.attesterPay(_openTerms(b), opening, finalVector, attestations);
         if (vectorHash != b.finalVectorHash) revert VectorMismatch(batchId, b.finalVectorHash);
         for (uint256 j; j < accounts.length; ++j) {
             _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);
@@ -361,6 +365,9 @@ contract SettlementCoordinator is ISettlementCoordinator {
     function _openTerms(Stored storage b) private view returns (ITicketVerifier.OpenTerms memory t) {
         uint256 reward = b.reward;
         uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        t.coordinator = address(this);
+        t.gateway = b.gateway;
+        t.root = b.root;
         t.leafCount = b.leafCount;
         t.finalMask = b.finalMask;
         t.auditMask = _auditMaskOf(b);

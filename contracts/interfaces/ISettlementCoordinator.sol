@@ -242,11 +242,21 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice Settles a batch in its Settle phase (anyone): `vectors` holds every distinct revealed vector.
     function finalize(uint256 batchId, bytes32[][] calldata vectors) external;
 
-    /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow).
+    /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow). An
+    ///         attester is credited only with its EIP-712 attestation of (its leaf's ticket hash, the result that
+    ///         stood): TicketVerifier.attesterPay rebuilds each ticket from `attestations` and recovers each
+    ///         signature; a listed attester without a valid one is not paid (its part goes back to the payer).
     /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
     ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
-    function openResults(uint256 batchId, bytes32 salt, bytes calldata opening, bytes32[] calldata finalVector)
-        external;
+    /// @param attestations The batch's leaves as posted, its engine profile, each ticket's issuedTotal, and one
+    ///        signature per listed attester of every entry, in opening order (peerhost/wire/batch.py open_attestations).
+    function openResults(
+        uint256 batchId,
+        bytes32 salt,
+        bytes calldata opening,
+        bytes32[] calldata finalVector,
+        ITicketVerifier.Attestations calldata attestations
+    ) external;
 
     /// @notice After the open window, returns the unopened attester share to the payer (anyone).
     function close(uint256 batchId) external;
