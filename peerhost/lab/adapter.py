@@ -20,6 +20,7 @@ from peerhost.wire.batch import (
     Leaf,
     encode_leaves,
     merkle_proof,
+    open_attestations,
     results_commitment,
     results_opening,
     seat_commitment,
@@ -81,6 +82,7 @@ class Contracts:
         self.function_id = b""
         self.project_id = b""
         self.next_seq = 0
+        self._workers: dict[str, Any] = {}  # address -> account (attesters sign with its key)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -120,6 +122,7 @@ class Contracts:
     # ------------------------------------------------------------------ setup
 
     def register(self, worker: Any, stake: int) -> None:
+        self._workers[str(worker.address)] = worker
         self._tx(self.s.stakes.register(KEY, value=stake, sender=worker))
 
     def advance_epoch(self) -> int:
@@ -278,14 +281,31 @@ class Contracts:
     def open_results(self, posted: Posted, final_vector: list[bytes]) -> None:
         if self.phase(posted.batch_id) != PH_FINALIZED:
             return
+        signed = [
+            AttestedResult(
+                r.result_hash,
+                r.attesters,
+                tuple(self._attest(a, t, r.result_hash) for a in r.attesters),
+            )
+            for t, r in zip(posted.tickets, posted.results, strict=True)
+        ]
         self._tx(
             self.s.coordinator.openResults(
                 posted.batch_id,
                 RESULT_SALT,
                 results_opening(posted.results),
                 final_vector,
+                open_attestations(posted.tickets, signed),
                 sender=self.gateway,
             )
+        )
+
+    def _attest(self, attester: str, ticket: Ticket, result: bytes) -> bytes:
+        """``attester``'s attestation of ``result`` for ``ticket`` (what it signed on the feed)."""
+        account = self._workers[str(attester)]
+        coordinator = str(self.s.coordinator.address)
+        return sign_attestation(
+            account.private_key, self.chain.chain_id, coordinator, ticket_hash(ticket), result
         )
 
     def close_unopened(self, batch_id: int) -> None:
