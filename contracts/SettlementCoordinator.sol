@@ -14,15 +14,11 @@ import {ProtocolParamsLib} from "./libraries/ProtocolParamsLib.sol";
 /// @title SettlementCoordinator
 /// @notice Protocol v2 batch settlement: post, seat, commit, reveal, finalize, open, pull payments.
 contract SettlementCoordinator is ISettlementCoordinator {
-    /// @notice Bytes per leaf (peerhost/wire/batch.py).
-    uint256 public constant LEAF_BYTES = 103;
-    /// @notice Attesters paid per leaf at most.
-    uint256 public constant MAX_ATTESTERS = 4;
+    uint256 private constant _LEAF_BYTES = 103; // peerhost/wire/batch.py
 
     uint256 private constant _BPS = 10_000;
     uint64 private constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
     uint8 private constant _MODE_FAST = 0;
-    uint8 private constant _REASON_WRONG = 0;
     uint8 private constant _REASON_NO_SHOW = 1;
     uint8 private constant _CREDIT_SEAT = 0;
     uint8 private constant _CREDIT_FINALIZER = 1;
@@ -68,20 +64,11 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint16 committedBits;
         uint16 revealedBits;
         uint32 finalizedAfter; // seconds from postedAt to finalization
-        address payer;
-        uint96 attesterPot;
         uint256 fastMask;
         uint256 sampledMask; // fast leaves the seed sampled for audit
-        uint256 finalMask;
+        uint256 finalMask; // from the first full reveal: the audited leaves its vector does not abstain on
         uint256 disputedMask;
-        bytes32 finalVectorHash;
-    }
-
-    /// @dev Accumulates attester credits of one opening (flushed when full).
-    struct Payees {
-        address[] accounts;
-        uint256[] amounts;
-        uint256 count;
+        bytes32 finalVectorHash; // from the first full reveal: its vector with every leaf outside finalMask zeroed
     }
 
     /// @dev What a post needs besides the leaves.
@@ -91,7 +78,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes32 engineProfile;
         uint96 reward;
         bytes32 resultsCommitment;
-        address payer;
+        bool single; // a contract's single request: its seq comes from a counter, no bitmap needed
         bool requireBond;
     }
 
@@ -108,6 +95,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @dev What a post accumulates over its leaves.
     struct Scan {
+        uint256 maxTicketLife;
         uint256 fastMask;
         uint256 minIssuedAt;
         uint256 maxIssuedAt;
@@ -115,23 +103,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint256 versions;
         uint256 word;
         uint256 bits;
-    }
-
-    /// @dev Settlement working set.
-    struct Tally {
-        uint256 holders;
-        uint256 groups;
-        uint256[] groupOf; // holder -> group (type(uint256).max: not revealed)
-        uint256[] groupSeats;
-        uint256[] perSeat; // committee credit per seat of each group
-        bool[] wrong;
-        bytes32[] finalValues;
-        uint256 finalizerCredit;
-        uint256 refund;
-        uint256 pot;
-        uint256 finalMask;
-        uint256 disputedMask;
-        uint256 disputed; // rewards of disputed leaves, handed to the court
     }
 
     constructor(
@@ -173,7 +144,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes32 resultsCommitment,
         bytes calldata leaves
     ) external returns (uint256 batchId) {
-        PostArgs memory a = PostArgs(msg.sender, projectId, engineProfile, reward, resultsCommitment, address(0), true);
+        PostArgs memory a = PostArgs(msg.sender, projectId, engineProfile, reward, resultsCommitment, false, true);
         batchId = _postMemory(a, leaves, resultsCommitment == bytes32(0));
     }
 
@@ -182,13 +153,13 @@ contract SettlementCoordinator is ISettlementCoordinator {
         external
         returns (uint256 batchId)
     {
-        if (tickets.length > _params.maxLeaves) revert InvalidLeaves(tickets.length * LEAF_BYTES);
+        if (tickets.length > _params.maxLeaves) revert InvalidLeaves(tickets.length * _LEAF_BYTES);
         uint256 issuedBy = block.timestamp > _params.orphanDelay ? block.timestamp - _params.orphanDelay : 0;
         bytes memory leaves = _tickets.orphanLeaves(address(this), tickets, signatures, issuedBy);
         ITicketVerifier.Ticket calldata first = tickets[0];
         (bytes32 projectId,) = _functions.projectOf(first.functionId);
         PostArgs memory a =
-            PostArgs(first.gateway, projectId, first.engineProfile, first.reward, resultsCommitment, address(0), false);
+            PostArgs(first.gateway, projectId, first.engineProfile, first.reward, resultsCommitment, false, false);
         batchId = _postMemory(a, leaves, true);
         uint256 refund = _gateways.chargeBond(first.gateway, tickets.length * _params.orphanRefund);
         _credit(batchId, msg.sender, refund, _CREDIT_ORPHAN);
@@ -210,7 +181,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes memory leaf = abi.encodePacked(
             seq, functionId, version, inputHash, uint96(msg.value), uint40(block.timestamp), deadline, mode, secretsVersion
         );
-        PostArgs memory a = PostArgs(msg.sender, bytes32(0), engineProfile, uint96(msg.value), bytes32(0), msg.sender, false);
+        PostArgs memory a = PostArgs(msg.sender, bytes32(0), engineProfile, uint96(msg.value), bytes32(0), true, false);
         batchId = _postMemory(a, leaf, true);
         requestId = _requestId(msg.sender, seq);
         emit SingleRequested(batchId, requestId, msg.sender);
@@ -228,7 +199,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes32 seed = keccak256(abi.encode(_beacon.valueOf(seedBlock, proof), batchId));
         address[] memory seats = _seatHolders(batchId, b, seed);
         uint256 fastMask = b.fastMask;
-        uint256 sampled = fastMask == 0 ? 0 : _sample(seed, b.leafCount, fastMask);
+        uint256 sampled = fastMask == 0 ? 0 : _tickets.auditSample(seed, b.leafCount, fastMask, _params.auditBps);
         if (sampled != 0) b.sampledMask = sampled;
         b.commitDeadline = uint40(block.timestamp + _params.commitWindow);
         b.state = BatchState.Seated;
@@ -282,26 +253,76 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (_commitment(batchId, msg.sender, vectorHash, salt) != _votes[batchId][msg.sender]) {
             revert CommitmentMismatch(batchId, msg.sender);
         }
+        uint256 first = b.firstFull;
+        bytes32 published = first == 0 ? bytes32(0) : _votes[batchId][_holderAt(batchId, first - 1)];
         if (vector.length > 0) {
             if (vector.length != b.leafCount || _vectorHash(vector) != vectorHash) revert VectorMismatch(batchId, vectorHash);
-            if (b.firstFull == 0) b.firstFull = uint8(h + 1);
-        } else {
-            bytes32 published = b.firstFull == 0 ? bytes32(0) : _votes[batchId][_holderAt(batchId, b.firstFull - 1)];
-            if (vectorHash != published) revert VectorMismatch(batchId, published);
+            if (first == 0) {
+                b.firstFull = uint8(h + 1);
+                published = vectorHash;
+                _summarize(b, vector);
+            }
+        } else if (first == 0 || vectorHash != published) {
+            revert VectorMismatch(batchId, published);
         }
         _votes[batchId][msg.sender] = vectorHash;
         uint16 revealed = b.revealedBits | uint16(1 << h);
         b.revealedBits = revealed;
         emit SeatRevealed(batchId, msg.sender, vectorHash);
 
-        // Equal vectors from every holder: settle now.
-        if (vector.length == 0 || revealed != (uint256(1) << count) - 1) return;
-        for (uint256 i; i < count; ++i) {
-            if (i != h && _votes[batchId][_holderAt(batchId, i)] != vectorHash) return;
+        // Every holder revealed the first full vector: settle now from its summary.
+        if (revealed == (uint256(1) << count) - 1 && vectorHash == published && _allVoted(batchId, count, published)) {
+            _settleAgreed(batchId, b);
         }
-        bytes32[][] memory vectors = new bytes32[][](1);
-        vectors[0] = vector;
-        _settle(batchId, b, vectors);
+    }
+
+    function _allVoted(uint256 batchId, uint256 count, bytes32 value) private view returns (bool) {
+        uint256[16] storage holders = _holders[batchId];
+        for (uint256 i; i < count; ++i) {
+            if (_votes[batchId][address(uint160(holders[i]))] != value) return false;
+        }
+        return true;
+    }
+
+    /// @dev Stores what settling on `vector` needs (when every holder reveals it): the audited leaves it does
+    ///      not abstain on (they finalize) and, for a batch with attesters, the hash of the final vector.
+    function _summarize(Stored storage b, bytes32[] calldata vector) private {
+        uint256 audit = _auditMaskOf(b);
+        uint256 n = vector.length;
+        bytes32[] memory finalValues = vector;
+        uint256 finalMask;
+        for (uint256 i; i < n; ++i) {
+            if ((audit >> i) & 1 == 0) finalValues[i] = bytes32(0);
+            else if (finalValues[i] != bytes32(0)) finalMask |= uint256(1) << i;
+        }
+        if (finalMask != 0) b.finalMask = finalMask;
+        if (b.resultsCommitment != bytes32(0)) b.finalVectorHash = _vectorHashMemory(finalValues);
+    }
+
+    /// @dev Settles a batch whose holders all revealed the first full vector (summarized in finalMask and
+    ///      finalVectorHash): every seat agrees, so every leaf in finalMask is Final (K >= Q) and the other
+    ///      audited leaves are refunded; nobody is slashed. Credits as _settle does, without the per-leaf loop.
+    function _settleAgreed(uint256 batchId, Stored storage b) private {
+        uint256 reward = b.reward;
+        uint256 audit = _auditMaskOf(b);
+        uint256 finalMask = b.finalMask;
+        uint256 finals = _popcount(finalMask);
+        uint256 unaudited = b.leafCount - _popcount(audit);
+        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 committeeShare = _committeeShare(b, reward, finalizerShare);
+        uint256 perSeat = committeeShare / _params.seats;
+        uint256 pot = _potOf(b, finalMask);
+        b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
+        b.state = pot != 0 ? BatchState.Finalized : BatchState.Closed;
+        emit BatchFinalized(batchId, pot != 0 ? b.finalVectorHash : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender);
+        uint256 dust = committeeShare - perSeat * _params.seats;
+        _credit(batchId, msg.sender, finals * (finalizerShare + dust) + unaudited * finalizerShare, _CREDIT_FINALIZER);
+        uint256[16] storage holders = _holders[batchId];
+        for (uint256 h; h < b.holderCount; ++h) {
+            uint256 packed = holders[h];
+            _credit(batchId, address(uint160(packed)), finals * perSeat * (packed >> 160), _CREDIT_SEAT);
+        }
+        _refund(batchId, b, (_popcount(audit) - finals) * reward);
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -309,108 +330,50 @@ contract SettlementCoordinator is ISettlementCoordinator {
         Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.Settle) revert WrongPhase(batchId, p);
-        bytes32[][] memory copy = new bytes32[][](vectors.length);
-        for (uint256 g; g < vectors.length; ++g) {
-            copy[g] = vectors[g];
-        }
-        _settle(batchId, b, copy);
+        _settle(batchId, b, vectors);
     }
 
     // ------------------------------------------------------------------ after settlement
 
     /// @inheritdoc ISettlementCoordinator
-    function openResults(uint256 batchId, bytes32 salt, bytes calldata opening, bytes32[] calldata finalVector)
-        external
-    {
+    function openResults(
+        uint256 batchId,
+        bytes32 salt,
+        bytes calldata opening,
+        bytes32[] calldata finalVector,
+        ITicketVerifier.Attestations calldata attestations
+    ) external {
         Stored storage b = _existing(batchId);
         Phase p = _phase(b);
         if (p != Phase.Finalized || block.timestamp >= _finalizedAt(b) + _params.openWindow) {
             revert WrongPhase(batchId, p);
         }
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
-        if (finalVector.length != b.leafCount || _vectorHash(finalVector) != b.finalVectorHash) {
-            revert VectorMismatch(batchId, b.finalVectorHash);
+        (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash) =
+            _tickets.attesterPay(_openTerms(b), opening, finalVector, attestations);
+        if (vectorHash != b.finalVectorHash) revert VectorMismatch(batchId, b.finalVectorHash);
+        for (uint256 j; j < accounts.length; ++j) {
+            _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);
         }
-        uint256[5] memory ctx = _openContext(b);
-        Payees memory payees = Payees(new address[](16), new uint256[](16), 0);
-        uint256 paid;
-        uint256 offset;
-        for (uint256 i; i < b.leafCount; ++i) {
-            uint256 leafPaid;
-            (offset, leafPaid) = _openLeaf(batchId, i, opening, offset, finalVector[i], ctx, payees);
-            paid += leafPaid;
-        }
-        if (offset != opening.length) revert MalformedOpening(batchId, offset);
-        _flush(batchId, payees);
-        uint256 returned = b.attesterPot - paid;
-        b.attesterPot = 0;
+        uint256 returned = _potOf(b, b.finalMask) - paid;
         b.state = BatchState.Closed;
         emit ResultsOpened(batchId, paid, returned);
         _refund(batchId, b, returned);
     }
 
-    /// @dev [final pot, unaudited pot, speed share, final mask, audit mask].
-    function _openContext(Stored storage b) private view returns (uint256[5] memory ctx) {
+    /// @dev The attesters' terms of an opening.
+    function _openTerms(Stored storage b) private view returns (ITicketVerifier.OpenTerms memory t) {
         uint256 reward = b.reward;
         uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
-        ctx[0] = reward - finalizerShare - reward * _params.committeeBps / _BPS;
-        ctx[1] = reward - finalizerShare;
-        ctx[2] = reward * _params.speedBps / _BPS;
-        ctx[3] = b.finalMask;
-        ctx[4] = _auditMaskOf(b);
-    }
-
-    /// @dev Reads leaf `i`'s entry at `offset` of the opening and books its attesters' pay if their result stood.
-    function _openLeaf(
-        uint256 batchId,
-        uint256 i,
-        bytes calldata opening,
-        uint256 offset,
-        bytes32 finalValue,
-        uint256[5] memory ctx,
-        Payees memory payees
-    ) private returns (uint256 next, uint256 paid) {
-        if (offset + 33 > opening.length) revert MalformedOpening(batchId, offset);
-        uint256 start = offset + 33;
-        uint256 count = uint8(opening[offset + 32]);
-        next = start + 20 * count;
-        if (count > MAX_ATTESTERS || next > opening.length) revert MalformedOpening(batchId, start);
-        if ((ctx[3] >> i) & 1 == 1) paid = bytes32(opening[offset:offset + 32]) == finalValue ? ctx[0] : 0;
-        else if ((ctx[4] >> i) & 1 == 0) paid = ctx[1];
-        if (paid == 0 || count == 0) return (next, 0);
-        _bookAttesters(batchId, payees, opening[start:next], paid, ctx[2]);
-    }
-
-    /// @dev Splits `pot` between `attesters` (20 bytes each): the first also gets the speed share and the dust.
-    function _bookAttesters(uint256 batchId, Payees memory payees, bytes calldata attesters, uint256 pot, uint256 speed)
-        private
-    {
-        uint256 count = attesters.length / 20;
-        uint256 first = speed < pot ? speed : pot;
-        uint256 each = (pot - first) / count;
-        first += pot - first - each * count;
-        for (uint256 k; k < count; ++k) {
-            address attester = address(bytes20(attesters[20 * k:20 * k + 20]));
-            _book(batchId, payees, attester, k == 0 ? first + each : each);
-        }
-    }
-
-    function _book(uint256 batchId, Payees memory payees, address account, uint256 amount) private {
-        for (uint256 j; j < payees.count; ++j) {
-            if (payees.accounts[j] != account) continue;
-            payees.amounts[j] += amount;
-            return;
-        }
-        if (payees.count == payees.accounts.length) _flush(batchId, payees);
-        payees.accounts[payees.count] = account;
-        payees.amounts[payees.count++] = amount;
-    }
-
-    function _flush(uint256 batchId, Payees memory payees) private {
-        for (uint256 j; j < payees.count; ++j) {
-            _credit(batchId, payees.accounts[j], payees.amounts[j], _CREDIT_ATTESTER);
-        }
-        payees.count = 0;
+        t.coordinator = address(this);
+        t.gateway = b.gateway;
+        t.root = b.root;
+        t.leafCount = b.leafCount;
+        t.finalMask = b.finalMask;
+        t.auditMask = _auditMaskOf(b);
+        t.finalPot = reward - finalizerShare - reward * _params.committeeBps / _BPS;
+        t.unauditedPot = reward - finalizerShare;
+        t.speed = reward * _params.speedBps / _BPS;
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -420,8 +383,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (p != Phase.Finalized || block.timestamp < _finalizedAt(b) + _params.openWindow) {
             revert WrongPhase(batchId, p);
         }
-        uint256 returned = b.attesterPot;
-        b.attesterPot = 0;
+        uint256 returned = _potOf(b, b.finalMask);
         b.state = BatchState.Closed;
         emit BatchClosed(batchId, returned);
         _refund(batchId, b, returned);
@@ -469,18 +431,20 @@ contract SettlementCoordinator is ISettlementCoordinator {
         v.seedBlock = b.seedBlock;
         v.commitDeadline = b.commitDeadline;
         v.revealDeadline = b.commitDeadline == 0 ? 0 : uint40(b.commitDeadline + _params.revealWindow);
-        v.payer = b.payer;
+        if (b.projectId == bytes32(0)) v.payer = b.gateway;
         v.holderCount = b.holderCount;
         v.committedBits = b.committedBits;
         v.revealedBits = b.revealedBits;
         v.finalizedAt = b.finalizedAfter == 0 ? 0 : uint40(_finalizedAt(b));
         v.fastMask = b.fastMask;
         v.auditMask = b.holderCount == 0 ? 0 : _auditMaskOf(b);
-        v.finalMask = b.finalMask;
         v.refundMask = _refundMaskOf(b);
         v.disputedMask = b.disputedMask;
-        v.finalVectorHash = b.finalVectorHash;
-        v.attesterPot = b.attesterPot;
+        if (v.state != BatchState.Finalized && v.state != BatchState.Closed) return v; // summaries are not final yet
+        v.finalMask = b.finalMask;
+        uint256 pot = _potOf(b, v.finalMask);
+        if (pot != 0) v.finalVectorHash = b.finalVectorHash;
+        if (v.state == BatchState.Finalized) v.attesterPot = uint96(pot);
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -538,6 +502,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function isSeqPosted(address gateway, uint256 seq) external view returns (bool) {
+        if (seq >= _SINGLE_SEQ) return seq - _SINGLE_SEQ < _singleCount[gateway]; // a contract's single requests
         return (_seqBits[gateway][seq >> 8] >> (seq & 255)) & 1 == 1;
     }
 
@@ -569,20 +534,23 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @dev Checks every leaf, marks its seq, builds the root, draws the rewards and stores the batch.
     function _postMemory(PostArgs memory a, bytes memory leaves, bool fullAudit) private returns (uint256 batchId) {
-        uint256 n = leaves.length / LEAF_BYTES;
-        if (n == 0 || n > _params.maxLeaves || leaves.length % LEAF_BYTES != 0) revert InvalidLeaves(leaves.length);
+        uint256 n = leaves.length / _LEAF_BYTES;
+        if (n == 0 || n > _params.maxLeaves || leaves.length % _LEAF_BYTES != 0) revert InvalidLeaves(leaves.length);
         if (a.reward < _params.minReward) revert RewardTooLow(a.reward, _params.minReward);
         uint256 epoch = _stakes.currentEpoch();
         if (_stakes.epochInfo(epoch).totalStake == 0) revert NoActiveStake(epoch);
 
         Scan memory sc;
+        sc.maxTicketLife = _params.maxTicketLife;
         sc.minIssuedAt = type(uint256).max;
         sc.word = type(uint256).max;
-        bytes32[] memory hashes = new bytes32[](n);
-        for (uint256 i; i < n; ++i) {
-            hashes[i] = _checkLeaf(a, leaves, i, fullAudit, sc);
+        {
+            LeafFields memory f; // one record, overwritten per leaf
+            for (uint256 i; i < n; ++i) {
+                _checkLeaf(a, leaves, i, fullAudit, sc, f);
+            }
         }
-        _seqBits[a.gateway][sc.word] = sc.bits;
+        if (!a.single) _seqBits[a.gateway][sc.word] = sc.bits;
 
         uint256 total = uint256(a.reward) * n;
         if (a.projectId == bytes32(0)) {
@@ -591,7 +559,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
             _gateways.draw(a.projectId, a.gateway, total, sc.minIssuedAt, sc.maxIssuedAt, a.requireBond);
         }
 
-        batchId = _store(a, n, epoch, _root(hashes), sc.fastMask);
+        batchId = _store(a, n, epoch, _tickets.batchRoot(leaves), sc.fastMask);
     }
 
     function _store(PostArgs memory a, uint256 n, uint256 epoch, bytes32 root, uint256 fastMask)
@@ -611,22 +579,25 @@ contract SettlementCoordinator is ISettlementCoordinator {
         b.reward = a.reward;
         uint256 seedBlock = block.number + _params.beaconDelay;
         b.seedBlock = uint40(seedBlock);
-        if (a.payer != address(0)) b.payer = a.payer;
         if (fastMask != 0) b.fastMask = fastMask;
         emit BatchPosted(
             batchId, a.gateway, a.projectId, root, a.resultsCommitment, a.engineProfile, a.reward, n, seedBlock
         );
     }
 
-    /// @dev Checks leaf `i`, records its seq bit and issuedAt range in `sc`, and returns its hash.
-    function _checkLeaf(PostArgs memory a, bytes memory leaves, uint256 i, bool fullAudit, Scan memory sc)
-        private
-        returns (bytes32 h)
-    {
-        LeafFields memory f = _leaf(leaves, i);
+    /// @dev Checks leaf `i` and records its seq bit and issuedAt range in `sc`.
+    function _checkLeaf(
+        PostArgs memory a,
+        bytes memory leaves,
+        uint256 i,
+        bool fullAudit,
+        Scan memory sc,
+        LeafFields memory f
+    ) private {
+        _leaf(leaves, i, f);
         if (f.reward != a.reward) revert LeafRewardMismatch(i, f.reward, a.reward);
         if (f.deadline < block.timestamp) revert TicketExpired(f.seq, f.deadline);
-        if (f.issuedAt > block.timestamp || f.issuedAt > f.deadline || f.deadline - f.issuedAt > _params.maxTicketLife) {
+        if (f.issuedAt > block.timestamp || f.issuedAt > f.deadline || f.deadline - f.issuedAt > sc.maxTicketLife) {
             revert InvalidTicketTimes(f.seq, f.issuedAt, f.deadline);
         }
         if (f.mode > 2) revert InvalidMode(f.seq, uint8(f.mode));
@@ -637,200 +608,121 @@ contract SettlementCoordinator is ISettlementCoordinator {
             sc.versions = versions;
         }
         if (f.version == 0 || f.version > sc.versions) revert UnknownVersion(f.functionId, uint32(f.version));
-        if (f.seq >> 8 != sc.word) {
+        if (a.single) {
+            // seq from the requester's counter: never reused, no bitmap
+        } else if (f.seq >= _SINGLE_SEQ) {
+            revert SeqReserved(f.seq);
+        } else if (f.seq >> 8 != sc.word) {
             if (sc.word != type(uint256).max) _seqBits[a.gateway][sc.word] = sc.bits;
             sc.word = f.seq >> 8;
             sc.bits = _seqBits[a.gateway][sc.word];
         }
         uint256 bit = uint256(1) << (f.seq & 255);
-        if (sc.bits & bit != 0) revert SeqAlreadyPosted(a.gateway, f.seq);
+        if (sc.bits & bit != 0 && !a.single) revert SeqAlreadyPosted(a.gateway, f.seq);
         sc.bits |= bit;
         if (f.mode == _MODE_FAST && !fullAudit) sc.fastMask |= uint256(1) << i;
         if (f.issuedAt < sc.minIssuedAt) sc.minIssuedAt = f.issuedAt;
         if (f.issuedAt > sc.maxIssuedAt) sc.maxIssuedAt = f.issuedAt;
-        assembly ("memory-safe") {
-            h := keccak256(add(add(leaves, 32), mul(i, 103)), 103)
-        }
     }
 
     /// @dev Fields of leaf `i` (layout in peerhost/wire/batch.py).
-    function _leaf(bytes memory leaves, uint256 i) private pure returns (LeafFields memory f) {
-        uint256 seq;
-        bytes32 fn;
-        uint256 version;
-        uint256 reward;
-        uint256 issuedAt;
-        uint256 deadline;
-        uint256 mode;
+    function _leaf(bytes memory leaves, uint256 i, LeafFields memory f) private pure {
         assembly ("memory-safe") {
             let p := add(add(leaves, 32), mul(i, 103))
-            seq := shr(192, mload(p))
-            fn := mload(add(p, 8))
-            version := shr(224, mload(add(p, 40)))
-            reward := shr(160, mload(add(p, 76)))
-            issuedAt := shr(216, mload(add(p, 88)))
-            deadline := shr(216, mload(add(p, 93)))
-            mode := shr(248, mload(add(p, 98)))
-        }
-        f = LeafFields(seq, fn, version, reward, issuedAt, deadline, mode);
-    }
-
-    /// @dev The Merkle root (an unpaired node moves up unchanged); overwrites `level`.
-    function _root(bytes32[] memory level) private pure returns (bytes32) {
-        uint256 n = level.length;
-        while (n > 1) {
-            uint256 m;
-            for (uint256 i; i < n; i += 2) {
-                level[m++] = i + 1 < n ? _pair(level[i], level[i + 1]) : level[i];
-            }
-            n = m;
-        }
-        return level[0];
-    }
-
-    function _pair(bytes32 left, bytes32 right) private pure returns (bytes32 h) {
-        assembly ("memory-safe") {
-            mstore(0, left)
-            mstore(32, right)
-            h := keccak256(0, 64)
+            mstore(f, shr(192, mload(p))) // seq
+            mstore(add(f, 0x20), mload(add(p, 8))) // functionId
+            mstore(add(f, 0x40), shr(224, mload(add(p, 40)))) // version
+            mstore(add(f, 0x60), shr(160, mload(add(p, 76)))) // reward
+            mstore(add(f, 0x80), shr(216, mload(add(p, 88)))) // issuedAt
+            mstore(add(f, 0xa0), shr(216, mload(add(p, 93)))) // deadline
+            mstore(add(f, 0xc0), shr(248, mload(add(p, 98)))) // mode
         }
     }
 
     // ------------------------------------------------------------------ internals: settlement
 
-    /// @dev Tallies every audited leaf over the revealed vectors, credits seats, the finalizer and refunds,
-    ///      slashes no-shows and wrong seats, and splits what was slashed. `vectors` must hold the vector of
+    /// @dev Tallies every audited leaf over the revealed vectors (TicketVerifier.tally), credits seats, the
+    ///      finalizer and refunds, slashes no-shows and splits what was slashed. `vectors` must hold the vector of
     ///      every revealed holder.
-    function _settle(uint256 batchId, Stored storage b, bytes32[][] memory vectors) private {
-        Tally memory t = _group(batchId, b, vectors);
-        _tallyLeaves(batchId, b, t, vectors);
-        if (t.finalMask != 0) b.finalMask = t.finalMask;
+    function _settle(uint256 batchId, Stored storage b, bytes32[][] calldata vectors) private {
+        (uint256[] memory groupOf, uint256[] memory groupSeats) = _group(batchId, b, vectors);
+        uint256 reward = b.reward;
+        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 audit = _auditMaskOf(b);
+        ITicketVerifier.Tally memory t = _tickets.tally(
+            ITicketVerifier.TallyTerms(
+                b.leafCount, audit, _params.quorum, reward, finalizerShare, _committeeShare(b, reward, finalizerShare)
+            ),
+            vectors,
+            groupSeats
+        );
+        if (b.finalMask != t.finalMask) b.finalMask = t.finalMask; // may differ from the first reveal's summary
         if (t.disputedMask != 0) b.disputedMask = t.disputedMask;
-        bytes32 finalVectorHash;
         b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
+        bytes32 finalVectorHash;
         if (t.pot != 0) {
-            finalVectorHash = _vectorHashMemory(t.finalValues);
+            finalVectorHash = t.finalVectorHash;
             b.finalVectorHash = finalVectorHash;
-            b.attesterPot = uint96(t.pot);
             b.state = BatchState.Finalized;
         } else {
             b.state = BatchState.Closed;
         }
+        // Disputed leaves are frozen; their rewards go to the DisputeCourt for the escalation tiers.
+        for (uint256 i; i < t.majority.length; ++i) {
+            if ((t.disputedMask >> i) & 1 == 1) emit LeafDisputed(batchId, i, t.majority[i]);
+        }
         emit BatchFinalized(
-            batchId, finalVectorHash, t.finalMask, _auditMaskOf(b) & ~t.finalMask & ~t.disputedMask, t.disputedMask, msg.sender
+            batchId, finalVectorHash, t.finalMask, audit & ~t.finalMask & ~t.disputedMask, t.disputedMask, msg.sender
         );
-        _payAndSlash(batchId, b, t);
+        _payAndSlash(batchId, b, groupOf, t);
         if (t.disputed > 0) _court.holdDisputed{value: t.disputed}(batchId);
     }
 
-    /// @dev The per-leaf loop of _settle: final values, masks, credits, refunds and wrong groups.
-    function _tallyLeaves(uint256 batchId, Stored storage b, Tally memory t, bytes32[][] memory vectors) private {
-        uint256 n = b.leafCount;
-        uint256 reward = b.reward;
-        uint256 audit = _auditMaskOf(b);
-        uint256 quorum = _params.quorum;
-        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
-        uint256 committeeShare =
-            b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _params.committeeBps / _BPS;
-        for (uint256 i; i < n; ++i) {
-            if ((audit >> i) & 1 == 0) {
-                t.finalizerCredit += finalizerShare;
-                t.pot += reward - finalizerShare;
-                continue;
-            }
-            (bytes32 best, uint256 bestSeats, uint256 speaking) = _leafTally(t, vectors, i);
-            if (bestSeats >= quorum) {
-                t.finalMask |= uint256(1) << i;
-                t.finalValues[i] = best;
-                uint256 perSeat = committeeShare / bestSeats;
-                t.finalizerCredit += finalizerShare + committeeShare - perSeat * bestSeats;
-                t.pot += reward - finalizerShare - committeeShare;
-                _judge(t, vectors, i, best, perSeat);
-                continue;
-            }
-            if (speaking == 0) {
-                t.refund += reward; // every revealed seat abstained: no result, nobody wrong
-                continue;
-            }
-            // Disputed: frozen; its reward goes to the DisputeCourt for the escalation tiers.
-            t.disputedMask |= uint256(1) << i;
-            t.disputed += reward;
-            emit LeafDisputed(batchId, i, best);
-        }
-    }
-
-    /// @dev Maps each revealed holder to the supplied vector with its hash.
-    function _group(uint256 batchId, Stored storage b, bytes32[][] memory vectors) private view returns (Tally memory t) {
+    /// @dev Maps each revealed holder to the supplied vector with its hash (type(uint256).max: not revealed) and
+    ///      counts each vector's seats.
+    function _group(uint256 batchId, Stored storage b, bytes32[][] calldata vectors)
+        private
+        view
+        returns (uint256[] memory groupOf, uint256[] memory groupSeats)
+    {
         uint256 holders = b.holderCount;
         uint256 groups = vectors.length;
-        t.holders = holders;
-        t.groups = groups;
-        t.groupOf = new uint256[](holders);
-        t.groupSeats = new uint256[](groups);
-        t.perSeat = new uint256[](groups);
-        t.wrong = new bool[](groups);
-        t.finalValues = new bytes32[](b.leafCount);
+        groupOf = new uint256[](holders);
+        groupSeats = new uint256[](groups);
         bytes32[] memory hashes = new bytes32[](groups);
         for (uint256 g; g < groups; ++g) {
             if (vectors[g].length != b.leafCount) revert VectorMismatch(batchId, bytes32(0));
-            hashes[g] = _vectorHashMemory(vectors[g]);
+            hashes[g] = _vectorHash(vectors[g]);
         }
         uint256 revealed = b.revealedBits;
         for (uint256 h; h < holders; ++h) {
-            t.groupOf[h] = type(uint256).max;
+            groupOf[h] = type(uint256).max;
             if ((revealed >> h) & 1 == 0) continue;
             uint256 packed = _holders[batchId][h];
             bytes32 vote = _votes[batchId][address(uint160(packed))];
             uint256 g;
             while (g < groups && hashes[g] != vote) ++g;
             if (g == groups) revert MissingVector(batchId, address(uint160(packed)));
-            t.groupOf[h] = g;
-            t.groupSeats[g] += packed >> 160;
+            groupOf[h] = g;
+            groupSeats[g] += packed >> 160;
         }
     }
 
-    /// @dev The non-abstain value with the most seats on leaf `i`, its seats, and all non-abstaining seats.
-    function _leafTally(Tally memory t, bytes32[][] memory vectors, uint256 i)
+    /// @dev Credits seats, finalizer and refunds, then slashes no-shows and splits the slashed stake. Seats that
+    ///      revealed another value than a Final leaf's are not slashed here: the DisputeCourt does it once the leaf's
+    ///      challenge window has passed (`punish`) or its case closed, so a captured committee cannot get an honest
+    ///      minority slashed before a challenge.
+    function _payAndSlash(uint256 batchId, Stored storage b, uint256[] memory groupOf, ITicketVerifier.Tally memory t)
         private
-        pure
-        returns (bytes32 best, uint256 bestSeats, uint256 speaking)
     {
-        uint256 groups = t.groups;
-        if (groups == 1) {
-            best = vectors[0][i];
-            if (best == bytes32(0)) return (best, 0, 0);
-            return (best, t.groupSeats[0], t.groupSeats[0]);
-        }
-        for (uint256 g; g < groups; ++g) {
-            bytes32 v = vectors[g][i];
-            if (v == bytes32(0) || t.groupSeats[g] == 0) continue;
-            speaking += t.groupSeats[g];
-            uint256 seats;
-            for (uint256 k; k < groups; ++k) {
-                if (vectors[k][i] == v) seats += t.groupSeats[k];
-            }
-            if (seats > bestSeats) (best, bestSeats) = (v, seats);
-        }
-    }
-
-    /// @dev Groups that said `value` on leaf `i` earn `perSeat`. Groups that said another value are not slashed
-    ///      here: the DisputeCourt does it once the leaf's challenge window has passed (`punish`) or its case
-    ///      closed, so a captured committee cannot get an honest minority slashed before a challenge.
-    function _judge(Tally memory t, bytes32[][] memory vectors, uint256 i, bytes32 value, uint256 perSeat) private pure {
-        for (uint256 g; g < t.groups; ++g) {
-            if (vectors[g][i] == value) t.perSeat[g] += perSeat;
-        }
-    }
-
-    /// @dev Credits seats, finalizer and refunds, then slashes and splits the slashed stake.
-    function _payAndSlash(uint256 batchId, Stored storage b, Tally memory t) private {
         _credit(batchId, msg.sender, t.finalizerCredit, _CREDIT_FINALIZER);
+        uint256 holders = groupOf.length;
         uint256 honestSeats;
         uint256 slashSeats;
-        for (uint256 h; h < t.holders; ++h) {
-            uint256 g = t.groupOf[h];
+        for (uint256 h; h < holders; ++h) {
+            uint256 g = groupOf[h];
             uint256 packed = _holders[batchId][h];
-            if (g == type(uint256).max || t.wrong[g]) {
+            if (g == type(uint256).max) {
                 slashSeats += packed >> 160;
                 continue;
             }
@@ -841,22 +733,20 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
         // Interactions: the stake registry sends slashed ETH back through receive().
         uint256 slashed;
-        for (uint256 h; h < t.holders; ++h) {
-            uint256 g = t.groupOf[h];
-            if (g != type(uint256).max && !t.wrong[g]) continue;
+        for (uint256 h; h < holders; ++h) {
+            if (groupOf[h] != type(uint256).max) continue;
             uint256 packed = _holders[batchId][h];
             address holder = address(uint160(packed));
             uint256 amount = _stakes.slash(holder, (packed >> 160) * _params.seatSlash);
             slashed += amount;
-            emit SeatSlashed(batchId, holder, amount, g == type(uint256).max ? _REASON_NO_SHOW : _REASON_WRONG);
+            emit SeatSlashed(batchId, holder, amount, _REASON_NO_SHOW);
         }
         uint256 toHonest;
         if (honestSeats > 0) {
             uint256 each = slashed * _params.honestSlashBps / _BPS / honestSeats;
             toHonest = each * honestSeats;
-            for (uint256 h; h < t.holders && each > 0; ++h) {
-                uint256 g = t.groupOf[h];
-                if (g == type(uint256).max || t.wrong[g]) continue;
+            for (uint256 h; h < holders && each > 0; ++h) {
+                if (groupOf[h] == type(uint256).max) continue;
                 uint256 packed = _holders[batchId][h];
                 _credit(batchId, address(uint160(packed)), each * (packed >> 160), _CREDIT_HONEST);
             }
@@ -871,7 +761,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
     /// @dev Sends `amount` back to the batch's payer: the project reserve, or the poster's credits.
     function _refund(uint256 batchId, Stored storage b, uint256 amount) private {
         if (amount == 0) return;
-        if (b.projectId == bytes32(0)) return _credit(batchId, b.payer, amount, _CREDIT_REFUND);
+        if (b.projectId == bytes32(0)) return _credit(batchId, b.gateway, amount, _CREDIT_REFUND); // the requester
         _gateways.refund{value: amount}(b.projectId);
     }
 
@@ -900,15 +790,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
         return Phase.Reveal;
     }
 
-    /// @dev Fast leaves the seed samples for audit (rate auditBps).
-    function _sample(bytes32 seed, uint256 n, uint256 fastMask) private view returns (uint256 mask) {
-        uint256 rate = _params.auditBps;
-        for (uint256 i; i < n; ++i) {
-            if ((fastMask >> i) & 1 == 0) continue;
-            if (uint256(keccak256(abi.encode(seed, uint256(1), i))) % _BPS < rate) mask |= uint256(1) << i;
-        }
-    }
-
     function _auditMaskOf(Stored storage b) private view returns (uint256) {
         return (_fullMask(b.leafCount) & ~b.fastMask) | b.sampledMask;
     }
@@ -919,6 +800,34 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (s == BatchState.Expired) return _fullMask(b.leafCount);
         if (s != BatchState.Finalized && s != BatchState.Closed) return 0;
         return _auditMaskOf(b) & ~b.finalMask & ~b.disputedMask;
+    }
+
+    /// @dev A final leaf's committee share: what is left after the finalizer's when the batch has no attesters.
+    function _committeeShare(Stored storage b, uint256 reward, uint256 finalizerShare) private view returns (uint256) {
+        return b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _params.committeeBps / _BPS;
+    }
+
+    /// @dev What attesters are owed once the batch settled with `finalMask`: a final leaf's remainder and an
+    ///      unaudited leaf's (zero for a batch without attesters: every leaf is audited, seats take the rest).
+    function _potOf(Stored storage b, uint256 finalMask) private view returns (uint256) {
+        uint256 reward = b.reward;
+        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 unaudited = b.leafCount - _popcount(_auditMaskOf(b));
+        return _popcount(finalMask) * (reward - finalizerShare - _committeeShare(b, reward, finalizerShare))
+            + unaudited * (reward - finalizerShare);
+    }
+
+    /// @dev Number of set bits (SWAR).
+    function _popcount(uint256 x) private pure returns (uint256 c) {
+        unchecked {
+            x -= (x >> 1) & 0x5555555555555555555555555555555555555555555555555555555555555555;
+            x = (x & 0x3333333333333333333333333333333333333333333333333333333333333333)
+                + ((x >> 2) & 0x3333333333333333333333333333333333333333333333333333333333333333);
+            x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f;
+            x = (x & 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                + ((x >> 8) & 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff);
+            c = (x * 0x0001000100010001000100010001000100010001000100010001000100010001) >> 240;
+        }
     }
 
     function _finalizedAt(Stored storage b) private view returns (uint256) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,6 +47,21 @@ def reverts_with() -> Callable[[Any], AbstractContextManager[None]]:
     deployments on this anvil, where ``ape.reverts`` accepts any error; this checks the selector.
     """
     return _reverts_with
+
+
+@pytest.fixture(scope="session")
+def compiled_modules(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """One compiled-module cache (a :class:`~peerhost.sandbox.cache.ModuleCache` directory) for
+    every sandbox, worker, devnet and ``ape run`` of the session: the JS engine takes seconds and
+    the Python runtime tens of seconds to compile, so each is compiled once and loaded after.
+    It lives in pytest's cache when that plugin is on (reused by later sessions), else in the
+    session's temporary directory (CI runs with ``-p no:cacheprovider``)."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(str(cache.mkdir("peerhost-compiled-modules")))
+    return tmp_path_factory.mktemp("compiled-modules")
 
 
 @pytest.fixture(scope="session")

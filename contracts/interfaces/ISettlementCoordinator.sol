@@ -105,6 +105,8 @@ interface ISettlementCoordinator is IProtocolParams {
     error UnknownVersion(bytes32 functionId, uint32 version);
     /// @notice Thrown when a gateway's seq was already posted (each ticket is paid at most once).
     error SeqAlreadyPosted(address gateway, uint256 seq);
+    /// @notice Thrown when a posted ticket's seq is in the upper half, reserved for contracts' single requests.
+    error SeqReserved(uint256 seq);
     /// @notice Thrown when the current epoch has no stake to draw seats from.
     error NoActiveStake(uint256 epoch);
     /// @notice Thrown when a single request's value is not its reward.
@@ -135,8 +137,6 @@ interface ISettlementCoordinator is IProtocolParams {
     error MissingVector(uint256 batchId, address worker);
     /// @notice Thrown when the attested results do not open the batch's commitment.
     error ResultsMismatch(uint256 batchId);
-    /// @notice Thrown when an opening is not `leafCount` entries of (result, count <= 4, attesters).
-    error MalformedOpening(uint256 batchId, uint256 offset);
     /// @notice Thrown when there is nothing to withdraw.
     error NothingToWithdraw(address account);
     /// @notice Thrown when the court is set twice or by someone other than the deployer.
@@ -242,10 +242,21 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice Settles a batch in its Settle phase (anyone): `vectors` holds every distinct revealed vector.
     function finalize(uint256 batchId, bytes32[][] calldata vectors) external;
 
-    /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow).
-    /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization.
-    function openResults(uint256 batchId, bytes32 salt, bytes calldata opening, bytes32[] calldata finalVector)
-        external;
+    /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow). An
+    ///         attester is credited only with its EIP-712 attestation of (its leaf's ticket hash, the result that
+    ///         stood): TicketVerifier.attesterPay rebuilds each ticket from `attestations` and recovers each
+    ///         signature; a listed attester without a valid one is not paid (its part goes back to the payer).
+    /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
+    ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
+    /// @param attestations The batch's leaves as posted, its engine profile, each ticket's issuedTotal, and one
+    ///        signature per listed attester of every entry, in opening order (peerhost/wire/batch.py open_attestations).
+    function openResults(
+        uint256 batchId,
+        bytes32 salt,
+        bytes calldata opening,
+        bytes32[] calldata finalVector,
+        ITicketVerifier.Attestations calldata attestations
+    ) external;
 
     /// @notice After the open window, returns the unopened attester share to the payer (anyone).
     function close(uint256 batchId) external;

@@ -23,6 +23,63 @@ interface ITicketVerifier {
         uint256 issuedTotal; // the gateway's running total issued, this ticket included
     }
 
+    /// @notice What a batch's attesters are owed when its attested results are opened (SettlementCoordinator).
+    struct OpenTerms {
+        address coordinator; // the attestations' verifying contract
+        address gateway; // the batch's gateway: every ticket's
+        bytes32 root; // the batch's leaf root
+        uint256 leafCount;
+        uint256 finalMask; // leaves with a Final result: paid when the attested result equals it
+        uint256 auditMask; // leaves outside it are unaudited: paid on the attested result
+        uint256 finalPot; // attesters' share of a Final leaf
+        uint256 unauditedPot; // attesters' share of an unaudited leaf
+        uint256 speed; // the first attester's premium out of a leaf's share
+    }
+
+    /// @notice What tallying a batch's revealed vectors needs (SettlementCoordinator.finalize).
+    struct TallyTerms {
+        uint256 leafCount;
+        uint256 auditMask; // leaves the committee re-executes
+        uint256 quorum; // Q
+        uint256 reward; // per leaf
+        uint256 finalizerShare; // per settled leaf
+        uint256 committeeShare; // per Final leaf, split between its agreeing seats
+    }
+
+    /// @notice The outcome of a tally.
+    struct Tally {
+        uint256 finalMask; // audited leaves where >= Q seats agree on a non-abstain value
+        uint256 disputedMask; // audited leaves without quorum where some seat spoke
+        uint256 finalizerCredit;
+        uint256 refund; // rewards of audited leaves every revealed seat abstained on
+        uint256 pot; // owed to attesters (Final and unaudited leaves)
+        uint256 disputed; // rewards of disputed leaves
+        bytes32 finalVectorHash; // keccak of the final values (ABSTAIN where not Final)
+        uint256[] perSeat; // per vector: what each of its seats earned
+        bytes32[] majority; // per leaf: a disputed leaf's leading value
+    }
+
+    /// @notice The attestations behind an opening: what rebuilds each ticket's hash, and the signatures.
+    /// @dev A ticket's fields are its leaf's, the batch's gateway, `engineProfile` and its `issuedTotal`; the
+    ///      signatures bind the fields that are not on-chain (a wrong engine profile or total only makes the
+    ///      attester's own signature fail to recover).
+    struct Attestations {
+        bytes leaves; // the batch's leaves as posted (their root must be the batch's)
+        bytes32 engineProfile; // the batch's engine profile, as posted
+        uint256[] issuedTotals; // per leaf: its ticket's issuedTotal
+        bytes signatures; // 65 bytes (r ‖ s ‖ v) per listed attester of every entry, in opening order (only paid ones are checked)
+    }
+
+    /// @notice Thrown when an opening's leaves are not the batch's (length or root).
+    error LeavesMismatch(bytes32 root);
+    /// @notice Thrown when the attestations do not give one issuedTotal per leaf and one signature per attester paid.
+    error AttestationsMismatch(uint256 signaturesUsed);
+
+    /// @notice Thrown when an opening is not `leafCount` entries of (result, count <= 4, attesters); `offset` is where.
+    error MalformedOpening(uint256 offset);
+
+    /// @notice Thrown when a batch root is asked of no leaves.
+    error EmptyBatch();
     /// @notice Thrown when orphaned tickets are empty, differ in gateway, engine profile or reward, or lack signatures.
     error OrphansMismatch(uint256 index);
     /// @notice Thrown when an orphaned ticket's signature is not its gateway's (`signer` is who signed, or zero).
@@ -57,6 +114,41 @@ interface ITicketVerifier {
         bytes[] calldata signatures,
         uint256 issuedBy
     ) external view returns (bytes memory leaves);
+
+    /// @notice Splits the attesters' pay of an opened batch (peerhost/wire/batch.py's results opening): per leaf whose
+    ///         attested result stood, its share goes to its attesters, the first also taking `speed` and the dust.
+    ///         An attester is paid only when its signature recovers to it: its EIP-712 attestation of (the ticket's
+    ///         hash, the result that stood); an attester without one forfeits its part to the payer.
+    /// @param finalVector The batch's final vector, or empty: then every Final leaf's value is taken to be its
+    ///        attested result, and the returned `vectorHash` (of that vector) must equal the batch's.
+    /// @return accounts Distinct attesters, in first-seen order.
+    /// @return amounts What each is owed.
+    /// @return paid Their sum.
+    /// @return vectorHash keccak of the final vector used.
+    function attesterPay(
+        OpenTerms calldata terms,
+        bytes calldata opening,
+        bytes32[] calldata finalVector,
+        Attestations calldata attestations
+    ) external view returns (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash);
+
+    /// @notice The Merkle root of 103-byte leaves (peerhost/wire/batch.py: leaf hash keccak(leaf), pairs
+    ///         keccak(left ‖ right), an unpaired last node moves up unchanged). Trailing bytes short of a leaf are ignored.
+    function batchRoot(bytes calldata leaves) external pure returns (bytes32);
+
+    /// @notice The fast leaves a batch's seed samples for audit: leaf i when keccak(seed, 1, i) mod 10000 < auditBps.
+    function auditSample(bytes32 seed, uint256 leafCount, uint256 fastMask, uint256 auditBps)
+        external
+        pure
+        returns (uint256 mask);
+
+    /// @notice Tallies every audited leaf over the distinct revealed `vectors`, `groupSeats[g]` seats having
+    ///         revealed `vectors[g]`: a leaf is Final with >= Q agreeing seats, refunded when every seat abstained,
+    ///         disputed otherwise; unaudited leaves pay the finalizer and attesters.
+    function tally(TallyTerms calldata terms, bytes32[][] calldata vectors, uint256[] calldata groupSeats)
+        external
+        pure
+        returns (Tally memory);
 
     /// @notice Whether `proof` places `leafHash` at `index` of a `count`-leaf batch tree with `root`
     ///         (SettlementCoordinator.getBatch gives a batch's root and leaf count).

@@ -8,8 +8,9 @@ commitment's salt and opening are written to the ticket book; after a restart, t
 ``posting`` are checked against the chain (mined: posted; failed or unknown: back to ``issued``),
 so nothing is lost and nothing is posted twice.
 
-After a batch settles, the poster opens its attested results (the attesters whose results stood
-are paid) and tells the desk the final result of each ticket (``verified`` answers wait for it).
+After a batch settles, the poster opens its attested results with each listed attester's
+attestation signature (the contract pays only the attesters whose signed results stood) and tells
+the desk the final result of each ticket (``verified`` answers wait for it).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from peerhost.wire.batch import (
     MAX_ATTESTERS,
     AttestedResult,
     Leaf,
+    decode_results,
     encode_leaves,
+    open_attestations,
     results_commitment,
     results_opening,
 )
@@ -54,6 +57,25 @@ def attested_result(stored: StoredTicket) -> AttestedResult:
     first = stored.attestations[0][1]
     workers = tuple(w for w, r, _ in stored.attestations if r == first)[:MAX_ATTESTERS]
     return AttestedResult(bytes.fromhex(first[2:]), workers)
+
+
+def attestations_for(
+    tickets: list[StoredTicket], opening: bytes
+) -> tuple[bytes, bytes, list[int], bytes]:
+    """``openResults``' attestations for a batch: its tickets in leaf order and, for each attester the
+    committed opening lists, the signature it sent with that result (65 zero bytes when the book has
+    none: the contract then does not pay that attester)."""
+    ordered = sorted(tickets, key=lambda t: -1 if t.leaf_index is None else t.leaf_index)
+    results = []
+    for t, committed in zip(ordered, decode_results(opening), strict=True):
+        signed = {
+            w.lower(): sig
+            for w, r, sig in t.attestations
+            if bytes.fromhex(r.removeprefix("0x")) == committed.result_hash
+        }
+        sigs = tuple(signed.get(a.lower(), bytes(65)) for a in committed.attesters)
+        results.append(AttestedResult(committed.result_hash, committed.attesters, sigs))
+    return open_attestations([t.ticket for t in ordered], results)
 
 
 class BatchPoster:
@@ -267,14 +289,25 @@ class BatchPoster:
                 else:  # Unaudited fast leaf: paid on its attestations (no final result)
                     self._settled(t.request_id, t.result_hash, False)
             if state == _FINALIZED and stored.opening:
-                await self._open(stored.batch_id, stored.salt, stored.opening, vector)
+                tickets = self.book.in_batch(stored.batch_id)
+                attestations = attestations_for(tickets, stored.opening)
+                await self._open(stored.batch_id, stored.salt, stored.opening, vector, attestations)
             self.book.batch_done(stored.batch_id, "settled")
 
-    async def _open(self, batch_id: int, salt: bytes, opening: bytes, vector: list[bytes]) -> None:
-        data = self.view.encode("openResults", batch_id, salt, opening, vector)
+    async def _open(
+        self,
+        batch_id: int,
+        salt: bytes,
+        opening: bytes,
+        vector: list[bytes],
+        attestations: tuple[bytes, bytes, list[int], bytes],
+    ) -> None:
+        data = self.view.encode("openResults", batch_id, salt, opening, vector, attestations)
+        # each paid attester's signature is recovered on-chain (about 10 k gas per leaf)
+        gas = 400_000 + 20_000 * len(vector)
         async with self._lock:
             await self.sender.prepare()
-            tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=1_500_000)
+            tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=gas)
         try:
             await sent
             receipt = await self.sender_wait(tx_hash)

@@ -20,13 +20,14 @@ from peerhost.wire.batch import (
     Leaf,
     encode_leaves,
     merkle_proof,
+    open_attestations,
     results_commitment,
     results_opening,
     seat_commitment,
     vector_hash,
 )
 from peerhost.wire.disputes import panel_seed, vote_commitment
-from peerhost.wire.ticket import Ticket, sign_attestation, ticket_hash
+from peerhost.wire.ticket import Ticket, sign_attestation, sign_ticket, ticket_hash
 
 PROJECT_NAME = "lab"
 FUNCTION_NAME = "lab-fn"
@@ -81,6 +82,7 @@ class Contracts:
         self.function_id = b""
         self.project_id = b""
         self.next_seq = 0
+        self._workers: dict[str, Any] = {}  # address -> account (attesters sign with its key)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -120,6 +122,7 @@ class Contracts:
     # ------------------------------------------------------------------ setup
 
     def register(self, worker: Any, stake: int) -> None:
+        self._workers[str(worker.address)] = worker
         self._tx(self.s.stakes.register(KEY, value=stake, sender=worker))
 
     def advance_epoch(self) -> int:
@@ -163,8 +166,16 @@ class Contracts:
     # ------------------------------------------------------------------ a batch
 
     def post(
-        self, n: int, mode: int, reward: int, results: Sequence[tuple[bytes, Sequence[str]]] | None
+        self,
+        n: int,
+        mode: int,
+        reward: int,
+        results: Sequence[tuple[bytes, Sequence[str]]] | None,
+        orphaned_by: Any = None,
     ) -> Posted:
+        """Issues ``n`` tickets and posts them: the gateway's own batch, or, when ``orphaned_by``
+        is given, the gateway withholds them and that account posts them as orphans after
+        ``orphanDelay`` (the gateway's bond pays it ``orphanRefund`` per ticket)."""
         now = self.now() - 1
         tickets = []
         for _ in range(n):
@@ -185,8 +196,16 @@ class Contracts:
             self.next_seq += 1
         attested = [AttestedResult(r, tuple(a)) for r, a in results] if results is not None else []
         commitment = results_commitment(attested, RESULT_SALT) if attested else bytes(32)
-        leaves = encode_leaves([Leaf.of(t) for t in tickets])
         c = self.s.coordinator
+        if orphaned_by is not None:
+            self.mine(int(self.protocol.orphanDelay) + 1)
+            key, chain_id = self.gateway.private_key, self.chain.chain_id
+            sigs = [sign_ticket(key, chain_id, str(c.address), t) for t in tickets]
+            tx = self._tx(
+                c.postOrphans([t.as_tuple() for t in tickets], sigs, commitment, sender=orphaned_by)
+            )
+            return Posted(int(tx.events.filter(c.BatchPosted)[0].batchId), tickets, attested)
+        leaves = encode_leaves([Leaf.of(t) for t in tickets])
         tx = self._tx(
             c.postBatch(self.project_id, PROFILE, reward, commitment, leaves, sender=self.gateway)
         )
@@ -234,18 +253,27 @@ class Contracts:
     def phase(self, batch_id: int) -> int:
         return int(self.s.coordinator.phaseOf(batch_id))
 
+    def mine_until(self, timestamp: int) -> None:
+        """Mines one block at ``timestamp`` or later."""
+        self.mine(max(1, timestamp - self.now() + 1))
+
     def wait_commits(self, batch_id: int) -> None:
         if self.phase(batch_id) < PH_REVEAL:
-            self.mine(int(self.protocol.commitWindow))
+            self.mine_until(int(self.s.coordinator.getBatch(batch_id).commitDeadline))
 
     def settle(self, batch_id: int, vectors: list[list[bytes]]) -> str | None:
-        """Finalizes a batch its last reveal did not settle; returns who finalized (or None)."""
+        """Finalizes a batch its last reveal did not settle; returns who finalized (or None).
+
+        Raises RuntimeError when the batch is still not settled (a runner bug, never an outcome)."""
         if self.phase(batch_id) == PH_REVEAL:
-            self.mine(int(self.protocol.revealWindow))
-        if self.phase(batch_id) != PH_SETTLE:
-            return None
-        self._tx(self.s.coordinator.finalize(batch_id, vectors, sender=self.gateway))
-        return str(self.gateway.address)
+            self.mine_until(int(self.s.coordinator.getBatch(batch_id).revealDeadline))
+        finalizer = None
+        if self.phase(batch_id) == PH_SETTLE:
+            self._tx(self.s.coordinator.finalize(batch_id, vectors, sender=self.gateway))
+            finalizer = str(self.gateway.address)
+        if self.phase(batch_id) < PH_FINALIZED:
+            raise RuntimeError(f"batch {batch_id} is not settled (phase {self.phase(batch_id)})")
+        return finalizer
 
     def leaf_state(self, batch_id: int, index: int) -> int:
         return int(self.s.coordinator.leafState(batch_id, index))
@@ -253,14 +281,31 @@ class Contracts:
     def open_results(self, posted: Posted, final_vector: list[bytes]) -> None:
         if self.phase(posted.batch_id) != PH_FINALIZED:
             return
+        signed = [
+            AttestedResult(
+                r.result_hash,
+                r.attesters,
+                tuple(self._attest(a, t, r.result_hash) for a in r.attesters),
+            )
+            for t, r in zip(posted.tickets, posted.results, strict=True)
+        ]
         self._tx(
             self.s.coordinator.openResults(
                 posted.batch_id,
                 RESULT_SALT,
                 results_opening(posted.results),
                 final_vector,
+                open_attestations(posted.tickets, signed),
                 sender=self.gateway,
             )
+        )
+
+    def _attest(self, attester: str, ticket: Ticket, result: bytes) -> bytes:
+        """``attester``'s attestation of ``result`` for ``ticket`` (what it signed on the feed)."""
+        account = self._workers[str(attester)]
+        coordinator = str(self.s.coordinator.address)
+        return sign_attestation(
+            account.private_key, self.chain.chain_id, coordinator, ticket_hash(ticket), result
         )
 
     def close_unopened(self, batch_id: int) -> None:
@@ -339,11 +384,11 @@ class Contracts:
 
     def end_commits(self, batch_id: int, index: int) -> None:
         if self.case_phase(batch_id, index) == CP_COMMIT:
-            self.mine(int(self.court_params.commitWindow))
+            self.mine_until(int(self.case(batch_id, index).commitDeadline))
 
     def end_reveals(self, batch_id: int, index: int) -> None:
         if self.case_phase(batch_id, index) == CP_REVEAL:
-            self.mine(int(self.court_params.revealWindow))
+            self.mine_until(int(self.case(batch_id, index).revealDeadline))
 
     def decide(self, batch_id: int, index: int) -> None:
         self._tx(self.s.court.decide(batch_id, index, sender=self.gateway))
@@ -394,6 +439,11 @@ class Contracts:
             + int(s.evidence.pendingWithdrawal(address))
             + self.stake_of(address)
         )
+
+    def bond(self) -> int:
+        """The gateway's bond (bonded and leaving)."""
+        b = self.s.gateways.bondOf(self.gateway)
+        return int(b.amount) + int(b.leaving)
 
     def reserve(self) -> int:
         r = self.s.gateways.reserveOf(self.project_id)

@@ -59,7 +59,8 @@ def profit_by_strategy(
 ) -> list[dict[str, Any]]:
     """Per named scenario: each deviating owner's profit per batch, deviating and honest."""
     rows = []
-    for name in names or [n for n in SCENARIOS if n not in ("honest", "sybil", "mixed")]:
+    skip = ("honest", "sybil", "mixed", "withholding-gateway")
+    for name in names or [n for n in SCENARIOS if n not in skip]:
         sc = SCENARIOS[name]().replace(batches=batches)
         for owner, (dev, hon) in sorted(deviation_gain(sc, params, seed).items()):
             stake = sum(i.stake for i in sc.identities if i.owner == owner)

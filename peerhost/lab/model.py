@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from eth_utils import keccak
@@ -97,6 +97,24 @@ def attesters_for(epoch: Epoch, batch_id: int, index: int, a: int) -> list[str]:
     return epoch.draw(seed, a) if epoch.members else []
 
 
+def trace_entry(
+    batch_id: int,
+    holders: Sequence[str],
+    seats: dict[str, int],
+    revealed: Sequence[str],
+    finals: set[int],
+    disputed: set[int],
+) -> dict[str, object]:
+    """What both simulators record per batch, to find the first one where they part."""
+    return {
+        "batch": batch_id,
+        "holders": [(h, seats[h]) for h in holders],
+        "revealed": list(revealed),
+        "final": sorted(finals),
+        "disputed": sorted(disputed),
+    }
+
+
 @dataclass
 class Voter:
     worker: str
@@ -114,6 +132,8 @@ class Case:
     tier: int = TIER_COMMITTEE
     voters: dict[int, list[Voter]] = field(default_factory=dict)
     challenges: dict[int, tuple[str, int, bytes]] = field(default_factory=dict)
+    #: A Final leaf's committee pay per agreeing seat (clawed back when its value is overturned).
+    seat_pay: int = 0
 
 
 class Model:
@@ -134,8 +154,6 @@ class Model:
         self.report.owners = scenario.owners
         self.report.strategies = {i.name: i.strategy.name for i in scenario.identities}
         self.finalizer_credits: dict[str, int] = {}
-        #: Hook for the chain runner's own bookkeeping (batch number -> batch id).
-        self.batch_ids: Callable[[int], int] = lambda b: b + 1
 
     # ------------------------------------------------------------------ money
 
@@ -183,7 +201,7 @@ class Model:
     def batch(self, number: int) -> None:
         """One batch's whole life."""
         p, s = self.p.protocol, self.s
-        batch_id = self.batch_ids(number)
+        batch_id = number + 1  # batch ids of a fresh deployment count from 1
         n = s.leaves
         reward = s.reward if s.reward is not None else p.min_reward
         truths = tuple(truth_of(batch_id, i) for i in range(n))
@@ -207,14 +225,20 @@ class Model:
             first = next(iter(said.values()), ABSTAIN)
             opening.append((first, [a for a in chosen if a in said and said[a] == first]))
         with_results = s.attesters > 0
+        orphaned = s.gateway == "withholding-batches"
+        if orphaned:  # a worker posts them; the gateway's bond pays it orphanRefund per ticket
+            refund = p.orphan_refund * n
+            self.credit(self.order[0], refund)
+            self.credit(GATEWAY, -refund)
 
         # committee
         seed = self.seeds.batch(batch_id)
         drawn = self.epoch.draw(seed, p.seats)
         holders, seats = holders_of(drawn)
-        audited = tuple(
-            is_audited(seed, i, s.mode if with_results else 2, p.audit_bps) for i in range(n)
-        )
+        full = (
+            not with_results or orphaned
+        )  # a batch without results, or of orphans, is audited in full
+        audited = tuple(is_audited(seed, i, 2 if full else s.mode, p.audit_bps) for i in range(n))
         owner_seats: dict[str, int] = {}
         for h in holders:
             o = self.by[h].owner
@@ -245,28 +269,38 @@ class Model:
         final_values, finals, disputed, pot = self.settle(
             holders, seats, revealed, ballots, audited, reward, with_results, finalizer
         )
+        self.report.trace.append(trace_entry(batch_id, holders, seats, revealed, finals, disputed))
 
-        # open the attested results
-        if pot:
-            paid = 0
-            if s.open_results:
-                paid = self.open(opening, final_values, finals, audited, reward)
-            self.credit(PROJECT, pot - paid)
-
-        # the challenge window of every Final leaf, then each case in leaf order, then punish
+        # the challenge window of every Final leaf
         settled: dict[int, bytes] = {i: final_values[i] for i in finals}
         cases: dict[int, Case] = {}
+        challenged: set[int] = set()
+        fs = reward * p.finalizer_bps // BPS
+        committee_share = reward * p.committee_bps // BPS if with_results else reward - fs
         for i in sorted(finals):
             case = Case(final_values[i], 0)
             case.voters[TIER_COMMITTEE] = self.committee_voters(
                 i, holders, seats, revealed, ballots
             )
+            agreeing = sum(v.weight for v in case.voters[TIER_COMMITTEE] if v.vote == case.value)
+            case.seat_pay = committee_share // agreeing
             who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_values[i])
             if who is not None:
                 self.challenge(case, who, TIER_PANEL)
                 cases[i] = case
+                challenged.add(i)
             elif any(v.vote not in (ABSTAIN, case.value) for v in case.voters[TIER_COMMITTEE]):
                 cases[i] = case  # closed by punish after the window
+
+        # after the window, the attested results are opened: a challenged leaf pays no attester
+        if pot:
+            paid = 0
+            if s.open_results:
+                paid_leaves = finals - challenged if self.p.court_pay_rules else finals
+                paid = self.open(opening, final_values, paid_leaves, audited, reward)
+            self.credit(PROJECT, pot - paid)
+
+        # each case in leaf order, then punish
         for i in sorted(disputed):
             case = Case(ABSTAIN, reward)
             case.voters[TIER_COMMITTEE] = self.committee_voters(
@@ -520,7 +554,13 @@ class Model:
     def close(self, case: Case) -> bytes:
         """``DisputeCourt._close``: slashes, bonds, the winners' pot, the payer, the burn."""
         p, value = self.p.protocol, case.value
-        slashed = forfeited = win_weight = distributed = 0
+        slashed = forfeited = win_weight = distributed = clawed = 0
+        standing = case.challenges[TIER_PANEL][2] if TIER_PANEL in case.challenges else ABSTAIN
+        overturned = (
+            standing
+            if self.p.court_pay_rules and value not in (ABSTAIN, standing) and standing != ABSTAIN
+            else None
+        )
         for t in range(TIER_COMMITTEE, case.tier + 1):
             for v in case.voters.get(t, []):
                 weight = 1 if t == TIER_ALL else v.weight
@@ -530,7 +570,11 @@ class Model:
                     if v.vote == value:
                         win_weight += weight
                         continue
-                slashed += self.slash(v.worker, weight * p.seat_slash)
+                claw = case.seat_pay * weight if t == TIER_COMMITTEE and v.vote == overturned else 0
+                took = self.slash(v.worker, weight * p.seat_slash + claw)
+                claw = min(claw, took)
+                clawed += claw
+                slashed += took - claw
         committee = p.seats
         for t in range(TIER_PANEL, case.tier + 1):
             if t not in case.challenges:
@@ -542,7 +586,7 @@ class Model:
                 self.credit(who, bond)
                 if value != ABSTAIN:
                     win_weight += committee
-        pot = slashed * p.honest_slash_bps // BPS + forfeited
+        pot = slashed * p.honest_slash_bps // BPS + forfeited + clawed
         to_payer = slashed * p.project_slash_bps // BPS
         if value != ABSTAIN:
             pot += case.escrow
@@ -563,7 +607,7 @@ class Model:
                 if t in case.challenges and case.challenges[t][2] != value:
                     self.credit(case.challenges[t][0], each * committee)
                     distributed += each * committee
-        self.credit(BURNED, slashed + forfeited + case.escrow - distributed - to_payer)
+        self.credit(BURNED, slashed + forfeited + clawed + case.escrow - distributed - to_payer)
         self.credit(PROJECT, to_payer)
         return value
 

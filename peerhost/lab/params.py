@@ -27,11 +27,16 @@ class LabParams:
         court: ``ICourtParams.CourtParams`` (challenge bond, attestation slash, presenter share).
         execution_cost: Wei an identity spends off-chain to run one leaf (honest work); a lazy
             identity saves it. Zero by default: the protocol must deter deviations on its own.
+        court_pay_rules: The DisputeCourt's attester-pay and clawback rules: attesters are paid
+            only after the challenge window and never for a challenged leaf, and the committee
+            pay of an overturned tier-1 value is clawed back (``IDisputeCourt.unpaidLeaves``).
+            :meth:`from_contracts` reads which rules the deployed court has.
     """
 
     protocol: SettlementParams = field(default_factory=SettlementParams)
     court: CourtParams = field(default_factory=CourtParams)
     execution_cost: int = 0
+    court_pay_rules: bool = True
 
     @property
     def seats(self) -> int:
@@ -64,13 +69,15 @@ class LabParams:
         """The parameters a deployment enforces, read from ``params()`` and ``courtParams()``."""
         protocol = _struct(SettlementParams, coordinator.params())
         court_params = _struct(CourtParams, court.courtParams())
-        return cls(protocol, court_params, execution_cost)
+        rules = any(getattr(a, "name", "") == "unpaidLeaves" for a in court.contract_type.abi)
+        return cls(protocol, court_params, execution_cost, rules)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "protocol": dataclasses.asdict(self.protocol),
             "court": dataclasses.asdict(self.court),
             "execution_cost": self.execution_cost,
+            "court_pay_rules": self.court_pay_rules,
         }
 
 

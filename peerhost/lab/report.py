@@ -55,6 +55,8 @@ class Report:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     owners: dict[str, str] = field(default_factory=dict)
     strategies: dict[str, str] = field(default_factory=dict)
+    #: Per batch: holders and seats, who revealed, Final and Disputed leaves.
+    trace: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, who: str, amount: int) -> None:
         self.profit[who] += amount

@@ -26,7 +26,7 @@ from peerhost.lab.adapter import (
     Contracts,
     Posted,
 )
-from peerhost.lab.model import Epoch, RecordedSeeds, attesters_for
+from peerhost.lab.model import Epoch, RecordedSeeds, attesters_for, trace_entry
 from peerhost.lab.params import LabParams
 from peerhost.lab.report import BURNED, GATEWAY, PROJECT, Report
 from peerhost.lab.scenario import Scenario
@@ -81,6 +81,9 @@ class Runner:
         self.by = {i.name: i for i in scenario.identities}
         self.order = [i.name for i in scenario.identities]
         self.seeds = RecordedSeeds({}, {})
+        self.counts: dict[str, int] = dict.fromkeys(Report().counts, 0)
+        self._seen = 0  # receipts already counted for slashes
+        self.trace: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ a run
 
@@ -117,6 +120,7 @@ class Runner:
         for k in ("stake:" + n for n in self.order):
             report.profit.pop(k, None)
         report.counts = self.counts
+        report.trace = self.trace
         return ChainRun(report, self.seeds, self.params)
 
     def party(self, address: str) -> str:
@@ -133,11 +137,9 @@ class Runner:
             {f"stake:{name}": c.stake_of(str(a.address)) for name, a in self.account.items()}
         )
         out[PROJECT] = c.holdings(str(c.developer.address)) + c.reserve()
-        out[GATEWAY] = c.holdings(str(c.gateway.address))
+        out[GATEWAY] = c.holdings(str(c.gateway.address)) + c.bond()
         out[BURNED] = c.burned()
         return out
-
-    counts: dict[str, int] = {}
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
@@ -146,8 +148,6 @@ class Runner:
 
     def batch(self, number: int, reward: int) -> None:
         s, c, p = self.s, self.c, self.params.protocol
-        if number == 0:
-            self.counts = dict.fromkeys(Report().counts, 0)
         n = s.leaves
         epoch = self.epoch()
         batch_id = number + 1
@@ -167,7 +167,8 @@ class Runner:
             first = next(iter(said.values()), ABSTAIN)
             listed = [a for a in chosen if a in said and said[a] == first]
             opening.append((first, [str(self.account[a].address) for a in listed]))
-        posted = c.post(n, s.mode, reward, opening if s.attesters > 0 else None)
+        poster = self.account[self.order[0]] if s.gateway == "withholding-batches" else None
+        posted = c.post(n, s.mode, reward, opening if s.attesters > 0 else None, poster)
         if posted.batch_id != batch_id:
             raise RuntimeError(f"batch {posted.batch_id} posted where {batch_id} was expected")
         self.count("batches")
@@ -207,14 +208,10 @@ class Runner:
         states = [c.leaf_state(batch_id, i) for i in range(n)]
         finals = {i for i in range(n) if states[i] == LEAF_FINAL}
         disputed = {i for i in range(n) if states[i] == LEAF_DISPUTED}
+        self.trace.append(trace_entry(batch_id, holders, seats, revealed, finals, disputed))
         final_vector = [
             self._winner(i, revealed, ballots, seats) if i in finals else ABSTAIN for i in range(n)
         ]
-        if s.open_results:
-            c.open_results(posted, final_vector)
-        else:
-            c.close_unopened(batch_id)
-
         settled = {i: final_vector[i] for i in finals}
         challenged: set[int] = set()
         for i in sorted(finals):
@@ -223,6 +220,12 @@ class Runner:
                 c.challenge(batch_id, i, self.account[who], vectors, TIER_PANEL)
                 self.count("challenges")
                 challenged.add(i)
+        # attesters are paid once the challenge window passed (a challenged leaf pays none)
+        if s.open_results:
+            c.wait_challenge_window(batch_id)
+            c.open_results(posted, final_vector)
+        else:
+            c.close_unopened(batch_id)
         for i in sorted(disputed):
             c.escalate(batch_id, i, vectors)
         for i in sorted(challenged | disputed):
@@ -371,8 +374,6 @@ class Runner:
             seat_events += len(r.events.filter(s.court.VoterSlashed))
         self._seen = len(self.c.receipts)
         self.count("seat_slashes", seat_events)
-
-    _seen = 0
 
 
 def run_scenario(

@@ -58,6 +58,9 @@ class Scenario:
         open_results: Whether the gateway opens the attested results (else the pot is returned).
         present_attestations: Whether contradicted attestations are presented for slashing.
         reward: Reward per ticket (wei); None: the protocol's minimum.
+        gateway: ``honest``, or ``withholding-batches``: the gateway never posts; the first
+            identity posts its tickets as orphans after ``orphanDelay`` (audited in full) and is
+            paid ``orphanRefund`` per ticket from the gateway's bond.
     """
 
     identities: tuple[Identity, ...]
@@ -70,6 +73,7 @@ class Scenario:
     open_results: bool = True
     present_attestations: bool = True
     reward: int | None = None
+    gateway: str = "honest"
     description: str = ""
 
     def replace(self, **changes: object) -> Scenario:
@@ -155,6 +159,12 @@ def _named() -> dict[str, Callable[[], Scenario]]:
             batches=5,
             batches_per_epoch=3,
             description="every path at once: capture, no-show, self-dealing attester, random liar",
+        ),
+        "withholding-gateway": lambda: Scenario(
+            tuple(honest(4)),
+            batches=3,
+            gateway="withholding-batches",
+            description="the gateway withholds its batches; a worker posts them as orphans",
         ),
         "self-dealing": lambda: Scenario(
             (*honest(3), Identity("owned0", PROJECT, e2, SelfDealingAttester())),

@@ -10,7 +10,9 @@ check is discarded and the module recompiled.
 Modules are compiled by an engine without the instance pool (the pool changes
 no code) and loaded into the pooled engine that runs them. A module the pool
 cannot hold (a table larger than its slots, say) is loaded into the unpooled
-``fallback`` engine instead, so the pool never changes what a module does.
+``fallback`` engine instead, so the pool never changes what a module does; so is
+a module whose initial memory exceeds what a slot keeps resident, which runs
+faster mapped afresh.
 """
 
 from __future__ import annotations
@@ -29,12 +31,22 @@ from pathlib import Path
 
 import wasmtime
 
-from peerhost.sandbox.engine import fingerprint
+from peerhost.sandbox.engine import POOL_KEEP_RESIDENT_BYTES, fingerprint
 from peerhost.sandbox.errors import CompileFailed, CompileTimeout, InvalidModule
 
 MAGIC = b"PHCWASM1"
 TAG_BYTES = 32
 COMPILER_ADDRESS_SPACE = 8 * 1024**3
+
+
+def _initial_memory_bytes(module: wasmtime.Module) -> int:
+    """The initial size of the module's exported memories."""
+    total = 0
+    for export in module.exports:
+        ty = export.type
+        if isinstance(ty, wasmtime.MemoryType):
+            total += ty.limits.min * 65536
+    return total
 
 
 class ModuleCache:
@@ -109,12 +121,17 @@ class ModuleCache:
         return module in self._outside_pool
 
     def _deserialize(self, blob: bytes) -> wasmtime.Module:
-        try:
+        if self.fallback is None:
             return wasmtime.Module.deserialize(self.engine, blob)
+        try:
+            module = wasmtime.Module.deserialize(self.engine, blob)
         except wasmtime.WasmtimeError:
-            if self.fallback is None:
-                raise
-        # Both engines share every compilation setting: only the pool can refuse it.
+            pass  # both engines share every compilation setting: only the pool refuses it
+        else:
+            if _initial_memory_bytes(module) <= POOL_KEEP_RESIDENT_BYTES:
+                return module
+            # A memory image beyond what a pool slot keeps resident is copied back into
+            # the slot on every reuse: slower than mapping it fresh (the Python runtime).
         module = wasmtime.Module.deserialize(self.fallback, blob)
         self._outside_pool.add(module)
         return module

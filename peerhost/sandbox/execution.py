@@ -32,6 +32,8 @@ MEMORY_SLACK_BYTES = 1024 * 1024
 ARGV = [b"main"]
 #: wasmtime's message when the instance pool is full (see engine.POOL_INSTANCES).
 POOL_EXHAUSTED = "maximum concurrent limit"
+#: The detail of a TIMEOUT envelope when the wall-clock backstop (epoch interruption) fired.
+BACKSTOP_DETAIL = "wall-clock backstop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ def _trap_failure(trap: wasmtime.Trap, fuel_used: int) -> tuple[Envelope, bool]:
     if code is wasmtime.TrapCode.OUT_OF_FUEL:
         return failure(ErrorKind.OUT_OF_FUEL, fuel_used=fuel_used), True
     if code is wasmtime.TrapCode.INTERRUPT:
-        return failure(ErrorKind.TIMEOUT, "wall-clock backstop", fuel_used=None), False
+        return failure(ErrorKind.TIMEOUT, BACKSTOP_DETAIL, fuel_used=None), False
     if code is wasmtime.TrapCode.STACK_OVERFLOW:
         # Where native stack runs out depends on the host's code generation,
         # so the fuel spent by then is not committed.

@@ -26,6 +26,12 @@ sibling hashes from the bottom, skipping levels where the node had no sibling.
 order, ``resultHash (32) ‖ count (1) ‖ count × attester (20)``; the commitment is
 ``keccak(salt ‖ opening)``. The first attester is the fastest one (it earns the speed share).
 
+**Attestations** (``openResults``' last argument, :func:`open_attestations`): the batch's leaves as
+posted, its engine profile, each ticket's ``issuedTotal`` (so the contract rebuilds every ticket hash)
+and each listed attester's 65-byte attestation signature, entry by entry in opening order. The
+contract pays an attester only when its signature over (ticket hash, the result that stood) recovers
+to it. The opening format is unchanged.
+
 **Seat commitment**: ``keccak(abi.encode(chainId, coordinator, batchId, worker, vectorHash,
 salt))`` with ``vectorHash = keccak(v[0] ‖ v[1] ‖ …)`` over the seat's per-leaf result hashes;
 ``ABSTAIN`` (zero) marks a leaf with no deterministic result (and every leaf the committee does not
@@ -188,10 +194,12 @@ def batch_root(leaves: Sequence[Leaf]) -> bytes:
 
 @dataclass(frozen=True)
 class AttestedResult:
-    """What a leaf's attesters signed: the result hash and who (fastest first)."""
+    """What a leaf's attesters signed: the result hash and who (fastest first), with their attestation
+    signatures in the same order when known (they are not part of the opening or its commitment)."""
 
     result_hash: bytes
     attesters: tuple[str, ...] = ()
+    signatures: tuple[bytes, ...] = ()
 
     def encode(self) -> bytes:
         if len(self.attesters) > MAX_ATTESTERS:
@@ -211,6 +219,29 @@ def results_opening(results: Sequence[AttestedResult]) -> bytes:
 def results_commitment(results: Sequence[AttestedResult], salt: bytes) -> bytes:
     """``keccak(salt ‖ opening)``: posted with the batch; opened after the committee settles."""
     return keccak(_b32(salt) + results_opening(results))
+
+
+def open_attestations(
+    tickets: Sequence[Ticket], results: Sequence[AttestedResult]
+) -> tuple[bytes, bytes, list[int], bytes]:
+    """``openResults``' attestations: (leaves, engine profile, issued totals, signatures).
+
+    ``tickets`` are the batch's, in leaf order; every listed attester of ``results[i]`` needs its
+    signature (``AttestedResult.signatures``, 65 bytes each, as the attester sent it).
+    """
+    if len(tickets) != len(results):
+        raise ValueError(f"{len(tickets)} tickets but {len(results)} attested results.")
+    signatures = b""
+    for i, r in enumerate(results):
+        if len(r.signatures) != len(r.attesters) or any(len(sig) != 65 for sig in r.signatures):
+            raise ValueError(
+                f"Leaf {i}: one 65-byte signature per attester is needed "
+                f"({len(r.attesters)} attesters, {len(r.signatures)} signatures)."
+            )
+        signatures += b"".join(r.signatures)
+    leaves = encode_leaves([Leaf.of(t) for t in tickets])
+    profile = _b32(tickets[0].engine_profile) if tickets else bytes(32)
+    return leaves, profile, [t.issued_total for t in tickets], signatures
 
 
 def decode_results(opening: bytes) -> list[AttestedResult]:
@@ -300,6 +331,7 @@ __all__ = [
     "is_audited",
     "merkle_proof",
     "merkle_root",
+    "open_attestations",
     "results_commitment",
     "results_opening",
     "seat_commitment",

@@ -25,12 +25,14 @@ from eth_utils import keccak
 
 from peerhost.functionlogs import prepare_log
 from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, SandboxPool
+from peerhost.sandbox.execution import BACKSTOP_DETAIL
 from peerhost.secrets.errors import SecretsError
 from peerhost.secrets.resolver import SecretsResolver
 from peerhost.storage.base import ContentSource
 from peerhost.storage.cid import cid_from_bytes
 from peerhost.storage.errors import StorageError
 from peerhost.wire.credentials import CredentialMismatch, sealed_names
+from peerhost.wire.envelope import ErrorKind
 from peerhost.worker.errors import JobSkipped
 from peerhost.worker.job import Job
 
@@ -184,7 +186,7 @@ class JobExecutor:
         result = await self._run(request)
         ran = time.perf_counter()
         if not result.committable:
-            raise JobSkipped(job.request_id, "the wall-clock backstop fired")
+            raise JobSkipped(job.request_id, _not_committable(result))
         return Execution(
             envelope=result.envelope,
             committable=result.committable,
@@ -193,3 +195,14 @@ class JobExecutor:
             run_seconds=ran - fetched,
             log=prepare_log(result.logs, env.values()),
         )
+
+
+def _not_committable(result: RunResult) -> str:
+    """Why a run gave nothing to commit, from its envelope's fixed kind and detail: the
+    wall-clock backstop, or a local failure of this host (a compile timeout, a host error)."""
+    envelope = result.decoded
+    if envelope.error_kind is ErrorKind.TIMEOUT and envelope.error_detail == BACKSTOP_DETAIL:
+        return "the wall-clock backstop fired"
+    kind = envelope.error_kind.value if envelope.error_kind is not None else "no error kind"
+    detail = f" ({envelope.error_detail})" if envelope.error_detail else ""
+    return f"no committable result on this host: {kind}{detail}"

@@ -15,12 +15,13 @@ from peerhost.wire.batch import (
     Leaf,
     batch_root,
     encode_leaves,
+    open_attestations,
     results_commitment,
     results_opening,
     seat_commitment,
     vector_hash,
 )
-from peerhost.wire.ticket import MODE_VERIFIED, Ticket
+from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
 
 from .conftest import Upstream
 from .upstream import GATEWAY, SETTLEMENT_EPOCH, WORKERS
@@ -63,7 +64,15 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
     ]
     output = keccak(b'{"status":200,"body":"ok"}')
     attester = next(iter(workers.values()))
-    results = [AttestedResult(output, (str(attester.address),)) for _ in tickets]
+    key = bytes.fromhex(str(attester.private_key).removeprefix("0x"))
+    results = [
+        AttestedResult(
+            output,
+            (str(attester.address),),
+            (sign_attestation(key, 1, str(coordinator.address), ticket_hash(t), output),),
+        )
+        for t in tickets
+    ]
     salt = keccak(b"fork results")
     tx = coordinator.postBatch(
         project_id,
@@ -99,7 +108,10 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
         )
     assert [coordinator.leafState(batch_id, i) for i in range(3)] == [FINAL] * 3
 
-    coordinator.openResults(batch_id, salt, results_opening(results), vector, sender=gateway)
+    attestations = open_attestations(tickets, results)
+    coordinator.openResults(
+        batch_id, salt, results_opening(results), vector, attestations, sender=gateway
+    )
     assert coordinator.phaseOf(batch_id) == CLOSED
     before = attester.balance
     owed = coordinator.pendingWithdrawal(attester)

@@ -46,6 +46,8 @@ def test_scenario__chain_and_model__same_counts_and_profits_to_the_wei(
     on_chain, model = _both(project, chain, accounts, name, **changes)
     print(on_chain.table())
     print(model.table())
+    parted = [(a, b) for a, b in zip(on_chain.trace, model.trace, strict=False) if a != b]
+    assert not parted, f"first batch where they part (chain, model): {parted[0]}"
     assert on_chain.counts == model.counts
     assert dict(on_chain.profit) == {k: v for k, v in model.profit.items() if v}
     assert dict(on_chain.slashed) == {k: v for k, v in model.slashed.items() if v}

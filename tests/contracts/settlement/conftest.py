@@ -19,12 +19,13 @@ from peerhost.wire.batch import (
     AttestedResult,
     Leaf,
     encode_leaves,
+    open_attestations,
     results_commitment,
     results_opening,
     seat_commitment,
     vector_hash,
 )
-from peerhost.wire.ticket import MODE_VERIFIED, Ticket
+from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
 
 PROJECT = "shop"
 KEY = bytes.fromhex("11" * 32)
@@ -145,7 +146,21 @@ class Kit:
     def attested(
         self, tickets: Sequence[Ticket], attesters: Sequence[Any], result: bytes = GOOD
     ) -> list[AttestedResult]:
-        return [AttestedResult(result, tuple(str(a.address) for a in attesters)) for _ in tickets]
+        """Each ticket attested with ``result`` by ``attesters``, with their real signatures."""
+        return [
+            AttestedResult(
+                result,
+                tuple(str(a.address) for a in attesters),
+                tuple(self.attest(a, t, result) for a in attesters),
+            )
+            for t in tickets
+        ]
+
+    def attest(self, attester: Any, ticket: Ticket, result: bytes) -> bytes:
+        """``attester``'s EIP-712 attestation of ``result`` for ``ticket``."""
+        key = bytes.fromhex(str(attester.private_key).removeprefix("0x"))
+        coordinator = str(self.coordinator.address)
+        return sign_attestation(key, self.chain.chain_id, coordinator, ticket_hash(ticket), result)
 
     def post(
         self,
@@ -212,6 +227,7 @@ class Kit:
             RESULT_SALT,
             results_opening(posted.results),
             list(final_vector),
+            open_attestations(posted.tickets, posted.results),
             sender=sender or self.gateway,
         )
 

@@ -329,3 +329,28 @@ def test_authorization__revoked_then_renewed__earlier_tickets_still_paid(k, chai
     k.s.gateways.setGatewayAuthorization(PROJECT, k.gateway, True, sender=k.developer)
     k.post(tickets=[early])  # issued under the first window: not bounced by the renewal
     assert k.coordinator.isSeqPosted(k.gateway, early.seq)
+
+
+def test_post_batch__seq_in_the_single_request_half__reverts_seq_reserved(k, reverts_with):
+    [t] = k.tickets(1)
+    reserved = dataclasses.replace(t, seq=1 << 63)
+    with reverts_with(k.coordinator.SeqReserved):
+        k.coordinator.postBatch(
+            k.project_id,
+            PROFILE,
+            t.reward,
+            bytes(32),
+            encode_leaves([Leaf.of(reserved)]),
+            sender=k.gateway,
+        )
+
+
+def test_request_execution__seqs_from_a_counter__posted_once_each_without_a_bitmap(k, requester):
+    args = (k.function_id, 1, keccak(b"input"), 2, k.now() + 300, 0, PROFILE)
+    c = k.coordinator
+    assert not c.isSeqPosted(requester, 1 << 63)
+    for _ in range(2):
+        c.requestExecution(*args, value=k.params.min_reward, sender=requester)
+    assert c.isSeqPosted(requester, 1 << 63) and c.isSeqPosted(requester, (1 << 63) + 1)
+    assert not c.isSeqPosted(requester, (1 << 63) + 2)
+    assert not c.isSeqPosted(requester, 0)

@@ -15,6 +15,7 @@ from peerhost.wire.batch import (
     Leaf,
     encode_leaves,
     is_audited,
+    open_attestations,
     results_commitment,
     results_opening,
     vector_hash,
@@ -387,9 +388,10 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
 ):
     tickets = k.tickets(2)
     results = [
-        AttestedResult(GOOD, (str(workers[3].address),)),
-        AttestedResult(LIE, (str(workers[4].address),)),
+        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], tickets[0], GOOD),)),
+        AttestedResult(LIE, (str(workers[4].address),), (k.attest(workers[4], tickets[1], LIE),)),
     ]
+    att = open_attestations(tickets, results)
     commitment = results_commitment(results, RESULT_SALT)
     leaves = encode_leaves([Leaf.of(t) for t in tickets])
     tx = k.coordinator.postBatch(
@@ -403,20 +405,20 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
         k.reveal(b, by(h), vector(2))
     opening = results_opening(results)
     with reverts_with(k.coordinator.ResultsMismatch):
-        k.coordinator.openResults(b, keccak(b"bad salt"), opening, vector(2), sender=k.gateway)
+        k.coordinator.openResults(b, keccak(b"bad salt"), opening, vector(2), att, sender=k.gateway)
     with reverts_with(k.coordinator.VectorMismatch):
-        k.coordinator.openResults(b, RESULT_SALT, opening, vector(2, LIE), sender=k.gateway)
+        k.coordinator.openResults(b, RESULT_SALT, opening, vector(2, LIE), att, sender=k.gateway)
     reserve = k.s.gateways.reserveOf(k.project_id).balance
     before3 = k.coordinator.pendingWithdrawal(workers[3])
     before4 = k.coordinator.pendingWithdrawal(workers[4])
-    k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), sender=k.gateway)
+    k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
     r = k.params.min_reward
     pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
     assert k.coordinator.pendingWithdrawal(workers[3]) == before3 + pot  # its result stood
     assert k.coordinator.pendingWithdrawal(workers[4]) == before4  # its result did not
     assert k.s.gateways.reserveOf(k.project_id).balance == reserve + pot  # that share went back
     with reverts_with(k.coordinator.WrongPhase):
-        k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), sender=k.gateway)
+        k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
 
 
 @pytest.mark.parametrize(
@@ -447,8 +449,9 @@ def test_open_results__malformed_opening__reverts_malformed_opening(k, by, rever
         k.commit(b, by(h), vector(1))
     for h in holders:
         k.reveal(b, by(h), vector(1))
-    with reverts_with(k.coordinator.MalformedOpening):
-        k.coordinator.openResults(b, salt, opening, vector(1), sender=k.gateway)
+    att = (encode_leaves([Leaf.of(t)]), t.engine_profile, [0], bytes(65))
+    with reverts_with(k.s.tickets.MalformedOpening):
+        k.coordinator.openResults(b, salt, opening, vector(1), att, sender=k.gateway)
 
 
 def test_close__after_open_window__returns_pot_and_not_before(k, by, reverts_with, chain, workers):
@@ -568,3 +571,204 @@ def test_withdraw__recipient_rejects_ether__reverts_transfer_failed_and_keeps_cr
     with reverts_with(k.coordinator.TransferFailed):
         rejecter.forward(k.coordinator.address, withdraw.data, sender=owner)
     assert k.coordinator.pendingWithdrawal(rejecter) == reward
+
+
+# ------------------------------------------------------------------------------------------ gas paths
+
+
+def test_reveal__zero_vector_hash_without_full_reveal__reverts_vector_mismatch(
+    k, by, chain, reverts_with
+):
+    """A holder that committed to the hash 0 cannot reveal it empty-handed (no vector hashes to 0), so it
+    cannot leave a revealed vote that no vector matches and block settlement."""
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    griefer = by(holders[0])
+    c = k.coordinator.commitmentFor(b, griefer, bytes(32), k.salt(griefer))
+    k.coordinator.commit(b, c, sender=griefer)
+    for h in holders[1:]:
+        k.commit(b, by(h), vector(1))
+    with reverts_with(k.coordinator.VectorMismatch):
+        k.coordinator.reveal(b, bytes(32), k.salt(griefer), [], sender=griefer)
+    for h in holders[1:]:
+        k.reveal(b, by(h), vector(1))
+    chain.mine(deltatime=k.params.commit_window + k.params.reveal_window)
+    k.coordinator.finalize(b, [vector(1)], sender=k.gateway)  # the griefer is a no-show
+    assert k.coordinator.leafState(b, 0) == L_FINAL
+
+
+def test_reveal__equal_vectors_last_one_empty__settles_from_the_first_full_reveal(
+    k, by, accounts, workers
+):
+    posted, holders = seat_until(k, distinct(3), n=3, attesters=[workers[3]])
+    b = posted.batch_id
+    v = [GOOD, ABSTAIN, GOOD]
+    for h in holders:
+        k.commit(b, by(h), v)
+    assert k.coordinator.getBatch(b).finalMask == 0
+    k.reveal(b, by(holders[0]), v)
+    k.reveal(b, by(holders[1]), v, full=False)
+    assert k.coordinator.getBatch(b).finalMask == 0  # the first reveal's summary is not final yet
+    assert k.coordinator.getBatch(b).finalVectorHash == bytes(32)
+    k.reveal(b, by(holders[2]), v, full=False)  # settles without any vector in calldata
+    batch = k.coordinator.getBatch(b)
+    assert k.coordinator.phaseOf(b) == PH_FINALIZED
+    assert [k.coordinator.leafState(b, i) for i in range(3)] == [L_FINAL, L_REFUNDED, L_FINAL]
+    assert (batch.finalMask, batch.refundMask) == (0b101, 0b010)
+    assert bytes(batch.finalVectorHash) == vector_hash(v)
+    r = k.params.min_reward
+    f = r * k.params.finalizer_bps // BPS
+    c = r * k.params.committee_bps // BPS
+    assert batch.attesterPot == 2 * (r - f - c)
+    for h in holders:
+        extra = 2 * (f + c - 3 * (c // 3)) if h == holders[-1] else 0
+        assert k.coordinator.pendingWithdrawal(h) == 2 * (c // 3) + extra
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
+
+
+def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_attester_differs(
+    k, by, reverts_with, workers
+):
+    tickets = k.tickets(2)
+    posted = k.post(tickets=tickets, attesters=[workers[3]])
+    holders = k.seat(posted.batch_id)
+    for h in holders:
+        k.commit(posted.batch_id, by(h), vector(2))
+    for h in holders:
+        k.reveal(posted.batch_id, by(h), vector(2))
+    before = k.coordinator.pendingWithdrawal(workers[3])
+    k.open(posted, [])  # every final leaf's result is its attested one
+    r = k.params.min_reward
+    pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
+    assert k.coordinator.pendingWithdrawal(workers[3]) == before + 2 * pot
+
+    tickets = k.tickets(2)
+    results = [
+        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], tickets[0], GOOD),)),
+        AttestedResult(LIE, ()),
+    ]
+    att = open_attestations(tickets, results)
+    tx = k.coordinator.postBatch(
+        k.project_id,
+        b"\x00" * 32,
+        tickets[0].reward,
+        results_commitment(results, RESULT_SALT),
+        encode_leaves([Leaf.of(t) for t in tickets]),
+        sender=k.gateway,
+    )
+    b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
+    for h in k.seat(b):
+        k.commit(b, by(h), vector(2))
+    for h in k.coordinator.holdersOf(b)[0]:
+        k.reveal(b, by(h), vector(2))
+    opening = results_opening(results)
+    with reverts_with(k.coordinator.VectorMismatch):  # the opening implies LIE on leaf 1
+        k.coordinator.openResults(b, RESULT_SALT, opening, [], att, sender=k.gateway)
+    k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
+
+
+# ------------------------------------------------------------------------------------------ attester signatures
+
+
+def _open_batch(k, by, tickets, results):
+    """Posts ``tickets`` with ``results`` committed, seats, and settles every leaf on GOOD."""
+    tx = k.coordinator.postBatch(
+        k.project_id,
+        b"\x00" * 32,
+        tickets[0].reward,
+        results_commitment(results, RESULT_SALT),
+        encode_leaves([Leaf.of(t) for t in tickets]),
+        sender=k.gateway,
+    )
+    b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
+    holders = k.seat(b)
+    for h in holders:
+        k.commit(b, by(h), vector(len(tickets)))
+    for h in holders:
+        k.reveal(b, by(h), vector(len(tickets)))
+    return b
+
+
+def test_open_results__listed_attester_never_signed__unpaid_and_its_share_returned(
+    k, by, workers, stranger
+):
+    """The gateway names an attester that did not sign (a stranger's signature in its place, and a real
+    attestation of another result): neither is paid; only the worker that signed the result that stood is."""
+    tickets = k.tickets(3)
+    real = workers[3]
+    results = [
+        AttestedResult(GOOD, (str(real.address),), (k.attest(real, tickets[0], GOOD),)),
+        # the gateway lists workers[4], who never attested; it signs in its place with a stranger's key
+        AttestedResult(GOOD, (str(workers[4].address),), (k.attest(stranger, tickets[1], GOOD),)),
+        # workers[4] attested LIE for this ticket; listed under GOOD, its signature does not recover
+        AttestedResult(GOOD, (str(workers[4].address),), (k.attest(workers[4], tickets[2], LIE),)),
+    ]
+    b = _open_batch(k, by, tickets, results)
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    before = {w: k.coordinator.pendingWithdrawal(w) for w in (real, workers[4], stranger)}
+    tx = k.coordinator.openResults(
+        b,
+        RESULT_SALT,
+        results_opening(results),
+        [],
+        open_attestations(tickets, results),
+        sender=k.gateway,
+    )
+    r = k.params.min_reward
+    pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
+    assert k.coordinator.pendingWithdrawal(real) == before[real] + pot
+    assert k.coordinator.pendingWithdrawal(workers[4]) == before[workers[4]]
+    assert k.coordinator.pendingWithdrawal(stranger) == before[stranger]
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + 2 * pot
+    [opened] = tx.events.filter(k.coordinator.ResultsOpened)
+    assert (opened.paid, opened.returned) == (pot, 2 * pot)
+
+
+def test_open_results__attestations_of_other_tickets__unpaid(k, by, workers):
+    """A signature over another ticket (a forged issuedTotal or a different seq) does not pay."""
+    tickets = k.tickets(2)
+    other = dataclasses.replace(tickets[0], issued_total=123)
+    results = [
+        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], other, GOOD),)),
+        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], tickets[0], GOOD),)),
+    ]
+    b = _open_batch(k, by, tickets, results)
+    before = k.coordinator.pendingWithdrawal(workers[3])
+    att = open_attestations(tickets, results)
+    k.coordinator.openResults(b, RESULT_SALT, results_opening(results), [], att, sender=k.gateway)
+    assert k.coordinator.pendingWithdrawal(workers[3]) == before  # neither matches its own ticket
+
+
+def test_open_results__wrong_leaves_or_signature_count__reverts(k, by, workers, reverts_with):
+    tickets = k.tickets(2)
+    results = k.attested(tickets, [workers[3]])
+    b = _open_batch(k, by, tickets, results)
+    opening = results_opening(results)
+    leaves, profile, totals, sigs = open_attestations(tickets, results)
+    swapped = encode_leaves([Leaf.of(tickets[1]), Leaf.of(tickets[0])])
+    with reverts_with(k.s.tickets.LeavesMismatch):
+        k.coordinator.openResults(
+            b, RESULT_SALT, opening, [], (swapped, profile, totals, sigs), sender=k.gateway
+        )
+    with reverts_with(k.s.tickets.AttestationsMismatch):
+        k.coordinator.openResults(
+            b, RESULT_SALT, opening, [], (leaves, profile, totals[:1], sigs), sender=k.gateway
+        )
+    with reverts_with(k.s.tickets.AttestationsMismatch):
+        k.coordinator.openResults(
+            b, RESULT_SALT, opening, [], (leaves, profile, totals, sigs[:65]), sender=k.gateway
+        )
+    with reverts_with(k.s.tickets.AttestationsMismatch):
+        k.coordinator.openResults(
+            b,
+            RESULT_SALT,
+            opening,
+            [],
+            (leaves, profile, totals, sigs + bytes(65)),
+            sender=k.gateway,
+        )
+    k.coordinator.openResults(
+        b, RESULT_SALT, opening, [], (leaves, profile, totals, sigs), sender=k.gateway
+    )
+    assert k.coordinator.phaseOf(b) == PH_CLOSED

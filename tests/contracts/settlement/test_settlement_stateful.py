@@ -74,12 +74,21 @@ from peerhost.wire.batch import (
     Leaf,
     encode_leaves,
     is_audited,
+    open_attestations,
     results_commitment,
     results_opening,
     seat_commitment,
     vector_hash,
 )
-from peerhost.wire.ticket import MODE_ATTESTED, MODE_FAST, MODE_VERIFIED, Ticket, sign_ticket
+from peerhost.wire.ticket import (
+    MODE_ATTESTED,
+    MODE_FAST,
+    MODE_VERIFIED,
+    Ticket,
+    sign_attestation,
+    sign_ticket,
+    ticket_hash,
+)
 
 from .conftest import KEY
 
@@ -196,6 +205,7 @@ class World:
     requester: str
     stranger: str
     honest: list[str]
+    honest_keys: dict[str, bytes]
     adversary: list[str]
     function_id: bytes
     project_id: bytes
@@ -352,7 +362,14 @@ class SettlementMachine(RuleBasedStateMachine):
         return out
 
     def _attested(self, tickets: list[Ticket]) -> list[AttestedResult]:
-        return [AttestedResult(truth(t), (self.w.honest[t.seq % 3],)) for t in tickets]
+        """Each ticket attested with its truth by one honest worker, with its real signature."""
+        w, out = self.w, []
+        for t in tickets:
+            attester = w.honest[t.seq % 3]
+            key = w.honest_keys[attester]
+            sig = sign_attestation(key, w.chain_id, str(w.c.address), ticket_hash(t), truth(t))
+            out.append(AttestedResult(truth(t), (attester,), (sig,)))
+        return out
 
     def _no_stake(self) -> bool:
         epoch = self._view(self.w.stakes.functions.currentEpoch())
@@ -732,7 +749,9 @@ class SettlementMachine(RuleBasedStateMachine):
         b = ready[i % len(ready)]
         if open_it and self.now < b.finalized_at + w.params.open_window:
             opening = results_opening(b.results)
-            self._send(w.c.functions.openResults(b.batch_id, SALT, opening, b.final), w.gateway)
+            attestations = open_attestations(b.tickets, b.results)
+            fn = w.c.functions.openResults(b.batch_id, SALT, opening, b.final, attestations)
+            self._send(fn, w.gateway)
         else:
             self._jump(b.finalized_at + w.params.open_window)
             self._send(w.c.functions.close(b.batch_id), w.stranger)
@@ -924,6 +943,10 @@ def test_settlement__random_sequences__invariants_hold(
         requester=str(requester.address),
         stranger=str(stranger.address),
         honest=[str(a.address) for a in workers[:3]],
+        honest_keys={
+            str(a.address): bytes.fromhex(str(a.private_key).removeprefix("0x"))
+            for a in workers[:3]
+        },
         adversary=[str(a.address) for a in workers[3:5]],
         function_id=kit.function_id,
         project_id=kit.project_id,

@@ -28,7 +28,6 @@ from e2e_http_stack import (
     RUNNING,
     Stack,
     chain_mode,
-    sandbox_cache_dir,
     write_e2e_project,
 )
 
@@ -114,7 +113,7 @@ def stack(
     project: Any,
     networks: Any,
     accounts: Any,
-    request: pytest.FixtureRequest,
+    compiled_modules: Path,
 ) -> Iterator[Stack]:
     """The devnet-style stack (see the module docstring); stopped when this directory is done."""
     root = tmp_path_factory.mktemp("e2e-http")
@@ -132,8 +131,7 @@ def stack(
             "registry_cache_ttl": 2.0,
         },
         worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0},
-        # Compiled modules (the JS engine takes ~10 s to compile) survive between sessions.
-        sandbox_cache=sandbox_cache_dir(request.config, root / "sandbox-cache"),
+        sandbox_cache=compiled_modules,  # the session's (see tests/conftest.py)
     )
     devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
     deployer, developer = accounts[0], accounts[1]

@@ -20,6 +20,7 @@ from e2e_http_stack import E2E_PROJECT, Stack, wait_until
 from peerhost.devnet.accounts import GATEWAY, derive
 from peerhost.functionlogs import key_signer, sign_access
 from peerhost.publishing import Publisher, load_project
+from peerhost.publishing.checks import CACHE_ENV
 from peerhost.scaffold import templates
 from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
 from peerhost.storage import open_store
@@ -52,6 +53,7 @@ def _ape_env(stack: Stack) -> dict[str, str]:
         "APE_FOUNDRY_HOST": stack.devnet.rpc_url,
         "PEERHOST_GATEWAY_URL": stack.gateway_url,
         "PEERHOST_DEVNET_DIR": str(stack.devnet.state_dir),
+        CACHE_ENV: str(stack.devnet.sandbox_cache),  # publish checks load the compiled runtimes
     }
 
 
@@ -287,6 +289,7 @@ def test_init__every_template__its_test_passes_publishes_with_check_and_answers(
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, CACHE_ENV: str(stack.devnet.sandbox_cache)},
     )
     assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
     assert f"{len(folders)} passed" in own_tests.stdout

@@ -149,10 +149,11 @@ def test_js_hello__host_style_url__same_answer(stack: Stack, http: httpx.Client)
 
 
 def test_verified_answer__anyone_can_rerun_it_from_the_chain__same_result_hash(
-    stack: Stack, http: httpx.Client, chain: Any, tmp_path: Path
+    stack: Stack, http: httpx.Client, chain: Any, compiled_modules: Path
 ) -> None:
     """The job on-chain (code CID, input, limits, clock) is enough to re-run the function and get
-    the finalized hash: the audit any caller can do with the response headers."""
+    the finalized hash: the audit any caller can do with the response headers (in a sandbox of
+    its own; the compiled runtimes are the session's)."""
     response = http.get(
         stack.url("e2e", stack.js_hello),
         params={"name": "audit"},
@@ -164,7 +165,7 @@ def test_verified_answer__anyone_can_rerun_it_from_the_chain__same_result_hash(
         history = PeerHost(stack.deployment, chain).history(request_id)
     job = next(e for e in history.events if e.name == "ExecutionRequested").args["job"]
     code = open_store(stack.devnet.store_spec).get(cid_from_bytes(bytes(job["codeCid"])))
-    result = Sandbox(cache_dir=tmp_path).run(
+    result = Sandbox(cache_dir=compiled_modules).run(
         RunRequest(
             runtime=job["runtime"],
             code=code,

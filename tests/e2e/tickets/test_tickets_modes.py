@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import httpx
 import pytest
 from ticket_stack import TicketStack
 
+from peerhost.chain.settlement import SettlementView
 from peerhost.wire.feed import parse_attestations_header
 
 
@@ -60,3 +64,31 @@ def test_batch_status__posted_batch__lists_its_tickets_with_their_attestations(
     assert entry["attestations"] == status["attestations"]
     bad = http.get(f"{tickets_stack.gateway_url}/_status/batches/seven")
     assert bad.status_code == 400 and "decimal" in bad.text
+
+
+def test_hello__verified_batch_opened__attesters_paid_for_their_signatures(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    """The gateway opens the settled batch with each attester's signature; the contract recovers them
+    and credits exactly the attesters (reason 2) of the result that stood."""
+    response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "verified"})
+    assert response.status_code == 200, response.text
+    rid = response.headers["x-peerhost-request-id"]
+    deadline = time.monotonic() + 60
+    status = tickets_stack.status(rid)
+    while status["batch"]["phase"] != "closed":
+        assert time.monotonic() < deadline, f"batch never opened: {status['batch']}"
+        time.sleep(0.5)
+        status = tickets_stack.status(rid)
+    batch_id = int(status["batch"]["id"])
+    attesters = {a["worker"].lower() for a in status["attestations"]}
+
+    async def opened(view: SettlementView) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        credits = [args for _, args in await view.logs("Credited", 0, batch_id=batch_id)]
+        opens = [args for _, args in await view.logs("ResultsOpened", 0, batch_id=batch_id)]
+        return credits, opens
+
+    credits, opens = tickets_stack.view(opened)
+    assert len(opens) == 1 and int(opens[0]["paid"]) > 0  # opened, not closed after the window
+    paid = {str(c["account"]).lower() for c in credits if int(c["reason"]) == 2}
+    assert attesters and attesters <= paid  # every worker that signed the final result

@@ -65,11 +65,16 @@ def store_spec(tmp_root: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def sandbox_cache(tmp_root: Path) -> Path:
-    """Shared by all workers and compiled here once, so workers only load the JS engine."""
-    path = tmp_root / "sandbox-cache"
-    Sandbox(path).warm("js")
-    return path
+def sandbox_cache(compiled_modules: Path) -> Path:
+    """The session's compiled-module cache, shared by all workers: both runtimes are compiled
+    there once (here, if nothing compiled them earlier in the session), so workers only load them."""
+    sandbox = Sandbox(compiled_modules, compile_in_subprocess=False)  # trusted code, no timeout
+    try:
+        sandbox.warm("js")
+        sandbox.warm("python")
+    finally:
+        sandbox.close()
+    return compiled_modules
 
 
 @pytest.fixture

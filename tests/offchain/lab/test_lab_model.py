@@ -80,13 +80,17 @@ def test_sybil_split__cases_reach_tier_3__earns_exactly_what_the_unsplit_stake_e
     parts = whole.replace(
         identities=(*honest(3), *group("s", Honest(), split(4 * ETHER, 4)), *adversary)
     )
-    a = Model(whole, None, Seeds(random.Random(3))).run()
-    b = Model(parts, None, Seeds(random.Random(3))).run()
-    assert a.counts["tier3"] > 0
+    for seed in range(10):  # the first seeds whose run reaches tier 3
+        a = Model(whole, None, Seeds(random.Random(seed))).run()
+        if a.counts["tier3"]:
+            break
+    else:
+        raise AssertionError("no run reached tier 3")
+    b = Model(parts, None, Seeds(random.Random(seed))).run()
     assert a.by_owner()["s"] == b.by_owner()["s"]
 
 
-DEVIATING = [n for n in SCENARIOS if n not in ("honest", "sybil")]
+DEVIATING = [n for n in SCENARIOS if n not in ("honest", "sybil", "withholding-gateway")]
 
 
 @pytest.mark.parametrize("name", DEVIATING)
@@ -133,6 +137,15 @@ def test_gateway_strategy__deviation__costs_its_bond_and_moves_no_wei_out_of_thi
     flows = GATEWAY_STRATEGIES[name]().batch(LabParams(), tickets=100, reward=10**15, bond=ETHER)
     assert flows["gateway"] < 0
     assert sum(flows.values()) == 0
+
+
+def test_withholding_gateway__same_seeds__loses_orphan_refunds_to_the_poster() -> None:
+    sc = scenario("withholding-gateway").replace(batches=50, leaves=3)
+    withheld = run(sc)
+    posted = run(sc.replace(gateway="honest"))
+    refunds = 50 * 3 * SettlementParams().orphan_refund
+    assert withheld.profit["gateway"] == posted.profit.get("gateway", 0) - refunds
+    assert withheld.total() == 0
 
 
 def test_withholder__owner_without_quorum__commits_but_does_not_reveal() -> None:

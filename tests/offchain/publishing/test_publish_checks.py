@@ -20,8 +20,9 @@ GOOD_JS = 'export async function handler(req) { console.log("hi"); return { stat
 
 
 @pytest.fixture(scope="module")
-def checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checker]:
-    checker = Checker(tmp_path_factory.mktemp("check-cache"))
+def checker(compiled_modules: Path) -> Iterator[Checker]:
+    """One local sandbox over the session's compiled runtimes."""
+    checker = Checker(compiled_modules)
     yield checker
     checker.close()
 

@@ -29,13 +29,13 @@ def project(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
-def run(code: bytes, body: dict[str, object], tmp_path: Path) -> tuple[int, dict[str, str], bytes]:
+def run(code: bytes, body: dict[str, object], cache: Path) -> tuple[int, dict[str, str], bytes]:
     data = canonical_request(
         "POST", "/", {}, {"content-type": "application/json"}, json.dumps(body).encode(),
         request_id=RID, block_timestamp=1_767_225_600, wallet="0x" + "00" * 20,
         project="p", function="f",
     )  # fmt: skip
-    sandbox = Sandbox(cache_dir=tmp_path / "cache", compile_in_subprocess=False)
+    sandbox = Sandbox(cache_dir=cache, compile_in_subprocess=False)
     result = sandbox.run(
         RunRequest(runtime="js", code=code, code_id="t", input=data, request_id=RID,
                    block_timestamp=1_767_225_600, limits=Limits())
@@ -57,11 +57,13 @@ export async function handler(req) {
 """
 
 
-def test_bundle__local_module_and_npm_package__one_module_that_runs(tmp_path: Path) -> None:
+def test_bundle__local_module_and_npm_package__one_module_that_runs(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
     root = project(tmp_path / "p", {"functions/hi.js": FUNCTION, "lib/greet.js": LIB})
     code = bundle_js(root / "functions" / "hi.js", root)
     assert b"import " not in code.split(b"//# sourceMappingURL=")[0]
-    status, _, body = run(code, {"name": "Ada Love"}, tmp_path)
+    status, _, body = run(code, {"name": "Ada Love"}, compiled_modules)
     assert (status, json.loads(body)) == (200, {"greeting": "Hello, Ada Love!", "slug": "ada-love"})
 
 
@@ -70,9 +72,11 @@ def test_bundle__same_files__same_bytes(tmp_path: Path) -> None:
     assert bundle_js(root / "functions/hi.js", root) == bundle_js(root / "functions/hi.js", root)
 
 
-def test_bundle__error_in_a_module__stack_names_original_files_and_lines(tmp_path: Path) -> None:
+def test_bundle__error_in_a_module__stack_names_original_files_and_lines(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
     root = project(tmp_path / "p", {"functions/hi.js": FUNCTION, "lib/greet.js": LIB})
-    status, _, body = run(bundle_js(root / "functions/hi.js", root), {}, tmp_path)
+    status, _, body = run(bundle_js(root / "functions/hi.js", root), {}, compiled_modules)
     detail = json.loads(body)["detail"]
     assert status == 502
     assert detail.splitlines()[:3] == [
@@ -127,10 +131,12 @@ def test_load_project__js_function__code_is_the_bundle(tmp_path: Path) -> None:
     assert spec.code() == bundle_js(root / "functions/hi.js", root)
 
 
-def test_example_users_create__bundled__answers_the_founding_model(tmp_path: Path) -> None:
+def test_example_users_create__bundled__answers_the_founding_model(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
     spec = load_project(REPO / "examples" / "functions").function("users-create")
     status, headers, body = run(
-        spec.code(), {"email": " Ada@Example.com ", "name": "Ada Lovelace"}, tmp_path
+        spec.code(), {"email": " Ada@Example.com ", "name": "Ada Lovelace"}, compiled_modules
     )
     user = json.loads(body)
     assert (status, headers["content-type"]) == (200, "application/json")
@@ -139,7 +145,9 @@ def test_example_users_create__bundled__answers_the_founding_model(tmp_path: Pat
     )  # fmt: skip
 
 
-def test_bundle__logged_error__stack_in_the_log_names_original_files(tmp_path: Path) -> None:
+def test_bundle__logged_error__stack_in_the_log_names_original_files(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
     caught = FUNCTION.replace(
         "return { greeting",
         "try { greet(''); } catch (e) { console.error('failed:', e); }\n  return { greeting",
@@ -150,7 +158,7 @@ def test_bundle__logged_error__stack_in_the_log_names_original_files(tmp_path: P
         request_id=RID, block_timestamp=1_767_225_600, wallet="0x" + "00" * 20,
         project="p", function="f",
     )  # fmt: skip
-    sandbox = Sandbox(cache_dir=tmp_path / "cache", compile_in_subprocess=False)
+    sandbox = Sandbox(cache_dir=compiled_modules, compile_in_subprocess=False)
     result = sandbox.run(
         RunRequest(runtime="js", code=bundle_js(root / "functions/hi.js", root), code_id="t",
                    input=data, request_id=RID, block_timestamp=1_767_225_600, limits=Limits())

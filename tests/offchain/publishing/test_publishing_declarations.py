@@ -47,10 +47,10 @@ def test_declared_headers__js_and_wasm__embedded_in_the_code(tmp_path: Path) -> 
     assert declarations.read(hello.code()).headers == ("x-shared",)
 
 
-def test_wasm_with_declarations__still_runs_the_same(tmp_path: Path) -> None:
+def test_wasm_with_declarations__still_runs_the_same(compiled_modules: Path) -> None:
     wasm = (REPO / "examples/functions/hello.wasm").read_bytes()
     tagged = declarations.add_wasm_section(wasm, declarations.Declarations(("x-a",)))
-    sandbox = Sandbox(cache_dir=tmp_path, compile_in_subprocess=False)
+    sandbox = Sandbox(cache_dir=compiled_modules, compile_in_subprocess=False)
 
     def run(code: bytes) -> bytes:
         data = canonical_request(
@@ -73,13 +73,15 @@ PY_HOOK = """def handler(req):
 """
 
 
-def test_declared_headers__python__last_line_comment_runs_unchanged(tmp_path: Path) -> None:
+def test_declared_headers__python__last_line_comment_runs_unchanged(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
     root = write(tmp_path / "p", {"project": "p", "headers": ["X-Hub-Signature-256"]},
                  {"hook.py": PY_HOOK})  # fmt: skip
     code = load_project(root).function("hook").code()
     assert code.startswith(PY_HOOK.encode())  # the author's lines keep their numbers
     assert declarations.read(code).headers == ("x-hub-signature-256",)
-    sandbox = Sandbox(cache_dir=tmp_path / "cache", compile_in_subprocess=False)
+    sandbox = Sandbox(cache_dir=compiled_modules, compile_in_subprocess=False)
 
     def run(path: str) -> tuple[str, str]:
         data = canonical_request(
@@ -157,9 +159,9 @@ def signature(payload: bytes, secret: str = SECRET, t: int = NOW - 10) -> str:
 
 
 @pytest.fixture(scope="module")
-def webhook(tmp_path_factory: pytest.TempPathFactory) -> tuple[Sandbox, bytes, tuple[str, ...]]:
+def webhook(compiled_modules: Path) -> tuple[Sandbox, bytes, tuple[str, ...]]:
     spec = load_project(REPO / "examples" / "functions").function("stripe-webhook")
-    sandbox = Sandbox(cache_dir=tmp_path_factory.mktemp("cache"), compile_in_subprocess=False)
+    sandbox = Sandbox(cache_dir=compiled_modules, compile_in_subprocess=False)
     return sandbox, spec.code(), spec.headers
 
 

@@ -18,9 +18,9 @@ def test_templates__listed__every_shape_and_runtime() -> None:
 
 
 @pytest.fixture(scope="module")
-def checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checker]:
-    """One local sandbox for every template (each engine compiles once)."""
-    checker = Checker(tmp_path_factory.mktemp("check-cache"))
+def checker(compiled_modules: Path) -> Iterator[Checker]:
+    """One local sandbox over the session's compiled runtimes."""
+    checker = Checker(compiled_modules)
     yield checker
     checker.close()
 

@@ -14,8 +14,9 @@ from peerhost.wire import Envelope
 
 
 @pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("wasm-cache")
+def cache_dir(compiled_modules: Path) -> Path:
+    """The session's compiled-module cache (tests/conftest.py): the runtimes compile once."""
+    return compiled_modules
 
 
 @pytest.fixture(scope="session")

@@ -338,3 +338,21 @@ def test_run__hostile_iovecs__errno_not_host_work(
             (i32.const 8))))"""
     )
     assert (outcome(code).error_detail) == str(errno)
+
+
+def test_run__host_call_from_start_section__finds_memory_through_caller(run: RunFn) -> None:
+    """A wasm start function runs inside instantiation, before the host knows the memory."""
+    code = wat_module(
+        """
+        (data (i32.const 512) "early")
+        (func $early
+          (i32.store (i32.const 0) (i32.const 512))
+          (i32.store (i32.const 4) (i32.const 5))
+          (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8))))
+        (start $early)
+        """
+        + write_stdout_wat(OK_RESPONSE)
+    )
+    result = run(code)
+    assert result.logs == b"early"
+    assert result.decoded.ok and result.decoded.body == "hi"

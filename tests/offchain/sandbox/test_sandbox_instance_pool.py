@@ -10,20 +10,26 @@ from sandbox_helpers import (
     BLOCK_TIMESTAMP,
     REQUEST_ID,
     SMALL,
+    WASI_IMPORTS,
     RunFn,
     sample_input,
     wat_module,
     write_stdout_wat,
 )
 
-from peerhost.sandbox import RunRequest, Sandbox
-from peerhost.sandbox.engine import POOL_INSTANCES, POOL_TABLES_PER_INSTANCE, make_engine
+from peerhost.sandbox import Limits, RunRequest, Sandbox
+from peerhost.sandbox.engine import (
+    POOL_INSTANCES,
+    POOL_KEEP_RESIDENT_BYTES,
+    POOL_TABLES_PER_INSTANCE,
+    make_engine,
+)
 from peerhost.wire import ErrorKind
 
 HELLO = wat_module(write_stdout_wat('{"status":200,"body":"hi"}'))
 
 
-def _request(code: bytes) -> RunRequest:
+def _request(code: bytes, limits: Limits = SMALL) -> RunRequest:
     return RunRequest(
         runtime="wasi",
         code=code,
@@ -31,7 +37,7 @@ def _request(code: bytes) -> RunRequest:
         input=sample_input(),
         request_id=REQUEST_ID,
         block_timestamp=BLOCK_TIMESTAMP,
-        limits=SMALL,
+        limits=limits,
     )
 
 
@@ -71,3 +77,14 @@ def test_run__pool_full__host_error_not_committed(tmp_path: Path) -> None:
     freed = sandbox.run(_request(HELLO))
     assert freed.committable and freed.decoded.ok
     sandbox.close()
+
+
+def test_run__memory_beyond_the_resident_window__loaded_unpooled(sandbox: Sandbox) -> None:
+    pages = POOL_KEEP_RESIDENT_BYTES // 65536 + 1
+    body = write_stdout_wat('{"status":200,"body":"big"}')
+    code = bytes(
+        wasmtime.wat2wasm(f'(module {WASI_IMPORTS} {body} (memory (export "memory") {pages}))')
+    )
+    result = sandbox.run(_request(code, Limits(memory_bytes=64 * 1024 * 1024)))
+    assert result.committable and result.decoded.body == "big"
+    assert sandbox.cache.outside_pool(sandbox.cache.get(code))
