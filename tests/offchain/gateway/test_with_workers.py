@@ -8,6 +8,7 @@ their signed outputs to the gateway's inbox, and commit/reveal/finalize on-chain
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -58,7 +59,9 @@ def test_gateway_with_real_workers__echo__fast_then_verified(
         )
         for i, w in enumerate(workers[:3])
     ]
-    gateway = start_gateway(settings, work_dir=tmp_path / "gateway")
+    # The workers compile echo.wasm at their first job: on a loaded machine that alone can take
+    # longer than the module's 5 s fast budget, which other gateway tests keep short.
+    gateway = start_gateway(replace(settings, fast_timeout=30.0), work_dir=tmp_path / "gateway")
     try:
         url = f"{gateway.url}/{developer.address}/{PROJECT}/echo/items?q=1"
         fast = httpx.post(url, content=b"ping", timeout=30)
