@@ -19,16 +19,17 @@ contracts, a tiny js ``hello`` function, N workers, the gateway; compiled module
 Prints one JSON object: latency percentiles (ms) and requests per second for each, the ratios
 to the baseline, the workers' own timings (where the time goes) and the run's parameters.
 
-Ticket path, measured 2026-11-28 on the shared 2-core machine (load average 9-13 from other
-jobs), ``--seconds 6 --idle-seconds 6 --block-times 1``, 3 workers; p50 (p95) in ms, req/s. Each
-row is one run; the machine's load makes runs differ by 2x:
+Ticket path, measured 2026-11-28 on the shared 2-core machine, ``--clients 8 --seconds 6
+--idle-seconds 6 --block-times 0,1``, 3 workers; p50 (p95) in ms, req/s; one run each:
 
-    run                          baseline  fast 1          attested 1     verified 1  fast 8          attested 8
-    before the hot-path cuts     0.62      24 (64) 36      51 (135) 16    10041       490 (1969) 12   776 (2164) 8
-    hashing packed by hand       0.25      6.3 (120) 36    133 (850) 4    10543       195 (858) 27    675 (1791) 11
-    + cached auth, sums in RAM   0.26      6.3 (29) 103    239 (1907) 3   8547        76 (357) 70     514 (2392) 10
-    + code/secrets caches, seat  0.26      14.6 (110) 32   129 (1306) 4   8899        354 (1551) 15   1453 (3196) 5
-      reuse (ran beside a compile and a test suite: the loaded run)
+    chain / run                        baseline  fast 1          attested 1      verified 1  fast 8          attested 8
+    1 s blocks, before the cuts        0.62      24 (64) 36      51 (135) 16     10041       490 (1969) 12   776 (2164) 8
+    1 s blocks, after (load 1.5)       0.24      6.6 (15) 126    14.7 (43) 55    8975        54 (105) 136    38 (73) 192
+    automine, before the cuts          0.67      211 (1354)      97 (620)        1536        999 (2539) 6    1431 (3763) 4
+    automine, after (load 1.5)         0.24      8.1 (24) 96     9.9 (31) 79     1037        63 (155) 109    106 (355) 58
+
+Runs beside other jobs (load average 10-13) were 2x slower or worse (fast 1 client 6.3-14.6 ms,
+attested 1 client 129-239 ms on 1 s blocks).
 
 Where the fast path's time went: the EIP-712 ticket hash and digest through ``eth_abi`` and
 checksummed addresses cost 1.6-2.4 ms each and ran four to six times per call (now 0.02-0.07
@@ -37,12 +38,12 @@ second of ``issuedAt`` (now the authorization window, cached), decoded every unp
 sum the rewards in flight (now summed in memory), read the function's code from disk and the
 secrets pointer from the chain for every ticket (now cached: code by CID, the pointer at the
 ticket's pinned block). The goals of issue 13 are still not met on this machine: fast p50 is
-25x the in-process p50 at best (goal 5x; the in-process call itself became 0.26 ms), attested
-p50 is 100 ms or more (goal 8x): an attested answer waits for the slower of two workers, each
-sharing two loaded cores with its committee duty. Block time does not show in fast answers.
-Verified p50 on 1 s blocks is 8.5-10.5 blocks (goal D + 4 = 8): post (1) + seed delay (4) +
-seat (1, now sent while the seed block is the head) + commit (1) + reveal (1), plus the
-gateway's half-second poll.
+27x (1 s blocks) and 34x (automine) the in-process p50 (goal 5x; the in-process call itself
+became 0.24 ms), attested 61x and 41x (goal 8x): a call crosses two Python processes and two
+WebSocket hops, each worker sharing two cores with its committee duty. Block time does not show
+in fast answers (1 s blocks no slower than automine; attested 1.5x). Verified p50 on 1 s blocks
+is about 9 blocks (goal D + 4 = 8): post (1) + seed delay (4) + seat (1, now sent while the
+seed block is the head) + commit (1) + reveal (1), plus the gateway's half-second poll.
 
 Per-request path (``--answers requests``), measured 2026-11-25 on a shared 2-core machine (load average 4-12 from other jobs), defaults,
 three runs: baseline p50 1.2-2.2 ms (260-610 runs/s); one client: fast p50 84-204 ms, verified
