@@ -38,6 +38,7 @@ def test_gateway_with_real_workers__echo__fast_then_verified(
     developer: AccountAPI,
     workers: list[AccountAPI],
     tmp_path: Path,
+    compiled_modules: Path,
 ) -> None:
     store_spec = f"local:{tmp_path / 'store'}"
     cid = open_store(store_spec).put(ECHO.read_bytes())
@@ -54,6 +55,7 @@ def test_gateway_with_real_workers__echo__fast_then_verified(
                 metrics_port=0,
                 stake=2 * ETHER,
                 sandbox_processes=0,
+                sandbox_cache=compiled_modules,  # the JS engine they load at start, compiled once
                 finalize_delay=0.1,
             ),
         )
