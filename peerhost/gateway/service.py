@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 from peerhost.chain.courts import CourtsView
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
@@ -50,6 +50,20 @@ def _code_reader(spec: str | None) -> CodeReader | None:
         return None
     store = open_store(spec)
     return lambda cid: store.get(cid_from_bytes(cid))
+
+
+#: Seconds each shutdown step may take before it is abandoned (see ``Gateway.stop``).
+STOP_STEP_SECONDS = 10.0
+
+
+async def _bounded(what: str, step: Coroutine[Any, Any, None]) -> None:
+    """Awaits one shutdown step for at most ``STOP_STEP_SECONDS``; logs one that hangs."""
+    try:
+        await asyncio.wait_for(step, STOP_STEP_SECONDS)
+    except TimeoutError:
+        log.warning(
+            "shutdown: %s did not close within %.0f s; left behind", what, STOP_STEP_SECONDS
+        )
 
 
 class Gateway:
@@ -201,18 +215,25 @@ class Gateway:
         )
 
     async def stop(self) -> None:
+        """Fails waiting calls, stops the background tasks and closes connections.
+
+        Each step is bounded by ``STOP_STEP_SECONDS``: a step that does not finish (a peer that
+        never closes its socket, a task that ignores cancellation) is logged and left behind, so a
+        shutdown always completes.
+        """
         self.waiters.fail_all(ShuttingDown())
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.hub.close()
-        await self.submitter.stop()
-        await self.sender.stop()
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_STEP_SECONDS)
+            for task in stuck:
+                log.warning("shutdown: task %s did not stop; left behind", task.get_name())
+        await _bounded("the job feed", self.hub.close())
+        await _bounded("the request submitter", self.submitter.stop())
+        await _bounded("the transaction sender", self.sender.stop())
         if self.desk is not None:
             self.book.close()
-        await self.rpc.aclose()
+        await _bounded("the RPC connection", self.rpc.aclose())
 
     async def load_params(self) -> None:
         """Reads the coordinator's limits once (and checks the chain id)."""
