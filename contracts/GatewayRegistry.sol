@@ -10,6 +10,8 @@ import {ProtocolParamsLib} from "./libraries/ProtocolParamsLib.sol";
 /// @notice Gateway bonds, time-locked project reserves and authorizations judged at issuedAt.
 contract GatewayRegistry is IGatewayRegistry {
     uint40 private constant _FOREVER = type(uint40).max;
+    /// @inheritdoc IGatewayRegistry
+    uint256 public constant MAX_ENDPOINT_BYTES = 256;
 
     Params private _params;
     address private immutable _deployer;
@@ -20,6 +22,7 @@ contract GatewayRegistry is IGatewayRegistry {
     mapping(address gateway => Bond) private _bonds;
     mapping(bytes32 projectId => Reserve) private _reserves;
     mapping(bytes32 projectId => mapping(address gateway => Authorization)) private _authorizations;
+    mapping(address gateway => string url) private _endpoints;
 
     modifier onlyCoordinator() {
         if (msg.sender != _coordinator) revert NotCoordinator(msg.sender);
@@ -157,6 +160,21 @@ contract GatewayRegistry is IGatewayRegistry {
         _charge(b, charged);
         emit BondCharged(gateway, charged);
         _send(msg.sender, charged);
+    }
+
+    /// @inheritdoc IGatewayRegistry
+    function setEndpoint(string calldata url) external {
+        uint256 bonded = _bonds[msg.sender].amount;
+        uint256 minBond = _params.minGatewayBond;
+        if (bonded == 0 || bonded < minBond) revert BondTooLow(msg.sender, bonded, minBond);
+        if (bytes(url).length > MAX_ENDPOINT_BYTES) revert EndpointTooLong(bytes(url).length, MAX_ENDPOINT_BYTES);
+        _endpoints[msg.sender] = url;
+        emit GatewayEndpoint(msg.sender, url);
+    }
+
+    /// @inheritdoc IGatewayRegistry
+    function endpointOf(address gateway) external view returns (string memory) {
+        return _endpoints[gateway];
     }
 
     /// @inheritdoc IGatewayRegistry

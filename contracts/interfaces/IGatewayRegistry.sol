@@ -49,6 +49,8 @@ interface IGatewayRegistry is IProtocolParams {
     error CoordinatorAlreadySet(address coordinator);
     /// @notice Thrown when an ETH transfer fails.
     error TransferFailed(address to, uint256 amount);
+    /// @notice Thrown when an announced endpoint is longer than `maxLength` bytes.
+    error EndpointTooLong(uint256 length, uint256 maxLength);
 
     /// @notice Emitted when `gateway` bonds `amount` more.
     event GatewayBonded(address indexed gateway, uint256 amount, uint256 bond);
@@ -72,6 +74,8 @@ interface IGatewayRegistry is IProtocolParams {
     event BondCharged(address indexed gateway, uint256 amount);
     /// @notice Emitted when the coordinator is wired in (once).
     event CoordinatorSet(address indexed coordinator);
+    /// @notice Emitted when `gateway` announces the public base URL of its job feed (empty: it withdrew it).
+    event GatewayEndpoint(address indexed gateway, string url);
     /// @notice Emitted when the accountability courts are wired in (once); they may refund and charge bonds.
     event CourtsSet(address indexed disputeCourt, address indexed evidenceCourt);
 
@@ -114,6 +118,18 @@ interface IGatewayRegistry is IProtocolParams {
 
     /// @notice Takes up to `amount` of `gateway`'s bond and sends it to the caller. Coordinator or courts.
     function chargeBond(address gateway, uint256 amount) external returns (uint256 charged);
+
+    /// @notice Announces the public base URL workers reach the caller's job feed at (`http(s)://host[:port]`),
+    ///         or withdraws it with an empty `url`. Workers that discover gateways follow `GatewayEndpoint`
+    ///         and serve bonded gateways only. Reverts BondTooLow when the caller holds less than the
+    ///         minimum gateway bond (or none), EndpointTooLong above `MAX_ENDPOINT_BYTES`.
+    function setEndpoint(string calldata url) external;
+
+    /// @notice The URL `gateway` last announced with `setEndpoint` (empty: none).
+    function endpointOf(address gateway) external view returns (string memory);
+
+    /// @notice Longest endpoint URL accepted, in bytes.
+    function MAX_ENDPOINT_BYTES() external view returns (uint256);
 
     /// @notice Wires the coordinator (deployer only, once).
     function setCoordinator(address coordinator) external;

@@ -86,3 +86,43 @@ def test_coordinator_only__draw_refund_charge__revert_for_others(gateways, stran
         gateways.refund(b"\x01" * 32, value=1, sender=stranger)
     with reverts_with(gateways.NotCoordinator):
         gateways.chargeBond(stranger, 1, sender=stranger)
+
+
+def test_set_endpoint__bonded_gateway__stored_and_announced(gateways, gateway, kit):
+    gateways.bond(value=kit.params.min_gateway_bond, sender=gateway)
+    tx = gateways.setEndpoint("https://gw.example.org:8443", sender=gateway)
+    assert gateways.endpointOf(gateway) == "https://gw.example.org:8443"
+    [event] = tx.events
+    assert (event.event_name, event.gateway, event.url) == (
+        "GatewayEndpoint",
+        gateway.address,
+        "https://gw.example.org:8443",
+    )
+    gateways.setEndpoint("", sender=gateway)  # withdrawn
+    assert gateways.endpointOf(gateway) == ""
+
+
+def test_set_endpoint__unbonded_caller__reverts_bond_too_low(gateways, stranger, reverts_with):
+    with reverts_with(gateways.BondTooLow):
+        gateways.setEndpoint("http://evil.example", sender=stranger)
+    assert gateways.endpointOf(stranger) == ""
+
+
+def test_set_endpoint__bond_below_minimum__reverts_bond_too_low(
+    gateways, gateway, kit, reverts_with
+):
+    gateways.bond(value=kit.params.min_gateway_bond - 1, sender=gateway)
+    with reverts_with(gateways.BondTooLow):
+        gateways.setEndpoint("http://gw.example", sender=gateway)
+
+
+def test_set_endpoint__oversized_url__reverts_endpoint_too_long(
+    gateways, gateway, kit, reverts_with
+):
+    gateways.bond(value=kit.params.min_gateway_bond, sender=gateway)
+    cap = gateways.MAX_ENDPOINT_BYTES()
+    url = "http://gw.example/" + "a" * (cap - len("http://gw.example/"))
+    gateways.setEndpoint(url, sender=gateway)  # exactly at the cap: accepted
+    with reverts_with(gateways.EndpointTooLong):
+        gateways.setEndpoint(url + "a", sender=gateway)
+    assert gateways.endpointOf(gateway) == url
