@@ -29,6 +29,7 @@ GAS = {
     "openResults": 2_000_000,
     "withdraw": 120_000,
     "register": 300_000,
+    "setEndpoint": 200_000,
     "advanceEpoch": 3_000_000,
 }
 
@@ -192,6 +193,20 @@ class SettlementView:
             self.gateways, self.config.gateways, "bondOf", to_checksum_address(gateway)
         )
         return int(bond["amount"])
+
+    async def endpoint_of(self, gateway: str) -> str:
+        """The job-feed URL ``gateway`` announced on-chain (empty: none)."""
+        url = await self._call(
+            self.gateways, self.config.gateways, "endpointOf", to_checksum_address(gateway)
+        )
+        return str(url)
+
+    async def set_endpoint(self, url: str) -> bytes:
+        """GatewayRegistry ``setEndpoint``: announces this sender's job-feed URL."""
+        if self.sender is None:
+            raise RuntimeError("this SettlementView has no sender")
+        data = self.gateways.encode_call("setEndpoint", url)
+        return await self.sender.send(self.config.gateways, data, gas=GAS["setEndpoint"])
 
     async def bond_of_at(self, gateway: str, block: int) -> int:
         """A gateway's bond as it was at the end of ``block``."""

@@ -364,6 +364,9 @@ class Devnet:
             sandbox_cache=self.sandbox_cache,
             log_format="json",
             gateways=self.gateway_url if self.config.tickets else "",
+            # gateways announced on-chain are served too (the devnet's own one is configured)
+            discover=self.config.tickets,
+            discovery_interval=1.0,
             mine_blocks=int(self.config.tickets and not self.config.block_time),
         ).replace(**self.config.worker_settings)
 
@@ -470,6 +473,7 @@ class Devnet:
             chain=self.chain_config,
             private_key=self.gateway_key.private_key,
             public_url=self.gateway_url,
+            announce=self.config.tickets,  # on-chain, for workers that discover gateways
             # Projects published later (with `ape run publish`) work at once: when a project
             # has no balance for this gateway, the gateway pays the minimum reward itself.
             reward_wei=params.min_reward,

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from peerhost.chain.courts import CourtsView
-from peerhost.chain.errors import ChainUnavailable, TransactionReverted
+from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView
 from peerhost.functionlogs import LogStore
+from peerhost.gateway.announce import announce_endpoint
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
@@ -191,6 +192,14 @@ class Gateway:
             self.started_at,
         )
 
+    async def _announce(self) -> None:
+        try:
+            await announce_endpoint(
+                self.settlement, self.poster.transact, self.address, self.settings.public_url
+            )
+        except (ChainUnavailable, RpcError, TransactionReverted, TimeoutError) as exc:
+            log.warning("endpoint %s not announced: %s", self.settings.public_url, exc)
+
     async def start(self) -> None:
         self.sender.start()
         self.submitter.start()
@@ -200,6 +209,8 @@ class Gateway:
             if self.desk is not None:
                 await self.desk.start()
                 self._tasks.append(asyncio.create_task(self.poster.run(), name="batch-poster"))
+                if self.settings.announce:
+                    self._tasks.append(asyncio.create_task(self._announce(), name="announce"))
             start_block = await self.protocol.block_number()
         except ChainUnavailable as exc:
             log.warning("chain not reachable at start (%s); will retry on demand", exc)

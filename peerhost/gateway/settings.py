@@ -36,6 +36,9 @@ class GatewaySettings(Settings):
         domain: Host-style routing serves ``0x<wallet>.<domain>``; other hosts get path-style only.
         public_url: This replica's own base URL as workers reach it; the inbox is
             ``<public_url>/_inbox`` unless ``inbox_url`` says otherwise.
+        announce: Announce ``public_url`` on-chain at start (``GatewayRegistry.setEndpoint``) so
+            workers that discover gateways open its job feed; needs the minimum gateway bond
+            and sends nothing when the chain already holds this URL.
         inbox_url: Explicit inbox base URL put in each request's ``replyTo``.
         max_body_bytes: Largest request body accepted (413 above it).
         max_header_bytes: Largest total size of the request headers (413 above it).
@@ -77,6 +80,7 @@ class GatewaySettings(Settings):
     private_key: str = field(repr=False)
     domain: str = "peerhost.localhost"
     public_url: str = "http://127.0.0.1:8080"
+    announce: bool = False
     inbox_url: str | None = None
     max_body_bytes: int = 64 * 1024
     max_header_bytes: int = 8 * 1024

@@ -56,12 +56,22 @@ class FeedClient:
         private_key: Signs the hello.
         handler: Runs an offer; gets the gateway address the connection authenticated.
         concurrency: Offers run at once on this connection.
+        expect_gateway: Refuse the session unless the gateway's challenge names this address
+            (a discovered URL must lead to the gateway that announced it).
     """
 
     def __init__(
-        self, url: str, address: str, private_key: bytes, handler: Handler, concurrency: int = 4
+        self,
+        url: str,
+        address: str,
+        private_key: bytes,
+        handler: Handler,
+        concurrency: int = 4,
+        expect_gateway: str | None = None,
     ) -> None:
+        self.base_url = url.rstrip("/")
         self.url = feed_url(url)
+        self.expect_gateway = expect_gateway
         self.address = address
         self._key = private_key
         self.handler = handler
@@ -95,6 +105,11 @@ class FeedClient:
         challenge = decode_message(await asyncio.wait_for(socket.recv(), 10))
         if not isinstance(challenge, Challenge):
             raise FeedMessageError("expected the gateway's challenge first")
+        if self.expect_gateway and challenge.gateway.lower() != self.expect_gateway.lower():
+            raise FeedMessageError(
+                f"gateway {challenge.gateway} answered, not {self.expect_gateway} that announced"
+                " this URL"
+            )
         signature = sign_digest(self._key, hello_digest(challenge.gateway, challenge.nonce))
         await socket.send(encode_message(Hello(self.address, challenge.nonce, signature)))
         self.gateway = challenge.gateway

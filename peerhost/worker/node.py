@@ -32,6 +32,7 @@ from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
 from peerhost.worker.committee import Committee
 from peerhost.worker.credentials import CredentialsClient
+from peerhost.worker.discovery import GatewayDiscovery
 from peerhost.worker.duties import DutyLog
 from peerhost.worker.execution import JobExecutor, SandboxRunner
 from peerhost.worker.feed import FeedClient
@@ -129,6 +130,7 @@ class WorkerNode:
             clock=self.clock,
         )
         self.feeds: list[FeedClient] = []
+        self.discovery: GatewayDiscovery | None = None
         ledger: AttestedLedger | None = None
         if self.chain.has_settlement:
             view = SettlementView(self.chain, rpc, protocol.sender)
@@ -149,6 +151,17 @@ class WorkerNode:
                 FeedClient(url, self.address, self._key, self.tickets.handle, s.concurrency)
                 for url in s.gateway_urls
             ]
+            if s.discover:
+                tickets = self.tickets
+                self.discovery = GatewayDiscovery(
+                    view,
+                    lambda url, gateway: FeedClient(
+                        url, self.address, self._key, tickets.handle, s.concurrency, gateway
+                    ),
+                    self.feeds,
+                    interval=s.discovery_interval,
+                    start_block=s.start_block or 0,
+                )
             self.committee = Committee(
                 view,
                 self.tickets,
@@ -195,6 +208,8 @@ class WorkerNode:
             ]
             if self.chain.has_settlement:
                 self._feed_tasks.append(asyncio.create_task(self.committee.run(), name="committee"))
+            if self.discovery is not None:
+                self._feed_tasks.append(asyncio.create_task(self.discovery.run(), name="discovery"))
             await self._await_live(follower)
             self._write_ready(server.url)
             logs.event("ready", worker=self.address, metrics_url=server.url)
@@ -209,6 +224,8 @@ class WorkerNode:
         finally:
             for feed in self.feeds:
                 await feed.stop()
+            if self.discovery is not None:
+                await self.discovery.stop()
             for task in getattr(self, "_feed_tasks", []):
                 task.cancel()
             if self.chain.has_settlement:
@@ -233,11 +250,12 @@ class WorkerNode:
             logs.event("stopped", worker=self.address)
 
     def _gateway_urls(self) -> dict[str, str]:
-        """Gateway address (lowercase) -> its base URL, for the feeds that are connected."""
-        urls = self.settings.gateway_urls
-        return {
-            f.gateway.lower(): base for f, base in zip(self.feeds, urls, strict=True) if f.gateway
-        }
+        """Gateway address (lowercase) -> its base URL, for the feeds that are connected
+        (configured or discovered)."""
+        feeds = list(self.feeds)
+        if self.discovery is not None:
+            feeds += self.discovery.feeds.values()
+        return {f.gateway.lower(): f.base_url for f in feeds if f.gateway}
 
     async def _ensure_staked(self, encryption_key: bytes, stake: int) -> None:
         """Registers this worker's stake in the StakeRegistry (counted from the next epoch)."""

@@ -57,6 +57,12 @@ class WorkerSettings(Settings):
         ready_file: Written (JSON: pid, address, metrics_url) once the node is caught up.
         gateways: Gateways whose job feed this worker serves (comma-separated base URLs); needs
             the settlement contracts in the chain config.
+        discover: Also serve the gateways announced on-chain (``GatewayEndpoint`` events of the
+            GatewayRegistry): a feed is opened to each gateway holding the minimum bond and
+            closed when its bond falls below it or it withdraws its URL; a URL that is not
+            ``http(s)://host[:port]`` is logged and skipped. Configured ``gateways`` are served
+            either way. Needs the settlement contracts in the chain config.
+        discovery_interval: Seconds between checks of announcements and bonds.
         clock_skew: Seconds a ticket's ``issuedAt`` may differ from this worker's clock.
         mine_blocks: 1 to mine the blocks a batch's seed needs (devnets that mine only when
             transactions arrive); 0 on real chains.
@@ -91,6 +97,8 @@ class WorkerSettings(Settings):
     log_level: str = "info"
     ready_file: Path | None = None
     gateways: str = ""
+    discover: bool = False
+    discovery_interval: float = 5.0
     clock_skew: int = 30
     mine_blocks: int = 0
     orphan_grace: float = 20.0
@@ -111,6 +119,8 @@ class WorkerSettings(Settings):
             raise InvalidWorkerSettings("log_format", "use json or kv")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise InvalidWorkerSettings("log_level", "use debug, info, warning or error")
+        if self.discovery_interval <= 0:
+            raise InvalidWorkerSettings("discovery_interval", "must be more than 0")
         if not 0 <= self.metrics_port < 65536:
             raise InvalidWorkerSettings("metrics_port", "must be a port number")
 

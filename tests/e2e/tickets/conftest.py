@@ -14,11 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from ticket_stack import TicketStack
+from ticket_stack import TicketStack, sandbox_cache_dir, ticket_config
 
-from peerhost.deploy import ETHER
 from peerhost.devnet.progress import Progress
-from peerhost.devnet.stack import Devnet, DevnetConfig
+from peerhost.devnet.stack import Devnet
 
 HERE = Path(__file__).resolve().parent
 #: ``PEERHOST_E2E_BLOCK_TIME=1``: the stack's chain mines a block a second once it is set up (the
@@ -27,11 +26,6 @@ BLOCK_TIME = float(os.environ.get("PEERHOST_E2E_BLOCK_TIME", "0") or 0)
 
 
 RUNNING: list[Devnet] = []
-
-
-def sandbox_cache_dir(config: pytest.Config, fallback: Path) -> Path:
-    cache = getattr(config, "cache", None)
-    return Path(str(cache.mkdir("peerhost-e2e-sandbox"))) if cache is not None else fallback
 
 
 @pytest.fixture(scope="session")
@@ -43,17 +37,8 @@ def tickets_stack(
     request: pytest.FixtureRequest,
 ) -> Iterator[TicketStack]:
     root = tmp_path_factory.mktemp("e2e-tickets")
-    config = DevnetConfig(
-        workers=3,
-        port=0,
-        state_dir=root,
-        record=False,
-        fund=20 * ETHER,
-        tickets=True,
-        block_time=BLOCK_TIME,
-        gateway_settings={"fast_timeout": 30.0, "verified_timeout": 90.0, "rate_limit": 500.0},
-        worker_settings={"finalize_delay": 0.2, "shutdown_timeout": 5.0, "orphan_grace": 12.0},
-        sandbox_cache=sandbox_cache_dir(request.config, root / "sandbox-cache"),
+    config = ticket_config(
+        root, sandbox_cache_dir(request.config, root / "sandbox-cache"), block_time=BLOCK_TIME
     )
     devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
     devnet.start_chain()

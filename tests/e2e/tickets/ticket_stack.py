@@ -5,15 +5,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView
-from peerhost.devnet.stack import Devnet
+from peerhost.deploy import ETHER
+from peerhost.devnet.progress import Progress
+from peerhost.devnet.stack import Devnet, DevnetConfig
+
+
+def sandbox_cache_dir(config: Any, fallback: Path) -> Path:
+    """The compiled-module cache the e2e stacks share (pytest's cache dir when there is one)."""
+    cache = getattr(config, "cache", None)
+    return Path(str(cache.mkdir("peerhost-e2e-sandbox"))) if cache is not None else fallback
+
+
+def ticket_config(root: Path, sandbox_cache: Path, **overrides: Any) -> DevnetConfig:
+    """The ticket-path devnet the e2e tests run (three workers, short timeouts), ``overrides``
+    replacing any of its fields; ``worker_settings`` and ``gateway_settings`` are merged."""
+    gateway = {"fast_timeout": 30.0, "verified_timeout": 90.0, "rate_limit": 500.0}
+    worker = {"finalize_delay": 0.2, "shutdown_timeout": 5.0, "orphan_grace": 12.0}
+    gateway.update(overrides.pop("gateway_settings", {}))
+    worker.update(overrides.pop("worker_settings", {}))
+    fields: dict[str, Any] = {
+        "workers": 3,
+        "port": 0,
+        "state_dir": root,
+        "record": False,
+        "fund": 20 * ETHER,
+        "tickets": True,
+        "sandbox_cache": sandbox_cache,
+    }
+    fields.update(overrides)
+    return DevnetConfig(gateway_settings=gateway, worker_settings=worker, **fields)
 
 
 @dataclass
@@ -71,6 +100,23 @@ class TicketStack:
         response.raise_for_status()
         doc: dict[str, Any] = response.json()
         return doc
+
+
+@contextlib.contextmanager
+def running_stack(
+    config: DevnetConfig, project: Any, networks: Any, accounts: Any
+) -> Iterator[TicketStack]:
+    """A stack of its own (chain, contracts, examples, gateway, workers), stopped on exit."""
+    devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
+    devnet.start_chain()
+    try:
+        stack = TicketStack(devnet, networks, accounts[1])
+        with stack.ape():
+            stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
+        devnet.start_services()
+        yield stack
+    finally:
+        devnet.stop()
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
