@@ -1,0 +1,153 @@
+"""Gateway discovery: which announced gateways a worker opens feeds to, and when it drops them.
+
+The registry here is an in-memory stand-in for the GatewayRegistry reads the module makes; the
+end-to-end test (tests/e2e/tickets/test_tickets_discovery.py) runs it against the real chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from peerhost.worker.discovery import GatewayDiscovery
+from peerhost.worker.feed import FeedClient
+
+MIN_BOND = 10
+GOOD = "0x" + "aa" * 20
+OTHER = "0x" + "bb" * 20
+
+
+class Registry:
+    """Announcements and bonds, read the way :class:`SettlementView` reads them."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int, str, str]] = []  # (block, gateway, url)
+        self.bonds: dict[str, int] = {}
+        self.head = 0
+
+    def announce(self, gateway: str, url: str, bond: int = MIN_BOND) -> None:
+        self.head += 1
+        self.events.append((self.head, gateway, url))
+        self.bonds[gateway] = bond
+
+    async def block_number(self) -> int:
+        return self.head
+
+    async def logs(
+        self, event: str, from_block: int, to_block: int, *, contract: str
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        assert (event, contract) == ("GatewayEndpoint", "gateways")
+        return [
+            ({}, {"gateway": g, "url": u})
+            for block, g, u in self.events
+            if from_block <= block <= to_block
+        ]
+
+    async def params(self) -> dict[str, Any]:
+        return {"minGatewayBond": MIN_BOND}
+
+    async def bond_of(self, gateway: str) -> int:
+        return self.bonds.get(gateway, 0)
+
+
+async def _noop(*_: Any) -> Any:
+    raise AssertionError("no offer expected")
+
+
+def discovery(registry: Registry, configured: list[FeedClient] | None = None) -> GatewayDiscovery:
+    def open_feed(url: str, gateway: str) -> FeedClient:
+        return FeedClient(url, "0x" + "cc" * 20, b"\x01" * 32, _noop, expect_gateway=gateway)
+
+    return GatewayDiscovery(registry, open_feed, configured or [], interval=0.1)  # type: ignore[arg-type]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_poll__bonded_gateway_announced__opens_its_feed() -> None:
+    registry = Registry()
+    registry.announce(GOOD, "http://127.0.0.1:1/")
+
+    async def main() -> dict[str, str]:
+        d = discovery(registry)
+        await d.poll()
+        urls = {g: f.url for g, f in d.feeds.items()}
+        await d.stop()
+        return urls
+
+    assert run(main()) == {GOOD: "ws://127.0.0.1:1/_feed"}
+
+
+def test_poll__unbonded_or_bad_url__skipped_with_reason(caplog: pytest.LogCaptureFixture) -> None:
+    registry = Registry()
+    registry.announce(GOOD, "http://127.0.0.1:1", bond=MIN_BOND - 1)
+    registry.announce(OTHER, "ftp://127.0.0.1:1")
+
+    async def main() -> list[str]:
+        d = discovery(registry)
+        with caplog.at_level(logging.WARNING):
+            await d.poll()
+            await d.poll()  # a reason is logged once, not every poll
+        opened = list(d.feeds)
+        await d.stop()
+        return opened
+
+    assert run(main()) == []
+    skipped = [r for r in caplog.records if r.getMessage() == "gateway_skipped"]
+    reasons = sorted(r.fields["reason"] for r in skipped)  # type: ignore[attr-defined]
+    assert len(reasons) == 2
+    assert "below the minimum" in reasons[1] and "scheme" in reasons[0]
+
+
+def test_poll__bond_gone_or_url_withdrawn__closes_the_feed() -> None:
+    registry = Registry()
+    registry.announce(GOOD, "http://127.0.0.1:1")
+    registry.announce(OTHER, "http://127.0.0.1:2")
+
+    async def main() -> list[list[str]]:
+        d = discovery(registry)
+        await d.poll()
+        seen = [sorted(d.feeds)]
+        registry.bonds[GOOD] = 0  # bond withdrawn
+        registry.announce(OTHER, "")  # URL withdrawn
+        await d.poll()
+        seen.append(sorted(d.feeds))
+        await d.stop()
+        return seen
+
+    assert run(main()) == [[GOOD, OTHER], []]
+
+
+def test_poll__url_changed__feed_replaced() -> None:
+    registry = Registry()
+    registry.announce(GOOD, "http://127.0.0.1:1")
+
+    async def main() -> str:
+        d = discovery(registry)
+        await d.poll()
+        registry.announce(GOOD, "http://127.0.0.1:3")
+        await d.poll()
+        url = d.feeds[GOOD].url
+        await d.stop()
+        return url
+
+    assert run(main()) == "ws://127.0.0.1:3/_feed"
+
+
+def test_poll__gateway_already_configured__no_second_feed() -> None:
+    registry = Registry()
+    registry.announce(GOOD, "http://127.0.0.1:1")
+    configured = FeedClient("http://127.0.0.1:1", "0x" + "cc" * 20, b"\x01" * 32, _noop)
+
+    async def main() -> list[str]:
+        d = discovery(registry, [configured])
+        await d.poll()
+        opened = list(d.feeds)
+        await d.stop()
+        return opened
+
+    assert run(main()) == []
