@@ -63,6 +63,8 @@ class GatewayDiscovery:
                 await self.poll()
             except (ChainUnavailable, RpcError, TransactionReverted, OSError) as exc:
                 logs.event("discovery_failed", logging.WARNING, error=str(exc))
+            except Exception as exc:  # a bug here must not stop the configured feeds
+                logs.event("discovery_failed", logging.ERROR, error=repr(exc))
             await asyncio.sleep(self.interval)
 
     async def poll(self) -> None:

@@ -59,6 +59,14 @@ def test_worker__no_gateway_configured__discovers_it_on_chain_and_answers(
     assert [worker.lower() for worker, _ in pairs] == [worker_key(0).address.lower()]
 
 
+def test_gateway__restarted_with_same_url__announces_nothing_new(discovering: TicketStack) -> None:
+    discovering.restart_gateway()
+
+    events = discovering.view(lambda view: view.logs("GatewayEndpoint", 0, contract="gateways"))
+
+    assert [args["url"] for _, args in events] == [discovering.gateway_url]
+
+
 def test_worker__gateway_bond_withdrawn__drops_its_feed(discovering: TicketStack) -> None:
     devnet = discovering.devnet
     chain = devnet.chain_config
