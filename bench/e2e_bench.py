@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import statistics
@@ -70,14 +71,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)  # ape resolves the project (and ape-config.yaml) from the working directory
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 from ape import accounts, networks, project  # noqa: E402
 from ape.logging import logger  # noqa: E402
+from proc_cpu import self_cpu, tree_cpu  # noqa: E402
 
 from peerhost.deploy import ETHER  # noqa: E402
 from peerhost.devnet.progress import Progress  # noqa: E402
-from peerhost.devnet.stack import Devnet, DevnetConfig  # noqa: E402
+from peerhost.devnet.settlement import devnet_settlement_params  # noqa: E402
+from peerhost.devnet.stack import Devnet, DevnetConfig, params_for  # noqa: E402
+from peerhost.gateway.settings import GatewaySettings  # noqa: E402
 from peerhost.publishing import Publisher, load_project, prepare_project  # noqa: E402
 from peerhost.sandbox import Limits, RunRequest, Sandbox  # noqa: E402
 from peerhost.storage import open_store  # noqa: E402
@@ -194,6 +199,7 @@ async def load(url: str, mode: str, clients: int, seconds: float) -> dict[str, A
         "what": f"HTTP GET through the gateway, mode {mode}, {clients} concurrent clients",
         "requests": len(latencies),
         "requests_per_s": round(len(latencies) / elapsed, 1),
+        "elapsed_s": round(elapsed, 2),
         "latency_ms": percentiles(latencies),
         "statuses": statuses,
         "last_request_id": last[0] if last else None,
@@ -238,8 +244,36 @@ def worker_metrics(devnet: Devnet) -> list[dict[str, Any]]:
     return out
 
 
+def settlement_params(workers: int, seats: int) -> Any:
+    """The devnet's settlement parameters with ``seats`` committee seats (0: the devnet's K)."""
+    params = devnet_settlement_params(workers)
+    if seats > 0:
+        params = dataclasses.replace(params, seats=seats, quorum=seats // 2 + 1)
+    return params
+
+
+def executions_per_request(args: argparse.Namespace, mode: str) -> float:
+    """Sandbox runs the network spends on one request of ``mode``.
+
+    Tickets: the ``A`` attesters, plus the committee's K seats for every ``attested`` and
+    ``verified`` ticket and for the audited share (``audit_bps``) of ``fast`` ones. Per-request
+    path: the K workers that commit a result.
+    """
+    if args.answers == "requests":
+        return float(params_for(args.workers).max_commits)
+    params = settlement_params(args.workers, args.seats)
+    share = params.audit_bps / 10_000 if mode == "fast" else 1.0
+    attesters = {f.name: f.default for f in dataclasses.fields(GatewaySettings)}["attesters"]
+    assert isinstance(attesters, int)
+    return attesters + params.seats * share
+
+
 def start_stack(
-    workers: int, progress: Progress, tickets: bool = False, block_time: float = 0.0
+    workers: int,
+    progress: Progress,
+    tickets: bool = False,
+    block_time: float = 0.0,
+    seats: int = 0,
 ) -> tuple[Devnet, str]:
     config = DevnetConfig(
         workers=workers,
@@ -251,6 +285,7 @@ def start_stack(
         tickets=tickets,
         block_time=block_time,
         fund=500 * ETHER,
+        settlement_params=settlement_params(workers, seats) if tickets else None,
     )
     devnet = Devnet(config, progress)
     url = devnet.start_chain()
@@ -284,20 +319,116 @@ def start_stack(
     return devnet, report.urls()[FUNCTION]
 
 
+def stack_pids(devnet: Devnet) -> dict[str, list[int]]:
+    """The long-lived processes of the stack, by role."""
+    pids: dict[str, list[int]] = {
+        "gateway": [devnet.gateway.process.pid] if devnet.gateway is not None else [],
+        "workers": [proc.process.pid for proc in devnet.workers],
+    }
+    anvil = getattr(devnet, "anvil", None)
+    if anvil is not None and anvil.process is not None:
+        pids["chain"] = [anvil.process.pid]
+    return pids
+
+
+def cpu_snapshot(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each role's process trees, and of this process (the clients)."""
+    out = {role: sum(tree_cpu(pid) for pid in group) for role, group in pids.items()}
+    out["clients"] = self_cpu()
+    return out
+
+
+def cpu_per_request(
+    before: dict[str, float], after: dict[str, float], requests: int, seconds: float
+) -> dict[str, Any]:
+    """CPU ms per answered request for each role, and the cores each role kept busy."""
+    spent = {role: after[role] - before[role] for role in before}
+    per_request = {
+        role: round(1000 * value / requests, 2) if requests else None
+        for role, value in spent.items()
+    }
+    return {
+        "cpu_ms_per_request": per_request,
+        "cores_busy": {role: round(value / seconds, 2) for role, value in spent.items()},
+    }
+
+
+def start_profiler(target: str, devnet: Devnet, seconds: float, out: Path) -> Any:
+    """Samples the gateway or the first worker (with its sandbox children) with py-spy."""
+    pids = stack_pids(devnet)
+    pid = pids["gateway"][0] if target == "gateway" else pids["workers"][0]
+    spy = Path(sys.executable).with_name("py-spy")
+    cmd = [str(spy), "record", "--pid", str(pid), "--duration", str(max(1, int(seconds)))]
+    cmd += ["--rate", "200", "--format", "raw", "--function", "--subprocesses"]
+    cmd += ["--nonblocking", "--output", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def top_frames(
+    collapsed: str, requests: int, rate: float = 200.0, top: int = 15
+) -> dict[str, list[str]]:
+    """The frames holding the most samples (own and inclusive), as ms of CPU per request."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+
+    def rows(counts: dict[str, int]) -> list[str]:
+        ordered = sorted(counts.items(), key=lambda item: -item[1])[:top]
+        scale = 1000 / rate / max(1, requests)
+        return [f"{n * scale:8.3f} ms/req {100 * n / max(1, total):5.1f}%  {f}" for f, n in ordered]
+
+    return {
+        "samples": [f"{total} at {rate:g} Hz over {requests} requests"],
+        "own": rows(own),
+        "inclusive": rows(inclusive),
+    }
+
+
 def run_chain(
     args: argparse.Namespace, progress: Progress, block_time: float, modes: tuple[str, ...]
 ) -> dict[str, Any]:
     """Every mode with one client, then with ``--clients``, on one freshly started stack."""
     tickets = args.answers == "tickets"
-    devnet, url = start_stack(args.workers, progress, tickets, block_time)
+    devnet, url = start_stack(args.workers, progress, tickets, block_time, args.seats)
     results: dict[str, Any] = {}
     try:
-        phases = [(mode, 1, args.idle_seconds) for mode in modes]
+        pids = stack_pids(devnet)
+        phases = [(mode, 1, args.idle_seconds) for mode in modes if args.idle_seconds > 0]
         phases += [(mode, args.clients, args.seconds) for mode in modes]
         for mode, n, duration in phases:
             key = f"{mode}_{n}_client{'s' if n > 1 else ''}"
-            with progress.step(f"{mode}: {n} client(s) for {duration:g} s against {url}"):
+            profiling = args.profile is not None and mode == modes[0] and n == args.clients
+            step = progress.step(f"{mode}: {n} client(s) for {duration:g} s against {url}")
+            with step, tempfile.TemporaryDirectory() as scratch:
+                out = Path(scratch) / "profile.txt"
+                spy = start_profiler(args.profile, devnet, duration, out) if profiling else None
+                before = cpu_snapshot(pids)
                 results[key] = asyncio.run(load(url, mode, n, duration))
+                after = cpu_snapshot(pids)
+                if spy is not None:
+                    _, err = spy.communicate(timeout=duration + 60)
+                    text = out.read_text() if out.exists() else ""
+                    if not text:
+                        results[key]["profile_error"] = err.decode(errors="replace")[-500:]
+                    results[key]["profile"] = {
+                        "target": args.profile,
+                        **top_frames(text, results[key]["requests"]),
+                    }
+            results[key].update(
+                cpu_per_request(before, after, results[key]["requests"], results[key]["elapsed_s"])
+            )
             last = results[key].pop("last_request_id", None)
             if not tickets:
                 with progress.step("Waiting for the chain to settle the requests") as detail:
@@ -321,6 +452,51 @@ def _without(argv: list[str], flag: str) -> list[str]:
     return out
 
 
+def scale(args: argparse.Namespace, argv: list[str] | None, mode: str, progress: Progress) -> int:
+    """The loaded phase of ``mode`` with N = K, 2K, 3K workers, one process (and stack) each."""
+    k = args.seats or 3
+    rows: list[dict[str, Any]] = []
+    base_argv = list(argv if argv is not None else sys.argv[1:])
+    for flag in ("--workers", "--seats", "--modes", "--idle-seconds", "--block-times"):
+        base_argv = _without(base_argv, flag)
+    base_argv = [a for a in base_argv if a != "--scale"]
+    block = args.block_times.split(",")[0]
+    for n in (k, 2 * k, 3 * k):
+        with progress.step(f"Scale: {n} workers, K = {k}, {mode} with {args.clients} clients"):
+            cmd = [sys.executable, __file__, *base_argv, "--workers", str(n), "--seats", str(k)]
+            cmd += ["--modes", mode, "--idle-seconds", "0", "--block-times", block]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            sys.stderr.write(out.stderr)
+            if out.returncode != 0:
+                raise SystemExit(f"the run with {n} workers failed")
+            report = json.loads(out.stdout)
+        (chain,) = report["chains"].values()
+        phase = chain[f"{mode}_{args.clients}_client{'s' if args.clients > 1 else ''}"]
+        rows.append(
+            {
+                "workers": n,
+                "seats": k,
+                "requests_per_s": phase["requests_per_s"],
+                "p50_ms": phase["latency_ms"]["p50"],
+                "efficiency": phase["efficiency"]["value"],
+                "baseline_calls_per_s": report["baseline_in_process"]["requests_per_s"],
+                "cpu_ms_per_request": phase["cpu_ms_per_request"],
+                "cores_busy": phase["cores_busy"],
+            }
+        )
+    header = f"{'N':>3} {'req/s':>7} {'p50 ms':>7} {'eff':>6} {'base/s':>7}  cores busy"
+    print(header, file=sys.stderr)
+    for row in rows:
+        busy = " ".join(f"{role} {value:.2f}" for role, value in row["cores_busy"].items())
+        print(
+            f"{row['workers']:>3} {row['requests_per_s']:>7} {row['p50_ms']:>7}"
+            f" {row['efficiency']:>6.3f} {row['baseline_calls_per_s']:>7}  {busy}",
+            file=sys.stderr,
+        )
+    print(json.dumps({"scale": rows, "mode": mode, "clients": args.clients}, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (1-64)")
@@ -340,12 +516,36 @@ def main(argv: list[str] | None = None) -> int:
         default="0,1",
         help="comma-separated chains to measure on: 0 = a block per transaction, else seconds",
     )
+    parser.add_argument(
+        "--seats", type=int, default=0, help="committee seats K (0: the devnet's, min(3, workers))"
+    )
+    parser.add_argument(
+        "--modes", default="", help="comma-separated answer modes to run (default: all)"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("gateway", "worker"),
+        default=None,
+        help="sample the gateway or the first worker with py-spy in the first mode's loaded phase",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="the first mode's loaded phase with N = K, 2K, 3K workers (K = --seats or 3)",
+    )
     args = parser.parse_args(argv)
     args.clients = max(1, min(64, args.clients))
     args.seconds = max(1.0, min(120.0, args.seconds))
     logger.set_level("ERROR")
     progress = Progress(lambda line: print(line, file=sys.stderr, flush=True))
     modes = ("fast", "attested", "verified") if args.answers == "tickets" else ("fast", "verified")
+    if args.modes:
+        wanted = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+        if not wanted or any(m not in modes for m in wanted):
+            parser.error(f"--modes takes some of {', '.join(modes)}")
+        modes = wanted
+    if args.scale:
+        return scale(args, argv, modes[0], progress)
 
     block_times = args.block_times.split(",")
     if len(block_times) > 1:
@@ -363,6 +563,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"the run with --block-times {raw} failed")
             report = json.loads(out.stdout)
             chains.update(report["chains"])
+            report["chains"] = chains
+            print(f"  finished chain {raw}", file=sys.stderr)
         report["chains"] = chains
         print(json.dumps(report, indent=2))
         return 0
@@ -370,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     with progress.step(f"Baseline: js hello in-process for {args.seconds:g} s"):
         base = baseline(args.seconds)
     base_p50 = base["latency_ms"]["p50"] or 1e-9
+    cores = os.cpu_count() or 1
     chains = {}
     for raw in block_times:
         block_time = float(raw)
@@ -380,6 +583,18 @@ def main(argv: list[str] | None = None) -> int:
             for key, value in results.items()
             if isinstance(value, dict) and "latency_ms" in value
         }
+        for key, value in results.items():
+            if isinstance(value, dict) and "latency_ms" in value:
+                mode = key.split("_")[0]
+                executions = executions_per_request(args, mode)
+                bound = cores * base["requests_per_s"] / executions
+                value["efficiency"] = {
+                    "value": round(value["requests_per_s"] / bound, 4),
+                    "compute_bound_req_per_s": round(bound, 1),
+                    "executions_per_request": round(executions, 2),
+                    "cores": cores,
+                    "baseline_calls_per_s_per_core": base["requests_per_s"],
+                }
         chains[name] = results
     report = {
         "function": f"js {FUNCTION} (QuickJS-NG in the wasmtime sandbox)",
@@ -389,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": args.seconds,
             "idle_seconds": args.idle_seconds,
             "workers": args.workers,
+            "seats": settlement_params(args.workers, args.seats).seats,
+            "modes": list(modes),
+            "profile": args.profile,
         },
         "baseline_in_process": base,
         "chains": chains,
