@@ -4,6 +4,8 @@
     . bin/env && python bench/e2e_bench.py --clients 16 --seconds 30 --workers 3
     . bin/env && python bench/e2e_bench.py --block-times 0,1       # automine, then 1 s blocks
     . bin/env && python bench/e2e_bench.py --answers requests      # the per-request path
+    . bin/env && python bench/e2e_bench.py --block-times 0 --modes fast --profile worker
+    . bin/env && python bench/e2e_bench.py --block-times 0 --modes fast --scale   # N = K, 2K, 3K
 
 Starts its own stack through the devnet module (an anvil of its own on a free port, the
 contracts, a tiny js ``hello`` function, N workers, the gateway; compiled modules are kept in
@@ -17,7 +19,24 @@ contracts, a tiny js ``hello`` function, N workers, the gateway; compiled module
    next call.
 
 Prints one JSON object: latency percentiles (ms) and requests per second for each, the ratios
-to the baseline, the workers' own timings (where the time goes) and the run's parameters.
+to the baseline, the workers' own timings (where the time goes) and the run's parameters. Each
+loaded phase also gets:
+
+- ``efficiency``: req/s ÷ (cores × in-process calls/s per core ÷ executions per request), the
+  baseline being the one measured at the start of the same run; executions per request are the
+  ``A`` attesters plus the committee's K seats times the audit rate (``audit_bps``) for ``fast``,
+  plus all K seats for ``attested`` and ``verified`` (K commits per request on the per-request
+  path). 1.0 would be a network that spends no CPU but the sandbox runs it must make.
+- ``cpu_ms_per_request`` and ``cores_busy`` for the gateway, the workers (all of them, each with
+  its sandbox processes), the chain (anvil) and the clients (this process), from
+  ``/proc/<pid>/stat`` read before and after the phase (``bench/proc_cpu.py``).
+
+``--modes`` picks the modes, ``--seats K`` the committee size. ``--profile gateway|worker``
+samples the gateway or the first worker (its sandbox processes included) with py-spy (pinned in
+the dev extra) during the first mode's loaded phase and adds the hottest frames, own and
+inclusive, as ms of CPU per request (collapsed stacks kept in
+``.cache/peerhost-bench/profile-*.txt``). ``--scale`` runs the first mode's loaded phase on
+fresh stacks of N = K, 2K, 3K workers and prints a table.
 
 Ticket path, measured 2026-11-28 on the shared 2-core machine, ``--clients 8 --seconds 6
 --idle-seconds 6 --block-times 0,1``, 3 workers; p50 (p95) in ms, req/s; one run each:
@@ -413,8 +432,8 @@ def run_chain(
             key = f"{mode}_{n}_client{'s' if n > 1 else ''}"
             profiling = args.profile is not None and mode == modes[0] and n == args.clients
             step = progress.step(f"{mode}: {n} client(s) for {duration:g} s against {url}")
-            with step, tempfile.TemporaryDirectory() as scratch:
-                out = Path(scratch) / "profile.txt"
+            with step:
+                out = STATE_DIR / f"profile-{args.profile}.txt"  # py-spy's collapsed stacks
                 spy = start_profiler(args.profile, devnet, duration, out) if profiling else None
                 before = cpu_snapshot(pids)
                 results[key] = asyncio.run(load(url, mode, n, duration))
@@ -426,6 +445,7 @@ def run_chain(
                         results[key]["profile_error"] = err.decode(errors="replace")[-500:]
                     results[key]["profile"] = {
                         "target": args.profile,
+                        "stacks": str(out),
                         **top_frames(text, results[key]["requests"]),
                     }
             results[key].update(
