@@ -278,10 +278,11 @@ class BatchPoster:
             vector = await self.view.final_vector(stored.batch_id, self._from_block)
             if vector is None:
                 continue
-            for t in self.book.in_batch(stored.batch_id):
+            settled = self.book.in_batch(stored.batch_id)
+            states = await self._leaf_states(stored.batch_id, [t.leaf_index for t in settled])
+            for t, leaf_state in zip(settled, states, strict=True):
                 assert t.leaf_index is not None
                 value = vector[t.leaf_index]
-                leaf_state = await self.view.leaf_state(stored.batch_id, t.leaf_index)
                 if leaf_state == 2:  # Final
                     self._settled(t.request_id, value, True)
                 elif leaf_state == 4:  # Refunded
@@ -293,6 +294,22 @@ class BatchPoster:
                 attestations = attestations_for(tickets, stored.opening)
                 await self._open(stored.batch_id, stored.salt, stored.opening, vector, attestations)
             self.book.batch_done(stored.batch_id, "settled")
+
+    async def _leaf_states(self, batch_id: int, indices: list[int | None]) -> list[int]:
+        """``leafState`` of each leaf, read in one JSON-RPC batch (one HTTP round trip per
+        settled batch instead of one per ticket: the calls were a sixth of the gateway's CPU)."""
+        view = self.view
+        calls = []
+        for index in indices:
+            assert index is not None
+            data = HexBytes(view.encode("leafState", batch_id, index)).to_0x_hex()
+            calls.append(("eth_call", [{"to": view.config.settlement, "data": data}, "latest"]))
+        states = []
+        for result in await view.rpc.batch(calls) if calls else []:
+            if isinstance(result, RpcError):
+                raise result
+            states.append(int(view.coordinator.decode_result("leafState", bytes(HexBytes(result)))))
+        return states
 
     async def _open(
         self,
