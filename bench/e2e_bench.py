@@ -79,13 +79,14 @@ The stack is bound by its own CPU per request, not by the sandbox: a fast reques
 12 ms of CPU (gateway 3, workers 7-8 of which the 2.3 sandbox runs are about 1, chain 1, clients
 1), so 2 cores give at most about 160 req/s alone, and the stack kept 1.0-1.2 cores busy beside
 the other jobs (throughput ≈ cores it got ÷ CPU per request). The efficiency bound of this
-stack is sandbox CPU ÷ total CPU per request, about 8%. Gateway profile: a third under
+stack is sandbox CPU ÷ total CPU per request, about 7%. Gateway profile: a third under
 ``Desk.issue`` (signing, the ticket book, pushing the offer over the feed: the loopback socket
 writes alone are 23-32% of its samples), permessage-deflate on the feed 4%, address checksums
 10% (``ActiveSet.contains`` per linked worker per pick, the URL's wallet per call); following
 settled batches fell from 22% to 8% of its samples with the batched leaf states. Worker profile
-(``--profile worker``): the JSON-RPC client (committee duty polling, settlement reads) is the
-largest own-process share, the sandbox process's ``wasmtime_func_call`` a few percent.
+(``--profile worker``, two runs): JSON-RPC calls (committee duty polling, settlement reads)
+11-63% of its samples, the feed and ticket runner about 20% each, the sandbox process's
+``wasmtime_func_call`` a few percent.
 
 ``--scale`` (same run settings, ``--modes fast --repeat 3``), N workers, K = 3:
 
@@ -95,8 +96,9 @@ largest own-process share, the sandbox process's ``wasmtime_func_call`` a few pe
     9   64 (64, 64, 88)     98      2.1%                    3.5      11.5     1.3
 
 Flat from N = K on: a request runs on A = 2 attesters whatever N, so more workers add no
-compute, only processes sharing the same 2 cores, each with its own fixed cost (committee
-polling, epoch and feed upkeep: the workers' CPU per request grows with N). Throughput would grow
+compute, only processes sharing the same 2 cores, each with its own fixed cost (the workers'
+CPU per request grows with N; presumably committee polling and epoch and feed upkeep, not
+profiled per N). Throughput would grow
 with N only where the workers have cores of their own (one machine each) and the gateway is
 not the bound: at about 3 ms of gateway CPU per request, one gateway core caps near 300 req/s.
 
