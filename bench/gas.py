@@ -17,7 +17,11 @@ single    : a contract's single request as a one-leaf batch, its whole life: req
 disputed  : a one-leaf batch where the three seats reveal three different results: finalize.
 escalation: that leaf escalated: escalate, seatPanel (2K+1 = 7 seats), a panel vote, decide (tier 2);
             a challenge to tier 3, a vote of all 24 workers, decide + close (tier 3).
-challenge : a challenge of a Final leaf (tier 2), the panel upholds it, close (bond forfeited).
+challenge : a challenge of a Final leaf (tier 2), the panel upholds it, close (bond forfeited);
+            an unstaked attester's challenge (challengeAsAttester) of a Final leaf.
+final vote: with 256 active workers, a disputed leaf whose panel decides nothing goes to tier 3:
+            256 commits and reveals, 129 for the truth and 127 for a lie, then decide + close (127
+            voters slashed, 129 voters and the committee paid): the largest close a case can have.
 evidence  : a data-availability challenge and the input published, an attestation slash, an
             equivocation slash.
 others    : a header proof alone (HeaderBeacon.valueOf, estimated as a call), advanceEpoch and a
@@ -43,6 +47,7 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +64,7 @@ from eth_utils import keccak  # noqa: E402
 from peerhost.chain.headers import header_of  # noqa: E402
 from peerhost.deploy import (  # noqa: E402
     ETHER,
+    CourtParams,
     DeployParams,
     Settlement,
     SettlementParams,
@@ -219,7 +225,12 @@ class V2:
         owner, self.developer, self.gateway = (accounts.test_accounts[i] for i in range(3))
         self.params = SettlementParams()
         d = deploy(project, owner, DeployParams())
-        self.s: Settlement = deploy_settlement(project, owner, d.registry, self.params)
+        # Vote windows of an hour (the defaults are 120 s): 256 voters' transactions must fit in them on a
+        # busy machine; the windows' length does not change any gas figure.
+        votes = CourtParams(commit_window=3600, reveal_window=3600)
+        self.s: Settlement = deploy_settlement(
+            project, owner, d.registry, self.params, court_params=votes
+        )
         self.c = self.s.coordinator
         self.by: dict[str, Any] = {}
         self.workers = [self._account() for _ in range(workers)]
@@ -341,6 +352,8 @@ class V2:
             for t in self.posted
         ]
         attestations = open_attestations(self.posted, results)
+        challenge_window = int(self.s.court.courtParams().challengeWindow)
+        chain.mine(deltatime=challenge_window)  # attesters are paid once no challenge can come
         self.table.add(
             section,
             "openResults (signatures checked)",
@@ -450,8 +463,15 @@ class Accountability:
         self.cp = self.court.courtParams()
 
     def _vote(
-        self, batch_id: int, voters: list[Any], value: bytes, section: str, label: str
+        self,
+        batch_id: int,
+        voters: list[Any],
+        value: bytes | Callable[[Any], bytes],
+        section: str,
+        label: str,
     ) -> None:
+        """Every voter commits, then reveals, ``value`` (or ``value(voter)``)."""
+        of = value if callable(value) else (lambda w: value)
         v2, court = self.v2, self.court
         case = court.caseOf(batch_id, 0)
         tier = int(case.tier)
@@ -467,7 +487,7 @@ class Accountability:
                 0,
                 tier,
                 str(w.address),
-                value,
+                of(w),
                 keccak(b"v"),
             )
             index = members.index(str(w.address)) if tier == TIER_ALL else 0
@@ -475,7 +495,7 @@ class Accountability:
         if int(court.phaseOf(batch_id, 0)) == 2:
             chain.mine(deltatime=int(self.cp.commitWindow))
         for w in voters:
-            gas[1] += int(court.revealVote(batch_id, 0, value, keccak(b"v"), sender=w).gas_used)
+            gas[1] += int(court.revealVote(batch_id, 0, of(w), keccak(b"v"), sender=w).gas_used)
         if int(court.phaseOf(batch_id, 0)) == 3:
             chain.mine(deltatime=int(self.cp.revealWindow))
         rows = v2.table.sections.setdefault(section, [])
@@ -555,6 +575,92 @@ class Accountability:
         )
         return v2.table.total(section) - start
 
+    def attester_challenge(self) -> int:
+        """An unstaked attester challenges a Final leaf that contradicts its attestation (tier 2 opens)."""
+        v2, court, section = self.v2, self.court, "v2 challenge"
+        attester = v2._account()  # never staked
+        tickets = v2.tickets(1)
+        results = [AttestedResult(v2.result, (str(attester.address),))]
+        post = v2.c.postBatch(
+            v2.project_id,
+            keccak(b"profile"),
+            tickets[0].reward,
+            results_commitment(results, v2.salt),
+            encode_leaves([Leaf.of(t) for t in tickets]),
+            sender=v2.gateway,
+        )
+        batch_id = int(post.events.filter(v2.c.BatchPosted)[0].batchId)
+        v2.c.seat(batch_id, v2.header(batch_id), sender=v2.gateway)
+        holders = [v2.by[str(h)] for h in v2.c.holdersOf(batch_id)[0]]
+        lie = [keccak(b"lie")]
+        v2.commit_reveal(batch_id, holders, [lie] * len(holders), "scratch")
+        v2.table.sections.pop("scratch")
+        sig = sign_attestation(
+            attester.private_key,
+            chain.chain_id,
+            str(v2.c.address),
+            ticket_hash(tickets[0]),
+            v2.result,
+        )
+        tx = court.challengeAsAttester(
+            batch_id,
+            0,
+            [lie],
+            (tickets[0].as_tuple(), v2.result, sig, []),
+            value=int(self.cp.challengeBond),
+            sender=attester,
+        )
+        v2.table.add(section, "challengeAsAttester (unstaked, tier 2 opens)", tx)
+        return int(tx.gas_used)
+
+    def final_vote_256(self) -> dict[str, int]:
+        """Tier 3 with every one of 256 active workers voting, 127 of them for a lie (run after at_256)."""
+        v2, court, section = self.v2, self.court, "v2 final vote (256)"
+        stakes = v2.s.stakes
+        for _ in range(4):  # workers slashed (and jailed) by the paths above come back
+            if int(stakes.epochInfo(stakes.currentEpoch()).members) == 256:
+                break
+            v2.advance_epoch()
+        batch_id, holders, _ = v2.seated_batch(1, section)
+        vectors = [[v2.result], [keccak(b"lie 1")], [keccak(b"lie 2")]]
+        v2.commit_reveal(batch_id, holders, vectors, section)
+        v2.c.finalize(batch_id, vectors, sender=v2.gateway)
+        v2.table.add(section, "escalate", court.escalate(batch_id, 0, vectors, sender=v2.gateway))
+        seed_block = int(court.caseOf(batch_id, 0).seedBlock)
+        chain.mine(max(1, seed_block - int(chain.blocks.head.number) + 1))
+        proof = header_of(chain.provider.make_request, seed_block)
+        v2.table.add(section, "seatPanel", court.seatPanel(batch_id, 0, proof, sender=v2.gateway))
+        panel = [v2.by[str(x.worker)] for x in court.votersOf(batch_id, 0, TIER_PANEL)]
+        self._vote(batch_id, panel, bytes(32), section, "tier 2 (all abstain)")
+        v2.table.add(
+            section,
+            "decide (tier 2: no majority, tier 3 opens)",
+            court.decide(batch_id, 0, sender=v2.gateway),
+        )
+        lie = keccak(b"lie 1")
+        epoch = int(court.caseOf(batch_id, 0).epoch)
+        voters = [
+            v2.by[str(stakes.entryAt(epoch, j)[0])] for j in range(stakes.epochInfo(epoch).members)
+        ]
+        liars = {str(w.address) for w in voters[1::2][: (len(voters) - 1) // 2]}
+        self._vote(
+            batch_id,
+            voters,
+            lambda w: lie if str(w.address) in liars else v2.result,
+            section,
+            f"tier 3 ({len(voters)} voters)",
+        )
+        tx = court.decide(batch_id, 0, sender=v2.gateway)
+        label = f"decide + close ({len(voters)} voters, {len(liars)} slashed)"
+        v2.table.add(section, label, tx)
+        assert bytes(court.caseOf(batch_id, 0).value) == v2.result
+        return {
+            "voters": len(voters),
+            "slashed": len(list(tx.events.filter(court.VoterSlashed))),
+            "decide_close": int(tx.gas_used),
+            "block_gas_limit": int(chain.blocks.head.gas_limit),
+        }
+
     def evidence_paths(self) -> dict[str, int]:
         v2, ev, section = self.v2, self.evidence, "v2 evidence"
         out: dict[str, int] = {}
@@ -617,7 +723,9 @@ def measure_v2(table: GasTable) -> dict[str, Any]:
     summary["escalation"] = acc.escalation()
     summary["challenge_final_leaf"] = acc.challenge()
     summary.update(acc.evidence_paths())
+    summary["attester_challenge"] = acc.attester_challenge()
     summary["advance_epoch_256"], summary["seat_256"] = v2.at_256()
+    summary["final_vote_256"] = acc.final_vote_256()
     return summary
 
 

@@ -8,6 +8,7 @@ import {IGatewayRegistry} from "./interfaces/IGatewayRegistry.sol";
 import {IProtocolParams} from "./interfaces/IProtocolParams.sol";
 import {ISettlementCoordinator} from "./interfaces/ISettlementCoordinator.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {ITicketVerifier} from "./interfaces/ITicketVerifier.sol";
 import {CourtParamsLib} from "./libraries/CourtParamsLib.sol";
 
 /// @title DisputeCourt
@@ -27,6 +28,7 @@ contract DisputeCourt is IDisputeCourt {
     uint8 private constant _CREDIT_BOND = 1;
     uint8 private constant _CREDIT_REFUND = 2;
     uint256 private constant _BPS = 10_000;
+    uint256 private constant _SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     CourtParams private _params;
     IProtocolParams.Params private _protocol;
@@ -34,6 +36,7 @@ contract DisputeCourt is IDisputeCourt {
     IStakeRegistry private immutable _stakes;
     IGatewayRegistry private immutable _gateways;
     IBeacon private immutable _beacon;
+    ITicketVerifier private immutable _tickets;
 
     uint256 private _burned;
     mapping(uint256 caseKey => Case) private _cases;
@@ -42,6 +45,7 @@ contract DisputeCourt is IDisputeCourt {
     mapping(uint256 caseKey => mapping(uint256 tier => mapping(bytes32 value => uint256 weight))) private _tally;
     mapping(uint256 caseKey => mapping(uint256 tier => Challenge)) private _challenges;
     mapping(address account => uint256 amount) private _pending;
+    mapping(uint256 batchId => uint256 mask) private _challenged;
 
     /// @dev What closing a case adds up.
     struct Outcome {
@@ -50,14 +54,19 @@ contract DisputeCourt is IDisputeCourt {
         uint256 winWeight;
         uint256 each;
         uint256 distributed;
+        bytes32 overturned; // the tier-1 value of a Final leaf that another decided value overturned
+        uint256 seatPay; // the committee pay per seat the coordinator credited for it
+        uint256 clawed;
     }
 
     constructor(CourtParams memory params_, ISettlementCoordinator settlement_) {
         CourtParamsLib.validate(params_);
+        _protocol = settlement_.params();
+        if (params_.challengeWindow >= _protocol.openWindow) revert InvalidCourtParams("challengeWindow: < openWindow");
         _params = params_;
         _settlement = settlement_;
-        _protocol = settlement_.params();
-        (, address stakes, address gateways, address beacon,) = settlement_.contracts();
+        (, address stakes, address gateways, address beacon, address tickets) = settlement_.contracts();
+        _tickets = ITicketVerifier(tickets);
         _stakes = IStakeRegistry(stakes);
         _gateways = IGatewayRegistry(gateways);
         _beacon = IBeacon(beacon);
@@ -88,10 +97,33 @@ contract DisputeCourt is IDisputeCourt {
 
     /// @inheritdoc IDisputeCourt
     function challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external payable {
-        uint256 key = _key(batchId, index);
-        Case storage c = _cases[key];
         IStakeRegistry.Staker memory s = _stakes.getStaker(msg.sender);
         if (s.stake < _protocol.minStake) revert NotStaked(msg.sender);
+        _challenge(batchId, index, vectors);
+    }
+
+    /// @inheritdoc IDisputeCourt
+    function challengeAsAttester(uint256 batchId, uint256 index, bytes32[][] calldata vectors, AttesterProof calldata a)
+        external
+        payable
+    {
+        bytes32 against = _challenge(batchId, index, vectors);
+        if (a.resultHash == bytes32(0) || a.resultHash == against || !_attested(batchId, index, a)) {
+            revert NotAContradictedAttester(batchId, index, msg.sender);
+        }
+    }
+
+    /// @inheritdoc IDisputeCourt
+    function unpaidLeaves(uint256 batchId) external view returns (uint256) {
+        uint256 end = uint256(_settlement.getBatch(batchId).finalizedAt) + _params.challengeWindow;
+        if (block.timestamp < end) revert ChallengeWindowOpen(batchId, 0, end);
+        return _challenged[batchId];
+    }
+
+    /// @dev Opens the next tier against the leaf's standing value (returned) with msg.value as bond.
+    function _challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors) private returns (bytes32) {
+        uint256 key = _key(batchId, index);
+        Case storage c = _cases[key];
         uint8 tier;
         if (c.state == CaseState.None) {
             uint8 state = uint8(_settlement.leafState(batchId, index));
@@ -100,6 +132,7 @@ contract DisputeCourt is IDisputeCourt {
             if (block.timestamp >= end) revert ChallengeWindowOver(batchId, index, end);
             c.value = _loadCommittee(key, batchId, index, vectors);
             c.wasFinal = true;
+            _challenged[batchId] |= uint256(1) << index;
             tier = _TIER_PANEL;
         } else {
             if (c.state == CaseState.Closed) revert NoFurtherTier(batchId, index);
@@ -112,6 +145,29 @@ contract DisputeCourt is IDisputeCourt {
         if (msg.value != bond) revert WrongBond(msg.value, bond);
         _challenges[key][tier] = Challenge(msg.sender, uint96(bond), c.value);
         _openTier(key, batchId, index, c, tier, c.value);
+        return c.value;
+    }
+
+    /// @dev Whether `a` is the caller's attestation of leaf `index`'s ticket.
+    function _attested(uint256 batchId, uint256 index, AttesterProof calldata a) private view returns (bool) {
+        ISettlementCoordinator.Batch memory b = _settlement.getBatch(batchId);
+        ITicketVerifier.Ticket calldata t = a.ticket;
+        if (t.gateway != b.gateway || !_tickets.verifyLeaf(b.root, b.leafCount, index, _leafHash(t), a.proof)) {
+            return false;
+        }
+        bytes32 digest = _tickets.attestationDigest(address(_settlement), _tickets.ticketHash(t), a.resultHash);
+        bytes calldata sig = a.signature;
+        if (sig.length != 65 || uint256(bytes32(sig[32:64])) > _SECP256K1_HALF_N) return false;
+        address signer = ecrecover(digest, uint8(sig[64]), bytes32(sig[0:32]), bytes32(sig[32:64]));
+        return signer != address(0) && signer == msg.sender;
+    }
+
+    function _leafHash(ITicketVerifier.Ticket calldata t) private pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                t.seq, t.functionId, t.version, t.inputHash, t.reward, t.issuedAt, t.deadline, t.mode, t.secretsVersion
+            )
+        );
     }
 
     /// @inheritdoc IDisputeCourt
@@ -409,6 +465,11 @@ contract DisputeCourt is IDisputeCourt {
         c.state = CaseState.Closed;
         bytes32 value = c.value;
         Outcome memory o;
+        bytes32 standing = _challenges[key][_TIER_PANEL].against;
+        if (c.wasFinal && value != bytes32(0) && standing != bytes32(0) && standing != value) {
+            o.overturned = standing;
+            o.seatPay = _seatPay(batchId, _tally[key][_TIER_COMMITTEE][standing]);
+        }
         for (uint8 t = _TIER_COMMITTEE; t <= c.tier; ++t) {
             _slashTier(key, batchId, index, t, value, o);
         }
@@ -426,7 +487,7 @@ contract DisputeCourt is IDisputeCourt {
             }
         }
         uint256 escrow = c.escrow;
-        uint256 pot = o.slashed * _protocol.honestSlashBps / _BPS + o.forfeited;
+        uint256 pot = o.slashed * _protocol.honestSlashBps / _BPS + o.forfeited + o.clawed;
         uint256 toPayer = o.slashed * _protocol.projectSlashBps / _BPS;
         if (value != bytes32(0)) pot += escrow;
         else toPayer += escrow;
@@ -446,7 +507,7 @@ contract DisputeCourt is IDisputeCourt {
                 o.distributed += o.each * committee;
             }
         }
-        _burned += o.slashed + o.forfeited + escrow - o.distributed - toPayer;
+        _burned += o.slashed + o.forfeited + o.clawed + escrow - o.distributed - toPayer;
         emit CaseClosed(batchId, index, value, o.slashed, o.distributed);
         _refund(batchId, index, toPayer);
     }
@@ -472,10 +533,27 @@ contract DisputeCourt is IDisputeCourt {
             } else {
                 reason = _SLASH_NO_SHOW;
             }
-            uint256 amount = _stakes.slash(v.worker, seats * seatSlash);
+            uint256 claw = t == _TIER_COMMITTEE && v.vote == o.overturned ? o.seatPay * seats : 0;
+            uint256 amount = _stakes.slash(v.worker, seats * seatSlash + claw);
+            if (claw != 0) {
+                if (amount < claw) claw = amount;
+                amount -= claw;
+                o.clawed += claw;
+                emit PayClawedBack(batchId, index, v.worker, claw);
+            }
             o.slashed += amount;
             emit VoterSlashed(batchId, index, t, v.worker, amount, reason);
         }
+    }
+
+    /// @dev What the coordinator credited per agreeing seat of a Final leaf of `batchId` held by `seats` seats.
+    function _seatPay(uint256 batchId, uint256 seats) private view returns (uint256) {
+        ISettlementCoordinator.Batch memory b = _settlement.getBatch(batchId);
+        uint256 reward = b.reward;
+        uint256 share = b.resultsCommitment == bytes32(0)
+            ? reward - reward * _protocol.finalizerBps / _BPS
+            : reward * _protocol.committeeBps / _BPS;
+        return share / seats;
     }
 
     /// @dev Credits tier `t`'s voters of the final value.

@@ -349,8 +349,10 @@ contract SettlementCoordinator is ISettlementCoordinator {
             revert WrongPhase(batchId, p);
         }
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
+        ITicketVerifier.OpenTerms memory terms = _openTerms(b);
+        terms.finalMask &= ~_court.unpaidLeaves(batchId); // after the challenge window; challenged leaves pay no attester
         (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash) =
-            _tickets.attesterPay(_openTerms(b), opening, finalVector, attestations);
+            _tickets.attesterPay(terms, opening, finalVector, attestations);
         if (vectorHash != b.finalVectorHash) revert VectorMismatch(batchId, b.finalVectorHash);
         for (uint256 j; j < accounts.length; ++j) {
             _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);

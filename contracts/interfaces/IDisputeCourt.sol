@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ICourtParams} from "./ICourtParams.sol";
+import {ITicketVerifier} from "./ITicketVerifier.sol";
 
 /// @title IDisputeCourt
 /// @notice Protocol v2 bounded escalation and the challenge window, per leaf (a case; docs/protocol.md).
@@ -12,7 +13,12 @@ import {ICourtParams} from "./ICourtParams.sol";
 ///      the most revealed stake; a tie or no vote decides "no result"). There is no tier 4.
 ///      Challenge window: for `challengeWindow` after a leaf finalizes at tier 1, or after tier 2 decides,
 ///      any staked worker may challenge with a bond (challengeBond for tier 2, twice that for tier 3); the
-///      case moves to the next tier. A case closes when its window passes unchallenged or tier 3 decides:
+///      case moves to the next tier. An attester whose attestation the standing value contradicts may
+///      challenge on its own bond, staked or not (`challengeAsAttester`).
+///      Pay of a challengeable leaf: its attesters are paid only after its batch's challenge window
+///      (`unpaidLeaves` gates the coordinator's openResults) and never on the tier-1 value of a challenged
+///      leaf; the committee pay of tier-1 seats that voted an overturned value is clawed back from their
+///      stake (with seatSlash) into the winners' pot. A case closes when its window passes unchallenged or tier 3 decides:
 ///      then every seat or voter of every tier that revealed a value other than the final one, and every
 ///      tier-2 seat or tier-3 committer that did not reveal, is slashed seatSlash (per seat in tiers 1-2);
 ///      a challenger whose challenged value stood forfeits its bond to the winners; a challenger who was
@@ -74,6 +80,14 @@ interface IDisputeCourt is ICourtParams {
         bytes32 vote; // commitment, then the revealed value
     }
 
+    /// @notice What an attester shows to challenge a leaf that contradicts its attestation.
+    struct AttesterProof {
+        ITicketVerifier.Ticket ticket; // the leaf's ticket
+        bytes32 resultHash; // what the caller attested
+        bytes signature; // the caller's EIP-712 attestation of (ticket hash, resultHash), 65 bytes
+        bytes32[] proof; // Merkle proof of the ticket's leaf at `index` in its batch
+    }
+
     /// @notice A challenge that opened `tier`.
     struct Challenge {
         address challenger;
@@ -97,6 +111,9 @@ interface IDisputeCourt is ICourtParams {
     error NoFurtherTier(uint256 batchId, uint256 index);
     /// @notice Thrown when a challenger has less than the minimum stake.
     error NotStaked(address account);
+    /// @notice Thrown when an attester's challenge does not prove an attestation of the leaf's ticket by the caller
+    ///         that the standing value contradicts (other ticket or signer, bad proof, ABSTAIN, or agreeing).
+    error NotAContradictedAttester(uint256 batchId, uint256 index, address account);
     /// @notice Thrown when a bond is not exactly what the tier costs.
     error WrongBond(uint256 value, uint256 bond);
     /// @notice Thrown when the seed block is not out yet.
@@ -128,6 +145,8 @@ interface IDisputeCourt is ICourtParams {
     event TierDecided(uint256 indexed batchId, uint256 indexed index, uint8 tier, bytes32 value);
     /// @notice Emitted when a case closes with `value`.
     event CaseClosed(uint256 indexed batchId, uint256 indexed index, bytes32 value, uint256 slashed, uint256 pot);
+    /// @notice Emitted when a tier-1 seat's committee pay for an overturned leaf is clawed back from its stake.
+    event PayClawedBack(uint256 indexed batchId, uint256 indexed index, address indexed worker, uint256 amount);
     /// @notice Emitted when a voter is slashed (reason 0 wrong value, 1 no-show).
     event VoterSlashed(uint256 indexed batchId, uint256 indexed index, uint8 tier, address indexed worker, uint256 amount, uint8 reason);
     /// @notice Emitted when a challenge bond is returned (`won`) or forfeited.
@@ -147,6 +166,17 @@ interface IDisputeCourt is ICourtParams {
     ///         after its batch finalized (`vectors`: every distinct tier-1 vector revealed), or a tier-2 decision
     ///         within the window after it (`vectors` ignored). Staked workers only (attesters are staked workers).
     function challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external payable;
+
+    /// @notice Challenges like `challenge`, by an attester on its own bond (no stake needed): `a` proves that the
+    ///         caller attested a result of the leaf's ticket that is neither ABSTAIN nor the standing value.
+    function challengeAsAttester(uint256 batchId, uint256 index, bytes32[][] calldata vectors, AttesterProof calldata a)
+        external
+        payable;
+
+    /// @notice The leaves of a batch whose attesters are not paid on their tier-1 value (a mask: the leaves
+    ///         challenged in the window). Reverts ChallengeWindowOpen until the batch's challenge window passed:
+    ///         the coordinator's openResults calls it, so no attester is paid while its leaf can still be challenged.
+    function unpaidLeaves(uint256 batchId) external view returns (uint256);
 
     /// @notice After an unchallenged Final leaf's window (anyone): closes it as a tier-1 case, slashing the seats
     ///         that revealed another value and paying the agreeing seats from it (`vectors`: every distinct

@@ -242,7 +242,10 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice Settles a batch in its Settle phase (anyone): `vectors` holds every distinct revealed vector.
     function finalize(uint256 batchId, bytes32[][] calldata vectors) external;
 
-    /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow). An
+    /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow, once the
+    ///         batch's challenge window passed: IDisputeCourt.unpaidLeaves reverts ChallengeWindowOpen before; a leaf
+    ///         challenged in that window pays no attester and its share goes back to the payer, and a batch with one
+    ///         must be opened with its `finalVector`). An
     ///         attester is credited only with its EIP-712 attestation of (its leaf's ticket hash, the result that
     ///         stood): TicketVerifier.attesterPay rebuilds each ticket from `attestations` and recovers each
     ///         signature; a listed attester without a valid one is not paid (its part goes back to the payer).

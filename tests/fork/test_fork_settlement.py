@@ -109,6 +109,8 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
     assert [coordinator.leafState(batch_id, i) for i in range(3)] == [FINAL] * 3
 
     attestations = open_attestations(tickets, results)
+    court = project.DisputeCourt.at(coordinator.court())
+    chain.mine(deltatime=court.courtParams().challengeWindow)  # attesters are paid after the window
     coordinator.openResults(
         batch_id, salt, results_opening(results), vector, attestations, sender=gateway
     )

@@ -221,7 +221,16 @@ class Kit:
             sender=worker,
         )
 
+    def wait_challenge_window(self, batch_id: int) -> None:
+        """Mines to the end of the batch's challenge window (when it has not passed yet)."""
+        window = int(self.s.court.courtParams().challengeWindow)
+        end = int(self.coordinator.getBatch(batch_id).finalizedAt) + window
+        if self.now() < end:
+            self.chain.mine(deltatime=end - self.now())
+
     def open(self, posted: Posted, final_vector: Sequence[bytes], sender: Any = None) -> Any:
+        """Opens the attested results once the batch's challenge window passed (attesters are paid after it)."""
+        self.wait_challenge_window(posted.batch_id)
         return self.coordinator.openResults(
             posted.batch_id,
             RESULT_SALT,

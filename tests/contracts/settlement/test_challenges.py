@@ -191,6 +191,12 @@ def test_withholding__seat_withholds_its_reveal__slashed_truth_still_stands(cour
     assert bytes(court.case(b, 0).value) == GOOD
     assert _stakes(kit, [honest[0]]) == {honest[0]: before[honest[0]]}
     assert court.c.pendingWithdrawal(honest[0]) > 0
+    [withholder] = bad  # withholding does not pay: what it was credited is less than it lost
+    lost = before[withholder] - _stakes(kit, [withholder])[withholder]  # no-show and panel slashes
+    credited = int(court.c.pendingWithdrawal(withholder)) + int(
+        kit.coordinator.pendingWithdrawal(withholder)
+    )
+    assert credited < lost
 
 
 def test_decided_panel__challenged_to_whole_set__bond_doubled_and_no_tier_after(

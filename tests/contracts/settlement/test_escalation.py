@@ -243,6 +243,7 @@ def test_court_constructor__invalid_params__reverts(project, settlement, owner, 
         {"challenge_bond": 0},
         {"attestation_slash_bps": 0},
         {"data_bond": 0},
+        {"challenge_window": 600},  # = openWindow: attesters could never be paid
     ):
         bad = dataclasses.replace(CourtParams(), **change).as_tuple()
         with reverts_with(project.DisputeCourt.InvalidCourtParams):

@@ -406,6 +406,7 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
     opening = results_opening(results)
     with reverts_with(k.coordinator.ResultsMismatch):
         k.coordinator.openResults(b, keccak(b"bad salt"), opening, vector(2), att, sender=k.gateway)
+    k.wait_challenge_window(b)  # attesters are paid once no challenge can come
     with reverts_with(k.coordinator.VectorMismatch):
         k.coordinator.openResults(b, RESULT_SALT, opening, vector(2, LIE), att, sender=k.gateway)
     reserve = k.s.gateways.reserveOf(k.project_id).balance
@@ -450,6 +451,7 @@ def test_open_results__malformed_opening__reverts_malformed_opening(k, by, rever
     for h in holders:
         k.reveal(b, by(h), vector(1))
     att = (encode_leaves([Leaf.of(t)]), t.engine_profile, [0], bytes(65))
+    k.wait_challenge_window(b)
     with reverts_with(k.s.tickets.MalformedOpening):
         k.coordinator.openResults(b, salt, opening, vector(1), att, sender=k.gateway)
 

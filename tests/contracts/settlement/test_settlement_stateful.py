@@ -210,6 +210,7 @@ class World:
     function_id: bytes
     project_id: bytes
     chain_id: int
+    challenge_window: int = 0  # the DisputeCourt's: attesters are paid after it
 
 
 def truth(ticket: Ticket) -> bytes:
@@ -748,6 +749,8 @@ class SettlementMachine(RuleBasedStateMachine):
             return
         b = ready[i % len(ready)]
         if open_it and self.now < b.finalized_at + w.params.open_window:
+            # attesters are paid once the batch's challenge window passed (DisputeCourt.unpaidLeaves)
+            self._jump(b.finalized_at + w.challenge_window)
             opening = results_opening(b.results)
             attestations = open_attestations(b.tickets, b.results)
             fn = w.c.functions.openResults(b.batch_id, SALT, opening, b.final, attestations)
@@ -951,6 +954,7 @@ def test_settlement__random_sequences__invariants_hold(
         function_id=kit.function_id,
         project_id=kit.project_id,
         chain_id=kit.chain.chain_id,
+        challenge_window=int(s.court.courtParams().challengeWindow),
     )
     world.errors = _errors(
         world.c,

@@ -1,0 +1,289 @@
+"""An attester challenges on its own bond, and nobody keeps pay for a leaf a later tier overturns.
+
+Attester challenge: an attester whose attestation the leaf's standing value contradicts may challenge
+with the same bond as a staked worker, staked or not, by showing its attestation of the leaf's ticket.
+
+Pay of a challengeable leaf: attesters are paid by ``openResults`` only once the batch's challenge window
+has passed, and never on the tier-1 value of a leaf challenged in it (its attester share goes back to the
+payer); the committee pay the coordinator credited at finalization to the tier-1 seats of a value that a
+later tier overturns is clawed back from their stake, beside ``seatSlash``, into the winners' pot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+
+from peerhost.deploy import ETHER
+from peerhost.wire.batch import (
+    ABSTAIN,
+    AttestedResult,
+    Leaf,
+    encode_leaves,
+    merkle_proof,
+    results_commitment,
+    results_opening,
+)
+from peerhost.wire.disputes import TIER_ALL, TIER_PANEL
+from peerhost.wire.ticket import sign_attestation, ticket_hash
+
+from .conftest import GOOD, KEY, L_FINAL, LIE, RESULT_SALT, Posted
+from .courtkit import C_CLOSED, C_SEEDING, Court, resolve
+
+BPS = 10_000
+SEAT, ATTESTER = 0, 2  # ISettlementCoordinator Credited reasons
+
+
+@pytest.fixture
+def court(kit, workers, accounts_by_address):
+    """Three honest workers (2 ether each) and two adversary identities (2 ether each: p = 0.4)."""
+    kit.stake(workers[:3], 2 * ETHER)
+    for a in workers[3:5]:
+        kit.s.stakes.register(KEY, value=2 * ETHER, sender=a)
+    kit.advance_epoch()
+    kit.open_project()
+    return Court(kit, accounts_by_address)
+
+
+def _post(kit: Any, attested: list[tuple[Any, bytes]]) -> Posted:
+    """One verified ticket whose attested results (committed at post) are ``attested``."""
+    tickets = kit.tickets(1)
+    by_result: dict[bytes, list[str]] = {}
+    for who, result in attested:
+        by_result.setdefault(result, []).append(str(who.address))
+    # the opening holds one result per leaf: the first attester's (the gateway's answer)
+    first = attested[0][1]
+    results = [AttestedResult(first, tuple(by_result[first]))]
+    tx = kit.coordinator.postBatch(
+        kit.project_id,
+        keccak(b"engine-profile"),
+        tickets[0].reward,
+        results_commitment(results, RESULT_SALT),
+        encode_leaves([Leaf.of(t) for t in tickets]),
+        sender=kit.gateway,
+    )
+    batch_id = int(tx.events.filter(kit.coordinator.BatchPosted)[0].batchId)
+    return Posted(batch_id, tickets, results)
+
+
+def _settle(kit: Any, court: Court, posted: Posted, holders: list[str], vote_of: Any) -> Any:
+    b = posted.batch_id
+    for h in holders:
+        kit.commit(b, court.by[h], [vote_of(h)])
+    tx = None
+    for h in holders:
+        tx = kit.reveal(b, court.by[h], [vote_of(h)])
+    if kit.coordinator.phaseOf(b) == 4:  # Settle
+        tx = kit.coordinator.finalize(
+            b, [[v] for v in {vote_of(h) for h in holders}], sender=kit.gateway
+        )
+    return tx
+
+
+def _proof(kit: Any, posted: Posted, signer: Any, result: bytes) -> tuple[Any, ...]:
+    ticket = posted.tickets[0]
+    sig = sign_attestation(
+        signer.private_key,
+        kit.chain.chain_id,
+        str(kit.coordinator.address),
+        ticket_hash(ticket),
+        result,
+    )
+    return (ticket.as_tuple(), result, sig, merkle_proof([Leaf.of(ticket).hash()], 0))
+
+
+def _all_seats_say(
+    kit: Any, court: Court, value: bytes, attested: list[tuple[Any, bytes]]
+) -> Posted:
+    posted = _post(kit, attested)
+    holders = kit.seat(posted.batch_id)
+    _settle(kit, court, posted, holders, lambda h: value)
+    assert kit.coordinator.leafState(posted.batch_id, 0) == L_FINAL
+    return posted
+
+
+def test_challenge_as_attester__unstaked_contradicted_attester__opens_panel_and_wins(
+    court, requester, reverts_with
+):
+    kit = court.kit
+    attester = requester  # never staked
+    assert int(kit.s.stakes.getStaker(attester).stake) == 0
+    posted = _all_seats_say(kit, court, LIE, [(attester, GOOD)])
+    b = posted.batch_id
+    bond = int(court.params.challengeBond)
+    with reverts_with(court.c.NotStaked):
+        court.c.challenge(b, 0, [[LIE]], value=bond, sender=attester)
+    tx = court.c.challengeAsAttester(
+        b, 0, [[LIE]], _proof(kit, posted, attester, GOOD), value=bond, sender=attester
+    )
+    [esc] = tx.events.filter(court.c.Escalated)
+    assert (esc.tier, esc.challenger, bytes(esc.against)) == (TIER_PANEL, attester.address, LIE)
+    assert court.case(b, 0).state == C_SEEDING
+    court.vote(b, 0, lambda w: GOOD)
+    close = court.close_after_window(b, 0)
+    [settled] = close.events.filter(court.c.BondSettled)
+    assert settled.challenger == attester.address and not settled.forfeited
+    assert bytes(court.case(b, 0).value) == GOOD and court.case(b, 0).state == C_CLOSED
+    assert court.c.pendingWithdrawal(attester) > bond  # bond back and a winner's share
+
+
+def test_challenge_as_attester__decided_panel__attester_takes_it_to_whole_set(
+    court, requester, workers, reverts_with
+):
+    kit = court.kit
+    attester = requester
+    posted = _all_seats_say(kit, court, LIE, [(attester, GOOD)])
+    b = posted.batch_id
+    bond = int(court.params.challengeBond)
+    court.c.challenge(b, 0, [[LIE]], value=bond, sender=workers[0])
+    court.vote(b, 0, lambda w: LIE)  # the panel upholds the lie
+    assert bytes(court.case(b, 0).value) == LIE
+    proof = _proof(kit, posted, attester, GOOD)
+    with reverts_with(court.c.WrongBond):
+        court.c.challengeAsAttester(b, 0, [], proof, value=bond, sender=attester)
+    court.c.challengeAsAttester(b, 0, [], proof, value=2 * bond, sender=attester)
+    assert court.case(b, 0).tier == TIER_ALL
+    court.vote(b, 0, lambda w: GOOD)
+    assert court.case(b, 0).state == C_CLOSED and bytes(court.case(b, 0).value) == GOOD
+    assert court.c.challengeOf(b, 0, TIER_ALL).challenger == attester.address
+    assert court.c.pendingWithdrawal(attester) > 2 * bond
+
+
+@pytest.mark.parametrize(
+    "case", ["agrees", "abstains", "another-signer", "bad-proof", "bad-signature"]
+)
+def test_challenge_as_attester__not_a_contradicted_attestation__reverts(
+    court, requester, stranger, case, reverts_with
+):
+    kit = court.kit
+    posted = _all_seats_say(kit, court, LIE, [(requester, GOOD)])
+    b = posted.batch_id
+    proof = {
+        "agrees": _proof(kit, posted, requester, LIE),
+        "abstains": _proof(kit, posted, requester, ABSTAIN),
+        "another-signer": _proof(kit, posted, stranger, GOOD),
+        "bad-proof": (*_proof(kit, posted, requester, GOOD)[:3], [keccak(b"sibling")]),
+        "bad-signature": (*_proof(kit, posted, requester, GOOD)[:2], b"\x01" * 65, []),
+    }[case]
+    bond = int(court.params.challengeBond)
+    with reverts_with(court.c.NotAContradictedAttester):
+        court.c.challengeAsAttester(b, 0, [[LIE]], proof, value=bond, sender=requester)
+    assert court.case(b, 0).state == 0  # nothing opened, the bond stays with its sender
+
+
+def test_open_results__challenge_window_open__reverts_then_pays_after(court, workers, reverts_with):
+    kit = court.kit
+    posted = _all_seats_say(kit, court, GOOD, [(workers[0], GOOD)])
+    b = posted.batch_id
+    opening = results_opening(posted.results)
+    with reverts_with(court.c.ChallengeWindowOpen):
+        kit.coordinator.openResults(b, RESULT_SALT, opening, [GOOD], sender=kit.gateway)
+    before = int(kit.coordinator.pendingWithdrawal(workers[0]))
+    tx = kit.open(posted, [GOOD])  # waits out the window
+    [opened] = tx.events.filter(kit.coordinator.ResultsOpened)
+    assert int(opened.paid) > 0 and int(opened.returned) == 0
+    assert int(kit.coordinator.pendingWithdrawal(workers[0])) == before + int(opened.paid)
+
+
+def test_open_results__spam_challenged_true_leaf__attesters_unpaid_share_back_to_payer(
+    court, workers, reverts_with
+):
+    kit = court.kit
+    posted = _all_seats_say(kit, court, GOOD, [(workers[1], GOOD)])
+    b = posted.batch_id
+    court.challenge(b, 0, workers[3], [[GOOD]])  # the adversary spams a true leaf
+    with reverts_with(court.c.ChallengeWindowOpen):
+        court.c.unpaidLeaves(b)
+    court.vote(b, 0, lambda w: GOOD)
+    court.close_after_window(b, 0)
+    pot = int(kit.coordinator.getBatch(b).attesterPot)
+    reserve = int(kit.s.gateways.reserveOf(kit.project_id).balance)
+    tx = kit.open(posted, [GOOD])
+    [opened] = tx.events.filter(kit.coordinator.ResultsOpened)
+    assert (int(opened.paid), int(opened.returned)) == (0, pot)
+    assert int(kit.s.gateways.reserveOf(kit.project_id).balance) == reserve + pot
+    assert court.c.unpaidLeaves(b) == 1
+
+
+def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
+    court, workers, reverts_with
+):
+    """The adversary is given Q of the K seats and its own attester; the committee finalizes the
+    attester's lie and the gateway (the adversary's too) opens the results at once. The opening waits
+    for the window; the honest challenger overturns the leaf; then the liar attester is paid nothing,
+    and every lying seat's committee pay is clawed back from its stake beside its slash."""
+    kit = court.kit
+    bad = {str(a.address) for a in workers[3:5]}
+    liar_attester = workers[4]
+
+    def captured(holders, seats):
+        return sum(s for h, s in zip(holders, seats, strict=True) if h in bad) >= kit.params.quorum
+
+    posted, holders = None, []
+    for _ in range(60):
+        posted = _post(kit, [(liar_attester, LIE)])
+        holders = kit.seat(posted.batch_id)
+        seats = [int(x) for x in kit.coordinator.holdersOf(posted.batch_id)[1]]
+        if captured(holders, seats):
+            break
+    else:
+        raise AssertionError("no captured committee in 60 draws")
+    b = posted.batch_id
+    stake0 = {a: int(kit.s.stakes.getStaker(a).stake) for a in bad}
+    fin = _settle(kit, court, posted, holders, lambda h: LIE if h in bad else GOOD)
+    assert kit.coordinator.leafState(b, 0) == L_FINAL
+    seat_pay = {
+        str(e.account): int(e.amount)
+        for e in fin.events.filter(kit.coordinator.Credited)
+        if int(e.reason) == SEAT and str(e.account) in bad
+    }
+    assert seat_pay  # the coordinator paid the lying seats at finalization
+    with reverts_with(court.c.ChallengeWindowOpen):  # no attester pay inside the window
+        kit.coordinator.openResults(
+            b, RESULT_SALT, results_opening(posted.results), [LIE], sender=kit.gateway
+        )
+    vectors = [[LIE], [GOOD]] if any(h not in bad for h in holders) else [[LIE]]
+    start = int(kit.chain.blocks.head.number)
+    resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0], vectors=vectors)
+    assert bytes(court.case(b, 0).value) == GOOD
+    clawed: dict[str, int] = {}
+    for log in court.c.PayClawedBack.range(start, int(kit.chain.blocks.head.number) + 1):
+        if int(log.batchId) == b:
+            clawed[str(log.worker)] = clawed.get(str(log.worker), 0) + int(log.amount)
+    assert clawed == seat_pay  # exactly what each lying seat was paid, taken back
+    opened = kit.open(posted, [LIE])
+    [o] = opened.events.filter(kit.coordinator.ResultsOpened)
+    assert int(o.paid) == 0
+    attester_pay = [
+        e for e in opened.events.filter(kit.coordinator.Credited) if int(e.reason) == ATTESTER
+    ]
+    assert attester_pay == []  # the liar attester is paid nothing for the overturned leaf
+    for a in bad:  # what the adversary kept: every credit minus every stake it lost
+        kept = seat_pay.get(a, 0) + int(court.c.pendingWithdrawal(a))
+        lost = stake0[a] - int(kit.s.stakes.getStaker(a).stake)
+        assert kept < lost or (kept == 0 and lost == 0), f"{a} kept {kept} against {lost}"
+
+
+def test_challenge_as_attester__liar_spams_a_true_leaf__bond_forfeited_nobody_slashed(
+    court, workers
+):
+    """The adversary's attester signed a lie and challenges the true leaf on its own bond: the truth
+    stands, its bond goes to the winners, no honest seat is slashed, and its lie is still slashable."""
+    kit = court.kit
+    liar = workers[3]
+    posted = _all_seats_say(kit, court, GOOD, [(workers[0], GOOD), (liar, LIE)])
+    b = posted.batch_id
+    honest = {str(w.address): int(kit.s.stakes.getStaker(w).stake) for w in workers[:3]}
+    bond = int(court.params.challengeBond)
+    court.c.challengeAsAttester(
+        b, 0, [[GOOD]], _proof(kit, posted, liar, LIE), value=bond, sender=liar
+    )
+    court.vote(b, 0, lambda w: LIE if w == str(liar.address) else GOOD)
+    tx = court.close_after_window(b, 0)
+    [settled] = tx.events.filter(court.c.BondSettled)
+    assert settled.challenger == liar.address and settled.forfeited
+    assert bytes(court.case(b, 0).value) == GOOD
+    assert {a: int(kit.s.stakes.getStaker(a).stake) for a in honest} == honest
+    assert int(court.c.pendingWithdrawal(liar)) < bond  # at most a share of what it lost
