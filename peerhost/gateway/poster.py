@@ -20,9 +20,11 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from hexbytes import HexBytes
 
+from peerhost.chain.courts import CourtsView
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.availability import InputPublisher
@@ -107,6 +109,7 @@ class BatchPoster:
         self.withhold_inputs = withhold_inputs
         self.inputs = InputPublisher(view, book, self.transact)
         self._lock = asyncio.Lock()
+        self._challenge_window: int | None = None
         self._last_block = -1
         self._from_block = 0
         self.batches_posted = 0
@@ -275,6 +278,8 @@ class BatchPoster:
                 continue
             if state not in (_FINALIZED, _CLOSED):
                 continue
+            if state == _FINALIZED and stored.opening and not await self._window_passed(batch):
+                continue  # attesters are paid once no challenge can come (DisputeCourt.unpaidLeaves)
             vector = await self.view.final_vector(stored.batch_id, self._from_block)
             if vector is None:
                 continue
@@ -310,6 +315,17 @@ class BatchPoster:
                 raise result
             states.append(int(view.coordinator.decode_result("leafState", bytes(HexBytes(result)))))
         return states
+
+    async def _window_passed(self, batch: dict[str, Any]) -> bool:
+        """Whether the batch's challenge window has passed (openResults reverts before)."""
+        if self._challenge_window is None:
+            try:
+                courts = await CourtsView.load(self.view)
+                self._challenge_window = int((await courts.params())["challengeWindow"])
+            except (LookupError, ValueError, RpcError):
+                self._challenge_window = 0  # a deployment without the accountability courts
+        now = await self.view.block_timestamp()
+        return now >= int(batch["finalizedAt"]) + self._challenge_window
 
     async def _open(
         self,

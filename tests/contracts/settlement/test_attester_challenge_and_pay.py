@@ -19,10 +19,10 @@ from eth_utils import keccak
 from peerhost.deploy import ETHER
 from peerhost.wire.batch import (
     ABSTAIN,
-    AttestedResult,
     Leaf,
     encode_leaves,
     merkle_proof,
+    open_attestations,
     results_commitment,
     results_opening,
 )
@@ -50,12 +50,9 @@ def court(kit, workers, accounts_by_address):
 def _post(kit: Any, attested: list[tuple[Any, bytes]]) -> Posted:
     """One verified ticket whose attested results (committed at post) are ``attested``."""
     tickets = kit.tickets(1)
-    by_result: dict[bytes, list[str]] = {}
-    for who, result in attested:
-        by_result.setdefault(result, []).append(str(who.address))
-    # the opening holds one result per leaf: the first attester's (the gateway's answer)
+    # the opening holds one result per leaf: the first attester's (the gateway's answer), signed
     first = attested[0][1]
-    results = [AttestedResult(first, tuple(by_result[first]))]
+    results = kit.attested(tickets, [who for who, result in attested if result == first], first)
     tx = kit.coordinator.postBatch(
         kit.project_id,
         keccak(b"engine-profile"),
@@ -179,7 +176,14 @@ def test_open_results__challenge_window_open__reverts_then_pays_after(court, wor
     b = posted.batch_id
     opening = results_opening(posted.results)
     with reverts_with(court.c.ChallengeWindowOpen):
-        kit.coordinator.openResults(b, RESULT_SALT, opening, [GOOD], sender=kit.gateway)
+        kit.coordinator.openResults(
+            b,
+            RESULT_SALT,
+            opening,
+            [GOOD],
+            open_attestations(posted.tickets, posted.results),
+            sender=kit.gateway,
+        )
     before = int(kit.coordinator.pendingWithdrawal(workers[0]))
     tx = kit.open(posted, [GOOD])  # waits out the window
     [opened] = tx.events.filter(kit.coordinator.ResultsOpened)
@@ -242,7 +246,12 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     assert seat_pay  # the coordinator paid the lying seats at finalization
     with reverts_with(court.c.ChallengeWindowOpen):  # no attester pay inside the window
         kit.coordinator.openResults(
-            b, RESULT_SALT, results_opening(posted.results), [LIE], sender=kit.gateway
+            b,
+            RESULT_SALT,
+            results_opening(posted.results),
+            [LIE],
+            open_attestations(posted.tickets, posted.results),
+            sender=kit.gateway,
         )
     vectors = [[LIE], [GOOD]] if any(h not in bad for h in holders) else [[LIE]]
     start = int(kit.chain.blocks.head.number)
