@@ -110,6 +110,7 @@ class BatchPoster:
         self.inputs = InputPublisher(view, book, self.transact)
         self._lock = asyncio.Lock()
         self._challenge_window: int | None = None
+        self._told: set[int] = set()  # batches whose tickets' results the desk was told
         self._last_block = -1
         self._from_block = 0
         self.batches_posted = 0
@@ -278,12 +279,11 @@ class BatchPoster:
                 continue
             if state not in (_FINALIZED, _CLOSED):
                 continue
-            if state == _FINALIZED and stored.opening and not await self._window_passed(batch):
-                continue  # attesters are paid once no challenge can come (DisputeCourt.unpaidLeaves)
             vector = await self.view.final_vector(stored.batch_id, self._from_block)
             if vector is None:
                 continue
-            settled = self.book.in_batch(stored.batch_id)
+            told = stored.batch_id in self._told
+            settled = [] if told else self.book.in_batch(stored.batch_id)
             states = await self._leaf_states(stored.batch_id, [t.leaf_index for t in settled])
             for t, leaf_state in zip(settled, states, strict=True):
                 assert t.leaf_index is not None
@@ -294,6 +294,9 @@ class BatchPoster:
                     self._settled(t.request_id, None, False)
                 else:  # Unaudited fast leaf: paid on its attestations (no final result)
                     self._settled(t.request_id, t.result_hash, False)
+            self._told.add(stored.batch_id)
+            if state == _FINALIZED and stored.opening and not await self._window_passed(batch):
+                continue  # attesters are paid once no challenge can come (DisputeCourt.unpaidLeaves)
             if state == _FINALIZED and stored.opening:
                 tickets = self.book.in_batch(stored.batch_id)
                 attestations = attestations_for(tickets, stored.opening)
@@ -324,7 +327,8 @@ class BatchPoster:
                 self._challenge_window = int((await courts.params())["challengeWindow"])
             except (LookupError, ValueError, RpcError):
                 self._challenge_window = 0  # a deployment without the accountability courts
-        now = await self.view.block_timestamp()
+        # an idle automining chain's last block lags the clock; the open's own block will not
+        now = max(await self.view.block_timestamp(), int(time.time()))
         return now >= int(batch["finalizedAt"]) + self._challenge_window
 
     async def _open(
