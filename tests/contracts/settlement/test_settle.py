@@ -664,6 +664,7 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
     for h in k.coordinator.holdersOf(b)[0]:
         k.reveal(b, by(h), vector(2))
     opening = results_opening(results)
+    k.wait_challenge_window(b)  # attesters are paid once no challenge can come
     with reverts_with(k.coordinator.VectorMismatch):  # the opening implies LIE on leaf 1
         k.coordinator.openResults(b, RESULT_SALT, opening, [], att, sender=k.gateway)
     k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
@@ -689,6 +690,7 @@ def _open_batch(k, by, tickets, results):
         k.commit(b, by(h), vector(len(tickets)))
     for h in holders:
         k.reveal(b, by(h), vector(len(tickets)))
+    k.wait_challenge_window(b)  # attesters are paid once no challenge can come
     return b
 
 
