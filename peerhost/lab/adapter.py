@@ -281,6 +281,11 @@ class Contracts:
     def open_results(self, posted: Posted, final_vector: list[bytes]) -> None:
         if self.phase(posted.batch_id) != PH_FINALIZED:
             return
+        # attesters are paid once the batch's challenge window has passed (DisputeCourt.unpaidLeaves)
+        window = int(self.s.court.courtParams().challengeWindow)
+        end = int(self.s.coordinator.getBatch(posted.batch_id).finalizedAt) + window
+        if self.now() < end:
+            self.mine(end - self.now())
         signed = [
             AttestedResult(
                 r.result_hash,
