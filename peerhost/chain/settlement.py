@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -43,8 +44,13 @@ class ActiveSet:
     cumulative: tuple[int, ...]
     read_at: float
 
+    @cached_property
+    def _lowered(self) -> frozenset[str]:
+        return frozenset(m.lower() for m in self.members)
+
     def contains(self, worker: str) -> bool:
-        return to_checksum_address(worker) in self.members
+        """Whether ``worker`` (any case) is a member; no checksum is computed per call."""
+        return worker.lower() in self._lowered
 
 
 class SettlementView:
