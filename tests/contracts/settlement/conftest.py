@@ -43,14 +43,14 @@ L_NONE, L_PENDING, L_FINAL, L_UNAUDITED, L_REFUNDED, L_DISPUTED = range(6)
 S_NONE, S_POSTED, S_SEATED, S_FINALIZED, S_CLOSED, S_EXPIRED = range(6)
 
 
-def test_params() -> SettlementParams:
+def short_epoch_params() -> SettlementParams:
     """Defaults with short epochs so tests can advance them."""
     return SettlementParams(epoch_length=60)
 
 
 @pytest.fixture(scope="session")
 def settlement_params() -> SettlementParams:
-    return test_params()
+    return short_epoch_params()
 
 
 @pytest.fixture(scope="session")

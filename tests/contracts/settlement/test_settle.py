@@ -43,7 +43,7 @@ from .conftest import (
     distinct,
     owed,
     seat_until,
-    test_params,
+    short_epoch_params,
     vector,
 )
 
@@ -333,7 +333,7 @@ def test_finalize__every_seat_abstains__refunded_nobody_slashed(k, by):
 def test_finalize__majority_without_quorum__disputed_nobody_slashed_until_the_court_closes(
     project, owner, deployment, chain, workers, developer, gateway, accounts
 ):
-    params = dataclasses.replace(test_params(), seats=5, quorum=4)
+    params = dataclasses.replace(short_epoch_params(), seats=5, quorum=4)
     s = deploy_settlement(project, owner, deployment.registry, params)
     kit = Kit(s, params, chain, developer, gateway)
     kit.stake(workers[:5])
@@ -478,7 +478,7 @@ def test_close__after_open_window__returns_pot_and_not_before(k, by, reverts_wit
 def test_unaudited_fast_leaf__paid_on_attested_result(
     project, owner, deployment, chain, workers, developer, gateway, accounts
 ):
-    params = dataclasses.replace(test_params(), audit_bps=0)
+    params = dataclasses.replace(short_epoch_params(), audit_bps=0)
     s = deploy_settlement(project, owner, deployment.registry, params)
     kit = Kit(s, params, chain, developer, gateway)
     kit.stake(workers[:3])

@@ -116,9 +116,9 @@ def test_join__full_set__displaces_only_a_smaller_member(
 
 
 def _small_params():
-    from .conftest import test_params
+    from .conftest import short_epoch_params
 
-    return test_params()
+    return short_epoch_params()
 
 
 def test_request_unbonding__zero_or_above_stake__reverts(stakes, workers, reverts_with):
