@@ -49,16 +49,17 @@ SPINNERS = {
 def test_wall_clock_backstop_fires__job_skipped__never_committed(
     runtime, registry, developer, request_job, spawn_worker, workers, coordinator, store_spec
 ):
-    # The most fuel a version may declare: seconds of spinning, several times the backstop's half
-    # second. Had the backstop not fired, the run would end out of fuel, committable, and be
-    # committed.
-    worker = spawn_worker(workers[0], wall_clock_seconds=0.5)
+    # The most fuel a version may declare: since the JS engine runs from its snapshot, js spins
+    # through it in about 0.4 s, so the backstop is set well below that (0.1 s; the epoch ticker
+    # counts in 50 ms steps). Had the backstop not fired, the run would end out of fuel,
+    # committable, and be committed.
+    worker = spawn_worker(workers[0], wall_clock_seconds=0.1)
     cid = open_store(store_spec).put(SPINNERS[runtime])
     fid = _publish(registry, developer, f"spin-{runtime}", cid, registry.maxFuelLimit(), runtime)
     rid = request_job(fid)
 
     # Both runtimes are compiled into the shared sandbox cache before the worker starts, and the
-    # worker loads the JS engine before it reports ready: the skip comes about 0.5 s after the job
+    # worker loads the JS engine before it reports ready: the skip comes about 0.1 s after the job
     # is seen. The wait only bounds a loaded machine; a commit ends it too, and fails below.
     wait_until(lambda: worker.metrics()["skipped"] + worker.metrics()["committed"] >= 1, 30)
     assert worker.metrics()["committed"] == 0
