@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from secrets_support import WorkerIdentity
@@ -21,6 +22,18 @@ from peerhost.secrets import (
 from peerhost.storage import LocalStore, cid_from_bytes, cid_to_bytes
 
 PROJECT = "shop"
+
+
+@pytest.fixture(autouse=True)
+def _chain_snapshot(chain) -> Iterator[None]:
+    """Each test starts from the same chain state, by an anvil snapshot of its own.
+
+    In a whole-suite run, a registration by one test of this module was seen by the next one
+    (AlreadyRegistered), so ape's per-test isolation is not relied on here.
+    """
+    snapshot = chain.provider.make_request("evm_snapshot", [])
+    yield
+    chain.provider.make_request("evm_revert", [snapshot])
 
 
 @pytest.fixture
