@@ -17,7 +17,7 @@ from hexbytes import HexBytes
 from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
 from peerhost.chain.errors import RpcError, TransactionReverted
-from peerhost.chain.settlement import SettlementView
+from peerhost.chain.settlement import SettlementView, event_logs
 
 #: Gas limits per write (limits, not costs).
 GAS = {
@@ -185,20 +185,4 @@ class CourtsView:
         topics: list[Any] = [HexBytes(codec.event_topic(event)).to_0x_hex()]
         if batch_id is not None:
             topics.append("0x" + batch_id.to_bytes(32, "big").hex())
-        raw = await self.rpc.call(
-            "eth_getLogs",
-            [
-                {
-                    "address": address,
-                    "fromBlock": hex(from_block),
-                    "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
-                    "topics": topics,
-                }
-            ],
-        )
-        out = []
-        for log in raw:
-            decoded = codec.decode_log(log)
-            if decoded is not None and decoded[0] == event:
-                out.append((log, decoded[1]))
-        return out
+        return await event_logs(self.rpc, codec, address, event, topics, from_block, to_block)

@@ -344,23 +344,7 @@ class SettlementView:
             topics.append("0x" + batch_id.to_bytes(32, "big").hex())
         elif account is not None:
             topics.append("0x" + bytes(12).hex() + account.lower().removeprefix("0x"))
-        raw = await self.rpc.call(
-            "eth_getLogs",
-            [
-                {
-                    "address": address,
-                    "fromBlock": hex(from_block),
-                    "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
-                    "topics": topics,
-                }
-            ],
-        )
-        out = []
-        for log in raw:
-            decoded = codec.decode_log(log)
-            if decoded is not None and decoded[0] == event:
-                out.append((log, decoded[1]))
-        return out
+        return await event_logs(self.rpc, codec, address, event, topics, from_block, to_block)
 
     async def call_input(self, tx_hash: str, name: str) -> dict[str, Any]:
         """The decoded arguments of the SettlementCoordinator call ``tx_hash`` made."""
@@ -414,3 +398,32 @@ class SettlementView:
 
     async def block_number(self) -> int:
         return int(await self.rpc.call("eth_blockNumber"), 16)
+
+
+async def event_logs(
+    rpc: RpcClient,
+    codec: ContractCodec,
+    address: str,
+    event: str,
+    topics: list[Any],
+    from_block: int,
+    to_block: int | str,
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(raw log, decoded args) of every ``event`` of the contract at ``address`` matching ``topics``."""
+    raw = await rpc.call(
+        "eth_getLogs",
+        [
+            {
+                "address": address,
+                "fromBlock": hex(from_block),
+                "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
+                "topics": topics,
+            }
+        ],
+    )
+    out = []
+    for log in raw:
+        decoded = codec.decode_log(log)
+        if decoded is not None and decoded[0] == event:
+            out.append((log, decoded[1]))
+    return out
