@@ -378,8 +378,10 @@ class SettlementMachine(RuleBasedStateMachine):
 
     def _post(self, tickets: list[Ticket], expect: set[str] | None = None) -> Batch | None:
         w = self.w
-        if expect is None and self._no_stake():
-            expect = {"NoActiveStake"}  # every worker slashed and jailed: nothing can be posted
+        if self._no_stake():
+            # Every worker slashed and jailed: nothing can be posted, and the contract says so
+            # before it looks at a leaf's seq or the gateway's funds.
+            expect = {"NoActiveStake"}
         results = self._attested(tickets)
         fn = w.c.functions.postBatch(
             w.project_id,
