@@ -108,7 +108,7 @@ def test_sybil__liar_without_a_seat_majority__forgery_not_finalized_and_liar_sla
             if args["worker"] == liar
         ]
 
-    slashes = wait_for(lambda: tickets_stack.view(punished), 60)
+    slashes = wait_for(lambda: tickets_stack.view(punished), 150)
     assert [(int(a["tier"]), int(a["reason"])) for a in slashes] == [(1, 0)]  # tier 1, wrong value
 
     async def stake_drop(view: SettlementView) -> tuple[int, int, int, int]:
@@ -193,7 +193,7 @@ def test_liar__attestation_contradicts_the_settled_result__presented_slashed_and
             if args["worker"] == liar and int(args["index"]) == index
         ]
 
-    [(raw, slashed)] = wait_for(lambda: tickets_stack.view(presented), 60)
+    [(raw, slashed)] = wait_for(lambda: tickets_stack.view(presented), 150)
     block = int(raw["blockNumber"], 16)
     tx = raw["transactionHash"]
 

@@ -24,16 +24,18 @@ from peerhost.storage import LocalStore, cid_from_bytes, cid_to_bytes
 PROJECT = "shop"
 
 
-@pytest.fixture(autouse=True)
-def _chain_snapshot(chain) -> Iterator[None]:
-    """Each test starts from the same chain state, by an anvil snapshot of its own.
+@pytest.fixture
+def chain_snapshot(chain) -> Iterator[None]:
+    """The chain as it was before the test's first registration, restored after the test.
 
-    In a whole-suite run, a registration by one test of this module was seen by the next one
-    (AlreadyRegistered), so ape's per-test isolation is not relied on here.
+    ape's isolation is not relied on here: in a whole-suite run its fixture bookkeeping (after the
+    ticket e2e suite, whose session fixtures use ape's ``accounts`` and ``networks``) set ``active``
+    up before the module's own snapshot, so one test's registrations reached the next
+    (AlreadyRegistered). ``active`` asks for this fixture, so pytest runs it first in any order.
     """
     snapshot = chain.provider.make_request("evm_snapshot", [])
     yield
-    chain.provider.make_request("evm_revert", [snapshot])
+    assert chain.provider.make_request("evm_revert", [snapshot]) is True, "snapshot not restored"
 
 
 @pytest.fixture
@@ -47,7 +49,9 @@ def worker_keys(workers) -> list[WorkerIdentity]:
 
 
 @pytest.fixture
-def active(worker_registry, workers, worker_keys, deploy_params) -> list[WorkerIdentity]:
+def active(
+    chain_snapshot, worker_registry, workers, worker_keys, deploy_params
+) -> list[WorkerIdentity]:
     """The first three workers, registered with their real keys and the minimum stake."""
     for account, identity in zip(workers[:3], worker_keys[:3], strict=True):
         worker_registry.register(identity.public_key, value=deploy_params.min_stake, sender=account)
