@@ -8,12 +8,28 @@ envelope (see :mod:`peerhost.wire.envelope`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from peerhost.errors import PeerHostError
 
 
 class SandboxError(PeerHostError):
-    """Base class of the sandbox's errors."""
+    """Base class of the sandbox's errors.
+
+    The leaves build their message from their own arguments, so the default pickling (calling
+    the class with the message) would garble or fail to rebuild them; a :class:`SandboxPool`
+    process hands its errors back pickled, and one that fails to unpickle breaks the pool and
+    every run in flight. They are rebuilt from the message instead.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args))
+
+
+def _rebuild(cls: type[SandboxError], args: tuple[Any, ...]) -> SandboxError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    return error
 
 
 class JsEngineNotFound(SandboxError, FileNotFoundError):

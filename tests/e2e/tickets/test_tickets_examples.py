@@ -4,6 +4,7 @@ final on-chain with the result hash in the headers; the function's log reaches i
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -77,7 +78,7 @@ def test_clock_and_dice__get__dice_within_sides_at_the_tickets_time(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_report__python_function__summary_and_its_log_for_the_owner(
+def test_report__python_function__summary_at_the_tickets_time_and_its_log_for_the_owner(
     tickets_stack: TicketStack, http: httpx.Client, mode: str
 ) -> None:
     response = http.post(
@@ -88,8 +89,10 @@ def test_report__python_function__summary_and_its_log_for_the_owner(
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["count"], body["sum"], body["median"]) == (6, 23, 3.5)
-    settled(tickets_stack, response, mode)
     rid = response.headers["x-peerhost-request-id"]
+    issued_at = tickets_stack.status(rid)["ticket"]["issuedAt"]
+    assert body["generated_at"] == datetime.fromtimestamp(issued_at, UTC).isoformat()
+    settled(tickets_stack, response, mode)
     owner = derive(DEVELOPER)
     headers = sign_access(key_signer(owner.private_key), owner.address, tickets_stack.examples)
     logs = http.get(

@@ -38,7 +38,9 @@ def test_examples__fresh_processes__identical_envelopes(cache_dir: Path, sandbox
     first = _fresh_process_probe(cache_dir)
     second = _fresh_process_probe(cache_dir)
     assert first == second == here
+    # Python's clocks, random sources (random, os.urandom, secrets, uuid4) and hash seed included
     assert {"hello", "echo", "orders-create-201", "clock-and-dice", "report"} <= set(first)
+    assert {"py-clock-and-random", "py-evil-response", "py-forbidden-imports"} <= set(first)
 
 
 def test_examples__fresh_cache__identical_envelopes(

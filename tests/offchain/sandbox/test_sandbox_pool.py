@@ -12,7 +12,7 @@ import pytest
 from sandbox_helpers import example_requests
 
 from peerhost.sandbox import Sandbox, SandboxPool
-from peerhost.sandbox.errors import SandboxProcessDied
+from peerhost.sandbox.errors import PythonRuntimeMismatch, SandboxProcessDied
 
 
 def test_pool__examples_in_parallel__same_envelopes_as_in_process(
@@ -45,3 +45,19 @@ def test_pool__process_dies__raises_then_recovers(cache_dir: Path) -> None:
             return True, (await pool.run(request)).decoded.ok
 
     assert asyncio.run(main()) == (True, True)
+
+
+def test_pool__python_runtime_tampered__raises_its_error_and_keeps_the_pool(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    fake = tmp_path / "python.wasm"
+    fake.write_bytes(b"\0asm\x01\0\0\0")
+    requests = example_requests()
+
+    async def main() -> bool:
+        async with SandboxPool(processes=1, cache_dir=cache_dir, python_runtime=fake) as pool:
+            with pytest.raises(PythonRuntimeMismatch, match="tools/python/build.sh --force"):
+                await pool.run(requests["report"])
+            return (await pool.run(requests["hello"])).decoded.ok  # the same pool, still up
+
+    assert asyncio.run(main())
