@@ -3,6 +3,13 @@
     peerhost-sandbox js examples/functions/orders-create.js \\
         --method POST --body '{"customer":"a","items":[{"sku":"A","qty":1,"price_cents":5}]}'
 
+A ``--body`` that parses as JSON is sent with ``content-type: application/json``
+unless a ``--header content-type:…`` says otherwise (so a js ``req.body`` is the
+parsed object). As at the gateway, a function receives only the allow-listed
+headers and those it declares (project.json ``"headers"``): ``--declare NAME``
+declares one, and a ``--header`` that would not reach the function is reported
+on stderr.
+
 Prints the envelope (the bytes workers hash) and its keccak256 on stdout, and
 the function's log on stderr. Exits 0 when the envelope is a success.
 """
@@ -10,13 +17,14 @@ the function's log on stderr. Exits 0 when the envelope is a success.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from peerhost.sandbox.limits import Limits
 from peerhost.sandbox.request import RunRequest
 from peerhost.sandbox.sandbox import Sandbox
-from peerhost.wire.request import canonical_request
+from peerhost.wire.request import allowed_headers, canonical_request
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
@@ -32,6 +40,13 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--body", default="", help="request body, or @FILE")
     parser.add_argument("--query", action="append", default=[], metavar="K=V")
     parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
+    parser.add_argument(
+        "--declare",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help='a request header the function declares (project.json "headers")',
+    )
     parser.add_argument("--env", action="append", default=[], metavar="K=V")
     parser.add_argument("--request-id", default="0x" + "00" * 32)
     parser.add_argument("--timestamp", type=int, default=0, help="block timestamp (s)")
@@ -48,19 +63,30 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.query:
         key, _, value = item.partition("=")
         query.setdefault(key, []).append(value)
-    headers = dict(h.split(":", 1) for h in args.header)
+    headers = {k.strip(): v.strip() for k, v in (h.split(":", 1) for h in args.header)}
+    if body and not any(k.lower() == "content-type" for k in headers) and _is_json(body):
+        headers["content-type"] = "application/json"
+    declared = tuple(d.strip().lower() for d in args.declare)
+    for name in sorted({k.lower() for k in headers} - set(allowed_headers(headers, declared))):
+        print(
+            f"peerhost-sandbox: header {name!r} does not reach the function: it receives only "
+            f'allow-listed headers and those it declares (project.json "headers"); '
+            f"pass --declare {name}",
+            file=sys.stderr,
+        )
     request_id = bytes.fromhex(args.request_id.removeprefix("0x"))
     payload = canonical_request(
         args.method,
         args.path,
         {k: v[0] if len(v) == 1 else v for k, v in query.items()},
-        {k.strip(): v.strip() for k, v in headers.items()},
+        headers,
         body,
         request_id=request_id,
         block_timestamp=args.timestamp,
         wallet="0x" + "00" * 20,
         project="local",
         function=args.code.stem,
+        extra_headers=declared,
     )
     result = Sandbox(cache_dir=args.cache_dir).run(
         RunRequest(
@@ -78,6 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     print(result.envelope.decode())
     print(f"resultHash 0x{result.result_hash.hex()} committable={result.committable}")
     return 0 if result.decoded.ok else 1
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 
@@ -36,3 +38,61 @@ def test_cli__orders_bad_body__exit_code_0_for_a_400_response(
     args = ["js", str(EXAMPLES / "orders-create.js"), "--method", "POST", "--body", "nope"]
     assert main([*args, "--cache-dir", str(cache_dir)]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["response"]["status"] == 400
+
+
+ORDER = '{"customer":"a","items":[{"sku":"A","qty":1,"price_cents":5}]}'
+
+
+def test_cli__json_body_without_content_type__sent_as_json(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The example of `peerhost-sandbox --help`: req.body is the parsed order, so it is priced.
+    args = ["js", str(EXAMPLES / "orders-create.js"), "--method", "POST", "--body", ORDER]
+    assert main([*args, "--cache-dir", str(cache_dir)]) == 0
+    response = json.loads(capsys.readouterr().out.splitlines()[0])["response"]
+    assert (response["status"], response["body"]["total_cents"]) == (201, 5)
+
+
+def test_cli__json_body_with_explicit_text_type__left_as_text(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["js", str(EXAMPLES / "orders-create.js"), "--method", "POST", "--body", ORDER]
+    args += ["--header", "Content-Type: text/plain", "--cache-dir", str(cache_dir)]
+    assert main(args) == 0
+    response = json.loads(capsys.readouterr().out.splitlines()[0])["response"]
+    assert (response["status"], response["body"]) == (
+        400,
+        {"errors": ["body must be a JSON object"]},
+    )
+
+
+def _stripe(cache_dir: Path, *extra: str) -> list[str]:
+    event = '{"id":"evt_1","type":"invoice.paid"}'
+    mac = hmac.new(b"whsec_x", f"1767225590.{event}".encode(), hashlib.sha256).hexdigest()
+    return [
+        "js", str(EXAMPLES / "stripe-webhook.js"), "--method", "POST", "--body", event,
+        "--timestamp", "1767225600", "--env", "STRIPE_WEBHOOK_SECRET=whsec_x",
+        "--header", f"Stripe-Signature: t=1767225590,v1={mac}", "--cache-dir", str(cache_dir),
+        *extra,
+    ]  # fmt: skip
+
+
+def test_cli__declared_header__reaches_the_function(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_stripe(cache_dir, "--declare", "stripe-signature")) == 0
+    out = capsys.readouterr()
+    response = json.loads(out.out.splitlines()[0])["response"]
+    assert (response["status"], json.loads(response["body"])["received"]) == (200, True)
+    assert "does not reach the function" not in out.err
+
+
+def test_cli__undeclared_header__dropped_and_reported(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_stripe(cache_dir)) == 0
+    out = capsys.readouterr()
+    response = json.loads(out.out.splitlines()[0])["response"]
+    assert response["status"] == 400  # the signature never reached it
+    assert "header 'stripe-signature' does not reach the function" in out.err
+    assert "--declare stripe-signature" in out.err
