@@ -15,6 +15,8 @@ from ticket_stack import TicketStack
 from peerhost.publishing import Publisher, load_project
 from peerhost.storage import open_store
 
+pytestmark = pytest.mark.usefixtures("automine")  # publishes through ape
+
 WHOAMI = """export async function handler(req) {
   return { authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null };
 }
