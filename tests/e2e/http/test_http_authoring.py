@@ -5,7 +5,12 @@ reach the chain."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from peerhost.publishing import load_project
 from peerhost.wire.credentials import disclosure_digest
 
 USER = {"email": "Ada@Example.com", "name": "Ada Lovelace"}
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -169,3 +175,44 @@ def test_credentials_endpoint__not_a_worker_or_bad_signature__refused(
     other = Account.create().sign_message(encode_defunct(primitive=digest)).signature
     wrong = http.get(url, headers={**signed, "x-peerhost-signature": "0x" + bytes(other).hex()})
     assert wrong.status_code == 401, wrong.text
+
+
+def test_stripe_webhook__signed_accepted_and_tampered_refused__over_http(
+    stack: Stack, http: httpx.Client, tmp_path: Path
+) -> None:
+    """The example as its author deploys it: its secret set with `ape run secrets set`, the
+    signature header declared, the events posted by the sender over HTTP."""
+    secret = "whsec_e2e_4f1c9a"
+    folder = tmp_path / "hooks"
+    (folder / "functions").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "functions" / "stripe-webhook.js", folder / "functions")
+    manifest = {
+        "project": "hooks",
+        "secrets": ["STRIPE_WEBHOOK_SECRET"],
+        "functions": {"stripe-webhook": {"headers": ["stripe-signature"]}},
+    }
+    (folder / "project.json").write_text(json.dumps(manifest))
+    env = {
+        **os.environ,
+        "APE_FOUNDRY_HOST": stack.devnet.rpc_url,
+        "PEERHOST_DEVNET_DIR": str(stack.devnet.state_dir),
+    }
+    ape = str(Path(sys.executable).with_name("ape"))
+    done = subprocess.run(
+        [ape, "run", "secrets", "set", "hooks", "STRIPE_WEBHOOK_SECRET", "--account", "TEST::1"],
+        input=secret + "\n", env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    with stack.ape():
+        url = publisher(stack).publish(load_project(folder)).urls()["stripe-webhook"]
+
+    event = b'{"id":"evt_e2e","type":"invoice.paid","data":{"amount":1200}}'
+    t = int(time.time())  # the function's clock is the request's block time
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + event, hashlib.sha256).hexdigest()
+    headers = {"content-type": "application/json", "stripe-signature": f"t={t},v1={mac}"}
+    signed = http.post(url, content=event, headers={**headers, "x-peerhost-mode": "verified"})
+    assert signed.status_code == 200, signed.text
+    assert signed.json() == {"received": True, "id": "evt_e2e", "type": "invoice.paid"}
+    tampered = http.post(url, content=event.replace(b"1200", b"9200"), headers=headers)
+    assert tampered.status_code == 400, tampered.text
+    assert tampered.json()["detail"] == "no v1 signature matches the payload"
