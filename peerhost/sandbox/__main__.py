@@ -8,7 +8,9 @@ unless a ``--header content-type:…`` says otherwise (so a js ``req.body`` is t
 parsed object). As at the gateway, a function receives only the allow-listed
 headers and those it declares (project.json ``"headers"``): ``--declare NAME``
 declares one, and a ``--header`` that would not reach the function is reported
-on stderr.
+on stderr. A js file that imports modules is bundled first, as publishing
+bundles it (project modules and npm packages in, Node built-ins refused), so
+its stack traces name the original files and lines.
 
 Prints the envelope (the bytes workers hash) and its keccak256 on stdout, and
 the function's log on stderr. Exits 0 when the envelope is a success.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -88,10 +91,20 @@ def main(argv: list[str] | None = None) -> int:
         function=args.code.stem,
         extra_headers=declared,
     )
+    code = args.code.read_bytes()
+    if args.runtime == "js" and _IMPORTS.search(code):
+        from peerhost.publishing.bundle import bundle_js
+        from peerhost.publishing.errors import BundleFailed
+
+        try:
+            code = bundle_js(args.code, _project_root(args.code))
+        except BundleFailed as refused:
+            print(f"peerhost-sandbox: {refused}", file=sys.stderr)
+            return 2
     result = Sandbox(cache_dir=args.cache_dir).run(
         RunRequest(
             runtime=args.runtime,
-            code=args.code.read_bytes(),
+            code=code,
             code_id=str(args.code),
             input=payload,
             env=dict(e.split("=", 1) for e in args.env),
@@ -104,6 +117,20 @@ def main(argv: list[str] | None = None) -> int:
     print(result.envelope.decode())
     print(f"resultHash 0x{result.result_hash.hex()} committable={result.committable}")
     return 0 if result.decoded.ok else 1
+
+
+#: A static ``import`` or ``export … from`` at the start of a line.
+_IMPORTS = re.compile(rb"^[ \t]*(import[ \t]*[\w{*\"']|export[^\n;]*\bfrom[ \t]*[\"'])", re.M)
+
+
+def _project_root(code: Path) -> Path:
+    """The project folder of a function file: the nearest folder with a project.json, else the
+    folder holding ``functions/``, else the file's own folder."""
+    folder = code.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "project.json").is_file():
+            return candidate
+    return folder.parent if folder.name == "functions" else folder
 
 
 def _is_json(body: bytes) -> bool:

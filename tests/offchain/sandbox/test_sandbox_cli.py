@@ -96,3 +96,31 @@ def test_cli__undeclared_header__dropped_and_reported(
     assert response["status"] == 400  # the signature never reached it
     assert "header 'stripe-signature' does not reach the function" in out.err
     assert "--declare stripe-signature" in out.err
+
+
+def test_cli__js_with_imports__bundled_and_stack_names_original_files(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # users-create imports ../lib/users.js and the npm package slugify, as publishing bundles it.
+    args = ["js", str(EXAMPLES / "users-create.js"), "--method", "POST"]
+    good = '{"email": "Ada@Example.com", "name": "Ada Lovelace"}'
+    assert main([*args, "--body", good, "--cache-dir", str(cache_dir)]) == 0
+    user = json.loads(capsys.readouterr().out.splitlines()[0])["response"]["body"]
+    assert (user["email"], user["handle"]) == ("ada@example.com", "ada-lovelace")
+    assert main([*args, "--body", '{"email": "nope"}', "--cache-dir", str(cache_dir)]) == 1
+    detail = json.loads(capsys.readouterr().out.splitlines()[0])["error"]["detail"]
+    assert "(lib/users.js:" in detail and "(functions/users-create.js:" in detail
+
+
+def test_cli__node_builtin_import__refused_naming_import_and_file(
+    tmp_path: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "lib").mkdir()
+    entry = tmp_path / "functions" / "users.js"
+    entry.write_text('import { db } from "../lib/db.js";\nexport const handler = () => db();\n')
+    (tmp_path / "lib" / "db.js").write_text('import fs from "fs";\nexport const db = () => fs;\n')
+    assert main(["js", str(entry), "--cache-dir", str(cache_dir)]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""  # nothing ran
+    assert "lib/db.js:1:" in out.err and "imports the Node built-in 'fs'" in out.err
