@@ -13,7 +13,8 @@ bundles it (project modules and npm packages in, Node built-ins refused), so
 its stack traces name the original files and lines.
 
 Prints the envelope (the bytes workers hash) and its keccak256 on stdout, and
-the function's log on stderr. Exits 0 when the envelope is a success.
+the function's log on stderr. Exits 0 when the envelope is a success, 1 when
+it is a failure, 2 when a js file's imports cannot be bundled (nothing ran).
 """
 
 from __future__ import annotations
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: A static ``import`` or ``export … from`` at the start of a line.
-_IMPORTS = re.compile(rb"^[ \t]*(import[ \t]*[\w{*\"']|export[^\n;]*\bfrom[ \t]*[\"'])", re.M)
+_IMPORTS = re.compile(
+    rb"^[ \t]*(import([ \t]+[\w{*]|[ \t]*[{*\"'])|export[^\n;]*\bfrom[ \t]*[\"'])", re.M
+)
 
 
 def _project_root(code: Path) -> Path:
