@@ -144,6 +144,7 @@ from peerhost.publishing import Publisher, load_project, prepare_project  # noqa
 from peerhost.sandbox import Limits, RunRequest, Sandbox  # noqa: E402
 from peerhost.storage import open_store  # noqa: E402
 from peerhost.wire import canonical_request  # noqa: E402
+from peerhost.wire.headers import MODE_HEADER, REQUEST_ID_HEADER  # noqa: E402
 
 PROJECT = "bench"
 FUNCTION = "hello"
@@ -226,11 +227,11 @@ async def load(url: str, mode: str, clients: int, seconds: float) -> dict[str, A
             t0 = time.perf_counter()
             try:
                 response = await client.get(
-                    url, params={"name": "bench"}, headers={"x-peerhost-mode": mode}
+                    url, params={"name": "bench"}, headers={MODE_HEADER: mode}
                 )
                 key = str(response.status_code)
-                if "x-peerhost-request-id" in response.headers:
-                    last[:] = [response.headers["x-peerhost-request-id"]]
+                if REQUEST_ID_HEADER in response.headers:
+                    last[:] = [response.headers[REQUEST_ID_HEADER]]
                 if response.status_code == 200 and response.text != "hello bench":
                     key = "200-wrong-body"
             except httpx.HTTPError as exc:

@@ -58,7 +58,6 @@ sys.path.insert(0, str(ROOT))
 
 from ape import accounts, chain, networks, project  # noqa: E402
 from ape.logging import logger  # noqa: E402
-from eth_abi import encode  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 
 from peerhost.chain.headers import header_of  # noqa: E402
@@ -71,6 +70,7 @@ from peerhost.deploy import (  # noqa: E402
     deploy,
     deploy_settlement,
 )
+from peerhost.wire import commitment  # noqa: E402
 from peerhost.wire.batch import (  # noqa: E402
     AttestedResult,
     Leaf,
@@ -126,14 +126,6 @@ class GasTable:
             lines.append(f"{section:<10} {'TOTAL ' + section:<38} {self.total(section):>10,}")
             lines.append("-" * 60)
         return "\n".join(lines)
-
-
-def commitment(
-    chain_id: int, coordinator: str, request_id: bytes, worker: str, result: bytes, salt: bytes
-) -> bytes:
-    """IExecutionCoordinator's commitment, computed off-chain."""
-    types = ["uint256", "address", "bytes32", "address", "bytes32", "bytes32"]
-    return keccak(encode(types, [chain_id, coordinator, request_id, worker, result, salt]))
 
 
 def measure(params: DeployParams) -> GasTable:

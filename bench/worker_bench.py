@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,7 +38,7 @@ from peerhost.chain.abis import DEFAULT_MANIFEST  # noqa: E402
 from peerhost.sandbox import Sandbox  # noqa: E402
 from peerhost.storage.cid import cid_to_bytes  # noqa: E402
 from peerhost.storage.spec import open_store  # noqa: E402
-from peerhost.wire import canonical_request  # noqa: E402
+from peerhost.wire import canonical_request, function_id_of  # noqa: E402
 from peerhost.worker import WorkerSettings, start_worker  # noqa: E402
 
 ETHER = 10**18
@@ -120,7 +120,7 @@ async def publish(config: ChainConfig, code_cid: bytes) -> bytes:
     call = p.registry.encode_call("publish", "bench", "hello", "js", code_cid, 50_000_000, 2**26, 0)
     await p.confirm(await p.sender.send(config.registry, call, gas=800_000), "publish")  # type: ignore[union-attr]
     owner = p.sender.address  # type: ignore[union-attr]
-    fid = keccak(encode(["address", "string", "string"], [owner, "bench", "hello"]))
+    fid = function_id_of(owner, "bench", "hello")
     await rpc.aclose()
     return fid
 

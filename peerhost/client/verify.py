@@ -18,10 +18,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import keccak
-
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import decode_leaves
+from peerhost.wire.envelope import result_hash as envelope_hash
 from peerhost.wire.feed import (
     ATTESTATIONS_HEADER,
     TICKET_HASH_HEADER,
@@ -87,7 +86,7 @@ def check_attestations(
     result_hash = _bytes32(lowered, RESULT_HASH_HEADER, check)
     if check.problems:
         return check
-    if envelope is not None and keccak(envelope) != result_hash:
+    if envelope is not None and envelope_hash(envelope) != result_hash:
         check.problems.append("the envelope's keccak is not the result hash")
     try:
         pairs = parse_attestations_header(lowered.get(ATTESTATIONS_HEADER, ""))

@@ -15,6 +15,7 @@ from typing import Any
 from peerhost.devnet.errors import DevnetError
 from peerhost.devnet.progress import Progress
 from peerhost.devnet.stack import PROJECT_ROOT, Devnet, DevnetConfig
+from peerhost.wire.headers import MODE_HEADER, STATUS_URL_HEADER
 
 #: Sample requests for the examples: (method, query string, JSON body or None).
 SAMPLES: dict[str, tuple[str, str, str | None]] = {
@@ -36,7 +37,7 @@ def curl_for(name: str, url: str, mode: str | None = None) -> str:
     method, query, body = SAMPLES.get(name, ("POST", "", '{"hello": "world"}'))
     parts = ["curl", "-i"]
     if mode:
-        parts += ["-H", f"x-peerhost-mode: {mode}"]
+        parts += ["-H", f"{MODE_HEADER}: {mode}"]
     if body is not None:
         parts += ["-H", "content-type: application/json", "-d", body]
     elif method != "GET":
@@ -90,12 +91,12 @@ def banner(devnet: Devnet) -> list[str]:
             "Try the examples. Answers come from signed tickets, never waiting for a block:",
             "fast = the first worker's attestation; attested = 2 matching attestations;",
             "verified = the result a staked committee settled on-chain (the answer's",
-            "x-peerhost-status-url shows the ticket, its attestations, batch and settlement):",
+            f"{STATUS_URL_HEADER} shows the ticket, its attestations, batch and settlement):",
         ]
     else:
         lines += [
             "Try the examples (fast mode answers with the first signed output; add",
-            "-H 'x-peerhost-mode: verified' to wait for the on-chain result):",
+            f"-H '{MODE_HEADER}: verified' to wait for the on-chain result):",
         ]
     for fn in report.functions:
         lines.append(f"  # {fn.name} ({fn.runtime}, {fn.mode})")

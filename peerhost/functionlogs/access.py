@@ -23,9 +23,10 @@ from eth_account.messages import encode_defunct
 from eth_utils import keccak, to_checksum_address
 
 from peerhost.errors import PeerHostError
+from peerhost.wire import headers
 
-EXPIRES_HEADER = "x-peerhost-expires"
-SIGNATURE_HEADER = "x-peerhost-owner-signature"
+EXPIRES_HEADER = headers.EXPIRES_HEADER
+SIGNATURE_HEADER = headers.OWNER_SIGNATURE_HEADER
 #: Longest an access signature may be valid for, in seconds.
 MAX_LIFETIME = 600
 

@@ -42,7 +42,7 @@ async def disclose_credentials(request: Request) -> Response:
     issued = request.headers.get(ISSUED_AT_HEADER, "").strip()
     if not worker or not signature or not issued.isdigit():
         raise BadRequest(
-            f"x-peerhost-worker, x-peerhost-signature and {ISSUED_AT_HEADER} (unix seconds) are required"
+            f"{WORKER_HEADER}, {SIGNATURE_HEADER} and {ISSUED_AT_HEADER} (unix seconds) are required"
         )
     issued_at = int(issued)
     if abs(time.time() - issued_at) > MAX_SKEW:

@@ -31,6 +31,7 @@ from peerhost.gateway.errors import NoAttesters, RequestRefunded, ReserveExhaust
 from peerhost.gateway.feed import FeedHub, WorkerLink
 from peerhost.gateway.functions import ResolvedFunction
 from peerhost.gateway.ticketbook import TicketBook
+from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
     MODE_NAMES,
@@ -258,7 +259,7 @@ class Desk:
         call = self.calls.get(answer.request_id)
         if call is None or link.worker not in call.outstanding:
             return  # late, or not asked: ignored
-        if keccak(answer.output) != answer.result_hash:
+        if result_hash(answer.output) != answer.result_hash:
             log.warning(
                 "ticket %s: output bytes from %s do not match the attested result hash",
                 call.rid,

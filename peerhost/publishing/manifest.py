@@ -40,6 +40,7 @@ from peerhost.publishing.errors import (
 from peerhost.publishing.python_check import check_python_source
 from peerhost.storage.spec import parse_size
 from peerhost.wire import declarations
+from peerhost.wire.headers import HEADER_PREFIX
 
 FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -320,7 +321,7 @@ def _header_names(manifest: Path, where: str, value: Any) -> tuple[str, ...]:
                 manifest,
                 f'"{where}": {header!r} is not an HTTP header name (at most 64 characters)',
             )
-        if header in _UNDECLARABLE or header.startswith("x-peerhost-"):
+        if header in _UNDECLARABLE or header.startswith(HEADER_PREFIX):
             why = _UNDECLARABLE.get(header, "the gateway's own headers cannot be declared")
             raise InvalidProjectFile(manifest, f'"{where}": {header!r} cannot be declared: {why}')
     if len(names) > declarations.MAX_HEADERS:

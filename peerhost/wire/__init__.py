@@ -18,9 +18,8 @@ One definition each, with no execution engine and no chain connection behind the
     feed        the job feed's messages, digest signatures, the attestations header
     credentials credential headers: salted commitments on-chain, openings disclosed to workers
     declarations what a function's code declares about itself (its extra request headers)
-    ticket      protocol v2: the gateway's EIP-712 ticket, request ids, attestations
-    batch       protocol v2: the 103-byte leaf, the batch Merkle tree, the attested-results
-                commitment, a seat's commitment to its result vector, seat draws
+    disputes    the dispute court's case keys, vote commitments and panel seeds
+    endpoint    the checks on a gateway's announced job-feed URL
 """
 
 from __future__ import annotations

@@ -38,18 +38,21 @@ from coincurve import PrivateKey, PublicKey
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from peerhost.wire.errors import WireError
+from peerhost.wire.headers import (
+    ATTESTATIONS_HEADER,
+    EXPIRES_HEADER,
+    SIGNATURE_HEADER,
+    STATUS_URL_HEADER,
+    TICKET_HASH_HEADER,
+    WORKER_HEADER,
+)
 from peerhost.wire.ticket import TICKET_FIELDS, Ticket
 
 FEED_PATH = "/_feed"
 INPUT_PATH = "/_inputs"
-INPUT_WORKER_HEADER = "x-peerhost-worker"
-INPUT_EXPIRES_HEADER = "x-peerhost-expires"
-INPUT_SIGNATURE_HEADER = "x-peerhost-signature"
-#: The attestations of an answer: ``<worker>:<signature>`` pairs, comma-separated.
-ATTESTATIONS_HEADER = "x-peerhost-attestations"
-STATUS_URL_HEADER = "x-peerhost-status-url"
-#: The EIP-712 struct hash of the answer's ticket (what its attestations sign with the result).
-TICKET_HASH_HEADER = "x-peerhost-ticket-hash"
+INPUT_WORKER_HEADER = WORKER_HEADER
+INPUT_EXPIRES_HEADER = EXPIRES_HEADER
+INPUT_SIGNATURE_HEADER = SIGNATURE_HEADER
 
 #: The engine profile this release of the sandbox runs: the hash of its engine and configuration
 #: (wasmtime 50 with fuel, epochs, NaN canonicalization, no threads or relaxed SIMD; the wasi, js

@@ -19,3 +19,13 @@ SIGNATURE_HEADER = "x-peerhost-signature"
 ISSUED_AT_HEADER = "x-peerhost-issued-at"
 #: A worker's post may carry the function's log (base64, redacted, capped; never signed or hashed).
 LOG_HEADER = "x-peerhost-log"
+#: Until when (unix seconds) a signed request is valid: a seat's input request, an owner's log read.
+EXPIRES_HEADER = "x-peerhost-expires"
+#: The project owner's signature over a log read or a settings change.
+OWNER_SIGNATURE_HEADER = "x-peerhost-owner-signature"
+#: The attestations of an answer: ``<worker>:<signature>`` pairs, comma-separated.
+ATTESTATIONS_HEADER = "x-peerhost-attestations"
+#: Where a ticket-path answer's ticket, attestations, batch and settlement can be followed.
+STATUS_URL_HEADER = "x-peerhost-status-url"
+#: The EIP-712 struct hash of the answer's ticket (what its attestations sign with the result).
+TICKET_HASH_HEADER = "x-peerhost-ticket-hash"

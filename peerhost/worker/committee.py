@@ -39,6 +39,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverte
 from peerhost.chain.headers import encode_header
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, decode_leaves, seat_commitment, vector_hash
+from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
     INPUT_EXPIRES_HEADER,
     INPUT_PATH,
@@ -292,7 +293,7 @@ class Committee:
             outcome = await self.runner.run(rid, gateway, leaf, data)
         except TransactionReverted:
             return ABSTAIN
-        return ABSTAIN if isinstance(outcome, str) else keccak(outcome[0])
+        return ABSTAIN if isinstance(outcome, str) else result_hash(outcome[0])
 
     async def _input(self, gateway: str, rid: bytes) -> bytes | None:
         base = self.gateway_urls().get(gateway.lower())

@@ -24,7 +24,7 @@ from eth_utils import keccak
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import Leaf
-from peerhost.wire.envelope import ErrorKind, decode_envelope
+from peerhost.wire.envelope import ErrorKind, decode_envelope, result_hash
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
     Answer,
@@ -205,7 +205,7 @@ class TicketRunner:
             self.refused += 1
             return Refusal(rid, outcome)
         output, logs_ = outcome
-        result = keccak(output)
+        result = result_hash(output)
         attestation = sign_digest(
             self._key, attestation_digest(self.chain_id, self.settlement, ticket_hash(t), result)
         )
