@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from e2e_http_stack import Stack
-from eth_utils import keccak
 
 from peerhost.console import PeerHost
 from peerhost.sandbox import Limits, RunRequest, Sandbox
 from peerhost.storage import cid_from_bytes, open_store
+from peerhost.wire import result_hash
 
 MODES = ["fast", "verified"]
 
@@ -176,5 +176,5 @@ def test_verified_answer__anyone_can_rerun_it_from_the_chain__same_result_hash(
             limits=Limits(fuel=int(job["fuelLimit"]), memory_bytes=int(job["memoryLimit"])),
         )
     )
-    assert "0x" + keccak(result.envelope).hex() == response.headers["x-peerhost-result-hash"]
+    assert "0x" + result_hash(result.envelope).hex() == response.headers["x-peerhost-result-hash"]
     assert finalized_hash(stack.status(request_id)) == response.headers["x-peerhost-result-hash"]

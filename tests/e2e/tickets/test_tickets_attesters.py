@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 
 from peerhost.deploy import ETHER
 from peerhost.devnet.accounts import derive
+from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
     Answer,
     Challenge,
@@ -134,8 +135,8 @@ def mismatched(stack: TicketStack) -> Callable[[JobOffer, Any], None]:
 def foreign_signature(stack: TicketStack) -> Callable[[JobOffer, Any], None]:
     def answer(offer: JobOffer, socket: Any) -> None:
         output = b'{"fuel_used":0,"ok":true,"response":{"body":"forged","headers":{},"status":200},"v":1}'
-        sig = attest(stack, OUTSIDER, offer, keccak(output))  # not the rogue's own key
-        socket.send(encode_message(Answer(rid_of(stack, offer), keccak(output), output, sig)))
+        sig = attest(stack, OUTSIDER, offer, result_hash(output))  # not the rogue's own key
+        socket.send(encode_message(Answer(rid_of(stack, offer), result_hash(output), output, sig)))
 
     return answer
 
@@ -175,7 +176,7 @@ def test_outsider__unstaked__gets_no_tickets_and_its_answers_are_ignored(
         response = call_fast(tickets_stack, http)
         rid = bytes.fromhex(response.headers["x-peerhost-request-id"][2:])
         output = b"unsolicited"
-        outsider.socket.send(encode_message(Answer(rid, keccak(output), output, b"\x01" * 65)))
+        outsider.socket.send(encode_message(Answer(rid, result_hash(output), output, b"\x01" * 65)))
         for _ in range(5):
             response = call_fast(tickets_stack, http)
             assert derive(OUTSIDER).address not in attesters_of(response)

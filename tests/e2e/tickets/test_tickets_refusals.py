@@ -20,6 +20,7 @@ from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import GATEWAY, REQUESTER, derive, worker_key
 from peerhost.storage import open_store
+from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import ENGINE_PROFILE, Answer, JobOffer, Refusal, sign_digest
 from peerhost.wire.ids import function_id_of
 from peerhost.wire.request import canonical_request
@@ -162,5 +163,5 @@ def test_ticket__pushed_twice__is_run_once_then_refused_as_a_replay(
 
     first, second = run_scenario(tickets_stack, tmp_path, scenario)
     assert isinstance(first, Answer)
-    assert keccak(first.output) == first.result_hash
+    assert result_hash(first.output) == first.result_hash
     assert "replay" in refusal(second)

@@ -13,7 +13,7 @@ from eth_utils import keccak
 from lying_worker import tamper
 from prometheus_client.parser import text_string_to_metric_families
 
-from peerhost.wire import recover_signer, sign_result
+from peerhost.wire import recover_signer, result_hash, sign_result
 from peerhost.worker.cli import build_parser, main
 from peerhost.worker.errors import InvalidWorkerSettings
 from peerhost.worker.inbox import InboxClient, PostOutcome
@@ -116,14 +116,14 @@ def test_job__json_round_trip():
 
 def test_tamper__changes_the_result_hash():
     envelope = b'{"ok":true,"v":1}'
-    assert keccak(tamper(envelope)) != keccak(envelope)
+    assert result_hash(tamper(envelope)) != result_hash(envelope)
 
 
 def test_inbox_client__posts_signed_raw_envelope__accepted(inbox):
     worker = Account.from_key(KEY).address
     envelope = b'{"ok":true}'
     rid = b"\x09" * 32
-    signature = sign_result(KEY, 31337, COORDINATOR, rid, keccak(envelope))
+    signature = sign_result(KEY, 31337, COORDINATOR, rid, result_hash(envelope))
 
     async def post() -> PostOutcome:
         client = InboxClient(worker)
@@ -137,7 +137,7 @@ def test_inbox_client__posts_signed_raw_envelope__accepted(inbox):
     assert got.path == "/_inbox/0x" + rid.hex() and got.body == envelope
     assert got.worker == worker
     assert recover_signer(bytes.fromhex(got.signature[2:]), 31337, COORDINATOR, rid,
-                          keccak(got.body)) == worker  # fmt: skip
+                          result_hash(got.body)) == worker  # fmt: skip
 
 
 def test_inbox_client__refused__not_retried__unreachable__retried(inbox):

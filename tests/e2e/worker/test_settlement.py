@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import lying_worker
-from eth_utils import keccak
 from worker_helpers import events, wait_until
 
-from peerhost.wire import recover_signer
+from peerhost.wire import recover_signer, result_hash
 
 FINALIZED = 2
 
@@ -53,7 +52,7 @@ def test_three_honest_workers__request_finalizes__paid_withdrawn_earliest_gets_b
     for post in inbox.posts:
         assert post.path == "/_inbox/0x" + rid.hex()
         assert post.content_type == "application/octet-stream"
-        assert keccak(post.body) == request.resultHash
+        assert result_hash(post.body) == request.resultHash
         signer = recover_signer(
             bytes.fromhex(post.signature[2:]),
             chain_config.chain_id,
