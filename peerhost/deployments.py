@@ -8,6 +8,7 @@ An explicit ``deployments`` file always wins over the devnet's.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 from peerhost.deploy import CONTRACTS, Deployment, deployment_key, load_deployment
 from peerhost.devnet_state import DevnetState
 from peerhost.errors import PeerHostError
+
+#: The gateway the tools call when no devnet runs and ``$PEERHOST_GATEWAY_URL`` is unset.
+DEFAULT_GATEWAY_URL = "http://127.0.0.1:8080"
+GATEWAY_URL_ENV = "PEERHOST_GATEWAY_URL"
 
 
 class DeploymentNotFound(PeerHostError, LookupError):
@@ -77,4 +82,15 @@ def _devnet_deployment(devnet: DevnetState, project: Any, chain: Any) -> Deploym
         block_number=0,
         key=deployment_key(chain),
         existing=True,
+    )
+
+
+def gateway_url_of(devnet: DevnetState | None, gateway_url: str | None = None) -> str:
+    """The gateway the tools call: ``gateway_url``, else the devnet's, else
+    ``$PEERHOST_GATEWAY_URL``, else :data:`DEFAULT_GATEWAY_URL`."""
+    return (
+        gateway_url
+        or (devnet.gateway_url if devnet else None)
+        or os.environ.get(GATEWAY_URL_ENV)
+        or DEFAULT_GATEWAY_URL
     )

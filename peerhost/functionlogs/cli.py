@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from peerhost.deployments import gateway_url_of
 from peerhost.devnet_state import DevnetState
 from peerhost.functionlogs.client import fetch, follow, format_entry
-from peerhost.publishing.context import GATEWAY_URL_ENV
-from peerhost.publishing.urls import DEFAULT_GATEWAY_URL
 
 
 def default_gateway_url() -> str:
     """A running devnet's gateway, else ``$PEERHOST_GATEWAY_URL``, else the local default."""
-    devnet = DevnetState.load()
-    if devnet is not None:
-        return devnet.gateway_url
-    return os.environ.get(GATEWAY_URL_ENV) or DEFAULT_GATEWAY_URL
+    return gateway_url_of(DevnetState.load())
 
 
 def run_logs(

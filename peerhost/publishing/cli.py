@@ -8,17 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from peerhost.deployments import find_deployment
+from peerhost.deployments import find_deployment, gateway_url_of
 from peerhost.publishing.billing import prepare_project
 from peerhost.publishing.errors import PublishError
 from peerhost.publishing.manifest import load_project
 from peerhost.publishing.publisher import Publisher
 from peerhost.publishing.report import format_report
-from peerhost.publishing.urls import DEFAULT_GATEWAY_URL
 from peerhost.storage import DEFAULT_STORE_SPEC, open_store
 
 STORE_ENV = "PEERHOST_STORE"
-GATEWAY_URL_ENV = "PEERHOST_GATEWAY_URL"
 
 
 @dataclass(frozen=True)
@@ -67,12 +65,7 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
         or os.environ.get(STORE_ENV)
         or DEFAULT_STORE_SPEC
     )
-    gateway_url = (
-        options.gateway_url
-        or (devnet.gateway_url if devnet else None)
-        or os.environ.get(GATEWAY_URL_ENV)
-        or DEFAULT_GATEWAY_URL
-    )
+    gateway_url = gateway_url_of(devnet, options.gateway_url)
     yield f"Publishing {spec.root} as project '{spec.name}' on {deployment.key}"
     yield f"  registry {deployment.registry.address}, store {store_spec}"
     for path in spec.ignored:

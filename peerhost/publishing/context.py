@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from peerhost.deploy import Deployment
-from peerhost.deployments import find_deployment
-from peerhost.publishing.urls import DEFAULT_GATEWAY_URL
-
-GATEWAY_URL_ENV = "PEERHOST_GATEWAY_URL"
+from peerhost.deployments import find_deployment, gateway_url_of
 
 
 def find_context(
@@ -18,10 +14,4 @@ def find_context(
     """``(deployment, gateway_url)`` on the connected chain: a running devnet's, else the
     deployments file and ``$PEERHOST_GATEWAY_URL``. Raises DeploymentNotFound."""
     found = find_deployment(project, chain, deployments)
-    url = (
-        gateway_url
-        or (found.devnet.gateway_url if found.devnet else None)
-        or os.environ.get(GATEWAY_URL_ENV)
-        or DEFAULT_GATEWAY_URL
-    )
-    return found.deployment, url
+    return found.deployment, gateway_url_of(found.devnet, gateway_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-DEFAULT_GATEWAY_URL = "http://127.0.0.1:8080"
+from peerhost.deployments import DEFAULT_GATEWAY_URL as DEFAULT_GATEWAY_URL
 
 
 def function_url(gateway_url: str, wallet: str, project: str, name: str) -> str:

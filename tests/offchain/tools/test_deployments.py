@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from peerhost.deploy import Deployment, deployment_key, record_deployment
-from peerhost.deployments import DeploymentNotFound, find_deployment
+from peerhost.deployments import (
+    DEFAULT_GATEWAY_URL,
+    GATEWAY_URL_ENV,
+    DeploymentNotFound,
+    find_deployment,
+    gateway_url_of,
+)
 from peerhost.devnet_state import STATE_DIR_ENV, DevnetState
 
 
@@ -70,3 +76,24 @@ def test_find_deployment__explicit_file_beats_devnet__refused_when_empty(
     empty.write_text(json.dumps({}))
     with pytest.raises(DeploymentNotFound, match="empty.json"):
         find_deployment(project, chain, empty)
+
+
+def test_gateway_url_of__each_source_missing_in_turn__next_one_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    devnet = DevnetState(
+        rpc_url="http://127.0.0.1:1",
+        chain_id=31337,
+        gateway_url="http://devnet.test:8080",
+        store="local:/nowhere",
+        deployments="deployments.json",
+        project="examples",
+        owner="0x" + "00" * 20,
+        gateway_account="0x" + "00" * 20,
+    )
+    monkeypatch.setenv(GATEWAY_URL_ENV, "http://env.test")
+    assert gateway_url_of(devnet, "http://given.test") == "http://given.test"
+    assert gateway_url_of(devnet) == "http://devnet.test:8080"
+    assert gateway_url_of(None) == "http://env.test"
+    monkeypatch.delenv(GATEWAY_URL_ENV)
+    assert gateway_url_of(None) == DEFAULT_GATEWAY_URL
