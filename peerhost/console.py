@@ -15,6 +15,7 @@ running, :meth:`PeerHost.call` says so and how to start one.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,13 +303,8 @@ class PeerHost:
         finalized this result for its ticket (see :mod:`peerhost.client.verify`)."""
         if "settlement" not in self.contracts:
             raise NoDeployment("this network (no settlement contracts are known)")
-        config = ChainConfig(
-            rpc_url=str(self.chain.provider.uri),
-            ws_url="",
-            chain_id=int(self.chain.chain_id),
-            registry=str(self.registry.address),
-            workers=str(self.worker_registry.address),
-            coordinator=str(self.coordinator.address),
+        config: ChainConfig = dataclasses.replace(
+            self.deployment.chain_config(self.chain.provider),
             stakes=self.contracts["stakes"],
             gateways=self.contracts["gateways"],
             settlement=self.contracts["settlement"],
