@@ -38,8 +38,11 @@ def imports_of(tree: ast.Module, module: str, is_package: bool) -> set[str]:
 
 
 def module_graph() -> dict[str, set[str]]:
-    """``peerhost`` module → the ``peerhost`` modules it imports anywhere in its source."""
-    sources = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    """``peerhost`` module → the ``peerhost`` modules it imports anywhere in its source.
+
+    Entry points (``__main__`` modules) are left out: nothing imports them, so they close no loop.
+    """
+    sources = {module_name(p): p for p in PACKAGE.rglob("*.py") if p.stem != "__main__"}
     graph: dict[str, set[str]] = {}
     for module, path in sources.items():
         tree = ast.parse(path.read_text(), str(path))
