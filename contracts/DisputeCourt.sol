@@ -47,12 +47,14 @@ contract DisputeCourt is IDisputeCourt {
     mapping(address account => uint256 amount) private _pending;
     mapping(uint256 batchId => uint256 mask) private _challenged;
 
-    /// @dev What closing a case adds up.
+    /// @dev What closing a case adds up. Winners' weights are in wei of stake: a tier-1 or tier-2 seat weighs
+    ///      minStake, a winning challenger K seats, a tier-3 voter its epoch stake.
     struct Outcome {
         uint256 slashed;
         uint256 forfeited;
         uint256 winWeight;
-        uint256 each;
+        uint256 pot;
+        uint256 each; // pot per seat: pot * minStake / winWeight
         uint256 distributed;
         bytes32 overturned; // the tier-1 value of a Final leaf that another decided value overturned
         uint256 seatPay; // the committee pay per seat the coordinator credited for it
@@ -474,6 +476,7 @@ contract DisputeCourt is IDisputeCourt {
             _slashTier(key, batchId, index, t, value, o);
         }
         uint256 committee = _protocol.seats;
+        uint256 minStake = _protocol.minStake;
         for (uint8 t = _TIER_PANEL; t <= c.tier; ++t) {
             Challenge storage ch = _challenges[key][t];
             if (ch.challenger == address(0)) continue;
@@ -483,7 +486,7 @@ contract DisputeCourt is IDisputeCourt {
                 o.forfeited += ch.bond;
             } else {
                 _credit(batchId, index, ch.challenger, ch.bond, _CREDIT_BOND);
-                if (value != bytes32(0)) o.winWeight += committee;
+                if (value != bytes32(0)) o.winWeight += committee * minStake;
             }
         }
         uint256 escrow = c.escrow;
@@ -496,7 +499,8 @@ contract DisputeCourt is IDisputeCourt {
             pot = 0;
         }
         if (pot > 0) {
-            o.each = pot / o.winWeight;
+            o.pot = pot;
+            o.each = pot * minStake / o.winWeight;
             for (uint8 t = _TIER_COMMITTEE; t <= c.tier; ++t) {
                 _payTier(key, batchId, index, t, value, o);
             }
@@ -513,28 +517,30 @@ contract DisputeCourt is IDisputeCourt {
     }
 
     /// @dev Slashes tier `t`'s voters of another value (when a value was decided) and its no-shows; adds up
-    ///      the winners' weight.
+    ///      the winners' weight (in wei of stake). Tiers 1-2: seatSlash per seat, a seat weighs minStake.
+    ///      Tier 3: seatSlash * stake / minStake rounded up, a voter weighs its stake; so splitting a stake over
+    ///      more identities never lowers its slash (nor, with the pay rounded down, raises its pay).
     function _slashTier(uint256 key, uint256 batchId, uint256 index, uint8 t, bytes32 value, Outcome memory o)
         private
     {
         Voter[] storage list = _voters[key][t];
-        uint256 seatSlash = _protocol.seatSlash;
+        (uint256 seatSlash, uint256 minStake) = (_protocol.seatSlash, _protocol.minStake);
         for (uint256 i; i < list.length; ++i) {
             Voter storage v = list[i];
-            uint256 seats = t == _TIER_ALL ? 1 : v.weight;
             uint8 reason;
             if (v.status == _REVEALED) {
                 if (v.vote == bytes32(0) || value == bytes32(0)) continue;
                 if (v.vote == value) {
-                    o.winWeight += seats;
+                    o.winWeight += t == _TIER_ALL ? v.weight : v.weight * minStake;
                     continue;
                 }
                 reason = _SLASH_WRONG;
             } else {
                 reason = _SLASH_NO_SHOW;
             }
-            uint256 claw = t == _TIER_COMMITTEE && v.vote == o.overturned ? o.seatPay * seats : 0;
-            uint256 amount = _stakes.slash(v.worker, seats * seatSlash + claw);
+            uint256 due = t == _TIER_ALL ? (v.weight * seatSlash + minStake - 1) / minStake : v.weight * seatSlash;
+            uint256 claw = t == _TIER_COMMITTEE && v.vote == o.overturned ? o.seatPay * v.weight : 0;
+            uint256 amount = _stakes.slash(v.worker, due + claw);
             if (claw != 0) {
                 if (amount < claw) claw = amount;
                 amount -= claw;
@@ -556,13 +562,14 @@ contract DisputeCourt is IDisputeCourt {
         return share / seats;
     }
 
-    /// @dev Credits tier `t`'s voters of the final value.
+    /// @dev Credits tier `t`'s voters of the final value: `each` per seat (tiers 1-2), pot * stake / winWeight
+    ///      rounded down (tier 3). The sum never exceeds the pot; the dust is burned.
     function _payTier(uint256 key, uint256 batchId, uint256 index, uint8 t, bytes32 value, Outcome memory o) private {
         Voter[] storage list = _voters[key][t];
         for (uint256 i; i < list.length; ++i) {
             Voter storage v = list[i];
             if (v.status != _REVEALED || v.vote != value) continue;
-            uint256 amount = o.each * (t == _TIER_ALL ? 1 : v.weight);
+            uint256 amount = t == _TIER_ALL ? o.pot * v.weight / o.winWeight : o.each * v.weight;
             o.distributed += amount;
             _credit(batchId, index, v.worker, amount, _CREDIT_WINNER);
         }

@@ -20,11 +20,17 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///      leaf; the committee pay of tier-1 seats that voted an overturned value is clawed back from their
 ///      stake (with seatSlash) into the winners' pot. A case closes when its window passes unchallenged or tier 3 decides:
 ///      then every seat or voter of every tier that revealed a value other than the final one, and every
-///      tier-2 seat or tier-3 committer that did not reveal, is slashed seatSlash (per seat in tiers 1-2);
+///      tier-2 seat or tier-3 committer that did not reveal, is slashed: seatSlash per seat in tiers 1-2,
+///      ceil(seatSlash * stake / minStake) in tier 3 (stake = the voter's weight in the case's epoch);
 ///      a challenger whose challenged value stood forfeits its bond to the winners; a challenger who was
 ///      right gets its bond back and shares the winners' pot with the weight of a full committee.
 ///      Pot = honestSlashBps of the slashes + forfeited bonds + the held reward (when a value was decided);
 ///      the payer gets projectSlashBps of the slashes (and the held reward when none was); the rest burns.
+///      The pot is shared by weight in wei of stake: W = minStake per winning seat (tiers 1-2) + K * minStake
+///      per winning challenger + the stake of each winning tier-3 voter. A seat gets floor(pot * minStake / W),
+///      a tier-3 voter floor(pot * stake / W); the dust is burned. Tier 3 is thus Sybil-neutral: a stake
+///      split over n identities is paid at most what it would be paid whole (at most n - 1 wei less) and
+///      slashed at least as much (at most n - 1 wei more), within each identity's stake.
 ///      A dispute freezes only its leaf. Tier 1 no-shows are the coordinator's; abstaining is never slashed.
 ///      Tier-1 seats that contradicted a Final leaf are slashed only here: when its case closes, or, if nobody
 ///      challenged, by `punish` after the window (a captured committee cannot slash an honest minority first).

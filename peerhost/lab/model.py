@@ -552,8 +552,15 @@ class Model:
         return best, best_weight, tied
 
     def close(self, case: Case) -> bytes:
-        """``DisputeCourt._close``: slashes, bonds, the winners' pot, the payer, the burn."""
+        """``DisputeCourt._close``: slashes, bonds, the winners' pot, the payer, the burn.
+
+        Winners' weights are in wei of stake: a tier-1 or tier-2 seat weighs ``min_stake``, a
+        winning challenger K seats, a tier-3 voter its epoch stake. A seat is paid
+        ``pot * min_stake // W``, a tier-3 voter ``pot * stake // W``; a tier-3 loser is slashed
+        ``ceil(seat_slash * stake / min_stake)``: splitting a stake never pays more nor costs less.
+        """
         p, value = self.p.protocol, case.value
+        m = p.min_stake
         slashed = forfeited = win_weight = distributed = clawed = 0
         standing = case.challenges[TIER_PANEL][2] if TIER_PANEL in case.challenges else ABSTAIN
         overturned = (
@@ -563,15 +570,17 @@ class Model:
         )
         for t in range(TIER_COMMITTEE, case.tier + 1):
             for v in case.voters.get(t, []):
-                weight = 1 if t == TIER_ALL else v.weight
                 if v.revealed:
                     if v.vote == ABSTAIN or value == ABSTAIN:
                         continue
                     if v.vote == value:
-                        win_weight += weight
+                        win_weight += v.weight if t == TIER_ALL else v.weight * m
                         continue
-                claw = case.seat_pay * weight if t == TIER_COMMITTEE and v.vote == overturned else 0
-                took = self.slash(v.worker, weight * p.seat_slash + claw)
+                due = -(-v.weight * p.seat_slash // m) if t == TIER_ALL else v.weight * p.seat_slash
+                claw = (
+                    case.seat_pay * v.weight if t == TIER_COMMITTEE and v.vote == overturned else 0
+                )
+                took = self.slash(v.worker, due + claw)
                 claw = min(claw, took)
                 clawed += claw
                 slashed += took - claw
@@ -585,7 +594,7 @@ class Model:
             else:
                 self.credit(who, bond)
                 if value != ABSTAIN:
-                    win_weight += committee
+                    win_weight += committee * m
         pot = slashed * p.honest_slash_bps // BPS + forfeited + clawed
         to_payer = slashed * p.project_slash_bps // BPS
         if value != ABSTAIN:
@@ -596,11 +605,11 @@ class Model:
             to_payer += pot
             pot = 0
         if pot:
-            each = pot // win_weight
+            each = pot * m // win_weight
             for t in range(TIER_COMMITTEE, case.tier + 1):
                 for v in case.voters.get(t, []):
                     if v.revealed and v.vote == value:
-                        amount = each * (1 if t == TIER_ALL else v.weight)
+                        amount = pot * v.weight // win_weight if t == TIER_ALL else each * v.weight
                         self.credit(v.worker, amount)
                         distributed += amount
             for t in range(TIER_PANEL, case.tier + 1):
