@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from peerhost.deploy import SettlementParams
+from peerhost.deploy import ETHER, SettlementParams
 from peerhost.lab.console import Lab
 from peerhost.lab.model import Model
 from peerhost.lab.runner import run_scenario
-from peerhost.lab.scenario import SCENARIOS, scenario
+from peerhost.lab.scenario import SCENARIOS, Identity, group, honest, scenario
+from peerhost.lab.strategies import Forger, Honest, SpamChallenger
 
 PARAMS = SettlementParams(epoch_length=60)
 #: ``PEERHOST_LAB_SCENARIOS=all`` also compares every named scenario (minutes, not for CI).
@@ -53,6 +54,29 @@ def test_scenario__chain_and_model__same_counts_and_profits_to_the_wei(
     assert dict(on_chain.slashed) == {k: v for k, v in model.slashed.items() if v}
     assert on_chain.total() == 0
     assert all(g > 0 for g in on_chain.gas.values())
+
+
+def test_tier3__unequal_odd_stakes__chain_and_model_pay_and_slash_alike_to_the_wei(
+    project: Any, chain: Any, accounts: Any
+) -> None:
+    """Every batch reaches tier 3 (a spam challenger challenges the right value twice), where the
+    pot is shared by stake and the forger's lie is slashed by stake: unequal stakes that are not
+    whole ether show every rounding."""
+    ids = (
+        *honest(2),
+        Identity("odd0", "odd0", 3 * ETHER + 7, Honest()),
+        *group("sybil", Honest(), [ETHER + 1, ETHER + 2]),
+        Identity("spam0", "spam0", 2 * ETHER, SpamChallenger()),
+        Identity("forger0", "forger0", 2 * ETHER + 3, Forger()),
+    )
+    on_chain, model = _both(project, chain, accounts, "spam-challenger", identities=ids, batches=2)
+    print(on_chain.table())
+    assert on_chain.counts["tier3"] == 2
+    assert on_chain.slashed["forger0"] > 0
+    assert on_chain.counts == model.counts
+    assert dict(on_chain.profit) == {k: v for k, v in model.profit.items() if v}
+    assert dict(on_chain.slashed) == {k: v for k, v in model.slashed.items() if v}
+    assert on_chain.total() == 0
 
 
 def test_console_lab__compare_one_batch__both_simulators_agree(
