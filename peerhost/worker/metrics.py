@@ -7,7 +7,9 @@ In the text format every counter is ``peerhost_worker_<name>_total`` (wei amount
 ``peerhost_worker_jobs{status}`` (jobs in the state file), ``peerhost_worker_stake_wei``,
 ``peerhost_worker_fuel_used_total``, ``peerhost_worker_rpc_errors_total``,
 ``peerhost_worker_reconnects_total``, ``peerhost_worker_in_flight`` and
-``peerhost_worker_connected``.
+``peerhost_worker_connected``. On the ticket path (this process's counts):
+``peerhost_worker_attestations_given_total`` and ``peerhost_worker_tickets_refused_total``; ticket
+runs feed the sandbox histogram, fuel and time like per-request jobs.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class Metrics:
         self.reconnects = 0
         self.fuel_used = 0
         self.stake_wei: int | None = None  # known once registered; slashes lower it
+        self.attestations = 0  # tickets run and attested (the ticket path)
+        self.tickets_refused = 0  # tickets refused: a failed check or no deterministic result
         self.rpc: RpcClient | None = None  # its error count is reported
         self.registry = new_registry()
         self._run_seconds = Histogram(
@@ -118,6 +122,8 @@ class Metrics:
         return {
             **{k: counters[k] for k in COUNTERS},
             "in_flight": self.in_flight,
+            "attestations": self.attestations,
+            "tickets_refused": self.tickets_refused,
             "fuel_used": self.fuel_used,
             "stake_wei": self.stake_wei,
             "rpc_errors": self.rpc.errors if self.rpc is not None else 0,
@@ -150,6 +156,8 @@ class _Live(Collector):
             yield _counter(f"peerhost_worker_{name}", f"Lifetime count: {name}.", value)
         yield _counter("peerhost_worker_fuel_used", "Fuel burnt in the sandbox.", m.fuel_used)
         yield _counter("peerhost_worker_reconnects", "Log-stream reconnects.", m.reconnects)
+        yield _counter("peerhost_worker_attestations_given", "Tickets attested.", m.attestations)
+        yield _counter("peerhost_worker_tickets_refused", "Tickets refused.", m.tickets_refused)
         errors = m.rpc.errors if m.rpc is not None else 0
         yield _counter("peerhost_worker_rpc_errors", "Failed chain calls.", errors)
         spent = CounterMetricFamily(

@@ -146,6 +146,7 @@ class WorkerNode:
                 self.address,
                 clock_skew=s.clock_skew,
                 gateway_urls=self._gateway_urls,
+                metrics=self.metrics,
             )
             self.feeds = [
                 FeedClient(url, self.address, self._key, self.tickets.handle, s.concurrency)
