@@ -64,3 +64,16 @@ def test_metrics__ticket_calls__gateway_and_workers_count_tickets_batches_and_at
     )
     assert sandbox > 0
     assert all(("peerhost_worker_tickets_refused_total", ()) in p for p in pages)
+    # read from the settlement contracts: bonded stake, and the seats' pay once a batch settled
+    bonded = ("peerhost_worker_bonded_stake_wei", ())
+    wait_for(lambda: all(scrape(http, w).get(bonded, 0) > 0 for w in workers))
+    assert all(("peerhost_worker_settlement_slashed_total", ()) in p for p in pages)
+    wait_for(
+        lambda: (
+            sum(
+                total(scrape(http, w), "peerhost_worker_settlement_earned_wei_total")
+                for w in workers
+            )
+            > 0
+        )
+    )
