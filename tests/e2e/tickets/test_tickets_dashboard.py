@@ -5,6 +5,9 @@ spend and reserve; checked over HTTP and in Debian's chromium (screenshots saved
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -82,3 +85,29 @@ def test_dashboard_in_browser__ticket_path__batches_stakers_and_owner_requests(
     assert f"Project {tickets_stack.examples}" in dom and "ticket reserve" in dom, dom[:3000]
     assert verified.headers["x-peerhost-result-hash"][:8] in dom
     screenshot(link, "dashboard-tickets-owner")
+
+
+def test_dashboard_link__ape_run__prints_a_link_that_opens_the_owner_page(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    ape = str(Path(sys.executable).with_name("ape"))
+    done = subprocess.run(
+        [
+            ape,
+            "run",
+            "dashboard-link",
+            "--account",
+            "TEST::1",
+            "--gateway-url",
+            tickets_stack.gateway_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[3],  # the ape project: its scripts/
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    link = done.stdout.strip().splitlines()[-1]
+    assert link.startswith(f"{tickets_stack.gateway_url}/_dashboard/owner/{tickets_stack.owner}?")
+    page = http.get(link)
+    assert page.status_code == 200 and f"Project {tickets_stack.examples}" in page.text
