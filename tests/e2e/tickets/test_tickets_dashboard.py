@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from e2e.browser_pages import page_dom, screenshot
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from ticket_stack import TicketStack, wait_for
 
 from peerhost.dashboard.access import owner_link
@@ -111,3 +113,24 @@ def test_dashboard_link__ape_run__prints_a_link_that_opens_the_owner_page(
     assert link.startswith(f"{tickets_stack.gateway_url}/_dashboard/owner/{tickets_stack.owner}?")
     page = http.get(link)
     assert page.status_code == 200 and f"Project {tickets_stack.examples}" in page.text
+
+
+def test_dashboard_connect__wallet_signs_the_served_message__owner_page_opens(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    """What "Connect wallet" does in the browser: fetch the text, personal_sign it, open the page."""
+    base = f"{tickets_stack.gateway_url}/_dashboard"
+    wallet = tickets_stack.owner
+    now = http.get(f"{base}/link-message", params={"wallet": wallet, "expires": 0}).json()["now"]
+    expires = int(now) + 600
+    served = http.get(f"{base}/link-message", params={"wallet": wallet, "expires": expires}).json()
+    assert wallet.lower() in served["message"].lower()
+    signed = Account.sign_message(
+        encode_defunct(text=served["message"]), tickets_stack.developer.private_key
+    )
+    query = {"expires": expires, "signature": "0x" + bytes(signed.signature).hex()}
+    page = http.get(f"{base}/owner/{wallet}", params=query)
+    assert page.status_code == 200 and f"Project {tickets_stack.examples}" in page.text
+    stranger = Account.sign_message(encode_defunct(text=served["message"]), "0x" + "22" * 32)
+    query["signature"] = "0x" + bytes(stranger.signature).hex()
+    assert http.get(f"{base}/owner/{wallet}", params=query).status_code == 403
