@@ -2,7 +2,8 @@
 
 :class:`ChainActivity` keeps a cursor and folds new logs (``eth_getLogs`` over the registry, the
 worker registry and the coordinator) into small tables: functions and their versions, workers,
-requests (reward, outcome), slashes and settlements. The first scan starts ``window`` blocks
+requests (reward, outcome), slashes and settlements; on the ticket path also the settlement
+contracts' batches and stakers (:mod:`peerhost.dashboard.batches`). The first scan starts ``window`` blocks
 back; later ones only read new blocks. Reads are throttled to one per ``ttl`` seconds, so any
 number of open pages cost the node one ``eth_getLogs`` per ``ttl``.
 """
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from peerhost.chain.codec import ContractCodec
+from peerhost.chain.settlement import SettlementView
+from peerhost.dashboard.batches import BatchActivity
 from peerhost.gateway.chainview import GatewayProtocol
 
 #: Requests, settlements and slashes kept (the newest).
@@ -73,8 +76,16 @@ def _hex(value: Any) -> str:
 class ChainActivity:
     """Incremental view of the protocol's events (see the module docstring)."""
 
-    def __init__(self, protocol: GatewayProtocol, window: int = 20_000, ttl: float = 1.0) -> None:
+    def __init__(
+        self,
+        protocol: GatewayProtocol,
+        window: int = 20_000,
+        ttl: float = 1.0,
+        settlement: SettlementView | None = None,
+    ) -> None:
         self.protocol = protocol
+        #: The ticket path's batches and stakers (when the deployment has the settlement contracts).
+        self.tickets = BatchActivity(settlement) if settlement is not None else None
         self.window = window
         self.ttl = ttl
         self.next_block: int | None = None
@@ -111,6 +122,8 @@ class ChainActivity:
                     decoded = self.protocol.decode_log(entry)
                     if decoded is not None:
                         self._apply(*decoded, block=int(entry["blockNumber"], 16))
+                if self.tickets is not None:
+                    await self.tickets.read(start, head)
             self.next_block = head + 1
             self.head = head
             self._refreshed = time.monotonic()

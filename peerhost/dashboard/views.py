@@ -1,6 +1,7 @@
 """The status page's endpoints, mounted by the gateway under ``/_dashboard``.
 
-- ``GET  /_dashboard``                      the network: workers, settlements, slashes, latency
+- ``GET  /_dashboard``                      the network: workers, settlements, slashes, latency;
+  on the ticket path also the staked workers and the recent batches
 - ``GET  /_dashboard/data``                 the same as JSON (the page polls it)
 - ``GET  /_dashboard/owner/<wallet>``       an owner's projects, functions, requests, spend
 - ``GET  /_dashboard/owner/<wallet>/data``  the owner's recent requests as JSON
@@ -26,10 +27,12 @@ from starlette.templating import Jinja2Templates
 
 from peerhost.dashboard.access import MAX_LINK_LIFETIME, link_message, verify_link
 from peerhost.dashboard.activity import ChainActivity, FunctionRow
+from peerhost.dashboard.batches import BatchActivity
 from peerhost.functionlogs.access import AccessDenied
 from peerhost.gateway.errors import BadRequest
 from peerhost.gateway.routing import parse_wallet
 from peerhost.gateway.service import Gateway
+from peerhost.gateway.ticketbook import TicketBook
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 ETHER = 10**18
@@ -41,7 +44,8 @@ def _activity(request: Request) -> tuple[Gateway, ChainActivity]:
     gateway: Gateway = request.app.state.gateway
     activity: ChainActivity | None = getattr(request.app.state, "dashboard_activity", None)
     if activity is None:
-        activity = ChainActivity(gateway.protocol)
+        settlement = gateway.desk.view if gateway.desk is not None else None  # the ticket path
+        activity = ChainActivity(gateway.protocol, settlement=settlement)
         request.app.state.dashboard_activity = activity
     return gateway, activity
 
@@ -118,8 +122,29 @@ async def _workers(activity: ChainActivity) -> list[dict[str, Any]]:
     ]
 
 
+async def _stakers(tickets: BatchActivity) -> list[dict[str, Any]]:
+    """The settlement contracts' workers: bonded stake (``getStaker``), seats, pay, slashes."""
+    rows = sorted(tickets.stakers.values(), key=lambda w: w.registered_block)
+    found = await asyncio.gather(*(tickets.view.staker(w.address) for w in rows))
+    return [
+        {
+            "address": w.address,
+            "stake": int(info["stake"]),
+            "member": bool(info["member"]),
+            "jailed_until": int(info["jailedUntil"]),
+            "seats": w.seats,
+            "earned": w.earned_wei,
+            "slashes": w.slashes,
+            "slashed_wei": w.slashed_wei,
+            "recent_batches": list(w.batches)[:5],
+        }
+        for w, info in zip(rows, found, strict=True)
+    ]
+
+
 async def public_data(gateway: Gateway, activity: ChainActivity) -> dict[str, Any]:
     await activity.refresh()
+    tickets = activity.tickets
     return {
         "block": activity.head,
         "gateway": gateway.address,
@@ -129,6 +154,10 @@ async def public_data(gateway: Gateway, activity: ChainActivity) -> dict[str, An
         "slashes": list(activity.slashes)[:20],
         "latency": latency_series(gateway),
         "requests_seen": len(activity.requests),
+        "tickets": tickets is not None,
+        "stakers": await _stakers(tickets) if tickets is not None else [],
+        "batches": [vars(b) for b in tickets.recent()] if tickets is not None else [],
+        "stake_slashes": list(tickets.slashes)[:20] if tickets is not None else [],
     }
 
 
@@ -164,9 +193,30 @@ def _requests(
             row = activity.requests.get(entry.request_id)
             doc["result_hash"] = row.result_hash if row else None
             doc["settled"] = row.status if row else "-"
+            if row is None and gateway.desk is not None:
+                _ticket_state(gateway.desk.book, activity, doc)
             entries.append(doc)
     entries.sort(key=lambda e: e["seq"], reverse=True)
     return entries[:50]
+
+
+def _ticket_state(book: TicketBook, activity: ChainActivity, doc: dict[str, Any]) -> None:
+    """A ticket call's result hash (final, else attested) and its batch, from the ticket book."""
+    try:
+        stored = book.get(bytes.fromhex(str(doc["request_id"]).removeprefix("0x")))
+    except ValueError:
+        return
+    if stored is None:
+        return
+    if stored.result_hash is not None:
+        doc["result_hash"] = "0x" + stored.result_hash.hex()
+    elif stored.attestations:
+        doc["result_hash"] = stored.attestations[0][1]
+    if stored.batch_id is None:
+        doc["settled"] = f"ticket {stored.state}"
+        return
+    batch = activity.tickets.batches.get(stored.batch_id) if activity.tickets else None
+    doc["settled"] = f"batch {stored.batch_id} {batch.phase if batch else 'posted'}"
 
 
 async def owner_data(gateway: Gateway, activity: ChainActivity, wallet: str) -> dict[str, Any]:
@@ -182,13 +232,20 @@ async def owner_data(gateway: Gateway, activity: ChainActivity, wallet: str) -> 
             protocol.registry, protocol.config.registry, "projectIdOf", wallet, name
         )
         account = await gateway.protocol.project_account(pid)
+        project_id = "0x" + bytes(pid).hex()
+        spent = activity.spent_by({f.function_id for f in rows})
+        reserve = None
+        if activity.tickets is not None:  # the ticket path pays from the project's reserve
+            spent += activity.tickets.spent_by(project_id)
+            reserve = await activity.tickets.view.reserve_of(bytes(pid))
         projects.append(
             {
                 "name": name,
-                "project_id": "0x" + bytes(pid).hex(),
+                "project_id": project_id,
                 "balance": int(account["balance"]),
+                "reserve": reserve,
                 "price": int(account["pricePerRequest"]),
-                "spent": activity.spent_by({f.function_id for f in rows}),
+                "spent": spent,
                 "functions": [vars(f) for f in rows],
             }
         )

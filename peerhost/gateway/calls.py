@@ -234,7 +234,7 @@ class Call:
         latency = (time.monotonic() - self.started) * 1000
         self._record(response.status_code, latency)
         self.gateway.metrics.call_finished(
-            self.target.label if self.waiter is not None and self.target else None,
+            self.target.label if self._reached and self.target else None,
             self.mode,
             response.status_code,
             latency / 1000,
@@ -249,6 +249,11 @@ class Call:
             self.output.worker if self.output else self.worker or "-",
         )
         return response
+
+    @property
+    def _reached(self) -> bool:
+        """Whether the call got a request (on-chain) or a ticket: its function is a label."""
+        return self.waiter is not None or self.call is not None
 
     def _record(self, status: int, latency_ms: float) -> None:
         if self.request_id is None or self.target is None:

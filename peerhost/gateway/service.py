@@ -183,6 +183,31 @@ class Gateway:
             "Request ids predicted wrong.",
             self.submitter.mispredicted,
         )
+        if self.desk is not None:  # the ticket path
+            yield (
+                "gauge",
+                "peerhost_gateway_tickets_in_flight",
+                "Ticket calls waiting for their attestations.",
+                len(self.desk.calls),
+            )
+            yield (
+                "counter",
+                "peerhost_gateway_tickets_issued",
+                "Tickets signed (lifetime: the ticket book's next seq).",
+                self.book.next_seq(),
+            )
+            yield (
+                "counter",
+                "peerhost_gateway_batches_posted",
+                "Ticket batches posted to the settlement contract.",
+                self.poster.batches_posted,
+            )
+            yield (
+                "counter",
+                "peerhost_gateway_attester_disagreements",
+                "Attested calls whose attesters disagreed (answered verified).",
+                self.desk.disagreements,
+            )
         reconnects = self.follower.reconnects if self.follower is not None else None
         yield "counter", "peerhost_gateway_log_reconnects", "Log-stream reconnects.", reconnects
         yield (

@@ -7,7 +7,11 @@ In the text format every counter is ``peerhost_worker_<name>_total`` (wei amount
 ``peerhost_worker_jobs{status}`` (jobs in the state file), ``peerhost_worker_stake_wei``,
 ``peerhost_worker_fuel_used_total``, ``peerhost_worker_rpc_errors_total``,
 ``peerhost_worker_reconnects_total``, ``peerhost_worker_in_flight`` and
-``peerhost_worker_connected``.
+``peerhost_worker_connected``. On the ticket path (this process's counts):
+``peerhost_worker_attestations_given_total`` and ``peerhost_worker_tickets_refused_total``; ticket
+runs feed the sandbox histogram, fuel and time like per-request jobs. Read from the settlement
+contracts: ``peerhost_worker_bonded_stake_wei``, ``peerhost_worker_settlement_earned_wei_total``,
+``peerhost_worker_settlement_slashed_total`` and ``..._slashed_wei_total``.
 """
 
 from __future__ import annotations
@@ -68,6 +72,13 @@ class Metrics:
         self.reconnects = 0
         self.fuel_used = 0
         self.stake_wei: int | None = None  # known once registered; slashes lower it
+        self.attestations = 0  # tickets run and attested (the ticket path)
+        self.tickets_refused = 0  # tickets refused: a failed check or no deterministic result
+        # the settlement contracts (ticket path), read from the chain (Credited, StakeSlashed)
+        self.bonded_stake_wei: int | None = None
+        self.settlement_earned_wei = 0
+        self.settlement_slashes = 0
+        self.settlement_slashed_wei = 0
         self.rpc: RpcClient | None = None  # its error count is reported
         self.registry = new_registry()
         self._run_seconds = Histogram(
@@ -118,6 +129,12 @@ class Metrics:
         return {
             **{k: counters[k] for k in COUNTERS},
             "in_flight": self.in_flight,
+            "attestations": self.attestations,
+            "tickets_refused": self.tickets_refused,
+            "bonded_stake_wei": self.bonded_stake_wei,
+            "settlement_earned_wei": self.settlement_earned_wei,
+            "settlement_slashes": self.settlement_slashes,
+            "settlement_slashed_wei": self.settlement_slashed_wei,
             "fuel_used": self.fuel_used,
             "stake_wei": self.stake_wei,
             "rpc_errors": self.rpc.errors if self.rpc is not None else 0,
@@ -150,6 +167,17 @@ class _Live(Collector):
             yield _counter(f"peerhost_worker_{name}", f"Lifetime count: {name}.", value)
         yield _counter("peerhost_worker_fuel_used", "Fuel burnt in the sandbox.", m.fuel_used)
         yield _counter("peerhost_worker_reconnects", "Log-stream reconnects.", m.reconnects)
+        yield _counter("peerhost_worker_attestations_given", "Tickets attested.", m.attestations)
+        yield _counter("peerhost_worker_tickets_refused", "Tickets refused.", m.tickets_refused)
+        yield _counter(
+            "peerhost_worker_settlement_earned_wei",
+            "Credited by the settlement contract (seats, attestations, refunds).",
+            m.settlement_earned_wei,
+        )
+        yield _counter("peerhost_worker_settlement_slashed", "Stake slashes.", m.settlement_slashes)
+        yield _counter(
+            "peerhost_worker_settlement_slashed_wei", "Stake slashed.", m.settlement_slashed_wei
+        )
         errors = m.rpc.errors if m.rpc is not None else 0
         yield _counter("peerhost_worker_rpc_errors", "Failed chain calls.", errors)
         spent = CounterMetricFamily(
@@ -167,6 +195,12 @@ class _Live(Collector):
         yield _gauge("peerhost_worker_start_time_seconds", "Unix time the node started.", m.started)
         if m.stake_wei is not None:
             yield _gauge("peerhost_worker_stake_wei", "This worker's stake.", m.stake_wei)
+        if m.bonded_stake_wei is not None:
+            yield _gauge(
+                "peerhost_worker_bonded_stake_wei",
+                "This worker's bonded stake in the StakeRegistry.",
+                m.bonded_stake_wei,
+            )
 
 
 def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:

@@ -49,6 +49,8 @@ from peerhost.worker.tracker import RequestTracker
 #: Concurrent JSON-RPC calls. httpcore checks every pooled connection on every request, so a
 #: small pool is cheaper per call; the worker's calls are short and batched where it matters.
 _RPC_CONNECTIONS = 16
+#: Blocks of settlement history the metrics count when no start block is set.
+_SETTLEMENT_HISTORY = 100_000
 
 
 class WorkerNode:
@@ -146,6 +148,7 @@ class WorkerNode:
                 self.address,
                 clock_skew=s.clock_skew,
                 gateway_urls=self._gateway_urls,
+                metrics=self.metrics,
             )
             self.feeds = [
                 FeedClient(url, self.address, self._key, self.tickets.handle, s.concurrency)
@@ -208,6 +211,9 @@ class WorkerNode:
             ]
             if self.chain.has_settlement:
                 self._feed_tasks.append(asyncio.create_task(self.committee.run(), name="committee"))
+                self._feed_tasks.append(
+                    asyncio.create_task(self._settlement_metrics_loop(), name="settlement metrics")
+                )
             if self.discovery is not None:
                 self._feed_tasks.append(asyncio.create_task(self.discovery.run(), name="discovery"))
             await self._await_live(follower)
@@ -427,6 +433,35 @@ class WorkerNode:
         await self.ops.transact(self.protocol.withdraw, "withdraw")
         logs.event("withdrew", amount=pending)
         return pending
+
+    async def _settlement_metrics_loop(self) -> None:
+        """Every 5 s: this worker's bonded stake, credits and slashes on the settlement contracts
+        (counted from ``start_block``, else from the last :data:`_SETTLEMENT_HISTORY` blocks)."""
+        cursor = self.settings.start_block
+        while cursor is None:
+            with contextlib.suppress(Exception):
+                cursor = max(0, await self.settlement.block_number() - _SETTLEMENT_HISTORY)
+            if cursor is None:
+                await asyncio.sleep(5.0)
+        while True:
+            with contextlib.suppress(Exception):
+                cursor = await self.read_settlement_metrics(cursor)
+            await asyncio.sleep(5.0)
+
+    async def read_settlement_metrics(self, cursor: int) -> int:
+        """Folds blocks ``cursor``..head into the settlement metrics; returns the next cursor."""
+        view, m, me = self.settlement, self.metrics, self.address.lower()
+        head = await view.block_number()
+        if head >= cursor:  # both read before either is counted: a failed read retries whole
+            credited = await view.logs("Credited", cursor, head)
+            slashed = await view.logs("StakeSlashed", cursor, head, contract="stakes", account=me)
+            m.settlement_earned_wei += sum(
+                int(args["amount"]) for _, args in credited if str(args["account"]).lower() == me
+            )
+            m.settlement_slashes += len(slashed)
+            m.settlement_slashed_wei += sum(int(args["amount"]) for _, args in slashed)
+        m.bonded_stake_wei = int((await view.staker(self.address))["stake"])
+        return head + 1
 
     async def _observe_clock(self) -> None:
         block = await self.protocol.rpc.call("eth_getBlockByNumber", ["pending", False])

@@ -41,6 +41,7 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.errors import JobSkipped
 from peerhost.worker.execution import JobExecutor
 from peerhost.worker.job import Job
+from peerhost.worker.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class TicketRunner:
         clock_skew: Seconds ``issuedAt`` may differ from this worker's clock.
         gateway_urls: Gateway address (lowercase) -> base URL (sealed credentials are opened at
             the issuing gateway's inbox).
+        metrics: The node's metrics (runs, sandbox time, fuel, attestations, refusals).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class TicketRunner:
         *,
         clock_skew: int = 30,
         gateway_urls: Callable[[], dict[str, str]] = dict,
+        metrics: Metrics | None = None,
     ) -> None:
         self.view = view
         self.executor = executor
@@ -102,6 +105,7 @@ class TicketRunner:
         self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._clock_offset = 0.0
         self._clock_read = 0.0
+        self.metrics = metrics
         self.attested = 0
         self.refused = 0
 
@@ -194,16 +198,13 @@ class TicketRunner:
         try:
             rid, fn = await self.check(offer, gateway)
         except TicketRefused as exc:
-            self.refused += 1
-            return Refusal(rid, exc.reason)
+            return self._refuse(rid, exc.reason)
         except (ChainUnavailable, TransactionReverted) as exc:
-            self.refused += 1
-            return Refusal(rid, f"cannot check the ticket against the chain: {exc}")
+            return self._refuse(rid, f"cannot check the ticket against the chain: {exc}")
         outcome = await self.run(rid, t.gateway, Leaf.of(t), offer.input, fn)
         if isinstance(outcome, str):
             self.ledger.decline(t)
-            self.refused += 1
-            return Refusal(rid, outcome)
+            return self._refuse(rid, outcome)
         output, logs_ = outcome
         result = result_hash(output)
         attestation = sign_digest(
@@ -211,7 +212,15 @@ class TicketRunner:
         )
         self.ledger.attest(t, result, attestation)
         self.attested += 1
+        if self.metrics is not None:
+            self.metrics.attestations += 1
         return Answer(rid, result, output, attestation, logs_)
+
+    def _refuse(self, rid: bytes, reason: str) -> Refusal:
+        self.refused += 1
+        if self.metrics is not None:
+            self.metrics.tickets_refused += 1
+        return Refusal(rid, reason)
 
     async def run(
         self, rid: bytes, gateway: str, leaf: Leaf, input_: bytes, fn: _Fn | None = None
@@ -244,10 +253,20 @@ class TicketRunner:
             if gateway.lower() in self.gateway_urls()
             else b"",
         )
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.in_flight += 1
         try:
             execution = await self.executor.execute(job)
         except JobSkipped as exc:
             return f"no deterministic result: {exc}"
+        finally:
+            if metrics is not None:
+                metrics.in_flight -= 1
+        if metrics is not None:
+            metrics.spent("sandbox", execution.run_seconds)
+            metrics.spent("fetch", execution.fetch_seconds)
+            metrics.executed(execution.run_seconds, execution.fuel_used)
         envelope = decode_envelope(execution.envelope)
         if not envelope.ok and envelope.error_kind in _UNATTESTABLE:
             return f"no deterministic result: {envelope.error_kind}"

@@ -8,70 +8,15 @@ Each page is loaded twice by chromium: ``--dump-dom`` after its script ran (virt
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import httpx
 import pytest
+from e2e.browser_pages import page_dom, screenshot
 from e2e_http_stack import Stack, chain_mode
 
 from peerhost.dashboard.access import owner_link
 from peerhost.functionlogs.access import key_signer
-
-ROOT = Path(__file__).resolve().parents[3]
-SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--window-size=1280,1100",
-]
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        message = "chromium is not installed: run tools/browser/install.sh (bin/setup --browser)"
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return found
-
-
-def _browse(url: str, *action: str) -> subprocess.CompletedProcess[str]:
-    with tempfile.TemporaryDirectory(prefix="peerhost-chromium-") as profile:
-        done = subprocess.run(
-            [_chromium(), *FLAGS, f"--user-data-dir={profile}", *action, url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
-
-
-def page_dom(url: str) -> str:
-    """The DOM after the page's script ran (including one live refresh)."""
-    return _browse(url, "--virtual-time-budget=5000", "--dump-dom").stdout
-
-
-def screenshot(url: str, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    path.unlink(missing_ok=True)
-    _browse(url, "--virtual-time-budget=5000", f"--screenshot={path}")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
-    return path
 
 
 @pytest.fixture(scope="module")
