@@ -85,6 +85,7 @@ from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment  # noqa
 from peerhost.wire.ticket import (  # noqa: E402
     MODE_VERIFIED,
     Ticket,
+    input_hash_of,
     sign_attestation,
     sign_ticket,
     ticket_hash,
@@ -264,7 +265,7 @@ class V2:
                     self.seq,
                     self.function_id,
                     1,
-                    keccak(self.seq.to_bytes(8, "big")),
+                    input_hash_of(self.seq.to_bytes(8, "big")),
                     self.params.min_reward * 10,
                     now,
                     now + 600,
@@ -369,7 +370,7 @@ class V2:
             tx = self.c.requestExecution(
                 self.function_id,
                 1,
-                keccak(b"input"),
+                input_hash_of(b"input"),
                 2,
                 int(chain.pending_timestamp) + 300,
                 0,
@@ -690,7 +691,7 @@ class Accountability:
         )
         v2.table.add(section, "slashAttestation", tx)
         out["attestation_slash"] = int(tx.gas_used)
-        twin = dataclasses.replace(tickets[0], input_hash=keccak(b"twin"))
+        twin = dataclasses.replace(tickets[0], input_hash=input_hash_of(b"twin"))
         key = v2.gateway.private_key
         sa = sign_ticket(key, chain.chain_id, str(v2.c.address), tickets[0])
         sb = sign_ticket(key, chain.chain_id, str(v2.c.address), twin)

@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import Callable
 
-from eth_utils import keccak
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -52,6 +51,7 @@ from peerhost.wire.headers import (
 )
 from peerhost.wire.ids import request_id_text
 from peerhost.wire.request import canonical_request
+from peerhost.wire.ticket import input_hash_of
 
 access_log = logging.getLogger("peerhost.gateway.access")
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class Call:
                     hint="Larger inputs (via the content store) are not supported yet.",
                 )
             if openings:  # credentials stay here, for the workers; only commitments go on-chain
-                gw.credentials.put(keccak(data), openings)
+                gw.credentials.put(input_hash_of(data), openings)
             return data
 
         if gw.desk is not None:

@@ -24,8 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from eth_utils import keccak
-
 from peerhost.chain.settlement import ActiveSet, SettlementView
 from peerhost.gateway.errors import NoAttesters, RequestRefunded, ReserveExhausted, ResultTimeout
 from peerhost.gateway.feed import FeedHub, WorkerLink
@@ -41,7 +39,14 @@ from peerhost.wire.feed import (
     recover_digest,
     sign_digest,
 )
-from peerhost.wire.ticket import Ticket, attestation_digest, request_id, ticket_digest, ticket_hash
+from peerhost.wire.ticket import (
+    Ticket,
+    attestation_digest,
+    input_hash_of,
+    request_id,
+    ticket_digest,
+    ticket_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +210,7 @@ class Desk:
                 seq=seq,
                 function_id=fn.function_id,
                 version=fn.version,
-                input_hash=keccak(data),
+                input_hash=input_hash_of(data),
                 reward=reward,
                 issued_at=issued_at,
                 deadline=issued_at + self.ticket_life,

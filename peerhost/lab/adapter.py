@@ -27,7 +27,7 @@ from peerhost.wire.batch import (
     vector_hash,
 )
 from peerhost.wire.disputes import panel_seed, vote_commitment
-from peerhost.wire.ticket import Ticket, sign_attestation, sign_ticket, ticket_hash
+from peerhost.wire.ticket import Ticket, input_hash_of, sign_attestation, sign_ticket, ticket_hash
 
 PROJECT_NAME = "lab"
 FUNCTION_NAME = "lab-fn"
@@ -185,7 +185,7 @@ class Contracts:
                     seq=self.next_seq,
                     function_id=self.function_id,
                     version=1,
-                    input_hash=keccak(self.next_seq.to_bytes(8, "big")),
+                    input_hash=input_hash_of(self.next_seq.to_bytes(8, "big")),
                     reward=reward,
                     issued_at=now,
                     deadline=now + 3000,

@@ -12,7 +12,8 @@ One definition each, with no execution engine and no chain connection behind the
     eip712      the PeerHost EIP-712 domain, typed signing and recovery, ``Result`` signatures
     headers     the ``x-peerhost-*`` HTTP header names
     inbox       the result inbox: URL shape and post headers
-    ticket      protocol v2: the gateway's EIP-712 ticket, request ids, attestations
+    ticket      protocol v2: the gateway's EIP-712 ticket, a request's ``input_hash_of``, request
+                ids, attestations
     batch       protocol v2: the 103-byte leaf, the batch Merkle tree, the attested-results
                 commitment, a seat's commitment to its result vector, seat draws
     feed        the job feed's messages, digest signatures, the attestations header
@@ -39,6 +40,7 @@ from peerhost.wire.errors import InvalidEnvelope, WireError
 from peerhost.wire.ids import function_id_of, project_id_of, request_id_of, request_id_text
 from peerhost.wire.request import bind_metadata, canonical_request
 from peerhost.wire.response import OutputRejected, Response, parse_json, parse_response
+from peerhost.wire.ticket import input_hash_of
 
 __all__ = [
     "LOCAL_KINDS",
@@ -55,6 +57,7 @@ __all__ = [
     "decode_envelope",
     "failure",
     "function_id_of",
+    "input_hash_of",
     "new_salt",
     "parse_json",
     "parse_response",

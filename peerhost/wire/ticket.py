@@ -67,7 +67,7 @@ class Ticket:
         seq: The gateway's sequence number for this ticket (each seq is paid at most once).
         function_id: ``FunctionRegistry`` id of the function.
         version: The function version the run must use.
-        input_hash: keccak of the canonical request bytes (the input stays off-chain).
+        input_hash: :func:`input_hash_of` the canonical request bytes (the input stays off-chain).
         reward: Wei paid from the project reserve (the project's price).
         issued_at: The function's clock (unix seconds); authorization is judged at this time.
         deadline: Last second at which the ticket may be posted.
@@ -156,6 +156,15 @@ def _address_word(address: str) -> bytes:
     if len(raw) != 20:
         raise ValueError(f"{address!r} is not an address")
     return bytes(12) + raw
+
+
+def input_hash_of(data: bytes) -> bytes:
+    """A request's ``inputHash``: keccak of its canonical request bytes.
+
+    The ticket (and the v1 job on-chain) carries it instead of the input; a worker runs an input
+    only if it hashes to it, and the gateway keys the input's sealed credentials by it.
+    """
+    return keccak(data)
 
 
 def request_id(chain_id: int, coordinator: str, gateway: str, seq: int) -> bytes:

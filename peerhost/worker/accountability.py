@@ -32,7 +32,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from eth_utils import keccak
 
 from peerhost.chain.courts import (
     CASE_NONE,
@@ -55,6 +54,7 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
+from peerhost.wire.ticket import input_hash_of
 from peerhost.worker.duties import DutyLog, challenge_key, vote_key
 
 log = logging.getLogger(__name__)
@@ -509,7 +509,10 @@ class Accountability:
                     "evidence", "InputPublished", self.from_block, batch_id
                 ):
                     data = bytes(args["input"])
-                    if int(args["index"]) == index and keccak(data) == leaves[index].input_hash:
+                    if (
+                        int(args["index"]) == index
+                        and input_hash_of(data) == leaves[index].input_hash
+                    ):
                         return data
                 return None
             if state in (DATA_VOIDED, DATA_NONE):

@@ -33,7 +33,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from eth_utils import keccak
 
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
@@ -48,7 +47,7 @@ from peerhost.wire.feed import (
     input_request_digest,
     sign_digest,
 )
-from peerhost.wire.ticket import request_id
+from peerhost.wire.ticket import input_hash_of, request_id
 from peerhost.worker.accountability import Accountability
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.duties import DutyLog, seat_key
@@ -280,7 +279,7 @@ class Committee:
             return mine.result_hash  # this worker ran this very ticket already: same result
         rid = request_id(self.chain_id, self.settlement, gateway, leaf.seq)
         data = await self._input(gateway, rid)
-        if data is None or keccak(data) != leaf.input_hash:
+        if data is None or input_hash_of(data) != leaf.input_hash:
             log.warning(
                 "committee: batch %d leaf %d: input unavailable; challenging its availability",
                 batch_id,

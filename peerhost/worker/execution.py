@@ -21,8 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_utils import keccak
-
 from peerhost.functionlogs import prepare_log
 from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, SandboxPool
 from peerhost.sandbox.execution import BACKSTOP_DETAIL
@@ -33,6 +31,7 @@ from peerhost.storage.cid import cid_from_bytes
 from peerhost.storage.errors import StorageError
 from peerhost.wire.credentials import CredentialMismatch, sealed_names
 from peerhost.wire.envelope import ErrorKind
+from peerhost.wire.ticket import input_hash_of
 from peerhost.worker.errors import JobSkipped
 from peerhost.worker.job import Job
 
@@ -158,7 +157,7 @@ class JobExecutor:
         started = time.perf_counter()
         code = await self._code_of(job)
         data = job.input if not job.input_cid else await self._fetch(job, job.input_cid, "input")
-        if keccak(data) != job.input_hash:
+        if input_hash_of(data) != job.input_hash:
             raise JobSkipped(job.request_id, "input does not match inputHash")
         if sealed_names(data):
             if self._unseal is None:

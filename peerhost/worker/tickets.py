@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak
-
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import Leaf
@@ -36,7 +34,13 @@ from peerhost.wire.feed import (
 )
 from peerhost.wire.ids import project_id_of
 from peerhost.wire.inbox import inbox_base_url
-from peerhost.wire.ticket import attestation_digest, request_id, ticket_digest, ticket_hash
+from peerhost.wire.ticket import (
+    attestation_digest,
+    input_hash_of,
+    request_id,
+    ticket_digest,
+    ticket_hash,
+)
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.errors import JobSkipped
 from peerhost.worker.execution import JobExecutor
@@ -161,7 +165,7 @@ class TicketRunner:
             raise TicketRefused(
                 f"issuedAt {t.issued_at} is more than {self.clock_skew} s from now ({now})"
             )
-        if keccak(offer.input) != t.input_hash:
+        if input_hash_of(offer.input) != t.input_hash:
             raise TicketRefused("the input does not match the ticket's inputHash")
         try:
             fn = await self._function(t.function_id, t.version)

@@ -24,7 +24,7 @@ from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import ENGINE_PROFILE, Answer, JobOffer, Refusal, sign_digest
 from peerhost.wire.ids import function_id_of
 from peerhost.wire.request import canonical_request
-from peerhost.wire.ticket import MODE_FAST, Ticket, request_id, ticket_digest
+from peerhost.wire.ticket import MODE_FAST, Ticket, input_hash_of, request_id, ticket_digest
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.execution import JobExecutor, SandboxRunner
 from peerhost.worker.tickets import TicketRunner
@@ -77,7 +77,7 @@ def run_scenario(stack: TicketStack, tmp_path: Path, scenario: Scenario) -> Any:
                     seq=seq_base + seq,
                     function_id=fid,
                     version=1,
-                    input_hash=keccak(data),
+                    input_hash=input_hash_of(data),
                     reward=int(params["minReward"]),
                     issued_at=now,
                     deadline=now + 300,

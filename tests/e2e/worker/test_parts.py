@@ -9,11 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 from eth_account import Account
-from eth_utils import keccak
 from lying_worker import tamper
 from prometheus_client.parser import text_string_to_metric_families
 
-from peerhost.wire import recover_signer, result_hash, sign_result
+from peerhost.wire import input_hash_of, recover_signer, result_hash, sign_result
 from peerhost.worker.cli import build_parser, main
 from peerhost.worker.errors import InvalidWorkerSettings
 from peerhost.worker.inbox import InboxClient, PostOutcome
@@ -40,7 +39,7 @@ def _job(n: int = 1) -> Job:
         mode=0,
         input=b"{}",
         input_cid=b"",
-        input_hash=keccak(b"{}"),
+        input_hash=input_hash_of(b"{}"),
         reward=10**15,
         requested_at=1_700_000_000,
         commit_deadline=1_700_000_010,

@@ -1,8 +1,9 @@
 """One definition of each wire format: no copy outside ``peerhost.wire``.
 
 The package, the benchmarks and the ape scripts name a PeerHost header only through
-:mod:`peerhost.wire.headers`, and compute ids, commitments and result hashes only through
-:mod:`peerhost.wire` (the copies these checks catch are the ones the project once had).
+:mod:`peerhost.wire.headers`, and compute ids, commitments, input hashes and result hashes only
+through :mod:`peerhost.wire` (the copies these checks catch are the ones the project once had).
+The gateway and the worker hash nothing themselves: every hash they compute is a wire format.
 """
 
 from __future__ import annotations
@@ -20,8 +21,19 @@ WIRE = ROOT / "peerhost" / "wire"
 CODE = ("peerhost", "bench", "scripts")
 #: Module-level functions that only peerhost.wire may define: each is one wire format.
 WIRE_FUNCTIONS = frozenset(
-    {"result_hash", "commitment", "function_id_of", "project_id_of", "request_id_of"}
+    {
+        "result_hash",
+        "commitment",
+        "function_id_of",
+        "input_hash_of",
+        "project_id_of",
+        "request_id_of",
+    }
 )
+#: Names an input hash goes by (a variable, an attribute, a keyword, an ABI field).
+INPUT_HASH_NAMES = frozenset({"input_hash", "inputHash"})
+#: The services: they call no hash function of their own.
+SERVICES = ("peerhost/gateway", "peerhost/worker")
 
 
 def _sources(roots: tuple[str, ...] = CODE) -> Iterator[tuple[Path, ast.Module]]:
@@ -52,6 +64,55 @@ def wire_function_copies(tree: ast.Module) -> list[tuple[int, str]]:
     ]
 
 
+def _is_keccak(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and (
+        (isinstance(node.func, ast.Name) and node.func.id == "keccak")
+        or (isinstance(node.func, ast.Attribute) and node.func.attr == "keccak")
+    )
+
+
+def _names_input_hash(node: ast.AST) -> bool:
+    return (
+        (isinstance(node, ast.Name) and node.id in INPUT_HASH_NAMES)
+        or (isinstance(node, ast.Attribute) and node.attr in INPUT_HASH_NAMES)
+        or (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value in INPUT_HASH_NAMES
+        )
+    )
+
+
+def keccak_calls(tree: ast.Module) -> list[int]:
+    """Lines calling ``keccak`` (``eth_utils.keccak`` or any ``x.keccak``)."""
+    return sorted(n.lineno for n in ast.walk(tree) if _is_keccak(n))
+
+
+def input_hash_copies(tree: ast.Module) -> list[int]:
+    """Lines hashing an input inline: a keccak given, compared with or stored as an input hash."""
+    found: set[int] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.keyword) and n.arg in INPUT_HASH_NAMES and _is_keccak(n.value):
+            found.add(n.value.lineno)
+        elif isinstance(n, ast.Compare):
+            sides = [n.left, *n.comparators]
+            if any(map(_is_keccak, sides)) and any(map(_names_input_hash, sides)):
+                found.add(n.lineno)
+        elif isinstance(n, ast.Assign | ast.AnnAssign) and n.value is not None:
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            if _is_keccak(n.value) and any(map(_names_input_hash, targets)):
+                found.add(n.lineno)
+        elif isinstance(n, ast.Dict):
+            for key, value in zip(n.keys, n.values, strict=True):
+                if (
+                    isinstance(key, ast.Constant)
+                    and key.value in INPUT_HASH_NAMES
+                    and _is_keccak(value)
+                ):
+                    found.add(value.lineno)
+    return sorted(found)
+
+
 def test_header_literals__outside_wire__none() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{line}: {text!r}"
@@ -68,6 +129,24 @@ def test_wire_functions__outside_wire__none() -> None:
         for line, name in wire_function_copies(tree)
     ]
     assert found == [], "import these from peerhost.wire"
+
+
+def test_input_hash__outside_wire__never_inline() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path, tree in _sources()
+        for line in input_hash_copies(tree)
+    ]
+    assert found == [], "hash an input with peerhost.wire.input_hash_of"
+
+
+def test_services__keccak__never_called_directly() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path, tree in _sources(SERVICES)
+        for line in keccak_calls(tree)
+    ]
+    assert found == [], "a hash the gateway or worker computes is a wire format: use peerhost.wire"
 
 
 def test_header_names__wire__each_defined_once() -> None:
@@ -100,3 +179,37 @@ def test_wire_functions__probe__finds_module_level_copies_only() -> None:
         "async def request_id_of(): ...\n"
     )
     assert wire_function_copies(ast.parse(source)) == [(1, "commitment"), (4, "request_id_of")]
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("Ticket(input_hash=keccak(data))", [1]),
+        ("if keccak(data) != job.input_hash: ...", [1]),
+        ("ok = leaves[i].input_hash == eth_utils.keccak(d)", [1]),
+        ("input_hash = keccak(body)", [1]),
+        ('doc = {"inputHash": keccak(data)}', [1]),
+        ('ok = keccak(data) == t["inputHash"]', [1]),
+        ("Ticket(input_hash=input_hash_of(data))", []),
+        ("if input_hash_of(data) != job.input_hash: ...", []),
+        ("salt = keccak(b'lab-salt')", []),
+    ],
+    ids=[
+        "keyword",
+        "compared",
+        "compared-reversed",
+        "assigned",
+        "abi-field",
+        "subscript",
+        "through-wire",
+        "compared-through-wire",
+        "other-hash",
+    ],
+)
+def test_input_hash_copies__probe__finds_inline_hashes(source: str, found: list[int]) -> None:
+    assert input_hash_copies(ast.parse(source)) == found
+
+
+def test_keccak_calls__probe__finds_every_call() -> None:
+    source = "from eth_utils import keccak\nh = keccak(b'x')\nk = eth_utils.keccak(text='y')\n"
+    assert keccak_calls(ast.parse(source)) == [2, 3]
