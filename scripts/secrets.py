@@ -22,8 +22,8 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from peerhost.errors import PeerHostError
 from peerhost.secrets.cli import describe, listing, open_tool, read_value
-from peerhost.secrets.format import check_name
 from peerhost.secrets.manage import DEFAULT_TTL
+from peerhost.wire.secrets import check_name
 
 _store = click.option(
     "--store",

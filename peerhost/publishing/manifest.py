@@ -41,6 +41,7 @@ from peerhost.publishing.python_check import check_python_source
 from peerhost.storage.spec import parse_size
 from peerhost.wire import declarations
 from peerhost.wire.headers import HEADER_PREFIX
+from peerhost.wire.secrets import NAME as SECRET_NAME
 
 FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -69,7 +70,6 @@ _TOP_LEVEL = {
     "description",
     "cors",
 }
-SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")  # as peerhost.secrets.format.NAME
 
 #: Request headers a function cannot declare, and why. (Credential headers can be declared:
 #: only a salted commitment of them goes on-chain, see peerhost.wire.credentials.)

@@ -45,7 +45,6 @@ from peerhost.secrets.errors import (
     SecretsError,
     SecretsMissing,
 )
-from peerhost.secrets.format import Bundle
 from peerhost.secrets.keys import KEY_FILE_NAME, generate_worker_keypair, load_or_create_worker_key
 from peerhost.secrets.manage import (
     DEFAULT_TTL,
@@ -58,6 +57,7 @@ from peerhost.secrets.manage import (
 from peerhost.secrets.redact import MASK, Redactor
 from peerhost.secrets.resolver import SecretsResolver
 from peerhost.secrets.signing import Signer, ape_signer, as_signer, derive_vault_key
+from peerhost.wire.secrets import Bundle
 
 __all__ = [
     "DEFAULT_TTL",

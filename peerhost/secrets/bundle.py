@@ -11,12 +11,10 @@ Typical use::
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
 
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
@@ -29,17 +27,20 @@ from peerhost.secrets.errors import (
     OwnerShareUnreadable,
     ResealNeeded,
 )
-from peerhost.secrets.format import (
+from peerhost.secrets.signing import as_signer, derive_vault_key
+from peerhost.wire.secrets import (
     OWNER_RECIPIENT,
     PROJECT_NAME,
     Bundle,
     Share,
-    canonical_json,
+    Signer,
+    bundle_signer,
     check_values,
+    decode_share,
+    encode_share,
     normalize_address,
-    pad,
+    signed_bundle,
 )
-from peerhost.secrets.signing import Signer, as_signer, bundle_message, derive_vault_key, recover
 
 _BINDING_ORDER = ("owner", "project", "chainId", "registry", "recipient", "expiresAt", "nonce")
 
@@ -129,12 +130,7 @@ def sign_bundle(bundle: Bundle, owner_key: bytes | str | Signer) -> bytes:
     Raises:
         PermissionError: the key is not the bundle owner's.
     """
-    signer = as_signer(owner_key)
-    message = _message(bundle)
-    signature = bytes(signer(message))
-    if recover(message, signature) != bundle.owner:
-        raise PermissionError(f"The signer is not the owner {bundle.owner}.")
-    return replace(bundle, signature=signature).to_bytes()
+    return signed_bundle(bundle, as_signer(owner_key))
 
 
 def open_bundle(
@@ -233,19 +229,6 @@ def list_secrets(bundle: bytes) -> list[tuple[str, int]]:
     return list(Bundle.from_bytes(bundle).secrets)
 
 
-def _message(bundle: Bundle) -> Any:
-    return bundle_message(
-        chain_id=bundle.chain_id,
-        registry=bundle.registry,
-        owner=bundle.owner,
-        project=bundle.project,
-        created_at=bundle.created_at,
-        expires_at=bundle.expires_at,
-        nonce=bundle.nonce,
-        body=canonical_json(bundle.body()),
-    )
-
-
 def _verified(data: bytes, owner: str, project: str, chain_id: int, registry: str) -> Bundle:
     bundle = Bundle.from_bytes(data)
     expected: list[tuple[str, object, object]] = [
@@ -257,14 +240,14 @@ def _verified(data: bytes, owner: str, project: str, chain_id: int, registry: st
     for field, want, found in expected:
         if want != found:
             raise BundleBindingMismatch(field, want, found)
-    signer = recover(_message(bundle), bundle.signature)
+    signer = bundle_signer(bundle)
     if signer != bundle.owner:
         raise BundleSignatureInvalid(bundle.owner, signer)
     return bundle
 
 
 def _seal(bundle: Bundle, recipient: str, key: PublicKey, values: dict[str, str]) -> Share:
-    plaintext = pad(canonical_json({"binding": bundle.binding(recipient), "values": values}))
+    plaintext = encode_share(bundle.binding(recipient), values)
     return Share(key=bytes(key), box=SealedBox(key).encrypt(plaintext))
 
 
@@ -273,13 +256,7 @@ def _open(bundle: Bundle, share: Share, private: PrivateKey, recipient: str) -> 
         plaintext = SealedBox(private).decrypt(share.box)
     except CryptoError as exc:
         raise BundleMalformed(f"the share for {recipient} does not decrypt") from exc
-    try:
-        content = json.loads(plaintext)
-        binding, values = content["binding"], content["values"]
-    except (ValueError, UnicodeDecodeError, TypeError, KeyError) as exc:
-        raise BundleMalformed(f"the share for {recipient} is not a share") from exc
-    if not isinstance(binding, dict) or not isinstance(values, dict):
-        raise BundleMalformed(f"the share for {recipient} is not a share")
+    binding, values = decode_share(plaintext, recipient)
     want = bundle.binding(recipient)
     if set(binding) != set(want):
         raise BundleMalformed(f"the share for {recipient} has binding fields {sorted(binding)}")

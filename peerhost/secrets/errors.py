@@ -9,19 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from peerhost.errors import PeerHostError
+# The bundle format's own errors are defined with the format, in peerhost.wire.
+from peerhost.wire.errors import (
+    BundleMalformed,
+    InvalidSecretName,
+    InvalidSecretValue,
+    SecretsError,
+)
 
-
-class SecretsError(PeerHostError):
-    """Base class of every secrets error."""
-
-
-class BundleMalformed(SecretsError, ValueError):
-    """The bytes are not a secrets bundle this code understands."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"Not a valid secrets bundle: {reason}.")
+__all__ = [
+    "BundleBindingMismatch",
+    "BundleExpired",
+    "BundleMalformed",
+    "BundleSignatureInvalid",
+    "InvalidSecretName",
+    "InvalidSecretValue",
+    "NoSecretsBundle",
+    "OwnerShareUnreadable",
+    "ResealNeeded",
+    "SecretNotSet",
+    "SecretsError",
+    "SecretsMissing",
+]
 
 
 class BundleSignatureInvalid(SecretsError, ValueError):
@@ -102,26 +111,6 @@ class SecretNotSet(SecretsError, LookupError):
         self.project = project
         self.name = name
         super().__init__(f"Project '{project}' has no secret named {name}.")
-
-
-class InvalidSecretName(SecretsError, ValueError):
-    """A name that cannot be an environment variable."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__(
-            f"{name[:80]!r} is not a valid secret name: use 1-128 characters of A-Z, a-z, 0-9 "
-            "and '_', not starting with a digit."
-        )
-
-
-class InvalidSecretValue(SecretsError, ValueError):
-    """A value that cannot be passed as an environment variable, or is too big (never shown)."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"The value of secret {name} is not accepted: {reason}.")
 
 
 class OwnerShareUnreadable(SecretsError, PermissionError):

@@ -30,9 +30,9 @@ from nacl.public import PrivateKey
 
 from peerhost.secrets.bundle import WorkerKey, list_secrets, recover_values, seal_bundle
 from peerhost.secrets.errors import NoSecretsBundle, SecretNotSet
-from peerhost.secrets.format import Bundle, check_name, normalize_address
 from peerhost.secrets.signing import Signer, derive_vault_key
 from peerhost.storage import ContentStore, cid_from_bytes, cid_to_bytes
+from peerhost.wire.secrets import Bundle, check_name, normalize_address
 
 DEFAULT_TTL = 90 * 86400
 """How long a bundle stays valid unless asked otherwise (seconds)."""

@@ -26,9 +26,9 @@ from nacl.public import PrivateKey
 
 from peerhost.secrets.bundle import open_bundle
 from peerhost.secrets.errors import BundleExpired
-from peerhost.secrets.format import Bundle
 from peerhost.secrets.redact import Redactor
 from peerhost.storage import ContentSource, cid_from_bytes
+from peerhost.wire.secrets import Bundle
 
 Pointer = Callable[..., Awaitable[bytes]]
 """``(owner, project[, block=hex]) -> binary CID`` (e.g. :meth:`peerhost.chain.Protocol.secrets_bundle`).

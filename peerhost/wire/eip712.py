@@ -28,11 +28,21 @@ RESULT_TYPES: Types = {
 }
 
 
-def domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
-    """The PeerHost EIP-712 domain on ``chain_id`` for ``verifying_contract``."""
+def domain(
+    chain_id: int,
+    verifying_contract: str,
+    *,
+    name: str = DOMAIN_NAME,
+    version: str = DOMAIN_VERSION,
+) -> dict[str, Any]:
+    """The PeerHost EIP-712 domain on ``chain_id`` for ``verifying_contract``.
+
+    ``name`` and ``version`` name another PeerHost domain (the secrets bundle's is
+    ``"PeerHost Secrets"``, see :mod:`peerhost.wire.secrets`).
+    """
     return {
-        "name": DOMAIN_NAME,
-        "version": DOMAIN_VERSION,
+        "name": name,
+        "version": version,
         "chainId": chain_id,
         "verifyingContract": verifying_contract,
     }
@@ -57,8 +67,20 @@ def sign_typed(
     message: Mapping[str, Any],
 ) -> bytes:
     """The 65-byte signature of ``private_key`` over an EIP-712 message."""
-    signable = typed_message(chain_id, verifying_contract, types, message)
+    return sign_signable(private_key, typed_message(chain_id, verifying_contract, types, message))
+
+
+def sign_signable(private_key: bytes | str, signable: SignableMessage) -> bytes:
+    """The 65-byte ``r || s || v`` signature of ``private_key`` over an encoded message."""
     return bytes(Account.sign_message(signable, private_key).signature)
+
+
+def recover_signable(signable: SignableMessage, signature: bytes, what: str = "EIP-712") -> str:
+    """The checksummed address that signed an encoded message; raises ValueError if malformed."""
+    try:
+        return str(Account.recover_message(signable, signature=signature))
+    except Exception as exc:  # eth_keys raises several types for bad signatures
+        raise ValueError(f"invalid {what} signature: {exc}") from exc
 
 
 def recover_typed(
@@ -71,10 +93,7 @@ def recover_typed(
 ) -> str:
     """The checksummed address that signed an EIP-712 message; raises ValueError if malformed."""
     signable = typed_message(chain_id, verifying_contract, types, message)
-    try:
-        return str(Account.recover_message(signable, signature=signature))
-    except Exception as exc:  # eth_keys raises several types for bad signatures
-        raise ValueError(f"invalid {what} signature: {exc}") from exc
+    return recover_signable(signable, signature, what)
 
 
 def sign_result(

@@ -28,7 +28,7 @@ from peerhost.secrets import (
     recover_values,
     sign_bundle,
 )
-from peerhost.secrets.format import PAD_TO
+from peerhost.wire.secrets import PAD_TO
 
 # ---- round trip ---------------------------------------------------------------------------
 
@@ -362,7 +362,7 @@ def test_bundle_message__encoding__the_documented_eip712_struct(bundle, wallet):
     from eth_account.messages import encode_typed_data
     from eth_utils import keccak
 
-    from peerhost.secrets.bundle import _message
+    from peerhost.wire.secrets import bundle_message
 
     parsed = Bundle.from_bytes(bundle)
     documented = encode_typed_data(
@@ -402,5 +402,5 @@ def test_bundle_message__encoding__the_documented_eip712_struct(bundle, wallet):
             },
         }
     )
-    assert _message(parsed).signable_message == documented
+    assert bundle_message(parsed).signable_message == documented
     assert Account.recover_message(documented, signature=parsed.signature) == wallet.address

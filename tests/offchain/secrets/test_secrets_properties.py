@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from secrets_support import VALUES
 
 from peerhost.secrets import SecretsError
-from peerhost.secrets.format import MAX_SECRETS
+from peerhost.wire.secrets import MAX_SECRETS
 
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True)
 values = st.text(

@@ -28,6 +28,14 @@ WIRE_FUNCTIONS = frozenset(
         "input_hash_of",
         "project_id_of",
         "request_id_of",
+        # the secrets bundle: its JSON variant, shares and EIP-712 messages
+        "bundle_json",
+        "canonical_json",
+        "encode_share",
+        "decode_share",
+        "bundle_message",
+        "vault_key_message",
+        "secrets_domain",
     }
 )
 #: Names an input hash goes by (a variable, an attribute, a keyword, an ABI field).

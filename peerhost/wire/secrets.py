@@ -1,7 +1,7 @@
-"""The secrets bundle format, version 1: canonical JSON, parsed strictly.
+"""The secrets bundle format, version 1: its bytes, its canonical JSON, its EIP-712 signatures.
 
-A bundle is one UTF-8 JSON object, serialized canonically (keys sorted, no
-whitespace, ASCII only), so the same content always has the same bytes and CID::
+A bundle is one UTF-8 JSON object, serialized canonically by :func:`bundle_json` (keys sorted,
+no whitespace, ASCII only), so the same content always has the same bytes and CID::
 
     {
       "chainId": 31337,
@@ -20,15 +20,35 @@ whitespace, ASCII only), so the same content always has the same bytes and CID::
     }
 
 Each ``box`` is a libsodium sealed box (X25519 + XSalsa20-Poly1305) to ``key``
-holding one *share*: the canonical JSON ``{"binding": {...}, "values": {...}}``
-right-padded with spaces to a multiple of :data:`PAD_TO` bytes, so a share's
-size tells little about the values. The binding repeats the header fields
-(chainId, registry, owner, project, nonce, expiresAt) and names the recipient,
-so a share copied into someone else's bundle is refused after decryption.
+holding one *share* (:func:`encode_share`): the canonical JSON
+``{"binding": {...}, "values": {...}}`` right-padded with spaces to a multiple of
+:data:`PAD_TO` bytes, so a share's size tells little about the values. The binding
+repeats the header fields (chainId, registry, owner, project, nonce, expiresAt) and
+names the recipient, so a share copied into someone else's bundle is refused after
+decryption.
 
 ``ownerShare`` (optional) is the same share sealed to a key only the owner can
-derive (see :mod:`peerhost.secrets.signing`); it lets the tooling re-seal
-without the developer re-entering values.
+derive (:func:`vault_key_message`); it lets the tooling re-seal without the
+developer re-entering values.
+
+The owner signs two typed messages, both in the domain ``{name: "PeerHost Secrets",
+version: "1", chainId, verifyingContract: <FunctionRegistry>}`` (:func:`secrets_domain`) so a
+signature never carries over to another chain or deployment:
+
+``SecretsBundle(address owner,string project,uint64 createdAt,uint64 expiresAt,bytes32 nonce,bytes32 contentHash)``
+    signs a bundle; ``contentHash`` is keccak256 of the canonical JSON of the
+    whole bundle without its ``signature`` field. A wallet shows owner,
+    project and expiry in clear.
+
+``SecretsVaultKey(address owner,string purpose)``
+    derives the owner's X25519 *vault key*: ``blake2b(r || s)`` of the
+    (deterministic, RFC 6979) signature is the private key (``peerhost.secrets.signing``).
+
+Both are :class:`eip712.messages.EIP712Message` models (the encoding ape, eth-account and
+wallets share), so an ape keyfile account shows the domain and every field in clear
+before it signs. A :data:`Signer` is any callable that signs such a message and returns the
+65-byte ``r || s || v`` signature. Sealing, opening and key management live in
+``peerhost.secrets``; this module is only the format.
 """
 
 from __future__ import annotations
@@ -37,10 +57,16 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
-from peerhost.secrets.errors import BundleMalformed, InvalidSecretName, InvalidSecretValue
+from eip712.messages import EIP712Message
+from eth_pydantic_types import abi
+from eth_utils import keccak
+
+from peerhost.wire.eip712 import domain, recover_signable
+from peerhost.wire.errors import BundleMalformed, InvalidSecretName, InvalidSecretValue
 
 FORMAT = "peerhost-secrets"
 VERSION = 1
@@ -65,8 +91,12 @@ OWNER_RECIPIENT = "owner"
 """The ``recipient`` of the owner's share binding (workers are named by address)."""
 
 
-def canonical_json(value: Any) -> bytes:
-    """Serialize ``value`` canonically: sorted keys, no whitespace, ASCII-only."""
+def bundle_json(value: Any) -> bytes:
+    """The bundle's canonical JSON: sorted keys, no whitespace, ASCII-only (``\\u`` escapes).
+
+    Not :func:`peerhost.wire.canonical.canonical_json` (UTF-8, no NaN): bundles and shares
+    already signed and stored by CID are in this encoding, and it must not change.
+    """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -205,7 +235,7 @@ class Bundle:
         }
 
     def to_bytes(self) -> bytes:
-        return canonical_json({**self.body(), "signature": "0x" + self.signature.hex()})
+        return bundle_json({**self.body(), "signature": "0x" + self.signature.hex()})
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Bundle:
@@ -296,3 +326,109 @@ def _shares(value: Any) -> dict[str, Share]:
         _match(w, _ADDRESS, "a share's worker"): _share(s, f"share of {w}")
         for w, s in value.items()
     }
+
+
+# ---- shares ---------------------------------------------------------------------------------
+
+
+def encode_share(binding: dict[str, Any], values: dict[str, str]) -> bytes:
+    """The plaintext sealed to one recipient: its binding and the values, padded."""
+    return pad(bundle_json({"binding": binding, "values": values}))
+
+
+def decode_share(plaintext: bytes, recipient: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(binding, values)`` of a decrypted share (checked against the bundle by the opener).
+
+    Raises:
+        BundleMalformed: not ``{"binding": {...}, "values": {...}}``.
+    """
+    try:
+        content = json.loads(plaintext)
+        binding, values = content["binding"], content["values"]
+    except (ValueError, UnicodeDecodeError, TypeError, KeyError) as exc:
+        raise BundleMalformed(f"the share for {recipient} is not a share") from exc
+    if not isinstance(binding, dict) or not isinstance(values, dict):
+        raise BundleMalformed(f"the share for {recipient} is not a share")
+    return binding, values
+
+
+# ---- the owner's EIP-712 signatures ---------------------------------------------------------
+
+DOMAIN_NAME = "PeerHost Secrets"
+DOMAIN_VERSION = "1"
+VAULT_PURPOSE = (
+    "Unlock the PeerHost secrets you sealed on this chain so the tooling can re-seal them. "
+    "Sign this only in PeerHost tooling: the signature reads your secrets."
+)
+
+Signer = Callable[[EIP712Message], bytes]
+"""Signs an EIP-712 message; returns the 65-byte ``r || s || v`` signature."""
+
+
+class SecretsBundle(EIP712Message):
+    """The owner's signature over one bundle."""
+
+    owner: abi.address
+    project: abi.string
+    createdAt: abi.uint64
+    expiresAt: abi.uint64
+    nonce: abi.bytes32
+    contentHash: abi.bytes32
+
+
+class SecretsVaultKey(EIP712Message):
+    """The owner's signature that derives its vault key."""
+
+    owner: abi.address
+    purpose: abi.string
+
+
+def secrets_domain(chain_id: int, registry: str) -> dict[str, Any]:
+    """The secrets domain as :class:`EIP712Message` fields (``eip712_name``, ...)."""
+    fields = domain(chain_id, registry, name=DOMAIN_NAME, version=DOMAIN_VERSION)
+    return {f"eip712_{key}": value for key, value in fields.items()}
+
+
+def bundle_message(bundle: Bundle) -> SecretsBundle:
+    """The EIP-712 message the owner signs for ``bundle`` (its signature field aside)."""
+    fields: dict[str, Any] = {
+        "owner": bundle.owner,
+        "project": bundle.project,
+        "createdAt": bundle.created_at,
+        "expiresAt": bundle.expires_at,
+        "nonce": bundle.nonce,
+        "contentHash": keccak(bundle_json(bundle.body())),
+    }
+    return SecretsBundle(**fields, **secrets_domain(bundle.chain_id, bundle.registry))
+
+
+def vault_key_message(*, chain_id: int, registry: str, owner: str) -> SecretsVaultKey:
+    """The EIP-712 message whose signature derives the owner's vault key."""
+    fields: dict[str, Any] = {"owner": owner, "purpose": VAULT_PURPOSE}
+    return SecretsVaultKey(**fields, **secrets_domain(chain_id, registry))
+
+
+def recover(message: EIP712Message, signature: bytes) -> str | None:
+    """The lowercase address that signed ``message``, or None if the signature does not recover."""
+    try:
+        return recover_signable(message.signable_message, signature).lower()
+    except ValueError:
+        return None
+
+
+def bundle_signer(bundle: Bundle) -> str | None:
+    """The lowercase address whose signature ``bundle`` carries (None: it does not recover)."""
+    return recover(bundle_message(bundle), bundle.signature)
+
+
+def signed_bundle(bundle: Bundle, signer: Signer) -> bytes:
+    """``bundle`` signed by ``signer`` as its owner (its signature field is ignored), as bytes.
+
+    Raises:
+        PermissionError: the signature is not the bundle owner's.
+    """
+    message = bundle_message(bundle)
+    signature = bytes(signer(message))
+    if recover(message, signature) != bundle.owner:
+        raise PermissionError(f"The signer is not the owner {bundle.owner}.")
+    return replace(bundle, signature=signature).to_bytes()
