@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from peerhost import jsbundle
 from peerhost.errors import PeerHostError
 
 FUNCTION_NAME_RULE = (
@@ -98,11 +99,13 @@ class RegistryRefused(PublishError, RuntimeError):
         super().__init__(f"The registry refused to publish '{name}': {reason}")
 
 
-class BundleFailed(PublishError, ValueError):
-    """A js function and its imports could not be bundled into one module."""
+class BundleFailed(PublishError, jsbundle.BundleFailed):
+    """A js function and its imports could not be bundled into one module (as publishing says it).
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        listed = "\n  ".join(problems) or "esbuild reported no details"
-        super().__init__(f"Cannot bundle {path.name} with its imports:\n  {listed}")
+    The bundler (:mod:`peerhost.jsbundle`) raises its own :class:`peerhost.jsbundle.BundleFailed`;
+    publishing re-raises it as this one, so it is also a :class:`PublishError`.
+    """
+
+    @classmethod
+    def of(cls, failed: jsbundle.BundleFailed) -> BundleFailed:
+        return cls(failed.path, failed.problems)

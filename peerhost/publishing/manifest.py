@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peerhost import jsbundle
 from peerhost.cors import CorsPolicy, InvalidCorsPolicy
-from peerhost.publishing.bundle import bundle_js
 from peerhost.publishing.errors import (
+    BundleFailed,
     DuplicateFunctionName,
     FunctionsFolderNotFound,
     InvalidCode,
@@ -116,7 +117,7 @@ class FunctionSpec:
 
     def code(self) -> bytes:
         """The bytes to store and publish: the file, with WebAssembly text compiled to binary
-        and a js function bundled with what it imports (see :mod:`peerhost.publishing.bundle`).
+        and a js function bundled with what it imports (see :mod:`peerhost.jsbundle`).
 
         Raises:
             InvalidCode: the file cannot be read, or its WAT does not compile.
@@ -131,7 +132,10 @@ class FunctionSpec:
         declared = declarations.Declarations(self.headers)
         if self.runtime == "js":
             banner = declarations.js_banner(declared) if self.headers else ""
-            return bundle_js(self.path, self.root or self.path.parent, banner)
+            try:
+                return jsbundle.bundle_js(self.path, self.root or self.path.parent, banner)
+            except jsbundle.BundleFailed as failed:
+                raise BundleFailed.of(failed) from None
         if self.path.suffix.lower() == ".wat":
             data = _wat_to_wasm(self.path, data)
         elif self.runtime == "python":

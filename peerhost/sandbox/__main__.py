@@ -94,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     code = args.code.read_bytes()
     if args.runtime == "js" and _IMPORTS.search(code):
-        from peerhost.publishing.bundle import bundle_js
-        from peerhost.publishing.errors import BundleFailed
+        from peerhost.jsbundle import BundleFailed, bundle_js
 
         try:
             code = bundle_js(args.code, _project_root(args.code))

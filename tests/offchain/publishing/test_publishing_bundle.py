@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from peerhost.jsbundle import BundleFailed, bundle_js
 from peerhost.publishing import load_project
-from peerhost.publishing.bundle import bundle_js
-from peerhost.publishing.errors import BundleFailed
 from peerhost.sandbox import Limits, RunRequest, Sandbox
 from peerhost.wire import canonical_request
 
@@ -167,3 +166,21 @@ def test_bundle__logged_error__stack_in_the_log_names_original_files(
         "failed: Error: no name given",
         "    at greet (lib/greet.js:2:24)",
     ]
+
+
+def test_function_code__refused_import__publishing_error_with_the_bundlers_message(
+    tmp_path: Path,
+) -> None:
+    from peerhost.publishing.errors import BundleFailed as PublishingBundleFailed
+    from peerhost.publishing.errors import PublishError
+
+    root = project(
+        tmp_path / "p", {"functions/bad.js": 'import fs from "fs";\nexport default fs;\n'}
+    )
+    with pytest.raises(BundleFailed) as direct:
+        bundle_js(root / "functions/bad.js", root)
+    with pytest.raises(PublishingBundleFailed) as published:
+        load_project(root).function("bad").code()
+    assert isinstance(published.value, PublishError)
+    assert str(published.value) == str(direct.value)
+    assert published.value.problems == direct.value.problems

@@ -1,7 +1,10 @@
-"""No import loop between the tools' packages, counting imports inside functions.
+"""No import loop between peerhost's packages, counting imports inside functions and entry points.
 
 An import hidden in a function body still ties the two packages together, so the graph here is
 read from every ``import`` statement in the source (the AST), not from what happens to load first.
+A package's entry point (its ``__main__``) is part of the package: what it imports, the package
+depends on (``peerhost-sandbox`` bundling through publishing once made sandbox and publishing
+depend on each other).
 """
 
 from __future__ import annotations
@@ -40,9 +43,10 @@ def imports_of(tree: ast.Module, module: str, is_package: bool) -> set[str]:
 def module_graph() -> dict[str, set[str]]:
     """``peerhost`` module → the ``peerhost`` modules it imports anywhere in its source.
 
-    Entry points (``__main__`` modules) are left out: nothing imports them, so they close no loop.
+    Entry points (``__main__`` modules) are in it: nothing imports them, so they close no loop
+    between modules, but they are their package's dependencies in :func:`package_graph`.
     """
-    sources = {module_name(p): p for p in PACKAGE.rglob("*.py") if p.stem != "__main__"}
+    sources = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for module, path in sources.items():
         tree = ast.parse(path.read_text(), str(path))
@@ -77,6 +81,44 @@ def reaches(graph: Mapping[str, Iterable[str]], start: str) -> set[str]:
 def loops_through(graph: Mapping[str, Iterable[str]], node: str) -> set[str]:
     """The nodes on a loop back to ``node`` (empty when there is none)."""
     return {n for n in reaches(graph, node) if node in reaches(graph, n)}
+
+
+#: Package loops known and not yet broken: each must still exist (drop it here once it is gone).
+#: The dashboard is mounted by the gateway's app and reads the gateway's service and parsers.
+KNOWN_LOOPS = (frozenset({"peerhost.dashboard", "peerhost.gateway"}),)
+
+
+def test_packages__every_import_and_entry_point_counted__no_loop_but_the_known() -> None:
+    packages = package_graph(module_graph())
+    found = {frozenset(loops_through(packages, name)) for name in packages} - {frozenset()}
+    assert found - set(KNOWN_LOOPS) == set()
+
+
+def test_known_loops__still_there__listed_for_a_reason() -> None:
+    packages = package_graph(module_graph())
+    for loop in KNOWN_LOOPS:
+        assert loops_through(packages, min(loop)) == loop, "a known loop is gone: drop it"
+
+
+def test_sandbox_and_publishing__every_import_counted__bundler_below_both() -> None:
+    packages = package_graph(module_graph())
+    assert "peerhost.publishing" not in reaches(packages, "peerhost.sandbox")
+    assert "peerhost.jsbundle" in packages["peerhost.sandbox"]
+    assert "peerhost.jsbundle" in packages["peerhost.publishing"]
+    assert reaches(packages, "peerhost.jsbundle") <= {"peerhost.errors"}
+
+
+def test_module_graph__entry_point__counted_as_its_package() -> None:
+    modules = module_graph()
+    assert "peerhost.jsbundle" in modules["peerhost.sandbox.__main__"]
+    source = {
+        "pkg.a.__main__": "def main():\n    from pkg.b.tool import run\n",
+        "pkg.a.core": "",
+        "pkg.b.tool": "from pkg.a.core import thing\n",
+    }
+    graph = {m: imports_of(ast.parse(s), m, False) & set(source) for m, s in source.items()}
+    assert loops_through(graph, "pkg.a.__main__") == set()  # no module loop...
+    assert loops_through(package_graph(graph), "pkg.a") == {"pkg.a", "pkg.b"}  # ...a package one
 
 
 def test_tool_packages__every_import_counted__no_loop_through_them() -> None:

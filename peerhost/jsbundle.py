@@ -7,6 +7,9 @@ an inline source map (paths relative to the project folder, no sources content),
 maps stack traces back to the original files and lines. Imports that cannot run in the sandbox
 (Node built-ins such as ``fs``, ``net``, ``child_process``) are refused with the import and the
 file that makes it. The bundle is deterministic: the same files give the same bytes (and CID).
+
+Publishing (``peerhost.publishing``) and the ``peerhost-sandbox`` command both bundle through
+here, so this module depends on neither.
 """
 
 from __future__ import annotations
@@ -17,11 +20,21 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from peerhost.publishing.errors import BundleFailed
+from peerhost.errors import PeerHostError
 
 #: Seconds one bundling may take (esbuild itself takes milliseconds).
 BUNDLE_TIMEOUT = 60.0
-_TOOL = Path(__file__).resolve().parents[2] / "tools" / "bundle" / "bundle.mjs"
+_TOOL = Path(__file__).resolve().parents[1] / "tools" / "bundle" / "bundle.mjs"
+
+
+class BundleFailed(PeerHostError, ValueError):
+    """A js function and its imports could not be bundled into one module."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        listed = "\n  ".join(problems) or "esbuild reported no details"
+        super().__init__(f"Cannot bundle {path.name} with its imports:\n  {listed}")
 
 
 def bundle_js(entry: Path, root: Path, banner: str = "") -> bytes:
