@@ -67,3 +67,43 @@ def prepare_project(
         if not coordinator.isGatewayAuthorized(project_id, gateway):
             coordinator.setGatewayAuthorization(project, gateway, True, sender=account)
     return project_account(coordinator, registry, owner, project)
+
+
+#: What ``ape run publish`` keeps in a project's ticket reserve on a devnet: about 10,000 calls at
+#: the devnet's reward, so a new project answers without a separate funding step.
+DEVNET_RESERVE = 10 * 10**18
+
+
+@dataclass(frozen=True)
+class ReserveSetup:
+    """A project's ticket reserve after :func:`prepare_reserve`: balance (wei), what was added,
+    and whether the gateway was authorized now."""
+
+    balance: int
+    funded: int
+    authorized: bool
+
+
+def prepare_reserve(
+    gateways: Any, account: Any, project: str, gateway: str, *, minimum: int
+) -> ReserveSetup:
+    """Tops ``project``'s ticket reserve (GatewayRegistry) up to ``minimum`` from ``account`` and
+    authorizes ``gateway`` on it, unless its authorization was ever set (a gateway the owner
+    revoked stays revoked).
+
+    Args:
+        gateways: The GatewayRegistry (ape contract).
+        account: The project owner's ape account.
+        project: The project name.
+        gateway: The gateway's signing address.
+        minimum: The reserve to reach, in wei.
+    """
+    project_id = bytes(gateways.projectIdOf(str(account.address), project))
+    balance = int(gateways.reserveOf(project_id).balance)
+    funded = max(0, minimum - balance)
+    if funded:
+        gateways.fundReserve(project_id, value=funded, sender=account)
+    authorize = int(gateways.authorizationOf(project_id, gateway).validUntil) == 0
+    if authorize:
+        gateways.setGatewayAuthorization(project, gateway, True, sender=account)
+    return ReserveSetup(balance=balance + funded, funded=funded, authorized=authorize)

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from peerhost.deployments import find_deployment, gateway_url_of
-from peerhost.publishing.billing import prepare_project
+from peerhost.publishing.billing import DEVNET_RESERVE, prepare_project, prepare_reserve
 from peerhost.publishing.errors import PublishError
 from peerhost.publishing.manifest import load_project
 from peerhost.publishing.publisher import Publisher
@@ -55,6 +55,8 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
 
     Defaults come from a devnet running on the connected chain (its deployments file, store and
     gateway URL), else from ``$PEERHOST_STORE`` / ``$PEERHOST_GATEWAY_URL`` and the defaults.
+    On a devnet that answers from tickets, the project's ticket reserve is topped up to
+    :data:`DEVNET_RESERVE` and the devnet's gateway authorized on it, so its URLs answer at once.
     """
     spec = load_project(options.folder, options.project_name)
     found = find_deployment(project, chain, options.deployments)
@@ -94,5 +96,19 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
             f"{acct.price / 10**18:.6f} ETH per request"
             + (f"; gateways authorized: {', '.join(options.gateways)}" if options.gateways else "")
         )
+    if devnet is not None and devnet.contracts.get("gateways") and not options.dry_run:
+        # A devnet answering from tickets: the calls are paid from the project's reserve, which
+        # a new project does not have yet.
+        gateways = project.GatewayRegistry.at(devnet.contracts["gateways"])
+        setup = prepare_reserve(
+            gateways, account, spec.name, devnet.gateway_account, minimum=DEVNET_RESERVE
+        )
+        if setup.funded or setup.authorized:
+            done = [f"added {setup.funded / 10**18:g} ETH"] if setup.funded else []
+            done += [f"authorized gateway {devnet.gateway_account}"] if setup.authorized else []
+            yield (
+                f"Devnet ticket reserve of '{spec.name}': {setup.balance / 10**18:g} ETH "
+                f"({', '.join(done)})"
+            )
     if options.dry_run:
         yield "(dry run: nothing stored or sent)"
