@@ -200,6 +200,7 @@ async def _watch(devnet: Devnet, stopping: asyncio.Event, out: Callable[[str], N
             start_block=devnet.start_block,
             gateway_log_offset=devnet.gateway_log_offset,
             read_log=_log_reader(devnet.gateway_url),
+            linger=0.0 if devnet.config.tickets else 5.0,  # tickets settle in batches, later
         )
         watch = asyncio.create_task(watcher.run(stopping))
         health = asyncio.create_task(_children_alive(devnet, stopping, out))

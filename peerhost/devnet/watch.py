@@ -3,7 +3,8 @@
 The chain tells which function ran, who committed, who won and how the request settled; the
 gateway's request log (when it has one) adds the HTTP status, the answer mode and the latency the
 caller saw. A line is printed when the request settles on-chain (finalized or refunded), or
-when the gateway answered and the chain has not settled after a few seconds. Under it come the
+when the gateway answered and the chain has not settled after a few seconds (``linger``; on the
+ticket path no request event comes, and the devnet prints the line at once). Under it come the
 function's log lines, read from the gateway's ``/_logs`` as the owner when the watcher holds the
 owner's key (the devnet's developer account).
 
@@ -229,6 +230,8 @@ class RequestWatcher:
             if trace.function == "?" and isinstance(record.get("fn"), str):
                 label = record["fn"]  # a ticket: no request event names it; drop the wallet
                 trace.function = label.split("/", 1)[1] if label.count("/") == 2 else label
+                if label.count("/") == 2 and trace.owner is None:
+                    trace.owner, trace.project, _ = label.split("/")  # whose log to read
             trace.http = record
             trace.answered_at = time.monotonic()
 
