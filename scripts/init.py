@@ -34,6 +34,8 @@ def cli(folder: str, template: str, project_name: str | None) -> None:
     click.echo(f"Created a {template} project in {base}:")
     for path in written:
         click.echo(f"  {path.relative_to(base)}")
+    # From here, not from inside the new folder: `ape run` finds its commands in this checkout.
     click.echo(
-        f"Next: cd {folder}; pytest tests; ape run publish . --check --account TEST::1 (README.md)"
+        f"Next: pytest {folder}/tests; ape run publish {folder} --check --account TEST::1"
+        f" (see {folder}/README.md)"
     )

@@ -3,7 +3,8 @@
 Each template is a folder under ``templates/`` (``js``, ``fetch``, ``express``, ``python``, ``c``;
 one more folder adds a template):
 ``project.json``, a function, a test that runs it in the local sandbox, and a README with the
-commands. ``{{project}}`` in text files becomes the project name.
+commands. ``{{project}}`` in text files becomes the project name, ``{{folder}}`` the folder as
+given (the README's commands run from where ``ape run init`` ran: the PeerHost checkout).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def init_project(
         out = target / path.relative_to(source)
         out.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix in TEXT_SUFFIXES:
-            out.write_text(path.read_text().replace("{{project}}", name))
+            text = path.read_text().replace("{{project}}", name)
+            out.write_text(text.replace("{{folder}}", str(folder)))
             shutil.copymode(path, out)
         else:
             shutil.copy2(path, out)

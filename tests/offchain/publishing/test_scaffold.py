@@ -32,7 +32,10 @@ def test_init__template__project_loads_passes_checks_and_runs(
     folder = tmp_path / "my-api"
     written = init_project(folder, template)
     assert folder / "project.json" in written and folder / "README.md" in written
-    assert "my-api" in (folder / "README.md").read_text()
+    readme = (folder / "README.md").read_text()
+    # Its commands run where `ape run init` ran (`ape run` finds no command inside the folder).
+    assert f"ape run publish {folder} --check" in readme and f"pytest {folder}/tests" in readme
+    assert "{{" not in readme and "cd " not in readme
     project = load_project(folder)
     assert project.name == "my-api" and [f.name for f in project.functions] == ["hello"]
     [run] = checker.check_project(project, sample=True)
