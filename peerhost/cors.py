@@ -18,10 +18,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from peerhost.errors import PeerHostError
-from peerhost.wire.headers import MODE_HEADER, REQUEST_ID_HEADER, RESULT_HASH_HEADER, WORKER_HEADER
+from peerhost.wire.headers import (
+    ATTESTATIONS_HEADER,
+    MODE_HEADER,
+    REQUEST_ID_HEADER,
+    RESULT_HASH_HEADER,
+    STATUS_URL_HEADER,
+    TICKET_HASH_HEADER,
+    WORKER_HEADER,
+)
 
 CALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-EXPOSED = (REQUEST_ID_HEADER, RESULT_HASH_HEADER, MODE_HEADER, WORKER_HEADER)
+EXPOSED = (
+    REQUEST_ID_HEADER,
+    RESULT_HASH_HEADER,
+    MODE_HEADER,
+    WORKER_HEADER,
+    # the ticket path's proof: a page checks the attestations itself (peerhost.client)
+    ATTESTATIONS_HEADER,
+    STATUS_URL_HEADER,
+    TICKET_HASH_HEADER,
+)
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
 _HEADER = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 _KEYS = {"origins", "methods", "headers", "max_age"}

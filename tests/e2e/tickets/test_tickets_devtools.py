@@ -1,0 +1,215 @@
+"""Developer tools on the ticket path (``bin/devnet``'s default): every ``ape run init`` template
+published with ``ape run publish`` answers (the publish funds its ticket reserve) and its log is
+readable by the owner as soon as the answer is back; a secret a function prints reaches the owner
+masked and no one else; HEAD and CORS preflights issue no ticket; a cross-origin call exposes
+the ticket path's proof headers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from ticket_stack import TicketStack
+
+from peerhost import devnet_state
+from peerhost.devnet.accounts import GATEWAY, derive
+from peerhost.functionlogs import key_signer, sign_access
+from peerhost.publishing import Publisher, load_project
+from peerhost.publishing.billing import DEVNET_RESERVE, prepare_reserve
+from peerhost.publishing.checks import CACHE_ENV
+from peerhost.scaffold import init_project, templates
+from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
+from peerhost.storage import open_store
+
+APE = str(Path(sys.executable).with_name("ape"))
+SECRET = "tok-7c1d9e3b5a-secret"
+LEAKY_JS = """export async function handler(req) {
+  console.log("using token " + process.env.API_TOKEN);
+  return { status: 200, body: "done" };
+}
+"""
+#: What each template's hello answers to ``?name=ada``.
+TEMPLATE_ANSWERS = {
+    "c": {"hello": "from C"},
+    "express": {"hello": "ada", "method": "GET", "path": "/"},
+    "fetch": {"hello": "ada", "method": "GET", "path": "/"},
+    "js": {"hello": "ada", "method": "GET", "path": "/"},
+    "python": {"hello": "ada", "method": "GET", "path": "/"},
+}
+
+
+@pytest.fixture(scope="module")
+def recorded(tickets_stack: TicketStack, automine: None) -> Iterator[Path]:
+    """The stack's ``devnet.json``, so ``ape run`` commands find it as they find ``bin/devnet``."""
+    devnet = tickets_stack.devnet
+    devnet.save_state()
+    try:
+        yield devnet.state_dir
+    finally:
+        devnet_state.clear(devnet.state_dir)
+
+
+def _logs(stack: TicketStack, http: httpx.Client, project: str, request_id: str) -> list[str]:
+    """The owner's read of one request's log lines, without waiting."""
+    owner = stack.developer
+    headers = sign_access(key_signer(owner.private_key), stack.owner, project)
+    answer = http.get(
+        f"{stack.gateway_url}/_logs/{stack.owner}/{project}",
+        params={"request": request_id},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    return [line for entry in answer.json()["entries"] for line in entry["lines"]]
+
+
+def test_init__every_template__ape_run_publish_funds_the_reserve_and_the_url_answers(
+    tickets_stack: TicketStack, http: httpx.Client, recorded: Path, tmp_path: Path
+) -> None:
+    assert sorted(TEMPLATE_ANSWERS) == templates()  # a new template must be added here
+    env = {
+        **os.environ,
+        "APE_FOUNDRY_HOST": tickets_stack.devnet.rpc_url,
+        "PEERHOST_DEVNET_DIR": str(recorded),
+        CACHE_ENV: str(tickets_stack.devnet.sandbox_cache),
+    }
+    for template, expected in TEMPLATE_ANSWERS.items():
+        folder = tmp_path / f"tk-{template}"
+        init_project(folder, template)
+        done = subprocess.run(
+            [APE, "run", "publish", str(folder), "--account", "TEST::1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert (
+            f"Devnet ticket reserve of 'tk-{template}': {DEVNET_RESERVE // 10**18} ETH "
+            f"(added {DEVNET_RESERVE // 10**18} ETH, authorized gateway"
+        ) in done.stdout
+        url = next(
+            line.split("-> ", 1)[1].strip() for line in done.stdout.splitlines() if "-> " in line
+        )
+        response = http.get(url, params={"name": "ada"})
+        assert response.status_code == 200, (template, response.text)
+        answer = response.json()
+        assert {k: answer.get(k) for k in expected} == expected, (template, answer)
+        # The log is the owner's as soon as the answer is back: read at once, no wait.
+        lines = _logs(
+            tickets_stack, http, f"tk-{template}", response.headers["x-peerhost-request-id"]
+        )
+        assert lines, template
+        if template != "c":
+            assert lines == ["greeting ada"], (template, lines)
+
+
+def test_logs__secret_printed_on_the_ticket_path__owner_reads_it_masked_others_refused(
+    tickets_stack: TicketStack, http: httpx.Client, recorded: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "leaky"
+    (folder / "functions").mkdir(parents=True)
+    (folder / "functions" / "leak.js").write_text(LEAKY_JS)
+    (folder / "project.json").write_text('{"project": "leaky", "secrets": ["API_TOKEN"]}')
+    devnet = tickets_stack.devnet
+    assert devnet.deployment is not None and devnet.settlement is not None
+    with tickets_stack.ape():
+        from ape import chain
+
+        developer = tickets_stack.developer
+        store = open_store(devnet.store_spec)
+        SecretsTool(
+            chain=ApeSecretsChain(devnet.deployment.registry, devnet.deployment.workers, developer),
+            store=store,
+            signer=ape_signer(developer),
+            owner=tickets_stack.owner,
+            chain_id=int(chain.chain_id),
+            registry=str(devnet.deployment.registry.address),
+        ).set("leaky", "API_TOKEN", SECRET)
+        url = (
+            Publisher(devnet.deployment.registry, developer, store, devnet.gateway_url)
+            .publish(load_project(folder))
+            .urls()["leak"]
+        )
+        gateway = devnet.gateway_key.address
+        prepare_reserve(devnet.settlement.gateways, developer, "leaky", gateway, minimum=10**18)
+    response = http.get(url)
+    assert response.status_code == 200, response.text
+    lines = _logs(tickets_stack, http, "leaky", response.headers["x-peerhost-request-id"])
+    assert lines == ["using token [REDACTED]"], lines
+
+    stranger = sign_access(key_signer(derive(GATEWAY).private_key), tickets_stack.owner, "leaky")
+    refused = http.get(
+        f"{tickets_stack.gateway_url}/_logs/{tickets_stack.owner}/leaky", headers=stranger
+    )
+    assert refused.status_code == 403 and "using token" not in refused.text
+    leaked = [
+        str(p) for p in recorded.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()
+    ]
+    assert leaked == []
+
+
+def _issued(stack: TicketStack) -> int:
+    """The gateway's running total of ticket rewards issued (its ticket book)."""
+    path = stack.devnet.state_dir / "gateway" / "tickets.sqlite3"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'issued_total'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_head_and_preflight__on_the_ticket_path__no_ticket_issued(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    url = tickets_stack.example("hello")
+    before = _issued(tickets_stack)
+    head = http.head(url)
+    assert head.status_code == 405 and "GET" in head.headers["allow"]
+    preflight = http.options(
+        url, headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 403  # the examples declare no CORS policy
+    assert preflight.headers["content-type"] == "application/problem+json"
+    assert _issued(tickets_stack) == before
+    assert http.get(url).status_code == 200  # a paid call does issue one: the check can fail
+    assert _issued(tickets_stack) > before
+
+
+def test_cors__policy_published_on_the_ticket_path__preflight_allowed_proof_headers_exposed(
+    tickets_stack: TicketStack, http: httpx.Client, recorded: Path, tmp_path: Path
+) -> None:
+    app = "https://app.example"
+    folder = tmp_path / "corsy"
+    init_project(folder, "js")
+    manifest = {"project": "corsy", "cors": {"origins": [app], "methods": ["GET"]}}
+    (folder / "project.json").write_text(json.dumps(manifest))
+    devnet = tickets_stack.devnet
+    assert devnet.deployment is not None and devnet.settlement is not None
+    with tickets_stack.ape():
+        developer = tickets_stack.developer
+        publisher = Publisher(
+            devnet.deployment.registry, developer, open_store(devnet.store_spec), devnet.gateway_url
+        )
+        spec = load_project(folder)
+        url = publisher.publish(spec).urls()["hello"]
+        assert "CORS policy sent" in publisher.send_http_settings(spec)
+        gateway = devnet.gateway_key.address
+        prepare_reserve(devnet.settlement.gateways, developer, "corsy", gateway, minimum=10**18)
+    before = _issued(tickets_stack)
+    allowed = http.options(url, headers={"Origin": app, "Access-Control-Request-Method": "GET"})
+    assert allowed.status_code == 204 and allowed.headers["access-control-allow-origin"] == app
+    other = http.options(
+        url, headers={"Origin": "https://other.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert other.status_code == 403
+    assert _issued(tickets_stack) == before
+    call = http.get(url, headers={"Origin": app})
+    assert call.status_code == 200 and call.headers["access-control-allow-origin"] == app
+    exposed = call.headers["access-control-expose-headers"]
+    for name in ("x-peerhost-request-id", "x-peerhost-attestations", "x-peerhost-ticket-hash"):
+        assert name in exposed and name in call.headers
