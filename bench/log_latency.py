@@ -22,6 +22,7 @@ import httpx
 
 from peerhost.devnet.accounts import DEVELOPER, derive
 from peerhost.functionlogs import key_signer, sign_access
+from peerhost.wire.headers import REQUEST_ID_HEADER
 
 
 def measure(urls: dict[str, Any], calls: int) -> list[float]:
@@ -46,7 +47,7 @@ def measure(urls: dict[str, Any], calls: int) -> list[float]:
             answer = http.get(url, params={"name": f"n{n}"})
             answered = time.monotonic()
             reader.join()
-            request_id = answer.headers["x-peerhost-request-id"]
+            request_id = answer.headers[REQUEST_ID_HEADER]
             if not any(e["request_id"] == request_id for e in seen["entries"]):
                 raise SystemExit(f"the reader got no entry for {request_id}")
             deltas.append((seen["at"] - answered) * 1000)
