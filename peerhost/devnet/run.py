@@ -261,4 +261,7 @@ def write_urls(devnet: Devnet, path: Path) -> None:
         "chain": devnet.rpc_url,
         "functions": devnet.urls(),
     }
-    path.write_text(json.dumps(doc, indent=2) + "\n")
+    # Written whole, then renamed into place: whoever waits for the file never reads it half-written.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(doc, indent=2) + "\n")
+    partial.replace(path)
