@@ -20,6 +20,8 @@ Each refusal names the file and the rule it breaks (:class:`CheckFailed`):
   ``(req, res)`` function), as the engine itself decides.
 - ``python-compiles``: a Python source is UTF-8 and compiles (with the publisher's CPython).
 - ``python-handler``: it defines ``handler`` at top level.
+- ``python-imports``: it imports (at any depth) no module the Python runtime refuses or does not
+  build (``socket``, ``subprocess``, ``threading``, ``asyncio``, ``ctypes``, ...).
 - ``sample-run`` (``--check`` only): one run on a sample request (``GET /``) in the local sandbox
   ends with a response, not a trap, an out-of-fuel or a thrown error.
 

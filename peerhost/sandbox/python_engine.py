@@ -28,6 +28,29 @@ EXIT_RAISED = 3
 EXIT_NO_HANDLER = 4
 EXIT_MEMORY = 5
 
+#: Modules a function may not import, with why: the runtime's harness (``tools/python/harness.py``,
+#: its ``FORBIDDEN``) refuses them with ``ImportError``; the publish check (``python-imports``)
+#: refuses a file importing them. The two lists are the same (a test compares them).
+FORBIDDEN_MODULES: Mapping[str, str] = {
+    "socket": "there is no network",
+    "_socket": "there is no network",
+    "ssl": "there is no network",
+    "select": "there is no network",
+    "selectors": "there is no network",
+    "asyncio": "there is no event loop (async def handler runs without one)",
+    "subprocess": "there are no processes",
+    "_posixsubprocess": "there are no processes",
+    "multiprocessing": "there are no processes",
+    "threading": "there are no threads",
+    "_thread": "there are no threads",
+    "concurrent": "there are no threads",
+}
+#: Modules CPython for WASI does not build: importing them fails with ModuleNotFoundError.
+UNBUILT_MODULES: Mapping[str, str] = dict.fromkeys(
+    ("ctypes", "_ctypes", "_multiprocessing", "mmap", "fcntl", "termios", "pty", "resource"),
+    "it is not built into the runtime, CPython for WASI",
+)
+
 
 def default_engine_path() -> Path:
     """Where the Python runtime is found, first match wins.

@@ -16,6 +16,7 @@ from peerhost.publishing.errors import InvalidProjectFile
 from peerhost.storage import open_store
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "functions"
+GOOD_PY = "def handler(req):\n    return {'status': 200}\n"
 GOOD_JS = 'export async function handler(req) { console.log("hi"); return { status: 201, body: "ok" }; }\n'
 
 
@@ -72,6 +73,19 @@ WAT_TRAPS = '(module (func (export "_start") unreachable) (memory (export "memor
         ({"broken.py": "def handler(req:\n"}, "python-compiles", "broken.py"),
         ({"bad.py": b"def handler(req):\n    return '\xff'\n"}, "python-compiles", "bad.py"),
         ({"nohandler.py": "def helper(req):\n    return {}\n"}, "python-handler", "nohandler.py"),
+        ({"net.py": "import socket\n" + GOOD_PY}, "python-imports", "net.py"),
+        ({"procs.py": "import os, subprocess as sp\n" + GOOD_PY}, "python-imports", "procs.py"),
+        (
+            {"pool.py": GOOD_PY + "    from concurrent.futures import ThreadPoolExecutor\n"},
+            "python-imports",
+            "pool.py",
+        ),
+        (
+            {"loop.py": "from asyncio.subprocess import PIPE\n" + GOOD_PY},
+            "python-imports",
+            "loop.py",
+        ),
+        ({"native.py": "import ctypes\n" + GOOD_PY}, "python-imports", "native.py"),
     ],
 )
 def test_check__breaks_a_rule__refused_naming_file_and_rule(
@@ -82,6 +96,37 @@ def test_check__breaks_a_rule__refused_naming_file_and_rule(
         checker.check_project(project)
     assert refused.value.rule == rule
     assert str(refused.value).startswith(f"{culprit}: refused ({rule})")
+
+
+def test_check__forbidden_import__refusal_names_line_module_and_remedy(
+    checker: Checker, tmp_path: Path
+) -> None:
+    source = "import json\n\ndef handler(req):\n    import threading\n    return {}\n"
+    project = load_project(_project(tmp_path / "p", {"threads.py": source}))
+    with pytest.raises(CheckFailed) as refused:
+        checker.check_project(project)
+    assert str(refused.value) == (
+        "threads.py: refused (python-imports): line 4 imports `threading`, which PeerHost "
+        "functions cannot use (there are no threads; the runtime refuses it with ImportError): "
+        "do the work sequentially in the handler. Nothing was published."
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '"""Does not import socket."""\n# import subprocess\n'
+        "def handler(req):\n    return {'body': 'import threading; from asyncio import run'}\n",
+        "try:\n    import threading\nexcept ImportError:\n    threading = None\n" + GOOD_PY,
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import socket\n" + GOOD_PY,
+        "import socketserver_like as s, os.path\nfrom . import x\n" + GOOD_PY,
+    ],
+    ids=["string-and-comment", "optional-import", "type-checking", "similar-names"],
+)
+def test_check__forbidden_name_not_imported__passes(
+    checker: Checker, tmp_path: Path, source: str
+) -> None:
+    assert checker.check_project(load_project(_project(tmp_path / "p", {"f.py": source}))) == []
 
 
 def test_check__good_functions__pass_without_running_sample(

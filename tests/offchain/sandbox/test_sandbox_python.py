@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from collections.abc import Callable
@@ -12,7 +13,11 @@ from sandbox_helpers import RunFn, sample_input
 
 from peerhost.sandbox import Limits, Sandbox
 from peerhost.sandbox.errors import PythonRuntimeMismatch, PythonRuntimeNotFound
-from peerhost.sandbox.python_engine import ENGINE_SHA256, default_engine_path
+from peerhost.sandbox.python_engine import (
+    ENGINE_SHA256,
+    FORBIDDEN_MODULES,
+    default_engine_path,
+)
 from peerhost.wire import Envelope, ErrorKind
 
 Outcome = Callable[..., Envelope]
@@ -95,6 +100,18 @@ def test_run__forbidden_import__clear_python_error(
     assert env.error_detail.startswith(
         f"ImportError: module '{module}' is not available in PeerHost functions: {reason}"
     )
+
+
+def test_harness__forbidden_modules__same_list_as_the_publish_check() -> None:
+    harness = Path(__file__).resolve().parents[3] / "tools" / "python" / "harness.py"
+    tree = ast.parse(harness.read_text())
+    assigned = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "FORBIDDEN" for t in node.targets)
+    )
+    assert ast.literal_eval(assigned) == dict(FORBIDDEN_MODULES)
 
 
 def test_run__infinite_loop__out_of_fuel(outcome: Outcome) -> None:
