@@ -22,7 +22,7 @@ from pathlib import Path
 
 from peerhost.sandbox.errors import PythonRuntimeMismatch, PythonRuntimeNotFound
 
-ENGINE_SHA256 = "007ebfe78a39d6eac0d1d8bd47d6043b6897b1d5d5ee170dc376e910144cfffd"
+ENGINE_SHA256 = "7b7a5c19e32ee55c3cc6bf64aa973fe5a3cfbafd651bf0958470e7bf7184927d"
 ENGINE_ENV = "PEERHOST_PYTHON_WASM"
 EXIT_RAISED = 3
 EXIT_NO_HANDLER = 4

@@ -25,6 +25,7 @@ import decimal
 import functools
 import hashlib
 import hmac
+import importlib
 import itertools
 import json
 import linecache
@@ -67,18 +68,57 @@ FORBIDDEN = {
     "concurrent": "there are no threads",
 }
 
+# Modules whose frames stand between the function and a finder: skipped to find who imports.
+_MACHINERY = {
+    "importlib",
+    "importlib._bootstrap",
+    "importlib._bootstrap_external",
+    "importlib.util",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+}
+_HARNESS = globals()
 _builtin_import = builtins.__import__
+_import_module = importlib.import_module
+
+
+def _refuse(name, frame):
+    """Raises the clear ImportError when `name` is forbidden and the function's own code (not a
+    standard module it uses) asked for it, by any path: `import`, `__import__`, importlib."""
+    top = name.partition(".")[0]
+    reason = FORBIDDEN.get(top)
+    if reason is None:
+        return
+    while frame is not None and (
+        frame.f_globals is _HARNESS or frame.f_globals.get("__name__") in _MACHINERY
+    ):
+        frame = frame.f_back
+    if frame is not None and frame.f_globals.get("__name__") == MODULE_NAME:
+        raise ImportError(
+            f"module '{top}' is not available in PeerHost functions: {reason}", name=top
+        )
 
 
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level == 0 and globals is not None and globals.get("__name__") == MODULE_NAME:
-        top = name.partition(".")[0]
-        reason = FORBIDDEN.get(top)
-        if reason is not None:
-            raise ImportError(
-                f"module '{top}' is not available in PeerHost functions: {reason}", name=top
-            )
+    if level == 0:
+        _refuse(name, sys._getframe(1))
     return _builtin_import(name, globals, locals, fromlist, level)
+
+
+def _guarded_import_module(name, package=None):
+    if not name.startswith("."):
+        _refuse(name, sys._getframe(1))
+    return _import_module(name, package)
+
+
+class _ForbiddenFinder:
+    """First on sys.meta_path: every import of a module not yet loaded asks it first, whatever
+    path it took (importlib.util.find_spec, importlib._bootstrap, ...)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        _refuse(name, sys._getframe(1))
+        return None
 
 
 def _write_all(fd, data):
@@ -170,6 +210,9 @@ def main():
 
 
 builtins.__import__ = _guarded_import
+importlib.__import__ = _guarded_import
+importlib.import_module = _guarded_import_module
+sys.meta_path.insert(0, _ForbiddenFinder)
 sys.stdout = sys.stderr
 _write_all(1, f"peerhost-python-ready {id(main)} {id(_settle)}\n".encode())
 time.clock_getres(time.CLOCK_REALTIME)  # the snapshot is taken inside this call

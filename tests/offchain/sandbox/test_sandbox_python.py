@@ -102,6 +102,50 @@ def test_run__forbidden_import__clear_python_error(
     )
 
 
+@pytest.mark.parametrize(
+    ("call", "module"),
+    [
+        ("importlib.import_module('socket')", "socket"),
+        ("__import__('socket')", "socket"),
+        ("importlib.__import__('subprocess')", "subprocess"),
+        ("importlib.import_module('threading')", "threading"),  # loaded in the snapshot
+        ("importlib.import_module('concurrent.futures')", "concurrent"),
+        ("importlib.util.find_spec('asyncio')", "asyncio"),
+        ("importlib._bootstrap._gcd_import('selectors')", "selectors"),
+    ],
+)
+def test_run__forbidden_import_by_another_path__same_clear_error(
+    outcome: Outcome, call: str, module: str
+) -> None:
+    source = (
+        f"import importlib, importlib.util\ndef handler(req):\n    return {{'m': repr({call})}}\n"
+    )
+    env = outcome(py(source), "python")
+    assert env.error_kind is ErrorKind.PYTHON_ERROR
+    assert env.error_detail.startswith(
+        f"ImportError: module '{module}' is not available in PeerHost functions: "
+    )
+
+
+def test_run__standard_module_using_a_forbidden_one__still_imports(outcome: Outcome) -> None:
+    source = (
+        "import importlib\n"
+        "def handler(req):\n"
+        "    client = importlib.import_module('http.client')\n"  # imports socket itself
+        "    import queue  # imports threading itself\n"
+        "    try:\n"
+        "        __import__('socket')\n"
+        "    except ImportError as exc:\n"
+        "        return {'body': [client.__name__, queue.__name__, str(exc)]}\n"
+    )
+    env = outcome(py(source), "python")
+    assert env.body == [
+        "http.client",
+        "queue",
+        "module 'socket' is not available in PeerHost functions: there is no network",
+    ]
+
+
 def test_harness__forbidden_modules__same_list_as_the_publish_check() -> None:
     harness = Path(__file__).resolve().parents[3] / "tools" / "python" / "harness.py"
     tree = ast.parse(harness.read_text())
