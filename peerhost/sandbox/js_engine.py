@@ -18,11 +18,12 @@ import struct
 from pathlib import Path
 
 from peerhost.sandbox.errors import JsEngineMismatch, JsEngineNotFound
+from peerhost.wire.feed import RUNTIME_ENGINE_SHA256
 
 #: The runtime engines shipped as package data.
 ENGINES_DIR = Path(__file__).resolve().parent / "engines"
 
-ENGINE_SHA256 = "748f4b41894f88974c883f7b019ede58a30cfee32edff5188b7cb725c3b6bedf"
+ENGINE_SHA256 = RUNTIME_ENGINE_SHA256["js"]  # pinned in peerhost.wire.feed
 ENGINE_ENV = "PEERHOST_QUICKJS_WASM"
 EXIT_THROWN = 3
 EXIT_NO_HANDLER = 4

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from peerhost.sandbox.errors import PythonRuntimeMismatch, PythonRuntimeNotFound
+from peerhost.wire.feed import RUNTIME_ENGINE_SHA256
 
-ENGINE_SHA256 = "7b7a5c19e32ee55c3cc6bf64aa973fe5a3cfbafd651bf0958470e7bf7184927d"
+ENGINE_SHA256 = RUNTIME_ENGINE_SHA256["python"]  # pinned in peerhost.wire.feed
 ENGINE_ENV = "PEERHOST_PYTHON_WASM"
 EXIT_RAISED = 3
 EXIT_NO_HANDLER = 4

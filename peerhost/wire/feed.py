@@ -54,11 +54,23 @@ INPUT_WORKER_HEADER = WORKER_HEADER
 INPUT_EXPIRES_HEADER = EXPIRES_HEADER
 INPUT_SIGNATURE_HEADER = SIGNATURE_HEADER
 
+#: The sha256 of each runtime engine this release runs: the QuickJS engine and the CPython
+#: runtime. ``peerhost.sandbox.js_engine`` and ``peerhost.sandbox.python_engine`` check the engine
+#: files against these on load. They are part of the engine profile below, so a rebuilt engine
+#: (a different fuel count or envelope for the same call) is a new profile, and workers running
+#: different engines never serve, or judge, the same ticket.
+RUNTIME_ENGINE_SHA256 = {
+    "js": "748f4b41894f88974c883f7b019ede58a30cfee32edff5188b7cb725c3b6bedf",
+    "python": "7b7a5c19e32ee55c3cc6bf64aa973fe5a3cfbafd651bf0958470e7bf7184927d",
+}
+
 #: The engine profile this release of the sandbox runs: the hash of its engine and configuration
-#: (wasmtime 50 with fuel, epochs, NaN canonicalization, no threads or relaxed SIMD; the wasi, js
-#: and python runtimes of this release). A ticket names the profile its run must use; a worker
-#: refuses a profile it does not run.
-ENGINE_PROFILE_NAME = "peerhost-sandbox/1 wasmtime-50 fuel epoch nan-canonical wasi js python"
+#: (wasmtime 50 with fuel, epochs, NaN canonicalization, no threads or relaxed SIMD; the wasi
+#: runtime and the js and python engines above). A ticket names the profile its run must use; a
+#: worker refuses a profile it does not run.
+ENGINE_PROFILE_NAME = "peerhost-sandbox/1 wasmtime-50 fuel epoch nan-canonical wasi" + "".join(
+    f" {runtime}:{sha}" for runtime, sha in sorted(RUNTIME_ENGINE_SHA256.items())
+)
 ENGINE_PROFILE = keccak(text=ENGINE_PROFILE_NAME)
 
 MODE_NAMES = ("fast", "attested", "verified")  # Ticket.mode order

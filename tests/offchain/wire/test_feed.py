@@ -9,6 +9,8 @@ from eth_utils import keccak
 
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
+    ENGINE_PROFILE_NAME,
+    RUNTIME_ENGINE_SHA256,
     Answer,
     Challenge,
     FeedMessageError,
@@ -129,3 +131,18 @@ def test_recover_digest__malformed_signature__refused() -> None:
     changed = dataclasses.replace(TICKET, seq=8)
     sig = sign_digest(KEY, ticket_digest(31337, COORDINATOR, TICKET))
     assert recover_digest(ticket_digest(31337, COORDINATOR, changed), sig) != TICKET.gateway
+
+
+def test_engine_profile__names_each_runtime_engine_by_its_sha256() -> None:
+    # A rebuilt engine changes what a call spends, so it must be a different profile: workers
+    # running different engines then refuse each other's tickets instead of contradicting them.
+    for runtime, sha in RUNTIME_ENGINE_SHA256.items():
+        assert f" {runtime}:{sha}" in ENGINE_PROFILE_NAME
+    assert keccak(text=ENGINE_PROFILE_NAME) == ENGINE_PROFILE
+
+
+def test_engine_profile__sandbox_checks_the_same_engine_pins() -> None:
+    from peerhost.sandbox import js_engine, python_engine
+
+    assert RUNTIME_ENGINE_SHA256["js"] == js_engine.ENGINE_SHA256
+    assert RUNTIME_ENGINE_SHA256["python"] == python_engine.ENGINE_SHA256
