@@ -428,6 +428,15 @@ def load_deployment(
     )
 
 
+def load_settlement_addresses(
+    chain: ChainManager, path: Path | str | None = None
+) -> dict[str, str]:
+    """The settlement contracts recorded beside the connected network's deployment (the
+    ``"settlement"`` entry :func:`ensure_settlement` writes), or ``{}`` when none is recorded."""
+    entry = _read(deployments_path(path)).get(deployment_key(chain)) or {}
+    return {str(k): str(v) for k, v in (entry.get("settlement") or {}).items()}
+
+
 def ensure_deployment(
     project: Any,
     deployer: AccountAPI,
@@ -460,6 +469,7 @@ __all__ = [
     "deployments_path",
     "ensure_deployment",
     "ensure_settlement",
+    "load_settlement_addresses",
     "load_deployment",
     "record_deployment",
 ]

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from peerhost.deploy import CONTRACTS, Deployment, deployment_key, load_deployment
+from peerhost.deploy import (
+    CONTRACTS,
+    Deployment,
+    deployment_key,
+    load_deployment,
+    load_settlement_addresses,
+)
 from peerhost.devnet_state import DevnetState
 from peerhost.errors import PeerHostError
 
@@ -83,6 +89,27 @@ def _devnet_deployment(devnet: DevnetState, project: Any, chain: Any) -> Deploym
         key=deployment_key(chain),
         existing=True,
     )
+
+
+def gateway_registry_of(
+    project: Any, chain: Any, found: Found, deployments: str | Path | None = None
+) -> Any | None:
+    """The deployment's GatewayRegistry (ticket reserves), or None where the settlement
+    contracts are not deployed (the per-request path only).
+
+    Found as :func:`find_deployment` finds the rest: the devnet's record, else the
+    ``"settlement"`` entry of the deployments file; an address without code counts as none.
+    """
+    devnet = found.devnet
+    address: str | None = None
+    if devnet is not None and deployments is None:
+        address = devnet.contracts.get("gateways")
+    if not address:
+        path = deployments if deployments is not None else (devnet.deployments if devnet else None)
+        address = load_settlement_addresses(chain, path).get("gateways")
+    if not address or not chain.provider.get_code(address):
+        return None
+    return project.GatewayRegistry.at(address)
 
 
 def gateway_url_of(devnet: DevnetState | None, gateway_url: str | None = None) -> str:

@@ -122,7 +122,8 @@ class PaymentUnavailable(GatewayError, RuntimeError):
     def __init__(self, reason: str) -> None:
         super().__init__(
             f"This gateway cannot pay for the request: {reason}. The project owner can fund the "
-            "project (fundProject) and authorize this gateway (setGatewayAuthorization), or the "
+            "project and authorize this gateway (`ape run publish <folder> --fund <ether> "
+            "--authorize-gateway <gateway>`: fundProject, setGatewayAuthorization), or the "
             "operator can set a per-request reward.",
             reason=reason,
         )
@@ -184,7 +185,8 @@ class ReserveExhausted(GatewayError, RuntimeError):
     def __init__(self, project: str, reserve: int, in_flight: int, reward: int) -> None:
         super().__init__(
             f"The reserve of project '{project}' ({reserve} wei) does not cover another ticket "
-            f"of {reward} wei beside {in_flight} wei in flight. The project owner can fund it "
+            f"of {reward} wei beside {in_flight} wei in flight. The project owner can fund it with "
+            f"`ape run publish <folder> --project-name {project} --fund <ether>` "
             "(GatewayRegistry.fundReserve); retry when tickets in flight have settled.",
             reserve=reserve,
             in_flight=in_flight,

@@ -6,8 +6,14 @@ at the owner's per-request price, by a gateway the owner authorized.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from ape.exceptions import TransactionError
+
+from peerhost.publishing.errors import FundingReverted
 
 
 @dataclass(frozen=True)
@@ -59,13 +65,27 @@ def prepare_project(
         params = coordinator.params()
         price = int(getattr(params, "minReward", params[0]))
     if price is not None and price != current.price:
-        coordinator.setProjectPrice(project, price, sender=account)
+        _send(
+            "set the per-request price",
+            project,
+            lambda: coordinator.setProjectPrice(project, price, sender=account),
+        )
     if fund > 0:
-        coordinator.fundProject(owner, project, value=fund, sender=account)
+        _send(
+            "fund the prepaid balance",
+            project,
+            lambda: coordinator.fundProject(owner, project, value=fund, sender=account),
+        )
     project_id = bytes(registry.projectIdOf(owner, project))
     for gateway in gateways:
         if not coordinator.isGatewayAuthorized(project_id, gateway):
-            coordinator.setGatewayAuthorization(project, gateway, True, sender=account)
+            _send(
+                f"authorize gateway {gateway} on the prepaid balance",
+                project,
+                partial(
+                    coordinator.setGatewayAuthorization, project, gateway, True, sender=account
+                ),
+            )
     return project_account(coordinator, registry, owner, project)
 
 
@@ -107,3 +127,62 @@ def prepare_reserve(
     if authorize:
         gateways.setGatewayAuthorization(project, gateway, True, sender=account)
     return ReserveSetup(balance=balance + funded, funded=funded, authorized=authorize)
+
+
+@dataclass(frozen=True)
+class ReserveFunding:
+    """What :func:`fund_reserve` did: wei added, gateways authorized, and the reserve after."""
+
+    project: str
+    project_id: bytes
+    funded: int
+    authorized: tuple[str, ...]
+    balance: int
+
+
+def fund_reserve(
+    gateways: Any,
+    account: Any,
+    project: str,
+    *,
+    fund: int = 0,
+    authorize: tuple[str, ...] = (),
+) -> ReserveFunding:
+    """Adds ``fund`` wei to ``project``'s ticket reserve (GatewayRegistry) from ``account`` and
+    authorizes each gateway of ``authorize`` on it (a gateway already authorized keeps the start
+    of its authorization).
+
+    Args:
+        gateways: The GatewayRegistry (ape contract).
+        account: The project owner's ape account.
+        project: The project name.
+        fund: Wei to add (0 adds nothing).
+        authorize: Gateway signing addresses to authorize.
+
+    Raises:
+        FundingReverted: a transaction reverted (nothing was added by it).
+    """
+    project_id = bytes(gateways.projectIdOf(str(account.address), project))
+    if fund > 0:
+        _send(
+            "fund the ticket reserve",
+            project,
+            lambda: gateways.fundReserve(project_id, value=fund, sender=account),
+        )
+    for gateway in authorize:
+        _send(
+            f"authorize gateway {gateway} on the ticket reserve",
+            project,
+            partial(gateways.setGatewayAuthorization, project, gateway, True, sender=account),
+        )
+    balance = int(gateways.reserveOf(project_id).balance)
+    return ReserveFunding(project, project_id, fund, tuple(authorize), balance)
+
+
+def _send(action: str, project: str, transact: Callable[[], Any]) -> None:
+    """Sends one transaction; a revert becomes :class:`FundingReverted` with its reason."""
+    try:
+        transact()
+    except TransactionError as exc:
+        reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise FundingReverted(action, project, reason) from exc

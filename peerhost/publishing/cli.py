@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from peerhost.deployments import find_deployment, gateway_url_of
-from peerhost.publishing.billing import DEVNET_RESERVE, prepare_project, prepare_reserve
+from peerhost.deployments import find_deployment, gateway_registry_of, gateway_url_of
+from peerhost.publishing.billing import (
+    DEVNET_RESERVE,
+    ReserveFunding,
+    fund_reserve,
+    prepare_project,
+    prepare_reserve,
+)
 from peerhost.publishing.errors import PublishError
 from peerhost.publishing.manifest import load_project
 from peerhost.publishing.publisher import Publisher
@@ -82,7 +88,16 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
     if spec.cors is not None and not options.dry_run:
         yield publisher.send_http_settings(spec)
     fund = parse_ether(options.fund)
-    if (fund or options.gateways) and not options.dry_run:
+    if options.dry_run:
+        yield "(dry run: nothing stored or sent)"
+        return
+    # Where the settlement contracts are deployed calls are paid from tickets, drawn from the
+    # project's reserve; elsewhere from the per-request path's prepaid balance.
+    gateways = gateway_registry_of(project, chain, found, options.deployments)
+    if (fund or options.gateways) and gateways is not None:
+        funding = fund_reserve(gateways, account, spec.name, fund=fund, authorize=options.gateways)
+        yield from format_funding(funding, str(account.address))
+    elif fund or options.gateways:
         acct = prepare_project(
             deployment.coordinator,
             deployment.registry,
@@ -96,10 +111,9 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
             f"{acct.price / 10**18:.6f} ETH per request"
             + (f"; gateways authorized: {', '.join(options.gateways)}" if options.gateways else "")
         )
-    if devnet is not None and devnet.contracts.get("gateways") and not options.dry_run:
+    if devnet is not None and gateways is not None:
         # A devnet answering from tickets: the calls are paid from the project's reserve, which
         # a new project does not have yet.
-        gateways = project.GatewayRegistry.at(devnet.contracts["gateways"])
         setup = prepare_reserve(
             gateways, account, spec.name, devnet.gateway_account, minimum=DEVNET_RESERVE
         )
@@ -110,5 +124,19 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
                 f"Devnet ticket reserve of '{spec.name}': {setup.balance / 10**18:g} ETH "
                 f"({', '.join(done)})"
             )
-    if options.dry_run:
-        yield "(dry run: nothing stored or sent)"
+
+
+def format_funding(funding: ReserveFunding, owner: str) -> Iterator[str]:
+    """What ``--fund`` / ``--authorize-gateway`` did to a ticket reserve, for the terminal."""
+    name = f"'{funding.project}' (id 0x{funding.project_id.hex()})"
+    if funding.funded:
+        yield (
+            f"Funded the ticket reserve of {name} with {funding.funded / 10**18:g} ETH "
+            f"({funding.funded} wei) from {owner}"
+        )
+    for gateway in funding.authorized:
+        yield f"Authorized gateway {gateway} on the ticket reserve of '{funding.project}'"
+    yield (
+        f"Ticket reserve of '{funding.project}' now {funding.balance / 10**18:g} ETH "
+        f"({funding.balance} wei)"
+    )

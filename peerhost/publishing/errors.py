@@ -99,6 +99,20 @@ class RegistryRefused(PublishError, RuntimeError):
         super().__init__(f"The registry refused to publish '{name}': {reason}")
 
 
+class FundingReverted(PublishError, RuntimeError):
+    """A transaction that funds a project or authorizes a gateway reverted: nothing was spent
+    but gas."""
+
+    def __init__(self, action: str, project: str, reason: str) -> None:
+        self.action = action
+        self.project = project
+        super().__init__(
+            f"Could not {action} of project '{project}': the transaction reverted ({reason}). "
+            "Nothing was added; check the amount, the project name and that the publishing "
+            "account owns the project, then run the command again."
+        )
+
+
 class BundleFailed(PublishError, jsbundle.BundleFailed):
     """A js function and its imports could not be bundled into one module (as publishing says it).
 

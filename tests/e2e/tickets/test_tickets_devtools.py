@@ -22,8 +22,9 @@ from peerhost import devnet_state
 from peerhost.devnet.accounts import GATEWAY, derive
 from peerhost.functionlogs import key_signer, sign_access
 from peerhost.publishing import Publisher, load_project
-from peerhost.publishing.billing import DEVNET_RESERVE, prepare_reserve
+from peerhost.publishing.billing import DEVNET_RESERVE, fund_reserve, prepare_reserve
 from peerhost.publishing.checks import CACHE_ENV
+from peerhost.publishing.errors import FundingReverted
 from peerhost.scaffold import init_project, templates
 from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
 from peerhost.storage import open_store
@@ -213,3 +214,95 @@ def test_cors__policy_published_on_the_ticket_path__preflight_allowed_proof_head
     exposed = call.headers["access-control-expose-headers"]
     for name in ("x-peerhost-request-id", "x-peerhost-attestations", "x-peerhost-ticket-hash"):
         assert name in exposed and name in call.headers
+
+
+def _publish_without_devnet(
+    stack: TicketStack, folder: Path, deployments: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``ape run publish`` as on a network with no devnet: the deployments file, store and
+    gateway URL given on the command line."""
+    devnet = stack.devnet
+    env = {
+        **os.environ,
+        "APE_FOUNDRY_HOST": devnet.rpc_url,
+        "PEERHOST_DEVNET_DIR": str(folder.parent / "no-devnet"),
+        CACHE_ENV: str(devnet.sandbox_cache),
+    }
+    command = [APE, "run", "publish", str(folder), "--account", "TEST::1"]
+    command += ["--deployments", str(deployments), "--store", devnet.store_spec]
+    command += ["--gateway-url", devnet.gateway_url, *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_publish__fund_where_settlement_is_deployed__reserve_moves_by_the_amount_and_url_answers(
+    tickets_stack: TicketStack, http: httpx.Client, tmp_path: Path
+) -> None:
+    devnet = tickets_stack.devnet
+    assert devnet.deployment is not None and devnet.settlement is not None
+    # The deployments file `ape run deploy` writes on a live network: v1 and the settlement.
+    recorded = json.loads(devnet.deployments_path.read_text())
+    for entry in recorded.values():
+        entry["settlement"] = devnet.settlement.addresses
+    deployments = tmp_path / "deployments.json"
+    deployments.write_text(json.dumps(recorded))
+    folder = tmp_path / "funded"
+    init_project(folder, "js")
+    (tmp_path / "no-devnet").mkdir()
+
+    unfunded = _publish_without_devnet(tickets_stack, folder, deployments)
+    assert unfunded.returncode == 0, unfunded.stdout + unfunded.stderr
+    assert "reserve" not in unfunded.stdout  # no devnet: nothing is funded unasked
+    url = next(
+        line.split("-> ", 1)[1].strip() for line in unfunded.stdout.splitlines() if "-> " in line
+    )
+    refused = http.get(url, params={"name": "ada"})
+    assert refused.status_code == 402, refused.text
+    assert (
+        "ape run publish <folder> --project-name funded --fund <ether>"
+        in (refused.json()["message"])
+    )
+
+    gateway = devnet.gateway_key.address
+    with tickets_stack.ape():
+        gateways = devnet.settlement.gateways
+        project_id = gateways.projectIdOf(tickets_stack.owner, "funded")
+        before = int(gateways.reserveOf(project_id).balance)
+    done = _publish_without_devnet(
+        tickets_stack, folder, deployments, "--fund", "0.05", "--authorize-gateway", gateway
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    amount = 5 * 10**16
+    with tickets_stack.ape():
+        after = int(devnet.settlement.gateways.reserveOf(project_id).balance)
+    assert after - before == amount
+    assert f"with 0.05 ETH ({amount} wei) from {tickets_stack.owner}" in done.stdout
+    assert f"Authorized gateway {gateway} on the ticket reserve of 'funded'" in done.stdout
+    assert f"Ticket reserve of 'funded' now {after / 10**18:g} ETH ({after} wei)" in done.stdout
+    assert "Project balance" not in done.stdout  # not the per-request path's balance
+    answer = http.get(url, params={"name": "ada"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["hello"] == "ada"
+
+
+def test_fund_reserve__transaction_reverts__clear_error_and_reserve_unchanged(
+    tickets_stack: TicketStack,
+) -> None:
+    devnet = tickets_stack.devnet
+    assert devnet.settlement is not None
+    with tickets_stack.ape():
+        gateways = devnet.settlement.gateways
+        developer = tickets_stack.developer
+        project_id = gateways.projectIdOf(developer, "Not A Name")
+        before = int(gateways.reserveOf(project_id).balance)
+        with pytest.raises(FundingReverted) as refused:
+            fund_reserve(
+                gateways,
+                developer,
+                "Not A Name",
+                authorize=(devnet.gateway_key.address,),
+            )
+        assert int(gateways.reserveOf(project_id).balance) == before
+    message = str(refused.value)
+    assert "Could not authorize gateway" in message
+    assert "'Not A Name'" in message
+    assert "InvalidProjectName" in message
