@@ -15,6 +15,8 @@ from typing import Any
 from peerhost.devnet.errors import DevnetError
 from peerhost.devnet.progress import Progress
 from peerhost.devnet.stack import PROJECT_ROOT, Devnet, DevnetConfig
+from peerhost.devnet.webhook import FUNCTION as WEBHOOK_FUNCTION
+from peerhost.devnet.webhook import SECRET_FILE, signed_curl
 from peerhost.wire.headers import MODE_HEADER, STATUS_URL_HEADER
 
 #: Sample requests for the examples: (method, query string, JSON body or None).
@@ -98,9 +100,15 @@ def banner(devnet: Devnet) -> list[str]:
             "Try the examples (fast mode answers with the first signed output; add",
             f"-H '{MODE_HEADER}: verified' to wait for the on-chain result):",
         ]
+    secret_file = devnet.state_dir / SECRET_FILE
     for fn in report.functions:
         lines.append(f"  # {fn.name} ({fn.runtime}, {fn.mode})")
-        lines.append(f"  {curl_for(fn.name, fn.url)}")
+        if fn.name == WEBHOOK_FUNCTION and secret_file.exists():
+            lines.append("  #   the event is signed when the command runs, with the devnet's")
+            lines.append("  #   development STRIPE_WEBHOOK_SECRET (kept in the state folder)")
+            lines.append(f"  {signed_curl(fn.url, secret_file)}")
+        else:
+            lines.append(f"  {curl_for(fn.name, fn.url)}")
     first = report.functions[0]
     for mode in ("fast", "attested", "verified") if devnet.config.tickets else ("verified",):
         lines += [f"  # {first.name}, {mode}", f"  {curl_for(first.name, first.url, mode)}"]
@@ -165,6 +173,8 @@ def run_devnet(
             with networks.ethereum.local.use_provider("foundry", provider_settings={"host": url}):
                 devnet.setup_chain(project, accounts.test_accounts[0], accounts.test_accounts[1])
             devnet.start_services()
+            with networks.ethereum.local.use_provider("foundry", provider_settings={"host": url}):
+                devnet.set_example_secrets(accounts.test_accounts[1])
             if urls_json is not None:
                 write_urls(devnet, urls_json)
                 out(f"URLs written to {urls_json}")

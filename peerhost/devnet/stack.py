@@ -41,6 +41,8 @@ from peerhost.devnet.errors import PortInUse
 from peerhost.devnet.processes import free_port, port_open
 from peerhost.devnet.progress import Progress, quiet
 from peerhost.devnet.settlement import devnet_settlement_params, setup_settlement, start_epoch
+from peerhost.devnet.webhook import FUNCTION as WEBHOOK_FUNCTION
+from peerhost.devnet.webhook import SECRET_FILE, SECRET_NAME, dev_secret
 from peerhost.publishing import Publisher, PublishReport, load_project, prepare_project
 from peerhost.storage import open_store
 
@@ -273,6 +275,34 @@ class Devnet:
             settlement=self.settlement.addresses["settlement"],
         )
         return self.settlement
+
+    def set_example_secrets(self, developer: Any) -> None:
+        """Sets the development secret the ``stripe-webhook`` example reads (see
+        :mod:`peerhost.devnet.webhook`) with the tool behind ``ape run secrets set``; never shows it.
+
+        Needs ape connected to the chain and the workers registered (the bundle is sealed to them).
+        """
+        report, deployment = self.report, self.deployment
+        if report is None or deployment is None:
+            return
+        if not any(fn.name == WEBHOOK_FUNCTION for fn in report.functions):
+            return
+        from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
+
+        with self.progress.step(f"Setting the {WEBHOOK_FUNCTION} example's secret") as detail:
+            tool = SecretsTool(
+                chain=ApeSecretsChain(deployment.registry, deployment.workers, developer),
+                store=open_store(self.store_spec),
+                signer=ape_signer(developer),
+                owner=str(developer.address),
+                chain_id=self.chain_id,
+                registry=str(deployment.registry.address),
+            )
+            sealed = tool.set(report.project, SECRET_NAME, dev_secret(self.state_dir))
+            detail(
+                f"{SECRET_NAME} of '{report.project}': a development value (whsec_devnet_only_…, "
+                f"kept in {self.state_dir / SECRET_FILE}), sealed to {len(sealed.workers)} worker(s)"
+            )
 
     def ensure_funded(self, sender: Any, addresses: list[str], minimum: int = 10 * ETHER) -> None:
         """Tops up accounts beyond the chain's prefunded ones (many workers on a small chain)."""

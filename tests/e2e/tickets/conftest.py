@@ -48,6 +48,8 @@ def tickets_stack(
         with stack.ape():
             stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
         devnet.start_services()
+        with stack.ape():
+            devnet.set_example_secrets(accounts[1])  # as bin/devnet does
         yield stack
     finally:
         if devnet in RUNNING:

@@ -4,13 +4,19 @@ final on-chain with the result hash in the headers; the function's log reaches i
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from ticket_stack import TicketStack
 
 from peerhost.devnet.accounts import DEVELOPER, derive
+from peerhost.devnet.run import banner
+from peerhost.devnet.webhook import DEV_PREFIX, SECRET_FILE, dev_secret
 from peerhost.functionlogs import key_signer, sign_access
 from peerhost.wire.feed import parse_attestations_header
 
@@ -103,3 +109,29 @@ def test_report__python_function__summary_at_the_tickets_time_and_its_log_for_th
     assert logs.status_code == 200, logs.text
     lines = [line for entry in logs.json()["entries"] for line in entry["lines"]]
     assert any("report over 6 numbers" in line for line in lines), lines
+
+
+def test_stripe_webhook__the_banners_curl__signed_event_answers_200_and_the_secret_stays_out(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    devnet = tickets_stack.devnet
+    lines = banner(devnet)
+    curl = next(line.strip() for line in lines if "/stripe-webhook" in line and "curl" in line)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "-c", curl], env=env, capture_output=True, text=True, timeout=120
+    )  # the command exactly as a person pastes it
+    assert done.returncode == 0, done.stderr
+    head, _, body = done.stdout.replace("\r\n", "\n").partition("\n\n")
+    assert head.split()[1] == "200", done.stdout
+    assert json.loads(body) == {"received": True, "id": "evt_devnet_1", "type": "invoice.paid"}
+    # The secret is set (not a 500 "is not set"): an unsigned event is refused for its signature.
+    unsigned = http.post(tickets_stack.example("stripe-webhook"), content=b'{"id": "evt_x"}')
+    assert unsigned.status_code == 400, unsigned.text
+    assert unsigned.json()["error"] == "invalid_signature"
+    secret = dev_secret(devnet.state_dir)
+    assert secret.startswith(DEV_PREFIX)
+    assert secret not in "\n".join(lines) + done.stdout + done.stderr
+    for path in devnet.state_dir.rglob("*"):
+        if path.is_file() and path.name != SECRET_FILE:
+            assert secret.encode() not in path.read_bytes(), path
