@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ape.exceptions import TransactionError
+from ape.exceptions import CustomError, TransactionError
 
 from peerhost.publishing.errors import FundingReverted
 
@@ -184,5 +184,6 @@ def _send(action: str, project: str, transact: Callable[[], Any]) -> None:
     try:
         transact()
     except TransactionError as exc:
-        reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        # A contract's own error reads as its name and arguments: InvalidAmount(amount=0, ...).
+        reason = repr(exc) if isinstance(exc, CustomError) else str(exc) or type(exc).__name__
         raise FundingReverted(action, project, reason) from exc
