@@ -18,6 +18,7 @@ import pytest
 from e2e_http_stack import sandbox_cache_dir, wait_until
 
 from peerhost.devnet.processes import port_open
+from peerhost.devnet.webhook import DEV_PREFIX, SECRET_FILE
 
 
 def request_line(path: Path, function: str) -> str | None:
@@ -99,6 +100,11 @@ def test_ape_run_devnet__serves_examples_with_logs__restart_shows_only_its_own_r
     assert code == 0, output
     for expected in ("==> Deploying the contracts", "curl -i", "Stopped."):
         assert expected in output
+    # The webhook example's development secret is set, its curl signs, its value never shows.
+    assert "==> Setting the stripe-webhook example's secret" in output
+    assert 'curl -i -H "stripe-signature: $(python -m peerhost.devnet.webhook' in output
+    secret = (state / SECRET_FILE).read_text().strip()
+    assert secret.startswith(DEV_PREFIX) and secret not in output
     line = request_line(first, "hello")
     assert line is not None
     assert "won by worker-1" in line or "answered by worker-1" in line
