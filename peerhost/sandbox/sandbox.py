@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import wasmtime
@@ -66,6 +67,10 @@ class Sandbox:
             compile_in_subprocess=compile_in_subprocess,
         )
         self.ticker = EpochTicker(self.engine, others=(self.unpooled_engine,))
+        # A sandbox dropped without close() still stops its ticker: the ticker's thread holds both
+        # engines, and each pooled engine reserves address space for its instance pool, so leaked
+        # tickers add up until no new engine can be made.
+        self._stop_ticker = weakref.finalize(self, self.ticker.stop)
         self.wasi = WasiHost()
         self.linker = wasmtime.Linker(self.engine)
         self.wasi.define(self.linker)
@@ -163,7 +168,7 @@ class Sandbox:
 
     def close(self) -> None:
         """Stops the epoch ticker thread (the sandbox cannot run afterwards)."""
-        self.ticker.stop()
+        self._stop_ticker()
 
     def _precheck(self, request: RunRequest) -> Envelope | None:
         limits = request.limits
