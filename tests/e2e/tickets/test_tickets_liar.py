@@ -42,6 +42,10 @@ def liar(tickets_stack: TicketStack) -> Iterator[str]:
     assert settlement is not None
     try:
         with tickets_stack.ape():
+            # The examples project has a secret (the webhook example's), sealed to the workers
+            # active when it was set: the owner reseals it so the joining worker can run the
+            # project's functions at all, as an owner does when a worker joins.
+            devnet.set_example_secrets(tickets_stack.developer)
             time.sleep(1.1)
             settlement.stakes.advanceEpoch(sender=tickets_stack.developer)
         tickets_stack.restart_gateway(attesters=4)
