@@ -452,6 +452,11 @@ class AccountabilityMachine(RuleBasedStateMachine):
             return
         if k.now() >= int(batch.finalizedAt) + k.params.open_window:
             return
+        # Opening waits out the batch's challenge window (a time jump): a tier of any case still in
+        # its vote windows would lapse with the honest voters never asked. Open once no case votes.
+        for x in self.leaves:
+            if int(self.court.case(x.posted.batch_id, 0).state) in (C_SEEDING, C_VOTING):
+                return
         final = [self._standing(t) if int(batch.finalMask) & 1 else ABSTAIN]  # the tier-1 vector
         window_end = int(batch.finalizedAt) + int(self.court.params.challengeWindow)
         if k.now() < window_end:
