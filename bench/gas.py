@@ -284,22 +284,28 @@ class V2:
             chain.mine(seed_block - head + 1)
         return header_of(chain.provider.make_request, seed_block)
 
+    def post_and_seat(self, tickets: list[Ticket], commitment: bytes) -> tuple[Any, Any, int]:
+        """Posts ``tickets`` as one batch with ``commitment`` and seats its committee."""
+        post = self.c.postBatch(
+            self.project_id,
+            keccak(b"profile"),
+            tickets[0].reward,
+            commitment,
+            encode_leaves([Leaf.of(t) for t in tickets]),
+            sender=self.gateway,
+        )
+        batch_id = int(post.events.filter(self.c.BatchPosted)[0].batchId)
+        seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
+        return post, seat, batch_id
+
     def seated_batch(self, n: int, section: str) -> tuple[int, list[Any], int]:
         """Posts n tickets until the committee has three distinct holders; records post and seat."""
         while True:
             tickets = self.tickets(n)
             results = [AttestedResult(self.result, (str(self.attester.address),)) for _ in tickets]
-            leaves = encode_leaves([Leaf.of(t) for t in tickets])
-            post = self.c.postBatch(
-                self.project_id,
-                keccak(b"profile"),
-                tickets[0].reward,
-                results_commitment(results, self.salt),
-                leaves,
-                sender=self.gateway,
+            post, seat, batch_id = self.post_and_seat(
+                tickets, results_commitment(results, self.salt)
             )
-            batch_id = int(post.events.filter(self.c.BatchPosted)[0].batchId)
-            seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
             holders = [self.by[str(h)] for h in self.c.holdersOf(batch_id)[0]]
             if len(holders) == self.params.seats:
                 self.posted = tickets
@@ -430,17 +436,7 @@ class V2:
             self.workers.append(w)
         advance = self.advance_epoch()
         self.table.add("v2 others", "advanceEpoch (256 workers)", advance)
-        tickets = self.tickets(1)
-        post = self.c.postBatch(
-            self.project_id,
-            keccak(b"profile"),
-            tickets[0].reward,
-            b"\x00" * 32,
-            encode_leaves([Leaf.of(t) for t in tickets]),
-            sender=self.gateway,
-        )
-        batch_id = int(post.events.filter(self.c.BatchPosted)[0].batchId)
-        seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
+        _, seat, _ = self.post_and_seat(self.tickets(1), b"\x00" * 32)
         self.table.add("v2 others", "seat (256 workers: header proof + draw)", seat)
         return int(advance.gas_used), int(seat.gas_used)
 
@@ -574,16 +570,7 @@ class Accountability:
         attester = v2._account()  # never staked
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(attester.address),))]
-        post = v2.c.postBatch(
-            v2.project_id,
-            keccak(b"profile"),
-            tickets[0].reward,
-            results_commitment(results, v2.salt),
-            encode_leaves([Leaf.of(t) for t in tickets]),
-            sender=v2.gateway,
-        )
-        batch_id = int(post.events.filter(v2.c.BatchPosted)[0].batchId)
-        v2.c.seat(batch_id, v2.header(batch_id), sender=v2.gateway)
+        post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
         holders = [v2.by[str(h)] for h in v2.c.holdersOf(batch_id)[0]]
         lie = [keccak(b"lie")]
         v2.commit_reveal(batch_id, holders, [lie] * len(holders), "scratch")
@@ -660,16 +647,7 @@ class Accountability:
         liar = v2.workers[2]
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(liar.address),))]
-        post = v2.c.postBatch(
-            v2.project_id,
-            keccak(b"profile"),
-            tickets[0].reward,
-            results_commitment(results, v2.salt),
-            encode_leaves([Leaf.of(t) for t in tickets]),
-            sender=v2.gateway,
-        )
-        batch_id = int(post.events.filter(v2.c.BatchPosted)[0].batchId)
-        v2.c.seat(batch_id, v2.header(batch_id), sender=v2.gateway)
+        post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
         holders = [v2.by[str(h)] for h in v2.c.holdersOf(batch_id)[0]]
         leaf = Leaf.of(tickets[0])
         tx = ev.openDataChallenge(
