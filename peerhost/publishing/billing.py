@@ -120,13 +120,15 @@ def prepare_reserve(
     """
     project_id = bytes(gateways.projectIdOf(str(account.address), project))
     balance = int(gateways.reserveOf(project_id).balance)
-    funded = max(0, minimum - balance)
-    if funded:
-        gateways.fundReserve(project_id, value=funded, sender=account)
-    authorize = int(gateways.authorizationOf(project_id, gateway).validUntil) == 0
-    if authorize:
-        gateways.setGatewayAuthorization(project, gateway, True, sender=account)
-    return ReserveSetup(balance=balance + funded, funded=funded, authorized=authorize)
+    never_set = int(gateways.authorizationOf(project_id, gateway).validUntil) == 0
+    done = fund_reserve(
+        gateways,
+        account,
+        project,
+        fund=max(0, minimum - balance),
+        authorize=(gateway,) if never_set else (),
+    )
+    return ReserveSetup(balance=done.balance, funded=done.funded, authorized=never_set)
 
 
 @dataclass(frozen=True)
