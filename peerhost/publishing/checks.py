@@ -18,6 +18,8 @@ Each refusal names the file and the rule it breaks (:class:`CheckFailed`):
 - ``js-handler-export``: the module matches one of the js runtime's handler shapes (a ``handler``
   or default function, a default object with a ``fetch`` method, an Express-style default
   ``(req, res)`` function), as the engine itself decides.
+- ``clf-compiles``: a clf source is UTF-8, holds no static ``import``/``export`` (it is a function
+  body, as Chainlink Functions ran it) and compiles as the body of an async function.
 - ``python-compiles``: a Python source is UTF-8 and compiles (with the publisher's CPython).
 - ``python-handler``: it defines ``handler`` at top level.
 - ``python-imports``: it imports (at any depth) no module the Python runtime refuses or does not
@@ -32,7 +34,7 @@ the same way on every worker.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import wasmtime
@@ -40,7 +42,7 @@ import wasmtime
 from peerhost.publishing.errors import BundleFailed, PublishError
 from peerhost.publishing.manifest import FunctionSpec, ProjectSpec
 from peerhost.publishing.python_check import PythonRefused
-from peerhost.sandbox import Limits, RunRequest, Sandbox
+from peerhost.sandbox import Limits, RunRequest, Sandbox, clf
 from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.imports import check_imports
 from peerhost.wire import Envelope, ErrorKind, canonical_request
@@ -119,6 +121,8 @@ class Checker:
             self._check_wasm(spec, code)
         elif spec.runtime == "js":
             self._check_js(spec, code)
+        elif spec.runtime == "clf":
+            self._check_clf(spec, code)
 
     def _check_wasm(self, spec: FunctionSpec, code: bytes) -> None:
         if self._engine is None:
@@ -201,6 +205,29 @@ class Checker:
                 "handler(req)` (or a default function), `export default { async fetch(request, "
                 "env, ctx) }` (Fetch API), `export default (req, res) => ...` (Express style)",
             )
+
+    def _check_clf(self, spec: FunctionSpec, code: bytes) -> None:
+        try:
+            code.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CheckFailed(
+                spec.path, "clf-compiles", f"the source is not UTF-8 ({exc})"
+            ) from None
+        line = clf.module_statement_line(code)
+        if line is not None:
+            raise CheckFailed(
+                spec.path,
+                "clf-compiles",
+                f"line {line} is an import or export statement; a clf source is the body of a "
+                "function (as in Chainlink Functions) and imports nothing: publish it as a js "
+                "function (export async function handler(req)) to import modules",
+            )
+        envelope, _ = self._run(
+            replace(spec, runtime="js"), clf.syntax_probe(code), _sample(spec, "check")
+        )
+        if not envelope.ok:
+            what = envelope.error_detail or str(envelope.error_kind)
+            raise CheckFailed(spec.path, "clf-compiles", f"the source does not compile: {what}")
 
     def sample_run(self, project: str, spec: FunctionSpec, code: bytes) -> SampleRun:
         """``--check``: one run on ``GET /``; raises CheckFailed if it gives no response."""

@@ -12,6 +12,8 @@ A project folder looks like this (``project.json`` is optional)::
         echo.wasm           -> function "echo", runtime wasi
         orders-create.js    -> function "orders-create", runtime js
         report.py           -> function "report", runtime python (checked: compiles, has handler)
+        price.js            -> runtime clf with {"functions": {"price": {"runtime": "clf"}}}: a
+                               Chainlink-Functions-style source (peerhost.sandbox.clf)
 
 The folder given may be the project folder or its ``functions/`` folder itself. Without
 ``project.json`` the project is named after the project folder.
@@ -48,14 +50,14 @@ FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 PROJECT_NAME = re.compile(r"^[a-z0-9-]{1,32}$")
 
 RUNTIME_BY_EXTENSION = {".wasm": "wasi", ".wat": "wasi", ".js": "js", ".py": "python"}
-RUNTIMES = ("wasi", "js", "python")
+RUNTIMES = ("wasi", "js", "python", "clf")
 MODES = ("fast", "verified")
 
 #: Default limits per runtime (clamped to the registry's maxima when publishing).
 #: QuickJS interprets the source, so js functions get more fuel and memory than raw wasm;
 #: the Python runtime starts with 12.75 MiB of memory in use (docs/functions.md).
-DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000, "python": 500_000_000}
-DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20, "python": 64 * 2**20}
+DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000, "python": 500_000_000, "clf": 500_000_000}
+DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20, "python": 64 * 2**20, "clf": 64 * 2**20}
 
 _SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets", "headers"}
 _TOP_LEVEL = {
@@ -94,7 +96,7 @@ class FunctionSpec:
     Attributes:
         name: The function name (the URL's last segment).
         path: The file it comes from.
-        runtime: ``"wasi"``, ``"js"`` or ``"python"``.
+        runtime: ``"wasi"``, ``"js"``, ``"python"`` or ``"clf"``.
         fuel: Fuel limit per run.
         memory: Memory limit per run, in bytes.
         mode: The gateway's default answer mode, ``"fast"`` or ``"verified"``.
@@ -142,6 +144,8 @@ class FunctionSpec:
             check_python_source(self.path, data)
             if self.headers:
                 return declarations.add_python_line(data, declared)
+        elif self.runtime == "clf":  # published as written: the prelude is the runtime's
+            return declarations.add_js_line(data, declared) if self.headers else data
         if self.headers:
             return declarations.add_wasm_section(data, declared)
         return data

@@ -15,6 +15,12 @@ its stack traces name the original files and lines.
 Prints the envelope (the bytes workers hash) and its keccak256 on stdout, and
 the function's log on stderr. Exits 0 when the envelope is a success, 1 when
 it is a failure, 2 when a js file's imports cannot be bundled (nothing ran).
+
+A ``clf`` source (Chainlink Functions style) takes its ``args`` and ``bytesArgs`` from
+``--arg TEXT`` and ``--bytes-arg 0xHEX`` (repeatable; they become the JSON body), its
+``secrets`` from ``--env``::
+
+    peerhost-sandbox clf examples/clf/functions/price.js --arg ETH --arg 2 --env API_KEY=dev
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import Path
 from peerhost.sandbox.limits import Limits
 from peerhost.sandbox.request import RunRequest
 from peerhost.sandbox.sandbox import Sandbox
+from peerhost.wire.clf import json_args
 from peerhost.wire.request import allowed_headers, canonical_request
 
 
@@ -37,7 +44,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("runtime", choices=["wasi", "js", "python"])
+    parser.add_argument("runtime", choices=["wasi", "js", "python", "clf"])
     parser.add_argument("code", type=Path, help="the function's code file")
     parser.add_argument("--method", default="GET")
     parser.add_argument("--path", default="/")
@@ -51,6 +58,16 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME",
         help='a request header the function declares (project.json "headers")',
     )
+    parser.add_argument(
+        "--arg",
+        action="append",
+        default=None,
+        metavar="TEXT",
+        help='clf: one of the source\'s args (the body becomes {"args": [...], "bytesArgs": [...]})',
+    )
+    parser.add_argument(
+        "--bytes-arg", action="append", default=None, metavar="0xHEX", help="clf: one of bytesArgs"
+    )
     parser.add_argument("--env", action="append", default=[], metavar="K=V")
     parser.add_argument("--request-id", default="0x" + "00" * 32)
     parser.add_argument("--timestamp", type=int, default=0, help="block timestamp (s)")
@@ -63,6 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     """``peerhost-sandbox`` (also ``python -m peerhost.sandbox``)."""
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     body = Path(args.body[1:]).read_bytes() if args.body.startswith("@") else args.body.encode()
+    if args.arg is not None or args.bytes_arg is not None:
+        if body:
+            print("peerhost-sandbox: pass --body or --arg/--bytes-arg, not both", file=sys.stderr)
+            return 2
+        try:
+            bytes_args = [bytes.fromhex(b.removeprefix("0x")) for b in args.bytes_arg or []]
+        except ValueError:
+            print("peerhost-sandbox: --bytes-arg takes 0x-prefixed hex", file=sys.stderr)
+            return 2
+        body = json_args(args.arg or [], bytes_args)
     query: dict[str, list[str]] = {}
     for item in args.query:
         key, _, value = item.partition("=")

@@ -65,6 +65,15 @@ class PythonRuntimeMismatch(SandboxError, ValueError):
         )
 
 
+class ClfPreludeMismatch(SandboxError, ValueError):
+    def __init__(self, path: Path, expected: str, actual: str) -> None:
+        super().__init__(
+            f"The clf runtime's prelude at {path} has sha256 {actual}, expected {expected}: "
+            "restore it, or (a protocol upgrade) pin the new sha256 as RUNTIME_ENGINE_SHA256"
+            '["clf"] in peerhost/wire/feed.py.'
+        )
+
+
 class InvalidModule(SandboxError, ValueError):
     def __init__(self, code_sha256: str) -> None:
         super().__init__(f"Module {code_sha256} is not valid WebAssembly.")

@@ -18,7 +18,7 @@ from wasmtime import _func as wasmtime_func
 
 from peerhost.sandbox import js_engine, python_engine
 from peerhost.sandbox.randomness import RandomStream
-from peerhost.sandbox.request import RunRequest
+from peerhost.sandbox.request import JS_RUNTIMES, RunRequest
 from peerhost.sandbox.wasi import HostOutOfFuel, OutputTooLarge, ProcExit, RunIO, WasiHost
 from peerhost.wire.envelope import Envelope, ErrorKind, failure
 from peerhost.wire.response import OutputRejected, parse_response
@@ -73,7 +73,10 @@ def _js_error_detail(stdout: bytes) -> str:
 
 def _exited(request: RunRequest, code: int, stdout: bytes, fuel_used: int) -> Envelope:
     if code != 0:
-        if request.runtime == "js" and code in (js_engine.EXIT_THROWN, js_engine.EXIT_NO_HANDLER):
+        if request.runtime in JS_RUNTIMES and code in (
+            js_engine.EXIT_THROWN,
+            js_engine.EXIT_NO_HANDLER,
+        ):
             return failure(ErrorKind.JS_ERROR, _js_error_detail(stdout), fuel_used=fuel_used)
         if request.runtime == "python":
             if code in (python_engine.EXIT_RAISED, python_engine.EXIT_NO_HANDLER):

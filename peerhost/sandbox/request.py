@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from peerhost.sandbox.limits import Limits
 from peerhost.wire.envelope import Envelope, decode_envelope, result_hash
 
-RUNTIMES = ("wasi", "js", "python")
+RUNTIMES = ("wasi", "js", "python", "clf")
+#: Runtimes that run on the QuickJS engine (clf sources are wrapped into a js module first).
+JS_RUNTIMES = ("js", "clf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +19,9 @@ class RunRequest:
 
     Attributes:
         runtime: "wasi" (code is a WASI preview1 command module), "js" (code
-            is ES module source exporting ``handler``) or "python" (code is a
-            Python module defining ``handler(req)``).
+            is ES module source exporting ``handler``), "python" (code is a
+            Python module defining ``handler(req)``) or "clf" (a Chainlink-Functions-style
+            source, see :mod:`peerhost.sandbox.clf`).
         code: the function's code, as fetched by CID.
         code_id: a stable id of the code (its CID); informational, the cache
             keys on the code's own sha256.

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import wasmtime
 
-from peerhost.sandbox import js_engine, python_engine, snapshot
+from peerhost.sandbox import clf, js_engine, python_engine, snapshot
 from peerhost.sandbox.cache import ModuleCache
 from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.epoch import EpochTicker
 from peerhost.sandbox.errors import CompileFailed, CompileTimeout, InvalidModule, InvalidRequest
 from peerhost.sandbox.execution import execute
 from peerhost.sandbox.imports import check_imports
-from peerhost.sandbox.request import RUNTIMES, RunRequest, RunResult
+from peerhost.sandbox.request import JS_RUNTIMES, RUNTIMES, RunRequest, RunResult
 from peerhost.sandbox.wasi import WasiHost
 from peerhost.wire.envelope import Envelope, ErrorKind, failure
 from peerhost.wire.request import bind_metadata
@@ -80,6 +80,7 @@ class Sandbox:
         self._js_engine: bytes | None = None
         self._python_runtime_path = python_runtime
         self._python_runtime: bytes | None = None
+        self._clf_prelude: bytes | None = None
         self._prepared: dict[int, tuple[wasmtime.Module, _Prepared, wasmtime.Engine]] = {}
         self._js_start_fuel: int | None = None
 
@@ -98,6 +99,13 @@ class Sandbox:
         return self._python_runtime
 
     @property
+    def clf_prelude(self) -> bytes:
+        """The verified clf prelude (loaded once)."""
+        if self._clf_prelude is None:
+            self._clf_prelude = clf.load_prelude()
+        return self._clf_prelude
+
+    @property
     def js_start_fuel(self) -> int:
         """The fuel every js run is charged for the engine start-up its snapshot skips."""
         if self._js_start_fuel is None:
@@ -109,16 +117,17 @@ class Sandbox:
         self._module(runtime, code)
 
     def _module(self, runtime: str, code: bytes) -> wasmtime.Module:
-        if runtime == "js":
+        if runtime in JS_RUNTIMES:
             return self.cache.get(self.js_engine, digest=js_engine.ENGINE_SHA256)
         if runtime == "python":
             return self.cache.get(self.python_runtime, digest=python_engine.ENGINE_SHA256)
         return self.cache.get(code)
 
-    @staticmethod
-    def _stdin(request: RunRequest, bound: bytes) -> bytes:
+    def _stdin(self, request: RunRequest, bound: bytes) -> bytes:
         if request.runtime == "js":
             return js_engine.engine_stdin(request.code, bound)
+        if request.runtime == "clf":
+            return js_engine.engine_stdin(clf.compose(request.code, self.clf_prelude), bound)
         if request.runtime == "python":
             return python_engine.engine_stdin(request.code, request.env, bound)
         return bound
@@ -160,7 +169,7 @@ class Sandbox:
                 request=request,
                 stdin=stdin,
                 epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
-                start_fuel=self.js_start_fuel if request.runtime == "js" else 0,
+                start_fuel=self.js_start_fuel if request.runtime in JS_RUNTIMES else 0,
             )
         return self._result(
             outcome.envelope, outcome.committable, outcome.logs, outcome.fuel_used, started

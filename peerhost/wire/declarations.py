@@ -12,7 +12,8 @@ Where it lives:
 - ``wasi``: a custom section named ``peerhost-function`` holding the same JSON (ignored by
   every WebAssembly engine, the sandbox included);
 - ``python``: the source's last line, ``# peerhost-function {"headers":[...]}`` (a comment,
-  appended so that the author's line numbers stay as written).
+  appended so that the author's line numbers stay as written);
+- ``clf``: the source's last line, ``// peerhost-function {...}`` (likewise).
 
 Code without a declaration declares nothing (no extra headers).
 """
@@ -94,6 +95,13 @@ def add_python_line(source: bytes, declarations: Declarations) -> bytes:
     return source + PYTHON_PREFIX + declarations.to_json() + b"\n"
 
 
+def add_js_line(source: bytes, declarations: Declarations) -> bytes:
+    """Appends the declaration comment as the last line of a clf source."""
+    if source and not source.endswith(b"\n"):
+        source += b"\n"
+    return source + JS_PREFIX + declarations.to_json() + b"\n"
+
+
 def read(code: bytes) -> Declarations:
     """The declarations embedded in ``code`` (js bundle, wasm module or Python source); none if
     absent."""
@@ -116,6 +124,7 @@ def read(code: bytes) -> Declarations:
             return Declarations()
         return Declarations()
     last = code.rstrip(b"\n").rsplit(b"\n", 1)[-1]
-    if last.startswith(PYTHON_PREFIX):
-        return Declarations.from_json(last[len(PYTHON_PREFIX) :])
+    for prefix in (PYTHON_PREFIX, JS_PREFIX):
+        if last.startswith(prefix):
+            return Declarations.from_json(last[len(prefix) :])
     return Declarations()

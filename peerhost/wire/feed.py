@@ -54,12 +54,15 @@ INPUT_WORKER_HEADER = WORKER_HEADER
 INPUT_EXPIRES_HEADER = EXPIRES_HEADER
 INPUT_SIGNATURE_HEADER = SIGNATURE_HEADER
 
-#: The sha256 of each runtime engine this release runs: the QuickJS engine and the CPython
-#: runtime. ``peerhost.sandbox.js_engine`` and ``peerhost.sandbox.python_engine`` check the engine
-#: files against these on load. They are part of the engine profile below, so a rebuilt engine
+#: The sha256 of each runtime engine this release runs: the QuickJS engine, the CPython runtime,
+#: and the ``clf`` runtime's prelude (``peerhost/sandbox/engines/clf-prelude.js``, which wraps a
+#: Chainlink-Functions-style source into a module for the QuickJS engine above).
+#: ``peerhost.sandbox.js_engine``, ``python_engine`` and ``clf`` check their files against these
+#: on load. They are part of the engine profile below, so a rebuilt engine
 #: (a different fuel count or envelope for the same call) is a new profile, and workers running
 #: different engines never serve, or judge, the same ticket.
 RUNTIME_ENGINE_SHA256 = {
+    "clf": "a283e6954edd45ca56dff34ff5ce5e1eeb86e181f99c8beb6808102ac56524ed",
     "js": "748f4b41894f88974c883f7b019ede58a30cfee32edff5188b7cb725c3b6bedf",
     "python": "7b7a5c19e32ee55c3cc6bf64aa973fe5a3cfbafd651bf0958470e7bf7184927d",
 }
