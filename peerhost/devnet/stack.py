@@ -511,6 +511,8 @@ class Devnet:
             attesters=max(1, min(2, self.config.workers)),
             # The code store, for the request headers functions declare in their code.
             store=self.store_spec,
+            # A devnet tries schedules of every few seconds (a network's gateways keep 60 s).
+            schedule_min_interval=2,
         ).replace(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:

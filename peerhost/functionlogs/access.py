@@ -47,6 +47,7 @@ class NoAccessSignature(AccessDenied):
 
 READ_LOGS = "read the logs"
 SET_HTTP = "set the HTTP settings"
+SET_SCHEDULES = "set the schedules"
 
 
 def access_message(

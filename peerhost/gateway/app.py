@@ -13,6 +13,8 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /_inbox/credentials/0x<inputHash>`` (sealed credential headers, for active workers)
 - ``GET  /_logs/<wallet>/<project>``         (function logs, for the owner)
 - ``PUT  /_projects/<wallet>/<project>/http``  (the project's CORS policy, from the owner)
+- ``GET  /_schedules``, ``PUT /_projects/<wallet>/<project>/schedules``,
+  ``GET /_status/schedules/<wallet>/<project>``  (scheduled functions, :mod:`.schedule_http`)
 - ``GET|POST|PUT|PATCH|DELETE /<anything>``  function calls, host- or path-style
 - ``OPTIONS /<anything>``  CORS preflight, answered by the gateway (never a paid run)
 - ``HEAD /<anything>``     405: a HEAD never runs a function
@@ -36,6 +38,7 @@ from peerhost.gateway.inputs import serve_input
 from peerhost.gateway.logs import read_logs
 from peerhost.gateway.metrics import metrics
 from peerhost.gateway.problems import EXCEPTION_HANDLERS
+from peerhost.gateway.schedule_http import put_schedules, schedule_params, schedule_status
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.status import batch_status, health, request_status
@@ -72,6 +75,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route(CREDENTIALS_PATH + "/{input_hash}", disclose_credentials, methods=["GET"]),
         Route("/_logs/{wallet}/{project}", read_logs, methods=["GET"]),
         Route("/_projects/{wallet}/{project}/http", put_http_settings, methods=["PUT"]),
+        Route("/_projects/{wallet}/{project}/schedules", put_schedules, methods=["PUT"]),
+        Route("/_schedules", schedule_params, methods=["GET"]),
+        Route("/_status/schedules/{wallet}/{project}", schedule_status, methods=["GET"]),
         Route("/{path:path}", call_function, methods=METHODS),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -46,6 +46,7 @@ class ResolvedFunction:
     mode: str  # the registry's default response mode
     disabled: bool
     headers: tuple[str, ...] = ()  # extra request headers the code declares
+    schedule: str | None = None  # the cron expression the code declares (peerhost.wire.schedule)
 
 
 class FunctionCache:
@@ -120,7 +121,7 @@ class FunctionCache:
                 return None
             raise
         mode = int(version["mode"])
-        headers = await self._declared_headers(bytes(version["codeCid"]))
+        declared = await self._declarations(bytes(version["codeCid"]))
         return ResolvedFunction(
             function_id=bytes(fid),
             project_id=project_id_of(target.wallet, target.project),
@@ -131,18 +132,19 @@ class FunctionCache:
             runtime=str(version["runtime"]),
             mode=MODES[mode] if mode < len(MODES) else "verified",
             disabled=bool(info["disabled"]),
-            headers=headers,
+            headers=declared.headers,
+            schedule=declared.schedule,
         )
 
-    async def _declared_headers(self, code_cid: bytes) -> tuple[str, ...]:
+    async def _declarations(self, code_cid: bytes) -> declarations.Declarations:
         if self._code is None:
-            return ()
+            return declarations.Declarations()
         try:
             code = await asyncio.to_thread(self._code, code_cid)
         except Exception as exc:  # the store's failure must not fail the call: declare nothing
             log.warning("code %s unreadable, no declared headers: %s", code_cid.hex()[:16], exc)
-            return ()
-        return declarations.read(code).headers
+            return declarations.Declarations()
+        return declarations.read(code)
 
     def invalidate(self, function_id: bytes) -> None:
         """Drops one function's entry (a registry event concerned it)."""

@@ -29,6 +29,8 @@ from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.projects import ProjectSettings
 from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.routing import Router
+from peerhost.gateway.schedulebook import ScheduleBook
+from peerhost.gateway.scheduler import Scheduler
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
 from peerhost.gateway.ticketbook import TicketBook
@@ -109,6 +111,7 @@ class Gateway:
         )
         self.follower: LogFollower | None = None
         self.desk: Desk | None = None
+        self.scheduler: Scheduler | None = None  # scheduled runs are tickets
         self.hub = FeedHub(self.sender.address, settings.chain.chain_id)
         if settings.chain.has_settlement:
             self.settlement = SettlementView(settings.chain, self.rpc)
@@ -134,6 +137,17 @@ class Gateway:
                 settled=self.desk.settled,
                 withhold=settings.withhold_batches,
                 withhold_inputs=settings.withhold_inputs,
+            )
+            self.scheduler = Scheduler(
+                ScheduleBook(data_dir / "schedules.sqlite3"),
+                self.functions,
+                self.desk,
+                self.logs,
+                status_base=settings.public_url,
+                min_interval=settings.schedule_min_interval,
+                catch_up=settings.schedule_catch_up,
+                tick=settings.schedule_tick,
+                timeout=settings.verified_timeout,
             )
         self._courts: CourtsView | None = None
         self.max_input_bytes: int | None = None
@@ -234,6 +248,8 @@ class Gateway:
             if self.desk is not None:
                 await self.desk.start()
                 self._tasks.append(asyncio.create_task(self.poster.run(), name="batch-poster"))
+                if self.scheduler is not None:
+                    self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
                 if self.settings.announce:
                     self._tasks.append(asyncio.create_task(self._announce(), name="announce"))
             start_block = await self.protocol.block_number()
@@ -269,6 +285,8 @@ class Gateway:
         await _bounded("the transaction sender", self.sender.stop())
         if self.desk is not None:
             self.book.close()
+        if self.scheduler is not None:
+            self.scheduler.book.close()
         await _bounded("the RPC connection", self.rpc.aclose())
 
     async def load_params(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from peerhost.chain.config import ChainConfig
 from peerhost.settings import Settings
 from peerhost.wire.inbox import inbox_base_url
+from peerhost.wire.schedule import MIN_INTERVAL_SECONDS
 
 #: Environment variable holding the gateway's private key (hex). Never pass it on argv.
 KEY_ENV = "PEERHOST_GATEWAY_KEY"
@@ -74,6 +75,12 @@ class GatewaySettings(Settings):
         logs_per_project: Function-log entries kept in memory per project (``/_logs``).
         project_settings_file: JSON file keeping the projects' HTTP settings (CORS) across
             restarts; None keeps them in memory only.
+        schedule_min_interval: Seconds: a schedule whose runs come closer is refused (publish
+            reads it from ``GET /_schedules``) and never run (default: the protocol's,
+            :data:`peerhost.wire.schedule.MIN_INTERVAL_SECONDS`).
+        schedule_catch_up: Seconds: a due run missed while the gateway was down still runs when
+            it is at most this late.
+        schedule_tick: Seconds between two heartbeats of the scheduler.
     """
 
     chain: ChainConfig
@@ -107,12 +114,17 @@ class GatewaySettings(Settings):
     store: str | None = None
     logs_per_project: int = 200
     project_settings_file: str | None = None
+    schedule_min_interval: float = MIN_INTERVAL_SECONDS
+    schedule_catch_up: float = 60.0
+    schedule_tick: float = 0.5
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "attested", "verified"):
             raise ValueError(
                 f"default_mode must be fast, attested, verified or None, not {self.default_mode!r}"
             )
+        if self.schedule_min_interval < 1 or self.schedule_tick <= 0:
+            raise ValueError("schedule_min_interval must be >= 1 s and schedule_tick > 0")
         if self.attesters < 1:
             raise ValueError("attesters must be at least 1")
         object.__setattr__(self, "domain", self.domain.lower().strip("."))

@@ -20,6 +20,12 @@ from peerhost.publishing.errors import PublishError
 from peerhost.publishing.manifest import load_project
 from peerhost.publishing.publisher import Publisher
 from peerhost.publishing.report import format_report
+from peerhost.publishing.schedules import (
+    check_schedules,
+    gateway_min_interval,
+    next_run_lines,
+    send_schedules,
+)
 from peerhost.storage import DEFAULT_STORE_SPEC, open_store
 
 STORE_ENV = "PEERHOST_STORE"
@@ -82,11 +88,18 @@ def run_publish(options: PublishOptions, project: Any, chain: Any, account: Any)
     publisher = Publisher(
         deployment.registry, account, open_store(store_spec), gateway_url, log=lines.append
     )
+    scheduled = any(fn.schedule is not None for fn in spec.functions)
+    if scheduled:  # refused before anything is stored or sent
+        check_schedules(spec, *gateway_min_interval(gateway_url, str(account.address)))
     report = publisher.publish(spec, dry_run=options.dry_run, sample_check=options.check)
     yield from lines
     yield from format_report(report)
     if spec.cors is not None and not options.dry_run:
         yield publisher.send_http_settings(spec)
+    if scheduled:
+        yield from next_run_lines(spec)
+        if not options.dry_run:
+            yield send_schedules(spec, account, str(account.address), gateway_url)
     fund = parse_ether(options.fund)
     if options.dry_run:
         yield "(dry run: nothing stored or sent)"

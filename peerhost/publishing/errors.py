@@ -123,3 +123,16 @@ class BundleFailed(PublishError, jsbundle.BundleFailed):
     @classmethod
     def of(cls, failed: jsbundle.BundleFailed) -> BundleFailed:
         return cls(failed.path, failed.problems)
+
+
+class ScheduleTooFrequent(PublishError, ValueError):
+    """A function's schedule runs more often than the gateway's minimum interval allows."""
+
+    def __init__(self, function: str, schedule: str, gap: int, minimum: float, source: str) -> None:
+        self.function = function
+        super().__init__(
+            f"{function}: schedule {schedule!r} runs {gap} s apart, below the minimum interval "
+            f"of {minimum:g} s ({source}); space the runs at least {minimum:g} s apart "
+            f'(e.g. "*/{max(1, int(-(-minimum // 60)))} * * * *" for every '
+            f"{max(1, int(-(-minimum // 60)))} minute(s))."
+        )

@@ -5,7 +5,8 @@ A project folder looks like this (``project.json`` is optional)::
     my-project/
       project.json          {"project": "shop", "mode": "fast",
                              "functions": {"orders-create": {"mode": "verified", "fuel": 2000000000},
-                                           "stripe-webhook": {"headers": ["stripe-signature"]}}}
+                                           "stripe-webhook": {"headers": ["stripe-signature"]},
+                                           "nightly": {"schedule": "0 3 * * *"}}}
       lib/                  shared modules js functions import ("../lib/db.js"; bundled)
       functions/
         hello.wat           -> function "hello", runtime wasi (compiled to .wasm when read)
@@ -44,6 +45,7 @@ from peerhost.publishing.python_check import check_python_source
 from peerhost.storage.spec import parse_size
 from peerhost.wire import declarations
 from peerhost.wire.headers import HEADER_PREFIX
+from peerhost.wire.schedule import InvalidSchedule, Schedule
 from peerhost.wire.secrets import NAME as SECRET_NAME
 
 FUNCTION_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
@@ -59,7 +61,7 @@ MODES = ("fast", "verified")
 DEFAULT_FUEL = {"wasi": 100_000_000, "js": 500_000_000, "python": 500_000_000, "clf": 500_000_000}
 DEFAULT_MEMORY = {"wasi": 16 * 2**20, "js": 64 * 2**20, "python": 64 * 2**20, "clf": 64 * 2**20}
 
-_SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets", "headers"}
+_SETTINGS = {"runtime", "fuel", "memory", "mode", "secrets", "headers", "schedule"}
 _TOP_LEVEL = {
     "project",
     "name",
@@ -105,6 +107,8 @@ class FunctionSpec:
         root: The project folder (js imports are resolved and named relative to it).
         headers: Extra request headers the function receives (lowercase, sorted), embedded in
             the published code (see :mod:`peerhost.wire.declarations`).
+        schedule: A cron expression (:mod:`peerhost.wire.schedule`): the gateway runs the
+            function at those times; embedded in the published code like ``headers``.
     """
 
     name: str
@@ -116,6 +120,7 @@ class FunctionSpec:
     secrets: tuple[str, ...] = ()
     root: Path | None = None
     headers: tuple[str, ...] = ()
+    schedule: str | None = None
 
     def code(self) -> bytes:
         """The bytes to store and publish: the file, with WebAssembly text compiled to binary
@@ -131,9 +136,9 @@ class FunctionSpec:
             raise InvalidCode(self.path, f"cannot read it ({exc.strerror})") from exc
         if not data:
             raise InvalidCode(self.path, "the file is empty")
-        declared = declarations.Declarations(self.headers)
+        declared = declarations.Declarations(self.headers, self.schedule)
         if self.runtime == "js":
-            banner = declarations.js_banner(declared) if self.headers else ""
+            banner = declarations.js_banner(declared) if declared else ""
             try:
                 return jsbundle.bundle_js(self.path, self.root or self.path.parent, banner)
             except jsbundle.BundleFailed as failed:
@@ -142,11 +147,11 @@ class FunctionSpec:
             data = _wat_to_wasm(self.path, data)
         elif self.runtime == "python":
             check_python_source(self.path, data)
-            if self.headers:
+            if declared:
                 return declarations.add_python_line(data, declared)
         elif self.runtime == "clf":  # published as written: the prelude is the runtime's
-            return declarations.add_js_line(data, declared) if self.headers else data
-        if self.headers:
+            return declarations.add_js_line(data, declared) if declared else data
+        if declared:
             return declarations.add_wasm_section(data, declared)
         return data
 
@@ -384,7 +389,22 @@ def _function_spec(
                 )
             )
         ),
+        schedule=_schedule(manifest, name, settings.get("schedule")),
     )
+
+
+def _schedule(manifest: Path, name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidProjectFile(
+            manifest, f'"functions.{name}.schedule" must be a cron expression (a string)'
+        )
+    try:
+        Schedule.parse(value)
+    except InvalidSchedule as exc:
+        raise InvalidProjectFile(manifest, f'"functions.{name}.schedule": {exc}') from None
+    return value.strip()
 
 
 def _wat_to_wasm(path: Path, data: bytes) -> bytes:

@@ -1,9 +1,11 @@
 """What a function's code declares about itself, embedded in the code so its CID binds it.
 
-Today one declaration: the extra request ``headers`` the function receives (project.json's
-``"headers"``). The gateway reads it from the code of the active version (by CID, from the
-content store) and keeps those headers in the canonical request; nothing else changes on-chain,
-and a new declaration is a new version (the code, hence the CID, changes).
+Two declarations: the extra request ``headers`` the function receives (project.json's
+``"headers"``), and its ``schedule`` (project.json's ``"schedule"``, a cron expression, see
+:mod:`peerhost.wire.schedule`). The gateway reads them from the code of the active version (by
+CID, from the content store): it keeps those headers in the canonical request and runs the
+schedule; nothing else changes on-chain, and a new declaration is a new version (the code, hence
+the CID, changes).
 
 Where it lives:
 
@@ -34,12 +36,19 @@ MAX_HEADERS = 32
 
 @dataclass(frozen=True)
 class Declarations:
-    """A function's declarations: ``headers``, lowercase names, sorted."""
+    """A function's declarations: ``headers``, lowercase names, sorted; its ``schedule``."""
 
     headers: tuple[str, ...] = ()
+    schedule: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.headers) or self.schedule is not None
 
     def to_json(self) -> bytes:
-        return json.dumps({"headers": list(self.headers)}, separators=(",", ":")).encode()
+        doc: dict[str, object] = {"headers": list(self.headers)}
+        if self.schedule is not None:  # absent otherwise: older code keeps its bytes and CID
+            doc["schedule"] = self.schedule
+        return json.dumps(doc, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> Declarations:
@@ -48,11 +57,19 @@ class Declarations:
             doc = json.loads(data)
         except ValueError:
             return cls()
-        names = doc.get("headers") if isinstance(doc, dict) else None
-        if not isinstance(names, list):
+        if not isinstance(doc, dict):
             return cls()
-        valid = {n for n in names if isinstance(n, str) and HEADER_NAME.match(n)}
-        return cls(tuple(sorted(valid))[:MAX_HEADERS])
+        names = doc.get("headers")
+        valid = (
+            {n for n in names if isinstance(n, str) and HEADER_NAME.match(n)}
+            if isinstance(names, list)
+            else set()
+        )
+        schedule = doc.get("schedule")
+        return cls(
+            tuple(sorted(valid))[:MAX_HEADERS],
+            schedule if isinstance(schedule, str) and len(schedule) <= 128 else None,
+        )
 
 
 def js_banner(declarations: Declarations) -> str:
