@@ -62,7 +62,7 @@ INPUT_SIGNATURE_HEADER = SIGNATURE_HEADER
 #: (a different fuel count or envelope for the same call) is a new profile, and workers running
 #: different engines never serve, or judge, the same ticket.
 RUNTIME_ENGINE_SHA256 = {
-    "clf": "a283e6954edd45ca56dff34ff5ce5e1eeb86e181f99c8beb6808102ac56524ed",
+    "clf": "7cf3f658fb3df3a64c65e9f4e8b2d86547c9ddb7e5540a49a9b1ecee00d9cc4c",
     "js": "748f4b41894f88974c883f7b019ede58a30cfee32edff5188b7cb725c3b6bedf",
     "python": "7b7a5c19e32ee55c3cc6bf64aa973fe5a3cfbafd651bf0958470e7bf7184927d",
 }

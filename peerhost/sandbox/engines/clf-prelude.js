@@ -107,6 +107,9 @@ const __clf = (() => {
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new Error(`the request body is not a JSON object; ${FORMAT}`);
     for (const key of Object.keys(doc))
       if (!ARG_KEYS.has(key)) throw new Error(`the request body has an unknown key ${JSON.stringify(key)}; ${FORMAT}`);
+    return checkedArgs(doc);
+  }
+  function checkedArgs(doc) {
     const args = doc.args === undefined ? [] : doc.args;
     const bytesArgs = doc.bytesArgs === undefined ? [] : doc.bytesArgs;
     if (!Array.isArray(args) || !args.every((a) => typeof a === "string"))
@@ -117,6 +120,11 @@ const __clf = (() => {
   }
   function requestArgs(request) {
     const raw = typeof request.rawBody === "string" ? request.rawBody : "";
+    // A contract's request JSON may carry them at its top level (a canonical HTTP request never does).
+    if (request.args !== undefined || request.bytesArgs !== undefined) {
+      if (raw.trim() !== "") throw new Error(`the request carries args both at its top level and in its body; ${FORMAT}`);
+      return checkedArgs(request);
+    }
     if (request.body_encoding === "base64") return abiArgs(bytesOf(raw));
     if (raw.trim() === "") return [[], []];
     if (/^\s*[[{]/.test(raw)) return jsonArgs(raw);

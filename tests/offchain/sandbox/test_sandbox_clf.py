@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from sandbox_helpers import REQUEST_ID
 from peerhost.sandbox import RunResult, clf
 from peerhost.sandbox.errors import ClfPreludeMismatch
 from peerhost.wire import canonical_request
-from peerhost.wire.clf import abi_args, json_args
+from peerhost.wire.clf import abi_args, contract_input, json_args
 from peerhost.wire.feed import ENGINE_PROFILE_NAME, RUNTIME_ENGINE_SHA256
 
 MAX_UINT = 2**256 - 1
@@ -229,3 +230,21 @@ def test_prelude__changed_bytes__refused(tmp_path: Any) -> None:
     changed.write_bytes(clf.PRELUDE_PATH.read_bytes() + b"\n")
     with pytest.raises(ClfPreludeMismatch, match="RUNTIME_ENGINE_SHA256"):
         clf.load_prelude(changed)
+
+
+def test_example__median_source__uint256_of_the_median(clf_run: Any) -> None:
+    source = (Path(__file__).resolve().parents[3] / "examples/clf/functions/median.js").read_text()
+    result = clf_run(source, json_args(["3000.5", "2999.25", "3100"], [bytes([2])]))
+    assert _bytes(result) == abi_encode(["uint256"], [300050])
+    assert result.logs == b"median of 3 prices: 300050\n"
+    even = clf_run(source, json_args(["1", "2"]))
+    assert _bytes(even) == abi_encode(["uint256"], [15 * 10**17])
+
+
+def test_args__contract_request_json__top_level_args(run: Any) -> None:
+    # A contract's input is the run's request JSON itself: the arguments may sit at its top level.
+    source = b"return Functions.encodeString(JSON.stringify([args, bytesArgs]))"
+    result = run(source, "clf", input=contract_input(["ETH", "7"], [b"\x02"]))
+    assert json.loads(_bytes(result)) == [["ETH", "7"], ["0x02"]]
+    both = json.dumps({"args": ["a"], "body": json_args(["b"]).decode()}).encode()
+    assert "both at its top level and in its body" in _error(run(source, "clf", input=both))
