@@ -18,6 +18,7 @@ from eth_abi import encode as abi_encode
 from sandbox_helpers import REQUEST_ID
 
 from peerhost.sandbox import RunResult, clf
+from peerhost.sandbox.__main__ import main
 from peerhost.sandbox.errors import ClfPreludeMismatch
 from peerhost.wire import canonical_request
 from peerhost.wire.clf import abi_args, contract_input, json_args
@@ -248,3 +249,14 @@ def test_args__contract_request_json__top_level_args(run: Any) -> None:
     assert json.loads(_bytes(result)) == [["ETH", "7"], ["0x02"]]
     both = json.dumps({"args": ["a"], "body": json_args(["b"]).decode()}).encode()
     assert "both at its top level and in its body" in _error(run(source, "clf", input=both))
+
+
+def test_cli__clf_with_args_and_secret__prints_the_bytes(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = Path(__file__).resolve().parents[3] / "examples/clf/functions/median.js"
+    argv = ["clf", str(source), "--arg", "5", "--arg", "7", "--bytes-arg", "0x00"]
+    assert main([*argv, "--env", "UNUSED=x", "--cache-dir", str(cache_dir)]) == 0
+    envelope = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert base64.b64decode(envelope["response"]["body"]) == abi_encode(["uint256"], [6])
+    assert main(["clf", str(source), "--arg", "1", "--body", "x"]) == 2  # one or the other
