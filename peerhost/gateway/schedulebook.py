@@ -5,8 +5,9 @@
 before it). ``runs``: one row per (function id, due time), **claimed before its ticket is
 signed**: the primary key makes a due time run at most once, across restarts too. A row's life:
 claimed → issued (with the ticket's request id) → finished (the answer's HTTP status and a short
-outcome), or ``not issued`` (no reserve, no attesters), or ``interrupted`` (the gateway stopped
-first: found so at the next start; the ticket, when one was signed, still settles).
+outcome), or ``interrupted`` (the gateway stopped first: found so at the next start; the ticket,
+when one was signed, still settles). A claim whose ticket could not be signed (no attesters
+linked, the reserve short) is released, so a later beat tries the due time again.
 """
 
 from __future__ import annotations
@@ -137,6 +138,14 @@ class ScheduleBook:
                 (function_id, due, wallet.lower(), project, function, now),
             )
             return cursor.rowcount == 1
+
+    def release(self, function_id: bytes, due: int) -> None:
+        """Gives a claimed due time back (no ticket was signed for it): a later beat may claim it."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM runs WHERE function_id = ? AND due = ? AND request_id IS NULL",
+                (function_id, due),
+            )
 
     def issued(self, function_id: bytes, due: int, request_id: bytes) -> None:
         with self._lock:

@@ -11,7 +11,9 @@ answer is recorded in the book and in the function's logs (``[schedule]`` first 
 
 A due time is claimed before its ticket is signed, so it runs at most once, across restarts too.
 Due times missed while the gateway was down run late when they are at most ``catch_up`` seconds
-old, older ones never (a schedule is not a queue). A schedule whose runs come closer than
+old, older ones never (a schedule is not a queue). When no ticket could be signed (no attesters
+linked, the reserve short), the claim is released and the function rests ``RETRY_SECONDS``: the
+due time is tried again until it is ``catch_up`` old. A schedule whose runs come closer than
 ``schedule_min_interval`` is not run (publish refuses it first; the log says why).
 """
 
@@ -35,6 +37,9 @@ from peerhost.wire.feed import MODE_NAMES
 from peerhost.wire.schedule import InvalidSchedule, Schedule, scheduled_request
 
 log = logging.getLogger(__name__)
+
+#: Seconds a function's schedule rests after a run could not be issued.
+RETRY_SECONDS = 5.0
 
 
 def iso(at: int) -> str:
@@ -71,6 +76,7 @@ class Scheduler:
         self.runs_started = 0
         self._parsed: dict[str, Schedule | str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._resting: dict[bytes, float] = {}  # function id -> monotonic time it may run again
 
     async def run(self) -> None:
         """Beats until cancelled."""
@@ -114,6 +120,8 @@ class Scheduler:
                 continue
             if fn.disabled or fn.schedule is None:
                 continue
+            if self._resting.get(fn.function_id, 0.0) > time.monotonic():
+                continue
             schedule = self.schedule_of(fn.schedule)
             if isinstance(schedule, str):
                 log.warning("schedule of %s not run: %s", target.label, schedule)
@@ -138,7 +146,10 @@ class Scheduler:
         mode = fn.mode if fn.mode in MODE_NAMES else "fast"
         head = f"[schedule] run due {iso(due)} ({expression})"
 
+        signed: list[bytes] = []
+
         def build_input(request_id: bytes) -> bytes:
+            signed.append(request_id)  # the ticket is signed right after its input is built
             return scheduled_request(
                 expression,
                 due,
@@ -151,7 +162,17 @@ class Scheduler:
         try:
             call = await self.desk.issue(fn, build_input, mode)
         except Exception as exc:
-            log.warning("scheduled run of %s due %s not issued: %s", fn.name, iso(due), exc)
+            if not signed:  # nothing signed: give the due time back and rest a while
+                self.book.release(fn.function_id, due)
+                resting = self._resting.get(fn.function_id, 0.0) > time.monotonic()
+                self._resting[fn.function_id] = time.monotonic() + RETRY_SECONDS
+                if not resting:
+                    log.warning(
+                        "scheduled run of %s due %s not issued yet: %s", fn.name, iso(due), exc
+                    )
+                    retry = f"[error] not issued yet ({exc}); tried again until {iso(due + int(self.catch_up))}"
+                    self._log(fn, None, started, None, mode, None, [head, retry])
+                return
             self.book.finished(fn.function_id, due, None, f"{NOT_ISSUED}: {exc}")
             self._log(fn, None, started, None, mode, None, [head, f"[error] not issued: {exc}"])
             return

@@ -45,3 +45,15 @@ def test_register__new_set__replaces_the_old_and_keeps_since(tmp_path: Path) -> 
     book.register(WALLET, "p", [], 30)
     assert book.scheduled() == []
     book.close()
+
+
+def test_release__unsigned_claim__claimable_again_but_an_issued_one_is_kept(tmp_path: Path) -> None:
+    book = ScheduleBook(tmp_path / "s.sqlite3")
+    book.claim(FID, 100, WALLET, "p", "tick", 1.0)
+    book.release(FID, 100)  # no ticket was signed: a later beat may try again
+    assert book.last_due(FID) is None
+    assert book.claim(FID, 100, WALLET, "p", "tick", 2.0)
+    book.issued(FID, 100, b"\x01" * 32)
+    book.release(FID, 100)  # signed: never given back
+    assert not book.claim(FID, 100, WALLET, "p", "tick", 3.0)
+    book.close()
