@@ -22,7 +22,9 @@ def check_headers(request: Request, limit: int) -> None:
     """Raises PayloadTooLarge when the request's headers total more than ``limit`` bytes."""
     size = sum(len(k) + len(v) + 4 for k, v in request.scope["headers"])
     if size > limit:
-        raise PayloadTooLarge("The request's headers", size, limit)
+        raise PayloadTooLarge(
+            "The request's headers", size, limit, hint="Send fewer or smaller headers."
+        )
 
 
 async def read_body(request: Request, limit: int, what: str = "The request body") -> bytes:

@@ -234,3 +234,45 @@ class MethodNotAllowed(GatewayError, ValueError):
             f"thrown away). Use GET, or one of: {allowed}.",
             method=method,
         )
+
+
+class RefusedAtEdge(GatewayError, ValueError):
+    """The HTTP server refused a request before the app saw it (see :mod:`~.edge`)."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__(f"Refused before any function ran: {reason}. {hint}", reason=reason)
+
+
+class HeadTooLarge(GatewayError, ValueError):
+    """The request line and headers did not fit the server's read buffer."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The request line and headers exceed {limit} bytes. Shorten the URL (a long query "
+            "string belongs in the body) or the headers.",
+            limit=limit,
+        )
+
+
+class RequestTimeout(GatewayError, TimeoutError):
+    """The request head or body did not arrive in time."""
+
+    def __init__(self, part: str, seconds: float) -> None:
+        super().__init__(
+            f"The request {part} did not arrive within {seconds:g} s of "
+            + ("the connection opening or the previous response" if part == "head" else "its head")
+            + ". Send the whole request at once, on a connection that is not stalled.",
+            part=part,
+            timeout=seconds,
+        )
+
+
+class TooManyConnections(GatewayError, RuntimeError):
+    """One client address holds the most open connections the server allows."""
+
+    def __init__(self, client: str, limit: int) -> None:
+        super().__init__(
+            f"{client} already holds {limit} open connections to this gateway (the limit). Reuse "
+            "a keep-alive connection or close idle ones, then retry.",
+            limit=limit,
+        )

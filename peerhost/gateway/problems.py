@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 #: Status per error class; the first match in method resolution order wins.
 STATUS: dict[type[BaseException], int] = {
     e.BadRequest: 400,
+    e.RefusedAtEdge: 400,
+    e.RequestTimeout: 408,
+    e.HeadTooLarge: 431,
+    e.TooManyConnections: 429,
     e.InvalidResultSignature: 401,
     e.InvalidWorkerSignature: 401,
     NoAccessSignature: 401,

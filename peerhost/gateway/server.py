@@ -8,6 +8,7 @@ import socket
 import uvicorn
 
 from peerhost.gateway.app import create_app
+from peerhost.gateway.edge import EdgeLimits, edge_protocol
 from peerhost.gateway.settings import GatewaySettings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -37,8 +38,16 @@ def serve(
         log_level: uvicorn's and the gateway's log level.
     """
     configure_logging(log_level)
+    limits = EdgeLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_connections_per_client=settings.max_connections_per_client,
+        max_head_bytes=settings.max_head_bytes,
+    )
     config = uvicorn.Config(
         create_app(settings),
+        http=edge_protocol(limits),  # uvicorn's h11 protocol with the edge's checks
+        ws_max_size=settings.max_feed_message_bytes,
         host=host,
         port=port,
         log_level=log_level,

@@ -44,6 +44,15 @@ class GatewaySettings(Settings):
         max_body_bytes: Largest request body accepted (413 above it).
         max_header_bytes: Largest total size of the request headers (413 above it).
         max_result_bytes: Largest output a worker may post to the inbox (413 above it).
+        max_head_bytes: Largest request line plus headers the HTTP server reads (431 above it;
+            see :mod:`peerhost.gateway.edge`).
+        header_timeout: Seconds for a request's whole head to arrive, from the connection opening
+            or the previous response (408 after it).
+        body_timeout: Seconds for a request's whole body to arrive after its head (408 after it).
+        max_connections_per_client: Open connections per peer address (429 beyond it; 0 turns
+            the cap off, e.g. behind a proxy that holds every connection).
+        max_feed_message_bytes: Largest WebSocket message on the job feed (the socket is closed
+            with 1009 above it).
         default_mode: ``"fast"`` or ``"verified"`` to override every function's default; None
             follows the registry.
         fast_timeout: Seconds a fast request waits for the first signed output.
@@ -92,6 +101,11 @@ class GatewaySettings(Settings):
     max_body_bytes: int = 64 * 1024
     max_header_bytes: int = 8 * 1024
     max_result_bytes: int = 1024 * 1024
+    max_head_bytes: int = 16 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections_per_client: int = 32
+    max_feed_message_bytes: int = 4 * 1024 * 1024
     default_mode: str | None = None
     fast_timeout: float = 30.0
     verified_timeout: float = 120.0
