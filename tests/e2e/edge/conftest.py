@@ -1,0 +1,101 @@
+"""End-to-end edge tests: the devnet's ticket path (a real anvil, the contracts, the examples, two
+staked workers on the job feed, the gateway under uvicorn) with short edge limits, so the slow
+cases of the corpus take about a second each. Raw sockets only: no HTTP client library between
+the corpus and the server.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tickets"))  # the ticket-path stack (ticket_stack.py)
+
+from ticket_stack import TicketStack, sandbox_cache_dir, ticket_config  # noqa: E402
+
+from peerhost.devnet.progress import Progress  # noqa: E402
+from peerhost.devnet.stack import Devnet  # noqa: E402
+
+#: The edge limits the stack's gateway runs with (the corpus's expectations assume them).
+EDGE_SETTINGS = {
+    "header_timeout": 1.0,
+    "body_timeout": 1.0,
+    "max_connections_per_client": 8,
+    "max_head_bytes": 16 * 1024,
+    "max_header_bytes": 8 * 1024,
+    "max_feed_message_bytes": 256 * 1024,
+    "max_result_bytes": 64 * 1024,
+    "rate_limit": 5.0,
+    "rate_burst": 20,
+}
+
+RUNNING: list[Devnet] = []
+
+
+@pytest.fixture(scope="session")
+def edge_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    project: Any,
+    networks: Any,
+    accounts: Any,
+    request: pytest.FixtureRequest,
+) -> Iterator[TicketStack]:
+    root = tmp_path_factory.mktemp("e2e-edge")
+    config = ticket_config(
+        root,
+        sandbox_cache_dir(request.config, root / "sandbox-cache"),
+        workers=2,
+        gateway_settings=dict(EDGE_SETTINGS),
+    )
+    devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
+    devnet.start_chain()
+    RUNNING.append(devnet)
+    stack = TicketStack(devnet, networks, accounts[1])
+    try:
+        with stack.ape():
+            stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
+        devnet.start_services()
+        yield stack
+    finally:
+        if devnet in RUNNING:
+            RUNNING.remove(devnet)
+            devnet.stop()
+
+
+# These tests never touch ape's own test chain: no isolation snapshots around them.
+@pytest.fixture(scope="session")
+def _session_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="package")
+def _package_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="module")
+def _module_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="class")
+def _class_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture
+def _function_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stops the stack once the last test of this directory ran."""
+    if nextitem is None or HERE not in Path(str(nextitem.path)).parents:
+        while RUNNING:
+            RUNNING.pop().stop()
