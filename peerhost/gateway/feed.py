@@ -81,6 +81,16 @@ class Reputation:
         return (self.good + 1) / (self.good + 1 + _BAD_WEIGHT * self.bad)
 
 
+async def _receive_text(socket: WebSocket) -> str:
+    """The next text message; a binary one raises FeedMessageError (the feed speaks JSON text)."""
+    message = await socket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    if message.get("text") is None:
+        raise FeedMessageError("feed messages are JSON in text frames, not binary")
+    return str(message["text"])
+
+
 AnswerHandler = Callable[[WorkerLink, Answer], None]
 RefusalHandler = Callable[[WorkerLink, Refusal], None]
 DropHandler = Callable[[WorkerLink, list[bytes]], None]
@@ -130,7 +140,7 @@ class FeedHub:
         nonce = os.urandom(32)
         await socket.send_text(encode_message(Challenge(self.gateway, self.chain_id, nonce)))
         try:
-            text = await asyncio.wait_for(socket.receive_text(), _HELLO_TIMEOUT)
+            text = await asyncio.wait_for(_receive_text(socket), _HELLO_TIMEOUT)
             hello = decode_message(text)
             if not isinstance(hello, Hello) or hello.nonce != nonce:
                 raise FeedMessageError("expected a hello answering this connection's nonce")
@@ -150,9 +160,8 @@ class FeedHub:
         log.info("feed: worker %s connected (%d linked)", link.worker, len(self.links))
         try:
             while True:
-                text = await socket.receive_text()
                 try:
-                    message = decode_message(text)
+                    message = decode_message(await _receive_text(socket))
                 except FeedMessageError as exc:
                     log.warning("feed: bad message from %s: %s", link.worker, exc)
                     continue

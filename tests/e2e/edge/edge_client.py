@@ -174,3 +174,32 @@ def run_case(
     finally:
         for sock in held:
             sock.close()
+
+
+def check_statuses(case: Case, replies: list[Reply]) -> None:
+    statuses = [reply.status for reply in replies]
+    if case.expect:
+        assert statuses == case.expect, f"{case.name}: {case.why}"
+    else:
+        assert len(statuses) == case.extra["count"], statuses
+        assert set(statuses) <= set(case.extra["each_in"]), statuses
+        assert case.extra["must_include"] in statuses, statuses
+
+
+#: The edge's own refusals: what went wrong, then (a sentence of its own) what to do.
+EDGE_PROBLEMS = {"RefusedAtEdge", "HeadTooLarge", "RequestTimeout", "TooManyConnections"}
+
+
+def check_refusal(case: Case, replies: list[Reply]) -> None:
+    refusals = [reply for reply in replies if reply.status >= 400]
+    for reply in refusals:
+        assert reply.headers["content-type"] == "application/problem+json"
+        if not reply.body:  # an answer to HEAD
+            continue
+        doc = reply.json()
+        assert doc["status"] == reply.status
+        assert len(doc["detail"]) > 30
+        if doc["error"] in EDGE_PROBLEMS:
+            assert ". " in doc["detail"], doc["detail"]
+    if case.message:
+        assert case.message in refusals[0].json()["detail"]

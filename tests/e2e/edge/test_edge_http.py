@@ -9,7 +9,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from edge_client import Case, Reply, connect, load_cases, parse_replies, probe, read_all, run_case
+from edge_client import (
+    Case,
+    check_refusal,
+    check_statuses,
+    connect,
+    load_cases,
+    parse_replies,
+    probe,
+    read_all,
+    run_case,
+)
 from edge_ledger import ledger
 from ticket_stack import TicketStack
 
@@ -23,35 +33,6 @@ def target(edge_stack: TicketStack) -> dict[str, Any]:
     return {"port": url.port, "values": {"function": function, "host": url.netloc}}
 
 
-def _check_statuses(case: Case, replies: list[Reply]) -> None:
-    statuses = [reply.status for reply in replies]
-    if case.expect:
-        assert statuses == case.expect, f"{case.name}: {case.why}"
-    else:
-        assert len(statuses) == case.extra["count"], statuses
-        assert set(statuses) <= set(case.extra["each_in"]), statuses
-        assert case.extra["must_include"] in statuses, statuses
-
-
-#: The edge's own refusals: what went wrong, then (a sentence of its own) what to do.
-EDGE_PROBLEMS = {"RefusedAtEdge", "HeadTooLarge", "RequestTimeout", "TooManyConnections"}
-
-
-def _check_refusal(case: Case, replies: list[Reply]) -> None:
-    refusals = [reply for reply in replies if reply.status >= 400]
-    for reply in refusals:
-        assert reply.headers["content-type"] == "application/problem+json"
-        if not reply.body:  # an answer to HEAD
-            continue
-        doc = reply.json()
-        assert doc["status"] == reply.status
-        assert len(doc["detail"]) > 30
-        if doc["error"] in EDGE_PROBLEMS:
-            assert ". " in doc["detail"], doc["detail"]
-    if case.message:
-        assert case.message in refusals[0].json()["detail"]
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_raw_request__corpus_case__refused_with_reason_at_no_cost(
     edge_stack: TicketStack, target: dict[str, Any], case: Case
@@ -63,8 +44,8 @@ def test_raw_request__corpus_case__refused_with_reason_at_no_cost(
     replies = run_case(
         case, port, source, target["values"], during=lambda: answered_during.append(probe(port))
     )
-    _check_statuses(case, replies)
-    _check_refusal(case, replies)
+    check_statuses(case, replies)
+    check_refusal(case, replies)
     assert answered_during == [200], "a normal request while the case's connection was open"
     assert probe(port) == 200, "a normal request after the case"
     assert ledger(edge_stack) == before, "no ticket issued, nothing reserved or paid"
