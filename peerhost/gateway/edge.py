@@ -291,7 +291,7 @@ class EdgeProtocol(H11Protocol):
         if state is h11.IDLE:
             self._cancel_body()
             if self._head_timer is None:
-                self._head_bytes = False
+                self._head_bytes = bool(self.conn.trailing_data[0])  # pipelined, already read
                 self._head_timer = self.loop.call_later(
                     self.limits.header_timeout, self._head_timed_out
                 )
