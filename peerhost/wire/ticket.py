@@ -27,6 +27,8 @@ DOMAIN_VERSION = "2"
 
 #: Ticket.mode: how the gateway answers (the committee audits every non-FAST leaf).
 MODE_FAST, MODE_ATTESTED, MODE_VERIFIED = 0, 1, 2
+#: Seqs from here up are contracts' single requests (``requestExecution``), never gateway tickets.
+SINGLE_SEQ = 1 << 63
 
 TICKET_FIELDS: tuple[tuple[str, str], ...] = (
     ("gateway", "address"),

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from peerhost.wire.feed import ticket_from_doc, ticket_to_doc
-from peerhost.wire.ticket import Ticket
+from peerhost.wire.ticket import SINGLE_SEQ, Ticket
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attested (
@@ -137,11 +137,15 @@ class AttestedLedger:
 
     def get(self, gateway: str, seq: int) -> AttestedTicket | None:
         """What this worker took for (gateway, seq), attested or not."""
+        if seq >= SINGLE_SEQ:
+            return None  # a contract's single request: never a ticket (and beyond SQLite's int)
         rows = self._select("gateway = ? AND seq = ?", (gateway.lower(), seq))
         return rows[0] if rows else None
 
     def result_of(self, gateway: str, seq: int) -> bytes | None:
         """The result hash this worker attested for (gateway, seq), if it attested one."""
+        if seq >= SINGLE_SEQ:
+            return None
         with self._lock:
             row = self._db.execute(
                 "SELECT result_hash FROM attested WHERE gateway = ? AND seq = ?"

@@ -16,6 +16,11 @@ For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the bat
 4. **Accountability.** Once the batch finalized, the seat's court duties on its leaves
    (:mod:`peerhost.worker.accountability`).
 
+A contract's single request (``requestExecution`` called by a consumer contract) has no
+``postBatch`` calldata: its leaf and input come from the router's ``Requested`` event of the same
+transaction (:mod:`peerhost.chain.consumers`), and the seat relays the settled result to the
+consumer afterwards (:mod:`peerhost.worker.callbacks`).
+
 Separately, **cheques**: tickets this worker attested that no batch carried once a grace period
 passed (the gateway withheld them) are posted with ``postOrphans`` before their deadline, grouped
 as the contract requires (one gateway, engine profile and reward); the gateway's bond refunds the
@@ -34,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from peerhost.chain.consumers import SingleRequest, single_request
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
 from peerhost.chain.settlement import SettlementView
@@ -50,6 +56,7 @@ from peerhost.wire.feed import (
 from peerhost.wire.ticket import input_hash_of, request_id
 from peerhost.worker.accountability import Accountability
 from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.callbacks import CallbackRelay
 from peerhost.worker.duties import DutyLog, seat_key
 from peerhost.worker.tickets import TicketRunner
 
@@ -105,6 +112,8 @@ class Committee:
         self.cheques_posted = 0
         self.duties = duties or DutyLog(":memory:")
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
+        self.singles: dict[int, SingleRequest] = {}
+        self.callbacks = CallbackRelay(view, mine_blocks=mine_blocks)
         self._from_block = 0
         self.accountability = Accountability(
             view,
@@ -144,6 +153,7 @@ class Committee:
                     last_cheques = time.monotonic()
                     await self.post_cheques()
                     await self.withdraw()
+                    await self.callbacks.tick()
             except (ChainUnavailable, RpcError) as exc:
                 log.info("committee: chain unavailable (%s)", exc)
             await asyncio.sleep(self.poll)
@@ -173,7 +183,14 @@ class Committee:
             if not posted:
                 raise LookupError(f"batch {batch_id} was not posted after block {self._from_block}")
             batch = await self.view.get_batch(batch_id)
-            leaves = await self._leaves(posted[0][0]["transactionHash"])
+            try:
+                leaves = await self._leaves(posted[0][0]["transactionHash"])
+            except ValueError:  # not a postBatch/postOrphans call: a contract's single request?
+                single = await single_request(self.view, batch_id, self._from_block)
+                if single is None:
+                    raise
+                self.singles[batch_id] = single
+                leaves = [single.leaf]
             cached = self._batches[batch_id] = (str(batch["gateway"]), leaves)
         return cached
 
@@ -274,11 +291,12 @@ class Committee:
     async def _result(
         self, batch_id: int, gateway: str, index: int, leaf: Leaf, leaves: list[Leaf]
     ) -> bytes:
-        mine = self.ledger.get(gateway, leaf.seq)
+        single = self.singles.get(batch_id)  # a contract's request: never attested, no ticket
+        mine = self.ledger.get(gateway, leaf.seq) if single is None else None
         if mine is not None and mine.result_hash is not None and Leaf.of(mine.ticket) == leaf:
             return mine.result_hash  # this worker ran this very ticket already: same result
         rid = request_id(self.chain_id, self.settlement, gateway, leaf.seq)
-        data = await self._input(gateway, rid)
+        data = single.input if single is not None else await self._input(gateway, rid)
         if data is None or input_hash_of(data) != leaf.input_hash:
             log.warning(
                 "committee: batch %d leaf %d: input unavailable; challenging its availability",
@@ -291,7 +309,9 @@ class Committee:
         try:
             outcome = await self.runner.run(rid, gateway, leaf, data)
         except TransactionReverted:
-            return ABSTAIN
+            outcome = "reverted"
+        if single is not None:  # this seat relays the settled result to the consumer later
+            self.callbacks.remember(single, None if isinstance(outcome, str) else outcome[0])
         return ABSTAIN if isinstance(outcome, str) else result_hash(outcome[0])
 
     async def _input(self, gateway: str, rid: bytes) -> bytes | None:

@@ -1,0 +1,102 @@
+"""Contracts as callers on the running stack: a consumer contract requests a function, the
+committee the coordinator draws runs it from the router's event, settles it, and a seat relays the
+settled envelope to the consumer's callback (examples/consumer/)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ticket_stack import TicketStack, wait_for
+
+from peerhost.publishing import Publisher, load_project
+from peerhost.storage import open_store
+from peerhost.wire.feed import ENGINE_PROFILE
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "consumer"
+DELIVERED, CALLBACK_FAILED = 2, 3
+
+
+@pytest.fixture(scope="module")
+def consumer_setup(
+    tickets_stack: TicketStack, project: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Any, Any, bytes]:
+    """The example's ``square`` function published in the examples project, a router on the
+    stack's coordinator and the example consumer contract."""
+    devnet = tickets_stack.devnet
+    folder = tmp_path_factory.mktemp("consumer")
+    shutil.copytree(EXAMPLE / "functions", folder / "functions")
+    (folder / "project.json").write_text("{}")
+    assert devnet.deployment is not None and devnet.settlement is not None
+    developer = tickets_stack.developer
+    with tickets_stack.ape():
+        Publisher(
+            devnet.deployment.registry,
+            developer,
+            open_store(devnet.store_spec),
+            tickets_stack.gateway_url,
+        ).publish(load_project(folder, tickets_stack.examples))
+        fid = bytes(
+            devnet.deployment.registry.functionIdOf(developer, tickets_stack.examples, "square")
+        )
+        router = project.PeerHostRouter.deploy(
+            devnet.settlement.coordinator,
+            ENGINE_PROFILE,
+            600,
+            4096,
+            500_000,
+            8192,
+            sender=developer,
+        )
+        consumer = project.ExampleConsumer.deploy(router, sender=developer)
+    return router, consumer, fid
+
+
+def _ask(stack: TicketStack, setup: tuple[Any, Any, bytes], n: int) -> bytes:
+    router, consumer, fid = setup
+    with stack.ape():
+        reward = int(stack.devnet.settlement.coordinator.params().minReward)  # type: ignore[union-attr]
+        tx = consumer.ask(
+            fid, b'{"query":{"n":"%d"}}' % n, 300_000, value=reward, sender=stack.developer
+        )
+        return bytes(tx.events.filter(router.Requested)[0].requestId)
+
+
+def _status(stack: TicketStack, router: Any, rid: bytes) -> int:
+    with stack.ape():
+        return int(router.requestOf(rid).status)
+
+
+def test_consumer__requests_square__callback_receives_the_settled_uint256(
+    tickets_stack: TicketStack, consumer_setup: tuple[Any, Any, bytes]
+) -> None:
+    router, consumer, _ = consumer_setup
+    rid = _ask(tickets_stack, consumer_setup, 12)
+    wait_for(lambda: _status(tickets_stack, router, rid) != 1, timeout=120)
+    with tickets_stack.ape():
+        output, error = consumer.answerOf(rid)
+        assert _status(tickets_stack, router, rid) == DELIVERED
+    assert bytes(error) == b""
+    assert int.from_bytes(bytes(output), "big") == 144 and len(bytes(output)) == 32
+
+
+def test_consumer__callback_reverts__recorded_and_leaf_final(
+    tickets_stack: TicketStack, consumer_setup: tuple[Any, Any, bytes]
+) -> None:
+    router, consumer, _ = consumer_setup
+    with tickets_stack.ape():
+        consumer.misbehave(True, False, sender=tickets_stack.developer)
+    try:
+        rid = _ask(tickets_stack, consumer_setup, 3)
+        wait_for(lambda: _status(tickets_stack, router, rid) != 1, timeout=120)
+    finally:
+        with tickets_stack.ape():
+            consumer.misbehave(False, False, sender=tickets_stack.developer)
+    with tickets_stack.ape():
+        batch_id = int(router.requestOf(rid).batchId)
+        leaf_state = int(tickets_stack.devnet.settlement.coordinator.leafState(batch_id, 0))  # type: ignore[union-attr]
+        assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", b""]
+    assert _status(tickets_stack, router, rid) == CALLBACK_FAILED
+    assert leaf_state == 2  # Final: settlement paid whatever the callback did
