@@ -4,16 +4,19 @@ settled envelope to the consumer's callback (examples/consumer/)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ticket_stack import TicketStack, wait_for
 
+from peerhost.consumer import deploy_router
 from peerhost.publishing import Publisher, load_project
 from peerhost.storage import open_store
-from peerhost.wire.feed import ENGINE_PROFILE
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "consumer"
 DELIVERED, CALLBACK_FAILED = 2, 3
@@ -41,15 +44,7 @@ def consumer_setup(
         fid = bytes(
             devnet.deployment.registry.functionIdOf(developer, tickets_stack.examples, "square")
         )
-        router = project.PeerHostRouter.deploy(
-            devnet.settlement.coordinator,
-            ENGINE_PROFILE,
-            600,
-            4096,
-            500_000,
-            8192,
-            sender=developer,
-        )
+        router = deploy_router(project, developer, devnet.settlement.coordinator)
         consumer = project.ExampleConsumer.deploy(router, sender=developer)
     return router, consumer, fid
 
@@ -100,3 +95,35 @@ def test_consumer__callback_reverts__recorded_and_leaf_final(
         assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", b""]
     assert _status(tickets_stack, router, rid) == CALLBACK_FAILED
     assert leaf_state == 2  # Final: settlement paid whatever the callback did
+
+
+def test_ape_run_consumer__example_script__prints_the_callback(
+    tickets_stack: TicketStack, consumer_setup: tuple[Any, Any, bytes]
+) -> None:
+    """The example's script as a person runs it against a chain: deploys its own consumer (and
+    reuses the router), requests square(7), prints what the callback got."""
+    router, _, _ = consumer_setup
+    devnet = tickets_stack.devnet
+    assert devnet.settlement is not None
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "APE_FOUNDRY_HOST": devnet.rpc_url,
+    }
+    done = subprocess.run(
+        [
+            "ape", "run", "consumer", tickets_stack.examples, "7",
+            "--account", "TEST::1",
+            "--router", str(router.address),
+            "--coordinator", str(devnet.settlement.coordinator.address),
+            "--deployments", str(devnet.deployments_path),
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "status delivered" in done.stdout, done.stdout
+    assert f"0x{49:064x} = 49" in done.stdout, done.stdout
