@@ -7,6 +7,7 @@ is not settled yet, a refunded leaf, too little gas for the callback.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from pathlib import Path
@@ -16,6 +17,10 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.consumers import SingleRequest, single_request
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.settlement import SettlementView
 from peerhost.wire.envelope import Envelope, ErrorKind, failure
 
 from .conftest import L_FINAL, L_REFUNDED, PROFILE, abstain
@@ -355,6 +360,61 @@ def test_register__foreign_or_mismatched_batch__reverts(
 def test_on_peerhost_result__not_the_router__reverts(consumer, stranger, reverts_with):
     with reverts_with(consumer.OnlyRouter):
         consumer.onPeerHostResult(bytes(32), b"forged", b"", sender=stranger)
+
+
+# ------------------------------------------------------------------------------------------ workers' view
+
+
+def _single(k: Any, chain: Any, deployment: Any, batch_id: int) -> SingleRequest | None:
+    """What a worker's committee reads for ``batch_id`` (peerhost.chain.consumers)."""
+    s = k.s
+    config = ChainConfig(
+        rpc_url=chain.provider.uri,
+        ws_url=chain.provider.uri,
+        chain_id=int(chain.chain_id),
+        registry=str(deployment.registry.address),
+        workers=str(deployment.workers.address),
+        coordinator=str(deployment.coordinator.address),
+        stakes=str(s.stakes.address),
+        gateways=str(s.gateways.address),
+        settlement=str(s.coordinator.address),
+    )
+
+    async def main() -> SingleRequest | None:
+        rpc = RpcClient(config.rpc_url)
+        try:
+            return await single_request(SettlementView(config, rpc), batch_id, 0)
+        finally:
+            await rpc.aclose()
+
+    return asyncio.run(main())
+
+
+def test_single_request__registered_in_its_own_transaction__worker_reads_leaf_and_input(
+    flow, router, consumer, k, chain, deployment
+):
+    rid, b = flow.ask(b'{"query":{"n":"3"}}')
+    single = _single(k, chain, deployment, b)
+    assert single is not None
+    assert single.request_id == rid and single.input == b'{"query":{"n":"3"}}'
+    assert single.router == router.address and single.consumer == consumer.address
+    assert keccak(single.leaf.encode()) == bytes(k.coordinator.getBatch(b).root)
+
+
+def test_single_request__registered_in_another_transaction__ignored_by_workers(
+    router, k, chain, deployment, requester
+):
+    """Only the request's own transaction speaks for its input: a Requested event emitted later
+    (by this router or any contract) is never taken as the committee's input."""
+    version, deadline, mode, profile = router.terms(k.function_id)
+    data = b"input"
+    tx = k.coordinator.requestExecution(
+        k.function_id, version, keccak(data), mode, deadline, 0, profile,
+        value=k.params.min_reward, sender=requester,
+    )  # fmt: skip
+    b = int(tx.events.filter(k.coordinator.SingleRequested)[0].batchId)
+    router.register(b, 1 << 63, k.function_id, version, deadline, data, 1, sender=requester)
+    assert _single(k, chain, deployment, b) is None
 
 
 @pytest.mark.parametrize("name", ["PeerHostRouter", "ExampleConsumer"])
