@@ -19,7 +19,7 @@ from peerhost.publishing import Publisher, load_project
 from peerhost.storage import open_store
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "consumer"
-DELIVERED, CALLBACK_FAILED = 2, 3
+DELIVERED = 2
 
 
 @pytest.fixture(scope="module")
@@ -75,26 +75,6 @@ def test_consumer__requests_square__callback_receives_the_settled_uint256(
         assert _status(tickets_stack, router, rid) == DELIVERED
     assert bytes(error) == b""
     assert int.from_bytes(bytes(output), "big") == 144 and len(bytes(output)) == 32
-
-
-def test_consumer__callback_reverts__recorded_and_leaf_final(
-    tickets_stack: TicketStack, consumer_setup: tuple[Any, Any, bytes]
-) -> None:
-    router, consumer, _ = consumer_setup
-    with tickets_stack.ape():
-        consumer.misbehave(True, False, sender=tickets_stack.developer)
-    try:
-        rid = _ask(tickets_stack, consumer_setup, 3)
-        wait_for(lambda: _status(tickets_stack, router, rid) != 1, timeout=120)
-    finally:
-        with tickets_stack.ape():
-            consumer.misbehave(False, False, sender=tickets_stack.developer)
-    with tickets_stack.ape():
-        batch_id = int(router.requestOf(rid).batchId)
-        leaf_state = int(tickets_stack.devnet.settlement.coordinator.leafState(batch_id, 0))  # type: ignore[union-attr]
-        assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", b""]
-    assert _status(tickets_stack, router, rid) == CALLBACK_FAILED
-    assert leaf_state == 2  # Final: settlement paid whatever the callback did
 
 
 def test_ape_run_consumer__example_script__prints_the_callback(
