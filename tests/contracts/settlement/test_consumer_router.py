@@ -141,6 +141,27 @@ def test_fulfill__text_body__delivered_whole_as_error(flow, router, consumer, st
     assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", envelope]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"AB-_", "Aé=".encode(), b"ABC", b'AB\\"x', b"AAA\x01"],
+    ids=["url-safe", "non-ascii", "not-a-multiple-of-4", "escaped-quote", "control"],
+)
+def test_fulfill__body_marked_base64_but_not_base64__delivered_whole_as_error(
+    flow, router, consumer, stranger, body
+):
+    """Envelopes a worker never produces (its wire rejects them), settled anyway: the router does
+    not decode what is not base64, it hands the consumer the settled envelope."""
+    envelope = (
+        b'{"fuel_used":9,"ok":true,"response":{"body":"'
+        + body
+        + b'","body_encoding":"base64","headers":{},"status":200},"v":1}'
+    )
+    rid, b = flow.ask()
+    flow.settle(b, keccak(envelope))
+    router.fulfill(rid, envelope, sender=stranger)
+    assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", envelope]
+
+
 def test_fulfill__envelope_over_size_cap__error_says_so(
     project, owner, k, by, developer, requester, stranger
 ):
