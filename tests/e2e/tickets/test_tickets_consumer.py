@@ -49,13 +49,14 @@ def consumer_setup(
     return router, consumer, fid
 
 
-def _ask(stack: TicketStack, setup: tuple[Any, Any, bytes], n: int) -> bytes:
+def _ask(
+    stack: TicketStack, setup: tuple[Any, Any, bytes], n: int = 0, data: bytes | None = None
+) -> bytes:
     router, consumer, fid = setup
     with stack.ape():
         reward = int(stack.devnet.settlement.coordinator.params().minReward)  # type: ignore[union-attr]
-        tx = consumer.ask(
-            fid, b'{"query":{"n":"%d"}}' % n, 300_000, value=reward, sender=stack.developer
-        )
+        payload = data if data is not None else b'{"query":{"n":"%d"}}' % n
+        tx = consumer.ask(fid, payload, 300_000, value=reward, sender=stack.developer)
         return bytes(tx.events.filter(router.Requested)[0].requestId)
 
 
@@ -75,6 +76,43 @@ def test_consumer__requests_square__callback_receives_the_settled_uint256(
         assert _status(tickets_stack, router, rid) == DELIVERED
     assert bytes(error) == b""
     assert int.from_bytes(bytes(output), "big") == 144 and len(bytes(output)) == 32
+
+
+def test_consumer__clf_source_with_args__callback_receives_encode_uint256_bytes(
+    tickets_stack: TicketStack,
+    consumer_setup: tuple[Any, Any, bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The clf example (a Chainlink Functions source, unchanged) called from a contract: the
+    arguments at the top of the contract's input, Functions.encodeUint256's bytes in the
+    callback."""
+    router, consumer, _ = consumer_setup
+    devnet = tickets_stack.devnet
+    assert devnet.deployment is not None
+    folder = tmp_path_factory.mktemp("clf")
+    shutil.copytree(EXAMPLE.parent / "clf" / "functions", folder / "functions")
+    shutil.copy(EXAMPLE.parent / "clf" / "project.json", folder / "project.json")
+    developer = tickets_stack.developer
+    with tickets_stack.ape():
+        Publisher(
+            devnet.deployment.registry,
+            developer,
+            open_store(devnet.store_spec),
+            tickets_stack.gateway_url,
+        ).publish(load_project(folder, tickets_stack.examples))
+        fid = bytes(
+            devnet.deployment.registry.functionIdOf(developer, tickets_stack.examples, "median")
+        )
+    rid = _ask(
+        tickets_stack,
+        (router, consumer, fid),
+        data=b'{"args":["3000.5","2999.25","3100"],"bytesArgs":["0x02"]}',
+    )
+    wait_for(lambda: _status(tickets_stack, router, rid) != 1, timeout=120)
+    with tickets_stack.ape():
+        output, error = consumer.answerOf(rid)
+    assert bytes(error) == b""
+    assert bytes(output) == (300050).to_bytes(32, "big")  # 3000.50 with 2 decimals
 
 
 def test_ape_run_consumer__example_script__prints_the_callback(
