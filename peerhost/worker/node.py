@@ -164,6 +164,7 @@ class WorkerNode:
                     self.feeds,
                     interval=s.discovery_interval,
                     start_block=s.start_block or 0,
+                    confirmations=s.confirmations,
                 )
             self.committee = Committee(
                 view,
