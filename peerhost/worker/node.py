@@ -147,6 +147,7 @@ class WorkerNode:
                 self._key,
                 self.address,
                 clock_skew=s.clock_skew,
+                urgent=runner.run_urgent,
                 gateway_urls=self._gateway_urls,
                 metrics=self.metrics,
             )
