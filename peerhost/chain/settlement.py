@@ -200,10 +200,14 @@ class SettlementView:
         )
         return int(bond["amount"])
 
-    async def endpoint_of(self, gateway: str) -> str:
-        """The job-feed URL ``gateway`` announced on-chain (empty: none)."""
+    async def endpoint_of(self, gateway: str, block: int | str = "latest") -> str:
+        """The job-feed URL ``gateway`` announced on-chain (empty: none), as of ``block``."""
         url = await self._call(
-            self.gateways, self.config.gateways, "endpointOf", to_checksum_address(gateway)
+            self.gateways,
+            self.config.gateways,
+            "endpointOf",
+            to_checksum_address(gateway),
+            block=block if isinstance(block, str) else hex(block),
         )
         return str(url)
 
@@ -398,6 +402,11 @@ class SettlementView:
 
     async def block_number(self) -> int:
         return int(await self.rpc.call("eth_blockNumber"), 16)
+
+    async def block_hash(self, number: int) -> str | None:
+        """The hash of block ``number`` on the node's chain now (None: no such block)."""
+        block = await self.rpc.call("eth_getBlockByNumber", [hex(number), False])
+        return None if block is None else str(block["hash"])
 
 
 async def event_logs(

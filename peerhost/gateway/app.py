@@ -7,6 +7,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 - ``GET  /_dashboard``, ``/_dashboard/owner/<wallet>`` …  the status page (:mod:`peerhost.dashboard`)
 - ``GET  /_status/requests/0x<id>``
 - ``GET  /_status/batches/<id>``
+- ``GET  /_status/workers``
 - ``POST /_inbox/0x<id>``                  (workers' result inbox)
 - ``WS   /_feed``                          (the job feed: tickets out, attestations in)
 - ``GET  /_inputs/0x<id>``                 (a posted ticket's input, for its batch's seats)
@@ -41,7 +42,7 @@ from peerhost.gateway.problems import EXCEPTION_HANDLERS
 from peerhost.gateway.schedule_http import put_schedules, schedule_params, schedule_status
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.settings import GatewaySettings
-from peerhost.gateway.status import batch_status, health, request_status
+from peerhost.gateway.status import batch_status, health, request_status, workers_status
 from peerhost.wire.credentials import CREDENTIALS_PATH
 from peerhost.wire.feed import FEED_PATH, INPUT_PATH
 from peerhost.wire.inbox import INBOX_PATH
@@ -70,6 +71,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         *dashboard_routes(),
         Route("/_status/requests/{request_id}", request_status, methods=["GET"]),
         Route("/_status/batches/{batch_id}", batch_status, methods=["GET"]),
+        Route("/_status/workers", workers_status, methods=["GET"]),
         Route(INBOX_PATH + "/{request_id}", post_result, methods=["POST"]),
         Route(INPUT_PATH + "/{request_id}", serve_input, methods=["GET"]),
         Route(CREDENTIALS_PATH + "/{input_hash}", disclose_credentials, methods=["GET"]),

@@ -7,8 +7,10 @@ exponentially weighted average of job → answer times; untried links count as f
 tried) divided by its reputation. A worker's reputation (kept by address, across reconnects) is
 ``(good + 1) / (good + 1 + 5 × bad)``: good answers are attestations the chain's final result
 agreed with; bad ones are attestations it contradicted, outputs that did not match their
-attestation, foreign signatures and jobs dropped mid-ticket. Answers and refusals are handed to
-the :class:`Desk` that issued the ticket.
+attestation, foreign signatures and jobs dropped mid-ticket. Given :class:`WorkerRecords`, the
+counts are stored as they change and each worker's latency when its link ends, and a new link
+starts from the latency its worker had: a restarted gateway picks as it did before. Answers and
+refusals are handed to the :class:`Desk` that issued the ticket.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from peerhost.gateway.reputation import WorkerRecords
 from peerhost.wire.feed import (
     Answer,
     Challenge,
@@ -99,7 +102,7 @@ DropHandler = Callable[[WorkerLink, list[bytes]], None]
 class FeedHub:
     """Every worker link of this gateway."""
 
-    def __init__(self, gateway: str, chain_id: int) -> None:
+    def __init__(self, gateway: str, chain_id: int, records: WorkerRecords | None = None) -> None:
         self.gateway = gateway
         self.chain_id = chain_id
         self.links: dict[str, WorkerLink] = {}
@@ -107,7 +110,12 @@ class FeedHub:
         self.on_refusal: RefusalHandler = lambda link, refusal: None
         self.on_drop: DropHandler = lambda link, pending: None
         self.refusals = 0
+        self.records = records
         self.reputations: dict[str, Reputation] = {}
+        self.latencies: dict[str, float] = {}  # by worker: its last link's answer latency
+        for worker, stored in (records.load() if records is not None else {}).items():
+            self.reputations[worker] = Reputation(stored.good, stored.bad)
+            self.latencies[worker] = stored.latency
 
     def reputation(self, worker: str) -> Reputation:
         return self.reputations.setdefault(worker.lower(), Reputation())
@@ -119,6 +127,14 @@ class FeedHub:
             record.good += 1
         else:
             record.bad += 1
+        if self.records is not None:
+            self.records.credit(worker, record.good, record.bad)
+
+    def _remember(self, links: list[WorkerLink]) -> None:
+        values = {link.worker.lower(): link.latency for link in links if link.latency > 0}
+        self.latencies.update(values)
+        if self.records is not None and values:
+            self.records.latencies(values)
 
     def cost(self, link: WorkerLink) -> float:
         """Expected latency over reputation: lower is picked first."""
@@ -151,7 +167,7 @@ class FeedHub:
             with contextlib.suppress(Exception):
                 await socket.close(code=4001, reason=str(exc)[:120])
             return
-        link = WorkerLink(hello.worker, socket)
+        link = WorkerLink(hello.worker, socket, self.latencies.get(hello.worker.lower(), 0.0))
         old = self.links.get(link.worker)
         self.links[link.worker] = link
         if old is not None:
@@ -183,6 +199,7 @@ class FeedHub:
         finally:
             if self.links.get(link.worker) is link:
                 del self.links[link.worker]
+            self._remember([link])
             pending = list(link.sent_at)
             link.sent_at.clear()
             log.info("feed: worker %s left with %d ticket(s) unanswered", link.worker, len(pending))
@@ -190,6 +207,7 @@ class FeedHub:
                 self.on_drop(link, pending)
 
     async def close(self) -> None:
+        self._remember(list(self.links.values()))
         for link in list(self.links.values()):
             with contextlib.suppress(Exception):
                 await link.socket.close(code=1001, reason="gateway stopping")

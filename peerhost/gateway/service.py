@@ -28,6 +28,7 @@ from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.projects import ProjectSettings
 from peerhost.gateway.ratelimit import RateLimiter
+from peerhost.gateway.reputation import WorkerRecords
 from peerhost.gateway.routing import Router
 from peerhost.gateway.schedulebook import ScheduleBook
 from peerhost.gateway.scheduler import Scheduler
@@ -112,10 +113,13 @@ class Gateway:
         self.follower: LogFollower | None = None
         self.desk: Desk | None = None
         self.scheduler: Scheduler | None = None  # scheduled runs are tickets
-        self.hub = FeedHub(self.sender.address, settings.chain.chain_id)
+        self.records: WorkerRecords | None = None
+        if settings.chain.has_settlement:
+            data_dir = Path(settings.data_dir).expanduser()
+            self.records = WorkerRecords(data_dir / "workers.sqlite3")
+        self.hub = FeedHub(self.sender.address, settings.chain.chain_id, self.records)
         if settings.chain.has_settlement:
             self.settlement = SettlementView(settings.chain, self.rpc)
-            data_dir = Path(settings.data_dir).expanduser()
             self.book = TicketBook(data_dir / "tickets.sqlite3")
             self.desk = Desk(
                 self.settlement,
@@ -287,6 +291,8 @@ class Gateway:
             self.book.close()
         if self.scheduler is not None:
             self.scheduler.book.close()
+        if self.records is not None:
+            self.records.close()
         await _bounded("the RPC connection", self.rpc.aclose())
 
     async def load_params(self) -> None:

@@ -1,5 +1,6 @@
 """``GET /_status/requests/<id>`` (a request's on-chain state), ``GET /_status/batches/<id>`` (a
-batch's tickets and attestations) and ``GET /_health``.
+batch's tickets and attestations), ``GET /_status/workers`` (the gateway's record of its workers)
+and ``GET /_health``.
 
 The status endpoint reads the coordinator, so it answers for any request, including ones this
 replica never held or held before a restart; ``held_here`` adds what this replica knows.
@@ -121,6 +122,31 @@ async def batch_status(request: Request) -> Response:
         for t in sorted(gateway.book.in_batch(batch_id), key=lambda t: t.leaf_index or 0)
     ]
     return JSONResponse({"batch_id": batch_id, "tickets": tickets})
+
+
+async def workers_status(request: Request) -> Response:
+    """Every worker this gateway knows (linked now or recorded): reputation and latency, in the
+    order it would pick them as attesters."""
+    hub = request.app.state.gateway.hub
+    linked = {worker.lower(): link for worker, link in hub.links.items()}
+    rows = []
+    for worker in set(hub.reputations) | set(hub.latencies) | set(linked):
+        reputation = hub.reputation(worker)
+        link = linked.get(worker)
+        latency = link.latency if link is not None else hub.latencies.get(worker, 0.0)
+        rows.append(
+            {
+                "worker": worker,
+                "linked": link is not None,
+                "good": reputation.good,
+                "bad": reputation.bad,
+                "score": reputation.score,
+                "latency_ms": round(latency * 1000, 3),
+                "cost": hub.cost(link) if link is not None else None,
+            }
+        )
+    rows.sort(key=lambda r: (not r["linked"], r["cost"] or 0.0, r["worker"]))
+    return JSONResponse({"workers": rows})
 
 
 async def health(request: Request) -> Response:

@@ -1,11 +1,21 @@
 """Gateways found on-chain: follow ``GatewayEndpoint`` announcements, serve the bonded ones.
 
-Every ``interval`` seconds: read the new ``GatewayEndpoint`` events of the GatewayRegistry (in
-ranges of at most ``_LOG_RANGE`` blocks), then work out the gateways to serve: those whose latest
-URL is not empty, is a usable endpoint (:func:`peerhost.wire.endpoint.endpoint_problem`) and whose
-bond is at least the minimum gateway bond. A feed is opened to each new one (its challenge must
-name the announcing gateway), closed when a gateway drops out or replaced when its URL changes.
-Gateways this worker is configured to serve are left to their configured feeds.
+Every ``interval`` seconds: read the ``GatewayEndpoint`` events of the GatewayRegistry up to the
+*settled head* (the head less ``confirmations`` blocks; in ranges of at most ``_LOG_RANGE``
+blocks): they name the gateways that ever announced. Then, as of the settled head, read each
+one's URL (``endpointOf``) and bond, and serve those whose URL is not empty, is a usable endpoint
+(:func:`peerhost.wire.endpoint.endpoint_problem`) and whose bond is at least the minimum gateway
+bond. A feed is opened to each new one (its challenge must name the announcing gateway), closed
+when a gateway drops out or replaced when its URL changes. Gateways this worker is configured to
+serve are left to their configured feeds.
+
+Reorgs: the URL served is always the registry's state at the settled head, never a remembered
+event, so a reorg that removes or changes an announcement is followed at the next poll. Each poll
+also remembers the hash of the block it read up to; when that block's hash changes (or the block
+is gone), the worker walks back through the hashes it remembers to the newest block still on the
+chain and reads the events again from there, so an announcement that exists only on the new
+branch, below blocks already read, is found too. A read that straddles a reorg (the settled
+block's hash differs before and after the ``eth_getLogs``) is dropped and done again.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
@@ -23,6 +34,8 @@ from peerhost.worker.feed import FeedClient, feed_url
 
 #: Blocks per ``eth_getLogs`` call.
 _LOG_RANGE = 10_000
+#: Block hashes remembered to find where a reorg forked (a deeper one: read again from the start).
+_CHECKPOINTS = 64
 
 FeedFactory = Callable[[str, str], FeedClient]
 
@@ -36,6 +49,7 @@ class GatewayDiscovery:
         configured: The feeds of the configured gateways (not duplicated).
         interval: Seconds between checks.
         start_block: First block whose announcements count.
+        confirmations: Blocks an announcement must be buried under before it counts.
     """
 
     def __init__(
@@ -45,14 +59,20 @@ class GatewayDiscovery:
         configured: list[FeedClient],
         interval: float = 5.0,
         start_block: int = 0,
+        confirmations: int = 0,
     ) -> None:
         self.view = view
         self.open_feed = open_feed
         self.configured = configured
         self.interval = interval
+        self.confirmations = confirmations
+        self._start_block = start_block
         self._next_block = start_block
-        self.announced: dict[str, str] = {}  # gateway (lower case) -> latest URL
+        self._checkpoints: deque[tuple[int, str]] = deque(maxlen=_CHECKPOINTS)
+        self.candidates: set[str] = set()  # gateways (lower case) that announced at some point
+        self.announced: dict[str, str] = {}  # gateway -> its URL as of the settled head
         self.feeds: dict[str, FeedClient] = {}  # gateway (lower case) -> its feed
+        self.reorgs = 0
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._skipped: dict[str, str] = {}  # gateway -> the reason last logged
         self._stopping = False
@@ -68,31 +88,76 @@ class GatewayDiscovery:
             await asyncio.sleep(self.interval)
 
     async def poll(self) -> None:
-        """Reads new announcements and bonds, then opens and closes feeds to match."""
-        head = await self.view.block_number()
-        while self._next_block <= head:
-            to = min(head, self._next_block + _LOG_RANGE - 1)
-            for _, args in await self.view.logs(
-                "GatewayEndpoint", self._next_block, to, contract="gateways"
-            ):
-                self.announced[str(args["gateway"]).lower()] = str(args["url"])
-            self._next_block = to + 1
-        await self._reconcile(await self._wanted())
+        """Follows a reorg, reads new announcements, then opens and closes feeds to match."""
+        await self._follow_reorg()
+        settled = await self.view.block_number() - self.confirmations
+        if settled < self._start_block:
+            return
+        if settled >= self._next_block and not await self._scan(settled):
+            return  # the chain reorganized under the read: the next poll reads again
+        at = self._next_block - 1
+        self.announced = {g: await self.view.endpoint_of(g, at) for g in sorted(self.candidates)}
+        await self._reconcile(await self._wanted(at))
 
-    async def _wanted(self) -> dict[str, str]:
+    async def _scan(self, settled: int) -> bool:
+        """Reads the announcements up to ``settled``; False when its hash changed meanwhile."""
+        before = await self.view.block_hash(settled)
+        found: set[str] = set()
+        first = self._next_block
+        while first <= settled:
+            to = min(settled, first + _LOG_RANGE - 1)
+            for _, args in await self.view.logs("GatewayEndpoint", first, to, contract="gateways"):
+                found.add(str(args["gateway"]).lower())
+            first = to + 1
+        after = await self.view.block_hash(settled)
+        if before is None or before != after:
+            return False
+        self.candidates |= found
+        self._next_block = settled + 1
+        self._checkpoints.append((settled, after))
+        return True
+
+    async def _follow_reorg(self) -> None:
+        """Rewinds the read position to the newest remembered block still on the chain."""
+        if not self._checkpoints:
+            return
+        number, known = self._checkpoints[-1]
+        if await self.view.block_hash(number) == known:
+            return
+        self._checkpoints.pop()
+        while self._checkpoints:
+            number, known = self._checkpoints[-1]
+            if await self.view.block_hash(number) == known:
+                break
+            self._checkpoints.pop()
+        was = self._next_block
+        self._next_block = self._checkpoints[-1][0] + 1 if self._checkpoints else self._start_block
+        self.reorgs += 1
+        logs.event(
+            "discovery_reorg",
+            logging.WARNING,
+            read_up_to=was - 1,
+            reading_again_from=self._next_block,
+        )
+
+    async def _wanted(self, at: int) -> dict[str, str]:
         minimum = int((await self.view.params())["minGatewayBond"])
         configured_urls = {f.url for f in self.configured}
         configured_gateways = {f.gateway.lower() for f in self.configured if f.gateway}
         wanted: dict[str, str] = {}
         for gateway, url in self.announced.items():
             if not url:
-                self._skip(gateway, url, "the gateway withdrew its URL")
+                self._skip(
+                    gateway,
+                    url,
+                    "no URL announced (withdrawn, or its announcement was reorged away)",
+                )
                 continue
             problem = endpoint_problem(url)
             if problem is not None:
                 self._skip(gateway, url, f"bad URL: {problem}")
                 continue
-            bond = await self.view.bond_of(gateway)
+            bond = await self.view.bond_of_at(gateway, at)
             if bond == 0 or bond < minimum:
                 self._skip(gateway, url, f"bond {bond} wei is below the minimum {minimum} wei")
                 continue

@@ -86,7 +86,11 @@ class FeedClient:
         backoff = _BACKOFF_START
         while not self._stopping:
             try:
-                async with connect(self.url, max_size=2**22, open_timeout=5) as socket:
+                # no permessage-deflate: offers and answers are small, and compressing each
+                # costs both ends CPU on every ticket's critical path
+                async with connect(
+                    self.url, max_size=2**22, open_timeout=5, compression=None
+                ) as socket:
                     self._socket = socket
                     await self._session(socket)
                     backoff = _BACKOFF_START

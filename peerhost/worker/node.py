@@ -147,6 +147,7 @@ class WorkerNode:
                 self._key,
                 self.address,
                 clock_skew=s.clock_skew,
+                urgent=runner.run_urgent,
                 gateway_urls=self._gateway_urls,
                 metrics=self.metrics,
             )
@@ -164,6 +165,7 @@ class WorkerNode:
                     self.feeds,
                     interval=s.discovery_interval,
                     start_block=s.start_block or 0,
+                    confirmations=s.confirmations,
                 )
             self.committee = Committee(
                 view,

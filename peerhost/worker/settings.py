@@ -40,7 +40,8 @@ class WorkerSettings(Settings):
         reply_to: Post outputs to this inbox base URL instead of the job's ``replyTo``.
         concurrency: Jobs fetched and run at the same time.
         sandbox_processes: Sandbox worker processes (0: run in threads of this process).
-        confirmations: Blocks a request must be buried under before it is run (0: at once).
+        confirmations: Blocks a request must be buried under before it is run (0: at once),
+            and a gateway's announcement before it is served (discovery follows reorgs anyway).
         start_block: First block to read on a fresh state (default: the head).
         stake: Register with this stake (wei) if the account is not an active worker.
         metrics_host: Address of the metrics endpoint.

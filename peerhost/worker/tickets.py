@@ -43,7 +43,7 @@ from peerhost.wire.ticket import (
 )
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.errors import JobSkipped
-from peerhost.worker.execution import JobExecutor
+from peerhost.worker.execution import JobExecutor, Runner
 from peerhost.worker.job import Job
 from peerhost.worker.metrics import Metrics
 
@@ -82,6 +82,8 @@ class TicketRunner:
         gateway_urls: Gateway address (lowercase) -> base URL (sealed credentials are opened at
             the issuing gateway's inbox).
         metrics: The node's metrics (runs, sandbox time, fuel, attestations, refusals).
+        urgent: Runs the sandbox for feed offers (someone waits for the answer); committee
+            re-execution keeps the executor's own runner.
     """
 
     def __init__(
@@ -95,8 +97,10 @@ class TicketRunner:
         clock_skew: int = 30,
         gateway_urls: Callable[[], dict[str, str]] = dict,
         metrics: Metrics | None = None,
+        urgent: Runner | None = None,
     ) -> None:
         self.view = view
+        self.urgent = urgent
         self.executor = executor
         self.ledger = ledger
         self._key = private_key
@@ -205,7 +209,7 @@ class TicketRunner:
             return self._refuse(rid, exc.reason)
         except (ChainUnavailable, TransactionReverted) as exc:
             return self._refuse(rid, f"cannot check the ticket against the chain: {exc}")
-        outcome = await self.run(rid, t.gateway, Leaf.of(t), offer.input, fn)
+        outcome = await self.run(rid, t.gateway, Leaf.of(t), offer.input, fn, urgent=True)
         if isinstance(outcome, str):
             self.ledger.decline(t)
             return self._refuse(rid, outcome)
@@ -227,10 +231,18 @@ class TicketRunner:
         return Refusal(rid, reason)
 
     async def run(
-        self, rid: bytes, gateway: str, leaf: Leaf, input_: bytes, fn: _Fn | None = None
+        self,
+        rid: bytes,
+        gateway: str,
+        leaf: Leaf,
+        input_: bytes,
+        fn: _Fn | None = None,
+        *,
+        urgent: bool = False,
     ) -> tuple[bytes, bytes] | str:
         """Runs a ticket's function; returns (output envelope, logs) as this worker would attest
-        them, or the reason there is no deterministic result."""
+        them, or the reason there is no deterministic result (``urgent``: an answer someone
+        waits for, through the ``urgent`` runner)."""
         if fn is None:
             fn = await self._function(leaf.function_id, leaf.version)
         job = Job(
@@ -261,7 +273,7 @@ class TicketRunner:
         if metrics is not None:
             metrics.in_flight += 1
         try:
-            execution = await self.executor.execute(job)
+            execution = await self.executor.execute(job, self.urgent if urgent else None)
         except JobSkipped as exc:
             return f"no deterministic result: {exc}"
         finally:

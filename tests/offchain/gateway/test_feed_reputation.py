@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 
 from peerhost.gateway.feed import FeedHub, WorkerLink
+from peerhost.gateway.reputation import WorkerRecords
 
 A, B, C = (f"0x{n * 40}" for n in "abc")
 
@@ -53,3 +55,37 @@ def test_pick__inactive_and_excluded_workers__never_picked() -> None:
     hub = hub_with({A: 0.010, B: 0.020, C: 0.030})
     links = hub.pick(lambda worker: worker != A, 3, {B})
     assert [link.worker for link in links] == [C]
+
+
+def test_records__gateway_restarted__reputation_and_latency_kept_and_same_pick(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "workers.sqlite3"
+    records = WorkerRecords(path)
+    hub = FeedHub("0xgateway", 31337, records)
+    for worker, latency in {A: 0.010, B: 0.020, C: 0.030}.items():
+        hub.links[worker] = WorkerLink(worker, cast(Any, None), latency=latency)
+    hub.credit(A, good=False)
+    hub.credit(B, good=True)
+    hub.credit(B, good=True)
+    before = picked(hub)
+    hub._remember(list(hub.links.values()))  # as when the links end at shutdown
+    records.close()
+
+    again = FeedHub("0xgateway", 31337, WorkerRecords(path))
+    for worker in (A, B, C):  # the workers link again: each starts from its recorded latency
+        again.links[worker] = WorkerLink(worker, cast(Any, None), again.latencies[worker])
+
+    assert before == [B, C, A]
+    assert picked(again) == before
+    assert (again.reputation(A).bad, again.reputation(B).good) == (1, 2)
+    assert again.latencies == {A: 0.010, B: 0.020, C: 0.030}
+
+
+def test_records__closed__later_writes_ignored_not_raised(tmp_path: Path) -> None:
+    records = WorkerRecords(tmp_path / "workers.sqlite3")
+    hub = FeedHub("0xgateway", 31337, records)
+    records.close()
+    hub.credit(A, good=True)  # a link ending after shutdown
+    assert hub.reputation(A).good == 1
+    assert WorkerRecords(tmp_path / "workers.sqlite3").load() == {}

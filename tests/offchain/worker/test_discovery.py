@@ -21,7 +21,8 @@ OTHER = "0x" + "bb" * 20
 
 
 class Registry:
-    """Announcements and bonds, read the way :class:`SettlementView` reads them."""
+    """Announcements and bonds, read the way :class:`SettlementView` reads them (no reorgs here:
+    tests/contracts/settlement/test_discovery_reorg.py reorganizes a real chain)."""
 
     def __init__(self) -> None:
         self.events: list[tuple[int, str, str]] = []  # (block, gateway, url)
@@ -36,6 +37,9 @@ class Registry:
     async def block_number(self) -> int:
         return self.head
 
+    async def block_hash(self, number: int) -> str | None:
+        return f"0x{number:064x}" if number <= self.head else None
+
     async def logs(
         self, event: str, from_block: int, to_block: int, *, contract: str
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -46,10 +50,14 @@ class Registry:
             if from_block <= block <= to_block
         ]
 
+    async def endpoint_of(self, gateway: str, block: int) -> str:
+        urls = [u for b, g, u in self.events if g == gateway and b <= block]
+        return urls[-1] if urls else ""
+
     async def params(self) -> dict[str, Any]:
         return {"minGatewayBond": MIN_BOND}
 
-    async def bond_of(self, gateway: str) -> int:
+    async def bond_of_at(self, gateway: str, block: int) -> int:
         return self.bonds.get(gateway, 0)
 
 

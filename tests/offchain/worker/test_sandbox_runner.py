@@ -1,0 +1,92 @@
+"""The worker's sandbox runner: small urgent ``js`` runs (feed offers) are tried on the loop's
+thread within a fuel cap and give the same envelopes as the pool; heavier ones, and every run that
+is not urgent (committee re-execution), go to the pool with their own limits."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from peerhost.sandbox import Limits, RunRequest, SandboxPool
+from peerhost.wire import canonical_request
+from peerhost.worker.execution import SandboxRunner
+
+HELLO = b"""export async function handler(req) {
+  return { status: 200, headers: {}, body: "hello " + (req.query.name ?? "world") };
+}"""
+LOOP = b"""export async function handler(req) {
+  let s = 0; for (let i = 0; i < 200000; i++) s += i;
+  return { status: 200, headers: {}, body: String(s) };
+}"""
+
+
+def request(code: bytes, code_id: str, name: str = "bench", fuel: int = 500_000_000) -> RunRequest:
+    rid = bytes(31) + b"\x07"
+    data = canonical_request(
+        "GET",
+        "/",
+        {"name": name},
+        {},
+        b"",
+        request_id=rid,
+        block_timestamp=1_700_000_000,
+        wallet="0x" + "11" * 20,
+        project="p",
+        function="f",
+    )
+    return RunRequest(
+        runtime="js",
+        code=code,
+        code_id=code_id,
+        input=data,
+        request_id=rid,
+        block_timestamp=1_700_000_000,
+        limits=Limits(fuel=fuel),
+    )
+
+
+def test_runner__js_within_inline_fuel__runs_inline_same_envelope_as_the_pool(
+    compiled_modules: Path,
+) -> None:
+    runs = [request(HELLO, "hello", n) for n in ("a", "b")] + [
+        request(HELLO, "hello", fuel=3_000_000)
+    ]
+
+    async def main() -> tuple[list[bytes], list[bytes], int]:
+        runner = SandboxRunner(compiled_modules, processes=1, inline_fuel=20_000_000)
+        try:
+            await runner.warm()
+            inline = [(await runner.run_urgent(r)).envelope for r in runs]
+            await runner.run(runs[0])  # not urgent: the pool
+            count = runner.inline_runs
+        finally:
+            await runner.close()
+        async with SandboxPool(1, cache_dir=compiled_modules) as pool:
+            pooled = [(await pool.run(r)).envelope for r in runs]
+        return inline, pooled, count
+
+    inline, pooled, count = asyncio.run(main())
+    assert inline == pooled
+    assert b"hello a" in inline[0] and b"out_of_fuel" in inline[2]  # its own limit, inline
+    assert count == 3
+
+
+def test_runner__js_beyond_inline_fuel__runs_in_the_pool_with_its_own_limits(
+    compiled_modules: Path,
+) -> None:
+    heavy = request(LOOP, "loop")
+
+    async def main() -> tuple[bytes, bytes, int]:
+        runner = SandboxRunner(compiled_modules, processes=1, inline_fuel=20_000_000)
+        try:
+            await runner.warm()
+            first = await runner.run_urgent(heavy)
+            second = await runner.run_urgent(heavy)  # remembered as heavy: straight to the pool
+            return first.envelope, second.envelope, runner.inline_runs
+        finally:
+            await runner.close()
+
+    first, second, count = asyncio.run(main())
+    assert first == second
+    assert b'"ok":true' in first and b"19999900000" in first
+    assert count == 0
