@@ -10,7 +10,7 @@ workers and committees of three distinct holders (the most transactions a K=3 ba
 
 batch N   : postBatch of N verified tickets (one attester each), seat (header proof + draw),
             commit x3, reveal x3 (the first in full, the others by hash; the last one settles the
-            batch), openResults (every attester's signature checked). Gas per ticket is
+            batch), openResults (the attester's one co-signature of the batch checked). Gas per ticket is
             the total over N; calldata per ticket is postBatch's input over N. N = 1, 10, 100.
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
             seat, commit x3, reveal x3, withdraw x3 (compare v1's request section).
@@ -74,11 +74,13 @@ from peerhost.wire import commitment  # noqa: E402
 from peerhost.wire.batch import (  # noqa: E402
     AttestedResult,
     Leaf,
+    batch_root,
     encode_leaves,
-    open_attestations,
+    open_cosignatures,
     results_commitment,
     results_opening,
     seat_commitment,
+    sign_cosignature,
     vector_hash,
 )
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment  # noqa: E402
@@ -340,25 +342,25 @@ class V2:
         batch_id, holders, calldata = self.seated_batch(n, section)
         v = [self.result] * n
         self.commit_reveal(batch_id, holders, [v, v, v], section)
-        key = self.attester.private_key
-        coordinator = str(self.c.address)
-        results = [
-            AttestedResult(
-                self.result,
-                (str(self.attester.address),),
-                (sign_attestation(key, chain.chain_id, coordinator, ticket_hash(t), self.result),),
-            )
-            for t in self.posted
-        ]
-        attestations = open_attestations(self.posted, results)
+        results = [AttestedResult(self.result, (str(self.attester.address),)) for _ in self.posted]
+        cosignature = sign_cosignature(
+            self.attester.private_key,
+            chain.chain_id,
+            str(self.c.address),
+            batch_id,
+            str(self.gateway.address),
+            batch_root([Leaf.of(t) for t in self.posted]),
+            results,
+        )
+        cosigned = open_cosignatures(results, {str(self.attester.address): cosignature})
         challenge_window = int(self.s.court.courtParams().challengeWindow)
         chain.mine(deltatime=challenge_window)  # attesters are paid once no challenge can come
         self.table.add(
             section,
-            "openResults (signatures checked)",
+            "openResults (co-signature checked)",
             # finalVector omitted: every final leaf's result is its attested one
             self.c.openResults(
-                batch_id, self.salt, results_opening(results), [], attestations, sender=self.gateway
+                batch_id, self.salt, results_opening(results), [], cosigned, sender=self.gateway
             ),
         )
         total = self.table.total(section)

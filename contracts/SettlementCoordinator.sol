@@ -341,33 +341,50 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes32 salt,
         bytes calldata opening,
         bytes32[] calldata finalVector,
-        ITicketVerifier.Attestations calldata attestations
+        bytes calldata cosignatures
     ) external {
         Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.Finalized || block.timestamp >= _finalizedAt(b) + _params.openWindow) {
-            revert WrongPhase(batchId, p);
+        {
+            Phase p = _phase(b);
+            if (p != Phase.Finalized || block.timestamp >= _finalizedAt(b) + _params.openWindow) {
+                revert WrongPhase(batchId, p);
+            }
         }
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
-        ITicketVerifier.OpenTerms memory terms = _openTerms(b);
-        terms.finalMask &= ~_court.unpaidLeaves(batchId); // after the challenge window; challenged leaves pay no attester
-        (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash) =
-            _tickets.attesterPay(terms, opening, finalVector, attestations);
-        if (vectorHash != b.finalVectorHash) revert VectorMismatch(batchId, b.finalVectorHash);
-        for (uint256 j; j < accounts.length; ++j) {
-            _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);
-        }
-        uint256 returned = _potOf(b, b.finalMask) - paid;
+        uint256 pot = _potOf(b, b.finalMask);
+        uint256 paid = _payAttesters(batchId, b, opening, finalVector, cosignatures);
+        uint256 returned = pot - paid;
         b.state = BatchState.Closed;
         emit ResultsOpened(batchId, paid, returned);
         _refund(batchId, b, returned);
     }
 
+    /// @dev Credits the attesters TicketVerifier.attesterPay finds owed; returns their total.
+    function _payAttesters(
+        uint256 batchId,
+        Stored storage b,
+        bytes calldata opening,
+        bytes32[] calldata finalVector,
+        bytes calldata cosignatures
+    ) private returns (uint256 paid) {
+        ITicketVerifier.OpenTerms memory terms = _openTerms(batchId, b);
+        terms.finalMask &= ~_court.unpaidLeaves(batchId); // after the challenge window; challenged leaves pay no attester
+        address[] memory accounts;
+        uint256[] memory amounts;
+        bytes32 vectorHash;
+        (accounts, amounts, paid, vectorHash) = _tickets.attesterPay(terms, opening, finalVector, cosignatures);
+        if (vectorHash != b.finalVectorHash) revert VectorMismatch(batchId, b.finalVectorHash);
+        for (uint256 j; j < accounts.length; ++j) {
+            _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);
+        }
+    }
+
     /// @dev The attesters' terms of an opening.
-    function _openTerms(Stored storage b) private view returns (ITicketVerifier.OpenTerms memory t) {
+    function _openTerms(uint256 batchId, Stored storage b) private view returns (ITicketVerifier.OpenTerms memory t) {
         uint256 reward = b.reward;
         uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
         t.coordinator = address(this);
+        t.batchId = batchId;
         t.gateway = b.gateway;
         t.root = b.root;
         t.leafCount = b.leafCount;

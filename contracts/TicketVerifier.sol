@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 import {ITicketVerifier} from "./interfaces/ITicketVerifier.sol";
 
 /// @title TicketVerifier
-/// @notice EIP-712 ticket and attestation digests, ticket signature recovery, orphaned tickets to leaves.
+/// @notice EIP-712 ticket, attestation and batch attestation digests, ticket signature recovery, orphaned tickets
+///         to leaves, the attesters' split of an opened batch with their batch co-signatures checked.
 contract TicketVerifier is ITicketVerifier {
     bytes32 private constant _TICKET_TYPEHASH = keccak256(
         "Ticket(address gateway,uint64 seq,bytes32 functionId,uint32 version,bytes32 inputHash,uint96 reward,uint40 issuedAt,uint40 deadline,uint8 mode,uint32 secretsVersion,bytes32 engineProfile,uint256 issuedTotal)"
@@ -17,6 +18,10 @@ contract TicketVerifier is ITicketVerifier {
     uint256 private constant _HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     uint256 private constant _LEAF_BYTES = 103;
     uint256 private constant _MAX_ATTESTERS = 4;
+    uint256 private constant _MAX_COSIGNERS = 64;
+    bytes32 private constant _BATCH_ATTESTATION_TYPEHASH = keccak256(
+        "BatchAttestation(uint256 batchId,address gateway,bytes32 root,uint256 leafMask,bytes32 resultsHash)"
+    );
 
     /// @inheritdoc ITicketVerifier
     function ticketHash(Ticket calldata ticket) external pure returns (bytes32) {
@@ -79,227 +84,211 @@ contract TicketVerifier is ITicketVerifier {
         OpenTerms calldata t,
         bytes calldata opening,
         bytes32[] calldata finalVector,
-        Attestations calldata a
+        bytes calldata cosignatures
     ) external view returns (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash) {
-        bool given = finalVector.length != 0;
-        bytes32[] memory values = given ? finalVector : new bytes32[](t.leafCount);
-        if (values.length != t.leafCount) revert MalformedOpening(0);
-        if (a.leaves.length != t.leafCount * _LEAF_BYTES || _batchRoot(a.leaves) != t.root) revert LeavesMismatch(t.root);
-        if (a.issuedTotals.length != t.leafCount) revert AttestationsMismatch(0);
-        accounts = new address[](values.length * _MAX_ATTESTERS);
-        amounts = new uint256[](values.length * _MAX_ATTESTERS);
-        uint256[24] memory st = _state(t, given, values, accounts, amounts);
-        _proofState(st, t, a);
-        uint256 count;
-        (count, paid) = _book(st, opening);
-        if (st[18] != a.signatures.length) revert AttestationsMismatch(st[18]);
+        uint256[14] memory st = _scanned(t, opening, finalVector);
+        uint256 d = st[11];
+        if (cosignatures.length != d * 65) revert CosignaturesMismatch(d, cosignatures.length);
+        paid = _checkCosignatures(t, cosignatures, st);
+        uint256 values = st[6];
         assembly ("memory-safe") {
-            mstore(accounts, count)
-            mstore(amounts, count)
+            accounts := mload(add(st, 0x100))
+            amounts := mload(add(st, 0x140))
+            vectorHash := keccak256(add(values, 0x20), shl(5, mload(values)))
         }
-        vectorHash = keccak256(abi.encodePacked(values));
     }
 
-    /// @dev The booking state _book works on, one word each.
-    function _state(
-        OpenTerms calldata t,
-        bool given,
-        bytes32[] memory values,
-        address[] memory accounts,
-        uint256[] memory amounts
-    ) private pure returns (uint256[24] memory st) {
+    /// @dev The booking state after _scan (see there), its arrays cut to the distinct attesters.
+    function _scanned(OpenTerms calldata t, bytes calldata opening, bytes32[] calldata finalVector)
+        private
+        pure
+        returns (uint256[14] memory st)
+    {
+        bool given = finalVector.length != 0;
+        if (given && finalVector.length != t.leafCount) revert MalformedOpening(0);
+        bytes32[] memory values = given ? finalVector : new bytes32[](t.leafCount);
         st[0] = t.finalMask;
         st[1] = t.auditMask;
         st[2] = t.finalPot;
         st[3] = t.unauditedPot;
         st[4] = t.speed;
         st[5] = given ? 1 : 0;
-        uint256 v;
-        uint256 a;
-        uint256 b;
+        st[6] = _ptr(values);
+        st[7] = _ptr(new bytes32[](t.leafCount)); // attested results
+        st[8] = _ptr(new bytes32[](_MAX_COSIGNERS)); // attesters
+        st[9] = _ptr(new bytes32[](_MAX_COSIGNERS)); // their leaf masks
+        st[10] = _ptr(new bytes32[](_MAX_COSIGNERS)); // what each is owed if it co-signed
+        st[12] = uint256(uint32(MalformedOpening.selector)) << 224;
+        st[13] = uint256(uint32(TooManyCosigners.selector)) << 224;
+        _scan(st, t.leafCount, opening);
         assembly ("memory-safe") {
-            v := values
-            a := accounts
-            b := amounts
+            let d := mload(add(st, 0x160))
+            mstore(mload(add(st, 0x100)), d)
+            mstore(mload(add(st, 0x120)), d)
+            mstore(mload(add(st, 0x140)), d)
         }
-        (st[6], st[7], st[8], st[9]) = (v, a, b, uint256(uint32(MalformedOpening.selector)) << 224);
     }
 
-    /// @dev The attestation part of the booking state: calldata offsets, the domain and type hashes, scratch memory.
-    function _proofState(uint256[24] memory st, OpenTerms calldata t, Attestations calldata a) private view {
-        _calldataOffsets(st, a);
-        st[13] = uint256(uint160(t.gateway));
-        st[14] = uint256(a.engineProfile);
-        st[19] = uint256(_domain(t.coordinator));
-        st[20] = uint256(_TICKET_TYPEHASH);
-        st[21] = uint256(_ATTESTATION_TYPEHASH);
-        st[23] = uint256(uint32(AttestationsMismatch.selector)) << 224;
-        bytes memory scratch = new bytes(0x1a0);
-        uint256 p;
-        assembly ("memory-safe") {
-            p := add(scratch, 0x20)
+    /// @dev Zeroes what an attester without a valid co-signature is owed; returns the total the others are owed.
+    function _checkCosignatures(OpenTerms calldata t, bytes calldata cosignatures, uint256[14] memory st)
+        private
+        view
+        returns (uint256 paid)
+    {
+        bytes32 domain = _domain(t.coordinator);
+        for (uint256 j; j < st[11]; ++j) {
+            (address who, uint256 mask, uint256 owed) = _entryOf(st, j);
+            bytes32 digest = _batchDigest(domain, t, mask, _resultsHash(mask, st[7]));
+            address signer = _recover(digest, cosignatures[65 * j:65 * j + 65]);
+            if (signer == address(0) || signer != who) {
+                _setOwed(st, j, 0); // not co-signed: not paid
+            } else {
+                paid += owed;
+            }
         }
-        st[22] = p;
     }
 
-    /// @dev Where the attestations' leaves, issued totals and signatures are in calldata.
-    function _calldataOffsets(uint256[24] memory st, Attestations calldata a) private pure {
-        bytes calldata leaves = a.leaves;
-        uint256[] calldata totals = a.issuedTotals;
-        bytes calldata sigs = a.signatures;
-        uint256 l;
-        uint256 it;
-        uint256 sg;
-        assembly ("memory-safe") {
-            l := leaves.offset
-            it := totals.offset
-            sg := sigs.offset
-        }
-        st[12] = l;
-        st[15] = it;
-        st[16] = sg;
-        st[17] = sigs.length;
+    function _batchDigest(bytes32 domain, OpenTerms calldata t, uint256 mask, bytes32 resultsHash)
+        private
+        pure
+        returns (bytes32)
+    {
+        return _batchDigest(domain, t.batchId, t.gateway, t.root, mask, resultsHash);
     }
 
-    /// @dev Reads every entry of the opening (result 32 ‖ count 1 ‖ count × attester 20) and books each leaf's pot
-    ///      between its attesters when its result stood (a Final leaf's attested result equals its final value;
-    ///      without a given vector the attested result is recorded as the final value) or it is unaudited. The
-    ///      first attester also gets the speed share and the dust. An attester already among the last 16 entries
-    ///      is added to; otherwise a new entry starts. Returns the entry count and what the entries hold in total.
-    ///      `st`: finalMask, auditMask, finalPot, unauditedPot, speed, given, values, accounts, amounts, error selector,
-    ///      entry count, paid.
-    function _book(uint256[24] memory st, bytes calldata opening) private view returns (uint256 count, uint256 paid) {
+    function _entryOf(uint256[14] memory st, uint256 j) private pure returns (address who, uint256 mask, uint256 owed) {
         assembly ("memory-safe") {
-            function fail(state, at) {
-                mstore(0, mload(add(state, 0x120)))
+            let at := shl(5, add(j, 1))
+            who := mload(add(mload(add(st, 0x100)), at))
+            mask := mload(add(mload(add(st, 0x120)), at))
+            owed := mload(add(mload(add(st, 0x140)), at))
+        }
+    }
+
+    function _setOwed(uint256[14] memory st, uint256 j, uint256 amount) private pure {
+        assembly ("memory-safe") {
+            mstore(add(mload(add(st, 0x140)), shl(5, add(j, 1))), amount)
+        }
+    }
+
+    /// @inheritdoc ITicketVerifier
+    function batchAttestationDigest(
+        address coordinator,
+        uint256 batchId,
+        address gateway,
+        bytes32 root,
+        uint256 leafMask,
+        bytes32 resultsHash
+    ) external view returns (bytes32) {
+        return _batchDigest(_domain(coordinator), batchId, gateway, root, leafMask, resultsHash);
+    }
+
+    function _ptr(bytes32[] memory a) private pure returns (uint256 p) {
+        assembly ("memory-safe") {
+            p := a
+        }
+    }
+
+    /// @dev Reads the opening's `n` entries (result 32 ‖ count 1 ‖ count × attester 20), in one pass: each leaf's
+    ///      attested result; a Final leaf's value (the attested result when no final vector is given); each distinct
+    ///      attester (first-seen order) with the mask of the leaves it is listed on and what it is owed if it
+    ///      co-signed: per leaf whose attested result stood (Final and equal to its value, or unaudited), the leaf's
+    ///      pot split equally between its attesters, the first also taking `speed` and the dust.
+    ///      `st`: finalMask, auditMask, finalPot, unauditedPot, speed, given, values, attested, attesters, masks,
+    ///      amounts (arrays of capacity 64), distinct attesters so far, MalformedOpening and TooManyCosigners selectors.
+    function _scan(uint256[14] memory st, uint256 n, bytes calldata opening) private pure {
+        assembly ("memory-safe") {
+            function fail(s, at) {
+                mstore(0, mload(add(s, 0x180)))
                 mstore(4, at)
                 revert(0, 0x24)
             }
-            // adds `amount` to `who`'s entry among the last 16, else appends one; returns the entry count
-            function book(accs, amts, cnt, who, amount) -> newCount {
-                newCount := cnt
-                let lo := 0
-                if gt(cnt, 16) { lo := sub(cnt, 16) }
-                let j := cnt
-                for {} gt(j, lo) { j := sub(j, 1) } {
-                    if eq(mload(add(accs, mul(j, 0x20))), who) {
-                        let q := add(amts, mul(j, 0x20))
-                        mstore(q, add(mload(q), amount))
-                        break
-                    }
-                }
-                if eq(j, lo) {
-                    newCount := add(cnt, 1)
-                    mstore(add(accs, mul(newCount, 0x20)), who)
-                    mstore(add(amts, mul(newCount, 0x20)), amount)
-                }
-            }
-            // leaf i's pot: a Final leaf's when its attested result is the final value, an unaudited leaf's
-            function potOf(state, i, result) -> pot {
-                switch and(shr(i, mload(state)), 1) // finalMask
+            // leaf i's pot: a Final leaf's when its attested result is its value, an unaudited leaf's
+            function potOf(s, i, result) -> pot {
+                switch and(shr(i, mload(s)), 1)
                 case 1 {
-                    let slot := add(mload(add(state, 0xc0)), mul(add(i, 1), 0x20)) // values[i]
-                    if iszero(mload(add(state, 0xa0))) { mstore(slot, result) } // not given: the attested result
-                    if eq(mload(slot), result) { pot := mload(add(state, 0x40)) } // finalPot
+                    let slot := add(mload(add(s, 0xc0)), shl(5, add(i, 1)))
+                    if iszero(mload(add(s, 0xa0))) { mstore(slot, result) }
+                    if eq(mload(slot), result) { pot := mload(add(s, 0x40)) }
                 }
-                default {
-                    if iszero(and(shr(i, mload(add(state, 0x20))), 1)) { pot := mload(add(state, 0x60)) } // unaudited
-                }
+                default { if iszero(and(shr(i, mload(add(s, 0x20))), 1)) { pot := mload(add(s, 0x60)) } }
             }
-            // reads the entry of leaf i at `off` (result, count, attesters) and books its pot; returns the next offset
-            function entry(state, i, off, base, len) -> next {
-                if gt(add(off, 33), len) { fail(state, off) }
-                let c := byte(0, calldataload(add(base, add(off, 32))))
-                let result := calldataload(add(base, off))
-                let pot := potOf(state, i, result)
-                let start := add(off, 33)
-                next := add(start, mul(20, c))
-                if or(gt(c, 4), gt(next, len)) { fail(state, start) }
-                switch and(gt(pot, 0), gt(c, 0))
-                case 1 {
-                    mstore(add(state, 0x140), split(state, mload(add(state, 0x140)), pot, c, add(base, start), i, result))
-                }
-                default { mstore(add(state, 0x240), add(mload(add(state, 0x240)), mul(65, c))) } // unchecked signatures
-            }
-            // the EIP-712 struct hash of leaf i's ticket (its leaf, the gateway, the engine profile, its issuedTotal)
-            function ticketHash(state, i) -> h {
-                let p := mload(add(state, 0x2c0)) // scratch
-                let leaf := add(mload(add(state, 0x180)), mul(i, 103))
-                mstore(p, mload(add(state, 0x280))) // Ticket typehash
-                mstore(add(p, 0x20), mload(add(state, 0x1a0))) // gateway
-                mstore(add(p, 0x40), shr(192, calldataload(leaf))) // seq
-                mstore(add(p, 0x60), calldataload(add(leaf, 8))) // functionId
-                mstore(add(p, 0x80), shr(224, calldataload(add(leaf, 40)))) // version
-                mstore(add(p, 0xa0), calldataload(add(leaf, 44))) // inputHash
-                mstore(add(p, 0xc0), shr(160, calldataload(add(leaf, 76)))) // reward
-                mstore(add(p, 0xe0), shr(216, calldataload(add(leaf, 88)))) // issuedAt
-                mstore(add(p, 0x100), shr(216, calldataload(add(leaf, 93)))) // deadline
-                mstore(add(p, 0x120), shr(248, calldataload(add(leaf, 98)))) // mode
-                mstore(add(p, 0x140), shr(224, calldataload(add(leaf, 99)))) // secretsVersion
-                mstore(add(p, 0x160), mload(add(state, 0x1c0))) // engineProfile
-                mstore(add(p, 0x180), calldataload(add(mload(add(state, 0x1e0)), mul(i, 0x20)))) // issuedTotal
-                h := keccak256(p, 0x1a0)
-            }
-            // who signed the attestation (ticket th, result) with the next 65-byte signature (0 when none recovers)
-            function signer(state, th, result) -> who {
-                let p := mload(add(state, 0x2c0))
-                let used := mload(add(state, 0x240))
-                if gt(add(used, 65), mload(add(state, 0x220))) {
-                    mstore(0, mload(add(state, 0x2e0))) // AttestationsMismatch: a paid attester without a signature
-                    mstore(4, used)
+            // who's index among the distinct attesters, added when new
+            function indexOf(s, who) -> j {
+                let list := mload(add(s, 0x100))
+                let d := mload(add(s, 0x160))
+                for {} lt(j, d) { j := add(j, 1) } { if eq(mload(add(list, shl(5, add(j, 1)))), who) { leave } }
+                if eq(d, 64) {
+                    mstore(0, mload(add(s, 0x1a0)))
+                    mstore(4, 64)
                     revert(0, 0x24)
                 }
-                let sig := add(mload(add(state, 0x200)), used)
-                mstore(add(state, 0x240), add(used, 65))
-                mstore(p, mload(add(state, 0x2a0))) // Attestation typehash
-                mstore(add(p, 0x20), th)
-                mstore(add(p, 0x40), result)
-                let structHash := keccak256(p, 0x60)
-                mstore(p, 0x1901000000000000000000000000000000000000000000000000000000000000)
-                mstore(add(p, 2), mload(add(state, 0x260))) // domain separator
-                mstore(add(p, 0x22), structHash)
-                let digest := keccak256(p, 0x42)
-                let r := calldataload(sig)
-                let s := calldataload(add(sig, 0x20))
-                let v := byte(0, calldataload(add(sig, 0x40)))
-                if and(
-                    iszero(gt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0)),
-                    or(eq(v, 27), eq(v, 28))
-                ) {
-                    mstore(p, digest)
-                    mstore(add(p, 0x20), v)
-                    mstore(add(p, 0x40), r)
-                    mstore(add(p, 0x60), s)
-                    mstore(add(p, 0x80), 0)
-                    if staticcall(gas(), 1, p, 0x80, add(p, 0x80), 0x20) { who := mload(add(p, 0x80)) }
-                }
+                mstore(add(list, shl(5, add(d, 1))), who)
+                mstore(add(s, 0x160), add(d, 1))
             }
-            // books `pot` between the c attesters at `start` whose signatures recover to them; returns the entry count
-            function split(state, cnt, pot, c, start, i, result) -> newCount {
-                newCount := cnt
-                let first := mload(add(state, 0x80)) // speed
+            // attester j is listed on leaf i and owed `amount` for it (listed twice: paid twice, as drawn)
+            function book(s, i, j, amount) {
+                let slot := add(mload(add(s, 0x120)), shl(5, add(j, 1)))
+                mstore(slot, or(mload(slot), shl(i, 1)))
+                slot := add(mload(add(s, 0x140)), shl(5, add(j, 1)))
+                mstore(slot, add(mload(slot), amount))
+            }
+            // books leaf i's `pot` between its c attesters listed at `start`
+            function split(s, i, pot, c, start, base) {
+                let first := mload(add(s, 0x80))
                 if lt(pot, first) { first := pot }
                 let each := div(sub(pot, first), c)
                 first := add(first, sub(sub(pot, first), mul(each, c)))
-                let th := ticketHash(state, i)
                 for { let k := 0 } lt(k, c) { k := add(k, 1) } {
-                    let who := shr(96, calldataload(add(start, mul(20, k))))
+                    let at := add(start, mul(20, k))
                     let amount := each
                     if iszero(k) { amount := add(first, each) }
-                    if eq(signer(state, th, result), who) {
-                        newCount := book(mload(add(state, 0xe0)), mload(add(state, 0x100)), newCount, who, amount)
-                        mstore(add(state, 0x160), add(mload(add(state, 0x160)), amount)) // paid
-                    }
+                    book(s, i, indexOf(s, shr(96, calldataload(add(base, at)))), amount)
                 }
             }
-            let off := 0
-            for { let i := 0 } lt(i, mload(mload(add(st, 0xc0)))) { i := add(i, 1) } {
-                off := entry(st, i, off, opening.offset, opening.length)
+            // reads leaf i's entry at `off`; returns the next offset
+            function entry(s, i, off, base, len) -> next {
+                if gt(add(off, 33), len) { fail(s, off) }
+                let result := calldataload(add(base, off))
+                let c := byte(0, calldataload(add(base, add(off, 32))))
+                next := add(add(off, 33), mul(20, c))
+                if or(gt(c, 4), gt(next, len)) { fail(s, add(off, 33)) }
+                mstore(add(mload(add(s, 0xe0)), shl(5, add(i, 1))), result)
+                if c { split(s, i, potOf(s, i, result), c, add(off, 33), base) }
             }
+            let off := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } { off := entry(st, i, off, opening.offset, opening.length) }
             if iszero(eq(off, opening.length)) { fail(st, off) }
-            count := mload(add(st, 0x140))
-            paid := mload(add(st, 0x160))
         }
+    }
+
+    /// @dev keccak of the attested results of the leaves in `mask`, in leaf order.
+    function _resultsHash(uint256 mask, uint256 attested) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let out := mload(0x40)
+            let m := 0
+            let n := mload(attested)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                if and(shr(i, mask), 1) {
+                    mstore(add(out, shl(5, m)), mload(add(attested, shl(5, add(i, 1)))))
+                    m := add(m, 1)
+                }
+            }
+            h := keccak256(out, shl(5, m))
+        }
+    }
+
+    function _batchDigest(
+        bytes32 domain,
+        uint256 batchId,
+        address gateway,
+        bytes32 root,
+        uint256 leafMask,
+        bytes32 resultsHash
+    ) private pure returns (bytes32) {
+        bytes32 structHash =
+            keccak256(abi.encode(_BATCH_ATTESTATION_TYPEHASH, batchId, gateway, root, leafMask, resultsHash));
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
     }
 
     /// @inheritdoc ITicketVerifier

@@ -245,20 +245,20 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow, once the
     ///         batch's challenge window passed: IDisputeCourt.unpaidLeaves reverts ChallengeWindowOpen before; a leaf
     ///         challenged in that window pays no attester and its share goes back to the payer, and a batch with one
-    ///         must be opened with its `finalVector`). An
-    ///         attester is credited only with its EIP-712 attestation of (its leaf's ticket hash, the result that
-    ///         stood): TicketVerifier.attesterPay rebuilds each ticket from `attestations` and recovers each
-    ///         signature; a listed attester without a valid one is not paid (its part goes back to the payer).
+    ///         must be opened with its `finalVector`). An attester is credited only with its co-signature of the
+    ///         batch: one EIP-712 BatchAttestation(batchId, gateway, root, leafMask, resultsHash) over every leaf the
+    ///         opening lists it on and their attested results (TicketVerifier.attesterPay); a listed attester without
+    ///         a valid one is not paid for the batch (its part goes back to the payer).
     /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
     ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
-    /// @param attestations The batch's leaves as posted, its engine profile, each ticket's issuedTotal, and one
-    ///        signature per listed attester of every entry, in opening order (peerhost/wire/batch.py open_attestations).
+    /// @param cosignatures One 65-byte signature per distinct attester of the opening, in first-seen order
+    ///        (peerhost/wire/batch.py open_cosignatures).
     function openResults(
         uint256 batchId,
         bytes32 salt,
         bytes calldata opening,
         bytes32[] calldata finalVector,
-        ITicketVerifier.Attestations calldata attestations
+        bytes calldata cosignatures
     ) external;
 
     /// @notice After the open window, returns the unopened attester share to the payer (anyone).

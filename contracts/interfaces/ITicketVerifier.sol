@@ -25,7 +25,8 @@ interface ITicketVerifier {
 
     /// @notice What a batch's attesters are owed when its attested results are opened (SettlementCoordinator).
     struct OpenTerms {
-        address coordinator; // the attestations' verifying contract
+        address coordinator; // the co-signatures' verifying contract
+        uint256 batchId; // the batch being opened: what each co-signature names
         address gateway; // the batch's gateway: every ticket's
         bytes32 root; // the batch's leaf root
         uint256 leafCount;
@@ -59,23 +60,14 @@ interface ITicketVerifier {
         bytes32[] majority; // per leaf: a disputed leaf's leading value
     }
 
-    /// @notice The attestations behind an opening: what rebuilds each ticket's hash, and the signatures.
-    /// @dev A ticket's fields are its leaf's, the batch's gateway, `engineProfile` and its `issuedTotal`; the
-    ///      signatures bind the fields that are not on-chain (a wrong engine profile or total only makes the
-    ///      attester's own signature fail to recover).
-    struct Attestations {
-        bytes leaves; // the batch's leaves as posted (their root must be the batch's)
-        bytes32 engineProfile; // the batch's engine profile, as posted
-        uint256[] issuedTotals; // per leaf: its ticket's issuedTotal
-        bytes signatures; // 65 bytes (r ‖ s ‖ v) per listed attester of every entry, in opening order (only paid ones are checked)
-    }
+    /// @notice Thrown when `cosignatures` is not one 65-byte signature per distinct attester of the opening
+    ///         (`attesters` of them, first-seen order); `length` is what was given.
+    error CosignaturesMismatch(uint256 attesters, uint256 length);
+    /// @notice Thrown when an opening lists more than `max` distinct attesters.
+    error TooManyCosigners(uint256 max);
 
-    /// @notice Thrown when an opening's leaves are not the batch's (length or root).
-    error LeavesMismatch(bytes32 root);
-    /// @notice Thrown when the attestations do not give one issuedTotal per leaf and one signature per attester paid.
-    error AttestationsMismatch(uint256 signaturesUsed);
-
-    /// @notice Thrown when an opening is not `leafCount` entries of (result, count <= 4, attesters); `offset` is where.
+    /// @notice Thrown when an opening is not `leafCount` entries of (result, count <= 4, attesters), or a
+    ///         given final vector is not `leafCount` long; `offset` is where.
     error MalformedOpening(uint256 offset);
 
     /// @notice Thrown when a batch root is asked of no leaves.
@@ -117,20 +109,35 @@ interface ITicketVerifier {
 
     /// @notice Splits the attesters' pay of an opened batch (peerhost/wire/batch.py's results opening): per leaf whose
     ///         attested result stood, its share goes to its attesters, the first also taking `speed` and the dust.
-    ///         An attester is paid only when its signature recovers to it: its EIP-712 attestation of (the ticket's
-    ///         hash, the result that stood); an attester without one forfeits its part to the payer.
+    ///         An attester is paid only when it co-signed the batch: one EIP-712 BatchAttestation(batchId, gateway,
+    ///         root, leafMask, resultsHash) per attester per batch, `leafMask` every leaf the opening lists it on and
+    ///         `resultsHash` keccak of those leaves' attested results in leaf order. An attester without a valid
+    ///         co-signature is paid nothing for the batch (its part goes back to the payer); there is no per-ticket
+    ///         fallback. The per-ticket attestations stay the evidence attestation slashing uses.
     /// @param finalVector The batch's final vector, or empty: then every Final leaf's value is taken to be its
     ///        attested result, and the returned `vectorHash` (of that vector) must equal the batch's.
+    /// @param cosignatures 65 bytes (r ‖ s ‖ v) per distinct attester of the opening, in first-seen order (65 zero
+    ///        bytes for one that did not co-sign).
     /// @return accounts Distinct attesters, in first-seen order.
-    /// @return amounts What each is owed.
+    /// @return amounts What each is owed (zero for one without a valid co-signature).
     /// @return paid Their sum.
     /// @return vectorHash keccak of the final vector used.
     function attesterPay(
         OpenTerms calldata terms,
         bytes calldata opening,
         bytes32[] calldata finalVector,
-        Attestations calldata attestations
+        bytes calldata cosignatures
     ) external view returns (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash);
+
+    /// @notice The digest an attester signs to co-sign batch `batchId` (see attesterPay; peerhost/wire/batch.py).
+    function batchAttestationDigest(
+        address coordinator,
+        uint256 batchId,
+        address gateway,
+        bytes32 root,
+        uint256 leafMask,
+        bytes32 resultsHash
+    ) external view returns (bytes32);
 
     /// @notice The Merkle root of 103-byte leaves (peerhost/wire/batch.py: leaf hash keccak(leaf), pairs
     ///         keccak(left ‖ right), an unpaired last node moves up unchanged). Trailing bytes short of a leaf are ignored.

@@ -29,6 +29,8 @@ from peerhost.gateway.reputation import WorkerRecords
 from peerhost.wire.feed import (
     Answer,
     Challenge,
+    Cosignature,
+    CosignRequest,
     FeedMessageError,
     Hello,
     JobOffer,
@@ -64,6 +66,11 @@ class WorkerLink:
         async with self.lock:
             await self.socket.send_text(encode_message(offer))
 
+    async def send_message(self, message: CosignRequest) -> None:
+        """Sends a message that is not a job (a co-sign request)."""
+        async with self.lock:
+            await self.socket.send_text(encode_message(message))
+
     def answered(self, request_id: bytes) -> None:
         sent = self.sent_at.pop(request_id, None)
         if sent is not None:
@@ -97,6 +104,7 @@ async def _receive_text(socket: WebSocket) -> str:
 AnswerHandler = Callable[[WorkerLink, Answer], None]
 RefusalHandler = Callable[[WorkerLink, Refusal], None]
 DropHandler = Callable[[WorkerLink, list[bytes]], None]
+CosignatureHandler = Callable[[WorkerLink, Cosignature], None]
 
 
 class FeedHub:
@@ -109,6 +117,7 @@ class FeedHub:
         self.on_answer: AnswerHandler = lambda link, answer: None
         self.on_refusal: RefusalHandler = lambda link, refusal: None
         self.on_drop: DropHandler = lambda link, pending: None
+        self.on_cosignature: CosignatureHandler = lambda link, cosignature: None
         self.refusals = 0
         self.records = records
         self.reputations: dict[str, Reputation] = {}
@@ -149,6 +158,20 @@ class FeedHub:
         ]
         candidates.sort(key=lambda link: (self.cost(link), link.jobs))
         return candidates[:count]
+
+    async def ask(self, worker: str, request: CosignRequest) -> bool:
+        """Sends ``request`` to ``worker`` when it is linked; False when it is not (or the send
+        failed)."""
+        link = self.links.get(worker) or next(
+            (lk for w, lk in self.links.items() if w.lower() == worker.lower()), None
+        )
+        if link is None:
+            return False
+        try:
+            await link.send_message(request)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return False
+        return True
 
     async def serve(self, socket: WebSocket) -> None:
         """The ``/_feed`` endpoint: authenticate, then read answers until the worker leaves."""
@@ -194,6 +217,8 @@ class FeedHub:
                         message.reason,
                     )
                     self.on_refusal(link, message)
+                elif isinstance(message, Cosignature):
+                    self.on_cosignature(link, message)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

@@ -8,9 +8,13 @@ commitment's salt and opening are written to the ticket book; after a restart, t
 ``posting`` are checked against the chain (mined: posted; failed or unknown: back to ``issued``),
 so nothing is lost and nothing is posted twice.
 
-After a batch settles, the poster opens its attested results with each listed attester's
-attestation signature (the contract pays only the attesters whose signed results stood) and tells
-the desk the final result of each ticket (``verified`` answers wait for it).
+Once a batch is posted, the poster asks each attester its opening lists, over the job feed, to
+co-sign the batch (one batch attestation per attester per batch: the leaves the opening lists it on
+and their results, :mod:`peerhost.wire.batch`); each co-signature is checked and kept in the ticket
+book. After the batch settles and its challenge window passed, the poster opens its attested results
+with the co-signatures (the contract pays only attesters that co-signed and whose results stood; one
+that never co-signs is not paid for that batch, its part goes back to the payer) and tells the desk
+the final result of each ticket (``verified`` answers wait for it).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hexbytes import HexBytes
@@ -35,12 +39,17 @@ from peerhost.wire.batch import (
     MAX_ATTESTERS,
     AttestedResult,
     Leaf,
+    attester_terms,
+    batch_root,
+    cosign_digest,
+    cosigners,
     decode_results,
     encode_leaves,
-    open_attestations,
+    open_cosignatures,
     results_commitment,
     results_opening,
 )
+from peerhost.wire.feed import Cosignature, CosignRequest, FeedMessageError, recover_digest
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +57,9 @@ log = logging.getLogger(__name__)
 _ATTEST_GRACE = 5.0
 _GAS_BASE = 400_000
 _GAS_PER_LEAF = 60_000
+#: Co-sign requests to attesters still missing are repeated this often (seconds); once the batch
+#: may be opened, the poster waits at most this long after the last request before opening without.
+_COSIGN_RETRY = 2.0
 #: Batch states (ISettlementCoordinator.BatchState).
 _FINALIZED, _CLOSED, _EXPIRED = 3, 4, 5
 
@@ -61,23 +73,21 @@ def attested_result(stored: StoredTicket) -> AttestedResult:
     return AttestedResult(bytes.fromhex(first[2:]), workers)
 
 
-def attestations_for(
-    tickets: list[StoredTicket], opening: bytes
-) -> tuple[bytes, bytes, list[int], bytes]:
-    """``openResults``' attestations for a batch: its tickets in leaf order and, for each attester the
-    committed opening lists, the signature it sent with that result (65 zero bytes when the book has
-    none: the contract then does not pay that attester)."""
+def cosign_requests(
+    batch_id: int, tickets: list[StoredTicket], opening: bytes
+) -> dict[str, CosignRequest]:
+    """What each attester the opening lists is asked to co-sign (by checksummed address): the
+    batch's root and leaves, the mask of its leaves and their attested results."""
     ordered = sorted(tickets, key=lambda t: -1 if t.leaf_index is None else t.leaf_index)
-    results = []
-    for t, committed in zip(ordered, decode_results(opening), strict=True):
-        signed = {
-            w.lower(): sig
-            for w, r, sig in t.attestations
-            if bytes.fromhex(r.removeprefix("0x")) == committed.result_hash
-        }
-        sigs = tuple(signed.get(a.lower(), bytes(65)) for a in committed.attesters)
-        results.append(AttestedResult(committed.result_hash, committed.attesters, sigs))
-    return open_attestations([t.ticket for t in ordered], results)
+    leaves = [Leaf.of(t.ticket) for t in ordered]
+    blob, root = encode_leaves(leaves), batch_root(leaves)
+    results = decode_results(opening)
+    out = {}
+    for attester in cosigners(results):
+        mask, _ = attester_terms(results, attester)
+        picked = tuple(r.result_hash for i, r in enumerate(results) if mask >> i & 1)
+        out[attester] = CosignRequest(batch_id, root, blob, mask, picked)
+    return out
 
 
 class BatchPoster:
@@ -94,9 +104,12 @@ class BatchPoster:
         waiting: Callable[[bytes], bool],
         drawn: Callable[[bytes, int], None],
         settled: Callable[[bytes, bytes | None, bool], None],
+        ask: Callable[[str, CosignRequest], Awaitable[bool]] | None = None,
         withhold: bool = False,
         withhold_inputs: bool = False,
     ) -> None:
+        self._ask = ask
+        self._asked: dict[int, float] = {}  # batch id -> when its missing co-signatures were asked
         self.view = view
         self.book = book
         self.sender = sender
@@ -237,6 +250,7 @@ class BatchPoster:
             return None
         self.book.mark_posted(seqs, batch_id)
         self.book.batch_posted(tx_hash, batch_id)
+        await self.ask_cosignatures(batch_id)
         self.batches_posted += 1
         log.info("posted batch %d: %d ticket(s)", batch_id, len(seqs))
         project_total: dict[bytes, int] = {}
@@ -295,13 +309,68 @@ class BatchPoster:
                 else:  # Unaudited fast leaf: paid on its attestations (no final result)
                     self._settled(t.request_id, t.result_hash, False)
             self._told.add(stored.batch_id)
-            if state == _FINALIZED and stored.opening and not await self._window_passed(batch):
-                continue  # attesters are paid once no challenge can come (DisputeCourt.unpaidLeaves)
             if state == _FINALIZED and stored.opening:
-                tickets = self.book.in_batch(stored.batch_id)
-                attestations = attestations_for(tickets, stored.opening)
-                await self._open(stored.batch_id, stored.salt, stored.opening, vector, attestations)
+                missing = self._missing(stored.batch_id, stored.opening)
+                asked = self._asked.get(stored.batch_id, 0.0)
+                if missing and time.monotonic() - asked > _COSIGN_RETRY:
+                    await self.ask_cosignatures(stored.batch_id)
+                if not await self._window_passed(batch):
+                    continue  # attesters are paid once no challenge can come (unpaidLeaves)
+                if missing and time.monotonic() - asked <= _COSIGN_RETRY:
+                    continue  # a co-signature asked for just now may still come
+                cosigned = open_cosignatures(
+                    decode_results(stored.opening), self.book.cosignatures(stored.batch_id)
+                )
+                await self._open(stored.batch_id, stored.salt, stored.opening, vector, cosigned)
             self.book.batch_done(stored.batch_id, "settled")
+
+    # ---- co-signatures ---------------------------------------------------------------------
+
+    def _missing(self, batch_id: int, opening: bytes) -> list[str]:
+        have = self.book.cosignatures(batch_id)
+        return [a for a in cosigners(decode_results(opening)) if a.lower() not in have]
+
+    async def ask_cosignatures(self, batch_id: int) -> None:
+        """Asks every attester of the batch's opening that has not co-signed yet (over the feed)."""
+        stored = self.book.batch(batch_id)
+        if self._ask is None or stored is None or not stored.opening:
+            return
+        self._asked[batch_id] = time.monotonic()
+        missing = set(self._missing(batch_id, stored.opening))
+        if not missing:
+            return
+        requests = cosign_requests(batch_id, self.book.in_batch(batch_id), stored.opening)
+        for attester, request in requests.items():
+            if attester in missing and not await self._ask(attester, request):
+                log.info("attester %s of batch %d is not linked: not asked", attester, batch_id)
+
+    def cosigned(self, worker: str, cosignature: Cosignature) -> bool:
+        """Keeps ``worker``'s co-signature when it is its batch attestation of a batch this gateway
+        posted and listed it on; False (logged) otherwise."""
+        batch_id = cosignature.batch_id
+        stored = self.book.batch(batch_id)
+        if stored is None or stored.batch_id is None or not stored.opening:
+            log.warning("co-signature from %s names unknown batch %d", worker, batch_id)
+            return False
+        results = decode_results(stored.opening)
+        if worker.lower() not in {a.lower() for a in cosigners(results)}:
+            log.warning("co-signature from %s, not an attester of batch %d", worker, batch_id)
+            return False
+        ordered = sorted(self.book.in_batch(batch_id), key=lambda t: t.leaf_index or 0)
+        root = batch_root([Leaf.of(t.ticket) for t in ordered])
+        config = self.view.config
+        digest = cosign_digest(
+            config.chain_id, config.settlement, batch_id, self.sender.address, root, results, worker
+        )
+        try:
+            signer = recover_digest(digest, cosignature.signature)
+        except FeedMessageError:
+            signer = ""
+        if signer.lower() != worker.lower():
+            log.warning("co-signature from %s of batch %d does not recover", worker, batch_id)
+            return False
+        self.book.add_cosignature(batch_id, worker, cosignature.signature)
+        return True
 
     async def _leaf_states(self, batch_id: int, indices: list[int | None]) -> list[int]:
         """``leafState`` of each leaf, read in one JSON-RPC batch (one HTTP round trip per
@@ -337,11 +406,11 @@ class BatchPoster:
         salt: bytes,
         opening: bytes,
         vector: list[bytes],
-        attestations: tuple[bytes, bytes, list[int], bytes],
+        cosignatures: bytes,
     ) -> None:
-        data = self.view.encode("openResults", batch_id, salt, opening, vector, attestations)
-        # each paid attester's signature is recovered on-chain (about 10 k gas per leaf)
-        gas = 400_000 + 20_000 * len(vector)
+        data = self.view.encode("openResults", batch_id, salt, opening, vector, cosignatures)
+        # one co-signature recovered per attester, a few k gas per leaf
+        gas = 400_000 + 10_000 * len(vector)
         async with self._lock:
             await self.sender.prepare()
             tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=gas)

@@ -21,7 +21,7 @@ from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.chainview import GatewayProtocol
 from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
-from peerhost.gateway.feed import FeedHub
+from peerhost.gateway.feed import FeedHub, WorkerLink
 from peerhost.gateway.functions import CodeReader, FunctionCache, ResolvedFunction
 from peerhost.gateway.metrics import GatewayMetrics
 from peerhost.gateway.payment import PaymentPolicy
@@ -41,6 +41,7 @@ from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
 from peerhost.metrics import Reading
 from peerhost.storage import cid_from_bytes, open_store
+from peerhost.wire.feed import Cosignature
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ class Gateway:
                 waiting=self.desk.waiting,
                 drawn=self.desk.reserves.posted,
                 settled=self.desk.settled,
+                ask=self.hub.ask,
                 withhold=settings.withhold_batches,
                 withhold_inputs=settings.withhold_inputs,
             )
@@ -153,6 +155,12 @@ class Gateway:
                 tick=settings.schedule_tick,
                 timeout=settings.verified_timeout,
             )
+            poster = self.poster
+
+            def on_cosignature(link: WorkerLink, cosignature: Cosignature) -> None:
+                poster.cosigned(link.worker, cosignature)
+
+            self.hub.on_cosignature = on_cosignature
         self._courts: CourtsView | None = None
         self.max_input_bytes: int | None = None
         self.started_at = time.time()

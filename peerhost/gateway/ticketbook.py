@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS batches (
     batch_id     INTEGER,
     state        TEXT NOT NULL DEFAULT 'sent'
 );
+CREATE TABLE IF NOT EXISTS cosignatures (
+    batch_id     INTEGER NOT NULL,
+    worker       TEXT NOT NULL,
+    signature    BLOB NOT NULL,
+    PRIMARY KEY (batch_id, worker)
+);
 """
 
 ISSUED, POSTING, POSTED, REJECTED = "issued", "posting", "posted", "rejected"
@@ -209,6 +215,22 @@ class TicketBook:
             if row
             else None
         )
+
+    def add_cosignature(self, batch_id: int, worker: str, signature: bytes) -> None:
+        """Keeps ``worker``'s (checked) co-signature of batch ``batch_id``."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO cosignatures(batch_id, worker, signature) VALUES (?, ?, ?)",
+                (batch_id, worker.lower(), signature),
+            )
+
+    def cosignatures(self, batch_id: int) -> dict[str, bytes]:
+        """The co-signatures of batch ``batch_id``, by lower-case worker address."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT worker, signature FROM cosignatures WHERE batch_id = ?", (batch_id,)
+            ).fetchall()
+        return {str(w): bytes(sig) for w, sig in rows}
 
     def mark_posted(self, seqs: list[int], batch_id: int) -> None:
         with self._lock:

@@ -18,12 +18,15 @@ from peerhost.deploy import CourtParams, Settlement, SettlementParams, deploy, d
 from peerhost.wire.batch import (
     AttestedResult,
     Leaf,
+    batch_root,
+    cosigners,
     encode_leaves,
     merkle_proof,
-    open_attestations,
+    open_cosignatures,
     results_commitment,
     results_opening,
     seat_commitment,
+    sign_cosignature,
     vector_hash,
 )
 from peerhost.wire.disputes import panel_seed, vote_commitment
@@ -286,31 +289,28 @@ class Contracts:
         end = int(self.s.coordinator.getBatch(posted.batch_id).finalizedAt) + window
         if self.now() < end:
             self.mine(end - self.now())
-        signed = [
-            AttestedResult(
-                r.result_hash,
-                r.attesters,
-                tuple(self._attest(a, t, r.result_hash) for a in r.attesters),
+        root = batch_root([Leaf.of(t) for t in posted.tickets])
+        signed = {
+            str(a): sign_cosignature(
+                self._workers[str(a)].private_key,
+                self.chain.chain_id,
+                str(self.s.coordinator.address),
+                posted.batch_id,
+                str(self.gateway.address),
+                root,
+                posted.results,
             )
-            for t, r in zip(posted.tickets, posted.results, strict=True)
-        ]
+            for a in cosigners(posted.results)
+        }
         self._tx(
             self.s.coordinator.openResults(
                 posted.batch_id,
                 RESULT_SALT,
                 results_opening(posted.results),
                 final_vector,
-                open_attestations(posted.tickets, signed),
+                open_cosignatures(posted.results, signed),
                 sender=self.gateway,
             )
-        )
-
-    def _attest(self, attester: str, ticket: Ticket, result: bytes) -> bytes:
-        """``attester``'s attestation of ``result`` for ``ticket`` (what it signed on the feed)."""
-        account = self._workers[str(attester)]
-        coordinator = str(self.s.coordinator.address)
-        return sign_attestation(
-            account.private_key, self.chain.chain_id, coordinator, ticket_hash(ticket), result
         )
 
     def close_unopened(self, batch_id: int) -> None:

@@ -15,7 +15,8 @@ One definition each, with no execution engine and no chain connection behind the
     ticket      protocol v2: the gateway's EIP-712 ticket, a request's ``input_hash_of``, request
                 ids, attestations
     batch       protocol v2: the 103-byte leaf, the batch Merkle tree, the attested-results
-                commitment, a seat's commitment to its result vector, seat draws
+                commitment, attesters' batch co-signatures, a seat's commitment to its result
+                vector, seat draws
     feed        the job feed's messages, digest signatures, the attestations header
     credentials credential headers: salted commitments on-chain, openings disclosed to workers
     declarations what a function's code declares about itself (its extra request headers)

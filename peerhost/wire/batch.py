@@ -26,11 +26,15 @@ sibling hashes from the bottom, skipping levels where the node had no sibling.
 order, ``resultHash (32) ‖ count (1) ‖ count × attester (20)``; the commitment is
 ``keccak(salt ‖ opening)``. The first attester is the fastest one (it earns the speed share).
 
-**Attestations** (``openResults``' last argument, :func:`open_attestations`): the batch's leaves as
-posted, its engine profile, each ticket's ``issuedTotal`` (so the contract rebuilds every ticket hash)
-and each listed attester's 65-byte attestation signature, entry by entry in opening order. The
-contract pays an attester only when its signature over (ticket hash, the result that stood) recovers
-to it. The opening format is unchanged.
+**Batch attestation** (a co-signature, ``openResults``' last argument): each attester listed in a
+batch's opening signs, once per batch, the EIP-712 ``BatchAttestation(uint256 batchId, address
+gateway, bytes32 root, uint256 leafMask, bytes32 resultsHash)`` (same domain as tickets), where
+``leafMask`` has bit ``i`` set for every leaf the opening lists it on and ``resultsHash`` is
+``keccak`` of those leaves' attested results, in leaf order (:func:`attester_terms`). The
+co-signatures go to ``openResults`` as 65 bytes each, one per distinct attester in first-seen order
+of the opening (:func:`cosigners`, :func:`open_cosignatures`; 65 zero bytes for one that did not
+co-sign). An attester without a valid co-signature is not paid for the batch; its part goes back to
+the payer. The per-ticket attestations stay the evidence attestation slashing uses.
 
 **Seat commitment**: ``keccak(abi.encode(chainId, coordinator, batchId, worker, vectorHash,
 salt))`` with ``vectorHash = keccak(v[0] ‖ v[1] ‖ …)`` over the seat's per-leaf result hashes;
@@ -45,13 +49,14 @@ stakes; fast leaf ``i`` is audited when ``keccak(abi.encode(seed, 1, i)) mod 100
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from coincurve import PrivateKey
 from eth_abi import encode
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
-from .ticket import MODE_FAST, Ticket
+from .ticket import MODE_FAST, Ticket, domain_separator
 
 LEAF_BYTES = 103
 ABSTAIN = bytes(32)
@@ -194,12 +199,10 @@ def batch_root(leaves: Sequence[Leaf]) -> bytes:
 
 @dataclass(frozen=True)
 class AttestedResult:
-    """What a leaf's attesters signed: the result hash and who (fastest first), with their attestation
-    signatures in the same order when known (they are not part of the opening or its commitment)."""
+    """What a leaf's attesters signed: the result hash and who (fastest first)."""
 
     result_hash: bytes
     attesters: tuple[str, ...] = ()
-    signatures: tuple[bytes, ...] = ()
 
     def encode(self) -> bytes:
         if len(self.attesters) > MAX_ATTESTERS:
@@ -221,27 +224,112 @@ def results_commitment(results: Sequence[AttestedResult], salt: bytes) -> bytes:
     return keccak(_b32(salt) + results_opening(results))
 
 
-def open_attestations(
-    tickets: Sequence[Ticket], results: Sequence[AttestedResult]
-) -> tuple[bytes, bytes, list[int], bytes]:
-    """``openResults``' attestations: (leaves, engine profile, issued totals, signatures).
+BATCH_ATTESTATION_TYPE = (
+    "BatchAttestation(uint256 batchId,address gateway,bytes32 root,uint256 leafMask,"
+    "bytes32 resultsHash)"
+)
+BATCH_ATTESTATION_TYPEHASH = keccak(text=BATCH_ATTESTATION_TYPE)
 
-    ``tickets`` are the batch's, in leaf order; every listed attester of ``results[i]`` needs its
-    signature (``AttestedResult.signatures``, 65 bytes each, as the attester sent it).
-    """
-    if len(tickets) != len(results):
-        raise ValueError(f"{len(tickets)} tickets but {len(results)} attested results.")
-    signatures = b""
+
+def cosigners(results: Sequence[AttestedResult]) -> list[str]:
+    """The distinct attesters of an opening, in first-seen order (checksummed): the order of
+    ``openResults``' co-signatures."""
+    seen: dict[str, str] = {}
+    for r in results:
+        for a in r.attesters:
+            seen.setdefault(a.lower(), to_checksum_address(a))
+    return list(seen.values())
+
+
+def results_hash(results: Sequence[bytes]) -> bytes:
+    """``keccak(r[0] ‖ r[1] ‖ …)``: the results a batch attestation names, in leaf order."""
+    return keccak(b"".join(_b32(r) for r in results))
+
+
+def attester_terms(results: Sequence[AttestedResult], attester: str) -> tuple[int, bytes]:
+    """What ``attester`` co-signs of an opening: (leaf mask, keccak of the attested results of
+    those leaves in leaf order)."""
+    who = attester.lower()
+    mask = 0
+    picked = []
     for i, r in enumerate(results):
-        if len(r.signatures) != len(r.attesters) or any(len(sig) != 65 for sig in r.signatures):
-            raise ValueError(
-                f"Leaf {i}: one 65-byte signature per attester is needed "
-                f"({len(r.attesters)} attesters, {len(r.signatures)} signatures)."
-            )
-        signatures += b"".join(r.signatures)
-    leaves = encode_leaves([Leaf.of(t) for t in tickets])
-    profile = _b32(tickets[0].engine_profile) if tickets else bytes(32)
-    return leaves, profile, [t.issued_total for t in tickets], signatures
+        if any(a.lower() == who for a in r.attesters):
+            mask |= 1 << i
+            picked.append(r.result_hash)
+    return mask, results_hash(picked)
+
+
+def batch_attestation_digest(
+    chain_id: int,
+    coordinator: str,
+    batch_id: int,
+    gateway: str,
+    root: bytes,
+    leaf_mask: int,
+    results_hash: bytes,
+) -> bytes:
+    """The 32 bytes an attester signs to co-sign batch ``batch_id``."""
+    struct_hash = keccak(
+        BATCH_ATTESTATION_TYPEHASH
+        + encode(
+            ["uint256", "address", "bytes32", "uint256", "bytes32"],
+            [batch_id, to_checksum_address(gateway), _b32(root), leaf_mask, _b32(results_hash)],
+        )
+    )
+    return keccak(b"\x19\x01" + domain_separator(chain_id, coordinator) + struct_hash)
+
+
+def cosign_digest(
+    chain_id: int,
+    coordinator: str,
+    batch_id: int,
+    gateway: str,
+    root: bytes,
+    results: Sequence[AttestedResult],
+    attester: str,
+) -> bytes:
+    """:func:`batch_attestation_digest` of ``attester``'s terms in the opening ``results``."""
+    mask, results_hash = attester_terms(results, attester)
+    return batch_attestation_digest(
+        chain_id, coordinator, batch_id, gateway, root, mask, results_hash
+    )
+
+
+def sign_cosignature(
+    private_key: bytes | str,
+    chain_id: int,
+    coordinator: str,
+    batch_id: int,
+    gateway: str,
+    root: bytes,
+    results: Sequence[AttestedResult],
+) -> bytes:
+    """The 65-byte co-signature (r ‖ s ‖ v, low s) of batch ``batch_id`` by the key's owner, over
+    its terms in the opening ``results``."""
+    key = (
+        private_key
+        if isinstance(private_key, bytes)
+        else bytes.fromhex(private_key[2:] if private_key.startswith("0x") else private_key)
+    )
+    signer = PrivateKey(key)
+    attester = to_checksum_address(keccak(signer.public_key.format(compressed=False)[1:])[-20:])
+    digest = cosign_digest(chain_id, coordinator, batch_id, gateway, root, results, attester)
+    sig = signer.sign_recoverable(digest, hasher=None)
+    return sig[:64] + bytes([sig[64] + 27])
+
+
+def open_cosignatures(results: Sequence[AttestedResult], signatures: Mapping[str, bytes]) -> bytes:
+    """``openResults``' co-signatures: one 65-byte signature per distinct attester of ``results``
+    (first-seen order), from ``signatures`` (keyed by address, any case); 65 zero bytes for an
+    attester without one (it is then not paid)."""
+    by_address = {a.lower(): sig for a, sig in signatures.items()}
+    out = b""
+    for a in cosigners(results):
+        sig = by_address.get(a.lower(), bytes(65))
+        if len(sig) != 65:
+            raise ValueError(f"A co-signature is 65 bytes; {a}'s is {len(sig)}.")
+        out += sig
+    return out
 
 
 def decode_results(opening: bytes) -> list[AttestedResult]:
@@ -318,12 +406,18 @@ def draw_seats(cumulative: Sequence[int], members: Sequence[str], seed: bytes, k
 
 __all__ = [
     "ABSTAIN",
+    "BATCH_ATTESTATION_TYPE",
+    "BATCH_ATTESTATION_TYPEHASH",
     "LEAF_BYTES",
     "MAX_ATTESTERS",
     "AttestedResult",
     "Leaf",
+    "attester_terms",
+    "batch_attestation_digest",
     "batch_root",
     "batch_seed",
+    "cosign_digest",
+    "cosigners",
     "decode_leaves",
     "decode_results",
     "draw_seats",
@@ -331,11 +425,13 @@ __all__ = [
     "is_audited",
     "merkle_proof",
     "merkle_root",
-    "open_attestations",
+    "open_cosignatures",
     "results_commitment",
+    "results_hash",
     "results_opening",
     "seat_commitment",
     "seat_random",
+    "sign_cosignature",
     "vector_hash",
     "verify_proof",
 ]

@@ -9,6 +9,8 @@ One JSON object per WebSocket text message, with a ``type``::
     worker  -> gateway  answer      {"type", "request_id", "result_hash", "output", "attestation",
                                      "logs"}
     worker  -> gateway  refusal     {"type", "request_id", "reason"}
+    gateway -> worker   cosign      {"type", "batch_id", "root", "leaves", "mask", "results"}
+    worker  -> gateway  cosignature {"type", "batch_id", "signature"}
 
 Byte fields are ``0x``-hex (hashes, signatures, ids) or base64 (``input``, ``output``, ``logs``).
 A ticket travels as :func:`ticket_to_doc` (its EIP-712 fields, camelCase). ``hello`` proves the
@@ -16,6 +18,12 @@ worker holds its key: its signature covers :func:`hello_digest` (the gateway's a
 nonce the gateway chose), which is never an EIP-712 digest, so it cannot be replayed as a ticket
 or an attestation. An ``answer``'s ``attestation`` is the EIP-712 attestation of
 :mod:`peerhost.wire.ticket` over (ticket hash, keccak(output)).
+
+A ``cosign`` asks an attester to co-sign a posted batch (:mod:`peerhost.wire.batch`'s batch
+attestation): the batch's id and root, its leaves as posted (base64), the 32-byte mask of the leaves
+the gateway's opening lists the worker on and the attested result of each, in leaf order. The worker
+checks them against what it attested and answers with a ``cosignature``; a worker that does not is
+not paid as attester for that batch.
 
 The input endpoint (``GET <gateway>/_inputs/0x<request id>``) serves a posted ticket's input to
 the seats of its batch; the seat signs :func:`input_request_digest` and sends
@@ -277,7 +285,39 @@ class Refusal:
         return {"type": "refusal", "request_id": _hex(self.request_id), "reason": self.reason}
 
 
-Message = Challenge | Hello | JobOffer | Answer | Refusal
+@dataclass(frozen=True)
+class CosignRequest:
+    """The gateway asks an attester to co-sign batch ``batch_id`` (module docstring)."""
+
+    batch_id: int
+    root: bytes
+    leaves: bytes
+    mask: int
+    results: tuple[bytes, ...]
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "type": "cosign",
+            "batch_id": self.batch_id,
+            "root": _hex(self.root),
+            "leaves": base64.b64encode(self.leaves).decode(),
+            "mask": _hex(self.mask.to_bytes(32, "big")),
+            "results": [_hex(r) for r in self.results],
+        }
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    """An attester's 65-byte batch attestation of batch ``batch_id``."""
+
+    batch_id: int
+    signature: bytes
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"type": "cosignature", "batch_id": self.batch_id, "signature": _hex(self.signature)}
+
+
+Message = Challenge | Hello | JobOffer | Answer | Refusal | CosignRequest | Cosignature
 
 
 def encode_message(message: Message) -> str:
@@ -314,6 +354,22 @@ def decode_message(text: str | bytes) -> Message:
         if not isinstance(reason, str):
             raise FeedMessageError("reason must be text")
         return Refusal(_bytes(doc, "request_id", 32), reason[:500])
+    if kind == "cosign":
+        results = doc.get("results")
+        if not isinstance(results, list) or len(results) > 256:
+            raise FeedMessageError("results must be a list of at most 256 hashes")
+        mask = int.from_bytes(_bytes(doc, "mask", 32), "big")
+        if len(results) != mask.bit_count():
+            raise FeedMessageError("results must hold one hash per bit of mask")
+        return CosignRequest(
+            _int(doc, "batch_id", 256),
+            _bytes(doc, "root", 32),
+            _b64(doc, "leaves"),
+            mask,
+            tuple(_bytes({"r": r}, "r", 32) for r in results),
+        )
+    if kind == "cosignature":
+        return Cosignature(_int(doc, "batch_id", 256), _bytes(doc, "signature", 65))
     raise FeedMessageError(f"unknown type {str(kind)[:40]!r}")
 
 
@@ -344,6 +400,8 @@ __all__ = [
     "MODE_NAMES",
     "Answer",
     "Challenge",
+    "CosignRequest",
+    "Cosignature",
     "FeedMessageError",
     "Hello",
     "JobOffer",

@@ -76,3 +76,11 @@ class WorkerExited(WorkerError, RuntimeError):
     def __init__(self, code: int | None, log_tail: str) -> None:
         self.code = code
         super().__init__(f"Worker process exited with code {code}. Last log lines:\n{log_tail}")
+
+
+class CosignRefused(WorkerError, ValueError):
+    """A gateway's co-sign request this worker will not sign."""
+
+    def __init__(self, batch_id: int, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Co-signing batch {batch_id} refused: {reason}.")

@@ -20,6 +20,8 @@ from peerhost.wire.feed import (
     FEED_PATH,
     Answer,
     Challenge,
+    Cosignature,
+    CosignRequest,
     FeedMessageError,
     Hello,
     JobOffer,
@@ -33,6 +35,7 @@ from peerhost.wire.feed import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[JobOffer, str], Awaitable[Answer | Refusal]]
+CosignHandler = Callable[[CosignRequest, str], Cosignature | None]
 
 _BACKOFF_START = 0.2
 _BACKOFF_MAX = 5.0
@@ -58,6 +61,7 @@ class FeedClient:
         concurrency: Offers run at once on this connection.
         expect_gateway: Refuse the session unless the gateway's challenge names this address
             (a discovered URL must lead to the gateway that announced it).
+        cosign: Answers the gateway's requests to co-sign a posted batch (None: never co-signs).
     """
 
     def __init__(
@@ -68,7 +72,9 @@ class FeedClient:
         handler: Handler,
         concurrency: int = 4,
         expect_gateway: str | None = None,
+        cosign: CosignHandler | None = None,
     ) -> None:
+        self.cosign = cosign
         self.base_url = url.rstrip("/")
         self.url = feed_url(url)
         self.expect_gateway = expect_gateway
@@ -140,6 +146,11 @@ class FeedClient:
                     task = asyncio.create_task(work(message))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
+                elif isinstance(message, CosignRequest) and self.cosign is not None:
+                    cosigned = self.cosign(message, challenge.gateway)
+                    if cosigned is not None:
+                        with contextlib.suppress(websockets.ConnectionClosed):
+                            await socket.send(encode_message(cosigned))
         finally:
             for task in tasks:
                 task.cancel()

@@ -31,6 +31,7 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.chainops import ChainOps
 from peerhost.worker.clock import ChainClock
 from peerhost.worker.committee import Committee
+from peerhost.worker.cosign import Cosigner
 from peerhost.worker.credentials import CredentialsClient
 from peerhost.worker.discovery import GatewayDiscovery
 from peerhost.worker.duties import DutyLog
@@ -151,8 +152,13 @@ class WorkerNode:
                 gateway_urls=self._gateway_urls,
                 metrics=self.metrics,
             )
+            cosign = Cosigner(
+                ledger, self._key, view.config.chain_id, view.config.settlement
+            ).handle
             self.feeds = [
-                FeedClient(url, self.address, self._key, self.tickets.handle, s.concurrency)
+                FeedClient(
+                    url, self.address, self._key, self.tickets.handle, s.concurrency, cosign=cosign
+                )
                 for url in s.gateway_urls
             ]
             if s.discover:
@@ -160,7 +166,7 @@ class WorkerNode:
                 self.discovery = GatewayDiscovery(
                     view,
                     lambda url, gateway: FeedClient(
-                        url, self.address, self._key, tickets.handle, s.concurrency, gateway
+                        url, self.address, self._key, tickets.handle, s.concurrency, gateway, cosign
                     ),
                     self.feeds,
                     interval=s.discovery_interval,

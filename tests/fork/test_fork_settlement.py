@@ -1,7 +1,7 @@
 """A protocol v2 batch's whole life on a forked chain, against settlement contracts that already
 existed upstream: advance the stake epoch, post a batch on the project reserve, mine to the seed
 block and prove its header, commit and reveal as the drawn seats (the last reveal settles), open
-the attested results, and withdraw."""
+the attested results with the attester's co-signature of the batch, and withdraw."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from peerhost.wire.batch import (
     Leaf,
     batch_root,
     encode_leaves,
-    open_attestations,
+    open_cosignatures,
     results_commitment,
     results_opening,
     seat_commitment,
+    sign_cosignature,
     vector_hash,
 )
-from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
+from peerhost.wire.ticket import MODE_VERIFIED, Ticket
 
 from .conftest import Upstream
 from .upstream import GATEWAY, SETTLEMENT_EPOCH, WORKERS
@@ -65,14 +66,7 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
     output = keccak(b'{"status":200,"body":"ok"}')
     attester = next(iter(workers.values()))
     key = bytes.fromhex(str(attester.private_key).removeprefix("0x"))
-    results = [
-        AttestedResult(
-            output,
-            (str(attester.address),),
-            (sign_attestation(key, 1, str(coordinator.address), ticket_hash(t), output),),
-        )
-        for t in tickets
-    ]
+    results = [AttestedResult(output, (str(attester.address),)) for _ in tickets]
     salt = keccak(b"fork results")
     tx = coordinator.postBatch(
         project_id,
@@ -108,11 +102,20 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
         )
     assert [coordinator.leafState(batch_id, i) for i in range(3)] == [FINAL] * 3
 
-    attestations = open_attestations(tickets, results)
+    cosignature = sign_cosignature(
+        key,
+        1,
+        str(coordinator.address),
+        batch_id,
+        str(gateway.address),
+        batch_root([Leaf.of(t) for t in tickets]),
+        results,
+    )
+    cosigned = open_cosignatures(results, {str(attester.address): cosignature})
     court = project.DisputeCourt.at(coordinator.court())
     chain.mine(deltatime=court.courtParams().challengeWindow)  # attesters are paid after the window
     coordinator.openResults(
-        batch_id, salt, results_opening(results), vector, attestations, sender=gateway
+        batch_id, salt, results_opening(results), vector, cosigned, sender=gateway
     )
     assert coordinator.phaseOf(batch_id) == CLOSED
     before = attester.balance

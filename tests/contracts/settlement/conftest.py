@@ -18,11 +18,14 @@ from peerhost.wire.batch import (
     ABSTAIN,
     AttestedResult,
     Leaf,
+    batch_root,
+    cosigners,
     encode_leaves,
-    open_attestations,
+    open_cosignatures,
     results_commitment,
     results_opening,
     seat_commitment,
+    sign_cosignature,
     vector_hash,
 )
 from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
@@ -78,6 +81,7 @@ class Kit:
     developer: AccountAPI
     gateway: AccountAPI
     function_id: bytes = b""
+    signers: dict[str, Any] = field(default_factory=dict)  # attesters by lower-case address
     project_id: bytes = b""
     next_seq: int = 0
     salts: dict[str, bytes] = field(default_factory=dict)
@@ -146,15 +150,45 @@ class Kit:
     def attested(
         self, tickets: Sequence[Ticket], attesters: Sequence[Any], result: bytes = GOOD
     ) -> list[AttestedResult]:
-        """Each ticket attested with ``result`` by ``attesters``, with their real signatures."""
-        return [
-            AttestedResult(
-                result,
-                tuple(str(a.address) for a in attesters),
-                tuple(self.attest(a, t, result) for a in attesters),
-            )
-            for t in tickets
-        ]
+        """Each ticket attested with ``result`` by ``attesters`` (who co-sign at :meth:`open`)."""
+        for a in attesters:
+            self.signers[str(a.address).lower()] = a
+        return [AttestedResult(result, tuple(str(a.address) for a in attesters)) for t in tickets]
+
+    def cosignature(
+        self,
+        signer: Any,
+        batch_id: int,
+        tickets: Sequence[Ticket],
+        results: Sequence[AttestedResult],
+    ) -> bytes:
+        """``signer``'s co-signature of batch ``batch_id`` (its terms in ``results``)."""
+        return sign_cosignature(
+            bytes.fromhex(str(signer.private_key).removeprefix("0x")),
+            self.chain.chain_id,
+            str(self.coordinator.address),
+            batch_id,
+            str(self.gateway.address),
+            batch_root([Leaf.of(t) for t in tickets]),
+            results,
+        )
+
+    def cosignatures(
+        self,
+        batch_id: int,
+        tickets: Sequence[Ticket],
+        results: Sequence[AttestedResult],
+        signers: Sequence[Any] | None = None,
+    ) -> bytes:
+        """``openResults``' co-signatures: each attester of ``results`` among ``signers`` (default:
+        every account :meth:`attested` saw) co-signs; the others give 65 zero bytes."""
+        pool = {str(a.address).lower(): a for a in signers} if signers is not None else self.signers
+        signed = {
+            a: self.cosignature(pool[a.lower()], batch_id, tickets, results)
+            for a in cosigners(results)
+            if a.lower() in pool
+        }
+        return open_cosignatures(results, signed)
 
     def attest(self, attester: Any, ticket: Ticket, result: bytes) -> bytes:
         """``attester``'s EIP-712 attestation of ``result`` for ``ticket``."""
@@ -236,7 +270,7 @@ class Kit:
             RESULT_SALT,
             results_opening(posted.results),
             list(final_vector),
-            open_attestations(posted.tickets, posted.results),
+            self.cosignatures(posted.batch_id, posted.tickets, posted.results),
             sender=sender or self.gateway,
         )
 

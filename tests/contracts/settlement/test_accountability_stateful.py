@@ -52,7 +52,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from peerhost.deploy import ETHER
-from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof, open_attestations, results_opening
+from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof, results_opening
 from peerhost.wire.disputes import TIER_ALL, TIER_COMMITTEE, TIER_PANEL
 from peerhost.wire.ticket import sign_attestation, sign_ticket, ticket_hash
 
@@ -466,7 +466,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
                     RESULT_SALT,
                     results_opening(t.posted.results),
                     final,
-                    open_attestations(t.posted.tickets, t.posted.results),
+                    k.cosignatures(t.posted.batch_id, t.posted.tickets, t.posted.results),
                     sender=k.gateway,
                 )
             except ContractLogicError:

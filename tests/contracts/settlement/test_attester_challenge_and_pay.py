@@ -22,7 +22,6 @@ from peerhost.wire.batch import (
     Leaf,
     encode_leaves,
     merkle_proof,
-    open_attestations,
     results_commitment,
     results_opening,
 )
@@ -181,7 +180,7 @@ def test_open_results__challenge_window_open__reverts_then_pays_after(court, wor
             RESULT_SALT,
             opening,
             [GOOD],
-            open_attestations(posted.tickets, posted.results),
+            kit.cosignatures(posted.batch_id, posted.tickets, posted.results),
             sender=kit.gateway,
         )
     before = int(kit.coordinator.pendingWithdrawal(workers[0]))
@@ -250,7 +249,7 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
             RESULT_SALT,
             results_opening(posted.results),
             [LIE],
-            open_attestations(posted.tickets, posted.results),
+            kit.cosignatures(posted.batch_id, posted.tickets, posted.results),
             sender=kit.gateway,
         )
     vectors = [[LIE], [GOOD]] if any(h not in bad for h in holders) else [[LIE]]

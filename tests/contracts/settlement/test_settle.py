@@ -13,9 +13,9 @@ from peerhost.wire.batch import (
     ABSTAIN,
     AttestedResult,
     Leaf,
+    batch_attestation_digest,
     encode_leaves,
     is_audited,
-    open_attestations,
     results_commitment,
     results_opening,
     vector_hash,
@@ -388,16 +388,16 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
 ):
     tickets = k.tickets(2)
     results = [
-        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], tickets[0], GOOD),)),
-        AttestedResult(LIE, (str(workers[4].address),), (k.attest(workers[4], tickets[1], LIE),)),
+        AttestedResult(GOOD, (str(workers[3].address),)),
+        AttestedResult(LIE, (str(workers[4].address),)),
     ]
-    att = open_attestations(tickets, results)
     commitment = results_commitment(results, RESULT_SALT)
     leaves = encode_leaves([Leaf.of(t) for t in tickets])
     tx = k.coordinator.postBatch(
         k.project_id, b"\x00" * 32, tickets[0].reward, commitment, leaves, sender=k.gateway
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
+    att = k.cosignatures(b, tickets, results, [workers[3], workers[4]])
     holders = k.seat(b)
     for h in holders:
         k.commit(b, by(h), vector(2))
@@ -450,7 +450,7 @@ def test_open_results__malformed_opening__reverts_malformed_opening(k, by, rever
         k.commit(b, by(h), vector(1))
     for h in holders:
         k.reveal(b, by(h), vector(1))
-    att = (encode_leaves([Leaf.of(t)]), t.engine_profile, [0], bytes(65))
+    att = bytes(65)  # the opening is read before the co-signatures are counted
     k.wait_challenge_window(b)
     with reverts_with(k.s.tickets.MalformedOpening):
         k.coordinator.openResults(b, salt, opening, vector(1), att, sender=k.gateway)
@@ -645,11 +645,7 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
     assert k.coordinator.pendingWithdrawal(workers[3]) == before + 2 * pot
 
     tickets = k.tickets(2)
-    results = [
-        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], tickets[0], GOOD),)),
-        AttestedResult(LIE, ()),
-    ]
-    att = open_attestations(tickets, results)
+    results = [AttestedResult(GOOD, (str(workers[3].address),)), AttestedResult(LIE, ())]
     tx = k.coordinator.postBatch(
         k.project_id,
         b"\x00" * 32,
@@ -659,6 +655,7 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
         sender=k.gateway,
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
+    att = k.cosignatures(b, tickets, results, [workers[3]])
     for h in k.seat(b):
         k.commit(b, by(h), vector(2))
     for h in k.coordinator.holdersOf(b)[0]:
@@ -671,7 +668,7 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
     assert k.coordinator.phaseOf(b) == PH_CLOSED
 
 
-# ------------------------------------------------------------------------------------------ attester signatures
+# ------------------------------------------------------------------------------------------ attester co-signatures
 
 
 def _open_batch(k, by, tickets, results):
@@ -694,85 +691,161 @@ def _open_batch(k, by, tickets, results):
     return b
 
 
-def test_open_results__listed_attester_never_signed__unpaid_and_its_share_returned(
-    k, by, workers, stranger
+def _pot(k):
+    r = k.params.min_reward
+    return r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
+
+
+def test_open_results__listed_attester_never_cosigned__unpaid_and_its_share_returned(
+    k, by, workers
 ):
-    """The gateway names an attester that did not sign (a stranger's signature in its place, and a real
-    attestation of another result): neither is paid; only the worker that signed the result that stood is."""
+    """An attester without a co-signature (65 zero bytes in its place) is not paid for the batch; its
+    share goes back to the payer; the attester that co-signed is paid."""
     tickets = k.tickets(3)
-    real = workers[3]
+    real, silent = workers[3], workers[4]
     results = [
-        AttestedResult(GOOD, (str(real.address),), (k.attest(real, tickets[0], GOOD),)),
-        # the gateway lists workers[4], who never attested; it signs in its place with a stranger's key
-        AttestedResult(GOOD, (str(workers[4].address),), (k.attest(stranger, tickets[1], GOOD),)),
-        # workers[4] attested LIE for this ticket; listed under GOOD, its signature does not recover
-        AttestedResult(GOOD, (str(workers[4].address),), (k.attest(workers[4], tickets[2], LIE),)),
+        AttestedResult(GOOD, (str(real.address),)),
+        AttestedResult(GOOD, (str(silent.address),)),
+        AttestedResult(GOOD, (str(silent.address), str(real.address))),
     ]
     b = _open_batch(k, by, tickets, results)
     reserve = k.s.gateways.reserveOf(k.project_id).balance
-    before = {w: k.coordinator.pendingWithdrawal(w) for w in (real, workers[4], stranger)}
+    before = {w: k.coordinator.pendingWithdrawal(w) for w in (real, silent)}
+    cosigned = k.cosignatures(b, tickets, results, [real])
     tx = k.coordinator.openResults(
-        b,
-        RESULT_SALT,
-        results_opening(results),
-        [],
-        open_attestations(tickets, results),
-        sender=k.gateway,
+        b, RESULT_SALT, results_opening(results), [], cosigned, sender=k.gateway
     )
-    r = k.params.min_reward
-    pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
-    assert k.coordinator.pendingWithdrawal(real) == before[real] + pot
+    pot, speed = _pot(k), k.params.min_reward * k.params.speed_bps // BPS
+    each = (pot - speed) // 2
+    assert (
+        k.coordinator.pendingWithdrawal(real) == before[real] + pot + each
+    )  # leaf 0, its part of 2
+    assert k.coordinator.pendingWithdrawal(silent) == before[silent]
+    returned = 2 * pot - each
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + returned
+    [opened] = tx.events.filter(k.coordinator.ResultsOpened)
+    assert (opened.paid, opened.returned) == (pot + each, returned)
+
+
+def test_open_results__forged_cosignature__unpaid(k, by, workers, stranger):
+    """The gateway lists workers[4] and signs in its place with another key: nobody is paid."""
+    tickets = k.tickets(2)
+    results = k.attested(tickets, [workers[4]])
+    b = _open_batch(k, by, tickets, results)
+    before = {w: k.coordinator.pendingWithdrawal(w) for w in (workers[4], stranger)}
+    forged = k.cosignature(stranger, b, tickets, results)
+    k.coordinator.openResults(
+        b, RESULT_SALT, results_opening(results), [], forged, sender=k.gateway
+    )
     assert k.coordinator.pendingWithdrawal(workers[4]) == before[workers[4]]
     assert k.coordinator.pendingWithdrawal(stranger) == before[stranger]
-    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + 2 * pot
-    [opened] = tx.events.filter(k.coordinator.ResultsOpened)
-    assert (opened.paid, opened.returned) == (pot, 2 * pot)
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
 
 
-def test_open_results__attestations_of_other_tickets__unpaid(k, by, workers):
-    """A signature over another ticket (a forged issuedTotal or a different seq) does not pay."""
-    tickets = k.tickets(2)
-    other = dataclasses.replace(tickets[0], issued_total=123)
-    results = [
-        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], other, GOOD),)),
-        AttestedResult(GOOD, (str(workers[3].address),), (k.attest(workers[3], tickets[0], GOOD),)),
-    ]
-    b = _open_batch(k, by, tickets, results)
-    before = k.coordinator.pendingWithdrawal(workers[3])
-    att = open_attestations(tickets, results)
-    k.coordinator.openResults(b, RESULT_SALT, results_opening(results), [], att, sender=k.gateway)
-    assert k.coordinator.pendingWithdrawal(workers[3]) == before  # neither matches its own ticket
+def test_open_results__cosignature_of_another_batch_or_other_terms__unpaid(k, by, workers):
+    """A co-signature replayed from another batch, or over other leaves or other results than the
+    opening lists the attester on, does not pay."""
+    first_tickets = k.tickets(2)
+    first_results = k.attested(first_tickets, [workers[3]])
+    first = _open_batch(k, by, first_tickets, first_results)
+    replayed = k.cosignature(workers[3], first, first_tickets, first_results)
+    k.coordinator.openResults(
+        first, RESULT_SALT, results_opening(first_results), [], replayed, sender=k.gateway
+    )
 
-
-def test_open_results__wrong_leaves_or_signature_count__reverts(k, by, workers, reverts_with):
     tickets = k.tickets(2)
     results = k.attested(tickets, [workers[3]])
     b = _open_batch(k, by, tickets, results)
-    opening = results_opening(results)
-    leaves, profile, totals, sigs = open_attestations(tickets, results)
-    swapped = encode_leaves([Leaf.of(tickets[1]), Leaf.of(tickets[0])])
-    with reverts_with(k.s.tickets.LeavesMismatch):
-        k.coordinator.openResults(
-            b, RESULT_SALT, opening, [], (swapped, profile, totals, sigs), sender=k.gateway
-        )
-    with reverts_with(k.s.tickets.AttestationsMismatch):
-        k.coordinator.openResults(
-            b, RESULT_SALT, opening, [], (leaves, profile, totals[:1], sigs), sender=k.gateway
-        )
-    with reverts_with(k.s.tickets.AttestationsMismatch):
-        k.coordinator.openResults(
-            b, RESULT_SALT, opening, [], (leaves, profile, totals, sigs[:65]), sender=k.gateway
-        )
-    with reverts_with(k.s.tickets.AttestationsMismatch):
-        k.coordinator.openResults(
-            b,
-            RESULT_SALT,
-            opening,
-            [],
-            (leaves, profile, totals, sigs + bytes(65)),
-            sender=k.gateway,
-        )
+    before = k.coordinator.pendingWithdrawal(workers[3])
+    other_terms = [AttestedResult(GOOD, (str(workers[3].address),)), AttestedResult(LIE, ())]
+    good = k.cosignature(workers[3], b, tickets, results)
+    assert k.s.tickets.attesterPay(_terms(k, b), results_opening(results), [], good)[2] > 0
+    for wrong in (
+        k.cosignature(workers[3], first, tickets, results),  # names the other batch
+        k.cosignature(workers[3], b, first_tickets, results),  # another root
+        k.cosignature(workers[3], b, tickets, other_terms),  # one leaf only
+        replayed,  # the other batch's own co-signature
+    ):
+        assert k.s.tickets.attesterPay(_terms(k, b), results_opening(results), [], wrong)[2] == 0
     k.coordinator.openResults(
-        b, RESULT_SALT, opening, [], (leaves, profile, totals, sigs), sender=k.gateway
+        b, RESULT_SALT, results_opening(results), [], replayed, sender=k.gateway
     )
+    assert k.coordinator.pendingWithdrawal(workers[3]) == before
+
+
+def _terms(k, b):
+    """The OpenTerms the coordinator passes for batch ``b`` (every leaf Final)."""
+    batch = k.coordinator.getBatch(b)
+    r = k.params.min_reward
+    return (
+        str(k.coordinator.address),
+        b,
+        str(k.gateway.address),
+        batch.root,
+        batch.leafCount,
+        batch.finalMask,
+        batch.auditMask,
+        _pot(k),
+        r - r * k.params.finalizer_bps // BPS,
+        r * k.params.speed_bps // BPS,
+    )
+
+
+def test_open_results__malformed_opening_or_cosignature_count__reverts(
+    k, by, workers, reverts_with
+):
+    tickets = k.tickets(2)
+    results = k.attested(tickets, [workers[3], workers[4]])
+    b = _open_batch(k, by, tickets, results)
+    opening = results_opening(results)
+    sigs = k.cosignatures(b, tickets, results)
+    for wrong in (sigs[:65], sigs + bytes(65), b""):
+        with reverts_with(k.s.tickets.CosignaturesMismatch):
+            k.coordinator.openResults(b, RESULT_SALT, opening, [], wrong, sender=k.gateway)
+    with reverts_with(k.s.tickets.MalformedOpening):  # a final vector of the wrong length
+        k.s.tickets.attesterPay(_terms(k, b), opening, [GOOD], sigs)
+    with reverts_with(k.s.tickets.MalformedOpening):  # trailing bytes
+        k.s.tickets.attesterPay(_terms(k, b), opening + b"\x00", [], sigs)
+    before = {w: k.coordinator.pendingWithdrawal(w) for w in (workers[3], workers[4])}
+    k.coordinator.openResults(b, RESULT_SALT, opening, [], sigs, sender=k.gateway)
     assert k.coordinator.phaseOf(b) == PH_CLOSED
+    pot, speed = _pot(k), k.params.min_reward * k.params.speed_bps // BPS
+    each = (pot - speed) // 2
+    assert k.coordinator.pendingWithdrawal(workers[3]) == before[workers[3]] + 2 * (pot - each)
+    assert k.coordinator.pendingWithdrawal(workers[4]) == before[workers[4]] + 2 * each
+
+
+def test_attester_pay__attester_listed_twice_on_a_leaf__paid_twice_on_one_cosignature(
+    k, by, workers
+):
+    """The gateway may list an identity twice (drawn twice by stake): it is paid per listing."""
+    tickets = k.tickets(1)
+    results = [AttestedResult(GOOD, (str(workers[3].address),) * 2)]
+    b = _open_batch(k, by, tickets, results)
+    sig = k.cosignature(workers[3], b, tickets, results)
+    accounts, amounts, paid, _ = k.s.tickets.attesterPay(
+        _terms(k, b), results_opening(results), [], sig
+    )
+    assert list(accounts) == [str(workers[3].address)]
+    assert int(amounts[0]) == int(paid) == _pot(k)  # both listings: the whole pot
+
+
+def test_attester_pay__more_than_64_distinct_attesters__reverts(k, by, workers, reverts_with):
+    tickets = k.tickets(17)
+    many = [
+        AttestedResult(
+            GOOD, tuple("0x" + (i * 4 + j + 1).to_bytes(20, "big").hex() for j in range(4))
+        )
+        for i in range(17)
+    ]
+    b = _open_batch(k, by, tickets, k.attested(tickets, [workers[3]]))
+    with reverts_with(k.s.tickets.TooManyCosigners):
+        k.s.tickets.attesterPay(_terms(k, b), results_opening(many), [], bytes(65 * 68))
+
+
+def test_batch_attestation_digest__contract_and_wire__agree(k, workers):
+    args = (7, str(k.gateway.address), keccak(b"root"), 0b101, keccak(b"results"))
+    on_chain = k.s.tickets.batchAttestationDigest(str(k.coordinator.address), *args)
+    assert bytes(on_chain) == batch_attestation_digest(
+        k.chain.chain_id, str(k.coordinator.address), *args
+    )

@@ -72,12 +72,15 @@ from peerhost.wire.batch import (
     ABSTAIN,
     AttestedResult,
     Leaf,
+    batch_root,
+    cosigners,
     encode_leaves,
     is_audited,
-    open_attestations,
+    open_cosignatures,
     results_commitment,
     results_opening,
     seat_commitment,
+    sign_cosignature,
     vector_hash,
 )
 from peerhost.wire.ticket import (
@@ -85,9 +88,7 @@ from peerhost.wire.ticket import (
     MODE_FAST,
     MODE_VERIFIED,
     Ticket,
-    sign_attestation,
     sign_ticket,
-    ticket_hash,
 )
 
 from .conftest import KEY
@@ -363,14 +364,8 @@ class SettlementMachine(RuleBasedStateMachine):
         return out
 
     def _attested(self, tickets: list[Ticket]) -> list[AttestedResult]:
-        """Each ticket attested with its truth by one honest worker, with its real signature."""
-        w, out = self.w, []
-        for t in tickets:
-            attester = w.honest[t.seq % 3]
-            key = w.honest_keys[attester]
-            sig = sign_attestation(key, w.chain_id, str(w.c.address), ticket_hash(t), truth(t))
-            out.append(AttestedResult(truth(t), (attester,), (sig,)))
-        return out
+        """Each ticket attested with its truth by one honest worker (who co-signs at the open)."""
+        return [AttestedResult(truth(t), (self.w.honest[t.seq % 3],)) for t in tickets]
 
     def _no_stake(self) -> bool:
         epoch = self._view(self.w.stakes.functions.currentEpoch())
@@ -754,8 +749,21 @@ class SettlementMachine(RuleBasedStateMachine):
             # attesters are paid once the batch's challenge window passed (DisputeCourt.unpaidLeaves)
             self._jump(b.finalized_at + w.challenge_window)
             opening = results_opening(b.results)
-            attestations = open_attestations(b.tickets, b.results)
-            fn = w.c.functions.openResults(b.batch_id, SALT, opening, b.final, attestations)
+            root = batch_root([Leaf.of(t) for t in b.tickets])
+            signed = {
+                a: sign_cosignature(
+                    w.honest_keys[a],
+                    w.chain_id,
+                    str(w.c.address),
+                    b.batch_id,
+                    b.tickets[0].gateway,
+                    root,
+                    b.results,
+                )
+                for a in cosigners(b.results)
+            }
+            cosigned = open_cosignatures(b.results, signed)
+            fn = w.c.functions.openResults(b.batch_id, SALT, opening, b.final, cosigned)
             self._send(fn, w.gateway)
         else:
             self._jump(b.finalized_at + w.params.open_window)

@@ -1,0 +1,98 @@
+"""An attester's co-signature of a posted batch (one signature per batch, what ``openResults``
+pays attesters on).
+
+The gateway sends a ``cosign`` over the job feed: the batch's id, root and leaves as posted, the
+mask of the leaves its opening lists this worker on and the attested result of each. The worker
+co-signs only when all of it is what it attested itself: the leaves hash to the root, and every
+masked leaf is a ticket of this gateway it attested (the leaf is that ticket's, byte for byte) with
+that result. Anything else is refused (logged, no answer): the gateway then cannot get this worker
+paid for leaves it did not attest, nor for results it did not sign. A co-signature only moves pay;
+the per-ticket attestations stay the evidence attestation slashing uses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from peerhost.wire.batch import (
+    LEAF_BYTES,
+    Leaf,
+    batch_attestation_digest,
+    batch_root,
+    decode_leaves,
+    results_hash,
+)
+from peerhost.wire.feed import Cosignature, CosignRequest, sign_digest
+from peerhost.worker.attested import ATTESTED, POSTED, AttestedLedger
+from peerhost.worker.errors import CosignRefused
+
+log = logging.getLogger(__name__)
+
+
+class Cosigner:
+    """Answers the gateway's co-sign requests from this worker's attested ledger.
+
+    Args:
+        ledger: What this worker attested.
+        private_key: Signs the batch attestation.
+        chain_id: The chain of the settlement coordinator.
+        coordinator: The settlement coordinator (the EIP-712 verifying contract).
+    """
+
+    def __init__(
+        self, ledger: AttestedLedger, private_key: bytes, chain_id: int, coordinator: str
+    ) -> None:
+        self.ledger = ledger
+        self._key = private_key
+        self.chain_id = chain_id
+        self.coordinator = coordinator
+        self.signed = 0
+
+    def check(self, request: CosignRequest, gateway: str) -> bytes:
+        """The digest to sign for ``request`` from ``gateway``; raises CosignRefused."""
+        if not request.leaves or len(request.leaves) % LEAF_BYTES:
+            raise CosignRefused(
+                request.batch_id, f"the leaves are not a multiple of {LEAF_BYTES} bytes"
+            )
+        leaves = decode_leaves(request.leaves)
+        if batch_root(leaves) != request.root:
+            raise CosignRefused(request.batch_id, "the leaves do not hash to the root")
+        if request.mask == 0 or request.mask >> len(leaves):
+            raise CosignRefused(
+                request.batch_id, "the mask names no leaf, or a leaf past the batch"
+            )
+        indices = [i for i in range(len(leaves)) if request.mask >> i & 1]
+        for i, result in zip(indices, request.results, strict=True):
+            leaf = leaves[i]
+            mine = self.ledger.get(gateway, leaf.seq)
+            if mine is None or mine.state not in (ATTESTED, POSTED):
+                raise CosignRefused(
+                    request.batch_id, f"leaf {i} (seq {leaf.seq}) is no ticket this worker attested"
+                )
+            if Leaf.of(mine.ticket) != leaf:
+                raise CosignRefused(
+                    request.batch_id, f"leaf {i} differs from the ticket this worker attested"
+                )
+            if mine.result_hash != result:
+                raise CosignRefused(
+                    request.batch_id, f"leaf {i}: this worker attested another result"
+                )
+        return batch_attestation_digest(
+            self.chain_id,
+            self.coordinator,
+            request.batch_id,
+            gateway,
+            request.root,
+            request.mask,
+            results_hash(request.results),
+        )
+
+    def handle(self, request: CosignRequest, gateway: str) -> Cosignature | None:
+        """The co-signature, or None (logged) when the request fails a check."""
+        try:
+            digest = self.check(request, gateway)
+        except CosignRefused as exc:
+            log.warning("%s (gateway %s)", exc, gateway)
+            return None
+        self.signed += 1
+        return Cosignature(request.batch_id, sign_digest(self._key, digest))
