@@ -22,7 +22,7 @@ from peerhost.chain.codec import ContractCodec
 from peerhost.chain.errors import RpcError, TransactionReverted
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import Leaf
-from peerhost.wire.ticket import MODE_VERIFIED, request_id
+from peerhost.wire.ticket import MODE_VERIFIED, input_hash_of, request_id
 
 #: IPeerHostRouter.Status
 NONE, PENDING, DELIVERED, CALLBACK_FAILED, NO_RESULT = range(5)
@@ -68,7 +68,7 @@ async def single_request(
             seq=int(args["seq"]),
             function_id=bytes(args["functionId"]),
             version=int(args["version"]),
-            input_hash=keccak(data),
+            input_hash=input_hash_of(data),
             reward=int(batch["reward"]),
             issued_at=int(batch["postedAt"]),
             deadline=int(args["deadline"]),
