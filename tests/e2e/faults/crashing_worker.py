@@ -1,0 +1,69 @@
+"""A worker node that dies by SIGKILL at one point of its duty, for the fault-injection tests:
+``python crashing_worker.py`` takes the same flags and environment as ``python -m
+peerhost.worker``, plus ``PEERHOST_FAULT_CRASH``, the point at which it kills itself (once):
+
+- ``attest``: right after its first attestation was recorded and handed to the feed;
+- ``commit``: right after its first seat commitment was confirmed on-chain (commit phase);
+- ``reveal``: when its first reveal is due (the batch is in its reveal phase), before sending it.
+
+Until then it is an honest worker; the point is injected into this node's committee and ticket
+runner (subclasses swapped in here); the production worker knows nothing of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from peerhost.worker import node
+from peerhost.worker.cli import main
+from peerhost.worker.committee import Committee
+from peerhost.wire.feed import Answer
+from peerhost.worker.tickets import TicketRunner
+
+#: What :func:`peerhost.worker.launcher.start_worker` runs to start this node.
+PROGRAM = (str(Path(__file__).resolve()),)
+#: The environment variable naming the crash point.
+CRASH_ENV = "PEERHOST_FAULT_CRASH"
+POINTS = ("attest", "commit", "reveal")
+
+POINT = os.environ.get(CRASH_ENV, "")
+if POINT not in POINTS:
+    raise SystemExit(f"{CRASH_ENV} must be one of {', '.join(POINTS)}, not {POINT!r}")
+
+
+def crash(point: str) -> None:
+    """SIGKILL this process (nothing is flushed, nothing is closed: a crash)."""
+    sys.stderr.write(f'{{"event": "fault_injected", "point": "{point}"}}\n')
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class CrashingTicketRunner(TicketRunner):
+    async def handle(self, *args: Any, **kwargs: Any) -> Any:
+        outcome = await super().handle(*args, **kwargs)
+        if POINT == "attest" and isinstance(outcome, Answer):
+            # the feed sends the answer as soon as this returns; the crash follows it
+            asyncio.get_running_loop().call_later(0.2, crash, POINT)
+        return outcome
+
+
+class CrashingCommittee(Committee):
+    async def _send(self, name: str, *args: Any) -> dict[str, Any]:
+        if POINT == "reveal" and name == "reveal":
+            crash(POINT)
+        receipt = await super()._send(name, *args)
+        if POINT == "commit" and name == "commit":
+            crash(POINT)
+        return receipt
+
+
+node.TicketRunner = CrashingTicketRunner  # type: ignore[misc]
+node.Committee = CrashingCommittee  # type: ignore[misc]
+
+if __name__ == "__main__":
+    sys.exit(main())

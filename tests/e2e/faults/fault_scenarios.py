@@ -1,0 +1,502 @@
+"""Fault-injection scenarios on the ticket path, and the on-chain check each one ends with.
+
+Imported by module name by the tests beside it and by ``bench/faults.py`` (never from a conftest).
+Every scenario runs against a running :class:`~ticket_stack.TicketStack` (a real anvil, the
+contracts, the gateway and three workers as processes), with traffic flowing, and is seeded: the
+same seed picks the same victim, crash moment, modes and inputs. Each ends with :func:`settled`:
+
+- every ticket the gateway issued during the scenario is a leaf of exactly one posted batch
+  (gateway batch or orphans posted by an attester), and that leaf reached a terminal state
+  (Final or Unaudited: paid; Refunded; or its batch Expired: refunded); a ticket no batch carries
+  must be one nobody attested (it was never charged: the gateway died before any worker answered);
+- no honest worker lost stake; a worker killed and never restarted lost at most its no-show
+  penalties (``SeatSlashed`` reason 1, the protocol's rule for a seat that never opens).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+from crashing_worker import CRASH_ENV
+from crashing_worker import PROGRAM as CRASHING_WORKER
+
+from peerhost.chain.settlement import SettlementView
+from peerhost.devnet.settlement import devnet_settlement_params
+from peerhost.devnet.stack import DevnetConfig
+from peerhost.devnet.accounts import worker_key
+from peerhost.wire.batch import Leaf, decode_leaves
+from peerhost.worker.launcher import start_worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tickets"))
+from ticket_stack import TicketStack, sandbox_cache_dir, ticket_config  # noqa: E402
+
+# ISettlementCoordinator.LeafState / BatchState
+_FINAL, _UNAUDITED, _REFUNDED = 2, 3, 4
+_BATCH_EXPIRED = 5
+_NO_SHOW = 1
+MODES = ("fast", "attested")
+
+
+def fault_config(root: Path, pytest_config: Any = None) -> DevnetConfig:
+    """The stack the scenarios run on: the e2e ticket stack with 30 s commit and reveal windows
+    (a dead seat's no-show settles within a scenario; a restarted worker is back well before)
+    and a gateway that posts every two seconds (a crash finds tickets unposted)."""
+    params = replace(devnet_settlement_params(3), commit_window=30, reveal_window=30)
+    return ticket_config(
+        root,
+        sandbox_cache_dir(pytest_config, root / "sandbox-cache"),
+        settlement_params=params,
+        gateway_settings={"batch_interval": 2.0},
+    )
+
+
+class ScenarioFailed(AssertionError):
+    """A scenario's check failed (the message says which ticket or worker and why)."""
+
+
+@dataclass
+class Outcome:
+    """What one scenario run did and found."""
+
+    name: str
+    seed: int
+    tickets: int = 0  # issued by the gateway during the run
+    posted: int = 0  # leaves on-chain (each exactly once)
+    paid: int = 0
+    refunded: int = 0
+    never_charged: int = 0  # issued, attested by nobody, never posted
+    answered: int = 0  # HTTP 200s
+    failed_calls: int = 0  # HTTP errors or non-200 (expected while a process is down)
+    slashed: dict[str, int] = field(default_factory=dict)  # worker -> wei lost (no-shows)
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.name} seed={self.seed}: {self.tickets} ticket(s), {self.paid} paid, "
+            f"{self.refunded} refunded, {self.never_charged} never charged; "
+            f"{self.answered} answered, {self.failed_calls} failed call(s)"
+            + (f"; no-show slashes {self.slashed}" if self.slashed else "")
+        )
+
+
+# ---- traffic -------------------------------------------------------------------------------
+
+
+class Traffic:
+    """``clients`` threads calling the examples' ``hello`` (seeded inputs and modes), each
+    waiting for its answer, until :meth:`stop` or ``limit`` calls in all (bounded)."""
+
+    def __init__(self, stack: TicketStack, seed: int, clients: int = 2, limit: int = 200) -> None:
+        self.stack = stack
+        self.rng = random.Random(seed)
+        self.clients = clients
+        self.limit = limit
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.calls = 0
+        self.answered = 0
+        self.failed = 0
+        self.threads: list[threading.Thread] = []
+
+    def __enter__(self) -> Traffic:
+        for n in range(self.clients):
+            thread = threading.Thread(target=self._client, name=f"traffic-{n}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=150)
+
+    def _next(self) -> tuple[str, str] | None:
+        with self.lock:
+            if self.calls >= self.limit or self.stopping.is_set():
+                return None
+            self.calls += 1
+            return self.rng.choice(MODES), f"caller-{self.rng.randrange(1_000_000)}"
+
+    def _client(self) -> None:
+        with httpx.Client(timeout=60.0) as http:
+            while (call := self._next()) is not None:
+                mode, name = call
+                try:
+                    response = http.get(
+                        self.stack.example("hello"),
+                        params={"name": name},
+                        headers={"x-peerhost-mode": mode},
+                    )
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                with self.lock:
+                    if ok:
+                        self.answered += 1
+                    else:
+                        self.failed += 1
+                if not ok:
+                    time.sleep(0.2)  # a process is down: do not spin
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise ScenarioFailed(f"{what}: not within {timeout:.0f} s")
+
+
+# ---- what the processes recorded --------------------------------------------------------------
+
+
+def _rows(path: Path, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return list(db.execute(sql, args).fetchall())
+    finally:
+        db.close()
+
+
+def book_path(stack: TicketStack) -> Path:
+    return stack.devnet.state_dir / "gateway" / "tickets.sqlite3"
+
+
+def next_seq(stack: TicketStack) -> int:
+    rows = _rows(book_path(stack), "SELECT value FROM meta WHERE key = 'next_seq'")
+    return int(rows[0][0]) if rows else 0
+
+
+def issued(stack: TicketStack, since: int) -> dict[int, tuple[str, int]]:
+    """seq -> (state, attestations the gateway holds) of the tickets issued from ``since``."""
+    rows = _rows(
+        book_path(stack), "SELECT seq, state, attestations FROM tickets WHERE seq >= ?", (since,)
+    )
+    return {int(seq): (str(state), len(json.loads(a))) for seq, state, a in rows}
+
+
+def attested_by_workers(stack: TicketStack, since: int) -> set[int]:
+    """Seqs (of this stack's gateway) some worker recorded an attestation for."""
+    gateway = stack.devnet.gateway_key.address.lower()
+    out: set[int] = set()
+    for n in range(stack.devnet.config.workers):
+        path = stack.devnet.worker_dir(n) / "attested.sqlite3"
+        for (seq,) in _rows(
+            path,
+            "SELECT seq FROM attested WHERE gateway = ? AND seq >= ? AND result_hash IS NOT NULL",
+            (gateway, since),
+        ):
+            out.add(int(seq))
+    return out
+
+
+# ---- the chain -------------------------------------------------------------------------------
+
+
+async def _leaves_of(view: SettlementView, tx_hash: str) -> list[Leaf]:
+    tx = await view.rpc.call("eth_getTransactionByHash", [tx_hash])
+    data = bytes.fromhex(tx["input"][2:])
+    try:
+        return decode_leaves(bytes(view.coordinator.decode_input("postBatch", data)["leaves"]))
+    except ValueError:
+        args = view.coordinator.decode_input("postOrphans", data)
+        return [
+            Leaf(
+                seq=int(t["seq"]),
+                function_id=bytes(t["functionId"]),
+                version=int(t["version"]),
+                input_hash=bytes(t["inputHash"]),
+                reward=int(t["reward"]),
+                issued_at=int(t["issuedAt"]),
+                deadline=int(t["deadline"]),
+                mode=int(t["mode"]),
+                secrets_version=int(t["secretsVersion"]),
+            )
+            for t in args["tickets"]
+        ]
+
+
+async def placements(
+    view: SettlementView, gateway: str, from_block: int
+) -> dict[int, list[tuple[int, int, bool]]]:
+    """seq -> every (batch id, leaf index, posted by the gateway) of ``gateway``'s tickets posted
+    since ``from_block``, read from the posting transactions' calldata (the contract's own bitmap
+    is not trusted)."""
+    out: dict[int, list[tuple[int, int, bool]]] = {}
+    for raw, args in await view.logs("BatchPosted", from_block):
+        if str(args["gateway"]).lower() != gateway.lower():
+            continue
+        batch_id = int(args["batchId"])
+        tx = await view.rpc.call("eth_getTransactionByHash", [raw["transactionHash"]])
+        own = str(tx["from"]).lower() == gateway.lower()
+        for index, leaf in enumerate(await _leaves_of(view, raw["transactionHash"])):
+            out.setdefault(leaf.seq, []).append((batch_id, index, own))
+    return out
+
+
+async def stakes(view: SettlementView, workers: list[str]) -> dict[str, int]:
+    return {w: int((await view.staker(w))["stake"]) for w in workers}
+
+
+async def no_show_slashes(view: SettlementView, from_block: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for _, args in await view.logs("SeatSlashed", from_block):
+        if int(args["reason"]) != _NO_SHOW:
+            continue
+        worker = str(args["worker"])
+        out[worker] = out.get(worker, 0) + int(args["amount"])
+    return out
+
+
+@dataclass
+class Before:
+    """The state a scenario's check compares with."""
+
+    seq: int
+    block: int
+    stakes: dict[str, int]
+
+
+def worker_addresses(stack: TicketStack) -> list[str]:
+    return [worker_key(n).address for n in range(stack.devnet.config.workers)]
+
+
+def snapshot(stack: TicketStack) -> Before:
+    async def read(view: SettlementView) -> tuple[int, dict[str, int]]:
+        return await view.block_number(), await stakes(view, worker_addresses(stack))
+
+    block, staked = stack.view(read)
+    return Before(seq=next_seq(stack), block=block, stakes=staked)
+
+
+def settled(
+    stack: TicketStack,
+    before: Before,
+    outcome: Outcome,
+    *,
+    dead: Collection[str] = (),
+    by_gateway: bool = False,
+    timeout: float = 240.0,
+) -> Outcome:
+    """Waits until every ticket issued since ``before`` is terminal on-chain (module docstring)
+    and checks the stakes; raises :class:`ScenarioFailed` naming what is stuck or wrong. With
+    ``by_gateway`` every ticket must have been posted by the gateway itself (not as an orphan)."""
+    gateway = stack.devnet.gateway_key.address
+    end = next_seq(stack)
+    seqs = range(before.seq, end)
+    outcome.tickets = len(seqs)
+    last: list[str] = []
+
+    async def check(view: SettlementView) -> bool:
+        placed = await placements(view, gateway, before.block)
+        book = issued(stack, before.seq)
+        attested = attested_by_workers(stack, before.seq)
+        stuck: list[str] = []
+        paid = refunded = never = 0
+        for seq in seqs:
+            where = placed.get(seq, [])
+            if len(where) > 1:
+                raise ScenarioFailed(f"ticket seq {seq} was posted {len(where)} times: {where}")
+            if not where:
+                state, held = book.get(seq, ("unsaved", 0))
+                if seq in attested or held:
+                    stuck.append(f"seq {seq}: attested, not posted yet (gateway book: {state})")
+                elif state in ("issued", "posting") and stack.devnet.gateway_alive():
+                    stuck.append(f"seq {seq}: issued, not posted yet")
+                else:
+                    never += 1
+                continue
+            batch_id, index, own = where[0]
+            if by_gateway and not own:
+                raise ScenarioFailed(f"ticket seq {seq} was posted as an orphan, not by the gateway")
+            batch = await view.get_batch(batch_id)
+            if int(batch["state"]) == _BATCH_EXPIRED:
+                refunded += 1
+                continue
+            leaf = await view.leaf_state(batch_id, index)
+            if leaf in (_FINAL, _UNAUDITED):
+                paid += 1
+            elif leaf == _REFUNDED:
+                refunded += 1
+            else:
+                stuck.append(f"seq {seq}: batch {batch_id} leaf {index} in state {leaf}")
+        last[:] = stuck
+        if stuck:
+            return False
+        outcome.posted = sum(1 for s in seqs if placed.get(s))
+        outcome.paid, outcome.refunded, outcome.never_charged = paid, refunded, never
+        return True
+
+    deadline = time.monotonic() + timeout
+    while not stack.view(check):
+        if time.monotonic() > deadline:
+            raise ScenarioFailed(
+                f"{outcome.name} seed {outcome.seed}: tickets not terminal after {timeout:.0f} s: "
+                + "; ".join(last[:10])
+            )
+        time.sleep(1.0)
+
+    async def after(view: SettlementView) -> tuple[dict[str, int], dict[str, int]]:
+        return await stakes(view, worker_addresses(stack)), await no_show_slashes(
+            view, before.block
+        )
+
+    staked, slashes = stack.view(after)
+    for worker, stake in staked.items():
+        lost = before.stakes[worker] - stake
+        if worker in dead:
+            if lost != slashes.get(worker, 0):
+                raise ScenarioFailed(
+                    f"{worker} (killed) lost {lost} wei, its no-show slashes are "
+                    f"{slashes.get(worker, 0)} wei"
+                )
+        elif lost > 0 or worker in slashes:
+            raise ScenarioFailed(f"honest worker {worker} lost {lost} wei of stake")
+    outcome.slashed = {w: v for w, v in slashes.items() if v}
+    return outcome
+
+
+# ---- processes -------------------------------------------------------------------------------
+
+
+def launch_crashing(stack: TicketStack, n: int, point: str) -> Any:
+    """Replaces worker ``n`` (stopped gracefully) with a crashing one (same key, same state)."""
+    devnet = stack.devnet
+    devnet.workers[n].stop(timeout=30.0)
+    assert devnet.chain_config is not None
+    proc = start_worker(
+        devnet.chain_config,
+        worker_key(n).private_key,
+        devnet.worker_settings(n),
+        ready_timeout=180.0,
+        program=CRASHING_WORKER,
+        extra_env={CRASH_ENV: point},
+    )
+    devnet.workers[n] = proc
+    devnet.wait_for_feeds(devnet.config.workers)
+    return proc
+
+
+def relaunch(stack: TicketStack, n: int) -> None:
+    """Starts worker ``n`` again as an honest worker (same key and state) and waits for feeds."""
+    devnet = stack.devnet
+    devnet.workers[n].kill()
+    devnet.workers[n] = devnet.launch_worker(n)
+    devnet.wait_for_feeds(devnet.config.workers)
+
+
+def crashed_at(proc: Any, point: str) -> bool:
+    return not proc.alive() and any(
+        e.get("point") == point for e in proc.events("fault_injected")
+    )
+
+
+# ---- the scenarios ---------------------------------------------------------------------------
+
+
+def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> Outcome:
+    """A worker dies by SIGKILL at ``point`` (after attesting, after committing, before
+    revealing) while calls flow; it is started again at once (``restart``) or stays down."""
+    rng = random.Random(seed)
+    name = f"worker-killed-{point}-{'restarted' if restart else 'down'}"
+    outcome = Outcome(name, seed)
+    n = rng.randrange(stack.devnet.config.workers)
+    victim = worker_key(n).address
+    proc = launch_crashing(stack, n, point)
+    before = snapshot(stack)
+    try:
+        with Traffic(stack, rng.randrange(2**32), clients=2, limit=150) as traffic:
+            wait_until(lambda: not proc.alive(), 180, f"worker-{n + 1} reaching {point}")
+            if not crashed_at(proc, point):
+                raise ScenarioFailed(f"worker-{n + 1} died, but not at {point}: {proc.log_tail()}")
+            outcome.notes.append(f"worker-{n + 1} killed at {point}")
+            if restart:
+                relaunch(stack, n)
+            # traffic goes on a little with the victim up again or down
+            target = traffic.calls + 4
+            wait_until(lambda: traffic.calls >= target, 120, "calls after the crash")
+        outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
+        return settled(stack, before, outcome, dead=set() if restart else {victim})
+    finally:
+        if not stack.devnet.workers[n].alive():
+            relaunch(stack, n)
+
+
+def gateway_killed(stack: TicketStack, seed: int, restart: bool) -> Outcome:
+    """The gateway dies by SIGKILL with calls in flight and tickets not yet posted; it is
+    started again (it posts what it owes, each ticket once) or stays down (the attesters post
+    the tickets they attested as orphans)."""
+    rng = random.Random(seed)
+    name = f"gateway-killed-{'restarted' if restart else 'down'}"
+    outcome = Outcome(name, seed)
+    devnet = stack.devnet
+    before = snapshot(stack)
+    unposted_at_kill = rng.randint(1, 4)
+    with Traffic(stack, rng.randrange(2**32), clients=3, limit=150) as traffic:
+
+        def ready() -> bool:
+            states = [s for s, _ in issued(stack, before.seq).values()]
+            return states.count("issued") >= unposted_at_kill
+
+        wait_until(ready, 120, f"{unposted_at_kill} unposted ticket(s)")
+        devnet.gateway.kill()
+        devnet.gateway = None
+        waiting = sum(1 for s, _ in issued(stack, before.seq).values() if s == "issued")
+        outcome.notes.append(f"gateway killed with {waiting} unposted ticket(s)")
+        traffic.stop()
+    outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
+    try:
+        if restart:
+            devnet.start_gateway()
+            devnet.wait_for_feeds(devnet.config.workers)
+        settled(stack, before, outcome)
+        if restart:
+            return outcome
+        # Back after its tickets went out as orphans: it posts its new tickets itself (what the
+        # attesters posted is not posted twice and does not sink the new tickets' batch).
+        devnet.start_gateway()
+        devnet.wait_for_feeds(devnet.config.workers)
+        later = snapshot(stack)
+        with Traffic(stack, rng.randrange(2**32), clients=2, limit=6) as traffic:
+            wait_until(lambda: traffic.calls >= 6, 120, "calls after the restart")
+        again = settled(stack, later, Outcome(name, seed), by_gateway=True)
+        outcome.tickets += again.tickets
+        outcome.paid += again.paid
+        outcome.refunded += again.refunded
+        outcome.answered += traffic.answered
+        outcome.failed_calls += traffic.failed
+        return outcome
+    finally:
+        if devnet.gateway is None:
+            devnet.start_gateway()
+            devnet.wait_for_feeds(devnet.config.workers)
+
+
+#: name -> how to run it with a seed (what ``bench/faults.py`` and the tests run).
+SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
+    "worker-killed-attest-restarted": lambda s, seed: worker_killed(s, seed, "attest", True),
+    "worker-killed-attest-down": lambda s, seed: worker_killed(s, seed, "attest", False),
+    "worker-killed-commit-restarted": lambda s, seed: worker_killed(s, seed, "commit", True),
+    "worker-killed-commit-down": lambda s, seed: worker_killed(s, seed, "commit", False),
+    "worker-killed-reveal-restarted": lambda s, seed: worker_killed(s, seed, "reveal", True),
+    "worker-killed-reveal-down": lambda s, seed: worker_killed(s, seed, "reveal", False),
+    "gateway-killed-restarted": lambda s, seed: gateway_killed(s, seed, True),
+    "gateway-killed-down": lambda s, seed: gateway_killed(s, seed, False),
+}

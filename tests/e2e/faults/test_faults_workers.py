@@ -1,0 +1,51 @@
+"""Workers killed by SIGKILL at each point of their duty, with calls flowing: restarted at once,
+or left down. Every ticket issued ends paid or refunded exactly once on-chain, and no honest worker
+loses stake (a worker left down loses only its no-show penalties). One of each kind runs in CI
+(the restart between commit and reveal); the rest are ``slow`` (``bench/faults.py`` runs them all,
+many seeds each)."""
+
+from __future__ import annotations
+
+import pytest
+from fault_scenarios import worker_killed
+from ticket_stack import TicketStack
+
+
+def test_worker__restarted_between_commit_and_reveal__reveals_and_nothing_is_lost(
+    faults_stack: TicketStack, seed: int
+) -> None:
+    outcome = worker_killed(faults_stack, seed, "reveal", restart=True)
+    print(outcome.line())
+    assert outcome.tickets > 0 and outcome.paid + outcome.refunded == outcome.posted
+    assert not outcome.slashed  # it came back in time and revealed what it had committed
+
+
+@pytest.mark.slow
+def test_worker__killed_after_attesting_and_restarted__every_ticket_settles_once(
+    faults_stack: TicketStack, seed: int
+) -> None:
+    outcome = worker_killed(faults_stack, seed, "attest", restart=True)
+    print(outcome.line())
+    assert outcome.tickets > 0 and not outcome.slashed
+
+
+@pytest.mark.slow
+def test_worker__killed_after_committing_and_restarted__every_ticket_settles_once(
+    faults_stack: TicketStack, seed: int
+) -> None:
+    outcome = worker_killed(faults_stack, seed, "commit", restart=True)
+    print(outcome.line())
+    assert outcome.tickets > 0 and not outcome.slashed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["attest", "commit", "reveal"])
+def test_worker__killed_and_left_down__others_settle_every_ticket_once(
+    faults_stack: TicketStack, seed: int, point: str
+) -> None:
+    outcome = worker_killed(faults_stack, seed, point, restart=False)
+    print(outcome.line())
+    assert outcome.tickets > 0
+    # a committed seat that never reveals is the protocol's no-show: only the dead worker pays
+    if point in ("commit", "reveal"):
+        assert list(outcome.slashed) != [] or outcome.notes
