@@ -32,8 +32,6 @@ CRASH_ENV = "PEERHOST_FAULT_CRASH"
 POINTS = ("attest", "commit", "reveal")
 
 POINT = os.environ.get(CRASH_ENV, "")
-if POINT not in POINTS:
-    raise SystemExit(f"{CRASH_ENV} must be one of {', '.join(POINTS)}, not {POINT!r}")
 
 
 def crash(point: str) -> None:
@@ -62,8 +60,9 @@ class CrashingCommittee(Committee):
         return receipt
 
 
-node.TicketRunner = CrashingTicketRunner  # type: ignore[misc]
-node.Committee = CrashingCommittee  # type: ignore[misc]
-
 if __name__ == "__main__":
+    if POINT not in POINTS:
+        raise SystemExit(f"{CRASH_ENV} must be one of {', '.join(POINTS)}, not {POINT!r}")
+    node.TicketRunner = CrashingTicketRunner  # type: ignore[misc]
+    node.Committee = CrashingCommittee  # type: ignore[misc]
     sys.exit(main())

@@ -70,6 +70,7 @@ class Outcome:
 
     name: str
     seed: int
+    victim: str = ""  # the worker killed, if one was
     tickets: int = 0  # issued by the gateway during the run
     posted: int = 0  # leaves on-chain (each exactly once)
     paid: int = 0
@@ -148,8 +149,9 @@ class Traffic:
                         self.answered += 1
                     else:
                         self.failed += 1
-                if not ok:
-                    time.sleep(0.2)  # a process is down: do not spin
+                # a steady trickle (not a flood: the check reads every ticket back from the chain);
+                # longer after a failure (a process is down: do not spin)
+                time.sleep(0.1 if ok else 0.3)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -418,11 +420,11 @@ def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> O
     name = f"worker-killed-{point}-{'restarted' if restart else 'down'}"
     outcome = Outcome(name, seed)
     n = rng.randrange(stack.devnet.config.workers)
-    victim = worker_key(n).address
+    victim = outcome.victim = worker_key(n).address
     proc = launch_crashing(stack, n, point)
     before = snapshot(stack)
     try:
-        with Traffic(stack, rng.randrange(2**32), clients=2, limit=150) as traffic:
+        with Traffic(stack, rng.randrange(2**32), clients=2, limit=400) as traffic:
             wait_until(lambda: not proc.alive(), 180, f"worker-{n + 1} reaching {point}")
             if not crashed_at(proc, point):
                 raise ScenarioFailed(f"worker-{n + 1} died, but not at {point}: {proc.log_tail()}")
@@ -430,7 +432,7 @@ def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> O
             if restart:
                 relaunch(stack, n)
             # traffic goes on a little with the victim up again or down
-            target = traffic.calls + 4
+            target = min(traffic.calls + 4, traffic.limit)
             wait_until(lambda: traffic.calls >= target, 120, "calls after the crash")
         outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
         return settled(stack, before, outcome, dead=set() if restart else {victim})

@@ -5,8 +5,7 @@ orphans; back later, the gateway posts its new tickets itself and nothing twice)
 from __future__ import annotations
 
 import pytest
-from fault_scenarios import gateway_killed
-from ticket_stack import TicketStack
+from fault_scenarios import TicketStack, gateway_killed
 
 
 def test_gateway__killed_with_tickets_in_flight_and_restarted__posts_each_ticket_once(
