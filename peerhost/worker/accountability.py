@@ -160,7 +160,9 @@ class Accountability:
             disputed = int(batch["disputedMask"])
             for index in range(len(leaves)):
                 if disputed >> index & 1:
-                    await self._try(courts, "dispute", "escalate", batch_id, index, list(vectors.values()))
+                    await self._try(
+                        courts, "dispute", "escalate", batch_id, index, list(vectors.values())
+                    )
         to_punish = []
         for index, value in final.items():
             mine = opinions.get(index)

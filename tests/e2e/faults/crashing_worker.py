@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from peerhost.wire.feed import Answer
 from peerhost.worker import node
 from peerhost.worker.cli import main
 from peerhost.worker.committee import Committee
-from peerhost.wire.feed import Answer
 from peerhost.worker.tickets import TicketRunner
 
 #: What :func:`peerhost.worker.launcher.start_worker` runs to start this node.

@@ -31,9 +31,9 @@ from crashing_worker import CRASH_ENV
 from crashing_worker import PROGRAM as CRASHING_WORKER
 
 from peerhost.chain.settlement import SettlementView
+from peerhost.devnet.accounts import worker_key
 from peerhost.devnet.settlement import devnet_settlement_params
 from peerhost.devnet.stack import DevnetConfig
-from peerhost.devnet.accounts import worker_key
 from peerhost.wire.batch import Leaf, decode_leaves
 from peerhost.worker.launcher import start_worker
 
@@ -327,7 +327,9 @@ def settled(
                 continue
             batch_id, index, own = where[0]
             if by_gateway and not own:
-                raise ScenarioFailed(f"ticket seq {seq} was posted as an orphan, not by the gateway")
+                raise ScenarioFailed(
+                    f"ticket seq {seq} was posted as an orphan, not by the gateway"
+                )
             batch = await view.get_batch(batch_id)
             if int(batch["state"]) == _BATCH_EXPIRED:
                 refunded += 1
@@ -405,9 +407,7 @@ def relaunch(stack: TicketStack, n: int) -> None:
 
 
 def crashed_at(proc: Any, point: str) -> bool:
-    return not proc.alive() and any(
-        e.get("point") == point for e in proc.events("fault_injected")
-    )
+    return not proc.alive() and any(e.get("point") == point for e in proc.events("fault_injected"))
 
 
 # ---- the scenarios ---------------------------------------------------------------------------
