@@ -307,6 +307,7 @@ class Desk:
         if call is None or link.worker not in call.outstanding:
             return
         call.refusals.append(f"{link.worker}: {refusal.reason}")
+        log.info("ticket %s: worker %s refused it: %s", call.rid, link.worker, refusal.reason)
         self._replace(call, link.worker)
 
     def _on_drop(self, link: WorkerLink, pending: list[bytes]) -> None:

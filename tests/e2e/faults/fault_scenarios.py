@@ -29,6 +29,8 @@ from typing import Any
 import httpx
 from crashing_worker import CRASH_ENV
 from crashing_worker import PROGRAM as CRASHING_WORKER
+from skewed_worker import PROGRAM as SKEWED_WORKER
+from skewed_worker import SKEW_ENV
 
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
@@ -493,6 +495,60 @@ def gateway_killed(stack: TicketStack, seed: int, restart: bool) -> Outcome:
             devnet.wait_for_feeds(devnet.config.workers)
 
 
+def clock_skewed(stack: TicketStack, seed: int) -> Outcome:
+    """One worker's wall clock runs 1 to 5 minutes ahead (beyond the 30 s ticket tolerance):
+    it refuses every ticket with the reason (the gateway logs it), the other workers answer, and
+    every ticket settles once; its clock put right, it attests again."""
+    rng = random.Random(seed)
+    outcome = Outcome("clock-skewed-worker", seed)
+    devnet = stack.devnet
+    n = rng.randrange(devnet.config.workers)
+    skew = rng.randint(60, 300)
+    victim = outcome.victim = worker_key(n).address
+    devnet.workers[n].stop(timeout=30.0)
+    assert devnet.chain_config is not None
+    devnet.workers[n] = start_worker(
+        devnet.chain_config,
+        worker_key(n).private_key,
+        devnet.worker_settings(n),
+        ready_timeout=180.0,
+        program=SKEWED_WORKER,
+        extra_env={SKEW_ENV: str(skew)},
+    )
+    try:
+        devnet.wait_for_feeds(devnet.config.workers)
+        before = snapshot(stack)
+        log = devnet.gateway_log_path()
+        offset = log.stat().st_size
+        refused = f"worker {victim} refused it: issuedAt"
+        with Traffic(stack, rng.randrange(2**32), clients=2, limit=40) as traffic:
+            wait_until(
+                lambda: refused in log.read_text(errors="replace")[offset:], 120, "a refusal"
+            )
+        outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
+        outcome.notes.append(f"worker-{n + 1} {skew} s ahead")
+        if outcome.failed_calls:
+            raise ScenarioFailed(f"{outcome.failed_calls} call(s) failed beside a skewed worker")
+        if attested_since(stack, n, before.seq):
+            raise ScenarioFailed(f"worker-{n + 1}, {skew} s ahead, attested a ticket")
+        return settled(stack, before, outcome)
+    finally:
+        relaunch(stack, n)
+
+
+def attested_since(stack: TicketStack, n: int, since: int) -> int:
+    """Tickets worker ``n`` attested from seq ``since``."""
+    path = stack.devnet.worker_dir(n) / "attested.sqlite3"
+    gateway = stack.devnet.gateway_key.address.lower()
+    return len(
+        _rows(
+            path,
+            "SELECT seq FROM attested WHERE gateway = ? AND seq >= ? AND result_hash IS NOT NULL",
+            (gateway, since),
+        )
+    )
+
+
 #: name -> how to run it with a seed (what ``bench/faults.py`` and the tests run).
 SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "worker-killed-attest-restarted": lambda s, seed: worker_killed(s, seed, "attest", True),
@@ -503,4 +559,5 @@ SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "worker-killed-reveal-down": lambda s, seed: worker_killed(s, seed, "reveal", False),
     "gateway-killed-restarted": lambda s, seed: gateway_killed(s, seed, True),
     "gateway-killed-down": lambda s, seed: gateway_killed(s, seed, False),
+    "clock-skewed-worker": clock_skewed,
 }
