@@ -7,7 +7,8 @@ same seed picks the same victim, crash moment, modes and inputs. Each ends with 
 
 - every ticket the gateway issued during the scenario is a leaf of exactly one posted batch
   (gateway batch or orphans posted by an attester), and that leaf reached a terminal state
-  (Final or Unaudited: paid; Refunded; or its batch Expired: refunded); a ticket no batch carries
+  (Final or Unaudited: paid; Refunded; Disputed with its case closed by the DisputeCourt; or its
+  batch Expired: refunded); a ticket no batch carries
   must be one nobody attested (it was never charged: the gateway died before any worker answered);
 - no honest worker lost stake; a worker killed and never restarted lost at most its no-show
   penalties (``SeatSlashed`` reason 1, the protocol's rule for a seat that never opens).
@@ -32,6 +33,7 @@ from crashing_worker import PROGRAM as CRASHING_WORKER
 from skewed_worker import PROGRAM as SKEWED_WORKER
 from skewed_worker import SKEW_ENV
 
+from peerhost.chain.courts import CourtsView
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
 from peerhost.devnet.settlement import devnet_settlement_params
@@ -43,7 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tickets"))
 from ticket_stack import TicketStack, sandbox_cache_dir, ticket_config  # noqa: E402
 
 # ISettlementCoordinator.LeafState / BatchState
-_FINAL, _UNAUDITED, _REFUNDED = 2, 3, 4
+_FINAL, _UNAUDITED, _REFUNDED, _DISPUTED = 2, 3, 4, 5
+_CASE_CLOSED = 4  # IDisputeCourt.CaseState
+_VOIDED = 3  # IEvidenceCourt.DataChallenge.state
 _BATCH_EXPIRED = 5
 _NO_SHOW = 1
 MODES = ("fast", "attested")
@@ -255,6 +259,20 @@ async def placements(
     return out
 
 
+async def _case_closed(view: SettlementView, batch_id: int, index: int, outcome: Outcome) -> bool:
+    """A disputed leaf is terminal once the DisputeCourt closed its case (paid to the tier that
+    decided it). A leaf whose input the gateway never served is also voided by the EvidenceCourt:
+    the gateway's bond pays the project back (noted)."""
+    courts = await CourtsView.load(view)
+    if int((await courts.case_of(batch_id, index))["state"]) != _CASE_CLOSED:
+        return False
+    if int((await courts.data_challenge_of(batch_id, index))["state"]) == _VOIDED:
+        note = f"batch {batch_id} leaf {index}: input unavailable, voided (gateway's bond refunds)"
+        if note not in outcome.notes:
+            outcome.notes.append(note)
+    return True
+
+
 async def stakes(view: SettlementView, workers: list[str]) -> dict[str, int]:
     return {w: int((await view.staker(w))["stake"]) for w in workers}
 
@@ -341,6 +359,8 @@ def settled(
                 paid += 1
             elif leaf == _REFUNDED:
                 refunded += 1
+            elif leaf == _DISPUTED and await _case_closed(view, batch_id, index, outcome):
+                paid += 1
             else:
                 stuck.append(f"seq {seq}: batch {batch_id} leaf {index} in state {leaf}")
         last[:] = stuck
