@@ -569,6 +569,41 @@ def attested_since(stack: TicketStack, n: int, since: int) -> int:
     )
 
 
+def rpc(stack: TicketStack, method: str, *params: Any) -> Any:
+    reply = httpx.post(
+        stack.devnet.rpc_url,
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+        timeout=30,
+    ).json()
+    if "error" in reply:
+        raise ScenarioFailed(f"{method}: {reply['error']}")
+    return reply.get("result")
+
+
+def reorged(stack: TicketStack, seed: int) -> Outcome:
+    """A shallow reorg (1 or 2 blocks, ``anvil_reorg``) while calls flow and batches settle: the
+    transactions of the dropped blocks (batch posts, seats, commitments, reveals) are gone; the
+    gateway and the workers must notice and send again what they owe."""
+    rng = random.Random(seed)
+    depth = rng.randint(1, 2)
+    outcome = Outcome(f"reorg-{depth}", seed)
+    before = snapshot(stack)
+    with Traffic(stack, rng.randrange(2**32), clients=2, limit=400) as traffic:
+        posts = rng.randint(1, 3)
+
+        def posted() -> bool:
+            return sum(1 for s, _ in issued(stack, before.seq).values() if s == "posted") >= posts
+
+        wait_until(posted, 120, f"{posts} posted ticket(s)")
+        head = int(rpc(stack, "eth_blockNumber"), 16)
+        rpc(stack, "anvil_reorg", depth, [])
+        outcome.notes.append(f"reorg of {depth} block(s) at block {head}")
+        target = min(traffic.calls + 6, traffic.limit)
+        wait_until(lambda: traffic.calls >= target, 120, "calls after the reorg")
+    outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
+    return settled(stack, before, outcome)
+
+
 #: name -> how to run it with a seed (what ``bench/faults.py`` and the tests run).
 SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "worker-killed-attest-restarted": lambda s, seed: worker_killed(s, seed, "attest", True),
@@ -580,4 +615,5 @@ SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "gateway-killed-restarted": lambda s, seed: gateway_killed(s, seed, True),
     "gateway-killed-down": lambda s, seed: gateway_killed(s, seed, False),
     "clock-skewed-worker": clock_skewed,
+    "reorg-shallow": reorged,
 }
