@@ -10,8 +10,8 @@ runs every chosen scenario ``--runs`` times, run ``i`` with seed ``--seed + i``.
 process (a worker by SIGKILL at a duty point, or the gateway with tickets in flight) while calls
 flow, then checks on-chain that every ticket issued reached a terminal state exactly once and that
 no honest worker lost stake (``tests/e2e/faults/fault_scenarios.py``). A failed run prints its
-scenario, seed and reason (rerun it alone with ``PEERHOST_FAULT_SEED=<seed> ape test
-tests/e2e/faults -m ''``) and the campaign goes on. Prints one line per run and, at the end, the
+scenario, seed and reason (rerun it alone with ``PEERHOST_FAULTS=all PEERHOST_FAULT_SEED=<seed> ape
+test tests/e2e/faults``) and the campaign goes on. Prints one line per run and, at the end, the
 table: scenario, runs, passed, and over the passed runs the tickets issued, paid, refunded and never
 charged (issued, attested by nobody, never posted); a run that lost a ticket, posted one twice or
 slashed an honest worker is a failed run. Exit status 1 if any run failed. A run takes about 20 s to 2 min (the ``-down`` ones wait out a no-show's windows).

@@ -22,6 +22,17 @@ from peerhost.devnet.stack import Devnet
 HERE = Path(__file__).resolve().parent
 #: ``PEERHOST_FAULT_SEED``: the seed every scenario runs with (fixed by default: CI is repeatable).
 SEED = int(os.environ.get("PEERHOST_FAULT_SEED", "18"))
+#: ``PEERHOST_FAULTS=all`` runs the ``slow`` scenarios too (CI runs one of each kind).
+ALL = os.environ.get("PEERHOST_FAULTS", "") == "all"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ALL:
+        return
+    skip = pytest.mark.skip(reason="a slow fault scenario: PEERHOST_FAULTS=all runs it")
+    for item in items:
+        if HERE in Path(str(item.path)).parents and item.get_closest_marker("slow"):
+            item.add_marker(skip)
 
 
 RUNNING: list[Devnet] = []
