@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="peerhost-faults-") as tmp:
         root = Path(tmp)
-        devnet = Devnet(fault_config(root), Progress(lambda line: print(line, flush=True)))
+        # compiled runtimes are kept between campaigns (as bench/e2e_bench.py keeps them)
+        config = fault_config(root, sandbox_cache=ROOT / ".cache" / "peerhost-bench" / "sandbox")
+        devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
         devnet.start_chain()
         try:
             stack = TicketStack(devnet, networks, accounts.test_accounts[1])

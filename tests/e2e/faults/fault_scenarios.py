@@ -53,14 +53,16 @@ _NO_SHOW = 1
 MODES = ("fast", "attested")
 
 
-def fault_config(root: Path, pytest_config: Any = None) -> DevnetConfig:
+def fault_config(
+    root: Path, pytest_config: Any = None, sandbox_cache: Path | None = None
+) -> DevnetConfig:
     """The stack the scenarios run on: the e2e ticket stack with 30 s commit and reveal windows
     (a dead seat's no-show settles within a scenario; a restarted worker is back well before)
     and a gateway that posts every two seconds (a crash finds tickets unposted)."""
     params = replace(devnet_settlement_params(3), commit_window=30, reveal_window=30)
     return ticket_config(
         root,
-        sandbox_cache_dir(pytest_config, root / "sandbox-cache"),
+        sandbox_cache or sandbox_cache_dir(pytest_config, root / "sandbox-cache"),
         settlement_params=params,
         gateway_settings={"batch_interval": 2.0},
     )
