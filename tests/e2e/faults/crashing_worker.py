@@ -34,9 +34,9 @@ POINTS = ("attest", "commit", "reveal")
 POINT = os.environ.get(CRASH_ENV, "")
 
 
-def crash(point: str) -> None:
+def crash(point: str, batch: int = 0) -> None:
     """SIGKILL this process (nothing is flushed, nothing is closed: a crash)."""
-    sys.stderr.write(f'{{"event": "fault_injected", "point": "{point}"}}\n')
+    sys.stderr.write(f'{{"event": "fault_injected", "point": "{point}", "batch": {batch}}}\n')
     sys.stderr.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -53,10 +53,10 @@ class CrashingTicketRunner(TicketRunner):
 class CrashingCommittee(Committee):
     async def _send(self, name: str, *args: Any) -> dict[str, Any]:
         if POINT == "reveal" and name == "reveal":
-            crash(POINT)
+            crash(POINT, int(args[0]))
         receipt = await super()._send(name, *args)
         if POINT == "commit" and name == "commit":
-            crash(POINT)
+            crash(POINT, int(args[0]))
         return receipt
 
 

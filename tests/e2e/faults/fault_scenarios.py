@@ -56,10 +56,11 @@ MODES = ("fast", "attested")
 def fault_config(
     root: Path, pytest_config: Any = None, sandbox_cache: Path | None = None
 ) -> DevnetConfig:
-    """The stack the scenarios run on: the e2e ticket stack with 30 s commit and reveal windows
-    (a dead seat's no-show settles within a scenario; a restarted worker is back well before)
+    """The stack the scenarios run on: the e2e ticket stack with 45 s commit and reveal windows
+    (a dead seat's no-show settles within a scenario; a restarted worker is back well before,
+    even on a loaded machine)
     and a gateway that posts every two seconds (a crash finds tickets unposted)."""
-    params = replace(devnet_settlement_params(3), commit_window=30, reveal_window=30)
+    params = replace(devnet_settlement_params(3), commit_window=45, reveal_window=45)
     return ticket_config(
         root,
         sandbox_cache or sandbox_cache_dir(pytest_config, root / "sandbox-cache"),
@@ -452,14 +453,35 @@ def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> O
             wait_until(lambda: not proc.alive(), 180, f"worker-{n + 1} reaching {point}")
             if not crashed_at(proc, point):
                 raise ScenarioFailed(f"worker-{n + 1} died, but not at {point}: {proc.log_tail()}")
-            outcome.notes.append(f"worker-{n + 1} killed at {point}")
+            batch = next(
+                int(e.get("batch", 0)) for e in proc.events("fault_injected") if e["point"] == point
+            )
+            outcome.notes.append(
+                f"worker-{n + 1} killed at {point}" + f" of batch {batch}" * bool(batch)
+            )
             if restart:
+                started = time.monotonic()
                 relaunch(stack, n)
+                outcome.notes.append(f"back in {time.monotonic() - started:.0f} s")
             # traffic goes on a little with the victim up again or down
             target = min(traffic.calls + 4, traffic.limit)
             wait_until(lambda: traffic.calls >= target, 120, "calls after the crash")
         outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
-        return settled(stack, before, outcome, dead=set() if restart else {victim})
+        # While it is down (restarted or not) its seats in batches posted meanwhile are the
+        # protocol's no-shows; nothing else may cost it anything.
+        settled(stack, before, outcome, dead={victim})
+        if restart and batch:  # back, it opens the commitment it made before the crash
+
+            async def revealed(view: SettlementView) -> bool:
+                logs = await view.logs("SeatRevealed", before.block, batch_id=batch)
+                return any(str(args["worker"]).lower() == victim.lower() for _, args in logs)
+
+            if not stack.view(revealed):
+                raise ScenarioFailed(
+                    f"worker-{n + 1}, restarted ({'; '.join(outcome.notes)}), never revealed its "
+                    f"commitment in batch {batch}"
+                )
+        return outcome
     finally:
         if not stack.devnet.workers[n].alive():
             relaunch(stack, n)

@@ -1,6 +1,7 @@
 """Workers killed by SIGKILL at each point of their duty, with calls flowing: restarted at once,
 or left down. Every ticket issued ends paid or refunded exactly once on-chain, and no honest worker
-loses stake (a worker left down loses only its no-show penalties). One of each kind runs in CI
+loses stake (the killed worker loses only the no-show penalties of seats drawn while it was down;
+restarted, it reveals the commitment it made before the crash). One of each kind runs in CI
 (the restart between commit and reveal); the rest are ``slow`` (``bench/faults.py`` runs them all,
 many seeds each)."""
 
@@ -13,10 +14,11 @@ from fault_scenarios import TicketStack, worker_killed
 def test_worker__restarted_between_commit_and_reveal__reveals_and_nothing_is_lost(
     faults_stack: TicketStack, seed: int
 ) -> None:
+    # worker_killed checks that, back, it revealed the commitment it made before the crash, and
+    # that it lost nothing but the no-shows of seats drawn while it was down
     outcome = worker_killed(faults_stack, seed, "reveal", restart=True)
-    print(outcome.line())
+    print(outcome.line(), outcome.notes)
     assert outcome.tickets > 0 and outcome.paid + outcome.refunded == outcome.posted
-    assert not outcome.slashed  # it came back in time and revealed what it had committed
 
 
 @pytest.mark.slow
@@ -24,8 +26,8 @@ def test_worker__killed_after_attesting_and_restarted__every_ticket_settles_once
     faults_stack: TicketStack, seed: int
 ) -> None:
     outcome = worker_killed(faults_stack, seed, "attest", restart=True)
-    print(outcome.line())
-    assert outcome.tickets > 0 and not outcome.slashed
+    print(outcome.line(), outcome.notes)
+    assert outcome.tickets > 0 and outcome.paid + outcome.refunded == outcome.posted
 
 
 @pytest.mark.slow
@@ -33,8 +35,8 @@ def test_worker__killed_after_committing_and_restarted__every_ticket_settles_onc
     faults_stack: TicketStack, seed: int
 ) -> None:
     outcome = worker_killed(faults_stack, seed, "commit", restart=True)
-    print(outcome.line())
-    assert outcome.tickets > 0 and not outcome.slashed
+    print(outcome.line(), outcome.notes)
+    assert outcome.tickets > 0 and outcome.paid + outcome.refunded == outcome.posted
 
 
 @pytest.mark.slow
