@@ -227,6 +227,7 @@ class Committee:
         phase = await self._await_seated(batch_id)
         holders, _ = await self.view.holders_of(batch_id)
         if phase not in (_COMMIT, _REVEAL) or self.address not in holders:
+            await self._finalize_when_due(batch_id)
             await self.accountability.on_batch(batch_id, None)
             return
         batch = await self.view.get_batch(batch_id)
@@ -270,6 +271,17 @@ class Committee:
             await asyncio.sleep(self.poll)
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector)
+
+    async def _finalize_when_due(self, batch_id: int) -> None:
+        """Anyone may finalize a batch in its Settle phase: one whose seat holders all failed to
+        commit or reveal (a holder that could not get an input in time) would otherwise stay
+        there with every leaf Pending."""
+        while (phase := await self.view.phase_of(batch_id)) in (_COMMIT, _REVEAL):
+            await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
+        if phase == _SETTLE:
+            vectors = await self.view.revealed_vectors(batch_id, self._from_block)
+            with contextlib.suppress(TransactionReverted):
+                await self._send("finalize", batch_id, list(vectors.values()))
 
     async def _await_seated(self, batch_id: int) -> int:
         while True:
