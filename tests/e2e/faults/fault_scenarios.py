@@ -375,6 +375,10 @@ def settled(
 
     deadline = time.monotonic() + timeout
     while not stack.view(check):
+        # The devnet mines a block per transaction: with the traffic stopped its clock stands
+        # still, and a batch waiting out a dead seat's commit or reveal deadline would wait for
+        # ever. A live chain makes blocks as time passes; so does this loop.
+        rpc(stack, "evm_mine")
         if time.monotonic() > deadline:
             raise ScenarioFailed(
                 f"{outcome.name} seed {outcome.seed}: tickets not terminal after {timeout:.0f} s: "
