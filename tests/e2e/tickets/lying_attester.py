@@ -15,7 +15,7 @@ from pathlib import Path
 from peerhost.chain.config import ChainConfig
 from peerhost.wire.envelope import decode_envelope
 from peerhost.worker.cli import main
-from peerhost.worker.execution import Execution, JobExecutor
+from peerhost.worker.execution import Execution, JobExecutor, Runner
 from peerhost.worker.job import Job
 from peerhost.worker.node import WorkerNode
 from peerhost.worker.settings import WorkerSettings
@@ -33,8 +33,8 @@ def forged(envelope_bytes: bytes) -> bytes:
 
 
 class ForgingExecutor(JobExecutor):
-    async def execute(self, job: Job) -> Execution:
-        honest = await super().execute(job)
+    async def execute(self, job: Job, run: Runner | None = None) -> Execution:
+        honest = await super().execute(job, run)
         return dataclasses.replace(honest, envelope=forged(honest.envelope))
 
 

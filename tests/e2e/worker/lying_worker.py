@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from peerhost.worker.cli import main
-from peerhost.worker.execution import Execution, JobExecutor
+from peerhost.worker.execution import Execution, JobExecutor, Runner
 from peerhost.worker.job import Job
 from peerhost.worker.node import WorkerNode
 
@@ -29,8 +29,8 @@ def tamper(envelope: bytes) -> bytes:
 
 
 class LyingExecutor(JobExecutor):
-    async def execute(self, job: Job) -> Execution:
-        honest = await super().execute(job)
+    async def execute(self, job: Job, run: Runner | None = None) -> Execution:
+        honest = await super().execute(job, run)
         return dataclasses.replace(honest, envelope=tamper(honest.envelope))
 
 
