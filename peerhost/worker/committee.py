@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 # ISettlementCoordinator.Phase
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
+_RESUMES = 120  # a duty cut by an unreachable chain is resumed at most this often
 
 
 class Committee:
@@ -168,12 +169,24 @@ class Committee:
     # ---- one batch -------------------------------------------------------------------------
 
     async def _duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
-        try:
-            await self.duty(batch_id, posted_log)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("committee: batch %d", batch_id)
+        # A node restart or a dropped connection mid-duty (ChainUnavailable) resumes the duty
+        # where it stood, as a worker restart does (what it committed is in its duty record),
+        # instead of leaving the batch's seat unopened.
+        for attempt in range(_RESUMES + 1):
+            try:
+                await self.duty(batch_id, posted_log)
+                return
+            except asyncio.CancelledError:
+                raise
+            except ChainUnavailable as exc:
+                if attempt == _RESUMES:
+                    log.exception("committee: batch %d", batch_id)
+                    return
+                log.warning("committee: batch %d: chain unavailable (%s); resuming", batch_id, exc)
+                await asyncio.sleep(max(self.poll, 1.0))
+            except Exception:
+                log.exception("committee: batch %d", batch_id)
+                return
 
     async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
         """A batch's gateway and leaves, read once from its post's calldata."""

@@ -16,6 +16,7 @@ same seed picks the same victim, crash moment, modes and inputs. Each ends with 
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import sqlite3
@@ -36,6 +37,7 @@ from skewed_worker import SKEW_ENV
 from peerhost.chain.courts import CourtsView
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
+from peerhost.devnet.anvil import Anvil
 from peerhost.devnet.settlement import devnet_settlement_params
 from peerhost.devnet.stack import DevnetConfig
 from peerhost.wire.batch import Leaf, decode_leaves
@@ -632,6 +634,69 @@ def reorged(stack: TicketStack, seed: int) -> Outcome:
     return settled(stack, before, outcome)
 
 
+def node_restarted(stack: TicketStack, seed: int) -> Outcome:
+    """The chain node restarts mid-batch while calls flow: anvil's state is saved
+    (``anvil_dumpState``, with no transaction pending), the node stops (every RPC and WebSocket
+    connection of the gateway and the workers drops, new ones are refused) for 2 to 8 s, and
+    starts again on the same port from that state (``--load-state``: same blocks, same hashes).
+    The processes reconnect, the batch settles, every ticket once, no honest worker slashed."""
+    rng = random.Random(seed)
+    down = rng.uniform(2.0, 8.0)
+    outcome = Outcome("node-restarted", seed)
+    before = snapshot(stack)
+    with Traffic(stack, rng.randrange(2**32), clients=2, limit=400) as traffic:
+        posts = rng.randint(1, 3)
+
+        def posted() -> bool:
+            return sum(1 for s, _ in issued(stack, before.seq).values() if s == "posted") >= posts
+
+        wait_until(posted, 120, f"{posts} posted ticket(s)")
+        head = restart_node(stack, down)
+        outcome.notes.append(f"node down {down:.1f} s at block {head}")
+        # reconnected: answers again (the workers' tickets and duties need the chain)
+        target = traffic.answered + 6
+        wait_until(lambda: traffic.answered >= target, 180, "answers after the restart")
+    outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
+    return settled(stack, before, outcome)
+
+
+def restart_node(stack: TicketStack, down: float) -> int:
+    """Saves the devnet's anvil state, stops it, waits ``down`` seconds and starts it again on
+    the same port from that state; returns the head block at the stop. Mining is paused while the
+    state is saved and nothing is pending (a transaction sent meanwhile would be lost with the
+    old process's memory pool: that is the reorg scenario's fault, not this one's)."""
+    devnet = stack.devnet
+    old = devnet.anvil
+    assert old is not None
+    for _ in range(50):
+        rpc(stack, "evm_setAutomine", False)
+        state = rpc(stack, "anvil_dumpState")
+        status = rpc(stack, "txpool_status")
+        if int(status["pending"], 16) == 0 and int(status["queued"], 16) == 0:
+            break
+        rpc(stack, "evm_setAutomine", True)  # mines what is pending, then try again
+        time.sleep(0.05)
+    else:
+        raise ScenarioFailed("no moment without a pending transaction to save anvil's state")
+    head = int(rpc(stack, "eth_blockNumber"), 16)
+    old.stop()
+    devnet.anvil = None
+    path = devnet.state_dir / "anvil-state.json"
+    path.write_bytes(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
+    time.sleep(down)
+    devnet.anvil = Anvil(
+        port=old.port,
+        accounts=old.accounts,
+        log_path=devnet.logs_dir / "anvil-restarted.log",
+        extra_args=("--load-state", str(path)),
+    ).start()
+    if int(rpc(stack, "eth_blockNumber"), 16) != head:
+        raise ScenarioFailed(
+            f"anvil restarted at block {rpc(stack, 'eth_blockNumber')}, not {head}"
+        )
+    return head
+
+
 #: name -> how to run it with a seed (what ``bench/faults.py`` and the tests run).
 SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "worker-killed-attest-restarted": lambda s, seed: worker_killed(s, seed, "attest", True),
@@ -644,4 +709,5 @@ SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "gateway-killed-down": lambda s, seed: gateway_killed(s, seed, False),
     "clock-skewed-worker": clock_skewed,
     "reorg-shallow": reorged,
+    "node-restarted": node_restarted,
 }
