@@ -76,7 +76,14 @@ def sign_signable(private_key: bytes | str, signable: SignableMessage) -> bytes:
 
 
 def recover_signable(signable: SignableMessage, signature: bytes, what: str = "EIP-712") -> str:
-    """The checksummed address that signed an encoded message; raises ValueError if malformed."""
+    """The checksummed address that signed an encoded message; raises ValueError if malformed.
+
+    ``v`` must be 27 or 28 (or 0 or 1): eth_account also reads larger values as EIP-155
+    transaction ``v``s, so one altered byte of a signature (``1b`` -> ``3b``) would otherwise
+    still recover its signer.
+    """
+    if len(signature) != 65 or signature[64] not in (0, 1, 27, 28):
+        raise ValueError(f"invalid {what} signature: 65 bytes ending in v = 27 or 28")
     try:
         return str(Account.recover_message(signable, signature=signature))
     except Exception as exc:  # eth_keys raises several types for bad signatures

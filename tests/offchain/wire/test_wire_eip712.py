@@ -24,6 +24,15 @@ def test_recover_signer__round_trip__returns_signer() -> None:
     assert recover_signer(sig, 31337, COORDINATOR, REQUEST, RESULT) == Account.from_key(KEY).address
 
 
+@pytest.mark.parametrize("v", [0x3B, 0x23, 0x24, 0x25, 2, 26, 29, 0xFF])
+def test_recover_signer__v_outside_27_28__refused(v: int) -> None:
+    # eth_account reads v >= 35 as an EIP-155 transaction v: 0x3b (one hex digit of 0x1b
+    # changed) recovered the same signer, so an altered signature still verified
+    sig = sign_result(KEY, 31337, COORDINATOR, REQUEST, RESULT)
+    with pytest.raises(ValueError, match="v = 27 or 28"):
+        recover_signer(sig[:64] + bytes([v]), 31337, COORDINATOR, REQUEST, RESULT)
+
+
 @pytest.mark.parametrize(
     "chain_id, coordinator, request_, result",
     [
