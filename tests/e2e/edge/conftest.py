@@ -16,10 +16,17 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tickets"))  # the ticket-path stack (ticket_stack.py)
 
-from ticket_stack import TicketStack, sandbox_cache_dir, ticket_config  # noqa: E402
-
-from peerhost.devnet.progress import Progress  # noqa: E402
-from peerhost.devnet.stack import Devnet  # noqa: E402
+from ticket_stack import (  # noqa: E402  (the isolation opt-outs: fixtures, found here once imported)
+    DirectoryStack,
+    TicketStack,
+    _class_isolation,  # noqa: F401
+    _function_isolation,  # noqa: F401
+    _module_isolation,  # noqa: F401
+    _package_isolation,  # noqa: F401
+    _session_isolation,  # noqa: F401
+    sandbox_cache_dir,
+    ticket_config,
+)
 
 #: The edge limits the stack's gateway runs with (the corpus's expectations assume them).
 EDGE_SETTINGS = {
@@ -34,7 +41,7 @@ EDGE_SETTINGS = {
     "rate_burst": 20,
 }
 
-RUNNING: list[Devnet] = []
+STACK = DirectoryStack(HERE)
 
 
 @pytest.fixture(scope="session")
@@ -52,50 +59,9 @@ def edge_stack(
         workers=2,
         gateway_settings=dict(EDGE_SETTINGS),
     )
-    devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
-    devnet.start_chain()
-    RUNNING.append(devnet)
-    stack = TicketStack(devnet, networks, accounts[1])
-    try:
-        with stack.ape():
-            stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
-        devnet.start_services()
-        yield stack
-    finally:
-        if devnet in RUNNING:
-            RUNNING.remove(devnet)
-            devnet.stop()
-
-
-# These tests never touch ape's own test chain: no isolation snapshots around them.
-@pytest.fixture(scope="session")
-def _session_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="package")
-def _package_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="module")
-def _module_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="class")
-def _class_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture
-def _function_isolation() -> Iterator[None]:
-    yield
+    yield from STACK.run(config, project, networks, accounts, example_secrets=False)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stops the stack once the last test of this directory ran."""
-    if nextitem is None or HERE not in Path(str(nextitem.path)).parents:
-        while RUNNING:
-            RUNNING.pop().stop()
+    STACK.stop_after(nextitem)

@@ -14,10 +14,15 @@ from typing import Any
 
 import pytest
 from fault_scenarios import fault_config
-from ticket_stack import TicketStack
-
-from peerhost.devnet.progress import Progress
-from peerhost.devnet.stack import Devnet
+from ticket_stack import (  # the isolation opt-outs: fixtures, found here once imported
+    DirectoryStack,
+    TicketStack,
+    _class_isolation,  # noqa: F401
+    _function_isolation,  # noqa: F401
+    _module_isolation,  # noqa: F401
+    _package_isolation,  # noqa: F401
+    _session_isolation,  # noqa: F401
+)
 
 HERE = Path(__file__).resolve().parent
 #: ``PEERHOST_FAULT_SEED``: the seed every scenario runs with (fixed by default: CI is repeatable).
@@ -35,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-RUNNING: list[Devnet] = []
+STACK = DirectoryStack(HERE)
 
 
 @pytest.fixture(scope="session")
@@ -48,55 +53,12 @@ def faults_stack(
 ) -> Iterator[TicketStack]:
     root = tmp_path_factory.mktemp("e2e-faults")
     config = fault_config(root, request.config)
-    devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
-    devnet.start_chain()
-    RUNNING.append(devnet)
-    stack = TicketStack(devnet, networks, accounts[1])
-    try:
-        with stack.ape():
-            stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
-        devnet.start_services()
-        with stack.ape():
-            devnet.set_example_secrets(accounts[1])  # as bin/devnet does
-        yield stack
-    finally:
-        if devnet in RUNNING:
-            RUNNING.remove(devnet)
-            devnet.stop()
-
-
-# These tests never touch ape's own test chain: no isolation snapshots around them.
-@pytest.fixture(scope="session")
-def _session_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="package")
-def _package_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="module")
-def _module_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="class")
-def _class_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture
-def _function_isolation() -> Iterator[None]:
-    yield
+    yield from STACK.run(config, project, networks, accounts)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stops the stack once the last test of this directory ran."""
-    if nextitem is None or HERE not in Path(str(nextitem.path)).parents:
-        while RUNNING:
-            RUNNING.pop().stop()
+    STACK.stop_after(nextitem)
 
 
 @pytest.fixture

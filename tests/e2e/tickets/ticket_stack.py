@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView
@@ -102,6 +103,20 @@ class TicketStack:
         return doc
 
 
+def _started(
+    devnet: Devnet, project: Any, networks: Any, accounts: Any, *, example_secrets: bool
+) -> TicketStack:
+    """Deploys and funds the devnet's chain (its chain already started), then starts its services."""
+    stack = TicketStack(devnet, networks, accounts[1])
+    with stack.ape():
+        stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
+    devnet.start_services()
+    if example_secrets:
+        with stack.ape():
+            devnet.set_example_secrets(accounts[1])  # as bin/devnet does
+    return stack
+
+
 @contextlib.contextmanager
 def running_stack(
     config: DevnetConfig, project: Any, networks: Any, accounts: Any
@@ -110,13 +125,73 @@ def running_stack(
     devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
     devnet.start_chain()
     try:
-        stack = TicketStack(devnet, networks, accounts[1])
-        with stack.ape():
-            stack.examples = devnet.setup_chain(project, accounts[0], accounts[1]).project
-        devnet.start_services()
-        yield stack
+        yield _started(devnet, project, networks, accounts, example_secrets=False)
     finally:
         devnet.stop()
+
+
+class DirectoryStack:
+    """The stack one test directory shares: started by its session fixture, stopped once the
+    directory's last test ran (session fixtures outlive it, and the next tests must not share the
+    chain's worker accounts with live workers). The directory's conftest calls :meth:`run` from
+    its fixture and :meth:`stop_after` from ``pytest_runtest_teardown``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._running: list[Devnet] = []
+
+    def run(
+        self,
+        config: DevnetConfig,
+        project: Any,
+        networks: Any,
+        accounts: Any,
+        *,
+        example_secrets: bool = True,
+    ) -> Iterator[TicketStack]:
+        """Starts the stack, yields it, stops it (unless :meth:`stop_after` did already)."""
+        devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
+        devnet.start_chain()
+        self._running.append(devnet)
+        try:
+            yield _started(devnet, project, networks, accounts, example_secrets=example_secrets)
+        finally:
+            if devnet in self._running:
+                self._running.remove(devnet)
+                devnet.stop()
+
+    def stop_after(self, nextitem: Any) -> None:
+        """Stops the stack when ``nextitem`` (pytest's next test) is outside the directory."""
+        if nextitem is None or self.directory not in Path(str(nextitem.path)).parents:
+            while self._running:
+                self._running.pop().stop()
+
+
+# The ticket-path tests never touch ape's own test chain: their conftests import these to opt out
+# of its isolation snapshots (and survive a test chain that is busy or gone).
+@pytest.fixture(scope="session")
+def _session_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="package")
+def _package_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="module")
+def _module_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture(scope="class")
+def _class_isolation() -> Iterator[None]:
+    yield
+
+
+@pytest.fixture
+def _function_isolation() -> Iterator[None]:
+    yield
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
