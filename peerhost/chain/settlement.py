@@ -18,6 +18,7 @@ from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import RpcError, TransactionReverted
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
+from peerhost.wire.batch import Leaf, decode_leaves
 
 #: Gas limits per write (limits, not costs).
 GAS = {
@@ -354,6 +355,32 @@ class SettlementView:
         """The decoded arguments of the SettlementCoordinator call ``tx_hash`` made."""
         tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
         return self.coordinator.decode_input(name, bytes(HexBytes(tx["input"])))
+
+    async def posted_leaves(self, tx_hash: str) -> list[Leaf]:
+        """The leaves a ``postBatch`` or ``postOrphans`` call ``tx_hash`` posted, in batch order.
+
+        Raises ValueError when the transaction is neither (a contract's single request is posted
+        by the coordinator's own entry: its leaf comes from the router's event)."""
+        tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
+        data = bytes(HexBytes(tx["input"]))
+        try:
+            return decode_leaves(bytes(self.coordinator.decode_input("postBatch", data)["leaves"]))
+        except ValueError:
+            args = self.coordinator.decode_input("postOrphans", data)
+        return [
+            Leaf(
+                seq=int(t["seq"]),
+                function_id=bytes(t["functionId"]),
+                version=int(t["version"]),
+                input_hash=bytes(t["inputHash"]),
+                reward=int(t["reward"]),
+                issued_at=int(t["issuedAt"]),
+                deadline=int(t["deadline"]),
+                mode=int(t["mode"]),
+                secrets_version=int(t["secretsVersion"]),
+            )
+            for t in args["tickets"]
+        ]
 
     async def revealed_vectors(self, batch_id: int, from_block: int) -> dict[bytes, list[bytes]]:
         """Every vector revealed in full for ``batch_id``, by vector hash."""

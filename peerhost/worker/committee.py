@@ -43,7 +43,7 @@ from peerhost.chain.consumers import SingleRequest, single_request
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
 from peerhost.chain.settlement import SettlementView
-from peerhost.wire.batch import ABSTAIN, Leaf, decode_leaves, seat_commitment, vector_hash
+from peerhost.wire.batch import ABSTAIN, Leaf, seat_commitment, vector_hash
 from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
     INPUT_EXPIRES_HEADER,
@@ -197,7 +197,7 @@ class Committee:
                 raise LookupError(f"batch {batch_id} was not posted after block {self._from_block}")
             batch = await self.view.get_batch(batch_id)
             try:
-                leaves = await self._leaves(posted[0][0]["transactionHash"])
+                leaves = await self.view.posted_leaves(posted[0][0]["transactionHash"])
             except ValueError:  # not a postBatch/postOrphans call: a contract's single request?
                 single = await single_request(self.view, batch_id, self._from_block)
                 if single is None:
@@ -211,30 +211,6 @@ class Committee:
         """This worker's result hash for one leaf (a tier-2 or tier-3 vote)."""
         gateway, leaves = await self.leaves_of(batch_id)
         return await self._result(batch_id, gateway, index, leaves[index], leaves)
-
-    async def _leaves(self, tx_hash: str) -> list[Leaf]:
-        tx = await self.view.rpc.call("eth_getTransactionByHash", [tx_hash])
-        data = bytes.fromhex(tx["input"][2:])
-        try:
-            return decode_leaves(
-                bytes(self.view.coordinator.decode_input("postBatch", data)["leaves"])
-            )
-        except ValueError:
-            args = self.view.coordinator.decode_input("postOrphans", data)
-            return [
-                Leaf(
-                    seq=int(t["seq"]),
-                    function_id=bytes(t["functionId"]),
-                    version=int(t["version"]),
-                    input_hash=bytes(t["inputHash"]),
-                    reward=int(t["reward"]),
-                    issued_at=int(t["issuedAt"]),
-                    deadline=int(t["deadline"]),
-                    mode=int(t["mode"]),
-                    secrets_version=int(t["secretsVersion"]),
-                )
-                for t in args["tickets"]
-            ]
 
     async def duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
         phase = await self._await_seated(batch_id)

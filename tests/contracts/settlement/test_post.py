@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
 from eth_utils import keccak
 
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.settlement import SettlementView
 from peerhost.deploy import ETHER
 from peerhost.wire.batch import (
     LEAF_BYTES,
@@ -354,3 +358,44 @@ def test_request_execution__seqs_from_a_counter__posted_once_each_without_a_bitm
     assert c.isSeqPosted(requester, 1 << 63) and c.isSeqPosted(requester, (1 << 63) + 1)
     assert not c.isSeqPosted(requester, (1 << 63) + 2)
     assert not c.isSeqPosted(requester, 0)
+
+
+def test_posted_leaves__post_batch_post_orphans_and_other_calls__leaves_or_value_error(
+    k, chain, deployment, stranger
+):
+    """The one decoder the committee and the fault scenarios read posted leaves with."""
+    uri = str(chain.provider.uri)
+    config = ChainConfig(
+        uri,
+        uri,
+        chain.chain_id,
+        **deployment.addresses,
+        stakes=k.s.addresses["stakes"],
+        gateways=k.s.addresses["gateways"],
+        settlement=k.s.addresses["settlement"],
+    )
+    batched = k.tickets(4)
+    batch_tx = _post_raw(k, batched).txn_hash
+    orphans = k.tickets(3)[::-1]
+    chain.mine(deltatime=k.params.orphan_delay)
+    orphans_tx = k.coordinator.postOrphans(
+        [t.as_tuple() for t in orphans], _signed(k, chain, orphans), bytes(32), sender=stranger
+    ).txn_hash
+    transfer_tx = stranger.transfer(k.gateway, 1).txn_hash
+
+    async def read() -> tuple[list[Leaf], list[Leaf], str]:
+        rpc = RpcClient(uri)
+        view = SettlementView(config, rpc)
+        try:
+            got_batch = await view.posted_leaves(str(batch_tx))
+            got_orphans = await view.posted_leaves(str(orphans_tx))
+            with pytest.raises(ValueError) as refused:
+                await view.posted_leaves(str(transfer_tx))
+            return got_batch, got_orphans, str(refused.value)
+        finally:
+            await rpc.aclose()
+
+    got_batch, got_orphans, refusal = asyncio.run(read())
+    assert got_batch == [Leaf.of(t) for t in batched]
+    assert got_orphans == [Leaf.of(t) for t in orphans]
+    assert "postOrphans" in refusal

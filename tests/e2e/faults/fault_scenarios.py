@@ -40,7 +40,6 @@ from peerhost.devnet.accounts import worker_key
 from peerhost.devnet.anvil import Anvil
 from peerhost.devnet.settlement import devnet_settlement_params
 from peerhost.devnet.stack import DevnetConfig
-from peerhost.wire.batch import Leaf, decode_leaves
 from peerhost.worker.launcher import start_worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tickets"))
@@ -223,29 +222,6 @@ def attested_by_workers(stack: TicketStack, since: int) -> set[int]:
 # ---- the chain -------------------------------------------------------------------------------
 
 
-async def _leaves_of(view: SettlementView, tx_hash: str) -> list[Leaf]:
-    tx = await view.rpc.call("eth_getTransactionByHash", [tx_hash])
-    data = bytes.fromhex(tx["input"][2:])
-    try:
-        return decode_leaves(bytes(view.coordinator.decode_input("postBatch", data)["leaves"]))
-    except ValueError:
-        args = view.coordinator.decode_input("postOrphans", data)
-        return [
-            Leaf(
-                seq=int(t["seq"]),
-                function_id=bytes(t["functionId"]),
-                version=int(t["version"]),
-                input_hash=bytes(t["inputHash"]),
-                reward=int(t["reward"]),
-                issued_at=int(t["issuedAt"]),
-                deadline=int(t["deadline"]),
-                mode=int(t["mode"]),
-                secrets_version=int(t["secretsVersion"]),
-            )
-            for t in args["tickets"]
-        ]
-
-
 async def placements(
     view: SettlementView, gateway: str, from_block: int
 ) -> dict[int, list[tuple[int, int, bool]]]:
@@ -259,7 +235,7 @@ async def placements(
         batch_id = int(args["batchId"])
         tx = await view.rpc.call("eth_getTransactionByHash", [raw["transactionHash"]])
         own = str(tx["from"]).lower() == gateway.lower()
-        for index, leaf in enumerate(await _leaves_of(view, raw["transactionHash"])):
+        for index, leaf in enumerate(await view.posted_leaves(raw["transactionHash"])):
             out.setdefault(leaf.seq, []).append((batch_id, index, own))
     return out
 
