@@ -2,6 +2,7 @@
 
     ape run devnet                         # 3 workers, gateway on 127.0.0.1:8080
     ape run devnet --workers 5 --port 9000 --urls-json urls.json
+    ape run devnet --workers honest,honest,lazy,forger   # deviating worker processes (the lab)
     ape run devnet --block-time 1          # blocks every second
     ape run devnet --answers requests      # one on-chain request per call
 
@@ -17,14 +18,18 @@ from ape import accounts, networks, project
 from ape.logging import logger
 
 from peerhost.devnet.run import run_devnet
-from peerhost.devnet.stack import DevnetConfig
+from peerhost.devnet.stack import DevnetConfig, parse_workers
 from peerhost.devnet_state import default_state_dir
 from peerhost.errors import PeerHostError
 
 
 @click.command()
 @click.option(
-    "--workers", default=3, show_default=True, type=click.IntRange(1, 32), help="Workers to start."
+    "--workers",
+    default="3",
+    show_default=True,
+    help="Workers to start: a count, or one strategy per worker for a lab devnet "
+    "(honest,honest,lazy,forger; see docs/economics.md).",
 )
 @click.option(
     "--port",
@@ -72,7 +77,7 @@ from peerhost.errors import PeerHostError
     "committee seeds need).",
 )
 def cli(
-    workers: int,
+    workers: str,
     port: int,
     chain_port: int,
     urls_json: Path | None,
@@ -83,8 +88,13 @@ def cli(
 ) -> None:
     """Run a local PeerHost network serving examples/functions over HTTP."""
     logger.set_level("WARNING")
+    try:
+        count, strategies = parse_workers(workers)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--workers") from None
     config = DevnetConfig(
-        workers=workers,
+        workers=count,
+        strategies=strategies,
         port=port,
         chain_port=chain_port,
         state_dir=state_dir or default_state_dir(),

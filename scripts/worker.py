@@ -2,6 +2,7 @@
 
     ape run worker --account TEST::4                      # a test account on the local chain
     ape run worker --account alice --network ethereum:sepolia:node --stake 1.5
+    ape run worker --account TEST::5 --strategy lazy          # a deviating worker (the lab)
 
 Registers and stakes if the account is not an active worker yet (idempotent), publishes the
 worker's X25519 public key (kept in the data dir, mode 0600), then serves until Ctrl-C / SIGTERM
@@ -27,6 +28,7 @@ from peerhost.deploy import load_deployment
 from peerhost.secrets.keys import load_or_create_worker_key
 from peerhost.worker.node import run_node
 from peerhost.worker.settings import parse_settings
+from peerhost.worker.strategies import WORKER_STRATEGIES
 
 ETHER = 10**18
 
@@ -55,6 +57,11 @@ def _register(deployment: Any, account: AccountAPI, encryption_key: bytes, stake
 @click.option("--metrics-port", type=int, help="Port of GET /metrics (0: any free port).")
 @click.option("--reply-to", help="Post outputs to this inbox URL instead of the job's.")
 @click.option("--confirmations", type=int, help="Blocks a request must be buried under.")
+@click.option(
+    "--strategy",
+    type=click.Choice(list(WORKER_STRATEGIES)),
+    help="A deviating behaviour for a lab devnet (default: honest; docs/economics.md).",
+)
 def cli(
     account: AccountAPI,
     stake: Decimal | None,
@@ -64,6 +71,7 @@ def cli(
     metrics_port: int | None,
     reply_to: str | None,
     confirmations: int | None,
+    strategy: str | None,
     network: Any,
 ) -> None:
     """Serve PeerHost jobs with ACCOUNT's stake."""
@@ -79,6 +87,7 @@ def cli(
         "metrics_port": None if metrics_port is None else str(metrics_port),
         "reply_to": reply_to,
         "confirmations": None if confirmations is None else str(confirmations),
+        "strategy": strategy,
     }
     settings = parse_settings(flags)
     if data_dir is None and "PEERHOST_WORKER_DATA_DIR" not in os.environ:
@@ -93,5 +102,7 @@ def cli(
     from peerhost.worker import logs
 
     logs.configure(settings.log_format, settings.log_level)
-    click.echo(f"worker {account.address} serving (state in {settings.data_dir})")
+    click.echo(
+        f"worker {account.address} serving as {settings.strategy} (state in {settings.data_dir})"
+    )
     run_node(config, key, settings)

@@ -88,6 +88,14 @@ def banner(devnet: Devnet) -> list[str]:
         f"{devnet.config.workers} worker(s), state in {devnet.state_dir}",
         "",
     ]
+    if any(name != "honest" for name in devnet.config.strategies):
+        lines[-1:-1] = [
+            "  strategies: "
+            + ", ".join(
+                f"worker-{n + 1} {devnet.config.strategy_of(n)}"
+                for n in range(devnet.config.workers)
+            )
+        ]
     if devnet.config.tickets:
         lines += [
             "Try the examples. Answers come from signed tickets, never waiting for a block:",

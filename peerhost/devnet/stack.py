@@ -97,6 +97,8 @@ class DevnetConfig:
         court_params: Accountability parameters (default: :func:`devnet_court_params`).
         block_time: Seconds between blocks once the setup is done (0: a block per transaction;
             the workers then mine the blocks committee seeds need).
+        strategies: Strategy of worker ``n`` (``peerhost.worker.strategies``; a worker beyond the
+            list is ``honest``): a lab devnet with deviating worker processes.
     """
 
     workers: int = 3
@@ -117,6 +119,37 @@ class DevnetConfig:
     settlement_params: SettlementParams | None = None
     court_params: CourtParams | None = None
     python_in_background: bool = False
+    strategies: tuple[str, ...] = ()
+
+    def strategy_of(self, n: int) -> str:
+        return self.strategies[n] if n < len(self.strategies) else "honest"
+
+
+def parse_workers(spec: str) -> tuple[int, tuple[str, ...]]:
+    """``--workers``: a count (``3``) or one strategy per worker (``honest,honest,lazy,forger``).
+
+    Raises:
+        ValueError: neither a count from 1 to 32 nor a list of known strategy names.
+    """
+    from peerhost.worker.strategies import WORKER_STRATEGIES
+
+    text = spec.strip()
+    names: tuple[str, ...] = ()
+    if text.isdigit():
+        count = int(text)
+    else:
+        names = tuple(n.strip() for n in text.split(","))
+        unknown = [n for n in names if n not in WORKER_STRATEGIES]
+        if unknown or not names:
+            known = ", ".join(WORKER_STRATEGIES)
+            raise ValueError(
+                f"--workers {spec!r}: give a count or strategies from {known} "
+                f"(unknown: {', '.join(unknown) or 'none given'})"
+            )
+        count = len(names)
+    if not 1 <= count <= 32:
+        raise ValueError(f"--workers {spec!r}: from 1 to 32 workers")
+    return count, names
 
 
 class Devnet:
@@ -398,6 +431,7 @@ class Devnet:
             discover=self.config.tickets,
             discovery_interval=1.0,
             mine_blocks=int(self.config.tickets and not self.config.block_time),
+            strategy=self.config.strategy_of(n),
         ).replace(**self.config.worker_settings)
 
     def launch_worker(

@@ -44,6 +44,9 @@ INLINE_FUEL = 20_000_000
 _HEAVY_REMEMBERED = 1024
 
 Runner = Callable[[RunRequest], Awaitable[RunResult]]
+#: What a worker strategy (:mod:`peerhost.worker.strategies`) puts between a job and its result:
+#: (job, the honest run) -> the execution the worker attests, commits and reveals.
+ExecutionHook = Callable[["Job", Callable[[], Awaitable["Execution"]]], Awaitable["Execution"]]
 #: Opens sealed credential headers: (reply URL, input hash, input) -> the input with values.
 Unsealer = Callable[[str, bytes, bytes], Awaitable[bytes]]
 
@@ -162,8 +165,10 @@ class JobExecutor:
         wall_clock_seconds: float,
         secrets: SecretsResolver | None = None,
         unseal: Unsealer | None = None,
+        hook: ExecutionHook | None = None,
     ) -> None:
         self.store = store
+        self.hook = hook
         self._unseal = unseal
         self._run = run
         self.wall_clock_seconds = wall_clock_seconds
@@ -204,11 +209,16 @@ class JobExecutor:
 
     async def execute(self, job: Job, run: Runner | None = None) -> Execution:
         """Fetches code and input, runs the function (through ``run`` when given), returns the
-        envelope.
+        envelope; a ``hook`` (a worker strategy) decides what becomes of the honest run.
 
         Raises:
             JobSkipped: code or input unavailable or not matching, or the backstop fired.
         """
+        if self.hook is not None:
+            return await self.hook(job, lambda: self._execute(job, run))
+        return await self._execute(job, run)
+
+    async def _execute(self, job: Job, run: Runner | None) -> Execution:
         started = time.perf_counter()
         code = await self._code_of(job)
         data = job.input if not job.input_cid else await self._fetch(job, job.input_cid, "input")

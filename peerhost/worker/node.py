@@ -35,7 +35,7 @@ from peerhost.worker.cosign import Cosigner
 from peerhost.worker.credentials import CredentialsClient
 from peerhost.worker.discovery import GatewayDiscovery
 from peerhost.worker.duties import DutyLog
-from peerhost.worker.execution import JobExecutor, SandboxRunner
+from peerhost.worker.execution import ExecutionHook, JobExecutor, SandboxRunner
 from peerhost.worker.feed import FeedClient
 from peerhost.worker.inbox import InboxClient
 from peerhost.worker.job import Job
@@ -44,6 +44,7 @@ from peerhost.worker.pipeline import Identity, JobPipeline
 from peerhost.worker.registration import ensure_registered
 from peerhost.worker.server import MetricsServer
 from peerhost.worker.settings import WorkerSettings
+from peerhost.worker.strategies import WorkerStrategy, worker_strategy
 from peerhost.worker.tickets import TicketRunner
 from peerhost.worker.tracker import RequestTracker
 
@@ -83,6 +84,11 @@ class WorkerNode:
         )
         self._key = private_key
         self.address = str(Account.from_key(private_key).address)
+        # a deviating strategy (the lab's devnets) decides what this node stands behind; honest: none
+        self.strategy = worker_strategy(settings.strategy, self.address)
+        self.hook: ExecutionHook | None = (
+            None if type(self.strategy) is WorkerStrategy else self.strategy.execute
+        )
         self.state = st.WorkerState(settings.state_path)
         self.metrics = Metrics(self.state)
         self.clock = ChainClock()
@@ -126,7 +132,12 @@ class WorkerNode:
             ops=self.ops,
             state=self.state,
             executor=self.executor_type(
-                store, runner.run, s.wall_clock_seconds, secrets, unseal=credentials.open
+                store,
+                runner.run,
+                s.wall_clock_seconds,
+                secrets,
+                unseal=credentials.open,
+                hook=self.hook,
             ),
             inbox=inbox,
             metrics=self.metrics,
@@ -142,7 +153,12 @@ class WorkerNode:
             self.tickets = TicketRunner(
                 view,
                 self.executor_type(
-                    store, runner.run, s.wall_clock_seconds, secrets, unseal=credentials.open
+                    store,
+                    runner.run,
+                    s.wall_clock_seconds,
+                    secrets,
+                    unseal=credentials.open,
+                    hook=self.hook,
                 ),
                 ledger,
                 self._key,
@@ -181,7 +197,7 @@ class WorkerNode:
                 self.address,
                 self._gateway_urls,
                 duties=DutyLog(s.data_dir / "duties.sqlite3"),
-                challenges=s.challenges,
+                challenges=s.challenges and self.strategy.challenges,
                 mine_blocks=bool(s.mine_blocks),
                 orphan_grace=s.orphan_grace,
             )
@@ -193,7 +209,12 @@ class WorkerNode:
         try:
             enc = bytes(encryption_key.public_key)
             info = await ensure_registered(protocol, self.address, enc, s.stake)
-            logs.event("worker_active", worker=self.address, stake=info.get("stake"))
+            logs.event(
+                "worker_active",
+                worker=self.address,
+                stake=info.get("stake"),
+                strategy=self.strategy.name,
+            )
             self.metrics.stake_wei = int(str(info.get("stake") or 0))
             if self.chain.has_settlement and s.stake:
                 await self._ensure_staked(enc, s.stake)

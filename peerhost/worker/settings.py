@@ -72,6 +72,9 @@ class WorkerSettings(Settings):
         challenges: Challenge a finalized leaf whose result contradicts this worker's (what it
             revealed as a seat, or attested), bonding the court's ``challengeBond`` (returned,
             with a share of the slashes, when the next tier overturns the leaf).
+        strategy: ``honest`` (the production worker), or a deviating behaviour for the protocol
+            lab's devnets: ``lazy``, ``forger``, ``griefer``, ``random-liar``, ``no-show``
+            (:mod:`peerhost.worker.strategies`, docs/economics.md).
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -104,6 +107,7 @@ class WorkerSettings(Settings):
     mine_blocks: int = 0
     orphan_grace: float = 20.0
     challenges: bool = True
+    strategy: str = "honest"
 
     @property
     def gateway_urls(self) -> list[str]:

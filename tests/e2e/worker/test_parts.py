@@ -66,10 +66,11 @@ def test_settings__bad_value__refused_with_its_name():
         settings_from_argv(["--concurrency", "0"], {})
 
 
-def test_help__no_dishonest_mode__lying_is_a_test_node_not_a_flag():
+def test_help__no_strategy_given__the_production_worker_is_honest():
     help_text = build_parser().format_help()
     assert "--concurrency" in help_text
-    assert "behaviour" not in help_text
+    assert "--strategy" in help_text  # the lab's deviating workers (docs/economics.md)
+    assert settings_from_argv([], {}).strategy == "honest"
 
 
 def test_cli__no_key_in_environment__exits_2_and_says_where_it_goes(tmp_path: Path, capsys):
