@@ -7,6 +7,7 @@ nothing else of the lab. Byte formats come from ``peerhost.wire``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,8 @@ class Posted:
     results: list[AttestedResult]
     seed: bytes = b""
     seats: list[str] = field(default_factory=list)
+    #: Wei of the batch's rewards the gateway's bond paid (the project's reserve was short).
+    from_bond: int = 0
 
 
 class Contracts:
@@ -213,7 +216,8 @@ class Contracts:
             c.postBatch(self.project_id, PROFILE, reward, commitment, leaves, sender=self.gateway)
         )
         batch_id = int(tx.events.filter(c.BatchPosted)[0].batchId)
-        return Posted(batch_id, tickets, attested)
+        from_bond = sum(int(e.fromBond) for e in tx.events.filter(self.s.gateways.Drawn))
+        return Posted(batch_id, tickets, attested, from_bond=from_bond)
 
     def seat(self, posted: Posted) -> tuple[list[str], dict[str, int]]:
         """Proves the seed block, draws the committee; returns holders and seat counts."""
@@ -424,6 +428,45 @@ class Contracts:
         proof = merkle_proof([Leaf.of(x).hash() for x in posted.tickets], index)
         evidence = (t.as_tuple(), result, signature, posted.batch_id, index, proof, final_vector)
         self._tx(self.s.evidence.slashAttestation(evidence, sender=presenter))
+
+    # ------------------------------------------------------------------ a deviating gateway
+
+    def prove_equivocation(self, posted: Posted, index: int, presenter: Any) -> int:
+        """The gateway signed a second ticket with leaf ``index``'s seq (another input): the
+        ``presenter`` proves it; returns the bond the court charged."""
+        t = posted.tickets[index]
+        other = dataclasses.replace(t, input_hash=input_hash_of(b"equivocated:%d" % t.seq))
+        key, chain_id = self.gateway.private_key, self.chain.chain_id
+        at = str(self.s.coordinator.address)
+        sigs = [sign_ticket(key, chain_id, at, x) for x in (t, other)]
+        ev = self.s.evidence
+        tx = self._tx(
+            ev.proveEquivocation(t.as_tuple(), sigs[0], other.as_tuple(), sigs[1], sender=presenter)
+        )
+        return int(tx.events.filter(ev.EquivocationProven)[0].charged)
+
+    def rebond(self, amount: int) -> None:
+        """The gateway tops its bond back up to ``amount`` (it needs the minimum to post)."""
+        short = amount - self.bond()
+        if short > 0:
+            self._tx(self.s.gateways.bond(value=short, sender=self.gateway))
+
+    def open_data_challenge(self, posted: Posted, index: int, seat: Any) -> None:
+        """A seat cannot get leaf ``index``'s input from the gateway: it bonds ``dataBond``."""
+        leaves = [Leaf.of(t) for t in posted.tickets]
+        proof = merkle_proof([x.hash() for x in leaves], index)
+        bond = int(self.court_params.dataBond)
+        ev = self.s.evidence
+        self._tx(
+            ev.openDataChallenge(
+                posted.batch_id, index, leaves[index].encode(), proof, value=bond, sender=seat
+            )
+        )
+
+    def void_ticket(self, batch_id: int, index: int) -> None:
+        """The input was never published: after the data window anyone voids the ticket."""
+        self.mine_until(int(self.s.evidence.dataChallengeOf(batch_id, index).deadline))
+        self._tx(self.s.evidence.voidTicket(batch_id, index, sender=self.gateway))
 
     # ------------------------------------------------------------------ money
 

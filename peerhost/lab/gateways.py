@@ -15,6 +15,10 @@ only risks its bond. Each strategy returns the wei each party gains or loses ove
   presents it, the rest burned);
 - timing its posts: the committee's seed is the prevrandao of block postBlock + D, unknown when
   posting, and anyone may seat a batch: timing changes nothing.
+
+The same deviations also run on both simulators (``Scenario(gateway=NAME, gateway_rate=r)``): the
+functions at the end of this module decide, from hashes, which tickets and batches deviate, so the
+chain runner and the model deviate on the very same ones.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import ClassVar
 
 from peerhost.lab.params import BPS, LabParams
 from peerhost.lab.report import BURNED, GATEWAY, PROJECT
+from peerhost.lab.strategies import Ballot, uniform
+from peerhost.wire.batch import ABSTAIN
 
 PRESENTER = "presenter"
 POSTER = "orphan-poster"
@@ -110,12 +116,53 @@ GATEWAY_STRATEGIES: dict[str, type[GatewayStrategy]] = {
     )
 }
 
+
+def opening_reserve(gateway: str, rate: float, need: int) -> int:
+    """What the project puts in its reserve for a run whose rewards total ``need`` wei: all of it
+    and one ether more, or, under an over-issuing gateway, ``need`` less the share ``rate`` issued
+    beyond it (those tickets are paid from the gateway's bond)."""
+    if gateway == OverIssuing.name:
+        return need - int(need * rate)
+    return need + 10**18
+
+
+def withheld(gateway: str, rate: float, batch_id: int, index: int) -> bool:
+    """Whether a withholding-inputs gateway keeps leaf ``index``'s input from the committee."""
+    return gateway == WithholdingInputs.name and uniform("gw-input", batch_id, index) < rate
+
+
+def equivocates(gateway: str, rate: float, batch_id: int) -> bool:
+    """Whether an equivocating gateway signs a second ticket with leaf 0's seq in this batch."""
+    return gateway == Equivocating.name and uniform("gw-equivocate", batch_id, 0) < rate
+
+
+def abstain_on(ballot: Ballot, leaves: list[int]) -> Ballot:
+    """``ballot`` with an abstention on each of ``leaves`` (inputs nobody could get)."""
+    vector = tuple(ABSTAIN if i in leaves else v for i, v in enumerate(ballot.vector))
+    return Ballot(ballot.commit, ballot.reveal, vector)
+
+
+#: Gateway strategies both simulators run (``Scenario.gateway``).
+SIMULATED = (
+    "honest",
+    OverIssuing.name,
+    WithholdingBatches.name,
+    WithholdingInputs.name,
+    Equivocating.name,
+    TimingPosts.name,
+)
+
 __all__ = [
     "GATEWAY_STRATEGIES",
+    "SIMULATED",
     "Equivocating",
     "GatewayStrategy",
     "OverIssuing",
     "TimingPosts",
     "WithholdingBatches",
     "WithholdingInputs",
+    "abstain_on",
+    "equivocates",
+    "opening_reserve",
+    "withheld",
 ]

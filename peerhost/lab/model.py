@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from eth_utils import keccak
 
+from peerhost.lab.gateways import abstain_on, equivocates, opening_reserve, withheld
 from peerhost.lab.params import BPS, LabParams
 from peerhost.lab.report import BURNED, GATEWAY, PROJECT, Report
 from peerhost.lab.scenario import Scenario
@@ -154,6 +155,11 @@ class Model:
         self.report.owners = scenario.owners
         self.report.strategies = {i.name: i.strategy.name for i in scenario.identities}
         self.finalizer_credits: dict[str, int] = {}
+        # the gateway's side (peerhost.lab.gateways): its bond, the reserve it opened with, and the
+        # presenter credits the project took outside its reserve
+        self.bond = scenario.gateway_bond
+        self.opening_reserve: int | None = None
+        self.presented = 0
 
     # ------------------------------------------------------------------ money
 
@@ -207,7 +213,7 @@ class Model:
         truths = tuple(truth_of(batch_id, i) for i in range(n))
         self.report.count("batches")
         self.report.count("leaves", n)
-        self.report.add(PROJECT, -reward * n)
+        self.draw(reward * n)
 
         # attestations: who signed what, and the gateway's opening (first attester's result)
         signed: list[dict[str, bytes]] = []
@@ -224,6 +230,8 @@ class Model:
             signed.append(said)
             first = next(iter(said.values()), ABSTAIN)
             opening.append((first, [a for a in chosen if a in said and said[a] == first]))
+        if equivocates(s.gateway, s.gateway_rate, batch_id):
+            self.equivocation()
         with_results = s.attesters > 0
         orphaned = s.gateway == "withholding-batches"
         if orphaned:  # a worker posts them; the gateway's bond pays it orphanRefund per ticket
@@ -259,6 +267,11 @@ class Model:
                     p.quorum,
                 )
             )
+        gone = [
+            i for i in range(n) if audited[i] and withheld(s.gateway, s.gateway_rate, batch_id, i)
+        ]
+        if gone:  # nobody can run a leaf whose input the gateway withholds: every seat abstains
+            ballots = {h: abstain_on(b, gone) for h, b in ballots.items()}
         revealed = [h for h in holders if ballots[h].commit and ballots[h].reveal]
         for h in revealed:
             self.cost(h, sum(audited))
@@ -324,7 +337,50 @@ class Model:
             if value not in (ABSTAIN, truths[i]):
                 self.report.count("finalized_wrong")
         if s.present_attestations:
+            if equivocates(s.gateway, s.gateway_rate, batch_id):
+                settled.pop(0, None)  # the court refuses evidence on an equivocated ticket
             self.attestation_slashes(signed, settled, reward)
+        for _ in gone:
+            self.void(reward)
+
+    # ------------------------------------------------------------------ the gateway's bond
+
+    def draw(self, total: int) -> None:
+        """``GatewayRegistry.draw``: a batch's rewards from the project's reserve, the shortfall
+        from the gateway's bond (an over-issuing gateway)."""
+        s = self.s
+        if self.opening_reserve is None:
+            self.opening_reserve = opening_reserve(s.gateway, s.gateway_rate, total * s.batches)
+        # every project credit but a presenter's goes back to the reserve
+        reserve = self.opening_reserve + self.report.profit[PROJECT] - self.presented
+        from_bond = max(0, total - max(0, reserve))
+        self.report.add(PROJECT, -(total - from_bond))
+        if from_bond:
+            self.bond -= from_bond
+            self.report.add(GATEWAY, -from_bond)
+            self.report.count("over_issued")
+
+    def equivocation(self) -> None:
+        """``EvidenceCourt.proveEquivocation`` by the first identity: the whole bond is charged,
+        the presenter takes ``presenterBps`` and the rest is burned; the gateway bonds again."""
+        charged = self.bond
+        to_presenter = charged * self.p.court.presenter_bps // BPS
+        self.credit(GATEWAY, -charged)
+        self.credit(self.order[0], to_presenter)
+        self.credit(BURNED, charged - to_presenter)
+        self.bond = self.s.gateway_bond
+        self.report.count("equivocations")
+
+    def void(self, reward: int) -> None:
+        """``EvidenceCourt.voidTicket``: the input was never published; the bond pays the reward
+        back to the reserve and ``dataSlash`` burned (the challenger's bond is returned)."""
+        charged = min(self.bond, reward + self.p.court.data_slash)
+        refunded = min(charged, reward)
+        self.bond -= charged
+        self.credit(GATEWAY, -charged)
+        self.credit(PROJECT, refunded)
+        self.credit(BURNED, charged - refunded)
+        self.report.count("voided")
 
     def cost(self, who: str, leaves: int = 1) -> None:
         if self.p.execution_cost and self.by[who].strategy.executes:
@@ -644,6 +700,7 @@ class Model:
                 rest = took - to_presenter
                 to_project = min(reward, rest)
                 self.credit(PROJECT, to_presenter + to_project)
+                self.presented += to_presenter
                 self.credit(BURNED, rest - to_project)
 
 

@@ -31,6 +31,9 @@ COUNTS = (
     "overturned",
     "seat_slashes",
     "attestation_slashes",
+    "over_issued",
+    "voided",
+    "equivocations",
 )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from peerhost.deploy import ETHER, CourtParams, SettlementParams
+from peerhost.deploy import CourtParams, SettlementParams
 from peerhost.lab.adapter import (
     CASE_CLOSED,
     CASE_DECIDED,
@@ -25,6 +25,13 @@ from peerhost.lab.adapter import (
     TIER_PANEL,
     Contracts,
     Posted,
+)
+from peerhost.lab.gateways import (
+    TimingPosts,
+    abstain_on,
+    equivocates,
+    opening_reserve,
+    withheld,
 )
 from peerhost.lab.model import Epoch, RecordedSeeds, attesters_for, trace_entry
 from peerhost.lab.params import LabParams
@@ -92,7 +99,10 @@ class Runner:
         reward = s.reward if s.reward is not None else self.params.protocol.min_reward
         for i in s.identities:
             c.register(self.account[i.name], i.stake)
-        c.open_project(reserve=reward * s.leaves * s.batches + ETHER, bond=2 * ETHER)
+        need = reward * s.leaves * s.batches
+        c.open_project(
+            reserve=opening_reserve(s.gateway, s.gateway_rate, need), bond=s.gateway_bond
+        )
         c.advance_epoch()
         before = self.snapshot()
         c.receipts.clear()
@@ -168,11 +178,20 @@ class Runner:
             listed = [a for a in chosen if a in said and said[a] == first]
             opening.append((first, [str(self.account[a].address) for a in listed]))
         poster = self.account[self.order[0]] if s.gateway == "withholding-batches" else None
+        if s.gateway == TimingPosts.name:
+            self.time_post()
         posted = c.post(n, s.mode, reward, opening if s.attesters > 0 else None, poster)
         if posted.batch_id != batch_id:
             raise RuntimeError(f"batch {posted.batch_id} posted where {batch_id} was expected")
         self.count("batches")
         self.count("leaves", n)
+        if posted.from_bond:
+            self.count("over_issued")
+        equivocated = equivocates(s.gateway, s.gateway_rate, batch_id)
+        if equivocated:
+            c.prove_equivocation(posted, 0, self.account[self.order[0]])
+            c.rebond(s.gateway_bond)
+            self.count("equivocations")
 
         holder_addrs, seat_counts = c.seat(posted)
         self.seeds.batches[batch_id] = posted.seed
@@ -191,6 +210,13 @@ class Runner:
                     h, o, batch_id, truths, audited, seats[h], owner_seats[o], p.seats, p.quorum
                 )
             )
+        gone = [
+            i for i in range(n) if audited[i] and withheld(s.gateway, s.gateway_rate, batch_id, i)
+        ]
+        for i in gone:  # the first holder cannot get the input: a data-availability challenge
+            c.open_data_challenge(posted, i, self.account[holders[0]])
+        if gone:
+            ballots = {h: abstain_on(b, gone) for h, b in ballots.items()}
         for h in holders:
             if ballots[h].commit:
                 c.commit(batch_id, self.account[h], ballots[h].vector)
@@ -248,8 +274,23 @@ class Runner:
             if value not in (ABSTAIN, truths[i]):
                 self.count("finalized_wrong")
         if s.present_attestations:
+            if equivocated:
+                settled.pop(0, None)  # the court refuses evidence on an equivocated ticket
             self.present(posted, signed, settled, final_vector)
+        for i in gone:
+            c.void_ticket(batch_id, i)
+            self.count("voided")
         self.count_slashes()
+
+    def time_post(self) -> None:
+        """A gateway timing its post: it waits (up to 3 blocks) for a head whose prevrandao, used
+        as the seed, would seat the first identity. The seed is block postBlock + D's: no use."""
+        friend, epoch, seats = self.order[0], self.epoch(), self.params.protocol.seats
+        for _ in range(3):
+            head = int(self.c.chain.blocks.head.number)
+            if epoch.members and friend in epoch.draw(self.c.prevrandao(head), seats):
+                return
+            self.c.mine(1)
 
     def epoch(self) -> Epoch:
         """The current stake epoch as the model holds it (names, cumulative stake)."""

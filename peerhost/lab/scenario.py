@@ -58,9 +58,21 @@ class Scenario:
         open_results: Whether the gateway opens the attested results (else the pot is returned).
         present_attestations: Whether contradicted attestations are presented for slashing.
         reward: Reward per ticket (wei); None: the protocol's minimum.
-        gateway: ``honest``, or ``withholding-batches``: the gateway never posts; the first
-            identity posts its tickets as orphans after ``orphanDelay`` (audited in full) and is
-            paid ``orphanRefund`` per ticket from the gateway's bond.
+        gateway: ``honest``, or a deviating gateway (:mod:`peerhost.lab.gateways`):
+            ``withholding-batches``: the gateway never posts; the first identity posts its
+            tickets as orphans after ``orphanDelay`` (audited in full) and is paid
+            ``orphanRefund`` per ticket from the gateway's bond; ``over-issuing``: the project's
+            reserve holds ``1 - gateway_rate`` of the run's rewards, the rest is drawn from the
+            bond; ``withholding-inputs``: a share ``gateway_rate`` of the tickets' inputs is
+            withheld from the committee, whose first holder opens a data-availability
+            challenge, every seat abstains on the leaf, and the ticket is voided after the data
+            window; ``equivocating``: in a share ``gateway_rate`` of the batches the gateway
+            signs a second ticket with leaf 0's seq, the first identity proves it and takes
+            ``presenterBps`` of the bond, and the gateway bonds again; ``timing-posts``: the
+            gateway waits for a head whose prevrandao would seat the first identity (up to 3
+            blocks) before posting.
+        gateway_rate: The share of tickets or batches a deviating gateway deviates on.
+        gateway_bond: The gateway's bond (wei).
     """
 
     identities: tuple[Identity, ...]
@@ -74,6 +86,8 @@ class Scenario:
     present_attestations: bool = True
     reward: int | None = None
     gateway: str = "honest"
+    gateway_rate: float = 0.5
+    gateway_bond: int = 2 * ETHER
     description: str = ""
 
     def replace(self, **changes: object) -> Scenario:
@@ -165,6 +179,32 @@ def _named() -> dict[str, Callable[[], Scenario]]:
             batches=3,
             gateway="withholding-batches",
             description="the gateway withholds its batches; a worker posts them as orphans",
+        ),
+        "over-issuing-gateway": lambda: Scenario(
+            tuple(honest(4)),
+            batches=4,
+            leaves=2,
+            gateway="over-issuing",
+            description="the gateway issues half the run's tickets beyond the project's reserve",
+        ),
+        "withholding-inputs-gateway": lambda: Scenario(
+            tuple(honest(4)),
+            batches=3,
+            leaves=2,
+            gateway="withholding-inputs",
+            description="the gateway withholds half its inputs from the committee",
+        ),
+        "equivocating-gateway": lambda: Scenario(
+            tuple(honest(4)),
+            batches=3,
+            gateway="equivocating",
+            description="the gateway signs two tickets with one seq in half its batches",
+        ),
+        "timing-gateway": lambda: Scenario(
+            tuple(honest(4)),
+            batches=3,
+            gateway="timing-posts",
+            description="the gateway times its posts for a committee seating its friend",
         ),
         "self-dealing": lambda: Scenario(
             (*honest(3), Identity("owned0", PROJECT, e2, SelfDealingAttester())),

@@ -11,7 +11,9 @@ import pytest
 
 from peerhost.deploy import ETHER, SettlementParams
 from peerhost.lab.console import Lab
+from peerhost.lab.gateways import Equivocating, opening_reserve
 from peerhost.lab.model import Model
+from peerhost.lab.report import GATEWAY
 from peerhost.lab.runner import run_scenario
 from peerhost.lab.scenario import SCENARIOS, Identity, group, honest, scenario
 from peerhost.lab.strategies import Forger, Honest, SpamChallenger
@@ -85,3 +87,44 @@ def test_console_lab__compare_one_batch__both_simulators_agree(
     result = Lab(project, chain, accounts).compare("no-show", batches=1)
     assert result.chain.counts["batches"] == 1
     assert result.agree
+
+
+@pytest.mark.parametrize(
+    ("name", "deviations"),
+    [
+        ("over-issuing-gateway", "over_issued"),
+        ("withholding-inputs-gateway", "voided"),
+        ("equivocating-gateway", "equivocations"),
+        ("timing-gateway", None),
+    ],
+)
+def test_gateway_strategy__chain_and_model__same_counts_and_profits_to_the_wei(
+    project: Any, chain: Any, accounts: Any, name: str, deviations: str | None
+) -> None:
+    """The gateway deviations priced in closed form (``peerhost.lab.gateways``) run on the
+    contracts: both simulators agree to the wei, and the gateway's bond pays what the closed form
+    says each deviation costs."""
+    sc = scenario(name).replace(batches=2)  # batch 1 equivocates, batch 2 withholds both inputs
+    chain_run = run_scenario(project, chain, list(accounts), sc, PARAMS)
+    on_chain, model = chain_run.report, Model(sc, chain_run.params, chain_run.seeds).run()
+    print(on_chain.table())
+    assert on_chain.counts == model.counts
+    assert dict(on_chain.profit) == {k: v for k, v in model.profit.items() if v}
+    assert on_chain.total() == 0
+    p, reward = chain_run.params, chain_run.params.protocol.min_reward
+    lost = -on_chain.profit.get(GATEWAY, 0)
+    if deviations is None:  # timing its posts changes nothing
+        assert lost == 0
+        return
+    times = on_chain.counts[deviations]
+    assert times > 0
+    if name == "equivocating-gateway":  # the whole bond each time
+        bond = sc.gateway_bond
+        assert lost == -Equivocating().batch(p, sc.leaves, reward, bond)[GATEWAY] * times
+        assert on_chain.profit["honest0"] > model.profit["honest1"]  # the presenter's share
+    elif name == "withholding-inputs-gateway":  # the reward back and dataSlash, per voided ticket
+        assert lost == times * (reward + p.court.data_slash)
+        assert on_chain.counts["refunded"] == times  # every seat abstained on it
+    else:  # the tickets beyond the reserve, from the bond
+        need = reward * sc.leaves * sc.batches
+        assert lost == need - opening_reserve(sc.gateway, sc.gateway_rate, need) > 0
