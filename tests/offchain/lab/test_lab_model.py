@@ -15,7 +15,7 @@ from peerhost.lab.economics import deviation_gain, run, shares_population
 from peerhost.lab.gateways import GATEWAY_STRATEGIES
 from peerhost.lab.model import Epoch, Model, Seeds
 from peerhost.lab.params import LabParams, _struct
-from peerhost.lab.report import BURNED
+from peerhost.lab.report import BURNED, GATEWAY
 from peerhost.lab.scenario import SCENARIOS, Scenario, group, honest, scenario, split
 from peerhost.lab.strategies import CapturedCommittee, Honest, NoShow, Offline, SeatView, Withholder
 
@@ -97,7 +97,26 @@ def test_sybil_split__cases_reach_tier_3__earns_the_unsplit_pay_never_more(odd_w
     assert b.by_owner()[BURNED] - a.by_owner()[BURNED] == lost
 
 
-DEVIATING = [n for n in SCENARIOS if n not in ("honest", "sybil", "withholding-gateway")]
+GATEWAY_SCENARIOS = [n for n in SCENARIOS if scenario(n).gateway != "honest"]
+DEVIATING = [n for n in SCENARIOS if n not in ("honest", "sybil", *GATEWAY_SCENARIOS)]
+
+
+@pytest.mark.parametrize("name", GATEWAY_SCENARIOS)
+def test_gateway_deviation__model_at_defaults__costs_its_bond_and_moves_no_worker_income_down(
+    name: str,
+) -> None:
+    sc = scenario(name).replace(batches=60)
+    deviating = Model(sc, None, Seeds(random.Random(1))).run()
+    straight = Model(sc.replace(gateway="honest"), None, Seeds(random.Random(1))).run()
+    lost = -deviating.profit.get(GATEWAY, 0)
+    if sc.gateway == "timing-posts":
+        assert lost == 0  # nothing to gain, nothing lost: the seed is not known at post time
+    else:
+        assert lost > 0
+    if sc.gateway != "withholding-inputs":  # a voided ticket pays no worker (the project is
+        for worker in (i.name for i in sc.identities):  # refunded): workers lose its reward
+            assert deviating.profit[worker] >= straight.profit[worker]
+    assert deviating.total() == straight.total() == 0
 
 
 @pytest.mark.parametrize("name", DEVIATING)
