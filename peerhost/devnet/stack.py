@@ -143,12 +143,12 @@ def parse_workers(spec: str) -> tuple[int, tuple[str, ...]]:
         if unknown or not names:
             known = ", ".join(WORKER_STRATEGIES)
             raise ValueError(
-                f"--workers {spec!r}: give a count or strategies from {known} "
+                f"{spec!r}: give a worker count or one strategy per worker, from {known} "
                 f"(unknown: {', '.join(unknown) or 'none given'})"
             )
         count = len(names)
     if not 1 <= count <= 32:
-        raise ValueError(f"--workers {spec!r}: from 1 to 32 workers")
+        raise ValueError(f"{spec!r}: give a worker count from 1 to 32")
     return count, names
 
 

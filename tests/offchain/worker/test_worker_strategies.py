@@ -120,5 +120,5 @@ def test_devnet_workers__strategy_list__one_worker_each_rest_honest():
 
 @pytest.mark.parametrize("spec", ["honest,cheater", "0", "33", ""])
 def test_devnet_workers__bad_spec__refused_with_what_to_give(spec: str):
-    with pytest.raises(ValueError, match="--workers"):
+    with pytest.raises(ValueError, match="give a worker count"):
         parse_workers(spec)
