@@ -40,8 +40,9 @@ def cli(
 ) -> None:
     """Run SCENARIO on the contracts and in the model; print both reports."""
     if list_ or not scenario:
+        width = max(map(len, SCENARIOS))
         for name, make in SCENARIOS.items():
-            click.echo(f"{name:<18} {make().description}")
+            click.echo(f"{name:<{width}}  {make().description}")
         return
     if scenario not in SCENARIOS:
         raise click.BadParameter(
