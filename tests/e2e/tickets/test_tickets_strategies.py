@@ -58,6 +58,16 @@ async def holdings(view: SettlementView, worker: str) -> dict[str, int]:
     return {"total": balance + credits + stake, "stake": stake}
 
 
+async def all_settled(view: SettlementView, leaves: set[tuple[int, int]]) -> bool:
+    """Whether each leaf's result is final: its window passed and any case on it closed."""
+    courts = await CourtsView.load(view)
+    for batch_id, index in leaves:
+        done, _ = await courts.settled_value(batch_id, index, bytes(32))
+        if not done:
+            return False
+    return True
+
+
 async def slashed_wei(view: SettlementView, worker: str, start: int) -> int:
     logs = await view.logs("StakeSlashed", start + 1, "latest", contract="stakes", account=worker)
     return sum(int(args["amount"]) for _, args in logs)
@@ -76,12 +86,13 @@ def test_lazy_worker_process__traffic_flows__answers_correct_and_it_loses_to_hon
     start = lab_stack.view(lambda view: view.block_number())
     before = {w: lab_stack.view(lambda view, w=w: holdings(view, w)) for w in workers}
 
-    lazy_attested = 0
+    lazy_attested, requests = 0, []
     with httpx.Client(timeout=120.0) as http:
         for _ in range(10):
             response = http.get(lab_stack.example("hello"), headers={"x-peerhost-mode": "attested"})
             assert response.status_code == 200, response.text
-            status = lab_stack.status(response.headers["x-peerhost-request-id"])
+            requests.append(response.headers["x-peerhost-request-id"])
+            status = lab_stack.status(requests[-1])
             lazy_attested += lazy in {a["worker"] for a in status["attestations"]}
             if response.headers["x-peerhost-mode"] == "attested":
                 assert response.text == HELLO  # two matching attestations: the honest result
@@ -98,7 +109,20 @@ def test_lazy_worker_process__traffic_flows__answers_correct_and_it_loses_to_hon
                 assert response.text == HELLO
     assert lazy_attested, "the gateway never asked the lazy worker in 10 calls"
 
-    # its contradicted attestations are presented and its wrong reveals punished after the window
+    # every leaf settles: its window passes, and a leaf the lazy worker captured is challenged by
+    # an honest worker and its case closes (the challenger's bond is back, with a share); the lazy
+    # worker's contradicted attestations are presented and its wrong reveals punished
+    def posted() -> set[tuple[int, int]] | None:
+        leaves = set()
+        for request_id in requests:  # an attested answer comes before its batch is posted
+            batch = lab_stack.status(request_id)["batch"]
+            if batch is None:
+                return None
+            leaves.add((int(batch["id"]), int(batch["leaf_index"])))
+        return leaves
+
+    leaves = wait_for(posted, 120)
+    wait_for(lambda: lab_stack.view(lambda view: all_settled(view, leaves)), 300)
     first = wait_for(lambda: lab_stack.view(lambda view: slashed_wei(view, lazy, start)), 150)
     after = {w: lab_stack.view(lambda view, w=w: holdings(view, w)) for w in workers}
     gain = {w: after[w]["total"] - before[w]["total"] for w in workers}
