@@ -37,7 +37,15 @@ def _both(project: Any, chain: Any, accounts: Any, name: str, **changes: Any) ->
         ("mixed", {}),
         *[(n, {"batches": 4}) for n in SCENARIOS if EVERY and n not in ("honest", "mixed")],
         *(
-            [("mixed", {"leaves": 3, "mode": 0, "batches": 4}), ("griefer", {"leaves": 2})]
+            [
+                ("mixed", {"leaves": 3, "mode": 0, "batches": 4}),
+                ("griefer", {"leaves": 2}),
+                # a deviating gateway under deviating workers (seats abstain on a withheld input)
+                *[
+                    ("mixed", {"gateway": g, "leaves": 2, "batches": 4})
+                    for g in ("over-issuing", "withholding-inputs", "equivocating")
+                ],
+            ]
             if EVERY
             else []
         ),
