@@ -68,10 +68,14 @@ from .conftest import (
     Posted,
 )
 from .courtkit import C_CLOSED, C_DECIDED, C_NONE, C_SEEDING, C_VOTING, Court
+from .leanchain import LeanChain, lean_kit
 
 CREDIT_SEAT = 0  # ISettlementCoordinator Credited reason
 EXAMPLES = int(os.environ.get("PEERHOST_ACCOUNTABILITY_EXAMPLES", "8"))
 STEPS = int(os.environ.get("PEERHOST_ACCOUNTABILITY_STEPS", "6"))
+# The machine talks to the chain through leanchain's thin client (same calls, same transactions,
+# one JSON-RPC request per read); PEERHOST_STATEFUL_APE=1 sends them through ape instead.
+LEAN = os.environ.get("PEERHOST_STATEFUL_APE", "") in ("", "0")
 PROFILE = settings(
     max_examples=EXAMPLES,
     stateful_step_count=STEPS,
@@ -127,6 +131,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         self.bad = {str(w.address) for w in self.adversary}
         self.settled_bonds: set[tuple[int, int]] = set()
         self.open_data: set[int] = set()
+        self._fetched = (-1, False)
         RUNS["sequences"] += 1
         if EXAMPLES >= 1000 and RUNS["sequences"] % PROGRESS_EVERY == 0:
             print(f"accountability stateful progress: {RUNS}", file=sys.stderr, flush=True)
@@ -287,6 +292,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
     def _watch(self) -> None:
         """The honest challenger, always online: challenges every standing lie while its window is open."""
         court, k = self.court, self.kit
+        self._prefetch(everything=False)
         for n, t in enumerate(self.leaves):
             b = t.posted.batch_id
             c = court.case(b, 0)
@@ -526,13 +532,37 @@ class AccountabilityMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ invariants
 
+    def _prefetch(self, everything: bool = True) -> None:
+        """Harness speed only (the lean client): what the invariants (or, without ``everything``, the
+        honest challenger's watch) read next, fetched in one round trip and kept until the state
+        changes. The checks themselves read through the same calls as ever."""
+        chain = self.kit.chain
+        if not isinstance(chain, LeanChain) or self._fetched == (chain.generation, everything):
+            return
+        self._fetched = (chain.generation, everything)
+        co, court, ev = self.kit.coordinator, self.court.c, self.kit.s.evidence
+        calls: list[tuple[Any, tuple[Any, ...]]] = [(court.courtParams, ())]
+        for t in self.leaves:
+            b = t.posted.batch_id
+            calls += [(court.caseOf, (b, 0)), (co.leafState, (b, 0)), (co.getBatch, (b,))]
+            calls += [(co.holdersOf, (b,))]
+            if everything:
+                calls += [(court.challengeOf, (b, 0, tier)) for tier in (TIER_PANEL, TIER_ALL)]
+        if everything:
+            calls += [(c.pendingWithdrawal, (a,)) for c in (court, ev) for a in self.everyone]
+            calls += [(court.burned, ()), (ev.burned, ())]
+            calls += [(self.kit.s.stakes.getStaker, (w,)) for w in self.honest]
+        chain.prefetch(calls, balances=[court, ev] if everything else [])
+
     @invariant()
     def no_honest_worker_slashed(self) -> None:
+        self._prefetch()
         for w in self.honest:
             assert self._stake(w) == self.honest_stake[str(w.address)], f"{w.address} was slashed"
 
     @invariant()
     def closed_cases_decided_the_truth_by_a_quorum_or_the_final_tier(self) -> None:
+        self._prefetch()
         court, p = self.court, self.kit.params
         for t in self.leaves:
             c = court.case(t.posted.batch_id, 0)
@@ -548,12 +578,14 @@ class AccountabilityMachine(RuleBasedStateMachine):
 
     @invariant()
     def final_leaves_have_a_quorum(self) -> None:
+        self._prefetch()
         for t in self.leaves:
             if int(self.kit.coordinator.leafState(t.posted.batch_id, 0)) == L_FINAL:
                 assert self._standing(t) != ABSTAIN, "a leaf finalized without Q agreeing seats"
 
     @invariant()
     def courts_solvent_to_the_wei(self) -> None:
+        self._prefetch()
         k, court = self.kit, self.court.c
         held = 0
         for t in self.leaves:
@@ -586,7 +618,7 @@ def test_accountability__random_sequences__invariants_hold(
         kit.s.stakes.register(KEY, value=2 * ETHER, sender=a)
     kit.advance_epoch()
     kit.open_project(reserve=5 * ETHER)
-    AccountabilityMachine.court = Court(kit, accounts_by_address)
+    AccountabilityMachine.court = Court(lean_kit(kit) if LEAN else kit, accounts_by_address)
     AccountabilityMachine.honest = list(workers[:3])
     AccountabilityMachine.adversary = list(workers[3:5])
     AccountabilityMachine.stranger = stranger
