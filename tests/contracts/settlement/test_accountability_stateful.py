@@ -40,8 +40,10 @@ run is::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -69,6 +71,7 @@ from .conftest import (
 )
 from .courtkit import C_CLOSED, C_DECIDED, C_NONE, C_SEEDING, C_VOTING, Court
 from .leanchain import LeanChain, lean_kit
+from .stateful_report import progress, report
 
 CREDIT_SEAT = 0  # ISettlementCoordinator Credited reason
 EXAMPLES = int(os.environ.get("PEERHOST_ACCOUNTABILITY_EXAMPLES", "8"))
@@ -82,10 +85,12 @@ PROFILE = settings(
     deadline=None,
     phases=[HPhase.explicit, HPhase.reuse, HPhase.generate],
     suppress_health_check=list(HealthCheck),
+    print_blob=True,
 )
 STRATEGIES = ["honest", "one_lie", "two_lies", "withhold", "abstain"]
 RUNS: dict[str, int] = {
     "sequences": 0,
+    "steps": 0,
     "settled": 0,
     "disputed": 0,
     "driven": 0,
@@ -101,6 +106,18 @@ RUNS: dict[str, int] = {
     "self_dealing": 0,
 }
 PROGRESS_EVERY = 100  # sequences between progress lines in long runs
+STARTED = [0.0]  # monotonic time the run started (for the campaign's report)
+
+
+def step(fn: Any) -> Any:
+    """Counts the machine's moves (the campaign reports steps)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        RUNS["steps"] += 1
+        return fn(self, *args, **kwargs)
+
+    return wrapper
 
 
 @dataclasses.dataclass
@@ -138,6 +155,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.kit.chain.restore(self.snap)
+        progress("accountability", RUNS, STARTED[0])
 
     # ------------------------------------------------------------------ helpers
 
@@ -192,6 +210,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ moves
 
     @rule(strategy=st.sampled_from(STRATEGIES), drive=st.integers(0, 6))
+    @step
     def committee_settles(self, strategy: str, drive: int) -> None:
         """A batch settles by its committee, then anyone drives its leaf ``drive`` steps on."""
         k, by = self.kit, self.court.by
@@ -234,6 +253,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
             self._open(self.leaves[-1])
 
     @rule(i=st.integers(0, 7), steps=st.integers(1, 6))
+    @step
     def anyone_drives_a_leaf(self, i: int, steps: int) -> None:
         """Up to ``steps`` steps of a leaf's accountability, the honest challenger online."""
         court = self.court.c
@@ -364,6 +384,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         RUNS["slashes"] += len(list(tx.events.filter(self.court.c.VoterSlashed)))
 
     @rule(i=st.integers(0, 7))
+    @step
     def adversary_spam_challenges(self, i: int) -> None:
         if not self.leaves:
             return
@@ -382,6 +403,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         court.challenge(b, 0, spammer, self._vectors(t))
 
     @rule(i=st.integers(0, 7))
+    @step
     def anyone_presents_attestations(self, i: int) -> None:
         """Everyone presents both attestations of a leaf (the adversary tries to harvest the honest one)."""
         if not self.leaves:
@@ -403,6 +425,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
             assert tx.events.filter(ev.AttestationSlashed)
 
     @rule(publish=st.booleans())
+    @step
     def seat_challenges_data(self, publish: bool) -> None:
         k, court, ev = self.kit, self.court, self.kit.s.evidence
         posted = k.post(1)
@@ -437,6 +460,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
             k.s.gateways.bond(value=2 * ETHER, sender=k.gateway)
 
     @rule(i=st.integers(0, 7))
+    @step
     def gateway_opens_results(self, i: int) -> None:
         """The gateway opens a batch's attested results: refused inside the challenge window; after
         it, no attester of a challenged leaf is paid (its share goes back to the payer)."""
@@ -492,6 +516,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         self._watch()
 
     @rule()
+    @step
     def owner_presents_its_own_attesters_lie(self) -> None:
         """A self-dealing owner presents its own (colluding) attester's lie: it gets back the presenter's
         share and the ticket's reward, less than the attester loses."""
@@ -516,6 +541,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         RUNS["self_dealing"] += 1
 
     @rule()
+    @step
     def gateway_equivocates(self) -> None:
         if not self.leaves:
             return
@@ -626,13 +652,19 @@ def test_accountability__random_sequences__invariants_hold(
     AccountabilityMachine.owner = developer
     AccountabilityMachine.everyone = [accounts[i] for i in range(10)]
     RUNS.update(dict.fromkeys(RUNS, 0))
+    started = STARTED[0] = time.monotonic()
+    failure = None
     # Chain time moves one second per block and by explicit jumps only, never with the wall clock: on a
     # busy machine a slow test must not see a vote window pass between two of its own transactions.
     kit.request("anvil_setBlockTimestampInterval", [1])
     try:
         run_state_machine_as_test(AccountabilityMachine, settings=PROFILE)
+    except BaseException as err:
+        failure = f"{type(err).__name__}: {err}"[:4000]
+        raise
     finally:
+        report("accountability", RUNS, started, failure=failure, done=True)
         kit.request("anvil_removeBlockTimestampInterval", [])
         with capsys.disabled():
-            print(f"\naccountability stateful: {RUNS}")
+            print(f"\naccountability stateful: {RUNS} in {time.monotonic() - started:.1f} s")
     assert RUNS["sequences"] >= EXAMPLES

@@ -92,6 +92,7 @@ from peerhost.wire.ticket import (
 )
 
 from .conftest import KEY
+from .stateful_report import first_failure, progress, report
 
 EXAMPLES = int(os.environ.get("PEERHOST_SETTLEMENT_EXAMPLES", "500"))
 STEPS = int(os.environ.get("PEERHOST_SETTLEMENT_STEPS", "6"))
@@ -122,6 +123,7 @@ RUNS: dict[str, int] = {
     "reverts": 0,
     "slashed": 0,
 }
+STARTED = [0.0]  # monotonic time the run started (for the campaign's report)
 
 
 class RpcError(Exception):
@@ -236,6 +238,7 @@ def step(fn: Any) -> Any:
             # Seats come from each block's prevrandao, so Hypothesis's replay of a failing sequence can
             # fail elsewhere (it then reports a flaky strategy): print the first failure as it happens.
             print(f"\nsettlement stateful: {fn.__name__}{kwargs} failed: {err!r}", file=sys.stderr)
+            first_failure("settlement", RUNS, STARTED[0], f"{fn.__name__}{kwargs}: {err!r}")
             raise
         self.clean = True
         return out
@@ -271,6 +274,7 @@ class SettlementMachine(RuleBasedStateMachine):
             assert self.rpc("evm_revert", self.snap) is True, "snapshot not restored"
             RUNS["sequences"] += 1
             RUNS["steps"] += self.steps
+            progress("settlement", RUNS, STARTED[0])
 
     # ------------------------------------------------------------------ chain access
 
@@ -976,10 +980,15 @@ def test_settlement__random_sequences__invariants_hold(
     )
     SettlementMachine.world = world
     RUNS.update(dict.fromkeys(RUNS, 0))
-    started = time.monotonic()
+    started = STARTED[0] = time.monotonic()
+    failure = None
     try:
         run_state_machine_as_test(SettlementMachine, settings=PROFILE)
+    except BaseException as err:
+        failure = f"{type(err).__name__}: {err}"[:4000]
+        raise
     finally:
+        report("settlement", RUNS, started, failure=failure, done=True)
         share = RUNS["finalizing"] / RUNS["batches"] if RUNS["batches"] else 0.0
         with capsys.disabled():
             print(
