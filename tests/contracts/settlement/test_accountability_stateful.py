@@ -71,7 +71,7 @@ from .conftest import (
 )
 from .courtkit import C_CLOSED, C_DECIDED, C_NONE, C_SEEDING, C_VOTING, Court
 from .leanchain import LeanChain, lean_kit
-from .stateful_report import progress, report
+from .stateful_report import first_failure, progress, report
 
 CREDIT_SEAT = 0  # ISettlementCoordinator Credited reason
 EXAMPLES = int(os.environ.get("PEERHOST_ACCOUNTABILITY_EXAMPLES", "8"))
@@ -109,15 +109,32 @@ PROGRESS_EVERY = 100  # sequences between progress lines in long runs
 STARTED = [0.0]  # monotonic time the run started (for the campaign's report)
 
 
-def step(fn: Any) -> Any:
-    """Counts the machine's moves (the campaign reports steps)."""
-
+def _recorded(fn: Any, counted: bool) -> Any:
     @functools.wraps(fn)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        RUNS["steps"] += 1
-        return fn(self, *args, **kwargs)
+        RUNS["steps"] += counted
+        try:
+            return fn(self, *args, **kwargs)
+        except Exception as err:
+            # Seats come from each block's prevrandao, so Hypothesis's replay of a failing sequence can
+            # fail elsewhere (it then reports a flaky strategy): print the first failure as it happens.
+            print(
+                f"\naccountability stateful: {fn.__name__}{kwargs} failed: {err!r}", file=sys.stderr
+            )
+            first_failure("accountability", RUNS, STARTED[0], f"{fn.__name__}{kwargs}: {err!r}")
+            raise
 
     return wrapper
+
+
+def step(fn: Any) -> Any:
+    """A move: counted (the campaign reports steps), its first failure printed as it happens."""
+    return _recorded(fn, counted=True)
+
+
+def checked(fn: Any) -> Any:
+    """An invariant: its first failure printed as it happens."""
+    return _recorded(fn, counted=False)
 
 
 @dataclasses.dataclass
@@ -581,12 +598,14 @@ class AccountabilityMachine(RuleBasedStateMachine):
         chain.prefetch(calls, balances=[court, ev] if everything else [])
 
     @invariant()
+    @checked
     def no_honest_worker_slashed(self) -> None:
         self._prefetch()
         for w in self.honest:
             assert self._stake(w) == self.honest_stake[str(w.address)], f"{w.address} was slashed"
 
     @invariant()
+    @checked
     def closed_cases_decided_the_truth_by_a_quorum_or_the_final_tier(self) -> None:
         self._prefetch()
         court, p = self.court, self.kit.params
@@ -603,6 +622,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
                 assert int(self.kit.coordinator.leafState(t.posted.batch_id, 0)) == L_FINAL
 
     @invariant()
+    @checked
     def final_leaves_have_a_quorum(self) -> None:
         self._prefetch()
         for t in self.leaves:
@@ -610,6 +630,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
                 assert self._standing(t) != ABSTAIN, "a leaf finalized without Q agreeing seats"
 
     @invariant()
+    @checked
     def courts_solvent_to_the_wei(self) -> None:
         self._prefetch()
         k, court = self.kit, self.court.c
