@@ -2,7 +2,7 @@
 
     . bin/env && python bench/campaign.py --sequences 10000 --procs 2              # both machines
     . bin/env && python bench/campaign.py --sequences 200 --procs 2 --machines accountability
-    . bin/env && python bench/campaign.py --sequences 10000 --procs 2 --minutes 30  # stop launching after 30 min
+    . bin/env && python bench/campaign.py --sequences 10000 --procs 2 --minutes 30  # stop after 30 min
 
 Runs ``--sequences`` sequences of each machine (``tests/contracts/settlement``: the settlement core
 machine ``test_settlement_stateful.py`` and the accountability machine
@@ -12,7 +12,10 @@ machine, one after another; a chunk is one ``ape test`` of both machine files (i
 free port, one deployment, an ``evm_snapshot``/``evm_revert`` per sequence) with its own Hypothesis
 seed (``--seed`` + 1000 x process + chunk), niced. A chunk that finds a failure stops there (the
 machines run without the shrink phase); the campaign records it and the next chunk goes on with
-the next seed until the count is reached. ``--minutes`` stops launching chunks after that long.
+the next seed until the count is reached. A chunk runs one machine (the one furthest from its
+count), so with two processes both machines run at once. ``--minutes`` stops the campaign after
+that long: running chunks are interrupted and counted as far as their last progress report (every
+50 sequences).
 
 Prints a line per chunk and, per machine: sequences, steps, transactions, the finalize/dispute
 split, wall time and sequences per minute, and every failure with its reproduction: the seed, the
@@ -110,14 +113,13 @@ class Campaign:
             )
             if self.stopping or out_of_time:
                 return None
-            want = {}
-            for m, left in self.left.items():
-                n = min(self.args.chunk, left)
-                if n > 0:
-                    want[m] = n
-                    self.left[m] -= n
-            if not want:
+            # one machine per chunk, the one furthest from its count: processes run both at once
+            machine = max(self.left, key=lambda m: self.left[m])
+            n = min(self.args.chunk, self.left[machine])
+            if n <= 0:
                 return None
+            self.left[machine] -= n
+            want = {machine: n}
             chunk = Chunk(proc, index, self.args.seed + 1000 * proc + index, want)
             chunk.log = self.out / f"p{proc}-c{index}" / "log.txt"
             chunk.log.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +161,8 @@ class Campaign:
                 done = int(chunk.figures[machine].get("runs", {}).get("sequences", 0))
                 if not self.stopping:
                     self.left[machine] += max(0, n - done)  # a failed chunk's rest goes to the next
-            if chunk.status != 0:
+            stopped = self.stopping and all(not f.get("failure") for f in chunk.figures.values())
+            if chunk.status != 0 and not stopped:  # a chunk the campaign stopped did not fail
                 self.failures += self.failures_of(chunk)
         print(self.chunk_line(chunk), flush=True)
 
@@ -192,7 +195,9 @@ class Campaign:
         for machine, figures in chunk.figures.items():
             runs = figures.get("runs", {})
             parts.append(f"{machine} {runs.get('sequences', 0)}/{chunk.want[machine]}")
-        state = "ok" if chunk.status == 0 else f"FAILED (exit {chunk.status}, log {chunk.log})"
+        state = "ok" if chunk.status == 0 else f"exit {chunk.status}, log {chunk.log}"
+        if self.stopping and chunk.status != 0:
+            state = "stopped at the time limit (figures as of its last progress report)"
         return (
             f"[{time.monotonic() - self.started:7.0f} s] process {chunk.proc} chunk {chunk.index} "
             f"seed {chunk.seed}: {', '.join(parts)} in {chunk.seconds:.0f} s {state}"
@@ -268,7 +273,10 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="first Hypothesis seed")
     parser.add_argument(
-        "--minutes", type=float, default=0, help="stop launching chunks after this long (0: never)"
+        "--minutes",
+        type=float,
+        default=0,
+        help="stop after this long, counting interrupted chunks to their last report (0: never)",
     )
     parser.add_argument("--nice", type=int, default=10, help="niceness of the test processes")
     parser.add_argument(
@@ -290,6 +298,12 @@ def main() -> int:
     try:
         while any(t.is_alive() for t in threads):
             time.sleep(0.5)
+            if args.minutes and time.monotonic() - campaign.started > 60 * args.minutes:
+                print(f"{args.minutes} minutes: stopping the running chunks", file=sys.stderr)
+                campaign.stop()
+                for t in threads:
+                    t.join(timeout=120)
+                break
     except KeyboardInterrupt:
         print("stopping: waiting for the running chunks to stop their chains", file=sys.stderr)
         campaign.stop()

@@ -984,7 +984,7 @@ def test_settlement__random_sequences__invariants_hold(
     failure = None
     try:
         run_state_machine_as_test(SettlementMachine, settings=PROFILE)
-    except BaseException as err:
+    except Exception as err:  # not KeyboardInterrupt: the campaign stops a chunk with SIGINT
         failure = f"{type(err).__name__}: {err}"[:4000]
         raise
     finally:
