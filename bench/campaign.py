@@ -132,9 +132,7 @@ class Campaign:
             index += 1
 
     def run(self, chunk: Chunk) -> None:
-        cmd, env = chunk.command(
-            self.args.steps, Path(f"/tmp/peerhost-campaign-{os.getpid()}-p{chunk.proc}")
-        )
+        cmd, env = chunk.command(self.args.steps, self.out / f"basetemp-p{chunk.proc}")
         begun = time.monotonic()
         with chunk.log.open("wb") as log:
             child = subprocess.Popen(

@@ -24,6 +24,7 @@ def report(
     started: float,
     *,
     failure: str | None = None,
+    first: bool = False,
     done: bool = False,
 ) -> None:
     """Writes ``machine``'s figures (when the campaign asked for them)."""
@@ -38,7 +39,9 @@ def report(
         "machine": machine,
         "runs": dict(runs),
         "seconds": round(time.monotonic() - started, 1),
-        "failure": failure or previous.get("failure"),
+        # the first failure a move or an invariant saw, else what the run raised in the end
+        "failure": previous.get("failure") or failure,
+        "first": previous.get("first", False) or first,
         "done": done,
     }
     tmp = path.with_suffix(".tmp")
@@ -58,4 +61,4 @@ def first_failure(machine: str, runs: dict[str, int], started: float, what: str)
     path = Path(where) / f"{machine}.json"
     if where and path.exists() and json.loads(path.read_text()).get("failure"):
         return
-    report(machine, runs, started, failure=what)
+    report(machine, runs, started, failure=what, first=True)
