@@ -159,7 +159,9 @@ class Campaign:
                 done = int(chunk.figures[machine].get("runs", {}).get("sequences", 0))
                 if not self.stopping:
                     self.left[machine] += max(0, n - done)  # a failed chunk's rest goes to the next
-            stopped = self.stopping and all(not f.get("failure") for f in chunk.figures.values())
+            # A chunk the campaign interrupted failed only if a move or an invariant failed first
+            # (the interrupt itself ends Hypothesis's run with an error of its own).
+            stopped = self.stopping and not any(f.get("first") for f in chunk.figures.values())
             if chunk.status != 0 and not stopped:  # a chunk the campaign stopped did not fail
                 self.failures += self.failures_of(chunk)
         print(self.chunk_line(chunk), flush=True)
