@@ -32,9 +32,12 @@ Invariants after every step:
   data bond exactly once (to the gateway that published, or back to the challenger).
 
 CI runs ``PEERHOST_ACCOUNTABILITY_EXAMPLES`` (default 8) short sequences without shrinking; the long
-run is::
+run (both machines, across processes) is::
 
-    PEERHOST_ACCOUNTABILITY_EXAMPLES=10000 ape test tests/contracts/settlement/test_accountability_stateful.py -s
+    python bench/campaign.py --sequences 10000 --procs 2
+
+The chain is reached through ``leanchain`` (the same calls and transactions as through ape, one
+JSON-RPC request per read); ``PEERHOST_STATEFUL_APE=1`` sends them through ape instead.
 """
 
 from __future__ import annotations

@@ -30,9 +30,10 @@ deadlines, calling only functions anyone may call (liveness), then checks solven
 
 Transactions are raw ``eth_sendTransaction`` from anvil's unlocked accounts (and impersonated
 Sybil identities), free (zero fees), so balances are exact. CI runs ``PEERHOST_SETTLEMENT_EXAMPLES``
-(default 500) short sequences without the shrink phase; a long run is one command::
+(default 500) short sequences without the shrink phase; the long run (both machines, across
+processes) is::
 
-    PEERHOST_SETTLEMENT_EXAMPLES=10000 ape test tests/contracts/settlement/test_settlement_stateful.py -s
+    python bench/campaign.py --sequences 10000 --procs 2
 
 Also ``PEERHOST_SETTLEMENT_STEPS`` (steps per sequence, default 6) and
 ``PEERHOST_SETTLEMENT_SHRINK=1``. The test prints how many sequences ran and the share of batches
