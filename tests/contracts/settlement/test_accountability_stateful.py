@@ -31,7 +31,7 @@ Invariants after every step:
 - every challenge bond is settled (returned or forfeited) exactly once, when its case closes; every
   data bond exactly once (to the gateway that published, or back to the challenger).
 
-CI runs ``PEERHOST_ACCOUNTABILITY_EXAMPLES`` (default 8) short sequences without shrinking; the long
+CI runs ``PEERHOST_ACCOUNTABILITY_EXAMPLES`` (default 100) short sequences without shrinking; the long
 run (both machines, across processes) is::
 
     python bench/campaign.py --sequences 10000 --procs 2
@@ -77,7 +77,7 @@ from .leanchain import LeanChain, lean_kit
 from .stateful_report import first_failure, progress, report
 
 CREDIT_SEAT = 0  # ISettlementCoordinator Credited reason
-EXAMPLES = int(os.environ.get("PEERHOST_ACCOUNTABILITY_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("PEERHOST_ACCOUNTABILITY_EXAMPLES", "100"))
 STEPS = int(os.environ.get("PEERHOST_ACCOUNTABILITY_STEPS", "6"))
 # The machine talks to the chain through leanchain's thin client (same calls, same transactions,
 # one JSON-RPC request per read); PEERHOST_STATEFUL_APE=1 sends them through ape instead.
