@@ -841,6 +841,7 @@ class SettlementMachine(RuleBasedStateMachine):
         self.check()
 
     @invariant()
+    @step  # its first failure printed and reported as it happens, like a move's
     def check(self) -> None:
         w = self.w
         c, g, st_ = w.c.functions, w.gateways.functions, w.stakes.functions
