@@ -185,8 +185,10 @@ interface IDisputeCourt is ICourtParams {
     function unpaidLeaves(uint256 batchId) external view returns (uint256);
 
     /// @notice After an unchallenged Final leaf's window (anyone): closes it as a tier-1 case, slashing the seats
-    ///         that revealed another value and paying the agreeing seats from it (`vectors`: every distinct
-    ///         tier-1 vector revealed).
+    ///         that revealed another value (`vectors`: every distinct tier-1 vector revealed). Nobody challenged, so
+    ///         nothing shows the majority right: the agreeing seats are paid nothing from the slash (a captured
+    ///         majority must not profit from out-voting an honest minority); the payer gets `projectSlashBps` of
+    ///         it and the rest is burned.
     function punish(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external;
 
     /// @notice Draws the tier-2 panel from the beacon value of the case's seed block (anyone); when that block's

@@ -295,8 +295,7 @@ class Model:
             case.voters[TIER_COMMITTEE] = self.committee_voters(
                 i, holders, seats, revealed, ballots
             )
-            agreeing = sum(v.weight for v in case.voters[TIER_COMMITTEE] if v.vote == case.value)
-            case.seat_pay = committee_share // agreeing
+            case.seat_pay = committee_share // p.seats
             who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_values[i])
             if who is not None:
                 self.challenge(case, who, TIER_PANEL)
@@ -443,8 +442,9 @@ class Model:
             if best_seats >= p.quorum:
                 finals.add(i)
                 values[i] = best
-                each = cs // best_seats
-                finalizer_credit += fs + cs - each * best_seats
+                each = cs // p.seats  # per agreeing seat; the other seats' part goes back
+                finalizer_credit += fs + cs - each * p.seats
+                refund += each * (p.seats - best_seats)
                 pot += reward - fs - cs
                 for g, vec in enumerate(groups):
                     if vec[i] == best:
@@ -660,6 +660,8 @@ class Model:
         if win_weight == 0:
             to_payer += pot
             pot = 0
+        if case.tier == TIER_COMMITTEE:
+            pot = 0  # punish: nobody challenged, so nobody can tell the majority was right: burned
         if pot:
             each = pot * m // win_weight
             for t in range(TIER_COMMITTEE, case.tier + 1):

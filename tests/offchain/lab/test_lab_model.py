@@ -91,7 +91,8 @@ def test_sybil_split__cases_reach_tier_3__earns_the_unsplit_pay_never_more(odd_w
     assert a.counts == b.counts
     lost = a.by_owner()["s"] - b.by_owner()["s"]  # per voter it was about -0.028 ether
     assert 0 <= lost <= (4 - 1) * a.counts["tier3"]
-    assert (lost > 0) == bool(odd_wei)  # rounding goes against the split, never for it
+    if odd_wei:  # rounding goes against the split, never for it (with an even stake it may too:
+        assert lost > 0  # pot * stake // W need not divide exactly)
     others = {o: v for o, v in a.by_owner().items() if o not in ("s", BURNED)}
     assert others == {o: v for o, v in b.by_owner().items() if o not in ("s", BURNED)}
     assert b.by_owner()[BURNED] - a.by_owner()[BURNED] == lost
