@@ -3,12 +3,13 @@
 Per batch: the gateway asks attesters (round-robin over the epoch's members), K seats are drawn by
 stake with replacement from the epoch's cumulative array (``peerhost.wire.batch.draw_seats``, the
 contract's own draw), holders commit and reveal per their strategies, the batch settles (quorum Q,
-seat and finalizer shares, no-show slashes and their split), the attested results are opened;
+seat and finalizer shares: an agreeing seat earns a K-th of the committee share, the other seats'
+part goes back to the payer; no-show slashes and their split), the attested results are opened;
 then each Final leaf's challenge window (an online honest watcher challenges a wrong value; a
 spam challenger a right one), the escalation tiers (a 2K+1 panel deciding with K+1 seats, then a
 stake-weighted vote of the whole set), slashes when a case closes, ``punish`` of unchallenged
-minorities, and attestation slashes. Stake epochs advance every ``batches_per_epoch`` batches and
-slashed identities sit the next epoch out.
+minorities (paying the majority nothing from it), and attestation slashes. Stake epochs advance
+every ``batches_per_epoch`` batches and slashed identities sit the next epoch out.
 
 Every division rounds as the contracts round, so a run fed the chain's seeds gives the chain's
 numbers (``tests/lab``). Fed random seeds it runs thousands of batches in seconds.
