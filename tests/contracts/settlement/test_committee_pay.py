@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from peerhost.deploy import ETHER
+from peerhost.wire.batch import ABSTAIN
 
 from .conftest import GOOD, KEY, L_FINAL, LIE, seat_until
 from .courtkit import C_CLOSED, Court
@@ -171,3 +172,29 @@ def test_punish__honest_majority_and_a_lying_seat__liar_slashed_majority_still_p
     assert [str(e.worker) for e in tx.events.filter(court.c.VoterSlashed)] == [liar]
     assert int(kit.s.stakes.getStaker(liar).stake) == stake - kit.params.seat_slash
     assert list(tx.events.filter(court.c.Credited)) == []
+
+
+def test_finalize__one_seat_abstains__agreeing_seats_paid_a_kth_abstainers_part_refunded(
+    court: Court, workers: Any
+) -> None:
+    """An abstention is never slashed and never paid: the agreeing seats earn their K-th, no more."""
+    kit = court.kit
+    honest = {str(w.address) for w in workers[:3]}
+    chosen: list[str] = []
+
+    def one_single_honest_seat(holders: list[str], seats: list[int]) -> bool:
+        singles = [h for h, s in zip(holders, seats, strict=True) if s == 1 and h in honest]
+        chosen[:] = singles[:1]
+        return len(holders) >= 2 and bool(singles)
+
+    b, holders, seats, tx, reserve = _settle(
+        kit, court, one_single_honest_seat, lambda h: ABSTAIN if h in chosen else GOOD
+    )
+    assert kit.coordinator.leafState(b, 0) == L_FINAL
+    _, _, cs = _shares(kit, b)
+    k = kit.params.seats
+    assert _credits(kit, tx, SEAT) == {
+        h: cs // k * n for h, n in zip(holders, seats, strict=True) if h not in chosen
+    }
+    assert list(tx.events.filter(kit.coordinator.SeatSlashed)) == []
+    assert _reserve(kit) == reserve + cs // k
