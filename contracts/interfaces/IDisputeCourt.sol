@@ -17,8 +17,8 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///      challenge on its own bond, staked or not (`challengeAsAttester`).
 ///      Pay of a challengeable leaf: its attesters are paid only after its batch's challenge window
 ///      (`unpaidLeaves` gates the coordinator's openResults) and never on the tier-1 value of a challenged
-///      leaf; the committee pay of tier-1 seats that voted an overturned value is clawed back from their
-///      stake (with seatSlash) into the winners' pot. A case closes when its window passes unchallenged or tier 3 decides:
+///      leaf; the committee pay of tier-1 seats that voted an overturned value (committee share / K per seat)
+///      is clawed back from their stake (with seatSlash) into the winners' pot. A case closes when its window passes unchallenged or tier 3 decides:
 ///      then every seat or voter of every tier that revealed a value other than the final one, and every
 ///      tier-2 seat or tier-3 committer that did not reveal, is slashed: seatSlash per seat in tiers 1-2,
 ///      ceil(seatSlash * stake / minStake) in tier 3 (stake = the voter's weight in the case's epoch);
@@ -26,6 +26,7 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///      right gets its bond back and shares the winners' pot with the weight of a full committee.
 ///      Pot = honestSlashBps of the slashes + forfeited bonds + the held reward (when a value was decided);
 ///      the payer gets projectSlashBps of the slashes (and the held reward when none was); the rest burns.
+///      A case closed by `punish` (tier 1 only, unchallenged) has no pot: the majority is paid nothing.
 ///      The pot is shared by weight in wei of stake: W = minStake per winning seat (tiers 1-2) + K * minStake
 ///      per winning challenger + the stake of each winning tier-3 voter. A seat gets floor(pot * minStake / W),
 ///      a tier-3 voter floor(pot * stake / W); the dust is burned. Tier 3 is thus Sybil-neutral: a stake
