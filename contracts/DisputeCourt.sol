@@ -470,7 +470,7 @@ contract DisputeCourt is IDisputeCourt {
         bytes32 standing = _challenges[key][_TIER_PANEL].against;
         if (c.wasFinal && value != bytes32(0) && standing != bytes32(0) && standing != value) {
             o.overturned = standing;
-            o.seatPay = _seatPay(batchId, _tally[key][_TIER_COMMITTEE][standing]);
+            o.seatPay = _seatPay(batchId);
         }
         for (uint8 t = _TIER_COMMITTEE; t <= c.tier; ++t) {
             _slashTier(key, batchId, index, t, value, o);
@@ -498,6 +498,7 @@ contract DisputeCourt is IDisputeCourt {
             toPayer += pot;
             pot = 0;
         }
+        if (c.tier == _TIER_COMMITTEE) pot = 0; // punish: unchallenged, so nobody showed the majority right: burned
         if (pot > 0) {
             o.pot = pot;
             o.each = pot * minStake / o.winWeight;
@@ -552,14 +553,14 @@ contract DisputeCourt is IDisputeCourt {
         }
     }
 
-    /// @dev What the coordinator credited per agreeing seat of a Final leaf of `batchId` held by `seats` seats.
-    function _seatPay(uint256 batchId, uint256 seats) private view returns (uint256) {
+    /// @dev What the coordinator credited per agreeing seat of a Final leaf of `batchId`: committee share / K.
+    function _seatPay(uint256 batchId) private view returns (uint256) {
         ISettlementCoordinator.Batch memory b = _settlement.getBatch(batchId);
         uint256 reward = b.reward;
         uint256 share = b.resultsCommitment == bytes32(0)
             ? reward - reward * _protocol.finalizerBps / _BPS
             : reward * _protocol.committeeBps / _BPS;
-        return share / seats;
+        return share / _protocol.seats;
     }
 
     /// @dev Credits tier `t`'s voters of the final value: `each` per seat (tiers 1-2), pot * stake / winWeight

@@ -670,7 +670,13 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint256 audit = _auditMaskOf(b);
         ITicketVerifier.Tally memory t = _tickets.tally(
             ITicketVerifier.TallyTerms(
-                b.leafCount, audit, _params.quorum, reward, finalizerShare, _committeeShare(b, reward, finalizerShare)
+                b.leafCount,
+                audit,
+                _params.quorum,
+                reward,
+                finalizerShare,
+                _committeeShare(b, reward, finalizerShare),
+                _params.seats
             ),
             vectors,
             groupSeats

@@ -358,8 +358,9 @@ contract TicketVerifier is ITicketVerifier {
             if (bestSeats >= t.quorum) {
                 r.finalMask |= uint256(1) << i;
                 finalValues[i] = best;
-                uint256 perSeat = t.committeeShare / bestSeats;
-                r.finalizerCredit += t.finalizerShare + t.committeeShare - perSeat * bestSeats;
+                uint256 perSeat = t.committeeShare / t.seats;
+                r.finalizerCredit += t.finalizerShare + t.committeeShare - perSeat * t.seats;
+                r.refund += perSeat * (t.seats - bestSeats);
                 r.pot += reward - t.finalizerShare - t.committeeShare;
                 for (uint256 g; g < vectors.length; ++g) {
                     if (vectors[g][i] == best) r.perSeat[g] += perSeat;

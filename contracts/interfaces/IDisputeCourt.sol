@@ -17,8 +17,8 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///      challenge on its own bond, staked or not (`challengeAsAttester`).
 ///      Pay of a challengeable leaf: its attesters are paid only after its batch's challenge window
 ///      (`unpaidLeaves` gates the coordinator's openResults) and never on the tier-1 value of a challenged
-///      leaf; the committee pay of tier-1 seats that voted an overturned value is clawed back from their
-///      stake (with seatSlash) into the winners' pot. A case closes when its window passes unchallenged or tier 3 decides:
+///      leaf; the committee pay of tier-1 seats that voted an overturned value (committee share / K per seat)
+///      is clawed back from their stake (with seatSlash) into the winners' pot. A case closes when its window passes unchallenged or tier 3 decides:
 ///      then every seat or voter of every tier that revealed a value other than the final one, and every
 ///      tier-2 seat or tier-3 committer that did not reveal, is slashed: seatSlash per seat in tiers 1-2,
 ///      ceil(seatSlash * stake / minStake) in tier 3 (stake = the voter's weight in the case's epoch);
@@ -26,6 +26,7 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///      right gets its bond back and shares the winners' pot with the weight of a full committee.
 ///      Pot = honestSlashBps of the slashes + forfeited bonds + the held reward (when a value was decided);
 ///      the payer gets projectSlashBps of the slashes (and the held reward when none was); the rest burns.
+///      A case closed by `punish` (tier 1 only, unchallenged) has no pot: the majority is paid nothing.
 ///      The pot is shared by weight in wei of stake: W = minStake per winning seat (tiers 1-2) + K * minStake
 ///      per winning challenger + the stake of each winning tier-3 voter. A seat gets floor(pot * minStake / W),
 ///      a tier-3 voter floor(pot * stake / W); the dust is burned. Tier 3 is thus Sybil-neutral: a stake
@@ -185,8 +186,10 @@ interface IDisputeCourt is ICourtParams {
     function unpaidLeaves(uint256 batchId) external view returns (uint256);
 
     /// @notice After an unchallenged Final leaf's window (anyone): closes it as a tier-1 case, slashing the seats
-    ///         that revealed another value and paying the agreeing seats from it (`vectors`: every distinct
-    ///         tier-1 vector revealed).
+    ///         that revealed another value (`vectors`: every distinct tier-1 vector revealed). Nobody challenged, so
+    ///         nothing shows the majority right: the agreeing seats are paid nothing from the slash (a captured
+    ///         majority must not profit from out-voting an honest minority); the payer gets `projectSlashBps` of
+    ///         it and the rest is burned.
     function punish(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external;
 
     /// @notice Draws the tier-2 panel from the beacon value of the case's seed block (anyone); when that block's

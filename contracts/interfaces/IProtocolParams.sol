@@ -14,10 +14,10 @@ interface IProtocolParams {
         uint16 maxLeaves; // leaves per batch (<= 256: one bit per leaf in every batch mask)
         uint16 maxActive; // active-set cap per epoch (<= 256)
         uint16 auditBps; // q: share of `fast` leaves the committee re-executes, in basis points
-        uint16 committeeBps; // share of a final leaf's reward to its agreeing seats
+        uint16 committeeBps; // share of a final leaf's reward to its committee: a K-th per agreeing seat
         uint16 speedBps; // share of an attested leaf's reward to its first attester
         uint16 finalizerBps; // share of a settled leaf's reward to whoever finalizes
-        uint16 honestSlashBps; // share of slashed stake to the batch's honest seats
+        uint16 honestSlashBps; // share of slashed stake to the honest seats (no-shows) or a case's winners
         uint16 projectSlashBps; // share of slashed stake to the batch's payer (the rest is burned)
         uint16 jailEpochs; // epochs a slashed worker sits out
         uint32 epochLength; // shortest epoch

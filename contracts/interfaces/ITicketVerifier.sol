@@ -44,7 +44,8 @@ interface ITicketVerifier {
         uint256 quorum; // Q
         uint256 reward; // per leaf
         uint256 finalizerShare; // per settled leaf
-        uint256 committeeShare; // per Final leaf, split between its agreeing seats
+        uint256 committeeShare; // per Final leaf: committeeShare / seats to each agreeing seat
+        uint256 seats; // K: a dissenting, abstaining or silent seat's part goes back to the payer
     }
 
     /// @notice The outcome of a tally.
@@ -52,7 +53,8 @@ interface ITicketVerifier {
         uint256 finalMask; // audited leaves where >= Q seats agree on a non-abstain value
         uint256 disputedMask; // audited leaves without quorum where some seat spoke
         uint256 finalizerCredit;
-        uint256 refund; // rewards of audited leaves every revealed seat abstained on
+        uint256 refund; // rewards of audited leaves every revealed seat abstained on, and the committee share of
+        // a Final leaf's seats that did not agree with it
         uint256 pot; // owed to attesters (Final and unaudited leaves)
         uint256 disputed; // rewards of disputed leaves
         bytes32 finalVectorHash; // keccak of the final values (ABSTAIN where not Final)
@@ -151,7 +153,9 @@ interface ITicketVerifier {
 
     /// @notice Tallies every audited leaf over the distinct revealed `vectors`, `groupSeats[g]` seats having
     ///         revealed `vectors[g]`: a leaf is Final with >= Q agreeing seats, refunded when every seat abstained,
-    ///         disputed otherwise; unaudited leaves pay the finalizer and attesters.
+    ///         disputed otherwise; unaudited leaves pay the finalizer and attesters. Each agreeing seat of a Final
+    ///         leaf earns `committeeShare / seats` (K, not the agreeing seats: a captured majority earns no more
+    ///         for out-voting a minority); the other seats' part is refunded, the rounding dust goes to the finalizer.
     function tally(TallyTerms calldata terms, bytes32[][] calldata vectors, uint256[] calldata groupSeats)
         external
         pure

@@ -3,12 +3,13 @@
 Per batch: the gateway asks attesters (round-robin over the epoch's members), K seats are drawn by
 stake with replacement from the epoch's cumulative array (``peerhost.wire.batch.draw_seats``, the
 contract's own draw), holders commit and reveal per their strategies, the batch settles (quorum Q,
-seat and finalizer shares, no-show slashes and their split), the attested results are opened;
+seat and finalizer shares: an agreeing seat earns a K-th of the committee share, the other seats'
+part goes back to the payer; no-show slashes and their split), the attested results are opened;
 then each Final leaf's challenge window (an online honest watcher challenges a wrong value; a
 spam challenger a right one), the escalation tiers (a 2K+1 panel deciding with K+1 seats, then a
 stake-weighted vote of the whole set), slashes when a case closes, ``punish`` of unchallenged
-minorities, and attestation slashes. Stake epochs advance every ``batches_per_epoch`` batches and
-slashed identities sit the next epoch out.
+minorities (paying the majority nothing from it), and attestation slashes. Stake epochs advance
+every ``batches_per_epoch`` batches and slashed identities sit the next epoch out.
 
 Every division rounds as the contracts round, so a run fed the chain's seeds gives the chain's
 numbers (``tests/lab``). Fed random seeds it runs thousands of batches in seconds.
@@ -295,8 +296,7 @@ class Model:
             case.voters[TIER_COMMITTEE] = self.committee_voters(
                 i, holders, seats, revealed, ballots
             )
-            agreeing = sum(v.weight for v in case.voters[TIER_COMMITTEE] if v.vote == case.value)
-            case.seat_pay = committee_share // agreeing
+            case.seat_pay = committee_share // p.seats
             who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_values[i])
             if who is not None:
                 self.challenge(case, who, TIER_PANEL)
@@ -443,8 +443,9 @@ class Model:
             if best_seats >= p.quorum:
                 finals.add(i)
                 values[i] = best
-                each = cs // best_seats
-                finalizer_credit += fs + cs - each * best_seats
+                each = cs // p.seats  # per agreeing seat; the other seats' part goes back
+                finalizer_credit += fs + cs - each * p.seats
+                refund += each * (p.seats - best_seats)
                 pot += reward - fs - cs
                 for g, vec in enumerate(groups):
                     if vec[i] == best:
@@ -660,6 +661,8 @@ class Model:
         if win_weight == 0:
             to_payer += pot
             pot = 0
+        if case.tier == TIER_COMMITTEE:
+            pot = 0  # punish: nobody challenged, so nobody can tell the majority was right: burned
         if pot:
             each = pot * m // win_weight
             for t in range(TIER_COMMITTEE, case.tier + 1):

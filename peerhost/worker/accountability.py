@@ -6,7 +6,8 @@
 - *Challenge.* A Final leaf whose value contradicts this worker's own (what it revealed as a seat,
   else what it attested) is challenged within the challenge window, bonding ``challengeBond``.
 - *Punish.* After the window, a Final leaf some seat contradicted is closed by a seat that agreed
-  (``punish``): the contradicting seats are slashed, the agreeing ones paid from it.
+  (``punish``): the contradicting seats are slashed; the agreeing ones are paid nothing from it (a
+  duty that costs this worker its gas: it keeps lying minorities costly).
 - *Present.* Once a leaf's result is settled, a seat presents every attestation of its ticket (as
   the gateway's status shows them) that contradicts the result (``slashAttestation``; the
   presenter's share of the slash is its bounty, the project gets the ticket's reward back).

@@ -91,7 +91,8 @@ def test_sybil_split__cases_reach_tier_3__earns_the_unsplit_pay_never_more(odd_w
     assert a.counts == b.counts
     lost = a.by_owner()["s"] - b.by_owner()["s"]  # per voter it was about -0.028 ether
     assert 0 <= lost <= (4 - 1) * a.counts["tier3"]
-    assert (lost > 0) == bool(odd_wei)  # rounding goes against the split, never for it
+    if odd_wei:  # rounding goes against the split, never for it (with an even stake it may too:
+        assert lost > 0  # pot * stake // W need not divide exactly)
     others = {o: v for o, v in a.by_owner().items() if o not in ("s", BURNED)}
     assert others == {o: v for o, v in b.by_owner().items() if o not in ("s", BURNED)}
     assert b.by_owner()[BURNED] - a.by_owner()[BURNED] == lost
@@ -196,9 +197,10 @@ def test_import__lab_package__does_not_need_matplotlib() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="with nobody watching, a captured committee keeps the whole committee share among its own "
-    "seats and is paid from the honest minority's punish slash; no parameter alone removes the gain "
-    "(honestSlashBps = 0 leaves ~10 % of it): docs/economics.md, open questions",
+    reason="with nobody watching, punish still slashes and jails the honest minority a captured "
+    "committee out-voted, so the adversary's seat share grows: +0.10 milli-ether per batch at p = 1/3 "
+    "(+8.0 before seats were paid a K-th and punish paid the majority nothing); docs/economics.md, "
+    "open questions",
 )
 def test_captured_committee__nobody_watching_no_attesters__earns_less_than_honest() -> None:
     ids = tuple(
