@@ -27,6 +27,10 @@ class TxSender:
     If a send fails before the node accepted it, the nonce counter is resynchronised from the
     node's pending count, so the next transaction fills the gap.
 
+    A transaction the chain lost while :meth:`wait` waits for it (a reorg dropped its block, or
+    it sits behind a nonce that will never mine) is sent again: same calldata, the nonce
+    re-read from the node's pending count.
+
     Args:
         rpc: The JSON-RPC client.
         private_key: The account's key (never logged).
@@ -38,6 +42,9 @@ class TxSender:
         self.signer = TxSigner(rpc, private_key, chain_id)
         self.chain_id = chain_id
         self._lock = asyncio.Lock()
+        # what was sent, by hash, until its receipt is seen: enough to send it again if lost
+        self._sent: dict[bytes, tuple[str, bytes, int, int, int]] = {}
+        self.resent = 0  # transactions sent again because the chain lost them
 
     @property
     def address(self) -> str:
@@ -59,32 +66,84 @@ class TxSender:
         before its predecessor). If a send fails, the nonce is resynchronised from the node, so
         the next transaction fills the gap.
         """
-        fees = await self.signer.fees()
-        async with self._lock:
-            await self.signer.load_nonce()
-            signed = self.signer.sign(to, data, gas=gas, value=value, fees=fees)
-        try:
-            tx_hash = await self.rpc.call(
-                "eth_sendRawTransaction", [HexBytes(signed.raw).to_0x_hex()]
-            )
-        except (RpcError, ChainUnavailable) as exc:
-            log.warning("send failed at nonce %d (%s); resyncing nonce", signed.nonce, exc)
+        for attempt in range(3):
+            fees = await self.signer.fees()
             async with self._lock:
-                self.signer.forget_nonce()
-                self.signer.forget_fees()
-            raise
-        return bytes(HexBytes(tx_hash))
+                await self.signer.load_nonce()
+                signed = self.signer.sign(to, data, gas=gas, value=value, fees=fees)
+            try:
+                tx_hash = await self.rpc.call(
+                    "eth_sendRawTransaction", [HexBytes(signed.raw).to_0x_hex()]
+                )
+            except (RpcError, ChainUnavailable) as exc:
+                log.warning("send failed at nonce %d (%s); resyncing nonce", signed.nonce, exc)
+                async with self._lock:
+                    self.signer.forget_nonce()
+                    self.signer.forget_fees()
+                # a nonce the node already holds (a stale transaction left behind a reorg's gap
+                # was promoted): the re-read count skips it
+                if isinstance(exc, ChainUnavailable) or attempt == 2:
+                    raise
+                await asyncio.sleep(0.2)
+                continue
+            sent = bytes(HexBytes(tx_hash))
+            if len(self._sent) >= 4096:
+                self._sent.pop(next(iter(self._sent)))
+            self._sent[sent] = (to, data, gas, value, signed.nonce)
+            return sent
+        raise AssertionError("unreachable")
+
+    async def _lost(self, tx_hash: bytes) -> bool:
+        """True when the node's pending state does not hold ``tx_hash`` (no receipt, and the
+        account's pending count is not past its nonce: dropped by a reorg, or queued behind a
+        nonce gap that will never fill)."""
+        sent = self._sent.get(tx_hash)
+        if sent is None:
+            return False
+        count = int(await self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16)
+        return count <= sent[4]
+
+    async def _resend(self, tx_hash: bytes) -> bytes:
+        to, data, gas, value, nonce = self._sent.pop(tx_hash)
+        async with self._lock:
+            self.signer.forget_nonce()
+        fresh = await self.send(to, data, gas=gas, value=value)
+        self.resent += 1
+        log.warning(
+            "transaction %s (nonce %d) is no longer in the chain or its pool; sent again as %s",
+            HexBytes(tx_hash).to_0x_hex(),
+            nonce,
+            HexBytes(fresh).to_0x_hex(),
+        )
+        return fresh
 
     async def wait(
-        self, tx_hash: bytes, timeout: float = 60.0, poll: float = 0.02
+        self, tx_hash: bytes, timeout: float = 60.0, poll: float = 0.02, check: float = 1.0
     ) -> dict[str, Any]:
-        """Polls for the receipt of ``tx_hash``; raises TimeoutError after ``timeout`` seconds."""
+        """Polls for the receipt of ``tx_hash``; raises TimeoutError after ``timeout`` seconds.
+
+        Every ``check`` seconds without a receipt the account's pending count is read: a
+        transaction the chain lost (twice in a row, class docstring) is sent again and the
+        receipt of the new one is returned."""
         deadline = time.monotonic() + timeout
-        hex_hash = HexBytes(tx_hash).to_0x_hex()
+        next_check = time.monotonic() + check
+        strikes = 0
         while True:
+            hex_hash = HexBytes(tx_hash).to_0x_hex()
             receipt = await self.rpc.call("eth_getTransactionReceipt", [hex_hash])
             if receipt is not None:
+                self._sent.pop(tx_hash, None)
                 return dict(receipt)
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
+                self._sent.pop(tx_hash, None)
+                async with self._lock:
+                    self.signer.forget_nonce()  # whatever held it up, re-read the node's count
                 raise TimeoutError(f"transaction {hex_hash} not mined after {timeout:.0f} s")
+            if now >= next_check:
+                next_check = now + check
+                strikes = strikes + 1 if await self._lost(tx_hash) else 0
+                if strikes >= 2:
+                    tx_hash, strikes = await self._resend(tx_hash), 0
+                    deadline = time.monotonic() + timeout
             await asyncio.sleep(poll)

@@ -1,8 +1,9 @@
 """Sending the worker's transactions through network trouble, and timing every RPC.
 
-A transaction is retried when the node could not be reached or did not take it (the local nonce
-is resynchronised by the sender); a revert is raised as TransactionReverted with the decoded
-custom error, so callers decide what it means (AlreadyCommitted after a retry is success).
+A transaction is retried when the node could not be reached, did not take it or did not mine
+it in time (the local nonce is resynchronised with the node's pending count); a revert is raised
+as TransactionReverted with the decoded custom error, so callers decide what it means
+(AlreadyCommitted after a retry is success).
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class ChainOps:
                 if attempt == self.attempts - 1:
                     raise
                 logs.warning("tx_retry", what=what, attempt=attempt + 1, reason=str(exc))
-                if isinstance(exc, RpcError) and self.protocol.sender is not None:
+                # not taken, or not mined (a reorg dropped it, or it waits behind a nonce that
+                # will never mine): the next send re-reads the node's pending count
+                if isinstance(exc, RpcError | TimeoutError) and self.protocol.sender is not None:
                     await self.protocol.sender.resync()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)

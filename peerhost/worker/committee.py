@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 # ISettlementCoordinator.Phase
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
 _RESUMES = 120  # a duty cut by an unreachable chain is resumed at most this often
+_RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal on-chain (reorgs)
 
 
 class Committee:
@@ -236,21 +237,32 @@ class Committee:
             ]
             salt = os.urandom(32)
             self.duties.save(key, b"".join(vector), salt)  # before the commitment goes out
-            commitment = seat_commitment(
-                self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
-            )
-            await self._send("commit", batch_id, commitment)
+            await self._commit(batch_id, vector, salt)
             self.seats_served += 1
         vhash = vector_hash(vector)
+        checked = time.monotonic()
         while await self.view.phase_of(batch_id) == _COMMIT:
+            if time.monotonic() - checked >= _RECHECK:  # a reorg may have dropped the commitment
+                checked = time.monotonic()
+                if await self.view.vote_of(batch_id, self.address) == bytes(32):
+                    log.warning("committee: batch %d: commitment gone (reorg?); again", batch_id)
+                    with contextlib.suppress(TransactionReverted):
+                        await self._commit(batch_id, vector, salt)
             await asyncio.sleep(self.poll)
         if await self.view.phase_of(batch_id) != _REVEAL:
             return
         if not self.duties.done(key):
             await self._send("reveal", batch_id, vhash, salt, vector)
             self.duties.mark(key)
+        checked = time.monotonic()
         while True:
             phase = await self.view.phase_of(batch_id)
+            if phase == _REVEAL and time.monotonic() - checked >= _RECHECK:
+                checked = time.monotonic()  # a reorg may have dropped the reveal: send it again
+                if await self.view.vote_of(batch_id, self.address) != vhash:
+                    log.warning("committee: batch %d: reveal gone (reorg?); again", batch_id)
+                    with contextlib.suppress(TransactionReverted):
+                        await self._send("reveal", batch_id, vhash, salt, vector)
             if phase == _SETTLE:
                 vectors = await self.view.revealed_vectors(batch_id, self._from_block)
                 with contextlib.suppress(TransactionReverted):
@@ -260,6 +272,12 @@ class Committee:
             await asyncio.sleep(self.poll)
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector)
+
+    async def _commit(self, batch_id: int, vector: list[bytes], salt: bytes) -> None:
+        commitment = seat_commitment(
+            self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
+        )
+        await self._send("commit", batch_id, commitment)
 
     async def _finalize_when_due(self, batch_id: int) -> None:
         """Anyone may finalize a batch in its Settle phase: one whose seat holders all failed to
