@@ -4,6 +4,10 @@ A ticket is claimed (by gateway and seq) *before* it runs, so the same ticket pu
 refused as a replay; the attestation is written before the answer is sent. The gateway's signed
 ticket is kept with it: the worker can post an unposted ticket itself (as a cheque) before its
 deadline if the gateway withholds it.
+
+The rewards of tickets taken and not yet posted count against the reserve a worker accepts
+against; a ticket claimed and never attested when the worker stopped is released at the next
+start (marked declined; its seq stays refused as a replay).
 """
 
 from __future__ import annotations
@@ -60,7 +64,12 @@ class AttestedLedger:
         # every ticket, so kept in memory (read once from the file, then kept up to date)
         self._flight: dict[tuple[str, int], tuple[bytes, int]] = {}
         self._sums: dict[tuple[bytes, str], int] = {}
-        for t in self._select("state IN (?, ?)", (CLAIMED, ATTESTED)):
+        # a ticket claimed and never attested before this start was abandoned (the process
+        # stopped while running it; its answer never went out): it is no longer in flight
+        self.released = self._db.execute(
+            "UPDATE attested SET state = ? WHERE state = ?", (DECLINED, CLAIMED)
+        ).rowcount
+        for t in self._select("state = ?", (ATTESTED,)):
             self._take(t.ticket.gateway, t.ticket.seq, t.project_id, t.ticket.reward)
 
     def _take(self, gateway: str, seq: int, project_id: bytes, reward: int) -> None:

@@ -33,7 +33,7 @@ def test_ledger__tickets_taken__in_flight_sums_per_project_until_posted_or_decli
     assert ledger.unposted_rewards(OTHER, GATEWAY) == 1000
 
 
-def test_ledger__reopened__in_flight_rewards_and_results_survive(tmp_path: Path) -> None:
+def test_ledger__reopened__attested_rewards_and_results_survive(tmp_path: Path) -> None:
     path = str(tmp_path / "attested.sqlite3")
     ledger = AttestedLedger(path)
     ledger.claim(ticket(1), b"r1", PROJECT, b"s")
@@ -41,6 +41,22 @@ def test_ledger__reopened__in_flight_rewards_and_results_survive(tmp_path: Path)
     ledger.claim(ticket(2), b"r2", PROJECT, b"s")
     ledger.close()
     reopened = AttestedLedger(path)
-    assert reopened.unposted_rewards(PROJECT, GATEWAY) == 2000
+    assert reopened.unposted_rewards(PROJECT, GATEWAY) == 1000  # the attested one: still owed
     assert reopened.result_of(GATEWAY, 1) == b"\x05" * 32
     assert reopened.result_of(GATEWAY, 2) is None
+
+
+def test_ledger__reopened_after_claim_never_attested__reward_released_and_replay_refused(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "attested.sqlite3")
+    ledger = AttestedLedger(path)
+    ledger.claim(ticket(1, 700), b"r1", PROJECT, b"s")  # killed before attesting it
+    assert ledger.unposted_rewards(PROJECT, GATEWAY) == 700
+    ledger.close()
+    reopened = AttestedLedger(path)
+    assert reopened.released == 1
+    assert reopened.unposted_rewards(PROJECT, GATEWAY) == 0  # no longer shrinks the reserve
+    assert not reopened.claim(ticket(1, 700), b"r1", PROJECT, b"s")  # still refused as a replay
+    assert reopened.unposted() == []
+    reopened.close()
