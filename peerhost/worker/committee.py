@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
 _RESUMES = 120  # a duty cut by an unreachable chain is resumed at most this often
 _RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal on-chain (reorgs)
+_AGAIN = 5  # a dropped commitment or reveal is sent again at most this often per batch
 
 
 class Committee:
@@ -240,12 +241,13 @@ class Committee:
             await self._commit(batch_id, vector, salt)
             self.seats_served += 1
         vhash = vector_hash(vector)
-        checked = time.monotonic()
+        checked, again = time.monotonic(), 0
         while await self.view.phase_of(batch_id) == _COMMIT:
-            if time.monotonic() - checked >= _RECHECK:  # a reorg may have dropped the commitment
-                checked = time.monotonic()
+            if again < _AGAIN and time.monotonic() - checked >= _RECHECK:
+                checked = time.monotonic()  # a reorg may have dropped the commitment
                 if await self.view.vote_of(batch_id, self.address) == bytes(32):
                     log.warning("committee: batch %d: commitment gone (reorg?); again", batch_id)
+                    again += 1
                     with contextlib.suppress(TransactionReverted):
                         await self._commit(batch_id, vector, salt)
             await asyncio.sleep(self.poll)
@@ -254,13 +256,14 @@ class Committee:
         if not self.duties.done(key):
             await self._send("reveal", batch_id, vhash, salt, vector)
             self.duties.mark(key)
-        checked = time.monotonic()
+        checked, again = time.monotonic(), 0
         while True:
             phase = await self.view.phase_of(batch_id)
-            if phase == _REVEAL and time.monotonic() - checked >= _RECHECK:
+            if phase == _REVEAL and again < _AGAIN and time.monotonic() - checked >= _RECHECK:
                 checked = time.monotonic()  # a reorg may have dropped the reveal: send it again
-                if await self.view.vote_of(batch_id, self.address) != vhash:
+                if await self.view.vote_of(batch_id, self.address) not in (vhash, bytes(32)):
                     log.warning("committee: batch %d: reveal gone (reorg?); again", batch_id)
+                    again += 1
                     with contextlib.suppress(TransactionReverted):
                         await self._send("reveal", batch_id, vhash, salt, vector)
             if phase == _SETTLE:

@@ -107,7 +107,7 @@ def test_sender__mined_transaction_dropped_by_reorg__next_send_mines_and_lost_on
     loop.run(rpc.aclose())
 
 
-def test_committee__commit_dropped_by_reorg__worker_commits_again_and_reveals(
+def test_committee__commit_and_reveal_dropped_by_reorg__worker_sends_both_again(
     ready: Any,
     config_v2: ChainConfig,
     accounts_by_address: dict[str, Any],
@@ -154,7 +154,11 @@ def test_committee__commit_dropped_by_reorg__worker_commits_again_and_reveals(
         chain.mine(deltatime=int(kit.params.commit_window) + 1)
     _wait(lambda: coordinator.phaseOf(posted.batch_id) != PH_COMMIT, 30, "the reveal phase")
     audited = int(coordinator.getBatch(posted.batch_id).auditMask) & 1
-    _wait(lambda: vote() == vector_hash([GOOD if audited else ABSTAIN]), 30, "the worker's reveal")
+    revealed = vector_hash([GOOD if audited else ABSTAIN])
+    _wait(lambda: vote() == revealed, 30, "the worker's reveal")
+    chain.provider.make_request("anvil_reorg", [1, []])  # drops the reveal: the commitment again
+    assert vote() not in (revealed, bytes(32)), "the reorg did not drop the reveal"
+    _wait(lambda: vote() == revealed, 30, "the reveal sent again after the reorg")
     duty.cancel()
     loop.run(committee.close())
     loop.run(rpc.aclose())
