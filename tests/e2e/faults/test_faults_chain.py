@@ -8,12 +8,10 @@ import pytest
 from fault_scenarios import TicketStack, reorged
 
 
-# Found by this scenario, not fixed yet: after a 1-2 block reorg the dropped commit/reveal and
-# post transactions are not sent again (the committee duty records them done; a worker's next
-# transaction waits behind the dropped nonce, "not mined after 60 s", and its duty for that batch
-# ends), so a batch stays in its reveal phase with every leaf Pending.
+# Found by this scenario and fixed: the dropped commitments and reveals were not sent again (a
+# worker's next transaction waited behind the dropped nonce, "not mined after 60 s", which ended
+# its duty for that batch) and honest seats were slashed as no-shows.
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="dropped transactions are not re-sent after a reorg")
 def test_chain__shallow_reorg_mid_batch__every_ticket_settles_once(
     faults_stack: TicketStack, seed: int
 ) -> None:
