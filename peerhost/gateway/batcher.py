@@ -7,6 +7,11 @@ everything queued meanwhile as one JSON-RPC batch: under load many requests shar
 and with nothing queued a transaction goes out at once, alone.
 
 Transactions reach the node in nonce order (one batch at a time, in queue order).
+
+The last signed transactions are kept (by nonce): :meth:`BatchSender.heal` sends again, byte for
+byte, those the chain and the node's pool lost (a reorg dropped their block). The same bytes carry
+the same nonce, so a transaction sent again can be mined at most once, and the ones signed after it
+are no longer stuck behind its nonce.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from peerhost.chain.rpc import RpcClient
 from peerhost.chain.signer import TxSigner
 
 log = logging.getLogger(__name__)
+
+_KEPT = 256  # signed transactions kept to be sent again if a reorg drops them
 
 
 class BatchSender:
@@ -48,6 +55,8 @@ class BatchSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stale = False
+        self._kept: dict[int, tuple[bytes, bytes]] = {}  # nonce -> (hash, raw): sent again if lost
+        self.resent = 0
         self.batches = 0
         self.sent = 0
 
@@ -83,10 +92,40 @@ class BatchSender:
     ) -> tuple[bytes, asyncio.Future[bytes]]:
         """Signs with the next nonce and queues it; returns (tx hash, future of the send)."""
         signed = self.signer.sign(to, data, gas=gas, value=value)
+        self._kept[signed.nonce] = (signed.hash, signed.raw)
+        if len(self._kept) > _KEPT:
+            del self._kept[min(self._kept)]
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._queue.append((signed.raw, future))
         self._wake.set()
         return signed.hash, future
+
+    async def heal(self) -> list[bytes]:
+        """Sends again the kept transactions the node no longer holds (module docstring): every
+        kept one at or past the account's pending count, lowest nonce first (the node answers
+        "already known" for one it still queues). Returns the hashes sent again."""
+        if not self._kept or self._queue:
+            return []
+        pending = int(await self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16)
+        if max(self._kept) < pending:
+            return []
+        out = []
+        for nonce in sorted(n for n in self._kept if n >= pending):
+            tx_hash, raw = self._kept[nonce]
+            try:
+                await self.rpc.call("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()])
+            except RpcError as exc:
+                log.info("transaction %s not sent again: %s", HexBytes(tx_hash).to_0x_hex(), exc)
+                continue
+            log.warning(
+                "transaction %s (nonce %d) was no longer in the chain or the node's pool "
+                "(a reorg dropped it?): sent again",
+                HexBytes(tx_hash).to_0x_hex(),
+                nonce,
+            )
+            self.resent += 1
+            out.append(tx_hash)
+        return out
 
     async def _flush_loop(self) -> None:
         while True:

@@ -8,6 +8,14 @@ commitment's salt and opening are written to the ticket book; after a restart, t
 ``posting`` are checked against the chain (mined: posted; failed or unknown: back to ``issued``),
 so nothing is lost and nothing is posted twice.
 
+A reorg can drop a batch the poster saw mined. Every tick the poster sends again what the chain
+lost (the same signed bytes: :meth:`BatchSender.heal`) and re-reads the receipts of the batches it
+posted in the last ``_REORG_BLOCKS`` blocks: one mined again is recorded under the batch id it got
+this time; one gone for good (its nonce taken by another transaction) goes back to ``issued`` and
+is posted anew. The contract refuses a seq posted twice (``SeqAlreadyPosted``): when it refuses a
+batch, the tickets already on-chain (an attester posted them as orphans meanwhile, or an earlier
+post of ours) are left out and the others posted again, so no ticket is posted twice.
+
 Once a batch is posted, the poster asks each attester its opening lists, over the job feed, to
 co-sign the batch (one batch attestation per attester per batch: the leaves the opening lists it on
 and their results, :mod:`peerhost.wire.batch`); each co-signature is checked and kept in the ticket
@@ -20,6 +28,7 @@ the final result of each ticket (``verified`` answers wait for it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -29,7 +38,7 @@ from typing import Any
 from hexbytes import HexBytes
 
 from peerhost.chain.courts import CourtsView
-from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.errors import ChainUnavailable, RpcError
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.availability import InputPublisher
 from peerhost.gateway.batcher import BatchSender
@@ -62,6 +71,8 @@ _GAS_PER_LEAF = 60_000
 _COSIGN_RETRY = 2.0
 #: Batch states (ISettlementCoordinator.BatchState).
 _FINALIZED, _CLOSED, _EXPIRED = 3, 4, 5
+#: Posts are re-checked after a reorg while they are at most this many blocks deep.
+_REORG_BLOCKS = 64
 
 
 def attested_result(stored: StoredTicket) -> AttestedResult:
@@ -128,6 +139,8 @@ class BatchPoster:
         self._from_block = 0
         self.batches_posted = 0
         self._issued_at: dict[int, float] = {}
+        # recent posts, re-checked after a reorg: post tx -> (batch id, block number, block hash)
+        self._recent: dict[bytes, tuple[int, int, str]] = {}
 
     async def run(self) -> None:
         """Forever: reconcile, post what is ready, follow posted batches."""
@@ -144,6 +157,8 @@ class BatchPoster:
             await asyncio.sleep(self.interval)
 
     async def tick(self) -> None:
+        await self.sender.heal()
+        await self.recheck()
         if not self.withhold:
             await self.post_ready()
         await self.follow()
@@ -216,6 +231,7 @@ class BatchPoster:
 
     async def sender_wait(self, tx_hash: bytes, timeout: float = 60.0) -> dict[str, object]:
         deadline = time.monotonic() + timeout
+        healed = time.monotonic()
         hex_hash = HexBytes(tx_hash).to_0x_hex()
         while True:
             receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
@@ -223,6 +239,9 @@ class BatchPoster:
                 return dict(receipt)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"batch transaction {hex_hash} not mined after {timeout:.0f} s")
+            if time.monotonic() - healed > 1.0:  # stuck behind a nonce a reorg dropped?
+                healed = time.monotonic()
+                await self.sender.heal()
             await asyncio.sleep(0.05)
 
     async def _record(
@@ -231,12 +250,11 @@ class BatchPoster:
         seqs = [t.ticket.seq for t in tickets]
         if int(str(receipt["status"]), 16) != 1:
             reason = "reverted"
-            try:
-                await self.view.confirm(tx_hash, "postBatch")
-            except TransactionReverted as exc:
-                reason = exc.reason
-            except Exception:  # the reason is a nicety
-                pass
+            with contextlib.suppress(Exception):  # the reason is a nicety
+                reason = await self._revert_reason(receipt)
+            if "SeqAlreadyPosted" in reason:
+                await self._posted_elsewhere(tickets)
+                return None
             log.error("batch of %d ticket(s) rejected: %s", len(seqs), reason)
             self.book.reject(seqs)
             return None
@@ -250,6 +268,11 @@ class BatchPoster:
             return None
         self.book.mark_posted(seqs, batch_id)
         self.book.batch_posted(tx_hash, batch_id)
+        self._recent[tx_hash] = (
+            batch_id,
+            int(str(receipt["blockNumber"]), 16),
+            str(receipt["blockHash"]),
+        )
         await self.ask_cosignatures(batch_id)
         self.batches_posted += 1
         log.info("posted batch %d: %d ticket(s)", batch_id, len(seqs))
@@ -259,6 +282,86 @@ class BatchPoster:
         for project_id, amount in project_total.items():
             self._drawn(project_id, amount)
         return batch_id
+
+    async def _revert_reason(self, receipt: dict[str, Any]) -> str:
+        """The decoded custom error of a reverted transaction (replayed with ``eth_call`` at its
+        block; the view's ``confirm`` needs a sender the gateway's view does not have)."""
+        rpc = self.view.rpc
+        tx = await rpc.call("eth_getTransactionByHash", [receipt["transactionHash"]])
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+        try:
+            await rpc.call("eth_call", [call, receipt["blockNumber"]])
+        except RpcError as exc:
+            return self.view.explain(exc.data) if exc.data else exc.rpc_message
+        return "reverted"
+
+    async def _posted_elsewhere(self, tickets: list[StoredTicket]) -> None:
+        """A batch refused because some of its seqs are on-chain already: those are left out
+        (never posted twice), the others go back to ``issued``."""
+        gateway = self.sender.address
+        done: list[int] = []
+        again: list[int] = []
+        for t in tickets:
+            on_chain = await self.view.is_seq_posted(gateway, t.ticket.seq)
+            (done if on_chain else again).append(t.ticket.seq)
+        log.warning(
+            "batch refused: seq(s) %s are posted already (as orphans by an attester, or by an "
+            "earlier post); left out, %d ticket(s) posted again",
+            done,
+            len(again),
+        )
+        self.book.reject(done)
+        self.book.unpost(again)
+
+    async def recheck(self) -> None:
+        """Re-reads the receipts of the recent posts (module docstring): a reorg may have moved
+        one to another block (and batch id) or dropped it."""
+        if not self._recent:
+            return
+        # A reorg that dropped any recent post replaced the block of the newest one too: one
+        # read per tick unless that block changed.
+        _, number, block_hash = max(self._recent.values(), key=lambda v: v[1])
+        block = await self.view.rpc.call("eth_getBlockByNumber", [hex(number), False])
+        if block is not None and block["hash"] == block_hash:
+            return
+        head = await self.view.block_number()
+        for tx_hash, (_, number, _) in list(self._recent.items()):
+            if number < head - _REORG_BLOCKS:
+                del self._recent[tx_hash]
+        for tx_hash in list(self._recent):
+            batch_id, _, _ = self._recent[tx_hash]
+            hex_hash = HexBytes(tx_hash).to_0x_hex()
+            receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
+            if receipt is None:
+                if await self.view.rpc.call("eth_getTransactionByHash", [hex_hash]) is not None:
+                    continue  # sent again, waiting to be mined
+                # not in the chain, not in the pool, not sent again (its nonce was taken)
+                log.warning(
+                    "batch %d (%s) was dropped by a reorg: posting again", batch_id, hex_hash
+                )
+                del self._recent[tx_hash]
+                self.book.drop_batch(tx_hash)
+                continue
+            moved = int(str(receipt["blockNumber"]), 16)
+            new_id = batch_id
+            for raw in receipt.get("logs", []):
+                decoded = self.view.decode_log(raw)
+                if decoded is not None and decoded[0] == "BatchPosted":
+                    new_id = int(decoded[1]["batchId"])
+            if int(str(receipt["status"]), 16) != 1:
+                log.warning(
+                    "batch %d (%s) mined again after a reorg and reverted", batch_id, hex_hash
+                )
+                del self._recent[tx_hash]
+                self.book.drop_batch(tx_hash)
+                continue
+            self._recent[tx_hash] = (new_id, moved, str(receipt["blockHash"]))
+            if new_id != batch_id:
+                log.warning("batch %d mined again after a reorg as batch %d", batch_id, new_id)
+                self.book.rebatch(tx_hash, new_id)
+                self._told.discard(new_id)
+                self._asked.pop(new_id, None)
+                await self.ask_cosignatures(new_id)
 
     async def reconcile(self) -> None:
         """Tickets left ``posting`` by an earlier run: posted, or back to ``issued``."""

@@ -247,6 +247,36 @@ class TicketBook:
                 [(ISSUED, s) for s in seqs],
             )
 
+    def drop_batch(self, post_tx: bytes) -> None:
+        """A posted batch a reorg dropped for good: its tickets go back to ``issued``."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "UPDATE tickets SET state = ?, post_tx = NULL, batch_id = NULL, leaf_index = NULL"
+                " WHERE post_tx = ?",
+                (ISSUED, post_tx),
+            )
+            self._db.execute("UPDATE batches SET state = 'dropped' WHERE post_tx = ?", (post_tx,))
+            self._db.execute("COMMIT")
+
+    def rebatch(self, post_tx: bytes, batch_id: int) -> None:
+        """A posted batch a reorg moved: mined again, it got ``batch_id``. Co-signatures kept for
+        either id are dropped (they name the batch id; the attesters are asked again)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            old = self._db.execute(
+                "SELECT batch_id FROM batches WHERE post_tx = ?", (post_tx,)
+            ).fetchone()
+            for stale in {batch_id, old[0] if old else None} - {None}:
+                self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (stale,))
+            self._db.execute(
+                "UPDATE batches SET batch_id = ? WHERE post_tx = ?", (batch_id, post_tx)
+            )
+            self._db.execute(
+                "UPDATE tickets SET batch_id = ? WHERE post_tx = ?", (batch_id, post_tx)
+            )
+            self._db.execute("COMMIT")
+
     def _rows(self, where: str, args: tuple[Any, ...]) -> list[StoredTicket]:
         with self._lock:
             rows = self._db.execute(

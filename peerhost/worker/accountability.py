@@ -203,7 +203,7 @@ class Accountability:
                 phase = await self.view.phase_of(batch_id)
                 if phase in (_FINALIZED, _CLOSED):
                     return await self.view.get_batch(batch_id)
-                if phase == _EXPIRED:
+                if phase in (_EXPIRED, _AWAITING):  # Awaiting: a reorg dropped its seat draw
                     return None
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), _SETTLE_RECHECK)

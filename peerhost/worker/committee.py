@@ -115,6 +115,7 @@ class Committee:
         self.cheques_posted = 0
         self.duties = duties or DutyLog(":memory:")
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
+        self._posted_in: dict[int, str] = {}  # batch id -> block hash of the post its duty serves
         self.singles: dict[int, SingleRequest] = {}
         self.callbacks = CallbackRelay(view, mine_blocks=mine_blocks)
         self._from_block = 0
@@ -142,11 +143,7 @@ class Committee:
                 head = await self.view.block_number()
                 if head >= cursor:
                     for raw, args in await self.view.logs("BatchPosted", cursor, head):
-                        batch_id = int(args["batchId"])
-                        if batch_id not in self.tasks:
-                            self.tasks[batch_id] = asyncio.create_task(
-                                self._duty(batch_id, raw), name=f"batch {batch_id}"
-                            )
+                        self._posted(int(args["batchId"]), raw)
                     for event in ("BatchFinalized", "BatchExpired"):
                         for _, args in await self.view.logs(event, cursor, head):
                             self.accountability.settled(int(args["batchId"]))
@@ -161,6 +158,24 @@ class Committee:
                 log.info("committee: chain unavailable (%s)", exc)
             await asyncio.sleep(self.poll)
 
+    def _posted(self, batch_id: int, raw: dict[str, Any]) -> None:
+        """Starts the duty of a batch seen posted. A post in another block than the one its duty
+        started from (a reorg dropped the first post and the batch id was posted again, or the
+        same post was mined again elsewhere: new seed block, new seats, maybe other leaves) starts
+        the duty again from the new post."""
+        block = str(raw.get("blockHash", ""))
+        task = self.tasks.get(batch_id)
+        if task is not None and self._posted_in.get(batch_id, block) == block:
+            return
+        if task is not None:
+            log.warning("committee: batch %d posted again in another block (reorg)", batch_id)
+            task.cancel()
+            self._batches.pop(batch_id, None)
+        self._posted_in[batch_id] = block
+        self.tasks[batch_id] = asyncio.create_task(
+            self._duty(batch_id, raw), name=f"batch {batch_id}"
+        )
+
     async def close(self) -> None:
         for task in self.tasks.values():
             task.cancel()
@@ -174,9 +189,16 @@ class Committee:
         # A node restart or a dropped connection mid-duty (ChainUnavailable) resumes the duty
         # where it stood, as a worker restart does (what it committed is in its duty record),
         # instead of leaving the batch's seat unopened.
+        reseated = 0
         for attempt in range(_RESUMES + 1):
             try:
                 await self.duty(batch_id, posted_log)
+                # a reorg that dropped the seat draw puts the batch back to Awaiting: the seats
+                # are drawn again (maybe others), so the duty starts again
+                if reseated < _AGAIN and await self.view.phase_of(batch_id) == _AWAITING:
+                    reseated += 1
+                    log.warning("committee: batch %d awaits its seats again (reorg)", batch_id)
+                    continue
                 return
             except asyncio.CancelledError:
                 raise

@@ -586,13 +586,20 @@ def rpc(stack: TicketStack, method: str, *params: Any) -> Any:
     return reply.get("result")
 
 
-def reorged(stack: TicketStack, seed: int) -> Outcome:
-    """A shallow reorg (1 or 2 blocks, ``anvil_reorg``) while calls flow and batches settle: the
-    transactions of the dropped blocks (batch posts, seats, commitments, reveals) are gone; the
-    gateway and the workers must notice and send again what they owe."""
+#: Blocks a deep reorg drops: past the seat draws and whole commit rounds of the batches it hits,
+#: deeper than the workers' confirmation depth (the devnet's workers confirm at 0 blocks).
+DEEP = (4, 8)
+
+
+def reorged(stack: TicketStack, seed: int, deep: bool = False) -> Outcome:
+    """A reorg while calls flow and batches settle: shallow (1 or 2 blocks) or deep (``DEEP``),
+    with ``anvil_reorg``. The transactions of the dropped blocks (batch posts, seat draws,
+    commitments, reveals, finalizations) are gone; the gateway and the workers must notice and
+    send again what they owe. Only blocks mined during the run are dropped (never the stack's
+    setup, such as the stake epoch's start, which no process of the stack would send again)."""
     rng = random.Random(seed)
-    depth = rng.randint(1, 2)
-    outcome = Outcome(f"reorg-{depth}", seed)
+    depth = rng.randint(*DEEP) if deep else rng.randint(1, 2)
+    outcome = Outcome(f"reorg-{'deep' if deep else 'shallow'}-{depth}", seed)
     before = snapshot(stack)
     with Traffic(stack, rng.randrange(2**32), clients=2, limit=400) as traffic:
         posts = rng.randint(1, 3)
@@ -601,6 +608,11 @@ def reorged(stack: TicketStack, seed: int) -> Outcome:
             return sum(1 for s, _ in issued(stack, before.seq).values() if s == "posted") >= posts
 
         wait_until(posted, 120, f"{posts} posted ticket(s)")
+        wait_until(
+            lambda: int(rpc(stack, "eth_blockNumber"), 16) - depth >= before.block,
+            120,
+            f"{depth} block(s) mined in the run",
+        )
         head = int(rpc(stack, "eth_blockNumber"), 16)
         rpc(stack, "anvil_reorg", depth, [])
         outcome.notes.append(f"reorg of {depth} block(s) at block {head}")
@@ -685,5 +697,6 @@ SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "gateway-killed-down": lambda s, seed: gateway_killed(s, seed, False),
     "clock-skewed-worker": clock_skewed,
     "reorg-shallow": reorged,
+    "reorg-deep": lambda s, seed: reorged(s, seed, deep=True),
     "node-restarted": node_restarted,
 }

@@ -1,0 +1,162 @@
+"""The gateway's batch poster against reorgs on the real chain: a post the
+chain dropped after the poster saw it mined (``evm_revert``) is sent again (the same signed bytes, so it can be
+mined only once) and the posts signed after it are not stuck behind its nonce; a batch the
+contract refuses because some of its seqs are posted already (``SeqAlreadyPosted``) is posted
+again without them, so no ticket is ever posted twice."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.settlement import SettlementView
+from peerhost.gateway.batcher import BatchSender
+from peerhost.gateway.poster import BatchPoster
+from peerhost.gateway.ticketbook import POSTED, REJECTED, TicketBook
+from peerhost.wire.batch import decode_leaves
+from peerhost.wire.ticket import Ticket
+
+
+class Gateway:
+    """The gateway's poster and ticket book on the test chain, driven tick by tick from an
+    event loop on its own thread."""
+
+    def __init__(self, config: ChainConfig, key: bytes, tmp: Path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.rpc = RpcClient(config.rpc_url)
+        self.sender = BatchSender(self.rpc, key, config.chain_id)
+        self.book = TicketBook(tmp / "tickets.sqlite3")
+        self.view = SettlementView(config, self.rpc)
+        self.poster = BatchPoster(
+            self.view,
+            self.book,
+            self.sender,
+            max_tickets=16,
+            interval=0.1,
+            waiting=lambda rid: False,
+            drawn=lambda project, amount: None,
+            settled=lambda rid, value, final: None,
+        )
+        self.run(self._start())
+
+    async def _start(self) -> None:
+        self.sender.start()
+
+    def run(self, coro: Any, timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def issue(self, tickets: list[Ticket], project_id: bytes) -> None:
+        for t in tickets:
+            self.book.save(t, t.seq.to_bytes(32, "big"), project_id, b"\x01" * 65, b"in")
+
+    def tick(self) -> None:
+        self.poster._last_block = -1  # one batch per block: each tick may post
+        self.run(self.poster.tick())
+
+    def states(self, tickets: list[Ticket]) -> list[str]:
+        by_seq = {t.ticket.seq: t.state for t in self.book}
+        return [by_seq[t.seq] for t in tickets]
+
+    def close(self) -> None:
+        self.run(self.sender.stop())
+        self.run(self.rpc.aclose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+        self.book.close()
+
+
+@pytest.fixture
+def gw(
+    ready: Any, settlement: Any, deployment: Any, chain: Any, tmp_path: Path
+) -> Iterator[Gateway]:
+    uri = str(chain.provider.uri)
+    v2 = settlement.addresses
+    config = ChainConfig(
+        uri,
+        uri,
+        chain.chain_id,
+        **deployment.addresses,
+        stakes=v2["stakes"],
+        gateways=v2["gateways"],
+        settlement=v2["settlement"],
+    )
+    key = bytes.fromhex(str(ready.gateway.private_key).removeprefix("0x"))
+    running = Gateway(config, key, tmp_path)
+    yield running
+    running.close()
+
+
+def posted(kit: Any, gateway: Gateway, from_block: int) -> dict[int, list[int]]:
+    """Batch id -> the seqs of its leaves, for every batch on the chain now, read from the posting
+    transactions' calldata (a seq posted twice appears twice)."""
+    out: dict[int, list[int]] = {}
+    for log in kit.coordinator.BatchPosted.range(from_block, int(kit.chain.blocks.head.number) + 1):
+        tx = kit.request("eth_getTransactionByHash", [str(log.transaction_hash)])
+        data = bytes.fromhex(str(tx["input"]).removeprefix("0x"))
+        leaves = gateway.view.coordinator.decode_input("postBatch", data)["leaves"]
+        out[int(log.batchId)] = [leaf.seq for leaf in decode_leaves(bytes(leaves))]
+    return out
+
+
+def seqs(batches: dict[int, list[int]]) -> list[int]:
+    return sorted(seq for leaves in batches.values() for seq in leaves)
+
+
+def test_poster__batch_with_a_seq_posted_already__left_out_and_the_rest_posted_once(
+    ready: Any, gw: Gateway, chain: Any
+) -> None:
+    kit = ready
+    start = int(chain.blocks.head.number) + 1
+    tickets = kit.tickets(3)
+    kit.post(tickets=[tickets[1]])  # on-chain before the poster's batch (an orphan post, say)
+    gw.issue(tickets, kit.project_id)
+    gw.tick()  # the batch of three is refused: seq 1 is posted already
+    assert gw.states(tickets) == ["issued", REJECTED, "issued"]
+    gw.tick()
+    assert gw.states(tickets) == [POSTED, REJECTED, POSTED]
+    assert seqs(posted(kit, gw, start)) == [t.seq for t in tickets]
+
+
+def test_poster__mined_post_dropped_by_reorg__sent_again_and_each_ticket_posted_once(
+    ready: Any, gw: Gateway, chain: Any
+) -> None:
+    kit = ready
+    start = int(chain.blocks.head.number) + 1
+    first = kit.tickets(2)
+    gw.issue(first, kit.project_id)
+    # the reorg: back to this block once the post is mined (evm_revert drops the blocks after it
+    # and their transactions, as anvil_reorg does; unlike anvil_reorg it leaves the test chain's
+    # own snapshots usable)
+    fork = kit.request("evm_snapshot", [])
+    gw.tick()
+    assert gw.states(first) == [POSTED, POSTED]
+    assert seqs(posted(kit, gw, start)) == [t.seq for t in first]
+
+    assert kit.request("evm_revert", [fork])  # drops the block that holds the post
+    assert posted(kit, gw, start) == {}
+    assert not kit.coordinator.isSeqPosted(kit.gateway, first[0].seq)
+
+    second = kit.tickets(2)  # signed after the dropped post: its nonce is one past the chain's
+    gw.issue(second, kit.project_id)
+    for _ in range(20):
+        gw.tick()
+        if seqs(posted(kit, gw, start)) == [t.seq for t in first + second]:
+            break
+    batches = posted(kit, gw, start)
+    assert seqs(batches) == [t.seq for t in first + second]
+    assert gw.sender.resent >= 1
+    assert gw.states(first + second) == [POSTED] * 4
+    # the book names the batch and leaf each ticket is on the chain now
+    for stored in gw.book:
+        assert stored.batch_id is not None and stored.leaf_index is not None
+        assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
