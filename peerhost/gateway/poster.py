@@ -139,6 +139,7 @@ class BatchPoster:
         self._from_block = 0
         self.batches_posted = 0
         self._issued_at: dict[int, float] = {}
+        self._lag = 0.0  # seconds the chain's clock was seen behind the wall clock (refusals)
         # recent posts, re-checked after a reorg: post tx -> (batch id, block number, block hash)
         self._recent: dict[bytes, tuple[int, int, str]] = {}
 
@@ -178,8 +179,11 @@ class BatchPoster:
     def _ready(self, tickets: list[StoredTicket]) -> list[StoredTicket]:
         now = time.monotonic()
         out = []
+        chain_now = time.time() - self._lag  # the chain's clock: never post a ticket ahead of it
         for t in tickets:
             first_seen = self._issued_at.setdefault(t.ticket.seq, now)
+            if t.ticket.issued_at > chain_now:
+                continue
             if not self._waiting(t.request_id) or now - first_seen > _ATTEST_GRACE:
                 out.append(t)
         return out
@@ -255,6 +259,8 @@ class BatchPoster:
             if "SeqAlreadyPosted" in reason:
                 await self._posted_elsewhere(tickets)
                 return None
+            if "InvalidTicketTimes" in reason and await self._ahead_of_chain(receipt, tickets):
+                return None
             log.error("batch of %d ticket(s) rejected: %s", len(seqs), reason)
             self.book.reject(seqs)
             return None
@@ -266,6 +272,7 @@ class BatchPoster:
         if batch_id is None:
             log.error("batch transaction 0x%s emitted no BatchPosted", tx_hash.hex())
             return None
+        self._lag = max(0.0, self._lag - 1.0)  # a post went through: try closer to the clock
         self.book.mark_posted(seqs, batch_id)
         self.book.batch_posted(tx_hash, batch_id)
         self._recent[tx_hash] = (
@@ -294,6 +301,26 @@ class BatchPoster:
         except RpcError as exc:
             return self.view.explain(exc.data) if exc.data else exc.rpc_message
         return "reverted"
+
+    async def _ahead_of_chain(self, receipt: dict[str, Any], tickets: list[StoredTicket]) -> bool:
+        """A batch refused because a ticket was issued after the time of the block that carried it
+        (the chain's clock behind the gateway's: a devnet after a reorg, a node whose clock lags):
+        the tickets go back to ``issued`` and wait until the chain's clock has passed them. False
+        when no ticket is ahead (the refusal is for good)."""
+        block = await self.view.rpc.call("eth_getBlockByNumber", [receipt["blockNumber"], False])
+        chain_time = int(str(block["timestamp"]), 16)
+        ahead = [t for t in tickets if t.ticket.issued_at > chain_time]
+        if not ahead:
+            return False
+        self._lag = max(self._lag, time.time() - chain_time + 1.0)
+        log.warning(
+            "batch refused: %d ticket(s) issued after the chain's clock (%d s behind); they are "
+            "posted once it has passed them",
+            len(ahead),
+            round(self._lag),
+        )
+        self.book.unpost([t.ticket.seq for t in tickets])
+        return True
 
     async def _posted_elsewhere(self, tickets: list[StoredTicket]) -> None:
         """A batch refused because some of its seqs are on-chain already: those are left out

@@ -202,7 +202,15 @@ class Committee:
                 return
             except asyncio.CancelledError:
                 raise
-            except ChainUnavailable as exc:
+            except (ChainUnavailable, TransactionReverted) as exc:
+                # a view call the node failed without a revert (anvil mid-reorg: "block height is
+                # 43 but requested was 45") is the chain being unavailable for a moment, too
+                transient = isinstance(exc, ChainUnavailable) or (
+                    isinstance(exc.__cause__, RpcError) and not exc.__cause__.data
+                )
+                if not transient:
+                    log.exception("committee: batch %d", batch_id)
+                    return
                 if attempt == _RESUMES:
                     log.exception("committee: batch %d", batch_id)
                     return
