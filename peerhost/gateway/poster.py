@@ -182,7 +182,7 @@ class BatchPoster:
         chain_now = time.time() - self._lag  # the chain's clock: never post a ticket ahead of it
         for t in tickets:
             first_seen = self._issued_at.setdefault(t.ticket.seq, now)
-            if t.ticket.issued_at > chain_now:
+            if self._lag and t.ticket.issued_at > chain_now:
                 continue
             if not self._waiting(t.request_id) or now - first_seen > _ATTEST_GRACE:
                 out.append(t)
