@@ -527,7 +527,8 @@ class BatchPoster:
             except (LookupError, ValueError, RpcError):
                 self._challenge_window = 0  # a deployment without the accountability courts
         # an idle automining chain's last block lags the clock; the open's own block will not
-        now = max(await self.view.block_timestamp(), int(time.time()))
+        # (less the lag the chain's clock was seen behind it: a devnet after a reorg)
+        now = max(await self.view.block_timestamp(), int(time.time() - self._lag))
         return now >= int(batch["finalizedAt"]) + self._challenge_window
 
     async def _open(

@@ -332,6 +332,9 @@ class Committee:
             head = await self.view.block_number()
             if head >= seed_block:  # the seat transaction lands in a later block: hash known
                 block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed_block), False])
+                if block is None:  # gone for a moment: the node is reorganizing
+                    await asyncio.sleep(self.poll)
+                    continue
                 with contextlib.suppress(TransactionReverted):
                     await self._send("seat", batch_id, encode_header(block))
                 continue
