@@ -195,9 +195,8 @@ class Committee:
                 await self.duty(batch_id, posted_log)
                 # a reorg that dropped the seat draw puts the batch back to Awaiting: the seats
                 # are drawn again (maybe others), so the duty starts again
-                if reseated < _AGAIN and await self.view.phase_of(batch_id) == _AWAITING:
+                if reseated < _AGAIN and await self._reseated(batch_id):
                     reseated += 1
-                    log.warning("committee: batch %d awaits its seats again (reorg)", batch_id)
                     continue
                 return
             except asyncio.CancelledError:
@@ -209,6 +208,9 @@ class Committee:
                     isinstance(exc.__cause__, RpcError) and not exc.__cause__.data
                 )
                 if not transient:
+                    if reseated < _AGAIN and await self._reseated(batch_id):
+                        reseated += 1  # e.g. WrongPhase at commit: the seat draw was dropped
+                        continue
                     log.exception("committee: batch %d", batch_id)
                     return
                 if attempt == _RESUMES:
@@ -219,6 +221,15 @@ class Committee:
             except Exception:
                 log.exception("committee: batch %d", batch_id)
                 return
+
+    async def _reseated(self, batch_id: int) -> bool:
+        """True when ``batch_id`` is back in its Awaiting phase (a reorg dropped its seat draw:
+        the seats are drawn again, maybe others) and its duty should start again."""
+        with contextlib.suppress(TransactionReverted, ChainUnavailable, RpcError):
+            if await self.view.phase_of(batch_id) == _AWAITING:
+                log.warning("committee: batch %d awaits its seats again (reorg)", batch_id)
+                return True
+        return False
 
     async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
         """A batch's gateway and leaves, read once from its post's calldata."""
