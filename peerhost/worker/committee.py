@@ -222,6 +222,14 @@ class Committee:
                 log.exception("committee: batch %d", batch_id)
                 return
 
+    async def _await_transaction(self, tx_hash: str) -> None:
+        """A node mid-reorg may not show a post's transaction for a moment: wait a little."""
+        for _ in range(20):
+            if await self.view.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None:
+                return
+            await asyncio.sleep(0.5)
+        raise LookupError(f"post transaction {tx_hash} not found (dropped by a reorg?)")
+
     async def _reseated(self, batch_id: int) -> bool:
         """True when ``batch_id`` is back in its Awaiting phase (a reorg dropped its seat draw:
         the seats are drawn again, maybe others) and its duty should start again."""
@@ -240,7 +248,9 @@ class Committee:
                 raise LookupError(f"batch {batch_id} was not posted after block {self._from_block}")
             batch = await self.view.get_batch(batch_id)
             try:
-                leaves = await self.view.posted_leaves(posted[0][0]["transactionHash"])
+                tx_hash = posted[0][0]["transactionHash"]
+                await self._await_transaction(tx_hash)
+                leaves = await self.view.posted_leaves(tx_hash)
             except ValueError:  # not a postBatch/postOrphans call: a contract's single request?
                 single = await single_request(self.view, batch_id, self._from_block)
                 if single is None:
