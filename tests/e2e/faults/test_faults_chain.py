@@ -13,6 +13,7 @@ from fault_scenarios import TicketStack, reorged
 # 19 of seeds 1-20 and deep 6 of seeds 1-8 (python bench/faults.py --scenarios reorg-shallow
 # --runs 20); the failing seeds are listed in docs/faults.md.
 
+
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="some seeds still fail after a reorg (docs/faults.md)")
 def test_chain__shallow_reorg_mid_batch__every_ticket_settles_once(
