@@ -145,9 +145,11 @@ class ChainedStore:
         for exc in errors:
             if isinstance(exc, ContentMismatch):
                 return exc
-        if any(isinstance(exc, ContentNotFound) for exc in errors):
-            return ContentNotFound(key, f"any of [{self.where}]")
         unavailable = [exc for exc in errors if isinstance(exc, StoreUnavailable)]
+        if any(isinstance(exc, ContentNotFound) for exc in errors):
+            # the content may be in a source that was down: say which, and why
+            down = "".join(f"; {exc.url} is unavailable: {exc.hint}" for exc in unavailable)
+            return ContentNotFound(key, f"any of [{self.where}]{down}")
         return StoreUnavailable(
             ", ".join(exc.url for exc in unavailable),
             "no source could be reached. " + " | ".join(exc.hint for exc in unavailable),

@@ -5,6 +5,11 @@ CID, ``tmp/`` holds writes in flight. A write goes to a temporary file, is
 fsynced and renamed into place, so a reader never sees a partial object. Every
 read is verified against its CID; a corrupt object is deleted and refused.
 
+A store whose directory cannot be used (removed, replaced by a file, unreadable, a full or
+failing disk) raises :class:`~peerhost.storage.errors.StoreUnavailable` naming the cause,
+never a bare ``OSError``: a worker turns it into a refusal or an abstention, a publisher into
+a clear error.
+
 With ``max_bytes`` set the store is a cache: the least recently used objects
 are evicted once the total passes the bound (last use is the file's mtime, so
 the order survives restarts).
@@ -25,7 +30,13 @@ from pathlib import Path
 
 from peerhost.storage.base import ContentSource
 from peerhost.storage.cid import CidLike, cid_str
-from peerhost.storage.errors import ContentMismatch, ContentNotFound, ObjectTooLarge, StorageError
+from peerhost.storage.errors import (
+    ContentMismatch,
+    ContentNotFound,
+    ObjectTooLarge,
+    StorageError,
+    StoreUnavailable,
+)
 from peerhost.storage.unixfs import compute_cid
 from peerhost.storage.verify import verify
 
@@ -64,12 +75,15 @@ class LocalStore:
         self.max_bytes = max_bytes
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
-        self._objects.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._index: OrderedDict[str, int] = OrderedDict()  # cid -> size, least recent first
         self._total = 0
-        self._load_index()
+        try:
+            self._objects.mkdir(parents=True, exist_ok=True)
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            self._load_index()
+        except OSError as exc:
+            raise self._unavailable("open", exc) from exc
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r}, max_bytes={self.max_bytes})"
@@ -92,6 +106,7 @@ class LocalStore:
 
         Raises:
             ObjectTooLarge: ``data`` alone exceeds ``max_bytes``.
+            StoreUnavailable: the store's directory cannot be written.
         """
         cid = compute_cid(data)
         self._write(cid, data)
@@ -103,6 +118,7 @@ class LocalStore:
         Raises:
             ContentMismatch: ``data`` is not the content of ``cid``.
             ObjectTooLarge: ``data`` alone exceeds ``max_bytes``.
+            StoreUnavailable: the store's directory cannot be written.
         """
         key = cid_str(cid)
         verify(data, key, f"{self.where} (put_for)")
@@ -115,13 +131,19 @@ class LocalStore:
         Raises:
             ContentNotFound: the store does not hold it.
             ContentMismatch: the object on disk is corrupt (it is deleted).
+            StoreUnavailable: the store's directory cannot be read (gone, not a directory,
+                unreadable).
         """
         key = cid_str(cid)
         path = self._path(key)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
+            if not self._objects.is_dir():  # the store itself is gone, not this object
+                raise self._unavailable("read", exc) from exc
             raise ContentNotFound(key, self.where) from None
+        except OSError as exc:
+            raise self._unavailable("read", exc) from exc
         try:
             verify(data, key, self.where)
         except ContentMismatch:
@@ -183,9 +205,24 @@ class LocalStore:
     def _path(self, key: str) -> Path:
         return self._objects / key[-3:-1] / key
 
+    def _unavailable(self, action: str, exc: OSError) -> StoreUnavailable:
+        cause = exc.strerror or type(exc).__name__
+        where = f" ({exc.filename})" if exc.filename else ""
+        return StoreUnavailable(
+            str(self.root),
+            f"cannot {action} the embedded store: {cause}{where}. Check that {self.root} is a "
+            "directory this process can read and write, on a disk with space left, then retry.",
+        )
+
     def _write(self, key: str, data: bytes) -> None:
         if self.max_bytes is not None and len(data) > self.max_bytes:
             raise ObjectTooLarge(len(data), self.max_bytes, self.where)
+        try:
+            self._write_file(key, data)
+        except OSError as exc:
+            raise self._unavailable("write", exc) from exc
+
+    def _write_file(self, key: str, data: bytes) -> None:
         path = self._path(key)
         if path.is_file():
             self._touch(key, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -104,8 +105,24 @@ def test_get__only_wrong_bytes_anywhere__raises_content_mismatch(
 def test_get__missing_everywhere_some_down__raises_content_not_found(
     make_local_store: StoreFactory,
 ) -> None:
-    with pytest.raises(ContentNotFound):
+    with pytest.raises(ContentNotFound, match=r"127\.0\.0\.1:9 is unavailable: down for the test"):
         ChainedStore([make_local_store(), DownSource()]).get(compute_cid(b"nowhere"))
+
+
+def test_get__backing_local_store_replaced_by_a_file__cache_hit_served_miss_says_why(
+    make_local_store: StoreFactory, tmp_path: Path
+) -> None:
+    cache, origin = make_local_store("cache"), make_local_store("origin")
+    cached = origin.put(b"cached code")
+    fresh = origin.put(b"fresh code")
+    chain = ChainedStore([cache, origin])
+    chain.get(cached)
+    (tmp_path / "origin").rename(tmp_path / "origin.down")
+    (tmp_path / "origin").write_text("the store is down\n")
+
+    assert chain.get(cached) == b"cached code"
+    with pytest.raises(ContentNotFound, match="cannot read the embedded store"):
+        chain.get(fresh)
 
 
 def test_get__every_source_down__raises_store_unavailable_naming_them() -> None:

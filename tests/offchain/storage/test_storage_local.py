@@ -14,6 +14,8 @@ from peerhost.storage import (
     ContentNotFound,
     LocalStore,
     ObjectTooLarge,
+    StorageError,
+    StoreUnavailable,
     cid_str,
     cid_to_bytes,
     compute_cid,
@@ -195,3 +197,64 @@ def test_put__concurrent_writers__every_object_whole(
     assert all(store.get(cid) == data for cid, data in zip(cids, payloads, strict=True))
     assert store.total_bytes == 4 * 300_000
     assert list((store.root / "tmp").iterdir()) == []
+
+
+def _take_down(root: Path) -> None:
+    """The store's directory replaced by a file: every read and write of it fails."""
+    root.rename(root.with_name(root.name + ".down"))
+    root.write_text("the store is down\n")
+
+
+def test_get__directory_replaced_by_a_file__raises_store_unavailable_saying_what_to_do(
+    local_store: LocalStore,
+) -> None:
+    cid = local_store.put(b"code")
+    _take_down(local_store.root)
+
+    with pytest.raises(StoreUnavailable) as info:
+        local_store.get(cid)
+
+    assert isinstance(info.value, StorageError) and isinstance(info.value, ConnectionError)
+    message = str(info.value)
+    assert "cannot read the embedded store" in message
+    assert f"Check that {local_store.root} is a directory" in message
+
+
+def test_get__directory_removed__raises_store_unavailable_not_content_not_found(
+    local_store: LocalStore,
+) -> None:
+    cid = local_store.put(b"code")
+    local_store.root.rename(local_store.root.with_name("elsewhere"))
+
+    with pytest.raises(StoreUnavailable, match="cannot read the embedded store"):
+        local_store.get(cid)
+
+
+def test_put__directory_replaced_by_a_file__raises_store_unavailable_and_keeps_nothing(
+    local_store: LocalStore,
+) -> None:
+    _take_down(local_store.root)
+
+    with pytest.raises(StoreUnavailable, match="cannot write the embedded store"):
+        local_store.put(b"new code")
+    assert len(local_store) == 0 and local_store.total_bytes == 0
+
+
+def test_open__path_is_a_file__raises_store_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "store").write_text("not a directory\n")
+
+    with pytest.raises(StoreUnavailable, match="cannot open the embedded store"):
+        LocalStore(tmp_path / "store")
+
+
+def test_get__store_back_after_being_down__serves_again(local_store: LocalStore) -> None:
+    cid = local_store.put(b"code")
+    root = local_store.root
+    _take_down(root)
+    with pytest.raises(StoreUnavailable):
+        local_store.get(cid)
+
+    root.unlink()
+    root.with_name(root.name + ".down").rename(root)
+
+    assert local_store.get(cid) == b"code"
