@@ -43,7 +43,6 @@ from peerhost.wire.feed import (
 
 log = logging.getLogger(__name__)
 
-_HELLO_TIMEOUT = 10.0
 _EWMA = 0.2
 _BAD_WEIGHT = 5
 _LATENCY_FLOOR = 0.001  # seconds: untried links cost this much before reputation
@@ -110,8 +109,15 @@ CosignatureHandler = Callable[[WorkerLink, Cosignature], None]
 class FeedHub:
     """Every worker link of this gateway."""
 
-    def __init__(self, gateway: str, chain_id: int, records: WorkerRecords | None = None) -> None:
+    def __init__(
+        self,
+        gateway: str,
+        chain_id: int,
+        records: WorkerRecords | None = None,
+        hello_timeout: float = 10.0,
+    ) -> None:
         self.gateway = gateway
+        self.hello_timeout = hello_timeout
         self.chain_id = chain_id
         self.links: dict[str, WorkerLink] = {}
         self.on_answer: AnswerHandler = lambda link, answer: None
@@ -179,7 +185,10 @@ class FeedHub:
         nonce = os.urandom(32)
         await socket.send_text(encode_message(Challenge(self.gateway, self.chain_id, nonce)))
         try:
-            text = await asyncio.wait_for(_receive_text(socket), _HELLO_TIMEOUT)
+            try:
+                text = await asyncio.wait_for(_receive_text(socket), self.hello_timeout)
+            except TimeoutError:
+                raise FeedMessageError(f"no hello within {self.hello_timeout:g} s") from None
             hello = decode_message(text)
             if not isinstance(hello, Hello) or hello.nonce != nonce:
                 raise FeedMessageError("expected a hello answering this connection's nonce")

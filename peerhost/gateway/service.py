@@ -118,7 +118,12 @@ class Gateway:
         if settings.chain.has_settlement:
             data_dir = Path(settings.data_dir).expanduser()
             self.records = WorkerRecords(data_dir / "workers.sqlite3")
-        self.hub = FeedHub(self.sender.address, settings.chain.chain_id, self.records)
+        self.hub = FeedHub(
+            self.sender.address,
+            settings.chain.chain_id,
+            self.records,
+            hello_timeout=settings.feed_hello_timeout,
+        )
         if settings.chain.has_settlement:
             self.settlement = SettlementView(settings.chain, self.rpc)
             self.book = TicketBook(data_dir / "tickets.sqlite3")

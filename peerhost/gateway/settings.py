@@ -53,6 +53,8 @@ class GatewaySettings(Settings):
             the cap off, e.g. behind a proxy that holds every connection).
         max_feed_message_bytes: Largest WebSocket message on the job feed (the socket is closed
             with 1009 above it).
+        feed_hello_timeout: Seconds a worker has to answer the job feed's challenge with its
+            signed hello (the socket is closed with 4001 after it).
         default_mode: ``"fast"`` or ``"verified"`` to override every function's default; None
             follows the registry.
         fast_timeout: Seconds a fast request waits for the first signed output.
@@ -106,6 +108,7 @@ class GatewaySettings(Settings):
     body_timeout: float = 30.0
     max_connections_per_client: int = 32
     max_feed_message_bytes: int = 4 * 1024 * 1024
+    feed_hello_timeout: float = 10.0
     default_mode: str | None = None
     fast_timeout: float = 30.0
     verified_timeout: float = 120.0
@@ -141,6 +144,8 @@ class GatewaySettings(Settings):
             raise ValueError("schedule_min_interval must be >= 1 s and schedule_tick > 0")
         if self.attesters < 1:
             raise ValueError("attesters must be at least 1")
+        if self.feed_hello_timeout <= 0:
+            raise ValueError(f"feed_hello_timeout must be > 0 s, not {self.feed_hello_timeout}")
         object.__setattr__(self, "domain", self.domain.lower().strip("."))
 
     @property

@@ -36,6 +36,7 @@ EDGE_SETTINGS = {
     "max_head_bytes": 16 * 1024,
     "max_header_bytes": 8 * 1024,
     "max_feed_message_bytes": 256 * 1024,
+    "feed_hello_timeout": 1.0,
     "max_result_bytes": 64 * 1024,
     "rate_limit": 5.0,
     "rate_burst": 20,
