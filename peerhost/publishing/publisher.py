@@ -165,11 +165,21 @@ class Publisher:
                 published then).
             InvalidCode: a function's code cannot be read or compiled.
             RegistryRefused: the registry reverted a publish.
-            StorageError: the content store failed.
+            StorageError: the content store failed (nothing is published then: every
+                function's code is stored before the first registry transaction).
         """
         self.check(project, sample_check)
         self.check_secrets(project)
-        results = [self._publish_one(project.name, spec, dry_run) for spec in project.functions]
+        # all the code first: a store that fails part-way must not leave some functions
+        # published and the rest not
+        cids = [
+            compute_cid(spec.code()) if dry_run else self.store.put(spec.code())
+            for spec in project.functions
+        ]
+        results = [
+            self._publish_one(project.name, spec, cid, dry_run)
+            for spec, cid in zip(project.functions, cids, strict=True)
+        ]
         return PublishReport(owner=self.owner, project=project.name, functions=tuple(results))
 
     def check(self, project: ProjectSpec, sample: bool = False) -> None:
@@ -222,7 +232,7 @@ class Publisher:
         bundle = self.store.get(cid_from_bytes(cid)) if cid else None
         require_secrets(project.secrets, bundle, project=project.name)
 
-    def _publish_one(self, project: str, spec: FunctionSpec, dry_run: bool) -> Published:
+    def _publish_one(self, project: str, spec: FunctionSpec, cid: str, dry_run: bool) -> Published:
         max_fuel, max_memory = self.limits()
         fuel, memory = min(spec.fuel, max_fuel), min(spec.memory, max_memory)
         if (fuel, memory) != (spec.fuel, spec.memory):
@@ -230,8 +240,6 @@ class Publisher:
                 f"  {spec.name}: limits capped to the registry's maxima "
                 f"(fuel {fuel:,}, memory {memory:,} bytes)"
             )
-        code = spec.code()
-        cid = compute_cid(code) if dry_run else self.store.put(code)
         active = active_version(self.registry, self.owner, project, spec.name)
         wanted: dict[str, Any] = {
             "runtime": spec.runtime,
