@@ -685,6 +685,152 @@ def restart_node(stack: TicketStack, down: float) -> int:
     return head
 
 
+def store_down(stack: TicketStack, seed: int) -> Outcome:
+    """The devnet's content store (the embedded store every process reads: the devnet runs no
+    IPFS daemon) goes down while a new version of a function is published and called: its
+    directory replaced by a file, so every read and write of it fails.
+
+    1. Publishing with the store down fails with the store's clear error and publishes nothing
+       (the function's active version is unchanged).
+    2. Published with the store back, the new version is called with the store down again,
+       before any worker fetched its code: every worker refuses with the reason (the code is
+       unavailable), the caller gets an error naming it, nothing is attested.
+    3. The store back, the new version is called (the attesters now hold its code in their own
+       caches), then the store goes down a third time while calls flow and batches are posted:
+       attesters answer from their caches, a seat drawn without the code abstains (never
+       slashed), a worker without it refuses; every process keeps serving.
+    4. The store back, every call is answered; every ticket settles once, no worker slashed.
+    """
+    import shutil
+
+    from peerhost.publishing import Publisher, load_project
+    from peerhost.publishing.publisher import active_version
+    from peerhost.storage import StoreUnavailable, open_store
+
+    rng = random.Random(seed)
+    outcome = Outcome("store-down", seed)
+    devnet = stack.devnet
+    assert devnet.deployment is not None
+    word = f"v{rng.randrange(10**9)}"
+    project = devnet.state_dir / f"project-{word}"
+    shutil.copytree(devnet.config.examples, project, dirs_exist_ok=True)
+    # the examples' npm imports resolve from the repository's node_modules
+    modules = Path(devnet.config.examples).resolve().parent / "node_modules"
+    (project / "node_modules").symlink_to(modules, target_is_directory=True)
+    (project / "functions" / "fresh.js").write_text(
+        f'export function handler(req) {{ return {{ word: "{word}", q: req.query }}; }}\n'
+    )
+    store = devnet.state_dir / "store"
+    aside = devnet.state_dir / "store.down"
+
+    def down() -> None:
+        store.rename(aside)
+        store.write_text("the store is down\n")
+
+    def up() -> None:
+        store.unlink()
+        aside.rename(store)
+
+    def fresh_version() -> int | None:
+        with stack.ape():
+            active = active_version(
+                devnet.deployment.registry, stack.owner, stack.examples, "fresh"
+            )
+        return None if active is None else int(active["version"])
+
+    def publish() -> Any:
+        with stack.ape():
+            spec = load_project(project, stack.examples)
+            return Publisher(
+                devnet.deployment.registry,
+                stack.developer,
+                open_store(devnet.store_spec),
+                devnet.gateway_url,
+                log=lambda line: None,
+            ).publish(spec)
+
+    def call(http: httpx.Client) -> httpx.Response:
+        return http.get(stack.example("fresh"), params={"n": str(rng.randrange(1000))})
+
+    before = snapshot(stack)
+    version = fresh_version()
+    down()
+    try:
+        publish()
+    except StoreUnavailable as exc:
+        if "cannot" not in str(exc) or "then retry" not in str(exc):
+            raise ScenarioFailed(
+                f"publishing with the store down: an unclear error: {exc}"
+            ) from exc
+        outcome.notes.append(f"publish with the store down: {str(exc)[:160]}")
+    else:
+        raise ScenarioFailed("publishing with the store down succeeded")
+    finally:
+        up()
+    if fresh_version() != version:
+        raise ScenarioFailed("publishing with the store down changed the active version")
+    report = publish()
+    outcome.notes.append(
+        "published "
+        + ", ".join(f"{f.name} {f.action}" for f in report.functions if f.name == "fresh")
+    )
+    for _ in range(6):  # past the gateway's confirmation depth, so it sees the new version
+        rpc(stack, "evm_mine")
+    time.sleep(3.0)
+    with httpx.Client(timeout=60.0) as http:
+        down()
+        try:
+            for _ in range(2):
+                response = call(http)
+                if response.status_code == 200:
+                    raise ScenarioFailed(f"answered with the store down: {response.text[:200]}")
+                if "unavailable" not in response.text:
+                    raise ScenarioFailed(
+                        f"store down: the error does not say why: {response.status_code} "
+                        f"{response.text[:300]}"
+                    )
+                outcome.failed_calls += 1
+                outcome.notes.append(f"store down: {response.status_code} {response.text[:160]}")
+        finally:
+            up()
+        for n in range(devnet.config.workers):
+            if attested_since(stack, n, before.seq):
+                raise ScenarioFailed(f"worker-{n + 1} attested a call it could not run")
+        for _ in range(3):  # the attesters fetch the code and keep it in their caches
+            response = call(http)
+            if response.status_code != 200 or word not in response.text:
+                raise ScenarioFailed(
+                    f"store back, the call got {response.status_code} {response.text[:200]}"
+                )
+            outcome.answered += 1
+        down()
+        try:
+            for _ in range(rng.randint(4, 8)):
+                response = call(http)
+                if response.status_code == 200:
+                    if word not in response.text:
+                        raise ScenarioFailed(f"a wrong answer: {response.text[:200]}")
+                    outcome.answered += 1
+                else:
+                    outcome.failed_calls += 1
+                time.sleep(0.3)
+            time.sleep(4.0)  # a batch or two posted while the store is down
+        finally:
+            up()
+        with Traffic(stack, rng.randrange(2**32), clients=1, limit=5) as traffic:
+            response = call(http)
+        if response.status_code != 200 or word not in response.text:
+            raise ScenarioFailed(f"store back, the call got {response.status_code}")
+        outcome.answered += 1 + traffic.answered
+        outcome.failed_calls += traffic.failed
+    if traffic.failed:
+        raise ScenarioFailed(f"{traffic.failed} call(s) to hello failed with the store back")
+    if not devnet.gateway_alive():
+        raise ScenarioFailed("the gateway died")
+    devnet.wait_for_feeds(devnet.config.workers)  # every worker still on the feed
+    return settled(stack, before, outcome)
+
+
 #: name -> how to run it with a seed (what ``bench/faults.py`` and the tests run).
 SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "worker-killed-attest-restarted": lambda s, seed: worker_killed(s, seed, "attest", True),
@@ -699,4 +845,5 @@ SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "reorg-shallow": reorged,
     "reorg-deep": lambda s, seed: reorged(s, seed, deep=True),
     "node-restarted": node_restarted,
+    "store-down": store_down,
 }
