@@ -6,15 +6,10 @@ import json
 
 import pytest
 
-from peerhost.publishing.manifest import ProjectSpec, load_project
+from peerhost.publishing.manifest import load_project
 from peerhost.publishing.publisher import Publisher
 from peerhost.secrets import ApeSecretsChain, SecretsMissing, SecretsTool, ape_signer
 from peerhost.storage import LocalStore
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(ProjectSpec, "secrets"),
-    reason="publishing does not read declared secrets yet (see docs/secrets.md, Integration points)",
-)
 
 HELLO_WAT = '(module (memory (export "memory") 1) (func (export "_start")))'
 
