@@ -23,19 +23,22 @@ def finalized_hash(status: dict[str, str]) -> str:
     return status.get("result_hash") or status["resultHash"]
 
 
-def proof_headers(response: httpx.Response, mode: str) -> str:
-    """Checks the headers that make an answer auditable; returns the request id."""
+def proof_headers(stack: Stack, response: httpx.Response, mode: str) -> str:
+    """Checks the headers that make an answer auditable, and that the answering worker is one of
+    the staked workers on-chain; returns the request id."""
     assert response.headers["x-peerhost-mode"] == mode
     request_id = response.headers["x-peerhost-request-id"]
     assert request_id.startswith("0x") and len(request_id) == 66
     assert response.headers["x-peerhost-result-hash"].startswith("0x")
-    assert response.headers["x-peerhost-worker"].startswith("0x")
+    worker = response.headers["x-peerhost-worker"]
+    with stack.ape():
+        assert stack.deployment.workers.isActive(worker), f"{worker} answered but is not staked"
     return request_id
 
 
 def assert_settled(stack: Stack, response: httpx.Response, mode: str) -> None:
     """Verified answers are finalized on-chain with the hash in the headers when they arrive."""
-    request_id = proof_headers(response, mode)
+    request_id = proof_headers(stack, response, mode)
     if mode == "verified":
         status = stack.status(request_id)
         assert status["status"] == "finalized"
@@ -160,7 +163,7 @@ def test_verified_answer__anyone_can_rerun_it_from_the_chain__same_result_hash(
         headers={"x-peerhost-mode": "verified"},
     )
     assert response.status_code == 200
-    request_id = response.headers["x-peerhost-request-id"]
+    request_id = proof_headers(stack, response, "verified")
     with stack.ape():
         history = PeerHost(stack.deployment, chain).history(request_id)
     job = next(e for e in history.events if e.name == "ExecutionRequested").args["job"]
