@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +23,26 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_http_stack import (
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tickets"))  # ticket_stack.py
+
+from e2e_http_stack import (  # noqa: E402
     E2E_PROJECT,
     HERE,
     RUNNING,
     Stack,
     chain_mode,
     write_e2e_project,
+)
+
+# ape's isolation snapshots and reverts its own test chain around every test; these tests never
+# touch that chain, so they opt out (fixtures, found here once imported).
+from ticket_stack import (  # noqa: E402
+    _class_isolation,  # noqa: F401
+    _function_isolation,  # noqa: F401
+    _module_isolation,  # noqa: F401
+    _package_isolation,  # noqa: F401
+    _session_isolation,  # noqa: F401
 )
 
 from peerhost.deploy import ETHER, Deployment
@@ -190,33 +204,6 @@ def publish_e2e_project(stack: Stack, root: Path) -> None:
         fund=10 * ETHER,
         gateways=(devnet.gateway_key.address, derive(REQUESTER).address),
     )
-
-
-# ape's isolation snapshots and reverts its own test chain around every test; these tests never
-# touch that chain, so they opt out (and survive a test chain that is busy or gone).
-@pytest.fixture(scope="session")
-def _session_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="package")
-def _package_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="module")
-def _module_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture(scope="class")
-def _class_isolation() -> Iterator[None]:
-    yield
-
-
-@pytest.fixture
-def _function_isolation() -> Iterator[None]:
-    yield
 
 
 @pytest.hookimpl(trylast=True)  # after the item's own fixtures are torn down
