@@ -1,17 +1,43 @@
-"""The gateway's recent log entries, per project, in memory.
+"""The gateway's recent log entries, per project.
 
-One :class:`LogEntry` per answered (or failed) call: when, which function, the HTTP status and
-latency, the request id and the function's log lines. Each project keeps its last ``per_project``
-entries; at most ``projects`` projects are kept (the least recently written goes first). Nothing
-is written to disk. Readers can wait for entries newer than a sequence number (``--follow``).
+One :class:`LogEntry` per answered (or failed) call or scheduled run: when, which function, the
+HTTP status and latency, the request id and the function's log lines. Each project keeps its last
+``per_project`` entries; at most ``projects`` projects are kept (the least recently written goes
+first). Readers can wait for entries newer than a sequence number (``--follow``).
+
+Given a ``path`` (the gateway's ``<data_dir>/logs.sqlite3``), every entry is also written to a
+SQLite file, kept to the same bounds, and read back when the store opens: a restarted gateway
+still shows the runs and calls before the restart, and sequence numbers keep growing across
+restarts (a follower's cursor stays valid). Without a path nothing is written to disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
+import threading
 from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq         INTEGER PRIMARY KEY,
+    wallet      TEXT NOT NULL,
+    project     TEXT NOT NULL,
+    at          REAL NOT NULL,
+    function    TEXT NOT NULL,
+    status      INTEGER NOT NULL,
+    latency_ms  REAL NOT NULL,
+    request_id  TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    worker      TEXT,
+    lines       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_project ON entries(wallet, project, seq);
+"""
 
 
 @dataclass(frozen=True)
@@ -40,12 +66,77 @@ ProjectKey = tuple[str, str]  # (wallet lowercase, project)
 class LogStore:
     """Recent entries of each project (see the module docstring)."""
 
-    def __init__(self, per_project: int = 200, projects: int = 1000) -> None:
+    def __init__(
+        self, per_project: int = 200, projects: int = 1000, path: Path | None = None
+    ) -> None:
         self.per_project = per_project
         self.projects = projects
         self._entries: OrderedDict[ProjectKey, deque[LogEntry]] = OrderedDict()
         self._seq = 0
         self._changed = asyncio.Event()
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+            self._load()
+
+    def _load(self) -> None:
+        """Reads the newest entries of the newest projects back (oldest first)."""
+        assert self._db is not None
+        (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()
+        self._seq = int(last)
+        projects = self._db.execute(
+            "SELECT wallet, project, MAX(seq) AS newest FROM entries GROUP BY wallet, project "
+            "ORDER BY newest DESC LIMIT ?",
+            (self.projects,),
+        ).fetchall()
+        for wallet, project, _ in reversed(projects):
+            rows = self._db.execute(
+                "SELECT seq, at, function, status, latency_ms, request_id, mode, worker, lines "
+                "FROM entries WHERE wallet = ? AND project = ? ORDER BY seq DESC LIMIT ?",
+                (wallet, project, self.per_project),
+            ).fetchall()
+            entries = self._entries[(wallet, project)] = deque(maxlen=self.per_project)
+            for seq, at, function, status, latency, rid, mode, worker, lines in reversed(rows):
+                entries.append(
+                    LogEntry(
+                        seq,
+                        at,
+                        function,
+                        status,
+                        latency,
+                        rid,
+                        mode,
+                        worker,
+                        tuple(json.loads(lines)),
+                    )
+                )
+        # what no longer fits (older entries, projects beyond the bound) is dropped on disk too
+        self._db.execute(
+            "DELETE FROM entries WHERE (wallet, project) NOT IN "
+            "(SELECT wallet, project FROM entries GROUP BY wallet, project "
+            " ORDER BY MAX(seq) DESC LIMIT ?)",
+            (self.projects,),
+        )
+        for wallet, project in self._entries:
+            self._trim(wallet, project)
+
+    def _trim(self, wallet: str, project: str) -> None:
+        assert self._db is not None
+        self._db.execute(
+            "DELETE FROM entries WHERE wallet = ? AND project = ? AND seq NOT IN "
+            "(SELECT seq FROM entries WHERE wallet = ? AND project = ? ORDER BY seq DESC LIMIT ?)",
+            (wallet, project, wallet, project, self.per_project),
+        )
+
+    def close(self) -> None:
+        """Closes the file (entries added later stay in memory only)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     @property
     def last(self) -> int:
@@ -66,11 +157,40 @@ class LogStore:
             entries = self._entries[key] = deque(maxlen=self.per_project)
         self._entries.move_to_end(key)
         entries.append(entry)
+        dropped = []
         while len(self._entries) > self.projects:
-            self._entries.popitem(last=False)
+            dropped.append(self._entries.popitem(last=False)[0])
+        if self._db is not None:
+            with self._lock:
+                self._write(key, entry, dropped)
         self._changed.set()
         self._changed = asyncio.Event()
         return entry
+
+    def _write(self, key: ProjectKey, entry: LogEntry, dropped: list[ProjectKey]) -> None:
+        assert self._db is not None
+        self._db.execute("BEGIN")
+        self._db.execute(
+            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.seq,
+                *key,
+                entry.at,
+                entry.function,
+                entry.status,
+                entry.latency_ms,
+                entry.request_id,
+                entry.mode,
+                entry.worker,
+                json.dumps(list(entry.lines)),
+            ),
+        )
+        self._trim(*key)
+        for wallet, project in dropped:
+            self._db.execute(
+                "DELETE FROM entries WHERE wallet = ? AND project = ?", (wallet, project)
+            )
+        self._db.execute("COMMIT")
 
     def query(
         self,

@@ -82,7 +82,13 @@ class Gateway:
         self.sender = BatchSender(self.rpc, settings.private_key, settings.chain.chain_id)
         self.protocol = GatewayProtocol(settings.chain, rpc=self.rpc)
         self.waiters = Waiters()
-        self.logs = LogStore(settings.logs_per_project)
+        self.logs = LogStore(
+            settings.logs_per_project,
+            # kept in the state directory beside the books: logs outlive a restart
+            path=Path(settings.data_dir).expanduser() / "logs.sqlite3"
+            if settings.chain.has_settlement
+            else None,
+        )
         self.projects = ProjectSettings(
             Path(settings.project_settings_file) if settings.project_settings_file else None
         )

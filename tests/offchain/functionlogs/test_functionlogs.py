@@ -177,3 +177,30 @@ def test_store_wait__nothing_arrives__empty_after_timeout() -> None:
         return len(await store.wait("0xaa", "shop", None, None, 0, timeout=0.05))
 
     assert asyncio.run(scenario()) == 0
+
+
+def test_store__reopened_from_its_file__keeps_entries_and_seq(tmp_path) -> None:
+    path = tmp_path / "logs.sqlite3"
+    store = LogStore(per_project=2, path=path)
+    for n in range(3):
+        _add(store, "0xAA", "p1", "f", f"0x{n}")
+    _add(store, "0xaa", "p2", "g", "0x10")
+    store.close()
+    again = LogStore(per_project=2, path=path)
+    assert [e.request_id for e in again.query("0xaa", "p1")] == ["0x1", "0x2"]
+    assert [e.lines for e in again.query("0xaa", "p2")] == [("hi",)]
+    assert again.last == 4
+    _add(again, "0xaa", "p1", "f", "0x3")
+    assert again.last == 5  # a follower's cursor stays valid
+
+
+def test_store__reopened_with_fewer_projects__drops_the_oldest_on_disk(tmp_path) -> None:
+    path = tmp_path / "logs.sqlite3"
+    store = LogStore(per_project=5, path=path)
+    for project in ("p1", "p2", "p3"):
+        _add(store, "0xaa", project, "f", "0x01")
+    store.close()
+    LogStore(per_project=5, projects=2, path=path).close()
+    again = LogStore(per_project=5, path=path)
+    assert again.query("0xaa", "p1") == []
+    assert len(again.query("0xaa", "p3")) == 1
