@@ -323,9 +323,16 @@ class SettlementView:
         )
         return result
 
-    async def function_info(self, function_id: bytes) -> dict[str, Any]:
+    async def function_info(
+        self, function_id: bytes, block: int | str = "latest"
+    ) -> dict[str, Any]:
+        """FunctionRegistry ``getFunction`` (as of ``block``)."""
         result: dict[str, Any] = await self._call(
-            self.registry, self.config.registry, "getFunction", function_id
+            self.registry,
+            self.config.registry,
+            "getFunction",
+            function_id,
+            block=block if isinstance(block, str) else hex(block),
         )
         return result
 

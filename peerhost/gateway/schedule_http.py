@@ -55,6 +55,11 @@ async def schedule_params(request: Request) -> Response:
             "catch_up": settings.schedule_catch_up,
             "tick": settings.schedule_tick,
             "enabled": gateway.scheduler is not None,
+            # who a project's schedule key is sealed to, to have this gateway sign its runs
+            "gateway": gateway.sender.address,
+            "seal_key": "0x" + gateway.scheduler.keys.seal_key.hex()
+            if gateway.scheduler is not None and gateway.scheduler.keys is not None
+            else None,
         }
     )
 

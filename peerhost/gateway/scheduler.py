@@ -25,13 +25,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.functionlogs import LogStore
 from peerhost.gateway.errors import FunctionNotFound
 from peerhost.gateway.functions import FunctionCache, ResolvedFunction
 from peerhost.gateway.problems import status_of
 from peerhost.gateway.routing import Target
 from peerhost.gateway.schedulebook import NOT_ISSUED, ScheduleBook
-from peerhost.gateway.tickets import Desk
+from peerhost.gateway.schedulekeys import HeldKey, ScheduleKeys
+from peerhost.gateway.tickets import Desk, TicketCall
 from peerhost.wire.envelope import decode_envelope
 from peerhost.wire.feed import MODE_NAMES
 from peerhost.wire.schedule import InvalidSchedule, Schedule, scheduled_request
@@ -62,6 +64,8 @@ class Scheduler:
         tick: float,
         timeout: float,
         clock: Callable[[], float] = time.time,
+        keys: ScheduleKeys | None = None,
+        runs: ScheduleRuns | None = None,
     ) -> None:
         self.book = book
         self.functions = functions
@@ -73,6 +77,8 @@ class Scheduler:
         self.tick = tick
         self.timeout = timeout
         self.clock = clock
+        self.keys = keys
+        self.runs = runs
         self.runs_started = 0
         self._parsed: dict[str, Schedule | str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -112,6 +118,8 @@ class Scheduler:
         """One heartbeat: issues every due run; returns how many it started."""
         now = int(self.clock())
         started = 0
+        if self.keys is not None:
+            self.keys.refresh()
         for entry in self.book.scheduled():
             target = Target(entry.wallet, entry.project, entry.function, "/")
             try:
@@ -159,10 +167,21 @@ class Scheduler:
                 function=fn.name,
             )
 
+        held = self.keys.of(fn.wallet, fn.project) if self.keys is not None else None
         try:
-            call = await self.desk.issue(fn, build_input, mode)
+            if held is not None:
+                keyed = await self._issue_keyed(fn, held, due)
+                if isinstance(keyed, str):
+                    self.book.finished(fn.function_id, due, None, keyed)
+                    self._log(fn, None, started, None, mode, None, [head, f"[schedule] {keyed}"])
+                    return
+                call = keyed
+            else:
+                call = await self.desk.issue(fn, build_input, mode)
         except Exception as exc:
-            if not signed:  # nothing signed: give the due time back and rest a while
+            # nothing signed (or a schedule key's deterministic ticket, the same when signed again):
+            # give the due time back and rest a while
+            if not signed:
                 self.book.release(fn.function_id, due)
                 resting = self._resting.get(fn.function_id, 0.0) > time.monotonic()
                 self._resting[fn.function_id] = time.monotonic() + RETRY_SECONDS
@@ -197,6 +216,25 @@ class Scheduler:
         self.book.finished(fn.function_id, due, status, outcome)
         worker = answer.attestations[0][0] if answer.attestations else None
         self._log(fn, status, started, call.request_id, answer.mode, worker, lines)
+
+    async def _issue_keyed(self, fn: ResolvedFunction, held: HeldKey, due: int) -> TicketCall | str:
+        """Issues the due time's deterministic ticket with the project's schedule key; a string
+        says why nothing is issued (not due at the version active then, or on-chain already:
+        a stand-in issued it while this gateway was away)."""
+        assert self.runs is not None
+        run = await self.runs.run(
+            key=held.file.address,
+            owner=held.file.owner,
+            project=held.file.project,
+            function=fn.name,
+            due=due,
+            ticket_life=held.file.ticket_life,
+        )
+        if run is None:
+            return f"{NOT_ISSUED}: not due under the version active then, or before the key"
+        if await self.desk.view.is_seq_posted(run.schedule_key, run.seq):
+            return f"issued by a stand-in: request 0x{run.request_id.hex()}"
+        return await self.desk.issue_scheduled(run, held.key, fn.project_id)
 
     def _log(
         self,

@@ -14,6 +14,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverte
 from peerhost.chain.logs import LogFollower
 from peerhost.chain.protocol import Status
 from peerhost.chain.rpc import RpcClient
+from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SettlementView
 from peerhost.functionlogs import LogStore
 from peerhost.gateway.announce import announce_endpoint
@@ -31,6 +32,7 @@ from peerhost.gateway.ratelimit import RateLimiter
 from peerhost.gateway.reputation import WorkerRecords
 from peerhost.gateway.routing import Router
 from peerhost.gateway.schedulebook import ScheduleBook
+from peerhost.gateway.schedulekeys import ScheduleKeys
 from peerhost.gateway.scheduler import Scheduler
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
@@ -55,6 +57,10 @@ def _code_reader(spec: str | None) -> CodeReader | None:
         return None
     store = open_store(spec)
     return lambda cid: store.get(cid_from_bytes(cid))
+
+
+def _no_code(cid: bytes) -> bytes:
+    raise LookupError("this gateway has no content store: no declared schedule is readable")
 
 
 #: Seconds each shutdown step may take before it is abandoned (see ``Gateway.stop``).
@@ -92,9 +98,8 @@ class Gateway:
         self.projects = ProjectSettings(
             Path(settings.project_settings_file) if settings.project_settings_file else None
         )
-        self.functions = FunctionCache(
-            self.protocol, settings.registry_cache_ttl, code=_code_reader(settings.store)
-        )
+        code_reader = _code_reader(settings.store)
+        self.functions = FunctionCache(self.protocol, settings.registry_cache_ttl, code=code_reader)
         self.workers = ActiveWorkers(self.protocol, settings.worker_cache_ttl)
         #: Openings of sealed credential headers, for the workers (see gateway/credentials.py).
         self.credentials = CredentialVault(settings.verified_timeout + settings.tx_timeout + 600)
@@ -165,6 +170,14 @@ class Gateway:
                 catch_up=settings.schedule_catch_up,
                 tick=settings.schedule_tick,
                 timeout=settings.verified_timeout,
+                # projects whose owner sealed a schedule key to this gateway: deterministic runs
+                keys=ScheduleKeys(
+                    data_dir,
+                    self.sender.address,
+                    settings.chain.chain_id,
+                    settings.chain.registry,
+                ),
+                runs=ScheduleRuns(self.settlement, code_reader or _no_code),
             )
             poster = self.poster
 

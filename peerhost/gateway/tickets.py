@@ -39,6 +39,7 @@ from peerhost.wire.feed import (
     recover_digest,
     sign_digest,
 )
+from peerhost.wire.schedule_ticket import ScheduledRun
 from peerhost.wire.ticket import (
     Ticket,
     attestation_digest,
@@ -232,6 +233,31 @@ class Desk:
         self.calls[rid] = call
         sent = await self._dispatch(call, self.attesters, active)
         if not sent:
+            self.calls.pop(rid, None)
+            raise NoAttesters(len(self.hub.links), len(active.members))
+        return call
+
+    async def issue_scheduled(self, run: ScheduledRun, key: bytes, project_id: bytes) -> TicketCall:
+        """Signs a schedule key's deterministic ticket for ``run`` and dispatches it.
+
+        Not written to the ticket book (this gateway's batches carry only its own tickets): the
+        attesters post it with ``postOrphans``, and a committee rebuilds its input from the
+        ticket. Nothing is signed when no attester is linked or the reserve does not cover it.
+        """
+        active = await self.active()
+        if not self.hub.pick(active.contains, 1, set()):
+            raise NoAttesters(len(self.hub.links), len(active.members))
+        ticket = run.ticket()
+        reserve = await self.reserves.reserve(project_id, fresh=True)
+        if reserve < ticket.reward:
+            raise ReserveExhausted(run.project, reserve, 0, ticket.reward)
+        signature = sign_digest(key, ticket_digest(self.chain_id, self.settlement, ticket))
+        rid = run.request_id
+        call = TicketCall(
+            ticket, rid, ticket_hash(ticket), signature, run.input(), "fast", run.project
+        )
+        self.calls[rid] = call
+        if not await self._dispatch(call, self.attesters, active):
             self.calls.pop(rid, None)
             raise NoAttesters(len(self.hub.links), len(active.members))
         return call

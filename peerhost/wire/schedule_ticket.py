@@ -11,9 +11,11 @@ Every field is a function of values all holders agree on:
 - ``seq``: :func:`schedule_seq` of (function id, due time), in ``[2^62, 2^63)`` (below the upper
   half the coordinator gives contract requests);
 - ``issuedAt``: the due time; ``deadline``: the due time plus the ticket life;
-- ``version``, ``reward`` (the project's price) and ``secretsVersion``: read from the chain as of
-  the last block at or before the due time (the caller reads them; ``secretsVersion`` is that
-  block's number), so a publish or a price change right at the due time cannot split holders;
+- ``version`` and ``secretsVersion``: read from the chain as of the last block *before* the due
+  time (the caller reads them, :mod:`peerhost.chain.schedule_runs`; ``secretsVersion`` is that
+  block's number): read after the due time, no later block changes it, so a publish right at the
+  due time cannot split holders; ``reward``: the protocol's ``minReward`` (the project's price);
+- ``mode``: ``fast`` (orphans are audited in full by their committee anyway);
 - ``inputHash``: the :func:`~peerhost.wire.schedule.scheduled_request` with the request id the
   seq gives;
 - ``issuedTotal``: the reward times the ordinal of the due time among the schedule's due times
@@ -50,6 +52,11 @@ def schedule_seq(function_id: bytes, due: int) -> int:
         raise ValueError(f"due time {due} is not a uint40")
     digest = keccak(function_id + due.to_bytes(8, "big"))
     return SCHEDULE_SEQ_BASE | (int.from_bytes(digest[:8], "big") & _SEQ_MASK)
+
+
+def is_schedule_seq(seq: int) -> bool:
+    """Whether ``seq`` is in the range of deterministic scheduled tickets."""
+    return SCHEDULE_SEQ_BASE <= seq < 2 * SCHEDULE_SEQ_BASE
 
 
 def run_ordinal(schedule: Schedule, since: int, due: int) -> int:
@@ -137,6 +144,21 @@ class ScheduledRun:
         )
 
 
+def scheduled_ticket_problem(ticket: Ticket, now: int) -> str | None:
+    """Why a worker refuses a ticket in the scheduled seq range, or None when it may run it:
+    its seq must be :func:`schedule_seq` of its function and ``issuedAt`` (a holder cannot sign
+    a due time twice under two seqs), and the due time must have come (no run before it is due).
+    """
+    if ticket.seq != schedule_seq(ticket.function_id, ticket.issued_at):
+        return (
+            f"seq {ticket.seq} is in the scheduled range but is not the deterministic seq of "
+            f"its function's run due {ticket.issued_at}"
+        )
+    if ticket.issued_at > now:
+        return f"the scheduled run is due at {ticket.issued_at}, not yet (now {now})"
+    return None
+
+
 def standin_may_issue(
     due: int, now: float, heartbeat_seen_at: float, *, takeover: float, catch_up: float
 ) -> bool:
@@ -152,7 +174,9 @@ def standin_may_issue(
 __all__ = [
     "SCHEDULE_SEQ_BASE",
     "ScheduledRun",
+    "is_schedule_seq",
     "run_ordinal",
     "schedule_seq",
+    "scheduled_ticket_problem",
     "standin_may_issue",
 ]

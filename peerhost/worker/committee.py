@@ -42,6 +42,7 @@ import httpx
 from peerhost.chain.consumers import SingleRequest, single_request
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
+from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, seat_commitment, vector_hash
 from peerhost.wire.envelope import result_hash
@@ -81,6 +82,7 @@ class Committee:
         gateway_urls: Gateway address -> base URL (where inputs are fetched).
         mine_blocks: Mine the blocks a seed needs (devnets that mine only on transactions).
         orphan_grace: Seconds after which an attested ticket no batch carried is posted by us.
+        scheduled: Rebuilds a scheduled ticket's input from its leaf (no gateway serves it).
     """
 
     def __init__(
@@ -97,6 +99,7 @@ class Committee:
         mine_blocks: bool = False,
         orphan_grace: float = 20.0,
         poll: float = 0.25,
+        scheduled: ScheduleRuns | None = None,
     ) -> None:
         self.view = view
         self.runner = runner
@@ -107,6 +110,7 @@ class Committee:
         self.mine_blocks = mine_blocks
         self.orphan_grace = orphan_grace
         self.poll = poll
+        self.scheduled = scheduled
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
         self.tasks: dict[int, asyncio.Task[None]] = {}
@@ -373,6 +377,9 @@ class Committee:
             return mine.result_hash  # this worker ran this very ticket already: same result
         rid = request_id(self.chain_id, self.settlement, gateway, leaf.seq)
         data = single.input if single is not None else await self._input(gateway, rid)
+        if (data is None or input_hash_of(data) != leaf.input_hash) and self.scheduled:
+            # a schedule key's ticket: its input is rebuilt from the leaf (nobody serves it)
+            data = await self.scheduled.rebuild_input(gateway, leaf, rid)
         if data is None or input_hash_of(data) != leaf.input_hash:
             log.warning(
                 "committee: batch %d leaf %d: input unavailable; challenging its availability",

@@ -20,10 +20,12 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from peerhost.chain import ChainConfig, LogFollower, Protocol, RpcClient, TxSender
+from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SettlementView
 from peerhost.secrets.keys import load_or_create_worker_key
 from peerhost.secrets.redact import Redactor
 from peerhost.secrets.resolver import SecretsResolver
+from peerhost.storage import cid_from_bytes
 from peerhost.storage.spec import open_store
 from peerhost.worker import logs
 from peerhost.worker import state as st
@@ -44,6 +46,7 @@ from peerhost.worker.pipeline import Identity, JobPipeline
 from peerhost.worker.registration import ensure_registered
 from peerhost.worker.server import MetricsServer
 from peerhost.worker.settings import WorkerSettings
+from peerhost.worker.standin import StandIn
 from peerhost.worker.strategies import WorkerStrategy, worker_strategy
 from peerhost.worker.tickets import TicketRunner
 from peerhost.worker.tracker import RequestTracker
@@ -145,6 +148,7 @@ class WorkerNode:
         )
         self.feeds: list[FeedClient] = []
         self.discovery: GatewayDiscovery | None = None
+        self.standin: StandIn | None = None
         ledger: AttestedLedger | None = None
         if self.chain.has_settlement:
             view = SettlementView(self.chain, rpc, protocol.sender)
@@ -168,6 +172,7 @@ class WorkerNode:
                 gateway_urls=self._gateway_urls,
                 metrics=self.metrics,
             )
+            schedule_runs = ScheduleRuns(view, lambda cid: store.get(cid_from_bytes(cid)))
             cosign = Cosigner(
                 ledger, self._key, view.config.chain_id, view.config.settlement
             ).handle
@@ -200,7 +205,19 @@ class WorkerNode:
                 challenges=s.challenges and self.strategy.challenges,
                 mine_blocks=bool(s.mine_blocks),
                 orphan_grace=s.orphan_grace,
+                scheduled=schedule_runs,
             )
+            if s.standin_takeover > 0:  # idle unless a key file is sealed to this worker
+                self.standin = StandIn(
+                    view,
+                    self.tickets,
+                    schedule_runs,
+                    s.data_dir,
+                    self.address,
+                    encryption_key,
+                    takeover=s.standin_takeover,
+                    catch_up=max(1.0, s.clock_skew - 1.0),
+                )
         self.metrics.rpc = rpc
         server = MetricsServer(
             self.metrics.snapshot, s.metrics_host, s.metrics_port, self.metrics.exposition
@@ -240,6 +257,8 @@ class WorkerNode:
             ]
             if self.chain.has_settlement:
                 self._feed_tasks.append(asyncio.create_task(self.committee.run(), name="committee"))
+                if self.standin is not None:
+                    self._feed_tasks.append(asyncio.create_task(self.standin.run(), name="standin"))
                 self._feed_tasks.append(
                     asyncio.create_task(self._settlement_metrics_loop(), name="settlement metrics")
                 )

@@ -75,6 +75,10 @@ class WorkerSettings(Settings):
         strategy: ``honest`` (the production worker), or a deviating behaviour for the protocol
             lab's devnets: ``lazy``, ``forger``, ``griefer``, ``random-liar``, ``no-show``
             (:mod:`peerhost.worker.strategies`, docs/economics.md).
+        standin_takeover: Seconds the primary gateway of a project whose schedule key is sealed
+            to this worker (a key file in ``<data_dir>/schedule-keys/``) must be unreachable, and
+            a due time late, before this worker issues the run itself (docs/schedules.md); 0
+            never stands in.
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -108,6 +112,7 @@ class WorkerSettings(Settings):
     orphan_grace: float = 20.0
     challenges: bool = True
     strategy: str = "honest"
+    standin_takeover: float = 10.0
 
     @property
     def gateway_urls(self) -> list[str]:

@@ -2,7 +2,8 @@
 
 Checks, in order (the first that fails is the refusal's reason, which the gateway logs): the
 engine profile is one this worker runs; the ticket is signed by the gateway it names, and that is
-the gateway the feed connection belongs to; the mode is known; the deadline has not passed and
+the gateway the feed connection belongs to (a schedule key's deterministic ticket, seq in
+``[2^62, 2^63)``, may come through any feed: see :mod:`peerhost.wire.schedule_ticket`); the mode is known; the deadline has not passed and
 ``issuedAt`` is within the allowed clock skew; the function version exists; the gateway holds the
 minimum bond and was authorized on the project at ``issuedAt``; the project's reserve covers this
 ticket beside the other unposted tickets of that gateway this worker took; the ticket was not
@@ -34,6 +35,7 @@ from peerhost.wire.feed import (
 )
 from peerhost.wire.ids import project_id_of
 from peerhost.wire.inbox import inbox_base_url
+from peerhost.wire.schedule_ticket import is_schedule_seq, scheduled_ticket_problem
 from peerhost.wire.ticket import (
     attestation_digest,
     input_hash_of,
@@ -158,7 +160,9 @@ class TicketRunner:
             signer = ""
         if signer != t.gateway:
             raise TicketRefused("the ticket is not signed by the gateway it names")
-        if t.gateway != gateway:
+        # a schedule key's deterministic ticket comes through the feed of the gateway holding the
+        # key (or a stand-in's own hands); its signer is checked like any gateway below
+        if t.gateway != gateway and not is_schedule_seq(t.seq):
             raise TicketRefused(f"the ticket names gateway {t.gateway}, not this feed's {gateway}")
         if t.mode > 2:
             raise TicketRefused(f"unknown mode {t.mode}")
@@ -169,6 +173,8 @@ class TicketRunner:
             raise TicketRefused(
                 f"issuedAt {t.issued_at} is more than {self.clock_skew} s from now ({now})"
             )
+        if is_schedule_seq(t.seq) and (problem := scheduled_ticket_problem(t, now)):
+            raise TicketRefused(problem)
         if input_hash_of(offer.input) != t.input_hash:
             raise TicketRefused("the input does not match the ticket's inputHash")
         try:

@@ -12,8 +12,10 @@ from peerhost.wire.schedule import Schedule
 from peerhost.wire.schedule_ticket import (
     SCHEDULE_SEQ_BASE,
     ScheduledRun,
+    is_schedule_seq,
     run_ordinal,
     schedule_seq,
+    scheduled_ticket_problem,
     standin_may_issue,
 )
 from peerhost.wire.ticket import MODE_FAST, recover_ticket_signer, sign_ticket
@@ -110,3 +112,20 @@ def test_standin_may_issue__heartbeat_and_lateness__decide(
     now: float, seen: float, expected: bool
 ) -> None:
     assert standin_may_issue(980, now, seen, takeover=20, catch_up=80) is expected
+
+
+def test_scheduled_ticket_problem__deterministic_and_due__none() -> None:
+    t = _run(due=1_800_000_000).ticket()
+    assert scheduled_ticket_problem(t, now=1_800_000_000) is None
+
+
+def test_scheduled_ticket_problem__due_time_not_come__refused() -> None:
+    t = _run(due=1_800_000_010).ticket()
+    assert "not yet" in (scheduled_ticket_problem(t, now=1_800_000_000) or "")
+
+
+def test_scheduled_ticket_problem__second_seq_for_one_due_time__refused() -> None:
+    t = _run(due=1_800_000_000).ticket()
+    other = dataclasses.replace(t, seq=t.seq + 1)
+    assert is_schedule_seq(other.seq)
+    assert "not the deterministic seq" in (scheduled_ticket_problem(other, now=1_800_000_100) or "")
