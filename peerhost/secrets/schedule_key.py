@@ -123,7 +123,7 @@ def seal_schedule_key(
         chain_id,
         registry,
         now=now,
-        owner_share=False,
+        owner_share=True,  # the owner can read it back (its vault key) to withdraw the bond
     )
     return ScheduleKeyFile(
         address=normalize_address(Account.from_key(private_key).address),
