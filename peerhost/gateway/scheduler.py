@@ -15,6 +15,13 @@ old, older ones never (a schedule is not a queue). When no ticket could be signe
 linked, the reserve short), the claim is released and the function rests ``RETRY_SECONDS``: the
 due time is tried again until it is ``catch_up`` old. A schedule whose runs come closer than
 ``schedule_min_interval`` is not run (publish refuses it first; the log says why).
+
+A project whose owner sealed a schedule key to this gateway
+(:mod:`peerhost.gateway.schedulekeys`) has its runs signed with the key: each due time's
+deterministic ticket (:mod:`peerhost.wire.schedule_ticket`), the one stand-in workers issue while
+this gateway is down, so a due time is one ticket however many holders issue it. A due time
+already posted on-chain is not issued again (``issued by a stand-in``); due times that passed
+while this gateway was away, too old to issue, are recorded with their deterministic request id.
 """
 
 from __future__ import annotations
@@ -37,8 +44,15 @@ from peerhost.gateway.tickets import Desk, TicketCall
 from peerhost.wire.envelope import decode_envelope
 from peerhost.wire.feed import MODE_NAMES
 from peerhost.wire.schedule import InvalidSchedule, Schedule, scheduled_request
+from peerhost.wire.schedule_ticket import schedule_seq
+from peerhost.wire.ticket import request_id
 
 log = logging.getLogger(__name__)
+
+#: Due times missed while away that are recorded at most, per function and heartbeat.
+ABSENT_RUNS = 100
+#: The outcome of a due time that passed while this gateway was away (a stand-in's, if any).
+STANDIN = "due while this gateway was away: a stand-in's run, if one issued it"
 
 #: Seconds a function's schedule rests after a run could not be issued.
 RETRY_SECONDS = 5.0
@@ -134,9 +148,11 @@ class Scheduler:
             if isinstance(schedule, str):
                 log.warning("schedule of %s not run: %s", target.label, schedule)
                 continue
-            after = max(
-                entry.since, int(now - self.catch_up), self.book.last_due(fn.function_id) or 0
-            )
+            last = self.book.last_due(fn.function_id) or 0
+            held = self.keys.of(fn.wallet, fn.project) if self.keys is not None else None
+            if held is not None and last:
+                self._absent(fn, held, schedule.due(last, int(now - self.catch_up))[-ABSENT_RUNS:])
+            after = max(entry.since, int(now - self.catch_up), last)
             for due in schedule.due(after, now):
                 if not self.book.claim(
                     fn.function_id, due, fn.wallet, fn.project, fn.name, self.clock()
@@ -216,6 +232,23 @@ class Scheduler:
         self.book.finished(fn.function_id, due, status, outcome)
         worker = answer.attestations[0][0] if answer.attestations else None
         self._log(fn, status, started, call.request_id, answer.mode, worker, lines)
+
+    def _absent(self, fn: ResolvedFunction, held: HeldKey, dues: list[int]) -> None:
+        """Records the due times that passed while this gateway was away, too old to issue now:
+        with a schedule key, a stand-in may have issued each; its run is the deterministic
+        request recorded here (its ``/_status/requests`` page says whether it was posted)."""
+        for due in dues:
+            if not self.book.claim(
+                fn.function_id, due, fn.wallet, fn.project, fn.name, self.clock()
+            ):
+                continue
+            seq = schedule_seq(fn.function_id, due)
+            rid = request_id(self.desk.chain_id, self.desk.settlement, held.file.address, seq)
+            self.book.issued(fn.function_id, due, rid)
+            self.book.finished(fn.function_id, due, None, STANDIN)
+            head = f"[schedule] run due {iso(due)} ({fn.schedule})"
+            line = f"[schedule] {STANDIN}: request 0x{rid.hex()}"
+            self._log(fn, None, time.monotonic(), rid, "fast", None, [head, line])
 
     async def _issue_keyed(self, fn: ResolvedFunction, held: HeldKey, due: int) -> TicketCall | str:
         """Issues the due time's deterministic ticket with the project's schedule key; a string

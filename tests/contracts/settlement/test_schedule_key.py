@@ -55,3 +55,46 @@ def test_post_orphans__two_holders_post_one_due_time__paid_once(
     assert k.s.gateways.reserveOf(k.project_id).balance == reserve - first.reward
     assert k.coordinator.isSeqPosted(k.gateway, first.seq)
     assert not k.coordinator.isSeqPosted(k.gateway, _run(k, due + 2, since).ticket().seq)
+
+
+def test_post_orphans__due_time_not_come__reverts_too_early(ready, chain, stranger, reverts_with):
+    """A holder signing a run before it is due cannot get it paid early: the orphan is refused
+    until ``orphanDelay`` after its due time (and then it is the due time's one ticket)."""
+    k = ready
+    since = k.now() - 1
+    due = since + 20 - (since + 20) % 2  # not come yet
+    ticket = _run(k, due, since).ticket()
+    key = bytes.fromhex(str(k.gateway.private_key).removeprefix("0x"))
+    signature = sign_ticket(key, chain.chain_id, str(k.coordinator.address), ticket)
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    with reverts_with(k.s.tickets.OrphanTooEarly):
+        k.coordinator.postOrphans([ticket.as_tuple()], [signature], bytes(32), sender=stranger)
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve
+    assert not k.coordinator.isSeqPosted(k.gateway, ticket.seq)
+
+
+def test_post_orphans__beyond_the_reserve_and_the_key_bond__reverts_unpaid(
+    kit, workers, chain, stranger, reverts_with
+):
+    """Over-issuing: once the project's reserve (and the key's bond) are spent, a further due
+    time's ticket is not payable; what was posted before is paid once each."""
+    k = kit
+    k.stake(workers[:3])
+    k.open_project(reserve=2 * k.params.min_reward, bond=0)
+    since = k.now() - 1
+    chain.mine(deltatime=10)
+    first = since + 2 - (since + 2) % 2
+    dues = [first + 2, first + 4, first + 6]
+    key = bytes.fromhex(str(k.gateway.private_key).removeprefix("0x"))
+    coordinator = str(k.coordinator.address)
+    tickets = [_run(k, due, since).ticket() for due in dues]
+    signatures = [sign_ticket(key, chain.chain_id, coordinator, t) for t in tickets]
+    chain.mine(deltatime=k.params.orphan_delay)
+    for ticket, signature in zip(tickets[:2], signatures[:2], strict=True):
+        k.coordinator.postOrphans([ticket.as_tuple()], [signature], bytes(32), sender=stranger)
+    with reverts_with(k.s.gateways.InsufficientFunds):
+        k.coordinator.postOrphans(
+            [tickets[2].as_tuple()], [signatures[2]], bytes(32), sender=stranger
+        )
+    assert k.s.gateways.reserveOf(k.project_id).balance == 0
+    assert not k.coordinator.isSeqPosted(k.gateway, tickets[2].seq)
