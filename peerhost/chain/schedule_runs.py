@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from eth_utils import to_checksum_address
+
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire import declarations
 from peerhost.wire.batch import Leaf
@@ -109,7 +111,7 @@ class ScheduleRuns:
             return None
         params = await self.view.params()
         return ScheduledRun(
-            schedule_key=key,
+            schedule_key=to_checksum_address(key),  # as a signature recovers it
             chain_id=self.view.config.chain_id,
             coordinator=self.view.config.settlement,
             function_id=function_id,

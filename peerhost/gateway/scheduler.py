@@ -49,6 +49,8 @@ from peerhost.wire.ticket import request_id
 
 log = logging.getLogger(__name__)
 
+#: Seconds a keyed run may be issued late (below the workers' default 30 s clock skew).
+KEYED_CATCH_UP = 25.0
 #: Due times missed while away that are recorded at most, per function and heartbeat.
 ABSENT_RUNS = 100
 #: The outcome of a due time that passed while this gateway was away (a stand-in's, if any).
@@ -150,9 +152,11 @@ class Scheduler:
                 continue
             last = self.book.last_due(fn.function_id) or 0
             held = self.keys.of(fn.wallet, fn.project) if self.keys is not None else None
+            # a keyed run's issuedAt is its due time: workers refuse one older than their skew
+            window = self.catch_up if held is None else min(self.catch_up, KEYED_CATCH_UP)
             if held is not None and last:
-                self._absent(fn, held, schedule.due(last, int(now - self.catch_up))[-ABSENT_RUNS:])
-            after = max(entry.since, int(now - self.catch_up), last)
+                self._absent(fn, held, schedule.due(last, int(now - window))[-ABSENT_RUNS:])
+            after = max(entry.since, int(now - window), last)
             for due in schedule.due(after, now):
                 if not self.book.claim(
                     fn.function_id, due, fn.wallet, fn.project, fn.name, self.clock()
