@@ -2,7 +2,7 @@
 the gateway is down (docs/schedules.md):
 
     ape run schedules authorize shop --function tick --standin 0xWORKER --standin 0xOTHER \\
-        --account OWNER [--gateway-url URL] [--bond 0.05] [--out schedule-key-shop.json]
+        --account OWNER [--gateway-url URL] [--runs 1000] [--out schedule-key-shop.json]
 
 The key is created in memory, bonded (from the owner's funds), authorized on the project's
 reserve, and sealed to the gateway and the stand-ins only; it is never printed. Copy the key file
@@ -39,8 +39,13 @@ def cli() -> None:
 )
 @click.option("--gateway-url", help="The primary gateway (default: the devnet's).")
 @click.option(
-    "--bond", type=float, default=0.0, help="Ether bonded for the key (at least the minimum)."
+    "--runs",
+    type=click.IntRange(1, 10**7),
+    default=1000,
+    show_default=True,
+    help="Runs the key's bond pays the posting of (minimum bond + runs x orphanRefund).",
 )
+@click.option("--bond", type=float, default=0.0, help="Ether bonded for the key, if more.")
 @click.option("--ticket-life", type=click.IntRange(60, 86400), default=600, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--deployments", type=click.Path(dir_okay=False))
@@ -50,6 +55,7 @@ def authorize_(
     functions: tuple[str, ...],
     standins: tuple[str, ...],
     gateway_url: str | None,
+    runs: int,
     bond: float,
     ticket_life: int,
     out: Path | None,
@@ -73,11 +79,13 @@ def authorize_(
             chain_id=int(chain.chain_id),
             rpc_url=str(chain.provider.uri),
             min_bond=int(coordinator.params().minGatewayBond),
+            orphan_refund=int(coordinator.params().orphanRefund),
             gateway_url=gateway_url_of(found.devnet, gateway_url),
             standins=standins,
             functions=functions,
             out=out or Path(f"schedule-key-{project_name}.json"),
             bond=int(bond * 10**18),
+            runs=runs,
             ticket_life=ticket_life,
             now=int(chain.pending_timestamp),
         )

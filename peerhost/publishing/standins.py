@@ -6,9 +6,11 @@ Steps (the owner's account sends every transaction but one):
    named stand-in's X25519 key from the WorkerRegistry (a stand-in without a registered key, or
    not active, is refused before anything is sent);
 2. a fresh secp256k1 key is generated in memory;
-3. the owner sends it the bond (at least the protocol's ``minGatewayBond``: it refunds whoever
-   posts the key's tickets as orphans) plus the gas of one transaction; the key bonds itself
-   (``GatewayRegistry.bond``, its only transaction ever);
+3. the owner sends it the bond plus the gas of one transaction; the key bonds itself
+   (``GatewayRegistry.bond``, its only transaction ever). The bond is the protocol's
+   ``minGatewayBond`` plus ``runs`` times its ``orphanRefund``: each of the key's tickets is posted
+   as an orphan and refunds its poster from the bond, and workers refuse the key's tickets once
+   the bond is below the minimum;
 4. the owner authorizes the key on the project (``setGatewayAuthorization``): its tickets draw on
    the project's reserve like any authorized gateway's;
 5. the key is sealed (:func:`~peerhost.secrets.schedule_key.seal_schedule_key`) to the gateway
@@ -95,11 +97,13 @@ def authorize(
     chain_id: int,
     rpc_url: str,
     min_bond: int,
+    orphan_refund: int,
     gateway_url: str,
     standins: Sequence[str],
     functions: Sequence[str],
     out: Path,
     bond: int = 0,
+    runs: int = 1000,
     ticket_life: int = 600,
     ttl: int = 365 * 86400,
     now: int,
@@ -111,7 +115,9 @@ def authorize(
     if out.exists():
         raise StandInSetupError(f"{out} exists: a schedule key file is never overwritten")
     holders = [gateway_key(gateway_url), *standin_keys(worker_registry, standins)]
-    amount = max(bond, min_bond)
+    # each run posted as an orphan refunds its poster from this bond; workers refuse the key's
+    # tickets once it falls below the minimum: the bond covers ``runs`` runs above it
+    amount = max(bond, min_bond + runs * orphan_refund)
     private_key = os.urandom(32)
     address = Account.from_key(private_key).address
     gas_price = int(owner.provider.gas_price)
