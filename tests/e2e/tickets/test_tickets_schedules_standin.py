@@ -162,6 +162,8 @@ def test_standins__gateway_down__each_due_time_runs_and_is_paid_once(
         devnet.wait_for_feeds(3)
         restarted = time.time()
         time.sleep(3 * EVERY)
+        # the restarted gateway issues the due times after its restart, each with the key
+        after = [due for due in keyed_runs() if due > restarted]
     finally:
         if devnet.gateway is None:
             devnet.start_gateway()
@@ -198,8 +200,6 @@ def test_standins__gateway_down__each_due_time_runs_and_is_paid_once(
     assert by_standins <= set(window)
     assert not issued[2]
     assert "not sealed to" in (devnet.worker_dir(2) / "worker.log").read_text()
-    # the restarted gateway issued the due times after its restart, each with the key
-    after = [due for due in keyed_runs() if due > restarted]
     assert after, "the restarted gateway issued nothing"
 
 
