@@ -269,6 +269,8 @@ class Scheduler:
         )
         if run is None:
             return f"{NOT_ISSUED}: not due under the version active then, or before the key"
+        if self.clock() - due > KEYED_CATCH_UP:  # workers would refuse its issuedAt
+            return f"{NOT_ISSUED}: more than {KEYED_CATCH_UP:g} s late"
         if await self.desk.view.is_seq_posted(run.schedule_key, run.seq):
             return f"issued by a stand-in: request 0x{run.request_id.hex()}"
         return await self.desk.issue_scheduled(run, held.key, fn.project_id)

@@ -111,6 +111,8 @@ class StandIn:
         self.held: dict[Path, _Held] = {}
         self._refused: set[Path] = set()
         self._done: set[tuple[bytes, int]] = set()
+        self._pending: set[tuple[bytes, int]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.issued = 0
 
     async def run(self) -> None:
@@ -123,6 +125,8 @@ class StandIn:
                     log.exception("stand-in round failed; next in %.1f s", self.tick)
                 await asyncio.sleep(self.tick)
         finally:
+            for task in list(self._tasks):
+                task.cancel()
             await self.http.aclose()
 
     def _open(self) -> None:
@@ -155,7 +159,7 @@ class StandIn:
             )
 
     async def round(self) -> int:
-        """One round over every held key; returns how many due times it issued."""
+        """One round over every held key; returns how many due times it started issuing."""
         self._open()
         issued = 0
         for held in self.held.values():
@@ -191,18 +195,31 @@ class StandIn:
             schedule = Schedule.parse(expression)
         except InvalidSchedule:
             return 0
-        issued = 0
+        started = 0
         for due in schedule.due(int(now - self.catch_up), int(now)):
-            if (function_id, due) in self._done:
+            key = (function_id, due)
+            if key in self._done or key in self._pending:
                 continue
             if not standin_may_issue(
                 due, now, held.heartbeat_at, takeover=self.takeover, catch_up=self.catch_up
             ):
                 continue
-            done = await self._issue(held, function, due)  # a chain error: tried next round
-            self._done.add((function_id, due))
-            issued += done
-        return issued
+            # each due time on its own task: a slow run never makes the next one too late
+            self._pending.add(key)
+            task = asyncio.create_task(self._issue_once(held, function, key), name=f"standin-{due}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+        return started
+
+    async def _issue_once(self, held: _Held, function: str, key: tuple[bytes, int]) -> None:
+        try:
+            await self._issue(held, function, key[1])
+            self._done.add(key)
+        except Exception as exc:  # a chain error: tried again next round while still in time
+            log.warning("stand-in: %s due %d: %s", function, key[1], exc)
+        finally:
+            self._pending.discard(key)
 
     async def _issue(self, held: _Held, function: str, due: int) -> bool:
         file = held.file
