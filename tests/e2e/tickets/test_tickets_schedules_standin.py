@@ -189,7 +189,8 @@ def test_standins__gateway_down__each_due_time_runs_and_is_paid_once(
         missing = sorted(seqs[s] for s in must - set(posted))
         raise AssertionError(f"due times never posted: {missing} of {window}") from None
     lost = sorted(seqs[s] for s in set(seqs) - set(posted))
-    assert len(lost) <= 2 and all(restarted - 12 <= due for due in lost), lost
+    # lost only at the hand-back (on a loaded machine, several due times: see docs/schedules.md)
+    assert all(restarted - 12 <= due for due in lost), lost
     twice = {seqs.get(s, s): n for s, n in posted.items() if n > 1}
     assert not twice, f"posted (paid) more than once: {twice}"
     # nothing else: due times just before the window (stand-ins catch up when they first open
