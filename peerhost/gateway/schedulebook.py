@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS runs_project ON runs(wallet, project, function, due);
 
 NOT_ISSUED = "not issued"
 INTERRUPTED = "interrupted"
+#: The outcome of a due time that passed while this gateway was away (a stand-in's, if any).
+STANDIN = "due while this gateway was away: a stand-in's run, if one issued it"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Run:
             "request_id": self.request_id,
             "status": self.status,
             "outcome": self.outcome or ("running" if self.request_id else "claimed"),
+            # this gateway signed the due time's ticket (stand-ins leave it alone)
+            "issued": self.request_id is not None and self.outcome != STANDIN,
         }
 
 

@@ -38,7 +38,7 @@ from peerhost.gateway.errors import FunctionNotFound
 from peerhost.gateway.functions import FunctionCache, ResolvedFunction
 from peerhost.gateway.problems import status_of
 from peerhost.gateway.routing import Target
-from peerhost.gateway.schedulebook import NOT_ISSUED, ScheduleBook
+from peerhost.gateway.schedulebook import NOT_ISSUED, STANDIN, ScheduleBook
 from peerhost.gateway.schedulekeys import HeldKey, ScheduleKeys
 from peerhost.gateway.tickets import Desk, TicketCall
 from peerhost.wire.envelope import decode_envelope
@@ -53,8 +53,6 @@ log = logging.getLogger(__name__)
 KEYED_CATCH_UP = 25.0
 #: Due times missed while away that are recorded at most, per function and heartbeat.
 ABSENT_RUNS = 100
-#: The outcome of a due time that passed while this gateway was away (a stand-in's, if any).
-STANDIN = "due while this gateway was away: a stand-in's run, if one issued it"
 
 #: Seconds a function's schedule rests after a run could not be issued.
 RETRY_SECONDS = 5.0

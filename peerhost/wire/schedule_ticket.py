@@ -21,13 +21,16 @@ Every field is a function of values all holders agree on:
 - ``issuedTotal``: the reward times the ordinal of the due time among the schedule's due times
   since the key was authorized (:func:`run_ordinal`).
 
-The hand-over rule (:func:`standin_may_issue`): a stand-in issues a due time only when the
-primary's heartbeat has been missing for ``takeover`` seconds and the due time is at least
-``takeover`` late and at most ``catch_up`` old.
+The hand-over rule (:func:`standin_may_issue`): a stand-in issues a due time that is at least
+``takeover`` late and at most ``catch_up`` old unless the primary issued it: decided by what the
+primary says it issued, not by whether it answers. A primary that answers after the due time's
+``takeover`` without having issued it, or that has not answered for ``takeover`` seconds (down,
+restarting, or too slow to answer), leaves it to the stand-ins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from eth_utils import keccak
@@ -160,15 +163,39 @@ def scheduled_ticket_problem(ticket: Ticket, now: int) -> str | None:
 
 
 def standin_may_issue(
-    due: int, now: float, heartbeat_seen_at: float, *, takeover: float, catch_up: float
+    due: int,
+    now: float,
+    *,
+    heard_at: float,
+    issued: Collection[int] | None,
+    takeover: float,
+    catch_up: float,
 ) -> bool:
     """Whether a stand-in issues the run due at ``due`` now.
 
-    Only when the primary's heartbeat was last seen at least ``takeover`` seconds ago, the due
-    time is at least ``takeover`` late (the primary had its chance) and at most ``catch_up`` old
-    (a schedule is not a queue).
+    Args:
+        due: The due time.
+        now: The stand-in's clock.
+        heard_at: When the primary last answered its status (before any answer: when the
+            stand-in began to listen).
+        issued: The due times that answer says the primary issued; None when it does not run
+            the function (or before any answer).
+        takeover: Seconds a due time is the primary's alone.
+        catch_up: Due times older than this are never issued (a schedule is not a queue).
+
+    Returns:
+        True when the due time is at least ``takeover`` late, at most ``catch_up`` old, and the
+        primary did not issue it: it answered after the due time's ``takeover`` without having
+        issued it, or it has not answered for ``takeover`` seconds. A primary that answers but
+        does not run the function (the owner stopped it) leaves it alone.
     """
-    return now - heartbeat_seen_at >= takeover and takeover <= now - due <= catch_up
+    if not takeover <= now - due <= catch_up:
+        return False
+    if issued is not None and due in issued:
+        return False  # the primary issued it
+    if now - heard_at >= takeover:
+        return True  # silent a whole takeover: down, restarting or hung
+    return issued is not None and heard_at >= due + takeover
 
 
 __all__ = [

@@ -6,10 +6,14 @@ Enabled when the worker's ``<data_dir>/schedule-keys/`` holds key files
 ``tick`` seconds, for each key file:
 
 1. **Heartbeat.** ``GET <gateway>/_status/schedules/<owner>/<project>`` at the primary gateway the
-   file names; an answer is the primary's heartbeat.
+   file names; an answer is the primary's heartbeat, and its runs say which due times the
+   primary issued (``issued``).
 2. **Hand-over.** For each scheduled function the file names and each due time in the last
-   ``catch_up`` seconds, :func:`~peerhost.wire.schedule_ticket.standin_may_issue` decides: only
-   when the heartbeat has been missing ``takeover`` seconds and the due time is ``takeover`` late.
+   ``catch_up`` seconds, :func:`~peerhost.wire.schedule_ticket.standin_may_issue` decides by what
+   the primary issued, not by whether it answers: a due time ``takeover`` late that the primary
+   did not issue is the stand-ins' when the primary answered since without it (up but not
+   issuing: a slow restart, a run it gave up) or has not answered for ``takeover`` seconds (down,
+   or too slow to answer: a timeout is no proof it issued nothing, so it waits the takeover).
    A due time whose seq is posted on-chain already (``isSeqPosted``), or that this worker holds
    already (it attested it, from the gateway's feed or as a stand-in), is skipped.
 3. **Issue.** The worker builds the due time's deterministic ticket
@@ -63,8 +67,10 @@ class _Held:
     path: Path
     file: ScheduleKeyFile
     key: bytes = field(repr=False)
-    heartbeat_at: float
-    expressions: dict[str, str] = field(default_factory=dict)
+    #: when the primary last answered (at first: when this worker opened the file)
+    heard_at: float
+    #: per function the primary runs (its last answer), the due times it said it issued
+    issued: dict[str, set[int]] = field(default_factory=dict)
 
 
 class StandIn:
@@ -149,7 +155,7 @@ class StandIn:
                 log.warning("stand-in: %s", exc)
                 continue
             # the primary counts as alive until it has missed a whole takeover
-            self.held[path] = _Held(path, file, key, heartbeat_at=self.clock())
+            self.held[path] = _Held(path, file, key, heard_at=self.clock())
             log.info(
                 "stand-in: holding the schedule key %s of %s/%s (%s)",
                 file.address,
@@ -177,14 +183,25 @@ class StandIn:
                 f"{url}/_status/schedules/{held.file.owner}/{held.file.project}"
             )
         except httpx.HTTPError:
+            return  # no answer: what the primary issued is unknown, not nothing
+        if response.status_code != 200:
             return
-        if response.status_code == 200:
-            held.heartbeat_at = self.clock()
+        try:
+            issued = _issued_by_primary(response.json())
+        except (ValueError, KeyError, TypeError):
+            return
+        now = self.clock()
+        oldest = now - self.catch_up - self.takeover
+        for function, dues in issued.items():  # an answer lists the latest runs only: keep older
+            dues.update(d for d in held.issued.get(function, ()) if d >= oldest)
+        held.issued = issued
+        held.heard_at = now
 
     async def _function(self, held: _Held, function: str) -> int:
         now = self.clock()
-        if now - held.heartbeat_at < self.takeover:
-            return 0  # the primary is alive: it issues
+        issued = held.issued.get(function)
+        if now - held.heard_at < self.takeover and issued is None:
+            return 0  # the primary answers and does not run it (the owner stopped it there)
         file = held.file
         function_id = function_id_of(file.owner, file.project, function)
         info = await self.view.function_info(function_id)
@@ -201,7 +218,12 @@ class StandIn:
             if key in self._done or key in self._pending:
                 continue
             if not standin_may_issue(
-                due, now, held.heartbeat_at, takeover=self.takeover, catch_up=self.catch_up
+                due,
+                now,
+                heard_at=held.heard_at,
+                issued=issued,
+                takeover=self.takeover,
+                catch_up=self.catch_up,
             ):
                 continue
             # each due time on its own task: a slow run never makes the next one too late
@@ -253,6 +275,25 @@ class StandIn:
             answer.request_id.hex(),
         )
         return True
+
+
+def _issued_by_primary(doc: object) -> dict[str, set[int]]:
+    """Per function the primary's status lists, the due times it says it issued.
+
+    Raises:
+        ValueError: The answer is not a schedule status (also KeyError, TypeError on a bad run).
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("functions"), list):
+        raise ValueError("not a schedule status")
+    out: dict[str, set[int]] = {}
+    for entry in doc["functions"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("function"), str):
+            raise ValueError("not a schedule status")
+        runs = entry.get("runs") or []
+        out[entry["function"]] = {
+            int(r["due"]) for r in runs if isinstance(r, dict) and r.get("issued") is True
+        }
+    return out
 
 
 __all__ = ["StandIn"]

@@ -173,10 +173,10 @@ def test_standins__gateway_down__each_due_time_runs_and_is_paid_once(
     window = [first, *Schedule.parse(CRON).due(first, ended - EVERY)]
     assert any(stopped + 1 < due < restarted - 10 for due in window)
     seqs = {schedule_seq(function_id, due): due for due in window}
-    # every due time the stand-ins had to issue (the gateway down for more than the takeover)
-    # must be posted; around the hand-back a due time is lost when the restarted gateway takes
-    # longer than the workers' clock skew to issue it (as at the end of any catch-up)
-    must = {s for s, due in seqs.items() if due < stopped - 4 or stopped + 1 < due < restarted - 12}
+    # every due time of the window must be posted: the gateway's before it stops, the
+    # stand-ins' while it is down, and around the hand-back whichever holder issued it (the
+    # stand-ins take over any due time the slow restarted gateway has not issued)
+    must = set(seqs)
 
     def all_posted() -> Counter[int] | None:  # attesters post the key's tickets as orphans
         posted = _posted_seqs(tickets_stack, file.address)
@@ -188,9 +188,6 @@ def test_standins__gateway_down__each_due_time_runs_and_is_paid_once(
         posted = _posted_seqs(tickets_stack, file.address)
         missing = sorted(seqs[s] for s in must - set(posted))
         raise AssertionError(f"due times never posted: {missing} of {window}") from None
-    lost = sorted(seqs[s] for s in set(seqs) - set(posted))
-    # lost only at the hand-back (on a loaded machine, several due times: see docs/schedules.md)
-    assert all(restarted - 12 <= due for due in lost), lost
     twice = {seqs.get(s, s): n for s, n in posted.items() if n > 1}
     assert not twice, f"posted (paid) more than once: {twice}"
     # nothing else: due times just before the window (stand-ins catch up when they first open
