@@ -187,7 +187,7 @@ class StandIn:
         if response.status_code != 200:
             return
         try:
-            issued = _issued_by_primary(response.json())
+            issued = issued_by_primary(response.json())
         except (ValueError, KeyError, TypeError):
             return
         now = self.clock()
@@ -277,7 +277,7 @@ class StandIn:
         return True
 
 
-def _issued_by_primary(doc: object) -> dict[str, set[int]]:
+def issued_by_primary(doc: object) -> dict[str, set[int]]:
     """Per function the primary's status lists, the due times it says it issued.
 
     Raises:
@@ -296,4 +296,4 @@ def _issued_by_primary(doc: object) -> dict[str, set[int]]:
     return out
 
 
-__all__ = ["StandIn"]
+__all__ = ["StandIn", "issued_by_primary"]

@@ -99,19 +99,23 @@ def test_run_ordinal__due_before_authorization__raises_value_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("now", "seen", "expected"),
+    ("now", "heard", "issued", "expected"),
     [
-        (1000.0, 1000.0, False),  # the primary's heartbeat is fresh
-        (1000.0, 985.0, False),  # missing 15 s, below the 20 s takeover
-        (1000.0, 980.0, True),  # missing 20 s, due time 20 s late
-        (990.0, 960.0, False),  # missing long enough, but the due time only 10 s late
-        (1061.0, 900.0, False),  # the due time is older than catch_up
+        (1000.0, 1000.0, set(), True),  # the primary answers, 20 s after the due time, without it
+        (1000.0, 1000.0, {980}, False),  # the primary issued it
+        (1000.0, 995.0, set(), False),  # its last answer came before the due time's takeover
+        (1000.0, 980.0, None, True),  # silent for the whole takeover
+        (1000.0, 985.0, None, False),  # silent 15 s (a timeout, a restart): not yet
+        (1000.0, 1000.0, None, False),  # it answers and does not run the function
+        (990.0, 960.0, None, False),  # silent long enough, but the due time only 10 s late
+        (1061.0, 900.0, None, False),  # the due time is older than catch_up
     ],
 )
-def test_standin_may_issue__heartbeat_and_lateness__decide(
-    now: float, seen: float, expected: bool
+def test_standin_may_issue__what_the_primary_issued_and_lateness__decide(
+    now: float, heard: float, issued: set[int] | None, expected: bool
 ) -> None:
-    assert standin_may_issue(980, now, seen, takeover=20, catch_up=80) is expected
+    decided = standin_may_issue(980, now, heard_at=heard, issued=issued, takeover=20, catch_up=80)
+    assert decided is expected
 
 
 def test_scheduled_ticket_problem__deterministic_and_due__none() -> None:
