@@ -43,7 +43,6 @@ that finalized a leaf.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import sys
 import time
@@ -51,7 +50,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import get_abi_output_types
@@ -93,6 +91,7 @@ from peerhost.wire.ticket import (
 )
 
 from .conftest import KEY
+from .leanchain import Rpc, RpcError
 from .stateful_report import first_failure, progress, report
 
 EXAMPLES = int(os.environ.get("PEERHOST_SETTLEMENT_EXAMPLES", "500"))
@@ -125,38 +124,6 @@ RUNS: dict[str, int] = {
     "slashed": 0,
 }
 STARTED = [0.0]  # monotonic time the run started (for the campaign's report)
-
-
-class RpcError(Exception):
-    def __init__(self, error: dict[str, Any]) -> None:
-        super().__init__(error.get("message", error))
-        self.data = str(error.get("data") or "")
-
-
-class Rpc:
-    """Plain JSON-RPC over one keep-alive session; ``batch`` is one round trip."""
-
-    def __init__(self, uri: str) -> None:
-        self.uri = uri
-        self.session = requests.Session()
-        self.ids = itertools.count()
-
-    def __call__(self, method: str, *params: Any) -> Any:
-        return self.batch([(method, list(params))])[0]
-
-    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        payload = [
-            {"jsonrpc": "2.0", "id": next(self.ids), "method": m, "params": p} for m, p in calls
-        ]
-        body = self.session.post(self.uri, json=payload, timeout=60).json()
-        by_id = {r["id"]: r for r in body}
-        out = []
-        for p in payload:
-            r = by_id[p["id"]]
-            if "error" in r:
-                raise RpcError(r["error"])
-            out.append(r["result"])
-        return out
 
 
 @dataclass
