@@ -659,10 +659,16 @@ class AccountabilityMachine(RuleBasedStateMachine):
         assert k.chain.provider.get_balance(ev.address) == ev_pending + int(ev.burned())
 
 
-@pytest.mark.slow
-def test_accountability__random_sequences__invariants_hold(
-    kit, workers, accounts, stranger, requester, developer, accounts_by_address, capsys
-):
+def _world(
+    kit: Any,
+    workers: Any,
+    accounts: Any,
+    stranger: Any,
+    requester: Any,
+    developer: Any,
+    accounts_by_address: Any,
+) -> None:
+    """The machine's world: three honest workers, two adversary identities, a funded project."""
     kit.stake(workers[:3], 2 * ETHER)
     for a in workers[3:5]:
         kit.s.stakes.register(KEY, value=2 * ETHER, sender=a)
@@ -676,11 +682,54 @@ def test_accountability__random_sequences__invariants_hold(
     AccountabilityMachine.owner = developer
     AccountabilityMachine.everyone = [accounts[i] for i in range(10)]
     RUNS.update(dict.fromkeys(RUNS, 0))
-    started = STARTED[0] = time.monotonic()
-    failure = None
     # Chain time moves one second per block and by explicit jumps only, never with the wall clock: on a
     # busy machine a slow test must not see a vote window pass between two of its own transactions.
     kit.request("anvil_setBlockTimestampInterval", [1])
+
+
+def _check(machine: AccountabilityMachine) -> None:
+    machine.no_honest_worker_slashed()
+    machine.closed_cases_decided_the_truth_by_a_quorum_or_the_final_tier()
+    machine.final_leaves_have_a_quorum()
+    machine.courts_solvent_to_the_wei()
+
+
+def test_accountability__data_window_jump_during_a_tier3_vote__voters_vote_first_and_truth_stands(
+    kit, workers, accounts, stranger, requester, developer, accounts_by_address
+):
+    """Campaign seed 1101: a data challenge's time jump (dataWindow = the court's commitWindow) let an
+    open tier-3 vote lapse with no voter asked; driving the leaf then called commitVote in Decide
+    (WrongCasePhase). Online voters act in every open window before the harness moves time."""
+    _world(kit, workers, accounts, stranger, requester, developer, accounts_by_address)
+    m = AccountabilityMachine()
+    try:
+        m.committee_settles(strategy="honest", drive=0)  # a true leaf, Final at tier 1
+        t = m.leaves[-1]
+        b = t.posted.batch_id
+        m.court.challenge(b, 0, m.adversary[0], m._vectors(t))  # spam: tier 2
+        m.anyone_drives_a_leaf(i=0, steps=1)  # the panel decides the truth
+        assert int(m.court.case(b, 0).state) == C_DECIDED
+        m.court.challenge(b, 0, m.adversary[1])  # spam again: tier 3 opens its vote windows
+        assert int(m.court.case(b, 0).state) == C_VOTING
+        assert int(m.court.case(b, 0).tier) == TIER_ALL
+        m.seat_challenges_data(publish=False)  # the gateway withholds: dataWindow passes
+        _check(m)
+        m.anyone_drives_a_leaf(i=0, steps=1)
+        c = m.court.case(b, 0)
+        assert int(c.state) == C_CLOSED and bytes(c.value) == GOOD
+        _check(m)
+    finally:
+        m.teardown()
+        kit.request("anvil_removeBlockTimestampInterval", [])
+
+
+@pytest.mark.slow
+def test_accountability__random_sequences__invariants_hold(
+    kit, workers, accounts, stranger, requester, developer, accounts_by_address, capsys
+):
+    _world(kit, workers, accounts, stranger, requester, developer, accounts_by_address)
+    started = STARTED[0] = time.monotonic()
+    failure = None
     try:
         run_state_machine_as_test(AccountabilityMachine, settings=PROFILE)
     except Exception as err:  # not KeyboardInterrupt: the campaign stops a chunk with SIGINT
