@@ -111,7 +111,9 @@ class Court:
         if int(self.case(b, i).tier) == TIER_PANEL:
             return [str(v.worker) for v in self.c.votersOf(b, i, TIER_PANEL)]
         stakes, epoch = self.kit.s.stakes, int(self.case(b, i).epoch)
-        return [str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))]
+        return [
+            str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
+        ]
 
     def _statuses(self, b: int, i: int) -> dict[str, int]:
         """Each voter of the current tier who has a slot: 0 seated, 1 committed, 2 revealed."""
@@ -147,7 +149,9 @@ class Court:
         case's time never lets another's window lapse unasked. Returns each case's decide transaction.
         """
         decided: dict[tuple[int, int], Any] = {}
-        for _ in range(4 * len(cases) + 4):  # each case decides within its commit and reveal windows
+        for _ in range(
+            4 * len(cases) + 4
+        ):  # each case decides within its commit and reveal windows
             deadlines: list[int] = []
             for (b, i), choose in cases.items():
                 if (b, i) in decided:
