@@ -14,7 +14,9 @@ spam-challenges true leaves; the gateway opens the attested results (too early: 
 window: no attester of a challenged leaf is paid); anyone presents every attestation it has seen (the
 adversary tries to harvest the honest attesters'); the project owner presents its own (colluding)
 attester's lie; a seat opens data-availability challenges that the gateway answers or withholds; the
-gateway equivocates and anyone presents it.
+gateway equivocates and anyone presents it. Voters and the honest challenger are online while time
+passes: before any time jump every open vote runs to its decision, all open cases together, so no
+vote window lapses with its voters never asked.
 
 Invariants after every step:
 
