@@ -106,6 +106,68 @@ class Court:
             self.kit.chain.mine(deltatime=int(self.params.revealWindow))
         return self.c.decide(b, i, sender=self.kit.gateway)
 
+    def _eligible(self, b: int, i: int) -> list[str]:
+        """The current tier's voters: tier 2's seats, tier 3's every member of the case's epoch."""
+        if int(self.case(b, i).tier) == TIER_PANEL:
+            return [str(v.worker) for v in self.c.votersOf(b, i, TIER_PANEL)]
+        stakes, epoch = self.kit.s.stakes, int(self.case(b, i).epoch)
+        return [
+            str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
+        ]
+
+    def _statuses(self, b: int, i: int) -> dict[str, int]:
+        """Each voter of the current tier who has a slot: 0 seated, 1 committed, 2 revealed."""
+        tier = int(self.case(b, i).tier)
+        return {str(v.worker): int(v.status) for v in self.c.votersOf(b, i, tier)}
+
+    def act(self, b: int, i: int, choose: Callable[[str], bytes | None]) -> Any | None:
+        """What voters who are online do in a case's phase now, without moving time: seat the panel,
+        commit, reveal (``choose`` gives each voter's value; None: stays away), decide once the
+        windows allow. Returns the decide transaction, or None while a window still runs."""
+        if self.phase(b, i) == CP_SEEDING:
+            self.seat_panel(b, i)
+        if self.phase(b, i) == CP_COMMIT:
+            status = self._statuses(b, i)
+            for w in self._eligible(b, i):
+                v = choose(w)
+                if v is not None and status.get(w, 0) == 0:
+                    self.commit(b, i, w, v)
+        if self.phase(b, i) == CP_REVEAL:
+            for w, s in self._statuses(b, i).items():
+                v = choose(w)
+                if s == 1 and v is not None:
+                    self.reveal(b, i, w, v)
+        if self.phase(b, i) == CP_DECIDE:
+            return self.c.decide(b, i, sender=self.kit.gateway)
+        return None
+
+    def vote_together(
+        self, cases: Mapping[tuple[int, int], Callable[[str], bytes | None]]
+    ) -> dict[tuple[int, int], Any]:
+        """Runs the current tier of every case in ``cases`` together, as voters who are all online do:
+        everyone acts in each case's window before time moves on to the nearest deadline, so one
+        case's time never lets another's window lapse unasked. Returns each case's decide transaction.
+        """
+        decided: dict[tuple[int, int], Any] = {}
+        for _ in range(
+            4 * len(cases) + 4
+        ):  # each case decides within its commit and reveal windows
+            deadlines: list[int] = []
+            for (b, i), choose in cases.items():
+                if (b, i) in decided:
+                    continue
+                tx = self.act(b, i, choose)
+                if tx is not None:
+                    decided[(b, i)] = tx
+                    continue
+                c = self.case(b, i)
+                commit = self.phase(b, i) == CP_COMMIT
+                deadlines.append(int(c.commitDeadline if commit else c.revealDeadline))
+            if not deadlines:
+                return decided
+            self.kit.chain.mine(deltatime=max(1, min(deadlines) - self.kit.now()))
+        raise AssertionError(f"cases {sorted(cases)} did not decide")
+
     def challenge(
         self, b: int, i: int, challenger: Any, vectors: list[list[bytes]] | None = None
     ) -> Any:

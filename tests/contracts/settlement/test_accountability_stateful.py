@@ -14,7 +14,9 @@ spam-challenges true leaves; the gateway opens the attested results (too early: 
 window: no attester of a challenged leaf is paid); anyone presents every attestation it has seen (the
 adversary tries to harvest the honest attesters'); the project owner presents its own (colluding)
 attester's lie; a seat opens data-availability challenges that the gateway answers or withholds; the
-gateway equivocates and anyone presents it.
+gateway equivocates and anyone presents it. Voters and the honest challenger are online while time
+passes: before any time jump every open vote runs to its decision, all open cases together, so no
+vote window lapses with its voters never asked.
 
 Invariants after every step:
 
@@ -250,7 +252,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         for h, v in votes.items():
             tx = k.reveal(b, by[h], [v])
         if k.coordinator.phaseOf(b) not in (5, 6):
-            k.chain.mine(deltatime=k.params.commit_window + k.params.reveal_window)
+            self._pass_time(k.params.commit_window + k.params.reveal_window)
             tx = k.coordinator.finalize(
                 b, [[v] for v in dict.fromkeys(votes.values())] or [], sender=k.gateway
             )
@@ -304,30 +306,54 @@ class AccountabilityMachine(RuleBasedStateMachine):
                 self._challenge(t, i)
             else:
                 if k.now() < ends:
-                    k.chain.mine(deltatime=ends - k.now())
+                    self._pass_time(ends - k.now())
                     self._watch()
                     if int(court.case(b, 0).state) != C_NONE:
                         return
                 self._closed(b, court.c.punish(b, 0, self._vectors(t), sender=self.stranger))
         elif state in (C_SEEDING, C_VOTING):
-            tx = court.vote(
-                b,
-                0,
-                lambda w: (
-                    self._lie_of(w, t.strategy)
-                    if w in self.bad and t.strategy != "honest"
-                    else GOOD
-                ),
-            )
-            if int(court.case(b, 0).state) == C_CLOSED:
-                self._closed(b, tx)
+            self._vote_round()
         elif state == C_DECIDED:
             if bytes(c.value) != GOOD:
                 self._challenge(t, i)
             else:
-                k.chain.mine(deltatime=int(court.params.challengeWindow))
+                self._pass_time(int(court.params.challengeWindow))
                 self._watch()
                 self._closed(b, court.c.close(b, 0, sender=self.stranger))
+
+    def _choose(self, t: Tracked) -> Any:
+        """Each voter's value in ``t``'s case: the adversary votes its lie in every tier."""
+        return lambda w: (
+            self._lie_of(w, t.strategy) if w in self.bad and t.strategy != "honest" else GOOD
+        )
+
+    def _voting(self) -> list[Tracked]:
+        return [
+            t
+            for t in self.leaves
+            if int(self.court.case(t.posted.batch_id, 0).state) in (C_SEEDING, C_VOTING)
+        ]
+
+    def _vote_round(self) -> None:
+        """Every case in its vote windows runs its current tier, all together (voters are online in
+        every case at once: one case's windows must not let another's lapse unasked)."""
+        voting = {(t.posted.batch_id, 0): self._choose(t) for t in self._voting()}
+        for (b, _), tx in self.court.vote_together(voting).items():
+            if int(self.court.case(b, 0).state) == C_CLOSED:
+                self._closed(b, tx)
+
+    def _pass_time(self, seconds: int) -> None:
+        """A time jump. Voters and the honest challenger are online while time passes: every open vote
+        runs to its decision (a lie decided is challenged, and that tier voted too) before time moves."""
+        for _ in range(
+            4
+        ):  # tier 2, its challenge, tier 3: every open case closes within these rounds
+            if not self._voting():
+                break
+            self._vote_round()
+            self._watch()
+        assert not self._voting(), "a case still votes before a time jump"
+        self.kit.chain.mine(deltatime=seconds)
 
     def _watch(self) -> None:
         """The honest challenger, always online: challenges every standing lie while its window is open."""
@@ -458,7 +484,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         if publish:
             tx = ev.publishInput(b, 0, posted.tickets[0].seq.to_bytes(8, "big"), sender=k.gateway)
         else:
-            k.chain.mine(deltatime=int(court.params.dataWindow))
+            self._pass_time(int(court.params.dataWindow))
             self._watch()
             tx = ev.voidTicket(b, 0, sender=self.stranger)
         bonds = [e for e in tx.events.filter(ev.Credited) if int(e.reason) in (1, 2)]
@@ -659,10 +685,16 @@ class AccountabilityMachine(RuleBasedStateMachine):
         assert k.chain.provider.get_balance(ev.address) == ev_pending + int(ev.burned())
 
 
-@pytest.mark.slow
-def test_accountability__random_sequences__invariants_hold(
-    kit, workers, accounts, stranger, requester, developer, accounts_by_address, capsys
-):
+def _world(
+    kit: Any,
+    workers: Any,
+    accounts: Any,
+    stranger: Any,
+    requester: Any,
+    developer: Any,
+    accounts_by_address: Any,
+) -> None:
+    """The machine's world: three honest workers, two adversary identities, a funded project."""
     kit.stake(workers[:3], 2 * ETHER)
     for a in workers[3:5]:
         kit.s.stakes.register(KEY, value=2 * ETHER, sender=a)
@@ -676,11 +708,82 @@ def test_accountability__random_sequences__invariants_hold(
     AccountabilityMachine.owner = developer
     AccountabilityMachine.everyone = [accounts[i] for i in range(10)]
     RUNS.update(dict.fromkeys(RUNS, 0))
-    started = STARTED[0] = time.monotonic()
-    failure = None
     # Chain time moves one second per block and by explicit jumps only, never with the wall clock: on a
     # busy machine a slow test must not see a vote window pass between two of its own transactions.
     kit.request("anvil_setBlockTimestampInterval", [1])
+
+
+def _check(machine: AccountabilityMachine) -> None:
+    machine.no_honest_worker_slashed()
+    machine.closed_cases_decided_the_truth_by_a_quorum_or_the_final_tier()
+    machine.final_leaves_have_a_quorum()
+    machine.courts_solvent_to_the_wei()
+
+
+def test_accountability__data_window_jump_during_a_tier3_vote__voters_vote_first_and_truth_stands(
+    kit, workers, accounts, stranger, requester, developer, accounts_by_address
+):
+    """Campaign seed 1101: a data challenge's time jump (dataWindow = the court's commitWindow) let an
+    open tier-3 vote lapse with no voter asked; driving the leaf then called commitVote in Decide
+    (WrongCasePhase). Online voters act in every open window before the harness moves time."""
+    _world(kit, workers, accounts, stranger, requester, developer, accounts_by_address)
+    m = AccountabilityMachine()
+    try:
+        m.committee_settles(strategy="honest", drive=0)  # a true leaf, Final at tier 1
+        t = m.leaves[-1]
+        b = t.posted.batch_id
+        m.court.challenge(b, 0, m.adversary[0], m._vectors(t))  # spam: tier 2
+        m.anyone_drives_a_leaf(i=0, steps=1)  # the panel decides the truth
+        assert int(m.court.case(b, 0).state) == C_DECIDED
+        m.court.challenge(b, 0, m.adversary[1])  # spam again: tier 3 opens its vote windows
+        assert int(m.court.case(b, 0).state) == C_VOTING
+        assert int(m.court.case(b, 0).tier) == TIER_ALL
+        m.seat_challenges_data(publish=False)  # the gateway withholds: dataWindow passes
+        _check(m)
+        m.anyone_drives_a_leaf(i=0, steps=1)
+        c = m.court.case(b, 0)
+        assert int(c.state) == C_CLOSED and bytes(c.value) == GOOD
+        _check(m)
+    finally:
+        m.teardown()
+        kit.request("anvil_removeBlockTimestampInterval", [])
+
+
+def test_accountability__two_tier3_votes_open_at_once__driving_one_lapses_neither(
+    kit, workers, accounts, stranger, requester, developer, accounts_by_address
+):
+    """One case's vote windows (its commit and reveal time) must not let another open case's lapse."""
+    _world(kit, workers, accounts, stranger, requester, developer, accounts_by_address)
+    m = AccountabilityMachine()
+    try:
+        for _ in range(2):
+            m.committee_settles(strategy="honest", drive=0)
+        cases = [t.posted.batch_id for t in m.leaves]
+        for b, t in zip(cases, m.leaves, strict=True):
+            m.court.challenge(b, 0, m.adversary[0], m._vectors(t))  # spam: tier 2
+        for b in cases:  # the panels decide the truth, one case after the other
+            m.court.vote(b, 0, lambda w: GOOD)
+        assert [int(m.court.case(b, 0).state) for b in cases] == [C_DECIDED, C_DECIDED]
+        for b in cases:
+            m.court.challenge(b, 0, m.adversary[1])  # spam again: two tier-3 votes open at once
+        for _ in range(2):
+            m.anyone_drives_a_leaf(i=0, steps=1)  # the newest live case
+        for b in cases:
+            c = m.court.case(b, 0)
+            assert int(c.state) == C_CLOSED and bytes(c.value) == GOOD
+        _check(m)
+    finally:
+        m.teardown()
+        kit.request("anvil_removeBlockTimestampInterval", [])
+
+
+@pytest.mark.slow
+def test_accountability__random_sequences__invariants_hold(
+    kit, workers, accounts, stranger, requester, developer, accounts_by_address, capsys
+):
+    _world(kit, workers, accounts, stranger, requester, developer, accounts_by_address)
+    started = STARTED[0] = time.monotonic()
+    failure = None
     try:
         run_state_machine_as_test(AccountabilityMachine, settings=PROFILE)
     except Exception as err:  # not KeyboardInterrupt: the campaign stops a chunk with SIGINT
