@@ -18,10 +18,9 @@ default) the node has no hook and runs as the production worker does.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
-
-from eth_utils import keccak
 
 from peerhost.wire.envelope import Envelope, decode_envelope
 from peerhost.worker.errors import InvalidWorkerSettings, JobSkipped
@@ -41,8 +40,9 @@ def forged(envelope_bytes: bytes, tag: str) -> bytes:
 
 
 def uniform(identity: str, job: Job) -> float:
-    """A number in [0, 1) from a hash of (identity, request id): reproducible per job."""
-    digest = keccak(b"u|" + identity.lower().encode() + b"|" + job.request_id)
+    """A number in [0, 1) from a hash of (identity, request id): reproducible per job (a local
+    draw, not a wire format: no other party recomputes it)."""
+    digest = hashlib.blake2b(b"u|" + identity.lower().encode() + b"|" + job.request_id).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
