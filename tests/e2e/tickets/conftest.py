@@ -26,6 +26,8 @@ from ticket_stack import (  # the isolation opt-outs: fixtures, found here once 
     ticket_config,
 )
 
+from peerhost import devnet_state
+
 HERE = Path(__file__).resolve().parent
 #: ``PEERHOST_E2E_BLOCK_TIME=1``: the stack's chain mines a block a second once it is set up (the
 #: modules that send transactions through ape are skipped then: they need a block per transaction).
@@ -60,6 +62,18 @@ def automine() -> None:
     """For tests that send transactions through ape: skipped on a chain with a block time."""
     if BLOCK_TIME:
         pytest.skip("sends transactions through ape, which needs a block per transaction")
+
+
+@pytest.fixture(scope="module")
+def recorded(tickets_stack: TicketStack, automine: None) -> Iterator[Path]:
+    """The stack's ``devnet.json`` written to its state directory, so ``ape run`` commands
+    (``TicketStack.ape_run``) find the stack as they find ``bin/devnet``; cleared afterwards."""
+    devnet = tickets_stack.devnet
+    devnet.save_state()
+    try:
+        yield devnet.state_dir
+    finally:
+        devnet_state.clear(devnet.state_dir)
 
 
 @pytest.fixture(scope="session")

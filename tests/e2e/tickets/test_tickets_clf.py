@@ -12,10 +12,6 @@ from eth_abi import encode as abi_encode
 from ticket_stack import TicketStack
 
 from peerhost.client import check_attestations
-from peerhost.publishing import Publisher, load_project
-from peerhost.publishing.billing import prepare_reserve
-from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
-from peerhost.storage import open_store
 from peerhost.wire.clf import json_args
 
 SOURCE = """const [a, b] = args;
@@ -37,33 +33,8 @@ def test_clf_source__called_over_http__attested_raw_abi_bytes(
         "functions": {"diff": {"runtime": "clf", "secrets": ["SCALE_KEY"]}},
     }
     (folder / "project.json").write_text(json.dumps(manifest))
-    devnet = tickets_stack.devnet
-    assert devnet.deployment is not None and devnet.settlement is not None
-    with tickets_stack.ape():
-        from ape import chain
-
-        developer = tickets_stack.developer
-        store = open_store(devnet.store_spec)
-        SecretsTool(
-            chain=ApeSecretsChain(devnet.deployment.registry, devnet.deployment.workers, developer),
-            store=store,
-            signer=ape_signer(developer),
-            owner=tickets_stack.owner,
-            chain_id=int(chain.chain_id),
-            registry=str(devnet.deployment.registry.address),
-        ).set("clf-e2e", "SCALE_KEY", "k-42")
-        url = (
-            Publisher(devnet.deployment.registry, developer, store, devnet.gateway_url)
-            .publish(load_project(folder))
-            .urls()["diff"]
-        )
-        prepare_reserve(
-            devnet.settlement.gateways,
-            developer,
-            "clf-e2e",
-            devnet.gateway_key.address,
-            minimum=10**18,
-        )
+    tickets_stack.set_secret("clf-e2e", "SCALE_KEY", "k-42")
+    url = tickets_stack.publish(folder)["diff"]
     response = http.post(
         url,
         content=json_args(["5", "12"], [b"\x03"]),
@@ -73,7 +44,7 @@ def test_clf_source__called_over_http__attested_raw_abi_bytes(
     assert response.headers["content-type"] == "application/octet-stream"
     assert response.content == abi_encode(["int256"], [-21])
     assert response.headers["x-peerhost-mode"] == "attested"
-    chain_config = devnet.chain_config
+    chain_config = tickets_stack.devnet.chain_config
     assert chain_config is not None and chain_config.settlement is not None
     active = tickets_stack.view(lambda view: view.active_set())
     check = check_attestations(

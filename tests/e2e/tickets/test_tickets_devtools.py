@@ -10,16 +10,13 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from ticket_stack import TicketStack
+from ticket_stack import APE, TicketStack
 
-from peerhost import devnet_state
 from peerhost.devnet.accounts import GATEWAY, derive
 from peerhost.functionlogs import key_signer, sign_access
 from peerhost.publishing import Publisher, load_project
@@ -27,10 +24,8 @@ from peerhost.publishing.billing import DEVNET_RESERVE, fund_reserve, prepare_re
 from peerhost.publishing.checks import CACHE_ENV
 from peerhost.publishing.errors import FundingReverted
 from peerhost.scaffold import init_project, templates
-from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
 from peerhost.storage import open_store
 
-APE = str(Path(sys.executable).with_name("ape"))
 SECRET = "tok-7c1d9e3b5a-secret"
 LEAKY_JS = """export async function handler(req) {
   console.log("using token " + process.env.API_TOKEN);
@@ -45,17 +40,6 @@ TEMPLATE_ANSWERS = {
     "js": {"hello": "ada", "method": "GET", "path": "/"},
     "python": {"hello": "ada", "method": "GET", "path": "/"},
 }
-
-
-@pytest.fixture(scope="module")
-def recorded(tickets_stack: TicketStack, automine: None) -> Iterator[Path]:
-    """The stack's ``devnet.json``, so ``ape run`` commands find it as they find ``bin/devnet``."""
-    devnet = tickets_stack.devnet
-    devnet.save_state()
-    try:
-        yield devnet.state_dir
-    finally:
-        devnet_state.clear(devnet.state_dir)
 
 
 def _logs(stack: TicketStack, http: httpx.Client, project: str, request_id: str) -> list[str]:
@@ -75,22 +59,10 @@ def test_init__every_template__ape_run_publish_funds_the_reserve_and_the_url_ans
     tickets_stack: TicketStack, http: httpx.Client, recorded: Path, tmp_path: Path
 ) -> None:
     assert sorted(TEMPLATE_ANSWERS) == templates()  # a new template must be added here
-    env = {
-        **os.environ,
-        "APE_FOUNDRY_HOST": tickets_stack.devnet.rpc_url,
-        "PEERHOST_DEVNET_DIR": str(recorded),
-        CACHE_ENV: str(tickets_stack.devnet.sandbox_cache),
-    }
     for template, expected in TEMPLATE_ANSWERS.items():
         folder = tmp_path / f"tk-{template}"
         init_project(folder, template)
-        done = subprocess.run(
-            [APE, "run", "publish", str(folder), "--account", "TEST::1"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = tickets_stack.ape_run(recorded, "publish", str(folder))
         assert done.returncode == 0, done.stdout + done.stderr
         assert (
             f"Devnet ticket reserve of 'tk-{template}': {DEVNET_RESERVE // 10**18} ETH "
@@ -119,28 +91,8 @@ def test_logs__secret_printed_on_the_ticket_path__owner_reads_it_masked_others_r
     (folder / "functions").mkdir(parents=True)
     (folder / "functions" / "leak.js").write_text(LEAKY_JS)
     (folder / "project.json").write_text('{"project": "leaky", "secrets": ["API_TOKEN"]}')
-    devnet = tickets_stack.devnet
-    assert devnet.deployment is not None and devnet.settlement is not None
-    with tickets_stack.ape():
-        from ape import chain
-
-        developer = tickets_stack.developer
-        store = open_store(devnet.store_spec)
-        SecretsTool(
-            chain=ApeSecretsChain(devnet.deployment.registry, devnet.deployment.workers, developer),
-            store=store,
-            signer=ape_signer(developer),
-            owner=tickets_stack.owner,
-            chain_id=int(chain.chain_id),
-            registry=str(devnet.deployment.registry.address),
-        ).set("leaky", "API_TOKEN", SECRET)
-        url = (
-            Publisher(devnet.deployment.registry, developer, store, devnet.gateway_url)
-            .publish(load_project(folder))
-            .urls()["leak"]
-        )
-        gateway = devnet.gateway_key.address
-        prepare_reserve(devnet.settlement.gateways, developer, "leaky", gateway, minimum=10**18)
+    tickets_stack.set_secret("leaky", "API_TOKEN", SECRET)
+    url = tickets_stack.publish(folder)["leak"]
     # a ticket pins the secrets as of the gateway's head, read at most 2 s before it is signed
     # (docs/tickets.md): a call sooner after setting the secret runs without it, as documented
     time.sleep(2.5)

@@ -5,67 +5,17 @@ also across a gateway restart); each run shows in the function's logs and the sc
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
+from tick_project import CRON, EVERY, set_schedules, tick_project
 from ticket_stack import TicketStack, wait_for
 
-from peerhost import devnet_state
 from peerhost.functionlogs import key_signer, sign_access
-from peerhost.functionlogs.access import SET_SCHEDULES
-from peerhost.publishing.checks import CACHE_ENV
 from peerhost.wire.schedule import SCHEDULED_AT_HEADER, Schedule
-
-APE = str(Path(sys.executable).with_name("ape"))
-EVERY = 2
-CRON = f"*/{EVERY} * * * * *"
-TICK_JS = """export async function handler(req) {
-  console.log("due " + req.headers["x-fn-scheduled-at"]);
-  return { due: Number(req.headers["x-fn-scheduled-at"]) };
-}
-"""
-
-
-@pytest.fixture(scope="module")
-def recorded(tickets_stack: TicketStack, automine: None) -> Iterator[Path]:
-    devnet = tickets_stack.devnet
-    devnet.save_state()
-    try:
-        yield devnet.state_dir
-    finally:
-        devnet_state.clear(devnet.state_dir)
-
-
-def _folder(root: Path, project: str, cron: str) -> Path:
-    (root / "functions").mkdir(parents=True)
-    (root / "functions" / "tick.js").write_text(TICK_JS)
-    manifest = {"project": project, "functions": {"tick": {"schedule": cron}}}
-    (root / "project.json").write_text(json.dumps(manifest))
-    return root
-
-
-def _publish(stack: TicketStack, recorded: Path, folder: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "APE_FOUNDRY_HOST": stack.devnet.rpc_url,
-        "PEERHOST_DEVNET_DIR": str(recorded),
-        CACHE_ENV: str(stack.devnet.sandbox_cache),
-    }
-    return subprocess.run(
-        [APE, "run", "publish", str(folder), "--account", "TEST::1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def _scheduled_dues(stack: TicketStack, project: str) -> list[int]:
@@ -93,24 +43,13 @@ def _scheduled_dues(stack: TicketStack, project: str) -> list[int]:
     return dues
 
 
-def _set_schedules(stack: TicketStack, http: httpx.Client, project: str, names: list[str]) -> None:
-    body = json.dumps({"functions": names}).encode()
-    headers = sign_access(
-        key_signer(stack.developer.private_key),
-        stack.owner,
-        project,
-        action=SET_SCHEDULES,
-        content=body,
-    )
-    url = f"{stack.gateway_url}/_projects/{stack.owner}/{project}/schedules"
-    assert http.put(url, content=body, headers=headers).status_code == 200
-
-
 def test_schedule__every_two_seconds_across_a_gateway_restart__each_due_time_runs_once(
     tickets_stack: TicketStack, http: httpx.Client, recorded: Path, tmp_path: Path
 ) -> None:
     project = "sched-e2e"
-    done = _publish(tickets_stack, recorded, _folder(tmp_path / project, project, CRON))
+    done = tickets_stack.ape_run(
+        recorded, "publish", str(tick_project(tmp_path / project, project))
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"tick: schedule '{CRON}' (UTC), next runs " in done.stdout
     assert "schedules sent to" in done.stdout and "it runs tick" in done.stdout
@@ -122,7 +61,7 @@ def test_schedule__every_two_seconds_across_a_gateway_restart__each_due_time_run
         time.sleep(3 * EVERY)
         status = http.get(status_url).json()
     finally:
-        _set_schedules(tickets_stack, http, project, [])  # the window ends here
+        set_schedules(tickets_stack, http, project, [])  # the window ends here
     stopped = time.time()
     time.sleep(2 * EVERY)  # runs claimed before the stop may still be signed
     dues = _scheduled_dues(tickets_stack, project)

@@ -7,81 +7,26 @@ without a share never issues anything."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from tick_project import CRON, EVERY, set_schedules, tick_project
 from ticket_stack import TicketStack, wait_for
 
-from peerhost import devnet_state
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
-from peerhost.functionlogs import key_signer, sign_access
-from peerhost.functionlogs.access import SET_SCHEDULES
-from peerhost.publishing.checks import CACHE_ENV
 from peerhost.secrets.schedule_key import KEY_DIR, ScheduleKeyFile
 from peerhost.wire.ids import function_id_of
 from peerhost.wire.schedule import Schedule
 from peerhost.wire.schedule_ticket import schedule_seq
 from peerhost.wire.ticket import request_id
 
-APE = str(Path(sys.executable).with_name("ape"))
-EVERY = 2
-CRON = f"*/{EVERY} * * * * *"
 PROJECT = "standin-e2e"
 DOWN = 24  # seconds the gateway stays down (the workers' takeover is 10 s)
-TICK_JS = """export async function handler(req) {
-  console.log("due " + req.headers["x-fn-scheduled-at"]);
-  return { due: Number(req.headers["x-fn-scheduled-at"]) };
-}
-"""
-
-
-@pytest.fixture(scope="module")
-def recorded(tickets_stack: TicketStack, automine: None) -> Iterator[Path]:
-    devnet = tickets_stack.devnet
-    devnet.save_state()
-    try:
-        yield devnet.state_dir
-    finally:
-        devnet_state.clear(devnet.state_dir)
-
-
-def _ape(stack: TicketStack, recorded: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "APE_FOUNDRY_HOST": stack.devnet.rpc_url,
-        "PEERHOST_DEVNET_DIR": str(recorded),
-        CACHE_ENV: str(stack.devnet.sandbox_cache),
-    }
-    return subprocess.run(
-        [APE, "run", *args, "--account", "TEST::1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def _set_schedules(stack: TicketStack, http: httpx.Client, names: list[str]) -> None:
-    body = json.dumps({"functions": names}).encode()
-    headers = sign_access(
-        key_signer(stack.developer.private_key),
-        stack.owner,
-        PROJECT,
-        action=SET_SCHEDULES,
-        content=body,
-    )
-    url = f"{stack.gateway_url}/_projects/{stack.owner}/{PROJECT}/schedules"
-    assert http.put(url, content=body, headers=headers).status_code == 200
 
 
 def _posted_seqs(stack: TicketStack, key: str) -> Counter[int]:
@@ -104,19 +49,14 @@ def test_standins__gateway_down__each_due_time_runs_and_is_paid_once(
     tickets_stack: TicketStack, http: httpx.Client, recorded: Path, tmp_path: Path
 ) -> None:
     devnet = tickets_stack.devnet
-    folder = tmp_path / PROJECT
-    (folder / "functions").mkdir(parents=True)
-    (folder / "functions" / "tick.js").write_text(TICK_JS)
-    manifest = {"project": PROJECT, "functions": {"tick": {"schedule": CRON}}}
-    (folder / "project.json").write_text(json.dumps(manifest))
-    done = _ape(tickets_stack, recorded, "publish", str(folder))
+    folder = tick_project(tmp_path / PROJECT, PROJECT)
+    done = tickets_stack.ape_run(recorded, "publish", str(folder))
     assert done.returncode == 0, done.stdout + done.stderr
 
     holders = [worker_key(0).address, worker_key(1).address]
     key_path = tmp_path / "schedule-key.json"
     standins = [arg for address in holders for arg in ("--standin", address)]
-    done = _ape(
-        tickets_stack,
+    done = tickets_stack.ape_run(
         recorded,
         "schedules",
         "authorize",
@@ -168,7 +108,7 @@ def test_standins__gateway_down__each_due_time_runs_and_is_paid_once(
         if devnet.gateway is None:
             devnet.start_gateway()
             devnet.wait_for_feeds(3)
-        _set_schedules(tickets_stack, http, [])
+        set_schedules(tickets_stack, http, PROJECT, [])
     ended = int(time.time())
     window = [first, *Schedule.parse(CRON).due(first, ended - EVERY)]
     assert any(stopped + 1 < due < restarted - 10 for due in window)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +21,10 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.deploy import ETHER
 from peerhost.devnet.progress import Progress
 from peerhost.devnet.stack import Devnet, DevnetConfig
+from peerhost.publishing.checks import CACHE_ENV
+
+#: The ``ape`` of this environment, for the commands a developer runs against the stack.
+APE = str(Path(sys.executable).with_name("ape"))
 
 
 def sandbox_cache_dir(config: Any, fallback: Path) -> Path:
@@ -95,6 +102,75 @@ class TicketStack:
         devnet.config.gateway_settings.update(settings)
         devnet.start_gateway()
         devnet.wait_for_feeds(devnet.config.workers)
+
+    def ape_run(
+        self, devnet_dir: Path, *args: str, account: str = "TEST::1"
+    ) -> subprocess.CompletedProcess[str]:
+        """``ape run ARGS --account ACCOUNT`` as a developer runs it next to ``bin/devnet``: the
+        stack's chain, ``devnet_dir`` holding its recorded ``devnet.json`` (the ``recorded``
+        fixture), its compiled-module cache. Returns the finished process (never raises on a
+        non-zero exit: tests assert on it)."""
+        env = {
+            **os.environ,
+            "APE_FOUNDRY_HOST": self.devnet.rpc_url,
+            "PEERHOST_DEVNET_DIR": str(devnet_dir),
+            CACHE_ENV: str(self.devnet.sandbox_cache),
+        }
+        return subprocess.run(
+            [APE, "run", *args, "--account", account],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def set_secret(self, project: str, name: str, value: str) -> None:
+        """Sets ``project``'s secret ``name`` as its developer does (``ape run secrets set``'s
+        path: sealed to the active workers, pointer on-chain). Sends transactions through ape."""
+        from peerhost.secrets import ApeSecretsChain, SecretsTool, ape_signer
+        from peerhost.storage import open_store
+
+        devnet = self.devnet
+        assert devnet.deployment is not None
+        with self.ape():
+            from ape import chain
+
+            SecretsTool(
+                chain=ApeSecretsChain(
+                    devnet.deployment.registry, devnet.deployment.workers, self.developer
+                ),
+                store=open_store(devnet.store_spec),
+                signer=ape_signer(self.developer),
+                owner=self.owner,
+                chain_id=int(chain.chain_id),
+                registry=str(devnet.deployment.registry.address),
+            ).set(project, name, value)
+
+    def publish(self, folder: Path, *, reserve: int = ETHER) -> dict[str, str]:
+        """Publishes the project in ``folder`` as its developer, authorizes the stack's gateway on
+        its ticket reserve (at least ``reserve`` wei) and returns each function's URL. Sends
+        transactions through ape."""
+        from peerhost.publishing import Publisher, load_project
+        from peerhost.publishing.billing import prepare_reserve
+        from peerhost.storage import open_store
+
+        devnet = self.devnet
+        assert devnet.deployment is not None and devnet.settlement is not None
+        project = load_project(folder)
+        with self.ape():
+            store = open_store(devnet.store_spec)
+            publisher = Publisher(
+                devnet.deployment.registry, self.developer, store, self.gateway_url
+            )
+            urls = publisher.publish(project).urls()
+            prepare_reserve(
+                devnet.settlement.gateways,
+                self.developer,
+                project.name,
+                devnet.gateway_key.address,
+                minimum=reserve,
+            )
+        return urls
 
     def status(self, request_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.gateway_url}/_status/requests/{request_id}")

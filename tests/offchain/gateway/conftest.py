@@ -7,16 +7,24 @@ them to the inbox, and drive commit/reveal/finalize through ape when a test need
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
-from gateway_helpers import DOMAIN, FUNCTION, PROJECT
+from gateway_helpers import DOMAIN, FUNCTION, PROJECT, Background
 
 from peerhost.chain.config import ChainConfig
 from peerhost.deploy import ETHER, DeployParams
 from peerhost.gateway import GatewaySettings
+
+
+@pytest.fixture
+def background() -> Iterator[Background]:
+    """Blocking calls the test runs on other threads beside the gateway; stopped afterwards."""
+    bg = Background()
+    yield bg
+    bg.close()
 
 
 @pytest.fixture

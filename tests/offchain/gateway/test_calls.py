@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from gateway_helpers import (
@@ -23,13 +21,6 @@ from starlette.testclient import TestClient
 
 from peerhost.gateway import GatewaySettings, create_app
 from peerhost.wire import result_hash
-
-
-@pytest.fixture
-def background() -> Iterator[Background]:
-    bg = Background()
-    yield bg
-    bg.close()
 
 
 def _url(developer: AccountAPI, name: str = FUNCTION, rest: str = "") -> str:

@@ -4,7 +4,6 @@ link, and the registry transactions it prepares for the owner's wallet."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from ape import networks
@@ -25,13 +24,6 @@ from peerhost.functionlogs import LOG_HEADER, encode_log
 from peerhost.functionlogs.access import AccessDenied, key_signer
 from peerhost.gateway import GatewaySettings, create_app
 from peerhost.wire import result_hash, sign_result
-
-
-@pytest.fixture
-def background() -> Iterator[Background]:
-    bg = Background()
-    yield bg
-    bg.close()
 
 
 def _path(url: str) -> str:

@@ -17,13 +17,6 @@ from peerhost.gateway import GatewaySettings, create_app
 from peerhost.wire import result_hash, sign_result
 
 
-@pytest.fixture
-def background() -> Iterator[Background]:
-    bg = Background()
-    yield bg
-    bg.close()
-
-
 def _post(
     client: TestClient, settings: GatewaySettings, rid: bytes, worker: AccountAPI, log: str | None
 ) -> Any:

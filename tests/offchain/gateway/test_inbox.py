@@ -24,13 +24,6 @@ from peerhost.wire import ErrorKind, commitment, failure, result_hash
 
 
 @pytest.fixture
-def background() -> Iterator[Background]:
-    bg = Background()
-    yield bg
-    bg.close()
-
-
-@pytest.fixture
 def waiting(
     settings: GatewaySettings,
     hello: bytes,

@@ -4,10 +4,8 @@ refused: the WorkerRegistry event drops it from the cache long before the cache'
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from gateway_helpers import (
@@ -21,13 +19,6 @@ from gateway_helpers import (
 from starlette.testclient import TestClient
 
 from peerhost.gateway import GatewaySettings, create_app
-
-
-@pytest.fixture
-def background() -> Iterator[Background]:
-    bg = Background()
-    yield bg
-    bg.close()
 
 
 def test_inbox__worker_cached_active_then_unbonded__next_answer_403(

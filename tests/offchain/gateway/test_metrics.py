@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from gateway_helpers import (
@@ -22,14 +20,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from peerhost.gateway import GatewaySettings, create_app
-
-
-@pytest.fixture
-def background() -> Iterator[Background]:
-    bg = Background()
-    yield bg
-    bg.close()
-
 
 _Values = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
