@@ -3,6 +3,7 @@
     ape run worker --account TEST::4                      # a test account on the local chain
     ape run worker --account alice --network ethereum:sepolia:node --stake 1.5
     ape run worker --account TEST::5 --strategy lazy          # a deviating worker (the lab)
+    ape run worker --account TEST::6 --strategy captured-committee --cartel 0xA,0xB  # one owner's
 
 Registers and stakes if the account is not an active worker yet (idempotent), publishes the
 worker's X25519 public key (kept in the data dir, mode 0600), then serves until Ctrl-C / SIGTERM
@@ -26,9 +27,10 @@ from ape.cli import ConnectedProviderCommand, account_option
 from peerhost.accounts import private_key_of
 from peerhost.deploy import load_deployment
 from peerhost.secrets.keys import load_or_create_worker_key
+from peerhost.worker.errors import InvalidWorkerSettings
 from peerhost.worker.node import run_node
 from peerhost.worker.settings import parse_settings
-from peerhost.worker.strategies import WORKER_STRATEGIES
+from peerhost.worker.strategies import WORKER_STRATEGIES, check_strategy
 
 ETHER = 10**18
 
@@ -62,6 +64,11 @@ def _register(deployment: Any, account: AccountAPI, encryption_key: bytes, stake
     type=click.Choice(list(WORKER_STRATEGIES)),
     help="A deviating behaviour for a lab devnet (default: honest; docs/economics.md).",
 )
+@click.option(
+    "--cartel",
+    help="The owner's worker addresses (0xA,0xB) a withholder, captured-committee or "
+    "self-dealing worker coordinates with.",
+)
 def cli(
     account: AccountAPI,
     stake: Decimal | None,
@@ -72,6 +79,7 @@ def cli(
     reply_to: str | None,
     confirmations: int | None,
     strategy: str | None,
+    cartel: str | None,
     network: Any,
 ) -> None:
     """Serve PeerHost jobs with ACCOUNT's stake."""
@@ -88,8 +96,13 @@ def cli(
         "reply_to": reply_to,
         "confirmations": None if confirmations is None else str(confirmations),
         "strategy": strategy,
+        "cartel": cartel,
     }
-    settings = parse_settings(flags)
+    try:
+        settings = parse_settings(flags)
+        check_strategy(settings.strategy, settings.cartel)
+    except InvalidWorkerSettings as exc:
+        raise click.ClickException(str(exc)) from None
     if data_dir is None and "PEERHOST_WORKER_DATA_DIR" not in os.environ:
         settings = settings.replace(data_dir=settings.data_dir / account.address.lower())
     key = private_key_of(account, lambda question: click.prompt(question, hide_input=True))

@@ -124,6 +124,18 @@ class DevnetConfig:
     def strategy_of(self, n: int) -> str:
         return self.strategies[n] if n < len(self.strategies) else "honest"
 
+    def cartel_of(self, n: int) -> str:
+        """The cartel of worker ``n`` when its strategy coordinates an owner's identities: every
+        worker of the devnet given that strategy belongs to one owner (comma-separated addresses;
+        "" for the other strategies)."""
+        from peerhost.worker.strategies import CARTEL_STRATEGIES
+
+        name = self.strategy_of(n)
+        if name not in CARTEL_STRATEGIES:
+            return ""
+        members = [m for m in range(self.workers) if self.strategy_of(m) == name]
+        return ",".join(worker_key(m).address for m in members)
+
 
 def parse_workers(spec: str) -> tuple[int, tuple[str, ...]]:
     """``--workers``: a count (``3``) or one strategy per worker (``honest,honest,lazy,forger``).
@@ -432,6 +444,7 @@ class Devnet:
             discovery_interval=1.0,
             mine_blocks=int(self.config.tickets and not self.config.block_time),
             strategy=self.config.strategy_of(n),
+            cartel=self.config.cartel_of(n),
         ).replace(**self.config.worker_settings)
 
     def launch_worker(

@@ -55,7 +55,7 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
-from peerhost.wire.ticket import input_hash_of
+from peerhost.wire.ticket import input_hash_of, request_id
 from peerhost.worker.duties import DutyLog, challenge_key, vote_key
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,15 @@ LeavesOf = Callable[[int], Awaitable[tuple[str, list[Leaf]]]]
 LeafResult = Callable[[int, int], Awaitable[bytes]]
 #: (gateway, seq) -> the result hash this worker attested, if any
 Attested = Callable[[str, int], bytes | None]
+#: A worker strategy's challenge rule (:mod:`peerhost.worker.strategies`): (batch id, leaf index,
+#: this worker's value, the standing value) -> challenge it? None: challenge what contradicts it.
+ChallengeHook = Callable[[int, int, bytes, bytes], bool]
+#: A worker strategy's presenting rule: attester address -> present its contradicted attestation
+#: even when this worker is no seat of the batch, or is that attester. None: seats present others'.
+PresentHook = Callable[[str], bool]
+#: A worker strategy's tier-2/3 vote: (batch id, leaf index, request id, this worker's value, the
+#: standing value) -> the value it commits. None: this worker's value.
+TierVoteHook = Callable[[int, int, bytes, bytes, bytes], bytes]
 
 
 class Accountability:
@@ -87,6 +96,9 @@ class Accountability:
         challenges: Challenge final leaves this worker contradicts (bonding ``challengeBond``).
         mine_blocks: Mine the blocks a panel's seed needs (devnets that mine on transactions).
         poll: Seconds between checks while waiting on the chain.
+        challenge: A strategy's challenge rule, replacing ``challenges`` (None: the honest rule).
+        present: A strategy's presenting rule, beside the honest one (None: seats present).
+        tier_vote: A strategy's tier-2/3 vote (None: this worker's value).
     """
 
     def __init__(
@@ -102,8 +114,14 @@ class Accountability:
         challenges: bool = True,
         mine_blocks: bool = False,
         poll: float = 0.25,
+        challenge: ChallengeHook | None = None,
+        present: PresentHook | None = None,
+        tier_vote: TierVoteHook | None = None,
     ) -> None:
         self.view = view
+        self.challenge_hook = challenge
+        self.present_hook = present
+        self.tier_vote_hook = tier_vote
         self.address = address
         self.leaves_of = leaves_of
         self.leaf_result = leaf_result
@@ -150,7 +168,7 @@ class Accountability:
         if own_vector is not None:
             opinions.update({i: v for i, v in enumerate(own_vector) if v != ABSTAIN})
         if own_vector is None and not opinions:
-            return
+            return  # (a presenting strategy presents only what it attested: its own lies)
         batch = await self._await_finalized(batch_id)
         if batch is None:
             return
@@ -167,14 +185,14 @@ class Accountability:
         to_punish = []
         for index, value in final.items():
             mine = opinions.get(index)
+            if mine is not None and self._challenges(batch_id, index, mine, value):
+                await self.challenge(batch_id, index, list(vectors.values()))
             if mine is not None and mine != value:
-                if self.challenges:
-                    await self.challenge(batch_id, index, list(vectors.values()))
                 continue
             contradicted = {v[index] for v in vectors.values()} - {ABSTAIN, value}
             if own_vector is not None and own_vector[index] == value and contradicted:
                 to_punish.append(index)
-        if own_vector is None:
+        if own_vector is None and self.present_hook is None:
             return
         window = int((await courts.params())["challengeWindow"])
         ends = int(batch["finalizedAt"]) + window
@@ -188,7 +206,29 @@ class Accountability:
                 a.get("result_hash") != "0x" + value.hex()
                 for a in tickets.get(index, {}).get("attestations", [])
             ):
-                await self.present(batch_id, index, gateway, leaves, value, full or [], tickets)
+                await self.present(
+                    batch_id,
+                    index,
+                    gateway,
+                    leaves,
+                    value,
+                    full or [],
+                    tickets,
+                    seat=own_vector is not None,
+                )
+
+    def _challenges(self, batch_id: int, index: int, mine: bytes, standing: bytes) -> bool:
+        """Whether this worker challenges a standing value (the strategy's rule, else the honest
+        one: a value that contradicts this worker's own)."""
+        if self.challenge_hook is not None:
+            return self.challenge_hook(batch_id, index, mine, standing)
+        return self.challenges and mine not in (ABSTAIN, standing)
+
+    def _presents(self, worker: str, seat: bool) -> bool:
+        """Whether this worker presents ``worker``'s contradicted attestation."""
+        if self.present_hook is not None and self.present_hook(worker):
+            return True
+        return seat and worker.lower() != self.address.lower()
 
     def settled(self, batch_id: int) -> None:
         """The chain finalized (or expired) ``batch_id``: wakes its waiting duty."""
@@ -281,11 +321,15 @@ class Accountability:
         tier1_value: bytes,
         final_vector: list[bytes],
         tickets: dict[int, dict[str, Any]] | None = None,
+        *,
+        seat: bool = True,
     ) -> None:
         """Presents the attestations of leaf ``index`` that contradict its settled result.
 
         ``tickets``: the batch's tickets and attestations by leaf index, as the gateway's
-        ``/_status/batches/<id>`` lists them (read here when not given).
+        ``/_status/batches/<id>`` lists them (read here when not given). ``seat``: this worker
+        holds a seat of the batch (seats present every other attester's; a strategy's
+        ``present`` hook may add attesters).
         """
         if tickets is None:
             tickets = await self._batch_tickets(gateway, batch_id)
@@ -314,7 +358,7 @@ class Accountability:
                 signature = bytes.fromhex(str(attestation["signature"]).removeprefix("0x"))
             except (KeyError, ValueError):
                 continue
-            if attested in (ABSTAIN, value) or worker.lower() == self.address.lower():
+            if attested in (ABSTAIN, value) or not self._presents(worker, seat):
                 continue
             if await courts.is_slashed_in(batch_id, worker):
                 continue
@@ -387,7 +431,18 @@ class Accountability:
                 else:
                     if opinion is None:
                         opinion = await self.leaf_result(batch_id, index)
-                    await self._commit_vote(courts, batch_id, index, tier, opinion, member)
+                    vote = opinion
+                    if self.tier_vote_hook is not None:
+                        rid = request_id(
+                            self.view.config.chain_id,
+                            self.view.config.settlement,
+                            gateway,
+                            leaves[index].seq,
+                        )
+                        vote = self.tier_vote_hook(
+                            batch_id, index, rid, opinion, bytes(case["value"])
+                        )
+                    await self._commit_vote(courts, batch_id, index, tier, vote, member)
             elif phase == REVEAL and not self.duties.done(vote_key(batch_id, index, tier)):
                 key = vote_key(batch_id, index, tier)
                 saved = self.duties.get(key)
@@ -401,11 +456,9 @@ class Accountability:
                     opinion = await self.leaf_result(batch_id, index)
                 decided = bytes(case["value"])
                 key = challenge_key(batch_id, index, TIER_ALL)
-                contradicted = opinion not in (ABSTAIN, decided)
                 if (
-                    self.challenges
-                    and tier == TIER_PANEL
-                    and contradicted
+                    tier == TIER_PANEL
+                    and self._challenges(batch_id, index, opinion, decided)
                     and not self.duties.done(key)
                 ):
                     self.duties.mark(key)  # one try per case

@@ -82,7 +82,13 @@ def main(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from peerhost.worker.node import WorkerNode, run_node  # the sandbox loads only to run
+    from peerhost.worker.strategies import check_strategy
 
+    try:
+        check_strategy(settings.strategy, settings.cartel)
+    except InvalidWorkerSettings as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         run_node(chain, key, settings, node_type or WorkerNode)
     except PeerHostError as exc:

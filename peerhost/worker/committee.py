@@ -34,7 +34,8 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -55,7 +56,12 @@ from peerhost.wire.feed import (
     sign_digest,
 )
 from peerhost.wire.ticket import input_hash_of, request_id
-from peerhost.worker.accountability import Accountability
+from peerhost.worker.accountability import (
+    Accountability,
+    ChallengeHook,
+    PresentHook,
+    TierVoteHook,
+)
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
 from peerhost.worker.duties import DutyLog, seat_key
@@ -68,6 +74,38 @@ _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4
 _RESUMES = 120  # a duty cut by an unreachable chain is resumed at most this often
 _RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal on-chain (reorgs)
 _AGAIN = 5  # a dropped commitment or reveal is sent again at most this often per batch
+
+
+@dataclass(frozen=True)
+class SeatContext:
+    """What a seat holder knows of its batch when it decides its vote (a ballot hook's input).
+
+    Attributes:
+        batch_id: The batch.
+        request_ids: The request id of each leaf.
+        vector: This worker's results (ABSTAIN on leaves the audit mask leaves out).
+        seats: Seat holder (lower-case address) -> seats it holds (public once drawn).
+        quorum: Seats that finalize a leaf (``Q``).
+    """
+
+    batch_id: int
+    request_ids: tuple[bytes, ...]
+    vector: tuple[bytes, ...]
+    seats: dict[str, int]
+    quorum: int
+
+
+@dataclass(frozen=True)
+class SeatBallot:
+    """What a seat holder commits to, and whether it reveals it."""
+
+    vector: tuple[bytes, ...]
+    reveal: bool = True
+
+
+#: A worker strategy's say in a seat's vote (:mod:`peerhost.worker.strategies`); None: the vector
+#: of this worker's results, revealed.
+BallotHook = Callable[[SeatContext], Awaitable[SeatBallot]]
 
 
 class Committee:
@@ -83,6 +121,9 @@ class Committee:
         mine_blocks: Mine the blocks a seed needs (devnets that mine only on transactions).
         orphan_grace: Seconds after which an attested ticket no batch carried is posted by us.
         scheduled: Rebuilds a scheduled ticket's input from its leaf (no gateway serves it).
+        ballot: A strategy's hook deciding what a seat commits and whether it reveals (None: its
+            results, revealed); ``challenge``, ``present`` and ``tier_vote``: its court hooks
+            (:class:`~peerhost.worker.accountability.Accountability`).
     """
 
     def __init__(
@@ -100,6 +141,10 @@ class Committee:
         orphan_grace: float = 20.0,
         poll: float = 0.25,
         scheduled: ScheduleRuns | None = None,
+        ballot: BallotHook | None = None,
+        challenge: ChallengeHook | None = None,
+        present: PresentHook | None = None,
+        tier_vote: TierVoteHook | None = None,
     ) -> None:
         self.view = view
         self.runner = runner
@@ -111,6 +156,7 @@ class Committee:
         self.orphan_grace = orphan_grace
         self.poll = poll
         self.scheduled = scheduled
+        self.ballot = ballot
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
         self.tasks: dict[int, asyncio.Task[None]] = {}
@@ -134,6 +180,9 @@ class Committee:
             challenges=challenges,
             mine_blocks=mine_blocks,
             poll=poll,
+            challenge=challenge,
+            present=present,
+            tier_vote=tier_vote,
         )
 
     async def run(self) -> None:
@@ -280,6 +329,7 @@ class Committee:
         gateway, leaves = await self.leaves_of(batch_id)
         key = seat_key(batch_id)
         saved = self.duties.get(key)
+        reveal = True
         if saved is not None and await self.view.vote_of(batch_id, self.address) != bytes(32):
             packed, salt = saved  # committed before a restart: reveal what was committed
             vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
@@ -291,6 +341,11 @@ class Committee:
                 else ABSTAIN
                 for i, leaf in enumerate(leaves)
             ]
+            if self.ballot is not None:
+                ballot = await self.ballot(
+                    await self._seat_context(batch_id, gateway, leaves, vector)
+                )
+                vector, reveal = list(ballot.vector), ballot.reveal
             salt = os.urandom(32)
             self.duties.save(key, b"".join(vector), salt)  # before the commitment goes out
             await self._commit(batch_id, vector, salt)
@@ -309,12 +364,18 @@ class Committee:
         if await self.view.phase_of(batch_id) != _REVEAL:
             return
         if not self.duties.done(key):
-            await self._send("reveal", batch_id, vhash, salt, vector)
+            if reveal:
+                await self._send("reveal", batch_id, vhash, salt, vector)
             self.duties.mark(key)
         checked, again = time.monotonic(), 0
         while True:
             phase = await self.view.phase_of(batch_id)
-            if phase == _REVEAL and again < _AGAIN and time.monotonic() - checked >= _RECHECK:
+            if (
+                reveal
+                and phase == _REVEAL
+                and again < _AGAIN
+                and time.monotonic() - checked >= _RECHECK
+            ):
                 checked = time.monotonic()  # a reorg may have dropped the reveal: send it again
                 if await self.view.vote_of(batch_id, self.address) not in (vhash, bytes(32)):
                     log.warning("committee: batch %d: reveal gone (reorg?); again", batch_id)
@@ -329,7 +390,24 @@ class Committee:
                 break
             await asyncio.sleep(self.poll)
         if phase in (_FINALIZED, _CLOSED):
-            await self.accountability.on_batch(batch_id, vector)
+            await self.accountability.on_batch(batch_id, vector if reveal else None)
+
+    async def _seat_context(
+        self, batch_id: int, gateway: str, leaves: list[Leaf], vector: list[bytes]
+    ) -> SeatContext:
+        holders, counts = await self.view.holders_of(batch_id)
+        seats: dict[str, int] = {}
+        for holder, count in zip(holders, counts, strict=True):
+            seats[str(holder).lower()] = seats.get(str(holder).lower(), 0) + int(count)
+        return SeatContext(
+            batch_id=batch_id,
+            request_ids=tuple(
+                request_id(self.chain_id, self.settlement, gateway, leaf.seq) for leaf in leaves
+            ),
+            vector=tuple(vector),
+            seats=seats,
+            quorum=int((await self.view.params())["quorum"]),
+        )
 
     async def _commit(self, batch_id: int, vector: list[bytes], salt: bytes) -> None:
         commitment = seat_commitment(

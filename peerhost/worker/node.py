@@ -47,7 +47,7 @@ from peerhost.worker.registration import ensure_registered
 from peerhost.worker.server import MetricsServer
 from peerhost.worker.settings import WorkerSettings
 from peerhost.worker.standin import StandIn
-from peerhost.worker.strategies import WorkerStrategy, worker_strategy
+from peerhost.worker.strategies import worker_strategy
 from peerhost.worker.tickets import TicketRunner
 from peerhost.worker.tracker import RequestTracker
 
@@ -88,10 +88,8 @@ class WorkerNode:
         self._key = private_key
         self.address = str(Account.from_key(private_key).address)
         # a deviating strategy (the lab's devnets) decides what this node stands behind; honest: none
-        self.strategy = worker_strategy(settings.strategy, self.address)
-        self.hook: ExecutionHook | None = (
-            None if type(self.strategy) is WorkerStrategy else self.strategy.execute
-        )
+        self.strategy = worker_strategy(settings.strategy, self.address, settings.cartel)
+        self.hook: ExecutionHook | None = self.strategy.execution_hook()
         self.state = st.WorkerState(settings.state_path)
         self.metrics = Metrics(self.state)
         self.clock = ChainClock()
@@ -206,6 +204,10 @@ class WorkerNode:
                 mine_blocks=bool(s.mine_blocks),
                 orphan_grace=s.orphan_grace,
                 scheduled=schedule_runs,
+                ballot=self.strategy.ballot_hook(),
+                challenge=self.strategy.challenge_hook(),
+                present=self.strategy.present_hook(),
+                tier_vote=self.strategy.tier_vote_hook(),
             )
             if s.standin_takeover > 0:  # idle unless a key file is sealed to this worker
                 self.standin = StandIn(

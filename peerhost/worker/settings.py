@@ -73,8 +73,11 @@ class WorkerSettings(Settings):
             revealed as a seat, or attested), bonding the court's ``challengeBond`` (returned,
             with a share of the slashes, when the next tier overturns the leaf).
         strategy: ``honest`` (the production worker), or a deviating behaviour for the protocol
-            lab's devnets: ``lazy``, ``forger``, ``griefer``, ``random-liar``, ``no-show``
+            lab's devnets: ``lazy``, ``forger``, ``griefer``, ``random-liar``, ``no-show``,
+            ``withholder``, ``captured-committee``, ``spam-challenger``, ``self-dealing``
             (:mod:`peerhost.worker.strategies`, docs/economics.md).
+        cartel: The owner's worker addresses (comma-separated) a ``withholder``,
+            ``captured-committee`` or ``self-dealing`` worker coordinates with (they need it).
         standin_takeover: Seconds the primary gateway of a project whose schedule key is sealed
             to this worker (a key file in ``<data_dir>/schedule-keys/``) must be unreachable, and
             a due time late, before this worker issues the run itself (docs/schedules.md); 0
@@ -112,6 +115,7 @@ class WorkerSettings(Settings):
     orphan_grace: float = 20.0
     challenges: bool = True
     strategy: str = "honest"
+    cartel: str = ""
     standin_takeover: float = 10.0
 
     @property
