@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
+from lab_holdings import all_settled, holdings, slashed_wei
 from ticket_stack import TicketStack, running_stack, sandbox_cache_dir, ticket_config, wait_for
 
-from peerhost.chain.courts import CourtsView
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
 from peerhost.devnet.stack import parse_workers
@@ -46,31 +46,6 @@ def lab_stack(
     )
     with running_stack(config, project, networks, accounts) as stack:
         yield stack
-
-
-async def holdings(view: SettlementView, worker: str) -> dict[str, int]:
-    """Wei ``worker`` holds or is owed: balance, credits in the three contracts, stake."""
-    courts = await CourtsView.load(view)
-    staker = await view.staker(worker)
-    balance = int(await view.rpc.call("eth_getBalance", [worker, "latest"]), 16)
-    credits = await view.pending_withdrawal(worker) + sum(await courts.pending_withdrawal(worker))
-    stake = int(staker["stake"]) + int(staker["unbonding"])
-    return {"total": balance + credits + stake, "stake": stake}
-
-
-async def all_settled(view: SettlementView, leaves: set[tuple[int, int]]) -> bool:
-    """Whether each leaf's result is final: its window passed and any case on it closed."""
-    courts = await CourtsView.load(view)
-    for batch_id, index in leaves:
-        done, _ = await courts.settled_value(batch_id, index, bytes(32))
-        if not done:
-            return False
-    return True
-
-
-async def slashed_wei(view: SettlementView, worker: str, start: int) -> int:
-    logs = await view.logs("StakeSlashed", start + 1, "latest", contract="stakes", account=worker)
-    return sum(int(args["amount"]) for _, args in logs)
 
 
 def test_lazy_worker_process__traffic_flows__answers_correct_and_it_loses_to_honest(
