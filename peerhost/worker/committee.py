@@ -368,6 +368,9 @@ class Committee:
                 await self._send("reveal", batch_id, vhash, salt, vector)
             self.duties.mark(key)
         checked, again = time.monotonic(), 0
+        reveal_ends = (
+            int((await self.view.get_batch(batch_id))["revealDeadline"]) if self.mine_blocks else 0
+        )
         while True:
             phase = await self.view.phase_of(batch_id)
             if (
@@ -388,7 +391,11 @@ class Committee:
                     await self._send("finalize", batch_id, list(vectors.values()))
             elif phase != _REVEAL:
                 break
-            elif self.mine_blocks and await self.view.block_timestamp() < time.time() - 1:
+            elif (
+                self.mine_blocks
+                and time.time() > reveal_ends + 1
+                and await self.view.block_timestamp() <= reveal_ends
+            ):
                 # a devnet that mines on transactions: a withheld reveal ends its window by time
                 await self.view.rpc.call("anvil_mine", ["0x1"])
             await asyncio.sleep(self.poll)
