@@ -83,11 +83,6 @@ def cli(
     network: Any,
 ) -> None:
     """Serve PeerHost jobs with ACCOUNT's stake."""
-    deployment = load_deployment(chain, project)
-    if deployment is None:
-        raise click.ClickException(
-            "No PeerHost deployment on this network: `ape run deploy` first."
-        )
     flags = {
         "data_dir": str(data_dir) if data_dir else None,
         "store": store,
@@ -103,6 +98,11 @@ def cli(
         check_strategy(settings.strategy, settings.cartel)
     except InvalidWorkerSettings as exc:
         raise click.ClickException(str(exc)) from None
+    deployment = load_deployment(chain, project)
+    if deployment is None:
+        raise click.ClickException(
+            "No PeerHost deployment on this network: `ape run deploy` first."
+        )
     if data_dir is None and "PEERHOST_WORKER_DATA_DIR" not in os.environ:
         settings = settings.replace(data_dir=settings.data_dir / account.address.lower())
     key = private_key_of(account, lambda question: click.prompt(question, hide_input=True))
