@@ -89,6 +89,10 @@ class ModuleCache:
         # Code whose compilation timed out or failed here: not retried by this
         # process, so a hostile module cannot make every request recompile it.
         self._failed: dict[str, CompileFailed | CompileTimeout] = {}
+        #: Where :meth:`get` found its modules (a worker's metrics and the prewarm test read them).
+        self.memory_hits = 0
+        self.disk_loads = 0
+        self.compiles = 0
 
     def get(self, code: bytes, digest: str | None = None) -> wasmtime.Module:
         """The compiled module for ``code``; raises InvalidModule if it is not wasm.
@@ -101,12 +105,17 @@ class ModuleCache:
             module = self._memory.get(digest)
             if module is not None:
                 self._memory.move_to_end(digest)
+                self.memory_hits += 1
                 return module
         failed = self._failed.get(digest)
         if failed is not None:
             raise failed
         try:
-            module = self._load(digest) or self._compile(digest, code)
+            module = self._load(digest)
+            if module is not None:
+                self.disk_loads += 1
+            else:
+                module = self._deserialize(self._compile(digest, code))
         except (CompileFailed, CompileTimeout) as exc:
             self._failed[digest] = exc
             raise
@@ -115,6 +124,34 @@ class ModuleCache:
             while len(self._memory) > self._memory_entries:
                 self._memory.popitem(last=False)
         return module
+
+    def precompile(self, code: bytes) -> bool:
+        """Puts ``code``'s compiled module on disk without loading it; True if it compiled now.
+
+        For a worker's prewarm: the compilation is bounded exactly as in :meth:`get` (validated
+        first, then compiled in the killable, address-space-capped child), so a hostile module
+        costs at most one compile timeout and is not retried. The processes that will run the
+        module then load the host-signed file (milliseconds) instead of compiling it.
+
+        Raises:
+            InvalidModule: ``code`` is not valid wasm.
+            CompileFailed, CompileTimeout: compiling failed here (remembered, not retried).
+        """
+        digest = self._digest(code)
+        with self._lock:
+            if digest in self._memory:
+                return False
+        failed = self._failed.get(digest)
+        if failed is not None:
+            raise failed
+        if self.path_for(digest).exists():
+            return False
+        try:
+            self._compile(digest, code)
+        except (CompileFailed, CompileTimeout) as exc:
+            self._failed[digest] = exc
+            raise
+        return True
 
     def outside_pool(self, module: wasmtime.Module) -> bool:
         """True if ``module`` was loaded into the ``fallback`` engine."""
@@ -183,7 +220,8 @@ class ModuleCache:
             path.unlink(missing_ok=True)
             return None
 
-    def _compile(self, digest: str, code: bytes) -> wasmtime.Module:
+    def _compile(self, digest: str, code: bytes) -> bytes:
+        """Compiles ``code``, stores the signed file, and returns the serialized module."""
         compiler = self.fallback or self.engine
         try:
             wasmtime.Module.validate(compiler, code)
@@ -193,8 +231,9 @@ class ModuleCache:
             blob = self._compile_in_child(digest, code)
         else:
             blob = bytes(wasmtime.Module(compiler, code).serialize())
+        self.compiles += 1
         self._store(digest, blob)
-        return self._deserialize(blob)
+        return blob
 
     def _store(self, digest: str, blob: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")

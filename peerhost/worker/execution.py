@@ -23,6 +23,8 @@ from pathlib import Path
 
 from peerhost.functionlogs import prepare_log
 from peerhost.sandbox import Limits, RunRequest, RunResult, Sandbox, SandboxPool
+from peerhost.sandbox.cache import ModuleCache
+from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.execution import BACKSTOP_DETAIL
 from peerhost.secrets.errors import SecretsError
 from peerhost.secrets.resolver import SecretsResolver
@@ -87,6 +89,10 @@ class SandboxRunner:
         self._inline_ready = False
         self._heavy: OrderedDict[str, None] = OrderedDict()  # code ids that outran the trial
         self.inline_runs = 0
+        self._cache_dir = cache_dir
+        self._precompiler: ModuleCache | None = None  # built at the first prewarm
+        # compiling a prewarmed module never holds up a run: a thread of its own
+        self._compile_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prewarm")
         if processes > 0:
             self._pool = SandboxPool(processes, cache_dir=cache_dir)
             if inline_fuel > 0:
@@ -102,6 +108,48 @@ class SandboxRunner:
         if self._sandbox is not None:
             await loop.run_in_executor(self._thread, self._sandbox.warm, "js", b"")
             self._inline_ready = self._pool is not None
+
+    async def prewarm(self, runtime: str, code: bytes) -> bool:
+        """Gets ``code`` ready to run before its first call; True if it was compiled now.
+
+        A ``wasi`` module is compiled on disk (bounded as the sandbox bounds it: validated, then
+        compiled in a killable child with capped memory, a failure remembered and not retried)
+        on a thread of its own, then loaded into every sandbox process, so the first run neither
+        compiles nor loads. ``python`` loads its runtime everywhere; ``js`` and ``clf`` need
+        nothing more (their engine is loaded at :meth:`warm`).
+
+        Raises:
+            InvalidModule, CompileFailed, CompileTimeout: as :meth:`ModuleCache.precompile`.
+        """
+        loop = asyncio.get_running_loop()
+        compiled = False
+        if runtime == "wasi":
+            compiled = await loop.run_in_executor(self._compile_thread, self._precompile, code)
+        elif runtime != "python":
+            return False
+        if self._pool is not None:
+            await self._pool.warm(runtime, code)
+        else:
+            assert self._sandbox is not None
+            await loop.run_in_executor(self._thread, self._sandbox.warm, runtime, code)
+        return compiled
+
+    def _precompile(self, code: bytes) -> bool:
+        if self._precompiler is None:
+            self._precompiler = (
+                self._sandbox.cache
+                if self._sandbox is not None
+                else ModuleCache(self._cache_dir, make_engine())
+            )
+        return self._precompiler.precompile(code)
+
+    @property
+    def compiles(self) -> int:
+        """Modules this process compiled (prewarm and in-process runs; not the pool's)."""
+        caches = [self._sandbox.cache] if self._sandbox is not None else []
+        if self._precompiler is not None and self._precompiler not in caches:
+            caches.append(self._precompiler)
+        return sum(cache.compiles for cache in caches)
 
     async def run_urgent(self, request: RunRequest) -> RunResult:
         """:meth:`run`, trying a small ``js`` run inline first (class docstring)."""
@@ -145,6 +193,7 @@ class SandboxRunner:
         if self._pool is not None:
             await asyncio.to_thread(self._pool.close)
         self._thread.shutdown(wait=False, cancel_futures=True)
+        self._compile_thread.shutdown(wait=False, cancel_futures=True)
         if self._sandbox is not None:
             self._sandbox.close()
 
@@ -199,8 +248,22 @@ class JobExecutor:
         if code is not None:
             self._code.move_to_end(job.code_cid)
             return code
-        code = await self._fetch(job, job.code_cid, "code")
-        self._code[job.code_cid] = code
+        return self._keep(job.code_cid, await self._fetch(job, job.code_cid, "code"))
+
+    async def prefetch(self, code_cid: bytes) -> bytes:
+        """The code for ``code_cid``, fetched (verified) and kept in memory for the first job
+        that runs it (a worker's prewarm on publish). Raises StorageError when unavailable."""
+        code = self._code.get(code_cid)
+        if code is not None:
+            return code
+        return self._keep(
+            code_cid, await asyncio.to_thread(self.store.get, cid_from_bytes(code_cid))
+        )
+
+    def _keep(self, code_cid: bytes, code: bytes) -> bytes:
+        if code_cid in self._code:
+            return self._code[code_cid]
+        self._code[code_cid] = code
         self._code_bytes += len(code)
         while self._code_bytes > _CODE_CACHE_BYTES and len(self._code) > 1:
             _, dropped = self._code.popitem(last=False)

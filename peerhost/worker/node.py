@@ -43,6 +43,7 @@ from peerhost.worker.inbox import InboxClient
 from peerhost.worker.job import Job
 from peerhost.worker.metrics import Metrics
 from peerhost.worker.pipeline import Identity, JobPipeline
+from peerhost.worker.prewarm import Prewarmer
 from peerhost.worker.registration import ensure_registered
 from peerhost.worker.server import MetricsServer
 from peerhost.worker.settings import WorkerSettings
@@ -144,6 +145,7 @@ class WorkerNode:
             metrics=self.metrics,
             clock=self.clock,
         )
+        self.prewarmer: Prewarmer | None = None
         self.feeds: list[FeedClient] = []
         self.discovery: GatewayDiscovery | None = None
         self.standin: StandIn | None = None
@@ -220,6 +222,9 @@ class WorkerNode:
                     takeover=s.standin_takeover,
                     catch_up=max(1.0, s.clock_skew - 1.0),
                 )
+        if s.prewarm:  # the fast path's executor when there is one: its code cache serves tickets
+            fetcher = self.tickets.executor if self.chain.has_settlement else self.pipeline.executor
+            self.prewarmer = Prewarmer(fetcher.prefetch, runner.prewarm)
         self.metrics.rpc = rpc
         server = MetricsServer(
             self.metrics.snapshot, s.metrics_host, s.metrics_port, self.metrics.exposition
@@ -241,10 +246,13 @@ class WorkerNode:
             await server.start()
             await self._observe_clock()
             self._resume()
+            followed = [self.chain.coordinator]
+            if self.prewarmer is not None:
+                followed.append(self.chain.registry)  # FunctionPublished: prewarm new versions
             follower = LogFollower(
                 rpc,
                 self.chain.ws_url,
-                [self.chain.coordinator],
+                followed,
                 st.SqliteCursor(self.state),
                 start_block=s.start_block,
                 confirmations=s.confirmations,
@@ -266,6 +274,8 @@ class WorkerNode:
                 )
             if self.discovery is not None:
                 self._feed_tasks.append(asyncio.create_task(self.discovery.run(), name="discovery"))
+            if self.prewarmer is not None:
+                self._feed_tasks.append(asyncio.create_task(self.prewarmer.run(), name="prewarm"))
             await self._await_live(follower)
             self._write_ready(server.url)
             logs.event("ready", worker=self.address, metrics_url=server.url)
@@ -432,6 +442,10 @@ class WorkerNode:
                 logs.event("job_seen", request_id=job.request_id, block=block, runtime=job.runtime)
                 if not self.pipeline.draining:
                     self._start(job, st.SEEN)
+            return
+        if name == "FunctionPublished":
+            if self.prewarmer is not None:
+                self.prewarmer.offer(str(args["runtime"]), bytes(args["codeCid"]))
             return
         if name == "Withdrawn" and args["account"] == me:
             self.metrics.add("withdrawn_wei", int(args["amount"]))

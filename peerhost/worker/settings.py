@@ -82,6 +82,10 @@ class WorkerSettings(Settings):
             to this worker (a key file in ``<data_dir>/schedule-keys/``) must be unreachable, and
             a due time late, before this worker issues the run itself (docs/schedules.md); 0
             never stands in.
+        prewarm: Follow the FunctionRegistry's ``FunctionPublished`` events and fetch and compile
+            each new version's code before its first call (bounded: one at a time, a queue of 32,
+            code above the sandbox's cap or that fails to compile refused once); off, the first
+            call fetches and compiles.
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -117,6 +121,7 @@ class WorkerSettings(Settings):
     strategy: str = "honest"
     cartel: str = ""
     standin_takeover: float = 10.0
+    prewarm: bool = True
 
     @property
     def gateway_urls(self) -> list[str]:

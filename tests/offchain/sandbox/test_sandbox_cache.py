@@ -89,3 +89,21 @@ def test_run__compile_timeout__not_committable(tmp_path: Path) -> None:
 def test_cache__host_key__private_to_owner(tmp_path: Path) -> None:
     ModuleCache(tmp_path, make_engine())
     assert (tmp_path / "host.key").stat().st_mode & 0o077 == 0
+
+
+def test_precompile__then_get__another_cache_loads_without_compiling(tmp_path: Path) -> None:
+    prewarm = ModuleCache(tmp_path, make_engine())
+    assert prewarm.precompile(CODE) is True
+    assert prewarm.precompile(CODE) is False  # on disk already: nothing to do
+    runner = ModuleCache(tmp_path, make_engine())  # a sandbox process over the same directory
+    runner.get(CODE)
+    runner.get(CODE)
+    assert (prewarm.compiles, runner.compiles) == (1, 0)
+    assert (runner.disk_loads, runner.memory_hits) == (1, 1)
+
+
+def test_precompile__not_wasm__raises_invalid_module_and_writes_nothing(tmp_path: Path) -> None:
+    cache = ModuleCache(tmp_path, make_engine())
+    with pytest.raises(InvalidModule):
+        cache.precompile(b"\x00asm\x01\x00\x00\x00garbage")
+    assert cache.compiles == 0 and not list(tmp_path.glob("*.cwasm"))
