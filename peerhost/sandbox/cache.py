@@ -17,6 +17,7 @@ faster mapped afresh.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import os
@@ -146,12 +147,13 @@ class ModuleCache:
             raise failed
         if self.path_for(digest).exists():
             return False
+        compiles = self.compiles
         try:
             self._compile(digest, code)
         except (CompileFailed, CompileTimeout) as exc:
             self._failed[digest] = exc
             raise
-        return True
+        return self.compiles > compiles
 
     def outside_pool(self, module: wasmtime.Module) -> bool:
         """True if ``module`` was loaded into the ``fallback`` engine."""
@@ -201,7 +203,8 @@ class ModuleCache:
         mac.update(blob)
         return mac.digest()
 
-    def _load(self, digest: str) -> wasmtime.Module | None:
+    def _read(self, digest: str) -> bytes | None:
+        """The serialized module on disk, if this host signed it (a bad file is removed)."""
         path = self.path_for(digest)
         try:
             data = path.read_bytes()
@@ -214,26 +217,48 @@ class ModuleCache:
         ):
             path.unlink(missing_ok=True)
             return None
+        return blob
+
+    def _load(self, digest: str) -> wasmtime.Module | None:
+        blob = self._read(digest)
+        if blob is None:
+            return None
         try:
             return self._deserialize(blob)
         except wasmtime.WasmtimeError:
-            path.unlink(missing_ok=True)
+            self.path_for(digest).unlink(missing_ok=True)
             return None
 
     def _compile(self, digest: str, code: bytes) -> bytes:
-        """Compiles ``code``, stores the signed file, and returns the serialized module."""
+        """Compiles ``code``, stores the signed file, and returns the serialized module.
+
+        Processes sharing the cache directory (a worker's sandbox processes and its prewarm, the
+        workers of a devnet) compile one module once: the first takes the module's lock file,
+        the others wait for it and load what it stored.
+        """
         compiler = self.fallback or self.engine
         try:
             wasmtime.Module.validate(compiler, code)
         except wasmtime.WasmtimeError:
             raise InvalidModule(digest) from None
-        if self.in_subprocess:
-            blob = self._compile_in_child(digest, code)
-        else:
-            blob = bytes(wasmtime.Module(compiler, code).serialize())
-        self.compiles += 1
-        self._store(digest, blob)
-        return blob
+        lock_path = self.dir / f"{digest}.lock"
+        with open(lock_path, "ab") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                blob = self._read(digest)  # compiled by another process while this one waited
+                if blob is not None:
+                    self.disk_loads += 1
+                    return blob
+                if self.in_subprocess:
+                    blob = self._compile_in_child(digest, code)
+                else:
+                    blob = bytes(wasmtime.Module(compiler, code).serialize())
+                self.compiles += 1
+                self._store(digest, blob)
+                lock_path.unlink(missing_ok=True)  # later comers find the file first
+                return blob
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _store(self, digest: str, blob: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")

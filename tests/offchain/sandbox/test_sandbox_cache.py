@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,12 @@ def test_precompile__not_wasm__raises_invalid_module_and_writes_nothing(tmp_path
     with pytest.raises(InvalidModule):
         cache.precompile(b"\x00asm\x01\x00\x00\x00garbage")
     assert cache.compiles == 0 and not list(tmp_path.glob("*.cwasm"))
+
+
+def test_compile__two_caches_on_one_directory_at_once__compiled_once(tmp_path: Path) -> None:
+    caches = [ModuleCache(tmp_path, make_engine()) for _ in range(2)]  # two processes, say
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda cache: cache.get(CODE), caches))
+    assert sorted(cache.compiles for cache in caches) == [0, 1]
+    assert sum(cache.disk_loads for cache in caches) == 1  # the other loaded what it stored
+    assert not list(tmp_path.glob("*.lock"))
