@@ -14,9 +14,10 @@ overflow — is never attested.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,12 @@ log = logging.getLogger(__name__)
 _TTL = 2.0
 #: Outcomes that depend on the machine, never on the function: not attested.
 _UNATTESTABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.HOST_ERROR, ErrorKind.STACK_OVERFLOW})
+
+
+def _retrieved(read: asyncio.Future[Any]) -> None:
+    """Marks a shared read's failure as seen (its waiters, if any, got it already)."""
+    if not read.cancelled():
+        read.exception()
 
 
 class TicketRefused(Exception):
@@ -113,25 +120,44 @@ class TicketRunner:
         self.settlement = view.config.settlement
         self._fns: dict[tuple[bytes, int], _Fn] = {}
         self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
-        self._clock_offset = 0.0
-        self._clock_read = 0.0
+        self._reading: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+        self.chain_reads = 0  # reads of the cached chain values (bond, authorization, reserve,
+        # clock) this runner made
         self.metrics = metrics
         self.attested = 0
         self.refused = 0
 
-    async def _cached(self, key: tuple[Any, ...], load: Any) -> Any:
+    async def _cached(self, key: tuple[Any, ...], load: Callable[[], Awaitable[Any]]) -> Any:
+        """``load()``'s value, read at most once per ``_TTL``: the tickets that find it stale
+        while it is being read wait for that one read (a burst of offers used to send one read
+        each, every time the value went stale)."""
         entry = self._cache.get(key)
-        if entry is None or time.monotonic() - entry[0] > _TTL:
-            entry = (time.monotonic(), await load())
-            self._cache[key] = entry
-        return entry[1]
+        if entry is not None and time.monotonic() - entry[0] <= _TTL:
+            return entry[1]
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(key, load))
+            reading.add_done_callback(_retrieved)
+            self._reading[key] = reading
+        return await asyncio.shield(reading)  # one waiter cancelled: the read goes on for others
+
+    async def _read(self, key: tuple[Any, ...], load: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            started = time.monotonic()
+            value = await load()
+            self.chain_reads += 1
+            self._cache[key] = (started, value)
+            return value
+        finally:
+            self._reading.pop(key, None)
 
     async def now(self) -> int:
-        if time.monotonic() - self._clock_read > _TTL:
-            chain_now = await self.view.block_timestamp()
-            self._clock_offset = max(0.0, chain_now - time.time())
-            self._clock_read = time.monotonic()
-        return int(time.time() + self._clock_offset)
+        """This worker's clock, never behind the chain's (the offset read once per ``_TTL``)."""
+        offset: float = await self._cached(("clock",), self._clock_offset)
+        return int(time.time() + offset)
+
+    async def _clock_offset(self) -> float:
+        return max(0.0, await self.view.block_timestamp() - time.time())
 
     async def _function(self, function_id: bytes, version: int) -> _Fn:
         key = (function_id, version)
