@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 import pytest
@@ -204,3 +205,17 @@ def test_store__reopened_with_fewer_projects__drops_the_oldest_on_disk(tmp_path)
     again = LogStore(per_project=5, path=path)
     assert again.query("0xaa", "p1") == []
     assert len(again.query("0xaa", "p3")) == 1
+
+
+def test_store__many_writes__file_keeps_per_project_entries_of_each_project(tmp_path) -> None:
+    path = tmp_path / "logs.sqlite3"
+    store = LogStore(per_project=3, path=path)
+    for n in range(10):
+        _add(store, "0xaa", "p1", "f", f"0x{n}")
+        if n % 3 == 0:
+            _add(store, "0xaa", "p2", "g", f"0x1{n}")
+    store.close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT project, request_id FROM entries ORDER BY seq").fetchall()
+    assert [r for p, r in rows if p == "p1"] == ["0x7", "0x8", "0x9"]
+    assert [r for p, r in rows if p == "p2"] == ["0x13", "0x16", "0x19"]
