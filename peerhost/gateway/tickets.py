@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from peerhost.chain.reads import SharedReads
 from peerhost.chain.settlement import ActiveSet, SettlementView
 from peerhost.gateway.errors import NoAttesters, RequestRefunded, ReserveExhausted, ResultTimeout
 from peerhost.gateway.feed import FeedHub, WorkerLink
@@ -114,14 +115,13 @@ class Reserves:
     def __init__(self, view: SettlementView, in_flight: dict[bytes, int]) -> None:
         self.view = view
         self.in_flight = dict(in_flight)
-        self._cache: dict[bytes, tuple[float, int]] = {}
+        self._reads = SharedReads(_RESERVE_TTL)
 
     async def reserve(self, project_id: bytes, fresh: bool = False) -> int:
-        entry = self._cache.get(project_id)
-        if fresh or entry is None or time.monotonic() - entry[0] > _RESERVE_TTL:
-            value = await self.view.reserve_of(project_id)
-            self._cache[project_id] = entry = (time.monotonic(), value)
-        return entry[1]
+        if fresh:
+            self._reads.forget(project_id)
+        value: int = await self._reads.get(project_id, lambda: self.view.reserve_of(project_id))
+        return value
 
     async def take(self, project_id: bytes, project: str, reward: int) -> None:
         reserve = await self.reserve(project_id)
@@ -135,7 +135,7 @@ class Reserves:
     def posted(self, project_id: bytes, amount: int) -> None:
         """Rewards drawn from the reserve on-chain: no longer in flight; the cache is stale."""
         self.in_flight[project_id] = max(0, self.in_flight.get(project_id, 0) - amount)
-        self._cache.pop(project_id, None)
+        self._reads.forget(project_id)
 
 
 class Desk:
@@ -164,6 +164,7 @@ class Desk:
         self.calls: dict[bytes, TicketCall] = {}
         self.reserves = Reserves(view, book.unposted_rewards())
         self._active: ActiveSet | None = None
+        self._reads = SharedReads(0.0)  # the active set's own read_at says when it is stale
         self._head = 0
         self._clock_offset = 0.0
         self.reward = 0
@@ -184,11 +185,18 @@ class Desk:
         return int(time.time() + self._clock_offset)
 
     async def active(self) -> ActiveSet:
+        """The active set (and the head and clock with it), read once per ``_ACTIVE_TTL``: the
+        calls that find it stale while it is read wait for that read."""
         if self._active is None or time.monotonic() - self._active.read_at > _ACTIVE_TTL:
-            self._active = await self.view.active_set()
-            self._head, chain_now = await self.view.head()
-            self._clock_offset = max(0.0, chain_now - time.time())
+            await self._reads.get("active", self._read_active)
+        assert self._active is not None
         return self._active
+
+    async def _read_active(self) -> None:
+        active = await self.view.active_set()
+        self._head, chain_now = await self.view.head()
+        self._clock_offset = max(0.0, chain_now - time.time())
+        self._active = active
 
     # ---- issuing ---------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ overflow — is never attested.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
+from peerhost.chain.reads import SharedReads
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import Leaf
 from peerhost.wire.envelope import ErrorKind, decode_envelope, result_hash
@@ -55,12 +55,6 @@ log = logging.getLogger(__name__)
 _TTL = 2.0
 #: Outcomes that depend on the machine, never on the function: not attested.
 _UNATTESTABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.HOST_ERROR, ErrorKind.STACK_OVERFLOW})
-
-
-def _retrieved(read: asyncio.Future[Any]) -> None:
-    """Marks a shared read's failure as seen (its waiters, if any, got it already)."""
-    if not read.cancelled():
-        read.exception()
 
 
 class TicketRefused(Exception):
@@ -119,37 +113,18 @@ class TicketRunner:
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
         self._fns: dict[tuple[bytes, int], _Fn] = {}
-        self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
-        self._reading: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
-        self.chain_reads = 0  # reads of the cached chain values (bond, authorization, reserve,
-        # clock) this runner made
+        self._reads = SharedReads(_TTL)  # one read shared by the offers that find it stale
         self.metrics = metrics
         self.attested = 0
         self.refused = 0
 
     async def _cached(self, key: tuple[Any, ...], load: Callable[[], Awaitable[Any]]) -> Any:
-        """``load()``'s value, read at most once per ``_TTL``: the tickets that find it stale
-        while it is being read wait for that one read (a burst of offers used to send one read
-        each, every time the value went stale)."""
-        entry = self._cache.get(key)
-        if entry is not None and time.monotonic() - entry[0] <= _TTL:
-            return entry[1]
-        reading = self._reading.get(key)
-        if reading is None:
-            reading = asyncio.ensure_future(self._read(key, load))
-            reading.add_done_callback(_retrieved)
-            self._reading[key] = reading
-        return await asyncio.shield(reading)  # one waiter cancelled: the read goes on for others
+        return await self._reads.get(key, load)
 
-    async def _read(self, key: tuple[Any, ...], load: Callable[[], Awaitable[Any]]) -> Any:
-        try:
-            started = time.monotonic()
-            value = await load()
-            self.chain_reads += 1
-            self._cache[key] = (started, value)
-            return value
-        finally:
-            self._reading.pop(key, None)
+    @property
+    def chain_reads(self) -> int:
+        """Reads of the cached chain values (bond, authorization, reserve, clock) made so far."""
+        return self._reads.reads
 
     async def now(self) -> int:
         """This worker's clock, never behind the chain's (the offset read once per ``_TTL``)."""
