@@ -97,7 +97,10 @@ class Prewarmer:
         """Works through the queue until cancelled."""
         while True:
             runtime, code_cid = await self._queue.get()
-            await self.prewarm(runtime, code_cid)
+            try:
+                await self.prewarm(runtime, code_cid)
+            except Exception as exc:  # one version's trouble must not stop prewarming the next
+                logs.error("prewarm_failed", code_cid=code_cid, runtime=runtime, error=repr(exc))
 
     async def prewarm(self, runtime: str, code_cid: bytes) -> Prewarmed | None:
         """Fetches and compiles one version's code; None if it was refused (logged)."""
