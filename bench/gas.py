@@ -13,7 +13,8 @@ batch N   : postBatch of N verified tickets (one attester each), seat (header pr
             batch), openResults (the attester's one co-signature of the batch checked). Gas per ticket is
             the total over N; calldata per ticket is postBatch's input over N. N = 1, 10, 100.
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
-            seat, commit x3, reveal x3, withdraw x3 (compare v1's request section).
+            seat, commit x3, reveal x3, close after the challenge window (the seats' deferred pay),
+            withdraw x3 (compare v1's request section).
 disputed  : a one-leaf batch where the three seats reveal three different results: finalize.
 escalation: that leaf escalated: escalate, seatPanel (2K+1 = 7 seats), a panel vote, decide (tier 2);
             a challenge to tier 3, a vote of all 24 workers, decide + close (tier 3).
@@ -395,6 +396,9 @@ class V2:
         self.table.add(section, "seat (header proof + draw)", seat)
         v = [self.result]
         self.commit_reveal(batch_id, holders, [v, v, v], section)
+        # the seats' pay is deferred: anyone closes the batch (no attesters) after its challenge window
+        chain.mine(deltatime=int(self.s.court.courtParams().challengeWindow))
+        self.table.add(section, "close (seats credited)", self.c.close(batch_id, sender=self.gateway))
         for i, h in enumerate(holders):
             self.table.add(section, f"withdraw #{i + 1}", self.c.withdraw(sender=h))
         return self.table.total(section)

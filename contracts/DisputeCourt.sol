@@ -27,6 +27,7 @@ contract DisputeCourt is IDisputeCourt {
     uint8 private constant _CREDIT_WINNER = 0;
     uint8 private constant _CREDIT_BOND = 1;
     uint8 private constant _CREDIT_REFUND = 2;
+    uint8 private constant _CREDIT_SEAT_PAY = 3;
     uint256 private constant _BPS = 10_000;
     uint256 private constant _SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
@@ -56,9 +57,8 @@ contract DisputeCourt is IDisputeCourt {
         uint256 pot;
         uint256 each; // pot per seat: pot * minStake / winWeight
         uint256 distributed;
-        bytes32 overturned; // the tier-1 value of a Final leaf that another decided value overturned
-        uint256 seatPay; // the committee pay per seat the coordinator credited for it
-        uint256 clawed;
+        uint256 seatPay; // an upheld Final leaf's committee pay per tier-1 seat of its value, credited at close
+        uint256 withheld; // an overturned (or undecided) Final leaf's committee pay: to the pot (or the payer)
     }
 
     constructor(CourtParams memory params_, ISettlementCoordinator settlement_) {
@@ -132,9 +132,12 @@ contract DisputeCourt is IDisputeCourt {
             if (state != _LEAF_FINAL) revert WrongLeafState(batchId, index, state);
             uint256 end = uint256(_settlement.getBatch(batchId).finalizedAt) + _params.challengeWindow;
             if (block.timestamp >= end) revert ChallengeWindowOver(batchId, index, end);
-            c.value = _loadCommittee(key, batchId, index, vectors);
+            uint256 lanes;
+            (c.value, lanes) = _loadCommittee(key, batchId, index, vectors);
             c.wasFinal = true;
             _challenged[batchId] |= uint256(1) << index;
+            uint256 held = _settlement.withholdSeatPay(batchId, lanes); // arrives through holdDisputed
+            emit SeatPayWithheld(batchId, index, _tally[key][_TIER_COMMITTEE][c.value], held);
             tier = _TIER_PANEL;
         } else {
             if (c.state == CaseState.Closed) revert NoFurtherTier(batchId, index);
@@ -181,7 +184,7 @@ contract DisputeCourt is IDisputeCourt {
         if (state != _LEAF_FINAL) revert WrongLeafState(batchId, index, state);
         uint256 end = uint256(_settlement.getBatch(batchId).finalizedAt) + _params.challengeWindow;
         if (block.timestamp < end) revert ChallengeWindowOpen(batchId, index, end);
-        c.value = _loadCommittee(key, batchId, index, vectors);
+        (c.value,) = _loadCommittee(key, batchId, index, vectors);
         c.wasFinal = true;
         c.tier = _TIER_COMMITTEE;
         c.decidedAt = uint40(block.timestamp);
@@ -367,22 +370,38 @@ contract DisputeCourt is IDisputeCourt {
     // ------------------------------------------------------------------ internals
 
     /// @dev Records every revealed tier-1 holder's value on leaf `index` and returns the value with >= Q seats
-    ///      (zero when none).
+    ///      (zero when none) and, per holder index h in bits [16h, 16h + 16), the seats of the holders that voted it.
     function _loadCommittee(uint256 key, uint256 batchId, uint256 index, bytes32[][] calldata vectors)
         private
-        returns (bytes32 standing)
+        returns (bytes32 standing, uint256 lanes)
+    {
+        (address[] memory holders, uint256[] memory seats) = _settlement.holdersOf(batchId);
+        (bytes32[] memory values, uint256 revealed) = _tier1Values(batchId, index, holders, vectors);
+        for (uint256 h; h < holders.length; ++h) {
+            if ((revealed >> h) & 1 == 1 && _record(key, holders[h], seats[h], values[h])) standing = values[h];
+        }
+        for (uint256 h; h < holders.length && standing != bytes32(0); ++h) {
+            if (values[h] == standing) lanes |= seats[h] << (16 * h);
+        }
+    }
+
+    /// @dev Each tier-1 holder's revealed value on leaf `index` (zero if it did not reveal) and the revealed bits.
+    function _tier1Values(uint256 batchId, uint256 index, address[] memory holders, bytes32[][] calldata vectors)
+        private
+        view
+        returns (bytes32[] memory values, uint256 revealed)
     {
         ISettlementCoordinator.Batch memory b = _settlement.getBatch(batchId);
-        (address[] memory holders, uint256[] memory seats) = _settlement.holdersOf(batchId);
         bytes32[] memory hashes = _hashes(batchId, b.leafCount, vectors);
+        revealed = b.revealedBits;
+        values = new bytes32[](holders.length);
         for (uint256 h; h < holders.length; ++h) {
-            if ((b.revealedBits >> h) & 1 == 0) continue;
+            if ((revealed >> h) & 1 == 0) continue;
             bytes32 vote = _settlement.voteOf(batchId, holders[h]);
             uint256 g;
             while (g < hashes.length && hashes[g] != vote) ++g;
             if (g == hashes.length) revert BadVectors(batchId, holders[h]);
-            bytes32 value = vectors[g][index];
-            if (_record(key, holders[h], seats[h], value)) standing = value;
+            values[h] = vectors[g][index];
         }
     }
 
@@ -467,10 +486,12 @@ contract DisputeCourt is IDisputeCourt {
         c.state = CaseState.Closed;
         bytes32 value = c.value;
         Outcome memory o;
-        bytes32 standing = _challenges[key][_TIER_PANEL].against;
-        if (c.wasFinal && value != bytes32(0) && standing != bytes32(0) && standing != value) {
-            o.overturned = standing;
-            o.seatPay = _seatPay(batchId);
+        if (c.wasFinal && c.tier != _TIER_COMMITTEE) {
+            // A challenged Final leaf: its committee pay came here at the challenge (withholdSeatPay).
+            bytes32 standing = _challenges[key][_TIER_PANEL].against;
+            uint256 seatPay = _seatPay(batchId);
+            if (value == standing) o.seatPay = seatPay; // upheld: its tier-1 seats are paid (_slashTier)
+            else o.withheld = _tally[key][_TIER_COMMITTEE][standing] * seatPay;
         }
         for (uint8 t = _TIER_COMMITTEE; t <= c.tier; ++t) {
             _slashTier(key, batchId, index, t, value, o);
@@ -490,7 +511,7 @@ contract DisputeCourt is IDisputeCourt {
             }
         }
         uint256 escrow = c.escrow;
-        uint256 pot = o.slashed * _protocol.honestSlashBps / _BPS + o.forfeited + o.clawed;
+        uint256 pot = o.slashed * _protocol.honestSlashBps / _BPS + o.forfeited + o.withheld;
         uint256 toPayer = o.slashed * _protocol.projectSlashBps / _BPS;
         if (value != bytes32(0)) pot += escrow;
         else toPayer += escrow;
@@ -512,7 +533,7 @@ contract DisputeCourt is IDisputeCourt {
                 o.distributed += o.each * committee;
             }
         }
-        _burned += o.slashed + o.forfeited + o.clawed + escrow - o.distributed - toPayer;
+        _burned += o.slashed + o.forfeited + o.withheld + escrow - o.distributed - toPayer;
         emit CaseClosed(batchId, index, value, o.slashed, o.distributed);
         _refund(batchId, index, toPayer);
     }
@@ -533,6 +554,7 @@ contract DisputeCourt is IDisputeCourt {
                 if (v.vote == bytes32(0) || value == bytes32(0)) continue;
                 if (v.vote == value) {
                     o.winWeight += t == _TIER_ALL ? v.weight : v.weight * minStake;
+                    if (t == _TIER_COMMITTEE) _credit(batchId, index, v.worker, o.seatPay * v.weight, _CREDIT_SEAT_PAY);
                     continue;
                 }
                 reason = _SLASH_WRONG;
@@ -540,20 +562,13 @@ contract DisputeCourt is IDisputeCourt {
                 reason = _SLASH_NO_SHOW;
             }
             uint256 due = t == _TIER_ALL ? (v.weight * seatSlash + minStake - 1) / minStake : v.weight * seatSlash;
-            uint256 claw = t == _TIER_COMMITTEE && v.vote == o.overturned ? o.seatPay * v.weight : 0;
-            uint256 amount = _stakes.slash(v.worker, due + claw);
-            if (claw != 0) {
-                if (amount < claw) claw = amount;
-                amount -= claw;
-                o.clawed += claw;
-                emit PayClawedBack(batchId, index, v.worker, claw);
-            }
+            uint256 amount = _stakes.slash(v.worker, due);
             o.slashed += amount;
             emit VoterSlashed(batchId, index, t, v.worker, amount, reason);
         }
     }
 
-    /// @dev What the coordinator credited per agreeing seat of a Final leaf of `batchId`: committee share / K.
+    /// @dev A Final leaf's committee pay per agreeing seat in `batchId`: committee share / K.
     function _seatPay(uint256 batchId) private view returns (uint256) {
         ISettlementCoordinator.Batch memory b = _settlement.getBatch(batchId);
         uint256 reward = b.reward;

@@ -39,7 +39,9 @@ contract SettlementCoordinator is ISettlementCoordinator {
     uint256 private _batchCount;
     uint256 private _burned;
     mapping(uint256 batchId => Stored) private _batches;
-    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count above.
+    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count in the next 8, and from bit 168
+    ///      its deferred committee pay in units of a seat's K-th of one Final leaf (seats x Final leaves it agreed
+    ///      on), written at settlement and credited after the challenge window (_paySeats).
     mapping(uint256 batchId => uint256[16]) private _holders;
     mapping(uint256 batchId => mapping(address holder => bytes32 vote)) private _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) private _seqBits;
@@ -191,9 +193,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function seat(uint256 batchId, bytes calldata proof) external {
-        Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
+        Stored storage b = _at(batchId, Phase.AwaitingSeed);
         uint256 seedBlock = b.seedBlock;
         if (block.number <= seedBlock) revert SeedNotReady(batchId, seedBlock);
         bytes32 seed = keccak256(abi.encode(_beacon.valueOf(seedBlock, proof), batchId));
@@ -220,9 +220,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function reseed(uint256 batchId) external {
-        Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
+        Stored storage b = _at(batchId, Phase.AwaitingSeed);
         if (block.number <= b.seedBlock || blockhash(b.seedBlock) != bytes32(0)) revert SeedNotReady(batchId, b.seedBlock);
         b.seedBlock = uint40(block.number + _params.beaconDelay);
         emit Reseeded(batchId, b.seedBlock);
@@ -230,9 +228,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function commit(uint256 batchId, bytes32 commitment) external {
-        Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.Commit) revert WrongPhase(batchId, p);
+        Stored storage b = _at(batchId, Phase.Commit);
         uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
         if (commitment == bytes32(0)) revert EmptyCommitment();
         if (b.committedBits & (1 << h) != 0) revert AlreadyCommitted(batchId, msg.sender);
@@ -243,9 +239,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function reveal(uint256 batchId, bytes32 vectorHash, bytes32 salt, bytes32[] calldata vector) external {
-        Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.Reveal) revert WrongPhase(batchId, p);
+        Stored storage b = _at(batchId, Phase.Reveal);
         uint256 count = b.holderCount;
         uint256 h = _holderIndex(batchId, count, msg.sender);
         if (b.committedBits & (1 << h) == 0) revert NotCommitted(batchId, msg.sender);
@@ -287,16 +281,9 @@ contract SettlementCoordinator is ISettlementCoordinator {
     /// @dev Stores what settling on `vector` needs (when every holder reveals it): the audited leaves it does
     ///      not abstain on (they finalize) and, for a batch with attesters, the hash of the final vector.
     function _summarize(Stored storage b, bytes32[] calldata vector) private {
-        uint256 audit = _auditMaskOf(b);
-        uint256 n = vector.length;
-        bytes32[] memory finalValues = vector;
-        uint256 finalMask;
-        for (uint256 i; i < n; ++i) {
-            if ((audit >> i) & 1 == 0) finalValues[i] = bytes32(0);
-            else if (finalValues[i] != bytes32(0)) finalMask |= uint256(1) << i;
-        }
+        (uint256 finalMask, bytes32 finalVectorHash) = _tickets.summarize(vector, _auditMaskOf(b));
         if (finalMask != 0) b.finalMask = finalMask;
-        if (b.resultsCommitment != bytes32(0)) b.finalVectorHash = _vectorHashMemory(finalValues);
+        if (b.resultsCommitment != bytes32(0)) b.finalVectorHash = finalVectorHash;
     }
 
     /// @dev Settles a batch whose holders all revealed the first full vector (summarized in finalMask and
@@ -313,23 +300,21 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint256 perSeat = committeeShare / _params.seats;
         uint256 pot = _potOf(b, finalMask);
         b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
-        b.state = pot != 0 ? BatchState.Finalized : BatchState.Closed;
+        b.state = pot != 0 || finals != 0 ? BatchState.Finalized : BatchState.Closed;
         emit BatchFinalized(batchId, pot != 0 ? b.finalVectorHash : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender);
         uint256 dust = committeeShare - perSeat * _params.seats;
         _credit(batchId, msg.sender, finals * (finalizerShare + dust) + unaudited * finalizerShare, _CREDIT_FINALIZER);
         uint256[16] storage holders = _holders[batchId];
-        for (uint256 h; h < b.holderCount; ++h) {
+        for (uint256 h; h < b.holderCount && finals != 0; ++h) {
             uint256 packed = holders[h];
-            _credit(batchId, address(uint160(packed)), finals * perSeat * (packed >> 160), _CREDIT_SEAT);
+            holders[h] = packed | (finals * uint8(packed >> 160)) << 168; // paid after the window (_paySeats)
         }
         _refund(batchId, b, (_popcount(audit) - finals) * reward);
     }
 
     /// @inheritdoc ISettlementCoordinator
     function finalize(uint256 batchId, bytes32[][] calldata vectors) external {
-        Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.Settle) revert WrongPhase(batchId, p);
+        Stored storage b = _at(batchId, Phase.Settle);
         _settle(batchId, b, vectors);
     }
 
@@ -343,13 +328,8 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes32[] calldata finalVector,
         bytes calldata cosignatures
     ) external {
-        Stored storage b = _existing(batchId);
-        {
-            Phase p = _phase(b);
-            if (p != Phase.Finalized || block.timestamp >= _finalizedAt(b) + _params.openWindow) {
-                revert WrongPhase(batchId, p);
-            }
-        }
+        Stored storage b = _at(batchId, Phase.Finalized);
+        if (block.timestamp >= _finalizedAt(b) + _params.openWindow) revert WrongPhase(batchId, Phase.Finalized);
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
         uint256 pot = _potOf(b, b.finalMask);
         uint256 paid = _payAttesters(batchId, b, opening, finalVector, cosignatures);
@@ -359,7 +339,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         _refund(batchId, b, returned);
     }
 
-    /// @dev Credits the attesters TicketVerifier.attesterPay finds owed; returns their total.
+    /// @dev Credits the attesters TicketVerifier.attesterPay finds owed (returns their total) and the seats' deferred pay.
     function _payAttesters(
         uint256 batchId,
         Stored storage b,
@@ -368,7 +348,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes calldata cosignatures
     ) private returns (uint256 paid) {
         ITicketVerifier.OpenTerms memory terms = _openTerms(batchId, b);
-        terms.finalMask &= ~_court.unpaidLeaves(batchId); // after the challenge window; challenged leaves pay no attester
+        terms.finalMask &= ~_paySeats(batchId, b); // challenged leaves pay no attester
         address[] memory accounts;
         uint256[] memory amounts;
         bytes32 vectorHash;
@@ -377,6 +357,49 @@ contract SettlementCoordinator is ISettlementCoordinator {
         for (uint256 j; j < accounts.length; ++j) {
             _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);
         }
+    }
+
+    /// @dev After the challenge window (IDisputeCourt.unpaidLeaves reverts ChallengeWindowOpen before): credits each
+    ///      holder its deferred committee pay (a K-th of the committee share per seat and Final leaf it agreed on,
+    ///      less what challenges withheld). Returns the challenged leaves.
+    function _paySeats(uint256 batchId, Stored storage b) private returns (uint256 unpaid) {
+        unpaid = _court.unpaidLeaves(batchId);
+        uint256 perSeat = _seatPay(b);
+        uint256[16] storage holders = _holders[batchId];
+        for (uint256 h; h < b.holderCount; ++h) {
+            uint256 packed = holders[h];
+            _credit(batchId, address(uint160(packed)), (packed >> 168) * perSeat, _CREDIT_SEAT);
+        }
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount) {
+        if (msg.sender != address(_court)) revert NotCourt(msg.sender);
+        Stored storage b = _at(batchId, Phase.Finalized);
+        uint256[16] storage holders = _holders[batchId];
+        for (uint256 h; h < b.holderCount; ++h) {
+            uint256 n = (seats >> (16 * h)) & 0xffff;
+            holders[h] -= n << 168;
+            amount += n;
+        }
+        amount *= _seatPay(b);
+        _court.holdDisputed{value: amount}(batchId);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function seatPayHeld(uint256 batchId) external view returns (uint256 units) {
+        Stored storage b = _batches[batchId];
+        if (b.state != BatchState.Finalized) return 0;
+        for (uint256 h; h < b.holderCount; ++h) {
+            units += _holders[batchId][h] >> 168;
+        }
+        return units * _seatPay(b);
+    }
+
+    /// @dev A Final leaf's committee pay per agreeing seat: a K-th of its committee share.
+    function _seatPay(Stored storage b) private view returns (uint256) {
+        uint256 reward = b.reward;
+        return _committeeShare(b, reward, reward * _params.finalizerBps / _BPS) / _params.seats;
     }
 
     /// @dev The attesters' terms of an opening.
@@ -397,22 +420,20 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function close(uint256 batchId) external {
-        Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.Finalized || block.timestamp < _finalizedAt(b) + _params.openWindow) {
-            revert WrongPhase(batchId, p);
+        Stored storage b = _at(batchId, Phase.Finalized);
+        if (b.resultsCommitment != 0 && block.timestamp < _finalizedAt(b) + _params.openWindow) {
+            revert WrongPhase(batchId, Phase.Finalized); // attesters' results may still be opened
         }
         uint256 returned = _potOf(b, b.finalMask);
         b.state = BatchState.Closed;
         emit BatchClosed(batchId, returned);
+        _paySeats(batchId, b);
         _refund(batchId, b, returned);
     }
 
     /// @inheritdoc ISettlementCoordinator
     function expire(uint256 batchId) external {
-        Stored storage b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != Phase.AwaitingSeed) revert WrongPhase(batchId, p);
+        Stored storage b = _at(batchId, Phase.AwaitingSeed);
         uint256 seatDeadline = uint256(b.postedAt) + _params.seatWindow;
         if (block.timestamp <= seatDeadline && _stakes.currentEpoch() <= uint256(b.epoch) + 1) {
             revert NotExpired(batchId, seatDeadline);
@@ -490,7 +511,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         for (uint256 i; i < n; ++i) {
             uint256 packed = _holders[batchId][i];
             holders[i] = address(uint160(packed));
-            seats[i] = packed >> 160;
+            seats[i] = uint8(packed >> 160);
         }
     }
 
@@ -664,7 +685,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
     ///      finalizer and refunds, slashes no-shows and splits what was slashed. `vectors` must hold the vector of
     ///      every revealed holder.
     function _settle(uint256 batchId, Stored storage b, bytes32[][] calldata vectors) private {
-        (uint256[] memory groupOf, uint256[] memory groupSeats) = _group(batchId, b, vectors);
+        (uint256[] memory holders, bytes32[] memory votes) = _ballots(batchId, b);
         uint256 reward = b.reward;
         uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
         uint256 audit = _auditMaskOf(b);
@@ -676,10 +697,12 @@ contract SettlementCoordinator is ISettlementCoordinator {
                 reward,
                 finalizerShare,
                 _committeeShare(b, reward, finalizerShare),
-                _params.seats
+                _params.seats,
+                batchId
             ),
             vectors,
-            groupSeats
+            holders,
+            votes
         );
         if (b.finalMask != t.finalMask) b.finalMask = t.finalMask; // may differ from the first reveal's summary
         if (t.disputedMask != 0) b.disputedMask = t.disputedMask;
@@ -688,10 +711,8 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (t.pot != 0) {
             finalVectorHash = t.finalVectorHash;
             b.finalVectorHash = finalVectorHash;
-            b.state = BatchState.Finalized;
-        } else {
-            b.state = BatchState.Closed;
         }
+        b.state = t.pot != 0 || t.finalMask != 0 ? BatchState.Finalized : BatchState.Closed; // seats paid after the window
         // Disputed leaves are frozen; their rewards go to the DisputeCourt for the escalation tiers.
         for (uint256 i; i < t.majority.length; ++i) {
             if ((t.disputedMask >> i) & 1 == 1) emit LeafDisputed(batchId, i, t.majority[i]);
@@ -699,37 +720,22 @@ contract SettlementCoordinator is ISettlementCoordinator {
         emit BatchFinalized(
             batchId, finalVectorHash, t.finalMask, audit & ~t.finalMask & ~t.disputedMask, t.disputedMask, msg.sender
         );
-        _payAndSlash(batchId, b, groupOf, t);
+        _payAndSlash(batchId, b, t.groupOf, t);
         if (t.disputed > 0) _court.holdDisputed{value: t.disputed}(batchId);
     }
 
-    /// @dev Maps each revealed holder to the supplied vector with its hash (type(uint256).max: not revealed) and
-    ///      counts each vector's seats.
-    function _group(uint256 batchId, Stored storage b, bytes32[][] calldata vectors)
+    /// @dev Each holder's word (address | seats << 160 | pay units << 168) and revealed vector hash (zero: none).
+    function _ballots(uint256 batchId, Stored storage b)
         private
         view
-        returns (uint256[] memory groupOf, uint256[] memory groupSeats)
+        returns (uint256[] memory holders, bytes32[] memory votes)
     {
-        uint256 holders = b.holderCount;
-        uint256 groups = vectors.length;
-        groupOf = new uint256[](holders);
-        groupSeats = new uint256[](groups);
-        bytes32[] memory hashes = new bytes32[](groups);
-        for (uint256 g; g < groups; ++g) {
-            if (vectors[g].length != b.leafCount) revert VectorMismatch(batchId, bytes32(0));
-            hashes[g] = _vectorHash(vectors[g]);
-        }
-        uint256 revealed = b.revealedBits;
-        for (uint256 h; h < holders; ++h) {
-            groupOf[h] = type(uint256).max;
-            if ((revealed >> h) & 1 == 0) continue;
-            uint256 packed = _holders[batchId][h];
-            bytes32 vote = _votes[batchId][address(uint160(packed))];
-            uint256 g;
-            while (g < groups && hashes[g] != vote) ++g;
-            if (g == groups) revert MissingVector(batchId, address(uint160(packed)));
-            groupOf[h] = g;
-            groupSeats[g] += packed >> 160;
+        uint256 n = b.holderCount;
+        holders = new uint256[](n);
+        votes = new bytes32[](n);
+        for (uint256 h; h < n; ++h) {
+            holders[h] = _holders[batchId][h];
+            if ((b.revealedBits >> h) & 1 == 1) votes[h] = _votes[batchId][address(uint160(holders[h]))];
         }
     }
 
@@ -748,11 +754,11 @@ contract SettlementCoordinator is ISettlementCoordinator {
             uint256 g = groupOf[h];
             uint256 packed = _holders[batchId][h];
             if (g == type(uint256).max) {
-                slashSeats += packed >> 160;
+                slashSeats += uint8(packed >> 160);
                 continue;
             }
-            honestSeats += packed >> 160;
-            _credit(batchId, address(uint160(packed)), t.perSeat[g] * (packed >> 160), _CREDIT_SEAT);
+            honestSeats += uint8(packed >> 160);
+            if (t.agreed[g] != 0) _holders[batchId][h] = packed | (t.agreed[g] * uint8(packed >> 160)) << 168; // _paySeats
         }
         if (slashSeats == 0) return _refund(batchId, b, t.refund);
 
@@ -762,7 +768,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
             if (groupOf[h] != type(uint256).max) continue;
             uint256 packed = _holders[batchId][h];
             address holder = address(uint160(packed));
-            uint256 amount = _stakes.slash(holder, (packed >> 160) * _params.seatSlash);
+            uint256 amount = _stakes.slash(holder, uint8(packed >> 160) * _params.seatSlash);
             slashed += amount;
             emit SeatSlashed(batchId, holder, amount, _REASON_NO_SHOW);
         }
@@ -773,7 +779,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
             for (uint256 h; h < holders && each > 0; ++h) {
                 if (groupOf[h] == type(uint256).max) continue;
                 uint256 packed = _holders[batchId][h];
-                _credit(batchId, address(uint160(packed)), each * (packed >> 160), _CREDIT_HONEST);
+                _credit(batchId, address(uint160(packed)), each * uint8(packed >> 160), _CREDIT_HONEST);
             }
         }
         uint256 toPayer = slashed * _params.projectSlashBps / _BPS;
@@ -873,6 +879,13 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (h == count) revert NotSeated(batchId, worker);
     }
 
+    /// @dev The batch, which must exist and be in phase `want`.
+    function _at(uint256 batchId, Phase want) private view returns (Stored storage b) {
+        b = _existing(batchId);
+        Phase p = _phase(b);
+        if (p != want) revert WrongPhase(batchId, p);
+    }
+
     function _existing(uint256 batchId) private view returns (Stored storage b) {
         b = _batches[batchId];
         if (b.state == BatchState.None) revert UnknownBatch(batchId);
@@ -887,10 +900,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
     }
 
     function _vectorHash(bytes32[] calldata vector) private pure returns (bytes32) {
-        return keccak256(abi.encodePacked(vector));
-    }
-
-    function _vectorHashMemory(bytes32[] memory vector) private pure returns (bytes32) {
         return keccak256(abi.encodePacked(vector));
     }
 

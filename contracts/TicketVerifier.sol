@@ -326,6 +326,21 @@ contract TicketVerifier is ITicketVerifier {
     }
 
     /// @inheritdoc ITicketVerifier
+    function summarize(bytes32[] calldata vector, uint256 auditMask)
+        external
+        pure
+        returns (uint256 finalMask, bytes32 finalVectorHash)
+    {
+        uint256 n = vector.length;
+        bytes32[] memory finalValues = vector;
+        for (uint256 i; i < n; ++i) {
+            if ((auditMask >> i) & 1 == 0) finalValues[i] = bytes32(0);
+            else if (finalValues[i] != bytes32(0)) finalMask |= uint256(1) << i;
+        }
+        finalVectorHash = keccak256(abi.encodePacked(finalValues));
+    }
+
+    /// @inheritdoc ITicketVerifier
     function auditSample(bytes32 seed, uint256 leafCount, uint256 fastMask, uint256 auditBps)
         external
         pure
@@ -338,14 +353,26 @@ contract TicketVerifier is ITicketVerifier {
     }
 
     /// @inheritdoc ITicketVerifier
-    function tally(TallyTerms calldata t, bytes32[][] calldata vectors, uint256[] calldata groupSeats)
-        external
+    function tally(
+        TallyTerms calldata t,
+        bytes32[][] calldata vectors,
+        uint256[] calldata holders,
+        bytes32[] calldata votes
+    ) external pure returns (Tally memory r) {
+        (uint256[] memory groupOf, uint256[] memory groupSeats) = _group(t, vectors, holders, votes);
+        r = _tally(t, vectors, groupSeats);
+        r.groupOf = groupOf;
+    }
+
+    /// @dev tally's per-leaf pass, given each vector's seats.
+    function _tally(TallyTerms calldata t, bytes32[][] calldata vectors, uint256[] memory groupSeats)
+        private
         pure
         returns (Tally memory r)
     {
         uint256 n = t.leafCount;
         uint256 reward = t.reward;
-        r.perSeat = new uint256[](vectors.length);
+        r.agreed = new uint256[](vectors.length);
         r.majority = new bytes32[](n);
         bytes32[] memory finalValues = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
@@ -363,7 +390,7 @@ contract TicketVerifier is ITicketVerifier {
                 r.refund += perSeat * (t.seats - bestSeats);
                 r.pot += reward - t.finalizerShare - t.committeeShare;
                 for (uint256 g; g < vectors.length; ++g) {
-                    if (vectors[g][i] == best) r.perSeat[g] += perSeat;
+                    if (vectors[g][i] == best) ++r.agreed[g];
                 }
             } else if (speaking == 0) {
                 r.refund += reward; // every revealed seat abstained: no result, nobody wrong
@@ -376,8 +403,35 @@ contract TicketVerifier is ITicketVerifier {
         r.finalVectorHash = keccak256(abi.encodePacked(finalValues));
     }
 
+    /// @dev Maps each holder that revealed (a non-zero vote) to the vector with its hash and counts each vector's
+    ///      seats; every vector must have one entry per leaf.
+    function _group(TallyTerms calldata t, bytes32[][] calldata vectors, uint256[] calldata holders, bytes32[] calldata votes)
+        private
+        pure
+        returns (uint256[] memory groupOf, uint256[] memory groupSeats)
+    {
+        uint256 groups = vectors.length;
+        groupOf = new uint256[](holders.length);
+        groupSeats = new uint256[](groups);
+        bytes32[] memory hashes = new bytes32[](groups);
+        for (uint256 g; g < groups; ++g) {
+            if (vectors[g].length != t.leafCount) revert VectorMismatch(t.batchId, bytes32(0));
+            hashes[g] = keccak256(abi.encodePacked(vectors[g]));
+        }
+        for (uint256 h; h < holders.length; ++h) {
+            groupOf[h] = type(uint256).max;
+            bytes32 vote = votes[h];
+            if (vote == bytes32(0)) continue;
+            uint256 g;
+            while (g < groups && hashes[g] != vote) ++g;
+            if (g == groups) revert MissingVector(t.batchId, address(uint160(holders[h])));
+            groupOf[h] = g;
+            groupSeats[g] += uint8(holders[h] >> 160);
+        }
+    }
+
     /// @dev The non-abstain value with the most seats on leaf `i`, its seats, and all non-abstaining seats.
-    function _leafTally(bytes32[][] calldata vectors, uint256[] calldata groupSeats, uint256 i)
+    function _leafTally(bytes32[][] calldata vectors, uint256[] memory groupSeats, uint256 i)
         private
         pure
         returns (bytes32 best, uint256 bestSeats, uint256 speaking)

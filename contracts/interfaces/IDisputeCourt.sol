@@ -17,8 +17,11 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///      challenge on its own bond, staked or not (`challengeAsAttester`).
 ///      Pay of a challengeable leaf: its attesters are paid only after its batch's challenge window
 ///      (`unpaidLeaves` gates the coordinator's openResults) and never on the tier-1 value of a challenged
-///      leaf; the committee pay of tier-1 seats that voted an overturned value (committee share / K per seat)
-///      is clawed back from their stake (with seatSlash) into the winners' pot. A case closes when its window passes unchallenged or tier 3 decides:
+///      leaf. Its committee pay is deferred too: the coordinator credits it after the window, and a challenge of
+///      a Final leaf takes that leaf's committee pay (committee share / K per seat that agreed on it) from the
+///      coordinator into the case (`withholdSeatPay`): when the case upholds the value, those seats are credited
+///      it at close; when it is overturned it goes into the winners' pot (to the payer when no value is
+///      decided). Nothing is credited before the window, so nothing is clawed back. A case closes when its window passes unchallenged or tier 3 decides:
 ///      then every seat or voter of every tier that revealed a value other than the final one, and every
 ///      tier-2 seat or tier-3 committer that did not reveal, is slashed: seatSlash per seat in tiers 1-2,
 ///      ceil(seatSlash * stake / minStake) in tier 3 (stake = the voter's weight in the case's epoch);
@@ -152,13 +155,15 @@ interface IDisputeCourt is ICourtParams {
     event TierDecided(uint256 indexed batchId, uint256 indexed index, uint8 tier, bytes32 value);
     /// @notice Emitted when a case closes with `value`.
     event CaseClosed(uint256 indexed batchId, uint256 indexed index, bytes32 value, uint256 slashed, uint256 pot);
-    /// @notice Emitted when a tier-1 seat's committee pay for an overturned leaf is clawed back from its stake.
-    event PayClawedBack(uint256 indexed batchId, uint256 indexed index, address indexed worker, uint256 amount);
+    /// @notice Emitted when a challenge takes a Final leaf's committee pay (`amount`, over `seats` agreeing seats)
+    ///         from the coordinator into the case.
+    event SeatPayWithheld(uint256 indexed batchId, uint256 indexed index, uint256 seats, uint256 amount);
     /// @notice Emitted when a voter is slashed (reason 0 wrong value, 1 no-show).
     event VoterSlashed(uint256 indexed batchId, uint256 indexed index, uint8 tier, address indexed worker, uint256 amount, uint8 reason);
     /// @notice Emitted when a challenge bond is returned (`won`) or forfeited.
     event BondSettled(uint256 indexed batchId, uint256 indexed index, uint8 tier, address indexed challenger, bool forfeited);
-    /// @notice Emitted when `account` is credited (reason 0 winner, 1 bond back, 2 refund).
+    /// @notice Emitted when `account` is credited (reason 0 winner, 1 bond back, 2 refund, 3 committee pay of an
+    ///         upheld challenged leaf).
     event Credited(uint256 indexed batchId, uint256 indexed index, address indexed account, uint256 amount, uint8 reason);
     /// @notice Emitted when `account` withdraws.
     event Withdrawn(address indexed account, uint256 amount);
@@ -182,7 +187,8 @@ interface IDisputeCourt is ICourtParams {
 
     /// @notice The leaves of a batch whose attesters are not paid on their tier-1 value (a mask: the leaves
     ///         challenged in the window). Reverts ChallengeWindowOpen until the batch's challenge window passed:
-    ///         the coordinator's openResults calls it, so no attester is paid while its leaf can still be challenged.
+    ///         the coordinator's openResults and close call it, so no attester or seat is paid while its leaf can
+    ///         still be challenged (a challenged leaf's committee pay was taken into its case at the challenge).
     function unpaidLeaves(uint256 batchId) external view returns (uint256);
 
     /// @notice After an unchallenged Final leaf's window (anyone): closes it as a tier-1 case, slashing the seats

@@ -20,7 +20,11 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///                 sample is Unaudited (paid on the attested results). Equal vectors settle in the last reveal.
 ///                 Here only no-shows are slashed; seats that revealed another value than a Final leaf's are
 ///                 slashed by the DisputeCourt after the leaf's challenge window (`punish`) or when its case closes.
-///      Closed   : the attested results were opened (attesters paid) or the open window passed.
+///      Closed   : the attested results were opened (attesters paid) or the open window passed (`close`). A
+///                 Final leaf's committee pay is deferred like its attester pay: kept per holder at settlement
+///                 and credited when the batch closes, after the challenge window, less the pay of leaves
+///                 challenged in it (withheld by the DisputeCourt for the case). A batch with a Final leaf stays
+///                 Finalized until then, with or without attesters.
 ///      Expired  : never seated within seatWindow (or its epoch's array is gone): fully refunded.
 ///      requestId = keccak256(abi.encode(chainId, coordinator, gateway, seq)).
 ///      commitment = keccak256(abi.encode(chainId, coordinator, batchId, worker, vectorHash, salt)),
@@ -145,6 +149,8 @@ interface ISettlementCoordinator is IProtocolParams {
     error UnexpectedPayment(address from);
     /// @notice Thrown when an ETH transfer fails.
     error TransferFailed(address to, uint256 amount);
+    /// @notice Thrown when anyone but the DisputeCourt calls a court-only function.
+    error NotCourt(address caller);
 
     /// @notice Emitted when a batch is posted (leaves are in the transaction's calldata).
     event BatchPosted(
@@ -248,7 +254,8 @@ interface ISettlementCoordinator is IProtocolParams {
     ///         must be opened with its `finalVector`). An attester is credited only with its co-signature of the
     ///         batch: one EIP-712 BatchAttestation(batchId, gateway, root, leafMask, resultsHash) over every leaf the
     ///         opening lists it on and their attested results (TicketVerifier.attesterPay); a listed attester without
-    ///         a valid one is not paid for the batch (its part goes back to the payer).
+    ///         a valid one is not paid for the batch (its part goes back to the payer). Credits the seats their
+    ///         deferred committee pay as `close` does.
     /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
     ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
     /// @param cosignatures One 65-byte signature per distinct attester of the opening, in first-seen order
@@ -261,8 +268,22 @@ interface ISettlementCoordinator is IProtocolParams {
         bytes calldata cosignatures
     ) external;
 
-    /// @notice After the open window, returns the unopened attester share to the payer (anyone).
+    /// @notice Closes a Finalized batch (anyone): returns the unopened attester share to the payer, after the open
+    ///         window, and credits the seats their deferred committee pay, after the challenge window
+    ///         (IDisputeCourt.unpaidLeaves reverts ChallengeWindowOpen before). A batch without attesters may be
+    ///         closed as soon as its challenge window passed; one with attesters once its open window passed.
     function close(uint256 batchId) external;
+
+    /// @notice Takes the deferred committee pay of a Final leaf challenged in its batch's window out of the
+    ///         holders' pay and sends it to the DisputeCourt (through holdDisputed): `seats` holds, per holder
+    ///         index h in bits [16h, 16h + 16), the seats that agreed on the leaf; each is worth a K-th of the
+    ///         leaf's committee share. The court pays it to those seats when the case upholds the value, into the
+    ///         winners' pot when it is overturned. DisputeCourt only, while the batch is Finalized.
+    /// @return amount What was sent.
+    function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount);
+
+    /// @notice The committee pay a Finalized batch holds for its seats until it closes (zero in any other state).
+    function seatPayHeld(uint256 batchId) external view returns (uint256);
 
     /// @notice Refunds a batch never seated within seatWindow, or whose epoch's array is gone (anyone).
     function expire(uint256 batchId) external;

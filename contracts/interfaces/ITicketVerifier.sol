@@ -46,6 +46,7 @@ interface ITicketVerifier {
         uint256 finalizerShare; // per settled leaf
         uint256 committeeShare; // per Final leaf: committeeShare / seats to each agreeing seat
         uint256 seats; // K: a dissenting, abstaining or silent seat's part goes back to the payer
+        uint256 batchId; // named in errors
     }
 
     /// @notice The outcome of a tally.
@@ -58,13 +59,18 @@ interface ITicketVerifier {
         uint256 pot; // owed to attesters (Final and unaudited leaves)
         uint256 disputed; // rewards of disputed leaves
         bytes32 finalVectorHash; // keccak of the final values (ABSTAIN where not Final)
-        uint256[] perSeat; // per vector: what each of its seats earned
+        uint256[] agreed; // per vector: the Final leaves it agreed on (each seat's pay: committeeShare / seats each)
         bytes32[] majority; // per leaf: a disputed leaf's leading value
+        uint256[] groupOf; // per holder: the index of the vector it revealed (type(uint256).max: none)
     }
 
     /// @notice Thrown when `cosignatures` is not one 65-byte signature per distinct attester of the opening
     ///         (`attesters` of them, first-seen order); `length` is what was given.
     error CosignaturesMismatch(uint256 attesters, uint256 length);
+    /// @notice Thrown when a tallied vector does not have one entry per leaf (as ISettlementCoordinator's).
+    error VectorMismatch(uint256 batchId, bytes32 expected);
+    /// @notice Thrown when a revealed holder's vector is missing from a tally (as ISettlementCoordinator's).
+    error MissingVector(uint256 batchId, address worker);
     /// @notice Thrown when an opening lists more than `max` distinct attesters.
     error TooManyCosigners(uint256 max);
 
@@ -145,18 +151,31 @@ interface ITicketVerifier {
     ///         keccak(left ‖ right), an unpaired last node moves up unchanged). Trailing bytes short of a leaf are ignored.
     function batchRoot(bytes calldata leaves) external pure returns (bytes32);
 
+    /// @notice A revealed vector's summary for settling on it: the audited leaves it does not abstain on
+    ///         (`finalMask`) and the hash of the vector with every other leaf zeroed (the final vector).
+    function summarize(bytes32[] calldata vector, uint256 auditMask)
+        external
+        pure
+        returns (uint256 finalMask, bytes32 finalVectorHash);
+
     /// @notice The fast leaves a batch's seed samples for audit: leaf i when keccak(seed, 1, i) mod 10000 < auditBps.
     function auditSample(bytes32 seed, uint256 leafCount, uint256 fastMask, uint256 auditBps)
         external
         pure
         returns (uint256 mask);
 
-    /// @notice Tallies every audited leaf over the distinct revealed `vectors`, `groupSeats[g]` seats having
-    ///         revealed `vectors[g]`: a leaf is Final with >= Q agreeing seats, refunded when every seat abstained,
+    /// @notice Tallies every audited leaf over the distinct revealed `vectors`: `holders[h]` is holder h's word
+    ///         (address | seats << 160), `votes[h]` the hash of the vector it revealed (zero: none), and every
+    ///         revealed hash must be among `vectors` (MissingVector). A leaf is Final with >= Q agreeing seats, refunded when every seat abstained,
     ///         disputed otherwise; unaudited leaves pay the finalizer and attesters. Each agreeing seat of a Final
     ///         leaf earns `committeeShare / seats` (K, not the agreeing seats: a captured majority earns no more
     ///         for out-voting a minority); the other seats' part is refunded, the rounding dust goes to the finalizer.
-    function tally(TallyTerms calldata terms, bytes32[][] calldata vectors, uint256[] calldata groupSeats)
+    function tally(
+        TallyTerms calldata terms,
+        bytes32[][] calldata vectors,
+        uint256[] calldata holders,
+        bytes32[] calldata votes
+    )
         external
         pure
         returns (Tally memory);

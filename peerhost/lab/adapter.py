@@ -288,11 +288,14 @@ class Contracts:
     def open_results(self, posted: Posted, final_vector: list[bytes]) -> None:
         if self.phase(posted.batch_id) != PH_FINALIZED:
             return
-        # attesters are paid once the batch's challenge window has passed (DisputeCourt.unpaidLeaves)
+        # attesters and seats are paid once the batch's challenge window has passed (unpaidLeaves)
         window = int(self.s.court.courtParams().challengeWindow)
         end = int(self.s.coordinator.getBatch(posted.batch_id).finalizedAt) + window
         if self.now() < end:
             self.mine(end - self.now())
+        if not posted.results:  # no attesters: `close` pays the seats their deferred pay
+            self._tx(self.s.coordinator.close(posted.batch_id, sender=self.gateway))
+            return
         root = batch_root([Leaf.of(t) for t in posted.tickets])
         signed = {
             str(a): sign_cosignature(

@@ -134,8 +134,12 @@ class Case:
     tier: int = TIER_COMMITTEE
     voters: dict[int, list[Voter]] = field(default_factory=dict)
     challenges: dict[int, tuple[str, int, bytes]] = field(default_factory=dict)
-    #: A Final leaf's committee pay per agreeing seat (clawed back when its value is overturned).
+    #: A Final leaf's committee pay per agreeing seat.
     seat_pay: int = 0
+    #: A challenged Final leaf's committee pay, taken from its agreeing seats into the case at the
+    #: challenge (deferred pay: never credited before the window): paid back to them when the case
+    #: upholds the value, into the winners' pot when it is overturned (to the payer when undecided).
+    withheld: int = 0
 
 
 class Model:
@@ -300,6 +304,11 @@ class Model:
             who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_values[i])
             if who is not None:
                 self.challenge(case, who, TIER_PANEL)
+                if self.p.court_pay_rules:  # SettlementCoordinator.withholdSeatPay
+                    for voter in case.voters[TIER_COMMITTEE]:
+                        if voter.revealed and voter.vote == case.value:
+                            self.credit(voter.worker, -case.seat_pay * voter.weight)
+                            case.withheld += case.seat_pay * voter.weight
                 cases[i] = case
                 challenged.add(i)
             elif any(v.vote not in (ABSTAIN, case.value) for v in case.voters[TIER_COMMITTEE]):
@@ -618,13 +627,13 @@ class Model:
         """
         p, value = self.p.protocol, case.value
         m = p.min_stake
-        slashed = forfeited = win_weight = distributed = clawed = 0
+        slashed = forfeited = win_weight = distributed = withheld = 0
         standing = case.challenges[TIER_PANEL][2] if TIER_PANEL in case.challenges else ABSTAIN
-        overturned = (
-            standing
-            if self.p.court_pay_rules and value not in (ABSTAIN, standing) and standing != ABSTAIN
-            else None
-        )
+        upheld = case.withheld and value == standing
+        if (
+            case.withheld and not upheld
+        ):  # the overturned value's committee pay: to the pot (or payer)
+            withheld = case.withheld
         for t in range(TIER_COMMITTEE, case.tier + 1):
             for v in case.voters.get(t, []):
                 if v.revealed:
@@ -632,15 +641,11 @@ class Model:
                         continue
                     if v.vote == value:
                         win_weight += v.weight if t == TIER_ALL else v.weight * m
+                        if t == TIER_COMMITTEE and upheld:
+                            self.credit(v.worker, case.seat_pay * v.weight)
                         continue
                 due = -(-v.weight * p.seat_slash // m) if t == TIER_ALL else v.weight * p.seat_slash
-                claw = (
-                    case.seat_pay * v.weight if t == TIER_COMMITTEE and v.vote == overturned else 0
-                )
-                took = self.slash(v.worker, due + claw)
-                claw = min(claw, took)
-                clawed += claw
-                slashed += took - claw
+                slashed += self.slash(v.worker, due)
         committee = p.seats
         for t in range(TIER_PANEL, case.tier + 1):
             if t not in case.challenges:
@@ -652,7 +657,7 @@ class Model:
                 self.credit(who, bond)
                 if value != ABSTAIN:
                     win_weight += committee * m
-        pot = slashed * p.honest_slash_bps // BPS + forfeited + clawed
+        pot = slashed * p.honest_slash_bps // BPS + forfeited + withheld
         to_payer = slashed * p.project_slash_bps // BPS
         if value != ABSTAIN:
             pot += case.escrow
@@ -675,7 +680,7 @@ class Model:
                 if t in case.challenges and case.challenges[t][2] != value:
                     self.credit(case.challenges[t][0], each * committee)
                     distributed += each * committee
-        self.credit(BURNED, slashed + forfeited + clawed + case.escrow - distributed - to_payer)
+        self.credit(BURNED, slashed + forfeited + withheld + case.escrow - distributed - to_payer)
         self.credit(PROJECT, to_payer)
         return value
 

@@ -27,9 +27,10 @@ class LabParams:
         court: ``ICourtParams.CourtParams`` (challenge bond, attestation slash, presenter share).
         execution_cost: Wei an identity spends off-chain to run one leaf (honest work); a lazy
             identity saves it. Zero by default: the protocol must deter deviations on its own.
-        court_pay_rules: The DisputeCourt's attester-pay and clawback rules: attesters are paid
-            only after the challenge window and never for a challenged leaf, and the committee
-            pay of an overturned tier-1 value is clawed back (``IDisputeCourt.unpaidLeaves``).
+        court_pay_rules: The deferred pay of a challengeable leaf: attesters and seats are paid
+            only after the challenge window, attesters never for a challenged leaf, and a
+            challenged leaf's committee pay goes to its case (back to its seats when upheld, to
+            the winners when overturned) (``IDisputeCourt.unpaidLeaves``).
             :meth:`from_contracts` reads which rules the deployed court has.
     """
 

@@ -8,6 +8,9 @@
 - *Punish.* After the window, a Final leaf some seat contradicted is closed by a seat that agreed
   (``punish``): the contradicting seats are slashed; the agreeing ones are paid nothing from it (a
   duty that costs this worker its gas: it keeps lying minorities costly).
+- *Close.* After the window, a seat closes a batch without attesters (a contract's single request,
+  an orphan batch without a results commitment): the seats' committee pay is deferred to the
+  batch's close (a batch with attesters closes when its gateway opens the results).
 - *Present.* Once a leaf's result is settled, a seat presents every attestation of its ticket (as
   the gateway's status shows them) that contradicts the result (``slashAttestation``; the
   presenter's share of the slash is its bounty, the project gets the ticket's reward back).
@@ -57,6 +60,8 @@ from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
 from peerhost.wire.ticket import input_hash_of, request_id
 from peerhost.worker.duties import DutyLog, challenge_key, vote_key
+
+PHASE_FINALIZED = 5  # ISettlementCoordinator.Phase
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +204,8 @@ class Accountability:
         await asyncio.sleep(max(0.0, ends - time.time() + 1.0))
         for index in to_punish:
             await self.punish(batch_id, index, list(vectors.values()), ends)
+        if not any(bytes(batch["resultsCommitment"])):
+            await self.close_batch(batch_id)
         full = await self.view.final_vector(batch_id, self.from_block)
         tickets = await self._batch_tickets(gateway, batch_id)
         for index, value in final.items():
@@ -311,6 +318,16 @@ class Accountability:
             return
 
     # ---- attestations ---------------------------------------------------------------------------
+
+    async def close_batch(self, batch_id: int) -> None:
+        """Closes a Finalized batch without attesters after its challenge window: the seats' deferred
+        committee pay is credited then (another seat may have closed it first)."""
+        if await self.view.phase_of(batch_id) != PHASE_FINALIZED:
+            return
+        with contextlib.suppress(TransactionReverted):
+            tx = await self.view.send("close", batch_id)
+            await self.view.confirm(tx, "close")
+            log.info("accountability: batch %d closed: its seats' pay credited", batch_id)
 
     async def present(
         self,

@@ -326,7 +326,7 @@ def distinct(count: int) -> Any:
 
 def owed(kit: Kit, accounts: Sequence[Any]) -> int:
     """What the coordinator owes: credits of ``accounts``, burned stake, and every batch's escrow
-    (open batches hold all their rewards, finalized ones their attester pot)."""
+    (open batches hold all their rewards, finalized ones their attester pot and their seats' deferred pay)."""
     c = kit.coordinator
     escrow = 0
     for batch_id in range(1, int(c.batchCount()) + 1):
@@ -334,5 +334,5 @@ def owed(kit: Kit, accounts: Sequence[Any]) -> int:
         if b.state in (S_POSTED, S_SEATED):
             escrow += int(b.reward) * int(b.leafCount)
         elif b.state == S_FINALIZED:
-            escrow += int(b.attesterPot)
+            escrow += int(b.attesterPot) + int(c.seatPayHeld(batch_id))
     return sum(int(c.pendingWithdrawal(a)) for a in accounts) + int(c.burned()) + escrow

@@ -23,8 +23,10 @@ Invariants after every step:
 - no honest worker (seat, voter, attester or challenger) ever loses stake, and no honest challenger's
   bond is ever forfeited;
 - a Final leaf has a value with >= Q agreeing seats;
-- nobody keeps pay for an overturned leaf: every lying tier-1 seat's committee pay is clawed back
-  when its case closes, and no attester of a challenged leaf is paid;
+- committee pay is never credited before the challenge window: settlement credits no seat;
+- nobody keeps pay for an overturned leaf: a challenge takes the leaf's committee pay into its case,
+  which credits none of it to a seat of the overturned value (it goes to the winners) and all of it
+  to the seats of an upheld value; no attester of a challenged leaf is paid;
 - a self-dealing owner presenting its own attester's lie gets back less than the attester lost;
 - every closed case decided the truth, at tier 3 or with >= K + 1 panel seats or >= Q committee
   seats (a finalized leaf has >= Q agreeing seats or came from the final tier);
@@ -79,6 +81,27 @@ from .leanchain import LeanChain, lean_kit
 from .stateful_report import first_failure, progress, report
 
 CREDIT_SEAT = 0  # ISettlementCoordinator Credited reason
+COURT_SEAT_PAY = 3  # IDisputeCourt Credited reason: an upheld challenged leaf's committee pay
+
+
+def _holders_seats(k: Any, b: int) -> tuple[list[str], list[int]]:
+    holders, seats = k.coordinator.holdersOf(b)
+    return [str(h) for h in holders], [int(n) for n in seats]
+
+
+def _seat_pay(k: Any, b: int) -> int:
+    """A Final leaf's committee pay per agreeing seat of batch ``b``."""
+    batch = k.coordinator.getBatch(b)
+    r = int(batch.reward)
+    fs = r * k.params.finalizer_bps // 10_000
+    share = (
+        r * k.params.committee_bps // 10_000
+        if bytes(batch.resultsCommitment) != bytes(32)
+        else r - fs
+    )
+    return share // k.params.seats
+
+
 EXAMPLES = int(os.environ.get("PEERHOST_ACCOUNTABILITY_EXAMPLES", "100"))
 STEPS = int(os.environ.get("PEERHOST_ACCOUNTABILITY_STEPS", "6"))
 # The machine talks to the chain through leanchain's thin client (same calls, same transactions,
@@ -105,7 +128,7 @@ RUNS: dict[str, int] = {
     "data": 0,
     "attester_challenges": 0,
     "overturned": 0,
-    "clawbacks": 0,
+    "seat_pay_withheld": 0,
     "opened": 0,
     "early_opens_refused": 0,
     "self_dealing": 0,
@@ -148,7 +171,9 @@ class Tracked:
     holders: list[str]
     votes: dict[str, bytes]  # revealed tier-1 values
     strategy: str
-    seat_pay: dict[str, int]  # committee pay credited at finalization
+    seat_pay: dict[
+        str, int
+    ]  # committee pay each holder is owed for the leaf (credited after the window)
     opened: bool = False
 
 
@@ -256,10 +281,22 @@ class AccountabilityMachine(RuleBasedStateMachine):
             tx = k.coordinator.finalize(
                 b, [[v] for v in dict.fromkeys(votes.values())] or [], sender=k.gateway
             )
+        early = [
+            e
+            for e in (tx.events.filter(k.coordinator.Credited) if tx is not None else [])
+            if int(e.reason) == CREDIT_SEAT
+        ]
+        assert early == [], "committee pay was credited before the challenge window"
         seat_pay: dict[str, int] = {}
-        for e in tx.events.filter(k.coordinator.Credited) if tx is not None else []:
-            if int(e.reason) == CREDIT_SEAT:
-                seat_pay[str(e.account)] = seat_pay.get(str(e.account), 0) + int(e.amount)
+        if int(k.coordinator.leafState(b, 0)) == L_FINAL:
+            holders_seats = list(zip(*_holders_seats(k, b), strict=True))
+            tally: dict[bytes, int] = {}
+            for h, n in holders_seats:
+                if votes.get(h, ABSTAIN) != ABSTAIN:
+                    tally[votes[h]] = tally.get(votes[h], 0) + n
+            [value] = [v for v, n in tally.items() if n >= k.params.quorum]
+            each = _seat_pay(k, b)
+            seat_pay = {h: each * n for h, n in holders_seats if votes.get(h) == value}
         self.leaves.append(Tracked(posted, holders, votes, strategy, seat_pay))
         RUNS["settled"] += 1
         RUNS["disputed"] += int(k.coordinator.leafState(b, 0)) == L_DISPUTED
@@ -410,19 +447,19 @@ class AccountabilityMachine(RuleBasedStateMachine):
         t = next(x for x in self.leaves if x.posted.batch_id == b)
         c = self.court.case(b, 0)
         standing = bytes(self.court.c.challengeOf(b, 0, TIER_PANEL).against)
-        if c.wasFinal and standing not in (ABSTAIN, bytes(c.value)) and bytes(c.value) != ABSTAIN:
-            RUNS["overturned"] += 1
-            clawed: dict[str, int] = {}
-            for e in tx.events.filter(self.court.c.PayClawedBack):
-                clawed[str(e.worker)] = clawed.get(str(e.worker), 0) + int(e.amount)
-            RUNS["clawbacks"] += len(clawed)
-            liars = {h for h, v in t.votes.items() if v == standing}
-            for h in liars:
-                paid = t.seat_pay.get(h, 0)
-                got = clawed.get(h, 0)
-                assert got == paid or self._stake(self.court.by[h]) == 0, (
-                    f"{h} kept {paid - got} of its pay for an overturned leaf"
-                )
+        seat_credits: dict[str, int] = {}
+        for e in tx.events.filter(self.court.c.Credited):
+            if int(e.reason) == COURT_SEAT_PAY:
+                seat_credits[str(e.account)] = seat_credits.get(str(e.account), 0) + int(e.amount)
+        if (
+            c.wasFinal and standing != ABSTAIN
+        ):  # a challenged Final leaf: its committee pay was the case's
+            RUNS["seat_pay_withheld"] += 1
+            if standing == bytes(c.value):
+                assert seat_credits == t.seat_pay, "an upheld leaf's seats were not paid their pay"
+            else:
+                RUNS["overturned"] += int(bytes(c.value) != ABSTAIN)
+                assert seat_credits == {}, f"{seat_credits} kept pay for an overturned leaf"
         for tier in (TIER_PANEL, TIER_ALL):
             ch = self.court.c.challengeOf(b, 0, tier)
             if int(ch.bond):
@@ -674,6 +711,8 @@ class AccountabilityMachine(RuleBasedStateMachine):
                     held += int(t.posted.tickets[0].reward)
                 continue
             held += int(c.escrow)
+            if c.wasFinal:  # a challenged Final leaf: its committee pay waits in the case
+                held += sum(t.seat_pay.values())
             held += sum(int(court.challengeOf(b, 0, tier).bond) for tier in (TIER_PANEL, TIER_ALL))
         pending = sum(int(court.pendingWithdrawal(a)) for a in self.everyone)
         balance = k.chain.provider.get_balance(court.address)

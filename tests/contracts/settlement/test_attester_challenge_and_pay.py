@@ -5,8 +5,9 @@ with the same bond as a staked worker, staked or not, by showing its attestation
 
 Pay of a challengeable leaf: attesters are paid by ``openResults`` only once the batch's challenge window
 has passed, and never on the tier-1 value of a leaf challenged in it (its attester share goes back to the
-payer); the committee pay the coordinator credited at finalization to the tier-1 seats of a value that a
-later tier overturns is clawed back from their stake, beside ``seatSlash``, into the winners' pot.
+payer). The committee pay is deferred the same way: credited when the batch closes after the window, and
+a challenge takes the leaf's committee pay into its case, which pays it to the tier-1 seats of the value
+when the case upholds it and into the winners' pot when a later tier overturns it: nothing to claw back.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .courtkit import C_CLOSED, C_SEEDING, Court, resolve
 
 BPS = 10_000
 SEAT, ATTESTER = 0, 2  # ISettlementCoordinator Credited reasons
+COURT_SEAT_PAY = 3  # IDisputeCourt Credited reason: committee pay of an upheld challenged leaf
 
 
 @pytest.fixture
@@ -187,7 +189,15 @@ def test_open_results__challenge_window_open__reverts_then_pays_after(court, wor
     tx = kit.open(posted, [GOOD])  # waits out the window
     [opened] = tx.events.filter(kit.coordinator.ResultsOpened)
     assert int(opened.paid) > 0 and int(opened.returned) == 0
-    assert int(kit.coordinator.pendingWithdrawal(workers[0])) == before + int(opened.paid)
+    # its attester pay, and its seat pay if it also held a seat (both deferred to this opening)
+    seat_pay = sum(
+        int(e.amount)
+        for e in tx.events.filter(kit.coordinator.Credited)
+        if int(e.reason) == SEAT and e.account == workers[0].address
+    )
+    assert (
+        int(kit.coordinator.pendingWithdrawal(workers[0])) == before + int(opened.paid) + seat_pay
+    )
 
 
 def test_open_results__spam_challenged_true_leaf__attesters_unpaid_share_back_to_payer(
@@ -216,7 +226,8 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     """The adversary is given Q of the K seats and its own attester; the committee finalizes the
     attester's lie and the gateway (the adversary's too) opens the results at once. The opening waits
     for the window; the honest challenger overturns the leaf; then the liar attester is paid nothing,
-    and every lying seat's committee pay is clawed back from its stake beside its slash."""
+    and no lying seat is ever credited its committee pay: the challenge took it into the case, which puts it
+    in the winners' pot."""
     kit = court.kit
     bad = {str(a.address) for a in workers[3:5]}
     liar_attester = workers[4]
@@ -237,12 +248,9 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     stake0 = {a: int(kit.s.stakes.getStaker(a).stake) for a in bad}
     fin = _settle(kit, court, posted, holders, lambda h: LIE if h in bad else GOOD)
     assert kit.coordinator.leafState(b, 0) == L_FINAL
-    seat_pay = {
-        str(e.account): int(e.amount)
-        for e in fin.events.filter(kit.coordinator.Credited)
-        if int(e.reason) == SEAT and str(e.account) in bad
-    }
-    assert seat_pay  # the coordinator paid the lying seats at finalization
+    assert [e for e in fin.events.filter(kit.coordinator.Credited) if int(e.reason) == SEAT] == []
+    held = int(kit.coordinator.seatPayHeld(b))
+    assert held > 0  # the lying seats' pay waits for the window
     with reverts_with(court.c.ChallengeWindowOpen):  # no attester pay inside the window
         kit.coordinator.openResults(
             b,
@@ -256,11 +264,16 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     start = int(kit.chain.blocks.head.number)
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0], vectors=vectors)
     assert bytes(court.case(b, 0).value) == GOOD
-    clawed: dict[str, int] = {}
-    for log in court.c.PayClawedBack.range(start, int(kit.chain.blocks.head.number) + 1):
-        if int(log.batchId) == b:
-            clawed[str(log.worker)] = clawed.get(str(log.worker), 0) + int(log.amount)
-    assert clawed == seat_pay  # exactly what each lying seat was paid, taken back
+    head = int(kit.chain.blocks.head.number) + 1
+    [withheld] = [e for e in court.c.SeatPayWithheld.range(start, head) if int(e.batchId) == b]
+    assert int(withheld.amount) == held  # the challenge took all of it into the case
+    assert int(kit.coordinator.seatPayHeld(b)) == 0
+    paid_seats = [
+        e
+        for e in court.c.Credited.range(start, head)
+        if int(e.batchId) == b and int(e.reason) == COURT_SEAT_PAY
+    ]
+    assert paid_seats == []  # overturned: nobody is paid the lie's committee pay
     opened = kit.open(posted, [LIE])
     [o] = opened.events.filter(kit.coordinator.ResultsOpened)
     assert int(o.paid) == 0
@@ -268,8 +281,10 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
         e for e in opened.events.filter(kit.coordinator.Credited) if int(e.reason) == ATTESTER
     ]
     assert attester_pay == []  # the liar attester is paid nothing for the overturned leaf
+    seat_pay = [e for e in opened.events.filter(kit.coordinator.Credited) if int(e.reason) == SEAT]
+    assert [e for e in seat_pay if str(e.account) in bad] == []  # nor its seats, at the opening
     for a in bad:  # what the adversary kept: every credit minus every stake it lost
-        kept = seat_pay.get(a, 0) + int(court.c.pendingWithdrawal(a))
+        kept = int(court.c.pendingWithdrawal(a))  # its coordinator seat credits: none (above)
         lost = stake0[a] - int(kit.s.stakes.getStaker(a).stake)
         assert kept < lost or (kept == 0 and lost == 0), f"{a} kept {kept} against {lost}"
 

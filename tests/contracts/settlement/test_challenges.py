@@ -68,7 +68,13 @@ def test_challenge__final_leaf__opens_panel_bond_held(court, workers, reverts_wi
     assert (esc.tier, esc.challenger, bytes(esc.against)) == (TIER_PANEL, workers[0].address, GOOD)
     c = court.case(b, 0)
     assert (c.state, c.wasFinal, bytes(c.value), c.escrow) == (C_SEEDING, True, GOOD, 0)
-    assert kit.chain.provider.get_balance(court.c.address) == before + bond
+    # the bond, and the leaf's committee pay taken from the coordinator into the case
+    [held] = tx.events.filter(court.c.SeatPayWithheld)
+    r = int(kit.coordinator.getBatch(b).reward)
+    seat_pay = (r - r * kit.params.finalizer_bps // 10_000) // kit.params.seats
+    assert (int(held.seats), int(held.amount)) == (kit.params.seats, kit.params.seats * seat_pay)
+    assert kit.chain.provider.get_balance(court.c.address) == before + bond + int(held.amount)
+    assert kit.coordinator.seatPayHeld(b) == 0
     with reverts_with(court.c.WrongCasePhase):  # one open challenge per leaf
         court.c.challenge(b, 0, vectors, value=2 * bond, sender=workers[1])
 
@@ -98,8 +104,15 @@ def test_spam_challenge__truth_stands__bond_forfeited_to_the_winners_nobody_slas
     assert bond.forfeited and bond.challenger == spammer.address
     assert list(tx.events.filter(court.c.VoterSlashed)) == []
     assert _stakes(kit, list(stakes)) == stakes
-    paid = sum(int(e.amount) for e in tx.events.filter(court.c.Credited))
+    credits = list(tx.events.filter(court.c.Credited))
+    paid = sum(int(e.amount) for e in credits if int(e.reason) == 0)
     assert paid == int(court.params.challengeBond)  # the bond paid the panel and the committee
+    # the upheld leaf's committee pay, withheld at the challenge, reaches its tier-1 seats
+    r = int(kit.coordinator.getBatch(b).reward)
+    seat_pay = (r - r * kit.params.finalizer_bps // 10_000) // kit.params.seats
+    assert {str(e.account): int(e.amount) for e in credits if int(e.reason) == 3} == {
+        str(h): seat_pay * int(n) for h, n in zip(*kit.coordinator.holdersOf(b), strict=True)
+    }
     gained = court.c.pendingWithdrawal(spammer)
     assert spammer.balance + gained < balance  # spam costs its sender
 

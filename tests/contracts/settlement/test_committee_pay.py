@@ -1,5 +1,6 @@
 """Committee pay at tier 1: an agreeing seat of a Final leaf earns ``committeeShare / K`` however many
-seats agree (the other seats' part goes back to the payer), and ``punish`` pays a majority nothing
+seats agree (the other seats' part goes back to the payer), credited only when the batch closes after its
+challenge window (deferred: nothing is credited at settlement, so nothing is clawed back), and ``punish`` pays a majority nothing
 from the slash of the minority it out-voted (the payer gets ``projectSlashBps``, the rest is burned).
 
 Before these rules a captured committee kept the whole committee share among its own seats and was paid
@@ -20,6 +21,7 @@ from .courtkit import C_CLOSED, Court
 
 BPS = 10_000
 SEAT, FINALIZER = 0, 1  # ISettlementCoordinator Credited reasons
+P_FINALIZED = 5  # ISettlementCoordinator.Phase
 
 
 @pytest.fixture
@@ -78,25 +80,36 @@ def _shares(kit: Any, b: int) -> tuple[int, int, int]:
     return r, fs, r - fs
 
 
+def _paid_after_window(kit: Any, b: int, tx: Any, reverts_with: Any) -> dict[str, int]:
+    """The seats' committee pay of batch ``b`` settled by ``tx``: nothing at settlement nor before the
+    challenge window passed (``close`` reverts ChallengeWindowOpen); credited by ``close`` after it."""
+    assert _credits(kit, tx, SEAT) == {}
+    assert kit.coordinator.phaseOf(b) == P_FINALIZED
+    with reverts_with(kit.s.court.ChallengeWindowOpen):
+        kit.coordinator.close(b, sender=kit.gateway)
+    kit.wait_challenge_window(b)
+    return _credits(kit, kit.coordinator.close(b, sender=kit.gateway), SEAT)
+
+
 def _reserve(kit: Any) -> int:
     return int(kit.s.gateways.reserveOf(kit.project_id).balance)
 
 
-def test_finalize__every_seat_agrees__each_seat_paid_a_kth_of_the_committee_share(
-    court: Court, bad: set[str]
+def test_finalize__every_seat_agrees__each_seat_paid_a_kth_of_the_committee_share_after_the_window(
+    court: Court, bad: set[str], reverts_with: Any
 ) -> None:
     kit = court.kit
     b, holders, seats, tx, _ = _settle(kit, court, lambda h, s: True, lambda h: GOOD)
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     r, fs, cs = _shares(kit, b)
     k = kit.params.seats
-    paid = _credits(kit, tx, SEAT)
+    paid = _paid_after_window(kit, b, tx, reverts_with)
     assert paid == {h: cs // k * n for h, n in zip(holders, seats, strict=True)}
     assert sum(paid.values()) + sum(_credits(kit, tx, FINALIZER).values()) == r  # nothing back
 
 
 def test_finalize__captured_two_of_three_outvote_honest_seat__liars_paid_a_kth_each_the_rest_refunded(
-    court: Court, bad: set[str]
+    court: Court, bad: set[str], reverts_with: Any
 ) -> None:
     """The adversary holds Q = 2 of the K = 3 seats and finalizes a lie over the honest seat: each of its
     seats earns exactly what an agreeing seat of a unanimous honest committee earns, not a half; the
@@ -112,13 +125,13 @@ def test_finalize__captured_two_of_three_outvote_honest_seat__liars_paid_a_kth_e
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     r, fs, cs = _shares(kit, b)
     k = kit.params.seats
-    paid = _credits(kit, tx, SEAT)
-    assert paid == {h: cs // k * n for h, n in zip(holders, seats, strict=True) if h in bad}
     honest_seats = k - kit.params.quorum
     finalizer = sum(_credits(kit, tx, FINALIZER).values())
     assert finalizer == fs + cs - cs // k * k
     # the reserve paid r at posting and gets the honest seat's part back at settlement
     assert _reserve(kit) == reserve + cs // k * honest_seats
+    paid = _paid_after_window(kit, b, tx, reverts_with)  # unchallenged: the lie's seats are paid
+    assert paid == {h: cs // k * n for h, n in zip(holders, seats, strict=True) if h in bad}
     assert sum(paid.values()) + finalizer + cs // k * honest_seats == r
 
 
@@ -150,7 +163,7 @@ def test_punish__captured_majority_outvoted_honest_minority__majority_earns_noth
 
 
 def test_punish__honest_majority_and_a_lying_seat__liar_slashed_majority_still_paid_its_kth(
-    court: Court, bad: set[str], workers: Any
+    court: Court, bad: set[str], workers: Any, reverts_with: Any
 ) -> None:
     """The same rule on an honest majority: one adversary seat lies, the truth finalizes, the liar is
     slashed at punish and earns nothing; the honest seats keep their K-th each and nothing more."""
@@ -162,10 +175,9 @@ def test_punish__honest_majority_and_a_lying_seat__liar_slashed_majority_still_p
     b, holders, seats, tx, _ = _settle(kit, court, one_liar, lambda h: LIE if h in bad else GOOD)
     _, _, cs = _shares(kit, b)
     k = kit.params.seats
-    assert _credits(kit, tx, SEAT) == {
+    assert _paid_after_window(kit, b, tx, reverts_with) == {
         h: cs // k * n for h, n in zip(holders, seats, strict=True) if h not in bad
     }
-    kit.wait_challenge_window(b)
     [liar] = [h for h in holders if h in bad]
     stake = int(kit.s.stakes.getStaker(liar).stake)
     tx = court.c.punish(b, 0, [[GOOD], [LIE]], sender=kit.gateway)
@@ -175,7 +187,7 @@ def test_punish__honest_majority_and_a_lying_seat__liar_slashed_majority_still_p
 
 
 def test_finalize__one_seat_abstains__agreeing_seats_paid_a_kth_abstainers_part_refunded(
-    court: Court, workers: Any
+    court: Court, workers: Any, reverts_with: Any
 ) -> None:
     """An abstention is never slashed and never paid: the agreeing seats earn their K-th, no more."""
     kit = court.kit
@@ -193,8 +205,8 @@ def test_finalize__one_seat_abstains__agreeing_seats_paid_a_kth_abstainers_part_
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     _, _, cs = _shares(kit, b)
     k = kit.params.seats
-    assert _credits(kit, tx, SEAT) == {
-        h: cs // k * n for h, n in zip(holders, seats, strict=True) if h not in chosen
-    }
     assert list(tx.events.filter(kit.coordinator.SeatSlashed)) == []
     assert _reserve(kit) == reserve + cs // k
+    assert _paid_after_window(kit, b, tx, reverts_with) == {
+        h: cs // k * n for h, n in zip(holders, seats, strict=True) if h not in chosen
+    }

@@ -204,10 +204,11 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
     c = r * k.params.committee_bps // BPS
     assert k.coordinator.phaseOf(b) == PH_FINALIZED
     assert [k.coordinator.leafState(b, i) for i in range(4)] == [L_FINAL] * 4
-    for h in holders:
-        extra = 4 * f if h == holders[-1] else 0
-        assert k.coordinator.pendingWithdrawal(h) == 4 * (c // 3) + extra
+    for h in holders:  # the seats' pay is deferred: credited when the batch closes after its window
+        assert k.coordinator.pendingWithdrawal(h) == (4 * f if h == holders[-1] else 0)
     assert k.coordinator.getBatch(b).attesterPot == 4 * (r - f - c)
+    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3)
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
     tx = k.open(posted, vector(4))
     pot = r - f - c
@@ -222,6 +223,9 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
         if e.reason == 2:
             paid[str(e.account)] = paid.get(str(e.account), 0) + int(e.amount)
     assert paid == {str(attesters[0].address): 4 * first, str(attesters[1].address): 4 * each}
+    seat_pay = {str(e.account): int(e.amount) for e in credits if e.reason == 0}
+    assert seat_pay == {h: 4 * (c // 3) for h in holders}
+    assert k.coordinator.seatPayHeld(b) == 0
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
 
@@ -410,13 +414,10 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
     with reverts_with(k.coordinator.VectorMismatch):
         k.coordinator.openResults(b, RESULT_SALT, opening, vector(2, LIE), att, sender=k.gateway)
     reserve = k.s.gateways.reserveOf(k.project_id).balance
-    before3 = k.coordinator.pendingWithdrawal(workers[3])
-    before4 = k.coordinator.pendingWithdrawal(workers[4])
-    k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
+    tx = k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
     r = k.params.min_reward
     pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
-    assert k.coordinator.pendingWithdrawal(workers[3]) == before3 + pot  # its result stood
-    assert k.coordinator.pendingWithdrawal(workers[4]) == before4  # its result did not
+    assert _attester_credits(k, tx) == {str(workers[3].address): pot}  # its result stood, not 4's
     assert k.s.gateways.reserveOf(k.project_id).balance == reserve + pot  # that share went back
     with reverts_with(k.coordinator.WrongPhase):
         k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
@@ -531,8 +532,9 @@ def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
         k.commit(posted.batch_id, by(h), vector(1))
     for h in holders:
         k.reveal(posted.batch_id, by(h), vector(1))
-    w = by(holders[0])
+    w = by(holders[-1])  # the finalizer (the seats are paid after the window)
     amount = k.coordinator.pendingWithdrawal(w)
+    assert amount > 0
     before = w.balance
     tx = k.coordinator.withdraw(sender=w)
     assert w.balance == before + amount - tx.total_fees_paid
@@ -622,9 +624,10 @@ def test_reveal__equal_vectors_last_one_empty__settles_from_the_first_full_revea
     f = r * k.params.finalizer_bps // BPS
     c = r * k.params.committee_bps // BPS
     assert batch.attesterPot == 2 * (r - f - c)
-    for h in holders:
+    for h in holders:  # the seats' K-th of each Final leaf waits for the window
         extra = 2 * (f + c - 3 * (c // 3)) if h == holders[-1] else 0
-        assert k.coordinator.pendingWithdrawal(h) == 2 * (c // 3) + extra
+        assert k.coordinator.pendingWithdrawal(h) == extra
+    assert k.coordinator.seatPayHeld(b) == 3 * 2 * (c // 3)
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
 
@@ -638,11 +641,10 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
         k.commit(posted.batch_id, by(h), vector(2))
     for h in holders:
         k.reveal(posted.batch_id, by(h), vector(2))
-    before = k.coordinator.pendingWithdrawal(workers[3])
-    k.open(posted, [])  # every final leaf's result is its attested one
+    tx = k.open(posted, [])  # every final leaf's result is its attested one
     r = k.params.min_reward
     pot = r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
-    assert k.coordinator.pendingWithdrawal(workers[3]) == before + 2 * pot
+    assert _attester_credits(k, tx) == {str(workers[3].address): 2 * pot}
 
     tickets = k.tickets(2)
     results = [AttestedResult(GOOD, (str(workers[3].address),)), AttestedResult(LIE, ())]
@@ -691,6 +693,15 @@ def _open_batch(k, by, tickets, results):
     return b
 
 
+def _attester_credits(k, tx):
+    """The attester credits of an opening (Credited reason 2; its seat credits are reason 0)."""
+    out: dict[str, int] = {}
+    for e in tx.events.filter(k.coordinator.Credited):
+        if int(e.reason) == 2:
+            out[str(e.account)] = out.get(str(e.account), 0) + int(e.amount)
+    return out
+
+
 def _pot(k):
     r = k.params.min_reward
     return r - r * k.params.finalizer_bps // BPS - r * k.params.committee_bps // BPS
@@ -710,17 +721,14 @@ def test_open_results__listed_attester_never_cosigned__unpaid_and_its_share_retu
     ]
     b = _open_batch(k, by, tickets, results)
     reserve = k.s.gateways.reserveOf(k.project_id).balance
-    before = {w: k.coordinator.pendingWithdrawal(w) for w in (real, silent)}
     cosigned = k.cosignatures(b, tickets, results, [real])
     tx = k.coordinator.openResults(
         b, RESULT_SALT, results_opening(results), [], cosigned, sender=k.gateway
     )
     pot, speed = _pot(k), k.params.min_reward * k.params.speed_bps // BPS
     each = (pot - speed) // 2
-    assert (
-        k.coordinator.pendingWithdrawal(real) == before[real] + pot + each
-    )  # leaf 0, its part of 2
-    assert k.coordinator.pendingWithdrawal(silent) == before[silent]
+    # leaf 0 and its part of leaf 2; the silent one nothing
+    assert _attester_credits(k, tx) == {str(real.address): pot + each}
     returned = 2 * pot - each
     assert k.s.gateways.reserveOf(k.project_id).balance == reserve + returned
     [opened] = tx.events.filter(k.coordinator.ResultsOpened)
@@ -732,13 +740,11 @@ def test_open_results__forged_cosignature__unpaid(k, by, workers, stranger):
     tickets = k.tickets(2)
     results = k.attested(tickets, [workers[4]])
     b = _open_batch(k, by, tickets, results)
-    before = {w: k.coordinator.pendingWithdrawal(w) for w in (workers[4], stranger)}
     forged = k.cosignature(stranger, b, tickets, results)
-    k.coordinator.openResults(
+    tx = k.coordinator.openResults(
         b, RESULT_SALT, results_opening(results), [], forged, sender=k.gateway
     )
-    assert k.coordinator.pendingWithdrawal(workers[4]) == before[workers[4]]
-    assert k.coordinator.pendingWithdrawal(stranger) == before[stranger]
+    assert _attester_credits(k, tx) == {}
     assert k.coordinator.phaseOf(b) == PH_CLOSED
 
 
@@ -756,7 +762,6 @@ def test_open_results__cosignature_of_another_batch_or_other_terms__unpaid(k, by
     tickets = k.tickets(2)
     results = k.attested(tickets, [workers[3]])
     b = _open_batch(k, by, tickets, results)
-    before = k.coordinator.pendingWithdrawal(workers[3])
     other_terms = [AttestedResult(GOOD, (str(workers[3].address),)), AttestedResult(LIE, ())]
     good = k.cosignature(workers[3], b, tickets, results)
     assert k.s.tickets.attesterPay(_terms(k, b), results_opening(results), [], good)[2] > 0
@@ -767,10 +772,10 @@ def test_open_results__cosignature_of_another_batch_or_other_terms__unpaid(k, by
         replayed,  # the other batch's own co-signature
     ):
         assert k.s.tickets.attesterPay(_terms(k, b), results_opening(results), [], wrong)[2] == 0
-    k.coordinator.openResults(
+    tx = k.coordinator.openResults(
         b, RESULT_SALT, results_opening(results), [], replayed, sender=k.gateway
     )
-    assert k.coordinator.pendingWithdrawal(workers[3]) == before
+    assert _attester_credits(k, tx) == {}
 
 
 def _terms(k, b):
@@ -806,13 +811,14 @@ def test_open_results__malformed_opening_or_cosignature_count__reverts(
         k.s.tickets.attesterPay(_terms(k, b), opening, [GOOD], sigs)
     with reverts_with(k.s.tickets.MalformedOpening):  # trailing bytes
         k.s.tickets.attesterPay(_terms(k, b), opening + b"\x00", [], sigs)
-    before = {w: k.coordinator.pendingWithdrawal(w) for w in (workers[3], workers[4])}
-    k.coordinator.openResults(b, RESULT_SALT, opening, [], sigs, sender=k.gateway)
+    tx = k.coordinator.openResults(b, RESULT_SALT, opening, [], sigs, sender=k.gateway)
     assert k.coordinator.phaseOf(b) == PH_CLOSED
     pot, speed = _pot(k), k.params.min_reward * k.params.speed_bps // BPS
     each = (pot - speed) // 2
-    assert k.coordinator.pendingWithdrawal(workers[3]) == before[workers[3]] + 2 * (pot - each)
-    assert k.coordinator.pendingWithdrawal(workers[4]) == before[workers[4]] + 2 * each
+    assert _attester_credits(k, tx) == {
+        str(workers[3].address): 2 * (pot - each),
+        str(workers[4].address): 2 * each,
+    }
 
 
 def test_attester_pay__attester_listed_twice_on_a_leaf__paid_twice_on_one_cosignature(

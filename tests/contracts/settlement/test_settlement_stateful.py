@@ -18,7 +18,7 @@ project gets back. After every step, one JSON-RPC
 batch reads every balance and asserts:
 
 - solvency to the wei: SettlementCoordinator = credits + burned + the escrow of unsettled batches
-  + the attester pots of finalized ones; GatewayRegistry = bonds + reserves; StakeRegistry =
+  + the attester pots and the seats' deferred committee pay of finalized ones; GatewayRegistry = bonds + reserves; StakeRegistry =
   stakes + unbonding;
 - batch states only move forward, every leaf of a settled batch is exactly one of Final,
   Unaudited or Refunded (paid or refunded exactly once), and a Final leaf had >= Q agreeing seats;
@@ -717,7 +717,7 @@ class SettlementMachine(RuleBasedStateMachine):
         if not ready:
             return
         b = ready[i % len(ready)]
-        if open_it and self.now < b.finalized_at + w.params.open_window:
+        if open_it and b.results and self.now < b.finalized_at + w.params.open_window:
             # attesters are paid once the batch's challenge window passed (DisputeCourt.unpaidLeaves)
             self._jump(b.finalized_at + w.challenge_window)
             opening = results_opening(b.results)
@@ -816,6 +816,7 @@ class SettlementMachine(RuleBasedStateMachine):
         calls += [g.reserveOf(w.project_id), g.bondOf(w.gateway)]
         calls += [st_.getStaker(a) for a in self.stakers]
         calls += [c.getBatch(b.batch_id) for b in self.batches]
+        calls += [c.seatPayHeld(b.batch_id) for b in self.batches]
         reads = [
             ("eth_getBalance", [a, "latest"])
             for a in (w.c.address, w.gateways.address, w.stakes.address)
@@ -832,9 +833,11 @@ class SettlementMachine(RuleBasedStateMachine):
         burned = int(views[na])
         reserve, bond = views[na + 1], views[na + 2]
         stakers = views[na + 3 : na + 3 + len(self.stakers)]
-        batches = views[na + 3 + len(self.stakers) :]
+        nb = len(self.batches)
+        batches = views[na + 3 + len(self.stakers) : na + 3 + len(self.stakers) + nb]
+        held = [int(v) for v in views[na + 3 + len(self.stakers) + nb :]]
         escrow = 0
-        for b, got in zip(self.batches, batches, strict=True):
+        for b, got, seat_pay in zip(self.batches, batches, held, strict=True):
             state = int(got[4])
             seen = self.seen_states.get(b.batch_id, S_POSTED)
             assert state >= seen, f"batch {b.batch_id} moved backwards {seen} -> {state}"
@@ -842,7 +845,9 @@ class SettlementMachine(RuleBasedStateMachine):
             if state in (S_POSTED, S_SEATED):
                 escrow += int(got[8]) * int(got[3])
             elif state == S_FINALIZED:
-                escrow += int(got[23])
+                escrow += int(got[23]) + seat_pay  # the attesters' pot and the seats' deferred pay
+            else:
+                assert seat_pay == 0
             if state in (S_FINALIZED, S_CLOSED, S_EXPIRED):
                 full = (1 << int(got[3])) - 1
                 final, refund, disputed = int(got[19]), int(got[20]), int(got[21])
