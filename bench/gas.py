@@ -398,7 +398,9 @@ class V2:
         self.commit_reveal(batch_id, holders, [v, v, v], section)
         # the seats' pay is deferred: anyone closes the batch (no attesters) after its challenge window
         chain.mine(deltatime=int(self.s.court.courtParams().challengeWindow))
-        self.table.add(section, "close (seats credited)", self.c.close(batch_id, sender=self.gateway))
+        self.table.add(
+            section, "close (seats credited)", self.c.close(batch_id, sender=self.gateway)
+        )
         for i, h in enumerate(holders):
             self.table.add(section, f"withdraw #{i + 1}", self.c.withdraw(sender=h))
         return self.table.total(section)

@@ -139,7 +139,8 @@ interface IDisputeCourt is ICourtParams {
     /// @notice Thrown when an ETH transfer fails.
     error TransferFailed(address to, uint256 amount);
 
-    /// @notice Emitted when the coordinator hands over the rewards of a batch's disputed leaves.
+    /// @notice Emitted when the coordinator hands over the rewards of a batch's disputed leaves, or the committee
+    ///         pay of a challenged Final leaf (SeatPayWithheld names it).
     event DisputedHeld(uint256 indexed batchId, uint256 amount);
     /// @notice Emitted when a case moves to `tier` (2 or 3); `challenger` is zero when no Q/K+1 forced it.
     event Escalated(uint256 indexed batchId, uint256 indexed index, uint8 tier, address challenger, bytes32 against);
@@ -168,7 +169,8 @@ interface IDisputeCourt is ICourtParams {
     /// @notice Emitted when `account` withdraws.
     event Withdrawn(address indexed account, uint256 amount);
 
-    /// @notice Takes the held rewards of a batch's disputed leaves. Settlement coordinator only.
+    /// @notice Takes the held rewards of a batch's disputed leaves, or a challenged Final leaf's committee pay
+    ///         (ISettlementCoordinator.withholdSeatPay). Settlement coordinator only.
     function holdDisputed(uint256 batchId) external payable;
 
     /// @notice Opens tier 2 for a Disputed leaf (anyone). `vectors` holds every distinct tier-1 vector revealed.

@@ -47,7 +47,7 @@ interface ISettlementCoordinator is IProtocolParams {
         Commit,
         Reveal,
         Settle, // anyone may finalize
-        Finalized, // settled; attested results may be opened until the open window ends
+        Finalized, // settled; openResults (until the open window ends) or close pays attesters and seats
         Closed,
         Expired
     }
