@@ -16,7 +16,7 @@ contract TicketVerifier is ITicketVerifier {
     bytes32 private constant _NAME_HASH = keccak256("PeerHost");
     bytes32 private constant _VERSION_HASH = keccak256("2");
     uint256 private constant _HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-    uint256 private constant _LEAF_BYTES = 103;
+    uint256 private constant _POSTED_LEAF_BYTES = 51; // peerhost/wire/batch.py; the hashed leaf is 103 bytes
     uint256 private constant _MAX_ATTESTERS = 4;
     uint256 private constant _MAX_COSIGNERS = 64;
     bytes32 private constant _BATCH_ATTESTATION_TYPEHASH = keccak256(
@@ -57,24 +57,25 @@ contract TicketVerifier is ITicketVerifier {
         Ticket[] calldata tickets,
         bytes[] calldata signatures,
         uint256 issuedBy
-    ) external view returns (bytes memory leaves) {
+    ) external view returns (BatchHead memory head, bytes memory leaves) {
         uint256 n = tickets.length;
         if (n == 0 || signatures.length != n) revert OrphansMismatch(n);
         Ticket calldata first = tickets[0];
-        leaves = new bytes(n * _LEAF_BYTES);
+        head = BatchHead(first.functionId, first.version, first.reward, first.secretsVersion);
+        leaves = new bytes(n * _POSTED_LEAF_BYTES);
         for (uint256 i; i < n; ++i) {
             Ticket calldata t = tickets[i];
-            if (t.gateway != first.gateway || t.engineProfile != first.engineProfile || t.reward != first.reward) {
-                revert OrphansMismatch(i);
-            }
+            if (
+                t.gateway != first.gateway || t.engineProfile != first.engineProfile || t.reward != first.reward
+                    || t.functionId != first.functionId || t.version != first.version
+                    || t.secretsVersion != first.secretsVersion
+            ) revert OrphansMismatch(i);
             if (t.issuedAt > issuedBy) revert OrphanTooEarly(i, t.issuedAt + block.timestamp - issuedBy);
             address signer = _recover(_digest(coordinator, _ticketHash(t)), signatures[i]);
             if (signer != t.gateway) revert BadTicketSignature(i, signer);
-            bytes memory leaf = abi.encodePacked(
-                t.seq, t.functionId, t.version, t.inputHash, t.reward, t.issuedAt, t.deadline, t.mode, t.secretsVersion
-            );
+            bytes memory leaf = abi.encodePacked(t.seq, t.inputHash, t.issuedAt, t.deadline, t.mode);
             assembly ("memory-safe") {
-                mcopy(add(add(leaves, 32), mul(i, 103)), add(leaf, 32), 103)
+                mcopy(add(add(leaves, 32), mul(i, 51)), add(leaf, 32), 51)
             }
         }
     }
@@ -292,19 +293,24 @@ contract TicketVerifier is ITicketVerifier {
     }
 
     /// @inheritdoc ITicketVerifier
-    function batchRoot(bytes calldata leaves) external pure returns (bytes32) {
-        return _batchRoot(leaves);
-    }
-
-    function _batchRoot(bytes calldata leaves) private pure returns (bytes32) {
-        uint256 n = leaves.length / _LEAF_BYTES;
+    function batchRoot(BatchHead calldata head, bytes calldata leaves) external pure returns (bytes32) {
+        uint256 n = leaves.length / _POSTED_LEAF_BYTES;
         if (n == 0) revert EmptyBatch();
         bytes32[] memory level = new bytes32[](n);
-        bytes memory leaf = new bytes(_LEAF_BYTES);
+        bytes memory leaf = new bytes(128); // the 103-byte leaf and room for the last 32-byte store
+        bytes32 functionId = head.functionId;
+        uint256 version = uint256(head.version) << 224;
+        // reward 12 ‖ (issuedAt 5 ‖ deadline 5 ‖ mode 1 from the posted leaf) ‖ secretsVersion 4, from leaf byte 76
+        uint256 tail = (uint256(head.reward) << 160) | (uint256(head.secretsVersion) << 40);
         assembly ("memory-safe") {
             let buf := add(leaf, 0x20)
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                calldatacopy(buf, add(leaves.offset, mul(i, 103)), 103)
+                let p := add(leaves.offset, mul(i, 51))
+                mstore(buf, calldataload(p)) // seq (bytes 0..8; the rest is overwritten)
+                mstore(add(buf, 8), functionId)
+                mstore(add(buf, 40), version)
+                mstore(add(buf, 44), calldataload(add(p, 8))) // inputHash
+                mstore(add(buf, 76), or(tail, shl(72, shr(168, calldataload(add(p, 40))))))
                 mstore(add(level, mul(add(i, 1), 0x20)), keccak256(buf, 103))
             }
             for {} gt(n, 1) {} {

@@ -23,6 +23,16 @@ interface ITicketVerifier {
         uint256 issuedTotal; // the gateway's running total issued, this ticket included
     }
 
+    /// @notice What every leaf of a posted batch shares (peerhost/wire/batch.py `BatchHead`): the leaves in calldata
+    ///         carry only seq, inputHash, issuedAt, deadline and mode (51 bytes); the 103-byte leaf that is hashed
+    ///         is rebuilt from the head and the posted leaf.
+    struct BatchHead {
+        bytes32 functionId;
+        uint32 version;
+        uint96 reward;
+        uint32 secretsVersion;
+    }
+
     /// @notice What a batch's attesters are owed when its attested results are opened (SettlementCoordinator).
     struct OpenTerms {
         address coordinator; // the co-signatures' verifying contract
@@ -100,14 +110,14 @@ interface ITicketVerifier {
         returns (address);
 
     /// @notice Checks that every ticket is signed by its gateway, was issued at or before `issuedBy` (it is
-    ///         orphaned), and that all share gateway, engine profile and reward; returns their 103-byte leaves
-    ///         concatenated.
+    ///         orphaned), and that all share gateway, engine profile, function, version, reward and secrets version;
+    ///         returns their batch head and their 51-byte posted leaves concatenated.
     function orphanLeaves(
         address coordinator,
         Ticket[] calldata tickets,
         bytes[] calldata signatures,
         uint256 issuedBy
-    ) external view returns (bytes memory leaves);
+    ) external view returns (BatchHead memory head, bytes memory leaves);
 
     /// @notice Splits the attesters' pay of an opened batch (peerhost/wire/batch.py's results opening): per leaf whose
     ///         attested result stood, its share goes to its attesters, the first also taking `speed` and the dust.
@@ -141,9 +151,10 @@ interface ITicketVerifier {
         bytes32 resultsHash
     ) external view returns (bytes32);
 
-    /// @notice The Merkle root of 103-byte leaves (peerhost/wire/batch.py: leaf hash keccak(leaf), pairs
-    ///         keccak(left ‖ right), an unpaired last node moves up unchanged). Trailing bytes short of a leaf are ignored.
-    function batchRoot(bytes calldata leaves) external pure returns (bytes32);
+    /// @notice The Merkle root of a posted batch (peerhost/wire/batch.py): each 51-byte posted leaf is rebuilt into
+    ///         its 103-byte leaf with `head`; leaf hash keccak(leaf), pairs keccak(left ‖ right), an unpaired last node
+    ///         moves up unchanged. Trailing bytes short of a posted leaf are ignored.
+    function batchRoot(BatchHead calldata head, bytes calldata leaves) external pure returns (bytes32);
 
     /// @notice The fast leaves a batch's seed samples for audit: leaf i when keccak(seed, 1, i) mod 10000 < auditBps.
     function auditSample(bytes32 seed, uint256 leafCount, uint256 fastMask, uint256 auditBps)

@@ -12,9 +12,10 @@ from peerhost.deploy import deploy_settlement
 from peerhost.wire.batch import (
     ABSTAIN,
     AttestedResult,
+    BatchHead,
     Leaf,
     batch_attestation_digest,
-    encode_leaves,
+    encode_posted,
     is_audited,
     results_commitment,
     results_opening,
@@ -392,9 +393,9 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
         AttestedResult(LIE, (str(workers[4].address),)),
     ]
     commitment = results_commitment(results, RESULT_SALT)
-    leaves = encode_leaves([Leaf.of(t) for t in tickets])
+    head, leaves = encode_posted([Leaf.of(t) for t in tickets])
     tx = k.coordinator.postBatch(
-        k.project_id, b"\x00" * 32, tickets[0].reward, commitment, leaves, sender=k.gateway
+        k.project_id, b"\x00" * 32, head.as_tuple(), commitment, leaves, sender=k.gateway
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
     att = k.cosignatures(b, tickets, results, [workers[3], workers[4]])
@@ -439,9 +440,9 @@ def test_open_results__malformed_opening__reverts_malformed_opening(k, by, rever
     tx = k.coordinator.postBatch(
         k.project_id,
         b"\x00" * 32,
-        t.reward,
+        BatchHead.of(Leaf.of(t)).as_tuple(),
         keccak(salt + opening),
-        encode_leaves([Leaf.of(t)]),
+        encode_posted([Leaf.of(t)])[1],
         sender=k.gateway,
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
@@ -649,9 +650,9 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
     tx = k.coordinator.postBatch(
         k.project_id,
         b"\x00" * 32,
-        tickets[0].reward,
+        BatchHead.of(Leaf.of(tickets[0])).as_tuple(),
         results_commitment(results, RESULT_SALT),
-        encode_leaves([Leaf.of(t) for t in tickets]),
+        encode_posted([Leaf.of(t) for t in tickets])[1],
         sender=k.gateway,
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
@@ -676,9 +677,9 @@ def _open_batch(k, by, tickets, results):
     tx = k.coordinator.postBatch(
         k.project_id,
         b"\x00" * 32,
-        tickets[0].reward,
+        BatchHead.of(Leaf.of(tickets[0])).as_tuple(),
         results_commitment(results, RESULT_SALT),
-        encode_leaves([Leaf.of(t) for t in tickets]),
+        encode_posted([Leaf.of(t) for t in tickets])[1],
         sender=k.gateway,
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
