@@ -252,7 +252,7 @@ interface ISettlementCoordinator is IProtocolParams {
     ///         a valid one is not paid for the batch (its part goes back to the payer).
     /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
     ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
-    /// @param cosignatures One 65-byte signature per distinct attester of the opening, in first-seen order
+    /// @param cosignatures One 65-byte signature per attester of the opening's list, in list order
     ///        (peerhost/wire/batch.py open_cosignatures).
     function openResults(
         uint256 batchId,

@@ -72,14 +72,15 @@ interface ITicketVerifier {
         bytes32[] majority; // per leaf: a disputed leaf's leading value
     }
 
-    /// @notice Thrown when `cosignatures` is not one 65-byte signature per distinct attester of the opening
-    ///         (`attesters` of them, first-seen order); `length` is what was given.
+    /// @notice Thrown when `cosignatures` is not one 65-byte signature per attester of the opening's list
+    ///         (`attesters` of them, list order); `length` is what was given.
     error CosignaturesMismatch(uint256 attesters, uint256 length);
-    /// @notice Thrown when an opening lists more than `max` distinct attesters.
+    /// @notice Thrown when an opening's attester list is longer than `max`.
     error TooManyCosigners(uint256 max);
 
-    /// @notice Thrown when an opening is not `leafCount` entries of (result, count <= 4, attesters), or a
-    ///         given final vector is not `leafCount` long; `offset` is where.
+    /// @notice Thrown when an opening is not an attester list (d ‖ d × address) then `leafCount` entries of (result,
+    ///         count <= 4, count one-byte indexes below d), or a given final vector is not `leafCount` long; `offset`
+    ///         is where.
     error MalformedOpening(uint256 offset);
 
     /// @notice Thrown when a batch root is asked of no leaves.
@@ -128,9 +129,9 @@ interface ITicketVerifier {
     ///         fallback. The per-ticket attestations stay the evidence attestation slashing uses.
     /// @param finalVector The batch's final vector, or empty: then every Final leaf's value is taken to be its
     ///        attested result, and the returned `vectorHash` (of that vector) must equal the batch's.
-    /// @param cosignatures 65 bytes (r ‖ s ‖ v) per distinct attester of the opening, in first-seen order (65 zero
+    /// @param cosignatures 65 bytes (r ‖ s ‖ v) per attester of the opening's list, in list order (65 zero
     ///        bytes for one that did not co-sign).
-    /// @return accounts Distinct attesters, in first-seen order.
+    /// @return accounts The opening's attester list, in order.
     /// @return amounts What each is owed (zero for one without a valid co-signature).
     /// @return paid Their sum.
     /// @return vectorHash keccak of the final vector used.

@@ -38,9 +38,15 @@ leaf above (:func:`encode_posted`, :func:`decode_posted`).
 ‖ right)``, and an unpaired last node moves up unchanged. The proof of leaf ``i`` is the list of
 sibling hashes from the bottom, skipping levels where the node had no sibling.
 
-**Attested results** (what the gateway commits to, so a committee cannot copy): per leaf, in leaf
-order, ``resultHash (32) ‖ count (1) ‖ count × attester (20)``; the commitment is
-``keccak(salt ‖ opening)``. The first attester is the fastest one (it earns the speed share).
+**Attested results** (what the gateway commits to, so a committee cannot copy): the **opening** is
+the batch's attester list, then one entry per leaf in leaf order::
+
+    d (1) ‖ d × attester (20)                          distinct attesters, first-seen order (d ≤ 64)
+    per leaf: resultHash (32) ‖ count (1) ‖ count × index (1)   index into the list, count ≤ 4
+
+so an attester's 20 bytes appear once per batch, not once per leaf (34 bytes per leaf with one
+attester instead of 53). The commitment is ``keccak(salt ‖ opening)``. A leaf's first attester is
+the fastest one (it earns the speed share).
 
 **Batch attestation** (a co-signature, ``openResults``' last argument): each attester listed in a
 batch's opening signs, once per batch, the EIP-712 ``BatchAttestation(uint256 batchId, address
@@ -300,19 +306,27 @@ class AttestedResult:
     result_hash: bytes
     attesters: tuple[str, ...] = ()
 
-    def encode(self) -> bytes:
-        if len(self.attesters) > MAX_ATTESTERS:
-            raise ValueError(f"At most {MAX_ATTESTERS} attesters per leaf.")
-        return (
-            _b32(self.result_hash)
-            + len(self.attesters).to_bytes(1, "big")
-            + b"".join(to_canonical_address(a) for a in self.attesters)
-        )
+
+#: The most distinct attesters an opening's list can name (one byte); the contract accepts 64.
+MAX_LISTED = 255
 
 
 def results_opening(results: Sequence[AttestedResult]) -> bytes:
-    """The packed opening of a batch's attested results, in leaf order."""
-    return b"".join(r.encode() for r in results)
+    """The packed opening of a batch's attested results: the attester list (:func:`cosigners`),
+    then per leaf its result hash and its attesters as one-byte indexes into the list."""
+    listed = cosigners(results)
+    if len(listed) > MAX_LISTED:
+        raise ValueError(f"An opening lists at most {MAX_LISTED} attesters, got {len(listed)}.")
+    index = {a.lower(): i for i, a in enumerate(listed)}
+    out = bytearray([len(listed)])
+    for a in listed:
+        out += to_canonical_address(a)
+    for r in results:
+        if len(r.attesters) > MAX_ATTESTERS:
+            raise ValueError(f"At most {MAX_ATTESTERS} attesters per leaf.")
+        out += _b32(r.result_hash) + bytes([len(r.attesters)])
+        out += bytes(index[a.lower()] for a in r.attesters)
+    return bytes(out)
 
 
 def results_commitment(results: Sequence[AttestedResult], salt: bytes) -> bytes:
@@ -429,16 +443,28 @@ def open_cosignatures(results: Sequence[AttestedResult], signatures: Mapping[str
 
 
 def decode_results(opening: bytes) -> list[AttestedResult]:
+    """The attested results of an opening (:func:`results_opening`), in leaf order.
+
+    An empty opening (a batch posted without a results commitment) has no results. Raises
+    ValueError for a malformed one (short, an index past the list)."""
+    if not opening:
+        return []
+    d = opening[0]
+    i = 1 + 20 * d
+    if i > len(opening):
+        raise ValueError(f"The opening lists {d} attesters but is {len(opening)} bytes.")
+    listed = [to_checksum_address(opening[1 + 20 * j : 21 + 20 * j]) for j in range(d)]
     out: list[AttestedResult] = []
-    i = 0
     while i < len(opening):
+        if i + 33 > len(opening):
+            raise ValueError(f"The opening's entry at byte {i} is cut short.")
         result, count = opening[i : i + 32], opening[i + 32]
         i += 33
-        attesters = tuple(
-            to_checksum_address(opening[i + 20 * k : i + 20 * (k + 1)]) for k in range(count)
-        )
-        i += 20 * count
-        out.append(AttestedResult(result, attesters))
+        picks = opening[i : i + count]
+        if len(picks) != count or any(p >= d for p in picks):
+            raise ValueError(f"The opening's entry at byte {i - 33} names no listed attester.")
+        i += count
+        out.append(AttestedResult(result, tuple(listed[p] for p in picks)))
     return out
 
 
@@ -506,6 +532,7 @@ __all__ = [
     "BATCH_ATTESTATION_TYPEHASH",
     "LEAF_BYTES",
     "MAX_ATTESTERS",
+    "MAX_LISTED",
     "POSTED_LEAF_BYTES",
     "AttestedResult",
     "BatchHead",

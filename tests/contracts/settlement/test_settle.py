@@ -423,15 +423,21 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
         k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
 
 
+ONE_LISTED = b"\x01" + b"\x11" * 20  # an attester list of one
+
+
 @pytest.mark.parametrize(
     "opening",
     [
-        GOOD + b"\x05" + b"\x11" * 100,  # five attesters
-        GOOD + b"\x02" + b"\x11" * 20,  # two announced, one present
-        GOOD + b"\x01" + b"\x11" * 20 + b"\x00",  # trailing byte
-        GOOD[:20],  # truncated entry
+        ONE_LISTED + GOOD + b"\x05" + bytes(5),  # five attesters on a leaf
+        ONE_LISTED + GOOD + b"\x02" + bytes(1),  # two announced, one present
+        ONE_LISTED + GOOD + b"\x01" + bytes(1) + b"\x00",  # trailing byte
+        ONE_LISTED + GOOD[:20],  # truncated entry
+        ONE_LISTED + GOOD + b"\x01" + b"\x01",  # index 1 of a one-attester list
+        b"\x02" + b"\x11" * 20 + GOOD + b"\x00",  # two listed, one present
+        b"",  # no attester count
     ],
-    ids=["too-many", "short", "trailing", "truncated"],
+    ids=["too-many", "short", "trailing", "truncated", "index-past-list", "short-list", "empty"],
 )
 def test_open_results__malformed_opening__reverts_malformed_opening(k, by, reverts_with, opening):
     # the gateway committed to a malformed opening: it can never be opened (the pot returns at close)
