@@ -103,6 +103,24 @@ def cosign_requests(
     return out
 
 
+def batches_of(
+    tickets: list[StoredTicket], size: int
+) -> list[tuple[bytes, bytes, list[StoredTicket]]]:
+    """The batches ``tickets`` are posted in: (project, engine profile, tickets) with at most
+    ``size`` tickets each, one batch per project, engine profile and batch head (function version,
+    reward, secrets version: the head is posted once per batch, so a mixed set is split), in the
+    order each group's first ticket came."""
+    groups: dict[tuple[bytes, bytes, BatchHead], list[StoredTicket]] = {}
+    for t in tickets:
+        key = (t.project_id, t.ticket.engine_profile, BatchHead.of(Leaf.of(t.ticket)))
+        groups.setdefault(key, []).append(t)
+    return [
+        (project_id, profile, group[i : i + size])
+        for (project_id, profile, _head), group in groups.items()
+        for i in range(0, len(group), size)
+    ]
+
+
 class BatchPoster:
     """Posts tickets and follows their batches to settlement (module docstring)."""
 
@@ -197,17 +215,10 @@ class BatchPoster:
         head = await self.view.block_number()
         if head == self._last_block and len(issued) < self.max_tickets:
             return  # one batch per block unless enough tickets wait
-        # one batch per project, engine profile and head (function version, price, secrets version):
-        # the head is posted once per batch, not per leaf
-        groups: dict[tuple[bytes, bytes, BatchHead], list[StoredTicket]] = {}
-        for t in issued:
-            key = (t.project_id, t.ticket.engine_profile, BatchHead.of(Leaf.of(t.ticket)))
-            groups.setdefault(key, []).append(t)
         params = await self.view.params()
         size = min(self.max_tickets, int(params["maxLeaves"]))
-        for (project_id, profile, _head), tickets in groups.items():
-            for i in range(0, len(tickets), size):
-                await self.post(project_id, profile, tickets[i : i + size])
+        for project_id, profile, tickets in batches_of(issued, size):
+            await self.post(project_id, profile, tickets)
         self._last_block = head
 
     async def post(
