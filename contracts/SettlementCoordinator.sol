@@ -147,6 +147,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         emit OrphansPosted(batchId, msg.sender, refund);
     }
 
+    /// @dev Posts signed orphaned tickets of one gateway and head as a fully audited batch.
     function _postOrphans(
         ITicketVerifier.Ticket[] calldata tickets,
         bytes[] calldata signatures,
