@@ -76,7 +76,7 @@ from peerhost.wire.batch import (  # noqa: E402
     AttestedResult,
     Leaf,
     batch_root,
-    encode_leaves,
+    encode_posted,
     open_cosignatures,
     results_commitment,
     results_opening,
@@ -289,12 +289,13 @@ class V2:
 
     def post_and_seat(self, tickets: list[Ticket], commitment: bytes) -> tuple[Any, Any, int]:
         """Posts ``tickets`` as one batch with ``commitment`` and seats its committee."""
+        head, leaves = encode_posted([Leaf.of(t) for t in tickets])
         post = self.c.postBatch(
             self.project_id,
             keccak(b"profile"),
-            tickets[0].reward,
+            head.as_tuple(),
             commitment,
-            encode_leaves([Leaf.of(t) for t in tickets]),
+            leaves,
             sender=self.gateway,
         )
         batch_id = int(post.events.filter(self.c.BatchPosted)[0].batchId)

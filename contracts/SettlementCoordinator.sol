@@ -14,7 +14,7 @@ import {ProtocolParamsLib} from "./libraries/ProtocolParamsLib.sol";
 /// @title SettlementCoordinator
 /// @notice Protocol v2 batch settlement: post, seat, commit, reveal, finalize, open, pull payments.
 contract SettlementCoordinator is ISettlementCoordinator {
-    uint256 private constant _LEAF_BYTES = 103; // peerhost/wire/batch.py
+    uint256 private constant _POSTED_LEAF_BYTES = 51; // peerhost/wire/batch.py
 
     uint256 private constant _BPS = 10_000;
     uint64 private constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
@@ -84,25 +84,12 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bool requireBond;
     }
 
-    /// @dev One leaf's fields.
-    struct LeafFields {
-        uint256 seq;
-        bytes32 functionId;
-        uint256 version;
-        uint256 reward;
-        uint256 issuedAt;
-        uint256 deadline;
-        uint256 mode;
-    }
-
     /// @dev What a post accumulates over its leaves.
     struct Scan {
         uint256 maxTicketLife;
         uint256 fastMask;
         uint256 minIssuedAt;
         uint256 maxIssuedAt;
-        bytes32 lastFunction;
-        uint256 versions;
         uint256 word;
         uint256 bits;
     }
@@ -142,12 +129,12 @@ contract SettlementCoordinator is ISettlementCoordinator {
     function postBatch(
         bytes32 projectId,
         bytes32 engineProfile,
-        uint96 reward,
+        ITicketVerifier.BatchHead calldata head,
         bytes32 resultsCommitment,
         bytes calldata leaves
     ) external returns (uint256 batchId) {
-        PostArgs memory a = PostArgs(msg.sender, projectId, engineProfile, reward, resultsCommitment, false, true);
-        batchId = _postMemory(a, leaves, resultsCommitment == bytes32(0));
+        PostArgs memory a = PostArgs(msg.sender, projectId, engineProfile, head.reward, resultsCommitment, false, true);
+        batchId = _postMemory(a, head, leaves, resultsCommitment == bytes32(0));
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -155,17 +142,27 @@ contract SettlementCoordinator is ISettlementCoordinator {
         external
         returns (uint256 batchId)
     {
-        if (tickets.length > _params.maxLeaves) revert InvalidLeaves(tickets.length * _LEAF_BYTES);
+        if (tickets.length > _params.maxLeaves) revert InvalidLeaves(tickets.length * _POSTED_LEAF_BYTES);
+        batchId = _postOrphans(tickets, signatures, resultsCommitment);
+        uint256 refund = _gateways.chargeBond(tickets[0].gateway, tickets.length * _params.orphanRefund);
+        _credit(batchId, msg.sender, refund, _CREDIT_ORPHAN);
+        emit OrphansPosted(batchId, msg.sender, refund);
+    }
+
+    /// @dev Posts signed orphaned tickets of one gateway and head as a fully audited batch.
+    function _postOrphans(
+        ITicketVerifier.Ticket[] calldata tickets,
+        bytes[] calldata signatures,
+        bytes32 resultsCommitment
+    ) private returns (uint256 batchId) {
         uint256 issuedBy = block.timestamp > _params.orphanDelay ? block.timestamp - _params.orphanDelay : 0;
-        bytes memory leaves = _tickets.orphanLeaves(address(this), tickets, signatures, issuedBy);
+        (ITicketVerifier.BatchHead memory head, bytes memory leaves) =
+            _tickets.orphanLeaves(address(this), tickets, signatures, issuedBy);
         ITicketVerifier.Ticket calldata first = tickets[0];
         (bytes32 projectId,) = _functions.projectOf(first.functionId);
         PostArgs memory a =
             PostArgs(first.gateway, projectId, first.engineProfile, first.reward, resultsCommitment, false, false);
-        batchId = _postMemory(a, leaves, true);
-        uint256 refund = _gateways.chargeBond(first.gateway, tickets.length * _params.orphanRefund);
-        _credit(batchId, msg.sender, refund, _CREDIT_ORPHAN);
-        emit OrphansPosted(batchId, msg.sender, refund);
+        batchId = _postMemory(a, head, leaves, true);
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -180,11 +177,10 @@ contract SettlementCoordinator is ISettlementCoordinator {
     ) external payable returns (uint256 batchId, bytes32 requestId) {
         if (msg.value > type(uint96).max) revert WrongValue(msg.value, type(uint96).max);
         uint64 seq = _SINGLE_SEQ | _singleCount[msg.sender]++;
-        bytes memory leaf = abi.encodePacked(
-            seq, functionId, version, inputHash, uint96(msg.value), uint40(block.timestamp), deadline, mode, secretsVersion
-        );
+        bytes memory leaf = abi.encodePacked(seq, inputHash, uint40(block.timestamp), deadline, mode);
         PostArgs memory a = PostArgs(msg.sender, bytes32(0), engineProfile, uint96(msg.value), bytes32(0), true, false);
-        batchId = _postMemory(a, leaf, true);
+        batchId =
+            _postMemory(a, ITicketVerifier.BatchHead(functionId, version, uint96(msg.value), secretsVersion), leaf, true);
         requestId = _requestId(msg.sender, seq);
         emit SingleRequested(batchId, requestId, msg.sender);
     }
@@ -572,23 +568,33 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     // ------------------------------------------------------------------ internals: posting
 
-    /// @dev Checks every leaf, marks its seq, builds the root, draws the rewards and stores the batch.
-    function _postMemory(PostArgs memory a, bytes memory leaves, bool fullAudit) private returns (uint256 batchId) {
-        uint256 n = leaves.length / _LEAF_BYTES;
-        if (n == 0 || n > _params.maxLeaves || leaves.length % _LEAF_BYTES != 0) revert InvalidLeaves(leaves.length);
+    /// @dev Checks the head and every posted leaf, marks its seq, builds the root, draws the rewards and stores
+    ///      the batch.
+    function _postMemory(PostArgs memory a, ITicketVerifier.BatchHead memory h, bytes memory leaves, bool fullAudit)
+        private
+        returns (uint256 batchId)
+    {
+        uint256 n = leaves.length / _POSTED_LEAF_BYTES;
+        if (n == 0 || n > _params.maxLeaves || leaves.length % _POSTED_LEAF_BYTES != 0) {
+            revert InvalidLeaves(leaves.length);
+        }
         if (a.reward < _params.minReward) revert RewardTooLow(a.reward, _params.minReward);
         uint256 epoch = _stakes.currentEpoch();
         if (_stakes.epochInfo(epoch).totalStake == 0) revert NoActiveStake(epoch);
+        {
+            (bytes32 projectId, uint32 versions) = _functions.projectOf(h.functionId);
+            if (a.projectId != bytes32(0) && projectId != a.projectId) {
+                revert FunctionNotInProject(h.functionId, a.projectId);
+            }
+            if (h.version == 0 || h.version > versions) revert UnknownVersion(h.functionId, h.version);
+        }
 
         Scan memory sc;
         sc.maxTicketLife = _params.maxTicketLife;
         sc.minIssuedAt = type(uint256).max;
         sc.word = type(uint256).max;
-        {
-            LeafFields memory f; // one record, overwritten per leaf
-            for (uint256 i; i < n; ++i) {
-                _checkLeaf(a, leaves, i, fullAudit, sc, f);
-            }
+        for (uint256 i; i < n; ++i) {
+            _checkLeaf(a, leaves, i, fullAudit, sc);
         }
         if (!a.single) _seqBits[a.gateway][sc.word] = sc.bits;
 
@@ -599,7 +605,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
             _gateways.draw(a.projectId, a.gateway, total, sc.minIssuedAt, sc.maxIssuedAt, a.requireBond);
         }
 
-        batchId = _store(a, n, epoch, _tickets.batchRoot(leaves), sc.fastMask);
+        batchId = _store(a, n, epoch, _tickets.batchRoot(h, leaves), sc.fastMask);
     }
 
     function _store(PostArgs memory a, uint256 n, uint256 epoch, bytes32 root, uint256 fastMask)
@@ -625,57 +631,45 @@ contract SettlementCoordinator is ISettlementCoordinator {
         );
     }
 
-    /// @dev Checks leaf `i` and records its seq bit and issuedAt range in `sc`.
-    function _checkLeaf(
-        PostArgs memory a,
-        bytes memory leaves,
-        uint256 i,
-        bool fullAudit,
-        Scan memory sc,
-        LeafFields memory f
-    ) private {
-        _leaf(leaves, i, f);
-        if (f.reward != a.reward) revert LeafRewardMismatch(i, f.reward, a.reward);
-        if (f.deadline < block.timestamp) revert TicketExpired(f.seq, f.deadline);
-        if (f.issuedAt > block.timestamp || f.issuedAt > f.deadline || f.deadline - f.issuedAt > sc.maxTicketLife) {
-            revert InvalidTicketTimes(f.seq, f.issuedAt, f.deadline);
+    /// @dev Checks posted leaf `i` and records its seq bit and issuedAt range in `sc`.
+    function _checkLeaf(PostArgs memory a, bytes memory leaves, uint256 i, bool fullAudit, Scan memory sc) private {
+        (uint256 seq, uint256 issuedAt, uint256 deadline, uint256 mode) = _leaf(leaves, i);
+        if (deadline < block.timestamp) revert TicketExpired(seq, deadline);
+        if (issuedAt > block.timestamp || issuedAt > deadline || deadline - issuedAt > sc.maxTicketLife) {
+            revert InvalidTicketTimes(seq, issuedAt, deadline);
         }
-        if (f.mode > 2) revert InvalidMode(f.seq, uint8(f.mode));
-        if (f.functionId != sc.lastFunction) {
-            (bytes32 projectId, uint32 versions) = _functions.projectOf(f.functionId);
-            if (a.projectId != bytes32(0) && projectId != a.projectId) revert FunctionNotInProject(f.functionId, a.projectId);
-            sc.lastFunction = f.functionId;
-            sc.versions = versions;
-        }
-        if (f.version == 0 || f.version > sc.versions) revert UnknownVersion(f.functionId, uint32(f.version));
+        if (mode > 2) revert InvalidMode(seq, uint8(mode));
         if (a.single) {
             // seq from the requester's counter: never reused, no bitmap
-        } else if (f.seq >= _SINGLE_SEQ) {
-            revert SeqReserved(f.seq);
-        } else if (f.seq >> 8 != sc.word) {
+        } else if (seq >= _SINGLE_SEQ) {
+            revert SeqReserved(seq);
+        } else if (seq >> 8 != sc.word) {
             if (sc.word != type(uint256).max) _seqBits[a.gateway][sc.word] = sc.bits;
-            sc.word = f.seq >> 8;
+            sc.word = seq >> 8;
             sc.bits = _seqBits[a.gateway][sc.word];
         }
-        uint256 bit = uint256(1) << (f.seq & 255);
-        if (sc.bits & bit != 0 && !a.single) revert SeqAlreadyPosted(a.gateway, f.seq);
+        uint256 bit = uint256(1) << (seq & 255);
+        if (sc.bits & bit != 0 && !a.single) revert SeqAlreadyPosted(a.gateway, seq);
         sc.bits |= bit;
-        if (f.mode == _MODE_FAST && !fullAudit) sc.fastMask |= uint256(1) << i;
-        if (f.issuedAt < sc.minIssuedAt) sc.minIssuedAt = f.issuedAt;
-        if (f.issuedAt > sc.maxIssuedAt) sc.maxIssuedAt = f.issuedAt;
+        if (mode == _MODE_FAST && !fullAudit) sc.fastMask |= uint256(1) << i;
+        if (issuedAt < sc.minIssuedAt) sc.minIssuedAt = issuedAt;
+        if (issuedAt > sc.maxIssuedAt) sc.maxIssuedAt = issuedAt;
     }
 
-    /// @dev Fields of leaf `i` (layout in peerhost/wire/batch.py).
-    function _leaf(bytes memory leaves, uint256 i, LeafFields memory f) private pure {
+    /// @dev Fields of posted leaf `i` (layout in peerhost/wire/batch.py: seq 8, inputHash 32, issuedAt 5,
+    ///      deadline 5, mode 1).
+    function _leaf(bytes memory leaves, uint256 i)
+        private
+        pure
+        returns (uint256 seq, uint256 issuedAt, uint256 deadline, uint256 mode)
+    {
         assembly ("memory-safe") {
-            let p := add(add(leaves, 32), mul(i, 103))
-            mstore(f, shr(192, mload(p))) // seq
-            mstore(add(f, 0x20), mload(add(p, 8))) // functionId
-            mstore(add(f, 0x40), shr(224, mload(add(p, 40)))) // version
-            mstore(add(f, 0x60), shr(160, mload(add(p, 76)))) // reward
-            mstore(add(f, 0x80), shr(216, mload(add(p, 88)))) // issuedAt
-            mstore(add(f, 0xa0), shr(216, mload(add(p, 93)))) // deadline
-            mstore(add(f, 0xc0), shr(248, mload(add(p, 98)))) // mode
+            let p := add(add(leaves, 32), mul(i, 51))
+            seq := shr(192, mload(p))
+            let w := mload(add(p, 40))
+            issuedAt := shr(216, w)
+            deadline := and(shr(176, w), 0xffffffffff)
+            mode := and(shr(168, w), 0xff)
         }
     }
 

@@ -16,7 +16,7 @@ contract TicketVerifier is ITicketVerifier {
     bytes32 private constant _NAME_HASH = keccak256("PeerHost");
     bytes32 private constant _VERSION_HASH = keccak256("2");
     uint256 private constant _HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-    uint256 private constant _LEAF_BYTES = 103;
+    uint256 private constant _POSTED_LEAF_BYTES = 51; // peerhost/wire/batch.py; the hashed leaf is 103 bytes
     uint256 private constant _MAX_ATTESTERS = 4;
     uint256 private constant _MAX_COSIGNERS = 64;
     bytes32 private constant _BATCH_ATTESTATION_TYPEHASH = keccak256(
@@ -57,24 +57,25 @@ contract TicketVerifier is ITicketVerifier {
         Ticket[] calldata tickets,
         bytes[] calldata signatures,
         uint256 issuedBy
-    ) external view returns (bytes memory leaves) {
+    ) external view returns (BatchHead memory head, bytes memory leaves) {
         uint256 n = tickets.length;
         if (n == 0 || signatures.length != n) revert OrphansMismatch(n);
         Ticket calldata first = tickets[0];
-        leaves = new bytes(n * _LEAF_BYTES);
+        head = BatchHead(first.functionId, first.version, first.reward, first.secretsVersion);
+        leaves = new bytes(n * _POSTED_LEAF_BYTES);
         for (uint256 i; i < n; ++i) {
             Ticket calldata t = tickets[i];
-            if (t.gateway != first.gateway || t.engineProfile != first.engineProfile || t.reward != first.reward) {
-                revert OrphansMismatch(i);
-            }
+            if (
+                t.gateway != first.gateway || t.engineProfile != first.engineProfile || t.reward != first.reward
+                    || t.functionId != first.functionId || t.version != first.version
+                    || t.secretsVersion != first.secretsVersion
+            ) revert OrphansMismatch(i);
             if (t.issuedAt > issuedBy) revert OrphanTooEarly(i, t.issuedAt + block.timestamp - issuedBy);
             address signer = _recover(_digest(coordinator, _ticketHash(t)), signatures[i]);
             if (signer != t.gateway) revert BadTicketSignature(i, signer);
-            bytes memory leaf = abi.encodePacked(
-                t.seq, t.functionId, t.version, t.inputHash, t.reward, t.issuedAt, t.deadline, t.mode, t.secretsVersion
-            );
+            bytes memory leaf = abi.encodePacked(t.seq, t.inputHash, t.issuedAt, t.deadline, t.mode);
             assembly ("memory-safe") {
-                mcopy(add(add(leaves, 32), mul(i, 103)), add(leaf, 32), 103)
+                mcopy(add(add(leaves, 32), mul(i, 51)), add(leaf, 32), 51)
             }
         }
     }
@@ -189,11 +190,11 @@ contract TicketVerifier is ITicketVerifier {
         }
     }
 
-    /// @dev Reads the opening's `n` entries (result 32 ‖ count 1 ‖ count × attester 20), in one pass: each leaf's
-    ///      attested result; a Final leaf's value (the attested result when no final vector is given); each distinct
-    ///      attester (first-seen order) with the mask of the leaves it is listed on and what it is owed if it
-    ///      co-signed: per leaf whose attested result stood (Final and equal to its value, or unaudited), the leaf's
-    ///      pot split equally between its attesters, the first also taking `speed` and the dust.
+    /// @dev Reads the opening (d 1 ‖ d × attester 20, then `n` entries: result 32 ‖ count 1 ‖ count × index 1) in
+    ///      one pass: the attester list (at most 64); each leaf's attested result; a Final leaf's value (the attested
+    ///      result when no final vector is given); per listed attester the mask of the leaves that name it and what it
+    ///      is owed if it co-signed: per leaf whose attested result stood (Final and equal to its value, or
+    ///      unaudited), the leaf's pot split equally between its attesters, the first also taking `speed` and the dust.
     ///      `st`: finalMask, auditMask, finalPot, unauditedPot, speed, given, values, attested, attesters, masks,
     ///      amounts (arrays of capacity 64), distinct attesters so far, MalformedOpening and TooManyCosigners selectors.
     function _scan(uint256[14] memory st, uint256 n, bytes calldata opening) private pure {
@@ -213,19 +214,6 @@ contract TicketVerifier is ITicketVerifier {
                 }
                 default { if iszero(and(shr(i, mload(add(s, 0x20))), 1)) { pot := mload(add(s, 0x60)) } }
             }
-            // who's index among the distinct attesters, added when new
-            function indexOf(s, who) -> j {
-                let list := mload(add(s, 0x100))
-                let d := mload(add(s, 0x160))
-                for {} lt(j, d) { j := add(j, 1) } { if eq(mload(add(list, shl(5, add(j, 1)))), who) { leave } }
-                if eq(d, 64) {
-                    mstore(0, mload(add(s, 0x1a0)))
-                    mstore(4, 64)
-                    revert(0, 0x24)
-                }
-                mstore(add(list, shl(5, add(d, 1))), who)
-                mstore(add(s, 0x160), add(d, 1))
-            }
             // attester j is listed on leaf i and owed `amount` for it (listed twice: paid twice, as drawn)
             function book(s, i, j, amount) {
                 let slot := add(mload(add(s, 0x120)), shl(5, add(j, 1)))
@@ -233,17 +221,19 @@ contract TicketVerifier is ITicketVerifier {
                 slot := add(mload(add(s, 0x140)), shl(5, add(j, 1)))
                 mstore(slot, add(mload(slot), amount))
             }
-            // books leaf i's `pot` between its c attesters listed at `start`
+            // books leaf i's `pot` between its c attesters, whose list indexes start at `start`
             function split(s, i, pot, c, start, base) {
                 let first := mload(add(s, 0x80))
                 if lt(pot, first) { first := pot }
                 let each := div(sub(pot, first), c)
                 first := add(first, sub(sub(pot, first), mul(each, c)))
+                let d := mload(add(s, 0x160))
                 for { let k := 0 } lt(k, c) { k := add(k, 1) } {
-                    let at := add(start, mul(20, k))
+                    let j := byte(0, calldataload(add(base, add(start, k))))
+                    if iszero(lt(j, d)) { fail(s, add(start, k)) }
                     let amount := each
                     if iszero(k) { amount := add(first, each) }
-                    book(s, i, indexOf(s, shr(96, calldataload(add(base, at)))), amount)
+                    book(s, i, j, amount)
                 }
             }
             // reads leaf i's entry at `off`; returns the next offset
@@ -251,14 +241,29 @@ contract TicketVerifier is ITicketVerifier {
                 if gt(add(off, 33), len) { fail(s, off) }
                 let result := calldataload(add(base, off))
                 let c := byte(0, calldataload(add(base, add(off, 32))))
-                next := add(add(off, 33), mul(20, c))
+                next := add(add(off, 33), c)
                 if or(gt(c, 4), gt(next, len)) { fail(s, add(off, 33)) }
                 mstore(add(mload(add(s, 0xe0)), shl(5, add(i, 1))), result)
                 if c { split(s, i, potOf(s, i, result), c, add(off, 33), base) }
             }
-            let off := 0
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } { off := entry(st, i, off, opening.offset, opening.length) }
-            if iszero(eq(off, opening.length)) { fail(st, off) }
+            let base := opening.offset
+            let len := opening.length
+            if iszero(len) { fail(st, 0) }
+            let d := byte(0, calldataload(base))
+            if gt(d, 64) {
+                mstore(0, mload(add(st, 0x1a0)))
+                mstore(4, 64)
+                revert(0, 0x24)
+            }
+            let off := add(1, mul(20, d))
+            if gt(off, len) { fail(st, 1) }
+            let list := mload(add(st, 0x100))
+            for { let j := 0 } lt(j, d) { j := add(j, 1) } {
+                mstore(add(list, shl(5, add(j, 1))), shr(96, calldataload(add(base, add(1, mul(20, j))))))
+            }
+            mstore(add(st, 0x160), d)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } { off := entry(st, i, off, base, len) }
+            if iszero(eq(off, len)) { fail(st, off) }
         }
     }
 
@@ -292,19 +297,24 @@ contract TicketVerifier is ITicketVerifier {
     }
 
     /// @inheritdoc ITicketVerifier
-    function batchRoot(bytes calldata leaves) external pure returns (bytes32) {
-        return _batchRoot(leaves);
-    }
-
-    function _batchRoot(bytes calldata leaves) private pure returns (bytes32) {
-        uint256 n = leaves.length / _LEAF_BYTES;
+    function batchRoot(BatchHead calldata head, bytes calldata leaves) external pure returns (bytes32) {
+        uint256 n = leaves.length / _POSTED_LEAF_BYTES;
         if (n == 0) revert EmptyBatch();
         bytes32[] memory level = new bytes32[](n);
-        bytes memory leaf = new bytes(_LEAF_BYTES);
+        bytes memory leaf = new bytes(128); // the 103-byte leaf and room for the last 32-byte store
+        bytes32 functionId = head.functionId;
+        uint256 version = uint256(head.version) << 224;
+        // reward 12 ‖ (issuedAt 5 ‖ deadline 5 ‖ mode 1 from the posted leaf) ‖ secretsVersion 4, from leaf byte 76
+        uint256 tail = (uint256(head.reward) << 160) | (uint256(head.secretsVersion) << 40);
         assembly ("memory-safe") {
             let buf := add(leaf, 0x20)
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                calldatacopy(buf, add(leaves.offset, mul(i, 103)), 103)
+                let p := add(leaves.offset, mul(i, 51))
+                mstore(buf, calldataload(p)) // seq (bytes 0..8; the rest is overwritten)
+                mstore(add(buf, 8), functionId)
+                mstore(add(buf, 40), version)
+                mstore(add(buf, 44), calldataload(add(p, 8))) // inputHash
+                mstore(add(buf, 76), or(tail, shl(72, shr(168, calldataload(add(p, 40))))))
                 mstore(add(level, mul(add(i, 1), 0x20)), keccak256(buf, 103))
             }
             for {} gt(n, 1) {} {

@@ -9,7 +9,8 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 /// @notice Protocol v2 settlement: batches of gateway tickets, committees drawn by stake, batch
 ///         commit/reveal of per-leaf result vectors, per-leaf finalization, disputes, penalties, pull payments.
 /// @dev A batch's life (docs/protocol.md):
-///      Posted   : leaves (103 bytes each, peerhost/wire/batch.py) in calldata, their Merkle root and a
+///      Posted   : one batch head and 51-byte posted leaves (peerhost/wire/batch.py) in calldata, the Merkle
+///                 root of the 103-byte leaves they stand for and a
 ///                 commitment to the attested results; the rewards are drawn from the project reserve.
 ///      Seated   : anyone proves the beacon value of block postBlock + D; K seats are drawn with replacement
 ///                 by stake from the post epoch. Commit until all holders committed or commitDeadline, then
@@ -91,12 +92,10 @@ interface ISettlementCoordinator is IProtocolParams {
         uint96 attesterPot; // owed to attesters until the results are opened or the window ends
     }
 
-    /// @notice Thrown when a leaf blob is empty, not a multiple of 103 bytes, or over maxLeaves.
+    /// @notice Thrown when a posted-leaf blob is empty, not a multiple of 51 bytes, or over maxLeaves.
     error InvalidLeaves(uint256 length);
     /// @notice Thrown when a reward is below the minimum.
     error RewardTooLow(uint256 reward, uint256 minReward);
-    /// @notice Thrown when a leaf's reward differs from the batch's.
-    error LeafRewardMismatch(uint256 index, uint256 reward, uint256 batchReward);
     /// @notice Thrown when a ticket is posted after its deadline.
     error TicketExpired(uint256 seq, uint256 deadline);
     /// @notice Thrown when a ticket's issuedAt is in the future, after its deadline, or its life exceeds maxTicketLife.
@@ -202,19 +201,21 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice Emitted when `account` withdraws.
     event Withdrawn(address indexed account, uint256 amount);
 
-    /// @notice Posts the caller's batch of tickets on `projectId`'s reserve.
-    /// @param leaves The 103-byte leaves, concatenated (1..maxLeaves).
+    /// @notice Posts the caller's batch of tickets on `projectId`'s reserve: tickets of one function version, price
+    ///         and secrets version (`head`; a gateway posts one batch per head).
+    /// @param head The function id, version, reward and secrets version every leaf shares.
     /// @param resultsCommitment keccak(salt ‖ opening) of the attested results; zero for none (full audit).
+    /// @param leaves The 51-byte posted leaves (seq, inputHash, issuedAt, deadline, mode), concatenated (1..maxLeaves).
     function postBatch(
         bytes32 projectId,
         bytes32 engineProfile,
-        uint96 reward,
+        ITicketVerifier.BatchHead calldata head,
         bytes32 resultsCommitment,
         bytes calldata leaves
     ) external returns (uint256 batchId);
 
     /// @notice Posts a gateway's orphaned tickets (anyone; signed by the gateway, issued at least `orphanDelay`
-    ///         ago and before their deadlines). All share gateway, engine profile and reward; the gateway's bond
+    ///         ago and before their deadlines). All share gateway, engine profile and batch head; the gateway's bond
     ///         pays `orphanRefund` per ticket.
     function postOrphans(ITicketVerifier.Ticket[] calldata tickets, bytes[] calldata signatures, bytes32 resultsCommitment)
         external
@@ -258,7 +259,7 @@ interface ISettlementCoordinator is IProtocolParams {
     ///         deferred committee pay as `close` does.
     /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
     ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
-    /// @param cosignatures One 65-byte signature per distinct attester of the opening, in first-seen order
+    /// @param cosignatures One 65-byte signature per attester of the opening's list, in list order
     ///        (peerhost/wire/batch.py open_cosignatures).
     function openResults(
         uint256 batchId,

@@ -23,6 +23,16 @@ interface ITicketVerifier {
         uint256 issuedTotal; // the gateway's running total issued, this ticket included
     }
 
+    /// @notice What every leaf of a posted batch shares (peerhost/wire/batch.py `BatchHead`): the leaves in calldata
+    ///         carry only seq, inputHash, issuedAt, deadline and mode (51 bytes); the 103-byte leaf that is hashed
+    ///         is rebuilt from the head and the posted leaf.
+    struct BatchHead {
+        bytes32 functionId;
+        uint32 version;
+        uint96 reward;
+        uint32 secretsVersion;
+    }
+
     /// @notice What a batch's attesters are owed when its attested results are opened (SettlementCoordinator).
     struct OpenTerms {
         address coordinator; // the co-signatures' verifying contract
@@ -64,18 +74,19 @@ interface ITicketVerifier {
         uint256[] groupOf; // per holder: the index of the vector it revealed (type(uint256).max: none)
     }
 
-    /// @notice Thrown when `cosignatures` is not one 65-byte signature per distinct attester of the opening
-    ///         (`attesters` of them, first-seen order); `length` is what was given.
+    /// @notice Thrown when `cosignatures` is not one 65-byte signature per attester of the opening's list
+    ///         (`attesters` of them, list order); `length` is what was given.
     error CosignaturesMismatch(uint256 attesters, uint256 length);
     /// @notice Thrown when a tallied vector does not have one entry per leaf (as ISettlementCoordinator's).
     error VectorMismatch(uint256 batchId, bytes32 expected);
     /// @notice Thrown when a revealed holder's vector is missing from a tally (as ISettlementCoordinator's).
     error MissingVector(uint256 batchId, address worker);
-    /// @notice Thrown when an opening lists more than `max` distinct attesters.
+    /// @notice Thrown when an opening's attester list is longer than `max`.
     error TooManyCosigners(uint256 max);
 
-    /// @notice Thrown when an opening is not `leafCount` entries of (result, count <= 4, attesters), or a
-    ///         given final vector is not `leafCount` long; `offset` is where.
+    /// @notice Thrown when an opening is not an attester list (d ‖ d × address) then `leafCount` entries of (result,
+    ///         count <= 4, count one-byte indexes below d), or a given final vector is not `leafCount` long; `offset`
+    ///         is where.
     error MalformedOpening(uint256 offset);
 
     /// @notice Thrown when a batch root is asked of no leaves.
@@ -106,14 +117,14 @@ interface ITicketVerifier {
         returns (address);
 
     /// @notice Checks that every ticket is signed by its gateway, was issued at or before `issuedBy` (it is
-    ///         orphaned), and that all share gateway, engine profile and reward; returns their 103-byte leaves
-    ///         concatenated.
+    ///         orphaned), and that all share gateway, engine profile, function, version, reward and secrets version;
+    ///         returns their batch head and their 51-byte posted leaves concatenated.
     function orphanLeaves(
         address coordinator,
         Ticket[] calldata tickets,
         bytes[] calldata signatures,
         uint256 issuedBy
-    ) external view returns (bytes memory leaves);
+    ) external view returns (BatchHead memory head, bytes memory leaves);
 
     /// @notice Splits the attesters' pay of an opened batch (peerhost/wire/batch.py's results opening): per leaf whose
     ///         attested result stood, its share goes to its attesters, the first also taking `speed` and the dust.
@@ -124,9 +135,9 @@ interface ITicketVerifier {
     ///         fallback. The per-ticket attestations stay the evidence attestation slashing uses.
     /// @param finalVector The batch's final vector, or empty: then every Final leaf's value is taken to be its
     ///        attested result, and the returned `vectorHash` (of that vector) must equal the batch's.
-    /// @param cosignatures 65 bytes (r ‖ s ‖ v) per distinct attester of the opening, in first-seen order (65 zero
+    /// @param cosignatures 65 bytes (r ‖ s ‖ v) per attester of the opening's list, in list order (65 zero
     ///        bytes for one that did not co-sign).
-    /// @return accounts Distinct attesters, in first-seen order.
+    /// @return accounts The opening's attester list, in order.
     /// @return amounts What each is owed (zero for one without a valid co-signature).
     /// @return paid Their sum.
     /// @return vectorHash keccak of the final vector used.
@@ -147,9 +158,10 @@ interface ITicketVerifier {
         bytes32 resultsHash
     ) external view returns (bytes32);
 
-    /// @notice The Merkle root of 103-byte leaves (peerhost/wire/batch.py: leaf hash keccak(leaf), pairs
-    ///         keccak(left ‖ right), an unpaired last node moves up unchanged). Trailing bytes short of a leaf are ignored.
-    function batchRoot(bytes calldata leaves) external pure returns (bytes32);
+    /// @notice The Merkle root of a posted batch (peerhost/wire/batch.py): each 51-byte posted leaf is rebuilt into
+    ///         its 103-byte leaf with `head`; leaf hash keccak(leaf), pairs keccak(left ‖ right), an unpaired last node
+    ///         moves up unchanged. Trailing bytes short of a posted leaf are ignored.
+    function batchRoot(BatchHead calldata head, bytes calldata leaves) external pure returns (bytes32);
 
     /// @notice A revealed vector's summary for settling on it: the audited leaves it does not abstain on
     ///         (`finalMask`) and the hash of the vector with every other leaf zeroed (the final vector).

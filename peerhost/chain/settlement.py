@@ -18,7 +18,7 @@ from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import RpcError, TransactionReverted
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
-from peerhost.wire.batch import Leaf, decode_leaves
+from peerhost.wire.batch import BatchHead, Leaf, decode_posted
 
 #: Gas limits per write (limits, not costs).
 GAS = {
@@ -371,7 +371,8 @@ class SettlementView:
         tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
         data = bytes(HexBytes(tx["input"]))
         try:
-            return decode_leaves(bytes(self.coordinator.decode_input("postBatch", data)["leaves"]))
+            args = self.coordinator.decode_input("postBatch", data)
+            return decode_posted(BatchHead.from_args(args["head"]), bytes(args["leaves"]))
         except ValueError:
             args = self.coordinator.decode_input("postOrphans", data)
         return [

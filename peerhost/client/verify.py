@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from peerhost.chain.settlement import SettlementView
-from peerhost.wire.batch import decode_leaves
+from peerhost.wire.batch import BatchHead, decode_posted
 from peerhost.wire.envelope import result_hash as envelope_hash
 from peerhost.wire.feed import (
     ATTESTATIONS_HEADER,
@@ -140,7 +140,7 @@ async def check_settled(
     tx_hash = posted[0][0]["transactionHash"]
     try:
         args = await view.call_input(tx_hash, "postBatch")
-        leaves = decode_leaves(bytes(args["leaves"]))
+        leaves = decode_posted(BatchHead.from_args(args["head"]), bytes(args["leaves"]))
     except ValueError:
         orphans = await view.call_input(tx_hash, "postOrphans")
         leaves = None

@@ -47,6 +47,7 @@ from peerhost.wire.batch import (
     ABSTAIN,
     MAX_ATTESTERS,
     AttestedResult,
+    BatchHead,
     Leaf,
     attester_terms,
     batch_root,
@@ -54,6 +55,7 @@ from peerhost.wire.batch import (
     cosigners,
     decode_results,
     encode_leaves,
+    encode_posted,
     open_cosignatures,
     results_commitment,
     results_opening,
@@ -99,6 +101,24 @@ def cosign_requests(
         picked = tuple(r.result_hash for i, r in enumerate(results) if mask >> i & 1)
         out[attester] = CosignRequest(batch_id, root, blob, mask, picked)
     return out
+
+
+def batches_of(
+    tickets: list[StoredTicket], size: int
+) -> list[tuple[bytes, bytes, list[StoredTicket]]]:
+    """The batches ``tickets`` are posted in: (project, engine profile, tickets) with at most
+    ``size`` tickets each, one batch per project, engine profile and batch head (function version,
+    reward, secrets version: the head is posted once per batch, so a mixed set is split), in the
+    order each group's first ticket came."""
+    groups: dict[tuple[bytes, bytes, BatchHead], list[StoredTicket]] = {}
+    for t in tickets:
+        key = (t.project_id, t.ticket.engine_profile, BatchHead.of(Leaf.of(t.ticket)))
+        groups.setdefault(key, []).append(t)
+    return [
+        (project_id, profile, group[i : i + size])
+        for (project_id, profile, _head), group in groups.items()
+        for i in range(0, len(group), size)
+    ]
 
 
 class BatchPoster:
@@ -195,28 +215,25 @@ class BatchPoster:
         head = await self.view.block_number()
         if head == self._last_block and len(issued) < self.max_tickets:
             return  # one batch per block unless enough tickets wait
-        groups: dict[tuple[bytes, int, bytes], list[StoredTicket]] = {}
-        for t in issued:
-            key = (t.project_id, t.ticket.reward, t.ticket.engine_profile)
-            groups.setdefault(key, []).append(t)
         params = await self.view.params()
         size = min(self.max_tickets, int(params["maxLeaves"]))
-        for (project_id, reward, profile), tickets in groups.items():
-            for i in range(0, len(tickets), size):
-                await self.post(project_id, reward, profile, tickets[i : i + size])
+        for project_id, profile, tickets in batches_of(issued, size):
+            await self.post(project_id, profile, tickets)
         self._last_block = head
 
     async def post(
-        self, project_id: bytes, reward: int, profile: bytes, tickets: list[StoredTicket]
+        self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]
     ) -> int | None:
-        """Posts one batch; returns its id (None when it reverted)."""
-        leaves = encode_leaves([Leaf.of(t.ticket) for t in tickets])
+        """Posts one batch of tickets sharing a head; returns its id (None when it reverted)."""
+        head, leaves = encode_posted([Leaf.of(t.ticket) for t in tickets])
         results = [attested_result(t) for t in tickets]
         attested = any(r.attesters for r in results)
         salt = os.urandom(32)
         commitment = results_commitment(results, salt) if attested else bytes(32)
         opening = results_opening(results) if attested else b""
-        data = self.view.encode("postBatch", project_id, profile, reward, commitment, leaves)
+        data = self.view.encode(
+            "postBatch", project_id, profile, head.as_tuple(), commitment, leaves
+        )
         seqs = [t.ticket.seq for t in tickets]
         async with self._lock:
             await self.sender.prepare()

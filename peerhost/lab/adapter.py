@@ -21,7 +21,7 @@ from peerhost.wire.batch import (
     Leaf,
     batch_root,
     cosigners,
-    encode_leaves,
+    encode_posted,
     merkle_proof,
     open_cosignatures,
     results_commitment,
@@ -211,9 +211,11 @@ class Contracts:
                 c.postOrphans([t.as_tuple() for t in tickets], sigs, commitment, sender=orphaned_by)
             )
             return Posted(int(tx.events.filter(c.BatchPosted)[0].batchId), tickets, attested)
-        leaves = encode_leaves([Leaf.of(t) for t in tickets])
+        head, leaves = encode_posted([Leaf.of(t) for t in tickets])
         tx = self._tx(
-            c.postBatch(self.project_id, PROFILE, reward, commitment, leaves, sender=self.gateway)
+            c.postBatch(
+                self.project_id, PROFILE, head.as_tuple(), commitment, leaves, sender=self.gateway
+            )
         )
         batch_id = int(tx.events.filter(c.BatchPosted)[0].batchId)
         from_bond = sum(int(e.fromBond) for e in tx.events.filter(self.s.gateways.Drawn))

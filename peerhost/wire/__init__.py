@@ -14,7 +14,7 @@ One definition each, with no execution engine and no chain connection behind the
     inbox       the result inbox: URL shape and post headers
     ticket      protocol v2: the gateway's EIP-712 ticket, a request's ``input_hash_of``, request
                 ids, attestations
-    batch       protocol v2: the 103-byte leaf, the batch Merkle tree, the attested-results
+    batch       protocol v2: the 103-byte leaf and its 51-byte posted form, the batch Merkle tree, the attested-results
                 commitment, attesters' batch co-signatures, a seat's commitment to its result
                 vector, seat draws
     feed        the job feed's messages, digest signatures, the attestations header

@@ -16,15 +16,37 @@ committee seat's commitment, byte for byte as ``SettlementCoordinator`` computes
         99    4 secretsVersion  uint32
 
 The gateway, the project and the engine profile are the same for every leaf of a batch and are
-arguments of ``postBatch`` instead. A batch's leaves are concatenated in calldata.
+arguments of ``postBatch`` instead.
+
+**Posted leaf** (``POSTED_LEAF_BYTES`` = 51 bytes, what ``postBatch`` carries in calldata): a batch
+holds tickets of one function version, one secrets version and one price, so the **batch head**
+(functionId, version, reward, secretsVersion: :class:`BatchHead`) is passed once as ``postBatch``
+arguments and each leaf carries only what differs::
+
+    offset size field
+         0    8 seq
+         8   32 inputHash
+        40    5 issuedAt
+        45    5 deadline
+        50    1 mode
+
+The contract rebuilds each 103-byte leaf from the head and its posted leaf before hashing it, so
+the root, the Merkle proofs, data-availability challenges and disputes all still name the 103-byte
+leaf above (:func:`encode_posted`, :func:`decode_posted`).
 
 **Tree**: leaf hash = ``keccak(leaf)``; each level pairs nodes left to right, a node = ``keccak(left
 ‖ right)``, and an unpaired last node moves up unchanged. The proof of leaf ``i`` is the list of
 sibling hashes from the bottom, skipping levels where the node had no sibling.
 
-**Attested results** (what the gateway commits to, so a committee cannot copy): per leaf, in leaf
-order, ``resultHash (32) ‖ count (1) ‖ count × attester (20)``; the commitment is
-``keccak(salt ‖ opening)``. The first attester is the fastest one (it earns the speed share).
+**Attested results** (what the gateway commits to, so a committee cannot copy): the **opening** is
+the batch's attester list, then one entry per leaf in leaf order::
+
+    d (1) ‖ d × attester (20)                          distinct attesters, first-seen order (d ≤ 64)
+    per leaf: resultHash (32) ‖ count (1) ‖ count × index (1)   index into the list, count ≤ 4
+
+so an attester's 20 bytes appear once per batch, not once per leaf (34 bytes per leaf with one
+attester instead of 53). The commitment is ``keccak(salt ‖ opening)``. A leaf's first attester is
+the fastest one (it earns the speed share).
 
 **Batch attestation** (a co-signature, ``openResults``' last argument): each attester listed in a
 batch's opening signs, once per batch, the EIP-712 ``BatchAttestation(uint256 batchId, address
@@ -51,6 +73,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from coincurve import PrivateKey
 from eth_abi import encode
@@ -59,6 +82,7 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 from .ticket import MODE_FAST, Ticket, domain_separator
 
 LEAF_BYTES = 103
+POSTED_LEAF_BYTES = 51
 ABSTAIN = bytes(32)
 MAX_ATTESTERS = 4
 BPS = 10_000
@@ -145,6 +169,84 @@ def decode_leaves(blob: bytes) -> list[Leaf]:
     return [Leaf.decode(blob[i : i + LEAF_BYTES]) for i in range(0, len(blob), LEAF_BYTES)]
 
 
+@dataclass(frozen=True)
+class BatchHead:
+    """What every leaf of a posted batch shares: ``postBatch``'s functionId, version, reward and
+    secretsVersion arguments."""
+
+    function_id: bytes
+    version: int
+    reward: int
+    secrets_version: int = 0
+
+    @classmethod
+    def of(cls, leaf: Leaf) -> BatchHead:
+        return cls(leaf.function_id, leaf.version, leaf.reward, leaf.secrets_version)
+
+    @classmethod
+    def from_args(cls, head: Mapping[str, Any]) -> BatchHead:
+        """From ``postBatch``'s decoded ``head`` argument (its ABI field names)."""
+        return cls(
+            bytes(head["functionId"]),
+            int(head["version"]),
+            int(head["reward"]),
+            int(head["secretsVersion"]),
+        )
+
+    def as_tuple(self) -> tuple[bytes, int, int, int]:
+        """``postBatch``'s ``head`` argument (ITicketVerifier.BatchHead)."""
+        return (_b32(self.function_id), self.version, self.reward, self.secrets_version)
+
+
+def encode_posted(leaves: Sequence[Leaf]) -> tuple[BatchHead, bytes]:
+    """The head and the posted-leaf blob (51 bytes per leaf) of a batch; every leaf must share the
+    head (a gateway splits a mixed set into one batch per head)."""
+    if not leaves:
+        raise ValueError("A batch has at least one leaf.")
+    head = BatchHead.of(leaves[0])
+    out = bytearray()
+    for i, leaf in enumerate(leaves):
+        if BatchHead.of(leaf) != head:
+            raise ValueError(
+                f"Leaf {i} (seq {leaf.seq}) has another function, version, reward or secrets "
+                "version than leaf 0: post one batch per head."
+            )
+        out += (
+            leaf.seq.to_bytes(8, "big")
+            + _b32(leaf.input_hash)
+            + leaf.issued_at.to_bytes(5, "big")
+            + leaf.deadline.to_bytes(5, "big")
+            + leaf.mode.to_bytes(1, "big")
+        )
+    return head, bytes(out)
+
+
+def decode_posted(head: BatchHead, blob: bytes) -> list[Leaf]:
+    """The leaves of a posted batch from its head and posted-leaf blob."""
+    if not blob or len(blob) % POSTED_LEAF_BYTES:
+        raise ValueError(
+            f"A posted-leaf blob is a non-zero multiple of {POSTED_LEAF_BYTES} bytes, "
+            f"got {len(blob)}."
+        )
+    out = []
+    for i in range(0, len(blob), POSTED_LEAF_BYTES):
+        p = blob[i : i + POSTED_LEAF_BYTES]
+        out.append(
+            Leaf(
+                seq=int.from_bytes(p[0:8], "big"),
+                function_id=_b32(head.function_id),
+                version=head.version,
+                input_hash=p[8:40],
+                reward=head.reward,
+                issued_at=int.from_bytes(p[40:45], "big"),
+                deadline=int.from_bytes(p[45:50], "big"),
+                mode=p[50],
+                secrets_version=head.secrets_version,
+            )
+        )
+    return out
+
+
 def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
     """The batch root over ``leaf_hashes`` (an unpaired node moves up unchanged)."""
     if not leaf_hashes:
@@ -204,19 +306,27 @@ class AttestedResult:
     result_hash: bytes
     attesters: tuple[str, ...] = ()
 
-    def encode(self) -> bytes:
-        if len(self.attesters) > MAX_ATTESTERS:
-            raise ValueError(f"At most {MAX_ATTESTERS} attesters per leaf.")
-        return (
-            _b32(self.result_hash)
-            + len(self.attesters).to_bytes(1, "big")
-            + b"".join(to_canonical_address(a) for a in self.attesters)
-        )
+
+#: The most distinct attesters an opening's list can name (one byte); the contract accepts 64.
+MAX_LISTED = 255
 
 
 def results_opening(results: Sequence[AttestedResult]) -> bytes:
-    """The packed opening of a batch's attested results, in leaf order."""
-    return b"".join(r.encode() for r in results)
+    """The packed opening of a batch's attested results: the attester list (:func:`cosigners`),
+    then per leaf its result hash and its attesters as one-byte indexes into the list."""
+    listed = cosigners(results)
+    if len(listed) > MAX_LISTED:
+        raise ValueError(f"An opening lists at most {MAX_LISTED} attesters, got {len(listed)}.")
+    index = {a.lower(): i for i, a in enumerate(listed)}
+    out = bytearray([len(listed)])
+    for a in listed:
+        out += to_canonical_address(a)
+    for r in results:
+        if len(r.attesters) > MAX_ATTESTERS:
+            raise ValueError(f"At most {MAX_ATTESTERS} attesters per leaf.")
+        out += _b32(r.result_hash) + bytes([len(r.attesters)])
+        out += bytes(index[a.lower()] for a in r.attesters)
+    return bytes(out)
 
 
 def results_commitment(results: Sequence[AttestedResult], salt: bytes) -> bytes:
@@ -333,16 +443,28 @@ def open_cosignatures(results: Sequence[AttestedResult], signatures: Mapping[str
 
 
 def decode_results(opening: bytes) -> list[AttestedResult]:
+    """The attested results of an opening (:func:`results_opening`), in leaf order.
+
+    An empty opening (a batch posted without a results commitment) has no results. Raises
+    ValueError for a malformed one (short, an index past the list)."""
+    if not opening:
+        return []
+    d = opening[0]
+    i = 1 + 20 * d
+    if i > len(opening):
+        raise ValueError(f"The opening lists {d} attesters but is {len(opening)} bytes.")
+    listed = [to_checksum_address(opening[1 + 20 * j : 21 + 20 * j]) for j in range(d)]
     out: list[AttestedResult] = []
-    i = 0
     while i < len(opening):
+        if i + 33 > len(opening):
+            raise ValueError(f"The opening's entry at byte {i} is cut short.")
         result, count = opening[i : i + 32], opening[i + 32]
         i += 33
-        attesters = tuple(
-            to_checksum_address(opening[i + 20 * k : i + 20 * (k + 1)]) for k in range(count)
-        )
-        i += 20 * count
-        out.append(AttestedResult(result, attesters))
+        picks = opening[i : i + count]
+        if len(picks) != count or any(p >= d for p in picks):
+            raise ValueError(f"The opening's entry at byte {i - 33} names no listed attester.")
+        i += count
+        out.append(AttestedResult(result, tuple(listed[p] for p in picks)))
     return out
 
 
@@ -410,7 +532,10 @@ __all__ = [
     "BATCH_ATTESTATION_TYPEHASH",
     "LEAF_BYTES",
     "MAX_ATTESTERS",
+    "MAX_LISTED",
+    "POSTED_LEAF_BYTES",
     "AttestedResult",
+    "BatchHead",
     "Leaf",
     "attester_terms",
     "batch_attestation_digest",
@@ -419,9 +544,11 @@ __all__ = [
     "cosign_digest",
     "cosigners",
     "decode_leaves",
+    "decode_posted",
     "decode_results",
     "draw_seats",
     "encode_leaves",
+    "encode_posted",
     "is_audited",
     "merkle_proof",
     "merkle_root",

@@ -12,9 +12,10 @@ from eth_utils import keccak
 from peerhost.chain.headers import header_of
 from peerhost.wire.batch import (
     AttestedResult,
+    BatchHead,
     Leaf,
     batch_root,
-    encode_leaves,
+    encode_posted,
     open_cosignatures,
     results_commitment,
     results_opening,
@@ -71,9 +72,9 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
     tx = coordinator.postBatch(
         project_id,
         keccak(b"profile"),
-        reward,
+        BatchHead.of(Leaf.of(tickets[0])).as_tuple(),
         results_commitment(results, salt),
-        encode_leaves([Leaf.of(t) for t in tickets]),
+        encode_posted([Leaf.of(t) for t in tickets])[1],
         sender=gateway,
     )
     batch_id = tx.events.filter(coordinator.BatchPosted)[0].batchId

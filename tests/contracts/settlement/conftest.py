@@ -20,7 +20,7 @@ from peerhost.wire.batch import (
     Leaf,
     batch_root,
     cosigners,
-    encode_leaves,
+    encode_posted,
     open_cosignatures,
     results_commitment,
     results_opening,
@@ -208,11 +208,11 @@ class Kit:
         tickets = tickets if tickets is not None else self.tickets(n, mode=mode)
         results = self.attested(tickets, attesters) if attesters else []
         commitment = results_commitment(results, RESULT_SALT) if results else bytes(32)
-        leaves = encode_leaves([Leaf.of(t) for t in tickets])
+        head, leaves = encode_posted([Leaf.of(t) for t in tickets])
         tx = self.coordinator.postBatch(
             self.project_id,
             PROFILE,
-            tickets[0].reward,
+            head.as_tuple(),
             commitment,
             leaves,
             sender=sender or self.gateway,

@@ -20,8 +20,9 @@ from eth_utils import keccak
 from peerhost.deploy import ETHER
 from peerhost.wire.batch import (
     ABSTAIN,
+    BatchHead,
     Leaf,
-    encode_leaves,
+    encode_posted,
     merkle_proof,
     results_commitment,
     results_opening,
@@ -57,9 +58,9 @@ def _post(kit: Any, attested: list[tuple[Any, bytes]]) -> Posted:
     tx = kit.coordinator.postBatch(
         kit.project_id,
         keccak(b"engine-profile"),
-        tickets[0].reward,
+        BatchHead.of(Leaf.of(tickets[0])).as_tuple(),
         results_commitment(results, RESULT_SALT),
-        encode_leaves([Leaf.of(t) for t in tickets]),
+        encode_posted([Leaf.of(t) for t in tickets])[1],
         sender=kit.gateway,
     )
     batch_id = int(tx.events.filter(kit.coordinator.BatchPosted)[0].batchId)

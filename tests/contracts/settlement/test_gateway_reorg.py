@@ -20,7 +20,7 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.ticketbook import POSTED, REJECTED, TicketBook
-from peerhost.wire.batch import decode_leaves
+from peerhost.wire.batch import BatchHead, decode_posted
 from peerhost.wire.ticket import Ticket
 
 
@@ -103,8 +103,9 @@ def posted(kit: Any, gateway: Gateway, from_block: int) -> dict[int, list[int]]:
     for log in kit.coordinator.BatchPosted.range(from_block, int(kit.chain.blocks.head.number) + 1):
         tx = kit.request("eth_getTransactionByHash", [str(log.transaction_hash)])
         data = bytes.fromhex(str(tx["input"]).removeprefix("0x"))
-        leaves = gateway.view.coordinator.decode_input("postBatch", data)["leaves"]
-        out[int(log.batchId)] = [leaf.seq for leaf in decode_leaves(bytes(leaves))]
+        args = gateway.view.coordinator.decode_input("postBatch", data)
+        leaves = decode_posted(BatchHead.from_args(args["head"]), bytes(args["leaves"]))
+        out[int(log.batchId)] = [leaf.seq for leaf in leaves]
     return out
 
 

@@ -15,9 +15,11 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.deploy import ETHER
 from peerhost.wire.batch import (
     LEAF_BYTES,
+    POSTED_LEAF_BYTES,
+    BatchHead,
     Leaf,
     batch_root,
-    encode_leaves,
+    encode_posted,
     merkle_proof,
     verify_proof,
 )
@@ -40,11 +42,16 @@ def k(ready):
     return ready
 
 
-def _post_raw(k, tickets, *, reward=None, leaves=None, sender=None, project_id=None):
-    leaves = leaves if leaves is not None else encode_leaves([Leaf.of(t) for t in tickets])
-    reward = reward if reward is not None else tickets[0].reward
+def _post_raw(k, tickets, *, head=None, leaves=None, sender=None, project_id=None):
+    if leaves is None:
+        head, leaves = encode_posted([Leaf.of(t) for t in tickets])
     return k.coordinator.postBatch(
-        project_id or k.project_id, PROFILE, reward, bytes(32), leaves, sender=sender or k.gateway
+        project_id or k.project_id,
+        PROFILE,
+        head.as_tuple(),
+        bytes(32),
+        leaves,
+        sender=sender or k.gateway,
     )
 
 
@@ -91,10 +98,12 @@ def test_post_batch__without_results_commitment__audited_in_full(k):
 
 
 def test_post_batch__bad_leaf_blobs__revert_invalid_leaves(k, reverts_with):
-    leaf = Leaf.of(k.tickets(1)[0]).encode()
-    for blob in (b"", leaf[:-1], leaf + b"\x00"):
+    head, leaf = encode_posted([Leaf.of(k.tickets(1)[0])])
+    assert len(leaf) == POSTED_LEAF_BYTES
+    full = Leaf.of(k.tickets(1)[0]).encode()  # the 103-byte hashed leaf is not what is posted
+    for blob in (b"", leaf[:-1], leaf + b"\x00", full):
         with reverts_with(k.coordinator.InvalidLeaves):
-            _post_raw(k, None, reward=k.params.min_reward, leaves=blob)
+            _post_raw(k, None, head=head, leaves=blob)
     too_many = k.tickets(k.params.max_leaves + 1)
     with reverts_with(k.coordinator.InvalidLeaves):
         _post_raw(k, too_many)
@@ -105,26 +114,35 @@ def test_post_batch__each_bad_ticket__reverts_with_its_error(k, reverts_with, ch
     [t] = k.tickets(1)
     now = k.now()
     cases = [
-        (c.RewardTooLow, dataclasses.replace(t, reward=k.params.min_reward - 1), None),
-        (c.LeafRewardMismatch, t, t.reward + 1),
-        (c.TicketExpired, dataclasses.replace(t, issued_at=now - 100, deadline=now - 50), None),
-        (
-            c.InvalidTicketTimes,
-            dataclasses.replace(t, issued_at=now + 100, deadline=now + 200),
-            None,
-        ),
+        (c.RewardTooLow, dataclasses.replace(t, reward=k.params.min_reward - 1)),
+        (c.TicketExpired, dataclasses.replace(t, issued_at=now - 100, deadline=now - 50)),
+        (c.InvalidTicketTimes, dataclasses.replace(t, issued_at=now + 100, deadline=now + 200)),
         (
             c.InvalidTicketTimes,
             dataclasses.replace(t, issued_at=now - 10, deadline=now + k.params.max_ticket_life),
-            None,
         ),
-        (c.InvalidMode, dataclasses.replace(t, mode=3), None),
-        (c.UnknownVersion, dataclasses.replace(t, version=2), None),
-        (c.UnknownVersion, dataclasses.replace(t, version=0), None),
+        (c.InvalidMode, dataclasses.replace(t, mode=3)),
+        (c.UnknownVersion, dataclasses.replace(t, version=2)),
+        (c.UnknownVersion, dataclasses.replace(t, version=0)),
     ]
-    for error, ticket, reward in cases:
+    for error, ticket in cases:
         with reverts_with(error):
-            _post_raw(k, [ticket], reward=reward)
+            _post_raw(k, [ticket])
+
+
+def test_post_batch__head_names_another_reward_or_secrets_version__root_binds_the_head(k):
+    """A gateway cannot post a leaf under another price or secrets version than it signed: the
+    root is over the 103-byte leaves rebuilt from the head, so the committee, the courts and the
+    workers' proofs see the head's values, and a ticket signed with others is not in the batch."""
+    tickets = k.tickets(2, reward=2 * k.params.min_reward)
+    signed = [Leaf.of(t) for t in tickets]
+    _, blob = encode_posted(signed)
+    cheaper = BatchHead(k.function_id, 1, k.params.min_reward, 7)
+    tx = _post_raw(k, None, head=cheaper, leaves=blob)
+    b = k.coordinator.getBatch(tx.events.filter(k.coordinator.BatchPosted)[0].batchId)
+    rebuilt = [dataclasses.replace(x, reward=cheaper.reward, secrets_version=7) for x in signed]
+    assert bytes(b.root) == batch_root(rebuilt) != batch_root(signed)
+    assert int(b.reward) == cheaper.reward
 
 
 def test_post_batch__function_of_another_project__reverts(k, registry, stranger, reverts_with):
@@ -262,11 +280,17 @@ def test_post_orphans__forged_or_mixed_or_replayed__reverts(k, chain, stranger, 
         )
     with reverts_with(k.s.tickets.OrphansMismatch):
         k.coordinator.postOrphans(rows, _signed(k, chain, tickets)[:1], bytes(32), sender=stranger)
-    mixed = [tickets[0], dataclasses.replace(tickets[1], reward=tickets[1].reward * 2)]
-    with reverts_with(k.s.tickets.OrphansMismatch):
-        k.coordinator.postOrphans(
-            [t.as_tuple() for t in mixed], _signed(k, chain, mixed), bytes(32), sender=stranger
-        )
+    for other in (
+        dataclasses.replace(tickets[1], reward=tickets[1].reward * 2),
+        dataclasses.replace(tickets[1], secrets_version=3),
+        dataclasses.replace(tickets[1], version=2),
+        dataclasses.replace(tickets[1], engine_profile=keccak(b"other engine")),
+    ):
+        mixed = [tickets[0], other]  # another head: one orphan post per head
+        with reverts_with(k.s.tickets.OrphansMismatch):
+            k.coordinator.postOrphans(
+                [t.as_tuple() for t in mixed], _signed(k, chain, mixed), bytes(32), sender=stranger
+            )
     k.post(tickets=tickets[:1])  # the gateway posted one of them itself
     with reverts_with(k.coordinator.SeqAlreadyPosted):
         k.coordinator.postOrphans(rows, _signed(k, chain, tickets), bytes(32), sender=stranger)
@@ -339,14 +363,7 @@ def test_post_batch__seq_in_the_single_request_half__reverts_seq_reserved(k, rev
     [t] = k.tickets(1)
     reserved = dataclasses.replace(t, seq=1 << 63)
     with reverts_with(k.coordinator.SeqReserved):
-        k.coordinator.postBatch(
-            k.project_id,
-            PROFILE,
-            t.reward,
-            bytes(32),
-            encode_leaves([Leaf.of(reserved)]),
-            sender=k.gateway,
-        )
+        _post_raw(k, [reserved])
 
 
 def test_request_execution__seqs_from_a_counter__posted_once_each_without_a_bitmap(k, requester):

@@ -12,9 +12,10 @@ from peerhost.deploy import deploy_settlement
 from peerhost.wire.batch import (
     ABSTAIN,
     AttestedResult,
+    BatchHead,
     Leaf,
     batch_attestation_digest,
-    encode_leaves,
+    encode_posted,
     is_audited,
     results_commitment,
     results_opening,
@@ -396,9 +397,9 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
         AttestedResult(LIE, (str(workers[4].address),)),
     ]
     commitment = results_commitment(results, RESULT_SALT)
-    leaves = encode_leaves([Leaf.of(t) for t in tickets])
+    head, leaves = encode_posted([Leaf.of(t) for t in tickets])
     tx = k.coordinator.postBatch(
-        k.project_id, b"\x00" * 32, tickets[0].reward, commitment, leaves, sender=k.gateway
+        k.project_id, b"\x00" * 32, head.as_tuple(), commitment, leaves, sender=k.gateway
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
     att = k.cosignatures(b, tickets, results, [workers[3], workers[4]])
@@ -423,15 +424,21 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
         k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
 
 
+ONE_LISTED = b"\x01" + b"\x11" * 20  # an attester list of one
+
+
 @pytest.mark.parametrize(
     "opening",
     [
-        GOOD + b"\x05" + b"\x11" * 100,  # five attesters
-        GOOD + b"\x02" + b"\x11" * 20,  # two announced, one present
-        GOOD + b"\x01" + b"\x11" * 20 + b"\x00",  # trailing byte
-        GOOD[:20],  # truncated entry
+        ONE_LISTED + GOOD + b"\x05" + bytes(5),  # five attesters on a leaf
+        ONE_LISTED + GOOD + b"\x02" + bytes(1),  # two announced, one present
+        ONE_LISTED + GOOD + b"\x01" + bytes(1) + b"\x00",  # trailing byte
+        ONE_LISTED + GOOD[:20],  # truncated entry
+        ONE_LISTED + GOOD + b"\x01" + b"\x01",  # index 1 of a one-attester list
+        b"\x02" + b"\x11" * 20 + GOOD + b"\x00",  # two listed, one present
+        b"",  # no attester count
     ],
-    ids=["too-many", "short", "trailing", "truncated"],
+    ids=["too-many", "short", "trailing", "truncated", "index-past-list", "short-list", "empty"],
 )
 def test_open_results__malformed_opening__reverts_malformed_opening(k, by, reverts_with, opening):
     # the gateway committed to a malformed opening: it can never be opened (the pot returns at close)
@@ -440,9 +447,9 @@ def test_open_results__malformed_opening__reverts_malformed_opening(k, by, rever
     tx = k.coordinator.postBatch(
         k.project_id,
         b"\x00" * 32,
-        t.reward,
+        BatchHead.of(Leaf.of(t)).as_tuple(),
         keccak(salt + opening),
-        encode_leaves([Leaf.of(t)]),
+        encode_posted([Leaf.of(t)])[1],
         sender=k.gateway,
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
@@ -651,9 +658,9 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
     tx = k.coordinator.postBatch(
         k.project_id,
         b"\x00" * 32,
-        tickets[0].reward,
+        BatchHead.of(Leaf.of(tickets[0])).as_tuple(),
         results_commitment(results, RESULT_SALT),
-        encode_leaves([Leaf.of(t) for t in tickets]),
+        encode_posted([Leaf.of(t) for t in tickets])[1],
         sender=k.gateway,
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId
@@ -678,9 +685,9 @@ def _open_batch(k, by, tickets, results):
     tx = k.coordinator.postBatch(
         k.project_id,
         b"\x00" * 32,
-        tickets[0].reward,
+        BatchHead.of(Leaf.of(tickets[0])).as_tuple(),
         results_commitment(results, RESULT_SALT),
-        encode_leaves([Leaf.of(t) for t in tickets]),
+        encode_posted([Leaf.of(t) for t in tickets])[1],
         sender=k.gateway,
     )
     b = tx.events.filter(k.coordinator.BatchPosted)[0].batchId

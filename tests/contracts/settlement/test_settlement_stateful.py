@@ -70,10 +70,11 @@ from peerhost.deploy import ETHER, Settlement, SettlementParams
 from peerhost.wire.batch import (
     ABSTAIN,
     AttestedResult,
+    BatchHead,
     Leaf,
     batch_root,
     cosigners,
-    encode_leaves,
+    encode_posted,
     is_audited,
     open_cosignatures,
     results_commitment,
@@ -353,9 +354,9 @@ class SettlementMachine(RuleBasedStateMachine):
         fn = w.c.functions.postBatch(
             w.project_id,
             PROFILE_HASH,
-            tickets[0].reward,
+            BatchHead.of(Leaf.of(tickets[0])).as_tuple(),
             results_commitment(results, SALT),
-            encode_leaves([Leaf.of(t) for t in tickets]),
+            encode_posted([Leaf.of(t) for t in tickets])[1],
         )
         receipt = self._send(fn, w.gateway, expect=expect)
         if receipt is None:

@@ -12,7 +12,9 @@ from peerhost.wire.batch import (
     batch_attestation_digest,
     cosign_digest,
     cosigners,
+    decode_results,
     open_cosignatures,
+    results_opening,
     sign_cosignature,
 )
 from peerhost.wire.feed import (
@@ -91,3 +93,31 @@ def test_cosign_request__results_do_not_match_mask__refused() -> None:
     doc = CosignRequest(7, ROOT, b"\x01" * 103, 0b111, (GOOD, OTHER)).to_doc()
     with pytest.raises(FeedMessageError, match="one hash per bit"):
         decode_message(str(doc).replace("'", '"'))
+
+
+def test_results_opening__attesters_listed_once__indexes_per_leaf_and_round_trip() -> None:
+    opening = results_opening(_results())
+    listed = bytes([2]) + bytes.fromhex(A.address[2:]) + bytes.fromhex(B.address[2:])
+    entries = GOOD + b"\x01\x00" + OTHER + b"\x02\x01\x00" + GOOD + b"\x00" + GOOD + b"\x01\x01"
+    assert opening == listed + entries
+    assert decode_results(opening) == _results()
+    assert decode_results(b"") == []
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        b"\x02" + b"\x11" * 20,  # two listed, one present
+        b"\x01" + b"\x11" * 20 + GOOD + b"\x01\x01",  # index past the list
+        b"\x01" + b"\x11" * 20 + GOOD + b"\x02\x00",  # two announced, one present
+        b"\x01" + b"\x11" * 20 + GOOD[:10],  # entry cut short
+    ],
+)
+def test_decode_results__malformed_opening__value_error(opening: bytes) -> None:
+    with pytest.raises(ValueError, match="opening"):
+        decode_results(opening)
+
+
+def test_results_opening__five_attesters_on_a_leaf__value_error() -> None:
+    with pytest.raises(ValueError, match="At most 4"):
+        results_opening([AttestedResult(GOOD, (A.address,) * 5)])
