@@ -6,6 +6,9 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from peerhost.functionlogs.capture import decode_log
+from peerhost.wire.headers import LOG_HEADER
+
 
 @dataclass(frozen=True)
 class Post:
@@ -14,6 +17,7 @@ class Post:
     worker: str
     signature: str
     content_type: str
+    log: str = ""  # the function's log the worker sent along (decoded), "" when none
 
 
 class RecordingInbox:
@@ -33,6 +37,7 @@ class RecordingInbox:
                         self.headers.get("X-PeerHost-Worker", ""),
                         self.headers.get("X-PeerHost-Signature", ""),
                         self.headers.get("Content-Type", ""),
+                        _log_of(self.headers.get(LOG_HEADER, "")),
                     )
                 )
                 self.send_response(202 if self.path.startswith("/_inbox/0x") else 404)
@@ -50,3 +55,7 @@ class RecordingInbox:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _log_of(header: str) -> str:
+    return decode_log(header) if header else ""
