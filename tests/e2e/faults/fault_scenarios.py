@@ -831,6 +831,224 @@ def store_down(stack: TicketStack, seed: int) -> Outcome:
     return settled(stack, before, outcome)
 
 
+#: What a store failure must say, wherever it is shown: the daemon, and how to start one.
+IPFS_HINT = ("IPFS daemon", "tools/ipfs/daemon.sh")
+
+
+def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
+    """An IPFS daemon (real js-ipfs, offline, on loopback) is the content store the publisher,
+    the gateway and the workers use, each through a local cache
+    (``local:<cache>,ipfs:<api>``, the layout docs/storage.md recommends); the daemon is killed
+    while a new version is published and called.
+
+    0. The gateway and the workers are started again on that layout; the daemon holds what was
+       published before, and each cache holds it too (the versions they ran before).
+    1. Daemon up: a new function is published and called (answered).
+    2. Daemon killed: publishing its next version with ``ape run publish`` fails with a clear
+       error naming the daemon and how to start it (no traceback) and publishes nothing.
+    3. Daemon restarted: the publish succeeds.
+    4. Daemon killed again before any worker fetched the new code: calls to the new version get
+       an error naming the daemon (every worker skips with the store's reason, nobody attests);
+       the gateway's log and the workers' logs say what to check; calls to cached versions
+       keep being answered.
+    5. Daemon restarted: the new version answers; every ticket settles once, nobody slashed.
+
+    The gateway and the workers go back to the devnet's embedded store afterwards.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    from peerhost.devnet.processes import free_port
+    from peerhost.publishing import Publisher, load_project
+    from peerhost.publishing.publisher import active_version
+    from peerhost.storage import LocalStore, open_store
+    from peerhost.storage.daemon import IpfsDaemon, start_daemon
+
+    rng = random.Random(seed)
+    outcome = Outcome("ipfs-down", seed)
+    devnet = stack.devnet
+    assert devnet.deployment is not None
+    state = devnet.state_dir / "ipfs-down"
+    shutil.rmtree(state, ignore_errors=True)  # fresh caches: nothing of an earlier run
+    repo, api_port = state / "repo", free_port()
+    daemon: list[IpfsDaemon] = [start_daemon(repo, api_port=api_port)]
+    api = daemon[0].api_url
+    ipfs = f"ipfs:{api}?lookup_timeout=1&timeout=20"
+
+    def spec(cache: str) -> str:
+        return f"local:{state / cache},{ipfs}"
+
+    def kill() -> None:
+        daemon[0].process.kill()
+        daemon[0].process.wait(10)
+
+    def restart() -> None:
+        daemon[0] = start_daemon(repo, api_port=api_port)
+
+    # what was published before: in the daemon, and in every cache that ran it
+    embedded = LocalStore(devnet.state_dir / "store")
+    caches = [LocalStore(state / c) for c in ("gateway", *(f"worker-{n + 1}" for n in range(3)))]
+    with open_store(ipfs) as daemon_store:
+        for cid in embedded.cids():
+            data = embedded.get(cid)
+            daemon_store.put(data)
+            for cache in caches:
+                cache.put_for(cid, data)
+    gateway_store = devnet.config.gateway_settings.get("store")
+    words = [f"v{rng.randrange(10**9)}" for _ in range(2)]
+    project = state / "project"
+    shutil.copytree(devnet.config.examples, project, dirs_exist_ok=True)
+    modules = Path(devnet.config.examples).resolve().parent / "node_modules"
+    (project / "node_modules").symlink_to(modules, target_is_directory=True)
+    fresh = project / "functions" / "fresh.js"
+
+    def write(word: str) -> None:
+        fresh.write_text(
+            f'export function handler(req) {{ return {{ word: "{word}", q: req.query }}; }}\n'
+        )
+
+    def fresh_version() -> int | None:
+        with stack.ape():
+            active = active_version(
+                devnet.deployment.registry, stack.owner, stack.examples, "fresh"
+            )
+        return None if active is None else int(active["version"])
+
+    def publish() -> None:
+        with stack.ape():
+            spec_ = load_project(project, stack.examples)
+            Publisher(
+                devnet.deployment.registry,
+                stack.developer,
+                open_store(spec("publisher")),
+                devnet.gateway_url,
+                log=lambda line: None,
+            ).publish(spec_)
+        for _ in range(6):  # past the gateway's confirmation depth, so it sees the new version
+            rpc(stack, "evm_mine")
+        time.sleep(3.0)
+
+    def call(http: httpx.Client, word: str) -> bool:
+        response = http.get(stack.example("fresh"), params={"n": str(rng.randrange(1000))})
+        if response.status_code == 200:
+            if word not in response.text:
+                raise ScenarioFailed(f"a wrong answer (not {word}): {response.text[:200]}")
+            outcome.answered += 1
+            return True
+        if not all(h in response.text for h in IPFS_HINT):
+            raise ScenarioFailed(
+                f"daemon down: the error does not say what to check: {response.status_code} "
+                f"{response.text[:300]}"
+            )
+        outcome.failed_calls += 1
+        outcome.notes.append(f"daemon down: {response.status_code} {response.text[:200]}")
+        return False
+
+    try:
+        # 0. the processes on the daemon, through their caches
+        for n, proc in enumerate(devnet.workers):
+            proc.stop(timeout=30.0)
+            devnet.workers[n] = devnet.launch_worker(n, wait=False, store=spec(f"worker-{n + 1}"))
+        for proc in devnet.workers:
+            proc.wait_ready(timeout=180.0)
+        stack.restart_gateway(store=spec("gateway"))
+        before = snapshot(stack)
+        with httpx.Client(timeout=60.0) as http:
+            # 1. up: published and called
+            write(words[0])
+            publish()
+            for _ in range(3):
+                if not call(http, words[0]):
+                    raise ScenarioFailed("the daemon up, a call to the new function failed")
+            version = fresh_version()
+            # 2. killed: `ape run publish` of the next version is refused, nothing published
+            kill()
+            write(words[1])
+            cli = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("ape")),
+                    *("run", "publish", str(project), "--account", "TEST::1"),
+                    *("--project-name", stack.examples, "--store", spec("publisher")),
+                    *("--deployments", str(devnet.deployments_path)),
+                    *("--gateway-url", devnet.gateway_url),
+                ],
+                env={**os.environ, "APE_FOUNDRY_HOST": devnet.rpc_url},
+                cwd=Path(__file__).resolve().parents[3],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            printed = cli.stdout + cli.stderr
+            if (
+                cli.returncode == 0
+                or "Traceback" in printed
+                or not all(h in printed for h in IPFS_HINT)
+            ):
+                raise ScenarioFailed(
+                    f"publishing with the daemon down: exit {cli.returncode}: {printed[-600:]}"
+                )
+            outcome.notes.append(
+                "publish refused: "
+                + next(ln for ln in printed.splitlines() if "IPFS daemon" in ln)[:200]
+            )
+            if fresh_version() != version:
+                raise ScenarioFailed("publishing with the daemon down changed the active version")
+            # 3. restarted: the publish succeeds
+            restart()
+            publish()
+            if fresh_version() == version:
+                raise ScenarioFailed("the daemon back, the new version was not published")
+            # 4. killed before anyone fetched the new code
+            kill()
+            logs = [devnet.gateway_log_path(), *(p.log_path for p in devnet.workers)]
+            offsets = {path: path.stat().st_size for path in logs}
+            first = next_seq(stack)
+            for _ in range(rng.randint(2, 4)):
+                if call(http, words[1]):
+                    raise ScenarioFailed("the new version answered with its code nowhere")
+                time.sleep(0.3)
+            refused = set(range(first, next_seq(stack)))
+            if attested := sorted(refused & attested_by_workers(stack, first)):
+                raise ScenarioFailed(f"ticket(s) {attested} attested without the code")
+            with Traffic(stack, rng.randrange(2**32), clients=1, limit=400) as traffic:
+                target = 4  # cached versions keep answering
+                wait_until(lambda: traffic.answered >= target, 120, "cached calls, daemon down")
+            if traffic.failed:
+                raise ScenarioFailed(f"{traffic.failed} call(s) of a cached version failed")
+            outcome.answered += traffic.answered
+            said = {p: p.read_text(errors="replace")[o:] for p, o in offsets.items()}
+            for path, text in said.items():
+                if "Traceback" in text:
+                    raise ScenarioFailed(f"a traceback in {path}: {text[-600:]}")
+            gateway_said = said.pop(devnet.gateway_log_path())
+            if not all(h in gateway_said for h in IPFS_HINT):
+                raise ScenarioFailed(
+                    f"the gateway's log does not name the daemon: {gateway_said[-400:]}"
+                )
+            if not any(all(h in text for h in IPFS_HINT) for text in said.values()):
+                raise ScenarioFailed("no worker's log names the daemon")
+            # 5. restarted: the new version answers
+            restart()
+            for _ in range(3):
+                if not call(http, words[1]):
+                    raise ScenarioFailed("the daemon back, a call to the new version failed")
+        if not devnet.gateway_alive():
+            raise ScenarioFailed("the gateway died")
+        return settled(stack, before, outcome)
+    finally:
+        if daemon[0].process.poll() is None:
+            daemon[0].stop()
+        for n, proc in enumerate(devnet.workers):
+            proc.stop(timeout=30.0)
+            devnet.workers[n] = devnet.launch_worker(n, wait=False)
+        for proc in devnet.workers:
+            proc.wait_ready(timeout=180.0)
+        if gateway_store is None:
+            devnet.config.gateway_settings.pop("store", None)
+        stack.restart_gateway(**({} if gateway_store is None else {"store": gateway_store}))
+
+
 #: name -> how to run it with a seed (what ``bench/faults.py`` and the tests run).
 SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "worker-killed-attest-restarted": lambda s, seed: worker_killed(s, seed, "attest", True),
@@ -846,4 +1064,5 @@ SCENARIOS: dict[str, Callable[[TicketStack, int], Outcome]] = {
     "reorg-deep": lambda s, seed: reorged(s, seed, deep=True),
     "node-restarted": node_restarted,
     "store-down": store_down,
+    "ipfs-down": ipfs_down,
 }
