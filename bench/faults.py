@@ -8,8 +8,8 @@ Starts one stack (an anvil of its own on a free port, the contracts, the example
 and the gateway as processes; the same stack the fault tests run, in a temporary directory) and
 runs every chosen scenario ``--runs`` times, run ``i`` with seed ``--seed + i``. Each run injects its
 fault while calls flow (a worker killed by SIGKILL at a duty point, the gateway killed with tickets
-in flight, a worker's clock minutes ahead, a shallow reorg, the chain node restarted, the content store down while a new version is
-published and called; docs/faults.md), then checks on-chain that every ticket issued reached a terminal state exactly once and that
+in flight, a worker's clock minutes ahead, a shallow reorg, the chain node restarted, the content store (embedded, or a real IPFS daemon
+killed and restarted) down while a new version is published and called; docs/faults.md), then checks on-chain that every ticket issued reached a terminal state exactly once and that
 no honest worker lost stake (``tests/e2e/faults/fault_scenarios.py``). A failed run prints its
 scenario, seed and reason (rerun it alone with ``PEERHOST_FAULTS=all PEERHOST_FAULT_SEED=<seed> ape
 test tests/e2e/faults``) and the campaign goes on. Prints one line per run and, at the end, the
