@@ -897,7 +897,8 @@ def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
             for cache in caches:
                 cache.put_for(cid, data)
     gateway_store = devnet.config.gateway_settings.get("store")
-    words = [f"v{rng.randrange(10**9)}" for _ in range(2)]
+    # not store-down's words (same seed, same draw): code another scenario cached is no new code
+    words = [f"ipfs-v{rng.randrange(10**9)}" for _ in range(2)]
     project = state / "project"
     shutil.copytree(devnet.config.examples, project, dirs_exist_ok=True)
     modules = Path(devnet.config.examples).resolve().parent / "node_modules"
