@@ -856,9 +856,7 @@ def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
 
     The gateway and the workers go back to the devnet's embedded store afterwards.
     """
-    import os
     import shutil
-    import subprocess
 
     from peerhost.devnet.processes import free_port
     from peerhost.publishing import Publisher, load_project
@@ -873,82 +871,83 @@ def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
     state = devnet.state_dir / "ipfs-down"
     shutil.rmtree(state, ignore_errors=True)  # fresh caches: nothing of an earlier run
     repo, api_port = state / "repo", free_port()
-    daemon: list[IpfsDaemon] = [start_daemon(repo, api_port=api_port)]
-    api = daemon[0].api_url
-    ipfs = f"ipfs:{api}?lookup_timeout=1&timeout=20"
-
-    def spec(cache: str) -> str:
-        return f"local:{state / cache},{ipfs}"
-
-    def kill() -> None:
-        daemon[0].process.kill()
-        daemon[0].process.wait(10)
-
-    def restart() -> None:
-        daemon[0] = start_daemon(repo, api_port=api_port)
-
-    # what was published before: in the daemon, and in every cache that ran it
-    embedded = LocalStore(devnet.state_dir / "store")
-    caches = [LocalStore(state / c) for c in ("gateway", *(f"worker-{n + 1}" for n in range(3)))]
-    with open_store(ipfs) as daemon_store:
-        for cid in embedded.cids():
-            data = embedded.get(cid)
-            daemon_store.put(data)
-            for cache in caches:
-                cache.put_for(cid, data)
     gateway_store = devnet.config.gateway_settings.get("store")
-    # not store-down's words (same seed, same draw): code another scenario cached is no new code
-    words = [f"ipfs-v{rng.randrange(10**9)}" for _ in range(2)]
-    project = state / "project"
-    shutil.copytree(devnet.config.examples, project, dirs_exist_ok=True)
-    modules = Path(devnet.config.examples).resolve().parent / "node_modules"
-    (project / "node_modules").symlink_to(modules, target_is_directory=True)
-    fresh = project / "functions" / "fresh.js"
-
-    def write(word: str) -> None:
-        fresh.write_text(
-            f'export function handler(req) {{ return {{ word: "{word}", q: req.query }}; }}\n'
-        )
-
-    def fresh_version() -> int | None:
-        with stack.ape():
-            active = active_version(
-                devnet.deployment.registry, stack.owner, stack.examples, "fresh"
-            )
-        return None if active is None else int(active["version"])
-
-    def publish() -> None:
-        with stack.ape():
-            spec_ = load_project(project, stack.examples)
-            Publisher(
-                devnet.deployment.registry,
-                stack.developer,
-                open_store(spec("publisher")),
-                devnet.gateway_url,
-                log=lambda line: None,
-            ).publish(spec_)
-        for _ in range(6):  # past the gateway's confirmation depth, so it sees the new version
-            rpc(stack, "evm_mine")
-        time.sleep(3.0)
-
-    def call(http: httpx.Client, word: str, response: httpx.Response | None = None) -> bool:
-        if response is None:
-            response = http.get(stack.example("fresh"), params={"n": str(rng.randrange(1000))})
-        if response.status_code == 200:
-            if word not in response.text:
-                raise ScenarioFailed(f"a wrong answer (not {word}): {response.text[:200]}")
-            outcome.answered += 1
-            return True
-        if not all(h in response.text for h in IPFS_HINT):
-            raise ScenarioFailed(
-                f"daemon down: the error does not say what to check: {response.status_code} "
-                f"{response.text[:300]}"
-            )
-        outcome.failed_calls += 1
-        outcome.notes.append(f"daemon down: {response.status_code} {response.text[:200]}")
-        return False
-
+    daemon: list[IpfsDaemon] = [start_daemon(repo, api_port=api_port)]
     try:
+        api = daemon[0].api_url
+        ipfs = f"ipfs:{api}?lookup_timeout=1&timeout=20"
+
+        def spec(cache: str) -> str:
+            return f"local:{state / cache},{ipfs}"
+
+        def kill() -> None:
+            daemon[0].process.kill()
+            daemon[0].process.wait(10)
+
+        def restart() -> None:
+            daemon[0] = start_daemon(repo, api_port=api_port)
+
+        # what was published before: in the daemon, and in every cache that ran it
+        embedded = LocalStore(devnet.state_dir / "store")
+        names = ("gateway", *(f"worker-{n + 1}" for n in range(devnet.config.workers)))
+        caches = [LocalStore(state / name) for name in names]
+        with open_store(ipfs) as daemon_store:
+            for cid in embedded.cids():
+                data = embedded.get(cid)
+                daemon_store.put(data)
+                for cache in caches:
+                    cache.put_for(cid, data)
+        # not store-down's words (same seed, same draw): code another scenario cached is no new code
+        words = [f"ipfs-v{rng.randrange(10**9)}" for _ in range(2)]
+        project = state / "project"
+        shutil.copytree(devnet.config.examples, project, dirs_exist_ok=True)
+        modules = Path(devnet.config.examples).resolve().parent / "node_modules"
+        (project / "node_modules").symlink_to(modules, target_is_directory=True)
+        fresh = project / "functions" / "fresh.js"
+
+        def write(word: str) -> None:
+            fresh.write_text(
+                f'export function handler(req) {{ return {{ word: "{word}", q: req.query }}; }}\n'
+            )
+
+        def fresh_version() -> int | None:
+            with stack.ape():
+                active = active_version(
+                    devnet.deployment.registry, stack.owner, stack.examples, "fresh"
+                )
+            return None if active is None else int(active["version"])
+
+        def publish() -> None:
+            with stack.ape():
+                spec_ = load_project(project, stack.examples)
+                Publisher(
+                    devnet.deployment.registry,
+                    stack.developer,
+                    open_store(spec("publisher")),
+                    devnet.gateway_url,
+                    log=lambda line: None,
+                ).publish(spec_)
+            for _ in range(6):  # past the gateway's confirmation depth, so it sees the new version
+                rpc(stack, "evm_mine")
+            time.sleep(3.0)
+
+        def call(http: httpx.Client, word: str, response: httpx.Response | None = None) -> bool:
+            if response is None:
+                response = http.get(stack.example("fresh"), params={"n": str(rng.randrange(1000))})
+            if response.status_code == 200:
+                if word not in response.text:
+                    raise ScenarioFailed(f"a wrong answer (not {word}): {response.text[:200]}")
+                outcome.answered += 1
+                return True
+            if not all(h in response.text for h in IPFS_HINT):
+                raise ScenarioFailed(
+                    f"daemon down: the error does not say what to check: {response.status_code} "
+                    f"{response.text[:300]}"
+                )
+            outcome.failed_calls += 1
+            outcome.notes.append(f"daemon down: {response.status_code} {response.text[:200]}")
+            return False
+
         # 0. the processes on the daemon, through their caches
         for n, proc in enumerate(devnet.workers):
             proc.stop(timeout=30.0)
@@ -968,19 +967,11 @@ def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
             # 2. killed: `ape run publish` of the next version is refused, nothing published
             kill()
             write(words[1])
-            cli = subprocess.run(
-                [
-                    str(Path(sys.executable).with_name("ape")),
-                    *("run", "publish", str(project), "--account", "TEST::1"),
-                    *("--project-name", stack.examples, "--store", spec("publisher")),
-                    *("--deployments", str(devnet.deployments_path)),
-                    *("--gateway-url", devnet.gateway_url),
-                ],
-                env={**os.environ, "APE_FOUNDRY_HOST": devnet.rpc_url},
-                cwd=Path(__file__).resolve().parents[3],
-                capture_output=True,
-                text=True,
-                timeout=300,
+            cli = stack.ape_run(
+                state / "no-devnet",  # no devnet.json: the options below say where everything is
+                *("publish", str(project), "--project-name", stack.examples),
+                *("--store", spec("publisher"), "--deployments", str(devnet.deployments_path)),
+                *("--gateway-url", devnet.gateway_url),
             )
             printed = cli.stdout + cli.stderr
             if (
