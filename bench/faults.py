@@ -15,7 +15,9 @@ scenario, seed and reason (rerun it alone with ``PEERHOST_FAULTS=all PEERHOST_FA
 test tests/e2e/faults``) and the campaign goes on. Prints one line per run and, at the end, the
 table: scenario, runs, passed, and over the passed runs the tickets issued, paid, refunded and never
 charged (issued, attested by nobody, never posted); a run that lost a ticket, posted one twice or
-slashed an honest worker is a failed run. Exit status 1 if any run failed. A run takes about 20 s to 2 min (the ``-down`` ones wait out a no-show's windows).
+slashed an honest worker is a failed run. Exit status 1 if any run failed. A run takes about 20 s to 2 min (the ``-down`` ones wait out a no-show's windows;
+``ipfs-down`` about 4 min: it restarts the gateway and the workers twice). ``ipfs-down`` needs
+js-ipfs (``bin/setup --ipfs``).
 """
 
 from __future__ import annotations
