@@ -706,7 +706,7 @@ def store_down(stack: TicketStack, seed: int) -> Outcome:
 
     from peerhost.publishing import Publisher, load_project
     from peerhost.publishing.publisher import active_version
-    from peerhost.storage import StoreUnavailable, open_store
+    from peerhost.storage import LocalStore, StoreUnavailable, open_store
 
     rng = random.Random(seed)
     outcome = Outcome("store-down", seed)
@@ -739,13 +739,13 @@ def store_down(stack: TicketStack, seed: int) -> Outcome:
             )
         return None if active is None else int(active["version"])
 
-    def publish() -> Any:
+    def publish(store_spec: str | None = None) -> Any:
         with stack.ape():
             spec = load_project(project, stack.examples)
             return Publisher(
                 devnet.deployment.registry,
                 stack.developer,
-                open_store(devnet.store_spec),
+                open_store(store_spec or devnet.store_spec),
                 devnet.gateway_url,
                 log=lambda line: None,
             ).publish(spec)
@@ -770,7 +770,18 @@ def store_down(stack: TicketStack, seed: int) -> Outcome:
         up()
     if fresh_version() != version:
         raise ScenarioFailed("publishing with the store down changed the active version")
-    report = publish()
+    # The store goes down before the registry transaction, the code already in it: workers
+    # prewarm a new version as soon as it is published, and none may have fetched this one.
+    staged = devnet.state_dir / f"publisher-{word}"
+    down()
+    try:
+        report = publish(f"local:{staged}")
+        with LocalStore(aside) as kept, LocalStore(staged) as stage:
+            for cid in stage.cids():
+                kept.put_for(cid, stage.get(cid))
+    except BaseException:
+        up()
+        raise
     outcome.notes.append(
         "published "
         + ", ".join(f"{f.name} {f.action}" for f in report.functions if f.name == "fresh")
@@ -779,7 +790,6 @@ def store_down(stack: TicketStack, seed: int) -> Outcome:
         rpc(stack, "evm_mine")
     time.sleep(3.0)
     with httpx.Client(timeout=60.0) as http:
-        down()
         try:
             for _ in range(2):
                 response = call(http)
@@ -847,8 +857,10 @@ def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
     1. Daemon up: a new function is published and called (answered).
     2. Daemon killed: publishing its next version with ``ape run publish`` fails with a clear
        error naming the daemon and how to start it (no traceback) and publishes nothing.
-    3. Daemon restarted: the publish succeeds.
-    4. Daemon killed again before any worker fetched the new code: calls to the new version get
+    3. Daemon restarted: the publish succeeds (its upload, then the daemon killed again before
+       the registry transaction: workers prewarm a version once published, none may have
+       fetched this one).
+    4. The daemon down while the new version is called: calls to the new version get
        an error naming the daemon (every worker skips with the store's reason, nobody attests);
        the gateway's log and the workers' logs say what to check; calls to cached versions
        keep being answered.
@@ -917,13 +929,13 @@ def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
                 )
             return None if active is None else int(active["version"])
 
-        def publish() -> None:
+        def publish(store_spec: str | None = None) -> None:
             with stack.ape():
                 spec_ = load_project(project, stack.examples)
                 Publisher(
                     devnet.deployment.registry,
                     stack.developer,
-                    open_store(spec("publisher")),
+                    open_store(store_spec or spec("publisher")),
                     devnet.gateway_url,
                     log=lambda line: None,
                 ).publish(spec_)
@@ -988,13 +1000,19 @@ def ipfs_down(stack: TicketStack, seed: int) -> Outcome:
             )
             if fresh_version() != version:
                 raise ScenarioFailed("publishing with the daemon down changed the active version")
-            # 3. restarted: the publish succeeds
+            # 3. restarted: the publish succeeds. Its upload (every function's code, as the
+            # publisher stores it) comes first; the daemon is killed again before the registry
+            # transaction, so no worker can have fetched the new code (workers prewarm a version
+            # once it is published)
             restart()
-            publish()
-            if fresh_version() == version:
-                raise ScenarioFailed("the daemon back, the new version was not published")
-            # 4. killed before anyone fetched the new code
+            with open_store(spec("publisher")) as upload:
+                for function in load_project(project, stack.examples).functions:
+                    upload.put(function.code())
             kill()
+            publish(f"local:{state / 'publisher'}")
+            if fresh_version() == version:
+                raise ScenarioFailed("the new version was not published")
+            # 4. the daemon down while the new version is called
             logs = [devnet.gateway_log_path(), *(p.log_path for p in devnet.workers)]
             offsets = {path: path.stat().st_size for path in logs}
             first = next_seq(stack)
