@@ -34,6 +34,7 @@ import contextlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,8 +73,11 @@ log = logging.getLogger(__name__)
 # ISettlementCoordinator.Phase
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
 _RESUMES = 120  # a duty cut by an unreachable chain is resumed at most this often
+_FAILURES = 10  # a duty cut by an unexpected error is resumed at most this often
 _RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal on-chain (reorgs)
 _AGAIN = 5  # a dropped commitment or reveal is sent again at most this often per batch
+_REDRAWN = -1  # a seat's duty ended because its batch's seats are drawn again
+_CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,9 @@ class Committee:
         self.singles: dict[int, SingleRequest] = {}
         self.callbacks = CallbackRelay(view, mine_blocks=mine_blocks)
         self._from_block = 0
+        # (block number, hash) of the heads read, to find where a reorg forked
+        self._checkpoints: deque[tuple[int, str]] = deque(maxlen=_CHECKPOINTS)
+        self.reorgs = 0
         self.accountability = Accountability(
             view,
             address,
@@ -193,15 +200,20 @@ class Committee:
         last_cheques = time.monotonic()
         while True:
             try:
+                cursor = await self._follow_reorg(cursor)
                 head = await self.view.block_number()
                 if head >= cursor:
+                    before = await self.view.block_hash(head)
                     for raw, args in await self.view.logs("BatchPosted", cursor, head):
                         self._posted(int(args["batchId"]), raw)
                     for event in ("BatchFinalized", "BatchExpired"):
                         for _, args in await self.view.logs(event, cursor, head):
                             self.accountability.settled(int(args["batchId"]))
                     await self.accountability.follow_cases(cursor, head)
-                    cursor = head + 1
+                    after = await self.view.block_hash(head)
+                    if before is not None and before == after:  # else read it again: a reorg
+                        self._checkpoints.append((head, after))
+                        cursor = head + 1
                 if time.monotonic() - last_cheques > 2.0:
                     last_cheques = time.monotonic()
                     await self.post_cheques()
@@ -210,6 +222,29 @@ class Committee:
             except (ChainUnavailable, RpcError) as exc:
                 log.info("committee: chain unavailable (%s)", exc)
             await asyncio.sleep(self.poll)
+
+    async def _follow_reorg(self, cursor: int) -> int:
+        """The block to read the logs from: ``cursor``, or, when a reorg replaced the last block
+        read, the block after the newest remembered one still on the chain. The new branch's
+        blocks below the old head may hold posts (a batch posted again, a new batch id) whose
+        duty would otherwise never start: its seats would be no-shows."""
+        if not self._checkpoints:
+            return cursor
+        number, known = self._checkpoints[-1]
+        if await self.view.block_hash(number) == known:
+            return cursor
+        self._checkpoints.pop()
+        while self._checkpoints:
+            number, known = self._checkpoints[-1]
+            if await self.view.block_hash(number) == known:
+                break
+            self._checkpoints.pop()
+        again = self._checkpoints[-1][0] + 1 if self._checkpoints else self._from_block
+        log.warning(
+            "committee: reorg: read up to block %d, reading again from block %d", cursor - 1, again
+        )
+        self.reorgs += 1
+        return again
 
     def _posted(self, batch_id: int, raw: dict[str, Any]) -> None:
         """Starts the duty of a batch seen posted. A post in another block than the one its duty
@@ -242,13 +277,13 @@ class Committee:
         # A node restart or a dropped connection mid-duty (ChainUnavailable) resumes the duty
         # where it stood, as a worker restart does (what it committed is in its duty record),
         # instead of leaving the batch's seat unopened.
-        reseated = 0
+        reseated = failures = 0
         for attempt in range(_RESUMES + 1):
             try:
-                await self.duty(batch_id, posted_log)
+                redrawn = await self.duty(batch_id, posted_log)
                 # a reorg that dropped the seat draw puts the batch back to Awaiting: the seats
                 # are drawn again (maybe others), so the duty starts again
-                if reseated < _AGAIN and await self._reseated(batch_id):
+                if reseated < _AGAIN and (redrawn or await self._reseated(batch_id)):
                     reseated += 1
                     continue
                 return
@@ -272,8 +307,16 @@ class Committee:
                 log.warning("committee: batch %d: chain unavailable (%s); resuming", batch_id, exc)
                 await asyncio.sleep(max(self.poll, 1.0))
             except Exception:
-                log.exception("committee: batch %d", batch_id)
-                return
+                # Something the chain showed for a moment and then not (a transaction a reorg
+                # dropped between two reads: "'NoneType' object is not subscriptable") ended the
+                # duty, and the honest seat was slashed as a no-show (reorg-shallow seed 11). The
+                # duty is idempotent (it reads the chain and its duty record): resume it.
+                failures += 1
+                if failures > _FAILURES:
+                    log.exception("committee: batch %d: giving up", batch_id)
+                    return
+                log.exception("committee: batch %d; resuming", batch_id)
+                await asyncio.sleep(max(self.poll, 1.0))
 
     async def _await_transaction(self, tx_hash: str) -> None:
         """A node mid-reorg may not show a post's transaction for a moment: wait a little."""
@@ -318,13 +361,15 @@ class Committee:
         gateway, leaves = await self.leaves_of(batch_id)
         return await self._result(batch_id, gateway, index, leaves[index], leaves)
 
-    async def duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
+    async def duty(self, batch_id: int, posted_log: dict[str, Any]) -> bool:
+        """One pass of the batch's duty; True when its seats were drawn again (a reorg) and the
+        duty should start again with the new draw."""
         phase = await self._await_seated(batch_id)
         holders, _ = await self.view.holders_of(batch_id)
         if phase not in (_COMMIT, _REVEAL) or self.address not in holders:
             await self._finalize_when_due(batch_id)
             await self.accountability.on_batch(batch_id, None)
-            return
+            return False
         batch = await self.view.get_batch(batch_id)
         gateway, leaves = await self.leaves_of(batch_id)
         key = seat_key(batch_id)
@@ -348,59 +393,11 @@ class Committee:
                 vector, reveal = list(ballot.vector), ballot.reveal
             salt = os.urandom(32)
             self.duties.save(key, b"".join(vector), salt)  # before the commitment goes out
-            await self._commit(batch_id, vector, salt)
             self.seats_served += 1
-        vhash = vector_hash(vector)
-        checked, again = time.monotonic(), 0
-        while await self.view.phase_of(batch_id) == _COMMIT:
-            if again < _AGAIN and time.monotonic() - checked >= _RECHECK:
-                checked = time.monotonic()  # a reorg may have dropped the commitment
-                if await self.view.vote_of(batch_id, self.address) == bytes(32):
-                    log.warning("committee: batch %d: commitment gone (reorg?); again", batch_id)
-                    again += 1
-                    with contextlib.suppress(TransactionReverted):
-                        await self._commit(batch_id, vector, salt)
-            await asyncio.sleep(self.poll)
-        if await self.view.phase_of(batch_id) != _REVEAL:
-            return
-        if not self.duties.done(key):
-            if reveal:
-                await self._send("reveal", batch_id, vhash, salt, vector)
-            self.duties.mark(key)
-        checked, again = time.monotonic(), 0
-        reveal_ends = (
-            int((await self.view.get_batch(batch_id))["revealDeadline"]) if self.mine_blocks else 0
-        )
-        while True:
-            phase = await self.view.phase_of(batch_id)
-            if (
-                reveal
-                and phase == _REVEAL
-                and again < _AGAIN
-                and time.monotonic() - checked >= _RECHECK
-            ):
-                checked = time.monotonic()  # a reorg may have dropped the reveal: send it again
-                if await self.view.vote_of(batch_id, self.address) not in (vhash, bytes(32)):
-                    log.warning("committee: batch %d: reveal gone (reorg?); again", batch_id)
-                    again += 1
-                    with contextlib.suppress(TransactionReverted):
-                        await self._send("reveal", batch_id, vhash, salt, vector)
-            if phase == _SETTLE:
-                vectors = await self.view.revealed_vectors(batch_id, self._from_block)
-                with contextlib.suppress(TransactionReverted):
-                    await self._send("finalize", batch_id, list(vectors.values()))
-            elif phase != _REVEAL:
-                break
-            elif (
-                self.mine_blocks
-                and time.time() > reveal_ends + 1
-                and await self.view.block_timestamp() <= reveal_ends
-            ):
-                # a devnet that mines on transactions: a withheld reveal ends its window by time
-                await self.view.rpc.call("anvil_mine", ["0x1"])
-            await asyncio.sleep(self.poll)
+        phase = await self._settle_seat(batch_id, vector, salt, reveal)
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector if reveal else None)
+        return phase == _REDRAWN
 
     async def _seat_context(
         self, batch_id: int, gateway: str, leaves: list[Leaf], vector: list[bytes]
@@ -418,6 +415,98 @@ class Committee:
             seats=seats,
             quorum=int((await self.view.params())["quorum"]),
         )
+
+    async def _settle_seat(
+        self, batch_id: int, vector: list[bytes], salt: bytes, reveal: bool = True
+    ) -> int:
+        """Commits, reveals and finalizes one seat's vector as the chain's state asks, and keeps
+        doing so until the batch leaves its Commit, Reveal and Settle phases; returns the phase
+        it left them for.
+
+        Each round reads the phase and this seat's vote and sends what is missing: a reorg can
+        drop a commitment or a reveal, or put the batch back from Reveal to Commit (another
+        holder's commitment dropped with it), at any point and more than once; the seat sends
+        the same commitment (the vector and salt it saved) and the same reveal again. A batch
+        back in its Awaiting phase (the seat draw dropped), or seated again without this worker,
+        returns ``_REDRAWN``: the duty starts again with the new draw (:meth:`_duty`). A seat
+        whose strategy withholds its reveal (``reveal`` false) commits and never reveals; on a
+        devnet that mines on transactions it mines once the reveal deadline passed by the wall
+        clock and not by the chain's (a withheld reveal ends its window by time)."""
+        commitment = seat_commitment(
+            self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
+        )
+        vhash = vector_hash(vector)
+        key = seat_key(batch_id)
+        sent: dict[str, int] = {"commit": 0, "reveal": 0}
+        last: dict[str, float] = {"commit": 0.0, "reveal": 0.0}
+        seen, read_at = -1, 0.0  # the vote is read when the phase changed, else every _RECHECK
+        late = False
+        reveal_ends = (
+            int((await self.view.get_batch(batch_id))["revealDeadline"]) if self.mine_blocks else 0
+        )
+        while True:
+            phase = await self.view.phase_of(batch_id)
+            fresh = time.monotonic() - read_at < _RECHECK
+            if phase in (_COMMIT, _REVEAL) and phase == seen and fresh:
+                await asyncio.sleep(self.poll)
+                continue
+            seen = phase
+            if phase == _SETTLE:
+                vectors = await self.view.revealed_vectors(batch_id, self._from_block)
+                with contextlib.suppress(TransactionReverted):
+                    await self._send("finalize", batch_id, list(vectors.values()))
+            elif phase == _AWAITING:
+                return _REDRAWN  # the seat draw was dropped: the duty starts again
+            elif phase not in (_COMMIT, _REVEAL):
+                return phase
+            else:
+                vote = await self.view.vote_of(batch_id, self.address)
+                read_at = time.monotonic()
+                step = (
+                    "commit"
+                    if phase == _COMMIT and vote == bytes(32)
+                    else "reveal"
+                    if phase == _REVEAL and vote == commitment and reveal
+                    else None
+                )
+                if phase == _REVEAL and vote == bytes(32) and not late:
+                    late = True  # its vector was ready only after the commit window closed
+                    log.warning(
+                        "committee: batch %d: the commit window closed before this seat "
+                        "committed (a no-show)",
+                        batch_id,
+                    )
+                due = step is not None and (
+                    sent[step] == 0
+                    or (sent[step] <= _AGAIN and time.monotonic() - last[step] >= _RECHECK)
+                )
+                if step is not None and due:
+                    if sent[step]:
+                        log.warning("committee: batch %d: %s gone (reorg?); again", batch_id, step)
+                    sent[step] += 1
+                    last[step] = time.monotonic()
+                    try:
+                        if step == "commit":
+                            await self._send("commit", batch_id, commitment)
+                        else:
+                            await self._send("reveal", batch_id, vhash, salt, vector)
+                            self.duties.mark(key)
+                    except TransactionReverted as exc:  # the phase moved meanwhile: read again
+                        log.info("committee: batch %d: %s reverted (%s)", batch_id, step, exc)
+                        holders, _ = await self.view.holders_of(batch_id)
+                        if self.address not in holders:
+                            return _REDRAWN  # seats drawn again without this worker
+                if phase == _REVEAL and not reveal and not self.duties.done(key):
+                    self.duties.mark(key)  # withheld by this worker's strategy
+                if (
+                    phase == _REVEAL
+                    and self.mine_blocks
+                    and time.time() > reveal_ends + 1
+                    and await self.view.block_timestamp() <= reveal_ends
+                ):
+                    # a devnet that mines on transactions: a withheld reveal ends its window by time
+                    await self.view.rpc.call("anvil_mine", ["0x1"])
+            await asyncio.sleep(self.poll)
 
     async def _commit(self, batch_id: int, vector: list[bytes], salt: bytes) -> None:
         commitment = seat_commitment(

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hexbytes import HexBytes
 
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
 from peerhost.chain.settlement import SettlementView
-from peerhost.wire.batch import ABSTAIN, vector_hash
+from peerhost.wire.batch import ABSTAIN, Leaf, encode_posted, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 
@@ -159,6 +160,187 @@ def test_committee__commit_and_reveal_dropped_by_reorg__worker_sends_both_again(
     chain.provider.make_request("anvil_reorg", [1, []])  # drops the reveal: the commitment again
     assert vote() not in (revealed, bytes(32)), "the reorg did not drop the reveal"
     _wait(lambda: vote() == revealed, 30, "the reveal sent again after the reorg")
+    duty.cancel()
+    loop.run(committee.close())
+    loop.run(rpc.aclose())
+    ledger.close()
+
+
+def _seated_with_others(kit: Any) -> tuple[list[Any], Any, list[str]]:
+    """Posts and seats one-ticket batches until the draw has at least two distinct holders."""
+    for _ in range(60):
+        tickets = kit.tickets(1)
+        posted = kit.post(tickets=tickets)
+        holders = kit.seat(posted.batch_id)
+        if len(holders) >= 2:
+            return tickets, posted, holders
+    raise AssertionError("no draw with two distinct holders in 60 tries")
+
+
+def _committee(config: ChainConfig, me: Any, ledger: AttestedLedger) -> tuple[Committee, RpcClient]:
+    rpc = RpcClient(config.rpc_url)
+    view = SettlementView(config, rpc, TxSender(rpc, _key(me), config.chain_id))
+    committee = Committee(
+        view,
+        None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
+        ledger,
+        _key(me),
+        str(me.address),
+        dict,
+        challenges=False,
+        poll=0.1,
+    )
+    return committee, rpc
+
+
+def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals_again(
+    ready: Any,
+    config_v2: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: Loop,
+    tmp_path: Path,
+) -> None:
+    """A deeper reorg drops this seat's reveal *and* another holder's commitment: the batch is
+    back in its Commit phase with this seat's commitment standing. Once the other holder commits
+    again the seat must reveal again (it used to end its duty when it saw Commit after Reveal, and
+    was slashed as a no-show)."""
+    kit = ready
+    tickets, posted, holders = _seated_with_others(kit)
+    me = accounts_by_address[holders[0]]
+    others = [accounts_by_address[h] for h in holders[1:]]
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
+    ledger.attest(tickets[0], GOOD, b"\x03" * 65)
+    committee, rpc = _committee(config_v2, me, ledger)
+    coordinator = kit.coordinator
+    batch_id = posted.batch_id
+    duty = loop.start(committee.duty(batch_id, {}))
+
+    def vote() -> bytes:
+        return bytes(coordinator.voteOf(batch_id, me.address))
+
+    _wait(lambda: vote() != bytes(32), 30, "the worker's commitment")
+    commitment = vote()
+    for other in others:  # the last of these commitments ends the Commit phase
+        kit.commit(batch_id, other, [GOOD])
+    assert coordinator.phaseOf(batch_id) == PH_REVEAL
+    audited = int(coordinator.getBatch(batch_id).auditMask) & 1
+    revealed = vector_hash([GOOD if audited else ABSTAIN])
+    _wait(lambda: vote() == revealed, 30, "the worker's reveal")
+    # drops the reveal's block and the last other holder's commitment's block
+    chain.provider.make_request("anvil_reorg", [2, []])
+    assert vote() == commitment, "the reorg did not drop the reveal alone of this seat's votes"
+    assert coordinator.phaseOf(batch_id) == PH_COMMIT, "the reorg did not reopen the commit phase"
+    time.sleep(1.0)  # the duty sees the Commit phase again (it must not end there)
+    kit.commit(batch_id, others[-1], [GOOD])
+    assert coordinator.phaseOf(batch_id) == PH_REVEAL
+    _wait(lambda: vote() == revealed, 30, "the reveal sent again after the reorg")
+    assert not duty.done() or duty.exception() is None
+    duty.cancel()
+    loop.run(committee.close())
+    loop.run(rpc.aclose())
+    ledger.close()
+
+
+def test_committee__batch_posted_below_read_head_on_new_branch__duty_starts(
+    ready: Any,
+    config_v2: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: Loop,
+    tmp_path: Path,
+) -> None:
+    """A reorg's new branch carries a batch post in a block below the head the committee had
+    already read (on a live chain the new branch holds the transactions again): the committee
+    reads the logs again from where the chains forked and starts that batch's duty. It used to
+    read on from the old head only and never saw the post: a seat drawn on it was a no-show."""
+    kit = ready
+    worker = next(iter(accounts_by_address.values()))
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    committee, rpc = _committee(config_v2, worker, ledger)
+    running = loop.start(committee.run())
+    chain.mine(4)
+    head = int(chain.blocks.head.number)
+    _wait(
+        lambda: bool(committee._checkpoints) and committee._checkpoints[-1][0] >= head,
+        30,
+        "the committee reading up to the head",
+    )
+    tickets = kit.tickets(2)
+    batch_head, leaves = encode_posted([Leaf.of(t) for t in tickets])
+    data = kit.coordinator.postBatch.encode_input(
+        kit.project_id, tickets[0].engine_profile, batch_head.as_tuple(), bytes(32), leaves
+    )
+    post = {
+        "from": str(kit.gateway.address),
+        "to": str(kit.coordinator.address),
+        "data": HexBytes(data).to_0x_hex(),
+        "gas": hex(2_000_000),
+    }
+    before = int(kit.coordinator.batchCount())
+    chain.provider.make_request("anvil_reorg", [3, [[post, 0]]])  # the post 3 blocks deep
+    assert int(chain.blocks.head.number) == head
+    assert int(kit.coordinator.batchCount()) == before + 1, "the new branch holds no post"
+    batch_id = before + 1
+    _wait(lambda: batch_id in committee.tasks, 30, "the duty of the batch on the new branch")
+    assert committee.reorgs >= 1
+    running.cancel()
+    loop.run(committee.close())
+    loop.run(rpc.aclose())
+    ledger.close()
+
+
+class _OnceBroken(Committee):
+    """A committee whose first read of a batch's leaves fails as a read mid-reorg once did (the
+    post transaction gone between two reads: ``None`` where a transaction was expected)."""
+
+    broken = 0
+
+    async def leaves_of(self, batch_id: int) -> Any:
+        if not self.broken:
+            self.broken += 1
+            raise TypeError("'NoneType' object is not subscriptable")
+        return await super().leaves_of(batch_id)
+
+
+def test_committee__duty_cut_by_unexpected_error__resumed_and_seat_commits(
+    ready: Any,
+    config_v2: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: Loop,
+    tmp_path: Path,
+) -> None:
+    """A seat's duty cut by an error nobody foresaw (reorg-shallow seed 11: a read the node
+    answered with nothing mid-reorg) resumes instead of ending, so the seat still commits; it
+    used to end there and the honest seat was slashed as a no-show."""
+    kit = ready
+    tickets = kit.tickets(1)
+    posted = kit.post(tickets=tickets)
+    holders = kit.seat(posted.batch_id)
+    me = accounts_by_address[holders[0]]
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
+    ledger.attest(tickets[0], GOOD, b"\x03" * 65)
+    rpc = RpcClient(config_v2.rpc_url)
+    view = SettlementView(config_v2, rpc, TxSender(rpc, _key(me), config_v2.chain_id))
+    committee = _OnceBroken(
+        view,
+        None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
+        ledger,
+        _key(me),
+        str(me.address),
+        dict,
+        challenges=False,
+        poll=0.1,
+    )
+    duty = loop.start(committee._duty(posted.batch_id, {}))
+    _wait(
+        lambda: bytes(kit.coordinator.voteOf(posted.batch_id, me.address)) != bytes(32),
+        30,
+        "the commitment after the duty was cut once",
+    )
+    assert committee.broken == 1
     duty.cancel()
     loop.run(committee.close())
     loop.run(rpc.aclose())

@@ -240,6 +240,7 @@ class _Chain:
         self.phase = _COMMIT
         self.sent: list[tuple[str, tuple[Any, ...]]] = []
         self.polls = 0
+        self.vote = bytes(32)
 
     async def phase_of(self, batch_id: int) -> int:
         if self.phase == _REVEAL:
@@ -255,7 +256,7 @@ class _Chain:
         return {"auditMask": 0b11, "gateway": CAROL}
 
     async def vote_of(self, batch_id: int, holder: str) -> bytes:
-        return bytes(32)
+        return self.vote  # the seat's commitment once committed, its vector hash once revealed
 
     async def params(self) -> dict[str, int]:
         return {"quorum": 2}
@@ -263,7 +264,9 @@ class _Chain:
     async def send(self, name: str, *args: Any) -> str:
         self.sent.append((name, args))
         if name == "commit":
-            self.phase = _REVEAL
+            self.phase, self.vote = _REVEAL, args[1]
+        elif name == "reveal":
+            self.vote = args[1]
         return "0x"
 
     async def confirm(self, tx: str, name: str) -> dict[str, Any]:
