@@ -22,7 +22,13 @@ and their results, :mod:`peerhost.wire.batch`); each co-signature is checked and
 book. After the batch settles and its challenge window passed, the poster opens its attested results
 with the co-signatures (the contract pays only attesters that co-signed and whose results stood; one
 that never co-signs is not paid for that batch, its part goes back to the payer) and tells the desk
-the final result of each ticket (``verified`` answers wait for it).
+the final result of each ticket (``verified`` answers wait for it). An open the chain refuses because
+the challenge window is still open by its clock (a devnet's clock left behind by a reorg) is sent
+again later, so the attesters are still paid.
+
+A post dropped for good gives its rewards back to the project's reserve on-chain: they count as in
+flight again until posted anew (drawn once, not twice), and the batch id it had is forgotten with
+the co-signatures kept for it (the next post may get the same id).
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ _COSIGN_RETRY = 2.0
 _FINALIZED, _CLOSED, _EXPIRED = 3, 4, 5
 #: Posts are re-checked after a reorg while they are at most this many blocks deep.
 _REORG_BLOCKS = 64
+#: ``openResults`` refused because the chain's clock is behind is sent again at most this often.
+_OPEN_TRIES = 20
 
 
 def attested_result(stored: StoredTicket) -> AttestedResult:
@@ -135,6 +143,7 @@ class BatchPoster:
         waiting: Callable[[bytes], bool],
         drawn: Callable[[bytes, int], None],
         settled: Callable[[bytes, bytes | None, bool], None],
+        returned: Callable[[bytes, int], None] | None = None,
         ask: Callable[[str, CosignRequest], Awaitable[bool]] | None = None,
         withhold: bool = False,
         withhold_inputs: bool = False,
@@ -148,12 +157,15 @@ class BatchPoster:
         self.interval = interval
         self._waiting = waiting
         self._drawn = drawn
+        self._returned = returned or (lambda project_id, amount: None)
+        self._open_tries: dict[int, int] = {}  # batch id -> openResults refused for its clock
         self._settled = settled
         self.withhold = withhold
         self.withhold_inputs = withhold_inputs
         self.inputs = InputPublisher(view, book, self.transact)
         self._lock = asyncio.Lock()
         self._challenge_window: int | None = None
+        self._courts: CourtsView | None = None  # loaded with the challenge window
         self._told: set[int] = set()  # batches whose tickets' results the desk was told
         self._last_block = -1
         self._from_block = 0
@@ -316,7 +328,15 @@ class BatchPoster:
         try:
             await rpc.call("eth_call", [call, receipt["blockNumber"]])
         except RpcError as exc:
-            return self.view.explain(exc.data) if exc.data else exc.rpc_message
+            if not exc.data:
+                return exc.rpc_message
+            # openResults reverts with the DisputeCourt's errors too (ChallengeWindowOpen)
+            if self._courts is None:
+                with contextlib.suppress(LookupError, ValueError, RpcError):
+                    self._courts = await CourtsView.load(self.view)
+            if self._courts is not None:
+                return self._courts.explain(exc.data)
+            return self.view.explain(exc.data)
         return "reverted"
 
     async def _ahead_of_chain(self, receipt: dict[str, Any], tickets: list[StoredTicket]) -> bool:
@@ -384,7 +404,7 @@ class BatchPoster:
                     "batch %d (%s) was dropped by a reorg: posting again", batch_id, hex_hash
                 )
                 del self._recent[tx_hash]
-                self.book.drop_batch(tx_hash)
+                self._drop(tx_hash)
                 continue
             moved = int(str(receipt["blockNumber"]), 16)
             new_id = batch_id
@@ -397,7 +417,7 @@ class BatchPoster:
                     "batch %d (%s) mined again after a reorg and reverted", batch_id, hex_hash
                 )
                 del self._recent[tx_hash]
-                self.book.drop_batch(tx_hash)
+                self._drop(tx_hash)
                 continue
             self._recent[tx_hash] = (new_id, moved, str(receipt["blockHash"]))
             if new_id != batch_id:
@@ -406,6 +426,13 @@ class BatchPoster:
                 self._told.discard(new_id)
                 self._asked.pop(new_id, None)
                 await self.ask_cosignatures(new_id)
+
+    def _drop(self, tx_hash: bytes) -> None:
+        """A post gone for good: its tickets go back to ``issued`` and their rewards back in
+        flight (the reorg gave them back to the reserve on-chain; posted anew, they are drawn
+        once more: counted once, not twice)."""
+        for project_id, amount in self.book.drop_batch(tx_hash).items():
+            self._returned(project_id, amount)
 
     async def reconcile(self) -> None:
         """Tickets left ``posting`` by an earlier run: posted, or back to ``issued``."""
@@ -468,7 +495,10 @@ class BatchPoster:
                 cosigned = open_cosignatures(
                     decode_results(stored.opening), self.book.cosignatures(stored.batch_id)
                 )
-                await self._open(stored.batch_id, stored.salt, stored.opening, vector, cosigned)
+                if not await self._open(
+                    stored.batch_id, stored.salt, stored.opening, vector, cosigned
+                ):
+                    continue  # refused for the chain's clock: opened again at a later tick
             self.book.batch_done(stored.batch_id, "settled")
 
     # ---- co-signatures ---------------------------------------------------------------------
@@ -539,7 +569,7 @@ class BatchPoster:
         """Whether the batch's challenge window has passed (openResults reverts before)."""
         if self._challenge_window is None:
             try:
-                courts = await CourtsView.load(self.view)
+                courts = self._courts = await CourtsView.load(self.view)
                 self._challenge_window = int((await courts.params())["challengeWindow"])
             except (LookupError, ValueError, RpcError):
                 self._challenge_window = 0  # a deployment without the accountability courts
@@ -555,7 +585,11 @@ class BatchPoster:
         opening: bytes,
         vector: list[bytes],
         cosignatures: bytes,
-    ) -> None:
+    ) -> bool:
+        """Sends ``openResults``; False when it should be sent again later: the chain refused it
+        because its challenge window had not passed by the chain's clock (behind the gateway's
+        after a reorg on a devnet, or on a node whose clock lags), or the transaction did not go
+        out. The lag seen is remembered, so the next open waits for the chain's clock."""
         data = self.view.encode("openResults", batch_id, salt, opening, vector, cosignatures)
         # one co-signature recovered per attester, a few k gas per leaf
         gas = 400_000 + 10_000 * len(vector)
@@ -567,8 +601,31 @@ class BatchPoster:
             receipt = await self.sender_wait(tx_hash)
         except (RpcError, ChainUnavailable, TimeoutError) as exc:
             log.warning("openResults of batch %d not sent: %s", batch_id, exc)
-            return
-        if int(str(receipt["status"]), 16) != 1:
-            log.warning("openResults of batch %d reverted", batch_id)
-        else:
+            return False
+        if int(str(receipt["status"]), 16) == 1:
+            self._open_tries.pop(batch_id, None)
             log.info("opened the attested results of batch %d", batch_id)
+            return True
+        reason = "reverted"
+        with contextlib.suppress(Exception):  # the reason is a nicety
+            reason = await self._revert_reason(receipt)
+        tries = self._open_tries[batch_id] = self._open_tries.get(batch_id, 0) + 1
+        if "ChallengeWindowOpen" in reason and tries < _OPEN_TRIES:
+            block = await self.view.rpc.call(
+                "eth_getBlockByNumber", [receipt["blockNumber"], False]
+            )
+            behind = max(0.0, time.time() - int(str(block["timestamp"]), 16))
+            if behind:
+                self._lag = max(self._lag, behind + 1.0)
+            log.warning(
+                "openResults of batch %d refused: its challenge window is still open by the "
+                "chain's clock (%d s behind); opened again later",
+                batch_id,
+                round(behind),
+            )
+            return False
+        self._open_tries.pop(batch_id, None)
+        log.error(
+            "openResults of batch %d reverted: %s; its attesters are not paid", batch_id, reason
+        )
+        return True

@@ -155,6 +155,7 @@ class Gateway:
                 interval=settings.batch_interval,
                 waiting=self.desk.waiting,
                 drawn=self.desk.reserves.posted,
+                returned=self.desk.reserves.returned,
                 settled=self.desk.settled,
                 ask=self.hub.ask,
                 withhold=settings.withhold_batches,

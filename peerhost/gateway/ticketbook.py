@@ -247,17 +247,37 @@ class TicketBook:
                 [(ISSUED, s) for s in seqs],
             )
 
-    def drop_batch(self, post_tx: bytes) -> None:
-        """A posted batch a reorg dropped for good: its tickets go back to ``issued``."""
+    def drop_batch(self, post_tx: bytes) -> dict[bytes, int]:
+        """A posted batch a reorg dropped for good: its tickets go back to ``issued``. The batch
+        id it had is forgotten, with the co-signatures kept for it (the next post may get the same
+        id: it must not find this batch's opening or co-signatures). Returns, per project, the
+        rewards of the tickets that went back (in flight against its reserve again)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
+            rows = self._db.execute(
+                "SELECT project_id, ticket FROM tickets WHERE post_tx = ? AND state = ?",
+                (post_tx, POSTED),
+            ).fetchall()
             self._db.execute(
                 "UPDATE tickets SET state = ?, post_tx = NULL, batch_id = NULL, leaf_index = NULL"
                 " WHERE post_tx = ?",
                 (ISSUED, post_tx),
             )
-            self._db.execute("UPDATE batches SET state = 'dropped' WHERE post_tx = ?", (post_tx,))
+            old = self._db.execute(
+                "SELECT batch_id FROM batches WHERE post_tx = ?", (post_tx,)
+            ).fetchone()
+            if old is not None and old[0] is not None:
+                self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (old[0],))
+            self._db.execute(
+                "UPDATE batches SET state = 'dropped', batch_id = NULL WHERE post_tx = ?",
+                (post_tx,),
+            )
             self._db.execute("COMMIT")
+        returned: dict[bytes, int] = {}
+        for project_id, doc in rows:
+            key = bytes(project_id)
+            returned[key] = returned.get(key, 0) + int(json.loads(doc)["reward"])
+        return returned
 
     def rebatch(self, post_tx: bytes, batch_id: int) -> None:
         """A posted batch a reorg moved: mined again, it got ``batch_id``. Co-signatures kept for

@@ -137,6 +137,12 @@ class Reserves:
         self.in_flight[project_id] = max(0, self.in_flight.get(project_id, 0) - amount)
         self._reads.forget(project_id)
 
+    def returned(self, project_id: bytes, amount: int) -> None:
+        """Rewards a reorg gave back to the reserve on-chain (their post dropped): in flight again
+        until they are posted anew (then :meth:`posted` draws them once more)."""
+        self.in_flight[project_id] = self.in_flight.get(project_id, 0) + amount
+        self._reads.forget(project_id)
+
 
 class Desk:
     """Issues tickets and answers calls from their attestations (see the module docstring)."""

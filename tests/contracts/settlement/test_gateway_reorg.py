@@ -20,8 +20,12 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.ticketbook import POSTED, REJECTED, TicketBook
+from peerhost.gateway.tickets import Reserves
 from peerhost.wire.batch import BatchHead, decode_posted
 from peerhost.wire.ticket import Ticket
+
+GOOD = b"\x11" * 32
+BATCH_FINALIZED, BATCH_CLOSED = 3, 4
 
 
 class Gateway:
@@ -36,6 +40,7 @@ class Gateway:
         self.sender = BatchSender(self.rpc, key, config.chain_id)
         self.book = TicketBook(tmp / "tickets.sqlite3")
         self.view = SettlementView(config, self.rpc)
+        self.reserves = Reserves(self.view, {})  # what the desk counts in flight per project
         self.poster = BatchPoster(
             self.view,
             self.book,
@@ -43,8 +48,9 @@ class Gateway:
             max_tickets=16,
             interval=0.1,
             waiting=lambda rid: False,
-            drawn=lambda project, amount: None,
+            drawn=self.reserves.posted,
             settled=lambda rid, value, final: None,
+            returned=self.reserves.returned,
         )
         self.run(self._start())
 
@@ -56,7 +62,15 @@ class Gateway:
 
     def issue(self, tickets: list[Ticket], project_id: bytes) -> None:
         for t in tickets:
+            self.run(self.reserves.take(project_id, "project", t.reward))
             self.book.save(t, t.seq.to_bytes(32, "big"), project_id, b"\x01" * 65, b"in")
+
+    def in_flight(self, project_id: bytes) -> tuple[int, int]:
+        """(what the desk counts in flight, the rewards of the book's unposted tickets)."""
+        return (
+            self.reserves.in_flight.get(project_id, 0),
+            self.book.unposted_rewards().get(project_id, 0),
+        )
 
     def tick(self) -> None:
         self.poster._last_block = -1  # one batch per block: each tick may post
@@ -161,3 +175,84 @@ def test_poster__mined_post_dropped_by_reorg__sent_again_and_each_ticket_posted_
     for stored in gw.book:
         assert stored.batch_id is not None and stored.leaf_index is not None
         assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
+
+
+def test_poster__post_dropped_for_good_by_reorg__its_rewards_counted_in_flight_once(
+    ready: Any, gw: Gateway, chain: Any
+) -> None:
+    """A post a reorg dropped whose nonce another transaction then took is gone for good: its
+    tickets are posted anew. The reorg gave their rewards back to the reserve on-chain, so the
+    desk counts them in flight again until the new post draws them: in flight always equals the
+    unposted tickets' rewards (it used to be drawn twice: in flight fell short, and the gateway
+    could issue more than the reserve covers)."""
+    kit = ready
+    start = int(chain.blocks.head.number) + 1
+    first = kit.tickets(2)
+    gw.issue(first, kit.project_id)
+    fork = kit.request("evm_snapshot", [])
+    gw.tick()
+    assert gw.states(first) == [POSTED, POSTED]
+    assert gw.in_flight(kit.project_id) == (0, 0)
+    assert kit.request("evm_revert", [fork])  # drops the post
+    taker = kit.tickets(1)
+    kit.post(tickets=taker)  # the gateway's next transaction takes the post's nonce
+    waiting = kit.tickets(1)
+    gw.issue(waiting, kit.project_id)  # issued, not posted yet: in flight
+    gw.poster.withhold = True  # follow the reorg without posting anew yet
+    for _ in range(20):
+        gw.tick()
+        if gw.states(first) == ["issued", "issued"]:
+            break
+    assert gw.states(first) == ["issued", "issued"], "the dropped post was not noticed"
+    reward = first[0].reward
+    assert gw.in_flight(kit.project_id) == (3 * reward, 3 * reward)
+    gw.poster.withhold = False
+    for _ in range(20):
+        gw.tick()
+        if gw.states(first + waiting) == [POSTED] * 3:
+            break
+    assert gw.states(first + waiting) == [POSTED] * 3
+    assert gw.in_flight(kit.project_id) == (0, 0)
+    assert seqs(posted(kit, gw, start)) == sorted(t.seq for t in first + taker + waiting)
+
+
+def test_poster__open_refused_while_window_open_by_chain_clock__opened_later_and_batch_closed(
+    ready: Any, gw: Gateway, chain: Any, accounts_by_address: dict[str, Any]
+) -> None:
+    """``openResults`` refused because the challenge window is still open by the chain's clock
+    (the gateway's reading of the clock ahead of the chain's: a devnet after a reorg) is sent
+    again once the window passed: the batch closes and its attesters' pay is worked out. It used
+    to be marked done after the refusal: the batch stayed Finalized and no attester was paid."""
+    kit = ready
+    tickets = kit.tickets(2)
+    gw.issue(tickets, kit.project_id)
+    attester = next(iter(accounts_by_address))
+    for t in tickets:
+        rid = t.seq.to_bytes(32, "big")
+        gw.book.record_attestations(rid, [(attester, GOOD, b"\x05" * 65)], GOOD)
+    gw.tick()
+    assert gw.states(tickets) == [POSTED, POSTED]
+    batch_id = gw.book.batches("posted")[0].batch_id
+    assert batch_id is not None
+    holders = kit.seat(batch_id)
+    for holder in holders:
+        kit.commit(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+    for holder in holders:
+        kit.reveal(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+    assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
+    gw.poster._challenge_window = 0  # the gateway believes the window passed; the chain does not
+    gw.poster._asked[batch_id] = 0.0  # no co-signatures will come (no feed): open without them
+    gw.sender.signer.forget_nonce()  # the kit sent the seat draw from the gateway's account
+    sent = int(kit.request("eth_getTransactionCount", [str(kit.gateway.address), "latest"]), 16)
+    gw.tick()
+    after = int(kit.request("eth_getTransactionCount", [str(kit.gateway.address), "latest"]), 16)
+    assert after == sent + 1, "the open was not sent"
+    assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED, "not refused"
+    assert gw.book.batch(batch_id) is not None and gw.book.batch(batch_id).state == "posted"
+    gw.poster._challenge_window = None  # read from the court again
+    kit.wait_challenge_window(batch_id)
+    for _ in range(10):
+        gw.tick()
+        if int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED:
+            break
+    assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED
