@@ -11,7 +11,9 @@ same seed picks the same victim, crash moment, modes and inputs. Each ends with 
   batch Expired: refunded); a ticket no batch carries
   must be one nobody attested (it was never charged: the gateway died before any worker answered);
 - no honest worker lost stake; a worker killed and never restarted lost at most its no-show
-  penalties (``SeatSlashed`` reason 1, the protocol's rule for a seat that never opens).
+  penalties (``SeatSlashed`` reason 1, the protocol's rule for a seat that never opens);
+- in the reorg scenarios, every batch the gateway posted with attested results that finalized
+  was also opened (``openResults``: its attesters paid), not left Finalized.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from ticket_stack import TicketStack, sandbox_cache_dir, ticket_config  # noqa: 
 _FINAL, _UNAUDITED, _REFUNDED, _DISPUTED = 2, 3, 4, 5
 _CASE_CLOSED = 4  # IDisputeCourt.CaseState
 _VOIDED = 3  # IEvidenceCourt.DataChallenge.state
-_BATCH_EXPIRED = 5
+_BATCH_FINALIZED, _BATCH_EXPIRED = 3, 5
 _NO_SHOW = 1
 MODES = ("fast", "attested")
 
@@ -241,6 +243,21 @@ async def placements(
     return out
 
 
+async def _unopened(
+    view: SettlementView, placed: dict[int, list[tuple[int, int, bool]]]
+) -> list[str]:
+    """The gateway's own batches that finalized with attested results (a non-zero results
+    commitment) and were not opened: their attesters are not paid."""
+    own = sorted({b for where in placed.values() for b, _, mine in where if mine})
+    out = []
+    for batch_id in own:
+        batch = await view.get_batch(batch_id)
+        committed = bytes(batch["resultsCommitment"]) != bytes(32)
+        if committed and int(batch["state"]) == _BATCH_FINALIZED:
+            out.append(f"batch {batch_id}: attested results not opened (attesters unpaid)")
+    return out
+
+
 async def _case_closed(view: SettlementView, batch_id: int, index: int, outcome: Outcome) -> bool:
     """A disputed leaf is terminal once the DisputeCourt closed its case (paid to the tier that
     decided it). A leaf whose input the gateway never served is also voided by the EvidenceCourt:
@@ -297,11 +314,14 @@ def settled(
     *,
     dead: Collection[str] = (),
     by_gateway: bool = False,
+    opened: bool = False,
     timeout: float = 240.0,
 ) -> Outcome:
     """Waits until every ticket issued since ``before`` is terminal on-chain (module docstring)
     and checks the stakes; raises :class:`ScenarioFailed` naming what is stuck or wrong. With
-    ``by_gateway`` every ticket must have been posted by the gateway itself (not as an orphan)."""
+    ``by_gateway`` every ticket must have been posted by the gateway itself (not as an orphan).
+    With ``opened`` every batch the gateway posted with attested results and that finalized must
+    also have been opened (``openResults``: its attesters paid), not left Finalized."""
     gateway = stack.devnet.gateway_key.address
     end = next_seq(stack)
     seqs = range(before.seq, end)
@@ -345,6 +365,8 @@ def settled(
                 paid += 1
             else:
                 stuck.append(f"seq {seq}: batch {batch_id} leaf {index} in state {leaf}")
+        if opened and not stuck:
+            stuck.extend(await _unopened(view, placed))
         last[:] = stuck
         if stuck:
             return False
@@ -620,7 +642,7 @@ def reorged(stack: TicketStack, seed: int, deep: bool = False) -> Outcome:
         target = min(traffic.calls + 6, traffic.limit)
         wait_until(lambda: traffic.calls >= target, 120, "calls after the reorg")
     outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
-    return settled(stack, before, outcome)
+    return settled(stack, before, outcome, opened=True)
 
 
 def node_restarted(stack: TicketStack, seed: int) -> Outcome:
