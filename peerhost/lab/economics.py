@@ -230,22 +230,18 @@ def seat_crash_sweep(
 
 
 def break_even_crash_rates(rows: Sequence[dict[str, Any]]) -> dict[float, float | None]:
-    """Share -> the lowest swept crash rate from which on the mean gain (over seeds) is never
-    negative again (None: capture loses at every swept rate)."""
+    """Share -> the lowest swept crash rate at which the capture's mean gain (over seeds) is not
+    negative: where capture starts to pay (None: it loses at every swept rate)."""
     out: dict[float, float | None] = {}
     for p in sorted({r["share"] for r in rows}):
-        mean: dict[float, float] = {}
+        out[p] = None
         for rate in sorted({r["crash_rate"] for r in rows if r["share"] == p}):
             gains = [
                 r["gain_per_batch_wei"] for r in rows if (r["share"], r["crash_rate"]) == (p, rate)
             ]
-            mean[rate] = sum(gains) / len(gains)
-        found: float | None = None
-        for rate in sorted(mean, reverse=True):
-            if mean[rate] < 0:
+            if sum(gains) >= 0:
+                out[p] = rate
                 break
-            found = rate
-        out[p] = found
     return out
 
 
