@@ -7,9 +7,10 @@ seat and finalizer shares: an agreeing seat earns a K-th of the committee share,
 part goes back to the payer; no-show slashes and their split), the attested results are opened;
 then each Final leaf's challenge window (an honest seat or attester challenges a wrong value that
 contradicts its own, as the production worker does, unless it crashed; an online third-party
-watcher any wrong value; a spam challenger a right one), the escalation tiers (a 2K+1 panel deciding with K+1 seats, then a
-stake-weighted vote of the whole set), slashes when a case closes, ``punish`` of unchallenged
-minorities (paying the majority nothing from it), and attestation slashes. Stake epochs advance
+watcher any wrong value; a spam challenger a right one), the escalation tiers (a 2K+1 panel
+deciding with K+1 seats, then a stake-weighted vote of the whole set), slashes when a case
+closes, ``punish`` of unchallenged minorities (paying the majority nothing from it), and
+attestation slashes. Stake epochs advance
 every ``batches_per_epoch`` batches and slashed identities sit the next epoch out.
 
 Every division rounds as the contracts round, so a run fed the chain's seeds gives the chain's
