@@ -3,7 +3,9 @@
     . bin/env && python bench/lab_figures.py                 # docs/economics/, default sizes
     python bench/lab_figures.py --batches 400 --draws 1000 --out /tmp/lab   # a quick look
 
-Runs the fast model only (no chain); prints a JSON summary of what it wrote and how long it took.
+Runs the fast model only (no chain); prints a JSON summary of what it wrote, how long it took, and
+the break-even offline probability of out-voted honest seats per stake share (from ``seat_crash``:
+the lowest swept probability at which an unwatched captured committee stops losing).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import time
 from pathlib import Path
 
+from peerhost.lab.economics import break_even_crash_rates
 from peerhost.lab.figures import write_datasets
 
 
@@ -37,6 +40,10 @@ def main() -> None:
                 "out": str(args.out),
                 "datasets": {k: len(v) for k, v in data.items()},
                 "pngs": pngs,
+                "seat_crash_break_even": {
+                    f"{p:.3f}": rate
+                    for p, rate in break_even_crash_rates(data["seat_crash"]).items()
+                },
                 "seconds": round(time.perf_counter() - started, 1),
             },
             indent=1,

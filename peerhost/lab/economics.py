@@ -144,7 +144,10 @@ def forgery_survival(
     seed: int = 0,
 ) -> list[dict[str, Any]]:
     """A captured committee (lies whenever it holds a quorum) against one honest watcher and
-    against none: the share of batches whose forged result stands after every window."""
+    against nobody challenging at all (no watcher, and the honest seats it out-votes never
+    challenge either: ``Offline``): the share of batches whose forged result stands after every
+    window. With the production worker's seat challenge and no watcher, see
+    :func:`seat_crash_sweep`."""
     rows = []
     for p in shares:
         for watcher in (True, False):
@@ -173,6 +176,73 @@ def forgery_survival(
                 }
             )
     return rows
+
+
+def captured_unwatched(p: float, batches: int, crash_rate: float = 0.0) -> Scenario:
+    """A captured committee holding share ``p`` (lying whenever it holds a quorum), `verified`
+    tickets without attesters, no third-party watcher: only the honest seats it out-votes can
+    challenge, each offline by the window with probability ``crash_rate``."""
+    return Scenario(
+        shares_population(p),
+        batches=batches,
+        watcher_online=False,
+        attesters=0,
+        present_attestations=False,
+        crash_rate=crash_rate,
+    )
+
+
+def seat_crash_sweep(
+    shares: Sequence[float] = (0.2, 1 / 3, 0.45),
+    rates: Sequence[float] = (0.0, 0.5, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0),
+    batches: int = 2000,
+    params: LabParams | None = None,
+    seeds: Sequence[int] = (0, 1),
+) -> list[dict[str, Any]]:
+    """The unwatched captured committee (:func:`captured_unwatched`) against the probability that
+    an out-voted honest seat is offline by the challenge window: the adversary's gain per batch
+    over playing honest (paired, per seed). 0 is the production worker, which always challenges;
+    1 is an honest minority that never does."""
+    rows = []
+    for p in shares:
+        for seed in seeds:
+            straight = run(honest_twin(captured_unwatched(p, batches), {"adv"}), params, seed)
+            hon = straight.by_owner().get("adv", 0)
+            for rate in rates:
+                r = run(captured_unwatched(p, batches, rate), params, seed)
+                dev = r.by_owner().get("adv", 0)
+                rows.append(
+                    {
+                        "share": p,
+                        "crash_rate": rate,
+                        "seed": seed,
+                        "batches": batches,
+                        "profit_per_batch_wei": dev / batches,
+                        "honest_per_batch_wei": hon / batches,
+                        "gain_per_batch_wei": (dev - hon) / batches,
+                        "forged_final": r.counts["forged_final"],
+                        "finalized_wrong": r.counts["finalized_wrong"],
+                        "challenges": r.counts["challenges"],
+                        "tier3": r.counts["tier3"],
+                    }
+                )
+    return rows
+
+
+def break_even_crash_rates(rows: Sequence[dict[str, Any]]) -> dict[float, float | None]:
+    """Share -> the lowest swept crash rate at which the capture's mean gain (over seeds) is not
+    negative: where capture starts to pay (None: it loses at every swept rate)."""
+    out: dict[float, float | None] = {}
+    for p in sorted({r["share"] for r in rows}):
+        out[p] = None
+        for rate in sorted({r["crash_rate"] for r in rows if r["share"] == p}):
+            gains = [
+                r["gain_per_batch_wei"] for r in rows if (r["share"], r["crash_rate"]) == (p, rate)
+            ]
+            if sum(gains) >= 0:
+                out[p] = rate
+                break
+    return out
 
 
 def honest_income_under_grief(
@@ -269,7 +339,9 @@ def forgery_cost(
 
 
 __all__ = [
+    "break_even_crash_rates",
     "capture_curve",
+    "captured_unwatched",
     "deviation_gain",
     "forgery_cost",
     "forgery_survival",
@@ -277,5 +349,6 @@ __all__ = [
     "honest_twin",
     "profit_by_strategy",
     "run",
+    "seat_crash_sweep",
     "shares_population",
 ]

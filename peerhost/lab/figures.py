@@ -36,6 +36,9 @@ def datasets(
             batches=batches, params=params, seed=seed
         ),
         "forgery_cost": lambda: economics.forgery_cost(batches=batches, params=params, seed=seed),
+        "seat_crash": lambda: economics.seat_crash_sweep(
+            batches=batches, params=params, seeds=(seed, seed + 1)
+        ),
     }
 
 

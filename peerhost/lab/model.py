@@ -5,10 +5,12 @@ stake with replacement from the epoch's cumulative array (``peerhost.wire.batch.
 contract's own draw), holders commit and reveal per their strategies, the batch settles (quorum Q,
 seat and finalizer shares: an agreeing seat earns a K-th of the committee share, the other seats'
 part goes back to the payer; no-show slashes and their split), the attested results are opened;
-then each Final leaf's challenge window (an online honest watcher challenges a wrong value; a
-spam challenger a right one), the escalation tiers (a 2K+1 panel deciding with K+1 seats, then a
-stake-weighted vote of the whole set), slashes when a case closes, ``punish`` of unchallenged
-minorities (paying the majority nothing from it), and attestation slashes. Stake epochs advance
+then each Final leaf's challenge window (an honest seat or attester challenges a wrong value that
+contradicts its own, as the production worker does, unless it crashed; an online third-party
+watcher any wrong value; a spam challenger a right one), the escalation tiers (a 2K+1 panel
+deciding with K+1 seats, then a stake-weighted vote of the whole set), slashes when a case
+closes, ``punish`` of unchallenged minorities (paying the majority nothing from it), and
+attestation slashes. Stake epochs advance
 every ``batches_per_epoch`` batches and slashed identities sit the next epoch out.
 
 Every division rounds as the contracts round, so a run fed the chain's seeds gives the chain's
@@ -117,6 +119,16 @@ def trace_entry(
     }
 
 
+def opinions_of(
+    i: int, revealed: Sequence[str], ballots: dict[str, Ballot], signed: dict[str, bytes]
+) -> dict[str, bytes]:
+    """Identity -> what it said on leaf ``i``: its tier-1 reveal, else its attestation (what the
+    production worker defends with a challenge, ``peerhost.worker.accountability``)."""
+    said = dict(signed)
+    said.update({h: ballots[h].vector[i] for h in revealed if ballots[h].vector[i] != ABSTAIN})
+    return said
+
+
 @dataclass
 class Voter:
     worker: str
@@ -140,6 +152,8 @@ class Case:
     #: challenge (deferred pay: never credited before the window): paid back to them when the case
     #: upholds the value, into the winners' pot when it is overturned (to the payer when undecided).
     withheld: int = 0
+    #: What each seat revealed, else each attester attested, on the leaf (:func:`opinions_of`).
+    said: dict[str, bytes] = field(default_factory=dict)
 
 
 class Model:
@@ -301,7 +315,8 @@ class Model:
                 i, holders, seats, revealed, ballots
             )
             case.seat_pay = committee_share // p.seats
-            who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_values[i])
+            case.said = opinions_of(i, revealed, ballots, signed[i])
+            who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_values[i], case.said)
             if who is not None:
                 self.challenge(case, who, TIER_PANEL)
                 if self.p.court_pay_rules:  # SettlementCoordinator.withholdSeatPay
@@ -328,6 +343,7 @@ class Model:
             case.voters[TIER_COMMITTEE] = self.committee_voters(
                 i, holders, seats, revealed, ballots
             )
+            case.said = opinions_of(i, revealed, ballots, signed[i])
             cases[i] = case
         for i in sorted(cases):
             case = cases[i]
@@ -537,15 +553,31 @@ class Model:
         return [Voter(h, seats[h], True, ballots[h].vector[i]) for h in holders if h in revealed]
 
     def challenger(
-        self, batch_id: int, i: int, tier: int, truth: bytes, standing: bytes
+        self,
+        batch_id: int,
+        i: int,
+        tier: int,
+        truth: bytes,
+        standing: bytes,
+        said: dict[str, bytes],
     ) -> str | None:
-        """The first staked identity (registration order) whose strategy challenges ``standing``."""
+        """The first staked identity (registration order) whose strategy challenges ``standing``
+        (``said``: what each identity said on the leaf, :func:`opinions_of`)."""
         for name in self.order:
             if self.stake[name] < self.p.protocol.min_stake:
                 continue
             ident = self.by[name]
             view = CaseView(
-                name, ident.owner, batch_id, i, tier, truth, standing, self.s.watcher_online
+                name,
+                ident.owner,
+                batch_id,
+                i,
+                tier,
+                truth,
+                standing,
+                self.s.watcher_online,
+                said.get(name),
+                self.s.crash_rate,
             )
             if ident.strategy.challenges(view):
                 return name
@@ -569,7 +601,7 @@ class Model:
         best, weight, tied = self.vote(batch_id, i, case, panel, truth)
         if not tied and weight >= self.p.panel_quorum:
             case.value = best
-            who = self.challenger(batch_id, i, TIER_ALL, truth, best)
+            who = self.challenger(batch_id, i, TIER_ALL, truth, best, case.said)
             if who is None:
                 return self.close(case)
             self.challenge(case, who, TIER_ALL)
@@ -717,4 +749,12 @@ def simulate(scenario: Scenario, params: LabParams | None = None, seed: int = 0)
     return Model(scenario, params, Seeds(random.Random(seed))).run()
 
 
-__all__ = ["Model", "RecordedSeeds", "Seeds", "attesters_for", "holders_of", "simulate"]
+__all__ = [
+    "Model",
+    "RecordedSeeds",
+    "Seeds",
+    "attesters_for",
+    "holders_of",
+    "opinions_of",
+    "simulate",
+]

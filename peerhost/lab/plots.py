@@ -57,7 +57,9 @@ def plot_forgery_window(rows: Rows, out: Path) -> Path:
             [r["share"] for r in mine],
             [r["forged_stands"] for r in mine],
             style,
-            label="one honest watcher online" if watcher else "nobody watching",
+            label="one honest watcher online"
+            if watcher
+            else "nobody challenging (no watcher, out-voted seats offline)",
         )
     shares = sorted({r["share"] for r in rows})
     ax.plot(shares, [capture(p) for p in shares], "k:", label="P(capture), K=3 (analytic)")
@@ -151,12 +153,34 @@ def plot_forgery_cost(rows: Rows, out: Path) -> Path:
     return _save(fig, out, "forgery_cost")
 
 
+def plot_seat_crash(rows: Rows, out: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for p in sorted({r["share"] for r in rows}):
+        rates = sorted({r["crash_rate"] for r in rows if r["share"] == p})
+        mean = []
+        for rate in rates:
+            gains = [
+                r["gain_per_batch_wei"] for r in rows if (r["share"], r["crash_rate"]) == (p, rate)
+            ]
+            mean.append(sum(gains) / len(gains) / 1e15)
+        ax.plot(rates, mean, "o-", label=f"p = {p:.2f}")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_yscale("symlog", linthresh=0.5)
+    ax.set_xlabel("probability an out-voted honest seat is offline by the window")
+    ax.set_ylabel("capture's gain over honest (milli-ether per batch)")
+    ax.set_title("Captured committee, no watcher, no attesters")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, out, "seat_crash")
+
+
 PLOTS = {
     "capture": plot_capture,
     "forgery_window": plot_forgery_window,
     "profit_by_strategy": plot_profit_by_strategy,
     "grief": plot_grief,
     "forgery_cost": plot_forgery_cost,
+    "seat_crash": plot_seat_crash,
 }
 
 

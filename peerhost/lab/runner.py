@@ -33,7 +33,7 @@ from peerhost.lab.gateways import (
     opening_reserve,
     withheld,
 )
-from peerhost.lab.model import Epoch, RecordedSeeds, attesters_for, trace_entry
+from peerhost.lab.model import Epoch, RecordedSeeds, attesters_for, opinions_of, trace_entry
 from peerhost.lab.params import LabParams
 from peerhost.lab.report import BURNED, GATEWAY, PROJECT, Report
 from peerhost.lab.scenario import Scenario
@@ -239,9 +239,10 @@ class Runner:
             self._winner(i, revealed, ballots, seats) if i in finals else ABSTAIN for i in range(n)
         ]
         settled = {i: final_vector[i] for i in finals}
+        opinions = [opinions_of(i, revealed, ballots, signed[i]) for i in range(n)]
         challenged: set[int] = set()
         for i in sorted(finals):
-            who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_vector[i])
+            who = self.challenger(batch_id, i, TIER_PANEL, truths[i], final_vector[i], opinions[i])
             if who is not None:
                 c.challenge(batch_id, i, self.account[who], vectors, TIER_PANEL)
                 self.count("challenges")
@@ -256,7 +257,7 @@ class Runner:
             c.escalate(batch_id, i, vectors)
         for i in sorted(challenged | disputed):
             self.count("escalations")
-            settled[i] = self.run_case(batch_id, i, truths[i])
+            settled[i] = self.run_case(batch_id, i, truths[i], opinions[i])
             if i in finals and settled[i] != final_vector[i]:
                 self.count("overturned")
         for i in sorted(finals - challenged):
@@ -312,7 +313,13 @@ class Runner:
         return max(tally, key=lambda v: tally[v])
 
     def challenger(
-        self, batch_id: int, i: int, tier: int, truth: bytes, standing: bytes
+        self,
+        batch_id: int,
+        i: int,
+        tier: int,
+        truth: bytes,
+        standing: bytes,
+        said: dict[str, bytes],
     ) -> str | None:
         min_stake = self.params.protocol.min_stake
         for name in self.order:
@@ -320,7 +327,16 @@ class Runner:
                 continue
             ident = self.by[name]
             view = CaseView(
-                name, ident.owner, batch_id, i, tier, truth, standing, self.s.watcher_online
+                name,
+                ident.owner,
+                batch_id,
+                i,
+                tier,
+                truth,
+                standing,
+                self.s.watcher_online,
+                said.get(name),
+                self.s.crash_rate,
             )
             if ident.strategy.challenges(view):
                 return name
@@ -340,7 +356,7 @@ class Runner:
                 chosen[w] = v
         return chosen
 
-    def run_case(self, batch_id: int, i: int, truth: bytes) -> bytes:
+    def run_case(self, batch_id: int, i: int, truth: bytes, said: dict[str, bytes]) -> bytes:
         """Tier 2, then tier 3 when tier 2 does not decide or is challenged, to a closed case."""
         c = self.c
         seed, _, voters = c.seat_panel(batch_id, i)
@@ -356,7 +372,7 @@ class Runner:
         c.decide(batch_id, i)
         case = c.case(batch_id, i)
         if int(case.state) == CASE_DECIDED:
-            who = self.challenger(batch_id, i, TIER_ALL, truth, bytes(case.value))
+            who = self.challenger(batch_id, i, TIER_ALL, truth, bytes(case.value), said)
             if who is None:
                 c.close_case(batch_id, i)
                 return bytes(c.case(batch_id, i).value)

@@ -21,7 +21,6 @@ from peerhost.lab.strategies import (
     Honest,
     Lazy,
     NoShow,
-    Offline,
     RandomLiar,
     SelfDealingAttester,
     SpamChallenger,
@@ -52,7 +51,15 @@ class Scenario:
         attesters: Attesters the gateway asks per ticket (0: a batch without attested results,
             audited in full); picked round-robin over the epoch's members.
         mode: Ticket mode (``peerhost.wire.ticket``: 0 fast, 1 attested, 2 verified).
-        watcher_online: Whether honest workers watch finalized leaves and challenge wrong ones.
+        watcher_online: Whether a third-party watcher is online: honest workers challenge every
+            wrong finalized leaf, not only those that contradict their own value. Either way an
+            honest seat out-voted at tier 1 (or an honest attester) challenges the leaf that
+            contradicts what it revealed (or attested), on its own bond, as the production worker
+            does (``peerhost.worker.accountability``), unless it crashed (``crash_rate``).
+        crash_rate: The probability that an honest seat or attester is offline by the challenge
+            window of a leaf contradicting it (it crashed after revealing); drawn per identity and
+            leaf from a hash, so both simulators draw alike. 0, the default, is the production
+            worker; 1 is an honest minority that never challenges (the ``Offline`` strategy).
         batches_per_epoch: A new stake epoch starts after this many batches (slashed identities
             sit the next one out).
         open_results: Whether the gateway opens the attested results (else the pot is returned).
@@ -81,6 +88,7 @@ class Scenario:
     attesters: int = 2
     mode: int = MODE_VERIFIED
     watcher_online: bool = True
+    crash_rate: float = 0.0
     batches_per_epoch: int = 5
     open_results: bool = True
     present_attestations: bool = True
@@ -131,12 +139,18 @@ def _named() -> dict[str, Callable[[], Scenario]]:
             description="a captured committee harvesting slashes (p = 0.4), honest watcher",
         ),
         "forger-unwatched": lambda: Scenario(
-            (
-                *[Identity(f"offline{k}", f"offline{k}", e2, Offline()) for k in range(3)],
-                *group("captor", CapturedCommittee(), [e2, e2]),
-            ),
+            (*honest(3), *group("captor", CapturedCommittee(), [e2, e2])),
             watcher_online=False,
-            description="a captured committee (p = 0.4) and nobody watching",
+            description="a captured committee (p = 0.4), no third-party watcher: the out-voted "
+            "seats and contradicted attesters challenge on their own bond",
+        ),
+        "captured-unwatched": lambda: Scenario(
+            (*honest(3), *group("captor", CapturedCommittee(), [e2, e2])),
+            watcher_online=False,
+            attesters=0,
+            present_attestations=False,
+            description="a captured committee (p = 0.4), no third-party watcher, no attesters: "
+            "only the out-voted honest seats can challenge",
         ),
         "random-liar": lambda: Scenario(
             (*honest(3), Identity("liar0", "liar0", e2, RandomLiar(0.5))),

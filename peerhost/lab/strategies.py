@@ -65,7 +65,12 @@ class CaseView:
     """A voter's or would-be challenger's view of one leaf's case.
 
     ``standing`` is the value that stands now (a Final leaf's, a tier's decision), ``tier`` the tier
-    being voted on or that a challenge would open.
+    being voted on or that a challenge would open. ``watcher_online``: someone other than the
+    leaf's own seats and attesters watches it (a third-party watcher). ``own``: what this identity
+    itself said on the leaf (its tier-1 reveal, else its attestation; None when it said nothing),
+    which the production worker defends on its own bond whoever else watches. ``crash_rate``: the
+    probability that such an identity is offline by the challenge window (it crashed after
+    revealing or attesting).
     """
 
     identity: str
@@ -76,6 +81,16 @@ class CaseView:
     truth: bytes
     standing: bytes
     watcher_online: bool
+    own: bytes | None = None
+    crash_rate: float = 0.0
+
+    def contradicted(self) -> bool:
+        """This identity said a value on the leaf and the standing value is another one."""
+        return self.own not in (None, ABSTAIN) and self.standing not in (ABSTAIN, self.own)
+
+    def crashed(self) -> bool:
+        """Whether this identity is offline by the window (drawn per identity and leaf)."""
+        return uniform("crash|" + self.identity, self.batch, self.index) < self.crash_rate
 
 
 @dataclass(frozen=True)
@@ -112,19 +127,26 @@ class Strategy:
         return self.value(v.identity, v.owner, v.batch, v.index, v.truth)
 
     def challenges(self, v: CaseView) -> bool:
-        """An honest online watcher challenges every standing value it knows is wrong."""
-        return v.watcher_online and v.standing not in (ABSTAIN, v.truth)
+        """A wrong standing value is challenged by an honest third-party watcher when one is
+        online, and, as the production worker does (``peerhost.worker.accountability``), by an
+        honest seat or attester whose own value it contradicts, on its own bond, unless that
+        identity crashed after revealing."""
+        if v.standing in (ABSTAIN, v.truth):
+            return False
+        return v.watcher_online or (v.contradicted() and not v.crashed())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
 class Honest(Strategy):
-    """Runs every leaf, attests and votes the truth, challenges wrong values when online."""
+    """Runs every leaf, attests and votes the truth, challenges wrong values: a contradicted value
+    of its own always (the production worker), any other when a watcher is online."""
 
 
 class Offline(Strategy):
-    """Honest but never watching: votes the truth, never challenges."""
+    """Honest but never challenging, not even a leaf that contradicts its own reveal (the
+    production worker with ``challenges`` off): votes the truth."""
 
     name = "offline"
 

@@ -35,7 +35,13 @@ def _both(project: Any, chain: Any, accounts: Any, name: str, **changes: Any) ->
     [
         ("honest", {"batches": 2}),
         ("mixed", {}),
-        *[(n, {"batches": 4}) for n in SCENARIOS if EVERY and n not in ("honest", "mixed")],
+        # no watcher: only out-voted honest seats challenge (a capture in most runs of 4 batches)
+        ("captured-unwatched", {"batches": 4}),
+        *[
+            (n, {"batches": 4})
+            for n in SCENARIOS
+            if EVERY and n not in ("honest", "mixed", "captured-unwatched")
+        ],
         *(
             [
                 ("mixed", {"leaves": 3, "mode": 0, "batches": 4}),

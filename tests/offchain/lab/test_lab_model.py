@@ -6,18 +6,27 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from peerhost.deploy import ETHER, SettlementParams
 from peerhost.lab.analytic import capture, forgery_stands
-from peerhost.lab.economics import deviation_gain, run, shares_population
+from peerhost.lab.economics import captured_unwatched, deviation_gain, run, shares_population
 from peerhost.lab.gateways import GATEWAY_STRATEGIES
 from peerhost.lab.model import Epoch, Model, Seeds
 from peerhost.lab.params import LabParams, _struct
 from peerhost.lab.report import BURNED, GATEWAY
 from peerhost.lab.scenario import SCENARIOS, Scenario, group, honest, scenario, split
-from peerhost.lab.strategies import CapturedCommittee, Honest, NoShow, Offline, SeatView, Withholder
+from peerhost.lab.strategies import (
+    CapturedCommittee,
+    CaseView,
+    Honest,
+    NoShow,
+    Offline,
+    SeatView,
+    Withholder,
+)
 
 BATCHES = 600
 
@@ -195,20 +204,75 @@ def test_import__lab_package__does_not_need_matplotlib() -> None:
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with nobody watching, punish still slashes and jails the honest minority a captured "
-    "committee out-voted, so the adversary's seat share grows: +0.10 milli-ether per batch at p = 1/3 "
-    "(+8.0 before seats were paid a K-th and punish paid the majority nothing); docs/economics.md, "
-    "open questions",
+#: Adversary stake shares of the captured-committee tests (docs/economics.md, open question 1).
+CAPTOR_SHARES = [0.2, 1 / 3, 0.45]
+
+
+def capture_gain(share: float, crash_rate: float) -> tuple[int, int]:
+    """(adversary's profit capturing, its profit playing honest) with no third-party watcher and
+    no attesters, out-voted honest seats offline by the window with probability ``crash_rate``."""
+    return deviation_gain(captured_unwatched(share, BATCHES, crash_rate))["adv"]
+
+
+def test_honest_seat__out_voted_no_watcher__challenges_unless_crashed() -> None:
+    truth, lie = b"\x01" * 32, b"\x02" * 32
+    seat = CaseView("h0", "h0", 1, 0, 2, truth, lie, watcher_online=False, own=truth)
+    assert Honest().challenges(seat)  # what the production worker does (accountability.py)
+    assert not Offline().challenges(seat)  # the worker with ``challenges`` off
+    assert not Honest().challenges(replace(seat, crash_rate=1.0))
+    assert not Honest().challenges(replace(seat, own=None))  # neither sat nor attested: no view
+    assert not Honest().challenges(replace(seat, own=lie))  # it said the standing value
+    assert not Honest().challenges(replace(seat, standing=truth))
+    assert Honest().challenges(replace(seat, own=None, watcher_online=True))  # a watcher
+
+
+@pytest.mark.parametrize("share", CAPTOR_SHARES)
+def test_captured_committee__no_watcher_no_attesters_out_voted_seats_challenge__earns_less_than_honest(
+    share: float,
+) -> None:
+    r = run(captured_unwatched(share, BATCHES))
+    assert r.counts["forged_final"] > 0
+    assert r.counts["overturned"] > 0  # its out-voted seats challenged and the next tier won
+    deviating, honest_ = capture_gain(share, 0.0)
+    assert deviating < honest_, f"p = {share}: {deviating} >= {honest_}"
+
+
+@pytest.mark.parametrize(
+    ("share", "crash_rate", "bound"),
+    [(0.2, 1.0, 0.5), (1 / 3, 1.0, 0.5), (0.45, 1.0, 0.5), (0.45, 0.9, 10)],
 )
-def test_captured_committee__nobody_watching_no_attesters__earns_less_than_honest() -> None:
-    ids = tuple(
-        i if i.owner == "adv" else i.__class__(i.name, i.owner, i.stake, Offline())
-        for i in shares_population(1 / 3)
+def test_captured_committee__out_voted_seats_mostly_offline__gains_within_the_known_bound(
+    share: float, crash_rate: float, bound: float
+) -> None:
+    """The known limit (docs/economics.md, open question 1): when the honest seats a captured
+    committee out-votes are offline by the window (crashed, or ``challenges`` off) and nobody else
+    watches, ``punish`` slashes and jails them and the capture gains, by less than ``bound``
+    milli-ether per batch (at ``crash_rate`` 1 this is the test above with the seat challenge
+    disabled: it fails there)."""
+    deviating, honest_ = capture_gain(share, crash_rate)
+    assert 0 < deviating - honest_ < BATCHES * bound * 10**15
+
+
+@pytest.mark.parametrize(("share", "crash_rate"), [(0.2, 0.95), (1 / 3, 0.95), (0.45, 0.8)])
+def test_captured_committee__seats_offline_below_the_break_even__earns_less_than_honest(
+    share: float, crash_rate: float
+) -> None:
+    """Below the break-even offline probability the capture still loses: it first pays at 1.0,
+    0.99 and 0.9 at p = 0.2, 1/3, 0.45 (``bench/lab_figures.py``, seat_crash, 2,000 batches)."""
+    deviating, honest_ = capture_gain(share, crash_rate)
+    assert deviating < honest_, f"p = {share}, crash {crash_rate}: {deviating} >= {honest_}"
+
+
+def test_crash_rate__every_seat_crashes__same_wei_as_seats_that_never_challenge() -> None:
+    crashed = captured_unwatched(1 / 3, BATCHES, crash_rate=1.0)
+    offline = crashed.replace(
+        crash_rate=0.0,
+        identities=tuple(
+            i if i.owner == "adv" else i.__class__(i.name, i.owner, i.stake, Offline())
+            for i in crashed.identities
+        ),
     )
-    sc = Scenario(
-        ids, batches=BATCHES, watcher_online=False, attesters=0, present_attestations=False
-    )
-    deviating, honest_ = deviation_gain(sc)["adv"]
-    assert deviating < honest_
+    a, b = run(crashed), run(offline)
+    assert a.counts["forged_final"] > 0
+    assert a.profit == b.profit
+    assert a.counts == b.counts
