@@ -64,11 +64,13 @@ async def serve_input(request: Request) -> Response:
     if signer.lower() != worker.lower():
         raise InvalidResultSignature(label, worker, "the signature is another account's")
     stored = gateway.book.get(request_id)
-    if stored is None or stored.batch_id is None:
+    # mined but not recorded yet (the seats read the chain first): placed from the post's receipt
+    placed = None if stored is None else await gateway.poster.placed(stored)
+    if stored is None or placed is None:
         raise UnknownRequest(label, "in a posted batch of this gateway")
     if gateway.settings.withhold_inputs:
         raise WorkerNotActive(signer)  # a misbehaving gateway (protocol tests): serves nobody
-    if not await may_fetch(gateway, signer, stored.batch_id, stored.leaf_index):
+    if not await may_fetch(gateway, signer, *placed):
         raise WorkerNotActive(signer)
     return Response(stored.input, media_type="application/octet-stream")
 

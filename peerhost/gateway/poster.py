@@ -319,6 +319,35 @@ class BatchPoster:
             self._drawn(project_id, amount)
         return batch_id
 
+    async def placed(self, stored: StoredTicket) -> tuple[int, int | None] | None:
+        """The (batch id, leaf index) of a posted ticket, or None when no mined batch carries it.
+
+        A ticket still ``posting`` may be mined already: the committee reads the chain and may
+        ask for its input before this poster read its receipt and recorded the batch id (the
+        poster waits for receipts on a poll, and on a busy gateway behind other work). Its
+        batch is then read from the post transaction's receipt and calldata, so the gateway
+        never refuses an input to a seat of a batch it did post."""
+        if stored.batch_id is not None:
+            return stored.batch_id, stored.leaf_index
+        if stored.state != POSTING or stored.post_tx is None:
+            return None
+        hex_hash = HexBytes(stored.post_tx).to_0x_hex()
+        receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
+        if receipt is None or int(str(receipt["status"]), 16) != 1:
+            return None
+        batch_id = None
+        for raw in receipt.get("logs", []):
+            decoded = self.view.decode_log(raw)
+            if decoded is not None and decoded[0] == "BatchPosted":
+                batch_id = int(decoded[1]["batchId"])
+        if batch_id is None:
+            return None
+        leaves = await self.view.posted_leaves(hex_hash)
+        seqs = [leaf.seq for leaf in leaves]
+        if stored.ticket.seq not in seqs:
+            return None
+        return batch_id, seqs.index(stored.ticket.seq)
+
     async def _revert_reason(self, receipt: dict[str, Any]) -> str:
         """The decoded custom error of a reverted transaction (replayed with ``eth_call`` at its
         block; the view's ``confirm`` needs a sender the gateway's view does not have)."""

@@ -20,8 +20,8 @@ exists (``seatPanel``, with the block's header as proof); a panel seat (tier 2) 
 (tier 3) re-executes the leaf, commits a salted vote and reveals it; anyone decides; a worker whose
 result lost a tier-2 decision challenges it to tier 3 (twice the bond); anyone closes.
 
-**Data availability**: a seat (or panel seat) that cannot get an input from the gateway opens a
-data-availability challenge (``dataBond``) and waits: the gateway publishes the input (the seat
+**Data availability**: a seat (or panel seat) that cannot get an input from the gateway, asked a
+few times with backoff (:func:`fetch_input`), opens a data-availability challenge (``dataBond``) and waits: the gateway publishes the input (the seat
 re-executes it) or, after ``dataWindow``, anyone voids the ticket (the seat abstains on it).
 """
 
@@ -69,6 +69,29 @@ log = logging.getLogger(__name__)
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
 #: Seconds between phase reads of a batch whose settlement log has not been seen.
 _SETTLE_RECHECK = 5.0
+
+#: Asks for a ticket's input once (None: refused or unreachable).
+InputFetch = Callable[[], Awaitable[bytes | None]]
+
+
+async def fetch_input(
+    fetch: InputFetch, input_hash: bytes, *, retries: int, backoff: float
+) -> bytes | None:
+    """Asks again for an input a gateway refused, before the seat challenges its availability.
+
+    Up to ``retries`` more asks, ``backoff``, ``2 * backoff``, ... seconds apart, until the
+    gateway answers with the bytes the leaf commits to: an honest gateway may refuse a seat for a
+    moment (the seats read the batch on-chain, maybe before the gateway read its post's
+    receipt), and a challenge costs the seat a bond and the gateway the gas of publishing. None
+    when every ask was refused or answered with other bytes: the seat then challenges (a gateway
+    that withholds is challenged all the same, ``retries`` asks later)."""
+    for attempt in range(retries):
+        await asyncio.sleep(backoff * 2**attempt)
+        data = await fetch()
+        if data is not None and input_hash_of(data) == input_hash:
+            return data
+    return None
+
 
 #: (batch id) -> (gateway, leaves)
 LeavesOf = Callable[[int], Awaitable[tuple[str, list[Leaf]]]]

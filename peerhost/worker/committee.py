@@ -62,6 +62,7 @@ from peerhost.worker.accountability import (
     ChallengeHook,
     PresentHook,
     TierVoteHook,
+    fetch_input,
 )
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
@@ -128,6 +129,8 @@ class Committee:
         ballot: A strategy's hook deciding what a seat commits and whether it reveals (None: its
             results, revealed); ``challenge``, ``present`` and ``tier_vote``: its court hooks
             (:class:`~peerhost.worker.accountability.Accountability`).
+        input_retries: Asks again for a refused input before challenging its availability,
+            ``input_backoff`` seconds apart at first, doubling (:func:`.accountability.fetch_input`).
     """
 
     def __init__(
@@ -149,8 +152,12 @@ class Committee:
         challenge: ChallengeHook | None = None,
         present: PresentHook | None = None,
         tier_vote: TierVoteHook | None = None,
+        input_retries: int = 3,
+        input_backoff: float = 0.5,
     ) -> None:
         self.view = view
+        self.input_retries = input_retries
+        self.input_backoff = input_backoff
         self.runner = runner
         self.ledger = ledger
         self._key = private_key
@@ -557,6 +564,14 @@ class Committee:
         if (data is None or input_hash_of(data) != leaf.input_hash) and self.scheduled:
             # a schedule key's ticket: its input is rebuilt from the leaf (nobody serves it)
             data = await self.scheduled.rebuild_input(gateway, leaf, rid)
+        if (data is None or input_hash_of(data) != leaf.input_hash) and single is None:
+            # refused: ask again a few times before a challenge (a bond) says it is withheld
+            data = await fetch_input(
+                lambda: self._input(gateway, rid),
+                leaf.input_hash,
+                retries=self.input_retries,
+                backoff=self.input_backoff,
+            )
         if data is None or input_hash_of(data) != leaf.input_hash:
             log.warning(
                 "committee: batch %d leaf %d: input unavailable; challenging its availability",
