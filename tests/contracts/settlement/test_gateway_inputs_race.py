@@ -9,20 +9,33 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_utils import keccak
+from hexbytes import HexBytes
+from starlette.testclient import TestClient
 
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView
+from peerhost.gateway import GatewaySettings, create_app
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.ticketbook import POSTING, TicketBook
 from peerhost.wire.batch import Leaf, encode_posted
+from peerhost.wire.feed import (
+    INPUT_EXPIRES_HEADER,
+    INPUT_PATH,
+    INPUT_SIGNATURE_HEADER,
+    INPUT_WORKER_HEADER,
+    input_request_digest,
+    sign_digest,
+)
+from peerhost.wire.ticket import request_id
 
 PROFILE = keccak(b"engine-profile")  # the settlement kit's engine profile
 
@@ -132,3 +145,87 @@ def test_input_endpoint__post_not_mined__ticket_placed_nowhere(ready: Any, gw: P
     gw.book.unpost([ticket.seq])
     issued = gw.book.get(ticket.seq.to_bytes(32, "big"))
     assert issued is not None and gw.run(gw.poster.placed(issued)) is None
+
+
+def _ask(client: TestClient, gateway: str, rid: bytes, worker: Any) -> Any:
+    """A seat's signed ``GET /_inputs/0x<request id>``, as the committee sends it."""
+    expires = int(time.time()) + 60
+    key = bytes.fromhex(str(worker.private_key).removeprefix("0x"))
+    signature = sign_digest(key, input_request_digest(gateway, rid, expires))
+    return client.get(
+        f"{INPUT_PATH}/0x{rid.hex()}",
+        headers={
+            INPUT_WORKER_HEADER: str(worker.address),
+            INPUT_EXPIRES_HEADER: str(expires),
+            INPUT_SIGNATURE_HEADER: "0x" + signature.hex(),
+        },
+    )
+
+
+@pytest.mark.parametrize("withhold", [False, True], ids=["honest", "withholding"])
+def test_input_endpoint__post_mined_not_recorded__seat_served_unless_the_gateway_withholds(
+    ready: Any,
+    settlement: Any,
+    deployment: Any,
+    chain: Any,
+    tmp_path: Path,
+    accounts_by_address: dict[str, Any],
+    stranger: Any,
+    withhold: bool,
+) -> None:
+    """The real gateway app on the chain: its batch is mined (the seats are drawn) while its book
+    still has the tickets ``posting``. An honest gateway serves the seats; one that withholds
+    still refuses them (they challenge it), and a stranger is refused either way."""
+    kit = ready
+    uri = str(chain.provider.uri)
+    v2 = settlement.addresses
+    config = ChainConfig(
+        uri,
+        uri,
+        chain.chain_id,
+        **deployment.addresses,
+        stakes=v2["stakes"],
+        gateways=v2["gateways"],
+        settlement=v2["settlement"],
+    )
+    settings = GatewaySettings(
+        chain=config,
+        private_key=str(kit.gateway.private_key),
+        public_url="http://testserver",
+        rate_limit=0,
+        data_dir=str(tmp_path / "gateway"),
+        batch_interval=3600.0,  # the poster ticks once at start, not during the test
+        withhold_inputs=withhold,
+    )
+    with TestClient(create_app(settings)) as client:
+        gateway = client.app.state.gateway  # type: ignore[attr-defined]
+        address = str(kit.gateway.address)
+        tickets = kit.tickets(2)
+        rids = [request_id(chain.chain_id, config.settlement, address, t.seq) for t in tickets]
+        posted = kit.post(tickets=tickets)  # mined: the seats read it
+        head = int(chain.blocks.head.number)
+        [log] = [
+            log
+            for log in kit.coordinator.BatchPosted.range(head, head + 1)
+            if int(log.batchId) == posted.batch_id
+        ]
+        post_tx = bytes(HexBytes(log.transaction_hash))
+
+        def posting() -> None:  # the book as the poster leaves it while it waits for the receipt
+            for t, rid in zip(tickets, rids, strict=True):
+                gateway.book.save(t, rid, kit.project_id, b"\x01" * 65, b"input %d" % t.seq)
+            gateway.book.mark_posting([t.seq for t in tickets], post_tx, bytes(32), b"")
+
+        client.portal.call(posting)  # type: ignore[union-attr]  # on the poster's own loop
+        holders = kit.seat(posted.batch_id)
+
+        stored = gateway.book.get(rids[1])
+        assert stored is not None and stored.batch_id is None  # the race: not recorded yet
+        seat = accounts_by_address[holders[0]]
+        answer = _ask(client, address, rids[1], seat)
+        if withhold:
+            assert answer.status_code == 403, answer.text
+        else:
+            assert answer.status_code == 200, answer.text
+            assert answer.content == b"input %d" % tickets[1].seq
+        assert _ask(client, address, rids[1], stranger).status_code == 403
