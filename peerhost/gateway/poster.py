@@ -6,7 +6,9 @@ carries a commitment to the attested results (the result hash and attesters per 
 never the results. Before the transaction is sent its hash, the tickets it carries and the
 commitment's salt and opening are written to the ticket book; after a restart, tickets found
 ``posting`` are checked against the chain (mined: posted; failed or unknown: back to ``issued``),
-so nothing is lost and nothing is posted twice.
+so nothing is lost and nothing is posted twice. A post sent but whose receipt was not read in time
+(a busy node) stays ``posting`` the same way and is reconciled on the next tick: it may be mined,
+and its batch is then read from its receipt, by the input endpoint too (:meth:`BatchPoster.placed`).
 
 A reorg can drop a batch the poster saw mined. Every tick the poster sends again what the chain
 lost (the same signed bytes: :meth:`BatchSender.heal`) and re-reads the receipts of the batches it
@@ -155,6 +157,7 @@ class BatchPoster:
         self.sender = sender
         self.max_tickets = max_tickets
         self.interval = interval
+        self.receipt_timeout = 60.0  # seconds a post's receipt is awaited before the next tick
         self._waiting = waiting
         self._drawn = drawn
         self._returned = returned or (lambda project_id, amount: None)
@@ -192,6 +195,8 @@ class BatchPoster:
     async def tick(self) -> None:
         await self.sender.heal()
         await self.recheck()
+        if self.book.in_state(POSTING):  # a post whose receipt was not read in time
+            await self.reconcile()
         if not self.withhold:
             await self.post_ready()
         await self.follow()
@@ -255,10 +260,20 @@ class BatchPoster:
             self.book.mark_posting(seqs, tx_hash, salt, opening)  # before the send goes out
         try:
             await sent
-            receipt = await self.sender_wait(tx_hash)
         except (RpcError, ChainUnavailable, TimeoutError) as exc:
             log.warning("batch of %d ticket(s) not sent (%s); will retry", len(seqs), exc)
             self.book.unpost(seqs)
+            return None
+        try:
+            receipt = await self.sender_wait(tx_hash, self.receipt_timeout)
+        except (RpcError, ChainUnavailable, TimeoutError) as exc:
+            # sent: it may still be mined. The tickets stay ``posting`` under its hash (the input
+            # endpoint places them once it is) and the next tick reconciles them
+            log.warning(
+                "batch of %d ticket(s) sent, receipt not read (%s); checked again next tick",
+                len(seqs),
+                exc,
+            )
             return None
         return await self._record(tx_hash, receipt, tickets)
 

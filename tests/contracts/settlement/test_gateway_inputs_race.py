@@ -25,7 +25,7 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.gateway import GatewaySettings, create_app
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.poster import BatchPoster
-from peerhost.gateway.ticketbook import POSTING, TicketBook
+from peerhost.gateway.ticketbook import POSTED, POSTING, TicketBook
 from peerhost.wire.batch import Leaf, encode_posted
 from peerhost.wire.feed import (
     INPUT_EXPIRES_HEADER,
@@ -229,3 +229,33 @@ def test_input_endpoint__post_mined_not_recorded__seat_served_unless_the_gateway
             assert answer.status_code == 200, answer.text
             assert answer.content == b"input %d" % tickets[1].seq
         assert _ask(client, address, rids[1], stranger).status_code == 403
+
+
+def test_poster__receipt_not_read_in_time__tickets_stay_posting_and_are_recorded_once_mined(
+    ready: Any, gw: Poster
+) -> None:
+    """A post the node did not mine within the poster's wait is not given up: its tickets keep
+    its hash (before, they went back to ``issued``: once mined, the endpoint refused their seats
+    and the next post was refused with ``SeqAlreadyPosted``)."""
+    kit = ready
+    tickets = kit.tickets(2)
+    for t in tickets:
+        gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+    gw.poster.receipt_timeout = 0.5
+    gw.poster._last_block = -1  # one batch per block: this tick may post
+    kit.request("evm_setAutomine", [False])
+    try:
+        gw.run(gw.poster.tick())  # sent; not mined while the poster waits
+        states = [gw.book.get(t.seq.to_bytes(32, "big")) for t in tickets]
+        assert all(s is not None and s.state == POSTING and s.post_tx for s in states)
+    finally:
+        kit.request("evm_setAutomine", [True])
+    kit.request("evm_mine", [])
+    stored = gw.book.get(tickets[1].seq.to_bytes(32, "big"))
+    assert stored is not None
+    placed = gw.run(gw.poster.placed(stored))  # a seat asking now is served
+    assert placed is not None and placed[1] == 1
+    gw.run(gw.poster.tick())  # reconciled: recorded under its batch
+    recorded = gw.book.get(tickets[1].seq.to_bytes(32, "big"))
+    assert recorded is not None and recorded.state == POSTED
+    assert (recorded.batch_id, recorded.leaf_index) == placed
