@@ -23,7 +23,8 @@ consumer afterwards (:mod:`peerhost.worker.callbacks`).
 
 Separately, **cheques**: tickets this worker attested that no batch carried once a grace period
 passed (the gateway withheld them) are posted with ``postOrphans`` before their deadline, grouped
-as the contract requires (one gateway, engine profile and reward); the gateway's bond refunds the
+as the contract requires (one gateway and engine profile, one batch head: function id, version,
+reward and secrets version); the gateway's bond refunds the
 poster's gas. Credits are withdrawn when they reach ``withdraw_min``.
 """
 
@@ -46,7 +47,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverte
 from peerhost.chain.headers import encode_header
 from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SettlementView
-from peerhost.wire.batch import ABSTAIN, Leaf, seat_commitment, vector_hash
+from peerhost.wire.batch import ABSTAIN, BatchHead, Leaf, seat_commitment, vector_hash
 from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
     INPUT_EXPIRES_HEADER,
@@ -626,13 +627,14 @@ class Committee:
         now = int(time.time())
         # the contract refuses orphans younger than its orphanDelay (a gateway's own batch first)
         grace = max(self.orphan_grace, int((await self.view.params()).get("orphanDelay", 0)))
-        groups: dict[tuple[str, bytes, int], list[Any]] = {}
+        groups: dict[tuple[str, bytes, BatchHead], list[Any]] = {}
         for t in self.ledger.unposted():
             if t.ticket.deadline <= now + 5:
                 continue  # too late to post
             if now - t.ticket.issued_at < grace:
                 continue
-            key = (t.ticket.gateway, t.ticket.engine_profile, t.ticket.reward)
+            # what ``postOrphans`` requires its tickets to share: gateway, profile and head
+            key = (t.ticket.gateway, t.ticket.engine_profile, BatchHead.of(Leaf.of(t.ticket)))
             groups.setdefault(key, []).append(t)
         for tickets in groups.values():
             await self._post_orphans(tickets[:64])
