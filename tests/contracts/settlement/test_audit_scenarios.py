@@ -97,6 +97,7 @@ def test_sybil_pair__forging_with_one_seat__slashed_and_truth_stands(
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     kit.chain.mine(deltatime=int(kit.s.court.courtParams().challengeWindow))
     kit.s.court.punish(b, 0, [vector(1, LIE), vector(1)], sender=by[honest[0]])
+    kit.coordinator.close(b, sender=by[honest[0]])  # no attesters: the seats' pay after the window
     [liar] = liars
     assert kit.s.stakes.getStaker(liar).stake == stake_before[liar] - kit.params.seat_slash
     assert kit.coordinator.pendingWithdrawal(liar) == 0

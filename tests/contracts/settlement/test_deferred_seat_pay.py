@@ -15,7 +15,8 @@ from .conftest import GOOD, KEY, L_FINAL, LIE, seat_until
 from .courtkit import Court, resolve
 
 BPS = 10_000
-SEAT = 0  # ISettlementCoordinator Credited reason
+SEAT = 0  # ISettlementCoordinator Credited reasons
+FINALIZER = 1
 COURT_SEAT_PAY = 3  # IDisputeCourt Credited reason
 P_SETTLE = 4
 
@@ -137,6 +138,7 @@ def test_overturned_leaf__seat_pay_above_the_forgers_stake__never_credited(
     assert pay > 2 * ETHER  # more than any adversary identity's stake
     stake0 = {a: int(kit.s.stakes.getStaker(a).stake) for a in bad}
     credit0 = {a: int(kit.coordinator.pendingWithdrawal(a)) for a in bad}
+    settled_from = int(kit.chain.blocks.head.number)
     _settle_vote(kit, court, b, holders, lambda h: [LIE if h in bad else GOOD])
     start = int(kit.chain.blocks.head.number)
     vectors = [[LIE], [GOOD]] if any(h not in bad for h in holders) else [[LIE]]
@@ -144,15 +146,26 @@ def test_overturned_leaf__seat_pay_above_the_forgers_stake__never_credited(
     assert bytes(court.case(b, 0).value) == GOOD
     kit.wait_challenge_window(b)
     kit.coordinator.close(b, sender=kit.gateway)
-    for a in bad:
-        assert int(kit.coordinator.pendingWithdrawal(a)) == credit0[a]  # no seat pay, ever
-        assert int(court.c.pendingWithdrawal(a)) == 0
+    head = int(kit.chain.blocks.head.number)
+    credited = [
+        e for e in kit.coordinator.Credited.range(settled_from, head + 1) if int(e.batchId) == b
+    ]
+    assert not [e for e in credited if int(e.reason) == SEAT and str(e.account) in bad]
+    for a in bad:  # no seat pay, ever: at most the finalizer's share, if a forger's reveal settled
+        fin = sum(
+            int(e.amount) for e in credited if str(e.account) == a and int(e.reason) == FINALIZER
+        )
+        assert int(kit.coordinator.pendingWithdrawal(a)) - credit0[a] == fin
     liars = [a for a, h in zip(holders, seats, strict=True) if a in bad]
     for (
         a
     ) in liars:  # each lying tier-1 seat lost its seatSlash (and more if it voted on in tier 2/3)
         assert stake0[a] - int(kit.s.stakes.getStaker(a).stake) >= kit.params.seat_slash
     assert _court_credits(court, b, start, COURT_SEAT_PAY) == {}
+    # what the adversary's identities may still earn in the court (a panel seat of theirs voting
+    # the truth) is less than the forgery cost them
+    lost = sum(stake0[a] - int(kit.s.stakes.getStaker(a).stake) for a in bad)
+    assert sum(int(court.c.pendingWithdrawal(a)) for a in bad) < lost
 
 
 def test_challenged_leaf_upheld__honest_seats_paid_their_committee_pay_by_the_case(
