@@ -12,6 +12,7 @@ import pytest
 from ape.api import AccountAPI
 from eth_utils import keccak
 
+from peerhost.chain.config import ChainConfig
 from peerhost.chain.headers import header_of
 from peerhost.deploy import ETHER, Deployment, Settlement, SettlementParams, deploy_settlement
 from peerhost.wire.batch import (
@@ -336,3 +337,20 @@ def owed(kit: Kit, accounts: Sequence[Any]) -> int:
         elif b.state == S_FINALIZED:
             escrow += int(b.attesterPot) + int(c.seatPayHeld(batch_id))
     return sum(int(c.pendingWithdrawal(a)) for a in accounts) + int(c.burned()) + escrow
+
+
+@pytest.fixture
+def v2_config(settlement: Settlement, deployment: Deployment, chain: Any) -> ChainConfig:
+    """The off-chain services' view of this module's chain: ape's anvil, the request contracts and
+    the v2 settlement contracts (what a gateway or worker is configured with)."""
+    uri = str(chain.provider.uri)
+    v2 = settlement.addresses
+    return ChainConfig(
+        uri,
+        uri,
+        chain.chain_id,
+        **deployment.addresses,
+        stakes=v2["stakes"],
+        gateways=v2["gateways"],
+        settlement=v2["settlement"],
+    )

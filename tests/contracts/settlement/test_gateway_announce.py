@@ -18,23 +18,13 @@ URL = "https://gw.example.org:8443"
 
 
 @pytest.fixture
-def announce(settlement: Any, deployment: Any, chain: Any, gateway: Any) -> Any:
+def announce(v2_config: ChainConfig, chain: Any, gateway: Any) -> Any:
     """``announce(url) -> (outcome, endpoint on-chain, transactions the gateway sent)``."""
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    config = ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
+    config = v2_config
 
     def run(url: str) -> tuple[str, str, int]:
         async def main() -> tuple[str, str, int]:
-            rpc = RpcClient(uri)
+            rpc = RpcClient(config.rpc_url)
             sender = TxSender(rpc, gateway.private_key, chain.chain_id)
             view = SettlementView(config, rpc)
 

@@ -90,20 +90,8 @@ class Poster:
 
 
 @pytest.fixture
-def gw(
-    ready: Any, settlement: Any, deployment: Any, chain: Any, tmp_path: Path
-) -> Iterator[Poster]:
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    config = ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
+def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Poster]:
+    config = v2_config
     running = Poster(
         config, bytes.fromhex(str(ready.gateway.private_key).removeprefix("0x")), tmp_path
     )
@@ -165,8 +153,7 @@ def _ask(client: TestClient, gateway: str, rid: bytes, worker: Any) -> Any:
 @pytest.mark.parametrize("withhold", [False, True], ids=["honest", "withholding"])
 def test_input_endpoint__post_mined_not_recorded__seat_served_unless_the_gateway_withholds(
     ready: Any,
-    settlement: Any,
-    deployment: Any,
+    v2_config: ChainConfig,
     chain: Any,
     tmp_path: Path,
     accounts_by_address: dict[str, Any],
@@ -177,17 +164,7 @@ def test_input_endpoint__post_mined_not_recorded__seat_served_unless_the_gateway
     still has the tickets ``posting``. An honest gateway serves the seats; one that withholds
     still refuses them (they challenge it), and a stranger is refused either way."""
     kit = ready
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    config = ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
+    config = v2_config
     settings = GatewaySettings(
         chain=config,
         private_key=str(kit.gateway.private_key),

@@ -90,20 +90,8 @@ class Gateway:
 
 
 @pytest.fixture
-def gw(
-    ready: Any, settlement: Any, deployment: Any, chain: Any, tmp_path: Path
-) -> Iterator[Gateway]:
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    config = ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
+def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Gateway]:
+    config = v2_config
     key = bytes.fromhex(str(ready.gateway.private_key).removeprefix("0x"))
     running = Gateway(config, key, tmp_path)
     yield running
