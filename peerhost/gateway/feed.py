@@ -11,6 +11,16 @@ attestation, foreign signatures and jobs dropped mid-ticket. Given :class:`Worke
 counts are stored as they change and each worker's latency when its link ends, and a new link
 starts from the latency its worker had: a restarted gateway picks as it did before. Answers and
 refusals are handed to the :class:`Desk` that issued the ticket.
+
+Only a worker that is offered tickets has its latency measured again, so cheapest-first alone
+starves a worker whose stored estimate is high (a slow first answer after a restart): with three
+workers and two attesters it would never be offered a ticket again. :meth:`FeedHub.offer` (the
+choice for a ticket) therefore explores: on a small share of offers (``explore_share``, drawn
+from a seeded generator) one seat, the last and most expensive, goes instead to the eligible
+worker offered nothing for longest, once that is ``stale_after`` offers or more; the answer to
+such a probe replaces the stale estimate instead of blending into it. A ticket never gets more
+seats than asked; a probe goes only to an active, linked worker the ticket has not tried, whose
+reputation is at least ``_EXPLORE_MIN_SCORE`` (a worker caught wrong waits to be cheapest again).
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +57,9 @@ log = logging.getLogger(__name__)
 _EWMA = 0.2
 _BAD_WEIGHT = 5
 _LATENCY_FLOOR = 0.001  # seconds: untried links cost this much before reputation
+EXPLORE_SHARE = 0.1  # at most this share of offers gives a seat to a worker not picked lately
+STALE_AFTER = 10  # offers: a worker offered nothing for this long has a stale latency estimate
+_EXPLORE_MIN_SCORE = 0.5  # reputation below which a worker is never explored
 
 
 @dataclass(eq=False)
@@ -58,6 +72,7 @@ class WorkerLink:
     jobs: int = 0
     sent_at: dict[bytes, float] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    stale: bool = False  # the latency is an old estimate: the next answer replaces it
 
     async def send(self, offer: JobOffer, request_id: bytes) -> None:
         self.sent_at[request_id] = time.monotonic()
@@ -74,7 +89,9 @@ class WorkerLink:
         sent = self.sent_at.pop(request_id, None)
         if sent is not None:
             took = time.monotonic() - sent
-            self.latency = took if self.latency == 0 else (1 - _EWMA) * self.latency + _EWMA * took
+            fresh = self.latency == 0 or self.stale
+            self.latency = took if fresh else (1 - _EWMA) * self.latency + _EWMA * took
+            self.stale = False
 
 
 @dataclass
@@ -115,8 +132,22 @@ class FeedHub:
         chain_id: int,
         records: WorkerRecords | None = None,
         hello_timeout: float = 10.0,
+        explore_share: float = EXPLORE_SHARE,
+        stale_after: int = STALE_AFTER,
+        seed: int | None = None,
     ) -> None:
+        if not 0 <= explore_share <= 0.5 or stale_after < 1:
+            raise ValueError(
+                f"explore_share must be in [0, 0.5] and stale_after >= 1 offer, not"
+                f" {explore_share} and {stale_after}"
+            )
         self.gateway = gateway
+        self.explore_share = explore_share
+        self.stale_after = stale_after
+        self._random = random.Random(seed)
+        self.offers = 0  # tickets (and replacements) offered so far
+        self.offered_at: dict[str, int] = {}  # by worker (lower case): the offer it last had
+        self.probes = 0  # offers that gave a seat to a worker not picked lately
         self.hello_timeout = hello_timeout
         self.chain_id = chain_id
         self.links: dict[str, WorkerLink] = {}
@@ -164,6 +195,43 @@ class FeedHub:
         ]
         candidates.sort(key=lambda link: (self.cost(link), link.jobs))
         return candidates[:count]
+
+    def idle(self, worker: str) -> int:
+        """Offers made since ``worker`` was last offered one (since this hub started if never)."""
+        return self.offers - self.offered_at.get(worker.lower(), 0)
+
+    def offer(
+        self, active: Callable[[str], bool], count: int, exclude: set[str]
+    ) -> list[WorkerLink]:
+        """The links one ticket is offered to: :meth:`pick`, except that on a share of offers
+        the last seat probes a worker not offered anything lately (module docstring)."""
+        ranked = self.pick(active, len(self.links), exclude)
+        links = ranked[:count]
+        if not links:
+            return links
+        self.offers += 1
+        if self._random.random() < self.explore_share:
+            stale = [
+                link
+                for link in ranked[count:]
+                if self.idle(link.worker) >= self.stale_after
+                and self.reputation(link.worker).score >= _EXPLORE_MIN_SCORE
+            ]
+            if stale:
+                probe = max(stale, key=lambda link: (self.idle(link.worker), -self.cost(link)))
+                links[-1] = probe
+                self.probes += 1
+                log.info(
+                    "feed: probing %s (offered nothing for %d offers, stored latency %.3f s)",
+                    probe.worker,
+                    self.idle(probe.worker),
+                    probe.latency,
+                )
+        for link in links:
+            if self.idle(link.worker) >= self.stale_after:
+                link.stale = True
+            self.offered_at[link.worker.lower()] = self.offers
+        return links
 
     async def ask(self, worker: str, request: CosignRequest) -> bool:
         """Sends ``request`` to ``worker`` when it is linked; False when it is not (or the send

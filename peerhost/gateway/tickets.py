@@ -278,7 +278,7 @@ class Desk:
 
     async def _dispatch(self, call: TicketCall, count: int, active: ActiveSet | None = None) -> int:
         active = active or await self.active()
-        links = self.hub.pick(active.contains, count, call.tried)
+        links = self.hub.offer(active.contains, count, call.tried)
         offer = JobOffer(call.ticket, call.signature, call.input)
         sent = 0
         for link in links:
