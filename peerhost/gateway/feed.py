@@ -219,6 +219,7 @@ class FeedHub:
             ]
             if stale:
                 probe = max(stale, key=lambda link: (self.idle(link.worker), -self.cost(link)))
+                probe.stale = True
                 links[-1] = probe
                 self.probes += 1
                 log.info(
@@ -228,8 +229,6 @@ class FeedHub:
                     probe.latency,
                 )
         for link in links:
-            if self.idle(link.worker) >= self.stale_after:
-                link.stale = True
             self.offered_at[link.worker.lower()] = self.offers
         return links
 
