@@ -35,7 +35,11 @@ from peerhost.wire.feed import (
 )
 from peerhost.wire.ticket import attestation_digest, request_id, ticket_hash
 
-ROGUE, OUTSIDER = 9, 8
+OUTSIDER = 8
+#: One staked rogue key per misbehaviour (indices past anvil's funded ten): the gateway offers a
+#: ticket to the cheapest workers by latency over reputation, so a key another case already made
+#: a bad name for would have to out-cost workers that answer in a few milliseconds.
+ROGUES = {"mismatched_output": 10, "foreign_signature": 11, "disconnects": 12}
 
 pytestmark = pytest.mark.usefixtures("automine")
 
@@ -97,18 +101,26 @@ def advance_epoch(stack: TicketStack) -> None:
 
 
 @pytest.fixture(scope="module")
-def rogue_staked(tickets_stack: TicketStack, accounts: Any) -> Iterator[None]:
-    """The rogue key is staked into the current epoch for this module, and leaves afterwards."""
+def rogues_staked(tickets_stack: TicketStack, accounts: Any) -> Iterator[None]:
+    """The rogue keys are funded and staked into the current epoch for this module, and leave
+    afterwards."""
     settlement = tickets_stack.devnet.settlement
     assert settlement is not None
-    rogue = accounts[ROGUE]
     with tickets_stack.ape():
-        if not settlement.stakes.getStaker(rogue).registered:
-            settlement.stakes.register(b"\x11" * 32, value=2 * ETHER, sender=rogue)
+        rogues = []
+        for index in ROGUES.values():
+            key = derive(index)
+            rogue = accounts.init_test_account(index, key.address, key.private_key)
+            if rogue.balance < 3 * ETHER:
+                accounts[0].transfer(rogue, 3 * ETHER)
+            if not settlement.stakes.getStaker(rogue).registered:
+                settlement.stakes.register(b"\x11" * 32, value=2 * ETHER, sender=rogue)
+            rogues.append(rogue)
         advance_epoch(tickets_stack)
     yield
     with tickets_stack.ape():
-        settlement.stakes.leave(sender=rogue)
+        for rogue in rogues:
+            settlement.stakes.leave(sender=rogue)
         advance_epoch(tickets_stack)
 
 
@@ -126,7 +138,7 @@ def attesters_of(response: httpx.Response) -> set[str]:
 def mismatched(stack: TicketStack) -> Callable[[JobOffer, Any], None]:
     def answer(offer: JobOffer, socket: Any) -> None:
         claimed = keccak(b"what I attest")
-        sig = attest(stack, ROGUE, offer, claimed)
+        sig = attest(stack, ROGUES["mismatched_output"], offer, claimed)
         socket.send(encode_message(Answer(rid_of(stack, offer), claimed, b"other bytes", sig)))
 
     return answer
@@ -147,22 +159,23 @@ def disconnect(offer: JobOffer, socket: Any) -> None:
 
 @pytest.mark.parametrize("case", ["mismatched_output", "foreign_signature", "disconnects"])
 def test_attester__misbehaving__is_replaced_and_the_answer_is_honest(
-    tickets_stack: TicketStack, http: httpx.Client, rogue_staked: None, case: str
+    tickets_stack: TicketStack, http: httpx.Client, rogues_staked: None, case: str
 ) -> None:
     behaviour = {
         "mismatched_output": mismatched(tickets_stack),
         "foreign_signature": foreign_signature(tickets_stack),
         "disconnects": disconnect,
     }[case]
-    rogue = RawWorker(tickets_stack, ROGUE, behaviour)
+    index = ROGUES[case]
+    rogue = RawWorker(tickets_stack, index, behaviour)
     try:
         deadline = time.monotonic() + 30
         while not rogue.jobs and time.monotonic() < deadline:
             response = call_fast(tickets_stack, http, "attested")
-            assert derive(ROGUE).address not in attesters_of(response)
+            assert derive(index).address not in attesters_of(response)
         assert rogue.jobs, "the gateway never pushed a ticket to the staked rogue"
         response = call_fast(tickets_stack, http, "attested")
-        assert derive(ROGUE).address not in attesters_of(response)
+        assert derive(index).address not in attesters_of(response)
         assert len(attesters_of(response)) == 2
     finally:
         rogue.close()
