@@ -2,6 +2,10 @@
 
 Call :func:`event` with an event name and fields; values are rendered as text (bytes as 0x-hex).
 Keys and secret values are never passed here: the node logs addresses, ids and hashes only.
+A record carrying an exception keeps it whole: ``error`` is its last line and ``traceback`` the
+full text (in the JSON format a list of lines, in key=value one quoted string). Both are taken
+from the record's exception text when a filter set it, so a secret redactor that masked the
+exception (the worker's, :class:`peerhost.secrets.Redactor`) masks them too.
 """
 
 from __future__ import annotations
@@ -44,9 +48,20 @@ class _JsonFormatter(logging.Formatter):
         else:
             doc["logger"] = record.name
             doc["message"] = record.getMessage()
-        if record.exc_info:
-            doc["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        lines = _exception_lines(self, record)
+        if lines:
+            doc["error"] = lines[-1]
+            doc["traceback"] = lines
         return json.dumps(doc, separators=(",", ":"), default=str)
+
+
+def _exception_lines(formatter: logging.Formatter, record: logging.LogRecord) -> list[str]:
+    """The record's exception as text lines (empty without one), masked text first."""
+    if record.exc_text:
+        return record.exc_text.splitlines()
+    if record.exc_info and record.exc_info[1] is not None:
+        return formatter.formatException(record.exc_info).splitlines()
+    return []
 
 
 class _KvFormatter(logging.Formatter):
@@ -57,9 +72,13 @@ class _KvFormatter(logging.Formatter):
             f"event={getattr(record, 'event', None) or 'log'}",
         ]
         fields = getattr(record, "fields", None) or {"message": record.getMessage()}
+        lines = _exception_lines(self, record)
+        if lines:
+            fields = {**fields, "error": lines[-1], "traceback": "\n".join(lines)}
         for key, value in fields.items():
             text = str(value)
-            parts.append(f"{key}={json.dumps(text) if (' ' in text or not text) else text}")
+            quote = " " in text or "\n" in text or not text
+            parts.append(f"{key}={json.dumps(text) if quote else text}")
         return " ".join(parts)
 
 
