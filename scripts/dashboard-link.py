@@ -13,9 +13,9 @@ import click
 from ape.api import AccountAPI
 from ape.cli import account_option
 
-from peerhost.dashboard.access import MAX_LINK_LIFETIME, owner_link
 from peerhost.functionlogs.access import account_signer
 from peerhost.functionlogs.cli import default_gateway_url
+from peerhost.gateway.dashboard.access import MAX_LINK_LIFETIME, owner_link
 
 
 @click.command()

@@ -4,7 +4,7 @@ Routes (reserved paths start with ``_``, which no project name can):
 
 - ``GET  /_health``
 - ``GET  /metrics``                          (Prometheus text format)
-- ``GET  /_dashboard``, ``/_dashboard/owner/<wallet>`` …  the status page (:mod:`peerhost.dashboard`)
+- ``GET  /_dashboard``, ``/_dashboard/owner/<wallet>`` …  the status page (:mod:`peerhost.gateway.dashboard`)
 - ``GET  /_status/requests/0x<id>``
 - ``GET  /_status/batches/<id>``
 - ``GET  /_status/workers``
@@ -30,9 +30,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from peerhost.dashboard.views import routes as dashboard_routes
 from peerhost.gateway.calls import METHODS, call_function
 from peerhost.gateway.credentials import disclose_credentials
+from peerhost.gateway.dashboard.views import routes as dashboard_routes
 from peerhost.gateway.http_settings import put_http_settings
 from peerhost.gateway.inbox import post_result
 from peerhost.gateway.inputs import serve_input

@@ -15,8 +15,8 @@ import pytest
 from e2e.browser_pages import page_dom, screenshot
 from e2e_http_stack import Stack, chain_mode
 
-from peerhost.dashboard.access import owner_link
 from peerhost.functionlogs.access import key_signer
+from peerhost.gateway.dashboard.access import owner_link
 
 
 @pytest.fixture(scope="module")

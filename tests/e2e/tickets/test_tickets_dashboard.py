@@ -17,8 +17,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from ticket_stack import TicketStack, wait_for
 
-from peerhost.dashboard.access import owner_link
 from peerhost.functionlogs.access import key_signer
+from peerhost.gateway.dashboard.access import owner_link
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from gateway_helpers import (
 )
 from starlette.testclient import TestClient
 
-from peerhost.dashboard.access import owner_link, verify_link
 from peerhost.functionlogs import LOG_HEADER, encode_log
 from peerhost.functionlogs.access import AccessDenied, key_signer
 from peerhost.gateway import GatewaySettings, create_app
+from peerhost.gateway.dashboard.access import owner_link, verify_link
 from peerhost.wire import result_hash, sign_result
 
 

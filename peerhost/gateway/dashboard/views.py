@@ -8,7 +8,7 @@
 - ``POST /_dashboard/owner/<wallet>/prepare``  an unsigned registry transaction (rollback,
   disable, enable) for the owner's wallet to sign
 
-Owner views need a signed link (``?expires=…&signature=…``, see :mod:`peerhost.dashboard.access`).
+Owner views need a signed link (``?expires=…&signature=…``, see :mod:`peerhost.gateway.dashboard.access`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from peerhost.dashboard.access import MAX_LINK_LIFETIME, link_message, verify_link
-from peerhost.dashboard.activity import ChainActivity, FunctionRow
-from peerhost.dashboard.batches import BatchActivity
 from peerhost.functionlogs.access import AccessDenied
+from peerhost.gateway.dashboard.access import MAX_LINK_LIFETIME, link_message, verify_link
+from peerhost.gateway.dashboard.activity import ChainActivity, FunctionRow
+from peerhost.gateway.dashboard.batches import BatchActivity
 from peerhost.gateway.errors import BadRequest
 from peerhost.gateway.routing import parse_wallet
 from peerhost.gateway.service import Gateway

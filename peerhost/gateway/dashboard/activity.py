@@ -3,7 +3,7 @@
 :class:`ChainActivity` keeps a cursor and folds new logs (``eth_getLogs`` over the registry, the
 worker registry and the coordinator) into small tables: functions and their versions, workers,
 requests (reward, outcome), slashes and settlements; on the ticket path also the settlement
-contracts' batches and stakers (:mod:`peerhost.dashboard.batches`). The first scan starts ``window`` blocks
+contracts' batches and stakers (:mod:`peerhost.gateway.dashboard.batches`). The first scan starts ``window`` blocks
 back; later ones only read new blocks. Reads are throttled to one per ``ttl`` seconds, so any
 number of open pages cost the node one ``eth_getLogs`` per ``ttl``.
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 from peerhost.chain.codec import ContractCodec
 from peerhost.chain.settlement import SettlementView
-from peerhost.dashboard.batches import BatchActivity
 from peerhost.gateway.chainview import GatewayProtocol
+from peerhost.gateway.dashboard.batches import BatchActivity
 
 #: Requests, settlements and slashes kept (the newest).
 KEEP = 500

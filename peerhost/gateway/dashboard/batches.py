@@ -1,7 +1,7 @@
 """What the status page shows of the ticket path: batches, stakers, their pay and slashes.
 
 :class:`BatchActivity` folds the events of the ``StakeRegistry`` and the ``SettlementCoordinator``
-(one ``eth_getLogs`` over both per refresh of :class:`~peerhost.dashboard.activity.ChainActivity`,
+(one ``eth_getLogs`` over both per refresh of :class:`~peerhost.gateway.dashboard.activity.ChainActivity`,
 over the same block range) into small tables: the latest batches with their phase and leaf
 outcomes, the staked workers with the batches they sat on, what they were credited and slashed.
 """
