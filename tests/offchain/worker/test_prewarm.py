@@ -8,54 +8,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import wasmtime
+from worker_jobs import GET, local_job, wasi_printing
 
 from peerhost.sandbox import Limits
 from peerhost.storage import LocalStore, cid_to_bytes
 from peerhost.wire.envelope import decode_envelope
-from peerhost.wire.ticket import input_hash_of
 from peerhost.worker.execution import JobExecutor, SandboxRunner
-from peerhost.worker.job import Job
 from peerhost.worker.prewarm import Prewarmer
-
-
-def _module(text: bytes) -> bytes:
-    """A wasi command writing ``text`` (a JSON response) to stdout."""
-    escaped = "".join(f"\\{b:02x}" for b in text)
-    return bytes(
-        wasmtime.wat2wasm(f"""(module
-          (import "wasi_snapshot_preview1" "fd_write"
-            (func $fd_write (param i32 i32 i32 i32) (result i32)))
-          (memory (export "memory") 1)
-          (data (i32.const 64) "{escaped}")
-          (func (export "_start")
-            (i32.store (i32.const 0) (i32.const 64))
-            (i32.store (i32.const 4) (i32.const {len(text)}))
-            (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))""")
-    )
-
-
-def _job(code_cid: str, seq: int = 1) -> Job:
-    data = b'{"method":"GET"}'
-    return Job(
-        request_id=seq.to_bytes(32, "big"),
-        function_id=bytes(32),
-        requester="0x" + "22" * 20,
-        version=1,
-        runtime="wasi",
-        code_cid=cid_to_bytes(code_cid),
-        fuel_limit=10_000_000,
-        memory_limit=16 * 2**20,
-        mode=0,
-        input=data,
-        input_cid=b"",
-        input_hash=input_hash_of(data),
-        reward=1,
-        requested_at=1_767_225_600,
-        commit_deadline=0,
-        reveal_deadline=0,
-        reply_to=b"",
-    )
 
 
 class CountingStore(LocalStore):
@@ -78,7 +37,7 @@ def test_prewarm__published_wasi_module__first_call_neither_fetches_nor_compiles
     tmp_path: Path,
 ) -> None:
     store, runner, executor = _worker(tmp_path)
-    cid = store.put(_module(b'{"status":200,"headers":{},"body":"warm"}'))
+    cid = store.put(wasi_printing(b'{"status":200,"headers":{},"body":"warm"}'))
     prewarmer = Prewarmer(executor.prefetch, runner.prewarm)
 
     async def main() -> tuple[object, int, int, bytes, int, int]:
@@ -89,7 +48,7 @@ def test_prewarm__published_wasi_module__first_call_neither_fetches_nor_compiles
                 await asyncio.sleep(0.01)
             task.cancel()
             compiled, reads = runner.compiles, store.reads
-            ran = await executor.execute(_job(cid))
+            ran = await executor.execute(local_job(1, cid, "wasi", GET))
             return prewarmer, compiled, reads, ran.envelope, runner.compiles, store.reads
         finally:
             await runner.close()
@@ -103,11 +62,11 @@ def test_prewarm__published_wasi_module__first_call_neither_fetches_nor_compiles
 
 def test_execute__no_prewarm__first_call_fetches_and_compiles(tmp_path: Path) -> None:
     store, runner, executor = _worker(tmp_path)
-    cid = store.put(_module(b'{"status":200,"headers":{},"body":"cold"}'))
+    cid = store.put(wasi_printing(b'{"status":200,"headers":{},"body":"cold"}'))
 
     async def main() -> tuple[int, int]:
         try:
-            await executor.execute(_job(cid))
+            await executor.execute(local_job(1, cid, "wasi", GET))
             return runner.compiles, store.reads
         finally:
             await runner.close()
@@ -117,7 +76,7 @@ def test_execute__no_prewarm__first_call_fetches_and_compiles(tmp_path: Path) ->
 
 def test_prewarm__pool__module_on_disk_before_the_first_call(tmp_path: Path) -> None:
     store, runner, executor = _worker(tmp_path, processes=1)
-    code = _module(b'{"status":200,"headers":{},"body":"pooled"}')
+    code = wasi_printing(b'{"status":200,"headers":{},"body":"pooled"}')
     cid = store.put(code)
     prewarmer = Prewarmer(executor.prefetch, runner.prewarm)
 
@@ -125,7 +84,7 @@ def test_prewarm__pool__module_on_disk_before_the_first_call(tmp_path: Path) -> 
         try:
             done = await prewarmer.prewarm("wasi", cid_to_bytes(cid))
             on_disk = sorted((tmp_path / "modules").glob("*.cwasm"))
-            ran = await executor.execute(_job(cid))
+            ran = await executor.execute(local_job(1, cid, "wasi", GET))
             return done, on_disk, ran.envelope
         finally:
             await runner.close()
@@ -154,7 +113,7 @@ def test_prewarm__not_wasm__refused_once_and_not_retried(tmp_path: Path) -> None
 
 def test_prewarm__code_above_the_cap__refused_without_compiling(tmp_path: Path) -> None:
     store, runner, executor = _worker(tmp_path)
-    code = _module(b'{"status":200,"headers":{},"body":"big"}')
+    code = wasi_printing(b'{"status":200,"headers":{},"body":"big"}')
     cid = cid_to_bytes(store.put(code))
     prewarmer = Prewarmer(executor.prefetch, runner.prewarm, max_code_bytes=len(code) - 1)
 

@@ -9,17 +9,16 @@ import logging
 from typing import Any
 
 import pytest
+from worker_jobs import local_job
 
 from peerhost.wire.batch import ABSTAIN, Leaf, seat_commitment, vector_hash
 from peerhost.wire.envelope import Envelope, result_hash
-from peerhost.wire.ticket import input_hash_of
 from peerhost.worker.accountability import Accountability
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee, SeatBallot, SeatContext
 from peerhost.worker.duties import DutyLog, seat_key
 from peerhost.worker.errors import InvalidWorkerSettings
 from peerhost.worker.execution import Execution
-from peerhost.worker.job import Job
 from peerhost.worker.strategies import (
     CARTEL_STRATEGIES,
     cartel_lie,
@@ -118,7 +117,7 @@ def test_self_dealing__leaf_it_lied_on__votes_the_honest_result_it_ran():
     s = worker_strategy("self-dealing", ALICE, CARTEL)
     hook = s.execution_hook()
     assert hook is not None
-    job = _job(1)
+    job = local_job(1)
 
     async def run() -> Execution:
         return Execution(HONEST, True, 7, 0.0, 0.0)
@@ -135,28 +134,6 @@ def _ballot_of(s: Any, ctx: SeatContext) -> SeatBallot:
     assert hook is not None
     result: SeatBallot = asyncio.run(hook(ctx))
     return result
-
-
-def _job(n: int) -> Job:
-    return Job(
-        request_id=bytes([n]) * 32,
-        function_id=b"\x02" * 32,
-        requester=ALICE,
-        version=1,
-        runtime="js",
-        code_cid=b"",
-        fuel_limit=10**6,
-        memory_limit=2**24,
-        mode=0,
-        input=b"{}",
-        input_cid=b"",
-        input_hash=input_hash_of(b"{}"),
-        reward=10**15,
-        requested_at=1_700_000_000,
-        commit_deadline=0,
-        reveal_deadline=0,
-        reply_to=b"",
-    )
 
 
 # ---- court hooks ----------------------------------------------------------------------------

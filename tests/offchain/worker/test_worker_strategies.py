@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from worker_jobs import local_job
 
 from peerhost.devnet.stack import DevnetConfig, parse_workers
 from peerhost.wire.envelope import Envelope, decode_envelope
-from peerhost.wire.ticket import input_hash_of
 from peerhost.worker.errors import InvalidWorkerSettings, JobSkipped
 from peerhost.worker.execution import Execution, JobExecutor
 from peerhost.worker.job import Job
@@ -17,28 +17,6 @@ from peerhost.worker.strategies import WORKER_STRATEGIES, worker_strategy
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 HONEST = Envelope(ok=True, status=200, headers={}, body="42", fuel_used=7).encode()
-
-
-def _job(n: int) -> Job:
-    return Job(
-        request_id=bytes([n]) * 32,
-        function_id=b"\x02" * 32,
-        requester=ALICE,
-        version=1,
-        runtime="js",
-        code_cid=b"",
-        fuel_limit=10**6,
-        memory_limit=2**24,
-        mode=0,
-        input=b"{}",
-        input_cid=b"",
-        input_hash=input_hash_of(b"{}"),
-        reward=10**15,
-        requested_at=1_700_000_000,
-        commit_deadline=0,
-        reveal_deadline=0,
-        reply_to=b"",
-    )
 
 
 class Counted:
@@ -59,39 +37,39 @@ def _decide(name: str, identity: str, job: Job) -> tuple[bytes, int]:
 
 
 def test_honest__any_job__stands_behind_the_run():
-    assert _decide("honest", ALICE, _job(1)) == (HONEST, 1)
+    assert _decide("honest", ALICE, local_job(1)) == (HONEST, 1)
 
 
 def test_lazy__any_job__answers_a_guess_without_running():
-    envelope, runs = _decide("lazy", ALICE, _job(1))
+    envelope, runs = _decide("lazy", ALICE, local_job(1))
     assert runs == 0
     assert envelope != HONEST
     assert decode_envelope(envelope).ok  # well-formed: a guess, not garbage
 
 
 def test_forger__two_identities__tell_the_same_wrong_result():
-    mine, runs = _decide("forger", ALICE, _job(1))
-    theirs, _ = _decide("forger", BOB, _job(1))
+    mine, runs = _decide("forger", ALICE, local_job(1))
+    theirs, _ = _decide("forger", BOB, local_job(1))
     assert runs == 1
     assert mine == theirs != HONEST
 
 
 def test_griefer__two_identities__tell_two_different_lies():
-    mine, _ = _decide("griefer", ALICE, _job(1))
-    theirs, _ = _decide("griefer", BOB, _job(1))
+    mine, _ = _decide("griefer", ALICE, local_job(1))
+    theirs, _ = _decide("griefer", BOB, local_job(1))
     assert len({mine, theirs, HONEST}) == 3
 
 
 def test_random_liar__many_jobs__lies_on_some_and_not_all():
-    answers = [_decide("random-liar", ALICE, _job(n))[0] for n in range(40)]
+    answers = [_decide("random-liar", ALICE, local_job(n))[0] for n in range(40)]
     lies = sum(1 for a in answers if a != HONEST)
     assert 5 < lies < 35
-    assert answers == [_decide("random-liar", ALICE, _job(n))[0] for n in range(40)]
+    assert answers == [_decide("random-liar", ALICE, local_job(n))[0] for n in range(40)]
 
 
 def test_no_show__any_job__skipped_so_never_attested_nor_committed():
     with pytest.raises(JobSkipped):
-        _decide("no-show", ALICE, _job(1))
+        _decide("no-show", ALICE, local_job(1))
 
 
 def test_only_honest__challenges_a_contradicting_leaf():
@@ -106,7 +84,9 @@ def test_unknown_strategy__refused_with_the_known_names():
 def test_executor_hook__installed__decides_what_execute_returns():
     executor = JobExecutor(store=None, run=None, wall_clock_seconds=1.0)  # type: ignore[arg-type]
     executor.hook = worker_strategy("lazy", ALICE).execute
-    execution = asyncio.run(executor.execute(_job(1)))  # never reaches the store or the sandbox
+    execution = asyncio.run(
+        executor.execute(local_job(1))
+    )  # never reaches the store or the sandbox
     assert execution.envelope == WORKER_STRATEGIES["lazy"].GUESS  # type: ignore[attr-defined]
 
 
