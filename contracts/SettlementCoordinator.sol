@@ -189,7 +189,18 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     /// @inheritdoc ISettlementCoordinator
     function seat(uint256 batchId, bytes calldata proof) external {
-        Stored storage b = _at(batchId, Phase.AwaitingSeed);
+        _seat(batchId, _at(batchId, Phase.AwaitingSeed), proof);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function seatAndCommit(uint256 batchId, bytes calldata proof, bytes32 commitment) external {
+        Stored storage b = _existing(batchId);
+        if (_phase(b) == Phase.AwaitingSeed) _seat(batchId, b, proof);
+        commit(batchId, commitment);
+    }
+
+    /// @dev Draws the seats from the seed block's beacon value (proven by `proof`) and opens the commit phase.
+    function _seat(uint256 batchId, Stored storage b, bytes calldata proof) private {
         uint256 seedBlock = b.seedBlock;
         if (block.number <= seedBlock) revert SeedNotReady(batchId, seedBlock);
         bytes32 seed = keccak256(abi.encode(_beacon.valueOf(seedBlock, proof), batchId));
@@ -217,13 +228,15 @@ contract SettlementCoordinator is ISettlementCoordinator {
     /// @inheritdoc ISettlementCoordinator
     function reseed(uint256 batchId) external {
         Stored storage b = _at(batchId, Phase.AwaitingSeed);
-        if (block.number <= b.seedBlock || blockhash(b.seedBlock) != bytes32(0)) revert SeedNotReady(batchId, b.seedBlock);
-        b.seedBlock = uint40(block.number + _params.beaconDelay);
-        emit Reseeded(batchId, b.seedBlock);
+        uint256 seedBlock = b.seedBlock;
+        if (block.number <= seedBlock || blockhash(seedBlock) != bytes32(0)) revert SeedNotReady(batchId, seedBlock);
+        seedBlock = block.number + _params.beaconDelay;
+        b.seedBlock = uint40(seedBlock);
+        emit Reseeded(batchId, seedBlock);
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function commit(uint256 batchId, bytes32 commitment) external {
+    function commit(uint256 batchId, bytes32 commitment) public {
         Stored storage b = _at(batchId, Phase.Commit);
         uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
         if (commitment == bytes32(0)) revert EmptyCommitment();

@@ -236,6 +236,13 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @param proof What the Beacon needs (HeaderBeacon: the block's RLP header).
     function seat(uint256 batchId, bytes calldata proof) external;
 
+    /// @notice Commits the caller's vector, first drawing the committee from `proof` (as `seat`) when nobody has
+    ///         yet: a seat holder seats its batch and commits in one transaction. Reverts `NotSeated` (and so
+    ///         draws nothing) when the caller holds no seat of the drawn committee; once the batch is seated,
+    ///         `proof` is ignored and this is `commit`.
+    /// @param proof What the Beacon needs (HeaderBeacon: the seed block's RLP header).
+    function seatAndCommit(uint256 batchId, bytes calldata proof, bytes32 commitment) external;
+
     /// @notice Moves the seed block to block.number + D when the old one's hash is no longer available.
     function reseed(uint256 batchId) external;
 
