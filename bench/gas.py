@@ -8,12 +8,13 @@ per-request path and the v2 batch settlement.
 v2 (SettlementCoordinator with the default SettlementParams: K=3, Q=2) measures, with 24 staked
 workers and committees of three distinct holders (the most transactions a K=3 batch can take):
 
-batch N   : postBatch of N verified tickets (one attester each), seat (header proof + draw),
-            commit x3, reveal x3 (the first in full, the others by hash; the last one settles the
-            batch), openResults (the attester's one co-signature of the batch checked). Gas per ticket is
-            the total over N; calldata per ticket is postBatch's input over N. N = 1, 10, 100.
+batch N   : postBatch of N verified tickets (one attester each), seatAndCommit (the first holder
+            proves the seed block's header, draws the committee and commits), commit x2, reveal x3
+            (the first in full, the others by hash; the last one settles the batch), openResults (the
+            attester's one co-signature of the batch checked). Gas per ticket is the total over N;
+            calldata per ticket is postBatch's input over N. N = 1, 10, 100.
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
-            seat, commit x3, reveal x3, close after the challenge window (the seats' deferred pay),
+            seatAndCommit, commit x2, reveal x3, close after the challenge window (the seats' deferred pay),
             withdraw x3 (compare v1's request section).
 disputed  : a one-leaf batch where the three seats reveal three different results: finalize.
 escalation: that leaf escalated: escalate, seatPanel (2K+1 = 7 seats), a panel vote, decide (tier 2);
@@ -61,7 +62,7 @@ from ape import accounts, chain, networks, project  # noqa: E402
 from ape.logging import logger  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 
-from peerhost.chain.headers import header_of  # noqa: E402
+from peerhost.chain.headers import header_of, prevrandao_of  # noqa: E402
 from peerhost.deploy import (  # noqa: E402
     ETHER,
     CourtParams,
@@ -76,6 +77,7 @@ from peerhost.wire.batch import (  # noqa: E402
     AttestedResult,
     Leaf,
     batch_root,
+    batch_seed,
     encode_posted,
     open_cosignatures,
     results_commitment,
@@ -247,6 +249,8 @@ class V2:
         self.attester = self.workers[-1]
         self.result = keccak(b'{"body":"ok","headers":{},"status":200}')
         self.salt = keccak(b"results")
+        # posted, unseated batches: the seed block header their first commit carries
+        self.headers: dict[int, bytes] = {}
 
     def _account(self) -> Any:
         a = accounts.test_accounts.generate_test_account()
@@ -302,24 +306,42 @@ class V2:
         seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
         return post, seat, batch_id
 
+    def drawn_holders(self, batch_id: int) -> tuple[bytes, list[Any]]:
+        """Mines to the seed block; returns its header and the distinct holders its seed will draw,
+        computed before any seat transaction (as a worker does before its seatAndCommit)."""
+        header = self.header(batch_id)
+        b = self.c.getBatch(batch_id)
+        seed = batch_seed(prevrandao_of(chain.provider.make_request, int(b.seedBlock)), batch_id)
+        drawn = self.s.stakes.drawSeats(b.epoch, seed, self.params.seats)
+        return header, [self.by[str(h)] for h in dict.fromkeys(str(d) for d in drawn)]
+
     def seated_batch(self, n: int, section: str) -> tuple[int, list[Any], int]:
-        """Posts n tickets until the committee has three distinct holders; records post and seat."""
+        """Posts n tickets until the seed draws three distinct holders; records the post. The first
+        holder's commit seats the batch (commit_reveal): no seat transaction."""
         while True:
             tickets = self.tickets(n)
             results = [AttestedResult(self.result, (str(self.attester.address),)) for _ in tickets]
-            post, seat, batch_id = self.post_and_seat(
-                tickets, results_commitment(results, self.salt)
+            head, leaves = encode_posted([Leaf.of(t) for t in tickets])
+            post = self.c.postBatch(
+                self.project_id,
+                keccak(b"profile"),
+                head.as_tuple(),
+                results_commitment(results, self.salt),
+                leaves,
+                sender=self.gateway,
             )
-            holders = [self.by[str(h)] for h in self.c.holdersOf(batch_id)[0]]
+            batch_id = int(post.events.filter(self.c.BatchPosted)[0].batchId)
+            header, holders = self.drawn_holders(batch_id)
             if len(holders) == self.params.seats:
                 self.posted = tickets
+                self.headers[batch_id] = header
                 self.table.add(section, f"postBatch ({n} leaves)", post)
-                self.table.add(section, "seat (header proof + draw)", seat)
                 return batch_id, holders, len(post.data)
 
     def commit_reveal(
         self, batch_id: int, holders: list[Any], vectors: list[list[bytes]], section: str
     ) -> None:
+        """Commits and reveals; an unseated batch is seated by its first holder's commit."""
         chain_id = chain.chain_id
         for i, (h, v) in enumerate(zip(holders, vectors, strict=True)):
             c = seat_commitment(
@@ -330,7 +352,12 @@ class V2:
                 vector_hash(v),
                 keccak(b"s"),
             )
-            self.table.add(section, f"commit #{i + 1}", self.c.commit(batch_id, c, sender=h))
+            header = self.headers.pop(batch_id, None)
+            if header is not None:
+                tx = self.c.seatAndCommit(batch_id, header, c, sender=h)
+                self.table.add(section, f"seatAndCommit #{i + 1} (header proof + draw)", tx)
+            else:
+                self.table.add(section, f"commit #{i + 1}", self.c.commit(batch_id, c, sender=h))
         first = vectors[0]
         for i, (h, v) in enumerate(zip(holders, vectors, strict=True)):
             full = v != first or i == 0  # a vector equal to one revealed in full may be omitted
@@ -389,12 +416,11 @@ class V2:
                 sender=requester,
             )
             batch_id = int(tx.events.filter(self.c.SingleRequested)[0].batchId)
-            seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
-            holders = [self.by[str(h)] for h in self.c.holdersOf(batch_id)[0]]
+            header, holders = self.drawn_holders(batch_id)
             if len(holders) == self.params.seats:
+                self.headers[batch_id] = header
                 break
         self.table.add(section, "requestExecution (value)", tx)
-        self.table.add(section, "seat (header proof + draw)", seat)
         v = [self.result]
         self.commit_reveal(batch_id, holders, [v, v, v], section)
         # the seats' pay is deferred: anyone closes the batch (no attesters) after its challenge window

@@ -16,15 +16,18 @@ from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import RpcError, TransactionReverted
+from peerhost.chain.headers import encode_header
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
-from peerhost.wire.batch import BatchHead, Leaf, decode_posted
+from peerhost.wire.batch import BatchHead, Leaf, batch_seed, decode_posted, is_audited
+from peerhost.wire.ticket import MODE_FAST
 
 #: Gas limits per write (limits, not costs).
 GAS = {
     "postBatch": 2_500_000,
     "postOrphans": 3_000_000,
     "seat": 1_500_000,
+    "seatAndCommit": 1_500_000,
     "commit": 200_000,
     "reveal": 1_500_000,
     "finalize": 3_000_000,
@@ -52,6 +55,37 @@ class ActiveSet:
     def contains(self, worker: str) -> bool:
         """Whether ``worker`` (any case) is a member; no checksum is computed per call."""
         return worker.lower() in self._lowered
+
+
+@dataclass(frozen=True)
+class SeatDraw:
+    """The committee a batch's seed block draws, known before anyone seats the batch: what a
+    seat holder needs to seat it with its own commitment (``seatAndCommit``)."""
+
+    header: bytes  # the seed block's RLP header (the beacon's proof)
+    seed: bytes
+    seats: tuple[str, ...]  # seat j's holder (checksummed), with replacement
+
+    @property
+    def holders(self) -> list[str]:
+        """The distinct holders in first-seat order (as ``holdersOf`` lists them once seated)."""
+        return list(dict.fromkeys(self.seats))
+
+    def holds(self, worker: str) -> bool:
+        return any(s.lower() == worker.lower() for s in self.seats)
+
+    def audit_mask(self, batch: dict[str, Any], audit_bps: int) -> int:
+        """The leaves this draw's committee re-executes, as ``seat`` computes them: every leaf
+        outside the batch's ``fastMask``, and the fast leaves the seed samples."""
+        fast = int(batch["fastMask"])
+        count = int(batch["leafCount"])
+        full = (1 << count) - 1
+        sampled = sum(
+            1 << i
+            for i in range(count)
+            if fast >> i & 1 and is_audited(self.seed, i, MODE_FAST, audit_bps)
+        )
+        return (full & ~fast) | sampled
 
 
 class SettlementView:
@@ -265,6 +299,24 @@ class SettlementView:
             self.coordinator, self.config.settlement, "getBatch", batch_id
         )
         return batch
+
+    async def seat_draw(
+        self, batch_id: int, batch: dict[str, Any] | None = None
+    ) -> SeatDraw | None:
+        """The seats batch ``batch_id``'s seed block draws (None while that block does not exist):
+        the seed from the block's prevrandao, exactly as ``seat`` derives it, and the draw from
+        the batch epoch's cumulative-stake array (``StakeRegistry.drawSeats``, the contract's own
+        binary search, as a call)."""
+        batch = batch if batch is not None else await self.get_batch(batch_id)
+        block = await self.rpc.call("eth_getBlockByNumber", [hex(int(batch["seedBlock"])), False])
+        if block is None:
+            return None
+        seed = batch_seed(bytes(HexBytes(block["mixHash"])), batch_id)
+        k = int((await self.params())["seats"])
+        seats = await self._call(
+            self.stakes, self.config.stakes, "drawSeats", int(batch["epoch"]), seed, k
+        )
+        return SeatDraw(encode_header(block), seed, tuple(to_checksum_address(s) for s in seats))
 
     async def phase_of(self, batch_id: int) -> int:
         return int(await self._call(self.coordinator, self.config.settlement, "phaseOf", batch_id))

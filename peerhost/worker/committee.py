@@ -2,15 +2,20 @@
 
 For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the batch:
 
-1. **Seed.** Once block ``seedBlock`` exists, anyone may draw the committee: the worker proves the
-   block's header to the beacon (``seat``); the first such call wins, later ones revert harmlessly.
-   On a devnet that only mines when transactions arrive, ``mine_blocks`` mines the blocks a seed
-   needs.
+1. **Seed.** Once block ``seedBlock`` exists, the worker computes the committee it draws (the
+   seed from the block's prevrandao, the seats from the batch epoch's stake array, as the contract
+   does). Nobody sends a ``seat`` transaction: the first holder to commit seats the batch with
+   its commitment (``seatAndCommit``, carrying the block's header). A worker without a seat sends
+   ``seat`` only when no holder has seated the batch ``seat_grace`` seconds after the seed block
+   (liveness: absent holders are then slashed as no-shows). On a devnet that only mines when
+   transactions arrive, ``mine_blocks`` mines the blocks a seed needs.
 2. **Scope.** When the worker holds a seat, it reads the batch's leaves from the post
-   transaction's calldata and re-executes every leaf the audit mask names, fetching each input
-   from the gateway's input endpoint (signed with its key); other leaves, inputs it cannot get and
-   results that are not deterministic are ``ABSTAIN``.
-3. **Commit, reveal.** One salted, worker-bound commitment to the result vector, then its reveal.
+   transaction's calldata and re-executes every leaf the audit mask names (computed from the seed
+   while the batch is unseated), fetching each input from the gateway's input endpoint (signed
+   with its key); other leaves, inputs it cannot get and results that are not deterministic are
+   ``ABSTAIN``.
+3. **Commit, reveal.** One salted, worker-bound commitment to the result vector (seating the
+   batch when nobody has yet), then its reveal.
    When every holder revealed one vector the last reveal settles the batch; otherwise, in the
    Settle phase, the worker finalizes it with every distinct revealed vector.
 4. **Accountability.** Once the batch finalized, the seat's court duties on its leaves
@@ -44,9 +49,8 @@ import httpx
 
 from peerhost.chain.consumers import SingleRequest, single_request
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
-from peerhost.chain.headers import encode_header
 from peerhost.chain.schedule_runs import ScheduleRuns
-from peerhost.chain.settlement import SettlementView
+from peerhost.chain.settlement import SeatDraw, SettlementView
 from peerhost.wire.batch import ABSTAIN, BatchHead, Leaf, seat_commitment, vector_hash
 from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
@@ -132,6 +136,8 @@ class Committee:
             (:class:`~peerhost.worker.accountability.Accountability`).
         input_retries: Asks again for a refused input before challenging its availability,
             ``input_backoff`` seconds apart at first, doubling (:func:`.accountability.fetch_input`).
+        seat_grace: Seconds after its seed block that a worker without a seat waits for a holder
+            to seat a batch before it sends ``seat`` itself.
     """
 
     def __init__(
@@ -155,8 +161,10 @@ class Committee:
         tier_vote: TierVoteHook | None = None,
         input_retries: int = 3,
         input_backoff: float = 0.5,
+        seat_grace: float = 30.0,
     ) -> None:
         self.view = view
+        self.seat_grace = seat_grace
         self.input_retries = input_retries
         self.input_backoff = input_backoff
         self.runner = runner
@@ -372,13 +380,12 @@ class Committee:
     async def duty(self, batch_id: int, posted_log: dict[str, Any]) -> bool:
         """One pass of the batch's duty; True when its seats were drawn again (a reorg) and the
         duty should start again with the new draw."""
-        phase = await self._await_seated(batch_id)
-        holders, _ = await self.view.holders_of(batch_id)
-        if phase not in (_COMMIT, _REVEAL) or self.address not in holders:
+        phase, draw = await self._await_seated(batch_id)
+        holders = draw.holders if draw is not None else (await self.view.holders_of(batch_id))[0]
+        if (draw is None and phase not in (_COMMIT, _REVEAL)) or self.address not in holders:
             await self._finalize_when_due(batch_id)
             await self.accountability.on_batch(batch_id, None)
             return False
-        batch = await self.view.get_batch(batch_id)
         gateway, leaves = await self.leaves_of(batch_id)
         key = seat_key(batch_id)
         saved = self.duties.get(key)
@@ -387,7 +394,12 @@ class Committee:
             packed, salt = saved  # committed before a restart: reveal what was committed
             vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
         else:
-            audit = int(batch["auditMask"])
+            batch = await self.view.get_batch(batch_id)
+            audit = (
+                draw.audit_mask(batch, int((await self.view.params())["auditBps"]))
+                if draw is not None
+                else int(batch["auditMask"])
+            )
             vector = [
                 await self._result(batch_id, gateway, i, leaf, leaves)
                 if audit >> i & 1
@@ -396,24 +408,34 @@ class Committee:
             ]
             if self.ballot is not None:
                 ballot = await self.ballot(
-                    await self._seat_context(batch_id, gateway, leaves, vector)
+                    await self._seat_context(batch_id, gateway, leaves, vector, draw)
                 )
                 vector, reveal = list(ballot.vector), ballot.reveal
             salt = os.urandom(32)
             self.duties.save(key, b"".join(vector), salt)  # before the commitment goes out
             self.seats_served += 1
-        phase = await self._settle_seat(batch_id, vector, salt, reveal)
+        header = draw.header if draw is not None else None
+        phase = await self._settle_seat(batch_id, vector, salt, reveal, header)
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector if reveal else None)
         return phase == _REDRAWN
 
     async def _seat_context(
-        self, batch_id: int, gateway: str, leaves: list[Leaf], vector: list[bytes]
+        self,
+        batch_id: int,
+        gateway: str,
+        leaves: list[Leaf],
+        vector: list[bytes],
+        draw: SeatDraw | None = None,
     ) -> SeatContext:
-        holders, counts = await self.view.holders_of(batch_id)
         seats: dict[str, int] = {}
-        for holder, count in zip(holders, counts, strict=True):
-            seats[str(holder).lower()] = seats.get(str(holder).lower(), 0) + int(count)
+        if draw is not None:  # not seated yet: the seats its seed draws
+            for holder in draw.seats:
+                seats[holder.lower()] = seats.get(holder.lower(), 0) + 1
+        else:
+            holders, counts = await self.view.holders_of(batch_id)
+            for holder, count in zip(holders, counts, strict=True):
+                seats[str(holder).lower()] = seats.get(str(holder).lower(), 0) + int(count)
         return SeatContext(
             batch_id=batch_id,
             request_ids=tuple(
@@ -425,7 +447,12 @@ class Committee:
         )
 
     async def _settle_seat(
-        self, batch_id: int, vector: list[bytes], salt: bytes, reveal: bool = True
+        self,
+        batch_id: int,
+        vector: list[bytes],
+        salt: bytes,
+        reveal: bool = True,
+        header: bytes | None = None,
     ) -> int:
         """Commits, reveals and finalizes one seat's vector as the chain's state asks, and keeps
         doing so until the batch leaves its Commit, Reveal and Settle phases; returns the phase
@@ -436,7 +463,10 @@ class Committee:
         holder's commitment dropped with it), at any point and more than once; the seat sends
         the same commitment (the vector and salt it saved) and the same reveal again. A batch
         back in its Awaiting phase (the seat draw dropped), or seated again without this worker,
-        returns ``_REDRAWN``: the duty starts again with the new draw (:meth:`_duty`). A seat
+        returns ``_REDRAWN``: the duty starts again with the new draw (:meth:`_duty`). Given the
+        seed block's ``header``, a batch nobody seated yet is seated with this seat's commitment
+        (``seatAndCommit``); if that is refused (a reorg changed the seed block), the duty starts
+        again from the chain's new header. A seat
         whose strategy withholds its reveal (``reveal`` false) commits and never reveals; on a
         devnet that mines on transactions it mines once the reveal deadline passed by the wall
         clock and not by the chain's (a withheld reveal ends its window by time)."""
@@ -463,16 +493,17 @@ class Committee:
                 vectors = await self.view.revealed_vectors(batch_id, self._from_block)
                 with contextlib.suppress(TransactionReverted):
                     await self._send("finalize", batch_id, list(vectors.values()))
-            elif phase == _AWAITING:
+            elif phase == _AWAITING and (header is None or sent["commit"] > _AGAIN):
                 return _REDRAWN  # the seat draw was dropped: the duty starts again
-            elif phase not in (_COMMIT, _REVEAL):
+            elif phase not in (_AWAITING, _COMMIT, _REVEAL):
                 return phase
             else:
-                vote = await self.view.vote_of(batch_id, self.address)
+                seating = phase == _AWAITING  # this seat's commitment seats the batch
+                vote = bytes(32) if seating else await self.view.vote_of(batch_id, self.address)
                 read_at = time.monotonic()
                 step = (
                     "commit"
-                    if phase == _COMMIT and vote == bytes(32)
+                    if phase in (_AWAITING, _COMMIT) and vote == bytes(32)
                     else "reveal"
                     if phase == _REVEAL and vote == commitment and reveal
                     else None
@@ -494,13 +525,17 @@ class Committee:
                     sent[step] += 1
                     last[step] = time.monotonic()
                     try:
-                        if step == "commit":
+                        if step == "commit" and seating:
+                            await self._send("seatAndCommit", batch_id, header, commitment)
+                        elif step == "commit":
                             await self._send("commit", batch_id, commitment)
                         else:
                             await self._send("reveal", batch_id, vhash, salt, vector)
                             self.duties.mark(key)
                     except TransactionReverted as exc:  # the phase moved meanwhile: read again
                         log.info("committee: batch %d: %s reverted (%s)", batch_id, step, exc)
+                        if seating and await self.view.phase_of(batch_id) == _AWAITING:
+                            return _REDRAWN  # its header or draw is stale (a reorg): again
                         holders, _ = await self.view.holders_of(batch_id)
                         if self.address not in holders:
                             return _REDRAWN  # seats drawn again without this worker
@@ -533,20 +568,34 @@ class Committee:
             with contextlib.suppress(TransactionReverted):
                 await self._send("finalize", batch_id, list(vectors.values()))
 
-    async def _await_seated(self, batch_id: int) -> int:
+    async def _await_seated(self, batch_id: int) -> tuple[int, SeatDraw | None]:
+        """Waits until the batch is seated and returns its phase, or returns ``(_AWAITING, draw)``
+        as soon as its seed block's draw gives this worker a seat (it seats the batch with its
+        commitment). A worker without a seat sends ``seat`` itself only when no holder did within
+        ``seat_grace`` seconds of the seed block."""
+        since: float | None = None
         while True:
             phase = await self.view.phase_of(batch_id)
             if phase != _AWAITING:
-                return phase
-            seed_block = int((await self.view.get_batch(batch_id))["seedBlock"])
+                return phase, None
+            batch = await self.view.get_batch(batch_id)
+            seed_block = int(batch["seedBlock"])
             head = await self.view.block_number()
-            if head >= seed_block:  # the seat transaction lands in a later block: hash known
-                block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed_block), False])
-                if block is None:  # gone for a moment: the node is reorganizing
+            if head >= seed_block:  # a seating transaction lands in a later block: hash known
+                draw = await self.view.seat_draw(batch_id, batch)
+                if draw is None:  # gone for a moment: the node is reorganizing
                     await asyncio.sleep(self.poll)
                     continue
-                with contextlib.suppress(TransactionReverted):
-                    await self._send("seat", batch_id, encode_header(block))
+                if draw.holds(self.address):
+                    return _AWAITING, draw
+                since = time.monotonic() if since is None else since
+                if time.monotonic() - since >= self.seat_grace:
+                    log.info("committee: batch %d: no holder seated it; seating it", batch_id)
+                    with contextlib.suppress(TransactionReverted):
+                        await self._send("seat", batch_id, draw.header)
+                    since = time.monotonic()
+                    continue
+                await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
                 continue
             if self.mine_blocks:
                 await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
