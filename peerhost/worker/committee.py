@@ -479,9 +479,7 @@ class Committee:
         last: dict[str, float] = {"commit": 0.0, "reveal": 0.0}
         seen, read_at = -1, 0.0  # the vote is read when the phase changed, else every _RECHECK
         late = False
-        reveal_ends = (
-            int((await self.view.get_batch(batch_id))["revealDeadline"]) if self.mine_blocks else 0
-        )
+        reveal_ends: int | None = None  # read once in Reveal (a batch this seat seats has none yet)
         while True:
             phase = await self.view.phase_of(batch_id)
             fresh = time.monotonic() - read_at < _RECHECK
@@ -541,9 +539,12 @@ class Committee:
                             return _REDRAWN  # seats drawn again without this worker
                 if phase == _REVEAL and not reveal and not self.duties.done(key):
                     self.duties.mark(key)  # withheld by this worker's strategy
+                if phase == _REVEAL and self.mine_blocks and reveal_ends is None:
+                    reveal_ends = int((await self.view.get_batch(batch_id))["revealDeadline"])
                 if (
                     phase == _REVEAL
                     and self.mine_blocks
+                    and reveal_ends is not None
                     and time.time() > reveal_ends + 1
                     and await self.view.block_timestamp() <= reveal_ends
                 ):
