@@ -55,7 +55,7 @@ class CrashingCommittee(Committee):
         if POINT == "reveal" and name == "reveal":
             crash(POINT, int(args[0]))
         receipt = await super()._send(name, *args)
-        if POINT == "commit" and name == "commit":
+        if POINT == "commit" and name in ("commit", "seatAndCommit"):
             crash(POINT, int(args[0]))
         return receipt
 
