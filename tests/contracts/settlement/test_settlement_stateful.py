@@ -6,7 +6,7 @@ posted seq; contracts send single requests; anyone seats a batch from the proven
 seed block; seat holders commit and reveal result vectors as honest workers (the truth, abstaining
 on leaves the committee does not audit or where the run had no deterministic result), forgers that
 never execute (one lie everywhere), copiers (another holder's commitment, which they cannot open),
-no-shows; strangers try to commit; anyone finalizes after the deadlines, opens the attested results
+no-shows; strangers try to commit, and to seat a batch with a commit of theirs; anyone finalizes after the deadlines, opens the attested results
 or closes, expires unseated batches; epochs advance; the adversary splits its stake into a new
 identity; everyone withdraws.
 
@@ -73,6 +73,7 @@ from peerhost.wire.batch import (
     BatchHead,
     Leaf,
     batch_root,
+    batch_seed,
     cosigners,
     encode_posted,
     is_audited,
@@ -524,6 +525,36 @@ class SettlementMachine(RuleBasedStateMachine):
         if int(self._view(self.w.stakes.functions.currentEpoch())) > epoch + 1:
             return  # its epoch's array is gone: it can only expire
         self._seat(b)
+
+    @rule(i=st.integers(0, 7))
+    @step
+    def outsider_cannot_seat_with_a_commit(self, i: int) -> None:
+        """An actor the seed block's draw does not seat sends ``seatAndCommit`` with the true
+        header: refused, and nothing is drawn."""
+        if not self._posted():
+            return
+        w = self.w
+        b = self._posted()[i % len(self._posted())]
+        if self.now > self._posted_at(b) + w.params.seat_window:
+            return
+        batch = self._view(w.c.functions.getBatch(b.batch_id))
+        epoch, seed_block = int(batch[2]), int(batch[9])
+        if int(self._view(w.stakes.functions.currentEpoch())) > epoch + 1:
+            return  # its epoch's array is gone: it can only expire
+        head = int(self.rpc("eth_blockNumber"), 16)
+        if head <= seed_block:
+            self._mine_blocks(seed_block - head + 1)
+        block = self.rpc("eth_getBlockByNumber", hex(seed_block), False)
+        seed = batch_seed(bytes.fromhex(str(block["mixHash"])[2:]), b.batch_id)
+        drawn = {
+            to_checksum_address(a)
+            for a in self._view(w.stakes.functions.drawSeats(epoch, seed, w.params.seats))
+        }
+        outsider = next((a for a in [*w.adversary, w.stranger] if a not in drawn), None)
+        if outsider is None:
+            return
+        fn = w.c.functions.seatAndCommit(b.batch_id, encode_header(block), keccak(b"x"))
+        self._send(fn, outsider, expect={"NotSeated"})
 
     def _posted_at(self, b: Batch) -> int:
         return int(self._view(self.w.c.functions.getBatch(b.batch_id))[1])
