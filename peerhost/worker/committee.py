@@ -575,6 +575,8 @@ class Committee:
         commitment). A worker without a seat sends ``seat`` itself only when no holder did within
         ``seat_grace`` seconds of the seed block."""
         since: float | None = None
+        draw: SeatDraw | None = None
+        drawn = (0, 0.0)  # (seed block, when) of ``draw``: read again after a reseed or 10 s
         while True:
             phase = await self.view.phase_of(batch_id)
             if phase != _AWAITING:
@@ -583,7 +585,9 @@ class Committee:
             seed_block = int(batch["seedBlock"])
             head = await self.view.block_number()
             if head >= seed_block:  # a seating transaction lands in a later block: hash known
-                draw = await self.view.seat_draw(batch_id, batch)
+                if draw is None or drawn[0] != seed_block or time.monotonic() - drawn[1] > 10:
+                    draw = await self.view.seat_draw(batch_id, batch)  # (a reorg may change it)
+                    drawn = (seed_block, time.monotonic())
                 if draw is None:  # gone for a moment: the node is reorganizing
                     await asyncio.sleep(self.poll)
                     continue
