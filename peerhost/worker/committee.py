@@ -137,7 +137,7 @@ class Committee:
         input_retries: Asks again for a refused input before challenging its availability,
             ``input_backoff`` seconds apart at first, doubling (:func:`.accountability.fetch_input`).
         seat_grace: Seconds after its seed block that a worker without a seat waits for a holder
-            to seat a batch before it sends ``seat`` itself.
+            to seat a batch before it sends ``seat`` itself (at most a quarter of the seat window).
     """
 
     def __init__(
@@ -594,7 +594,9 @@ class Committee:
                 if draw.holds(self.address):
                     return _AWAITING, draw
                 since = time.monotonic() if since is None else since
-                if time.monotonic() - since >= self.seat_grace:
+                # well inside the seat window, or the batch would expire instead of seating
+                grace = min(self.seat_grace, int((await self.view.params())["seatWindow"]) / 4)
+                if time.monotonic() - since >= grace:
                     log.info("committee: batch %d: no holder seated it; seating it", batch_id)
                     with contextlib.suppress(TransactionReverted):
                         await self._send("seat", batch_id, draw.header)
