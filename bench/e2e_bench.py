@@ -142,9 +142,14 @@ from peerhost.devnet.stack import Devnet, DevnetConfig, params_for  # noqa: E402
 from peerhost.gateway.settings import GatewaySettings  # noqa: E402
 from peerhost.publishing import Publisher, load_project, prepare_project  # noqa: E402
 from peerhost.sandbox import Limits, RunRequest, Sandbox  # noqa: E402
+from peerhost.stagetrace import TRACE_HEADER, parse_header  # noqa: E402
 from peerhost.storage import open_store  # noqa: E402
 from peerhost.wire import canonical_request  # noqa: E402
-from peerhost.wire.headers import MODE_HEADER, REQUEST_ID_HEADER  # noqa: E402
+from peerhost.wire.headers import (  # noqa: E402
+    MODE_HEADER,
+    REQUEST_ID_HEADER,
+    TICKET_HASH_HEADER,
+)
 
 PROJECT = "bench"
 FUNCTION = "hello"
@@ -264,6 +269,121 @@ async def load(url: str, mode: str, clients: int, seconds: float) -> dict[str, A
     }
 
 
+#: A traced call's timeline: (process, stage) in the order a fast call passes them. ``c``: the
+#: client (this process), ``g``: the gateway, ``w``: the attester (for ``attested``, the one whose
+#: answer came last); a stage missing from a call is skipped.
+TIMELINE = (
+    ("c", "send"),
+    ("g", "entry"),  # the handler (uvicorn parsed the request; Starlette routed it)
+    ("g", "issue"),  # body read, function resolved, mode picked: Desk.issue
+    ("g", "allocated"),  # active set and reserve checked, seq allocated (a SQLite commit)
+    ("g", "signed"),  # canonical request built, ticket signed
+    ("g", "persisted"),  # the ticket and its input written to the ticket book
+    ("g", "pushed1"),  # the offer written to the first attester's feed socket
+    ("g", "pushed2"),  # ... and to the second's
+    ("w", "frame"),  # the offer's frame read from the worker's feed socket
+    ("w", "decoded"),  # parsed (JSON, the ticket)
+    ("w", "start"),  # the handler task ran (an event-loop hop)
+    ("w", "checked"),  # signature, clock, bond, authorization, reserve, replay claim (SQLite)
+    ("w", "sandbox"),  # code and input fetched (cached), secrets resolved
+    ("w", "sandboxed"),  # the sandbox run
+    ("w", "ran"),  # the envelope decoded, metrics
+    ("w", "signed"),  # the attestation signed
+    ("w", "persisted"),  # the attestation written to the ledger
+    ("w", "sent"),  # the answer written to the feed socket
+    ("g", "frame1"),  # the first answer's frame read by the gateway
+    ("g", "decoded1"),
+    ("g", "verified1"),  # output hash, attestation recovered, recorded in the ticket book
+    ("g", "frame2"),
+    ("g", "decoded2"),
+    ("g", "verified2"),
+    ("g", "woke"),  # the waiting handler resumed
+    ("g", "built"),  # the HTTP response built (envelope decoded, headers)
+    ("g", "recorded"),  # function log entry, metrics, access log line
+    ("c", "recv"),  # the response read by the client (httpx)
+)
+
+
+async def traced_calls(url: str, mode: str, seconds: float) -> list[dict[str, Any]]:
+    """One client calling for ``seconds``: each call's client marks, the gateway's (from its
+    trace header) and the ticket hash its attesters know it by."""
+    calls: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(timeout=60.0) as client:
+        for _ in range(4):  # warm-up
+            await client.get(url, params={"name": "bench"}, headers={MODE_HEADER: mode})
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            send = time.monotonic_ns()
+            response = await client.get(url, params={"name": "bench"}, headers={MODE_HEADER: mode})
+            recv = time.monotonic_ns()
+            if response.status_code != 200 or TRACE_HEADER not in response.headers:
+                continue
+            calls.append(
+                {
+                    "c": {"send": send, "recv": recv},
+                    "g": parse_header(response.headers[TRACE_HEADER]),
+                    "ticket_hash": response.headers[TICKET_HASH_HEADER],
+                }
+            )
+    return calls
+
+
+def stage_table(calls: list[dict[str, Any]], traces: list[dict[str, Any]], mode: str) -> Any:
+    """The median (and p90) of each step of :data:`TIMELINE` over the traced calls, in µs."""
+    steps: dict[str, list[float]] = {}
+    totals: list[float] = []
+    for call in calls:
+        marks = [t[call["ticket_hash"]] for t in traces if call["ticket_hash"] in t]
+        if not marks:
+            continue
+        # fast answers with the first attester's answer; attested waits for the last one
+        marks.sort(key=lambda m: m.get("sent", 0))
+        call["w"] = marks[-1] if mode == "attested" else marks[0]
+        timeline = [
+            (f"{who}.{stage}", call[who][stage])
+            for who, stage in TIMELINE
+            if stage in call.get(who, {})
+        ]
+        for (a, at), (b, bt) in zip(timeline, timeline[1:], strict=False):
+            steps.setdefault(f"{a} -> {b}", []).append((bt - at) / 1000)
+        totals.append((call["c"]["recv"] - call["c"]["send"]) / 1000)
+    rows = []
+    for name, values in steps.items():
+        ordered = sorted(values)
+        rows.append(
+            {
+                "step": name,
+                "calls": len(values),
+                "p50_us": round(statistics.median(ordered), 1),
+                "p90_us": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
+            }
+        )
+    return {
+        "calls": len(totals),
+        "total_p50_us": round(statistics.median(totals), 1) if totals else None,
+        "sum_of_step_p50s_us": round(sum(r["p50_us"] for r in rows), 1),
+        "steps": rows,
+    }
+
+
+def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str, Any]:
+    calls = asyncio.run(traced_calls(url, mode, seconds))
+    traces = [httpx.get(p.metrics_url + "/trace.json", timeout=10).json() for p in devnet.workers]
+    table = stage_table(calls, traces, mode)
+    print(f"  {mode}, one client: {table['calls']} traced calls, median", file=sys.stderr)
+    for row in table["steps"]:
+        print(
+            f"  {row['p50_us']:>9.1f} µs (p90 {row['p90_us']:>9.1f})  {row['step']}",
+            file=sys.stderr,
+        )
+    print(
+        f"  {table['sum_of_step_p50s_us']:>9.1f} µs  sum of the medians;"
+        f" median call {table['total_p50_us']} µs",
+        file=sys.stderr,
+    )
+    return table
+
+
 def drain(gateway_url: str, request_id: str | None, timeout: float = 180.0) -> str:
     """Waits until the last request of a phase settled on-chain (the earlier ones settle first)."""
     if request_id is None:
@@ -332,14 +452,23 @@ def start_stack(
     tickets: bool = False,
     block_time: float = 0.0,
     seats: int = 0,
+    trace: bool = False,
 ) -> tuple[Devnet, str]:
+    gateway_settings: dict[str, Any] = {
+        "rate_limit": 0.0,
+        "fast_timeout": 60.0,
+        "verified_timeout": 120.0,
+    }
+    worker_settings: dict[str, Any] = {"concurrency": 16, "sandbox_processes": 1}
+    if trace:
+        gateway_settings["trace_stages"] = worker_settings["trace_stages"] = True
     config = DevnetConfig(
         workers=workers,
         port=0,
         state_dir=STATE_DIR,
         record=False,
-        gateway_settings={"rate_limit": 0.0, "fast_timeout": 60.0, "verified_timeout": 120.0},
-        worker_settings={"concurrency": 16, "sandbox_processes": 1},
+        gateway_settings=gateway_settings,
+        worker_settings=worker_settings,
         tickets=tickets,
         block_time=block_time,
         fund=500 * ETHER,
@@ -461,10 +590,23 @@ def run_chain(
 ) -> dict[str, Any]:
     """Every mode with one client, then with ``--clients``, on one freshly started stack."""
     tickets = args.answers == "tickets"
-    devnet, url = start_stack(args.workers, progress, tickets, block_time, args.seats)
+    devnet, url = start_stack(
+        args.workers, progress, tickets, block_time, args.seats, trace=args.trace
+    )
     results: dict[str, Any] = {}
     try:
+        if args.trace:
+            for mode in modes:
+                with progress.step(f"{mode}: one traced client for {args.seconds:g} s"):
+                    results[f"trace_{mode}"] = trace_phase(devnet, url, mode, args.seconds)
+            return results
         pids = stack_pids(devnet)
+        with progress.step("Idle: the stack's CPU with no calls for 3 s") as detail:
+            before, started = cpu_snapshot(pids), time.perf_counter()
+            time.sleep(3.0)
+            idle = cpu_per_request(before, cpu_snapshot(pids), 0, time.perf_counter() - started)
+            results["idle_cores_busy"] = idle["cores_busy"]
+            detail(", ".join(f"{k} {v}" for k, v in idle["cores_busy"].items()))
         phases = [(mode, 1, args.idle_seconds) for mode in modes if args.idle_seconds > 0]
         phases += [(mode, args.clients, args.seconds) for mode in modes]
         for mode, n, duration in phases:
@@ -597,6 +739,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=("gateway", "worker"),
         default=None,
         help="sample the gateway or the first worker with py-spy in the first mode's loaded phase",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="one client per mode for --seconds, each call's stages timed across the processes"
+        " (the stack's trace_stages on); prints the median of each step instead of the load",
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each loaded phase; the median one is kept"

@@ -34,6 +34,7 @@ from peerhost.gateway.routing import Target
 from peerhost.gateway.service import Gateway
 from peerhost.gateway.tickets import TicketCall
 from peerhost.gateway.waiters import Output, Waiter
+from peerhost.stagetrace import TRACE_HEADER, header_value
 from peerhost.wire.credentials import seal
 from peerhost.wire.envelope import decode_envelope
 from peerhost.wire.feed import (
@@ -108,6 +109,9 @@ class Call:
         self.gateway = gateway
         self.request = request
         self.started = time.monotonic()
+        desk = gateway.desk
+        self.trace = desk.trace if desk is not None else None
+        self.entry_ns = time.monotonic_ns() if self.trace is not None else 0
         self.target: Target | None = None
         self.mode = "-"
         self.waiter: Waiter | None = None
@@ -209,10 +213,14 @@ class Call:
         self.request_id = call.request_id
         url = status_url(self.request, call.request_id)
         timeout = settings.verified_timeout if self.mode == "verified" else settings.fast_timeout
+        if self.trace is not None:
+            self.trace.mark(call.request_id, "entry", self.entry_ns)
         try:
             answer = await desk.answer(call, timeout, url)
         finally:
             desk.forget(call)
+        if self.trace is not None:
+            self.trace.mark(call.request_id, "woke")
         self.worker = answer.attestations[0][0]
         self.log = answer.logs.decode("utf-8", "replace")
         response = self._respond(answer.output)
@@ -222,6 +230,8 @@ class Call:
         response.headers[STATUS_URL_HEADER] = url
         response.headers[TICKET_HASH_HEADER] = "0x" + call.ticket_hash.hex()
         self.mode = answer.mode
+        if self.trace is not None:
+            self.trace.mark(call.request_id, "built")
         return response
 
     def finish(self, response: Response) -> Response:
@@ -248,6 +258,9 @@ class Call:
             "0x" + self.request_id.hex() if self.request_id else "-",
             self.output.worker if self.output else self.worker or "-",
         )
+        if self.trace is not None and self.request_id is not None:
+            self.trace.mark(self.request_id, "recorded")
+            response.headers[TRACE_HEADER] = header_value(self.trace.marks(self.request_id))
         return response
 
     @property

@@ -73,6 +73,7 @@ class WorkerLink:
     sent_at: dict[bytes, float] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     stale: bool = False  # the latency is an old estimate: the next answer replaces it
+    frame_ns: int = 0  # when the message being handled arrived (marked only when tracing)
 
     async def send(self, offer: JobOffer, request_id: bytes) -> None:
         self.sent_at[request_id] = time.monotonic()
@@ -156,6 +157,7 @@ class FeedHub:
         self.on_drop: DropHandler = lambda link, pending: None
         self.on_cosignature: CosignatureHandler = lambda link, cosignature: None
         self.refusals = 0
+        self.traced = False  # mark each frame's arrival (the desk's stage trace is on)
         self.records = records
         self.reputations: dict[str, Reputation] = {}
         self.latencies: dict[str, float] = {}  # by worker: its last link's answer latency
@@ -276,7 +278,10 @@ class FeedHub:
         try:
             while True:
                 try:
-                    message = decode_message(await _receive_text(socket))
+                    text = await _receive_text(socket)
+                    if self.traced:
+                        link.frame_ns = time.monotonic_ns()
+                    message = decode_message(text)
                 except FeedMessageError as exc:
                     log.warning("feed: bad message from %s: %s", link.worker, exc)
                     continue

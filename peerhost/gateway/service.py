@@ -42,6 +42,7 @@ from peerhost.gateway.vault import CredentialVault
 from peerhost.gateway.waiters import Output, Waiter, Waiters
 from peerhost.gateway.workers import ActiveWorkers
 from peerhost.metrics import Reading
+from peerhost.stagetrace import StageTrace
 from peerhost.storage import cid_from_bytes, open_store
 from peerhost.wire.feed import Cosignature
 
@@ -146,6 +147,7 @@ class Gateway:
                 self.sender.address,
                 attesters=settings.attesters,
                 ticket_life=settings.ticket_life,
+                trace=StageTrace() if settings.trace_stages else None,
             )
             self.poster = BatchPoster(
                 self.settlement,

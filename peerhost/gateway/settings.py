@@ -92,6 +92,10 @@ class GatewaySettings(Settings):
         schedule_catch_up: Seconds: a due run missed while the gateway was down still runs when
             it is at most this late.
         schedule_tick: Seconds between two heartbeats of the scheduler.
+        trace_stages: Mark each ticket call's stages (monotonic timestamps: issued, signed,
+            written, pushed, answered, verified, answered to the caller) and return them in the
+            ``x-peerhost-trace`` response header (:mod:`peerhost.stagetrace`); a debugging and
+            benchmarking aid (``bench/e2e_bench.py --trace``), off by default.
     """
 
     chain: ChainConfig
@@ -134,6 +138,7 @@ class GatewaySettings(Settings):
     schedule_min_interval: float = MIN_INTERVAL_SECONDS
     schedule_catch_up: float = 60.0
     schedule_tick: float = 0.5
+    trace_stages: bool = False
 
     def __post_init__(self) -> None:
         if self.default_mode not in (None, "fast", "attested", "verified"):

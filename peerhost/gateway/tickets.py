@@ -30,6 +30,7 @@ from peerhost.gateway.errors import NoAttesters, RequestRefunded, ReserveExhaust
 from peerhost.gateway.feed import FeedHub, WorkerLink
 from peerhost.gateway.functions import ResolvedFunction
 from peerhost.gateway.ticketbook import TicketBook
+from peerhost.stagetrace import StageTrace
 from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
@@ -157,8 +158,11 @@ class Desk:
         *,
         attesters: int,
         ticket_life: int,
+        trace: StageTrace | None = None,
     ) -> None:
         self.view = view
+        self.trace = trace  # each ticket call's stages (peerhost.stagetrace), when debugging
+        hub.traced = trace is not None
         self.hub = hub
         self.book = book
         self._key = private_key
@@ -210,6 +214,8 @@ class Desk:
         self, fn: ResolvedFunction, build_input: Callable[[bytes], bytes], mode: str
     ) -> TicketCall:
         """Signs, records and dispatches a ticket for one call."""
+        trace = self.trace
+        started = time.monotonic_ns() if trace is not None else 0
         active = await self.active()
         if not self.hub.pick(active.contains, 1, set()):
             raise NoAttesters(len(self.hub.links), len(active.members))  # before anything is signed
@@ -218,6 +224,9 @@ class Desk:
         try:
             seq, total = self.book.allocate(reward)
             rid = request_id(self.chain_id, self.settlement, self.address, seq)
+            if trace is not None:
+                trace.mark(rid, "issue", started)
+                trace.mark(rid, "allocated")
             data = build_input(rid)
             issued_at = self.now()
             ticket = Ticket(
@@ -239,7 +248,11 @@ class Desk:
             signature = sign_digest(
                 self._key, ticket_digest(self.chain_id, self.settlement, ticket)
             )
+            if trace is not None:
+                trace.mark(rid, "signed")
             self.book.save(ticket, rid, fn.project_id, signature, data)
+            if trace is not None:
+                trace.mark(rid, "persisted")
         except BaseException:
             self.reserves.in_flight[fn.project_id] -= reward
             raise
@@ -287,6 +300,8 @@ class Desk:
             try:
                 await link.send(offer, call.request_id)
                 sent += 1
+                if self.trace is not None:
+                    self.trace.mark(call.request_id, f"pushed{len(call.tried)}")
             except Exception as exc:  # the link died under us; another one may do
                 call.outstanding.discard(link.worker)
                 log.info("feed: could not send to %s: %s", link.worker, exc)
@@ -304,6 +319,10 @@ class Desk:
         call = self.calls.get(answer.request_id)
         if call is None or link.worker not in call.outstanding:
             return  # late, or not asked: ignored
+        nth = len(call.answers) + 1
+        if self.trace is not None:
+            self.trace.mark(call.request_id, f"frame{nth}", link.frame_ns)
+            self.trace.mark(call.request_id, f"decoded{nth}")
         if result_hash(answer.output) != answer.result_hash:
             log.warning(
                 "ticket %s: output bytes from %s do not match the attested result hash",
@@ -340,6 +359,8 @@ class Desk:
             [(a.worker, a.result_hash, a.signature) for a in call.answers],
             call.answers[0].result_hash,
         )
+        if self.trace is not None:
+            self.trace.mark(call.request_id, f"verified{nth}")
         call.changed.set()
 
     def _on_refusal(self, link: WorkerLink, refusal: Refusal) -> None:

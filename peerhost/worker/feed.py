@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from peerhost.stagetrace import StageTrace
 from peerhost.wire.feed import (
     FEED_PATH,
     Answer,
@@ -31,6 +33,7 @@ from peerhost.wire.feed import (
     hello_digest,
     sign_digest,
 )
+from peerhost.wire.ticket import ticket_hash
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,11 @@ CosignHandler = Callable[[CosignRequest, str], Cosignature | None]
 
 _BACKOFF_START = 0.2
 _BACKOFF_MAX = 5.0
+
+
+def trace_key(offer: JobOffer) -> bytes:
+    """How a traced ticket is known on this worker: its hash (the gateway's response names it)."""
+    return ticket_hash(offer.ticket)
 
 
 def feed_url(gateway_url: str) -> str:
@@ -62,6 +70,8 @@ class FeedClient:
         expect_gateway: Refuse the session unless the gateway's challenge names this address
             (a discovered URL must lead to the gateway that announced it).
         cosign: Answers the gateway's requests to co-sign a posted batch (None: never co-signs).
+        trace: Marks each offer's arrival and its reply's departure (keyed by the ticket's
+            hash; None: not traced).
     """
 
     def __init__(
@@ -73,8 +83,10 @@ class FeedClient:
         concurrency: int = 4,
         expect_gateway: str | None = None,
         cosign: CosignHandler | None = None,
+        trace: StageTrace | None = None,
     ) -> None:
         self.cosign = cosign
+        self.trace = trace
         self.base_url = url.rstrip("/")
         self.url = feed_url(url)
         self.expect_gateway = expect_gateway
@@ -128,21 +140,28 @@ class FeedClient:
         log.info("feed %s: connected to gateway %s", self.url, challenge.gateway)
         limit = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
+        trace = self.trace
 
         async def work(offer: JobOffer) -> None:
             async with limit:
                 reply = await self.handler(offer, challenge.gateway)
             with contextlib.suppress(websockets.ConnectionClosed):
                 await socket.send(encode_message(reply))
+            if trace is not None:
+                trace.mark(trace_key(offer), "sent")
 
         try:
             async for text in socket:
+                arrived = time.monotonic_ns() if trace is not None else 0
                 try:
                     message = decode_message(text)
                 except FeedMessageError as exc:
                     log.warning("feed %s: bad message: %s", self.url, exc)
                     continue
                 if isinstance(message, JobOffer):
+                    if trace is not None:
+                        trace.mark(trace_key(message), "frame", arrived)
+                        trace.mark(trace_key(message), "decoded")
                     task = asyncio.create_task(work(message))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)

@@ -25,6 +25,7 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.secrets.keys import load_or_create_worker_key
 from peerhost.secrets.redact import Redactor
 from peerhost.secrets.resolver import SecretsResolver
+from peerhost.stagetrace import StageTrace
 from peerhost.storage import cid_from_bytes
 from peerhost.storage.spec import open_store
 from peerhost.worker import logs
@@ -150,6 +151,7 @@ class WorkerNode:
         self.discovery: GatewayDiscovery | None = None
         self.standin: StandIn | None = None
         ledger: AttestedLedger | None = None
+        trace = StageTrace() if s.trace_stages else None
         if self.chain.has_settlement:
             view = SettlementView(self.chain, rpc, protocol.sender)
             self.settlement = view
@@ -171,6 +173,7 @@ class WorkerNode:
                 urgent=runner.run_urgent,
                 gateway_urls=self._gateway_urls,
                 metrics=self.metrics,
+                trace=trace,
             )
             schedule_runs = ScheduleRuns(view, lambda cid: store.get(cid_from_bytes(cid)))
             cosign = Cosigner(
@@ -178,7 +181,13 @@ class WorkerNode:
             ).handle
             self.feeds = [
                 FeedClient(
-                    url, self.address, self._key, self.tickets.handle, s.concurrency, cosign=cosign
+                    url,
+                    self.address,
+                    self._key,
+                    self.tickets.handle,
+                    s.concurrency,
+                    cosign=cosign,
+                    trace=trace,
                 )
                 for url in s.gateway_urls
             ]
@@ -187,7 +196,14 @@ class WorkerNode:
                 self.discovery = GatewayDiscovery(
                     view,
                     lambda url, gateway: FeedClient(
-                        url, self.address, self._key, tickets.handle, s.concurrency, gateway, cosign
+                        url,
+                        self.address,
+                        self._key,
+                        tickets.handle,
+                        s.concurrency,
+                        gateway,
+                        cosign,
+                        trace,
                     ),
                     self.feeds,
                     interval=s.discovery_interval,
@@ -227,7 +243,11 @@ class WorkerNode:
             self.prewarmer = Prewarmer(fetcher.prefetch, runner.prewarm)
         self.metrics.rpc = rpc
         server = MetricsServer(
-            self.metrics.snapshot, s.metrics_host, s.metrics_port, self.metrics.exposition
+            self.metrics.snapshot,
+            s.metrics_host,
+            s.metrics_port,
+            self.metrics.exposition,
+            trace.snapshot if trace is not None else None,
         )
         self._install_signals()
         try:

@@ -1,7 +1,7 @@
 """The metrics endpoint: a tiny HTTP/1.1 server on asyncio streams.
 
 ``GET /metrics`` (Prometheus text format), ``/metrics.json`` (the same figures as one JSON
-document) and ``/health``.
+document), ``/health`` and, when the worker traces its tickets' stages, ``/trace.json``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class MetricsServer:
         host: Address to bind.
         port: Port to bind (0: any free one; see :attr:`url` after :meth:`start`).
         exposition: Returns the Prometheus text (without it ``/metrics`` serves the JSON).
+        trace: Returns the traced tickets' stage marks (``/trace.json``; None: not served).
     """
 
     def __init__(
@@ -31,8 +32,10 @@ class MetricsServer:
         host: str,
         port: int,
         exposition: Callable[[], bytes] | None = None,
+        trace: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.snapshot = snapshot
+        self.trace = trace
         self.exposition = exposition
         self.host = host
         self.port = port
@@ -65,6 +68,8 @@ class MetricsServer:
                 status, content_type, payload = "200 OK", CONTENT_TYPE, self.exposition()
             elif path in ("/metrics", "/metrics.json"):
                 status, payload = "200 OK", _json(self.snapshot())
+            elif path == "/trace.json" and self.trace is not None:
+                status, payload = "200 OK", _json(self.trace())
             elif path == "/health":
                 status, payload = "200 OK", _json({"ok": True})
             else:

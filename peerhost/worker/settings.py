@@ -86,6 +86,10 @@ class WorkerSettings(Settings):
             each new version's code before its first call (bounded: one at a time, a queue of 32,
             code above the sandbox's cap or that fails to compile refused once); off, the first
             call fetches and compiles.
+        trace_stages: Mark each feed ticket's stages (monotonic timestamps: received, checked,
+            run, attested, sent) and serve the last ones at ``/trace.json`` on the metrics
+            endpoint (:mod:`peerhost.stagetrace`); a debugging and benchmarking aid
+            (``bench/e2e_bench.py --trace``), off by default.
     """
 
     data_dir: Path = field(default_factory=lambda: Path("~/.peerhost/worker").expanduser())
@@ -122,6 +126,7 @@ class WorkerSettings(Settings):
     cartel: str = ""
     standin_takeover: float = 10.0
     prewarm: bool = True
+    trace_stages: bool = False
 
     @property
     def gateway_urls(self) -> list[str]:

@@ -23,6 +23,7 @@ from typing import Any
 from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.reads import SharedReads
 from peerhost.chain.settlement import SettlementView
+from peerhost.stagetrace import StageTrace
 from peerhost.wire.batch import Leaf
 from peerhost.wire.envelope import ErrorKind, decode_envelope, result_hash
 from peerhost.wire.feed import (
@@ -87,6 +88,7 @@ class TicketRunner:
         metrics: The node's metrics (runs, sandbox time, fuel, attestations, refusals).
         urgent: Runs the sandbox for feed offers (someone waits for the answer); committee
             re-execution keeps the executor's own runner.
+        trace: Marks each feed ticket's stages (:mod:`peerhost.stagetrace`; None: not traced).
     """
 
     def __init__(
@@ -101,8 +103,10 @@ class TicketRunner:
         gateway_urls: Callable[[], dict[str, str]] = dict,
         metrics: Metrics | None = None,
         urgent: Runner | None = None,
+        trace: StageTrace | None = None,
     ) -> None:
         self.view = view
+        self.trace = trace
         self.urgent = urgent
         self.executor = executor
         self.ledger = ledger
@@ -209,6 +213,10 @@ class TicketRunner:
     async def handle(self, offer: JobOffer, gateway: str) -> Answer | Refusal:
         """Checks and runs one offer; never raises for anything the ticket or function does."""
         t = offer.ticket
+        trace = self.trace
+        key = ticket_hash(t) if trace is not None else b""
+        if trace is not None:
+            trace.mark(key, "start")
         rid = request_id(self.chain_id, self.settlement, t.gateway, t.seq)
         try:
             rid, fn = await self.check(offer, gateway)
@@ -216,7 +224,13 @@ class TicketRunner:
             return self._refuse(rid, exc.reason)
         except (ChainUnavailable, TransactionReverted) as exc:
             return self._refuse(rid, f"cannot check the ticket against the chain: {exc}")
-        outcome = await self.run(rid, t.gateway, Leaf.of(t), offer.input, fn, urgent=True)
+        if trace is not None:
+            trace.mark(key, "checked")
+        outcome = await self.run(
+            rid, t.gateway, Leaf.of(t), offer.input, fn, urgent=True, trace_key=key
+        )
+        if trace is not None:
+            trace.mark(key, "ran")
         if isinstance(outcome, str):
             self.ledger.decline(t)
             return self._refuse(rid, outcome)
@@ -225,7 +239,11 @@ class TicketRunner:
         attestation = sign_digest(
             self._key, attestation_digest(self.chain_id, self.settlement, ticket_hash(t), result)
         )
+        if trace is not None:
+            trace.mark(key, "signed")
         self.ledger.attest(t, result, attestation)
+        if trace is not None:
+            trace.mark(key, "persisted")
         self.attested += 1
         if self.metrics is not None:
             self.metrics.attestations += 1
@@ -246,10 +264,11 @@ class TicketRunner:
         fn: _Fn | None = None,
         *,
         urgent: bool = False,
+        trace_key: bytes = b"",
     ) -> tuple[bytes, bytes] | str:
         """Runs a ticket's function; returns (output envelope, logs) as this worker would attest
         them, or the reason there is no deterministic result (``urgent``: an answer someone
-        waits for, through the ``urgent`` runner)."""
+        waits for, through the ``urgent`` runner; ``trace_key``: the traced ticket's hash)."""
         if fn is None:
             fn = await self._function(leaf.function_id, leaf.version)
         job = Job(
@@ -286,6 +305,10 @@ class TicketRunner:
         finally:
             if metrics is not None:
                 metrics.in_flight -= 1
+        if trace_key and self.trace is not None:  # the sandbox's own part of the run
+            ended = time.monotonic_ns()
+            self.trace.mark(trace_key, "sandbox", ended - int(execution.run_seconds * 1e9))
+            self.trace.mark(trace_key, "sandboxed", ended)
         if metrics is not None:
             metrics.spent("sandbox", execution.run_seconds)
             metrics.spent("fetch", execution.fetch_seconds)
