@@ -328,6 +328,7 @@ class Gateway:
             self.scheduler.book.close()
         if self.records is not None:
             self.records.close()
+        self.logs.flush()  # the log entries' pending group commit
         await _bounded("the RPC connection", self.rpc.aclose())
 
     async def load_params(self) -> None:

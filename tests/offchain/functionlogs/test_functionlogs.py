@@ -23,6 +23,7 @@ from peerhost.functionlogs import (
     verify_access,
 )
 from peerhost.functionlogs.access import EXPIRES_HEADER, SIGNATURE_HEADER
+from peerhost.functionlogs.store import FLUSH_DELAY
 from peerhost.secrets.redact import MASK
 
 SECRET = "sk_live_9f8e7d6c5b4a"
@@ -219,3 +220,42 @@ def test_store__many_writes__file_keeps_per_project_entries_of_each_project(tmp_
         rows = db.execute("SELECT project, request_id FROM entries ORDER BY seq").fetchall()
     assert [r for p, r in rows if p == "p1"] == ["0x7", "0x8", "0x9"]
     assert [r for p, r in rows if p == "p2"] == ["0x13", "0x16", "0x19"]
+
+
+def _on_disk(path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [r for (r,) in db.execute("SELECT request_id FROM entries ORDER BY seq")]
+
+
+def test_store__entries_added_on_a_loop__readable_at_once_written_in_one_group_commit(
+    tmp_path,
+) -> None:
+    path = tmp_path / "logs.sqlite3"
+    store = LogStore(per_project=3, path=path)
+
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        for n in range(5):
+            _add(store, "0xaa", "p1", "f", f"0x{n}")
+        in_memory = [e.request_id for e in store.query("0xaa", "p1")]
+        before = _on_disk(path)
+        await asyncio.sleep(FLUSH_DELAY * 3)
+        return in_memory, before, _on_disk(path)
+
+    in_memory, before, after = asyncio.run(scenario())
+    assert in_memory == ["0x2", "0x3", "0x4"]  # readers never wait for the file
+    assert before == []  # nothing committed on the call's path
+    assert after == ["0x2", "0x3", "0x4"]  # the group commit kept the per-project bound
+    store.close()
+
+
+def test_store__closed_before_the_group_commit__pending_entries_written(tmp_path) -> None:
+    path = tmp_path / "logs.sqlite3"
+    store = LogStore(per_project=5, path=path)
+
+    async def scenario() -> None:
+        _add(store, "0xaa", "p1", "f", "0x1")
+        store.close()
+
+    asyncio.run(scenario())
+    assert _on_disk(path) == ["0x1"]
+    assert [e.request_id for e in LogStore(path=path).query("0xaa", "p1")] == ["0x1"]
