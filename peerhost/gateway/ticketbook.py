@@ -2,8 +2,12 @@
 
 A ticket is written (with its input) *before* it is pushed to any worker: a gateway that crashes
 with tickets in flight finds them on restart and posts them. The sequence number and the running
-total are allocated in the same transaction, so a seq is never signed twice (two tickets with one
-seq would cost the gateway its bond). A ticket's life here: ``issued`` → ``posting`` (in a batch
+total are allocated in memory (this process owns the book) and written with the ticket, in the
+one transaction that saves it: a seq is never sent twice (``seq`` is the table's key, so a second
+ticket with one seq is never saved, and only saved tickets are sent; two sent tickets with one
+seq would cost the gateway its bond). A crash between allocating and saving loses nothing that
+left the process: the seq and total of a ticket that was never saved were never sent, and the
+restarted book continues from the last saved ticket. A ticket's life here: ``issued`` → ``posting`` (in a batch
 transaction sent but not confirmed; the batch's leaves are kept, so a restart re-checks the chain
 instead of posting again) → ``posted`` (with its batch id and leaf index).
 """
@@ -97,6 +101,9 @@ class TicketBook:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        # the next seq and the running total: allocated here, written with each saved ticket
+        self._next_seq = self._meta("next_seq", 0)
+        self._total = self._meta("issued_total", 0)
 
     def close(self) -> None:
         with self._lock:
@@ -107,29 +114,23 @@ class TicketBook:
         return int(row[0]) if row else default
 
     def next_seq(self) -> int:
+        """The seq the next ticket gets."""
         with self._lock:
-            return self._meta("next_seq", 0)
+            return self._next_seq
 
     def issued_total(self) -> int:
+        """The running total of the tickets allocated so far."""
         with self._lock:
-            return self._meta("issued_total", 0)
+            return self._total
 
     def allocate(self, reward: int) -> tuple[int, int]:
-        """Reserves the next seq and adds ``reward`` to the running total; returns both."""
+        """Reserves the next seq and adds ``reward`` to the running total; returns both (written
+        with the ticket by :meth:`save`)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                seq = self._meta("next_seq", 0)
-                total = self._meta("issued_total", 0) + reward
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                    [("next_seq", str(seq + 1)), ("issued_total", str(total))],
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return seq, total
+            seq = self._next_seq
+            self._next_seq += 1
+            self._total += reward
+            return seq, self._total
 
     def save(
         self,
@@ -139,20 +140,33 @@ class TicketBook:
         signature: bytes,
         input_: bytes,
     ) -> None:
+        """Writes a signed ticket (before it is sent), with the book's seq and running total
+        moved past it, in one transaction. Raises sqlite3.IntegrityError when its seq or request
+        id is already in the book (then it must not be sent)."""
+        doc = json.dumps(ticket_to_doc(ticket))
         with self._lock:
-            self._db.execute(
-                "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ticket.seq,
-                    request_id,
-                    project_id,
-                    json.dumps(ticket_to_doc(ticket)),
-                    signature,
-                    input_,
-                    ISSUED,
-                ),
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input,"
+                    " state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (ticket.seq, request_id, project_id, doc, signature, input_, ISSUED),
+                )
+                next_seq = max(self._meta("next_seq", 0), ticket.seq + 1)
+                total = max(self._meta("issued_total", 0), ticket.issued_total)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                    [("next_seq", str(next_seq)), ("issued_total", str(total))],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                # another writer of this file took the seq: allocate past what it wrote
+                self._next_seq = max(self._next_seq, self._meta("next_seq", 0))
+                self._total = max(self._total, self._meta("issued_total", 0))
+                raise
+            self._next_seq = max(self._next_seq, next_seq)
+            self._total = max(self._total, total)
 
     def record_attestations(
         self, request_id: bytes, attestations: list[tuple[str, bytes, bytes]], result: bytes | None
