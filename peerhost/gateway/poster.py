@@ -170,6 +170,11 @@ class BatchPoster:
         self._challenge_window: int | None = None
         self._courts: CourtsView | None = None  # loaded with the challenge window
         self._told: set[int] = set()  # batches whose tickets' results the desk was told
+        # settled batches' final vectors, by batch id and what the chain says of its settlement
+        # (final vector hash, final mask, finalizedAt): a batch waiting for its challenge window
+        # is followed every tick, and rebuilding its vector costs a dozen reads (votes, reveal
+        # logs, their calldata); a reorg that changes the vector changes the key
+        self._vectors: dict[tuple[int, bytes, int, int], list[bytes]] = {}
         self._last_block = -1
         self._from_block = 0
         self.batches_posted = 0
@@ -511,9 +516,18 @@ class BatchPoster:
                 continue
             if state not in (_FINALIZED, _CLOSED):
                 continue
-            vector = await self.view.final_vector(stored.batch_id, self._from_block)
+            key = (
+                stored.batch_id,
+                bytes(batch["finalVectorHash"]),
+                int(batch["finalMask"]),
+                int(batch["finalizedAt"]),
+            )
+            vector = self._vectors.get(key)
             if vector is None:
-                continue
+                vector = await self.view.final_vector(stored.batch_id, self._from_block)
+                if vector is None:
+                    continue
+                self._vectors[key] = vector
             told = stored.batch_id in self._told
             settled = [] if told else self.book.in_batch(stored.batch_id)
             states = await self._leaf_states(stored.batch_id, [t.leaf_index for t in settled])
@@ -544,6 +558,7 @@ class BatchPoster:
                 ):
                     continue  # refused for the chain's clock: opened again at a later tick
             self.book.batch_done(stored.batch_id, "settled")
+            self._vectors.pop(key, None)
 
     # ---- co-signatures ---------------------------------------------------------------------
 
