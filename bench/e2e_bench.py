@@ -366,10 +366,24 @@ def stage_table(calls: list[dict[str, Any]], traces: list[dict[str, Any]], mode:
     }
 
 
+async def http_floor(gateway_url: str, calls: int = 300) -> float:
+    """Median µs of the gateway's cheapest answer through the same client (a 400 for a malformed
+    batch id: routing and a problem document, no ticket, no chain): the HTTP plumbing alone."""
+    took: list[float] = []
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        for _ in range(calls):
+            start = time.monotonic_ns()
+            response = await client.get(f"{gateway_url}/_status/batches/x")
+            took.append((time.monotonic_ns() - start) / 1000)
+            assert response.status_code == 400
+    return round(statistics.median(took[calls // 10 :]), 1)
+
+
 def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str, Any]:
     calls = asyncio.run(traced_calls(url, mode, seconds))
     traces = [httpx.get(p.metrics_url + "/trace.json", timeout=10).json() for p in devnet.workers]
     table = stage_table(calls, traces, mode)
+    table["http_floor_us"] = asyncio.run(http_floor(devnet.gateway_url))
     print(f"  {mode}, one client: {table['calls']} traced calls, median", file=sys.stderr)
     for row in table["steps"]:
         print(
@@ -378,7 +392,8 @@ def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str
         )
     print(
         f"  {table['sum_of_step_p50s_us']:>9.1f} µs  sum of the medians;"
-        f" median call {table['total_p50_us']} µs",
+        f" median call {table['total_p50_us']} µs; the HTTP floor (a 400 through the same"
+        f" client and server) {table['http_floor_us']} µs",
         file=sys.stderr,
     )
     return table

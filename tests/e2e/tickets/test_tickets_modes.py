@@ -10,6 +10,7 @@ import pytest
 from ticket_stack import TicketStack
 
 from peerhost.chain.settlement import SettlementView
+from peerhost.stagetrace import TRACE_HEADER, parse_header
 from peerhost.wire.feed import parse_attestations_header
 
 
@@ -92,3 +93,23 @@ def test_hello__verified_batch_opened__attesters_paid_for_their_signatures(
     assert len(opens) == 1 and int(opens[0]["paid"]) > 0  # opened, not closed after the window
     paid = {str(c["account"]).lower() for c in credits if int(c["reason"]) == 2}
     assert attesters and attesters <= paid  # every worker that signed the final result
+
+
+def test_hello__gateway_traces_stages__answer_carries_them_in_call_order(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    """Off by default; on, the answer's trace shows the ticket written before it was pushed."""
+    url, fast = tickets_stack.example("hello"), {"x-peerhost-mode": "fast"}
+    assert TRACE_HEADER not in http.get(url, headers=fast).headers
+    tickets_stack.restart_gateway(trace_stages=True)
+    try:
+        response = http.get(url, headers=fast)
+        assert response.status_code == 200, response.text
+        marks = parse_header(response.headers[TRACE_HEADER])
+    finally:
+        tickets_stack.restart_gateway(trace_stages=False)
+    order = ["entry", "issue", "allocated", "signed", "persisted", "pushed1"]
+    order += ["frame1", "decoded1", "verified1", "woke", "built", "recorded"]
+    assert set(order) <= set(marks), marks
+    times = [marks[stage] for stage in order]
+    assert times == sorted(times), marks
