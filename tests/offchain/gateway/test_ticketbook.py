@@ -81,3 +81,17 @@ def test_save__seq_already_in_the_book__refused_and_allocation_moves_past(tmp_pa
     assert mine.allocate(REWARD)[0] == taken.seq + 1
     stored = mine.get(keccak(b"rid%d" % taken.seq))
     assert stored is not None and stored.input == b"input 0"
+
+
+def test_open__counters_kept_in_meta_by_an_older_book__allocation_starts_past_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tickets.sqlite3"
+    book = TicketBook(path)
+    _issue(book)
+    with sqlite3.connect(path) as db:  # what the older format wrote at each allocation
+        db.executemany(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            [("next_seq", "5"), ("issued_total", str(9 * REWARD))],
+        )
+    assert TicketBook(path).allocate(REWARD) == (5, 10 * REWARD)
