@@ -6,6 +6,7 @@
     . bin/env && python bench/e2e_bench.py --answers requests      # the per-request path
     . bin/env && python bench/e2e_bench.py --block-times 0 --modes fast --profile worker
     . bin/env && python bench/e2e_bench.py --block-times 0 --modes fast --scale   # N = K, 2K, 3K
+    . bin/env && python bench/e2e_bench.py --block-times 0 --modes fast,attested --trace --seconds 5
 
 Starts its own stack through the devnet module (an anvil of its own on a free port, the
 contracts, a tiny js ``hello`` function, N workers, the gateway; compiled modules are kept in
@@ -36,7 +37,30 @@ samples the gateway or the first worker (its sandbox processes included) with py
 the dev extra) during the first mode's loaded phase and adds the hottest frames, own and
 inclusive, as ms of CPU per request (collapsed stacks kept in
 ``.cache/peerhost-bench/profile-*.txt``). ``--scale`` runs the first mode's loaded phase on
-fresh stacks of N = K, 2K, 3K workers and prints a table.
+fresh stacks of N = K, 2K, 3K workers and prints a table. ``--trace`` replaces the load phases
+with one client per mode for ``--seconds``, the stack's stage tracing on (the gateway's
+``trace_stages``, the workers' ``--trace-stages``), and prints the median and p90 of each step of
+:data:`TIMELINE` (client, gateway, attester; one monotonic clock) and the HTTP floor: where one
+call's time goes (docs/performance.md has a table). Every run also measures the stack's CPU with
+no calls for 3 s (``idle_cores_busy``).
+
+Issue 13's run after the trace and the cuts of 2026-11-29 (the final-vector cache of the batch
+poster, function logs in a group commit, one ticket-book transaction per ticket), ``--block-times
+0,1 --modes fast,attested --clients 8 --seconds 5 --idle-seconds 3``, back to back with the code
+before them, load average 15-20 (others' jobs saturating the machine: latencies are mostly
+waiting for a core); p50 (p95) ms, req/s:
+
+    chain / run             baseline  fast 1             attested 1         fast 8              attested 8
+    automine, before        0.28      38.8 (157) 18.5    220 (707) 3.5      270 (1621) 17.3     779 (1459) 11.0
+    automine, after         0.29      40.3 (128) 18.4    65.1 (200) 13.3    292 (708) 24.9      455 (1249) 14.9
+    1 s blocks, before      0.28      25.0 (159) 25.1    34.2 (194) 13.1    413 (1319) 13.4     329 (2433) 11.3
+    1 s blocks, after       0.29      50.4 (167) 16.2    125 (1758) 3.0     762 (2338) 7.3      834 (2819) 5.8
+
+CPU ms per fast request with 8 clients, automine, gateway / workers / chain: 6.2 / 17.0 / 2.8
+before, 4.9 / 15.0 / 2.1 after (efficiency 1.5% and 2.5%). The trace of one fast call (automine,
+same load) puts about 1.9 ms in the gateway's code and 2.5 ms in the attester's (1.2 of it the
+sandbox); the rest of the 37 ms median is the four process hops and the HTTP client and server
+(the HTTP floor, a trivial answer through the same client and server, was 0.8-4.9 ms).
 
 Ticket path, measured 2026-11-28 on the shared 2-core machine, ``--clients 8 --seconds 6
 --idle-seconds 6 --block-times 0,1``, 3 workers; p50 (p95) in ms, req/s; one run each:
