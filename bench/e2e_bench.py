@@ -47,20 +47,21 @@ no calls for 3 s (``idle_cores_busy``).
 Issue 13's run after the trace and the cuts of 2026-11-29 (the final-vector cache of the batch
 poster, function logs in a group commit, one ticket-book transaction per ticket), ``--block-times
 0,1 --modes fast,attested --clients 8 --seconds 5 --idle-seconds 3``, back to back with the code
-before them, load average 15-20 (others' jobs saturating the machine: latencies are mostly
-waiting for a core); p50 (p95) ms, req/s:
+before them, load average 3-5; p50 (p95) ms, req/s (a pair of runs at load 15-20 is in
+docs/performance.md):
 
     chain / run             baseline  fast 1             attested 1         fast 8              attested 8
-    automine, before        0.28      38.8 (157) 18.5    220 (707) 3.5      270 (1621) 17.3     779 (1459) 11.0
-    automine, after         0.29      40.3 (128) 18.4    65.1 (200) 13.3    292 (708) 24.9      455 (1249) 14.9
-    1 s blocks, before      0.28      25.0 (159) 25.1    34.2 (194) 13.1    413 (1319) 13.4     329 (2433) 11.3
-    1 s blocks, after       0.29      50.4 (167) 16.2    125 (1758) 3.0     762 (2338) 7.3      834 (2819) 5.8
+    automine, before        0.25      11.8 (35) 70       16.1 (41) 51       81 (225) 78         99 (264) 68
+    automine, after         0.25      4.2 (19) 149       28.5 (153) 24      123 (255) 58        87 (202) 78
+    1 s blocks, before      0.25      7.3 (16) 117       9.8 (25) 77        74 (222) 85         107 (307) 62
+    1 s blocks, after       0.25      6.5 (16) 128       7.3 (23) 96        63 (230) 95         176 (653) 32
 
-CPU ms per fast request with 8 clients, automine, gateway / workers / chain: 6.2 / 17.0 / 2.8
-before, 4.9 / 15.0 / 2.1 after (efficiency 1.5% and 2.5%). The trace of one fast call (automine,
-same load) puts about 1.9 ms in the gateway's code and 2.5 ms in the attester's (1.2 of it the
-sandbox); the rest of the 37 ms median is the four process hops and the HTTP client and server
-(the HTTP floor, a trivial answer through the same client and server, was 0.8-4.9 ms).
+The pairs differ within the machine's run-to-run noise: the cuts are a few hundred µs of CPU per
+call. CPU ms per fast request with 8 clients, 1 s blocks, gateway / workers / chain: 2.7 / 8.0 /
+0.7 before, 2.3 / 7.1 / 0.6 after (efficiency 2.8% and 3.2%). The trace of one fast call puts
+about 1.5 ms in the gateway's code and 1.5 ms in the attester's plus its sandbox run (0.75-1.2
+ms); the rest of the 8-9 ms median is the four process hops and the HTTP client and server (the
+HTTP floor, a trivial answer through the same client and server, was 0.77 ms).
 
 Ticket path, measured 2026-11-28 on the shared 2-core machine, ``--clients 8 --seconds 6
 --idle-seconds 6 --block-times 0,1``, 3 workers; p50 (p95) in ms, req/s; one run each:
