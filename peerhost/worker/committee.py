@@ -12,8 +12,9 @@ For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the bat
 2. **Scope.** When the worker holds a seat, it reads the batch's leaves from the post
    transaction's calldata and re-executes every leaf the audit mask names (computed from the seed
    while the batch is unseated), fetching each input from the gateway's input endpoint (signed
-   with its key); other leaves, inputs it cannot get and results that are not deterministic are
-   ``ABSTAIN``.
+   with its key); other leaves, inputs it cannot get, results that are not deterministic and
+   leaves it could not run before the commit window's end (less a margin: :func:`commit_margin`)
+   are ``ABSTAIN``.
 3. **Commit, reveal.** One salted, worker-bound commitment to the result vector (seating the
    batch when nobody has yet), then its reveal.
    When every holder revealed one vector the last reveal settles the batch; otherwise, in the
@@ -83,7 +84,18 @@ _FAILURES = 10  # a duty cut by an unexpected error is resumed at most this ofte
 _RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal on-chain (reorgs)
 _AGAIN = 5  # a dropped commitment or reveal is sent again at most this often per batch
 _REDRAWN = -1  # a seat's duty ended because its batch's seats are drawn again
+_DEADLINE_RECHECK = 1.0  # seconds between reads of an unseated batch's commit deadline
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
+#: A seat commits this share of the chain's commit window before its deadline, within these bounds
+#: (seconds): time for the commitment to be sent and mined on a loaded machine or a slow chain.
+_COMMIT_MARGIN_SHARE, _COMMIT_MARGIN_MIN, _COMMIT_MARGIN_MAX = 0.2, 2.0, 30.0
+
+
+def commit_margin(window: int) -> float:
+    """Seconds before a batch's commit deadline at which a seat stops running leaves and commits
+    what it has, the rest as abstentions: a fifth of the chain's commit window ``window``, at
+    least 2 s and at most 30 s (9 s of the fault stack's 45 s, 24 s of the default 120 s)."""
+    return min(max(window * _COMMIT_MARGIN_SHARE, _COMMIT_MARGIN_MIN), _COMMIT_MARGIN_MAX)
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,7 @@ class Committee:
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        self._late: set[asyncio.Task[None]] = set()  # leaves in flight at a commit cutoff
         self.http = httpx.AsyncClient(timeout=10.0)
         self.seats_served = 0
         self.cheques_posted = 0
@@ -281,9 +294,10 @@ class Committee:
         )
 
     async def close(self) -> None:
-        for task in self.tasks.values():
+        late = list(self._late)
+        for task in [*self.tasks.values(), *late]:
             task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await asyncio.gather(*self.tasks.values(), *late, return_exceptions=True)
         await self.accountability.close()
         await self.http.aclose()
 
@@ -400,12 +414,7 @@ class Committee:
                 if draw is not None
                 else int(batch["auditMask"])
             )
-            vector = [
-                await self._result(batch_id, gateway, i, leaf, leaves)
-                if audit >> i & 1
-                else ABSTAIN
-                for i, leaf in enumerate(leaves)
-            ]
+            vector = await self._vector(batch_id, gateway, leaves, audit)
             if self.ballot is not None:
                 ballot = await self.ballot(
                     await self._seat_context(batch_id, gateway, leaves, vector, draw)
@@ -419,6 +428,78 @@ class Committee:
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector if reveal else None)
         return phase == _REDRAWN
+
+    async def _vector(
+        self, batch_id: int, gateway: str, leaves: list[Leaf], audit: int
+    ) -> list[bytes]:
+        """This seat's results for the leaves ``audit`` names (``ABSTAIN`` on the others), ready
+        before the batch's commit window closes.
+
+        The leaves run one after the other until :func:`commit_margin` seconds before the commit
+        deadline (by this worker's clock, or the chain's when it runs ahead); the leaves not run by
+        then are ``ABSTAIN`` (an abstention is a valid value, never slashed; a seat that does not
+        commit is a no-show, slashed). A batch not seated yet has no deadline: its commit window
+        starts when a holder seats it with its commitment (or anyone after ``seat_grace``), so the
+        deadline is read again every second until it is set. The leaf in flight at the cutoff
+        finishes in the background (a data-availability challenge it opened is seen through: the
+        gateway pays) and its result is dropped."""
+        todo = [i for i in range(len(leaves)) if audit >> i & 1]
+        vector = [ABSTAIN] * len(leaves)
+        ran: set[int] = set()
+        cutoff = asyncio.Event()
+
+        async def run_leaves() -> None:
+            for i in todo:
+                if cutoff.is_set():
+                    return
+                result = await self._result(batch_id, gateway, i, leaves[i], leaves)
+                if not cutoff.is_set():
+                    vector[i] = result
+                    ran.add(i)
+
+        task = asyncio.create_task(run_leaves(), name=f"batch {batch_id} leaves")
+        margin, window, ahead = 0.0, 0, 0.0
+        try:
+            while True:
+                deadline = int((await self.view.get_batch(batch_id)).get("commitDeadline") or 0)
+                wait = _DEADLINE_RECHECK  # not seated yet: no window runs
+                if deadline:
+                    if not window:
+                        window = int((await self.view.params())["commitWindow"])
+                        margin = commit_margin(window)
+                        # the chain's clock ahead of this worker's, if it is (read once: a devnet
+                        # that mines on transactions keeps its last block's time while idle)
+                        ahead = max(0.0, await self.view.block_timestamp() - time.time())
+                    wait = deadline - margin - (time.time() + ahead)
+                    if wait <= 0 and not task.done():
+                        break
+                done, _ = await asyncio.wait({task}, timeout=max(0.0, wait))
+                if task in done:
+                    task.result()  # what failed a leaf fails the duty (it resumes), as before
+                    return vector
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        cutoff.set()
+        chosen = list(vector)
+        self._late.add(task)
+        task.add_done_callback(self._late_done)
+        log.warning(
+            "committee: batch %d: %d of %d audited leaves not run %.0f s before the commit "
+            "deadline (margin %.0f s of the chain's %d s commit window): committed as abstentions",
+            batch_id,
+            len(todo) - len(ran),
+            len(todo),
+            margin,
+            margin,
+            window,
+        )
+        return chosen
+
+    def _late_done(self, task: asyncio.Task[None]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("committee: a leaf run past its commit cutoff failed: %r", task.exception())
 
     async def _seat_context(
         self,

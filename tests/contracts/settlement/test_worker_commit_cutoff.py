@@ -1,0 +1,172 @@
+"""A seat that cannot run every audited leaf before its batch's commit window closes commits what
+it has, the leaves it could not run as abstentions, ``commit_margin`` seconds before the deadline:
+an abstention is a valid value and never slashed, a seat that does not commit is a no-show and is
+slashed. Real anvil, real contracts; the slow part is a real HTTP gateway that holds a leaf's input
+request (as a gateway restarting, or a data-availability challenge outlasting the window, does)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.sender import TxSender
+from peerhost.chain.settlement import SettlementView
+from peerhost.wire.batch import ABSTAIN, vector_hash
+from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.committee import Committee, commit_margin
+
+GOOD = b"\x11" * 32
+PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED = 2, 3, 4, 5
+NO_SHOW = 1  # SeatSlashed reason
+
+
+def _key(account: Any) -> bytes:
+    return bytes.fromhex(str(account.private_key).removeprefix("0x"))
+
+
+def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds:.0f} s")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def config_v2(settlement: Any, deployment: Any, chain: Any) -> ChainConfig:
+    uri = str(chain.provider.uri)
+    v2 = settlement.addresses
+    return ChainConfig(
+        uri,
+        uri,
+        chain.chain_id,
+        **deployment.addresses,
+        stakes=v2["stakes"],
+        gateways=v2["gateways"],
+        settlement=v2["settlement"],
+    )
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """The worker's event loop, on its own thread while the test drives the chain."""
+    running = asyncio.new_event_loop()
+    thread = threading.Thread(target=running.run_forever, daemon=True)
+    thread.start()
+    yield running
+    running.call_soon_threadsafe(running.stop)
+    thread.join(10)
+    running.close()
+
+
+@pytest.fixture
+def slow_gateway() -> Iterator[str]:
+    """A gateway whose input endpoint holds every request until the test ends (then 404)."""
+    release = threading.Event()
+
+    class Hold(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            release.wait(120)
+            self.send_error(404)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hold)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
+
+
+def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_not_slashed(
+    ready: Any,
+    config_v2: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: asyncio.AbstractEventLoop,
+    slow_gateway: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Leaf 0's result is known (the worker attested it); leaf 1's input never comes (the gateway
+    holds the request). The chain's clock is moved to 3 s before the seat's cutoff: the seat
+    commits [its result, ABSTAIN] in time, reveals it, and loses nothing. Before the cutoff it
+    waited for the input (retries, then a data-availability challenge) past the commit deadline
+    and was slashed as a no-show."""
+    kit = ready
+    caplog.set_level(logging.WARNING, logger="peerhost.worker.committee")
+    for _ in range(60):  # a draw with at least two distinct holders (others settle the batch)
+        tickets = kit.tickets(2)
+        posted = kit.post(tickets=tickets)
+        holders = kit.seat(posted.batch_id)
+        if len(holders) >= 2:
+            break
+    else:
+        raise AssertionError("no draw with two distinct holders in 60 tries")
+    batch_id = posted.batch_id
+    coordinator = kit.coordinator
+    assert int(coordinator.getBatch(batch_id).auditMask) & 0b11 == 0b11  # verified: both audited
+    me = accounts_by_address[holders[0]]
+    others = [accounts_by_address[h] for h in holders[1:]]
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
+    ledger.attest(tickets[0], GOOD, b"\x03" * 65)  # leaf 0: this worker ran it already
+    rpc = RpcClient(config_v2.rpc_url)
+    view = SettlementView(config_v2, rpc, TxSender(rpc, _key(me), config_v2.chain_id))
+    committee = Committee(
+        view,
+        None,  # type: ignore[arg-type]  # never runs a leaf: leaf 1's input never arrives
+        ledger,
+        _key(me),
+        str(me.address),
+        lambda: {str(kit.gateway.address).lower(): slow_gateway},
+        challenges=False,
+        poll=0.1,
+    )
+    stake_before = int(kit.s.stakes.getStaker(me.address).stake)
+    from_block = int(kit.chain.blocks.head.number)
+    # the chain's clock: 3 s before the seat's cutoff (commit deadline less the margin)
+    margin = commit_margin(int(kit.params.commit_window))
+    deadline = int(coordinator.getBatch(batch_id).commitDeadline)
+    kit.request("evm_increaseTime", [max(0, int(deadline - margin - 3 - kit.now()))])
+    kit.request("evm_mine", [])
+    duty = asyncio.run_coroutine_threadsafe(committee._duty(batch_id, {}), loop)
+
+    def vote() -> bytes:
+        return bytes(coordinator.voteOf(batch_id, me.address))
+
+    _wait(lambda: vote() != bytes(32), margin + 20, "the seat's commitment")
+    assert coordinator.phaseOf(batch_id) in (PH_COMMIT, PH_REVEAL)
+    assert "committed as abstentions" in caplog.text
+    for other in others:
+        kit.commit(batch_id, other, [GOOD, GOOD])
+    _wait(lambda: coordinator.phaseOf(batch_id) == PH_REVEAL, 30, "the reveal phase")
+    _wait(lambda: vote() == vector_hash([GOOD, ABSTAIN]), 30, "the seat's reveal")
+    for other in others:
+        kit.reveal(batch_id, other, [GOOD, GOOD])
+    _wait(lambda: coordinator.phaseOf(batch_id) >= PH_FINALIZED, 60, "the batch finalized")
+    slashed = [
+        log
+        for log in coordinator.SeatSlashed.range(from_block, int(kit.chain.blocks.head.number) + 1)
+        if str(log.worker).lower() == str(me.address).lower()
+    ]
+    assert slashed == []
+    assert int(kit.s.stakes.getStaker(me.address).stake) == stake_before
+    duty.cancel()
+    asyncio.run_coroutine_threadsafe(committee.close(), loop).result(30)
+    asyncio.run_coroutine_threadsafe(rpc.aclose(), loop).result(30)
+    ledger.close()
