@@ -13,6 +13,7 @@ runner (subclasses swapped in here); the production worker knows nothing of it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -35,8 +36,11 @@ POINT = os.environ.get(CRASH_ENV, "")
 
 
 def crash(point: str, batch: int = 0) -> None:
-    """SIGKILL this process (nothing is flushed, nothing is closed: a crash)."""
-    sys.stderr.write(f'{{"event": "fault_injected", "point": "{point}", "batch": {batch}}}\n')
+    """SIGKILL this process (nothing is flushed, nothing is closed: a crash), after one log line
+    saying where, with this process's id: a worker restarted with the same data directory
+    appends to the same log, and an earlier process's crash must not be taken for this one's."""
+    event = {"event": "fault_injected", "point": point, "batch": batch, "pid": os.getpid()}
+    sys.stderr.write(json.dumps(event) + "\n")
     sys.stderr.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 

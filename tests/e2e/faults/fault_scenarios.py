@@ -436,8 +436,19 @@ def relaunch(stack: TicketStack, n: int) -> None:
     devnet.wait_for_feeds(devnet.config.workers)
 
 
+def crashes(proc: Any, point: str) -> list[dict[str, Any]]:
+    """The crash events at ``point`` written by this very process. A worker started again with
+    its data directory appends to the same log: the first crash event in it may be an earlier
+    run's (the reveal check then read another run's batch, whose reveal was not in this run's
+    blocks: ``never revealed its commitment in batch 12``)."""
+    pid = proc.process.pid
+    return [
+        e for e in proc.events("fault_injected") if e.get("point") == point and e.get("pid") == pid
+    ]
+
+
 def crashed_at(proc: Any, point: str) -> bool:
-    return not proc.alive() and any(e.get("point") == point for e in proc.events("fault_injected"))
+    return not proc.alive() and bool(crashes(proc, point))
 
 
 # ---- the scenarios ---------------------------------------------------------------------------
@@ -458,9 +469,7 @@ def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> O
             wait_until(lambda: not proc.alive(), 180, f"worker-{n + 1} reaching {point}")
             if not crashed_at(proc, point):
                 raise ScenarioFailed(f"worker-{n + 1} died, but not at {point}: {proc.log_tail()}")
-            batch = next(
-                int(e.get("batch", 0)) for e in proc.events("fault_injected") if e["point"] == point
-            )
+            batch = int(crashes(proc, point)[0].get("batch", 0))
             outcome.notes.append(
                 f"worker-{n + 1} killed at {point}" + f" of batch {batch}" * bool(batch)
             )
