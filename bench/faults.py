@@ -23,6 +23,7 @@ js-ipfs (``bin/setup --ipfs``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -49,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenarios", default=",".join(SCENARIOS), help="comma-separated (default: all)"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="run the stack in this directory and keep it (the processes' logs) afterwards",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
@@ -56,8 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
     table: dict[str, list[int]] = {n: [0] * 6 for n in names}  # runs passed tickets paid ...
     failures: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="peerhost-faults-") as tmp:
-        root = Path(tmp)
+    with contextlib.ExitStack() as scope:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            root = args.keep.resolve()
+        else:
+            root = Path(scope.enter_context(tempfile.TemporaryDirectory(prefix="peerhost-faults-")))
         # compiled runtimes are kept between campaigns (as bench/e2e_bench.py keeps them)
         config = fault_config(root, sandbox_cache=ROOT / ".cache" / "peerhost-bench" / "sandbox")
         devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
