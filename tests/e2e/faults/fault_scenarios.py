@@ -276,13 +276,70 @@ async def stakes(view: SettlementView, workers: list[str]) -> dict[str, int]:
     return {w: int((await view.staker(w))["stake"]) for w in workers}
 
 
-async def no_show_slashes(view: SettlementView, from_block: int) -> dict[str, int]:
+#: What a slash was for, by where it came from: the coordinator's seat slashes (``SeatSlashed``) and
+#: the DisputeCourt's tier slashes (``VoterSlashed``), each reason 0 (a wrong value) or 1 (a
+#: no-show). Only the no-shows are what a dead worker may lose.
+SEAT_NO_SHOW, TIER_NO_SHOW = "seat no-show", "tier no-show"
+NO_SHOWS = (SEAT_NO_SHOW, TIER_NO_SHOW)
+
+
+async def slashes(
+    view: SettlementView, from_block: int, to_block: int | str = "latest"
+) -> dict[str, dict[str, int]]:
+    """worker -> what it lost since ``from_block``, itemized: wei per kind of slash (``seat
+    no-show``, ``seat wrong``, ``tier no-show``, ``tier wrong``) and, under ``stake``, the stake
+    registry's own count (``StakeSlashed``: every slash whatever its source; the items must add
+    up to it, so a slash from elsewhere, such as an attestation slash, shows as unexplained)."""
+    out: dict[str, dict[str, int]] = {}
+
+    def add(worker: Any, kind: str, amount: Any) -> None:
+        items = out.setdefault(str(worker).lower(), {})
+        items[kind] = items.get(kind, 0) + int(amount)
+
+    for _, args in await view.logs("SeatSlashed", from_block, to_block):
+        kind = SEAT_NO_SHOW if int(args["reason"]) == _NO_SHOW else "seat wrong"
+        add(args["worker"], kind, args["amount"])
+    courts = await CourtsView.load(view)
+    for _, args in await courts.logs("dispute", "VoterSlashed", from_block, to_block=to_block):
+        kind = TIER_NO_SHOW if int(args["reason"]) == _NO_SHOW else "tier wrong"
+        add(args["worker"], kind, args["amount"])
+    for _, args in await view.logs("StakeSlashed", from_block, to_block, contract="stakes"):
+        add(args["worker"], "stake", args["amount"])
+    return out
+
+
+def check_losses(
+    before: dict[str, int],
+    after: dict[str, int],
+    items: dict[str, dict[str, int]],
+    dead: Collection[str] = (),
+) -> dict[str, int]:
+    """Raises :class:`ScenarioFailed` unless every worker's loss is what the protocol takes: a
+    live worker loses nothing and is slashed for nothing; a dead worker (killed, its seats and
+    votes unopened) loses exactly its no-show slashes, the coordinator's seat no-shows and the
+    courts' tier no-shows of the tiers it was drawn on while down, every wei of them also counted
+    by the stake registry, and no slash for a wrong value. Returns worker -> no-show wei lost."""
+    dead_ = {w.lower() for w in dead}
     out: dict[str, int] = {}
-    for _, args in await view.logs("SeatSlashed", from_block):
-        if int(args["reason"]) != _NO_SHOW:
+    for worker, stake in after.items():
+        lost = before[worker] - stake
+        got = items.get(worker.lower(), {})
+        itemized = {k: v for k, v in got.items() if k != "stake" and v}
+        if worker.lower() not in dead_:
+            if lost or itemized or got.get("stake"):
+                raise ScenarioFailed(
+                    f"honest worker {worker} lost {lost} wei of stake (slashes: {itemized})"
+                )
             continue
-        worker = str(args["worker"])
-        out[worker] = out.get(worker, 0) + int(args["amount"])
+        no_shows = sum(itemized.get(k, 0) for k in NO_SHOWS)
+        wrong = {k: v for k, v in itemized.items() if k not in NO_SHOWS}
+        if wrong or lost != no_shows or got.get("stake", 0) != no_shows:
+            raise ScenarioFailed(
+                f"{worker} (killed) lost {lost} wei; its slashes: {itemized}, the stake "
+                f"registry's {got.get('stake', 0)} wei: not exactly its no-show penalties"
+            )
+        if no_shows:
+            out[worker] = no_shows
     return out
 
 
@@ -387,23 +444,16 @@ def settled(
             )
         time.sleep(1.0)
 
-    async def after(view: SettlementView) -> tuple[dict[str, int], dict[str, int]]:
-        return await stakes(view, worker_addresses(stack)), await no_show_slashes(
-            view, before.block
-        )
+    async def after(view: SettlementView) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        head = await view.block_number()  # stakes and slashes read at one block
+        staked = {w: int((await view.staker(w, head))["stake"]) for w in worker_addresses(stack)}
+        return staked, await slashes(view, before.block, head)
 
-    staked, slashes = stack.view(after)
-    for worker, stake in staked.items():
-        lost = before.stakes[worker] - stake
-        if worker in dead:
-            if lost != slashes.get(worker, 0):
-                raise ScenarioFailed(
-                    f"{worker} (killed) lost {lost} wei, its no-show slashes are "
-                    f"{slashes.get(worker, 0)} wei"
-                )
-        elif lost > 0 or worker in slashes:
-            raise ScenarioFailed(f"honest worker {worker} lost {lost} wei of stake")
-    outcome.slashed = {w: v for w, v in slashes.items() if v}
+    staked, items = stack.view(after)
+    outcome.slashed = check_losses(before.stakes, staked, items, dead)
+    for worker in outcome.slashed:
+        kinds = {k: v for k, v in items[worker.lower()].items() if k in NO_SHOWS}
+        outcome.notes.append(f"{worker} (killed) lost its no-shows: {kinds}")
     return outcome
 
 
@@ -684,21 +734,36 @@ def restart_node(stack: TicketStack, down: float) -> int:
     """Saves the devnet's anvil state, stops it, waits ``down`` seconds and starts it again on
     the same port from that state; returns the head block at the stop. Mining is paused while the
     state is saved and nothing is pending (a transaction sent meanwhile would be lost with the
-    old process's memory pool: that is the reorg scenario's fault, not this one's)."""
+    old process's memory pool: that is the reorg scenario's fault, not this one's).
+
+    The saved state is the chain up to ``head``: the head is read before and after the dump (the
+    workers' ``anvil_mine`` mines even with automine off) and the dump is taken again if a block
+    came between. Back, the node must hold that very block (same number, same hash). Its head
+    may already be past it: the gateway and the workers keep sending while it is down, and the
+    restarted node (automine on) mines the first transaction that reaches it before this check
+    reads (once: ``anvil restarted at block 0x52, not 81``, when the check wanted the head itself).
+    """
     devnet = stack.devnet
     old = devnet.anvil
     assert old is not None
+
+    def latest() -> tuple[int, str]:
+        block = rpc(stack, "eth_getBlockByNumber", "latest", False)
+        return int(block["number"], 16), str(block["hash"])
+
     for _ in range(50):
         rpc(stack, "evm_setAutomine", False)
+        saved = latest()
         state = rpc(stack, "anvil_dumpState")
         status = rpc(stack, "txpool_status")
-        if int(status["pending"], 16) == 0 and int(status["queued"], 16) == 0:
+        idle = int(status["pending"], 16) == 0 and int(status["queued"], 16) == 0
+        if idle and latest() == saved:
             break
         rpc(stack, "evm_setAutomine", True)  # mines what is pending, then try again
         time.sleep(0.05)
     else:
         raise ScenarioFailed("no moment without a pending transaction to save anvil's state")
-    head = int(rpc(stack, "eth_blockNumber"), 16)
+    head, head_hash = saved
     old.stop()
     devnet.anvil = None
     path = devnet.state_dir / "anvil-state.json"
@@ -710,9 +775,12 @@ def restart_node(stack: TicketStack, down: float) -> int:
         log_path=devnet.logs_dir / "anvil-restarted.log",
         extra_args=("--load-state", str(path)),
     ).start()
-    if int(rpc(stack, "eth_blockNumber"), 16) != head:
+    again = rpc(stack, "eth_getBlockByNumber", hex(head), False)
+    if again is None or str(again["hash"]) != head_hash:
+        now = int(rpc(stack, "eth_blockNumber"), 16)
         raise ScenarioFailed(
-            f"anvil restarted at block {rpc(stack, 'eth_blockNumber')}, not {head}"
+            f"anvil restarted without the saved chain: block {head} is "
+            f"{'missing' if again is None else again['hash']}, was {head_hash} (head now {now})"
         )
     return head
 

@@ -1,0 +1,57 @@
+"""The scenarios' stake check: a worker killed and left down loses exactly the protocol's no-show
+penalties (the coordinator's seat no-shows and the DisputeCourt's tier no-shows of the panels and
+votes it missed), every wei also counted by the stake registry; a live worker loses nothing. A
+pure function of the chain's figures; no stack."""
+
+from __future__ import annotations
+
+import pytest
+from fault_scenarios import SEAT_NO_SHOW, TIER_NO_SHOW, ScenarioFailed, check_losses
+
+DEAD, LIVE = (
+    "0xDead000000000000000000000000000000000001",
+    "0xA11ce00000000000000000000000000000000002",
+)
+ETH = 10**18
+
+
+def _stakes(dead: int, live: int = 2 * ETH) -> dict[str, int]:
+    return {DEAD: dead, LIVE: live}
+
+
+def test_check_losses__dead_worker_lost_seat_and_tier_no_shows__accepted_and_itemized() -> None:
+    # worker-killed-commit-down seed 1: 0.2 ETH of seat no-shows, the rest tier no-shows
+    items = {
+        DEAD.lower(): {
+            SEAT_NO_SHOW: ETH // 5,
+            TIER_NO_SHOW: 17 * ETH // 10,
+            "stake": 19 * ETH // 10,
+        }
+    }
+    lost = check_losses(_stakes(2 * ETH), _stakes(ETH // 10), items, dead={DEAD})
+    assert lost == {DEAD: 19 * ETH // 10}
+
+
+def test_check_losses__dead_worker_slashed_for_a_wrong_tier_vote__fails() -> None:
+    items = {
+        DEAD.lower(): {SEAT_NO_SHOW: ETH // 5, "tier wrong": ETH // 10, "stake": 3 * ETH // 10}
+    }
+    with pytest.raises(ScenarioFailed, match="not exactly its no-show penalties"):
+        check_losses(_stakes(2 * ETH), _stakes(17 * ETH // 10), items, dead={DEAD})
+
+
+def test_check_losses__dead_worker_lost_more_than_its_no_shows__fails() -> None:
+    # a slash no coordinator or court event explains (the stake registry counted it)
+    items = {DEAD.lower(): {SEAT_NO_SHOW: ETH // 5, "stake": ETH}}
+    with pytest.raises(ScenarioFailed, match="killed"):
+        check_losses(_stakes(2 * ETH), _stakes(ETH), items, dead={DEAD})
+
+
+def test_check_losses__live_worker_slashed_as_tier_no_show__fails() -> None:
+    items = {LIVE.lower(): {TIER_NO_SHOW: ETH // 20, "stake": ETH // 20}}
+    with pytest.raises(ScenarioFailed, match="honest worker"):
+        check_losses(_stakes(2 * ETH), _stakes(2 * ETH, 2 * ETH - ETH // 20), items, dead={DEAD})
+
+
+def test_check_losses__nobody_slashed__nothing_lost() -> None:
+    assert check_losses(_stakes(2 * ETH), _stakes(2 * ETH), {}, dead={DEAD}) == {}
