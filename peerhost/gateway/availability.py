@@ -5,6 +5,13 @@ data-availability challenge on the EvidenceCourt. The gateway follows ``DataChal
 own batches and answers each with ``publishInput`` (the input from its ticket book; it earns the
 challenger's bond). A challenge left unanswered voids the ticket: the gateway's bond refunds the
 project the ticket's reward and loses ``dataSlash`` besides.
+
+Tickets of this gateway that an attester posted as orphans (``postOrphans``: the gateway could not
+post them in time, e.g. while its chain node was down) are in batches the book does not know; the
+book has them ``rejected`` (their own post was refused: posted already). They are found from the
+orphan posts' calldata (:meth:`InputPublisher.placed_elsewhere`), so their inputs are served and
+their challenges answered like the gateway's own; an honest gateway used to let them be voided,
+its bond paying for each.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from typing import Any
 
 from peerhost.chain.courts import DATA_OPEN, CourtsView
 from peerhost.chain.settlement import SettlementView
-from peerhost.gateway.ticketbook import TicketBook
+from peerhost.gateway.ticketbook import REJECTED, StoredTicket, TicketBook
+from peerhost.wire.ticket import request_id
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +48,11 @@ class InputPublisher:
         self._from_block = 0
         self._done: set[tuple[int, int]] = set()
         self.published = 0
+        self._orphans_read = 0  # the next block whose OrphansPosted logs are read
+        self._elsewhere: dict[int, tuple[int, int]] = {}  # seq -> (batch id, leaf index)
 
     async def start(self, from_block: int) -> None:
-        self._from_block = from_block
+        self._from_block = self._orphans_read = from_block
         try:
             self._courts = await CourtsView.load(self.view)
         except ValueError:
@@ -59,6 +69,8 @@ class InputPublisher:
                 continue
             stored = next((t for t in self.book.in_batch(key[0]) if t.leaf_index == key[1]), None)
             if stored is None:
+                stored = await self._orphan_at(*key)
+            if stored is None:
                 self._done.add(key)  # another gateway's batch
                 continue
             challenge = await courts.data_challenge_of(*key)
@@ -73,3 +85,39 @@ class InputPublisher:
                 log.info("published the input of batch %d leaf %d (challenged)", *key)
             else:
                 log.warning("publishInput of batch %d leaf %d reverted", *key)
+
+    async def placed_elsewhere(self, stored: StoredTicket) -> tuple[int, int] | None:
+        """(batch id, leaf index) of a ticket of this gateway that an attester posted as an orphan
+        (module docstring), read from the ``OrphansPosted`` batches' calldata since the last read;
+        None when no such batch carries it."""
+        if stored.state != REJECTED:
+            return None
+        seq = stored.ticket.seq
+        if seq not in self._elsewhere:
+            head = await self.view.block_number()
+            if head >= self._orphans_read:
+                for raw, args in await self.view.logs("OrphansPosted", self._orphans_read, head):
+                    batch_id = int(args["batchId"])
+                    leaves = await self.view.posted_leaves(raw["transactionHash"])
+                    for index, leaf in enumerate(leaves):
+                        mine = self.book.get(self._request_id(stored.ticket.gateway, leaf.seq))
+                        if mine is not None and mine.state == REJECTED:
+                            self._elsewhere[leaf.seq] = (batch_id, index)
+                self._orphans_read = head + 1
+        return self._elsewhere.get(seq)
+
+    async def _orphan_at(self, batch_id: int, index: int) -> StoredTicket | None:
+        """This gateway's ticket at leaf ``index`` of an orphan batch ``batch_id``, if it is one."""
+        posted = await self.view.logs("OrphansPosted", self._from_block, batch_id=batch_id)
+        if not posted:
+            return None
+        batch = await self.view.get_batch(batch_id)
+        leaves = await self.view.posted_leaves(posted[-1][0]["transactionHash"])
+        if index >= len(leaves):
+            return None
+        stored = self.book.get(self._request_id(str(batch["gateway"]), leaves[index].seq))
+        return stored if stored is not None and stored.state == REJECTED else None
+
+    def _request_id(self, gateway: str, seq: int) -> bytes:
+        config = self.view.config
+        return request_id(config.chain_id, config.settlement, gateway, seq)

@@ -50,7 +50,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.availability import InputPublisher
 from peerhost.gateway.batcher import BatchSender
-from peerhost.gateway.ticketbook import ISSUED, POSTING, StoredTicket, TicketBook
+from peerhost.gateway.ticketbook import ISSUED, POSTING, REJECTED, StoredTicket, TicketBook
 from peerhost.wire.batch import (
     ABSTAIN,
     MAX_ATTESTERS,
@@ -349,6 +349,8 @@ class BatchPoster:
         never refuses an input to a seat of a batch it did post."""
         if stored.batch_id is not None:
             return stored.batch_id, stored.leaf_index
+        if stored.state == REJECTED:  # maybe posted by an attester as an orphan
+            return await self.inputs.placed_elsewhere(stored)
         if stored.state != POSTING or stored.post_tx is None:
             return None
         hex_hash = HexBytes(stored.post_tx).to_0x_hex()
