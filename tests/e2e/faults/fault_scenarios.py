@@ -10,8 +10,10 @@ same seed picks the same victim, crash moment, modes and inputs. Each ends with 
   (Final or Unaudited: paid; Refunded; Disputed with its case closed by the DisputeCourt; or its
   batch Expired: refunded); a ticket no batch carries
   must be one nobody attested (it was never charged: the gateway died before any worker answered);
-- no honest worker lost stake; a worker killed and never restarted lost at most its no-show
-  penalties (``SeatSlashed`` reason 1, the protocol's rule for a seat that never opens);
+- no honest worker lost stake or was slashed; a worker killed lost exactly its no-show penalties
+  (the coordinator's ``SeatSlashed`` and the DisputeCourt's ``VoterSlashed`` with reason 1, the
+  protocol's rule for a seat or vote that never opens), every wei of its ``StakeSlashed``
+  explained by them (:func:`check_losses`);
 - in the reorg scenarios, every batch the gateway posted with attested results that finalized
   was also opened (``openResults``: its attesters paid), not left Finalized.
 """

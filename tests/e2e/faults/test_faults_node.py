@@ -3,8 +3,9 @@ the gateway and the workers drops and new ones are refused for a few seconds; an
 the same port with its state. The processes reconnect, every ticket settles once, no honest
 worker is slashed.
 
-``slow``: anvil's state dump can race a block on a loaded machine (seen once: restarted one block
-ahead), so CI leaves it to ``PEERHOST_FAULTS=all`` and ``bench/faults.py`` until that is understood.
+``slow`` (a few minutes): ``PEERHOST_FAULTS=all`` and ``bench/faults.py`` run it. The restarted node
+must hold the saved chain (the head at the dump, same hash); its head may be further on already
+(the processes' first transactions after the restart).
 """
 
 from __future__ import annotations
