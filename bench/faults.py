@@ -3,6 +3,7 @@
     . bin/env && python bench/faults.py                          # every scenario, 100 runs each
     . bin/env && python bench/faults.py --runs 5 --seed 1000     # seeds 1000..1004
     . bin/env && python bench/faults.py --scenarios gateway-killed-restarted,worker-killed-reveal-restarted
+    . bin/env && python bench/faults.py --scenarios node-restarted --runs 3 --keep /tmp/faults-run
 
 Starts one stack (an anvil of its own on a free port, the contracts, the examples, three workers
 and the gateway as processes; the same stack the fault tests run, in a temporary directory) and
@@ -11,7 +12,8 @@ fault while calls flow (a worker killed by SIGKILL at a duty point, the gateway 
 in flight, a worker's clock minutes ahead, a shallow reorg, the chain node restarted, the content store (embedded, or a real IPFS daemon
 killed and restarted) down while a new version is published and called; docs/faults.md), then checks on-chain that every ticket issued reached a terminal state exactly once and that
 no honest worker lost stake (``tests/e2e/faults/fault_scenarios.py``). A failed run prints its
-scenario, seed and reason (rerun it alone with ``PEERHOST_FAULTS=all PEERHOST_FAULT_SEED=<seed> ape
+scenario, seed and reason (``--keep DIR`` keeps the stack's directory, the processes' logs, for
+its diagnosis; rerun it alone with ``PEERHOST_FAULTS=all PEERHOST_FAULT_SEED=<seed> ape
 test tests/e2e/faults``) and the campaign goes on. Prints one line per run and, at the end, the
 table: scenario, runs, passed, and over the passed runs the tickets issued, paid, refunded and never
 charged (issued, attested by nobody, never posted); a run that lost a ticket, posted one twice or
