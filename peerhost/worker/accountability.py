@@ -59,7 +59,7 @@ from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
 from peerhost.wire.ticket import input_hash_of, request_id
-from peerhost.worker.duties import DutyLog, challenge_key, vote_key
+from peerhost.worker.duties import DutyLog, challenge_key, commit_margin, vote_key
 
 PHASE_FINALIZED = 5  # ISettlementCoordinator.Phase
 
@@ -163,6 +163,7 @@ class Accountability:
         self.http = httpx.AsyncClient(timeout=10.0)
         self._courts: CourtsView | None = None
         self._cases: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
         self._settled: dict[int, asyncio.Event] = {}
         self.punished = 0
         self.challenged = 0
@@ -175,9 +176,10 @@ class Accountability:
         return self._courts
 
     async def close(self) -> None:
-        for task in self._cases.values():
+        tasks: list[asyncio.Future[Any]] = [*self._cases.values(), *self._late]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._cases.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.http.aclose()
 
     # ---- per batch ------------------------------------------------------------------------------
@@ -469,9 +471,11 @@ class Accountability:
                 if member is None:
                     self.duties.mark(vote_key(batch_id, index, tier))  # not a voter of this tier
                 else:
-                    if opinion is None:
-                        opinion = await self.leaf_result(batch_id, index)
                     vote = opinion
+                    if vote is None:
+                        vote = await self._tier_value(courts, batch_id, index, tier, case)
+                        if vote != ABSTAIN:
+                            opinion = vote
                     if self.tier_vote_hook is not None:
                         rid = request_id(
                             self.view.config.chain_id,
@@ -479,9 +483,7 @@ class Accountability:
                             gateway,
                             leaves[index].seq,
                         )
-                        vote = self.tier_vote_hook(
-                            batch_id, index, rid, opinion, bytes(case["value"])
-                        )
+                        vote = self.tier_vote_hook(batch_id, index, rid, vote, bytes(case["value"]))
                     await self._commit_vote(courts, batch_id, index, tier, vote, member)
             elif phase == REVEAL and not self.duties.done(vote_key(batch_id, index, tier)):
                 key = vote_key(batch_id, index, tier)
@@ -513,6 +515,38 @@ class Accountability:
                 await self._present_closed(batch_id, index, gateway, leaves)
                 return
             await asyncio.sleep(self.poll)
+
+    async def _tier_value(
+        self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]
+    ) -> bytes:
+        """This worker's result for a leaf it votes on, or ``ABSTAIN`` when it is not ready
+        :func:`~peerhost.worker.duties.commit_margin` seconds before the tier's commit deadline
+        (a revealed abstention is never slashed, a vote never committed is a no-show). The run
+        goes on in the background (a data challenge it opened is seen through)."""
+        task = asyncio.ensure_future(self.leaf_result(batch_id, index))
+        deadline = int(case.get("commitDeadline") or 0)
+        if not deadline:
+            return await task
+        margin = commit_margin(int((await courts.params())["commitWindow"]))
+        now = max(time.time(), float(await self.view.block_timestamp()))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - margin - now))
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task in done:
+            return task.result()
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        log.warning(
+            "accountability: case %d/%d tier %d: the leaf not run %.0f s before the commit "
+            "deadline: voting an abstention",
+            batch_id,
+            index,
+            tier,
+            margin,
+        )
+        return ABSTAIN
 
     async def _present_closed(
         self, batch_id: int, index: int, gateway: str, leaves: list[Leaf]

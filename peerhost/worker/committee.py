@@ -72,7 +72,7 @@ from peerhost.worker.accountability import (
 )
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
-from peerhost.worker.duties import DutyLog, seat_key
+from peerhost.worker.duties import DutyLog, commit_margin, seat_key
 from peerhost.worker.tickets import TicketRunner
 
 log = logging.getLogger(__name__)
@@ -86,16 +86,6 @@ _AGAIN = 5  # a dropped commitment or reveal is sent again at most this often pe
 _REDRAWN = -1  # a seat's duty ended because its batch's seats are drawn again
 _DEADLINE_RECHECK = 1.0  # seconds between reads of an unseated batch's commit deadline
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
-#: A seat commits this share of the chain's commit window before its deadline, within these bounds
-#: (seconds): time for the commitment to be sent and mined on a loaded machine or a slow chain.
-_COMMIT_MARGIN_SHARE, _COMMIT_MARGIN_MIN, _COMMIT_MARGIN_MAX = 0.2, 2.0, 30.0
-
-
-def commit_margin(window: int) -> float:
-    """Seconds before a batch's commit deadline at which a seat stops running leaves and commits
-    what it has, the rest as abstentions: a fifth of the chain's commit window ``window``, at
-    least 2 s and at most 30 s (9 s of the fault stack's 45 s, 24 s of the default 120 s)."""
-    return min(max(window * _COMMIT_MARGIN_SHARE, _COMMIT_MARGIN_MIN), _COMMIT_MARGIN_MAX)
 
 
 @dataclass(frozen=True)

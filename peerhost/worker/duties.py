@@ -22,6 +22,19 @@ CREATE TABLE IF NOT EXISTS duties (
 """
 
 
+#: A seat or voter commits this share of the chain's commit window before its deadline, within
+#: these bounds (seconds): time for the commitment to be sent and mined on a loaded machine.
+_COMMIT_MARGIN_SHARE, _COMMIT_MARGIN_MIN, _COMMIT_MARGIN_MAX = 0.2, 2.0, 30.0
+
+
+def commit_margin(window: int) -> float:
+    """Seconds before a commit deadline at which a seat (or a tier voter) stops working out its
+    value and commits what it has, abstaining on the rest: a fifth of the chain's commit window
+    ``window``, at least 2 s and at most 30 s (9 s of the fault stack's 45 s, 24 s of the default
+    120 s, 2 s of the devnet courts' 10 s)."""
+    return min(max(window * _COMMIT_MARGIN_SHARE, _COMMIT_MARGIN_MIN), _COMMIT_MARGIN_MAX)
+
+
 def seat_key(batch_id: int) -> str:
     return f"seat:{batch_id}"
 

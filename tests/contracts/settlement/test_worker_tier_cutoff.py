@@ -1,0 +1,126 @@
+"""A tier-2 panel seat whose run of the disputed leaf is not done ``commit_margin`` seconds before
+the panel's commit deadline votes an abstention in time and reveals it (a revealed abstention is
+never slashed) instead of missing the window and being slashed as a no-show. Real anvil, real
+courts (``Accountability`` drives the case); the leaf's run is one that never finishes in time (an
+input that never comes, a machine loaded past its cores: seen in the fault campaigns, where honest
+panelists lost 0.1 to 1.6 ETH as tier-2 no-shows)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.sender import TxSender
+from peerhost.chain.settlement import SettlementView
+from peerhost.wire.batch import ABSTAIN, Leaf
+from peerhost.wire.disputes import TIER_PANEL
+from peerhost.worker.accountability import Accountability
+from peerhost.worker.duties import DutyLog, commit_margin
+
+from .conftest import GOOD, LIE, LIE2, distinct, seat_until
+from .courtkit import CP_COMMIT, CP_REVEAL, Court
+
+COMMITTED, REVEALED = 1, 2  # a voter's status
+
+
+def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds:.0f} s")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def k(kit: Any, workers: list[Any]) -> Any:
+    kit.stake(workers[:5])
+    kit.open_project()
+    return kit
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    running = asyncio.new_event_loop()
+    thread = threading.Thread(target=running.run_forever, daemon=True)
+    thread.start()
+    yield running
+    running.call_soon_threadsafe(running.stop)
+    thread.join(10)
+    running.close()
+
+
+def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_in_time(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    court = Court(k, accounts_by_address)
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    vectors = [[GOOD], [LIE], [LIE2]]
+    for h, v in zip(holders, vectors, strict=True):
+        k.commit(b, court.by[h], v)
+    for h, v in zip(holders, vectors, strict=True):
+        k.reveal(b, court.by[h], v)
+    if k.coordinator.phaseOf(b) == 4:  # Settle
+        k.coordinator.finalize(b, vectors, sender=court.by[holders[0]])
+    court.c.escalate(b, 0, vectors, sender=k.gateway)
+    panel = court.seat_panel(b, 0)
+    assert court.phase(b, 0) == CP_COMMIT
+    me = accounts_by_address[panel[0]]
+    others = [w for w in panel if w != panel[0]]
+
+    never = asyncio.Event()
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        await never.wait()  # the run that does not finish in time
+        return GOOD
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
+
+    key = bytes.fromhex(str(me.private_key).removeprefix("0x"))
+    rpc = RpcClient(v2_config.rpc_url)
+    view = SettlementView(v2_config, rpc, TxSender(rpc, key, v2_config.chain_id))
+    accountability = Accountability(
+        view,
+        str(me.address),
+        leaves_of=leaves_of,
+        leaf_result=leaf_result,
+        attested=lambda gateway, seq: None,
+        gateway_urls=dict,
+        duties=DutyLog(":memory:"),
+        challenges=False,
+        poll=0.1,
+    )
+    # the chain's clock: 3 s before the panel's cutoff (commit deadline less the margin)
+    margin = commit_margin(int(court.params.commitWindow))
+    deadline = int(court.case(b, 0).commitDeadline)
+    k.request("evm_increaseTime", [max(0, int(deadline - margin - 3 - k.now()))])
+    k.request("evm_mine", [])
+    duty = asyncio.run_coroutine_threadsafe(accountability.case_duty(b, 0), loop)
+
+    def status() -> tuple[int, bytes]:
+        mine = [v for v in court.c.votersOf(b, 0, TIER_PANEL) if str(v.worker) == panel[0]]
+        return int(mine[0].status), bytes(mine[0].vote)
+
+    _wait(lambda: status()[0] >= COMMITTED, margin + 20, "the panel seat's vote commitment")
+    for w in others:
+        court.commit(b, 0, w, GOOD)
+    if court.phase(b, 0) == CP_COMMIT:
+        k.chain.mine(deltatime=int(court.params.commitWindow))
+    assert court.phase(b, 0) == CP_REVEAL
+    _wait(lambda: status()[0] == REVEALED, 30, "the panel seat's reveal")
+    assert status()[1] == ABSTAIN  # revealed an abstention: never slashed
+    duty.cancel()
+    asyncio.run_coroutine_threadsafe(accountability.close(), loop).result(30)
+    asyncio.run_coroutine_threadsafe(rpc.aclose(), loop).result(30)
