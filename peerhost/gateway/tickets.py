@@ -13,6 +13,12 @@ recovers to the worker the ticket was sent to, active in the epoch) → answered
   is that result (another attester is asked when none of the received outputs has it).
 
 A worker that refuses a ticket or drops its feed mid-ticket is replaced by another active worker.
+
+Answering does not end the ticket for its other attesters: a ``fast`` call answers with the first
+attestation while the others are still running the ticket. Their attestations are recorded in
+the book as they arrive (so the batch's opening pays them, and a lie among them can be presented)
+until the last one answers, refuses or drops, or for :data:`LATE_ANSWER_GRACE` seconds; such a
+call gets no replacement attester.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -52,6 +59,10 @@ from peerhost.wire.ticket import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Seconds an answered call still records its other attesters' answers (the poster waits up to
+#: five seconds for a ticket's attesters before it posts the ticket).
+LATE_ANSWER_GRACE = 5.0
 
 _ACTIVE_TTL = 2.0
 _RESERVE_TTL = 2.0
@@ -86,6 +97,7 @@ class TicketCall:
     final: bytes | None = None
     refunded: bool = False
     fell_back: bool = False
+    answered: bool = False  # the caller is done; attesters still running may answer
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -172,6 +184,7 @@ class Desk:
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
         self.calls: dict[bytes, TicketCall] = {}
+        self._late: deque[tuple[float, bytes]] = deque()  # (until, request id) of answered calls
         self.reserves = Reserves(view, book.unposted_rewards())
         self._active: ActiveSet | None = None
         self._reads = SharedReads(0.0)  # the active set's own read_at says when it is stale
@@ -309,6 +322,9 @@ class Desk:
 
     def _replace(self, call: TicketCall, worker: str) -> None:
         call.outstanding.discard(worker)
+        if call.answered:  # nobody waits for another attester
+            self._drop_if_done(call)
+            return
         call.changed.set()
         task = asyncio.get_running_loop().create_task(self._dispatch(call, 1))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
@@ -361,6 +377,8 @@ class Desk:
         )
         if self.trace is not None:
             self.trace.mark(call.request_id, f"verified{nth}")
+        if call.answered:
+            self._drop_if_done(call)
         call.changed.set()
 
     def _on_refusal(self, link: WorkerLink, refusal: Refusal) -> None:
@@ -473,4 +491,19 @@ class Desk:
         return f"{len(call.answers)} attestation(s) received{refused}"
 
     def forget(self, call: TicketCall) -> None:
-        self.calls.pop(call.request_id, None)
+        """The caller is done with ``call``; attesters still running it may answer for
+        :data:`LATE_ANSWER_GRACE` seconds more (module docstring)."""
+        now = time.monotonic()
+        while self._late and self._late[0][0] <= now:
+            late = self.calls.get(self._late.popleft()[1])
+            if late is not None and late.answered:
+                self.calls.pop(late.request_id, None)
+        call.answered = True
+        if call.outstanding:
+            self._late.append((now + LATE_ANSWER_GRACE, call.request_id))
+        else:
+            self.calls.pop(call.request_id, None)
+
+    def _drop_if_done(self, call: TicketCall) -> None:
+        if not call.outstanding:
+            self.calls.pop(call.request_id, None)

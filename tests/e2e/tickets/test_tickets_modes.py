@@ -38,6 +38,29 @@ def test_hello__ticket_mode__answers_with_attestations(
     assert 0 < int(ticket["secretsVersion"]) <= head
 
 
+def test_hello__fast_answered_first__the_other_attesters_answer_is_recorded_too(
+    tickets_stack: TicketStack, http: httpx.Client
+) -> None:
+    """A fast call answers with the first attestation; the second attester ran the ticket too,
+    and its attestation (which the batch's opening pays) is recorded after the answer."""
+    rids = []
+    for _ in range(5):
+        response = http.get(tickets_stack.example("hello"), headers={"x-peerhost-mode": "fast"})
+        check_answer(response, "fast", 1)
+        rids.append(response.headers["x-peerhost-request-id"])
+    deadline = time.monotonic() + 30
+    while True:
+        recorded = [len(tickets_stack.status(rid)["attestations"]) for rid in rids]
+        if recorded == [2] * len(rids) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert recorded == [2] * len(rids)
+    for rid in rids:
+        attestations = tickets_stack.status(rid)["attestations"]
+        assert len({a["worker"] for a in attestations}) == 2
+        assert len({a["result_hash"] for a in attestations}) == 1
+
+
 def test_hello__verified__answers_the_result_the_committee_finalized(
     tickets_stack: TicketStack, http: httpx.Client
 ) -> None:
