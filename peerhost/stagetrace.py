@@ -17,10 +17,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from peerhost.wire.headers import TRACE_HEADER
+
+__all__ = ["KEEP", "TRACE_HEADER", "StageTrace", "header_value", "parse_header"]
+
 #: Calls whose marks are kept (the oldest are dropped first).
 KEEP = 4096
-#: Response header carrying a traced call's gateway marks: ``stage=ns`` pairs, comma-separated.
-TRACE_HEADER = "x-peerhost-trace"
 
 
 class StageTrace:

@@ -29,3 +29,5 @@ ATTESTATIONS_HEADER = "x-peerhost-attestations"
 STATUS_URL_HEADER = "x-peerhost-status-url"
 #: The EIP-712 struct hash of the answer's ticket (what its attestations sign with the result).
 TICKET_HASH_HEADER = "x-peerhost-ticket-hash"
+#: A traced gateway's stage marks of a call (``stage=ns,...``; :mod:`peerhost.stagetrace`).
+TRACE_HEADER = "x-peerhost-trace"
