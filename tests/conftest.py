@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -57,10 +58,17 @@ def compiled_modules(
     every sandbox, worker, devnet and ``ape run`` of the session: the JS engine takes seconds and
     the Python runtime tens of seconds to compile, so each is compiled once and loaded after.
     It lives in pytest's cache when that plugin is on (reused by later sessions), else in the
-    session's temporary directory (CI runs with ``-p no:cacheprovider``)."""
+    session's temporary directory (CI runs with ``-p no:cacheprovider``). Under pytest-xdist
+    (``bin/test`` runs ``-n 2``) the workers share one directory, the run's base temporary
+    directory: the cache locks each module while one process compiles it, so each is still
+    compiled once per run, not once per worker."""
     cache = getattr(request.config, "cache", None)
     if cache is not None:
         return Path(str(cache.mkdir("peerhost-compiled-modules")))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp is <run's basetemp>/<worker>
+        shared = tmp_path_factory.getbasetemp().parent / "compiled-modules"
+        shared.mkdir(exist_ok=True)
+        return shared
     return tmp_path_factory.mktemp("compiled-modules")
 
 
