@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from e2e_http_stack import wait_until
+import pytest
+from e2e_http_stack import chain_mode, wait_until
 
 from peerhost.devnet.processes import port_open
 from peerhost.devnet.webhook import DEV_PREFIX, SECRET_FILE
@@ -71,6 +72,10 @@ def start_devnet(state: Path, out: Path, urls_path: Path) -> tuple[subprocess.Po
 def test_ape_run_devnet__serves_examples_with_logs__restart_shows_only_its_own_requests(
     tmp_path: Path, compiled_modules: Path
 ) -> None:
+    if chain_mode() == "fork":  # its devnet runs its own local chain whatever the mode
+        pytest.skip(
+            "runs its own devnet: the local-chain pass covers it, the fork pass would repeat it"
+        )
     state = tmp_path / "devnet"
     urls_path = tmp_path / "urls.json"
     # The session's compiled modules (tests/conftest.py): compiling the runtimes takes seconds.
