@@ -189,3 +189,22 @@ def registered_workers(
 ) -> list[AccountAPI]:
     """All five workers, registered with 2 ether each."""
     return [register_worker(w, 2 * ETHER) for w in workers]
+
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` (``bin/test``), one xdist process runs a whole end-to-end
+    directory: its stack (started by the directory's session fixture, stopped after its last test)
+    starts once, and never stops between two of its files. Other tests are grouped by file."""
+    if not getattr(config.option, "loadgroup", False):  # xdist sets it in each of its processes
+        return
+    for item in items:
+        path = Path(str(item.path))
+        if E2E in path.parents:
+            group = "e2e-" + path.relative_to(E2E).parts[0]
+        else:
+            group = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
