@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -57,10 +58,17 @@ def compiled_modules(
     every sandbox, worker, devnet and ``ape run`` of the session: the JS engine takes seconds and
     the Python runtime tens of seconds to compile, so each is compiled once and loaded after.
     It lives in pytest's cache when that plugin is on (reused by later sessions), else in the
-    session's temporary directory (CI runs with ``-p no:cacheprovider``)."""
+    session's temporary directory (CI runs with ``-p no:cacheprovider``). Under pytest-xdist
+    (``bin/test`` runs ``-n 2``) the workers share one directory, the run's base temporary
+    directory: the cache locks each module while one process compiles it, so each is still
+    compiled once per run, not once per worker."""
     cache = getattr(request.config, "cache", None)
     if cache is not None:
         return Path(str(cache.mkdir("peerhost-compiled-modules")))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp is <run's basetemp>/<worker>
+        shared = tmp_path_factory.getbasetemp().parent / "compiled-modules"
+        shared.mkdir(exist_ok=True)
+        return shared
     return tmp_path_factory.mktemp("compiled-modules")
 
 
@@ -181,3 +189,22 @@ def registered_workers(
 ) -> list[AccountAPI]:
     """All five workers, registered with 2 ether each."""
     return [register_worker(w, 2 * ETHER) for w in workers]
+
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` (``bin/test``), one xdist process runs a whole end-to-end
+    directory: its stack (started by the directory's session fixture, stopped after its last test)
+    starts once, and never stops between two of its files. Other tests are grouped by file."""
+    if not getattr(config.option, "loadgroup", False):  # xdist sets it in each of its processes
+        return
+    for item in items:
+        path = Path(str(item.path))
+        if E2E in path.parents:
+            group = "e2e-" + path.relative_to(E2E).parts[0]
+        else:
+            group = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -24,7 +24,6 @@ from ticket_stack import (  # noqa: E402  (the isolation opt-outs: fixtures, fou
     _module_isolation,  # noqa: F401
     _package_isolation,  # noqa: F401
     _session_isolation,  # noqa: F401
-    sandbox_cache_dir,
     ticket_config,
 )
 
@@ -51,12 +50,12 @@ def edge_stack(
     project: Any,
     networks: Any,
     accounts: Any,
-    request: pytest.FixtureRequest,
+    compiled_modules: Path,
 ) -> Iterator[TicketStack]:
     root = tmp_path_factory.mktemp("e2e-edge")
     config = ticket_config(
         root,
-        sandbox_cache_dir(request.config, root / "sandbox-cache"),
+        compiled_modules,  # the session's (tests/conftest.py): the runtimes compile once per run
         workers=2,
         gateway_settings=dict(EDGE_SETTINGS),
     )

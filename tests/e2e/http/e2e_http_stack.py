@@ -34,13 +34,6 @@ HELLO_JS = """export async function handler(req) {
 """
 
 
-def sandbox_cache_dir(config: pytest.Config, fallback: Path) -> Path:
-    """Where workers keep compiled modules: pytest's cache (reused by later sessions, since the
-    JS engine takes ~10 s to compile), or ``fallback`` when the cache plugin is off."""
-    cache = getattr(config, "cache", None)
-    return Path(str(cache.mkdir("peerhost-e2e-sandbox"))) if cache is not None else fallback
-
-
 def chain_mode() -> str:
     mode = os.environ.get(CHAIN_ENV, "local")
     if mode not in ("local", "fork"):

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_http_stack import sandbox_cache_dir, wait_until
+from e2e_http_stack import chain_mode, wait_until
 
 from peerhost.devnet.processes import port_open
 from peerhost.devnet.webhook import DEV_PREFIX, SECRET_FILE
@@ -70,15 +70,17 @@ def start_devnet(state: Path, out: Path, urls_path: Path) -> tuple[subprocess.Po
 
 
 def test_ape_run_devnet__serves_examples_with_logs__restart_shows_only_its_own_requests(
-    tmp_path: Path, request: pytest.FixtureRequest
+    tmp_path: Path, compiled_modules: Path
 ) -> None:
+    if chain_mode() == "fork":  # its devnet runs its own local chain whatever the mode
+        pytest.skip(
+            "runs its own devnet: the local-chain pass covers it, the fork pass would repeat it"
+        )
     state = tmp_path / "devnet"
     urls_path = tmp_path / "urls.json"
-    # Reuse compiled modules between sessions (compiling the JS engine takes ~10 s).
+    # The session's compiled modules (tests/conftest.py): compiling the runtimes takes seconds.
     state.mkdir()
-    cache = sandbox_cache_dir(request.config, state / "sandbox-cache")
-    if cache != state / "sandbox-cache":
-        (state / "sandbox-cache").symlink_to(cache, target_is_directory=True)
+    (state / "sandbox-cache").symlink_to(compiled_modules, target_is_directory=True)
     first = tmp_path / "devnet.out"
     process, log = start_devnet(state, first, urls_path)
     try:

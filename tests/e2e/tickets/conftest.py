@@ -22,7 +22,6 @@ from ticket_stack import (  # the isolation opt-outs: fixtures, found here once 
     _module_isolation,  # noqa: F401
     _package_isolation,  # noqa: F401
     _session_isolation,  # noqa: F401
-    sandbox_cache_dir,
     ticket_config,
 )
 
@@ -55,12 +54,11 @@ def tickets_stack(
     project: Any,
     networks: Any,
     accounts: Any,
-    request: pytest.FixtureRequest,
+    compiled_modules: Path,
 ) -> Iterator[TicketStack]:
     root = tmp_path_factory.mktemp("e2e-tickets")
-    config = ticket_config(
-        root, sandbox_cache_dir(request.config, root / "sandbox-cache"), block_time=BLOCK_TIME
-    )
+    # the session's compiled-module cache (tests/conftest.py): the runtimes compile once per run
+    config = ticket_config(root, compiled_modules, block_time=BLOCK_TIME)
     yield from STACK.run(config, project, networks, accounts)
 
 

@@ -5,11 +5,12 @@ gateway's bond is gone. A stack of its own (one worker), since it ends by unbond
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from ticket_stack import TicketStack, running_stack, sandbox_cache_dir, ticket_config, wait_for
+from ticket_stack import TicketStack, running_stack, ticket_config, wait_for
 
 from peerhost.chain.sender import TxSender
 from peerhost.chain.settlement import SettlementView
@@ -23,12 +24,12 @@ def discovering(
     project: Any,
     networks: Any,
     accounts: Any,
-    request: pytest.FixtureRequest,
+    compiled_modules: Path,
 ) -> Iterator[TicketStack]:
     root = tmp_path_factory.mktemp("e2e-discovery")
     config = ticket_config(
         root,
-        sandbox_cache_dir(request.config, root / "sandbox-cache"),
+        compiled_modules,  # the session's (tests/conftest.py)
         workers=1,
         worker_settings={"gateways": "", "discover": True, "discovery_interval": 0.5},
     )

@@ -12,12 +12,13 @@ wei than every honest worker. A stack of its own (four workers, one of them lazy
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from lab_holdings import all_settled, holdings, slashed_wei
-from ticket_stack import TicketStack, running_stack, sandbox_cache_dir, ticket_config, wait_for
+from ticket_stack import TicketStack, running_stack, ticket_config, wait_for
 
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
@@ -34,13 +35,13 @@ def lab_stack(
     project: Any,
     networks: Any,
     accounts: Any,
-    request: pytest.FixtureRequest,
+    compiled_modules: Path,
 ) -> Iterator[TicketStack]:
     root = tmp_path_factory.mktemp("e2e-strategies")
     count, strategies = parse_workers(WORKERS)
     config = ticket_config(
         root,
-        sandbox_cache_dir(request.config, root / "sandbox-cache"),
+        compiled_modules,  # the session's (tests/conftest.py)
         workers=count,
         strategies=strategies,
     )
