@@ -49,10 +49,10 @@ def faults_stack(
     project: Any,
     networks: Any,
     accounts: Any,
-    request: pytest.FixtureRequest,
+    compiled_modules: Path,
 ) -> Iterator[TicketStack]:
     root = tmp_path_factory.mktemp("e2e-faults")
-    config = fault_config(root, request.config)
+    config = fault_config(root, sandbox_cache=compiled_modules)
     yield from STACK.run(config, project, networks, accounts)
 
 
