@@ -4,7 +4,7 @@ with every byte format computed by ``peerhost.wire``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from peerhost.wire.batch import (
     vector_hash,
 )
 from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
+
+from .worker_harness import ThreadLoop
 
 PROJECT = "shop"
 KEY = bytes.fromhex("11" * 32)
@@ -354,3 +356,11 @@ def v2_config(settlement: Settlement, deployment: Deployment, chain: Any) -> Cha
         gateways=v2["gateways"],
         settlement=v2["settlement"],
     )
+
+
+@pytest.fixture
+def loop() -> Iterator[ThreadLoop]:
+    """The worker's event loop on its own thread, while the test drives the chain."""
+    running = ThreadLoop()
+    yield running
+    running.close()

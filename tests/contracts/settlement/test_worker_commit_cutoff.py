@@ -6,11 +6,9 @@ request (as a gateway restarting, or a data-availability challenge outlasting th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,48 +23,11 @@ from peerhost.wire.batch import ABSTAIN, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee, commit_margin
 
+from .worker_harness import ThreadLoop, key_of, wait_for
+
 GOOD = b"\x11" * 32
 PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED = 2, 3, 4, 5
 NO_SHOW = 1  # SeatSlashed reason
-
-
-def _key(account: Any) -> bytes:
-    return bytes.fromhex(str(account.private_key).removeprefix("0x"))
-
-
-def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(0.1)
-
-
-@pytest.fixture
-def config_v2(settlement: Any, deployment: Any, chain: Any) -> ChainConfig:
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    return ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """The worker's event loop, on its own thread while the test drives the chain."""
-    running = asyncio.new_event_loop()
-    thread = threading.Thread(target=running.run_forever, daemon=True)
-    thread.start()
-    yield running
-    running.call_soon_threadsafe(running.stop)
-    thread.join(10)
-    running.close()
 
 
 @pytest.fixture
@@ -95,9 +56,9 @@ def slow_gateway() -> Iterator[str]:
 
 def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_not_slashed(
     ready: Any,
-    config_v2: ChainConfig,
+    v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
-    loop: asyncio.AbstractEventLoop,
+    loop: ThreadLoop,
     slow_gateway: str,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -125,13 +86,13 @@ def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)  # leaf 0: this worker ran it already
-    rpc = RpcClient(config_v2.rpc_url)
-    view = SettlementView(config_v2, rpc, TxSender(rpc, _key(me), config_v2.chain_id))
+    rpc = RpcClient(v2_config.rpc_url)
+    view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
     committee = Committee(
         view,
         None,  # type: ignore[arg-type]  # never runs a leaf: leaf 1's input never arrives
         ledger,
-        _key(me),
+        key_of(me),
         str(me.address),
         lambda: {str(kit.gateway.address).lower(): slow_gateway},
         challenges=False,
@@ -144,21 +105,21 @@ def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_
     deadline = int(coordinator.getBatch(batch_id).commitDeadline)
     kit.request("evm_increaseTime", [max(0, int(deadline - margin - 3 - kit.now()))])
     kit.request("evm_mine", [])
-    duty = asyncio.run_coroutine_threadsafe(committee._duty(batch_id, {}), loop)
+    duty = loop.start(committee._duty(batch_id, {}))
 
     def vote() -> bytes:
         return bytes(coordinator.voteOf(batch_id, me.address))
 
-    _wait(lambda: vote() != bytes(32), margin + 20, "the seat's commitment")
+    wait_for(lambda: vote() != bytes(32), margin + 20, "the seat's commitment")
     assert coordinator.phaseOf(batch_id) in (PH_COMMIT, PH_REVEAL)
     assert "committed as abstentions" in caplog.text
     for other in others:
         kit.commit(batch_id, other, [GOOD, GOOD])
-    _wait(lambda: coordinator.phaseOf(batch_id) == PH_REVEAL, 30, "the reveal phase")
-    _wait(lambda: vote() == vector_hash([GOOD, ABSTAIN]), 30, "the seat's reveal")
+    wait_for(lambda: coordinator.phaseOf(batch_id) == PH_REVEAL, 30, "the reveal phase")
+    wait_for(lambda: vote() == vector_hash([GOOD, ABSTAIN]), 30, "the seat's reveal")
     for other in others:
         kit.reveal(batch_id, other, [GOOD, GOOD])
-    _wait(lambda: coordinator.phaseOf(batch_id) >= PH_FINALIZED, 60, "the batch finalized")
+    wait_for(lambda: coordinator.phaseOf(batch_id) >= PH_FINALIZED, 60, "the batch finalized")
     slashed = [
         log
         for log in coordinator.SeatSlashed.range(from_block, int(kit.chain.blocks.head.number) + 1)
@@ -167,6 +128,6 @@ def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_
     assert slashed == []
     assert int(kit.s.stakes.getStaker(me.address).stake) == stake_before
     duty.cancel()
-    asyncio.run_coroutine_threadsafe(committee.close(), loop).result(30)
-    asyncio.run_coroutine_threadsafe(rpc.aclose(), loop).result(30)
+    loop.run(committee.close(), 30)
+    loop.run(rpc.aclose(), 30)
     ledger.close()

@@ -4,14 +4,10 @@ committee duty commits again and reveals."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hexbytes import HexBytes
 
 from peerhost.chain.config import ChainConfig
@@ -22,69 +18,17 @@ from peerhost.wire.batch import ABSTAIN, Leaf, encode_posted, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 
+from .worker_harness import ThreadLoop, key_of, wait_for
+
 GOOD = b"\x11" * 32
 PH_COMMIT, PH_REVEAL = 2, 3
 
 
-def _key(account: Any) -> bytes:
-    return bytes.fromhex(str(account.private_key).removeprefix("0x"))
-
-
-def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(0.1)
-
-
-@pytest.fixture
-def config_v2(settlement: Any, deployment: Any, chain: Any) -> ChainConfig:
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    return ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
-
-
-class Loop:
-    """An event loop on its own thread (the worker's), while the test drives the chain."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Any, timeout: float = 60.0) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def start(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
-@pytest.fixture
-def loop() -> Iterator[Loop]:
-    running = Loop()
-    yield running
-    running.close()
-
-
 def test_sender__mined_transaction_dropped_by_reorg__next_send_mines_and_lost_one_resent(
-    config_v2: ChainConfig, stranger: Any, chain: Any, loop: Loop
+    v2_config: ChainConfig, stranger: Any, chain: Any, loop: ThreadLoop
 ) -> None:
-    rpc = RpcClient(config_v2.rpc_url)
-    sender = TxSender(rpc, _key(stranger), config_v2.chain_id)
+    rpc = RpcClient(v2_config.rpc_url)
+    sender = TxSender(rpc, key_of(stranger), v2_config.chain_id)
     to = "0x000000000000000000000000000000000000dEaD"
 
     async def first() -> dict[str, Any]:
@@ -110,10 +54,10 @@ def test_sender__mined_transaction_dropped_by_reorg__next_send_mines_and_lost_on
 
 def test_committee__commit_and_reveal_dropped_by_reorg__worker_sends_both_again(
     ready: Any,
-    config_v2: ChainConfig,
+    v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
     chain: Any,
-    loop: Loop,
+    loop: ThreadLoop,
     tmp_path: Path,
 ) -> None:
     kit = ready
@@ -125,13 +69,13 @@ def test_committee__commit_and_reveal_dropped_by_reorg__worker_sends_both_again(
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)  # the worker ran it: its result is known
-    rpc = RpcClient(config_v2.rpc_url)
-    view = SettlementView(config_v2, rpc, TxSender(rpc, _key(me), config_v2.chain_id))
+    rpc = RpcClient(v2_config.rpc_url)
+    view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
     committee = Committee(
         view,
         None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
         ledger,
-        _key(me),
+        key_of(me),
         str(me.address),
         dict,
         challenges=False,
@@ -143,23 +87,23 @@ def test_committee__commit_and_reveal_dropped_by_reorg__worker_sends_both_again(
     def vote() -> bytes:
         return bytes(coordinator.voteOf(posted.batch_id, me.address))
 
-    _wait(lambda: vote() != bytes(32), 30, "the worker's commitment")
+    wait_for(lambda: vote() != bytes(32), 30, "the worker's commitment")
     chain.provider.make_request("anvil_reorg", [1, []])
     assert vote() == bytes(32), "the reorg did not drop the commitment"
     assert coordinator.phaseOf(posted.batch_id) == PH_COMMIT
-    _wait(lambda: vote() != bytes(32), 30, "the commitment sent again after the reorg")
+    wait_for(lambda: vote() != bytes(32), 30, "the commitment sent again after the reorg")
 
     for other in others:
         kit.commit(posted.batch_id, other, [GOOD])
     if coordinator.phaseOf(posted.batch_id) == PH_COMMIT:
         chain.mine(deltatime=int(kit.params.commit_window) + 1)
-    _wait(lambda: coordinator.phaseOf(posted.batch_id) != PH_COMMIT, 30, "the reveal phase")
+    wait_for(lambda: coordinator.phaseOf(posted.batch_id) != PH_COMMIT, 30, "the reveal phase")
     audited = int(coordinator.getBatch(posted.batch_id).auditMask) & 1
     revealed = vector_hash([GOOD if audited else ABSTAIN])
-    _wait(lambda: vote() == revealed, 30, "the worker's reveal")
+    wait_for(lambda: vote() == revealed, 30, "the worker's reveal")
     chain.provider.make_request("anvil_reorg", [1, []])  # drops the reveal: the commitment again
     assert vote() not in (revealed, bytes(32)), "the reorg did not drop the reveal"
-    _wait(lambda: vote() == revealed, 30, "the reveal sent again after the reorg")
+    wait_for(lambda: vote() == revealed, 30, "the reveal sent again after the reorg")
     duty.cancel()
     loop.run(committee.close())
     loop.run(rpc.aclose())
@@ -179,12 +123,12 @@ def _seated_with_others(kit: Any) -> tuple[list[Any], Any, list[str]]:
 
 def _committee(config: ChainConfig, me: Any, ledger: AttestedLedger) -> tuple[Committee, RpcClient]:
     rpc = RpcClient(config.rpc_url)
-    view = SettlementView(config, rpc, TxSender(rpc, _key(me), config.chain_id))
+    view = SettlementView(config, rpc, TxSender(rpc, key_of(me), config.chain_id))
     committee = Committee(
         view,
         None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
         ledger,
-        _key(me),
+        key_of(me),
         str(me.address),
         dict,
         challenges=False,
@@ -195,10 +139,10 @@ def _committee(config: ChainConfig, me: Any, ledger: AttestedLedger) -> tuple[Co
 
 def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals_again(
     ready: Any,
-    config_v2: ChainConfig,
+    v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
     chain: Any,
-    loop: Loop,
+    loop: ThreadLoop,
     tmp_path: Path,
 ) -> None:
     """A deeper reorg drops this seat's reveal *and* another holder's commitment: the batch is
@@ -212,7 +156,7 @@ def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)
-    committee, rpc = _committee(config_v2, me, ledger)
+    committee, rpc = _committee(v2_config, me, ledger)
     coordinator = kit.coordinator
     batch_id = posted.batch_id
     duty = loop.start(committee.duty(batch_id, {}))
@@ -220,14 +164,14 @@ def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals
     def vote() -> bytes:
         return bytes(coordinator.voteOf(batch_id, me.address))
 
-    _wait(lambda: vote() != bytes(32), 30, "the worker's commitment")
+    wait_for(lambda: vote() != bytes(32), 30, "the worker's commitment")
     commitment = vote()
     for other in others:  # the last of these commitments ends the Commit phase
         kit.commit(batch_id, other, [GOOD])
     assert coordinator.phaseOf(batch_id) == PH_REVEAL
     audited = int(coordinator.getBatch(batch_id).auditMask) & 1
     revealed = vector_hash([GOOD if audited else ABSTAIN])
-    _wait(lambda: vote() == revealed, 30, "the worker's reveal")
+    wait_for(lambda: vote() == revealed, 30, "the worker's reveal")
     # drops the reveal's block and the last other holder's commitment's block
     chain.provider.make_request("anvil_reorg", [2, []])
     assert vote() == commitment, "the reorg did not drop the reveal alone of this seat's votes"
@@ -235,7 +179,7 @@ def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals
     time.sleep(1.0)  # the duty sees the Commit phase again (it must not end there)
     kit.commit(batch_id, others[-1], [GOOD])
     assert coordinator.phaseOf(batch_id) == PH_REVEAL
-    _wait(lambda: vote() == revealed, 30, "the reveal sent again after the reorg")
+    wait_for(lambda: vote() == revealed, 30, "the reveal sent again after the reorg")
     assert not duty.done() or duty.exception() is None
     duty.cancel()
     loop.run(committee.close())
@@ -245,10 +189,10 @@ def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals
 
 def test_committee__batch_posted_below_read_head_on_new_branch__duty_starts(
     ready: Any,
-    config_v2: ChainConfig,
+    v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
     chain: Any,
-    loop: Loop,
+    loop: ThreadLoop,
     tmp_path: Path,
 ) -> None:
     """A reorg's new branch carries a batch post in a block below the head the committee had
@@ -258,11 +202,11 @@ def test_committee__batch_posted_below_read_head_on_new_branch__duty_starts(
     kit = ready
     worker = next(iter(accounts_by_address.values()))
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
-    committee, rpc = _committee(config_v2, worker, ledger)
+    committee, rpc = _committee(v2_config, worker, ledger)
     running = loop.start(committee.run())
     chain.mine(4)
     head = int(chain.blocks.head.number)
-    _wait(
+    wait_for(
         lambda: bool(committee._checkpoints) and committee._checkpoints[-1][0] >= head,
         30,
         "the committee reading up to the head",
@@ -283,7 +227,7 @@ def test_committee__batch_posted_below_read_head_on_new_branch__duty_starts(
     assert int(chain.blocks.head.number) == head
     assert int(kit.coordinator.batchCount()) == before + 1, "the new branch holds no post"
     batch_id = before + 1
-    _wait(lambda: batch_id in committee.tasks, 30, "the duty of the batch on the new branch")
+    wait_for(lambda: batch_id in committee.tasks, 30, "the duty of the batch on the new branch")
     assert committee.reorgs >= 1
     running.cancel()
     loop.run(committee.close())
@@ -306,9 +250,9 @@ class _OnceBroken(Committee):
 
 def test_committee__duty_cut_by_unexpected_error__resumed_and_seat_commits(
     ready: Any,
-    config_v2: ChainConfig,
+    v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
-    loop: Loop,
+    loop: ThreadLoop,
     tmp_path: Path,
 ) -> None:
     """A seat's duty cut by an error nobody foresaw (reorg-shallow seed 11: a read the node
@@ -322,20 +266,20 @@ def test_committee__duty_cut_by_unexpected_error__resumed_and_seat_commits(
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)
-    rpc = RpcClient(config_v2.rpc_url)
-    view = SettlementView(config_v2, rpc, TxSender(rpc, _key(me), config_v2.chain_id))
+    rpc = RpcClient(v2_config.rpc_url)
+    view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
     committee = _OnceBroken(
         view,
         None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
         ledger,
-        _key(me),
+        key_of(me),
         str(me.address),
         dict,
         challenges=False,
         poll=0.1,
     )
     duty = loop.start(committee._duty(posted.batch_id, {}))
-    _wait(
+    wait_for(
         lambda: bytes(kit.coordinator.voteOf(posted.batch_id, me.address)) != bytes(32),
         30,
         "the commitment after the duty was cut once",

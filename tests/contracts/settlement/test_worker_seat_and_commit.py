@@ -4,14 +4,9 @@ seats it, so the batch still reaches a terminal state)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hexbytes import HexBytes
 
 from peerhost.chain.abis import load_abi
@@ -23,65 +18,13 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 
+from .worker_harness import ThreadLoop, key_of, wait_for
+
 GOOD = b"\x11" * 32
 PH_AWAITING, PH_COMMIT, PH_FINALIZED, PH_CLOSED = 1, 2, 5, 6
 _CODEC = ContractCodec(load_abi("SettlementCoordinator"))
 SEAT = _CODEC.encode_call("seat", 0, b"")[:4]
 SEAT_AND_COMMIT = _CODEC.encode_call("seatAndCommit", 0, b"", bytes(32))[:4]
-
-
-def _key(account: Any) -> bytes:
-    return bytes.fromhex(str(account.private_key).removeprefix("0x"))
-
-
-def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(0.1)
-
-
-class _Loop:
-    """An event loop on its own thread (the workers'), while the test drives the chain."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Any, timeout: float = 60.0) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def start(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
-@pytest.fixture
-def loop() -> Iterator[_Loop]:
-    running = _Loop()
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def config_v2(settlement: Any, deployment: Any, chain: Any) -> ChainConfig:
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    return ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
 
 
 class _Worker:
@@ -101,12 +44,14 @@ class _Worker:
             self.ledger.claim(ticket, b"\x01" * 32, kit.project_id, b"\x02" * 65)
             self.ledger.attest(ticket, GOOD, b"\x03" * 65)
         self.rpc = RpcClient(config.rpc_url)
-        view = SettlementView(config, self.rpc, TxSender(self.rpc, _key(account), config.chain_id))
+        view = SettlementView(
+            config, self.rpc, TxSender(self.rpc, key_of(account), config.chain_id)
+        )
         self.committee = Committee(
             view,
             None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
             self.ledger,
-            _key(account),
+            key_of(account),
             str(account.address),
             dict,
             challenges=False,
@@ -131,7 +76,7 @@ def _sent_to_coordinator(kit: Any, since: int) -> list[bytes]:
     return selectors
 
 
-def _drawn(kit: Any, config: ChainConfig, loop: _Loop, batch_id: int) -> list[str]:
+def _drawn(kit: Any, config: ChainConfig, loop: ThreadLoop, batch_id: int) -> list[str]:
     rpc = RpcClient(config.rpc_url)
     draw = loop.run(SettlementView(config, rpc).seat_draw(batch_id))
     loop.run(rpc.aclose())
@@ -150,21 +95,21 @@ def _post_and_reach_seed(kit: Any) -> tuple[list[Any], int, int]:
 def test_committee__holders_of_unseated_batch__seat_with_a_commit_and_settle_without_seat_tx(
     ready: Any,
     workers: list[Any],
-    config_v2: ChainConfig,
+    v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
-    loop: _Loop,
+    loop: ThreadLoop,
     tmp_path: Path,
 ) -> None:
     kit = ready
     tickets, batch_id, seed_block = _post_and_reach_seed(kit)
-    holders = _drawn(kit, config_v2, loop, batch_id)
+    holders = _drawn(kit, v2_config, loop, batch_id)
     outsider = next((w for w in workers[:3] if str(w.address) not in holders), None)
     duties = [
-        _Worker(config_v2, accounts_by_address[h], tmp_path, kit, tickets) for h in holders
-    ] + ([_Worker(config_v2, outsider, tmp_path, kit, tickets)] if outsider is not None else [])
+        _Worker(v2_config, accounts_by_address[h], tmp_path, kit, tickets) for h in holders
+    ] + ([_Worker(v2_config, outsider, tmp_path, kit, tickets)] if outsider is not None else [])
     running = [loop.start(d.committee.duty(batch_id, {})) for d in duties]
     coordinator = kit.coordinator
-    _wait(
+    wait_for(
         lambda: coordinator.phaseOf(batch_id) in (PH_FINALIZED, PH_CLOSED),
         60,
         "the batch settled by the workers",
@@ -184,22 +129,22 @@ def test_committee__holders_of_unseated_batch__seat_with_a_commit_and_settle_wit
 def test_committee__no_holder_seats_within_grace__worker_without_seat_seats_it(
     ready: Any,
     workers: list[Any],
-    config_v2: ChainConfig,
-    loop: _Loop,
+    v2_config: ChainConfig,
+    loop: ThreadLoop,
     tmp_path: Path,
 ) -> None:
     kit = ready
     for _ in range(30):  # a draw that leaves some staked worker without a seat
         tickets, batch_id, seed_block = _post_and_reach_seed(kit)
-        holders = _drawn(kit, config_v2, loop, batch_id)
+        holders = _drawn(kit, v2_config, loop, batch_id)
         outsider = next((w for w in workers[:3] if str(w.address) not in holders), None)
         if outsider is not None:
             break
     assert outsider is not None, "every draw seated all three workers"
-    duty = _Worker(config_v2, outsider, tmp_path, kit, tickets, seat_grace=0.5)
+    duty = _Worker(v2_config, outsider, tmp_path, kit, tickets, seat_grace=0.5)
     running = loop.start(duty.committee.duty(batch_id, {}))
     coordinator = kit.coordinator
-    _wait(lambda: coordinator.phaseOf(batch_id) != PH_AWAITING, 30, "the batch seated")
+    wait_for(lambda: coordinator.phaseOf(batch_id) != PH_AWAITING, 30, "the batch seated")
     assert coordinator.phaseOf(batch_id) == PH_COMMIT
     assert SEAT in _sent_to_coordinator(kit, seed_block)
     assert str(outsider.address) not in [str(h) for h in coordinator.holdersOf(batch_id)[0]]

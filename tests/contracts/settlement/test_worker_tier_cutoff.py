@@ -8,8 +8,6 @@ panelists lost 0.1 to 1.6 ETH as tier-2 no-shows)."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -25,18 +23,9 @@ from peerhost.worker.duties import DutyLog, commit_margin
 
 from .conftest import GOOD, LIE, LIE2, distinct, seat_until
 from .courtkit import CP_COMMIT, CP_REVEAL, Court
+from .worker_harness import ThreadLoop, wait_for
 
 COMMITTED, REVEALED = 1, 2  # a voter's status
-
-
-def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -46,22 +35,11 @@ def k(kit: Any, workers: list[Any]) -> Any:
     return kit
 
 
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    running = asyncio.new_event_loop()
-    thread = threading.Thread(target=running.run_forever, daemon=True)
-    thread.start()
-    yield running
-    running.call_soon_threadsafe(running.stop)
-    thread.join(10)
-    running.close()
-
-
 def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_in_time(
     k: Any,
     v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
-    loop: asyncio.AbstractEventLoop,
+    loop: ThreadLoop,
 ) -> None:
     court = Court(k, accounts_by_address)
     posted, holders = seat_until(k, distinct(3))
@@ -107,20 +85,20 @@ def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_i
     deadline = int(court.case(b, 0).commitDeadline)
     k.request("evm_increaseTime", [max(0, int(deadline - margin - 3 - k.now()))])
     k.request("evm_mine", [])
-    duty = asyncio.run_coroutine_threadsafe(accountability.case_duty(b, 0), loop)
+    duty = loop.start(accountability.case_duty(b, 0))
 
     def status() -> tuple[int, bytes]:
         mine = [v for v in court.c.votersOf(b, 0, TIER_PANEL) if str(v.worker) == panel[0]]
         return int(mine[0].status), bytes(mine[0].vote)
 
-    _wait(lambda: status()[0] >= COMMITTED, margin + 20, "the panel seat's vote commitment")
+    wait_for(lambda: status()[0] >= COMMITTED, margin + 20, "the panel seat's vote commitment")
     for w in others:
         court.commit(b, 0, w, GOOD)
     if court.phase(b, 0) == CP_COMMIT:
         k.chain.mine(deltatime=int(court.params.commitWindow))
     assert court.phase(b, 0) == CP_REVEAL
-    _wait(lambda: status()[0] == REVEALED, 30, "the panel seat's reveal")
+    wait_for(lambda: status()[0] == REVEALED, 30, "the panel seat's reveal")
     assert status()[1] == ABSTAIN  # revealed an abstention: never slashed
     duty.cancel()
-    asyncio.run_coroutine_threadsafe(accountability.close(), loop).result(30)
-    asyncio.run_coroutine_threadsafe(rpc.aclose(), loop).result(30)
+    loop.run(accountability.close(), 30)
+    loop.run(rpc.aclose(), 30)
