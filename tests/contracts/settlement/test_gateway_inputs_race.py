@@ -7,9 +7,6 @@ against an honest gateway); a ticket whose post is not mined is still placed now
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,51 +17,19 @@ from hexbytes import HexBytes
 from starlette.testclient import TestClient
 
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.rpc import RpcClient
-from peerhost.chain.settlement import SettlementView
 from peerhost.gateway import GatewaySettings, create_app
-from peerhost.gateway.batcher import BatchSender
-from peerhost.gateway.poster import BatchPoster
-from peerhost.gateway.ticketbook import POSTED, POSTING, TicketBook
+from peerhost.gateway.ticketbook import POSTED, POSTING
 from peerhost.wire.batch import Leaf, encode_posted
-from peerhost.wire.feed import (
-    INPUT_EXPIRES_HEADER,
-    INPUT_PATH,
-    INPUT_SIGNATURE_HEADER,
-    INPUT_WORKER_HEADER,
-    input_request_digest,
-    sign_digest,
-)
 from peerhost.wire.ticket import request_id
+
+from .gateway_harness import PosterOnChain, ask_input
+from .worker_harness import key_of
 
 PROFILE = keccak(b"engine-profile")  # the settlement kit's engine profile
 
 
-class Poster:
-    """The gateway's poster and ticket book on the test chain, on an event loop of its own."""
-
-    def __init__(self, config: ChainConfig, key: bytes, tmp: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.rpc = RpcClient(config.rpc_url)
-        self.sender = BatchSender(self.rpc, key, config.chain_id)
-        self.book = TicketBook(tmp / "tickets.sqlite3")
-        self.view = SettlementView(config, self.rpc)
-        self.poster = BatchPoster(
-            self.view,
-            self.book,
-            self.sender,
-            max_tickets=16,
-            interval=0.1,
-            waiting=lambda rid: False,
-            drawn=lambda project, amount: None,
-            settled=lambda rid, value, final: None,
-        )
-        self.loop.call_soon_threadsafe(self.sender.start)
-
-    def run(self, coro: Any, timeout: float = 60.0) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+class Poster(PosterOnChain):
+    """The poster harness, able to send a post without reading its receipt."""
 
     async def send_unrecorded(self, project_id: bytes, profile: bytes, seqs: list[int]) -> bytes:
         """What :meth:`BatchPoster.post` does up to the receipt: the tickets are ``posting``
@@ -80,21 +45,10 @@ class Poster:
         await sent
         return tx_hash
 
-    def close(self) -> None:
-        self.run(self.sender.stop())
-        self.run(self.rpc.aclose())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-        self.book.close()
-
 
 @pytest.fixture
 def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Poster]:
-    config = v2_config
-    running = Poster(
-        config, bytes.fromhex(str(ready.gateway.private_key).removeprefix("0x")), tmp_path
-    )
+    running = Poster(v2_config, key_of(ready.gateway), tmp_path)
     yield running
     running.close()
 
@@ -133,21 +87,6 @@ def test_input_endpoint__post_not_mined__ticket_placed_nowhere(ready: Any, gw: P
     gw.book.unpost([ticket.seq])
     issued = gw.book.get(ticket.seq.to_bytes(32, "big"))
     assert issued is not None and gw.run(gw.poster.placed(issued)) is None
-
-
-def _ask(client: TestClient, gateway: str, rid: bytes, worker: Any) -> Any:
-    """A seat's signed ``GET /_inputs/0x<request id>``, as the committee sends it."""
-    expires = int(time.time()) + 60
-    key = bytes.fromhex(str(worker.private_key).removeprefix("0x"))
-    signature = sign_digest(key, input_request_digest(gateway, rid, expires))
-    return client.get(
-        f"{INPUT_PATH}/0x{rid.hex()}",
-        headers={
-            INPUT_WORKER_HEADER: str(worker.address),
-            INPUT_EXPIRES_HEADER: str(expires),
-            INPUT_SIGNATURE_HEADER: "0x" + signature.hex(),
-        },
-    )
 
 
 @pytest.mark.parametrize("withhold", [False, True], ids=["honest", "withholding"])
@@ -199,13 +138,13 @@ def test_input_endpoint__post_mined_not_recorded__seat_served_unless_the_gateway
         stored = gateway.book.get(rids[1])
         assert stored is not None and stored.batch_id is None  # the race: not recorded yet
         seat = accounts_by_address[holders[0]]
-        answer = _ask(client, address, rids[1], seat)
+        answer = ask_input(client, address, rids[1], seat)
         if withhold:
             assert answer.status_code == 403, answer.text
         else:
             assert answer.status_code == 200, answer.text
             assert answer.content == b"input %d" % tickets[1].seq
-        assert _ask(client, address, rids[1], stranger).status_code == 403
+        assert ask_input(client, address, rids[1], stranger).status_code == 403
 
 
 def test_poster__receipt_not_read_in_time__tickets_stay_posting_and_are_recorded_once_mined(

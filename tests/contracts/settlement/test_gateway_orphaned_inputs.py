@@ -7,7 +7,6 @@ unanswered and pay for every voided ticket from its bond (``node-restarted`` see
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +16,11 @@ from peerhost.chain.config import ChainConfig
 from peerhost.gateway import GatewaySettings, create_app
 from peerhost.gateway.ticketbook import REJECTED
 from peerhost.wire.batch import Leaf, merkle_proof
-from peerhost.wire.feed import (
-    INPUT_EXPIRES_HEADER,
-    INPUT_PATH,
-    INPUT_SIGNATURE_HEADER,
-    INPUT_WORKER_HEADER,
-    input_request_digest,
-    sign_digest,
-)
 from peerhost.wire.ticket import request_id, sign_ticket
 
+from .gateway_harness import ask_input
+
 DATA_PUBLISHED = 2  # IEvidenceCourt.DataState
-
-
-def _ask(client: TestClient, gateway: str, rid: bytes, worker: Any) -> Any:
-    """A seat's signed ``GET /_inputs/0x<request id>``, as the committee sends it."""
-    expires = int(time.time()) + 60
-    key = bytes.fromhex(str(worker.private_key).removeprefix("0x"))
-    signature = sign_digest(key, input_request_digest(gateway, rid, expires))
-    return client.get(
-        f"{INPUT_PATH}/0x{rid.hex()}",
-        headers={
-            INPUT_WORKER_HEADER: str(worker.address),
-            INPUT_EXPIRES_HEADER: str(expires),
-            INPUT_SIGNATURE_HEADER: "0x" + signature.hex(),
-        },
-    )
 
 
 def test_gateway__tickets_posted_as_orphans_by_an_attester__inputs_served_and_challenge_answered(
@@ -91,10 +69,10 @@ def test_gateway__tickets_posted_as_orphans_by_an_attester__inputs_served_and_ch
         stored = gateway.book.get(rids[1])
         assert stored is not None and stored.state == REJECTED and stored.batch_id is None
 
-        answer = _ask(client, address, rids[1], seat)
+        answer = ask_input(client, address, rids[1], seat)
         assert answer.status_code == 200, answer.text
         assert answer.content == inputs[1]
-        assert _ask(client, address, rids[1], stranger).status_code == 403
+        assert ask_input(client, address, rids[1], stranger).status_code == 403
 
         evidence = kit.s.evidence
         bond = int(kit.s.court.courtParams().dataBond)

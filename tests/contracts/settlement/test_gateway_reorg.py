@@ -6,8 +6,6 @@ again without them, so no ticket is ever posted twice."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,50 +13,19 @@ from typing import Any
 import pytest
 
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.rpc import RpcClient
-from peerhost.chain.settlement import SettlementView
-from peerhost.gateway.batcher import BatchSender
-from peerhost.gateway.poster import BatchPoster
-from peerhost.gateway.ticketbook import POSTED, REJECTED, TicketBook
-from peerhost.gateway.tickets import Reserves
+from peerhost.gateway.ticketbook import POSTED, REJECTED
 from peerhost.wire.batch import BatchHead, decode_posted
 from peerhost.wire.ticket import Ticket
+
+from .gateway_harness import PosterOnChain
+from .worker_harness import key_of
 
 GOOD = b"\x11" * 32
 BATCH_FINALIZED, BATCH_CLOSED = 3, 4
 
 
-class Gateway:
-    """The gateway's poster and ticket book on the test chain, driven tick by tick from an
-    event loop on its own thread."""
-
-    def __init__(self, config: ChainConfig, key: bytes, tmp: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.rpc = RpcClient(config.rpc_url)
-        self.sender = BatchSender(self.rpc, key, config.chain_id)
-        self.book = TicketBook(tmp / "tickets.sqlite3")
-        self.view = SettlementView(config, self.rpc)
-        self.reserves = Reserves(self.view, {})  # what the desk counts in flight per project
-        self.poster = BatchPoster(
-            self.view,
-            self.book,
-            self.sender,
-            max_tickets=16,
-            interval=0.1,
-            waiting=lambda rid: False,
-            drawn=self.reserves.posted,
-            settled=lambda rid, value, final: None,
-            returned=self.reserves.returned,
-        )
-        self.run(self._start())
-
-    async def _start(self) -> None:
-        self.sender.start()
-
-    def run(self, coro: Any, timeout: float = 60.0) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+class Gateway(PosterOnChain):
+    """The poster harness, driven tick by tick."""
 
     def issue(self, tickets: list[Ticket], project_id: bytes) -> None:
         for t in tickets:
@@ -80,20 +47,10 @@ class Gateway:
         by_seq = {t.ticket.seq: t.state for t in self.book}
         return [by_seq[t.seq] for t in tickets]
 
-    def close(self) -> None:
-        self.run(self.sender.stop())
-        self.run(self.rpc.aclose())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-        self.book.close()
-
 
 @pytest.fixture
 def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Gateway]:
-    config = v2_config
-    key = bytes.fromhex(str(ready.gateway.private_key).removeprefix("0x"))
-    running = Gateway(config, key, tmp_path)
+    running = Gateway(v2_config, key_of(ready.gateway), tmp_path)
     yield running
     running.close()
 
