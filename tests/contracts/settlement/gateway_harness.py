@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.settlement import SettlementView
+from peerhost.gateway import GatewaySettings
 from peerhost.gateway.batcher import BatchSender
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.ticketbook import TicketBook
@@ -74,4 +75,18 @@ def ask_input(client: TestClient, gateway: str, rid: bytes, worker: Any) -> Any:
             INPUT_EXPIRES_HEADER: str(expires),
             INPUT_SIGNATURE_HEADER: "0x" + signature.hex(),
         },
+    )
+
+
+def gateway_settings(kit: Any, config: ChainConfig, tmp: Path, **extra: Any) -> GatewaySettings:
+    """The real gateway app's settings for the kit's gateway on the test chain: no rate limit,
+    and a poster that ticks once at start, not during the test."""
+    return GatewaySettings(
+        chain=config,
+        private_key=str(kit.gateway.private_key),
+        public_url="http://testserver",
+        rate_limit=0,
+        data_dir=str(tmp / "gateway"),
+        batch_interval=3600.0,
+        **extra,
     )

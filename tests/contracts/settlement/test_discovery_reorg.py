@@ -53,23 +53,8 @@ class Worker:
 
 
 @pytest.fixture
-def chain_config_v2(settlement: Any, deployment: Any, chain: Any) -> ChainConfig:
-    uri = str(chain.provider.uri)
-    v2 = settlement.addresses
-    return ChainConfig(
-        uri,
-        uri,
-        chain.chain_id,
-        **deployment.addresses,
-        stakes=v2["stakes"],
-        gateways=v2["gateways"],
-        settlement=v2["settlement"],
-    )
-
-
-@pytest.fixture
-def worker(chain_config_v2: ChainConfig) -> Iterator[Worker]:
-    w = Worker(chain_config_v2)
+def worker(v2_config: ChainConfig) -> Iterator[Worker]:
+    w = Worker(v2_config)
     yield w
     w.close()
 
@@ -134,9 +119,9 @@ def test_poll__gateway_announced_only_on_a_new_branch_below_the_read_head__found
 
 
 def test_poll__with_confirmations__served_once_buried_and_a_shallow_reorg_never_seen(
-    chain_config_v2, announce, gateway, chain
+    v2_config, announce, gateway, chain
 ):
-    worker = Worker(chain_config_v2, confirmations=2)
+    worker = Worker(v2_config, confirmations=2)
     try:
         announce(gateway, URL_1)
         assert worker.poll() == {}  # not buried yet

@@ -17,12 +17,12 @@ from hexbytes import HexBytes
 from starlette.testclient import TestClient
 
 from peerhost.chain.config import ChainConfig
-from peerhost.gateway import GatewaySettings, create_app
+from peerhost.gateway import create_app
 from peerhost.gateway.ticketbook import POSTED, POSTING
 from peerhost.wire.batch import Leaf, encode_posted
 from peerhost.wire.ticket import request_id
 
-from .gateway_harness import PosterOnChain, ask_input
+from .gateway_harness import PosterOnChain, ask_input, gateway_settings
 from .worker_harness import key_of
 
 PROFILE = keccak(b"engine-profile")  # the settlement kit's engine profile
@@ -103,21 +103,12 @@ def test_input_endpoint__post_mined_not_recorded__seat_served_unless_the_gateway
     still has the tickets ``posting``. An honest gateway serves the seats; one that withholds
     still refuses them (they challenge it), and a stranger is refused either way."""
     kit = ready
-    config = v2_config
-    settings = GatewaySettings(
-        chain=config,
-        private_key=str(kit.gateway.private_key),
-        public_url="http://testserver",
-        rate_limit=0,
-        data_dir=str(tmp_path / "gateway"),
-        batch_interval=3600.0,  # the poster ticks once at start, not during the test
-        withhold_inputs=withhold,
-    )
+    settings = gateway_settings(kit, v2_config, tmp_path, withhold_inputs=withhold)
     with TestClient(create_app(settings)) as client:
         gateway = client.app.state.gateway  # type: ignore[attr-defined]
         address = str(kit.gateway.address)
         tickets = kit.tickets(2)
-        rids = [request_id(chain.chain_id, config.settlement, address, t.seq) for t in tickets]
+        rids = [request_id(chain.chain_id, v2_config.settlement, address, t.seq) for t in tickets]
         posted = kit.post(tickets=tickets)  # mined: the seats read it
         head = int(chain.blocks.head.number)
         [log] = [

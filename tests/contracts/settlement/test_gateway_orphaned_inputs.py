@@ -13,12 +13,12 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from peerhost.chain.config import ChainConfig
-from peerhost.gateway import GatewaySettings, create_app
+from peerhost.gateway import create_app
 from peerhost.gateway.ticketbook import REJECTED
 from peerhost.wire.batch import Leaf, merkle_proof
 from peerhost.wire.ticket import request_id, sign_ticket
 
-from .gateway_harness import ask_input
+from .gateway_harness import ask_input, gateway_settings
 
 DATA_PUBLISHED = 2  # IEvidenceCourt.DataState
 
@@ -32,20 +32,12 @@ def test_gateway__tickets_posted_as_orphans_by_an_attester__inputs_served_and_ch
     stranger: Any,
 ) -> None:
     kit = ready
-    config = v2_config
-    settings = GatewaySettings(
-        chain=config,
-        private_key=str(kit.gateway.private_key),
-        public_url="http://testserver",
-        rate_limit=0,
-        data_dir=str(tmp_path / "gateway"),
-        batch_interval=3600.0,  # the poster ticks once at start, not during the test
-    )
+    settings = gateway_settings(kit, v2_config, tmp_path)
     with TestClient(create_app(settings)) as client:
         gateway = client.app.state.gateway  # type: ignore[attr-defined]
         address = str(kit.gateway.address)
         tickets = kit.tickets(2)
-        rids = [request_id(chain.chain_id, config.settlement, address, t.seq) for t in tickets]
+        rids = [request_id(chain.chain_id, v2_config.settlement, address, t.seq) for t in tickets]
         inputs = [t.seq.to_bytes(8, "big") for t in tickets]  # the kit's inputHash = keccak(seq)
 
         def issued_then_refused() -> None:
