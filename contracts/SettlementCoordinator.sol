@@ -18,7 +18,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
 
     uint256 private constant _BPS = 10_000;
     uint64 private constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
-    uint8 private constant _MODE_FAST = 0;
     uint8 private constant _REASON_NO_SHOW = 1;
     uint8 private constant _CREDIT_SEAT = 0;
     uint8 private constant _CREDIT_FINALIZER = 1;
@@ -82,16 +81,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
         bytes32 resultsCommitment;
         bool single; // a contract's single request: its seq comes from a counter, no bitmap needed
         bool requireBond;
-    }
-
-    /// @dev What a post accumulates over its leaves.
-    struct Scan {
-        uint256 maxTicketLife;
-        uint256 fastMask;
-        uint256 minIssuedAt;
-        uint256 maxIssuedAt;
-        uint256 word;
-        uint256 bits;
     }
 
     constructor(
@@ -602,14 +591,10 @@ contract SettlementCoordinator is ISettlementCoordinator {
             if (h.version == 0 || h.version > versions) revert UnknownVersion(h.functionId, h.version);
         }
 
-        Scan memory sc;
-        sc.maxTicketLife = _params.maxTicketLife;
-        sc.minIssuedAt = type(uint256).max;
-        sc.word = type(uint256).max;
-        for (uint256 i; i < n; ++i) {
-            _checkLeaf(a, leaves, i, fullAudit, sc);
-        }
-        if (!a.single) _seqBits[a.gateway][sc.word] = sc.bits;
+        ITicketVerifier.PostScan memory sc = _tickets.scanPosted(
+            h, leaves, ITicketVerifier.PostTerms(a.gateway, _params.maxTicketLife, a.single, fullAudit)
+        );
+        _markSeqs(a.gateway, sc.seqRuns);
 
         uint256 total = uint256(a.reward) * n;
         if (a.projectId == bytes32(0)) {
@@ -618,7 +603,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
             _gateways.draw(a.projectId, a.gateway, total, sc.minIssuedAt, sc.maxIssuedAt, a.requireBond);
         }
 
-        batchId = _store(a, n, epoch, _tickets.batchRoot(h, leaves), sc.fastMask);
+        batchId = _store(a, n, epoch, sc.root, sc.fastMask);
     }
 
     function _store(PostArgs memory a, uint256 n, uint256 epoch, bytes32 root, uint256 fastMask)
@@ -644,45 +629,20 @@ contract SettlementCoordinator is ISettlementCoordinator {
         );
     }
 
-    /// @dev Checks posted leaf `i` and records its seq bit and issuedAt range in `sc`.
-    function _checkLeaf(PostArgs memory a, bytes memory leaves, uint256 i, bool fullAudit, Scan memory sc) private {
-        (uint256 seq, uint256 issuedAt, uint256 deadline, uint256 mode) = _leaf(leaves, i);
-        if (deadline < block.timestamp) revert TicketExpired(seq, deadline);
-        if (issuedAt > block.timestamp || issuedAt > deadline || deadline - issuedAt > sc.maxTicketLife) {
-            revert InvalidTicketTimes(seq, issuedAt, deadline);
-        }
-        if (mode > 2) revert InvalidMode(seq, uint8(mode));
-        if (a.single) {
-            // seq from the requester's counter: never reused, no bitmap
-        } else if (seq >= _SINGLE_SEQ) {
-            revert SeqReserved(seq);
-        } else if (seq >> 8 != sc.word) {
-            if (sc.word != type(uint256).max) _seqBits[a.gateway][sc.word] = sc.bits;
-            sc.word = seq >> 8;
-            sc.bits = _seqBits[a.gateway][sc.word];
-        }
-        uint256 bit = uint256(1) << (seq & 255);
-        if (sc.bits & bit != 0 && !a.single) revert SeqAlreadyPosted(a.gateway, seq);
-        sc.bits |= bit;
-        if (mode == _MODE_FAST && !fullAudit) sc.fastMask |= uint256(1) << i;
-        if (issuedAt < sc.minIssuedAt) sc.minIssuedAt = issuedAt;
-        if (issuedAt > sc.maxIssuedAt) sc.maxIssuedAt = issuedAt;
-    }
-
-    /// @dev Fields of posted leaf `i` (layout in peerhost/wire/batch.py: seq 8, inputHash 32, issuedAt 5,
-    ///      deadline 5, mode 1).
-    function _leaf(bytes memory leaves, uint256 i)
-        private
-        pure
-        returns (uint256 seq, uint256 issuedAt, uint256 deadline, uint256 mode)
-    {
-        assembly ("memory-safe") {
-            let p := add(add(leaves, 32), mul(i, 51))
-            seq := shr(192, mload(p))
-            let w := mload(add(p, 40))
-            issuedAt := shr(216, w)
-            deadline := and(shr(176, w), 0xffffffffff)
-            mode := and(shr(168, w), 0xff)
+    /// @dev Sets the posted seqs' bits (TicketVerifier.scanPosted's pairs of word and bits) in the gateway's bitmap;
+    ///      a seq already set reverts.
+    function _markSeqs(address gateway, uint256[] memory runs) private {
+        mapping(uint256 word => uint256 bits) storage bitmap = _seqBits[gateway];
+        for (uint256 r; r < runs.length; r += 2) {
+            uint256 word = runs[r];
+            uint256 old = bitmap[word];
+            uint256 twice = old & runs[r + 1];
+            if (twice != 0) {
+                uint256 bit;
+                while ((twice >> bit) & 1 == 0) ++bit;
+                revert SeqAlreadyPosted(gateway, (word << 8) | bit);
+            }
+            bitmap[word] = old | runs[r + 1];
         }
     }
 

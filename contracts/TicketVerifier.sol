@@ -18,6 +18,8 @@ contract TicketVerifier is ITicketVerifier {
     uint256 private constant _HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     uint256 private constant _POSTED_LEAF_BYTES = 51; // peerhost/wire/batch.py; the hashed leaf is 103 bytes
     uint256 private constant _MAX_ATTESTERS = 4;
+    uint256 private constant _SINGLE_SEQ = uint256(1) << 63; // contract requests use the upper half of the seq space
+    uint256 private constant _MODE_FAST = 0;
     uint256 private constant _MAX_COSIGNERS = 64;
     bytes32 private constant _BATCH_ATTESTATION_TYPEHASH = keccak256(
         "BatchAttestation(uint256 batchId,address gateway,bytes32 root,uint256 leafMask,bytes32 resultsHash)"
@@ -298,6 +300,74 @@ contract TicketVerifier is ITicketVerifier {
 
     /// @inheritdoc ITicketVerifier
     function batchRoot(BatchHead calldata head, bytes calldata leaves) external pure returns (bytes32) {
+        return _batchRoot(head, leaves);
+    }
+
+    /// @inheritdoc ITicketVerifier
+    function scanPosted(BatchHead calldata head, bytes calldata leaves, PostTerms calldata terms)
+        external
+        view
+        returns (PostScan memory scan)
+    {
+        uint256 n = leaves.length / _POSTED_LEAF_BYTES;
+        uint256[] memory runs = new uint256[](2 * n);
+        uint256 r;
+        uint256 word = type(uint256).max;
+        uint256 bits;
+        scan.minIssuedAt = type(uint256).max;
+        for (uint256 i; i < n; ++i) {
+            (uint256 seq, uint256 issuedAt, uint256 deadline, uint256 mode) = _postedLeaf(leaves, i);
+            if (deadline < block.timestamp) revert TicketExpired(seq, deadline);
+            if (issuedAt > block.timestamp || issuedAt > deadline || deadline - issuedAt > terms.maxTicketLife) {
+                revert InvalidTicketTimes(seq, issuedAt, deadline);
+            }
+            if (mode > 2) revert InvalidMode(seq, uint8(mode));
+            if (mode == _MODE_FAST && !terms.fullAudit) scan.fastMask |= uint256(1) << i;
+            if (issuedAt < scan.minIssuedAt) scan.minIssuedAt = issuedAt;
+            if (issuedAt > scan.maxIssuedAt) scan.maxIssuedAt = issuedAt;
+            if (terms.single) continue; // seq from the requester's counter: never reused, no bitmap
+            if (seq >= _SINGLE_SEQ) revert SeqReserved(seq);
+            if (seq >> 8 != word) {
+                if (word != type(uint256).max) r = _run(runs, r, word, bits);
+                word = seq >> 8;
+                bits = 0;
+            }
+            uint256 bit = uint256(1) << (seq & 255);
+            if (bits & bit != 0) revert SeqAlreadyPosted(terms.gateway, seq);
+            bits |= bit;
+        }
+        if (word != type(uint256).max) r = _run(runs, r, word, bits);
+        assembly ("memory-safe") {
+            mstore(runs, r)
+        }
+        scan.seqRuns = runs;
+        scan.root = _batchRoot(head, leaves);
+    }
+
+    /// @dev Appends the pair (word, bits) at `r`; returns the next free index.
+    function _run(uint256[] memory runs, uint256 r, uint256 word, uint256 bits) private pure returns (uint256) {
+        runs[r] = word;
+        runs[r + 1] = bits;
+        return r + 2;
+    }
+
+    /// @dev Fields of posted leaf `i` (seq 8, inputHash 32, issuedAt 5, deadline 5, mode 1).
+    function _postedLeaf(bytes calldata leaves, uint256 i)
+        private
+        pure
+        returns (uint256 seq, uint256 issuedAt, uint256 deadline, uint256 mode)
+    {
+        assembly ("memory-safe") {
+            let p := add(leaves.offset, mul(i, 51))
+            seq := shr(192, calldataload(p))
+            let w := calldataload(add(p, 40))
+            issuedAt := shr(216, w)
+            deadline := and(shr(176, w), 0xffffffffff)
+            mode := and(shr(168, w), 0xff)
+        }
+    }
+
+    function _batchRoot(BatchHead calldata head, bytes calldata leaves) private pure returns (bytes32) {
         uint256 n = leaves.length / _POSTED_LEAF_BYTES;
         if (n == 0) revert EmptyBatch();
         bytes32[] memory level = new bytes32[](n);

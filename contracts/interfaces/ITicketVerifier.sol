@@ -33,6 +33,25 @@ interface ITicketVerifier {
         uint32 secretsVersion;
     }
 
+    /// @notice What a post's leaves are checked against (SettlementCoordinator's postBatch, postOrphans,
+    ///         requestExecution).
+    struct PostTerms {
+        address gateway; // the batch's gateway: named in SeqAlreadyPosted
+        uint256 maxTicketLife; // deadline - issuedAt at most this
+        bool single; // a contract's single request: its seq comes from the requester's counter, never checked here
+        bool fullAudit; // every leaf audited: no fast leaf is left to the audit sample
+    }
+
+    /// @notice What a post's checked leaves hold.
+    struct PostScan {
+        bytes32 root; // as batchRoot
+        uint256 fastMask; // fast leaves (none when fullAudit)
+        uint256 minIssuedAt;
+        uint256 maxIssuedAt;
+        uint256[] seqRuns; // pairs (word, bits): the leaves' seqs as bits of the gateway's seq bitmap (seq >> 8, 1 <<
+        // (seq & 255)), one pair per run of consecutive leaves in one word; empty for a single request
+    }
+
     /// @notice What a batch's attesters are owed when its attested results are opened (SettlementCoordinator).
     struct OpenTerms {
         address coordinator; // the co-signatures' verifying contract
@@ -88,6 +107,19 @@ interface ITicketVerifier {
     ///         count <= 4, count one-byte indexes below d), or a given final vector is not `leafCount` long; `offset`
     ///         is where.
     error MalformedOpening(uint256 offset);
+
+    /// @notice Thrown when a ticket is posted after its deadline (as ISettlementCoordinator's).
+    error TicketExpired(uint256 seq, uint256 deadline);
+    /// @notice Thrown when a ticket's issuedAt is in the future, after its deadline, or its life exceeds maxTicketLife
+    ///         (as ISettlementCoordinator's).
+    error InvalidTicketTimes(uint256 seq, uint256 issuedAt, uint256 deadline);
+    /// @notice Thrown when a ticket's mode is not 0, 1 or 2 (as ISettlementCoordinator's).
+    error InvalidMode(uint256 seq, uint8 mode);
+    /// @notice Thrown when one batch posts a seq twice (as ISettlementCoordinator's, which also checks the bitmap).
+    error SeqAlreadyPosted(address gateway, uint256 seq);
+    /// @notice Thrown when a posted ticket's seq is in the upper half, reserved for contracts' single requests (as
+    ///         ISettlementCoordinator's).
+    error SeqReserved(uint256 seq);
 
     /// @notice Thrown when a batch root is asked of no leaves.
     error EmptyBatch();
@@ -162,6 +194,15 @@ interface ITicketVerifier {
     ///         its 103-byte leaf with `head`; leaf hash keccak(leaf), pairs keccak(left ‖ right), an unpaired last node
     ///         moves up unchanged. Trailing bytes short of a posted leaf are ignored.
     function batchRoot(BatchHead calldata head, bytes calldata leaves) external pure returns (bytes32);
+
+    /// @notice Checks a post's leaves (peerhost/wire/batch.py: seq 8, inputHash 32, issuedAt 5, deadline 5, mode 1)
+    ///         and returns their root, fast leaves, issuedAt range and seq bits: every leaf unexpired (deadline >=
+    ///         now), issuedAt <= now and <= deadline, a life of at most `maxTicketLife`, a mode 0-2, and (unless
+    ///         single) a seq below 2^63 posted once in this batch. The caller checks the seq bits against its bitmap.
+    function scanPosted(BatchHead calldata head, bytes calldata leaves, PostTerms calldata terms)
+        external
+        view
+        returns (PostScan memory scan);
 
     /// @notice A revealed vector's summary for settling on it: the audited leaves it does not abstain on
     ///         (`finalMask`) and the hash of the vector with every other leaf zeroed (the final vector).
