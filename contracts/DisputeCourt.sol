@@ -117,7 +117,16 @@ contract DisputeCourt is IDisputeCourt {
 
     /// @inheritdoc IDisputeCourt
     function unpaidLeaves(uint256 batchId) external view returns (uint256) {
-        uint256 end = uint256(_settlement.getBatch(batchId).finalizedAt) + _params.challengeWindow;
+        return _unpaidLeaves(batchId, _settlement.getBatch(batchId).finalizedAt);
+    }
+
+    /// @inheritdoc IDisputeCourt
+    function unpaidLeavesAfter(uint256 batchId, uint256 finalizedAt) external view returns (uint256) {
+        return _unpaidLeaves(batchId, finalizedAt);
+    }
+
+    function _unpaidLeaves(uint256 batchId, uint256 finalizedAt) private view returns (uint256) {
+        uint256 end = finalizedAt + _params.challengeWindow;
         if (block.timestamp < end) revert ChallengeWindowOpen(batchId, 0, end);
         return _challenged[batchId];
     }

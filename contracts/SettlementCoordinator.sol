@@ -357,11 +357,11 @@ contract SettlementCoordinator is ISettlementCoordinator {
         }
     }
 
-    /// @dev After the challenge window (IDisputeCourt.unpaidLeaves reverts ChallengeWindowOpen before): credits each
+    /// @dev After the challenge window (IDisputeCourt.unpaidLeavesAfter reverts ChallengeWindowOpen before): credits each
     ///      holder its deferred committee pay (a K-th of the committee share per seat and Final leaf it agreed on,
     ///      less what challenges withheld). Returns the challenged leaves.
     function _paySeats(uint256 batchId, Stored storage b) private returns (uint256 unpaid) {
-        unpaid = _court.unpaidLeaves(batchId);
+        unpaid = _court.unpaidLeavesAfter(batchId, _finalizedAt(b));
         uint256 perSeat = _seatPay(b);
         uint256[16] storage holders = _holders[batchId];
         for (uint256 h; h < b.holderCount; ++h) {

@@ -257,7 +257,7 @@ interface ISettlementCoordinator is IProtocolParams {
     function finalize(uint256 batchId, bytes32[][] calldata vectors) external;
 
     /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow, once the
-    ///         batch's challenge window passed: IDisputeCourt.unpaidLeaves reverts ChallengeWindowOpen before; a leaf
+    ///         batch's challenge window passed: IDisputeCourt.unpaidLeavesAfter reverts ChallengeWindowOpen before; a leaf
     ///         challenged in that window pays no attester and its share goes back to the payer, and a batch with one
     ///         must be opened with its `finalVector`). An attester is credited only with its co-signature of the
     ///         batch: one EIP-712 BatchAttestation(batchId, gateway, root, leafMask, resultsHash) over every leaf the
@@ -278,7 +278,7 @@ interface ISettlementCoordinator is IProtocolParams {
 
     /// @notice Closes a Finalized batch (anyone): returns the unopened attester share to the payer, after the open
     ///         window, and credits the seats their deferred committee pay, after the challenge window
-    ///         (IDisputeCourt.unpaidLeaves reverts ChallengeWindowOpen before). A batch without attesters may be
+    ///         (IDisputeCourt.unpaidLeavesAfter reverts ChallengeWindowOpen before). A batch without attesters may be
     ///         closed as soon as its challenge window passed; one with attesters once its open window passed.
     function close(uint256 batchId) external;
 

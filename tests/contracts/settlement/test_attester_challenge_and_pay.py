@@ -221,6 +221,43 @@ def test_open_results__spam_challenged_true_leaf__attesters_unpaid_share_back_to
     assert court.c.unpaidLeaves(b) == 1
 
 
+def test_unpaid_leaves_after__batch_finalization_time__answers_as_unpaid_leaves(
+    court, workers, reverts_with
+):
+    """What openResults and close ask the court (the coordinator passes the batch's finalization time
+    instead of the court reading the batch back): the window's end and the challenged leaves exactly as
+    unpaidLeaves gives them; a time that ends the window earlier than the batch's does not change
+    unpaidLeaves, which the coordinator never bypasses."""
+    kit = court.kit
+    posted = _all_seats_say(kit, court, GOOD, [(workers[1], GOOD)])
+    b = posted.batch_id
+    court.challenge(b, 0, workers[3], [[GOOD]])
+    finalized_at = int(kit.coordinator.getBatch(b).finalizedAt)
+    window = int(court.params.challengeWindow)
+    for ask in (
+        lambda: court.c.unpaidLeaves(b),
+        lambda: court.c.unpaidLeavesAfter(b, finalized_at),
+    ):
+        with reverts_with(court.c.ChallengeWindowOpen):
+            ask()
+    # an earlier finalization time claims the window over: only this view says so
+    assert court.c.unpaidLeavesAfter(b, finalized_at - window) == 1
+    with reverts_with(court.c.ChallengeWindowOpen):
+        court.c.unpaidLeaves(b)
+    with reverts_with(court.c.ChallengeWindowOpen):  # the coordinator passes the true time
+        kit.coordinator.openResults(
+            b,
+            RESULT_SALT,
+            results_opening(posted.results),
+            [GOOD],
+            kit.cosignatures(b, posted.tickets, posted.results),
+            sender=kit.gateway,
+        )
+    court.vote(b, 0, lambda w: GOOD)
+    court.close_after_window(b, 0)
+    assert court.c.unpaidLeavesAfter(b, finalized_at) == court.c.unpaidLeaves(b) == 1
+
+
 def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     court, workers, reverts_with
 ):
