@@ -10,67 +10,16 @@ import {ISettlementCoordinator} from "./interfaces/ISettlementCoordinator.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {ITicketVerifier} from "./interfaces/ITicketVerifier.sol";
 import {ProtocolParamsLib} from "./libraries/ProtocolParamsLib.sol";
+import {SettlementFinalizer} from "./SettlementFinalizer.sol";
+import {SettlementStorage} from "./SettlementStorage.sol";
 
 /// @title SettlementCoordinator
 /// @notice Protocol v2 batch settlement: post, seat, commit, reveal, finalize, open, pull payments.
-contract SettlementCoordinator is ISettlementCoordinator {
-    uint256 private constant _POSTED_LEAF_BYTES = 51; // peerhost/wire/batch.py
-
-    uint256 private constant _BPS = 10_000;
-    uint64 private constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
-    uint8 private constant _REASON_NO_SHOW = 1;
-    uint8 private constant _CREDIT_SEAT = 0;
-    uint8 private constant _CREDIT_FINALIZER = 1;
-    uint8 private constant _CREDIT_ATTESTER = 2;
-    uint8 private constant _CREDIT_HONEST = 3;
-    uint8 private constant _CREDIT_REFUND = 4;
-    uint8 private constant _CREDIT_ORPHAN = 5;
-
-    Params private _params;
-    IFunctionRegistry private immutable _functions;
-    IStakeRegistry private immutable _stakes;
-    IGatewayRegistry private immutable _gateways;
-    IBeacon private immutable _beacon;
-    ITicketVerifier private immutable _tickets;
+///         Its state and shared helpers are in SettlementStorage; `finalize` runs in SettlementFinalizer (deployed by
+///         the constructor, called with delegatecall).
+contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     address private immutable _deployer;
-    IDisputeCourt private _court;
-
-    uint256 private _batchCount;
-    uint256 private _burned;
-    mapping(uint256 batchId => Stored) private _batches;
-    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count in the next 8, and from bit 168
-    ///      its deferred committee pay in units of a seat's K-th of one Final leaf (seats x Final leaves it agreed
-    ///      on), written at settlement and credited after the challenge window (_paySeats).
-    mapping(uint256 batchId => uint256[16]) private _holders;
-    mapping(uint256 batchId => mapping(address holder => bytes32 vote)) private _votes;
-    mapping(address gateway => mapping(uint256 word => uint256 bits)) private _seqBits;
-    mapping(address requester => uint64 count) private _singleCount;
-    mapping(address account => uint256 amount) private _pending;
-
-    /// @dev A batch as stored (ISettlementCoordinator.Batch adds the derived fields).
-    struct Stored {
-        address gateway;
-        uint40 postedAt;
-        uint32 epoch;
-        uint16 leafCount;
-        BatchState state;
-        bytes32 projectId;
-        bytes32 root;
-        bytes32 resultsCommitment;
-        uint96 reward;
-        uint40 seedBlock;
-        uint40 commitDeadline;
-        uint8 holderCount;
-        uint8 firstFull; // 1 + index of the first holder that revealed its vector in full (0: none yet)
-        uint16 committedBits;
-        uint16 revealedBits;
-        uint32 finalizedAfter; // seconds from postedAt to finalization
-        uint256 fastMask;
-        uint256 sampledMask; // fast leaves the seed sampled for audit
-        uint256 finalMask; // from the first full reveal: the audited leaves its vector does not abstain on
-        uint256 disputedMask;
-        bytes32 finalVectorHash; // from the first full reveal: its vector with every leaf outside finalMask zeroed
-    }
+    address private immutable _finalizer;
 
     /// @dev What a post needs besides the leaves.
     struct PostArgs {
@@ -90,15 +39,11 @@ contract SettlementCoordinator is ISettlementCoordinator {
         IGatewayRegistry gateways_,
         IBeacon beacon_,
         ITicketVerifier tickets_
-    ) {
+    ) SettlementStorage(functions_, stakes_, gateways_, beacon_, tickets_) {
         ProtocolParamsLib.validate(params_);
         _params = params_;
-        _functions = functions_;
-        _stakes = stakes_;
-        _gateways = gateways_;
-        _beacon = beacon_;
-        _tickets = tickets_;
         _deployer = msg.sender;
+        _finalizer = address(new SettlementFinalizer(functions_, stakes_, gateways_, beacon_, tickets_));
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -311,9 +256,13 @@ contract SettlementCoordinator is ISettlementCoordinator {
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function finalize(uint256 batchId, bytes32[][] calldata vectors) external {
-        Stored storage b = _at(batchId, Phase.Settle);
-        _settle(batchId, b, vectors);
+    function finalize(uint256, bytes32[][] calldata) external {
+        (bool ok, bytes memory result) = _finalizer.delegatecall(msg.data); // SettlementFinalizer.finalize
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 32), mload(result))
+            }
+        }
     }
 
     // ------------------------------------------------------------------ after settlement
@@ -646,151 +595,7 @@ contract SettlementCoordinator is ISettlementCoordinator {
         }
     }
 
-    // ------------------------------------------------------------------ internals: settlement
-
-    /// @dev Tallies every audited leaf over the revealed vectors (TicketVerifier.tally), credits seats, the
-    ///      finalizer and refunds, slashes no-shows and splits what was slashed. `vectors` must hold the vector of
-    ///      every revealed holder.
-    function _settle(uint256 batchId, Stored storage b, bytes32[][] calldata vectors) private {
-        (uint256[] memory holders, bytes32[] memory votes) = _ballots(batchId, b);
-        uint256 reward = b.reward;
-        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
-        uint256 audit = _auditMaskOf(b);
-        ITicketVerifier.Tally memory t = _tickets.tally(
-            ITicketVerifier.TallyTerms(
-                b.leafCount,
-                audit,
-                _params.quorum,
-                reward,
-                finalizerShare,
-                _committeeShare(b, reward, finalizerShare),
-                _params.seats,
-                batchId
-            ),
-            vectors,
-            holders,
-            votes
-        );
-        if (b.finalMask != t.finalMask) b.finalMask = t.finalMask; // may differ from the first reveal's summary
-        if (t.disputedMask != 0) b.disputedMask = t.disputedMask;
-        b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
-        bytes32 finalVectorHash;
-        if (t.pot != 0) {
-            finalVectorHash = t.finalVectorHash;
-            b.finalVectorHash = finalVectorHash;
-        }
-        b.state = t.pot != 0 || t.finalMask != 0 ? BatchState.Finalized : BatchState.Closed; // seats paid after the window
-        // Disputed leaves are frozen; their rewards go to the DisputeCourt for the escalation tiers.
-        for (uint256 i; i < t.majority.length; ++i) {
-            if ((t.disputedMask >> i) & 1 == 1) emit LeafDisputed(batchId, i, t.majority[i]);
-        }
-        emit BatchFinalized(
-            batchId, finalVectorHash, t.finalMask, audit & ~t.finalMask & ~t.disputedMask, t.disputedMask, msg.sender
-        );
-        _payAndSlash(batchId, b, t.groupOf, t);
-        if (t.disputed > 0) _court.holdDisputed{value: t.disputed}(batchId);
-    }
-
-    /// @dev Each holder's word (address | seats << 160 | pay units << 168) and revealed vector hash (zero: none).
-    function _ballots(uint256 batchId, Stored storage b)
-        private
-        view
-        returns (uint256[] memory holders, bytes32[] memory votes)
-    {
-        uint256 n = b.holderCount;
-        holders = new uint256[](n);
-        votes = new bytes32[](n);
-        for (uint256 h; h < n; ++h) {
-            holders[h] = _holders[batchId][h];
-            if ((b.revealedBits >> h) & 1 == 1) votes[h] = _votes[batchId][address(uint160(holders[h]))];
-        }
-    }
-
-    /// @dev Credits seats, finalizer and refunds, then slashes no-shows and splits the slashed stake. Seats that
-    ///      revealed another value than a Final leaf's are not slashed here: the DisputeCourt does it once the leaf's
-    ///      challenge window has passed (`punish`) or its case closed, so a captured committee cannot get an honest
-    ///      minority slashed before a challenge.
-    function _payAndSlash(uint256 batchId, Stored storage b, uint256[] memory groupOf, ITicketVerifier.Tally memory t)
-        private
-    {
-        _credit(batchId, msg.sender, t.finalizerCredit, _CREDIT_FINALIZER);
-        uint256 holders = groupOf.length;
-        uint256 honestSeats;
-        uint256 slashSeats;
-        for (uint256 h; h < holders; ++h) {
-            uint256 g = groupOf[h];
-            uint256 packed = _holders[batchId][h];
-            if (g == type(uint256).max) {
-                slashSeats += uint8(packed >> 160);
-                continue;
-            }
-            honestSeats += uint8(packed >> 160);
-            if (t.agreed[g] != 0) _holders[batchId][h] = packed | (t.agreed[g] * uint8(packed >> 160)) << 168; // _paySeats
-        }
-        if (slashSeats == 0) return _refund(batchId, b, t.refund);
-
-        // Interactions: the stake registry sends slashed ETH back through receive().
-        uint256 slashed;
-        for (uint256 h; h < holders; ++h) {
-            if (groupOf[h] != type(uint256).max) continue;
-            uint256 packed = _holders[batchId][h];
-            address holder = address(uint160(packed));
-            uint256 amount = _stakes.slash(holder, uint8(packed >> 160) * _params.seatSlash);
-            slashed += amount;
-            emit SeatSlashed(batchId, holder, amount, _REASON_NO_SHOW);
-        }
-        uint256 toHonest;
-        if (honestSeats > 0) {
-            uint256 each = slashed * _params.honestSlashBps / _BPS / honestSeats;
-            toHonest = each * honestSeats;
-            for (uint256 h; h < holders && each > 0; ++h) {
-                if (groupOf[h] == type(uint256).max) continue;
-                uint256 packed = _holders[batchId][h];
-                _credit(batchId, address(uint160(packed)), each * uint8(packed >> 160), _CREDIT_HONEST);
-            }
-        }
-        uint256 toPayer = slashed * _params.projectSlashBps / _BPS;
-        uint256 burnt = slashed - toHonest - toPayer;
-        _burned += burnt;
-        emit SlashSplit(batchId, toHonest, toPayer, burnt);
-        _refund(batchId, b, t.refund + toPayer);
-    }
-
-    /// @dev Sends `amount` back to the batch's payer: the project reserve, or the poster's credits.
-    function _refund(uint256 batchId, Stored storage b, uint256 amount) private {
-        if (amount == 0) return;
-        if (b.projectId == bytes32(0)) return _credit(batchId, b.gateway, amount, _CREDIT_REFUND); // the requester
-        _gateways.refund{value: amount}(b.projectId);
-    }
-
-    function _credit(uint256 batchId, address account, uint256 amount, uint8 reason) private {
-        if (amount == 0) return;
-        _pending[account] += amount;
-        emit Credited(batchId, account, amount, reason);
-    }
-
     // ------------------------------------------------------------------ internals: misc
-
-    function _phase(Stored storage b) private view returns (Phase) {
-        BatchState s = b.state;
-        if (s == BatchState.None) return Phase.None;
-        if (s == BatchState.Posted) return Phase.AwaitingSeed;
-        if (s == BatchState.Finalized) return Phase.Finalized;
-        if (s == BatchState.Closed) return Phase.Closed;
-        if (s == BatchState.Expired) return Phase.Expired;
-        uint256 all = (uint256(1) << b.holderCount) - 1;
-        uint256 committed = b.committedBits;
-        if (committed != all && block.timestamp < b.commitDeadline) return Phase.Commit;
-        if (
-            committed == 0 || b.revealedBits == committed
-                || block.timestamp >= uint256(b.commitDeadline) + _params.revealWindow
-        ) return Phase.Settle;
-        return Phase.Reveal;
-    }
-
-    function _auditMaskOf(Stored storage b) private view returns (uint256) {
-        return (_fullMask(b.leafCount) & ~b.fastMask) | b.sampledMask;
-    }
 
     /// @dev Expired: every leaf; settled: every audited leaf that is not Final; otherwise none.
     function _refundMaskOf(Stored storage b) private view returns (uint256) {
@@ -798,11 +603,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
         if (s == BatchState.Expired) return _fullMask(b.leafCount);
         if (s != BatchState.Finalized && s != BatchState.Closed) return 0;
         return _auditMaskOf(b) & ~b.finalMask & ~b.disputedMask;
-    }
-
-    /// @dev A final leaf's committee share: what is left after the finalizer's when the batch has no attesters.
-    function _committeeShare(Stored storage b, uint256 reward, uint256 finalizerShare) private view returns (uint256) {
-        return b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _params.committeeBps / _BPS;
     }
 
     /// @dev What attesters are owed once the batch settled with `finalMask`: a final leaf's remainder and an
@@ -832,10 +632,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
         return uint256(b.postedAt) + b.finalizedAfter - 1;
     }
 
-    function _fullMask(uint256 n) private pure returns (uint256) {
-        return n == 256 ? type(uint256).max : (uint256(1) << n) - 1;
-    }
-
     function _holderAt(uint256 batchId, uint256 h) private view returns (address) {
         return address(uint160(_holders[batchId][h]));
     }
@@ -844,18 +640,6 @@ contract SettlementCoordinator is ISettlementCoordinator {
         uint256[16] storage holders = _holders[batchId];
         while (h < count && address(uint160(holders[h])) != worker) ++h;
         if (h == count) revert NotSeated(batchId, worker);
-    }
-
-    /// @dev The batch, which must exist and be in phase `want`.
-    function _at(uint256 batchId, Phase want) private view returns (Stored storage b) {
-        b = _existing(batchId);
-        Phase p = _phase(b);
-        if (p != want) revert WrongPhase(batchId, p);
-    }
-
-    function _existing(uint256 batchId) private view returns (Stored storage b) {
-        b = _batches[batchId];
-        if (b.state == BatchState.None) revert UnknownBatch(batchId);
     }
 
     function _commitment(uint256 batchId, address worker, bytes32 vectorHash, bytes32 salt)

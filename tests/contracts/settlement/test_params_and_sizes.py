@@ -20,6 +20,7 @@ CONTRACTS = [
     "HeaderBeacon",
     "TicketVerifier",
     "SettlementCoordinator",
+    "SettlementFinalizer",
 ]
 
 BAD = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from eth_utils import keccak
+import rlp
+from eth_utils import keccak, to_checksum_address
 
 from peerhost.chain.headers import header_of
 from peerhost.deploy import deploy_settlement
@@ -264,6 +265,30 @@ def test_finalize__settle_phase_only_and_every_vector_needed(k, by, chain, rever
     assert punished == [(str(bb.address), 0)]
     with reverts_with(court.WrongCasePhase):  # once
         court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+
+
+def test_finalizer__called_directly__sees_no_batch_and_changes_nothing(
+    k, by, project, reverts_with
+):
+    """finalize runs in SettlementFinalizer on the coordinator's state (delegatecall); whoever calls the
+    finalizer itself runs it on the finalizer's own, empty state: the coordinator's batch in its Settle
+    phase is neither settled nor touched."""
+    posted, holders = seat_until(k, distinct(3), n=2)
+    b = posted.batch_id
+    a, bb, c = (by(h) for h in holders)
+    for h, v in ((a, vector(2)), (bb, vector(2, LIE)), (c, vector(2))):
+        k.commit(b, h, v)
+    for h, v in ((a, vector(2)), (bb, vector(2, LIE)), (c, vector(2))):
+        k.reveal(b, h, v)
+    assert k.coordinator.phaseOf(b) == PH_SETTLE
+    # the coordinator's first creation (contract nonces start at 1): its finalizer
+    created = keccak(rlp.encode([bytes.fromhex(str(k.coordinator.address)[2:]), 1]))[12:]
+    finalizer = project.SettlementFinalizer.at(to_checksum_address(created))
+    with reverts_with(k.coordinator.UnknownBatch):
+        finalizer.finalize(b, [vector(2), vector(2, LIE)], sender=a)
+    assert k.coordinator.phaseOf(b) == PH_SETTLE
+    k.coordinator.finalize(b, [vector(2), vector(2, LIE)], sender=a)
+    assert k.coordinator.leafState(b, 0) == L_FINAL
 
 
 def test_finalize__no_shows__slashed_like_wrong_reveals_split_never_to_owner(

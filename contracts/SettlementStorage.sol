@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IDisputeCourt} from "./interfaces/IDisputeCourt.sol";
+import {IFunctionRegistry} from "./interfaces/IFunctionRegistry.sol";
+import {IGatewayRegistry} from "./interfaces/IGatewayRegistry.sol";
+import {IProtocolParams} from "./interfaces/IProtocolParams.sol";
+import {ISettlementCoordinator} from "./interfaces/ISettlementCoordinator.sol";
+import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
+import {ITicketVerifier} from "./interfaces/ITicketVerifier.sol";
+import {IBeacon} from "./interfaces/IBeacon.sol";
+
+/// @title SettlementStorage
+/// @notice What SettlementCoordinator and SettlementFinalizer share: the coordinator's state (one layout: the
+///         finalizer runs on it by delegatecall) and the helpers both use (phases, credits, refunds, masks).
+abstract contract SettlementStorage {
+    uint256 internal constant _POSTED_LEAF_BYTES = 51; // peerhost/wire/batch.py
+
+    uint256 internal constant _BPS = 10_000;
+    uint64 internal constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
+    uint8 internal constant _REASON_NO_SHOW = 1;
+    uint8 internal constant _CREDIT_SEAT = 0;
+    uint8 internal constant _CREDIT_FINALIZER = 1;
+    uint8 internal constant _CREDIT_ATTESTER = 2;
+    uint8 internal constant _CREDIT_HONEST = 3;
+    uint8 internal constant _CREDIT_REFUND = 4;
+    uint8 internal constant _CREDIT_ORPHAN = 5;
+
+    IProtocolParams.Params internal _params;
+    IFunctionRegistry internal immutable _functions;
+    IStakeRegistry internal immutable _stakes;
+    IGatewayRegistry internal immutable _gateways;
+    IBeacon internal immutable _beacon;
+    ITicketVerifier internal immutable _tickets;
+    IDisputeCourt internal _court;
+
+    uint256 internal _batchCount;
+    uint256 internal _burned;
+    mapping(uint256 batchId => Stored) internal _batches;
+    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count in the next 8, and from bit 168
+    ///      its deferred committee pay in units of a seat's K-th of one Final leaf (seats x Final leaves it agreed
+    ///      on), written at settlement and credited after the challenge window (_paySeats).
+    mapping(uint256 batchId => uint256[16]) internal _holders;
+    mapping(uint256 batchId => mapping(address holder => bytes32 vote)) internal _votes;
+    mapping(address gateway => mapping(uint256 word => uint256 bits)) internal _seqBits;
+    mapping(address requester => uint64 count) internal _singleCount;
+    mapping(address account => uint256 amount) internal _pending;
+
+    /// @dev A batch as stored (ISettlementCoordinator.Batch adds the derived fields).
+    struct Stored {
+        address gateway;
+        uint40 postedAt;
+        uint32 epoch;
+        uint16 leafCount;
+        ISettlementCoordinator.BatchState state;
+        bytes32 projectId;
+        bytes32 root;
+        bytes32 resultsCommitment;
+        uint96 reward;
+        uint40 seedBlock;
+        uint40 commitDeadline;
+        uint8 holderCount;
+        uint8 firstFull; // 1 + index of the first holder that revealed its vector in full (0: none yet)
+        uint16 committedBits;
+        uint16 revealedBits;
+        uint32 finalizedAfter; // seconds from postedAt to finalization
+        uint256 fastMask;
+        uint256 sampledMask; // fast leaves the seed sampled for audit
+        uint256 finalMask; // from the first full reveal: the audited leaves its vector does not abstain on
+        uint256 disputedMask;
+        bytes32 finalVectorHash; // from the first full reveal: its vector with every leaf outside finalMask zeroed
+    }
+
+    constructor(
+        IFunctionRegistry functions_,
+        IStakeRegistry stakes_,
+        IGatewayRegistry gateways_,
+        IBeacon beacon_,
+        ITicketVerifier tickets_
+    ) {
+        _functions = functions_;
+        _stakes = stakes_;
+        _gateways = gateways_;
+        _beacon = beacon_;
+        _tickets = tickets_;
+    }
+
+    /// @dev Sends `amount` back to the batch's payer: the project reserve, or the poster's credits.
+    function _refund(uint256 batchId, Stored storage b, uint256 amount) internal {
+        if (amount == 0) return;
+        if (b.projectId == bytes32(0)) return _credit(batchId, b.gateway, amount, _CREDIT_REFUND); // the requester
+        _gateways.refund{value: amount}(b.projectId);
+    }
+
+    function _credit(uint256 batchId, address account, uint256 amount, uint8 reason) internal {
+        if (amount == 0) return;
+        _pending[account] += amount;
+        emit ISettlementCoordinator.Credited(batchId, account, amount, reason);
+    }
+
+    function _phase(Stored storage b) internal view returns (ISettlementCoordinator.Phase) {
+        ISettlementCoordinator.BatchState s = b.state;
+        if (s == ISettlementCoordinator.BatchState.None) return ISettlementCoordinator.Phase.None;
+        if (s == ISettlementCoordinator.BatchState.Posted) return ISettlementCoordinator.Phase.AwaitingSeed;
+        if (s == ISettlementCoordinator.BatchState.Finalized) return ISettlementCoordinator.Phase.Finalized;
+        if (s == ISettlementCoordinator.BatchState.Closed) return ISettlementCoordinator.Phase.Closed;
+        if (s == ISettlementCoordinator.BatchState.Expired) return ISettlementCoordinator.Phase.Expired;
+        uint256 all = (uint256(1) << b.holderCount) - 1;
+        uint256 committed = b.committedBits;
+        if (committed != all && block.timestamp < b.commitDeadline) return ISettlementCoordinator.Phase.Commit;
+        if (
+            committed == 0 || b.revealedBits == committed
+                || block.timestamp >= uint256(b.commitDeadline) + _params.revealWindow
+        ) return ISettlementCoordinator.Phase.Settle;
+        return ISettlementCoordinator.Phase.Reveal;
+    }
+
+    function _auditMaskOf(Stored storage b) internal view returns (uint256) {
+        return (_fullMask(b.leafCount) & ~b.fastMask) | b.sampledMask;
+    }
+
+    /// @dev A final leaf's committee share: what is left after the finalizer's when the batch has no attesters.
+    function _committeeShare(Stored storage b, uint256 reward, uint256 finalizerShare) internal view returns (uint256) {
+        return b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _params.committeeBps / _BPS;
+    }
+
+    function _fullMask(uint256 n) internal pure returns (uint256) {
+        return n == 256 ? type(uint256).max : (uint256(1) << n) - 1;
+    }
+
+    /// @dev The batch, which must exist and be in phase `want`.
+    function _at(uint256 batchId, ISettlementCoordinator.Phase want) internal view returns (Stored storage b) {
+        b = _existing(batchId);
+        ISettlementCoordinator.Phase p = _phase(b);
+        if (p != want) revert ISettlementCoordinator.WrongPhase(batchId, p);
+    }
+
+    function _existing(uint256 batchId) internal view returns (Stored storage b) {
+        b = _batches[batchId];
+        if (b.state == ISettlementCoordinator.BatchState.None) revert ISettlementCoordinator.UnknownBatch(batchId);
+    }
+}
