@@ -197,7 +197,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
             if (first == 0) {
                 b.firstFull = uint8(h + 1);
                 published = vectorHash;
-                _summarize(b, vector);
+                _summarize(b, vector, vectorHash);
             }
         } else if (first == 0 || vectorHash != published) {
             revert VectorMismatch(batchId, published);
@@ -223,10 +223,13 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @dev Stores what settling on `vector` needs (when every holder reveals it): the audited leaves it does
     ///      not abstain on (they finalize) and, for a batch with attesters, the hash of the final vector.
-    function _summarize(Stored storage b, bytes32[] calldata vector) private {
-        (uint256 finalMask, bytes32 finalVectorHash) = _tickets.summarize(vector, _auditMaskOf(b));
-        if (finalMask != 0) b.finalMask = finalMask;
-        if (b.resultsCommitment != bytes32(0)) b.finalVectorHash = finalVectorHash;
+    ///      Neither is written in the common case (no fresh storage word): no audited leaf abstained, and the final
+    ///      vector is the revealed one (every leaf audited).
+    function _summarize(Stored storage b, bytes32[] calldata vector, bytes32 vectorHash) private {
+        uint256 audit = _auditMaskOf(b);
+        (uint256 finalMask, bytes32 finalVectorHash) = _tickets.summarize(vector, audit);
+        if (audit & ~finalMask != 0) b.nonFinalMask = audit & ~finalMask;
+        if (b.resultsCommitment != bytes32(0) && finalVectorHash != vectorHash) b.finalVectorHash = finalVectorHash;
     }
 
     /// @dev Settles a batch whose holders all revealed the first full vector (summarized in finalMask and
@@ -235,7 +238,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     function _settleAgreed(uint256 batchId, Stored storage b) private {
         uint256 reward = b.reward;
         uint256 audit = _auditMaskOf(b);
-        uint256 finalMask = b.finalMask;
+        uint256 finalMask = audit & ~b.nonFinalMask;
         uint256 finals = _popcount(finalMask);
         uint256 unaudited = b.leafCount - _popcount(audit);
         uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
@@ -244,7 +247,9 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256 pot = _potOf(b, finalMask);
         b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
         b.state = pot != 0 || finals != 0 ? BatchState.Finalized : BatchState.Closed;
-        emit BatchFinalized(batchId, pot != 0 ? b.finalVectorHash : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender);
+        emit BatchFinalized(
+            batchId, pot != 0 ? _finalVectorHashOf(batchId, b) : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender
+        );
         uint256 dust = committeeShare - perSeat * _params.seats;
         _credit(batchId, msg.sender, finals * (finalizerShare + dust) + unaudited * finalizerShare, _CREDIT_FINALIZER);
         uint256[16] storage holders = _holders[batchId];
@@ -278,7 +283,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         Stored storage b = _at(batchId, Phase.Finalized);
         if (block.timestamp >= _finalizedAt(b) + _params.openWindow) revert WrongPhase(batchId, Phase.Finalized);
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
-        uint256 pot = _potOf(b, b.finalMask);
+        uint256 pot = _potOf(b, _finalMaskOf(b));
         uint256 paid = _payAttesters(batchId, b, opening, finalVector, cosignatures);
         uint256 returned = pot - paid;
         b.state = BatchState.Closed;
@@ -300,7 +305,8 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256[] memory amounts;
         bytes32 vectorHash;
         (accounts, amounts, paid, vectorHash) = _tickets.attesterPay(terms, opening, finalVector, cosignatures);
-        if (vectorHash != b.finalVectorHash) revert VectorMismatch(batchId, b.finalVectorHash);
+        bytes32 expected = _finalVectorHashOf(batchId, b);
+        if (vectorHash != expected) revert VectorMismatch(batchId, expected);
         for (uint256 j; j < accounts.length; ++j) {
             _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);
         }
@@ -358,7 +364,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         t.gateway = b.gateway;
         t.root = b.root;
         t.leafCount = b.leafCount;
-        t.finalMask = b.finalMask;
+        t.finalMask = _finalMaskOf(b);
         t.auditMask = _auditMaskOf(b);
         t.finalPot = reward - finalizerShare - reward * _params.committeeBps / _BPS;
         t.unauditedPot = reward - finalizerShare;
@@ -371,7 +377,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         if (b.resultsCommitment != 0 && block.timestamp < _finalizedAt(b) + _params.openWindow) {
             revert WrongPhase(batchId, Phase.Finalized); // attesters' results may still be opened
         }
-        uint256 returned = _potOf(b, b.finalMask);
+        uint256 returned = _potOf(b, _finalMaskOf(b));
         b.state = BatchState.Closed;
         emit BatchClosed(batchId, returned);
         _paySeats(batchId, b);
@@ -428,9 +434,9 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         v.refundMask = _refundMaskOf(b);
         v.disputedMask = b.disputedMask;
         if (v.state != BatchState.Finalized && v.state != BatchState.Closed) return v; // summaries are not final yet
-        v.finalMask = b.finalMask;
+        v.finalMask = _finalMaskOf(b);
         uint256 pot = _potOf(b, v.finalMask);
-        if (pot != 0) v.finalVectorHash = b.finalVectorHash;
+        if (pot != 0) v.finalVectorHash = _finalVectorHashOf(batchId, b);
         if (v.state == BatchState.Finalized) v.attesterPot = uint96(pot);
     }
 
@@ -444,7 +450,8 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         Stored storage b = _batches[batchId];
         if (b.state == BatchState.None || index >= b.leafCount) return LeafState.None;
         if (b.state == BatchState.Posted || b.state == BatchState.Seated) return LeafState.Pending;
-        if ((b.finalMask >> index) & 1 == 1) return LeafState.Final;
+        if (b.state == BatchState.Expired) return LeafState.Refunded;
+        if ((_finalMaskOf(b) >> index) & 1 == 1) return LeafState.Final;
         if ((b.disputedMask >> index) & 1 == 1) return LeafState.Disputed;
         if ((_refundMaskOf(b) >> index) & 1 == 1) return LeafState.Refunded;
         return LeafState.Unaudited;
@@ -602,7 +609,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         BatchState s = b.state;
         if (s == BatchState.Expired) return _fullMask(b.leafCount);
         if (s != BatchState.Finalized && s != BatchState.Closed) return 0;
-        return _auditMaskOf(b) & ~b.finalMask & ~b.disputedMask;
+        return _auditMaskOf(b) & b.nonFinalMask & ~b.disputedMask;
     }
 
     /// @dev What attesters are owed once the batch settled with `finalMask`: a final leaf's remainder and an
@@ -613,6 +620,18 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256 unaudited = b.leafCount - _popcount(_auditMaskOf(b));
         return _popcount(finalMask) * (reward - finalizerShare - _committeeShare(b, reward, finalizerShare))
             + unaudited * (reward - finalizerShare);
+    }
+
+    /// @dev The Final leaves of a batch once it settled (Finalized or Closed; meaningless before).
+    function _finalMaskOf(Stored storage b) private view returns (uint256) {
+        return _auditMaskOf(b) & ~b.nonFinalMask;
+    }
+
+    /// @dev The final vector's hash: stored when it differs from the first full reveal's vector hash, else that
+    ///      (a batch settled by finalize with attesters owed always stores it).
+    function _finalVectorHashOf(uint256 batchId, Stored storage b) private view returns (bytes32 h) {
+        h = b.finalVectorHash;
+        if (h == bytes32(0)) h = _votes[batchId][_holderAt(batchId, b.firstFull - 1)];
     }
 
     /// @dev Number of set bits (SWAR).

@@ -52,7 +52,8 @@ contract SettlementFinalizer is SettlementStorage {
             holders,
             votes
         );
-        if (b.finalMask != t.finalMask) b.finalMask = t.finalMask; // may differ from the first reveal's summary
+        uint256 nonFinal = audit & ~t.finalMask; // may differ from the first full reveal's summary
+        if (b.nonFinalMask != nonFinal) b.nonFinalMask = nonFinal;
         if (t.disputedMask != 0) b.disputedMask = t.disputedMask;
         b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
         bytes32 finalVectorHash;

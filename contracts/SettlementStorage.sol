@@ -66,9 +66,11 @@ abstract contract SettlementStorage {
         uint32 finalizedAfter; // seconds from postedAt to finalization
         uint256 fastMask;
         uint256 sampledMask; // fast leaves the seed sampled for audit
-        uint256 finalMask; // from the first full reveal: the audited leaves its vector does not abstain on
+        uint256 nonFinalMask; // audited leaves that are not Final (the first full reveal's abstentions, then the
+        // settlement's): zero, and never written, when every audited leaf is Final (_finalMaskOf)
         uint256 disputedMask;
-        bytes32 finalVectorHash; // from the first full reveal: its vector with every leaf outside finalMask zeroed
+        bytes32 finalVectorHash; // the final vector's hash (every leaf not Final zeroed) when it is not the first full
+        // reveal's vector hash (_finalVectorHashOf)
     }
 
     constructor(

@@ -663,6 +663,28 @@ def test_reveal__equal_vectors_last_one_empty__settles_from_the_first_full_revea
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
 
+def test_open_results__every_leaf_final_no_summary_stored__forged_final_vector_refused(
+    k, by, reverts_with, workers
+):
+    """A batch whose seats all reveal one vector with every audited leaf Final stores no summary (its
+    final vector is the first full reveal's, read from that holder's vote): an opening that claims
+    another final vector is still refused, and the true one pays."""
+    posted, holders = seat_until(k, distinct(3), n=2, attesters=[workers[3]])
+    b = posted.batch_id
+    for h in holders:
+        k.commit(b, by(h), vector(2))
+    for i, h in enumerate(holders):
+        k.reveal(b, by(h), vector(2), full=i == 0)
+    batch = k.coordinator.getBatch(b)
+    assert (batch.finalMask, batch.refundMask) == (0b11, 0)
+    assert bytes(batch.finalVectorHash) == vector_hash(vector(2))
+    for forged in ([GOOD, LIE], [GOOD, ABSTAIN]):
+        with reverts_with(k.coordinator.VectorMismatch):
+            k.open(posted, forged)
+    tx = k.open(posted, vector(2))
+    assert _attester_credits(k, tx) == {str(workers[3].address): int(batch.attesterPot)}
+
+
 def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_attester_differs(
     k, by, reverts_with, workers
 ):
