@@ -39,11 +39,11 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         IGatewayRegistry gateways_,
         IBeacon beacon_,
         ITicketVerifier tickets_
-    ) SettlementStorage(functions_, stakes_, gateways_, beacon_, tickets_) {
+    ) SettlementStorage(params_, functions_, stakes_, gateways_, beacon_, tickets_) {
         ProtocolParamsLib.validate(params_);
         _params = params_;
         _deployer = msg.sender;
-        _finalizer = address(new SettlementFinalizer(functions_, stakes_, gateways_, beacon_, tickets_));
+        _finalizer = address(new SettlementFinalizer(params_, functions_, stakes_, gateways_, beacon_, tickets_));
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -76,9 +76,9 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         external
         returns (uint256 batchId)
     {
-        if (tickets.length > _params.maxLeaves) revert InvalidLeaves(tickets.length * _POSTED_LEAF_BYTES);
+        if (tickets.length > _maxLeaves) revert InvalidLeaves(tickets.length * _POSTED_LEAF_BYTES);
         batchId = _postOrphans(tickets, signatures, resultsCommitment);
-        uint256 refund = _gateways.chargeBond(tickets[0].gateway, tickets.length * _params.orphanRefund);
+        uint256 refund = _gateways.chargeBond(tickets[0].gateway, tickets.length * _orphanRefund);
         _credit(batchId, msg.sender, refund, _CREDIT_ORPHAN);
         emit OrphansPosted(batchId, msg.sender, refund);
     }
@@ -89,7 +89,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         bytes[] calldata signatures,
         bytes32 resultsCommitment
     ) private returns (uint256 batchId) {
-        uint256 issuedBy = block.timestamp > _params.orphanDelay ? block.timestamp - _params.orphanDelay : 0;
+        uint256 issuedBy = block.timestamp > _orphanDelay ? block.timestamp - _orphanDelay : 0;
         (ITicketVerifier.BatchHead memory head, bytes memory leaves) =
             _tickets.orphanLeaves(address(this), tickets, signatures, issuedBy);
         ITicketVerifier.Ticket calldata first = tickets[0];
@@ -140,9 +140,9 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         bytes32 seed = keccak256(abi.encode(_beacon.valueOf(seedBlock, proof), batchId));
         address[] memory seats = _seatHolders(batchId, b, seed);
         uint256 fastMask = b.fastMask;
-        uint256 sampled = fastMask == 0 ? 0 : _tickets.auditSample(seed, b.leafCount, fastMask, _params.auditBps);
+        uint256 sampled = fastMask == 0 ? 0 : _tickets.auditSample(seed, b.leafCount, fastMask, _auditBps);
         if (sampled != 0) b.sampledMask = sampled;
-        b.commitDeadline = uint40(block.timestamp + _params.commitWindow);
+        b.commitDeadline = uint40(block.timestamp + _commitWindow);
         b.state = BatchState.Seated;
         emit BatchSeated(batchId, seed, seats, (_fullMask(b.leafCount) & ~fastMask) | sampled);
     }
@@ -151,7 +151,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     function _seatHolders(uint256 batchId, Stored storage b, bytes32 seed) private returns (address[] memory seats) {
         address[] memory holders;
         uint256 counts;
-        (seats, holders, counts) = _stakes.drawHolders(b.epoch, seed, _params.seats);
+        (seats, holders, counts) = _stakes.drawHolders(b.epoch, seed, _seats);
         uint256[16] storage stored = _holders[batchId];
         for (uint256 h; h < holders.length; ++h) {
             stored[h] = uint256(uint160(holders[h])) | (((counts >> (8 * h)) & 0xff) << 160);
@@ -164,7 +164,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         Stored storage b = _at(batchId, Phase.AwaitingSeed);
         uint256 seedBlock = b.seedBlock;
         if (block.number <= seedBlock || blockhash(seedBlock) != bytes32(0)) revert SeedNotReady(batchId, seedBlock);
-        seedBlock = block.number + _params.beaconDelay;
+        seedBlock = block.number + _beaconDelay;
         b.seedBlock = uint40(seedBlock);
         emit Reseeded(batchId, seedBlock);
     }
@@ -241,16 +241,16 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256 finalMask = audit & ~b.nonFinalMask;
         uint256 finals = _popcount(finalMask);
         uint256 unaudited = b.leafCount - _popcount(audit);
-        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 finalizerShare = reward * _finalizerBps / _BPS;
         uint256 committeeShare = _committeeShare(b, reward, finalizerShare);
-        uint256 perSeat = committeeShare / _params.seats;
+        uint256 perSeat = committeeShare / _seats;
         uint256 pot = _potOf(b, finalMask);
         b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
         b.state = pot != 0 || finals != 0 ? BatchState.Finalized : BatchState.Closed;
         emit BatchFinalized(
             batchId, pot != 0 ? _finalVectorHashOf(batchId, b) : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender
         );
-        uint256 dust = committeeShare - perSeat * _params.seats;
+        uint256 dust = committeeShare - perSeat * _seats;
         _credit(batchId, msg.sender, finals * (finalizerShare + dust) + unaudited * finalizerShare, _CREDIT_FINALIZER);
         uint256[16] storage holders = _holders[batchId];
         for (uint256 h; h < b.holderCount && finals != 0; ++h) {
@@ -281,7 +281,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         bytes calldata cosignatures
     ) external {
         Stored storage b = _at(batchId, Phase.Finalized);
-        if (block.timestamp >= _finalizedAt(b) + _params.openWindow) revert WrongPhase(batchId, Phase.Finalized);
+        if (block.timestamp >= _finalizedAt(b) + _openWindow) revert WrongPhase(batchId, Phase.Finalized);
         if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
         uint256 pot = _potOf(b, _finalMaskOf(b));
         uint256 paid = _payAttesters(batchId, b, opening, finalVector, cosignatures);
@@ -352,13 +352,13 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     /// @dev A Final leaf's committee pay per agreeing seat: a K-th of its committee share.
     function _seatPay(Stored storage b) private view returns (uint256) {
         uint256 reward = b.reward;
-        return _committeeShare(b, reward, reward * _params.finalizerBps / _BPS) / _params.seats;
+        return _committeeShare(b, reward, reward * _finalizerBps / _BPS) / _seats;
     }
 
     /// @dev The attesters' terms of an opening.
     function _openTerms(uint256 batchId, Stored storage b) private view returns (ITicketVerifier.OpenTerms memory t) {
         uint256 reward = b.reward;
-        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 finalizerShare = reward * _finalizerBps / _BPS;
         t.coordinator = address(this);
         t.batchId = batchId;
         t.gateway = b.gateway;
@@ -366,15 +366,15 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         t.leafCount = b.leafCount;
         t.finalMask = _finalMaskOf(b);
         t.auditMask = _auditMaskOf(b);
-        t.finalPot = reward - finalizerShare - reward * _params.committeeBps / _BPS;
+        t.finalPot = reward - finalizerShare - reward * _committeeBps / _BPS;
         t.unauditedPot = reward - finalizerShare;
-        t.speed = reward * _params.speedBps / _BPS;
+        t.speed = reward * _speedBps / _BPS;
     }
 
     /// @inheritdoc ISettlementCoordinator
     function close(uint256 batchId) external {
         Stored storage b = _at(batchId, Phase.Finalized);
-        if (b.resultsCommitment != 0 && block.timestamp < _finalizedAt(b) + _params.openWindow) {
+        if (b.resultsCommitment != 0 && block.timestamp < _finalizedAt(b) + _openWindow) {
             revert WrongPhase(batchId, Phase.Finalized); // attesters' results may still be opened
         }
         uint256 returned = _potOf(b, _finalMaskOf(b));
@@ -387,7 +387,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     /// @inheritdoc ISettlementCoordinator
     function expire(uint256 batchId) external {
         Stored storage b = _at(batchId, Phase.AwaitingSeed);
-        uint256 seatDeadline = uint256(b.postedAt) + _params.seatWindow;
+        uint256 seatDeadline = uint256(b.postedAt) + _seatWindow;
         if (block.timestamp <= seatDeadline && _stakes.currentEpoch() <= uint256(b.epoch) + 1) {
             revert NotExpired(batchId, seatDeadline);
         }
@@ -423,7 +423,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         v.reward = b.reward;
         v.seedBlock = b.seedBlock;
         v.commitDeadline = b.commitDeadline;
-        v.revealDeadline = b.commitDeadline == 0 ? 0 : uint40(b.commitDeadline + _params.revealWindow);
+        v.revealDeadline = b.commitDeadline == 0 ? 0 : uint40(b.commitDeadline + _revealWindow);
         if (b.projectId == bytes32(0)) v.payer = b.gateway;
         v.holderCount = b.holderCount;
         v.committedBits = b.committedBits;
@@ -533,10 +533,10 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         returns (uint256 batchId)
     {
         uint256 n = leaves.length / _POSTED_LEAF_BYTES;
-        if (n == 0 || n > _params.maxLeaves || leaves.length % _POSTED_LEAF_BYTES != 0) {
+        if (n == 0 || n > _maxLeaves || leaves.length % _POSTED_LEAF_BYTES != 0) {
             revert InvalidLeaves(leaves.length);
         }
-        if (a.reward < _params.minReward) revert RewardTooLow(a.reward, _params.minReward);
+        if (a.reward < _minReward) revert RewardTooLow(a.reward, _minReward);
         uint256 epoch = _stakes.currentEpoch();
         if (_stakes.epochInfo(epoch).totalStake == 0) revert NoActiveStake(epoch);
         {
@@ -548,7 +548,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         }
 
         ITicketVerifier.PostScan memory sc = _tickets.scanPosted(
-            h, leaves, ITicketVerifier.PostTerms(a.gateway, _params.maxTicketLife, a.single, fullAudit)
+            h, leaves, ITicketVerifier.PostTerms(a.gateway, _maxTicketLife, a.single, fullAudit)
         );
         _markSeqs(a.gateway, sc.seqRuns);
 
@@ -577,7 +577,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         b.root = root;
         if (a.resultsCommitment != bytes32(0)) b.resultsCommitment = a.resultsCommitment;
         b.reward = a.reward;
-        uint256 seedBlock = block.number + _params.beaconDelay;
+        uint256 seedBlock = block.number + _beaconDelay;
         b.seedBlock = uint40(seedBlock);
         if (fastMask != 0) b.fastMask = fastMask;
         emit BatchPosted(
@@ -616,7 +616,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     ///      unaudited leaf's (zero for a batch without attesters: every leaf is audited, seats take the rest).
     function _potOf(Stored storage b, uint256 finalMask) private view returns (uint256) {
         uint256 reward = b.reward;
-        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 finalizerShare = reward * _finalizerBps / _BPS;
         uint256 unaudited = b.leafCount - _popcount(_auditMaskOf(b));
         return _popcount(finalMask) * (reward - finalizerShare - _committeeShare(b, reward, finalizerShare))
             + unaudited * (reward - finalizerShare);

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IBeacon} from "./interfaces/IBeacon.sol";
 import {IFunctionRegistry} from "./interfaces/IFunctionRegistry.sol";
 import {IGatewayRegistry} from "./interfaces/IGatewayRegistry.sol";
+import {IProtocolParams} from "./interfaces/IProtocolParams.sol";
 import {ISettlementCoordinator} from "./interfaces/ISettlementCoordinator.sol";
 import {IStakeRegistry} from "./interfaces/IStakeRegistry.sol";
 import {ITicketVerifier} from "./interfaces/ITicketVerifier.sol";
@@ -16,12 +17,13 @@ import {SettlementStorage} from "./SettlementStorage.sol";
 ///         Kept apart so the coordinator stays under EIP-170. Called directly, it sees no batch (UnknownBatch).
 contract SettlementFinalizer is SettlementStorage {
     constructor(
+        IProtocolParams.Params memory params_,
         IFunctionRegistry functions_,
         IStakeRegistry stakes_,
         IGatewayRegistry gateways_,
         IBeacon beacon_,
         ITicketVerifier tickets_
-    ) SettlementStorage(functions_, stakes_, gateways_, beacon_, tickets_) {}
+    ) SettlementStorage(params_, functions_, stakes_, gateways_, beacon_, tickets_) {}
 
     /// @notice ISettlementCoordinator.finalize (same selector and arguments).
     function finalize(uint256 batchId, bytes32[][] calldata vectors) external {
@@ -35,17 +37,17 @@ contract SettlementFinalizer is SettlementStorage {
     function _settle(uint256 batchId, Stored storage b, bytes32[][] calldata vectors) private {
         (uint256[] memory holders, bytes32[] memory votes) = _ballots(batchId, b);
         uint256 reward = b.reward;
-        uint256 finalizerShare = reward * _params.finalizerBps / _BPS;
+        uint256 finalizerShare = reward * _finalizerBps / _BPS;
         uint256 audit = _auditMaskOf(b);
         ITicketVerifier.Tally memory t = _tickets.tally(
             ITicketVerifier.TallyTerms(
                 b.leafCount,
                 audit,
-                _params.quorum,
+                _quorum,
                 reward,
                 finalizerShare,
                 _committeeShare(b, reward, finalizerShare),
-                _params.seats,
+                _seats,
                 batchId
             ),
             vectors,
@@ -117,13 +119,13 @@ contract SettlementFinalizer is SettlementStorage {
             if (groupOf[h] != type(uint256).max) continue;
             uint256 packed = _holders[batchId][h];
             address holder = address(uint160(packed));
-            uint256 amount = _stakes.slash(holder, uint8(packed >> 160) * _params.seatSlash);
+            uint256 amount = _stakes.slash(holder, uint8(packed >> 160) * _seatSlash);
             slashed += amount;
             emit ISettlementCoordinator.SeatSlashed(batchId, holder, amount, _REASON_NO_SHOW);
         }
         uint256 toHonest;
         if (honestSeats > 0) {
-            uint256 each = slashed * _params.honestSlashBps / _BPS / honestSeats;
+            uint256 each = slashed * _honestSlashBps / _BPS / honestSeats;
             toHonest = each * honestSeats;
             for (uint256 h; h < holders && each > 0; ++h) {
                 if (groupOf[h] == type(uint256).max) continue;
@@ -131,7 +133,7 @@ contract SettlementFinalizer is SettlementStorage {
                 _credit(batchId, address(uint160(packed)), each * uint8(packed >> 160), _CREDIT_HONEST);
             }
         }
-        uint256 toPayer = slashed * _params.projectSlashBps / _BPS;
+        uint256 toPayer = slashed * _projectSlashBps / _BPS;
         uint256 burnt = slashed - toHonest - toPayer;
         _burned += burnt;
         emit ISettlementCoordinator.SlashSplit(batchId, toHonest, toPayer, burnt);

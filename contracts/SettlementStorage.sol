@@ -26,7 +26,27 @@ abstract contract SettlementStorage {
     uint8 internal constant _CREDIT_REFUND = 4;
     uint8 internal constant _CREDIT_ORPHAN = 5;
 
-    IProtocolParams.Params internal _params;
+    IProtocolParams.Params internal _params; // as deployed, for params(); the code reads the immutables below
+    // The parameters the coordinator's transactions read, as immutables: no storage read per transaction.
+    uint8 internal immutable _seats;
+    uint8 internal immutable _quorum;
+    uint8 internal immutable _beaconDelay;
+    uint16 internal immutable _maxLeaves;
+    uint16 internal immutable _auditBps;
+    uint16 internal immutable _committeeBps;
+    uint16 internal immutable _speedBps;
+    uint16 internal immutable _finalizerBps;
+    uint16 internal immutable _honestSlashBps;
+    uint16 internal immutable _projectSlashBps;
+    uint32 internal immutable _seatWindow;
+    uint32 internal immutable _commitWindow;
+    uint32 internal immutable _revealWindow;
+    uint32 internal immutable _openWindow;
+    uint32 internal immutable _maxTicketLife;
+    uint96 internal immutable _seatSlash;
+    uint96 internal immutable _minReward;
+    uint96 internal immutable _orphanRefund;
+    uint32 internal immutable _orphanDelay;
     IFunctionRegistry internal immutable _functions;
     IStakeRegistry internal immutable _stakes;
     IGatewayRegistry internal immutable _gateways;
@@ -74,6 +94,7 @@ abstract contract SettlementStorage {
     }
 
     constructor(
+        IProtocolParams.Params memory p,
         IFunctionRegistry functions_,
         IStakeRegistry stakes_,
         IGatewayRegistry gateways_,
@@ -85,6 +106,25 @@ abstract contract SettlementStorage {
         _gateways = gateways_;
         _beacon = beacon_;
         _tickets = tickets_;
+        _seats = p.seats;
+        _quorum = p.quorum;
+        _beaconDelay = p.beaconDelay;
+        _maxLeaves = p.maxLeaves;
+        _auditBps = p.auditBps;
+        _committeeBps = p.committeeBps;
+        _speedBps = p.speedBps;
+        _finalizerBps = p.finalizerBps;
+        _honestSlashBps = p.honestSlashBps;
+        _projectSlashBps = p.projectSlashBps;
+        _seatWindow = p.seatWindow;
+        _commitWindow = p.commitWindow;
+        _revealWindow = p.revealWindow;
+        _openWindow = p.openWindow;
+        _maxTicketLife = p.maxTicketLife;
+        _seatSlash = p.seatSlash;
+        _minReward = p.minReward;
+        _orphanRefund = p.orphanRefund;
+        _orphanDelay = p.orphanDelay;
     }
 
     /// @dev Sends `amount` back to the batch's payer: the project reserve, or the poster's credits.
@@ -112,7 +152,7 @@ abstract contract SettlementStorage {
         if (committed != all && block.timestamp < b.commitDeadline) return ISettlementCoordinator.Phase.Commit;
         if (
             committed == 0 || b.revealedBits == committed
-                || block.timestamp >= uint256(b.commitDeadline) + _params.revealWindow
+                || block.timestamp >= uint256(b.commitDeadline) + _revealWindow
         ) return ISettlementCoordinator.Phase.Settle;
         return ISettlementCoordinator.Phase.Reveal;
     }
@@ -123,7 +163,7 @@ abstract contract SettlementStorage {
 
     /// @dev A final leaf's committee share: what is left after the finalizer's when the batch has no attesters.
     function _committeeShare(Stored storage b, uint256 reward, uint256 finalizerShare) internal view returns (uint256) {
-        return b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _params.committeeBps / _BPS;
+        return b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _committeeBps / _BPS;
     }
 
     function _fullMask(uint256 n) internal pure returns (uint256) {
