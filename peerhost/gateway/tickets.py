@@ -43,6 +43,7 @@ from peerhost.wire.feed import (
     ENGINE_PROFILE,
     MODE_NAMES,
     Answer,
+    DigestSigner,
     JobOffer,
     Refusal,
     recover_digest,
@@ -177,7 +178,7 @@ class Desk:
         hub.traced = trace is not None
         self.hub = hub
         self.book = book
-        self._key = private_key
+        self._signer = DigestSigner(private_key)  # built once: signs every ticket
         self.address = address
         self.attesters = attesters
         self.ticket_life = ticket_life
@@ -258,9 +259,7 @@ class Desk:
                 engine_profile=ENGINE_PROFILE,
                 issued_total=total,
             )
-            signature = sign_digest(
-                self._key, ticket_digest(self.chain_id, self.settlement, ticket)
-            )
+            signature = self._signer.sign(ticket_digest(self.chain_id, self.settlement, ticket))
             if trace is not None:
                 trace.mark(rid, "signed")
             self.book.save(ticket, rid, fn.project_id, signature, data)

@@ -97,10 +97,47 @@ class FeedMessageError(WireError, ValueError):
 # ---- signatures over digests --------------------------------------------------------------------
 
 
+class DigestSigner:
+    """Signs 32-byte digests with one key: the key object is built once (building it costs more
+    than the signature), so a process that signs on every call keeps one of these.
+
+    Args:
+        private_key: The 32-byte secp256k1 secret (never logged; not kept as bytes).
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, private_key: bytes) -> None:
+        self._key = PrivateKey(private_key)
+
+    def sign(self, digest: bytes) -> bytes:
+        """The 65-byte Ethereum signature (r ‖ s ‖ v, v = 27/28) of ``digest``."""
+        sig = self._key.sign_recoverable(digest, hasher=None)
+        return sig[:64] + bytes([sig[64] + 27])
+
+    def __repr__(self) -> str:
+        return "DigestSigner(<key>)"
+
+
 def sign_digest(private_key: bytes, digest: bytes) -> bytes:
-    """The 65-byte Ethereum signature (r ‖ s ‖ v, v = 27/28) of ``digest``."""
-    sig = PrivateKey(private_key).sign_recoverable(digest, hasher=None)
-    return sig[:64] + bytes([sig[64] + 27])
+    """The 65-byte Ethereum signature (r ‖ s ‖ v, v = 27/28) of ``digest`` (a one-off: a hot path
+    keeps a :class:`DigestSigner`)."""
+    return DigestSigner(private_key).sign(digest)
+
+
+#: Recovered public keys -> checksummed addresses (the same few keys sign almost everything a
+#: process checks; the checksum costs about as much as the recovery). Cleared when full.
+_ADDRESSES: dict[bytes, str] = {}
+_ADDRESSES_KEPT = 4096
+
+
+def _address_of_public(public: bytes) -> str:
+    address = _ADDRESSES.get(public)
+    if address is None:
+        if len(_ADDRESSES) >= _ADDRESSES_KEPT:
+            _ADDRESSES.clear()
+        address = _ADDRESSES[public] = to_checksum_address(keccak(public[1:])[-20:])
+    return address
 
 
 def recover_digest(digest: bytes, signature: bytes) -> str:
@@ -114,7 +151,7 @@ def recover_digest(digest: bytes, signature: bytes) -> str:
         )
     except Exception as exc:  # coincurve raises plain Exception on an invalid point
         raise FeedMessageError("the signature does not recover to a key") from exc
-    return to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
+    return _address_of_public(public.format(compressed=False))
 
 
 def address_of(private_key: bytes) -> str:
@@ -402,6 +439,7 @@ __all__ = [
     "Challenge",
     "CosignRequest",
     "Cosignature",
+    "DigestSigner",
     "FeedMessageError",
     "Hello",
     "JobOffer",

@@ -29,11 +29,11 @@ from peerhost.wire.envelope import ErrorKind, decode_envelope, result_hash
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
     Answer,
+    DigestSigner,
     FeedMessageError,
     JobOffer,
     Refusal,
     recover_digest,
-    sign_digest,
 )
 from peerhost.wire.ids import project_id_of
 from peerhost.wire.inbox import inbox_base_url
@@ -110,7 +110,7 @@ class TicketRunner:
         self.urgent = urgent
         self.executor = executor
         self.ledger = ledger
-        self._key = private_key
+        self._signer = DigestSigner(private_key)  # built once: signs every attestation
         self.address = address
         self.clock_skew = clock_skew
         self.gateway_urls = gateway_urls
@@ -236,8 +236,8 @@ class TicketRunner:
             return self._refuse(rid, outcome)
         output, logs_ = outcome
         result = result_hash(output)
-        attestation = sign_digest(
-            self._key, attestation_digest(self.chain_id, self.settlement, ticket_hash(t), result)
+        attestation = self._signer.sign(
+            attestation_digest(self.chain_id, self.settlement, ticket_hash(t), result)
         )
         if trace is not None:
             trace.mark(key, "signed")

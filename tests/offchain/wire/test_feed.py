@@ -13,6 +13,7 @@ from peerhost.wire.feed import (
     RUNTIME_ENGINE_SHA256,
     Answer,
     Challenge,
+    DigestSigner,
     FeedMessageError,
     Hello,
     JobOffer,
@@ -72,6 +73,27 @@ def test_recover_digest__attestation__matches_recover_attester() -> None:
     assert recover_digest(attestation_digest(31337, COORDINATOR, th, result), sig) == address_of(
         OTHER
     )
+
+
+def test_digest_signer__many_digests__same_signatures_as_sign_digest() -> None:
+    signer = DigestSigner(KEY)
+    for n in range(3):
+        digest = keccak(bytes([n]))
+        assert signer.sign(digest) == sign_digest(KEY, digest)
+        assert recover_digest(digest, signer.sign(digest)) == address_of(KEY)
+
+
+def test_digest_signer__repr__never_shows_the_key() -> None:
+    assert KEY.hex() not in repr(DigestSigner(KEY))
+    assert "42424242" not in repr(DigestSigner(KEY))
+
+
+def test_recover_digest__two_keys_alternating__each_its_own_address() -> None:
+    # recovered addresses are remembered per public key: one key's never answers for another's
+    digest = keccak(b"d")
+    for _ in range(2):
+        assert recover_digest(digest, sign_digest(KEY, digest)) == address_of(KEY)
+        assert recover_digest(digest, sign_digest(OTHER, digest)) == address_of(OTHER)
 
 
 @pytest.mark.parametrize(
