@@ -7,6 +7,7 @@ import socket
 
 import uvicorn
 
+from peerhost import eventloop
 from peerhost.gateway.app import create_app
 from peerhost.gateway.edge import EdgeLimits, edge_protocol
 from peerhost.gateway.settings import GatewaySettings
@@ -47,6 +48,7 @@ def serve(
     config = uvicorn.Config(
         create_app(settings),
         http=edge_protocol(limits),  # uvicorn's h11 protocol with the edge's checks
+        loop=eventloop.loop_name(),  # uvloop's when installed, else asyncio's
         ws_max_size=settings.max_feed_message_bytes,
         host=host,
         port=port,

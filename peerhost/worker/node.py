@@ -19,6 +19,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import to_checksum_address
 
+from peerhost import eventloop
 from peerhost.chain import ChainConfig, LogFollower, Protocol, RpcClient, TxSender
 from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SettlementView
@@ -564,8 +565,9 @@ def run_node(
     settings: WorkerSettings,
     node_type: type[WorkerNode] = WorkerNode,
 ) -> None:
-    """Runs a node (a ``node_type``) in a fresh event loop until it is stopped (blocking)."""
-    asyncio.run(node_type(chain, private_key, settings).run())
+    """Runs a node (a ``node_type``) in a fresh event loop (:mod:`peerhost.eventloop`: uvloop's
+    when installed) until it is stopped (blocking)."""
+    eventloop.run(node_type(chain, private_key, settings).run())
 
 
 __all__ = ["WorkerNode", "run_node"]

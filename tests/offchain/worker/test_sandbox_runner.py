@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from peerhost import eventloop
 from peerhost.sandbox import Limits, RunRequest, SandboxPool
 from peerhost.wire import canonical_request
 from peerhost.worker.execution import SandboxRunner
@@ -90,3 +93,36 @@ def test_runner__js_beyond_inline_fuel__runs_in_the_pool_with_its_own_limits(
     assert first == second
     assert b'"ok":true' in first and b"19999900000" in first
     assert count == 0
+
+
+def test_runner__on_the_nodes_event_loop__pool_and_inline_runs_answer(
+    compiled_modules: Path,
+) -> None:
+    # the worker's loop is uvloop's (a pinned dependency): the pool waits on its pipes there
+    async def main() -> tuple[str, bytes, bytes]:
+        runner = SandboxRunner(compiled_modules, processes=1, inline_fuel=20_000_000)
+        try:
+            await runner.warm()
+            inline = (await runner.run_urgent(request(HELLO, "hello", "inline"))).envelope
+            pooled = (await runner.run(request(HELLO, "hello", "pooled"))).envelope
+        finally:
+            await runner.close()
+        return type(asyncio.get_running_loop()).__module__, inline, pooled
+
+    module, inline, pooled = eventloop.run(main())
+    assert eventloop.loop_name() == "uvloop" and module.startswith("uvloop")
+    assert b"hello inline" in inline and b"hello pooled" in pooled
+
+
+def test_event_loop__uvloop_missing__falls_back_to_asyncios_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(eventloop, "uvloop", None)
+
+    async def main() -> str:
+        await asyncio.sleep(0)
+        return type(asyncio.get_running_loop()).__module__
+
+    assert eventloop.loop_name() == "asyncio"
+    assert eventloop.run(main()).startswith("asyncio")
+
