@@ -125,4 +125,3 @@ def test_event_loop__uvloop_missing__falls_back_to_asyncios_loop(
 
     assert eventloop.loop_name() == "asyncio"
     assert eventloop.run(main()).startswith("asyncio")
-
