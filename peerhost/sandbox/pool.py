@@ -36,7 +36,8 @@ def _serve(conn: Connection, cache_dir: str, options: dict[str, Any]) -> None:
     """A pool process: answers ``(kind, args)`` messages until the pipe closes."""
     from peerhost.sandbox.sandbox import Sandbox
 
-    sandbox = Sandbox(Path(cache_dir), **options)
+    # a run's store is closed after its reply is sent: the caller does not wait for the cleanup
+    sandbox = Sandbox(Path(cache_dir), **{"defer_cleanup": True, **options})
     try:
         while True:
             try:
@@ -57,6 +58,7 @@ def _serve(conn: Connection, cache_dir: str, options: dict[str, Any]) -> None:
                 conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
             except (BrokenPipeError, OSError):
                 return
+            sandbox.sweep()
     finally:
         close = getattr(sandbox, "close", None)
         if close is not None:

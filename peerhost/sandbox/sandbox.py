@@ -46,6 +46,9 @@ class Sandbox:
         python_runtime: path of the Python runtime wasm (default: the repo's build).
         compile_timeout_seconds: bound on compiling one module.
         compile_in_subprocess: compile untrusted code in a killable child process.
+        defer_cleanup: leave each run's store (instance and memory) for :meth:`sweep` instead of
+            closing it before :meth:`run` returns, so the caller can answer first; the next run
+            sweeps anything left, so at most one run's store waits.
     """
 
     def __init__(
@@ -56,7 +59,9 @@ class Sandbox:
         python_runtime: Path | None = None,
         compile_timeout_seconds: float = 60.0,
         compile_in_subprocess: bool = True,
+        defer_cleanup: bool = False,
     ) -> None:
+        self._spent: list[wasmtime.Store] | None = [] if defer_cleanup else None
         self.engine = make_engine(pooled=True)
         self.unpooled_engine = make_engine()
         self.cache = ModuleCache(
@@ -134,6 +139,8 @@ class Sandbox:
 
     def run(self, request: RunRequest) -> RunResult:
         """Runs ``request``; every outcome of the function is an envelope."""
+        if self._spent:
+            self.sweep()
         started = time.perf_counter()
         if len(request.request_id) != 32:
             raise InvalidRequest("request_id must be 32 bytes")
@@ -170,13 +177,26 @@ class Sandbox:
                 stdin=stdin,
                 epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
                 start_fuel=self.js_start_fuel if request.runtime in JS_RUNTIMES else 0,
+                spent_stores=self._spent,
             )
         return self._result(
             outcome.envelope, outcome.committable, outcome.logs, outcome.fuel_used, started
         )
 
+    def sweep(self) -> None:
+        """Closes the stores of finished runs left by ``defer_cleanup`` (nothing otherwise)."""
+        spent = self._spent
+        while spent:
+            spent.pop().close()
+
+    @property
+    def pending_cleanup(self) -> int:
+        """Finished runs whose store :meth:`sweep` has not closed yet."""
+        return len(self._spent or ())
+
     def close(self) -> None:
         """Stops the epoch ticker thread (the sandbox cannot run afterwards)."""
+        self.sweep()
         self._stop_ticker()
 
     def _precheck(self, request: RunRequest) -> Envelope | None:

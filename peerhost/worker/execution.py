@@ -96,7 +96,8 @@ class SandboxRunner:
         if processes > 0:
             self._pool = SandboxPool(processes, cache_dir=cache_dir)
             if inline_fuel > 0:
-                self._sandbox = Sandbox(cache_dir)
+                # an inline run's store is closed after the answer is sent (run_urgent)
+                self._sandbox = Sandbox(cache_dir, defer_cleanup=True)
         else:
             self._sandbox = Sandbox(cache_dir)
 
@@ -179,6 +180,8 @@ class SandboxRunner:
             else request
         )
         result = self._sandbox.run(trial)
+        # closed on the loop's next turn: after this ticket's answer is on its way
+        asyncio.get_running_loop().call_soon(self._sandbox.sweep)
         if not result.committable:
             return None
         if capped and result.decoded.error_kind is ErrorKind.OUT_OF_FUEL:

@@ -9,7 +9,9 @@ import threading
 import time
 from pathlib import Path
 
-from peerhost.sandbox import Sandbox
+from sandbox_helpers import BLOCK_TIMESTAMP, REQUEST_ID, sample_input, wat_module
+
+from peerhost.sandbox import Limits, RunRequest, Sandbox
 
 
 def _tickers() -> int:
@@ -68,3 +70,70 @@ def test_sandboxes__made_and_dropped_in_turn__more_than_one_process_can_hold(
         check=False,
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+_BODY = '{"status":200,"body":"0"}'
+_ZERO_AT = 64 + _BODY.index('"0"') + 1
+_ESCAPED = "".join(f"\\{b:02x}" for b in _BODY.encode())
+#: Writes its response from memory, then overwrites the body's "0" with "1": a run that saw a
+#: previous run's memory would answer "1".
+_MARKS_ITS_MEMORY = wat_module(
+    f"""
+      (data (i32.const 64) "{_ESCAPED}")
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 64))
+        (i32.store (i32.const 4) (i32.const {len(_BODY)}))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (i32.store8 (i32.const {_ZERO_AT}) (i32.const 0x31)))
+    """
+)
+_JS_HELLO = b"export async function handler(req) { return { status: 200, body: 'hi' }; }"
+
+
+def _request(code: bytes, runtime: str, fuel: int = 50_000_000) -> RunRequest:
+    return RunRequest(
+        runtime=runtime,
+        code=code,
+        code_id="lifetime",
+        input=sample_input(),
+        request_id=REQUEST_ID,
+        block_timestamp=BLOCK_TIMESTAMP,
+        limits=Limits(fuel=fuel),
+    )
+
+
+def test_run__deferred_cleanup__same_envelopes_and_one_store_waits_until_swept(
+    compiled_modules: Path,
+) -> None:
+    requests = [
+        _request(_MARKS_ITS_MEMORY, "wasi"),
+        _request(_MARKS_ITS_MEMORY, "wasi"),
+        _request(_JS_HELLO, "js"),
+        _request(_JS_HELLO, "js", fuel=3_000_000),  # out of fuel before any instance
+    ]
+    closing = Sandbox(compiled_modules, compile_in_subprocess=False)
+    deferring = Sandbox(compiled_modules, compile_in_subprocess=False, defer_cleanup=True)
+    try:
+        expected = [closing.run(r).envelope for r in requests]
+        got, waiting = [], []
+        for r in requests:  # never swept between runs: each run sweeps the one before
+            got.append(deferring.run(r).envelope)
+            waiting.append(deferring.pending_cleanup)
+        assert closing.pending_cleanup == 0
+        assert waiting == [1, 1, 1, 0]  # the last never made a store: the one before swept
+        deferring.sweep()
+        assert deferring.pending_cleanup == 0
+    finally:
+        closing.close()
+        deferring.close()
+    assert got == expected
+    assert b'"0"' in expected[0] and expected[0] == expected[1]  # no run saw another's memory
+    assert b"out_of_fuel" in expected[3]
+
+
+def test_close__deferred_cleanup__closes_the_waiting_store(compiled_modules: Path) -> None:
+    sandbox = Sandbox(compiled_modules, compile_in_subprocess=False, defer_cleanup=True)
+    sandbox.run(_request(_MARKS_ITS_MEMORY, "wasi"))
+    assert sandbox.pending_cleanup == 1
+    sandbox.close()
+    assert sandbox.pending_cleanup == 0

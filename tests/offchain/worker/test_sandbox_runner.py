@@ -125,3 +125,24 @@ def test_event_loop__uvloop_missing__falls_back_to_asyncios_loop(
 
     assert eventloop.loop_name() == "asyncio"
     assert eventloop.run(main()).startswith("asyncio")
+
+
+def test_runner__inline_run__its_store_closed_on_the_loops_next_turn(
+    compiled_modules: Path,
+) -> None:
+    async def main() -> tuple[int, int, bytes]:
+        runner = SandboxRunner(compiled_modules, processes=1, inline_fuel=20_000_000)
+        try:
+            await runner.warm()
+            result = await runner.run_urgent(request(HELLO, "hello", "soon"))
+            sandbox = runner._sandbox  # the inline sandbox
+            assert sandbox is not None
+            waiting = sandbox.pending_cleanup  # the answer is not held up by the cleanup
+            await asyncio.sleep(0)
+            return waiting, sandbox.pending_cleanup, result.envelope
+        finally:
+            await runner.close()
+
+    waiting, after, envelope = asyncio.run(main())
+    assert (waiting, after) == (1, 0)
+    assert b"hello soon" in envelope
