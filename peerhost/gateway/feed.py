@@ -75,11 +75,12 @@ class WorkerLink:
     stale: bool = False  # the latency is an old estimate: the next answer replaces it
     frame_ns: int = 0  # when the message being handled arrived (marked only when tracing)
 
-    async def send(self, offer: JobOffer, request_id: bytes) -> None:
+    async def send(self, offer: JobOffer, request_id: bytes, text: str | None = None) -> None:
+        """Sends ``offer`` (``text``: the offer already encoded, once for all its attesters)."""
         self.sent_at[request_id] = time.monotonic()
         self.jobs += 1
         async with self.lock:
-            await self.socket.send_text(encode_message(offer))
+            await self.socket.send_text(text if text is not None else encode_message(offer))
 
     async def send_message(self, message: CosignRequest) -> None:
         """Sends a message that is not a job (a co-sign request)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from eth_utils import to_checksum_address
 
 from peerhost.gateway.errors import BadRequest, NoRoute
+from peerhost.wire.ids import checksummed
 
 _WALLET = r"0x[0-9a-fA-F]{40}"
 _PROJECT = r"[a-z0-9-]{1,32}"
@@ -74,7 +75,7 @@ class Router:
 
 def _target(wallet: str, project: str, function: str, rest: str | None) -> Target:
     return Target(
-        wallet=to_checksum_address(wallet.lower()),
+        wallet=checksummed(wallet.lower()),
         project=project,
         function=function,
         subpath=rest or "/",

@@ -46,6 +46,7 @@ from peerhost.wire.feed import (
     DigestSigner,
     JobOffer,
     Refusal,
+    encode_message,
     recover_digest,
     sign_digest,
 )
@@ -305,12 +306,13 @@ class Desk:
         active = active or await self.active()
         links = self.hub.offer(active.contains, count, call.tried)
         offer = JobOffer(call.ticket, call.signature, call.input)
+        text = encode_message(offer) if links else ""  # the same bytes for every attester
         sent = 0
         for link in links:
             call.tried.add(link.worker)
             call.outstanding.add(link.worker)
             try:
-                await link.send(offer, call.request_id)
+                await link.send(offer, call.request_id, text)
                 sent += 1
                 if self.trace is not None:
                     self.trace.mark(call.request_id, f"pushed{len(call.tried)}")

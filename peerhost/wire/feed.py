@@ -54,6 +54,7 @@ from peerhost.wire.headers import (
     TICKET_HASH_HEADER,
     WORKER_HEADER,
 )
+from peerhost.wire.ids import checksummed
 from peerhost.wire.ticket import TICKET_FIELDS, Ticket
 
 FEED_PATH = "/_feed"
@@ -212,7 +213,7 @@ def _b64(doc: dict[str, Any], key: str) -> bytes:
 
 
 def _address(doc: dict[str, Any], key: str) -> str:
-    return to_checksum_address(_bytes(doc, key, 20))
+    return checksummed(_bytes(doc, key, 20))
 
 
 def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:

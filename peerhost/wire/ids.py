@@ -8,8 +8,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from eth_abi import encode
-from eth_utils import keccak, to_canonical_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
+
+
+@lru_cache(maxsize=4096)
+def checksummed(address: str | bytes) -> str:
+    """``to_checksum_address(address)``, remembered: a call's hot path checksums the same few
+    addresses (the gateway's, its workers', the URL's wallet) over and over, at about 15 µs each.
+    Raises ValueError for what is not an address (never remembered)."""
+    return to_checksum_address(address)
 
 
 def function_id_of(owner: str, project: str, name: str) -> bytes:

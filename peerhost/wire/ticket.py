@@ -22,6 +22,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
+from peerhost.wire.ids import checksummed
+
 DOMAIN_NAME = "PeerHost"
 DOMAIN_VERSION = "2"
 
@@ -98,7 +100,7 @@ class Ticket:
     def message(self) -> dict[str, Any]:
         """The EIP-712 message (camelCase field names)."""
         return {
-            "gateway": to_checksum_address(self.gateway),
+            "gateway": checksummed(self.gateway),
             "seq": self.seq,
             "functionId": self.function_id,
             "version": self.version,

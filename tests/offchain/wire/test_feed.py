@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
@@ -29,6 +29,7 @@ from peerhost.wire.feed import (
     ticket_from_doc,
     ticket_to_doc,
 )
+from peerhost.wire.ids import checksummed
 from peerhost.wire.ticket import (
     Ticket,
     recover_attester,
@@ -94,6 +95,30 @@ def test_recover_digest__two_keys_alternating__each_its_own_address() -> None:
     for _ in range(2):
         assert recover_digest(digest, sign_digest(KEY, digest)) == address_of(KEY)
         assert recover_digest(digest, sign_digest(OTHER, digest)) == address_of(OTHER)
+
+
+def test_checksummed__text_and_bytes__same_as_to_checksum_address() -> None:
+    address = address_of(KEY)
+    raw = bytes.fromhex(address[2:])
+    for value in (address, address.lower(), raw, address.lower()):  # twice: once remembered
+        assert checksummed(value) == to_checksum_address(value)
+
+
+@pytest.mark.parametrize("junk", ["0x1234", "not an address", b"\x01" * 19])
+def test_checksummed__not_an_address__value_error_every_time(junk: str | bytes) -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            checksummed(junk)
+
+
+def test_job_offer__encoded__round_trips_with_a_checksummed_gateway() -> None:
+    lowered = dataclasses.replace(TICKET, gateway=TICKET.gateway.lower())
+    text = encode_message(JobOffer(lowered, b"\x01" * 65, b"in"))
+    decoded = decode_message(text)
+    assert isinstance(decoded, JobOffer)
+    assert decoded.ticket == TICKET and decoded.ticket.gateway == to_checksum_address(
+        TICKET.gateway
+    )
 
 
 @pytest.mark.parametrize(
