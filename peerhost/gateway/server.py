@@ -60,4 +60,5 @@ def serve(
     )
     server = uvicorn.Server(config)
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    eventloop.freeze_heap()  # the imports' objects: never walked by a full collection again
     server.run(sockets=sockets)

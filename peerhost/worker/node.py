@@ -567,6 +567,7 @@ def run_node(
 ) -> None:
     """Runs a node (a ``node_type``) in a fresh event loop (:mod:`peerhost.eventloop`: uvloop's
     when installed) until it is stopped (blocking)."""
+    eventloop.freeze_heap()  # the imports' objects: never walked by a full collection again
     eventloop.run(node_type(chain, private_key, settings).run())
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from peerhost import eventloop
 from peerhost.sandbox import Limits, RunRequest, SandboxPool
 from peerhost.wire import canonical_request
@@ -112,19 +110,6 @@ def test_runner__on_the_nodes_event_loop__pool_and_inline_runs_answer(
     module, inline, pooled = eventloop.run(main())
     assert eventloop.loop_name() == "uvloop" and module.startswith("uvloop")
     assert b"hello inline" in inline and b"hello pooled" in pooled
-
-
-def test_event_loop__uvloop_missing__falls_back_to_asyncios_loop(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(eventloop, "uvloop", None)
-
-    async def main() -> str:
-        await asyncio.sleep(0)
-        return type(asyncio.get_running_loop()).__module__
-
-    assert eventloop.loop_name() == "asyncio"
-    assert eventloop.run(main()).startswith("asyncio")
 
 
 def test_runner__inline_run__its_store_closed_on_the_loops_next_turn(
