@@ -44,6 +44,24 @@ with one client per mode for ``--seconds``, the stack's stage tracing on (the ga
 call's time goes (docs/performance.md has a table). Every run also measures the stack's CPU with
 no calls for 3 s (``idle_cores_busy``).
 
+Issue 13's run after the second pass of 2026-11-29 (uvloop for the gateway and the workers, a
+signer object and remembered checksums, a run's store closed after its answer, the start-up heap
+frozen; docs/performance.md has each cut's figures), ``--block-times 0,1 --modes fast,attested
+--clients 8 --seconds 5 --idle-seconds 3``, ``main`` before it and the code after it back to back,
+load average 6.8-13.9 and 13.9-15.3 (four other engineers' jobs on the machine); p50 (p95) ms,
+req/s; with 8 clients also the efficiency and CPU ms per request gateway / workers / chain:
+
+    chain / run             baseline  fast 1             attested 1         fast 8                            attested 8
+    automine, before        0.28      37.6 (138) 18      89.3 (412) 8       296 (839) 22, 1.4%, 5.1/15.3/2.3   378 (877) 18, 2.5%, 6.3/20.7/2.9
+    automine, after         0.24      6.2 (47) 73        10.2 (64) 52       144 (460) 40, 2.2%, 3.4/8.8/1.3    84 (274) 68, 8.1%, 3.0/6.9/1.0
+    1 s blocks, before      0.28      13.8 (65) 42       36.6 (178) 16      439 (1121) 15, 1.3%, 6.6/24.2/3.1  368 (1101) 16, 3.0%, 9.0/35.7/4.6
+    1 s blocks, after       0.24      3.4 (43) 96        21.0 (198) 22      196 (851) 27, 1.3%, 3.8/16.5/2.1   220 (1150) 24, 2.6%, 6.4/23.0/3.5
+
+Better on every row at this load, but far from the goals: the best, fast 3.4 ms with one client
+on 1 s blocks, is 14× the in-process p50 (goal 5×); efficiency 1.3-8.1% (goal 50%). On the quiet
+machine before the pass (load 0.8-3.9) ``main`` gave fast 4.6 and 4.3 ms with one client
+(automine, 1 s blocks); no quiet run of the code after it was possible.
+
 Issue 13's run after the trace and the cuts of 2026-11-29 (the final-vector cache of the batch
 poster, function logs in a group commit, one ticket-book transaction per ticket), ``--block-times
 0,1 --modes fast,attested --clients 8 --seconds 5 --idle-seconds 3``, back to back with the code
