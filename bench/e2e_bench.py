@@ -57,10 +57,13 @@ req/s; with 8 clients also the efficiency and CPU ms per request gateway / worke
     1 s blocks, before      0.28      13.8 (65) 42       36.6 (178) 16      439 (1121) 15, 1.3%, 6.6/24.2/3.1  368 (1101) 16, 3.0%, 9.0/35.7/4.6
     1 s blocks, after       0.24      3.4 (43) 96        21.0 (198) 22      196 (851) 27, 1.3%, 3.8/16.5/2.1   220 (1150) 24, 2.6%, 6.4/23.0/3.5
 
-Better on every row at this load, but far from the goals: the best, fast 3.4 ms with one client
-on 1 s blocks, is 14× the in-process p50 (goal 5×); efficiency 1.3-8.1% (goal 50%). On the quiet
-machine before the pass (load 0.8-3.9) ``main`` gave fast 4.6 and 4.3 ms with one client
-(automine, 1 s blocks); no quiet run of the code after it was possible.
+Better on every row, but this is one of four such pairs (docs/performance.md lists them): three
+favour the code after the pass, one (its run meeting a load climb to 14) does not on automine;
+the machine's load moves these figures more than the pass does. Far from the goals either way:
+the best, fast 3.4 ms with one client on 1 s blocks, is 14× the in-process p50 (goal 5×);
+efficiency 1.3-8.1% (goal 50%). On the quiet machine before the pass (load 0.8-3.9) ``main`` gave
+fast 4.6 and 4.3 ms with one client (automine, 1 s blocks); no quiet run of the code after it was
+possible.
 
 Issue 13's run after the trace and the cuts of 2026-11-29 (the final-vector cache of the batch
 poster, function logs in a group commit, one ticket-book transaction per ticket), ``--block-times
