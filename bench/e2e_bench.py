@@ -160,6 +160,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -483,6 +484,39 @@ def worker_metrics(devnet: Devnet) -> list[dict[str, Any]]:
     return out
 
 
+def rpc_snapshot(devnet: Devnet) -> dict[str, dict[str, int]]:
+    """JSON-RPC calls made so far, by method, per process (``gateway``, ``worker-N``): the
+    workers' ``/metrics.json``, the gateway's ``peerhost_gateway_rpc_calls_total``."""
+    out: dict[str, dict[str, int]] = {}
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        text = httpx.get(f"{devnet.gateway_url}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.startswith("peerhost_gateway_rpc_calls_total "):
+                out["gateway"] = {"all": int(float(line.split()[1]))}
+    for n, proc in enumerate(devnet.workers):
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            calls = proc.metrics().get("rpc_calls") or {}
+            out[f"worker-{n + 1}"] = {"all": sum(calls.values()), **calls}
+    return out
+
+
+def rpc_rates(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], seconds: float
+) -> dict[str, Any]:
+    """JSON-RPC calls per second per process between two snapshots; the first worker's also
+    by method (the busiest few)."""
+    rates: dict[str, Any] = {}
+    for name, counts in after.items():
+        old = before.get(name, {})
+        rates[name] = round((counts.get("all", 0) - old.get("all", 0)) / seconds, 1)
+    first = after.get("worker-1", {})
+    old = before.get("worker-1", {})
+    methods = {m: (c - old.get(m, 0)) / seconds for m, c in first.items() if m != "all"}
+    top = sorted(methods.items(), key=lambda kv: -kv[1])[:6]
+    rates["worker-1_by_method"] = {m: round(r, 1) for m, r in top if r > 0}
+    return rates
+
+
 def settlement_params(workers: int, seats: int) -> Any:
     """The devnet's settlement parameters with ``seats`` committee seats (0: the devnet's K)."""
     params = devnet_settlement_params(workers)
@@ -663,10 +697,13 @@ def run_chain(
             return results
         pids = stack_pids(devnet)
         with progress.step("Idle: the stack's CPU with no calls for 3 s") as detail:
+            calls_before = rpc_snapshot(devnet)
             before, started = cpu_snapshot(pids), time.perf_counter()
             time.sleep(3.0)
             idle = cpu_per_request(before, cpu_snapshot(pids), 0, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
             results["idle_cores_busy"] = idle["cores_busy"]
+            results["idle_rpc_calls_per_s"] = rpc_rates(calls_before, rpc_snapshot(devnet), elapsed)
             detail(", ".join(f"{k} {v}" for k, v in idle["cores_busy"].items()))
         phases = [(mode, 1, args.idle_seconds) for mode in modes if args.idle_seconds > 0]
         phases += [(mode, args.clients, args.seconds) for mode in modes]
@@ -679,10 +716,14 @@ def run_chain(
                 spy = start_profiler(args.profile, devnet, duration, out) if profiling else None
                 runs = []
                 for _ in range(args.repeat if n == args.clients else 1):
+                    calls_before = rpc_snapshot(devnet)
                     before = cpu_snapshot(pids)
                     run = asyncio.run(load(url, mode, n, duration))
                     after = cpu_snapshot(pids)
                     run.update(cpu_per_request(before, after, run["requests"], run["elapsed_s"]))
+                    run["rpc_calls_per_s"] = rpc_rates(
+                        calls_before, rpc_snapshot(devnet), run["elapsed_s"]
+                    )
                     last = run.pop("last_request_id", None)
                     runs.append(run)
                 first = runs[0]  # py-spy samples for ``duration`` seconds: the first run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -27,6 +28,8 @@ class RpcClient:
     def __init__(self, url: str, timeout: float = 10.0, max_connections: int = 32) -> None:
         self.url = url
         self.errors = 0  # calls that failed (node unreachable or an error answer), for metrics
+        self.requests = 0  # HTTP round trips (a JSON-RPC batch is one), for metrics
+        self.calls: Counter[str] = Counter()  # JSON-RPC calls by method, for metrics
         self._ids = itertools.count(1)
         self._slots = asyncio.Semaphore(max_connections)
         self._client = httpx.AsyncClient(
@@ -37,6 +40,7 @@ class RpcClient:
         )
 
     async def _post(self, payload: Any) -> httpx.Response:
+        self.requests += 1
         async with self._slots:
             try:
                 return await self._client.post(self.url, json=payload)
@@ -46,6 +50,7 @@ class RpcClient:
 
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
         """Calls ``method`` and returns its result; raises RpcError or ChainUnavailable."""
+        self.calls[method] += 1
         payload = {
             "jsonrpc": "2.0",
             "id": next(self._ids),
@@ -68,6 +73,7 @@ class RpcClient:
 
     async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """Sends several calls in one HTTP request; returns results (or RpcError instances) in order."""
+        self.calls.update(m for m, _ in calls)
         payload = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
         ]

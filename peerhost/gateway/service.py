@@ -232,6 +232,18 @@ class Gateway:
         yield "counter", "peerhost_gateway_rpc_errors", "Failed chain calls.", self.rpc.errors
         yield (
             "counter",
+            "peerhost_gateway_rpc_calls",
+            "JSON-RPC calls to the chain (each call of a batch counted).",
+            sum(self.rpc.calls.values()),
+        )
+        yield (
+            "counter",
+            "peerhost_gateway_rpc_requests",
+            "HTTP requests to the chain's node (a JSON-RPC batch is one).",
+            self.rpc.requests,
+        )
+        yield (
+            "counter",
             "peerhost_gateway_ids_mispredicted",
             "Request ids predicted wrong.",
             self.submitter.mispredicted,

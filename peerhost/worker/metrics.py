@@ -6,6 +6,7 @@ In the text format every counter is ``peerhost_worker_<name>_total`` (wei amount
 ``..._wei_total``), beside ``peerhost_worker_time_seconds_total{part}`` (where the time went),
 ``peerhost_worker_jobs{status}`` (jobs in the state file), ``peerhost_worker_stake_wei``,
 ``peerhost_worker_fuel_used_total``, ``peerhost_worker_rpc_errors_total``,
+``peerhost_worker_rpc_calls_total{method}``,
 ``peerhost_worker_reconnects_total``, ``peerhost_worker_in_flight`` and
 ``peerhost_worker_connected``. On the ticket path (this process's counts):
 ``peerhost_worker_attestations_given_total`` and ``peerhost_worker_tickets_refused_total``; ticket
@@ -138,6 +139,8 @@ class Metrics:
             "fuel_used": self.fuel_used,
             "stake_wei": self.stake_wei,
             "rpc_errors": self.rpc.errors if self.rpc is not None else 0,
+            "rpc_requests": self.rpc.requests if self.rpc is not None else 0,
+            "rpc_calls": dict(self.rpc.calls) if self.rpc is not None else {},
             "connected": self.connected,
             "reconnects": self.reconnects,
             "uptime_s": round(time.time() - self.started, 3),
@@ -180,6 +183,14 @@ class _Live(Collector):
         )
         errors = m.rpc.errors if m.rpc is not None else 0
         yield _counter("peerhost_worker_rpc_errors", "Failed chain calls.", errors)
+        calls = CounterMetricFamily(
+            "peerhost_worker_rpc_calls",
+            "JSON-RPC calls to the chain, by method.",
+            labels=["method"],
+        )
+        for method, count in sorted(m.rpc.calls.items() if m.rpc is not None else []):
+            calls.add_metric([method], count)
+        yield calls
         spent = CounterMetricFamily(
             "peerhost_worker_time_seconds", "Wall time spent, by part.", labels=["part"]
         )
