@@ -410,6 +410,32 @@ class SettlementView:
             topics.append("0x" + bytes(12).hex() + account.lower().removeprefix("0x"))
         return await event_logs(self.rpc, codec, address, event, topics, from_block, to_block)
 
+    async def logs_of(
+        self, events: tuple[str, ...], from_block: int, to_block: int
+    ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """(event name, raw log, decoded args) of several events of the settlement contract in
+        one ``eth_getLogs`` (its first topic any of theirs), in the chain's order."""
+        address = self.config.settlement
+        codec = self._codecs[address.lower()]
+        topics = [[HexBytes(codec.event_topic(event)).to_0x_hex() for event in events]]
+        raw = await self.rpc.call(
+            "eth_getLogs",
+            [
+                {
+                    "address": address,
+                    "fromBlock": hex(from_block),
+                    "toBlock": hex(to_block),
+                    "topics": topics,
+                }
+            ],
+        )
+        out = []
+        for log in raw:
+            decoded = codec.decode_log(log)
+            if decoded is not None and decoded[0] in events:
+                out.append((decoded[0], log, decoded[1]))
+        return out
+
     async def call_input(self, tx_hash: str, name: str) -> dict[str, Any]:
         """The decoded arguments of the SettlementCoordinator call ``tx_hash`` made."""
         tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
@@ -489,6 +515,11 @@ class SettlementView:
 
     async def block_number(self) -> int:
         return int(await self.rpc.call("eth_blockNumber"), 16)
+
+    async def head_block(self) -> tuple[int, str]:
+        """(number, hash) of the latest block, in one call."""
+        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return int(block["number"], 16), str(block["hash"])
 
     async def block_hash(self, number: int) -> str | None:
         """The hash of block ``number`` on the node's chain now (None: no such block)."""

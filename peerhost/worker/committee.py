@@ -85,6 +85,7 @@ _RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal o
 _AGAIN = 5  # a dropped commitment or reveal is sent again at most this often per batch
 _REDRAWN = -1  # a seat's duty ended because its batch's seats are drawn again
 _DEADLINE_RECHECK = 1.0  # seconds between reads of an unseated batch's commit deadline
+_FOLLOWED = ("BatchPosted", "BatchFinalized", "BatchExpired")  # read in one eth_getLogs
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
 
 
@@ -219,18 +220,20 @@ class Committee:
         last_cheques = time.monotonic()
         while True:
             try:
-                cursor = await self._follow_reorg(cursor)
-                head = await self.view.block_number()
+                # One read of the head per tick: when it is still the last block read (same
+                # number and hash: nothing mined, no reorg), there is nothing new to read.
+                head, before = await self.view.head_block()
+                if not self._checkpoints or self._checkpoints[-1] != (head, before):
+                    cursor = await self._follow_reorg(cursor)
                 if head >= cursor:
-                    before = await self.view.block_hash(head)
-                    for raw, args in await self.view.logs("BatchPosted", cursor, head):
-                        self._posted(int(args["batchId"]), raw)
-                    for event in ("BatchFinalized", "BatchExpired"):
-                        for _, args in await self.view.logs(event, cursor, head):
+                    for event, raw, args in await self.view.logs_of(_FOLLOWED, cursor, head):
+                        if event == "BatchPosted":
+                            self._posted(int(args["batchId"]), raw)
+                        else:
                             self.accountability.settled(int(args["batchId"]))
                     await self.accountability.follow_cases(cursor, head)
                     after = await self.view.block_hash(head)
-                    if before is not None and before == after:  # else read it again: a reorg
+                    if before == after:  # else read it again: a reorg
                         self._checkpoints.append((head, after))
                         cursor = head + 1
                 if time.monotonic() - last_cheques > 2.0:
