@@ -300,6 +300,28 @@ class SettlementView:
         )
         return batch
 
+    async def get_batches(self, batch_ids: list[int]) -> list[dict[str, Any]]:
+        """``getBatch`` of each id, read in one JSON-RPC batch (one HTTP round trip)."""
+        calls = [
+            (
+                "eth_call",
+                [
+                    {
+                        "to": self.config.settlement,
+                        "data": HexBytes(self.encode("getBatch", batch_id)).to_0x_hex(),
+                    },
+                    "latest",
+                ],
+            )
+            for batch_id in batch_ids
+        ]
+        out: list[dict[str, Any]] = []
+        for result in await self.rpc.batch(calls) if calls else []:
+            if isinstance(result, RpcError):
+                raise TransactionReverted("getBatch()", result.rpc_message)
+            out.append(self.coordinator.decode_result("getBatch", bytes(HexBytes(result))))
+        return out
+
     async def seat_draw(
         self, batch_id: int, batch: dict[str, Any] | None = None
     ) -> SeatDraw | None:

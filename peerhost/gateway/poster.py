@@ -182,6 +182,7 @@ class BatchPoster:
         self._lag = 0.0  # seconds the chain's clock was seen behind the wall clock (refusals)
         # recent posts, re-checked after a reorg: post tx -> (batch id, block number, block hash)
         self._recent: dict[bytes, tuple[int, int, str]] = {}
+        self._chain_time: int | None = None  # the head's timestamp in this tick's follow
 
     async def run(self) -> None:
         """Forever: reconcile, post what is ready, follow posted batches."""
@@ -507,9 +508,15 @@ class BatchPoster:
 
     async def follow(self) -> None:
         """Settled batches: tell the desk each ticket's result, open the attested results."""
-        for stored in self.book.batches("posted"):
+        self._chain_time = None  # the head's timestamp, read at most once per tick
+        posted = self.book.batches("posted")
+        ids = []
+        for stored in posted:
             assert stored.batch_id is not None
-            batch = await self.view.get_batch(stored.batch_id)
+            ids.append(stored.batch_id)
+        # every posted batch in one JSON-RPC batch (one HTTP round trip per tick, not per batch)
+        for stored, batch in zip(posted, await self.view.get_batches(ids), strict=True):
+            assert stored.batch_id is not None
             state = int(batch["state"])
             if state == _EXPIRED:
                 for t in self.book.in_batch(stored.batch_id):
@@ -555,9 +562,11 @@ class BatchPoster:
                 cosigned = open_cosignatures(
                     decode_results(stored.opening), self.book.cosignatures(stored.batch_id)
                 )
-                if not await self._open(
+                opened = await self._open(
                     stored.batch_id, stored.salt, stored.opening, vector, cosigned
-                ):
+                )
+                self._chain_time = None  # the open mined a block: read the head's time again
+                if not opened:
                     continue  # refused for the chain's clock: opened again at a later tick
             self.book.batch_done(stored.batch_id, "settled")
             self._vectors.pop(key, None)
@@ -636,7 +645,9 @@ class BatchPoster:
                 self._challenge_window = 0  # a deployment without the accountability courts
         # an idle automining chain's last block lags the clock; the open's own block will not
         # (less the lag the chain's clock was seen behind it: a devnet after a reorg)
-        now = max(await self.view.block_timestamp(), int(time.time() - self._lag))
+        if self._chain_time is None:
+            self._chain_time = await self.view.block_timestamp()
+        now = max(self._chain_time, int(time.time() - self._lag))
         return now >= int(batch["finalizedAt"]) + self._challenge_window
 
     async def _open(
