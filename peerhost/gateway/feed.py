@@ -5,12 +5,14 @@ is then known to speak for that address. Attesters are picked among linked worke
 active in the current stake epoch, cheapest first: a link's cost is its answer latency (an
 exponentially weighted average of job → answer times; untried links count as fast so they get
 tried) divided by its reputation. A worker's reputation (kept by address, across reconnects) is
-``(good + 1) / (good + 1 + 5 × bad)``: good answers are attestations the chain's final result
-agreed with; bad ones are attestations it contradicted, outputs that did not match their
-attestation, foreign signatures and jobs dropped mid-ticket. Given :class:`WorkerRecords`, the
-counts are stored as they change and each worker's latency when its link ends, and a new link
-starts from the latency its worker had: a restarted gateway picks as it did before. Answers and
-refusals are handed to the :class:`Desk` that issued the ticket.
+``(good + 1) / (good + 1 + 5 × bad + dropped)``: good answers are attestations the chain's final
+result agreed with; bad ones are attestations it contradicted, outputs that did not match their
+attestation and foreign signatures; ``dropped`` counts the feeds it dropped with tickets pending
+(a crash or a restart: a liveness fault, which costs the ticket a replacement, not a wrong
+answer). Given :class:`WorkerRecords`, the counts are stored as they change and each worker's
+latency when its link ends, and a new link starts from the latency its worker had: a restarted
+gateway picks as it did before. Answers and refusals are handed to the :class:`Desk` that issued
+the ticket.
 
 Only a worker that is offered tickets has its latency measured again, so cheapest-first alone
 starves a worker whose stored estimate is high (a slow first answer after a restart): with three
@@ -20,7 +22,10 @@ from a seeded generator) one seat, the last and most expensive, goes instead to 
 worker offered nothing for longest, once that is ``stale_after`` offers or more; the answer to
 such a probe replaces the stale estimate instead of blending into it. A ticket never gets more
 seats than asked; a probe goes only to an active, linked worker the ticket has not tried, whose
-reputation is at least ``_EXPLORE_MIN_SCORE`` (a worker caught wrong waits to be cheapest again).
+honesty (its reputation without the drops) is at least ``_EXPLORE_MIN_SCORE``: a worker caught
+wrong waits to be cheapest again, a worker that crashed is probed like any other. (Drops used to
+count as wrong answers: one crash with a ticket pending put a worker with few good answers below
+the threshold for good, never offered a ticket again, so it could never earn a good answer back.)
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ _BAD_WEIGHT = 5
 _LATENCY_FLOOR = 0.001  # seconds: untried links cost this much before reputation
 EXPLORE_SHARE = 0.1  # at most this share of offers gives a seat to a worker not picked lately
 STALE_AFTER = 10  # offers: a worker offered nothing for this long has a stale latency estimate
-_EXPLORE_MIN_SCORE = 0.5  # reputation below which a worker is never explored
+_EXPLORE_MIN_SCORE = 0.5  # honesty below which a worker is never explored
 
 
 @dataclass(eq=False)
@@ -102,10 +107,16 @@ class Reputation:
 
     good: int = 0
     bad: int = 0
+    dropped: int = 0
 
     @property
     def score(self) -> float:
-        """In (0, 1]: 1 for a worker never caught wrong, falling with each fault."""
+        """In (0, 1]: 1 for a worker never caught wrong nor dropped, falling with each fault."""
+        return (self.good + 1) / (self.good + 1 + _BAD_WEIGHT * self.bad + self.dropped)
+
+    @property
+    def honesty(self) -> float:
+        """The score without the drops: in (0, 1], falling only with wrong answers."""
         return (self.good + 1) / (self.good + 1 + _BAD_WEIGHT * self.bad)
 
 
@@ -163,7 +174,7 @@ class FeedHub:
         self.reputations: dict[str, Reputation] = {}
         self.latencies: dict[str, float] = {}  # by worker: its last link's answer latency
         for worker, stored in (records.load() if records is not None else {}).items():
-            self.reputations[worker] = Reputation(stored.good, stored.bad)
+            self.reputations[worker] = Reputation(stored.good, stored.bad, stored.dropped)
             self.latencies[worker] = stored.latency
 
     def reputation(self, worker: str) -> Reputation:
@@ -176,8 +187,17 @@ class FeedHub:
             record.good += 1
         else:
             record.bad += 1
+        self._store(worker, record)
+
+    def dropped(self, worker: str) -> None:
+        """Records that ``worker``'s feed ended with tickets pending (module docstring)."""
+        record = self.reputation(worker)
+        record.dropped += 1
+        self._store(worker, record)
+
+    def _store(self, worker: str, record: Reputation) -> None:
         if self.records is not None:
-            self.records.credit(worker, record.good, record.bad)
+            self.records.credit(worker, record.good, record.bad, record.dropped)
 
     def _remember(self, links: list[WorkerLink]) -> None:
         values = {link.worker.lower(): link.latency for link in links if link.latency > 0}
@@ -218,7 +238,7 @@ class FeedHub:
                 link
                 for link in ranked[count:]
                 if self.idle(link.worker) >= self.stale_after
-                and self.reputation(link.worker).score >= _EXPLORE_MIN_SCORE
+                and self.reputation(link.worker).honesty >= _EXPLORE_MIN_SCORE
             ]
             if stale:
                 probe = max(stale, key=lambda link: (self.idle(link.worker), -self.cost(link)))

@@ -2,8 +2,9 @@
 
 One SQLite file beside the ticket book (``workers.sqlite3`` in the data directory), one row per
 worker address (lower case): good and bad answers as :class:`peerhost.gateway.feed.FeedHub`
-counts them, and the answer latency its last link had. A restarted gateway picks attesters as it
-did before it stopped: a worker caught wrong stays behind honest ones, a slow one behind fast ones.
+counts them, the feeds it dropped with tickets pending, and the answer latency its last link had.
+A restarted gateway picks attesters as it did before it stopped: a worker caught wrong stays
+behind honest ones, a slow one behind fast ones.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ CREATE TABLE IF NOT EXISTS workers (
     worker   TEXT PRIMARY KEY,
     good     INTEGER NOT NULL DEFAULT 0,
     bad      INTEGER NOT NULL DEFAULT 0,
-    latency  REAL NOT NULL DEFAULT 0
+    latency  REAL NOT NULL DEFAULT 0,
+    dropped  INTEGER NOT NULL DEFAULT 0
 );
 """
 
@@ -30,6 +32,7 @@ class WorkerRecord:
     good: int
     bad: int
     latency: float
+    dropped: int = 0
 
 
 class WorkerRecords:
@@ -41,24 +44,33 @@ class WorkerRecords:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(workers)")}
+        if "dropped" not in columns:  # a file written before drops were counted apart
+            self._db.execute("ALTER TABLE workers ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0")
         self._lock = threading.Lock()
         self._closed = False
 
     def load(self) -> dict[str, WorkerRecord]:
         """Every worker recorded, by lower-case address."""
         with self._lock:
-            rows = self._db.execute("SELECT worker, good, bad, latency FROM workers").fetchall()
-        return {str(w): WorkerRecord(int(g), int(b), float(lat)) for w, g, b, lat in rows}
+            rows = self._db.execute(
+                "SELECT worker, good, bad, latency, dropped FROM workers"
+            ).fetchall()
+        return {
+            str(w): WorkerRecord(int(g), int(b), float(lat), int(d)) for w, g, b, lat, d in rows
+        }
 
-    def credit(self, worker: str, good: int, bad: int) -> None:
-        """Stores ``worker``'s counts of good and bad answers (nothing once closed)."""
+    def credit(self, worker: str, good: int, bad: int, dropped: int = 0) -> None:
+        """Stores ``worker``'s counts of good and bad answers and of feeds it dropped with
+        tickets pending (nothing once closed)."""
         with self._lock:
             if self._closed:
                 return
             self._db.execute(
-                "INSERT INTO workers(worker, good, bad) VALUES (?, ?, ?) ON CONFLICT(worker)"
-                " DO UPDATE SET good = excluded.good, bad = excluded.bad",
-                (worker.lower(), good, bad),
+                "INSERT INTO workers(worker, good, bad, dropped) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(worker) DO UPDATE SET good = excluded.good, bad = excluded.bad,"
+                " dropped = excluded.dropped",
+                (worker.lower(), good, bad, dropped),
             )
 
     def latencies(self, values: dict[str, float]) -> None:

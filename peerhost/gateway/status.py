@@ -140,6 +140,7 @@ async def workers_status(request: Request) -> Response:
                 "linked": link is not None,
                 "good": reputation.good,
                 "bad": reputation.bad,
+                "dropped": reputation.dropped,
                 "score": reputation.score,
                 "latency_ms": round(latency * 1000, 3),
                 "cost": hub.cost(link) if link is not None else None,

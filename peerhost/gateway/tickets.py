@@ -391,11 +391,12 @@ class Desk:
         self._replace(call, link.worker)
 
     def _on_drop(self, link: WorkerLink, pending: list[bytes]) -> None:
-        for rid in pending:
-            call = self.calls.get(rid)
-            if call is not None and link.worker in call.outstanding:
-                self.hub.credit(link.worker, False)
-                self._replace(call, link.worker)
+        calls = [self.calls.get(rid) for rid in pending]
+        waiting = [c for c in calls if c is not None and link.worker in c.outstanding]
+        if waiting:  # one drop (a crash, a restart), however many tickets it held: not a lie
+            self.hub.dropped(link.worker)
+        for call in waiting:
+            self._replace(call, link.worker)
 
     # ---- settlement --------------------------------------------------------------------------
 

@@ -631,7 +631,10 @@ def clock_skewed(stack: TicketStack, seed: int) -> Outcome:
         log = devnet.gateway_log_path()
         offset = log.stat().st_size
         refused = f"worker {victim} refused it: issuedAt"
-        with Traffic(stack, rng.randrange(2**32), clients=2, limit=40) as traffic:
+        # Calls flow until the victim has refused one (then the traffic stops): the victim is
+        # offered tickets only when it is among the cheapest or probed (a tenth of the offers,
+        # once it has had none for ten), so a fixed 40 calls could end before its first offer.
+        with Traffic(stack, rng.randrange(2**32), clients=2, limit=400) as traffic:
             wait_until(
                 lambda: refused in log.read_text(errors="replace")[offset:], 120, "a refusal"
             )
