@@ -2,24 +2,33 @@
 
     . bin/env && python bench/faults.py                          # every scenario, 100 runs each
     . bin/env && python bench/faults.py --runs 5 --seed 1000     # seeds 1000..1004
+    . bin/env && python bench/faults.py --runs 5 --seed 1000 --jobs 3   # on three stacks at once
     . bin/env && python bench/faults.py --scenarios gateway-killed-restarted,worker-killed-reveal-restarted
     . bin/env && python bench/faults.py --scenarios node-restarted --runs 3 --keep /tmp/faults-run
+    . bin/env && python bench/faults.py --report bench/results/faults-ledger.jsonl   # the table
 
-Starts one stack (an anvil of its own on a free port, the contracts, the examples, three workers
-and the gateway as processes; the same stack the fault tests run, in a temporary directory) and
-runs every chosen scenario ``--runs`` times, run ``i`` with seed ``--seed + i``. Each run injects its
-fault while calls flow (a worker killed by SIGKILL at a duty point, the gateway killed with tickets
-in flight, a worker's clock minutes ahead, a shallow reorg, the chain node restarted, the content store (embedded, or a real IPFS daemon
-killed and restarted) down while a new version is published and called; docs/faults.md), then checks on-chain that every ticket issued reached a terminal state exactly once and that
-no honest worker lost stake (``tests/e2e/faults/fault_scenarios.py``). A failed run prints its
-scenario, seed and reason (``--keep DIR`` keeps the stack's directory, the processes' logs, for
-its diagnosis; rerun it alone with ``PEERHOST_FAULTS=all PEERHOST_FAULT_SEED=<seed> ape
-test tests/e2e/faults``) and the campaign goes on. Prints one line per run and, at the end, the
-table: scenario, runs, passed, and over the passed runs the tickets issued, paid, refunded and never
-charged (issued, attested by nobody, never posted); a run that lost a ticket, posted one twice or
-slashed an honest worker is a failed run. Exit status 1 if any run failed. A run takes about 20 s to 2 min (the ``-down`` ones wait out a no-show's windows;
-``ipfs-down`` about 4 min: it restarts the gateway and the workers twice). ``ipfs-down`` needs
-js-ipfs (``bin/setup --ipfs``).
+Starts one stack per job (``--jobs``, default 1: an anvil of its own on a free port, the contracts,
+the examples, three workers and the gateway as processes, in a directory of its own; the same stack
+the fault tests run) and runs every chosen scenario ``--runs`` times, run ``i`` with seed ``--seed +
+i``; with several jobs each stack takes the next run not taken yet. Each run injects its fault
+while calls flow (a worker killed by SIGKILL at a duty point, the gateway killed with tickets in
+flight, a worker's clock minutes ahead, a shallow reorg, the chain node restarted, the content store
+(embedded, or a real IPFS daemon killed and restarted) down while a new version is published and
+called; docs/faults.md), then checks on-chain that every ticket issued reached a terminal state
+exactly once and that no honest worker lost stake (``tests/e2e/faults/fault_scenarios.py``). A
+failed run prints its scenario, seed and reason (``--keep DIR`` keeps the stacks' directories,
+``DIR/job-K``, with the processes' logs, for its diagnosis; rerun it alone with
+``PEERHOST_FAULTS=all PEERHOST_FAULT_SEED=<seed> ape test tests/e2e/faults``) and the campaign goes
+on. Every run appends one JSON line to the ledger (``--ledger``, default
+``bench/results/faults-ledger.jsonl``: scenario, seed, git commit, passed, reason, tickets issued,
+paid, refunded, what was lost, seconds; ``tests/e2e/faults/fault_ledger.py``), so a campaign of 100
+runs per scenario accumulates over several invocations; ``--report LEDGER...`` prints the table of
+the runs in the ledgers given, and each invocation ends with the table of its own runs: scenario,
+runs, passed, and over the passed runs the tickets issued, paid, refunded and never charged
+(issued, attested by nobody, never posted). A run that lost a ticket, posted one twice or slashed
+an honest worker is a failed run. Exit status 1 if any run failed. A run takes about 10 s to 2 min
+(the ``-down`` ones wait out a no-show's windows; ``ipfs-down`` about 4 min: it restarts the gateway
+and the workers twice). ``ipfs-down`` needs js-ipfs (``bin/setup --ipfs``).
 """
 
 from __future__ import annotations
@@ -27,53 +36,151 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)  # ape resolves the project (and ape-config.yaml) from the working directory
 sys.path.insert(0, str(ROOT / "tests" / "e2e" / "faults"))
 
-from ape import accounts, networks, project  # noqa: E402
-from fault_scenarios import SCENARIOS, ScenarioFailed, fault_config  # noqa: E402
-from ticket_stack import TicketStack  # noqa: E402
+import fault_ledger  # noqa: E402
+from fault_ledger import Run  # noqa: E402
 
-from peerhost.devnet.progress import Progress  # noqa: E402
-from peerhost.devnet.stack import Devnet  # noqa: E402
+LEDGER = ROOT / "bench" / "results" / "faults-ledger.jsonl"
+#: Seconds between the starts of parallel stacks (their setup is the CPU-heavy part, and each
+#: takes free ports as it starts).
+STAGGER = 20.0
+
+Task = fault_ledger.Task
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from fault_scenarios import SCENARIOS
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=100, help="runs per scenario (default 100)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the first run (default 1)")
     parser.add_argument(
         "--scenarios", default=",".join(SCENARIOS), help="comma-separated (default: all)"
     )
     parser.add_argument(
+        "--jobs", type=int, default=1, help="stacks running at once (default 1; 2-3 fit 2 cores)"
+    )
+    parser.add_argument(
+        "--ledger", type=Path, default=LEDGER, help=f"append a line per run here (default {LEDGER})"
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="LEDGER",
+        help="print the table of the runs in these ledgers and exit (runs nothing)",
+    )
+    parser.add_argument(
         "--keep",
         type=Path,
         default=None,
-        help="run the stack in this directory and keep it (the processes' logs) afterwards",
+        help="run the stacks in DIR/job-K and keep them (the processes' logs) afterwards",
     )
+    parser.add_argument("--plan", type=Path, default=None, help=argparse.SUPPRESS)  # a job's
+    parser.add_argument("--job", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--campaign", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.report is not None:
+        try:
+            runs = fault_ledger.read(args.report)
+        except (OSError, fault_ledger.LedgerError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return 1 if fault_ledger.report(runs, sys.stdout) else 0
+    if args.plan is not None:  # one job of a parallel campaign
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the stack on the way out
+        return run_stack(
+            fault_ledger.claims(args.plan), args.ledger, args.keep, args.job, args.campaign
+        )
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
-    table: dict[str, list[int]] = {n: [0] * 6 for n in names}  # runs passed tickets paid ...
-    failures: list[str] = []
+    if args.runs < 1 or args.jobs < 1:
+        parser.error(f"--runs and --jobs must be at least 1, not {args.runs} and {args.jobs}")
+    tasks = [(name, args.seed + i) for i in range(args.runs) for name in names]
+    campaign = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}/{os.getpid()}"
+    started = time.monotonic()
+    if args.jobs == 1:
+        run_stack(iter(tasks), args.ledger, args.keep, 0, campaign)
+    else:
+        run_jobs(tasks, args)
+        campaign = args.campaign
+    mine = [run for run in fault_ledger.read([args.ledger]) if run.campaign == campaign]
+    print(f"\n{len(mine)} run(s) on {args.jobs} stack(s) in {time.monotonic() - started:.0f} s")
+    print(f"ledger: {args.ledger}\n")
+    failed = fault_ledger.report(mine, sys.stdout)
+    return 1 if failed or len(mine) < len(tasks) else 0
+
+
+def run_jobs(tasks: list[Task], args: argparse.Namespace) -> None:
+    """Starts ``args.jobs`` copies of this command, each on a stack of its own, taking runs from
+    one plan, and waits for them (stopping them all if this one is interrupted)."""
+    args.campaign = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}/{os.getpid()}"
+    with tempfile.TemporaryDirectory(prefix="peerhost-faults-plan-") as tmp:
+        plan = fault_ledger.write_plan(Path(tmp) / "plan.json", tasks)
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            for job in range(1, args.jobs + 1):
+                if job > 1:
+                    time.sleep(STAGGER)
+                command = [sys.executable, str(Path(__file__).resolve()), "--plan", str(plan)]
+                command += ["--job", str(job), "--ledger", str(args.ledger.resolve())]
+                command += ["--campaign", args.campaign]
+                if args.keep is not None:
+                    command += ["--keep", str(args.keep.resolve())]
+                procs.append(subprocess.Popen(command))
+            for proc in procs:
+                proc.wait()
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in procs:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=120)
+                if proc.poll() is None:
+                    proc.kill()
+
+
+def run_stack(
+    tasks: Iterator[Task], ledger: Path, keep: Path | None, job: int, campaign: str
+) -> int:
+    """Runs ``tasks`` one after another on one stack; appends a ledger line per run."""
+    from ape import accounts, networks, project
+    from fault_scenarios import SCENARIOS, ScenarioFailed, fault_config
+    from ticket_stack import TicketStack
+
+    from peerhost.devnet.progress import Progress
+    from peerhost.devnet.stack import Devnet
+
+    prefix = f"[job {job}] " if job else ""
+    say: Callable[[str], None] = lambda line: print(prefix + line, flush=True)  # noqa: E731
+    commit = fault_ledger.git_commit(ROOT)
+    failed = 0
     with contextlib.ExitStack() as scope:
-        if args.keep is not None:
-            args.keep.mkdir(parents=True, exist_ok=True)
-            root = args.keep.resolve()
+        if keep is not None:
+            root = (keep / f"job-{job}" if job else keep).resolve()
+            root.mkdir(parents=True, exist_ok=True)
         else:
             root = Path(scope.enter_context(tempfile.TemporaryDirectory(prefix="peerhost-faults-")))
         # compiled runtimes are kept between campaigns (as bench/e2e_bench.py keeps them)
         config = fault_config(root, sandbox_cache=ROOT / ".cache" / "peerhost-bench" / "sandbox")
-        devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
+        devnet = Devnet(config, Progress(say))
         devnet.start_chain()
         try:
             stack = TicketStack(devnet, networks, accounts.test_accounts[1])
@@ -82,42 +189,41 @@ def main(argv: list[str] | None = None) -> int:
                     project, accounts.test_accounts[0], accounts.test_accounts[1]
                 ).project
             devnet.start_services()
-            for i in range(args.runs):
-                for name in names:
-                    seed = args.seed + i
-                    row = table[name]
-                    row[0] += 1
-                    started = time.monotonic()
-                    try:
-                        outcome = SCENARIOS[name](stack, seed)
-                    except ScenarioFailed as exc:
-                        failures.append(f"{name} seed {seed}: {exc}")
-                        print(f"FAIL {name} seed={seed}: {exc}", flush=True)
-                        continue
-                    except Exception as exc:  # a broken stack: report, try the next run
-                        failures.append(f"{name} seed {seed}: {exc!r}")
-                        print(f"ERROR {name} seed={seed}:", flush=True)
-                        traceback.print_exc()
-                        continue
-                    row[1] += 1
-                    row[2] += outcome.tickets
-                    row[3] += outcome.paid
-                    row[4] += outcome.refunded
-                    row[5] += outcome.never_charged
-                    took = time.monotonic() - started
-                    print(f"ok   {outcome.line()} ({took:.0f} s)", flush=True)
+            for name, seed in tasks:
+                began = datetime.now(UTC)
+                started = time.monotonic()
+                entry: dict[str, object] = {}
+                try:
+                    outcome = SCENARIOS[name](stack, seed)
+                except ScenarioFailed as exc:
+                    reason = str(exc)
+                    say(f"FAIL {name} seed={seed}: {exc}")
+                except Exception as exc:  # a broken stack: report, try the next run
+                    reason = repr(exc)
+                    say(f"ERROR {name} seed={seed}:")
+                    traceback.print_exc()
+                else:
+                    reason = ""
+                    entry = fault_ledger.outcome_fields(outcome)
+                    say(f"ok   {outcome.line()} ({time.monotonic() - started:.0f} s)")
+                failed += bool(reason)
+                run = Run(
+                    scenario=name,
+                    seed=seed,
+                    commit=commit,
+                    passed=not reason,
+                    reason=reason,
+                    lost=fault_ledger.UNCHECKED if reason else fault_ledger.NOTHING,
+                    seconds=round(time.monotonic() - started, 1),
+                    started=began.isoformat(timespec="seconds"),
+                    campaign=campaign,
+                    job=job,
+                    **entry,  # type: ignore[arg-type]
+                )
+                fault_ledger.append(ledger, run)
         finally:
             devnet.stop()
-    print()
-    heads = ("runs", "passed", "tickets", "paid", "refunded", "never charged")
-    print(f"{'scenario':<34}" + "".join(f"{h:>14}" for h in heads))
-    for name, row in table.items():
-        print(f"{name:<34}" + "".join(f"{v:>14}" for v in row))
-    if failures:
-        print("\nfailed runs:")
-        for line in failures:
-            print(f"  {line}")
-    return 1 if failures else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
