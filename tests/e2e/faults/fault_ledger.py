@@ -157,12 +157,16 @@ def table(runs: Iterable[Run]) -> list[Row]:
 HEADS = ("runs", "passed", "seeds", "tickets", "paid", "refunded", "never charged", "mean s")
 
 
+def _width(head: str) -> int:
+    return max(9, len(head) + 2)
+
+
 def report(runs: list[Run], out: TextIO) -> int:
     """Prints the table (and every failure's reason); returns the number of failed runs."""
     rows = table(runs)
     commits = sorted({run.commit for run in runs})
     out.write(f"{len(runs)} run(s) from {len(commits)} commit(s): {', '.join(commits)}\n\n")
-    out.write(f"{'scenario':<32}" + "".join(f"{h:>10}" for h in HEADS) + "  lost\n")
+    out.write(f"{'scenario':<32}" + "".join(f"{h:>{_width(h)}}" for h in HEADS) + "  lost\n")
     for row in rows:
         values = (
             row.runs,
@@ -174,7 +178,8 @@ def report(runs: list[Run], out: TextIO) -> int:
             row.never_charged,
             f"{row.seconds / row.runs:.0f}",
         )
-        out.write(f"{row.scenario:<32}" + "".join(f"{v:>10}" for v in values) + f"  {row.lost}\n")
+        cells = "".join(f"{v:>{_width(h)}}" for h, v in zip(HEADS, values, strict=True))
+        out.write(f"{row.scenario:<32}{cells}  {row.lost}\n")
     failures = [(row.scenario, line) for row in rows for line in row.failures]
     if failures:
         out.write("\nfailed runs:\n")
