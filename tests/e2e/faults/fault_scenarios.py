@@ -732,7 +732,40 @@ def node_restarted(stack: TicketStack, seed: int) -> Outcome:
         target = traffic.answered + 6
         wait_until(lambda: traffic.answered >= target, 180, "answers after the restart")
     outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
-    return settled(stack, before, outcome)
+    try:
+        return settled(stack, before, outcome)
+    except ScenarioFailed as exc:
+        unseatable = stack.view(lambda view: _unseatable(view, head))
+        if not unseatable:
+            raise
+        raise ScenarioFailed(
+            f"{exc}; batch(es) {unseatable} wait on a seed block from before the restart, whose "
+            "BLOCKHASH the restarted anvil answers as keccak of its decimal number (a chain "
+            "loaded with --load-state keeps its blocks, not the EVM's block hashes): their "
+            "header proof cannot pass (HeaderMismatch) and nothing reseeds or expires them "
+            "(docs/faults.md)"
+        ) from exc
+
+
+_AWAITING_SEED = 0  # ISettlementCoordinator.Phase
+
+
+async def _unseatable(view: SettlementView, head: int) -> list[int]:
+    """Batches still awaiting a seed block at or before ``head`` whose hash, as the EVM's
+    ``BLOCKHASH`` answers it, is not the block's own hash (anvil after ``--load-state``)."""
+    found = []
+    count = await view.batch_count()
+    for batch_id in range(max(1, count - 32), count + 1):
+        if await view.phase_of(batch_id) != _AWAITING_SEED:
+            continue
+        seed_block = int((await view.get_batch(batch_id))["seedBlock"])
+        if seed_block > head:
+            continue
+        code = "0x64" + seed_block.to_bytes(5, "big").hex() + "40600052602060" + "00f3"
+        answered = await view.rpc.call("eth_call", [{"data": code}, "latest"])
+        if str(answered).lower() != str(await view.block_hash(seed_block)).lower():
+            found.append(batch_id)
+    return found
 
 
 def restart_node(stack: TicketStack, down: float) -> int:
