@@ -23,9 +23,9 @@ worker offered nothing for longest, once that is ``stale_after`` offers or more;
 such a probe replaces the stale estimate instead of blending into it. A ticket never gets more
 seats than asked; a probe goes only to an active, linked worker the ticket has not tried, whose
 honesty (its reputation without the drops) is at least ``_EXPLORE_MIN_SCORE``: a worker caught
-wrong waits to be cheapest again, a worker that crashed is probed like any other. (Drops used to
-count as wrong answers: one crash with a ticket pending put a worker with few good answers below
-the threshold for good, never offered a ticket again, so it could never earn a good answer back.)
+wrong waits to be cheapest again, a worker that crashed is probed like any other (were drops
+counted as wrong answers, one crash with a ticket pending would put a worker with few good answers
+below the threshold for good: never offered a ticket again, it could never earn one back).
 """
 
 from __future__ import annotations
