@@ -13,6 +13,6 @@ def test_store__down_while_a_new_version_is_published_and_called__clear_errors_a
 ) -> None:
     outcome = store_down(faults_stack, seed)
     print(outcome.line(), outcome.notes)
-    assert outcome.failed_calls >= 2 and outcome.answered >= 4
+    assert outcome.failed_calls >= 1 and outcome.answered >= 4  # the call with the store down
     assert not outcome.slashed
     assert outcome.paid + outcome.refunded == outcome.posted
