@@ -127,7 +127,9 @@ def test_three_sybils__commit_first__only_drawn_seats_count(
     sybils = [workers[3], workers[4], third]
     _adversary(kit, sybils)
     bad = {str(a.address) for a in sybils}
-    posted, holders = seat_until(kit, lambda h, s: not bad <= set(h))
+    # a draw that leaves a sybil out and seats an honest worker (so the batch stays in Commit
+    # until that worker commits: the sybils alone cannot end the round)
+    posted, holders = seat_until(kit, lambda h, s: not bad <= set(h) and not set(h) <= bad)
     b = posted.batch_id
     taken = 0
     for a in sybils:  # all three race to commit before any honest worker
