@@ -7,8 +7,11 @@ For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the bat
    does). Nobody sends a ``seat`` transaction: the first holder to commit seats the batch with
    its commitment (``seatAndCommit``, carrying the block's header). A worker without a seat sends
    ``seat`` only when no holder has seated the batch ``seat_grace`` seconds after the seed block
-   (liveness: absent holders are then slashed as no-shows). On a devnet that only mines when
-   transactions arrive, ``mine_blocks`` mines the blocks a seed needs.
+   (liveness: absent holders are then slashed as no-shows). A batch nobody could seat is not left
+   holding its rewards: any worker following it sends ``reseed`` once its seed block's hash has
+   left ``BLOCKHASH``'s 256-block reach (the header can no longer be proven), and ``expire`` (a
+   refund to the project) once its seat window has passed unseated. On a devnet that only mines
+   when transactions arrive, ``mine_blocks`` mines the blocks a seed needs.
 2. **Scope.** When the worker holds a seat, it reads the batch's leaves from the post
    transaction's calldata and re-executes every leaf the audit mask names (computed from the seed
    while the batch is unseated), fetching each input from the gateway's input endpoint (signed
@@ -84,6 +87,9 @@ _FAILURES = 10  # a duty cut by an unexpected error is resumed at most this ofte
 _RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal on-chain (reorgs)
 _AGAIN = 5  # a dropped commitment or reveal is sent again at most this often per batch
 _REDRAWN = -1  # a seat's duty ended because its batch's seats are drawn again
+_BLOCKHASH_REACH = 256  # BLOCKHASH serves the hashes of the 256 blocks before the current one
+_RESCUE_CHECK = 5.0  # seconds between checks that an unseated batch needs a reseed or expiry
+_RESCUE_BACKOFF = 60.0  # seconds before a reverted reseed or expiry is tried again
 _DEADLINE_RECHECK = 1.0  # seconds between reads of an unseated batch's commit deadline
 _FOLLOWED = ("BatchPosted", "BatchFinalized", "BatchExpired")  # read in one eth_getLogs
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
@@ -190,6 +196,7 @@ class Committee:
         self.duties = duties or DutyLog(":memory:")
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
         self._posted_in: dict[int, str] = {}  # batch id -> block hash of the post its duty serves
+        self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
         self.singles: dict[int, SingleRequest] = {}
         self.callbacks = CallbackRelay(view, mine_blocks=mine_blocks)
         self._from_block = 0
@@ -654,10 +661,13 @@ class Committee:
         while True:
             phase = await self.view.phase_of(batch_id)
             if phase != _AWAITING:
+                self._rescue_at.pop(batch_id, None)
                 return phase, None
             batch = await self.view.get_batch(batch_id)
             seed_block = int(batch["seedBlock"])
             head = await self.view.block_number()
+            if await self._rescue(batch_id, batch, head):
+                continue
             if head >= seed_block:  # a seating transaction lands in a later block: hash known
                 if draw is None or drawn[0] != seed_block or time.monotonic() - drawn[1] > 10:
                     draw = await self.view.seat_draw(batch_id, batch)  # (a reorg may change it)
@@ -682,6 +692,33 @@ class Committee:
                 await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
                 continue
             await asyncio.sleep(self.poll)
+
+    async def _rescue(self, batch_id: int, batch: dict[str, Any], head: int) -> bool:
+        """Sends what an unseated batch needs when it can no longer be seated as posted: ``expire``
+        once its seat window has passed (the contract refunds its rewards to the project), or
+        ``reseed`` once its seed block's hash is out of ``BLOCKHASH``'s reach (no header proof
+        can seat it: the contract moves the seed block forward). Checked every few seconds per
+        batch; True when a transaction was sent (the caller reads the batch again)."""
+        now = time.monotonic()
+        if now < self._rescue_at.get(batch_id, 0.0):
+            return False
+        self._rescue_at[batch_id] = now + _RESCUE_CHECK
+        window = int((await self.view.params())["seatWindow"])
+        # the transaction's block is at least as late as the head and the wall clock
+        clock = max(time.time(), await self.view.block_timestamp())
+        if clock > int(batch["postedAt"]) + window:
+            step, why = "expire", f"not seated within its seat window ({window} s)"
+        elif head + 1 - int(batch["seedBlock"]) > _BLOCKHASH_REACH:
+            step, why = "reseed", "its seed block's hash is out of BLOCKHASH's reach"
+        else:
+            return False
+        log.info("committee: batch %d: %s; sending %s", batch_id, why, step)
+        try:
+            await self._send(step, batch_id)
+        except TransactionReverted as exc:  # someone else did it, or it was seated meanwhile
+            log.info("committee: batch %d: %s reverted (%s)", batch_id, step, exc)
+            self._rescue_at[batch_id] = time.monotonic() + _RESCUE_BACKOFF  # not every round
+        return True
 
     async def _result(
         self, batch_id: int, gateway: str, index: int, leaf: Leaf, leaves: list[Leaf]
