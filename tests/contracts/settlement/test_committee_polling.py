@@ -10,29 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.rpc import RpcClient
-from peerhost.chain.sender import TxSender
-from peerhost.chain.settlement import SettlementView
 from peerhost.worker.attested import AttestedLedger
-from peerhost.worker.committee import Committee
 
-from .worker_harness import ThreadLoop, key_of, wait_for
-
-
-def _committee(config: ChainConfig, me: Any, ledger: AttestedLedger) -> tuple[Committee, RpcClient]:
-    rpc = RpcClient(config.rpc_url)
-    view = SettlementView(config, rpc, TxSender(rpc, key_of(me), config.chain_id))
-    committee = Committee(
-        view,
-        None,  # type: ignore[arg-type]  # never runs a leaf here
-        ledger,
-        key_of(me),
-        str(me.address),
-        dict,
-        challenges=False,
-        poll=0.05,
-    )
-    return committee, rpc
+from .worker_harness import ThreadLoop, ledger_committee, wait_for
 
 
 def test_committee_loop__no_new_block_then_a_post__reads_logs_only_for_the_new_block(
@@ -46,7 +26,7 @@ def test_committee_loop__no_new_block_then_a_post__reads_logs_only_for_the_new_b
     kit = ready
     worker = next(iter(accounts_by_address.values()))
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
-    committee, rpc = _committee(v2_config, worker, ledger)
+    committee, rpc = ledger_committee(v2_config, worker, ledger, poll=0.05)
     running = loop.start(committee.run())
     try:
         head = int(chain.blocks.head.number)

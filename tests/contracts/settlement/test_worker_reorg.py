@@ -18,7 +18,7 @@ from peerhost.wire.batch import ABSTAIN, Leaf, encode_posted, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 
-from .worker_harness import ThreadLoop, key_of, wait_for
+from .worker_harness import ThreadLoop, key_of, ledger_committee, wait_for
 
 GOOD = b"\x11" * 32
 PH_COMMIT, PH_REVEAL = 2, 3
@@ -121,22 +121,6 @@ def _seated_with_others(kit: Any) -> tuple[list[Any], Any, list[str]]:
     raise AssertionError("no draw with two distinct holders in 60 tries")
 
 
-def _committee(config: ChainConfig, me: Any, ledger: AttestedLedger) -> tuple[Committee, RpcClient]:
-    rpc = RpcClient(config.rpc_url)
-    view = SettlementView(config, rpc, TxSender(rpc, key_of(me), config.chain_id))
-    committee = Committee(
-        view,
-        None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
-        ledger,
-        key_of(me),
-        str(me.address),
-        dict,
-        challenges=False,
-        poll=0.1,
-    )
-    return committee, rpc
-
-
 def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals_again(
     ready: Any,
     v2_config: ChainConfig,
@@ -156,7 +140,7 @@ def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)
-    committee, rpc = _committee(v2_config, me, ledger)
+    committee, rpc = ledger_committee(v2_config, me, ledger)
     coordinator = kit.coordinator
     batch_id = posted.batch_id
     duty = loop.start(committee.duty(batch_id, {}))
@@ -202,7 +186,7 @@ def test_committee__batch_posted_below_read_head_on_new_branch__duty_starts(
     kit = ready
     worker = next(iter(accounts_by_address.values()))
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
-    committee, rpc = _committee(v2_config, worker, ledger)
+    committee, rpc = ledger_committee(v2_config, worker, ledger)
     running = loop.start(committee.run())
     chain.mine(4)
     head = int(chain.blocks.head.number)

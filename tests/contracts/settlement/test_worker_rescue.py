@@ -12,8 +12,7 @@ from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
 from peerhost.chain.config import ChainConfig
 
-from .test_worker_seat_and_commit import _sent_to_coordinator, _Worker
-from .worker_harness import ThreadLoop, wait_for
+from .worker_harness import LedgerWorker, ThreadLoop, sent_to_coordinator, wait_for
 
 PH_AWAITING, PH_EXPIRED = 1, 7
 _CODEC = ContractCodec(load_abi("SettlementCoordinator"))
@@ -36,18 +35,18 @@ def test_committee__seed_hash_out_of_reach__worker_reseeds_and_batch_seats(
     since = int(kit.chain.blocks.head.number)
     # past the seed block by more than 256 blocks: BLOCKHASH(seedBlock) is zero for the chain
     kit.chain.mine(old_seed - since + 260)
-    duty = _Worker(v2_config, workers[0], tmp_path, kit, tickets, seat_grace=0.5, mine_blocks=True)
-    running = loop.start(duty.committee.duty(batch_id, {}))
+    duty = LedgerWorker(
+        v2_config, workers[0], tmp_path, kit, tickets, seat_grace=0.5, mine_blocks=True
+    )
+    duty.start(loop, batch_id)
     coordinator = kit.coordinator
     wait_for(lambda: coordinator.phaseOf(batch_id) != PH_AWAITING, 60, "the batch seated")
     new_seed = int(coordinator.getBatch(batch_id).seedBlock)
     assert new_seed > old_seed + 256  # moved forward by the reseed
-    sent = _sent_to_coordinator(kit, since)
+    sent = sent_to_coordinator(kit, since)
     assert sent.count(RESEED) == 1
     assert coordinator.phaseOf(batch_id) != PH_EXPIRED  # seated, not refunded
-    running.cancel()
-    loop.run(duty.close())
-    duty.ledger.close()
+    duty.stop(loop)
 
 
 def test_committee__unseated_past_seat_window__worker_expires_it_and_reserve_refunded(
@@ -64,19 +63,17 @@ def test_committee__unseated_past_seat_window__worker_expires_it_and_reserve_ref
     reserve = kit.s.gateways.reserveOf(kit.project_id).balance
     since = int(kit.chain.blocks.head.number)
     kit.chain.mine(deltatime=kit.params.seat_window + 1)  # nobody seated it in its window
-    duty = _Worker(v2_config, workers[0], tmp_path, kit, tickets, seat_grace=0.5)
-    running = loop.start(duty.committee.duty(batch_id, {}))
+    duty = LedgerWorker(v2_config, workers[0], tmp_path, kit, tickets, seat_grace=0.5)
+    duty.start(loop, batch_id)
     coordinator = kit.coordinator
     wait_for(lambda: coordinator.phaseOf(batch_id) == PH_EXPIRED, 60, "the batch expired")
     assert kit.s.gateways.reserveOf(kit.project_id).balance == reserve + sum(
         t.reward for t in tickets
     )
-    sent = _sent_to_coordinator(kit, since)
+    sent = sent_to_coordinator(kit, since)
     assert EXPIRE in sent
     assert not set(sent) & {
         _CODEC.encode_call("seat", 0, b"")[:4],
         _CODEC.encode_call("seatAndCommit", 0, b"", bytes(32))[:4],
     }  # expired, never seated late
-    running.cancel()
-    loop.run(duty.close())
-    duty.ledger.close()
+    duty.stop(loop)

@@ -7,73 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hexbytes import HexBytes
-
 from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
-from peerhost.chain.sender import TxSender
 from peerhost.chain.settlement import SettlementView
-from peerhost.worker.attested import AttestedLedger
-from peerhost.worker.committee import Committee
 
-from .worker_harness import ThreadLoop, key_of, wait_for
+from .worker_harness import LedgerWorker, ThreadLoop, sent_to_coordinator, wait_for
 
-GOOD = b"\x11" * 32
 PH_AWAITING, PH_COMMIT, PH_FINALIZED, PH_CLOSED = 1, 2, 5, 6
 _CODEC = ContractCodec(load_abi("SettlementCoordinator"))
 SEAT = _CODEC.encode_call("seat", 0, b"")[:4]
 SEAT_AND_COMMIT = _CODEC.encode_call("seatAndCommit", 0, b"", bytes(32))[:4]
-
-
-class _Worker:
-    """One worker's committee duty on the real chain; its result of every ticket is in its ledger."""
-
-    def __init__(
-        self,
-        config: ChainConfig,
-        account: Any,
-        tmp: Path,
-        kit: Any,
-        tickets: list[Any],
-        **options: Any,
-    ) -> None:
-        self.ledger = AttestedLedger(str(tmp / f"{account.address}.sqlite"))
-        for ticket in tickets:
-            self.ledger.claim(ticket, b"\x01" * 32, kit.project_id, b"\x02" * 65)
-            self.ledger.attest(ticket, GOOD, b"\x03" * 65)
-        self.rpc = RpcClient(config.rpc_url)
-        view = SettlementView(
-            config, self.rpc, TxSender(self.rpc, key_of(account), config.chain_id)
-        )
-        self.committee = Committee(
-            view,
-            None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
-            self.ledger,
-            key_of(account),
-            str(account.address),
-            dict,
-            challenges=False,
-            poll=0.1,
-            **options,
-        )
-
-    async def close(self) -> None:
-        await self.committee.close()
-        await self.rpc.aclose()
-
-
-def _sent_to_coordinator(kit: Any, since: int) -> list[bytes]:
-    """The selectors of the coordinator calls mined from block ``since`` on."""
-    coordinator = str(kit.coordinator.address).lower()
-    selectors = []
-    for number in range(since, int(kit.chain.blocks.head.number) + 1):
-        block = kit.request("eth_getBlockByNumber", [hex(number), True])
-        for tx in block["transactions"]:
-            if str(tx.get("to") or "").lower() == coordinator:
-                selectors.append(bytes(HexBytes(tx["input"]))[:4])
-    return selectors
 
 
 def _drawn(kit: Any, config: ChainConfig, loop: ThreadLoop, batch_id: int) -> list[str]:
@@ -105,9 +50,12 @@ def test_committee__holders_of_unseated_batch__seat_with_a_commit_and_settle_wit
     holders = _drawn(kit, v2_config, loop, batch_id)
     outsider = next((w for w in workers[:3] if str(w.address) not in holders), None)
     duties = [
-        _Worker(v2_config, accounts_by_address[h], tmp_path, kit, tickets) for h in holders
-    ] + ([_Worker(v2_config, outsider, tmp_path, kit, tickets)] if outsider is not None else [])
-    running = [loop.start(d.committee.duty(batch_id, {})) for d in duties]
+        LedgerWorker(v2_config, accounts_by_address[h], tmp_path, kit, tickets) for h in holders
+    ] + (
+        [LedgerWorker(v2_config, outsider, tmp_path, kit, tickets)] if outsider is not None else []
+    )
+    for d in duties:
+        d.start(loop, batch_id)
     coordinator = kit.coordinator
     wait_for(
         lambda: coordinator.phaseOf(batch_id) in (PH_FINALIZED, PH_CLOSED),
@@ -116,14 +64,11 @@ def test_committee__holders_of_unseated_batch__seat_with_a_commit_and_settle_wit
     )
     assert coordinator.getBatch(batch_id).finalMask == 1  # every holder revealed GOOD
     assert sorted(str(h) for h in coordinator.holdersOf(batch_id)[0]) == sorted(holders)
-    sent = _sent_to_coordinator(kit, seed_block)
+    sent = sent_to_coordinator(kit, seed_block)
     assert SEAT not in sent  # nobody sent a seat transaction (the outsider left it to the seats)
     assert SEAT_AND_COMMIT in sent
-    for task in running:
-        task.cancel()
     for d in duties:
-        loop.run(d.close())
-        d.ledger.close()
+        d.stop(loop)
 
 
 def test_committee__no_holder_seats_within_grace__worker_without_seat_seats_it(
@@ -141,13 +86,11 @@ def test_committee__no_holder_seats_within_grace__worker_without_seat_seats_it(
         if outsider is not None:
             break
     assert outsider is not None, "every draw seated all three workers"
-    duty = _Worker(v2_config, outsider, tmp_path, kit, tickets, seat_grace=0.5)
-    running = loop.start(duty.committee.duty(batch_id, {}))
+    duty = LedgerWorker(v2_config, outsider, tmp_path, kit, tickets, seat_grace=0.5)
+    duty.start(loop, batch_id)
     coordinator = kit.coordinator
     wait_for(lambda: coordinator.phaseOf(batch_id) != PH_AWAITING, 30, "the batch seated")
     assert coordinator.phaseOf(batch_id) == PH_COMMIT
-    assert SEAT in _sent_to_coordinator(kit, seed_block)
+    assert SEAT in sent_to_coordinator(kit, seed_block)
     assert str(outsider.address) not in [str(h) for h in coordinator.holdersOf(batch_id)[0]]
-    running.cancel()
-    loop.run(duty.close())
-    duty.ledger.close()
+    duty.stop(loop)

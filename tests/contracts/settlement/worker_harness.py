@@ -1,5 +1,6 @@
 """What the settlement tests that run a worker's duties on the real chain share: the worker's
-signing key, a bounded wait, and the worker's event loop on its own thread."""
+signing key, a committee duty that takes its results from a ledger, a bounded wait, and the
+worker's event loop on its own thread."""
 
 from __future__ import annotations
 
@@ -7,12 +8,48 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from hexbytes import HexBytes
+
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.rpc import RpcClient
+from peerhost.chain.sender import TxSender
+from peerhost.chain.settlement import SettlementView
+from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.committee import Committee
 
 
 def key_of(account: Any) -> bytes:
     """A test account's private key, as the worker's services take it."""
     return bytes.fromhex(str(account.private_key).removeprefix("0x"))
+
+
+def ledger_committee(
+    config: ChainConfig,
+    account: Any,
+    ledger: AttestedLedger,
+    *,
+    poll: float = 0.1,
+    **options: Any,
+) -> tuple[Committee, RpcClient]:
+    """``account``'s committee duty on the real chain, with its own RPC client (close it after
+    the committee); it never runs a leaf: its result of every ticket is in ``ledger``."""
+    rpc = RpcClient(config.rpc_url)
+    view = SettlementView(config, rpc, TxSender(rpc, key_of(account), config.chain_id))
+    committee = Committee(
+        view,
+        None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
+        ledger,
+        key_of(account),
+        str(account.address),
+        dict,
+        challenges=False,
+        poll=poll,
+        **options,
+    )
+    return committee, rpc
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -44,3 +81,53 @@ class ThreadLoop:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+#: The result every :class:`LedgerWorker` attested for every ticket.
+GOOD = b"\x11" * 32
+
+
+class LedgerWorker:
+    """One worker's committee duty on the real chain; its result of every ticket is in its ledger."""
+
+    def __init__(
+        self,
+        config: ChainConfig,
+        account: Any,
+        tmp: Path,
+        kit: Any,
+        tickets: list[Any],
+        **options: Any,
+    ) -> None:
+        self.ledger = AttestedLedger(str(tmp / f"{account.address}.sqlite"))
+        for ticket in tickets:
+            self.ledger.claim(ticket, b"\x01" * 32, kit.project_id, b"\x02" * 65)
+            self.ledger.attest(ticket, GOOD, b"\x03" * 65)
+        self.committee, self.rpc = ledger_committee(config, account, self.ledger, **options)
+        self._running: Any = None  # the duty's future, once started
+
+    def start(self, loop: ThreadLoop, batch_id: int) -> None:
+        """Starts the duty of ``batch_id`` on ``loop``."""
+        self._running = loop.start(self.committee.duty(batch_id, {}))
+
+    def stop(self, loop: ThreadLoop) -> None:
+        """Cancels the duty and closes the committee, its RPC client and its ledger."""
+        self._running.cancel()
+        loop.run(self.close())
+        self.ledger.close()
+
+    async def close(self) -> None:
+        await self.committee.close()
+        await self.rpc.aclose()
+
+
+def sent_to_coordinator(kit: Any, since: int) -> list[bytes]:
+    """The selectors of the coordinator calls mined from block ``since`` on."""
+    coordinator = str(kit.coordinator.address).lower()
+    selectors = []
+    for number in range(since, int(kit.chain.blocks.head.number) + 1):
+        block = kit.request("eth_getBlockByNumber", [hex(number), True])
+        for tx in block["transactions"]:
+            if str(tx.get("to") or "").lower() == coordinator:
+                selectors.append(bytes(HexBytes(tx["input"]))[:4])
+    return selectors
