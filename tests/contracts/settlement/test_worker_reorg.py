@@ -69,18 +69,7 @@ def test_committee__commit_and_reveal_dropped_by_reorg__worker_sends_both_again(
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)  # the worker ran it: its result is known
-    rpc = RpcClient(v2_config.rpc_url)
-    view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
-    committee = Committee(
-        view,
-        None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
-        ledger,
-        key_of(me),
-        str(me.address),
-        dict,
-        challenges=False,
-        poll=0.1,
-    )
+    committee, rpc = ledger_committee(v2_config, me, ledger)
     coordinator = kit.coordinator
     duty = loop.start(committee.duty(posted.batch_id, {}))
 
