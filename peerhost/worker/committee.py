@@ -668,6 +668,9 @@ class Committee:
             head = await self.view.block_number()
             if await self._rescue(batch_id, batch, head):
                 continue
+            if head + 1 - seed_block > _BLOCKHASH_REACH:  # no header can seat it: a reseed first
+                await asyncio.sleep(max(self.poll, 1.0))
+                continue
             if head >= seed_block:  # a seating transaction lands in a later block: hash known
                 if draw is None or drawn[0] != seed_block or time.monotonic() - drawn[1] > 10:
                     draw = await self.view.seat_draw(batch_id, batch)  # (a reorg may change it)
