@@ -197,6 +197,8 @@ class Committee:
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
         self._posted_in: dict[int, str] = {}  # batch id -> block hash of the post its duty serves
         self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
+        # batch id -> the seed block's header of a batch this worker will seat (not seated yet)
+        self._unseated: dict[int, bytes] = {}
         self.singles: dict[int, SingleRequest] = {}
         self.callbacks = CallbackRelay(view, mine_blocks=mine_blocks)
         self._from_block = 0
@@ -414,7 +416,12 @@ class Committee:
                 if draw is not None
                 else int(batch["auditMask"])
             )
-            vector = await self._vector(batch_id, gateway, leaves, audit)
+            if draw is not None:
+                self._unseated[batch_id] = draw.header
+            try:
+                vector = await self._vector(batch_id, gateway, leaves, audit)
+            finally:
+                self._unseated.pop(batch_id, None)
             if self.ballot is not None:
                 ballot = await self.ballot(
                     await self._seat_context(batch_id, gateway, leaves, vector, draw)
@@ -748,6 +755,11 @@ class Committee:
                 batch_id,
                 index,
             )
+            header = self._unseated.get(batch_id)
+            if header is not None and await self.view.phase_of(batch_id) == _AWAITING:
+                # a data challenge needs a seated batch: this holder seats it first
+                with contextlib.suppress(TransactionReverted):
+                    await self._send("seat", batch_id, header)
             data = await self.accountability.obtain_input(batch_id, index, leaves)
             if data is None:
                 return ABSTAIN  # voided (the gateway pays) or no challenge could be opened
