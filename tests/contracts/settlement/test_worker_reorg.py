@@ -13,7 +13,6 @@ from hexbytes import HexBytes
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
-from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, encode_posted, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
@@ -239,18 +238,7 @@ def test_committee__duty_cut_by_unexpected_error__resumed_and_seat_commits(
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)
-    rpc = RpcClient(v2_config.rpc_url)
-    view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
-    committee = _OnceBroken(
-        view,
-        None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
-        ledger,
-        key_of(me),
-        str(me.address),
-        dict,
-        challenges=False,
-        poll=0.1,
-    )
+    committee, rpc = ledger_committee(v2_config, me, ledger, kind=_OnceBroken)
     duty = loop.start(committee._duty(posted.batch_id, {}))
     wait_for(
         lambda: bytes(kit.coordinator.voteOf(posted.batch_id, me.address)) != bytes(32),

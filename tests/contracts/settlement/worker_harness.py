@@ -32,13 +32,14 @@ def ledger_committee(
     ledger: AttestedLedger,
     *,
     poll: float = 0.1,
+    kind: type[Committee] = Committee,
     **options: Any,
 ) -> tuple[Committee, RpcClient]:
     """``account``'s committee duty on the real chain, with its own RPC client (close it after
     the committee); it never runs a leaf: its result of every ticket is in ``ledger``."""
     rpc = RpcClient(config.rpc_url)
     view = SettlementView(config, rpc, TxSender(rpc, key_of(account), config.chain_id))
-    committee = Committee(
+    committee = kind(
         view,
         None,  # type: ignore[arg-type]  # never runs a leaf: its result is in the ledger
         ledger,
