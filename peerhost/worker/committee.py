@@ -53,6 +53,7 @@ import httpx
 
 from peerhost.chain.consumers import SingleRequest, single_request
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.phases import CHANGES, BatchBook, Head
 from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SeatDraw, SettlementView
 from peerhost.wire.batch import ABSTAIN, BatchHead, Leaf, seat_commitment, vector_hash
@@ -84,14 +85,18 @@ log = logging.getLogger(__name__)
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
 _RESUMES = 120  # a duty cut by an unreachable chain is resumed at most this often
 _FAILURES = 10  # a duty cut by an unexpected error is resumed at most this often
-_RECHECK = 1.0  # seconds between re-reads of this seat's commitment or reveal on-chain (reorgs)
+_RECHECK = 1.0  # seconds before a commitment or reveal gone from the chain is sent again (reorgs)
 _AGAIN = 5  # a dropped commitment or reveal is sent again at most this often per batch
 _REDRAWN = -1  # a seat's duty ended because its batch's seats are drawn again
 _BLOCKHASH_REACH = 256  # BLOCKHASH serves the hashes of the 256 blocks before the current one
 _RESCUE_CHECK = 5.0  # seconds between checks that an unseated batch needs a reseed or expiry
 _RESCUE_BACKOFF = 60.0  # seconds before a reverted reseed or expiry is tried again
 _DEADLINE_RECHECK = 1.0  # seconds between reads of an unseated batch's commit deadline
-_FOLLOWED = ("BatchPosted", "BatchFinalized", "BatchExpired")  # read in one eth_getLogs
+#: read in one eth_getLogs: posts start duties, the others mark the batch's record stale
+_FOLLOWED = tuple(dict.fromkeys(("BatchPosted", "BatchFinalized", "BatchExpired", *CHANGES)))
+#: seconds between re-reads of this seat's vote while its batch's record did not change (the
+#: record is read again after any event naming the batch and after a reorg)
+_VOTE_RECHECK = 10.0
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
 
 
@@ -205,6 +210,9 @@ class Committee:
         # (block number, hash) of the heads read, to find where a reorg forked
         self._checkpoints: deque[tuple[int, str]] = deque(maxlen=_CHECKPOINTS)
         self.reorgs = 0
+        # batches' records and the chain's head, read once per tick for every duty
+        self.book = BatchBook(view, tick=poll)
+        self.reverted: dict[str, int] = {}  # commits, reveals, ... the chain refused, by step
         self.accountability = Accountability(
             view,
             address,
@@ -231,20 +239,25 @@ class Committee:
             try:
                 # One read of the head per tick: when it is still the last block read (same
                 # number and hash: nothing mined, no reorg), there is nothing new to read.
-                head, before = await self.view.head_block()
+                head, before, stamp = await self.view.head_info()
                 if not self._checkpoints or self._checkpoints[-1] != (head, before):
                     cursor = await self._follow_reorg(cursor)
                 if head >= cursor:
+                    changed: set[int] = set()
                     for event, raw, args in await self.view.logs_of(_FOLLOWED, cursor, head):
+                        changed.add(int(args["batchId"]))
                         if event == "BatchPosted":
                             self._posted(int(args["batchId"]), raw)
-                        else:
+                        elif event in ("BatchFinalized", "BatchExpired"):
                             self.accountability.settled(int(args["batchId"]))
                     await self.accountability.follow_cases(cursor, head)
                     after = await self.view.block_hash(head)
                     if before == after:  # else read it again: a reorg
                         self._checkpoints.append((head, after))
                         cursor = head + 1
+                        self.book.advance(Head(head, after, stamp), changed)
+                elif self._checkpoints and self._checkpoints[-1] == (head, before):
+                    self.book.advance(Head(head, before, stamp), ())  # nothing new: still fresh
                 if time.monotonic() - last_cheques > 2.0:
                     last_cheques = time.monotonic()
                     await self.post_cheques()
@@ -275,6 +288,7 @@ class Committee:
             "committee: reorg: read up to block %d, reading again from block %d", cursor - 1, again
         )
         self.reorgs += 1
+        self.book.reorg()
         return again
 
     def _posted(self, batch_id: int, raw: dict[str, Any]) -> None:
@@ -410,7 +424,7 @@ class Committee:
             packed, salt = saved  # committed before a restart: reveal what was committed
             vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
         else:
-            batch = await self.view.get_batch(batch_id)
+            batch = await self.book.batch(batch_id)
             audit = (
                 draw.audit_mask(batch, int((await self.view.params())["auditBps"]))
                 if draw is not None
@@ -468,7 +482,7 @@ class Committee:
         margin, window, ahead = 0.0, 0, 0.0
         try:
             while True:
-                deadline = int((await self.view.get_batch(batch_id)).get("commitDeadline") or 0)
+                deadline = int((await self.book.batch(batch_id)).get("commitDeadline") or 0)
                 wait = _DEADLINE_RECHECK  # not seated yet: no window runs
                 if deadline:
                     if not window:
@@ -476,7 +490,7 @@ class Committee:
                         margin = commit_margin(window)
                         # the chain's clock ahead of this worker's, if it is (read once: a devnet
                         # that mines on transactions keeps its last block's time while idle)
-                        ahead = max(0.0, await self.view.block_timestamp() - time.time())
+                        ahead = max(0.0, await self.book.timestamp() - time.time())
                     wait = deadline - margin - (time.time() + ahead)
                     if wait <= 0 and not task.done():
                         break
@@ -565,16 +579,20 @@ class Committee:
         key = seat_key(batch_id)
         sent: dict[str, int] = {"commit": 0, "reveal": 0}
         last: dict[str, float] = {"commit": 0.0, "reveal": 0.0}
-        seen, read_at = -1, 0.0  # the vote is read when the phase changed, else every _RECHECK
+        # the vote is read when the phase or the batch's record changed, else every _VOTE_RECHECK
+        # (a round that still waits for a resend is not skipped)
+        seen, seen_record, read_at, waiting = -1, None, 0.0, False
         late = False
-        reveal_ends: int | None = None  # read once in Reveal (a batch this seat seats has none yet)
         while True:
-            phase = await self.view.phase_of(batch_id)
-            fresh = time.monotonic() - read_at < _RECHECK
-            if phase in (_COMMIT, _REVEAL) and phase == seen and fresh:
+            record = await self.book.batch(batch_id)
+            phase = await self.book.phase(batch_id)
+            fresh = time.monotonic() - read_at < _VOTE_RECHECK
+            unchanged = phase == seen and record is seen_record and fresh and not waiting
+            if phase in (_COMMIT, _REVEAL) and unchanged:
+                await self._end_reveal_window(phase, record)
                 await asyncio.sleep(self.poll)
                 continue
-            seen = phase
+            seen, seen_record, waiting = phase, record, False
             if phase == _SETTLE:
                 vectors = await self.view.revealed_vectors(batch_id, self._from_block)
                 with contextlib.suppress(TransactionReverted):
@@ -605,6 +623,7 @@ class Committee:
                     sent[step] == 0
                     or (sent[step] <= _AGAIN and time.monotonic() - last[step] >= _RECHECK)
                 )
+                waiting = step is not None and not due and sent[step] <= _AGAIN
                 if step is not None and due:
                     if sent[step]:
                         log.warning("committee: batch %d: %s gone (reorg?); again", batch_id, step)
@@ -620,6 +639,8 @@ class Committee:
                             self.duties.mark(key)
                     except TransactionReverted as exc:  # the phase moved meanwhile: read again
                         log.info("committee: batch %d: %s reverted (%s)", batch_id, step, exc)
+                        self.reverted[step] = self.reverted.get(step, 0) + 1
+                        seen_record = None  # read the record and the vote again
                         if seating and await self.view.phase_of(batch_id) == _AWAITING:
                             return _REDRAWN  # its header or draw is stale (a reorg): again
                         holders, _ = await self.view.holders_of(batch_id)
@@ -627,18 +648,20 @@ class Committee:
                             return _REDRAWN  # seats drawn again without this worker
                 if phase == _REVEAL and not reveal and not self.duties.done(key):
                     self.duties.mark(key)  # withheld by this worker's strategy
-                if phase == _REVEAL and self.mine_blocks and reveal_ends is None:
-                    reveal_ends = int((await self.view.get_batch(batch_id))["revealDeadline"])
-                if (
-                    phase == _REVEAL
-                    and self.mine_blocks
-                    and reveal_ends is not None
-                    and time.time() > reveal_ends + 1
-                    and await self.view.block_timestamp() <= reveal_ends
-                ):
-                    # a devnet that mines on transactions: a withheld reveal ends its window by time
-                    await self.view.rpc.call("anvil_mine", ["0x1"])
+            await self._end_reveal_window(phase, record)
             await asyncio.sleep(self.poll)
+
+    async def _end_reveal_window(self, phase: int, record: dict[str, Any]) -> None:
+        """On a devnet that mines on transactions, mines a block once a batch's reveal deadline
+        passed by the wall clock and not by the chain's (a withheld reveal ends its window by
+        time)."""
+        if (
+            phase == _REVEAL
+            and self.mine_blocks
+            and time.time() > int(record["revealDeadline"]) + 1
+            and await self.view.block_timestamp() <= int(record["revealDeadline"])
+        ):
+            await self.view.rpc.call("anvil_mine", ["0x1"])
 
     async def _commit(self, batch_id: int, vector: list[bytes], salt: bytes) -> None:
         commitment = seat_commitment(
@@ -650,7 +673,7 @@ class Committee:
         """Anyone may finalize a batch in its Settle phase: one whose seat holders all failed to
         commit or reveal (a holder that could not get an input in time) would otherwise stay
         there with every leaf Pending."""
-        while (phase := await self.view.phase_of(batch_id)) in (_COMMIT, _REVEAL):
+        while (phase := await self.book.phase(batch_id)) in (_COMMIT, _REVEAL):
             await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
         if phase == _SETTLE:
             vectors = await self.view.revealed_vectors(batch_id, self._from_block)
@@ -666,13 +689,13 @@ class Committee:
         draw: SeatDraw | None = None
         drawn = (0, 0.0)  # (seed block, when) of ``draw``: read again after a reseed or 10 s
         while True:
-            phase = await self.view.phase_of(batch_id)
+            phase = await self.book.phase(batch_id)
             if phase != _AWAITING:
                 self._rescue_at.pop(batch_id, None)
                 return phase, None
-            batch = await self.view.get_batch(batch_id)
+            batch = await self.book.batch(batch_id)
             seed_block = int(batch["seedBlock"])
-            head = await self.view.block_number()
+            head = (await self.book.current()).number
             if await self._rescue(batch_id, batch, head):
                 continue
             if head + 1 - seed_block > _BLOCKHASH_REACH:  # no header can seat it: a reseed first
@@ -715,7 +738,7 @@ class Committee:
         self._rescue_at[batch_id] = now + _RESCUE_CHECK
         window = int((await self.view.params())["seatWindow"])
         # the chain's clock, as the contract judges it (a devnet's can run behind the wall clock)
-        if await self.view.block_timestamp() > int(batch["postedAt"]) + window:
+        if await self.book.timestamp() > int(batch["postedAt"]) + window:
             step, why = "expire", f"not seated within its seat window ({window} s)"
         elif head + 1 - int(batch["seedBlock"]) > _BLOCKHASH_REACH:
             step, why = "reseed", "its seed block's hash is out of BLOCKHASH's reach"
@@ -791,8 +814,12 @@ class Committee:
         return response.content if response.status_code == 200 else None
 
     async def _send(self, name: str, *args: Any) -> dict[str, Any]:
-        tx = await self.view.send(name, *args)
-        return await self.view.confirm(tx, name)
+        try:
+            tx = await self.view.send(name, *args)
+            return await self.view.confirm(tx, name)
+        finally:
+            if args and isinstance(args[0], int):  # a batch's step: its record changed (or not)
+                self.book.touch(args[0])
 
     async def withdraw(self) -> None:
         """Pulls this worker's credits (seats, attestations, cheque refunds)."""

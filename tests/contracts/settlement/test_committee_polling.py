@@ -66,3 +66,49 @@ def test_committee_loop__no_new_block_then_a_post__reads_logs_only_for_the_new_b
         loop.run(committee.close())
         loop.run(rpc.aclose())
         ledger.close()
+
+
+def test_committee_duties__batches_in_flight_no_new_block__read_no_batch_per_tick(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+) -> None:
+    """Every duty derives its batch's phase from the record the book keeps and the head the log
+    loop read: with three batches waiting for their seed block and no block mined, a tick reads
+    the head once and no batch (before: ``phaseOf``, ``getBatch`` and ``eth_blockNumber`` per
+    batch per tick)."""
+    kit = ready
+    worker = next(iter(accounts_by_address.values()))
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    committee, rpc = ledger_committee(v2_config, worker, ledger, poll=0.05)
+    batches = [kit.post(1).batch_id for _ in range(3)]
+    running = loop.start(committee.run())
+    try:
+        wait_for(lambda: set(batches) <= set(committee.tasks), 30, "the three duties")
+        wait_for(lambda: committee.book.reads >= 3, 30, "each batch read once")
+        time.sleep(0.5)  # the duties settle into waiting for the seed block
+        assert int(chain.blocks.head.number) < min(
+            int(kit.coordinator.getBatch(b).seedBlock) for b in batches
+        ), "seed blocks reached: the duties would draw seats"
+        calls, numbers = rpc.calls["eth_call"], rpc.calls["eth_blockNumber"]
+        heads, reads = rpc.calls["eth_getBlockByNumber"], committee.book.reads
+        wait_for(
+            lambda: rpc.calls["eth_getBlockByNumber"] >= heads + 20, 30, "twenty ticks, no block"
+        )
+        assert committee.book.reads == reads, "a batch read again with no new block"
+        assert rpc.calls["eth_call"] == calls, "a view call with no new block"
+        assert rpc.calls["eth_blockNumber"] == numbers
+
+        kit.chain.mine(1)  # a block without events for these batches: no batch read
+        wait_for(lambda: committee._checkpoints[-1][0] >= int(chain.blocks.head.number), 30, "")
+        time.sleep(0.3)
+        assert committee.book.reads == reads
+    finally:
+        running.cancel()
+        time.sleep(0.1)
+        loop.run(committee.close())
+        loop.run(rpc.aclose())
+        ledger.close()

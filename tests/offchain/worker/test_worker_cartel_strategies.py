@@ -218,6 +218,7 @@ class _Chain:
         self.sent: list[tuple[str, tuple[Any, ...]]] = []
         self.polls = 0
         self.vote = bytes(32)
+        self.blocks = 0
 
     async def phase_of(self, batch_id: int) -> int:
         if self.phase == _REVEAL:
@@ -230,13 +231,27 @@ class _Chain:
         return [ALICE, CAROL], [1, 2]
 
     async def get_batch(self, batch_id: int) -> dict[str, Any]:
-        return {"auditMask": 0b11, "gateway": CAROL}
+        phase = await self.phase_of(batch_id)  # the record of a batch in that phase
+        return {
+            "auditMask": 0b11,
+            "gateway": CAROL,
+            "state": 3 if phase == _FINALIZED else 2,  # BatchState Finalized, Seated
+            "holderCount": 2,
+            "committedBits": 0b11 if phase == _REVEAL else 0,
+            "revealedBits": 0,
+            "commitDeadline": 2**40,
+            "revealDeadline": 2**41,
+        }
+
+    async def head_info(self) -> tuple[int, str, int]:
+        self.blocks += 1  # a block per read: the duty reads the batch again each time
+        return self.blocks, hex(self.blocks), 1_700_000_000
 
     async def vote_of(self, batch_id: int, holder: str) -> bytes:
         return self.vote  # the seat's commitment once committed, its vector hash once revealed
 
     async def params(self) -> dict[str, int]:
-        return {"quorum": 2}
+        return {"quorum": 2, "commitWindow": 120}
 
     async def send(self, name: str, *args: Any) -> str:
         self.sent.append((name, args))
