@@ -76,6 +76,7 @@ class GatewayDiscovery:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._skipped: dict[str, str] = {}  # gateway -> the reason last logged
         self._stopping = False
+        self._polled: tuple[int, str] | None = None  # the head of the last complete poll
 
     async def run(self) -> None:
         while not self._stopping:
@@ -88,20 +89,28 @@ class GatewayDiscovery:
             await asyncio.sleep(self.interval)
 
     async def poll(self) -> None:
-        """Follows a reorg, reads new announcements, then opens and closes feeds to match."""
-        await self._follow_reorg()
-        settled = await self.view.block_number() - self.confirmations
+        """Follows a reorg, reads new announcements, then opens and closes feeds to match.
+
+        One read of the head per poll: when it is the head the last complete poll saw (same
+        number and hash: nothing mined, no reorg), the registry's state at the settled head is
+        what that poll read, and nothing else is read."""
+        head = await self.view.head_block()
+        if head == self._polled:
+            return
+        await self._follow_reorg(head)
+        settled = head[0] - self.confirmations
         if settled < self._start_block:
             return
-        if settled >= self._next_block and not await self._scan(settled):
+        if settled >= self._next_block and not await self._scan(settled, head):
             return  # the chain reorganized under the read: the next poll reads again
         at = self._next_block - 1
         self.announced = {g: await self.view.endpoint_of(g, at) for g in sorted(self.candidates)}
         await self._reconcile(await self._wanted(at))
+        self._polled = head
 
-    async def _scan(self, settled: int) -> bool:
+    async def _scan(self, settled: int, head: tuple[int, str]) -> bool:
         """Reads the announcements up to ``settled``; False when its hash changed meanwhile."""
-        before = await self.view.block_hash(settled)
+        before = head[1] if settled == head[0] else await self.view.block_hash(settled)
         found: set[str] = set()
         first = self._next_block
         while first <= settled:
@@ -117,12 +126,12 @@ class GatewayDiscovery:
         self._checkpoints.append((settled, after))
         return True
 
-    async def _follow_reorg(self) -> None:
+    async def _follow_reorg(self, head: tuple[int, str]) -> None:
         """Rewinds the read position to the newest remembered block still on the chain."""
         if not self._checkpoints:
             return
         number, known = self._checkpoints[-1]
-        if await self.view.block_hash(number) == known:
+        if (head[1] if number == head[0] else await self.view.block_hash(number)) == known:
             return
         self._checkpoints.pop()
         while self._checkpoints:

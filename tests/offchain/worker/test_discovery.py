@@ -28,22 +28,26 @@ class Registry:
         self.events: list[tuple[int, str, str]] = []  # (block, gateway, url)
         self.bonds: dict[str, int] = {}
         self.head = 0
+        self.reads = 0  # chain reads made (heads, hashes, logs, endpoints, bonds)
 
     def announce(self, gateway: str, url: str, bond: int = MIN_BOND) -> None:
         self.head += 1
         self.events.append((self.head, gateway, url))
         self.bonds[gateway] = bond
 
-    async def block_number(self) -> int:
-        return self.head
+    async def head_block(self) -> tuple[int, str]:
+        self.reads += 1
+        return self.head, f"0x{self.head:064x}"
 
     async def block_hash(self, number: int) -> str | None:
+        self.reads += 1
         return f"0x{number:064x}" if number <= self.head else None
 
     async def logs(
         self, event: str, from_block: int, to_block: int, *, contract: str
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         assert (event, contract) == ("GatewayEndpoint", "gateways")
+        self.reads += 1
         return [
             ({}, {"gateway": g, "url": u})
             for block, g, u in self.events
@@ -51,6 +55,7 @@ class Registry:
         ]
 
     async def endpoint_of(self, gateway: str, block: int) -> str:
+        self.reads += 1
         urls = [u for b, g, u in self.events if g == gateway and b <= block]
         return urls[-1] if urls else ""
 
@@ -58,6 +63,7 @@ class Registry:
         return {"minGatewayBond": MIN_BOND}
 
     async def bond_of_at(self, gateway: str, block: int) -> int:
+        self.reads += 1
         return self.bonds.get(gateway, 0)
 
 
@@ -88,6 +94,33 @@ def test_poll__bonded_gateway_announced__opens_its_feed() -> None:
         return urls
 
     assert run(main()) == {GOOD: "ws://127.0.0.1:1/_feed"}
+
+
+def test_poll__no_new_block__reads_the_head_once_and_nothing_else() -> None:
+    registry = Registry()
+    registry.announce(GOOD, "http://127.0.0.1:1/")
+    registry.announce(OTHER, "http://127.0.0.1:2/")
+
+    async def main() -> list[int]:
+        d = discovery(registry)
+        reads = []
+        for _ in range(3):
+            before = registry.reads
+            await d.poll()
+            reads.append(registry.reads - before)
+        registry.announce(OTHER, "http://127.0.0.1:3/")  # a new block: read again
+        before = registry.reads
+        await d.poll()
+        reads.append(registry.reads - before)
+        assert d.feeds[OTHER].url == "ws://127.0.0.1:3/_feed"
+        await d.stop()
+        return reads
+
+    first, idle, idle_again, new_block = run(main())
+    assert idle == idle_again == 1  # the head, seen unchanged
+    # the head, logs, the settled block's hash after them, each gateway's URL and bond; after a
+    # new block also the hash of the last block read (a reorg?)
+    assert first == 3 + 2 * 2 and new_block == 4 + 2 * 2
 
 
 def test_poll__unbonded_or_bad_url__skipped_with_reason(caplog: pytest.LogCaptureFixture) -> None:
