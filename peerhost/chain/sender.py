@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
 import time
+from collections import deque
 from typing import Any
 
 from hexbytes import HexBytes
@@ -18,6 +20,50 @@ from peerhost.chain.rpc import RpcClient
 from peerhost.chain.signer import TxSigner
 
 log = logging.getLogger(__name__)
+
+#: Receipts are polled every ``poll`` seconds from this long before a block is due until this
+#: long after it (seconds); in between, at most a quarter block apart.
+_BEFORE, _AFTER = 0.06, 0.12
+#: Blocks seen at most this many apart give the clock a gap (seconds per block between them).
+_SPAN = 8
+
+
+class BlockClock:
+    """When the chain's next block is due, learnt from the receipts a sender sees: the block each
+    was mined in and when it was first seen. Polling a receipt every 20 ms while a block is a
+    second away costs 50 calls per transaction per block; near the block's due time it is all
+    that is needed (:meth:`pause`). Until it has seen a few blocks close together, on a chain faster
+    than ten polls per block, and on a devnet that mines on transactions (a receipt is there at
+    the first poll), it says: poll as before."""
+
+    def __init__(self) -> None:
+        self._last: tuple[int, float] | None = None  # (block, monotonic time first seen)
+        self._gaps: deque[float] = deque(maxlen=9)  # seconds per block between blocks seen
+
+    def saw(self, block: int, now: float) -> None:
+        """A receipt of ``block`` was first seen at ``now`` (``time.monotonic``)."""
+        if self._last is not None and 0 < block - self._last[0] <= _SPAN:
+            self._gaps.append((now - self._last[1]) / (block - self._last[0]))
+        if self._last is None or block > self._last[0]:
+            self._last = (block, now)
+
+    @property
+    def interval(self) -> float | None:
+        """The median seconds per block between blocks seen (None: fewer than three gaps of at
+        most ``_SPAN`` blocks seen)."""
+        return statistics.median(self._gaps) if len(self._gaps) >= 3 else None
+
+    def pause(self, now: float, poll: float) -> float:
+        """Seconds to wait before the next receipt poll: ``poll`` from ``_BEFORE`` before a block
+        is due to ``_AFTER`` after it, else until the next such window opens (at most a quarter
+        block: a wrong guess costs a quarter block of latency, never a missed receipt)."""
+        interval = self.interval
+        if interval is None or self._last is None or interval < 10 * poll:
+            return poll
+        since = (now - self._last[1]) % interval
+        if since < _AFTER or since > interval - _BEFORE:
+            return poll
+        return max(poll, min(interval - _BEFORE - since, interval / 4))
 
 
 class TxSender:
@@ -45,6 +91,7 @@ class TxSender:
         # what was sent, by hash, until its receipt is seen: enough to send it again if lost
         self._sent: dict[bytes, tuple[str, bytes, int, int, int]] = {}
         self.resent = 0  # transactions sent again because the chain lost them
+        self.blocks = BlockClock()  # when receipts are worth polling for
 
     @property
     def address(self) -> str:
@@ -122,19 +169,22 @@ class TxSender:
     ) -> dict[str, Any]:
         """Polls for the receipt of ``tx_hash``; raises TimeoutError after ``timeout`` seconds.
 
-        Every ``check`` seconds without a receipt the account's pending count is read: a
-        transaction the chain lost (twice in a row, class docstring) is sent again and the
-        receipt of the new one is returned."""
+        Polls every ``poll`` seconds around the time the next block is due, less often between
+        blocks (:class:`BlockClock`). Every ``check`` seconds without a receipt the account's
+        pending count is read: a transaction the chain lost (twice in a row, class docstring) is
+        sent again and the receipt of the new one is returned."""
         deadline = time.monotonic() + timeout
         next_check = time.monotonic() + check
         strikes = 0
         while True:
             hex_hash = HexBytes(tx_hash).to_0x_hex()
             receipt = await self.rpc.call("eth_getTransactionReceipt", [hex_hash])
+            now = time.monotonic()
             if receipt is not None:
                 self._sent.pop(tx_hash, None)
+                if receipt.get("blockNumber") is not None:
+                    self.blocks.saw(int(receipt["blockNumber"], 16), now)
                 return dict(receipt)
-            now = time.monotonic()
             if now > deadline:
                 self._sent.pop(tx_hash, None)
                 async with self._lock:
@@ -146,4 +196,4 @@ class TxSender:
                 if strikes >= 2:
                     tx_hash, strikes = await self._resend(tx_hash), 0
                     deadline = time.monotonic() + timeout
-            await asyncio.sleep(poll)
+            await asyncio.sleep(self.blocks.pause(time.monotonic(), poll))
