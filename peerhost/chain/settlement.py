@@ -548,6 +548,16 @@ class SettlementView:
         block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
         return int(block["number"], 16), str(block["hash"]), int(block["timestamp"], 16)
 
+    async def head_link(self) -> tuple[int, str, str, int]:
+        """(number, hash, parent hash, timestamp) of the latest block, in one call."""
+        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return (
+            int(block["number"], 16),
+            str(block["hash"]),
+            str(block["parentHash"]),
+            int(block["timestamp"], 16),
+        )
+
     async def block_hash(self, number: int) -> str | None:
         """The hash of block ``number`` on the node's chain now (None: no such block)."""
         block = await self.rpc.call("eth_getBlockByNumber", [hex(number), False])

@@ -239,9 +239,9 @@ class Committee:
             try:
                 # One read of the head per tick: when it is still the last block read (same
                 # number and hash: nothing mined, no reorg), there is nothing new to read.
-                head, before, stamp = await self.view.head_info()
+                head, before, parent, stamp = await self.view.head_link()
                 if not self._checkpoints or self._checkpoints[-1] != (head, before):
-                    cursor = await self._follow_reorg(cursor)
+                    cursor = await self._follow_reorg(cursor, (head - 1, parent))
                 if head >= cursor:
                     changed: set[int] = set()
                     for event, raw, args in await self.view.logs_of(_FOLLOWED, cursor, head):
@@ -267,15 +267,16 @@ class Committee:
                 log.info("committee: chain unavailable (%s)", exc)
             await asyncio.sleep(self.poll)
 
-    async def _follow_reorg(self, cursor: int) -> int:
+    async def _follow_reorg(self, cursor: int, parent: tuple[int, str]) -> int:
         """The block to read the logs from: ``cursor``, or, when a reorg replaced the last block
         read, the block after the newest remembered one still on the chain. The new branch's
         blocks below the old head may hold posts (a batch posted again, a new batch id) whose
-        duty would otherwise never start: its seats would be no-shows."""
+        duty would otherwise never start: its seats would be no-shows. When the head's parent
+        (``parent``: number, hash) is the last block read, it is still on the chain: no read."""
         if not self._checkpoints:
             return cursor
         number, known = self._checkpoints[-1]
-        if await self.view.block_hash(number) == known:
+        if self._checkpoints[-1] == parent or await self.view.block_hash(number) == known:
             return cursor
         self._checkpoints.pop()
         while self._checkpoints:
