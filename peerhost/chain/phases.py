@@ -125,6 +125,11 @@ class BatchBook:
         """Every record is read again (a reorg may have changed any)."""
         self._stale.update(self._records)
 
+    def mined(self) -> None:
+        """This worker mined a block (a devnet that mines on transactions): the next ask reads
+        the head itself, and every record it sees the new block's events of none."""
+        self._head_at = self._fed_at = float("-inf")
+
     def touch(self, batch_id: int) -> None:
         """This worker changed ``batch_id`` (its transaction is mined): read it again."""
         self._stale.add(batch_id)

@@ -663,6 +663,7 @@ class Committee:
             and await self.view.block_timestamp() <= int(record["revealDeadline"])
         ):
             await self.view.rpc.call("anvil_mine", ["0x1"])
+            self.book.mined()
 
     async def _commit(self, batch_id: int, vector: list[bytes], salt: bytes) -> None:
         commitment = seat_commitment(
@@ -724,6 +725,7 @@ class Committee:
                 continue
             if self.mine_blocks:
                 await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
+                self.book.mined()  # else the next round sees the old head and mines again
                 continue
             await asyncio.sleep(self.poll)
 
