@@ -201,6 +201,7 @@ class Committee:
         self.duties = duties or DutyLog(":memory:")
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
         self._posted_in: dict[int, str] = {}  # batch id -> block hash of the post its duty serves
+        self._post_tx: dict[int, str] = {}  # batch id -> hash of that post's transaction
         self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
         # batch id -> the seed block's header of a batch this worker will seat (not seated yet)
         self._unseated: dict[int, bytes] = {}
@@ -306,6 +307,8 @@ class Committee:
             task.cancel()
             self._batches.pop(batch_id, None)
         self._posted_in[batch_id] = block
+        if raw.get("transactionHash"):
+            self._post_tx[batch_id] = str(raw["transactionHash"])
         self.tasks[batch_id] = asyncio.create_task(
             self._duty(batch_id, raw), name=f"batch {batch_id}"
         )
@@ -383,15 +386,21 @@ class Committee:
         return False
 
     async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
-        """A batch's gateway and leaves, read once from its post's calldata."""
+        """A batch's gateway and leaves, read once from its post's calldata (the post's
+        transaction as the log loop saw it, else found with ``eth_getLogs`` from the first block
+        this worker follows: a scan of up to a thousand blocks per batch)."""
         cached = self._batches.get(batch_id)
         if cached is None:
-            posted = await self.view.logs("BatchPosted", self._from_block, batch_id=batch_id)
-            if not posted:
-                raise LookupError(f"batch {batch_id} was not posted after block {self._from_block}")
-            batch = await self.view.get_batch(batch_id)
-            try:
+            tx_hash = self._post_tx.get(batch_id)
+            if tx_hash is None:
+                posted = await self.view.logs("BatchPosted", self._from_block, batch_id=batch_id)
+                if not posted:
+                    raise LookupError(
+                        f"batch {batch_id} was not posted after block {self._from_block}"
+                    )
                 tx_hash = posted[0][0]["transactionHash"]
+            batch = await self.book.batch(batch_id)
+            try:
                 await self._await_transaction(tx_hash)
                 leaves = await self.view.posted_leaves(tx_hash)
             except ValueError:  # not a postBatch/postOrphans call: a contract's single request?

@@ -102,6 +102,13 @@ def test_committee_duties__batches_in_flight_no_new_block__read_no_batch_per_tic
         assert rpc.calls["eth_call"] == calls, "a view call with no new block"
         assert rpc.calls["eth_blockNumber"] == numbers
 
+        # a batch's leaves come from the post transaction the log loop saw: no log scan
+        logs = rpc.calls["eth_getLogs"]
+        for b in batches:
+            _, leaves = loop.run(committee.leaves_of(b))
+            assert len(leaves) == 1
+        assert rpc.calls["eth_getLogs"] == logs
+
         kit.chain.mine(1)  # a block without events for these batches: no batch read
         wait_for(lambda: committee._checkpoints[-1][0] >= int(chain.blocks.head.number), 30, "")
         time.sleep(0.3)
