@@ -309,9 +309,17 @@ class Committee:
         self._posted_in[batch_id] = block
         if raw.get("transactionHash"):
             self._post_tx[batch_id] = str(raw["transactionHash"])
-        self.tasks[batch_id] = asyncio.create_task(
+        task = self.tasks[batch_id] = asyncio.create_task(
             self._duty(batch_id, raw), name=f"batch {batch_id}"
         )
+        task.add_done_callback(lambda ended: self._done(batch_id, ended))
+
+    def _done(self, batch_id: int, ended: asyncio.Task[None]) -> None:
+        """A batch's duty ended: its record and post need not be kept (read again if asked); not
+        when a duty started again from a new post (a reorg) replaced it."""
+        if self.tasks.get(batch_id) is ended:
+            self.book.forget(batch_id)
+            self._post_tx.pop(batch_id, None)
 
     async def close(self) -> None:
         late = list(self._late)
