@@ -41,8 +41,16 @@ fresh stacks of N = K, 2K, 3K workers and prints a table. ``--trace`` replaces t
 with one client per mode for ``--seconds``, the stack's stage tracing on (the gateway's
 ``trace_stages``, the workers' ``--trace-stages``), and prints the median and p90 of each step of
 :data:`TIMELINE` (client, gateway, attester; one monotonic clock) and the HTTP floor: where one
-call's time goes (docs/performance.md has a table). Every run also measures the stack's CPU with
-no calls for 3 s (``idle_cores_busy``).
+call's time goes (docs/performance.md has a table). For ``verified`` it counts instead the blocks
+from the call to the answer, step by step (:data:`BLOCK_STEPS`: the post, the seed delay, seat
+and commit, reveal and settle, the gateway learning of it). Every run also measures the stack's
+CPU with no calls for 3 s (``idle_cores_busy``).
+
+The client's own share: every 1-client phase is run a second time through :class:`LeanClient`
+(one keep-alive connection, a request head built once, the answer read by its length), reported
+beside the httpx figures as ``lean_client`` and ``..._lean_client`` in the ratios; the HTTP floor
+is timed through both. The platform's latency is what the server takes; what httpx spends
+building and parsing a request in Python (0.8-1.1 ms per call on this machine) is the caller's.
 
 Issue 13's run after the second pass of 2026-11-29 (uvloop for the gateway and the workers, a
 signer object and remembered checksums, a run's store closed after its answer, the start-up heap
