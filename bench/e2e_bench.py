@@ -41,8 +41,16 @@ fresh stacks of N = K, 2K, 3K workers and prints a table. ``--trace`` replaces t
 with one client per mode for ``--seconds``, the stack's stage tracing on (the gateway's
 ``trace_stages``, the workers' ``--trace-stages``), and prints the median and p90 of each step of
 :data:`TIMELINE` (client, gateway, attester; one monotonic clock) and the HTTP floor: where one
-call's time goes (docs/performance.md has a table). Every run also measures the stack's CPU with
-no calls for 3 s (``idle_cores_busy``).
+call's time goes (docs/performance.md has a table). For ``verified`` it counts instead the blocks
+from the call to the answer, step by step (:data:`BLOCK_STEPS`: the post, the seed delay, seat
+and commit, reveal and settle, the gateway learning of it). Every run also measures the stack's
+CPU with no calls for 3 s (``idle_cores_busy``).
+
+The client's own share: every 1-client phase is run a second time through :class:`LeanClient`
+(one keep-alive connection, a request head built once, the answer read by its length), reported
+beside the httpx figures as ``lean_client`` and ``..._lean_client`` in the ratios; the HTTP floor
+is timed through both. The platform's latency is what the server takes; what httpx spends
+building and parsing a request in Python (0.8-1.1 ms per call on this machine) is the caller's.
 
 Issue 13's run after the second pass of 2026-11-29 (uvloop for the gateway and the workers, a
 signer object and remembered checksums, a run's store closed after its answer, the start-up heap
@@ -267,6 +275,82 @@ def baseline(seconds: float) -> dict[str, Any]:
     }
 
 
+class LeanClient:
+    """A minimal HTTP/1.1 keep-alive client: one connection, a request head built once per
+    target, the response read by its ``Content-Length``. What a client's own overhead is once
+    the HTTP library's is gone (httpx builds, validates and parses every request and response
+    in Python: a few hundred µs per call on this machine): the platform's latency is the
+    server's, the client's is the caller's choice.
+
+    Enough for the gateway's answers (always ``Content-Length``, never chunked); a response
+    without one, or ``Connection: close``, closes the connection (the next call opens one)."""
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        parts = httpx.URL(url)
+        self.host, self.port = parts.host, parts.port or 80
+        target = parts.raw_path.decode()
+        lines = [f"GET {target} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def get(self) -> tuple[int, dict[str, str], bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        self._writer.write(self.head)
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = headers.get("content-length")
+        body = await self._reader.readexactly(int(length)) if length else await self._reader.read()
+        if length is None or headers.get("connection", "").lower() == "close":
+            await self.close()
+        return int(status_line.split(" ", 2)[1]), headers, body
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+        self._reader = self._writer = None
+
+
+async def lean_load(url: str, mode: str, seconds: float) -> dict[str, Any]:
+    """One caller through :class:`LeanClient` for ``seconds`` (the 1-client phase's twin)."""
+    client = LeanClient(f"{url}?name=bench", {MODE_HEADER: mode})
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    try:
+        for _ in range(4):  # warm-up
+            await client.get()
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            status, _, body = await client.get()
+            took = (time.perf_counter() - t0) * 1000
+            key = str(status) if status != 200 or body == b"hello bench" else "200-wrong-body"
+            statuses[key] = statuses.get(key, 0) + 1
+            if key == "200":
+                latencies.append(took)
+        elapsed = time.perf_counter() - started
+    finally:
+        await client.close()
+    return {
+        "what": f"HTTP GET through the gateway, mode {mode}, 1 client, lean keep-alive client",
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "elapsed_s": round(elapsed, 2),
+        "latency_ms": percentiles(latencies),
+        "statuses": statuses,
+    }
+
+
 async def load(url: str, mode: str, clients: int, seconds: float) -> dict[str, Any]:
     """``clients`` concurrent callers for ``seconds``; each waits for its answer."""
     latencies: list[float] = []
@@ -351,18 +435,29 @@ TIMELINE = (
 )
 
 
-async def traced_calls(url: str, mode: str, seconds: float) -> list[dict[str, Any]]:
+async def traced_calls(
+    url: str, mode: str, seconds: float, rpc_url: str = ""
+) -> list[dict[str, Any]]:
     """One client calling for ``seconds``: each call's client marks, the gateway's (from its
-    trace header) and the ticket hash its attesters know it by."""
+    trace header) and the ticket hash its attesters know it by. Given ``rpc_url``, also the
+    chain's head just before the call and just after its answer (``head_before``,
+    ``head_after``; read outside the timed span) and the request id."""
     calls: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(timeout=60.0) as client:
-        for _ in range(4):  # warm-up
+    async with httpx.AsyncClient(timeout=180.0) as client:
+
+        async def head() -> int:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+            return int((await client.post(rpc_url, json=body)).json()["result"], 16)
+
+        for _ in range(1 if rpc_url else 4):  # warm-up
             await client.get(url, params={"name": "bench"}, headers={MODE_HEADER: mode})
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
+            before = await head() if rpc_url else None
             send = time.monotonic_ns()
             response = await client.get(url, params={"name": "bench"}, headers={MODE_HEADER: mode})
             recv = time.monotonic_ns()
+            after = await head() if rpc_url else None
             if response.status_code != 200 or TRACE_HEADER not in response.headers:
                 continue
             calls.append(
@@ -370,9 +465,97 @@ async def traced_calls(url: str, mode: str, seconds: float) -> list[dict[str, An
                     "c": {"send": send, "recv": recv},
                     "g": parse_header(response.headers[TRACE_HEADER]),
                     "ticket_hash": response.headers[TICKET_HASH_HEADER],
+                    "request_id": response.headers.get(REQUEST_ID_HEADER),
+                    "head_before": before,
+                    "head_after": after,
                 }
             )
     return calls
+
+
+#: A verified answer's blocks, in the order the protocol needs them (event of the settlement
+#: coordinator, or a derived mark): see :func:`block_table`.
+BLOCK_STEPS = (
+    ("call", "the head when the client sent the call"),
+    ("posted", "postBatch mined (BatchPosted)"),
+    ("seed", "the seed block: posted + D (beacon delay)"),
+    ("seated", "seatAndCommit mined (BatchSeated)"),
+    ("committed", "the last seat's commitment mined (SeatCommitted)"),
+    ("revealed", "the last seat's reveal mined (SeatRevealed)"),
+    ("finalized", "finalize mined (BatchFinalized)"),
+    ("answered", "the head when the client had its answer"),
+)
+
+
+def block_table(devnet: Devnet, calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """For verified calls: the block of each step of :data:`BLOCK_STEPS` (the coordinator's
+    events of the call's batch, read after the phase) and the median number of blocks between
+    consecutive steps: where a verified answer's blocks go."""
+    from eth_utils import keccak  # noqa: PLC0415
+
+    from peerhost.chain.abis import load_abi  # noqa: PLC0415
+
+    assert devnet.settlement is not None
+    coordinator = str(devnet.settlement.coordinator.address)
+    names = {}
+    for entry in load_abi("SettlementCoordinator"):
+        if entry["type"] == "event":
+            signature = f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
+            names["0x" + keccak(text=signature).hex()] = entry["name"]
+    rows: list[dict[str, int]] = []
+    for call in calls:
+        status = httpx.get(
+            f"{devnet.gateway_url}/_status/requests/{call['request_id']}", timeout=10
+        )
+        batch = (status.json().get("batch") or {}) if status.status_code == 200 else {}
+        if "id" not in batch:
+            continue
+        topic = "0x" + int(batch["id"]).to_bytes(32, "big").hex()
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_getLogs",
+            "params": [
+                {
+                    "address": coordinator,
+                    "fromBlock": hex(call["head_before"]),
+                    "toBlock": "latest",
+                    "topics": [None, topic],
+                }
+            ],
+        }
+        logs = httpx.post(devnet.rpc_url, json=body, timeout=10).json()["result"]
+        seen: dict[str, int] = {}
+        for entry in logs:
+            name = names.get(entry["topics"][0], "?")
+            seen[name] = max(seen.get(name, 0), int(entry["blockNumber"], 16))
+        if not {"BatchPosted", "BatchSeated", "BatchFinalized"} <= seen.keys():
+            continue
+        rows.append(
+            {
+                "call": call["head_before"],
+                "posted": seen["BatchPosted"],
+                "seed": int(batch["seed_block"]),
+                "seated": seen["BatchSeated"],
+                "committed": seen.get("SeatCommitted", seen["BatchSeated"]),
+                "revealed": seen.get("SeatRevealed", seen["BatchFinalized"]),
+                "finalized": seen["BatchFinalized"],
+                "answered": call["head_after"],
+            }
+        )
+    steps = []
+    for (a, _), (b, why) in zip(BLOCK_STEPS, BLOCK_STEPS[1:], strict=False):
+        gaps = sorted(row[b] - row[a] for row in rows)
+        if gaps:
+            steps.append({"step": f"{a} -> {b}", "blocks_p50": statistics.median(gaps), "why": why})
+    totals = [row["answered"] - row["call"] for row in rows]
+    return {
+        "calls": len(rows),
+        "seed_delay": rows[0]["seed"] - rows[0]["posted"] if rows else None,
+        "blocks_p50": statistics.median(totals) if totals else None,
+        "blocks_max": max(totals) if totals else None,
+        "steps": steps,
+    }
 
 
 def stage_table(calls: list[dict[str, Any]], traces: list[dict[str, Any]], mode: str) -> Any:
@@ -413,21 +596,50 @@ def stage_table(calls: list[dict[str, Any]], traces: list[dict[str, Any]], mode:
     }
 
 
-async def http_floor(gateway_url: str, calls: int = 300) -> float:
-    """Median µs of the gateway's cheapest answer through the same client (a 400 for a malformed
-    batch id: routing and a problem document, no ticket, no chain): the HTTP plumbing alone."""
+async def http_floor(gateway_url: str, calls: int = 300) -> dict[str, float]:
+    """Median µs of the gateway's cheapest answer (a 400 for a malformed batch id: routing and a
+    problem document, no ticket, no chain): the HTTP plumbing alone, through the benchmark's
+    httpx client (``httpx``) and through :class:`LeanClient` (``lean``); their difference is
+    what httpx itself costs per call."""
+    url = f"{gateway_url}/_status/batches/x"
     took: list[float] = []
     async with httpx.AsyncClient(timeout=10.0) as client:
         for _ in range(calls):
             start = time.monotonic_ns()
-            response = await client.get(f"{gateway_url}/_status/batches/x")
+            response = await client.get(url)
             took.append((time.monotonic_ns() - start) / 1000)
             assert response.status_code == 400
-    return round(statistics.median(took[calls // 10 :]), 1)
+    lean: list[float] = []
+    client = LeanClient(url)
+    try:
+        for _ in range(calls):
+            start = time.monotonic_ns()
+            status, _, _ = await client.get()
+            lean.append((time.monotonic_ns() - start) / 1000)
+            assert status == 400
+    finally:
+        await client.close()
+    return {
+        "httpx": round(statistics.median(took[calls // 10 :]), 1),
+        "lean": round(statistics.median(lean[calls // 10 :]), 1),
+    }
 
 
 def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str, Any]:
-    calls = asyncio.run(traced_calls(url, mode, seconds))
+    verified = mode == "verified"
+    calls = asyncio.run(traced_calls(url, mode, seconds, devnet.rpc_url if verified else ""))
+    if verified:
+        latencies = sorted((c["c"]["recv"] - c["c"]["send"]) / 1e6 for c in calls)
+        table = {"latency_ms": percentiles(latencies), **block_table(devnet, calls)}
+        print(
+            f"  verified, one client: {table['calls']} calls, p50 {table['latency_ms']['p50']} ms,"
+            f" {table['blocks_p50']} blocks from the call to the answer (max"
+            f" {table['blocks_max']}; seed delay D = {table['seed_delay']}); median blocks:",
+            file=sys.stderr,
+        )
+        for row in table["steps"]:
+            print(f"  {row['blocks_p50']:>5}  {row['step']}: {row['why']}", file=sys.stderr)
+        return table
     traces = [httpx.get(p.metrics_url + "/trace.json", timeout=10).json() for p in devnet.workers]
     table = stage_table(calls, traces, mode)
     table["http_floor_us"] = asyncio.run(http_floor(devnet.gateway_url))
@@ -437,10 +649,14 @@ def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str
             f"  {row['p50_us']:>9.1f} µs (p90 {row['p90_us']:>9.1f})  {row['step']}",
             file=sys.stderr,
         )
+    lean = asyncio.run(lean_load(url, mode, min(seconds, 5.0)))
+    table["lean_client_latency_ms"] = lean["latency_ms"]
+    floor = table["http_floor_us"]
     print(
         f"  {table['sum_of_step_p50s_us']:>9.1f} µs  sum of the medians;"
-        f" median call {table['total_p50_us']} µs; the HTTP floor (a 400 through the same"
-        f" client and server) {table['http_floor_us']} µs",
+        f" median call {table['total_p50_us']} µs (httpx; the lean keep-alive client:"
+        f" {1000 * lean['latency_ms']['p50']:.1f} µs); the HTTP floor (a 400 through the same"
+        f" server) {floor['httpx']} µs through httpx, {floor['lean']} µs through the lean client",
         file=sys.stderr,
     )
     return table
@@ -725,6 +941,11 @@ def run_chain(
                         calls_before, rpc_snapshot(devnet), run["elapsed_s"]
                     )
                     last = run.pop("last_request_id", None)
+                    if n == 1:  # then the same calls through a lean client: the client's own share
+                        lean = asyncio.run(lean_load(url, mode, duration))
+                        run["lean_client"] = {
+                            k: lean[k] for k in ("requests_per_s", "latency_ms", "statuses")
+                        }
                     runs.append(run)
                 first = runs[0]  # py-spy samples for ``duration`` seconds: the first run
                 # the run of median throughput stands for the phase (a shared machine is noisy)
@@ -907,8 +1128,15 @@ def main(argv: list[str] | None = None) -> int:
             for key, value in results.items()
             if isinstance(value, dict) and "latency_ms" in value
         }
+        results["ratios_p50_over_baseline"].update(
+            {
+                f"{key}_lean_client": round(value["lean_client"]["latency_ms"]["p50"] / base_p50, 1)
+                for key, value in results.items()
+                if isinstance(value, dict) and "lean_client" in value
+            }
+        )
         for key, value in results.items():
-            if isinstance(value, dict) and "latency_ms" in value:
+            if isinstance(value, dict) and "requests_per_s" in value:
                 mode = key.split("_")[0]
                 executions = executions_per_request(args, mode)
                 bound = cores * base["requests_per_s"] / executions

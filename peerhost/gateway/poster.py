@@ -41,6 +41,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from hexbytes import HexBytes
@@ -131,6 +132,18 @@ def batches_of(
     ]
 
 
+@dataclass
+class _Opening:
+    """A posted batch's results opening, decoded once (:meth:`BatchPoster._opened`)."""
+
+    opening: bytes
+    results: list[AttestedResult]
+    cosigners: list[str]  # checksummed, in the order openResults takes their co-signatures
+    lowered: frozenset[str]
+    root: bytes | None = None  # the batch's Merkle root, once a co-signature needed it
+    complete: bool = False  # every co-signer's co-signature is in the book
+
+
 class BatchPoster:
     """Posts tickets and follows their batches to settlement (module docstring)."""
 
@@ -170,6 +183,7 @@ class BatchPoster:
         self._challenge_window: int | None = None
         self._courts: CourtsView | None = None  # loaded with the challenge window
         self._told: set[int] = set()  # batches whose tickets' results the desk was told
+        self._openings: dict[int, _Opening] = {}  # batch id -> its opening decoded (_opened)
         # settled batches' final vectors, by batch id and what the chain says of its settlement
         # (final vector hash, final mask, finalizedAt): a batch waiting for its challenge window
         # is followed every tick, and rebuilding its vector costs a dozen reads (votes, reveal
@@ -570,12 +584,33 @@ class BatchPoster:
                     continue  # refused for the chain's clock: opened again at a later tick
             self.book.batch_done(stored.batch_id, "settled")
             self._vectors.pop(key, None)
+            self._openings.pop(stored.batch_id, None)
 
     # ---- co-signatures ---------------------------------------------------------------------
 
+    def _opened(self, batch_id: int, opening: bytes) -> _Opening:
+        """The batch's opening decoded, kept per batch while it is followed: every tick of a
+        finalized batch waiting for its challenge window asks which co-signatures are missing,
+        and every co-signature that comes in is checked against it (decoding the opening and
+        checksumming its attesters each time cost more of the gateway's CPU than the calls)."""
+        known = self._openings.get(batch_id)
+        if known is None or known.opening != opening:
+            results = decode_results(opening)
+            names = cosigners(results)
+            known = _Opening(opening, results, names, frozenset(a.lower() for a in names))
+            self._openings[batch_id] = known
+        return known
+
     def _missing(self, batch_id: int, opening: bytes) -> list[str]:
+        """The attesters of the batch's opening that have not co-signed it yet (a batch found
+        complete is not read again: co-signatures are only ever added)."""
+        known = self._opened(batch_id, opening)
+        if known.complete:
+            return []
         have = self.book.cosignatures(batch_id)
-        return [a for a in cosigners(decode_results(opening)) if a.lower() not in have]
+        missing = [a for a in known.cosigners if a.lower() not in have]
+        known.complete = not missing
+        return missing
 
     async def ask_cosignatures(self, batch_id: int) -> None:
         """Asks every attester of the batch's opening that has not co-signed yet (over the feed)."""
@@ -599,15 +634,22 @@ class BatchPoster:
         if stored is None or stored.batch_id is None or not stored.opening:
             log.warning("co-signature from %s names unknown batch %d", worker, batch_id)
             return False
-        results = decode_results(stored.opening)
-        if worker.lower() not in {a.lower() for a in cosigners(results)}:
+        known = self._opened(batch_id, stored.opening)
+        if worker.lower() not in known.lowered:
             log.warning("co-signature from %s, not an attester of batch %d", worker, batch_id)
             return False
-        ordered = sorted(self.book.in_batch(batch_id), key=lambda t: t.leaf_index or 0)
-        root = batch_root([Leaf.of(t.ticket) for t in ordered])
+        if known.root is None:  # the batch's tickets are fixed once it is posted
+            ordered = sorted(self.book.in_batch(batch_id), key=lambda t: t.leaf_index or 0)
+            known.root = batch_root([Leaf.of(t.ticket) for t in ordered])
         config = self.view.config
         digest = cosign_digest(
-            config.chain_id, config.settlement, batch_id, self.sender.address, root, results, worker
+            config.chain_id,
+            config.settlement,
+            batch_id,
+            self.sender.address,
+            known.root,
+            known.results,
+            worker,
         )
         try:
             signer = recover_digest(digest, cosignature.signature)
