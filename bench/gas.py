@@ -400,9 +400,22 @@ class V2:
             "post_calldata_bytes_per_ticket": calldata // n,
         }
 
-    def single(self) -> int:
-        section = "v2 single request"
+    def credited(self) -> set[str]:
+        """Every account the coordinator has ever credited (its credit word is live once paid)."""
+        head = int(chain.blocks.head.number)
+        return {str(log.account) for log in self.c.Credited.range(0, head + 1)}
+
+    def single(self, steady: bool = False) -> int:
+        """A contract's single request, its whole life. Fresh: a first request, seats never credited
+        before (each credit writes a fresh word). Steady: a repeat requester, seats paid and withdrawn
+        before (their credit words were written by an earlier life)."""
+        section = "v2 single request" + (" (steady state)" if steady else " (fresh)")
         requester = self.workers[0]
+        credited = self.credited()
+        if steady:
+            for address in sorted(credited):
+                if address in self.by and int(self.c.pendingWithdrawal(address)) > 0:
+                    self.c.withdraw(sender=self.by[address])
         while True:
             tx = self.c.requestExecution(
                 self.function_id,
@@ -417,7 +430,8 @@ class V2:
             )
             batch_id = int(tx.events.filter(self.c.SingleRequested)[0].batchId)
             header, holders = self.drawn_holders(batch_id)
-            if len(holders) == self.params.seats:
+            paid_before = [str(h.address) in credited for h in holders]
+            if len(holders) == self.params.seats and all(p == steady for p in paid_before):
                 self.headers[batch_id] = header
                 break
         self.table.add(section, "requestExecution (value)", tx)
@@ -722,6 +736,7 @@ def measure_v2(table: GasTable) -> dict[str, Any]:
     v2 = V2(table)
     summary: dict[str, Any] = {"batches": [v2.batch(n) for n in (1, 10, 100)]}
     summary["single_request_life"] = v2.single()
+    summary["single_request_life_steady"] = v2.single(steady=True)
     summary["disputed_leaf"] = v2.disputed()
     summary["orphan_posted_alone"] = v2.orphan()
     summary["header_proof"] = v2.header_proof()
