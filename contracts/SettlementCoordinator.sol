@@ -399,9 +399,10 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function withdraw() external {
-        uint256 amount = _pending[msg.sender];
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _pending[msg.sender] = 0;
+        uint256 stored = _pending[msg.sender];
+        if (stored <= 1) revert NothingToWithdraw(msg.sender);
+        uint256 amount = stored - 1;
+        _pending[msg.sender] = 1; // never back to zero: see _pending
         emit Withdrawn(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed(msg.sender, amount);
@@ -481,7 +482,8 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function pendingWithdrawal(address account) external view returns (uint256) {
-        return _pending[account];
+        uint256 stored = _pending[account];
+        return stored == 0 ? 0 : stored - 1;
     }
 
     /// @inheritdoc ISettlementCoordinator

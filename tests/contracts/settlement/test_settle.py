@@ -574,6 +574,33 @@ def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
         k.coordinator.withdraw(sender=w)
 
 
+def test_withdraw__paid_before__next_credit_exact_and_paid_once(k, by, reverts_with):
+    """A withdrawal leaves the credit word nonzero (a cheaper next credit): the next credit is still
+    exactly what was earned, paid once, and the coordinator's balance falls by exactly that."""
+    amounts = []
+    w = None
+    for _ in range(2):
+        posted, holders = seat_until(
+            k, lambda h, s, w=w: len(h) >= 2 and (w is None or str(w.address) in h)
+        )
+        if w is not None:  # the same account finalizes again
+            holders = [h for h in holders if h != str(w.address)] + [str(w.address)]
+        for h in holders:
+            k.commit(posted.batch_id, by(h), vector(1))
+        for h in holders:
+            k.reveal(posted.batch_id, by(h), vector(1))
+        w = by(holders[-1])
+        amount = k.coordinator.pendingWithdrawal(w)
+        amounts.append(amount)
+        held = k.coordinator.balance
+        k.coordinator.withdraw(sender=w)
+        assert k.coordinator.balance == held - amount
+        assert k.coordinator.pendingWithdrawal(w) == 0
+        with reverts_with(k.coordinator.NothingToWithdraw):
+            k.coordinator.withdraw(sender=w)
+    assert amounts[0] == amounts[1] > 0
+
+
 def test_receive__plain_payment__reverts_unexpected_payment(k, stranger, reverts_with):
     with reverts_with(k.coordinator.UnexpectedPayment):
         stranger.transfer(k.coordinator.address, 1)
