@@ -202,21 +202,24 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         } else if (first == 0 || vectorHash != published) {
             revert VectorMismatch(batchId, published);
         }
-        _votes[batchId][msg.sender] = vectorHash;
+        // A vote equal to the first full reveal's is stored as zero (_voteOf): the cleared word earns a refund.
+        _votes[batchId][msg.sender] = first != 0 && vectorHash == published ? bytes32(0) : vectorHash;
         uint16 revealed = b.revealedBits | uint16(1 << h);
         b.revealedBits = revealed;
         emit SeatRevealed(batchId, msg.sender, vectorHash);
 
         // Every holder revealed the first full vector: settle now from its summary.
-        if (revealed == (uint256(1) << count) - 1 && vectorHash == published && _allVoted(batchId, count, published)) {
+        if (revealed == (uint256(1) << count) - 1 && vectorHash == published && _allAgreed(batchId, b, count)) {
             _settleAgreed(batchId, b);
         }
     }
 
-    function _allVoted(uint256 batchId, uint256 count, bytes32 value) private view returns (bool) {
+    /// @dev Whether every revealed holder but the first full one left zero: it voted the first full reveal's hash.
+    function _allAgreed(uint256 batchId, Stored storage b, uint256 count) private view returns (bool) {
         uint256[16] storage holders = _holders[batchId];
+        uint256 first = b.firstFull - 1;
         for (uint256 i; i < count; ++i) {
-            if (_votes[batchId][address(uint160(holders[i]))] != value) return false;
+            if (i != first && _votes[batchId][address(uint160(holders[i]))] != bytes32(0)) return false;
         }
         return true;
     }
@@ -472,7 +475,13 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function voteOf(uint256 batchId, address worker) external view returns (bytes32) {
-        return _votes[batchId][worker];
+        Stored storage b = _batches[batchId];
+        uint256 n = b.holderCount;
+        for (uint256 h; h < n; ++h) {
+            if (_holderAt(batchId, h) != worker) continue;
+            return (b.revealedBits >> h) & 1 == 1 ? _voteOf(batchId, b, worker) : _votes[batchId][worker];
+        }
+        return bytes32(0);
     }
 
     /// @inheritdoc ISettlementCoordinator

@@ -61,6 +61,8 @@ abstract contract SettlementStorage {
     ///      its deferred committee pay in units of a seat's K-th of one Final leaf (seats x Final leaves it agreed
     ///      on), written at settlement and credited after the challenge window (_paySeats).
     mapping(uint256 batchId => uint256[16]) internal _holders;
+    /// @dev A holder's commitment, then its revealed vector hash; a revealed holder that agrees with the first full
+    ///      reveal leaves zero (clearing the word refunds part of its fresh write at commit): read it with _voteOf.
     mapping(uint256 batchId => mapping(address holder => bytes32 vote)) internal _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) internal _seqBits;
     mapping(address requester => uint64 count) internal _singleCount;
@@ -141,6 +143,12 @@ abstract contract SettlementStorage {
         uint256 stored = _pending[account];
         _pending[account] = (stored == 0 ? 1 : stored) + amount; // 1 + amount: see _pending
         emit ISettlementCoordinator.Credited(batchId, account, amount, reason);
+    }
+
+    /// @dev The vector hash a revealed holder voted (zero in _votes: the first full reveal's).
+    function _voteOf(uint256 batchId, Stored storage b, address holder) internal view returns (bytes32 v) {
+        v = _votes[batchId][holder];
+        if (v == bytes32(0)) v = _votes[batchId][address(uint160(_holders[batchId][b.firstFull - 1]))];
     }
 
     function _phase(Stored storage b) internal view returns (ISettlementCoordinator.Phase) {

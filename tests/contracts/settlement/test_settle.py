@@ -188,6 +188,33 @@ def test_reveal__copied_commitment__cannot_be_opened_by_the_copier(k, by, chain,
         k.coordinator.reveal(b, vector_hash(vector(1)), k.salt(honest), [], sender=copier)
 
 
+def test_vote_of__agreeing_reveal_stored_as_zero__read_as_the_first_full_reveal(k, by, stranger):
+    posted, holders = seat_until(k, distinct(3), n=2)
+    b = posted.batch_id
+    a, agree, liar = (by(h) for h in holders)
+    k.commit(b, a, vector(2))
+    k.commit(b, agree, vector(2))
+    k.commit(b, liar, vector(2, LIE))
+    committed = bytes(k.coordinator.voteOf(b, liar))
+    k.reveal(b, a, vector(2))
+    k.reveal(b, agree, vector(2), full=False)  # its word is cleared: read as a's
+    assert bytes(k.coordinator.voteOf(b, agree)) == vector_hash(vector(2))
+    assert bytes(k.coordinator.voteOf(b, liar)) == committed  # unrevealed: its commitment
+    assert bytes(k.coordinator.voteOf(b, stranger)) == bytes(32)
+    k.reveal(b, liar, vector(2, LIE))
+    # a cleared word never reads as agreement for a holder that revealed another vector
+    assert k.coordinator.phaseOf(b) == PH_SETTLE
+    assert bytes(k.coordinator.voteOf(b, liar)) == vector_hash(vector(2, LIE))
+    # the tally counts the cleared vote for the first full reveal's vector: each leaf Final by 2 seats
+    k.coordinator.finalize(b, [vector(2, LIE), vector(2)], sender=a)
+    assert [k.coordinator.leafState(b, i) for i in range(2)] == [L_FINAL, L_FINAL]
+    assert [bytes(k.coordinator.voteOf(b, w)) for w in (a, agree, liar)] == [
+        vector_hash(vector(2)),
+        vector_hash(vector(2)),
+        vector_hash(vector(2, LIE)),
+    ]
+
+
 # ------------------------------------------------------------------------------------------ finalize and pay
 
 
