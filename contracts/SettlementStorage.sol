@@ -53,6 +53,8 @@ abstract contract SettlementStorage {
     IBeacon internal immutable _beacon;
     ITicketVerifier internal immutable _tickets;
     IDisputeCourt internal _court;
+    uint32 internal _challengeWindow; // the court's (fixed when it was deployed), read once by setCourt
+
 
     uint256 internal _batchCount;
     uint256 internal _burned;
@@ -66,6 +68,8 @@ abstract contract SettlementStorage {
     mapping(uint256 batchId => mapping(address holder => bytes32 vote)) internal _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) internal _seqBits;
     mapping(address requester => uint64 count) internal _singleCount;
+    /// @dev Batches with a challenged leaf (the court withheld seat pay): only these ask the court which leaves.
+    mapping(uint256 batchId => bool challenged) internal _challenged;
     /// @dev 1 + what `account` may withdraw, once it was ever credited (0: never). A withdrawal leaves 1, so a
     ///      paid account's next credit updates a live word (5 k gas) instead of writing a fresh one (22.1 k).
     mapping(address account => uint256 onePlusAmount) internal _pending;

@@ -560,6 +560,28 @@ def test_unaudited_fast_leaf__paid_on_attested_result(
     )
 
 
+def test_close__unchallenged_batch__coordinator_keeps_the_window_then_pays_every_seat(
+    k, by, chain, reverts_with
+):
+    """No leaf challenged: the coordinator does not ask the court, yet still refuses to pay the seats
+    before the court's challenge window (read once from the court) has passed."""
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    for h in holders:
+        k.commit(b, by(h), vector(1))
+    for h in holders:
+        k.reveal(b, by(h), vector(1))
+    window = int(k.s.court.courtParams().challengeWindow)
+    chain.mine(deltatime=window - 5)
+    with reverts_with(k.coordinator.ChallengeWindowOpen):
+        k.coordinator.close(b, sender=k.gateway)
+    k.wait_challenge_window(b)
+    tx = k.coordinator.close(b, sender=k.gateway)
+    paid = {str(e.account) for e in tx.events.filter(k.coordinator.Credited) if e.reason == 0}
+    assert paid == set(holders)
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
+
+
 def test_expire__unseated_after_window__refunds_and_not_before(k, chain, reverts_with):
     posted = k.post(3)
     b = posted.batch_id
