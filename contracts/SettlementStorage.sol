@@ -55,7 +55,6 @@ abstract contract SettlementStorage {
     IDisputeCourt internal _court;
     uint32 internal _challengeWindow; // the court's (fixed when it was deployed), read once by setCourt
 
-
     uint256 internal _batchCount;
     uint256 internal _burned;
     mapping(uint256 batchId => Stored) internal _batches;
