@@ -50,6 +50,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     function setCourt(IDisputeCourt court_) external {
         if (msg.sender != _deployer || address(_court) != address(0)) revert CourtAlreadySet(address(_court));
         _court = court_;
+        _challengeWindow = court_.courtParams().challengeWindow;
     }
 
     /// @dev Slashed stake and drawn rewards arrive from the registries only.
@@ -202,21 +203,24 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         } else if (first == 0 || vectorHash != published) {
             revert VectorMismatch(batchId, published);
         }
-        _votes[batchId][msg.sender] = vectorHash;
+        // A vote equal to the first full reveal's is stored as zero (_voteOf): the cleared word earns a refund.
+        _votes[batchId][msg.sender] = first != 0 && vectorHash == published ? bytes32(0) : vectorHash;
         uint16 revealed = b.revealedBits | uint16(1 << h);
         b.revealedBits = revealed;
         emit SeatRevealed(batchId, msg.sender, vectorHash);
 
         // Every holder revealed the first full vector: settle now from its summary.
-        if (revealed == (uint256(1) << count) - 1 && vectorHash == published && _allVoted(batchId, count, published)) {
+        if (revealed == (uint256(1) << count) - 1 && vectorHash == published && _allAgreed(batchId, b, count)) {
             _settleAgreed(batchId, b);
         }
     }
 
-    function _allVoted(uint256 batchId, uint256 count, bytes32 value) private view returns (bool) {
+    /// @dev Whether every revealed holder but the first full one left zero: it voted the first full reveal's hash.
+    function _allAgreed(uint256 batchId, Stored storage b, uint256 count) private view returns (bool) {
         uint256[16] storage holders = _holders[batchId];
+        uint256 first = b.firstFull - 1;
         for (uint256 i; i < count; ++i) {
-            if (_votes[batchId][address(uint160(holders[i]))] != value) return false;
+            if (i != first && _votes[batchId][address(uint160(holders[i]))] != bytes32(0)) return false;
         }
         return true;
     }
@@ -312,11 +316,14 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         }
     }
 
-    /// @dev After the challenge window (IDisputeCourt.unpaidLeavesAfter reverts ChallengeWindowOpen before): credits each
+    /// @dev After the challenge window (ChallengeWindowOpen before, as IDisputeCourt.unpaidLeavesAfter): credits each
     ///      holder its deferred committee pay (a K-th of the committee share per seat and Final leaf it agreed on,
-    ///      less what challenges withheld). Returns the challenged leaves.
+    ///      less what challenges withheld). Returns the challenged leaves: asked of the court only when a challenge
+    ///      withheld seat pay (withholdSeatPay), none otherwise (the court's call, ~8 k gas, saved).
     function _paySeats(uint256 batchId, Stored storage b) private returns (uint256 unpaid) {
-        unpaid = _court.unpaidLeavesAfter(batchId, _finalizedAt(b));
+        uint256 end = _finalizedAt(b) + _challengeWindow;
+        if (block.timestamp < end) revert IDisputeCourt.ChallengeWindowOpen(batchId, 0, end);
+        if (_challenged[batchId]) unpaid = _court.unpaidLeavesAfter(batchId, _finalizedAt(b)); // else none
         uint256 perSeat = _seatPay(b);
         uint256[16] storage holders = _holders[batchId];
         for (uint256 h; h < b.holderCount; ++h) {
@@ -329,6 +336,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount) {
         if (msg.sender != address(_court)) revert NotCourt(msg.sender);
         Stored storage b = _at(batchId, Phase.Finalized);
+        _challenged[batchId] = true; // _paySeats asks the court which leaves
         uint256[16] storage holders = _holders[batchId];
         for (uint256 h; h < b.holderCount; ++h) {
             uint256 n = (seats >> (16 * h)) & 0xffff;
@@ -399,9 +407,10 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function withdraw() external {
-        uint256 amount = _pending[msg.sender];
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _pending[msg.sender] = 0;
+        uint256 stored = _pending[msg.sender];
+        if (stored <= 1) revert NothingToWithdraw(msg.sender);
+        uint256 amount = stored - 1;
+        _pending[msg.sender] = 1; // never back to zero: see _pending
         emit Withdrawn(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed(msg.sender, amount);
@@ -471,7 +480,13 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function voteOf(uint256 batchId, address worker) external view returns (bytes32) {
-        return _votes[batchId][worker];
+        Stored storage b = _batches[batchId];
+        uint256 n = b.holderCount;
+        for (uint256 h; h < n; ++h) {
+            if (_holderAt(batchId, h) != worker) continue;
+            return (b.revealedBits >> h) & 1 == 1 ? _voteOf(batchId, b, worker) : _votes[batchId][worker];
+        }
+        return bytes32(0);
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -481,7 +496,8 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function pendingWithdrawal(address account) external view returns (uint256) {
-        return _pending[account];
+        uint256 stored = _pending[account];
+        return stored == 0 ? 0 : stored - 1;
     }
 
     /// @inheritdoc ISettlementCoordinator

@@ -86,7 +86,7 @@ contract SettlementFinalizer is SettlementStorage {
         votes = new bytes32[](n);
         for (uint256 h; h < n; ++h) {
             holders[h] = _holders[batchId][h];
-            if ((b.revealedBits >> h) & 1 == 1) votes[h] = _votes[batchId][address(uint160(holders[h]))];
+            if ((b.revealedBits >> h) & 1 == 1) votes[h] = _voteOf(batchId, b, address(uint160(holders[h])));
         }
     }
 

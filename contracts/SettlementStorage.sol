@@ -53,6 +53,7 @@ abstract contract SettlementStorage {
     IBeacon internal immutable _beacon;
     ITicketVerifier internal immutable _tickets;
     IDisputeCourt internal _court;
+    uint32 internal _challengeWindow; // the court's (fixed when it was deployed), read once by setCourt
 
     uint256 internal _batchCount;
     uint256 internal _burned;
@@ -61,10 +62,16 @@ abstract contract SettlementStorage {
     ///      its deferred committee pay in units of a seat's K-th of one Final leaf (seats x Final leaves it agreed
     ///      on), written at settlement and credited after the challenge window (_paySeats).
     mapping(uint256 batchId => uint256[16]) internal _holders;
+    /// @dev A holder's commitment, then its revealed vector hash; a revealed holder that agrees with the first full
+    ///      reveal leaves zero (clearing the word refunds part of its fresh write at commit): read it with _voteOf.
     mapping(uint256 batchId => mapping(address holder => bytes32 vote)) internal _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) internal _seqBits;
     mapping(address requester => uint64 count) internal _singleCount;
-    mapping(address account => uint256 amount) internal _pending;
+    /// @dev Batches with a challenged leaf (the court withheld seat pay): only these ask the court which leaves.
+    mapping(uint256 batchId => bool challenged) internal _challenged;
+    /// @dev 1 + what `account` may withdraw, once it was ever credited (0: never). A withdrawal leaves 1, so a
+    ///      paid account's next credit updates a live word (5 k gas) instead of writing a fresh one (22.1 k).
+    mapping(address account => uint256 onePlusAmount) internal _pending;
 
     /// @dev A batch as stored (ISettlementCoordinator.Batch adds the derived fields).
     struct Stored {
@@ -136,8 +143,15 @@ abstract contract SettlementStorage {
 
     function _credit(uint256 batchId, address account, uint256 amount, uint8 reason) internal {
         if (amount == 0) return;
-        _pending[account] += amount;
+        uint256 stored = _pending[account];
+        _pending[account] = (stored == 0 ? 1 : stored) + amount; // 1 + amount: see _pending
         emit ISettlementCoordinator.Credited(batchId, account, amount, reason);
+    }
+
+    /// @dev The vector hash a revealed holder voted (zero in _votes: the first full reveal's).
+    function _voteOf(uint256 batchId, Stored storage b, address holder) internal view returns (bytes32 v) {
+        v = _votes[batchId][holder];
+        if (v == bytes32(0)) v = _votes[batchId][address(uint160(_holders[batchId][b.firstFull - 1]))];
     }
 
     function _phase(Stored storage b) internal view returns (ISettlementCoordinator.Phase) {

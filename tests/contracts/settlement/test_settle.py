@@ -188,6 +188,33 @@ def test_reveal__copied_commitment__cannot_be_opened_by_the_copier(k, by, chain,
         k.coordinator.reveal(b, vector_hash(vector(1)), k.salt(honest), [], sender=copier)
 
 
+def test_vote_of__agreeing_reveal_stored_as_zero__read_as_the_first_full_reveal(k, by, stranger):
+    posted, holders = seat_until(k, distinct(3), n=2)
+    b = posted.batch_id
+    a, agree, liar = (by(h) for h in holders)
+    k.commit(b, a, vector(2))
+    k.commit(b, agree, vector(2))
+    k.commit(b, liar, vector(2, LIE))
+    committed = bytes(k.coordinator.voteOf(b, liar))
+    k.reveal(b, a, vector(2))
+    k.reveal(b, agree, vector(2), full=False)  # its word is cleared: read as a's
+    assert bytes(k.coordinator.voteOf(b, agree)) == vector_hash(vector(2))
+    assert bytes(k.coordinator.voteOf(b, liar)) == committed  # unrevealed: its commitment
+    assert bytes(k.coordinator.voteOf(b, stranger)) == bytes(32)
+    k.reveal(b, liar, vector(2, LIE))
+    # a cleared word never reads as agreement for a holder that revealed another vector
+    assert k.coordinator.phaseOf(b) == PH_SETTLE
+    assert bytes(k.coordinator.voteOf(b, liar)) == vector_hash(vector(2, LIE))
+    # the tally counts the cleared vote for the first full reveal's vector: each leaf Final by 2 seats
+    k.coordinator.finalize(b, [vector(2, LIE), vector(2)], sender=a)
+    assert [k.coordinator.leafState(b, i) for i in range(2)] == [L_FINAL, L_FINAL]
+    assert [bytes(k.coordinator.voteOf(b, w)) for w in (a, agree, liar)] == [
+        vector_hash(vector(2)),
+        vector_hash(vector(2)),
+        vector_hash(vector(2, LIE)),
+    ]
+
+
 # ------------------------------------------------------------------------------------------ finalize and pay
 
 
@@ -533,6 +560,28 @@ def test_unaudited_fast_leaf__paid_on_attested_result(
     )
 
 
+def test_close__unchallenged_batch__coordinator_keeps_the_window_then_pays_every_seat(
+    k, by, chain, reverts_with
+):
+    """No leaf challenged: the coordinator does not ask the court, yet still refuses to pay the seats
+    before the court's challenge window (read once from the court) has passed."""
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    for h in holders:
+        k.commit(b, by(h), vector(1))
+    for h in holders:
+        k.reveal(b, by(h), vector(1))
+    window = int(k.s.court.courtParams().challengeWindow)
+    chain.mine(deltatime=window - 5)
+    with reverts_with(k.coordinator.ChallengeWindowOpen):
+        k.coordinator.close(b, sender=k.gateway)
+    k.wait_challenge_window(b)
+    tx = k.coordinator.close(b, sender=k.gateway)
+    paid = {str(e.account) for e in tx.events.filter(k.coordinator.Credited) if e.reason == 0}
+    assert paid == set(holders)
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
+
+
 def test_expire__unseated_after_window__refunds_and_not_before(k, chain, reverts_with):
     posted = k.post(3)
     b = posted.batch_id
@@ -572,6 +621,33 @@ def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
     assert w.balance == before + amount - tx.total_fees_paid
     with reverts_with(k.coordinator.NothingToWithdraw):
         k.coordinator.withdraw(sender=w)
+
+
+def test_withdraw__paid_before__next_credit_exact_and_paid_once(k, by, reverts_with):
+    """A withdrawal leaves the credit word nonzero (a cheaper next credit): the next credit is still
+    exactly what was earned, paid once, and the coordinator's balance falls by exactly that."""
+    amounts = []
+    w = None
+    for _ in range(2):
+        posted, holders = seat_until(
+            k, lambda h, s, w=w: len(h) >= 2 and (w is None or str(w.address) in h)
+        )
+        if w is not None:  # the same account finalizes again
+            holders = [h for h in holders if h != str(w.address)] + [str(w.address)]
+        for h in holders:
+            k.commit(posted.batch_id, by(h), vector(1))
+        for h in holders:
+            k.reveal(posted.batch_id, by(h), vector(1))
+        w = by(holders[-1])
+        amount = k.coordinator.pendingWithdrawal(w)
+        amounts.append(amount)
+        held = k.coordinator.balance
+        k.coordinator.withdraw(sender=w)
+        assert k.coordinator.balance == held - amount
+        assert k.coordinator.pendingWithdrawal(w) == 0
+        with reverts_with(k.coordinator.NothingToWithdraw):
+            k.coordinator.withdraw(sender=w)
+    assert amounts[0] == amounts[1] > 0
 
 
 def test_receive__plain_payment__reverts_unexpected_payment(k, stranger, reverts_with):
