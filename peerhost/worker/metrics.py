@@ -6,7 +6,8 @@ In the text format every counter is ``peerhost_worker_<name>_total`` (wei amount
 ``..._wei_total``), beside ``peerhost_worker_time_seconds_total{part}`` (where the time went),
 ``peerhost_worker_jobs{status}`` (jobs in the state file), ``peerhost_worker_stake_wei``,
 ``peerhost_worker_fuel_used_total``, ``peerhost_worker_rpc_errors_total``,
-``peerhost_worker_rpc_calls_total{method}``,
+``peerhost_worker_rpc_calls_total{method}``, ``peerhost_worker_duty_reverted_total{step}``
+(committee transactions the chain refused, by step: commit, reveal, seat, finalize, ...),
 ``peerhost_worker_reconnects_total``, ``peerhost_worker_in_flight`` and
 ``peerhost_worker_connected``. On the ticket path (this process's counts):
 ``peerhost_worker_attestations_given_total`` and ``peerhost_worker_tickets_refused_total``; ticket
@@ -81,6 +82,8 @@ class Metrics:
         self.settlement_slashes = 0
         self.settlement_slashed_wei = 0
         self.rpc: RpcClient | None = None  # its error count is reported
+        # the committee's transactions the chain refused, by step (the committee's own dict)
+        self.duty_reverted: dict[str, int] = {}
         self.registry = new_registry()
         self._run_seconds = Histogram(
             "peerhost_worker_sandbox_run_seconds",
@@ -141,6 +144,7 @@ class Metrics:
             "rpc_errors": self.rpc.errors if self.rpc is not None else 0,
             "rpc_requests": self.rpc.requests if self.rpc is not None else 0,
             "rpc_calls": dict(self.rpc.calls) if self.rpc is not None else {},
+            "duty_reverted": dict(self.duty_reverted),
             "connected": self.connected,
             "reconnects": self.reconnects,
             "uptime_s": round(time.time() - self.started, 3),
@@ -191,6 +195,14 @@ class _Live(Collector):
         for method, count in sorted(m.rpc.calls.items() if m.rpc is not None else []):
             calls.add_metric([method], count)
         yield calls
+        reverted = CounterMetricFamily(
+            "peerhost_worker_duty_reverted",
+            "Committee transactions the chain refused, by step.",
+            labels=["step"],
+        )
+        for step, count in sorted(m.duty_reverted.items()):
+            reverted.add_metric([step], count)
+        yield reverted
         spent = CounterMetricFamily(
             "peerhost_worker_time_seconds", "Wall time spent, by part.", labels=["part"]
         )

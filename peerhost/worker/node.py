@@ -243,6 +243,8 @@ class WorkerNode:
             fetcher = self.tickets.executor if self.chain.has_settlement else self.pipeline.executor
             self.prewarmer = Prewarmer(fetcher.prefetch, runner.prewarm)
         self.metrics.rpc = rpc
+        if self.chain.has_settlement:
+            self.metrics.duty_reverted = self.committee.reverted
         server = MetricsServer(
             self.metrics.snapshot,
             s.metrics_host,

@@ -195,8 +195,10 @@ def test_metrics_server__prometheus_text__counters_histograms_stake(tmp_path: Pa
     metrics.executed(0.004, fuel_used=700)
     metrics.job_done(1.5)
     metrics.slashed(10**18)
+    metrics.duty_reverted["reveal"] = 2
 
-    _, response = _serve_metrics(metrics)
+    doc, response = _serve_metrics(metrics)
+    assert doc["duty_reverted"] == {"reveal": 2}
     assert response.headers["content-type"].startswith("text/plain")
     values = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -209,6 +211,7 @@ def test_metrics_server__prometheus_text__counters_histograms_stake(tmp_path: Pa
     assert values[("peerhost_worker_slashed_wei_total", ())] == 10**18
     assert values[("peerhost_worker_stake_wei", ())] == 10**18  # lowered by the slash
     assert values[("peerhost_worker_fuel_used_total", ())] == 700
+    assert values[("peerhost_worker_duty_reverted_total", (("step", "reveal"),))] == 2
     assert values[("peerhost_worker_sandbox_run_seconds_count", ())] == 1
     assert values[("peerhost_worker_sandbox_run_seconds_bucket", (("le", "0.005"),))] == 1
     assert values[("peerhost_worker_job_duration_seconds_bucket", (("le", "1.0"),))] == 0
