@@ -38,6 +38,7 @@ CHANGES = (
     "SeatCommitted",
     "SeatRevealed",
     "BatchFinalized",
+    "ResultsOpened",
     "BatchClosed",
     "BatchExpired",
 )

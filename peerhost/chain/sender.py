@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 _BEFORE, _AFTER = 0.06, 0.12
 #: Blocks seen at most this many apart give the clock a gap (seconds per block between them).
 _SPAN = 8
+#: The longest pause between two receipt polls (seconds), whatever the clock learnt: on a chain
+#: that makes blocks on demand, blocks seen minutes apart would otherwise teach it a minutes-long
+#: "block time" and every later receipt would wait a quarter of that.
+_MAX_PAUSE = 0.5
 
 
 class BlockClock:
@@ -56,14 +60,15 @@ class BlockClock:
     def pause(self, now: float, poll: float) -> float:
         """Seconds to wait before the next receipt poll: ``poll`` from ``_BEFORE`` before a block
         is due to ``_AFTER`` after it, else until the next such window opens (at most a quarter
-        block: a wrong guess costs a quarter block of latency, never a missed receipt)."""
+        block and at most ``_MAX_PAUSE``: a wrong guess costs that much latency, never a missed
+        receipt)."""
         interval = self.interval
         if interval is None or self._last is None or interval < 10 * poll:
             return poll
         since = (now - self._last[1]) % interval
         if since < _AFTER or since > interval - _BEFORE:
             return poll
-        return max(poll, min(interval - _BEFORE - since, interval / 4))
+        return max(poll, min(interval - _BEFORE - since, interval / 4, _MAX_PAUSE))
 
 
 class TxSender:

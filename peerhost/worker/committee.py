@@ -418,6 +418,9 @@ class Committee:
                 self.singles[batch_id] = single
                 leaves = [single.leaf]
             cached = self._batches[batch_id] = (str(batch["gateway"]), leaves)
+            task = self.tasks.get(batch_id)
+            if task is None or task.done():  # a vote after the duty ended: keep no record for it
+                self.book.forget(batch_id)
         return cached
 
     async def leaf_result(self, batch_id: int, index: int) -> bytes:
@@ -604,7 +607,11 @@ class Committee:
         while True:
             record = await self.book.batch(batch_id)
             phase = await self.book.phase(batch_id)
-            fresh = time.monotonic() - read_at < _VOTE_RECHECK
+            # once this seat sent a step, its vote is read every _RECHECK: a reorg the log loop
+            # did not see (the block replaced within one tick) may have dropped the transaction,
+            # and a resend after _VOTE_RECHECK could miss the deadline (a no-show slash)
+            recheck = _RECHECK if sent["commit"] or sent["reveal"] else _VOTE_RECHECK
+            fresh = time.monotonic() - read_at < recheck
             unchanged = phase == seen and record is seen_record and fresh and not waiting
             if phase in (_COMMIT, _REVEAL) and unchanged:
                 await self._end_reveal_window(phase, record)
@@ -623,6 +630,10 @@ class Committee:
                 seating = phase == _AWAITING  # this seat's commitment seats the batch
                 vote = bytes(32) if seating else await self.view.vote_of(batch_id, self.address)
                 read_at = time.monotonic()
+                if not seating and vote == bytes(32) and sent["commit"]:
+                    # this seat's commitment is gone from the chain (a reorg the log loop did not
+                    # see): the record the phase came from is stale too, read it again
+                    self.book.touch(batch_id)
                 step = (
                     "commit"
                     if phase in (_AWAITING, _COMMIT) and vote == bytes(32)

@@ -35,6 +35,16 @@ def test_block_clock__fast_or_irregular_chain__polls_as_before() -> None:
     assert sparse.interval is None and sparse.pause(28.5, 0.02) == 0.02
 
 
+def test_block_clock__blocks_on_demand_minutes_apart__pause_stays_capped() -> None:
+    """A chain that makes a block per transaction, the sender's transactions a minute apart: the
+    clock learns a minute per block, but no pause between receipt polls exceeds half a second."""
+    clock = BlockClock()
+    for block in range(1, 5):
+        clock.saw(block, 60.0 * block)
+    assert clock.interval == 60.0
+    assert clock.pause(240.0 + 20.0, 0.02) == 0.5  # not 15 s (a quarter of the learnt "block")
+
+
 def test_wait__interval_mining__receipts_found_with_a_few_polls_per_block(
     chain_config: ChainConfig, stranger: AccountAPI
 ) -> None:
