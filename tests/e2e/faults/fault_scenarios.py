@@ -90,6 +90,7 @@ class Outcome:
     paid: int = 0
     refunded: int = 0
     never_charged: int = 0  # issued, attested by nobody, never posted
+    orphaned: int = 0  # of the posted, how many an attester posted (orphans: the gateway's bond)
     answered: int = 0  # HTTP 200s
     failed_calls: int = 0  # HTTP errors or non-200 (expected while a process is down)
     slashed: dict[str, int] = field(default_factory=dict)  # worker -> wei lost (no-shows)
@@ -98,8 +99,9 @@ class Outcome:
     def line(self) -> str:
         return (
             f"{self.name} seed={self.seed}: {self.tickets} ticket(s), {self.paid} paid, "
-            f"{self.refunded} refunded, {self.never_charged} never charged; "
-            f"{self.answered} answered, {self.failed_calls} failed call(s)"
+            f"{self.refunded} refunded, {self.never_charged} never charged"
+            + (f", {self.orphaned} posted as orphans" if self.orphaned else "")
+            + f"; {self.answered} answered, {self.failed_calls} failed call(s)"
             + (f"; no-show slashes {self.slashed}" if self.slashed else "")
         )
 
@@ -429,6 +431,7 @@ def settled(
         if stuck:
             return False
         outcome.posted = sum(1 for s in seqs if placed.get(s))
+        outcome.orphaned = sum(1 for s in seqs if placed.get(s) and not placed[s][0][2])
         outcome.paid, outcome.refunded, outcome.never_charged = paid, refunded, never
         return True
 
