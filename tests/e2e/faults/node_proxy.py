@@ -64,6 +64,7 @@ class NodeProxy:
     def stop(self) -> None:
         if self._thread.is_alive():
             self._call(self._drop())
+            self._call(self._cancel_all())  # connections still forwarding end quietly
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
 
@@ -88,6 +89,12 @@ class NodeProxy:
         if server is not None:
             await server.wait_closed()
         return dropped
+
+    async def _cancel_all(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
