@@ -179,11 +179,11 @@ def run_stack(
     """Runs ``tasks`` one after another on one stack; appends a ledger line per run."""
     from ape import accounts, networks, project
     from fault_scenarios import SCENARIOS, ScenarioFailed, fault_config
+    from node_proxy import ProxiedDevnet
     from ticket_stack import TicketStack
 
     from peerhost.devnet.accounts import GATEWAY
     from peerhost.devnet.progress import Progress
-    from peerhost.devnet.stack import Devnet
 
     prefix = f"[job {job}] " if job else ""
     say: Callable[[str], None] = lambda line: print(prefix + line, flush=True)  # noqa: E731
@@ -197,7 +197,7 @@ def run_stack(
             root = Path(scope.enter_context(tempfile.TemporaryDirectory(prefix="peerhost-faults-")))
         # compiled runtimes are kept between campaigns (as bench/e2e_bench.py keeps them)
         config = fault_config(root, sandbox_cache=ROOT / ".cache" / "peerhost-bench" / "sandbox")
-        devnet = Devnet(config, Progress(say))
+        devnet = ProxiedDevnet(config, Progress(say))  # its node behind a proxy (node restarts)
         devnet.start_chain()
         try:
             stack = TicketStack(devnet, networks, accounts.test_accounts[1])

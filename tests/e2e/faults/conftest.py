@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fault_scenarios import fault_config
+from node_proxy import ProxiedDevnet
 from ticket_stack import (  # the isolation opt-outs: fixtures, found here once imported
     DirectoryStack,
     TicketStack,
@@ -22,7 +23,10 @@ from ticket_stack import (  # the isolation opt-outs: fixtures, found here once 
     _module_isolation,  # noqa: F401
     _package_isolation,  # noqa: F401
     _session_isolation,  # noqa: F401
+    _started,
 )
+
+from peerhost.devnet.progress import Progress
 
 HERE = Path(__file__).resolve().parent
 #: ``PEERHOST_FAULT_SEED``: the seed every scenario runs with (fixed by default: CI is repeatable).
@@ -40,7 +44,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-STACK = DirectoryStack(HERE)
+class FaultsStack(DirectoryStack):
+    """The directory's stack, its chain node behind a proxy (``node_proxy.py``: the node
+    restart scenario drops and refuses the processes' connections there)."""
+
+    def run(
+        self,
+        config: Any,
+        project: Any,
+        networks: Any,
+        accounts: Any,
+        *,
+        example_secrets: bool = True,
+    ) -> Iterator[TicketStack]:
+        devnet = ProxiedDevnet(config, Progress(lambda line: print(line, flush=True)))
+        devnet.start_chain()
+        self._running.append(devnet)
+        try:
+            yield _started(devnet, project, networks, accounts, example_secrets=example_secrets)
+        finally:
+            if devnet in self._running:
+                self._running.remove(devnet)
+                devnet.stop()
+
+
+STACK = FaultsStack(HERE)
 
 
 @pytest.fixture(scope="session")

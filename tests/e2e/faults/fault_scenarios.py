@@ -20,7 +20,6 @@ same seed picks the same victim, crash moment, modes and inputs. Each ends with 
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import sqlite3
@@ -36,13 +35,13 @@ from typing import Any
 import httpx
 from crashing_worker import CRASH_ENV
 from crashing_worker import PROGRAM as CRASHING_WORKER
+from node_proxy import ProxiedDevnet
 from skewed_worker import PROGRAM as SKEWED_WORKER
 from skewed_worker import SKEW_ENV
 
 from peerhost.chain.courts import CourtsView
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
-from peerhost.devnet.anvil import Anvil
 from peerhost.devnet.settlement import devnet_settlement_params
 from peerhost.devnet.stack import DevnetConfig
 from peerhost.worker.launcher import start_worker
@@ -91,6 +90,7 @@ class Outcome:
     paid: int = 0
     refunded: int = 0
     never_charged: int = 0  # issued, attested by nobody, never posted
+    orphaned: int = 0  # of the posted, how many an attester posted (orphans: the gateway's bond)
     answered: int = 0  # HTTP 200s
     failed_calls: int = 0  # HTTP errors or non-200 (expected while a process is down)
     slashed: dict[str, int] = field(default_factory=dict)  # worker -> wei lost (no-shows)
@@ -99,8 +99,9 @@ class Outcome:
     def line(self) -> str:
         return (
             f"{self.name} seed={self.seed}: {self.tickets} ticket(s), {self.paid} paid, "
-            f"{self.refunded} refunded, {self.never_charged} never charged; "
-            f"{self.answered} answered, {self.failed_calls} failed call(s)"
+            f"{self.refunded} refunded, {self.never_charged} never charged"
+            + (f", {self.orphaned} posted as orphans" if self.orphaned else "")
+            + f"; {self.answered} answered, {self.failed_calls} failed call(s)"
             + (f"; no-show slashes {self.slashed}" if self.slashed else "")
         )
 
@@ -430,6 +431,7 @@ def settled(
         if stuck:
             return False
         outcome.posted = sum(1 for s in seqs if placed.get(s))
+        outcome.orphaned = sum(1 for s in seqs if placed.get(s) and not placed[s][0][2])
         outcome.paid, outcome.refunded, outcome.never_charged = paid, refunded, never
         return True
 
@@ -710,11 +712,11 @@ def reorged(stack: TicketStack, seed: int, deep: bool = False) -> Outcome:
 
 
 def node_restarted(stack: TicketStack, seed: int) -> Outcome:
-    """The chain node restarts mid-batch while calls flow: anvil's state is saved
-    (``anvil_dumpState``, with no transaction pending), the node stops (every RPC and WebSocket
-    connection of the gateway and the workers drops, new ones are refused) for 2 to 8 s, and
-    starts again on the same port from that state (``--load-state``: same blocks, same hashes).
-    The processes reconnect, the batch settles, every ticket once, no honest worker slashed."""
+    """The chain node restarts mid-batch while calls flow: every RPC and WebSocket connection of
+    the gateway and the workers drops, new ones are refused for 2 to 8 s, then the same chain
+    answers again (``restart_node``: the stack's processes reach anvil through a proxy,
+    ``node_proxy.py``). The processes reconnect, the batches settle, every ticket once, no honest
+    worker slashed."""
     rng = random.Random(seed)
     down = rng.uniform(2.0, 8.0)
     outcome = Outcome("node-restarted", seed)
@@ -726,101 +728,60 @@ def node_restarted(stack: TicketStack, seed: int) -> Outcome:
             return sum(1 for s, _ in issued(stack, before.seq).values() if s == "posted") >= posts
 
         wait_until(posted, 120, f"{posts} posted ticket(s)")
-        head = restart_node(stack, down)
-        outcome.notes.append(f"node down {down:.1f} s at block {head}")
+        head, dropped = restart_node(stack, down)
+        outcome.notes.append(
+            f"node down {down:.1f} s at block {head}, {dropped} connection(s) dropped"
+        )
         # reconnected: answers again (the workers' tickets and duties need the chain)
         target = traffic.answered + 6
         wait_until(lambda: traffic.answered >= target, 180, "answers after the restart")
     outcome.answered, outcome.failed_calls = traffic.answered, traffic.failed
-    try:
-        return settled(stack, before, outcome)
-    except ScenarioFailed as exc:
-        unseatable = stack.view(lambda view: _unseatable(view, head))
-        if not unseatable:
-            raise
-        raise ScenarioFailed(
-            f"{exc}; batch(es) {unseatable} wait on a seed block from before the restart, whose "
-            "BLOCKHASH the restarted anvil answers as keccak of its decimal number (a chain "
-            "loaded with --load-state keeps its blocks, not the EVM's block hashes): their "
-            "header proof cannot pass (HeaderMismatch) and nothing reseeds or expires them "
-            "(docs/faults.md)"
-        ) from exc
+    return settled(stack, before, outcome)
 
 
-_AWAITING_SEED = 0  # ISettlementCoordinator.Phase
-
-
-async def _unseatable(view: SettlementView, head: int) -> list[int]:
-    """Batches still awaiting a seed block at or before ``head`` whose hash, as the EVM's
-    ``BLOCKHASH`` answers it, is not the block's own hash (anvil after ``--load-state``)."""
-    found = []
-    count = await view.batch_count()
-    for batch_id in range(max(1, count - 32), count + 1):
-        if await view.phase_of(batch_id) != _AWAITING_SEED:
-            continue
-        seed_block = int((await view.get_batch(batch_id))["seedBlock"])
-        if seed_block > head:
-            continue
-        code = "0x64" + seed_block.to_bytes(5, "big").hex() + "40600052602060" + "00f3"
-        answered = await view.rpc.call("eth_call", [{"data": code}, "latest"])
-        if str(answered).lower() != str(await view.block_hash(seed_block)).lower():
-            found.append(batch_id)
-    return found
-
-
-def restart_node(stack: TicketStack, down: float) -> int:
-    """Saves the devnet's anvil state, stops it, waits ``down`` seconds and starts it again on
-    the same port from that state; returns the head block at the stop. Mining is paused while the
-    state is saved and nothing is pending (a transaction sent meanwhile would be lost with the
-    old process's memory pool: that is the reorg scenario's fault, not this one's).
-
-    The saved state is the chain up to ``head``: the head is read before and after the dump (the
-    workers' ``anvil_mine`` mines even with automine off) and the dump is taken again if a block
-    came between. Back, the node must hold that very block (same number, same hash). Its head
-    may already be past it: the gateway and the workers keep sending while it is down, and the
-    restarted node (automine on) mines the first transaction that reaches it before this check
-    reads (once: ``anvil restarted at block 0x52, not 81``, when the check wanted the head itself).
-    """
+def node_rpc(stack: TicketStack, method: str, *params: Any) -> Any:
+    """``rpc`` to anvil itself, not through the stack's proxy (which may be refusing)."""
     devnet = stack.devnet
-    old = devnet.anvil
-    assert old is not None
+    assert isinstance(devnet, ProxiedDevnet)
+    reply = httpx.post(
+        devnet.node_url,
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+        timeout=30,
+    ).json()
+    if "error" in reply:
+        raise ScenarioFailed(f"{method}: {reply['error']}")
+    return reply.get("result")
 
-    def latest() -> tuple[int, str]:
-        block = rpc(stack, "eth_getBlockByNumber", "latest", False)
-        return int(block["number"], 16), str(block["hash"])
 
-    for _ in range(50):
-        rpc(stack, "evm_setAutomine", False)
-        saved = latest()
-        state = rpc(stack, "anvil_dumpState")
-        status = rpc(stack, "txpool_status")
-        idle = int(status["pending"], 16) == 0 and int(status["queued"], 16) == 0
-        if idle and latest() == saved:
-            break
-        rpc(stack, "evm_setAutomine", True)  # mines what is pending, then try again
-        time.sleep(0.05)
-    else:
-        raise ScenarioFailed("no moment without a pending transaction to save anvil's state")
-    head, head_hash = saved
-    old.stop()
-    devnet.anvil = None
-    path = devnet.state_dir / "anvil-state.json"
-    path.write_bytes(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
+def restart_node(stack: TicketStack, down: float) -> tuple[int, int]:
+    """What the stack's processes see of their node restarting: the proxy in front of anvil
+    drops every connection (RPC and WebSocket) and refuses new ones for ``down`` seconds, then
+    accepts again. anvil runs on meanwhile with mining paused (``evm_setAutomine`` off; nothing
+    reaches it, so nothing is pending: a transaction the node had accepted and forgot would be
+    the reorg scenario's fault), and comes back with the same chain: the head at the drop, same
+    hash, block hashes (``BLOCKHASH``) intact, as a real node keeps them (anvil's own restart
+    from a saved state does not: ``node_proxy.py``). Returns the head at the drop and how many
+    connections were dropped."""
+    devnet = stack.devnet
+    assert isinstance(devnet, ProxiedDevnet) and devnet.proxy is not None
+    dropped = devnet.proxy.drop()
+    time.sleep(0.2)  # a request the proxy had already forwarded is answered by anvil (and lost)
+    node_rpc(stack, "evm_setAutomine", False)
+    status = node_rpc(stack, "txpool_status")
+    if int(status["pending"], 16) or int(status["queued"], 16):
+        node_rpc(stack, "evm_mine")  # automine had them already: never seen, kept for safety
+    block = node_rpc(stack, "eth_getBlockByNumber", "latest", False)
+    head, head_hash = int(block["number"], 16), str(block["hash"])
     time.sleep(down)
-    devnet.anvil = Anvil(
-        port=old.port,
-        accounts=old.accounts,
-        log_path=devnet.logs_dir / "anvil-restarted.log",
-        extra_args=("--load-state", str(path)),
-    ).start()
+    node_rpc(stack, "evm_setAutomine", True)
+    devnet.proxy.accept()
     again = rpc(stack, "eth_getBlockByNumber", hex(head), False)
     if again is None or str(again["hash"]) != head_hash:
-        now = int(rpc(stack, "eth_blockNumber"), 16)
         raise ScenarioFailed(
-            f"anvil restarted without the saved chain: block {head} is "
-            f"{'missing' if again is None else again['hash']}, was {head_hash} (head now {now})"
+            f"the node came back without its chain: block {head} is "
+            f"{'missing' if again is None else again['hash']}, was {head_hash}"
         )
-    return head
+    return head, dropped
 
 
 def store_down(stack: TicketStack, seed: int) -> Outcome:
