@@ -26,7 +26,8 @@ with the co-signatures (the contract pays only attesters that co-signed and whos
 that never co-signs is not paid for that batch, its part goes back to the payer) and tells the desk
 the final result of each ticket (``verified`` answers wait for it). An open the chain refuses because
 the challenge window is still open by its clock (a devnet's clock left behind by a reorg) is sent
-again later, so the attesters are still paid.
+again later, so the attesters are still paid. A mined open is watched until it is
+``_REORG_BLOCKS`` deep: a reorg that drops it leaves the batch Finalized, and it is opened again.
 
 A post dropped for good gives its rewards back to the project's reserve on-chain: they count as in
 flight again until posted anew (drawn once, not twice), and the batch id it had is forgotten with
@@ -51,7 +52,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.availability import InputPublisher
 from peerhost.gateway.batcher import BatchSender
-from peerhost.gateway.ticketbook import ISSUED, POSTING, REJECTED, StoredTicket, TicketBook
+from peerhost.gateway.ticketbook import ISSUED, POSTED, POSTING, REJECTED, StoredTicket, TicketBook
 from peerhost.wire.batch import (
     ABSTAIN,
     MAX_ATTESTERS,
@@ -175,6 +176,9 @@ class BatchPoster:
         self._drawn = drawn
         self._returned = returned or (lambda project_id, amount: None)
         self._open_tries: dict[int, int] = {}  # batch id -> openResults refused for its clock
+        # batch id -> the block its openResults was mined in, watched until _REORG_BLOCKS deep:
+        # a reorg that drops the open leaves the batch Finalized, and it is followed again
+        self._opened_in: dict[int, int] = {}
         self._settled = settled
         self.withhold = withhold
         self.withhold_inputs = withhold_inputs
@@ -523,6 +527,8 @@ class BatchPoster:
     async def follow(self) -> None:
         """Settled batches: tell the desk each ticket's result, open the attested results."""
         self._chain_time = None  # the head's timestamp, read at most once per tick
+        if self._opened_in:
+            await self._recheck_opens()
         posted = self.book.batches("posted")
         ids = []
         for stored in posted:
@@ -585,6 +591,23 @@ class BatchPoster:
             self.book.batch_done(stored.batch_id, "settled")
             self._vectors.pop(key, None)
             self._openings.pop(stored.batch_id, None)
+
+    async def _recheck_opens(self) -> None:
+        """Batches opened in the last ``_REORG_BLOCKS`` blocks: one Finalized again lost its open
+        to a reorg (nothing sends a mined transaction again) and is followed again, so it is
+        opened again and its attesters are paid."""
+        head = int(await self.view.rpc.call("eth_blockNumber", []), 16)
+        ids = list(self._opened_in)
+        for batch_id, batch in zip(ids, await self.view.get_batches(ids), strict=True):
+            if int(batch["state"]) == _FINALIZED:
+                log.warning(
+                    "openResults of batch %d (block %d) was dropped by a reorg: opening again",
+                    batch_id,
+                    self._opened_in.pop(batch_id),
+                )
+                self.book.batch_done(batch_id, POSTED)  # followed again
+            elif head - self._opened_in[batch_id] >= _REORG_BLOCKS:
+                del self._opened_in[batch_id]
 
     # ---- co-signatures ---------------------------------------------------------------------
 
@@ -718,6 +741,7 @@ class BatchPoster:
             return False
         if int(str(receipt["status"]), 16) == 1:
             self._open_tries.pop(batch_id, None)
+            self._opened_in[batch_id] = int(str(receipt["blockNumber"]), 16)
             log.info("opened the attested results of batch %d", batch_id)
             return True
         reason = "reverted"

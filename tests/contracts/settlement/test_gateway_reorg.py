@@ -201,3 +201,49 @@ def test_poster__open_refused_while_window_open_by_chain_clock__opened_later_and
         if int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED:
             break
     assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED
+
+
+def test_poster__mined_open_dropped_by_reorg__opened_again_and_batch_closed(
+    ready: Any, gw: Gateway, chain: Any, accounts_by_address: dict[str, Any]
+) -> None:
+    """A reorg drops the block holding the gateway's mined ``openResults``: the batch is back to
+    Finalized and nothing sends a mined transaction again. The poster watches its opens until
+    they are deep and opens the batch again, so its attesters are still paid. It used to mark
+    the batch settled at the first open's receipt and only sent lost transactions again byte for
+    byte, which is impossible once their nonce is taken: the batch stayed Finalized, attesters
+    unpaid (found by the fault campaign's deep reorg)."""
+    kit = ready
+    tickets = kit.tickets(2)
+    gw.issue(tickets, kit.project_id)
+    attester = next(iter(accounts_by_address))
+    for t in tickets:
+        rid = t.seq.to_bytes(32, "big")
+        gw.book.record_attestations(rid, [(attester, GOOD, b"\x05" * 65)], GOOD)
+    gw.tick()
+    batch_id = gw.book.batches("posted")[0].batch_id
+    assert batch_id is not None
+    holders = kit.seat(batch_id)
+    for holder in holders:
+        kit.commit(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+    for holder in holders:
+        kit.reveal(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+    kit.wait_challenge_window(batch_id)
+    gw.poster._asked[batch_id] = 0.0  # no co-signatures will come (no feed): open without them
+    gw.sender.signer.forget_nonce()  # the kit sent the seat draw from the gateway's account
+    fork = kit.request("evm_snapshot", [])
+    gw.tick()
+    assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED, "not opened"
+    assert gw.book.batch(batch_id) is not None and gw.book.batch(batch_id).state == "settled"
+
+    assert kit.request("evm_revert", [fork])  # drops the block that holds the open
+    assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
+    # another transaction of the gateway's account takes the dropped open's nonce (sent by its
+    # operator, say): the same signed bytes can no longer be sent again
+    kit.gateway.transfer(accounts_by_address[attester], 1)
+    gw.sender.signer.forget_nonce()
+    for _ in range(10):
+        gw.tick()
+        if int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED:
+            break
+    assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED, "not opened again"
+    assert gw.book.batch(batch_id).state == "settled"
