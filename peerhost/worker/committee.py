@@ -143,7 +143,9 @@ class Committee:
         address: This worker.
         gateway_urls: Gateway address -> base URL (where inputs are fetched).
         mine_blocks: Mine the blocks a seed needs (devnets that mine only on transactions).
-        orphan_grace: Seconds after which an attested ticket no batch carried is posted by us.
+        orphan_grace: Seconds after which an attested ticket no batch carried is posted by us:
+            after its ``issuedAt``, and after the chain was last reached again following an
+            outage (the gateway's poster was cut off too: it posts first).
         scheduled: Rebuilds a scheduled ticket's input from its leaf (no gateway serves it).
         ballot: A strategy's hook deciding what a seat commits and whether it reveals (None: its
             results, revealed); ``challenge``, ``present`` and ``tier_vote``: its court hooks
@@ -188,6 +190,11 @@ class Committee:
         self.gateway_urls = gateway_urls
         self.mine_blocks = mine_blocks
         self.orphan_grace = orphan_grace
+        self._unreached = False  # the last pass of the log loop could not reach the chain
+        self.reached_again = 0.0  # when (``clock``) the chain answered again after an outage
+        #: the worker's clock for cheques (a ticket's age and deadline): the wall clock, which
+        #: a live chain's block times follow
+        self.clock: Callable[[], float] = time.time
         self.poll = poll
         self.scheduled = scheduled
         self.ballot = ballot
@@ -259,6 +266,9 @@ class Committee:
                         self.book.advance(Head(head, after, stamp), changed)
                 elif self._checkpoints and self._checkpoints[-1] == (head, before):
                     self.book.advance(Head(head, before, stamp), ())  # nothing new: still fresh
+                if self._unreached:  # this pass reached the chain again after an outage
+                    self._unreached = False
+                    self.reached_again = self.clock()
                 if time.monotonic() - last_cheques > 2.0:
                     last_cheques = time.monotonic()
                     await self.post_cheques()
@@ -266,6 +276,7 @@ class Committee:
                     await self.callbacks.tick()
             except (ChainUnavailable, RpcError) as exc:
                 log.info("committee: chain unavailable (%s)", exc)
+                self._unreached = True
             await asyncio.sleep(self.poll)
 
     async def _follow_reorg(self, cursor: int, parent: tuple[int, str]) -> int:
@@ -862,16 +873,23 @@ class Committee:
     # ---- cheques -------------------------------------------------------------------------------
 
     async def post_cheques(self) -> None:
-        """Posts attested tickets no batch carried within ``orphan_grace`` (module docstring)."""
-        now = int(time.time())
+        """Posts attested tickets no batch carried within ``orphan_grace`` (module docstring).
+        After an outage of the chain the grace runs again from when it answered again: the
+        gateway's poster could not post meanwhile either, and an honest gateway pays every
+        orphan's refund from its bond; a ticket whose deadline comes within the grace is
+        posted at once all the same."""
+        now = int(self.clock())
         # the contract refuses orphans younger than its orphanDelay (a gateway's own batch first)
         grace = max(self.orphan_grace, int((await self.view.params()).get("orphanDelay", 0)))
+        back = now - self.reached_again < grace
         groups: dict[tuple[str, bytes, BatchHead], list[Any]] = {}
         for t in self.ledger.unposted():
             if t.ticket.deadline <= now + 5:
                 continue  # too late to post
             if now - t.ticket.issued_at < grace:
                 continue
+            if back and t.ticket.deadline > now + grace + 5:
+                continue  # the chain just came back: the gateway's own batch first
             # what ``postOrphans`` requires its tickets to share: gateway, profile and head
             key = (t.ticket.gateway, t.ticket.engine_profile, BatchHead.of(Leaf.of(t.ticket)))
             groups.setdefault(key, []).append(t)

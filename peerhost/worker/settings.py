@@ -68,7 +68,8 @@ class WorkerSettings(Settings):
         mine_blocks: 1 to mine the blocks a batch's seed needs (devnets that mine only when
             transactions arrive); 0 on real chains.
         orphan_grace: Seconds after ``issuedAt`` when an attested ticket no batch carried is
-            posted by this worker (the gateway withheld it).
+            posted by this worker (the gateway withheld it); after an outage of the chain, also
+            seconds after the chain answered again (the gateway could not post either).
         challenges: Challenge a finalized leaf whose result contradicts this worker's (what it
             revealed as a seat, or attested), bonding the court's ``challengeBond`` (returned,
             with a share of the slashes, when the next tier overturns the leaf).
