@@ -100,10 +100,16 @@ EXAMPLES = int(os.environ.get("PEERHOST_SETTLEMENT_EXAMPLES", "500"))
 STEPS = int(os.environ.get("PEERHOST_SETTLEMENT_STEPS", "6"))
 SHRINK = os.environ.get("PEERHOST_SETTLEMENT_SHRINK", "") not in ("", "0")
 _phases = [HPhase.explicit, HPhase.reuse, HPhase.generate, HPhase.target]
+# Outside the campaign (CI, a plain ``ape test``) the examples are derandomized: the same
+# sequences every run, so CI's split (>= 30 % of batches finalizing a leaf) is reproducible; a
+# random seed gave 27 % once among runs that give about 50 %. The campaign's chunks
+# (bench/campaign.py, which asks for reports) keep their own seeds (--hypothesis-seed).
+CAMPAIGN = os.environ.get("PEERHOST_STATEFUL_REPORT_DIR", "") != ""
 PROFILE = settings(
     max_examples=EXAMPLES,
     stateful_step_count=STEPS,
     deadline=None,
+    derandomize=not CAMPAIGN,
     phases=[*_phases, HPhase.shrink] if SHRINK else _phases,
     print_blob=True,
 )
