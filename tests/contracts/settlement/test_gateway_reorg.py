@@ -72,6 +72,27 @@ def seqs(batches: dict[int, list[int]]) -> list[int]:
     return sorted(seq for leaves in batches.values() for seq in leaves)
 
 
+def attested_batch(kit: Any, gw: Gateway, accounts_by_address: dict[str, Any]) -> list[Ticket]:
+    """Two tickets issued with one attestation each and posted in one batch by a tick."""
+    tickets = kit.tickets(2)
+    gw.issue(tickets, kit.project_id)
+    attester = next(iter(accounts_by_address))
+    for t in tickets:
+        rid = t.seq.to_bytes(32, "big")
+        gw.book.record_attestations(rid, [(attester, GOOD, b"\x05" * 65)], GOOD)
+    gw.tick()
+    return tickets
+
+
+def settle_all_agreeing(kit: Any, batch_id: int, accounts_by_address: dict[str, Any]) -> None:
+    """The batch's seats drawn, and every holder commits and reveals GOOD for both leaves."""
+    holders = kit.seat(batch_id)
+    for holder in holders:
+        kit.commit(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+    for holder in holders:
+        kit.reveal(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+
+
 def test_poster__batch_with_a_seq_posted_already__left_out_and_the_rest_posted_once(
     ready: Any, gw: Gateway, chain: Any
 ) -> None:
@@ -169,21 +190,11 @@ def test_poster__open_refused_while_window_open_by_chain_clock__opened_later_and
     again once the window passed: the batch closes and its attesters' pay is worked out. It used
     to be marked done after the refusal: the batch stayed Finalized and no attester was paid."""
     kit = ready
-    tickets = kit.tickets(2)
-    gw.issue(tickets, kit.project_id)
-    attester = next(iter(accounts_by_address))
-    for t in tickets:
-        rid = t.seq.to_bytes(32, "big")
-        gw.book.record_attestations(rid, [(attester, GOOD, b"\x05" * 65)], GOOD)
-    gw.tick()
+    tickets = attested_batch(kit, gw, accounts_by_address)
     assert gw.states(tickets) == [POSTED, POSTED]
     batch_id = gw.book.batches("posted")[0].batch_id
     assert batch_id is not None
-    holders = kit.seat(batch_id)
-    for holder in holders:
-        kit.commit(batch_id, accounts_by_address[holder], [GOOD, GOOD])
-    for holder in holders:
-        kit.reveal(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+    settle_all_agreeing(kit, batch_id, accounts_by_address)
     assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
     gw.poster._challenge_window = 0  # the gateway believes the window passed; the chain does not
     gw.poster._asked[batch_id] = 0.0  # no co-signatures will come (no feed): open without them
@@ -213,20 +224,10 @@ def test_poster__mined_open_dropped_by_reorg__opened_again_and_batch_closed(
     byte, which is impossible once their nonce is taken: the batch stayed Finalized, attesters
     unpaid (found by the fault campaign's deep reorg)."""
     kit = ready
-    tickets = kit.tickets(2)
-    gw.issue(tickets, kit.project_id)
-    attester = next(iter(accounts_by_address))
-    for t in tickets:
-        rid = t.seq.to_bytes(32, "big")
-        gw.book.record_attestations(rid, [(attester, GOOD, b"\x05" * 65)], GOOD)
-    gw.tick()
+    attested_batch(kit, gw, accounts_by_address)
     batch_id = gw.book.batches("posted")[0].batch_id
     assert batch_id is not None
-    holders = kit.seat(batch_id)
-    for holder in holders:
-        kit.commit(batch_id, accounts_by_address[holder], [GOOD, GOOD])
-    for holder in holders:
-        kit.reveal(batch_id, accounts_by_address[holder], [GOOD, GOOD])
+    settle_all_agreeing(kit, batch_id, accounts_by_address)
     kit.wait_challenge_window(batch_id)
     gw.poster._asked[batch_id] = 0.0  # no co-signatures will come (no feed): open without them
     gw.sender.signer.forget_nonce()  # the kit sent the seat draw from the gateway's account
@@ -239,7 +240,7 @@ def test_poster__mined_open_dropped_by_reorg__opened_again_and_batch_closed(
     assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
     # another transaction of the gateway's account takes the dropped open's nonce (sent by its
     # operator, say): the same signed bytes can no longer be sent again
-    kit.gateway.transfer(accounts_by_address[attester], 1)
+    kit.gateway.transfer(next(iter(accounts_by_address.values())), 1)
     gw.sender.signer.forget_nonce()
     for _ in range(10):
         gw.tick()

@@ -23,10 +23,7 @@ from ticket_stack import (  # the isolation opt-outs: fixtures, found here once 
     _module_isolation,  # noqa: F401
     _package_isolation,  # noqa: F401
     _session_isolation,  # noqa: F401
-    _started,
 )
-
-from peerhost.devnet.progress import Progress
 
 HERE = Path(__file__).resolve().parent
 #: ``PEERHOST_FAULT_SEED``: the seed every scenario runs with (fixed by default: CI is repeatable).
@@ -48,24 +45,7 @@ class FaultsStack(DirectoryStack):
     """The directory's stack, its chain node behind a proxy (``node_proxy.py``: the node
     restart scenario drops and refuses the processes' connections there)."""
 
-    def run(
-        self,
-        config: Any,
-        project: Any,
-        networks: Any,
-        accounts: Any,
-        *,
-        example_secrets: bool = True,
-    ) -> Iterator[TicketStack]:
-        devnet = ProxiedDevnet(config, Progress(lambda line: print(line, flush=True)))
-        devnet.start_chain()
-        self._running.append(devnet)
-        try:
-            yield _started(devnet, project, networks, accounts, example_secrets=example_secrets)
-        finally:
-            if devnet in self._running:
-                self._running.remove(devnet)
-                devnet.stop()
+    devnet_class = ProxiedDevnet
 
 
 STACK = FaultsStack(HERE)

@@ -212,6 +212,8 @@ class DirectoryStack:
     chain's worker accounts with live workers). The directory's conftest calls :meth:`run` from
     its fixture and :meth:`stop_after` from ``pytest_runtest_teardown``."""
 
+    devnet_class: type[Devnet] = Devnet  # the faults' stack puts its node behind a proxy
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._running: list[Devnet] = []
@@ -226,7 +228,7 @@ class DirectoryStack:
         example_secrets: bool = True,
     ) -> Iterator[TicketStack]:
         """Starts the stack, yields it, stops it (unless :meth:`stop_after` did already)."""
-        devnet = Devnet(config, Progress(lambda line: print(line, flush=True)))
+        devnet = self.devnet_class(config, Progress(lambda line: print(line, flush=True)))
         devnet.start_chain()
         self._running.append(devnet)
         try:
