@@ -235,10 +235,17 @@ async def placements(
     since ``from_block``, read from the posting transactions' calldata (the contract's own bitmap
     is not trusted)."""
     out: dict[int, list[tuple[int, int, bool]]] = {}
+    seen: set[int] = set()
     for raw, args in await view.logs("BatchPosted", from_block):
-        if str(args["gateway"]).lower() != gateway.lower():
+        if str(args["gateway"]).lower() != gateway.lower() or raw.get("removed"):
             continue
         batch_id = int(args["batchId"])
+        # A batch id is posted once on any one chain: the same id twice in one answer is the node
+        # reporting one post twice across a reorg (anvil did, seed 503 of reorg-shallow), not a
+        # second post of its tickets (that would be a second batch id).
+        if batch_id in seen:
+            continue
+        seen.add(batch_id)
         tx = await view.rpc.call("eth_getTransactionByHash", [raw["transactionHash"]])
         own = str(tx["from"]).lower() == gateway.lower()
         for index, leaf in enumerate(await view.posted_leaves(raw["transactionHash"])):
