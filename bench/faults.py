@@ -196,18 +196,38 @@ def run_stack(
         else:
             root = Path(scope.enter_context(tempfile.TemporaryDirectory(prefix="peerhost-faults-")))
         # compiled runtimes are kept between campaigns (as bench/e2e_bench.py keeps them)
-        config = fault_config(root, sandbox_cache=ROOT / ".cache" / "peerhost-bench" / "sandbox")
-        devnet = ProxiedDevnet(config, Progress(say))  # its node behind a proxy (node restarts)
-        devnet.start_chain()
+        stacks = 0
+
+        def open_stack() -> tuple[Any, Any]:
+            nonlocal stacks
+            stacks += 1  # a replaced stack's files stay where they were (kept with --keep)
+            home = root if stacks == 1 else root / f"stack-{stacks}"
+            config = fault_config(
+                home, sandbox_cache=ROOT / ".cache" / "peerhost-bench" / "sandbox"
+            )
+            devnet = ProxiedDevnet(config, Progress(say))  # its node behind a proxy (restarts)
+            devnet.start_chain()
+            try:
+                stack = TicketStack(devnet, networks, accounts.test_accounts[1])
+                with stack.ape():
+                    stack.examples = devnet.setup_chain(
+                        project, accounts.test_accounts[0], accounts.test_accounts[1]
+                    ).project
+                devnet.start_services()
+            except BaseException:
+                devnet.stop()
+                raise
+            return devnet, stack
+
+        devnet, stack = open_stack()
         try:
-            stack = TicketStack(devnet, networks, accounts.test_accounts[1])
-            with stack.ape():
-                stack.examples = devnet.setup_chain(
-                    project, accounts.test_accounts[0], accounts.test_accounts[1]
-                ).project
-            devnet.start_services()
             gateway = accounts.test_accounts[GATEWAY]
             for name, seed in tasks:
+                drained = drained_workers(stack)
+                if drained:
+                    say(f"worker stake below {STAKE_FLOOR / 10**18:g} ETH ({drained}): a new stack")
+                    devnet.stop()
+                    devnet, stack = open_stack()
                 with stack.ape():
                     added = rebond(devnet, gateway)
                 if added:
@@ -250,6 +270,22 @@ def run_stack(
 
 #: Before each run a stack's gateway bond is brought back to this many times the minimum.
 BOND_FLOOR = 3
+
+#: A stack whose workers' stake fell below this (wei) is replaced by a new one before the next run.
+STAKE_FLOOR = 10**18
+
+
+def drained_workers(stack: Any) -> str:
+    """The workers (``n=ETH`` each) whose stake is below ``STAKE_FLOOR``, or "". The runs that
+    leave a worker down (its seats' and panels' no-shows slashed, as the protocol says) drain it by
+    up to ~1.4 ETH a run; on a stack kept for hours every worker reached zero, and a run judges an
+    honest worker's losses against a stake that is no longer there. A worker's key is its running
+    process's (a top-up from here would race its nonces), so the stack is replaced instead."""
+    from fault_scenarios import stakes, worker_addresses
+
+    have = stack.view(lambda view: stakes(view, worker_addresses(stack)))
+    low = {w: s for w, s in have.items() if s < STAKE_FLOOR}
+    return ", ".join(f"{w[:10]}={s / 10**18:g}" for w, s in sorted(low.items()))
 
 
 def rebond(devnet: Any, gateway: Any) -> int:

@@ -336,9 +336,12 @@ def check_losses(
         got = items.get(worker.lower(), {})
         itemized = {k: v for k, v in got.items() if k != "stake" and v}
         if worker.lower() not in dead_:
-            if lost or itemized or got.get("stake"):
+            # any slash event counts, of 0 wei too: a worker whose stake earlier runs drained is
+            # still judged (a no-show slash of nothing is still a no-show of an honest worker)
+            if lost or got:
+                judged = {k: v for k, v in got.items() if k != "stake"}
                 raise ScenarioFailed(
-                    f"honest worker {worker} lost {lost} wei of stake (slashes: {itemized})"
+                    f"honest worker {worker} lost {lost} wei of stake (slashes: {judged})"
                 )
             continue
         no_shows = sum(itemized.get(k, 0) for k in NO_SHOWS)

@@ -53,5 +53,17 @@ def test_check_losses__live_worker_slashed_as_tier_no_show__fails() -> None:
         check_losses(_stakes(2 * ETH), _stakes(2 * ETH, 2 * ETH - ETH // 20), items, dead={DEAD})
 
 
+def test_check_losses__live_worker_with_no_stake_left_slashed_as_tier_no_show__fails() -> None:
+    # its stake drained by earlier runs: the court's event says no-show, of 0 wei
+    items = {LIVE.lower(): {TIER_NO_SHOW: 0, "stake": 0}}
+    with pytest.raises(ScenarioFailed, match="honest worker .* lost 0 wei .*tier no-show"):
+        check_losses(_stakes(2 * ETH, 0), _stakes(2 * ETH, 0), items, dead={DEAD})
+
+
+def test_check_losses__dead_worker_with_no_stake_left__its_no_shows_of_nothing_accepted() -> None:
+    items = {DEAD.lower(): {SEAT_NO_SHOW: 0, TIER_NO_SHOW: 0, "stake": 0}}
+    assert check_losses(_stakes(0), _stakes(0), items, dead={DEAD}) == {}
+
+
 def test_check_losses__nobody_slashed__nothing_lost() -> None:
     assert check_losses(_stakes(2 * ETH), _stakes(2 * ETH), {}, dead={DEAD}) == {}
