@@ -218,8 +218,8 @@ def _address(doc: dict[str, Any], key: str) -> str:
 
 
 def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
-    """The ticket's EIP-712 fields as JSON (bytes as 0x-hex)."""
-    return {k: _hex(v) if isinstance(v, bytes) else v for k, v in ticket.message().items()}
+    """The ticket's EIP-712 fields as JSON (bytes as 0x-hex): a copy of the ticket's own."""
+    return dict(ticket.json_fields)
 
 
 def ticket_from_doc(doc: Any) -> Ticket:

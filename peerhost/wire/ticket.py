@@ -115,6 +115,13 @@ class Ticket:
             "issuedTotal": self.issued_total,
         }
 
+    @cached_property
+    def json_fields(self) -> dict[str, Any]:
+        """The EIP-712 fields as JSON values (bytes as 0x-hex), built once per ticket: the job
+        feed and both sides' SQLite files carry them (:func:`peerhost.wire.feed.ticket_to_doc`
+        hands out copies; never change this one)."""
+        return {k: "0x" + v.hex() if isinstance(v, bytes) else v for k, v in self.message().items()}
+
     def as_tuple(self) -> tuple[Any, ...]:
         """``ISettlementCoordinator.Ticket`` as an ABI tuple, in struct order."""
         return tuple(self.message().values())
