@@ -101,8 +101,9 @@ class TicketBook:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
-        # the next seq and the running total: allocated here, read back from the saved tickets
-        self._next_seq, self._total = self._saved_counters()
+        # the next seq and the running total: allocated here, written with each saved ticket
+        self._next_seq = self._meta("next_seq", 0)
+        self._total = self._meta("issued_total", 0)
 
     def close(self) -> None:
         with self._lock:
@@ -111,18 +112,6 @@ class TicketBook:
     def _meta(self, key: str, default: int) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else default
-
-    def _saved_counters(self) -> tuple[int, int]:
-        """The seq after the highest saved ticket and that ticket's running total (the total
-        grows with the seq), or what an older book kept in ``meta`` when that is further."""
-        row = self._db.execute(
-            "SELECT seq, ticket FROM tickets ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        next_seq, total = (0, 0) if row is None else (row[0] + 1, json.loads(row[1])["issuedTotal"])
-        return (
-            max(next_seq, self._meta("next_seq", 0)),
-            max(total, self._meta("issued_total", 0)),
-        )
 
     def next_seq(self) -> int:
         """The seq the next ticket gets."""
@@ -151,26 +140,33 @@ class TicketBook:
         signature: bytes,
         input_: bytes,
     ) -> None:
-        """Writes a signed ticket (before it is sent) in one statement; the book's seq and
-        running total move past it (a reopened book reads them back from its highest saved
-        ticket: no counter row is rewritten per ticket). Raises sqlite3.IntegrityError when its
-        seq or request id is already in the book (then it must not be sent)."""
+        """Writes a signed ticket (before it is sent), with the book's seq and running total
+        moved past it, in one transaction. Raises sqlite3.IntegrityError when its seq or request
+        id is already in the book (then it must not be sent)."""
         doc = json.dumps(ticket_to_doc(ticket))
         with self._lock:
-            try:  # one statement: its own transaction
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
                 self._db.execute(
                     "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input,"
                     " state) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (ticket.seq, request_id, project_id, doc, signature, input_, ISSUED),
                 )
+                next_seq = max(self._meta("next_seq", 0), ticket.seq + 1)
+                total = max(self._meta("issued_total", 0), ticket.issued_total)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                    [("next_seq", str(next_seq)), ("issued_total", str(total))],
+                )
+                self._db.execute("COMMIT")
             except BaseException:
+                self._db.execute("ROLLBACK")
                 # another writer of this file took the seq: allocate past what it wrote
-                next_seq, total = self._saved_counters()
-                self._next_seq = max(self._next_seq, next_seq)
-                self._total = max(self._total, total)
+                self._next_seq = max(self._next_seq, self._meta("next_seq", 0))
+                self._total = max(self._total, self._meta("issued_total", 0))
                 raise
-            self._next_seq = max(self._next_seq, ticket.seq + 1)
-            self._total = max(self._total, ticket.issued_total)
+            self._next_seq = max(self._next_seq, next_seq)
+            self._total = max(self._total, total)
 
     def record_attestations(
         self, request_id: bytes, attestations: list[tuple[str, bytes, bytes]], result: bytes | None
