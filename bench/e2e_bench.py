@@ -52,6 +52,11 @@ beside the httpx figures as ``lean_client`` and ``..._lean_client`` in the ratio
 is timed through both. The platform's latency is what the server takes; what httpx spends
 building and parsing a request in Python (0.8-1.1 ms per call on this machine) is the caller's.
 
+The CPU each process spends on a fast call's own steps is in ``--trace``'s in-process steps and,
+warm and step by step, in ``bench/call_steps.py`` (docs/performance.md, "The fast call's own
+CPU, step by step": the gateway's own steps 1,912 -> 1,413 µs and the attester's decode, check,
+signature and send 870 -> 623 µs per fast call, ``main`` then the cuts back to back, load 17-20).
+
 Issue 13's run after the second pass of 2026-11-29 (uvloop for the gateway and the workers, a
 signer object and remembered checksums, a run's store closed after its answer, the start-up heap
 frozen; docs/performance.md has each cut's figures), ``--block-times 0,1 --modes fast,attested

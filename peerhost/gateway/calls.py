@@ -102,6 +102,62 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     return {k: v[0] if len(v) == 1 else v for k, v in out.items()}
 
 
+#: Envelopes decoded into their HTTP answer, by their bytes (at most :data:`_DECODED_KEPT`, each
+#: of at most :data:`_DECODED_MAX_BYTES`): a function answering the same bytes again (every
+#: ``hello``) is decoded and validated once. The answer is a pure function of the bytes.
+_DECODED: dict[bytes, tuple[int, dict[str, str], bytes, str | None]] = {}
+_DECODED_KEPT = 256
+_DECODED_MAX_BYTES = 4096
+
+
+def http_of(body: bytes) -> tuple[int, dict[str, str], bytes, str | None]:
+    """``(status, headers, content, failure)`` of an envelope's bytes: the function's own answer,
+    or its failure as a 502 problem (``failure``: what the function log records). The headers
+    are shared between calls: copy before changing them."""
+    known = _DECODED.get(body)
+    if known is not None:
+        return known
+    envelope = decode_envelope(body)
+    status, fn_headers, content = envelope.to_http()
+    failure = None
+    if not envelope.ok:
+        failure = f"{envelope.error_kind}: {envelope.error_detail}".rstrip(": ")
+        message = f"The function failed: {envelope.error_kind}" + (
+            f" ({envelope.error_detail})" if envelope.error_detail else ""
+        )
+        failed = problem_response(
+            "FunctionFailed",
+            status,
+            envelope.error_detail,  # today's "detail": the run's own, unchanged
+            error=str(envelope.error_kind),
+            message=message,
+        )
+        fn_headers, content = {"content-type": failed.media_type or ""}, bytes(failed.body)
+    decoded = (status, fn_headers, content, failure)
+    if len(body) <= _DECODED_MAX_BYTES:
+        if len(_DECODED) >= _DECODED_KEPT:
+            _DECODED.clear()
+        _DECODED[body] = decoded
+    return decoded
+
+
+def answer_response(
+    body: bytes, extra: dict[str, str] | None = None
+) -> tuple[Response, str | None]:
+    """The function's envelope as the HTTP answer (its failure as a 502 problem, with what the
+    function log records of it), with the gateway's own ``extra`` headers: one header list built
+    once (no header set twice), the function's framing and ``x-peerhost-*`` headers dropped."""
+    status, fn_headers, content, failure = http_of(body)
+    headers: dict[str, str] = {}
+    for name, value in fn_headers.items():
+        lowered = name.lower()
+        if lowered not in _DROPPED and not lowered.startswith(HEADER_PREFIX):
+            headers[lowered] = value
+    if extra:
+        headers.update(extra)
+    return Response(content, status_code=status, headers=headers), failure
+
+
 class Call:
     """One function call's state, for the handler and its log line."""
 
@@ -178,28 +234,10 @@ class Call:
         response.headers[WORKER_HEADER] = self.output.worker
         return response
 
-    def _respond(self, body: bytes) -> Response:
-        """The function's envelope as the HTTP answer (its failure as a 502 problem)."""
-        envelope = decode_envelope(body)
-        status, fn_headers, content = envelope.to_http()
-        if not envelope.ok:
-            self.failure = f"{envelope.error_kind}: {envelope.error_detail}".rstrip(": ")
-            message = f"The function failed: {envelope.error_kind}" + (
-                f" ({envelope.error_detail})" if envelope.error_detail else ""
-            )
-            failed = problem_response(
-                "FunctionFailed",
-                status,
-                envelope.error_detail,  # today's "detail": the run's own, unchanged
-                error=str(envelope.error_kind),
-                message=message,
-            )
-            fn_headers, content = {"content-type": failed.media_type or ""}, bytes(failed.body)
-        response = Response(content, status_code=status)
-        for name, value in fn_headers.items():
-            lowered = name.lower()
-            if lowered not in _DROPPED and not lowered.startswith(HEADER_PREFIX):
-                response.headers[name] = value
+    def _respond(self, body: bytes, extra: dict[str, str] | None = None) -> Response:
+        response, failure = answer_response(body, extra)
+        if failure is not None:
+            self.failure = failure
         return response
 
     async def _serve_ticket(
@@ -223,13 +261,19 @@ class Call:
             self.trace.mark(call.request_id, "woke")
         self.worker = answer.attestations[0][0]
         self.log = answer.logs.decode("utf-8", "replace")
-        response = self._respond(answer.output)
-        response.headers[RESULT_HASH_HEADER] = "0x" + answer.result_hash.hex()
-        response.headers[WORKER_HEADER] = self.worker
-        response.headers[ATTESTATIONS_HEADER] = attestations_header(answer.attestations)
-        response.headers[STATUS_URL_HEADER] = url
-        response.headers[TICKET_HASH_HEADER] = "0x" + call.ticket_hash.hex()
         self.mode = answer.mode
+        response = self._respond(
+            answer.output,
+            {
+                RESULT_HASH_HEADER: "0x" + answer.result_hash.hex(),
+                WORKER_HEADER: self.worker,
+                ATTESTATIONS_HEADER: attestations_header(answer.attestations),
+                STATUS_URL_HEADER: url,
+                TICKET_HASH_HEADER: "0x" + call.ticket_hash.hex(),
+                REQUEST_ID_HEADER: request_id_text(call.request_id),
+                MODE_HEADER: self.mode,
+            },
+        )
         if self.trace is not None:
             self.trace.mark(call.request_id, "built")
         return response
@@ -238,7 +282,7 @@ class Call:
         if self.waiter is not None:
             self.gateway.waiters.remove(self.waiter)
             self.request_id = self.waiter.request_id
-        if self.request_id is not None:
+        if self.request_id is not None and REQUEST_ID_HEADER not in response.headers:
             response.headers[REQUEST_ID_HEADER] = request_id_text(self.request_id)
             response.headers[MODE_HEADER] = self.mode
         latency = (time.monotonic() - self.started) * 1000

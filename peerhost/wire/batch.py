@@ -79,6 +79,8 @@ from coincurve import PrivateKey
 from eth_abi import encode
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
+from peerhost.wire.ids import checksummed
+
 from .ticket import MODE_FAST, Ticket, domain_separator
 
 LEAF_BYTES = 103
@@ -347,7 +349,9 @@ def cosigners(results: Sequence[AttestedResult]) -> list[str]:
     seen: dict[str, str] = {}
     for r in results:
         for a in r.attesters:
-            seen.setdefault(a.lower(), to_checksum_address(a))
+            key = a.lower()
+            if key not in seen:  # each attester checksummed once (remembered across batches)
+                seen[key] = checksummed(key)
     return list(seen.values())
 
 

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from eth_utils import keccak
-
 from peerhost.wire.canonical import canonical_json
 from peerhost.wire.errors import InvalidEnvelope
+from peerhost.wire.keccak import keccak256
 from peerhost.wire.response import OutputRejected, parse_json, parse_response
 
 ENVELOPE_VERSION = 1
@@ -116,7 +115,7 @@ class Envelope:
 
 def result_hash(envelope: bytes) -> bytes:
     """keccak256 of the canonical envelope bytes: the ``resultHash`` workers commit and sign."""
-    return keccak(envelope)
+    return keccak256(envelope)
 
 
 def failure(kind: ErrorKind, detail: str = "", fuel_used: int | None = 0) -> Envelope:

@@ -55,6 +55,7 @@ from peerhost.wire.headers import (
     WORKER_HEADER,
 )
 from peerhost.wire.ids import checksummed
+from peerhost.wire.keccak import keccak256
 from peerhost.wire.ticket import TICKET_FIELDS, Ticket
 
 FEED_PATH = "/_feed"
@@ -137,7 +138,7 @@ def _address_of_public(public: bytes) -> str:
     if address is None:
         if len(_ADDRESSES) >= _ADDRESSES_KEPT:
             _ADDRESSES.clear()
-        address = _ADDRESSES[public] = to_checksum_address(keccak(public[1:])[-20:])
+        address = _ADDRESSES[public] = to_checksum_address(keccak256(public[1:])[-20:])
     return address
 
 
@@ -157,17 +158,17 @@ def recover_digest(digest: bytes, signature: bytes) -> str:
 
 def address_of(private_key: bytes) -> str:
     public = PrivateKey(private_key).public_key.format(compressed=False)[1:]
-    return to_checksum_address(keccak(public)[-20:])
+    return to_checksum_address(keccak256(public)[-20:])
 
 
 def hello_digest(gateway: str, nonce: bytes) -> bytes:
     """What a worker signs to open a feed to ``gateway``."""
-    return keccak(b"PeerHost feed hello\x00" + to_canonical_address(gateway) + nonce)
+    return keccak256(b"PeerHost feed hello\x00" + to_canonical_address(gateway) + nonce)
 
 
 def input_request_digest(gateway: str, request_id: bytes, expires: int) -> bytes:
     """What a seat signs to fetch a ticket's input from ``gateway`` (valid until ``expires``)."""
-    return keccak(
+    return keccak256(
         b"PeerHost input request\x00"
         + to_canonical_address(gateway)
         + request_id
@@ -217,8 +218,8 @@ def _address(doc: dict[str, Any], key: str) -> str:
 
 
 def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
-    """The ticket's EIP-712 fields as JSON (bytes as 0x-hex)."""
-    return {k: _hex(v) if isinstance(v, bytes) else v for k, v in ticket.message().items()}
+    """The ticket's EIP-712 fields as JSON (bytes as 0x-hex): a copy of the ticket's own."""
+    return dict(ticket.json_fields)
 
 
 def ticket_from_doc(doc: Any) -> Ticket:

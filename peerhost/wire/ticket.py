@@ -23,6 +23,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from peerhost.wire.ids import checksummed
+from peerhost.wire.keccak import keccak256
 
 DOMAIN_NAME = "PeerHost"
 DOMAIN_VERSION = "2"
@@ -114,6 +115,13 @@ class Ticket:
             "issuedTotal": self.issued_total,
         }
 
+    @cached_property
+    def json_fields(self) -> dict[str, Any]:
+        """The EIP-712 fields as JSON values (bytes as 0x-hex), built once per ticket: the job
+        feed and both sides' SQLite files carry them (:func:`peerhost.wire.feed.ticket_to_doc`
+        hands out copies; never change this one)."""
+        return {k: "0x" + v.hex() if isinstance(v, bytes) else v for k, v in self.message().items()}
+
     def as_tuple(self) -> tuple[Any, ...]:
         """``ISettlementCoordinator.Ticket`` as an ABI tuple, in struct order."""
         return tuple(self.message().values())
@@ -121,7 +129,7 @@ class Ticket:
     @cached_property
     def struct_hash(self) -> bytes:
         """The EIP-712 struct hash (see :func:`ticket_hash`), computed once per ticket."""
-        return keccak(
+        return keccak256(
             TICKET_TYPEHASH
             + _address_word(self.gateway)
             + _uint_word(self.seq, 64)
@@ -168,12 +176,12 @@ def input_hash_of(data: bytes) -> bytes:
     The ticket (and the v1 job on-chain) carries it instead of the input; a worker runs an input
     only if it hashes to it, and the gateway keys the input's sealed credentials by it.
     """
-    return keccak(data)
+    return keccak256(data)
 
 
 def request_id(chain_id: int, coordinator: str, gateway: str, seq: int) -> bytes:
     """``keccak(abi.encode(chainId, coordinator, gateway, seq))``."""
-    return keccak(
+    return keccak256(
         _uint_word(chain_id, 256)
         + _address_word(coordinator)
         + _address_word(gateway)
@@ -187,7 +195,7 @@ def domain_separator(chain_id: int, coordinator: str) -> bytes:
     type_hash = keccak(
         text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
     )
-    return keccak(
+    return keccak256(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
             [
@@ -207,7 +215,7 @@ def ticket_hash(ticket: Ticket) -> bytes:
 
 
 def _digest(chain_id: int, coordinator: str, struct_hash: bytes) -> bytes:
-    return keccak(b"\x19\x01" + domain_separator(chain_id, coordinator) + struct_hash)
+    return keccak256(b"\x19\x01" + domain_separator(chain_id, coordinator) + struct_hash)
 
 
 def ticket_digest(chain_id: int, coordinator: str, ticket: Ticket) -> bytes:
@@ -217,7 +225,7 @@ def ticket_digest(chain_id: int, coordinator: str, ticket: Ticket) -> bytes:
 
 def attestation_hash(ticket_hash_: bytes, result_hash: bytes) -> bytes:
     """The attestation's EIP-712 struct hash."""
-    return keccak(ATTESTATION_TYPEHASH + _bytes32(ticket_hash_) + _bytes32(result_hash))
+    return keccak256(ATTESTATION_TYPEHASH + _bytes32(ticket_hash_) + _bytes32(result_hash))
 
 
 def attestation_digest(

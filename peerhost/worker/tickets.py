@@ -58,6 +58,27 @@ _TTL = 2.0
 _UNATTESTABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.HOST_ERROR, ErrorKind.STACK_OVERFLOW})
 
 
+#: Envelope bytes -> the outcome that makes them unattestable (None: attestable), for envelopes of
+#: at most :data:`_KINDS_MAX_BYTES`: a function answering the same bytes again (every ``hello``)
+#: is decoded once. The kind is a pure function of the bytes.
+_KINDS: dict[bytes, ErrorKind | None] = {}
+_KINDS_KEPT = 256
+_KINDS_MAX_BYTES = 4096
+
+
+def _unattestable(envelope: bytes) -> ErrorKind | None:
+    """The outcome of ``envelope`` that is never attested (:data:`_UNATTESTABLE`), or None."""
+    if envelope in _KINDS:
+        return _KINDS[envelope]
+    decoded = decode_envelope(envelope)
+    kind = decoded.error_kind if not decoded.ok and decoded.error_kind in _UNATTESTABLE else None
+    if len(envelope) <= _KINDS_MAX_BYTES:
+        if len(_KINDS) >= _KINDS_KEPT:
+            _KINDS.clear()
+        _KINDS[envelope] = kind
+    return kind
+
+
 class TicketRefused(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -271,6 +292,7 @@ class TicketRunner:
         waits for, through the ``urgent`` runner; ``trace_key``: the traced ticket's hash)."""
         if fn is None:
             fn = await self._function(leaf.function_id, leaf.version)
+        base = self.gateway_urls().get(gateway.lower())
         job = Job(
             request_id=rid,
             function_id=leaf.function_id,
@@ -291,9 +313,7 @@ class TicketRunner:
             commit_deadline=leaf.deadline,
             reveal_deadline=leaf.deadline,
             # where sealed credential headers are disclosed: the issuing gateway's inbox
-            reply_to=inbox_base_url(self.gateway_urls().get(gateway.lower(), "")).encode()
-            if gateway.lower() in self.gateway_urls()
-            else b"",
+            reply_to=inbox_base_url(base).encode() if base is not None else b"",
         )
         metrics = self.metrics
         if metrics is not None:
@@ -313,7 +333,7 @@ class TicketRunner:
             metrics.spent("sandbox", execution.run_seconds)
             metrics.spent("fetch", execution.fetch_seconds)
             metrics.executed(execution.run_seconds, execution.fuel_used)
-        envelope = decode_envelope(execution.envelope)
-        if not envelope.ok and envelope.error_kind in _UNATTESTABLE:
-            return f"no deterministic result: {envelope.error_kind}"
+        unattestable = _unattestable(execution.envelope)
+        if unattestable is not None:
+            return f"no deterministic result: {unattestable}"
         return execution.envelope, execution.log.encode()

@@ -55,3 +55,18 @@ def test_status__unknown_request__404(settings: GatewaySettings) -> None:
 def test_status__malformed_id__400(settings: GatewaySettings) -> None:
     with TestClient(create_app(settings)) as client:
         assert client.get("/_status/requests/42").status_code == 400
+
+
+def test_app__gateway_paths_and_calls__each_reaches_its_own_route(
+    settings: GatewaySettings, developer: AccountAPI
+) -> None:
+    """Calls are matched first; the gateway's own paths still reach their routes, and a method
+    their route does not take still falls through to the call route (a 404, no route)."""
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/_health").status_code == 200
+        assert client.get("/metrics").status_code == 200
+        assert client.get("/_status/batches/x").status_code == 400  # its own route's check
+        refused = client.post("/_status/batches/1")
+        assert refused.status_code == 404 and refused.json()["error"] == "NoRoute"
+        missing = client.get(f"/{developer.address}/{PROJECT}/no-such-function")
+        assert missing.status_code == 404 and missing.json()["error"] == "FunctionNotFound"

@@ -193,3 +193,17 @@ def test_engine_profile__sandbox_checks_the_same_engine_pins() -> None:
 
     assert RUNTIME_ENGINE_SHA256["js"] == js_engine.ENGINE_SHA256
     assert RUNTIME_ENGINE_SHA256["python"] == python_engine.ENGINE_SHA256
+
+
+def test_ticket_to_doc__copy_changed__the_next_doc_unchanged_and_a_replaced_ticket_its_own() -> (
+    None
+):
+    doc = ticket_to_doc(TICKET)
+    doc["seq"] = 999
+    doc["inputHash"] = "0x00"
+    assert ticket_to_doc(TICKET)["seq"] == TICKET.seq
+    assert ticket_from_doc(ticket_to_doc(TICKET)) == TICKET
+    other = dataclasses.replace(TICKET, seq=TICKET.seq + 1, input_hash=b"\x07" * 32)
+    assert ticket_to_doc(other)["seq"] == TICKET.seq + 1
+    assert ticket_to_doc(other)["inputHash"] == "0x" + "07" * 32
+    assert ticket_from_doc(ticket_to_doc(other)) == other
