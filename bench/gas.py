@@ -11,14 +11,19 @@ workers and committees of three distinct holders (the most transactions a K=3 ba
 batch N   : postBatch of N verified tickets (one attester each), seatAndCommit (the first holder
             proves the seed block's header, draws the committee and commits), commit x2, reveal x3
             (the first in full, the others by hash; the last one settles the batch), openResults (the
-            attester's one co-signature of the batch checked). Gas per ticket is the total over N;
-            calldata per ticket is postBatch's input over N. N = 1, 10, 100.
+            attester's one co-signature of the batch checked), claimSeatPay x3 after the challenge window
+            (each holder pulls its committee pay of this one batch alone: a claim listing several batches
+            shares its 21 k and its transfer). Gas per ticket is the total over N (also without the
+            claims); calldata per ticket is postBatch's input over N. N = 1, 10, 100.
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
-            seatAndCommit, commit x2, reveal x3, close after the challenge window (the seats' deferred pay),
-            withdraw x3 (compare v1's request section). Twice: fresh (a requester's first request, seats
-            never credited before: every credit writes a fresh storage word) and in steady state (a repeat
-            requester, seats paid and withdrawn before: a withdrawal leaves the credit word at 1, so their
-            credits update a live word). The fresh figure is the one to hold against the goal.
+            seatAndCommit, commit x2, reveal x3 (the last settles and closes the batch: no attesters),
+            claimSeatPay x3 after the challenge window, withdraw of the finalizer's credit (compare v1's
+            request section). Twice: fresh (a requester's first request, no holder credited before: the
+            finalizer's credit writes a fresh storage word) and in steady state (a repeat requester, the
+            finalizing holder paid and withdrawn before: a withdrawal leaves the credit word at 1, so its
+            credit updates a live word). The fresh figure is the one to hold against the goal; each is
+            given with and without the claims and the withdrawal.
+claims    : one worker's seat pay of one settled one-leaf batch claimed alone, then of five in one call.
 disputed  : a one-leaf batch where the three seats reveal three different results: finalize.
 escalation: that leaf escalated: escalate, seatPanel (2K+1 = 7 seats), a panel vote, decide (tier 2);
             a challenge to tier 3, a vote of all 24 workers, decide + close (tier 3).
@@ -396,23 +401,36 @@ class V2:
                 batch_id, self.salt, results_opening(results), [], cosigned, sender=self.gateway
             ),
         )
-        total = self.table.total(section)
+        settled = self.table.total(section)
+        claims = self.claims(batch_id, holders, section)
+        total = settled + claims
         return {
             "tickets": n,
             "gas": total,
             "gas_per_ticket": total // n,
+            "gas_without_claims": settled,
+            "gas_per_ticket_without_claims": settled // n,
             "post_calldata_bytes_per_ticket": calldata // n,
         }
+
+    def claims(self, batch_id: int, holders: list[Any], section: str) -> int:
+        """Each holder claims its committee pay of the batch alone (claimSeatPay([batchId])); their gas."""
+        gas = 0
+        for i, h in enumerate(holders):
+            tx = self.c.claimSeatPay([batch_id], sender=h)
+            self.table.add(section, f"claimSeatPay #{i + 1}", tx)
+            gas += int(tx.gas_used)
+        return gas
 
     def credited(self) -> set[str]:
         """Every account the coordinator has ever credited (its credit word is live once paid)."""
         head = int(chain.blocks.head.number)
         return {str(log.account) for log in self.c.Credited.range(0, head + 1)}
 
-    def single(self, steady: bool = False) -> int:
-        """A contract's single request, its whole life. Fresh: a requester's first request, seats never
-        credited before (each credit writes a fresh word). Steady: a repeat requester, seats paid and
-        withdrawn before (their credit words were written by an earlier life)."""
+    def single(self, steady: bool = False) -> dict[str, int]:
+        """A contract's single request, its whole life. Fresh: a requester's first request, no holder
+        credited before (the finalizer's credit writes a fresh word). Steady: a repeat requester, the
+        finalizing holder paid and withdrawn before (its credit word was written by an earlier life)."""
         section = "v2 single request" + (" (steady state)" if steady else " (fresh)")
         credited = self.credited()
         if steady:
@@ -439,20 +457,66 @@ class V2:
             batch_id = int(tx.events.filter(self.c.SingleRequested)[0].batchId)
             header, holders = self.drawn_holders(batch_id)
             paid_before = [str(h.address) in credited for h in holders]
-            if len(holders) == self.params.seats and all(p == steady for p in paid_before):
+            if len(holders) == self.params.seats and any(paid_before) == steady:
+                # steady: a holder paid before reveals last (it settles: the finalizer's credit)
+                holders.sort(key=lambda h: str(h.address) in credited)
                 self.headers[batch_id] = header
                 break
         self.table.add(section, "requestExecution (value)", tx)
         v = [self.result]
         self.commit_reveal(batch_id, holders, [v, v, v], section)
-        # the seats' pay is deferred: anyone closes the batch (no attesters) after its challenge window
+        settled = self.table.total(section)
+        # the seats' pay is deferred: each holder claims it after the challenge window (the batch, without
+        # attesters, closed as it settled); the finalizer's share is a credit, withdrawn
         chain.mine(deltatime=int(self.s.court.courtParams().challengeWindow))
-        self.table.add(
-            section, "close (seats credited)", self.c.close(batch_id, sender=self.gateway)
-        )
-        for i, h in enumerate(holders):
-            self.table.add(section, f"withdraw #{i + 1}", self.c.withdraw(sender=h))
-        return self.table.total(section)
+        claims = self.claims(batch_id, holders, section)
+        finalizer = holders[-1]  # the last reveal settled the batch
+        tx = self.c.withdraw(sender=finalizer)
+        self.table.add(section, "withdraw (the finalizer's share)", tx)
+        return {
+            "gas": settled + claims + int(tx.gas_used),
+            "gas_without_claims": settled,
+            "claims": claims,
+            "withdraw": int(tx.gas_used),
+        }
+
+    def bulk_claim(self, count: int = 5) -> dict[str, int]:
+        """One worker claims its seat pay of ``count`` settled one-leaf batches in one call (after their
+        challenge windows), against its claim of one batch alone."""
+        section = f"v2 claim of {count} batches at once"
+        worker: Any = None
+        held: list[int] = []
+        while len(held) < count + 1:
+            tx = self.c.requestExecution(
+                self.function_id,
+                1,
+                input_hash_of(b"bulk"),
+                2,
+                int(chain.pending_timestamp) + 300,
+                0,
+                keccak(b"profile"),
+                value=self.params.min_reward * 10,
+                sender=self.requester,
+            )
+            batch_id = int(tx.events.filter(self.c.SingleRequested)[0].batchId)
+            header, holders = self.drawn_holders(batch_id)
+            worker = worker or holders[0]
+            if worker not in holders:
+                continue
+            self.headers[batch_id] = header
+            self.commit_reveal(batch_id, holders, [[self.result]] * len(holders), "scratch")
+            self.table.sections.pop("scratch")  # the lives are not part of this measure
+            held.append(batch_id)
+        chain.mine(deltatime=int(self.s.court.courtParams().challengeWindow))
+        alone = self.c.claimSeatPay(held[:1], sender=worker)
+        self.table.add(section, "claimSeatPay of 1 batch", alone)
+        bulk = self.c.claimSeatPay(held[1:], sender=worker)
+        self.table.add(section, f"claimSeatPay of {count} batches", bulk)
+        return {
+            "one": int(alone.gas_used),
+            "bulk": int(bulk.gas_used),
+            "per_batch_in_bulk": int(bulk.gas_used) // count,
+        }
 
     def disputed(self) -> int:
         section = "v2 disputed leaf"
@@ -745,6 +809,7 @@ def measure_v2(table: GasTable) -> dict[str, Any]:
     summary: dict[str, Any] = {"batches": [v2.batch(n) for n in (1, 10, 100)]}
     summary["single_request_life"] = v2.single()
     summary["single_request_life_steady"] = v2.single(steady=True)
+    summary["seat_pay_claims"] = v2.bulk_claim()
     summary["disputed_leaf"] = v2.disputed()
     summary["orphan_posted_alone"] = v2.orphan()
     summary["header_proof"] = v2.header_proof()

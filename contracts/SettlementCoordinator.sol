@@ -250,7 +250,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256 perSeat = committeeShare / _seats;
         uint256 pot = _potOf(b, finalMask);
         b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
-        b.state = pot != 0 || finals != 0 ? BatchState.Finalized : BatchState.Closed;
+        b.state = pot != 0 ? BatchState.Finalized : BatchState.Closed; // seats claim their pay (claimSeatPay)
         emit BatchFinalized(
             batchId, pot != 0 ? _finalVectorHashOf(batchId, b) : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender
         );
@@ -259,7 +259,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256[16] storage holders = _holders[batchId];
         for (uint256 h; h < b.holderCount && finals != 0; ++h) {
             uint256 packed = holders[h];
-            holders[h] = packed | (finals * uint8(packed >> 160)) << 168; // paid after the window (_paySeats)
+            holders[h] = packed | (finals * uint8(packed >> 160)) << 168; // claimed after the window (claimSeatPay)
         }
         _refund(batchId, b, (_popcount(audit) - finals) * reward);
     }
@@ -295,7 +295,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         _refund(batchId, b, returned);
     }
 
-    /// @dev Credits the attesters TicketVerifier.attesterPay finds owed (returns their total) and the seats' deferred pay.
+    /// @dev Credits the attesters TicketVerifier.attesterPay finds owed (returns their total).
     function _payAttesters(
         uint256 batchId,
         Stored storage b,
@@ -304,7 +304,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         bytes calldata cosignatures
     ) private returns (uint256 paid) {
         ITicketVerifier.OpenTerms memory terms = _openTerms(batchId, b);
-        terms.finalMask &= ~_paySeats(batchId, b); // challenged leaves pay no attester
+        terms.finalMask &= ~_unpaidLeaves(batchId, b); // challenged leaves pay no attester
         address[] memory accounts;
         uint256[] memory amounts;
         bytes32 vectorHash;
@@ -316,27 +316,44 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         }
     }
 
-    /// @dev After the challenge window (ChallengeWindowOpen before, as IDisputeCourt.unpaidLeavesAfter): credits each
-    ///      holder its deferred committee pay (a K-th of the committee share per seat and Final leaf it agreed on,
-    ///      less what challenges withheld). Returns the challenged leaves: asked of the court only when a challenge
-    ///      withheld seat pay (withholdSeatPay), none otherwise (the court's call, ~8 k gas, saved).
-    function _paySeats(uint256 batchId, Stored storage b) private returns (uint256 unpaid) {
+    /// @dev After the challenge window (ChallengeWindowOpen before, as IDisputeCourt.unpaidLeavesAfter): the
+    ///      challenged leaves, asked of the court only when a challenge withheld seat pay (withholdSeatPay), none
+    ///      otherwise (the court's call, ~8 k gas, saved).
+    function _unpaidLeaves(uint256 batchId, Stored storage b) private view returns (uint256 unpaid) {
+        _afterChallengeWindow(batchId, b);
+        if (_challenged[batchId]) unpaid = _court.unpaidLeavesAfter(batchId, _finalizedAt(b)); // else none
+    }
+
+    function _afterChallengeWindow(uint256 batchId, Stored storage b) private view {
         uint256 end = _finalizedAt(b) + _challengeWindow;
         if (block.timestamp < end) revert IDisputeCourt.ChallengeWindowOpen(batchId, 0, end);
-        if (_challenged[batchId]) unpaid = _court.unpaidLeavesAfter(batchId, _finalizedAt(b)); // else none
-        uint256 perSeat = _seatPay(b);
-        uint256[16] storage holders = _holders[batchId];
-        for (uint256 h; h < b.holderCount; ++h) {
-            uint256 packed = holders[h];
-            _credit(batchId, address(uint160(packed)), (packed >> 168) * perSeat, _CREDIT_SEAT);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function claimSeatPay(uint256[] calldata batchIds) external returns (uint256 amount) {
+        for (uint256 i; i < batchIds.length; ++i) {
+            uint256 batchId = batchIds[i];
+            Stored storage b = _existing(batchId);
+            if (b.finalizedAfter == 0) revert WrongPhase(batchId, _phase(b)); // not settled
+            _afterChallengeWindow(batchId, b);
+            uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
+            uint256 packed = _holders[batchId][h];
+            if (packed >> 168 == 0) revert NothingToClaim(batchId, msg.sender);
+            _holders[batchId][h] = uint168(packed); // claimed (the court withholds nothing after the window)
+            uint256 pay = (packed >> 168) * _seatPay(b);
+            amount += pay;
+            emit SeatPayClaimed(batchId, msg.sender, pay);
         }
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed(msg.sender, amount);
     }
 
     /// @inheritdoc ISettlementCoordinator
     function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount) {
         if (msg.sender != address(_court)) revert NotCourt(msg.sender);
-        Stored storage b = _at(batchId, Phase.Finalized);
-        _challenged[batchId] = true; // _paySeats asks the court which leaves
+        Stored storage b = _existing(batchId);
+        if (b.finalizedAfter == 0) revert WrongPhase(batchId, _phase(b)); // the court checks the window
+        _challenged[batchId] = true; // _unpaidLeaves asks the court which leaves
         uint256[16] storage holders = _holders[batchId];
         for (uint256 h; h < b.holderCount; ++h) {
             uint256 n = (seats >> (16 * h)) & 0xffff;
@@ -350,11 +367,22 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     /// @inheritdoc ISettlementCoordinator
     function seatPayHeld(uint256 batchId) external view returns (uint256 units) {
         Stored storage b = _batches[batchId];
-        if (b.state != BatchState.Finalized) return 0;
+        if (b.finalizedAfter == 0) return 0;
         for (uint256 h; h < b.holderCount; ++h) {
             units += _holders[batchId][h] >> 168;
         }
         return units * _seatPay(b);
+    }
+
+    /// @inheritdoc ISettlementCoordinator
+    function seatPayOf(uint256 batchId, address holder) external view returns (uint256) {
+        Stored storage b = _batches[batchId];
+        uint256 n = b.holderCount;
+        for (uint256 h; h < n; ++h) {
+            uint256 packed = _holders[batchId][h];
+            if (address(uint160(packed)) == holder) return (packed >> 168) * _seatPay(b);
+        }
+        return 0;
     }
 
     /// @dev A Final leaf's committee pay per agreeing seat: a K-th of its committee share.
@@ -388,7 +416,6 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256 returned = _potOf(b, _finalMaskOf(b));
         b.state = BatchState.Closed;
         emit BatchClosed(batchId, returned);
-        _paySeats(batchId, b);
         _refund(batchId, b, returned);
     }
 

@@ -63,7 +63,7 @@ contract SettlementFinalizer is SettlementStorage {
             finalVectorHash = t.finalVectorHash;
             b.finalVectorHash = finalVectorHash;
         }
-        b.state = t.pot != 0 || t.finalMask != 0 ? ISettlementCoordinator.BatchState.Finalized : ISettlementCoordinator.BatchState.Closed; // seats paid after the window
+        b.state = t.pot != 0 ? ISettlementCoordinator.BatchState.Finalized : ISettlementCoordinator.BatchState.Closed; // seats claim after the window
         // Disputed leaves are frozen; their rewards go to the DisputeCourt for the escalation tiers.
         for (uint256 i; i < t.majority.length; ++i) {
             if ((t.disputedMask >> i) & 1 == 1) emit ISettlementCoordinator.LeafDisputed(batchId, i, t.majority[i]);
@@ -109,7 +109,7 @@ contract SettlementFinalizer is SettlementStorage {
                 continue;
             }
             honestSeats += uint8(packed >> 160);
-            if (t.agreed[g] != 0) _holders[batchId][h] = packed | (t.agreed[g] * uint8(packed >> 160)) << 168; // _paySeats
+            if (t.agreed[g] != 0) _holders[batchId][h] = packed | (t.agreed[g] * uint8(packed >> 160)) << 168; // claimSeatPay
         }
         if (slashSeats == 0) return _refund(batchId, b, t.refund);
 

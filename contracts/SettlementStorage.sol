@@ -60,7 +60,8 @@ abstract contract SettlementStorage {
     mapping(uint256 batchId => Stored) internal _batches;
     /// @dev Holder h of a batch: its address in the low 160 bits, its seat count in the next 8, and from bit 168
     ///      its deferred committee pay in units of a seat's K-th of one Final leaf (seats x Final leaves it agreed
-    ///      on), written at settlement and credited after the challenge window (_paySeats).
+    ///      on), written at settlement and claimed by the holder after the challenge window (claimSeatPay, which
+    ///      clears it: a claim pays once).
     mapping(uint256 batchId => uint256[16]) internal _holders;
     /// @dev A holder's commitment, then its revealed vector hash; a revealed holder that agrees with the first full
     ///      reveal leaves zero (clearing the word refunds part of its fresh write at commit): read it with _voteOf.

@@ -21,11 +21,11 @@ import {ITicketVerifier} from "./ITicketVerifier.sol";
 ///                 sample is Unaudited (paid on the attested results). Equal vectors settle in the last reveal.
 ///                 Here only no-shows are slashed; seats that revealed another value than a Final leaf's are
 ///                 slashed by the DisputeCourt after the leaf's challenge window (`punish`) or when its case closes.
-///      Closed   : the attested results were opened (attesters paid) or the open window passed (`close`). A
-///                 Final leaf's committee pay is deferred like its attester pay: kept per holder at settlement
-///                 and credited when the batch closes, after the challenge window, less the pay of leaves
-///                 challenged in it (withheld by the DisputeCourt for the case). A batch with a Final leaf stays
-///                 Finalized until then, with or without attesters.
+///      Closed   : the attested results were opened (attesters paid) or the open window passed (`close`); a batch
+///                 without attesters closes as it settles. A Final leaf's committee pay is deferred: kept per
+///                 holder at settlement and pulled by each holder after the challenge window (`claimSeatPay`, in
+///                 Finalized or Closed), less the pay of leaves challenged in it (withheld by the DisputeCourt for
+///                 the case).
 ///      Expired  : never seated within seatWindow (or its epoch's array is gone): fully refunded.
 ///      requestId = keccak256(abi.encode(chainId, coordinator, gateway, seq)).
 ///      commitment = keccak256(abi.encode(chainId, coordinator, batchId, worker, vectorHash, salt)),
@@ -48,7 +48,7 @@ interface ISettlementCoordinator is IProtocolParams {
         Commit,
         Reveal,
         Settle, // anyone may finalize
-        Finalized, // settled; openResults (until the open window ends) or close pays attesters and seats
+        Finalized, // settled with attesters owed; openResults (until the open window ends) or close
         Closed,
         Expired
     }
@@ -142,6 +142,8 @@ interface ISettlementCoordinator is IProtocolParams {
     error ResultsMismatch(uint256 batchId);
     /// @notice Thrown when there is nothing to withdraw.
     error NothingToWithdraw(address account);
+    /// @notice Thrown when a holder claims a batch's seat pay it has none of (claimed before, or none earned).
+    error NothingToClaim(uint256 batchId, address holder);
     /// @notice Thrown when the court is set twice or by someone other than the deployer.
     error CourtAlreadySet(address court);
     /// @notice Thrown when ETH arrives from anyone but the registries.
@@ -200,6 +202,8 @@ interface ISettlementCoordinator is IProtocolParams {
     event Credited(uint256 indexed batchId, address indexed account, uint256 amount, uint8 reason);
     /// @notice Emitted when `account` withdraws.
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice Emitted when a holder claims its committee pay of a batch (sent with the claim).
+    event SeatPayClaimed(uint256 indexed batchId, address indexed holder, uint256 amount);
 
     /// @notice Posts the caller's batch of tickets on `projectId`'s reserve: tickets of one function version, price
     ///         and secrets version (`head`; a gateway posts one batch per head).
@@ -262,8 +266,8 @@ interface ISettlementCoordinator is IProtocolParams {
     ///         must be opened with its `finalVector`). An attester is credited only with its co-signature of the
     ///         batch: one EIP-712 BatchAttestation(batchId, gateway, root, leafMask, resultsHash) over every leaf the
     ///         opening lists it on and their attested results (TicketVerifier.attesterPay); a listed attester without
-    ///         a valid one is not paid for the batch (its part goes back to the payer). Credits the seats their
-    ///         deferred committee pay as `close` does.
+    ///         a valid one is not paid for the batch (its part goes back to the payer). The seats claim
+    ///         their pay themselves (`claimSeatPay`).
     /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
     ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
     /// @param cosignatures One 65-byte signature per attester of the opening's list, in list order
@@ -276,22 +280,33 @@ interface ISettlementCoordinator is IProtocolParams {
         bytes calldata cosignatures
     ) external;
 
-    /// @notice Closes a Finalized batch (anyone): returns the unopened attester share to the payer, after the open
-    ///         window, and credits the seats their deferred committee pay, after the challenge window
-    ///         (IDisputeCourt.unpaidLeavesAfter reverts ChallengeWindowOpen before). A batch without attesters may be
-    ///         closed as soon as its challenge window passed; one with attesters once its open window passed.
+    /// @notice Closes a Finalized batch (anyone) once its open window passed: returns the unopened attester share
+    ///         to the payer. (A batch without attesters is Closed as it settles.)
     function close(uint256 batchId) external;
+
+    /// @notice Pays the caller, a holder of each batch, its committee pay of those batches in one transfer: a K-th
+    ///         of a Final leaf's committee share per seat and Final leaf it agreed on, less what the DisputeCourt
+    ///         withheld for leaves challenged in the batch's window. Once the batch settled and its challenge window
+    ///         passed (ChallengeWindowOpen before; WrongPhase before settlement), once per holder and batch
+    ///         (NothingToClaim after, or with nothing earned; NotSeated for anyone else).
+    /// @return amount What was sent.
+    function claimSeatPay(uint256[] calldata batchIds) external returns (uint256 amount);
 
     /// @notice Takes the deferred committee pay of a Final leaf challenged in its batch's window out of the
     ///         holders' pay and sends it to the DisputeCourt (through holdDisputed): `seats` holds, per holder
     ///         index h in bits [16h, 16h + 16), the seats that agreed on the leaf; each is worth a K-th of the
     ///         leaf's committee share. The court pays it to those seats when the case upholds the value, into the
-    ///         winners' pot when it is overturned. DisputeCourt only, while the batch is Finalized.
+    ///         winners' pot when it is overturned. DisputeCourt only, once the batch settled (the court checks the
+    ///         window: no holder can have claimed yet).
     /// @return amount What was sent.
     function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount);
 
-    /// @notice The committee pay a Finalized batch holds for its seats until it closes (zero in any other state).
+    /// @notice The committee pay a settled batch holds for its seats until they claim it (zero before settlement).
     function seatPayHeld(uint256 batchId) external view returns (uint256);
+
+    /// @notice What `holder` may claim of a batch's committee pay (claimSeatPay; zero once claimed, or for anyone
+    ///         else). Before settlement zero; within the challenge window it may still be withheld.
+    function seatPayOf(uint256 batchId, address holder) external view returns (uint256);
 
     /// @notice Refunds a batch never seated within seatWindow, or whose epoch's array is gone (anyone).
     function expire(uint256 batchId) external;

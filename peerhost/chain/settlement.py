@@ -33,6 +33,7 @@ GAS = {
     "finalize": 3_000_000,
     "openResults": 2_000_000,
     "withdraw": 120_000,
+    "claimSeatPay": 150_000,
     "register": 300_000,
     "setEndpoint": 200_000,
     "advanceEpoch": 3_000_000,
@@ -377,6 +378,18 @@ class SettlementView:
                 "isSeqPosted",
                 to_checksum_address(gateway),
                 seq,
+            )
+        )
+
+    async def seat_pay_of(self, batch_id: int, holder: str) -> int:
+        """Wei ``holder`` may claim of ``batch_id``'s committee pay (claimSeatPay)."""
+        return int(
+            await self._call(
+                self.coordinator,
+                self.config.settlement,
+                "seatPayOf",
+                batch_id,
+                to_checksum_address(holder),
             )
         )
 

@@ -288,16 +288,10 @@ class Contracts:
         return int(self.s.coordinator.leafState(batch_id, index))
 
     def open_results(self, posted: Posted, final_vector: list[bytes]) -> None:
-        if self.phase(posted.batch_id) != PH_FINALIZED:
-            return
         # attesters and seats are paid once the batch's challenge window has passed (unpaidLeaves)
-        window = int(self.s.court.courtParams().challengeWindow)
-        end = int(self.s.coordinator.getBatch(posted.batch_id).finalizedAt) + window
-        if self.now() < end:
-            self.mine(end - self.now())
-        if not posted.results:  # no attesters: `close` pays the seats their deferred pay
-            self._tx(self.s.coordinator.close(posted.batch_id, sender=self.gateway))
-            return
+        self.claim_seat_pay(posted.batch_id)
+        if self.phase(posted.batch_id) != PH_FINALIZED or not posted.results:
+            return  # no attesters: closed as it settled
         root = batch_root([Leaf.of(t) for t in posted.tickets])
         signed = {
             str(a): sign_cosignature(
@@ -322,7 +316,21 @@ class Contracts:
             )
         )
 
+    def claim_seat_pay(self, batch_id: int) -> None:
+        """Each holder with committee pay in the batch claims it, after its challenge window."""
+        c = self.s.coordinator
+        finalized_at = int(c.getBatch(batch_id).finalizedAt)
+        if finalized_at == 0:
+            return
+        end = finalized_at + int(self.s.court.courtParams().challengeWindow)
+        if self.now() < end:
+            self.mine(end - self.now())
+        for holder in c.holdersOf(batch_id)[0]:
+            if int(c.seatPayOf(batch_id, holder)) > 0:
+                self._tx(c.claimSeatPay([batch_id], sender=self._workers[str(holder)]))
+
     def close_unopened(self, batch_id: int) -> None:
+        self.claim_seat_pay(batch_id)
         if self.phase(batch_id) != PH_FINALIZED:
             return
         self.mine(int(self.protocol.openWindow))

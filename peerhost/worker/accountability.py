@@ -8,9 +8,8 @@
 - *Punish.* After the window, a Final leaf some seat contradicted is closed by a seat that agreed
   (``punish``): the contradicting seats are slashed; the agreeing ones are paid nothing from it (a
   duty that costs this worker its gas: it keeps lying minorities costly).
-- *Close.* After the window, a seat closes a batch without attesters (a contract's single request,
-  an orphan batch without a results commitment): the seats' committee pay is deferred to the
-  batch's close (a batch with attesters closes when its gateway opens the results).
+- *Claim.* After the window, a seat claims its committee pay of the batch (``claimSeatPay``,
+  sent with the claim; the pay is deferred past the window and pulled by each holder).
 - *Present.* Once a leaf's result is settled, a seat presents every attestation of its ticket (as
   the gateway's status shows them) that contradicts the result (``slashAttestation``; the
   presenter's share of the slash is its bounty, the project gets the ticket's reward back).
@@ -229,8 +228,8 @@ class Accountability:
         await asyncio.sleep(max(0.0, ends - time.time() + 1.0))
         for index in to_punish:
             await self.punish(batch_id, index, list(vectors.values()), ends)
-        if not any(bytes(batch["resultsCommitment"])):
-            await self.close_batch(batch_id)
+        if own_vector is not None:
+            await self.claim_seat_pay(batch_id, ends)
         full = await self.view.final_vector(batch_id, self.from_block)
         tickets = await self._batch_tickets(gateway, batch_id)
         for index, value in final.items():
@@ -344,15 +343,23 @@ class Accountability:
 
     # ---- attestations ---------------------------------------------------------------------------
 
-    async def close_batch(self, batch_id: int) -> None:
-        """Closes a Finalized batch without attesters after its challenge window: the seats' deferred
-        committee pay is credited then (another seat may have closed it first)."""
-        if await self.view.phase_of(batch_id) != PHASE_FINALIZED:
+    async def claim_seat_pay(self, batch_id: int, window_ends: int) -> None:
+        """Claims this seat's committee pay of ``batch_id`` once its challenge window passed (sent
+        with the claim; a seat that earned nothing, or claimed already, is refused)."""
+        if await self.view.seat_pay_of(batch_id, self.address) == 0:
             return
-        with contextlib.suppress(TransactionReverted):
-            tx = await self.view.send("close", batch_id)
-            await self.view.confirm(tx, "close")
-            log.info("accountability: batch %d closed: its seats' pay credited", batch_id)
+        while True:
+            try:
+                tx = await self.view.send("claimSeatPay", [batch_id])
+                await self.view.confirm(tx, "claimSeatPay")
+            except TransactionReverted as exc:
+                if "ChallengeWindowOpen" in exc.reason and time.time() < window_ends + 30:
+                    await asyncio.sleep(self.poll)
+                    continue
+                log.info("accountability: claim %d: %s", batch_id, exc.reason)
+                return
+            log.info("accountability: batch %d: seat pay claimed", batch_id)
+            return
 
     async def present(
         self,

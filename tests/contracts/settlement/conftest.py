@@ -265,6 +265,28 @@ class Kit:
         if self.now() < end:
             self.chain.mine(deltatime=end - self.now())
 
+    def claim_seats(self, batch_id: int, by: Any) -> dict[str, int]:
+        """After the challenge window, every holder with committee pay in the batch claims it
+        (``by``: accounts by address, a mapping or a function); returns what each was sent
+        (SeatPayClaimed, checked against its balance), every holder that had nothing left out."""
+        self.wait_challenge_window(batch_id)
+        paid: dict[str, int] = {}
+        for holder in self.coordinator.holdersOf(batch_id)[0]:
+            owed = int(self.coordinator.seatPayOf(batch_id, holder))
+            if owed == 0:
+                continue
+            before = int(self.chain.provider.get_balance(holder))
+            account = by(str(holder)) if callable(by) else by[str(holder)]
+            tx = self.coordinator.claimSeatPay([batch_id], sender=account)
+            [event] = tx.events.filter(self.coordinator.SeatPayClaimed)
+            fee = int(tx.gas_used) * int(tx.gas_price)
+            assert int(self.chain.provider.get_balance(holder)) - before + fee == owed
+            assert (
+                int(event.amount) == owed and int(self.coordinator.seatPayOf(batch_id, holder)) == 0
+            )
+            paid[str(holder)] = owed
+        return paid
+
     def open(self, posted: Posted, final_vector: Sequence[bytes], sender: Any = None) -> Any:
         """Opens the attested results once the batch's challenge window passed (attesters are paid after it)."""
         self.wait_challenge_window(posted.batch_id)
@@ -329,7 +351,7 @@ def distinct(count: int) -> Any:
 
 def owed(kit: Kit, accounts: Sequence[Any]) -> int:
     """What the coordinator owes: credits of ``accounts``, burned stake, and every batch's escrow
-    (open batches hold all their rewards, finalized ones their attester pot and their seats' deferred pay)."""
+    (open batches hold all their rewards, finalized ones their attester pot, settled ones the seat pay not claimed yet)."""
     c = kit.coordinator
     escrow = 0
     for batch_id in range(1, int(c.batchCount()) + 1):
@@ -338,6 +360,8 @@ def owed(kit: Kit, accounts: Sequence[Any]) -> int:
             escrow += int(b.reward) * int(b.leafCount)
         elif b.state == S_FINALIZED:
             escrow += int(b.attesterPot) + int(c.seatPayHeld(batch_id))
+        else:
+            escrow += int(c.seatPayHeld(batch_id))  # a settled batch's unclaimed seat pay
     return sum(int(c.pendingWithdrawal(a)) for a in accounts) + int(c.burned()) + escrow
 
 

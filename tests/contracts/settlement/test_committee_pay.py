@@ -1,6 +1,6 @@
 """Committee pay at tier 1: an agreeing seat of a Final leaf earns ``committeeShare / K`` however many
-seats agree (the other seats' part goes back to the payer), credited only when the batch closes after its
-challenge window (deferred: nothing is credited at settlement, so nothing is clawed back), and ``punish`` pays a majority nothing
+seats agree (the other seats' part goes back to the payer), claimed by each holder only after its batch's
+challenge window (deferred: nothing is paid at settlement, so nothing is clawed back), and ``punish`` pays a majority nothing
 from the slash of the minority it out-voted (the payer gets ``projectSlashBps``, the rest is burned).
 
 Before these rules a captured committee kept the whole committee share among its own seats and was paid
@@ -21,7 +21,7 @@ from .courtkit import C_CLOSED, Court
 
 BPS = 10_000
 SEAT, FINALIZER = 0, 1  # ISettlementCoordinator Credited reasons
-P_FINALIZED = 5  # ISettlementCoordinator.Phase
+P_CLOSED = 6  # ISettlementCoordinator.Phase
 
 
 @pytest.fixture
@@ -80,15 +80,17 @@ def _shares(kit: Any, b: int) -> tuple[int, int, int]:
     return r, fs, r - fs
 
 
-def _paid_after_window(kit: Any, b: int, tx: Any, reverts_with: Any) -> dict[str, int]:
-    """The seats' committee pay of batch ``b`` settled by ``tx``: nothing at settlement nor before the
-    challenge window passed (``close`` reverts ChallengeWindowOpen); credited by ``close`` after it."""
+def _paid_after_window(court: Court, b: int, tx: Any, reverts_with: Any) -> dict[str, int]:
+    """The seats' committee pay of batch ``b`` settled by ``tx``: nothing at settlement (the batch,
+    without attesters, closes as it settles) nor before the challenge window passed (a holder's
+    claim reverts ChallengeWindowOpen and sends nothing); claimed by each holder after it."""
+    kit = court.kit
     assert _credits(kit, tx, SEAT) == {}
-    assert kit.coordinator.phaseOf(b) == P_FINALIZED
+    assert kit.coordinator.phaseOf(b) == P_CLOSED
+    holder = str(kit.coordinator.holdersOf(b)[0][0])
     with reverts_with(kit.s.court.ChallengeWindowOpen):
-        kit.coordinator.close(b, sender=kit.gateway)
-    kit.wait_challenge_window(b)
-    return _credits(kit, kit.coordinator.close(b, sender=kit.gateway), SEAT)
+        kit.coordinator.claimSeatPay([b], sender=court.by[holder])
+    return kit.claim_seats(b, court.by)
 
 
 def _reserve(kit: Any) -> int:
@@ -103,7 +105,7 @@ def test_finalize__every_seat_agrees__each_seat_paid_a_kth_of_the_committee_shar
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     r, fs, cs = _shares(kit, b)
     k = kit.params.seats
-    paid = _paid_after_window(kit, b, tx, reverts_with)
+    paid = _paid_after_window(court, b, tx, reverts_with)
     assert paid == {h: cs // k * n for h, n in zip(holders, seats, strict=True)}
     assert sum(paid.values()) + sum(_credits(kit, tx, FINALIZER).values()) == r  # nothing back
 
@@ -130,7 +132,7 @@ def test_finalize__captured_two_of_three_outvote_honest_seat__liars_paid_a_kth_e
     assert finalizer == fs + cs - cs // k * k
     # the reserve paid r at posting and gets the honest seat's part back at settlement
     assert _reserve(kit) == reserve + cs // k * honest_seats
-    paid = _paid_after_window(kit, b, tx, reverts_with)  # unchallenged: the lie's seats are paid
+    paid = _paid_after_window(court, b, tx, reverts_with)  # unchallenged: the lie's seats are paid
     assert paid == {h: cs // k * n for h, n in zip(holders, seats, strict=True) if h in bad}
     assert sum(paid.values()) + finalizer + cs // k * honest_seats == r
 
@@ -175,7 +177,7 @@ def test_punish__honest_majority_and_a_lying_seat__liar_slashed_majority_still_p
     b, holders, seats, tx, _ = _settle(kit, court, one_liar, lambda h: LIE if h in bad else GOOD)
     _, _, cs = _shares(kit, b)
     k = kit.params.seats
-    assert _paid_after_window(kit, b, tx, reverts_with) == {
+    assert _paid_after_window(court, b, tx, reverts_with) == {
         h: cs // k * n for h, n in zip(holders, seats, strict=True) if h not in bad
     }
     [liar] = [h for h in holders if h in bad]
@@ -207,6 +209,6 @@ def test_finalize__one_seat_abstains__agreeing_seats_paid_a_kth_abstainers_part_
     k = kit.params.seats
     assert list(tx.events.filter(kit.coordinator.SeatSlashed)) == []
     assert _reserve(kit) == reserve + cs // k
-    assert _paid_after_window(kit, b, tx, reverts_with) == {
+    assert _paid_after_window(court, b, tx, reverts_with) == {
         h: cs // k * n for h, n in zip(holders, seats, strict=True) if h not in chosen
     }

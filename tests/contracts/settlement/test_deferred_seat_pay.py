@@ -1,6 +1,6 @@
-"""Deferred committee pay: a Final leaf's committee pay is credited only when its batch closes after the
-challenge window; a challenge takes the leaf's committee pay into its case, which pays it to the seats of
-the value when it is upheld and into the winners' pot when it is overturned. Nothing is credited before
+"""Deferred committee pay: a Final leaf's committee pay is claimed by each seat holder only after its
+batch's challenge window; a challenge takes the leaf's committee pay into its case, which pays it to the seats of
+the value when it is upheld and into the winners' pot when it is overturned. Nothing is paid before
 the window, so nothing has to be clawed back, and no stake bounds what a forger loses."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def test_captured_committee__forges_every_leaf_of_a_full_batch__keeps_no_pay_of_
 ) -> None:
     """The adversary holds Q of the K seats of a maxLeaves batch and forges every leaf. Nothing is credited
     at settlement; the honest challenger overturns leaf 0, whose committee pay the challenge took into the
-    case (to the winners); after the window the forgers are credited the unchallenged leaves only."""
+    case (to the winners); after the window the forgers claim the unchallenged leaves' pay only."""
     kit = court.kit
     n = int(kit.params.max_leaves)
     posted, holders = seat_until(kit, _captured(kit, bad), n=n, tries=30)
@@ -110,9 +110,7 @@ def test_captured_committee__forges_every_leaf_of_a_full_batch__keeps_no_pay_of_
     assert (int(withheld.seats), int(withheld.amount)) == (bad_seats, pay * bad_seats)
     assert _court_credits(court, b, start, COURT_SEAT_PAY) == {}  # overturned: nobody is paid it
 
-    kit.wait_challenge_window(b)
-    closed = kit.coordinator.close(b, sender=kit.gateway)
-    paid = _credits(closed, kit.coordinator.Credited, SEAT)
+    paid = kit.claim_seats(b, court.by)
     assert paid == {h: (n - 1) * pay * s for h, s in seats.items() if h in bad}
     assert int(kit.coordinator.seatPayHeld(b)) == 0
 
@@ -122,7 +120,7 @@ def test_overturned_leaf__seat_pay_above_the_forgers_stake__never_credited(
 ) -> None:
     """The old clawback's limit: a seat's committee pay for the leaf (reward 8 ether: 2.64 ether per seat)
     exceeds its whole stake (2 ether), so taking the pay back from stake left part of it with the forger.
-    Deferred, it is never credited: the forgers end with no credit at all and lose their seat slashes."""
+    Deferred, it is never paid: the forgers end with no credit at all and lose their seat slashes."""
     kit = court.kit
     reward = 8 * ETHER
     for _ in range(30):
@@ -144,8 +142,7 @@ def test_overturned_leaf__seat_pay_above_the_forgers_stake__never_credited(
     vectors = [[LIE], [GOOD]] if any(h not in bad for h in holders) else [[LIE]]
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0], vectors=vectors)
     assert bytes(court.case(b, 0).value) == GOOD
-    kit.wait_challenge_window(b)
-    kit.coordinator.close(b, sender=kit.gateway)
+    assert kit.claim_seats(b, court.by) == {}  # no seat pay left to claim, for anyone
     head = int(kit.chain.blocks.head.number)
     credited = [
         e for e in kit.coordinator.Credited.range(settled_from, head + 1) if int(e.batchId) == b
@@ -172,7 +169,7 @@ def test_challenged_leaf_upheld__honest_seats_paid_their_committee_pay_by_the_ca
     court: Court, bad: set[str], workers: Any
 ) -> None:
     """An honest committee; the adversary spam-challenges leaf 0 and loses. The case pays each tier-1 seat
-    of the upheld value its committee pay for the leaf; the coordinator pays the other leaf after the window:
+    of the upheld value its committee pay for the leaf; the seats claim the other leaf's after the window:
     the same total as without the challenge."""
     kit = court.kit
     honest = {str(w.address) for w in workers[:3]}
@@ -191,11 +188,7 @@ def test_challenged_leaf_upheld__honest_seats_paid_their_committee_pay_by_the_ca
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0])
     assert bytes(court.case(b, 0).value) == GOOD
     assert _court_credits(court, b, start, COURT_SEAT_PAY) == {h: pay * s for h, s in seats.items()}
-    kit.wait_challenge_window(b)
-    closed = kit.coordinator.close(b, sender=kit.gateway)
-    assert _credits(closed, kit.coordinator.Credited, SEAT) == {
-        h: pay * s for h, s in seats.items()
-    }
+    assert kit.claim_seats(b, court.by) == {h: pay * s for h, s in seats.items()}
 
 
 def test_withhold_seat_pay__not_the_court__reverts(

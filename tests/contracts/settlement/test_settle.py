@@ -233,7 +233,7 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
     c = r * k.params.committee_bps // BPS
     assert k.coordinator.phaseOf(b) == PH_FINALIZED
     assert [k.coordinator.leafState(b, i) for i in range(4)] == [L_FINAL] * 4
-    for h in holders:  # the seats' pay is deferred: credited when the batch closes after its window
+    for h in holders:  # the seats' pay is deferred: claimed by each after the batch's window
         assert k.coordinator.pendingWithdrawal(h) == (4 * f if h == holders[-1] else 0)
     assert k.coordinator.getBatch(b).attesterPot == 4 * (r - f - c)
     assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3)
@@ -252,8 +252,10 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
         if e.reason == 2:
             paid[str(e.account)] = paid.get(str(e.account), 0) + int(e.amount)
     assert paid == {str(attesters[0].address): 4 * first, str(attesters[1].address): 4 * each}
-    seat_pay = {str(e.account): int(e.amount) for e in credits if e.reason == 0}
-    assert seat_pay == {h: 4 * (c // 3) for h in holders}
+    assert [e for e in credits if e.reason == 0] == []  # no seat is credited: each claims
+    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3)
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
+    assert k.claim_seats(b, by) == {h: 4 * (c // 3) for h in holders}
     assert k.coordinator.seatPayHeld(b) == 0
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
@@ -560,26 +562,121 @@ def test_unaudited_fast_leaf__paid_on_attested_result(
     )
 
 
-def test_close__unchallenged_batch__coordinator_keeps_the_window_then_pays_every_seat(
+def test_claim_seat_pay__unchallenged_batch__coordinator_keeps_the_window_then_pays_every_seat(
     k, by, chain, reverts_with
 ):
-    """No leaf challenged: the coordinator does not ask the court, yet still refuses to pay the seats
-    before the court's challenge window (read once from the court) has passed."""
+    """No leaf challenged: the coordinator does not ask the court, yet still refuses a holder's claim
+    before the court's challenge window (read once from the court) has passed. The batch, without
+    attesters, closed as it settled."""
     posted, holders = seat_until(k, distinct(3))
     b = posted.batch_id
     for h in holders:
         k.commit(b, by(h), vector(1))
     for h in holders:
         k.reveal(b, by(h), vector(1))
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
     window = int(k.s.court.courtParams().challengeWindow)
     chain.mine(deltatime=window - 5)
     with reverts_with(k.coordinator.ChallengeWindowOpen):
-        k.coordinator.close(b, sender=k.gateway)
+        k.coordinator.claimSeatPay([b], sender=by(holders[0]))
+    with reverts_with(k.coordinator.WrongPhase):
+        k.coordinator.close(b, sender=k.gateway)  # nothing left to close
+    assert set(k.claim_seats(b, by)) == set(holders)
+
+
+def _agreed(k, by, n: int = 1, want=None):
+    """A batch without attesters whose seats all revealed one vector (it settled and closed)."""
+    posted, holders = seat_until(k, want or distinct(3), n=n)
+    b = posted.batch_id
+    for h in holders:
+        k.commit(b, by(h), vector(n))
+    for h in holders:
+        k.reveal(b, by(h), vector(n))
+    return b, holders
+
+
+def test_claim_seat_pay__twice__reverts_nothing_to_claim_and_pays_once(
+    k, by, reverts_with, accounts
+):
+    """A holder claims its pay, then claims again, alone and listing the batch twice in one call: each
+    second claim reverts NothingToClaim and the coordinator's balance stays what it owes."""
+    b, holders = _agreed(k, by)
     k.wait_challenge_window(b)
-    tx = k.coordinator.close(b, sender=k.gateway)
-    paid = {str(e.account) for e in tx.events.filter(k.coordinator.Credited) if e.reason == 0}
-    assert paid == set(holders)
-    assert k.coordinator.phaseOf(b) == PH_CLOSED
+    h = by(holders[0])
+    owed_to = int(k.coordinator.seatPayOf(b, h))
+    assert owed_to > 0
+    before = int(k.chain.provider.get_balance(k.coordinator.address))
+    tx = k.coordinator.claimSeatPay([b], sender=h)
+    assert [int(e.amount) for e in tx.events.filter(k.coordinator.SeatPayClaimed)] == [owed_to]
+    assert int(k.chain.provider.get_balance(k.coordinator.address)) == before - owed_to
+    with reverts_with(k.coordinator.NothingToClaim):
+        k.coordinator.claimSeatPay([b], sender=h)
+    second = by(holders[1])
+    with reverts_with(k.coordinator.NothingToClaim):
+        k.coordinator.claimSeatPay([b, b], sender=second)  # the whole call reverts: nothing sent
+    assert int(k.coordinator.seatPayOf(b, second)) == owed_to  # still claimable once
+    assert int(k.chain.provider.get_balance(k.coordinator.address)) == before - owed_to
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
+    assert set(k.claim_seats(b, by)) == set(holders[1:])
+    assert k.coordinator.seatPayHeld(b) == 0
+    assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
+
+
+def test_claim_seat_pay__stranger_unsettled_or_unknown_batch__reverts_and_sends_nothing(
+    k, by, reverts_with, stranger, workers
+):
+    """Only a holder of a settled batch is paid: a stranger's claim reverts NotSeated, a claim on a batch
+    still in its commit phase WrongPhase, on a batch that does not exist UnknownBatch."""
+    b, holders = _agreed(k, by)
+    k.wait_challenge_window(b)
+    held = int(k.coordinator.seatPayHeld(b))
+    with reverts_with(k.coordinator.NotSeated):
+        k.coordinator.claimSeatPay([b], sender=stranger)
+    outsider = next(w for w in workers[:5] if str(w.address) not in holders)
+    with reverts_with(k.coordinator.NotSeated):
+        k.coordinator.claimSeatPay([b], sender=outsider)  # staked, but no seat of this batch
+    posted, seated = seat_until(k, distinct(3))
+    with reverts_with(k.coordinator.WrongPhase):
+        k.coordinator.claimSeatPay([posted.batch_id], sender=by(seated[0]))
+    with reverts_with(k.coordinator.UnknownBatch):
+        k.coordinator.claimSeatPay([b + 100], sender=by(holders[0]))
+    assert int(k.coordinator.seatPayHeld(b)) == held
+
+
+def test_claim_seat_pay__several_batches__one_transfer_of_their_sum(k, by):
+    """A worker holding seats of two settled batches claims both in one call: one transfer, their sum."""
+    first, holders = _agreed(k, by)
+    common = holders[0]
+    second, _ = _agreed(k, by, want=lambda hs, s: len(hs) == 3 and common in hs)
+    k.wait_challenge_window(second)
+    owed_to = int(k.coordinator.seatPayOf(first, common)) + int(
+        k.coordinator.seatPayOf(second, common)
+    )
+    before = int(k.chain.provider.get_balance(common))
+    tx = k.coordinator.claimSeatPay([first, second], sender=by(common))
+    fee = int(tx.gas_used) * int(tx.gas_price)
+    assert int(k.chain.provider.get_balance(common)) - before + fee == owed_to
+    assert [int(e.batchId) for e in tx.events.filter(k.coordinator.SeatPayClaimed)] == [
+        first,
+        second,
+    ]
+
+
+def test_claim_seat_pay__outvoted_seat__has_nothing_to_claim(k, by, reverts_with):
+    """A seat whose vote no Final leaf took earns no committee pay: its claim reverts NothingToClaim."""
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    votes = {h: vector(1, LIE if h == holders[2] else GOOD) for h in holders}
+    for h in holders:
+        k.commit(b, by(h), votes[h])
+    for h in holders:
+        k.reveal(b, by(h), votes[h], full=True)
+    k.coordinator.finalize(b, [vector(1), vector(1, LIE)], sender=k.gateway)
+    assert k.coordinator.leafState(b, 0) == L_FINAL
+    k.wait_challenge_window(b)
+    with reverts_with(k.coordinator.NothingToClaim):
+        k.coordinator.claimSeatPay([b], sender=by(holders[2]))
+    assert set(k.claim_seats(b, by)) == set(holders[:2])
 
 
 def test_expire__unseated_after_window__refunds_and_not_before(k, chain, reverts_with):

@@ -7,7 +7,7 @@ seed block; seat holders commit and reveal result vectors as honest workers (the
 on leaves the committee does not audit or where the run had no deterministic result), forgers that
 never execute (one lie everywhere), copiers (another holder's commitment, which they cannot open),
 no-shows; strangers try to commit, and to seat a batch with a commit of theirs; anyone finalizes after the deadlines, opens the attested results
-or closes, expires unseated batches; epochs advance; the adversary splits its stake into a new
+or closes, holders (and strangers) claim seat pay, expires unseated batches; epochs advance; the adversary splits its stake into a new
 identity; everyone withdraws.
 
 A Python model predicts each leaf's outcome (Final with >= Q agreeing seats, Refunded when every
@@ -18,7 +18,8 @@ project gets back. After every step, one JSON-RPC
 batch reads every balance and asserts:
 
 - solvency to the wei: SettlementCoordinator = credits + burned + the escrow of unsettled batches
-  + the attester pots and the seats' deferred committee pay of finalized ones; GatewayRegistry = bonds + reserves; StakeRegistry =
+  + the attester pots of finalized ones + the seats' committee pay not claimed yet (each holder claims
+  its own after the challenge window: exactly the model's pay, once); GatewayRegistry = bonds + reserves; StakeRegistry =
   stakes + unbonding;
 - batch states only move forward, every leaf of a settled batch is exactly one of Final,
   Unaudited or Refunded (paid or refunded exactly once), and a Final leaf had >= Q agreeing seats;
@@ -114,6 +115,7 @@ PROFILE = settings(
     print_blob=True,
 )
 GAS = 8_000_000
+BPS = 10_000
 SALT = keccak(b"stateful-results")
 PROFILE_HASH = keccak(b"stateful-profile")
 S_POSTED, S_SEATED, S_FINALIZED, S_CLOSED, S_EXPIRED = 1, 2, 3, 4, 5
@@ -130,6 +132,7 @@ RUNS: dict[str, int] = {
     "finalizing": 0,
     "reverts": 0,
     "slashed": 0,
+    "claims": 0,
 }
 STARTED = [0.0]  # monotonic time the run started (for the campaign's report)
 
@@ -153,6 +156,7 @@ class Batch:
     finalized_at: int = 0
     pot: int = 0
     final: list[bytes] = field(default_factory=list)
+    seat_pay: dict[str, int] = field(default_factory=dict)  # each holder's claimable committee pay
 
     @property
     def n(self) -> int:
@@ -744,6 +748,18 @@ class SettlementMachine(RuleBasedStateMachine):
         b.pot = int(batch[23])
         b.state = int(batch[4])
         b.finalized_at = int(batch[16])
+        # each seat's pay, claimed after the window: a K-th of a Final leaf's committee share per seat
+        # and Final leaf it voted the final value on
+        finalizer = b.reward * p.finalizer_bps // BPS
+        committee = (
+            b.reward - finalizer if not any(bytes(batch[7])) else b.reward * p.committee_bps // BPS
+        )
+        for h in b.revealed:
+            agreed = sum(
+                1 for i in range(b.n) if (final_mask >> i) & 1 and b.vectors[h][i] == b.final[i]
+            )
+            if agreed:
+                b.seat_pay[h] = agreed * seats[h] * (committee // p.seats)
 
     # ------------------------------------------------------------------ moves: after settlement
 
@@ -780,6 +796,44 @@ class SettlementMachine(RuleBasedStateMachine):
             self._send(w.c.functions.close(b.batch_id), w.stranger)
         b.state = S_CLOSED
         b.pot = 0
+
+    @rule(i=st.integers(0, 7), who=st.integers(0, 11), wait=st.booleans())
+    @step
+    def someone_claims_seat_pay(self, i: int, who: int, wait: bool) -> None:
+        """A holder (or a stranger) claims a settled batch's committee pay: it is sent exactly the model's
+        pay, once; before the challenge window, a second time, with nothing earned or without a seat, the
+        claim reverts."""
+        w = self.w
+        settled = [b for b in self.batches if b.finalized_at]
+        if not settled:
+            return
+        b = settled[i % len(settled)]
+        pool = [h for h, _ in b.holders] + [w.stranger]
+        actor = pool[who % len(pool)]
+        end = b.finalized_at + w.challenge_window
+        if wait:
+            self._jump(end)
+        fn = w.c.functions.claimSeatPay([b.batch_id])
+        if self.now < end:
+            self._send(fn, actor, expect={"ChallengeWindowOpen"})
+        elif actor not in dict(b.holders):
+            self._send(fn, actor, expect={"NotSeated"})
+        elif not b.seat_pay.get(actor):  # nothing earned, or claimed before
+            self._send(fn, actor, expect={"NothingToClaim"})
+        else:
+            self._claim(b, actor)
+
+    def _claim(self, b: Batch, holder: str) -> None:
+        """``holder`` claims its pay of ``b``: it is sent exactly the model's pay."""
+        w = self.w
+        before = int(self.rpc("eth_getBalance", holder, "latest"), 16)
+        receipt = self._send(w.c.functions.claimSeatPay([b.batch_id]), holder)
+        paid = int(self.rpc("eth_getBalance", holder, "latest"), 16) - before  # gas price 0
+        assert paid == b.seat_pay[holder], f"claimed {paid}, model {b.seat_pay[holder]}"
+        [event] = self._events(receipt, w.c.events.SeatPayClaimed)
+        assert int(event["amount"]) == paid
+        b.seat_pay[holder] = 0
+        RUNS["claims"] += 1
 
     @rule(i=st.integers(0, 7))
     @step
@@ -841,8 +895,14 @@ class SettlementMachine(RuleBasedStateMachine):
                 self._jump(b.finalized_at + w.params.open_window)
                 self._send(w.c.functions.close(b.batch_id), w.stranger)
                 b.state = S_CLOSED
+            for h, pay in list(b.seat_pay.items()):
+                if pay:  # every holder claims what it earned (liveness)
+                    self._jump(b.finalized_at + w.challenge_window)
+                    self._claim(b, h)
         states = [self._batch_state(b) for b in self.batches]
         assert all(s in (S_CLOSED, S_EXPIRED) for s in states), f"not terminal: {states}"
+        held = [int(self._view(w.c.functions.seatPayHeld(b.batch_id))) for b in self.batches]
+        assert not any(held), f"seat pay left unclaimed: {held}"
         self.check()
 
     @invariant()
@@ -885,7 +945,10 @@ class SettlementMachine(RuleBasedStateMachine):
             elif state == S_FINALIZED:
                 escrow += int(got[23]) + seat_pay  # the attesters' pot and the seats' deferred pay
             else:
-                assert seat_pay == 0
+                escrow += seat_pay  # the seats' pay not claimed yet (none for an expired batch)
+            assert seat_pay == sum(b.seat_pay.values()), (
+                f"batch {b.batch_id}: holds {seat_pay} of seat pay, model {b.seat_pay}"
+            )
             if state in (S_FINALIZED, S_CLOSED, S_EXPIRED):
                 full = (1 << int(got[3])) - 1
                 final, refund, disputed = int(got[19]), int(got[20]), int(got[21])
@@ -1007,7 +1070,7 @@ def test_settlement__random_sequences__invariants_hold(
                 f"\nsettlement stateful: {RUNS['sequences']} sequences (up to {STEPS} steps), "
                 f"{RUNS['steps']} transactions ({RUNS['reverts']} checked reverts), "
                 f"{RUNS['batches']} batches, {RUNS['finalizing']} finalized a leaf ({share:.0%}), "
-                f"{RUNS['slashed']} seats slashed, in {time.monotonic() - started:.1f} s"
+                f"{RUNS['slashed']} seats slashed, {RUNS['claims']} seat pay claims, in {time.monotonic() - started:.1f} s"
             )
     assert RUNS["sequences"] >= EXAMPLES
     assert share >= 0.30, f"only {share:.0%} of batches finalized a leaf"
