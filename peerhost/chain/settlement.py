@@ -432,6 +432,11 @@ class SettlementView:
             topics.append("0x" + bytes(12).hex() + account.lower().removeprefix("0x"))
         return await event_logs(self.rpc, codec, address, event, topics, from_block, to_block)
 
+    def topic(self, event: str, contract: str = "settlement") -> str:
+        """The first topic of ``event`` of ``contract`` (hex)."""
+        codec = self._codecs[getattr(self.config, contract).lower()]
+        return HexBytes(codec.event_topic(event)).to_0x_hex()
+
     async def logs_of(
         self, events: tuple[str, ...], from_block: int, to_block: int
     ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
