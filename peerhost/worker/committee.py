@@ -193,6 +193,8 @@ class Committee:
         self.view = view
         self.heads = heads or HeadWatcher(view.rpc, view.config.ws_url, poll=poll)
         self._own_heads = heads is None
+        if view.sender is not None and view.sender.heads is None:
+            view.sender.heads = self.heads  # its receipts read once per new head
         self.credits_every = credits_every
         self.seat_grace = seat_grace
         self.input_retries = input_retries
