@@ -153,9 +153,9 @@ class Accountability:
         phase_of: Callable[[int], Awaitable[int]] | None = None,
     ) -> None:
         self.view = view
-        self.heads = heads or HeadWatcher(view.rpc, poll=poll)
-        self._own_heads = heads is None
-        self.phase_of = phase_of or view.phase_of
+        self._heads = heads
+        self._own_heads = False
+        self._phase_of = phase_of
         self.challenge_hook = challenge
         self.present_hook = present
         self.tier_vote_hook = tier_vote
@@ -179,6 +179,20 @@ class Accountability:
         self.presented = 0
         self.data_challenges = 0
 
+    @property
+    def heads(self) -> HeadWatcher:
+        """The head watcher the cases follow (one polling every ``poll`` seconds when none was
+        given or lent by :meth:`follow_heads`)."""
+        if self._heads is None:
+            self._heads = HeadWatcher(self.view.rpc, poll=self.poll)
+            self._own_heads = True
+        return self._heads
+
+    def follow_heads(self, heads: HeadWatcher) -> None:
+        """Follows ``heads`` (the committee's) unless a watcher is in use already."""
+        if self._heads is None:
+            self._heads = heads
+
     async def courts(self) -> CourtsView:
         if self._courts is None:
             self._courts = await CourtsView.load(self.view)
@@ -190,8 +204,8 @@ class Accountability:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.http.aclose()
-        if self._own_heads:
-            await self.heads.aclose()
+        if self._own_heads and self._heads is not None:
+            await self._heads.aclose()
 
     # ---- per batch ------------------------------------------------------------------------------
 
@@ -283,7 +297,7 @@ class Accountability:
         event = self._settled.setdefault(batch_id, asyncio.Event())
         try:
             while True:
-                phase = await self.phase_of(batch_id)
+                phase = await (self._phase_of or self.view.phase_of)(batch_id)
                 if phase in (_FINALIZED, _CLOSED):
                     return await self.view.get_batch(batch_id)
                 if phase in (_EXPIRED, _AWAITING):  # Awaiting: a reorg dropped its seat draw

@@ -191,10 +191,8 @@ class Committee:
         credits_every: float = 30.0,
     ) -> None:
         self.view = view
-        self.heads = heads or HeadWatcher(view.rpc, view.config.ws_url, poll=poll)
-        self._own_heads = heads is None
-        if view.sender is not None and view.sender.heads is None:
-            view.sender.heads = self.heads  # its receipts read once per new head
+        self._heads = heads
+        self._own_heads = False
         self.credits_every = credits_every
         self.seat_grace = seat_grace
         self.input_retries = input_retries
@@ -251,11 +249,25 @@ class Committee:
             challenge=challenge,
             present=present,
             tier_vote=tier_vote,
-            heads=self.heads,
+            heads=heads,
             phase_of=self.book.phase,
         )
         self._dispute = ""  # the dispute court's address, once read ("": none deployed)
         self._topics: list[str] = []
+
+    @property
+    def heads(self) -> HeadWatcher:
+        """The head watcher every loop of this duty follows (made on first use when none was
+        given: subscribed to the config's ``ws_url``, shared with the courts' cases and lent to
+        the view's sender, whose receipts are then read once per new head)."""
+        if self._heads is None:
+            self._heads = HeadWatcher(self.view.rpc, self.view.config.ws_url, poll=self.poll)
+            self._own_heads = True
+            self.accountability.follow_heads(self._heads)
+            sender = self.view.sender
+            if sender is not None and sender.heads is None:
+                sender.heads = self._heads
+        return self._heads
 
     async def _followed(self) -> tuple[list[str], list[str]]:
         """The addresses and first topics of the log loop's one ``eth_getLogs`` per block: the
@@ -411,8 +423,8 @@ class Committee:
         await asyncio.gather(*self.tasks.values(), *late, return_exceptions=True)
         await self.accountability.close()
         await self.http.aclose()
-        if self._own_heads:
-            await self.heads.aclose()
+        if self._own_heads and self._heads is not None:
+            await self._heads.aclose()
 
     # ---- one batch -------------------------------------------------------------------------
 
