@@ -131,6 +131,8 @@ class Accountability:
         heads: The process's head watcher: a case's state is read again only once a new block
             came (the same block gives the same answer). None: one that polls every ``poll``.
         phase_of: A batch's phase (the committee's book derives it locally); None: ``phaseOf``.
+        batch_of: A batch's record (the committee's book, read again only when an event named
+            the batch); None: ``getBatch``.
     """
 
     def __init__(
@@ -151,11 +153,13 @@ class Accountability:
         tier_vote: TierVoteHook | None = None,
         heads: HeadWatcher | None = None,
         phase_of: Callable[[int], Awaitable[int]] | None = None,
+        batch_of: Callable[[int], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
         self.view = view
         self._heads = heads
         self._own_heads = False
         self._phase_of = phase_of
+        self._batch_of = batch_of
         self.challenge_hook = challenge
         self.present_hook = present
         self.tier_vote_hook = tier_vote
@@ -228,7 +232,7 @@ class Accountability:
         if batch is None:
             return
         vectors = await self.view.revealed_vectors(batch_id, self.from_block)
-        final = await self.final_values(batch_id, vectors)
+        final = await self.final_values(batch_id, vectors, batch)
         courts = await self.courts()
         if own_vector is not None:
             disputed = int(batch["disputedMask"])
@@ -299,7 +303,7 @@ class Accountability:
             while True:
                 phase = await (self._phase_of or self.view.phase_of)(batch_id)
                 if phase in (_FINALIZED, _CLOSED):
-                    return await self.view.get_batch(batch_id)
+                    return await (self._batch_of or self.view.get_batch)(batch_id)
                 if phase in (_EXPIRED, _AWAITING):  # Awaiting: a reorg dropped its seat draw
                     return None
                 with contextlib.suppress(TimeoutError):
@@ -308,10 +312,15 @@ class Accountability:
             self._settled.pop(batch_id, None)
 
     async def final_values(
-        self, batch_id: int, vectors: dict[bytes, list[bytes]]
+        self,
+        batch_id: int,
+        vectors: dict[bytes, list[bytes]],
+        batch: dict[str, Any] | None = None,
     ) -> dict[int, bytes]:
-        """Leaf index -> final value, for every Final leaf of ``batch_id`` (Q agreeing seats)."""
-        batch = await self.view.get_batch(batch_id)
+        """Leaf index -> final value, for every Final leaf of ``batch_id`` (Q agreeing seats);
+        ``batch``: its record once finalized (read here when not given)."""
+        if batch is None:
+            batch = await self.view.get_batch(batch_id)
         quorum = int((await self.view.params())["quorum"])
         holders, seats = await self.view.holders_of(batch_id)
         weight: dict[bytes, int] = {}

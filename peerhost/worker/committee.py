@@ -251,6 +251,7 @@ class Committee:
             tier_vote=tier_vote,
             heads=heads,
             phase_of=self.book.phase,
+            batch_of=self.book.batch,
         )
         self._dispute = ""  # the dispute court's address, once read ("": none deployed)
         self._topics: list[str] = []
@@ -319,6 +320,7 @@ class Committee:
             if event == "BatchPosted":
                 self._posted(int(args["batchId"]), entry)
             elif event in ("BatchFinalized", "BatchExpired"):
+                self.book.touch(int(args["batchId"]))  # stale before its waiter wakes
                 self.accountability.settled(int(args["batchId"]))
         self._checkpoints.append((block.number, block.hash))
         self.book.advance(Head(block.number, block.hash, block.timestamp), changed)
