@@ -171,6 +171,14 @@ class CourtsView:
 
     # ---- logs -----------------------------------------------------------------------------------
 
+    def topic(self, contract: str, event: str) -> str:
+        """The first topic of ``event`` of ``contract`` ("dispute" or "evidence"), hex."""
+        return HexBytes(self._codec(contract)[0].event_topic(event)).to_0x_hex()
+
+    def decode_log(self, contract: str, log: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """(event name, args) of a raw log of ``contract``; None when its ABI does not know it."""
+        return self._codec(contract)[0].decode_log(log)
+
     async def logs(
         self,
         contract: str,

@@ -16,6 +16,7 @@ from typing import Any
 from hexbytes import HexBytes
 
 from peerhost.chain.errors import ChainUnavailable, RpcError
+from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.signer import TxSigner
 
@@ -82,6 +83,10 @@ class TxSender:
     it sits behind a nonce that will never mine) is sent again: same calldata, the nonce
     re-read from the node's pending count.
 
+    Given a :class:`~peerhost.chain.heads.HeadWatcher` (:attr:`heads`) whose subscription is live,
+    :meth:`wait` reads a receipt once per new head (a receipt can only appear with a block) instead
+    of polling around the block's due time.
+
     Args:
         rpc: The JSON-RPC client.
         private_key: The account's key (never logged).
@@ -97,6 +102,7 @@ class TxSender:
         self._sent: dict[bytes, tuple[str, bytes, int, int, int]] = {}
         self.resent = 0  # transactions sent again because the chain lost them
         self.blocks = BlockClock()  # when receipts are worth polling for
+        self.heads: HeadWatcher | None = None  # live: a receipt is read once per new head
 
     @property
     def address(self) -> str:
@@ -174,14 +180,18 @@ class TxSender:
     ) -> dict[str, Any]:
         """Polls for the receipt of ``tx_hash``; raises TimeoutError after ``timeout`` seconds.
 
-        Polls every ``poll`` seconds around the time the next block is due, less often between
-        blocks (:class:`BlockClock`). Every ``check`` seconds without a receipt the account's
+        Reads the receipt once per new head while :attr:`heads` pushes them (at least every
+        ``check`` seconds), else polls every ``poll`` seconds around the time the next block is
+        due, less often between blocks (:class:`BlockClock`). Every ``check`` seconds without a
+        receipt the account's
         pending count is read: a transaction the chain lost (twice in a row, class docstring) is
         sent again and the receipt of the new one is returned."""
         deadline = time.monotonic() + timeout
         next_check = time.monotonic() + check
         strikes = 0
         while True:
+            heads = self.heads if self.heads is not None and self.heads.live else None
+            seen = heads.head.hash if heads is not None and heads.head is not None else None
             hex_hash = HexBytes(tx_hash).to_0x_hex()
             receipt = await self.rpc.call("eth_getTransactionReceipt", [hex_hash])
             now = time.monotonic()
@@ -201,4 +211,7 @@ class TxSender:
                 if strikes >= 2:
                     tx_hash, strikes = await self._resend(tx_hash), 0
                     deadline = time.monotonic() + timeout
-            await asyncio.sleep(self.blocks.pause(time.monotonic(), poll))
+            if heads is not None and seen is not None:  # the head before this read: a block since?
+                await heads.next(seen, min(check, max(0.0, deadline - time.monotonic())))
+            else:
+                await asyncio.sleep(self.blocks.pause(time.monotonic(), poll))

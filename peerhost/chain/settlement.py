@@ -445,6 +445,40 @@ class SettlementView:
             topics.append("0x" + bytes(12).hex() + account.lower().removeprefix("0x"))
         return await event_logs(self.rpc, codec, address, event, topics, from_block, to_block)
 
+    async def events(
+        self,
+        contract: str,
+        names: tuple[str, ...],
+        *,
+        first: int = 0,
+        last: int = 0,
+        block_hash: str = "",
+    ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """(event name, raw log, decoded args) of several events of ``contract`` in one
+        ``eth_getLogs``: of the block ``block_hash`` when given (exactly its logs), else of blocks
+        ``first`` to ``last``; in the chain's order."""
+        address = getattr(self.config, contract)
+        codec = self._codecs[address.lower()]
+        query: dict[str, Any] = {
+            "address": address,
+            "topics": [[HexBytes(codec.event_topic(name)).to_0x_hex() for name in names]],
+        }
+        if block_hash:
+            query["blockHash"] = block_hash
+        else:
+            query["fromBlock"], query["toBlock"] = hex(first), hex(last)
+        out = []
+        for log in await self.rpc.call("eth_getLogs", [query]):
+            decoded = codec.decode_log(log)
+            if decoded is not None and decoded[0] in names:
+                out.append((decoded[0], log, decoded[1]))
+        return out
+
+    def topic(self, event: str, contract: str = "settlement") -> str:
+        """The first topic of ``event`` of ``contract`` (hex)."""
+        codec = self._codecs[getattr(self.config, contract).lower()]
+        return HexBytes(codec.event_topic(event)).to_0x_hex()
+
     async def logs_of(
         self, events: tuple[str, ...], from_block: int, to_block: int
     ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:

@@ -53,6 +53,7 @@ from peerhost.chain.courts import (
 )
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
+from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
@@ -126,6 +127,11 @@ class Accountability:
         challenge: A strategy's challenge rule, replacing ``challenges`` (None: the honest rule).
         present: A strategy's presenting rule, beside the honest one (None: seats present).
         tier_vote: A strategy's tier-2/3 vote (None: this worker's value).
+        heads: The process's head watcher: a case's state is read again only once a new block
+            came (the same block gives the same answer). None: one that polls every ``poll``.
+        phase_of: A batch's phase (the committee's book derives it locally); None: ``phaseOf``.
+        batch_of: A batch's record (the committee's book, read again only when an event named
+            the batch); None: ``getBatch``.
     """
 
     def __init__(
@@ -144,8 +150,15 @@ class Accountability:
         challenge: ChallengeHook | None = None,
         present: PresentHook | None = None,
         tier_vote: TierVoteHook | None = None,
+        heads: HeadWatcher | None = None,
+        phase_of: Callable[[int], Awaitable[int]] | None = None,
+        batch_of: Callable[[int], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
         self.view = view
+        self._heads = heads
+        self._own_heads = False
+        self._phase_of = phase_of
+        self._batch_of = batch_of
         self.challenge_hook = challenge
         self.present_hook = present
         self.tier_vote_hook = tier_vote
@@ -169,6 +182,20 @@ class Accountability:
         self.presented = 0
         self.data_challenges = 0
 
+    @property
+    def heads(self) -> HeadWatcher:
+        """The head watcher the cases follow (one polling every ``poll`` seconds when none was
+        given or lent by :meth:`follow_heads`)."""
+        if self._heads is None:
+            self._heads = HeadWatcher(self.view.rpc, poll=self.poll)
+            self._own_heads = True
+        return self._heads
+
+    def follow_heads(self, heads: HeadWatcher) -> None:
+        """Follows ``heads`` (the committee's) unless a watcher is in use already."""
+        if self._heads is None:
+            self._heads = heads
+
     async def courts(self) -> CourtsView:
         if self._courts is None:
             self._courts = await CourtsView.load(self.view)
@@ -180,6 +207,8 @@ class Accountability:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.http.aclose()
+        if self._own_heads and self._heads is not None:
+            await self._heads.aclose()
 
     # ---- per batch ------------------------------------------------------------------------------
 
@@ -202,7 +231,7 @@ class Accountability:
         if batch is None:
             return
         vectors = await self.view.revealed_vectors(batch_id, self.from_block)
-        final = await self.final_values(batch_id, vectors)
+        final = await self.final_values(batch_id, vectors, batch)
         courts = await self.courts()
         if own_vector is not None:
             disputed = int(batch["disputedMask"])
@@ -271,9 +300,9 @@ class Accountability:
         event = self._settled.setdefault(batch_id, asyncio.Event())
         try:
             while True:
-                phase = await self.view.phase_of(batch_id)
+                phase = await (self._phase_of or self.view.phase_of)(batch_id)
                 if phase in (_FINALIZED, _CLOSED):
-                    return await self.view.get_batch(batch_id)
+                    return await (self._batch_of or self.view.get_batch)(batch_id)
                 if phase in (_EXPIRED, _AWAITING):  # Awaiting: a reorg dropped its seat draw
                     return None
                 with contextlib.suppress(TimeoutError):
@@ -282,10 +311,15 @@ class Accountability:
             self._settled.pop(batch_id, None)
 
     async def final_values(
-        self, batch_id: int, vectors: dict[bytes, list[bytes]]
+        self,
+        batch_id: int,
+        vectors: dict[bytes, list[bytes]],
+        batch: dict[str, Any] | None = None,
     ) -> dict[int, bytes]:
-        """Leaf index -> final value, for every Final leaf of ``batch_id`` (Q agreeing seats)."""
-        batch = await self.view.get_batch(batch_id)
+        """Leaf index -> final value, for every Final leaf of ``batch_id`` (Q agreeing seats);
+        ``batch``: its record once finalized (read here when not given)."""
+        if batch is None:
+            batch = await self.view.get_batch(batch_id)
         quorum = int((await self.view.params())["quorum"])
         holders, seats = await self.view.holders_of(batch_id)
         weight: dict[bytes, int] = {}
@@ -444,12 +478,24 @@ class Accountability:
     # ---- cases ----------------------------------------------------------------------------------
 
     async def follow_cases(self, from_block: int, to_block: int) -> None:
-        """Starts a duty for every case escalated in the block range."""
+        """Starts a duty for every case escalated in the block range (the committee's log loop
+        reads ``Escalated`` with its own events and calls :meth:`escalated`)."""
         courts = await self.courts()
         for _, args in await courts.logs("dispute", "Escalated", from_block, to_block=to_block):
-            key = (int(args["batchId"]), int(args["index"]))
-            if key not in self._cases or self._cases[key].done():
-                self._cases[key] = asyncio.create_task(self._case(*key), name=f"case {key}")
+            self.escalated(int(args["batchId"]), int(args["index"]))
+
+    def escalated(self, batch_id: int, index: int) -> None:
+        """A case was escalated on leaf ``index`` of ``batch_id``: starts its duty (once)."""
+        key = (batch_id, index)
+        if key not in self._cases or self._cases[key].done():
+            self._cases[key] = asyncio.create_task(self._case(*key), name=f"case {key}")
+
+    async def _next_block(self, seen: str | None) -> None:
+        """Waits for a block after the one whose hash is ``seen`` (at most ``poll`` seconds when
+        none comes: a devnet that mines on demand is mined by :meth:`_fresh_clock`); the hash of
+        the head then. A court's state and phase, read at the latest block, change only with a
+        new block: reading them again on the same block would tell nothing new."""
+        await self.heads.next(seen, self.poll)
 
     async def _case(self, batch_id: int, index: int) -> None:
         try:
@@ -466,8 +512,14 @@ class Accountability:
         courts = await self.courts()
         gateway, leaves = await self.leaves_of(batch_id)
         opinion: bytes | None = self.attested(gateway, leaves[index].seq)
+        seen: str | None = None  # the head the case was last read at
         while True:
             await self._fresh_clock()
+            head = (await self.heads.latest()).hash
+            if head == seen:  # the same block: the same case; wait for the next one
+                await self._next_block(seen)
+                continue
+            seen = head
             phase = await courts.case_phase(batch_id, index)
             case = await courts.case_of(batch_id, index)
             tier = int(case["tier"])
@@ -521,7 +573,7 @@ class Accountability:
             elif phase == CLOSED:
                 await self._present_closed(batch_id, index, gateway, leaves)
                 return
-            await asyncio.sleep(self.poll)
+            await self._next_block(seen)
 
     async def _tier_value(
         self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]

@@ -53,6 +53,7 @@ import httpx
 
 from peerhost.chain.consumers import SingleRequest, single_request
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.heads import Block, HeadWatcher, block_logs
 from peerhost.chain.phases import CHANGES, BatchBook, Head
 from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SeatDraw, SettlementView
@@ -98,6 +99,10 @@ _FOLLOWED = tuple(dict.fromkeys(("BatchPosted", "BatchFinalized", "BatchExpired"
 #: record is read again after any event naming the batch and after a reorg)
 _VOTE_RECHECK = 10.0
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
+#: seconds the log loop waits for a new head before its rounds (cheques) and the book's freshness
+#: are served anyway (the book trusts a feeder silent for less than its ``fed_for``)
+_IDLE_WAKE = 1.0
+_CHEQUES_EVERY = 2.0  # seconds between rounds of withheld tickets and consumer callbacks
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,10 @@ class Committee:
             ``input_backoff`` seconds apart at first, doubling (:func:`.accountability.fetch_input`).
         seat_grace: Seconds after its seed block that a worker without a seat waits for a holder
             to seat a batch before it sends ``seat`` itself (at most a quarter of the seat window).
+        heads: The process's head watcher (None: one of its own, subscribed to the chain's
+            ``ws_url`` when the config names one).
+        credits_every: Seconds between reads of this worker's credits (withdrawn when any):
+            credits wait in the contracts at no cost, and each withdrawal is a transaction.
     """
 
     def __init__(
@@ -178,8 +187,13 @@ class Committee:
         input_retries: int = 3,
         input_backoff: float = 0.5,
         seat_grace: float = 30.0,
+        heads: HeadWatcher | None = None,
+        credits_every: float = 30.0,
     ) -> None:
         self.view = view
+        self._heads = heads
+        self._own_heads = False
+        self.credits_every = credits_every
         self.seat_grace = seat_grace
         self.input_retries = input_retries
         self.input_backoff = input_backoff
@@ -235,49 +249,121 @@ class Committee:
             challenge=challenge,
             present=present,
             tier_vote=tier_vote,
+            heads=heads,
+            phase_of=self.book.phase,
+            batch_of=self.book.batch,
         )
+        self._dispute = ""  # the dispute court's address, once read ("": none deployed)
+        self._topics: list[str] = []
+
+    @property
+    def heads(self) -> HeadWatcher:
+        """The head watcher every loop of this duty follows (made on first use when none was
+        given: subscribed to the config's ``ws_url``, shared with the courts' cases and lent to
+        the view's sender, whose receipts are then read once per new head)."""
+        if self._heads is None:
+            self._heads = HeadWatcher(self.view.rpc, self.view.config.ws_url, poll=self.poll)
+            self._own_heads = True
+            self.accountability.follow_heads(self._heads)
+            sender = self.view.sender
+            if sender is not None and sender.heads is None:
+                sender.heads = self._heads
+        return self._heads
+
+    async def _followed(self) -> tuple[list[str], list[str]]:
+        """The addresses and first topics of the log loop's one ``eth_getLogs`` per block: the
+        settlement contract's batch events and the dispute court's ``Escalated`` (cases)."""
+        if not self._topics:
+            try:
+                self._dispute = (await self.accountability.courts()).courts.dispute
+            except ValueError:
+                self._dispute = ""  # a deployment without the accountability courts
+            self._topics = [self.view.topic(event) for event in _FOLLOWED]
+            if self._dispute:
+                courts = await self.accountability.courts()
+                self._topics.append(courts.topic("dispute", "Escalated"))
+        addresses = [self.settlement, *([self._dispute] if self._dispute else [])]
+        return addresses, self._topics
+
+    async def _read_logs(self, block: Block, cursor: int) -> bool:
+        """Reads the followed events of blocks ``cursor`` to ``block`` and acts on them; False
+        when a reorg replaced ``block`` during the read (read again). The block right after the
+        last one read (its parent) is read by its hash: exactly its logs, no check after."""
+        addresses, topics = await self._followed()
+        by_hash = (
+            cursor == block.number
+            and bool(self._checkpoints)
+            and self._checkpoints[-1] == (block.number - 1, block.parent)
+        )
+        if by_hash:
+            raw = await block_logs(self.view.rpc, addresses, topics, block_hash=block.hash)
+        else:
+            raw = await block_logs(
+                self.view.rpc, addresses, topics, first=cursor, last=block.number
+            )
+            if await self.view.block_hash(block.number) != block.hash:
+                return False
+        changed: set[int] = set()
+        dispute = self._dispute.lower()
+        for entry in raw:
+            if dispute and str(entry.get("address", "")).lower() == dispute:
+                courts = await self.accountability.courts()
+                case = courts.decode_log("dispute", entry)
+                if case is not None and case[0] == "Escalated":
+                    self.accountability.escalated(int(case[1]["batchId"]), int(case[1]["index"]))
+                continue
+            decoded = self.view.decode_log(entry)
+            if decoded is None or decoded[0] not in _FOLLOWED:
+                continue
+            event, args = decoded
+            changed.add(int(args["batchId"]))
+            if event == "BatchPosted":
+                self._posted(int(args["batchId"]), entry)
+            elif event in ("BatchFinalized", "BatchExpired"):
+                self.book.touch(int(args["batchId"]))  # stale before its waiter wakes
+                self.accountability.settled(int(args["batchId"]))
+        self._checkpoints.append((block.number, block.hash))
+        self.book.advance(Head(block.number, block.hash, block.timestamp), changed)
+        return True
 
     async def run(self) -> None:
+        """The log loop: one wait for the next head (pushed by the node where it can), then one
+        ``eth_getLogs`` of the new blocks' batch and case events; nothing while no block comes
+        but a head read every ``quiet`` seconds of the watcher (a silent subscription)."""
         cursor = await self.view.block_number()
         self._from_block = max(0, cursor - 1000)
         cursor = self._from_block
         self.accountability.from_block = self._from_block
-        last_cheques = time.monotonic()
+        last_cheques = last_credits = time.monotonic()
+        read: str | None = None  # the hash of the last head whose blocks were all read
         while True:
             try:
-                # One read of the head per tick: when it is still the last block read (same
-                # number and hash: nothing mined, no reorg), there is nothing new to read.
-                head, before, parent, stamp = await self.view.head_link()
-                if not self._checkpoints or self._checkpoints[-1] != (head, before):
-                    cursor = await self._follow_reorg(cursor, (head - 1, parent))
-                if head >= cursor:
-                    changed: set[int] = set()
-                    for event, raw, args in await self.view.logs_of(_FOLLOWED, cursor, head):
-                        changed.add(int(args["batchId"]))
-                        if event == "BatchPosted":
-                            self._posted(int(args["batchId"]), raw)
-                        elif event in ("BatchFinalized", "BatchExpired"):
-                            self.accountability.settled(int(args["batchId"]))
-                    await self.accountability.follow_cases(cursor, head)
-                    after = await self.view.block_hash(head)
-                    if before == after:  # else read it again: a reorg
-                        self._checkpoints.append((head, after))
-                        cursor = head + 1
-                        self.book.advance(Head(head, after, stamp), changed)
-                elif self._checkpoints and self._checkpoints[-1] == (head, before):
-                    self.book.advance(Head(head, before, stamp), ())  # nothing new: still fresh
+                block = await self.heads.next(read, _IDLE_WAKE)
+                if self._checkpoints and self._checkpoints[-1] != (block.number, block.hash):
+                    cursor = await self._follow_reorg(cursor, (block.number - 1, block.parent))
+                if block.number >= cursor:
+                    if await self._read_logs(block, cursor):
+                        cursor, read = block.number + 1, block.hash
+                    else:  # a reorg replaced it during the read: the new head, then again
+                        await self.heads.read()
+                elif self._checkpoints and self._checkpoints[-1] == (block.number, block.hash):
+                    self.book.advance(Head(block.number, block.hash, block.timestamp), ())
+                    read = block.hash  # nothing new: still fresh
                 if self._unreached:  # this pass reached the chain again after an outage
                     self._unreached = False
                     self.reached_again = self.clock()
-                if time.monotonic() - last_cheques > 2.0:
+                if time.monotonic() - last_cheques > _CHEQUES_EVERY:
                     last_cheques = time.monotonic()
                     await self.post_cheques()
-                    await self.withdraw()
                     await self.callbacks.tick()
+                if time.monotonic() - last_credits > self.credits_every:
+                    last_credits = time.monotonic()
+                    await self.withdraw()
             except (ChainUnavailable, RpcError) as exc:
                 log.info("committee: chain unavailable (%s)", exc)
                 self._unreached = True
-            await asyncio.sleep(self.poll)
+                read = None
+                await asyncio.sleep(self.poll)
 
     async def _follow_reorg(self, cursor: int, parent: tuple[int, str]) -> int:
         """The block to read the logs from: ``cursor``, or, when a reorg replaced the last block
@@ -339,6 +425,8 @@ class Committee:
         await asyncio.gather(*self.tasks.values(), *late, return_exceptions=True)
         await self.accountability.close()
         await self.http.aclose()
+        if self._own_heads and self._heads is not None:
+            await self._heads.aclose()
 
     # ---- one batch -------------------------------------------------------------------------
 

@@ -1,13 +1,16 @@
 """Gateways found on-chain: follow ``GatewayEndpoint`` announcements, serve the bonded ones.
 
-Every ``interval`` seconds: read the ``GatewayEndpoint`` events of the GatewayRegistry up to the
-*settled head* (the head less ``confirmations`` blocks; in ranges of at most ``_LOG_RANGE``
-blocks): they name the gateways that ever announced. Then, as of the settled head, read each
-one's URL (``endpointOf``) and bond, and serve those whose URL is not empty, is a usable endpoint
-(:func:`peerhost.wire.endpoint.endpoint_problem`) and whose bond is at least the minimum gateway
-bond. A feed is opened to each new one (its challenge must name the announcing gateway), closed
-when a gateway drops out or replaced when its URL changes. Gateways this worker is configured to
-serve are left to their configured feeds.
+Every ``interval`` seconds: read the GatewayRegistry's events that change what a worker serves
+(``GatewayEndpoint`` and the bond's: :data:`_WATCHED`) up to the *settled head* (the head less
+``confirmations`` blocks; in ranges of at most ``_LOG_RANGE`` blocks, or by the block's hash when
+it is the one block after the last read): the announcements name the gateways that ever announced.
+Then, when an event named one of them (or after a reorg, or ``_RESTATE`` seconds after the last
+time), as of the settled head, read each one's URL (``endpointOf``) and bond, and serve those
+whose URL is not empty, is a usable endpoint (:func:`peerhost.wire.endpoint.endpoint_problem`) and
+whose bond is at least the minimum gateway bond. A feed is opened to each new one (its challenge
+must name the announcing gateway), closed when a gateway drops out or replaced when its URL
+changes. Gateways this worker is configured to serve are left to their configured feeds. A block
+that names no gateway costs two calls: the head (with its parent's hash) and its events.
 
 Reorgs: the URL served is always the registry's state at the settled head, never a remembered
 event, so a reorg that removes or changes an announcement is followed at the next poll. Each poll
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -36,6 +40,17 @@ from peerhost.worker.feed import FeedClient, feed_url
 _LOG_RANGE = 10_000
 #: Block hashes remembered to find where a reorg forked (a deeper one: read again from the start).
 _CHECKPOINTS = 64
+#: The registry's events that change a gateway's URL or bond (``Drawn``: when it takes from it).
+_WATCHED = (
+    "GatewayEndpoint",
+    "GatewayBonded",
+    "BondWithdrawalRequested",
+    "BondWithdrawn",
+    "BondCharged",
+    "Drawn",
+)
+#: Seconds after which the gateways' URLs and bonds are read again though no event named them.
+_RESTATE = 60.0
 
 FeedFactory = Callable[[str, str], FeedClient]
 
@@ -77,6 +92,8 @@ class GatewayDiscovery:
         self._skipped: dict[str, str] = {}  # gateway -> the reason last logged
         self._stopping = False
         self._polled: tuple[int, str] | None = None  # the head of the last complete poll
+        self._dirty = True  # an event (or a reorg) may have changed a gateway's URL or bond
+        self._stated_at = float("-inf")  # monotonic time the URLs and bonds were last read
 
     async def run(self) -> None:
         while not self._stopping:
@@ -93,45 +110,75 @@ class GatewayDiscovery:
 
         One read of the head per poll: when it is the head the last complete poll saw (same
         number and hash: nothing mined, no reorg), the registry's state at the settled head is
-        what that poll read, and nothing else is read."""
-        head = await self.view.head_block()
+        what that poll read, and nothing else is read; when no event of the new blocks named a
+        gateway, nor is the state ``_RESTATE`` seconds old, only the events are read."""
+        number, block_hash, parent, _ = await self.view.head_link()
+        head = (number, block_hash)
         if head == self._polled:
             return
-        await self._follow_reorg(head)
+        await self._follow_reorg(head, parent)
         settled = head[0] - self.confirmations
         if settled < self._start_block:
             return
-        if settled >= self._next_block and not await self._scan(settled, head):
+        if settled >= self._next_block and not await self._scan(settled, head, parent):
             return  # the chain reorganized under the read: the next poll reads again
-        at = self._next_block - 1
-        self.announced = {g: await self.view.endpoint_of(g, at) for g in sorted(self.candidates)}
-        await self._reconcile(await self._wanted(at))
+        if self._dirty or time.monotonic() - self._stated_at > _RESTATE:
+            at = self._next_block - 1
+            self.announced = {
+                g: await self.view.endpoint_of(g, at) for g in sorted(self.candidates)
+            }
+            await self._reconcile(await self._wanted(at))
+            self._dirty, self._stated_at = False, time.monotonic()
         self._polled = head
 
-    async def _scan(self, settled: int, head: tuple[int, str]) -> bool:
-        """Reads the announcements up to ``settled``; False when its hash changed meanwhile."""
-        before = head[1] if settled == head[0] else await self.view.block_hash(settled)
+    async def _scan(self, settled: int, head: tuple[int, str], parent: str) -> bool:
+        """Reads the watched events up to ``settled``; False when its hash changed meanwhile.
+        The one block after the last read (its parent) is read by its hash: exactly its events,
+        no check after."""
         found: set[str] = set()
-        first = self._next_block
-        while first <= settled:
-            to = min(settled, first + _LOG_RANGE - 1)
-            for _, args in await self.view.logs("GatewayEndpoint", first, to, contract="gateways"):
-                found.add(str(args["gateway"]).lower())
-            first = to + 1
-        after = await self.view.block_hash(settled)
-        if before is None or before != after:
-            return False
+        if (
+            settled == head[0] == self._next_block
+            and self._checkpoints
+            and self._checkpoints[-1] == (settled - 1, parent)
+        ):
+            events = await self.view.events("gateways", _WATCHED, block_hash=head[1])
+            after: str | None = head[1]
+        else:
+            before = head[1] if settled == head[0] else await self.view.block_hash(settled)
+            events = []
+            first = self._next_block
+            while first <= settled:
+                to = min(settled, first + _LOG_RANGE - 1)
+                events += await self.view.events("gateways", _WATCHED, first=first, last=to)
+                first = to + 1
+            after = await self.view.block_hash(settled)
+            if before is None or before != after:
+                return False
+        assert after is not None
+        for name, _, args in events:
+            gateway = str(args["gateway"]).lower()
+            if name == "GatewayEndpoint":
+                found.add(gateway)
+                self._dirty = True
+            elif gateway in self.candidates and (name != "Drawn" or int(args["fromBond"]) > 0):
+                self._dirty = True  # a served gateway's bond changed
         self.candidates |= found
         self._next_block = settled + 1
         self._checkpoints.append((settled, after))
         return True
 
-    async def _follow_reorg(self, head: tuple[int, str]) -> None:
+    async def _follow_reorg(self, head: tuple[int, str], parent: str) -> None:
         """Rewinds the read position to the newest remembered block still on the chain."""
         if not self._checkpoints:
             return
         number, known = self._checkpoints[-1]
-        if (head[1] if number == head[0] else await self.view.block_hash(number)) == known:
+        if number == head[0]:
+            still = head[1] == known
+        elif number == head[0] - 1:
+            still = parent == known
+        else:
+            still = await self.view.block_hash(number) == known
+        if still:
             return
         self._checkpoints.pop()
         while self._checkpoints:
@@ -141,6 +188,7 @@ class GatewayDiscovery:
             self._checkpoints.pop()
         was = self._next_block
         self._next_block = self._checkpoints[-1][0] + 1 if self._checkpoints else self._start_block
+        self._dirty = True  # what the lost blocks held may be gone: read the state again
         self.reorgs += 1
         logs.event(
             "discovery_reorg",

@@ -1,7 +1,7 @@
-"""The committee's follow-up loop reads the head once per tick and nothing more while no block
-arrives; a new block (a batch posted) is read and acted on; a reorg that replaces the head's
-block at the same height is read again (``test_worker_reorg`` has the post found on the new
-branch)."""
+"""The committee's follow-up loop waits for the next head (pushed by anvil over ``newHeads``) and
+reads nothing while no block arrives but a head now and then; a new block (a batch posted) is
+read with one ``eth_getLogs`` and acted on; a reorg that replaces the head's block at the same
+height is read again (``test_worker_reorg`` has the post found on the new branch)."""
 
 from __future__ import annotations
 
@@ -37,10 +37,9 @@ def test_committee_loop__no_new_block_then_a_post__reads_logs_only_for_the_new_b
         )
         logs, heads = rpc.calls["eth_getLogs"], rpc.calls["eth_getBlockByNumber"]
         numbers = rpc.calls["eth_blockNumber"]
-        wait_for(
-            lambda: rpc.calls["eth_getBlockByNumber"] >= heads + 10, 30, "ten ticks on one head"
-        )
+        time.sleep(3.0)  # a dozen ticks of the old loop on one head
         assert int(chain.blocks.head.number) == head, "a block came meanwhile: nothing shown"
+        assert rpc.calls["eth_getBlockByNumber"] - heads <= 2, "the head read every tick"
         assert rpc.calls["eth_getLogs"] == logs, "logs read again with no new block"
         assert rpc.calls["eth_blockNumber"] == numbers, "the head read twice per tick"
 
@@ -95,15 +94,12 @@ def test_committee_duties__batches_in_flight_no_new_block__read_no_batch_per_tic
         ), "seed blocks reached: the duties would draw seats"
         calls, numbers = rpc.calls["eth_call"], rpc.calls["eth_blockNumber"]
         heads, reads = rpc.calls["eth_getBlockByNumber"], committee.book.reads
-        since = time.monotonic()
-        wait_for(
-            lambda: rpc.calls["eth_getBlockByNumber"] >= heads + 20, 30, "twenty ticks, no block"
-        )
-        rounds = int((time.monotonic() - since) // 2.0) + 1
+        time.sleep(3.0)  # sixty ticks of the duties, no block
+        assert rpc.calls["eth_getBlockByNumber"] - heads <= 2  # (the subscription's quiet reads)
         assert committee.book.reads == reads, "a batch read again with no new block"
-        # only the credits round's views (every 2 s: this worker's and the courts' credits),
-        # none per batch (before: phaseOf and getBatch of each batch every tick, 120 here)
-        assert rpc.calls["eth_call"] - calls <= 3 * rounds
+        # no view at all: none per batch (before: phaseOf and getBatch of each batch every tick,
+        # 120 here), and the credits are read every 30 s (before: three views every 2 s)
+        assert rpc.calls["eth_call"] == calls
         assert rpc.calls["eth_blockNumber"] == numbers
 
         # a batch's leaves come from the post transaction the log loop saw: no log scan
@@ -117,6 +113,52 @@ def test_committee_duties__batches_in_flight_no_new_block__read_no_batch_per_tic
         wait_for(lambda: committee._checkpoints[-1][0] >= int(chain.blocks.head.number), 30, "")
         time.sleep(0.3)
         assert committee.book.reads == reads
+    finally:
+        running.cancel()
+        time.sleep(0.1)
+        loop.run(committee.close())
+        loop.run(rpc.aclose())
+        ledger.close()
+
+
+def test_committee_idle__batches_in_flight__one_call_per_block_none_between(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+) -> None:
+    """Three batches waiting for their seed block: while no block comes, the worker makes at most
+    one head read per ``quiet`` seconds (the subscription pushes heads); a block costs one
+    ``eth_getLogs`` (the settlement's and the courts' events, by the block's hash) and nothing else.
+    Before: the head every tick (4 a second at the default tick), a block's logs read twice
+    (the courts' apart) and its hash once more, the credits' three views every 2 s."""
+    kit = ready
+    worker = next(iter(accounts_by_address.values()))
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    committee, rpc = ledger_committee(v2_config, worker, ledger, poll=0.25)
+    batches = [kit.post(1).batch_id for _ in range(3)]
+    running = loop.start(committee.run())
+    try:
+        wait_for(lambda: set(batches) <= set(committee.tasks), 30, "the three duties")
+        wait_for(lambda: committee.heads.live, 30, "the head subscription")
+        time.sleep(1.0)  # the duties settle into waiting for the seed block
+        seeds = min(int(kit.coordinator.getBatch(b).seedBlock) for b in batches)
+        assert int(chain.blocks.head.number) + 1 < seeds, "seed blocks too close: seats drawn"
+        before = sum(rpc.calls.values())
+        time.sleep(4.0)
+        quiet = sum(rpc.calls.values()) - before
+        assert quiet <= 3, f"{quiet} calls in 4 s without a block: {dict(rpc.calls)}"
+
+        calls = dict(rpc.calls)
+        kit.chain.mine(1)  # a block before the seed blocks
+        head = int(chain.blocks.head.number)
+        wait_for(lambda: committee._checkpoints[-1][0] >= head, 30, "the block read")
+        time.sleep(0.3)
+        spent = {m: n - calls.get(m, 0) for m, n in rpc.calls.items() if n > calls.get(m, 0)}
+        assert spent.get("eth_getLogs") == 1, spent
+        assert sum(spent.values()) <= 2, f"a block cost {spent}"  # (maybe a quiet head read)
     finally:
         running.cancel()
         time.sleep(0.1)

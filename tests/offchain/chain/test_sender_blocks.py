@@ -9,6 +9,7 @@ import asyncio
 from ape.api import AccountAPI
 
 from peerhost.chain import ChainConfig, RpcClient
+from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.sender import BlockClock, TxSender
 
 
@@ -73,3 +74,44 @@ def test_wait__interval_mining__receipts_found_with_a_few_polls_per_block(
     learnt = polls[4:]  # after three blocks seen
     # polling every 20 ms: about 25 polls for the half block a wait lasts on average
     assert sum(learnt) / len(learnt) <= 15, polls
+
+
+def test_wait__heads_pushed__receipt_read_once_per_block_and_seen_in_its_block(
+    chain_config: ChainConfig, stranger: AccountAPI
+) -> None:
+    """With a live ``newHeads`` subscription a wait reads the receipt when a block arrives, not
+    between blocks: one or two reads per transaction, and each receipt is back before the next
+    block is mined (seen the block it is mined)."""
+
+    async def run() -> tuple[list[int], list[int], list[int], bool]:
+        rpc = RpcClient(chain_config.rpc_url)
+        sender = TxSender(rpc, stranger.private_key, chain_config.chain_id)
+        sender.heads = HeadWatcher(rpc, chain_config.ws_url)
+        await rpc.call("evm_setAutomine", [False])
+        await rpc.call("evm_setIntervalMining", [1])
+        polls, blocks, heads_then = [], [], []
+        try:
+            await sender.heads.latest()
+            for _ in range(50):
+                if sender.heads.live:
+                    break
+                await asyncio.sleep(0.05)
+            live = sender.heads.live
+            for _ in range(5):
+                tx = await sender.send(stranger.address, b"", gas=21_000)
+                before = rpc.calls["eth_getTransactionReceipt"]
+                receipt = await sender.wait(tx, timeout=30.0)
+                heads_then.append(int(await rpc.call("eth_blockNumber"), 16))
+                polls.append(rpc.calls["eth_getTransactionReceipt"] - before)
+                blocks.append(int(str(receipt["blockNumber"]), 16))
+        finally:
+            await rpc.call("evm_setIntervalMining", [0])
+            await rpc.call("evm_setAutomine", [True])
+            await sender.heads.aclose()
+            await rpc.aclose()
+        return polls, blocks, heads_then, live
+
+    polls, blocks, heads_then, live = asyncio.run(run())
+    assert live
+    assert blocks == heads_then, "a receipt came back only after a later block"
+    assert max(polls) <= 3, polls  # the send's block, maybe one more (before: 4-22 per wait)

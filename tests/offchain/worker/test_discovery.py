@@ -25,38 +25,64 @@ class Registry:
     tests/contracts/settlement/test_discovery_reorg.py reorganizes a real chain)."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[int, str, str]] = []  # (block, gateway, url)
+        self.announcements: list[tuple[int, str, str]] = []  # (block, gateway, url)
+        self.bond_events: list[tuple[int, str]] = []  # (block, gateway): GatewayBonded and kin
         self.bonds: dict[str, int] = {}
         self.head = 0
         self.reads = 0  # chain reads made (heads, hashes, logs, endpoints, bonds)
 
     def announce(self, gateway: str, url: str, bond: int = MIN_BOND) -> None:
         self.head += 1
-        self.events.append((self.head, gateway, url))
+        self.announcements.append((self.head, gateway, url))
+        self.set_bond(gateway, bond, block=self.head)
+
+    def set_bond(self, gateway: str, bond: int, block: int | None = None) -> None:
+        if block is None:
+            self.head += 1
+        if self.bonds.get(gateway) != bond:
+            self.bond_events.append((block or self.head, gateway))
         self.bonds[gateway] = bond
 
-    async def head_block(self) -> tuple[int, str]:
+    def mine(self) -> None:
+        """A block that names no gateway."""
+        self.head += 1
+
+    async def head_link(self) -> tuple[int, str, str, int]:
         self.reads += 1
-        return self.head, f"0x{self.head:064x}"
+        return self.head, f"0x{self.head:064x}", f"0x{self.head - 1:064x}", 0
 
     async def block_hash(self, number: int) -> str | None:
         self.reads += 1
         return f"0x{number:064x}" if number <= self.head else None
 
-    async def logs(
-        self, event: str, from_block: int, to_block: int, *, contract: str
-    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        assert (event, contract) == ("GatewayEndpoint", "gateways")
+    async def events(
+        self,
+        contract: str,
+        names: tuple[str, ...],
+        *,
+        first: int = 0,
+        last: int = 0,
+        block_hash: str = "",
+    ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        assert contract == "gateways" and "GatewayEndpoint" in names and "BondWithdrawn" in names
         self.reads += 1
-        return [
-            ({}, {"gateway": g, "url": u})
-            for block, g, u in self.events
-            if from_block <= block <= to_block
+        if block_hash:
+            first = last = int(block_hash, 16)
+        out: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
+            (block, "GatewayEndpoint", {}, {"gateway": g, "url": u})
+            for block, g, u in self.announcements
+            if first <= block <= last
         ]
+        out += [
+            (block, "GatewayBonded", {}, {"gateway": g})
+            for block, g in self.bond_events
+            if first <= block <= last
+        ]
+        return [(name, raw, args) for _, name, raw, args in sorted(out, key=lambda e: e[0])]
 
     async def endpoint_of(self, gateway: str, block: int) -> str:
         self.reads += 1
-        urls = [u for b, g, u in self.events if g == gateway and b <= block]
+        urls = [u for b, g, u in self.announcements if g == gateway and b <= block]
         return urls[-1] if urls else ""
 
     async def params(self) -> dict[str, Any]:
@@ -113,14 +139,20 @@ def test_poll__no_new_block__reads_the_head_once_and_nothing_else() -> None:
         await d.poll()
         reads.append(registry.reads - before)
         assert d.feeds[OTHER].url == "ws://127.0.0.1:3/_feed"
+        registry.mine()  # a block that names no gateway: its events, no URL or bond
+        before = registry.reads
+        await d.poll()
+        reads.append(registry.reads - before)
         await d.stop()
         return reads
 
-    first, idle, idle_again, new_block = run(main())
+    first, idle, idle_again, new_block, quiet_block = run(main())
     assert idle == idle_again == 1  # the head, seen unchanged
     # the head, logs, the settled block's hash after them, each gateway's URL and bond; after a
-    # new block also the hash of the last block read (a reorg?)
-    assert first == 3 + 2 * 2 and new_block == 4 + 2 * 2
+    # new block the head and that block's events by its hash (its parent was the last read), then
+    # each gateway's URL and bond, as an event named one (before: 4 + 2 * 2)
+    assert first == 3 + 2 * 2 and new_block == 2 + 2 * 2
+    assert quiet_block == 2  # (before: 4 + 2 * 2, every block)
 
 
 def test_poll__unbonded_or_bad_url__skipped_with_reason(caplog: pytest.LogCaptureFixture) -> None:
@@ -153,7 +185,7 @@ def test_poll__bond_gone_or_url_withdrawn__closes_the_feed() -> None:
         d = discovery(registry)
         await d.poll()
         seen = [sorted(d.feeds)]
-        registry.bonds[GOOD] = 0  # bond withdrawn
+        registry.set_bond(GOOD, 0)  # bond withdrawn
         registry.announce(OTHER, "")  # URL withdrawn
         await d.poll()
         seen.append(sorted(d.feeds))

@@ -1,0 +1,93 @@
+"""HeadWatcher against a real anvil: heads pushed over ``newHeads`` cost no call, a reorg arrives as
+a new head at the same height, and without a subscription the head is polled."""
+
+from __future__ import annotations
+
+import asyncio
+
+from peerhost.chain import ChainConfig, RpcClient
+from peerhost.chain.heads import HeadWatcher
+
+
+def test_next__subscribed_blocks_mined__each_pushed_without_a_head_read(
+    chain_config: ChainConfig,
+) -> None:
+    async def run() -> tuple[list[int], int, int, bool]:
+        rpc = RpcClient(chain_config.rpc_url)
+        heads = HeadWatcher(rpc, chain_config.ws_url, quiet=30.0)
+        try:
+            first = await heads.latest()
+            for _ in range(50):  # the subscription is up
+                if heads.live:
+                    break
+                await asyncio.sleep(0.05)
+            live = heads.live
+            reads = heads.reads
+            seen, last = [], first
+            for _ in range(3):
+                await rpc.call("anvil_mine", ["0x1"])
+                last = await heads.next(last.hash, 10.0)
+                seen.append(last.number - first.number)
+            return seen, heads.reads - reads, heads.pushed, live
+        finally:
+            await heads.aclose()
+            await rpc.aclose()
+
+    seen, reads, pushed, live = asyncio.run(run())
+    assert live, "anvil offers newHeads: the watcher subscribed"
+    assert seen == [1, 2, 3]
+    assert reads == 0, "a pushed head was read again with a call"
+    assert pushed >= 3
+
+
+def test_next__reorg_replaces_the_head__same_height_new_hash_arrives(
+    chain_config: ChainConfig,
+) -> None:
+    async def run() -> tuple[int, str, int, str, str]:
+        rpc = RpcClient(chain_config.rpc_url)
+        heads = HeadWatcher(rpc, chain_config.ws_url, quiet=30.0)
+        try:
+            await rpc.call("anvil_mine", ["0x2"])
+            await heads.latest()
+            for _ in range(50):
+                if heads.live:
+                    break
+                await asyncio.sleep(0.05)
+            before = await heads.read()
+            sender = (await rpc.call("eth_accounts"))[0]  # a transaction: another block hash
+            move = {"from": sender, "to": sender, "value": "0x1"}
+            await rpc.call("anvil_reorg", [1, [[move, 0]]])
+            after = await heads.next(before.hash, 10.0)
+            parent = (await rpc.call("eth_getBlockByNumber", [hex(after.number - 1), False]))[
+                "hash"
+            ]
+            return before.number, before.hash, after.number, after.hash, parent == after.parent
+        finally:
+            await heads.aclose()
+            await rpc.aclose()
+
+    number, old, new_number, new, linked = asyncio.run(run())
+    assert new_number == number and new != old, "the replaced head is seen"
+    assert linked
+
+
+def test_next__no_subscription__polls_and_times_out_on_the_same_head(
+    chain_config: ChainConfig,
+) -> None:
+    async def run() -> tuple[int, int, bool, int]:
+        rpc = RpcClient(chain_config.rpc_url)
+        heads = HeadWatcher(rpc, "", poll=0.05)
+        try:
+            first = await heads.latest()
+            same = await heads.next(first.hash, 0.3)  # no block: the same head after the wait
+            polls = heads.reads
+            await rpc.call("anvil_mine", ["0x1"])
+            mined = await heads.next(first.hash, 5.0)
+            return mined.number - first.number, polls, same == first, heads.pushed
+        finally:
+            await heads.aclose()
+            await rpc.aclose()
+
+    step, polls, same, pushed = asyncio.run(run())
+    assert same and step == 1 and pushed == 0
+    assert 2 <= polls <= 10, f"{polls} head reads in 0.3 s at a 0.05 s poll"
