@@ -133,14 +133,15 @@ class SettlementView:
         """Calldata of a SettlementCoordinator function."""
         return self.coordinator.encode_call(name, *args)
 
-    async def send(self, name: str, *args: Any, value: int = 0) -> bytes:
-        """Signs and sends a SettlementCoordinator write; returns the transaction hash."""
+    async def send(self, name: str, *args: Any, value: int = 0, gas: int | None = None) -> bytes:
+        """Signs and sends a SettlementCoordinator write (``gas``: its limit, else the table's);
+        returns the transaction hash."""
         if self.sender is None:
             raise RuntimeError("this SettlementView has no sender")
         return await self.sender.send(
             self.config.settlement,
             self.encode(name, *args),
-            gas=GAS.get(name, 1_000_000),
+            gas=gas or GAS.get(name, 1_000_000),
             value=value,
         )
 

@@ -1,9 +1,11 @@
 """A worker's seat claims its committee pay of a settled batch once the challenge window passed
-(``Accountability.claim_seat_pay``): it is sent exactly what the coordinator held for it, and a
-second claim sends no transaction. Real anvil, real coordinator, the worker's own sender."""
+(``Accountability.claim_seat_pay``): it is sent exactly what the coordinator held for it, a
+second claim sends no transaction, and the pay of batches whose windows ended meanwhile goes in
+one claim. Real anvil, real coordinator, the worker's own sender."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -18,6 +20,27 @@ from peerhost.worker.duties import DutyLog
 
 from .conftest import GOOD, distinct, seat_until
 from .worker_harness import ThreadLoop
+
+
+def _accountability(
+    config: ChainConfig, me: Any, leaves_of: Any, leaf_result: Any, claim_delay: float
+) -> tuple[RpcClient, Accountability]:
+    key = bytes.fromhex(str(me.private_key).removeprefix("0x"))
+    rpc = RpcClient(config.rpc_url)
+    view = SettlementView(config, rpc, TxSender(rpc, key, config.chain_id))
+    accountability = Accountability(
+        view,
+        str(me.address),
+        leaves_of=leaves_of,
+        leaf_result=leaf_result,
+        attested=lambda gateway, seq: None,
+        gateway_urls=dict,
+        duties=DutyLog(":memory:"),
+        challenges=False,
+        poll=0.1,
+        claim_delay=claim_delay,
+    )
+    return rpc, accountability
 
 
 @pytest.fixture
@@ -47,20 +70,7 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
     async def leaf_result(batch_id: int, index: int) -> bytes:
         return GOOD
 
-    key = bytes.fromhex(str(me.private_key).removeprefix("0x"))
-    rpc = RpcClient(v2_config.rpc_url)
-    view = SettlementView(v2_config, rpc, TxSender(rpc, key, v2_config.chain_id))
-    accountability = Accountability(
-        view,
-        str(me.address),
-        leaves_of=leaves_of,
-        leaf_result=leaf_result,
-        attested=lambda gateway, seq: None,
-        gateway_urls=dict,
-        duties=DutyLog(":memory:"),
-        challenges=False,
-        poll=0.1,
-    )
+    rpc, accountability = _accountability(v2_config, me, leaves_of, leaf_result, claim_delay=0.0)
     k.wait_challenge_window(b)
     ends = int(k.coordinator.getBatch(b).finalizedAt) + int(k.s.court.courtParams().challengeWindow)
     owed = int(k.coordinator.seatPayOf(b, me))
@@ -76,5 +86,51 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
     assert int(k.coordinator.seatPayOf(b, me)) == 0
     loop.run(accountability.claim_seat_pay(b, ends), 30)  # nothing left: no transaction
     assert int(k.chain.provider.get_nonce(me.address)) == nonce + 1
+    loop.run(accountability.close(), 30)
+    loop.run(rpc.aclose(), 30)
+
+
+def test_claim_seat_pay__two_batches_due__one_claim_pays_both(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    first, holders = seat_until(k, distinct(3))
+    second, _ = seat_until(k, lambda hs, seats: holders[0] in hs)
+    me = accounts_by_address[holders[0]]
+    for posted in (first, second):
+        seated = [str(h) for h in k.coordinator.holdersOf(posted.batch_id)[0]]
+        for h in seated:
+            k.commit(posted.batch_id, accounts_by_address[h], [GOOD])
+        for h in seated:
+            k.reveal(posted.batch_id, accounts_by_address[h], [GOOD])
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), []
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        return GOOD
+
+    rpc, accountability = _accountability(v2_config, me, leaves_of, leaf_result, claim_delay=1.0)
+    window = int(k.s.court.courtParams().challengeWindow)
+    ids = (first.batch_id, second.batch_id)
+    k.wait_challenge_window(second.batch_id)
+    k.wait_challenge_window(first.batch_id)
+    ends = {b: int(k.coordinator.getBatch(b).finalizedAt) + window for b in ids}
+    owed = {b: int(k.coordinator.seatPayOf(b, me)) for b in ids}
+    assert all(owed.values())
+    before = int(k.chain.provider.get_balance(me.address))
+    nonce = int(k.chain.provider.get_nonce(me.address))
+
+    async def both() -> None:
+        await asyncio.gather(*(accountability.claim_seat_pay(b, ends[b]) for b in ids))
+
+    loop.run(both(), 60)
+    assert int(k.chain.provider.get_nonce(me.address)) == nonce + 1  # one claim
+    assert accountability.claims == 1
+    fee = before + sum(owed.values()) - int(k.chain.provider.get_balance(me.address))
+    assert 0 <= fee < 10**15  # both batches' pay arrived in full
+    assert [int(k.coordinator.seatPayOf(b, me)) for b in ids] == [0, 0]
     loop.run(accountability.close(), 30)
     loop.run(rpc.aclose(), 30)
