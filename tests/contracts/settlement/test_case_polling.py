@@ -12,16 +12,11 @@ import pytest
 
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.heads import HeadWatcher
-from peerhost.chain.rpc import RpcClient
-from peerhost.chain.sender import TxSender
-from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import Leaf
-from peerhost.worker.accountability import Accountability
-from peerhost.worker.duties import DutyLog
 
 from .conftest import GOOD, LIE, LIE2, distinct, seat_until
 from .courtkit import CP_COMMIT, Court
-from .worker_harness import ThreadLoop, key_of, wait_for
+from .worker_harness import ThreadLoop, accountability_of, wait_for
 
 
 @pytest.fixture
@@ -60,21 +55,9 @@ def test_case_duties__two_cases_no_new_block__read_nothing_until_a_block(
     async def leaf_result(batch_id: int, index: int) -> bytes:
         return GOOD
 
-    rpc = RpcClient(v2_config.rpc_url)
-    view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
     heads = HeadWatcher(rpc, v2_config.ws_url)
-    accountability = Accountability(
-        view,
-        str(me.address),
-        leaves_of=leaves_of,
-        leaf_result=leaf_result,
-        attested=lambda gateway, seq: None,
-        gateway_urls=dict,
-        duties=DutyLog(":memory:"),
-        challenges=False,
-        poll=0.1,
-        heads=heads,
-    )
+    accountability.follow_heads(heads)
     duties = [loop.start(accountability.case_duty(b, index)) for index in (0, 1)]
     try:
         wait_for(lambda: heads.live, 30, "the head subscription")

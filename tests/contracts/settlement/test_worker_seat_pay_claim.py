@@ -11,36 +11,10 @@ from typing import Any
 import pytest
 
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.rpc import RpcClient
-from peerhost.chain.sender import TxSender
-from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import Leaf
-from peerhost.worker.accountability import Accountability
-from peerhost.worker.duties import DutyLog
 
 from .conftest import GOOD, distinct, seat_until
-from .worker_harness import ThreadLoop
-
-
-def _accountability(
-    config: ChainConfig, me: Any, leaves_of: Any, leaf_result: Any, claim_delay: float
-) -> tuple[RpcClient, Accountability]:
-    key = bytes.fromhex(str(me.private_key).removeprefix("0x"))
-    rpc = RpcClient(config.rpc_url)
-    view = SettlementView(config, rpc, TxSender(rpc, key, config.chain_id))
-    accountability = Accountability(
-        view,
-        str(me.address),
-        leaves_of=leaves_of,
-        leaf_result=leaf_result,
-        attested=lambda gateway, seq: None,
-        gateway_urls=dict,
-        duties=DutyLog(":memory:"),
-        challenges=False,
-        poll=0.1,
-        claim_delay=claim_delay,
-    )
-    return rpc, accountability
+from .worker_harness import ThreadLoop, accountability_of
 
 
 @pytest.fixture
@@ -70,7 +44,7 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
     async def leaf_result(batch_id: int, index: int) -> bytes:
         return GOOD
 
-    rpc, accountability = _accountability(v2_config, me, leaves_of, leaf_result, claim_delay=0.0)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result, claim_delay=0.0)
     k.wait_challenge_window(b)
     ends = int(k.coordinator.getBatch(b).finalizedAt) + int(k.s.court.courtParams().challengeWindow)
     owed = int(k.coordinator.seatPayOf(b, me))
@@ -112,7 +86,7 @@ def test_claim_seat_pay__two_batches_due__one_claim_pays_both(
     async def leaf_result(batch_id: int, index: int) -> bytes:
         return GOOD
 
-    rpc, accountability = _accountability(v2_config, me, leaves_of, leaf_result, claim_delay=1.0)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result, claim_delay=1.0)
     window = int(k.s.court.courtParams().challengeWindow)
     ids = (first.batch_id, second.batch_id)
     k.wait_challenge_window(second.batch_id)

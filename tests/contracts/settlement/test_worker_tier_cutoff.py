@@ -13,17 +13,13 @@ from typing import Any
 import pytest
 
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.rpc import RpcClient
-from peerhost.chain.sender import TxSender
-from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf
 from peerhost.wire.disputes import TIER_PANEL
-from peerhost.worker.accountability import Accountability
-from peerhost.worker.duties import DutyLog, commit_margin
+from peerhost.worker.duties import commit_margin
 
 from .conftest import GOOD, LIE, LIE2, distinct, seat_until
 from .courtkit import CP_COMMIT, CP_REVEAL, Court
-from .worker_harness import ThreadLoop, wait_for
+from .worker_harness import ThreadLoop, accountability_of, wait_for
 
 COMMITTED, REVEALED = 1, 2  # a voter's status
 
@@ -66,20 +62,7 @@ def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_i
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
         return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
 
-    key = bytes.fromhex(str(me.private_key).removeprefix("0x"))
-    rpc = RpcClient(v2_config.rpc_url)
-    view = SettlementView(v2_config, rpc, TxSender(rpc, key, v2_config.chain_id))
-    accountability = Accountability(
-        view,
-        str(me.address),
-        leaves_of=leaves_of,
-        leaf_result=leaf_result,
-        attested=lambda gateway, seq: None,
-        gateway_urls=dict,
-        duties=DutyLog(":memory:"),
-        challenges=False,
-        poll=0.1,
-    )
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
     # the chain's clock: 3 s before the panel's cutoff (commit deadline less the margin)
     margin = commit_margin(int(court.params.commitWindow))
     deadline = int(court.case(b, 0).commitDeadline)

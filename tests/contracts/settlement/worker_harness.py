@@ -1,6 +1,6 @@
 """What the settlement tests that run a worker's duties on the real chain share: the worker's
-signing key, a committee duty that takes its results from a ledger, a bounded wait, and the
-worker's event loop on its own thread."""
+signing key, a committee duty that takes its results from a ledger, a worker's accountability
+duties with their own sender, a bounded wait, and the worker's event loop on its own thread."""
 
 from __future__ import annotations
 
@@ -17,13 +17,36 @@ from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
 from peerhost.chain.settlement import SettlementView
+from peerhost.worker.accountability import Accountability
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
+from peerhost.worker.duties import DutyLog
 
 
 def key_of(account: Any) -> bytes:
     """A test account's private key, as the worker's services take it."""
     return bytes.fromhex(str(account.private_key).removeprefix("0x"))
+
+
+def accountability_of(
+    config: ChainConfig, account: Any, leaves_of: Any, leaf_result: Any, **options: Any
+) -> tuple[RpcClient, Accountability]:
+    """``account``'s accountability duties on ``config``'s chain with their own RPC client and
+    sender (challenges off, polling every 0.1 s unless ``options`` say otherwise); close both."""
+    rpc = RpcClient(config.rpc_url)
+    view = SettlementView(config, rpc, TxSender(rpc, key_of(account), config.chain_id))
+    settings: dict[str, Any] = {"challenges": False, "poll": 0.1, **options}
+    accountability = Accountability(
+        view,
+        str(account.address),
+        leaves_of=leaves_of,
+        leaf_result=leaf_result,
+        attested=lambda gateway, seq: None,
+        gateway_urls=dict,
+        duties=DutyLog(":memory:"),
+        **settings,
+    )
+    return rpc, accountability
 
 
 def ledger_committee(
