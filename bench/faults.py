@@ -223,7 +223,10 @@ def run_stack(
         try:
             gateway = accounts.test_accounts[GATEWAY]
             for name, seed in tasks:
-                drained = drained_workers(stack)
+                try:
+                    drained = drained_workers(stack)
+                except Exception as exc:  # a stack a scenario broke: replace it, run on
+                    drained = f"unreadable ({exc!r})"
                 if drained:
                     say(f"worker stake below {STAKE_FLOOR / 10**18:g} ETH ({drained}): a new stack")
                     devnet.stop()

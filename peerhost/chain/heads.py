@@ -105,7 +105,14 @@ class HeadWatcher:
                 return self.head  # another reader's call answered meanwhile
             raw = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
             self.reads += 1
-            self._learn(Block.of(raw))
+            block = Block.of(raw)
+            if (
+                self.head is not None
+                and self._seen_at > started
+                and block.number <= self.head.number
+            ):
+                return self.head  # a push came during the call: the read may be older, keep it
+            self._learn(block)
             assert self.head is not None
             return self.head
 

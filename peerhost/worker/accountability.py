@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 
 #: Batches one ``claimSeatPay`` pays at most, and its gas limit: a base and a share per batch.
 _CLAIM_MAX = 20
-_CLAIM_GAS, _CLAIM_GAS_EACH = 80_000, 40_000
+_CLAIM_GAS, _CLAIM_GAS_EACH = 80_000, 60_000  # a late holder of 16 reads 16 cold words (~45 k)
 
 # ISettlementCoordinator.Phase / LeafState
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
@@ -266,8 +266,6 @@ class Accountability:
         await asyncio.sleep(max(0.0, ends - time.time() + 1.0))
         for index in to_punish:
             await self.punish(batch_id, index, list(vectors.values()), ends)
-        if own_vector is not None:
-            await self.claim_seat_pay(batch_id, ends)
         full = await self.view.final_vector(batch_id, self.from_block)
         tickets = await self._batch_tickets(gateway, batch_id)
         for index, value in final.items():
@@ -285,6 +283,8 @@ class Accountability:
                     tickets,
                     seat=own_vector is not None,
                 )
+        if own_vector is not None:  # last: its wait for other batches delays nothing above
+            await self.claim_seat_pay(batch_id, ends)
 
     def _challenges(self, batch_id: int, index: int, mine: bytes, standing: bytes) -> bool:
         """Whether this worker challenges a standing value (the strategy's rule, else the honest
@@ -400,8 +400,12 @@ class Accountability:
             self._claiming = asyncio.Lock()
         async with self._claiming:
             while batch_id in self._claimable:  # else it was claimed with another batch
-                if not await self._claim_due(batch_id):
-                    return
+                try:
+                    if not await self._claim_due(batch_id):
+                        return
+                except (ChainUnavailable, RpcError, TimeoutError) as exc:
+                    log.info("accountability: claim %d: %s; again in 5 s", batch_id, exc)
+                    await asyncio.sleep(5.0)
 
     async def _claim_due(self, batch_id: int) -> bool:
         """Sends one claim for the waiting batches (``batch_id`` first, at most ``_CLAIM_MAX``);

@@ -254,6 +254,7 @@ class Committee:
             batch_of=self.book.batch,
         )
         self._dispute = ""  # the dispute court's address, once read ("": none deployed)
+        self._courts_again = 0.0  # monotonic time to ask for the courts again while none is named
         self._topics: list[str] = []
 
     @property
@@ -273,11 +274,14 @@ class Committee:
     async def _followed(self) -> tuple[list[str], list[str]]:
         """The addresses and first topics of the log loop's one ``eth_getLogs`` per block: the
         settlement contract's batch events and the dispute court's ``Escalated`` (cases)."""
-        if not self._topics:
+        if not self._topics or (not self._dispute and time.monotonic() >= self._courts_again):
             try:
                 self._dispute = (await self.accountability.courts()).courts.dispute
             except ValueError:
-                self._dispute = ""  # a deployment without the accountability courts
+                # no courts named yet (or a deployment without them): asked again in a minute,
+                # so a court set later is followed (its panels' seats would be no-shows)
+                self._dispute = ""
+                self._courts_again = time.monotonic() + 60.0
             self._topics = [self.view.topic(event) for event in _FOLLOWED]
             if self._dispute:
                 courts = await self.accountability.courts()
@@ -349,6 +353,8 @@ class Committee:
                 elif self._checkpoints and self._checkpoints[-1] == (block.number, block.hash):
                     self.book.advance(Head(block.number, block.hash, block.timestamp), ())
                     read = block.hash  # nothing new: still fresh
+                else:  # a head behind what was read (a lagging node answered): nothing new
+                    read = block.hash
                 if self._unreached:  # this pass reached the chain again after an outage
                     self._unreached = False
                     self.reached_again = self.clock()

@@ -541,10 +541,11 @@ class WorkerNode:
         head = await view.block_number()
         if head >= cursor:  # both read before either is counted: a failed read retries whole
             credited = await view.logs("Credited", cursor, head)
+            claimed = await view.logs("SeatPayClaimed", cursor, head)  # seat pay, sent at claim
             slashed = await view.logs("StakeSlashed", cursor, head, contract="stakes", account=me)
             m.settlement_earned_wei += sum(
                 int(args["amount"]) for _, args in credited if str(args["account"]).lower() == me
-            )
+            ) + sum(int(args["amount"]) for _, args in claimed if str(args["holder"]).lower() == me)
             m.settlement_slashes += len(slashed)
             m.settlement_slashed_wei += sum(int(args["amount"]) for _, args in slashed)
         m.bonded_stake_wei = int((await view.staker(self.address))["stake"])

@@ -102,8 +102,9 @@ class BatchActivity:
             self.slashes.appendleft(
                 {"block": block, "worker": str(args["worker"]), "amount": int(args["amount"])}
             )
-        elif name == "Credited":
-            staker = self.stakers.get(str(args["account"]).lower())
+        elif name in ("Credited", "SeatPayClaimed"):  # credits, and seat pay sent at its claim
+            who = args["account"] if name == "Credited" else args["holder"]
+            staker = self.stakers.get(str(who).lower())
             if staker is not None:
                 staker.earned_wei += int(args["amount"])
         else:

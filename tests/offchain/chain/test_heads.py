@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from peerhost.chain import ChainConfig, RpcClient
-from peerhost.chain.heads import HeadWatcher
+from peerhost.chain.heads import Block, HeadWatcher
 
 
 def test_next__subscribed_blocks_mined__each_pushed_without_a_head_read(
@@ -91,3 +91,41 @@ def test_next__no_subscription__polls_and_times_out_on_the_same_head(
     step, polls, same, pushed = asyncio.run(run())
     assert same and step == 1 and pushed == 0
     assert 2 <= polls <= 10, f"{polls} head reads in 0.3 s at a 0.05 s poll"
+
+
+class _SlowHead:
+    """An RPC client whose head read answers block ``number`` only once ``release`` is set (a
+    node behind the one pushing heads)."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.release = asyncio.Event()
+
+    async def call(self, method: str, params: list[object]) -> dict[str, str]:
+        assert method == "eth_getBlockByNumber"
+        await self.release.wait()
+        return _raw(self.number)
+
+
+def _raw(number: int) -> dict[str, str]:
+    return {
+        "number": hex(number),
+        "hash": f"0x{number:064x}",
+        "parentHash": f"0x{number - 1:064x}",
+        "timestamp": hex(1_000 + number),
+    }
+
+
+def test_read__a_push_arrives_during_the_call__the_older_answer_does_not_move_the_head_back() -> (
+    None
+):
+    async def run() -> int:
+        rpc = _SlowHead(7)
+        heads = HeadWatcher(rpc, "")  # type: ignore[arg-type]
+        reading = asyncio.create_task(heads.read())
+        await asyncio.sleep(0)  # the call is in flight
+        heads._learn(Block.of(_raw(8)))  # pushed meanwhile
+        rpc.release.set()
+        return (await reading).number
+
+    assert asyncio.run(run()) == 8
