@@ -8,11 +8,14 @@ from peerhost.chain.settlement import SettlementView
 
 
 async def holdings(view: SettlementView, worker: str) -> dict[str, int]:
-    """Wei ``worker`` holds or is owed: balance, credits in the three contracts, stake."""
+    """Wei ``worker`` holds or is owed: balance, credits in the three contracts, seat pay not
+    claimed yet (a worker claims it a while after each batch's window), stake."""
     courts = await CourtsView.load(view)
     staker = await view.staker(worker)
     balance = int(await view.rpc.call("eth_getBalance", [worker, "latest"]), 16)
     credits = await view.pending_withdrawal(worker) + sum(await courts.pending_withdrawal(worker))
+    for batch_id in range(1, await view.batch_count() + 1):
+        credits += await view.seat_pay_of(batch_id, worker)
     stake = int(staker["stake"]) + int(staker["unbonding"])
     return {"total": balance + credits + stake, "stake": stake}
 
