@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 
 #: Batches one ``claimSeatPay`` pays at most, and its gas limit: a base and a share per batch.
 _CLAIM_MAX = 20
+#: How many of the newest batches a worker checks for seat pay it is owed when it starts.
+_SWEEP_BATCHES = 2_000
 _CLAIM_GAS, _CLAIM_GAS_EACH = 80_000, 60_000  # a late holder of 16 reads 16 cold words (~45 k)
 
 # ISettlementCoordinator.Phase / LeafState
@@ -185,6 +187,7 @@ class Accountability:
         self._courts: CourtsView | None = None
         self._cases: dict[tuple[int, int], asyncio.Task[None]] = {}
         self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
+        self._sweeps: set[asyncio.Task[None]] = set()  # claims of pay owed from before a start
         self._settled: dict[int, asyncio.Event] = {}
         self.punished = 0
         self.challenged = 0
@@ -211,7 +214,7 @@ class Accountability:
         return self._courts
 
     async def close(self) -> None:
-        tasks: list[asyncio.Future[Any]] = [*self._cases.values(), *self._late]
+        tasks: list[asyncio.Future[Any]] = [*self._cases.values(), *self._late, *self._sweeps]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -406,6 +409,34 @@ class Accountability:
                 except (ChainUnavailable, RpcError, TimeoutError) as exc:
                     log.info("accountability: claim %d: %s; again in 5 s", batch_id, exc)
                     await asyncio.sleep(5.0)
+
+    async def sweep_claims(self, last: int = _SWEEP_BATCHES) -> int:
+        """Claims the seat pay this worker is owed by any of the ``last`` newest batches (a worker
+        takes up the duties, claims included, only of batches posted in the last 1,000 blocks
+        after a start: pay of older ones, or of a claim given up, would wait for a claim by
+        hand). Each claim waits for its batch's window and goes with the others gathered;
+        returns how many batches owed it pay."""
+        count = await self.view.batch_count()
+        window = int((await (await self.courts()).params())["challengeWindow"])
+        owed = []
+        for batch_id in range(max(1, count - last + 1), count + 1):
+            if await self.view.seat_pay_of(batch_id, self.address) > 0:
+                owed.append(batch_id)
+        if owed:
+            log.info("accountability: seat pay owed by batch(es) %s: claiming", owed)
+        for batch_id in owed:
+            ends = int((await self.view.get_batch(batch_id))["finalizedAt"]) + window
+            task = asyncio.create_task(self._claim_after(batch_id, ends), name=f"claim {batch_id}")
+            self._sweeps.add(task)
+            task.add_done_callback(self._sweeps.discard)
+        return len(owed)
+
+    async def _claim_after(self, batch_id: int, ends: int) -> None:
+        """Claims ``batch_id``'s pay once the chain's clock passed its window's end ``ends``."""
+        now = await self.view.block_timestamp()
+        if now < ends:
+            await asyncio.sleep(ends - now + 1.0)
+        await self.claim_seat_pay(batch_id, ends)
 
     async def _claim_due(self, batch_id: int) -> bool:
         """Sends one claim for the waiting batches (``batch_id`` first, at most ``_CLAIM_MAX``);

@@ -338,6 +338,9 @@ class Committee:
         self._from_block = max(0, cursor - 1000)
         cursor = self._from_block
         self.accountability.from_block = self._from_block
+        sweep = asyncio.create_task(self._sweep_claims(), name="claims sweep")
+        self._late.add(sweep)
+        sweep.add_done_callback(self._late.discard)
         last_cheques = last_credits = time.monotonic()
         read: str | None = None  # the hash of the last head whose blocks were all read
         while True:
@@ -423,6 +426,17 @@ class Committee:
         if self.tasks.get(batch_id) is ended:
             self.book.forget(batch_id)
             self._post_tx.pop(batch_id, None)
+
+    async def _sweep_claims(self) -> None:
+        """Claims seat pay owed from before this start (Accountability.sweep_claims); a chain
+        that does not answer now is asked again in a minute."""
+        while True:
+            try:
+                await self.accountability.sweep_claims()
+                return
+            except (ChainUnavailable, RpcError, ValueError) as exc:
+                log.info("committee: seat pay sweep: %s; again in 60 s", exc)
+                await asyncio.sleep(60.0)
 
     async def close(self) -> None:
         late = list(self._late)

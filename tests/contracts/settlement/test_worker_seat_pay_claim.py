@@ -14,7 +14,7 @@ from peerhost.chain.config import ChainConfig
 from peerhost.wire.batch import Leaf
 
 from .conftest import GOOD, distinct, seat_until
-from .worker_harness import ThreadLoop, accountability_of
+from .worker_harness import ThreadLoop, accountability_of, wait_for
 
 
 @pytest.fixture
@@ -106,3 +106,45 @@ def test_claim_seat_pay__two_batches_due__one_claim_pays_both(
     assert [int(k.coordinator.seatPayOf(b, me)) for b in ids] == [0, 0]
     loop.run(accountability.close(), 30)
     loop.run(rpc.aclose(), 30)
+
+
+def test_sweep_claims__pay_owed_from_before_a_start__claimed_once_nothing_for_others(
+    k: Any,
+    workers: list[Any],
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    # a batch settled while this worker was away: no duty of this process saw it
+    posted, holders = seat_until(k, distinct(3))
+    b = posted.batch_id
+    for h in holders:
+        k.commit(b, accounts_by_address[h], [GOOD])
+    for h in holders:
+        k.reveal(b, accounts_by_address[h], [GOOD])
+    k.wait_challenge_window(b)
+    me = accounts_by_address[holders[0]]
+    stranger = next(w for w in workers[:5] if str(w.address) not in holders)
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), []
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        return GOOD
+
+    owed = int(k.coordinator.seatPayOf(b, me))
+    assert owed > 0
+    before = int(k.chain.provider.get_balance(me.address))
+    nonce = int(k.chain.provider.get_nonce(me.address))
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result, claim_delay=0.0)
+    assert loop.run(accountability.sweep_claims(), 30) >= 1
+    wait_for(lambda: int(k.coordinator.seatPayOf(b, me)) == 0, 30, "the swept claim")
+    assert int(k.chain.provider.get_balance(me.address)) == before + owed  # gas is free here
+    assert int(k.chain.provider.get_nonce(me.address)) == nonce + 1
+    assert loop.run(accountability.sweep_claims(), 30) == 0  # nothing owed: nothing sent
+    loop.run(accountability.close(), 30)
+    loop.run(rpc.aclose(), 30)
+    other_rpc, other = accountability_of(v2_config, stranger, leaves_of, leaf_result)
+    assert loop.run(other.sweep_claims(), 30) == 0  # a worker that held no seat is owed nothing
+    loop.run(other.close(), 30)
+    loop.run(other_rpc.aclose(), 30)
