@@ -17,6 +17,19 @@ from .conftest import GOOD, distinct, seat_until
 from .worker_harness import ThreadLoop, accountability_of, wait_for
 
 
+def _all_agree(k: Any, batch_id: int, accounts_by_address: dict[str, Any]) -> None:
+    """Every holder of ``batch_id`` commits and reveals the same one-leaf vector: it settles."""
+    seated = [str(h) for h in k.coordinator.holdersOf(batch_id)[0]]
+    for h in seated:
+        k.commit(batch_id, accounts_by_address[h], [GOOD])
+    for h in seated:
+        k.reveal(batch_id, accounts_by_address[h], [GOOD])
+
+
+async def _leaf_result(batch_id: int, index: int) -> bytes:
+    return GOOD
+
+
 @pytest.fixture
 def k(kit: Any, workers: list[Any]) -> Any:
     kit.stake(workers[:5])
@@ -32,19 +45,13 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
 ) -> None:
     posted, holders = seat_until(k, distinct(3))
     b = posted.batch_id
-    for h in holders:
-        k.commit(b, accounts_by_address[h], [GOOD])
-    for h in holders:
-        k.reveal(b, accounts_by_address[h], [GOOD])
+    _all_agree(k, b, accounts_by_address)
     me = accounts_by_address[holders[0]]
 
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
         return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
 
-    async def leaf_result(batch_id: int, index: int) -> bytes:
-        return GOOD
-
-    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result, claim_delay=0.0)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=0.0)
     k.wait_challenge_window(b)
     ends = int(k.coordinator.getBatch(b).finalizedAt) + int(k.s.court.courtParams().challengeWindow)
     owed = int(k.coordinator.seatPayOf(b, me))
@@ -72,19 +79,12 @@ def test_claim_seat_pay__two_batches_due__one_claim_pays_both(
     second, _ = seat_until(k, lambda hs, seats: holders[0] in hs)
     me = accounts_by_address[holders[0]]
     for posted in (first, second):
-        seated = [str(h) for h in k.coordinator.holdersOf(posted.batch_id)[0]]
-        for h in seated:
-            k.commit(posted.batch_id, accounts_by_address[h], [GOOD])
-        for h in seated:
-            k.reveal(posted.batch_id, accounts_by_address[h], [GOOD])
+        _all_agree(k, posted.batch_id, accounts_by_address)
 
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
         return str(k.gateway.address), []
 
-    async def leaf_result(batch_id: int, index: int) -> bytes:
-        return GOOD
-
-    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result, claim_delay=1.0)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=1.0)
     window = int(k.s.court.courtParams().challengeWindow)
     ids = (first.batch_id, second.batch_id)
     k.wait_challenge_window(second.batch_id)
@@ -118,10 +118,7 @@ def test_sweep_claims__pay_owed_from_before_a_start__claimed_once_nothing_for_ot
     # a batch settled while this worker was away: no duty of this process saw it
     posted, holders = seat_until(k, distinct(3))
     b = posted.batch_id
-    for h in holders:
-        k.commit(b, accounts_by_address[h], [GOOD])
-    for h in holders:
-        k.reveal(b, accounts_by_address[h], [GOOD])
+    _all_agree(k, b, accounts_by_address)
     k.wait_challenge_window(b)
     me = accounts_by_address[holders[0]]
     stranger = next(w for w in workers[:5] if str(w.address) not in holders)
@@ -129,14 +126,11 @@ def test_sweep_claims__pay_owed_from_before_a_start__claimed_once_nothing_for_ot
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
         return str(k.gateway.address), []
 
-    async def leaf_result(batch_id: int, index: int) -> bytes:
-        return GOOD
-
     owed = int(k.coordinator.seatPayOf(b, me))
     assert owed > 0
     before = int(k.chain.provider.get_balance(me.address))
     nonce = int(k.chain.provider.get_nonce(me.address))
-    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result, claim_delay=0.0)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=0.0)
     assert loop.run(accountability.sweep_claims(), 30) >= 1
     wait_for(lambda: int(k.coordinator.seatPayOf(b, me)) == 0, 30, "the swept claim")
     assert int(k.chain.provider.get_balance(me.address)) == before + owed  # gas is free here
@@ -144,7 +138,7 @@ def test_sweep_claims__pay_owed_from_before_a_start__claimed_once_nothing_for_ot
     assert loop.run(accountability.sweep_claims(), 30) == 0  # nothing owed: nothing sent
     loop.run(accountability.close(), 30)
     loop.run(rpc.aclose(), 30)
-    other_rpc, other = accountability_of(v2_config, stranger, leaves_of, leaf_result)
+    other_rpc, other = accountability_of(v2_config, stranger, leaves_of, _leaf_result)
     assert loop.run(other.sweep_claims(), 30) == 0  # a worker that held no seat is owed nothing
     loop.run(other.close(), 30)
     loop.run(other_rpc.aclose(), 30)
