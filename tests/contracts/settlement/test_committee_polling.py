@@ -6,6 +6,8 @@ height is read again (``test_worker_reorg`` has the post found on the new branch
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,13 +82,11 @@ def test_committee_duties__batches_in_flight_no_new_block__read_no_batch_per_tic
     the head once and no batch (before: ``phaseOf``, ``getBatch`` and ``eth_blockNumber`` per
     batch per tick)."""
     kit = ready
-    worker = next(iter(accounts_by_address.values()))
-    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
-    committee, rpc = ledger_committee(v2_config, worker, ledger, poll=0.05)
-    batches = [kit.post(1).batch_id for _ in range(3)]
-    running = loop.start(committee.run())
-    try:
-        wait_for(lambda: set(batches) <= set(committee.tasks), 30, "the three duties")
+    with three_batches_waiting(kit, v2_config, accounts_by_address, tmp_path, loop, 0.05) as (
+        committee,
+        rpc,
+        batches,
+    ):
         wait_for(lambda: committee.book.reads >= 3, 30, "each batch read once")
         time.sleep(0.5)  # the duties settle into waiting for the seed block
         assert int(chain.blocks.head.number) < min(
@@ -113,12 +113,6 @@ def test_committee_duties__batches_in_flight_no_new_block__read_no_batch_per_tic
         wait_for(lambda: committee._checkpoints[-1][0] >= int(chain.blocks.head.number), 30, "")
         time.sleep(0.3)
         assert committee.book.reads == reads
-    finally:
-        running.cancel()
-        time.sleep(0.1)
-        loop.run(committee.close())
-        loop.run(rpc.aclose())
-        ledger.close()
 
 
 def test_committee_idle__batches_in_flight__one_call_per_block_none_between(
@@ -135,13 +129,11 @@ def test_committee_idle__batches_in_flight__one_call_per_block_none_between(
     Before: the head every tick (4 a second at the default tick), a block's logs read twice
     (the courts' apart) and its hash once more, the credits' three views every 2 s."""
     kit = ready
-    worker = next(iter(accounts_by_address.values()))
-    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
-    committee, rpc = ledger_committee(v2_config, worker, ledger, poll=0.25)
-    batches = [kit.post(1).batch_id for _ in range(3)]
-    running = loop.start(committee.run())
-    try:
-        wait_for(lambda: set(batches) <= set(committee.tasks), 30, "the three duties")
+    with three_batches_waiting(kit, v2_config, accounts_by_address, tmp_path, loop, 0.25) as (
+        committee,
+        rpc,
+        batches,
+    ):
         wait_for(lambda: committee.heads.live, 30, "the head subscription")
         time.sleep(1.0)  # the duties settle into waiting for the seed block
         seeds = min(int(kit.coordinator.getBatch(b).seedBlock) for b in batches)
@@ -159,6 +151,27 @@ def test_committee_idle__batches_in_flight__one_call_per_block_none_between(
         spent = {m: n - calls.get(m, 0) for m, n in rpc.calls.items() if n > calls.get(m, 0)}
         assert spent.get("eth_getLogs") == 1, spent
         assert sum(spent.values()) <= 2, f"a block cost {spent}"  # (maybe a quiet head read)
+
+
+@contextmanager
+def three_batches_waiting(
+    kit: Any,
+    config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    tmp_path: Path,
+    loop: ThreadLoop,
+    poll: float,
+) -> Iterator[tuple[Any, Any, list[int]]]:
+    """A worker's committee running with three one-leaf batches posted and their duties started
+    (the committee, its RPC client with per-method counts, the batch ids); stopped afterwards."""
+    worker = next(iter(accounts_by_address.values()))
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    committee, rpc = ledger_committee(config, worker, ledger, poll=poll)
+    batches = [kit.post(1).batch_id for _ in range(3)]
+    running = loop.start(committee.run())
+    try:
+        wait_for(lambda: set(batches) <= set(committee.tasks), 30, "the three duties")
+        yield committee, rpc, batches
     finally:
         running.cancel()
         time.sleep(0.1)
