@@ -3,7 +3,9 @@
 Each template is a folder under ``templates/`` (``js``, ``fetch``, ``express``, ``python``, ``c``;
 one more folder adds a template):
 ``project.json``, a function, a test that runs it in the local sandbox, and a README with the
-commands. ``{{project}}`` in text files becomes the project name, ``{{folder}}`` the folder as
+commands. Every project also gets the files of ``templates/_common`` (a template's own file of the
+same name wins): its ``pytest.ini`` keeps the Ape test plugin, and the node it starts, out of the
+sandbox tests. ``{{project}}`` in text files becomes the project name, ``{{folder}}`` the folder as
 given (the README's commands run from where ``ape run init`` ran: the PeerHost checkout).
 """
 
@@ -50,11 +52,8 @@ def init_project(
         raise ScaffoldError(
             f"{target} is not empty: init writes a new project into an empty folder."
         )
-    source = TEMPLATES_DIR / template
     written = []
-    for path in sorted(source.rglob("*")):
-        if path.is_dir() or "__pycache__" in path.parts:
-            continue
+    for source, path in _template_files(template):
         out = target / path.relative_to(source)
         out.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix in TEXT_SUFFIXES:
@@ -65,3 +64,13 @@ def init_project(
             shutil.copy2(path, out)
         written.append(out)
     return written
+
+
+def _template_files(template: str) -> list[tuple[Path, Path]]:
+    """(folder, file) pairs: ``_common``'s files, then the template's, which win on a name."""
+    files: dict[Path, tuple[Path, Path]] = {}
+    for source in (TEMPLATES_DIR / "_common", TEMPLATES_DIR / template):
+        for path in sorted(source.rglob("*")):
+            if not path.is_dir() and "__pycache__" not in path.parts:
+                files[path.relative_to(source)] = (source, path)
+    return [files[name] for name in sorted(files)]

@@ -36,6 +36,8 @@ def test_init__template__project_loads_passes_checks_and_runs(
     # Its commands run where `ape run init` ran (`ape run` finds no command inside the folder).
     assert f"ape run publish {folder} --check" in readme and f"pytest {folder}/tests" in readme
     assert "{{" not in readme and "cd " not in readme
+    # Every template's tests are sandbox tests: the Ape plugin (and the node it starts) stays off.
+    assert "addopts = -p no:ape_test" in (folder / "pytest.ini").read_text()
     project = load_project(folder)
     assert project.name == "my-api" and [f.name for f in project.functions] == ["hello"]
     [run] = checker.check_project(project, sample=True)
