@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,11 @@ class HeadWatcher:
         self.pushed = 0  # heads the subscription delivered (for tests and metrics)
         self.reads = 0  # heads read with a call
         self._seen_at = float("-inf")  # monotonic time the head was last learnt (pushed or read)
+        self.learnt_at = 0.0  # wall time (``time.time``) the current head was first learnt
+        #: heads that did not extend the one before by one block (a reorg, or blocks missed
+        #: while polling); each calls every ``on_break`` callback at once
+        self.breaks = 0
+        self.on_break: list[Callable[[], None]] = []
         self._changed = asyncio.Event()
         self._live = False
         self._task: asyncio.Task[None] | None = None
@@ -91,7 +97,13 @@ class HeadWatcher:
     def _learn(self, block: Block) -> None:
         self._seen_at = time.monotonic()
         if self.head is None or block.hash != self.head.hash:
+            last = self.head
             self.head = block
+            self.learnt_at = time.time()
+            if last is not None and (block.number != last.number + 1 or block.parent != last.hash):
+                self.breaks += 1
+                for callback in self.on_break:
+                    callback()
             self._changed.set()
             self._changed = asyncio.Event()
 

@@ -10,7 +10,8 @@ whose URL is not empty, is a usable endpoint (:func:`peerhost.wire.endpoint.endp
 whose bond is at least the minimum gateway bond. A feed is opened to each new one (its challenge
 must name the announcing gateway), closed when a gateway drops out or replaced when its URL
 changes. Gateways this worker is configured to serve are left to their configured feeds. A block
-that names no gateway costs two calls: the head (with its parent's hash) and its events.
+that names no gateway costs two calls: the head (with its parent's hash) and its events; one when
+the process's head watcher holds the head (pushed by the node).
 
 Reorgs: the URL served is always the registry's state at the settled head, never a remembered
 event, so a reorg that removes or changes an announcement is followed at the next poll. Each poll
@@ -31,6 +32,7 @@ from collections import deque
 from collections.abc import Callable
 
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.settlement import SettlementView
 from peerhost.wire.endpoint import endpoint_problem
 from peerhost.worker import logs
@@ -65,6 +67,8 @@ class GatewayDiscovery:
         interval: Seconds between checks.
         start_block: First block whose announcements count.
         confirmations: Blocks an announcement must be buried under before it counts.
+        heads: The process's head watcher: the head of each poll is the one it holds (no call
+            while the node pushes heads; None: read with one call per poll).
     """
 
     def __init__(
@@ -75,8 +79,10 @@ class GatewayDiscovery:
         interval: float = 5.0,
         start_block: int = 0,
         confirmations: int = 0,
+        heads: HeadWatcher | None = None,
     ) -> None:
         self.view = view
+        self.heads = heads
         self.open_feed = open_feed
         self.configured = configured
         self.interval = interval
@@ -112,7 +118,11 @@ class GatewayDiscovery:
         number and hash: nothing mined, no reorg), the registry's state at the settled head is
         what that poll read, and nothing else is read; when no event of the new blocks named a
         gateway, nor is the state ``_RESTATE`` seconds old, only the events are read."""
-        number, block_hash, parent, _ = await self.view.head_link()
+        if self.heads is not None:
+            block = await self.heads.latest()
+            number, block_hash, parent = block.number, block.hash, block.parent
+        else:
+            number, block_hash, parent, _ = await self.view.head_link()
         head = (number, block_hash)
         if head == self._polled:
             return

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from eth_utils import to_checksum_address
 
 from peerhost import eventloop
 from peerhost.chain import ChainConfig, LogFollower, Protocol, RpcClient, TxSender
+from peerhost.chain.heads import HeadWatcher, block_logs
 from peerhost.chain.schedule_runs import ScheduleRuns
 from peerhost.chain.settlement import SettlementView
 from peerhost.secrets.keys import load_or_create_worker_key
@@ -59,6 +61,23 @@ from peerhost.worker.tracker import RequestTracker
 _RPC_CONNECTIONS = 16
 #: Blocks of settlement history the metrics count when no start block is set.
 _SETTLEMENT_HISTORY = 100_000
+#: Seconds between folds of new blocks into the settlement metrics (none when no block came).
+_METRICS_EVERY = 5.0
+#: Seconds after which the bonded stake is read again though no event of the StakeRegistry named
+#: this worker (its stake changes only through them: a backstop).
+_STAKE_EVERY = 60.0
+#: Seconds between reads of the pending block's time while no head was pushed meanwhile.
+_CLOCK_EVERY = 5.0
+#: The settlement contract's pay events and the StakeRegistry's events that change a worker's
+#: stake (first indexed argument: the worker), read in one ``eth_getLogs`` by the metrics.
+_PAY_EVENTS = ("Credited", "SeatPayClaimed")
+_STAKE_EVENTS = (
+    "WorkerRegistered",
+    "StakeAdded",
+    "UnbondingRequested",
+    "StakeWithdrawn",
+    "StakeSlashed",
+)
 
 
 class WorkerNode:
@@ -100,6 +119,7 @@ class WorkerNode:
         self.tasks: dict[bytes, asyncio.Task[None]] = {}
         self.stopping = asyncio.Event()
         self._background: list[asyncio.Task[Any]] = []
+        self._stake_read_at = float("-inf")  # monotonic time the bonded stake was last read
 
     def __repr__(self) -> str:
         return f"WorkerNode({self.address})"
@@ -110,9 +130,15 @@ class WorkerNode:
         """Runs until :meth:`stop` (or SIGTERM/SIGINT), then shuts down gracefully."""
         s = self.settings
         rpc = RpcClient(self.chain.rpc_url, max_connections=_RPC_CONNECTIONS)
-        protocol = Protocol(self.chain, TxSender(rpc, self._key, self.chain.chain_id), rpc)
+        # the one head of the process: the committee, the courts' cases, the sender's receipts,
+        # discovery, the clock and the metrics all follow it (pushed heads cost no call)
+        self.heads = HeadWatcher(rpc, self.chain.ws_url)
+        sender = TxSender(rpc, self._key, self.chain.chain_id)
+        sender.heads = self.heads
+        protocol = Protocol(self.chain, sender, rpc)
         self.protocol = protocol
         self.ops = ChainOps(protocol, self.metrics)
+        self.ops.receipts.heads = self.heads  # receipts read once per new block
         runner = SandboxRunner(s.sandbox_cache_dir, s.sandbox_processes)
         inbox = InboxClient(self.address, retries=s.post_retries)
         credentials = CredentialsClient(self._key, self.chain.chain_id)
@@ -130,6 +156,7 @@ class WorkerNode:
             registry=self.chain.registry,
             redactor=redactor,
         )
+        self.secrets = secrets
         self.pipeline = JobPipeline(
             identity=Identity(self.address, self._key, self.chain.chain_id, self.chain.coordinator),
             settings=s,
@@ -210,6 +237,7 @@ class WorkerNode:
                     interval=s.discovery_interval,
                     start_block=s.start_block or 0,
                     confirmations=s.confirmations,
+                    heads=self.heads,
                 )
             self.committee = Committee(
                 view,
@@ -227,6 +255,7 @@ class WorkerNode:
                 challenge=self.strategy.challenge_hook(),
                 present=self.strategy.present_hook(),
                 tier_vote=self.strategy.tier_vote_hook(),
+                heads=self.heads,
             )
             if s.standin_takeover > 0:  # idle unless a key file is sealed to this worker
                 self.standin = StandIn(
@@ -269,9 +298,9 @@ class WorkerNode:
             await server.start()
             await self._observe_clock()
             self._resume()
-            followed = [self.chain.coordinator]
-            if self.prewarmer is not None:
-                followed.append(self.chain.registry)  # FunctionPublished: prewarm new versions
+            # the registry: FunctionPublished (prewarm new versions) and SecretsBundleSet (a
+            # project's latest secrets pointer is kept until the registry changes it)
+            followed = [self.chain.coordinator, self.chain.registry]
             follower = LogFollower(
                 rpc,
                 self.chain.ws_url,
@@ -280,6 +309,10 @@ class WorkerNode:
                 start_block=s.start_block,
                 confirmations=s.confirmations,
             )
+            if not s.confirmations:  # a follower with confirmations learns of a change late
+                secrets.follows = follower.live.is_set
+                # a reorg may remove a SecretsBundleSet, and a removed log is never delivered
+                self.heads.on_break.append(secrets.forget_all)
             self._background = [
                 asyncio.create_task(self._follow(follower), name="follow"),
                 asyncio.create_task(self._withdraw_loop(), name="withdraw"),
@@ -329,6 +362,7 @@ class WorkerNode:
             await credentials.aclose()
             await self.ops.receipts.aclose()
             await runner.close()
+            await self.heads.aclose()
             await rpc.aclose()
             self.state.close()
             if ledger is not None:
@@ -442,6 +476,8 @@ class WorkerNode:
     async def _follow(self, follower: LogFollower) -> None:
         async for entry in follower.stream():
             self.metrics.connected = follower.live.is_set()
+            if follower.reconnects != self.metrics.reconnects:  # a gap: what changed is unknown
+                self.secrets.forget_all()
             self.metrics.reconnects = follower.reconnects
             try:
                 decoded = self.protocol.decode_log(entry)
@@ -465,6 +501,9 @@ class WorkerNode:
                 logs.event("job_seen", request_id=job.request_id, block=block, runtime=job.runtime)
                 if not self.pipeline.draining:
                     self._start(job, st.SEEN)
+            return
+        if name == "SecretsBundleSet":
+            self.secrets.forget(str(args["owner"]), str(args["project"]))
             return
         if name == "FunctionPublished":
             if self.prewarmer is not None:
@@ -522,44 +561,78 @@ class WorkerNode:
         return pending
 
     async def _settlement_metrics_loop(self) -> None:
-        """Every 5 s: this worker's bonded stake, credits and slashes on the settlement contracts
-        (counted from ``start_block``, else from the last :data:`_SETTLEMENT_HISTORY` blocks)."""
+        """This worker's bonded stake, credits and slashes on the settlement contracts (counted
+        from ``start_block``, else from the last :data:`_SETTLEMENT_HISTORY` blocks): folded in
+        at most every :data:`_METRICS_EVERY` seconds, and only when a block came since."""
         cursor = self.settings.start_block
         while cursor is None:
             with contextlib.suppress(Exception):
-                cursor = max(0, await self.settlement.block_number() - _SETTLEMENT_HISTORY)
+                head = await self.heads.latest()
+                cursor = max(0, head.number - _SETTLEMENT_HISTORY)
             if cursor is None:
-                await asyncio.sleep(5.0)
+                await asyncio.sleep(_METRICS_EVERY)
         while True:
             with contextlib.suppress(Exception):
                 cursor = await self.read_settlement_metrics(cursor)
-            await asyncio.sleep(5.0)
+            await asyncio.sleep(_METRICS_EVERY)
 
     async def read_settlement_metrics(self, cursor: int) -> int:
-        """Folds blocks ``cursor``..head into the settlement metrics; returns the next cursor."""
+        """Folds blocks ``cursor``..head into the settlement metrics; returns the next cursor.
+
+        The head comes from the process's watcher; the pay and stake events of those blocks in
+        one ``eth_getLogs``; the stake is read only after an event of the StakeRegistry named
+        this worker (or :data:`_STAKE_EVERY` seconds after the last read)."""
         view, m, me = self.settlement, self.metrics, self.address.lower()
-        head = await view.block_number()
-        if head >= cursor:  # both read before either is counted: a failed read retries whole
-            credited = await view.logs("Credited", cursor, head)
-            claimed = await view.logs("SeatPayClaimed", cursor, head)  # seat pay, sent at claim
-            slashed = await view.logs("StakeSlashed", cursor, head, contract="stakes", account=me)
-            m.settlement_earned_wei += sum(
-                int(args["amount"]) for _, args in credited if str(args["account"]).lower() == me
-            ) + sum(int(args["amount"]) for _, args in claimed if str(args["holder"]).lower() == me)
-            m.settlement_slashes += len(slashed)
-            m.settlement_slashed_wei += sum(int(args["amount"]) for _, args in slashed)
-        m.bonded_stake_wei = int((await view.staker(self.address))["stake"])
-        return head + 1
+        head = (await self.heads.latest()).number
+        restake = time.monotonic() >= self._stake_read_at + _STAKE_EVERY
+        if head >= cursor:  # read whole before anything is counted: a failed read retries whole
+            topics = [view.topic(e) for e in _PAY_EVENTS]
+            topics += [view.topic(e, "stakes") for e in _STAKE_EVENTS]
+            raw = await block_logs(
+                view.rpc,
+                [view.config.settlement, view.config.stakes],
+                topics,
+                first=cursor,
+                last=head,
+            )
+            for log in raw:
+                decoded = view.decode_log(log)
+                if decoded is None:
+                    continue
+                name, args = decoded
+                if name == "Credited" and str(args["account"]).lower() == me:
+                    m.settlement_earned_wei += int(args["amount"])
+                elif name == "SeatPayClaimed" and str(args["holder"]).lower() == me:
+                    m.settlement_earned_wei += int(args["amount"])  # seat pay, sent at claim
+                elif name in _STAKE_EVENTS and str(args["worker"]).lower() == me:
+                    restake = True
+                    if name == "StakeSlashed":
+                        m.settlement_slashes += 1
+                        m.settlement_slashed_wei += int(args["amount"])
+        if restake:
+            m.bonded_stake_wei = int((await view.staker(self.address))["stake"])
+            self._stake_read_at = time.monotonic()
+        return max(cursor, head + 1)
 
     async def _observe_clock(self) -> None:
         block = await self.protocol.rpc.call("eth_getBlockByNumber", ["pending", False])
         self.clock.observe(int(block["timestamp"], 16))
 
     async def _clock_loop(self) -> None:
+        """Keeps the chain's clock: from each pushed head's timestamp as it arrives (no call),
+        else from the pending block every :data:`_CLOCK_EVERY` seconds (a chain that mines no
+        block, or a node that pushes none: its time may still move, e.g. warped)."""
+        seen: str | None = None
         while True:
-            await asyncio.sleep(5.0)
             with contextlib.suppress(Exception):
-                await self._observe_clock()
+                head = await self.heads.next(seen, _CLOCK_EVERY)
+                if self.heads.live and head.hash != seen and seen is not None:
+                    self.clock.observe_block(head.timestamp, self.heads.learnt_at)
+                else:
+                    await self._observe_clock()
+                seen = head.hash
+                continue
+            await asyncio.sleep(_CLOCK_EVERY)
 
 
 def run_node(

@@ -3,6 +3,11 @@
 Polling each receipt on its own costs one request per transaction every tick; with dozens of
 jobs committing and revealing at once that floods the node. The batcher polls every pending hash
 in a single request and wakes each waiter when its receipt appears.
+
+Given the process's :class:`~peerhost.chain.heads.HeadWatcher` (:attr:`ReceiptBatcher.heads`)
+while the node pushes heads, the receipts are read again only once a new block came (a receipt
+exists only from the block that mined it), at least every ``idle`` seconds; else every
+``interval`` seconds.
 """
 
 from __future__ import annotations
@@ -14,14 +19,26 @@ from typing import Any
 from hexbytes import HexBytes
 
 from peerhost.chain import ChainUnavailable, RpcClient, RpcError
+from peerhost.chain.heads import HeadWatcher
 
 
 class ReceiptBatcher:
-    """Waits for receipts, polling all pending ones together every ``interval`` seconds."""
+    """Waits for receipts, reading all pending ones together once per new head (module
+    docstring), or every ``interval`` seconds where no head is pushed."""
 
-    def __init__(self, rpc: RpcClient, interval: float = 0.02) -> None:
+    def __init__(
+        self,
+        rpc: RpcClient,
+        interval: float = 0.02,
+        *,
+        heads: HeadWatcher | None = None,
+        idle: float = 1.0,
+    ) -> None:
         self.rpc = rpc
         self.interval = interval
+        self.heads = heads
+        self.idle = idle
+        self.reads = 0  # batched receipt reads (for tests and metrics)
         self._waiting: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -45,7 +62,10 @@ class ReceiptBatcher:
 
     async def _poll(self) -> None:
         while self._waiting:
+            heads = self.heads if self.heads is not None and self.heads.live else None
+            seen = heads.head.hash if heads is not None and heads.head is not None else None
             hashes = list(self._waiting)
+            self.reads += 1
             try:
                 results = await self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
             except (ChainUnavailable, ValueError, KeyError):
@@ -56,7 +76,11 @@ class ReceiptBatcher:
                 for future in self._waiting.pop(key, []):
                     if not future.done():
                         future.set_result(dict(receipt))
-            if self._waiting:
+            if not self._waiting:
+                break
+            if heads is not None and seen is not None:  # the head before this read: a block since?
+                await heads.next(seen, self.idle)
+            else:
                 await asyncio.sleep(self.interval)
 
     async def aclose(self) -> None:

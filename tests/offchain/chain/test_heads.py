@@ -71,6 +71,40 @@ def test_next__reorg_replaces_the_head__same_height_new_hash_arrives(
     assert linked
 
 
+def test_on_break__blocks_in_order_do_not_call_it__a_reorg_does(chain_config: ChainConfig) -> None:
+    """What keeps a value read from the chain until an event changes it (a project's secrets
+    pointer) must drop it on a reorg, whose removed events are never delivered: the watcher calls
+    ``on_break`` for a head that does not extend the last one, and only then."""
+
+    async def run() -> tuple[int, int, int]:
+        rpc = RpcClient(chain_config.rpc_url)
+        heads = HeadWatcher(rpc, chain_config.ws_url, quiet=30.0)
+        called: list[int] = []
+        heads.on_break.append(lambda: called.append(heads.breaks))
+        try:
+            last = await heads.latest()
+            for _ in range(50):
+                if heads.live:
+                    break
+                await asyncio.sleep(0.05)
+            for _ in range(3):
+                await rpc.call("anvil_mine", ["0x1"])
+                last = await heads.next(last.hash, 10.0)
+            in_order = len(called)
+            sender = (await rpc.call("eth_accounts"))[0]
+            move = {"from": sender, "to": sender, "value": "0x1"}
+            await rpc.call("anvil_reorg", [1, [[move, 0]]])
+            await heads.next(last.hash, 10.0)
+            return in_order, len(called), heads.breaks
+        finally:
+            await heads.aclose()
+            await rpc.aclose()
+
+    in_order, after_reorg, breaks = asyncio.run(run())
+    assert in_order == 0, "a head that extends the last one is no break"
+    assert after_reorg == 1 and breaks == 1
+
+
 def test_next__no_subscription__polls_and_times_out_on_the_same_head(
     chain_config: ChainConfig,
 ) -> None:
