@@ -511,12 +511,14 @@ class SettlementView:
         tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
         return self.coordinator.decode_input(name, bytes(HexBytes(tx["input"])))
 
-    async def posted_leaves(self, tx_hash: str) -> list[Leaf]:
-        """The leaves a ``postBatch`` or ``postOrphans`` call ``tx_hash`` posted, in batch order.
+    async def posted_leaves(self, tx_hash: str, tx: dict[str, Any] | None = None) -> list[Leaf]:
+        """The leaves a ``postBatch`` or ``postOrphans`` call ``tx_hash`` posted, in batch order
+        (``tx``: that transaction as already read, else read here).
 
         Raises ValueError when the transaction is neither (a contract's single request is posted
         by the coordinator's own entry: its leaf comes from the router's event)."""
-        tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
+        if tx is None:
+            tx = await self.rpc.call("eth_getTransactionByHash", [tx_hash])
         data = bytes(HexBytes(tx["input"]))
         try:
             args = self.coordinator.decode_input("postBatch", data)

@@ -495,11 +495,13 @@ class Committee:
                 log.exception("committee: batch %d; resuming", batch_id)
                 await asyncio.sleep(max(self.poll, 1.0))
 
-    async def _await_transaction(self, tx_hash: str) -> None:
-        """A node mid-reorg may not show a post's transaction for a moment: wait a little."""
+    async def _await_transaction(self, tx_hash: str) -> dict[str, Any]:
+        """The post's transaction (read once: its calldata holds the leaves). A node mid-reorg
+        may not show it for a moment: wait a little."""
         for _ in range(20):
-            if await self.view.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None:
-                return
+            tx = await self.view.rpc.call("eth_getTransactionByHash", [tx_hash])
+            if tx is not None:
+                return dict(tx)
             await asyncio.sleep(0.5)
         raise LookupError(f"post transaction {tx_hash} not found (dropped by a reorg?)")
 
@@ -528,8 +530,8 @@ class Committee:
                 tx_hash = posted[0][0]["transactionHash"]
             batch = await self.book.batch(batch_id)
             try:
-                await self._await_transaction(tx_hash)
-                leaves = await self.view.posted_leaves(tx_hash)
+                tx = await self._await_transaction(tx_hash)
+                leaves = await self.view.posted_leaves(tx_hash, tx)
             except ValueError:  # not a postBatch/postOrphans call: a contract's single request?
                 single = await single_request(self.view, batch_id, self._from_block)
                 if single is None:

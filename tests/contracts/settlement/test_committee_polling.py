@@ -178,3 +178,23 @@ def three_batches_waiting(
         loop.run(committee.close())
         loop.run(rpc.aclose())
         ledger.close()
+
+
+def test_committee_leaves__a_posts_transaction_read_once_per_batch(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    tmp_path: Path,
+    loop: ThreadLoop,
+) -> None:
+    """A batch's leaves come from its post's calldata: the transaction is read once (it was read
+    twice: once to see the node shows it, again to decode it), and never again for that batch."""
+    with three_batches_waiting(ready, v2_config, accounts_by_address, tmp_path, loop, 0.05) as (
+        committee,
+        rpc,
+        batches,
+    ):
+        for batch_id in batches * 2:
+            gateway, leaves = loop.run(committee.leaves_of(batch_id))
+            assert len(leaves) == 1 and gateway
+        assert rpc.calls["eth_getTransactionByHash"] == len(batches), rpc.calls
