@@ -10,10 +10,7 @@
                                          block=job.block_number)    # {} when no secrets
 
 Opened bundles are cached by CID (content-addressed, so a CID always means the
-same bytes); the expiry is still judged on every call. The latest pointer of a project (a run
-that names no block) is kept only while :attr:`SecretsResolver.follows` says the registry's
-``SecretsBundleSet`` events are being followed; the follower then calls :meth:`SecretsResolver.forget`
-for each one (and :meth:`SecretsResolver.forget_all` after a reorg or a gap in its stream). Any
+same bytes); the expiry is still judged on every call. Any
 :class:`~peerhost.secrets.errors.SecretsError` means this worker must not run
 (nor commit to) the request.
 """
@@ -82,22 +79,6 @@ class SecretsResolver:
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple[bytes, str, str], tuple[int, dict[str, str]]] = OrderedDict()
         self._pinned: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
-        #: whether the registry's pointer changes are followed now (then the latest pointer of
-        #: a project is kept until :meth:`forget` names it); never, unless the owner says so
-        self.follows: Callable[[], bool] = lambda: False
-        self._latest: dict[tuple[str, str], bytes] = {}
-        self._generation = 0  # bumped by every forget: a read that straddles one is not kept
-        self.pointer_reads = 0  # reads of the pointer (for tests and metrics)
-
-    def forget(self, owner: str, project: str) -> None:
-        """Drops the latest pointer kept for (owner, project): the registry changed it."""
-        self._generation += 1
-        self._latest.pop((owner.lower(), project), None)
-
-    def forget_all(self) -> None:
-        """Drops every latest pointer kept (a reorg, or a gap in the followed events)."""
-        self._generation += 1
-        self._latest.clear()
 
     async def env_for_function(
         self, function_id: bytes, *, now: int, block: int | None = None
@@ -140,24 +121,12 @@ class SecretsResolver:
             at = (owner.lower(), project, block)
             cid = self._pinned.get(at)
             if cid is None:
-                self.pointer_reads += 1
                 cid = await self._pointer(owner, project, block=hex(block))
                 self._pinned[at] = cid
                 while len(self._pinned) > self._cache_size:
                     self._pinned.popitem(last=False)
         else:
-            latest = (owner.lower(), project)
-            kept = self._latest.get(latest) if self.follows() else None
-            if kept is not None:
-                cid = kept
-            else:
-                generation = self._generation
-                self.pointer_reads += 1
-                cid = await self._pointer(owner, project)
-                if self.follows() and generation == self._generation:
-                    self._latest[latest] = cid
-                    while len(self._latest) > self._cache_size:
-                        del self._latest[next(iter(self._latest))]
+            cid = await self._pointer(owner, project)
         if not cid:
             return {}
         key = (bytes(cid), owner.lower(), project)

@@ -156,7 +156,6 @@ class WorkerNode:
             registry=self.chain.registry,
             redactor=redactor,
         )
-        self.secrets = secrets
         self.pipeline = JobPipeline(
             identity=Identity(self.address, self._key, self.chain.chain_id, self.chain.coordinator),
             settings=s,
@@ -298,9 +297,9 @@ class WorkerNode:
             await server.start()
             await self._observe_clock()
             self._resume()
-            # the registry: FunctionPublished (prewarm new versions) and SecretsBundleSet (a
-            # project's latest secrets pointer is kept until the registry changes it)
-            followed = [self.chain.coordinator, self.chain.registry]
+            followed = [self.chain.coordinator]
+            if self.prewarmer is not None:
+                followed.append(self.chain.registry)  # FunctionPublished: prewarm new versions
             follower = LogFollower(
                 rpc,
                 self.chain.ws_url,
@@ -309,10 +308,6 @@ class WorkerNode:
                 start_block=s.start_block,
                 confirmations=s.confirmations,
             )
-            if not s.confirmations:  # a follower with confirmations learns of a change late
-                secrets.follows = follower.live.is_set
-                # a reorg may remove a SecretsBundleSet, and a removed log is never delivered
-                self.heads.on_break.append(secrets.forget_all)
             self._background = [
                 asyncio.create_task(self._follow(follower), name="follow"),
                 asyncio.create_task(self._withdraw_loop(), name="withdraw"),
@@ -476,8 +471,6 @@ class WorkerNode:
     async def _follow(self, follower: LogFollower) -> None:
         async for entry in follower.stream():
             self.metrics.connected = follower.live.is_set()
-            if follower.reconnects != self.metrics.reconnects:  # a gap: what changed is unknown
-                self.secrets.forget_all()
             self.metrics.reconnects = follower.reconnects
             try:
                 decoded = self.protocol.decode_log(entry)
@@ -501,9 +494,6 @@ class WorkerNode:
                 logs.event("job_seen", request_id=job.request_id, block=block, runtime=job.runtime)
                 if not self.pipeline.draining:
                     self._start(job, st.SEEN)
-            return
-        if name == "SecretsBundleSet":
-            self.secrets.forget(str(args["owner"]), str(args["project"]))
             return
         if name == "FunctionPublished":
             if self.prewarmer is not None:
@@ -585,6 +575,7 @@ class WorkerNode:
         view, m, me = self.settlement, self.metrics, self.address.lower()
         head = (await self.heads.latest()).number
         restake = time.monotonic() >= self._stake_read_at + _STAKE_EVERY
+        earned = slashes = slashed_wei = 0
         if head >= cursor:  # read whole before anything is counted: a failed read retries whole
             topics = [view.topic(e) for e in _PAY_EVENTS]
             topics += [view.topic(e, "stakes") for e in _STAKE_EVENTS]
@@ -601,17 +592,20 @@ class WorkerNode:
                     continue
                 name, args = decoded
                 if name == "Credited" and str(args["account"]).lower() == me:
-                    m.settlement_earned_wei += int(args["amount"])
+                    earned += int(args["amount"])
                 elif name == "SeatPayClaimed" and str(args["holder"]).lower() == me:
-                    m.settlement_earned_wei += int(args["amount"])  # seat pay, sent at claim
+                    earned += int(args["amount"])  # seat pay, sent at claim
                 elif name in _STAKE_EVENTS and str(args["worker"]).lower() == me:
                     restake = True
                     if name == "StakeSlashed":
-                        m.settlement_slashes += 1
-                        m.settlement_slashed_wei += int(args["amount"])
-        if restake:
+                        slashes += 1
+                        slashed_wei += int(args["amount"])
+        if restake:  # before anything is counted: a failed read folds the same blocks again
             m.bonded_stake_wei = int((await view.staker(self.address))["stake"])
             self._stake_read_at = time.monotonic()
+        m.settlement_earned_wei += earned
+        m.settlement_slashes += slashes
+        m.settlement_slashed_wei += slashed_wei
         return max(cursor, head + 1)
 
     async def _observe_clock(self) -> None:
@@ -623,13 +617,18 @@ class WorkerNode:
         else from the pending block every :data:`_CLOCK_EVERY` seconds (a chain that mines no
         block, or a node that pushes none: its time may still move, e.g. warped)."""
         seen: str | None = None
+        pushes = self.heads.pushed
+        read_at = time.monotonic()  # the pending block was read at start-up
         while True:
             with contextlib.suppress(Exception):
                 head = await self.heads.next(seen, _CLOCK_EVERY)
-                if self.heads.live and head.hash != seen and seen is not None:
+                pushed = self.heads.pushed != pushes  # a head read, not pushed, is learnt late
+                pushes = self.heads.pushed
+                if pushed and head.hash != seen and seen is not None:  # pushed as it was mined
                     self.clock.observe_block(head.timestamp, self.heads.learnt_at)
-                else:
+                elif time.monotonic() - read_at >= _CLOCK_EVERY:  # polled heads: not every block
                     await self._observe_clock()
+                    read_at = time.monotonic()
                 seen = head.hash
                 continue
             await asyncio.sleep(_CLOCK_EVERY)

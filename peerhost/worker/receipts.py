@@ -79,7 +79,11 @@ class ReceiptBatcher:
             if not self._waiting:
                 break
             if heads is not None and seen is not None:  # the head before this read: a block since?
-                await heads.next(seen, self.idle)
+                try:
+                    await heads.next(seen, self.idle)
+                except (ChainUnavailable, RpcError, OSError, ValueError, KeyError):
+                    # a failed head read must not end the loop: the waiters would hang
+                    await asyncio.sleep(self.interval)
             else:
                 await asyncio.sleep(self.interval)
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 
 import pytest
 from secrets_support import WorkerIdentity
 
-from peerhost.chain import ChainConfig, LogFollower, Protocol
-from peerhost.chain.config import ws_url_for
+from peerhost.chain import ChainConfig, Protocol
 from peerhost.secrets import (
     ApeSecretsChain,
     BundleBindingMismatch,
@@ -209,78 +207,3 @@ def test_resolver__real_protocol__function_env_from_the_registry(
             await protocol.aclose()
 
     assert asyncio.run(resolve()) == {"DB_URL": "postgres://chain-test"}
-
-
-def test_resolver__registry_followed__pointer_read_once_per_version_and_again_after_a_new_one(
-    tool_for, developer, active, deployment, publish, store, chain
-):
-    """A worker following the registry's logs (as the node does: ``SecretsBundleSet`` forgets
-    the project's kept pointer) reads a project's latest pointer once, not once per run; after
-    the owner sets a new bundle, the next run reads the new pointer and opens the new value.
-    While the follower is not live, every run reads the pointer."""
-    function_id = publish()
-    tool = tool_for(developer)
-    tool.set(PROJECT, "DB_URL", "postgres://v1")
-    uri = chain.provider.uri
-    config = ChainConfig(
-        rpc_url=uri,
-        ws_url=uri,
-        chain_id=chain.chain_id,
-        **{name: str(address) for name, address in deployment.addresses.items()},
-    )
-
-    async def run() -> tuple[list[int], list[str]]:
-        protocol = Protocol(config)
-        follower = LogFollower(
-            protocol.rpc,
-            ws_url_for(uri),
-            [config.registry],
-            start_block=chain.blocks.head.number + 1,
-        )
-        resolver = SecretsResolver(
-            pointer=protocol.secrets_bundle,
-            function_info=protocol.get_function,
-            store=store,
-            worker_address=active[0].address,
-            private_key=active[0].private_key,
-            chain_id=config.chain_id,
-            registry=config.registry,
-        )
-        forgotten = asyncio.Event()
-
-        async def follow() -> None:
-            async for entry in follower.stream():
-                decoded = protocol.decode_log(entry)
-                if decoded is not None and decoded[0] == "SecretsBundleSet":
-                    resolver.forget(str(decoded[1]["owner"]), str(decoded[1]["project"]))
-                    forgotten.set()
-
-        reads, values = [], []
-
-        async def env() -> None:
-            got = await resolver.env_for_function(function_id, now=chain.pending_timestamp)
-            values.append(got["DB_URL"])
-            reads.append(resolver.pointer_reads)
-
-        task = asyncio.create_task(follow())
-        try:
-            for _ in range(2):  # not followed yet: every run reads
-                await env()
-            resolver.follows = follower.live.is_set
-            await asyncio.wait_for(follower.live.wait(), 10)
-            for _ in range(3):
-                await env()
-            await asyncio.to_thread(tool.set, PROJECT, "DB_URL", "postgres://v2")
-            await asyncio.wait_for(forgotten.wait(), 10)
-            for _ in range(3):
-                await env()
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await protocol.aclose()
-        return reads, values
-
-    reads, values = asyncio.run(run())
-    assert values == ["postgres://v1"] * 5 + ["postgres://v2"] * 3
-    assert reads == [1, 2, 3, 3, 3, 4, 4, 4]  # before: one read per run (8)
