@@ -435,7 +435,7 @@ TIMELINE = (
     ("g", "verified2"),
     ("g", "woke"),  # the waiting handler resumed
     ("g", "built"),  # the HTTP response built (envelope decoded, headers)
-    ("g", "recorded"),  # function log entry, metrics, access log line
+    ("g", "finished"),  # last headers (the log entry, metrics and access line follow the write)
     ("c", "recv"),  # the response read by the client (httpx)
 )
 

@@ -471,8 +471,12 @@ class Desk:
             if remaining <= 0:
                 raise ResultTimeout(call.rid, status_url, timeout, self._why(call, mode))
             call.changed.clear()
+            # a timeout scope, not wait_for: on Python 3.11 wait_for runs the wait in a task of
+            # its own, so an answer reached this handler three loop turns after it was read
+            # (that task, its done callback, then this task); here it takes one
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(call.changed.wait(), min(remaining, 1.0))
+                async with asyncio.timeout(min(remaining, 1.0)):
+                    await call.changed.wait()
 
     def _reply(self, call: TicketCall, chosen: list[Attestation], mode: str) -> TicketAnswer:
         first = chosen[0]
