@@ -681,8 +681,8 @@ def trace_phase(
     floor = table["http_floor_us"]
     print(
         f"  {table['sum_of_step_p50s_us']:>9.1f} µs  sum of the medians;"
-        f" median call {table['total_p50_us']} µs (httpx; the lean keep-alive client:"
-        f" {1000 * lean['latency_ms']['p50']:.1f} µs); the HTTP floor (a 400 through the same"
+        f" median call {table['total_p50_us']} µs ({client_kind}; untraced, the lean keep-alive"
+        f" client: {1000 * lean['latency_ms']['p50']:.1f} µs); the HTTP floor (a 400 through the same"
         f" server) {floor['httpx']} µs through httpx, {floor['lean']} µs through the lean client",
         file=sys.stderr,
     )
