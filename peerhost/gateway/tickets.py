@@ -21,7 +21,7 @@ until the last one answers, refuses or drops, or for :data:`LATE_ANSWER_GRACE` s
 call gets no replacement attester.
 
 An answer is checked and recorded before any caller is answered from it. A ``fast`` call's later
-answers, which often arrive in the same read as its first, wait one loop turn: the waiting
+answers, which may arrive in the same read as its first, wait one loop turn: the waiting
 handler writes the response first (no caller waits for them).
 """
 
@@ -343,7 +343,7 @@ class Desk:
         if call.mode == "fast" and call.answers and not call.answered:
             # the caller's answer is the first attestation, already recorded, and its handler
             # is queued to resume: this one is checked and recorded on the next loop turn, after
-            # that handler wrote the response (both attesters often answer in one read)
+            # that handler wrote the response (both attesters may answer in one read)
             asyncio.get_running_loop().call_soon(self._take_answer, link, answer, link.frame_ns)
             return
         self._take_answer(link, answer, link.frame_ns)
