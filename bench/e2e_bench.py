@@ -435,46 +435,61 @@ TIMELINE = (
     ("g", "verified2"),
     ("g", "woke"),  # the waiting handler resumed
     ("g", "built"),  # the HTTP response built (envelope decoded, headers)
-    ("g", "recorded"),  # function log entry, metrics, access log line
+    ("g", "finished"),  # last headers (the log entry, metrics and access line follow the write)
+    ("g", "recorded"),  # (code before that: log entry, metrics, access line before the write)
     ("c", "recv"),  # the response read by the client (httpx)
 )
 
 
 async def traced_calls(
-    url: str, mode: str, seconds: float, rpc_url: str = ""
+    url: str, mode: str, seconds: float, rpc_url: str = "", client_kind: str = "httpx"
 ) -> list[dict[str, Any]]:
     """One client calling for ``seconds``: each call's client marks, the gateway's (from its
     trace header) and the ticket hash its attesters know it by. Given ``rpc_url``, also the
     chain's head just before the call and just after its answer (``head_before``,
-    ``head_after``; read outside the timed span) and the request id."""
+    ``head_after``; read outside the timed span) and the request id. ``client_kind``: the
+    benchmark's httpx client, or ``lean`` (:class:`LeanClient`: the client's own share of
+    ``send -> entry`` and ``-> recv`` mostly gone, so those steps show the server's)."""
     calls: list[dict[str, Any]] = []
+    lean = LeanClient(f"{url}?name=bench", {MODE_HEADER: mode}) if client_kind == "lean" else None
     async with httpx.AsyncClient(timeout=180.0) as client:
 
         async def head() -> int:
             body = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
             return int((await client.post(rpc_url, json=body)).json()["result"], 16)
 
-        for _ in range(1 if rpc_url else 4):  # warm-up
-            await client.get(url, params={"name": "bench"}, headers={MODE_HEADER: mode})
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            before = await head() if rpc_url else None
-            send = time.monotonic_ns()
+        async def get() -> tuple[int, Any]:
+            if lean is not None:
+                status, headers, _ = await lean.get()
+                return status, headers
             response = await client.get(url, params={"name": "bench"}, headers={MODE_HEADER: mode})
-            recv = time.monotonic_ns()
-            after = await head() if rpc_url else None
-            if response.status_code != 200 or TRACE_HEADER not in response.headers:
-                continue
-            calls.append(
-                {
-                    "c": {"send": send, "recv": recv},
-                    "g": parse_header(response.headers[TRACE_HEADER]),
-                    "ticket_hash": response.headers[TICKET_HASH_HEADER],
-                    "request_id": response.headers.get(REQUEST_ID_HEADER),
-                    "head_before": before,
-                    "head_after": after,
-                }
-            )
+            return response.status_code, response.headers
+
+        try:
+            for _ in range(1 if rpc_url else 4):  # warm-up
+                await get()
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                before = await head() if rpc_url else None
+                send = time.monotonic_ns()
+                status, headers = await get()
+                recv = time.monotonic_ns()
+                after = await head() if rpc_url else None
+                if status != 200 or TRACE_HEADER not in headers:
+                    continue
+                calls.append(
+                    {
+                        "c": {"send": send, "recv": recv},
+                        "g": parse_header(headers[TRACE_HEADER]),
+                        "ticket_hash": headers[TICKET_HASH_HEADER],
+                        "request_id": headers.get(REQUEST_ID_HEADER),
+                        "head_before": before,
+                        "head_after": after,
+                    }
+                )
+        finally:
+            if lean is not None:
+                await lean.close()
     return calls
 
 
@@ -630,9 +645,13 @@ async def http_floor(gateway_url: str, calls: int = 300) -> dict[str, float]:
     }
 
 
-def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str, Any]:
+def trace_phase(
+    devnet: Devnet, url: str, mode: str, seconds: float, client_kind: str = "httpx"
+) -> dict[str, Any]:
     verified = mode == "verified"
-    calls = asyncio.run(traced_calls(url, mode, seconds, devnet.rpc_url if verified else ""))
+    calls = asyncio.run(
+        traced_calls(url, mode, seconds, devnet.rpc_url if verified else "", client_kind)
+    )
     if verified:
         latencies = sorted((c["c"]["recv"] - c["c"]["send"]) / 1e6 for c in calls)
         table = {"latency_ms": percentiles(latencies), **block_table(devnet, calls)}
@@ -648,7 +667,10 @@ def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str
     traces = [httpx.get(p.metrics_url + "/trace.json", timeout=10).json() for p in devnet.workers]
     table = stage_table(calls, traces, mode)
     table["http_floor_us"] = asyncio.run(http_floor(devnet.gateway_url))
-    print(f"  {mode}, one client: {table['calls']} traced calls, median", file=sys.stderr)
+    print(
+        f"  {mode}, one client ({client_kind}): {table['calls']} traced calls, median",
+        file=sys.stderr,
+    )
     for row in table["steps"]:
         print(
             f"  {row['p50_us']:>9.1f} µs (p90 {row['p90_us']:>9.1f})  {row['step']}",
@@ -659,8 +681,8 @@ def trace_phase(devnet: Devnet, url: str, mode: str, seconds: float) -> dict[str
     floor = table["http_floor_us"]
     print(
         f"  {table['sum_of_step_p50s_us']:>9.1f} µs  sum of the medians;"
-        f" median call {table['total_p50_us']} µs (httpx; the lean keep-alive client:"
-        f" {1000 * lean['latency_ms']['p50']:.1f} µs); the HTTP floor (a 400 through the same"
+        f" median call {table['total_p50_us']} µs ({client_kind}; untraced, the lean keep-alive"
+        f" client: {1000 * lean['latency_ms']['p50']:.1f} µs); the HTTP floor (a 400 through the same"
         f" server) {floor['httpx']} µs through httpx, {floor['lean']} µs through the lean client",
         file=sys.stderr,
     )
@@ -914,7 +936,9 @@ def run_chain(
         if args.trace:
             for mode in modes:
                 with progress.step(f"{mode}: one traced client for {args.seconds:g} s"):
-                    results[f"trace_{mode}"] = trace_phase(devnet, url, mode, args.seconds)
+                    results[f"trace_{mode}"] = trace_phase(
+                        devnet, url, mode, args.seconds, args.trace_client
+                    )
             return results
         pids = stack_pids(devnet)
         with progress.step("Idle: the stack's CPU with no calls for 3 s") as detail:
@@ -1073,6 +1097,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="one client per mode for --seconds, each call's stages timed across the processes"
         " (the stack's trace_stages on); prints the median of each step instead of the load",
+    )
+    parser.add_argument(
+        "--trace-client",
+        choices=("httpx", "lean"),
+        default="httpx",
+        help="the traced calls' client: httpx, or the lean keep-alive client (the client's own"
+        " share of the first and last steps mostly gone)",
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each loaded phase; the median one is kept"

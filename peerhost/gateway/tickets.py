@@ -19,6 +19,10 @@ attestation while the others are still running the ticket. Their attestations ar
 the book as they arrive (so the batch's opening pays them, and a lie among them can be presented)
 until the last one answers, refuses or drops, or for :data:`LATE_ANSWER_GRACE` seconds; such a
 call gets no replacement attester.
+
+An answer is checked and recorded before any caller is answered from it. A ``fast`` call's later
+answers, which may arrive in the same read as its first, wait one loop turn: the waiting
+handler writes the response first (no caller waits for them).
 """
 
 from __future__ import annotations
@@ -336,9 +340,23 @@ class Desk:
         call = self.calls.get(answer.request_id)
         if call is None or link.worker not in call.outstanding:
             return  # late, or not asked: ignored
+        if call.mode == "fast" and call.answers and not call.answered:
+            # the caller's answer is the first attestation, already recorded, and its handler
+            # is queued to resume: this one is checked and recorded on the next loop turn, after
+            # that handler wrote the response (both attesters may answer in one read)
+            asyncio.get_running_loop().call_soon(self._take_answer, link, answer, link.frame_ns)
+            return
+        self._take_answer(link, answer, link.frame_ns)
+
+    def _take_answer(self, link: WorkerLink, answer: Answer, frame_ns: int) -> None:
+        """Checks ``answer`` (module docstring) and records it in the book before the caller
+        may be answered from it."""
+        call = self.calls.get(answer.request_id)
+        if call is None or link.worker not in call.outstanding:
+            return
         nth = len(call.answers) + 1
         if self.trace is not None:
-            self.trace.mark(call.request_id, f"frame{nth}", link.frame_ns)
+            self.trace.mark(call.request_id, f"frame{nth}", frame_ns)
             self.trace.mark(call.request_id, f"decoded{nth}")
         if result_hash(answer.output) != answer.result_hash:
             log.warning(
@@ -471,8 +489,12 @@ class Desk:
             if remaining <= 0:
                 raise ResultTimeout(call.rid, status_url, timeout, self._why(call, mode))
             call.changed.clear()
+            # a timeout scope, not wait_for: on Python 3.11 wait_for runs the wait in a task of
+            # its own, so an answer reached this handler three loop turns after it was read
+            # (that task, its done callback, then this task); here it takes one
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(call.changed.wait(), min(remaining, 1.0))
+                async with asyncio.timeout(min(remaining, 1.0)):
+                    await call.changed.wait()
 
     def _reply(self, call: TicketCall, chosen: list[Attestation], mode: str) -> TicketAnswer:
         first = chosen[0]

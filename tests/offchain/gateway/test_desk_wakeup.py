@@ -1,0 +1,78 @@
+"""A call waiting for its attestation resumes one event-loop turn after the answer is read:
+no task or callback between the feed's reader and the waiting handler."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from eth_account import Account
+from test_feed_dropped import desk_with, pending_call
+
+from peerhost.wire.envelope import result_hash
+from peerhost.wire.feed import Answer, sign_digest
+from peerhost.wire.ticket import attestation_digest
+
+
+def test_answer__fast_attestation_read__caller_resumes_in_one_loop_turn(tmp_path: Path) -> None:
+    worker = Account.create()
+    desk = desk_with(tmp_path, {worker.address: 0.01})
+    rid = pending_call(desk, worker.address, 0)
+    call = desk.calls[rid]
+    output = b'{"ok":true}'
+    result = result_hash(output)
+    digest = attestation_digest(desk.chain_id, desk.settlement, call.ticket_hash, result)
+    answer = Answer(rid, result, output, sign_digest(worker.key, digest))
+
+    async def scenario() -> int:
+        waiting = asyncio.create_task(desk.answer(call, 5.0, "http://status"))
+        for _ in range(3):
+            await asyncio.sleep(0)  # the handler is parked on the call's event
+        assert not waiting.done()
+        desk._on_answer(desk.hub.links[worker.address], answer)
+        turns = 0
+        while not waiting.done():
+            await asyncio.sleep(0)
+            turns += 1
+        assert (await waiting).attestations == [(worker.address, answer.attestation)]
+        return turns
+
+    assert asyncio.run(scenario()) == 1
+
+
+def test_answer__fast_both_attestations_in_one_read__caller_first_second_recorded_after(
+    tmp_path: Path,
+) -> None:
+    first, second = Account.create(), Account.create()
+    desk = desk_with(tmp_path, {first.address: 0.01, second.address: 0.02})
+    rid = pending_call(desk, first.address, 0)
+    call = desk.calls[rid]
+    call.tried.add(second.address)
+    call.outstanding.add(second.address)
+    desk.book.save(call.ticket, rid, b"p" * 32, b"sig", b"in")
+    output = b'{"ok":true}'
+    result = result_hash(output)
+    digest = attestation_digest(desk.chain_id, desk.settlement, call.ticket_hash, result)
+    answers = [
+        (w, Answer(rid, result, output, sign_digest(w.key, digest))) for w in (first, second)
+    ]
+
+    async def scenario() -> tuple[int, int, int]:
+        async def caller() -> tuple[int, int]:
+            await desk.answer(call, 5.0, "http://status")
+            stored = desk.book.get(rid)
+            assert stored is not None
+            # what the caller is answered from is in the book; the other is not checked yet
+            return len(call.answers), len(stored.attestations)
+
+        waiting = asyncio.create_task(caller())
+        await asyncio.sleep(0)
+        for worker, answer in answers:  # one read brings both frames
+            desk._on_answer(desk.hub.links[worker.address], answer)
+        in_memory, in_book = await waiting
+        await asyncio.sleep(0)
+        stored = desk.book.get(rid)
+        assert stored is not None
+        return in_memory, in_book, len(stored.attestations)
+
+    assert asyncio.run(scenario()) == (1, 1, 2)
