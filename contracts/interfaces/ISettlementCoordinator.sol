@@ -286,7 +286,8 @@ interface ISettlementCoordinator is IProtocolParams {
 
     /// @notice Pays the caller, a holder of each batch, its committee pay of those batches in one transfer: a K-th
     ///         of a Final leaf's committee share per seat and Final leaf it agreed on, less what the DisputeCourt
-    ///         withheld for leaves challenged in the batch's window. Once the batch settled and its challenge window
+    ///         withheld for leaves challenged in the batch's window; and to the holder whose reveal settled the
+    ///         batch (all agreed), the finalizer's share (never withheld). Once the batch settled and its challenge window
     ///         passed (ChallengeWindowOpen before; WrongPhase before settlement), once per holder and batch
     ///         (NothingToClaim after, or with nothing earned; NotSeated for anyone else).
     /// @return amount What was sent.
@@ -301,11 +302,12 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @return amount What was sent.
     function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount);
 
-    /// @notice The committee pay a settled batch holds for its seats until they claim it (zero before settlement).
+    /// @notice The committee pay (and a settling holder's finalizer share) a settled batch holds for its seats until
+    ///         they claim it (zero before settlement).
     function seatPayHeld(uint256 batchId) external view returns (uint256);
 
-    /// @notice What `holder` may claim of a batch's committee pay (claimSeatPay; zero once claimed, or for anyone
-    ///         else). Before settlement zero; within the challenge window it may still be withheld.
+    /// @notice What `holder` may claim of a batch's committee pay, with the finalizer's share when its reveal settled
+    ///         the batch (claimSeatPay; zero once claimed, or for anyone else). Before settlement zero; within the challenge window it may still be withheld.
     function seatPayOf(uint256 batchId, address holder) external view returns (uint256);
 
     /// @notice Refunds a batch never seated within seatWindow, or whose epoch's array is gone (anyone).

@@ -289,14 +289,14 @@ def test_fulfill__callback_fails__recorded_and_settlement_paid(
     rid, b = flow.ask()
     envelope = binary(b"unread")
     holders = flow.settle(b, keccak(envelope))
-    credited = sum(int(k.coordinator.pendingWithdrawal(h)) for h in holders)
-    assert credited > 0  # the committee was paid at finalization, before any delivery
+    owed = sum(int(k.coordinator.seatPayOf(b, h)) for h in holders)
+    assert owed > 0  # the committee's pay was set aside at finalization, before any delivery
     tx = router.fulfill(rid, envelope, sender=stranger)
     assert tx.events.filter(router.CallbackFailed)[0].requestId == rid
     assert router.requestOf(rid).status == ST_FAILED
     assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", b""]
     assert k.coordinator.leafState(b, 0) == L_FINAL
-    assert sum(int(k.coordinator.pendingWithdrawal(h)) for h in holders) == credited
+    assert sum(int(k.coordinator.seatPayOf(b, h)) for h in holders) == owed
 
 
 # ------------------------------------------------------------------------------------------ no result
