@@ -111,7 +111,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         bytes32 engineProfile
     ) external payable returns (uint256 batchId, bytes32 requestId) {
         if (msg.value > type(uint96).max) revert WrongValue(msg.value, type(uint96).max);
-        uint64 seq = _SINGLE_SEQ | _singleCount[msg.sender]++;
+        uint64 seq = _SINGLE_SEQ | uint64(_batchCount + 1); // its batch's id (_store): unique, no counter word
         bytes memory leaf = abi.encodePacked(seq, inputHash, uint40(block.timestamp), deadline, mode);
         PostArgs memory a = PostArgs(msg.sender, bytes32(0), engineProfile, uint96(msg.value), bytes32(0), true, false);
         batchId =
@@ -543,7 +543,11 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function isSeqPosted(address gateway, uint256 seq) external view returns (bool) {
-        if (seq >= _SINGLE_SEQ) return seq - _SINGLE_SEQ < _singleCount[gateway]; // a contract's single requests
+        if (seq >= _SINGLE_SEQ) {
+            // a contract's single request: seq - 2^63 is its batch's id, a one-leaf batch with the caller as gateway
+            Stored storage b = _batches[seq - _SINGLE_SEQ];
+            return b.state != BatchState.None && b.gateway == gateway && b.projectId == bytes32(0);
+        }
         return (_seqBits[gateway][seq >> 8] >> (seq & 255)) & 1 == 1;
     }
 

@@ -71,7 +71,6 @@ abstract contract SettlementStorage {
     ///      reveal leaves zero (clearing the word refunds part of its fresh write at commit): read it with _voteOf.
     mapping(uint256 batchId => mapping(address holder => bytes32 vote)) internal _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) internal _seqBits;
-    mapping(address requester => uint64 count) internal _singleCount;
     /// @dev Batches with a challenged leaf (the court withheld seat pay): only these ask the court which leaves.
     mapping(uint256 batchId => bool challenged) internal _challenged;
     /// @dev 1 + what `account` may withdraw, once it was ever credited (0: never). A withdrawal leaves 1, so a

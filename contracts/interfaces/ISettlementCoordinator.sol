@@ -225,7 +225,8 @@ interface ISettlementCoordinator is IProtocolParams {
         external
         returns (uint256 batchId);
 
-    /// @notice A contract's single request: a one-leaf batch paid with msg.value, audited in full.
+    /// @notice A contract's single request: a one-leaf batch paid with msg.value, audited in full. Its seq is
+    ///         2^63 + the batch id (unique without a per-caller counter; no seq bitmap).
     function requestExecution(
         bytes32 functionId,
         uint32 version,
@@ -349,7 +350,7 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice keccak256(abi.encode(chainId, this, gateway, seq)).
     function requestIdOf(address gateway, uint256 seq) external view returns (bytes32);
 
-    /// @notice Whether `gateway`'s `seq` was posted.
+    /// @notice Whether `gateway`'s `seq` was posted (from 2^63: whether batch seq - 2^63 is `gateway`'s single request).
     function isSeqPosted(address gateway, uint256 seq) external view returns (bool);
 
     /// @notice The commitment a holder sends for (batchId, vectorHash, salt).

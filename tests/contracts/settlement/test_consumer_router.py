@@ -360,7 +360,7 @@ def test_register__foreign_or_mismatched_batch__reverts(
         sender=requester,
     )
     b = int(tx.events.filter(k.coordinator.SingleRequested)[0].batchId)
-    seq = (1 << 63) | 0
+    seq = (1 << 63) | b  # a single request's seq: 2^63 + its batch id
     with reverts_with(router.NotYourRequest):
         router.register(b, seq, k.function_id, version, deadline, data, 1, sender=stranger)
     for bad in (
@@ -434,7 +434,7 @@ def test_single_request__registered_in_another_transaction__ignored_by_workers(
         value=k.params.min_reward, sender=requester,
     )  # fmt: skip
     b = int(tx.events.filter(k.coordinator.SingleRequested)[0].batchId)
-    router.register(b, 1 << 63, k.function_id, version, deadline, data, 1, sender=requester)
+    router.register(b, (1 << 63) | b, k.function_id, version, deadline, data, 1, sender=requester)
     assert _single(k, chain, deployment, b) is None
 
 
