@@ -17,12 +17,11 @@ batch N   : postBatch of N verified tickets (one attester each), seatAndCommit (
             claims); calldata per ticket is postBatch's input over N. N = 1, 10, 100.
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
             seatAndCommit, commit x2, reveal x3 (the last settles and closes the batch: no attesters),
-            claimSeatPay x3 after the challenge window, withdraw of the finalizer's credit (compare v1's
-            request section). Twice: fresh (a requester's first request, no holder credited before: the
-            finalizer's credit writes a fresh storage word) and in steady state (a repeat requester, the
-            finalizing holder paid and withdrawn before: a withdrawal leaves the credit word at 1, so its
-            credit updates a live word). The fresh figure is the one to hold against the goal; each is
-            given with and without the claims and the withdrawal.
+            claimSeatPay x3 after the challenge window (the last holder's claim carries the finalizer's
+            share: its reveal settled the batch, so no credit and no withdrawal; compare v1's request
+            section). Twice: fresh (a requester's first request: its request counter is a fresh storage
+            word) and in steady state (a repeat requester). The fresh figure is the one to hold against
+            the goal; each is given with and without the claims.
 claims    : one worker's seat pay of one settled one-leaf batch claimed alone, then of five in one call.
 disputed  : a one-leaf batch where the three seats reveal three different results: finalize.
 escalation: that leaf escalated: escalate, seatPanel (2K+1 = 7 seats), a panel vote, decide (tier 2);
@@ -422,21 +421,10 @@ class V2:
             gas += int(tx.gas_used)
         return gas
 
-    def credited(self) -> set[str]:
-        """Every account the coordinator has ever credited (its credit word is live once paid)."""
-        head = int(chain.blocks.head.number)
-        return {str(log.account) for log in self.c.Credited.range(0, head + 1)}
-
     def single(self, steady: bool = False) -> dict[str, int]:
-        """A contract's single request, its whole life. Fresh: a requester's first request, no holder
-        credited before (the finalizer's credit writes a fresh word). Steady: a repeat requester, the
-        finalizing holder paid and withdrawn before (its credit word was written by an earlier life)."""
+        """A contract's single request, its whole life. Fresh: a requester's first request (its request
+        counter is a fresh word). Steady: a repeat requester (the fresh life's)."""
         section = "v2 single request" + (" (steady state)" if steady else " (fresh)")
-        credited = self.credited()
-        if steady:
-            for address in sorted(credited):
-                if address in self.by and int(self.c.pendingWithdrawal(address)) > 0:
-                    self.c.withdraw(sender=self.by[address])
         while True:
             # fresh: a requester that never requested (its request counter is a fresh word); steady: the
             # fresh life's requester
@@ -456,10 +444,7 @@ class V2:
             )
             batch_id = int(tx.events.filter(self.c.SingleRequested)[0].batchId)
             header, holders = self.drawn_holders(batch_id)
-            paid_before = [str(h.address) in credited for h in holders]
-            if len(holders) == self.params.seats and any(paid_before) == steady:
-                # steady: a holder paid before reveals last (it settles: the finalizer's credit)
-                holders.sort(key=lambda h: str(h.address) in credited)
+            if len(holders) == self.params.seats:
                 self.headers[batch_id] = header
                 break
         self.table.add(section, "requestExecution (value)", tx)
@@ -467,18 +452,11 @@ class V2:
         self.commit_reveal(batch_id, holders, [v, v, v], section)
         settled = self.table.total(section)
         # the seats' pay is deferred: each holder claims it after the challenge window (the batch, without
-        # attesters, closed as it settled); the finalizer's share is a credit, withdrawn
+        # attesters, closed as it settled); the last holder's claim carries the finalizer's share (its reveal
+        # settled the batch)
         chain.mine(deltatime=int(self.s.court.courtParams().challengeWindow))
         claims = self.claims(batch_id, holders, section)
-        finalizer = holders[-1]  # the last reveal settled the batch
-        tx = self.c.withdraw(sender=finalizer)
-        self.table.add(section, "withdraw (the finalizer's share)", tx)
-        return {
-            "gas": settled + claims + int(tx.gas_used),
-            "gas_without_claims": settled,
-            "claims": claims,
-            "withdraw": int(tx.gas_used),
-        }
+        return {"gas": settled + claims, "gas_without_claims": settled, "claims": claims}
 
     def bulk_claim(self, count: int = 5) -> dict[str, int]:
         """One worker claims its seat pay of ``count`` settled one-leaf batches in one call (after their

@@ -111,7 +111,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         bytes32 engineProfile
     ) external payable returns (uint256 batchId, bytes32 requestId) {
         if (msg.value > type(uint96).max) revert WrongValue(msg.value, type(uint96).max);
-        uint64 seq = _SINGLE_SEQ | _singleCount[msg.sender]++;
+        uint64 seq = _SINGLE_SEQ | uint64(_batchCount + 1); // its batch's id (_store): unique, no counter word
         bytes memory leaf = abi.encodePacked(seq, inputHash, uint40(block.timestamp), deadline, mode);
         PostArgs memory a = PostArgs(msg.sender, bytes32(0), engineProfile, uint96(msg.value), bytes32(0), true, false);
         batchId =
@@ -211,7 +211,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
         // Every holder revealed the first full vector: settle now from its summary.
         if (revealed == (uint256(1) << count) - 1 && vectorHash == published && _allAgreed(batchId, b, count)) {
-            _settleAgreed(batchId, b);
+            _settleAgreed(batchId, b, h);
         }
     }
 
@@ -238,8 +238,10 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @dev Settles a batch whose holders all revealed the first full vector (summarized in finalMask and
     ///      finalVectorHash): every seat agrees, so every leaf in finalMask is Final (K >= Q) and the other
-    ///      audited leaves are refunded; nobody is slashed. Credits as _settle does, without the per-leaf loop.
-    function _settleAgreed(uint256 batchId, Stored storage b) private {
+    ///      audited leaves are refunded; nobody is slashed. Pays as _settle does, without the per-leaf loop, but the
+    ///      finalizer's share goes into the settling holder `settler`'s word, claimed with its seat pay
+    ///      (claimSeatPay): no credit word written, no withdrawal.
+    function _settleAgreed(uint256 batchId, Stored storage b, uint256 settler) private {
         uint256 reward = b.reward;
         uint256 audit = _auditMaskOf(b);
         uint256 finalMask = audit & ~b.nonFinalMask;
@@ -247,19 +249,18 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256 unaudited = b.leafCount - _popcount(audit);
         uint256 finalizerShare = reward * _finalizerBps / _BPS;
         uint256 committeeShare = _committeeShare(b, reward, finalizerShare);
-        uint256 perSeat = committeeShare / _seats;
         uint256 pot = _potOf(b, finalMask);
         b.finalizedAfter = uint32(block.timestamp - b.postedAt) + 1; // + 1: never zero once finalized
         b.state = pot != 0 ? BatchState.Finalized : BatchState.Closed; // seats claim their pay (claimSeatPay)
         emit BatchFinalized(
             batchId, pot != 0 ? _finalVectorHashOf(batchId, b) : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender
         );
-        uint256 dust = committeeShare - perSeat * _seats;
-        _credit(batchId, msg.sender, finals * (finalizerShare + dust) + unaudited * finalizerShare, _CREDIT_FINALIZER);
         uint256[16] storage holders = _holders[batchId];
-        for (uint256 h; h < b.holderCount && finals != 0; ++h) {
+        for (uint256 h; h < b.holderCount; ++h) {
             uint256 packed = holders[h];
-            holders[h] = packed | (finals * uint8(packed >> 160)) << 168; // claimed after the window (claimSeatPay)
+            uint256 owed = packed | (finals * uint8(packed >> 160)) << _PAY_SHIFT; // claimed after the window
+            if (h == settler) owed |= (finals + unaudited) << 168 | finals << 184; // the finalizer's share
+            if (owed != packed) holders[h] = owed;
         }
         _refund(batchId, b, (_popcount(audit) - finals) * reward);
     }
@@ -340,7 +341,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
             uint256 packed = _holders[batchId][h];
             if (packed >> 168 == 0) revert NothingToClaim(batchId, msg.sender);
             _holders[batchId][h] = uint168(packed); // claimed (the court withholds nothing after the window)
-            uint256 pay = (packed >> 168) * _seatPay(b);
+            uint256 pay = (packed >> _PAY_SHIFT) * _seatPay(b) + _finalizerPay(b, packed);
             amount += pay;
             emit SeatPayClaimed(batchId, msg.sender, pay);
         }
@@ -357,7 +358,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256[16] storage holders = _holders[batchId];
         for (uint256 h; h < b.holderCount; ++h) {
             uint256 n = (seats >> (16 * h)) & 0xffff;
-            holders[h] -= n << 168;
+            holders[h] -= n << _PAY_SHIFT;
             amount += n;
         }
         amount *= _seatPay(b);
@@ -368,10 +369,13 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     function seatPayHeld(uint256 batchId) external view returns (uint256 units) {
         Stored storage b = _batches[batchId];
         if (b.finalizedAfter == 0) return 0;
+        uint256 finalizer;
         for (uint256 h; h < b.holderCount; ++h) {
-            units += _holders[batchId][h] >> 168;
+            uint256 packed = _holders[batchId][h];
+            units += packed >> _PAY_SHIFT;
+            finalizer += _finalizerPay(b, packed);
         }
-        return units * _seatPay(b);
+        return units * _seatPay(b) + finalizer;
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -380,7 +384,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         uint256 n = b.holderCount;
         for (uint256 h; h < n; ++h) {
             uint256 packed = _holders[batchId][h];
-            if (address(uint160(packed)) == holder) return (packed >> 168) * _seatPay(b);
+            if (address(uint160(packed)) == holder) return (packed >> _PAY_SHIFT) * _seatPay(b) + _finalizerPay(b, packed);
         }
         return 0;
     }
@@ -539,7 +543,11 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
 
     /// @inheritdoc ISettlementCoordinator
     function isSeqPosted(address gateway, uint256 seq) external view returns (bool) {
-        if (seq >= _SINGLE_SEQ) return seq - _SINGLE_SEQ < _singleCount[gateway]; // a contract's single requests
+        if (seq >= _SINGLE_SEQ) {
+            // a contract's single request: seq - 2^63 is its batch's id, a one-leaf batch with the caller as gateway
+            Stored storage b = _batches[seq - _SINGLE_SEQ];
+            return b.state != BatchState.None && b.gateway == gateway && b.projectId == bytes32(0);
+        }
         return (_seqBits[gateway][seq >> 8] >> (seq & 255)) & 1 == 1;
     }
 

@@ -75,7 +75,7 @@ contract SettlementFinalizer is SettlementStorage {
         if (t.disputed > 0) _court.holdDisputed{value: t.disputed}(batchId);
     }
 
-    /// @dev Each holder's word (address | seats << 160 | pay units << 168) and revealed vector hash (zero: none).
+    /// @dev Each holder's word (address | seats << 160 | pay units << _PAY_SHIFT) and revealed vector hash (zero: none).
     function _ballots(uint256 batchId, Stored storage b)
         private
         view
@@ -109,7 +109,7 @@ contract SettlementFinalizer is SettlementStorage {
                 continue;
             }
             honestSeats += uint8(packed >> 160);
-            if (t.agreed[g] != 0) _holders[batchId][h] = packed | (t.agreed[g] * uint8(packed >> 160)) << 168; // claimSeatPay
+            if (t.agreed[g] != 0) _holders[batchId][h] = packed | (t.agreed[g] * uint8(packed >> 160)) << _PAY_SHIFT; // claimSeatPay
         }
         if (slashSeats == 0) return _refund(batchId, b, t.refund);
 

@@ -19,6 +19,7 @@ abstract contract SettlementStorage {
     uint256 internal constant _BPS = 10_000;
     uint64 internal constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
     uint8 internal constant _REASON_NO_SHOW = 1;
+    uint256 internal constant _PAY_SHIFT = 200; // a holder word's committee pay units (see _holders)
     uint8 internal constant _CREDIT_SEAT = 0;
     uint8 internal constant _CREDIT_FINALIZER = 1;
     uint8 internal constant _CREDIT_ATTESTER = 2;
@@ -58,16 +59,18 @@ abstract contract SettlementStorage {
     uint256 internal _batchCount;
     uint256 internal _burned;
     mapping(uint256 batchId => Stored) internal _batches;
-    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count in the next 8, and from bit 168
-    ///      its deferred committee pay in units of a seat's K-th of one Final leaf (seats x Final leaves it agreed
-    ///      on), written at settlement and claimed by the holder after the challenge window (claimSeatPay, which
-    ///      clears it: a claim pays once).
+    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count in the next 8; from bit 168
+    ///      what it is owed, written at settlement and claimed by the holder after the challenge window
+    ///      (claimSeatPay, which clears bits 168 and up: a claim pays once). The finalizer's share, when the
+    ///      holder's reveal settled the batch (_settleAgreed): in [168, 184) the leaves it is paid a finalizer's
+    ///      share for (Final and unaudited), in [184, 200) the Final leaves whose committee dust it is paid
+    ///      (_finalizerPay). From bit _PAY_SHIFT its deferred committee pay in units of a seat's K-th of one Final
+    ///      leaf (seats x Final leaves it agreed on): the top field, so withholding more than it holds reverts.
     mapping(uint256 batchId => uint256[16]) internal _holders;
     /// @dev A holder's commitment, then its revealed vector hash; a revealed holder that agrees with the first full
     ///      reveal leaves zero (clearing the word refunds part of its fresh write at commit): read it with _voteOf.
     mapping(uint256 batchId => mapping(address holder => bytes32 vote)) internal _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) internal _seqBits;
-    mapping(address requester => uint64 count) internal _singleCount;
     /// @dev Batches with a challenged leaf (the court withheld seat pay): only these ask the court which leaves.
     mapping(uint256 batchId => bool challenged) internal _challenged;
     /// @dev 1 + what `account` may withdraw, once it was ever credited (0: never). A withdrawal leaves 1, so a
@@ -179,6 +182,17 @@ abstract contract SettlementStorage {
     /// @dev A final leaf's committee share: what is left after the finalizer's when the batch has no attesters.
     function _committeeShare(Stored storage b, uint256 reward, uint256 finalizerShare) internal view returns (uint256) {
         return b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _committeeBps / _BPS;
+    }
+
+    /// @dev The finalizer's share a settling holder's word holds (see _holders): a finalizer's share per paid leaf
+    ///      and the committee dust (what a K-way split leaves) per Final leaf.
+    function _finalizerPay(Stored storage b, uint256 packed) internal view returns (uint256) {
+        if (uint32(packed >> 168) == 0) return 0; // not the settling holder
+        uint256 reward = b.reward;
+        uint256 finalizerShare = reward * _finalizerBps / _BPS;
+        uint256 committeeShare = _committeeShare(b, reward, finalizerShare);
+        uint256 dust = committeeShare - committeeShare / _seats * _seats;
+        return uint16(packed >> 168) * finalizerShare + uint16(packed >> 184) * dust;
     }
 
     function _fullMask(uint256 n) internal pure returns (uint256) {

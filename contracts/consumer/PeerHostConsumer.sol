@@ -18,14 +18,11 @@ abstract contract PeerHostConsumer is IPeerHostConsumer {
     /// @notice Thrown when ETH arrives from anyone but the coordinator or the DisputeCourt (refunds).
     error UnexpectedPayment(address from);
 
-    /// @dev Single-request seqs start at 2^63 (ISettlementCoordinator.requestExecution).
+    /// @dev A single request's seq is 2^63 + its batch id (ISettlementCoordinator.requestExecution).
     uint64 private constant _SINGLE_SEQ = uint64(1) << 63;
 
     IPeerHostRouter private immutable _router;
     ISettlementCoordinator private immutable _coordinator;
-    /// @dev This contract's count of single requests: the coordinator's seq counter for it (every request goes
-    ///      through `_requestFunction`; a direct requestExecution would make `register` revert LeafMismatch).
-    uint64 private _singles;
 
     constructor(IPeerHostRouter router) {
         _router = router;
@@ -67,8 +64,8 @@ abstract contract PeerHostConsumer is IPeerHostConsumer {
         internal
         returns (bytes32 requestId)
     {
-        uint64 seq = _SINGLE_SEQ | _singles++;
         (uint256 batchId, uint32 version, uint40 deadline) = _post(functionId, keccak256(input), fee);
+        uint64 seq = _SINGLE_SEQ | uint64(batchId); // the coordinator's seq of a single request: 2^63 + its batch id
         requestId = _router.register(batchId, seq, functionId, version, deadline, input, callbackGasLimit);
     }
 

@@ -225,7 +225,8 @@ interface ISettlementCoordinator is IProtocolParams {
         external
         returns (uint256 batchId);
 
-    /// @notice A contract's single request: a one-leaf batch paid with msg.value, audited in full.
+    /// @notice A contract's single request: a one-leaf batch paid with msg.value, audited in full. Its seq is
+    ///         2^63 + the batch id (unique without a per-caller counter; no seq bitmap).
     function requestExecution(
         bytes32 functionId,
         uint32 version,
@@ -286,7 +287,8 @@ interface ISettlementCoordinator is IProtocolParams {
 
     /// @notice Pays the caller, a holder of each batch, its committee pay of those batches in one transfer: a K-th
     ///         of a Final leaf's committee share per seat and Final leaf it agreed on, less what the DisputeCourt
-    ///         withheld for leaves challenged in the batch's window. Once the batch settled and its challenge window
+    ///         withheld for leaves challenged in the batch's window; and to the holder whose reveal settled the
+    ///         batch (all agreed), the finalizer's share (never withheld). Once the batch settled and its challenge window
     ///         passed (ChallengeWindowOpen before; WrongPhase before settlement), once per holder and batch
     ///         (NothingToClaim after, or with nothing earned; NotSeated for anyone else).
     /// @return amount What was sent.
@@ -301,11 +303,12 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @return amount What was sent.
     function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount);
 
-    /// @notice The committee pay a settled batch holds for its seats until they claim it (zero before settlement).
+    /// @notice The committee pay (and a settling holder's finalizer share) a settled batch holds for its seats until
+    ///         they claim it (zero before settlement).
     function seatPayHeld(uint256 batchId) external view returns (uint256);
 
-    /// @notice What `holder` may claim of a batch's committee pay (claimSeatPay; zero once claimed, or for anyone
-    ///         else). Before settlement zero; within the challenge window it may still be withheld.
+    /// @notice What `holder` may claim of a batch's committee pay, with the finalizer's share when its reveal settled
+    ///         the batch (claimSeatPay; zero once claimed, or for anyone else). Before settlement zero; within the challenge window it may still be withheld.
     function seatPayOf(uint256 batchId, address holder) external view returns (uint256);
 
     /// @notice Refunds a batch never seated within seatWindow, or whose epoch's array is gone (anyone).
@@ -347,7 +350,7 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice keccak256(abi.encode(chainId, this, gateway, seq)).
     function requestIdOf(address gateway, uint256 seq) external view returns (bytes32);
 
-    /// @notice Whether `gateway`'s `seq` was posted.
+    /// @notice Whether `gateway`'s `seq` was posted (from 2^63: whether batch seq - 2^63 is `gateway`'s single request).
     function isSeqPosted(address gateway, uint256 seq) external view returns (bool);
 
     /// @notice The commitment a holder sends for (batchId, vectorHash, salt).

@@ -74,7 +74,9 @@ def test_challenge__final_leaf__opens_panel_bond_held(court, workers, reverts_wi
     seat_pay = (r - r * kit.params.finalizer_bps // 10_000) // kit.params.seats
     assert (int(held.seats), int(held.amount)) == (kit.params.seats, kit.params.seats * seat_pay)
     assert kit.chain.provider.get_balance(court.c.address) == before + bond + int(held.amount)
-    assert kit.coordinator.seatPayHeld(b) == 0
+    # what stays is the settling holder's finalizer share (and the K-way split's dust): never withheld
+    fs = r * kit.params.finalizer_bps // 10_000
+    assert kit.coordinator.seatPayHeld(b) == fs + (r - fs) % kit.params.seats
     with reverts_with(court.c.WrongCasePhase):  # one open challenge per leaf
         court.c.challenge(b, 0, vectors, value=2 * bond, sender=workers[1])
 

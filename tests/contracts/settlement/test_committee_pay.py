@@ -106,8 +106,44 @@ def test_finalize__every_seat_agrees__each_seat_paid_a_kth_of_the_committee_shar
     r, fs, cs = _shares(kit, b)
     k = kit.params.seats
     paid = _paid_after_window(court, b, tx, reverts_with)
-    assert paid == {h: cs // k * n for h, n in zip(holders, seats, strict=True)}
-    assert sum(paid.values()) + sum(_credits(kit, tx, FINALIZER).values()) == r  # nothing back
+    # the last reveal settled the batch: that holder's claim carries the finalizer's share (and the dust
+    # of the K-way split); nothing is credited
+    settler, dust = holders[-1], cs - cs // k * k
+    assert paid == {
+        h: cs // k * n + (fs + dust if h == settler else 0)
+        for h, n in zip(holders, seats, strict=True)
+    }
+    assert _credits(kit, tx, FINALIZER) == {}
+    assert sum(paid.values()) == r  # nothing back
+
+
+def test_claim_seat_pay__settling_holder_claims_twice__finalizer_share_paid_once(
+    court: Court, reverts_with: Any
+) -> None:
+    """The holder whose reveal settled the batch is owed the finalizer's share with its seat pay: listing
+    the batch twice reverts NothingToClaim and sends nothing, one claim pays it once, and a second claim,
+    or the other holders' claims, get no part of it."""
+    kit = court.kit
+    b, holders, seats, _, _ = _settle(kit, court, lambda h, s: len(h) >= 2, lambda h: GOOD)
+    r, fs, cs = _shares(kit, b)
+    k = kit.params.seats
+    settler = court.by[holders[-1]]
+    kit.wait_challenge_window(b)
+    owed = int(kit.coordinator.seatPayOf(b, settler))
+    assert owed == cs // k * seats[-1] + fs + cs - cs // k * k
+    with reverts_with(kit.coordinator.NothingToClaim):
+        kit.coordinator.claimSeatPay([b, b], sender=settler)
+    assert int(kit.coordinator.seatPayOf(b, settler)) == owed  # the reverted claim took nothing
+    before = int(kit.chain.provider.get_balance(settler.address))
+    tx = kit.coordinator.claimSeatPay([b], sender=settler)
+    fee = int(tx.gas_used) * int(tx.gas_price)
+    assert int(kit.chain.provider.get_balance(settler.address)) - before + fee == owed
+    with reverts_with(kit.coordinator.NothingToClaim):
+        kit.coordinator.claimSeatPay([b], sender=settler)
+    others = kit.claim_seats(b, court.by)
+    assert others == {h: cs // k * n for h, n in zip(holders[:-1], seats[:-1], strict=True)}
+    assert owed + sum(others.values()) == r  # to the wei: nothing paid twice, nothing left
+    assert kit.coordinator.seatPayHeld(b) == 0
 
 
 def test_finalize__captured_two_of_three_outvote_honest_seat__liars_paid_a_kth_each_the_rest_refunded(

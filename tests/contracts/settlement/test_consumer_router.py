@@ -289,14 +289,14 @@ def test_fulfill__callback_fails__recorded_and_settlement_paid(
     rid, b = flow.ask()
     envelope = binary(b"unread")
     holders = flow.settle(b, keccak(envelope))
-    credited = sum(int(k.coordinator.pendingWithdrawal(h)) for h in holders)
-    assert credited > 0  # the committee was paid at finalization, before any delivery
+    owed = sum(int(k.coordinator.seatPayOf(b, h)) for h in holders)
+    assert owed > 0  # the committee's pay was set aside at finalization, before any delivery
     tx = router.fulfill(rid, envelope, sender=stranger)
     assert tx.events.filter(router.CallbackFailed)[0].requestId == rid
     assert router.requestOf(rid).status == ST_FAILED
     assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", b""]
     assert k.coordinator.leafState(b, 0) == L_FINAL
-    assert sum(int(k.coordinator.pendingWithdrawal(h)) for h in holders) == credited
+    assert sum(int(k.coordinator.seatPayOf(b, h)) for h in holders) == owed
 
 
 # ------------------------------------------------------------------------------------------ no result
@@ -360,7 +360,7 @@ def test_register__foreign_or_mismatched_batch__reverts(
         sender=requester,
     )
     b = int(tx.events.filter(k.coordinator.SingleRequested)[0].batchId)
-    seq = (1 << 63) | 0
+    seq = (1 << 63) | b  # a single request's seq: 2^63 + its batch id
     with reverts_with(router.NotYourRequest):
         router.register(b, seq, k.function_id, version, deadline, data, 1, sender=stranger)
     for bad in (
@@ -434,7 +434,7 @@ def test_single_request__registered_in_another_transaction__ignored_by_workers(
         value=k.params.min_reward, sender=requester,
     )  # fmt: skip
     b = int(tx.events.filter(k.coordinator.SingleRequested)[0].batchId)
-    router.register(b, 1 << 63, k.function_id, version, deadline, data, 1, sender=requester)
+    router.register(b, (1 << 63) | b, k.function_id, version, deadline, data, 1, sender=requester)
     assert _single(k, chain, deployment, b) is None
 
 

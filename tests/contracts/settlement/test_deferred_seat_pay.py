@@ -61,6 +61,14 @@ def _settle_vote(kit: Any, court: Court, b: int, holders: list[str], vote_of: An
     return tx
 
 
+def _finalizer_share(kit: Any, b: int, finals: int) -> int:
+    """The finalizer's share of ``finals`` Final leaves of a batch without attesters, with the K-way split's
+    dust: the holder whose reveal settled the batch (all agreed) claims it with its seat pay."""
+    r = int(kit.coordinator.getBatch(b).reward)
+    fs = r * kit.params.finalizer_bps // BPS
+    return finals * (fs + (r - fs) % kit.params.seats)
+
+
 def _seat_pay(kit: Any, b: int) -> int:
     """A Final leaf's pay per agreeing seat of a batch without attesters: (reward - finalizer's) / K."""
     r = int(kit.coordinator.getBatch(b).reward)
@@ -99,7 +107,11 @@ def test_captured_committee__forges_every_leaf_of_a_full_batch__keeps_no_pay_of_
     pay = _seat_pay(kit, b)
     bad_seats = sum(s for h, s in seats.items() if h in bad)
     assert _credits(fin, kit.coordinator.Credited, SEAT) == {}  # nothing before the window
-    assert int(kit.coordinator.seatPayHeld(b)) == n * pay * bad_seats
+    agreed = all(
+        h in bad for h in holders
+    )  # the last reveal settled: its holder claims the finalizer's share
+    extra = _finalizer_share(kit, b, n) if agreed else 0
+    assert int(kit.coordinator.seatPayHeld(b)) == n * pay * bad_seats + extra
 
     start = int(kit.chain.blocks.head.number)
     vectors = [[LIE] * n, [GOOD] * n] if any(h not in bad for h in holders) else [[LIE] * n]
@@ -111,7 +123,11 @@ def test_captured_committee__forges_every_leaf_of_a_full_batch__keeps_no_pay_of_
     assert _court_credits(court, b, start, COURT_SEAT_PAY) == {}  # overturned: nobody is paid it
 
     paid = kit.claim_seats(b, court.by)
-    assert paid == {h: (n - 1) * pay * s for h, s in seats.items() if h in bad}
+    assert paid == {
+        h: (n - 1) * pay * s + (extra if h == holders[-1] else 0)
+        for h, s in seats.items()
+        if h in bad
+    }
     assert int(kit.coordinator.seatPayHeld(b)) == 0
 
 
@@ -142,7 +158,13 @@ def test_overturned_leaf__seat_pay_above_the_forgers_stake__never_credited(
     vectors = [[LIE], [GOOD]] if any(h not in bad for h in holders) else [[LIE]]
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0], vectors=vectors)
     assert bytes(court.case(b, 0).value) == GOOD
-    assert kit.claim_seats(b, court.by) == {}  # no seat pay left to claim, for anyone
+    # no seat pay left to claim, for anyone; when every holder was the forger's, the one whose reveal
+    # settled the batch claims the finalizer's share (and the K-way split's dust), as a finalizer would
+    fs = reward * kit.params.finalizer_bps // 10_000
+    k = kit.params.seats
+    claimed = kit.claim_seats(b, court.by)
+    assert len(claimed) <= 1 and set(claimed) <= bad
+    assert all(v == fs + (reward - fs) % k for v in claimed.values())
     head = int(kit.chain.blocks.head.number)
     credited = [
         e for e in kit.coordinator.Credited.range(settled_from, head + 1) if int(e.batchId) == b
@@ -184,11 +206,16 @@ def test_challenged_leaf_upheld__honest_seats_paid_their_committee_pay_by_the_ca
     pay = _seat_pay(kit, b)
     start = int(kit.chain.blocks.head.number)
     court.challenge(b, 0, workers[3], [[GOOD, GOOD]])
-    assert int(kit.coordinator.seatPayHeld(b)) == pay * kit.params.seats  # leaf 1's pay stays
+    extra = _finalizer_share(kit, b, 2)  # all agreed: the settling holder claims it, never withheld
+    assert (
+        int(kit.coordinator.seatPayHeld(b)) == pay * kit.params.seats + extra
+    )  # leaf 1's pay stays
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0])
     assert bytes(court.case(b, 0).value) == GOOD
     assert _court_credits(court, b, start, COURT_SEAT_PAY) == {h: pay * s for h, s in seats.items()}
-    assert kit.claim_seats(b, court.by) == {h: pay * s for h, s in seats.items()}
+    assert kit.claim_seats(b, court.by) == {
+        h: pay * s + (extra if h == holders[-1] else 0) for h, s in seats.items()
+    }
 
 
 def test_withhold_seat_pay__not_the_court__reverts(

@@ -306,7 +306,7 @@ def test_request_execution__contract_single_request__one_leaf_batch(
     args = (k.function_id, 1, keccak(b"input"), 2, deadline, 0, PROFILE)
     tx = k.coordinator.requestExecution(*args, value=reward, sender=requester)
     event = tx.events.filter(k.coordinator.SingleRequested)[0]
-    seq = 1 << 63
+    seq = (1 << 63) | int(event.batchId)  # its batch's id
     assert bytes(event.requestId) == request_id(
         chain.chain_id, str(k.coordinator.address), str(requester.address), seq
     )
@@ -366,14 +366,26 @@ def test_post_batch__seq_in_the_single_request_half__reverts_seq_reserved(k, rev
         _post_raw(k, [reserved])
 
 
-def test_request_execution__seqs_from_a_counter__posted_once_each_without_a_bitmap(k, requester):
+def test_request_execution__seq_is_its_batch_id__posted_once_each_without_a_bitmap(
+    k, requester, stranger
+):
+    """A single request's seq is 2^63 + its batch id: each is posted once, for its requester only; a
+    gateway's batch id, another requester, or a batch not posted yet never reads as posted."""
     args = (k.function_id, 1, keccak(b"input"), 2, k.now() + 300, 0, PROFILE)
     c = k.coordinator
-    assert not c.isSeqPosted(requester, 1 << 63)
+    gateway_batch = k.post(1).batch_id
+    ids = []
     for _ in range(2):
-        c.requestExecution(*args, value=k.params.min_reward, sender=requester)
-    assert c.isSeqPosted(requester, 1 << 63) and c.isSeqPosted(requester, (1 << 63) + 1)
-    assert not c.isSeqPosted(requester, (1 << 63) + 2)
+        tx = c.requestExecution(*args, value=k.params.min_reward, sender=requester)
+        ids.append(int(tx.events.filter(c.SingleRequested)[0].batchId))
+    assert ids[1] == ids[0] + 1
+    assert all(c.isSeqPosted(requester, (1 << 63) + b) for b in ids)
+    assert not any(c.isSeqPosted(stranger, (1 << 63) + b) for b in ids)
+    assert not c.isSeqPosted(
+        k.gateway, (1 << 63) + gateway_batch
+    )  # a posted batch, not a single request
+    assert not c.isSeqPosted(requester, (1 << 63) + ids[1] + 1)
+    assert not c.isSeqPosted(requester, 1 << 63)  # batch 0 never exists
     assert not c.isSeqPosted(requester, 0)
 
 

@@ -233,10 +233,14 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
     c = r * k.params.committee_bps // BPS
     assert k.coordinator.phaseOf(b) == PH_FINALIZED
     assert [k.coordinator.leafState(b, i) for i in range(4)] == [L_FINAL] * 4
-    for h in holders:  # the seats' pay is deferred: claimed by each after the batch's window
-        assert k.coordinator.pendingWithdrawal(h) == (4 * f if h == holders[-1] else 0)
+    # the seats' pay is deferred, claimed by each after the batch's window; the settling holder's claim
+    # carries the finalizer's share (and the dust of the K-way split): nobody is credited
+    fin = 4 * (f + c - c // 3 * 3)
+    for h in holders:
+        assert k.coordinator.pendingWithdrawal(h) == 0
+        assert k.coordinator.seatPayOf(b, h) == 4 * (c // 3) + (fin if h == holders[-1] else 0)
     assert k.coordinator.getBatch(b).attesterPot == 4 * (r - f - c)
-    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3)
+    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3) + fin
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
     tx = k.open(posted, vector(4))
@@ -253,9 +257,11 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
             paid[str(e.account)] = paid.get(str(e.account), 0) + int(e.amount)
     assert paid == {str(attesters[0].address): 4 * first, str(attesters[1].address): 4 * each}
     assert [e for e in credits if e.reason == 0] == []  # no seat is credited: each claims
-    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3)
+    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3) + fin
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
-    assert k.claim_seats(b, by) == {h: 4 * (c // 3) for h in holders}
+    assert k.claim_seats(b, by) == {
+        h: 4 * (c // 3) + (fin if h == holders[-1] else 0) for h in holders
+    }
     assert k.coordinator.seatPayHeld(b) == 0
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
@@ -702,15 +708,23 @@ def test_expire__epoch_array_gone__expires_early(k, chain):
     assert k.coordinator.phaseOf(posted.batch_id) == PH_EXPIRED
 
 
+def _finalized_by(k, by, finalizer):
+    """A one-leaf batch of three holders, one of them lying, settled by ``finalizer`` (finalize credits it
+    the finalizer's share; the seats are paid after the window)."""
+    posted, holders = seat_until(k, distinct(3))
+    votes = [vector(1), vector(1), vector(1, LIE)]
+    for h, v in zip(holders, votes, strict=True):
+        k.commit(posted.batch_id, by(h), v)
+    for h, v in zip(holders, votes, strict=True):
+        k.reveal(posted.batch_id, by(h), v)
+    k.coordinator.finalize(posted.batch_id, [vector(1), vector(1, LIE)], sender=finalizer)
+
+
 def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
     with reverts_with(k.coordinator.NothingToWithdraw):
         k.coordinator.withdraw(sender=stranger)
-    posted, holders = seat_until(k, lambda h, s: True)
-    for h in holders:
-        k.commit(posted.batch_id, by(h), vector(1))
-    for h in holders:
-        k.reveal(posted.batch_id, by(h), vector(1))
-    w = by(holders[-1])  # the finalizer (the seats are paid after the window)
+    w = stranger
+    _finalized_by(k, by, w)
     amount = k.coordinator.pendingWithdrawal(w)
     assert amount > 0
     before = w.balance
@@ -720,22 +734,13 @@ def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
         k.coordinator.withdraw(sender=w)
 
 
-def test_withdraw__paid_before__next_credit_exact_and_paid_once(k, by, reverts_with):
+def test_withdraw__paid_before__next_credit_exact_and_paid_once(k, by, reverts_with, stranger):
     """A withdrawal leaves the credit word nonzero (a cheaper next credit): the next credit is still
     exactly what was earned, paid once, and the coordinator's balance falls by exactly that."""
     amounts = []
-    w = None
+    w = stranger  # finalizes twice
     for _ in range(2):
-        posted, holders = seat_until(
-            k, lambda h, s, w=w: len(h) >= 2 and (w is None or str(w.address) in h)
-        )
-        if w is not None:  # the same account finalizes again
-            holders = [h for h in holders if h != str(w.address)] + [str(w.address)]
-        for h in holders:
-            k.commit(posted.batch_id, by(h), vector(1))
-        for h in holders:
-            k.reveal(posted.batch_id, by(h), vector(1))
-        w = by(holders[-1])
+        _finalized_by(k, by, w)
         amount = k.coordinator.pendingWithdrawal(w)
         amounts.append(amount)
         held = k.coordinator.balance
@@ -829,10 +834,13 @@ def test_reveal__equal_vectors_last_one_empty__settles_from_the_first_full_revea
     f = r * k.params.finalizer_bps // BPS
     c = r * k.params.committee_bps // BPS
     assert batch.attesterPot == 2 * (r - f - c)
+    fin = 2 * (
+        f + c - 3 * (c // 3)
+    )  # the finalizer's share: the settling holder claims it with its pay
     for h in holders:  # the seats' K-th of each Final leaf waits for the window
-        extra = 2 * (f + c - 3 * (c // 3)) if h == holders[-1] else 0
-        assert k.coordinator.pendingWithdrawal(h) == extra
-    assert k.coordinator.seatPayHeld(b) == 3 * 2 * (c // 3)
+        assert k.coordinator.pendingWithdrawal(h) == 0
+        assert k.coordinator.seatPayOf(b, h) == 2 * (c // 3) + (fin if h == holders[-1] else 0)
+    assert k.coordinator.seatPayHeld(b) == 3 * 2 * (c // 3) + fin
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
 

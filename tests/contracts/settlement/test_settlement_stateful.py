@@ -636,7 +636,7 @@ class SettlementMachine(RuleBasedStateMachine):
             if full and first_full is None:
                 first_full = v
             if self._batch_state(b) != S_SEATED:
-                self._settled(b, receipt)
+                self._settled(b, receipt, settler=holder)
 
     def _batch_state(self, b: Batch) -> int:
         return int(self._view(self.w.c.functions.getBatch(b.batch_id))[4])
@@ -694,7 +694,9 @@ class SettlementMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ the model's verdict
 
-    def _settled(self, b: Batch, receipt: Any) -> None:
+    def _settled(self, b: Batch, receipt: Any, settler: str | None = None) -> None:
+        """The model's verdict on a settled batch; ``settler``: the holder whose reveal settled it (all
+        agreed), owed the finalizer's share with its seat pay (none when anyone finalized)."""
         w = self.w
         p = w.params
         seats = dict(b.holders)
@@ -760,6 +762,14 @@ class SettlementMachine(RuleBasedStateMachine):
             )
             if agreed:
                 b.seat_pay[h] = agreed * seats[h] * (committee // p.seats)
+        if (
+            settler is not None
+        ):  # its claim carries the finalizer's share: per paid leaf, and the dust
+            finals = bin(final_mask).count("1")
+            dust = committee - committee // p.seats * p.seats
+            owed = (finals + bin(unaudited).count("1")) * finalizer + finals * dust
+            if owed:
+                b.seat_pay[settler] = b.seat_pay.get(settler, 0) + owed
 
     # ------------------------------------------------------------------ moves: after settlement
 
