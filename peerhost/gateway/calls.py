@@ -17,10 +17,13 @@ project's function logs (:class:`~peerhost.functionlogs.LogStore`) per submitted
 That bookkeeping (the log entry, the metrics, the access line) runs once the response is written,
 not before it (:class:`Answered`): none of it is part of the answer, and its ~0.1-0.2 ms of a
 woken process no longer delays the caller. It runs in the same turn of the event loop as the
-write, before any other request is read, so the owner can still read the entry as soon as the
-caller has the answer; it runs also when the write failed (the caller left). What a crash must
-keep is written before the answer as before: the ticket (before it is sent to any worker) and
-each attestation (as it arrives, before the answer is built from it).
+write (unless the caller reads a large answer slowly: then once it has read it, or left), so the
+owner can still read the entry as soon as the caller has the answer; it runs also when the write
+failed (the caller left). What a crash must keep is written before the answer: the ticket (before
+it is sent to any worker) and the attestation the answer is built from. A fast call's later
+attestation that arrived in the same read as its first is recorded one loop turn after the
+answer is written (a crash in that turn loses it from the gateway's book, as a crash before its
+frame was read would; its attester keeps its own record).
 """
 
 from __future__ import annotations
@@ -421,4 +424,9 @@ async def call_function(request: Request) -> Response | Answered:
             log.exception("unexpected error serving %s %s", request.method, request.url.path)
         call.failure = f"{type(exc).__name__}: {exc}"
         response = problem(exc)
-    return Answered(_with_cors(gateway, call.target, request, call.finish(response)), call)
+    try:
+        finished = _with_cors(gateway, call.target, request, call.finish(response))
+    except Exception:  # still logged and counted: the bookkeeping must not depend on the headers
+        call.after(500)
+        raise
+    return Answered(finished, call)

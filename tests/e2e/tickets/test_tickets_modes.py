@@ -132,7 +132,7 @@ def test_hello__gateway_traces_stages__answer_carries_them_in_call_order(
     finally:
         tickets_stack.restart_gateway(trace_stages=False)
     order = ["entry", "issue", "allocated", "signed", "persisted", "pushed1"]
-    order += ["frame1", "decoded1", "verified1", "woke", "built", "recorded"]
+    order += ["frame1", "decoded1", "verified1", "woke", "built", "finished"]
     assert set(order) <= set(marks), marks
     times = [marks[stage] for stage in order]
     assert times == sorted(times), marks
