@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from test_feed_dropped import desk_with, pending_call
@@ -76,3 +77,61 @@ def test_answer__fast_both_attestations_in_one_read__caller_first_second_recorde
         return in_memory, in_book, len(stored.attestations)
 
     assert asyncio.run(scenario()) == (1, 1, 2)
+
+
+def _second_in_the_same_read(tmp_path: Path, lie: str) -> tuple[int, list[str], int]:
+    """Both attesters' frames in one read, the second ``lie``: "forged" (signed by a key not its
+    own) or "other-result" (its own signature over another result). Returns the caller's
+    attestation count, the result hashes in the book a turn later, and the second's bad count."""
+    first, second, stranger = Account.create(), Account.create(), Account.create()
+    desk = desk_with(tmp_path, {first.address: 0.01, second.address: 0.02})
+    rid = pending_call(desk, first.address, 0)
+    call = desk.calls[rid]
+    call.tried.add(second.address)
+    call.outstanding.add(second.address)
+    desk.book.save(call.ticket, rid, b"p" * 32, b"sig", b"in")
+    honest, other = b'{"ok":true}', b'{"ok":false}'
+
+    def answer(signer: Any, output: bytes) -> Answer:
+        result = result_hash(output)
+        digest = attestation_digest(desk.chain_id, desk.settlement, call.ticket_hash, result)
+        return Answer(rid, result, output, sign_digest(signer.key, digest))
+
+    frames = [(first, answer(first, honest))]
+    if lie == "forged":
+        frames.append((second, answer(stranger, honest)))
+    else:
+        frames.append((second, answer(second, other)))
+
+    async def scenario() -> tuple[int, list[str]]:
+        waiting = asyncio.create_task(desk.answer(call, 5.0, "http://status"))
+        await asyncio.sleep(0)
+        for worker, frame in frames:
+            desk._on_answer(desk.hub.links[worker.address], frame)
+        answered = await waiting
+        for _ in range(3):
+            await asyncio.sleep(0)  # the second is checked on a later turn
+        stored = desk.book.get(rid)
+        assert stored is not None
+        return len(answered.attestations), [a[1] for a in stored.attestations]
+
+    count, results = asyncio.run(scenario())
+    return count, results, desk.hub.reputation(second.address).bad
+
+
+def test_answer__forged_second_attestation_in_the_same_read__not_recorded_worker_marked_bad(
+    tmp_path: Path,
+) -> None:
+    count, results, bad = _second_in_the_same_read(tmp_path, "forged")
+    assert count == 1  # the caller is answered from the first, checked, attestation
+    assert results == ["0x" + result_hash(b'{"ok":true}').hex()]  # the forgery: not in the book
+    assert bad == 1
+
+
+def test_answer__lying_second_attestation_in_the_same_read__recorded_for_the_challenge(
+    tmp_path: Path,
+) -> None:
+    count, results, _ = _second_in_the_same_read(tmp_path, "other-result")
+    assert count == 1
+    # recorded with its own result: it can be presented against the final result
+    assert results == ["0x" + result_hash(o).hex() for o in (b'{"ok":true}', b'{"ok":false}')]
