@@ -41,16 +41,22 @@ def test_answer__fast_attestation_read__caller_resumes_in_one_loop_turn(tmp_path
     assert asyncio.run(scenario()) == 1
 
 
+def _two_asked(tmp_path: Path, first: str, second: str) -> tuple[Any, bytes, Any]:
+    """A desk whose fast call asked ``first`` and then ``second``, its ticket in the book."""
+    desk = desk_with(tmp_path, {first: 0.01, second: 0.02})
+    rid = pending_call(desk, first, 0)
+    call = desk.calls[rid]
+    call.tried.add(second)
+    call.outstanding.add(second)
+    desk.book.save(call.ticket, rid, b"p" * 32, b"sig", b"in")
+    return desk, rid, call
+
+
 def test_answer__fast_both_attestations_in_one_read__caller_first_second_recorded_after(
     tmp_path: Path,
 ) -> None:
     first, second = Account.create(), Account.create()
-    desk = desk_with(tmp_path, {first.address: 0.01, second.address: 0.02})
-    rid = pending_call(desk, first.address, 0)
-    call = desk.calls[rid]
-    call.tried.add(second.address)
-    call.outstanding.add(second.address)
-    desk.book.save(call.ticket, rid, b"p" * 32, b"sig", b"in")
+    desk, rid, call = _two_asked(tmp_path, first.address, second.address)
     output = b'{"ok":true}'
     result = result_hash(output)
     digest = attestation_digest(desk.chain_id, desk.settlement, call.ticket_hash, result)
@@ -84,12 +90,7 @@ def _second_in_the_same_read(tmp_path: Path, lie: str) -> tuple[int, list[str], 
     own) or "other-result" (its own signature over another result). Returns the caller's
     attestation count, the result hashes in the book a turn later, and the second's bad count."""
     first, second, stranger = Account.create(), Account.create(), Account.create()
-    desk = desk_with(tmp_path, {first.address: 0.01, second.address: 0.02})
-    rid = pending_call(desk, first.address, 0)
-    call = desk.calls[rid]
-    call.tried.add(second.address)
-    call.outstanding.add(second.address)
-    desk.book.save(call.ticket, rid, b"p" * 32, b"sig", b"in")
+    desk, rid, call = _two_asked(tmp_path, first.address, second.address)
     honest, other = b'{"ok":true}', b'{"ok":false}'
 
     def answer(signer: Any, output: bytes) -> Answer:

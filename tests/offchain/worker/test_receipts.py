@@ -15,6 +15,15 @@ from peerhost.chain.sender import TxSender
 from peerhost.worker.receipts import ReceiptBatcher
 
 
+async def _subscribed(heads: HeadWatcher) -> None:
+    """Starts ``heads`` and gives its subscription up to 2.5 s to be live."""
+    await heads.latest()
+    for _ in range(50):
+        if heads.live:
+            return
+        await asyncio.sleep(0.05)
+
+
 def test_wait__heads_pushed__receipts_read_once_per_block_and_seen_in_their_block(
     chain_config: ChainConfig, stranger: AccountAPI
 ) -> None:
@@ -27,11 +36,7 @@ def test_wait__heads_pushed__receipts_read_once_per_block_and_seen_in_their_bloc
         await rpc.call("evm_setIntervalMining", [1])
         reads, blocks, heads_then = [], [], []
         try:
-            await heads.latest()
-            for _ in range(50):
-                if heads.live:
-                    break
-                await asyncio.sleep(0.05)
+            await _subscribed(heads)
             live = heads.live
             for _ in range(4):
                 txs = [await sender.send(stranger.address, b"", gas=21_000) for _ in range(2)]
@@ -78,11 +83,7 @@ def test_wait__a_head_read_fails_between_reads__receipt_still_seen_once_mined(
         batcher = ReceiptBatcher(rpc, heads=heads, idle=0.5)
         await rpc.call("evm_setAutomine", [False])
         try:
-            await heads.latest()
-            for _ in range(50):
-                if heads.live:
-                    break
-                await asyncio.sleep(0.05)
+            await _subscribed(heads)
             tx = await sender.send(stranger.address, b"", gas=21_000)  # pending: no block mines it
             heads_rpc.armed = True
             waiting = asyncio.create_task(batcher.wait(tx, 20.0))
