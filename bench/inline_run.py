@@ -19,6 +19,14 @@ Prints one JSON object: per condition, the median µs of each part, of the whole
 minor page faults per run. ``--rounds`` repeats every condition in turn (alternating), so a load
 change on the machine shows as a spread between rounds rather than as a difference between
 conditions.
+
+``compare`` times the whole inline trial (from the ticket's request to the trial's verdict) two
+ways, alternating run by run under each condition so the machine's load falls on both alike:
+``before``, as the runner did it until 2026-11-30 (the trial's limits built per run, a fresh store
+and instance per run, the envelope decoded for the out-of-fuel verdict, the store closed on the
+next turn), and ``after`` (the trial's limits remembered, the store and instance made on the turn
+after the previous answer by ``Sandbox.prime``, the envelope decoded only when the trial spent all
+its fuel).
 """
 
 from __future__ import annotations
@@ -211,6 +219,68 @@ async def condition(
     }
 
 
+def before_trial(sandbox: Sandbox, request: RunRequest) -> RunResult:
+    trial = replace(request, limits=replace(request.limits, fuel=INLINE_FUEL))
+    result = sandbox.run(trial)
+    assert result.committable
+    assert result.decoded.error_kind is not ErrorKind.OUT_OF_FUEL
+    return result
+
+
+def after_trial(
+    sandbox: Sandbox, request: RunRequest, trial_limits: dict[Limits, Limits]
+) -> RunResult:
+    limits = request.limits
+    capped = trial_limits.get(limits)
+    if capped is None:
+        capped = trial_limits[limits] = replace(limits, fuel=INLINE_FUEL)
+    result = sandbox.run(replace(request, limits=capped))
+    assert result.committable
+    assert not (
+        result.fuel_used >= INLINE_FUEL and result.decoded.error_kind is ErrorKind.OUT_OF_FUEL
+    )
+    return result
+
+
+def after_answer(sandbox: Sandbox, prime_next: bool, memory_bytes: int) -> None:
+    sandbox.sweep()
+    if prime_next:
+        sandbox.prime("js", memory_bytes)
+
+
+async def compare(
+    sandbox: Sandbox, request: RunRequest, runs: int, gap_ms: float, other: bytearray | None
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    trial_limits: dict[Limits, Limits] = {}
+    order = ["before", "after"] * runs
+    sandbox.sweep()
+    for i, way in enumerate(order):
+        if gap_ms:
+            await asyncio.sleep(gap_ms / 1000)
+        else:
+            await asyncio.sleep(0)
+        if other is not None:
+            touch(other)
+        t0 = time.perf_counter_ns()
+        if way == "before":
+            result = before_trial(sandbox, request)
+        else:
+            result = after_trial(sandbox, request, trial_limits)
+        times[way].append((time.perf_counter_ns() - t0) / 1000)
+        prime_next = i + 1 < len(order) and order[i + 1] == "after"
+        loop.call_soon(after_answer, sandbox, prime_next, request.limits.memory_bytes)
+        assert b"hello bench" in result.envelope
+    await asyncio.sleep(0)
+    before, after = statistics.median(times["before"]), statistics.median(times["after"])
+    return {
+        "before_us": round(before, 1),
+        "after_us": round(after, 1),
+        "after_over_before": round(after / before, 3),
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     request = bench_request()
     with tempfile.TemporaryDirectory() as cache:
@@ -225,10 +295,18 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         if args.touch:
             conditions.append(("16 MiB touched", 0.0, bytearray(16 << 20)))
         rounds: list[dict[str, Any]] = []
+        compared: list[dict[str, Any]] = []
         for _ in range(args.rounds):
-            rounds.append(
+            if args.parts:
+                rounds.append(
+                    {
+                        name: await condition(sandbox, request, args.runs, gap, other)
+                        for name, gap, other in conditions
+                    }
+                )
+            compared.append(
                 {
-                    name: await condition(sandbox, request, args.runs, gap, other)
+                    name: await compare(sandbox, request, args.runs, gap, other)
                     for name, gap, other in conditions
                 }
             )
@@ -237,6 +315,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "load_average": os.getloadavg(),
         "runs_per_condition": args.runs,
         "rounds": rounds,
+        "compare": compared,
     }
 
 
@@ -248,6 +327,7 @@ def main() -> None:
         "--gaps", type=lambda text: [float(x) for x in text.split(",")], default=[0.0, 2.0, 5.0]
     )
     parser.add_argument("--no-touch", dest="touch", action="store_false")
+    parser.add_argument("--no-parts", dest="parts", action="store_false", help="compare only")
     args = parser.parse_args()
     print(json.dumps(eventloop.run(main_async(args)), indent=1))
 
