@@ -56,6 +56,8 @@ The CPU each process spends on a fast call's own steps is in ``--trace``'s in-pr
 warm and step by step, in ``bench/call_steps.py`` (docs/performance.md, "The fast call's own
 CPU, step by step": the gateway's own steps 1,912 -> 1,413 µs and the attester's decode, check,
 signature and send 870 -> 623 µs per fast call, ``main`` then the cuts back to back, load 17-20).
+The attester's sandbox run itself, part by part as the worker makes it inline, is in
+``bench/inline_run.py`` (docs/performance.md, "The attester's sandbox run, inside the worker").
 
 Issue 13's run after the second pass of 2026-11-29 (uvloop for the gateway and the workers, a
 signer object and remembered checksums, a run's store closed after its answer, the start-up heap

@@ -126,6 +126,11 @@ class ModuleCache:
                 self._memory.popitem(last=False)
         return module
 
+    def loaded(self, digest: str) -> wasmtime.Module | None:
+        """The module of sha256 ``digest`` if it is in memory already (never loads or compiles)."""
+        with self._lock:
+            return self._memory.get(digest)
+
     def precompile(self, code: bytes) -> bool:
         """Puts ``code``'s compiled module on disk without loading it; True if it compiled now.
 

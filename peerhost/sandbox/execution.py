@@ -157,6 +157,46 @@ def _declared_memory_too_big(module: wasmtime.Module, cap: int) -> bool:
     return False
 
 
+@dataclass(slots=True)
+class Primed:
+    """A store whose instance of ``pre`` was made ahead of its run (:func:`prime`)."""
+
+    pre: wasmtime.InstancePre
+    memory_bytes: int
+    store: wasmtime.Store
+    instance: wasmtime.Instance
+
+
+def _set_limits(store: wasmtime.Store, memory_bytes: int) -> None:
+    store.set_limits(
+        memory_size=memory_bytes,
+        table_elements=TABLE_ELEMENTS,
+        instances=1,
+        tables=MAX_TABLES,
+        memories=1,
+    )
+
+
+def prime(engine: wasmtime.Engine, pre: wasmtime.InstancePre, memory_bytes: int) -> Primed | None:
+    """A store and a fresh instance of ``pre`` under a run's store limits, before any run.
+
+    Instantiating a module without a start function runs no guest code, takes no input and
+    spends no fuel: the instance is the one :func:`execute` would make (its memory the module's
+    image in a reset pool slot), only made earlier. The store has no fuel, so a module whose
+    instantiation would run code fails here instead (None: such a module is instantiated by its
+    run, which pays for it). None too when instantiation fails for any other reason.
+    """
+    store = wasmtime.Store(engine)
+    try:
+        store.set_fuel(0)
+        _set_limits(store, memory_bytes)
+        instance = pre.instantiate(store)
+    except Exception:  # the run itself instantiates, and reports, whatever failed here
+        store.close()
+        return None
+    return Primed(pre, memory_bytes, store, instance)
+
+
 def execute(
     *,
     engine: wasmtime.Engine,
@@ -167,6 +207,7 @@ def execute(
     epoch_ticks: int,
     start_fuel: int = 0,
     spent_stores: list[wasmtime.Store] | None = None,
+    primed: Primed | None = None,
 ) -> Outcome:
     """Runs ``pre`` once for ``request`` with ``stdin``; never raises for the guest.
 
@@ -176,21 +217,42 @@ def execute(
     The run's store (its instance and memory) is closed before this returns, or, with
     ``spent_stores``, appended to it for the caller to close once the answer is out: closing
     resets the instance's memory slot, tens of microseconds that no result depends on.
+
+    ``primed`` (from :func:`prime`) is used when it holds an instance of ``pre`` under this
+    request's memory limit, and closed (or left in ``spent_stores``) otherwise.
     """
     limits = request.limits
+    if primed is not None and (primed.pre is not pre or primed.memory_bytes != limits.memory_bytes):
+        _release(primed.store, spent_stores)
+        primed = None
     if start_fuel > limits.fuel:
+        if primed is not None:
+            _release(primed.store, spent_stores)
         spent = failure(ErrorKind.OUT_OF_FUEL, fuel_used=limits.fuel)
         return Outcome(spent, True, b"", limits.fuel)
-    store = wasmtime.Store(engine)
+    store = primed.store if primed is not None else wasmtime.Store(engine)
     try:
-        return _run(store, pre, wasi, request, stdin, epoch_ticks, start_fuel)
+        return _run(
+            store,
+            pre,
+            wasi,
+            request,
+            stdin,
+            epoch_ticks,
+            start_fuel,
+            primed.instance if primed is not None else None,
+        )
     finally:
-        # Freed explicitly, not when the collector finds it: a traceback cycle through a host
-        # call's frames would otherwise keep the instance's memory for a while.
-        if spent_stores is not None:
-            spent_stores.append(store)
-        else:
-            store.close()
+        _release(store, spent_stores)
+
+
+def _release(store: wasmtime.Store, spent_stores: list[wasmtime.Store] | None) -> None:
+    # Freed explicitly, not when the collector finds it: a traceback cycle through a host
+    # call's frames would otherwise keep the instance's memory for a while.
+    if spent_stores is not None:
+        spent_stores.append(store)
+    else:
+        store.close()
 
 
 def _run(
@@ -201,17 +263,13 @@ def _run(
     stdin: bytes,
     epoch_ticks: int,
     start_fuel: int,
+    instance: wasmtime.Instance | None = None,
 ) -> Outcome:
     limits = request.limits
     store.set_fuel(limits.fuel - start_fuel)
     store.set_epoch_deadline(epoch_ticks)
-    store.set_limits(
-        memory_size=limits.memory_bytes,
-        table_elements=TABLE_ELEMENTS,
-        instances=1,
-        tables=MAX_TABLES,
-        memories=1,
-    )
+    if instance is None:
+        _set_limits(store, limits.memory_bytes)
     io = RunIO(
         stdin=stdin,
         args=list(ARGV),
@@ -221,13 +279,13 @@ def _run(
         max_stdout=limits.max_output_bytes,
         max_stderr=limits.max_log_bytes,
     )
-    instance: wasmtime.Instance | None = None
     envelope: Envelope | None = None
     committable = True
     exit_code = 0
     wasi.bind(io)
     try:
-        instance = pre.instantiate(store)
+        if instance is None:
+            instance = pre.instantiate(store)
         memory = _export(store, instance, b"memory")
         io.memory = memory if isinstance(memory, wasmtime.Memory) else None
         if not _has_entry(pre):

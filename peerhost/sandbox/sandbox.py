@@ -19,7 +19,7 @@ from peerhost.sandbox.cache import ModuleCache
 from peerhost.sandbox.engine import make_engine
 from peerhost.sandbox.epoch import EpochTicker
 from peerhost.sandbox.errors import CompileFailed, CompileTimeout, InvalidModule, InvalidRequest
-from peerhost.sandbox.execution import execute
+from peerhost.sandbox.execution import Primed, execute, prime
 from peerhost.sandbox.imports import check_imports
 from peerhost.sandbox.request import JS_RUNTIMES, RUNTIMES, RunRequest, RunResult
 from peerhost.sandbox.wasi import WasiHost
@@ -49,6 +49,9 @@ class Sandbox:
         defer_cleanup: leave each run's store (instance and memory) for :meth:`sweep` instead of
             closing it before :meth:`run` returns, so the caller can answer first; the next run
             sweeps anything left, so at most one run's store waits.
+
+    With ``defer_cleanup``, :meth:`prime` makes the next run's store and instance ahead of it
+    (after an answer is out), so the run that follows starts at the guest's entry point.
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class Sandbox:
         self._clf_prelude: bytes | None = None
         self._prepared: dict[int, tuple[wasmtime.Module, _Prepared, wasmtime.Engine]] = {}
         self._js_start_fuel: int | None = None
+        self._primed: Primed | None = None
 
     @property
     def js_engine(self) -> bytes:
@@ -168,6 +172,7 @@ class Sandbox:
         prepared, engine = self._prepare(module)
         if isinstance(prepared, Envelope):
             return self._result(prepared, True, b"", 0, started)
+        primed, self._primed = self._primed, None
         with _RUN_LOCK:
             outcome = execute(
                 engine=engine,
@@ -178,6 +183,7 @@ class Sandbox:
                 epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
                 start_fuel=self.js_start_fuel if request.runtime in JS_RUNTIMES else 0,
                 spent_stores=self._spent,
+                primed=primed,
             )
         return self._result(
             outcome.envelope, outcome.committable, outcome.logs, outcome.fuel_used, started
@@ -189,6 +195,37 @@ class Sandbox:
         while spent:
             spent.pop().close()
 
+    def prime(self, runtime: str, memory_bytes: int) -> bool:
+        """Makes the store and instance of the next ``runtime`` run under ``memory_bytes`` now.
+
+        For the runtimes whose module is the same for every function (``js`` and ``clf``: the
+        engine; ``python``: the runtime), and only with ``defer_cleanup`` (whoever primes also
+        sweeps; runs of one sandbox are serialized, so a primed instance waits for one run). The
+        next run uses it when its runtime's module and memory limit are these (what it computes
+        is the same either way: :func:`~peerhost.sandbox.execution.prime`), and closes it
+        otherwise. A run already primed is left as it is. Loads nothing: False when the
+        runtime's module is not compiled and loaded yet, or the instance could not be made.
+        """
+        if self._spent is None or runtime not in (*JS_RUNTIMES, "python"):
+            return False
+        if self._primed is not None:
+            return True
+        digest = python_engine.ENGINE_SHA256 if runtime == "python" else js_engine.ENGINE_SHA256
+        module = self.cache.loaded(digest)
+        if module is None:
+            return False
+        prepared, engine = self._prepare(module)
+        if isinstance(prepared, Envelope):
+            return False
+        with _RUN_LOCK:
+            self._primed = prime(engine, prepared, memory_bytes)
+        return self._primed is not None
+
+    @property
+    def primed(self) -> bool:
+        """Whether the next run's store and instance are made already (:meth:`prime`)."""
+        return self._primed is not None
+
     @property
     def pending_cleanup(self) -> int:
         """Finished runs whose store :meth:`sweep` has not closed yet."""
@@ -196,6 +233,9 @@ class Sandbox:
 
     def close(self) -> None:
         """Stops the epoch ticker thread (the sandbox cannot run afterwards)."""
+        primed, self._primed = self._primed, None
+        if primed is not None:
+            primed.store.close()
         self.sweep()
         self._stop_ticker()
 

@@ -84,6 +84,11 @@ class SandboxRunner:
     spends the cap is run again in the pool with its own limits, and its code is not tried
     inline again; a run that is not committable (the wall-clock backstop) goes to the pool too.
     Only ``js``: its engine is loaded at :meth:`warm`, so a trial never compiles a module.
+
+    After each inline run (on the event loop's next turn, once the answer is on its way) the
+    run's store is closed and the next js run's store and engine instance are made
+    (:meth:`Sandbox.prime`): they depend on no ticket, and a worker woken for a ticket would
+    otherwise make them on the answer's path with its caches cold.
     """
 
     def __init__(self, cache_dir: Path, processes: int, inline_fuel: int = INLINE_FUEL) -> None:
@@ -94,6 +99,7 @@ class SandboxRunner:
         self.inline_fuel = inline_fuel
         self._inline_ready = False
         self._heavy: OrderedDict[str, None] = OrderedDict()  # code ids that outran the trial
+        self._trial_limits: dict[Limits, Limits] = {}  # a function's limits, fuel capped
         self.inline_runs = 0
         self._cache_dir = cache_dir
         self._precompiler: ModuleCache | None = None  # built at the first prewarm
@@ -115,6 +121,8 @@ class SandboxRunner:
         if self._sandbox is not None:
             await loop.run_in_executor(self._thread, self._sandbox.warm, "js", b"")
             self._inline_ready = self._pool is not None
+            if self._inline_ready:
+                self._sandbox.prime("js", Limits().memory_bytes)
 
     async def prewarm(self, runtime: str, code: bytes) -> bool:
         """Gets ``code`` ready to run before its first call; True if it was compiled now.
@@ -179,24 +187,40 @@ class SandboxRunner:
             self._heavy.move_to_end(request.code_id)
             return None
         assert self._sandbox is not None
-        capped = request.limits.fuel > self.inline_fuel
-        trial = (
-            replace(request, limits=replace(request.limits, fuel=self.inline_fuel))
-            if capped
-            else request
-        )
+        limits = request.limits
+        capped = limits.fuel > self.inline_fuel
+        if capped:
+            trial_limits = self._trial_limits.get(limits)
+            if trial_limits is None:
+                if len(self._trial_limits) >= _HEAVY_REMEMBERED:
+                    self._trial_limits.clear()
+                trial_limits = self._trial_limits[limits] = replace(limits, fuel=self.inline_fuel)
+            trial = replace(request, limits=trial_limits)
+        else:
+            trial = request
         result = self._sandbox.run(trial)
-        # closed on the loop's next turn: after this ticket's answer is on its way
-        asyncio.get_running_loop().call_soon(self._sandbox.sweep)
+        # on the loop's next turn, after this ticket's answer is on its way: the run's store
+        # closed, the next run's instance made
+        asyncio.get_running_loop().call_soon(self._after_inline, limits.memory_bytes)
         if not result.committable:
             return None
-        if capped and result.decoded.error_kind is ErrorKind.OUT_OF_FUEL:
+        # only a run that spent all its fuel can have run out of it (decoding is for that case)
+        if (
+            capped
+            and result.fuel_used >= self.inline_fuel
+            and result.decoded.error_kind is ErrorKind.OUT_OF_FUEL
+        ):
             self._heavy[request.code_id] = None
             while len(self._heavy) > _HEAVY_REMEMBERED:
                 self._heavy.popitem(last=False)
             return None
         self.inline_runs += 1
         return result
+
+    def _after_inline(self, memory_bytes: int) -> None:
+        assert self._sandbox is not None
+        self._sandbox.sweep()
+        self._sandbox.prime("js", memory_bytes)
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sandbox_helpers import CorpusCase, load_corpus, pinned_envelopes
@@ -38,3 +40,30 @@ def test_corpus__envelope__matches_pinned_bytes(sandbox: Sandbox, case: CorpusCa
     assert case.name in PINS, "run `python tests/offchain/sandbox/sandbox_helpers.py pin DIR`"
     digest = hashlib.sha256(sandbox.run(case.request).envelope).hexdigest()
     assert digest == PINS[case.name]
+
+
+@pytest.fixture(scope="module")
+def priming_sandbox(cache_dir: Path) -> Iterator[Sandbox]:
+    """A sandbox as a worker's inline runner uses it: stores closed late, instances made early."""
+    sandbox = Sandbox(cache_dir=cache_dir, compile_in_subprocess=False, defer_cleanup=True)
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus__primed_instance__matches_pinned_bytes(
+    priming_sandbox: Sandbox, case: CorpusCase
+) -> None:
+    """A run on an instance made before it (a worker's next ticket) gives the pinned bytes."""
+    request = case.request
+    engine_runtime = request.runtime in ("js", "clf", "python")  # one module for every function
+    if engine_runtime:
+        priming_sandbox.warm(request.runtime)
+    priming_sandbox.sweep()
+    assert priming_sandbox.prime(request.runtime, request.limits.memory_bytes) == engine_runtime
+    first = priming_sandbox.run(request).envelope
+    assert not priming_sandbox.primed  # taken by the run
+    priming_sandbox.sweep()
+    second = priming_sandbox.run(request).envelope  # and one made by the run itself
+    assert hashlib.sha256(first).hexdigest() == PINS[case.name]
+    assert second == first

@@ -9,9 +9,11 @@ import threading
 import time
 from pathlib import Path
 
+import wasmtime
 from sandbox_helpers import BLOCK_TIMESTAMP, REQUEST_ID, sample_input, wat_module
 
 from peerhost.sandbox import Limits, RunRequest, Sandbox
+from peerhost.sandbox.execution import prime
 
 
 def _tickers() -> int:
@@ -146,3 +148,93 @@ def test_close__deferred_cleanup__closes_the_waiting_store(compiled_modules: Pat
     assert sandbox.pending_cleanup == 1
     sandbox.close()
     assert sandbox.pending_cleanup == 0
+
+
+#: Counts its runs in the engine's global state: a run that reused another's instance answers 2.
+_JS_COUNTS_ITS_RUNS = b"""export async function handler(req) {
+  globalThis.runs = (globalThis.runs ?? 0) + 1;
+  return { status: 200, body: "runs " + globalThis.runs };
+}"""
+
+
+def test_run__primed_instance__same_envelopes_and_no_state_from_another_run(
+    compiled_modules: Path,
+) -> None:
+    small_memory = RunRequest(
+        runtime="js",
+        code=_JS_COUNTS_ITS_RUNS,
+        code_id="lifetime",
+        input=sample_input(),
+        request_id=REQUEST_ID,
+        block_timestamp=BLOCK_TIMESTAMP,
+        limits=Limits(fuel=50_000_000, memory_bytes=32 * 2**20),
+    )
+    requests = [
+        _request(_JS_COUNTS_ITS_RUNS, "js"),
+        _request(_JS_COUNTS_ITS_RUNS, "js"),
+        _request(_JS_HELLO, "js"),
+        _request(_JS_HELLO, "js", fuel=3_000_000),  # out of fuel before the guest starts
+        small_memory,  # primed under another memory limit: not used, closed after the run
+    ]
+    closing = Sandbox(compiled_modules, compile_in_subprocess=False)
+    priming = Sandbox(compiled_modules, compile_in_subprocess=False, defer_cleanup=True)
+    try:
+        expected = [closing.run(r).envelope for r in requests]
+        priming.warm("js")
+        got, waiting = [], []
+        for r in requests:
+            assert priming.prime("js", Limits().memory_bytes)
+            got.append(priming.run(r).envelope)
+            waiting.append(priming.pending_cleanup)
+            assert not priming.primed
+            priming.sweep()
+    finally:
+        closing.close()
+        priming.close()
+    assert got == expected
+    assert b"runs 1" in expected[0] and expected[1] == expected[0]
+    assert b"out_of_fuel" in expected[3]
+    assert waiting == [1, 1, 1, 1, 2]  # the unused one waits for the sweep with the run's
+
+
+def test_prime__not_deferring_not_loaded_or_wasi__makes_nothing(compiled_modules: Path) -> None:
+    closing = Sandbox(compiled_modules, compile_in_subprocess=False)
+    priming = Sandbox(compiled_modules, compile_in_subprocess=False, defer_cleanup=True)
+    try:
+        closing.warm("js")
+        assert not closing.prime("js", Limits().memory_bytes)  # nobody would sweep it
+        assert not priming.prime("js", Limits().memory_bytes)  # the engine is not loaded
+        assert not priming.prime("wasi", Limits().memory_bytes)  # a module per function
+        priming.warm("js")
+        assert priming.prime("clf", Limits().memory_bytes) and priming.primed
+        assert priming.prime("js", Limits().memory_bytes)  # already: left as it is
+    finally:
+        closing.close()
+        priming.close()
+    assert not priming.primed  # closed with the sandbox
+
+
+def test_prime__module_whose_instantiation_runs_code__left_to_its_run(
+    compiled_modules: Path,
+) -> None:
+    # a start function runs at instantiation: priming must not run it outside the run's fuel
+    starts = wat_module(
+        """
+          (global $n (mut i32) (i32.const 0))
+          (func $init (global.set $n (i32.add (global.get $n) (i32.const 1))))
+          (start $init)
+          (func (export "_start"))
+        """
+    )
+    sandbox = Sandbox(compiled_modules, compile_in_subprocess=False, defer_cleanup=True)
+    try:
+        pre, engine = sandbox._prepare(sandbox.cache.get(starts))
+        assert isinstance(pre, wasmtime.InstancePre)
+        assert prime(engine, pre, Limits().memory_bytes) is None
+        js = sandbox._prepare(sandbox._module("js", b""))
+        assert isinstance(js[0], wasmtime.InstancePre)
+        made = prime(js[1], js[0], Limits().memory_bytes)
+        assert made is not None and made.store.get_fuel() == 0  # no guest code ran
+        made.store.close()
+    finally:
+        sandbox.close()

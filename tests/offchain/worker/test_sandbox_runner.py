@@ -131,3 +131,31 @@ def test_runner__inline_run__its_store_closed_on_the_loops_next_turn(
     waiting, after, envelope = asyncio.run(main())
     assert (waiting, after) == (1, 0)
     assert b"hello soon" in envelope
+
+
+def test_runner__inline_runs__the_next_ones_instance_made_after_the_answer_same_envelopes(
+    compiled_modules: Path,
+) -> None:
+    runs = [request(HELLO, "hello", name) for name in ("one", "two")]
+
+    async def main() -> tuple[list[tuple[bool, bool, int]], list[bytes]]:
+        runner = SandboxRunner(compiled_modules, processes=1, inline_fuel=20_000_000)
+        states, envelopes = [], []
+        try:
+            await runner.warm()
+            sandbox = runner._sandbox  # the inline sandbox
+            assert sandbox is not None
+            for r in runs:
+                before = sandbox.primed  # made at warm, then after each answer
+                envelopes.append((await runner.run_urgent(r)).envelope)
+                states.append((before, sandbox.primed, sandbox.pending_cleanup))
+                await asyncio.sleep(0)
+            states.append((sandbox.primed, sandbox.primed, sandbox.pending_cleanup))
+        finally:
+            await runner.close()
+        return states, envelopes
+
+    states, envelopes = eventloop.run(main())
+    # primed before each run, taken by it; the store closed and the next made a turn later
+    assert states == [(True, False, 1), (True, False, 1), (True, True, 0)]
+    assert b"hello one" in envelopes[0] and b"hello two" in envelopes[1]
