@@ -172,16 +172,18 @@ class Sandbox:
         prepared, engine = self._prepare(module)
         if isinstance(prepared, Envelope):
             return self._result(prepared, True, b"", 0, started)
-        primed, self._primed = self._primed, None
-        with _RUN_LOCK:
+        with _RUN_LOCK:  # a primed instance is taken by one run only, whatever thread runs it
+            epoch_ticks = self.ticker.ticks_for(limits.wall_clock_seconds)
+            start_fuel = self.js_start_fuel if request.runtime in JS_RUNTIMES else 0
+            primed, self._primed = self._primed, None  # nothing raises between this and its run
             outcome = execute(
                 engine=engine,
                 pre=prepared,
                 wasi=self.wasi,
                 request=request,
                 stdin=stdin,
-                epoch_ticks=self.ticker.ticks_for(limits.wall_clock_seconds),
-                start_fuel=self.js_start_fuel if request.runtime in JS_RUNTIMES else 0,
+                epoch_ticks=epoch_ticks,
+                start_fuel=start_fuel,
                 spent_stores=self._spent,
                 primed=primed,
             )
@@ -208,7 +210,7 @@ class Sandbox:
         """
         if self._spent is None or runtime not in (*JS_RUNTIMES, "python"):
             return False
-        if self._primed is not None:
+        if self._primed is not None:  # (checked again under the lock below)
             return True
         digest = python_engine.ENGINE_SHA256 if runtime == "python" else js_engine.ENGINE_SHA256
         module = self.cache.loaded(digest)
@@ -218,8 +220,9 @@ class Sandbox:
         if isinstance(prepared, Envelope):
             return False
         with _RUN_LOCK:
-            self._primed = prime(engine, prepared, memory_bytes)
-        return self._primed is not None
+            if self._primed is None:  # another thread may have primed meanwhile: never replaced
+                self._primed = prime(engine, prepared, memory_bytes)
+            return self._primed is not None
 
     @property
     def primed(self) -> bool:

@@ -207,7 +207,7 @@ class SandboxRunner:
         # only a run that spent all its fuel can have run out of it (decoding is for that case)
         if (
             capped
-            and result.fuel_used >= self.inline_fuel
+            and result.fuel_used >= trial.limits.fuel  # the trial's own cap, as it ran
             and result.decoded.error_kind is ErrorKind.OUT_OF_FUEL
         ):
             self._heavy[request.code_id] = None

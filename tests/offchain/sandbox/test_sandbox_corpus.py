@@ -63,6 +63,7 @@ def test_corpus__primed_instance__matches_pinned_bytes(
     assert priming_sandbox.prime(request.runtime, request.limits.memory_bytes) == engine_runtime
     first = priming_sandbox.run(request).envelope
     assert not priming_sandbox.primed  # taken by the run
+    assert priming_sandbox.pending_cleanup <= 1  # used by it (or no store made): none thrown away
     priming_sandbox.sweep()
     second = priming_sandbox.run(request).envelope  # and one made by the run itself
     assert hashlib.sha256(first).hexdigest() == PINS[case.name]
