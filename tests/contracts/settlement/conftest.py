@@ -236,7 +236,7 @@ class Kit:
         return [str(h) for h in holders]
 
     def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
-        """The batch's holders and seat counts, from its BatchSeated log (as holdersOf returned them)."""
+        """The batch's holders and seat counts, from its BatchSeated log."""
         return seated(ape_rpc(self.chain), str(self.coordinator.address), batch_id)
 
     def vote_of(self, batch_id: int, worker: Any) -> bytes:
