@@ -6,7 +6,10 @@ per-request path and the v2 batch settlement.
     . bin/env && python bench/gas.py --json           # JSON: sections, totals, v2 summary
 
 v2 (SettlementCoordinator with the default SettlementParams: K=3, Q=2) measures, with 24 staked
-workers and committees of three distinct holders (the most transactions a K=3 batch can take):
+workers and committees of three distinct holders (the most transactions a K=3 batch can take).
+The coordinator keeps a batch's holders as one hash: every commit, reveal, finalize, claim and court
+call below passes the holder list back (address | seats << 160 per holder, from the BatchSeated log,
+or the seed's draw before seating; ``V2.hl``), and its calldata is part of each figure:
 
 batch N   : postBatch of N verified tickets (one attester each), seatAndCommit (the first holder
             proves the seed block's header, draws the committee and commits), commit x2, reveal x3
@@ -67,9 +70,11 @@ sys.path.insert(0, str(ROOT))
 
 from ape import accounts, chain, networks, project  # noqa: E402
 from ape.logging import logger  # noqa: E402
-from eth_utils import keccak  # noqa: E402
+from eth_abi import decode  # noqa: E402
+from eth_utils import keccak, to_checksum_address  # noqa: E402
 
 from peerhost.chain.headers import header_of, prevrandao_of  # noqa: E402
+from peerhost.chain.settlement import holder_words  # noqa: E402
 from peerhost.deploy import (  # noqa: E402
     ETHER,
     CourtParams,
@@ -109,6 +114,8 @@ CODE_CID = bytes.fromhex("01551220") + keccak(b"bench")
 INPUT = b'{"body":"{\\"sku\\":42}","headers":{},"method":"POST","path":"/","query":""}'
 REPLY_TO = b"http://127.0.0.1:8080/inbox"
 ENCRYPTION_KEY = bytes.fromhex("22" * 32)
+
+SEATED_TOPIC = "0x" + keccak(text="BatchSeated(uint256,bytes32,address[],uint256)").hex()
 
 
 @dataclass
@@ -314,6 +321,35 @@ class V2:
         seat = self.c.seat(batch_id, self.header(batch_id), sender=self.gateway)
         return post, seat, batch_id
 
+    def hl(self, batch_id: int) -> list[int]:
+        """The batch's holder list as its calls take it (address | seats << 160 per holder): its
+        BatchSeated log's seats once seated (the contract keeps only the list's hash), else the
+        seed's draw (as a worker computes it for seatAndCommit)."""
+        logs = chain.provider.make_request(
+            "eth_getLogs",
+            [
+                {
+                    "address": str(self.c.address),
+                    "fromBlock": "0x0",
+                    "toBlock": "latest",
+                    "topics": [SEATED_TOPIC, "0x" + batch_id.to_bytes(32, "big").hex()],
+                }
+            ],
+        )
+        if logs:
+            seats = decode(
+                ["bytes32", "address[]", "uint256"], bytes.fromhex(logs[-1]["data"][2:])
+            )[1]
+        else:
+            b = self.c.getBatch(batch_id)
+            seed = batch_seed(
+                prevrandao_of(chain.provider.make_request, int(b.seedBlock)), batch_id
+            )
+            seats = self.s.stakes.drawSeats(b.epoch, seed, self.params.seats)
+        seats = [str(s).lower() for s in seats]
+        holders = list(dict.fromkeys(seats))
+        return holder_words(holders, [seats.count(h) for h in holders])
+
     def drawn_holders(self, batch_id: int) -> tuple[bytes, list[Any]]:
         """Mines to the seed block; returns its header and the distinct holders its seed will draw,
         computed before any seat transaction (as a worker does before its seatAndCommit)."""
@@ -362,14 +398,20 @@ class V2:
             )
             header = self.headers.pop(batch_id, None)
             if header is not None:
-                tx = self.c.seatAndCommit(batch_id, header, c, sender=h)
+                tx = self.c.seatAndCommit(batch_id, header, c, self.hl(batch_id), sender=h)
                 self.table.add(section, f"seatAndCommit #{i + 1} (header proof + draw)", tx)
             else:
-                self.table.add(section, f"commit #{i + 1}", self.c.commit(batch_id, c, sender=h))
+                listed = self.hl(batch_id)
+                self.table.add(
+                    section, f"commit #{i + 1}", self.c.commit(batch_id, c, listed, sender=h)
+                )
         first = vectors[0]
         for i, (h, v) in enumerate(zip(holders, vectors, strict=True)):
             full = v != first or i == 0  # a vector equal to one revealed in full may be omitted
-            tx = self.c.reveal(batch_id, vector_hash(v), keccak(b"s"), v if full else [], sender=h)
+            listed = self.hl(batch_id)
+            tx = self.c.reveal(
+                batch_id, vector_hash(v), keccak(b"s"), v if full else [], listed, sender=h
+            )
             settles = " (settles)" if i == len(holders) - 1 and v == first else ""
             label = f"reveal #{i + 1}{settles}"
             self.table.add(section, label, tx)
@@ -416,7 +458,7 @@ class V2:
         """Each holder claims its committee pay of the batch alone (claimSeatPay([batchId])); their gas."""
         gas = 0
         for i, h in enumerate(holders):
-            tx = self.c.claimSeatPay([batch_id], sender=h)
+            tx = self.c.claimSeatPay([batch_id], [self.hl(batch_id)], sender=h)
             self.table.add(section, f"claimSeatPay #{i + 1}", tx)
             gas += int(tx.gas_used)
         return gas
@@ -486,9 +528,9 @@ class V2:
             self.table.sections.pop("scratch")  # the lives are not part of this measure
             held.append(batch_id)
         chain.mine(deltatime=int(self.s.court.courtParams().challengeWindow))
-        alone = self.c.claimSeatPay(held[:1], sender=worker)
+        alone = self.c.claimSeatPay(held[:1], [self.hl(b) for b in held[:1]], sender=worker)
         self.table.add(section, "claimSeatPay of 1 batch", alone)
-        bulk = self.c.claimSeatPay(held[1:], sender=worker)
+        bulk = self.c.claimSeatPay(held[1:], [self.hl(b) for b in held[1:]], sender=worker)
         self.table.add(section, f"claimSeatPay of {count} batches", bulk)
         return {
             "one": int(alone.gas_used),
@@ -504,7 +546,7 @@ class V2:
         self.table.add(
             section,
             "finalize (disputed: refund)",
-            self.c.finalize(batch_id, vectors, sender=self.gateway),
+            self.c.finalize(batch_id, vectors, self.hl(batch_id), sender=self.gateway),
         )
         return self.table.total(section)
 
@@ -599,13 +641,13 @@ class Accountability:
         v2.table.add(
             section,
             "finalize (disputed: to the court)",
-            v2.c.finalize(batch_id, vectors, sender=v2.gateway),
+            v2.c.finalize(batch_id, vectors, v2.hl(batch_id), sender=v2.gateway),
         )
         start = v2.table.total(section)
         v2.table.add(
             section,
             "escalate (tier 2 opens)",
-            court.escalate(batch_id, 0, vectors, sender=v2.gateway),
+            court.escalate(batch_id, 0, vectors, v2.hl(batch_id), sender=v2.gateway),
         )
         seed_block = int(court.caseOf(batch_id, 0).seedBlock)
         head = int(chain.blocks.head.number)
@@ -625,7 +667,7 @@ class Accountability:
         v2.table.add(
             section,
             "challenge (tier 3 opens)",
-            court.challenge(batch_id, 0, [], value=bond, sender=v2.workers[0]),
+            court.challenge(batch_id, 0, [], [], value=bond, sender=v2.workers[0]),
         )
         self._vote(batch_id, v2.workers, v2.result, section, f"tier 3 ({len(v2.workers)} voters)")
         v2.table.add(
@@ -646,7 +688,7 @@ class Accountability:
         v2.table.add(
             section,
             "challenge (final leaf, tier 2 opens)",
-            court.challenge(batch_id, 0, [v], value=bond, sender=v2.workers[1]),
+            court.challenge(batch_id, 0, [v], v2.hl(batch_id), value=bond, sender=v2.workers[1]),
         )
         seed_block = int(court.caseOf(batch_id, 0).seedBlock)
         chain.mine(max(1, seed_block - int(chain.blocks.head.number) + 1))
@@ -670,7 +712,7 @@ class Accountability:
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(attester.address),))]
         post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
-        holders = [v2.by[str(h)] for h in v2.c.holdersOf(batch_id)[0]]
+        holders = [v2.by[to_checksum_address(h & (2**160 - 1))] for h in v2.hl(batch_id)]
         lie = [keccak(b"lie")]
         v2.commit_reveal(batch_id, holders, [lie] * len(holders), "scratch")
         v2.table.sections.pop("scratch")
@@ -685,6 +727,7 @@ class Accountability:
             batch_id,
             0,
             [lie],
+            v2.hl(batch_id),
             (tickets[0].as_tuple(), v2.result, sig, []),
             value=int(self.cp.challengeBond),
             sender=attester,
@@ -703,8 +746,9 @@ class Accountability:
         batch_id, holders, _ = v2.seated_batch(1, section)
         vectors = [[v2.result], [keccak(b"lie 1")], [keccak(b"lie 2")]]
         v2.commit_reveal(batch_id, holders, vectors, section)
-        v2.c.finalize(batch_id, vectors, sender=v2.gateway)
-        v2.table.add(section, "escalate", court.escalate(batch_id, 0, vectors, sender=v2.gateway))
+        v2.c.finalize(batch_id, vectors, v2.hl(batch_id), sender=v2.gateway)
+        escalate = court.escalate(batch_id, 0, vectors, v2.hl(batch_id), sender=v2.gateway)
+        v2.table.add(section, "escalate", escalate)
         seed_block = int(court.caseOf(batch_id, 0).seedBlock)
         chain.mine(max(1, seed_block - int(chain.blocks.head.number) + 1))
         proof = header_of(chain.provider.make_request, seed_block)
@@ -747,10 +791,16 @@ class Accountability:
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(liar.address),))]
         post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
-        holders = [v2.by[str(h)] for h in v2.c.holdersOf(batch_id)[0]]
+        holders = [v2.by[to_checksum_address(h & (2**160 - 1))] for h in v2.hl(batch_id)]
         leaf = Leaf.of(tickets[0])
         tx = ev.openDataChallenge(
-            batch_id, 0, leaf.encode(), [], value=int(self.cp.dataBond), sender=holders[0]
+            batch_id,
+            0,
+            leaf.encode(),
+            [],
+            v2.hl(batch_id),
+            value=int(self.cp.dataBond),
+            sender=holders[0],
         )
         v2.table.add(section, "openDataChallenge", tx)
         out["data_challenge"] = int(tx.gas_used)

@@ -86,30 +86,38 @@ contract DisputeCourt is IDisputeCourt {
     }
 
     /// @inheritdoc IDisputeCourt
-    function escalate(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external {
+    function escalate(uint256 batchId, uint256 index, bytes32[][] calldata vectors, uint256[] calldata holders)
+        external
+    {
         uint256 key = _key(batchId, index);
         Case storage c = _cases[key];
         if (c.state != CaseState.None) revert WrongCasePhase(batchId, index, _phase(c));
         uint8 state = uint8(_settlement.leafState(batchId, index));
         if (state != _LEAF_DISPUTED) revert WrongLeafState(batchId, index, state);
-        _loadCommittee(key, batchId, index, vectors);
+        _loadCommittee(key, batchId, index, vectors, holders);
         c.escrow = _settlement.getBatch(batchId).reward;
         _openTier(key, batchId, index, c, _TIER_PANEL, bytes32(0));
     }
 
     /// @inheritdoc IDisputeCourt
-    function challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external payable {
-        IStakeRegistry.Staker memory s = _stakes.getStaker(msg.sender);
-        if (s.stake < _protocol.minStake) revert NotStaked(msg.sender);
-        _challenge(batchId, index, vectors);
-    }
-
-    /// @inheritdoc IDisputeCourt
-    function challengeAsAttester(uint256 batchId, uint256 index, bytes32[][] calldata vectors, AttesterProof calldata a)
+    function challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors, uint256[] calldata holders)
         external
         payable
     {
-        bytes32 against = _challenge(batchId, index, vectors);
+        IStakeRegistry.Staker memory s = _stakes.getStaker(msg.sender);
+        if (s.stake < _protocol.minStake) revert NotStaked(msg.sender);
+        _challenge(batchId, index, vectors, holders);
+    }
+
+    /// @inheritdoc IDisputeCourt
+    function challengeAsAttester(
+        uint256 batchId,
+        uint256 index,
+        bytes32[][] calldata vectors,
+        uint256[] calldata holders,
+        AttesterProof calldata a
+    ) external payable {
+        bytes32 against = _challenge(batchId, index, vectors, holders);
         if (a.resultHash == bytes32(0) || a.resultHash == against || !_attested(batchId, index, a)) {
             revert NotAContradictedAttester(batchId, index, msg.sender);
         }
@@ -132,7 +140,10 @@ contract DisputeCourt is IDisputeCourt {
     }
 
     /// @dev Opens the next tier against the leaf's standing value (returned) with msg.value as bond.
-    function _challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors) private returns (bytes32) {
+    function _challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors, uint256[] calldata holders)
+        private
+        returns (bytes32)
+    {
         uint256 key = _key(batchId, index);
         Case storage c = _cases[key];
         uint8 tier;
@@ -142,10 +153,10 @@ contract DisputeCourt is IDisputeCourt {
             uint256 end = uint256(_settlement.getBatch(batchId).finalizedAt) + _params.challengeWindow;
             if (block.timestamp >= end) revert ChallengeWindowOver(batchId, index, end);
             uint256 lanes;
-            (c.value, lanes) = _loadCommittee(key, batchId, index, vectors);
+            (c.value, lanes) = _loadCommittee(key, batchId, index, vectors, holders);
             c.wasFinal = true;
             _challenged[batchId] |= uint256(1) << index;
-            uint256 held = _settlement.withholdSeatPay(batchId, lanes); // arrives through holdDisputed
+            uint256 held = _settlement.withholdSeatPay(batchId, lanes, holders); // arrives through holdDisputed
             emit SeatPayWithheld(batchId, index, _tally[key][_TIER_COMMITTEE][c.value], held);
             tier = _TIER_PANEL;
         } else {
@@ -185,7 +196,9 @@ contract DisputeCourt is IDisputeCourt {
     }
 
     /// @inheritdoc IDisputeCourt
-    function punish(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external {
+    function punish(uint256 batchId, uint256 index, bytes32[][] calldata vectors, uint256[] calldata holders)
+        external
+    {
         uint256 key = _key(batchId, index);
         Case storage c = _cases[key];
         if (c.state != CaseState.None) revert WrongCasePhase(batchId, index, _phase(c));
@@ -193,7 +206,7 @@ contract DisputeCourt is IDisputeCourt {
         if (state != _LEAF_FINAL) revert WrongLeafState(batchId, index, state);
         uint256 end = uint256(_settlement.getBatch(batchId).finalizedAt) + _params.challengeWindow;
         if (block.timestamp < end) revert ChallengeWindowOpen(batchId, index, end);
-        (c.value,) = _loadCommittee(key, batchId, index, vectors);
+        (c.value,) = _loadCommittee(key, batchId, index, vectors, holders);
         c.wasFinal = true;
         c.tier = _TIER_COMMITTEE;
         c.decidedAt = uint40(block.timestamp);
@@ -380,22 +393,29 @@ contract DisputeCourt is IDisputeCourt {
 
     /// @dev Records every revealed tier-1 holder's value on leaf `index` and returns the value with >= Q seats
     ///      (zero when none) and, per holder index h in bits [16h, 16h + 16), the seats of the holders that voted it.
-    function _loadCommittee(uint256 key, uint256 batchId, uint256 index, bytes32[][] calldata vectors)
-        private
-        returns (bytes32 standing, uint256 lanes)
-    {
-        (address[] memory holders, uint256[] memory seats) = _settlement.holdersOf(batchId);
+    ///      `holders` is the batch's holder list (ISettlementCoordinator.commit; HoldersMismatch when it is not).
+    function _loadCommittee(
+        uint256 key,
+        uint256 batchId,
+        uint256 index,
+        bytes32[][] calldata vectors,
+        uint256[] calldata holders
+    ) private returns (bytes32 standing, uint256 lanes) {
+        _settlement.checkHolders(batchId, holders);
         (bytes32[] memory values, uint256 revealed) = _tier1Values(batchId, index, holders, vectors);
         for (uint256 h; h < holders.length; ++h) {
-            if ((revealed >> h) & 1 == 1 && _record(key, holders[h], seats[h], values[h])) standing = values[h];
+            uint256 seats = uint8(holders[h] >> 160);
+            if ((revealed >> h) & 1 == 1 && _record(key, address(uint160(holders[h])), seats, values[h])) {
+                standing = values[h];
+            }
         }
         for (uint256 h; h < holders.length && standing != bytes32(0); ++h) {
-            if (values[h] == standing) lanes |= seats[h] << (16 * h);
+            if (values[h] == standing) lanes |= uint256(uint8(holders[h] >> 160)) << (16 * h);
         }
     }
 
     /// @dev Each tier-1 holder's revealed value on leaf `index` (zero if it did not reveal) and the revealed bits.
-    function _tier1Values(uint256 batchId, uint256 index, address[] memory holders, bytes32[][] calldata vectors)
+    function _tier1Values(uint256 batchId, uint256 index, uint256[] calldata holders, bytes32[][] calldata vectors)
         private
         view
         returns (bytes32[] memory values, uint256 revealed)
@@ -406,10 +426,10 @@ contract DisputeCourt is IDisputeCourt {
         values = new bytes32[](holders.length);
         for (uint256 h; h < holders.length; ++h) {
             if ((revealed >> h) & 1 == 0) continue;
-            bytes32 vote = _settlement.voteOf(batchId, holders[h]);
+            bytes32 vote = _settlement.voteOf(batchId, h);
             uint256 g;
             while (g < hashes.length && hashes[g] != vote) ++g;
-            if (g == hashes.length) revert BadVectors(batchId, holders[h]);
+            if (g == hashes.length) revert BadVectors(batchId, address(uint160(holders[h])));
             values[h] = vectors[g][index];
         }
     }

@@ -120,16 +120,19 @@ contract EvidenceCourt is IEvidenceCourt {
     }
 
     /// @inheritdoc IEvidenceCourt
-    function openDataChallenge(uint256 batchId, uint256 index, bytes calldata leaf, bytes32[] calldata proof)
-        external
-        payable
-    {
+    function openDataChallenge(
+        uint256 batchId,
+        uint256 index,
+        bytes calldata leaf,
+        bytes32[] calldata proof,
+        uint256[] calldata holders
+    ) external payable {
         if (msg.value != _params.dataBond) revert WrongBond(msg.value, _params.dataBond);
         ISettlementCoordinator.Batch memory b = _settlement.getBatch(batchId);
         if (leaf.length != _LEAF_BYTES || !_tickets.verifyLeaf(b.root, b.leafCount, index, keccak256(leaf), proof)) {
             revert NotInBatch(batchId, index);
         }
-        if (!_mayChallengeData(b, batchId, index)) revert CannotChallengeData(batchId, index, msg.sender);
+        if (!_mayChallengeData(b, batchId, index, holders)) revert CannotChallengeData(batchId, index, msg.sender);
         DataChallenge storage d = _data[_key(batchId, index)];
         if (d.state != 0) revert WrongDataState(batchId, index, d.state);
         bytes32 inputHash = bytes32(leaf[44:76]);
@@ -230,15 +233,16 @@ contract EvidenceCourt is IEvidenceCourt {
     }
 
     /// @dev A seat of the seated batch's committee, or of the leaf's voting tier-2 panel.
-    function _mayChallengeData(ISettlementCoordinator.Batch memory b, uint256 batchId, uint256 index)
-        private
-        view
-        returns (bool)
-    {
+    function _mayChallengeData(
+        ISettlementCoordinator.Batch memory b,
+        uint256 batchId,
+        uint256 index,
+        uint256[] calldata holders
+    ) private view returns (bool) {
         if (uint8(b.state) == _BATCH_SEATED) {
-            (address[] memory holders,) = _settlement.holdersOf(batchId);
+            _settlement.checkHolders(batchId, holders);
             for (uint256 h; h < holders.length; ++h) {
-                if (holders[h] == msg.sender) return true;
+                if (address(uint160(holders[h])) == msg.sender) return true;
             }
             return false;
         }

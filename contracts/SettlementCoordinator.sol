@@ -128,10 +128,12 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function seatAndCommit(uint256 batchId, bytes calldata proof, bytes32 commitment) external {
+    function seatAndCommit(uint256 batchId, bytes calldata proof, bytes32 commitment, uint256[] calldata holders)
+        external
+    {
         Stored storage b = _existing(batchId);
         if (_phase(b) == Phase.AwaitingSeed) _seat(batchId, b, proof);
-        commit(batchId, commitment);
+        commit(batchId, commitment, holders);
     }
 
     /// @dev Draws the seats from the seed block's beacon value (proven by `proof`) and opens the commit phase.
@@ -148,15 +150,16 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         emit BatchSeated(batchId, seed, seats, (_fullMask(b.leafCount) & ~fastMask) | sampled);
     }
 
-    /// @dev Draws the seats and stores each distinct holder with its seat count.
+    /// @dev Draws the seats and keeps the list of distinct holders with their seat counts as one hash (_holders).
     function _seatHolders(uint256 batchId, Stored storage b, bytes32 seed) private returns (address[] memory seats) {
         address[] memory holders;
         uint256 counts;
         (seats, holders, counts) = _stakes.drawHolders(b.epoch, seed, _seats);
-        uint256[16] storage stored = _holders[batchId];
+        uint256[] memory list = new uint256[](holders.length);
         for (uint256 h; h < holders.length; ++h) {
-            stored[h] = uint256(uint160(holders[h])) | (((counts >> (8 * h)) & 0xff) << 160);
+            list[h] = uint256(uint160(holders[h])) | (((counts >> (8 * h)) & 0xff) << 160);
         }
+        _holders[batchId] = _holdersHash(list);
         b.holderCount = uint8(holders.length);
     }
 
@@ -171,28 +174,34 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function commit(uint256 batchId, bytes32 commitment) public {
+    function commit(uint256 batchId, bytes32 commitment, uint256[] calldata holders) public {
         Stored storage b = _at(batchId, Phase.Commit);
-        uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
+        (uint256 h,) = _holderIndex(batchId, holders, msg.sender);
         if (commitment == bytes32(0)) revert EmptyCommitment();
         if (b.committedBits & (1 << h) != 0) revert AlreadyCommitted(batchId, msg.sender);
         b.committedBits |= uint16(1 << h);
-        _votes[batchId][msg.sender] = commitment;
+        _votes[batchId][h] = commitment;
         emit SeatCommitted(batchId, msg.sender);
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function reveal(uint256 batchId, bytes32 vectorHash, bytes32 salt, bytes32[] calldata vector) external {
+    function reveal(
+        uint256 batchId,
+        bytes32 vectorHash,
+        bytes32 salt,
+        bytes32[] calldata vector,
+        uint256[] calldata holders
+    ) external {
         Stored storage b = _at(batchId, Phase.Reveal);
         uint256 count = b.holderCount;
-        uint256 h = _holderIndex(batchId, count, msg.sender);
+        (uint256 h, uint256 word) = _holderIndex(batchId, holders, msg.sender);
         if (b.committedBits & (1 << h) == 0) revert NotCommitted(batchId, msg.sender);
         if (b.revealedBits & (1 << h) != 0) revert AlreadyRevealed(batchId, msg.sender);
-        if (_commitment(batchId, msg.sender, vectorHash, salt) != _votes[batchId][msg.sender]) {
+        if (_commitment(batchId, msg.sender, vectorHash, salt) != _votes[batchId][h]) {
             revert CommitmentMismatch(batchId, msg.sender);
         }
         uint256 first = b.firstFull;
-        bytes32 published = first == 0 ? bytes32(0) : _votes[batchId][_holderAt(batchId, first - 1)];
+        bytes32 published = first == 0 ? bytes32(0) : _votes[batchId][first - 1];
         if (vector.length > 0) {
             if (vector.length != b.leafCount || _vectorHash(vector) != vectorHash) revert VectorMismatch(batchId, vectorHash);
             if (first == 0) {
@@ -204,23 +213,22 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
             revert VectorMismatch(batchId, published);
         }
         // A vote equal to the first full reveal's is stored as zero (_voteOf): the cleared word earns a refund.
-        _votes[batchId][msg.sender] = first != 0 && vectorHash == published ? bytes32(0) : vectorHash;
+        _votes[batchId][h] = first != 0 && vectorHash == published ? bytes32(0) : vectorHash;
         uint16 revealed = b.revealedBits | uint16(1 << h);
         b.revealedBits = revealed;
         emit SeatRevealed(batchId, msg.sender, vectorHash);
 
         // Every holder revealed the first full vector: settle now from its summary.
         if (revealed == (uint256(1) << count) - 1 && vectorHash == published && _allAgreed(batchId, b, count)) {
-            _settleAgreed(batchId, b, h);
+            _settleAgreed(batchId, b, h, word);
         }
     }
 
     /// @dev Whether every revealed holder but the first full one left zero: it voted the first full reveal's hash.
     function _allAgreed(uint256 batchId, Stored storage b, uint256 count) private view returns (bool) {
-        uint256[16] storage holders = _holders[batchId];
         uint256 first = b.firstFull - 1;
         for (uint256 i; i < count; ++i) {
-            if (i != first && _votes[batchId][address(uint160(holders[i]))] != bytes32(0)) return false;
+            if (i != first && _votes[batchId][i] != bytes32(0)) return false;
         }
         return true;
     }
@@ -239,9 +247,10 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     /// @dev Settles a batch whose holders all revealed the first full vector (summarized in finalMask and
     ///      finalVectorHash): every seat agrees, so every leaf in finalMask is Final (K >= Q) and the other
     ///      audited leaves are refunded; nobody is slashed. Pays as _settle does, without the per-leaf loop, but the
-    ///      finalizer's share goes into the settling holder `settler`'s word, claimed with its seat pay
-    ///      (claimSeatPay): no credit word written, no withdrawal.
-    function _settleAgreed(uint256 batchId, Stored storage b, uint256 settler) private {
+    ///      finalizer's share is recorded for the settling holder `settler` in the batch's _holders word (`word`),
+    ///      claimed with its seat pay (claimSeatPay): no credit word written, no withdrawal, and no word per holder
+    ///      (each holder is owed its seats x the Final leaves).
+    function _settleAgreed(uint256 batchId, Stored storage b, uint256 settler, uint256 word) private {
         uint256 reward = b.reward;
         uint256 audit = _auditMaskOf(b);
         uint256 finalMask = audit & ~b.nonFinalMask;
@@ -255,23 +264,26 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         emit BatchFinalized(
             batchId, pot != 0 ? _finalVectorHashOf(batchId, b) : bytes32(0), finalMask, audit & ~finalMask, 0, msg.sender
         );
-        uint256[16] storage holders = _holders[batchId];
-        for (uint256 h; h < b.holderCount; ++h) {
-            uint256 packed = holders[h];
-            uint256 owed = packed | (finals * uint8(packed >> 160)) << _PAY_SHIFT; // claimed after the window
-            if (h == settler) owed |= (finals + unaudited) << 168 | finals << 184; // the finalizer's share
-            if (owed != packed) holders[h] = owed;
-        }
+        _holders[batchId] = word | _AGREED | (settler + 1) << _SETTLER_SHIFT | finals << _FINALS_SHIFT
+            | (finals + unaudited) << _PAID_SHIFT; // claimed after the window
         _refund(batchId, b, (_popcount(audit) - finals) * reward);
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function finalize(uint256, bytes32[][] calldata) external {
-        (bool ok, bytes memory result) = _finalizer.delegatecall(msg.data); // SettlementFinalizer.finalize
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(result, 32), mload(result))
-            }
+    function finalize(uint256, bytes32[][] calldata, uint256[] calldata) external {
+        _delegate(); // SettlementFinalizer.finalize
+    }
+
+    /// @dev Runs this call's calldata on SettlementFinalizer (delegatecall: on this contract's state) and returns
+    ///      or reverts with what it returned.
+    function _delegate() private {
+        address finalizer = _finalizer;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), finalizer, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
         }
     }
 
@@ -331,17 +343,18 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function claimSeatPay(uint256[] calldata batchIds) external returns (uint256 amount) {
+    function claimSeatPay(uint256[] calldata batchIds, uint256[][] calldata holders) external returns (uint256 amount) {
+        if (holders.length != batchIds.length) revert HoldersMismatch(0);
         for (uint256 i; i < batchIds.length; ++i) {
             uint256 batchId = batchIds[i];
             Stored storage b = _existing(batchId);
             if (b.finalizedAfter == 0) revert WrongPhase(batchId, _phase(b)); // not settled
             _afterChallengeWindow(batchId, b);
-            uint256 h = _holderIndex(batchId, b.holderCount, msg.sender);
-            uint256 packed = _holders[batchId][h];
-            if (packed >> 168 == 0) revert NothingToClaim(batchId, msg.sender);
-            _holders[batchId][h] = uint168(packed); // claimed (the court withholds nothing after the window)
-            uint256 pay = (packed >> _PAY_SHIFT) * _seatPay(b) + _finalizerPay(b, packed);
+            (uint256 h, uint256 word) = _holderIndex(batchId, holders[i], msg.sender);
+            if (word & (1 << h) != 0) revert NothingToClaim(batchId, msg.sender); // claimed
+            uint256 pay = _unitsOf(batchId, word, h, holders[i][h]) * _seatPay(b) + _finalizerPay(b, word, h);
+            if (pay == 0) revert NothingToClaim(batchId, msg.sender);
+            _holders[batchId] = word | (1 << h); // claimed (the court withholds nothing after the window)
             amount += pay;
             emit SeatPayClaimed(batchId, msg.sender, pay);
         }
@@ -350,50 +363,36 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount) {
-        if (msg.sender != address(_court)) revert NotCourt(msg.sender);
-        Stored storage b = _existing(batchId);
-        if (b.finalizedAfter == 0) revert WrongPhase(batchId, _phase(b)); // the court checks the window
-        _challenged[batchId] = true; // _unpaidLeaves asks the court which leaves
-        uint256[16] storage holders = _holders[batchId];
-        for (uint256 h; h < b.holderCount; ++h) {
-            uint256 n = (seats >> (16 * h)) & 0xffff;
-            holders[h] -= n << _PAY_SHIFT;
-            amount += n;
-        }
-        amount *= _seatPay(b);
-        _court.holdDisputed{value: amount}(batchId);
+    function withholdSeatPay(uint256, uint256, uint256[] calldata) external returns (uint256) {
+        _delegate(); // SettlementFinalizer.withholdSeatPay
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function seatPayHeld(uint256 batchId) external view returns (uint256 units) {
+    function seatPayHeld(uint256 batchId, uint256[] calldata holders) external view returns (uint256 units) {
         Stored storage b = _batches[batchId];
         if (b.finalizedAfter == 0) return 0;
+        uint256 word = _checkHolders(batchId, holders);
         uint256 finalizer;
-        for (uint256 h; h < b.holderCount; ++h) {
-            uint256 packed = _holders[batchId][h];
-            units += packed >> _PAY_SHIFT;
-            finalizer += _finalizerPay(b, packed);
+        for (uint256 h; h < holders.length; ++h) {
+            if (word & (1 << h) != 0) continue; // claimed
+            units += _unitsOf(batchId, word, h, holders[h]);
+            finalizer += _finalizerPay(b, word, h);
         }
         return units * _seatPay(b) + finalizer;
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function seatPayOf(uint256 batchId, address holder) external view returns (uint256) {
+    function seatPayOf(uint256 batchId, address holder, uint256[] calldata holders) external view returns (uint256) {
         Stored storage b = _batches[batchId];
-        uint256 n = b.holderCount;
-        for (uint256 h; h < n; ++h) {
-            uint256 packed = _holders[batchId][h];
-            if (address(uint160(packed)) == holder) return (packed >> _PAY_SHIFT) * _seatPay(b) + _finalizerPay(b, packed);
+        if (b.finalizedAfter == 0) return 0;
+        uint256 word = _checkHolders(batchId, holders);
+        for (uint256 h; h < holders.length; ++h) {
+            if (address(uint160(holders[h])) != holder || word & (1 << h) != 0) continue;
+            return _unitsOf(batchId, word, h, holders[h]) * _seatPay(b) + _finalizerPay(b, word, h);
         }
         return 0;
     }
 
-    /// @dev A Final leaf's committee pay per agreeing seat: a K-th of its committee share.
-    function _seatPay(Stored storage b) private view returns (uint256) {
-        uint256 reward = b.reward;
-        return _committeeShare(b, reward, reward * _finalizerBps / _BPS) / _seats;
-    }
 
     /// @dev The attesters' terms of an opening.
     function _openTerms(uint256 batchId, Stored storage b) private view returns (ITicketVerifier.OpenTerms memory t) {
@@ -498,26 +497,15 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function holdersOf(uint256 batchId) external view returns (address[] memory holders, uint256[] memory seats) {
-        uint256 n = _batches[batchId].holderCount;
-        holders = new address[](n);
-        seats = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            uint256 packed = _holders[batchId][i];
-            holders[i] = address(uint160(packed));
-            seats[i] = uint8(packed >> 160);
-        }
+    function checkHolders(uint256 batchId, uint256[] calldata holders) external view {
+        _checkHolders(batchId, holders);
     }
 
     /// @inheritdoc ISettlementCoordinator
-    function voteOf(uint256 batchId, address worker) external view returns (bytes32) {
+    function voteOf(uint256 batchId, uint256 index) external view returns (bytes32) {
         Stored storage b = _batches[batchId];
-        uint256 n = b.holderCount;
-        for (uint256 h; h < n; ++h) {
-            if (_holderAt(batchId, h) != worker) continue;
-            return (b.revealedBits >> h) & 1 == 1 ? _voteOf(batchId, b, worker) : _votes[batchId][worker];
-        }
-        return bytes32(0);
+        if (index >= b.holderCount) return bytes32(0);
+        return (b.revealedBits >> index) & 1 == 1 ? _voteOf(batchId, b, index) : _votes[batchId][index];
     }
 
     /// @inheritdoc ISettlementCoordinator
@@ -682,7 +670,7 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     ///      (a batch settled by finalize with attesters owed always stores it).
     function _finalVectorHashOf(uint256 batchId, Stored storage b) private view returns (bytes32 h) {
         h = b.finalVectorHash;
-        if (h == bytes32(0)) h = _votes[batchId][_holderAt(batchId, b.firstFull - 1)];
+        if (h == bytes32(0)) h = _votes[batchId][b.firstFull - 1];
     }
 
     /// @dev Number of set bits (SWAR).
@@ -702,12 +690,14 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
         return uint256(b.postedAt) + b.finalizedAfter - 1;
     }
 
-    function _holderAt(uint256 batchId, uint256 h) private view returns (address) {
-        return address(uint160(_holders[batchId][h]));
-    }
-
-    function _holderIndex(uint256 batchId, uint256 count, address worker) private view returns (uint256 h) {
-        uint256[16] storage holders = _holders[batchId];
+    /// @dev `worker`'s index in the batch's holder list `holders` (checked against its hash) and the _holders word.
+    function _holderIndex(uint256 batchId, uint256[] calldata holders, address worker)
+        private
+        view
+        returns (uint256 h, uint256 word)
+    {
+        word = _checkHolders(batchId, holders);
+        uint256 count = holders.length;
         while (h < count && address(uint160(holders[h])) != worker) ++h;
         if (h == count) revert NotSeated(batchId, worker);
     }

@@ -26,16 +26,46 @@ contract SettlementFinalizer is SettlementStorage {
     ) SettlementStorage(params_, functions_, stakes_, gateways_, beacon_, tickets_) {}
 
     /// @notice ISettlementCoordinator.finalize (same selector and arguments).
-    function finalize(uint256 batchId, bytes32[][] calldata vectors) external {
+    function finalize(uint256 batchId, bytes32[][] calldata vectors, uint256[] calldata holders) external {
         Stored storage b = _at(batchId, ISettlementCoordinator.Phase.Settle);
-        _settle(batchId, b, vectors);
+        _checkHolders(batchId, holders);
+        (uint256[] memory list, bytes32[] memory votes) = _ballots(batchId, b, holders);
+        _settle(batchId, b, vectors, list, votes);
+    }
+
+    /// @notice ISettlementCoordinator.withholdSeatPay (same selector and arguments).
+    function withholdSeatPay(uint256 batchId, uint256 seats, uint256[] calldata holders)
+        external
+        returns (uint256 amount)
+    {
+        if (msg.sender != address(_court)) revert ISettlementCoordinator.NotCourt(msg.sender);
+        Stored storage b = _existing(batchId);
+        if (b.finalizedAfter == 0) revert ISettlementCoordinator.WrongPhase(batchId, _phase(b)); // the court checks the window
+        uint256 word = _checkHolders(batchId, holders);
+        _challenged[batchId] = true; // _unpaidLeaves asks the court which leaves
+        uint256 units;
+        for (uint256 h; h < holders.length; ++h) {
+            uint256 n = (seats >> (16 * h)) & 0xffff;
+            uint256 held = _unitsOf(batchId, word, h, holders[h]) - n; // withholding more than is held reverts
+            units |= held << (16 * h);
+            amount += n;
+        }
+        _seatUnits[batchId] = units;
+        if (word & _UNITS_STORED == 0) _holders[batchId] = word | _UNITS_STORED;
+        amount *= _seatPay(b);
+        _court.holdDisputed{value: amount}(batchId);
     }
 
     /// @dev Tallies every audited leaf over the revealed vectors (TicketVerifier.tally), credits seats, the
     ///      finalizer and refunds, slashes no-shows and splits what was slashed. `vectors` must hold the vector of
-    ///      every revealed holder.
-    function _settle(uint256 batchId, Stored storage b, bytes32[][] calldata vectors) private {
-        (uint256[] memory holders, bytes32[] memory votes) = _ballots(batchId, b);
+    ///      every revealed holder; `holders` is the batch's holder list (checked).
+    function _settle(
+        uint256 batchId,
+        Stored storage b,
+        bytes32[][] calldata vectors,
+        uint256[] memory holders,
+        bytes32[] memory votes
+    ) private {
         uint256 reward = b.reward;
         uint256 finalizerShare = reward * _finalizerBps / _BPS;
         uint256 audit = _auditMaskOf(b);
@@ -71,22 +101,21 @@ contract SettlementFinalizer is SettlementStorage {
         emit ISettlementCoordinator.BatchFinalized(
             batchId, finalVectorHash, t.finalMask, audit & ~t.finalMask & ~t.disputedMask, t.disputedMask, msg.sender
         );
-        _payAndSlash(batchId, b, t.groupOf, t);
+        _payAndSlash(batchId, b, holders, t);
         if (t.disputed > 0) _court.holdDisputed{value: t.disputed}(batchId);
     }
 
-    /// @dev Each holder's word (address | seats << 160 | pay units << _PAY_SHIFT) and revealed vector hash (zero: none).
-    function _ballots(uint256 batchId, Stored storage b)
+    /// @dev Each holder's word (address | seats << 160) and revealed vector hash (zero: none).
+    function _ballots(uint256 batchId, Stored storage b, uint256[] calldata list)
         private
         view
         returns (uint256[] memory holders, bytes32[] memory votes)
     {
-        uint256 n = b.holderCount;
-        holders = new uint256[](n);
+        uint256 n = list.length;
+        holders = list;
         votes = new bytes32[](n);
         for (uint256 h; h < n; ++h) {
-            holders[h] = _holders[batchId][h];
-            if ((b.revealedBits >> h) & 1 == 1) votes[h] = _voteOf(batchId, b, address(uint160(holders[h])));
+            if ((b.revealedBits >> h) & 1 == 1) votes[h] = _voteOf(batchId, b, h);
         }
     }
 
@@ -94,22 +123,28 @@ contract SettlementFinalizer is SettlementStorage {
     ///      revealed another value than a Final leaf's are not slashed here: the DisputeCourt does it once the leaf's
     ///      challenge window has passed (`punish`) or its case closed, so a captured committee cannot get an honest
     ///      minority slashed before a challenge.
-    function _payAndSlash(uint256 batchId, Stored storage b, uint256[] memory groupOf, ITicketVerifier.Tally memory t)
+    function _payAndSlash(uint256 batchId, Stored storage b, uint256[] memory list, ITicketVerifier.Tally memory t)
         private
     {
         _credit(batchId, msg.sender, t.finalizerCredit, _CREDIT_FINALIZER);
+        uint256[] memory groupOf = t.groupOf;
         uint256 holders = groupOf.length;
         uint256 honestSeats;
         uint256 slashSeats;
+        uint256 units; // claimSeatPay
         for (uint256 h; h < holders; ++h) {
             uint256 g = groupOf[h];
-            uint256 packed = _holders[batchId][h];
+            uint256 packed = list[h];
             if (g == type(uint256).max) {
                 slashSeats += uint8(packed >> 160);
                 continue;
             }
             honestSeats += uint8(packed >> 160);
-            if (t.agreed[g] != 0) _holders[batchId][h] = packed | (t.agreed[g] * uint8(packed >> 160)) << _PAY_SHIFT; // claimSeatPay
+            units |= (t.agreed[g] * uint8(packed >> 160)) << (16 * h);
+        }
+        if (units != 0) {
+            _seatUnits[batchId] = units;
+            _holders[batchId] |= _UNITS_STORED;
         }
         if (slashSeats == 0) return _refund(batchId, b, t.refund);
 
@@ -117,7 +152,7 @@ contract SettlementFinalizer is SettlementStorage {
         uint256 slashed;
         for (uint256 h; h < holders; ++h) {
             if (groupOf[h] != type(uint256).max) continue;
-            uint256 packed = _holders[batchId][h];
+            uint256 packed = list[h];
             address holder = address(uint160(packed));
             uint256 amount = _stakes.slash(holder, uint8(packed >> 160) * _seatSlash);
             slashed += amount;
@@ -129,7 +164,7 @@ contract SettlementFinalizer is SettlementStorage {
             toHonest = each * honestSeats;
             for (uint256 h; h < holders && each > 0; ++h) {
                 if (groupOf[h] == type(uint256).max) continue;
-                uint256 packed = _holders[batchId][h];
+                uint256 packed = list[h];
                 _credit(batchId, address(uint160(packed)), each * uint8(packed >> 160), _CREDIT_HONEST);
             }
         }

@@ -19,7 +19,13 @@ abstract contract SettlementStorage {
     uint256 internal constant _BPS = 10_000;
     uint64 internal constant _SINGLE_SEQ = uint64(1) << 63; // contract requests use the upper half of the seq space
     uint8 internal constant _REASON_NO_SHOW = 1;
-    uint256 internal constant _PAY_SHIFT = 200; // a holder word's committee pay units (see _holders)
+    // The low 64 bits of a batch's _holders word.
+    uint256 internal constant _CLAIMED_BITS = 0xffff; // holder h claimed its pay (bit h)
+    uint256 internal constant _AGREED = 1 << 16; // settled by _settleAgreed: holder h is owed seats(h) x Final leaves
+    uint256 internal constant _UNITS_STORED = 1 << 17; // the units are in _seatUnits
+    uint256 internal constant _SETTLER_SHIFT = 18; // 5 bits: 1 + the settling holder's index (0: none)
+    uint256 internal constant _FINALS_SHIFT = 24; // 16 bits: Final leaves (_AGREED)
+    uint256 internal constant _PAID_SHIFT = 40; // 16 bits: leaves the settler is paid a finalizer's share for
     uint8 internal constant _CREDIT_SEAT = 0;
     uint8 internal constant _CREDIT_FINALIZER = 1;
     uint8 internal constant _CREDIT_ATTESTER = 2;
@@ -59,17 +65,19 @@ abstract contract SettlementStorage {
     uint256 internal _batchCount;
     uint256 internal _burned;
     mapping(uint256 batchId => Stored) internal _batches;
-    /// @dev Holder h of a batch: its address in the low 160 bits, its seat count in the next 8; from bit 168
-    ///      what it is owed, written at settlement and claimed by the holder after the challenge window
-    ///      (claimSeatPay, which clears bits 168 and up: a claim pays once). The finalizer's share, when the
-    ///      holder's reveal settled the batch (_settleAgreed): in [168, 184) the leaves it is paid a finalizer's
-    ///      share for (Final and unaudited), in [184, 200) the Final leaves whose committee dust it is paid
-    ///      (_finalizerPay). From bit _PAY_SHIFT its deferred committee pay in units of a seat's K-th of one Final
-    ///      leaf (seats x Final leaves it agreed on): the top field, so withholding more than it holds reverts.
-    mapping(uint256 batchId => uint256[16]) internal _holders;
+    /// @dev A batch's holders as one word, written once at seating: from bit 64 the top 192 bits of the hash of
+    ///      its holder list (_holdersHash: one word per distinct holder, its address in the low 160 bits and its seat
+    ///      count in the next 8, in first-seat order), which every holder's call passes back in calldata
+    ///      (_checkHolders); below bit 64 what settlement and the claims record (_CLAIMED_BITS ... _PAID_SHIFT).
+    mapping(uint256 batchId => uint256) internal _holders;
+    /// @dev The seats' committee pay, when it is not every holder's seats x the Final leaves (a batch settled by
+    ///      finalize, or a challenge withheld some): holder h's units (seats x Final leaves it agreed on) in bits
+    ///      [16h, 16h + 16), flagged by _UNITS_STORED in _holders.
+    mapping(uint256 batchId => uint256) internal _seatUnits;
     /// @dev A holder's commitment, then its revealed vector hash; a revealed holder that agrees with the first full
     ///      reveal leaves zero (clearing the word refunds part of its fresh write at commit): read it with _voteOf.
-    mapping(uint256 batchId => mapping(address holder => bytes32 vote)) internal _votes;
+    ///      Keyed by the holder's index in the batch's holder list.
+    mapping(uint256 batchId => mapping(uint256 holder => bytes32 vote)) internal _votes;
     mapping(address gateway => mapping(uint256 word => uint256 bits)) internal _seqBits;
     /// @dev Batches with a challenged leaf (the court withheld seat pay): only these ask the court which leaves.
     mapping(uint256 batchId => bool challenged) internal _challenged;
@@ -153,9 +161,22 @@ abstract contract SettlementStorage {
     }
 
     /// @dev The vector hash a revealed holder voted (zero in _votes: the first full reveal's).
-    function _voteOf(uint256 batchId, Stored storage b, address holder) internal view returns (bytes32 v) {
-        v = _votes[batchId][holder];
-        if (v == bytes32(0)) v = _votes[batchId][address(uint160(_holders[batchId][b.firstFull - 1]))];
+    function _voteOf(uint256 batchId, Stored storage b, uint256 h) internal view returns (bytes32 v) {
+        v = _votes[batchId][h];
+        if (v == bytes32(0)) v = _votes[batchId][b.firstFull - 1];
+    }
+
+    /// @dev The hash a holder list is kept as (its top 192 bits, from bit 64 of _holders).
+    function _holdersHash(uint256[] memory holders) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encodePacked(holders))) >> 64 << 64;
+    }
+
+    /// @dev The batch's _holders word, once `holders` is its seated holder list (else HoldersMismatch).
+    function _checkHolders(uint256 batchId, uint256[] calldata holders) internal view returns (uint256 word) {
+        word = _holders[batchId];
+        if (word >> 64 == 0 || word >> 64 != uint256(keccak256(abi.encodePacked(holders))) >> 64) {
+            revert ISettlementCoordinator.HoldersMismatch(batchId);
+        }
     }
 
     function _phase(Stored storage b) internal view returns (ISettlementCoordinator.Phase) {
@@ -184,15 +205,27 @@ abstract contract SettlementStorage {
         return b.resultsCommitment == bytes32(0) ? reward - finalizerShare : reward * _committeeBps / _BPS;
     }
 
-    /// @dev The finalizer's share a settling holder's word holds (see _holders): a finalizer's share per paid leaf
-    ///      and the committee dust (what a K-way split leaves) per Final leaf.
-    function _finalizerPay(Stored storage b, uint256 packed) internal view returns (uint256) {
-        if (uint32(packed >> 168) == 0) return 0; // not the settling holder
+    /// @dev The finalizer's share holder h is owed (see _holders): when its reveal settled the batch, a finalizer's
+    ///      share per paid leaf and the committee dust (what a K-way split leaves) per Final leaf.
+    function _finalizerPay(Stored storage b, uint256 word, uint256 h) internal view returns (uint256) {
+        if ((word >> _SETTLER_SHIFT) & 0x1f != h + 1) return 0; // not the settling holder
         uint256 reward = b.reward;
         uint256 finalizerShare = reward * _finalizerBps / _BPS;
         uint256 committeeShare = _committeeShare(b, reward, finalizerShare);
         uint256 dust = committeeShare - committeeShare / _seats * _seats;
-        return uint16(packed >> 168) * finalizerShare + uint16(packed >> 184) * dust;
+        return uint16(word >> _PAID_SHIFT) * finalizerShare + uint16(word >> _FINALS_SHIFT) * dust;
+    }
+
+    /// @dev A Final leaf's committee pay per agreeing seat: a K-th of its committee share.
+    function _seatPay(Stored storage b) internal view returns (uint256) {
+        uint256 reward = b.reward;
+        return _committeeShare(b, reward, reward * _finalizerBps / _BPS) / _seats;
+    }
+    /// @dev Holder h's committee pay units: seats x the Final leaves it agreed on.
+    function _unitsOf(uint256 batchId, uint256 word, uint256 h, uint256 packed) internal view returns (uint256) {
+        if (word & _UNITS_STORED != 0) return uint16(_seatUnits[batchId] >> (16 * h));
+        if (word & _AGREED != 0) return uint16(word >> _FINALS_SHIFT) * uint8(packed >> 160);
+        return 0;
     }
 
     function _fullMask(uint256 n) internal pure returns (uint256) {

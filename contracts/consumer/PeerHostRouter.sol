@@ -104,10 +104,10 @@ contract PeerHostRouter is IPeerHostRouter {
     // ------------------------------------------------------------------ delivery
 
     /// @inheritdoc IPeerHostRouter
-    function fulfill(bytes32 requestId, bytes calldata envelope) external {
+    function fulfill(bytes32 requestId, bytes calldata envelope, uint256[] calldata holders) external {
         Request storage r = _pending(requestId);
         bytes32 resultHash = keccak256(envelope);
-        if (!_isSettled(r.batchId, resultHash)) revert ResultNotSettled(requestId, resultHash);
+        if (!_isSettled(r.batchId, resultHash, holders)) revert ResultNotSettled(requestId, resultHash);
         bytes memory output;
         bytes memory error;
         if (envelope.length > _maxEnvelopeBytes) {
@@ -143,17 +143,17 @@ contract PeerHostRouter is IPeerHostRouter {
     /// @dev Whether `resultHash` is the settled result of the single request `batchId`: a closed DisputeCourt case
     ///      with that value, or a tier-1 Final leaf past its challenge window that >= Q seats voted for (two values
     ///      cannot both have Q > K/2 seats, and the coordinator does not store a one-leaf batch's final value).
-    function _isSettled(uint256 batchId, bytes32 resultHash) private view returns (bool) {
+    function _isSettled(uint256 batchId, bytes32 resultHash, uint256[] calldata holders) private view returns (bool) {
         IDisputeCourt court = IDisputeCourt(_coordinator.court());
         (bool settled, bytes32 value) = court.settledValue(batchId, 0, resultHash);
         if (!settled || value != resultHash) return false;
         if (court.caseOf(batchId, 0).state == IDisputeCourt.CaseState.Closed) return true;
         if (uint8(_coordinator.leafState(batchId, 0)) != _LEAF_FINAL) return false;
         bytes32 voted = keccak256(abi.encodePacked(resultHash)); // a one-leaf vector's hash
-        (address[] memory holders, uint256[] memory seats) = _coordinator.holdersOf(batchId);
+        _coordinator.checkHolders(batchId, holders);
         uint256 agreeing;
         for (uint256 h; h < holders.length; ++h) {
-            if (_coordinator.voteOf(batchId, holders[h]) == voted) agreeing += seats[h];
+            if (_coordinator.voteOf(batchId, h) == voted) agreeing += uint8(holders[h] >> 160);
         }
         return agreeing >= _quorum;
     }

@@ -173,17 +173,27 @@ interface IDisputeCourt is ICourtParams {
     ///         (ISettlementCoordinator.withholdSeatPay). Settlement coordinator only.
     function holdDisputed(uint256 batchId) external payable;
 
-    /// @notice Opens tier 2 for a Disputed leaf (anyone). `vectors` holds every distinct tier-1 vector revealed.
-    function escalate(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external;
+    /// @notice Opens tier 2 for a Disputed leaf (anyone). `vectors` holds every distinct tier-1 vector revealed;
+    ///         `holders` the batch's holder list (ISettlementCoordinator.commit), as every call that loads tier 1 takes it.
+    function escalate(uint256 batchId, uint256 index, bytes32[][] calldata vectors, uint256[] calldata holders)
+        external;
 
     /// @notice Challenges a leaf's standing value with msg.value as bond: a tier-1 Final leaf within the window
     ///         after its batch finalized (`vectors`: every distinct tier-1 vector revealed), or a tier-2 decision
     ///         within the window after it (`vectors` ignored). Staked workers only (attesters are staked workers).
-    function challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external payable;
+    function challenge(uint256 batchId, uint256 index, bytes32[][] calldata vectors, uint256[] calldata holders)
+        external
+        payable;
 
     /// @notice Challenges like `challenge`, by an attester on its own bond (no stake needed): `a` proves that the
     ///         caller attested a result of the leaf's ticket that is neither ABSTAIN nor the standing value.
-    function challengeAsAttester(uint256 batchId, uint256 index, bytes32[][] calldata vectors, AttesterProof calldata a)
+    function challengeAsAttester(
+        uint256 batchId,
+        uint256 index,
+        bytes32[][] calldata vectors,
+        uint256[] calldata holders,
+        AttesterProof calldata a
+    )
         external
         payable;
 
@@ -203,7 +213,7 @@ interface IDisputeCourt is ICourtParams {
     ///         nothing shows the majority right: the agreeing seats are paid nothing from the slash (a captured
     ///         majority must not profit from out-voting an honest minority); the payer gets `projectSlashBps` of
     ///         it and the rest is burned.
-    function punish(uint256 batchId, uint256 index, bytes32[][] calldata vectors) external;
+    function punish(uint256 batchId, uint256 index, bytes32[][] calldata vectors, uint256[] calldata holders) external;
 
     /// @notice Draws the tier-2 panel from the beacon value of the case's seed block (anyone); when that block's
     ///         hash is gone, moves the seed block instead.

@@ -115,9 +115,15 @@ interface IEvidenceCourt is ICourtParams {
     ) external;
 
     /// @notice Opens a data-availability challenge on leaf `index` (its 103 bytes and Merkle proof), msg.value = dataBond.
-    function openDataChallenge(uint256 batchId, uint256 index, bytes calldata leaf, bytes32[] calldata proof)
-        external
-        payable;
+    ///         `holders`: the batch's holder list (ISettlementCoordinator.commit) while it is seated, to show the caller
+    ///         holds a seat (ignored after: a tier-2 panel's member is read from the DisputeCourt).
+    function openDataChallenge(
+        uint256 batchId,
+        uint256 index,
+        bytes calldata leaf,
+        bytes32[] calldata proof,
+        uint256[] calldata holders
+    ) external payable;
 
     /// @notice Publishes a challenged input (anyone; the gateway earns the bond).
     function publishInput(uint256 batchId, uint256 index, bytes calldata input) external;

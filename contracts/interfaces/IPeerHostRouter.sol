@@ -98,7 +98,9 @@ interface IPeerHostRouter {
     ) external returns (bytes32 requestId);
 
     /// @notice Delivers a settled result (anyone): `envelope` must hash to the leaf's settled result.
-    function fulfill(bytes32 requestId, bytes calldata envelope) external;
+    /// @param holders The request's batch's holder list (ISettlementCoordinator.commit), to count the seats that
+    ///        voted the result (ignored when a DisputeCourt case settled it).
+    function fulfill(bytes32 requestId, bytes calldata envelope, uint256[] calldata holders) external;
 
     /// @notice Tells the consumer its request has no result (anyone): the leaf was refunded or its case closed
     ///         without a result.

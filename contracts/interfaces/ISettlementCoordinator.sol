@@ -124,6 +124,8 @@ interface ISettlementCoordinator is IProtocolParams {
     error NotExpired(uint256 batchId, uint256 seatDeadline);
     /// @notice Thrown when someone without a seat commits or reveals.
     error NotSeated(uint256 batchId, address worker);
+    /// @notice Thrown when a holder list is not the batch's seated one (its hash is kept at seating).
+    error HoldersMismatch(uint256 batchId);
     /// @notice Thrown when a zero commitment is sent.
     error EmptyCommitment();
     /// @notice Thrown when a holder commits twice.
@@ -246,20 +248,31 @@ interface ISettlementCoordinator is IProtocolParams {
     ///         draws nothing) when the caller holds no seat of the drawn committee; once the batch is seated,
     ///         `proof` is ignored and this is `commit`.
     /// @param proof What the Beacon needs (HeaderBeacon: the seed block's RLP header).
-    function seatAndCommit(uint256 batchId, bytes calldata proof, bytes32 commitment) external;
+    /// @param holders The committee's holder list as the draw names it (see `commit`).
+    function seatAndCommit(uint256 batchId, bytes calldata proof, bytes32 commitment, uint256[] calldata holders)
+        external;
 
     /// @notice Moves the seed block to block.number + D when the old one's hash is no longer available.
     function reseed(uint256 batchId) external;
 
     /// @notice Commits the caller's vector (one commitment per holder, whatever its seat count).
-    function commit(uint256 batchId, bytes32 commitment) external;
+    /// @param holders The batch's holder list, kept only as a hash (HoldersMismatch when it is not that list): one
+    ///        word per distinct holder in first-seat order (BatchSeated's seats), its address in the low 160 bits
+    ///        and its seat count in the next 8. Every call that names holders takes it back the same way.
+    function commit(uint256 batchId, bytes32 commitment, uint256[] calldata holders) external;
 
     /// @notice Opens the caller's commitment. `vector` may be empty when `vectorHash` equals a vector already
     ///         revealed in full. When every holder has revealed one vector, this call settles the batch.
-    function reveal(uint256 batchId, bytes32 vectorHash, bytes32 salt, bytes32[] calldata vector) external;
+    function reveal(
+        uint256 batchId,
+        bytes32 vectorHash,
+        bytes32 salt,
+        bytes32[] calldata vector,
+        uint256[] calldata holders
+    ) external;
 
     /// @notice Settles a batch in its Settle phase (anyone): `vectors` holds every distinct revealed vector.
-    function finalize(uint256 batchId, bytes32[][] calldata vectors) external;
+    function finalize(uint256 batchId, bytes32[][] calldata vectors, uint256[] calldata holders) external;
 
     /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow, once the
     ///         batch's challenge window passed: IDisputeCourt.unpaidLeavesAfter reverts ChallengeWindowOpen before; a leaf
@@ -291,8 +304,9 @@ interface ISettlementCoordinator is IProtocolParams {
     ///         batch (all agreed), the finalizer's share (never withheld). Once the batch settled and its challenge window
     ///         passed (ChallengeWindowOpen before; WrongPhase before settlement), once per holder and batch
     ///         (NothingToClaim after, or with nothing earned; NotSeated for anyone else).
+    /// @param holders Each batch's holder list (see `commit`).
     /// @return amount What was sent.
-    function claimSeatPay(uint256[] calldata batchIds) external returns (uint256 amount);
+    function claimSeatPay(uint256[] calldata batchIds, uint256[][] calldata holders) external returns (uint256 amount);
 
     /// @notice Takes the deferred committee pay of a Final leaf challenged in its batch's window out of the
     ///         holders' pay and sends it to the DisputeCourt (through holdDisputed): `seats` holds, per holder
@@ -301,15 +315,17 @@ interface ISettlementCoordinator is IProtocolParams {
     ///         winners' pot when it is overturned. DisputeCourt only, once the batch settled (the court checks the
     ///         window: no holder can have claimed yet).
     /// @return amount What was sent.
-    function withholdSeatPay(uint256 batchId, uint256 seats) external returns (uint256 amount);
+    function withholdSeatPay(uint256 batchId, uint256 seats, uint256[] calldata holders)
+        external
+        returns (uint256 amount);
 
     /// @notice The committee pay (and a settling holder's finalizer share) a settled batch holds for its seats until
     ///         they claim it (zero before settlement).
-    function seatPayHeld(uint256 batchId) external view returns (uint256);
+    function seatPayHeld(uint256 batchId, uint256[] calldata holders) external view returns (uint256);
 
     /// @notice What `holder` may claim of a batch's committee pay, with the finalizer's share when its reveal settled
     ///         the batch (claimSeatPay; zero once claimed, or for anyone else). Before settlement zero; within the challenge window it may still be withheld.
-    function seatPayOf(uint256 batchId, address holder) external view returns (uint256);
+    function seatPayOf(uint256 batchId, address holder, uint256[] calldata holders) external view returns (uint256);
 
     /// @notice Refunds a batch never seated within seatWindow, or whose epoch's array is gone (anyone).
     function expire(uint256 batchId) external;
@@ -332,11 +348,13 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice A leaf's state.
     function leafState(uint256 batchId, uint256 index) external view returns (LeafState);
 
-    /// @notice The batch's distinct seat holders and their seat counts.
-    function holdersOf(uint256 batchId) external view returns (address[] memory holders, uint256[] memory seats);
+    /// @notice Reverts HoldersMismatch unless `holders` is the batch's seated holder list (see `commit`; the list
+    ///         itself is in BatchSeated's seats: its distinct holders in first-seat order, with their counts).
+    function checkHolders(uint256 batchId, uint256[] calldata holders) external view;
 
-    /// @notice A holder's commitment, or after its reveal its vector hash.
-    function voteOf(uint256 batchId, address worker) external view returns (bytes32);
+    /// @notice Holder `index`'s commitment (by its index in the holder list), or after its reveal its vector hash
+    ///         (zero past the list).
+    function voteOf(uint256 batchId, uint256 index) external view returns (bytes32);
 
     /// @notice Number of batches posted (ids are 1..batchCount).
     function batchCount() external view returns (uint256);

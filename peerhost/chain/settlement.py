@@ -58,6 +58,12 @@ class ActiveSet:
         return worker.lower() in self._lowered
 
 
+def holder_words(holders: list[str], seats: list[int]) -> list[int]:
+    """A batch's holder list as its contract calls take it: one word per distinct holder in
+    first-seat order, its address in the low 160 bits and its seat count in the next 8."""
+    return [int(h, 16) | int(n) << 160 for h, n in zip(holders, seats, strict=True)]
+
+
 @dataclass(frozen=True)
 class SeatDraw:
     """The committee a batch's seed block draws, known before anyone seats the batch: what a
@@ -69,8 +75,13 @@ class SeatDraw:
 
     @property
     def holders(self) -> list[str]:
-        """The distinct holders in first-seat order (as ``holdersOf`` lists them once seated)."""
+        """The distinct holders in first-seat order (as the batch's holder list names them)."""
         return list(dict.fromkeys(self.seats))
+
+    @property
+    def holder_list(self) -> list[int]:
+        """The holder list ``seatAndCommit`` and the other calls take (:func:`holder_words`)."""
+        return holder_words(self.holders, [self.seats.count(h) for h in self.holders])
 
     def holds(self, worker: str) -> bool:
         return any(s.lower() == worker.lower() for s in self.seats)
@@ -351,21 +362,34 @@ class SettlementView:
         )
 
     async def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
-        holders, seats = await self._call(
-            self.coordinator, self.config.settlement, "holdersOf", batch_id
-        )
-        return [to_checksum_address(h) for h in holders], [int(s) for s in seats]
+        """The batch's distinct seat holders in first-seat order and their seat counts, from its
+        ``BatchSeated`` log (the contract keeps only their hash); empty lists while not seated."""
+        batch = await self.get_batch(batch_id)
+        if int(batch["holderCount"]) == 0:
+            return [], []
+        logs = await self.logs("BatchSeated", int(batch["seedBlock"]), batch_id=batch_id)
+        if not logs:
+            return [], []
+        seats = [to_checksum_address(s) for s in logs[-1][1]["seats"]]
+        counts: dict[str, int] = {}
+        for s in seats:
+            counts[s] = counts.get(s, 0) + 1
+        return list(counts), list(counts.values())
+
+    async def holder_list(self, batch_id: int) -> list[int]:
+        """The holder list the contract's calls take back (``commit``, ``reveal``, ``finalize``,
+        ``claimSeatPay``, the courts'): one word per holder, address | seats << 160."""
+        return holder_words(*await self.holders_of(batch_id))
 
     async def vote_of(self, batch_id: int, worker: str) -> bytes:
         """The vector hash ``worker`` revealed (its commitment before that; zero: none)."""
+        holders, _ = await self.holders_of(batch_id)
+        lowered = [h.lower() for h in holders]
+        if worker.lower() not in lowered:
+            return bytes(32)
+        index = lowered.index(worker.lower())
         return bytes(
-            await self._call(
-                self.coordinator,
-                self.config.settlement,
-                "voteOf",
-                batch_id,
-                to_checksum_address(worker),
-            )
+            await self._call(self.coordinator, self.config.settlement, "voteOf", batch_id, index)
         )
 
     async def batch_count(self) -> int:
@@ -384,6 +408,9 @@ class SettlementView:
 
     async def seat_pay_of(self, batch_id: int, holder: str) -> int:
         """Wei ``holder`` may claim of ``batch_id``'s committee pay (claimSeatPay)."""
+        holders = await self.holder_list(batch_id)
+        if not holders:
+            return 0
         return int(
             await self._call(
                 self.coordinator,
@@ -391,6 +418,7 @@ class SettlementView:
                 "seatPayOf",
                 batch_id,
                 to_checksum_address(holder),
+                holders,
             )
         )
 
@@ -560,9 +588,9 @@ class SettlementView:
         final_mask = int(batch["finalMask"])
         holders, seats = await self.holders_of(batch_id)
         votes: dict[bytes, int] = {}
-        for holder, seat_count in zip(holders, seats, strict=True):
+        for index, seat_count in enumerate(seats):
             vote = await self._call(
-                self.coordinator, self.config.settlement, "voteOf", batch_id, holder
+                self.coordinator, self.config.settlement, "voteOf", batch_id, index
             )
             votes[bytes(vote)] = votes.get(bytes(vote), 0) + seat_count
         vectors = await self.revealed_vectors(batch_id, from_block)

@@ -15,6 +15,7 @@ from typing import Any
 from eth_utils import keccak
 
 from peerhost.chain.headers import header_of
+from peerhost.chain.settlement import holder_words
 from peerhost.deploy import CourtParams, Settlement, SettlementParams, deploy, deploy_settlement
 from peerhost.wire.batch import (
     AttestedResult,
@@ -89,6 +90,8 @@ class Contracts:
         self.project_id = b""
         self.next_seq = 0
         self._workers: dict[str, Any] = {}  # address -> account (attesters sign with its key)
+        # batch id -> its holders and seat counts (BatchSeated; the contract keeps their hash)
+        self._holders: dict[int, tuple[list[str], list[int]]] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -230,10 +233,17 @@ class Contracts:
         event = tx.events.filter(c.BatchSeated)[0]
         posted.seed = bytes(event.seed)
         posted.seats = [str(a) for a in event.seats]
-        holders, counts = c.holdersOf(posted.batch_id)
+        holders = list(dict.fromkeys(posted.seats))
+        counts = [posted.seats.count(h) for h in holders]
+        self._holders[posted.batch_id] = (holders, counts)
         return [str(h) for h in holders], {
             str(h): int(k) for h, k in zip(holders, counts, strict=True)
         }
+
+    def hl(self, batch_id: int) -> list[int]:
+        """The batch's holder list as its calls take it (address | seats << 160 per holder)."""
+        holders, counts = self._holders.get(batch_id, ([], []))
+        return holder_words(holders, counts)
 
     def audit_mask(self, batch_id: int) -> int:
         return int(self.s.coordinator.getBatch(batch_id).auditMask)
@@ -251,12 +261,19 @@ class Contracts:
             vector_hash(vector),
             self.salt(worker),
         )
-        self._tx(self.s.coordinator.commit(batch_id, commitment, sender=worker))
+        self._tx(self.s.coordinator.commit(batch_id, commitment, self.hl(batch_id), sender=worker))
 
     def reveal(self, batch_id: int, worker: Any, vector: Sequence[bytes]) -> None:
         c = self.s.coordinator
         self._tx(
-            c.reveal(batch_id, vector_hash(vector), self.salt(worker), list(vector), sender=worker)
+            c.reveal(
+                batch_id,
+                vector_hash(vector),
+                self.salt(worker),
+                list(vector),
+                self.hl(batch_id),
+                sender=worker,
+            )
         )
 
     def phase(self, batch_id: int) -> int:
@@ -278,7 +295,11 @@ class Contracts:
             self.mine_until(int(self.s.coordinator.getBatch(batch_id).revealDeadline))
         finalizer = None
         if self.phase(batch_id) == PH_SETTLE:
-            self._tx(self.s.coordinator.finalize(batch_id, vectors, sender=self.gateway))
+            self._tx(
+                self.s.coordinator.finalize(
+                    batch_id, vectors, self.hl(batch_id), sender=self.gateway
+                )
+            )
             finalizer = str(self.gateway.address)
         if self.phase(batch_id) < PH_FINALIZED:
             raise RuntimeError(f"batch {batch_id} is not settled (phase {self.phase(batch_id)})")
@@ -325,9 +346,10 @@ class Contracts:
         end = finalized_at + int(self.s.court.courtParams().challengeWindow)
         if self.now() < end:
             self.mine(end - self.now())
-        for holder in c.holdersOf(batch_id)[0]:
-            if int(c.seatPayOf(batch_id, holder)) > 0:
-                self._tx(c.claimSeatPay([batch_id], sender=self._workers[str(holder)]))
+        listed = self.hl(batch_id)
+        for holder in self._holders[batch_id][0]:
+            if int(c.seatPayOf(batch_id, holder, listed)) > 0:
+                self._tx(c.claimSeatPay([batch_id], [listed], sender=self._workers[str(holder)]))
 
     def close_unopened(self, batch_id: int) -> None:
         self.claim_seat_pay(batch_id)
@@ -342,14 +364,21 @@ class Contracts:
         self, batch_id: int, index: int, challenger: Any, vectors: list[list[bytes]], tier: int
     ) -> None:
         bond = int(self.court_params.challengeBond) * (tier - 1)
-        self._tx(self.s.court.challenge(batch_id, index, vectors, value=bond, sender=challenger))
+        listed = self.hl(batch_id)
+        self._tx(
+            self.s.court.challenge(batch_id, index, vectors, listed, value=bond, sender=challenger)
+        )
 
     def escalate(self, batch_id: int, index: int, vectors: list[list[bytes]]) -> None:
-        self._tx(self.s.court.escalate(batch_id, index, vectors, sender=self.gateway))
+        self._tx(
+            self.s.court.escalate(batch_id, index, vectors, self.hl(batch_id), sender=self.gateway)
+        )
 
     def punish(self, batch_id: int, index: int, vectors: list[list[bytes]]) -> None:
         self.wait_challenge_window(batch_id)
-        self._tx(self.s.court.punish(batch_id, index, vectors, sender=self.gateway))
+        self._tx(
+            self.s.court.punish(batch_id, index, vectors, self.hl(batch_id), sender=self.gateway)
+        )
 
     def wait_challenge_window(self, batch_id: int) -> None:
         end = int(self.s.coordinator.getBatch(batch_id).finalizedAt) + int(
@@ -472,7 +501,13 @@ class Contracts:
         ev = self.s.evidence
         self._tx(
             ev.openDataChallenge(
-                posted.batch_id, index, leaves[index].encode(), proof, value=bond, sender=seat
+                posted.batch_id,
+                index,
+                leaves[index].encode(),
+                proof,
+                self.hl(posted.batch_id),
+                value=bond,
+                sender=seat,
             )
         )
 

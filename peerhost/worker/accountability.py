@@ -250,7 +250,13 @@ class Accountability:
             for index in range(len(leaves)):
                 if disputed >> index & 1:
                     await self._try(
-                        courts, "dispute", "escalate", batch_id, index, list(vectors.values())
+                        courts,
+                        "dispute",
+                        "escalate",
+                        batch_id,
+                        index,
+                        list(vectors.values()),
+                        await self.view.holder_list(batch_id),
                     )
         to_punish = []
         for index, value in final.items():
@@ -357,7 +363,8 @@ class Accountability:
         courts = await self.courts()
         bond = int((await courts.params())["challengeBond"])
         try:
-            await courts.send("dispute", "challenge", batch_id, index, vectors, value=bond)
+            listed = await self.view.holder_list(batch_id)
+            await courts.send("dispute", "challenge", batch_id, index, vectors, listed, value=bond)
         except TransactionReverted as exc:
             log.info("accountability: challenge %d/%d: %s", batch_id, index, exc.reason)
             return False
@@ -374,7 +381,8 @@ class Accountability:
             if await courts.case_phase(batch_id, index) != CASE_NONE:
                 return  # punished by another seat, or challenged
             try:
-                await courts.send("dispute", "punish", batch_id, index, vectors)
+                listed = await self.view.holder_list(batch_id)
+                await courts.send("dispute", "punish", batch_id, index, vectors, listed)
             except TransactionReverted as exc:
                 if "ChallengeWindowOpen" in exc.reason and time.time() < window_ends + 30:
                     await asyncio.sleep(self.poll)
@@ -455,7 +463,8 @@ class Accountability:
         while True:
             try:
                 gas = _CLAIM_GAS + _CLAIM_GAS_EACH * len(ids)
-                tx = await self.view.send("claimSeatPay", ids, gas=gas)
+                lists = [await self.view.holder_list(b) for b in ids]
+                tx = await self.view.send("claimSeatPay", ids, lists, gas=gas)
                 self.claims += 1
                 await self.view.confirm(tx, "claimSeatPay")
             except TransactionReverted as exc:
@@ -644,7 +653,7 @@ class Accountability:
                     self.duties.mark(key)  # one try per case
                     bond = 2 * int((await courts.params())["challengeBond"])
                     if await self._try(
-                        courts, "dispute", "challenge", batch_id, index, [], value=bond
+                        courts, "dispute", "challenge", batch_id, index, [], [], value=bond
                     ):
                         self.challenged += 1
             elif phase == CLOSABLE:
@@ -758,8 +767,16 @@ class Accountability:
             proof = merkle_proof([x.hash() for x in leaves], index)
             leaf = leaves[index].encode()
             try:
+                listed = await self.view.holder_list(batch_id)
                 await courts.send(
-                    "evidence", "openDataChallenge", batch_id, index, leaf, proof, value=bond
+                    "evidence",
+                    "openDataChallenge",
+                    batch_id,
+                    index,
+                    leaf,
+                    proof,
+                    listed,
+                    value=bond,
                 )
                 self.data_challenges += 1
                 log.info(

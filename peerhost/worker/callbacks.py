@@ -3,7 +3,7 @@ committee seat delivers the settled envelope to the consumer through its router.
 
 Each seat remembers the envelope it committed for a single request (none when it abstained).
 Every tick, for each remembered request still ``Pending`` on its router: once the router would
-accept ``fulfill(requestId, envelope)`` — the leaf is Final with a quorum for this envelope and its
+accept ``fulfill(requestId, envelope, holders)`` — the leaf is Final with a quorum for this envelope and its
 challenge window passed, or a court case closed on it — the worker sends it; when the leaf was
 refunded (expired, every seat abstained) it sends ``reportNoResult``. Both are estimated first, so a
 seat whose envelope lost, or a request another seat already delivered, costs nothing; the first
@@ -89,7 +89,8 @@ class CallbackRelay:
             return False  # next tick sees the status (or retries)
         if relay.envelope is None:
             return False
-        if await router.try_send("fulfill", single.request_id, relay.envelope) is not None:
+        listed = await self.view.holder_list(single.batch_id)
+        if await router.try_send("fulfill", single.request_id, relay.envelope, listed) is not None:
             self.delivered += 1
             log.info(
                 "callbacks: delivered batch %d to %s via %s",

@@ -56,7 +56,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverte
 from peerhost.chain.heads import Block, HeadWatcher, block_logs
 from peerhost.chain.phases import CHANGES, BatchBook, Head
 from peerhost.chain.schedule_runs import ScheduleRuns
-from peerhost.chain.settlement import SeatDraw, SettlementView
+from peerhost.chain.settlement import SeatDraw, SettlementView, holder_words
 from peerhost.wire.batch import ABSTAIN, BatchHead, Leaf, seat_commitment, vector_hash
 from peerhost.wire.envelope import result_hash
 from peerhost.wire.feed import (
@@ -587,7 +587,8 @@ class Committee:
             self.duties.save(key, b"".join(vector), salt)  # before the commitment goes out
             self.seats_served += 1
         header = draw.header if draw is not None else None
-        phase = await self._settle_seat(batch_id, vector, salt, reveal, header)
+        listed = draw.holder_list if draw is not None else await self.view.holder_list(batch_id)
+        phase = await self._settle_seat(batch_id, vector, salt, reveal, header, listed)
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector if reveal else None)
         return phase == _REDRAWN
@@ -697,6 +698,7 @@ class Committee:
         salt: bytes,
         reveal: bool = True,
         header: bytes | None = None,
+        holders: list[int] | None = None,
     ) -> int:
         """Commits, reveals and finalizes one seat's vector as the chain's state asks, and keeps
         doing so until the batch leaves its Commit, Reveal and Settle phases; returns the phase
@@ -713,7 +715,9 @@ class Committee:
         again from the chain's new header. A seat
         whose strategy withholds its reveal (``reveal`` false) commits and never reveals; on a
         devnet that mines on transactions it mines once the reveal deadline passed by the wall
-        clock and not by the chain's (a withheld reveal ends its window by time)."""
+        clock and not by the chain's (a withheld reveal ends its window by time). ``holders`` is
+        the batch's holder list (its draw's before seating), which each call takes back."""
+        listed = holders if holders is not None else await self.view.holder_list(batch_id)
         commitment = seat_commitment(
             self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
         )
@@ -742,7 +746,7 @@ class Committee:
             if phase == _SETTLE:
                 vectors = await self.view.revealed_vectors(batch_id, self._from_block)
                 with contextlib.suppress(TransactionReverted):
-                    await self._send("finalize", batch_id, list(vectors.values()))
+                    await self._send("finalize", batch_id, list(vectors.values()), listed)
             elif phase == _AWAITING and (header is None or sent["commit"] > _AGAIN):
                 return _REDRAWN  # the seat draw was dropped: the duty starts again
             elif phase not in (_AWAITING, _COMMIT, _REVEAL):
@@ -781,11 +785,11 @@ class Committee:
                     last[step] = time.monotonic()
                     try:
                         if step == "commit" and seating:
-                            await self._send("seatAndCommit", batch_id, header, commitment)
+                            await self._send("seatAndCommit", batch_id, header, commitment, listed)
                         elif step == "commit":
-                            await self._send("commit", batch_id, commitment)
+                            await self._send("commit", batch_id, commitment, listed)
                         else:
-                            await self._send("reveal", batch_id, vhash, salt, vector)
+                            await self._send("reveal", batch_id, vhash, salt, vector, listed)
                             self.duties.mark(key)
                     except TransactionReverted as exc:  # the phase moved meanwhile: read again
                         log.info("committee: batch %d: %s reverted (%s)", batch_id, step, exc)
@@ -793,9 +797,10 @@ class Committee:
                         seen_record = None  # read the record and the vote again
                         if seating and await self.view.phase_of(batch_id) == _AWAITING:
                             return _REDRAWN  # its header or draw is stale (a reorg): again
-                        holders, _ = await self.view.holders_of(batch_id)
-                        if self.address not in holders:
+                        seated, counts = await self.view.holders_of(batch_id)
+                        if self.address not in seated:
                             return _REDRAWN  # seats drawn again without this worker
+                        listed = holder_words(seated, counts)  # as seated (a reorg may redraw)
                 if phase == _REVEAL and not reveal and not self.duties.done(key):
                     self.duties.mark(key)  # withheld by this worker's strategy
             await self._end_reveal_window(phase, record)
@@ -818,7 +823,7 @@ class Committee:
         commitment = seat_commitment(
             self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
         )
-        await self._send("commit", batch_id, commitment)
+        await self._send("commit", batch_id, commitment, await self.view.holder_list(batch_id))
 
     async def _finalize_when_due(self, batch_id: int) -> None:
         """Anyone may finalize a batch in its Settle phase: one whose seat holders all failed to
@@ -828,8 +833,9 @@ class Committee:
             await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
         if phase == _SETTLE:
             vectors = await self.view.revealed_vectors(batch_id, self._from_block)
+            listed = await self.view.holder_list(batch_id)
             with contextlib.suppress(TransactionReverted):
-                await self._send("finalize", batch_id, list(vectors.values()))
+                await self._send("finalize", batch_id, list(vectors.values()), listed)
 
     async def _await_seated(self, batch_id: int) -> tuple[int, SeatDraw | None]:
         """Waits until the batch is seated and returns its phase, or returns ``(_AWAITING, draw)``

@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils import keccak
 
 from peerhost.chain.headers import header_of
+from peerhost.chain.settlement import holder_words
 from peerhost.wire.batch import (
     AttestedResult,
     BatchHead,
@@ -82,10 +83,13 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
     assert bytes(batch.root) == batch_root([Leaf.of(t) for t in tickets])
 
     chain.mine(batch.seedBlock - chain.blocks.head.number + 1)
-    coordinator.seat(
+    seat = coordinator.seat(
         batch_id, header_of(chain.provider.make_request, batch.seedBlock), sender=gateway
     )
-    holders = [workers[str(h)] for h in coordinator.holdersOf(batch_id)[0]]
+    drawn = [str(s) for s in seat.events.filter(coordinator.BatchSeated)[0].seats]
+    distinct = list(dict.fromkeys(drawn))  # the holder list, kept on chain only as its hash
+    listed = holder_words(distinct, [drawn.count(h) for h in distinct])
+    holders = [workers[h] for h in distinct]
     vector = [output] * 3
     for h in holders:
         c = seat_commitment(
@@ -96,10 +100,10 @@ def test_fork__batch_life_on_preexisting_settlement__pays_seats_and_attester(
             vector_hash(vector),
             keccak(h.address.encode()),
         )
-        coordinator.commit(batch_id, c, sender=h)
+        coordinator.commit(batch_id, c, listed, sender=h)
     for h in holders:
         coordinator.reveal(
-            batch_id, vector_hash(vector), keccak(h.address.encode()), vector, sender=h
+            batch_id, vector_hash(vector), keccak(h.address.encode()), vector, listed, sender=h
         )
     assert [coordinator.leafState(batch_id, i) for i in range(3)] == [FINAL] * 3
 

@@ -13,13 +13,14 @@ from ape.api import AccountAPI
 from eth_utils import keccak
 
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.headers import header_of
+from peerhost.chain.headers import header_of, prevrandao_of
 from peerhost.deploy import ETHER, Deployment, Settlement, SettlementParams, deploy_settlement
 from peerhost.wire.batch import (
     ABSTAIN,
     AttestedResult,
     Leaf,
     batch_root,
+    batch_seed,
     cosigners,
     encode_posted,
     open_cosignatures,
@@ -31,6 +32,7 @@ from peerhost.wire.batch import (
 )
 from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
 
+from .holders import ape_rpc, seated, words
 from .worker_harness import ThreadLoop
 
 PROJECT = "shop"
@@ -230,8 +232,34 @@ class Kit:
         if head <= seed_block:
             self.chain.mine(seed_block - head + 1)
         self.coordinator.seat(batch_id, header_of(self.request, seed_block), sender=self.gateway)
-        holders, _ = self.coordinator.holdersOf(batch_id)
+        holders, _ = self.holders_of(batch_id)
         return [str(h) for h in holders]
+
+    def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
+        """The batch's holders and seat counts, from its BatchSeated log."""
+        return seated(ape_rpc(self.chain), str(self.coordinator.address), batch_id)
+
+    def vote_of(self, batch_id: int, worker: Any) -> bytes:
+        """``worker``'s commitment or revealed vector hash (voteOf by its holder index; zero: no seat)."""
+        holders = [h.lower() for h in self.holders_of(batch_id)[0]]
+        if str(worker).lower() not in holders:
+            return bytes(32)
+        return bytes(self.coordinator.voteOf(batch_id, holders.index(str(worker).lower())))
+
+    def draw_hl(self, batch_id: int) -> list[int]:
+        """The holder list the seed block's draw names, before seating (as a worker computes it for
+        seatAndCommit); the seated list once the batch is seated."""
+        if int(self.coordinator.getBatch(batch_id).holderCount):
+            return self.hl(batch_id)
+        b = self.coordinator.getBatch(batch_id)
+        seed = batch_seed(prevrandao_of(self.request, int(b.seedBlock)), batch_id)
+        seats = [str(a) for a in self.s.stakes.drawSeats(b.epoch, seed, self.params.seats)]
+        holders = list(dict.fromkeys(seats))
+        return words(holders, [seats.count(h) for h in holders])
+
+    def hl(self, batch_id: int) -> list[int]:
+        """The batch's holder list as its calls take it (address | seats << 160 per holder)."""
+        return words(*self.holders_of(batch_id))
 
     def salt(self, worker: Any) -> bytes:
         return keccak(b"salt" + bytes.fromhex(str(worker.address)[2:]))
@@ -245,7 +273,7 @@ class Kit:
             vector_hash(vector),
             self.salt(worker),
         )
-        return self.coordinator.commit(batch_id, c, sender=worker)
+        return self.coordinator.commit(batch_id, c, self.hl(batch_id), sender=worker)
 
     def reveal(
         self, batch_id: int, worker: Any, vector: Sequence[bytes], *, full: bool = True
@@ -255,6 +283,7 @@ class Kit:
             vector_hash(vector),
             self.salt(worker),
             list(vector) if full else [],
+            self.hl(batch_id),
             sender=worker,
         )
 
@@ -271,18 +300,20 @@ class Kit:
         (SeatPayClaimed, checked against its balance), every holder that had nothing left out."""
         self.wait_challenge_window(batch_id)
         paid: dict[str, int] = {}
-        for holder in self.coordinator.holdersOf(batch_id)[0]:
-            owed = int(self.coordinator.seatPayOf(batch_id, holder))
+        hl = self.hl(batch_id)
+        for holder in self.holders_of(batch_id)[0]:
+            owed = int(self.coordinator.seatPayOf(batch_id, holder, hl))
             if owed == 0:
                 continue
             before = int(self.chain.provider.get_balance(holder))
             account = by(str(holder)) if callable(by) else by[str(holder)]
-            tx = self.coordinator.claimSeatPay([batch_id], sender=account)
+            tx = self.coordinator.claimSeatPay([batch_id], [hl], sender=account)
             [event] = tx.events.filter(self.coordinator.SeatPayClaimed)
             fee = int(tx.gas_used) * int(tx.gas_price)
             assert int(self.chain.provider.get_balance(holder)) - before + fee == owed
             assert (
-                int(event.amount) == owed and int(self.coordinator.seatPayOf(batch_id, holder)) == 0
+                int(event.amount) == owed
+                and int(self.coordinator.seatPayOf(batch_id, holder, hl)) == 0
             )
             paid[str(holder)] = owed
         return paid
@@ -339,7 +370,7 @@ def seat_until(
     for _ in range(tries):
         posted = kit.post(n, **post)
         holders = kit.seat(posted.batch_id)
-        seats = [int(x) for x in kit.coordinator.holdersOf(posted.batch_id)[1]]
+        seats = [int(x) for x in kit.holders_of(posted.batch_id)[1]]
         if want(holders, seats):
             return posted, holders
     raise AssertionError(f"no draw satisfied the condition in {tries} tries")
@@ -354,14 +385,15 @@ def owed(kit: Kit, accounts: Sequence[Any]) -> int:
     (open batches hold all their rewards, finalized ones their attester pot, settled ones the seat pay not claimed yet)."""
     c = kit.coordinator
     escrow = 0
+    held = lambda batch_id: int(c.seatPayHeld(batch_id, kit.hl(batch_id)))  # noqa: E731
     for batch_id in range(1, int(c.batchCount()) + 1):
         b = c.getBatch(batch_id)
         if b.state in (S_POSTED, S_SEATED):
             escrow += int(b.reward) * int(b.leafCount)
         elif b.state == S_FINALIZED:
-            escrow += int(b.attesterPot) + int(c.seatPayHeld(batch_id))
+            escrow += int(b.attesterPot) + held(batch_id)
         else:
-            escrow += int(c.seatPayHeld(batch_id))  # a settled batch's unclaimed seat pay
+            escrow += held(batch_id)  # a settled batch's unclaimed seat pay
     return sum(int(c.pendingWithdrawal(a)) for a in accounts) + int(c.burned()) + escrow
 
 

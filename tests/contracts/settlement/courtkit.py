@@ -173,7 +173,7 @@ class Court:
     ) -> Any:
         tier = int(self.case(b, i).tier) + 1 if int(self.case(b, i).state) else TIER_PANEL
         bond = int(self.params.challengeBond) * (tier - 1)
-        return self.c.challenge(b, i, vectors or [], value=bond, sender=challenger)
+        return self.c.challenge(b, i, vectors or [], self.kit.hl(b), value=bond, sender=challenger)
 
     def close_after_window(self, b: int, i: int) -> Any:
         self.kit.chain.mine(deltatime=int(self.params.challengeWindow))

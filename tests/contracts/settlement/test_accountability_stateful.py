@@ -85,7 +85,7 @@ COURT_SEAT_PAY = 3  # IDisputeCourt Credited reason: an upheld challenged leaf's
 
 
 def _holders_seats(k: Any, b: int) -> tuple[list[str], list[int]]:
-    holders, seats = k.coordinator.holdersOf(b)
+    holders, seats = k.holders_of(b)
     return [str(h) for h in holders], [int(n) for n in seats]
 
 
@@ -243,7 +243,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
 
     def _standing(self, t: Tracked) -> bytes:
         """The tier-1 final value: the one with >= Q seats (seats, not holders, count)."""
-        holders, seats = self.kit.coordinator.holdersOf(t.posted.batch_id)
+        holders, seats = self.kit.holders_of(t.posted.batch_id)
         weight: dict[bytes, int] = {}
         for h, n in zip(holders, seats, strict=True):
             v = t.votes.get(str(h))
@@ -279,7 +279,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         if k.coordinator.phaseOf(b) not in (5, 6):
             self._pass_time(k.params.commit_window + k.params.reveal_window)
             tx = k.coordinator.finalize(
-                b, [[v] for v in dict.fromkeys(votes.values())] or [], sender=k.gateway
+                b, [[v] for v in dict.fromkeys(votes.values())] or [], k.hl(b), sender=k.gateway
             )
         early = [
             e
@@ -334,7 +334,7 @@ class AccountabilityMachine(RuleBasedStateMachine):
         state = int(c.state)
         leaf = int(k.coordinator.leafState(b, 0))
         if state == C_NONE and leaf == L_DISPUTED:
-            court.c.escalate(b, 0, self._vectors(t), sender=self.stranger)
+            court.c.escalate(b, 0, self._vectors(t), court.kit.hl(b), sender=self.stranger)
             RUNS["cases"] += 1
         elif state == C_NONE and leaf == L_FINAL:
             standing = self._standing(t)
@@ -347,7 +347,9 @@ class AccountabilityMachine(RuleBasedStateMachine):
                     self._watch()
                     if int(court.case(b, 0).state) != C_NONE:
                         return
-                self._closed(b, court.c.punish(b, 0, self._vectors(t), sender=self.stranger))
+                self._closed(
+                    b, court.c.punish(b, 0, self._vectors(t), court.kit.hl(b), sender=self.stranger)
+                )
         elif state in (C_SEEDING, C_VOTING):
             self._vote_round()
         elif state == C_DECIDED:
@@ -430,7 +432,9 @@ class AccountabilityMachine(RuleBasedStateMachine):
                 GOOD,
             )
             proof = (ticket.as_tuple(), GOOD, sig, merkle_proof([Leaf.of(ticket).hash()], 0))
-            court.c.challengeAsAttester(b, 0, vectors, proof, value=bond, sender=self.attester)
+            court.c.challengeAsAttester(
+                b, 0, vectors, court.kit.hl(b), proof, value=bond, sender=self.attester
+            )
             RUNS["attester_challenges"] += 1
         else:
             court.challenge(b, 0, self.honest[n % len(self.honest)], vectors)
@@ -516,7 +520,9 @@ class AccountabilityMachine(RuleBasedStateMachine):
         holders = k.seat(b)
         leaf = Leaf.of(posted.tickets[0])
         bond = int(court.params.dataBond)
-        ev.openDataChallenge(b, 0, leaf.encode(), [], value=bond, sender=court.by[holders[0]])
+        ev.openDataChallenge(
+            b, 0, leaf.encode(), [], k.hl(b), value=bond, sender=court.by[holders[0]]
+        )
         RUNS["data"] += 1
         if publish:
             tx = ev.publishInput(b, 0, posted.tickets[0].seq.to_bytes(8, "big"), sender=k.gateway)
@@ -654,7 +660,6 @@ class AccountabilityMachine(RuleBasedStateMachine):
         for t in self.leaves:
             b = t.posted.batch_id
             calls += [(court.caseOf, (b, 0)), (co.leafState, (b, 0)), (co.getBatch, (b,))]
-            calls += [(co.holdersOf, (b,))]
             if everything:
                 calls += [(court.challengeOf, (b, 0, tier)) for tier in (TIER_PANEL, TIER_ALL)]
         if everything:

@@ -76,7 +76,7 @@ def _settle(kit: Any, court: Court, posted: Posted, holders: list[str], vote_of:
         tx = kit.reveal(b, court.by[h], [vote_of(h)])
     if kit.coordinator.phaseOf(b) == 4:  # Settle
         tx = kit.coordinator.finalize(
-            b, [[v] for v in {vote_of(h) for h in holders}], sender=kit.gateway
+            b, [[v] for v in {vote_of(h) for h in holders}], kit.hl(b), sender=kit.gateway
         )
     return tx
 
@@ -113,9 +113,15 @@ def test_challenge_as_attester__unstaked_contradicted_attester__opens_panel_and_
     b = posted.batch_id
     bond = int(court.params.challengeBond)
     with reverts_with(court.c.NotStaked):
-        court.c.challenge(b, 0, [[LIE]], value=bond, sender=attester)
+        court.c.challenge(b, 0, [[LIE]], court.kit.hl(b), value=bond, sender=attester)
     tx = court.c.challengeAsAttester(
-        b, 0, [[LIE]], _proof(kit, posted, attester, GOOD), value=bond, sender=attester
+        b,
+        0,
+        [[LIE]],
+        court.kit.hl(b),
+        _proof(kit, posted, attester, GOOD),
+        value=bond,
+        sender=attester,
     )
     [esc] = tx.events.filter(court.c.Escalated)
     assert (esc.tier, esc.challenger, bytes(esc.against)) == (TIER_PANEL, attester.address, LIE)
@@ -136,13 +142,13 @@ def test_challenge_as_attester__decided_panel__attester_takes_it_to_whole_set(
     posted = _all_seats_say(kit, court, LIE, [(attester, GOOD)])
     b = posted.batch_id
     bond = int(court.params.challengeBond)
-    court.c.challenge(b, 0, [[LIE]], value=bond, sender=workers[0])
+    court.c.challenge(b, 0, [[LIE]], court.kit.hl(b), value=bond, sender=workers[0])
     court.vote(b, 0, lambda w: LIE)  # the panel upholds the lie
     assert bytes(court.case(b, 0).value) == LIE
     proof = _proof(kit, posted, attester, GOOD)
     with reverts_with(court.c.WrongBond):
-        court.c.challengeAsAttester(b, 0, [], proof, value=bond, sender=attester)
-    court.c.challengeAsAttester(b, 0, [], proof, value=2 * bond, sender=attester)
+        court.c.challengeAsAttester(b, 0, [], court.kit.hl(b), proof, value=bond, sender=attester)
+    court.c.challengeAsAttester(b, 0, [], court.kit.hl(b), proof, value=2 * bond, sender=attester)
     assert court.case(b, 0).tier == TIER_ALL
     court.vote(b, 0, lambda w: GOOD)
     assert court.case(b, 0).state == C_CLOSED and bytes(court.case(b, 0).value) == GOOD
@@ -168,7 +174,9 @@ def test_challenge_as_attester__not_a_contradicted_attestation__reverts(
     }[case]
     bond = int(court.params.challengeBond)
     with reverts_with(court.c.NotAContradictedAttester):
-        court.c.challengeAsAttester(b, 0, [[LIE]], proof, value=bond, sender=requester)
+        court.c.challengeAsAttester(
+            b, 0, [[LIE]], court.kit.hl(b), proof, value=bond, sender=requester
+        )
     assert court.case(b, 0).state == 0  # nothing opened, the bond stays with its sender
 
 
@@ -277,7 +285,7 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     for _ in range(60):
         posted = _post(kit, [(liar_attester, LIE)])
         holders = kit.seat(posted.batch_id)
-        seats = [int(x) for x in kit.coordinator.holdersOf(posted.batch_id)[1]]
+        seats = [int(x) for x in kit.holders_of(posted.batch_id)[1]]
         if captured(holders, seats):
             break
     else:
@@ -287,7 +295,7 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     fin = _settle(kit, court, posted, holders, lambda h: LIE if h in bad else GOOD)
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     assert [e for e in fin.events.filter(kit.coordinator.Credited) if int(e.reason) == SEAT] == []
-    held = int(kit.coordinator.seatPayHeld(b))
+    held = int(kit.coordinator.seatPayHeld(b, kit.hl(b)))
     assert held > 0  # the lying seats' pay waits for the window
     # every seat the adversary's: the last reveal settled, and its holder's word also holds the finalizer's
     # share (and the K-way split's dust), which no challenge withholds (a finalizer's share, as before)
@@ -310,7 +318,7 @@ def test_overturned_leaf__captured_committee_and_its_attester__keep_no_pay(
     head = int(kit.chain.blocks.head.number) + 1
     [withheld] = [e for e in court.c.SeatPayWithheld.range(start, head) if int(e.batchId) == b]
     assert int(withheld.amount) == held - extra  # the challenge took all the seat pay into the case
-    assert int(kit.coordinator.seatPayHeld(b)) == extra
+    assert int(kit.coordinator.seatPayHeld(b, kit.hl(b))) == extra
     paid_seats = [
         e
         for e in court.c.Credited.range(start, head)
@@ -344,7 +352,7 @@ def test_challenge_as_attester__liar_spams_a_true_leaf__bond_forfeited_nobody_sl
     honest = {str(w.address): int(kit.s.stakes.getStaker(w).stake) for w in workers[:3]}
     bond = int(court.params.challengeBond)
     court.c.challengeAsAttester(
-        b, 0, [[GOOD]], _proof(kit, posted, liar, LIE), value=bond, sender=liar
+        b, 0, [[GOOD]], court.kit.hl(b), _proof(kit, posted, liar, LIE), value=bond, sender=liar
     )
     # The panel is drawn from the seed: should the liar hold its majority (about 3 % of draws at
     # a fifth of the stake), an honest worker takes the case to the whole set, where stake decides.

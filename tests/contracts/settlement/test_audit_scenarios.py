@@ -93,10 +93,10 @@ def test_sybil_pair__forging_with_one_seat__slashed_and_truth_stands(
         kit.commit(b, by[h], vector(1))
     for h in holders:
         kit.reveal(b, by[h], vector(1, LIE) if h in bad else vector(1))
-    kit.coordinator.finalize(b, [vector(1, LIE), vector(1)], sender=by[honest[0]])
+    kit.coordinator.finalize(b, [vector(1, LIE), vector(1)], kit.hl(b), sender=by[honest[0]])
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     kit.chain.mine(deltatime=int(kit.s.court.courtParams().challengeWindow))
-    kit.s.court.punish(b, 0, [vector(1, LIE), vector(1)], sender=by[honest[0]])
+    kit.s.court.punish(b, 0, [vector(1, LIE), vector(1)], kit.hl(b), sender=by[honest[0]])
     paid = kit.claim_seats(b, by)  # no attesters: each seat claims its pay after the window
     [liar] = liars
     assert kit.s.stakes.getStaker(liar).stake == stake_before[liar] - kit.params.seat_slash
@@ -169,7 +169,9 @@ def test_one_stake_many_commitments__only_drawn_seats__exposure_capped_and_jaile
         for h in holders:
             kit.reveal(b, by[h], vector(1, LIE) if h == str(grinder.address) else vector(1))
         if kit.coordinator.phaseOf(b) not in (PH_FINALIZED, PH_CLOSED):
-            tx = kit.coordinator.finalize(b, [vector(1, LIE), vector(1)], sender=kit.gateway)
+            tx = kit.coordinator.finalize(
+                b, [vector(1, LIE), vector(1)], kit.hl(b), sender=kit.gateway
+            )
             events = tx.events.filter(kit.coordinator.SeatSlashed)
             slashed += sum(int(e.amount) for e in events if e.worker == grinder.address)
     stake = kit.s.stakes.getStaker(grinder)
@@ -200,7 +202,7 @@ def test_slash_to_owner__slashed_stake_never_reaches_the_deployer(
     for h in holders[:-1]:
         kit.reveal(b, by[h], vector(1), full=h == holders[0])
     kit.chain.mine(deltatime=kit.params.reveal_window)
-    tx = kit.coordinator.finalize(b, [vector(1)], sender=by[holders[0]])
+    tx = kit.coordinator.finalize(b, [vector(1)], kit.hl(b), sender=by[holders[0]])
     [split] = tx.events.filter(kit.coordinator.SlashSplit)
     [slash] = tx.events.filter(kit.coordinator.SeatSlashed)
     assert (

@@ -113,7 +113,7 @@ def test_phase_at__no_show_and_windows_ending_by_time__matches_phase_of_every_bl
     life.step()
     chain.mine(deltatime=k.params.reveal_window)  # the reveal window ends by time
     life.step()
-    k.coordinator.finalize(b, [vector(1)], sender=a)
+    k.coordinator.finalize(b, [vector(1)], k.hl(b), sender=a)
     life.step()
     # (no quorum: the disputed leaf's batch closes, the court holds its reward)
     assert life.seen == [PH_COMMIT] * 3 + [PH_REVEAL] * 2 + [PH_SETTLE, PH_CLOSED]

@@ -41,10 +41,10 @@ def test_case_duties__two_cases_no_new_block__read_nothing_until_a_block(
     for h, v in zip(holders, vectors, strict=True):
         k.reveal(b, court.by[h], v)
     if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, vectors, sender=court.by[holders[0]])
+        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
     panels: set[str] = set()
     for index in (0, 1):
-        court.c.escalate(b, index, vectors, sender=k.gateway)
+        court.c.escalate(b, index, vectors, court.kit.hl(b), sender=k.gateway)
         panels |= set(court.seat_panel(b, index))
         assert court.phase(b, index) == CP_COMMIT
     me = next(a for x, a in accounts_by_address.items() if x not in panels)  # no voter of either

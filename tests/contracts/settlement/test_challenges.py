@@ -43,7 +43,7 @@ def _finalize_with(kit, court, want, votes_of):
         kit.reveal(b, court.by[h], [votes_of(h)])
     vectors = [[v] for v in {votes_of(h) for h in holders}]
     if kit.coordinator.phaseOf(b) == 4:  # Settle
-        kit.coordinator.finalize(b, vectors, sender=kit.gateway)
+        kit.coordinator.finalize(b, vectors, kit.hl(b), sender=kit.gateway)
     return b, holders, vectors
 
 
@@ -57,13 +57,13 @@ def test_challenge__final_leaf__opens_panel_bond_held(court, workers, reverts_wi
     assert kit.coordinator.leafState(b, 0) == L_FINAL
     bond = int(court.params.challengeBond)
     with reverts_with(court.c.NotStaked):
-        court.c.challenge(b, 0, vectors, value=bond, sender=stranger)
+        court.c.challenge(b, 0, vectors, court.kit.hl(b), value=bond, sender=stranger)
     with reverts_with(court.c.WrongBond):
-        court.c.challenge(b, 0, vectors, value=bond - 1, sender=workers[0])
+        court.c.challenge(b, 0, vectors, court.kit.hl(b), value=bond - 1, sender=workers[0])
     with reverts_with(court.c.BadVectors):
-        court.c.challenge(b, 0, [vector(1, LIE)], value=bond, sender=workers[0])
+        court.c.challenge(b, 0, [vector(1, LIE)], court.kit.hl(b), value=bond, sender=workers[0])
     before = kit.chain.provider.get_balance(court.c.address)
-    tx = court.c.challenge(b, 0, vectors, value=bond, sender=workers[0])
+    tx = court.c.challenge(b, 0, vectors, court.kit.hl(b), value=bond, sender=workers[0])
     [esc] = tx.events.filter(court.c.Escalated)
     assert (esc.tier, esc.challenger, bytes(esc.against)) == (TIER_PANEL, workers[0].address, GOOD)
     c = court.case(b, 0)
@@ -76,9 +76,9 @@ def test_challenge__final_leaf__opens_panel_bond_held(court, workers, reverts_wi
     assert kit.chain.provider.get_balance(court.c.address) == before + bond + int(held.amount)
     # what stays is the settling holder's finalizer share (and the K-way split's dust): never withheld
     fs = r * kit.params.finalizer_bps // 10_000
-    assert kit.coordinator.seatPayHeld(b) == fs + (r - fs) % kit.params.seats
+    assert kit.coordinator.seatPayHeld(b, kit.hl(b)) == fs + (r - fs) % kit.params.seats
     with reverts_with(court.c.WrongCasePhase):  # one open challenge per leaf
-        court.c.challenge(b, 0, vectors, value=2 * bond, sender=workers[1])
+        court.c.challenge(b, 0, vectors, court.kit.hl(b), value=2 * bond, sender=workers[1])
 
 
 def test_challenge__after_window_or_pending_leaf__reverts(court, workers, reverts_with):
@@ -87,10 +87,12 @@ def test_challenge__after_window_or_pending_leaf__reverts(court, workers, revert
     bond = int(court.params.challengeBond)
     kit.chain.mine(deltatime=int(court.params.challengeWindow))
     with reverts_with(court.c.ChallengeWindowOver):
-        court.c.challenge(b, 0, vectors, value=bond, sender=workers[0])
+        court.c.challenge(b, 0, vectors, court.kit.hl(b), value=bond, sender=workers[0])
     pending = kit.post(1)
     with reverts_with(court.c.WrongLeafState):
-        court.c.challenge(pending.batch_id, 0, [], value=bond, sender=workers[0])
+        court.c.challenge(
+            pending.batch_id, 0, [], court.kit.hl(pending.batch_id), value=bond, sender=workers[0]
+        )
 
 
 def test_spam_challenge__truth_stands__bond_forfeited_to_the_winners_nobody_slashed(court, workers):
@@ -113,7 +115,7 @@ def test_spam_challenge__truth_stands__bond_forfeited_to_the_winners_nobody_slas
     r = int(kit.coordinator.getBatch(b).reward)
     seat_pay = (r - r * kit.params.finalizer_bps // 10_000) // kit.params.seats
     assert {str(e.account): int(e.amount) for e in credits if int(e.reason) == 3} == {
-        str(h): seat_pay * int(n) for h, n in zip(*kit.coordinator.holdersOf(b), strict=True)
+        str(h): seat_pay * int(n) for h, n in zip(*kit.holders_of(b), strict=True)
     }
     gained = court.c.pendingWithdrawal(spammer)
     assert spammer.balance + gained < balance  # spam costs its sender
@@ -168,7 +170,7 @@ def test_two_lie_grief__two_different_lies__escalated_truth_stands_both_liars_sl
     )
     assert kit.coordinator.getBatch(b).disputedMask == 1
     before = _stakes(kit, holders)
-    court.c.escalate(b, 0, vectors, sender=kit.gateway)
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=kit.gateway)
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=liars, challenger=workers[0])
     assert bytes(court.case(b, 0).value) == GOOD
     after = _stakes(kit, holders)
@@ -197,11 +199,11 @@ def test_withholding__seat_withholds_its_reveal__slashed_truth_still_stands(cour
     kit.reveal(b, court.by[honest[0]], vector(1))  # one honest reveal; the withholder never reveals
     kit.chain.mine(deltatime=kit.params.reveal_window + kit.params.commit_window)
     before = _stakes(kit, holders)
-    tx = kit.coordinator.finalize(b, [vector(1)], sender=kit.gateway)
+    tx = kit.coordinator.finalize(b, [vector(1)], kit.hl(b), sender=kit.gateway)
     slashed = {str(e.worker) for e in tx.events.filter(kit.coordinator.SeatSlashed)}
     assert bad <= slashed
     assert kit.coordinator.getBatch(b).disputedMask == 1  # below Q: escalated, not refunded
-    court.c.escalate(b, 0, [vector(1)], sender=kit.gateway)
+    court.c.escalate(b, 0, [vector(1)], court.kit.hl(b), sender=kit.gateway)
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0])
     assert bytes(court.case(b, 0).value) == GOOD
     assert _stakes(kit, [honest[0]]) == {honest[0]: before[honest[0]]}
@@ -223,10 +225,10 @@ def test_decided_panel__challenged_to_whole_set__bond_doubled_and_no_tier_after(
     court.vote(b, 0, lambda w: GOOD)
     bond = int(court.params.challengeBond)
     with reverts_with(court.c.WrongBond):
-        court.c.challenge(b, 0, [], value=bond, sender=workers[1])
-    court.c.challenge(b, 0, [], value=2 * bond, sender=workers[1])
+        court.c.challenge(b, 0, [], court.kit.hl(b), value=bond, sender=workers[1])
+    court.c.challenge(b, 0, [], court.kit.hl(b), value=2 * bond, sender=workers[1])
     assert court.case(b, 0).tier == TIER_ALL
     court.vote(b, 0, lambda w: GOOD)
     assert court.case(b, 0).state == C_CLOSED
     with reverts_with(court.c.NoFurtherTier):
-        court.c.challenge(b, 0, [], value=3 * bond, sender=workers[2])
+        court.c.challenge(b, 0, [], court.kit.hl(b), value=3 * bond, sender=workers[2])

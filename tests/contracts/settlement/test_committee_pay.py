@@ -53,7 +53,7 @@ def _settle(
     seats, the settling transaction and the project reserve just before it."""
     posted, holders = seat_until(kit, want)
     b = posted.batch_id
-    seats = [int(x) for x in kit.coordinator.holdersOf(b)[1]]
+    seats = [int(x) for x in kit.holders_of(b)[1]]
     for h in holders:
         kit.commit(b, court.by[h], [vote_of(h)])
     tx, reserve = None, _reserve(kit)
@@ -61,7 +61,7 @@ def _settle(
         tx = kit.reveal(b, court.by[h], [vote_of(h)])
     if kit.coordinator.phaseOf(b) == 4:  # Settle: the vectors differ
         vectors = [[v] for v in dict.fromkeys(vote_of(h) for h in holders)]
-        tx = kit.coordinator.finalize(b, vectors, sender=kit.gateway)
+        tx = kit.coordinator.finalize(b, vectors, kit.hl(b), sender=kit.gateway)
     return b, holders, seats, tx, reserve
 
 
@@ -87,9 +87,9 @@ def _paid_after_window(court: Court, b: int, tx: Any, reverts_with: Any) -> dict
     kit = court.kit
     assert _credits(kit, tx, SEAT) == {}
     assert kit.coordinator.phaseOf(b) == P_CLOSED
-    holder = str(kit.coordinator.holdersOf(b)[0][0])
+    holder = str(kit.holders_of(b)[0][0])
     with reverts_with(kit.s.court.ChallengeWindowOpen):
-        kit.coordinator.claimSeatPay([b], sender=court.by[holder])
+        kit.coordinator.claimSeatPay([b], [kit.hl(_b) for _b in [b]], sender=court.by[holder])
     return kit.claim_seats(b, court.by)
 
 
@@ -129,21 +129,23 @@ def test_claim_seat_pay__settling_holder_claims_twice__finalizer_share_paid_once
     k = kit.params.seats
     settler = court.by[holders[-1]]
     kit.wait_challenge_window(b)
-    owed = int(kit.coordinator.seatPayOf(b, settler))
+    owed = int(kit.coordinator.seatPayOf(b, settler, kit.hl(b)))
     assert owed == cs // k * seats[-1] + fs + cs - cs // k * k
     with reverts_with(kit.coordinator.NothingToClaim):
-        kit.coordinator.claimSeatPay([b, b], sender=settler)
-    assert int(kit.coordinator.seatPayOf(b, settler)) == owed  # the reverted claim took nothing
+        kit.coordinator.claimSeatPay([b, b], [kit.hl(_b) for _b in [b, b]], sender=settler)
+    assert (
+        int(kit.coordinator.seatPayOf(b, settler, kit.hl(b))) == owed
+    )  # the reverted claim took nothing
     before = int(kit.chain.provider.get_balance(settler.address))
-    tx = kit.coordinator.claimSeatPay([b], sender=settler)
+    tx = kit.coordinator.claimSeatPay([b], [kit.hl(_b) for _b in [b]], sender=settler)
     fee = int(tx.gas_used) * int(tx.gas_price)
     assert int(kit.chain.provider.get_balance(settler.address)) - before + fee == owed
     with reverts_with(kit.coordinator.NothingToClaim):
-        kit.coordinator.claimSeatPay([b], sender=settler)
+        kit.coordinator.claimSeatPay([b], [kit.hl(_b) for _b in [b]], sender=settler)
     others = kit.claim_seats(b, court.by)
     assert others == {h: cs // k * n for h, n in zip(holders[:-1], seats[:-1], strict=True)}
     assert owed + sum(others.values()) == r  # to the wei: nothing paid twice, nothing left
-    assert kit.coordinator.seatPayHeld(b) == 0
+    assert kit.coordinator.seatPayHeld(b, kit.hl(b)) == 0
 
 
 def test_finalize__captured_two_of_three_outvote_honest_seat__liars_paid_a_kth_each_the_rest_refunded(
@@ -188,7 +190,7 @@ def test_punish__captured_majority_outvoted_honest_minority__majority_earns_noth
     reserve, burned = _reserve(kit), int(court.c.burned())
     pending = {h: int(court.c.pendingWithdrawal(h)) for h in holders}
     balance = kit.chain.provider.get_balance(court.c.address)
-    tx = court.c.punish(b, 0, [[LIE], [GOOD]], sender=kit.gateway)
+    tx = court.c.punish(b, 0, [[LIE], [GOOD]], court.kit.hl(b), sender=kit.gateway)
     assert court.case(b, 0).state == C_CLOSED
     [slash] = list(tx.events.filter(court.c.VoterSlashed))
     assert str(slash.worker) not in bad and int(slash.amount) == kit.params.seat_slash
@@ -218,7 +220,7 @@ def test_punish__honest_majority_and_a_lying_seat__liar_slashed_majority_still_p
     }
     [liar] = [h for h in holders if h in bad]
     stake = int(kit.s.stakes.getStaker(liar).stake)
-    tx = court.c.punish(b, 0, [[GOOD], [LIE]], sender=kit.gateway)
+    tx = court.c.punish(b, 0, [[GOOD], [LIE]], court.kit.hl(b), sender=kit.gateway)
     assert [str(e.worker) for e in tx.events.filter(court.c.VoterSlashed)] == [liar]
     assert int(kit.s.stakes.getStaker(liar).stake) == stake - kit.params.seat_slash
     assert list(tx.events.filter(court.c.Credited)) == []

@@ -116,7 +116,7 @@ def test_fulfill__settled_binary_body__consumer_receives_exact_bytes(
     rid, b = flow.ask(gas=500_000)  # the example stores what it gets: about 22k gas a word
     envelope = binary(output)
     flow.settle(b, keccak(envelope))
-    tx = router.fulfill(rid, envelope, sender=stranger)
+    tx = router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     assert tx.events.filter(router.CallbackDelivered)[0].resultHash == keccak(envelope)
     got, error = consumer.answerOf(rid)
     assert bytes(got) == output
@@ -128,7 +128,7 @@ def test_fulfill__failed_run__error_is_the_settled_envelope(flow, router, consum
     rid, b = flow.ask()
     envelope = failure(ErrorKind.OUT_OF_FUEL, "fuel exhausted", 1000).encode()
     flow.settle(b, keccak(envelope))
-    router.fulfill(rid, envelope, sender=stranger)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     got, error = consumer.answerOf(rid)
     assert (bytes(got), bytes(error)) == (b"", envelope)
 
@@ -137,7 +137,7 @@ def test_fulfill__text_body__delivered_whole_as_error(flow, router, consumer, st
     rid, b = flow.ask()
     envelope = Envelope(ok=True, status=200, headers={}, body="plain", fuel_used=7).encode()
     flow.settle(b, keccak(envelope))
-    router.fulfill(rid, envelope, sender=stranger)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", envelope]
 
 
@@ -158,7 +158,7 @@ def test_fulfill__body_marked_base64_but_not_base64__delivered_whole_as_error(
     )
     rid, b = flow.ask()
     flow.settle(b, keccak(envelope))
-    router.fulfill(rid, envelope, sender=stranger)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", envelope]
 
 
@@ -173,7 +173,7 @@ def test_fulfill__envelope_over_size_cap__error_says_so(
     rid, b = flow.ask()
     envelope = binary(b"x" * 100)
     flow.settle(b, keccak(envelope))
-    router.fulfill(rid, envelope, sender=stranger)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     got, error = consumer.answerOf(rid)
     assert bytes(got) == b"" and b"size cap" in bytes(error)
 
@@ -195,9 +195,9 @@ def test_fulfill__wrong_output_or_tampered_envelope__reverts_not_settled(
         b"",
     ):
         with reverts_with(router.ResultNotSettled):
-            router.fulfill(rid, forged, sender=stranger)
+            router.fulfill(rid, forged, flow.k.hl(b), sender=stranger)
     assert router.requestOf(rid).status == ST_PENDING
-    router.fulfill(rid, envelope, sender=stranger)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
 
 
 def test_fulfill__before_final_or_inside_challenge_window__reverts_not_settled(
@@ -206,13 +206,13 @@ def test_fulfill__before_final_or_inside_challenge_window__reverts_not_settled(
     rid, b = flow.ask()
     envelope = binary(b"early")
     with reverts_with(router.ResultNotSettled):
-        router.fulfill(rid, envelope, sender=stranger)  # posted, not seated
+        router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)  # posted, not seated
     flow.settle(b, keccak(envelope), window=False)
     assert k.coordinator.leafState(b, 0) == L_FINAL
     with reverts_with(router.ResultNotSettled):
-        router.fulfill(rid, envelope, sender=stranger)  # final, still challengeable
+        router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)  # final, still challengeable
     k.wait_challenge_window(b)
-    router.fulfill(rid, envelope, sender=stranger)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
 
 
 def test_fulfill__minority_value__reverts_and_majority_value_delivers(
@@ -222,7 +222,7 @@ def test_fulfill__minority_value__reverts_and_majority_value_delivers(
     for _ in range(30):
         rid, b = flow.ask()
         holders = k.seat(b)
-        seats = dict(zip(holders, (int(s) for s in k.coordinator.holdersOf(b)[1]), strict=True))
+        seats = dict(zip(holders, (int(s) for s in k.holders_of(b)[1]), strict=True))
         liar = next((h for h in holders if seats[h] < k.params.quorum), None)
         if len(holders) > 1 and liar is not None:
             break
@@ -238,12 +238,12 @@ def test_fulfill__minority_value__reverts_and_majority_value_delivers(
     for h in holders:
         k.reveal(b, flow.by(h), [votes[h]])
     if int(k.coordinator.phaseOf(b)) == 4:  # Settle: vectors differ, anyone finalizes
-        k.coordinator.finalize(b, [[keccak(good)], [keccak(lie)]], sender=stranger)
+        k.coordinator.finalize(b, [[keccak(good)], [keccak(lie)]], k.hl(b), sender=stranger)
     k.wait_challenge_window(b)
     assert k.coordinator.leafState(b, 0) == L_FINAL
     with reverts_with(router.ResultNotSettled):
-        router.fulfill(rid, lie, sender=stranger)
-    router.fulfill(rid, good, sender=stranger)
+        router.fulfill(rid, lie, flow.k.hl(b), sender=stranger)
+    router.fulfill(rid, good, flow.k.hl(b), sender=stranger)
     assert bytes(consumer.answerOf(rid)[0]) == b"right"
 
 
@@ -251,11 +251,11 @@ def test_fulfill__replayed__reverts_not_pending(flow, router, stranger, reverts_
     rid, b = flow.ask()
     envelope = binary(b"once")
     flow.settle(b, keccak(envelope))
-    router.fulfill(rid, envelope, sender=stranger)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     with reverts_with(router.NotPending):
-        router.fulfill(rid, envelope, sender=stranger)
+        router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     with reverts_with(router.UnknownRequest):
-        router.fulfill(keccak(b"never registered"), envelope, sender=stranger)
+        router.fulfill(keccak(b"never registered"), envelope, flow.k.hl(b), sender=stranger)
 
 
 def test_fulfill__too_little_gas_for_the_callback__reverts_and_stays_pending(
@@ -270,9 +270,9 @@ def test_fulfill__too_little_gas_for_the_callback__reverts_and_stays_pending(
     envelope = binary(b"gas")
     flow.settle(b, keccak(envelope))
     with reverts_with(router.InsufficientGas):
-        router.fulfill(rid, envelope, sender=stranger, gas=1_500_000)
+        router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger, gas=1_500_000)
     assert router.requestOf(rid).status == ST_PENDING
-    router.fulfill(rid, envelope, sender=stranger, gas=4_000_000)
+    router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger, gas=4_000_000)
     assert router.requestOf(rid).status == ST_DELIVERED
 
 
@@ -289,14 +289,14 @@ def test_fulfill__callback_fails__recorded_and_settlement_paid(
     rid, b = flow.ask()
     envelope = binary(b"unread")
     holders = flow.settle(b, keccak(envelope))
-    owed = sum(int(k.coordinator.seatPayOf(b, h)) for h in holders)
+    owed = sum(int(k.coordinator.seatPayOf(b, h, k.hl(b))) for h in holders)
     assert owed > 0  # the committee's pay was set aside at finalization, before any delivery
-    tx = router.fulfill(rid, envelope, sender=stranger)
+    tx = router.fulfill(rid, envelope, flow.k.hl(b), sender=stranger)
     assert tx.events.filter(router.CallbackFailed)[0].requestId == rid
     assert router.requestOf(rid).status == ST_FAILED
     assert [bytes(x) for x in consumer.answerOf(rid)] == [b"", b""]
     assert k.coordinator.leafState(b, 0) == L_FINAL
-    assert sum(int(k.coordinator.seatPayOf(b, h)) for h in holders) == owed
+    assert sum(int(k.coordinator.seatPayOf(b, h, k.hl(b))) for h in holders) == owed
 
 
 # ------------------------------------------------------------------------------------------ no result
@@ -313,7 +313,7 @@ def test_expired_request__refund_reaches_consumer_and_no_result_reported(
     k.coordinator.expire(b, sender=stranger)
     assert k.coordinator.leafState(b, 0) == L_REFUNDED
     with reverts_with(router.ResultNotSettled):
-        router.fulfill(rid, binary(b"late"), sender=stranger)
+        router.fulfill(rid, binary(b"late"), flow.k.hl(b), sender=stranger)
     router.reportNoResult(rid, sender=stranger)
     assert router.requestOf(rid).status == ST_NO_RESULT
     assert b"no result" in bytes(consumer.answerOf(rid)[1])

@@ -57,7 +57,7 @@ def _settle_vote(kit: Any, court: Court, b: int, holders: list[str], vote_of: An
         tx = kit.reveal(b, court.by[h], vote_of(h))
     if int(kit.coordinator.phaseOf(b)) == P_SETTLE:
         vectors = [list(v) for v in dict.fromkeys(tuple(vote_of(h)) for h in holders)]
-        tx = kit.coordinator.finalize(b, vectors, sender=kit.gateway)
+        tx = kit.coordinator.finalize(b, vectors, kit.hl(b), sender=kit.gateway)
     return tx
 
 
@@ -101,7 +101,7 @@ def test_captured_committee__forges_every_leaf_of_a_full_batch__keeps_no_pay_of_
     n = int(kit.params.max_leaves)
     posted, holders = seat_until(kit, _captured(kit, bad), n=n, tries=30)
     b = posted.batch_id
-    seats = dict(zip(holders, [int(x) for x in kit.coordinator.holdersOf(b)[1]], strict=True))
+    seats = dict(zip(holders, [int(x) for x in kit.holders_of(b)[1]], strict=True))
     fin = _settle_vote(kit, court, b, holders, lambda h: [LIE if h in bad else GOOD] * n)
     assert int(kit.coordinator.leafState(b, 0)) == L_FINAL
     pay = _seat_pay(kit, b)
@@ -111,7 +111,7 @@ def test_captured_committee__forges_every_leaf_of_a_full_batch__keeps_no_pay_of_
         h in bad for h in holders
     )  # the last reveal settled: its holder claims the finalizer's share
     extra = _finalizer_share(kit, b, n) if agreed else 0
-    assert int(kit.coordinator.seatPayHeld(b)) == n * pay * bad_seats + extra
+    assert int(kit.coordinator.seatPayHeld(b, kit.hl(b))) == n * pay * bad_seats + extra
 
     start = int(kit.chain.blocks.head.number)
     vectors = [[LIE] * n, [GOOD] * n] if any(h not in bad for h in holders) else [[LIE] * n]
@@ -128,7 +128,7 @@ def test_captured_committee__forges_every_leaf_of_a_full_batch__keeps_no_pay_of_
         for h, s in seats.items()
         if h in bad
     }
-    assert int(kit.coordinator.seatPayHeld(b)) == 0
+    assert int(kit.coordinator.seatPayHeld(b, kit.hl(b))) == 0
 
 
 def test_overturned_leaf__seat_pay_above_the_forgers_stake__never_credited(
@@ -142,7 +142,7 @@ def test_overturned_leaf__seat_pay_above_the_forgers_stake__never_credited(
     for _ in range(30):
         posted = kit.post(tickets=kit.tickets(1, reward=reward))
         holders = kit.seat(posted.batch_id)
-        seats = [int(x) for x in kit.coordinator.holdersOf(posted.batch_id)[1]]
+        seats = [int(x) for x in kit.holders_of(posted.batch_id)[1]]
         if _captured(kit, bad)(holders, seats):
             break
     else:
@@ -201,14 +201,14 @@ def test_challenged_leaf_upheld__honest_seats_paid_their_committee_pay_by_the_ca
 
     posted, holders = seat_until(kit, all_honest, n=2)
     b = posted.batch_id
-    seats = dict(zip(holders, [int(x) for x in kit.coordinator.holdersOf(b)[1]], strict=True))
+    seats = dict(zip(holders, [int(x) for x in kit.holders_of(b)[1]], strict=True))
     _settle_vote(kit, court, b, holders, lambda h: [GOOD, GOOD])
     pay = _seat_pay(kit, b)
     start = int(kit.chain.blocks.head.number)
     court.challenge(b, 0, workers[3], [[GOOD, GOOD]])
     extra = _finalizer_share(kit, b, 2)  # all agreed: the settling holder claims it, never withheld
     assert (
-        int(kit.coordinator.seatPayHeld(b)) == pay * kit.params.seats + extra
+        int(kit.coordinator.seatPayHeld(b, kit.hl(b))) == pay * kit.params.seats + extra
     )  # leaf 1's pay stays
     resolve(court, b, 0, truth=GOOD, lie=LIE, adversary=bad, challenger=workers[0])
     assert bytes(court.case(b, 0).value) == GOOD
@@ -222,4 +222,4 @@ def test_withhold_seat_pay__not_the_court__reverts(
     court: Court, stranger: Any, reverts_with: Any
 ) -> None:
     with reverts_with(court.kit.coordinator.NotCourt):
-        court.kit.coordinator.withholdSeatPay(1, 1, sender=stranger)
+        court.kit.coordinator.withholdSeatPay(1, 1, [], sender=stranger)

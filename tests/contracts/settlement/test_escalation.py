@@ -58,7 +58,7 @@ def two_lies(k, court, n=1):
         k.reveal(b, court.by[h], [v] + vector(n - 1))
     vectors = [[v] + vector(n - 1) for v in (GOOD, LIE, LIE2)]
     if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, vectors, sender=court.by[holders[0]])
+        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
     return b, holders, votes, vectors
 
 
@@ -73,7 +73,7 @@ def test_settle__no_quorum__leaf_disputed_reward_held_rest_of_batch_final(k, cou
 
 def test_escalate__disputed_leaf__opens_panel_with_fresh_seed(k, court, chain, reverts_with):
     b, holders, votes, vectors = two_lies(k, court)
-    tx = court.c.escalate(b, 0, vectors, sender=k.gateway)
+    tx = court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     c = court.case(b, 0)
     assert (c.state, c.tier, c.escrow, c.value) == (
         C_SEEDING,
@@ -86,7 +86,7 @@ def test_escalate__disputed_leaf__opens_panel_with_fresh_seed(k, court, chain, r
     tier1 = court.c.votersOf(b, 0, TIER_COMMITTEE)
     assert {str(v.worker): bytes(v.vote) for v in tier1} == votes
     with reverts_with(court.c.WrongCasePhase):  # once
-        court.c.escalate(b, 0, vectors, sender=k.gateway)
+        court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     with reverts_with(court.c.SeedNotReady):
         court.c.seatPanel(b, 0, b"", sender=k.gateway)
     k.chain.mine(k.params.beacon_delay + 1)
@@ -111,17 +111,17 @@ def test_escalate__not_disputed_or_bad_vectors__reverts(k, court, reverts_with):
     for h in holders:
         k.reveal(b, court.by[h], vector(1))
     with reverts_with(court.c.WrongLeafState):
-        court.c.escalate(b, 0, [vector(1)], sender=k.gateway)
+        court.c.escalate(b, 0, [vector(1)], court.kit.hl(b), sender=k.gateway)
     d, _, _, vectors = two_lies(k, court)
     with reverts_with(court.c.BadVectors):
-        court.c.escalate(d, 0, vectors[:2], sender=k.gateway)
+        court.c.escalate(d, 0, vectors[:2], court.kit.hl(d), sender=k.gateway)
     with reverts_with(court.c.BadVectors):
-        court.c.escalate(d, 0, [[GOOD, GOOD]], sender=k.gateway)
+        court.c.escalate(d, 0, [[GOOD, GOOD]], court.kit.hl(d), sender=k.gateway)
 
 
 def test_panel__majority_for_truth__decides_then_closes_liars_slashed_truth_paid(k, court):
     b, holders, votes, vectors = two_lies(k, court)
-    court.c.escalate(b, 0, vectors, sender=k.gateway)
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     stake = {h: int(k.s.stakes.getStaker(h).stake) for h in holders}
     court.vote(b, 0, lambda w: GOOD)  # every panel seat runs it and agrees
     c = court.case(b, 0)
@@ -143,7 +143,7 @@ def test_panel__majority_for_truth__decides_then_closes_liars_slashed_truth_paid
 
 def test_panel__no_majority__goes_to_whole_set_which_decides_and_closes(k, court, reverts_with):
     b, holders, votes, vectors = two_lies(k, court)
-    court.c.escalate(b, 0, vectors, sender=k.gateway)
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     court.seat_panel(b, 0)
     tx = court.vote(b, 0, lambda w: None)  # nobody on the panel shows up
     [esc] = tx.events.filter(court.c.Escalated)
@@ -160,12 +160,14 @@ def test_panel__no_majority__goes_to_whole_set_which_decides_and_closes(k, court
     assert all(reason == 1 for w, t, reason in kinds if t == TIER_PANEL)  # panel no-shows
     honest = next(h for h, v in votes.items() if v == GOOD)
     with reverts_with(court.c.NoFurtherTier):  # no tier 4
-        court.c.challenge(b, 0, [], value=court.params.challengeBond, sender=court.by[honest])
+        court.c.challenge(
+            b, 0, [], court.kit.hl(b), value=court.params.challengeBond, sender=court.by[honest]
+        )
 
 
 def test_whole_set__tie__no_result_escrow_refunded_nobody_slashed_for_values(k, court, workers):
     b, holders, votes, vectors = two_lies(k, court)
-    court.c.escalate(b, 0, vectors, sender=k.gateway)
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     court.seat_panel(b, 0)
     court.vote(b, 0, lambda w: ABSTAIN)  # every seat abstains: no K+1
     reserve = k.s.gateways.reserveOf(k.project_id).balance
@@ -180,7 +182,7 @@ def test_vote__wrong_phase_stranger_double_or_bad_reveal__reverts(k, court, stra
     b, holders, votes, vectors = two_lies(k, court)
     with reverts_with(court.c.WrongCasePhase):
         court.c.commitVote(b, 0, b"\x01" * 32, 0, sender=k.gateway)
-    court.c.escalate(b, 0, vectors, sender=k.gateway)
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     seats = court.seat_panel(b, 0)
     with reverts_with(court.c.NotAVoter):
         court.c.commitVote(b, 0, b"\x01" * 32, 0, sender=stranger)
@@ -207,7 +209,7 @@ def test_vote__wrong_phase_stranger_double_or_bad_reveal__reverts(k, court, stra
 
 def test_whole_set__member_index_not_callers__reverts_not_a_voter(k, court, reverts_with):
     b, holders, votes, vectors = two_lies(k, court)
-    court.c.escalate(b, 0, vectors, sender=k.gateway)
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     court.seat_panel(b, 0)
     court.vote(b, 0, lambda w: None)
     w = holders[0]

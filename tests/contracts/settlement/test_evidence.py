@@ -44,7 +44,7 @@ def _final(k, court, attesters, votes_of=lambda h: GOOD, want=None):
     for _ in range(60):
         posted = k.post(1, attesters=attesters)
         holders = k.seat(posted.batch_id)
-        seats = [int(x) for x in k.coordinator.holdersOf(posted.batch_id)[1]]
+        seats = [int(x) for x in k.holders_of(posted.batch_id)[1]]
         if want(holders, seats):
             break
     b = posted.batch_id
@@ -53,7 +53,9 @@ def _final(k, court, attesters, votes_of=lambda h: GOOD, want=None):
     for h in holders:
         k.reveal(b, court.by[h], [votes_of(h)])
     if k.coordinator.phaseOf(b) == 4:
-        k.coordinator.finalize(b, [[v] for v in {votes_of(h) for h in holders}], sender=k.gateway)
+        k.coordinator.finalize(
+            b, [[v] for v in {votes_of(h) for h in holders}], k.hl(b), sender=k.gateway
+        )
     return posted, holders
 
 
@@ -205,14 +207,14 @@ def test_data_challenge__gateway_publishes__bond_to_gateway(k, ev, court, strang
     leaf = Leaf.of(posted.tickets[0]).encode()
     bond = int(court.params.dataBond)
     with reverts_with(ev.WrongBond):
-        ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), value=bond - 1, sender=seat)
+        ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), k.hl(b), value=bond - 1, sender=seat)
     with reverts_with(ev.CannotChallengeData):
-        ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), value=bond, sender=stranger)
+        ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), k.hl(b), value=bond, sender=stranger)
     with reverts_with(ev.NotInBatch):
-        ev.openDataChallenge(b, 0, leaf[:-1] + b"\x09", [], value=bond, sender=seat)
-    ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), value=bond, sender=seat)
+        ev.openDataChallenge(b, 0, leaf[:-1] + b"\x09", [], k.hl(b), value=bond, sender=seat)
+    ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), k.hl(b), value=bond, sender=seat)
     with reverts_with(ev.WrongDataState):
-        ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), value=bond, sender=seat)
+        ev.openDataChallenge(b, 0, leaf, _proof(posted, 0), k.hl(b), value=bond, sender=seat)
     with reverts_with(ev.WrongDataState):
         ev.voidTicket(b, 0, sender=stranger)
     with reverts_with(ev.InputMismatch):
@@ -232,7 +234,13 @@ def test_withholding_gateway__input_never_published__ticket_voided_refunded_bond
     seat = court.by[holders[0]]
     bond = int(court.params.dataBond)
     ev.openDataChallenge(
-        b, 1, Leaf.of(posted.tickets[1]).encode(), _proof(posted, 1), value=bond, sender=seat
+        b,
+        1,
+        Leaf.of(posted.tickets[1]).encode(),
+        _proof(posted, 1),
+        k.hl(b),
+        value=bond,
+        sender=seat,
     )
     # the seats abstain on the leaf they could not get, and settle the rest
     for h in holders:

@@ -70,7 +70,13 @@ def test_gateway__tickets_posted_as_orphans_by_an_attester__inputs_served_and_ch
         bond = int(kit.s.court.courtParams().dataBond)
         proof = merkle_proof([Leaf.of(t).hash() for t in tickets], 0)
         evidence.openDataChallenge(
-            batch_id, 0, Leaf.of(tickets[0]).encode(), proof, value=bond, sender=seat
+            batch_id,
+            0,
+            Leaf.of(tickets[0]).encode(),
+            proof,
+            kit.hl(batch_id),
+            value=bond,
+            sender=seat,
         )
         client.portal.call(gateway.poster.inputs.tick)  # type: ignore[union-attr]
         assert int(evidence.dataChallengeOf(batch_id, 0).state) == DATA_PUBLISHED

@@ -54,22 +54,27 @@ def _commitment(k: Kit, batch_id: int, worker: Any, values: list[bytes]) -> byte
 
 
 def test_seat_and_commit__seat_holder__seats_commits_and_batch_settles_without_seat_tx(k, by):
-    posted = k.post(2)
-    b = posted.batch_id
-    seed_block = _mine_to_seed(k, b)
-    drawn = _drawn(k, b, seed_block)
+    while True:  # a draw of two holders at least (one holder's commitment would end the phase)
+        posted = k.post(2)
+        b = posted.batch_id
+        seed_block = _mine_to_seed(k, b)
+        drawn = _drawn(k, b, seed_block)
+        if len(set(drawn)) > 1:
+            break
     first, *others = dict.fromkeys(drawn)  # distinct holders, in draw order
     header = header_of(k.request, seed_block)
     tx = k.coordinator.seatAndCommit(
-        b, header, _commitment(k, b, by(first), vector(2)), sender=by(first)
+        b, header, _commitment(k, b, by(first), vector(2)), k.draw_hl(b), sender=by(first)
     )
     [seated] = tx.events.filter(k.coordinator.BatchSeated)
     assert [str(s) for s in seated.seats] == drawn
     assert len(tx.events.filter(k.coordinator.SeatCommitted)) == 1
     assert k.coordinator.phaseOf(b) == PH_COMMIT
-    assert bytes(k.coordinator.voteOf(b, first)) == _commitment(k, b, by(first), vector(2))
+    assert bytes(k.vote_of(b, first)) == _commitment(k, b, by(first), vector(2))
     for h in others:  # seated already: the proof is ignored, this is a commit
-        k.coordinator.seatAndCommit(b, b"", _commitment(k, b, by(h), vector(2)), sender=by(h))
+        k.coordinator.seatAndCommit(
+            b, b"", _commitment(k, b, by(h), vector(2)), k.draw_hl(b), sender=by(h)
+        )
     for h in dict.fromkeys(drawn):
         k.reveal(b, by(h), vector(2))
     assert k.coordinator.phaseOf(b) in (PH_FINALIZED, PH_CLOSED)
@@ -88,10 +93,10 @@ def test_seat_and_commit__caller_holds_no_seat__reverts_not_seated_and_draws_not
     for outsider in outsiders:  # a staked worker the seed did not pick, and an unstaked one
         with reverts_with(k.coordinator.NotSeated):
             k.coordinator.seatAndCommit(
-                b, header, _commitment(k, b, outsider, vector(1)), sender=outsider
+                b, header, _commitment(k, b, outsider, vector(1)), k.draw_hl(b), sender=outsider
             )
     assert k.coordinator.phaseOf(b) == PH_AWAITING
-    assert list(k.coordinator.holdersOf(b)[0]) == []
+    assert list(k.holders_of(b)[0]) == []
 
 
 def test_seat_and_commit__forged_or_wrong_header__reverts_header_mismatch(k, by, reverts_with):
@@ -105,7 +110,7 @@ def test_seat_and_commit__forged_or_wrong_header__reverts_header_mismatch(k, by,
     forged = rlp.encode(fields)
     for proof in (forged, header_of(k.request, seed_block - 1), b""):
         with reverts_with(k.s.beacon.HeaderMismatch):
-            k.coordinator.seatAndCommit(b, proof, c, sender=holder)
+            k.coordinator.seatAndCommit(b, proof, c, k.draw_hl(b), sender=holder)
     assert k.coordinator.phaseOf(b) == PH_AWAITING
 
 
@@ -116,9 +121,11 @@ def test_seat_and_commit__before_seed_block_or_unknown_batch__reverts(
     b = posted.batch_id
     head = chain.blocks.head.number
     with reverts_with(k.coordinator.SeedNotReady):
-        k.coordinator.seatAndCommit(b, header_of(k.request, head), b"\x01" * 32, sender=workers[0])
+        k.coordinator.seatAndCommit(
+            b, header_of(k.request, head), b"\x01" * 32, [], sender=workers[0]
+        )
     with reverts_with(k.coordinator.UnknownBatch):
-        k.coordinator.seatAndCommit(999, b"", b"\x01" * 32, sender=workers[0])
+        k.coordinator.seatAndCommit(999, b"", b"\x01" * 32, [], sender=workers[0])
 
 
 def test_seat_and_commit__empty_commitment_or_twice__reverts(k, by, reverts_with):
@@ -132,9 +139,9 @@ def test_seat_and_commit__empty_commitment_or_twice__reverts(k, by, reverts_with
     holder = by(drawn[0])
     header = header_of(k.request, seed_block)
     with reverts_with(k.coordinator.EmptyCommitment):  # and the draw rolls back with it
-        k.coordinator.seatAndCommit(b, header, bytes(32), sender=holder)
+        k.coordinator.seatAndCommit(b, header, bytes(32), k.draw_hl(b), sender=holder)
     assert k.coordinator.phaseOf(b) == PH_AWAITING
     c = _commitment(k, b, holder, vector(1))
-    k.coordinator.seatAndCommit(b, header, c, sender=holder)
+    k.coordinator.seatAndCommit(b, header, c, k.draw_hl(b), sender=holder)
     with reverts_with(k.coordinator.AlreadyCommitted):
-        k.coordinator.seatAndCommit(b, header, c, sender=holder)
+        k.coordinator.seatAndCommit(b, header, c, k.draw_hl(b), sender=holder)

@@ -98,7 +98,7 @@ def test_seat__drawn_from_post_epoch__seats_audit_mask_and_deadlines(k, chain, r
     assert event.auditMask == b.auditMask
     expected = sum(1 << i for i in range(20) if is_audited(seed, i, MODE_FAST, k.params.audit_bps))
     assert b.auditMask == expected
-    holders, seats = k.coordinator.holdersOf(posted.batch_id)
+    holders, seats = k.holders_of(posted.batch_id)
     assert sum(seats) == k.params.seats
     drawn = [str(a) for a in k.s.stakes.drawSeats(b.epoch, seed, k.params.seats)]
     assert sorted(set(drawn)) == sorted(str(h) for h in holders)
@@ -134,7 +134,7 @@ def test_commit__stranger_empty_twice_or_late__reverts(k, by, stranger, chain, r
     with reverts_with(k.coordinator.NotSeated):
         k.commit(b, stranger, vector(1))
     with reverts_with(k.coordinator.EmptyCommitment):
-        k.coordinator.commit(b, bytes(32), sender=h0)
+        k.coordinator.commit(b, bytes(32), k.hl(b), sender=h0)
     k.commit(b, h0, vector(1))
     with reverts_with(k.coordinator.AlreadyCommitted):
         k.commit(b, h0, vector(1))
@@ -145,7 +145,7 @@ def test_commit__stranger_empty_twice_or_late__reverts(k, by, stranger, chain, r
     with reverts_with(k.coordinator.WrongPhase):
         k.commit(b, by(holders[1]), vector(1))
     with reverts_with(k.coordinator.UnknownBatch):
-        k.coordinator.commit(999, b"\x01" * 32, sender=h0)
+        k.coordinator.commit(999, b"\x01" * 32, k.hl(999), sender=h0)
 
 
 def test_reveal__wrong_openings__revert_with_their_errors(k, by, chain, reverts_with):
@@ -158,14 +158,16 @@ def test_reveal__wrong_openings__revert_with_their_errors(k, by, chain, reverts_
     with reverts_with(k.coordinator.NotCommitted):
         k.reveal(b, h2, vector(2))
     with reverts_with(k.coordinator.CommitmentMismatch):
-        k.coordinator.reveal(b, vector_hash(vector(2)), keccak(b"wrong salt"), vector(2), sender=h0)
+        k.coordinator.reveal(
+            b, vector_hash(vector(2)), keccak(b"wrong salt"), vector(2), k.hl(b), sender=h0
+        )
     with reverts_with(k.coordinator.CommitmentMismatch):
         k.reveal(b, h0, vector(2, LIE))  # a different vector than committed
     with reverts_with(k.coordinator.VectorMismatch):
         k.reveal(b, h0, vector(2), full=False)  # nobody revealed this vector in full yet
     with reverts_with(k.coordinator.VectorMismatch):
         k.coordinator.reveal(
-            b, vector_hash(vector(2)), k.salt(h0), [GOOD], sender=h0
+            b, vector_hash(vector(2)), k.salt(h0), [GOOD], k.hl(b), sender=h0
         )  # wrong length
     k.reveal(b, h0, vector(2))
     with reverts_with(k.coordinator.AlreadyRevealed):
@@ -179,13 +181,13 @@ def test_reveal__copied_commitment__cannot_be_opened_by_the_copier(k, by, chain,
     b = posted.batch_id
     honest, copier = by(holders[0]), by(holders[1])
     k.commit(b, honest, vector(1))
-    copied = k.coordinator.voteOf(b, honest)
-    k.coordinator.commit(b, copied, sender=copier)
+    copied = k.vote_of(b, honest)
+    k.coordinator.commit(b, copied, k.hl(b), sender=copier)
     chain.mine(deltatime=k.params.commit_window)
     k.reveal(b, honest, vector(1))
     # the copier knows the opening now, but the commitment binds the honest worker's address
     with reverts_with(k.coordinator.CommitmentMismatch):
-        k.coordinator.reveal(b, vector_hash(vector(1)), k.salt(honest), [], sender=copier)
+        k.coordinator.reveal(b, vector_hash(vector(1)), k.salt(honest), [], k.hl(b), sender=copier)
 
 
 def test_vote_of__agreeing_reveal_stored_as_zero__read_as_the_first_full_reveal(k, by, stranger):
@@ -195,20 +197,20 @@ def test_vote_of__agreeing_reveal_stored_as_zero__read_as_the_first_full_reveal(
     k.commit(b, a, vector(2))
     k.commit(b, agree, vector(2))
     k.commit(b, liar, vector(2, LIE))
-    committed = bytes(k.coordinator.voteOf(b, liar))
+    committed = bytes(k.vote_of(b, liar))
     k.reveal(b, a, vector(2))
     k.reveal(b, agree, vector(2), full=False)  # its word is cleared: read as a's
-    assert bytes(k.coordinator.voteOf(b, agree)) == vector_hash(vector(2))
-    assert bytes(k.coordinator.voteOf(b, liar)) == committed  # unrevealed: its commitment
-    assert bytes(k.coordinator.voteOf(b, stranger)) == bytes(32)
+    assert bytes(k.vote_of(b, agree)) == vector_hash(vector(2))
+    assert bytes(k.vote_of(b, liar)) == committed  # unrevealed: its commitment
+    assert bytes(k.vote_of(b, stranger)) == bytes(32)
     k.reveal(b, liar, vector(2, LIE))
     # a cleared word never reads as agreement for a holder that revealed another vector
     assert k.coordinator.phaseOf(b) == PH_SETTLE
-    assert bytes(k.coordinator.voteOf(b, liar)) == vector_hash(vector(2, LIE))
+    assert bytes(k.vote_of(b, liar)) == vector_hash(vector(2, LIE))
     # the tally counts the cleared vote for the first full reveal's vector: each leaf Final by 2 seats
-    k.coordinator.finalize(b, [vector(2, LIE), vector(2)], sender=a)
+    k.coordinator.finalize(b, [vector(2, LIE), vector(2)], k.hl(b), sender=a)
     assert [k.coordinator.leafState(b, i) for i in range(2)] == [L_FINAL, L_FINAL]
-    assert [bytes(k.coordinator.voteOf(b, w)) for w in (a, agree, liar)] == [
+    assert [bytes(k.vote_of(b, w)) for w in (a, agree, liar)] == [
         vector_hash(vector(2)),
         vector_hash(vector(2)),
         vector_hash(vector(2, LIE)),
@@ -238,9 +240,11 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
     fin = 4 * (f + c - c // 3 * 3)
     for h in holders:
         assert k.coordinator.pendingWithdrawal(h) == 0
-        assert k.coordinator.seatPayOf(b, h) == 4 * (c // 3) + (fin if h == holders[-1] else 0)
+        assert k.coordinator.seatPayOf(b, h, k.hl(b)) == 4 * (c // 3) + (
+            fin if h == holders[-1] else 0
+        )
     assert k.coordinator.getBatch(b).attesterPot == 4 * (r - f - c)
-    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3) + fin
+    assert k.coordinator.seatPayHeld(b, k.hl(b)) == 3 * 4 * (c // 3) + fin
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
     tx = k.open(posted, vector(4))
@@ -257,12 +261,12 @@ def test_finalize__all_agree__exact_split_and_solvent(k, by, accounts, workers):
             paid[str(e.account)] = paid.get(str(e.account), 0) + int(e.amount)
     assert paid == {str(attesters[0].address): 4 * first, str(attesters[1].address): 4 * each}
     assert [e for e in credits if e.reason == 0] == []  # no seat is credited: each claims
-    assert k.coordinator.seatPayHeld(b) == 3 * 4 * (c // 3) + fin
+    assert k.coordinator.seatPayHeld(b, k.hl(b)) == 3 * 4 * (c // 3) + fin
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
     assert k.claim_seats(b, by) == {
         h: 4 * (c // 3) + (fin if h == holders[-1] else 0) for h in holders
     }
-    assert k.coordinator.seatPayHeld(b) == 0
+    assert k.coordinator.seatPayHeld(b, k.hl(b)) == 0
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
 
@@ -271,7 +275,7 @@ def test_finalize__settle_phase_only_and_every_vector_needed(k, by, chain, rever
     b = posted.batch_id
     a, bb, c = (by(h) for h in holders)
     with reverts_with(k.coordinator.WrongPhase):
-        k.coordinator.finalize(b, [], sender=a)
+        k.coordinator.finalize(b, [], k.hl(b), sender=a)
     k.commit(b, a, vector(2))
     k.commit(b, bb, vector(2, LIE))
     k.commit(b, c, [GOOD, ABSTAIN])
@@ -280,10 +284,10 @@ def test_finalize__settle_phase_only_and_every_vector_needed(k, by, chain, rever
     k.reveal(b, c, [GOOD, ABSTAIN])
     assert k.coordinator.phaseOf(b) == PH_SETTLE  # different vectors: nobody settled inline
     with reverts_with(k.coordinator.MissingVector):
-        k.coordinator.finalize(b, [vector(2), vector(2, LIE)], sender=a)
+        k.coordinator.finalize(b, [vector(2), vector(2, LIE)], k.hl(b), sender=a)
     with reverts_with(k.coordinator.VectorMismatch):
-        k.coordinator.finalize(b, [[GOOD]], sender=a)
-    tx = k.coordinator.finalize(b, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+        k.coordinator.finalize(b, [[GOOD]], k.hl(b), sender=a)
+    tx = k.coordinator.finalize(b, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], k.hl(b), sender=a)
     # leaf 0: GOOD by 2 seats -> Final; leaf 1: GOOD 1, LIE 1, abstain 1 -> Disputed (no majority)
     assert k.coordinator.leafState(b, 0) == L_FINAL
     assert k.coordinator.leafState(b, 1) == L_DISPUTED  # frozen: the DisputeCourt escalates it
@@ -293,13 +297,13 @@ def test_finalize__settle_phase_only_and_every_vector_needed(k, by, chain, rever
     assert list(slashes) == []  # wrong on the Final leaf: slashed by the court after the window
     court = k.s.court
     with reverts_with(court.ChallengeWindowOpen):
-        court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+        court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], k.hl(b), sender=a)
     k.chain.mine(deltatime=int(court.courtParams().challengeWindow))
-    tx = court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+    tx = court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], k.hl(b), sender=a)
     punished = [(str(e.worker), e.reason) for e in tx.events.filter(court.VoterSlashed)]
     assert punished == [(str(bb.address), 0)]
     with reverts_with(court.WrongCasePhase):  # once
-        court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], sender=a)
+        court.punish(b, 0, [vector(2, LIE), [GOOD, ABSTAIN], vector(2)], k.hl(b), sender=a)
 
 
 def test_finalizer__called_directly__sees_no_batch_and_changes_nothing(
@@ -320,9 +324,9 @@ def test_finalizer__called_directly__sees_no_batch_and_changes_nothing(
     created = keccak(rlp.encode([bytes.fromhex(str(k.coordinator.address)[2:]), 1]))[12:]
     finalizer = project.SettlementFinalizer.at(to_checksum_address(created))
     with reverts_with(k.coordinator.UnknownBatch):
-        finalizer.finalize(b, [vector(2), vector(2, LIE)], sender=a)
+        finalizer.finalize(b, [vector(2), vector(2, LIE)], k.hl(b), sender=a)
     assert k.coordinator.phaseOf(b) == PH_SETTLE
-    k.coordinator.finalize(b, [vector(2), vector(2, LIE)], sender=a)
+    k.coordinator.finalize(b, [vector(2), vector(2, LIE)], k.hl(b), sender=a)
     assert k.coordinator.leafState(b, 0) == L_FINAL
 
 
@@ -340,7 +344,7 @@ def test_finalize__no_shows__slashed_like_wrong_reveals_split_never_to_owner(
     k.reveal(b, a, vector(1))
     chain.mine(deltatime=k.params.reveal_window)
     stake_before = {w: k.s.stakes.getStaker(w).stake for w in (silent, absent)}
-    tx = k.coordinator.finalize(b, [vector(1)], sender=a)
+    tx = k.coordinator.finalize(b, [vector(1)], k.hl(b), sender=a)
     # one seat agrees: below quorum -> disputed (reward held by the court); both no-shows slashed
     assert k.coordinator.leafState(b, 0) == L_DISPUTED
     assert k.coordinator.getBatch(b).disputedMask == 1
@@ -373,7 +377,7 @@ def test_finalize__abstaining_seat__never_slashed(k, by, chain):
     k.reveal(b, a, vector(2))
     k.reveal(b, bb, vector(2), full=False)
     k.reveal(b, quiet, abstain(2))
-    k.coordinator.finalize(b, [abstain(2), vector(2)], sender=quiet)
+    k.coordinator.finalize(b, [abstain(2), vector(2)], k.hl(b), sender=quiet)
     assert [k.coordinator.leafState(b, i) for i in range(2)] == [L_FINAL, L_FINAL]
     assert k.s.stakes.getStaker(quiet).stake == stake
     assert k.coordinator.pendingWithdrawal(quiet) == 2 * (
@@ -407,7 +411,7 @@ def test_finalize__majority_without_quorum__disputed_nobody_slashed_until_the_co
     # any draw with two single-seat holders: one lies, one abstains, the other 3 seats agree
     posted, holders = seat_until(kit, lambda h, s: s.count(1) >= 2)
     b = posted.batch_id
-    seats = [int(x) for x in kit.coordinator.holdersOf(b)[1]]
+    seats = [int(x) for x in kit.holders_of(b)[1]]
     singles = [h for h, n in zip(holders, seats, strict=True) if n == 1]
     liar, quiet = singles[0], singles[1]
     votes = [LIE if h == liar else ABSTAIN if h == quiet else GOOD for h in holders]
@@ -415,7 +419,7 @@ def test_finalize__majority_without_quorum__disputed_nobody_slashed_until_the_co
         kit.commit(b, by[h], [v])
     for h, v in zip(holders, votes, strict=True):
         kit.reveal(b, by[h], [v])
-    tx = kit.coordinator.finalize(b, [[GOOD], [LIE], [ABSTAIN]], sender=by[holders[0]])
+    tx = kit.coordinator.finalize(b, [[GOOD], [LIE], [ABSTAIN]], kit.hl(b), sender=by[holders[0]])
     assert kit.coordinator.leafState(b, 0) == L_DISPUTED
     assert kit.coordinator.getBatch(b).disputedMask == 1
     assert (
@@ -584,7 +588,7 @@ def test_claim_seat_pay__unchallenged_batch__coordinator_keeps_the_window_then_p
     window = int(k.s.court.courtParams().challengeWindow)
     chain.mine(deltatime=window - 5)
     with reverts_with(k.coordinator.ChallengeWindowOpen):
-        k.coordinator.claimSeatPay([b], sender=by(holders[0]))
+        k.coordinator.claimSeatPay([b], [k.hl(_b) for _b in [b]], sender=by(holders[0]))
     with reverts_with(k.coordinator.WrongPhase):
         k.coordinator.close(b, sender=k.gateway)  # nothing left to close
     assert set(k.claim_seats(b, by)) == set(holders)
@@ -609,22 +613,24 @@ def test_claim_seat_pay__twice__reverts_nothing_to_claim_and_pays_once(
     b, holders = _agreed(k, by)
     k.wait_challenge_window(b)
     h = by(holders[0])
-    owed_to = int(k.coordinator.seatPayOf(b, h))
+    owed_to = int(k.coordinator.seatPayOf(b, h, k.hl(b)))
     assert owed_to > 0
     before = int(k.chain.provider.get_balance(k.coordinator.address))
-    tx = k.coordinator.claimSeatPay([b], sender=h)
+    tx = k.coordinator.claimSeatPay([b], [k.hl(_b) for _b in [b]], sender=h)
     assert [int(e.amount) for e in tx.events.filter(k.coordinator.SeatPayClaimed)] == [owed_to]
     assert int(k.chain.provider.get_balance(k.coordinator.address)) == before - owed_to
     with reverts_with(k.coordinator.NothingToClaim):
-        k.coordinator.claimSeatPay([b], sender=h)
+        k.coordinator.claimSeatPay([b], [k.hl(_b) for _b in [b]], sender=h)
     second = by(holders[1])
     with reverts_with(k.coordinator.NothingToClaim):
-        k.coordinator.claimSeatPay([b, b], sender=second)  # the whole call reverts: nothing sent
-    assert int(k.coordinator.seatPayOf(b, second)) == owed_to  # still claimable once
+        k.coordinator.claimSeatPay(
+            [b, b], [k.hl(_b) for _b in [b, b]], sender=second
+        )  # the whole call reverts: nothing sent
+    assert int(k.coordinator.seatPayOf(b, second, k.hl(b))) == owed_to  # still claimable once
     assert int(k.chain.provider.get_balance(k.coordinator.address)) == before - owed_to
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
     assert set(k.claim_seats(b, by)) == set(holders[1:])
-    assert k.coordinator.seatPayHeld(b) == 0
+    assert k.coordinator.seatPayHeld(b, k.hl(b)) == 0
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
 
@@ -635,18 +641,22 @@ def test_claim_seat_pay__stranger_unsettled_or_unknown_batch__reverts_and_sends_
     still in its commit phase WrongPhase, on a batch that does not exist UnknownBatch."""
     b, holders = _agreed(k, by)
     k.wait_challenge_window(b)
-    held = int(k.coordinator.seatPayHeld(b))
+    held = int(k.coordinator.seatPayHeld(b, k.hl(b)))
     with reverts_with(k.coordinator.NotSeated):
-        k.coordinator.claimSeatPay([b], sender=stranger)
+        k.coordinator.claimSeatPay([b], [k.hl(_b) for _b in [b]], sender=stranger)
     outsider = next(w for w in workers[:5] if str(w.address) not in holders)
     with reverts_with(k.coordinator.NotSeated):
-        k.coordinator.claimSeatPay([b], sender=outsider)  # staked, but no seat of this batch
+        k.coordinator.claimSeatPay(
+            [b], [k.hl(_b) for _b in [b]], sender=outsider
+        )  # staked, but no seat of this batch
     posted, seated = seat_until(k, distinct(3))
     with reverts_with(k.coordinator.WrongPhase):
-        k.coordinator.claimSeatPay([posted.batch_id], sender=by(seated[0]))
+        k.coordinator.claimSeatPay(
+            [posted.batch_id], [k.hl(_b) for _b in [posted.batch_id]], sender=by(seated[0])
+        )
     with reverts_with(k.coordinator.UnknownBatch):
-        k.coordinator.claimSeatPay([b + 100], sender=by(holders[0]))
-    assert int(k.coordinator.seatPayHeld(b)) == held
+        k.coordinator.claimSeatPay([b + 100], [k.hl(_b) for _b in [b + 100]], sender=by(holders[0]))
+    assert int(k.coordinator.seatPayHeld(b, k.hl(b))) == held
 
 
 def test_claim_seat_pay__several_batches__one_transfer_of_their_sum(k, by):
@@ -655,11 +665,13 @@ def test_claim_seat_pay__several_batches__one_transfer_of_their_sum(k, by):
     common = holders[0]
     second, _ = _agreed(k, by, want=lambda hs, s: len(hs) == 3 and common in hs)
     k.wait_challenge_window(second)
-    owed_to = int(k.coordinator.seatPayOf(first, common)) + int(
-        k.coordinator.seatPayOf(second, common)
+    owed_to = int(k.coordinator.seatPayOf(first, common, k.hl(first))) + int(
+        k.coordinator.seatPayOf(second, common, k.hl(second))
     )
     before = int(k.chain.provider.get_balance(common))
-    tx = k.coordinator.claimSeatPay([first, second], sender=by(common))
+    tx = k.coordinator.claimSeatPay(
+        [first, second], [k.hl(_b) for _b in [first, second]], sender=by(common)
+    )
     fee = int(tx.gas_used) * int(tx.gas_price)
     assert int(k.chain.provider.get_balance(common)) - before + fee == owed_to
     assert [int(e.batchId) for e in tx.events.filter(k.coordinator.SeatPayClaimed)] == [
@@ -677,11 +689,11 @@ def test_claim_seat_pay__outvoted_seat__has_nothing_to_claim(k, by, reverts_with
         k.commit(b, by(h), votes[h])
     for h in holders:
         k.reveal(b, by(h), votes[h], full=True)
-    k.coordinator.finalize(b, [vector(1), vector(1, LIE)], sender=k.gateway)
+    k.coordinator.finalize(b, [vector(1), vector(1, LIE)], k.hl(b), sender=k.gateway)
     assert k.coordinator.leafState(b, 0) == L_FINAL
     k.wait_challenge_window(b)
     with reverts_with(k.coordinator.NothingToClaim):
-        k.coordinator.claimSeatPay([b], sender=by(holders[2]))
+        k.coordinator.claimSeatPay([b], [k.hl(_b) for _b in [b]], sender=by(holders[2]))
     assert set(k.claim_seats(b, by)) == set(holders[:2])
 
 
@@ -717,7 +729,9 @@ def _finalized_by(k, by, finalizer):
         k.commit(posted.batch_id, by(h), v)
     for h, v in zip(holders, votes, strict=True):
         k.reveal(posted.batch_id, by(h), v)
-    k.coordinator.finalize(posted.batch_id, [vector(1), vector(1, LIE)], sender=finalizer)
+    k.coordinator.finalize(
+        posted.batch_id, [vector(1), vector(1, LIE)], k.hl(posted.batch_id), sender=finalizer
+    )
 
 
 def test_withdraw__pays_credits_once(k, by, reverts_with, stranger):
@@ -799,15 +813,15 @@ def test_reveal__zero_vector_hash_without_full_reveal__reverts_vector_mismatch(
     b = posted.batch_id
     griefer = by(holders[0])
     c = k.coordinator.commitmentFor(b, griefer, bytes(32), k.salt(griefer))
-    k.coordinator.commit(b, c, sender=griefer)
+    k.coordinator.commit(b, c, k.hl(b), sender=griefer)
     for h in holders[1:]:
         k.commit(b, by(h), vector(1))
     with reverts_with(k.coordinator.VectorMismatch):
-        k.coordinator.reveal(b, bytes(32), k.salt(griefer), [], sender=griefer)
+        k.coordinator.reveal(b, bytes(32), k.salt(griefer), [], k.hl(b), sender=griefer)
     for h in holders[1:]:
         k.reveal(b, by(h), vector(1))
     chain.mine(deltatime=k.params.commit_window + k.params.reveal_window)
-    k.coordinator.finalize(b, [vector(1)], sender=k.gateway)  # the griefer is a no-show
+    k.coordinator.finalize(b, [vector(1)], k.hl(b), sender=k.gateway)  # the griefer is a no-show
     assert k.coordinator.leafState(b, 0) == L_FINAL
 
 
@@ -839,8 +853,10 @@ def test_reveal__equal_vectors_last_one_empty__settles_from_the_first_full_revea
     )  # the finalizer's share: the settling holder claims it with its pay
     for h in holders:  # the seats' K-th of each Final leaf waits for the window
         assert k.coordinator.pendingWithdrawal(h) == 0
-        assert k.coordinator.seatPayOf(b, h) == 2 * (c // 3) + (fin if h == holders[-1] else 0)
-    assert k.coordinator.seatPayHeld(b) == 3 * 2 * (c // 3) + fin
+        assert k.coordinator.seatPayOf(b, h, k.hl(b)) == 2 * (c // 3) + (
+            fin if h == holders[-1] else 0
+        )
+    assert k.coordinator.seatPayHeld(b, k.hl(b)) == 3 * 2 * (c // 3) + fin
     assert k.chain.provider.get_balance(k.coordinator.address) == owed(k, _everyone(accounts))
 
 
@@ -895,7 +911,7 @@ def test_open_results__final_vector_omitted__taken_from_the_opening_unless_an_at
     att = k.cosignatures(b, tickets, results, [workers[3]])
     for h in k.seat(b):
         k.commit(b, by(h), vector(2))
-    for h in k.coordinator.holdersOf(b)[0]:
+    for h in k.holders_of(b)[0]:
         k.reveal(b, by(h), vector(2))
     opening = results_opening(results)
     k.wait_challenge_window(b)  # attesters are paid once no challenge can come

@@ -196,6 +196,11 @@ class World:
     challenge_window: int = 0  # the DisputeCourt's: attesters are paid after it
 
 
+def _hl(b: Batch) -> list[int]:
+    """The batch's holder list as its calls take it (address | seats << 160 per holder)."""
+    return [int(h, 16) | n << 160 for h, n in b.holders]
+
+
 def truth(ticket: Ticket) -> bytes:
     """The deterministic result of a ticket (what honest executors reveal)."""
     return keccak(b"result" + ticket.seq.to_bytes(8, "big") + ticket.input_hash)
@@ -508,8 +513,10 @@ class SettlementMachine(RuleBasedStateMachine):
         receipt = self._send(w.c.functions.seat(b.batch_id, encode_header(block)), w.stranger)
         [seated] = self._events(receipt, w.c.events.BatchSeated)
         seed = bytes(seated["seed"])
-        holders, seats = self._view(w.c.functions.holdersOf(b.batch_id))
-        b.holders = [(to_checksum_address(h), int(s)) for h, s in zip(holders, seats, strict=True)]
+        drawn = [to_checksum_address(a) for a in seated["seats"]]
+        holders = list(dict.fromkeys(drawn))  # the contract keeps only their list's hash
+        seats = [drawn.count(h) for h in holders]
+        b.holders = [(h, s) for h, s in zip(holders, seats, strict=True)]
         assert sum(seats) == w.params.seats
         expected_audit = sum(
             1 << i
@@ -556,14 +563,16 @@ class SettlementMachine(RuleBasedStateMachine):
             self._mine_blocks(seed_block - head + 1)
         block = self.rpc("eth_getBlockByNumber", hex(seed_block), False)
         seed = batch_seed(bytes.fromhex(str(block["mixHash"])[2:]), b.batch_id)
-        drawn = {
+        order = [
             to_checksum_address(a)
             for a in self._view(w.stakes.functions.drawSeats(epoch, seed, w.params.seats))
-        }
+        ]
+        drawn = set(order)
         outsider = next((a for a in [*w.adversary, w.stranger] if a not in drawn), None)
         if outsider is None:
             return
-        fn = w.c.functions.seatAndCommit(b.batch_id, encode_header(block), keccak(b"x"))
+        listed = [int(h, 16) | order.count(h) << 160 for h in dict.fromkeys(order)]
+        fn = w.c.functions.seatAndCommit(b.batch_id, encode_header(block), keccak(b"x"), listed)
         self._send(fn, outsider, expect={"NotSeated"})
 
     def _posted_at(self, b: Batch) -> int:
@@ -596,8 +605,9 @@ class SettlementMachine(RuleBasedStateMachine):
                 if source is None:
                     b.plans[holder] = NO_SHOW
                     continue
-                copied = self._view(w.c.functions.voteOf(b.batch_id, source))
-                self._send(w.c.functions.commit(b.batch_id, copied), holder)
+                index = [h for h, _ in b.holders].index(source)
+                copied = self._view(w.c.functions.voteOf(b.batch_id, index))
+                self._send(w.c.functions.commit(b.batch_id, copied, _hl(b)), holder)
                 b.committed.add(holder)
                 continue
             v = self._vector(b, plan)
@@ -605,7 +615,7 @@ class SettlementMachine(RuleBasedStateMachine):
             c = seat_commitment(
                 w.chain_id, w.c.address, b.batch_id, holder, vector_hash(v), keccak(holder.encode())
             )
-            self._send(w.c.functions.commit(b.batch_id, c), holder)
+            self._send(w.c.functions.commit(b.batch_id, c, _hl(b)), holder)
             b.committed.add(holder)
 
     def _reveal_all(self, b: Batch) -> None:
@@ -622,14 +632,16 @@ class SettlementMachine(RuleBasedStateMachine):
                 # it knows the copied opening only after that holder reveals: it still cannot open it
                 source = next(h for h in b.committed if h != holder and h in b.vectors)
                 v = b.vectors[source]
-                fn = w.c.functions.reveal(b.batch_id, vector_hash(v), keccak(source.encode()), v)
+                fn = w.c.functions.reveal(
+                    b.batch_id, vector_hash(v), keccak(source.encode()), v, _hl(b)
+                )
                 if source in b.revealed:
                     self._send(fn, holder, expect={"CommitmentMismatch"})
                 continue
             v = b.vectors[holder]
             full = first_full is None or v != first_full or holder == b.holders[-1][0]
             fn = w.c.functions.reveal(
-                b.batch_id, vector_hash(v), keccak(holder.encode()), v if full else []
+                b.batch_id, vector_hash(v), keccak(holder.encode()), v if full else [], _hl(b)
             )
             receipt = self._send(fn, holder)
             b.revealed.add(holder)
@@ -671,7 +683,9 @@ class SettlementMachine(RuleBasedStateMachine):
         if outsider is None or self.now >= b.commit_deadline:
             return
         self._send(
-            self.w.c.functions.commit(b.batch_id, keccak(b"x")), outsider, expect={"NotSeated"}
+            self.w.c.functions.commit(b.batch_id, keccak(b"x"), _hl(b)),
+            outsider,
+            expect={"NotSeated"},
         )
 
     @rule(i=st.integers(0, 7))
@@ -689,7 +703,7 @@ class SettlementMachine(RuleBasedStateMachine):
         for holder in b.revealed:
             if b.vectors[holder] not in distinct:
                 distinct.append(b.vectors[holder])
-        receipt = self._send(w.c.functions.finalize(b.batch_id, distinct), w.stranger)
+        receipt = self._send(w.c.functions.finalize(b.batch_id, distinct, _hl(b)), w.stranger)
         self._settled(b, receipt)
 
     # ------------------------------------------------------------------ the model's verdict
@@ -823,7 +837,7 @@ class SettlementMachine(RuleBasedStateMachine):
         end = b.finalized_at + w.challenge_window
         if wait:
             self._jump(end)
-        fn = w.c.functions.claimSeatPay([b.batch_id])
+        fn = w.c.functions.claimSeatPay([b.batch_id], [_hl(b)])
         if self.now < end:
             self._send(fn, actor, expect={"ChallengeWindowOpen"})
         elif actor not in dict(b.holders):
@@ -833,11 +847,49 @@ class SettlementMachine(RuleBasedStateMachine):
         else:
             self._claim(b, actor)
 
+    @rule(i=st.integers(0, 7), how=st.integers(0, 3), who=st.integers(0, 7))
+    @step
+    def adversary_forges_the_holder_list(self, i: int, how: int, who: int) -> None:
+        """An adversary (or a holder) sends a holder list that is not the batch's: itself in an honest
+        holder's place, an honest holder dropped, the list reordered, or its seats doubled. The commit or
+        the claim reverts (HoldersMismatch, or an earlier check) and nothing moves."""
+        w = self.w
+        seated = [b for b in self.batches if b.holders]
+        if not seated:
+            return
+        b = seated[i % len(seated)]
+        pool = [*w.adversary, w.stranger, *(h for h, _ in b.holders)]
+        actor = pool[who % len(pool)]
+        holders = list(b.holders)
+        if how == 0:
+            forged = [(actor, holders[0][1]), *holders[1:]]
+        elif how == 1:
+            forged = holders[:-1]
+        elif how == 2:
+            forged = list(reversed(holders))
+        else:
+            forged = [(h, n * 2 if h == actor else n) for h, n in holders]
+        listed = [int(h, 16) | n << 160 for h, n in forged]
+        if listed == _hl(b):
+            return  # not a forgery (one holder, or the actor holds no seat)
+        if b.finalized_at:
+            fn = w.c.functions.claimSeatPay([b.batch_id], [listed])
+            end = b.finalized_at + w.challenge_window
+            expect = {"HoldersMismatch"} | ({"ChallengeWindowOpen"} if self.now < end else set())
+        else:
+            fn = w.c.functions.commit(b.batch_id, keccak(b"forged"), listed)
+            expect = {
+                "HoldersMismatch",
+                "WrongPhase",
+            }  # outside the Commit phase its check comes first
+        self._send(fn, actor, expect=expect)
+        RUNS["forged_lists"] = RUNS.get("forged_lists", 0) + 1
+
     def _claim(self, b: Batch, holder: str) -> None:
         """``holder`` claims its pay of ``b``: it is sent exactly the model's pay."""
         w = self.w
         before = int(self.rpc("eth_getBalance", holder, "latest"), 16)
-        receipt = self._send(w.c.functions.claimSeatPay([b.batch_id]), holder)
+        receipt = self._send(w.c.functions.claimSeatPay([b.batch_id], [_hl(b)]), holder)
         paid = int(self.rpc("eth_getBalance", holder, "latest"), 16) - before  # gas price 0
         assert paid == b.seat_pay[holder], f"claimed {paid}, model {b.seat_pay[holder]}"
         [event] = self._events(receipt, w.c.events.SeatPayClaimed)
@@ -911,7 +963,9 @@ class SettlementMachine(RuleBasedStateMachine):
                     self._claim(b, h)
         states = [self._batch_state(b) for b in self.batches]
         assert all(s in (S_CLOSED, S_EXPIRED) for s in states), f"not terminal: {states}"
-        held = [int(self._view(w.c.functions.seatPayHeld(b.batch_id))) for b in self.batches]
+        held = [
+            int(self._view(w.c.functions.seatPayHeld(b.batch_id, _hl(b)))) for b in self.batches
+        ]
         assert not any(held), f"seat pay left unclaimed: {held}"
         self.check()
 
@@ -924,7 +978,7 @@ class SettlementMachine(RuleBasedStateMachine):
         calls += [g.reserveOf(w.project_id), g.bondOf(w.gateway)]
         calls += [st_.getStaker(a) for a in self.stakers]
         calls += [c.getBatch(b.batch_id) for b in self.batches]
-        calls += [c.seatPayHeld(b.batch_id) for b in self.batches]
+        calls += [c.seatPayHeld(b.batch_id, _hl(b)) for b in self.batches]
         reads = [
             ("eth_getBalance", [a, "latest"])
             for a in (w.c.address, w.gateways.address, w.stakes.address)

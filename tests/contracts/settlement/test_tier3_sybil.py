@@ -63,9 +63,9 @@ def test_tier3__stake_split_over_identities__paid_no_more_and_slashed_no_less_th
     for h, v in tier1.items():
         k.reveal(b, by[h], [v])
     if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, [[v] for v in tier1.values()], sender=by[holders[0]])
+        k.coordinator.finalize(b, [[v] for v in tier1.values()], k.hl(b), sender=by[holders[0]])
     assert k.coordinator.leafState(b, 0) == L_DISPUTED
-    k.s.court.escalate(b, 0, [[v] for v in tier1.values()], sender=k.gateway)
+    k.s.court.escalate(b, 0, [[v] for v in tier1.values()], k.hl(b), sender=k.gateway)
 
     # the adversary's identities and their unsplit twins join the active set for tiers 2 and 3
     winner = identities(k, accounts, chain, [WINNER_WHOLE])[0]
@@ -108,7 +108,7 @@ def test_tier3__stake_split_over_identities__paid_no_more_and_slashed_no_less_th
     # pay: the pot shared by weight in wei of stake (tier-1 winner seats at minStake each)
     total_slashed = sum(slashed.values())
     pot = total_slashed * p.honest_slash_bps // BPS + int(case.escrow)
-    seats = dict(zip(*(list(x) for x in k.coordinator.holdersOf(b)), strict=True))
+    seats = dict(zip(*(list(x) for x in k.holders_of(b)), strict=True))
     tier1_good = next(h for h, v in tier1.items() if v == GOOD)
     tier3_good = [v for v in court.c.votersOf(b, 0, TIER_ALL) if bytes(v.vote) == GOOD]
     weight = int(seats[tier1_good]) * p.min_stake + sum(int(v.weight) for v in tier3_good)

@@ -108,7 +108,7 @@ def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_
     duty = loop.start(committee._duty(batch_id, {}))
 
     def vote() -> bytes:
-        return bytes(coordinator.voteOf(batch_id, me.address))
+        return bytes(kit.vote_of(batch_id, me.address))
 
     wait_for(lambda: vote() != bytes(32), margin + 20, "the seat's commitment")
     assert coordinator.phaseOf(batch_id) in (PH_COMMIT, PH_REVEAL)

@@ -73,7 +73,7 @@ def test_committee__commit_and_reveal_dropped_by_reorg__worker_sends_both_again(
     duty = loop.start(committee.duty(posted.batch_id, {}))
 
     def vote() -> bytes:
-        return bytes(coordinator.voteOf(posted.batch_id, me.address))
+        return bytes(kit.vote_of(posted.batch_id, me.address))
 
     wait_for(lambda: vote() != bytes(32), 30, "the worker's commitment")
     chain.provider.make_request("anvil_reorg", [1, []])
@@ -134,7 +134,7 @@ def test_committee__reorg_takes_batch_back_from_reveal_to_commit__worker_reveals
     duty = loop.start(committee.duty(batch_id, {}))
 
     def vote() -> bytes:
-        return bytes(coordinator.voteOf(batch_id, me.address))
+        return bytes(kit.vote_of(batch_id, me.address))
 
     wait_for(lambda: vote() != bytes(32), 30, "the worker's commitment")
     commitment = vote()
@@ -241,7 +241,7 @@ def test_committee__duty_cut_by_unexpected_error__resumed_and_seat_commits(
     committee, rpc = ledger_committee(v2_config, me, ledger, kind=_OnceBroken)
     duty = loop.start(committee._duty(posted.batch_id, {}))
     wait_for(
-        lambda: bytes(kit.coordinator.voteOf(posted.batch_id, me.address)) != bytes(32),
+        lambda: bytes(kit.vote_of(posted.batch_id, me.address)) != bytes(32),
         30,
         "the commitment after the duty was cut once",
     )

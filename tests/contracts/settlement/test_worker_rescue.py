@@ -74,6 +74,6 @@ def test_committee__unseated_past_seat_window__worker_expires_it_and_reserve_ref
     assert EXPIRE in sent
     assert not set(sent) & {
         _CODEC.encode_call("seat", 0, b"")[:4],
-        _CODEC.encode_call("seatAndCommit", 0, b"", bytes(32))[:4],
+        _CODEC.encode_call("seatAndCommit", 0, b"", bytes(32), [])[:4],
     }  # expired, never seated late
     duty.stop(loop)

@@ -18,7 +18,7 @@ from .worker_harness import LedgerWorker, ThreadLoop, sent_to_coordinator, wait_
 PH_AWAITING, PH_COMMIT, PH_FINALIZED, PH_CLOSED = 1, 2, 5, 6
 _CODEC = ContractCodec(load_abi("SettlementCoordinator"))
 SEAT = _CODEC.encode_call("seat", 0, b"")[:4]
-SEAT_AND_COMMIT = _CODEC.encode_call("seatAndCommit", 0, b"", bytes(32))[:4]
+SEAT_AND_COMMIT = _CODEC.encode_call("seatAndCommit", 0, b"", bytes(32), [])[:4]
 
 
 def _drawn(kit: Any, config: ChainConfig, loop: ThreadLoop, batch_id: int) -> list[str]:
@@ -63,7 +63,7 @@ def test_committee__holders_of_unseated_batch__seat_with_a_commit_and_settle_wit
         "the batch settled by the workers",
     )
     assert coordinator.getBatch(batch_id).finalMask == 1  # every holder revealed GOOD
-    assert sorted(str(h) for h in coordinator.holdersOf(batch_id)[0]) == sorted(holders)
+    assert sorted(str(h) for h in kit.holders_of(batch_id)[0]) == sorted(holders)
     sent = sent_to_coordinator(kit, seed_block)
     assert SEAT not in sent  # nobody sent a seat transaction (the outsider left it to the seats)
     assert SEAT_AND_COMMIT in sent
@@ -92,5 +92,5 @@ def test_committee__no_holder_seats_within_grace__worker_without_seat_seats_it(
     wait_for(lambda: coordinator.phaseOf(batch_id) != PH_AWAITING, 30, "the batch seated")
     assert coordinator.phaseOf(batch_id) == PH_COMMIT
     assert SEAT in sent_to_coordinator(kit, seed_block)
-    assert str(outsider.address) not in [str(h) for h in coordinator.holdersOf(batch_id)[0]]
+    assert str(outsider.address) not in [str(h) for h in kit.holders_of(batch_id)[0]]
     duty.stop(loop)

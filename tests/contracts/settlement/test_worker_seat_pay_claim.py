@@ -19,7 +19,7 @@ from .worker_harness import ThreadLoop, accountability_of, wait_for
 
 def _all_agree(k: Any, batch_id: int, accounts_by_address: dict[str, Any]) -> None:
     """Every holder of ``batch_id`` commits and reveals the same one-leaf vector: it settles."""
-    seated = [str(h) for h in k.coordinator.holdersOf(batch_id)[0]]
+    seated = [str(h) for h in k.holders_of(batch_id)[0]]
     for h in seated:
         k.commit(batch_id, accounts_by_address[h], [GOOD])
     for h in seated:
@@ -54,7 +54,7 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
     rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=0.0)
     k.wait_challenge_window(b)
     ends = int(k.coordinator.getBatch(b).finalizedAt) + int(k.s.court.courtParams().challengeWindow)
-    owed = int(k.coordinator.seatPayOf(b, me))
+    owed = int(k.coordinator.seatPayOf(b, me, k.hl(b)))
     assert owed > 0
     before = int(k.chain.provider.get_balance(me.address))
     nonce = int(k.chain.provider.get_nonce(me.address))
@@ -62,7 +62,7 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
     assert int(k.chain.provider.get_nonce(me.address)) == nonce + 1
     fee = before + owed - int(k.chain.provider.get_balance(me.address))
     assert fee == 0  # gas is free on this chain: the pay arrived in full, not a wei less
-    assert int(k.coordinator.seatPayOf(b, me)) == 0
+    assert int(k.coordinator.seatPayOf(b, me, k.hl(b))) == 0
     loop.run(accountability.claim_seat_pay(b, ends), 30)  # nothing left: no transaction
     assert int(k.chain.provider.get_nonce(me.address)) == nonce + 1
     loop.run(accountability.close(), 30)
@@ -90,7 +90,7 @@ def test_claim_seat_pay__two_batches_due__one_claim_pays_both(
     k.wait_challenge_window(second.batch_id)
     k.wait_challenge_window(first.batch_id)
     ends = {b: int(k.coordinator.getBatch(b).finalizedAt) + window for b in ids}
-    owed = {b: int(k.coordinator.seatPayOf(b, me)) for b in ids}
+    owed = {b: int(k.coordinator.seatPayOf(b, me, k.hl(b))) for b in ids}
     assert all(owed.values())
     before = int(k.chain.provider.get_balance(me.address))
     nonce = int(k.chain.provider.get_nonce(me.address))
@@ -103,7 +103,7 @@ def test_claim_seat_pay__two_batches_due__one_claim_pays_both(
     assert accountability.claims == 1
     fee = before + sum(owed.values()) - int(k.chain.provider.get_balance(me.address))
     assert fee == 0  # gas is free on this chain: both batches' pay arrived in full
-    assert [int(k.coordinator.seatPayOf(b, me)) for b in ids] == [0, 0]
+    assert [int(k.coordinator.seatPayOf(b, me, k.hl(b))) for b in ids] == [0, 0]
     loop.run(accountability.close(), 30)
     loop.run(rpc.aclose(), 30)
 
@@ -126,13 +126,13 @@ def test_sweep_claims__pay_owed_from_before_a_start__claimed_once_nothing_for_ot
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
         return str(k.gateway.address), []
 
-    owed = int(k.coordinator.seatPayOf(b, me))
+    owed = int(k.coordinator.seatPayOf(b, me, k.hl(b)))
     assert owed > 0
     before = int(k.chain.provider.get_balance(me.address))
     nonce = int(k.chain.provider.get_nonce(me.address))
     rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=0.0)
     assert loop.run(accountability.sweep_claims(), 30) >= 1
-    wait_for(lambda: int(k.coordinator.seatPayOf(b, me)) == 0, 30, "the swept claim")
+    wait_for(lambda: int(k.coordinator.seatPayOf(b, me, k.hl(b))) == 0, 30, "the swept claim")
     assert int(k.chain.provider.get_balance(me.address)) == before + owed  # gas is free here
     assert int(k.chain.provider.get_nonce(me.address)) == nonce + 1
     assert loop.run(accountability.sweep_claims(), 30) == 0  # nothing owed: nothing sent

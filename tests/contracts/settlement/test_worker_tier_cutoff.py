@@ -46,8 +46,8 @@ def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_i
     for h, v in zip(holders, vectors, strict=True):
         k.reveal(b, court.by[h], v)
     if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, vectors, sender=court.by[holders[0]])
-    court.c.escalate(b, 0, vectors, sender=k.gateway)
+        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
     panel = court.seat_panel(b, 0)
     assert court.phase(b, 0) == CP_COMMIT
     me = accounts_by_address[panel[0]]

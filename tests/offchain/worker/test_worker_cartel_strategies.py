@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from worker_jobs import local_job
 
+from peerhost.chain.settlement import holder_words
 from peerhost.wire.batch import ABSTAIN, Leaf, seat_commitment, vector_hash
 from peerhost.wire.envelope import Envelope, result_hash
 from peerhost.worker.accountability import Accountability
@@ -230,6 +231,9 @@ class _Chain:
     async def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
         return [ALICE, CAROL], [1, 2]
 
+    async def holder_list(self, batch_id: int) -> list[int]:
+        return holder_words(*await self.holders_of(batch_id))
+
     async def get_batch(self, batch_id: int) -> dict[str, Any]:
         phase = await self.phase_of(batch_id)  # the record of a batch in that phase
         return {
@@ -316,7 +320,7 @@ def test_seat_duty__withholding_ballot__commits_the_hooks_vector_and_never_revea
     assert [name for name, _ in chain.sent] == ["commit"]  # ALICE's owner holds 1 of 3 seats
     lie = [cartel_lie(withholder.owner_tag, 7, i) for i in range(2)]
     assert packed == b"".join(lie)
-    (_, commitment) = chain.sent[0][1]
+    (_, commitment, _) = chain.sent[0][1]
     assert commitment == seat_commitment(31337, SETTLEMENT, 7, ALICE, vector_hash(lie), salt)
     assert seen == [None]  # nothing revealed: no court duty as a seat
 
