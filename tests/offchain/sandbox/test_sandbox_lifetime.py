@@ -234,7 +234,7 @@ def test_prime__module_whose_instantiation_runs_code__left_to_its_run(
         js = sandbox._prepare(sandbox._module("js", b""))
         assert isinstance(js[0], wasmtime.InstancePre)
         made = prime(js[1], js[0], Limits().memory_bytes)
-        assert made is not None and made.store.get_fuel() == 0  # no guest code ran
+        assert made is not None  # no start function: the instance is made ahead of its run
         made.store.close()
     finally:
         sandbox.close()
