@@ -26,6 +26,13 @@ def _all_agree(k: Any, batch_id: int, accounts_by_address: dict[str, Any]) -> No
         k.reveal(batch_id, accounts_by_address[h], [GOOD])
 
 
+def _settled_batch(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Any, list[str]]:
+    """A batch seated on three distinct holders, all agreeing: the posted batch, its holders."""
+    posted, holders = seat_until(k, distinct(3))
+    _all_agree(k, posted.batch_id, accounts_by_address)
+    return posted, holders
+
+
 async def _leaf_result(batch_id: int, index: int) -> bytes:
     return GOOD
 
@@ -43,9 +50,8 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
     accounts_by_address: dict[str, Any],
     loop: ThreadLoop,
 ) -> None:
-    posted, holders = seat_until(k, distinct(3))
+    posted, holders = _settled_batch(k, accounts_by_address)
     b = posted.batch_id
-    _all_agree(k, b, accounts_by_address)
     me = accounts_by_address[holders[0]]
 
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
@@ -116,9 +122,8 @@ def test_sweep_claims__pay_owed_from_before_a_start__claimed_once_nothing_for_ot
     loop: ThreadLoop,
 ) -> None:
     # a batch settled while this worker was away: no duty of this process saw it
-    posted, holders = seat_until(k, distinct(3))
+    posted, holders = _settled_batch(k, accounts_by_address)
     b = posted.batch_id
-    _all_agree(k, b, accounts_by_address)
     k.wait_challenge_window(b)
     me = accounts_by_address[holders[0]]
     stranger = next(w for w in workers[:5] if str(w.address) not in holders)
