@@ -282,8 +282,10 @@ async def _case_closed(view: SettlementView, batch_id: int, index: int, outcome:
     return True
 
 
-async def stakes(view: SettlementView, workers: list[str]) -> dict[str, int]:
-    return {w: int((await view.staker(w))["stake"]) for w in workers}
+async def stakes(
+    view: SettlementView, workers: list[str], block: int | str = "latest"
+) -> dict[str, int]:
+    return {w: int((await view.staker(w, block))["stake"]) for w in workers}
 
 
 #: What a slash was for, by where it came from: the coordinator's seat slashes (``SeatSlashed``) and
@@ -358,7 +360,9 @@ def check_losses(
 
 @dataclass
 class Before:
-    """The state a scenario's check compares with."""
+    """The state a scenario's check compares with: the gateway's next seq, and the workers'
+    stakes as they were at the end of ``block`` (so the run's slashes are those of the blocks
+    after it, :func:`losses`)."""
 
     seq: int
     block: int
@@ -369,11 +373,29 @@ def worker_addresses(stack: TicketStack) -> list[str]:
     return [worker_key(n).address for n in range(stack.devnet.config.workers)]
 
 
-def snapshot(stack: TicketStack) -> Before:
-    async def read(view: SettlementView) -> tuple[int, dict[str, int]]:
-        return await view.block_number(), await stakes(view, worker_addresses(stack))
+async def baseline(view: SettlementView, workers: list[str]) -> tuple[int, dict[str, int]]:
+    """The head block and every worker's stake at that very block. Read apart (the number, then
+    the stakes at ``latest``), a block mined between the two reads had its slashes taken off the
+    baseline and also counted in the run's window: a slash of the run before, of the worker this
+    run killed, showed as "lost 0 wei; its slashes: seat no-show 0.05 ETH"
+    (``worker-killed-commit-restarted`` seed 800)."""
+    block = await view.block_number()
+    return block, await stakes(view, workers, block)
 
-    block, staked = stack.view(read)
+
+async def losses(
+    view: SettlementView, workers: list[str], since: int
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Every worker's stake at the head block and its slashes in the blocks after ``since`` up
+    to that head (:func:`slashes`): the same blocks the stakes moved in since a :func:`baseline`
+    read at ``since`` (whose own block's slashes it already has taken off)."""
+    head = await view.block_number()
+    items = await slashes(view, since + 1, head) if head > since else {}
+    return await stakes(view, workers, head), items
+
+
+def snapshot(stack: TicketStack) -> Before:
+    block, staked = stack.view(lambda view: baseline(view, worker_addresses(stack)))
     return Before(seq=next_seq(stack), block=block, stakes=staked)
 
 
@@ -458,12 +480,7 @@ def settled(
             )
         time.sleep(1.0)
 
-    async def after(view: SettlementView) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-        head = await view.block_number()  # stakes and slashes read at one block
-        staked = {w: int((await view.staker(w, head))["stake"]) for w in worker_addresses(stack)}
-        return staked, await slashes(view, before.block, head)
-
-    staked, items = stack.view(after)
+    staked, items = stack.view(lambda view: losses(view, worker_addresses(stack), before.block))
     outcome.slashed = check_losses(before.stakes, staked, items, dead)
     for worker in outcome.slashed:
         kinds = {k: v for k, v in items[worker.lower()].items() if k in NO_SHOWS}
