@@ -61,17 +61,41 @@ MODES = ("fast", "attested")
 def fault_config(
     root: Path, pytest_config: Any = None, sandbox_cache: Path | None = None
 ) -> DevnetConfig:
-    """The stack the scenarios run on: the e2e ticket stack with 45 s commit and reveal windows
-    (a dead seat's no-show settles within a scenario; a restarted worker is back well before,
-    even on a loaded machine)
-    and a gateway that posts every two seconds (a crash finds tickets unposted)."""
-    params = replace(devnet_settlement_params(3), commit_window=45, reveal_window=45)
+    """The stack the scenarios run on: the e2e ticket stack with ``COMMIT_WINDOW`` and ``REVEAL_WINDOW``
+    (s) (a dead seat's no-show settles within a scenario), workers staking ``WORKER_STAKE``
+    (a campaign's stack outlives several runs that drain a dead worker's stake) and a gateway
+    that posts every two seconds (a crash finds tickets unposted)."""
+    params = replace(
+        devnet_settlement_params(3), commit_window=COMMIT_WINDOW, reveal_window=REVEAL_WINDOW
+    )
     return ticket_config(
         root,
         sandbox_cache or sandbox_cache_dir(pytest_config, root / "sandbox-cache"),
         settlement_params=params,
         gateway_settings={"batch_interval": 2.0},
+        worker_stake=WORKER_STAKE,
     )
+
+
+#: The fault stack's commit and reveal windows (s). A dead seat's batch waits them out (a seat
+#: that never committed: the commit window; one that committed and never revealed: both), so they
+#: set the `-down` scenarios' length: 45 s each took about 110 s a run. The commit window is safe
+#: short for the honest seats on a loaded 2-core machine: a holder commits within 0-2 s of its
+#: batch's seating (measured on this stack at load 5-7, docs/faults.md), a seat whose leaves run
+#: late commits what it has ``commit_margin`` (4 s of 20) before the deadline and abstains on the
+#: rest (never slashed), and the same workers vote in the courts' 10 s windows on this stack. The
+#: reveal window stays longer: a worker restarted after a crash between its commitment and its
+#: reveal (``worker-killed-*-restarted``) must be back and reveal before the commit deadline plus
+#: the reveal window, about 60 s after the crash, and a worker's start took up to 25 s at load 7.
+COMMIT_WINDOW, REVEAL_WINDOW = 20, 40
+
+#: Each worker's stake on the fault stack (wei). A run that leaves a worker down costs it its
+#: seats' and tier-2 panels' no-shows (0.05 ETH each) and its tier-3 votes' (5 % of its stake
+#: each): all of a 2 ETH stake in one `worker-killed-commit-down` run, and ``bench/faults.py``
+#: replaces a stack whose workers fell below 1 ETH (a minute or more of setup, after nearly every
+#: `-down` run). At 10 ETH a stack outlives several such runs. The draws are unchanged (every
+#: worker stakes the same).
+WORKER_STAKE = 10 * 10**18
 
 
 class ScenarioFailed(AssertionError):
@@ -94,6 +118,9 @@ class Outcome:
     answered: int = 0  # HTTP 200s
     failed_calls: int = 0  # HTTP errors or non-200 (expected while a process is down)
     slashed: dict[str, int] = field(default_factory=dict)  # worker -> wei lost (no-shows)
+    swept: int = (
+        0  # batches owing a restarted worker seat pay from before its start, each claimed once
+    )
     notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -103,6 +130,10 @@ class Outcome:
             + (f", {self.orphaned} posted as orphans" if self.orphaned else "")
             + f"; {self.answered} answered, {self.failed_calls} failed call(s)"
             + (f"; no-show slashes {self.slashed}" if self.slashed else "")
+            + (
+                f"; seat pay of {self.swept} batch(es) owed at restart, claimed once"
+                * bool(self.swept)
+            )
         )
 
 
@@ -488,6 +519,58 @@ def settled(
     return outcome
 
 
+#: How many of the newest batches :func:`owed_now` reads (a worker's sweep reads 2,000; the pay of
+#: older batches is owed from runs long past, whose starts swept it).
+SWEEP_LOOKBACK = 100
+
+
+async def owed_now(view: SettlementView, worker: str) -> tuple[int, dict[int, int]]:
+    """The head block and, of the ``SWEEP_LOOKBACK`` newest batches, batch id -> the wei of seat
+    pay ``worker`` may claim now."""
+    head = await view.block_number()
+    count = await view.batch_count()
+    first = max(1, count - SWEEP_LOOKBACK + 1)
+    owed = {b: await view.seat_pay_of(b, worker) for b in range(first, count + 1)}
+    return head, {b: wei for b, wei in owed.items() if wei}
+
+
+def claimed_once(
+    stack: TicketStack, worker: str, owed: dict[int, int], from_block: int, timeout: float = 90.0
+) -> None:
+    """Waits until ``worker`` claimed the seat pay of every batch in ``owed`` (what it was owed
+    when it started: its start-up sweep's work, ``Accountability.sweep_claims``), each exactly
+    once and in full, and checks that no batch since ``from_block`` paid it twice. Raises
+    :class:`ScenarioFailed` naming the batch otherwise."""
+    last: list[str] = []
+
+    async def check(view: SettlementView) -> bool:
+        claims: dict[int, list[int]] = {}
+        for _, args in await view.logs("SeatPayClaimed", from_block):
+            if str(args["holder"]).lower() == worker.lower():
+                claims.setdefault(int(args["batchId"]), []).append(int(args["amount"]))
+        if twice := {b: a for b, a in claims.items() if len(a) > 1}:
+            raise ScenarioFailed(f"{worker} was paid twice for a seat: {twice}")
+        wrong = {b: (claims[b][0], wei) for b, wei in owed.items() if b in claims}
+        if wrong := {b: got for b, got in wrong.items() if got[0] != got[1]}:
+            raise ScenarioFailed(f"{worker}'s seat pay claimed (got, owed): {wrong}")
+        last[:] = [
+            f"batch {b}: {await view.seat_pay_of(b, worker)} wei still owed"
+            for b in sorted(owed)
+            if b not in claims
+        ]
+        return not last
+
+    deadline = time.monotonic() + timeout
+    while not stack.view(check):
+        if time.monotonic() > deadline:
+            raise ScenarioFailed(
+                f"{worker}, restarted, never claimed the seat pay owed from before its start "
+                f"(its start-up sweep) within {timeout:.0f} s: " + "; ".join(last[:10])
+            )
+        rpc(stack, "evm_mine")  # claims wait out a challenge window on the chain's clock
+        time.sleep(1.0)
+
+
 # ---- processes -------------------------------------------------------------------------------
 
 
@@ -543,6 +626,11 @@ def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> O
     outcome = Outcome(name, seed)
     n = rng.randrange(stack.devnet.config.workers)
     victim = outcome.victim = worker_key(n).address
+    # Each start of the victim (the crashing program now, the honest one after the crash) sweeps
+    # the seat pay it is owed from before it (Accountability.sweep_claims): read while it is down
+    # (nothing claims for it then), each batch must be claimed once, in full, by the end
+    stack.devnet.workers[n].stop(timeout=30.0)
+    claims_from, owed = stack.view(lambda view: owed_now(view, victim)) if restart else (0, {})
     proc = launch_crashing(stack, n, point)
     before = snapshot(stack)
     try:
@@ -555,6 +643,8 @@ def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> O
                 f"worker-{n + 1} killed at {point}" + f" of batch {batch}" * bool(batch)
             )
             if restart:
+                _, more = stack.view(lambda view: owed_now(view, victim))
+                owed.update(more)  # what the first start's sweep had not claimed yet is in both
                 started = time.monotonic()
                 relaunch(stack, n)
                 outcome.notes.append(f"back in {time.monotonic() - started:.0f} s")
@@ -565,6 +655,9 @@ def worker_killed(stack: TicketStack, seed: int, point: str, restart: bool) -> O
         # While it is down (restarted or not) its seats in batches posted meanwhile are the
         # protocol's no-shows; nothing else may cost it anything.
         settled(stack, before, outcome, dead={victim})
+        if restart:  # (left down, it has no start to sweep before the check)
+            claimed_once(stack, victim, owed, claims_from)
+            outcome.swept = len(owed)
         if restart and batch:  # back, it opens the commitment it made before the crash
 
             async def revealed(view: SettlementView) -> bool:
