@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [(name, args.seed + i) for i in range(args.runs) for name in order]
     campaign = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}/{os.getpid()}"
     started = time.monotonic()
+    # stopped by SIGTERM, stop the stacks on the way out (without it, a campaign's jobs ran on
+    # after it, orphaned: seen with --jobs 3)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.jobs == 1:
         run_stack(iter(tasks), args.ledger, args.keep, 0, campaign)
     else:
