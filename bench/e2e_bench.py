@@ -195,7 +195,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 from ape import accounts, networks, project  # noqa: E402
 from ape.logging import logger  # noqa: E402
-from proc_cpu import sched_ns, self_cpu, tree_cpu  # noqa: E402
+from proc_cpu import descendants, sched_ns, self_cpu, tree_cpu  # noqa: E402
 
 from peerhost.deploy import ETHER  # noqa: E402
 from peerhost.devnet.progress import Progress  # noqa: E402
@@ -701,7 +701,10 @@ def trace_phase(
 ) -> dict[str, Any]:
     verified = mode == "verified"
     processes = {"gateway": devnet.gateway.process.pid} if devnet.gateway is not None else {}
-    processes.update({f"worker-{n}": p.process.pid for n, p in enumerate(devnet.workers, 1)})
+    for n, proc in enumerate(devnet.workers, 1):
+        processes[f"worker-{n}"] = proc.process.pid
+        for m, child in enumerate(descendants(proc.process.pid)[1:], 1):
+            processes[f"worker-{n}.{m}"] = child  # its sandbox pool processes
     before = {name: sched_ns(pid) for name, pid in processes.items()}
     calls = asyncio.run(
         traced_calls(url, mode, seconds, devnet.rpc_url if verified else "", client_kind)
