@@ -41,7 +41,10 @@ fresh stacks of N = K, 2K, 3K workers and prints a table. ``--trace`` replaces t
 with one client per mode for ``--seconds``, the stack's stage tracing on (the gateway's
 ``trace_stages``, the workers' ``--trace-stages``), and prints the median and p90 of each step of
 :data:`TIMELINE` (client, gateway, attester; one monotonic clock) and the HTTP floor: where one
-call's time goes (docs/performance.md has a table). For ``verified`` it counts instead the blocks
+call's time goes (docs/performance.md has a table); then both attesters of each call against
+the gateway's ``persisted`` (:data:`OFFSET_MARKS`: whether their runs overlap, which one the
+answer waits for), and per call each process's CPU and its wait for a core (``/proc`` schedstat,
+the workers' sandbox pool processes apart). For ``verified`` it counts instead the blocks
 from the call to the answer, step by step (:data:`BLOCK_STEPS`: the post, the seed delay, seat
 and commit, reveal and settle, the gateway learning of it). Every run also measures the stack's
 CPU with no calls for 3 s (``idle_cores_busy``).
