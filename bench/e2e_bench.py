@@ -41,7 +41,10 @@ fresh stacks of N = K, 2K, 3K workers and prints a table. ``--trace`` replaces t
 with one client per mode for ``--seconds``, the stack's stage tracing on (the gateway's
 ``trace_stages``, the workers' ``--trace-stages``), and prints the median and p90 of each step of
 :data:`TIMELINE` (client, gateway, attester; one monotonic clock) and the HTTP floor: where one
-call's time goes (docs/performance.md has a table). For ``verified`` it counts instead the blocks
+call's time goes (docs/performance.md has a table); then both attesters of each call against
+the gateway's ``persisted`` (:data:`OFFSET_MARKS`: whether their runs overlap, which one the
+answer waits for), and per call each process's CPU and its wait for a core (``/proc`` schedstat,
+the workers' sandbox pool processes apart). For ``verified`` it counts instead the blocks
 from the call to the answer, step by step (:data:`BLOCK_STEPS`: the post, the seed delay, seat
 and commit, reveal and settle, the gateway learning of it). Every run also measures the stack's
 CPU with no calls for 3 s (``idle_cores_busy``).
@@ -195,7 +198,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 from ape import accounts, networks, project  # noqa: E402
 from ape.logging import logger  # noqa: E402
-from proc_cpu import self_cpu, tree_cpu  # noqa: E402
+from proc_cpu import descendants, sched_ns, self_cpu, tree_cpu  # noqa: E402
 
 from peerhost.deploy import ETHER  # noqa: E402
 from peerhost.devnet.progress import Progress  # noqa: E402
@@ -580,14 +583,62 @@ def block_table(devnet: Devnet, calls: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+#: Both attesters of an attested call against one origin (the gateway's ``persisted``, just
+#: before the pushes): ``a1`` is the attester whose offer arrived first, ``a2`` the other.
+ATTESTER_MARKS = ("frame", "start", "checked", "sandbox", "sandboxed", "persisted", "sent")
+OFFSET_MARKS = (
+    ("g", "pushed1"),
+    ("g", "pushed2"),
+    *((f"a{n}", stage) for n in (1, 2) for stage in ATTESTER_MARKS),
+    ("g", "frame1"),
+    ("g", "verified1"),
+    ("g", "frame2"),
+    ("g", "verified2"),
+    ("g", "woke"),
+    ("g", "finished"),
+    ("c", "recv"),
+)
+
+
+def offset_table(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For calls with two attesters' marks: the median (and p90) µs from the gateway's
+    ``persisted`` to each mark of :data:`OFFSET_MARKS`: whether the two runs overlap, and which
+    of them the answer waits for."""
+    offsets: dict[str, list[float]] = {}
+    for call in calls:
+        origin = call["g"].get("persisted")
+        if origin is None or "a2" not in call:
+            continue
+        for who, stage in OFFSET_MARKS:
+            at = call.get(who, {}).get(stage)
+            if at is not None:
+                offsets.setdefault(f"{who}.{stage}", []).append((at - origin) / 1000)
+    rows = []
+    for name, values in offsets.items():
+        ordered = sorted(values)
+        rows.append(
+            {
+                "mark": name,
+                "calls": len(values),
+                "p50_us": round(statistics.median(ordered), 1),
+                "p90_us": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
+            }
+        )
+    rows.sort(key=lambda row: row["p50_us"])
+    return rows
+
+
 def stage_table(calls: list[dict[str, Any]], traces: list[dict[str, Any]], mode: str) -> Any:
-    """The median (and p90) of each step of :data:`TIMELINE` over the traced calls, in µs."""
+    """The median (and p90) of each step of :data:`TIMELINE` over the traced calls, in µs; with
+    two attesters' marks, also :func:`offset_table` (``attesters``)."""
     steps: dict[str, list[float]] = {}
     totals: list[float] = []
     for call in calls:
         marks = [t[call["ticket_hash"]] for t in traces if call["ticket_hash"] in t]
         if not marks:
             continue
+        for n, each in enumerate(sorted(marks, key=lambda m: m.get("frame", 0))[:2], start=1):
+            call[f"a{n}"] = each
         # fast answers with the first attester's answer; attested waits for the last one
         marks.sort(key=lambda m: m.get("sent", 0))
         call["w"] = marks[-1] if mode == "attested" else marks[0]
@@ -615,6 +666,7 @@ def stage_table(calls: list[dict[str, Any]], traces: list[dict[str, Any]], mode:
         "total_p50_us": round(statistics.median(totals), 1) if totals else None,
         "sum_of_step_p50s_us": round(sum(r["p50_us"] for r in rows), 1),
         "steps": rows,
+        "attesters": offset_table(calls),
     }
 
 
@@ -651,9 +703,16 @@ def trace_phase(
     devnet: Devnet, url: str, mode: str, seconds: float, client_kind: str = "httpx"
 ) -> dict[str, Any]:
     verified = mode == "verified"
+    processes = {"gateway": devnet.gateway.process.pid} if devnet.gateway is not None else {}
+    for n, proc in enumerate(devnet.workers, 1):
+        processes[f"worker-{n}"] = proc.process.pid
+        for m, child in enumerate(descendants(proc.process.pid)[1:], 1):
+            processes[f"worker-{n}.{m}"] = child  # its sandbox pool processes
+    before = {name: sched_ns(pid) for name, pid in processes.items()}
     calls = asyncio.run(
         traced_calls(url, mode, seconds, devnet.rpc_url if verified else "", client_kind)
     )
+    after = {name: sched_ns(pid) for name, pid in processes.items()}
     if verified:
         latencies = sorted((c["c"]["recv"] - c["c"]["send"]) / 1e6 for c in calls)
         table = {"latency_ms": percentiles(latencies), **block_table(devnet, calls)}
@@ -669,6 +728,14 @@ def trace_phase(
     traces = [httpx.get(p.metrics_url + "/trace.json", timeout=10).json() for p in devnet.workers]
     table = stage_table(calls, traces, mode)
     table["http_floor_us"] = asyncio.run(http_floor(devnet.gateway_url))
+    # per traced call, each process's CPU and its wait for a core (runnable, none free)
+    table["sched_us_per_call"] = {
+        name: {
+            "ran": round((after[name][0] - before[name][0]) / 1000 / max(1, len(calls)), 1),
+            "waited": round((after[name][1] - before[name][1]) / 1000 / max(1, len(calls)), 1),
+        }
+        for name in processes
+    }
     print(
         f"  {mode}, one client ({client_kind}): {table['calls']} traced calls, median",
         file=sys.stderr,
@@ -678,6 +745,23 @@ def trace_phase(
             f"  {row['p50_us']:>9.1f} µs (p90 {row['p90_us']:>9.1f})  {row['step']}",
             file=sys.stderr,
         )
+    if table["attesters"]:
+        print(
+            "  both attesters, median (p90) µs after the gateway persisted the ticket:",
+            file=sys.stderr,
+        )
+        for row in table["attesters"]:
+            print(
+                f"  {row['p50_us']:>9.1f} µs (p90 {row['p90_us']:>9.1f})  {row['mark']}",
+                file=sys.stderr,
+            )
+    print(
+        "  per call, µs on a core / µs runnable waiting for one: "
+        + ", ".join(
+            f"{k} {v['ran']:g} / {v['waited']:g}" for k, v in table["sched_us_per_call"].items()
+        ),
+        file=sys.stderr,
+    )
     lean = asyncio.run(lean_load(url, mode, min(seconds, 5.0)))
     table["lean_client_latency_ms"] = lean["latency_ms"]
     floor = table["http_floor_us"]

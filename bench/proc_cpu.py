@@ -67,3 +67,22 @@ def self_cpu() -> float:
     """CPU seconds of this process (user + system, its own threads, not its children)."""
     times = os.times()
     return times.user + times.system
+
+
+def sched_ns(pid: int) -> tuple[int, int]:
+    """Nanoseconds ``pid``'s threads ran on a CPU and waited runnable on a run queue for one
+    (``/proc/<pid>/task/*/schedstat``, the scheduler's own accounting; (0, 0) when unreadable).
+    The wait is time the process could have run and did not: no core was free for it."""
+    ran = waited = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0, 0
+    for task in tasks:
+        try:
+            fields = Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()
+        except OSError:
+            continue
+        ran += int(fields[0])
+        waited += int(fields[1])
+    return ran, waited

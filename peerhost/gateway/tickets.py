@@ -20,9 +20,13 @@ the book as they arrive (so the batch's opening pays them, and a lie among them 
 until the last one answers, refuses or drops, or for :data:`LATE_ANSWER_GRACE` seconds; such a
 call gets no replacement attester.
 
-An answer is checked and recorded before any caller is answered from it. A ``fast`` call's later
-answers, which may arrive in the same read as its first, wait one loop turn: the waiting
-handler writes the response first (no caller waits for them).
+An answer is checked before any caller is answered from it, and recorded before it with one
+exception. A ``fast`` call's later answers, which may arrive in the same read as its first, wait
+one loop turn: the waiting handler writes the response first (no caller waits for them). An
+``attested`` call's ``A``-th matching attestation wakes the waiting handler as soon as it is
+checked and is recorded on the next loop turn, after the response is written (its attester stays
+outstanding until then, so the batch poster, which waits for a ticket's outstanding attesters,
+never posts the ticket without it).
 """
 
 from __future__ import annotations
@@ -105,6 +109,7 @@ class TicketCall:
     fell_back: bool = False
     answered: bool = False  # the caller is done; attesters still running may answer
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    digests: dict[bytes, bytes] = field(default_factory=dict)  # result hash -> what is signed
 
     @property
     def rid(self) -> str:
@@ -349,10 +354,15 @@ class Desk:
         self._take_answer(link, answer, link.frame_ns)
 
     def _take_answer(self, link: WorkerLink, answer: Answer, frame_ns: int) -> None:
-        """Checks ``answer`` (module docstring) and records it in the book before the caller
-        may be answered from it."""
+        """Checks ``answer`` (module docstring) and records it in the book: before the caller may
+        be answered from it, except an attested call's ``A``-th matching attestation (recorded
+        on the next loop turn, after the woken handler wrote the response)."""
         call = self.calls.get(answer.request_id)
-        if call is None or link.worker not in call.outstanding:
+        if (
+            call is None
+            or link.worker not in call.outstanding
+            or any(a.worker == link.worker for a in call.answers)  # checked, its record pending
+        ):
             return
         nth = len(call.answers) + 1
         if self.trace is not None:
@@ -367,9 +377,11 @@ class Desk:
             self.hub.credit(link.worker, False)
             self._replace(call, link.worker)
             return
-        digest = attestation_digest(
-            self.chain_id, self.settlement, call.ticket_hash, answer.result_hash
-        )
+        digest = call.digests.get(answer.result_hash)
+        if digest is None:  # once per result: the attesters that agree sign the same digest
+            digest = call.digests[answer.result_hash] = attestation_digest(
+                self.chain_id, self.settlement, call.ticket_hash, answer.result_hash
+            )
         try:
             signer = recover_digest(digest, answer.attestation)
         except ValueError:
@@ -383,22 +395,39 @@ class Desk:
             log.warning("ticket %s: %s is not active in the epoch", call.rid, link.worker)
             self._replace(call, link.worker)
             return
-        call.outstanding.discard(link.worker)
         call.answers.append(
             Attestation(
                 link.worker, answer.result_hash, answer.attestation, answer.output, answer.logs
             )
         )
+        if (
+            call.mode == "attested"
+            and not call.answered
+            and len(call.matching(answer.result_hash)) == self.attesters
+        ):
+            # the caller's answer is complete: its handler writes the response on the next turn,
+            # this attestation is recorded on the turn after (module docstring)
+            if self.trace is not None:
+                self.trace.mark(call.request_id, f"verified{nth}")
+            call.changed.set()
+            asyncio.get_running_loop().call_soon(self._record, call, link.worker)
+            return
+        self._record(call, link.worker)
+        if self.trace is not None:
+            self.trace.mark(call.request_id, f"verified{nth}")
+        call.changed.set()
+
+    def _record(self, call: TicketCall, worker: str) -> None:
+        """``worker``'s checked attestation (in ``call.answers``) into the ticket book; its
+        attester is no longer outstanding."""
+        call.outstanding.discard(worker)
         self.book.record_attestations(
             call.request_id,
             [(a.worker, a.result_hash, a.signature) for a in call.answers],
             call.answers[0].result_hash,
         )
-        if self.trace is not None:
-            self.trace.mark(call.request_id, f"verified{nth}")
         if call.answered:
             self._drop_if_done(call)
-        call.changed.set()
 
     def _on_refusal(self, link: WorkerLink, refusal: Refusal) -> None:
         call = self.calls.get(refusal.request_id)

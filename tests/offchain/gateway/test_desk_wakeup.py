@@ -4,6 +4,7 @@ no task or callback between the feed's reader and the waiting handler."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,99 @@ def test_answer__lying_second_attestation_in_the_same_read__recorded_for_the_cha
     assert count == 1
     # recorded with its own result: it can be presented against the final result
     assert results == ["0x" + result_hash(o).hex() for o in (b'{"ok":true}', b'{"ok":false}')]
+
+
+def _attested(tmp_path: Path) -> tuple[Any, bytes, Any, Any, Any]:
+    """An attested call asked of two attesters (A = 2), its ticket in the book."""
+    first, second = Account.create(), Account.create()
+    desk, rid, call = _two_asked(tmp_path, first.address, second.address)
+    call.mode = "attested"
+    return desk, rid, call, first, second
+
+
+def _signed(desk: Any, call: Any, signer: Any, output: bytes) -> Answer:
+    result = result_hash(output)
+    digest = attestation_digest(desk.chain_id, desk.settlement, call.ticket_hash, result)
+    return Answer(call.request_id, result, output, sign_digest(signer.key, digest))
+
+
+def test_answer__attested_second_match__caller_first_then_recorded_poster_waits(
+    tmp_path: Path,
+) -> None:
+    desk, rid, call, first, second = _attested(tmp_path)
+    output = b'{"ok":true}'
+
+    async def scenario() -> tuple[int, int, bool, int, bool]:
+        async def caller() -> tuple[int, int, bool]:
+            answered = await desk.answer(call, 5.0, "http://status")
+            stored = desk.book.get(rid)
+            assert stored is not None
+            # the response is written now: the second attestation is not in the book yet and
+            # its attester still counts as outstanding (the poster waits for it)
+            return len(answered.attestations), len(stored.attestations), desk.waiting(rid)
+
+        waiting = asyncio.create_task(caller())
+        await asyncio.sleep(0)
+        for worker in (first, second):
+            desk._on_answer(desk.hub.links[worker.address], _signed(desk, call, worker, output))
+        count, in_book, poster_waits = await waiting
+        await asyncio.sleep(0)
+        stored = desk.book.get(rid)
+        assert stored is not None
+        return count, in_book, poster_waits, len(stored.attestations), desk.waiting(rid)
+
+    assert asyncio.run(scenario()) == (2, 1, True, 2, False)
+
+
+def test_answer__attested_completing_answer_sent_twice__counted_and_recorded_once(
+    tmp_path: Path,
+) -> None:
+    desk, rid, call, first, second = _attested(tmp_path)
+    output = b'{"ok":true}'
+    again = _signed(desk, call, second, output)
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        waiting = asyncio.create_task(desk.answer(call, 5.0, "http://status"))
+        await asyncio.sleep(0)
+        desk._on_answer(desk.hub.links[first.address], _signed(desk, call, first, output))
+        link = desk.hub.links[second.address]
+        desk._on_answer(link, again)  # completes the pair: its record waits a turn
+        desk._on_answer(link, again)  # the same frame again in that read
+        answered = await waiting
+        for _ in range(3):
+            await asyncio.sleep(0)
+        stored = desk.book.get(rid)
+        assert stored is not None
+        return [w for w, _ in answered.attestations], [a[0] for a in stored.attestations]
+
+    in_reply, in_book = asyncio.run(scenario())
+    assert in_reply == in_book == [first.address, second.address]
+
+
+def test_answer__attested_forged_second_attestation__not_counted_worker_marked_bad(
+    tmp_path: Path,
+) -> None:
+    desk, rid, call, first, second = _attested(tmp_path)
+    stranger = Account.create()
+    output = b'{"ok":true}'
+
+    async def scenario() -> tuple[bool, list[str], int]:
+        waiting = asyncio.create_task(desk.answer(call, 0.3, "http://status"))
+        await asyncio.sleep(0)
+        desk._on_answer(desk.hub.links[first.address], _signed(desk, call, first, output))
+        forged = _signed(desk, call, stranger, output)  # the second's seat, another's key
+        desk._on_answer(desk.hub.links[second.address], forged)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        done = waiting.done()
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        return done, [a.worker for a in call.answers], desk.hub.reputation(second.address).bad
+
+    done, answered_by, bad = asyncio.run(scenario())
+    assert not done  # the forgery never completes the pair
+    assert answered_by == [first.address]
+    assert bad == 1
+    stored = desk.book.get(rid)
+    assert stored is not None and [a[0] for a in stored.attestations] == [first.address]
