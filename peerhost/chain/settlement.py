@@ -17,6 +17,7 @@ from peerhost.chain.codec import ContractCodec
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
+from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
 from peerhost.wire.batch import BatchHead, Leaf, batch_seed, decode_posted, is_audited
@@ -119,6 +120,18 @@ class SettlementView:
             config.settlement.lower(): self.coordinator,
         }
         self._params: dict[str, Any] | None = None
+        #: batch id -> (holders, seat counts) once read, while :meth:`keep_holders` is on
+        self._holders: dict[int, tuple[list[str], list[int]]] = {}
+        self._heads: HeadWatcher | None = None
+
+    def keep_holders(self, heads: HeadWatcher) -> None:
+        """Keeps each batch's holder list once read (it never changes for a batch id once
+        seated), dropping them all on a head that does not extend the last one (``heads``' break:
+        a reorg may have dropped or redrawn a seating). A list read across a break is not kept.
+        A list the chain has dropped meanwhile costs no money: every call that takes it back is
+        checked against the seated hash (``HoldersMismatch``); read with ``fresh`` then."""
+        self._heads = heads
+        heads.on_break.append(self._holders.clear)
 
     def explain(self, data: bytes | str | None) -> str:
         for codec in (self.coordinator, self.gateways, self.stakes):
@@ -361,9 +374,22 @@ class SettlementView:
             await self._call(self.coordinator, self.config.settlement, "leafState", batch_id, index)
         )
 
-    async def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
+    async def holders_of(
+        self, batch_id: int, *, fresh: bool = False
+    ) -> tuple[list[str], list[int]]:
         """The batch's distinct seat holders in first-seat order and their seat counts, from its
-        ``BatchSeated`` log (the contract keeps only their hash); empty lists while not seated."""
+        ``BatchSeated`` log (the contract keeps only their hash); empty lists while not seated.
+        Kept once read while :meth:`keep_holders` is on (``fresh``: read the chain again)."""
+        kept = None if fresh else self._holders.get(batch_id)
+        if kept is not None:
+            return list(kept[0]), list(kept[1])
+        breaks = self._heads.breaks if self._heads is not None else 0
+        holders, seats = await self._read_holders(batch_id)
+        if holders and self._heads is not None and self._heads.breaks == breaks:
+            self._holders[batch_id] = (list(holders), list(seats))
+        return holders, seats
+
+    async def _read_holders(self, batch_id: int) -> tuple[list[str], list[int]]:
         batch = await self.get_batch(batch_id)
         if int(batch["holderCount"]) == 0:
             return [], []

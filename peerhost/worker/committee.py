@@ -797,7 +797,7 @@ class Committee:
                         seen_record = None  # read the record and the vote again
                         if seating and await self.view.phase_of(batch_id) == _AWAITING:
                             return _REDRAWN  # its header or draw is stale (a reorg): again
-                        seated, counts = await self.view.holders_of(batch_id)
+                        seated, counts = await self.view.holders_of(batch_id, fresh=True)
                         if self.address not in seated:
                             return _REDRAWN  # seats drawn again without this worker
                         listed = holder_words(seated, counts)  # as seated (a reorg may redraw)
