@@ -54,7 +54,7 @@ from peerhost.chain.courts import (
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
 from peerhost.chain.heads import HeadWatcher
-from peerhost.chain.settlement import SettlementView
+from peerhost.chain.settlement import Reveals, SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
@@ -242,8 +242,9 @@ class Accountability:
         batch = await self._await_finalized(batch_id)
         if batch is None:
             return
-        vectors = await self.view.revealed_vectors(batch_id, self.from_block)
-        final = await self.final_values(batch_id, vectors, batch)
+        reveals = await self.view.reveals(batch_id, self.from_block)
+        vectors = reveals.vectors
+        final = await self.final_values(batch_id, reveals, batch)
         courts = await self.courts()
         if own_vector is not None:
             disputed = int(batch["disputedMask"])
@@ -331,19 +332,19 @@ class Accountability:
     async def final_values(
         self,
         batch_id: int,
-        vectors: dict[bytes, list[bytes]],
+        reveals: Reveals,
         batch: dict[str, Any] | None = None,
     ) -> dict[int, bytes]:
         """Leaf index -> final value, for every Final leaf of ``batch_id`` (Q agreeing seats);
-        ``batch``: its record once finalized (read here when not given)."""
+        ``reveals``: its ``SeatRevealed`` logs' votes and vectors (the votes ``voteOf`` would
+        give, with no call per holder); ``batch``: its record once finalized (read here when not
+        given)."""
         if batch is None:
             batch = await self.view.get_batch(batch_id)
         quorum = int((await self.view.params())["quorum"])
         holders, seats = await self.view.holders_of(batch_id)
-        weight: dict[bytes, int] = {}
-        for holder, count in zip(holders, seats, strict=True):
-            vote = await self.view.vote_of(batch_id, holder)
-            weight[vote] = weight.get(vote, 0) + count
+        weight = reveals.weights(holders, seats)
+        vectors = reveals.vectors
         out: dict[int, bytes] = {}
         final_mask = int(batch["finalMask"])
         for index in range(int(batch["leafCount"])):
