@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import websockets
 
-from peerhost.chain.errors import ChainUnavailable, RpcError
+from peerhost.chain.errors import ChainUnavailable, RpcError, without_url
 from peerhost.chain.rpc import RpcClient
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,11 @@ class LogFollower:
             except (OSError, ChainUnavailable, RpcError, websockets.WebSocketException) as exc:
                 self.live.clear()
                 self.reconnects += 1
-                log.warning("log stream interrupted (%s); reconnecting in %.1f s", exc, backoff)
+                log.warning(
+                    "log stream interrupted (%s); reconnecting in %.1f s",
+                    without_url(exc, self.ws_url),
+                    backoff,
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(self.max_backoff, backoff * 2)
 
