@@ -40,8 +40,10 @@ GAS = {
     "advanceEpoch": 3_000_000,
 }
 
-#: reveal transactions whose vectors are kept (oldest dropped first)
+#: reveal transactions whose vectors are kept, and batches whose holder lists are (oldest
+#: dropped first)
 _REVEALS_KEPT = 1024
+_HOLDERS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -409,6 +411,8 @@ class SettlementView:
         holders, seats = await self._read_holders(batch_id)
         if holders and self._heads is not None and self._heads.breaks == breaks:
             self._holders[batch_id] = (list(holders), list(seats))
+            while len(self._holders) > _HOLDERS_KEPT:
+                del self._holders[next(iter(self._holders))]
         return holders, seats
 
     async def _read_holders(self, batch_id: int) -> tuple[list[str], list[int]]:
