@@ -18,6 +18,7 @@ from peerhost.chain.abis import load_abi
 from peerhost.chain.codec import ContractCodec
 from peerhost.chain.errors import RpcError, TransactionReverted
 from peerhost.chain.settlement import SettlementView, event_logs
+from peerhost.wire.disputes import TIER_PANEL
 
 #: Gas limits per write (limits, not costs).
 GAS = {
@@ -38,6 +39,42 @@ GAS = {
 
 #: IDisputeCourt.CasePhase
 CASE_NONE, SEEDING, COMMIT, REVEAL, DECIDE, DECIDED, CLOSABLE, CLOSED = range(8)
+#: IDisputeCourt.CaseState
+_STATE_NONE, _STATE_SEEDING, _STATE_VOTING, _STATE_DECIDED, _STATE_CLOSED = range(5)
+#: the DisputeCourt's events that name a case (batchId, index) and change its record
+CASE_EVENTS = (
+    "Escalated",
+    "PanelReseeded",
+    "PanelSeated",
+    "VoteCommitted",
+    "VoteRevealed",
+    "TierDecided",
+    "CaseClosed",
+)
+
+
+def case_phase_at(case: dict[str, Any], timestamp: int, challenge_window: int) -> int:
+    """A case's phase at a block of ``timestamp``, from its record (``caseOf``) as the court's
+    ``phaseOf`` derives it: the record changes only with an event naming the case
+    (:data:`CASE_EVENTS`); its deadlines pass with the chain's clock."""
+    state = int(case["state"])
+    if state == _STATE_NONE:
+        return CASE_NONE
+    if state == _STATE_SEEDING:
+        return SEEDING
+    if state == _STATE_CLOSED:
+        return CLOSED
+    if state == _STATE_DECIDED:
+        return DECIDED if timestamp < int(case["decidedAt"]) + challenge_window else CLOSABLE
+    committed = int(case["committed"])
+    all_in = int(case["tier"]) == TIER_PANEL and committed == int(case["voters"])
+    if timestamp < int(case["commitDeadline"]) and not all_in:
+        return COMMIT
+    if timestamp < int(case["revealDeadline"]) and int(case["revealed"]) < committed:
+        return REVEAL
+    return DECIDE
+
+
 #: IEvidenceCourt.DataChallenge.state
 DATA_NONE, DATA_OPEN, DATA_PUBLISHED, DATA_VOIDED = range(4)
 

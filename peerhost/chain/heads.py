@@ -28,7 +28,7 @@ from typing import Any
 import websockets
 
 from peerhost.chain.config import ws_url_for
-from peerhost.chain.errors import ChainUnavailable, RpcError
+from peerhost.chain.errors import ChainUnavailable, RpcError, without_url
 from peerhost.chain.rpc import RpcClient
 
 log = logging.getLogger(__name__)
@@ -166,9 +166,11 @@ class HeadWatcher:
             except asyncio.CancelledError:
                 raise
             except (OSError, RpcError, ChainUnavailable, websockets.WebSocketException) as exc:
-                log.info("heads: no subscription (%s); polling", exc)
+                log.info("heads: no subscription (%s); polling", without_url(exc, self.ws_url))
             except (ValueError, KeyError, TypeError) as exc:  # a node's odd answer: poll
-                log.info("heads: unreadable subscription (%r); polling", exc)
+                log.info(
+                    "heads: unreadable subscription (%s); polling", without_url(exc, self.ws_url)
+                )
             finally:
                 self._live = False
             await asyncio.sleep(_RESUBSCRIBE)

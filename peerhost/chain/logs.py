@@ -4,7 +4,9 @@ The follower subscribes first, then backfills with ``eth_getLogs`` from the curs
 every log at or before the cursor, so after a disconnect or a restart no log is missed and
 none is yielded twice. The cursor advances only after the consumer has handled a log (when the
 generator resumes), so a crash re-delivers at most the log that was being handled: consumers
-must be idempotent for that one.
+must be idempotent for that one. A pushed log at or before the cursor is delivered when its
+block is not the one the follower saw at that height: a live reorg replaced it, and the
+replacing block's logs take the positions the replaced block's had.
 
 With ``confirmations > 0`` the follower polls instead and only yields logs that many blocks deep.
 """
@@ -21,7 +23,7 @@ from typing import Any, Protocol
 
 import websockets
 
-from peerhost.chain.errors import ChainUnavailable, RpcError
+from peerhost.chain.errors import ChainUnavailable, RpcError, without_url
 from peerhost.chain.rpc import RpcClient
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,9 @@ class LogFollower:
         self.reconnects = 0
         #: Set while the follower is caught up and subscribed (after backfill); cleared on a drop.
         self.live = asyncio.Event()
+        #: block number -> hash of the recent blocks whose logs were read (a reorg's replacing
+        #: block is told from the block it replaced by its hash)
+        self._hashes: dict[int, str] = {}
 
     async def _head(self) -> int:
         return int(await self.rpc.call("eth_blockNumber"), 16)
@@ -171,19 +176,37 @@ class LogFollower:
             except (OSError, ChainUnavailable, RpcError, websockets.WebSocketException) as exc:
                 self.live.clear()
                 self.reconnects += 1
-                log.warning("log stream interrupted (%s); reconnecting in %.1f s", exc, backoff)
+                log.warning(
+                    "log stream interrupted (%s); reconnecting in %.1f s",
+                    without_url(exc, self.ws_url),
+                    backoff,
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(self.max_backoff, backoff * 2)
 
+    def _seen(self, position: Position) -> None:
+        if position.block_hash:
+            self._hashes[position.block] = position.block_hash
+            while len(self._hashes) > _REWIND_ON_REORG:
+                del self._hashes[min(self._hashes)]
+
     async def _emit(
-        self, entries: list[dict[str, Any]], after: Position
+        self, entries: list[dict[str, Any]], after: Position, *, live: bool = False
     ) -> AsyncIterator[dict[str, Any]]:
+        """Yields the entries past ``after``. A ``live`` (pushed) entry at or below it is yielded
+        too when its block is not the one this follower saw at that height (a reorg replaced it:
+        the node pushes the new block's logs, whose positions the old block's logs had held)."""
+        self._seen(after)
         for entry in entries:
             if entry.get("removed"):
                 continue
             position = position_of(entry)
             if (position.block, position.index) <= (after.block, after.index):
-                continue
+                known = self._hashes.get(position.block)
+                if not live or not position.block_hash or known == position.block_hash:
+                    self._seen(position)
+                    continue
+            self._seen(position)
             yield entry
             self.cursor.save(position)  # the consumer has handled it
             after = position
@@ -221,7 +244,7 @@ class LogFollower:
                 if not isinstance(entry, dict):
                     continue
                 current = self.cursor.load() or after
-                async for e in self._emit([entry], current):
+                async for e in self._emit([entry], current, live=True):
                     yield e
             self.live.clear()
 

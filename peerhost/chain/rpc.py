@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections import Counter
 from typing import Any
 
 import httpx
 
-from peerhost.chain.errors import ChainUnavailable, RpcError
+from peerhost.chain.errors import ChainUnavailable, RpcError, shown_url
+
+#: RPC URLs that carry more than scheme://host:port (a provider's key, maybe), as shown
+_HIDDEN: dict[str, str] = {}
+
+
+class _HideRpcUrls(logging.Filter):
+    """Shows an RPC URL in httpx's request lines (INFO) as :func:`shown_url` does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _HIDDEN and isinstance(record.args, tuple):
+            record.args = tuple(
+                _HIDDEN.get(str(arg), arg) if isinstance(arg, httpx.URL) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def _hide(url: str) -> None:
+    shown = shown_url(url)
+    if shown != url and url not in _HIDDEN:
+        if not _HIDDEN:
+            logging.getLogger("httpx").addFilter(_HideRpcUrls())
+        _HIDDEN[url] = _HIDDEN[str(httpx.URL(url))] = shown  # (as given, and as httpx prints it)
 
 
 class RpcClient:
@@ -27,6 +51,7 @@ class RpcClient:
 
     def __init__(self, url: str, timeout: float = 10.0, max_connections: int = 32) -> None:
         self.url = url
+        _hide(url)  # httpx logs each request's URL
         self.errors = 0  # calls that failed (node unreachable or an error answer), for metrics
         self.requests = 0  # HTTP round trips (a JSON-RPC batch is one), for metrics
         self.calls: Counter[str] = Counter()  # JSON-RPC calls by method, for metrics

@@ -17,6 +17,7 @@ from peerhost.chain.codec import ContractCodec
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
+from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
 from peerhost.wire.batch import BatchHead, Leaf, batch_seed, decode_posted, is_audited
@@ -38,6 +39,11 @@ GAS = {
     "setEndpoint": 200_000,
     "advanceEpoch": 3_000_000,
 }
+
+#: reveal transactions whose vectors are kept, and batches whose holder lists are (oldest
+#: dropped first)
+_REVEALS_KEPT = 1024
+_HOLDERS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,24 @@ class SeatDraw:
         return (full & ~fast) | sampled
 
 
+@dataclass(frozen=True)
+class Reveals:
+    """A batch's reveals as its ``SeatRevealed`` logs and their calldata give them."""
+
+    votes: dict[str, bytes]  # revealed holder (lower case) -> the vector hash it revealed
+    vectors: dict[bytes, list[bytes]]  # vector hash -> the vector, for each revealed in full
+
+    def weights(self, holders: list[str], seats: list[int]) -> dict[bytes, int]:
+        """Seats behind each revealed vector hash (a holder that committed and did not reveal
+        weighs nothing: its commitment is no vector's hash)."""
+        out: dict[bytes, int] = {}
+        for holder, count in zip(holders, seats, strict=True):
+            vote = self.votes.get(holder.lower())
+            if vote is not None:
+                out[vote] = out.get(vote, 0) + int(count)
+        return out
+
+
 class SettlementView:
     """Reads (and, given a sender, writes) of the settlement contracts of one deployment."""
 
@@ -119,6 +143,19 @@ class SettlementView:
             config.settlement.lower(): self.coordinator,
         }
         self._params: dict[str, Any] | None = None
+        #: batch id -> (holders, seat counts) once read, while :meth:`keep_holders` is on
+        self._holders: dict[int, tuple[list[str], list[int]]] = {}
+        self._heads: HeadWatcher | None = None
+        self._reveal_inputs: dict[str, list[bytes]] = {}  # reveal tx hash -> its vector
+
+    def keep_holders(self, heads: HeadWatcher) -> None:
+        """Keeps each batch's holder list once read (it never changes for a batch id once
+        seated), dropping them all on a head that does not extend the last one (``heads``' break:
+        a reorg may have dropped or redrawn a seating). A list read across a break is not kept.
+        A list the chain has dropped meanwhile costs no money: every call that takes it back is
+        checked against the seated hash (``HoldersMismatch``); read with ``fresh`` then."""
+        self._heads = heads
+        heads.on_break.append(self._holders.clear)
 
     def explain(self, data: bytes | str | None) -> str:
         for codec in (self.coordinator, self.gateways, self.stakes):
@@ -361,9 +398,24 @@ class SettlementView:
             await self._call(self.coordinator, self.config.settlement, "leafState", batch_id, index)
         )
 
-    async def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
+    async def holders_of(
+        self, batch_id: int, *, fresh: bool = False
+    ) -> tuple[list[str], list[int]]:
         """The batch's distinct seat holders in first-seat order and their seat counts, from its
-        ``BatchSeated`` log (the contract keeps only their hash); empty lists while not seated."""
+        ``BatchSeated`` log (the contract keeps only their hash); empty lists while not seated.
+        Kept once read while :meth:`keep_holders` is on (``fresh``: read the chain again)."""
+        kept = None if fresh else self._holders.get(batch_id)
+        if kept is not None:
+            return list(kept[0]), list(kept[1])
+        breaks = self._heads.breaks if self._heads is not None else 0
+        holders, seats = await self._read_holders(batch_id)
+        if holders and self._heads is not None and self._heads.breaks == breaks:
+            self._holders[batch_id] = (list(holders), list(seats))
+            while len(self._holders) > _HOLDERS_KEPT:
+                del self._holders[next(iter(self._holders))]
+        return holders, seats
+
+    async def _read_holders(self, batch_id: int) -> tuple[list[str], list[int]]:
         batch = await self.get_batch(batch_id)
         if int(batch["holderCount"]) == 0:
             return [], []
@@ -568,39 +620,58 @@ class SettlementView:
             for t in args["tickets"]
         ]
 
-    async def revealed_vectors(self, batch_id: int, from_block: int) -> dict[bytes, list[bytes]]:
-        """Every vector revealed in full for ``batch_id``, by vector hash."""
-        out: dict[bytes, list[bytes]] = {}
-        for log, _args in await self.logs("SeatRevealed", from_block, batch_id=batch_id):
-            args = await self.call_input(log["transactionHash"], "reveal")
-            vector = [bytes(v) for v in args["vector"]]
+    async def reveals(self, batch_id: int, from_block: int) -> Reveals:
+        """The batch's reveals from its ``SeatRevealed`` logs, in one ``eth_getLogs``: each
+        revealed holder's vote as the log names it (the ``vectorHash`` the contract stored; what
+        ``voteOf`` answers for a revealed holder), and each vector revealed in full, read from
+        its transaction's calldata once per vector hash (a hash-only reveal, or a second full one
+        of the same hash, costs no read) and kept by transaction hash (its calldata never
+        changes)."""
+        votes: dict[str, bytes] = {}
+        vectors: dict[bytes, list[bytes]] = {}
+        for log, args in await self.logs("SeatRevealed", from_block, batch_id=batch_id):
+            vhash = bytes(args["vectorHash"])
+            votes[str(args["worker"]).lower()] = vhash
+            if vhash in vectors:
+                continue
+            vector = await self._revealed_vector(str(log["transactionHash"]))
             if vector:
-                out[bytes(args["vectorHash"])] = vector
-        return out
+                vectors[vhash] = vector
+        return Reveals(votes, vectors)
+
+    async def _revealed_vector(self, tx_hash: str) -> list[bytes]:
+        vector = self._reveal_inputs.get(tx_hash)
+        if vector is None:
+            args = await self.call_input(tx_hash, "reveal")
+            vector = [bytes(v) for v in args["vector"]]
+            self._reveal_inputs[tx_hash] = vector
+            while len(self._reveal_inputs) > _REVEALS_KEPT:
+                del self._reveal_inputs[next(iter(self._reveal_inputs))]
+        return vector
+
+    async def revealed_vectors(self, batch_id: int, from_block: int) -> dict[bytes, list[bytes]]:
+        """Every vector revealed in full for ``batch_id``, by vector hash (:meth:`reveals`)."""
+        return (await self.reveals(batch_id, from_block)).vectors
 
     async def final_vector(self, batch_id: int, from_block: int) -> list[bytes] | None:
         """The per-leaf final results of a settled batch (ABSTAIN where a leaf is not Final), as
-        hashed into ``finalVectorHash``; None while the batch is not settled."""
+        hashed into ``finalVectorHash``; None while the batch is not settled. The votes are the
+        reveals' logs' (:meth:`reveals`): only revealed votes weigh, as in the contract's tally."""
         batch = await self.get_batch(batch_id)
         if int(batch["state"]) not in (3, 4):  # Finalized, Closed
             return None
         count = int(batch["leafCount"])
         final_mask = int(batch["finalMask"])
         holders, seats = await self.holders_of(batch_id)
-        votes: dict[bytes, int] = {}
-        for index, seat_count in enumerate(seats):
-            vote = await self._call(
-                self.coordinator, self.config.settlement, "voteOf", batch_id, index
-            )
-            votes[bytes(vote)] = votes.get(bytes(vote), 0) + seat_count
-        vectors = await self.revealed_vectors(batch_id, from_block)
+        reveals = await self.reveals(batch_id, from_block)
+        votes = reveals.weights(holders, seats)
         out: list[bytes] = []
         for i in range(count):
             if not final_mask >> i & 1:
                 out.append(bytes(32))
                 continue
             tally: dict[bytes, int] = {}
-            for vhash, vector in vectors.items():
+            for vhash, vector in reveals.vectors.items():
                 tally[vector[i]] = tally.get(vector[i], 0) + votes.get(vhash, 0)
             out.append(max(tally, key=lambda v: tally[v]) if tally else bytes(32))
         return out

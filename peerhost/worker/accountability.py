@@ -50,11 +50,12 @@ from peerhost.chain.courts import (
     REVEAL,
     SEEDING,
     CourtsView,
+    case_phase_at,
 )
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.headers import encode_header
 from peerhost.chain.heads import HeadWatcher
-from peerhost.chain.settlement import SettlementView
+from peerhost.chain.settlement import Reveals, SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
@@ -75,6 +76,9 @@ _CLAIM_GAS, _CLAIM_GAS_EACH = 80_000, 60_000  # a late holder of 16 reads 16 col
 _AWAITING, _COMMIT, _REVEAL, _SETTLE, _FINALIZED, _CLOSED, _EXPIRED = 1, 2, 3, 4, 5, 6, 7
 #: Seconds between phase reads of a batch whose settlement log has not been seen.
 _SETTLE_RECHECK = 5.0
+#: seconds a case's record is trusted while the committee's log loop feeds its events (a missed
+#: log costs at most this much delay)
+_CASE_RECHECK = 10.0
 
 #: Asks for a ticket's input once (None: refused or unreachable).
 InputFetch = Callable[[], Awaitable[bytes | None]]
@@ -186,6 +190,10 @@ class Accountability:
         self.http = httpx.AsyncClient(timeout=10.0)
         self._courts: CourtsView | None = None
         self._cases: dict[tuple[int, int], asyncio.Task[None]] = {}
+        #: set by a log loop that reads the court's case events (:meth:`case_changed`): a case's
+        #: record is then read again only after one names it; else once per block
+        self.case_events = False
+        self._stale_cases: set[tuple[int, int]] = set()
         self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
         self._sweeps: set[asyncio.Task[None]] = set()  # claims of pay owed from before a start
         self._settled: dict[int, asyncio.Event] = {}
@@ -242,8 +250,9 @@ class Accountability:
         batch = await self._await_finalized(batch_id)
         if batch is None:
             return
-        vectors = await self.view.revealed_vectors(batch_id, self.from_block)
-        final = await self.final_values(batch_id, vectors, batch)
+        reveals = await self.view.reveals(batch_id, self.from_block)
+        vectors = reveals.vectors
+        final = await self.final_values(batch_id, reveals, batch)
         courts = await self.courts()
         if own_vector is not None:
             disputed = int(batch["disputedMask"])
@@ -331,19 +340,19 @@ class Accountability:
     async def final_values(
         self,
         batch_id: int,
-        vectors: dict[bytes, list[bytes]],
+        reveals: Reveals,
         batch: dict[str, Any] | None = None,
     ) -> dict[int, bytes]:
         """Leaf index -> final value, for every Final leaf of ``batch_id`` (Q agreeing seats);
-        ``batch``: its record once finalized (read here when not given)."""
+        ``reveals``: its ``SeatRevealed`` logs' votes and vectors (the votes ``voteOf`` would
+        give, with no call per holder); ``batch``: its record once finalized (read here when not
+        given)."""
         if batch is None:
             batch = await self.view.get_batch(batch_id)
         quorum = int((await self.view.params())["quorum"])
         holders, seats = await self.view.holders_of(batch_id)
-        weight: dict[bytes, int] = {}
-        for holder, count in zip(holders, seats, strict=True):
-            vote = await self.view.vote_of(batch_id, holder)
-            weight[vote] = weight.get(vote, 0) + count
+        weight = reveals.weights(holders, seats)
+        vectors = reveals.vectors
         out: dict[int, bytes] = {}
         final_mask = int(batch["finalMask"])
         for index in range(int(batch["leafCount"])):
@@ -578,6 +587,10 @@ class Accountability:
         if key not in self._cases or self._cases[key].done():
             self._cases[key] = asyncio.create_task(self._case(*key), name=f"case {key}")
 
+    def case_changed(self, batch_id: int, index: int) -> None:
+        """An event named the case: its duty reads the record again at the next block."""
+        self._stale_cases.add((batch_id, index))
+
     async def _next_block(self, seen: str | None) -> None:
         """Waits for a block after the one whose hash is ``seen`` (at most ``poll`` seconds when
         none comes: a devnet that mines on demand is mined by :meth:`_fresh_clock`); the hash of
@@ -601,16 +614,39 @@ class Accountability:
         gateway, leaves = await self.leaves_of(batch_id)
         opinion: bytes | None = self.attested(gateway, leaves[index].seq)
         seen: str | None = None  # the head the case was last read at
+        case_key = (batch_id, index)
+        case: dict[str, Any] = {}
+        breaks, read_at = -1, float("-inf")
+        window = int((await courts.params())["challengeWindow"])
         while True:
             await self._fresh_clock()
-            head = (await self.heads.latest()).hash
-            if head == seen:  # the same block: the same case; wait for the next one
+            block = await self.heads.latest()
+            if block.hash == seen:  # the same block: the same case; wait for the next one
                 await self._next_block(seen)
                 continue
-            seen = head
-            phase = await courts.case_phase(batch_id, index)
-            case = await courts.case_of(batch_id, index)
+            seen = block.hash
+            # the record once per block, or, while the log loop feeds the court's events, only
+            # after one named the case, a reorg, an action of this worker, or _CASE_RECHECK; the
+            # phase from it and the head's clock (the court's phaseOf, worked out here)
+            if (
+                not case
+                or not self.case_events
+                or case_key in self._stale_cases
+                or self.heads.breaks != breaks
+                or time.monotonic() - read_at > _CASE_RECHECK
+            ):
+                self._stale_cases.discard(case_key)
+                breaks, read_at = self.heads.breaks, time.monotonic()
+                case = await courts.case_of(batch_id, index)
+            phase = case_phase_at(case, block.timestamp, window)
             tier = int(case["tier"])
+            voted = vote_key(batch_id, index, tier)
+            if not (
+                (phase == COMMIT and self.duties.get(voted) is not None)
+                or (phase == REVEAL and self.duties.done(voted))
+                or phase == DECIDED
+            ):
+                self._stale_cases.add(case_key)  # this worker may act on it now: read it after
             if phase == SEEDING:
                 await self._seat_panel(courts, batch_id, index, int(case["seedBlock"]))
             elif phase == COMMIT and self.duties.get(vote_key(batch_id, index, tier)) is None:

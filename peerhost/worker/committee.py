@@ -52,6 +52,7 @@ from typing import Any
 import httpx
 
 from peerhost.chain.consumers import SingleRequest, single_request
+from peerhost.chain.courts import CASE_EVENTS
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.heads import Block, HeadWatcher, block_logs
 from peerhost.chain.phases import CHANGES, BatchBook, Head
@@ -285,7 +286,8 @@ class Committee:
             self._topics = [self.view.topic(event) for event in _FOLLOWED]
             if self._dispute:
                 courts = await self.accountability.courts()
-                self._topics.append(courts.topic("dispute", "Escalated"))
+                self._topics += [courts.topic("dispute", event) for event in CASE_EVENTS]
+                self.accountability.case_events = True  # the cases' records follow their events
         addresses = [self.settlement, *([self._dispute] if self._dispute else [])]
         return addresses, self._topics
 
@@ -313,6 +315,8 @@ class Committee:
             if dispute and str(entry.get("address", "")).lower() == dispute:
                 courts = await self.accountability.courts()
                 case = courts.decode_log("dispute", entry)
+                if case is not None and case[0] in CASE_EVENTS:
+                    self.accountability.case_changed(int(case[1]["batchId"]), int(case[1]["index"]))
                 if case is not None and case[0] == "Escalated":
                     self.accountability.escalated(int(case[1]["batchId"]), int(case[1]["index"]))
                 continue
@@ -797,7 +801,7 @@ class Committee:
                         seen_record = None  # read the record and the vote again
                         if seating and await self.view.phase_of(batch_id) == _AWAITING:
                             return _REDRAWN  # its header or draw is stale (a reorg): again
-                        seated, counts = await self.view.holders_of(batch_id)
+                        seated, counts = await self.view.holders_of(batch_id, fresh=True)
                         if self.address not in seated:
                             return _REDRAWN  # seats drawn again without this worker
                         listed = holder_words(seated, counts)  # as seated (a reorg may redraw)

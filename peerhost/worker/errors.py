@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from peerhost.chain.errors import shown_url
 from peerhost.errors import PeerHostError
 
 
@@ -47,7 +48,7 @@ class ContractsNotFound(WorkerError, LookupError):
 
     def __init__(self, name: str, address: str, rpc_url: str) -> None:
         super().__init__(
-            f"No {name} contract at {address} on {rpc_url}: the chain config does not match this "
+            f"No {name} contract at {address} on {shown_url(rpc_url)}: the chain config does not match this "
             "chain (was it restarted?). Deploy (`ape run deploy`) and pass the new addresses."
         )
 

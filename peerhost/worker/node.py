@@ -181,6 +181,7 @@ class WorkerNode:
         trace = StageTrace() if s.trace_stages else None
         if self.chain.has_settlement:
             view = SettlementView(self.chain, rpc, protocol.sender)
+            view.keep_holders(self.heads)  # one holder-list read per batch, dropped on a reorg
             self.settlement = view
             ledger = AttestedLedger(str(s.data_dir / "attested.sqlite3"))
             self.tickets = TicketRunner(

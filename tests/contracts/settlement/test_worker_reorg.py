@@ -11,8 +11,10 @@ from typing import Any
 from hexbytes import HexBytes
 
 from peerhost.chain.config import ChainConfig
+from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
+from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, encode_posted, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
@@ -250,3 +252,29 @@ def test_committee__duty_cut_by_unexpected_error__resumed_and_seat_commits(
     loop.run(committee.close())
     loop.run(rpc.aclose())
     ledger.close()
+
+
+def test_holders__kept_once_read__seating_dropped_by_reorg_drops_the_entry(
+    ready: Any, v2_config: ChainConfig, chain: Any, loop: ThreadLoop
+) -> None:
+    kit = ready
+    posted = kit.post(tickets=kit.tickets(1))
+    seated = kit.seat(posted.batch_id)
+    rpc = RpcClient(v2_config.rpc_url)
+    heads = HeadWatcher(rpc)  # polling: learns the reorg on its next read
+    view = SettlementView(v2_config, rpc)
+    view.keep_holders(heads)
+
+    async def holders() -> list[str]:
+        await heads.read()
+        return (await view.holders_of(posted.batch_id))[0]
+
+    assert sorted(loop.run(holders())) == sorted(seated)
+    before = sum(rpc.calls.values())
+    assert sorted(loop.run(holders())) == sorted(seated)
+    assert sum(rpc.calls.values()) - before == 1, "a kept list costs no call (the head read only)"
+
+    chain.provider.make_request("anvil_reorg", [1, []])  # the seating's block replaced, empty
+    assert kit.holders_of(posted.batch_id)[0] == [], "the reorg did not drop the seating"
+    assert loop.run(holders()) == [], "the list kept from the dropped seating was served"
+    loop.run(rpc.aclose())

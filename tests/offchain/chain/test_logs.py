@@ -77,3 +77,48 @@ def test_follower__live_logs__delivered_after_subscription(
 
     entries = asyncio.run(run())
     assert len({e["transactionHash"] for e in entries}) == 2
+
+
+def test_follower__live_reorg_replaces_a_delivered_block__its_logs_delivered(
+    chain_config: ChainConfig, coordinator: ContractInstance, stranger: AccountAPI, chain: Any
+) -> None:
+    """A block replaced under the cursor while subscribed: the replacing block's log sits at the
+    position the delivered one held, and must be delivered all the same."""
+
+    async def run() -> list[dict[str, Any]]:
+        rpc = RpcClient(chain_config.rpc_url)
+        follower = LogFollower(rpc, chain_config.ws_url, [chain_config.coordinator], MemoryCursor())
+        out: list[dict[str, Any]] = []
+
+        async def take() -> None:
+            async for entry in follower.stream():
+                out.append(entry)
+
+        task = asyncio.create_task(take())
+        await asyncio.wait_for(follower.live.wait(), 10)
+        snapshot = await rpc.call("evm_snapshot")
+        await asyncio.to_thread(
+            coordinator.fundProject, stranger.address, "shop", value=1, sender=stranger
+        )
+        for _ in range(100):
+            if out:
+                break
+            await asyncio.sleep(0.1)
+        assert await rpc.call("evm_revert", [snapshot])  # the block is gone...
+        # ... and another takes its height, its log at the same index
+        await asyncio.to_thread(
+            coordinator.fundProject, stranger.address, "shop", value=2, sender=stranger
+        )
+        for _ in range(100):
+            if len(out) > 1:
+                break
+            await asyncio.sleep(0.1)
+        task.cancel()
+        await rpc.aclose()
+        return out
+
+    entries = asyncio.run(run())
+    assert len(entries) == 2, "the replacing block's log was skipped"
+    first, second = entries
+    assert (first["blockNumber"], first["logIndex"]) == (second["blockNumber"], second["logIndex"])
+    assert first["blockHash"] != second["blockHash"]

@@ -228,7 +228,9 @@ class _Chain:
                 self.phase = _FINALIZED
         return self.phase
 
-    async def holders_of(self, batch_id: int) -> tuple[list[str], list[int]]:
+    async def holders_of(
+        self, batch_id: int, *, fresh: bool = False
+    ) -> tuple[list[str], list[int]]:
         return [ALICE, CAROL], [1, 2]
 
     async def holder_list(self, batch_id: int) -> list[int]:
