@@ -19,6 +19,9 @@ def configure_logging(level: str = "info") -> None:
     """One line per event on stderr; ``peerhost.gateway.access`` logs one line per call."""
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per RPC is noise
+    # at debug the websockets client logs its handshake, whose request line and Authorization
+    # header carry a provider's key when the RPC URL holds one
+    logging.getLogger("websockets").setLevel(logging.INFO)
 
 
 def serve(

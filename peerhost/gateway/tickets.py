@@ -118,6 +118,12 @@ class TicketCall:
     def matching(self, result_hash: bytes) -> list[Attestation]:
         return [a for a in self.answers if a.result_hash == result_hash]
 
+    def awaits(self, worker: str) -> bool:
+        """Whether a frame from ``worker`` (an answer, a refusal, its feed dropping) still
+        counts: it was asked and has not answered; an answer already checked whose record is
+        put off a turn (an attested call's ``A``-th) is outstanding but no longer awaited."""
+        return worker in self.outstanding and not any(a.worker == worker for a in self.answers)
+
     def results(self) -> set[bytes]:
         return {a.result_hash for a in self.answers}
 
@@ -358,11 +364,7 @@ class Desk:
         be answered from it, except an attested call's ``A``-th matching attestation (recorded
         on the next loop turn, after the woken handler wrote the response)."""
         call = self.calls.get(answer.request_id)
-        if (
-            call is None
-            or link.worker not in call.outstanding
-            or any(a.worker == link.worker for a in call.answers)  # checked, its record pending
-        ):
+        if call is None or not call.awaits(link.worker):
             return
         nth = len(call.answers) + 1
         if self.trace is not None:
@@ -431,7 +433,7 @@ class Desk:
 
     def _on_refusal(self, link: WorkerLink, refusal: Refusal) -> None:
         call = self.calls.get(refusal.request_id)
-        if call is None or link.worker not in call.outstanding:
+        if call is None or not call.awaits(link.worker):
             return
         call.refusals.append(f"{link.worker}: {refusal.reason}")
         log.info("ticket %s: worker %s refused it: %s", call.rid, link.worker, refusal.reason)
@@ -439,7 +441,7 @@ class Desk:
 
     def _on_drop(self, link: WorkerLink, pending: list[bytes]) -> None:
         calls = [self.calls.get(rid) for rid in pending]
-        waiting = [c for c in calls if c is not None and link.worker in c.outstanding]
+        waiting = [c for c in calls if c is not None and c.awaits(link.worker)]
         if waiting:  # one drop (a crash, a restart), however many tickets it held: not a lie
             self.hub.dropped(link.worker)
         for call in waiting:

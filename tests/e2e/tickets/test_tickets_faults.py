@@ -48,7 +48,7 @@ def test_gateway__killed_with_unposted_tickets__posts_each_once_after_restart(
         assert all(tickets_stack.status(rid)["state"] == "issued" for rid in rids)
     finally:
         tickets_stack.restart_gateway(crash=True, withhold_batches=False)
-    wait_for(lambda: all(tickets_stack.status(rid)["batch"] for rid in rids), 30)
+    wait_for(lambda: all(tickets_stack.status(rid)["batch"] for rid in rids), 90)
     batches = {tickets_stack.status(rid)["batch"]["id"] for rid in rids}
     seqs = seqs_of(tickets_stack, rids)
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from test_feed_dropped import desk_with, pending_call
 
+from peerhost.chain.settlement import ActiveSet
+from peerhost.gateway.feed import WorkerLink
 from peerhost.wire.envelope import result_hash
-from peerhost.wire.feed import Answer, sign_digest
+from peerhost.wire.feed import Answer, Refusal, sign_digest
 from peerhost.wire.ticket import attestation_digest
 
 
@@ -233,3 +235,29 @@ def test_answer__attested_forged_second_attestation__not_counted_worker_marked_b
     assert bad == 1
     stored = desk.book.get(rid)
     assert stored is not None and [a[0] for a in stored.attestations] == [first.address]
+
+
+def test_answer__attested_completing_answer_then_refusal_in_one_read__no_third_attester(
+    tmp_path: Path,
+) -> None:
+    desk, rid, call, first, second = _attested(tmp_path)
+    third = Account.create().address
+    desk.hub.links[third] = WorkerLink(third, cast(Any, None), latency=0.03)
+    desk._active = ActiveSet(1, (first.address, second.address, third), (1, 2, 3), 0.0)
+    output = b'{"ok":true}'
+
+    async def scenario() -> tuple[int, set[str], list[str]]:
+        waiting = asyncio.create_task(desk.answer(call, 5.0, "http://status"))
+        await asyncio.sleep(0)
+        desk._on_answer(desk.hub.links[first.address], _signed(desk, call, first, output))
+        link = desk.hub.links[second.address]
+        desk._on_answer(link, _signed(desk, call, second, output))  # completes the pair
+        desk._on_refusal(link, Refusal(rid, "busy"))  # then a refusal of the same ticket
+        answered = await waiting
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return len(answered.attestations), set(call.tried), call.refusals
+
+    count, tried, refusals = asyncio.run(scenario())
+    assert (count, refusals) == (2, [])
+    assert third not in tried  # nobody else is sent a ticket already answered
