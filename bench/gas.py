@@ -712,7 +712,10 @@ class Accountability:
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(attester.address),))]
         post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
-        holders = [v2.by[to_checksum_address(h & (2**160 - 1))] for h in v2.hl(batch_id)]
+        holders = [
+            v2.by[to_checksum_address((h & (2**160 - 1)).to_bytes(20, "big"))]
+            for h in v2.hl(batch_id)
+        ]
         lie = [keccak(b"lie")]
         v2.commit_reveal(batch_id, holders, [lie] * len(holders), "scratch")
         v2.table.sections.pop("scratch")
@@ -791,7 +794,10 @@ class Accountability:
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(liar.address),))]
         post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
-        holders = [v2.by[to_checksum_address(h & (2**160 - 1))] for h in v2.hl(batch_id)]
+        holders = [
+            v2.by[to_checksum_address((h & (2**160 - 1)).to_bytes(20, "big"))]
+            for h in v2.hl(batch_id)
+        ]
         leaf = Leaf.of(tickets[0])
         tx = ev.openDataChallenge(
             batch_id,

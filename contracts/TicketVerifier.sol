@@ -309,6 +309,94 @@ contract TicketVerifier is ITicketVerifier {
         view
         returns (PostScan memory scan)
     {
+        bool bad;
+        (scan, bad) = _scanFast(head, leaves, terms);
+        if (bad) scan = _scanChecked(head, leaves, terms); // reverts with the first bad leaf's error
+    }
+
+    /// @dev scanPosted in assembly: the checks, seq runs, fast leaves and issuedAt range in one pass (_walk), then the
+    ///      root (_batchRoot); `bad` when any leaf fails a check: _scanChecked then names the first failure.
+    function _scanFast(BatchHead calldata head, bytes calldata leaves, PostTerms calldata terms)
+        private
+        view
+        returns (PostScan memory scan, bool bad)
+    {
+        uint256 n = leaves.length / _POSTED_LEAF_BYTES;
+        uint256[] memory runs = new uint256[](2 * n);
+        uint256 cfg = (terms.single ? 1 : 0) | (terms.fullAudit ? 2 : 0);
+        bad = _walk(leaves, n, terms.maxTicketLife, cfg, runs, scan);
+        scan.seqRuns = runs;
+        scan.root = _batchRoot(head, leaves);
+    }
+
+    /// @dev One pass over the posted leaves: writes the seq runs into `runs` (its length set to the pairs' words),
+    ///      the fast mask and issuedAt range into `scan`; returns whether any leaf fails a check. `cfg`: 1 single, 2
+    ///      full audit.
+    function _walk(
+        bytes calldata leaves,
+        uint256 n,
+        uint256 life,
+        uint256 cfg,
+        uint256[] memory runs,
+        PostScan memory scan
+    ) private view returns (bool bad) {
+        assembly ("memory-safe") {
+            let word := not(0)
+            let bits := 0
+            let out := add(runs, 0x20) // next free pair
+            let fast := 0
+            let minI := not(0)
+            let maxI := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let p := add(leaves.offset, mul(i, 51))
+                let w := calldataload(add(p, 40))
+                let issuedAt := shr(216, w)
+                {
+                    let deadline := and(shr(176, w), 0xffffffffff)
+                    bad := or(bad, or(lt(deadline, timestamp()), gt(issuedAt, timestamp())))
+                    // the life wraps when issuedAt > deadline: bad then anyway
+                    bad := or(bad, or(gt(issuedAt, deadline), gt(sub(deadline, issuedAt), life)))
+                    let mode := and(shr(168, w), 0xff)
+                    bad := or(bad, gt(mode, 2))
+                    if iszero(or(mode, and(cfg, 2))) { fast := or(fast, shl(i, 1)) }
+                }
+                if lt(issuedAt, minI) { minI := issuedAt }
+                if gt(issuedAt, maxI) { maxI := issuedAt }
+                if iszero(and(cfg, 1)) {
+                    let seq := shr(192, calldataload(p))
+                    bad := or(bad, shr(63, seq)) // reserved for single requests
+                    if iszero(eq(shr(8, seq), word)) {
+                        if iszero(eq(word, not(0))) {
+                            mstore(out, word)
+                            mstore(add(out, 0x20), bits)
+                            out := add(out, 0x40)
+                        }
+                        word := shr(8, seq)
+                        bits := 0
+                    }
+                    let bit := shl(and(seq, 255), 1)
+                    bad := or(bad, iszero(iszero(and(bits, bit))))
+                    bits := or(bits, bit)
+                }
+            }
+            if iszero(eq(word, not(0))) {
+                mstore(out, word)
+                mstore(add(out, 0x20), bits)
+                out := add(out, 0x40)
+            }
+            mstore(runs, shr(5, sub(out, add(runs, 0x20))))
+            mstore(add(scan, 0x20), fast)
+            mstore(add(scan, 0x40), minI)
+            mstore(add(scan, 0x60), maxI)
+        }
+    }
+
+    /// @dev scanPosted checked leaf by leaf: reverts with the first bad leaf's error.
+    function _scanChecked(BatchHead calldata head, bytes calldata leaves, PostTerms calldata terms)
+        private
+        view
+        returns (PostScan memory scan)
+    {
         uint256 n = leaves.length / _POSTED_LEAF_BYTES;
         uint256[] memory runs = new uint256[](2 * n);
         uint256 r;
@@ -387,6 +475,14 @@ contract TicketVerifier is ITicketVerifier {
                 mstore(add(buf, 76), or(tail, shl(72, shr(168, calldataload(add(p, 40))))))
                 mstore(add(level, mul(add(i, 1), 0x20)), keccak256(buf, 103))
             }
+        }
+        return _reduce(level, n);
+    }
+
+    /// @dev The Merkle root of `n` leaf hashes in `level` (overwritten): pairs keccak(left ‖ right), an unpaired last
+    ///      node moves up unchanged.
+    function _reduce(bytes32[] memory level, uint256 n) private pure returns (bytes32) {
+        assembly ("memory-safe") {
             for {} gt(n, 1) {} {
                 let m := 0
                 for { let i := 0 } lt(i, n) { i := add(i, 2) } {
