@@ -62,14 +62,14 @@ def _batch(rng: random.Random, k, now: int, life: int) -> list[Leaf]:
         seqs[rng.randrange(1, n)] = seqs[0]
     leaves = []
     for seq in seqs:
-        issued = now - rng.randrange(100, 200)
-        deadline = now + rng.randrange(100, 200)
+        issued = now - rng.randrange(1000, 1100)  # margins far beyond the view call's clock drift
+        deadline = now + rng.randrange(1000, 1100)
         mode = rng.choice([0, 1, 2])
         roll = rng.random()
         if roll < 0.02:
-            deadline = now - 50  # expired
+            issued, deadline = now - 2000, now - 1000  # expired
         elif roll < 0.04:
-            issued = now + 150  # issued in the future
+            issued, deadline = now + 1000, now + 1100  # issued in the future
         elif roll < 0.06:
             deadline = issued + life + 1  # lives too long
         elif roll < 0.08:
@@ -90,14 +90,15 @@ def _batch(rng: random.Random, k, now: int, life: int) -> list[Leaf]:
     return leaves
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_scan_posted__random_batches__equals_the_model(k, seed, reverts_with):
     rng = random.Random(seed)
     tickets = k.s.tickets
     life = k.params.max_ticket_life
     seen = {"ok": 0, "error": 0}
-    for _ in range(12):
-        now = int(k.chain.blocks.head.timestamp)  # what a view call sees
+    for _ in range(8):
+        k.chain.mine()  # a view call runs at about the head's time: keep it close to the clock
+        now = int(k.chain.blocks.head.timestamp)
         leaves = _batch(rng, k, now, life)
         single, full = rng.random() < 0.15, rng.random() < 0.3
         head, blob = encode_posted(leaves)
@@ -118,10 +119,11 @@ def test_scan_posted__random_batches__equals_the_model(k, seed, reverts_with):
 
 def test_scan_posted__second_bad_leaf__names_the_first(k, reverts_with):
     """Two bad leaves: the error is the first one's (its seq), whatever the second's kind."""
+    k.chain.mine()
     now = int(k.chain.blocks.head.timestamp)
-    good = Leaf(5, k.function_id, 1, keccak(b"i"), 10**15, now - 10, now + 100, 1, 0)
-    expired = Leaf(6, k.function_id, 1, keccak(b"i"), 10**15, now - 100, now - 50, 1, 0)
-    bad_mode = Leaf(7, k.function_id, 1, keccak(b"i"), 10**15, now - 10, now + 100, 9, 0)
+    good = Leaf(5, k.function_id, 1, keccak(b"i"), 10**15, now - 100, now + 1000, 1, 0)
+    expired = Leaf(6, k.function_id, 1, keccak(b"i"), 10**15, now - 2000, now - 1000, 1, 0)
+    bad_mode = Leaf(7, k.function_id, 1, keccak(b"i"), 10**15, now - 100, now + 1000, 9, 0)
     terms = (str(k.gateway.address), k.params.max_ticket_life, False, False)
     head, blob = encode_posted([good, bad_mode, expired])
     with reverts_with(k.s.tickets.InvalidMode):
