@@ -17,7 +17,10 @@ batch N   : postBatch of N verified tickets (one attester each), seatAndCommit (
             attester's one co-signature of the batch checked), claimSeatPay x3 after the challenge window
             (each holder pulls its committee pay of this one batch alone: a claim listing several batches
             shares its 21 k and its transfer). Gas per ticket is the total over N (also without the
-            claims); calldata per ticket is postBatch's input over N. N = 1, 10, 100.
+            claims); calldata per ticket is postBatch's input over N. N = 1, 10, 100. At 100 the post
+            and the opening are execution-bound (above their EIP-7623 calldata floors: their per-leaf
+            passes, TicketVerifier.scanPosted and attesterPay, are what to cut), the first reveal is at
+            its floor (only fewer bytes lower it); docs/protocol.md's Gas section has the trace.
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
             seatAndCommit, commit x2, reveal x3 (the last settles and closes the batch: no attesters),
             claimSeatPay x3 after the challenge window (the last holder's claim carries the finalizer's
@@ -712,7 +715,10 @@ class Accountability:
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(attester.address),))]
         post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
-        holders = [v2.by[to_checksum_address(h & (2**160 - 1))] for h in v2.hl(batch_id)]
+        holders = [
+            v2.by[to_checksum_address((h & (2**160 - 1)).to_bytes(20, "big"))]
+            for h in v2.hl(batch_id)
+        ]
         lie = [keccak(b"lie")]
         v2.commit_reveal(batch_id, holders, [lie] * len(holders), "scratch")
         v2.table.sections.pop("scratch")
@@ -791,7 +797,10 @@ class Accountability:
         tickets = v2.tickets(1)
         results = [AttestedResult(v2.result, (str(liar.address),))]
         post, _, batch_id = v2.post_and_seat(tickets, results_commitment(results, v2.salt))
-        holders = [v2.by[to_checksum_address(h & (2**160 - 1))] for h in v2.hl(batch_id)]
+        holders = [
+            v2.by[to_checksum_address((h & (2**160 - 1)).to_bytes(20, "big"))]
+            for h in v2.hl(batch_id)
+        ]
         leaf = Leaf.of(tickets[0])
         tx = ev.openDataChallenge(
             batch_id,

@@ -206,75 +206,79 @@ contract TicketVerifier is ITicketVerifier {
                 mstore(4, at)
                 revert(0, 0x24)
             }
-            // leaf i's pot: a Final leaf's when its attested result is its value, an unaudited leaf's
-            function potOf(s, i, result) -> pot {
-                switch and(shr(i, mload(s)), 1)
-                case 1 {
-                    let slot := add(mload(add(s, 0xc0)), shl(5, add(i, 1)))
-                    if iszero(mload(add(s, 0xa0))) { mstore(slot, result) }
-                    if eq(mload(slot), result) { pot := mload(add(s, 0x40)) }
-                }
-                default { if iszero(and(shr(i, mload(add(s, 0x20))), 1)) { pot := mload(add(s, 0x60)) } }
-            }
-            // attester j is listed on leaf i and owed `amount` for it (listed twice: paid twice, as drawn)
-            function book(s, i, j, amount) {
-                let slot := add(mload(add(s, 0x120)), shl(5, add(j, 1)))
-                mstore(slot, or(mload(slot), shl(i, 1)))
-                slot := add(mload(add(s, 0x140)), shl(5, add(j, 1)))
-                mstore(slot, add(mload(slot), amount))
-            }
-            // books leaf i's `pot` between its c attesters, whose list indexes start at `start`
-            function split(s, i, pot, c, start, base) {
-                let first := mload(add(s, 0x80))
-                if lt(pot, first) { first := pot }
-                let each := div(sub(pot, first), c)
-                first := add(first, sub(sub(pot, first), mul(each, c)))
-                let d := mload(add(s, 0x160))
-                for { let k := 0 } lt(k, c) { k := add(k, 1) } {
-                    let j := byte(0, calldataload(add(base, add(start, k))))
-                    if iszero(lt(j, d)) { fail(s, add(start, k)) }
-                    let amount := each
-                    if iszero(k) { amount := add(first, each) }
-                    book(s, i, j, amount)
-                }
-            }
-            // reads leaf i's entry at `off`; returns the next offset
-            function entry(s, i, off, base, len) -> next {
-                if gt(add(off, 33), len) { fail(s, off) }
-                let result := calldataload(add(base, off))
-                let c := byte(0, calldataload(add(base, add(off, 32))))
-                next := add(add(off, 33), c)
-                if or(gt(c, 4), gt(next, len)) { fail(s, add(off, 33)) }
-                mstore(add(mload(add(s, 0xe0)), shl(5, add(i, 1))), result)
-                if c { split(s, i, potOf(s, i, result), c, add(off, 33), base) }
-            }
-            let base := opening.offset
-            let len := opening.length
-            if iszero(len) { fail(st, 0) }
-            let d := byte(0, calldataload(base))
+            if iszero(opening.length) { fail(st, 0) }
+            let d := byte(0, calldataload(opening.offset))
             if gt(d, 64) {
                 mstore(0, mload(add(st, 0x1a0)))
                 mstore(4, 64)
                 revert(0, 0x24)
             }
             let off := add(1, mul(20, d))
-            if gt(off, len) { fail(st, 1) }
-            let list := mload(add(st, 0x100))
-            for { let j := 0 } lt(j, d) { j := add(j, 1) } {
-                mstore(add(list, shl(5, add(j, 1))), shr(96, calldataload(add(base, add(1, mul(20, j))))))
+            if gt(off, opening.length) { fail(st, 1) }
+            {
+                let list := mload(add(st, 0x100))
+                for { let j := 0 } lt(j, d) { j := add(j, 1) } {
+                    mstore(add(list, shl(5, add(j, 1))), shr(96, calldataload(add(opening.offset, add(1, mul(20, j))))))
+                }
             }
             mstore(add(st, 0x160), d)
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } { off := entry(st, i, off, base, len) }
-            if iszero(eq(off, len)) { fail(st, off) }
+            let att := add(mload(add(st, 0xe0)), 0x20) // attested[0]
+            // leaf i's entry at `off`: result 32 ‖ count c ‖ c attester indexes
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                if gt(add(off, 33), opening.length) { fail(st, off) }
+                let c := byte(0, calldataload(add(opening.offset, add(off, 32))))
+                let first := calldataload(add(opening.offset, off)) // the attested result, until the split below
+                off := add(off, 33)
+                if or(gt(c, 4), gt(add(off, c), opening.length)) { fail(st, off) }
+                mstore(add(att, shl(5, i)), first)
+                if c {
+                    let each
+                    {
+                        // the leaf's pot: a Final leaf's when its attested result is its value, an unaudited leaf's
+                        let pot := 0
+                        switch and(shr(i, mload(st)), 1)
+                        case 1 {
+                            let slot := add(mload(add(st, 0xc0)), shl(5, add(i, 1)))
+                            if iszero(mload(add(st, 0xa0))) { mstore(slot, first) }
+                            if eq(mload(slot), first) { pot := mload(add(st, 0x40)) }
+                        }
+                        default { if iszero(and(shr(i, mload(add(st, 0x20))), 1)) { pot := mload(add(st, 0x60)) } }
+                        // split between the c attesters: the first also takes `speed` (at most the pot) and the dust
+                        first := mload(add(st, 0x80))
+                        if lt(pot, first) { first := pot }
+                        each := div(sub(pot, first), c)
+                        first := add(first, sub(sub(pot, first), mul(each, c)))
+                    }
+                    for { let k := 0 } lt(k, c) { k := add(k, 1) } {
+                        let j := byte(0, calldataload(add(opening.offset, add(off, k))))
+                        if iszero(lt(j, d)) { fail(st, add(off, k)) }
+                        // attester j is listed on leaf i and owed its amount (listed twice: paid twice, as drawn)
+                        j := shl(5, add(j, 1))
+                        let slot := add(mload(add(st, 0x120)), j)
+                        mstore(slot, or(mload(slot), shl(i, 1)))
+                        slot := add(mload(add(st, 0x140)), j)
+                        mstore(slot, add(mload(slot), add(each, mul(iszero(k), first))))
+                    }
+                }
+                off := add(off, c)
+            }
+            if iszero(eq(off, opening.length)) { fail(st, off) }
         }
     }
 
-    /// @dev keccak of the attested results of the leaves in `mask`, in leaf order.
+    /// @dev keccak of the attested results of the leaves in `mask`, in leaf order (n <= 256: shl(256, 1) is 0, so
+    ///      the full mask of 256 leaves is max too).
     function _resultsHash(uint256 mask, uint256 attested) private pure returns (bytes32 h) {
         assembly ("memory-safe") {
             let out := mload(0x40)
             let m := 0
             let n := mload(attested)
+            // listed on every leaf (the common case: one attester): the whole array, no copy
+            if eq(mask, sub(shl(n, 1), 1)) {
+                out := add(attested, 0x20)
+                m := n
+                n := 0
+            }
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
                 if and(shr(i, mask), 1) {
                     mstore(add(out, shl(5, m)), mload(add(attested, shl(5, add(i, 1)))))
@@ -306,6 +310,94 @@ contract TicketVerifier is ITicketVerifier {
     /// @inheritdoc ITicketVerifier
     function scanPosted(BatchHead calldata head, bytes calldata leaves, PostTerms calldata terms)
         external
+        view
+        returns (PostScan memory scan)
+    {
+        bool bad;
+        (scan, bad) = _scanFast(head, leaves, terms);
+        if (bad) scan = _scanChecked(head, leaves, terms); // reverts with the first bad leaf's error
+    }
+
+    /// @dev scanPosted in assembly: the checks, seq runs, fast leaves and issuedAt range in one pass (_walk), then the
+    ///      root (_batchRoot); `bad` when any leaf fails a check: _scanChecked then names the first failure.
+    function _scanFast(BatchHead calldata head, bytes calldata leaves, PostTerms calldata terms)
+        private
+        view
+        returns (PostScan memory scan, bool bad)
+    {
+        uint256 n = leaves.length / _POSTED_LEAF_BYTES;
+        uint256[] memory runs = new uint256[](2 * n);
+        uint256 cfg = (terms.single ? 1 : 0) | (terms.fullAudit ? 2 : 0);
+        bad = _walk(leaves, n, terms.maxTicketLife, cfg, runs, scan);
+        scan.seqRuns = runs;
+        scan.root = _batchRoot(head, leaves);
+    }
+
+    /// @dev One pass over the posted leaves: writes the seq runs into `runs` (its length set to the pairs' words),
+    ///      the fast mask and issuedAt range into `scan`; returns whether any leaf fails a check. `cfg`: 1 single, 2
+    ///      full audit.
+    function _walk(
+        bytes calldata leaves,
+        uint256 n,
+        uint256 life,
+        uint256 cfg,
+        uint256[] memory runs,
+        PostScan memory scan
+    ) private view returns (bool bad) {
+        assembly ("memory-safe") {
+            let word := not(0)
+            let bits := 0
+            let out := add(runs, 0x20) // next free pair
+            let fast := 0
+            let minI := not(0)
+            let maxI := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let p := add(leaves.offset, mul(i, 51))
+                let w := calldataload(add(p, 40))
+                let issuedAt := shr(216, w)
+                {
+                    let deadline := and(shr(176, w), 0xffffffffff)
+                    bad := or(bad, or(lt(deadline, timestamp()), gt(issuedAt, timestamp())))
+                    // the life wraps when issuedAt > deadline: bad then anyway
+                    bad := or(bad, or(gt(issuedAt, deadline), gt(sub(deadline, issuedAt), life)))
+                    let mode := and(shr(168, w), 0xff)
+                    bad := or(bad, gt(mode, 2))
+                    if iszero(or(mode, and(cfg, 2))) { fast := or(fast, shl(i, 1)) }
+                }
+                if lt(issuedAt, minI) { minI := issuedAt }
+                if gt(issuedAt, maxI) { maxI := issuedAt }
+                if iszero(and(cfg, 1)) {
+                    let seq := shr(192, calldataload(p))
+                    bad := or(bad, shr(63, seq)) // reserved for single requests
+                    if iszero(eq(shr(8, seq), word)) {
+                        if iszero(eq(word, not(0))) {
+                            mstore(out, word)
+                            mstore(add(out, 0x20), bits)
+                            out := add(out, 0x40)
+                        }
+                        word := shr(8, seq)
+                        bits := 0
+                    }
+                    let bit := shl(and(seq, 255), 1)
+                    bad := or(bad, iszero(iszero(and(bits, bit))))
+                    bits := or(bits, bit)
+                }
+            }
+            if iszero(eq(word, not(0))) {
+                mstore(out, word)
+                mstore(add(out, 0x20), bits)
+                out := add(out, 0x40)
+            }
+            mstore(runs, shr(5, sub(out, add(runs, 0x20))))
+            mstore(add(scan, 0x20), fast)
+            mstore(add(scan, 0x40), minI)
+            mstore(add(scan, 0x60), maxI)
+        }
+    }
+
+    /// @dev scanPosted checked leaf by leaf: reverts with the first bad leaf's error.
+    function _scanChecked(BatchHead calldata head, bytes calldata leaves, PostTerms calldata terms)
+        private
         view
         returns (PostScan memory scan)
     {
@@ -387,6 +479,14 @@ contract TicketVerifier is ITicketVerifier {
                 mstore(add(buf, 76), or(tail, shl(72, shr(168, calldataload(add(p, 40))))))
                 mstore(add(level, mul(add(i, 1), 0x20)), keccak256(buf, 103))
             }
+        }
+        return _reduce(level, n);
+    }
+
+    /// @dev The Merkle root of `n` leaf hashes in `level` (overwritten): pairs keccak(left ‖ right), an unpaired last
+    ///      node moves up unchanged.
+    function _reduce(bytes32[] memory level, uint256 n) private pure returns (bytes32) {
+        assembly ("memory-safe") {
             for {} gt(n, 1) {} {
                 let m := 0
                 for { let i := 0 } lt(i, n) { i := add(i, 2) } {
