@@ -585,6 +585,7 @@ class Accountability:
         """A case was escalated on leaf ``index`` of ``batch_id``: starts its duty (once)."""
         key = (batch_id, index)
         if key not in self._cases or self._cases[key].done():
+            log.info("accountability: case %d/%d: escalated; following it", batch_id, index)
             self._cases[key] = asyncio.create_task(self._case(*key), name=f"case {key}")
 
     def case_changed(self, batch_id: int, index: int) -> None:

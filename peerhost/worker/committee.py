@@ -99,6 +99,9 @@ _FOLLOWED = tuple(dict.fromkeys(("BatchPosted", "BatchFinalized", "BatchExpired"
 #: seconds between re-reads of this seat's vote while its batch's record did not change (the
 #: record is read again after any event naming the batch and after a reorg)
 _VOTE_RECHECK = 10.0
+#: blocks before a batch's seed block searched for its post when it is older than the first block
+#: this worker follows (a reseed moves the seed block forward, by at most a seat window's blocks)
+_POST_REACH = 10_000
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
 #: seconds the log loop waits for a new head before its rounds (cheques) and the book's freshness
 #: are served anyway (the book trusts a feeder silent for less than its ``fed_for``)
@@ -525,18 +528,29 @@ class Committee:
     async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
         """A batch's gateway and leaves, read once from its post's calldata (the post's
         transaction as the log loop saw it, else found with ``eth_getLogs`` from the first block
-        this worker follows: a scan of up to a thousand blocks per batch)."""
+        this worker follows: a scan of up to a thousand blocks per batch; a batch posted before
+        that block, as a restarted worker's tier vote or challenge meets one, in the
+        ``_POST_REACH`` blocks before its seed block)."""
         cached = self._batches.get(batch_id)
         if cached is None:
             tx_hash = self._post_tx.get(batch_id)
+            batch = await self.book.batch(batch_id)
             if tx_hash is None:
                 posted = await self.view.logs("BatchPosted", self._from_block, batch_id=batch_id)
+                seed = int(batch.get("seedBlock") or 0)
+                if not posted and seed > 0:
+                    # posted before this worker's first block (a case on an older batch after a
+                    # restart): its post is at most _POST_REACH blocks before its seed block
+                    start = max(0, seed - _POST_REACH)
+                    posted = await self.view.logs(
+                        "BatchPosted", start, to_block=seed, batch_id=batch_id
+                    )
                 if not posted:
                     raise LookupError(
-                        f"batch {batch_id} was not posted after block {self._from_block}"
+                        f"batch {batch_id} was not posted after block {self._from_block} nor in "
+                        f"the {_POST_REACH} blocks before its seed block {seed}"
                     )
                 tx_hash = posted[0][0]["transactionHash"]
-            batch = await self.book.batch(batch_id)
             try:
                 tx = await self._await_transaction(tx_hash)
                 leaves = await self.view.posted_leaves(tx_hash, tx)
