@@ -585,6 +585,7 @@ class Accountability:
         """A case was escalated on leaf ``index`` of ``batch_id``: starts its duty (once)."""
         key = (batch_id, index)
         if key not in self._cases or self._cases[key].done():
+            log.info("accountability: case %d/%d: escalated; following it", batch_id, index)
             self._cases[key] = asyncio.create_task(self._case(*key), name=f"case {key}")
 
     def case_changed(self, batch_id: int, index: int) -> None:
@@ -644,16 +645,34 @@ class Accountability:
             if not (
                 (phase == COMMIT and self.duties.get(voted) is not None)
                 or (phase == REVEAL and self.duties.done(voted))
-                or phase == DECIDED
+                or (phase == DECIDED and tier != TIER_PANEL)
             ):
-                self._stale_cases.add(case_key)  # this worker may act on it now: read it after
+                # this worker may act on it now, or (a decided tier 2) a challenge may take it to
+                # tier 3 in any block, whose commit window is as short as the panel's: a missed
+                # Challenged log read only _CASE_RECHECK later would miss it (a no-show, 5 % of
+                # the stake): read it after every block
+                self._stale_cases.add(case_key)
             if phase == SEEDING:
                 await self._seat_panel(courts, batch_id, index, int(case["seedBlock"]))
             elif phase == COMMIT and self.duties.get(vote_key(batch_id, index, tier)) is None:
                 member = await self._member_index(courts, batch_id, index, tier, case)
                 if member is None:
                     self.duties.mark(vote_key(batch_id, index, tier))  # not a voter of this tier
+                    log.info(
+                        "accountability: case %d/%d tier %d: not a voter of this tier",
+                        batch_id,
+                        index,
+                        tier,
+                    )
                 else:
+                    log.info(
+                        "accountability: case %d/%d tier %d: a voter (member %d); voting by %d",
+                        batch_id,
+                        index,
+                        tier,
+                        member,
+                        int(case.get("commitDeadline") or 0),
+                    )
                     vote = opinion
                     if vote is None:
                         vote = await self._tier_value(courts, batch_id, index, tier, case)
@@ -672,7 +691,28 @@ class Accountability:
                 key = vote_key(batch_id, index, tier)
                 saved = self.duties.get(key)
                 if saved is not None and saved[1]:
-                    await self._try(courts, "dispute", "revealVote", batch_id, index, *saved)
+                    if not await self._try(
+                        courts, "dispute", "revealVote", batch_id, index, *saved
+                    ):
+                        log.warning(
+                            "accountability: case %d/%d tier %d: the reveal of this worker's "
+                            "vote was refused",
+                            batch_id,
+                            index,
+                            tier,
+                        )
+                elif (
+                    saved is None
+                    and (await self._member_index(courts, batch_id, index, tier, case)) is not None
+                ):
+                    log.warning(
+                        "accountability: case %d/%d tier %d: the commit window closed before this "
+                        "voter committed (a no-show): first seen at block %d in its reveal phase",
+                        batch_id,
+                        index,
+                        tier,
+                        block.number,
+                    )
                 self.duties.mark(key)
             elif phase == DECIDE:
                 await self._try(courts, "dispute", "decide", batch_id, index)
@@ -775,10 +815,24 @@ class Accountability:
         )
         key = vote_key(batch_id, index, tier)
         self.duties.save(key, value, salt)  # before the commitment goes out
-        if not await self._try(
-            courts, "dispute", "commitVote", batch_id, index, commitment, member
-        ):
-            self.duties.mark(key)  # nothing committed: nothing to reveal
+        try:
+            await courts.send("dispute", "commitVote", batch_id, index, commitment, member)
+        except TransactionReverted as exc:
+            # nothing committed: the duty tries again at the next block while the tier's commit
+            # window lasts (a refusal for a stale view, or a transaction that lost a race); past
+            # it, the reveal phase finds no vote saved and says so (a no-show)
+            self.duties.forget(key)
+            self._stale_cases.add((batch_id, index))
+            log.warning(
+                "accountability: case %d/%d tier %d: vote commitment refused (%s); again at "
+                "the next block while the commit window lasts",
+                batch_id,
+                index,
+                tier,
+                exc.reason,
+            )
+            return
+        log.info("accountability: case %d/%d tier %d: vote committed", batch_id, index, tier)
 
     async def _try(
         self, courts: CourtsView, contract: str, name: str, *args: Any, value: int = 0

@@ -78,7 +78,7 @@ from peerhost.worker.accountability import (
 )
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
-from peerhost.worker.duties import DutyLog, commit_margin, seat_key
+from peerhost.worker.duties import DutyLog, commit_margin, input_margin, seat_key
 from peerhost.worker.tickets import TicketRunner
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,9 @@ _FOLLOWED = tuple(dict.fromkeys(("BatchPosted", "BatchFinalized", "BatchExpired"
 #: seconds between re-reads of this seat's vote while its batch's record did not change (the
 #: record is read again after any event naming the batch and after a reorg)
 _VOTE_RECHECK = 10.0
+#: blocks before a batch's seed block searched for its post when it is older than the first block
+#: this worker follows (a reseed moves the seed block forward, by at most a seat window's blocks)
+_POST_REACH = 10_000
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
 #: seconds the log loop waits for a new head before its rounds (cheques) and the book's freshness
 #: are served anyway (the book trusts a feeder silent for less than its ``fed_for``)
@@ -216,7 +219,11 @@ class Committee:
         self.chain_id = view.config.chain_id
         self.settlement = view.config.settlement
         self.tasks: dict[int, asyncio.Task[None]] = {}
-        self._late: set[asyncio.Task[None]] = set()  # leaves in flight at a commit cutoff
+        self._late: set[asyncio.Future[Any]] = set()  # leaves in flight at a commit cutoff
+        #: batch id -> wall-clock time by which a seat must hold its leaves' inputs (its commit
+        #: deadline less :func:`input_margin`): a leaf whose input is not in hand by then is
+        #: an abstention, its data-availability challenge goes on beside the commitment
+        self._input_by: dict[int, tuple[float, float]] = {}  # (time, its margin)
         self.http = httpx.AsyncClient(timeout=10.0)
         self.seats_served = 0
         self.cheques_posted = 0
@@ -521,18 +528,29 @@ class Committee:
     async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
         """A batch's gateway and leaves, read once from its post's calldata (the post's
         transaction as the log loop saw it, else found with ``eth_getLogs`` from the first block
-        this worker follows: a scan of up to a thousand blocks per batch)."""
+        this worker follows: a scan of up to a thousand blocks per batch; a batch posted before
+        that block, as a restarted worker's tier vote or challenge meets one, in the
+        ``_POST_REACH`` blocks before its seed block)."""
         cached = self._batches.get(batch_id)
         if cached is None:
             tx_hash = self._post_tx.get(batch_id)
+            batch = await self.book.batch(batch_id)
             if tx_hash is None:
                 posted = await self.view.logs("BatchPosted", self._from_block, batch_id=batch_id)
+                seed = int(batch.get("seedBlock") or 0)
+                if not posted and seed > 0:
+                    # posted before this worker's first block (a case on an older batch after a
+                    # restart): its post is at most _POST_REACH blocks before its seed block
+                    start = max(0, seed - _POST_REACH)
+                    posted = await self.view.logs(
+                        "BatchPosted", start, to_block=seed, batch_id=batch_id
+                    )
                 if not posted:
                     raise LookupError(
-                        f"batch {batch_id} was not posted after block {self._from_block}"
+                        f"batch {batch_id} was not posted after block {self._from_block} nor in "
+                        f"the {_POST_REACH} blocks before its seed block {seed}"
                     )
                 tx_hash = posted[0][0]["transactionHash"]
-            batch = await self.book.batch(batch_id)
             try:
                 tx = await self._await_transaction(tx_hash)
                 leaves = await self.view.posted_leaves(tx_hash, tx)
@@ -638,6 +656,8 @@ class Committee:
                         # the chain's clock ahead of this worker's, if it is (read once: a devnet
                         # that mines on transactions keeps its last block's time while idle)
                         ahead = max(0.0, await self.book.timestamp() - time.time())
+                        early = input_margin(window)
+                        self._input_by[batch_id] = (deadline - early - ahead, early)
                     wait = deadline - margin - (time.time() + ahead)
                     if wait <= 0 and not task.done():
                         break
@@ -648,6 +668,8 @@ class Committee:
         except asyncio.CancelledError:
             task.cancel()
             raise
+        finally:
+            self._input_by.pop(batch_id, None)
         cutoff.set()
         chosen = list(vector)
         self._late.add(task)
@@ -664,7 +686,7 @@ class Committee:
         )
         return chosen
 
-    def _late_done(self, task: asyncio.Task[None]) -> None:
+    def _late_done(self, task: asyncio.Future[Any]) -> None:
         self._late.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("committee: a leaf run past its commit cutoff failed: %r", task.exception())
@@ -922,11 +944,71 @@ class Committee:
         if mine is not None and mine.result_hash is not None and Leaf.of(mine.ticket) == leaf:
             return mine.result_hash  # this worker ran this very ticket already: same result
         rid = request_id(self.chain_id, self.settlement, gateway, leaf.seq)
-        data = single.input if single is not None else await self._input(gateway, rid)
+        if single is not None:
+            data = single.input
+        else:
+            # the input by the batch's input deadline, or an abstention on this leaf: its fetch
+            # and any data-availability challenge go on in the background (the commitment never
+            # waits for the challenge's transactions or its window)
+            obtaining = asyncio.ensure_future(
+                self._leaf_input(batch_id, gateway, index, rid, leaves)
+            )
+            got = await self._by_input_deadline(batch_id, index, obtaining)
+            if got is None:
+                return ABSTAIN  # voided (the gateway pays), no challenge opened, or too late
+            data = got
+        try:
+            outcome = await self.runner.run(rid, gateway, leaf, data)
+        except TransactionReverted:
+            outcome = "reverted"
+        if single is not None:  # this seat relays the settled result to the consumer later
+            self.callbacks.remember(single, None if isinstance(outcome, str) else outcome[0])
+        return ABSTAIN if isinstance(outcome, str) else result_hash(outcome[0])
+
+    async def _by_input_deadline(
+        self, batch_id: int, index: int, obtaining: asyncio.Future[bytes | None]
+    ) -> bytes | None:
+        """The input ``obtaining`` gets, or None once the batch's input deadline passed first
+        (:attr:`_input_by`; none while the batch is not seated or its seat's duty is over: then
+        its result is waited for); ``obtaining`` then goes on in the background."""
+        early = 0.0
+        try:
+            while True:
+                by = self._input_by.get(batch_id)
+                left = _DEADLINE_RECHECK
+                if by is not None:
+                    early = by[1]
+                    left = min(left, by[0] - time.time())
+                if left <= 0:
+                    break
+                done, _ = await asyncio.wait({obtaining}, timeout=left)
+                if obtaining in done:
+                    return obtaining.result()
+        except asyncio.CancelledError:
+            obtaining.cancel()
+            raise
+        self._late.add(obtaining)
+        obtaining.add_done_callback(self._late_done)
+        log.warning(
+            "committee: batch %d leaf %d: input not in hand %.0f s before the commit deadline: "
+            "an abstention; its fetch and any data-availability challenge go on",
+            batch_id,
+            index,
+            early,
+        )
+        return None
+
+    async def _leaf_input(
+        self, batch_id: int, gateway: str, index: int, rid: bytes, leaves: list[Leaf]
+    ) -> bytes | None:
+        """A leaf's input: from its gateway (asked again a few times), rebuilt (a schedule
+        key's), or published through a data-availability challenge; None when none came."""
+        leaf = leaves[index]
+        data = await self._input(gateway, rid)
         if (data is None or input_hash_of(data) != leaf.input_hash) and self.scheduled:
             # a schedule key's ticket: its input is rebuilt from the leaf (nobody serves it)
             data = await self.scheduled.rebuild_input(gateway, leaf, rid)
-        if (data is None or input_hash_of(data) != leaf.input_hash) and single is None:
+        if data is None or input_hash_of(data) != leaf.input_hash:
             # refused: ask again a few times before a challenge (a bond) says it is withheld
             data = await fetch_input(
                 lambda: self._input(gateway, rid),
@@ -946,15 +1028,7 @@ class Committee:
                 with contextlib.suppress(TransactionReverted):
                     await self._send("seat", batch_id, header)
             data = await self.accountability.obtain_input(batch_id, index, leaves)
-            if data is None:
-                return ABSTAIN  # voided (the gateway pays) or no challenge could be opened
-        try:
-            outcome = await self.runner.run(rid, gateway, leaf, data)
-        except TransactionReverted:
-            outcome = "reverted"
-        if single is not None:  # this seat relays the settled result to the consumer later
-            self.callbacks.remember(single, None if isinstance(outcome, str) else outcome[0])
-        return ABSTAIN if isinstance(outcome, str) else result_hash(outcome[0])
+        return data
 
     async def _input(self, gateway: str, rid: bytes) -> bytes | None:
         base = self.gateway_urls().get(gateway.lower())
