@@ -194,6 +194,7 @@ class Accountability:
         #: record is then read again only after one names it; else once per block
         self.case_events = False
         self._stale_cases: set[tuple[int, int]] = set()
+        self._following: set[tuple[int, int]] = set()  # cases a duty drives now
         self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
         self._sweeps: set[asyncio.Task[None]] = set()  # claims of pay owed from before a start
         self._settled: dict[int, asyncio.Event] = {}
@@ -589,8 +590,10 @@ class Accountability:
             self._cases[key] = asyncio.create_task(self._case(*key), name=f"case {key}")
 
     def case_changed(self, batch_id: int, index: int) -> None:
-        """An event named the case: its duty reads the record again at the next block."""
-        self._stale_cases.add((batch_id, index))
+        """An event named the case: its duty reads the record again at the next block (a case
+        no duty follows is read afresh when one starts: nothing to mark)."""
+        if (batch_id, index) in self._following:
+            self._stale_cases.add((batch_id, index))
 
     async def _next_block(self, seen: str | None) -> None:
         """Waits for a block after the one whose hash is ``seen`` (at most ``poll`` seconds when
@@ -611,6 +614,15 @@ class Accountability:
 
     async def case_duty(self, batch_id: int, index: int) -> None:
         """Drives one case as far as this worker can (module docstring)."""
+        key = (batch_id, index)
+        self._following.add(key)
+        try:
+            await self._drive_case(batch_id, index)
+        finally:  # no mark outlives the duty it was for
+            self._following.discard(key)
+            self._stale_cases.discard(key)
+
+    async def _drive_case(self, batch_id: int, index: int) -> None:
         courts = await self.courts()
         gateway, leaves = await self.leaves_of(batch_id)
         opinion: bytes | None = self.attested(gateway, leaves[index].seq)

@@ -185,6 +185,8 @@ def test_case_duties__fed_case_events__a_block_costs_no_view_an_event_one(
         k.chain.mine(1)
         time.sleep(1.0)
         assert rpc.calls["eth_call"] - calls == 1
+        accountability.case_changed(b + 1, 0)  # a case no duty follows: no mark kept for it
+        assert (b + 1, 0) not in accountability._stale_cases
     finally:
         duty.cancel()
         time.sleep(0.1)
