@@ -42,7 +42,7 @@ from skewed_worker import SKEW_ENV
 from peerhost.chain.courts import CourtsView
 from peerhost.chain.settlement import SettlementView
 from peerhost.devnet.accounts import worker_key
-from peerhost.devnet.settlement import devnet_settlement_params
+from peerhost.devnet.settlement import devnet_court_params, devnet_settlement_params
 from peerhost.devnet.stack import DevnetConfig
 from peerhost.worker.launcher import start_worker
 
@@ -62,7 +62,7 @@ def fault_config(
     root: Path, pytest_config: Any = None, sandbox_cache: Path | None = None
 ) -> DevnetConfig:
     """The stack the scenarios run on: the e2e ticket stack with ``COMMIT_WINDOW`` and ``REVEAL_WINDOW``
-    (s) (a dead seat's no-show settles within a scenario), workers staking ``WORKER_STAKE``
+    (s) (a dead seat's no-show settles within a scenario), tier votes of ``COURT_WINDOW``, workers staking ``WORKER_STAKE``
     (a campaign's stack outlives several runs that drain a dead worker's stake) and a gateway
     that posts every two seconds (a crash finds tickets unposted)."""
     params = replace(
@@ -74,6 +74,9 @@ def fault_config(
         settlement_params=params,
         gateway_settings={"batch_interval": 2.0},
         worker_stake=WORKER_STAKE,
+        court_params=replace(
+            devnet_court_params(), commit_window=COURT_WINDOW, reveal_window=COURT_WINDOW
+        ),
     )
 
 
@@ -85,6 +88,11 @@ def fault_config(
 #: reverted `WrongPhase`; docs/faults.md), and a restart between commit and reveal must fit in the
 #: reveal window (27 s seen under load).
 COMMIT_WINDOW, REVEAL_WINDOW = 45, 45
+
+#: The fault stack's tier-vote commit and reveal windows (s; the devnet's are 10). A voter commits
+#: 3.5 s before a 10 s window's end, and commitments took up to 6.8 s to land at load 22-32 (three
+#: stacks): an honest voter was slashed as a tier no-show (docs/faults.md).
+COURT_WINDOW = 20
 
 #: Each worker's stake on the fault stack (wei). A run that leaves a worker down costs it its
 #: seats' and tier-2 panels' no-shows (0.05 ETH each) and its tier-3 votes' (5 % of its stake
