@@ -54,26 +54,31 @@ def _model(leaves: list[Leaf], now: int, life: int, single: bool, full: bool) ->
 
 
 def _batch(rng: random.Random, k, now: int, life: int) -> list[Leaf]:
-    """Mostly good leaves; now and then a bad time, mode or seq, seqs across bitmap words."""
-    n = rng.choice([1, 2, 3, 7, 40, 100])
+    """Half the batches good, the other half with one bad leaf (a bad time, mode or seq) or a seq
+    twice; seqs across bitmap words, up to 256 leaves, and leaves living exactly the longest life."""
+    n = rng.choice([1, 2, 3, 7, 40, 100, 256])
     start = rng.choice([0, 200, 250, 255, 1 << 20, SINGLE - 3])
     seqs = [start + i + (rng.random() < 0.05) * 300 for i in range(n)]
-    if rng.random() < 0.2 and n > 1:  # a seq twice
+    bad = rng.randrange(n) if rng.random() < 0.5 else None
+    if bad is None and rng.random() < 0.2 and n > 1:  # a seq twice
         seqs[rng.randrange(1, n)] = seqs[0]
     leaves = []
-    for seq in seqs:
+    for i, seq in enumerate(seqs):
         issued = now - rng.randrange(1000, 1100)  # margins far beyond the view call's clock drift
         deadline = now + rng.randrange(1000, 1100)
         mode = rng.choice([0, 1, 2])
-        roll = rng.random()
-        if roll < 0.02:
-            issued, deadline = now - 2000, now - 1000  # expired
-        elif roll < 0.04:
-            issued, deadline = now + 1000, now + 1100  # issued in the future
-        elif roll < 0.06:
-            deadline = issued + life + 1  # lives too long
-        elif roll < 0.08:
-            mode = rng.choice([3, 255])
+        if rng.random() < 0.1:
+            deadline = issued + life  # the longest life allowed, to the second: good
+        if i == bad:
+            kind = rng.randrange(4)
+            if kind == 0:
+                issued, deadline = now - 2000, now - 1000  # expired
+            elif kind == 1:
+                issued, deadline = now + 1000, now + 1100  # issued in the future
+            elif kind == 2:
+                deadline = issued + life + 1  # lives a second too long
+            else:
+                mode = rng.choice([3, 255])
         leaves.append(
             Leaf(
                 seq,
