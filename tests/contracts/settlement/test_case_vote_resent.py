@@ -1,0 +1,108 @@
+"""A tier voter whose vote commitment landed keeps the salt that opens it when a copy of the
+transaction is refused: the sender judged the first transaction lost and sent the same calldata
+again, the first mined (committed with salt S1), the copy reverted ``BadCommit``. Before, the
+refusal forgot the saved vote, the next block committed a new salt (refused again, and again), and
+the reveal phase found nothing to open: a no-show slashed while its commitment stood on-chain.
+Real anvil, real courts; the sender sends each ``commitVote`` twice, as its resend does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.sender import TxSender
+from peerhost.wire.batch import Leaf
+from peerhost.wire.disputes import TIER_ALL
+
+from .conftest import GOOD, LIE, LIE2, distinct, seat_until
+from .courtkit import CP_COMMIT, CP_REVEAL, Court
+from .worker_harness import ThreadLoop, accountability_of, key_of, wait_for
+
+CP_DECIDED = 5  # IDisputeCourt.CasePhase
+
+
+class ResendingSender(TxSender):
+    """Sends a ``commitVote`` twice, the copy after the first mined (what ``wait`` does when it
+    judges a transaction lost that a reorg brings back); returns the copy's hash."""
+
+    commit_selector = b""
+
+    async def send(self, to: str, data: bytes, *, gas: int, value: int = 0) -> bytes:
+        first = await super().send(to, data, gas=gas, value=value)
+        if data[:4] != self.commit_selector:
+            return first
+        await super().wait(first)
+        return await super().send(to, data, gas=gas, value=value)
+
+
+@pytest.fixture
+def k(kit: Any, workers: list[Any]) -> Any:
+    kit.stake(workers[:6])
+    kit.open_project()
+    return kit
+
+
+def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    court = Court(k, accounts_by_address)
+    posted, holders = seat_until(k, distinct(3), n=1)
+    b = posted.batch_id
+    vectors = [[GOOD], [LIE], [LIE2]]
+    for h, v in zip(holders, vectors, strict=True):
+        k.commit(b, court.by[h], v)
+    for h, v in zip(holders, vectors, strict=True):
+        k.reveal(b, court.by[h], v)
+    if k.coordinator.phaseOf(b) == 4:  # Settle
+        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
+    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
+    panel = court.seat_panel(b, 0)
+    court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
+    assert court.phase(b, 0) == CP_DECIDED
+    stakes, epoch = k.s.stakes, int(court.case(b, 0).epoch)
+    members = [
+        str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
+    ]
+    me_address = next(w for w in members if w not in panel)
+    me = accounts_by_address[me_address]
+    challenger = next(a for x, a in accounts_by_address.items() if x in members and x != me_address)
+    court.challenge(b, 0, challenger)
+    assert int(court.case(b, 0).tier) == TIER_ALL and court.phase(b, 0) == CP_COMMIT
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        return GOOD
+
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    sender = ResendingSender(rpc, key_of(me), v2_config.chain_id)
+    sender.commit_selector = bytes(court.c.commitVote.encode_input(b, 0, b"\x01" * 32, 0)[:4])
+    accountability.view.sender = sender
+    duty = loop.start(accountability.case_duty(b, 0))
+
+    def status() -> int:
+        voters = court.c.votersOf(b, 0, TIER_ALL)
+        return next((int(v.status) for v in voters if str(v.worker) == me_address), 0)
+
+    try:
+        wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
+        # the commit window runs out, the voter reveals with the salt of the commitment that
+        # landed (before: a new salt saved at each block, the reveal phase found none: no-show)
+        k.chain.mine(deltatime=int(court.params.commitWindow))
+        assert court.phase(b, 0) == CP_REVEAL
+
+        def revealed() -> bool:
+            k.chain.mine(1)
+            return status() == 2
+
+        wait_for(revealed, 20, "the voter's reveal")
+    finally:
+        duty.cancel()
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
