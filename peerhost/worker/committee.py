@@ -224,6 +224,11 @@ class Committee:
         #: deadline less :func:`input_margin`): a leaf whose input is not in hand by then is
         #: an abstention, its data-availability challenge goes on beside the commitment
         self._input_by: dict[int, tuple[float, float]] = {}  # (time, its margin)
+        #: per batch: the one leaf input still being obtained past the batch's input deadline, and
+        #: the leaves abstained on after it whose inputs are obtained next, one at a time (each a
+        #: data-availability challenge's bond at most)
+        self._late_inputs: dict[int, asyncio.Future[Any]] = {}
+        self._late_queue: dict[int, list[Callable[[], Awaitable[bytes | None]]]] = {}
         self.http = httpx.AsyncClient(timeout=10.0)
         self.seats_served = 0
         self.cheques_posted = 0
@@ -947,13 +952,26 @@ class Committee:
         if single is not None:
             data = single.input
         else:
-            # the input by the batch's input deadline, or an abstention on this leaf: its fetch
-            # and any data-availability challenge go on in the background (the commitment never
-            # waits for the challenge's transactions or its window)
-            obtaining = asyncio.ensure_future(
-                self._leaf_input(batch_id, gateway, index, rid, leaves)
-            )
-            got = await self._by_input_deadline(batch_id, index, obtaining)
+            got = await self._first_input(gateway, leaf, rid)
+            if got is None:
+                # refused: asked again, then challenged, by the batch's input deadline, or an
+                # abstention on this leaf while its fetch and any data-availability challenge go
+                # on in the background (the commitment never waits for the challenge's
+                # transactions or its window)
+                def fallback() -> Awaitable[bytes | None]:
+                    return self._fallback_input(batch_id, gateway, index, rid, leaves)
+
+                if batch_id in self._late_inputs and self._input_due(batch_id):
+                    self._late_queue.setdefault(batch_id, []).append(fallback)
+                    log.warning(
+                        "committee: batch %d leaf %d: input refused past the input deadline: an "
+                        "abstention; obtained after the batch's other late input",
+                        batch_id,
+                        index,
+                    )
+                    return ABSTAIN
+                obtaining = asyncio.ensure_future(fallback())
+                got = await self._by_input_deadline(batch_id, index, obtaining)
             if got is None:
                 return ABSTAIN  # voided (the gateway pays), no challenge opened, or too late
             data = got
@@ -987,8 +1005,7 @@ class Committee:
         except asyncio.CancelledError:
             obtaining.cancel()
             raise
-        self._late.add(obtaining)
-        obtaining.add_done_callback(self._late_done)
+        self._in_background(batch_id, obtaining)
         log.warning(
             "committee: batch %d leaf %d: input not in hand %.0f s before the commit deadline: "
             "an abstention; its fetch and any data-availability challenge go on",
@@ -998,24 +1015,51 @@ class Committee:
         )
         return None
 
-    async def _leaf_input(
-        self, batch_id: int, gateway: str, index: int, rid: bytes, leaves: list[Leaf]
-    ) -> bytes | None:
-        """A leaf's input: from its gateway (asked again a few times), rebuilt (a schedule
-        key's), or published through a data-availability challenge; None when none came."""
-        leaf = leaves[index]
+    def _input_due(self, batch_id: int) -> bool:
+        """Whether the batch's input deadline (:attr:`_input_by`) has passed."""
+        by = self._input_by.get(batch_id)
+        return by is not None and by[0] <= time.time()
+
+    def _in_background(self, batch_id: int, obtaining: asyncio.Future[Any]) -> None:
+        """Lets ``obtaining`` (a leaf's input past the batch's input deadline) go on; once it is
+        done, the next leaf queued behind it starts (:attr:`_late_queue`)."""
+        self._late.add(obtaining)
+        obtaining.add_done_callback(self._late_done)
+        self._late_inputs[batch_id] = obtaining
+        obtaining.add_done_callback(lambda done: self._next_late_input(batch_id, done))
+
+    def _next_late_input(self, batch_id: int, done: asyncio.Future[Any]) -> None:
+        if self._late_inputs.get(batch_id) is done:
+            del self._late_inputs[batch_id]
+        queue = self._late_queue.pop(batch_id, [])
+        if done.cancelled() or not queue:  # closing: the queue goes too
+            return
+        if queue[1:]:
+            self._late_queue[batch_id] = queue[1:]
+        self._in_background(batch_id, asyncio.ensure_future(queue[0]()))
+
+    async def _first_input(self, gateway: str, leaf: Leaf, rid: bytes) -> bytes | None:
+        """A leaf's input from its gateway, asked once, or rebuilt (a schedule key's); None when
+        neither gave it."""
         data = await self._input(gateway, rid)
         if (data is None or input_hash_of(data) != leaf.input_hash) and self.scheduled:
             # a schedule key's ticket: its input is rebuilt from the leaf (nobody serves it)
             data = await self.scheduled.rebuild_input(gateway, leaf, rid)
-        if data is None or input_hash_of(data) != leaf.input_hash:
-            # refused: ask again a few times before a challenge (a bond) says it is withheld
-            data = await fetch_input(
-                lambda: self._input(gateway, rid),
-                leaf.input_hash,
-                retries=self.input_retries,
-                backoff=self.input_backoff,
-            )
+        return data if data is not None and input_hash_of(data) == leaf.input_hash else None
+
+    async def _fallback_input(
+        self, batch_id: int, gateway: str, index: int, rid: bytes, leaves: list[Leaf]
+    ) -> bytes | None:
+        """A leaf's input its gateway refused once: asked again a few times before a challenge
+        (a bond) says it is withheld, then published through a data-availability challenge;
+        None when none came."""
+        leaf = leaves[index]
+        data = await fetch_input(
+            lambda: self._input(gateway, rid),
+            leaf.input_hash,
+            retries=self.input_retries,
+            backoff=self.input_backoff,
+        )
         if data is None or input_hash_of(data) != leaf.input_hash:
             log.warning(
                 "committee: batch %d leaf %d: input unavailable; challenging its availability",
