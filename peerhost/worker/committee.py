@@ -102,6 +102,9 @@ _VOTE_RECHECK = 10.0
 #: blocks before a batch's seed block searched for its post when it is older than the first block
 #: this worker follows (a reseed moves the seed block forward, by at most a seat window's blocks)
 _POST_REACH = 10_000
+#: Blocks per ``eth_getLogs`` query when searching for a batch's post (providers refuse wider
+#: ranges: 1,000 to 10,000 blocks by provider).
+_LOG_RANGE = 1_000
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
 #: seconds the log loop waits for a new head before its rounds (cheques) and the book's freshness
 #: are served anyway (the book trusts a feeder silent for less than its ``fed_for``)
@@ -540,27 +543,24 @@ class Committee:
         if cached is None:
             tx_hash = self._post_tx.get(batch_id)
             batch = await self.book.batch(batch_id)
+            post_block = self._from_block
             if tx_hash is None:
-                posted = await self.view.logs("BatchPosted", self._from_block, batch_id=batch_id)
                 seed = int(batch.get("seedBlock") or 0)
-                if not posted and seed > 0:
-                    # posted before this worker's first block (a case on an older batch after a
-                    # restart): its post is at most _POST_REACH blocks before its seed block
-                    start = max(0, seed - _POST_REACH)
-                    posted = await self.view.logs(
-                        "BatchPosted", start, to_block=seed, batch_id=batch_id
-                    )
-                if not posted:
+                found = await self._find_post(batch_id, seed)
+                if found is None:
                     raise LookupError(
                         f"batch {batch_id} was not posted after block {self._from_block} nor in "
                         f"the {_POST_REACH} blocks before its seed block {seed}"
                     )
-                tx_hash = posted[0][0]["transactionHash"]
+                tx_hash, post_block = found
             try:
                 tx = await self._await_transaction(tx_hash)
+                if tx.get("blockNumber") is not None:
+                    post_block = int(tx["blockNumber"], 16)
                 leaves = await self.view.posted_leaves(tx_hash, tx)
             except ValueError:  # not a postBatch/postOrphans call: a contract's single request?
-                single = await single_request(self.view, batch_id, self._from_block)
+                # its SingleRequested log is in the post's block (an old one too)
+                single = await single_request(self.view, batch_id, post_block)
                 if single is None:
                     raise
                 self.singles[batch_id] = single
@@ -570,6 +570,32 @@ class Committee:
             if task is None or task.done():  # a vote after the duty ended: keep no record for it
                 self.book.forget(batch_id)
         return cached
+
+    async def _find_post(self, batch_id: int, seed: int) -> tuple[str, int] | None:
+        """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, searched in ranges of
+        at most ``_LOG_RANGE`` blocks (what RPC providers answer): going back from its seed block
+        ``seed`` (the post comes before it) for ``_POST_REACH`` blocks, then the blocks this worker
+        follows before that (a batch reseeded long after its post); without a seed block, the
+        blocks from the first one this worker follows."""
+        ranges: list[tuple[int, int]] = []
+        head = await self.view.block_number()
+        if seed > 0:
+            low = max(0, seed - _POST_REACH)
+            top = min(seed, head)  # a seed block still to come: no range past the head
+            while top >= low:  # the nearest blocks first: the post is usually in the first range
+                ranges.append((max(low, top - _LOG_RANGE + 1), top))
+                top -= _LOG_RANGE
+            first, last = self._from_block, low - 1
+        else:
+            first, last = self._from_block, head
+        while first <= last:
+            ranges.append((first, min(last, first + _LOG_RANGE - 1)))
+            first += _LOG_RANGE
+        for start, end in ranges:
+            posted = await self.view.logs("BatchPosted", start, to_block=end, batch_id=batch_id)
+            if posted:
+                return str(posted[0][0]["transactionHash"]), int(posted[0][0]["blockNumber"], 16)
+        return None
 
     async def leaf_result(self, batch_id: int, index: int) -> bytes:
         """This worker's result hash for one leaf (a tier-2 or tier-3 vote)."""
