@@ -7,6 +7,7 @@ Real anvil, real courts; the sender sends each ``commitVote`` twice, as its rese
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -97,11 +98,16 @@ def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
         k.chain.mine(deltatime=int(court.params.commitWindow))
         assert court.phase(b, 0) == CP_REVEAL
 
+        mined = [time.monotonic()]
+
         def revealed() -> bool:
-            k.chain.mine(1)
+            if time.monotonic() - mined[0] >= 1.0:  # a block a second: each moves the clock 1 s
+                k.chain.mine(1)
+                mined[0] = time.monotonic()
             return status() == 2
 
-        wait_for(revealed, 20, "the voter's reveal")
+        # within the reveal window (before: no reveal at all)
+        wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
     finally:
         duty.cancel()
         loop.run(accountability.close(), 30)
