@@ -708,16 +708,9 @@ class Accountability:
                 key = vote_key(batch_id, index, tier)
                 saved = self.duties.get(key)
                 if saved is not None and saved[1]:
-                    if not await self._try(
-                        courts, "dispute", "revealVote", batch_id, index, *saved
-                    ):
-                        log.warning(
-                            "accountability: case %d/%d tier %d: the reveal of this worker's "
-                            "vote was refused",
-                            batch_id,
-                            index,
-                            tier,
-                        )
+                    if not await self._reveal_vote(courts, batch_id, index, tier, key, saved):
+                        await self._next_block(seen)  # again with the same salt
+                        continue
                 elif (
                     saved is None
                     and (await self._member_index(courts, batch_id, index, tier, case)) is not None
@@ -890,6 +883,45 @@ class Accountability:
             return
         self._refused.pop(key, None)
         log.info("accountability: case %d/%d tier %d: vote committed", batch_id, index, tier)
+
+    async def _reveal_vote(
+        self,
+        courts: CourtsView,
+        batch_id: int,
+        index: int,
+        tier: int,
+        key: str,
+        saved: tuple[bytes, bytes],
+    ) -> bool:
+        """Reveals this worker's saved vote; False when it is to be tried again at the next block
+        (a refusal while the vote is not revealed, at most ``_COMMIT_TRIES`` times)."""
+        try:
+            await courts.send("dispute", "revealVote", batch_id, index, *saved)
+        except TransactionReverted as exc:
+            me = self.address.lower()
+            voters = await courts.voters_of(batch_id, index, tier)
+            if any(str(v["worker"]).lower() == me and int(v["status"]) == 2 for v in voters):
+                self._refused.pop(key, None)  # revealed (a copy of the reveal was refused)
+                return True
+            refused = self._refused[key] = self._refused.get(key, 0) + 1
+            last = refused >= _COMMIT_TRIES
+            if last:
+                self._refused.pop(key, None)
+            else:
+                self._stale_cases.add((batch_id, index))
+            log.warning(
+                "accountability: case %d/%d tier %d: the reveal of this worker's vote was "
+                "refused (%s)%s",
+                batch_id,
+                index,
+                tier,
+                exc.reason,
+                "; not tried again" if last else "; again at the next block",
+            )
+            return last
+        self._refused.pop(key, None)
+        log.info("accountability: case %d/%d tier %d: vote revealed", batch_id, index, tier)
+        return True
 
     async def _my_commitment(
         self, courts: CourtsView, batch_id: int, index: int, tier: int

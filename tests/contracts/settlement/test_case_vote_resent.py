@@ -3,7 +3,9 @@ transaction is refused: the sender judged the first transaction lost and sent th
 again, the first mined (committed with salt S1), the copy reverted ``BadCommit``. Before, the
 refusal forgot the saved vote, the next block committed a new salt (refused again, and again), and
 the reveal phase found nothing to open: a no-show slashed while its commitment stood on-chain.
-Real anvil, real courts; the sender sends each ``commitVote`` twice, as its resend does."""
+A refused reveal is tried again with the same salt at the next block (before, it was marked done
+after one try: a no-show). Real anvil, real courts; the sender sends each ``commitVote`` twice, as
+its resend does, or its first ``revealVote`` with too little gas (a real refusal)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,18 @@ class ResendingSender(TxSender):
         return await super().send(to, data, gas=gas, value=value)
 
 
+class ShortGasSender(TxSender):
+    """Sends its first ``revealVote`` with too little gas: mined and reverted."""
+
+    reveal_selector = b""
+
+    async def send(self, to: str, data: bytes, *, gas: int, value: int = 0) -> bytes:
+        if data[:4] == self.reveal_selector:
+            self.reveal_selector = b""
+            gas = 30_000
+        return await super().send(to, data, gas=gas, value=value)
+
+
 @pytest.fixture
 def k(kit: Any, workers: list[Any]) -> Any:
     kit.stake(workers[:6])
@@ -45,12 +59,9 @@ def k(kit: Any, workers: list[Any]) -> Any:
     return kit
 
 
-def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
-    k: Any,
-    v2_config: ChainConfig,
-    accounts_by_address: dict[str, Any],
-    loop: ThreadLoop,
-) -> None:
+def _tier3_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Any, int, Any, Any, Any]:
+    """(court, batch, a tier-3 voter's account, leaves_of, leaf_result) of a case in tier 3's
+    commit phase the voter has not voted in."""
     court = Court(k, accounts_by_address)
     posted, holders = seat_until(k, distinct(3), n=1)
     b = posted.batch_id
@@ -81,6 +92,17 @@ def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
     async def leaf_result(batch_id: int, index: int) -> bytes:
         return GOOD
 
+    return court, b, me, leaves_of, leaf_result
+
+
+def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    court, b, me, leaves_of, leaf_result = _tier3_case(k, accounts_by_address)
+    me_address = str(me.address)
     rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
     sender = ResendingSender(rpc, key_of(me), v2_config.chain_id)
     sender.commit_selector = bytes(court.c.commitVote.encode_input(b, 0, b"\x01" * 32, 0)[:4])
@@ -108,6 +130,48 @@ def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
 
         # within the reveal window (before: no reveal at all)
         wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+    finally:
+        duty.cancel()
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
+def test_case_duty__reveal_refused_once__revealed_at_a_later_block(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    court, b, me, leaves_of, leaf_result = _tier3_case(k, accounts_by_address)
+    me_address = str(me.address)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    sender = ShortGasSender(rpc, key_of(me), v2_config.chain_id)
+    sender.reveal_selector = bytes(
+        court.c.revealVote.encode_input(b, 0, b"\x01" * 32, b"\x02" * 32)[:4]
+    )
+    accountability.view.sender = sender
+    duty = loop.start(accountability.case_duty(b, 0))
+
+    def status() -> int:
+        voters = court.c.votersOf(b, 0, TIER_ALL)
+        return next((int(v.status) for v in voters if str(v.worker) == me_address), 0)
+
+    try:
+        wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
+        k.chain.mine(deltatime=int(court.params.commitWindow))
+        assert court.phase(b, 0) == CP_REVEAL
+        mined = [time.monotonic()]
+
+        def revealed() -> bool:
+            if time.monotonic() - mined[0] >= 1.0:  # a block a second: each moves the clock 1 s
+                k.chain.mine(1)
+                mined[0] = time.monotonic()
+            return status() == 2
+
+        # the first reveal refused (out of gas), the next one at a later block lands (before:
+        # marked done after the refusal, never revealed: a no-show)
+        wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+        assert sender.reveal_selector == b""  # the refused reveal was sent
     finally:
         duty.cancel()
         loop.run(accountability.close(), 30)
