@@ -80,7 +80,8 @@ def _tier3_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Any, int, 
     members = [
         str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
     ]
-    me_address = next(w for w in members if w not in panel)
+    # every member votes in tier 3 (a tier-2 seat too): one off the panel when there is one
+    me_address = next((w for w in members if w not in panel), members[0])
     me = accounts_by_address[me_address]
     challenger = next(a for x, a in accounts_by_address.items() if x in members and x != me_address)
     court.challenge(b, 0, challenger)
