@@ -79,6 +79,10 @@ _SETTLE_RECHECK = 5.0
 #: seconds a case's record is trusted while the committee's log loop feeds its events (a missed
 #: log costs at most this much delay)
 _CASE_RECHECK = 10.0
+#: A tier's vote commitment refused this many times while this worker has not committed is given
+#: up (a persistent refusal would otherwise send a reverted transaction at every block of the
+#: commit window).
+_COMMIT_TRIES = 3
 
 #: Asks for a ticket's input once (None: refused or unreachable).
 InputFetch = Callable[[], Awaitable[bytes | None]]
@@ -196,6 +200,7 @@ class Accountability:
         self._stale_cases: set[tuple[int, int]] = set()
         self._following: set[tuple[int, int]] = set()  # cases a duty drives now
         self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
+        self._refused: dict[str, int] = {}  # a tier's vote commitments refused, by vote key
         self._sweeps: set[asyncio.Task[None]] = set()  # claims of pay owed from before a start
         self._settled: dict[int, asyncio.Event] = {}
         self.punished = 0
@@ -703,16 +708,9 @@ class Accountability:
                 key = vote_key(batch_id, index, tier)
                 saved = self.duties.get(key)
                 if saved is not None and saved[1]:
-                    if not await self._try(
-                        courts, "dispute", "revealVote", batch_id, index, *saved
-                    ):
-                        log.warning(
-                            "accountability: case %d/%d tier %d: the reveal of this worker's "
-                            "vote was refused",
-                            batch_id,
-                            index,
-                            tier,
-                        )
+                    if not await self._reveal_vote(courts, batch_id, index, tier, key, saved):
+                        await self._next_block(seen)  # again with the same salt
+                        continue
                 elif (
                     saved is None
                     and (await self._member_index(courts, batch_id, index, tier, case)) is not None
@@ -830,10 +828,49 @@ class Accountability:
         try:
             await courts.send("dispute", "commitVote", batch_id, index, commitment, member)
         except TransactionReverted as exc:
+            on_chain = await self._my_commitment(courts, batch_id, index, tier)
+            if on_chain is not None:
+                # the commitment is in: a transaction the sender judged lost and sent again
+                # landed, the copy was refused; the saved salt opens it (forgetting it would
+                # make this voter a no-show)
+                self._refused.pop(key, None)
+                if on_chain == commitment:
+                    log.info(
+                        "accountability: case %d/%d tier %d: vote committed (a copy of the "
+                        "commitment refused: %s)",
+                        batch_id,
+                        index,
+                        tier,
+                        exc.reason,
+                    )
+                else:
+                    log.error(
+                        "accountability: case %d/%d tier %d: a commitment of this worker is in "
+                        "that its saved vote does not open (refused: %s)",
+                        batch_id,
+                        index,
+                        tier,
+                        exc.reason,
+                    )
+                return
             # nothing committed: the duty tries again at the next block while the tier's commit
-            # window lasts (a refusal for a stale view, or a transaction that lost a race); past
-            # it, the reveal phase finds no vote saved and says so (a no-show)
+            # window lasts (a refusal for a stale view, or a transaction that lost a race), at
+            # most _COMMIT_TRIES times; past it, the reveal phase finds no vote saved and says so
             self.duties.forget(key)
+            refused = self._refused[key] = self._refused.get(key, 0) + 1
+            if refused >= _COMMIT_TRIES:
+                self._refused.pop(key, None)
+                self.duties.mark(key)  # nothing to open
+                log.warning(
+                    "accountability: case %d/%d tier %d: vote commitment refused %d times (%s); "
+                    "not tried again (a no-show)",
+                    batch_id,
+                    index,
+                    tier,
+                    refused,
+                    exc.reason,
+                )
+                return
             self._stale_cases.add((batch_id, index))
             log.warning(
                 "accountability: case %d/%d tier %d: vote commitment refused (%s); again at "
@@ -844,7 +881,57 @@ class Accountability:
                 exc.reason,
             )
             return
+        self._refused.pop(key, None)
         log.info("accountability: case %d/%d tier %d: vote committed", batch_id, index, tier)
+
+    async def _reveal_vote(
+        self,
+        courts: CourtsView,
+        batch_id: int,
+        index: int,
+        tier: int,
+        key: str,
+        saved: tuple[bytes, bytes],
+    ) -> bool:
+        """Reveals this worker's saved vote; False when it is to be tried again at the next block
+        (a refusal while the vote is not revealed, at most ``_COMMIT_TRIES`` times)."""
+        try:
+            await courts.send("dispute", "revealVote", batch_id, index, *saved)
+        except TransactionReverted as exc:
+            me = self.address.lower()
+            voters = await courts.voters_of(batch_id, index, tier)
+            if any(str(v["worker"]).lower() == me and int(v["status"]) == 2 for v in voters):
+                self._refused.pop(key, None)  # revealed (a copy of the reveal was refused)
+                return True
+            refused = self._refused[key] = self._refused.get(key, 0) + 1
+            last = refused >= _COMMIT_TRIES
+            if last:
+                self._refused.pop(key, None)
+            else:
+                self._stale_cases.add((batch_id, index))
+            log.warning(
+                "accountability: case %d/%d tier %d: the reveal of this worker's vote was "
+                "refused (%s)%s",
+                batch_id,
+                index,
+                tier,
+                exc.reason,
+                "; not tried again" if last else "; again at the next block",
+            )
+            return last
+        self._refused.pop(key, None)
+        log.info("accountability: case %d/%d tier %d: vote revealed", batch_id, index, tier)
+        return True
+
+    async def _my_commitment(
+        self, courts: CourtsView, batch_id: int, index: int, tier: int
+    ) -> bytes | None:
+        """The commitment this worker has in ``tier`` of the case (None: it has not committed)."""
+        me = self.address.lower()
+        for voter in await courts.voters_of(batch_id, index, tier):
+            if str(voter["worker"]).lower() == me and int(voter["status"]) >= 1:
+                return bytes(voter["vote"])
+        return None
 
     async def _try(
         self, courts: CourtsView, contract: str, name: str, *args: Any, value: int = 0

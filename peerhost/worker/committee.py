@@ -102,6 +102,9 @@ _VOTE_RECHECK = 10.0
 #: blocks before a batch's seed block searched for its post when it is older than the first block
 #: this worker follows (a reseed moves the seed block forward, by at most a seat window's blocks)
 _POST_REACH = 10_000
+#: Blocks per ``eth_getLogs`` query when searching for a batch's post (providers refuse wider
+#: ranges: 1,000 to 10,000 blocks by provider).
+_LOG_RANGE = 1_000
 _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read again from start)
 #: seconds the log loop waits for a new head before its rounds (cheques) and the book's freshness
 #: are served anyway (the book trusts a feeder silent for less than its ``fed_for``)
@@ -224,6 +227,11 @@ class Committee:
         #: deadline less :func:`input_margin`): a leaf whose input is not in hand by then is
         #: an abstention, its data-availability challenge goes on beside the commitment
         self._input_by: dict[int, tuple[float, float]] = {}  # (time, its margin)
+        #: per batch: the one leaf input still being obtained past the batch's input deadline, and
+        #: the leaves abstained on after it whose inputs are obtained next, one at a time (each a
+        #: data-availability challenge's bond at most)
+        self._late_inputs: dict[int, asyncio.Future[Any]] = {}
+        self._late_queue: dict[int, list[Callable[[], Awaitable[bytes | None]]]] = {}
         self.http = httpx.AsyncClient(timeout=10.0)
         self.seats_served = 0
         self.cheques_posted = 0
@@ -535,27 +543,24 @@ class Committee:
         if cached is None:
             tx_hash = self._post_tx.get(batch_id)
             batch = await self.book.batch(batch_id)
+            post_block = self._from_block
             if tx_hash is None:
-                posted = await self.view.logs("BatchPosted", self._from_block, batch_id=batch_id)
                 seed = int(batch.get("seedBlock") or 0)
-                if not posted and seed > 0:
-                    # posted before this worker's first block (a case on an older batch after a
-                    # restart): its post is at most _POST_REACH blocks before its seed block
-                    start = max(0, seed - _POST_REACH)
-                    posted = await self.view.logs(
-                        "BatchPosted", start, to_block=seed, batch_id=batch_id
-                    )
-                if not posted:
+                found = await self._find_post(batch_id, seed)
+                if found is None:
                     raise LookupError(
                         f"batch {batch_id} was not posted after block {self._from_block} nor in "
                         f"the {_POST_REACH} blocks before its seed block {seed}"
                     )
-                tx_hash = posted[0][0]["transactionHash"]
+                tx_hash, post_block = found
             try:
                 tx = await self._await_transaction(tx_hash)
+                if tx.get("blockNumber") is not None:
+                    post_block = int(tx["blockNumber"], 16)
                 leaves = await self.view.posted_leaves(tx_hash, tx)
             except ValueError:  # not a postBatch/postOrphans call: a contract's single request?
-                single = await single_request(self.view, batch_id, self._from_block)
+                # its SingleRequested log is in the post's block (an old one too)
+                single = await single_request(self.view, batch_id, post_block)
                 if single is None:
                     raise
                 self.singles[batch_id] = single
@@ -565,6 +570,32 @@ class Committee:
             if task is None or task.done():  # a vote after the duty ended: keep no record for it
                 self.book.forget(batch_id)
         return cached
+
+    async def _find_post(self, batch_id: int, seed: int) -> tuple[str, int] | None:
+        """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, searched in ranges of
+        at most ``_LOG_RANGE`` blocks (what RPC providers answer): going back from its seed block
+        ``seed`` (the post comes before it) for ``_POST_REACH`` blocks, then the blocks this worker
+        follows before that (a batch reseeded long after its post); without a seed block, the
+        blocks from the first one this worker follows."""
+        ranges: list[tuple[int, int]] = []
+        head = await self.view.block_number()
+        if seed > 0:
+            low = max(0, seed - _POST_REACH)
+            top = min(seed, head)  # a seed block still to come: no range past the head
+            while top >= low:  # the nearest blocks first: the post is usually in the first range
+                ranges.append((max(low, top - _LOG_RANGE + 1), top))
+                top -= _LOG_RANGE
+            first, last = self._from_block, low - 1
+        else:
+            first, last = self._from_block, head
+        while first <= last:
+            ranges.append((first, min(last, first + _LOG_RANGE - 1)))
+            first += _LOG_RANGE
+        for start, end in ranges:
+            posted = await self.view.logs("BatchPosted", start, to_block=end, batch_id=batch_id)
+            if posted:
+                return str(posted[0][0]["transactionHash"]), int(posted[0][0]["blockNumber"], 16)
+        return None
 
     async def leaf_result(self, batch_id: int, index: int) -> bytes:
         """This worker's result hash for one leaf (a tier-2 or tier-3 vote)."""
@@ -947,13 +978,26 @@ class Committee:
         if single is not None:
             data = single.input
         else:
-            # the input by the batch's input deadline, or an abstention on this leaf: its fetch
-            # and any data-availability challenge go on in the background (the commitment never
-            # waits for the challenge's transactions or its window)
-            obtaining = asyncio.ensure_future(
-                self._leaf_input(batch_id, gateway, index, rid, leaves)
-            )
-            got = await self._by_input_deadline(batch_id, index, obtaining)
+            got = await self._first_input(gateway, leaf, rid)
+            if got is None:
+                # refused: asked again, then challenged, by the batch's input deadline, or an
+                # abstention on this leaf while its fetch and any data-availability challenge go
+                # on in the background (the commitment never waits for the challenge's
+                # transactions or its window)
+                def fallback() -> Awaitable[bytes | None]:
+                    return self._fallback_input(batch_id, gateway, index, rid, leaves)
+
+                if batch_id in self._late_inputs and self._input_due(batch_id):
+                    self._late_queue.setdefault(batch_id, []).append(fallback)
+                    log.warning(
+                        "committee: batch %d leaf %d: input refused past the input deadline: an "
+                        "abstention; obtained after the batch's other late input",
+                        batch_id,
+                        index,
+                    )
+                    return ABSTAIN
+                obtaining = asyncio.ensure_future(fallback())
+                got = await self._by_input_deadline(batch_id, index, obtaining)
             if got is None:
                 return ABSTAIN  # voided (the gateway pays), no challenge opened, or too late
             data = got
@@ -987,8 +1031,7 @@ class Committee:
         except asyncio.CancelledError:
             obtaining.cancel()
             raise
-        self._late.add(obtaining)
-        obtaining.add_done_callback(self._late_done)
+        self._in_background(batch_id, obtaining)
         log.warning(
             "committee: batch %d leaf %d: input not in hand %.0f s before the commit deadline: "
             "an abstention; its fetch and any data-availability challenge go on",
@@ -998,24 +1041,51 @@ class Committee:
         )
         return None
 
-    async def _leaf_input(
-        self, batch_id: int, gateway: str, index: int, rid: bytes, leaves: list[Leaf]
-    ) -> bytes | None:
-        """A leaf's input: from its gateway (asked again a few times), rebuilt (a schedule
-        key's), or published through a data-availability challenge; None when none came."""
-        leaf = leaves[index]
+    def _input_due(self, batch_id: int) -> bool:
+        """Whether the batch's input deadline (:attr:`_input_by`) has passed."""
+        by = self._input_by.get(batch_id)
+        return by is not None and by[0] <= time.time()
+
+    def _in_background(self, batch_id: int, obtaining: asyncio.Future[Any]) -> None:
+        """Lets ``obtaining`` (a leaf's input past the batch's input deadline) go on; once it is
+        done, the next leaf queued behind it starts (:attr:`_late_queue`)."""
+        self._late.add(obtaining)
+        obtaining.add_done_callback(self._late_done)
+        self._late_inputs[batch_id] = obtaining
+        obtaining.add_done_callback(lambda done: self._next_late_input(batch_id, done))
+
+    def _next_late_input(self, batch_id: int, done: asyncio.Future[Any]) -> None:
+        if self._late_inputs.get(batch_id) is done:
+            del self._late_inputs[batch_id]
+        queue = self._late_queue.pop(batch_id, [])
+        if done.cancelled() or not queue:  # closing: the queue goes too
+            return
+        if queue[1:]:
+            self._late_queue[batch_id] = queue[1:]
+        self._in_background(batch_id, asyncio.ensure_future(queue[0]()))
+
+    async def _first_input(self, gateway: str, leaf: Leaf, rid: bytes) -> bytes | None:
+        """A leaf's input from its gateway, asked once, or rebuilt (a schedule key's); None when
+        neither gave it."""
         data = await self._input(gateway, rid)
         if (data is None or input_hash_of(data) != leaf.input_hash) and self.scheduled:
             # a schedule key's ticket: its input is rebuilt from the leaf (nobody serves it)
             data = await self.scheduled.rebuild_input(gateway, leaf, rid)
-        if data is None or input_hash_of(data) != leaf.input_hash:
-            # refused: ask again a few times before a challenge (a bond) says it is withheld
-            data = await fetch_input(
-                lambda: self._input(gateway, rid),
-                leaf.input_hash,
-                retries=self.input_retries,
-                backoff=self.input_backoff,
-            )
+        return data if data is not None and input_hash_of(data) == leaf.input_hash else None
+
+    async def _fallback_input(
+        self, batch_id: int, gateway: str, index: int, rid: bytes, leaves: list[Leaf]
+    ) -> bytes | None:
+        """A leaf's input its gateway refused once: asked again a few times before a challenge
+        (a bond) says it is withheld, then published through a data-availability challenge;
+        None when none came."""
+        leaf = leaves[index]
+        data = await fetch_input(
+            lambda: self._input(gateway, rid),
+            leaf.input_hash,
+            retries=self.input_retries,
+            backoff=self.input_backoff,
+        )
         if data is None or input_hash_of(data) != leaf.input_hash:
             log.warning(
                 "committee: batch %d leaf %d: input unavailable; challenging its availability",
