@@ -107,8 +107,10 @@ def test_case_phase_at__through_a_case_life__equals_the_courts_phase_of(
         seen.append(court.phase(b, 0))
 
     def mine_to(deadline: int) -> None:
-        if deadline > k.now():
-            k.chain.mine(deltatime=deadline - k.now())
+        # until the HEAD reaches it: a transaction sent next must see the phase checked here
+        # (a loaded machine's clock read and mine could leave the head short of it)
+        while int(k.chain.blocks.head.timestamp) < deadline:
+            k.chain.mine(deltatime=max(1, deadline - int(k.chain.blocks.head.timestamp)))
 
     check()  # no case
     court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
