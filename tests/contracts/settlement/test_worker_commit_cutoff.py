@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from peerhost.wire.batch import ABSTAIN, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee, commit_margin
 
-from .worker_harness import ThreadLoop, key_of, wait_for
+from .worker_harness import QuietHandler, ThreadLoop, http_server, key_of, wait_for
 
 GOOD = b"\x11" * 32
 PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED = 2, 3, 4, 5
@@ -35,23 +34,14 @@ def slow_gateway() -> Iterator[str]:
     """A gateway whose input endpoint holds every request until the test ends (then 404)."""
     release = threading.Event()
 
-    class Hold(BaseHTTPRequestHandler):
+    class Hold(QuietHandler):
         def do_GET(self) -> None:
             release.wait(120)
             self.send_error(404)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hold)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
+    with http_server(Hold) as url:
+        yield url
+        release.set()
 
 
 def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_not_slashed(

@@ -7,10 +7,8 @@ contracts and courts, a real HTTP gateway that refuses the inputs."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 from peerhost.worker.duties import input_margin
 
-from .worker_harness import ThreadLoop, key_of, wait_for
+from .worker_harness import QuietHandler, ThreadLoop, http_server, key_of, wait_for
 
 DATA_OPEN = 1  # IEvidenceCourt.DataChallenge.state
 
@@ -33,21 +31,12 @@ DATA_OPEN = 1  # IEvidenceCourt.DataChallenge.state
 def refusing_gateway() -> Iterator[str]:
     """A gateway whose input endpoint refuses every request at once (404): a withheld input."""
 
-    class Refuse(BaseHTTPRequestHandler):
+    class Refuse(QuietHandler):
         def do_GET(self) -> None:
             self.send_error(404)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
+    with http_server(Refuse) as url:
+        yield url
 
 
 def test_committee__inputs_refused_past_input_deadline__one_challenge_at_a_time(
