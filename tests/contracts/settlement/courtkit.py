@@ -12,7 +12,7 @@ from eth_utils import keccak
 from peerhost.chain.headers import header_of
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 
-from .conftest import Kit
+from .conftest import GOOD, LIE, LIE2, Kit, distinct, seat_until
 
 # IDisputeCourt.CaseState / CasePhase
 C_NONE, C_SEEDING, C_VOTING, C_DECIDED, C_CLOSED = range(5)
@@ -40,6 +40,23 @@ class Court:
 
     def phase(self, b: int, i: int) -> int:
         return int(self.c.phaseOf(b, i))
+
+    def escalated_leaf(self, n: int | None = 1) -> tuple[Any, int]:
+        """(posted, batch id) of a batch of ``n`` leaves (the seating's own default when None)
+        whose three distinct seats revealed three different values, finalized, leaf 0
+        escalated to tier 2 (its panel not seated yet)."""
+        sizes = {} if n is None else {"n": n}
+        posted, holders = seat_until(self.kit, distinct(3), **sizes)
+        b = posted.batch_id
+        vectors = [[GOOD], [LIE], [LIE2]]
+        for h, v in zip(holders, vectors, strict=True):
+            self.kit.commit(b, self.by[h], v)
+        for h, v in zip(holders, vectors, strict=True):
+            self.kit.reveal(b, self.by[h], v)
+        if self.kit.coordinator.phaseOf(b) == 4:  # Settle
+            self.kit.coordinator.finalize(b, vectors, self.kit.hl(b), sender=self.by[holders[0]])
+        self.c.escalate(b, 0, vectors, self.kit.hl(b), sender=self.kit.gateway)
+        return posted, b
 
     def seat_panel(self, b: int, i: int) -> list[str]:
         seed_block = int(self.case(b, i).seedBlock)

@@ -150,16 +150,7 @@ def test_case_duties__fed_case_events__a_block_costs_no_view_an_event_one(
     loop: ThreadLoop,
 ) -> None:
     court = Court(k, accounts_by_address)
-    posted, holders = seat_until(k, distinct(3), n=1)
-    b = posted.batch_id
-    vectors = [[GOOD], [LIE], [LIE2]]
-    for h, v in zip(holders, vectors, strict=True):
-        k.commit(b, court.by[h], v)
-    for h, v in zip(holders, vectors, strict=True):
-        k.reveal(b, court.by[h], v)
-    if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
-    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
+    posted, b = court.escalated_leaf()
     panel = court.seat_panel(b, 0)
     me = next(a for x, a in accounts_by_address.items() if x not in panel)  # no voter
 

@@ -18,7 +18,7 @@ from peerhost.chain.heads import HeadWatcher
 from peerhost.wire.batch import Leaf
 from peerhost.wire.disputes import TIER_ALL
 
-from .conftest import GOOD, LIE, LIE2, distinct, seat_until
+from .conftest import GOOD
 from .courtkit import CP_COMMIT, Court
 from .worker_harness import ThreadLoop, accountability_of, wait_for
 
@@ -39,16 +39,7 @@ def test_case_duty__fed_events_challenged_log_missed__votes_in_tier3_at_once(
     loop: ThreadLoop,
 ) -> None:
     court = Court(k, accounts_by_address)
-    posted, holders = seat_until(k, distinct(3), n=1)
-    b = posted.batch_id
-    vectors = [[GOOD], [LIE], [LIE2]]
-    for h, v in zip(holders, vectors, strict=True):
-        k.commit(b, court.by[h], v)
-    for h, v in zip(holders, vectors, strict=True):
-        k.reveal(b, court.by[h], v)
-    if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
-    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
+    posted, b = court.escalated_leaf()
     panel = court.seat_panel(b, 0)
     court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
     assert court.phase(b, 0) == CP_DECIDED

@@ -19,7 +19,7 @@ from peerhost.chain.sender import TxSender
 from peerhost.wire.batch import Leaf
 from peerhost.wire.disputes import TIER_ALL
 
-from .conftest import GOOD, LIE, LIE2, distinct, seat_until
+from .conftest import GOOD
 from .courtkit import CP_COMMIT, CP_REVEAL, Court
 from .worker_harness import ThreadLoop, accountability_of, key_of, wait_for
 
@@ -63,16 +63,7 @@ def _tier3_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Any, int, 
     """(court, batch, a tier-3 voter's account, leaves_of, leaf_result) of a case in tier 3's
     commit phase the voter has not voted in."""
     court = Court(k, accounts_by_address)
-    posted, holders = seat_until(k, distinct(3), n=1)
-    b = posted.batch_id
-    vectors = [[GOOD], [LIE], [LIE2]]
-    for h, v in zip(holders, vectors, strict=True):
-        k.commit(b, court.by[h], v)
-    for h, v in zip(holders, vectors, strict=True):
-        k.reveal(b, court.by[h], v)
-    if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
-    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
+    posted, b = court.escalated_leaf()
     panel = court.seat_panel(b, 0)
     court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
     assert court.phase(b, 0) == CP_DECIDED

@@ -17,7 +17,7 @@ from peerhost.wire.batch import ABSTAIN, Leaf
 from peerhost.wire.disputes import TIER_PANEL
 from peerhost.worker.duties import commit_margin
 
-from .conftest import GOOD, LIE, LIE2, distinct, seat_until
+from .conftest import GOOD
 from .courtkit import CP_COMMIT, CP_REVEAL, Court
 from .worker_harness import ThreadLoop, accountability_of, wait_for
 
@@ -38,16 +38,7 @@ def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_i
     loop: ThreadLoop,
 ) -> None:
     court = Court(k, accounts_by_address)
-    posted, holders = seat_until(k, distinct(3))
-    b = posted.batch_id
-    vectors = [[GOOD], [LIE], [LIE2]]
-    for h, v in zip(holders, vectors, strict=True):
-        k.commit(b, court.by[h], v)
-    for h, v in zip(holders, vectors, strict=True):
-        k.reveal(b, court.by[h], v)
-    if k.coordinator.phaseOf(b) == 4:  # Settle
-        k.coordinator.finalize(b, vectors, k.hl(b), sender=court.by[holders[0]])
-    court.c.escalate(b, 0, vectors, court.kit.hl(b), sender=k.gateway)
+    posted, b = court.escalated_leaf(None)
     panel = court.seat_panel(b, 0)
     assert court.phase(b, 0) == CP_COMMIT
     me = accounts_by_address[panel[0]]
