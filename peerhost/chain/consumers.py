@@ -44,11 +44,13 @@ class SingleRequest:
 
 
 async def single_request(
-    view: SettlementView, batch_id: int, from_block: int
+    view: SettlementView, batch_id: int, from_block: int, to_block: int | str = "latest"
 ) -> SingleRequest | None:
     """The registered single request of ``batch_id``, or None (not a single request, or its
-    consumer registered nothing the batch's root proves)."""
-    posted = await view.logs("SingleRequested", from_block, batch_id=batch_id)
+    consumer registered nothing the batch's root proves). Its ``SingleRequested`` log is in
+    the block of the batch's post: a caller that knows that block gives it as both bounds (a
+    provider refuses a range of many blocks)."""
+    posted = await view.logs("SingleRequested", from_block, to_block, batch_id=batch_id)
     if not posted:
         return None
     receipt = await view.rpc.call("eth_getTransactionReceipt", [posted[0][0]["transactionHash"]])

@@ -560,7 +560,7 @@ class Committee:
                 leaves = await self.view.posted_leaves(tx_hash, tx)
             except ValueError:  # not a postBatch/postOrphans call: a contract's single request?
                 # its SingleRequested log is in the post's block (an old one too)
-                single = await single_request(self.view, batch_id, post_block)
+                single = await single_request(self.view, batch_id, post_block, post_block)
                 if single is None:
                     raise
                 self.singles[batch_id] = single

@@ -386,8 +386,11 @@ def test_on_peerhost_result__not_the_router__reverts(consumer, stranger, reverts
 # ------------------------------------------------------------------------------------------ workers' view
 
 
-def _single(k: Any, chain: Any, deployment: Any, batch_id: int) -> SingleRequest | None:
-    """What a worker's committee reads for ``batch_id`` (peerhost.chain.consumers)."""
+def _single(
+    k: Any, chain: Any, deployment: Any, batch_id: int, blocks: tuple[Any, ...] = (0,)
+) -> SingleRequest | None:
+    """What a worker's committee reads for ``batch_id`` (peerhost.chain.consumers), its log
+    searched in ``blocks`` (from, to)."""
     s = k.s
     config = ChainConfig(
         rpc_url=chain.provider.uri,
@@ -404,7 +407,7 @@ def _single(k: Any, chain: Any, deployment: Any, batch_id: int) -> SingleRequest
     async def main() -> SingleRequest | None:
         rpc = RpcClient(config.rpc_url)
         try:
-            return await single_request(SettlementView(config, rpc), batch_id, 0)
+            return await single_request(SettlementView(config, rpc), batch_id, *blocks)
         finally:
             await rpc.aclose()
 
@@ -417,6 +420,10 @@ def test_single_request__registered_in_its_own_transaction__worker_reads_leaf_an
     rid, b = flow.ask(b'{"query":{"n":"3"}}')
     single = _single(k, chain, deployment, b)
     assert single is not None
+    # what a committee asks: the post's block alone (a provider refuses long ranges)
+    post = int(k.coordinator.SingleRequested.query("*", start_block=0).block_number.iloc[-1])
+    assert _single(k, chain, deployment, b, (post, post)) == single
+    assert _single(k, chain, deployment, b, (0, post - 1)) is None  # the bound is kept
     assert single.request_id == rid and single.input == b'{"query":{"n":"3"}}'
     assert single.router == router.address and single.consumer == consumer.address
     assert keccak(single.leaf.encode()) == bytes(k.coordinator.getBatch(b).root)
