@@ -201,6 +201,9 @@ class Accountability:
         self._following: set[tuple[int, int]] = set()  # cases a duty drives now
         self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
         self._refused: dict[str, int] = {}  # a tier's vote commitments refused, by vote key
+        #: vote keys whose saved commitment was refused and is not seen on-chain: sent again
+        #: with the same saved value and salt, so whichever copy lands, the saved salt opens it
+        self._uncommitted: set[str] = set()
         self._sweeps: set[asyncio.Task[None]] = set()  # claims of pay owed from before a start
         self._settled: dict[int, asyncio.Event] = {}
         self.punished = 0
@@ -623,9 +626,14 @@ class Accountability:
         self._following.add(key)
         try:
             await self._drive_case(batch_id, index)
-        finally:  # no mark outlives the duty it was for
+        finally:  # no mark or counter outlives the duty it was for
             self._following.discard(key)
             self._stale_cases.discard(key)
+            for tier in (TIER_PANEL, TIER_ALL):
+                voted = vote_key(batch_id, index, tier)
+                self._uncommitted.discard(voted)
+                self._refused.pop(voted, None)
+                self._refused.pop("reveal:" + voted, None)
 
     async def _drive_case(self, batch_id: int, index: int) -> None:
         courts = await self.courts()
@@ -660,7 +668,11 @@ class Accountability:
             tier = int(case["tier"])
             voted = vote_key(batch_id, index, tier)
             if not (
-                (phase == COMMIT and self.duties.get(voted) is not None)
+                (
+                    phase == COMMIT
+                    and self.duties.get(voted) is not None
+                    and voted not in self._uncommitted
+                )
                 or (phase == REVEAL and self.duties.done(voted))
                 or (phase == DECIDED and tier != TIER_PANEL)
             ):
@@ -671,7 +683,7 @@ class Accountability:
                 self._stale_cases.add(case_key)
             if phase == SEEDING:
                 await self._seat_panel(courts, batch_id, index, int(case["seedBlock"]))
-            elif phase == COMMIT and self.duties.get(vote_key(batch_id, index, tier)) is None:
+            elif phase == COMMIT and (self.duties.get(voted) is None or voted in self._uncommitted):
                 member = await self._member_index(courts, batch_id, index, tier, case)
                 if member is None:
                     self.duties.mark(vote_key(batch_id, index, tier))  # not a voter of this tier
@@ -818,13 +830,19 @@ class Accountability:
     async def _commit_vote(
         self, courts: CourtsView, batch_id: int, index: int, tier: int, value: bytes, member: int
     ) -> None:
-        salt = os.urandom(32)
+        key = vote_key(batch_id, index, tier)
+        saved = self.duties.get(key) if key in self._uncommitted else None
+        if saved is not None and saved[1]:
+            # sent again: the same commitment (a refused copy's first may yet show on-chain, a
+            # read of the voters may lag the block that refused it: never a salt it cannot open)
+            value, salt = saved
+        else:
+            salt = os.urandom(32)
+            self.duties.save(key, value, salt)  # before the commitment goes out
         config = self.view.config
         commitment = vote_commitment(
             config.chain_id, courts.courts.dispute, batch_id, index, tier, self.address, value, salt
         )
-        key = vote_key(batch_id, index, tier)
-        self.duties.save(key, value, salt)  # before the commitment goes out
         try:
             await courts.send("dispute", "commitVote", batch_id, index, commitment, member)
         except TransactionReverted as exc:
@@ -834,6 +852,7 @@ class Accountability:
                 # landed, the copy was refused; the saved salt opens it (forgetting it would
                 # make this voter a no-show)
                 self._refused.pop(key, None)
+                self._uncommitted.discard(key)
                 if on_chain == commitment:
                     log.info(
                         "accountability: case %d/%d tier %d: vote committed (a copy of the "
@@ -853,14 +872,14 @@ class Accountability:
                         exc.reason,
                     )
                 return
-            # nothing committed: the duty tries again at the next block while the tier's commit
-            # window lasts (a refusal for a stale view, or a transaction that lost a race), at
-            # most _COMMIT_TRIES times; past it, the reveal phase finds no vote saved and says so
-            self.duties.forget(key)
+            # nothing committed (as far as this read sees): the same commitment again at the
+            # next block while the tier's commit window lasts (a refusal for a stale view, or a
+            # transaction that lost a race), at most _COMMIT_TRIES times; the saved vote is kept
+            # (if a copy did land, the reveal phase opens it; if none did, its reveal is refused)
             refused = self._refused[key] = self._refused.get(key, 0) + 1
             if refused >= _COMMIT_TRIES:
                 self._refused.pop(key, None)
-                self.duties.mark(key)  # nothing to open
+                self._uncommitted.discard(key)
                 log.warning(
                     "accountability: case %d/%d tier %d: vote commitment refused %d times (%s); "
                     "not tried again (a no-show)",
@@ -871,6 +890,7 @@ class Accountability:
                     exc.reason,
                 )
                 return
+            self._uncommitted.add(key)
             self._stale_cases.add((batch_id, index))
             log.warning(
                 "accountability: case %d/%d tier %d: vote commitment refused (%s); again at "
@@ -882,6 +902,7 @@ class Accountability:
             )
             return
         self._refused.pop(key, None)
+        self._uncommitted.discard(key)
         log.info("accountability: case %d/%d tier %d: vote committed", batch_id, index, tier)
 
     async def _reveal_vote(
@@ -895,18 +916,19 @@ class Accountability:
     ) -> bool:
         """Reveals this worker's saved vote; False when it is to be tried again at the next block
         (a refusal while the vote is not revealed, at most ``_COMMIT_TRIES`` times)."""
+        tries = "reveal:" + key  # counted apart from the commitment's refusals
         try:
             await courts.send("dispute", "revealVote", batch_id, index, *saved)
         except TransactionReverted as exc:
             me = self.address.lower()
             voters = await courts.voters_of(batch_id, index, tier)
             if any(str(v["worker"]).lower() == me and int(v["status"]) == 2 for v in voters):
-                self._refused.pop(key, None)  # revealed (a copy of the reveal was refused)
+                self._refused.pop(tries, None)  # revealed (a copy of the reveal was refused)
                 return True
-            refused = self._refused[key] = self._refused.get(key, 0) + 1
+            refused = self._refused[tries] = self._refused.get(tries, 0) + 1
             last = refused >= _COMMIT_TRIES
             if last:
-                self._refused.pop(key, None)
+                self._refused.pop(tries, None)
             else:
                 self._stale_cases.add((batch_id, index))
             log.warning(
@@ -919,7 +941,7 @@ class Accountability:
                 "; not tried again" if last else "; again at the next block",
             )
             return last
-        self._refused.pop(key, None)
+        self._refused.pop(tries, None)
         log.info("accountability: case %d/%d tier %d: vote revealed", batch_id, index, tier)
         return True
 

@@ -90,11 +90,6 @@ class DutyLog:
             ).fetchone()
         return (bytes(row[0]), bytes(row[1])) if row is not None else None
 
-    def forget(self, key: str) -> None:
-        """Drops ``key``'s record (its commitment was refused: nothing to open)."""
-        with self._lock:
-            self._db.execute("DELETE FROM duties WHERE key = ?", (key,))
-
     def mark(self, key: str) -> None:
         """Marks ``key`` done (recording it if it was not)."""
         with self._lock:

@@ -128,6 +128,60 @@ def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
         loop.run(rpc.aclose(), 30)
 
 
+def test_case_duty__commitment_copy_refused_read_lagging__same_salt_sent_again_and_revealed(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    """The copy refused and the voters read from a node behind the block that mined the first
+    (a load-balanced provider): the worker sees no commitment. It sends the SAME commitment again
+    (refused too) and keeps the salt that opens the one on-chain. Before, it forgot that salt,
+    committed a new one (refused: the first stands) and could reveal nothing: a no-show."""
+    court, b, me, leaves_of, leaf_result = _tier3_case(k, accounts_by_address)
+    me_address = str(me.address)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    sender = ResendingSender(rpc, key_of(me), v2_config.chain_id)
+    sender.commit_selector = bytes(court.c.commitVote.encode_input(b, 0, b"\x01" * 32, 0)[:4])
+    accountability.view.sender = sender
+    reads = accountability._my_commitment
+    lagging = [True]
+
+    async def lagging_read(*args: Any) -> bytes | None:
+        if lagging[0]:  # the first read after the refusal comes from a node one block behind
+            lagging[0] = False
+            return None
+        return await reads(*args)
+
+    accountability._my_commitment = lagging_read  # type: ignore[method-assign]
+    duty = loop.start(accountability.case_duty(b, 0))
+
+    def status() -> int:
+        voters = court.c.votersOf(b, 0, TIER_ALL)
+        return next((int(v.status) for v in voters if str(v.worker) == me_address), 0)
+
+    try:
+        wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
+        k.chain.mine(1)  # the next block: the worker sends its commitment again
+        time.sleep(2.0)
+        assert not lagging[0]  # the lagging read was taken
+        k.chain.mine(deltatime=int(court.params.commitWindow))
+        assert court.phase(b, 0) == CP_REVEAL
+        mined = [time.monotonic()]
+
+        def revealed() -> bool:
+            if time.monotonic() - mined[0] >= 1.0:  # a block a second: each moves the clock 1 s
+                k.chain.mine(1)
+                mined[0] = time.monotonic()
+            return status() == 2
+
+        wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+    finally:
+        duty.cancel()
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
 def test_case_duty__reveal_refused_once__revealed_at_a_later_block(
     k: Any,
     v2_config: ChainConfig,
