@@ -232,6 +232,7 @@ class Committee:
         #: data-availability challenge's bond at most)
         self._late_inputs: dict[int, asyncio.Future[Any]] = {}
         self._late_queue: dict[int, list[Callable[[], Awaitable[bytes | None]]]] = {}
+        self._closing = False
         self.http = httpx.AsyncClient(timeout=10.0)
         self.seats_served = 0
         self.cheques_posted = 0
@@ -458,6 +459,8 @@ class Committee:
                 await asyncio.sleep(60.0)
 
     async def close(self) -> None:
+        self._closing = True  # a late input's task that ends now starts no queued one
+        self._late_queue.clear()
         late = list(self._late)
         for task in [*self.tasks.values(), *late]:
             task.cancel()
@@ -1058,7 +1061,7 @@ class Committee:
         if self._late_inputs.get(batch_id) is done:
             del self._late_inputs[batch_id]
         queue = self._late_queue.pop(batch_id, [])
-        if done.cancelled() or not queue:  # closing: the queue goes too
+        if done.cancelled() or self._closing or not queue:  # closing: the queue goes too
             return
         if queue[1:]:
             self._late_queue[batch_id] = queue[1:]
