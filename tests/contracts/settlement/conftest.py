@@ -420,3 +420,12 @@ def loop() -> Iterator[ThreadLoop]:
     running = ThreadLoop()
     yield running
     running.close()
+
+
+@pytest.fixture
+def refusing_gateway() -> Iterator[str]:
+    """A gateway whose input endpoint refuses every request at once (404): a withheld input."""
+    from .worker_harness import refusing_gateway_at
+
+    with refusing_gateway_at() as url:
+        yield url

@@ -10,6 +10,7 @@ its resend does, or its first ``revealVote`` with too little gas (a real refusal
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -87,6 +88,30 @@ def _tier3_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Any, int, 
     return court, b, me, leaves_of, leaf_result
 
 
+def _status_of(court: Any, b: int, address: str) -> Callable[[], int]:
+    """The voter's tier-3 status (0 none, 1 committed, 2 revealed), read from the court."""
+
+    def status() -> int:
+        voters = court.c.votersOf(b, 0, TIER_ALL)
+        return next((int(v.status) for v in voters if str(v.worker) == address), 0)
+
+    return status
+
+
+def _revealed_in_window(k: Any, court: Any, status: Callable[[], int]) -> None:
+    """Waits for the voter's reveal within the reveal window, a block mined every second (each
+    moves the chain's clock 1 s, not the whole window at once)."""
+    mined = [time.monotonic()]
+
+    def revealed() -> bool:
+        if time.monotonic() - mined[0] >= 1.0:
+            k.chain.mine(1)
+            mined[0] = time.monotonic()
+        return status() == 2
+
+    wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+
+
 def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
     k: Any,
     v2_config: ChainConfig,
@@ -101,9 +126,7 @@ def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
     accountability.view.sender = sender
     duty = loop.start(accountability.case_duty(b, 0))
 
-    def status() -> int:
-        voters = court.c.votersOf(b, 0, TIER_ALL)
-        return next((int(v.status) for v in voters if str(v.worker) == me_address), 0)
+    status = _status_of(court, b, me_address)
 
     try:
         wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
@@ -112,16 +135,8 @@ def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
         k.chain.mine(deltatime=int(court.params.commitWindow))
         assert court.phase(b, 0) == CP_REVEAL
 
-        mined = [time.monotonic()]
-
-        def revealed() -> bool:
-            if time.monotonic() - mined[0] >= 1.0:  # a block a second: each moves the clock 1 s
-                k.chain.mine(1)
-                mined[0] = time.monotonic()
-            return status() == 2
-
         # within the reveal window (before: no reveal at all)
-        wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+        _revealed_in_window(k, court, status)
     finally:
         duty.cancel()
         loop.run(accountability.close(), 30)
@@ -156,9 +171,7 @@ def test_case_duty__commitment_copy_refused_read_lagging__same_salt_sent_again_a
     accountability._my_commitment = lagging_read  # type: ignore[method-assign]
     duty = loop.start(accountability.case_duty(b, 0))
 
-    def status() -> int:
-        voters = court.c.votersOf(b, 0, TIER_ALL)
-        return next((int(v.status) for v in voters if str(v.worker) == me_address), 0)
+    status = _status_of(court, b, me_address)
 
     try:
         wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
@@ -167,15 +180,7 @@ def test_case_duty__commitment_copy_refused_read_lagging__same_salt_sent_again_a
         assert not lagging[0]  # the lagging read was taken
         k.chain.mine(deltatime=int(court.params.commitWindow))
         assert court.phase(b, 0) == CP_REVEAL
-        mined = [time.monotonic()]
-
-        def revealed() -> bool:
-            if time.monotonic() - mined[0] >= 1.0:  # a block a second: each moves the clock 1 s
-                k.chain.mine(1)
-                mined[0] = time.monotonic()
-            return status() == 2
-
-        wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+        _revealed_in_window(k, court, status)
     finally:
         duty.cancel()
         loop.run(accountability.close(), 30)
@@ -198,25 +203,15 @@ def test_case_duty__reveal_refused_once__revealed_at_a_later_block(
     accountability.view.sender = sender
     duty = loop.start(accountability.case_duty(b, 0))
 
-    def status() -> int:
-        voters = court.c.votersOf(b, 0, TIER_ALL)
-        return next((int(v.status) for v in voters if str(v.worker) == me_address), 0)
+    status = _status_of(court, b, me_address)
 
     try:
         wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
         k.chain.mine(deltatime=int(court.params.commitWindow))
         assert court.phase(b, 0) == CP_REVEAL
-        mined = [time.monotonic()]
-
-        def revealed() -> bool:
-            if time.monotonic() - mined[0] >= 1.0:  # a block a second: each moves the clock 1 s
-                k.chain.mine(1)
-                mined[0] = time.monotonic()
-            return status() == 2
-
         # the first reveal refused (out of gas), the next one at a later block lands (before:
         # marked done after the refusal, never revealed: a no-show)
-        wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+        _revealed_in_window(k, court, status)
         assert sender.reveal_selector == b""  # the refused reveal was sent
     finally:
         duty.cancel()

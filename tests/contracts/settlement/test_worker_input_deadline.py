@@ -10,7 +10,6 @@ real contracts and courts, a real HTTP gateway that refuses the input."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +24,11 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 from peerhost.worker.duties import input_margin
 
-from .worker_harness import QuietHandler, ThreadLoop, http_server, key_of, wait_for
+from .worker_harness import ThreadLoop, key_of, wait_for
 
 GOOD = b"\x11" * 32
 PH_COMMIT, PH_REVEAL, PH_FINALIZED = 2, 3, 5
 DATA_OPEN = 1  # IEvidenceCourt.DataChallenge.state
-
-
-@pytest.fixture
-def refusing_gateway() -> Iterator[str]:
-    """A gateway whose input endpoint refuses every request at once (404): a withheld input."""
-
-    class Refuse(QuietHandler):
-        def do_GET(self) -> None:
-            self.send_error(404)
-
-    with http_server(Refuse) as url:
-        yield url
 
 
 def test_committee__input_withheld__abstains_by_input_deadline_challenge_goes_on_not_slashed(

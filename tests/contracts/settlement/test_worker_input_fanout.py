@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,9 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 from peerhost.worker.duties import input_margin
 
-from .worker_harness import QuietHandler, ThreadLoop, http_server, key_of, wait_for
+from .worker_harness import ThreadLoop, key_of, wait_for
 
 DATA_OPEN = 1  # IEvidenceCourt.DataChallenge.state
-
-
-@pytest.fixture
-def refusing_gateway() -> Iterator[str]:
-    """A gateway whose input endpoint refuses every request at once (404): a withheld input."""
-
-    class Refuse(QuietHandler):
-        def do_GET(self) -> None:
-            self.send_error(404)
-
-    with http_server(Refuse) as url:
-        yield url
 
 
 def test_committee__inputs_refused_past_input_deadline__one_challenge_at_a_time(

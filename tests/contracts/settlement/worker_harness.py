@@ -98,6 +98,18 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def refusing_gateway_at() -> Iterator[str]:
+    """A gateway whose input endpoint refuses every request at once (404): a withheld input."""
+
+    class Refuse(QuietHandler):
+        def do_GET(self) -> None:
+            self.send_error(404)
+
+    with http_server(Refuse) as url:
+        yield url
+
+
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
     """Polls ``condition`` until it holds; fails naming ``what`` after ``seconds``."""
     deadline = time.monotonic() + seconds
