@@ -98,6 +98,12 @@ def _status_of(court: Any, b: int, address: str) -> Callable[[], int]:
     return status
 
 
+def _to_reveal_phase(k: Any, court: Any, b: int) -> None:
+    """One block at the case's commit deadline, to the second: its reveal phase (a jump of a
+    whole window from a loaded machine's clock could pass the reveal window too)."""
+    k.request("evm_mine", [int(court.case(b, 0).commitDeadline)])
+
+
 def _revealed_in_window(k: Any, court: Any, status: Callable[[], int]) -> None:
     """Waits for the voter's reveal within the reveal window, a block mined every second (each
     moves the chain's clock 1 s, not the whole window at once)."""
@@ -132,7 +138,7 @@ def test_case_duty__commitment_copy_refused__keeps_salt_and_reveals(
         wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
         # the commit window runs out, the voter reveals with the salt of the commitment that
         # landed (before: a new salt saved at each block, the reveal phase found none: no-show)
-        k.chain.mine(deltatime=int(court.params.commitWindow))
+        _to_reveal_phase(k, court, b)
         assert court.phase(b, 0) == CP_REVEAL
 
         # within the reveal window (before: no reveal at all)
@@ -178,7 +184,7 @@ def test_case_duty__commitment_copy_refused_read_lagging__same_salt_sent_again_a
         k.chain.mine(1)  # the next block: the worker sends its commitment again
         time.sleep(2.0)
         assert not lagging[0]  # the lagging read was taken
-        k.chain.mine(deltatime=int(court.params.commitWindow))
+        _to_reveal_phase(k, court, b)
         assert court.phase(b, 0) == CP_REVEAL
         _revealed_in_window(k, court, status)
     finally:
@@ -207,7 +213,7 @@ def test_case_duty__reveal_refused_once__revealed_at_a_later_block(
 
     try:
         wait_for(lambda: status() >= 1, 30, "the voter's tier-3 commitment")
-        k.chain.mine(deltatime=int(court.params.commitWindow))
+        _to_reveal_phase(k, court, b)
         assert court.phase(b, 0) == CP_REVEAL
         # the first reveal refused (out of gas), the next one at a later block lands (before:
         # marked done after the refusal, never revealed: a no-show)
