@@ -22,7 +22,14 @@ from peerhost.wire.batch import ABSTAIN, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee, commit_margin
 
-from .worker_harness import QuietHandler, ThreadLoop, http_server, key_of, wait_for
+from .worker_harness import (
+    QuietHandler,
+    ThreadLoop,
+    http_server,
+    key_of,
+    seated_two_holders,
+    wait_for,
+)
 
 GOOD = b"\x11" * 32
 PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED = 2, 3, 4, 5
@@ -60,22 +67,15 @@ def test_committee__leaves_not_run_by_commit_margin__commits_abstentions_and_is_
     and was slashed as a no-show."""
     kit = ready
     caplog.set_level(logging.WARNING, logger="peerhost.worker.committee")
-    for _ in range(60):  # a draw with at least two distinct holders (others settle the batch)
-        tickets = kit.tickets(2)
-        posted = kit.post(tickets=tickets)
-        holders = kit.seat(posted.batch_id)
-        if len(holders) >= 2:
-            break
-    else:
-        raise AssertionError("no draw with two distinct holders in 60 tries")
+    posted, holders = seated_two_holders(kit, 2)
     batch_id = posted.batch_id
     coordinator = kit.coordinator
     assert int(coordinator.getBatch(batch_id).auditMask) & 0b11 == 0b11  # verified: both audited
     me = accounts_by_address[holders[0]]
     others = [accounts_by_address[h] for h in holders[1:]]
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
-    ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
-    ledger.attest(tickets[0], GOOD, b"\x03" * 65)  # leaf 0: this worker ran it already
+    ledger.claim(posted.tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
+    ledger.attest(posted.tickets[0], GOOD, b"\x03" * 65)  # leaf 0: this worker ran it already
     rpc = RpcClient(v2_config.rpc_url)
     view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
     committee = Committee(

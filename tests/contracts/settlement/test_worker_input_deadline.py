@@ -24,7 +24,7 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 from peerhost.worker.duties import input_margin
 
-from .worker_harness import ThreadLoop, key_of, wait_for
+from .worker_harness import ThreadLoop, key_of, seated_two_holders, wait_for
 
 GOOD = b"\x11" * 32
 PH_COMMIT, PH_REVEAL, PH_FINALIZED = 2, 3, 5
@@ -49,22 +49,15 @@ def test_committee__input_withheld__abstains_by_input_deadline_challenge_goes_on
     # its own logger too: a level an earlier test in this process left on it wins over its
     # parent's (the committee's lines went missing in a full run, the courts' were there)
     caplog.set_level(logging.INFO, logger="peerhost.worker.committee")
-    for _ in range(60):  # a draw with at least two distinct holders (others settle the batch)
-        tickets = kit.tickets(2)
-        posted = kit.post(tickets=tickets)
-        holders = kit.seat(posted.batch_id)
-        if len(holders) >= 2:
-            break
-    else:
-        raise AssertionError("no draw with two distinct holders in 60 tries")
+    posted, holders = seated_two_holders(kit, 2)
     batch_id = posted.batch_id
     coordinator = kit.coordinator
     assert int(coordinator.getBatch(batch_id).auditMask) & 0b11 == 0b11  # both audited
     me = accounts_by_address[holders[0]]
     others = [accounts_by_address[h] for h in holders[1:]]
     ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
-    ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
-    ledger.attest(tickets[0], GOOD, b"\x03" * 65)  # leaf 0: this worker ran it already
+    ledger.claim(posted.tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
+    ledger.attest(posted.tickets[0], GOOD, b"\x03" * 65)  # leaf 0: this worker ran it already
     rpc = RpcClient(v2_config.rpc_url)
     view = SettlementView(v2_config, rpc, TxSender(rpc, key_of(me), v2_config.chain_id))
     committee = Committee(

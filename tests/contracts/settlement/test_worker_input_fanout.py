@@ -21,7 +21,7 @@ from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 from peerhost.worker.duties import input_margin
 
-from .worker_harness import ThreadLoop, key_of, wait_for
+from .worker_harness import ThreadLoop, key_of, seated_two_holders, wait_for
 
 DATA_OPEN = 1  # IEvidenceCourt.DataChallenge.state
 
@@ -42,14 +42,7 @@ def test_committee__inputs_refused_past_input_deadline__one_challenge_at_a_time(
     # its own logger too: a level an earlier test in this process left on it wins over its
     # parent's (the committee's lines went missing in a full run, the courts' were there)
     caplog.set_level(logging.INFO, logger="peerhost.worker.committee")
-    for _ in range(60):  # a draw with at least two distinct holders (others settle the batch)
-        tickets = kit.tickets(3)
-        posted = kit.post(tickets=tickets)
-        holders = kit.seat(posted.batch_id)
-        if len(holders) >= 2:
-            break
-    else:
-        raise AssertionError("no draw with two distinct holders in 60 tries")
+    posted, holders = seated_two_holders(kit, 3)
     batch_id = posted.batch_id
     coordinator = kit.coordinator
     assert int(coordinator.getBatch(batch_id).auditMask) & 0b111 == 0b111  # all audited

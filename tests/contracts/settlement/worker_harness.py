@@ -110,6 +110,17 @@ def refusing_gateway_at() -> Iterator[str]:
         yield url
 
 
+def seated_two_holders(kit: Any, leaves: int) -> tuple[Any, list[str]]:
+    """(posted, holders) of a batch of ``leaves`` tickets whose draw seated at least two distinct
+    holders (one holder alone settles the batch by itself)."""
+    for _ in range(60):
+        posted = kit.post(tickets=kit.tickets(leaves))
+        holders = kit.seat(posted.batch_id)
+        if len(holders) >= 2:
+            return posted, holders
+    raise AssertionError("no draw with two distinct holders in 60 tries")
+
+
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
     """Polls ``condition`` until it holds; fails naming ``what`` after ``seconds``."""
     deadline = time.monotonic() + seconds
