@@ -7,11 +7,15 @@ challenger's bond). A challenge left unanswered voids the ticket: the gateway's 
 project the ticket's reward and loses ``dataSlash`` besides.
 
 Tickets of this gateway that an attester posted as orphans (``postOrphans``: the gateway could not
-post them in time, e.g. while its chain node was down) are in batches the book does not know; the
-book has them ``rejected`` (their own post was refused: posted already). They are found from the
-orphan posts' calldata (:meth:`InputPublisher.placed_elsewhere`), so their inputs are served and
-their challenges answered like the gateway's own; an honest gateway used to let them be voided,
-its bond paying for each.
+post them before the attesters' orphan grace, e.g. while its chain node was down or under a load
+its poster could not keep up with) are in batches the gateway did not post. The book may have them
+in any state: ``issued`` (not posted yet), ``posting`` (our own post of them in flight, refused
+later: posted already), ``rejected``. They are found from the chain (:meth:`InputPublisher.scan`:
+the ``OrphansPosted`` batches whose ``BatchPosted`` names this gateway, their leaves from the
+calldata), recorded in the book under that batch (``posted``; the poster never posts them again),
+and their inputs are served and their challenges answered like the gateway's own: an honest
+gateway used to refuse the seats (only ``rejected`` tickets were looked for) and let them be
+voided, its bond paying for each.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from peerhost.chain.courts import DATA_OPEN, CourtsView
 from peerhost.chain.settlement import SettlementView
-from peerhost.gateway.ticketbook import REJECTED, StoredTicket, TicketBook
+from peerhost.gateway.ticketbook import StoredTicket, TicketBook
 from peerhost.wire.ticket import request_id
 
 log = logging.getLogger(__name__)
@@ -38,12 +42,24 @@ class InputPublisher:
         view: Settlement contracts (the courts are found from them).
         book: This gateway's ticket book (the inputs).
         transact: Signs and sends one transaction as this gateway.
+        gateway: This gateway's address (whose orphan batches are looked for).
+        drawn: Told, per project, the rewards of tickets found in an orphan batch that were in
+            flight until then (the chain drew them from the reserve).
     """
 
-    def __init__(self, view: SettlementView, book: TicketBook, transact: Transact) -> None:
+    def __init__(
+        self,
+        view: SettlementView,
+        book: TicketBook,
+        transact: Transact,
+        gateway: str,
+        drawn: Callable[[bytes, int], None] | None = None,
+    ) -> None:
         self.view = view
         self.book = book
         self.transact = transact
+        self.gateway = gateway.lower()
+        self._drawn = drawn or (lambda project_id, amount: None)
         self._courts: CourtsView | None = None
         self._from_block = 0
         self._done: set[tuple[int, int]] = set()
@@ -88,23 +104,49 @@ class InputPublisher:
 
     async def placed_elsewhere(self, stored: StoredTicket) -> tuple[int, int] | None:
         """(batch id, leaf index) of a ticket of this gateway that an attester posted as an orphan
-        (module docstring), read from the ``OrphansPosted`` batches' calldata since the last read;
-        None when no such batch carries it."""
-        if stored.state != REJECTED:
-            return None
+        (module docstring), whatever its state in the book; None when no such batch carries it."""
         seq = stored.ticket.seq
         if seq not in self._elsewhere:
-            head = await self.view.block_number()
-            if head >= self._orphans_read:
-                for raw, args in await self.view.logs("OrphansPosted", self._orphans_read, head):
-                    batch_id = int(args["batchId"])
-                    leaves = await self.view.posted_leaves(raw["transactionHash"])
-                    for index, leaf in enumerate(leaves):
-                        mine = self.book.get(self._request_id(stored.ticket.gateway, leaf.seq))
-                        if mine is not None and mine.state == REJECTED:
-                            self._elsewhere[leaf.seq] = (batch_id, index)
-                self._orphans_read = head + 1
+            await self.scan()
         return self._elsewhere.get(seq)
+
+    async def scan(self) -> dict[int, tuple[int, int]]:
+        """Reads the orphan batches of this gateway mined since the last scan (one ``eth_getLogs``,
+        and the calldata of each such batch); returns their tickets, seq -> (batch id, leaf
+        index), and records them in the book as ``posted`` in that batch."""
+        head = await self.view.block_number()
+        if head < self._orphans_read:
+            return {}
+        events = await self.view.events(
+            "settlement",
+            ("BatchPosted", "OrphansPosted"),
+            first=self._orphans_read,
+            last=head,
+        )
+        mine = {
+            int(args["batchId"])
+            for name, _, args in events
+            if name == "BatchPosted" and str(args["gateway"]).lower() == self.gateway
+        }
+        found: dict[int, tuple[int, int]] = {}
+        for name, raw, args in events:
+            batch_id = int(args["batchId"])
+            if name != "OrphansPosted" or batch_id not in mine:
+                continue
+            leaves = await self.view.posted_leaves(raw["transactionHash"])
+            for index, leaf in enumerate(leaves):
+                found[leaf.seq] = (batch_id, index)
+        self._orphans_read = head + 1
+        if found:
+            self._elsewhere.update(found)
+            for project_id, amount in self.book.mark_placed(found).items():
+                self._drawn(project_id, amount)
+            log.warning(
+                "%d ticket(s) of this gateway were posted as orphans by attesters: recorded in "
+                "their batches, never posted again",
+                len(found),
+            )
+        return found
 
     async def _orphan_at(self, batch_id: int, index: int) -> StoredTicket | None:
         """This gateway's ticket at leaf ``index`` of an orphan batch ``batch_id``, if it is one."""
@@ -112,11 +154,12 @@ class InputPublisher:
         if not posted:
             return None
         batch = await self.view.get_batch(batch_id)
+        if str(batch["gateway"]).lower() != self.gateway:
+            return None
         leaves = await self.view.posted_leaves(posted[-1][0]["transactionHash"])
         if index >= len(leaves):
             return None
-        stored = self.book.get(self._request_id(str(batch["gateway"]), leaves[index].seq))
-        return stored if stored is not None and stored.state == REJECTED else None
+        return self.book.get(self._request_id(str(batch["gateway"]), leaves[index].seq))
 
     def _request_id(self, gateway: str, seq: int) -> bytes:
         config = self.view.config

@@ -52,7 +52,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.availability import InputPublisher
 from peerhost.gateway.batcher import BatchSender
-from peerhost.gateway.ticketbook import ISSUED, POSTED, POSTING, REJECTED, StoredTicket, TicketBook
+from peerhost.gateway.ticketbook import ISSUED, POSTED, POSTING, StoredTicket, TicketBook
 from peerhost.wire.batch import (
     ABSTAIN,
     MAX_ATTESTERS,
@@ -182,7 +182,7 @@ class BatchPoster:
         self._settled = settled
         self.withhold = withhold
         self.withhold_inputs = withhold_inputs
-        self.inputs = InputPublisher(view, book, self.transact)
+        self.inputs = InputPublisher(view, book, self.transact, sender.address, drawn)
         self._lock = asyncio.Lock()
         self._challenge_window: int | None = None
         self._courts: CourtsView | None = None  # loaded with the challenge window
@@ -219,6 +219,7 @@ class BatchPoster:
     async def tick(self) -> None:
         await self.sender.heal()
         await self.recheck()
+        await self.inputs.scan()  # tickets attesters posted as orphans: never posted again
         if self.book.in_state(POSTING):  # a post whose receipt was not read in time
             await self.reconcile()
         if not self.withhold:
@@ -364,15 +365,21 @@ class BatchPoster:
         A ticket still ``posting`` may be mined already: the committee reads the chain and may
         ask for its input before this poster read its receipt and recorded the batch id (the
         poster waits for receipts on a poll, and on a busy gateway behind other work). Its
-        batch is then read from the post transaction's receipt and calldata, so the gateway
-        never refuses an input to a seat of a batch it did post."""
+        batch is then read from the post transaction's receipt and calldata. A ticket in any
+        state may also be in an attester's orphan batch (:mod:`peerhost.gateway.availability`).
+        So the gateway never refuses an input to a seat of a batch that carries its ticket."""
         if stored.batch_id is not None:
             return stored.batch_id, stored.leaf_index
-        if stored.state == REJECTED:  # maybe posted by an attester as an orphan
-            return await self.inputs.placed_elsewhere(stored)
-        if stored.state != POSTING or stored.post_tx is None:
-            return None
-        hex_hash = HexBytes(stored.post_tx).to_0x_hex()
+        if stored.state == POSTING and stored.post_tx is not None:
+            mine = await self._placed_by_post(stored, stored.post_tx)
+            if mine is not None:
+                return mine
+        return await self.inputs.placed_elsewhere(stored)
+
+    async def _placed_by_post(
+        self, stored: StoredTicket, post_tx: bytes
+    ) -> tuple[int, int | None] | None:
+        hex_hash = HexBytes(post_tx).to_0x_hex()
         receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
         if receipt is None or int(str(receipt["status"]), 16) != 1:
             return None

@@ -7,9 +7,12 @@ one transaction that saves it: a seq is never sent twice (``seq`` is the table's
 ticket with one seq is never saved, and only saved tickets are sent; two sent tickets with one
 seq would cost the gateway its bond). A crash between allocating and saving loses nothing that
 left the process: the seq and total of a ticket that was never saved were never sent, and the
-restarted book continues from the last saved ticket. A ticket's life here: ``issued`` → ``posting`` (in a batch
-transaction sent but not confirmed; the batch's leaves are kept, so a restart re-checks the chain
-instead of posting again) → ``posted`` (with its batch id and leaf index).
+restarted book continues from the last saved ticket. A ticket's life here: ``issued`` →
+``posting`` (in a batch transaction sent but not confirmed; the batch's leaves are kept, so a
+restart re-checks the chain instead of posting again) → ``posted`` (with its batch id and leaf
+index). A ticket an attester posted as an orphan is ``posted`` in that batch from whatever state
+it had (:meth:`TicketBook.mark_placed`); once a ticket has a batch id, nothing sends it back to
+``issued`` or ``rejected`` but a reorg that dropped its batch.
 """
 
 from __future__ import annotations
@@ -194,10 +197,38 @@ class TicketBook:
             self._db.execute("COMMIT")
 
     def reject(self, seqs: list[int]) -> None:
+        """Tickets whose post was refused for good (a ticket placed in a batch stays posted)."""
         with self._lock:
             self._db.executemany(
-                "UPDATE tickets SET state = ? WHERE seq = ?", [(REJECTED, s) for s in seqs]
+                "UPDATE tickets SET state = ? WHERE seq = ? AND batch_id IS NULL",
+                [(REJECTED, s) for s in seqs],
             )
+
+    def mark_placed(self, placed: dict[int, tuple[int, int]]) -> dict[bytes, int]:
+        """Tickets of this gateway that another poster carried (seq -> (batch id, leaf index):
+        an attester's orphan batch) are ``posted`` there, whatever their state. Returns, per
+        project, the rewards of those that were not posted before (``issued`` or ``posting``:
+        in flight against the reserve until now)."""
+        drawn: dict[bytes, int] = {}
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            for seq, (batch_id, index) in placed.items():
+                row = self._db.execute(
+                    "SELECT project_id, ticket, state FROM tickets WHERE seq = ?"
+                    " AND batch_id IS NULL",
+                    (seq,),
+                ).fetchone()
+                if row is None:
+                    continue
+                if row[2] in (ISSUED, POSTING):
+                    key = bytes(row[0])
+                    drawn[key] = drawn.get(key, 0) + int(json.loads(row[1])["reward"])
+                self._db.execute(
+                    "UPDATE tickets SET state = ?, batch_id = ?, leaf_index = ? WHERE seq = ?",
+                    (POSTED, batch_id, index, seq),
+                )
+            self._db.execute("COMMIT")
+        return drawn
 
     def batch_posted(self, tx_hash: bytes, batch_id: int) -> None:
         with self._lock:
@@ -254,10 +285,11 @@ class TicketBook:
             )
 
     def unpost(self, seqs: list[int]) -> None:
-        """A batch transaction that never made it: the tickets go back to ``issued``."""
+        """A batch transaction that never made it: the tickets go back to ``issued`` (those another
+        poster carried meanwhile stay ``posted`` in its batch)."""
         with self._lock:
             self._db.executemany(
-                "UPDATE tickets SET state = ?, post_tx = NULL WHERE seq = ?",
+                "UPDATE tickets SET state = ?, post_tx = NULL WHERE seq = ? AND batch_id IS NULL",
                 [(ISSUED, s) for s in seqs],
             )
 
