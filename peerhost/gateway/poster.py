@@ -1,5 +1,8 @@
-"""The batch poster: the gateway's signed tickets go on-chain in batches, one ``postBatch`` per
-block (or as soon as ``batch_max_tickets`` wait), signed locally and sent in JSON-RPC batches.
+"""The batch poster: the gateway's signed tickets go on-chain in batches, once per block (or as
+soon as ``batch_max_tickets`` wait), signed locally and sent in JSON-RPC batches. A tick's posts
+and the openings due are signed with consecutive nonces and sent together, then their receipts
+awaited together (one JSON-RPC batch per poll): they share a block, and one that reverts loses
+none of the others.
 
 A ticket is posted once its attesters have answered (or left, or a few seconds passed): the batch
 carries a commitment to the attested results (the result hash and attesters per leaf, salted),
@@ -52,7 +55,14 @@ from peerhost.chain.errors import ChainUnavailable, RpcError
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.availability import InputPublisher
 from peerhost.gateway.batcher import BatchSender
-from peerhost.gateway.ticketbook import ISSUED, POSTED, POSTING, StoredTicket, TicketBook
+from peerhost.gateway.ticketbook import (
+    ISSUED,
+    POSTED,
+    POSTING,
+    StoredBatch,
+    StoredTicket,
+    TicketBook,
+)
 from peerhost.wire.batch import (
     ABSTAIN,
     MAX_ATTESTERS,
@@ -76,8 +86,12 @@ log = logging.getLogger(__name__)
 
 #: A ticket still waiting for attesters is posted anyway after this many seconds.
 _ATTEST_GRACE = 5.0
-_GAS_BASE = 400_000
-_GAS_PER_LEAF = 60_000
+#: A post's gas limit: ~215-250 k fixed (a fresh one-leaf post 248 k) and ~1.7-2.0 k per 51-byte
+#: leaf (653 k for 256 leaves, docs/protocol.md "Gas"), with room to spare. The limit is what a
+#: block reserves: 400 k + 60 k per leaf (15.8 M for 256 leaves) kept a second post out of a 30 M
+#: block; 320 k + 4 k per leaf is 1.34 M for 256 (22 full posts per 30 M block).
+_GAS_BASE = 320_000
+_GAS_PER_LEAF = 4_000
 #: Co-sign requests to attesters still missing are repeated this often (seconds); once the batch
 #: may be opened, the poster waits at most this long after the last request before opening without.
 _COSIGN_RETRY = 2.0
@@ -131,6 +145,10 @@ def batches_of(
         for (project_id, profile, _head), group in groups.items()
         for i in range(0, len(group), size)
     ]
+
+
+#: A settled batch's final vector, by batch id and what the chain says of its settlement.
+_VectorKey = tuple[int, bytes, int, int]
 
 
 @dataclass
@@ -201,6 +219,9 @@ class BatchPoster:
         # recent posts, re-checked after a reorg: post tx -> (batch id, block number, block hash)
         self._recent: dict[bytes, tuple[int, int, str]] = {}
         self._chain_time: int | None = None  # the head's timestamp in this tick's follow
+        # transactions whose receipts are awaited, polled together (_poll_receipts)
+        self._waits: dict[bytes, list[asyncio.Future[dict[str, object]]]] = {}
+        self._poller: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Forever: reconcile, post what is ready, follow posted batches."""
@@ -222,9 +243,12 @@ class BatchPoster:
         await self.inputs.scan()  # tickets attesters posted as orphans: never posted again
         if self.book.in_state(POSTING):  # a post whose receipt was not read in time
             await self.reconcile()
-        if not self.withhold:
-            await self.post_ready()
-        await self.follow()
+        # the posts and the openings due go out together and share their blocks (the openings
+        # used to take a block each, and no post went out meanwhile)
+        steps = [self.follow()] if self.withhold else [self.post_ready(), self.follow()]
+        for outcome in await asyncio.gather(*steps, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
         if not self.withhold_inputs:
             await self.inputs.tick()
 
@@ -259,9 +283,14 @@ class BatchPoster:
             return  # one batch per block unless enough tickets wait
         params = await self.view.params()
         size = min(self.max_tickets, int(params["maxLeaves"]))
-        for project_id, profile, tickets in batches_of(issued, size):
-            await self.post(project_id, profile, tickets)
+        # every batch signed with the next nonce and sent before any receipt is awaited: they go
+        # out in one JSON-RPC batch and share a block; one that reverts loses none of the others
+        posts = [self.post(p, e, tickets) for p, e, tickets in batches_of(issued, size)]
+        outcomes = await asyncio.gather(*posts, return_exceptions=True)
         self._last_block = head
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def post(
         self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]
@@ -277,18 +306,24 @@ class BatchPoster:
             "postBatch", project_id, profile, head.as_tuple(), commitment, leaves
         )
         seqs = [t.ticket.seq for t in tickets]
-        async with self._lock:
-            await self.sender.prepare()
-            tx_hash, sent = self.sender.sign(
-                self.view.config.settlement, data, gas=_GAS_BASE + _GAS_PER_LEAF * len(tickets)
-            )
-            self.book.mark_posting(seqs, tx_hash, salt, opening)  # before the send goes out
-        try:
-            await sent
-        except (RpcError, ChainUnavailable, TimeoutError) as exc:
-            log.warning("batch of %d ticket(s) not sent (%s); will retry", len(seqs), exc)
-            self.book.unpost(seqs)
-            return None
+        gas = _GAS_BASE + _GAS_PER_LEAF * len(tickets)
+        # signed again once when the node refuses it: the posts signed after it in this tick wait
+        # for its nonce (the signer re-reads the node's count once the queue is drained)
+        for attempt in (1, 2):
+            async with self._lock:
+                await self.sender.prepare()
+                tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=gas)
+                self.book.mark_posting(seqs, tx_hash, salt, opening)  # before the send goes out
+            try:
+                await sent
+                break
+            except (RpcError, ChainUnavailable, TimeoutError) as exc:
+                if attempt == 1 and isinstance(exc, RpcError):  # refused: it is not in the pool
+                    log.warning("batch of %d ticket(s) not sent (%s); signed again", len(seqs), exc)
+                    continue
+                log.warning("batch of %d ticket(s) not sent (%s); will retry", len(seqs), exc)
+                self.book.unpost(seqs)
+                return None
         try:
             receipt = await self.sender_wait(tx_hash, self.receipt_timeout)
         except (RpcError, ChainUnavailable, TimeoutError) as exc:
@@ -303,18 +338,55 @@ class BatchPoster:
         return await self._record(tx_hash, receipt, tickets)
 
     async def sender_wait(self, tx_hash: bytes, timeout: float = 60.0) -> dict[str, object]:
-        deadline = time.monotonic() + timeout
+        """The receipt of ``tx_hash`` once mined. Every transaction awaited at once is polled in
+        one JSON-RPC batch (a tick's posts and openings are awaited together); the kept
+        transactions a reorg dropped are sent again meanwhile (stuck behind a lost nonce)."""
+        future: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
+        self._waits.setdefault(tx_hash, []).append(future)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(self._poll_receipts(), name="poster-receipts")
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            hex_hash = HexBytes(tx_hash).to_0x_hex()
+            raise TimeoutError(
+                f"batch transaction {hex_hash} not mined after {timeout:.0f} s"
+            ) from None
+        finally:
+            waiting = self._waits.get(tx_hash, [])
+            if future in waiting:
+                waiting.remove(future)
+            if not waiting:
+                self._waits.pop(tx_hash, None)
+
+    async def _poll_receipts(self) -> None:
         healed = time.monotonic()
-        hex_hash = HexBytes(tx_hash).to_0x_hex()
-        while True:
-            receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
-            if receipt is not None:
-                return dict(receipt)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"batch transaction {hex_hash} not mined after {timeout:.0f} s")
-            if time.monotonic() - healed > 1.0:  # stuck behind a nonce a reorg dropped?
+        while self._waits:
+            hashes = list(self._waits)
+            calls = [("eth_getTransactionReceipt", [HexBytes(h).to_0x_hex()]) for h in hashes]
+            try:
+                results = await self.view.rpc.batch(calls)
+            except Exception as exc:  # the waiters raise it (ChainUnavailable, RpcError)
+                for waiting in self._waits.values():
+                    for future in waiting:
+                        if not future.done():
+                            future.set_exception(exc)
+                self._waits.clear()
+                return
+            for tx_hash, result in zip(hashes, results, strict=True):
+                if result is None:
+                    continue
+                for future in self._waits.pop(tx_hash, []):
+                    if future.done():
+                        continue
+                    if isinstance(result, RpcError):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(dict(result))
+            if self._waits and time.monotonic() - healed > 1.0:  # stuck behind a dropped nonce?
                 healed = time.monotonic()
-                await self.sender.heal()
+                with contextlib.suppress(RpcError, ChainUnavailable, TimeoutError):
+                    await self.sender.heal()
             await asyncio.sleep(0.05)
 
     async def _record(
@@ -537,6 +609,8 @@ class BatchPoster:
         if self._opened_in:
             await self._recheck_opens()
         posted = self.book.batches("posted")
+        # batches whose results are opened this tick: (batch, vector key, (vector, co-signatures))
+        due: list[tuple[StoredBatch, _VectorKey, tuple[int, list[bytes], bytes]]] = []
         ids = []
         for stored in posted:
             assert stored.batch_id is not None
@@ -589,15 +663,29 @@ class BatchPoster:
                 cosigned = open_cosignatures(
                     decode_results(stored.opening), self.book.cosignatures(stored.batch_id)
                 )
-                opened = await self._open(
-                    stored.batch_id, stored.salt, stored.opening, vector, cosigned
-                )
-                self._chain_time = None  # the open mined a block: read the head's time again
-                if not opened:
-                    continue  # refused for the chain's clock: opened again at a later tick
-            self.book.batch_done(stored.batch_id, "settled")
-            self._vectors.pop(key, None)
-            self._openings.pop(stored.batch_id, None)
+                due.append((stored, key, (stored.batch_id, vector, cosigned)))
+                continue  # opened below, with every other opening due
+            self._done(stored, key)
+        if not due:
+            return
+        # every opening due is signed with the next nonce and sent before any receipt is awaited
+        opens = [
+            self._open(batch_id, stored.salt, stored.opening, vector, cosigned)
+            for stored, _, (batch_id, vector, cosigned) in due
+        ]
+        outcomes = await asyncio.gather(*opens, return_exceptions=True)
+        self._chain_time = None  # the opens mined a block: read the head's time again
+        for (stored, key, _), opened in zip(due, outcomes, strict=True):
+            if isinstance(opened, BaseException):
+                raise opened
+            if opened:  # else refused for the chain's clock: opened again at a later tick
+                self._done(stored, key)
+
+    def _done(self, stored: StoredBatch, key: _VectorKey) -> None:
+        assert stored.batch_id is not None
+        self.book.batch_done(stored.batch_id, "settled")
+        self._vectors.pop(key, None)
+        self._openings.pop(stored.batch_id, None)
 
     async def _recheck_opens(self) -> None:
         """Batches opened in the last ``_REORG_BLOCKS`` blocks: one Finalized again lost its open

@@ -74,7 +74,9 @@ class GatewaySettings(Settings):
         attesters: ``A``: workers each ticket is pushed to; ``attested`` answers need ``A``
             matching attestations.
         ticket_life: Seconds from a ticket's ``issuedAt`` to its deadline.
-        batch_max_tickets: A batch is posted when this many tickets wait (or at the next block).
+        batch_max_tickets: Most tickets per batch (capped by the contract's ``maxLeaves``); a
+            tick posts when this many wait, else once per block. Larger batches cost less gas
+            per ticket.
         batch_interval: Seconds between checks for tickets to post (about one block).
         withhold_batches: Never post batches (a misbehaving gateway, for protocol tests: the
             attesters then post the tickets themselves).
@@ -128,7 +130,7 @@ class GatewaySettings(Settings):
     data_dir: str = "~/.peerhost/gateway"
     attesters: int = 2
     ticket_life: int = 600
-    batch_max_tickets: int = 64
+    batch_max_tickets: int = 256
     batch_interval: float = 0.5
     withhold_batches: bool = False
     withhold_inputs: bool = False
@@ -149,6 +151,8 @@ class GatewaySettings(Settings):
             raise ValueError("schedule_min_interval must be >= 1 s and schedule_tick > 0")
         if self.attesters < 1:
             raise ValueError("attesters must be at least 1")
+        if self.batch_max_tickets < 1:
+            raise ValueError(f"batch_max_tickets must be at least 1, not {self.batch_max_tickets}")
         if self.feed_hello_timeout <= 0:
             raise ValueError(f"feed_hello_timeout must be > 0 s, not {self.feed_hello_timeout}")
         object.__setattr__(self, "domain", self.domain.lower().strip("."))

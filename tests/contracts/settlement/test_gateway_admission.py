@@ -1,0 +1,57 @@
+"""Admission control on the real gateway app: while the batch poster is half the attesters'
+orphan grace behind (its oldest unposted ticket that old), a new call gets 503 with Retry-After
+and a message saying why, before any ticket is signed; once the poster caught up, calls are taken
+again. Without it the backlog grew past the grace, the attesters posted the tickets as orphans,
+the gateway's bond paid their gas until it fell below the minimum and every worker refused it."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from peerhost.chain.config import ChainConfig
+from peerhost.gateway import create_app
+from peerhost.gateway.ticketbook import ISSUED
+from peerhost.wire.ticket import request_id
+
+from .conftest import PROJECT
+from .gateway_harness import gateway_settings
+
+
+def test_call__poster_behind_half_the_orphan_grace__503_retry_after_until_it_caught_up(
+    ready: Any, v2_config: ChainConfig, chain: Any, tmp_path: Path
+) -> None:
+    kit = ready
+    settings = gateway_settings(kit, v2_config, tmp_path, orphan_grace=20.0)
+    with TestClient(create_app(settings)) as client:
+        gateway = client.app.state.gateway  # type: ignore[attr-defined]
+        address = str(kit.gateway.address)
+        url = f"/{kit.developer.address}/{PROJECT}/v2-fn"
+        issued_at = int(time.time()) - 11  # past half of the 20 s grace, not posted yet
+        tickets = [dataclasses.replace(t, issued_at=issued_at) for t in kit.tickets(3)]
+
+        def behind() -> None:  # the book as a poster that fell behind leaves it, seen by a tick
+            for t in tickets:
+                rid = request_id(chain.chain_id, v2_config.settlement, address, t.seq)
+                gateway.book.save(t, rid, kit.project_id, b"\x01" * 65, b"in")
+            gateway.poster.watch_backlog()
+
+        client.portal.call(behind)  # type: ignore[union-attr]
+        seq = gateway.book.next_seq()
+        refused = client.post(url, content=b"{}")
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"] == "PosterBehind"
+        assert "3 ticket(s) wait to be posted" in refused.json()["detail"]
+        assert 1 <= int(refused.headers["Retry-After"]) <= 10
+        assert gateway.book.next_seq() == seq  # refused before anything was signed
+
+        gateway.poster._last_block = -1
+        client.portal.call(gateway.poster.tick)  # type: ignore[union-attr]  # it caught up
+        assert not [t for t in gateway.book.in_state(ISSUED)]
+        taken = client.post(url, content=b"{}")
+        # past admission: this chain has no linked worker to attest it
+        assert taken.json()["error"] == "NoAttesters", taken.text

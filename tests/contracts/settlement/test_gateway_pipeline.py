@@ -1,0 +1,88 @@
+"""The batch poster sends a tick's batches together: each signed with the next nonce and sent
+before any receipt is awaited, so they share a block (it used to await each post's receipt, a
+whole block, before the next: about one batch per block, and none while openings were sent), and a
+batch the contract refuses loses none of the others. A post's gas limit covers a full batch of
+``maxLeaves`` leaves without reserving several times what it uses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peerhost.chain.config import ChainConfig
+from peerhost.gateway.poster import _GAS_BASE, _GAS_PER_LEAF
+from peerhost.gateway.ticketbook import ISSUED, POSTED, REJECTED
+
+from .test_gateway_reorg import Gateway, posted, seqs
+from .worker_harness import key_of
+
+
+@pytest.fixture
+def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Gateway]:
+    running = Gateway(v2_config, key_of(ready.gateway), tmp_path)
+    yield running
+    running.close()
+
+
+def _pending(kit: Any) -> int:
+    """Transactions of the gateway waiting in the node's pool."""
+    address = str(kit.gateway.address)
+    pending = int(kit.request("eth_getTransactionCount", [address, "pending"]), 16)
+    return pending - int(kit.request("eth_getTransactionCount", [address, "latest"]), 16)
+
+
+def test_poster__three_batches_in_one_tick__sent_together_one_block_a_refusal_loses_no_other(
+    ready: Any, gw: Gateway, chain: Any
+) -> None:
+    kit = ready
+    start = int(chain.blocks.head.number) + 1
+    tickets = kit.tickets(40)  # 16 + 16 + 8 at the harness's 16 tickets per batch
+    kit.post(tickets=[tickets[20]])  # in the second batch: on-chain already (an orphan, say)
+    gw.issue(tickets, kit.project_id)
+    kit.request("evm_setAutomine", [False])
+    try:
+        gw.poster._last_block = -1
+        ticking = gw.start(gw.poster.tick())
+        deadline = time.monotonic() + 15
+        while _pending(kit) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _pending(kit) == 3, "the tick's three posts were not all sent before a receipt"
+        kit.request("evm_mine", [])
+        ticking.result(30)
+    finally:
+        kit.request("evm_setAutomine", [True])
+    block = int(chain.blocks.head.number)
+    assert sorted(posted(kit, gw, block).values()) == [
+        [t.seq for t in tickets[:16]],
+        [t.seq for t in tickets[32:]],
+    ]
+    by_seq = dict(zip((t.seq for t in tickets), gw.states(tickets), strict=True))
+    assert by_seq.pop(tickets[20].seq) == REJECTED
+    second = {t.seq for t in tickets[16:32]} - {tickets[20].seq}
+    assert {seq for seq, state in by_seq.items() if state == ISSUED} == second
+    gw.tick()  # the refused batch's other tickets go again
+    assert gw.states(tickets[:20] + tickets[21:]) == [POSTED] * 39
+    assert seqs(posted(kit, gw, start)) == [t.seq for t in tickets]  # each seq posted once
+
+
+def test_poster__full_batch_of_max_leaves__posted_within_its_gas_limit(
+    ready: Any, gw: Gateway
+) -> None:
+    kit = ready
+    leaves = int(gw.run(gw.view.params())["maxLeaves"])
+    gw.poster.max_tickets = leaves
+    tickets = kit.tickets(leaves)
+    gw.issue(tickets, kit.project_id)
+    gw.tick()
+    assert gw.states(tickets) == [POSTED] * leaves
+    [batch] = gw.book.batches(POSTED)
+    assert len(gw.book.in_batch(batch.batch_id or 0)) == leaves
+    receipt = kit.request("eth_getTransactionReceipt", ["0x" + batch.post_tx.hex()])
+    used, limit = int(receipt["gasUsed"], 16), _GAS_BASE + _GAS_PER_LEAF * leaves
+    assert int(receipt["status"], 16) == 1 and used < limit
+    # the limit is what the block reserves: at most 2.5 times what a full post uses
+    assert limit < 2.5 * used, (used, limit)
