@@ -560,6 +560,8 @@ class Devnet:
             store=self.store_spec,
             # A devnet tries schedules of every few seconds (a network's gateways keep 60 s).
             schedule_min_interval=2,
+            # the poster's deadline is its own workers' orphan grace (admission control)
+            orphan_grace=self.worker_settings(0).orphan_grace,
         ).replace(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:

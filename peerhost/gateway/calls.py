@@ -259,6 +259,7 @@ class Call:
         desk = self.gateway.desk
         assert desk is not None
         settings = self.gateway.settings
+        self.gateway.poster.admit()  # 503 while the poster could not post this ticket in time
         self.call = call = await desk.issue(fn, build_input, self.mode)
         self.request_id = call.request_id
         url = status_url(self.request, call.request_id)

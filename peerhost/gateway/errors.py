@@ -86,6 +86,21 @@ class RateLimited(GatewayError, RuntimeError):
         )
 
 
+class PosterBehind(GatewayError, RuntimeError):
+    """The gateway's batch poster is too far behind to take more tickets now: they would not be
+    posted before the attesters' orphan grace (the gateway's bond would pay for each)."""
+
+    def __init__(self, backlog: int, behind: float, grace: float, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"The gateway is not taking new calls for a moment: {backlog} ticket(s) wait to be "
+            f"posted on-chain, {behind:.1f} s behind (they must be posted within {grace:.0f} s); "
+            f"retry in {retry_after:.0f} s.",
+            backlog=backlog,
+            retry_after=round(retry_after, 3),
+        )
+
+
 class ResultTimeout(GatewayError, TimeoutError):
     """No acceptable result arrived in time; the request may still settle on-chain."""
 

@@ -44,6 +44,7 @@ import contextlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.availability import InputPublisher
 from peerhost.gateway.batcher import BatchSender
+from peerhost.gateway.errors import PosterBehind
 from peerhost.gateway.ticketbook import (
     ISSUED,
     POSTED,
@@ -101,6 +103,8 @@ _FINALIZED, _CLOSED, _EXPIRED = 3, 4, 5
 _REORG_BLOCKS = 64
 #: ``openResults`` refused because the chain's clock is behind is sent again at most this often.
 _OPEN_TRIES = 20
+#: The poster's rate (tickets posted per second) is measured over this many seconds.
+_RATE_WINDOW = 10.0
 
 
 def attested_result(stored: StoredTicket) -> AttestedResult:
@@ -181,6 +185,8 @@ class BatchPoster:
         ask: Callable[[str, CosignRequest], Awaitable[bool]] | None = None,
         withhold: bool = False,
         withhold_inputs: bool = False,
+        orphan_grace: float = 20.0,
+        admission_share: float = 0.5,
     ) -> None:
         self._ask = ask
         self._asked: dict[int, float] = {}  # batch id -> when its missing co-signatures were asked
@@ -200,6 +206,14 @@ class BatchPoster:
         self._settled = settled
         self.withhold = withhold
         self.withhold_inputs = withhold_inputs
+        # admission control (:meth:`admit`): the attesters' orphan grace (the contract's
+        # orphanDelay when longer, once read) and what the last tick saw of the backlog
+        self.orphan_grace = orphan_grace
+        self.admission_share = admission_share
+        self._backlog = 0
+        self._oldest: float | None = None  # issuedAt of the oldest ``issued`` ticket
+        self._posted_at: deque[tuple[float, int]] = deque()  # (monotonic time, tickets posted)
+        self._first_post: float | None = None
         self.inputs = InputPublisher(view, book, self.transact, sender.address, drawn)
         self._lock = asyncio.Lock()
         self._challenge_window: int | None = None
@@ -275,13 +289,16 @@ class BatchPoster:
         return out
 
     async def post_ready(self) -> None:
-        issued = self._ready(self.book.in_state(ISSUED))
+        unposted = self.book.in_state(ISSUED)
+        self.watch_backlog(unposted)
+        issued = self._ready(unposted)
         if not issued:
             return
         head = await self.view.block_number()
         if head == self._last_block and len(issued) < self.max_tickets:
             return  # one batch per block unless enough tickets wait
         params = await self.view.params()
+        self.orphan_grace = max(self.orphan_grace, float(params.get("orphanDelay", 0)))
         size = min(self.max_tickets, int(params["maxLeaves"]))
         # every batch signed with the next nonce and sent before any receipt is awaited: they go
         # out in one JSON-RPC batch and share a block; one that reverts loses none of the others
@@ -291,6 +308,44 @@ class BatchPoster:
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
+
+    # ---- admission control ----------------------------------------------------------------
+
+    def watch_backlog(self, unposted: list[StoredTicket] | None = None) -> None:
+        """Notes the ``issued`` backlog (every tick) for :meth:`admit`."""
+        if unposted is None:
+            unposted = self.book.in_state(ISSUED)
+        self._backlog = len(unposted)
+        self._oldest = min((t.ticket.issued_at for t in unposted), default=None)
+
+    def posting_rate(self) -> float:
+        """Tickets posted per second over the last ``_RATE_WINDOW`` seconds (over the time since
+        the first post, when that is shorter)."""
+        now = time.monotonic()
+        while self._posted_at and now - self._posted_at[0][0] > _RATE_WINDOW:
+            self._posted_at.popleft()
+        if self._first_post is None:
+            return 0.0
+        span = max(1.0, min(_RATE_WINDOW, now - self._first_post))
+        return sum(n for _, n in self._posted_at) / span
+
+    def admit(self) -> None:
+        """Raises :class:`PosterBehind` (503, ``Retry-After``) while the poster is
+        ``admission_share`` of the attesters' orphan grace behind: its oldest unposted ticket is
+        that old, or its backlog takes that long to post at its recent rate. A ticket taken then
+        would wait longer still, the attesters would post it as an orphan and the gateway's bond
+        would pay their gas (a bond below the minimum and every worker refuses the gateway)."""
+        if self.withhold or self.admission_share <= 0 or not self._backlog:
+            return
+        budget = self.orphan_grace * self.admission_share
+        age = 0.0 if self._oldest is None else time.time() - self._oldest
+        rate = self.posting_rate()
+        drain = self._backlog / rate if rate else 0.0
+        behind = max(age, drain)
+        if behind < budget:
+            return
+        retry = max(1.0, min(budget, behind - budget / 2))  # back to half the budget behind
+        raise PosterBehind(self._backlog, behind, self.orphan_grace, retry)
 
     async def post(
         self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]
@@ -423,6 +478,9 @@ class BatchPoster:
         )
         await self.ask_cosignatures(batch_id)
         self.batches_posted += 1
+        self._posted_at.append((time.monotonic(), len(seqs)))
+        if self._first_post is None:
+            self._first_post = time.monotonic()
         log.info("posted batch %d: %d ticket(s)", batch_id, len(seqs))
         project_total: dict[bytes, int] = {}
         for t in tickets:

@@ -56,6 +56,7 @@ STATUS: dict[type[BaseException], int] = {
     e.PaymentUnavailable: 503,
     e.ReserveExhausted: 402,
     e.NoAttesters: 503,
+    e.PosterBehind: 503,
     e.ShuttingDown: 503,
     ChainUnavailable: 503,
     RpcError: 503,
@@ -121,7 +122,7 @@ def problem(exc: BaseException) -> Response:
     if isinstance(exc, e.GatewayError):
         body.update(exc.details)
     headers: dict[str, str] = {}
-    if isinstance(exc, e.RateLimited):
+    if isinstance(exc, (e.RateLimited, e.PosterBehind)):
         headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
     detail = str(body.pop("message"))
     return problem_response(type(exc).__name__, status, detail, headers, **body)

@@ -162,6 +162,8 @@ class Gateway:
                 ask=self.hub.ask,
                 withhold=settings.withhold_batches,
                 withhold_inputs=settings.withhold_inputs,
+                orphan_grace=settings.orphan_grace,
+                admission_share=settings.admission_share,
             )
             self.scheduler = Scheduler(
                 ScheduleBook(data_dir / "schedules.sqlite3"),

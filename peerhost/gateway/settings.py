@@ -78,6 +78,12 @@ class GatewaySettings(Settings):
             tick posts when this many wait, else once per block. Larger batches cost less gas
             per ticket.
         batch_interval: Seconds between checks for tickets to post (about one block).
+        orphan_grace: Seconds after ``issuedAt`` when the attesters post a ticket no batch
+            carried as an orphan (the workers' ``orphan_grace``; the contract's ``orphanDelay``
+            when longer): the gateway's bond then pays their gas, so its poster must post first.
+        admission_share: New calls get 503 (``Retry-After``) while the poster is this share of
+            ``orphan_grace`` behind: its oldest unposted ticket is that old, or its backlog takes
+            that long to post at its recent rate; 0 turns admission control off.
         withhold_batches: Never post batches (a misbehaving gateway, for protocol tests: the
             attesters then post the tickets themselves).
         withhold_inputs: Serve no input to seats and publish none when challenged (a misbehaving
@@ -132,6 +138,8 @@ class GatewaySettings(Settings):
     ticket_life: int = 600
     batch_max_tickets: int = 256
     batch_interval: float = 0.5
+    orphan_grace: float = 20.0
+    admission_share: float = 0.5
     withhold_batches: bool = False
     withhold_inputs: bool = False
     store: str | None = None
@@ -151,6 +159,11 @@ class GatewaySettings(Settings):
             raise ValueError("schedule_min_interval must be >= 1 s and schedule_tick > 0")
         if self.attesters < 1:
             raise ValueError("attesters must be at least 1")
+        if self.orphan_grace <= 0 or not 0 <= self.admission_share < 1:
+            raise ValueError(
+                "orphan_grace must be > 0 s and admission_share in [0, 1), not "
+                f"{self.orphan_grace} and {self.admission_share}"
+            )
         if self.batch_max_tickets < 1:
             raise ValueError(f"batch_max_tickets must be at least 1, not {self.batch_max_tickets}")
         if self.feed_hello_timeout <= 0:
