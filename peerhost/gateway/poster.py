@@ -319,31 +319,31 @@ class BatchPoster:
         self._oldest = min((t.ticket.issued_at for t in unposted), default=None)
 
     def posting_rate(self) -> float:
-        """Tickets posted per second over the last ``_RATE_WINDOW`` seconds (over the time since
-        the first post, when that is shorter)."""
+        """Tickets posted per second over the last ``_RATE_WINDOW`` seconds; 0 until the poster
+        has posted for that long (a first post of a few tickets says nothing of its capacity)."""
         now = time.monotonic()
         while self._posted_at and now - self._posted_at[0][0] > _RATE_WINDOW:
             self._posted_at.popleft()
-        if self._first_post is None:
+        if self._first_post is None or now - self._first_post < _RATE_WINDOW:
             return 0.0
-        span = max(1.0, min(_RATE_WINDOW, now - self._first_post))
-        return sum(n for _, n in self._posted_at) / span
+        return sum(n for _, n in self._posted_at) / _RATE_WINDOW
 
     def admit(self) -> None:
-        """Raises :class:`PosterBehind` (503, ``Retry-After``) while the poster is
-        ``admission_share`` of the attesters' orphan grace behind: its oldest unposted ticket is
-        that old, or its backlog takes that long to post at its recent rate. A ticket taken then
-        would wait longer still, the attesters would post it as an orphan and the gateway's bond
-        would pay their gas (a bond below the minimum and every worker refuses the gateway)."""
+        """Raises :class:`PosterBehind` (503, ``Retry-After``) while the poster is behind: its
+        oldest unposted ticket is ``admission_share`` of the attesters' orphan grace old, or its
+        backlog would take longer than the whole grace to post at its rate of the last
+        ``_RATE_WINDOW`` seconds. A ticket taken then would wait longer still, the attesters
+        would post it as an orphan and the gateway's bond would pay their gas (a bond below the
+        minimum and every worker refuses the gateway)."""
         if self.withhold or self.admission_share <= 0 or not self._backlog:
             return
         budget = self.orphan_grace * self.admission_share
         age = 0.0 if self._oldest is None else time.time() - self._oldest
         rate = self.posting_rate()
         drain = self._backlog / rate if rate else 0.0
-        behind = max(age, drain)
-        if behind < budget:
+        if age < budget and drain < self.orphan_grace:
             return
+        behind = max(age, drain)
         retry = max(1.0, min(budget, behind - budget / 2))  # back to half the budget behind
         raise PosterBehind(self._backlog, behind, self.orphan_grace, retry)
 

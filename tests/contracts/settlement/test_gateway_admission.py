@@ -11,15 +11,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from peerhost.chain.config import ChainConfig
 from peerhost.gateway import create_app
+from peerhost.gateway.errors import PosterBehind
 from peerhost.gateway.ticketbook import ISSUED
 from peerhost.wire.ticket import request_id
 
 from .conftest import PROJECT
-from .gateway_harness import gateway_settings
+from .gateway_harness import PosterOnChain, gateway_settings
+from .worker_harness import key_of
 
 
 def test_call__poster_behind_half_the_orphan_grace__503_retry_after_until_it_caught_up(
@@ -55,3 +58,30 @@ def test_call__poster_behind_half_the_orphan_grace__503_retry_after_until_it_cau
         taken = client.post(url, content=b"{}")
         # past admission: this chain has no linked worker to attest it
         assert taken.json()["error"] == "NoAttesters", taken.text
+
+
+def test_admit__first_post_small_backlog_young__admitted(
+    ready: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """A poster that just posted its first few tickets while many young ones wait (they wait for
+    their attesters) is not behind: its rate of one post says nothing of what it can post."""
+    kit = ready
+    gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        first, waiting = kit.tickets(1), kit.tickets(60)
+        for t in first:
+            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.run(gw.poster.post_ready())
+        assert gw.poster.batches_posted == 1
+        now = int(time.time())
+        for t in waiting:
+            young = dataclasses.replace(t, issued_at=now)
+            gw.book.save(young, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.poster.watch_backlog()
+        gw.poster.admit()  # not behind: nothing raised
+        # the same backlog, its oldest past half the grace (the contract's orphanDelay if longer)
+        gw.poster._oldest = now - gw.poster.orphan_grace * gw.poster.admission_share - 1
+        with pytest.raises(PosterBehind):
+            gw.poster.admit()
+    finally:
+        gw.close()
