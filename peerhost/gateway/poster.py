@@ -210,7 +210,7 @@ class BatchPoster:
         # orphanDelay when longer, once read) and what the last tick saw of the backlog
         self.orphan_grace = orphan_grace
         self.admission_share = admission_share
-        self._backlog = 0
+        self._backlog = self._ready_backlog = 0
         self._oldest: float | None = None  # issuedAt of the oldest ``issued`` ticket
         self._posted_at: deque[tuple[float, int]] = deque()  # (monotonic time, tickets posted)
         self._first_post: float | None = None
@@ -290,8 +290,8 @@ class BatchPoster:
 
     async def post_ready(self) -> None:
         unposted = self.book.in_state(ISSUED)
-        self.watch_backlog(unposted)
         issued = self._ready(unposted)
+        self.watch_backlog(unposted, len(issued))
         if not issued:
             return
         head = await self.view.block_number()
@@ -311,11 +311,15 @@ class BatchPoster:
 
     # ---- admission control ----------------------------------------------------------------
 
-    def watch_backlog(self, unposted: list[StoredTicket] | None = None) -> None:
-        """Notes the ``issued`` backlog (every tick) for :meth:`admit`."""
+    def watch_backlog(
+        self, unposted: list[StoredTicket] | None = None, ready: int | None = None
+    ) -> None:
+        """Notes the ``issued`` backlog (every tick) for :meth:`admit`: how many, the oldest, and
+        how many are ready to post (the others wait for their attesters, not for the poster)."""
         if unposted is None:
             unposted = self.book.in_state(ISSUED)
         self._backlog = len(unposted)
+        self._ready_backlog = len(unposted) if ready is None else ready
         self._oldest = min((t.ticket.issued_at for t in unposted), default=None)
 
     def posting_rate(self) -> float:
@@ -330,8 +334,8 @@ class BatchPoster:
 
     def admit(self) -> None:
         """Raises :class:`PosterBehind` (503, ``Retry-After``) while the poster is behind: its
-        oldest unposted ticket is ``admission_share`` of the attesters' orphan grace old, or its
-        backlog would take longer than the whole grace to post at its rate of the last
+        oldest unposted ticket is ``admission_share`` of the attesters' orphan grace old, or the
+        tickets ready to post would take longer than the whole grace to post at its rate of the last
         ``_RATE_WINDOW`` seconds. A ticket taken then would wait longer still, the attesters
         would post it as an orphan and the gateway's bond would pay their gas (a bond below the
         minimum and every worker refuses the gateway)."""
@@ -340,7 +344,7 @@ class BatchPoster:
         budget = self.orphan_grace * self.admission_share
         age = 0.0 if self._oldest is None else time.time() - self._oldest
         rate = self.posting_rate()
-        drain = self._backlog / rate if rate else 0.0
+        drain = self._ready_backlog / rate if rate else 0.0
         if age < budget and drain < self.orphan_grace:
             return
         behind = max(age, drain)
