@@ -37,7 +37,12 @@ def test_call__poster_behind_half_the_orphan_grace__503_retry_after_until_it_cau
         issued_at = int(time.time()) - 11  # past half of the 20 s grace, not posted yet
         tickets = [dataclasses.replace(t, issued_at=issued_at) for t in kit.tickets(3)]
 
+        head = int(chain.blocks.head.number)
+
         def behind() -> None:  # the book as a poster that fell behind leaves it, seen by a tick
+            # the poster's own first tick may come later: posted once this block, it waits for the
+            # next (no transaction mines one here), so it only sees the backlog too
+            gateway.poster._last_block = head
             for t in tickets:
                 rid = request_id(chain.chain_id, v2_config.settlement, address, t.seq)
                 gateway.book.save(t, rid, kit.project_id, b"\x01" * 65, b"in")
