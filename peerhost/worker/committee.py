@@ -214,7 +214,8 @@ class Committee:
         self._unreached = False  # the last pass of the log loop could not reach the chain
         self.reached_again = 0.0  # when (``clock``) the chain answered again after an outage
         #: the worker's clock for cheques (a ticket's age and deadline): the wall clock, which
-        #: a live chain's block times follow
+        #: a live chain's block times follow; a seat's deadlines are the chain's, judged by this
+        #: clock and the chain's lead on it (:meth:`_clock_lead`)
         self.clock: Callable[[], float] = time.time
         self.poll = poll
         self.scheduled = scheduled
@@ -223,9 +224,10 @@ class Committee:
         self.settlement = view.config.settlement
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self._late: set[asyncio.Future[Any]] = set()  # leaves in flight at a commit cutoff
-        #: batch id -> wall-clock time by which a seat must hold its leaves' inputs (its commit
-        #: deadline less :func:`input_margin`): a leaf whose input is not in hand by then is
-        #: an abstention, its data-availability challenge goes on beside the commitment
+        #: batch id -> time (``clock``) by which a seat must hold its leaves' inputs (its commit
+        #: deadline less :func:`input_margin`, by the chain's clock as the cutoff): a leaf whose
+        #: input is not in hand by then is an abstention, its data-availability challenge goes on
+        #: beside the commitment
         self._input_by: dict[int, tuple[float, float]] = {}  # (time, its margin)
         #: per batch: the one leaf input still being obtained past the batch's input deadline, and
         #: the leaves abstained on after it whose inputs are obtained next, one at a time (each a
@@ -656,7 +658,7 @@ class Committee:
         before the batch's commit window closes.
 
         The leaves run one after the other until :func:`commit_margin` seconds before the commit
-        deadline (by this worker's clock, or the chain's when it runs ahead); the leaves not run by
+        deadline (by the chain's clock: :meth:`_clock_lead`); the leaves not run by
         then are ``ABSTAIN`` (an abstention is a valid value, never slashed; a seat that does not
         commit is a no-show, slashed). A batch not seated yet has no deadline: its commit window
         starts when a holder seats it with its commitment (or anyone after ``seat_grace``), so the
@@ -687,12 +689,12 @@ class Committee:
                     if not window:
                         window = int((await self.view.params())["commitWindow"])
                         margin = commit_margin(window)
-                        # the chain's clock ahead of this worker's, if it is (read once: a devnet
-                        # that mines on transactions keeps its last block's time while idle)
-                        ahead = max(0.0, await self.book.timestamp() - time.time())
+                        # the chain's clock against this worker's, ahead or behind (read once):
+                        # both the input deadline and the cutoff below are judged by it
+                        ahead = await self._clock_lead()
                         early = input_margin(window)
                         self._input_by[batch_id] = (deadline - early - ahead, early)
-                    wait = deadline - margin - (time.time() + ahead)
+                    wait = deadline - margin - (self.clock() + ahead)
                     if wait <= 0 and not task.done():
                         break
                 done, _ = await asyncio.wait({task}, timeout=max(0.0, wait))
@@ -719,6 +721,20 @@ class Committee:
             window,
         )
         return chosen
+
+    async def _clock_lead(self) -> float:
+        """Seconds the chain's clock runs ahead of this worker's (negative: behind), as the
+        contract will judge a deadline: by the timestamp the node gives the block it would mine
+        next (``pending``; a devnet's clock while it is idle, or after a snapshot's revert set it
+        back), or the head's when later. A node that does not answer ``pending`` is judged by its
+        head alone, and only when ahead (an idle devnet's head keeps its last block's time)."""
+        head = await self.book.timestamp()
+        try:
+            pending = await self.view.rpc.call("eth_getBlockByNumber", ["pending", False])
+            stamp = int(pending["timestamp"], 16)
+        except (RpcError, TypeError, KeyError, ValueError):
+            return max(0.0, head - self.clock())
+        return max(stamp, head) - self.clock()
 
     def _late_done(self, task: asyncio.Future[Any]) -> None:
         self._late.discard(task)
@@ -1025,7 +1041,7 @@ class Committee:
                 left = _DEADLINE_RECHECK
                 if by is not None:
                     early = by[1]
-                    left = min(left, by[0] - time.time())
+                    left = min(left, by[0] - self.clock())
                 if left <= 0:
                     break
                 done, _ = await asyncio.wait({obtaining}, timeout=left)
@@ -1047,7 +1063,7 @@ class Committee:
     def _input_due(self, batch_id: int) -> bool:
         """Whether the batch's input deadline (:attr:`_input_by`) has passed."""
         by = self._input_by.get(batch_id)
-        return by is not None and by[0] <= time.time()
+        return by is not None and by[0] <= self.clock()
 
     def _in_background(self, batch_id: int, obtaining: asyncio.Future[Any]) -> None:
         """Lets ``obtaining`` (a leaf's input past the batch's input deadline) go on; once it is
