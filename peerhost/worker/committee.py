@@ -448,6 +448,7 @@ class Committee:
         if self.tasks.get(batch_id) is ended:
             self.book.forget(batch_id)
             self._post_tx.pop(batch_id, None)
+            self._drop_late_queue(batch_id)
 
     async def _sweep_claims(self) -> None:
         """Claims seat pay owed from before this start (Accountability.sweep_claims); a chain
@@ -647,6 +648,7 @@ class Committee:
         header = draw.header if draw is not None else None
         listed = draw.holder_list if draw is not None else await self.view.holder_list(batch_id)
         phase = await self._settle_seat(batch_id, vector, salt, reveal, header, listed)
+        self._drop_late_queue(batch_id)  # the batch left its committee phase
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector if reveal else None)
         return phase == _REDRAWN
@@ -1064,6 +1066,19 @@ class Committee:
         """Whether the batch's input deadline (:attr:`_input_by`) has passed."""
         by = self._input_by.get(batch_id)
         return by is not None and by[0] <= self.clock()
+
+    def _drop_late_queue(self, batch_id: int) -> None:
+        """The batch left its committee phase (settled, closed, expired or drawn again) or its
+        duty ended: the leaves queued behind its late input are not obtained (their seat
+        committed them as abstentions; a court's vote fetches its own input). The input in
+        flight goes on: a data-availability challenge it opened is seen through."""
+        dropped = self._late_queue.pop(batch_id, [])
+        if dropped:
+            log.info(
+                "committee: batch %d: left its committee phase; %d queued late input(s) dropped",
+                batch_id,
+                len(dropped),
+            )
 
     def _in_background(self, batch_id: int, obtaining: asyncio.Future[Any]) -> None:
         """Lets ``obtaining`` (a leaf's input past the batch's input deadline) go on; once it is
