@@ -99,9 +99,6 @@ _FOLLOWED = tuple(dict.fromkeys(("BatchPosted", "BatchFinalized", "BatchExpired"
 #: seconds between re-reads of this seat's vote while its batch's record did not change (the
 #: record is read again after any event naming the batch and after a reorg)
 _VOTE_RECHECK = 10.0
-#: blocks before a batch's seed block searched for its post when it is older than the first block
-#: this worker follows (a reseed moves the seed block forward, by at most a seat window's blocks)
-_POST_REACH = 10_000
 #: Blocks per ``eth_getLogs`` query when searching for a batch's post (providers refuse wider
 #: ranges: 1,000 to 10,000 blocks by provider).
 _LOG_RANGE = 1_000
@@ -541,10 +538,9 @@ class Committee:
 
     async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
         """A batch's gateway and leaves, read once from its post's calldata (the post's
-        transaction as the log loop saw it, else found with ``eth_getLogs`` from the first block
-        this worker follows: a scan of up to a thousand blocks per batch; a batch posted before
-        that block, as a restarted worker's tier vote or challenge meets one, in the
-        ``_POST_REACH`` blocks before its seed block)."""
+        transaction as the log loop saw it, else found with ``eth_getLogs`` near its seed block or
+        in the blocks of its ``postedAt`` time, as a restarted worker's tier vote or challenge
+        meets an old batch: :meth:`_find_post`)."""
         cached = self._batches.get(batch_id)
         if cached is None:
             tx_hash = self._post_tx.get(batch_id)
@@ -552,11 +548,12 @@ class Committee:
             post_block = self._from_block
             if tx_hash is None:
                 seed = int(batch.get("seedBlock") or 0)
-                found = await self._find_post(batch_id, seed)
+                posted_at = int(batch.get("postedAt") or 0)
+                found = await self._find_post(batch_id, seed, posted_at)
                 if found is None:
                     raise LookupError(
-                        f"batch {batch_id} was not posted after block {self._from_block} nor in "
-                        f"the {_POST_REACH} blocks before its seed block {seed}"
+                        f"batch {batch_id}'s post not found (seed block {seed}, posted at "
+                        f"{posted_at}: none when the chain records no such batch)"
                     )
                 tx_hash, post_block = found
             try:
@@ -577,31 +574,51 @@ class Committee:
                 self.book.forget(batch_id)
         return cached
 
-    async def _find_post(self, batch_id: int, seed: int) -> tuple[str, int] | None:
-        """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, searched in ranges of
-        at most ``_LOG_RANGE`` blocks (what RPC providers answer): going back from its seed block
-        ``seed`` (the post comes before it) for ``_POST_REACH`` blocks, then the blocks this worker
-        follows before that (a batch reseeded long after its post); without a seed block, the
-        blocks from the first one this worker follows."""
-        ranges: list[tuple[int, int]] = []
+    async def _find_post(self, batch_id: int, seed: int, posted_at: int) -> tuple[str, int] | None:
+        """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, asked for in ranges of
+        at most ``_LOG_RANGE`` blocks (what RPC providers answer): first the range ending at its
+        seed block ``seed`` (the post is a few blocks before it unless a reseed moved it), then
+        the blocks whose timestamp is the batch's ``posted_at`` (found by bisecting the blocks'
+        timestamps: about twice log2 of the head's number header reads, whatever the chain's
+        length or the seed's). None at once when the chain records no such batch (``posted_at``
+        zero): nothing is scanned."""
+        if posted_at <= 0:
+            return None
         head = await self.view.block_number()
+        ranges: list[tuple[int, int]] = []
         if seed > 0:
-            low = max(0, seed - _POST_REACH)
             top = min(seed, head)  # a seed block still to come: no range past the head
-            while top >= low:  # the nearest blocks first: the post is usually in the first range
-                ranges.append((max(low, top - _LOG_RANGE + 1), top))
-                top -= _LOG_RANGE
-            first, last = self._from_block, low - 1
-        else:
-            first, last = self._from_block, head
-        while first <= last:
-            ranges.append((first, min(last, first + _LOG_RANGE - 1)))
-            first += _LOG_RANGE
+            ranges.append((max(0, top - _LOG_RANGE + 1), top))
         for start, end in ranges:
-            posted = await self.view.logs("BatchPosted", start, to_block=end, batch_id=batch_id)
-            if posted:
-                return str(posted[0][0]["transactionHash"]), int(posted[0][0]["blockNumber"], 16)
+            found = await self._post_log(batch_id, start, end)
+            if found is not None:
+                return found
+        first = await self._first_block_at(posted_at, head)
+        last = await self._first_block_at(posted_at + 1, head) - 1
+        for start in range(first, last + 1, _LOG_RANGE):
+            found = await self._post_log(batch_id, start, min(last, start + _LOG_RANGE - 1))
+            if found is not None:
+                return found
         return None
+
+    async def _post_log(self, batch_id: int, start: int, end: int) -> tuple[str, int] | None:
+        posted = await self.view.logs("BatchPosted", start, to_block=end, batch_id=batch_id)
+        if not posted:
+            return None
+        return str(posted[0][0]["transactionHash"]), int(posted[0][0]["blockNumber"], 16)
+
+    async def _first_block_at(self, timestamp: int, head: int) -> int:
+        """The first block up to ``head`` whose timestamp is at least ``timestamp`` (``head + 1``
+        when none), by bisection (block timestamps never decrease)."""
+        low, high = 0, head + 1
+        while low < high:
+            middle = (low + high) // 2
+            block = await self.view.rpc.call("eth_getBlockByNumber", [hex(middle), False])
+            if int(block["timestamp"], 16) >= timestamp:
+                high = middle
+            else:
+                low = middle + 1
+        return low
 
     async def leaf_result(self, batch_id: int, index: int) -> bytes:
         """This worker's result hash for one leaf (a tier-2 or tier-3 vote)."""
