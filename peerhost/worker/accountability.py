@@ -200,6 +200,10 @@ class Accountability:
         self._stale_cases: set[tuple[int, int]] = set()
         self._following: set[tuple[int, int]] = set()  # cases a duty drives now
         self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
+        #: per case this worker follows: its own result of the leaf, worked out once in the
+        #: background (a sandbox run) while the duty reads the case at every block
+        self._opinions: dict[tuple[int, int], asyncio.Future[bytes]] = {}
+        self._opinion_failed: set[tuple[int, int]] = set()  # no challenge on a failed run
         self._refused: dict[str, int] = {}  # a tier's vote commitments refused, by vote key
         #: vote keys whose saved commitment was refused and is not seen on-chain: sent again
         #: with the same saved value and salt, so whichever copy lands, the saved salt opens it
@@ -231,7 +235,12 @@ class Accountability:
         return self._courts
 
     async def close(self) -> None:
-        tasks: list[asyncio.Future[Any]] = [*self._cases.values(), *self._late, *self._sweeps]
+        tasks: list[asyncio.Future[Any]] = [
+            *self._cases.values(),
+            *self._late,
+            *self._sweeps,
+            *self._opinions.values(),
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -629,6 +638,11 @@ class Accountability:
         finally:  # no mark or counter outlives the duty it was for
             self._following.discard(key)
             self._stale_cases.discard(key)
+            self._opinion_failed.discard(key)
+            running = self._opinions.pop(key, None)
+            if running is not None and not running.done():  # seen through, as a vote's late run
+                self._late.add(running)
+                running.add_done_callback(self._late.discard)
             for tier in (TIER_PANEL, TIER_ALL):
                 voted = vote_key(batch_id, index, tier)
                 self._uncommitted.discard(voted)
@@ -739,12 +753,13 @@ class Accountability:
             elif phase == DECIDE:
                 await self._try(courts, "dispute", "decide", batch_id, index)
             elif phase == DECIDED:
-                if opinion is None:
-                    opinion = await self.leaf_result(batch_id, index)
+                if opinion is None:  # worked out in the background: the next block is read
+                    opinion = self._opinion(batch_id, index)  # meanwhile, a challenge may come
                 decided = bytes(case["value"])
                 key = challenge_key(batch_id, index, TIER_ALL)
                 if (
-                    tier == TIER_PANEL
+                    opinion is not None
+                    and tier == TIER_PANEL
                     and self._challenges(batch_id, index, opinion, decided)
                     and not self.duties.done(key)
                 ):
@@ -768,7 +783,7 @@ class Accountability:
         :func:`~peerhost.worker.duties.commit_margin` seconds before the tier's commit deadline
         (a revealed abstention is never slashed, a vote never committed is a no-show). The run
         goes on in the background (a data challenge it opened is seen through)."""
-        task = asyncio.ensure_future(self.leaf_result(batch_id, index))
+        task = self._opinion_run(batch_id, index)
         deadline = int(case.get("commitDeadline") or 0)
         if not deadline:
             return await task
@@ -792,6 +807,37 @@ class Accountability:
             margin,
         )
         return ABSTAIN
+
+    def _opinion_run(self, batch_id: int, index: int) -> asyncio.Future[bytes]:
+        """The run of this worker's result of the leaf for its case: started once and kept while
+        the case's duty lasts (a decided tier 2 and the tier-3 vote after it share one run; one
+        that failed is started again when asked for a vote)."""
+        key = (batch_id, index)
+        run = self._opinions.get(key)
+        if run is None or (run.done() and (run.cancelled() or run.exception() is not None)):
+            run = self._opinions[key] = asyncio.ensure_future(self.leaf_result(batch_id, index))
+        return run
+
+    def _opinion(self, batch_id: int, index: int) -> bytes | None:
+        """This worker's result of the leaf once its background run (:meth:`_opinion_run`) is
+        done; None while it runs, or when it failed (logged once; no challenge on the case)."""
+        key = (batch_id, index)
+        if key in self._opinion_failed:
+            return None
+        run = self._opinion_run(batch_id, index)
+        if not run.done():
+            return None
+        if run.cancelled() or run.exception() is not None:
+            self._opinion_failed.add(key)
+            log.warning(
+                "accountability: case %d/%d: this worker's result of the leaf failed (%r): no "
+                "challenge from it",
+                batch_id,
+                index,
+                None if run.cancelled() else run.exception(),
+            )
+            return None
+        return run.result()
 
     async def _present_closed(
         self, batch_id: int, index: int, gateway: str, leaves: list[Leaf]

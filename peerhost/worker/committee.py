@@ -99,9 +99,6 @@ _FOLLOWED = tuple(dict.fromkeys(("BatchPosted", "BatchFinalized", "BatchExpired"
 #: seconds between re-reads of this seat's vote while its batch's record did not change (the
 #: record is read again after any event naming the batch and after a reorg)
 _VOTE_RECHECK = 10.0
-#: blocks before a batch's seed block searched for its post when it is older than the first block
-#: this worker follows (a reseed moves the seed block forward, by at most a seat window's blocks)
-_POST_REACH = 10_000
 #: Blocks per ``eth_getLogs`` query when searching for a batch's post (providers refuse wider
 #: ranges: 1,000 to 10,000 blocks by provider).
 _LOG_RANGE = 1_000
@@ -214,7 +211,8 @@ class Committee:
         self._unreached = False  # the last pass of the log loop could not reach the chain
         self.reached_again = 0.0  # when (``clock``) the chain answered again after an outage
         #: the worker's clock for cheques (a ticket's age and deadline): the wall clock, which
-        #: a live chain's block times follow
+        #: a live chain's block times follow; a seat's deadlines are the chain's, judged by this
+        #: clock and the chain's lead on it (:meth:`_clock_lead`)
         self.clock: Callable[[], float] = time.time
         self.poll = poll
         self.scheduled = scheduled
@@ -223,9 +221,10 @@ class Committee:
         self.settlement = view.config.settlement
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self._late: set[asyncio.Future[Any]] = set()  # leaves in flight at a commit cutoff
-        #: batch id -> wall-clock time by which a seat must hold its leaves' inputs (its commit
-        #: deadline less :func:`input_margin`): a leaf whose input is not in hand by then is
-        #: an abstention, its data-availability challenge goes on beside the commitment
+        #: batch id -> time (``clock``) by which a seat must hold its leaves' inputs (its commit
+        #: deadline less :func:`input_margin`, by the chain's clock as the cutoff): a leaf whose
+        #: input is not in hand by then is an abstention, its data-availability challenge goes on
+        #: beside the commitment
         self._input_by: dict[int, tuple[float, float]] = {}  # (time, its margin)
         #: per batch: the one leaf input still being obtained past the batch's input deadline, and
         #: the leaves abstained on after it whose inputs are obtained next, one at a time (each a
@@ -446,6 +445,7 @@ class Committee:
         if self.tasks.get(batch_id) is ended:
             self.book.forget(batch_id)
             self._post_tx.pop(batch_id, None)
+            self._drop_late_queue(batch_id)
 
     async def _sweep_claims(self) -> None:
         """Claims seat pay owed from before this start (Accountability.sweep_claims); a chain
@@ -538,10 +538,9 @@ class Committee:
 
     async def leaves_of(self, batch_id: int) -> tuple[str, list[Leaf]]:
         """A batch's gateway and leaves, read once from its post's calldata (the post's
-        transaction as the log loop saw it, else found with ``eth_getLogs`` from the first block
-        this worker follows: a scan of up to a thousand blocks per batch; a batch posted before
-        that block, as a restarted worker's tier vote or challenge meets one, in the
-        ``_POST_REACH`` blocks before its seed block)."""
+        transaction as the log loop saw it, else found with ``eth_getLogs`` near its seed block or
+        in the blocks of its ``postedAt`` time, as a restarted worker's tier vote or challenge
+        meets an old batch: :meth:`_find_post`)."""
         cached = self._batches.get(batch_id)
         if cached is None:
             tx_hash = self._post_tx.get(batch_id)
@@ -549,11 +548,12 @@ class Committee:
             post_block = self._from_block
             if tx_hash is None:
                 seed = int(batch.get("seedBlock") or 0)
-                found = await self._find_post(batch_id, seed)
+                posted_at = int(batch.get("postedAt") or 0)
+                found = await self._find_post(batch_id, seed, posted_at)
                 if found is None:
                     raise LookupError(
-                        f"batch {batch_id} was not posted after block {self._from_block} nor in "
-                        f"the {_POST_REACH} blocks before its seed block {seed}"
+                        f"batch {batch_id}'s post not found (seed block {seed}, posted at "
+                        f"{posted_at}: none when the chain records no such batch)"
                     )
                 tx_hash, post_block = found
             try:
@@ -574,31 +574,51 @@ class Committee:
                 self.book.forget(batch_id)
         return cached
 
-    async def _find_post(self, batch_id: int, seed: int) -> tuple[str, int] | None:
-        """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, searched in ranges of
-        at most ``_LOG_RANGE`` blocks (what RPC providers answer): going back from its seed block
-        ``seed`` (the post comes before it) for ``_POST_REACH`` blocks, then the blocks this worker
-        follows before that (a batch reseeded long after its post); without a seed block, the
-        blocks from the first one this worker follows."""
-        ranges: list[tuple[int, int]] = []
+    async def _find_post(self, batch_id: int, seed: int, posted_at: int) -> tuple[str, int] | None:
+        """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, asked for in ranges of
+        at most ``_LOG_RANGE`` blocks (what RPC providers answer): first the range ending at its
+        seed block ``seed`` (the post is a few blocks before it unless a reseed moved it), then
+        the blocks whose timestamp is the batch's ``posted_at`` (found by bisecting the blocks'
+        timestamps: about twice log2 of the head's number header reads, whatever the chain's
+        length or the seed's). None at once when the chain records no such batch (``posted_at``
+        zero): nothing is scanned."""
+        if posted_at <= 0:
+            return None
         head = await self.view.block_number()
+        ranges: list[tuple[int, int]] = []
         if seed > 0:
-            low = max(0, seed - _POST_REACH)
             top = min(seed, head)  # a seed block still to come: no range past the head
-            while top >= low:  # the nearest blocks first: the post is usually in the first range
-                ranges.append((max(low, top - _LOG_RANGE + 1), top))
-                top -= _LOG_RANGE
-            first, last = self._from_block, low - 1
-        else:
-            first, last = self._from_block, head
-        while first <= last:
-            ranges.append((first, min(last, first + _LOG_RANGE - 1)))
-            first += _LOG_RANGE
+            ranges.append((max(0, top - _LOG_RANGE + 1), top))
         for start, end in ranges:
-            posted = await self.view.logs("BatchPosted", start, to_block=end, batch_id=batch_id)
-            if posted:
-                return str(posted[0][0]["transactionHash"]), int(posted[0][0]["blockNumber"], 16)
+            found = await self._post_log(batch_id, start, end)
+            if found is not None:
+                return found
+        first = await self._first_block_at(posted_at, head)
+        last = await self._first_block_at(posted_at + 1, head) - 1
+        for start in range(first, last + 1, _LOG_RANGE):
+            found = await self._post_log(batch_id, start, min(last, start + _LOG_RANGE - 1))
+            if found is not None:
+                return found
         return None
+
+    async def _post_log(self, batch_id: int, start: int, end: int) -> tuple[str, int] | None:
+        posted = await self.view.logs("BatchPosted", start, to_block=end, batch_id=batch_id)
+        if not posted:
+            return None
+        return str(posted[0][0]["transactionHash"]), int(posted[0][0]["blockNumber"], 16)
+
+    async def _first_block_at(self, timestamp: int, head: int) -> int:
+        """The first block up to ``head`` whose timestamp is at least ``timestamp`` (``head + 1``
+        when none), by bisection (block timestamps never decrease)."""
+        low, high = 0, head + 1
+        while low < high:
+            middle = (low + high) // 2
+            block = await self.view.rpc.call("eth_getBlockByNumber", [hex(middle), False])
+            if int(block["timestamp"], 16) >= timestamp:
+                high = middle
+            else:
+                low = middle + 1
+        return low
 
     async def leaf_result(self, batch_id: int, index: int) -> bytes:
         """This worker's result hash for one leaf (a tier-2 or tier-3 vote)."""
@@ -645,6 +665,7 @@ class Committee:
         header = draw.header if draw is not None else None
         listed = draw.holder_list if draw is not None else await self.view.holder_list(batch_id)
         phase = await self._settle_seat(batch_id, vector, salt, reveal, header, listed)
+        self._drop_late_queue(batch_id)  # the batch left its committee phase
         if phase in (_FINALIZED, _CLOSED):
             await self.accountability.on_batch(batch_id, vector if reveal else None)
         return phase == _REDRAWN
@@ -656,7 +677,7 @@ class Committee:
         before the batch's commit window closes.
 
         The leaves run one after the other until :func:`commit_margin` seconds before the commit
-        deadline (by this worker's clock, or the chain's when it runs ahead); the leaves not run by
+        deadline (by the chain's clock: :meth:`_clock_lead`); the leaves not run by
         then are ``ABSTAIN`` (an abstention is a valid value, never slashed; a seat that does not
         commit is a no-show, slashed). A batch not seated yet has no deadline: its commit window
         starts when a holder seats it with its commitment (or anyone after ``seat_grace``), so the
@@ -687,12 +708,12 @@ class Committee:
                     if not window:
                         window = int((await self.view.params())["commitWindow"])
                         margin = commit_margin(window)
-                        # the chain's clock ahead of this worker's, if it is (read once: a devnet
-                        # that mines on transactions keeps its last block's time while idle)
-                        ahead = max(0.0, await self.book.timestamp() - time.time())
+                        # the chain's clock against this worker's, ahead or behind (read once):
+                        # both the input deadline and the cutoff below are judged by it
+                        ahead = await self._clock_lead()
                         early = input_margin(window)
                         self._input_by[batch_id] = (deadline - early - ahead, early)
-                    wait = deadline - margin - (time.time() + ahead)
+                    wait = deadline - margin - (self.clock() + ahead)
                     if wait <= 0 and not task.done():
                         break
                 done, _ = await asyncio.wait({task}, timeout=max(0.0, wait))
@@ -719,6 +740,20 @@ class Committee:
             window,
         )
         return chosen
+
+    async def _clock_lead(self) -> float:
+        """Seconds the chain's clock runs ahead of this worker's (negative: behind), as the
+        contract will judge a deadline: by the timestamp the node gives the block it would mine
+        next (``pending``; a devnet's clock while it is idle, or after a snapshot's revert set it
+        back), or the head's when later. A node that does not answer ``pending`` is judged by its
+        head alone, and only when ahead (an idle devnet's head keeps its last block's time)."""
+        head = await self.book.timestamp()
+        try:
+            pending = await self.view.rpc.call("eth_getBlockByNumber", ["pending", False])
+            stamp = int(pending["timestamp"], 16)
+        except (RpcError, TypeError, KeyError, ValueError):
+            return max(0.0, head - self.clock())
+        return max(stamp, head) - self.clock()
 
     def _late_done(self, task: asyncio.Future[Any]) -> None:
         self._late.discard(task)
@@ -1025,7 +1060,7 @@ class Committee:
                 left = _DEADLINE_RECHECK
                 if by is not None:
                     early = by[1]
-                    left = min(left, by[0] - time.time())
+                    left = min(left, by[0] - self.clock())
                 if left <= 0:
                     break
                 done, _ = await asyncio.wait({obtaining}, timeout=left)
@@ -1047,7 +1082,20 @@ class Committee:
     def _input_due(self, batch_id: int) -> bool:
         """Whether the batch's input deadline (:attr:`_input_by`) has passed."""
         by = self._input_by.get(batch_id)
-        return by is not None and by[0] <= time.time()
+        return by is not None and by[0] <= self.clock()
+
+    def _drop_late_queue(self, batch_id: int) -> None:
+        """The batch left its committee phase (settled, closed, expired or drawn again) or its
+        duty ended: the leaves queued behind its late input are not obtained (their seat
+        committed them as abstentions; a court's vote fetches its own input). The input in
+        flight goes on: a data-availability challenge it opened is seen through."""
+        dropped = self._late_queue.pop(batch_id, [])
+        if dropped:
+            log.info(
+                "committee: batch %d: left its committee phase; %d queued late input(s) dropped",
+                batch_id,
+                len(dropped),
+            )
 
     def _in_background(self, batch_id: int, obtaining: asyncio.Future[Any]) -> None:
         """Lets ``obtaining`` (a leaf's input past the batch's input deadline) go on; once it is

@@ -109,3 +109,46 @@ def test_committee__old_batch_through_narrow_provider__found_in_ranges_of_1000(
         loop.run(committee.close(), 30)
         loop.run(rpc.aclose(), 30)
         ledger.close()
+
+
+#: Blocks mined between a batch's post and its reseed, in chunks anvil mines within a request's
+#: timeout: the search from the new seed block back went through three ranges to the post's.
+FAR, CHUNK = 2_100, 300
+
+
+def test_committee__batch_reseeded_far_past_its_post__found_by_its_post_time(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+    narrow_rpc: tuple[str, list[int]],
+    tmp_path: Path,
+) -> None:
+    """A batch nobody seated is reseeded long after its post (its seed block's hash left
+    BLOCKHASH's reach): a restarted worker finds its post in the blocks of its ``postedAt`` time,
+    two ``eth_getLogs`` queries whatever the distance. Before, the search went back from the new
+    seed block a range at a time (three here), 10,000 blocks, then on from the worker's first block
+    (from block 0 for a worker that had not set it: linear in the chain's length)."""
+    kit = ready
+    url, spans = narrow_rpc
+    tickets = kit.tickets(3)
+    posted = kit.post(tickets=tickets)
+    post_block = int(kit.chain.blocks.head.number)
+    kit.request("evm_increaseTime", [1])  # the post's block alone at its time
+    for _ in range(FAR // CHUNK):  # within the seat window's time
+        kit.request("anvil_mine", [hex(CHUNK), "0x0"])
+    kit.coordinator.reseed(posted.batch_id, sender=kit.gateway)
+    assert int(kit.coordinator.getBatch(posted.batch_id).seedBlock) > post_block + FAR
+    me = next(iter(accounts_by_address.values()))
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    committee, rpc = ledger_committee(dataclasses.replace(v2_config, rpc_url=url), me, ledger)
+    committee._from_block = int(kit.chain.blocks.head.number) - 5  # as run() sets it, later
+    try:
+        gateway, leaves = loop.run(committee.leaves_of(posted.batch_id), 60)
+        assert gateway.lower() == str(kit.gateway.address).lower()
+        assert leaves == [Leaf.of(t) for t in tickets]
+        assert len(spans) <= 2 and max(spans) <= MAX_RANGE, spans  # the seed's range, the post's
+    finally:
+        loop.run(committee.close(), 30)
+        loop.run(rpc.aclose(), 30)
+        ledger.close()

@@ -1,0 +1,97 @@
+"""A worker following a decided tier-2 case works out its own result of the leaf (a sandbox run)
+in the background, once per case, and reads the case again at every block meanwhile: a slow run
+does not keep it from seeing the challenge that opens tier 3 (whose commit window is as short as
+the panel's: 10 s on the devnet), and the tier-3 vote takes that same run's result. Before, the
+run was awaited inline in the loop that re-reads the case: no block was read while it ran, and a
+run longer than the tier-3 window made the worker a no-show (5 % of its stake). Real anvil, real
+courts, the head pushed over ``newHeads``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.heads import HeadWatcher
+from peerhost.wire.batch import Leaf
+from peerhost.wire.disputes import TIER_ALL
+
+from .conftest import GOOD
+from .courtkit import CP_COMMIT, Court
+from .worker_harness import ThreadLoop, accountability_of, wait_for
+
+CP_DECIDED = 5  # IDisputeCourt.CasePhase
+
+
+@pytest.fixture
+def k(kit: Any, workers: list[Any]) -> Any:
+    kit.stake(workers[:6])
+    kit.open_project()
+    return kit
+
+
+def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutoff(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    court = Court(k, accounts_by_address)
+    posted, b = court.escalated_leaf()
+    panel = court.seat_panel(b, 0)
+    court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
+    assert court.phase(b, 0) == CP_DECIDED
+    active = court._eligible(b, 0)
+    stakes, epoch = k.s.stakes, int(court.case(b, 0).epoch)
+    members = [
+        str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
+    ]
+    # every member votes in tier 3 (a tier-2 seat too): one off the panel when the draw left one
+    me_address = next((w for w in members if w not in panel and w not in active), members[0])
+    me = accounts_by_address[me_address]
+    challenger = next(a for x, a in accounts_by_address.items() if x in members and x != me_address)
+    runs: list[int] = []
+    release = asyncio.Event()
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        runs.append(index)
+        await release.wait()  # a slow run: it ends when the test says
+        return GOOD
+
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    heads = HeadWatcher(rpc, v2_config.ws_url)
+    accountability.follow_heads(heads)
+    duty = loop.start(accountability.case_duty(b, 0))
+    try:
+        wait_for(lambda: heads.live, 30, "the head subscription")
+        k.chain.mine(1)
+        wait_for(lambda: runs == [0], 10, "this worker's run of the leaf")
+        calls = rpc.calls["eth_call"]
+        for _ in range(3):
+            k.chain.mine(1)
+            time.sleep(1.0)
+        assert rpc.calls["eth_call"] - calls >= 3, "the case not read at each block while it ran"
+
+        court.challenge(b, 0, challenger)
+        assert int(court.case(b, 0).tier) == TIER_ALL and court.phase(b, 0) == CP_COMMIT
+        loop.loop.call_soon_threadsafe(release.set)  # the run ends: its result is the vote
+
+        def committed() -> bool:
+            k.chain.mine(1)
+            voters = court.c.votersOf(b, 0, TIER_ALL)
+            return any(str(v.worker) == me_address and int(v.status) >= 1 for v in voters)
+
+        wait_for(committed, 10, "the active worker's tier-3 commitment")
+        assert runs == [0], "one run of the leaf for the case, its result kept for the vote"
+    finally:
+        duty.cancel()
+        time.sleep(0.1)
+        loop.run(accountability.close(), 30)
+        loop.run(heads.aclose(), 30)
+        loop.run(rpc.aclose(), 30)
