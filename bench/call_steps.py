@@ -17,7 +17,9 @@ ticket signed (``ticket``), the ticket written to the book (``persist``), the of
 recovered) and recorded (``record``), the HTTP response's headers built (``respond``).
 Attester: the offer decoded (``decode``), the ticket checked (``check``: the gateway's signature
 recovered, input hash, request id), claimed in the ledger (``claim``), the attestation signed
-(``sign``), written (``attest``) and the answer encoded (``send``).
+(``sign``), written (``attest``) and the answer encoded (``send``). Apart from the per-ticket sum:
+the attester's co-signature of a posted batch holding that one ticket (``cosign``: the batch of
+one block on automine, where the poster posts at every block), its leaf checked against the ledger.
 
 Run it on two checkouts to compare (``PYTHONPATH=<other checkout> python bench/call_steps.py``):
 the bench only calls functions both have.
@@ -39,11 +41,13 @@ from typing import Any
 from starlette.responses import Response
 
 from peerhost.gateway.ticketbook import TicketBook
+from peerhost.wire.batch import Leaf, batch_root
 from peerhost.wire.credentials import seal
 from peerhost.wire.envelope import Envelope, decode_envelope, result_hash
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
     Answer,
+    CosignRequest,
     DigestSigner,
     JobOffer,
     address_of,
@@ -71,6 +75,7 @@ from peerhost.wire.ticket import (
     ticket_hash,
 )
 from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.cosign import Cosigner
 
 try:
     from peerhost.gateway.calls import answer_response
@@ -121,9 +126,13 @@ def rounds(count: int, workdir: Path) -> Steps:
     w_signers = [DigestSigner(k) for k in worker_keys]
     book = TicketBook(workdir / "tickets.sqlite3")
     ledgers = [AttestedLedger(str(workdir / f"attested-{i}.sqlite3")) for i in range(2)]
+    cosigners = [
+        Cosigner(ledger, key, CHAIN_ID, SETTLEMENT)
+        for ledger, key in zip(ledgers, worker_keys, strict=True)
+    ]
     steps = Steps()
     for _ in range(count):
-        one_round(steps, book, ledgers, gateway, gw_signer, workers, w_signers)
+        one_round(steps, book, ledgers, gateway, gw_signer, workers, w_signers, cosigners)
     book.close()
     for ledger in ledgers:
         ledger.close()
@@ -138,6 +147,7 @@ def one_round(
     gw_signer: DigestSigner,
     workers: list[str],
     w_signers: list[DigestSigner],
+    cosigners: list[Cosigner],
 ) -> None:
     """One fast ticket: the gateway's steps and two attesters' (module docstring)."""
     # ---- gateway: the call in ----
@@ -234,6 +244,14 @@ def one_round(
             assert recover_digest(digest, answer.attestation) == worker
             return answer
 
+        leaf = Leaf.of(offer.ticket)
+        batch = CosignRequest(seq + 1, batch_root([leaf]), leaf.encode(), 1, (result,))
+        cosigned = steps.run(
+            "w.cosign",
+            lambda batch=batch, cosigner=cosigners[i]: cosigner.handle(batch, gateway),
+        )
+        assert cosigned is not None
+
         answer = steps.run("g.answer", verify)
         answers.append((workers[i], answer.result_hash, answer.attestation))
         steps.run(
@@ -279,7 +297,7 @@ def main() -> None:
         for k, v in medians.items()
         if k.startswith("g.")
     )
-    attester = sum(v for k, v in medians.items() if k.startswith("w."))
+    attester = sum(v for k, v in medians.items() if k.startswith("w.") and k != "w.cosign")
     report = {
         "rounds": args.rounds,
         "median_us": medians,

@@ -62,6 +62,30 @@ signature and send 870 -> 623 µs per fast call, ``main`` then the cuts back to 
 The attester's sandbox run itself, part by part as the worker makes it inline, is in
 ``bench/inline_run.py`` (docs/performance.md, "The attester's sandbox run, inside the worker").
 
+Issues 13 and 14, the third pass of 2026-11-30 (the attested ledger's rows kept in memory, the
+secrets pointer read once per block, the chain codec's per-function work kept; docs/performance.md,
+"The fast lane's CPU per call, profiled again", has the profiles and each cut's in-process
+figures): ``--block-times 0,1 --modes fast,attested --clients 8 --seconds 6 --idle-seconds 4``,
+the code after the pass then ``main`` (``1f0e598``, its own worktree) back to back, load average
+10.8-19.4 (other engineers' campaigns and test runs, and the end of this branch's own test run
+during the first); p50 ms (lean client's p50), req/s; with 8 clients the efficiency and CPU ms per
+request gateway / workers / chain:
+
+    chain / run            baseline  fast 1              attested 1          fast 8                          attested 8
+    automine, main         0.41      60.5 (3.9) 11.5     72.3 (81.9) 7.3     542, 12.6, 3.5%, 5.2/19.9/3.3   237, 11.9, 7.1%, 6.3/17.3/3.5
+    automine, after        0.44      19.7 (19.1) 31.5    24.5 (29.6) 18.3    125, 51.9, *, 2.6/8.0/1.3       143, 48.2, *, 2.9/6.9/1.2
+    1 s blocks, main       0.41      50.4 (52.0) 15.1    81.9 (17.5) 9.3     386, 17.0, 2.4%, 4.9/15.7/2.2   363, 10.9, 3.3%, 6.9/19.0/2.9
+    1 s blocks, after      0.44      70.8 (70.6) 9.9     116 (12.1) 4.4      312, 21.7, 5.7%, 4.9/10.2/1.3   507, 12.8, 7.3%, 7.3/21.8/3.4
+
+(*) the after run's automine baseline fell to 134 calls/s per core during a load spike (against
+416-829 in the other three phases), so its printed efficiencies (45% and 90%) are not real. The
+pair says nothing about the pass: at load 11-19 the same code's figures move 3-10x between runs
+(an earlier pair at load 8-14: 1 s blocks, fast with one client 44 ms on ``main`` and 17 ms after;
+automine the other way round, 51 and 75 ms), against this morning's 3.5 ms at load 3. The cuts
+are tens to a hundred µs of CPU per call and per co-signed batch (their in-process figures are in
+docs/performance.md); what the profiles show is left is Python spread thin over the HTTP and
+feed layers, the ticket book, the batch poster and the committee's per-batch reads.
+
 Issue 13's run after the second pass of 2026-11-29 (uvloop for the gateway and the workers, a
 signer object and remembered checksums, a run's store closed after its answer, the start-up heap
 frozen; docs/performance.md has each cut's figures), ``--block-times 0,1 --modes fast,attested

@@ -1,7 +1,10 @@
 """ABI encoding and decoding for one contract, with results as plain dicts.
 
 Built once per contract from its ABI; used for calldata, ``eth_call`` results, event logs
-and revert data (custom errors decoded by name, so errors say what went wrong).
+and revert data (custom errors decoded by name, so errors say what went wrong). Each function's
+selector and ABI types are worked out once per codec, and addresses are checksummed through
+:func:`peerhost.wire.ids.checksummed` (remembered): the same few come back in every read, and a
+batch's record (two addresses among 24 fields) cost about 200 µs to decode, a fifth of it these.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from eth_abi import decode, encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from eth_utils.abi import get_abi_input_types, get_abi_output_types
 from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
 
 from peerhost.chain.abis import ABI
+from peerhost.wire.ids import checksummed
 
 
 def _signature(entry: dict[str, Any]) -> str:
@@ -40,9 +44,9 @@ def _shape(entry: dict[str, Any], value: Any) -> Any:
             return [_named(entry["components"], v) for v in value]
         return _named(entry["components"], value)
     if typ == "address":
-        return to_checksum_address(value)
+        return checksummed(value)
     if typ == "address[]":
-        return [to_checksum_address(v) for v in value]
+        return [checksummed(v) for v in value]
     return value
 
 
@@ -56,17 +60,29 @@ class ContractCodec:
         self._event_by_topic = {keccak(text=_signature(e)): e for e in self._events.values()}
         self._errors = {keccak(text=_signature(e))[:4]: e for e in abi if e.get("type") == "error"}
         self._codec = Web3().codec
+        # name -> (selector, input types, output types), worked out at a function's first use
+        self._calls: dict[str, tuple[bytes, list[str], list[str]]] = {}
+
+    def _call(self, name: str) -> tuple[bytes, list[str], list[str]]:
+        known = self._calls.get(name)
+        if known is None:
+            entry = self._functions[name]
+            known = self._calls[name] = (
+                keccak(text=_signature(entry))[:4],
+                get_abi_input_types(entry),  # type: ignore[arg-type]
+                get_abi_output_types(entry),  # type: ignore[arg-type]
+            )
+        return known
 
     def encode_call(self, name: str, *args: Any) -> bytes:
         """Calldata for ``name(*args)``."""
-        entry = self._functions[name]
-        selector = keccak(text=_signature(entry))[:4]
-        return selector + encode(get_abi_input_types(entry), list(args))  # type: ignore[arg-type]
+        selector, inputs, _ = self._call(name)
+        return selector + encode(inputs, list(args))
 
     def decode_result(self, name: str, data: bytes) -> Any:
         """Decodes an ``eth_call`` result: one value, or a tuple for several outputs."""
         entry = self._functions[name]
-        values = decode(get_abi_output_types(entry), data)  # type: ignore[arg-type]
+        values = decode(self._call(name)[2], data)
         shaped = [_shape(o, v) for o, v in zip(entry["outputs"], values, strict=True)]
         return shaped[0] if len(shaped) == 1 else tuple(shaped)
 

@@ -79,6 +79,7 @@ class SecretsResolver:
         self._cache_size = cache_size
         self._cache: OrderedDict[tuple[bytes, str, str], tuple[int, dict[str, str]]] = OrderedDict()
         self._pinned: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+        self._reading: dict[tuple[str, str, int], asyncio.Future[bytes]] = {}
 
     async def env_for_function(
         self, function_id: bytes, *, now: int, block: int | None = None
@@ -121,10 +122,7 @@ class SecretsResolver:
             at = (owner.lower(), project, block)
             cid = self._pinned.get(at)
             if cid is None:
-                cid = await self._pointer(owner, project, block=hex(block))
-                self._pinned[at] = cid
-                while len(self._pinned) > self._cache_size:
-                    self._pinned.popitem(last=False)
+                cid = await self._pinned_pointer(owner, project, block, at)
         else:
             cid = await self._pointer(owner, project)
         if not cid:
@@ -155,3 +153,35 @@ class SecretsResolver:
         if now >= expires_at:
             raise BundleExpired(project, expires_at, now)
         return dict(values)
+
+    async def _pinned_pointer(
+        self, owner: str, project: str, block: int, at: tuple[str, str, int]
+    ) -> bytes:
+        """The pointer as of ``block``, read once: every run that asks while the read is out
+        waits for that read (the gateway moves its tickets' block every few seconds, and each
+        ticket of a busy worker found the new block unread and sent a read of its own). A read
+        that fails fails its waiters and is not kept; a waiter cancelled does not cancel it."""
+        reading = self._reading.get(at)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_pinned(owner, project, block, at))
+            reading.add_done_callback(_retrieved)
+            self._reading[at] = reading
+        return await asyncio.shield(reading)
+
+    async def _read_pinned(
+        self, owner: str, project: str, block: int, at: tuple[str, str, int]
+    ) -> bytes:
+        try:
+            cid = await self._pointer(owner, project, block=hex(block))
+            self._pinned[at] = cid
+            while len(self._pinned) > self._cache_size:
+                self._pinned.popitem(last=False)
+            return cid
+        finally:
+            self._reading.pop(at, None)
+
+
+def _retrieved(read: asyncio.Future[bytes]) -> None:
+    """Marks a shared read's failure as seen (its waiters, if any, got it already)."""
+    if not read.cancelled():
+        read.exception()

@@ -8,6 +8,12 @@ deadline if the gateway withholds it.
 The rewards of tickets taken and not yet posted count against the reserve a worker accepts
 against; a ticket claimed and never attested when the worker stopped is released at the next
 start (marked declined; its seq stays refused as a replay).
+
+The rows this ledger wrote since it was opened (the last :data:`_KEPT`) are also kept in memory,
+each changed with its row: the cosigner reads every leaf of a batch it co-signs and the committee
+every leaf of a batch it is seated on, and reading a row back from the file (a query, the ticket's
+JSON parsed, its gateway checksummed) cost more than the write did. The file stays the record: a
+row not kept is read from it.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from peerhost.wire.feed import ticket_from_doc, ticket_to_doc
 from peerhost.wire.ticket import SINGLE_SEQ, Ticket
@@ -39,6 +46,9 @@ CREATE TABLE IF NOT EXISTS attested (
 """
 
 CLAIMED, ATTESTED, DECLINED, POSTED = "claimed", "attested", "declined", "posted"
+
+#: Rows kept in memory (the most recently written; :meth:`AttestedLedger.get` reads the rest).
+_KEPT = 8192
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class AttestedLedger:
         # every ticket, so kept in memory (read once from the file, then kept up to date)
         self._flight: dict[tuple[str, int], tuple[bytes, int]] = {}
         self._sums: dict[tuple[bytes, str], int] = {}
+        # (gateway lowercase, seq) -> the row as written, for the rows written since opening
+        self._kept: OrderedDict[tuple[str, int], AttestedTicket] = OrderedDict()
         # a ticket claimed and never attested before this start was abandoned (the process
         # stopped while running it; its answer never went out): it is no longer in flight
         self.released = self._db.execute(
@@ -110,30 +122,58 @@ class AttestedLedger:
             except sqlite3.IntegrityError:
                 return False
             self._take(ticket.gateway, ticket.seq, project_id, ticket.reward)
+            key = (ticket.gateway.lower(), ticket.seq)
+            self._kept[key] = AttestedTicket(
+                ticket, request_id, project_id, signature, None, None, CLAIMED, None
+            )
+            if len(self._kept) > _KEPT:
+                self._kept.popitem(last=False)
         return True
 
+    def _kept_row(self, key: tuple[str, int], **changes: object) -> None:
+        """The kept copy of ``key``'s row changed as its row was (nothing when not kept)."""
+        row = self._kept.get(key)
+        if row is not None:
+            self._kept[key] = replace(row, **changes)  # type: ignore[arg-type]
+
     def attest(self, ticket: Ticket, result_hash: bytes, attestation: bytes) -> None:
+        key = (ticket.gateway.lower(), ticket.seq)
         with self._lock:
-            self._db.execute(
+            changed = self._db.execute(
                 "UPDATE attested SET state = ?, result_hash = ?, attestation = ?"
                 " WHERE gateway = ? AND seq = ?",
-                (ATTESTED, result_hash, attestation, ticket.gateway.lower(), ticket.seq),
-            )
+                (ATTESTED, result_hash, attestation, *key),
+            ).rowcount
+            row = self._kept.get(key) if changed else None
+            if row is not None:  # the kept copy changed as its row was (built, not replace()d)
+                self._kept[key] = AttestedTicket(
+                    row.ticket,
+                    row.request_id,
+                    row.project_id,
+                    row.signature,
+                    result_hash,
+                    attestation,
+                    ATTESTED,
+                    row.batch_id,
+                )
 
     def decline(self, ticket: Ticket) -> None:
+        key = (ticket.gateway.lower(), ticket.seq)
         with self._lock:
-            self._db.execute(
-                "UPDATE attested SET state = ? WHERE gateway = ? AND seq = ?",
-                (DECLINED, ticket.gateway.lower(), ticket.seq),
-            )
+            if self._db.execute(
+                "UPDATE attested SET state = ? WHERE gateway = ? AND seq = ?", (DECLINED, *key)
+            ).rowcount:
+                self._kept_row(key, state=DECLINED)
             self._land(ticket.gateway, ticket.seq)
 
     def mark_posted(self, gateway: str, seq: int, batch_id: int) -> None:
+        key = (gateway.lower(), seq)
         with self._lock:
-            self._db.execute(
+            if self._db.execute(
                 "UPDATE attested SET state = ?, batch_id = ? WHERE gateway = ? AND seq = ?",
-                (POSTED, batch_id, gateway.lower(), seq),
-            )
+                (POSTED, batch_id, *key),
+            ).rowcount:
+                self._kept_row(key, state=POSTED, batch_id=batch_id)
             self._land(gateway, seq)
 
     def unposted(self, gateway: str | None = None) -> list[AttestedTicket]:
@@ -148,6 +188,9 @@ class AttestedLedger:
         """What this worker took for (gateway, seq), attested or not."""
         if seq >= SINGLE_SEQ:
             return None  # a contract's single request: never a ticket (and beyond SQLite's int)
+        kept = self._kept.get((gateway.lower(), seq))
+        if kept is not None:
+            return kept
         rows = self._select("gateway = ? AND seq = ?", (gateway.lower(), seq))
         return rows[0] if rows else None
 
@@ -155,6 +198,9 @@ class AttestedLedger:
         """The result hash this worker attested for (gateway, seq), if it attested one."""
         if seq >= SINGLE_SEQ:
             return None
+        kept = self._kept.get((gateway.lower(), seq))
+        if kept is not None:
+            return kept.result_hash
         with self._lock:
             row = self._db.execute(
                 "SELECT result_hash FROM attested WHERE gateway = ? AND seq = ?"

@@ -22,7 +22,7 @@ from peerhost.wire.batch import (
     decode_leaves,
     results_hash,
 )
-from peerhost.wire.feed import Cosignature, CosignRequest, sign_digest
+from peerhost.wire.feed import Cosignature, CosignRequest, DigestSigner
 from peerhost.worker.attested import ATTESTED, POSTED, AttestedLedger
 from peerhost.worker.errors import CosignRefused
 
@@ -43,7 +43,7 @@ class Cosigner:
         self, ledger: AttestedLedger, private_key: bytes, chain_id: int, coordinator: str
     ) -> None:
         self.ledger = ledger
-        self._key = private_key
+        self._signer = DigestSigner(private_key)  # built once: signs every batch co-signed
         self.chain_id = chain_id
         self.coordinator = coordinator
         self.signed = 0
@@ -95,4 +95,4 @@ class Cosigner:
             log.warning("%s (gateway %s)", exc, gateway)
             return None
         self.signed += 1
-        return Cosignature(request.batch_id, sign_digest(self._key, digest))
+        return Cosignature(request.batch_id, self._signer.sign(digest))

@@ -155,3 +155,65 @@ def test_env_for__request_block__pointer_read_as_of_that_block(
 
     asyncio.run(run())
     assert pointers.blocks == ["0xff", None]
+
+
+class SlowPointers(Pointers):
+    """Pointer reads that wait for ``release`` (a read out while other runs ask), failing while
+    ``failing`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.failing = False
+
+    async def __call__(self, owner: str, project: str, block: str | None = None) -> bytes:
+        self.reads += 1
+        self.blocks.append(block)
+        await self.release.wait()
+        if self.failing:
+            raise ConnectionError("the chain is down")
+        return self.cids.get((owner.lower(), project), b"")
+
+
+def test_env_for__runs_at_one_new_block_while_its_read_is_out__one_read_shared(
+    sealed_workers, wallet, bundle, store
+):
+    pointers = SlowPointers()
+    pointers.cids[(wallet.address.lower(), PROJECT)] = cid_to_bytes(store.put(bundle))
+    worker = sealed_workers[0]
+    resolver = SecretsResolver(
+        pointer=pointers,
+        store=store,
+        worker_address=worker.address,
+        private_key=worker.private_key,
+        chain_id=CHAIN_ID,
+        registry=REGISTRY,
+    )
+
+    async def runs() -> None:
+        def five() -> list[asyncio.Task[dict[str, str]]]:
+            return [
+                asyncio.ensure_future(resolver.env_for(wallet.address, PROJECT, now=NOW, block=9))
+                for _ in range(5)
+            ]
+
+        pointers.failing = True
+        failed = five()
+        await asyncio.sleep(0)
+        pointers.release.set()
+        outcomes = await asyncio.gather(*failed, return_exceptions=True)
+        assert [type(o) for o in outcomes] == [ConnectionError] * 5
+        assert pointers.reads == 1  # one read, failed for all: not kept
+        pointers.failing = False
+        pointers.release.clear()
+        first = five()
+        await asyncio.sleep(0)
+        first[0].cancel()  # a waiter that gives up does not cancel the read for the others
+        await asyncio.sleep(0)
+        pointers.release.set()
+        assert await asyncio.gather(*first[1:]) == [VALUES] * 4
+        assert await resolver.env_for(wallet.address, PROJECT, now=NOW, block=9) == VALUES
+
+    asyncio.run(runs())
+    assert pointers.reads == 2  # the failed read, then one for every later run at block 9
+    assert pointers.blocks == ["0x9", "0x9"]

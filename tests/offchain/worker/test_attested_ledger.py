@@ -60,3 +60,34 @@ def test_ledger__reopened_after_claim_never_attested__reward_released_and_replay
     assert not reopened.claim(ticket(1, 700), b"r1", PROJECT, b"s")  # still refused as a replay
     assert reopened.unposted() == []
     reopened.close()
+
+
+def test_ledger__rows_kept_in_memory__read_as_the_file_holds_them(tmp_path: Path) -> None:
+    path = str(tmp_path / "attested.sqlite3")
+    ledger = AttestedLedger(path)
+    for seq in (1, 2, 3, 4):
+        ledger.claim(ticket(seq), bytes([seq]) * 32, PROJECT, b"s")
+    ledger.attest(ticket(1), b"\x05" * 32, b"a1")
+    ledger.attest(ticket(2), b"\x06" * 32, b"a2")
+    ledger.mark_posted(GATEWAY, 2, 7)
+    ledger.decline(ticket(3))
+    ledger.mark_posted(GATEWAY, 9, 7)  # never taken: nothing kept, nothing written
+    ledger.attest(ticket(9), b"\x05" * 32, b"a")
+    kept = {seq: ledger.get(GATEWAY, seq) for seq in (1, 2, 3, 4, 9)}
+    results = {seq: ledger.result_of(GATEWAY.lower(), seq) for seq in (1, 2, 3, 4, 9)}
+    ledger.close()
+    reopened = AttestedLedger(path)  # nothing kept: every row read from the file
+    # (a claim never attested is released at the start: declined in the file)
+    on_file = {seq: reopened.get(GATEWAY, seq) for seq in (1, 2, 3, 4, 9)}
+    assert on_file[4] is not None and on_file[4].state == "declined"
+    assert kept[4] is not None and kept[4].state == "claimed"
+    assert {k: v for k, v in kept.items() if k != 4} == {k: v for k, v in on_file.items() if k != 4}
+    assert [(r.state, r.batch_id) for r in (kept[1], kept[2], kept[3]) if r] == [
+        ("attested", None),
+        ("posted", 7),
+        ("declined", None),
+    ]
+    assert kept[9] is None
+    assert results == {seq: reopened.result_of(GATEWAY, seq) for seq in (1, 2, 3, 4, 9)}
+    assert results[1] == b"\x05" * 32 and results[3] is None
+    reopened.close()
