@@ -14,13 +14,15 @@ or the seed's draw before seating; ``V2.hl``), and its calldata is part of each 
 batch N   : postBatch of N verified tickets (one attester each), seatAndCommit (the first holder
             proves the seed block's header, draws the committee and commits), commit x2, reveal x3
             (the first in full, the others by hash; the last one settles the batch), openResults (the
-            attester's one co-signature of the batch checked), claimSeatPay x3 after the challenge window
+            compact opening: the attested results are the final vector, so the opening carries only the
+            attester part, 1 byte a leaf, and no final vector; the attester's one co-signature of the
+            batch's results hash checked), claimSeatPay x3 after the challenge window
             (each holder pulls its committee pay of this one batch alone: a claim listing several batches
             shares its 21 k and its transfer). Gas per ticket is the total over N (also without the
             claims); calldata per ticket is postBatch's input over N. N = 1, 10, 100. At 100 the post
-            and the opening are execution-bound (above their EIP-7623 calldata floors: their per-leaf
-            passes, TicketVerifier.scanPosted and attesterPay, are what to cut), the first reveal is at
-            its floor (only fewer bytes lower it); docs/protocol.md's Gas section has the trace.
+            is execution-bound (above its EIP-7623 calldata floor: its per-leaf pass,
+            TicketVerifier.scanPosted, which also hashes the leaves, is what to cut), the first reveal
+            is at its floor (only fewer bytes lower it); docs/protocol.md's Gas section has the trace.
 single    : a contract's single request as a one-leaf batch, its whole life: requestExecution,
             seatAndCommit, commit x2, reveal x3 (the last settles and closes the batch: no attesters),
             claimSeatPay x3 after the challenge window (the last holder's claim carries the finalizer's
@@ -94,9 +96,9 @@ from peerhost.wire.batch import (  # noqa: E402
     batch_root,
     batch_seed,
     encode_posted,
+    open_args,
     open_cosignatures,
     results_commitment,
-    results_opening,
     seat_commitment,
     sign_cosignature,
     vector_hash,
@@ -437,12 +439,13 @@ class V2:
         cosigned = open_cosignatures(results, {str(self.attester.address): cosignature})
         challenge_window = int(self.s.court.courtParams().challengeWindow)
         chain.mine(deltatime=challenge_window)  # attesters are paid once no challenge can come
+        # the attested results are the final vector: the compact opening, no results, no vector
+        opening, final_vector = open_args(results, v)
         self.table.add(
             section,
-            "openResults (co-signature checked)",
-            # finalVector omitted: every final leaf's result is its attested one
+            "openResults (compact, co-signature checked)",
             self.c.openResults(
-                batch_id, self.salt, results_opening(results), [], cosigned, sender=self.gateway
+                batch_id, self.salt, opening, final_vector, cosigned, sender=self.gateway
             ),
         )
         settled = self.table.total(section)

@@ -299,31 +299,32 @@ contract SettlementCoordinator is ISettlementCoordinator, SettlementStorage {
     ) external {
         Stored storage b = _at(batchId, Phase.Finalized);
         if (block.timestamp >= _finalizedAt(b) + _openWindow) revert WrongPhase(batchId, Phase.Finalized);
-        if (keccak256(abi.encodePacked(salt, opening)) != b.resultsCommitment) revert ResultsMismatch(batchId);
         uint256 pot = _potOf(b, _finalMaskOf(b));
-        uint256 paid = _payAttesters(batchId, b, opening, finalVector, cosignatures);
+        uint256 paid = _payAttesters(batchId, b, salt, opening, finalVector, cosignatures);
         uint256 returned = pot - paid;
         b.state = BatchState.Closed;
         emit ResultsOpened(batchId, paid, returned);
         _refund(batchId, b, returned);
     }
 
-    /// @dev Credits the attesters TicketVerifier.attesterPay finds owed (returns their total).
+    /// @dev Credits the attesters TicketVerifier.attesterPay finds owed (returns their total); it checks the opening
+    ///      against the results commitment (ResultsMismatch) and the final vector against the batch's (VectorMismatch).
     function _payAttesters(
         uint256 batchId,
         Stored storage b,
+        bytes32 salt,
         bytes calldata opening,
         bytes32[] calldata finalVector,
         bytes calldata cosignatures
     ) private returns (uint256 paid) {
         ITicketVerifier.OpenTerms memory terms = _openTerms(batchId, b);
         terms.finalMask &= ~_unpaidLeaves(batchId, b); // challenged leaves pay no attester
+        terms.salt = salt;
+        terms.commitment = b.resultsCommitment;
+        terms.finalVectorHash = _finalVectorHashOf(batchId, b);
         address[] memory accounts;
         uint256[] memory amounts;
-        bytes32 vectorHash;
-        (accounts, amounts, paid, vectorHash) = _tickets.attesterPay(terms, opening, finalVector, cosignatures);
-        bytes32 expected = _finalVectorHashOf(batchId, b);
-        if (vectorHash != expected) revert VectorMismatch(batchId, expected);
+        (accounts, amounts, paid) = _tickets.attesterPay(terms, opening, finalVector, cosignatures);
         for (uint256 j; j < accounts.length; ++j) {
             _credit(batchId, accounts[j], amounts[j], _CREDIT_ATTESTER);
         }

@@ -196,8 +196,12 @@ abstract contract SettlementStorage {
         return ISettlementCoordinator.Phase.Reveal;
     }
 
+    /// @dev The audited leaves: every leaf but the fast ones the seed did not sample (sampledMask, never written
+    ///      without fast leaves, is not read then: a cold word less for every batch without fast leaves).
     function _auditMaskOf(Stored storage b) internal view returns (uint256) {
-        return (_fullMask(b.leafCount) & ~b.fastMask) | b.sampledMask;
+        uint256 fast = b.fastMask;
+        if (fast == 0) return _fullMask(b.leafCount);
+        return (_fullMask(b.leafCount) & ~fast) | b.sampledMask;
     }
 
     /// @dev A final leaf's committee share: what is left after the finalizer's when the batch has no attesters.

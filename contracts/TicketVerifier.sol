@@ -88,28 +88,28 @@ contract TicketVerifier is ITicketVerifier {
         bytes calldata opening,
         bytes32[] calldata finalVector,
         bytes calldata cosignatures
-    ) external view returns (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash) {
+    ) external view returns (address[] memory accounts, uint256[] memory amounts, uint256 paid) {
         uint256[14] memory st = _scanned(t, opening, finalVector);
         uint256 d = st[11];
         if (cosignatures.length != d * 65) revert CosignaturesMismatch(d, cosignatures.length);
         paid = _checkCosignatures(t, cosignatures, st);
-        uint256 values = st[6];
         assembly ("memory-safe") {
             accounts := mload(add(st, 0x100))
             amounts := mload(add(st, 0x140))
-            vectorHash := keccak256(add(values, 0x20), shl(5, mload(values)))
         }
     }
 
-    /// @dev The booking state after _scan (see there), its arrays cut to the distinct attesters.
+    /// @dev The booking state after _scan (see there), its arrays cut to the distinct attesters; the opening's
+    ///      commitment and the final vector checked. st[7] holds the batch's results hash afterwards.
     function _scanned(OpenTerms calldata t, bytes calldata opening, bytes32[] calldata finalVector)
         private
         pure
         returns (uint256[14] memory st)
     {
+        bool full = opening.length != 0 && opening[0] == 0x01;
         bool given = finalVector.length != 0;
-        if (given && finalVector.length != t.leafCount) revert MalformedOpening(0);
-        bytes32[] memory values = given ? finalVector : new bytes32[](t.leafCount);
+        if (given && (!full || finalVector.length != t.leafCount)) revert MalformedOpening(0);
+        bytes32[] memory values = full && !given ? new bytes32[](t.leafCount) : finalVector;
         st[0] = t.finalMask;
         st[1] = t.auditMask;
         st[2] = t.finalPot;
@@ -117,13 +117,28 @@ contract TicketVerifier is ITicketVerifier {
         st[4] = t.speed;
         st[5] = given ? 1 : 0;
         st[6] = _ptr(values);
-        st[7] = _ptr(new bytes32[](t.leafCount)); // attested results
         st[8] = _ptr(new bytes32[](_MAX_COSIGNERS)); // attesters
         st[9] = _ptr(new bytes32[](_MAX_COSIGNERS)); // their leaf masks
         st[10] = _ptr(new bytes32[](_MAX_COSIGNERS)); // what each is owed if it co-signed
         st[12] = uint256(uint32(MalformedOpening.selector)) << 224;
         st[13] = uint256(uint32(TooManyCosigners.selector)) << 224;
-        _scan(st, t.leafCount, opening);
+        uint256 end = _scan(st, t.leafCount, opening);
+        bytes32 results = t.finalVectorHash; // compact: the attested results are the final vector
+        if (full) {
+            bytes32 vectorHash;
+            assembly ("memory-safe") {
+                let at := mload(0x40)
+                let size := sub(opening.length, end)
+                calldatacopy(at, add(opening.offset, end), size)
+                results := keccak256(at, size)
+                vectorHash := keccak256(add(values, 0x20), shl(5, mload(values)))
+            }
+            if (vectorHash != t.finalVectorHash) revert VectorMismatch(t.batchId, t.finalVectorHash);
+        }
+        if (keccak256(abi.encodePacked(t.salt, results, opening[1:end])) != t.commitment) {
+            revert ResultsMismatch(t.batchId);
+        }
+        st[7] = uint256(results);
         assembly ("memory-safe") {
             let d := mload(add(st, 0x160))
             mstore(mload(add(st, 0x100)), d)
@@ -139,9 +154,10 @@ contract TicketVerifier is ITicketVerifier {
         returns (uint256 paid)
     {
         bytes32 domain = _domain(t.coordinator);
+        bytes32 results = bytes32(st[7]);
         for (uint256 j; j < st[11]; ++j) {
             (address who, uint256 mask, uint256 owed) = _entryOf(st, j);
-            bytes32 digest = _batchDigest(domain, t, mask, _resultsHash(mask, st[7]));
+            bytes32 digest = _batchDigest(domain, t, mask, results);
             address signer = _recover(digest, cosignatures[65 * j:65 * j + 65]);
             if (signer == address(0) || signer != who) {
                 _setOwed(st, j, 0); // not co-signed: not paid
@@ -192,55 +208,108 @@ contract TicketVerifier is ITicketVerifier {
         }
     }
 
-    /// @dev Reads the opening (d 1 ‖ d × attester 20, then `n` entries: result 32 ‖ count 1 ‖ count × index 1) in
-    ///      one pass: the attester list (at most 64); each leaf's attested result; a Final leaf's value (the attested
-    ///      result when no final vector is given); per listed attester the mask of the leaves that name it and what it
-    ///      is owed if it co-signed: per leaf whose attested result stood (Final and equal to its value, or
-    ///      unaudited), the leaf's pot split equally between its attesters, the first also taking `speed` and the dust.
-    ///      `st`: finalMask, auditMask, finalPot, unauditedPot, speed, given, values, attested, attesters, masks,
-    ///      amounts (arrays of capacity 64), distinct attesters so far, MalformedOpening and TooManyCosigners selectors.
-    function _scan(uint256[14] memory st, uint256 n, bytes calldata opening) private pure {
+    /// @dev Reads the opening (peerhost/wire/batch.py: form 1, then the attester part: d 1 ‖ d × attester 20 ‖ `n`
+    ///      entries of count 1 ‖ count × index 1; then, in the full form (1), the `n` attested results, 32 each; the
+    ///      compact form (0) has none: its attested results are the final vector) in one pass: the attester list (at
+    ///      most 64); a Final leaf's value (the full form's attested result when no final vector is given); per
+    ///      listed attester the mask of the leaves that name it and what it is owed if it co-signed: per leaf whose
+    ///      attested result stood (Final and equal to its value, or unaudited), the leaf's pot split equally between
+    ///      its attesters, the first also taking `speed` and the dust. Returns where the attester part ends.
+    ///      `st`: finalMask, auditMask, finalPot, unauditedPot, speed, given, values, results[0] (full form; else 0),
+    ///      attesters, masks, amounts
+    ///      (arrays of capacity 64), distinct attesters so far, MalformedOpening and TooManyCosigners selectors.
+    function _scan(uint256[14] memory st, uint256 n, bytes calldata opening) private pure returns (uint256 end) {
         assembly ("memory-safe") {
             function fail(s, at) {
                 mstore(0, mload(add(s, 0x180)))
                 mstore(4, at)
                 revert(0, 0x24)
             }
-            if iszero(opening.length) { fail(st, 0) }
-            let d := byte(0, calldataload(opening.offset))
+            if lt(opening.length, 2) { fail(st, 0) }
+            end := opening.length
+            switch byte(0, calldataload(opening.offset))
+            case 0 { mstore(add(st, 0xe0), 0) }
+            case 1 {
+                if lt(end, shl(5, n)) { fail(st, 0) }
+                end := sub(end, shl(5, n))
+                mstore(add(st, 0xe0), add(opening.offset, end)) // the full form's results[0]
+            }
+            default { fail(st, 0) }
+            let d := byte(0, calldataload(add(opening.offset, 1)))
             if gt(d, 64) {
                 mstore(0, mload(add(st, 0x1a0)))
                 mstore(4, 64)
                 revert(0, 0x24)
             }
-            let off := add(1, mul(20, d))
-            if gt(off, opening.length) { fail(st, 1) }
+            let off := add(2, mul(20, d))
+            if gt(off, end) { fail(st, 1) }
             {
                 let list := mload(add(st, 0x100))
                 for { let j := 0 } lt(j, d) { j := add(j, 1) } {
-                    mstore(add(list, shl(5, add(j, 1))), shr(96, calldataload(add(opening.offset, add(1, mul(20, j))))))
+                    mstore(add(list, shl(5, add(j, 1))), shr(96, calldataload(add(opening.offset, add(2, mul(20, j))))))
                 }
             }
             mstore(add(st, 0x160), d)
-            let att := add(mload(add(st, 0xe0)), 0x20) // attested[0]
-            // leaf i's entry at `off`: result 32 ‖ count c ‖ c attester indexes
+            // a compact opening with one attester on every leaf (each entry 01 00: read 16 a word) owes it the
+            // whole pot of every paid leaf (one attester per leaf: the speed share and the dust are its too)
+            if and(eq(d, 1), iszero(mload(add(st, 0xe0)))) {
+                if eq(sub(end, off), shl(1, n)) {
+                    let p := add(opening.offset, off)
+                    let last := add(p, shl(1, n))
+                    let same := 1
+                    for {} lt(p, last) { p := add(p, 32) } {
+                        let drop := 0
+                        if lt(sub(last, p), 32) { drop := shl(3, sub(32, sub(last, p))) }
+                        let w := 0x0100010001000100010001000100010001000100010001000100010001000100
+                        if iszero(eq(shr(drop, calldataload(p)), shr(drop, w))) { same := 0 }
+                    }
+                    if same {
+                        let all := not(0)
+                        if lt(n, 256) { all := sub(shl(n, 1), 1) }
+                        mstore(add(mload(add(st, 0x120)), 0x20), all)
+                        let owed := mul(popcount(and(mload(st), all)), mload(add(st, 0x40)))
+                        owed := add(owed, mul(popcount(and(not(mload(add(st, 0x20))), all)), mload(add(st, 0x60))))
+                        mstore(add(mload(add(st, 0x140)), 0x20), owed)
+                        n := 0 // the per-leaf pass below has nothing left to read
+                        off := end
+                    }
+                }
+            }
+            function popcount(x) -> c {
+                x := sub(x, and(shr(1, x), 0x5555555555555555555555555555555555555555555555555555555555555555))
+                x := add(
+                    and(x, 0x3333333333333333333333333333333333333333333333333333333333333333),
+                    and(shr(2, x), 0x3333333333333333333333333333333333333333333333333333333333333333)
+                )
+                x := and(add(x, shr(4, x)), 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f)
+                x := add(
+                    and(x, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff),
+                    and(shr(8, x), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                )
+                c := shr(240, mul(x, 0x0001000100010001000100010001000100010001000100010001000100010001))
+            }
+            // leaf i's entry at `off`: count c ‖ c attester indexes
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                if gt(add(off, 33), opening.length) { fail(st, off) }
-                let c := byte(0, calldataload(add(opening.offset, add(off, 32))))
-                let first := calldataload(add(opening.offset, off)) // the attested result, until the split below
-                off := add(off, 33)
-                if or(gt(c, 4), gt(add(off, c), opening.length)) { fail(st, off) }
-                mstore(add(att, shl(5, i)), first)
+                if iszero(lt(off, end)) { fail(st, off) }
+                let c := byte(0, calldataload(add(opening.offset, off)))
+                off := add(off, 1)
+                if or(gt(c, 4), gt(add(off, c), end)) { fail(st, off) }
                 if c {
+                    let first
                     let each
                     {
                         // the leaf's pot: a Final leaf's when its attested result is its value, an unaudited leaf's
                         let pot := 0
                         switch and(shr(i, mload(st)), 1)
                         case 1 {
-                            let slot := add(mload(add(st, 0xc0)), shl(5, add(i, 1)))
-                            if iszero(mload(add(st, 0xa0))) { mstore(slot, first) }
-                            if eq(mload(slot), first) { pot := mload(add(st, 0x40)) }
+                            pot := mload(add(st, 0x40)) // compact: the attested result is the value
+                            first := mload(add(st, 0xe0))
+                            if first {
+                                first := calldataload(add(first, shl(5, i))) // the full form's attested result
+                                let slot := add(mload(add(st, 0xc0)), shl(5, add(i, 1)))
+                                if iszero(mload(add(st, 0xa0))) { mstore(slot, first) }
+                                if iszero(eq(mload(slot), first)) { pot := 0 }
+                            }
                         }
                         default { if iszero(and(shr(i, mload(add(st, 0x20))), 1)) { pot := mload(add(st, 0x60)) } }
                         // split between the c attesters: the first also takes `speed` (at most the pot) and the dust
@@ -262,30 +331,7 @@ contract TicketVerifier is ITicketVerifier {
                 }
                 off := add(off, c)
             }
-            if iszero(eq(off, opening.length)) { fail(st, off) }
-        }
-    }
-
-    /// @dev keccak of the attested results of the leaves in `mask`, in leaf order (n <= 256: shl(256, 1) is 0, so
-    ///      the full mask of 256 leaves is max too).
-    function _resultsHash(uint256 mask, uint256 attested) private pure returns (bytes32 h) {
-        assembly ("memory-safe") {
-            let out := mload(0x40)
-            let m := 0
-            let n := mload(attested)
-            // listed on every leaf (the common case: one attester): the whole array, no copy
-            if eq(mask, sub(shl(n, 1), 1)) {
-                out := add(attested, 0x20)
-                m := n
-                n := 0
-            }
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                if and(shr(i, mask), 1) {
-                    mstore(add(out, shl(5, m)), mload(add(attested, shl(5, add(i, 1)))))
-                    m := add(m, 1)
-                }
-            }
-            h := keccak256(out, shl(5, m))
+            if iszero(eq(off, end)) { fail(st, off) }
         }
     }
 
@@ -326,24 +372,40 @@ contract TicketVerifier is ITicketVerifier {
         returns (PostScan memory scan, bool bad)
     {
         uint256 n = leaves.length / _POSTED_LEAF_BYTES;
+        if (n == 0) revert EmptyBatch();
         uint256[] memory runs = new uint256[](2 * n);
-        uint256 cfg = (terms.single ? 1 : 0) | (terms.fullAudit ? 2 : 0);
-        bad = _walk(leaves, n, terms.maxTicketLife, cfg, runs, scan);
+        bytes32[] memory level = new bytes32[](n);
+        uint256[7] memory h = _leafHashing(head, level);
+        h[5] = terms.maxTicketLife;
+        h[6] = (terms.single ? 1 : 0) | (terms.fullAudit ? 2 : 0);
+        bad = _walk(leaves, n, runs, scan, h);
         scan.seqRuns = runs;
-        scan.root = _batchRoot(head, leaves);
+        scan.root = _reduce(level, n);
+    }
+
+    /// @dev What _walk rebuilds and hashes each 103-byte leaf with: a scratch buffer, the head's functionId,
+    ///      version (shifted to its place) and reward ‖ secretsVersion tail (as _batchRoot), and the array of leaf
+    ///      hashes to fill (then the caller sets the ticket life and cfg).
+    function _leafHashing(BatchHead calldata head, bytes32[] memory level) private pure returns (uint256[7] memory h) {
+        bytes memory leaf = new bytes(128); // the 103-byte leaf and room for the last 32-byte store
+        assembly ("memory-safe") {
+            mstore(h, add(leaf, 0x20))
+            mstore(add(h, 0x80), level)
+        }
+        h[1] = uint256(head.functionId);
+        h[2] = uint256(head.version) << 224;
+        h[3] = (uint256(head.reward) << 160) | (uint256(head.secretsVersion) << 40);
     }
 
     /// @dev One pass over the posted leaves: writes the seq runs into `runs` (its length set to the pairs' words),
-    ///      the fast mask and issuedAt range into `scan`; returns whether any leaf fails a check. `cfg`: 1 single, 2
-    ///      full audit.
-    function _walk(
-        bytes calldata leaves,
-        uint256 n,
-        uint256 life,
-        uint256 cfg,
-        uint256[] memory runs,
-        PostScan memory scan
-    ) private view returns (bool bad) {
+    ///      the fast mask and issuedAt range into `scan`, each leaf's hash into `h`'s array (_leafHashing); returns
+    ///      whether any leaf fails a check. `h`: _leafHashing's, then the ticket life and `cfg` (1 single, 2 full
+    ///      audit).
+    function _walk(bytes calldata leaves, uint256 n, uint256[] memory runs, PostScan memory scan, uint256[7] memory h)
+        private
+        view
+        returns (bool bad)
+    {
         assembly ("memory-safe") {
             let word := not(0)
             let bits := 0
@@ -354,19 +416,29 @@ contract TicketVerifier is ITicketVerifier {
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
                 let p := add(leaves.offset, mul(i, 51))
                 let w := calldataload(add(p, 40))
+                {
+                    // the 103-byte leaf (as _batchRoot) and its hash
+                    let buf := mload(h)
+                    mstore(buf, calldataload(p)) // seq (bytes 0..8; the rest is overwritten)
+                    mstore(add(buf, 8), mload(add(h, 0x20)))
+                    mstore(add(buf, 40), mload(add(h, 0x40)))
+                    mstore(add(buf, 44), calldataload(add(p, 8))) // inputHash
+                    mstore(add(buf, 76), or(mload(add(h, 0x60)), shl(72, shr(168, w))))
+                    mstore(add(mload(add(h, 0x80)), shl(5, add(i, 1))), keccak256(buf, 103))
+                }
                 let issuedAt := shr(216, w)
                 {
                     let deadline := and(shr(176, w), 0xffffffffff)
                     bad := or(bad, or(lt(deadline, timestamp()), gt(issuedAt, timestamp())))
                     // the life wraps when issuedAt > deadline: bad then anyway
-                    bad := or(bad, or(gt(issuedAt, deadline), gt(sub(deadline, issuedAt), life)))
+                    bad := or(bad, or(gt(issuedAt, deadline), gt(sub(deadline, issuedAt), mload(add(h, 0xa0)))))
                     let mode := and(shr(168, w), 0xff)
                     bad := or(bad, gt(mode, 2))
-                    if iszero(or(mode, and(cfg, 2))) { fast := or(fast, shl(i, 1)) }
+                    if iszero(or(mode, and(mload(add(h, 0xc0)), 2))) { fast := or(fast, shl(i, 1)) }
                 }
                 if lt(issuedAt, minI) { minI := issuedAt }
                 if gt(issuedAt, maxI) { maxI := issuedAt }
-                if iszero(and(cfg, 1)) {
+                if iszero(and(mload(add(h, 0xc0)), 1)) {
                     let seq := shr(192, calldataload(p))
                     bad := or(bad, shr(63, seq)) // reserved for single requests
                     if iszero(eq(shr(8, seq), word)) {

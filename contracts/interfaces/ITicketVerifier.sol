@@ -64,6 +64,9 @@ interface ITicketVerifier {
         uint256 finalPot; // attesters' share of a Final leaf
         uint256 unauditedPot; // attesters' share of an unaudited leaf
         uint256 speed; // the first attester's premium out of a leaf's share
+        bytes32 salt; // the opening's salt
+        bytes32 commitment; // the batch's resultsCommitment: keccak(salt ‖ resultsHash ‖ attester part)
+        bytes32 finalVectorHash; // the batch's final vector hash (a compact opening's results hash)
     }
 
     /// @notice What tallying a batch's revealed vectors needs (SettlementCoordinator.finalize).
@@ -100,12 +103,15 @@ interface ITicketVerifier {
     error VectorMismatch(uint256 batchId, bytes32 expected);
     /// @notice Thrown when a revealed holder's vector is missing from a tally (as ISettlementCoordinator's).
     error MissingVector(uint256 batchId, address worker);
+    /// @notice Thrown when an opening does not open the batch's results commitment (as ISettlementCoordinator's).
+    error ResultsMismatch(uint256 batchId);
     /// @notice Thrown when an opening's attester list is longer than `max`.
     error TooManyCosigners(uint256 max);
 
-    /// @notice Thrown when an opening is not an attester list (d ‖ d × address) then `leafCount` entries of (result,
-    ///         count <= 4, count one-byte indexes below d), or a given final vector is not `leafCount` long; `offset`
-    ///         is where.
+    /// @notice Thrown when an opening is not its form (0 compact, 1 full), an attester list (d ‖ d × address), then
+    ///         `leafCount` entries of (count <= 4, count one-byte indexes below d), then in the full form `leafCount`
+    ///         results; or a final vector is given with a compact opening or is not `leafCount` long; `offset` is
+    ///         where.
     error MalformedOpening(uint256 offset);
 
     /// @notice Thrown when a ticket is posted after its deadline (as ISettlementCoordinator's).
@@ -160,25 +166,28 @@ interface ITicketVerifier {
 
     /// @notice Splits the attesters' pay of an opened batch (peerhost/wire/batch.py's results opening): per leaf whose
     ///         attested result stood, its share goes to its attesters, the first also taking `speed` and the dust.
-    ///         An attester is paid only when it co-signed the batch: one EIP-712 BatchAttestation(batchId, gateway,
-    ///         root, leafMask, resultsHash) per attester per batch, `leafMask` every leaf the opening lists it on and
-    ///         `resultsHash` keccak of those leaves' attested results in leaf order. An attester without a valid
-    ///         co-signature is paid nothing for the batch (its part goes back to the payer); there is no per-ticket
-    ///         fallback. The per-ticket attestations stay the evidence attestation slashing uses.
-    /// @param finalVector The batch's final vector, or empty: then every Final leaf's value is taken to be its
-    ///        attested result, and the returned `vectorHash` (of that vector) must equal the batch's.
+    ///         The opening must open `terms.commitment` = keccak(salt ‖ resultsHash ‖ attester part), resultsHash the
+    ///         keccak of every leaf's attested result in leaf order: a full opening carries the results; a compact
+    ///         one carries none and opens only when the attested results are the batch's final vector (resultsHash =
+    ///         `terms.finalVectorHash`). An attester is paid only when it co-signed the batch: one EIP-712
+    ///         BatchAttestation(batchId, gateway, root, leafMask, resultsHash) per attester per batch, `leafMask` every
+    ///         leaf the opening lists it on. An attester without a valid co-signature is paid nothing for the batch
+    ///         (its part goes back to the payer); there is no per-ticket fallback. The per-ticket attestations stay
+    ///         the evidence attestation slashing uses. Reverts ResultsMismatch when the opening does not open the
+    ///         commitment and VectorMismatch when the final vector used is not the batch's.
+    /// @param finalVector With a full opening, the batch's final vector, or empty: then every Final leaf's value is
+    ///        taken to be its attested result (the vector so built must be the batch's); empty with a compact one.
     /// @param cosignatures 65 bytes (r ‖ s ‖ v) per attester of the opening's list, in list order (65 zero
     ///        bytes for one that did not co-sign).
     /// @return accounts The opening's attester list, in order.
     /// @return amounts What each is owed (zero for one without a valid co-signature).
     /// @return paid Their sum.
-    /// @return vectorHash keccak of the final vector used.
     function attesterPay(
         OpenTerms calldata terms,
         bytes calldata opening,
         bytes32[] calldata finalVector,
         bytes calldata cosignatures
-    ) external view returns (address[] memory accounts, uint256[] memory amounts, uint256 paid, bytes32 vectorHash);
+    ) external view returns (address[] memory accounts, uint256[] memory amounts, uint256 paid);
 
     /// @notice The digest an attester signs to co-sign batch `batchId` (see attesterPay; peerhost/wire/batch.py).
     function batchAttestationDigest(

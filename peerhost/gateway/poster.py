@@ -78,6 +78,7 @@ from peerhost.wire.batch import (
     decode_results,
     encode_leaves,
     encode_posted,
+    open_args,
     open_cosignatures,
     results_commitment,
     results_opening,
@@ -120,16 +121,16 @@ def cosign_requests(
     batch_id: int, tickets: list[StoredTicket], opening: bytes
 ) -> dict[str, CosignRequest]:
     """What each attester the opening lists is asked to co-sign (by checksummed address): the
-    batch's root and leaves, the mask of its leaves and their attested results."""
+    batch's root and leaves, the mask of its leaves and every leaf's attested result."""
     ordered = sorted(tickets, key=lambda t: -1 if t.leaf_index is None else t.leaf_index)
     leaves = [Leaf.of(t.ticket) for t in ordered]
     blob, root = encode_leaves(leaves), batch_root(leaves)
     results = decode_results(opening)
     out = {}
+    every = tuple(r.result_hash for r in results)
     for attester in cosigners(results):
         mask, _ = attester_terms(results, attester)
-        picked = tuple(r.result_hash for i, r in enumerate(results) if mask >> i & 1)
-        out[attester] = CosignRequest(batch_id, root, blob, mask, picked)
+        out[attester] = CosignRequest(batch_id, root, blob, mask, every)
     return out
 
 
@@ -672,7 +673,7 @@ class BatchPoster:
             await self._recheck_opens()
         posted = self.book.batches("posted")
         # batches whose results are opened this tick: (batch, vector key, (vector, co-signatures))
-        due: list[tuple[StoredBatch, _VectorKey, tuple[int, list[bytes], bytes]]] = []
+        due: list[tuple[StoredBatch, _VectorKey, tuple[int, bytes, list[bytes], bytes, int]]] = []
         ids = []
         for stored in posted:
             assert stored.batch_id is not None
@@ -722,18 +723,20 @@ class BatchPoster:
                     continue  # attesters are paid once no challenge can come (unpaidLeaves)
                 if missing and time.monotonic() - asked <= _COSIGN_RETRY:
                     continue  # a co-signature asked for just now may still come
-                cosigned = open_cosignatures(
-                    decode_results(stored.opening), self.book.cosignatures(stored.batch_id)
+                results = decode_results(stored.opening)
+                cosigned = open_cosignatures(results, self.book.cosignatures(stored.batch_id))
+                opening, final_vector = open_args(results, vector)
+                due.append(
+                    (stored, key, (stored.batch_id, opening, final_vector, cosigned, len(results)))
                 )
-                due.append((stored, key, (stored.batch_id, vector, cosigned)))
                 continue  # opened below, with every other opening due
             self._done(stored, key)
         if not due:
             return
         # every opening due is signed with the next nonce and sent before any receipt is awaited
         opens = [
-            self._open(batch_id, stored.salt, stored.opening, vector, cosigned)
-            for stored, _, (batch_id, vector, cosigned) in due
+            self._open(batch_id, stored.salt, opening, final_vector, cosigned, leaves)
+            for stored, _, (batch_id, opening, final_vector, cosigned, leaves) in due
         ]
         outcomes = await asyncio.gather(*opens, return_exceptions=True)
         self._chain_time = None  # the opens mined a block: read the head's time again
@@ -879,14 +882,16 @@ class BatchPoster:
         opening: bytes,
         vector: list[bytes],
         cosignatures: bytes,
+        leaves: int,
     ) -> bool:
         """Sends ``openResults``; False when it should be sent again later: the chain refused it
         because its challenge window had not passed by the chain's clock (behind the gateway's
         after a reorg on a devnet, or on a node whose clock lags), or the transaction did not go
         out. The lag seen is remembered, so the next open waits for the chain's clock."""
         data = self.view.encode("openResults", batch_id, salt, opening, vector, cosignatures)
-        # one co-signature recovered per attester, a few k gas per leaf
-        gas = 400_000 + 10_000 * len(vector)
+        # one co-signature recovered per attester, a few k gas per leaf (a compact opening sends
+        # no vector: the leaves are counted from the results)
+        gas = 400_000 + 10_000 * leaves
         async with self._lock:
             await self.sender.prepare()
             tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=gas)

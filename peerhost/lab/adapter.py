@@ -24,9 +24,9 @@ from peerhost.wire.batch import (
     cosigners,
     encode_posted,
     merkle_proof,
+    open_args,
     open_cosignatures,
     results_commitment,
-    results_opening,
     seat_commitment,
     sign_cosignature,
     vector_hash,
@@ -330,8 +330,7 @@ class Contracts:
             self.s.coordinator.openResults(
                 posted.batch_id,
                 RESULT_SALT,
-                results_opening(posted.results),
-                final_vector,
+                *open_args(posted.results, final_vector),
                 open_cosignatures(posted.results, signed),
                 sender=self.gateway,
             )

@@ -38,25 +38,41 @@ leaf above (:func:`encode_posted`, :func:`decode_posted`).
 ‖ right)``, and an unpaired last node moves up unchanged. The proof of leaf ``i`` is the list of
 sibling hashes from the bottom, skipping levels where the node had no sibling.
 
-**Attested results** (what the gateway commits to, so a committee cannot copy): the **opening** is
-the batch's attester list, then one entry per leaf in leaf order::
+**Attested results** (what the gateway commits to, so a committee cannot copy): the **attester
+part** is the batch's attester list, then one entry per leaf in leaf order::
 
-    d (1) ‖ d × attester (20)                          distinct attesters, first-seen order (d ≤ 64)
-    per leaf: resultHash (32) ‖ count (1) ‖ count × index (1)   index into the list, count ≤ 4
+    d (1) ‖ d × attester (20)                 distinct attesters, first-seen order (d ≤ 64)
+    per leaf: count (1) ‖ count × index (1)   index into the list, count ≤ 4
 
-so an attester's 20 bytes appear once per batch, not once per leaf (34 bytes per leaf with one
-attester instead of 53). The commitment is ``keccak(salt ‖ opening)``. A leaf's first attester is
-the fastest one (it earns the speed share).
+so an attester's 20 bytes appear once per batch, not once per leaf. The **results hash** is
+``keccak(r[0] ‖ r[1] ‖ …)`` over every leaf's attested result (``ABSTAIN`` for a leaf nobody
+attested), and the commitment is ``keccak(salt ‖ resultsHash ‖ attester part)``
+(:func:`results_commitment`): salted, so a seat cannot check a guess of the results against it. A
+leaf's first attester is the fastest one (it earns the speed share).
+
+The **opening** (``openResults``' ``opening``) comes in two forms, told apart by its first byte:
+
+    0 ‖ attester part                        compact: the attested results are the batch's final
+                                             vector (ABSTAIN where not Final), whose hash the batch
+                                             keeps; ``finalVector`` is then empty
+    1 ‖ attester part ‖ n × result (32)      full: the results, for a batch whose attested results
+                                             differ from its final vector (unaudited fast leaves, a
+                                             disputed or overturned leaf, a lying attester)
+
+The gateway keeps the full form (:func:`results_opening`) and sends the compact one when the final
+vector allows it (:func:`open_args`): 1 byte per leaf with one attester instead of 33.
 
 **Batch attestation** (a co-signature, ``openResults``' last argument): each attester listed in a
 batch's opening signs, once per batch, the EIP-712 ``BatchAttestation(uint256 batchId, address
 gateway, bytes32 root, uint256 leafMask, bytes32 resultsHash)`` (same domain as tickets), where
-``leafMask`` has bit ``i`` set for every leaf the opening lists it on and ``resultsHash`` is
-``keccak`` of those leaves' attested results, in leaf order (:func:`attester_terms`). The
-co-signatures go to ``openResults`` as 65 bytes each, one per distinct attester in first-seen order
-of the opening (:func:`cosigners`, :func:`open_cosignatures`; 65 zero bytes for one that did not
-co-sign). An attester without a valid co-signature is not paid for the batch; its part goes back to
-the payer. The per-ticket attestations stay the evidence attestation slashing uses.
+``leafMask`` has bit ``i`` set for every leaf the opening lists it on and ``resultsHash`` is the
+batch's results hash above, over every leaf, its own and the others' (:func:`attester_terms`): the
+contract checks every co-signature against that one hash, which a compact opening gives without
+the results. An attester checks its own leaves' results in the list it is sent before it signs.
+The co-signatures go to ``openResults`` as 65 bytes each, one per distinct attester in first-seen
+order of the opening (:func:`cosigners`, :func:`open_cosignatures`; 65 zero bytes for one that did
+not co-sign). An attester without a valid co-signature is not paid for the batch; its part goes
+back to the payer. The per-ticket attestations stay the evidence attestation slashing uses.
 
 **Seat commitment**: ``keccak(abi.encode(chainId, coordinator, batchId, worker, vectorHash,
 salt))`` with ``vectorHash = keccak(v[0] ‖ v[1] ‖ …)`` over the seat's per-leaf result hashes;
@@ -313,9 +329,14 @@ class AttestedResult:
 MAX_LISTED = 255
 
 
-def results_opening(results: Sequence[AttestedResult]) -> bytes:
-    """The packed opening of a batch's attested results: the attester list (:func:`cosigners`),
-    then per leaf its result hash and its attesters as one-byte indexes into the list."""
+#: An opening's first byte: the compact form (no results) and the full form (the results).
+OPENING_COMPACT = 0
+OPENING_FULL = 1
+
+
+def attester_part(results: Sequence[AttestedResult]) -> bytes:
+    """The attester list (:func:`cosigners`), then per leaf its attesters as one-byte indexes into
+    the list."""
     listed = cosigners(results)
     if len(listed) > MAX_LISTED:
         raise ValueError(f"An opening lists at most {MAX_LISTED} attesters, got {len(listed)}.")
@@ -326,14 +347,44 @@ def results_opening(results: Sequence[AttestedResult]) -> bytes:
     for r in results:
         if len(r.attesters) > MAX_ATTESTERS:
             raise ValueError(f"At most {MAX_ATTESTERS} attesters per leaf.")
-        out += _b32(r.result_hash) + bytes([len(r.attesters)])
+        out += bytes([len(r.attesters)])
         out += bytes(index[a.lower()] for a in r.attesters)
     return bytes(out)
 
 
+def results_opening(results: Sequence[AttestedResult]) -> bytes:
+    """The full opening of a batch's attested results: ``1 ‖ attester part ‖ results``."""
+    return (
+        bytes([OPENING_FULL])
+        + attester_part(results)
+        + b"".join(_b32(r.result_hash) for r in results)
+    )
+
+
+def compact_opening(results: Sequence[AttestedResult]) -> bytes:
+    """The compact opening: ``0 ‖ attester part`` (opens only when the results are the batch's
+    final vector)."""
+    return bytes([OPENING_COMPACT]) + attester_part(results)
+
+
+def open_args(
+    results: Sequence[AttestedResult], final_vector: Sequence[bytes]
+) -> tuple[bytes, list[bytes]]:
+    """``openResults``' ``opening`` and ``finalVector``: the compact opening and no vector when the
+    attested results are ``final_vector`` (ABSTAIN where not Final); else the full opening with the
+    vector."""
+    vector = [bytes(v) for v in final_vector]
+    if [bytes(r.result_hash) for r in results] == vector:
+        return compact_opening(results), []
+    return results_opening(results), vector
+
+
 def results_commitment(results: Sequence[AttestedResult], salt: bytes) -> bytes:
-    """``keccak(salt ‖ opening)``: posted with the batch; opened after the committee settles."""
-    return keccak(_b32(salt) + results_opening(results))
+    """``keccak(salt ‖ resultsHash ‖ attester part)``: posted with the batch; opened after the
+    committee settles."""
+    return keccak(
+        _b32(salt) + results_hash([r.result_hash for r in results]) + attester_part(results)
+    )
 
 
 BATCH_ATTESTATION_TYPE = (
@@ -361,16 +412,14 @@ def results_hash(results: Sequence[bytes]) -> bytes:
 
 
 def attester_terms(results: Sequence[AttestedResult], attester: str) -> tuple[int, bytes]:
-    """What ``attester`` co-signs of an opening: (leaf mask, keccak of the attested results of
-    those leaves in leaf order)."""
+    """What ``attester`` co-signs of an opening: (the mask of the leaves it is listed on, the
+    batch's results hash over every leaf)."""
     who = attester.lower()
     mask = 0
-    picked = []
     for i, r in enumerate(results):
         if any(a.lower() == who for a in r.attesters):
             mask |= 1 << i
-            picked.append(r.result_hash)
-    return mask, results_hash(picked)
+    return mask, results_hash([r.result_hash for r in results])
 
 
 def batch_attestation_digest(
@@ -446,30 +495,47 @@ def open_cosignatures(results: Sequence[AttestedResult], signatures: Mapping[str
     return out
 
 
-def decode_results(opening: bytes) -> list[AttestedResult]:
-    """The attested results of an opening (:func:`results_opening`), in leaf order.
+def decode_results(
+    opening: bytes, final_vector: Sequence[bytes] | None = None
+) -> list[AttestedResult]:
+    """The attested results of an opening (either form), in leaf order; a compact opening's results
+    are ``final_vector`` (required for one).
 
     An empty opening (a batch posted without a results commitment) has no results. Raises
-    ValueError for a malformed one (short, an index past the list)."""
+    ValueError for a malformed one (short, an index past the list, an unknown form)."""
     if not opening:
         return []
-    d = opening[0]
-    i = 1 + 20 * d
+    form = opening[0]
+    if form not in (OPENING_COMPACT, OPENING_FULL) or len(opening) < 2:
+        raise ValueError(
+            f"An opening's first byte is 0 or 1 and a list follows, got {opening[:2]!r}."
+        )
+    d = opening[1]
+    i = 2 + 20 * d
     if i > len(opening):
         raise ValueError(f"The opening lists {d} attesters but is {len(opening)} bytes.")
-    listed = [to_checksum_address(opening[1 + 20 * j : 21 + 20 * j]) for j in range(d)]
-    out: list[AttestedResult] = []
-    while i < len(opening):
-        if i + 33 > len(opening):
-            raise ValueError(f"The opening's entry at byte {i} is cut short.")
-        result, count = opening[i : i + 32], opening[i + 32]
-        i += 33
+    listed = [to_checksum_address(opening[2 + 20 * j : 22 + 20 * j]) for j in range(d)]
+    picks_of: list[tuple[str, ...]] = []
+    # the full form's entries end where exactly 32 bytes per entry read remain
+    while i < len(opening) and (form == OPENING_COMPACT or len(opening) - i != 32 * len(picks_of)):
+        count = opening[i]
+        i += 1
         picks = opening[i : i + count]
-        if len(picks) != count or any(p >= d for p in picks):
-            raise ValueError(f"The opening's entry at byte {i - 33} names no listed attester.")
+        if count > MAX_ATTESTERS or len(picks) != count or any(p >= d for p in picks):
+            raise ValueError(f"The opening's entry at byte {i - 1} names no listed attester.")
         i += count
-        out.append(AttestedResult(result, tuple(listed[p] for p in picks)))
-    return out
+        picks_of.append(tuple(listed[p] for p in picks))
+    if form == OPENING_FULL:
+        if len(opening) - i != 32 * len(picks_of):
+            raise ValueError("The full opening's results are not one per entry.")
+        values = [opening[i + 32 * k : i + 32 * k + 32] for k in range(len(picks_of))]
+    else:
+        if final_vector is None:
+            raise ValueError("A compact opening's results are the final vector: give it.")
+        values = [bytes(v) for v in final_vector]
+        if len(values) != len(picks_of):
+            raise ValueError(f"The opening has {len(picks_of)} leaves, the vector {len(values)}.")
+    return [AttestedResult(v, p) for v, p in zip(values, picks_of, strict=True)]
 
 
 def vector_hash(vector: Sequence[bytes]) -> bytes:
@@ -532,6 +598,8 @@ def draw_seats(cumulative: Sequence[int], members: Sequence[str], seed: bytes, k
 
 __all__ = [
     "ABSTAIN",
+    "OPENING_COMPACT",
+    "OPENING_FULL",
     "BATCH_ATTESTATION_TYPE",
     "BATCH_ATTESTATION_TYPEHASH",
     "LEAF_BYTES",
@@ -541,10 +609,12 @@ __all__ = [
     "AttestedResult",
     "BatchHead",
     "Leaf",
+    "attester_part",
     "attester_terms",
     "batch_attestation_digest",
     "batch_root",
     "batch_seed",
+    "compact_opening",
     "cosign_digest",
     "cosigners",
     "decode_leaves",
@@ -556,6 +626,7 @@ __all__ = [
     "is_audited",
     "merkle_proof",
     "merkle_root",
+    "open_args",
     "open_cosignatures",
     "results_commitment",
     "results_hash",

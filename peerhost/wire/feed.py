@@ -21,9 +21,10 @@ or an attestation. An ``answer``'s ``attestation`` is the EIP-712 attestation of
 
 A ``cosign`` asks an attester to co-sign a posted batch (:mod:`peerhost.wire.batch`'s batch
 attestation): the batch's id and root, its leaves as posted (base64), the 32-byte mask of the leaves
-the gateway's opening lists the worker on and the attested result of each, in leaf order. The worker
-checks them against what it attested and answers with a ``cosignature``; a worker that does not is
-not paid as attester for that batch.
+the gateway's opening lists the worker on and the attested result of every leaf of the batch, in
+leaf order (the co-signature names the batch's results hash, over every leaf). The worker checks
+its own leaves' results against what it attested and answers with a ``cosignature``; a worker that
+does not is not paid as attester for that batch.
 
 The input endpoint (``GET <gateway>/_inputs/0x<request id>``) serves a posted ticket's input to
 the seats of its batch; the seat signs :func:`input_request_digest` and sends
@@ -398,8 +399,10 @@ def decode_message(text: str | bytes) -> Message:
         if not isinstance(results, list) or len(results) > 256:
             raise FeedMessageError("results must be a list of at most 256 hashes")
         mask = int.from_bytes(_bytes(doc, "mask", 32), "big")
-        if len(results) != mask.bit_count():
-            raise FeedMessageError("results must hold one hash per bit of mask")
+        if mask >> len(results):
+            raise FeedMessageError(
+                "results must hold one hash per leaf, mask naming none past them"
+            )
         return CosignRequest(
             _int(doc, "batch_id", 256),
             _bytes(doc, "root", 32),

@@ -2,10 +2,11 @@
 pays attesters on).
 
 The gateway sends a ``cosign`` over the job feed: the batch's id, root and leaves as posted, the
-mask of the leaves its opening lists this worker on and the attested result of each. The worker
-co-signs only when all of it is what it attested itself: the leaves hash to the root, and every
-masked leaf is a ticket of this gateway it attested (the leaf is that ticket's, byte for byte) with
-that result. Anything else is refused (logged, no answer): the gateway then cannot get this worker
+mask of the leaves its opening lists this worker on and the attested result of every leaf (the
+co-signature names the batch's results hash, over every leaf). The worker co-signs only when all
+of its part is what it attested itself: the leaves hash to the root, there is one result per leaf,
+and every masked leaf is a ticket of this gateway it attested (the leaf is that ticket's, byte for
+byte) with that result. Anything else is refused (logged, no answer): the gateway then cannot get this worker
 paid for leaves it did not attest, nor for results it did not sign. A co-signature only moves pay;
 the per-ticket attestations stay the evidence attestation slashing uses.
 """
@@ -61,9 +62,11 @@ class Cosigner:
             raise CosignRefused(
                 request.batch_id, "the mask names no leaf, or a leaf past the batch"
             )
-        indices = [i for i in range(len(leaves)) if request.mask >> i & 1]
-        for i, result in zip(indices, request.results, strict=True):
-            leaf = leaves[i]
+        if len(request.results) != len(leaves):
+            raise CosignRefused(request.batch_id, "the results are not one per leaf")
+        for i, (leaf, result) in enumerate(zip(leaves, request.results, strict=True)):
+            if not request.mask >> i & 1:
+                continue
             mine = self.ledger.get(gateway, leaf.seq)
             if mine is None or mine.state not in (ATTESTED, POSTED):
                 raise CosignRefused(

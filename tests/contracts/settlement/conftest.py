@@ -23,9 +23,9 @@ from peerhost.wire.batch import (
     batch_seed,
     cosigners,
     encode_posted,
+    open_args,
     open_cosignatures,
     results_commitment,
-    results_opening,
     seat_commitment,
     sign_cosignature,
     vector_hash,
@@ -324,8 +324,7 @@ class Kit:
         return self.coordinator.openResults(
             posted.batch_id,
             RESULT_SALT,
-            results_opening(posted.results),
-            list(final_vector),
+            *open_args(posted.results, final_vector),
             self.cosignatures(posted.batch_id, posted.tickets, posted.results),
             sender=sender or self.gateway,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pytest
 import rlp
@@ -16,12 +17,14 @@ from peerhost.wire.batch import (
     BatchHead,
     Leaf,
     batch_attestation_digest,
+    compact_opening,
     encode_posted,
     is_audited,
     results_commitment,
     results_opening,
     vector_hash,
 )
+from peerhost.wire.feed import sign_digest
 from peerhost.wire.ticket import MODE_FAST
 
 from .conftest import (
@@ -473,11 +476,16 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
     for h in holders:
         k.reveal(b, by(h), vector(2))
     opening = results_opening(results)
+    k.wait_challenge_window(b)  # attesters are paid once no challenge can come
     with reverts_with(k.coordinator.ResultsMismatch):
         k.coordinator.openResults(b, keccak(b"bad salt"), opening, vector(2), att, sender=k.gateway)
-    k.wait_challenge_window(b)  # attesters are paid once no challenge can come
     with reverts_with(k.coordinator.VectorMismatch):
         k.coordinator.openResults(b, RESULT_SALT, opening, vector(2, LIE), att, sender=k.gateway)
+    # the compact opening claims the attested results are the final vector (so the liar would be
+    # paid for leaf 1): they are not, so it does not open the commitment
+    compact = compact_opening(results)
+    with reverts_with(k.coordinator.ResultsMismatch):
+        k.coordinator.openResults(b, RESULT_SALT, compact, [], att, sender=k.gateway)
     reserve = k.s.gateways.reserveOf(k.project_id).balance
     tx = k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
     r = k.params.min_reward
@@ -488,21 +496,33 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
         k.coordinator.openResults(b, RESULT_SALT, opening, vector(2), att, sender=k.gateway)
 
 
-ONE_LISTED = b"\x01" + b"\x11" * 20  # an attester list of one
+ONE_LISTED = b"\x01\x01" + b"\x11" * 20  # the full form, an attester list of one
 
 
 @pytest.mark.parametrize(
     "opening",
     [
-        ONE_LISTED + GOOD + b"\x05" + bytes(5),  # five attesters on a leaf
-        ONE_LISTED + GOOD + b"\x02" + bytes(1),  # two announced, one present
-        ONE_LISTED + GOOD + b"\x01" + bytes(1) + b"\x00",  # trailing byte
-        ONE_LISTED + GOOD[:20],  # truncated entry
-        ONE_LISTED + GOOD + b"\x01" + b"\x01",  # index 1 of a one-attester list
-        b"\x02" + b"\x11" * 20 + GOOD + b"\x00",  # two listed, one present
-        b"",  # no attester count
+        ONE_LISTED + b"\x05" + bytes(5) + GOOD,  # five attesters on a leaf
+        ONE_LISTED + b"\x02" + bytes(1) + GOOD,  # two announced, one present
+        ONE_LISTED + b"\x01" + bytes(1) + b"\x00" + GOOD,  # trailing byte in the attester part
+        ONE_LISTED + b"\x01" + bytes(1) + GOOD[:20],  # truncated results
+        ONE_LISTED + b"\x01" + b"\x01" + GOOD,  # index 1 of a one-attester list
+        b"\x01\x02" + b"\x11" * 20 + b"\x00" + GOOD,  # two listed, one present
+        b"\x02\x01" + b"\x11" * 20 + b"\x01\x00",  # an unknown form
+        b"\x00\x01" + b"\x11" * 20 + b"\x01\x00",  # compact, yet a final vector is given
+        b"",  # no form
     ],
-    ids=["too-many", "short", "trailing", "truncated", "index-past-list", "short-list", "empty"],
+    ids=[
+        "too-many",
+        "short",
+        "trailing",
+        "truncated",
+        "index-past-list",
+        "short-list",
+        "unknown-form",
+        "compact-with-vector",
+        "empty",
+    ],
 )
 def test_open_results__malformed_opening__reverts_malformed_opening(k, by, reverts_with, opening):
     # the gateway committed to a malformed opening: it can never be opened (the pot returns at close)
@@ -1044,7 +1064,89 @@ def _terms(k, b):
         _pot(k),
         r - r * k.params.finalizer_bps // BPS,
         r * k.params.speed_bps // BPS,
+        RESULT_SALT,
+        batch.resultsCommitment,
+        batch.finalVectorHash,
     )
+
+
+def test_open_results__compact_opening__pays_as_the_full_one_without_the_results(k, by, workers):
+    """Results equal to the final vector open in the compact form (2 bytes a leaf with one attester,
+    no results, no final vector): checked against the batch's final vector hash, the same pay."""
+    tickets = k.tickets(3)
+    results = k.attested(tickets, [workers[3]])
+    b = _open_batch(k, by, tickets, results)
+    sigs = k.cosignatures(b, tickets, results)
+    compact, full = compact_opening(results), results_opening(results)
+    assert len(compact) == 2 + 20 + 2 * 3 and len(full) == len(compact) + 32 * 3
+    as_full = k.s.tickets.attesterPay(_terms(k, b), full, [], sigs)
+    assert k.s.tickets.attesterPay(_terms(k, b), compact, [], sigs) == as_full
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    tx = k.coordinator.openResults(b, RESULT_SALT, compact, [], sigs, sender=k.gateway)
+    assert _attester_credits(k, tx) == {str(workers[3].address): 3 * _pot(k)}
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve
+    assert k.coordinator.phaseOf(b) == PH_CLOSED
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 100, 256])
+def test_attester_pay__one_attester_on_every_leaf__word_pass_agrees_with_the_leaf_pass(
+    k, workers, n
+):
+    """A compact opening with one attester on every leaf is read 16 entries a word; listing a second
+    attester on no leaf sends it through the leaf-by-leaf pass: both owe the one attester the same,
+    every Final leaf's pot and every unaudited leaf's (challenged leaves: out of the final mask)."""
+    rng = random.Random(n)
+    attester = workers[3]
+    key = bytes.fromhex(str(attester.private_key).removeprefix("0x"))
+    all_leaves = (1 << n) - 1
+    audit = rng.getrandbits(n) | 1
+    final = audit & rng.getrandbits(n)
+    fvh, root = keccak(b"final vector"), keccak(b"root")
+    one = [AttestedResult(GOOD, (str(attester.address),))] * n
+    salt = RESULT_SALT
+    pot, unaudited = 1_000, 1_700
+    for listed in (1, 2):
+        part = compact_opening(one)[1:]
+        if listed == 2:  # a second attester in the list, on no leaf
+            part = bytes([2]) + part[1:21] + b"\x22" * 20 + part[21:]
+        terms = (
+            str(k.coordinator.address), 9, str(k.gateway.address), root, n, final, audit,
+            pot, unaudited, 300, salt, keccak(salt + fvh + part), fvh,
+        )  # fmt: skip
+        digest = batch_attestation_digest(
+            k.chain.chain_id, str(k.coordinator.address), 9, str(k.gateway.address), root,
+            all_leaves, fvh,
+        )  # fmt: skip
+        sigs = sign_digest(key, digest) + bytes(65) * (listed - 1)
+        accounts, amounts, paid = k.s.tickets.attesterPay(terms, b"\x00" + part, [], sigs)
+        expected = bin(final).count("1") * pot + bin(all_leaves & ~audit).count("1") * unaudited
+        assert str(accounts[0]) == str(attester.address)
+        assert int(amounts[0]) == int(paid) == expected
+
+
+def test_open_results__gateway_commits_a_result_an_attester_never_signed__that_attester_unpaid(
+    k, by, workers
+):
+    """workers[4] attested LIE on leaf 1 and co-signed the batch's true results; the gateway commits
+    GOOD in its place, so that the compact opening opens (the results equal the final vector) and
+    workers[4] would be paid for a result it did not sign. Its co-signature names the true results'
+    hash, not the committed one: it is not paid, its share goes back to the payer; workers[3], which
+    co-signed the committed results (its own leaf's is what it attested), is paid."""
+    tickets = k.tickets(2)
+    honest, liar = workers[3], workers[4]
+    true = [AttestedResult(GOOD, (str(honest.address),)), AttestedResult(LIE, (str(liar.address),))]
+    committed = [true[0], AttestedResult(GOOD, (str(liar.address),))]
+    k.attested(tickets, [honest, liar])
+    b = _open_batch(k, by, tickets, committed)
+    sigs = k.cosignature(honest, b, tickets, committed) + k.cosignature(liar, b, tickets, true)
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    tx = k.coordinator.openResults(
+        b, RESULT_SALT, compact_opening(committed), [], sigs, sender=k.gateway
+    )
+    assert _attester_credits(k, tx) == {str(honest.address): _pot(k)}
+    assert k.s.gateways.reserveOf(k.project_id).balance == reserve + _pot(k)
+    [opened] = tx.events.filter(k.coordinator.ResultsOpened)
+    assert (opened.paid, opened.returned) == (_pot(k), _pot(k))
 
 
 def test_open_results__malformed_opening_or_cosignature_count__reverts(
@@ -1080,7 +1182,7 @@ def test_attester_pay__attester_listed_twice_on_a_leaf__paid_twice_on_one_cosign
     results = [AttestedResult(GOOD, (str(workers[3].address),) * 2)]
     b = _open_batch(k, by, tickets, results)
     sig = k.cosignature(workers[3], b, tickets, results)
-    accounts, amounts, paid, _ = k.s.tickets.attesterPay(
+    accounts, amounts, paid = k.s.tickets.attesterPay(
         _terms(k, b), results_opening(results), [], sig
     )
     assert list(accounts) == [str(workers[3].address)]

@@ -78,6 +78,7 @@ from peerhost.wire.batch import (
     cosigners,
     encode_posted,
     is_audited,
+    open_args,
     open_cosignatures,
     results_commitment,
     results_opening,
@@ -787,9 +788,12 @@ class SettlementMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ moves: after settlement
 
-    @rule(i=st.integers(0, 7), open_it=st.booleans())
+    @rule(i=st.integers(0, 7), open_it=st.booleans(), full=st.booleans())
     @step
-    def gateway_opens_or_anyone_closes(self, i: int, open_it: bool) -> None:
+    def gateway_opens_or_anyone_closes(self, i: int, open_it: bool, full: bool) -> None:
+        """The gateway opens a settled batch's results (the compact opening when the results are the
+        final vector, unless ``full``; the full one with the final vector otherwise), or anyone
+        closes it after the open window."""
         w = self.w
         ready = [b for b in self.batches if b.state == S_FINALIZED]
         if not ready:
@@ -798,7 +802,9 @@ class SettlementMachine(RuleBasedStateMachine):
         if open_it and b.results and self.now < b.finalized_at + w.params.open_window:
             # attesters are paid once the batch's challenge window passed (DisputeCourt.unpaidLeaves)
             self._jump(b.finalized_at + w.challenge_window)
-            opening = results_opening(b.results)
+            opening, final = (
+                (results_opening(b.results), b.final) if full else open_args(b.results, b.final)
+            )
             root = batch_root([Leaf.of(t) for t in b.tickets])
             signed = {
                 a: sign_cosignature(
@@ -813,7 +819,7 @@ class SettlementMachine(RuleBasedStateMachine):
                 for a in cosigners(b.results)
             }
             cosigned = open_cosignatures(b.results, signed)
-            fn = w.c.functions.openResults(b.batch_id, SALT, opening, b.final, cosigned)
+            fn = w.c.functions.openResults(b.batch_id, SALT, opening, final, cosigned)
             self._send(fn, w.gateway)
         else:
             self._jump(b.finalized_at + w.params.open_window)

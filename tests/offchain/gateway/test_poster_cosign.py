@@ -112,14 +112,15 @@ def stack(tmp_path: Path) -> Stack:
     return Stack(tmp_path)
 
 
-def test_ask_cosignatures__posted_batch__each_attester_asked_for_its_own_leaves(
+def test_ask_cosignatures__posted_batch__each_attester_asked_for_its_leaves_and_every_result(
     stack: Stack,
 ) -> None:
     asyncio.run(stack.poster.ask_cosignatures(BATCH))
     asked = dict(stack.asked)
     assert set(asked) == {HONEST.address, OTHER.address}
-    assert (asked[HONEST.address].mask, asked[HONEST.address].results) == (0b101, (GOOD, GOOD))
-    assert (asked[OTHER.address].mask, asked[OTHER.address].results) == (0b110, (LIE, GOOD))
+    every = (GOOD, LIE, GOOD)  # the co-signature names the batch's results hash, over every leaf
+    assert (asked[HONEST.address].mask, asked[HONEST.address].results) == (0b101, every)
+    assert (asked[OTHER.address].mask, asked[OTHER.address].results) == (0b110, every)
     assert asked[HONEST.address].root == batch_root([Leaf.of(t) for t in stack.tickets])
 
 
@@ -141,8 +142,9 @@ def test_cosign__request_matches_the_ledger__signed_kept_and_opened(stack: Stack
 @pytest.mark.parametrize(
     "tamper, reason",
     [
-        (lambda r: dataclasses.replace(r, results=(GOOD, LIE)), "another result"),
-        (lambda r: dataclasses.replace(r, mask=0b111, results=(GOOD, LIE, GOOD)), "no ticket"),
+        (lambda r: dataclasses.replace(r, results=(GOOD, LIE, LIE)), "another result"),
+        (lambda r: dataclasses.replace(r, mask=0b111), "no ticket"),
+        (lambda r: dataclasses.replace(r, results=(GOOD, GOOD)), "not one per leaf"),
         (lambda r: dataclasses.replace(r, root=keccak(b"other")), "root"),
         (
             lambda r: dataclasses.replace(
@@ -152,7 +154,14 @@ def test_cosign__request_matches_the_ledger__signed_kept_and_opened(stack: Stack
         ),
         (lambda r: dataclasses.replace(r, mask=0b1000, results=(GOOD,)), "past the batch"),
     ],
-    ids=["other-result", "unattested-leaf", "wrong-root", "tampered-leaf", "mask-past-batch"],
+    ids=[
+        "other-result",
+        "unattested-leaf",
+        "results-not-one-per-leaf",
+        "wrong-root",
+        "tampered-leaf",
+        "mask-past-batch",
+    ],
 )
 def test_cosign__request_not_what_the_worker_attested__refused(
     stack: Stack, tamper: object, reason: str, caplog: pytest.LogCaptureFixture
@@ -168,7 +177,7 @@ def test_cosign__leaf_differs_from_the_attested_ticket__refused(stack: Stack) ->
     tickets = [forged, *stack.tickets[1:]]
     leaves = [Leaf.of(t) for t in tickets]
     request = CosignRequest(
-        BATCH, batch_root(leaves), b"".join(x.encode() for x in leaves), 0b101, (GOOD, GOOD)
+        BATCH, batch_root(leaves), b"".join(x.encode() for x in leaves), 0b101, (GOOD, LIE, GOOD)
     )
     assert stack.cosigner.handle(request, GATEWAY.address) is None
 

@@ -7,13 +7,18 @@ from eth_account import Account
 from eth_utils import keccak
 
 from peerhost.wire.batch import (
+    ABSTAIN,
     AttestedResult,
+    attester_part,
     attester_terms,
     batch_attestation_digest,
+    compact_opening,
     cosign_digest,
     cosigners,
     decode_results,
+    open_args,
     open_cosignatures,
+    results_commitment,
     results_opening,
     sign_cosignature,
 )
@@ -47,10 +52,11 @@ def test_cosigners__opening__distinct_attesters_in_first_seen_order() -> None:
     assert cosigners(_results()) == [A.address, B.address]
 
 
-def test_attester_terms__opening__mask_of_its_leaves_and_hash_of_their_results() -> None:
-    assert attester_terms(_results(), A.address) == (0b0011, keccak(GOOD + OTHER))
-    assert attester_terms(_results(), B.address.lower()) == (0b1010, keccak(OTHER + GOOD))
-    assert attester_terms(_results(), GATEWAY) == (0, keccak(b""))
+def test_attester_terms__opening__mask_of_its_leaves_and_the_batch_results_hash() -> None:
+    every = keccak(GOOD + OTHER + GOOD + GOOD)  # every leaf's, its own and the others'
+    assert attester_terms(_results(), A.address) == (0b0011, every)
+    assert attester_terms(_results(), B.address.lower()) == (0b1010, every)
+    assert attester_terms(_results(), GATEWAY) == (0, every)
 
 
 def test_sign_cosignature__attester_key__recovers_to_it_over_its_terms_only() -> None:
@@ -83,34 +89,56 @@ def test_open_cosignatures__malformed_signature__raises() -> None:
 
 
 def test_cosign_messages__round_trip__same_fields() -> None:
-    request = CosignRequest(7, ROOT, b"\x01" * 103, 0b101, (GOOD, OTHER))
+    request = CosignRequest(7, ROOT, b"\x01" * 103, 0b101, (GOOD, OTHER, GOOD))
     assert decode_message(encode_message(request)) == request
     reply = Cosignature(7, b"\x02" * 65)
     assert decode_message(encode_message(reply)) == reply
 
 
-def test_cosign_request__results_do_not_match_mask__refused() -> None:
+def test_cosign_request__mask_past_the_results__refused() -> None:
     doc = CosignRequest(7, ROOT, b"\x01" * 103, 0b111, (GOOD, OTHER)).to_doc()
-    with pytest.raises(FeedMessageError, match="one hash per bit"):
+    with pytest.raises(FeedMessageError, match="one hash per leaf"):
         decode_message(str(doc).replace("'", '"'))
 
 
-def test_results_opening__attesters_listed_once__indexes_per_leaf_and_round_trip() -> None:
+def test_results_opening__attesters_listed_once__indexes_per_leaf_then_results_round_trip() -> None:
     opening = results_opening(_results())
     listed = bytes([2]) + bytes.fromhex(A.address[2:]) + bytes.fromhex(B.address[2:])
-    entries = GOOD + b"\x01\x00" + OTHER + b"\x02\x01\x00" + GOOD + b"\x00" + GOOD + b"\x01\x01"
-    assert opening == listed + entries
+    entries = b"\x01\x00" + b"\x02\x01\x00" + b"\x00" + b"\x01\x01"
+    assert opening == b"\x01" + listed + entries + GOOD + OTHER + GOOD + GOOD
+    assert attester_part(_results()) == listed + entries
     assert decode_results(opening) == _results()
     assert decode_results(b"") == []
+    compact = compact_opening(_results())
+    assert compact == b"\x00" + listed + entries
+    assert decode_results(compact, [r.result_hash for r in _results()]) == _results()
+    with pytest.raises(ValueError, match="final vector"):
+        decode_results(compact)
+
+
+def test_results_commitment__salted_hash_of_results_hash_and_attester_part() -> None:
+    salt = b"\x07" * 32
+    every = keccak(GOOD + OTHER + GOOD + GOOD)
+    assert results_commitment(_results(), salt) == keccak(salt + every + attester_part(_results()))
+    assert results_commitment(_results(), b"\x08" * 32) != results_commitment(_results(), salt)
+
+
+def test_open_args__results_equal_final_vector__compact_without_vector_else_full_with_it() -> None:
+    results = [AttestedResult(GOOD, (A.address,)), AttestedResult(OTHER, (B.address,))]
+    assert open_args(results, [GOOD, OTHER]) == (compact_opening(results), [])
+    # a leaf not Final (ABSTAIN in the vector) or overturned: the results are sent
+    for vector in ([GOOD, ABSTAIN], [GOOD, GOOD]):
+        assert open_args(results, vector) == (results_opening(results), vector)
 
 
 @pytest.mark.parametrize(
     "opening",
     [
-        b"\x02" + b"\x11" * 20,  # two listed, one present
-        b"\x01" + b"\x11" * 20 + GOOD + b"\x01\x01",  # index past the list
-        b"\x01" + b"\x11" * 20 + GOOD + b"\x02\x00",  # two announced, one present
-        b"\x01" + b"\x11" * 20 + GOOD[:10],  # entry cut short
+        b"\x01\x02" + b"\x11" * 20,  # two listed, one present
+        b"\x01\x01" + b"\x11" * 20 + b"\x01\x01" + GOOD,  # index past the list
+        b"\x01\x01" + b"\x11" * 20 + b"\x02\x00" + GOOD,  # two announced, one present
+        b"\x01\x01" + b"\x11" * 20 + b"\x01\x00" + GOOD[:10],  # results cut short
+        b"\x02\x01" + b"\x11" * 20 + b"\x01\x00",  # an unknown form
     ],
 )
 def test_decode_results__malformed_opening__value_error(opening: bytes) -> None:
