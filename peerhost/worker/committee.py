@@ -745,13 +745,18 @@ class Committee:
         """Seconds the chain's clock runs ahead of this worker's (negative: behind), as the
         contract will judge a deadline: by the timestamp the node gives the block it would mine
         next (``pending``; a devnet's clock while it is idle, or after a snapshot's revert set it
-        back), or the head's when later. A node that does not answer ``pending`` is judged by its
-        head alone, and only when ahead (an idle devnet's head keeps its last block's time)."""
-        head = await self.book.timestamp()
+        back), or the head's when later. A node whose ``pending`` is no block being built (not
+        numbered past the head: op-geth by default, and some other nodes, answer the latest block)
+        or that does not answer it is judged by its head alone, and only when ahead: the head's
+        age (up to 12 s on L1, more after a missed slot) is no lead, counted it moved both
+        deadlines later by it."""
+        number, head = await self.view.head()  # before the pending block: never numbered past it
         try:
             pending = await self.view.rpc.call("eth_getBlockByNumber", ["pending", False])
-            stamp = int(pending["timestamp"], 16)
+            stamp, building = int(pending["timestamp"], 16), int(pending["number"], 16) > number
         except (RpcError, TypeError, KeyError, ValueError):
+            building = False
+        if not building:
             return max(0.0, head - self.clock())
         return max(stamp, head) - self.clock()
 
