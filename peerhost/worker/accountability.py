@@ -786,7 +786,9 @@ class Accountability:
         task = self._opinion_run(batch_id, index)
         deadline = int(case.get("commitDeadline") or 0)
         if not deadline:
-            return await task
+            with contextlib.suppress(Exception):  # a failed run: below
+                await task
+            return self._ran(batch_id, index, tier, task)
         margin = commit_margin(int((await courts.params())["commitWindow"]))
         now = max(time.time(), float(await self.view.block_timestamp()))
         try:
@@ -795,7 +797,7 @@ class Accountability:
             task.cancel()
             raise
         if task in done:
-            return task.result()
+            return self._ran(batch_id, index, tier, task)
         self._late.add(task)
         task.add_done_callback(self._late.discard)
         log.warning(
@@ -805,6 +807,22 @@ class Accountability:
             index,
             tier,
             margin,
+        )
+        return ABSTAIN
+
+    def _ran(self, batch_id: int, index: int, tier: int, run: asyncio.Future[bytes]) -> bytes:
+        """The vote from a finished run of the leaf: its result, or ``ABSTAIN`` when it failed
+        (logged; the vote is still committed: a failure ending the case's duty left the tier
+        without this voter's commitment, a no-show slashed)."""
+        if not run.cancelled() and run.exception() is None:
+            return run.result()
+        log.warning(
+            "accountability: case %d/%d tier %d: this worker's result of the leaf failed (%r): "
+            "voting an abstention",
+            batch_id,
+            index,
+            tier,
+            None if run.cancelled() else run.exception(),
         )
         return ABSTAIN
 
