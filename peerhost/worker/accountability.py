@@ -842,7 +842,9 @@ class Accountability:
         key = (batch_id, index)
         if key in self._opinion_failed:
             return None
-        run = self._opinion_run(batch_id, index)
+        run = self._opinions.get(key)  # a failed run is started again for a vote only
+        if run is None:
+            run = self._opinion_run(batch_id, index)
         if not run.done():
             return None
         if run.cancelled() or run.exception() is not None:

@@ -9,6 +9,7 @@ courts, the head pushed over ``newHeads``."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -39,20 +40,8 @@ def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutof
     accounts_by_address: dict[str, Any],
     loop: ThreadLoop,
 ) -> None:
-    court = Court(k, accounts_by_address)
-    posted, b = court.escalated_leaf()
-    panel = court.seat_panel(b, 0)
-    court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
-    assert court.phase(b, 0) == CP_DECIDED
-    active = court._eligible(b, 0)
-    stakes, epoch = k.s.stakes, int(court.case(b, 0).epoch)
-    members = [
-        str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
-    ]
-    # every member votes in tier 3 (a tier-2 seat too): one off the panel when the draw left one
-    me_address = next((w for w in members if w not in panel and w not in active), members[0])
+    court, posted, b, me_address, challenger = _decided_case(k, accounts_by_address)
     me = accounts_by_address[me_address]
-    challenger = next(a for x, a in accounts_by_address.items() if x in members and x != me_address)
     runs: list[int] = []
     release = asyncio.Event()
 
@@ -95,3 +84,69 @@ def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutof
         loop.run(accountability.close(), 30)
         loop.run(heads.aclose(), 30)
         loop.run(rpc.aclose(), 30)
+
+
+def test_case_duty__decided_case_own_run_fails__logged_once_not_run_again_each_block(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The worker's run of the decided leaf raises: logged once, no challenge from it, and not
+    run again while the case is read at the next blocks. Before, each block's read replaced the
+    failed run with a new one (a sandbox run per block for the whole challenge window), silently."""
+    caplog.set_level(logging.WARNING, logger="peerhost.worker.accountability")
+    court, posted, b, me_address, _ = _decided_case(k, accounts_by_address)
+    runs: list[int] = []
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        runs.append(index)
+        raise RuntimeError("the leaf's run failed")
+
+    rpc, accountability = accountability_of(
+        v2_config, accounts_by_address[me_address], leaves_of, leaf_result
+    )
+    heads = HeadWatcher(rpc, v2_config.ws_url)
+    accountability.follow_heads(heads)
+    duty = loop.start(accountability.case_duty(b, 0))
+    try:
+        wait_for(lambda: heads.live, 30, "the head subscription")
+        k.chain.mine(1)
+        wait_for(lambda: runs == [0], 10, "this worker's run of the leaf")
+        calls = rpc.calls["eth_call"]
+        for _ in range(4):
+            k.chain.mine(1)
+            time.sleep(1.0)
+        assert rpc.calls["eth_call"] - calls >= 3, "the case not read at each block"
+        assert runs == [0], "the failed run started again"
+        assert caplog.text.count("no challenge from it") == 1
+        assert court.phase(b, 0) == CP_DECIDED  # nothing challenged
+    finally:
+        duty.cancel()
+        time.sleep(0.1)
+        loop.run(accountability.close(), 30)
+        loop.run(heads.aclose(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
+def _decided_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Court, Any, int, str, Any]:
+    """(court, posted, batch id, a member's address, another member) of a leaf escalated and
+    decided GOOD at tier 2; the member is off the panel when the draw left one (every member
+    votes in tier 3, a tier-2 seat too)."""
+    court = Court(k, accounts_by_address)
+    posted, b = court.escalated_leaf()
+    panel = court.seat_panel(b, 0)
+    court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
+    assert court.phase(b, 0) == CP_DECIDED
+    active = court._eligible(b, 0)
+    stakes, epoch = k.s.stakes, int(court.case(b, 0).epoch)
+    members = [
+        str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
+    ]
+    me_address = next((w for w in members if w not in panel and w not in active), members[0])
+    challenger = next(a for x, a in accounts_by_address.items() if x in members and x != me_address)
+    return court, posted, b, me_address, challenger
