@@ -429,7 +429,8 @@ class Committee:
             return
         if task is not None:
             log.warning("committee: batch %d posted again in another block (reorg)", batch_id)
-            task.cancel()
+            task.cancel()  # its _done skips the drop: the new duty's task replaced it
+            self._drop_late_queue(batch_id)
             self._batches.pop(batch_id, None)
         self._posted_in[batch_id] = block
         if raw.get("transactionHash"):
