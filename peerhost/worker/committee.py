@@ -78,7 +78,7 @@ from peerhost.worker.accountability import (
 )
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
-from peerhost.worker.duties import DutyLog, commit_margin, input_margin, seat_key
+from peerhost.worker.duties import DutyLog, chain_lead, commit_margin, input_margin, seat_key
 from peerhost.worker.tickets import TicketRunner
 
 log = logging.getLogger(__name__)
@@ -743,23 +743,8 @@ class Committee:
         return chosen
 
     async def _clock_lead(self) -> float:
-        """Seconds the chain's clock runs ahead of this worker's (negative: behind), as the
-        contract will judge a deadline: by the timestamp the node gives the block it would mine
-        next (``pending``; a devnet's clock while it is idle, or after a snapshot's revert set it
-        back), or the head's when later. A node whose ``pending`` is no block being built (not
-        numbered past the head: op-geth by default, and some other nodes, answer the latest block)
-        or that does not answer it is judged by its head alone, and only when ahead: the head's
-        age (up to 12 s on L1, more after a missed slot) is no lead, counted it moved both
-        deadlines later by it."""
-        number, head = await self.view.head()  # before the pending block: never numbered past it
-        try:
-            pending = await self.view.rpc.call("eth_getBlockByNumber", ["pending", False])
-            stamp, building = int(pending["timestamp"], 16), int(pending["number"], 16) > number
-        except (RpcError, TypeError, KeyError, ValueError):
-            building = False
-        if not building:
-            return max(0.0, head - self.clock())
-        return max(stamp, head) - self.clock()
+        """Seconds the chain's clock runs ahead of this worker's (:func:`chain_lead`)."""
+        return await chain_lead(self.view, self.clock)
 
     def _late_done(self, task: asyncio.Future[Any]) -> None:
         self._late.discard(task)

@@ -18,7 +18,8 @@ import pytest
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.heads import HeadWatcher
 from peerhost.wire.batch import Leaf
-from peerhost.wire.disputes import TIER_ALL
+from peerhost.wire.disputes import TIER_ALL, vote_commitment
+from peerhost.worker.duties import vote_key
 
 from .conftest import GOOD
 from .courtkit import CP_COMMIT, Court
@@ -39,7 +40,12 @@ def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutof
     v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
     loop: ThreadLoop,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """The tier-3 vote commits the run's result, GOOD, by its cutoff judged by the chain's clock
+    while the worker's runs an hour ahead (judged by the later of the worker's clock and the
+    head's, as before, the cutoff had passed at the first look: an abstention committed)."""
+    caplog.set_level(logging.WARNING, logger="peerhost.worker.accountability")
     court, posted, b, me_address, challenger = _decided_case(k, accounts_by_address)
     me = accounts_by_address[me_address]
     runs: list[int] = []
@@ -54,6 +60,9 @@ def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutof
         return GOOD
 
     rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    # the worker's clock an hour ahead of the chain's (as the wall clock runs ahead of a devnet's
+    # once a revert set it back): the tier-3 cutoff is judged by the chain's clock
+    accountability.clock = lambda: time.time() + 3600
     heads = HeadWatcher(rpc, v2_config.ws_url)
     accountability.follow_heads(heads)
     duty = loop.start(accountability.case_duty(b, 0))
@@ -71,13 +80,22 @@ def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutof
         assert int(court.case(b, 0).tier) == TIER_ALL and court.phase(b, 0) == CP_COMMIT
         loop.loop.call_soon_threadsafe(release.set)  # the run ends: its result is the vote
 
-        def committed() -> bool:
+        def commitment() -> bytes | None:
             k.chain.mine(1)
             voters = court.c.votersOf(b, 0, TIER_ALL)
-            return any(str(v.worker) == me_address and int(v.status) >= 1 for v in voters)
+            mine = [bytes(v.vote) for v in voters if str(v.worker) == me_address and int(v.status)]
+            return mine[0] if mine else None
 
-        wait_for(committed, 10, "the active worker's tier-3 commitment")
+        wait_for(lambda: commitment() is not None, 10, "the active worker's tier-3 commitment")
         assert runs == [0], "one run of the leaf for the case, its result kept for the vote"
+        # the commitment opens to the run's result (an abstention also commits)
+        saved = accountability.duties.get(vote_key(b, 0, TIER_ALL))
+        assert saved is not None and saved[0] == GOOD
+        opens = vote_commitment(
+            k.chain.chain_id, str(court.c.address), b, 0, TIER_ALL, me_address, GOOD, saved[1]
+        )
+        assert commitment() == opens
+        assert "voting an abstention" not in caplog.text
     finally:
         duty.cancel()
         time.sleep(0.1)
