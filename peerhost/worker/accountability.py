@@ -60,7 +60,7 @@ from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
 from peerhost.wire.ticket import input_hash_of, request_id
-from peerhost.worker.duties import DutyLog, challenge_key, commit_margin, vote_key
+from peerhost.worker.duties import DutyLog, chain_lead, challenge_key, commit_margin, vote_key
 
 PHASE_FINALIZED = 5  # ISettlementCoordinator.Phase
 
@@ -190,6 +190,9 @@ class Accountability:
         self.challenges = challenges
         self.mine_blocks = mine_blocks
         self.poll = poll
+        #: the worker's clock a tier vote's cutoff is judged by, with the chain's lead on it
+        #: (:func:`~peerhost.worker.duties.chain_lead`, as a seat's deadlines)
+        self.clock: Callable[[], float] = time.time
         self.from_block = 0
         self.http = httpx.AsyncClient(timeout=10.0)
         self._courts: CourtsView | None = None
@@ -753,8 +756,10 @@ class Accountability:
             elif phase == DECIDE:
                 await self._try(courts, "dispute", "decide", batch_id, index)
             elif phase == DECIDED:
-                if opinion is None:  # worked out in the background: the next block is read
-                    opinion = self._opinion(batch_id, index)  # meanwhile, a challenge may come
+                # at tier 2 only (no challenge after tier 3), worked out in the background: the
+                # next block is read meanwhile, a challenge may come
+                if opinion is None and tier == TIER_PANEL:
+                    opinion = self._opinion(batch_id, index)
                 decided = bytes(case["value"])
                 key = challenge_key(batch_id, index, TIER_ALL)
                 if (
@@ -781,21 +786,24 @@ class Accountability:
     ) -> bytes:
         """This worker's result for a leaf it votes on, or ``ABSTAIN`` when it is not ready
         :func:`~peerhost.worker.duties.commit_margin` seconds before the tier's commit deadline
-        (a revealed abstention is never slashed, a vote never committed is a no-show). The run
+        by the chain's clock (:func:`~peerhost.worker.duties.chain_lead`, as a seat's; a revealed
+        abstention is never slashed, a vote never committed is a no-show). The run
         goes on in the background (a data challenge it opened is seen through)."""
         task = self._opinion_run(batch_id, index)
         deadline = int(case.get("commitDeadline") or 0)
         if not deadline:
-            return await task
+            with contextlib.suppress(Exception):  # a failed run: below
+                await task
+            return self._ran(batch_id, index, tier, task)
         margin = commit_margin(int((await courts.params())["commitWindow"]))
-        now = max(time.time(), float(await self.view.block_timestamp()))
+        now = self.clock() + await chain_lead(self.view, self.clock)  # the chain's clock
         try:
             done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - margin - now))
         except asyncio.CancelledError:
             task.cancel()
             raise
         if task in done:
-            return task.result()
+            return self._ran(batch_id, index, tier, task)
         self._late.add(task)
         task.add_done_callback(self._late.discard)
         log.warning(
@@ -805,6 +813,22 @@ class Accountability:
             index,
             tier,
             margin,
+        )
+        return ABSTAIN
+
+    def _ran(self, batch_id: int, index: int, tier: int, run: asyncio.Future[bytes]) -> bytes:
+        """The vote from a finished run of the leaf: its result, or ``ABSTAIN`` when it failed
+        (logged; the vote is still committed: a failure ending the case's duty left the tier
+        without this voter's commitment, a no-show slashed)."""
+        if not run.cancelled() and run.exception() is None:
+            return run.result()
+        log.warning(
+            "accountability: case %d/%d tier %d: this worker's result of the leaf failed (%r): "
+            "voting an abstention",
+            batch_id,
+            index,
+            tier,
+            None if run.cancelled() else run.exception(),
         )
         return ABSTAIN
 
@@ -824,7 +848,9 @@ class Accountability:
         key = (batch_id, index)
         if key in self._opinion_failed:
             return None
-        run = self._opinion_run(batch_id, index)
+        run = self._opinions.get(key)  # a failed run is started again for a vote only
+        if run is None:
+            run = self._opinion_run(batch_id, index)
         if not run.done():
             return None
         if run.cancelled() or run.exception() is not None:

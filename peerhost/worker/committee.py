@@ -78,7 +78,7 @@ from peerhost.worker.accountability import (
 )
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
-from peerhost.worker.duties import DutyLog, commit_margin, input_margin, seat_key
+from peerhost.worker.duties import DutyLog, chain_lead, commit_margin, input_margin, seat_key
 from peerhost.worker.tickets import TicketRunner
 
 log = logging.getLogger(__name__)
@@ -429,7 +429,8 @@ class Committee:
             return
         if task is not None:
             log.warning("committee: batch %d posted again in another block (reorg)", batch_id)
-            task.cancel()
+            task.cancel()  # its _done skips the drop: the new duty's task replaced it
+            self._drop_late_queue(batch_id)
             self._batches.pop(batch_id, None)
         self._posted_in[batch_id] = block
         if raw.get("transactionHash"):
@@ -742,18 +743,8 @@ class Committee:
         return chosen
 
     async def _clock_lead(self) -> float:
-        """Seconds the chain's clock runs ahead of this worker's (negative: behind), as the
-        contract will judge a deadline: by the timestamp the node gives the block it would mine
-        next (``pending``; a devnet's clock while it is idle, or after a snapshot's revert set it
-        back), or the head's when later. A node that does not answer ``pending`` is judged by its
-        head alone, and only when ahead (an idle devnet's head keeps its last block's time)."""
-        head = await self.book.timestamp()
-        try:
-            pending = await self.view.rpc.call("eth_getBlockByNumber", ["pending", False])
-            stamp = int(pending["timestamp"], 16)
-        except (RpcError, TypeError, KeyError, ValueError):
-            return max(0.0, head - self.clock())
-        return max(stamp, head) - self.clock()
+        """Seconds the chain's clock runs ahead of this worker's (:func:`chain_lead`)."""
+        return await chain_lead(self.view, self.clock)
 
     def _late_done(self, task: asyncio.Future[Any]) -> None:
         self._late.discard(task)

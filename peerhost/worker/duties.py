@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+
+from peerhost.chain.errors import RpcError
+from peerhost.chain.settlement import SettlementView
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS duties (
@@ -46,6 +50,25 @@ def input_margin(window: int) -> float:
     :func:`commit_margin` and 15 % of the window more (10 s of a 20 s window, 48 s of 120 s). The
     challenge goes on; the commitment never waits for its transactions or its window."""
     return commit_margin(window) + window * _INPUT_MARGIN_SHARE
+
+
+async def chain_lead(view: SettlementView, clock: Callable[[], float]) -> float:
+    """Seconds the chain's clock runs ahead of ``clock`` (negative: behind), as the contracts
+    will judge a deadline (a seat's, a tier vote's): by the timestamp the node gives the block it
+    would mine next (``pending``; a devnet's clock while it is idle, or after a snapshot's revert
+    set it back), or the head's when later. A node whose ``pending`` is no block being built (not
+    numbered past the head: op-geth by default, and some other nodes, answer the latest block) or
+    that does not answer it is judged by its head alone, and only when ahead: the head's age (up
+    to 12 s on L1, more after a missed slot) is no lead, counted it moved deadlines later by it."""
+    number, head = await view.head()  # before the pending block: never numbered past it
+    try:
+        pending = await view.rpc.call("eth_getBlockByNumber", ["pending", False])
+        stamp, building = int(pending["timestamp"], 16), int(pending["number"], 16) > number
+    except (RpcError, TypeError, KeyError, ValueError):
+        building = False
+    if not building:
+        return max(0.0, head - clock())
+    return max(stamp, head) - clock()
 
 
 def seat_key(batch_id: int) -> str:

@@ -8,6 +8,8 @@ panelists lost 0.1 to 1.6 ETH as tier-2 no-shows)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -37,18 +39,49 @@ def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_i
     accounts_by_address: dict[str, Any],
     loop: ThreadLoop,
 ) -> None:
+    never = asyncio.Event()
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        await never.wait()  # the run that does not finish in time
+        return GOOD
+
+    _panel_seat_reveals_abstention(k, v2_config, accounts_by_address, loop, leaf_result)
+
+
+def test_case_duty__leaf_run_fails__panel_seat_votes_abstention_not_slashed(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The seat's run of the leaf raises (a sandbox or input failure): it is logged and the seat
+    commits an abstention and reveals it. Before, the run's exception ended the case's duty: no
+    commitment, a no-show slashed."""
+    caplog.set_level(logging.WARNING, logger="peerhost.worker.accountability")
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        raise RuntimeError("the leaf's run failed")
+
+    _panel_seat_reveals_abstention(k, v2_config, accounts_by_address, loop, leaf_result)
+    assert "the leaf's run failed" in caplog.text and "voting an abstention" in caplog.text
+
+
+def _panel_seat_reveals_abstention(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+    leaf_result: Callable[[int, int], Awaitable[bytes]],
+) -> None:
+    """A panel seat whose run of the leaf is ``leaf_result``, the chain's clock 3 s before its
+    cutoff: it commits and reveals ``ABSTAIN`` in time while the others vote GOOD."""
     court = Court(k, accounts_by_address)
     posted, b = court.escalated_leaf(None)
     panel = court.seat_panel(b, 0)
     assert court.phase(b, 0) == CP_COMMIT
     me = accounts_by_address[panel[0]]
     others = [w for w in panel if w != panel[0]]
-
-    never = asyncio.Event()
-
-    async def leaf_result(batch_id: int, index: int) -> bytes:
-        await never.wait()  # the run that does not finish in time
-        return GOOD
 
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
         return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
@@ -65,14 +98,16 @@ def test_case_duty__leaf_not_run_by_commit_margin__panel_seat_votes_abstention_i
         mine = [v for v in court.c.votersOf(b, 0, TIER_PANEL) if str(v.worker) == panel[0]]
         return int(mine[0].status), bytes(mine[0].vote)
 
-    wait_for(lambda: status()[0] >= COMMITTED, margin + 20, "the panel seat's vote commitment")
-    for w in others:
-        court.commit(b, 0, w, GOOD)
-    if court.phase(b, 0) == CP_COMMIT:
-        k.chain.mine(deltatime=int(court.params.commitWindow))
-    assert court.phase(b, 0) == CP_REVEAL
-    wait_for(lambda: status()[0] == REVEALED, 30, "the panel seat's reveal")
-    assert status()[1] == ABSTAIN  # revealed an abstention: never slashed
-    duty.cancel()
-    loop.run(accountability.close(), 30)
-    loop.run(rpc.aclose(), 30)
+    try:
+        wait_for(lambda: status()[0] >= COMMITTED, margin + 20, "the panel seat's commitment")
+        for w in others:
+            court.commit(b, 0, w, GOOD)
+        if court.phase(b, 0) == CP_COMMIT:
+            k.chain.mine(deltatime=int(court.params.commitWindow))
+        assert court.phase(b, 0) == CP_REVEAL
+        wait_for(lambda: status()[0] == REVEALED, 30, "the panel seat's reveal")
+        assert status()[1] == ABSTAIN  # revealed an abstention: never slashed
+    finally:
+        duty.cancel()
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
