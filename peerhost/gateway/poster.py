@@ -91,9 +91,19 @@ _ATTEST_GRACE = 5.0
 #: A post's gas limit: ~215-250 k fixed (a fresh one-leaf post 248 k) and ~1.7-2.0 k per 51-byte
 #: leaf (653 k for 256 leaves, docs/protocol.md "Gas"), with room to spare. The limit is what a
 #: block reserves: 400 k + 60 k per leaf (15.8 M for 256 leaves) kept a second post out of a 30 M
-#: block; 320 k + 4 k per leaf is 1.34 M for 256 (22 full posts per 30 M block).
+#: block; 320 k + 4 k per leaf is 1.34 M for 256 (22 full posts per 30 M block). Each 256-seq
+#: word of the gateway's seq bitmap the leaves touch costs ~22.1 k more when new, ~5 k when set
+#: before (``_markSeqs``): 23 k per word, so seqs spread over a large backlog do not run out of gas.
 _GAS_BASE = 320_000
 _GAS_PER_LEAF = 4_000
+_GAS_PER_WORD = 23_000
+
+
+def post_gas(seqs: list[int]) -> int:
+    """A post's gas limit: base, per leaf and per seq bitmap word its seqs touch."""
+    return _GAS_BASE + _GAS_PER_LEAF * len(seqs) + _GAS_PER_WORD * len({s >> 8 for s in seqs})
+
+
 #: Co-sign requests to attesters still missing are repeated this often (seconds); once the batch
 #: may be opened, the poster waits at most this long after the last request before opening without.
 _COSIGN_RETRY = 2.0
@@ -365,7 +375,7 @@ class BatchPoster:
             "postBatch", project_id, profile, head.as_tuple(), commitment, leaves
         )
         seqs = [t.ticket.seq for t in tickets]
-        gas = _GAS_BASE + _GAS_PER_LEAF * len(tickets)
+        gas = post_gas(seqs)
         # signed again once when the node refuses it: the posts signed after it in this tick wait
         # for its nonce (the signer re-reads the node's count once the queue is drained)
         for attempt in (1, 2):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from peerhost.chain.config import ChainConfig
-from peerhost.gateway.poster import _GAS_BASE, _GAS_PER_LEAF
+from peerhost.gateway.poster import post_gas
 from peerhost.gateway.ticketbook import ISSUED, POSTED, REJECTED
 
 from .test_gateway_reorg import Gateway, posted, seqs
@@ -82,7 +82,28 @@ def test_poster__full_batch_of_max_leaves__posted_within_its_gas_limit(
     [batch] = gw.book.batches(POSTED)
     assert len(gw.book.in_batch(batch.batch_id or 0)) == leaves
     receipt = kit.request("eth_getTransactionReceipt", ["0x" + batch.post_tx.hex()])
-    used, limit = int(receipt["gasUsed"], 16), _GAS_BASE + _GAS_PER_LEAF * leaves
+    used, limit = int(receipt["gasUsed"], 16), post_gas([t.seq for t in tickets])
     assert int(receipt["status"], 16) == 1 and used < limit
     # the limit is what the block reserves: at most 2.5 times what a full post uses
     assert limit < 2.5 * used, (used, limit)
+
+
+def test_poster__seqs_in_distinct_bitmap_words__posted_within_its_gas_limit(
+    ready: Any, gw: Gateway
+) -> None:
+    """Seqs 256 apart (a rare function's tickets spread over a large backlog) each set a new word
+    of the gateway's seq bitmap (~22 k gas each): a limit counting leaves only ran out of gas, the
+    batch was rejected and its tickets lost."""
+    kit = ready
+    tickets = []
+    for _ in range(16):
+        tickets += kit.tickets(1)
+        kit.next_seq += 255
+    assert len({t.seq >> 8 for t in tickets}) == 16
+    gw.issue(tickets, kit.project_id)
+    gw.tick()
+    assert gw.states(tickets) == [POSTED] * 16
+    [batch] = gw.book.batches(POSTED)
+    receipt = kit.request("eth_getTransactionReceipt", ["0x" + batch.post_tx.hex()])
+    assert int(receipt["status"], 16) == 1
+    assert int(receipt["gasUsed"], 16) < post_gas([t.seq for t in tickets])
