@@ -249,11 +249,14 @@ class BatchPoster:
 
     async def run(self) -> None:
         """Forever: reconcile, post what is ready, follow posted batches."""
-        self._from_block = max(0, await self.view.block_number() - 10_000)
-        await self.inputs.start(self._from_block)
-        await self.reconcile()
+        started = False
         while True:
             try:
+                if not started:  # retried like a tick: the node may be down at start
+                    self._from_block = max(0, await self.view.block_number() - 10_000)
+                    await self.inputs.start(self._from_block)
+                    await self.reconcile()
+                    started = True
                 await self.tick()
             except (ChainUnavailable, RpcError, TimeoutError) as exc:
                 log.warning("batch poster: chain unavailable (%s); retrying", exc)
@@ -376,8 +379,8 @@ class BatchPoster:
         )
         seqs = [t.ticket.seq for t in tickets]
         gas = post_gas(seqs)
-        # signed again once when the node refuses it: the posts signed after it in this tick wait
-        # for its nonce (the signer re-reads the node's count once the queue is drained)
+        # signed again once when the node refuses it, at the nonce it refused (the sender's
+        # lowest hole): the posts signed after it in this tick wait for that nonce
         for attempt in (1, 2):
             async with self._lock:
                 await self.sender.prepare()
@@ -386,12 +389,20 @@ class BatchPoster:
             try:
                 await sent
                 break
-            except (RpcError, ChainUnavailable, TimeoutError) as exc:
-                if attempt == 1 and isinstance(exc, RpcError):  # refused: it is not in the pool
+            except RpcError as exc:  # refused, and the node does not know it (the sender looked)
+                if attempt == 1:
                     log.warning("batch of %d ticket(s) not sent (%s); signed again", len(seqs), exc)
                     continue
                 log.warning("batch of %d ticket(s) not sent (%s); will retry", len(seqs), exc)
+                self.sender.forget(tx_hash)
                 self.book.unpost(seqs)
+                return None
+            except (ChainUnavailable, TimeoutError) as exc:
+                # it may have reached the node: left ``posting``, the next tick reconciles it
+                # (mined, in the pool, or back to ``issued``; the sender sends it again meanwhile)
+                log.warning(
+                    "batch of %d ticket(s) maybe not sent (%s); checked again", len(seqs), exc
+                )
                 return None
         try:
             receipt = await self.sender_wait(tx_hash, self.receipt_timeout)
@@ -668,6 +679,7 @@ class BatchPoster:
                 pending = await self.view.rpc.call("eth_getTransactionByHash", [hex_hash])
                 if pending is None:
                     log.info("batch tx %s never reached the chain: re-posting", hex_hash)
+                    self.sender.forget(tx_hash)  # never sent again: its tickets go in a new post
                     self.book.unpost([t.ticket.seq for t in tickets])
                     continue
                 receipt = await self.sender_wait(tx_hash)
