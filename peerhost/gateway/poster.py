@@ -217,11 +217,10 @@ class BatchPoster:
         self.withhold = withhold
         self.withhold_inputs = withhold_inputs
         # admission control (:meth:`admit`): the attesters' orphan grace (the contract's
-        # orphanDelay when longer, once read) and what the last tick saw of the backlog
+        # orphanDelay when longer, once read) and how many tickets the last tick found ready
         self.orphan_grace = orphan_grace
         self.admission_share = admission_share
-        self._backlog = self._ready_backlog = 0
-        self._oldest: float | None = None  # issuedAt of the oldest ``issued`` ticket
+        self._ready_backlog = 0
         self._posted_at: deque[tuple[float, int]] = deque()  # (monotonic time, tickets posted)
         self._first_post: float | None = None
         self.inputs = InputPublisher(view, book, self.transact, sender.address, drawn)
@@ -327,13 +326,11 @@ class BatchPoster:
     def watch_backlog(
         self, unposted: list[StoredTicket] | None = None, ready: int | None = None
     ) -> None:
-        """Notes the ``issued`` backlog (every tick) for :meth:`admit`: how many, the oldest, and
-        how many are ready to post (the others wait for their attesters, not for the poster)."""
+        """Notes (every tick) for :meth:`admit` how many ``issued`` tickets are ready to post (the
+        others wait for their attesters, not for the poster)."""
         if unposted is None:
             unposted = self.book.in_state(ISSUED)
-        self._backlog = len(unposted)
         self._ready_backlog = len(unposted) if ready is None else ready
-        self._oldest = min((t.ticket.issued_at for t in unposted), default=None)
 
     def posting_rate(self) -> float:
         """Tickets posted per second over the last ``_RATE_WINDOW`` seconds; 0 until the poster
@@ -351,18 +348,23 @@ class BatchPoster:
         tickets ready to post would take longer than the whole grace to post at its rate of the last
         ``_RATE_WINDOW`` seconds. A ticket taken then would wait longer still, the attesters
         would post it as an orphan and the gateway's bond would pay their gas (a bond below the
-        minimum and every worker refuses the gateway)."""
-        if self.withhold or self.admission_share <= 0 or not self._backlog:
+        minimum and every worker refuses the gateway). The backlog and its oldest ticket are read
+        from the book now, not from the last tick: a tick blocked on receipts, failing, or a
+        poster that died leaves them growing, and calls are still refused."""
+        if self.withhold or self.admission_share <= 0:
+            return
+        backlog, oldest = self.book.backlog()
+        if not backlog:
             return
         budget = self.orphan_grace * self.admission_share
-        age = 0.0 if self._oldest is None else time.time() - self._oldest
+        age = 0.0 if oldest is None else time.time() - oldest
         rate = self.posting_rate()
-        drain = self._ready_backlog / rate if rate else 0.0
+        drain = min(self._ready_backlog, backlog) / rate if rate else 0.0
         if age < budget and drain < self.orphan_grace:
             return
         behind = max(age, drain)
         retry = max(1.0, min(budget, behind - budget / 2))  # back to half the budget behind
-        raise PosterBehind(self._backlog, behind, self.orphan_grace, retry)
+        raise PosterBehind(backlog, behind, self.orphan_grace, retry)
 
     async def post(
         self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]

@@ -374,6 +374,20 @@ class TicketBook:
             out[bytes(project_id)] = out.get(bytes(project_id), 0) + int(json.loads(doc)["reward"])
         return out
 
+    def backlog(self) -> tuple[int, int | None]:
+        """How many tickets are ``issued`` (not yet in a post) and the issue time of the oldest
+        (the lowest seq: seqs are allocated in issue order), read now (two indexed queries)."""
+        with self._lock:
+            count, oldest = self._db.execute(
+                "SELECT COUNT(*), MIN(seq) FROM tickets WHERE state = ?", (ISSUED,)
+            ).fetchone()
+            if oldest is None:
+                return 0, None
+            (doc,) = self._db.execute(
+                "SELECT ticket FROM tickets WHERE seq = ?", (oldest,)
+            ).fetchone()
+        return int(count), int(json.loads(doc)["issuedAt"])
+
     def __iter__(self) -> Iterator[StoredTicket]:
         return iter(self._rows("1 = 1", ()))
 
