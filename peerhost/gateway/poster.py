@@ -370,23 +370,26 @@ class BatchPoster:
         self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]
     ) -> int | None:
         """Posts one batch of tickets sharing a head; returns its id (None when it reverted)."""
-        head, leaves = encode_posted([Leaf.of(t.ticket) for t in tickets])
-        results = [attested_result(t) for t in tickets]
-        attested = any(r.attesters for r in results)
-        salt = os.urandom(32)
-        commitment = results_commitment(results, salt) if attested else bytes(32)
-        opening = results_opening(results) if attested else b""
-        data = self.view.encode(
-            "postBatch", project_id, profile, head.as_tuple(), commitment, leaves
-        )
+        data, salt, opening = self._post_data(project_id, profile, tickets)
         seqs = [t.ticket.seq for t in tickets]
-        gas = post_gas(seqs)
         # signed again once when the node refuses it, at the nonce it refused (the sender's
         # lowest hole): the posts signed after it in this tick wait for that nonce
         for attempt in (1, 2):
             async with self._lock:
                 await self.sender.prepare()
-                tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=gas)
+                # tickets an orphan batch carries since they were read (the input endpoint's scan
+                # recorded it) are left out, never posted twice; nothing is awaited from here to
+                # mark_posting, so no scan comes in between
+                placed = self.book.placed_seqs(seqs)
+                if placed:
+                    tickets = [t for t in tickets if t.ticket.seq not in placed]
+                    seqs = [t.ticket.seq for t in tickets]
+                    if not tickets:
+                        return None
+                    data, salt, opening = self._post_data(project_id, profile, tickets)
+                tx_hash, sent = self.sender.sign(
+                    self.view.config.settlement, data, gas=post_gas(seqs)
+                )
                 self.book.mark_posting(seqs, tx_hash, salt, opening)  # before the send goes out
             try:
                 await sent
@@ -418,6 +421,21 @@ class BatchPoster:
             )
             return None
         return await self._record(tx_hash, receipt, tickets)
+
+    def _post_data(
+        self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]
+    ) -> tuple[bytes, bytes, bytes]:
+        """A post's calldata, and its results commitment's salt and opening."""
+        head, leaves = encode_posted([Leaf.of(t.ticket) for t in tickets])
+        results = [attested_result(t) for t in tickets]
+        attested = any(r.attesters for r in results)
+        salt = os.urandom(32)
+        commitment = results_commitment(results, salt) if attested else bytes(32)
+        opening = results_opening(results) if attested else b""
+        data = self.view.encode(
+            "postBatch", project_id, profile, head.as_tuple(), commitment, leaves
+        )
+        return data, salt, opening
 
     async def sender_wait(self, tx_hash: bytes, timeout: float = 60.0) -> dict[str, object]:
         """The receipt of ``tx_hash`` once mined. Every transaction awaited at once is polled in
