@@ -12,6 +12,12 @@ The last signed transactions are kept (by nonce): :meth:`BatchSender.heal` sends
 byte, those the chain and the node's pool lost (a reorg dropped their block). The same bytes carry
 the same nonce, so a transaction sent again can be mined at most once, and the ones signed after it
 are no longer stuck behind its nonce.
+
+A transaction the node refuses (one entry of a batch: rate-limited, say) leaves a hole at its nonce
+while the ones signed after it were taken: unless the node knows its hash after all (a refusal does
+not prove it is not in the pool), its kept bytes are dropped and the next transaction signed takes
+that nonce (the lowest hole first), never the next one, so nothing waits behind the hole and no
+later transaction is replaced. A hole refused a second time is given up: the nonce is re-read.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ import asyncio
 import contextlib
 import logging
 
+from eth_utils import keccak
 from hexbytes import HexBytes
 
 from peerhost.chain.errors import RpcError
 from peerhost.chain.rpc import RpcClient
-from peerhost.chain.signer import TxSigner
+from peerhost.chain.signer import SignedTx, TxSigner
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,9 @@ class BatchSender:
         self._task: asyncio.Task[None] | None = None
         self._stale = False
         self._kept: dict[int, tuple[bytes, bytes]] = {}  # nonce -> (hash, raw): sent again if lost
+        self._holes: set[int] = set()  # nonces the node refused, taken by the next ones signed
+        self._refilled: set[int] = set()  # holes signed again, given up when refused again
+        self._queue_nonces: dict[bytes, int] = {}  # raw -> nonce, while queued
         self.resent = 0
         self.batches = 0
         self.sent = 0
@@ -83,6 +93,8 @@ class BatchSender:
         """Makes sure the nonce and fees are known (reads the node only when they are not)."""
         if self._stale and not self._queue:
             self.signer.forget_nonce()  # a send failed: re-read the node's count once drained
+            self._holes.clear()
+            self._refilled.clear()
             self._stale = False
         await self.signer.load_nonce()
         await self.signer.fees()
@@ -90,15 +102,39 @@ class BatchSender:
     def sign(
         self, to: str, data: bytes, *, gas: int, value: int = 0
     ) -> tuple[bytes, asyncio.Future[bytes]]:
-        """Signs with the next nonce and queues it; returns (tx hash, future of the send)."""
-        signed = self.signer.sign(to, data, gas=gas, value=value)
+        """Signs with the lowest nonce the node refused, else the next, and queues it; returns
+        (tx hash, future of the send)."""
+        if self._holes:
+            nonce = min(self._holes)
+            self._holes.discard(nonce)
+            self._refilled.add(nonce)
+            signed = self._sign_at(nonce, to, data, gas=gas, value=value)
+        else:
+            signed = self.signer.sign(to, data, gas=gas, value=value)
         self._kept[signed.nonce] = (signed.hash, signed.raw)
         if len(self._kept) > _KEPT:
             del self._kept[min(self._kept)]
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._queue.append((signed.raw, future))
+        self._queue_nonces[signed.raw] = signed.nonce
         self._wake.set()
         return signed.hash, future
+
+    def _sign_at(self, nonce: int, to: str, data: bytes, *, gas: int, value: int) -> SignedTx:
+        """Signs at ``nonce`` (a hole), the signer's next nonce untouched."""
+        following = self.signer._nonce
+        self.signer._nonce = nonce
+        try:
+            return self.signer.sign(to, data, gas=gas, value=value)
+        finally:
+            self.signer._nonce = following
+
+    def forget(self, tx_hash: bytes) -> None:
+        """A transaction that is not to be sent again (its tickets went back to be posted anew):
+        its kept bytes are dropped, so :meth:`heal` never sends it."""
+        for nonce, (kept_hash, _) in list(self._kept.items()):
+            if kept_hash == tx_hash:
+                del self._kept[nonce]
 
     async def heal(self) -> list[bytes]:
         """Sends again the kept transactions the node no longer holds (module docstring): every
@@ -138,7 +174,8 @@ class BatchSender:
             except Exception as exc:  # never let the flusher die: fail this batch, go on
                 log.exception("sending a batch failed")
                 self._failed(f"batch of {len(batch)}", exc)
-                for _, future in batch:
+                for raw, future in batch:
+                    self._queue_nonces.pop(raw, None)
                     if not future.done():
                         future.set_exception(exc)
 
@@ -148,20 +185,46 @@ class BatchSender:
             results = await self.rpc.batch(calls)
         except Exception as exc:  # ChainUnavailable, or a node that mangled the batch
             self._failed(f"batch of {len(batch)}", exc)
-            for _, future in batch:
+            for raw, future in batch:
+                self._queue_nonces.pop(raw, None)
                 if not future.done():
                     future.set_exception(exc)
             return
         self.batches += 1
-        for (_, future), result in zip(batch, results, strict=True):
+        for (raw, future), result in zip(batch, results, strict=True):
+            nonce = self._queue_nonces.pop(raw, None)
             if future.done():
                 continue
+            if isinstance(result, RpcError) and nonce is not None:
+                result = await self._refused(raw, nonce, result)
             if isinstance(result, RpcError):
-                self._failed("transaction", result)
                 future.set_exception(result)
             else:
+                if nonce is not None:
+                    self._refilled.discard(nonce)
                 self.sent += 1
                 future.set_result(bytes(HexBytes(result)))
+
+    async def _refused(self, raw: bytes, nonce: int, error: RpcError) -> RpcError | str:
+        """One transaction of a batch the node refused: its hash when the node knows it after all;
+        else the error, its nonce a hole the next transaction signed takes (module docstring)."""
+        tx_hash = HexBytes(keccak(raw)).to_0x_hex()
+        with contextlib.suppress(Exception):
+            if await self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None:
+                self._refilled.discard(nonce)
+                return tx_hash
+        if self._kept.get(nonce, (b"", b""))[1] == raw:
+            del self._kept[nonce]
+        if nonce in self._refilled:  # refused at this nonce twice: re-read the node's count
+            self._refilled.discard(nonce)
+            self._failed("transaction", error)
+        else:
+            log.warning(
+                "transaction (nonce %d) refused (%s); the next one signed takes it", nonce, error
+            )
+            self.signer.forget_fees()
+            self._holes.add(nonce)
+        return error
 
     def _failed(self, what: str, exc: BaseException) -> None:
         log.warning("send of %s failed (%s); the nonce will be re-read", what, exc)

@@ -88,15 +88,15 @@ class RateLimited(GatewayError, RuntimeError):
 
 class PosterBehind(GatewayError, RuntimeError):
     """The gateway's batch poster is too far behind to take more tickets now: they would not be
-    posted before the attesters' orphan grace (the gateway's bond would pay for each)."""
+    posted before the attesters' orphan grace (the gateway's bond would pay for each). The body
+    says how long to wait, never how far behind the poster is (any caller reads it)."""
 
     def __init__(self, backlog: int, behind: float, grace: float, retry_after: float) -> None:
         self.retry_after = retry_after
+        self.backlog, self.behind, self.grace = backlog, behind, grace  # for the gateway's logs
         super().__init__(
-            f"The gateway is not taking new calls for a moment: {backlog} ticket(s) wait to be "
-            f"posted on-chain, {behind:.1f} s behind (they must be posted within {grace:.0f} s); "
-            f"retry in {retry_after:.0f} s.",
-            backlog=backlog,
+            "The gateway is not taking new calls for a moment: its tickets wait to be posted "
+            f"on-chain; retry in {retry_after:.0f} s.",
             retry_after=round(retry_after, 3),
         )
 

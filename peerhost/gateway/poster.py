@@ -92,9 +92,19 @@ _ATTEST_GRACE = 5.0
 #: A post's gas limit: ~215-250 k fixed (a fresh one-leaf post 248 k) and ~1.7-2.0 k per 51-byte
 #: leaf (653 k for 256 leaves, docs/protocol.md "Gas"), with room to spare. The limit is what a
 #: block reserves: 400 k + 60 k per leaf (15.8 M for 256 leaves) kept a second post out of a 30 M
-#: block; 320 k + 4 k per leaf is 1.34 M for 256 (22 full posts per 30 M block).
+#: block; 320 k + 4 k per leaf is 1.34 M for 256 (22 full posts per 30 M block). Each 256-seq
+#: word of the gateway's seq bitmap the leaves touch costs ~22.1 k more when new, ~5 k when set
+#: before (``_markSeqs``): 23 k per word, so seqs spread over a large backlog do not run out of gas.
 _GAS_BASE = 320_000
 _GAS_PER_LEAF = 4_000
+_GAS_PER_WORD = 23_000
+
+
+def post_gas(seqs: list[int]) -> int:
+    """A post's gas limit: base, per leaf and per seq bitmap word its seqs touch."""
+    return _GAS_BASE + _GAS_PER_LEAF * len(seqs) + _GAS_PER_WORD * len({s >> 8 for s in seqs})
+
+
 #: Co-sign requests to attesters still missing are repeated this often (seconds); once the batch
 #: may be opened, the poster waits at most this long after the last request before opening without.
 _COSIGN_RETRY = 2.0
@@ -208,11 +218,10 @@ class BatchPoster:
         self.withhold = withhold
         self.withhold_inputs = withhold_inputs
         # admission control (:meth:`admit`): the attesters' orphan grace (the contract's
-        # orphanDelay when longer, once read) and what the last tick saw of the backlog
+        # orphanDelay when longer, once read) and how many tickets the last tick found ready
         self.orphan_grace = orphan_grace
         self.admission_share = admission_share
-        self._backlog = self._ready_backlog = 0
-        self._oldest: float | None = None  # issuedAt of the oldest ``issued`` ticket
+        self._ready_backlog = 0
         self._posted_at: deque[tuple[float, int]] = deque()  # (monotonic time, tickets posted)
         self._first_post: float | None = None
         self.inputs = InputPublisher(view, book, self.transact, sender.address, drawn)
@@ -240,11 +249,14 @@ class BatchPoster:
 
     async def run(self) -> None:
         """Forever: reconcile, post what is ready, follow posted batches."""
-        self._from_block = max(0, await self.view.block_number() - 10_000)
-        await self.inputs.start(self._from_block)
-        await self.reconcile()
+        started = False
         while True:
             try:
+                if not started:  # retried like a tick: the node may be down at start
+                    self._from_block = max(0, await self.view.block_number() - 10_000)
+                    await self.inputs.start(self._from_block)
+                    await self.reconcile()
+                    started = True
                 await self.tick()
             except (ChainUnavailable, RpcError, TimeoutError) as exc:
                 log.warning("batch poster: chain unavailable (%s); retrying", exc)
@@ -315,13 +327,11 @@ class BatchPoster:
     def watch_backlog(
         self, unposted: list[StoredTicket] | None = None, ready: int | None = None
     ) -> None:
-        """Notes the ``issued`` backlog (every tick) for :meth:`admit`: how many, the oldest, and
-        how many are ready to post (the others wait for their attesters, not for the poster)."""
+        """Notes (every tick) for :meth:`admit` how many ``issued`` tickets are ready to post (the
+        others wait for their attesters, not for the poster)."""
         if unposted is None:
             unposted = self.book.in_state(ISSUED)
-        self._backlog = len(unposted)
         self._ready_backlog = len(unposted) if ready is None else ready
-        self._oldest = min((t.ticket.issued_at for t in unposted), default=None)
 
     def posting_rate(self) -> float:
         """Tickets posted per second over the last ``_RATE_WINDOW`` seconds; 0 until the poster
@@ -339,50 +349,66 @@ class BatchPoster:
         tickets ready to post would take longer than the whole grace to post at its rate of the last
         ``_RATE_WINDOW`` seconds. A ticket taken then would wait longer still, the attesters
         would post it as an orphan and the gateway's bond would pay their gas (a bond below the
-        minimum and every worker refuses the gateway)."""
-        if self.withhold or self.admission_share <= 0 or not self._backlog:
+        minimum and every worker refuses the gateway). The backlog and its oldest ticket are read
+        from the book now, not from the last tick: a tick blocked on receipts, failing, or a
+        poster that died leaves them growing, and calls are still refused."""
+        if self.withhold or self.admission_share <= 0:
+            return
+        backlog, oldest = self.book.backlog()
+        if not backlog:
             return
         budget = self.orphan_grace * self.admission_share
-        age = 0.0 if self._oldest is None else time.time() - self._oldest
+        age = 0.0 if oldest is None else time.time() - oldest
         rate = self.posting_rate()
-        drain = self._ready_backlog / rate if rate else 0.0
+        drain = min(self._ready_backlog, backlog) / rate if rate else 0.0
         if age < budget and drain < self.orphan_grace:
             return
         behind = max(age, drain)
         retry = max(1.0, min(budget, behind - budget / 2))  # back to half the budget behind
-        raise PosterBehind(self._backlog, behind, self.orphan_grace, retry)
+        raise PosterBehind(backlog, behind, self.orphan_grace, retry)
 
     async def post(
         self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]
     ) -> int | None:
         """Posts one batch of tickets sharing a head; returns its id (None when it reverted)."""
-        head, leaves = encode_posted([Leaf.of(t.ticket) for t in tickets])
-        results = [attested_result(t) for t in tickets]
-        attested = any(r.attesters for r in results)
-        salt = os.urandom(32)
-        commitment = results_commitment(results, salt) if attested else bytes(32)
-        opening = results_opening(results) if attested else b""
-        data = self.view.encode(
-            "postBatch", project_id, profile, head.as_tuple(), commitment, leaves
-        )
+        data, salt, opening = self._post_data(project_id, profile, tickets)
         seqs = [t.ticket.seq for t in tickets]
-        gas = _GAS_BASE + _GAS_PER_LEAF * len(tickets)
-        # signed again once when the node refuses it: the posts signed after it in this tick wait
-        # for its nonce (the signer re-reads the node's count once the queue is drained)
+        # signed again once when the node refuses it, at the nonce it refused (the sender's
+        # lowest hole): the posts signed after it in this tick wait for that nonce
         for attempt in (1, 2):
             async with self._lock:
                 await self.sender.prepare()
-                tx_hash, sent = self.sender.sign(self.view.config.settlement, data, gas=gas)
+                # tickets an orphan batch carries since they were read (the input endpoint's scan
+                # recorded it) are left out, never posted twice; nothing is awaited from here to
+                # mark_posting, so no scan comes in between
+                placed = self.book.placed_seqs(seqs)
+                if placed:
+                    tickets = [t for t in tickets if t.ticket.seq not in placed]
+                    seqs = [t.ticket.seq for t in tickets]
+                    if not tickets:
+                        return None
+                    data, salt, opening = self._post_data(project_id, profile, tickets)
+                tx_hash, sent = self.sender.sign(
+                    self.view.config.settlement, data, gas=post_gas(seqs)
+                )
                 self.book.mark_posting(seqs, tx_hash, salt, opening)  # before the send goes out
             try:
                 await sent
                 break
-            except (RpcError, ChainUnavailable, TimeoutError) as exc:
-                if attempt == 1 and isinstance(exc, RpcError):  # refused: it is not in the pool
+            except RpcError as exc:  # refused, and the node does not know it (the sender looked)
+                if attempt == 1:
                     log.warning("batch of %d ticket(s) not sent (%s); signed again", len(seqs), exc)
                     continue
                 log.warning("batch of %d ticket(s) not sent (%s); will retry", len(seqs), exc)
+                self.sender.forget(tx_hash)
                 self.book.unpost(seqs)
+                return None
+            except (ChainUnavailable, TimeoutError) as exc:
+                # it may have reached the node: left ``posting``, the next tick reconciles it
+                # (mined, in the pool, or back to ``issued``; the sender sends it again meanwhile)
+                log.warning(
+                    "batch of %d ticket(s) maybe not sent (%s); checked again", len(seqs), exc
+                )
                 return None
         try:
             receipt = await self.sender_wait(tx_hash, self.receipt_timeout)
@@ -396,6 +422,21 @@ class BatchPoster:
             )
             return None
         return await self._record(tx_hash, receipt, tickets)
+
+    def _post_data(
+        self, project_id: bytes, profile: bytes, tickets: list[StoredTicket]
+    ) -> tuple[bytes, bytes, bytes]:
+        """A post's calldata, and its results commitment's salt and opening."""
+        head, leaves = encode_posted([Leaf.of(t.ticket) for t in tickets])
+        results = [attested_result(t) for t in tickets]
+        attested = any(r.attesters for r in results)
+        salt = os.urandom(32)
+        commitment = results_commitment(results, salt) if attested else bytes(32)
+        opening = results_opening(results) if attested else b""
+        data = self.view.encode(
+            "postBatch", project_id, profile, head.as_tuple(), commitment, leaves
+        )
+        return data, salt, opening
 
     async def sender_wait(self, tx_hash: bytes, timeout: float = 60.0) -> dict[str, object]:
         """The receipt of ``tx_hash`` once mined. Every transaction awaited at once is polled in
@@ -659,6 +700,7 @@ class BatchPoster:
                 pending = await self.view.rpc.call("eth_getTransactionByHash", [hex_hash])
                 if pending is None:
                     log.info("batch tx %s never reached the chain: re-posting", hex_hash)
+                    self.sender.forget(tx_hash)  # never sent again: its tickets go in a new post
                     self.book.unpost([t.ticket.seq for t in tickets])
                     continue
                 receipt = await self.sender_wait(tx_hash)

@@ -183,11 +183,12 @@ class TicketBook:
             )
 
     def mark_posting(self, seqs: list[int], tx_hash: bytes, salt: bytes, opening: bytes) -> None:
-        """Before a batch transaction is sent: its tickets and the commitment's opening."""
+        """Before a batch transaction is sent: its tickets and the commitment's opening (a ticket
+        an orphan batch carries is left as it is: :meth:`placed_seqs` first)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
-                "UPDATE tickets SET state = ?, post_tx = ? WHERE seq = ?",
+                "UPDATE tickets SET state = ?, post_tx = ? WHERE seq = ? AND batch_id IS NULL",
                 [(POSTING, tx_hash, s) for s in seqs],
             )
             self._db.execute(
@@ -195,6 +196,16 @@ class TicketBook:
                 (tx_hash, salt, opening),
             )
             self._db.execute("COMMIT")
+
+    def placed_seqs(self, seqs: list[int]) -> set[int]:
+        """Those of ``seqs`` already in a batch (an attester's orphan batch, say)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq FROM tickets WHERE batch_id IS NOT NULL AND seq IN"
+                f" ({','.join('?' * len(seqs))})",
+                seqs,
+            ).fetchall()
+        return {int(row[0]) for row in rows}
 
     def reject(self, seqs: list[int]) -> None:
         """Tickets whose post was refused for good (a ticket placed in a batch stays posted)."""
@@ -373,6 +384,20 @@ class TicketBook:
         for project_id, doc in rows:
             out[bytes(project_id)] = out.get(bytes(project_id), 0) + int(json.loads(doc)["reward"])
         return out
+
+    def backlog(self) -> tuple[int, int | None]:
+        """How many tickets are ``issued`` (not yet in a post) and the issue time of the oldest
+        (the lowest seq: seqs are allocated in issue order), read now (two indexed queries)."""
+        with self._lock:
+            count, oldest = self._db.execute(
+                "SELECT COUNT(*), MIN(seq) FROM tickets WHERE state = ?", (ISSUED,)
+            ).fetchone()
+            if oldest is None:
+                return 0, None
+            (doc,) = self._db.execute(
+                "SELECT ticket FROM tickets WHERE seq = ?", (oldest,)
+            ).fetchone()
+        return int(count), int(json.loads(doc)["issuedAt"])
 
     def __iter__(self) -> Iterator[StoredTicket]:
         return iter(self._rows("1 = 1", ()))

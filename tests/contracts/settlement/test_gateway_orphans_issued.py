@@ -18,6 +18,8 @@ from peerhost.gateway.ticketbook import ISSUED, POSTED
 from peerhost.wire.ticket import request_id, sign_ticket
 
 from .gateway_harness import ask_input, gateway_settings
+from .test_gateway_reorg import Gateway
+from .worker_harness import key_of
 
 
 def test_gateway__issued_tickets_posted_as_orphans__inputs_served_never_posted_again(
@@ -76,3 +78,37 @@ def test_gateway__issued_tickets_posted_as_orphans__inputs_served_never_posted_a
         assert chain.provider.web3.eth.get_transaction_count(address) == nonce
         assert int(kit.s.gateways.bondOf(address).amount) == bond
         assert gateway.poster.batches_posted == 0
+
+
+def test_poster__ticket_placed_in_an_orphan_batch_after_the_tick_read_it__left_out_of_the_post(
+    ready: Any, v2_config: ChainConfig, chain: Any, tmp_path: Path, stranger: Any
+) -> None:
+    """The input endpoint's scan (anyone's request can start it) records a ticket in an attester's
+    orphan batch between the tick's read of the ``issued`` tickets and its post: the post leaves
+    it out (it carried it, reverted SeqAlreadyPosted, and the ticket stayed ``posting`` in the
+    orphan batch for good)."""
+    kit = ready
+    gw = Gateway(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        tickets = kit.tickets(3)
+        gw.issue(tickets, kit.project_id)
+        gw.run(gw.poster.inputs.start(int(chain.blocks.head.number) + 1))
+        read = gw.book.in_state(ISSUED)  # what the tick read
+        chain.mine(deltatime=kit.params.orphan_delay)
+        coordinator = str(kit.coordinator.address)
+        signature = sign_ticket(kit.gateway.private_key, chain.chain_id, coordinator, tickets[0])
+        tx = kit.coordinator.postOrphans(
+            [tickets[0].as_tuple()], [signature], bytes(32), sender=stranger
+        )
+        orphans = int(tx.events.filter(kit.coordinator.OrphansPosted)[0].batchId)
+        gw.run(gw.poster.inputs.scan())  # the input endpoint's scan, meanwhile
+        batch_id = gw.run(gw.poster.post(kit.project_id, tickets[0].engine_profile, read))
+        assert batch_id is not None, "the post carried the orphan batch's ticket and reverted"
+        placed = [gw.book.get(t.seq.to_bytes(32, "big")) for t in tickets]
+        assert [(s.state, s.batch_id, s.leaf_index) for s in placed if s is not None] == [
+            (POSTED, orphans, 0),
+            (POSTED, batch_id, 0),
+            (POSTED, batch_id, 1),
+        ]
+    finally:
+        gw.close()

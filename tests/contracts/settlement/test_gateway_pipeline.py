@@ -6,19 +6,25 @@ batch the contract refuses loses none of the others. A post's gas limit covers a
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account.typed_transactions import TypedTransaction
+from hexbytes import HexBytes
 
 from peerhost.chain.config import ChainConfig
-from peerhost.gateway.poster import _GAS_BASE, _GAS_PER_LEAF
+from peerhost.chain.rpc import RpcClient
+from peerhost.gateway.poster import post_gas
 from peerhost.gateway.ticketbook import ISSUED, POSTED, REJECTED
 
 from .test_gateway_reorg import Gateway, posted, seqs
-from .worker_harness import key_of
+from .worker_harness import QuietHandler, http_server, key_of
 
 
 @pytest.fixture
@@ -82,7 +88,104 @@ def test_poster__full_batch_of_max_leaves__posted_within_its_gas_limit(
     [batch] = gw.book.batches(POSTED)
     assert len(gw.book.in_batch(batch.batch_id or 0)) == leaves
     receipt = kit.request("eth_getTransactionReceipt", ["0x" + batch.post_tx.hex()])
-    used, limit = int(receipt["gasUsed"], 16), _GAS_BASE + _GAS_PER_LEAF * leaves
+    used, limit = int(receipt["gasUsed"], 16), post_gas([t.seq for t in tickets])
     assert int(receipt["status"], 16) == 1 and used < limit
     # the limit is what the block reserves: at most 2.5 times what a full post uses
     assert limit < 2.5 * used, (used, limit)
+
+
+def test_poster__seqs_in_distinct_bitmap_words__posted_within_its_gas_limit(
+    ready: Any, gw: Gateway
+) -> None:
+    """Seqs 256 apart (a rare function's tickets spread over a large backlog) each set a new word
+    of the gateway's seq bitmap (~22 k gas each): a limit counting leaves only ran out of gas, the
+    batch was rejected and its tickets lost."""
+    kit = ready
+    tickets = []
+    for _ in range(16):
+        tickets += kit.tickets(1)
+        kit.next_seq += 255
+    assert len({t.seq >> 8 for t in tickets}) == 16
+    gw.issue(tickets, kit.project_id)
+    gw.tick()
+    assert gw.states(tickets) == [POSTED] * 16
+    [batch] = gw.book.batches(POSTED)
+    receipt = kit.request("eth_getTransactionReceipt", ["0x" + batch.post_tx.hex()])
+    assert int(receipt["status"], 16) == 1
+    assert int(receipt["gasUsed"], 16) < post_gas([t.seq for t in tickets])
+
+
+@contextlib.contextmanager
+def refusing_node(upstream: str, refuse: set[int]) -> Iterator[str]:
+    """A real JSON-RPC relay to the node that refuses, once each, the raw transactions at the
+    nonces in ``refuse`` (-32005, as a rate-limited provider answers one entry of a batch) and
+    passes everything else through."""
+
+    class Relay(QuietHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls = body if isinstance(body, list) else [body]
+            refused, passed = [], []
+            for call in calls:
+                if call["method"] == "eth_sendRawTransaction":
+                    tx = TypedTransaction.from_bytes(HexBytes(call["params"][0]))
+                    if int(tx.as_dict()["nonce"]) in refuse:
+                        refuse.discard(int(tx.as_dict()["nonce"]))
+                        error = {"code": -32005, "message": "request rate exceeded"}
+                        refused.append({"jsonrpc": "2.0", "id": call["id"], "error": error})
+                        continue
+                passed.append(call)
+            answers = []
+            if passed:
+                request = urllib.request.Request(
+                    upstream, json.dumps(passed).encode(), {"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    answers = json.loads(response.read())
+            out = answers + refused
+            reply = json.dumps(out if isinstance(body, list) else out[0]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+    with http_server(Relay) as url:
+        yield url
+
+
+def test_poster__node_refuses_two_posts_of_a_group__each_signed_again_at_its_nonce_no_gap(
+    ready: Any, gw: Gateway, v2_config: ChainConfig
+) -> None:
+    """Five posts sent together, the node refuses the second and the fourth (not a revert: the
+    node never took them). Each is signed again at the nonce it was refused at: every ticket is
+    posted once, in a batch the book knows, and no nonce is left unused. Signed again at the
+    account's next nonce, a refused post took a later post's nonce, and the first refused bytes,
+    still kept, were sent again later: a batch the book never recorded, its tickets' own post
+    rejected (SeqAlreadyPosted)."""
+    kit = ready
+    address = str(kit.gateway.address)
+    start = int(kit.chain.blocks.head.number) + 1
+    base = int(kit.request("eth_getTransactionCount", [address, "pending"]), 16)
+    tickets = kit.tickets(40)
+    gw.issue(tickets, kit.project_id)
+    gw.poster.max_tickets = 8  # five posts
+    with refusing_node(v2_config.rpc_url, {base + 1, base + 3}) as url:
+        relayed = RpcClient(url)
+        gw.sender.rpc = gw.sender.signer.rpc = relayed
+        try:
+            for _ in range(3):
+                gw.tick()
+        finally:
+            gw.sender.rpc = gw.sender.signer.rpc = gw.rpc
+            gw.run(relayed.aclose())
+    assert gw.states(tickets) == [POSTED] * 40
+    on_chain = posted(kit, gw, start)
+    assert seqs(on_chain) == [t.seq for t in tickets]  # each seq posted once
+    assert set(on_chain) == {b.batch_id for b in gw.book.batches(POSTED)}
+    latest = int(kit.request("eth_getTransactionCount", [address, "latest"]), 16)
+    assert latest == base + 5 and _pending(kit) == 0  # no gap, nothing stuck
+    gw.issue(more := kit.tickets(3), kit.project_id)
+    gw.tick()  # the next post takes the next nonce
+    assert gw.states(more) == [POSTED] * 3
+    assert int(kit.request("eth_getTransactionCount", [address, "latest"]), 16) == base + 6
