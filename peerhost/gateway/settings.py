@@ -82,8 +82,9 @@ class GatewaySettings(Settings):
             carried as an orphan (the workers' ``orphan_grace``; the contract's ``orphanDelay``
             when longer): the gateway's bond then pays their gas, so its poster must post first.
         admission_share: New calls get 503 (``Retry-After``) while the poster is this share of
-            ``orphan_grace`` behind: its oldest unposted ticket is that old, or its backlog takes
-            that long to post at its recent rate; 0 turns admission control off.
+            ``orphan_grace`` behind: its oldest unposted ticket is that old (read from the ticket
+            book at each call), or the tickets ready to post would take the whole grace to post at
+            its rate of the last 10 s; 0 turns admission control off.
         withhold_batches: Never post batches (a misbehaving gateway, for protocol tests: the
             attesters then post the tickets themselves).
         withhold_inputs: Serve no input to seats and publish none when challenged (a misbehaving
