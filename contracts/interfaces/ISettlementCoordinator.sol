@@ -210,7 +210,8 @@ interface ISettlementCoordinator is IProtocolParams {
     /// @notice Posts the caller's batch of tickets on `projectId`'s reserve: tickets of one function version, price
     ///         and secrets version (`head`; a gateway posts one batch per head).
     /// @param head The function id, version, reward and secrets version every leaf shares.
-    /// @param resultsCommitment keccak(salt ‖ opening) of the attested results; zero for none (full audit).
+    /// @param resultsCommitment keccak(salt ‖ resultsHash ‖ attester part) of the attested results (resultsHash: keccak
+    ///        of every leaf's attested result in leaf order; ITicketVerifier.attesterPay); zero for none (full audit).
     /// @param leaves The 51-byte posted leaves (seq, inputHash, issuedAt, deadline, mode), concatenated (1..maxLeaves).
     function postBatch(
         bytes32 projectId,
@@ -276,14 +277,18 @@ interface ISettlementCoordinator is IProtocolParams {
 
     /// @notice Opens the attested results and pays attesters whose results stood (anyone, within openWindow, once the
     ///         batch's challenge window passed: IDisputeCourt.unpaidLeavesAfter reverts ChallengeWindowOpen before; a leaf
-    ///         challenged in that window pays no attester and its share goes back to the payer, and a batch with one
-    ///         must be opened with its `finalVector`). An attester is credited only with its co-signature of the
-    ///         batch: one EIP-712 BatchAttestation(batchId, gateway, root, leafMask, resultsHash) over every leaf the
-    ///         opening lists it on and their attested results (TicketVerifier.attesterPay); a listed attester without
-    ///         a valid one is not paid for the batch (its part goes back to the payer). The seats claim
+    ///         challenged in that window pays no attester and its share goes back to the payer). The opening is
+    ///         compact (0 ‖ attester part, no results) when the attested results are the batch's final vector, full
+    ///         (1 ‖ attester part ‖ every leaf's attested result) otherwise. An attester is credited only with its
+    ///         co-signature of the batch: one EIP-712 BatchAttestation(batchId, gateway, root, leafMask,
+    ///         resultsHash), `leafMask` every leaf the opening lists it on and `resultsHash` keccak of every leaf's
+    ///         attested result in leaf order, not only its own (TicketVerifier.attesterPay); a listed attester
+    ///         without a valid one is not paid for the batch (its part goes back to the payer). The seats claim
     ///         their pay themselves (`claimSeatPay`).
-    /// @param finalVector The per-leaf final results (ABSTAIN where not Final), as hashed at finalization; empty
-    ///        when every Final leaf's result is its attested one (the opening's results then give the vector).
+    /// @param finalVector With a full opening: the per-leaf final results (ABSTAIN where not Final), as hashed at
+    ///        finalization, or empty when every Final leaf's result is its attested one (the opening's results
+    ///        then give the vector); a full opening of a batch with a challenged leaf must give it. Empty with a
+    ///        compact opening (the batch's final vector hash is its results hash).
     /// @param cosignatures One 65-byte signature per attester of the opening's list, in list order
     ///        (peerhost/wire/batch.py open_cosignatures).
     function openResults(

@@ -21,16 +21,17 @@ is posted anew. The contract refuses a seq posted twice (``SeqAlreadyPosted``): 
 batch, the tickets already on-chain (an attester posted them as orphans meanwhile, or an earlier
 post of ours) are left out and the others posted again, so no ticket is posted twice.
 
-Once a batch is posted, the poster asks each attester its opening lists, over the job feed, to
-co-sign the batch (one batch attestation per attester per batch: the leaves the opening lists it on
-and their results, :mod:`peerhost.wire.batch`); each co-signature is checked and kept in the ticket
-book. After the batch settles and its challenge window passed, the poster opens its attested results
-with the co-signatures (the contract pays only attesters that co-signed and whose results stood; one
-that never co-signs is not paid for that batch, its part goes back to the payer) and tells the desk
-the final result of each ticket (``verified`` answers wait for it). An open the chain refuses because
-the challenge window is still open by its clock (a devnet's clock left behind by a reorg) is sent
-again later, so the attesters are still paid. A mined open is watched until it is
-``_REORG_BLOCKS`` deep: a reorg that drops it leaves the batch Finalized, and it is opened again.
+Once a posted batch settles the poster tells the desk the final result of each ticket (``verified``
+answers wait for it). Once its challenge window passed (no earlier: a request carries every leaf's
+attested result, which a seat must not see while it could still commit or challenge) the poster asks
+each attester its opening lists, over the job feed, to co-sign the batch (one batch attestation per
+attester per batch, :mod:`peerhost.wire.batch`), checks each co-signature and keeps it in the ticket
+book, and opens the attested results with them (the contract pays only attesters that co-signed and
+whose results stood; one that never co-signs is not paid for that batch, its part goes back to the
+payer). An open the chain refuses because the challenge window is still open by its clock (a
+devnet's clock left behind by a reorg) is sent again later, so the attesters are still paid. A mined
+open is watched until it is ``_REORG_BLOCKS`` deep: a reorg that drops it leaves the batch
+Finalized, and it is opened again.
 
 A post dropped for good gives its rewards back to the project's reserve on-chain: they count as in
 flight again until posted anew (drawn once, not twice), and the batch id it had is forgotten with
@@ -522,7 +523,6 @@ class BatchPoster:
             int(str(receipt["blockNumber"]), 16),
             str(receipt["blockHash"]),
         )
-        await self.ask_cosignatures(batch_id)
         self.batches_posted += 1
         self._posted_at.append((time.monotonic(), len(seqs)))
         if self._first_post is None:
@@ -678,7 +678,6 @@ class BatchPoster:
                 self.book.rebatch(tx_hash, new_id)
                 self._told.discard(new_id)
                 self._asked.pop(new_id, None)
-                await self.ask_cosignatures(new_id)
 
     def _drop(self, tx_hash: bytes) -> None:
         """A post gone for good: its tickets go back to ``issued`` and their rewards back in
@@ -757,13 +756,17 @@ class BatchPoster:
                     self._settled(t.request_id, t.result_hash, False)
             self._told.add(stored.batch_id)
             if state == _FINALIZED and stored.opening:
-                missing = self._missing(stored.batch_id, stored.opening)
-                asked = self._asked.get(stored.batch_id, 0.0)
-                if missing and time.monotonic() - asked > _COSIGN_RETRY:
-                    await self.ask_cosignatures(stored.batch_id)
                 if not await self._window_passed(batch):
                     continue  # attesters are paid once no challenge can come (unpaidLeaves)
-                if missing and time.monotonic() - asked <= _COSIGN_RETRY:
+                # asked only now: a request carries every leaf's attested result, which no seat
+                # may see before the window passed (it could commit them without running anything)
+                missing = self._missing(stored.batch_id, stored.opening)
+                asked = self._asked.get(stored.batch_id)
+                if missing and (asked is None or time.monotonic() - asked > _COSIGN_RETRY):
+                    await self.ask_cosignatures(stored.batch_id)
+                    if asked is None and stored.batch_id in self._asked:
+                        continue  # asked for the first time: the co-signatures may still come
+                elif missing:
                     continue  # a co-signature asked for just now may still come
                 results = decode_results(stored.opening)
                 cosigned = open_cosignatures(results, self.book.cosignatures(stored.batch_id))

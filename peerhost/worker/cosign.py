@@ -3,12 +3,16 @@ pays attesters on).
 
 The gateway sends a ``cosign`` over the job feed: the batch's id, root and leaves as posted, the
 mask of the leaves its opening lists this worker on and the attested result of every leaf (the
-co-signature names the batch's results hash, over every leaf). The worker co-signs only when all
-of its part is what it attested itself: the leaves hash to the root, there is one result per leaf,
-and every masked leaf is a ticket of this gateway it attested (the leaf is that ticket's, byte for
-byte) with that result. Anything else is refused (logged, no answer): the gateway then cannot get this worker
-paid for leaves it did not attest, nor for results it did not sign. A co-signature only moves pay;
-the per-ticket attestations stay the evidence attestation slashing uses.
+co-signature names the batch's results hash, over every leaf). The worker co-signs only when all of
+its part is what it attested itself: the leaves hash to the root, there is one result per leaf, and
+every masked leaf is a ticket of this gateway it attested (the leaf is that ticket's, byte for byte)
+with that result. Anything else is refused (logged, no answer): the gateway then cannot get this
+worker paid for leaves it did not attest, nor for results it did not sign. The other leaves' results
+are signed unchecked (the worker cannot know them), which costs it nothing: the co-signature pays
+only this worker, and only for its masked leaves (checked) whose results stood. The request comes
+only once the batch's challenge window has passed, so the results reach no seat in time. A
+co-signature only moves pay; the per-ticket attestations stay the evidence attestation slashing
+uses.
 """
 
 from __future__ import annotations

@@ -499,18 +499,29 @@ def test_open_results__wrong_opening_or_vector__reverts_then_attester_with_lie_u
 ONE_LISTED = b"\x01\x01" + b"\x11" * 20  # the full form, an attester list of one
 
 
+ONE = b"\x11" * 20  # an attester
+
+
 @pytest.mark.parametrize(
-    "opening",
+    "opening, given",
     [
-        ONE_LISTED + b"\x05" + bytes(5) + GOOD,  # five attesters on a leaf
-        ONE_LISTED + b"\x02" + bytes(1) + GOOD,  # two announced, one present
-        ONE_LISTED + b"\x01" + bytes(1) + b"\x00" + GOOD,  # trailing byte in the attester part
-        ONE_LISTED + b"\x01" + bytes(1) + GOOD[:20],  # truncated results
-        ONE_LISTED + b"\x01" + b"\x01" + GOOD,  # index 1 of a one-attester list
-        b"\x01\x02" + b"\x11" * 20 + b"\x00" + GOOD,  # two listed, one present
-        b"\x02\x01" + b"\x11" * 20 + b"\x01\x00",  # an unknown form
-        b"\x00\x01" + b"\x11" * 20 + b"\x01\x00",  # compact, yet a final vector is given
-        b"",  # no form
+        (ONE_LISTED + b"\x05" + bytes(5) + GOOD, True),  # five attesters on a leaf
+        (ONE_LISTED + b"\x02" + bytes(1) + GOOD, True),  # two announced, one present
+        (ONE_LISTED + b"\x01" + bytes(1) + b"\x00" + GOOD, True),  # trailing byte, attester part
+        (ONE_LISTED + b"\x01" + bytes(1) + GOOD[:20], True),  # truncated results
+        (ONE_LISTED + b"\x01" + b"\x01" + GOOD, True),  # index 1 of a one-attester list
+        (b"\x01\x02" + ONE + b"\x00" + GOOD, True),  # two listed, one present
+        (b"\x00\x01" + ONE + b"\x01\x00", True),  # compact, yet a final vector is given
+        # the compact form as the gateway sends it (no final vector): read by the attester pass
+        (b"\x00\x01" + ONE + b"\x01", False),  # truncated: the entry's index missing
+        (b"\x00\x01" + ONE, False),  # truncated: no entry
+        (b"\x00\x01" + ONE[:10], False),  # truncated: half an attester
+        (b"\x00\x01" + ONE + b"\x01\x01", False),  # index 1 of a one-attester list
+        (b"\x00\x02" + ONE + b"\x01\x00", False),  # two listed, one present
+        (b"\x00\x01" + ONE + b"\x01\x00\x00", False),  # trailing byte
+        (b"\x02\x01" + ONE + b"\x01\x00", False),  # an unknown form
+        (b"\x00", False),  # a form and nothing else
+        (b"", False),  # no form
     ],
     ids=[
         "too-many",
@@ -519,12 +530,21 @@ ONE_LISTED = b"\x01\x01" + b"\x11" * 20  # the full form, an attester list of on
         "truncated",
         "index-past-list",
         "short-list",
-        "unknown-form",
         "compact-with-vector",
+        "compact-truncated-index",
+        "compact-truncated-entries",
+        "compact-truncated-list",
+        "compact-index-past-list",
+        "compact-short-list",
+        "compact-trailing",
+        "unknown-form",
+        "form-only",
         "empty",
     ],
 )
-def test_open_results__malformed_opening__reverts_malformed_opening(k, by, reverts_with, opening):
+def test_open_results__malformed_opening__reverts_malformed_opening_and_moves_nothing(
+    k, by, reverts_with, opening, given
+):
     # the gateway committed to a malformed opening: it can never be opened (the pot returns at close)
     salt = b"\x07" * 32
     [t] = k.tickets(1)
@@ -544,8 +564,15 @@ def test_open_results__malformed_opening__reverts_malformed_opening(k, by, rever
         k.reveal(b, by(h), vector(1))
     att = bytes(65)  # the opening is read before the co-signatures are counted
     k.wait_challenge_window(b)
+    reserve = k.s.gateways.reserveOf(k.project_id).balance
+    held = k.coordinator.balance
     with reverts_with(k.s.tickets.MalformedOpening):
-        k.coordinator.openResults(b, salt, opening, vector(1), att, sender=k.gateway)
+        k.coordinator.openResults(
+            b, salt, opening, vector(1) if given else [], att, sender=k.gateway
+        )
+    assert k.coordinator.phaseOf(b) == PH_FINALIZED
+    assert (k.s.gateways.reserveOf(k.project_id).balance, k.coordinator.balance) == (reserve, held)
+    assert int(k.coordinator.pendingWithdrawal(to_checksum_address(ONE))) == 0
 
 
 def test_close__after_open_window__returns_pot_and_not_before(k, by, reverts_with, chain, workers):
@@ -1122,6 +1149,35 @@ def test_attester_pay__one_attester_on_every_leaf__word_pass_agrees_with_the_lea
         expected = bin(final).count("1") * pot + bin(all_leaves & ~audit).count("1") * unaudited
         assert str(accounts[0]) == str(attester.address)
         assert int(amounts[0]) == int(paid) == expected
+
+
+def test_attester_pay__compact_entries_as_long_as_the_word_pattern_but_not_it__read_leaf_by_leaf(
+    k, workers
+):
+    """n = 2, one attester listed, entries 00 ‖ 02 00 00 (2n bytes, as long as one attester on every
+    leaf, 01 00 01 00): leaf 0 has no attester, leaf 1 lists the attester twice. The word pass must
+    not take it: the attester's mask is 0b10 and it is owed leaf 1's pot only (both listings)."""
+    attester = workers[3]
+    key = bytes.fromhex(str(attester.private_key).removeprefix("0x"))
+    fvh, root, salt = keccak(b"final vector"), keccak(b"root"), RESULT_SALT
+    pot, speed = 1_000, 300
+    part = b"\x01" + bytes.fromhex(str(attester.address)[2:]) + b"\x00" + b"\x02\x00\x00"
+    terms = (
+        str(k.coordinator.address), 9, str(k.gateway.address), root, 2, 0b11, 0b11,
+        pot, 1_700, speed, salt, keccak(salt + fvh + part), fvh,
+    )  # fmt: skip
+    for mask, due in ((0b10, pot), (0b11, 0)):  # co-signed over its leaves only, or over both
+        digest = batch_attestation_digest(
+            k.chain.chain_id, str(k.coordinator.address), 9, str(k.gateway.address), root, mask,
+            fvh,
+        )  # fmt: skip
+        accounts, amounts, paid = k.s.tickets.attesterPay(
+            terms, b"\x00" + part, [], sign_digest(key, digest)
+        )
+        assert str(accounts[0]) == str(attester.address)
+        assert int(paid) == due  # the word pass would have it co-sign 0b11 and owe it both pots
+        if due:
+            assert int(amounts[0]) == due
 
 
 def test_open_results__gateway_commits_a_result_an_attester_never_signed__that_attester_unpaid(

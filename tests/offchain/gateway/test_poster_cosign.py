@@ -1,6 +1,7 @@
 """Batch co-signatures between the gateway's poster and an attester's cosigner: the poster asks each
-attester its opening lists, the worker checks the request against its own attested ledger before it
-signs, and the poster keeps only co-signatures that recover to that attester over its own terms."""
+attester its opening lists (once the batch's challenge window passed: test_gateway_cosign.py), the
+worker checks the request against its own attested ledger before it signs, and the poster keeps only
+co-signatures that recover to that attester over its own terms."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def stack(tmp_path: Path) -> Stack:
     return Stack(tmp_path)
 
 
-def test_ask_cosignatures__posted_batch__each_attester_asked_for_its_leaves_and_every_result(
+def test_ask_cosignatures__window_passed__each_attester_asked_for_its_leaves_and_every_result(
     stack: Stack,
 ) -> None:
     asyncio.run(stack.poster.ask_cosignatures(BATCH))
