@@ -253,6 +253,9 @@ class _Chain:
         self.blocks += 1  # a block per read: the duty reads the batch again each time
         return self.blocks, hex(self.blocks), 1_700_000_000
 
+    async def head(self) -> tuple[int, int]:
+        return self.blocks, 1_700_000_000  # the clock rule reads the head before the pending block
+
     @property
     def rpc(self) -> Any:
         return self  # the node's own calls: no pending block (the head's clock is used)
