@@ -31,9 +31,7 @@ def test_call__poster_behind_half_the_orphan_grace__503_retry_after_until_it_cau
     kit = ready
     # the tickets are issued by the wall clock: a shared chain whose clock a snapshot's revert set
     # behind it would refuse their post (issued after the block) until it caught up
-    wall = int(time.time()) + 1
-    if kit.now() < wall:
-        kit.chain.mine(timestamp=wall)
+    kit.clock_on_the_wall()
     settings = gateway_settings(kit, v2_config, tmp_path, orphan_grace=20.0)
     with TestClient(create_app(settings)) as client:
         gateway = client.app.state.gateway  # type: ignore[attr-defined]

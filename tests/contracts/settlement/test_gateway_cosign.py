@@ -5,7 +5,6 @@ asks only once the batch's challenge window has passed, and the attester is stil
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,9 +62,7 @@ def test_poster__co_sign_requests__none_before_the_challenge_window_passed_and_a
     # the poster judges the window by the later of the chain's clock and its own (an idle chain's
     # head lags); a shared chain whose clock a snapshot's revert set behind the wall clock would
     # have it ask while the chain still takes a challenge: the chain's clock is put on the wall's
-    wall = int(time.time()) + 1
-    if kit.now() < wall:
-        kit.chain.mine(timestamp=wall)
+    kit.clock_on_the_wall()
     account = next(iter(accounts_by_address.values()))
     attester = Attester(account, gw, kit, tmp_path)
     gw.poster._ask = attester.ask
