@@ -303,22 +303,27 @@ class JobExecutor:
             self._code_bytes -= len(dropped)
         return code
 
-    async def execute(self, job: Job, run: Runner | None = None) -> Execution:
+    async def execute(
+        self, job: Job, run: Runner | None = None, *, input_checked: bool = False
+    ) -> Execution:
         """Fetches code and input, runs the function (through ``run`` when given), returns the
         envelope; a ``hook`` (a worker strategy) decides what becomes of the honest run.
+        ``input_checked``: the caller compared the job's inline input with its inputHash (a
+        feed ticket's check did): not hashed again.
 
         Raises:
             JobSkipped: code or input unavailable or not matching, or the backstop fired.
         """
         if self.hook is not None:
-            return await self.hook(job, lambda: self._execute(job, run))
-        return await self._execute(job, run)
+            return await self.hook(job, lambda: self._execute(job, run, input_checked))
+        return await self._execute(job, run, input_checked)
 
-    async def _execute(self, job: Job, run: Runner | None) -> Execution:
+    async def _execute(self, job: Job, run: Runner | None, input_checked: bool) -> Execution:
         started = time.perf_counter()
         code = await self._code_of(job)
         data = job.input if not job.input_cid else await self._fetch(job, job.input_cid, "input")
-        if input_hash_of(data) != job.input_hash:
+        checked = input_checked and not job.input_cid
+        if not checked and input_hash_of(data) != job.input_hash:
             raise JobSkipped(job.request_id, "input does not match inputHash")
         if sealed_names(data):
             if self._unseal is None:
