@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import logging
 
-from peerhost.wire.batch import LEAF_BYTES, Leaf
+from peerhost.wire.batch import (
+    LEAF_BYTES,
+    Leaf,
+    batch_attestation_digest,
+    leaf_hashes,
+    merkle_root,
+    results_hash,
+)
 from peerhost.wire.feed import Cosignature, CosignRequest, DigestSigner
 from peerhost.wire.ticket import Ticket
 from peerhost.worker.attested import ATTESTED, POSTED, AttestedLedger
 from peerhost.worker.errors import CosignRefused
-from peerhost.worker.tickets import (
-    batch_attestation_digest_of,
-    leaf_hashes,
-    merkle_root_of,
-    results_hash_of,
-)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Cosigner:
                 request.batch_id, f"the leaves are not a multiple of {LEAF_BYTES} bytes"
             )
         count = len(blob) // LEAF_BYTES
-        if merkle_root_of(leaf_hashes(blob)) != request.root:
+        if merkle_root(leaf_hashes(blob)) != request.root:
             raise CosignRefused(request.batch_id, "the leaves do not hash to the root")
         if request.mask == 0 or request.mask >> count:
             raise CosignRefused(
@@ -101,10 +102,10 @@ class Cosigner:
                     request.batch_id, f"leaf {i}: this worker attested another result"
                 )
         try:
-            results = results_hash_of(request.results)
+            results = results_hash(request.results)
         except ValueError:
             raise CosignRefused(request.batch_id, "a result is not 32 bytes") from None
-        return batch_attestation_digest_of(
+        return batch_attestation_digest(
             self.chain_id,
             self.coordinator,
             request.batch_id,

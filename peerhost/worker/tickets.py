@@ -24,7 +24,7 @@ from peerhost.chain.errors import ChainUnavailable, TransactionReverted
 from peerhost.chain.reads import SharedReads
 from peerhost.chain.settlement import SettlementView
 from peerhost.stagetrace import StageTrace
-from peerhost.wire.batch import BATCH_ATTESTATION_TYPEHASH, LEAF_BYTES, Leaf
+from peerhost.wire.batch import Leaf
 from peerhost.wire.envelope import ErrorKind, decode_envelope, result_hash
 from peerhost.wire.feed import (
     ENGINE_PROFILE,
@@ -37,11 +37,9 @@ from peerhost.wire.feed import (
 )
 from peerhost.wire.ids import project_id_of
 from peerhost.wire.inbox import inbox_base_url
-from peerhost.wire.keccak import keccak256
 from peerhost.wire.schedule_ticket import is_schedule_seq, scheduled_ticket_problem
 from peerhost.wire.ticket import (
     attestation_digest,
-    domain_separator,
     input_hash_of,
     request_id,
     ticket_digest,
@@ -79,64 +77,6 @@ def _unattestable(envelope: bytes) -> ErrorKind | None:
             _KINDS.clear()
         _KINDS[envelope] = kind
     return kind
-
-
-# ---- a posted batch's hashes, packed by hand --------------------------------------------------
-# The same bytes as peerhost.wire.batch's batch_root, results_hash and batch_attestation_digest
-# (tests compare them), without eth_abi, eth_utils' keccak and a checksum per call: a worker
-# co-signs every posted batch that holds a ticket it attested (on automine, one per ticket).
-
-
-def leaf_hashes(blob: bytes) -> list[bytes]:
-    """The hash of each leaf of a batch's leaf blob (``Leaf.hash`` of each, from its bytes)."""
-    if not blob or len(blob) % LEAF_BYTES:
-        raise ValueError(f"A leaf blob is a non-empty multiple of {LEAF_BYTES} bytes.")
-    return [keccak256(blob[i : i + LEAF_BYTES]) for i in range(0, len(blob), LEAF_BYTES)]
-
-
-def merkle_root_of(hashes: list[bytes]) -> bytes:
-    """``wire.batch.merkle_root``: pairs hashed level by level, an unpaired node moved up."""
-    level = hashes
-    while len(level) > 1:
-        level = [
-            keccak256(level[i] + level[i + 1]) if i + 1 < len(level) else level[i]
-            for i in range(0, len(level), 2)
-        ]
-    return level[0]
-
-
-def results_hash_of(results: tuple[bytes, ...] | list[bytes]) -> bytes:
-    """``wire.batch.results_hash``: keccak of the 32-byte results concatenated."""
-    if any(len(r) != 32 for r in results):
-        raise ValueError("A result hash is 32 bytes.")
-    return keccak256(b"".join(results))
-
-
-def batch_attestation_digest_of(
-    chain_id: int,
-    coordinator: str,
-    batch_id: int,
-    gateway: str,
-    root: bytes,
-    leaf_mask: int,
-    results_hash: bytes,
-) -> bytes:
-    """``wire.batch.batch_attestation_digest``: the EIP-712 digest of a batch attestation."""
-    if len(root) != 32 or len(results_hash) != 32:
-        raise ValueError("root and results hash are 32 bytes")
-    gateway_raw = bytes.fromhex(gateway.removeprefix("0x"))
-    if len(gateway_raw) != 20:
-        raise ValueError(f"{gateway!r} is not an address")
-    struct_hash = keccak256(
-        BATCH_ATTESTATION_TYPEHASH
-        + batch_id.to_bytes(32, "big")
-        + bytes(12)
-        + gateway_raw
-        + root
-        + leaf_mask.to_bytes(32, "big")
-        + results_hash
-    )
-    return keccak256(b"\x19\x01" + domain_separator(chain_id, coordinator) + struct_hash)
 
 
 class TicketRefused(Exception):
