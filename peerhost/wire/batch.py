@@ -104,6 +104,8 @@ LEAF_BYTES = 103
 POSTED_LEAF_BYTES = 51
 ABSTAIN = bytes(32)
 MAX_ATTESTERS = 4
+#: The most leaves a batch holds (``ProtocolParamsLib.MAX_LEAVES``: a leaf mask is one uint256).
+MAX_LEAVES = 256
 BPS = 10_000
 
 
@@ -617,6 +619,7 @@ __all__ = [
     "BATCH_ATTESTATION_TYPEHASH",
     "LEAF_BYTES",
     "MAX_ATTESTERS",
+    "MAX_LEAVES",
     "MAX_LISTED",
     "POSTED_LEAF_BYTES",
     "AttestedResult",

@@ -4,7 +4,8 @@ pays attesters on).
 The gateway sends a ``cosign`` over the job feed: the batch's id, root and leaves as posted, the
 mask of the leaves its opening lists this worker on and the attested result of every leaf (the
 co-signature names the batch's results hash, over every leaf). The worker co-signs only when all of
-its part is what it attested itself: the leaves hash to the root, there is one result per leaf, and
+its part is what it attested itself: there is one result per leaf, the batch holds at most
+``MAX_LEAVES`` leaves (both checked before anything is hashed), the leaves hash to the root, and
 every masked leaf is a ticket of this gateway it attested (the leaf is that ticket's, byte for byte)
 with that result. Anything else is refused (logged, no answer): the gateway then cannot get this
 worker paid for leaves it did not attest, nor for results it did not sign. The other leaves' results
@@ -21,6 +22,7 @@ import logging
 
 from peerhost.wire.batch import (
     LEAF_BYTES,
+    MAX_LEAVES,
     Leaf,
     batch_attestation_digest,
     leaf_hashes,
@@ -75,14 +77,19 @@ class Cosigner:
                 request.batch_id, f"the leaves are not a multiple of {LEAF_BYTES} bytes"
             )
         count = len(blob) // LEAF_BYTES
-        if merkle_root(leaf_hashes(blob)) != request.root:
-            raise CosignRefused(request.batch_id, "the leaves do not hash to the root")
+        # the checks that cost nothing first: a request that fails them is never hashed
+        if len(request.results) != count:
+            raise CosignRefused(request.batch_id, "the results are not one per leaf")
+        if count > MAX_LEAVES:
+            raise CosignRefused(
+                request.batch_id, f"the batch has {count} leaves, more than {MAX_LEAVES}"
+            )
         if request.mask == 0 or request.mask >> count:
             raise CosignRefused(
                 request.batch_id, "the mask names no leaf, or a leaf past the batch"
             )
-        if len(request.results) != count:
-            raise CosignRefused(request.batch_id, "the results are not one per leaf")
+        if merkle_root(leaf_hashes(blob)) != request.root:
+            raise CosignRefused(request.batch_id, "the leaves do not hash to the root")
         for i, result in enumerate(request.results):
             if not request.mask >> i & 1:
                 continue

@@ -5,7 +5,9 @@ digest, against a reference built with ``eth_abi`` and ``eth_utils.keccak``."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from eth_abi import encode
@@ -13,6 +15,7 @@ from eth_utils import keccak, to_checksum_address
 
 from peerhost.wire.batch import (
     BATCH_ATTESTATION_TYPEHASH,
+    MAX_LEAVES,
     Leaf,
     batch_attestation_digest,
     batch_root,
@@ -24,6 +27,8 @@ from peerhost.wire.batch import (
     verify_proof,
 )
 from peerhost.wire.ticket import domain_separator
+
+ROOT = Path(__file__).resolve().parents[3]
 
 COORDINATOR = "0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6"
 GATEWAY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -124,3 +129,9 @@ def test_batch_hashes__any_size__equal_the_abi_reference(count: int) -> None:
 def test_batch_hashes__malformed__value_error(call: Callable[[], object]) -> None:
     with pytest.raises(ValueError):
         call()
+
+
+def test_max_leaves__wire__the_contracts_cap() -> None:
+    source = (ROOT / "contracts" / "libraries" / "ProtocolParamsLib.sol").read_text()
+    found = re.search(r"uint256 internal constant MAX_LEAVES = (\d+);", source)
+    assert found is not None and int(found[1]) == MAX_LEAVES
