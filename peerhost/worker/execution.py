@@ -197,14 +197,14 @@ class SandboxRunner:
                 trial_limits = self._trial_limits[limits] = replace(limits, fuel=self.inline_fuel)
             # built field by field: dataclasses.replace costs about 20 µs on a slotted dataclass
             trial = RunRequest(
-                request.runtime,
-                request.code,
-                request.code_id,
-                request.input,
-                request.env,
-                request.request_id,
-                request.block_timestamp,
-                trial_limits,
+                runtime=request.runtime,
+                code=request.code,
+                code_id=request.code_id,
+                input=request.input,
+                env=request.env,
+                request_id=request.request_id,
+                block_timestamp=request.block_timestamp,
+                limits=trial_limits,
             )
         else:
             trial = request
