@@ -211,6 +211,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -839,13 +840,17 @@ def worker_metrics(devnet: Devnet) -> list[dict[str, Any]]:
 
 def rpc_snapshot(devnet: Devnet) -> dict[str, dict[str, int]]:
     """JSON-RPC calls made so far, by method, per process (``gateway``, ``worker-N``): the
-    workers' ``/metrics.json``, the gateway's ``peerhost_gateway_rpc_calls_total``."""
+    workers' ``/metrics.json``, the gateway's ``peerhost_gateway_rpc_calls_total{method}``."""
     out: dict[str, dict[str, int]] = {}
     with contextlib.suppress(httpx.HTTPError, ValueError):
         text = httpx.get(f"{devnet.gateway_url}/metrics", timeout=10).text
+        methods: dict[str, int] = {}
+        prefix = 'peerhost_gateway_rpc_calls_total{method="'
         for line in text.splitlines():
-            if line.startswith("peerhost_gateway_rpc_calls_total "):
-                out["gateway"] = {"all": int(float(line.split()[1]))}
+            if line.startswith(prefix):
+                method, _, count = line[len(prefix) :].partition('"} ')
+                methods[method] = int(float(count))
+        out["gateway"] = {"all": sum(methods.values()), **methods}
     for n, proc in enumerate(devnet.workers):
         with contextlib.suppress(httpx.HTTPError, ValueError):
             calls = proc.metrics().get("rpc_calls") or {}
@@ -853,21 +858,59 @@ def rpc_snapshot(devnet: Devnet) -> dict[str, dict[str, int]]:
     return out
 
 
+def loop_snapshot(devnet: Devnet) -> dict[str, float]:
+    """The gateway's event-loop lag counters so far (``peerhost_gateway_loop_*``)."""
+    out: dict[str, float] = {}
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        text = httpx.get(f"{devnet.gateway_url}/metrics", timeout=10).text
+        for line in text.splitlines():
+            for name in ("checks", "lag_seconds", "late_checks"):
+                if line.startswith(f"peerhost_gateway_loop_{name}_total "):
+                    out[name] = float(line.split()[1])
+    return out
+
+
+def loop_lag(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """The gateway's event loop between two snapshots: its mean lag waking a 20 ms sleep (ms)
+    and the share of wakes more than 2 ms late (a loop blocked by a batch's settlement work, a
+    co-signature or a scrape shows here, not in a call's own steps)."""
+    checks = after.get("checks", 0) - before.get("checks", 0)
+    if checks <= 0:
+        return {}
+    lag = after.get("lag_seconds", 0) - before.get("lag_seconds", 0)
+    late = after.get("late_checks", 0) - before.get("late_checks", 0)
+    return {"mean_ms": round(lag / checks * 1000, 2), "late_share": round(late / checks, 3)}
+
+
 def rpc_rates(
     before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], seconds: float
 ) -> dict[str, Any]:
-    """JSON-RPC calls per second per process between two snapshots; the first worker's also
-    by method (the busiest few)."""
+    """JSON-RPC calls per second per process between two snapshots; the gateway's and the first
+    worker's also by method (the busiest few)."""
     rates: dict[str, Any] = {}
     for name, counts in after.items():
         old = before.get(name, {})
         rates[name] = round((counts.get("all", 0) - old.get("all", 0)) / seconds, 1)
-    first = after.get("worker-1", {})
-    old = before.get("worker-1", {})
-    methods = {m: (c - old.get(m, 0)) / seconds for m, c in first.items() if m != "all"}
-    top = sorted(methods.items(), key=lambda kv: -kv[1])[:6]
-    rates["worker-1_by_method"] = {m: round(r, 1) for m, r in top if r > 0}
+    for name in ("gateway", "worker-1"):
+        now, old = after.get(name, {}), before.get(name, {})
+        methods = {m: (c - old.get(m, 0)) / seconds for m, c in now.items() if m != "all"}
+        top = sorted(methods.items(), key=lambda kv: -kv[1])[:6]
+        rates[f"{name}_by_method"] = {m: round(r, 1) for m, r in top if r > 0}
     return rates
+
+
+def measured(
+    devnet: Devnet, pids: dict[str, list[int]], phase: Coroutine[Any, Any, dict[str, Any]]
+) -> dict[str, Any]:
+    """Runs one load phase with its CPU per request, RPC rates and the gateway's loop lag."""
+    calls_before, lag_before = rpc_snapshot(devnet), loop_snapshot(devnet)
+    before = cpu_snapshot(pids)
+    run = asyncio.run(phase)
+    after = cpu_snapshot(pids)
+    run.update(cpu_per_request(before, after, run["requests"], run["elapsed_s"]))
+    run["rpc_calls_per_s"] = rpc_rates(calls_before, rpc_snapshot(devnet), run["elapsed_s"])
+    run["gateway_loop_lag"] = loop_lag(lag_before, loop_snapshot(devnet))
+    return run
 
 
 def settlement_params(workers: int, seats: int) -> Any:
@@ -1071,19 +1114,22 @@ def run_chain(
                 spy = start_profiler(args.profile, devnet, duration, out) if profiling else None
                 runs = []
                 for _ in range(args.repeat if n == args.clients else 1):
-                    calls_before = rpc_snapshot(devnet)
-                    before = cpu_snapshot(pids)
-                    run = asyncio.run(load(url, mode, n, duration))
-                    after = cpu_snapshot(pids)
-                    run.update(cpu_per_request(before, after, run["requests"], run["elapsed_s"]))
-                    run["rpc_calls_per_s"] = rpc_rates(
-                        calls_before, rpc_snapshot(devnet), run["elapsed_s"]
-                    )
+                    run = measured(devnet, pids, load(url, mode, n, duration))
                     last = run.pop("last_request_id", None)
                     if n == 1:  # then the same calls through a lean client: the client's own share
-                        lean = asyncio.run(lean_load(url, mode, duration))
+                        lean = measured(devnet, pids, lean_load(url, mode, duration))
                         run["lean_client"] = {
-                            k: lean[k] for k in ("requests_per_s", "latency_ms", "statuses")
+                            k: lean[k]
+                            for k in (
+                                "requests_per_s",
+                                "latency_ms",
+                                "statuses",
+                                "cpu_ms_per_request",
+                                "cores_busy",
+                                "rpc_calls_per_s",
+                                "gateway_loop_lag",
+                            )
+                            if k in lean
                         }
                     runs.append(run)
                 first = runs[0]  # py-spy samples for ``duration`` seconds: the first run
