@@ -71,11 +71,11 @@ signature and send 870 -> 623 µs per fast call, ``main`` then the cuts back to 
 The attester's sandbox run itself, part by part as the worker makes it inline, is in
 ``bench/inline_run.py`` (docs/performance.md, "The attester's sandbox run, inside the worker").
 
-Issues 13 and 14, the gateway's chain calls by method and its ticket book's save in one statement
+Issues 13 and 14, the gateway's chain calls by method and its ticket book's counters moved in SQL
 (2026-11-30, later; docs/performance.md, "The gateway's chain calls by method, and the attested
 phase's puzzles"): ``--block-times 0,1 --modes fast,attested --clients 1 --seconds 6
 --idle-seconds 0 --quiet 40``, ``main`` (``373c269``, its own worktree, this bench file) then the
-branch back to back, load average 14-27; p50 ms (lean client's p50), req/s, CPU ms per request
+branch (its one-``INSERT`` save, not kept) back to back, load average 14-27; p50 ms (lean client's p50), req/s, CPU ms per request
 gateway / workers / chain, the gateway's JSON-RPC calls per second:
 
     chain / run            baseline  fast 1                                 attested 1
@@ -85,7 +85,7 @@ gateway / workers / chain, the gateway's JSON-RPC calls per second:
     1 s chain, branch      0.48      39.8 (10.3) 25.1, 4.11/7.09/0.60, 21    28.0 (5.4) 25.2, 3.99/7.58/0.78, 44
 
 Noise at this load (the gateway's loop woke 9-18 ms late on average; the stack kept under half a
-core busy): the save's cut is 56 -> 37.5 µs in-process. What the run does show: none of the
+core busy): the save's cut is 57 -> 50 µs in-process. What the run does show: none of the
 gateway's chain calls are per call (1 s chain, attested: ``eth_call`` 25.6/s, the poster's
 ``getBatch`` of its unsettled batches every tick and ``leafState`` once per settled ticket; this
 morning's 2.7 calls per attested request were the fast phase's tickets settling during it).

@@ -2,9 +2,8 @@
 
 A ticket is written (with its input) *before* it is pushed to any worker: a gateway that crashes
 with tickets in flight finds them on restart and posts them. The sequence number and the running
-total are allocated in memory (this process owns the book) and saved as fields of the ticket,
-whose row is written in one statement (its own transaction; no row is ever deleted, so the
-restarted book reads both back from the highest seq saved): a seq is never sent twice (``seq`` is the table's key, so a second
+total are allocated in memory (this process owns the book) and written with the ticket, in the
+one transaction that saves it: a seq is never sent twice (``seq`` is the table's key, so a second
 ticket with one seq is never saved, and only saved tickets are sent; two sent tickets with one
 seq would cost the gateway its bond). A crash between allocating and saving loses nothing that
 left the process: the seq and total of a ticket that was never saved were never sent, and the
@@ -70,6 +69,15 @@ _INSERT = (
     "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input, state)"
     f" VALUES (?, ?, ?, ?, ?, ?, '{ISSUED}')"
 )
+#: The book's counters moved past a saved ticket's, never back (another writer of the file may
+#: have moved them further): both are decimal text without leading zeros (the running total
+#: outgrows SQLite's integers), so the larger is the longer, or the later of two as long.
+_COUNTERS = (
+    "INSERT INTO meta(key, value) VALUES ('next_seq', ?), ('issued_total', ?)"
+    " ON CONFLICT(key) DO UPDATE SET value = CASE WHEN length(excluded.value) > length(value)"
+    " OR (length(excluded.value) = length(value) AND excluded.value > value)"
+    " THEN excluded.value ELSE value END"
+)
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,9 @@ class TicketBook:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
-        # the next seq and the running total: allocated here, read back from the saved tickets
-        self._next_seq, self._total = self._saved_counters()
+        # the next seq and the running total: allocated here, written with each saved ticket
+        self._next_seq = self._meta("next_seq", 0)
+        self._total = self._meta("issued_total", 0)
 
     def close(self) -> None:
         with self._lock:
@@ -120,17 +129,6 @@ class TicketBook:
     def _meta(self, key: str, default: int) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else default
-
-    def _saved_counters(self) -> tuple[int, int]:
-        """The seq after the highest saved ticket and that ticket's running total (the highest:
-        seqs and totals are allocated together, in order), or the counters an older book kept in
-        ``meta`` when they are higher."""
-        row = self._db.execute("SELECT ticket FROM tickets ORDER BY seq DESC LIMIT 1").fetchone()
-        doc = json.loads(row[0]) if row else {"seq": -1, "issuedTotal": 0}
-        return (
-            max(self._meta("next_seq", 0), int(doc["seq"]) + 1),
-            max(self._meta("issued_total", 0), int(doc["issuedTotal"])),
-        )
 
     def next_seq(self) -> int:
         """The seq the next ticket gets."""
@@ -159,21 +157,23 @@ class TicketBook:
         signature: bytes,
         input_: bytes,
     ) -> None:
-        """Writes a signed ticket (before it is sent) in one statement, its own transaction: the
-        book's seq and running total are read back from the saved tickets on open (a ticket is
-        the only record of its seq). Raises sqlite3.IntegrityError when its seq or request id is
-        already in the book (then it must not be sent)."""
+        """Writes a signed ticket (before it is sent), with the book's seq and running total
+        moved past it, in one transaction. Raises sqlite3.IntegrityError when its seq or request
+        id is already in the book (then it must not be sent)."""
         doc = json.dumps(ticket_to_doc(ticket))
+        db = self._db
         with self._lock:
+            db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute(
-                    _INSERT, (ticket.seq, request_id, project_id, doc, signature, input_)
-                )
+                db.execute(_INSERT, (ticket.seq, request_id, project_id, doc, signature, input_))
+                # moved past this ticket in SQL: no read of the counters first
+                db.execute(_COUNTERS, (str(ticket.seq + 1), str(ticket.issued_total)))
+                db.execute("COMMIT")
             except BaseException:
+                self._db.execute("ROLLBACK")
                 # another writer of this file took the seq: allocate past what it wrote
-                next_seq, total = self._saved_counters()
-                self._next_seq = max(self._next_seq, next_seq)
-                self._total = max(self._total, total)
+                self._next_seq = max(self._next_seq, self._meta("next_seq", 0))
+                self._total = max(self._total, self._meta("issued_total", 0))
                 raise
             self._next_seq = max(self._next_seq, ticket.seq + 1)
             self._total = max(self._total, ticket.issued_total)
