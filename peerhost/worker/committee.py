@@ -935,7 +935,7 @@ class Committee:
         since: float | None = None
         draw: SeatDraw | None = None
         drawn = (0, 0.0)  # (seed block, when) of ``draw``: read again after a reseed or 10 s
-        missing: float | None = None  # since when the node serves no seed block past its head
+        missing = (0, 0.0)  # (seed block, since when) the node serves no seed block past its head
         lost_after = _SEED_LOST * (1.0 + random.random())
         while True:
             phase = await self.book.phase(batch_id)
@@ -955,13 +955,14 @@ class Committee:
                     draw = await self.view.seat_draw(batch_id, batch)  # (a reorg may change it)
                     drawn = (seed_block, time.monotonic())
                 if draw is None:  # gone for a moment: the node is reorganizing
-                    missing = time.monotonic() if missing is None else missing
-                    if time.monotonic() - missing > lost_after:
+                    if missing[0] != seed_block:
+                        missing = (seed_block, time.monotonic())
+                    if time.monotonic() - missing[1] > lost_after:
                         await self._seed_lost(batch_id, seed_block, head)
-                        lost_after = float("inf")  # once per wait
+                        missing = (seed_block, float("inf"))  # once per seed block
                     await asyncio.sleep(self.poll)
                     continue
-                missing = None
+                missing = (0, 0.0)
                 if draw.holds(self.address):
                     return _AWAITING, draw
                 since = time.monotonic() if since is None else since
