@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
