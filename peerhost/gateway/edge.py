@@ -267,6 +267,8 @@ class EdgeProtocol(HttpToolsProtocol):
         self._head_size = 0  # the current head's header lines, as sent (name: value CRLF)
         self._head_raw = 0  # bytes of whole reads that fell inside the current, unfinished head
         self._framing: list[tuple[bytes, bytes]] = []  # the current head's _FRAMING_NAMES
+        self._body_moved = False  # a body callback fired during the current read
+        self._body_stalled = 0  # body bytes read since a body callback last fired
         self._since_start: bytes | None = b""  # read since a request began (None: too many)
 
     # connection life
@@ -306,6 +308,7 @@ class EdgeProtocol(HttpToolsProtocol):
                 raw = None  # a long body: a refusal there is named by llhttp's message alone
         in_head = self._in_message and not self._in_body
         begun = self._begun
+        self._body_moved = False
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -322,6 +325,11 @@ class EdgeProtocol(HttpToolsProtocol):
             )
             return
         self._since_start = raw if self._in_message else b""
+        if self._in_body and self._begun == begun:  # a chunk line or a trailer still arriving?
+            self._body_stalled = 0 if self._body_moved else self._body_stalled + len(data)
+            if self._body_stalled > self.limits.max_head_bytes:
+                self._refuse_in_turn(HeadTooLarge(self.limits.max_head_bytes))
+                return
         if self._in_message and not self._in_body:  # a head still arriving
             if in_head and self._begun == begun:
                 self._head_raw += len(data)
@@ -338,8 +346,14 @@ class EdgeProtocol(HttpToolsProtocol):
         self._head_size = 0
         self._head_raw = 0
         self._framing = []
+        self._body_stalled = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._in_body:  # a trailer field: never added to the head the app was given
+            self._refusal = RefusedAtEdge(
+                "the chunked body has trailer fields", "Send the body without trailer fields."
+            )
+            raise self._refusal
         name = name.lower()
         self._head_size += len(name) + len(value) + 4
         if name in _FRAMING_NAMES:
@@ -354,6 +368,16 @@ class EdgeProtocol(HttpToolsProtocol):
             raise self._refusal  # feed_data stops here and raises HttpParserCallbackError
         self._in_body = True
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_moved = True
+        super().on_body(body)
+
+    def on_chunk_header(self) -> None:
+        self._body_moved = True
+
+    def on_chunk_complete(self) -> None:
+        self._body_moved = True
 
     def on_message_complete(self) -> None:
         self._in_message = self._in_body = False

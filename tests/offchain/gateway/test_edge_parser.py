@@ -27,10 +27,19 @@ LIMITS = EdgeLimits(
 SECRET = "sk-live-0123456789"
 
 served: list[str] = []
+seen_headers: list[tuple[bytes, bytes]] = []
 
 
 async def echo(request: Request) -> PlainTextResponse:
     body = await request.body()
+    served.append(request.url.path)
+    return PlainTextResponse(f"got {len(body)} bytes")
+
+
+async def headers(request: Request) -> PlainTextResponse:
+    seen_headers.extend(request.scope["headers"])
+    body = await request.body()
+    seen_headers.extend(request.scope["headers"])
     served.append(request.url.path)
     return PlainTextResponse(f"got {len(body)} bytes")
 
@@ -42,7 +51,13 @@ async def slow(request: Request) -> PlainTextResponse:
 
 
 def _start(limits: EdgeLimits = LIMITS) -> tuple[uvicorn.Server, threading.Thread, int]:
-    app = Starlette(routes=[Route("/echo", echo, methods=["POST", "GET"]), Route("/slow", slow)])
+    app = Starlette(
+        routes=[
+            Route("/echo", echo, methods=["POST", "GET"]),
+            Route("/headers", headers, methods=["POST"]),
+            Route("/slow", slow),
+        ]
+    )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -272,3 +287,75 @@ def test_pipelined__queued_request_with_a_malformed_body__never_served(port: int
     assert _statuses(data) == [200, 400]
     assert b"chunked body is malformed" in data
     assert served == ["/slow"]
+
+
+def _flood(sock: socket.socket, start: bytes, limit: int) -> bytes:
+    """Sends ``start`` then ``v`` bytes until the edge stops reading (or 16 times ``limit``);
+    returns what the edge answered."""
+    sock.sendall(start)
+    for _ in range(16 * limit // 1024):
+        try:
+            sock.sendall(b"v" * 1024)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    sock.settimeout(5)
+    return _read_until_closed(sock)
+
+
+def _get_answered(port: int) -> bytes:
+    with _connect(port) as sock:
+        sock.sendall(b"GET /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        return _read_until_closed(sock)
+
+
+CHUNKED = b"POST /headers HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "start",
+    [CHUNKED + b"5\r\nhello\r\n0\r\nX-T: ", CHUNKED + b"5\r\nhello\r\n1;e="],
+    ids=["endless-trailer", "endless-chunk-extension"],
+)
+def test_chunked__endless_trailer_or_extension__refused_and_another_client_served_meanwhile(
+    port: int, start: bytes
+) -> None:
+    served.clear()
+    answers: list[bytes] = []
+    with _connect(port) as sock:
+        flooding = threading.Thread(
+            target=lambda: answers.append(_flood(sock, start, LIMITS.max_head_bytes))
+        )
+        flooding.start()
+        time.sleep(0.05)
+        other = _get_answered(port)
+        flooding.join(20)
+    assert not flooding.is_alive()
+    assert _statuses(other) == [200]
+    assert _statuses(answers[0])[0] in (400, 431)
+    assert "/headers" not in served
+
+
+@pytest.mark.parametrize(
+    ("name", "phrase"),
+    [
+        (b"X-Injected", b"trailer fields"),
+        (b"Host", b"trailer fields"),
+        (b"Authorization", b"trailer fields"),
+        (b"Content-Length", b"Content-Length is not a number"),  # llhttp's own refusal
+    ],
+)
+def test_chunked__trailer_field__400_and_never_in_the_scope_headers(
+    port: int, name: bytes, phrase: bytes
+) -> None:
+    served.clear()
+    seen_headers.clear()
+    with _connect(port) as sock:
+        sock.sendall(
+            CHUNKED + b"5\r\nhello\r\n0\r\n" + name + b": " + SECRET.encode() + b"\r\n\r\n"
+        )
+        data = _read_until_closed(sock)
+    assert _statuses(data) == [400]
+    assert phrase in data
+    assert SECRET.encode() not in data
+    assert (name.lower(), SECRET.encode()) not in seen_headers
+    assert served == []
