@@ -422,7 +422,14 @@ class EdgeProtocol(HttpToolsProtocol):
             return _as_h11_would("Missing mandatory Host")
         method = self.parser.get_method()
         size = len(method) + len(target) + 12 + self._head_size
-        return check_head(method, target, version, names, size, self.limits.max_head_bytes)
+        refusal = check_head(method, target, version, names, size, self.limits.max_head_bytes)
+        # llhttp passes what follows an upgrade's head on as the new protocol's (its body too)
+        if refusal is None and self.parser.should_upgrade() and not self._should_upgrade():
+            return RefusedAtEdge(
+                "the request asks for an Upgrade other than websocket",
+                "Send the request without Connection: Upgrade.",
+            )
+        return refusal
 
     # refusals
     def _refuse_in_turn(self, exc: GatewayError) -> None:

@@ -6,6 +6,7 @@ them (never quoting the request), and a graceful shutdown with a call in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import threading
@@ -358,4 +359,34 @@ def test_chunked__trailer_field__400_and_never_in_the_scope_headers(
     assert phrase in data
     assert SECRET.encode() not in data
     assert (name.lower(), SECRET.encode()) not in seen_headers
+    assert served == []
+
+
+UPGRADE = b"POST /echo HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: foo\r\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "body"),
+    [
+        (UPGRADE + b"Content-Length: 36\r\n\r\n", b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (
+            UPGRADE + b"Transfer-Encoding: chunked\r\n\r\n",
+            b"24\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n\r\n0\r\n\r\n",
+        ),
+    ],
+    ids=["content-length", "chunked"],
+)
+def test_upgrade__not_websocket__400_and_its_body_never_served_as_a_request(
+    port: int, head: bytes, body: bytes
+) -> None:
+    served.clear()
+    with _connect(port) as sock:
+        sock.sendall(head)
+        time.sleep(0.2)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(body)
+        sock.settimeout(5)
+        data = _read_until_closed(sock)
+    assert _statuses(data) == [400]
+    assert b"Upgrade" in data
     assert served == []
