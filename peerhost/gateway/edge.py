@@ -429,6 +429,11 @@ class EdgeProtocol(HttpToolsProtocol):
                 "the request asks for an Upgrade other than websocket",
                 "Send the request without Connection: Upgrade.",
             )
+        if refusal is None and self.parser.should_upgrade() and self._responding():
+            return RefusedAtEdge(
+                "a WebSocket upgrade was pipelined behind a request still being answered",
+                "Send the upgrade once the responses before it are read.",
+            )
         return refusal
 
     # refusals

@@ -390,3 +390,20 @@ def test_upgrade__not_websocket__400_and_its_body_never_served_as_a_request(
     assert _statuses(data) == [400]
     assert b"Upgrade" in data
     assert served == []
+
+
+def test_websocket_upgrade__pipelined_behind_a_running_request__answered_then_refused(
+    port: int,
+) -> None:
+    served.clear()
+    with _connect(port) as sock:
+        sock.sendall(
+            b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
+            b"GET /echo HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        data = _read_until_closed(sock)
+    assert _statuses(data) == [200, 400]
+    assert data.endswith(b"}")
+    assert b"WebSocket upgrade" in data
+    assert served == ["/slow"]
