@@ -161,6 +161,10 @@ def check_head(
             "the request target is not a path (absolute-form, CONNECT and * are for proxies)",
             "Send the path and query, with the host in the Host header.",
         )
+    if b"#" in target:  # never sent by a conforming client (RFC 9112 3.2)
+        return RefusedAtEdge(
+            "the request target has a fragment (#)", "Send the path and query only."
+        )
     if b"%" in target:
         try:
             unquote_to_bytes(target.partition(b"?")[0]).decode("utf-8")
@@ -442,7 +446,7 @@ class EdgeProtocol(HttpToolsProtocol):
         requests are answered in order); nothing read after it is parsed."""
         self._refusal = exc
         self._cancel_timers()
-        if self._in_body and self.pipeline:
+        if self._in_body and self.pipeline and self.pipeline[0][0] is self.cycle:
             self.pipeline.popleft()  # a queued request whose body is malformed: never served
         elif self._in_body or not self._responding():
             self._refuse(exc)  # the request being served (its body), or none in flight

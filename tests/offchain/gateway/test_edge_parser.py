@@ -261,6 +261,18 @@ def test_unknown_method__400_problem_no_app() -> None:
         thread.join(10)
     assert _statuses(data) == [400]
     assert b"application/problem+json" in data
+    assert b'"reason":"the request is not valid HTTP/1.1"' in data
+    assert b"Check the request line and headers." in data
+    assert served == []
+
+
+def test_target_with_a_fragment__400_problem_no_app(port: int) -> None:
+    served.clear()
+    with _connect(port) as sock:
+        sock.sendall(b"GET /echo#frag HTTP/1.1\r\nHost: a\r\n\r\n")
+        data = _read_until_closed(sock)
+    assert _statuses(data) == [400]
+    assert b"target has a fragment" in data
     assert served == []
 
 
