@@ -8,8 +8,12 @@ class). :func:`edge_protocol` builds an ``HttpToolsProtocol`` subclass that adds
   pattern), a target that is not origin-form (absolute-form, ``CONNECT``, ``*``) or not printable
   ASCII, a path whose percent-decoding is not UTF-8, a version other than HTTP/1.0 and 1.1, a
   transfer coding other than ``chunked``, conflicting ``Content-Length`` values, a missing or
-  repeated ``Host``: 400; a head larger than ``max_head_bytes``: 431 (checked as the head's lines
-  arrive, so an endless head is refused before it ends);
+  repeated ``Host``, a fragment in the target, an ``Upgrade`` other than ``websocket`` (llhttp
+  would pass the body on as the new protocol's) or a WebSocket upgrade pipelined behind a request
+  still being answered: 400; a head larger than ``max_head_bytes``: 431 (checked as the head's
+  lines arrive, so an endless head is refused before it ends);
+- in a chunked body: trailer fields (400; never added to the headers the app was given), and a
+  chunk-size line or trailer running on past ``max_head_bytes`` with no chunk data arriving (431);
 - llhttp's own refusals (malformed lines, bad chunk framing, bad ``Content-Length``, an unknown
   method) named by the rule the bytes break: the request is read again by h11
   (:func:`replay_refusal`, on the refusal's path only) and refused exactly as the h11 edge did,
@@ -27,10 +31,9 @@ as another request, and nothing reaches the app, so nothing is ticketed or paid.
 requests read before a refused one are answered first, in order; a queued one whose body is
 malformed is never served.
 
-Why llhttp: h11 parses and builds each request and response in Python. On this machine the same
-Starlette app costs the server about 90 µs less CPU per request under the httptools edge than
-under the h11 edge, and a keep-alive GET's round trip about 80 µs less
-(``python bench/edge_parsers.py``; docs/performance.md).
+Why llhttp: h11 parses and builds each request and response in Python. With the same edge checks,
+server CPU per keep-alive GET 161 -> 70 µs and its round trip's p50 172 -> 91 µs
+(``python bench/edge_parsers.py``; docs/performance.md, "uvicorn with httptools instead of h11").
 """
 
 from __future__ import annotations
