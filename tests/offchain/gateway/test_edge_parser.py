@@ -15,12 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from gateway_helpers import serve_edge
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from peerhost.gateway.edge import EdgeLimits, edge_protocol
+from peerhost.gateway.edge import EdgeLimits
 
 LIMITS = EdgeLimits(
     header_timeout=1.0, body_timeout=1.0, max_connections_per_client=8, max_head_bytes=4096
@@ -59,18 +60,7 @@ def _start(limits: EdgeLimits = LIMITS) -> tuple[uvicorn.Server, threading.Threa
             Route("/slow", slow),
         ]
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    config = uvicorn.Config(
-        app, http=edge_protocol(limits), lifespan="off", log_level="warning", timeout_keep_alive=30
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    return server, thread, sock.getsockname()[1]
+    return serve_edge(app, limits)
 
 
 @pytest.fixture(scope="module")
