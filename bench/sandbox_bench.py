@@ -2,6 +2,7 @@
 
 Usage: python bench/sandbox_bench.py [--calls 2000] [--processes N]
        python bench/sandbox_bench.py --profile wasi|js|python [--calls 2000] [--top 25]
+       python bench/sandbox_bench.py --split wasi|js [--calls 2000]
 
 Prints one JSON object: for a tiny wasi module (examples/functions/hello.wasm)
 and for JS and Python hello handlers: cold compile (in the production child process,
@@ -12,6 +13,14 @@ second on all cores (independent sandbox processes, and through SandboxPool).
 For python it also runs the unsnapshotted interpreter once (``python -S -c
 pass``, when tools/python/build.sh left it in tools/python/.work): the start-up
 cost every call would pay without the snapshot.
+
+With ``--split RUNTIME`` it instead runs ``--calls`` hello calls of that runtime and prints,
+as medians in microseconds, ``Sandbox.run`` beside the same call taken apart step by step
+(the same functions ``Sandbox.run`` calls, timed between steps): request (checks, metadata
+binding, stdin), store (new store, fuel, limits, epoch), instantiate, guest (``_start`` with
+everything the host calls inside it), host calls (the Python of the WASI functions, of which
+fuel is the charging), envelope (the fuel read, stdout parsed, the envelope encoded), close
+(the store freed) and Python around (``Sandbox.run`` minus the steps).
 
 With ``--profile RUNTIME`` it instead runs ``--calls`` hello calls of that runtime
 in one sandbox under cProfile and prints the ``--top`` frames by own time: where
@@ -176,6 +185,142 @@ def profile_runtime(runtime: str, calls: int, top: int) -> str:
     return out.getvalue()
 
 
+class _Clock:
+    """Nanoseconds spent inside the WASI functions and inside their fuel charging."""
+
+    def __init__(self) -> None:
+        self.host_ns = 0
+        self.fuel_ns = 0
+
+    def timed_host(self) -> WasiHost:
+        """A WasiHost whose functions add their own time to ``host_ns``."""
+        clock = self
+
+        class TimedHost(WasiHost):
+            def _wrap(self, name: str, impl: Any) -> Any:
+                inner = super()._wrap(name, impl)
+
+                def call(*args: Any) -> int:
+                    started = time.perf_counter_ns()
+                    try:
+                        return int(inner(*args))
+                    finally:
+                        clock.host_ns += time.perf_counter_ns() - started
+
+                return call
+
+        return TimedHost()
+
+    def timed_charge(self, charge: Any) -> Any:
+        def timed(caller: Any, cost: int) -> None:
+            started = time.perf_counter_ns()
+            try:
+                charge(caller, cost)
+            finally:
+                self.fuel_ns += time.perf_counter_ns() - started
+
+        return timed
+
+
+def split_runtime(runtime: str, calls: int) -> dict[str, Any]:
+    """Medians (µs) of ``Sandbox.run`` and of one call's steps (module docstring)."""
+    from peerhost.sandbox import execution, wasi
+    from peerhost.sandbox.request import JS_RUNTIMES, RunResult
+    from peerhost.wire.request import bind_metadata
+
+    request = bench_request(runtime)
+    clock = _Clock()
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Sandbox(Path(tmp), compile_in_subprocess=False)
+        start_fuel = sandbox.js_start_fuel if runtime in JS_RUNTIMES else 0
+        real_charge = wasi._charge
+        host = clock.timed_host()
+        linker = wasmtime.Linker(sandbox.engine)
+        host.define(linker)
+        module = sandbox._module(runtime, request.code)
+        pre = linker.instantiate_pre(module)
+        limits = request.limits
+
+        def stepwise() -> dict[str, int]:
+            steps: dict[str, int] = {}
+            clock.host_ns = clock.fuel_ns = 0
+            t0 = time.perf_counter_ns()
+            sandbox._precheck(request)
+            bound = bind_metadata(
+                request.input,
+                request_id=request.request_id,
+                block_timestamp=request.block_timestamp,
+            )
+            stdin = sandbox._stdin(request, bound)
+            sandbox._prepare(sandbox._module(runtime, request.code))
+            t1 = time.perf_counter_ns()
+            store = wasmtime.Store(sandbox.engine)
+            store.set_fuel(limits.fuel - start_fuel)
+            store.set_epoch_deadline(1 << 30)
+            execution._set_limits(store, limits.memory_bytes)
+            io = wasi.RunIO(
+                stdin=stdin,
+                args=list(execution.ARGV),
+                env=[],
+                clock_ns=request.block_timestamp * 1_000_000_000,
+                random=RandomStream(request.request_id),
+                max_stdout=limits.max_output_bytes,
+                max_stderr=limits.max_log_bytes,
+            )
+            host.bind(io)
+            t2 = time.perf_counter_ns()
+            instance = pre.instantiate(store)
+            memory = execution._export(store, instance, b"memory")
+            io.memory = memory if isinstance(memory, wasmtime.Memory) else None
+            t3 = time.perf_counter_ns()
+            start = execution._export(store, instance, b"_start")
+            assert isinstance(start, wasmtime._ffi.wasmtime_func_t)
+            code = 0
+            try:
+                execution._call_start(store, start)
+            except ProcExit as exited:
+                code = exited.code
+            host.bind(None)
+            t4 = time.perf_counter_ns()
+            fuel_used = limits.fuel - store.get_fuel()
+            envelope = execution._exited(request, code, bytes(io.stdout), fuel_used)
+            RunResult(envelope.encode(), True, bytes(io.stderr), fuel_used, 0.0)
+            t5 = time.perf_counter_ns()
+            store.close()
+            t6 = time.perf_counter_ns()
+            steps["request"] = t1 - t0
+            steps["store"] = t2 - t1
+            steps["instantiate"] = t3 - t2
+            steps["guest"] = t4 - t3 - clock.host_ns
+            steps["host_calls"] = clock.host_ns - clock.fuel_ns
+            steps["fuel"] = clock.fuel_ns
+            steps["envelope"] = t5 - t4
+            steps["close"] = t6 - t5
+            steps["steps_total"] = t6 - t0
+            return steps
+
+        wasi._charge = clock.timed_charge(real_charge)
+        try:
+            samples: dict[str, list[int]] = {}
+            for i in range(calls + min(200, calls)):
+                started = time.perf_counter_ns()
+                sandbox.run(request)
+                run_ns = time.perf_counter_ns() - started
+                steps = stepwise()
+                if i < min(200, calls):
+                    continue
+                steps["sandbox_run"] = run_ns
+                for name, ns in steps.items():
+                    samples.setdefault(name, []).append(ns)
+        finally:
+            wasi._charge = real_charge
+            sandbox.close()
+    medians = {name: statistics.median(ns) / 1000 for name, ns in samples.items()}
+    parts = ("request", "store", "instantiate", "guest", "host_calls", "fuel", "envelope", "close")
+    medians["python_around"] = medians["sandbox_run"] - sum(medians[p] for p in parts)
+    return {name: round(us, 1) for name, us in medians.items()}
+
+
 def python_start_without_snapshot() -> dict[str, Any] | None:
     """Fuel, time and memory of ``python -S -c pass`` on the base interpreter."""
     if not PY_BASE.exists():
@@ -226,7 +371,13 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--profile", choices=("wasi", "js", "python"))
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--split", choices=("wasi", "js"))
     args = parser.parse_args()
+    if args.split:
+        print(
+            json.dumps({f"{args.split}_hello_us": split_runtime(args.split, args.calls)}, indent=2)
+        )
+        return
     if args.profile:
         print(profile_runtime(args.profile, args.calls, args.top))
         return
