@@ -10,7 +10,9 @@ byte moved), so a loop of host calls runs out of fuel like any other loop.
 
 The functions are defined through wasmtime's *unchecked* C callbacks: the
 arguments arrive as raw i32/i64 slots, with none of wasmtime-py's per-call
-boxing into ``Val`` objects (most of a small call's host overhead before). An
+boxing into ``Val`` objects (most of a small call's host overhead before). The
+callback takes its pointers as plain addresses (no ctypes pointer objects made
+per call) and reads all its arguments, unsigned, with one ``struct`` unpack. An
 exception a function raises (``proc_exit``, a cap, a host bug) travels back the
 way wasmtime-py's own callbacks send it: a trap, then the exception re-raised
 where the guest was called.
@@ -97,7 +99,9 @@ SIGNATURES: dict[str, tuple[str, str]] = {
 }
 
 _VALTYPES = {"i": wasmtime.ValType.i32(), "I": wasmtime.ValType.i64()}
-_MASKS = {"i": 0xFFFFFFFF, "I": 0xFFFFFFFFFFFFFFFF}
+#: One argument slot (a 16-byte ``wasmtime_val_raw_t``) read as WASI means it: unsigned.
+_SLOTS = {"i": "I12x", "I": "Q8x"}
+_SLOT_BYTES = 16
 #: Most iovecs one fd_read/fd_write may pass (POSIX IOV_MAX); more is EINVAL.
 IOV_MAX = 1024
 
@@ -124,6 +128,8 @@ _set_fuel = _direct("wasmtime_context_set_fuel", _VOID, _VOID, ctypes.c_uint64)
 _memory_data = _direct("wasmtime_memory_data", _VOID, _VOID, _VOID)
 _memory_data_size = _direct("wasmtime_memory_data_size", ctypes.c_size_t, _VOID, _VOID)
 _trap_new = _direct("wasmtime_trap_new", _VOID, ctypes.c_char_p, ctypes.c_size_t)
+#: ``wasmtime_func_unchecked_callback_t`` with its pointers as addresses (ints), not ctypes objects.
+_Callback = ctypes.CFUNCTYPE(ctypes.c_size_t, _VOID, _VOID, _VOID, ctypes.c_size_t)
 _TRAP_MESSAGE = b"python exception"  # what wasmtime-py's own callbacks trap with
 
 
@@ -166,12 +172,12 @@ class RunIO:
 
 
 class HostCaller:
-    """The calling instance during one host call: its raw caller and its store context (the
-    context's address)."""
+    """The calling instance during one host call: its caller and its store context (both as
+    addresses)."""
 
     __slots__ = ("ptr", "context")
 
-    def __init__(self, ptr: Any, context: int) -> None:
+    def __init__(self, ptr: int, context: int) -> None:
         self.ptr = ptr
         self.context = context
 
@@ -181,7 +187,8 @@ class HostCaller:
     def memory(self) -> wasmtime.Memory | None:
         """The caller's exported ``memory`` (looked up by name)."""
         item = ffi.wasmtime_extern_t()
-        found = ffi.wasmtime_caller_export_get(self.ptr, b"memory", 6, ctypes.byref(item))
+        caller = ctypes.cast(self.ptr, ctypes.POINTER(ffi.wasmtime_caller_t))
+        found = ffi.wasmtime_caller_export_get(caller, b"memory", 6, ctypes.byref(item))
         if not found or item.kind != ffi.WASMTIME_EXTERN_MEMORY.value:
             return None
         return wasmtime.Memory._from_raw(item.of.memory)
@@ -213,10 +220,12 @@ class _Mem:
         ctypes.memmove(self.base + ptr, data, len(data))
 
     def u32(self, ptr: int, value: int) -> None:
-        self.write(ptr, _U32.pack(value & 0xFFFFFFFF))
+        self.check(ptr, 4)
+        _U32_AT(self.base + ptr).value = value & 0xFFFFFFFF
 
     def u64(self, ptr: int, value: int) -> None:
-        self.write(ptr, _U64.pack(value & 0xFFFFFFFFFFFFFFFF))
+        self.check(ptr, 8)
+        _U64_AT(self.base + ptr).value = value & 0xFFFFFFFFFFFFFFFF
 
     def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
         if count > IOV_MAX:
@@ -226,8 +235,8 @@ class _Mem:
 
 
 _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a NULL function pointer
-_U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
+_U32_AT = ctypes.c_uint32.__ctype_le__.from_address  # wasm memory is little-endian
+_U64_AT = ctypes.c_uint64.__ctype_le__.from_address
 _IOVEC = struct.Struct("<II")
 
 
@@ -239,15 +248,15 @@ class _Invalid(Exception):
     pass
 
 
-def _charge(caller: HostCaller, cost: int) -> None:
-    ctx = caller.context
+def _charge(context: int, cost: int) -> None:
+    """Takes ``cost`` fuel from the store of ``context`` (all that is left, and raises, if less)."""
     remaining = ctypes.c_uint64(0)
-    _get_fuel(ctx, remaining)
+    _get_fuel(context, remaining)
     left = remaining.value
     if left < cost:
-        _set_fuel(ctx, 0)
+        _set_fuel(context, 0)
         raise HostOutOfFuel
-    _set_fuel(ctx, left - cost)
+    _set_fuel(context, left - cost)
 
 
 def _trap_with(error: BaseException) -> int:
@@ -272,7 +281,7 @@ class WasiHost:
         module = MODULE.encode()
         for name in SIGNATURES:
             impl = getattr(self, f"_{name}", None)
-            callback = ffi.wasmtime_func_unchecked_callback_t(self._wrap(name, impl))
+            callback = _Callback(self._wrap(name, impl))
             self._callbacks.append(callback)
             raw = name.encode()
             ty = func_type(name)  # alive across the call (ptr() is borrowed)
@@ -283,7 +292,7 @@ class WasiHost:
                 raw,
                 len(raw),
                 ty.ptr(),
-                callback,
+                ctypes.cast(callback, ffi.wasmtime_func_unchecked_callback_t),
                 None,
                 _NO_FINALIZER,
             )
@@ -306,27 +315,30 @@ class WasiHost:
     def _wrap(self, name: str, impl: Callable[..., int | None] | None) -> Callable[..., int]:
         denied = ERRNO_NOTCAPABLE
         params, results = SIGNATURES[name]
-        # wasmtime passes i32/i64 as signed ints; WASI means them unsigned.
-        slots = [("i32" if p == "i" else "i64", _MASKS[p]) for p in params]
+        unpack = struct.Struct("<" + "".join(_SLOTS[p] for p in params)).unpack_from
+        slots = ctypes.c_char * (_SLOT_BYTES * max(len(params), 1))
         returns = bool(results)
         context_of = _caller_context
+        result_at = ctypes.c_int32.__ctype_le__.from_address  # raw values are little-endian
 
-        def call(_env: Any, caller_ptr: Any, values: Any, _count: int) -> int:
+        def call(_env: Any, caller_ptr: int, values: int, _count: int) -> int:
             try:
-                caller = HostCaller(caller_ptr, context_of(caller_ptr))
-                _charge(caller, CALL_FUEL)
+                context = context_of(caller_ptr)
+                _charge(context, CALL_FUEL)
                 if impl is None:
                     errno: int | None = denied
                 else:
-                    args = [getattr(values[i], slot) & mask for i, (slot, mask) in enumerate(slots)]
+                    args = unpack(slots.from_address(values)) if params else ()
                     try:
-                        errno = impl(caller, *args)
+                        errno = impl(HostCaller(caller_ptr, context), *args)
                     except _Fault:
                         errno = ERRNO_FAULT
                     except _Invalid:
                         errno = ERRNO_INVAL
                 if returns:
-                    values[0].i32 = errno
+                    if errno is None:  # a host bug: never committed
+                        raise TypeError(f"{name} returned no errno")
+                    result_at(values).value = errno
                 return 0
             except BaseException as error:  # the guest's caller re-raises it
                 return _trap_with(error)
@@ -383,7 +395,7 @@ class WasiHost:
     def _random_get(self, caller: HostCaller, buf: int, length: int) -> int:
         mem = self._mem(caller)
         mem.check(buf, length)
-        _charge(caller, length)
+        _charge(caller.context, length)
         mem.write(buf, self.io.random.read(length))
         return ERRNO_SUCCESS
 
@@ -411,7 +423,7 @@ class WasiHost:
             chunk = io.stdin[io.stdin_pos : io.stdin_pos + length]
             if not chunk:
                 break
-            _charge(caller, len(chunk))
+            _charge(caller.context, len(chunk))
             mem.write(ptr, chunk)
             io.stdin_pos += len(chunk)
             total += len(chunk)
@@ -432,12 +444,12 @@ class WasiHost:
         if fd == 1:
             if len(io.stdout) + total > io.max_stdout:
                 raise OutputTooLarge
-            _charge(caller, total)
+            _charge(caller.context, total)
             for ptr, length in vectors:
                 io.stdout += mem.read(ptr, length)
         else:
             room = io.max_stderr - len(io.stderr)
-            _charge(caller, min(total, max(room, 0)))
+            _charge(caller.context, min(total, max(room, 0)))
             for ptr, length in vectors:
                 if room <= 0:
                     break

@@ -35,3 +35,29 @@ def test_run__fixed_host_calls__exact_fuel_used(run: RunFn, count: int, size: in
 
     assert CALL_FUEL == 50
     assert result.fuel_used == PROLOGUE + count * (CALL_INSTRUCTIONS + CALL_FUEL + size)
+
+
+def _random_get(length: int) -> bytes:
+    """``_start``: ``proc_exit(100 + random_get(16, length))`` (the errno, past a clean exit)."""
+    import_ = (
+        '(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))'
+    )
+    return wat_module(
+        f"""{import_}
+        (func (export "_start")
+          (call $proc_exit (i32.add (i32.const 100) (call $r (i32.const 16) (i32.const {length})))))"""
+    )
+
+
+@pytest.mark.parametrize("length", [-1, -(2**31), 2**31 - 1])
+def test_run__random_get_length_past_memory__efault_charged_one_call_only(
+    run: RunFn, length: int
+) -> None:
+    """An adversary asks for 2 to 4 GiB of random bytes (the length read as WASI means it,
+    unsigned): the host refuses with EFAULT before moving or charging a byte, so the run costs
+    what an empty read costs, no more (a host that charged before checking would differ)."""
+    empty, hostile = run(_random_get(0)), run(_random_get(length))
+
+    assert empty.decoded.error_detail == "100"  # errno 0
+    assert hostile.decoded.error_detail == "121"  # EFAULT
+    assert hostile.fuel_used == empty.fuel_used
