@@ -3,6 +3,7 @@
 Usage: python bench/sandbox_bench.py [--calls 2000] [--processes N]
        python bench/sandbox_bench.py --profile wasi|js|python [--calls 2000] [--top 25]
        python bench/sandbox_bench.py --split wasi|js [--calls 2000]
+       PYTHONPATH=<another checkout> python bench/sandbox_bench.py ...   (that checkout's sandbox)
 
 Prints one JSON object: for a tiny wasi module (examples/functions/hello.wasm)
 and for JS and Python hello handlers: cold compile (in the production child process,
@@ -47,7 +48,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if not os.environ.get("PYTHONPATH"):  # PYTHONPATH=<another checkout> benches that checkout's code
+    sys.path.insert(0, str(ROOT))
 
 import wasmtime  # noqa: E402
 
