@@ -11,8 +11,10 @@ so the caches are as warm as in a busy process (a real process, woken per call, 
 every step: ``bench/e2e_bench.py --trace`` times the steps there). Prints the median of each
 step and the sums for the gateway and the attester, with the load average.
 
-Gateway: the URL resolved to a function id (``resolve``), the canonical request built and the
-ticket signed (``ticket``), the ticket written to the book (``persist``), the offer encoded
+Gateway: the URL resolved to a function id (``resolve``), admission control's backlog of unposted
+tickets read (``admit``: the book's tickets are posted every :data:`POSTED_EVERY` rounds, as a
+poster posting once a second at 100 calls/s would), the canonical request built and the ticket
+signed (``ticket``), the ticket written to the book (``persist``), the offer encoded
 (``offer``), each of two answers decoded and verified (``answer``: result hash, attestation
 recovered) and recorded (``record``), the HTTP response's headers built (``respond``).
 Attester: the offer decoded (``decode``), the ticket checked (``check``: the gateway's signature
@@ -93,6 +95,8 @@ ENVELOPE = Envelope(
     body="Hello from PeerHost!",
     fuel_used=2141263,
 ).encode()
+#: Rounds between two batch posts of the book's tickets (module docstring).
+POSTED_EVERY = 100
 HEADERS = [
     (b"host", b"127.0.0.1:8000"),
     (b"accept", b"*/*"),
@@ -131,8 +135,12 @@ def rounds(count: int, workdir: Path) -> Steps:
         for ledger, key in zip(ledgers, worker_keys, strict=True)
     ]
     steps = Steps()
-    for _ in range(count):
+    for n in range(count):
         one_round(steps, book, ledgers, gateway, gw_signer, workers, w_signers, cosigners)
+        if n % POSTED_EVERY == POSTED_EVERY - 1:  # the poster's tick: not timed
+            seqs = [t.ticket.seq for t in book.in_state("issued")]
+            book.mark_posting(seqs, n.to_bytes(32, "big"), b"salt", b"opening")
+            book.mark_posted(seqs, n)
     book.close()
     for ledger in ledgers:
         ledger.close()
@@ -153,6 +161,7 @@ def one_round(
     # ---- gateway: the call in ----
     fid = steps.run("g.resolve", lambda: function_id_of(WALLET, "bench", "hello"))
     pid = project_id_of(WALLET, "bench")
+    steps.run("g.admit", book.backlog)
     seq, total = book.allocate(10**15)
 
     def sign() -> tuple[Ticket, bytes, bytes, bytes]:
