@@ -11,7 +11,8 @@ so the caches are as warm as in a busy process (a real process, woken per call, 
 every step: ``bench/e2e_bench.py --trace`` times the steps there). Prints the median of each
 step and the sums for the gateway and the attester, with the load average.
 
-Gateway: the URL resolved to a function id (``resolve``), admission control's backlog of unposted
+Gateway: the call's path and status URL read from the request (``urls``), the URL resolved to a
+function id (``resolve``), admission control's backlog of unposted
 tickets read (``admit``: the book's tickets are posted every :data:`POSTED_EVERY` rounds, as a
 poster posting once a second at 100 calls/s would), the canonical request built and the ticket
 signed (``ticket``), the ticket written to the book (``persist``), the offer encoded
@@ -40,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from peerhost.gateway.ticketbook import TicketBook
@@ -83,6 +85,15 @@ try:
     from peerhost.gateway.calls import answer_response
 except ImportError:  # an older checkout (module docstring)
     answer_response = None  # type: ignore[assignment]
+try:
+    from peerhost.gateway.calls import path_of
+except ImportError:  # an older checkout: what Call.serve read there
+
+    def path_of(request: Request) -> str:
+        return request.url.path
+
+
+from peerhost.gateway.calls import status_url
 
 CHAIN_ID = 31337
 SETTLEMENT = checksummed("0x2279b7a0a67db372996a5fab50d91eaa73d2eb6e")
@@ -159,6 +170,22 @@ def one_round(
 ) -> None:
     """One fast ticket: the gateway's steps and two attesters' (module docstring)."""
     # ---- gateway: the call in ----
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": f"/{WALLET}/bench/hello",
+            "query_string": b"",
+            "headers": HEADERS,
+            "scheme": "http",
+            "server": ("127.0.0.1", 8000),
+            "root_path": "",
+        }
+    )
+    steps.run(
+        "g.urls",
+        lambda: (path_of(request), status_url(request, bytes(32))),
+    )
     fid = steps.run("g.resolve", lambda: function_id_of(WALLET, "bench", "hello"))
     pid = project_id_of(WALLET, "bench")
     steps.run("g.admit", book.backlog)
