@@ -110,9 +110,10 @@ def _kept_url(key: tuple[object, ...], build: Callable[[], str]) -> str:
 def _url_key(request: Request) -> tuple[object, ...]:
     """The scope fields Starlette's URL of ``request`` is built from, but the path and query."""
     scope = request.scope
+    server = scope.get("server")  # a list from some servers (and Starlette's test client)
     return (
         scope.get("scheme", "http"),
-        scope.get("server"),
+        tuple(server) if server is not None else None,
         request.headers.get("host"),
         scope.get("root_path", ""),
         scope.get("app_root_path"),

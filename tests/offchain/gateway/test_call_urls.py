@@ -57,6 +57,7 @@ def test_path_of_and_status_url__any_host_and_path__starlettes_own_each_time() -
         {"scheme": "https", "server": ("10.0.0.1", 443)},
         {"root_path": "/gw"},
         {"server": None},
+        {"server": ["testserver", 80]},  # a list, as Starlette's test client gives it
     ]
     for path, host, extra in itertools.product(PATHS, HOSTS, extras):
         for _ in range(2):
