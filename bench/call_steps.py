@@ -14,8 +14,8 @@ step and the sums for the gateway and the attester, with the load average.
 Gateway: the call's path and status URL read from the request (``urls``), the URL resolved to a
 function id (``resolve``), admission control's backlog of unposted
 tickets read (``admit``: the book's tickets are posted every :data:`POSTED_EVERY` rounds, as a
-poster posting once a second at 100 calls/s would), the canonical request built and the ticket
-signed (``ticket``), the ticket written to the book (``persist``), the offer encoded
+poster posting once a second at 100 calls/s would), a linked active worker found and two of the
+three linked picked (``pick``), the canonical request built and the ticket signed (``ticket``), the ticket written to the book (``persist``), the offer encoded
 (``offer``), each of two answers decoded and verified (``answer``: result hash, attestation
 recovered) and recorded (``record``), the HTTP response's headers built (``respond``).
 Attester: the offer decoded (``decode``), the ticket checked (``check``: the gateway's signature
@@ -44,6 +44,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from peerhost.gateway.feed import FeedHub, WorkerLink
 from peerhost.gateway.ticketbook import TicketBook
 from peerhost.wire.batch import Leaf, batch_root
 from peerhost.wire.credentials import seal
@@ -145,9 +146,12 @@ def rounds(count: int, workdir: Path) -> Steps:
         Cosigner(ledger, key, CHAIN_ID, SETTLEMENT)
         for ledger, key in zip(ledgers, worker_keys, strict=True)
     ]
+    hub = FeedHub(gateway, CHAIN_ID, seed=1)
+    for i, worker in enumerate([*workers, address_of(os.urandom(32))]):
+        hub.links[worker] = WorkerLink(worker, None, latency=0.001 * (i + 1))  # type: ignore[arg-type]
     steps = Steps()
     for n in range(count):
-        one_round(steps, book, ledgers, gateway, gw_signer, workers, w_signers, cosigners)
+        one_round(steps, book, hub, ledgers, gateway, gw_signer, workers, w_signers, cosigners)
         if n % POSTED_EVERY == POSTED_EVERY - 1:  # the poster's tick: not timed
             seqs = [t.ticket.seq for t in book.in_state("issued")]
             book.mark_posting(seqs, n.to_bytes(32, "big"), b"salt", b"opening")
@@ -161,6 +165,7 @@ def rounds(count: int, workdir: Path) -> Steps:
 def one_round(
     steps: Steps,
     book: TicketBook,
+    hub: FeedHub,
     ledgers: list[AttestedLedger],
     gateway: str,
     gw_signer: DigestSigner,
@@ -189,6 +194,18 @@ def one_round(
     fid = steps.run("g.resolve", lambda: function_id_of(WALLET, "bench", "hello"))
     pid = project_id_of(WALLET, "bench")
     steps.run("g.admit", book.backlog)
+    lowered = {w.lower() for w in hub.links}
+
+    def active(worker: str) -> bool:
+        return worker.lower() in lowered
+
+    def pick() -> list[WorkerLink]:
+        # before anything is signed: is any active worker linked (pick(…, 1) on older checkouts)
+        any_linked = getattr(hub, "any_linked", None)
+        assert any_linked(active) if any_linked is not None else hub.pick(active, 1, set())
+        return hub.offer(active, 2, set())
+
+    steps.run("g.pick", pick)
     seq, total = book.allocate(10**15)
 
     def sign() -> tuple[Ticket, bytes, bytes, bytes]:
