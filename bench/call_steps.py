@@ -11,8 +11,11 @@ so the caches are as warm as in a busy process (a real process, woken per call, 
 every step: ``bench/e2e_bench.py --trace`` times the steps there). Prints the median of each
 step and the sums for the gateway and the attester, with the load average.
 
-Gateway: the URL resolved to a function id (``resolve``), the canonical request built and the
-ticket signed (``ticket``), the ticket written to the book (``persist``), the offer encoded
+Gateway: the call's path and status URL read from the request (``urls``), the URL resolved to a
+function id (``resolve``), admission control's backlog of unposted
+tickets read (``admit``: the book's tickets are posted every :data:`POSTED_EVERY` rounds, as a
+poster posting once a second at 100 calls/s would), a linked active worker found and two of the
+three linked picked (``pick``), the canonical request built and the ticket signed (``ticket``), the ticket written to the book (``persist``), the offer encoded
 (``offer``), each of two answers decoded and verified (``answer``: result hash, attestation
 recovered) and recorded (``record``), the HTTP response's headers built (``respond``).
 Attester: the offer decoded (``decode``), the ticket checked (``check``: the gateway's signature
@@ -38,8 +41,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
+from peerhost.gateway.feed import FeedHub, WorkerLink
 from peerhost.gateway.ticketbook import TicketBook
 from peerhost.wire.batch import Leaf, batch_root
 from peerhost.wire.credentials import seal
@@ -81,6 +86,15 @@ try:
     from peerhost.gateway.calls import answer_response
 except ImportError:  # an older checkout (module docstring)
     answer_response = None  # type: ignore[assignment]
+try:
+    from peerhost.gateway.calls import path_of
+except ImportError:  # an older checkout: what Call.serve read there
+
+    def path_of(request: Request) -> str:
+        return request.url.path
+
+
+from peerhost.gateway.calls import status_url
 
 CHAIN_ID = 31337
 SETTLEMENT = checksummed("0x2279b7a0a67db372996a5fab50d91eaa73d2eb6e")
@@ -93,6 +107,8 @@ ENVELOPE = Envelope(
     body="Hello from PeerHost!",
     fuel_used=2141263,
 ).encode()
+#: Rounds between two batch posts of the book's tickets (module docstring).
+POSTED_EVERY = 100
 HEADERS = [
     (b"host", b"127.0.0.1:8000"),
     (b"accept", b"*/*"),
@@ -130,9 +146,16 @@ def rounds(count: int, workdir: Path) -> Steps:
         Cosigner(ledger, key, CHAIN_ID, SETTLEMENT)
         for ledger, key in zip(ledgers, worker_keys, strict=True)
     ]
+    hub = FeedHub(gateway, CHAIN_ID, seed=1)
+    for i, worker in enumerate([*workers, address_of(os.urandom(32))]):
+        hub.links[worker] = WorkerLink(worker, None, latency=0.001 * (i + 1))  # type: ignore[arg-type]
     steps = Steps()
-    for _ in range(count):
-        one_round(steps, book, ledgers, gateway, gw_signer, workers, w_signers, cosigners)
+    for n in range(count):
+        one_round(steps, book, hub, ledgers, gateway, gw_signer, workers, w_signers, cosigners)
+        if n % POSTED_EVERY == POSTED_EVERY - 1:  # the poster's tick: not timed
+            seqs = [t.ticket.seq for t in book.in_state("issued")]
+            book.mark_posting(seqs, n.to_bytes(32, "big"), b"salt", b"opening")
+            book.mark_posted(seqs, n)
     book.close()
     for ledger in ledgers:
         ledger.close()
@@ -142,6 +165,7 @@ def rounds(count: int, workdir: Path) -> Steps:
 def one_round(
     steps: Steps,
     book: TicketBook,
+    hub: FeedHub,
     ledgers: list[AttestedLedger],
     gateway: str,
     gw_signer: DigestSigner,
@@ -151,8 +175,37 @@ def one_round(
 ) -> None:
     """One fast ticket: the gateway's steps and two attesters' (module docstring)."""
     # ---- gateway: the call in ----
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": f"/{WALLET}/bench/hello",
+            "query_string": b"",
+            "headers": HEADERS,
+            "scheme": "http",
+            "server": ("127.0.0.1", 8000),
+            "root_path": "",
+        }
+    )
+    steps.run(
+        "g.urls",
+        lambda: (path_of(request), status_url(request, bytes(32))),
+    )
     fid = steps.run("g.resolve", lambda: function_id_of(WALLET, "bench", "hello"))
     pid = project_id_of(WALLET, "bench")
+    steps.run("g.admit", book.backlog)
+    lowered = {w.lower() for w in hub.links}
+
+    def active(worker: str) -> bool:
+        return worker.lower() in lowered
+
+    def pick() -> list[WorkerLink]:
+        # before anything is signed: is any active worker linked (pick(…, 1) on older checkouts)
+        any_linked = getattr(hub, "any_linked", None)
+        assert any_linked(active) if any_linked is not None else hub.pick(active, 1, set())
+        return hub.offer(active, 2, set())
+
+    steps.run("g.pick", pick)
     seq, total = book.allocate(10**15)
 
     def sign() -> tuple[Ticket, bytes, bytes, bytes]:

@@ -46,6 +46,17 @@ class SharedReads:
             self._reading[key] = reading
         return await asyncio.shield(reading)
 
+    @property
+    def kept(self) -> int:
+        """Values kept, stale ones included."""
+        return len(self._values)
+
+    def drop_stale(self) -> None:
+        """Drops the values read more than ``ttl`` ago (a cache of many keys stays small)."""
+        now = time.monotonic()
+        for key in [k for k, (at, _) in self._values.items() if now - at > self.ttl]:
+            del self._values[key]
+
     def forget(self, key: Hashable) -> None:
         """Drops the cached value of ``key`` (it is known to have changed)."""
         self._values.pop(key, None)

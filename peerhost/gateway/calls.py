@@ -91,8 +91,43 @@ def client_of(request: Request, trust_forwarded_for: bool) -> str:
     return request.client.host if request.client else "unknown"
 
 
+#: Starlette builds and parses a whole URL from the scope for each of ``request.url`` and
+#: ``request.base_url`` (10-15 µs apiece, on every call); what a call takes of them is a pure
+#: function of a few scope fields, and a gateway sees few hosts and paths: kept by those fields.
+_URLS: dict[tuple[object, ...], str] = {}
+_URLS_KEPT = 1024
+
+
+def _kept_url(key: tuple[object, ...], build: Callable[[], str]) -> str:
+    url = _URLS.get(key)
+    if url is None:
+        if len(_URLS) >= _URLS_KEPT:
+            _URLS.clear()
+        url = _URLS[key] = build()
+    return url
+
+
+def _url_key(request: Request) -> tuple[object, ...]:
+    """The scope fields Starlette's URL of ``request`` is built from, but the path and query."""
+    scope = request.scope
+    server = scope.get("server")  # a list from some servers (and Starlette's test client)
+    return (
+        scope.get("scheme", "http"),
+        tuple(server) if server is not None else None,
+        request.headers.get("host"),
+        scope.get("root_path", ""),
+        scope.get("app_root_path"),
+    )
+
+
+def path_of(request: Request) -> str:
+    """``request.url.path`` (kept: :data:`_URLS`)."""
+    return _kept_url(("path", request.scope["path"], *_url_key(request)), lambda: request.url.path)
+
+
 def status_url(request: Request, request_id: bytes) -> str:
-    return f"{str(request.base_url).rstrip('/')}/_status/requests/0x{request_id.hex()}"
+    base = _kept_url(("base", *_url_key(request)), lambda: str(request.base_url).rstrip("/"))
+    return f"{base}/_status/requests/0x{request_id.hex()}"
 
 
 def _mode(request: Request, default: str | None, registry_mode: str, modes: tuple[str, ...]) -> str:
@@ -193,7 +228,7 @@ class Call:
     async def serve(self) -> Response:
         gw, request = self.gateway, self.request
         settings = gw.settings
-        self.target = target = gw.router.match(request.headers.get("host", ""), request.url.path)
+        self.target = target = gw.router.match(request.headers.get("host", ""), path_of(request))
         gw.limiter.take(client_of(request, settings.trust_forwarded_for))
         check_headers(request, settings.max_header_bytes)
         body = await read_body(request, settings.max_body_bytes)
@@ -370,7 +405,7 @@ def _with_cors(
 async def options(gateway: Gateway, request: Request) -> Response:
     """OPTIONS: a CORS preflight answered from the project's policy, or the allowed methods."""
     try:
-        target = gateway.router.match(request.headers.get("host", ""), request.url.path)
+        target = gateway.router.match(request.headers.get("host", ""), path_of(request))
         gateway.limiter.take(client_of(request, gateway.settings.trust_forwarded_for))
         origin = request.headers.get("origin")
         method = request.headers.get("access-control-request-method")

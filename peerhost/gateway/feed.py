@@ -178,7 +178,11 @@ class FeedHub:
             self.latencies[worker] = stored.latency
 
     def reputation(self, worker: str) -> Reputation:
-        return self.reputations.setdefault(worker.lower(), Reputation())
+        key = worker.lower()
+        record = self.reputations.get(key)  # no new record built for a worker already known
+        if record is None:
+            record = self.reputations[key] = Reputation()
+        return record
 
     def credit(self, worker: str, good: bool) -> None:
         """Records one good or bad answer of ``worker`` (module docstring)."""
@@ -208,6 +212,10 @@ class FeedHub:
     def cost(self, link: WorkerLink) -> float:
         """Expected latency over reputation: lower is picked first."""
         return max(link.latency, _LATENCY_FLOOR) / self.reputation(link.worker).score
+
+    def any_linked(self, active: Callable[[str], bool]) -> bool:
+        """Whether any linked worker is active (:meth:`pick` would find one), nothing ranked."""
+        return any(active(worker) for worker in self.links)
 
     def pick(
         self, active: Callable[[str], bool], count: int, exclude: set[str]

@@ -4,7 +4,8 @@ Inputs stay off-chain (they may hold personal data). A committee seat proves who
 :func:`~peerhost.wire.feed.input_request_digest` (this gateway, the request id, an expiry at most
 five minutes ahead); the gateway serves the input when the signer holds a seat in the ticket's
 batch (drawn already, or drawn by the seed block of a batch nobody seated yet: a holder seats
-its batch with its commitment, so it runs the leaves first), a seat of its leaf's tier-2 panel,
+its batch with its commitment, so it runs the leaves first; :mod:`peerhost.gateway.seats` keeps a
+batch's committee a few seconds for its seats' next asks), a seat of its leaf's tier-2 panel,
 or, once the leaf's case is at tier 3, is an active worker.
 """
 
@@ -80,13 +81,8 @@ async def may_fetch(gateway: Gateway, worker: str, batch_id: int, index: int | N
     """Whether ``worker`` may read an input of leaf ``index`` of ``batch_id``: a seat of the
     batch's committee, a seat of the leaf's tier-2 panel, or (once the leaf's case reached the
     stake-weighted tier 3) any worker of the active set."""
-    holders, _ = await gateway.settlement.holders_of(batch_id)
-    if worker in holders:
+    if await gateway.seats.holds(batch_id, worker):  # kept a few seconds (gateway.seats)
         return True
-    if not holders:  # not seated yet: its seed block's draw names the seats that will seat it
-        draw = await gateway.settlement.seat_draw(batch_id)
-        if draw is not None and draw.holds(worker):
-            return True
     courts = await gateway.courts()
     if courts is None or index is None:
         return False

@@ -34,6 +34,7 @@ from peerhost.gateway.routing import Router
 from peerhost.gateway.schedulebook import ScheduleBook
 from peerhost.gateway.schedulekeys import ScheduleKeys
 from peerhost.gateway.scheduler import Scheduler
+from peerhost.gateway.seats import BatchSeats
 from peerhost.gateway.settings import GatewaySettings
 from peerhost.gateway.submitter import Submitter
 from peerhost.gateway.ticketbook import TicketBook
@@ -139,6 +140,7 @@ class Gateway:
         if settings.chain.has_settlement:
             self.settlement = SettlementView(settings.chain, self.rpc)
             self.book = TicketBook(data_dir / "tickets.sqlite3")
+            self.seats = BatchSeats(self.settlement)  # who may read an input (inputs.py)
             self.desk = Desk(
                 self.settlement,
                 self.hub,

@@ -13,6 +13,10 @@ restart re-checks the chain instead of posting again) → ``posted`` (with its b
 index). A ticket an attester posted as an orphan is ``posted`` in that batch from whatever state
 it had (:meth:`TicketBook.mark_placed`); once a ticket has a batch id, nothing sends it back to
 ``issued`` or ``rejected`` but a reorg that dropped its batch.
+
+The ``issued`` tickets' seqs and issue times are also kept in memory (read from the file when the
+book opens, moved with every change of state the book makes), so admission control's
+:meth:`TicketBook.backlog` on every call reads no SQL.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +68,9 @@ CREATE TABLE IF NOT EXISTS cosignatures (
 """
 
 ISSUED, POSTING, POSTED, REJECTED = "issued", "posting", "posted", "rejected"
+
+#: Tickets' (seq, issuedAt), for the ``issued`` ones kept in memory (a WHERE clause follows).
+_ISSUED_AT = "SELECT seq, CAST(json_extract(ticket, '$.issuedAt') AS INTEGER) FROM tickets"
 
 _INSERT = (
     "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input, state)"
@@ -121,6 +128,24 @@ class TicketBook:
         # the next seq and the running total: allocated here, written with each saved ticket
         self._next_seq = self._meta("next_seq", 0)
         self._total = self._meta("issued_total", 0)
+        # the ``issued`` tickets, seq -> issuedAt, and the lowest of those seqs (None: not known)
+        self._issued: dict[int, int] = dict(
+            self._db.execute(_ISSUED_AT + " WHERE state = ?", (ISSUED,)).fetchall()
+        )
+        self._oldest: int | None = None
+
+    def _now_issued(self, rows: list[tuple[int, int]]) -> None:
+        """``rows`` (seq, issuedAt) are ``issued`` now (under the lock)."""
+        for seq, issued_at in rows:
+            self._issued[seq] = issued_at
+            if self._oldest is not None and seq < self._oldest:
+                self._oldest = seq
+
+    def _not_issued(self, seqs: Iterable[int]) -> None:
+        """``seqs`` are in no ``issued`` state now (under the lock)."""
+        for seq in seqs:
+            if self._issued.pop(seq, None) is not None and seq == self._oldest:
+                self._oldest = None
 
     def close(self) -> None:
         with self._lock:
@@ -177,6 +202,7 @@ class TicketBook:
                 raise
             self._next_seq = max(self._next_seq, ticket.seq + 1)
             self._total = max(self._total, ticket.issued_total)
+            self._now_issued([(ticket.seq, ticket.issued_at)])
 
     def record_attestations(
         self, request_id: bytes, attestations: list[tuple[str, bytes, bytes]], result: bytes | None
@@ -203,6 +229,7 @@ class TicketBook:
                 (tx_hash, salt, opening),
             )
             self._db.execute("COMMIT")
+            self._not_issued(seqs)  # posting, or in a batch already
 
     def placed_seqs(self, seqs: list[int]) -> set[int]:
         """Those of ``seqs`` already in a batch (an attester's orphan batch, say)."""
@@ -221,6 +248,7 @@ class TicketBook:
                 "UPDATE tickets SET state = ? WHERE seq = ? AND batch_id IS NULL",
                 [(REJECTED, s) for s in seqs],
             )
+            self._not_issued(seqs)  # rejected, or in a batch already
 
     def mark_placed(self, placed: dict[int, tuple[int, int]]) -> dict[bytes, int]:
         """Tickets of this gateway that another poster carried (seq -> (batch id, leaf index):
@@ -246,6 +274,7 @@ class TicketBook:
                     (POSTED, batch_id, index, seq),
                 )
             self._db.execute("COMMIT")
+            self._not_issued(placed)
         return drawn
 
     def batch_posted(self, tx_hash: bytes, batch_id: int) -> None:
@@ -301,6 +330,7 @@ class TicketBook:
                 "UPDATE tickets SET state = ?, batch_id = ?, leaf_index = ? WHERE seq = ?",
                 [(POSTED, batch_id, i, s) for i, s in enumerate(seqs)],
             )
+            self._not_issued(seqs)
 
     def unpost(self, seqs: list[int]) -> None:
         """A batch transaction that never made it: the tickets go back to ``issued`` (those another
@@ -310,6 +340,13 @@ class TicketBook:
                 "UPDATE tickets SET state = ?, post_tx = NULL WHERE seq = ? AND batch_id IS NULL",
                 [(ISSUED, s) for s in seqs],
             )
+            if seqs:  # those put back (not those in a batch): with their issue times
+                self._now_issued(
+                    self._db.execute(
+                        _ISSUED_AT + f" WHERE state = ? AND seq IN ({','.join('?' * len(seqs))})",
+                        (ISSUED, *seqs),
+                    ).fetchall()
+                )
 
     def drop_batch(self, post_tx: bytes) -> dict[bytes, int]:
         """A posted batch a reorg dropped for good: its tickets go back to ``issued``. The batch
@@ -322,6 +359,7 @@ class TicketBook:
                 "SELECT project_id, ticket FROM tickets WHERE post_tx = ? AND state = ?",
                 (post_tx, POSTED),
             ).fetchall()
+            issued = self._db.execute(_ISSUED_AT + " WHERE post_tx = ?", (post_tx,)).fetchall()
             self._db.execute(
                 "UPDATE tickets SET state = ?, post_tx = NULL, batch_id = NULL, leaf_index = NULL"
                 " WHERE post_tx = ?",
@@ -337,6 +375,7 @@ class TicketBook:
                 (post_tx,),
             )
             self._db.execute("COMMIT")
+            self._now_issued(issued)
         returned: dict[bytes, int] = {}
         for project_id, doc in rows:
             key = bytes(project_id)
@@ -394,17 +433,14 @@ class TicketBook:
 
     def backlog(self) -> tuple[int, int | None]:
         """How many tickets are ``issued`` (not yet in a post) and the issue time of the oldest
-        (the lowest seq: seqs are allocated in issue order), read now (two indexed queries)."""
+        (the lowest seq: seqs are allocated in issue order), as of the book's last change (kept
+        in memory: the module docstring)."""
         with self._lock:
-            count, oldest = self._db.execute(
-                "SELECT COUNT(*), MIN(seq) FROM tickets WHERE state = ?", (ISSUED,)
-            ).fetchone()
-            if oldest is None:
+            if not self._issued:
                 return 0, None
-            (doc,) = self._db.execute(
-                "SELECT ticket FROM tickets WHERE seq = ?", (oldest,)
-            ).fetchone()
-        return int(count), int(json.loads(doc)["issuedAt"])
+            if self._oldest is None:
+                self._oldest = min(self._issued)
+            return len(self._issued), self._issued[self._oldest]
 
     def __iter__(self) -> Iterator[StoredTicket]:
         return iter(self._rows("1 = 1", ()))

@@ -247,7 +247,7 @@ class Desk:
         trace = self.trace
         started = time.monotonic_ns() if trace is not None else 0
         active = await self.active()
-        if not self.hub.pick(active.contains, 1, set()):
+        if not self.hub.any_linked(active.contains):
             raise NoAttesters(len(self.hub.links), len(active.members))  # before anything is signed
         reward = self.reward
         await self.reserves.take(fn.project_id, fn.project, reward)
@@ -300,7 +300,7 @@ class Desk:
         ticket. Nothing is signed when no attester is linked or the reserve does not cover it.
         """
         active = await self.active()
-        if not self.hub.pick(active.contains, 1, set()):
+        if not self.hub.any_linked(active.contains):
             raise NoAttesters(len(self.hub.links), len(active.members))
         ticket = run.ticket()
         reserve = await self.reserves.reserve(project_id, fresh=True)

@@ -223,9 +223,13 @@ def ticket_to_doc(ticket: Ticket) -> dict[str, Any]:
     return dict(ticket.json_fields)
 
 
+#: A ticket document's keys (compared with a document's own, not built again for each).
+_TICKET_KEYS = frozenset(name for name, _ in TICKET_FIELDS)
+
+
 def ticket_from_doc(doc: Any) -> Ticket:
     """Strict inverse of :func:`ticket_to_doc`."""
-    if not isinstance(doc, dict) or set(doc) != {name for name, _ in TICKET_FIELDS}:
+    if not isinstance(doc, dict) or doc.keys() != _TICKET_KEYS:
         raise FeedMessageError("a ticket has exactly the EIP-712 Ticket fields")
     return Ticket(
         gateway=_address(doc, "gateway"),

@@ -57,6 +57,14 @@ def test_pick__inactive_and_excluded_workers__never_picked() -> None:
     assert [link.worker for link in links] == [C]
 
 
+def test_any_linked__only_inactive_workers_linked__false_as_pick_finds_none() -> None:
+    hub = hub_with({A: 0.010, B: 0.020})
+    assert not hub.any_linked(lambda worker: worker == C)
+    assert not hub.pick(lambda worker: worker == C, 1, set())
+    assert hub.any_linked(lambda worker: worker == B)
+    assert not FeedHub("0xgateway", 31337).any_linked(lambda _: True)
+
+
 def test_records__gateway_restarted__reputation_and_latency_kept_and_same_pick(
     tmp_path: Path,
 ) -> None:

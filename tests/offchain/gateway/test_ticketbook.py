@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -119,3 +121,72 @@ def test_save__refused__allocation_moves_past_everything_the_other_writer_saved(
     with pytest.raises(sqlite3.IntegrityError):
         mine.save(_ticket(seq, total), b"\x09" * 32, b"\x01" * 32, b"sig", b"other input")
     assert mine.allocate(REWARD) == (2, 3 * REWARD)
+
+
+def _backlog_in_the_file(path: Path) -> tuple[int, int | None]:
+    """What admission control read from the file at every call before the book kept it."""
+    with sqlite3.connect(path) as db:
+        count, oldest = db.execute(
+            "SELECT COUNT(*), MIN(seq) FROM tickets WHERE state = ?", (ISSUED,)
+        ).fetchone()
+        if oldest is None:
+            return 0, None
+        (doc,) = db.execute("SELECT ticket FROM tickets WHERE seq = ?", (oldest,)).fetchone()
+    return int(count), int(json.loads(doc)["issuedAt"])
+
+
+def _issue_at(book: TicketBook, issued_at: int) -> Ticket:
+    seq, total = book.allocate(REWARD)
+    ticket = replace(_ticket(seq, total), issued_at=issued_at)
+    book.save(ticket, keccak(b"rid%d" % seq), b"\x01" * 32, b"sig", b"input %d" % seq)
+    return ticket
+
+
+def test_backlog__each_change_of_state__the_files_count_and_oldest(tmp_path: Path) -> None:
+    """The backlog kept in memory follows every way a ticket leaves or re-enters ``issued``: the
+    oldest posted moves it to the next, a failed post or a dropped batch brings it back."""
+    path = tmp_path / "tickets.sqlite3"
+    book = TicketBook(path)
+    assert book.backlog() == (0, None)
+    for i in range(6):
+        _issue_at(book, 1000 + i)
+    assert book.backlog() == _backlog_in_the_file(path) == (6, 1000)
+    book.mark_posting([0, 1], b"\x0a" * 32, b"salt", b"opening")
+    assert book.backlog() == _backlog_in_the_file(path) == (4, 1002)
+    book.unpost([0, 1])  # the post never made it
+    assert book.backlog() == _backlog_in_the_file(path) == (6, 1000)
+    book.mark_posting([0, 1, 2], b"\x0b" * 32, b"salt", b"opening")
+    book.mark_posted([0, 1, 2], 7)
+    assert book.backlog() == _backlog_in_the_file(path) == (3, 1003)
+    book.unpost([0, 1, 2])  # posted in batch 7 by now: not sent back
+    assert book.backlog() == _backlog_in_the_file(path) == (3, 1003)
+    book.mark_placed({3: (8, 0)})  # an attester's orphan batch carried seq 3
+    book.reject([4])
+    assert book.backlog() == _backlog_in_the_file(path) == (1, 1005)
+    book.drop_batch(b"\x0b" * 32)  # a reorg dropped batch 7 for good
+    assert book.backlog() == _backlog_in_the_file(path) == (4, 1000)
+    again = TicketBook(path)  # restarted: read from the file
+    assert again.backlog() == book.backlog()
+
+
+def test_backlog__random_walk_of_posts_and_reopens__always_the_files(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.sqlite3"
+    book, rng = TicketBook(path), random.Random(20261130)
+    for step in range(400):
+        seqs = rng.sample(range(book.next_seq()), min(book.next_seq(), rng.randint(1, 4)))
+        action = rng.randrange(8)
+        if action <= 2 or not seqs:
+            _issue_at(book, rng.randint(1, 10**6))
+        elif action == 3:
+            book.mark_posting(seqs, step.to_bytes(32, "big"), b"salt", b"opening")
+        elif action == 4:
+            book.unpost(seqs)
+        elif action == 5:
+            book.mark_posted(seqs, step)
+        elif action == 6:
+            book.reject(seqs) if rng.random() < 0.5 else book.mark_placed({seqs[0]: (step, 0)})
+        elif rng.random() < 0.5:
+            book.drop_batch(rng.randrange(step).to_bytes(32, "big"))
+        else:
+            book = TicketBook(path)
+        assert book.backlog() == _backlog_in_the_file(path), step
