@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -76,7 +77,7 @@ from peerhost.worker.accountability import (
     TierVoteHook,
     fetch_input,
 )
-from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.attested import ATTESTED, AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
 from peerhost.worker.duties import DutyLog, chain_lead, commit_margin, input_margin, seat_key
 from peerhost.worker.tickets import TicketRunner
@@ -107,6 +108,13 @@ _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read
 #: are served anyway (the book trusts a feeder silent for less than its ``fed_for``)
 _IDLE_WAKE = 1.0
 _CHEQUES_EVERY = 2.0  # seconds between rounds of withheld tickets and consumer callbacks
+#: seconds the log loop waits after a read before it reads the blocks that came meanwhile: a
+#: burst of blocks (a devnet that mines a block per transaction: every post, commit and reveal)
+#: is read as one range, one ``eth_getLogs``, not one per block
+_COALESCE = 0.1
+#: seconds without a block before a devnet that mines on transactions is made to mine the
+#: blocks a seed needs (:meth:`Committee._blocks_stalled`)
+_MINE_QUIET = 0.3
 
 
 @dataclass(frozen=True)
@@ -322,7 +330,13 @@ class Committee:
             raw = await block_logs(
                 self.view.rpc, addresses, topics, first=cursor, last=block.number
             )
-            if await self.view.block_hash(block.number) != block.hash:
+            # the logs are of the chain ``block`` ends when the head watcher saw its blocks from
+            # ``cursor`` on linked and every log names one of them (a reorg during the read that
+            # left none of them changed nothing this worker follows; the next head shows it);
+            # else the head is read again to know
+            if not self._logs_linked(cursor, block, raw) and (
+                await self.view.block_hash(block.number) != block.hash
+            ):
                 return False
         changed: set[int] = set()
         dispute = self._dispute.lower()
@@ -349,6 +363,15 @@ class Committee:
         self.book.advance(Head(block.number, block.hash, block.timestamp), changed)
         return True
 
+    def _logs_linked(self, first: int, block: Block, raw: list[dict[str, Any]]) -> bool:
+        """Whether the head watcher saw blocks ``first`` to ``block`` linked by their parent
+        hashes and every log of ``raw`` names one of them."""
+        linked = self.heads.linked(first, block)
+        return linked is not None and all(
+            linked.get(int(str(entry["blockNumber"]), 16)) == entry.get("blockHash")
+            for entry in raw
+        )
+
     async def run(self) -> None:
         """The log loop: one wait for the next head (pushed by the node where it can), then one
         ``eth_getLogs`` of the new blocks' batch and case events; nothing while no block comes
@@ -362,14 +385,21 @@ class Committee:
         sweep.add_done_callback(self._late.discard)
         last_cheques = last_credits = time.monotonic()
         read: str | None = None  # the hash of the last head whose blocks were all read
+        last_read = float("-inf")  # when (monotonic) the last read of new blocks ended
         while True:
             try:
                 block = await self.heads.next(read, _IDLE_WAKE)
+                settle = last_read + _COALESCE - time.monotonic()
+                if block.hash != read and settle > 0:
+                    # a burst of blocks (a devnet mining one per transaction): read as one range
+                    await asyncio.sleep(settle)
+                    block = await self.heads.latest()
                 if self._checkpoints and self._checkpoints[-1] != (block.number, block.hash):
-                    cursor = await self._follow_reorg(cursor, (block.number - 1, block.parent))
+                    cursor = await self._follow_reorg(cursor, block)
                 if block.number >= cursor:
                     if await self._read_logs(block, cursor):
                         cursor, read = block.number + 1, block.hash
+                        last_read = time.monotonic()
                     else:  # a reorg replaced it during the read: the new head, then again
                         await self.heads.read()
                 elif self._checkpoints and self._checkpoints[-1] == (block.number, block.hash):
@@ -393,16 +423,22 @@ class Committee:
                 read = None
                 await asyncio.sleep(self.poll)
 
-    async def _follow_reorg(self, cursor: int, parent: tuple[int, str]) -> int:
+    async def _follow_reorg(self, cursor: int, head: Block) -> int:
         """The block to read the logs from: ``cursor``, or, when a reorg replaced the last block
         read, the block after the newest remembered one still on the chain. The new branch's
         blocks below the old head may hold posts (a batch posted again, a new batch id) whose
-        duty would otherwise never start: its seats would be no-shows. When the head's parent
-        (``parent``: number, hash) is the last block read, it is still on the chain: no read."""
+        duty would otherwise never start: its seats would be no-shows. When the last block read
+        is the head's parent, or the head watcher saw the blocks from it to ``head`` linked by
+        their parent hashes (a burst read as one range), it is still on the chain: no read."""
         if not self._checkpoints:
             return cursor
         number, known = self._checkpoints[-1]
-        if self._checkpoints[-1] == parent or await self.view.block_hash(number) == known:
+        if self._checkpoints[-1] == (head.number - 1, head.parent):
+            return cursor
+        linked = self.heads.linked(number, head) if number < head.number else None
+        if linked is not None and linked[number] == known:
+            return cursor
+        if await self.view.block_hash(number) == known:
             return cursor
         self._checkpoints.pop()
         while self._checkpoints:
@@ -570,10 +606,22 @@ class Committee:
                 self.singles[batch_id] = single
                 leaves = [single.leaf]
             cached = self._batches[batch_id] = (str(batch["gateway"]), leaves)
+            self._carried(batch_id, *cached)
             task = self.tasks.get(batch_id)
             if task is None or task.done():  # a vote after the duty ended: keep no record for it
                 self.book.forget(batch_id)
         return cached
+
+    def _carried(self, batch_id: int, gateway: str, leaves: list[Leaf]) -> None:
+        """Marks the tickets this worker attested that the batch carries as posted: the cheque
+        rounds then never ask the chain about them (an ``isSeqPosted`` call per attested ticket,
+        the largest share of a worker's calls under load)."""
+        if batch_id in self.singles:
+            return  # a contract's single request: no ticket of a gateway
+        for leaf in leaves:
+            kept = self.ledger.get(gateway, leaf.seq)
+            if kept is not None and kept.state == ATTESTED:
+                self.ledger.mark_posted(gateway, leaf.seq, batch_id)
 
     async def _find_post(self, batch_id: int, seed: int, posted_at: int) -> tuple[str, int] | None:
         """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, asked for in ranges of
@@ -965,10 +1013,24 @@ class Committee:
                 await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
                 continue
             if self.mine_blocks:
-                await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
-                self.book.mined()  # else the next round sees the old head and mines again
+                if await self._blocks_stalled(head):
+                    await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
+                    self.book.mined()  # else the next round sees the old head and mines again
                 continue
             await asyncio.sleep(self.poll)
+
+    async def _blocks_stalled(self, number: int) -> bool:
+        """Whether a devnet that mines on transactions made no block past ``number`` for a
+        quiet spell (:data:`_MINE_QUIET`, a random share more so that the workers waiting for
+        the same seed block do not all mine it): only then are blocks mined for a seed. While
+        calls come, every post, commit and reveal is a block anyway, and blocks mined on top
+        were blocks more for every process following the chain to read."""
+        head = await self.heads.latest()
+        if head.number > number:  # blocks came that the batch book has not seen yet
+            await asyncio.sleep(self.poll)
+            return False
+        block = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
+        return block.number <= number
 
     async def _rescue(self, batch_id: int, batch: dict[str, Any], head: int) -> bool:
         """Sends what an unseated batch needs when it can no longer be seated as posted: ``expire``
