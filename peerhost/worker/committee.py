@@ -256,6 +256,7 @@ class Committee:
         # (block number, hash) of the heads read, to find where a reorg forked
         self._checkpoints: deque[tuple[int, str]] = deque(maxlen=_CHECKPOINTS)
         self.reorgs = 0
+        self.log_reads = 0  # reads of new blocks' events (a burst of blocks is one; for tests)
         # batches' records and the chain's head, read once per tick for every duty
         self.book = BatchBook(view, tick=poll)
         self.reverted: dict[str, int] = {}  # commits, reveals, ... the chain refused, by step
@@ -319,6 +320,7 @@ class Committee:
         when a reorg replaced ``block`` during the read (read again). The block right after the
         last one read (its parent) is read by its hash: exactly its logs, no check after."""
         addresses, topics = await self._followed()
+        self.log_reads += 1
         by_hash = (
             cursor == block.number
             and bool(self._checkpoints)
