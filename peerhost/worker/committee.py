@@ -11,7 +11,8 @@ For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the bat
    holding its rewards: any worker following it sends ``reseed`` once its seed block's hash has
    left ``BLOCKHASH``'s 256-block reach (the header can no longer be proven), and ``expire`` (a
    refund to the project) once its seat window has passed unseated. On a devnet that only mines
-   when transactions arrive, ``mine_blocks`` mines the blocks a seed needs.
+   when transactions arrive, ``mine_blocks`` mines the blocks a seed needs once none came for a
+   moment (while calls come, their transactions bring the blocks).
 2. **Scope.** When the worker holds a seat, it reads the batch's leaves from the post
    transaction's calldata and re-executes every leaf the audit mask names (computed from the seed
    while the batch is unseated), fetching each input from the gateway's input endpoint (signed
