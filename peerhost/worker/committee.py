@@ -116,6 +116,9 @@ _COALESCE = 0.1
 #: seconds without a block before a devnet that mines on transactions is made to mine the
 #: blocks a seed needs (:meth:`Committee._blocks_stalled`)
 _MINE_QUIET = 0.3
+#: blocks a post's tickets marked posted from its calldata are remembered, to undo the marks when
+#: a reorg drops it (the gateway's reorg depth: :data:`peerhost.gateway.poster._REORG_BLOCKS`)
+_CARRIED_BLOCKS = 64
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,8 @@ class Committee:
         # (block number, hash) of the heads read, to find where a reorg forked
         self._checkpoints: deque[tuple[int, str]] = deque(maxlen=_CHECKPOINTS)
         self.reorgs = 0
+        #: batch id -> (post block, gateway, seqs) of the tickets :meth:`_carried` marked posted
+        self._carried_in: dict[int, tuple[int, str, list[int]]] = {}
         self.log_reads = 0  # reads of new blocks' events (a burst of blocks is one; for tests)
         # batches' records and the chain's head, read once per tick for every duty
         self.book = BatchBook(view, tick=poll)
@@ -455,6 +460,7 @@ class Committee:
         )
         self.reorgs += 1
         self.book.reorg()
+        self._uncarry(since=again)
         return again
 
     def _posted(self, batch_id: int, raw: dict[str, Any]) -> None:
@@ -471,6 +477,7 @@ class Committee:
             task.cancel()  # its _done skips the drop: the new duty's task replaced it
             self._drop_late_queue(batch_id)
             self._batches.pop(batch_id, None)
+            self._uncarry(batch_id)  # marked again if the new post carries them
         self._posted_in[batch_id] = block
         if raw.get("transactionHash"):
             self._post_tx[batch_id] = str(raw["transactionHash"])
@@ -609,22 +616,48 @@ class Committee:
                 self.singles[batch_id] = single
                 leaves = [single.leaf]
             cached = self._batches[batch_id] = (str(batch["gateway"]), leaves)
-            self._carried(batch_id, *cached)
+            self._carried(batch_id, post_block, *cached)
             task = self.tasks.get(batch_id)
             if task is None or task.done():  # a vote after the duty ended: keep no record for it
                 self.book.forget(batch_id)
         return cached
 
-    def _carried(self, batch_id: int, gateway: str, leaves: list[Leaf]) -> None:
+    def _carried(self, batch_id: int, block: int, gateway: str, leaves: list[Leaf]) -> None:
         """Marks the tickets this worker attested that the batch carries as posted: the cheque
         rounds then never ask the chain about them (an ``isSeqPosted`` call per attested ticket,
-        the largest share of a worker's calls under load)."""
+        the largest share of a worker's calls under load). The marks of a post in the last
+        :data:`_CARRIED_BLOCKS` blocks (``block``) are remembered: a reorg that drops the post
+        undoes them (:meth:`_uncarry`)."""
         if batch_id in self.singles:
             return  # a contract's single request: no ticket of a gateway
+        marked = []
         for leaf in leaves:
             kept = self.ledger.get(gateway, leaf.seq)
             if kept is not None and kept.state == ATTESTED:
                 self.ledger.mark_posted(gateway, leaf.seq, batch_id)
+                marked.append(leaf.seq)
+        for old in [
+            b for b, (at, _, _) in self._carried_in.items() if at < block - _CARRIED_BLOCKS
+        ]:
+            del self._carried_in[old]
+        if marked:
+            self._carried_in[batch_id] = (block, gateway, marked)
+
+    def _uncarry(self, batch_id: int | None = None, *, since: int | None = None) -> None:
+        """The marks :meth:`_carried` made undone (the tickets attested and unposted again: an
+        attester posts them as orphans unless a batch carries them again) for ``batch_id`` (its
+        post moved: a reorg) or for every post in block ``since`` or later (a reorg replaced
+        those blocks)."""
+        for carried, (block, gateway, seqs) in list(self._carried_in.items()):
+            if carried == batch_id or (since is not None and block >= since):
+                del self._carried_in[carried]
+                undone = sum(self.ledger.unmark(gateway, seq, carried) for seq in seqs)
+                if undone:
+                    log.warning(
+                        "committee: batch %d's post dropped by a reorg: %d ticket(s) unposted",
+                        carried,
+                        undone,
+                    )
 
     async def _find_post(self, batch_id: int, seed: int, posted_at: int) -> tuple[str, int] | None:
         """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, asked for in ranges of

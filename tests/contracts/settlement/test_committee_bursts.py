@@ -214,3 +214,43 @@ def test_seat__blocks_come_from_traffic__no_block_mined_for_the_seed(
         "the seed block mined by a seat once no block came (nothing else mines one)",
     )
     assert sum(rpc.calls["anvil_mine"] for rpc in running.rpcs) >= 1
+
+
+def test_carried_mark__post_reorged_out__tickets_attested_again_for_the_orphan_rounds(
+    ready: Any, seats: Any, chain: Any
+) -> None:
+    """A seat marks the tickets a batch carries posted from its calldata; when a reorg drops the
+    post (nothing mines it again: a gateway that restarted lost it), the mark is undone: the
+    tickets are attested and unposted again, so an attester posts them as orphans (else they were
+    never posted, never paid)."""
+    kit = ready
+    tickets = kit.tickets(2)
+    running = seats(tickets)
+    running.read_to(int(chain.blocks.head.number))
+    before = int(kit.coordinator.batchCount())
+    posted = kit.post(tickets=tickets)
+    post_block = int(chain.blocks.head.number)
+    seed_block = int(kit.coordinator.getBatch(posted.batch_id).seedBlock)
+    kit.request("anvil_mine", [hex(seed_block - post_block + 1)])
+
+    def marked() -> int:
+        return sum(all(_state(ledger, t) == POSTED for t in tickets) for ledger in running.ledgers)
+
+    wait_for(lambda: marked() >= 2, 30, "two seats' ledgers marking the batch's tickets posted")
+    kit.request("evm_setAutomine", [False])
+    try:
+        depth = int(chain.blocks.head.number) - post_block + 1
+        kit.request("anvil_reorg", [depth, []])
+        kit.request("anvil_dropAllTransactions", [])
+        assert int(kit.coordinator.batchCount()) == before, "the reorg left the post"
+        assert not kit.coordinator.isSeqPosted(kit.gateway.address, tickets[0].seq)
+        for ledger in running.ledgers:
+            wait_for(
+                lambda ledger=ledger: all(_state(ledger, t) == "attested" for t in tickets),
+                30,
+                "the reorged-out batch's tickets attested again in every seat's ledger",
+            )
+            assert {t.ticket.seq for t in ledger.unposted()} == {t.seq for t in tickets}
+    finally:
+        kit.request("anvil_dropAllTransactions", [])
+        kit.request("evm_setAutomine", [True])
