@@ -217,6 +217,7 @@ class BatchPoster:
         #: seconds between rounds of the following loop (settled batches, openings)
         self.follow_interval = min(interval, _FOLLOW_EVERY)
         self._following = asyncio.Lock()  # a round of following, or a reorg being acted on
+        self._post_step_at = float("-inf")  # when (monotonic) the posting loop last posted
         self.receipt_timeout = 60.0  # seconds a post's receipt is awaited before the next tick
         self._waiting = waiting
         self._drawn = drawn
@@ -281,7 +282,7 @@ class BatchPoster:
             self._every(self.follow_tick, self.follow_interval), name="poster-follow"
         )
         try:
-            await self._every(self.post_tick, self.interval)
+            await self._every(self._post_step, self.follow_interval)
         finally:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -296,6 +297,25 @@ class BatchPoster:
             except Exception:
                 log.exception("batch poster: unexpected error; retrying")
             await asyncio.sleep(interval)
+
+    async def _post_step(self) -> None:
+        """The posting loop's step, every ``follow_interval``: a :meth:`post_tick` once
+        ``interval`` (the floor between posts) passed since the last, or sooner when a ticket
+        ready to post has waited half the admission budget (a ticket whose attester was silent is
+        ready only after :data:`_ATTEST_GRACE`: waiting out the floor on top of it, the oldest
+        ticket grew past the budget and calls were refused)."""
+        now = time.monotonic()
+        if now - self._post_step_at < self.interval and not self._overdue(now):
+            return
+        self._post_step_at = now
+        await self.post_tick()
+
+    def _overdue(self, now: float) -> bool:
+        """Whether a ticket ready to post was first seen half the admission budget ago (a quarter
+        of the orphan grace without admission control). Reads the book only (no call)."""
+        budget = self.orphan_grace * (self.admission_share or 0.5)
+        ready = self._ready(self.book.in_state(ISSUED))
+        return any(now - self._issued_at[t.ticket.seq] >= budget / 2 for t in ready)
 
     async def tick(self) -> None:
         """One round of both loops: the posting step, then the following step."""

@@ -65,3 +65,29 @@ def test_poster_run__round_of_following_never_ends__tickets_posted_meanwhile(
         wait_for(lambda: bool(followed), 10, "following resumed once the round ended")
     finally:
         running.cancel()
+
+
+def test_poster_run__floor_between_posts__a_silent_attesters_ticket_posted_within_admission_budget(
+    ready: Any, gw: Gateway
+) -> None:
+    """A floor between posts (a chain that mines a block per transaction) that is long beside the
+    admission budget: a ticket whose attester stays silent is ready only after the attest grace,
+    and waiting out the floor on top of it, the oldest ticket grew past the budget (admission
+    refused calls: 503 PosterBehind). The posting loop posts it once ready all the same, within
+    the budget (half the orphan grace) of its issue."""
+    kit = ready
+    gw.poster.interval = 30.0  # the floor: far past the admission budget
+    gw.poster.orphan_grace = 24.0  # admission refuses once the oldest ticket is 12 s old
+    gw.poster._waiting = lambda rid: True  # type: ignore[method-assign]  # the attester is silent
+    running = gw.start(gw.poster.run())
+    try:
+        time.sleep(1.0)  # the posting loop's first step done: the floor runs
+        tickets = kit.tickets(1)
+        gw.issue(tickets, kit.project_id)
+        issued = time.monotonic()
+        wait_for(lambda: gw.states(tickets) == [POSTED], 40, "the silent attester's ticket posted")
+        waited = time.monotonic() - issued
+        budget = gw.poster.orphan_grace * gw.poster.admission_share
+        assert waited < budget, f"posted {waited:.1f} s after issue: calls refused from {budget} s"
+    finally:
+        running.cancel()
