@@ -32,6 +32,15 @@ loaded phase also gets:
   its sandbox processes), the chain (anvil) and the clients (this process), from
   ``/proc/<pid>/stat`` read before and after the phase (``bench/proc_cpu.py``).
 
+Each loaded phase (the lean client's too) also prints ``rpc_calls_per_s``, the JSON-RPC calls per
+second of the gateway and of each worker, the gateway's and the first worker's by method
+(``gateway_by_method``, ``worker-1_by_method``), and ``gateway_loop_lag``: how late the gateway's
+event loop woke a 20 ms sleep, mean ms and the share of wakes more than 2 ms late. ``--quiet S``
+waits up to S seconds before each loaded phase until the stack keeps fewer than 0.15 cores busy
+(``quiet_before``: the wait and the cores busy then): without it a phase pays for the settlement
+of the one before (the lean client's attested phase ran while the committee re-ran every ticket
+of the first client's: 4-5x its CPU per request).
+
 ``--modes`` picks the modes, ``--seats K`` the committee size. ``--profile gateway|worker``
 samples the gateway or the first worker (its sandbox processes included) with py-spy (pinned in
 the dev extra) during the first mode's loaded phase and adds the hottest frames, own and
@@ -61,6 +70,25 @@ CPU, step by step": the gateway's own steps 1,912 -> 1,413 µs and the attester'
 signature and send 870 -> 623 µs per fast call, ``main`` then the cuts back to back, load 17-20).
 The attester's sandbox run itself, part by part as the worker makes it inline, is in
 ``bench/inline_run.py`` (docs/performance.md, "The attester's sandbox run, inside the worker").
+
+Issues 13 and 14, the gateway's chain calls by method and its ticket book's counters moved in SQL
+(2026-11-30, later; docs/performance.md, "The gateway's chain calls by method, and the attested
+phase's puzzles"): ``--block-times 0,1 --modes fast,attested --clients 1 --seconds 6
+--idle-seconds 0 --quiet 40``, ``main`` (``373c269``, its own worktree, this bench file) then the
+branch (its one-``INSERT`` save, not kept) back to back, load average 14-27; p50 ms (lean client's p50), req/s, CPU ms per request
+gateway / workers / chain, the gateway's JSON-RPC calls per second:
+
+    chain / run            baseline  fast 1                                 attested 1
+    automine, main         0.43      60.0 (28.3) 11.1, 5.88/21.03/3.68, 34   34.8 (54.6) 9.5, 9.48/23.62/4.83, 59
+    automine, branch       0.48      66.9 (70.8) 10.9, 5.88/19.26/3.09, 26   76.1 (68.2) 6.0, 12.56/37.95/8.21, 45
+    1 s chain, main        0.43      26.6 (4.1) 29.9, 2.94/6.06/0.56, 22     16.9 (23.0) 28.5, 4.07/8.64/0.90, 43
+    1 s chain, branch      0.48      39.8 (10.3) 25.1, 4.11/7.09/0.60, 21    28.0 (5.4) 25.2, 3.99/7.58/0.78, 44
+
+Noise at this load (the gateway's loop woke 9-18 ms late on average; the stack kept under half a
+core busy): the save's cut is 57 -> 50 µs in-process. What the run does show: none of the
+gateway's chain calls are per call (1 s chain, attested: ``eth_call`` 25.6/s, the poster's
+``getBatch`` of its unsettled batches every tick and ``leafState`` once per settled ticket; this
+morning's 2.7 calls per attested request were the fast phase's tickets settling during it).
 
 Issues 13 and 14, the third pass of 2026-11-30 (the attested ledger's rows kept in memory, the
 secrets pointer read once per block, the chain codec's per-function work kept; docs/performance.md,
@@ -211,6 +239,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -839,13 +868,20 @@ def worker_metrics(devnet: Devnet) -> list[dict[str, Any]]:
 
 def rpc_snapshot(devnet: Devnet) -> dict[str, dict[str, int]]:
     """JSON-RPC calls made so far, by method, per process (``gateway``, ``worker-N``): the
-    workers' ``/metrics.json``, the gateway's ``peerhost_gateway_rpc_calls_total``."""
+    workers' ``/metrics.json``, the gateway's ``peerhost_gateway_rpc_calls_total{method}``."""
     out: dict[str, dict[str, int]] = {}
     with contextlib.suppress(httpx.HTTPError, ValueError):
         text = httpx.get(f"{devnet.gateway_url}/metrics", timeout=10).text
+        methods: dict[str, int] = {}
+        prefix = 'peerhost_gateway_rpc_calls_total{method="'
         for line in text.splitlines():
-            if line.startswith("peerhost_gateway_rpc_calls_total "):
+            if line.startswith(prefix):
+                method, _, count = line[len(prefix) :].partition('"} ')
+                methods[method] = int(float(count))
+            elif line.startswith("peerhost_gateway_rpc_calls_total "):  # an older gateway's total
                 out["gateway"] = {"all": int(float(line.split()[1]))}
+        if methods:
+            out["gateway"] = {"all": sum(methods.values()), **methods}
     for n, proc in enumerate(devnet.workers):
         with contextlib.suppress(httpx.HTTPError, ValueError):
             calls = proc.metrics().get("rpc_calls") or {}
@@ -853,21 +889,88 @@ def rpc_snapshot(devnet: Devnet) -> dict[str, dict[str, int]]:
     return out
 
 
+def loop_snapshot(devnet: Devnet) -> dict[str, float]:
+    """The gateway's event-loop lag counters so far (``peerhost_gateway_loop_*``)."""
+    out: dict[str, float] = {}
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        text = httpx.get(f"{devnet.gateway_url}/metrics", timeout=10).text
+        for line in text.splitlines():
+            for name in ("checks", "lag_seconds", "late_checks"):
+                if line.startswith(f"peerhost_gateway_loop_{name}_total "):
+                    out[name] = float(line.split()[1])
+    return out
+
+
+def loop_lag(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """The gateway's event loop between two snapshots: its mean lag waking a 20 ms sleep (ms)
+    and the share of wakes more than 2 ms late (a loop blocked by a batch's settlement work, a
+    co-signature or a scrape shows here, not in a call's own steps)."""
+    checks = after.get("checks", 0) - before.get("checks", 0)
+    if checks <= 0:
+        return {}
+    lag = after.get("lag_seconds", 0) - before.get("lag_seconds", 0)
+    late = after.get("late_checks", 0) - before.get("late_checks", 0)
+    return {"mean_ms": round(lag / checks * 1000, 2), "late_share": round(late / checks, 3)}
+
+
 def rpc_rates(
     before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], seconds: float
 ) -> dict[str, Any]:
-    """JSON-RPC calls per second per process between two snapshots; the first worker's also
-    by method (the busiest few)."""
+    """JSON-RPC calls per second per process between two snapshots; the gateway's and the first
+    worker's also by method (the busiest few)."""
     rates: dict[str, Any] = {}
     for name, counts in after.items():
         old = before.get(name, {})
         rates[name] = round((counts.get("all", 0) - old.get("all", 0)) / seconds, 1)
-    first = after.get("worker-1", {})
-    old = before.get("worker-1", {})
-    methods = {m: (c - old.get(m, 0)) / seconds for m, c in first.items() if m != "all"}
-    top = sorted(methods.items(), key=lambda kv: -kv[1])[:6]
-    rates["worker-1_by_method"] = {m: round(r, 1) for m, r in top if r > 0}
+    for name in ("gateway", "worker-1"):
+        now, old = after.get(name, {}), before.get(name, {})
+        methods = {m: (c - old.get(m, 0)) / seconds for m, c in now.items() if m != "all"}
+        top = sorted(methods.items(), key=lambda kv: -kv[1])[:6]
+        rates[f"{name}_by_method"] = {m: round(r, 1) for m, r in top if r > 0}
     return rates
+
+
+#: The stack is quiet (``--quiet``) when its processes keep fewer cores busy than this.
+QUIET_CORES = 0.15
+
+
+def wait_quiet(pids: dict[str, list[int]], timeout: float) -> dict[str, float]:
+    """Waits (at most ``timeout`` seconds) until the stack (gateway, workers, chain) kept fewer
+    than :data:`QUIET_CORES` cores busy over one second: the settlement of the calls before (the
+    committee re-running every attested ticket, the inputs it fetches, the co-signatures) done."""
+    started = time.perf_counter()
+    busy = 0.0
+    while True:
+        before, t0 = cpu_snapshot(pids), time.perf_counter()
+        time.sleep(1.0)
+        spent = cpu_per_request(before, cpu_snapshot(pids), 0, time.perf_counter() - t0)
+        busy = sum(v for role, v in spent["cores_busy"].items() if role != "clients")
+        if busy < QUIET_CORES or time.perf_counter() - started > timeout:
+            return {
+                "waited_s": round(time.perf_counter() - started, 1),
+                "cores_busy": round(busy, 2),
+            }
+
+
+def measured(
+    devnet: Devnet,
+    pids: dict[str, list[int]],
+    phase: Coroutine[Any, Any, dict[str, Any]],
+    quiet: float = 0.0,
+) -> dict[str, Any]:
+    """Runs one load phase with its CPU per request, RPC rates and the gateway's loop lag (after
+    waiting up to ``quiet`` seconds for the stack to be quiet)."""
+    waited = wait_quiet(pids, quiet) if quiet > 0 else None
+    calls_before, lag_before = rpc_snapshot(devnet), loop_snapshot(devnet)
+    before = cpu_snapshot(pids)
+    run = asyncio.run(phase)
+    after = cpu_snapshot(pids)
+    run.update(cpu_per_request(before, after, run["requests"], run["elapsed_s"]))
+    run["rpc_calls_per_s"] = rpc_rates(calls_before, rpc_snapshot(devnet), run["elapsed_s"])
+    run["gateway_loop_lag"] = loop_lag(lag_before, loop_snapshot(devnet))
+    if waited is not None:
+        run["quiet_before"] = waited
+    return run
 
 
 def settlement_params(workers: int, seats: int) -> Any:
@@ -1071,19 +1174,23 @@ def run_chain(
                 spy = start_profiler(args.profile, devnet, duration, out) if profiling else None
                 runs = []
                 for _ in range(args.repeat if n == args.clients else 1):
-                    calls_before = rpc_snapshot(devnet)
-                    before = cpu_snapshot(pids)
-                    run = asyncio.run(load(url, mode, n, duration))
-                    after = cpu_snapshot(pids)
-                    run.update(cpu_per_request(before, after, run["requests"], run["elapsed_s"]))
-                    run["rpc_calls_per_s"] = rpc_rates(
-                        calls_before, rpc_snapshot(devnet), run["elapsed_s"]
-                    )
+                    run = measured(devnet, pids, load(url, mode, n, duration), args.quiet)
                     last = run.pop("last_request_id", None)
                     if n == 1:  # then the same calls through a lean client: the client's own share
-                        lean = asyncio.run(lean_load(url, mode, duration))
+                        lean = measured(devnet, pids, lean_load(url, mode, duration), args.quiet)
                         run["lean_client"] = {
-                            k: lean[k] for k in ("requests_per_s", "latency_ms", "statuses")
+                            k: lean[k]
+                            for k in (
+                                "requests_per_s",
+                                "latency_ms",
+                                "statuses",
+                                "cpu_ms_per_request",
+                                "cores_busy",
+                                "rpc_calls_per_s",
+                                "gateway_loop_lag",
+                                "quiet_before",
+                            )
+                            if k in lean
                         }
                     runs.append(run)
                 first = runs[0]  # py-spy samples for ``duration`` seconds: the first run
@@ -1217,6 +1324,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each loaded phase; the median one is kept"
+    )
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=0.0,
+        help="before each loaded phase wait up to this many seconds for the stack to be quiet"
+        " (the calls before settled: the lean client's attested phase no longer shares the cores"
+        " with the committee re-running the first client's tickets)",
     )
     parser.add_argument(
         "--scale",

@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from peerhost.chain.rpc import RpcClient
+from peerhost.wire.keccak import keccak256
 
 #: Seconds a fee quote is reused before the latest block's base fee is read again.
 FEE_REFRESH_SECONDS = 15.0
@@ -25,6 +26,11 @@ TIP_WEI = 10**9
 
 Fees = tuple[int, int]
 """``(maxFeePerGas, maxPriorityFeePerGas)``."""
+
+
+def transaction_hash(raw: bytes) -> bytes:
+    """The hash a node names a signed transaction by: keccak256 of its raw bytes."""
+    return keccak256(raw)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,7 @@ from hexbytes import HexBytes
 
 from peerhost.chain.errors import RpcError
 from peerhost.chain.rpc import RpcClient
-from peerhost.chain.signer import SignedTx, TxSigner
-from peerhost.wire.keccak import keccak256
+from peerhost.chain.signer import SignedTx, TxSigner, transaction_hash
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +207,7 @@ class BatchSender:
     async def _refused(self, raw: bytes, nonce: int, error: RpcError) -> RpcError | str:
         """One transaction of a batch the node refused: its hash when the node knows it after all;
         else the error, its nonce a hole the next transaction signed takes (module docstring)."""
-        tx_hash = HexBytes(keccak256(raw)).to_0x_hex()
+        tx_hash = HexBytes(transaction_hash(raw)).to_0x_hex()
         with contextlib.suppress(Exception):
             if await self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None:
                 self._refilled.discard(nonce)

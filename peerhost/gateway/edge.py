@@ -1,26 +1,39 @@
 """The gateway's HTTP edge: what the HTTP server refuses before the app sees a request.
 
-The gateway runs under uvicorn with its h11 protocol (``server.py`` names the class, so an
-installed httptools never replaces it). :func:`edge_protocol` builds an ``H11Protocol`` subclass
-that adds, per connection:
+The gateway runs under uvicorn with its httptools protocol (llhttp, in C; ``server.py`` names the
+class). :func:`edge_protocol` builds an ``HttpToolsProtocol`` subclass that adds, per connection:
 
-- a check of every parsed request head (:func:`refuse_head`): both ``Content-Length`` and
-  ``Transfer-Encoding`` (the request-smuggling pattern), a target that is not origin-form
-  (absolute-form, ``CONNECT``, ``*``), a path whose percent-decoding is not UTF-8, a version
-  other than HTTP/1.0 and 1.1: 400;
-- h11's own refusals (malformed lines, a transfer coding other than ``chunked``, a bad or
-  conflicting ``Content-Length``, a missing or repeated ``Host``) as the same problem body instead
-  of uvicorn's bare text, never echoing the offending bytes (they may hold credentials); a head
-  larger than ``max_head_bytes``: 431;
+- a check of every parsed request head (:meth:`EdgeProtocol._check_head`, then
+  :func:`check_head`): both ``Content-Length`` and ``Transfer-Encoding`` (the request-smuggling
+  pattern), a target that is not origin-form (absolute-form, ``CONNECT``, ``*``) or not printable
+  ASCII, a path whose percent-decoding is not UTF-8, a version other than HTTP/1.0 and 1.1, a
+  transfer coding other than ``chunked``, conflicting ``Content-Length`` values, a missing or
+  repeated ``Host``, a fragment in the target, an ``Upgrade`` other than ``websocket`` (llhttp
+  would pass the body on as the new protocol's) or a WebSocket upgrade pipelined behind a request
+  still being answered: 400; a head larger than ``max_head_bytes``: 431 (checked as the head's
+  lines arrive, so an endless head is refused before it ends);
+- in a chunked body: trailer fields (400; never added to the headers the app was given), and a
+  chunk-size line or trailer running on past ``max_head_bytes`` with no chunk data arriving (431);
+- llhttp's own refusals (malformed lines, bad chunk framing, bad ``Content-Length``, an unknown
+  method) named by the rule the bytes break: the request is read again by h11
+  (:func:`replay_refusal`, on the refusal's path only) and refused exactly as the h11 edge did,
+  never echoing the offending bytes (they may hold credentials);
 - a head timeout: the whole head must arrive within ``header_timeout`` seconds of the connection
   opening or of the previous response (408);
 - a body timeout: the whole body within ``body_timeout`` seconds of its head (408);
 - at most ``max_connections_per_client`` open connections per peer address (429). A WebSocket
-  upgrade (the job feed) gives its slot back: the feed closes unauthenticated sockets itself.
+  upgrade (the job feed, the inbox) gives its slot back: the feed closes unauthenticated sockets
+  itself.
 
 Every refusal is an RFC 9457 problem (:mod:`~.problems`) written straight to the socket with
 ``Connection: close``, and the connection is closed: bytes after a refused head are never parsed
-as another request, and nothing reaches the app, so nothing is ticketed or paid.
+as another request, and nothing reaches the app, so nothing is ticketed or paid. Pipelined
+requests read before a refused one are answered first, in order; a queued one whose body is
+malformed is never served.
+
+Why llhttp: h11 parses and builds each request and response in Python. With the same edge checks,
+server CPU per keep-alive GET 161 -> 70 µs and its round trip's p50 172 -> 91 µs
+(``python bench/edge_parsers.py``; docs/performance.md, "uvicorn with httptools instead of h11").
 """
 
 from __future__ import annotations
@@ -34,7 +47,8 @@ from typing import Any, ClassVar, cast
 from urllib.parse import unquote_to_bytes
 
 import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from peerhost.gateway.errors import (
     GatewayError,
@@ -66,6 +80,7 @@ class EdgeLimits:
 
 
 _FRAMING = "Send either Content-Length or Transfer-Encoding: chunked, never both."
+_INVALID_HINT = "Check the request line and headers."
 #: Seconds a refused connection keeps reading (and dropping) what the client still sends, after
 #: the refusal is written and the write side shut: closing at once with unread bytes would reset
 #: the connection and the client could lose the refusal.
@@ -126,28 +141,40 @@ def refuse_head(event: h11.Request, max_head_bytes: int) -> GatewayError | None:
     """What is wrong with a head h11 accepted, or None (module docstring)."""
     size = len(event.method) + len(event.target) + 12
     size += sum(len(name) + len(value) + 4 for name, value in event.headers.raw_items())
+    version = event.http_version.decode("ascii", "replace")
+    names = [name for name, _ in event.headers]
+    return check_head(event.method, event.target, version, names, size, max_head_bytes)
+
+
+def check_head(
+    method: bytes, target: bytes, version: str, names: list[bytes], size: int, max_head_bytes: int
+) -> GatewayError | None:
+    """The edge's own checks of a parsed head, or None: its size (``size``: the request line and
+    header lines as sent, without the blank line), its version, both framings, the target's form
+    and its percent-decoded path. ``names`` are the lower-case names of the framing headers
+    (``content-length``, ``transfer-encoding``; others may be there too)."""
     if size > max_head_bytes:  # h11 checks only heads that arrive in pieces
         return HeadTooLarge(max_head_bytes)
-    if event.http_version not in (b"1.0", b"1.1"):
-        return RefusedAtEdge(
-            f"HTTP/{event.http_version.decode('ascii', 'replace')} is not served here",
-            "Use HTTP/1.1.",
-        )
-    names = {name for name, _ in event.headers}
+    if version not in ("1.0", "1.1"):
+        return RefusedAtEdge(f"HTTP/{version} is not served here", "Use HTTP/1.1.")
     if b"transfer-encoding" in names and b"content-length" in names:
         return RefusedAtEdge("the request has both Content-Length and Transfer-Encoding", _FRAMING)
-    target = event.target
-    if event.method == b"CONNECT" or not target.startswith(b"/"):
+    if method == b"CONNECT" or not target.startswith(b"/"):
         return RefusedAtEdge(
             "the request target is not a path (absolute-form, CONNECT and * are for proxies)",
             "Send the path and query, with the host in the Host header.",
         )
-    try:
-        unquote_to_bytes(target.partition(b"?")[0]).decode("utf-8")
-    except UnicodeDecodeError:
+    if b"#" in target:  # never sent by a conforming client (RFC 9112 3.2)
         return RefusedAtEdge(
-            "the path is not UTF-8 once percent-decoded", "Percent-encode UTF-8 bytes only."
+            "the request target has a fragment (#)", "Send the path and query only."
         )
+    if b"%" in target:
+        try:
+            unquote_to_bytes(target.partition(b"?")[0]).decode("utf-8")
+        except UnicodeDecodeError:
+            return RefusedAtEdge(
+                "the path is not UTF-8 once percent-decoded", "Percent-encode UTF-8 bytes only."
+            )
     return None
 
 
@@ -180,43 +207,76 @@ class ClientSlots:
             del self.open[client]
 
 
-class _EdgeConnection(h11.Connection):
-    """h11's server connection, refusing heads :func:`refuse_head` objects to."""
-
-    def __init__(self, max_head_bytes: int) -> None:
-        super().__init__(h11.SERVER, max_incomplete_event_size=max_head_bytes)
-        self.max_head_bytes = max_head_bytes
-        self.refusal: GatewayError | None = None
-
-    def next_event(self) -> Any:
-        try:
-            event = super().next_event()
-        except h11.RemoteProtocolError as exc:
-            self.refusal = refusal_of_h11(exc, self.max_head_bytes)
-            raise
-        if isinstance(event, h11.Request):
-            self.refusal = refuse_head(event, self.max_head_bytes)
-            if self.refusal is not None:
-                raise h11.RemoteProtocolError(str(self.refusal), 400)
-        return event
+def _as_h11_would(prefix: str) -> GatewayError:
+    """The refusal :func:`refusal_of_h11` gives for h11's message starting with ``prefix``."""
+    for known, reason, hint in _H11_REASONS:
+        if known == prefix:
+            return RefusedAtEdge(reason, hint)
+    raise KeyError(prefix)
 
 
-class EdgeProtocol(H11Protocol):
-    """uvicorn's h11 protocol with the edge's checks (module docstring); see :func:`edge_protocol`."""
+def replay_refusal(raw: bytes, max_head_bytes: int) -> GatewayError | None:
+    """What the h11 edge refused first in ``raw`` (a connection's bytes from a request's start),
+    or None when it refuses nothing there.
+
+    llhttp's own refusals name the rule more coarsely than h11's (one message for a repeated and
+    for an unknown ``Transfer-Encoding``, none for an unknown method, which h11 accepts as a token
+    and refuses for its missing ``Host``): the bytes are parsed again by h11, each request that
+    passes answered with an empty 204 in its state machine so that the next one is read. Only on a
+    refusal's path, never a served request's."""
+    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head_bytes)
+    conn.receive_data(raw)
+    try:
+        while True:
+            event = conn.next_event()
+            if isinstance(event, h11.Request):
+                refusal = refuse_head(event, max_head_bytes)
+                if refusal is not None:
+                    return refusal
+            elif isinstance(event, h11.EndOfMessage):
+                conn.send(h11.Response(status_code=204, headers=[]))
+                conn.send(h11.EndOfMessage())
+                conn.start_next_cycle()
+            elif not isinstance(event, h11.Data):
+                return None  # NEED_DATA, PAUSED, ConnectionClosed
+    except h11.RemoteProtocolError as exc:
+        return refusal_of_h11(exc, max_head_bytes)
+    except h11.LocalProtocolError:
+        return None
+
+
+#: Header names the head check counts (lower case, as uvicorn's ``on_header`` makes them).
+_FRAMING_NAMES = frozenset((b"host", b"transfer-encoding", b"content-length"))
+#: The request line's printable ASCII (h11's rule for the target; llhttp lets some bytes past).
+_TARGET_BYTES = frozenset(range(0x21, 0x7F))
+
+
+class EdgeProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the edge's checks (module docstring); see
+    :func:`edge_protocol`."""
 
     limits: ClassVar[EdgeLimits] = EdgeLimits()
     slots: ClassVar[ClientSlots] = ClientSlots(0)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.conn: _EdgeConnection = _EdgeConnection(self.limits.max_head_bytes)
         self._slot: str | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._lingering: asyncio.TimerHandle | None = None
+        self._refusal: GatewayError | None = None  # refused: written once the answers are out
         self._upgraded = False  # the transport now belongs to the WebSocket protocol
         self._head_bytes = False  # bytes of the awaited head arrived
         self._answered = 0  # responses sent on this connection
+        self._in_message = False  # between a message's first byte and its end
+        self._in_body = False  # between a message's head and its end
+        self._begun = 0  # messages begun on this connection
+        self._head_size = 0  # the current head's header lines, as sent (name: value CRLF)
+        self._head_raw = 0  # bytes of whole reads that fell inside the current, unfinished head
+        self._framing: list[tuple[bytes, bytes]] = []  # the current head's _FRAMING_NAMES
+        self._body_moved = False  # a body callback fired during the current read
+        self._body_stalled = 0  # body bytes read since a body callback last fired
+        self._since_start: bytes | None = b""  # read since a request began (None: too many)
 
     # connection life
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -235,30 +295,165 @@ class EdgeProtocol(H11Protocol):
             self._lingering.cancel()
         super().connection_lost(exc)
 
-    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+    def handle_websocket_upgrade(self) -> None:
         self._upgraded = True
         self._release()
         self._cancel_timers()
-        super().handle_websocket_upgrade(event)
+        super().handle_websocket_upgrade()
 
     def data_received(self, data: bytes) -> None:
-        if self._lingering is None:  # else: refused, dropping what still comes
-            self._head_bytes = self._head_bytes or self._head_timer is not None
-            super().data_received(data)
-
-    def handle_events(self) -> None:
-        super().handle_events()
+        if self._lingering is not None or self._refusal is not None:
+            return  # refused: dropping what still comes
+        self._head_bytes = self._head_bytes or self._head_timer is not None
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
+        raw = self._since_start
+        if raw is not None:
+            raw = raw + data if raw else data
+            if len(raw) > self.limits.max_head_bytes + 65536:
+                raw = None  # a long body: a refusal there is named by llhttp's message alone
+        in_head = self._in_message and not self._in_body
+        begun = self._begun
+        self._body_moved = False
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+                return
+            self._unsupported_upgrade_warning()
+        except httptools.HttpParserError:
+            refusal = self._refusal
+            if refusal is None and raw is not None:
+                refusal = replay_refusal(raw, self.limits.max_head_bytes)
+            self._refuse_in_turn(
+                refusal or RefusedAtEdge("the request is not valid HTTP/1.1", _INVALID_HINT)
+            )
+            return
+        self._since_start = raw if self._in_message else b""
+        if self._in_body and self._begun == begun:  # a chunk line or a trailer still arriving?
+            self._body_stalled = 0 if self._body_moved else self._body_stalled + len(data)
+            if self._body_stalled > self.limits.max_head_bytes:
+                self._refuse_in_turn(HeadTooLarge(self.limits.max_head_bytes))
+                return
+        if self._in_message and not self._in_body:  # a head still arriving
+            if in_head and self._begun == begun:
+                self._head_raw += len(data)
+            if max(self._head_raw, len(self.url) + self._head_size) > self.limits.max_head_bytes:
+                self._refuse_in_turn(HeadTooLarge(self.limits.max_head_bytes))
+                return
         self._update_timers()
+
+    # parser callbacks (uvicorn's, with the edge's counts)
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_message = True
+        self._begun += 1
+        self._head_size = 0
+        self._head_raw = 0
+        self._framing = []
+        self._body_stalled = 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._in_body:  # a trailer field: never added to the head the app was given
+            self._refusal = RefusedAtEdge(
+                "the chunked body has trailer fields", "Send the body without trailer fields."
+            )
+            raise self._refusal
+        name = name.lower()
+        self._head_size += len(name) + len(value) + 4
+        if name in _FRAMING_NAMES:
+            self._framing.append((name, value))
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._refusal = self._check_head()
+        if self._refusal is not None:
+            raise self._refusal  # feed_data stops here and raises HttpParserCallbackError
+        self._in_body = True
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_moved = True
+        super().on_body(body)
+
+    def on_chunk_header(self) -> None:
+        self._body_moved = True
+
+    def on_chunk_complete(self) -> None:
+        self._body_moved = True
+
+    def on_message_complete(self) -> None:
+        self._in_message = self._in_body = False
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         self._answered += 1
+        last = not self.pipeline
         super().on_response_complete()
+        if self._refusal is not None and last:
+            self._refuse(self._refusal)  # the answers before the refused request are out
         self._update_timers()
 
     def send_400_response(self, msg: str) -> None:
-        self._refuse(self.conn.refusal or RefusedAtEdge("the request is not valid HTTP/1.1", msg))
+        self._refuse(self._refusal or RefusedAtEdge("the request is not valid HTTP/1.1", msg))
+
+    def _check_head(self) -> GatewayError | None:
+        """h11's rules that llhttp does not apply, then :func:`check_head`."""
+        target = self.url
+        version = self.parser.get_http_version()
+        if version == "0.9" or not _TARGET_BYTES.issuperset(target):
+            return _as_h11_would("illegal request line")
+        hosts = 0
+        names = []
+        lengths = set()
+        for name, value in self._framing:
+            names.append(name)
+            if name == b"host":
+                hosts += 1
+            elif name == b"transfer-encoding":
+                if names.count(name) > 1:
+                    return _as_h11_would("multiple Transfer-Encoding")
+                if value.strip(b" \t").lower() != b"chunked":
+                    return _as_h11_would("Only Transfer-Encoding: chunked")
+            else:
+                lengths.add(value.strip(b" \t"))
+        if len(lengths) > 1:
+            return _as_h11_would("conflicting Content-Length")
+        if hosts > 1:
+            return _as_h11_would("Found multiple Host")
+        if hosts == 0 and version == "1.1":
+            return _as_h11_would("Missing mandatory Host")
+        method = self.parser.get_method()
+        size = len(method) + len(target) + 12 + self._head_size
+        refusal = check_head(method, target, version, names, size, self.limits.max_head_bytes)
+        # llhttp passes what follows an upgrade's head on as the new protocol's (its body too)
+        if refusal is None and self.parser.should_upgrade() and not self._should_upgrade():
+            return RefusedAtEdge(
+                "the request asks for an Upgrade other than websocket",
+                "Send the request without Connection: Upgrade.",
+            )
+        if refusal is None and self.parser.should_upgrade() and self._responding():
+            return RefusedAtEdge(
+                "a WebSocket upgrade was pipelined behind a request still being answered",
+                "Send the upgrade once the responses before it are read.",
+            )
+        return refusal
 
     # refusals
+    def _refuse_in_turn(self, exc: GatewayError) -> None:
+        """Refuses once the responses to the requests before this one are written (pipelined
+        requests are answered in order); nothing read after it is parsed."""
+        self._refusal = exc
+        self._cancel_timers()
+        if self._in_body and self.pipeline and self.pipeline[0][0] is self.cycle:
+            self.pipeline.popleft()  # a queued request whose body is malformed: never served
+        elif self._in_body or not self._responding():
+            self._refuse(exc)  # the request being served (its body), or none in flight
+
     def _refuse(self, exc: GatewayError) -> None:
         self._cancel_timers()
         if self.transport.is_closing() or self._lingering is not None:
@@ -281,41 +476,46 @@ class EdgeProtocol(H11Protocol):
             self._slot = None
 
     # timeouts
+    def _responding(self) -> bool:
+        """A response of this connection is still to be written (the app is on it)."""
+        return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
+
     def _update_timers(self) -> None:
         if self._upgraded:
             return
         if self.transport is None or self.transport.is_closing() or self._lingering is not None:
             self._cancel_timers()
             return
-        state = self.conn.their_state
-        if state is h11.IDLE:
-            self._cancel_body()
-            if self._head_timer is None:
-                self._head_bytes = bool(self.conn.trailing_data[0])  # pipelined, already read
-                self._head_timer = self.loop.call_later(
-                    self.limits.header_timeout, self._head_timed_out
-                )
-        elif state is h11.SEND_BODY:
+        if self._in_body:
             self._cancel_head()
-            if self._body_timer is None:
+            if self.pipeline:  # a queued request: its body is read once its turn comes
+                self._cancel_body()
+            elif self._body_timer is None:
                 self._body_timer = self.loop.call_later(
                     self.limits.body_timeout, self._body_timed_out
+                )
+        elif not self._responding():  # the next head: its clock runs from the last response
+            self._cancel_body()
+            if self._head_timer is None:
+                self._head_bytes = self._in_message  # pipelined, already read
+                self._head_timer = self.loop.call_later(
+                    self.limits.header_timeout, self._head_timed_out
                 )
         else:
             self._cancel_timers()
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self._upgraded or self.conn.their_state is not h11.IDLE:
+        if self._upgraded or self._in_body:
             return
         if self._answered and not self._head_bytes:
             self.transport.close()  # an idle keep-alive connection: closed without a word
         else:
-            self._refuse(RequestTimeout("head", self.limits.header_timeout))
+            self._refuse_in_turn(RequestTimeout("head", self.limits.header_timeout))
 
     def _body_timed_out(self) -> None:
         self._body_timer = None
-        if not self._upgraded and self.conn.their_state is h11.SEND_BODY:
+        if not self._upgraded and self._in_body:
             self._refuse(RequestTimeout("body", self.limits.body_timeout))
 
     def _cancel_head(self) -> None:

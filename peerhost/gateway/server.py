@@ -50,7 +50,7 @@ def serve(
     )
     config = uvicorn.Config(
         create_app(settings),
-        http=edge_protocol(limits),  # uvicorn's h11 protocol with the edge's checks
+        http=edge_protocol(limits),  # uvicorn's httptools protocol with the edge's checks
         loop=eventloop.loop_name(),  # uvloop's when installed, else asyncio's
         ws_max_size=settings.max_feed_message_bytes,
         host=host,

@@ -24,7 +24,7 @@ from peerhost.gateway.errors import RequestRefunded, ResultTimeout, ShuttingDown
 from peerhost.gateway.events import EventRouter, follow
 from peerhost.gateway.feed import FeedHub, WorkerLink
 from peerhost.gateway.functions import CodeReader, FunctionCache, ResolvedFunction
-from peerhost.gateway.metrics import GatewayMetrics
+from peerhost.gateway.metrics import GatewayMetrics, LoopLag
 from peerhost.gateway.payment import PaymentPolicy
 from peerhost.gateway.poster import BatchPoster
 from peerhost.gateway.projects import ProjectSettings
@@ -195,7 +195,14 @@ class Gateway:
         self.started_at = time.time()
         self._tasks: list[asyncio.Task[None]] = []
         self.metrics = GatewayMetrics()
+        self.loop_lag = LoopLag()
         self.metrics.watch(self._readings)
+        self.metrics.watch_by(
+            "peerhost_gateway_rpc_calls",
+            "JSON-RPC calls to the chain by method (each call of a batch counted).",
+            "method",
+            lambda: self.rpc.calls,
+        )
 
     @property
     def address(self) -> str:
@@ -234,12 +241,6 @@ class Gateway:
         yield "counter", "peerhost_gateway_rpc_errors", "Failed chain calls.", self.rpc.errors
         yield (
             "counter",
-            "peerhost_gateway_rpc_calls",
-            "JSON-RPC calls to the chain (each call of a batch counted).",
-            sum(self.rpc.calls.values()),
-        )
-        yield (
-            "counter",
             "peerhost_gateway_rpc_requests",
             "HTTP requests to the chain's node (a JSON-RPC batch is one).",
             self.rpc.requests,
@@ -275,6 +276,26 @@ class Gateway:
                 "Attested calls whose attesters disagreed (answered verified).",
                 self.desk.disagreements,
             )
+        lag = self.loop_lag
+        yield (
+            "counter",
+            "peerhost_gateway_loop_checks",
+            "Event-loop wake-ups timed (one per 20 ms asked).",
+            lag.checks,
+        )
+        yield (
+            "counter",
+            "peerhost_gateway_loop_lag_seconds",
+            "Seconds the event loop woke them late, summed.",
+            lag.total,
+        )
+        yield (
+            "counter",
+            "peerhost_gateway_loop_late_checks",
+            "Event-loop wake-ups more than 2 ms late.",
+            lag.late,
+        )
+        yield "gauge", "peerhost_gateway_loop_lag_worst_seconds", "Latest wake-up.", lag.worst
         reconnects = self.follower.reconnects if self.follower is not None else None
         yield "counter", "peerhost_gateway_log_reconnects", "Log-stream reconnects.", reconnects
         yield (
@@ -293,6 +314,7 @@ class Gateway:
             log.warning("endpoint %s not announced: %s", self.settings.public_url, exc)
 
     async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self.loop_lag.run(), name="loop-lag"))
         self.sender.start()
         self.submitter.start()
         start_block: int | None = None

@@ -65,6 +65,20 @@ CREATE TABLE IF NOT EXISTS cosignatures (
 
 ISSUED, POSTING, POSTED, REJECTED = "issued", "posting", "posted", "rejected"
 
+_INSERT = (
+    "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input, state)"
+    f" VALUES (?, ?, ?, ?, ?, ?, '{ISSUED}')"
+)
+#: The book's counters moved past a saved ticket's, never back (another writer of the file may
+#: have moved them further): both are decimal text without leading zeros (the running total
+#: outgrows SQLite's integers), so the larger is the longer, or the later of two as long.
+_COUNTERS = (
+    "INSERT INTO meta(key, value) VALUES ('next_seq', ?), ('issued_total', ?)"
+    " ON CONFLICT(key) DO UPDATE SET value = CASE WHEN length(excluded.value) > length(value)"
+    " OR (length(excluded.value) = length(value) AND excluded.value > value)"
+    " THEN excluded.value ELSE value END"
+)
+
 
 @dataclass(frozen=True)
 class StoredBatch:
@@ -147,29 +161,22 @@ class TicketBook:
         moved past it, in one transaction. Raises sqlite3.IntegrityError when its seq or request
         id is already in the book (then it must not be sent)."""
         doc = json.dumps(ticket_to_doc(ticket))
+        db = self._db
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute(
-                    "INSERT INTO tickets(seq, request_id, project_id, ticket, signature, input,"
-                    " state) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (ticket.seq, request_id, project_id, doc, signature, input_, ISSUED),
-                )
-                next_seq = max(self._meta("next_seq", 0), ticket.seq + 1)
-                total = max(self._meta("issued_total", 0), ticket.issued_total)
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                    [("next_seq", str(next_seq)), ("issued_total", str(total))],
-                )
-                self._db.execute("COMMIT")
+                db.execute(_INSERT, (ticket.seq, request_id, project_id, doc, signature, input_))
+                # moved past this ticket in SQL: no read of the counters first
+                db.execute(_COUNTERS, (str(ticket.seq + 1), str(ticket.issued_total)))
+                db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 # another writer of this file took the seq: allocate past what it wrote
                 self._next_seq = max(self._next_seq, self._meta("next_seq", 0))
                 self._total = max(self._total, self._meta("issued_total", 0))
                 raise
-            self._next_seq = max(self._next_seq, next_seq)
-            self._total = max(self._total, total)
+            self._next_seq = max(self._next_seq, ticket.seq + 1)
+            self._total = max(self._total, ticket.issued_total)
 
     def record_attestations(
         self, request_id: bytes, attestations: list[tuple[str, bytes, bytes]], result: bytes | None

@@ -102,6 +102,31 @@ _MASKS = {"i": 0xFFFFFFFF, "I": 0xFFFFFFFFFFFFFFFF}
 IOV_MAX = 1024
 
 
+_VOID = ctypes.c_void_p
+
+
+def _direct(name: str, restype: Any, *argtypes: Any) -> Any:
+    """The wasmtime C function ``name``, called holding the GIL.
+
+    wasmtime-py's bindings release the GIL around every call (a Python wrapper, then ctypes'
+    release and re-take). A host call makes five or six calls that each return in well under a
+    microsecond (the caller's context, the fuel read and set, the memory's base and size): holding
+    the GIL through them costs less, and no other thread can take the GIL in the middle of one.
+    Never for a call that runs guest code (``wasmtime_func_call`` keeps releasing it).
+    """
+    return ctypes.PYFUNCTYPE(restype, *argtypes)((name, ffi.dll))
+
+
+_caller_context = _direct("wasmtime_caller_context", _VOID, _VOID)
+# the fuel calls return an error only when the engine does not consume fuel (the sandbox's does)
+_get_fuel = _direct("wasmtime_context_get_fuel", _VOID, _VOID, ctypes.POINTER(ctypes.c_uint64))
+_set_fuel = _direct("wasmtime_context_set_fuel", _VOID, _VOID, ctypes.c_uint64)
+_memory_data = _direct("wasmtime_memory_data", _VOID, _VOID, _VOID)
+_memory_data_size = _direct("wasmtime_memory_data_size", ctypes.c_size_t, _VOID, _VOID)
+_trap_new = _direct("wasmtime_trap_new", _VOID, ctypes.c_char_p, ctypes.c_size_t)
+_TRAP_MESSAGE = b"python exception"  # what wasmtime-py's own callbacks trap with
+
+
 def func_type(name: str) -> wasmtime.FuncType:
     params, results = SIGNATURES[name]
     return wasmtime.FuncType([_VALTYPES[p] for p in params], [_VALTYPES[r] for r in results])
@@ -141,16 +166,17 @@ class RunIO:
 
 
 class HostCaller:
-    """The calling instance during one host call: its store context and raw caller."""
+    """The calling instance during one host call: its raw caller and its store context (the
+    context's address)."""
 
     __slots__ = ("ptr", "context")
 
-    def __init__(self, ptr: Any, context: Any) -> None:
+    def __init__(self, ptr: Any, context: int) -> None:
         self.ptr = ptr
         self.context = context
 
     def _context(self) -> Any:  # a wasmtime "Storelike", for Memory and Global methods
-        return self.context
+        return ctypes.cast(self.context, ctypes.POINTER(ffi.wasmtime_context_t))
 
     def memory(self) -> wasmtime.Memory | None:
         """The caller's exported ``memory`` (looked up by name)."""
@@ -170,11 +196,9 @@ class _Mem:
         memory = known or caller.memory()
         if memory is None:
             raise _Fault
-        raw = ctypes.byref(memory._memory)
-        self.base = (
-            ctypes.cast(ffi.wasmtime_memory_data(caller.context, raw), ctypes.c_void_p).value or 0
-        )
-        self.size = ffi.wasmtime_memory_data_size(caller.context, raw)
+        raw = ctypes.addressof(memory._memory)
+        self.base = _memory_data(caller.context, raw) or 0
+        self.size = _memory_data_size(caller.context, raw)
 
     def check(self, ptr: int, n: int) -> None:
         if ptr < 0 or n < 0 or ptr + n > self.size:
@@ -218,18 +242,19 @@ class _Invalid(Exception):
 def _charge(caller: HostCaller, cost: int) -> None:
     ctx = caller.context
     remaining = ctypes.c_uint64(0)
-    ffi.wasmtime_context_get_fuel(ctx, ctypes.byref(remaining))
-    if remaining.value < cost:
-        ffi.wasmtime_context_set_fuel(ctx, 0)
+    _get_fuel(ctx, remaining)
+    left = remaining.value
+    if left < cost:
+        _set_fuel(ctx, 0)
         raise HostOutOfFuel
-    ffi.wasmtime_context_set_fuel(ctx, remaining.value - cost)
+    _set_fuel(ctx, left - cost)
 
 
 def _trap_with(error: BaseException) -> int:
     """Hands ``error`` to wasmtime-py's slot and returns a trap for wasmtime to raise."""
     wasmtime_func.LAST_EXCEPTION = error  # type: ignore[assignment]  # re-raised by the caller
-    trap = wasmtime.Trap("python exception")._consume()
-    return ctypes.cast(trap, ctypes.c_void_p).value or 0
+    trap: int | None = _trap_new(_TRAP_MESSAGE, len(_TRAP_MESSAGE))  # owned by wasmtime now
+    return trap or 0
 
 
 class WasiHost:
@@ -284,7 +309,7 @@ class WasiHost:
         # wasmtime passes i32/i64 as signed ints; WASI means them unsigned.
         slots = [("i32" if p == "i" else "i64", _MASKS[p]) for p in params]
         returns = bool(results)
-        context_of = ffi.wasmtime_caller_context
+        context_of = _caller_context
 
         def call(_env: Any, caller_ptr: Any, values: Any, _count: int) -> int:
             try:

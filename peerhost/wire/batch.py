@@ -96,13 +96,16 @@ from eth_abi import encode
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from peerhost.wire.ids import checksummed
+from peerhost.wire.keccak import keccak256
 
-from .ticket import MODE_FAST, Ticket, domain_separator
+from .ticket import MODE_FAST, Ticket, _address_word, _uint_word, domain_separator
 
 LEAF_BYTES = 103
 POSTED_LEAF_BYTES = 51
 ABSTAIN = bytes(32)
 MAX_ATTESTERS = 4
+#: The most leaves a batch holds (``ProtocolParamsLib.MAX_LEAVES``: a leaf mask is one uint256).
+MAX_LEAVES = 256
 BPS = 10_000
 
 
@@ -167,7 +170,7 @@ class Leaf:
         )
 
     def hash(self) -> bytes:
-        return keccak(self.encode())
+        return keccak256(self.encode())
 
 
 def _b32(value: bytes) -> bytes:
@@ -265,6 +268,16 @@ def decode_posted(head: BatchHead, blob: bytes) -> list[Leaf]:
     return out
 
 
+def leaf_hashes(blob: bytes) -> list[bytes]:
+    """The hash of each leaf of a leaf blob (:func:`encode_leaves`), from its bytes: the same as
+    :meth:`Leaf.hash` of each decoded leaf, without decoding them."""
+    if not blob or len(blob) % LEAF_BYTES:
+        raise ValueError(
+            f"A leaf blob is a non-zero multiple of {LEAF_BYTES} bytes, got {len(blob)}."
+        )
+    return [keccak256(blob[i : i + LEAF_BYTES]) for i in range(0, len(blob), LEAF_BYTES)]
+
+
 def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
     """The batch root over ``leaf_hashes`` (an unpaired node moves up unchanged)."""
     if not leaf_hashes:
@@ -272,7 +285,7 @@ def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
     level = list(leaf_hashes)
     while len(level) > 1:
         level = [
-            keccak(level[i] + level[i + 1]) if i + 1 < len(level) else level[i]
+            keccak256(level[i] + level[i + 1]) if i + 1 < len(level) else level[i]
             for i in range(0, len(level), 2)
         ]
     return level[0]
@@ -290,7 +303,7 @@ def merkle_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
         if sibling < len(level):
             proof.append(level[sibling])
         level = [
-            keccak(level[j] + level[j + 1]) if j + 1 < len(level) else level[j]
+            keccak256(level[j] + level[j + 1]) if j + 1 < len(level) else level[j]
             for j in range(0, len(level), 2)
         ]
         i //= 2
@@ -306,7 +319,7 @@ def verify_proof(
         if i ^ 1 < n:
             if k >= len(proof):
                 return False
-            node = keccak(node + proof[k]) if i % 2 == 0 else keccak(proof[k] + node)
+            node = keccak256(node + proof[k]) if i % 2 == 0 else keccak256(proof[k] + node)
             k += 1
         i //= 2
         n = (n + 1) // 2
@@ -382,7 +395,7 @@ def open_args(
 def results_commitment(results: Sequence[AttestedResult], salt: bytes) -> bytes:
     """``keccak(salt ‖ resultsHash ‖ attester part)``: posted with the batch; opened after the
     committee settles."""
-    return keccak(
+    return keccak256(
         _b32(salt) + results_hash([r.result_hash for r in results]) + attester_part(results)
     )
 
@@ -408,7 +421,7 @@ def cosigners(results: Sequence[AttestedResult]) -> list[str]:
 
 def results_hash(results: Sequence[bytes]) -> bytes:
     """``keccak(r[0] ‖ r[1] ‖ …)``: the results a batch attestation names, in leaf order."""
-    return keccak(b"".join(_b32(r) for r in results))
+    return keccak256(b"".join(_b32(r) for r in results))
 
 
 def attester_terms(results: Sequence[AttestedResult], attester: str) -> tuple[int, bytes]:
@@ -431,15 +444,17 @@ def batch_attestation_digest(
     leaf_mask: int,
     results_hash: bytes,
 ) -> bytes:
-    """The 32 bytes an attester signs to co-sign batch ``batch_id``."""
-    struct_hash = keccak(
+    """The 32 bytes an attester signs to co-sign batch ``batch_id`` (the struct packed by hand:
+    its ABI encoding is five 32-byte words; a co-signer computes one per posted batch)."""
+    struct_hash = keccak256(
         BATCH_ATTESTATION_TYPEHASH
-        + encode(
-            ["uint256", "address", "bytes32", "uint256", "bytes32"],
-            [batch_id, to_checksum_address(gateway), _b32(root), leaf_mask, _b32(results_hash)],
-        )
+        + _uint_word(batch_id, 256)
+        + _address_word(gateway)
+        + _b32(root)
+        + _uint_word(leaf_mask, 256)
+        + _b32(results_hash)
     )
-    return keccak(b"\x19\x01" + domain_separator(chain_id, coordinator) + struct_hash)
+    return keccak256(b"\x19\x01" + domain_separator(chain_id, coordinator) + struct_hash)
 
 
 def cosign_digest(
@@ -540,7 +555,7 @@ def decode_results(
 
 def vector_hash(vector: Sequence[bytes]) -> bytes:
     """``keccak(v[0] ‖ v[1] ‖ …)``: a seat's per-leaf results."""
-    return keccak(b"".join(_b32(v) for v in vector))
+    return keccak256(b"".join(_b32(v) for v in vector))
 
 
 def seat_commitment(
@@ -604,6 +619,7 @@ __all__ = [
     "BATCH_ATTESTATION_TYPEHASH",
     "LEAF_BYTES",
     "MAX_ATTESTERS",
+    "MAX_LEAVES",
     "MAX_LISTED",
     "POSTED_LEAF_BYTES",
     "AttestedResult",
@@ -624,6 +640,7 @@ __all__ = [
     "encode_leaves",
     "encode_posted",
     "is_audited",
+    "leaf_hashes",
     "merkle_proof",
     "merkle_root",
     "open_args",

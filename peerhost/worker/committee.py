@@ -119,6 +119,10 @@ _MINE_QUIET = 0.3
 #: blocks a post's tickets marked posted from its calldata are remembered, to undo the marks when
 #: a reorg drops it (the gateway's reorg depth: :data:`peerhost.gateway.poster._REORG_BLOCKS`)
 _CARRIED_BLOCKS = 64
+#: seconds a node may serve no seed block past its head (a reorg under way) before the block is
+#: taken for lost (:meth:`Committee._seed_lost`); a random share more per duty, so that the
+#: workers following the same batch do not all act on it at once
+_SEED_LOST = 5.0
 
 
 @dataclass(frozen=True)
@@ -1015,6 +1019,8 @@ class Committee:
         since: float | None = None
         draw: SeatDraw | None = None
         drawn = (0, 0.0)  # (seed block, when) of ``draw``: read again after a reseed or 10 s
+        missing = (0, 0.0)  # (seed block, since when) the node serves no seed block past its head
+        lost_after = _SEED_LOST * (1.0 + random.random())
         while True:
             phase = await self.book.phase(batch_id)
             if phase != _AWAITING:
@@ -1033,8 +1039,14 @@ class Committee:
                     draw = await self.view.seat_draw(batch_id, batch)  # (a reorg may change it)
                     drawn = (seed_block, time.monotonic())
                 if draw is None:  # gone for a moment: the node is reorganizing
+                    if missing[0] != seed_block:
+                        missing = (seed_block, time.monotonic())
+                    if time.monotonic() - missing[1] > lost_after:
+                        await self._seed_lost(batch_id, seed_block, head)
+                        missing = (seed_block, float("inf"))  # once per seed block
                     await asyncio.sleep(self.poll)
                     continue
+                missing = (0, 0.0)
                 if draw.holds(self.address):
                     return _AWAITING, draw
                 since = time.monotonic() if since is None else since
@@ -1067,6 +1079,29 @@ class Committee:
             return False
         block = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
         return block.number <= number
+
+    async def _seed_lost(self, batch_id: int, seed_block: int, head: int) -> None:
+        """The node has served no seed block for longer than a reorg takes, though its head is
+        past it: the block is lost (anvil 1.7.1 loses the blocks ``anvil_reorg`` makes when an
+        ``anvil_mine`` runs beside it: their numbers and hashes answer nothing while its
+        ``BLOCKHASH`` still gives their hashes). No header can seat the batch then, and the
+        contract takes a reseed only once the block's hash left ``BLOCKHASH``'s reach: on a devnet
+        that mines on transactions the blocks that take it there are mined now (one
+        ``anvil_mine``, one timestamp: no deadline moves) and the next round reseeds
+        (:meth:`_rescue`); elsewhere the batch waits for them, or for its seat window's end."""
+        log.warning(
+            "committee: batch %d: the node serves no seed block %d though its head is %d (lost "
+            "by a reorg?); it can be reseeded only once the block's hash is out of BLOCKHASH's "
+            "reach%s",
+            batch_id,
+            seed_block,
+            head,
+            ": mining the blocks to it" if self.mine_blocks else "",
+        )
+        if self.mine_blocks and seed_block + _BLOCKHASH_REACH > head:
+            await self.view.rpc.call("anvil_mine", [hex(seed_block + _BLOCKHASH_REACH - head)])
+            self.book.mined()
+            self._rescue_at.pop(batch_id, None)  # the next round sends the reseed
 
     async def _rescue(self, batch_id: int, batch: dict[str, Any], head: int) -> bool:
         """Sends what an unseated batch needs when it can no longer be seated as posted: ``expire``

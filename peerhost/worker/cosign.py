@@ -4,7 +4,8 @@ pays attesters on).
 The gateway sends a ``cosign`` over the job feed: the batch's id, root and leaves as posted, the
 mask of the leaves its opening lists this worker on and the attested result of every leaf (the
 co-signature names the batch's results hash, over every leaf). The worker co-signs only when all of
-its part is what it attested itself: the leaves hash to the root, there is one result per leaf, and
+its part is what it attested itself: there is one result per leaf, the batch holds at most
+``MAX_LEAVES`` leaves (both checked before anything is hashed), the leaves hash to the root, and
 every masked leaf is a ticket of this gateway it attested (the leaf is that ticket's, byte for byte)
 with that result. Anything else is refused (logged, no answer): the gateway then cannot get this
 worker paid for leaves it did not attest, nor for results it did not sign. The other leaves' results
@@ -21,17 +22,27 @@ import logging
 
 from peerhost.wire.batch import (
     LEAF_BYTES,
+    MAX_LEAVES,
     Leaf,
     batch_attestation_digest,
-    batch_root,
-    decode_leaves,
+    leaf_hashes,
+    merkle_root,
     results_hash,
 )
 from peerhost.wire.feed import Cosignature, CosignRequest, DigestSigner
+from peerhost.wire.ticket import Ticket
 from peerhost.worker.attested import ATTESTED, POSTED, AttestedLedger
 from peerhost.worker.errors import CosignRefused
 
 log = logging.getLogger(__name__)
+
+
+def _leaf_bytes(ticket: Ticket) -> bytes | None:
+    """The posted bytes of ``ticket``'s leaf (None: a value too wide for a leaf, never posted)."""
+    try:
+        return Leaf.of(ticket).encode()
+    except (OverflowError, ValueError):
+        return None
 
 
 class Cosigner:
@@ -54,29 +65,42 @@ class Cosigner:
         self.signed = 0
 
     def check(self, request: CosignRequest, gateway: str) -> bytes:
-        """The digest to sign for ``request`` from ``gateway``; raises CosignRefused."""
-        if not request.leaves or len(request.leaves) % LEAF_BYTES:
+        """The digest to sign for ``request`` from ``gateway``; raises CosignRefused.
+
+        The leaves are hashed from their posted bytes and a masked leaf is compared with the
+        attested ticket's leaf as bytes (the same verdicts as decoding every leaf first); the
+        hashes and the digest are packed by hand (:mod:`peerhost.worker.tickets`).
+        """
+        blob = request.leaves
+        if not blob or len(blob) % LEAF_BYTES:
             raise CosignRefused(
                 request.batch_id, f"the leaves are not a multiple of {LEAF_BYTES} bytes"
             )
-        leaves = decode_leaves(request.leaves)
-        if batch_root(leaves) != request.root:
-            raise CosignRefused(request.batch_id, "the leaves do not hash to the root")
-        if request.mask == 0 or request.mask >> len(leaves):
+        count = len(blob) // LEAF_BYTES
+        # the checks that cost nothing first: a request that fails them is never hashed
+        if len(request.results) != count:
+            raise CosignRefused(request.batch_id, "the results are not one per leaf")
+        if count > MAX_LEAVES:
+            raise CosignRefused(
+                request.batch_id, f"the batch has {count} leaves, more than {MAX_LEAVES}"
+            )
+        if request.mask == 0 or request.mask >> count:
             raise CosignRefused(
                 request.batch_id, "the mask names no leaf, or a leaf past the batch"
             )
-        if len(request.results) != len(leaves):
-            raise CosignRefused(request.batch_id, "the results are not one per leaf")
-        for i, (leaf, result) in enumerate(zip(leaves, request.results, strict=True)):
+        if merkle_root(leaf_hashes(blob)) != request.root:
+            raise CosignRefused(request.batch_id, "the leaves do not hash to the root")
+        for i, result in enumerate(request.results):
             if not request.mask >> i & 1:
                 continue
-            mine = self.ledger.get(gateway, leaf.seq)
+            posted = blob[i * LEAF_BYTES : (i + 1) * LEAF_BYTES]
+            seq = int.from_bytes(posted[:8], "big")
+            mine = self.ledger.get(gateway, seq)
             if mine is None or mine.state not in (ATTESTED, POSTED):
                 raise CosignRefused(
-                    request.batch_id, f"leaf {i} (seq {leaf.seq}) is no ticket this worker attested"
+                    request.batch_id, f"leaf {i} (seq {seq}) is no ticket this worker attested"
                 )
-            if Leaf.of(mine.ticket) != leaf:
+            if _leaf_bytes(mine.ticket) != posted:
                 raise CosignRefused(
                     request.batch_id, f"leaf {i} differs from the ticket this worker attested"
                 )
@@ -84,6 +108,10 @@ class Cosigner:
                 raise CosignRefused(
                     request.batch_id, f"leaf {i}: this worker attested another result"
                 )
+        try:
+            results = results_hash(request.results)
+        except ValueError:
+            raise CosignRefused(request.batch_id, "a result is not 32 bytes") from None
         return batch_attestation_digest(
             self.chain_id,
             self.coordinator,
@@ -91,7 +119,7 @@ class Cosigner:
             gateway,
             request.root,
             request.mask,
-            results_hash(request.results),
+            results,
         )
 
     def handle(self, request: CosignRequest, gateway: str) -> Cosignature | None:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed  # not websockets.X: a lazy import per use
 
 from peerhost.stagetrace import StageTrace
 from peerhost.wire.feed import (
@@ -145,7 +146,7 @@ class FeedClient:
         async def work(offer: JobOffer) -> None:
             async with limit:
                 reply = await self.handler(offer, challenge.gateway)
-            with contextlib.suppress(websockets.ConnectionClosed):
+            with contextlib.suppress(ConnectionClosed):
                 await socket.send(encode_message(reply))
             if trace is not None:
                 trace.mark(trace_key(offer), "sent")
@@ -168,7 +169,7 @@ class FeedClient:
                 elif isinstance(message, CosignRequest) and self.cosign is not None:
                     cosigned = self.cosign(message, challenge.gateway)
                     if cosigned is not None:
-                        with contextlib.suppress(websockets.ConnectionClosed):
+                        with contextlib.suppress(ConnectionClosed):
                             await socket.send(encode_message(cosigned))
         finally:
             for task in tasks:

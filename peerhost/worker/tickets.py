@@ -173,8 +173,11 @@ class TicketRunner:
             )
         return self._fns[key]
 
-    async def check(self, offer: JobOffer, gateway: str) -> tuple[bytes, _Fn]:
-        """Raises TicketRefused with the reason; returns the request id and the function."""
+    async def check(
+        self, offer: JobOffer, gateway: str, rid: bytes | None = None
+    ) -> tuple[bytes, _Fn]:
+        """Raises TicketRefused with the reason; returns the request id (``rid``: already worked
+        out by the caller) and the function."""
         t = offer.ticket
         if t.engine_profile != ENGINE_PROFILE:
             raise TicketRefused(f"engine profile 0x{t.engine_profile.hex()} is not run here")
@@ -226,7 +229,8 @@ class TicketRunner:
                 f"the project's reserve ({reserve} wei) does not cover this ticket beside "
                 f"{in_flight} wei in flight"
             )
-        rid = request_id(self.chain_id, self.settlement, t.gateway, t.seq)
+        if rid is None:
+            rid = request_id(self.chain_id, self.settlement, t.gateway, t.seq)
         if not self.ledger.claim(t, rid, fn.project_id, offer.signature):
             raise TicketRefused(f"ticket seq {t.seq} of {t.gateway} was seen before (replay)")
         return rid, fn
@@ -240,15 +244,23 @@ class TicketRunner:
             trace.mark(key, "start")
         rid = request_id(self.chain_id, self.settlement, t.gateway, t.seq)
         try:
-            rid, fn = await self.check(offer, gateway)
+            rid, fn = await self.check(offer, gateway, rid)
         except TicketRefused as exc:
             return self._refuse(rid, exc.reason)
         except (ChainUnavailable, TransactionReverted) as exc:
             return self._refuse(rid, f"cannot check the ticket against the chain: {exc}")
         if trace is not None:
             trace.mark(key, "checked")
+        # the check compared the input with the ticket's inputHash: not hashed again for the run
         outcome = await self.run(
-            rid, t.gateway, Leaf.of(t), offer.input, fn, urgent=True, trace_key=key
+            rid,
+            t.gateway,
+            Leaf.of(t),
+            offer.input,
+            fn,
+            urgent=True,
+            trace_key=key,
+            input_checked=True,
         )
         if trace is not None:
             trace.mark(key, "ran")
@@ -286,10 +298,12 @@ class TicketRunner:
         *,
         urgent: bool = False,
         trace_key: bytes = b"",
+        input_checked: bool = False,
     ) -> tuple[bytes, bytes] | str:
         """Runs a ticket's function; returns (output envelope, logs) as this worker would attest
         them, or the reason there is no deterministic result (``urgent``: an answer someone
-        waits for, through the ``urgent`` runner; ``trace_key``: the traced ticket's hash)."""
+        waits for, through the ``urgent`` runner; ``trace_key``: the traced ticket's hash;
+        ``input_checked``: ``input_`` was compared with the leaf's inputHash already)."""
         if fn is None:
             fn = await self._function(leaf.function_id, leaf.version)
         base = self.gateway_urls().get(gateway.lower())
@@ -319,7 +333,9 @@ class TicketRunner:
         if metrics is not None:
             metrics.in_flight += 1
         try:
-            execution = await self.executor.execute(job, self.urgent if urgent else None)
+            execution = await self.executor.execute(
+                job, self.urgent if urgent else None, input_checked=input_checked
+            )
         except JobSkipped as exc:
             return f"no deterministic result: {exc}"
         finally:

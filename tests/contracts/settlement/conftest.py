@@ -436,3 +436,12 @@ def refusing_gateway() -> Iterator[str]:
 
     with refusing_gateway_at() as url:
         yield url
+
+
+@pytest.fixture
+def k(kit: Any, workers: list[Any]) -> Any:
+    """The kit with six workers staked and the project open: the court and case-duty tests' chain
+    (a test file that needs another set defines its own ``k``)."""
+    kit.stake(workers[:6])
+    kit.open_project()
+    return kit

@@ -22,17 +22,8 @@ from peerhost.wire.disputes import TIER_ALL, vote_commitment
 from peerhost.worker.duties import vote_key
 
 from .conftest import GOOD
-from .courtkit import CP_COMMIT, Court
+from .courtkit import CP_COMMIT, CP_DECIDED, Court
 from .worker_harness import ThreadLoop, accountability_of, wait_for
-
-CP_DECIDED = 5  # IDisputeCourt.CasePhase
-
-
-@pytest.fixture
-def k(kit: Any, workers: list[Any]) -> Any:
-    kit.stake(workers[:6])
-    kit.open_project()
-    return kit
 
 
 def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutoff(

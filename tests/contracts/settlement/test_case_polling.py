@@ -8,8 +8,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
-
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.courts import case_phase_at
 from peerhost.chain.heads import HeadWatcher
@@ -19,13 +17,6 @@ from peerhost.wire.disputes import TIER_PANEL
 from .conftest import GOOD, LIE, LIE2, distinct, seat_until
 from .courtkit import CP_COMMIT, Court
 from .worker_harness import ThreadLoop, accountability_of, wait_for
-
-
-@pytest.fixture
-def k(kit: Any, workers: list[Any]) -> Any:
-    kit.stake(workers[:6])
-    kit.open_project()
-    return kit
 
 
 def test_case_duties__two_cases_no_new_block__read_nothing_until_a_block(

@@ -11,25 +11,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
-
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.heads import HeadWatcher
 from peerhost.wire.batch import Leaf
 from peerhost.wire.disputes import TIER_ALL
 
 from .conftest import GOOD
-from .courtkit import CP_COMMIT, Court
+from .courtkit import CP_COMMIT, CP_DECIDED, Court
 from .worker_harness import ThreadLoop, accountability_of, wait_for
-
-CP_DECIDED = 5  # IDisputeCourt.CasePhase
-
-
-@pytest.fixture
-def k(kit: Any, workers: list[Any]) -> Any:
-    kit.stake(workers[:6])
-    kit.open_project()
-    return kit
 
 
 def test_case_duty__fed_events_challenged_log_missed__votes_in_tier3_at_once(

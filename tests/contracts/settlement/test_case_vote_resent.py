@@ -13,18 +13,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.sender import TxSender
 from peerhost.wire.batch import Leaf
 from peerhost.wire.disputes import TIER_ALL
 
 from .conftest import GOOD
-from .courtkit import CP_COMMIT, CP_REVEAL, Court
+from .courtkit import CP_COMMIT, CP_DECIDED, CP_REVEAL, Court
 from .worker_harness import ThreadLoop, accountability_of, key_of, wait_for
-
-CP_DECIDED = 5  # IDisputeCourt.CasePhase
 
 
 class ResendingSender(TxSender):
@@ -51,13 +47,6 @@ class ShortGasSender(TxSender):
             self.reveal_selector = b""
             gas = 30_000
         return await super().send(to, data, gas=gas, value=value)
-
-
-@pytest.fixture
-def k(kit: Any, workers: list[Any]) -> Any:
-    kit.stake(workers[:6])
-    kit.open_project()
-    return kit
 
 
 def _tier3_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Any, int, Any, Any, Any]:

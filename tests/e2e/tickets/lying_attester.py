@@ -33,8 +33,10 @@ def forged(envelope_bytes: bytes) -> bytes:
 
 
 class ForgingExecutor(JobExecutor):
-    async def execute(self, job: Job, run: Runner | None = None) -> Execution:
-        honest = await super().execute(job, run)
+    async def execute(
+        self, job: Job, run: Runner | None = None, *, input_checked: bool = False
+    ) -> Execution:
+        honest = await super().execute(job, run, input_checked=input_checked)
         return dataclasses.replace(honest, envelope=forged(honest.envelope))
 
 

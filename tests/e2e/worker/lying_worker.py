@@ -29,8 +29,10 @@ def tamper(envelope: bytes) -> bytes:
 
 
 class LyingExecutor(JobExecutor):
-    async def execute(self, job: Job, run: Runner | None = None) -> Execution:
-        honest = await super().execute(job, run)
+    async def execute(
+        self, job: Job, run: Runner | None = None, *, input_checked: bool = False
+    ) -> Execution:
+        honest = await super().execute(job, run, input_checked=input_checked)
         return dataclasses.replace(honest, envelope=tamper(honest.envelope))
 
 

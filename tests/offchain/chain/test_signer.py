@@ -10,7 +10,7 @@ from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
 
 from peerhost.chain import ChainConfig, RpcClient
-from peerhost.chain.signer import TIP_WEI, SignedTx, TxSigner
+from peerhost.chain.signer import TIP_WEI, SignedTx, TxSigner, transaction_hash
 
 
 def test_sign__consecutive__local_nonces_from_pending_count_and_signed_fields(
@@ -39,6 +39,7 @@ def test_sign__consecutive__local_nonces_from_pending_count_and_signed_fields(
     assert (tx["maxFeePerGas"], tx["maxPriorityFeePerGas"]) == fees
     assert fees[1] in (0, TIP_WEI) and fees[0] >= fees[1]
     assert Account.recover_transaction(first.raw) == stranger.address
+    assert [transaction_hash(s.raw) for s in signed] == [s.hash for s in signed]
 
 
 def test_forget_nonce__after_unsent_signatures__next_sign_reuses_node_count(

@@ -1,16 +1,21 @@
-"""Helpers for gateway tests: envelopes, signed inbox posts, background calls, the next id."""
+"""Helpers for gateway tests: envelopes, signed inbox posts, background calls, the next id, an app
+served behind the HTTP edge."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import uvicorn
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from starlette.testclient import TestClient
 
 from peerhost.chain.config import ChainConfig
+from peerhost.gateway.edge import EdgeLimits, edge_protocol
 from peerhost.wire import Envelope, request_id_of, result_hash, sign_result
 
 PROJECT = "shop"
@@ -73,3 +78,20 @@ class Background:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def serve_edge(app: Any, limits: EdgeLimits) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """``app`` under uvicorn behind the gateway's HTTP edge on a free loopback port, on a thread
+    of its own: the server, its thread and the port (set ``server.should_exit`` to stop it)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    config = uvicorn.Config(
+        app, http=edge_protocol(limits), lifespan="off", log_level="warning", timeout_keep_alive=30
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    return server, thread, sock.getsockname()[1]

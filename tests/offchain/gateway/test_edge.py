@@ -7,20 +7,19 @@ from __future__ import annotations
 import base64
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import h11
 import pytest
-import uvicorn
+from gateway_helpers import serve_edge
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from peerhost.gateway.edge import EdgeLimits, edge_protocol, refuse_head
+from peerhost.gateway.edge import EdgeLimits, refuse_head
 from peerhost.gateway.errors import HeadTooLarge, RefusedAtEdge
 
 LIMITS = EdgeLimits(
@@ -43,18 +42,8 @@ def port() -> Iterator[int]:
     app = Starlette(
         routes=[Route("/echo", echo, methods=["POST", "GET"]), WebSocketRoute("/ws", chat)]
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    config = uvicorn.Config(
-        app, http=edge_protocol(LIMITS), lifespan="off", log_level="warning", timeout_keep_alive=30
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield sock.getsockname()[1]
+    server, thread, port = serve_edge(app, LIMITS)
+    yield port
     server.should_exit = True
     thread.join(10)
 

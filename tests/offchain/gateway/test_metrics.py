@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from ape.api import AccountAPI
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from peerhost.gateway import GatewaySettings, create_app
+from peerhost.gateway.metrics import LAG_INTERVAL, LoopLag
 
 _Values = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -81,6 +83,11 @@ def test_metrics__answered_and_refused_calls__counted_by_function_mode_status(
     assert values[("peerhost_gateway_batches_sent_total", ())] >= 1
     assert values[("peerhost_gateway_requests_in_flight", ())] == 0
     assert ("peerhost_gateway_rpc_errors_total", ()) in values
+    # the chain calls by method: the start-up's chain id read, the call's transaction sent
+    assert values[("peerhost_gateway_rpc_calls_total", (("method", "eth_chainId"),))] >= 1
+    assert (
+        values[("peerhost_gateway_rpc_calls_total", (("method", "eth_sendRawTransaction"),))] >= 1
+    )
 
 
 def test_metrics__two_gateways_in_one_process__count_apart(settings: GatewaySettings) -> None:
@@ -90,3 +97,19 @@ def test_metrics__two_gateways_in_one_process__count_apart(settings: GatewaySett
     refused = (("function", "-"), ("mode", "-"), ("status", "404"))
     assert first[("peerhost_gateway_requests_total", refused)] == 1
     assert ("peerhost_gateway_requests_total", refused) not in second
+
+
+def test_loop_lag__loop_blocked__counted_late() -> None:
+    async def blocked() -> LoopLag:
+        lag = LoopLag()
+        task = asyncio.create_task(lag.run())
+        await asyncio.sleep(LAG_INTERVAL / 2)
+        time.sleep(0.1)  # a handler that holds the loop
+        await asyncio.sleep(LAG_INTERVAL * 2)
+        task.cancel()
+        return lag
+
+    lag = asyncio.run(blocked())
+    assert lag.late >= 1
+    assert lag.worst >= 0.1 - LAG_INTERVAL
+    assert lag.total >= lag.worst

@@ -95,3 +95,27 @@ def test_open__counters_kept_in_meta_by_an_older_book__allocation_starts_past_th
             [("next_seq", "5"), ("issued_total", str(9 * REWARD))],
         )
     assert TicketBook(path).allocate(REWARD) == (5, 10 * REWARD)
+
+
+def test_save__out_of_order_past_a_digit__counters_compared_as_numbers(tmp_path: Path) -> None:
+    """The counters are decimal text: "9" must not win over "12" (saved last to first, every seq
+    and total crossing from one digit count to the next)."""
+    book = TicketBook(tmp_path / "tickets.sqlite3")
+    allocated = [book.allocate(REWARD) for _ in range(12)]
+    for seq, total in reversed(allocated):
+        book.save(_ticket(seq, total), keccak(b"rid%d" % seq), b"\x01" * 32, b"sig", b"in")
+    again = TicketBook(tmp_path / "tickets.sqlite3")
+    assert (again.next_seq(), again.issued_total()) == (12, 12 * REWARD)
+
+
+def test_save__refused__allocation_moves_past_everything_the_other_writer_saved(
+    tmp_path: Path,
+) -> None:
+    """A refused save reads the counters the other writer left, not only the seq it hit."""
+    path = tmp_path / "tickets.sqlite3"
+    mine, theirs = TicketBook(path), TicketBook(path)
+    _issue(theirs), _issue(theirs)
+    seq, total = mine.allocate(REWARD)
+    with pytest.raises(sqlite3.IntegrityError):
+        mine.save(_ticket(seq, total), b"\x09" * 32, b"\x01" * 32, b"sig", b"other input")
+    assert mine.allocate(REWARD) == (2, 3 * REWARD)

@@ -72,10 +72,14 @@ def wire_function_copies(tree: ast.Module) -> list[tuple[int, str]]:
     ]
 
 
+#: The hash functions' names: eth_utils', peerhost.wire.keccak's and pysha3's.
+KECCAK_NAMES = frozenset({"keccak", "keccak256", "keccak_256"})
+
+
 def _is_keccak(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and (
-        (isinstance(node.func, ast.Name) and node.func.id == "keccak")
-        or (isinstance(node.func, ast.Attribute) and node.func.attr == "keccak")
+        (isinstance(node.func, ast.Name) and node.func.id in KECCAK_NAMES)
+        or (isinstance(node.func, ast.Attribute) and node.func.attr in KECCAK_NAMES)
     )
 
 
@@ -92,7 +96,8 @@ def _names_input_hash(node: ast.AST) -> bool:
 
 
 def keccak_calls(tree: ast.Module) -> list[int]:
-    """Lines calling ``keccak`` (``eth_utils.keccak`` or any ``x.keccak``)."""
+    """Lines calling a keccak (``eth_utils.keccak``, ``wire.keccak.keccak256``, ``sha3.keccak_256``,
+    any ``x.keccak``)."""
     return sorted(n.lineno for n in ast.walk(tree) if _is_keccak(n))
 
 
@@ -201,6 +206,7 @@ def test_wire_functions__probe__finds_module_level_copies_only() -> None:
         ("Ticket(input_hash=input_hash_of(data))", []),
         ("if input_hash_of(data) != job.input_hash: ...", []),
         ("salt = keccak(b'lab-salt')", []),
+        ("if keccak256(data) != job.input_hash: ...", [1]),
     ],
     ids=[
         "keyword",
@@ -212,6 +218,7 @@ def test_wire_functions__probe__finds_module_level_copies_only() -> None:
         "through-wire",
         "compared-through-wire",
         "other-hash",
+        "compared-keccak256",
     ],
 )
 def test_input_hash_copies__probe__finds_inline_hashes(source: str, found: list[int]) -> None:
@@ -219,5 +226,12 @@ def test_input_hash_copies__probe__finds_inline_hashes(source: str, found: list[
 
 
 def test_keccak_calls__probe__finds_every_call() -> None:
-    source = "from eth_utils import keccak\nh = keccak(b'x')\nk = eth_utils.keccak(text='y')\n"
-    assert keccak_calls(ast.parse(source)) == [2, 3]
+    source = (
+        "from eth_utils import keccak\n"
+        "h = keccak(b'x')\n"
+        "k = eth_utils.keccak(text='y')\n"
+        "r = keccak256(raw)\n"
+        "s = wire.keccak.keccak256(raw)\n"
+        "t = keccak_256(raw)\n"
+    )
+    assert keccak_calls(ast.parse(source)) == [2, 3, 4, 5, 6]
