@@ -267,6 +267,7 @@ class Committee:
         #: batch id -> (post block, gateway, seqs) of the tickets :meth:`_carried` marked posted
         self._carried_in: dict[int, tuple[int, str, list[int]]] = {}
         self.log_reads = 0  # reads of new blocks' events (a burst of blocks is one; for tests)
+        self.loop_errors = 0  # passes of the log loop an unforeseen error ended (logged)
         # batches' records and the chain's head, read once per tick for every duty
         self.book = BatchBook(view, tick=poll)
         self.reverted: dict[str, int] = {}  # commits, reveals, ... the chain refused, by step
@@ -434,6 +435,11 @@ class Committee:
                 self._unreached = True
                 read = None
                 await asyncio.sleep(self.poll)
+            except Exception:  # an error no step caught: logged, and the loop goes on (a loop
+                # that ended here left every later batch's seat a no-show, in silence)
+                log.exception("committee: a pass of the log loop failed; going on")
+                self.loop_errors += 1
+                await asyncio.sleep(max(self.poll, 1.0))
 
     async def _follow_reorg(self, cursor: int, head: Block) -> int:
         """The block to read the logs from: ``cursor``, or, when a reorg replaced the last block
