@@ -136,6 +136,9 @@ def test_log_loop__burst_with_the_seed_block_inside__one_range_read_and_holders_
             "the batch's tickets marked posted in the seat's ledger",
         )
         assert ledger.unposted() == []
+        for t in tickets:  # marked posted by the batch that carries them
+            kept = ledger.get(t.gateway, t.seq)
+            assert kept is not None and kept.batch_id == posted.batch_id
 
 
 def _state(ledger: AttestedLedger, ticket: Ticket) -> str | None:
@@ -167,6 +170,43 @@ def test_log_loop__reorg_inside_a_burst_read_as_one__post_on_new_branch_starts_i
     before = int(kit.coordinator.batchCount())
     kit.request("anvil_mine", ["0x6"])
     kit.request("anvil_reorg", [3, [[post, 0]]])  # the post 3 blocks deep, inside the burst
+    assert int(kit.coordinator.batchCount()) == before + 1, "the new branch holds no post"
+    batch_id = before + 1
+    for committee in running.committees:
+        wait_for(
+            lambda committee=committee: batch_id in committee.tasks,
+            30,
+            "the duty of the batch posted inside the burst, on the new branch",
+        )
+
+
+def test_log_loop__reorg_inside_a_burst_then_a_block_on_top__post_on_new_branch_starts_its_duty(
+    ready: Any, seats: Any, chain: Any
+) -> None:
+    """As above, with a block mined on the new branch before the loop wakes: the head's parent is
+    a block of the new branch, so the head alone does not show the reorg. The blocks from the
+    last one read to the head, linked by the watcher's pushed heads (the new branch's, pushed
+    one by one), do not hold the block last read (the fork replaced it), and the logs read name
+    blocks the watcher may not have linked: the loop reads the new branch's post either way."""
+    kit = ready
+    running = seats([])
+    running.read_to(int(chain.blocks.head.number))
+    tickets = kit.tickets(2)
+    head, leaves = encode_posted([Leaf.of(t) for t in tickets])
+    data = kit.coordinator.postBatch.encode_input(
+        kit.project_id, tickets[0].engine_profile, head.as_tuple(), bytes(32), leaves
+    )
+    post = {
+        "from": str(kit.gateway.address),
+        "to": str(kit.coordinator.address),
+        "data": HexBytes(data).to_0x_hex(),
+        "gas": hex(2_000_000),
+    }
+    before = int(kit.coordinator.batchCount())
+    kit.request("anvil_mine", ["0x6"])
+    running.read_to(int(chain.blocks.head.number))  # the burst read: its top is the last read
+    kit.request("anvil_reorg", [3, [[post, 0]]])  # the post 3 blocks deep, inside the burst
+    kit.request("evm_mine", [])  # a block on top of the new branch
     assert int(kit.coordinator.batchCount()) == before + 1, "the new branch holds no post"
     batch_id = before + 1
     for committee in running.committees:

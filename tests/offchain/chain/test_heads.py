@@ -213,3 +213,39 @@ def test_linked__burst_pushed_then_reorg__one_chain_then_the_replaced_blocks_unl
         assert again[top.number] != top.hash
         assert again[top.number - 3] == burst[top.number - 3]  # below the fork: the same
     assert unseen, "blocks the watcher never saw were vouched for"
+
+
+def test_recent__reorg_to_a_shorter_chain__the_old_branch_above_the_new_head_forgotten(
+    chain_config: ChainConfig,
+) -> None:
+    """A reorg to a shorter chain (the node back to an earlier block, one block mined on it): the
+    watcher forgets the heads it learnt above the new head; none of the old branch's blocks is
+    kept where a later read of the new branch could take it for one of its own."""
+
+    async def run() -> tuple[Block, Block, dict[int, Block]]:
+        rpc = RpcClient(chain_config.rpc_url)
+        heads = HeadWatcher(rpc, chain_config.ws_url, quiet=30.0)
+        try:
+            await heads.latest()
+            for _ in range(50):
+                if heads.live:
+                    break
+                await asyncio.sleep(0.05)
+            start = await heads.read()
+            fork = await rpc.call("evm_snapshot", [])
+            await rpc.call("anvil_mine", ["0x5"])
+            top = start
+            while top.number < start.number + 5:
+                top = await heads.next(top.hash, 10.0)
+            assert await rpc.call("evm_revert", [fork]) is True
+            await rpc.call("evm_mine", [])
+            new = await heads.next(top.hash, 10.0)  # the block mined on the new branch, pushed
+            return top, new, dict(heads.recent)
+        finally:
+            await heads.aclose()
+            await rpc.aclose()
+
+    top, new, recent = asyncio.run(run())
+    assert new.number < top.number
+    assert recent[new.number] == new
+    assert max(recent) == new.number, "the old branch's heads above the new head were kept"
