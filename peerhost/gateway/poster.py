@@ -172,8 +172,6 @@ def batches_of(
 
 #: A settled batch's final vector, by batch id and what the chain says of its settlement.
 _VectorKey = tuple[int, bytes, int, int]
-#: an opening due: (batch, vector key, (batch id, opening, final vector, co-signatures, leaves))
-_Due = tuple[StoredBatch, _VectorKey, tuple[int, bytes, list[bytes], bytes, int]]
 
 
 @dataclass
@@ -336,18 +334,11 @@ class BatchPoster:
             await self.post_ready()
 
     async def follow_tick(self) -> None:
-        """The following loop's step: a reorg that moved or dropped a recent post acted on first
-        (one header read when none did: the batch ids followed are the chain's), settled batches
-        (:meth:`follow`), then the inputs of open data-availability challenges published (none
-        when withholding them). It holds the following lock for its reads, not while the
-        openings it sends are mined: the posting loop takes the lock to act on a reorg
-        (:meth:`recheck`), and waited up to a receipt's timeout (60 s) behind such a round."""
+        """The following loop's step: settled batches (:meth:`follow`), then the inputs of open
+        data-availability challenges published (none when withholding them). It holds the
+        following lock, which the posting loop takes only to act on a reorg (:meth:`recheck`)."""
         async with self._following:
-            if await self._recent_moved():
-                await self.sender.heal()  # a post the reorg dropped is sent again first
-                await self._recheck_recent()
-            due = await self._follow_reads()
-        await self._open_due(due)
+            await self.follow()
         if not self.withhold_inputs:
             await self.inputs.tick()
 
@@ -704,19 +695,16 @@ class BatchPoster:
     async def recheck(self) -> None:
         """Re-reads the receipts of the recent posts (module docstring): a reorg may have moved
         one to another block (and batch id) or dropped it."""
-        if not await self._recent_moved():
-            return
-        async with self._following:  # not in the middle of a round of following's reads
-            await self._recheck_recent()
-
-    async def _recent_moved(self) -> bool:
-        """Whether the block of the newest recent post is no longer the chain's: a reorg that
-        dropped any recent post replaced it too (one header read; none without a recent post)."""
         if not self._recent:
-            return False
+            return
+        # A reorg that dropped any recent post replaced the block of the newest one too: one
+        # read per tick unless that block changed.
         _, number, block_hash = max(self._recent.values(), key=lambda v: v[1])
         block = await self.view.rpc.call("eth_getBlockByNumber", [hex(number), False])
-        return block is None or block["hash"] != block_hash
+        if block is not None and block["hash"] == block_hash:
+            return
+        async with self._following:  # not in the middle of a round of following
+            await self._recheck_recent()
 
     async def _recheck_recent(self) -> None:
         head = await self.view.block_number()
@@ -787,16 +775,12 @@ class BatchPoster:
 
     async def follow(self) -> None:
         """Settled batches: tell the desk each ticket's result, open the attested results."""
-        await self._open_due(await self._follow_reads())
-
-    async def _follow_reads(self) -> list[_Due]:
-        """Settled batches read: each ticket's result told to the desk; the openings due."""
         self._chain_time = None  # the head's timestamp, read at most once per tick
         if self._opened_in:
             await self._recheck_opens()
         posted = self.book.batches("posted")
         # batches whose results are opened this tick: (batch, vector key, (vector, co-signatures))
-        due: list[_Due] = []
+        due: list[tuple[StoredBatch, _VectorKey, tuple[int, bytes, list[bytes], bytes, int]]] = []
         ids = []
         for stored in posted:
             assert stored.batch_id is not None
@@ -858,10 +842,6 @@ class BatchPoster:
                 )
                 continue  # opened below, with every other opening due
             self._done(stored, key)
-        return due
-
-    async def _open_due(self, due: list[_Due]) -> None:
-        """The openings due sent; each batch done once opened."""
         if not due:
             return
         # every opening due is signed with the next nonce and sent before any receipt is awaited

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from peerhost.chain.config import ChainConfig
-from peerhost.gateway.ticketbook import ISSUED, POSTED
+from peerhost.gateway.ticketbook import POSTED
 
 from .test_gateway_reorg import Gateway
 from .worker_harness import key_of, wait_for
@@ -43,13 +43,13 @@ def test_poster_run__round_of_following_never_ends__tickets_posted_meanwhile(
     holding = gw.start(hold())
     wait_for(held.is_set, 10, "the round of following begun")
     followed = []
-    reads = gw.poster._follow_reads
+    follow = gw.poster.follow
 
-    async def counted() -> Any:
+    async def counted() -> None:
         followed.append(time.monotonic())
-        return await reads()
+        await follow()
 
-    gw.poster._follow_reads = counted  # type: ignore[method-assign]
+    gw.poster.follow = counted  # type: ignore[method-assign]
     running = gw.start(gw.poster.run())
     try:
         tickets = kit.tickets(3)
@@ -91,47 +91,3 @@ def test_poster_run__floor_between_posts__a_silent_attesters_ticket_posted_withi
         assert waited < budget, f"posted {waited:.1f} s after issue: calls refused from {budget} s"
     finally:
         running.cancel()
-
-
-def test_follow_tick__a_reorg_dropped_the_post__acted_on_before_following_its_batch_id(
-    ready: Any, gw: Gateway
-) -> None:
-    """The following loop acts on a reorg itself (one header read when none came). A reorg
-    dropped the poster's post and the batch id went to another post (the account's nonce taken
-    too, so it is not sent again): a round of following no longer takes that batch for its own
-    (the posting loop's step used to be the only one to recheck; its tickets stayed posted under
-    the other batch's id until it came round). A post the reorg dropped and the node can take
-    again is sent again, not given up."""
-    kit = ready
-    tickets = kit.tickets(2)
-    gw.issue(tickets, kit.project_id)
-    fork = kit.request("evm_snapshot", [])
-    gw.tick()
-    assert gw.states(tickets) == [POSTED, POSTED]
-    [lost] = {t.batch_id for t in gw.book.in_state(POSTED)}
-    assert kit.request("evm_revert", [fork])  # the post's block and transaction gone
-    other = kit.post(tickets=kit.tickets(1))  # the same nonce and the same batch id, elsewhere
-    assert other.batch_id == lost
-    gw.run(gw.poster.follow_tick())  # the following loop's step alone
-    assert gw.states(tickets) == [ISSUED, ISSUED], "followed another post's batch as its own"
-    assert lost not in {b.batch_id for b in gw.book.batches("posted")}
-    # posted again, then a reorg that drops it while its nonce stays free: sent again
-    fork = kit.request("evm_snapshot", [])
-    gw.tick()
-    assert gw.states(tickets) == [POSTED, POSTED]
-    assert kit.request("evm_revert", [fork])
-    resent = gw.sender.resent
-    gw.run(gw.poster.follow_tick())
-    assert gw.sender.resent == resent + 1
-    assert gw.states(tickets) == [POSTED, POSTED]
-    wait_for(
-        lambda: all(kit.coordinator.isSeqPosted(kit.gateway, t.seq) for t in tickets),
-        10,
-        "the dropped post mined again",
-    )
-    # no reorg since: a round's check is one header read, and nothing is acted on
-    recent = dict(gw.poster._recent)
-    calls = gw.rpc.calls["eth_getTransactionReceipt"]
-    gw.run(gw.poster.follow_tick())
-    assert gw.poster._recent == recent
-    assert gw.rpc.calls["eth_getTransactionReceipt"] == calls
