@@ -1369,6 +1369,12 @@ class Committee:
                 batch_id = int(decoded[1]["batchId"])
         for t in fresh:
             self.ledger.mark_posted(t.ticket.gateway, t.ticket.seq, batch_id)
+        # remembered as a carrying post's marks are: a reorg that drops this post undoes them
+        # (else the tickets stayed posted in this ledger, and in the gateway's book that
+        # recorded the orphans, with no post on the chain: never posted again, never paid)
+        block = int(str(receipt.get("blockNumber") or "0x0"), 16)
+        gateway = fresh[0].ticket.gateway  # one group: one gateway
+        self._carried_in[batch_id] = (block, gateway, [t.ticket.seq for t in fresh])
         self.cheques_posted += len(fresh)
         log.info("committee: posted %d withheld ticket(s) as batch %d", len(fresh), batch_id)
 

@@ -157,3 +157,39 @@ def test_log_loop__a_pass_fails_with_an_error_no_step_foresaw__logged_and_the_lo
         assert failed and failed[0].exc_info is not None, "the failed pass was not logged"
     finally:
         running.cancel()
+
+
+def test_cheques__a_reorg_drops_the_orphan_post__the_tickets_posted_again(
+    ready: Any, attester: Any, loop: ThreadLoop
+) -> None:
+    """An attester's own ``postOrphans`` marked its tickets posted; a reorg that drops that post
+    undoes the marks, and a later cheque round posts them again (they stayed posted in the
+    attester's ledger, and in the gateway's book that recorded the orphans, with no post on the
+    chain: never posted again, never paid; a deep reorg in the fault campaign left ten so)."""
+    kit = ready
+    committee, rpc, ledger = attester
+    issued = kit.now()
+    ticket = _attested(kit, ledger, issued, issued + 3000)
+    kit.chain.mine(deltatime=int(kit.params.orphan_delay) + 10)  # the gateway withheld it
+    fork = kit.request("evm_snapshot", [])
+    running = loop.start(committee.run())
+    try:
+        wait_for(
+            lambda: running.done() or committee.cheques_posted == 1,
+            30,
+            "the withheld ticket posted as an orphan",
+        )
+        _loop_follows(kit, committee, running)  # the post's block read
+        assert committee.cheques_posted == 1
+        assert kit.request("evm_revert", [fork])  # the orphan post's block gone
+        assert not kit.coordinator.isSeqPosted(kit.gateway, ticket.seq)
+        kit.chain.mine(num_blocks=2)
+        wait_for(
+            lambda: running.done() or committee.cheques_posted == 2,
+            30,
+            "the ticket posted again once the reorg dropped its orphan post",
+        )
+        assert not running.done(), "the log loop ended"
+        assert kit.coordinator.isSeqPosted(kit.gateway, ticket.seq)
+    finally:
+        running.cancel()
