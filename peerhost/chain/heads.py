@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds before a dropped or refused subscription is tried again (polling meanwhile).
 _RESUBSCRIBE = 5.0
+#: Heads remembered by number (:attr:`HeadWatcher.recent`).
+_RECENT = 128
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class HeadWatcher:
         #: while polling); each calls every ``on_break`` callback at once
         self.breaks = 0
         self.on_break: list[Callable[[], None]] = []
+        #: the last :data:`_RECENT` heads learnt, by number, each replaced by a reorg's block of
+        #: the same number (and dropped past a lower new head): a reader that sees them linked by
+        #: their parent hashes knows those blocks are one chain without a call (:meth:`linked`)
+        self.recent: dict[int, Block] = {}
         self._changed = asyncio.Event()
         self._live = False
         self._task: asyncio.Task[None] | None = None
@@ -99,6 +105,11 @@ class HeadWatcher:
         if self.head is None or block.hash != self.head.hash:
             last = self.head
             self.head = block
+            for number in [n for n in self.recent if n >= block.number]:
+                del self.recent[number]
+            self.recent[block.number] = block
+            if len(self.recent) > _RECENT:
+                del self.recent[min(self.recent)]
             self.learnt_at = time.time()
             if last is not None and (block.number != last.number + 1 or block.parent != last.hash):
                 self.breaks += 1
@@ -106,6 +117,20 @@ class HeadWatcher:
                     callback()
             self._changed.set()
             self._changed = asyncio.Event()
+
+    def linked(self, first: int, block: Block) -> dict[int, str] | None:
+        """The hashes of blocks ``first`` to ``block`` (number -> hash) when every one of them was
+        learnt and each is the parent of the next, down from ``block`` (so they are one chain, the
+        one ``block`` ends); None when one is missing (polled heads skip blocks) or unlinked."""
+        chain = {block.number: block.hash}
+        child = block
+        for number in range(block.number - 1, first - 1, -1):
+            known = self.recent.get(number)
+            if known is None or known.hash != child.parent:
+                return None
+            chain[number] = known.hash
+            child = known
+        return chain
 
     async def read(self) -> Block:
         """Reads the head with one call (concurrent readers share it)."""

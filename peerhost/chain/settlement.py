@@ -201,11 +201,15 @@ class SettlementView:
         return await self.sender.send(self.config.stakes, data, gas=GAS["register"], value=stake)
 
     async def confirm(self, tx_hash: bytes, what: str, timeout: float = 60.0) -> dict[str, Any]:
-        """Waits for a receipt; raises TransactionReverted with the decoded error if it failed."""
+        """Waits for a receipt; raises TransactionReverted with the decoded error if it failed
+        (also when a reorg took the failed transaction out of the chain before its error was
+        read: the node no longer has it, and nothing of it stands)."""
         assert self.sender is not None
         receipt = await self.sender.wait(tx_hash, timeout=timeout)
         if int(receipt["status"], 16) != 1:
             tx = await self.rpc.call("eth_getTransactionByHash", [receipt["transactionHash"]])
+            if not isinstance(tx, dict):
+                raise TransactionReverted(what, "reverted; its block left the chain (reorg)")
             call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
             try:
                 await self.rpc.call("eth_call", [call, receipt["blockNumber"]])

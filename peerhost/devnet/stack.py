@@ -48,6 +48,10 @@ from peerhost.storage import open_store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = PROJECT_ROOT / "examples"
+#: Seconds between the gateway's posts at least on a chain that mines a block per transaction:
+#: each post brings its batch's blocks (its seed, the seats' commits and reveals), and every
+#: process following the chain reads each block (docs/performance.md, "Per-block work").
+AUTOMINE_POST_FLOOR = 2.0
 
 
 def user_cache_dir() -> Path:
@@ -562,6 +566,8 @@ class Devnet:
             schedule_min_interval=2,
             # the poster's deadline is its own workers' orphan grace (admission control)
             orphan_grace=self.worker_settings(0).orphan_grace,
+            # on a chain that mines a block per transaction: the floor between posts
+            batch_interval=AUTOMINE_POST_FLOOR if not self.config.block_time else 0.5,
         ).replace(**self.config.gateway_settings)
 
     def gateway_log_path(self) -> Path:

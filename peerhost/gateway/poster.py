@@ -1,8 +1,12 @@
 """The batch poster: the gateway's signed tickets go on-chain in batches, once per block (or as
 soon as ``batch_max_tickets`` wait), signed locally and sent in JSON-RPC batches. A tick's posts
-and the openings due are signed with consecutive nonces and sent together, then their receipts
-awaited together (one JSON-RPC batch per poll): they share a block, and one that reverts loses
-none of the others.
+are signed with consecutive nonces and sent together, then their receipts awaited together (one
+JSON-RPC batch per poll): they share a block, and one that reverts loses none of the others.
+Posting and following the posted batches (below) are two loops: a round of following reads every
+posted batch and waits for co-signatures and its openings' receipts, and posting never waits for
+it. On a chain that mines a block per transaction the posting loop's ``interval`` is the floor
+between posts (each post brings its batch's seat, commits and reveals: blocks, and each block
+the work of every process that follows the chain).
 
 A ticket is posted once its attesters have answered (or left, or a few seconds passed): the batch
 carries a commitment to the attested results (the result hash and attesters per leaf, salted),
@@ -117,6 +121,9 @@ _REORG_BLOCKS = 64
 _OPEN_TRIES = 20
 #: The poster's rate (tickets posted per second) is measured over this many seconds.
 _RATE_WINDOW = 10.0
+#: Most seconds between rounds of the following loop (settled batches, openings, co-signatures):
+#: the posting loop's ``interval`` when shorter.
+_FOLLOW_EVERY = 0.5
 
 
 def attested_result(stored: StoredTicket) -> AttestedResult:
@@ -207,6 +214,10 @@ class BatchPoster:
         self.sender = sender
         self.max_tickets = max_tickets
         self.interval = interval
+        #: seconds between rounds of the following loop (settled batches, openings)
+        self.follow_interval = min(interval, _FOLLOW_EVERY)
+        self._following = asyncio.Lock()  # a round of following, or a reorg being acted on
+        self._post_step_at = float("-inf")  # when (monotonic) the posting loop last posted
         self.receipt_timeout = 60.0  # seconds a post's receipt is awaited before the next tick
         self._waiting = waiting
         self._drawn = drawn
@@ -249,34 +260,85 @@ class BatchPoster:
         self._poller: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
-        """Forever: reconcile, post what is ready, follow posted batches."""
+        """Forever, in two loops: posting (reconcile, post what is ready, every ``interval``)
+        and following (settled batches, openings, co-signatures, challenged inputs, every
+        ``follow_interval``). A round of following reads every posted batch and may wait for
+        co-signatures and openings' receipts: posting never waits for it (on a loaded machine one
+        round took 3-5 s, and tickets waited 10-14 s to be posted)."""
         started = False
-        while True:
-            try:
-                if not started:  # retried like a tick: the node may be down at start
-                    self._from_block = max(0, await self.view.block_number() - 10_000)
-                    await self.inputs.start(self._from_block)
-                    await self.reconcile()
-                    started = True
-                await self.tick()
+        while not started:
+            try:  # retried like a tick: the node may be down at start
+                self._from_block = max(0, await self.view.block_number() - 10_000)
+                await self.inputs.start(self._from_block)
+                await self.reconcile()
+                started = True
             except (ChainUnavailable, RpcError, TimeoutError) as exc:
                 log.warning("batch poster: chain unavailable (%s); retrying", exc)
             except Exception:
                 log.exception("batch poster: unexpected error; retrying")
-            await asyncio.sleep(self.interval)
+            if not started:
+                await asyncio.sleep(self.interval)
+        following = asyncio.create_task(
+            self._every(self.follow_tick, self.follow_interval), name="poster-follow"
+        )
+        try:
+            await self._every(self._post_step, self.follow_interval)
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+
+    async def _every(self, step: Callable[[], Awaitable[None]], interval: float) -> None:
+        while True:
+            try:
+                await step()
+            except (ChainUnavailable, RpcError, TimeoutError) as exc:
+                log.warning("batch poster: chain unavailable (%s); retrying", exc)
+            except Exception:
+                log.exception("batch poster: unexpected error; retrying")
+            await asyncio.sleep(interval)
+
+    async def _post_step(self) -> None:
+        """The posting loop's step, every ``follow_interval``: a :meth:`post_tick` once
+        ``interval`` (the floor between posts) passed since the last, or sooner when a ticket
+        ready to post has waited half the admission budget (a ticket whose attester was silent is
+        ready only after :data:`_ATTEST_GRACE`: waiting out the floor on top of it, the oldest
+        ticket grew past the budget and calls were refused)."""
+        now = time.monotonic()
+        if now - self._post_step_at < self.interval and not self._overdue(now):
+            return
+        self._post_step_at = now
+        await self.post_tick()
+
+    def _overdue(self, now: float) -> bool:
+        """Whether a ticket ready to post was first seen half the admission budget ago (a quarter
+        of the orphan grace without admission control). Reads the book only (no call)."""
+        budget = self.orphan_grace * (self.admission_share or 0.5)
+        ready = self._ready(self.book.in_state(ISSUED))
+        return any(now - self._issued_at[t.ticket.seq] >= budget / 2 for t in ready)
 
     async def tick(self) -> None:
+        """One round of both loops: the posting step, then the following step."""
+        await self.post_tick()
+        await self.follow_tick()
+
+    async def post_tick(self) -> None:
+        """The posting loop's step: what a reorg dropped sent again, posts left ``posting``
+        reconciled, then the tickets ready posted (none when withholding)."""
         await self.sender.heal()
         await self.recheck()
         await self.inputs.scan()  # tickets attesters posted as orphans: never posted again
         if self.book.in_state(POSTING):  # a post whose receipt was not read in time
             await self.reconcile()
-        # the posts and the openings due go out together and share their blocks (the openings
-        # used to take a block each, and no post went out meanwhile)
-        steps = [self.follow()] if self.withhold else [self.post_ready(), self.follow()]
-        for outcome in await asyncio.gather(*steps, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
+        if not self.withhold:
+            await self.post_ready()
+
+    async def follow_tick(self) -> None:
+        """The following loop's step: settled batches (:meth:`follow`), then the inputs of open
+        data-availability challenges published (none when withholding them). It holds the
+        following lock, which the posting loop takes only to act on a reorg (:meth:`recheck`)."""
+        async with self._following:
+            await self.follow()
         if not self.withhold_inputs:
             await self.inputs.tick()
 
@@ -641,6 +703,10 @@ class BatchPoster:
         block = await self.view.rpc.call("eth_getBlockByNumber", [hex(number), False])
         if block is not None and block["hash"] == block_hash:
             return
+        async with self._following:  # not in the middle of a round of following
+            await self._recheck_recent()
+
+    async def _recheck_recent(self) -> None:
         head = await self.view.block_number()
         for tx_hash, (_, number, _) in list(self._recent.items()):
             if number < head - _REORG_BLOCKS:

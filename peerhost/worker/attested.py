@@ -176,6 +176,26 @@ class AttestedLedger:
                 self._kept_row(key, state=POSTED, batch_id=batch_id)
             self._land(gateway, seq)
 
+    def unmark(self, gateway: str, seq: int, batch_id: int) -> bool:
+        """A ticket marked posted by batch ``batch_id`` attested again (a reorg dropped that
+        post): unposted, its reward in flight again. False when it is not so marked."""
+        key = (gateway.lower(), seq)
+        with self._lock:
+            changed = self._db.execute(
+                "UPDATE attested SET state = ?, batch_id = NULL"
+                " WHERE gateway = ? AND seq = ? AND state = ? AND batch_id = ?",
+                (ATTESTED, *key, POSTED, batch_id),
+            ).rowcount
+            if not changed:
+                return False
+            self._kept_row(key, state=ATTESTED, batch_id=None)
+            row = self._db.execute(
+                "SELECT project_id, ticket FROM attested WHERE gateway = ? AND seq = ?", key
+            ).fetchone()
+            reward = ticket_from_doc(json.loads(row[1])).reward
+            self._take(gateway, seq, bytes(row[0]), reward)
+        return True
+
     def unposted(self, gateway: str | None = None) -> list[AttestedTicket]:
         """Attested tickets no batch has carried yet (oldest first)."""
         where, args = "state = ?", [ATTESTED]

@@ -11,7 +11,8 @@ For every ``BatchPosted`` (polled with ``eth_getLogs``), one task drives the bat
    holding its rewards: any worker following it sends ``reseed`` once its seed block's hash has
    left ``BLOCKHASH``'s 256-block reach (the header can no longer be proven), and ``expire`` (a
    refund to the project) once its seat window has passed unseated. On a devnet that only mines
-   when transactions arrive, ``mine_blocks`` mines the blocks a seed needs.
+   when transactions arrive, ``mine_blocks`` mines the blocks a seed needs once none came for a
+   moment (while calls come, their transactions bring the blocks).
 2. **Scope.** When the worker holds a seat, it reads the batch's leaves from the post
    transaction's calldata and re-executes every leaf the audit mask names (computed from the seed
    while the batch is unseated), fetching each input from the gateway's input endpoint (signed
@@ -77,7 +78,7 @@ from peerhost.worker.accountability import (
     TierVoteHook,
     fetch_input,
 )
-from peerhost.worker.attested import AttestedLedger
+from peerhost.worker.attested import ATTESTED, AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
 from peerhost.worker.duties import DutyLog, chain_lead, commit_margin, input_margin, seat_key
 from peerhost.worker.tickets import TicketRunner
@@ -108,6 +109,16 @@ _CHECKPOINTS = 64  # heads remembered to find where a reorg forked (deeper: read
 #: are served anyway (the book trusts a feeder silent for less than its ``fed_for``)
 _IDLE_WAKE = 1.0
 _CHEQUES_EVERY = 2.0  # seconds between rounds of withheld tickets and consumer callbacks
+#: seconds the log loop waits after a read before it reads the blocks that came meanwhile: a
+#: burst of blocks (a devnet that mines a block per transaction: every post, commit and reveal)
+#: is read as one range, one ``eth_getLogs``, not one per block
+_COALESCE = 0.1
+#: seconds without a block before a devnet that mines on transactions is made to mine the
+#: blocks a seed needs (:meth:`Committee._blocks_stalled`)
+_MINE_QUIET = 0.3
+#: blocks a post's tickets marked posted from its calldata are remembered, to undo the marks when
+#: a reorg drops it (the gateway's reorg depth: :data:`peerhost.gateway.poster._REORG_BLOCKS`)
+_CARRIED_BLOCKS = 64
 #: seconds a node may serve no seed block past its head (a reorg under way) before the block is
 #: taken for lost (:meth:`Committee._seed_lost`); a random share more per duty, so that the
 #: workers following the same batch do not all act on it at once
@@ -253,6 +264,10 @@ class Committee:
         # (block number, hash) of the heads read, to find where a reorg forked
         self._checkpoints: deque[tuple[int, str]] = deque(maxlen=_CHECKPOINTS)
         self.reorgs = 0
+        #: batch id -> (post block, gateway, seqs) of the tickets :meth:`_carried` marked posted
+        self._carried_in: dict[int, tuple[int, str, list[int]]] = {}
+        self.log_reads = 0  # reads of new blocks' events (a burst of blocks is one; for tests)
+        self.loop_errors = 0  # passes of the log loop an unforeseen error ended (logged)
         # batches' records and the chain's head, read once per tick for every duty
         self.book = BatchBook(view, tick=poll)
         self.reverted: dict[str, int] = {}  # commits, reveals, ... the chain refused, by step
@@ -316,6 +331,7 @@ class Committee:
         when a reorg replaced ``block`` during the read (read again). The block right after the
         last one read (its parent) is read by its hash: exactly its logs, no check after."""
         addresses, topics = await self._followed()
+        self.log_reads += 1
         by_hash = (
             cursor == block.number
             and bool(self._checkpoints)
@@ -327,7 +343,13 @@ class Committee:
             raw = await block_logs(
                 self.view.rpc, addresses, topics, first=cursor, last=block.number
             )
-            if await self.view.block_hash(block.number) != block.hash:
+            # the logs are of the chain ``block`` ends when the head watcher saw its blocks from
+            # ``cursor`` on linked and every log names one of them (a reorg during the read that
+            # left none of them changed nothing this worker follows; the next head shows it);
+            # else the head is read again to know
+            if not self._logs_linked(cursor, block, raw) and (
+                await self.view.block_hash(block.number) != block.hash
+            ):
                 return False
         changed: set[int] = set()
         dispute = self._dispute.lower()
@@ -354,6 +376,15 @@ class Committee:
         self.book.advance(Head(block.number, block.hash, block.timestamp), changed)
         return True
 
+    def _logs_linked(self, first: int, block: Block, raw: list[dict[str, Any]]) -> bool:
+        """Whether the head watcher saw blocks ``first`` to ``block`` linked by their parent
+        hashes and every log of ``raw`` names one of them."""
+        linked = self.heads.linked(first, block)
+        return linked is not None and all(
+            linked.get(int(str(entry["blockNumber"]), 16)) == entry.get("blockHash")
+            for entry in raw
+        )
+
     async def run(self) -> None:
         """The log loop: one wait for the next head (pushed by the node where it can), then one
         ``eth_getLogs`` of the new blocks' batch and case events; nothing while no block comes
@@ -367,14 +398,21 @@ class Committee:
         sweep.add_done_callback(self._late.discard)
         last_cheques = last_credits = time.monotonic()
         read: str | None = None  # the hash of the last head whose blocks were all read
+        last_read = float("-inf")  # when (monotonic) the last read of new blocks ended
         while True:
             try:
                 block = await self.heads.next(read, _IDLE_WAKE)
+                settle = last_read + _COALESCE - time.monotonic()
+                if block.hash != read and settle > 0:
+                    # a burst of blocks (a devnet mining one per transaction): read as one range
+                    await asyncio.sleep(settle)
+                    block = await self.heads.latest()
                 if self._checkpoints and self._checkpoints[-1] != (block.number, block.hash):
-                    cursor = await self._follow_reorg(cursor, (block.number - 1, block.parent))
+                    cursor = await self._follow_reorg(cursor, block)
                 if block.number >= cursor:
                     if await self._read_logs(block, cursor):
                         cursor, read = block.number + 1, block.hash
+                        last_read = time.monotonic()
                     else:  # a reorg replaced it during the read: the new head, then again
                         await self.heads.read()
                 elif self._checkpoints and self._checkpoints[-1] == (block.number, block.hash):
@@ -397,17 +435,28 @@ class Committee:
                 self._unreached = True
                 read = None
                 await asyncio.sleep(self.poll)
+            except Exception:  # an error no step caught: logged, and the loop goes on (a loop
+                # that ended here left every later batch's seat a no-show, in silence)
+                log.exception("committee: a pass of the log loop failed; going on")
+                self.loop_errors += 1
+                await asyncio.sleep(max(self.poll, 1.0))
 
-    async def _follow_reorg(self, cursor: int, parent: tuple[int, str]) -> int:
+    async def _follow_reorg(self, cursor: int, head: Block) -> int:
         """The block to read the logs from: ``cursor``, or, when a reorg replaced the last block
         read, the block after the newest remembered one still on the chain. The new branch's
         blocks below the old head may hold posts (a batch posted again, a new batch id) whose
-        duty would otherwise never start: its seats would be no-shows. When the head's parent
-        (``parent``: number, hash) is the last block read, it is still on the chain: no read."""
+        duty would otherwise never start: its seats would be no-shows. When the last block read
+        is the head's parent, or the head watcher saw the blocks from it to ``head`` linked by
+        their parent hashes (a burst read as one range), it is still on the chain: no read."""
         if not self._checkpoints:
             return cursor
         number, known = self._checkpoints[-1]
-        if self._checkpoints[-1] == parent or await self.view.block_hash(number) == known:
+        if self._checkpoints[-1] == (head.number - 1, head.parent):
+            return cursor
+        linked = self.heads.linked(number, head) if number < head.number else None
+        if linked is not None and linked[number] == known:
+            return cursor
+        if await self.view.block_hash(number) == known:
             return cursor
         self._checkpoints.pop()
         while self._checkpoints:
@@ -421,6 +470,7 @@ class Committee:
         )
         self.reorgs += 1
         self.book.reorg()
+        self._uncarry(since=again)
         return again
 
     def _posted(self, batch_id: int, raw: dict[str, Any]) -> None:
@@ -437,6 +487,7 @@ class Committee:
             task.cancel()  # its _done skips the drop: the new duty's task replaced it
             self._drop_late_queue(batch_id)
             self._batches.pop(batch_id, None)
+            self._uncarry(batch_id)  # marked again if the new post carries them
         self._posted_in[batch_id] = block
         if raw.get("transactionHash"):
             self._post_tx[batch_id] = str(raw["transactionHash"])
@@ -575,10 +626,48 @@ class Committee:
                 self.singles[batch_id] = single
                 leaves = [single.leaf]
             cached = self._batches[batch_id] = (str(batch["gateway"]), leaves)
+            self._carried(batch_id, post_block, *cached)
             task = self.tasks.get(batch_id)
             if task is None or task.done():  # a vote after the duty ended: keep no record for it
                 self.book.forget(batch_id)
         return cached
+
+    def _carried(self, batch_id: int, block: int, gateway: str, leaves: list[Leaf]) -> None:
+        """Marks the tickets this worker attested that the batch carries as posted: the cheque
+        rounds then never ask the chain about them (an ``isSeqPosted`` call per attested ticket,
+        the largest share of a worker's calls under load). The marks of a post in the last
+        :data:`_CARRIED_BLOCKS` blocks (``block``) are remembered: a reorg that drops the post
+        undoes them (:meth:`_uncarry`)."""
+        if batch_id in self.singles:
+            return  # a contract's single request: no ticket of a gateway
+        marked = []
+        for leaf in leaves:
+            kept = self.ledger.get(gateway, leaf.seq)
+            if kept is not None and kept.state == ATTESTED:
+                self.ledger.mark_posted(gateway, leaf.seq, batch_id)
+                marked.append(leaf.seq)
+        for old in [
+            b for b, (at, _, _) in self._carried_in.items() if at < block - _CARRIED_BLOCKS
+        ]:
+            del self._carried_in[old]
+        if marked:
+            self._carried_in[batch_id] = (block, gateway, marked)
+
+    def _uncarry(self, batch_id: int | None = None, *, since: int | None = None) -> None:
+        """The marks :meth:`_carried` made undone (the tickets attested and unposted again: an
+        attester posts them as orphans unless a batch carries them again) for ``batch_id`` (its
+        post moved: a reorg) or for every post in block ``since`` or later (a reorg replaced
+        those blocks)."""
+        for carried, (block, gateway, seqs) in list(self._carried_in.items()):
+            if carried == batch_id or (since is not None and block >= since):
+                del self._carried_in[carried]
+                undone = sum(self.ledger.unmark(gateway, seq, carried) for seq in seqs)
+                if undone:
+                    log.warning(
+                        "committee: batch %d's post dropped by a reorg: %d ticket(s) unposted",
+                        carried,
+                        undone,
+                    )
 
     async def _find_post(self, batch_id: int, seed: int, posted_at: int) -> tuple[str, int] | None:
         """(transaction hash, block) of ``batch_id``'s ``BatchPosted`` log, asked for in ranges of
@@ -978,10 +1067,24 @@ class Committee:
                 await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
                 continue
             if self.mine_blocks:
-                await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
-                self.book.mined()  # else the next round sees the old head and mines again
+                if await self._blocks_stalled(head):
+                    await self.view.rpc.call("anvil_mine", [hex(seed_block - head)])
+                    self.book.mined()  # else the next round sees the old head and mines again
                 continue
             await asyncio.sleep(self.poll)
+
+    async def _blocks_stalled(self, number: int) -> bool:
+        """Whether a devnet that mines on transactions made no block past ``number`` for a
+        quiet spell (:data:`_MINE_QUIET`, a random share more so that the workers waiting for
+        the same seed block do not all mine it): only then are blocks mined for a seed. While
+        calls come, every post, commit and reveal is a block anyway, and blocks mined on top
+        were blocks more for every process following the chain to read."""
+        head = await self.heads.latest()
+        if head.number > number:  # blocks came that the batch book has not seen yet
+            await asyncio.sleep(self.poll)
+            return False
+        block = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
+        return block.number <= number
 
     async def _seed_lost(self, batch_id: int, seed_block: int, head: int) -> None:
         """The node has served no seed block for longer than a reorg takes, though its head is
@@ -1266,6 +1369,12 @@ class Committee:
                 batch_id = int(decoded[1]["batchId"])
         for t in fresh:
             self.ledger.mark_posted(t.ticket.gateway, t.ticket.seq, batch_id)
+        # remembered as a carrying post's marks are: a reorg that drops this post undoes them
+        # (else the tickets stayed posted in this ledger, and in the gateway's book that
+        # recorded the orphans, with no post on the chain: never posted again, never paid)
+        block = int(str(receipt.get("blockNumber") or "0x0"), 16)
+        gateway = fresh[0].ticket.gateway  # one group: one gateway
+        self._carried_in[batch_id] = (block, gateway, [t.ticket.seq for t in fresh])
         self.cheques_posted += len(fresh)
         log.info("committee: posted %d withheld ticket(s) as batch %d", len(fresh), batch_id)
 

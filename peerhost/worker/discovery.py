@@ -11,7 +11,8 @@ whose bond is at least the minimum gateway bond. A feed is opened to each new on
 must name the announcing gateway), closed when a gateway drops out or replaced when its URL
 changes. Gateways this worker is configured to serve are left to their configured feeds. A block
 that names no gateway costs two calls: the head (with its parent's hash) and its events; one when
-the process's head watcher holds the head (pushed by the node).
+the process's head watcher holds the head (pushed by the node), and the blocks of a range need no
+header read when the watcher saw them all pushed, linked by their parent hashes.
 
 Reorgs: the URL served is always the registry's state at the settled head, never a remembered
 event, so a reorg that removes or changes an announcement is followed at the next poll. Each poll
@@ -154,14 +155,28 @@ class GatewayDiscovery:
             events = await self.view.events("gateways", _WATCHED, block_hash=head[1])
             after: str | None = head[1]
         else:
-            before = head[1] if settled == head[0] else await self.view.block_hash(settled)
+            chain = self._linked(self._next_block, head)
+            if settled == head[0]:
+                before: str | None = head[1]
+            elif chain is not None:
+                before = chain[settled]
+            else:
+                before = await self.view.block_hash(settled)
             events = []
             first = self._next_block
             while first <= settled:
                 to = min(settled, first + _LOG_RANGE - 1)
                 events += await self.view.events("gateways", _WATCHED, first=first, last=to)
                 first = to + 1
-            after = await self.view.block_hash(settled)
+            # the events are of the blocks the head watcher saw linked (a reorg during the read
+            # that left none of them changed nothing watched here; the next poll follows it)
+            if chain is not None and all(
+                chain.get(int(str(raw["blockNumber"]), 16)) == raw.get("blockHash")
+                for _, raw, _ in events
+            ):
+                after = before
+            else:
+                after = await self.view.block_hash(settled)
             if before is None or before != after:
                 return False
         assert after is not None
@@ -177,6 +192,17 @@ class GatewayDiscovery:
         self._checkpoints.append((settled, after))
         return True
 
+    def _linked(self, first: int, head: tuple[int, str]) -> dict[int, str] | None:
+        """The hashes of blocks ``first`` to the head (number -> hash) when the process's head
+        watcher saw them pushed, each the parent of the next: one chain, known without a call
+        (:meth:`peerhost.chain.heads.HeadWatcher.linked`); None otherwise."""
+        if self.heads is None or first > head[0]:
+            return None
+        block = self.heads.recent.get(head[0])
+        if block is None or block.hash != head[1]:
+            return None
+        return self.heads.linked(first, block)
+
     async def _follow_reorg(self, head: tuple[int, str], parent: str) -> None:
         """Rewinds the read position to the newest remembered block still on the chain."""
         if not self._checkpoints:
@@ -187,7 +213,10 @@ class GatewayDiscovery:
         elif number == head[0] - 1:
             still = parent == known
         else:
-            still = await self.view.block_hash(number) == known
+            chain = self._linked(number, head)
+            still = (chain is not None and chain[number] == known) or (
+                await self.view.block_hash(number) == known
+            )
         if still:
             return
         self._checkpoints.pop()

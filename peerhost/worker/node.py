@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,45 @@ _STAKE_EVENTS = (
     "StakeWithdrawn",
     "StakeSlashed",
 )
+
+#: Seconds before a loop the worker depends on that ended is started again (doubling to
+#: :data:`_RESTART_MAX` while it keeps ending within a minute of its start).
+_RESTART_PAUSE = 1.0
+_RESTART_MAX = 30.0
+
+
+async def keep_running(
+    name: str, run: Callable[[], Awaitable[Any]], stopping: asyncio.Event
+) -> None:
+    """Runs ``run`` (a loop the worker depends on: its committee duty, feeds, stand-in, ...) until
+    ``stopping`` is set: a loop that ends, by an error no step caught or by returning, is logged
+    with its error and started again after a pause. Such a loop that ended in silence left the
+    worker serving calls while it stood behind none of its seats: a no-show, slashed, in every
+    later batch."""
+    pause = _RESTART_PAUSE
+    while True:
+        started = time.monotonic()
+        try:
+            await run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if stopping.is_set():
+                return
+            # with its exception on the record: the worker's redactor masks it as any other
+            logs.LOGGER.error(
+                "loop_died",
+                exc_info=exc,
+                extra={"event": "loop_died", "fields": {"loop": name, "restart_in": pause}},
+            )
+        else:
+            if stopping.is_set():
+                return
+            logs.error("loop_ended", loop=name, restart_in=pause)
+        pause = _RESTART_PAUSE if time.monotonic() - started > 60.0 else pause
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _RESTART_MAX)
+        logs.warning("loop_restarted", loop=name)
 
 
 class WorkerNode:
@@ -311,23 +351,21 @@ class WorkerNode:
             )
             self._background = [
                 asyncio.create_task(self._follow(follower), name="follow"),
-                asyncio.create_task(self._withdraw_loop(), name="withdraw"),
-                asyncio.create_task(self._clock_loop(), name="clock"),
+                self._keep("withdraw", self._withdraw_loop),
+                self._keep("clock", self._clock_loop),
             ]
-            self._feed_tasks = [
-                asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
-            ]
+            self._feed_tasks = [self._keep(f"feed {feed.url}", feed.run) for feed in self.feeds]
             if self.chain.has_settlement:
-                self._feed_tasks.append(asyncio.create_task(self.committee.run(), name="committee"))
+                self._feed_tasks.append(self._keep("committee", self.committee.run))
                 if self.standin is not None:
-                    self._feed_tasks.append(asyncio.create_task(self.standin.run(), name="standin"))
+                    self._feed_tasks.append(self._keep("standin", self.standin.run))
                 self._feed_tasks.append(
-                    asyncio.create_task(self._settlement_metrics_loop(), name="settlement metrics")
+                    self._keep("settlement metrics", self._settlement_metrics_loop)
                 )
             if self.discovery is not None:
-                self._feed_tasks.append(asyncio.create_task(self.discovery.run(), name="discovery"))
+                self._feed_tasks.append(self._keep("discovery", self.discovery.run))
             if self.prewarmer is not None:
-                self._feed_tasks.append(asyncio.create_task(self.prewarmer.run(), name="prewarm"))
+                self._feed_tasks.append(self._keep("prewarm", self.prewarmer.run))
             await self._await_live(follower)
             self._write_ready(server.url)
             logs.event("ready", worker=self.address, metrics_url=server.url)
@@ -340,6 +378,7 @@ class WorkerNode:
             if self._background[0] in done:
                 self._background[0].result()  # the follower died: exit with its error
         finally:
+            self.stopping.set()  # the kept loops that end now are not started again
             for feed in self.feeds:
                 await feed.stop()
             if self.discovery is not None:
@@ -367,6 +406,10 @@ class WorkerNode:
                 with contextlib.suppress(FileNotFoundError):
                     s.ready_file.unlink()
             logs.event("stopped", worker=self.address)
+
+    def _keep(self, name: str, run: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
+        """A task running ``run`` (a loop the worker depends on) for as long as the worker runs."""
+        return asyncio.create_task(keep_running(name, run, self.stopping), name=name)
 
     def _gateway_urls(self) -> dict[str, str]:
         """Gateway address (lowercase) -> its base URL, for the feeds that are connected
@@ -647,4 +690,4 @@ def run_node(
     eventloop.run(node_type(chain, private_key, settings).run())
 
 
-__all__ = ["WorkerNode", "run_node"]
+__all__ = ["WorkerNode", "keep_running", "run_node"]

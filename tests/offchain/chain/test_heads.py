@@ -163,3 +163,89 @@ def test_read__a_push_arrives_during_the_call__the_older_answer_does_not_move_th
         return (await reading).number
 
     assert asyncio.run(run()) == 8
+
+
+def test_linked__burst_pushed_then_reorg__one_chain_then_the_replaced_blocks_unlinked(
+    chain_config: ChainConfig,
+) -> None:
+    """A burst of blocks mined in one call is pushed block by block: the watcher links them by
+    their parent hashes (a reader needs no header read to know they are one chain); a reorg's
+    blocks replace the old ones of the same numbers, and a chain through a block the watcher
+    never saw is not vouched for."""
+
+    async def run() -> tuple[dict[int, str] | None, Block, dict[int, str] | None, bool, bool]:
+        rpc = RpcClient(chain_config.rpc_url)
+        heads = HeadWatcher(rpc, chain_config.ws_url, quiet=30.0)
+        try:
+            await heads.latest()
+            for _ in range(50):
+                if heads.live:
+                    break
+                await asyncio.sleep(0.05)
+            start = await heads.read()
+            await rpc.call("anvil_mine", ["0x6"])
+            top = start
+            while top.number < start.number + 6:
+                top = await heads.next(top.hash, 10.0)
+            burst = heads.linked(start.number, top)
+            sender = (await rpc.call("eth_accounts"))[0]
+            move = {"from": sender, "to": sender, "value": "0x1"}
+            await rpc.call("anvil_reorg", [3, [[move, 0]]])
+            after = top
+            while after.hash == top.hash:
+                after = await heads.next(top.hash, 10.0)
+            while after.number < top.number:  # the new branch's blocks, pushed one by one
+                after = await heads.next(after.hash, 10.0)
+            again = heads.linked(start.number, after)
+            old_top_gone = heads.recent.get(top.number) != top
+            unseen = heads.linked(start.number - 200, after) is None
+            return burst, top, again, old_top_gone, unseen
+        finally:
+            await heads.aclose()
+            await rpc.aclose()
+
+    burst, top, again, old_top_gone, unseen = asyncio.run(run())
+    assert burst is not None, "the burst's pushed blocks were not linked"
+    assert sorted(burst) == list(range(top.number - 6, top.number + 1))
+    assert burst[top.number] == top.hash
+    assert old_top_gone, "the reorg's block did not replace the old one of its number"
+    if again is not None:  # the new branch's blocks were all pushed: linked, the old ones gone
+        assert again[top.number] != top.hash
+        assert again[top.number - 3] == burst[top.number - 3]  # below the fork: the same
+    assert unseen, "blocks the watcher never saw were vouched for"
+
+
+def test_recent__reorg_to_a_shorter_chain__the_old_branch_above_the_new_head_forgotten(
+    chain_config: ChainConfig,
+) -> None:
+    """A reorg to a shorter chain (the node back to an earlier block, one block mined on it): the
+    watcher forgets the heads it learnt above the new head; none of the old branch's blocks is
+    kept where a later read of the new branch could take it for one of its own."""
+
+    async def run() -> tuple[Block, Block, dict[int, Block]]:
+        rpc = RpcClient(chain_config.rpc_url)
+        heads = HeadWatcher(rpc, chain_config.ws_url, quiet=30.0)
+        try:
+            await heads.latest()
+            for _ in range(50):
+                if heads.live:
+                    break
+                await asyncio.sleep(0.05)
+            start = await heads.read()
+            fork = await rpc.call("evm_snapshot", [])
+            await rpc.call("anvil_mine", ["0x5"])
+            top = start
+            while top.number < start.number + 5:
+                top = await heads.next(top.hash, 10.0)
+            assert await rpc.call("evm_revert", [fork]) is True
+            await rpc.call("evm_mine", [])
+            new = await heads.next(top.hash, 10.0)  # the block mined on the new branch, pushed
+            return top, new, dict(heads.recent)
+        finally:
+            await heads.aclose()
+            await rpc.aclose()
+
+    top, new, recent = asyncio.run(run())
+    assert new.number < top.number
+    assert recent[new.number] == new
+    assert max(recent) == new.number, "the old branch's heads above the new head were kept"
