@@ -1,0 +1,241 @@
+"""The wire formats' JSON against the code it replaced, kept here as the reference.
+
+``parse_response``, ``bind_metadata`` and ``Envelope.encode`` were made faster; their bytes are
+hashed and signed by workers and compared across processes, so a worker on the former code and
+one on the current code must reach the same verdict and produce the same bytes for every input.
+The former functions below are copied verbatim (only renamed); each test feeds both the same
+random and hostile inputs and compares the outcome: the value (by ``repr``, so ``1``, ``1.0``
+and ``True`` differ) or the exception's type and message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from peerhost.wire.response import OutputRejected, Response, parse_response
+
+# --- the former code -------------------------------------------------------------------------
+
+OLD_MAX_JSON_DEPTH = 64
+OLD_MAX_INT_DIGITS = 1000
+_OLD_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9a-z]+$")
+_OLD_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_OLD_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def old_json_depth_ok(text: str) -> bool:
+    depth = 0
+    for match in _OLD_BRACKET.finditer(_OLD_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > OLD_MAX_JSON_DEPTH:
+                return False
+        else:
+            depth -= 1
+    return True
+
+
+def _old_reject_constant(name: str) -> Any:
+    raise OutputRejected(f"output uses {name}, which JSON does not allow")
+
+
+def _old_parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > OLD_MAX_INT_DIGITS:
+        raise OutputRejected(f"output has an integer longer than {OLD_MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
+def old_parse_json(data: bytes) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OutputRejected("output is not UTF-8") from None
+    if not old_json_depth_ok(text):
+        raise OutputRejected(f"output nests deeper than {OLD_MAX_JSON_DEPTH}")
+    try:
+        return json.loads(text, parse_constant=_old_reject_constant, parse_int=_old_parse_int)
+    except OutputRejected:
+        raise
+    except ValueError:
+        raise OutputRejected("output is not valid JSON") from None
+
+
+def old_parse_response(data: bytes) -> Response:
+    doc = old_parse_json(data)
+    if not isinstance(doc, dict):
+        raise OutputRejected("output is not a JSON object")
+    status = doc.get("status", 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise OutputRejected("status must be an integer from 100 to 599")
+    raw_headers = doc.get("headers") or {}
+    if not isinstance(raw_headers, dict):
+        raise OutputRejected("headers must be an object")
+    headers: dict[str, str] = {}
+    for name, value in raw_headers.items():
+        lowered = name.lower()
+        if not _OLD_HEADER_NAME.match(lowered):
+            raise OutputRejected("a header name is not a valid HTTP token")
+        if not isinstance(value, str) or "\r" in value or "\n" in value or "\0" in value:
+            raise OutputRejected("header values must be strings without CR, LF or NUL")
+        if lowered in headers:
+            raise OutputRejected("a header is given twice")
+        headers[lowered] = value
+    body = doc.get("body")
+    encoding = doc.get("body_encoding")
+    if encoding is not None:
+        if encoding != "base64":
+            raise OutputRejected('body_encoding must be "base64" when present')
+        if not isinstance(body, str):
+            raise OutputRejected("a base64 body must be a string")
+        try:
+            base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise OutputRejected("body is not valid base64") from None
+    try:
+        json.dumps(body, allow_nan=False)
+    except ValueError:
+        raise OutputRejected("body holds a number JSON cannot carry") from None
+    return Response(status=status, headers=headers, body=body, body_encoding=encoding)
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+#: Characters that matter to a JSON scanner, a depth count or a header check.
+TRICKY = '[]{}"\\,:-+.0123456789eEaNIfinty \t\r\n\x00\u00e9\u2028\ufeff/'
+TEXT = st.text(alphabet=st.sampled_from(TRICKY), max_size=12) | st.text(max_size=12)
+SCALAR = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([float("inf"), -float("inf"), 1.5])
+    | st.floats()  # NaN and ±Infinity too: json.dumps writes them as bare words
+    | TEXT
+    | st.integers(990, 1010).map(lambda n: int("9" * n))  # about the protocol's digit limit
+)
+JSON = st.recursive(
+    SCALAR,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=24,
+)
+HEADER_NAMES = st.sampled_from(["content-type", "Content-Type", "x-a", "X-A", "a b", "", "é"])
+RESPONSE = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.just(200)
+        | st.sampled_from([99, 100, 599, 600, True, 200.0, "200", None])
+        | JSON,
+        "headers": st.dictionaries(HEADER_NAMES, TEXT | JSON, max_size=3) | JSON,
+        "body": JSON,
+        "body_encoding": st.sampled_from(["base64", "utf8", None]) | JSON,
+        "other": JSON,
+    },
+)
+
+
+def _base64_body(doc: dict[str, Any], raw: bytes, mangle: bool) -> dict[str, Any]:
+    text = base64.b64encode(raw).decode()
+    return {**doc, "body": text[:-1] if mangle and text else text, "body_encoding": "base64"}
+
+
+def _nest(depth: int, core: str, kinds: list[bool], decoys: list[str]) -> str:
+    """``core`` inside ``depth`` arrays/objects, with bracket-laden strings beside some levels."""
+    opening, closing = [], []
+    for level in range(depth):
+        decoy = json.dumps(decoys[level % len(decoys)]) if decoys else ""
+        if kinds[level % len(kinds)]:
+            opening.append("[" + (decoy + "," if decoy else ""))
+            closing.append("]")
+        else:
+            opening.append("{" + (f'"d":{decoy},' if decoy else "") + '"k":')
+            closing.append("}")
+    return "".join(opening) + core + "".join(reversed(closing))
+
+
+def _mutate(text: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    for where, cut, insert in edits:
+        at = where % (len(text) + 1)
+        text = text[:at] + insert + text[at + cut :]
+    return text
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 10_000),
+        st.integers(0, 2),
+        st.sampled_from(
+            [b"", b"[", b"]", b"{", b"}", b'"', b"\\", b",", b":", b"\xff", b"\xed\xa0\x80"]
+        ),
+    ),
+    max_size=3,
+)
+
+
+@st.composite
+def output_bytes(draw: st.DrawFn) -> bytes:
+    """A function's stdout: response-shaped or not, nested about the depth limit, mutated."""
+    kind = draw(st.sampled_from(["response", "json", "nested", "base64", "raw"]))
+    if kind == "raw":
+        return draw(st.binary(max_size=300))
+    if kind == "nested":
+        core = json.dumps(draw(JSON))
+        depth = draw(st.integers(0, 3) | st.integers(60, 70))
+        kinds = draw(st.lists(st.booleans(), min_size=1, max_size=4))
+        decoys = draw(st.lists(st.sampled_from(["[", "{{", "]", '"[', "\\[", "a"]), max_size=3))
+        text = _nest(depth, core, kinds, decoys)
+        if draw(st.booleans()):
+            text = '{"status":200,"body":' + text + "}"
+    elif kind == "base64":
+        doc = _base64_body(draw(RESPONSE), draw(st.binary(max_size=20)), draw(st.booleans()))
+        text = json.dumps(doc, ensure_ascii=draw(st.booleans()))
+    else:
+        doc = draw(RESPONSE if kind == "response" else JSON)
+        text = json.dumps(doc, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()):  # numbers that overflow to infinity where json.dumps wrote words
+        text = text.replace("-Infinity", "-1e400").replace("Infinity", "1E999")
+    data = text.encode("utf-8", "surrogatepass")
+    if draw(st.booleans()):
+        data = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b" ", b"\n"])) + data
+    return _mutate(data, draw(EDITS)) if draw(st.integers(0, 2)) == 0 else data
+
+
+def outcome(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str]:
+    """What a call gave: ``("value", repr)`` or ``(exception type, message)``."""
+    try:
+        return "value", repr(fn(*args, **kwargs))
+    except Exception as exc:  # the type and message are the verdict compared
+        return type(exc).__name__, str(exc)
+
+
+# --- parse_response --------------------------------------------------------------------------
+
+
+@settings(max_examples=1500, deadline=None)
+@given(output_bytes())
+@example(b'{"status":200,"body":"' + b"[" * 70 + b'"}')  # brackets in a string only
+@example(b"[" * 64 + b"]" * 64)  # at the limit
+@example(b"[" * 65 + b"]" * 65)  # one past it
+@example(b'{"body":' + b"[" * 64 + b"1" + b"]" * 64 + b"}")  # 65 levels, 65 openings
+@example(b'"' + b"[" * 70)  # an unterminated string: the scan counts its brackets
+@example(b'{"status":200,"body":' + b"9" * 1001 + b"}")
+@example(b'{"status":200,"body":[' + b"[" * 64 + b"9" * 1001 + b"]}")  # deep and long
+@example(b'{"status":200,"body":1e999}')
+@example(b'{"status":200,"body":[NaN]}')
+@example(b'{"body":[1,-1e400]}')
+@example(b'{"body":{"a":[1E999]}}')
+@example(b'\xef\xbb\xbf{"status":200}')
+@example('\ufeff{"status":200}'.encode())
+@example(b'{"status":200,"body":"\\ud800"}')
+@example(b'{"status":200,"body":"\xed\xa0\x80"}')
+@example(b'{"headers":{"A":"x","a":"y"}}')
+@example(b'{"body":"AAA=","body_encoding":"base64"}')
+@example(b'{"body":"AAA","body_encoding":"base64"}')
+def test_parse_response__any_output__same_verdict_as_former_code(data: bytes) -> None:
+    assert outcome(parse_response, data) == outcome(old_parse_response, data)
