@@ -1,8 +1,9 @@
 """The wire formats' JSON against the code it replaced, kept here as the reference.
 
-``parse_response`` and ``bind_metadata`` were made faster; their bytes are
-hashed and signed by workers and compared across processes, so a worker on the former code and
-one on the current code must reach the same verdict and produce the same bytes for every input.
+``parse_response``, ``bind_metadata`` and ``Envelope.encode`` (so ``decode_envelope`` too) were
+made faster; their bytes are hashed and signed by workers and compared across processes, so a
+worker on the former code and one on the current code must reach the same verdict and produce
+the same bytes for every input.
 The former functions below are copied verbatim (only renamed); each test feeds both the same
 random and hostile inputs and compares the outcome: the value (by ``repr``, so ``1``, ``1.0``
 and ``True`` differ) or the exception's type and message.
@@ -20,6 +21,8 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from peerhost.wire.envelope import ENVELOPE_VERSION, Envelope, ErrorKind, decode_envelope
+from peerhost.wire.errors import InvalidEnvelope
 from peerhost.wire.request import bind_metadata, canonical_request
 from peerhost.wire.response import OutputRejected, Response, parse_response
 
@@ -357,3 +360,159 @@ def test_bind_metadata__any_input__same_bytes_as_former_code(
     new = outcome(bind_metadata, data, request_id=request_id, block_timestamp=block_timestamp)
     old = outcome(old_bind_metadata, data, request_id=request_id, block_timestamp=block_timestamp)
     assert new == old
+
+
+# --- Envelope.encode -------------------------------------------------------------------------
+
+
+def old_encode(self: Envelope) -> bytes:
+    doc: dict[str, Any] = {"v": ENVELOPE_VERSION, "ok": self.ok, "fuel_used": self.fuel_used}
+    if self.ok:
+        response: dict[str, Any] = {
+            "status": self.status,
+            "headers": self.headers,
+            "body": self.body,
+        }
+        if self.body_encoding is not None:
+            response["body_encoding"] = self.body_encoding
+        doc["response"] = response
+    else:
+        doc["error"] = {"kind": str(self.error_kind), "detail": self.error_detail}
+    return old_canonical_json(doc)
+
+
+class Str(str):
+    """A str subclass: written as its text, like a str."""
+
+
+#: Field values of every kind: the usual types, and others a caller could pass.
+ODD = st.sampled_from([None, True, False, 0, -1, 1.5, float("nan"), "x", Str("s"), b"x", [1]])
+HUGE = st.just(10**4400)  # longer than Python prints: the encoding raises ValueError
+SURROGATE_TEXT = st.text(alphabet=st.sampled_from('a"\\\x00\x1f\u00e9\u2028\ud800\udfff'))
+HEADER_MAPS = st.dictionaries(
+    TEXT | SURROGATE_TEXT | st.sampled_from([Str("k"), 1, None, 2.5]),
+    TEXT | SURROGATE_TEXT | ODD,
+    max_size=4,
+)
+
+
+@st.composite
+def envelopes(draw: st.DrawFn) -> Envelope:
+    usual = draw(st.booleans())
+    return Envelope(
+        ok=draw(st.booleans() if usual else st.sampled_from([True, False, 1, 0, None, "x"])),
+        status=draw(st.integers(100, 599) if usual else st.integers() | HUGE | ODD),
+        headers=draw(st.dictionaries(TEXT, TEXT, max_size=4) if usual else HEADER_MAPS | ODD),
+        body=draw(TEXT | st.none() | JSON if usual else SURROGATE_TEXT | JSON | ODD),
+        body_encoding=draw(st.sampled_from([None, "base64"]) if usual else TEXT | ODD),
+        error_kind=draw(st.sampled_from(list(ErrorKind)) | st.none() | TEXT | ODD),
+        error_detail=draw(TEXT if usual else SURROGATE_TEXT | ODD),
+        fuel_used=draw(st.integers(0, 2**64) | st.none() if usual else st.integers() | HUGE | ODD),
+    )
+
+
+def _circular() -> list[Any]:
+    loop: list[Any] = [1]
+    loop.append(loop)
+    return loop
+
+
+@settings(max_examples=2000, deadline=None)
+@given(envelopes())
+@example(Envelope(ok=True, status=200, body=_circular(), fuel_used=1))
+@example(Envelope(ok=True, status=200, headers={"a": _circular()}, fuel_used=1))  # type: ignore[dict-item]
+@example(Envelope(ok=True, status=200, headers={"b": "1", "a": "2", "B": "3"}, fuel_used=1))
+@example(Envelope(ok=True, status=200, body="\ud800", fuel_used=10**4400))
+@example(Envelope(ok=True, status=200, body={"b": 1, "a": [1.5, None]}, body_encoding="x"))
+@example(Envelope(ok=False, error_kind=ErrorKind.TRAP, error_detail="\ud800", fuel_used=None))
+@example(Envelope(ok=False, error_kind=None, error_detail="", fuel_used=True))  # type: ignore[arg-type]
+def test_envelope_encode__any_fields__same_bytes_as_former_code(env: Envelope) -> None:
+    assert outcome(env.encode) == outcome(old_encode, env)
+
+
+def old_decode_envelope(data: bytes) -> Envelope:
+    try:
+        doc = old_parse_json(data)
+    except OutputRejected as exc:
+        raise InvalidEnvelope(str(exc)) from None
+    if not isinstance(doc, dict) or doc.get("v") != ENVELOPE_VERSION:
+        raise InvalidEnvelope("missing or unknown version")
+    fuel = doc.get("fuel_used")
+    if fuel is not None and (not isinstance(fuel, int) or isinstance(fuel, bool) or fuel < 0):
+        raise InvalidEnvelope("fuel_used is not a non-negative integer")
+    if doc.get("ok") is True:
+        raw = doc.get("response")
+        if not isinstance(raw, dict):
+            raise InvalidEnvelope("success without a response")
+        try:
+            response = old_parse_response(old_canonical_json(raw))
+        except (OutputRejected, ValueError) as exc:
+            raise InvalidEnvelope(f"bad response: {exc}") from None
+        envelope = Envelope(
+            ok=True,
+            status=response.status,
+            headers=response.headers,
+            body=response.body,
+            body_encoding=response.body_encoding,
+            fuel_used=fuel,
+        )
+    else:
+        error = doc.get("error")
+        if doc.get("ok") is not False or not isinstance(error, dict):
+            raise InvalidEnvelope("failure without an error")
+        try:
+            kind = ErrorKind(str(error.get("kind")))
+        except ValueError as exc:
+            raise InvalidEnvelope(f"unknown error kind {error.get('kind')!r}") from exc
+        detail = error.get("detail", "")
+        if not isinstance(detail, str):
+            raise InvalidEnvelope("error detail is not a string")
+        envelope = Envelope(ok=False, error_kind=kind, error_detail=detail, fuel_used=fuel)
+    if old_encode(envelope) != bytes(data):
+        raise InvalidEnvelope("not in canonical form")
+    return envelope
+
+
+TOKENS = st.text(alphabet=st.sampled_from("abz-09!~"), min_size=1, max_size=6)
+SAFE_TEXT = TEXT.filter(lambda text: not {"\r", "\n", "\0"} & set(text))
+WELL_FORMED = st.builds(
+    Envelope,
+    ok=st.just(True),
+    status=st.integers(100, 599),
+    headers=st.dictionaries(TOKENS, SAFE_TEXT, max_size=3),
+    body=TEXT | st.none() | JSON,
+    fuel_used=st.integers(0, 2**64) | st.none(),
+) | st.builds(
+    Envelope,
+    ok=st.just(False),
+    error_kind=st.sampled_from(list(ErrorKind)),
+    error_detail=TEXT,
+    fuel_used=st.integers(0, 2**64) | st.none(),
+)
+
+
+@st.composite
+def envelope_bytes(draw: st.DrawFn) -> bytes:
+    """Envelopes as another worker may send them: canonical, re-encoded, mangled, or not one."""
+    kind = draw(st.sampled_from(["canonical", "document", "output"]))
+    if kind == "output":
+        return draw(output_bytes())
+    try:
+        data = old_encode(draw(WELL_FORMED | envelopes()))
+    except (ValueError, TypeError):  # not encodable: no bytes to send
+        return b"{}"
+    if kind == "document":
+        doc = json.loads(data)
+        data = json.dumps(
+            doc, ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 1]))
+        ).encode()
+    return _mutate(data, draw(EDITS)) if draw(st.integers(0, 2)) == 0 else data
+
+
+@settings(max_examples=1500, deadline=None)
+@given(envelope_bytes())
+@example(b'{"fuel_used":1,"ok":true,"response":{"body":"a","headers":{},"status":200},"v":1}')
+@example(b'{"fuel_used":1,"ok":true,"response":{"body":"a","headers":{},"status":200},"v":1} ')
+@example(b'{"error":{"detail":"d","kind":"trap"},"fuel_used":null,"ok":false,"v":1}')
+def test_decode_envelope__any_bytes__same_verdict_as_former_code(data: bytes) -> None:
+    assert outcome(decode_envelope, data) == outcome(old_decode_envelope, data)
