@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
 
 from peerhost.wire.canonical import canonical_json
 
@@ -115,6 +116,33 @@ def canonical_request(
     return canonical_json(doc)
 
 
+#: ``json.loads``'s decoder, and ``canonical_json``'s encoding made once (both make theirs on
+#: every call). The encoder skips the cycle check: a parsed document cannot hold a cycle.
+_DECODER = json.JSONDecoder()
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # None without json's C speedups
+_encode_parsed: Callable[[Any, int], list[str]] | None = _make_encoder and _make_encoder(
+    None,
+    _CANONICAL.default,
+    json.encoder.encode_basestring,
+    None,
+    _CANONICAL.key_separator,
+    _CANONICAL.item_separator,
+    _CANONICAL.sort_keys,
+    _CANONICAL.skipkeys,
+    _CANONICAL.allow_nan,
+)
+
+
+def _canonical_parsed(doc: Any) -> bytes:
+    """``canonical_json(doc)`` for a document ``json`` parsed (no cycles)."""
+    if _encode_parsed is None:
+        return canonical_json(doc)
+    return "".join(_encode_parsed(doc, 0)).encode("utf-8")
+
+
 def bind_metadata(data: bytes, *, request_id: bytes, block_timestamp: int) -> bytes:
     """Sets ``metadata.request_id`` and ``metadata.block_timestamp`` of a canonical request.
 
@@ -124,7 +152,10 @@ def bind_metadata(data: bytes, *, request_id: bytes, block_timestamp: int) -> by
     if not data.startswith(b"{") or b'"metadata"' not in data:
         return data
     try:
-        doc = json.loads(data)
+        if data[1] == 0:  # json.loads reads UTF-16 or UTF-32 here (its detect_encoding)
+            doc = json.loads(data)
+        else:  # UTF-8 (no byte order mark starts with "{"), as json.loads decodes it
+            doc = _DECODER.decode(data.decode("utf-8", "surrogatepass"))
     except ValueError:
         return data
     metadata = doc.get("metadata") if isinstance(doc, dict) else None
@@ -133,6 +164,6 @@ def bind_metadata(data: bytes, *, request_id: bytes, block_timestamp: int) -> by
     metadata["request_id"] = "0x" + request_id.hex()
     metadata["block_timestamp"] = int(block_timestamp)
     try:
-        return canonical_json(doc)
+        return _canonical_parsed(doc)
     except ValueError:  # NaN or Infinity somewhere: not a canonical request, leave it alone
         return data

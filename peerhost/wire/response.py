@@ -37,6 +37,8 @@ _BRACKET = re.compile(r"[\[\]{}]")
 
 
 def _json_depth_ok(text: str) -> bool:
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:  # cannot open more than it holds
+        return True
     depth = 0
     for match in _BRACKET.finditer(_STRING.sub("", text)):
         if match.group() in "[{":
@@ -58,6 +60,12 @@ def _parse_int(digits: str) -> int:
     return int(digits)
 
 
+#: ``json.loads`` with these hooks, made once (``json.loads`` makes a decoder on every call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_int)
+#: ``json.dumps(..., allow_nan=False)``, made once.
+_FINITE_ONLY = json.JSONEncoder(allow_nan=False)
+
+
 def parse_json(data: bytes) -> Any:
     """Parses strict JSON (no NaN/Infinity, depth <= 64) or raises OutputRejected."""
     try:
@@ -67,7 +75,7 @@ def parse_json(data: bytes) -> Any:
     if not _json_depth_ok(text):
         raise OutputRejected(f"output nests deeper than {MAX_JSON_DEPTH}")
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+        return _DECODER.decode(text)  # a leading BOM is refused here as by json.loads
     except OutputRejected:
         raise
     except ValueError:
@@ -106,8 +114,9 @@ def parse_response(data: bytes) -> Response:
             base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
             raise OutputRejected("body is not valid base64") from None
-    try:
-        json.dumps(body, allow_nan=False)
-    except ValueError:
-        raise OutputRejected("body holds a number JSON cannot carry") from None
+    if body is not None and not isinstance(body, str):  # (a string or null always encodes)
+        try:
+            _FINITE_ONLY.encode(body)
+        except ValueError:
+            raise OutputRejected("body holds a number JSON cannot carry") from None
     return Response(status=status, headers=headers, body=body, body_encoding=encoding)
