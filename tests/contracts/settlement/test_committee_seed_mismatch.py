@@ -156,44 +156,64 @@ def test_seat__node_serves_a_seed_header_blockhash_refuses__batch_reseeded_and_s
             running.close()
 
 
+LIMIT = committee_module._AGAIN + 1  # a duty's seatings refused in a row (the first, then redraws)
+
+
+def _refused_past_the_limit(kit: Any, running: Seats, node: ReheadedNode, tickets: Any) -> int:
+    """Posts a batch whose seed block ``node`` reheads (the seats' check of the header passes)
+    and mines to it; returns its id once a holder's seatings were refused ``LIMIT`` times."""
+    delay = int(kit.coordinator.params().beaconDelay)
+    running.read_to(int(kit.chain.blocks.head.number))
+    node.seed = int(kit.chain.blocks.head.number) + 1 + delay
+    batch_id = int(kit.post(tickets=tickets).batch_id)
+    assert int(kit.coordinator.getBatch(batch_id).seedBlock) == node.seed
+    kit.request("anvil_mine", [hex(delay + 1)])  # no mining by the seats: the test mines
+    wait_for(
+        lambda: any(c.reverted.get("commit", 0) >= LIMIT for c in running.committees),
+        60,
+        f"a holder's seatings refused {LIMIT} times",
+    )
+    return batch_id
+
+
+def test_seat__seatings_refused_past_the_limit__duty_still_follows_the_batch(
+    ready: Any, v2_config: ChainConfig, workers: list[Any], loop: ThreadLoop, tmp_path: Path
+) -> None:
+    kit = ready
+    tickets = kit.tickets(2)
+    with ReheadedNode(v2_config.rpc_url, calls_see_anvil=True).serving() as node:
+        config = replace(v2_config, rpc_url=node.url, ws_url="")
+        running = Seats(config, workers[:3], kit, loop, tmp_path, tickets, mine_blocks=False)
+        try:
+            batch_id = _refused_past_the_limit(kit, running, node, tickets)
+            time.sleep(3.0)  # a duty that ends at its limit has ended by now
+            assert int(kit.coordinator.phaseOf(batch_id)) == PH_AWAITING
+            holders = [c for c in running.committees if c.reverted.get("commit", 0)]
+            for c in holders:
+                refused = c.reverted["commit"]
+                assert not c.tasks[batch_id].done(), f"the duty ended after {refused} refusals"
+        finally:
+            running.close()
+
+
 def test_seat__seatings_refused_past_the_limit_then_reseeded__new_holders_commit_no_slash(
     ready: Any, v2_config: ChainConfig, workers: list[Any], loop: ThreadLoop, tmp_path: Path
 ) -> None:
     kit = ready
     tickets = kit.tickets(2)
-    delay = int(kit.coordinator.params().beaconDelay)
-    limit = committee_module._AGAIN + 1  # a duty's seatings refused in a row before it held off
     with ReheadedNode(v2_config.rpc_url, calls_see_anvil=True).serving() as node:
         config = replace(v2_config, rpc_url=node.url, ws_url="")
-        # no mining by the seats: the test makes the blocks (as the campaign's check does)
         running = Seats(
             config, workers[:3], kit, loop, tmp_path, tickets, mine_blocks=False, seat_grace=10.0
         )
         try:
             start = int(kit.chain.blocks.head.number)
             running.read_to(start)
-            node.seed = start + 1 + delay
-            batch_id = kit.post(tickets=tickets).batch_id
-            assert int(kit.coordinator.getBatch(batch_id).seedBlock) == node.seed
-            kit.request("anvil_mine", [hex(delay + 1)])
-            refused = lambda c: c.reverted.get("commit", 0)  # noqa: E731
-            wait_for(
-                lambda: any(refused(c) >= limit for c in running.committees),
-                60,
-                f"a holder's seatings refused {limit} times",
-            )
-            holders = [c for c in running.committees if refused(c) > 0]
-            # past the limit, every duty still follows its batch, still Awaiting
-            time.sleep(3.0)
-            assert int(kit.coordinator.phaseOf(batch_id)) == PH_AWAITING
-            for c in holders:
-                assert not c.tasks[batch_id].done(), (
-                    f"{c.address}'s duty ended after {refused(c)} refused seatings"
-                )
-            # the seed block's hash out of BLOCKHASH's reach: a worker reseeds, the new draw's
-            # holders seat it with their commitments and reveal
+            batch_id = _refused_past_the_limit(kit, running, node, tickets)
+            # the seed block's hash out of BLOCKHASH's reach: a worker reseeds, and the new
+            # draw's holders seat it with their commitments and reveal before a non-holder's
+            # grace runs out (else they are no-shows: slashed)
             kit.request("anvil_mine", [hex(256)])
-
             polls = iter(range(1_000_000))
 
             def settled() -> bool:
