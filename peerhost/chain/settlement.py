@@ -137,6 +137,8 @@ class SettlementView:
         self.gateways = ContractCodec(load_abi("GatewayRegistry"))
         self.coordinator = ContractCodec(load_abi("SettlementCoordinator"))
         self.registry = ContractCodec(load_abi("FunctionRegistry"))
+        self.beacon = ContractCodec(load_abi("IBeacon"))
+        self._beacon = ""  # the coordinator's beacon, once read
         self._codecs = {
             config.stakes.lower(): self.stakes,
             config.gateways.lower(): self.gateways,
@@ -393,6 +395,22 @@ class SettlementView:
             self.stakes, self.config.stakes, "drawSeats", int(batch["epoch"]), seed, k
         )
         return SeatDraw(encode_header(block), seed, tuple(to_checksum_address(s) for s in seats))
+
+    async def header_refused(self, block_number: int, header: bytes) -> str:
+        """Why the coordinator's beacon refuses ``header`` as block ``block_number``'s, as a
+        ``seat`` would (``HeaderMismatch``: the header does not hash to the chain's
+        ``BLOCKHASH``); "" when it proves it, or cannot tell yet (``BlockHashUnavailable``, or a
+        node that failed the call without a revert: the seating decides)."""
+        if not self._beacon:
+            contracts = await self._call(self.coordinator, self.config.settlement, "contracts")
+            self._beacon = str(contracts[3])
+        try:
+            await self._call(self.beacon, self._beacon, "valueOf", block_number, header)
+        except TransactionReverted as exc:
+            data = exc.__cause__.data if isinstance(exc.__cause__, RpcError) else None
+            if self.beacon.error_name(data) == "HeaderMismatch":
+                return self.beacon.decode_error(data)
+        return ""
 
     async def phase_of(self, batch_id: int) -> int:
         return int(await self._call(self.coordinator, self.config.settlement, "phaseOf", batch_id))

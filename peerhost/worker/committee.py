@@ -96,6 +96,7 @@ _BLOCKHASH_REACH = 256  # BLOCKHASH serves the hashes of the 256 blocks before t
 _RESCUE_CHECK = 5.0  # seconds between checks that an unseated batch needs a reseed or expiry
 _RESCUE_BACKOFF = 60.0  # seconds before a reverted reseed or expiry is tried again
 _DEADLINE_RECHECK = 1.0  # seconds between reads of an unseated batch's commit deadline
+_SLOW = 10.0  # seconds between passes of a duty past one of its limits (its batch not ended)
 #: read in one eth_getLogs: posts start duties, the others mark the batch's record stale
 _FOLLOWED = tuple(dict.fromkeys(("BatchPosted", "BatchFinalized", "BatchExpired", *CHANGES)))
 #: seconds between re-reads of this seat's vote while its batch's record did not change (the
@@ -258,6 +259,8 @@ class Committee:
         self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
         # batch id -> the seed block's header of a batch this worker will seat (not seated yet)
         self._unseated: dict[int, bytes] = {}
+        #: batch id -> the seed block whose seatings the chain refused too often (_seating_refused)
+        self._refused: dict[int, int] = {}
         self.singles: dict[int, SingleRequest] = {}
         self.callbacks = CallbackRelay(view, mine_blocks=mine_blocks)
         self._from_block = 0
@@ -502,6 +505,7 @@ class Committee:
         if self.tasks.get(batch_id) is ended:
             self.book.forget(batch_id)
             self._post_tx.pop(batch_id, None)
+            self._refused.pop(batch_id, None)
             self._drop_late_queue(batch_id)
 
     async def _sweep_claims(self) -> None:
@@ -532,15 +536,25 @@ class Committee:
     async def _duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
         # A node restart or a dropped connection mid-duty (ChainUnavailable) resumes the duty
         # where it stood, as a worker restart does (what it committed is in its duty record),
-        # instead of leaving the batch's seat unopened.
-        reseated = failures = 0
-        for attempt in range(_RESUMES + 1):
+        # instead of leaving the batch's seat unopened. A duty ends only with its batch (passes
+        # done, or Finalized, Closed or Expired): one that hit a limit below logs it once and
+        # follows the batch every _SLOW seconds, as a later draw's holders must commit (a duty
+        # that ended after six refused seatings left the reseeded draw's seats no-shows).
+        reseated = failures = resumes = 0
+        slow = False  # a limit was hit: passes every _SLOW seconds
+        while True:
             try:
+                if slow:
+                    await asyncio.sleep(_SLOW)
                 redrawn = await self.duty(batch_id, posted_log)
-                # a reorg that dropped the seat draw puts the batch back to Awaiting: the seats
-                # are drawn again (maybe others), so the duty starts again
-                if reseated < _AGAIN and (redrawn or await self._reseated(batch_id)):
+                # a reorg that dropped the seat draw, or a seating the chain refused, puts the
+                # batch back to Awaiting: the seats are drawn again (maybe others), so the duty
+                # starts again
+                if redrawn or await self._reseated(batch_id):
                     reseated += 1
+                    if reseated > _AGAIN:
+                        await self._seating_refused(batch_id, reseated)
+                        reseated = 0
                     continue
                 return
             except asyncio.CancelledError:
@@ -552,14 +566,22 @@ class Committee:
                     isinstance(exc.__cause__, RpcError) and not exc.__cause__.data
                 )
                 if not transient:
-                    if reseated < _AGAIN and await self._reseated(batch_id):
+                    if await self._reseated(batch_id):
                         reseated += 1  # e.g. WrongPhase at commit: the seat draw was dropped
+                        if reseated > _AGAIN:
+                            await self._seating_refused(batch_id, reseated)
+                            reseated = 0
                         continue
-                    log.exception("committee: batch %d", batch_id)
-                    return
-                if attempt == _RESUMES:
-                    log.exception("committee: batch %d", batch_id)
-                    return
+                    if not await self._goes_on(batch_id, slow, "a step reverted"):
+                        return
+                    slow = True
+                    continue
+                resumes += 1
+                if resumes > _RESUMES:
+                    if not await self._goes_on(batch_id, slow, "the chain unavailable"):
+                        return
+                    slow = True
+                    continue
                 log.warning("committee: batch %d: chain unavailable (%s); resuming", batch_id, exc)
                 await asyncio.sleep(max(self.poll, 1.0))
             except Exception:
@@ -569,10 +591,53 @@ class Committee:
                 # duty is idempotent (it reads the chain and its duty record): resume it.
                 failures += 1
                 if failures > _FAILURES:
-                    log.exception("committee: batch %d: giving up", batch_id)
-                    return
+                    if not await self._goes_on(batch_id, slow, "errors"):
+                        return
+                    slow = True
+                    continue
                 log.exception("committee: batch %d; resuming", batch_id)
                 await asyncio.sleep(max(self.poll, 1.0))
+
+    async def _goes_on(self, batch_id: int, slow: bool, why: str) -> bool:
+        """Whether a duty that hit a limit (``why``) follows its batch on (every :data:`_SLOW`
+        seconds): unless the batch is Finalized, Closed or Expired. Logged with the error once
+        (``slow``: it was already)."""
+        try:
+            ended = await self.view.phase_of(batch_id) in (_FINALIZED, _CLOSED, _EXPIRED)
+        except (TransactionReverted, ChainUnavailable, RpcError):
+            ended = False  # not known: followed on
+        if ended:
+            log.exception("committee: batch %d: giving up (%s)", batch_id, why)
+        elif not slow:
+            log.exception(
+                "committee: batch %d: %s past its limit; following it every %.0f s until it is "
+                "finalized, closed or expired",
+                batch_id,
+                why,
+                _SLOW,
+            )
+        else:
+            log.debug("committee: batch %d: %s again", batch_id, why, exc_info=True)
+        return not ended
+
+    async def _seating_refused(self, batch_id: int, times: int) -> None:
+        """The batch went back to Awaiting ``times`` times in a row under this duty (its seating
+        refused: a seed header the chain does not prove, or seat draws dropped by reorgs): this
+        worker stops seating it with ``seatAndCommit`` for this seed block and waits as a worker
+        without a seat does (:meth:`_await_seated`: ``seat`` after the grace, a reseed once the
+        seed block's hash is out of reach, or expiry), logged once. A reseed's new draw is served
+        again."""
+        seed_block = int((await self.book.batch(batch_id))["seedBlock"])
+        if self._refused.get(batch_id) != seed_block:
+            log.warning(
+                "committee: batch %d: its seating with seed block %d was refused %d times; "
+                "waiting for it to be seated, reseeded or expired",
+                batch_id,
+                seed_block,
+                times,
+            )
+            self._refused[batch_id] = seed_block
+        await asyncio.sleep(max(self.poll, 1.0))
 
     async def _await_transaction(self, tx_hash: str) -> dict[str, Any]:
         """The post's transaction (read once: its calldata holds the leaves). A node mid-reorg
@@ -1021,11 +1086,20 @@ class Committee:
         """Waits until the batch is seated and returns its phase, or returns ``(_AWAITING, draw)``
         as soon as its seed block's draw gives this worker a seat (it seats the batch with its
         commitment). A worker without a seat sends ``seat`` itself only when no holder did within
-        ``seat_grace`` seconds of the seed block."""
-        since: float | None = None
+        ``seat_grace`` seconds of the seed block (of the reseeded one after a reseed).
+
+        Each draw read is checked against the chain first (the beacon's ``valueOf`` by
+        ``eth_call``): a header the node serves that does not hash to the chain's ``BLOCKHASH``
+        (anvil 1.7.1 after an ``anvil_reorg`` beside an ``anvil_mine``) seats nothing, and one
+        that keeps failing, like a seed block the node does not serve, is taken for lost
+        (:meth:`_seed_lost`). A holder whose seatings of this seed block were refused too often
+        (:meth:`_seating_refused`) waits as a worker without a seat does."""
+        since = (0, 0.0)  # (seed block, since when) no holder seated it, as this worker saw
         draw: SeatDraw | None = None
         drawn = (0, 0.0)  # (seed block, when) of ``draw``: read again after a reseed or 10 s
         missing = (0, 0.0)  # (seed block, since when) the node serves no seed block past its head
+        refused = ""  # why the chain refuses the last draw's header ("": it does not)
+        seat_logged = 0  # the seed block whose refused ``seat`` was logged
         lost_after = _SEED_LOST * (1.0 + random.random())
         while True:
             phase = await self.book.phase(batch_id)
@@ -1044,25 +1118,45 @@ class Committee:
                 if draw is None or drawn[0] != seed_block or time.monotonic() - drawn[1] > 10:
                     draw = await self.view.seat_draw(batch_id, batch)  # (a reorg may change it)
                     drawn = (seed_block, time.monotonic())
-                if draw is None:  # gone for a moment: the node is reorganizing
+                    refused = (
+                        await self.view.header_refused(seed_block, draw.header)
+                        if draw is not None
+                        else ""
+                    )
+                if draw is None or refused:  # gone or refused: the node is reorganizing, or lost
                     if missing[0] != seed_block:
                         missing = (seed_block, time.monotonic())
+                        if refused:
+                            log.info(
+                                "committee: batch %d: the chain refuses seed block %d's header "
+                                "(%s)",
+                                batch_id,
+                                seed_block,
+                                refused,
+                            )
                     if time.monotonic() - missing[1] > lost_after:
-                        await self._seed_lost(batch_id, seed_block, head)
+                        await self._seed_lost(batch_id, seed_block, head, refused)
                         missing = (seed_block, float("inf"))  # once per seed block
-                    await asyncio.sleep(self.poll)
+                    draw = None  # read again
+                    await asyncio.sleep(max(self.poll, 1.0) if refused else self.poll)
                     continue
                 missing = (0, 0.0)
-                if draw.holds(self.address):
+                if draw.holds(self.address) and self._refused.get(batch_id) != seed_block:
                     return _AWAITING, draw
-                since = time.monotonic() if since is None else since
+                if since[0] != seed_block:  # a reseed's new draw: its holders get the grace too
+                    since = (seed_block, time.monotonic())
                 # well inside the seat window, or the batch would expire instead of seating
                 grace = min(self.seat_grace, int((await self.view.params())["seatWindow"]) / 4)
-                if time.monotonic() - since >= grace:
+                if time.monotonic() - since[1] >= grace:
                     log.info("committee: batch %d: no holder seated it; seating it", batch_id)
-                    with contextlib.suppress(TransactionReverted):
+                    try:
                         await self._send("seat", batch_id, draw.header)
-                    since = time.monotonic()
+                    except TransactionReverted as exc:
+                        if seat_logged != seed_block:  # once per seed block: it is tried again
+                            seat_logged = seed_block
+                            log.warning("committee: batch %d: seat refused (%s)", batch_id, exc)
+                        draw = None  # read and checked again
+                    since = (seed_block, time.monotonic())
                     continue
                 await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
                 continue
@@ -1086,21 +1180,26 @@ class Committee:
         block = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
         return block.number <= number
 
-    async def _seed_lost(self, batch_id: int, seed_block: int, head: int) -> None:
-        """The node has served no seed block for longer than a reorg takes, though its head is
-        past it: the block is lost (anvil 1.7.1 loses the blocks ``anvil_reorg`` makes when an
-        ``anvil_mine`` runs beside it: their numbers and hashes answer nothing while its
+    async def _seed_lost(
+        self, batch_id: int, seed_block: int, head: int, refused: str = ""
+    ) -> None:
+        """The node has served no seed block (or, ``refused``: only a header the chain's
+        ``BLOCKHASH`` refuses) for longer than a reorg takes, though its head is past it: the
+        block is lost (anvil 1.7.1 loses the blocks ``anvil_reorg`` makes when an ``anvil_mine``
+        runs beside it: their numbers and hashes answer nothing, or another header, while its
         ``BLOCKHASH`` still gives their hashes). No header can seat the batch then, and the
         contract takes a reseed only once the block's hash left ``BLOCKHASH``'s reach: on a devnet
         that mines on transactions the blocks that take it there are mined now (one
         ``anvil_mine``, one timestamp: no deadline moves) and the next round reseeds
-        (:meth:`_rescue`); elsewhere the batch waits for them, or for its seat window's end."""
+        (:meth:`_rescue`); elsewhere the batch waits for them, or for its seat window's end (a
+        live chain's node serves the right header again once it caught up with a reorg)."""
         log.warning(
-            "committee: batch %d: the node serves no seed block %d though its head is %d (lost "
-            "by a reorg?); it can be reseeded only once the block's hash is out of BLOCKHASH's "
-            "reach%s",
+            "committee: batch %d: the node serves %s though its head is %d (lost by a reorg?); it "
+            "can be reseeded only once the block's hash is out of BLOCKHASH's reach%s",
             batch_id,
-            seed_block,
+            f"only a header the chain refuses ({refused}) for seed block {seed_block}"
+            if refused
+            else f"no seed block {seed_block}",
             head,
             ": mining the blocks to it" if self.mine_blocks else "",
         )

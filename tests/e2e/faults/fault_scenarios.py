@@ -26,7 +26,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -332,25 +332,31 @@ NO_SHOWS = (SEAT_NO_SHOW, TIER_NO_SHOW)
 
 
 async def slashes(
-    view: SettlementView, from_block: int, to_block: int | str = "latest"
+    view: SettlementView,
+    from_block: int,
+    to_block: int | str = "latest",
+    batches: dict[str, set[int]] | None = None,
 ) -> dict[str, dict[str, int]]:
     """worker -> what it lost since ``from_block``, itemized: wei per kind of slash (``seat
     no-show``, ``seat wrong``, ``tier no-show``, ``tier wrong``) and, under ``stake``, the stake
     registry's own count (``StakeSlashed``: every slash whatever its source; the items must add
-    up to it, so a slash from elsewhere, such as an attestation slash, shows as unexplained)."""
+    up to it, so a slash from elsewhere, such as an attestation slash, shows as unexplained).
+    ``batches``, when given, gets worker -> the batches its seat and tier slashes came from."""
     out: dict[str, dict[str, int]] = {}
 
-    def add(worker: Any, kind: str, amount: Any) -> None:
+    def add(worker: Any, kind: str, amount: Any, batch: Any = None) -> None:
         items = out.setdefault(str(worker).lower(), {})
         items[kind] = items.get(kind, 0) + int(amount)
+        if batches is not None and batch is not None:
+            batches.setdefault(str(worker).lower(), set()).add(int(batch))
 
     for _, args in await view.logs("SeatSlashed", from_block, to_block):
         kind = SEAT_NO_SHOW if int(args["reason"]) == _NO_SHOW else "seat wrong"
-        add(args["worker"], kind, args["amount"])
+        add(args["worker"], kind, args["amount"], args["batchId"])
     courts = await CourtsView.load(view)
     for _, args in await courts.logs("dispute", "VoterSlashed", from_block, to_block=to_block):
         kind = TIER_NO_SHOW if int(args["reason"]) == _NO_SHOW else "tier wrong"
-        add(args["worker"], kind, args["amount"])
+        add(args["worker"], kind, args["amount"], args["batchId"])
     for _, args in await view.logs("StakeSlashed", from_block, to_block, contract="stakes"):
         add(args["worker"], "stake", args["amount"])
     return out
@@ -361,13 +367,31 @@ def check_losses(
     after: dict[str, int],
     items: dict[str, dict[str, int]],
     dead: Collection[str] = (),
+    batches: Mapping[str, Collection[int]] | None = None,
+    since: int | None = None,
 ) -> dict[str, int]:
     """Raises :class:`ScenarioFailed` unless every worker's loss is what the protocol takes: a
     live worker loses nothing and is slashed for nothing; a dead worker (killed, its seats and
     votes unopened) loses exactly its no-show slashes, the coordinator's seat no-shows and the
     courts' tier no-shows of the tiers it was drawn on while down, every wei of them also counted
-    by the stake registry, and no slash for a wrong value. Returns worker -> no-show wei lost."""
+    by the stake registry, and no slash for a wrong value. Returns worker -> no-show wei lost.
+
+    ``batches`` (worker -> the batches its slashes came from, :func:`slashes`) and ``since`` (the
+    last block before the run) name in the reason where a slash came from: the window holds
+    every slash of the blocks after ``since``, a batch an earlier run posted that settled only
+    now among them (campaign on 2aa9f90: run 2 failed for a slash of run 1's batch 228)."""
     dead_ = {w.lower() for w in dead}
+
+    def source(worker: str) -> str:
+        named = sorted((batches or {}).get(worker.lower(), ()))
+        if not named:
+            return ""
+        window = f"after block {since}" if since is not None else "of the run's window"
+        return (
+            f"; from batch{'es' if len(named) > 1 else ''} {', '.join(map(str, named))} (every "
+            f"slash in the blocks {window} counts, of a batch an earlier run posted too)"
+        )
+
     out: dict[str, int] = {}
     for worker, stake in after.items():
         lost = before[worker] - stake
@@ -380,6 +404,7 @@ def check_losses(
                 judged = {k: v for k, v in got.items() if k != "stake"}
                 raise ScenarioFailed(
                     f"honest worker {worker} lost {lost} wei of stake (slashes: {judged})"
+                    + source(worker)
                 )
             continue
         no_shows = sum(itemized.get(k, 0) for k in NO_SHOWS)
@@ -388,6 +413,7 @@ def check_losses(
             raise ScenarioFailed(
                 f"{worker} (killed) lost {lost} wei; its slashes: {itemized}, the stake "
                 f"registry's {got.get('stake', 0)} wei: not exactly its no-show penalties"
+                + source(worker)
             )
         if no_shows:
             out[worker] = no_shows
@@ -420,13 +446,17 @@ async def baseline(view: SettlementView, workers: list[str]) -> tuple[int, dict[
 
 
 async def losses(
-    view: SettlementView, workers: list[str], since: int
+    view: SettlementView,
+    workers: list[str],
+    since: int,
+    batches: dict[str, set[int]] | None = None,
 ) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Every worker's stake at the head block and its slashes in the blocks after ``since`` up
-    to that head (:func:`slashes`): the same blocks the stakes moved in since a :func:`baseline`
-    read at ``since`` (whose own block's slashes it already has taken off)."""
+    to that head (:func:`slashes`; ``batches`` gets the batches they came from): the same blocks
+    the stakes moved in since a :func:`baseline` read at ``since`` (whose own block's slashes it
+    already has taken off)."""
     head = await view.block_number()
-    items = await slashes(view, since + 1, head) if head > since else {}
+    items = await slashes(view, since + 1, head, batches) if head > since else {}
     return await stakes(view, workers, head), items
 
 
@@ -516,8 +546,13 @@ def settled(
             )
         time.sleep(1.0)
 
-    staked, items = stack.view(lambda view: losses(view, worker_addresses(stack), before.block))
-    outcome.slashed = check_losses(before.stakes, staked, items, dead)
+    batches: dict[str, set[int]] = {}
+    staked, items = stack.view(
+        lambda view: losses(view, worker_addresses(stack), before.block, batches)
+    )
+    outcome.slashed = check_losses(
+        before.stakes, staked, items, dead, batches=batches, since=before.block
+    )
     for worker in outcome.slashed:
         kinds = {k: v for k, v in items[worker.lower()].items() if k in NO_SHOWS}
         outcome.notes.append(f"{worker} (killed) lost its no-shows: {kinds}")

@@ -67,3 +67,21 @@ def test_check_losses__dead_worker_with_no_stake_left__its_no_shows_of_nothing_a
 
 def test_check_losses__nobody_slashed__nothing_lost() -> None:
     assert check_losses(_stakes(2 * ETH), _stakes(2 * ETH), {}, dead={DEAD}) == {}
+
+
+def test_check_losses__live_worker_slashed_in_an_earlier_runs_batch__reason_names_the_batch() -> (
+    None
+):
+    # campaign on 2aa9f90, worker-killed-commit-down seed 1146: run 1's batch 228 settled in run 2
+    items = {LIVE.lower(): {SEAT_NO_SHOW: ETH // 10, "stake": ETH // 10}}
+    with pytest.raises(
+        ScenarioFailed, match=r"from batch 228 \(every slash in the blocks after block 14000"
+    ):
+        check_losses(
+            _stakes(2 * ETH),
+            _stakes(2 * ETH, 2 * ETH - ETH // 10),
+            items,
+            dead={DEAD},
+            batches={LIVE.lower(): {228}},
+            since=14000,
+        )
