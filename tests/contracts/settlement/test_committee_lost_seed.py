@@ -25,66 +25,13 @@ import httpx
 from eth_utils import keccak
 
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.rpc import RpcClient
-from peerhost.wire.ticket import Ticket
-from peerhost.worker.attested import AttestedLedger
-from peerhost.worker.committee import Committee
 
-from .worker_harness import QuietHandler, ThreadLoop, http_server, ledger_committee, wait_for
+from .worker_harness import QuietHandler, Seats, ThreadLoop, http_server, wait_for
 
-GOOD = b"\x11" * 32
 PH_AWAITING, PH_FINALIZED = 1, 5
 L_FINAL, L_UNAUDITED = 2, 3
 SEAT_SLASHED = "0x" + keccak(b"SeatSlashed(uint256,address,uint256,uint8)").hex()
 RESEEDED = "0x" + keccak(b"Reseeded(uint256,uint256)").hex()
-
-
-class Seats:
-    """A committee duty (its log loop running) for each staked worker, each with a ledger that
-    attested ``tickets``."""
-
-    def __init__(
-        self,
-        config: ChainConfig,
-        workers: list[Any],
-        kit: Any,
-        loop: ThreadLoop,
-        tmp: Path,
-        tickets: list[Ticket],
-        **options: Any,
-    ) -> None:
-        self.loop = loop
-        self.ledgers: list[AttestedLedger] = []
-        self.committees: list[Committee] = []
-        self.rpcs: list[RpcClient] = []
-        self.runs: list[Any] = []
-        for i, worker in enumerate(workers):
-            ledger = AttestedLedger(str(tmp / f"attested-{i}.sqlite"))
-            for t in tickets:
-                ledger.claim(t, b"\x01" * 32, kit.project_id, b"\x02" * 65)
-                ledger.attest(t, GOOD, b"\x03" * 65)
-            committee, rpc = ledger_committee(config, worker, ledger, **options)
-            self.ledgers.append(ledger)
-            self.committees.append(committee)
-            self.rpcs.append(rpc)
-        self.runs = [loop.start(c.run()) for c in self.committees]
-
-    def read_to(self, number: int) -> None:
-        wait_for(
-            lambda: all(
-                c._checkpoints and c._checkpoints[-1][0] >= number for c in self.committees
-            ),
-            30,
-            f"every log loop reading up to block {number}",
-        )
-
-    def close(self) -> None:
-        for run in self.runs:
-            run.cancel()
-        for committee, rpc, ledger in zip(self.committees, self.rpcs, self.ledgers, strict=True):
-            self.loop.run(committee.close())
-            self.loop.run(rpc.aclose())
-            ledger.close()
 
 
 class LosingNode:
@@ -163,8 +110,7 @@ def test_seat__deep_reorg_loses_the_seed_block__batch_reseeded_and_settled_no_sl
                 30,
                 "the batch seated by a holder's commitment",
             )
-            head = int(kit.chain.blocks.head.number)
-            node.lost = set(range(seed_block, head + 1))  # the new branch's, as anvil lost them
+            proven = kit.request("eth_getBlockByNumber", [hex(seed_block), False])["hash"]
             # a transfer in the new seed block: another block than the one the seats proved
             transfer = {
                 "from": str(kit.developer.address),
@@ -172,7 +118,14 @@ def test_seat__deep_reorg_loses_the_seed_block__batch_reseeded_and_settled_no_sl
                 "value": "0x1",
                 "gas": hex(21_000),
             }
-            kit.request("anvil_reorg", [head - seed_block + 1, [[transfer, 0]]])
+            for _ in range(3):  # a seat may mine a block between the head read and the reorg
+                head = int(kit.request("eth_blockNumber", []), 16)
+                node.lost = set(range(seed_block, head + 1))  # the new branch's, as anvil lost them
+                kit.request("anvil_reorg", [head - seed_block + 1, [[transfer, 0]]])
+                now = kit.request("eth_getBlockByNumber", [hex(seed_block), False])["hash"]
+                if now != proven:
+                    break
+            assert now != proven, "the reorg never replaced the seed block"
             assert int(kit.coordinator.getBatch(batch_id).seedBlock) == seed_block, "post dropped"
             assert int(kit.coordinator.phaseOf(batch_id)) == PH_AWAITING, "seating not dropped"
             kit.request("evm_mine", [])  # the chain goes on above the lost blocks

@@ -27,8 +27,8 @@ from peerhost.chain.config import ChainConfig
 from peerhost.chain.headers import encode_header
 from peerhost.worker import committee as committee_module
 
-from .test_committee_lost_seed import RESEEDED, SEAT_SLASHED, Seats
-from .worker_harness import QuietHandler, ThreadLoop, http_server, wait_for
+from .test_committee_lost_seed import RESEEDED, SEAT_SLASHED
+from .worker_harness import QuietHandler, Seats, ThreadLoop, http_server, wait_for
 
 PH_AWAITING, PH_FINALIZED = 1, 5
 L_FINAL, L_UNAUDITED = 2, 3

@@ -19,6 +19,7 @@ from peerhost.chain.config import ChainConfig
 from peerhost.chain.rpc import RpcClient
 from peerhost.chain.sender import TxSender
 from peerhost.chain.settlement import SettlementView
+from peerhost.wire.ticket import Ticket
 from peerhost.worker.accountability import Accountability
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
@@ -200,3 +201,55 @@ def sent_to_coordinator(kit: Any, since: int) -> list[bytes]:
             if str(tx.get("to") or "").lower() == coordinator:
                 selectors.append(bytes(HexBytes(tx["input"]))[:4])
     return selectors
+
+
+#: The result every ticket of :class:`Seats`' ledgers attested.
+GOOD = b"\x11" * 32
+
+
+class Seats:
+    """A committee duty (its log loop running) for each staked worker, each with a ledger that
+    attested ``tickets``."""
+
+    def __init__(
+        self,
+        config: ChainConfig,
+        workers: list[Any],
+        kit: Any,
+        loop: ThreadLoop,
+        tmp: Path,
+        tickets: list[Ticket],
+        **options: Any,
+    ) -> None:
+        self.loop = loop
+        self.ledgers: list[AttestedLedger] = []
+        self.committees: list[Committee] = []
+        self.rpcs: list[RpcClient] = []
+        self.runs: list[Any] = []
+        for i, worker in enumerate(workers):
+            ledger = AttestedLedger(str(tmp / f"attested-{i}.sqlite"))
+            for t in tickets:
+                ledger.claim(t, b"\x01" * 32, kit.project_id, b"\x02" * 65)
+                ledger.attest(t, GOOD, b"\x03" * 65)
+            committee, rpc = ledger_committee(config, worker, ledger, **options)
+            self.ledgers.append(ledger)
+            self.committees.append(committee)
+            self.rpcs.append(rpc)
+        self.runs = [loop.start(c.run()) for c in self.committees]
+
+    def read_to(self, number: int) -> None:
+        wait_for(
+            lambda: all(
+                c._checkpoints and c._checkpoints[-1][0] >= number for c in self.committees
+            ),
+            30,
+            f"every log loop reading up to block {number}",
+        )
+
+    def close(self) -> None:
+        for run in self.runs:
+            run.cancel()
+        for committee, rpc, ledger in zip(self.committees, self.rpcs, self.ledgers, strict=True):
+            self.loop.run(committee.close())
+            self.loop.run(rpc.aclose())
+            ledger.close()
