@@ -159,6 +159,13 @@ class SettlementView:
         self._heads = heads
         heads.on_break.append(self._holders.clear)
 
+    def forget_holders(self, batch_id: int) -> None:
+        """Drops the kept holder list of ``batch_id`` (a ``Reseeded`` or ``BatchSeated`` log read:
+        its seating changed). A reorg the head watcher saw as linked (anvil serving a block whose
+        parent it lost) kept the lost chain's list; every later lookup by index in it was wrong
+        (a seat found another holder's commitment and never revealed: a no-show)."""
+        self._holders.pop(batch_id, None)
+
     def explain(self, data: bytes | str | None) -> str:
         for codec in (self.coordinator, self.gateways, self.stakes):
             if codec.error_name(data):

@@ -370,6 +370,8 @@ class Committee:
                 continue
             event, args = decoded
             changed.add(int(args["batchId"]))
+            if event in ("Reseeded", "BatchSeated"):  # a new draw: its holders read again
+                self.view.forget_holders(int(args["batchId"]))
             if event == "BatchPosted":
                 self._posted(int(args["batchId"]), entry)
             elif event in ("BatchFinalized", "BatchExpired"):

@@ -1,0 +1,73 @@
+"""A seat's kept holder list is dropped when its log loop reads the batch's ``BatchSeated`` (or
+``Reseeded``). A worker keeps each batch's holder list once read, dropped on a reorg its head
+watcher sees; anvil 1.7.1 can serve a block whose parent it lost, so a deep reorg went unseen and
+the lost chain's list stayed kept after the batch was reseeded and seated with another draw: every
+seat then looked its own commitment up by its index in the wrong list, found another holder's, and
+never revealed (an honest seat slashed as a no-show; reorg-deep seed 1180). Real anvil, three real
+committee duties with their log loops, the contracts' own seating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+
+from peerhost.chain.config import ChainConfig
+from peerhost.worker.committee import Committee
+
+from .worker_harness import Seats, ThreadLoop, wait_for
+
+PH_AWAITING, PH_FINALIZED = 1, 5
+SEAT_SLASHED = "0x" + keccak(b"SeatSlashed(uint256,address,uint256,uint8)").hex()
+#: A holder the draw never names: a list with it in front puts every worker at another index.
+STRANGER = "0x000000000000000000000000000000000000dEaD"
+
+
+def test_seat__holder_list_kept_from_a_lost_chain__dropped_on_seating__every_holder_reveals(
+    ready: Any, v2_config: ChainConfig, workers: list[Any], loop: ThreadLoop, tmp_path: Path
+) -> None:
+    kit = ready
+    tickets = kit.tickets(2)
+    running = Seats(v2_config, workers[:3], kit, loop, tmp_path, tickets, mine_blocks=True)
+
+    async def keep(committee: Committee) -> None:  # as a worker node does
+        committee.view.keep_holders(committee.heads)
+
+    try:
+        for committee in running.committees:
+            loop.run(keep(committee))
+        start = int(kit.chain.blocks.head.number)
+        running.read_to(start)
+        posted = kit.post(tickets=tickets)
+        batch_id = posted.batch_id
+        # the list a lost chain's seating left kept (before this chain's seed block comes: the
+        # seats mine it only once no block came for a moment)
+        stale = ([STRANGER] + [str(w.address) for w in workers[:3]], [1, 1, 1, 1])
+        for committee in running.committees:
+            committee.view._holders[batch_id] = stale
+        assert int(kit.coordinator.phaseOf(batch_id)) == PH_AWAITING, "seated before the stale list"
+        wait_for(
+            lambda: int(kit.coordinator.phaseOf(batch_id)) >= PH_FINALIZED,
+            90,
+            f"batch {batch_id} finalized with every holder's reveal",
+        )
+        holders, _ = kit.holders_of(batch_id)
+        for holder in holders:
+            assert kit.vote_of(batch_id, holder) != bytes(32), f"holder {holder} never committed"
+        slashed = kit.request(
+            "eth_getLogs",
+            [
+                {
+                    "address": str(kit.coordinator.address),
+                    "fromBlock": hex(start),
+                    "topics": [SEAT_SLASHED, "0x" + batch_id.to_bytes(32, "big").hex()],
+                }
+            ],
+        )
+        assert slashed == [], "an honest seat was slashed: it looked its vote up in a stale list"
+        for committee in running.committees:  # the kept list is this chain's (or none)
+            kept = committee.view._holders.get(batch_id)
+            assert kept is None or STRANGER not in kept[0]
+    finally:
+        running.close()
