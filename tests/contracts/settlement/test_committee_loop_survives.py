@@ -124,8 +124,16 @@ def test_log_loop__orphans_revert_and_a_reorg_drops_them_before_the_error_is_rea
         # the chain's clock past the delay: the next round posts the withheld ticket (the
         # attester is paid for it; it was never posted while the loop was dead)
         kit.chain.mine(deltatime=delay + 30)
+        # the post mined, and its receipt read by the round (the chain says posted first: on a
+        # loaded machine the round's receipt wait ends a poll later)
         wait_for(
-            lambda: running.done() or kit.coordinator.isSeqPosted(kit.gateway, ticket.seq),
+            lambda: (
+                running.done()
+                or (
+                    kit.coordinator.isSeqPosted(kit.gateway, ticket.seq)
+                    and committee.cheques_posted >= 1
+                )
+            ),
             30,
             "the withheld ticket posted by a later cheque round",
         )
