@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+#: The canonical encoder, made once (``json.dumps`` with these arguments makes one per call).
+CANONICAL_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
 
 def canonical_json(value: Any) -> bytes:
     """Encodes ``value`` canonically; raises ``ValueError`` for NaN/Infinity."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return CANONICAL_ENCODER.encode(value).encode("utf-8")

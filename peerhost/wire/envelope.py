@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from peerhost.wire.canonical import canonical_json
+from peerhost.wire.canonical import CANONICAL_ENCODER, canonical_json
 from peerhost.wire.errors import InvalidEnvelope
 from peerhost.wire.keccak import keccak256
 from peerhost.wire.response import OutputRejected, parse_json, parse_response
@@ -54,17 +54,12 @@ class ErrorKind(StrEnum):
 #: Kinds that describe the worker, not the function: never committed.
 LOCAL_KINDS = frozenset({ErrorKind.TIMEOUT, ErrorKind.HOST_ERROR})
 
-#: :func:`canonical_json`'s string and encoder, made once (``json.dumps`` makes one per call).
+#: :func:`canonical_json`'s string encoder (its whole encoder is ``CANONICAL_ENCODER``).
 _string = json.encoder.encode_basestring
 
 
 def _int(value: int | None) -> str:
     return "null" if value is None else repr(value)
-
-
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +124,7 @@ class Envelope:
         elif type(body) is str:
             body_text = _string(body)
         else:  # JSON values: the canonical encoding of the body alone is what it embeds
-            body_text = _CANONICAL.encode(body)
+            body_text = CANONICAL_ENCODER.encode(body)
         encoding_text = "" if encoding is None else f',"body_encoding":{_string(encoding)}'
         header_text = ",".join(f"{_string(k)}:{_string(v)}" for k, v in sorted(headers.items()))
         return (

@@ -28,7 +28,7 @@ import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from peerhost.wire.canonical import canonical_json
+from peerhost.wire.canonical import CANONICAL_ENCODER, canonical_json
 
 #: Request headers a function may see. Anything else (cookies, authorization,
 #: proxies' headers) never reaches the chain. ``x-fn-*`` is free for functions.
@@ -116,12 +116,10 @@ def canonical_request(
     return canonical_json(doc)
 
 
-#: ``json.loads``'s decoder, and ``canonical_json``'s encoding made once (both make theirs on
-#: every call). The encoder skips the cycle check: a parsed document cannot hold a cycle.
+#: ``json.loads``'s decoder made once (it makes one on every call), and ``CANONICAL_ENCODER``'s
+#: parts as a C encoder without the cycle check: a parsed document cannot hold a cycle.
 _DECODER = json.JSONDecoder()
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+_CANONICAL = CANONICAL_ENCODER
 _make_encoder = getattr(json.encoder, "c_make_encoder", None)  # None without json's C speedups
 _encode_parsed: Callable[[Any, int], list[str]] | None = _make_encoder and _make_encoder(
     None,
