@@ -6,6 +6,7 @@
     . bin/env && python bench/faults.py --scenarios gateway-killed-restarted,worker-killed-reveal-restarted
     . bin/env && python bench/faults.py --scenarios node-restarted --runs 3 --keep /tmp/faults-run
     . bin/env && python bench/faults.py --report bench/results/faults-ledger.jsonl   # the table
+    . bin/env && python bench/faults.py --to 100 --seed 1200 --jobs 2   # top every scenario up to 100
 
 Starts one stack per job (``--jobs``, default 1: an anvil of its own on a free port, the contracts,
 the examples, three workers and the gateway as processes, in a directory of its own; the same stack
@@ -82,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=100, help="runs per scenario (default 100)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the first run (default 1)")
     parser.add_argument(
+        "--to",
+        type=int,
+        default=None,
+        metavar="N",
+        help="instead of --runs: as many runs of each scenario as bring it to N runs in --ledger"
+        " (seeds from --seed on that it has not run)",
+    )
+    parser.add_argument(
         "--scenarios", default=",".join(SCENARIOS), help="comma-separated (default: all)"
     )
     parser.add_argument(
@@ -128,7 +137,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--runs and --jobs must be at least 1, not {args.runs} and {args.jobs}")
     longest_first = sorted(names, key=lambda name: -EXPECTED.get(name, 20))
     order = longest_first if args.jobs > 1 else names
-    tasks = [(name, args.seed + i) for i in range(args.runs) for name in order]
+    if args.to is not None:
+        try:
+            known = fault_ledger.read([args.ledger]) if args.ledger.exists() else []
+        except fault_ledger.LedgerError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        tasks = fault_ledger.top_up(known, order, args.to, args.seed)
+        if not tasks:
+            print(f"every chosen scenario has {args.to} runs in {args.ledger} already")
+            return 0
+        print(f"{len(tasks)} run(s) to bring each scenario to {args.to} in {args.ledger}")
+    else:
+        tasks = [(name, args.seed + i) for i in range(args.runs) for name in order]
     campaign = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}/{os.getpid()}"
     started = time.monotonic()
     # stopped by SIGTERM, stop the stacks on the way out (without it, a campaign's jobs ran on

@@ -214,6 +214,29 @@ def outcome_fields(outcome: Any) -> dict[str, Any]:
     }
 
 
+def top_up(runs: Iterable[Run], order: list[str], target: int, seed: int) -> list[Task]:
+    """The runs that bring each scenario of ``order`` to ``target`` runs in ``runs`` (a ledger's):
+    a scenario's missing runs take the seeds from ``seed`` on that it has not run yet, and the
+    runs are interleaved round by round in ``order`` (so parallel stacks share every scenario)."""
+    have: dict[str, set[int]] = {name: set() for name in order}
+    counts = dict.fromkeys(order, 0)
+    for run in runs:
+        if run.scenario in have:
+            have[run.scenario].add(run.seed)
+            counts[run.scenario] += 1
+    wanted: dict[str, list[int]] = {}
+    for name in order:
+        seeds: list[int] = []
+        candidate = seed
+        while len(seeds) < target - counts[name]:
+            if candidate not in have[name]:
+                seeds.append(candidate)
+            candidate += 1
+        wanted[name] = seeds
+    rounds = max((len(seeds) for seeds in wanted.values()), default=0)
+    return [(n, wanted[n][i]) for i in range(rounds) for n in order if i < len(wanted[n])]
+
+
 def write_plan(path: Path, tasks: list[Task]) -> Path:
     """Writes a parallel campaign's runs for :func:`claims` to take."""
     path.write_text(json.dumps(tasks))

@@ -20,6 +20,7 @@ from fault_ledger import (
     read,
     report,
     table,
+    top_up,
     write_plan,
 )
 
@@ -122,3 +123,22 @@ def test_claims__three_stacks_take_from_one_plan__each_run_taken_exactly_once(
     everything = [task for share in taken for task in share]
     assert sorted(everything) == sorted(tasks)  # none twice, none missed
     assert list(claims(plan)) == []  # a late stack finds nothing left
+
+
+def test_top_up__ledger_with_some_runs__plans_only_the_missing_runs_on_unused_seeds() -> None:
+    runs = [_run("clock-skewed-worker", s) for s in (1200, 1201, 7)]
+    runs += [_run("reorg-deep", 1200, passed=False), _run("other", 1)]
+
+    plan = top_up(runs, ["reorg-deep", "clock-skewed-worker", "node-restarted"], 4, 1200)
+
+    assert plan == [
+        ("reorg-deep", 1201),
+        ("clock-skewed-worker", 1202),  # 3 runs already (1201 and 1200 taken): 1 more
+        ("node-restarted", 1200),
+        ("reorg-deep", 1202),  # its failed run counts: 3 more, 1200 skipped
+        ("node-restarted", 1201),
+        ("reorg-deep", 1203),
+        ("node-restarted", 1202),
+        ("node-restarted", 1203),
+    ]
+    assert top_up(runs, ["clock-skewed-worker"], 3, 1200) == []
