@@ -14,6 +14,7 @@ from typing import Any
 from eth_utils import keccak
 
 from peerhost.chain.config import ChainConfig
+from peerhost.chain.settlement import holder_words
 from peerhost.worker.committee import Committee
 
 from .worker_harness import Seats, ThreadLoop, wait_for
@@ -24,7 +25,7 @@ SEAT_SLASHED = "0x" + keccak(b"SeatSlashed(uint256,address,uint256,uint8)").hex(
 STRANGER = "0x000000000000000000000000000000000000dEaD"
 
 
-def test_seat__holder_list_kept_from_a_lost_chain__dropped_on_seating__every_holder_reveals(
+def test_seat__holder_list_kept_from_a_lost_chain__dropped_on_seating__every_holder_reveals_and_claims(
     ready: Any, v2_config: ChainConfig, workers: list[Any], loop: ThreadLoop, tmp_path: Path
 ) -> None:
     kit = ready
@@ -69,5 +70,15 @@ def test_seat__holder_list_kept_from_a_lost_chain__dropped_on_seating__every_hol
         for committee in running.committees:  # the kept list is this chain's (or none)
             kept = committee.view._holders.get(batch_id)
             assert kept is None or STRANGER not in kept[0]
+        # a kept list the contract refuses (HoldersMismatch) is read again: each holder's pay
+        # is still found (a claim gave up on such a list; its pay waited for a claim by hand)
+        words = holder_words(holders, kit.holders_of(batch_id)[1])
+        for committee, worker in zip(running.committees, workers[:3], strict=True):
+            committee.view._holders[batch_id] = stale
+            owed = int(kit.coordinator.seatPayOf(batch_id, str(worker.address), words))
+            if str(worker.address).lower() in [h.lower() for h in holders]:
+                assert owed > 0, f"holder {worker.address} earned nothing to claim"
+            assert loop.run(committee.view.seat_pay_of(batch_id, str(worker.address))) == owed
+            assert STRANGER not in committee.view._holders[batch_id][0]
     finally:
         running.close()

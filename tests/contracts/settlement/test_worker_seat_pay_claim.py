@@ -147,3 +147,36 @@ def test_sweep_claims__pay_owed_from_before_a_start__claimed_once_nothing_for_ot
     assert loop.run(other.sweep_claims(), 30) == 0  # a worker that held no seat is owed nothing
     loop.run(other.close(), 30)
     loop.run(other_rpc.aclose(), 30)
+
+
+def test_claim_seat_pay__holder_list_kept_from_a_lost_seating__read_again_and_paid(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    """A worker's view keeps each batch's holder list; one a reorg's reseating replaced is refused
+    by the contract (``HoldersMismatch``). The claim reads the chain's list again and is paid (it
+    gave up, and the pay waited for a claim by hand)."""
+    posted, holders = _settled_batch(k, accounts_by_address)
+    b = posted.batch_id
+    me = accounts_by_address[holders[0]]
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
+
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=0.0)
+    stale = "0x000000000000000000000000000000000000dEaD"
+    accountability.view._holders[b] = ([stale, *holders], [1] * (len(holders) + 1))
+    k.wait_challenge_window(b)
+    ends = int(k.coordinator.getBatch(b).finalizedAt) + int(k.s.court.courtParams().challengeWindow)
+    owed = int(k.coordinator.seatPayOf(b, me, k.hl(b)))
+    assert owed > 0
+    before = int(k.chain.provider.get_balance(me.address))
+    loop.run(accountability.claim_seat_pay(b, ends), 30)
+    assert int(k.chain.provider.get_balance(me.address)) == before + owed
+    assert int(k.coordinator.seatPayOf(b, me, k.hl(b))) == 0
+    kept = accountability.view._holders.get(b)
+    assert kept is None or stale not in kept[0]  # the refused list is not kept
+    loop.run(accountability.close(), 30)
+    loop.run(rpc.aclose(), 30)
