@@ -414,14 +414,19 @@ class BatchPoster:
         would post it as an orphan and the gateway's bond would pay their gas (a bond below the
         minimum and every worker refuses the gateway). The backlog and its oldest ticket are read
         from the book now, not from the last tick: a tick blocked on receipts, failing, or a
-        poster that died leaves them growing, and calls are still refused."""
+        poster that died leaves them growing, and calls are still refused. A ticket's age is
+        read on the chain's clock (less the lag a refused post showed)."""
         if self.withhold or self.admission_share <= 0:
             return
         backlog, oldest = self.book.backlog()
         if not backlog:
             return
         budget = self.orphan_grace * self.admission_share
-        age = 0.0 if oldest is None else time.time() - oldest
+        # by the chain's clock, as the attesters' orphan grace and the poster's own waiting are: a
+        # chain seen behind the wall clock (a devnet after a reorg) keeps a ticket from being
+        # posted, and from being posted as an orphan, for as long; by the wall clock, every call
+        # was refused for the lag less the budget after each ticket, with nothing at risk
+        age = 0.0 if oldest is None else time.time() - self._lag - oldest
         rate = self.posting_rate()
         drain = min(self._ready_backlog, backlog) / rate if rate else 0.0
         if age < budget and drain < self.orphan_grace:

@@ -117,3 +117,44 @@ def test_admit__poster_stuck_no_tick_since__backlog_read_from_the_book__refused(
         gw.poster.admit()
     finally:
         gw.close()
+
+
+def test_admit__chain_clock_behind__ticket_waits_for_it__admitted_until_old_on_its_clock(
+    ready: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """A chain whose clock is behind the wall clock (anvil's after a reorg: 15 s, for good) refuses
+    a batch holding a ticket issued after its block; the ticket waits for its clock, and so does
+    the attesters' orphan grace. Admission judged the ticket's age by the wall clock and refused
+    every call for the lag less the budget after each ticket (a store-down run got 503 with
+    nothing at risk); by the chain's clock it admits them, and still refuses once a ticket waits
+    past the budget on that clock."""
+    kit = ready
+    gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        first = kit.tickets(1)[0]  # a first post: the poster reads the chain's parameters
+        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.run(gw.poster.post_ready())
+        assert gw.poster.batches_posted == 1
+        budget = gw.poster.orphan_grace * gw.poster.admission_share
+        lag = int(budget) + 10
+        kit.request("evm_setTime", [int(time.time()) - lag])  # the chain's clock behind, for good
+        kit.chain.mine()
+        gw.poster._last_block = -1
+        older, aged = kit.tickets(2)  # the book's oldest is its lowest unposted seq
+        issued = int(time.time() - budget - 2)  # past the budget by the wall, ahead of the chain
+        aged = dataclasses.replace(aged, issued_at=issued)
+        gw.book.save(aged, aged.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.run(gw.poster.post_ready())  # refused: issued after the chain's clock
+        assert gw.poster.batches_posted == 1
+        assert [t.ticket.seq for t in gw.book.in_state(ISSUED)] == [aged.seq]
+        assert gw.poster._lag >= lag
+        gw.poster.admit()  # younger than the budget on the chain's clock: nothing raised
+        # one that waits past the budget on the chain's clock too (a stalled poster) is refused
+        stalled = int(time.time()) - lag - int(budget) - 2
+        older = dataclasses.replace(older, issued_at=stalled)
+        gw.book.save(older, older.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        with pytest.raises(PosterBehind):
+            gw.poster.admit()
+    finally:
+        gw.close()
+        kit.clock_on_the_wall()
