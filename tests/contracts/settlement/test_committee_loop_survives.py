@@ -1,6 +1,6 @@
 """The committee's log loop outlives what a cheque round meets on a reorganizing chain: an attester
-whose clock runs ahead of the chain's posts withheld tickets the contract still finds too young
-(``OrphanTooEarly``), and a reorg takes the reverted ``postOrphans`` out of the chain between its
+whose clock runs ahead of the chain's, on a node that does not say its clock (no pending block),
+posts withheld tickets the contract still finds too young (``OrphanTooEarly``), and a reorg takes the reverted ``postOrphans`` out of the chain between its
 receipt and the read of its error. The loop (the one that starts every batch's duty) went on
 following blocks after that; it died in silence before, and the worker was a no-show in every
 later batch. An error no step foresaw ends one pass of the loop, logged, never the loop (real
@@ -31,7 +31,10 @@ class ReorgBeforeErrorRead(RpcClient):
     """The worker's own RPC client on the real node; once armed, the node drops the last
     ``postOrphans``'s block (``evm_revert`` to a snapshot taken before it: the block and its
     transaction gone, as a reorg leaves them) right before the worker reads that transaction to
-    learn why it reverted."""
+    learn why it reverted. Asked for the ``pending`` block it answers the latest, as op-geth and
+    other nodes that build no pending block do: the worker cannot tell the chain's clock is
+    behind its own (on anvil, which says it, an attester waits for the chain's clock and sends
+    no post the contract finds too young)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -39,6 +42,8 @@ class ReorgBeforeErrorRead(RpcClient):
         self.dropped = 0
 
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
+        if method == "eth_getBlockByNumber" and params and params[0] == "pending":
+            params = ["latest", *params[1:]]
         if method == "eth_getTransactionByHash" and self.fork is not None:
             fork, self.fork = self.fork, None
             assert await super().call("evm_revert", [fork]) is True

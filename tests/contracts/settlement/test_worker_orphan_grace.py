@@ -60,3 +60,40 @@ def test_cheques__chain_just_back__gateway_posts_first__then_the_attester_posts(
     finally:
         loop.run(rpc.aclose())
         ledger.close()
+
+
+def test_cheques__chain_clock_behind_the_worker__posted_once_old_on_the_chain_no_gas_before(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+    tmp_path: Path,
+) -> None:
+    """The contract judges an orphan's age by its own clock. A chain 40 s behind the worker's
+    (anvil's after a reorg, a node whose clock lags) refused the worker's cheques as too early
+    (``OrphanTooEarly``) each round, the worker paying their gas; they wait for the chain now."""
+    kit = ready
+    worker = next(iter(accounts_by_address.values()))
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    committee, rpc = ledger_committee(v2_config, worker, ledger, orphan_grace=1.0)
+    committee.clock = lambda: float(kit.now()) + 40  # the worker's clock ahead of the chain's
+    try:
+        delay = int(kit.params.orphan_delay)
+        issued = int(kit.now())
+        t = _attested_ticket(kit, ledger, issued, issued + 3000)
+        kit.chain.mine(deltatime=delay - 10)  # old enough by the worker's clock, not the chain's
+        committee.reached_again = 0.0
+        nonce = int(kit.chain.provider.get_nonce(worker.address))
+        loop.run(committee.post_cheques())
+        assert int(kit.chain.provider.get_nonce(worker.address)) == nonce, "sent too early"
+        assert not kit.coordinator.isSeqPosted(kit.gateway, t.seq)
+        kit.chain.mine(deltatime=15)  # the chain's clock passes the ticket's orphan delay
+        loop.run(committee.post_cheques())
+        assert kit.coordinator.isSeqPosted(kit.gateway, t.seq), "due on the chain: not posted"
+        assert (
+            int(kit.chain.provider.get_nonce(worker.address)) == nonce + 1
+        )  # one post, no refusal
+        assert committee.cheques_posted == 1
+    finally:
+        loop.run(rpc.aclose())
+        ledger.close()
