@@ -378,9 +378,9 @@ class BatchPoster:
         size = min(self.max_tickets, int(params["maxLeaves"]))
         # every batch signed with the next nonce and sent before any receipt is awaited: they go
         # out in one JSON-RPC batch and share a block; one that reverts loses none of the others
+        self._last_block = head  # a post not sent at all takes it back (``post``)
         posts = [self.post(p, e, tickets) for p, e, tickets in batches_of(issued, size)]
         outcomes = await asyncio.gather(*posts, return_exceptions=True)
-        self._last_block = head
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -470,6 +470,10 @@ class BatchPoster:
                 log.warning("batch of %d ticket(s) not sent (%s); will retry", len(seqs), exc)
                 self.sender.forget(tx_hash)
                 self.book.unpost(seqs)
+                # nothing went out, so no block may come (a chain mining on demand): the next
+                # tick posts at this block again (it waited for the next block, and calls were
+                # refused 503 until another sender's transaction mined one)
+                self._last_block = -1
                 return None
             except (ChainUnavailable, TimeoutError) as exc:
                 # it may have reached the node: left ``posting``, the next tick reconciles it

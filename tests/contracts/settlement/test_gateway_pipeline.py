@@ -189,3 +189,25 @@ def test_poster__node_refuses_two_posts_of_a_group__each_signed_again_at_its_non
     gw.tick()  # the next post takes the next nonce
     assert gw.states(more) == [POSTED] * 3
     assert int(kit.request("eth_getTransactionCount", [address, "latest"]), 16) == base + 6
+
+
+def test_poster__gateway_key_used_beside_it__post_not_sent__next_tick_posts_without_a_new_block(
+    ready: Any, gw: Gateway
+) -> None:
+    """An operator tops the gateway's bond up from its own key while the gateway runs: the
+    poster's next post takes a nonce that key already used (``nonce too low``, twice). No
+    transaction went out, so no block comes on a chain that mines on demand; the poster, having
+    noted that block as posted in, waited for the next one and posted nothing more (a fault run's
+    calls refused 503 for minutes). The next tick posts them at the nonce read again."""
+    kit = ready
+    gw.issue(first := kit.tickets(1), kit.project_id)
+    gw.tick()
+    assert gw.states(first) == [POSTED]
+    kit.s.gateways.bond(value=10**15, sender=kit.gateway)  # the key used beside the gateway
+    gw.issue(second := kit.tickets(2), kit.project_id)
+    head = int(kit.chain.blocks.head.number)
+    gw.tick()  # refused by the node: not sent
+    assert gw.states(second) == [ISSUED] * 2
+    assert int(kit.chain.blocks.head.number) == head  # nothing went out: no block
+    gw.run(gw.poster.tick())  # the same block: posted all the same
+    assert gw.states(second) == [POSTED] * 2
