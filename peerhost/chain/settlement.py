@@ -491,26 +491,28 @@ class SettlementView:
         """Wei ``holder`` may claim of ``batch_id``'s committee pay (claimSeatPay). A kept holder
         list the contract refuses (``HoldersMismatch``: a seating this view did not see replaced
         it) is dropped and the chain's read again, once."""
-        for again in (False, True):
-            holders = await self.holder_list(batch_id)
-            if not holders:
-                return 0
-            try:
-                return int(
-                    await self._call(
-                        self.coordinator,
-                        self.config.settlement,
-                        "seatPayOf",
-                        batch_id,
-                        to_checksum_address(holder),
-                        holders,
-                    )
-                )
-            except TransactionReverted as exc:
-                if again or "HoldersMismatch" not in exc.reason:
-                    raise
-                self.forget_holders(batch_id)
-        raise AssertionError("unreachable")  # the loop returns or raises
+        try:
+            return await self._seat_pay(batch_id, holder)
+        except TransactionReverted as exc:
+            if "HoldersMismatch" not in exc.reason:
+                raise
+        self.forget_holders(batch_id)
+        return await self._seat_pay(batch_id, holder)
+
+    async def _seat_pay(self, batch_id: int, holder: str) -> int:
+        holders = await self.holder_list(batch_id)
+        if not holders:
+            return 0
+        return int(
+            await self._call(
+                self.coordinator,
+                self.config.settlement,
+                "seatPayOf",
+                batch_id,
+                to_checksum_address(holder),
+                holders,
+            )
+        )
 
     async def pending_withdrawal(self, account: str) -> int:
         return int(

@@ -352,10 +352,15 @@ class BatchPoster:
 
     # ---- posting ---------------------------------------------------------------------------
 
+    def _chain_now(self) -> float:
+        """The chain's clock as this gateway knows it: the wall clock less the lag a refused post
+        or opening showed (a devnet after a reorg, a node whose clock lags)."""
+        return time.time() - self._lag
+
     def _ready(self, tickets: list[StoredTicket]) -> list[StoredTicket]:
         now = time.monotonic()
         out = []
-        chain_now = time.time() - self._lag  # the chain's clock: never post a ticket ahead of it
+        chain_now = self._chain_now()  # never post a ticket ahead of the chain's clock
         for t in tickets:
             first_seen = self._issued_at.setdefault(t.ticket.seq, now)
             if self._lag and t.ticket.issued_at > chain_now:
@@ -426,7 +431,7 @@ class BatchPoster:
         # chain seen behind the wall clock (a devnet after a reorg) keeps a ticket from being
         # posted, and from being posted as an orphan, for as long; by the wall clock, every call
         # was refused for the lag less the budget after each ticket, with nothing at risk
-        age = 0.0 if oldest is None else time.time() - self._lag - oldest
+        age = 0.0 if oldest is None else self._chain_now() - oldest
         rate = self.posting_rate()
         drain = min(self._ready_backlog, backlog) / rate if rate else 0.0
         if age < budget and drain < self.orphan_grace:
@@ -992,7 +997,7 @@ class BatchPoster:
         # (less the lag the chain's clock was seen behind it: a devnet after a reorg)
         if self._chain_time is None:
             self._chain_time = await self.view.block_timestamp()
-        now = max(self._chain_time, int(time.time() - self._lag))
+        now = max(self._chain_time, int(self._chain_now()))
         return now >= int(batch["finalizedAt"]) + self._challenge_window
 
     async def _open(

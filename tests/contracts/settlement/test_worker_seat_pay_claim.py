@@ -37,6 +37,15 @@ async def _leaf_result(batch_id: int, index: int) -> bytes:
     return GOOD
 
 
+def _claimer(k: Any, config: ChainConfig, me: Any, posted: Any) -> tuple[Any, Any]:
+    """``me``'s accountability duties (claims sent at once) knowing ``posted``'s leaves."""
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
+
+    return accountability_of(config, me, leaves_of, _leaf_result, claim_delay=0.0)
+
+
 @pytest.fixture
 def k(kit: Any, workers: list[Any]) -> Any:
     kit.stake(workers[:5])
@@ -54,10 +63,7 @@ def test_claim_seat_pay__after_the_window__paid_once_then_nothing_sent(
     b = posted.batch_id
     me = accounts_by_address[holders[0]]
 
-    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
-        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
-
-    rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=0.0)
+    rpc, accountability = _claimer(k, v2_config, me, posted)
     k.wait_challenge_window(b)
     ends = int(k.coordinator.getBatch(b).finalizedAt) + int(k.s.court.courtParams().challengeWindow)
     owed = int(k.coordinator.seatPayOf(b, me, k.hl(b)))
@@ -162,10 +168,7 @@ def test_claim_seat_pay__holder_list_kept_from_a_lost_seating__read_again_and_pa
     b = posted.batch_id
     me = accounts_by_address[holders[0]]
 
-    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
-        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
-
-    rpc, accountability = accountability_of(v2_config, me, leaves_of, _leaf_result, claim_delay=0.0)
+    rpc, accountability = _claimer(k, v2_config, me, posted)
     stale = "0x000000000000000000000000000000000000dEaD"
     accountability.view._holders[b] = ([stale, *holders], [1] * (len(holders) + 1))
     k.wait_challenge_window(b)
