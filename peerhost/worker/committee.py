@@ -792,6 +792,16 @@ class Committee:
         duty should start again with the new draw."""
         phase, draw = await self._await_seated(batch_id)
         holders = draw.holders if draw is not None else (await self.view.holders_of(batch_id))[0]
+        if draw is None and phase in (_COMMIT, _REVEAL) and not holders:
+            # seated when the batch was read, unseated on the chain a moment later: a reorg that
+            # took the seating away between the two reads. The duty starts again (taken for "not
+            # a holder", it ended, and a holder of the same draw was slashed as a no-show once
+            # another seat seated it again: reorg-shallow seed 1220)
+            log.info(
+                "committee: batch %d: its seating gone from the chain (reorg?); again", batch_id
+            )
+            await asyncio.sleep(max(self.poll, 1.0))
+            return True
         if (draw is None and phase not in (_COMMIT, _REVEAL)) or self.address not in holders:
             await self._finalize_when_due(batch_id)
             await self.accountability.on_batch(batch_id, None)

@@ -15,9 +15,10 @@ from eth_utils import keccak
 
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.settlement import holder_words
+from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
 
-from .worker_harness import Seats, ThreadLoop, wait_for
+from .worker_harness import Seats, ThreadLoop, ledger_committee, wait_for
 
 PH_AWAITING, PH_FINALIZED = 1, 5
 SEAT_SLASHED = "0x" + keccak(b"SeatSlashed(uint256,address,uint256,uint8)").hex()
@@ -82,3 +83,35 @@ def test_seat__holder_list_kept_from_a_lost_chain__dropped_on_seating__every_hol
             assert STRANGER not in committee.view._holders[batch_id][0]
     finally:
         running.close()
+
+
+def test_duty__seating_gone_between_the_book_and_the_holder_read__duty_starts_again(
+    ready: Any, v2_config: ChainConfig, workers: list[Any], loop: ThreadLoop, tmp_path: Path
+) -> None:
+    """A holder's duty read the batch seated (its batch book), then its holder list a moment
+    later, after a reorg had taken the seating away: an empty list, taken for "not a holder". The
+    duty ended in silence, and when another seat seated the same draw again the holder was
+    slashed as a no-show (reorg-shallow seed 1220). It starts again now."""
+    kit = ready
+    me = workers[0]
+    for _ in range(60):  # a batch whose draw gives ``me`` a seat, and the chain before its seating
+        posted = kit.post(1)
+        fork = kit.request("evm_snapshot", [])
+        if str(me.address) in kit.seat(posted.batch_id):
+            break
+    else:
+        raise AssertionError("no draw gave the worker a seat in 60 tries")
+    batch_id = posted.batch_id
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    committee, rpc = ledger_committee(v2_config, me, ledger)
+    try:
+        assert int(loop.run(committee.book.batch(batch_id))["holderCount"]) > 0  # read seated
+        committee.book.tick = committee.book.refresh = 600.0  # ... just before the reorg
+        assert kit.request("evm_revert", [fork])  # the seating taken away
+        assert int(kit.coordinator.phaseOf(batch_id)) == PH_AWAITING
+        # the old duty waited for the batch's end as a non-holder: no answer in 30 s
+        assert loop.run(committee.duty(batch_id, {}), 30) is True  # drawn again: starts again
+    finally:
+        loop.run(committee.close())
+        loop.run(rpc.aclose())
+        ledger.close()
