@@ -686,6 +686,11 @@ class BatchPoster:
             round(self._lag),
         )
         self.book.unpost([t.ticket.seq for t in tickets])
+        # they wait for the chain's clock, not for the poster: admission's snapshot of the tickets
+        # ready to post, taken before this post, counted them (a store-down run's one call was
+        # refused 503, as if the poster could not drain them at its rate)
+        unposted = self.book.in_state(ISSUED)
+        self.watch_backlog(unposted, len(self._ready(unposted)))
         return True
 
     async def _posted_elsewhere(self, tickets: list[StoredTicket]) -> None:

@@ -158,3 +158,36 @@ def test_admit__chain_clock_behind__ticket_waits_for_it__admitted_until_old_on_i
     finally:
         gw.close()
         kit.clock_on_the_wall()
+
+
+def test_admit__batch_refused_for_the_chain_clock__its_tickets_not_counted_ready_to_post(
+    ready: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """A batch the chain refused because its tickets were issued after its clock (behind the
+    gateway's) puts them back to wait for that clock. Admission also refuses calls when the
+    tickets ready to post would take longer than the grace at the poster's recent rate; its count
+    of them, taken before the post, still held the refused ones, and a quiet gateway's low rate
+    made them minutes of work: the next call was refused 503 (store-down seed 1214)."""
+    kit = ready
+    gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        first = kit.tickets(1)[0]
+        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.run(gw.poster.post_ready())
+        assert gw.poster.batches_posted == 1
+        gw.poster._first_post = time.monotonic() - 20  # a quiet gateway: 1 ticket in its window
+        assert 0 < gw.poster.posting_rate() < 0.2
+        kit.request("evm_setTime", [int(time.time()) - 30])  # the chain's clock behind
+        kit.chain.mine()
+        gw.poster._last_block = -1
+        now = int(time.time())
+        many = int(gw.poster.orphan_grace * gw.poster.posting_rate()) + 5  # past the grace
+        for t in kit.tickets(many):
+            t = dataclasses.replace(t, issued_at=now)
+            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.run(gw.poster.post_ready())  # refused: issued after the chain's clock
+        assert gw.poster.batches_posted == 1 and len(gw.book.in_state(ISSUED)) == many
+        gw.poster.admit()  # nothing raised: they wait for the chain, not for the poster
+    finally:
+        gw.close()
+        kit.clock_on_the_wall()
