@@ -60,7 +60,14 @@ from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
 from peerhost.wire.ticket import input_hash_of, request_id
-from peerhost.worker.duties import DutyLog, chain_lead, challenge_key, commit_margin, vote_key
+from peerhost.worker.duties import (
+    DutyLog,
+    chain_clock,
+    chain_lead,
+    challenge_key,
+    commit_margin,
+    vote_key,
+)
 
 PHASE_FINALIZED = 5  # ISettlementCoordinator.Phase
 
@@ -873,9 +880,13 @@ class Accountability:
             await self.present(batch_id, index, gateway, leaves, ABSTAIN, [])
 
     async def _fresh_clock(self) -> None:
-        """On a devnet that mines only on transactions, mines a block when the chain's clock lags
-        the wall clock, so phases that end by time (windows, deadlines) end."""
-        if self.mine_blocks and await self.view.block_timestamp() < time.time() - 1:
+        """On a devnet that mines only on transactions, mines a block when the chain's clock ran
+        past its head's (:func:`chain_clock`), so phases that end by time (windows, deadlines)
+        end."""
+        if not self.mine_blocks:
+            return
+        head, now = await chain_clock(self.view)
+        if head < now - 1:
             await self.view.rpc.call("anvil_mine", ["0x1"])
 
     async def _seat_panel(self, courts: CourtsView, batch_id: int, index: int, seed: int) -> None:

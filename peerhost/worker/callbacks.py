@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from peerhost.chain.consumers import PENDING, RouterView, SingleRequest
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
 from peerhost.chain.settlement import SettlementView
+from peerhost.worker.duties import chain_clock
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,10 @@ class CallbackRelay:
 
     async def tick(self) -> None:
         """Tries every remembered request once."""
-        lagging = self._pending and self.mine_blocks
-        if lagging and await self.view.block_timestamp() < time.time() - 1:
-            await self.view.rpc.call("anvil_mine", ["0x1"])
+        if self._pending and self.mine_blocks:  # the chain's clock ran past its head's
+            head, now = await chain_clock(self.view)
+            if head < now - 1:
+                await self.view.rpc.call("anvil_mine", ["0x1"])
         for batch_id, relay in list(self._pending.items()):
             try:
                 done = await self._try(relay)

@@ -80,7 +80,14 @@ from peerhost.worker.accountability import (
 )
 from peerhost.worker.attested import ATTESTED, AttestedLedger
 from peerhost.worker.callbacks import CallbackRelay
-from peerhost.worker.duties import DutyLog, chain_lead, commit_margin, input_margin, seat_key
+from peerhost.worker.duties import (
+    DutyLog,
+    chain_clock,
+    chain_lead,
+    commit_margin,
+    input_margin,
+    seat_key,
+)
 from peerhost.worker.tickets import TicketRunner
 
 log = logging.getLogger(__name__)
@@ -1065,14 +1072,13 @@ class Committee:
 
     async def _end_reveal_window(self, phase: int, record: dict[str, Any]) -> None:
         """On a devnet that mines on transactions, mines a block once a batch's reveal deadline
-        passed by the wall clock and not by the chain's (a withheld reveal ends its window by
-        time)."""
-        if (
-            phase == _REVEAL
-            and self.mine_blocks
-            and time.time() > int(record["revealDeadline"]) + 1
-            and await self.view.block_timestamp() <= int(record["revealDeadline"])
-        ):
+        passed by the chain's clock and not by its head's timestamp (a withheld reveal ends its
+        window by time; :func:`chain_clock`)."""
+        if phase != _REVEAL or not self.mine_blocks:
+            return
+        deadline = int(record["revealDeadline"])
+        head, now = await chain_clock(self.view)
+        if now > deadline + 1 and head <= deadline:
             await self.view.rpc.call("anvil_mine", ["0x1"])
             self.book.mined()
 

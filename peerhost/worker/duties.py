@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +70,24 @@ async def chain_lead(view: SettlementView, clock: Callable[[], float]) -> float:
     if not building:
         return max(0.0, head - clock())
     return max(stamp, head) - clock()
+
+
+async def chain_clock(view: SettlementView) -> tuple[int, float]:
+    """The head block's timestamp and the chain's clock now: the timestamp of the block the node
+    would mine next (``pending``, numbered past the head) when it builds one, else this machine's
+    clock (or the head's when later). A devnet that mines only on transactions is mined when its
+    clock ran past its head's (phases that end by time end); judged by this machine's clock, a
+    chain whose clock lags it (anvil's after a reorg: 8-16 s) was mined on every pass of every
+    duty, hundreds of empty blocks a minute, and the workers' own transactions waited seconds
+    each (tier votes committed past their deadline: honest voters slashed as no-shows)."""
+    number, head = await view.head()
+    try:
+        pending = await view.rpc.call("eth_getBlockByNumber", ["pending", False])
+        if int(pending["number"], 16) > number:
+            return head, float(int(pending["timestamp"], 16))
+    except (RpcError, TypeError, KeyError, ValueError):
+        pass
+    return head, max(float(head), time.time())
 
 
 def seat_key(batch_id: int) -> str:
