@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -90,6 +91,9 @@ _CASE_RECHECK = 10.0
 #: up (a persistent refusal would otherwise send a reverted transaction at every block of the
 #: commit window).
 _COMMIT_TRIES = 3
+#: seconds without a block before a devnet that mines on transactions is mined to a panel's seed
+#: block (:meth:`Accountability._seat_panel`; the committee's ``_MINE_QUIET``)
+_MINE_QUIET = 0.3
 
 #: Asks for a ticket's input once (None: refused or unreachable).
 InputFetch = Callable[[], Awaitable[bytes | None]]
@@ -669,9 +673,10 @@ class Accountability:
         breaks, read_at = -1, float("-inf")
         window = int((await courts.params())["challengeWindow"])
         while True:
-            await self._fresh_clock()
             block = await self.heads.latest()
             if block.hash == seen:  # the same block: the same case; wait for the next one
+                # (its clock read only then: every block woke every duty, and each read it anew)
+                await self._fresh_clock()
                 await self._next_block(seen)
                 continue
             seen = block.hash
@@ -890,12 +895,24 @@ class Accountability:
             await self.view.rpc.call("anvil_mine", ["0x1"])
 
     async def _seat_panel(self, courts: CourtsView, batch_id: int, index: int, seed: int) -> None:
-        head = await self.view.block_number()
-        if head >= seed:  # the seatPanel transaction lands in a later block
+        """Seats the case's panel once its seed block is mined, unless the case, read again, is
+        seated already: every worker following the case sees the same block, and a racing
+        ``seatPanel`` is a mined revert whose receipt the voter waits for (seconds under load,
+        out of its tier's commit window). On a devnet that mines on transactions the blocks to
+        the seed are mined only once none came for a quiet spell (:data:`_MINE_QUIET`, a random
+        share more), as the committee's seed blocks: every worker mining every gap made ten
+        empty blocks an escalation, each one waking every duty of every worker."""
+        head = await self.heads.latest()
+        if head.number >= seed:  # the seatPanel transaction lands in a later block
+            if case_phase_at(await courts.case_of(batch_id, index), 0, 0) != SEEDING:
+                self._stale_cases.add((batch_id, index))  # seated since: read at the next pass
+                return
             block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed), False])
             await self._try(courts, "dispute", "seatPanel", batch_id, index, encode_header(block))
         elif self.mine_blocks:
-            await self.view.rpc.call("anvil_mine", [hex(seed - head)])
+            later = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
+            if later.number <= head.number:
+                await self.view.rpc.call("anvil_mine", [hex(seed - head.number)])
 
     async def _member_index(
         self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]
