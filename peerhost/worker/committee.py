@@ -993,6 +993,7 @@ class Committee:
         # (a round that still waits for a resend is not skipped)
         seen, seen_record, read_at, waiting = -1, None, 0.0, False
         late = False
+        clock_read: dict[int, float] = {}  # :meth:`_end_reveal_window`'s next read, by deadline
         while True:
             record = await self.book.batch(batch_id)
             phase = await self.book.phase(batch_id)
@@ -1067,18 +1068,29 @@ class Committee:
                         listed = holder_words(seated, counts)  # as seated (a reorg may redraw)
                 if phase == _REVEAL and not reveal and not self.duties.done(key):
                     self.duties.mark(key)  # withheld by this worker's strategy
-            await self._end_reveal_window(phase, record)
+            await self._end_reveal_window(phase, record, clock_read)
             await asyncio.sleep(self.poll)
 
-    async def _end_reveal_window(self, phase: int, record: dict[str, Any]) -> None:
+    async def _end_reveal_window(
+        self, phase: int, record: dict[str, Any], clock_read: dict[int, float] | None = None
+    ) -> None:
         """On a devnet that mines on transactions, mines a block once a batch's reveal deadline
         passed by the chain's clock and not by its head's timestamp (a withheld reveal ends its
-        window by time; :func:`chain_clock`)."""
+        window by time; :func:`chain_clock`). ``clock_read`` holds, by deadline, the monotonic time
+        before which the chain's clock cannot have passed it (learnt at its last read: it runs as
+        fast as this machine's): a holder's duty reads it then, not at every round of the window
+        (two calls a round, eight a second, for each holder of each batch in its reveal phase)."""
         if phase != _REVEAL or not self.mine_blocks:
             return
         deadline = int(record["revealDeadline"])
+        if clock_read is not None and time.monotonic() < clock_read.get(deadline, 0.0):
+            return
         head, now = await chain_clock(self.view)
-        if now > deadline + 1 and head <= deadline:
+        if now <= deadline + 1:
+            if clock_read is not None:
+                clock_read.clear()  # a deadline moved by a reorg is read afresh
+                clock_read[deadline] = time.monotonic() + (deadline + 1 - now)
+        elif head <= deadline:
             await self.view.rpc.call("anvil_mine", ["0x1"])
             self.book.mined()
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from peerhost.chain.config import ChainConfig
+from peerhost.worker import accountability
 
 from .courtkit import CP_COMMIT, CP_SEEDING, Court
 from .worker_harness import ThreadLoop, accountability_of, wait_for
@@ -40,8 +43,14 @@ def test_seat_panel__seated_by_another_since__sends_nothing(
 
 
 def test_seat_panel__devnet__blocks_to_the_seed_mined_only_when_none_came(
-    k: Any, v2_config: ChainConfig, accounts_by_address: dict[str, Any], loop: ThreadLoop
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # a quiet spell longer than the test's own reaction on a loaded machine (0.3-0.6 s)
+    monkeypatch.setattr(accountability, "_MINE_QUIET", 2.0)
     court = Court(k, accounts_by_address)
     _, b = court.escalated_leaf()
     seed = int(court.case(b, 0).seedBlock)
