@@ -263,6 +263,11 @@ class Committee:
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
         self._posted_in: dict[int, str] = {}  # batch id -> block hash of the post its duty serves
         self._post_tx: dict[int, str] = {}  # batch id -> hash of that post's transaction
+        #: batch id -> (block, post log) of a batch seen finalized or expired in one of the
+        #: remembered heads' blocks: a reorg that takes that block away may take the batch back
+        #: to a phase its holders must act in again (:meth:`_unsettled`)
+        self._settled_in: dict[int, tuple[int, dict[str, Any]]] = {}
+        self._post_raw: dict[int, dict[str, Any]] = {}  # batch id -> the post log its duty serves
         self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
         # batch id -> the seed block's header of a batch this worker will seat (not seated yet)
         self._unseated: dict[int, bytes] = {}
@@ -384,6 +389,7 @@ class Committee:
             elif event in ("BatchFinalized", "BatchExpired"):
                 self.book.touch(int(args["batchId"]))  # stale before its waiter wakes
                 self.accountability.settled(int(args["batchId"]))
+                self._settled(int(args["batchId"]), int(str(entry["blockNumber"]), 16))
         self._checkpoints.append((block.number, block.hash))
         self.book.advance(Head(block.number, block.hash, block.timestamp), changed)
         return True
@@ -483,7 +489,41 @@ class Committee:
         self.reorgs += 1
         self.book.reorg()
         self._uncarry(since=again)
+        await self._unsettled(since=again)
         return again
+
+    def _settled(self, batch_id: int, number: int) -> None:
+        """Notes the block that finalized or expired ``batch_id`` (with the post its duty
+        served), as long as a reorg can still take it away (blocks of the remembered heads)."""
+        raw = self._post_raw.get(batch_id)
+        if raw is not None:
+            self._settled_in[batch_id] = (number, raw)
+        oldest = self._checkpoints[0][0] if self._checkpoints else number
+        for old in [b for b, (at, _) in self._settled_in.items() if at < oldest]:
+            del self._settled_in[old]
+            self._post_raw.pop(old, None)
+
+    async def _unsettled(self, since: int) -> None:
+        """A reorg replaced the blocks from ``since`` on: every batch finalized or expired in
+        them that the chain now shows unsettled gets its duty again, from its post. A holder's
+        seat duty ended with the batch Finalized and went on to its challenge window (sleeps of
+        a minute and more); a reorg that took the finalization and the votes away, leaving the
+        seating, had the other holders commit again, and this one was slashed as a no-show
+        (reorg-deep seed 2101)."""
+        for batch_id, (at, raw) in list(self._settled_in.items()):
+            if at < since:
+                continue
+            phase = await self.view.phase_of(batch_id)
+            del self._settled_in[batch_id]  # its log read again notes it again
+            if phase in (_FINALIZED, _CLOSED, _EXPIRED):
+                continue  # settled on the new branch too (its log is read again)
+            log.warning(
+                "committee: batch %d: its settlement taken away by a reorg (now phase %d); "
+                "its duty again",
+                batch_id,
+                phase,
+            )
+            self._restart(batch_id, raw)
 
     def _posted(self, batch_id: int, raw: dict[str, Any]) -> None:
         """Starts the duty of a batch seen posted. A post in another block than the one its duty
@@ -496,11 +536,18 @@ class Committee:
             return
         if task is not None:
             log.warning("committee: batch %d posted again in another block (reorg)", batch_id)
-            task.cancel()  # its _done skips the drop: the new duty's task replaced it
-            self._drop_late_queue(batch_id)
             self._batches.pop(batch_id, None)
             self._uncarry(batch_id)  # marked again if the new post carries them
         self._posted_in[batch_id] = block
+        self._restart(batch_id, raw)
+
+    def _restart(self, batch_id: int, raw: dict[str, Any]) -> None:
+        """Starts the duty of ``batch_id`` from its post log ``raw``, in place of one running."""
+        task = self.tasks.get(batch_id)
+        if task is not None:
+            task.cancel()  # its _done skips the drop: the new duty's task replaced it
+            self._drop_late_queue(batch_id)
+        self._post_raw[batch_id] = raw
         if raw.get("transactionHash"):
             self._post_tx[batch_id] = str(raw["transactionHash"])
         task = self.tasks[batch_id] = asyncio.create_task(

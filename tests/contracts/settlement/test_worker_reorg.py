@@ -18,11 +18,12 @@ from peerhost.chain.settlement import SettlementView
 from peerhost.wire.batch import ABSTAIN, Leaf, encode_posted, vector_hash
 from peerhost.worker.attested import AttestedLedger
 from peerhost.worker.committee import Committee
+from peerhost.worker.duties import seat_key
 
 from .worker_harness import ThreadLoop, key_of, ledger_committee, wait_for
 
 GOOD = b"\x11" * 32
-PH_COMMIT, PH_REVEAL = 2, 3
+PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED, PH_CLOSED = 2, 3, 4, 5, 6
 
 
 def test_sender__mined_transaction_dropped_by_reorg__next_send_mines_and_lost_one_resent(
@@ -278,3 +279,64 @@ def test_holders__kept_once_read__seating_dropped_by_reorg_drops_the_entry(
     assert kit.holders_of(posted.batch_id)[0] == [], "the reorg did not drop the seating"
     assert loop.run(holders()) == [], "the list kept from the dropped seating was served"
     loop.run(rpc.aclose())
+
+
+def test_committee__reorg_takes_a_finalized_batch_back_to_commit__holder_commits_again(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+) -> None:
+    """A reorg deeper than the finalization takes the batch back to its Commit phase, seated,
+    every vote gone: the other holders commit again, and so must this one. Its seat duty had
+    ended with the batch Finalized and gone on to the challenge window (a minute of sleeps): it
+    never committed again and was slashed as a no-show at the next finalize (reorg-deep seed
+    2101). The committee's log loop runs: it is what sees the reorg."""
+    kit = ready
+    tickets, posted, holders = _seated_with_others(kit)
+    batch_id = posted.batch_id
+    seated_at = int(chain.blocks.head.number)
+    me = accounts_by_address[holders[0]]
+    others = [accounts_by_address[h] for h in dict.fromkeys(holders) if h != holders[0]]
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
+    ledger.attest(tickets[0], GOOD, b"\x03" * 65)
+    committee, rpc = ledger_committee(v2_config, me, ledger)
+    coordinator = kit.coordinator
+    running = loop.start(committee.run())
+
+    def vote() -> bytes:
+        return bytes(kit.vote_of(batch_id, me.address))
+
+    def round_to_final() -> None:
+        wait_for(lambda: vote() != bytes(32), 30, "the worker's commitment")
+        for other in others:
+            kit.commit(batch_id, other, [GOOD])
+        assert coordinator.phaseOf(batch_id) == PH_REVEAL
+        audited = int(coordinator.getBatch(batch_id).auditMask) & 1
+        revealed = vector_hash([GOOD if audited else ABSTAIN])
+        wait_for(lambda: vote() == revealed, 30, "the worker's reveal")
+        for other in others:
+            kit.reveal(batch_id, other, [GOOD])
+        if coordinator.phaseOf(batch_id) == PH_SETTLE:
+            vectors = [[GOOD]] * len(kit.holders_of(batch_id)[0])
+            coordinator.finalize(batch_id, vectors, kit.hl(batch_id), sender=others[0])
+        assert coordinator.phaseOf(batch_id) in (PH_FINALIZED, PH_CLOSED)  # its window run out
+
+    try:
+        round_to_final()
+        wait_for(lambda: committee.duties.done(seat_key(batch_id)), 30, "the seat's duty done")
+        time.sleep(1.5)  # its loop ended with the batch Finalized, the log loop read the block
+        # every block after the seating replaced: the votes and the finalization gone
+        chain.provider.make_request("anvil_reorg", [int(chain.blocks.head.number) - seated_at, []])
+        assert coordinator.phaseOf(batch_id) == PH_COMMIT, "the reorg did not reopen the batch"
+        assert vote() == bytes(32)
+        round_to_final()  # the worker commits and reveals again (before: never, a no-show)
+        assert committee.reorgs >= 1
+    finally:
+        running.cancel()
+        loop.run(committee.close())
+        loop.run(rpc.aclose())
+        ledger.close()
