@@ -268,6 +268,8 @@ class Committee:
         #: to a phase its holders must act in again (:meth:`_unsettled`)
         self._settled_in: dict[int, tuple[int, dict[str, Any]]] = {}
         self._post_raw: dict[int, dict[str, Any]] = {}  # batch id -> the post log its duty serves
+        self._reopened: dict[int, dict[str, Any]] = {}  # settlements replaced: :meth:`_unsettled`
+        self._past_seats: set[int] = set()  # batches whose duty is past its seat loop
         self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
         # batch id -> the seed block's header of a batch this worker will seat (not seated yet)
         self._unseated: dict[int, bytes] = {}
@@ -427,6 +429,8 @@ class Committee:
                     block = await self.heads.latest()
                 if self._checkpoints and self._checkpoints[-1] != (block.number, block.hash):
                     cursor = await self._follow_reorg(cursor, block)
+                if self._reopened:
+                    await self._unsettled()
                 if block.number >= cursor:
                     if await self._read_logs(block, cursor):
                         cursor, read = block.number + 1, block.hash
@@ -489,7 +493,10 @@ class Committee:
         self.reorgs += 1
         self.book.reorg()
         self._uncarry(since=again)
-        await self._unsettled(since=again)
+        for batch_id, (at, raw) in list(self._settled_in.items()):
+            if at >= again:  # its settlement was in a replaced block: checked by _unsettled
+                del self._settled_in[batch_id]
+                self._reopened[batch_id] = raw
         return again
 
     def _settled(self, batch_id: int, number: int) -> None:
@@ -503,20 +510,23 @@ class Committee:
             del self._settled_in[old]
             self._post_raw.pop(old, None)
 
-    async def _unsettled(self, since: int) -> None:
-        """A reorg replaced the blocks from ``since`` on: every batch finalized or expired in
-        them that the chain now shows unsettled gets its duty again, from its post. A holder's
-        seat duty ended with the batch Finalized and went on to its challenge window (sleeps of
-        a minute and more); a reorg that took the finalization and the votes away, leaving the
-        seating, had the other holders commit again, and this one was slashed as a no-show
-        (reorg-deep seed 2101)."""
-        for batch_id, (at, raw) in list(self._settled_in.items()):
-            if at < since:
-                continue
+    async def _unsettled(self) -> None:
+        """Every batch whose finalization or expiry a reorg replaced (:meth:`_follow_reorg`) and
+        that the chain now shows back in a phase its holders act in gets its duty again, from
+        its post, unless its duty is still in its seat loop (which follows the phases itself).
+        A holder's duty ended with the batch Finalized and went on to its challenge window
+        (sleeps of a minute and more); a reorg that took the finalization and the votes away,
+        leaving the seating, had the other holders commit again, and this one was slashed as a
+        no-show (reorg-deep seed 2101). A batch whose read fails stays to be read at the next
+        pass."""
+        for batch_id, raw in list(self._reopened.items()):
             phase = await self.view.phase_of(batch_id)
-            del self._settled_in[batch_id]  # its log read again notes it again
-            if phase in (_FINALIZED, _CLOSED, _EXPIRED):
-                continue  # settled on the new branch too (its log is read again)
+            del self._reopened[batch_id]
+            if phase not in (_AWAITING, _COMMIT, _REVEAL, _SETTLE):
+                continue  # settled on the new branch too (its log is read again), or not posted
+            task = self.tasks.get(batch_id)
+            if task is not None and not task.done() and batch_id not in self._past_seats:
+                continue
             log.warning(
                 "committee: batch %d: its settlement taken away by a reorg (now phase %d); "
                 "its duty again",
@@ -858,7 +868,7 @@ class Committee:
             return True
         if (draw is None and phase not in (_COMMIT, _REVEAL)) or self.address not in holders:
             await self._finalize_when_due(batch_id)
-            await self.accountability.on_batch(batch_id, None)
+            await self._after_seats(batch_id, None)
             return False
         gateway, leaves = await self.leaves_of(batch_id)
         key = seat_key(batch_id)
@@ -893,8 +903,17 @@ class Committee:
         phase = await self._settle_seat(batch_id, vector, salt, reveal, header, listed)
         self._drop_late_queue(batch_id)  # the batch left its committee phase
         if phase in (_FINALIZED, _CLOSED):
-            await self.accountability.on_batch(batch_id, vector if reveal else None)
+            await self._after_seats(batch_id, vector if reveal else None)
         return phase == _REDRAWN
+
+    async def _after_seats(self, batch_id: int, own_vector: list[bytes] | None) -> None:
+        """The batch's accountability duties (:meth:`Accountability.on_batch`), the seat loop
+        done: a reorg that reopens the batch meanwhile starts its duty again (:meth:`_unsettled`)."""
+        self._past_seats.add(batch_id)
+        try:
+            await self.accountability.on_batch(batch_id, own_vector)
+        finally:
+            self._past_seats.discard(batch_id)
 
     async def _vector(
         self, batch_id: int, gateway: str, leaves: list[Leaf], audit: int
@@ -1051,7 +1070,7 @@ class Committee:
             fresh = time.monotonic() - read_at < recheck
             unchanged = phase == seen and record is seen_record and fresh and not waiting
             if phase in (_COMMIT, _REVEAL) and unchanged:
-                await self._end_reveal_window(phase, record)
+                await self._end_reveal_window(phase, record, clock_read)
                 await asyncio.sleep(self.poll)
                 continue
             seen, seen_record, waiting = phase, record, False
