@@ -91,6 +91,11 @@ _CASE_RECHECK = 10.0
 #: up (a persistent refusal would otherwise send a reverted transaction at every block of the
 #: commit window).
 _COMMIT_TRIES = 3
+#: The member index a tier-2 vote is committed with: the court reads it only for a tier-3 vote,
+#: where no member has it. A panel vote mined after a challenge opened tier 3 is refused then;
+#: with 0 it was taken as the tier-3 vote of the active set's first member (that worker: a
+#: commitment its saved tier-2 vote cannot open, a no-show slashed 5 % of its stake).
+PANEL_SEAT = 2**256 - 1
 #: seconds without a block before a devnet that mines on transactions is mined to a panel's seed
 #: block (:meth:`Accountability._seat_panel`; the committee's ``_MINE_QUIET``)
 _MINE_QUIET = 0.3
@@ -724,11 +729,11 @@ class Accountability:
                     )
                 else:
                     log.info(
-                        "accountability: case %d/%d tier %d: a voter (member %d); voting by %d",
+                        "accountability: case %d/%d tier %d: a voter (%s); voting by %d",
                         batch_id,
                         index,
                         tier,
-                        member,
+                        "a panel seat" if member == PANEL_SEAT else f"member {member}",
                         int(case.get("commitDeadline") or 0),
                     )
                     vote = opinion
@@ -917,11 +922,12 @@ class Accountability:
     async def _member_index(
         self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]
     ) -> int | None:
-        """0 for a tier-2 panel seat, the active-set index for a tier-3 voter, None otherwise."""
+        """:data:`PANEL_SEAT` for a tier-2 panel seat, the active-set index for a tier-3 voter,
+        None otherwise."""
         if tier == TIER_PANEL:
             voters = await courts.voters_of(batch_id, index, TIER_PANEL)
             seated = any(str(v["worker"]).lower() == self.address.lower() for v in voters)
-            return 0 if seated else None
+            return PANEL_SEAT if seated else None
         active = await self.view.active_set(int(case["epoch"]))
         members = [m.lower() for m in active.members]
         me = self.address.lower()
