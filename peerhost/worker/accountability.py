@@ -219,6 +219,8 @@ class Accountability:
         self._stale_cases: set[tuple[int, int]] = set()
         self._following: set[tuple[int, int]] = set()  # cases a duty drives now
         self._late: set[asyncio.Future[bytes]] = set()  # leaf runs past a vote's cutoff
+        #: (batch, index) -> the case's seatPanel on its way (:meth:`_seat_panel`)
+        self._seating: dict[tuple[int, int], asyncio.Task[None]] = {}
         #: per case this worker follows: its own result of the leaf, worked out once in the
         #: background (a sandbox run) while the duty reads the case at every block
         self._opinions: dict[tuple[int, int], asyncio.Future[bytes]] = {}
@@ -656,6 +658,7 @@ class Accountability:
             await self._drive_case(batch_id, index)
         finally:  # no mark or counter outlives the duty it was for
             self._following.discard(key)
+            self._seating.pop(key, None)
             self._stale_cases.discard(key)
             self._opinion_failed.discard(key)
             running = self._opinions.pop(key, None)
@@ -912,12 +915,34 @@ class Accountability:
             if case_phase_at(await courts.case_of(batch_id, index), 0, 0) != SEEDING:
                 self._stale_cases.add((batch_id, index))  # seated since: read at the next pass
                 return
+            sending = self._seating.get((batch_id, index))
+            if sending is not None and not sending.done():
+                return  # its seatPanel is on its way
             block = await self.view.rpc.call("eth_getBlockByNumber", [hex(seed), False])
-            await self._try(courts, "dispute", "seatPanel", batch_id, index, encode_header(block))
+            # sent beside the duty, which reads the next blocks meanwhile: awaited, its receipt
+            # (a revert when another worker seated the panel first) held the voter 10-18 s under
+            # load before it looked for its seat, out of a 20 s commit window (seeds 2403, 2406)
+            task = asyncio.create_task(
+                self._seat_panel_sent(courts, batch_id, index, encode_header(block)),
+                name=f"seatPanel {batch_id}/{index}",
+            )
+            self._seating[(batch_id, index)] = task
+            self._late.add(task)  # type: ignore[arg-type]  # cancelled by close()
+            task.add_done_callback(self._late.discard)
         elif self.mine_blocks:
             later = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
             if later.number <= head.number:
                 await self.view.rpc.call("anvil_mine", [hex(seed - head.number)])
+
+    async def _seat_panel_sent(
+        self, courts: CourtsView, batch_id: int, index: int, header: bytes
+    ) -> None:
+        try:
+            await self._try(courts, "dispute", "seatPanel", batch_id, index, header)
+        except (ChainUnavailable, RpcError) as exc:  # the duty's next pass sends it again
+            log.info("accountability: case %d/%d: seatPanel not sent (%s)", batch_id, index, exc)
+        finally:
+            self._stale_cases.add((batch_id, index))  # the case read again at the next pass
 
     async def _member_index(
         self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]

@@ -8,16 +8,31 @@ none came for a quiet spell. Real anvil, real courts, the worker's own duty."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import pytest
 
 from peerhost.chain.config import ChainConfig
+from peerhost.chain.sender import TxSender
 from peerhost.worker import accountability
 
 from .courtkit import CP_COMMIT, CP_SEEDING, Court
-from .worker_harness import ThreadLoop, accountability_of, wait_for
+from .worker_harness import ThreadLoop, accountability_of, key_of, wait_for
+
+
+class HeldReceipts(TxSender):
+    """Sends at once; a receipt is read only once ``released`` is set (a loaded node's slow
+    confirmations, held until the test says)."""
+
+    released: asyncio.Event | None = None
+
+    async def wait(self, tx_hash: bytes, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if self.released is None:
+            self.released = asyncio.Event()
+        await self.released.wait()
+        return await super().wait(tx_hash, *args, **kwargs)
 
 
 def test_seat_panel__seated_by_another_since__sends_nothing(
@@ -79,6 +94,44 @@ def test_seat_panel__devnet__blocks_to_the_seed_mined_only_when_none_came(
         assert rpc.calls["anvil_mine"] == 1
         assert int(k.chain.blocks.head.number) == seed
         assert court.phase(b, 0) == CP_SEEDING  # seated at its next pass, by a later block
+    finally:
+        loop.run(duties.close())
+        loop.run(rpc.aclose())
+
+
+def test_seat_panel__its_receipt_slow__the_duty_goes_on_reading_blocks(
+    k: Any, v2_config: ChainConfig, accounts_by_address: dict[str, Any], loop: ThreadLoop
+) -> None:
+    """``seatPanel`` goes out beside the duty: its receipt (a revert when another worker won the
+    race) held the voter 10-18 s under load before it looked for its seat, out of a 20 s commit
+    window (fault runs, seeds 2403 and 2406)."""
+    court = Court(k, accounts_by_address)
+    _, b = court.escalated_leaf()
+    seed = int(court.case(b, 0).seedBlock)
+    head = int(k.chain.blocks.head.number)
+    if head < seed:
+        k.chain.mine(seed - head)
+    me = next(iter(accounts_by_address.values()))
+    rpc, duties = accountability_of(v2_config, me, None, None)
+    sender = HeldReceipts(rpc, key_of(me), v2_config.chain_id)
+    duties.view.sender = sender
+    try:
+        courts = loop.run(duties.courts())
+        # returns with the transaction sent and its receipt held (before: waited for it)
+        loop.run(duties._seat_panel(courts, b, 0, seed), 10)
+        sending = duties._seating[(b, 0)]
+        assert not sending.done()
+        wait_for(lambda: court.phase(b, 0) == CP_COMMIT, 10, "the panel seated on the chain")
+        loop.run(duties._seat_panel(courts, b, 0, seed), 10)  # on its way: not sent twice
+        assert rpc.calls["eth_sendRawTransaction"] == 1
+
+        async def release() -> None:
+            assert sender.released is not None
+            sender.released.set()
+            await asyncio.wait_for(asyncio.shield(sending), 30)
+
+        loop.run(release())
+        assert (b, 0) in duties._stale_cases  # the case read again at the duty's next pass
     finally:
         loop.run(duties.close())
         loop.run(rpc.aclose())
