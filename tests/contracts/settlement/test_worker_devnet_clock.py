@@ -104,7 +104,7 @@ def test_end_reveal_window__holder_rounds__chain_clock_read_once_until_the_deadl
             loop.run(committee._end_reveal_window(_REVEAL, record, clock_read))
         assert sum(rpc.calls.values()) - calls <= 2 * 2, "the clock read at every round"
         assert _head(kit)[0] == start
-        time.sleep(4.5)  # the chain's clock passes the deadline
+        time.sleep(6.0)  # the chain's clock passes the deadline (whole seconds: past it by 2)
         for _ in range(5):
             loop.run(committee._end_reveal_window(_REVEAL, record, clock_read))
         assert _head(kit)[0] == start + 1  # mined once, then the head is past the deadline
