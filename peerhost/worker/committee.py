@@ -131,6 +131,9 @@ _CARRIED_BLOCKS = 64
 #: taken for lost (:meth:`Committee._seed_lost`); a random share more per duty, so that the
 #: workers following the same batch do not all act on it at once
 _SEED_LOST = 5.0
+#: seconds at most that a restarted worker's duties of the batches it finds posted wait for the
+#: reveals of the seats it committed before the restart (:meth:`Committee._behind_backlog`)
+_BACKLOG_HOLD = 10.0
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,12 @@ class Committee:
         self._reopened: dict[int, dict[str, Any]] = {}  # settlements replaced: :meth:`_unsettled`
         self._rounds: dict[str, asyncio.Task[None]] = {}  # the log loop's rounds beside it
         self._past_seats: set[int] = set()  # batches whose duty is past its seat loop
+        #: at start: batches whose seat this worker committed and has not revealed (its duty
+        #: record); the other duties of the first read wait for them (:meth:`_behind_backlog`)
+        self._opening: set[int] = set()
+        self._opened_all = asyncio.Event()
+        self._starting = False  # the log loop's first read of the blocks before the start
+        self._hold_until = 0.0  # monotonic time the first read's duties wait for at most
         self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
         # batch id -> the seed block's header of a batch this worker will seat (not seated yet)
         self._unseated: dict[int, bytes] = {}
@@ -414,6 +423,11 @@ class Committee:
         self._from_block = max(0, cursor - 1000)
         cursor = self._from_block
         self.accountability.from_block = self._from_block
+        self._opening = {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
+        self._starting = True
+        self._hold_until = time.monotonic() + _BACKLOG_HOLD
+        self._opened_all.clear()
+        self._hold_over()
         sweep = asyncio.create_task(self._sweep_claims(), name="claims sweep")
         self._late.add(sweep)
         sweep.add_done_callback(self._late.discard)
@@ -436,6 +450,10 @@ class Committee:
                     if await self._read_logs(block, cursor):
                         cursor, read = block.number + 1, block.hash
                         last_read = time.monotonic()
+                        if self._starting:  # the saved seats without a posted batch: none due
+                            self._starting = False
+                            self._opening &= set(self.tasks)
+                            self._hold_over()
                     else:  # a reorg replaced it during the read: the new head, then again
                         await self.heads.read()
                 elif self._checkpoints and self._checkpoints[-1] == (block.number, block.hash):
@@ -582,10 +600,11 @@ class Committee:
             self._batches.pop(batch_id, None)
             self._uncarry(batch_id)  # marked again if the new post carries them
         self._posted_in[batch_id] = block
-        self._restart(batch_id, raw)
+        self._restart(batch_id, raw, held=self._starting and batch_id not in self._opening)
 
-    def _restart(self, batch_id: int, raw: dict[str, Any]) -> None:
-        """Starts the duty of ``batch_id`` from its post log ``raw``, in place of one running."""
+    def _restart(self, batch_id: int, raw: dict[str, Any], held: bool = False) -> None:
+        """Starts the duty of ``batch_id`` from its post log ``raw``, in place of one running;
+        ``held``: after the start's saved seats are revealed (:meth:`_behind_backlog`)."""
         task = self.tasks.get(batch_id)
         if task is not None:
             task.cancel()  # its _done skips the drop: the new duty's task replaced it
@@ -594,7 +613,7 @@ class Committee:
         if raw.get("transactionHash"):
             self._post_tx[batch_id] = str(raw["transactionHash"])
         task = self.tasks[batch_id] = asyncio.create_task(
-            self._duty(batch_id, raw), name=f"batch {batch_id}"
+            self._duty(batch_id, raw, held), name=f"batch {batch_id}"
         )
         task.add_done_callback(lambda ended: self._done(batch_id, ended))
 
@@ -606,6 +625,35 @@ class Committee:
             self._post_tx.pop(batch_id, None)
             self._refused.pop(batch_id, None)
             self._drop_late_queue(batch_id)
+            self._opened(batch_id)
+
+    def _opened(self, batch_id: int) -> None:
+        """``batch_id``'s saved seat revealed (or its duty ended)."""
+        self._opening.discard(batch_id)
+        self._hold_over()
+
+    def _hold_over(self) -> None:
+        """Once no saved seat is left to open, or the hold is over, the duties held behind them
+        go on."""
+        if not self._opening or time.monotonic() >= self._hold_until:
+            self._opened_all.set()
+
+    async def _behind_backlog(self, batch_id: int) -> None:
+        """Waits until the seats this worker committed before a restart and whose batches are in
+        their reveal phase are revealed, at most until :data:`_BACKLOG_HOLD` seconds after the
+        start. A restarted worker finds every batch
+        of its last 1,000 blocks posted and starts all their duties at once: under load, the one
+        seat that only had to open its saved commitment reached the chain after its reveal
+        deadline, a seat no-show (``worker-killed-commit-restarted`` seed 2402)."""
+        wait = self._hold_until - time.monotonic()
+        if wait > 0 and not self._opened_all.is_set():
+            log.info(
+                "committee: batch %d: waits for the saved seats' reveals (%s)",
+                batch_id,
+                ", ".join(str(b) for b in sorted(self._opening)),
+            )
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._opened_all.wait(), wait)
 
     async def _sweep_claims(self) -> None:
         """Claims seat pay owed from before this start (Accountability.sweep_claims); a chain
@@ -632,13 +680,15 @@ class Committee:
 
     # ---- one batch -------------------------------------------------------------------------
 
-    async def _duty(self, batch_id: int, posted_log: dict[str, Any]) -> None:
+    async def _duty(self, batch_id: int, posted_log: dict[str, Any], held: bool = False) -> None:
         # A node restart or a dropped connection mid-duty (ChainUnavailable) resumes the duty
         # where it stood, as a worker restart does (what it committed is in its duty record),
         # instead of leaving the batch's seat unopened. A duty ends only with its batch (passes
         # done, or Finalized, Closed or Expired): one that hit a limit below logs it once and
         # follows the batch every _SLOW seconds, as a later draw's holders must commit (a duty
         # that ended after six refused seatings left the reseeded draw's seats no-shows).
+        if held:
+            await self._behind_backlog(batch_id)
         reseated = failures = resumes = 0
         slow = False  # a limit was hit: passes every _SLOW seconds
         while True:
@@ -910,7 +960,10 @@ class Committee:
         if saved is not None and await self.view.vote_of(batch_id, self.address) != bytes(32):
             packed, salt = saved  # committed before a restart: reveal what was committed
             vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
+            if phase != _REVEAL:
+                self._opened(batch_id)  # nothing to reveal yet: the backlog need not wait
         else:
+            self._opened(batch_id)  # its commitment not on the chain: no reveal to hurry
             batch = await self.book.batch(batch_id)
             audit = (
                 draw.audit_mask(batch, int((await self.view.params())["auditBps"]))
@@ -1155,6 +1208,7 @@ class Committee:
                         else:
                             await self._send("reveal", batch_id, vhash, salt, vector, listed)
                             self.duties.mark(key)
+                            self._opened(batch_id)
                     except TransactionReverted as exc:  # the phase moved meanwhile: read again
                         log.info("committee: batch %d: %s reverted (%s)", batch_id, step, exc)
                         self.reverted[step] = self.reverted.get(step, 0) + 1
@@ -1167,6 +1221,7 @@ class Committee:
                         listed = holder_words(seated, counts)  # as seated (a reorg may redraw)
                 if phase == _REVEAL and not reveal and not self.duties.done(key):
                     self.duties.mark(key)  # withheld by this worker's strategy
+                    self._opened(batch_id)
             await self._end_reveal_window(phase, record, clock_read)
             await asyncio.sleep(self.poll)
 

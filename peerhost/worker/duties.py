@@ -141,6 +141,16 @@ class DutyLog:
                 (key,),
             )
 
+    def undone(self, prefix: str) -> list[str]:
+        """The keys starting with ``prefix`` recorded and not marked done (committed, not
+        revealed), in the order they were recorded."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key FROM duties WHERE done = 0 AND substr(key, 1, ?) = ? ORDER BY rowid",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def done(self, key: str) -> bool:
         with self._lock:
             row = self._db.execute("SELECT done FROM duties WHERE key = ?", (key,)).fetchone()

@@ -334,9 +334,15 @@ class WorkerNode:
             self.metrics.stake_wei = int(str(info.get("stake") or 0))
             if self.chain.has_settlement and s.stake:
                 await self._ensure_staked(enc, s.stake)
+            await self._observe_clock()
+            self._feed_tasks = []
+            if self.chain.has_settlement:
+                # before the sandbox's warm-up (seconds of CPU, more under load): a restarted
+                # worker's saved seats reveal first (Committee._behind_backlog), and a reveal
+                # window closing meanwhile is not missed (worker-killed-commit-restarted 2402)
+                self._feed_tasks.append(self._keep("committee", self.committee.run))
             await runner.warm()
             await server.start()
-            await self._observe_clock()
             self._resume()
             followed = [self.chain.coordinator]
             if self.prewarmer is not None:
@@ -354,9 +360,8 @@ class WorkerNode:
                 self._keep("withdraw", self._withdraw_loop),
                 self._keep("clock", self._clock_loop),
             ]
-            self._feed_tasks = [self._keep(f"feed {feed.url}", feed.run) for feed in self.feeds]
+            self._feed_tasks += [self._keep(f"feed {feed.url}", feed.run) for feed in self.feeds]
             if self.chain.has_settlement:
-                self._feed_tasks.append(self._keep("committee", self.committee.run))
                 if self.standin is not None:
                     self._feed_tasks.append(self._keep("standin", self.standin.run))
                 self._feed_tasks.append(

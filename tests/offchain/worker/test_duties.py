@@ -40,3 +40,15 @@ def test_duty_keys__differ_by_batch_leaf_and_tier() -> None:
     keys = {seat_key(1), vote_key(1, 0, 2), vote_key(1, 0, 3), vote_key(1, 1, 2)}
     keys |= {challenge_key(1, 0, 3)}
     assert len(keys) == 5
+
+
+def test_duty_log__undone__the_prefixed_keys_not_marked_in_order(tmp_path: Path) -> None:
+    log = DutyLog(tmp_path / "duties.sqlite3")
+    log.save(seat_key(9), b"\x01" * 32, b"\x02" * 32)
+    log.save(vote_key(9, 0, 2), b"\x03" * 32, b"\x04" * 32)
+    log.save(seat_key(4), b"\x05" * 32, b"\x06" * 32)
+    log.save(seat_key(11), b"\x07" * 32, b"\x08" * 32)
+    log.mark(seat_key(11))
+    assert log.undone("seat:") == [seat_key(9), seat_key(4)]
+    assert log.undone("vote:") == [vote_key(9, 0, 2)]
+    assert log.undone("challenge:") == []
