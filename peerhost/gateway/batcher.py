@@ -11,7 +11,11 @@ Transactions reach the node in nonce order (one batch at a time, in queue order)
 The last signed transactions are kept (by nonce): :meth:`BatchSender.heal` sends again, byte for
 byte, those the chain and the node's pool lost (a reorg dropped their block). The same bytes carry
 the same nonce, so a transaction sent again can be mined at most once, and the ones signed after it
-are no longer stuck behind its nonce.
+are no longer stuck behind its nonce. A mined transaction that reverted, and whose caller acted on
+that (:meth:`BatchSender.defuse`: a refused post whose tickets go out in a new one), is not sent
+again: the same bytes may succeed on the new branch, where the caller never looks for them (a
+batch its gateway never knew, its results never opened: ``reorg-deep`` seed 2506). Its nonce is
+filled with an empty transfer to the account instead, so the ones after it do not wait.
 
 A transaction the node refuses (one entry of a batch: rate-limited, say) leaves a hole at its nonce
 while the ones signed after it were taken: unless the node knows its hash after all (a refusal does
@@ -64,6 +68,7 @@ class BatchSender:
         self._kept: dict[int, tuple[bytes, bytes]] = {}  # nonce -> (hash, raw): sent again if lost
         self._holes: set[int] = set()  # nonces the node refused, taken by the next ones signed
         self._refilled: set[int] = set()  # holes signed again, given up when refused again
+        self._defused: set[int] = set()  # kept nonces filled with an empty transfer if lost
         self._queue_nonces: dict[bytes, int] = {}  # raw -> nonce, while queued
         self.resent = 0
         self.batches = 0
@@ -111,8 +116,11 @@ class BatchSender:
         else:
             signed = self.signer.sign(to, data, gas=gas, value=value)
         self._kept[signed.nonce] = (signed.hash, signed.raw)
+        self._defused.discard(signed.nonce)
         if len(self._kept) > _KEPT:
-            del self._kept[min(self._kept)]
+            oldest = min(self._kept)
+            del self._kept[oldest]
+            self._defused.discard(oldest)
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._queue.append((signed.raw, future))
         self._queue_nonces[signed.raw] = signed.nonce
@@ -135,10 +143,19 @@ class BatchSender:
             if kept_hash == tx_hash:
                 del self._kept[nonce]
 
+    def defuse(self, tx_hash: bytes) -> None:
+        """A mined transaction that reverted and whose caller acted on it: if a reorg drops it,
+        :meth:`heal` fills its nonce with an empty transfer instead of sending it again (module
+        docstring)."""
+        for nonce, (kept_hash, _) in self._kept.items():
+            if kept_hash == tx_hash:
+                self._defused.add(nonce)
+
     async def heal(self) -> list[bytes]:
         """Sends again the kept transactions the node no longer holds (module docstring): every
         kept one at or past the account's pending count, lowest nonce first (the node answers
-        "already known" for one it still queues). Returns the hashes sent again."""
+        "already known" for one it still queues); a defused one's nonce gets an empty transfer.
+        Returns the hashes sent."""
         if not self._kept or self._queue:
             return []
         pending = int(await self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16)
@@ -147,6 +164,18 @@ class BatchSender:
         out = []
         for nonce in sorted(n for n in self._kept if n >= pending):
             tx_hash, raw = self._kept[nonce]
+            if nonce in self._defused:
+                await self.signer.fees()
+                filler = self._sign_at(nonce, self.address, b"", gas=21_000, value=0)
+                log.warning(
+                    "transaction %s (nonce %d) reverted and a reorg dropped it: its nonce filled "
+                    "with an empty transfer %s, not sent again",
+                    HexBytes(tx_hash).to_0x_hex(),
+                    nonce,
+                    HexBytes(filler.hash).to_0x_hex(),
+                )
+                self._defused.discard(nonce)
+                tx_hash, raw = self._kept[nonce] = (filler.hash, filler.raw)
             try:
                 await self.rpc.call("eth_sendRawTransaction", [HexBytes(raw).to_0x_hex()])
             except RpcError as exc:

@@ -572,6 +572,9 @@ class BatchPoster:
     ) -> int | None:
         seqs = [t.ticket.seq for t in tickets]
         if int(str(receipt["status"]), 16) != 1:
+            # acted on below (tickets left out, back to be posted, or rejected): a reorg that
+            # drops it must not have it sent again, where it may succeed (seed 2506)
+            self.sender.defuse(tx_hash)
             reason = "reverted"
             with contextlib.suppress(Exception):  # the reason is a nicety
                 reason = await self._revert_reason(receipt)
@@ -754,6 +757,7 @@ class BatchPoster:
                 log.warning(
                     "batch %d (%s) mined again after a reorg and reverted", batch_id, hex_hash
                 )
+                self.sender.defuse(tx_hash)  # its tickets are posted anew
                 del self._recent[tx_hash]
                 self._drop(tx_hash)
                 continue

@@ -7,6 +7,7 @@ again without them, so no ticket is ever posted twice."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +249,38 @@ def test_poster__mined_open_dropped_by_reorg__opened_again_and_batch_closed(
             break
     assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED, "not opened again"
     assert gw.book.batch(batch_id).state == "settled"
+
+
+def test_poster__reverted_post_dropped_by_reorg__not_sent_again_and_tickets_posted_once(
+    ready: Any, gw: Gateway, chain: Any
+) -> None:
+    """A post the contract refused (its tickets issued after the chain's clock: they go back to
+    wait for it) and that a reorg then dropped. The sender used to send its bytes again, byte for
+    byte, and on the new branch, the chain's clock past the tickets by then, it was mined: a
+    batch the gateway's book never knew. Its own post of the same tickets was refused as posted
+    already and they were rejected, and the batch's results were never opened (``reorg-deep``
+    seed 2506). Its nonce is now filled with an empty transfer."""
+    kit = ready
+    start = int(chain.blocks.head.number) + 1
+    ahead = kit.now() + 30
+    tickets = [replace(t, issued_at=ahead, deadline=ahead + 600) for t in kit.tickets(2)]
+    gw.issue(tickets, kit.project_id)
+    fork = kit.request("evm_snapshot", [])
+    gw.tick()  # refused: InvalidTicketTimes; the tickets wait for the chain's clock
+    assert gw.states(tickets) == ["issued", "issued"]
+    assert posted(kit, gw, start) == {}
+    assert kit.request("evm_revert", [fork])  # drops the block that holds the refused post
+    chain.mine(timestamp=ahead + 5)  # the chain's clock past the tickets now
+    for _ in range(20):
+        gw.poster._lag = 0.0  # the harness's chain clock is not the wall clock: post at once
+        gw.tick()
+        if gw.states(tickets) != ["issued", "issued"]:
+            break
+    batches = posted(kit, gw, start)
+    assert seqs(batches) == [t.seq for t in tickets]  # posted once, by the gateway's new post
+    # before: the resent refused post held them, and the gateway's own post was refused for it
+    assert gw.states(tickets) == [POSTED, POSTED]
+    for stored in gw.book:
+        if stored.ticket.seq in {t.seq for t in tickets}:
+            assert stored.batch_id is not None and stored.leaf_index is not None
+            assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
