@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -67,6 +66,7 @@ from peerhost.worker.duties import (
     chain_lead,
     challenge_key,
     commit_margin,
+    quiet_spell,
     vote_key,
 )
 
@@ -96,9 +96,6 @@ _COMMIT_TRIES = 3
 #: with 0 it was taken as the tier-3 vote of the active set's first member (that worker: a
 #: commitment its saved tier-2 vote cannot open, a no-show slashed 5 % of its stake).
 PANEL_SEAT = 2**256 - 1
-#: seconds without a block before a devnet that mines on transactions is mined to a panel's seed
-#: block (:meth:`Accountability._seat_panel`; the committee's ``_MINE_QUIET``)
-_MINE_QUIET = 0.3
 
 #: Asks for a ticket's input once (None: refused or unreachable).
 InputFetch = Callable[[], Awaitable[bytes | None]]
@@ -907,8 +904,7 @@ class Accountability:
         seated already: every worker following the case sees the same block, and a racing
         ``seatPanel`` is a mined revert whose receipt the voter waits for (seconds under load,
         out of its tier's commit window). On a devnet that mines on transactions the blocks to
-        the seed are mined only once none came for a quiet spell (:data:`_MINE_QUIET`, a random
-        share more), as the committee's seed blocks: every worker mining every gap made ten
+        the seed are mined only once none came for a quiet spell (:func:`~peerhost.worker.duties.quiet_spell`), as the committee's seed blocks: every worker mining every gap made ten
         empty blocks an escalation, each one waking every duty of every worker."""
         head = await self.heads.latest()
         if head.number >= seed:  # the seatPanel transaction lands in a later block
@@ -930,7 +926,7 @@ class Accountability:
             self._late.add(task)  # type: ignore[arg-type]  # cancelled by close()
             task.add_done_callback(self._late.discard)
         elif self.mine_blocks:
-            later = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
+            later = await self.heads.next(head.hash, quiet_spell())
             if later.number <= head.number:
                 await self.view.rpc.call("anvil_mine", [hex(seed - head.number)])
 

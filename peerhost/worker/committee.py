@@ -86,6 +86,7 @@ from peerhost.worker.duties import (
     chain_lead,
     commit_margin,
     input_margin,
+    quiet_spell,
     seat_key,
 )
 from peerhost.worker.tickets import TicketRunner
@@ -121,9 +122,6 @@ _CHEQUES_EVERY = 2.0  # seconds between rounds of withheld tickets and consumer 
 #: burst of blocks (a devnet that mines a block per transaction: every post, commit and reveal)
 #: is read as one range, one ``eth_getLogs``, not one per block
 _COALESCE = 0.1
-#: seconds without a block before a devnet that mines on transactions is made to mine the
-#: blocks a seed needs (:meth:`Committee._blocks_stalled`)
-_MINE_QUIET = 0.3
 #: blocks a post's tickets marked posted from its calldata are remembered, to undo the marks when
 #: a reorg drops it (the gateway's reorg depth: :data:`peerhost.gateway.poster._REORG_BLOCKS`)
 _CARRIED_BLOCKS = 64
@@ -266,10 +264,10 @@ class Committee:
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
         self._posted_in: dict[int, str] = {}  # batch id -> block hash of the post its duty serves
         self._post_tx: dict[int, str] = {}  # batch id -> hash of that post's transaction
-        #: batch id -> (block, post log) of a batch seen finalized or expired in one of the
+        #: batch id -> block of a batch seen finalized or expired in one of the
         #: remembered heads' blocks: a reorg that takes that block away may take the batch back
         #: to a phase its holders must act in again (:meth:`_unsettled`)
-        self._settled_in: dict[int, tuple[int, dict[str, Any]]] = {}
+        self._settled_in: dict[int, int] = {}
         self._post_raw: dict[int, dict[str, Any]] = {}  # batch id -> the post log its duty serves
         self._reopened: dict[int, dict[str, Any]] = {}  # settlements replaced: :meth:`_unsettled`
         self._rounds: dict[str, asyncio.Task[None]] = {}  # the log loop's rounds beside it
@@ -544,8 +542,9 @@ class Committee:
         self.reorgs += 1
         self.book.reorg()
         self._uncarry(since=again)
-        for batch_id, (at, raw) in list(self._settled_in.items()):
-            if at >= again:  # its settlement was in a replaced block: checked by _unsettled
+        for batch_id, at in list(self._settled_in.items()):
+            raw = self._post_raw.get(batch_id)
+            if at >= again and raw is not None:  # settled in a replaced block: _unsettled checks
                 del self._settled_in[batch_id]
                 self._reopened[batch_id] = raw
         return again
@@ -553,11 +552,10 @@ class Committee:
     def _settled(self, batch_id: int, number: int) -> None:
         """Notes the block that finalized or expired ``batch_id`` (with the post its duty
         served), as long as a reorg can still take it away (blocks of the remembered heads)."""
-        raw = self._post_raw.get(batch_id)
-        if raw is not None:
-            self._settled_in[batch_id] = (number, raw)
+        if batch_id in self._post_raw:
+            self._settled_in[batch_id] = number
         oldest = self._checkpoints[0][0] if self._checkpoints else number
-        for old in [b for b, (at, _) in self._settled_in.items() if at < oldest]:
+        for old in [b for b, at in self._settled_in.items() if at < oldest]:
             del self._settled_in[old]
             self._post_raw.pop(old, None)
 
@@ -1353,15 +1351,14 @@ class Committee:
 
     async def _blocks_stalled(self, number: int) -> bool:
         """Whether a devnet that mines on transactions made no block past ``number`` for a
-        quiet spell (:data:`_MINE_QUIET`, a random share more so that the workers waiting for
-        the same seed block do not all mine it): only then are blocks mined for a seed. While
+        quiet spell (:func:`~peerhost.worker.duties.quiet_spell`): only then are blocks mined for a seed. While
         calls come, every post, commit and reveal is a block anyway, and blocks mined on top
         were blocks more for every process following the chain to read."""
         head = await self.heads.latest()
         if head.number > number:  # blocks came that the batch book has not seen yet
             await asyncio.sleep(self.poll)
             return False
-        block = await self.heads.next(head.hash, _MINE_QUIET * (1.0 + random.random()))
+        block = await self.heads.next(head.hash, quiet_spell())
         return block.number <= number
 
     async def _seed_lost(

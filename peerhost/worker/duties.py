@@ -8,6 +8,7 @@ like a wrong reveal). A duty is keyed by what it is for (``seat:<batch>``,
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import threading
 import time
@@ -16,6 +17,17 @@ from pathlib import Path
 
 from peerhost.chain.errors import RpcError
 from peerhost.chain.settlement import SettlementView
+
+#: seconds without a block before a devnet that mines on transactions is made to mine the blocks a
+#: seed needs (a batch's: ``Committee._blocks_stalled``; a panel's: ``Accountability._seat_panel``)
+MINE_QUIET = 0.3
+
+
+def quiet_spell() -> float:
+    """:data:`MINE_QUIET` and a random share more, so that the workers waiting for the same seed
+    block do not all mine it."""
+    return MINE_QUIET * (1.0 + random.random())
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS duties (

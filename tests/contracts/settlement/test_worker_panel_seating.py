@@ -16,7 +16,7 @@ import pytest
 
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.sender import TxSender
-from peerhost.worker import accountability
+from peerhost.worker import duties as duties_module
 
 from .courtkit import CP_COMMIT, CP_SEEDING, Court
 from .worker_harness import ThreadLoop, accountability_of, key_of, wait_for
@@ -65,7 +65,7 @@ def test_seat_panel__devnet__blocks_to_the_seed_mined_only_when_none_came(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # a quiet spell longer than the test's own reaction on a loaded machine (0.3-0.6 s)
-    monkeypatch.setattr(accountability, "_MINE_QUIET", 2.0)
+    monkeypatch.setattr(duties_module, "MINE_QUIET", 2.0)
     court = Court(k, accounts_by_address)
     _, b = court.escalated_leaf()
     seed = int(court.case(b, 0).seedBlock)
