@@ -15,7 +15,9 @@ are no longer stuck behind its nonce. A mined transaction that reverted, and who
 that (:meth:`BatchSender.defuse`: a refused post whose tickets go out in a new one), is not sent
 again: the same bytes may succeed on the new branch, where the caller never looks for them (a
 batch its gateway never knew, its results never opened: ``reorg-deep`` seed 2506). Its nonce is
-filled with an empty transfer to the account instead, so the ones after it do not wait.
+filled with an empty transfer to the account instead, so the ones after it do not wait. This
+covers the sends of this process only: a node that puts a dropped transaction back in its own
+pool (geth and reth do; anvil does not) may mine the original bytes itself.
 
 A transaction the node refuses (one entry of a batch: rate-limited, say) leaves a hole at its nonce
 while the ones signed after it were taken: unless the node knows its hash after all (a refusal does
@@ -142,6 +144,7 @@ class BatchSender:
         for nonce, (kept_hash, _) in list(self._kept.items()):
             if kept_hash == tx_hash:
                 del self._kept[nonce]
+                self._defused.discard(nonce)
 
     def defuse(self, tx_hash: bytes) -> None:
         """A mined transaction that reverted and whose caller acted on it: if a reorg drops it,
@@ -161,11 +164,15 @@ class BatchSender:
         pending = int(await self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16)
         if max(self._kept) < pending:
             return []
+        lost = sorted(n for n in self._kept if n >= pending)
+        if self._defused.intersection(lost):
+            await self.signer.fees()  # before the loop: nothing awaited from a check to its send
         out = []
-        for nonce in sorted(n for n in self._kept if n >= pending):
+        for nonce in lost:
+            if nonce not in self._kept:
+                continue
             tx_hash, raw = self._kept[nonce]
             if nonce in self._defused:
-                await self.signer.fees()
                 filler = self._sign_at(nonce, self.address, b"", gas=21_000, value=0)
                 log.warning(
                     "transaction %s (nonce %d) reverted and a reorg dropped it: its nonce filled "

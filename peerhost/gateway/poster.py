@@ -745,6 +745,7 @@ class BatchPoster:
                     "batch %d (%s) was dropped by a reorg: posting again", batch_id, hex_hash
                 )
                 del self._recent[tx_hash]
+                self.sender.defuse(tx_hash)  # posted anew: never sent again, should it come back
                 self._drop(tx_hash)
                 continue
             moved = int(str(receipt["blockNumber"]), 16)

@@ -904,8 +904,9 @@ class Accountability:
         seated already: every worker following the case sees the same block, and a racing
         ``seatPanel`` is a mined revert whose receipt the voter waits for (seconds under load,
         out of its tier's commit window). On a devnet that mines on transactions the blocks to
-        the seed are mined only once none came for a quiet spell (:func:`~peerhost.worker.duties.quiet_spell`), as the committee's seed blocks: every worker mining every gap made ten
-        empty blocks an escalation, each one waking every duty of every worker."""
+        the seed are mined only once none came for a quiet spell (:func:`quiet_spell`), as the
+        committee's seed blocks: every worker mining every gap made ten empty blocks an
+        escalation, each one waking every duty of every worker."""
         head = await self.heads.latest()
         if head.number >= seed:  # the seatPanel transaction lands in a later block
             if case_phase_at(await courts.case_of(batch_id, index), 0, 0) != SEEDING:

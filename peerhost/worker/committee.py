@@ -272,8 +272,9 @@ class Committee:
         self._reopened: dict[int, dict[str, Any]] = {}  # settlements replaced: :meth:`_unsettled`
         self._rounds: dict[str, asyncio.Task[None]] = {}  # the log loop's rounds beside it
         self._past_seats: set[int] = set()  # batches whose duty is past its seat loop
-        #: at start: batches whose seat this worker committed and has not revealed (its duty
-        #: record); the other duties of the first read wait for them (:meth:`_behind_backlog`)
+        #: at start: batches whose seat this worker saved and did not reveal (its duty record:
+        #: saved before the commitment went out); the other duties of the first read wait for
+        #: those with a commitment to open (:meth:`_behind_backlog`)
         self._opening: set[int] = set()
         self._opened_all = asyncio.Event()
         self._starting = False  # the log loop's first read of the blocks before the start
@@ -421,8 +422,13 @@ class Committee:
         self._from_block = max(0, cursor - 1000)
         cursor = self._from_block
         self.accountability.from_block = self._from_block
-        self._opening = {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
-        self._starting = True
+        # a start, not the node restarting this loop (its duties still run, past their holds)
+        self._starting = not self.tasks
+        self._opening = (
+            {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
+            if self._starting
+            else set()
+        )
         self._hold_until = time.monotonic() + _BACKLOG_HOLD
         self._opened_all.clear()
         self._hold_over()
@@ -448,9 +454,9 @@ class Committee:
                     if await self._read_logs(block, cursor):
                         cursor, read = block.number + 1, block.hash
                         last_read = time.monotonic()
-                        if self._starting:  # the saved seats without a posted batch: none due
+                        if self._starting:  # saved seats without a running duty: none due
                             self._starting = False
-                            self._opening &= set(self.tasks)
+                            self._opening &= {b for b, t in self.tasks.items() if not t.done()}
                             self._hold_over()
                     else:  # a reorg replaced it during the read: the new head, then again
                         await self.heads.read()
@@ -550,7 +556,7 @@ class Committee:
         return again
 
     def _settled(self, batch_id: int, number: int) -> None:
-        """Notes the block that finalized or expired ``batch_id`` (with the post its duty
+        """Notes the block that finalized or expired ``batch_id`` (a batch whose post its duty
         served), as long as a reorg can still take it away (blocks of the remembered heads)."""
         if batch_id in self._post_raw:
             self._settled_in[batch_id] = number
@@ -948,6 +954,7 @@ class Committee:
             await asyncio.sleep(max(self.poll, 1.0))
             return True
         if (draw is None and phase not in (_COMMIT, _REVEAL)) or self.address not in holders:
+            self._opened(batch_id)  # no seat of this worker's to open
             await self._finalize_when_due(batch_id)
             await self._after_seats(batch_id, None)
             return False
@@ -955,11 +962,15 @@ class Committee:
         key = seat_key(batch_id)
         saved = self.duties.get(key)
         reveal = True
-        if saved is not None and await self.view.vote_of(batch_id, self.address) != bytes(32):
+        vote = await self.view.vote_of(batch_id, self.address) if saved is not None else bytes(32)
+        if saved is not None and vote != bytes(32):
             packed, salt = saved  # committed before a restart: reveal what was committed
             vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
-            if phase != _REVEAL:
-                self._opened(batch_id)  # nothing to reveal yet: the backlog need not wait
+            commitment = seat_commitment(
+                self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
+            )
+            if phase != _REVEAL or vote != commitment:
+                self._opened(batch_id)  # nothing to reveal now (in Commit, or revealed already)
         else:
             self._opened(batch_id)  # its commitment not on the chain: no reveal to hurry
             batch = await self.book.batch(batch_id)
@@ -1351,9 +1362,9 @@ class Committee:
 
     async def _blocks_stalled(self, number: int) -> bool:
         """Whether a devnet that mines on transactions made no block past ``number`` for a
-        quiet spell (:func:`~peerhost.worker.duties.quiet_spell`): only then are blocks mined for a seed. While
-        calls come, every post, commit and reveal is a block anyway, and blocks mined on top
-        were blocks more for every process following the chain to read."""
+        quiet spell (:func:`quiet_spell`): only then are blocks mined for a seed. While calls
+        come, every post, commit and reveal is a block anyway, and blocks mined on top were
+        blocks more for every process following the chain to read."""
         head = await self.heads.latest()
         if head.number > number:  # blocks came that the batch book has not seen yet
             await asyncio.sleep(self.poll)

@@ -154,8 +154,8 @@ class DutyLog:
             )
 
     def undone(self, prefix: str) -> list[str]:
-        """The keys starting with ``prefix`` recorded and not marked done (committed, not
-        revealed), in the order they were recorded."""
+        """The keys starting with ``prefix`` recorded and not marked done (saved before the
+        commitment went out, and not revealed), in the order they were recorded."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT key FROM duties WHERE done = 0 AND substr(key, 1, ?) = ? ORDER BY rowid",

@@ -335,13 +335,6 @@ class WorkerNode:
             if self.chain.has_settlement and s.stake:
                 await self._ensure_staked(enc, s.stake)
             await self._observe_clock()
-            self._feed_tasks = []
-            if self.chain.has_settlement:
-                # before the sandbox's warm-up (seconds of CPU, more under load): a restarted
-                # worker's saved seats reveal first (Committee._behind_backlog), and a reveal
-                # window closing meanwhile is not missed (worker-killed-commit-restarted 2402)
-                self._feed_tasks.append(self._keep("committee", self.committee.run))
-            await runner.warm()
             await server.start()
             self._resume()
             followed = [self.chain.coordinator]
@@ -360,8 +353,9 @@ class WorkerNode:
                 self._keep("withdraw", self._withdraw_loop),
                 self._keep("clock", self._clock_loop),
             ]
-            self._feed_tasks += [self._keep(f"feed {feed.url}", feed.run) for feed in self.feeds]
+            self._feed_tasks = [self._keep(f"feed {feed.url}", feed.run) for feed in self.feeds]
             if self.chain.has_settlement:
+                self._feed_tasks.append(self._keep("committee", self.committee.run))
                 if self.standin is not None:
                     self._feed_tasks.append(self._keep("standin", self.standin.run))
                 self._feed_tasks.append(
@@ -371,6 +365,12 @@ class WorkerNode:
                 self._feed_tasks.append(self._keep("discovery", self.discovery.run))
             if self.prewarmer is not None:
                 self._feed_tasks.append(self._keep("prewarm", self.prewarmer.run))
+            # every loop runs during the sandbox's warm-up (seconds of CPU, tens under load): the
+            # committee's duties (a restarted worker's saved reveals first: worker-killed-commit-
+            # restarted 2402) and the feeds and discovery that give them the gateways' input URLs
+            # (without them a seat's input looks withheld: a data-availability challenge, a bond).
+            # A job that comes meanwhile runs on a sandbox not warmed yet, only slower
+            await runner.warm()
             await self._await_live(follower)
             self._write_ready(server.url)
             logs.event("ready", worker=self.address, metrics_url=server.url)

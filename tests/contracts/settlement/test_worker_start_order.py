@@ -51,6 +51,8 @@ def test_node__sandbox_warm_up_slow__committee_reads_the_chain_meanwhile(
         ws_url=ws_url_for(v2_config.rpc_url),
         stake=2 * ETHER,
         metrics_port=0,
+        discover=True,
+        discovery_interval=1.0,
         shutdown_timeout=5.0,
         ready_file=tmp_path / "ready.json",
     )
@@ -61,6 +63,10 @@ def test_node__sandbox_warm_up_slow__committee_reads_the_chain_meanwhile(
         assert not running.done(), running.exception()
         # before: the log loop started after the warm-up, and read nothing while it lasted
         wait_for(lambda: worker.committee.log_reads > 0, 30, "the log loop's first read")
+        # and what gives its seats the gateways' input URLs (without them an input looks
+        # withheld: a data-availability challenge against an honest gateway)
+        running_loops = {task.get_name() for task in worker._feed_tasks if not task.done()}
+        assert {"committee", "discovery"} <= running_loops
         assert settings.ready_file is not None
         assert not settings.ready_file.exists()  # still warming: not ready for jobs
         released.set()
