@@ -11,7 +11,9 @@ seconds. Real anvil, real contracts, the real log loop and duty log."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,48 @@ def _committed_then_killed(
     return posted, me, others, tickets, duties
 
 
+def to_reveal(kit: Any, chain: Any, batch_id: int, others: list[Any]) -> None:
+    """The other holders commit: the batch in its reveal phase, where the saved seat must open."""
+    for other in others:
+        kit.commit(batch_id, other, [GOOD])
+    if kit.coordinator.phaseOf(batch_id) == PH_COMMIT:
+        chain.mine(deltatime=int(kit.params.commit_window) + 1)
+    assert kit.coordinator.phaseOf(batch_id) == PH_COMMIT + 1
+
+
+@contextlib.contextmanager
+def restarted_with(
+    kind: type[Recorded],
+    config: ChainConfig,
+    me: Any,
+    duties: DutyLog,
+    ledger: AttestedLedger,
+    loop: ThreadLoop,
+) -> Iterator[Recorded]:
+    """``me``'s committee duty started again on ``duties`` (its log loop running), closed after."""
+    restarted, rpc = ledger_committee(config, me, ledger, duties=duties, kind=kind)
+    assert isinstance(restarted, Recorded)
+    restarted.events = []
+    run = loop.start(restarted.run())
+    try:
+        yield restarted
+    finally:
+        run.cancel()
+        loop.run(restarted.close())
+        loop.run(rpc.aclose())
+        ledger.close()
+
+
+def backlog_entered(restarted: Recorded, batch_id: int, seconds: float, what: str) -> list[float]:
+    """Waits until the duties of the three batches posted after ``batch_id`` made their first
+    pass; the times they did."""
+    backlog = set(range(batch_id + 1, batch_id + 4))
+    wait_for(
+        lambda: backlog <= {b for kind, b, _ in restarted.events if kind == "duty"}, seconds, what
+    )
+    return [at for kind, b, at in list(restarted.events) if kind == "duty" and b in backlog]
+
+
 def test_restart__saved_seat_revealed_before_the_backlog_duties_start(
     ready: Any,
     v2_config: ChainConfig,
@@ -104,41 +148,20 @@ def test_restart__saved_seat_revealed_before_the_backlog_duties_start(
         kit, v2_config, accounts_by_address, loop, tmp_path
     )
     batch_id = posted.batch_id
-    for other in others:
-        kit.commit(batch_id, other, [GOOD])
-    if kit.coordinator.phaseOf(batch_id) == PH_COMMIT:
-        chain.mine(deltatime=int(kit.params.commit_window) + 1)
-    assert kit.coordinator.phaseOf(batch_id) == PH_COMMIT + 1  # Reveal: the seat must open
+    to_reveal(kit, chain, batch_id, others)
     ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
-    restarted, rpc = ledger_committee(v2_config, me, ledger, duties=duties, kind=Recorded)
-    restarted.events = []
-    run = loop.start(restarted.run())
-    try:
+    with restarted_with(Recorded, v2_config, me, duties, ledger, loop) as restarted:
         audited = int(kit.coordinator.getBatch(batch_id).auditMask) & 1
         revealed = vector_hash([GOOD if audited else ABSTAIN])
         wait_for(
             lambda: bytes(kit.vote_of(batch_id, me.address)) == revealed, 30, "the saved reveal"
         )
-        backlog = {b for b in range(batch_id + 1, batch_id + 4)}
-        wait_for(
-            lambda: backlog <= {b for kind, b, _ in restarted.events if kind == "duty"},
-            30,
-            "the backlog's duties",
-        )
-        events = list(restarted.events)
-        reveal_at = next(i for i, (kind, b, _) in enumerate(events) if kind == "reveal")
-        assert events[reveal_at][1] == batch_id
-        first_backlog = min(
-            i for i, (kind, b, _) in enumerate(events) if kind == "duty" and b in backlog
-        )
+        entered = backlog_entered(restarted, batch_id, 30, "the backlog's duties")
+        revealed_at = next(at for kind, b, at in restarted.events if kind == "reveal")
+        assert next(b for kind, b, _ in restarted.events if kind == "reveal") == batch_id
         # before: every duty of the first read started at once, the saved seat's among them
-        assert reveal_at < first_backlog, events
+        assert revealed_at <= min(entered), restarted.events
         assert seat_key(batch_id) not in duties.undone("seat:")  # marked revealed
-    finally:
-        run.cancel()
-        loop.run(restarted.close())
-        loop.run(rpc.aclose())
-        ledger.close()
 
 
 def test_restart__saved_seat_in_commit_phase__backlog_not_held(
@@ -157,23 +180,10 @@ def test_restart__saved_seat_in_commit_phase__backlog_not_held(
         kit, v2_config, accounts_by_address, loop, tmp_path
     )
     ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
-    restarted, rpc = ledger_committee(v2_config, me, ledger, duties=duties, kind=Recorded)
-    restarted.events = []
-    run = loop.start(restarted.run())
-    try:
-        backlog = {b for b in range(posted.batch_id + 1, posted.batch_id + 4)}
-        wait_for(
-            lambda: backlog <= {b for kind, b, _ in restarted.events if kind == "duty"},
-            20,
-            "the backlog's duties before the hold ends",
-        )
+    with restarted_with(Recorded, v2_config, me, duties, ledger, loop) as restarted:
+        backlog_entered(restarted, posted.batch_id, 20, "the backlog's duties before the hold ends")
         assert kit.coordinator.phaseOf(posted.batch_id) == PH_COMMIT
         assert duties.undone("seat:")[0] == seat_key(posted.batch_id)  # not revealed
-    finally:
-        run.cancel()
-        loop.run(restarted.close())
-        loop.run(rpc.aclose())
-        ledger.close()
 
 
 class RevealHeld(Recorded):
@@ -199,28 +209,11 @@ def test_restart__saved_reveal_never_mined__backlog_waits_only_the_hold(
     posted, me, others, tickets, duties = _committed_then_killed(
         kit, v2_config, accounts_by_address, loop, tmp_path
     )
-    for other in others:
-        kit.commit(posted.batch_id, other, [GOOD])
-    if kit.coordinator.phaseOf(posted.batch_id) == PH_COMMIT:
-        chain.mine(deltatime=int(kit.params.commit_window) + 1)
+    to_reveal(kit, chain, posted.batch_id, others)
     ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
-    restarted, rpc = ledger_committee(v2_config, me, ledger, duties=duties, kind=RevealHeld)
-    restarted.events = []
     started = time.monotonic()
-    run = loop.start(restarted.run())
-    try:
-        backlog = {b for b in range(posted.batch_id + 1, posted.batch_id + 4)}
-        wait_for(
-            lambda: backlog <= {b for kind, b, _ in restarted.events if kind == "duty"},
-            30,
-            "the backlog's duties after the hold",
-        )
-        entered = [at for kind, b, at in restarted.events if kind == "duty" and b in backlog]
+    with restarted_with(RevealHeld, v2_config, me, duties, ledger, loop) as restarted:
+        entered = backlog_entered(restarted, posted.batch_id, 30, "the backlog after the hold")
         # held to the end of the hold (2 s after the log loop started), let go without the reveal
         assert min(entered) >= restarted._hold_until - 0.05 > started
         assert duties.undone("seat:")[0] == seat_key(posted.batch_id)  # not revealed
-    finally:
-        run.cancel()
-        loop.run(restarted.close())
-        loop.run(rpc.aclose())
-        ledger.close()
