@@ -254,6 +254,9 @@ class BatchPoster:
         self._lag = 0.0  # seconds the chain's clock was seen behind the wall clock (refusals)
         # recent posts, re-checked after a reorg: post tx -> (batch id, block number, block hash)
         self._recent: dict[bytes, tuple[int, int, str]] = {}
+        # recent posts to read again at the next tick whatever the newest post's block says: one
+        # sent again and not mined yet at the last reading, or one whose batch id a newer post got
+        self._unsure: set[bytes] = set()
         self._chain_time: int | None = None  # the head's timestamp in this tick's follow
         # transactions whose receipts are awaited, polled together (_poll_receipts)
         self._waits: dict[bytes, list[asyncio.Future[dict[str, object]]]] = {}
@@ -595,13 +598,23 @@ class BatchPoster:
             log.error("batch transaction 0x%s emitted no BatchPosted", tx_hash.hex())
             return None
         self._lag = max(0.0, self._lag - 1.0)  # a post went through: try closer to the clock
+        number = int(str(receipt["blockNumber"]), 16)
+        held = self.book.batch(batch_id)
+        if held is not None and held.post_tx != tx_hash:
+            # a batch id is one post's on-chain: the book's other post of it is stale (a reorg
+            # dropped it, and it was sent again and reverted, or mined under another id). It is
+            # read again at the next tick, never opened as this batch (reorg-deep seed 2715)
+            log.warning(
+                "batch %d is %s's now, not %s's: reading that post again",
+                batch_id,
+                HexBytes(tx_hash).to_0x_hex(),
+                HexBytes(held.post_tx).to_0x_hex(),
+            )
+            self._recent.setdefault(held.post_tx, (batch_id, number, ""))
+            self._unsure.add(held.post_tx)
         self.book.mark_posted(seqs, batch_id)
         self.book.batch_posted(tx_hash, batch_id)
-        self._recent[tx_hash] = (
-            batch_id,
-            int(str(receipt["blockNumber"]), 16),
-            str(receipt["blockHash"]),
-        )
+        self._recent[tx_hash] = (batch_id, number, str(receipt["blockHash"]))
         self.batches_posted += 1
         self._posted_at.append((time.monotonic(), len(seqs)))
         if self._first_post is None:
@@ -720,26 +733,34 @@ class BatchPoster:
         if not self._recent:
             return
         # A reorg that dropped any recent post replaced the block of the newest one too: one
-        # read per tick unless that block changed.
-        _, number, block_hash = max(self._recent.values(), key=lambda v: v[1])
-        block = await self.view.rpc.call("eth_getBlockByNumber", [hex(number), False])
-        if block is not None and block["hash"] == block_hash:
-            return
+        # read per tick unless that block changed, or a post is unsure. A post sent again and
+        # still pending at the last reading is read until mined: the next post may be mined with
+        # it (after it, so the newest block is the same) and get its batch id if it reverts
+        if not self._unsure:
+            _, number, block_hash = max(self._recent.values(), key=lambda v: v[1])
+            block = await self.view.rpc.call("eth_getBlockByNumber", [hex(number), False])
+            if block is not None and block["hash"] == block_hash:
+                return
         async with self._following:  # not in the middle of a round of following
             await self._recheck_recent()
 
     async def _recheck_recent(self) -> None:
         head = await self.view.block_number()
         for tx_hash, (_, number, _) in list(self._recent.items()):
-            if number < head - _REORG_BLOCKS:
+            if number < head - _REORG_BLOCKS and tx_hash not in self._unsure:
                 del self._recent[tx_hash]
         for tx_hash in list(self._recent):
             batch_id, _, _ = self._recent[tx_hash]
             hex_hash = HexBytes(tx_hash).to_0x_hex()
             receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
+            pending = receipt is None and (
+                await self.view.rpc.call("eth_getTransactionByHash", [hex_hash]) is not None
+            )
+            if pending:  # sent again, waiting to be mined: read at the next tick
+                self._unsure.add(tx_hash)
+                continue
+            self._unsure.discard(tx_hash)
             if receipt is None:
-                if await self.view.rpc.call("eth_getTransactionByHash", [hex_hash]) is not None:
-                    continue  # sent again, waiting to be mined
                 # not in the chain, not in the pool, not sent again (its nonce was taken)
                 log.warning(
                     "batch %d (%s) was dropped by a reorg: posting again", batch_id, hex_hash

@@ -369,7 +369,7 @@ class TicketBook:
                 "SELECT batch_id FROM batches WHERE post_tx = ?", (post_tx,)
             ).fetchone()
             if old is not None and old[0] is not None:
-                self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (old[0],))
+                self._forget_cosignatures(old[0], post_tx)
             self._db.execute(
                 "UPDATE batches SET state = 'dropped', batch_id = NULL WHERE post_tx = ?",
                 (post_tx,),
@@ -384,14 +384,16 @@ class TicketBook:
 
     def rebatch(self, post_tx: bytes, batch_id: int) -> None:
         """A posted batch a reorg moved: mined again, it got ``batch_id``. Co-signatures kept for
-        either id are dropped (they name the batch id; the attesters are asked again)."""
+        either id are dropped (they name the batch id; the attesters are asked again), the old
+        id's only if no other post holds it now."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             old = self._db.execute(
                 "SELECT batch_id FROM batches WHERE post_tx = ?", (post_tx,)
             ).fetchone()
-            for stale in {batch_id, old[0] if old else None} - {None}:
-                self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (stale,))
+            self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (batch_id,))
+            if old is not None and old[0] is not None:
+                self._forget_cosignatures(old[0], post_tx)
             self._db.execute(
                 "UPDATE batches SET batch_id = ? WHERE post_tx = ?", (batch_id, post_tx)
             )
@@ -399,6 +401,15 @@ class TicketBook:
                 "UPDATE tickets SET batch_id = ? WHERE post_tx = ?", (batch_id, post_tx)
             )
             self._db.execute("COMMIT")
+
+    def _forget_cosignatures(self, batch_id: int, post_tx: bytes) -> None:
+        """Drops the co-signatures kept for ``batch_id``, which the post ``post_tx`` no longer
+        has, unless another post holds that id now (a reorg gave it to the gateway's next post
+        before the poster read this one again: they are that post's). Under the lock."""
+        if not self._db.execute(
+            "SELECT 1 FROM batches WHERE batch_id = ? AND post_tx != ?", (batch_id, post_tx)
+        ).fetchone():
+            self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (batch_id,))
 
     def _rows(self, where: str, args: tuple[Any, ...]) -> list[StoredTicket]:
         with self._lock:

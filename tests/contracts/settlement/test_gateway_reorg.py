@@ -6,6 +6,7 @@ again without them, so no ticket is ever posted twice."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -284,3 +285,67 @@ def test_poster__reverted_post_dropped_by_reorg__not_sent_again_and_tickets_post
         if stored.ticket.seq in {t.seq for t in tickets}:
             assert stored.batch_id is not None and stored.leaf_index is not None
             assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
+
+
+def test_poster__post_sent_again_reverts_and_next_post_gets_its_batch_id__book_follows_the_chain(
+    ready: Any, gw: Gateway, chain: Any
+) -> None:
+    """A reorg drops a mined post; it is sent again and, still pending when the poster reads its
+    recent posts, is mined in one block with the next post. It reverts there (the chain's clock
+    went back before its tickets), so the next post gets its batch id. The book used to keep the
+    dropped post under that id too: the newest post's block was unchanged, so the poster never
+    read the reverted one again; the batch was opened with the wrong opening (ResultsMismatch)
+    and its attesters never paid (``reorg-deep`` seed 2715). The book now follows the chain:
+    one post per batch id, and the reverted post's tickets posted anew, once."""
+    kit = ready
+    start = int(chain.blocks.head.number) + 1
+    ahead = kit.now() + 30
+    first = [replace(t, issued_at=ahead, deadline=ahead + 600) for t in kit.tickets(2)]
+    gw.issue(first, kit.project_id)
+    fork = kit.request("evm_snapshot", [])
+    chain.mine(timestamp=ahead + 5)  # the chain's clock past the tickets: the post goes through
+    gw.tick()
+    assert gw.states(first) == [POSTED, POSTED]
+    (batch_id,) = posted(kit, gw, start)
+
+    assert kit.request("evm_revert", [fork])  # the reorg: the post dropped, the clock back
+    for _ in range(3):  # the new branch longer: the next post is mined above the dropped one
+        kit.request("evm_mine", [])
+    assert kit.now() < ahead
+    second = kit.tickets(2)
+    gw.issue(second, kit.project_id)
+    kit.request("evm_setAutomine", [False])
+    try:
+        assert gw.run(gw.sender.heal()), "the dropped post was not sent again"
+        gw.run(gw.poster.recheck())  # read while the post sent again is pending
+        gw.poster._last_block = -1
+        posting = gw.start(gw.poster.post_ready())
+        account = [str(kit.gateway.address)]
+        mined = int(kit.request("eth_getTransactionCount", [*account, "latest"]), 16)
+        for _ in range(200):  # until the next post is in the pool with the one sent again
+            if int(kit.request("eth_getTransactionCount", [*account, "pending"]), 16) >= mined + 2:
+                break
+            time.sleep(0.05)
+        kit.request("evm_mine", [])
+        posting.result(60)
+    finally:
+        kit.request("evm_setAutomine", [True])
+    # the post sent again reverted (its tickets ahead of the block), the next one took its id
+    assert posted(kit, gw, start) == {batch_id: [t.seq for t in second]}
+
+    chain.mine(timestamp=ahead + 5)
+    for _ in range(20):
+        gw.poster._lag = 0.0  # the harness's chain clock is not the wall clock: post at once
+        gw.tick()
+        if gw.states(first) == [POSTED, POSTED]:
+            by_id = [b.batch_id for b in gw.book.batches(POSTED)]
+            if len(by_id) == len(set(by_id)):
+                break
+    batches = posted(kit, gw, start)
+    assert seqs(batches) == sorted(t.seq for t in first + second)  # each posted once
+    assert gw.states(first + second) == [POSTED] * 4
+    by_id = [b.batch_id for b in gw.book.batches(POSTED)]
+    assert sorted(by_id) == sorted(batches), "the book holds a batch id twice, or a stale one"
+    for stored in gw.book:
+        assert stored.batch_id is not None and stored.leaf_index is not None
+        assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq

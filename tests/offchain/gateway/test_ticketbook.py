@@ -190,3 +190,29 @@ def test_backlog__random_walk_of_posts_and_reopens__always_the_files(tmp_path: P
         else:
             book = TicketBook(path)
         assert book.backlog() == _backlog_in_the_file(path), step
+
+
+def test_drop_or_rebatch__batch_id_another_post_holds_now__its_cosignatures_kept(
+    tmp_path: Path,
+) -> None:
+    """A post a reorg dropped (or moved) after the gateway's next post got its batch id: reading
+    it again forgets the co-signatures of the id it had only if no other post holds that id now
+    (they are the next post's, asked for once its batch settled)."""
+    book = TicketBook(tmp_path / "tickets.sqlite3")
+    for _ in range(6):
+        _issue(book)
+    stale, taker, dropped = b"\x0a" * 32, b"\x0b" * 32, b"\x0c" * 32
+    for seqs, tx in (([0, 1], stale), ([2, 3], taker), ([4, 5], dropped)):
+        book.mark_posting(seqs, tx, b"salt", b"opening")
+        book.mark_posted(seqs, 7)  # each seen mined as batch 7, the last on the new branch
+        book.batch_posted(tx, 7)
+    book.add_cosignature(7, GATEWAY, b"taker's")
+    book.rebatch(stale, 8)  # mined again as batch 8: 7 is another post's
+    assert book.cosignatures(7) == {GATEWAY.lower(): b"taker's"}
+    book.drop_batch(dropped)  # gone for good: 7 is still another post's
+    assert book.cosignatures(7) == {GATEWAY.lower(): b"taker's"}
+    assert [t.ticket.seq for t in book.in_state(ISSUED)] == [4, 5]
+    book.add_cosignature(8, GATEWAY, b"stale's")
+    book.drop_batch(stale)  # then dropped for good: no post holds 8, its co-signatures go
+    assert book.cosignatures(8) == {}
+    assert book.batch(7) is not None and book.batch(7).post_tx == taker
