@@ -3,6 +3,13 @@
 The devnet starts anvil itself (rather than letting ape-foundry start it) so that it can give it
 its own session and stop it last, after the gateway and workers, and without
 ``--steps-tracing`` (which slows every round trip); ape then attaches to it by URL.
+
+anvil keeps the state of each recent block in memory and writes older ones to disk, by default
+all of them, under ``~/.foundry/anvil/tmp``, and a killed anvil leaves them there: a devnet (or a
+fault campaign's stacks) serving calls for hours filled the disk that way. The devnet's anvil
+keeps at most ``max_states`` on disk, in a directory of the devnet's own (``states_dir``) that
+is emptied when it starts and removed when it stops. Reads at older blocks than that answer
+"state not found"; nothing in PeerHost reads state further back than a few blocks.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ class Anvil:
         chain_id: Chain id (31337 is ape's local network).
         log_path: Where anvil's output goes.
         extra_args: More anvil flags (``--block-time 1``, ``--load-state``…).
+        states_dir: Where anvil writes the states of older blocks (module docstring); its own
+            ``~/.foundry/anvil/tmp/…`` when None.
+        max_states: How many of those states it keeps on disk.
     """
 
     port: int
@@ -35,6 +45,8 @@ class Anvil:
     mnemonic: str = TEST_MNEMONIC
     log_path: Path | None = None
     extra_args: tuple[str, ...] = ()
+    states_dir: Path | None = None
+    max_states: int = 2000
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -61,8 +73,12 @@ class Anvil:
             "--accounts", str(self.accounts),
             "--mnemonic", self.mnemonic,
             "--silent",
+            "--max-persisted-states", str(self.max_states),
             *self.extra_args,
         ]  # fmt: skip
+        if self.states_dir is not None:
+            shutil.rmtree(self.states_dir, ignore_errors=True)  # a killed anvil's, of no use
+            argv += ["--cache-path", str(self.states_dir)]
         self.process = spawn(argv, log_path=self.log_path)
         wait_for_port("127.0.0.1", self.port, self.process, "anvil", timeout, self.log_path)
         return self
@@ -71,6 +87,8 @@ class Anvil:
         if self.process is not None:
             stop(self.process)
             self.process = None
+        if self.states_dir is not None:
+            shutil.rmtree(self.states_dir, ignore_errors=True)
 
     @property
     def running(self) -> bool:

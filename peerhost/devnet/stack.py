@@ -212,7 +212,10 @@ class Devnet:
         with self.progress.step(f"Starting the chain (anvil on 127.0.0.1:{port})") as detail:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self.anvil = Anvil(
-                port=port, accounts=accounts, log_path=self.logs_dir / "anvil.log"
+                port=port,
+                accounts=accounts,
+                log_path=self.logs_dir / "anvil.log",
+                states_dir=self.state_dir / "anvil-states",
             ).start()
             detail(f"chain id 31337, {accounts} funded test accounts")
         return self.attach(self.anvil.url)
