@@ -4,12 +4,14 @@ The devnet starts anvil itself (rather than letting ape-foundry start it) so tha
 its own session and stop it last, after the gateway and workers, and without
 ``--steps-tracing`` (which slows every round trip); ape then attaches to it by URL.
 
-anvil keeps the state of each recent block in memory and writes older ones to disk, by default
-all of them, under ``~/.foundry/anvil/tmp``, and a killed anvil leaves them there: a devnet (or a
-fault campaign's stacks) serving calls for hours filled the disk that way. The devnet's anvil
-keeps at most ``max_states`` on disk, in a directory of the devnet's own (``states_dir``) that
-is emptied when it starts and removed when it stops. Reads at older blocks than that answer
-"state not found"; nothing in PeerHost reads state further back than a few blocks.
+anvil keeps the states of recent blocks in memory and writes older ones to disk, 3,600 of them
+by default, under ``~/.foundry/anvil/tmp``, each file the larger the longer the chain (it holds
+every block hash): a chain of ten thousand blocks keeps gigabytes, and a killed anvil leaves its
+files there. A fault campaign's stacks, killed and started again over days, filled the disk that
+way. The devnet's anvil keeps at most ``max_states`` on disk (1,024, a thousand blocks back and
+more: the oldest state PeerHost reads is a schedule's anchor, a minute back), in a directory of
+the devnet's own (``states_dir``) that is emptied when it starts and removed when it stops.
+A read at a block older than that fails ``BlockOutOfRangeError``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class Anvil:
     log_path: Path | None = None
     extra_args: tuple[str, ...] = ()
     states_dir: Path | None = None
-    max_states: int = 2000
+    max_states: int = 1024
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property

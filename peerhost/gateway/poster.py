@@ -257,6 +257,10 @@ class BatchPoster:
         # recent posts to read again at the next tick whatever the newest post's block says: one
         # sent again and not mined yet at the last reading, or one whose batch id a newer post got
         self._unsure: set[bytes] = set()
+        # post tx -> the root of its leaves (the chain's batch under its id must have it), and
+        # the posts found not to be the batch their row names (read again once, not followed)
+        self._roots: dict[bytes, bytes] = {}
+        self._mismatched: set[bytes] = set()
         self._chain_time: int | None = None  # the head's timestamp in this tick's follow
         # transactions whose receipts are awaited, polled together (_poll_receipts)
         self._waits: dict[bytes, list[asyncio.Future[dict[str, object]]]] = {}
@@ -599,19 +603,7 @@ class BatchPoster:
             return None
         self._lag = max(0.0, self._lag - 1.0)  # a post went through: try closer to the clock
         number = int(str(receipt["blockNumber"]), 16)
-        held = self.book.batch(batch_id)
-        if held is not None and held.post_tx != tx_hash:
-            # a batch id is one post's on-chain: the book's other post of it is stale (a reorg
-            # dropped it, and it was sent again and reverted, or mined under another id). It is
-            # read again at the next tick, never opened as this batch (reorg-deep seed 2715)
-            log.warning(
-                "batch %d is %s's now, not %s's: reading that post again",
-                batch_id,
-                HexBytes(tx_hash).to_0x_hex(),
-                HexBytes(held.post_tx).to_0x_hex(),
-            )
-            self._recent.setdefault(held.post_tx, (batch_id, number, ""))
-            self._unsure.add(held.post_tx)
+        self._mark_stale(batch_id, tx_hash, number)
         self.book.mark_posted(seqs, batch_id)
         self.book.batch_posted(tx_hash, batch_id)
         self._recent[tx_hash] = (batch_id, number, str(receipt["blockHash"]))
@@ -732,17 +724,66 @@ class BatchPoster:
         one to another block (and batch id) or dropped it."""
         if not self._recent:
             return
-        # A reorg that dropped any recent post replaced the block of the newest one too: one
-        # read per tick unless that block changed, or a post is unsure. A post sent again and
-        # still pending at the last reading is read until mined: the next post may be mined with
-        # it (after it, so the newest block is the same) and get its batch id if it reverts
-        if not self._unsure:
-            _, number, block_hash = max(self._recent.values(), key=lambda v: v[1])
+        # A post sent again and still pending at the last reading (or a stale row's post) is
+        # read until it is mined or gone: the next post may be mined after it, in a block above
+        # its old one, and get its batch id if it reverts (reorg-deep seed 2715). Read without
+        # the following lock while it is pending: posting does not wait for a round of following
+        if not (self._unsure and await self._unsure_moved()):
+            # a reorg that dropped any other recent post replaced the block of the newest one
+            # too: one read per tick unless that block changed
+            known = [v for tx, v in self._recent.items() if tx not in self._unsure]
+            if not known:
+                return
+            _, number, block_hash = max(known, key=lambda v: v[1])
             block = await self.view.rpc.call("eth_getBlockByNumber", [hex(number), False])
             if block is not None and block["hash"] == block_hash:
                 return
         async with self._following:  # not in the middle of a round of following
             await self._recheck_recent()
+
+    async def _unsure_moved(self) -> bool:
+        """Whether a post read again at every tick is mined or gone from the pool since (its
+        receipt and transaction read in one JSON-RPC batch)."""
+        hashes = [HexBytes(tx).to_0x_hex() for tx in self._unsure]
+        calls = [("eth_getTransactionReceipt", [h]) for h in hashes]
+        calls += [("eth_getTransactionByHash", [h]) for h in hashes]
+        results = await self.view.rpc.batch(calls)
+        receipts, pending = results[: len(hashes)], results[len(hashes) :]
+        return any(r is not None for r in receipts) or any(
+            p is None or isinstance(p, RpcError) for p in pending
+        )
+
+    def _mark_stale(self, batch_id: int, holder: bytes, number: int) -> None:
+        """Post ``holder`` is batch ``batch_id`` on-chain: any other post the book has under that
+        id is stale (a reorg dropped it, and sent again it reverted or lost its nonce, or it was
+        mined under another id). Each is read again at the next tick, never followed as this
+        batch (``reorg-deep`` seed 2715: opened with the stale row's opening, the batch's
+        attesters were never paid). What the poster remembers of the id was theirs, and goes."""
+        stale = self.book.holders(batch_id, holder)
+        for tx_hash in stale:
+            log.warning(
+                "batch %d is %s's now, not %s's: reading that post again",
+                batch_id,
+                HexBytes(holder).to_0x_hex(),
+                HexBytes(tx_hash).to_0x_hex(),
+            )
+            self._read_again(tx_hash, batch_id, number)
+        if stale:
+            self._forget_id(batch_id)
+
+    def _read_again(self, tx_hash: bytes, batch_id: int, number: int) -> None:
+        """``tx_hash`` (the post of the book's batch ``batch_id``) is read again at every tick
+        until it is mined or gone: recorded under the id it got, or dropped."""
+        self._recent.setdefault(tx_hash, (batch_id, number, ""))
+        self._unsure.add(tx_hash)
+
+    def _forget_id(self, batch_id: int) -> None:
+        """What the poster remembers of batch ``batch_id`` is a stale post's: forgotten."""
+        self._told.discard(batch_id)
+        self._asked.pop(batch_id, None)
+        self._openings.pop(batch_id, None)
+        self._open_tries.pop(batch_id, None)
+        self._opened_in.pop(batch_id, None)
 
     async def _recheck_recent(self) -> None:
         head = await self.view.block_number()
@@ -767,7 +808,7 @@ class BatchPoster:
                 )
                 del self._recent[tx_hash]
                 self.sender.defuse(tx_hash)  # posted anew: never sent again, should it come back
-                self._drop(tx_hash)
+                self._drop(tx_hash, batch_id)
                 continue
             moved = int(str(receipt["blockNumber"]), 16)
             new_id = batch_id
@@ -781,21 +822,29 @@ class BatchPoster:
                 )
                 self.sender.defuse(tx_hash)  # its tickets are posted anew
                 del self._recent[tx_hash]
-                self._drop(tx_hash)
+                self._drop(tx_hash, batch_id)
                 continue
             self._recent[tx_hash] = (new_id, moved, str(receipt["blockHash"]))
+            self._mismatched.discard(tx_hash)
             if new_id != batch_id:
                 log.warning("batch %d mined again after a reorg as batch %d", batch_id, new_id)
+                self._mark_stale(new_id, tx_hash, moved)
                 self.book.rebatch(tx_hash, new_id)
-                self._told.discard(new_id)
-                self._asked.pop(new_id, None)
+                self._forget_id(new_id)
+                if not self.book.holders(batch_id, tx_hash):
+                    self._forget_id(batch_id)
 
-    def _drop(self, tx_hash: bytes) -> None:
+    def _drop(self, tx_hash: bytes, batch_id: int) -> None:
         """A post gone for good: its tickets go back to ``issued`` and their rewards back in
         flight (the reorg gave them back to the reserve on-chain; posted anew, they are drawn
-        once more: counted once, not twice)."""
+        once more: counted once, not twice). What the poster remembers of its batch id goes,
+        unless another post holds that id now."""
+        self._mismatched.discard(tx_hash)
+        self._roots.pop(tx_hash, None)
         for project_id, amount in self.book.drop_batch(tx_hash).items():
             self._returned(project_id, amount)
+        if not self.book.holders(batch_id, tx_hash):
+            self._forget_id(batch_id)
 
     async def reconcile(self) -> None:
         """Tickets left ``posting`` by an earlier run: posted, or back to ``issued``."""
@@ -833,11 +882,14 @@ class BatchPoster:
         # every posted batch in one JSON-RPC batch (one HTTP round trip per tick, not per batch)
         for stored, batch in zip(posted, await self.view.get_batches(ids), strict=True):
             assert stored.batch_id is not None
+            if not self._is_post_of(stored, batch):
+                continue
             state = int(batch["state"])
             if state == _EXPIRED:
-                for t in self.book.in_batch(stored.batch_id):
+                for t in self._tickets_of(stored):
                     self._settled(t.request_id, None, False)
-                self.book.batch_done(stored.batch_id, "expired")
+                self.book.post_done(stored.post_tx, "expired")
+                self._roots.pop(stored.post_tx, None)
                 continue
             if state not in (_FINALIZED, _CLOSED):
                 continue
@@ -854,7 +906,7 @@ class BatchPoster:
                     continue
                 self._vectors[key] = vector
             told = stored.batch_id in self._told
-            settled = [] if told else self.book.in_batch(stored.batch_id)
+            settled = [] if told else self._tickets_of(stored)
             states = await self._leaf_states(stored.batch_id, [t.leaf_index for t in settled])
             for t, leaf_state in zip(settled, states, strict=True):
                 assert t.leaf_index is not None
@@ -891,8 +943,8 @@ class BatchPoster:
             return
         # every opening due is signed with the next nonce and sent before any receipt is awaited
         opens = [
-            self._open(batch_id, stored.salt, opening, final_vector, cosigned, leaves)
-            for stored, _, (batch_id, opening, final_vector, cosigned, leaves) in due
+            self._open(stored, opening, final_vector, cosigned, leaves)
+            for stored, _, (_, opening, final_vector, cosigned, leaves) in due
         ]
         outcomes = await asyncio.gather(*opens, return_exceptions=True)
         self._chain_time = None  # the opens mined a block: read the head's time again
@@ -904,9 +956,39 @@ class BatchPoster:
 
     def _done(self, stored: StoredBatch, key: _VectorKey) -> None:
         assert stored.batch_id is not None
-        self.book.batch_done(stored.batch_id, "settled")
+        self.book.post_done(stored.post_tx, "settled")
         self._vectors.pop(key, None)
         self._openings.pop(stored.batch_id, None)
+        self._roots.pop(stored.post_tx, None)
+
+    def _tickets_of(self, stored: StoredBatch) -> list[StoredTicket]:
+        """The tickets of the book's batch ``stored`` (its post's, by leaf index)."""
+        assert stored.batch_id is not None
+        tickets = [t for t in self.book.in_batch(stored.batch_id) if t.post_tx == stored.post_tx]
+        return sorted(tickets, key=lambda t: t.leaf_index or 0)
+
+    def _is_post_of(self, stored: StoredBatch, batch: dict[str, Any]) -> bool:
+        """Whether the chain's batch under ``stored``'s id is its post: this gateway's, with the
+        root of its leaves. A row that is not is stale (a reorg moved or dropped its post, and
+        another batch got the id: ``reorg-deep`` seed 2715, and a restart forgets the recent
+        posts): its post is read again, and it is never followed as that batch."""
+        root = self._roots.get(stored.post_tx)
+        if root is None:
+            root = batch_root([Leaf.of(t.ticket) for t in self._tickets_of(stored)])
+            self._roots[stored.post_tx] = root
+        gateway = str(batch["gateway"]).lower()
+        if gateway == self.sender.address.lower() and bytes(batch["root"]) == root:
+            return True
+        if stored.post_tx not in self._mismatched:  # read again once, not at every round
+            self._mismatched.add(stored.post_tx)
+            assert stored.batch_id is not None
+            log.warning(
+                "batch %d on the chain is not post %s's: reading that post again",
+                stored.batch_id,
+                HexBytes(stored.post_tx).to_0x_hex(),
+            )
+            self._read_again(stored.post_tx, stored.batch_id, 0)
+        return False
 
     async def _recheck_opens(self) -> None:
         """Batches opened in the last ``_REORG_BLOCKS`` blocks: one Finalized again lost its open
@@ -1033,8 +1115,7 @@ class BatchPoster:
 
     async def _open(
         self,
-        batch_id: int,
-        salt: bytes,
+        stored: StoredBatch,
         opening: bytes,
         vector: list[bytes],
         cosignatures: bytes,
@@ -1044,7 +1125,9 @@ class BatchPoster:
         because its challenge window had not passed by the chain's clock (behind the gateway's
         after a reorg on a devnet, or on a node whose clock lags), or the transaction did not go
         out. The lag seen is remembered, so the next open waits for the chain's clock."""
-        data = self.view.encode("openResults", batch_id, salt, opening, vector, cosignatures)
+        batch_id = stored.batch_id
+        assert batch_id is not None
+        data = self.view.encode("openResults", batch_id, stored.salt, opening, vector, cosignatures)
         # one co-signature recovered per attester, a few k gas per leaf (a compact opening sends
         # no vector: the leaves are counted from the results)
         gas = 400_000 + 10_000 * leaves
@@ -1079,6 +1162,14 @@ class BatchPoster:
                 batch_id,
                 round(behind),
             )
+            return False
+        if "ResultsMismatch" in reason and tries < _OPEN_TRIES:
+            # the chain's batch is not this row's post (its root checked out: a stale opening?)
+            log.warning(
+                "openResults of batch %d refused: ResultsMismatch; its post is read again",
+                batch_id,
+            )
+            self._read_again(stored.post_tx, batch_id, 0)
             return False
         self._open_tries.pop(batch_id, None)
         log.error(

@@ -278,15 +278,35 @@ class TicketBook:
         return drawn
 
     def batch_posted(self, tx_hash: bytes, batch_id: int) -> None:
+        """The post ``tx_hash`` mined as batch ``batch_id``. A post just mined has no co-signature
+        yet: any kept under its id were another post's (one a reorg dropped), and go."""
         with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (batch_id,))
             self._db.execute(
                 "UPDATE batches SET batch_id = ?, state = 'posted' WHERE post_tx = ?",
                 (batch_id, tx_hash),
             )
+            self._db.execute("COMMIT")
+
+    def holders(self, batch_id: int, other_than: bytes) -> list[bytes]:
+        """The posts other than ``other_than`` the book has under ``batch_id`` (a batch id is one
+        post's on-chain: those rows are stale, a reorg moved or dropped their posts)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT post_tx FROM batches WHERE batch_id = ? AND post_tx != ?",
+                (batch_id, other_than),
+            ).fetchall()
+        return [bytes(row[0]) for row in rows]
 
     def batch_done(self, batch_id: int, state: str) -> None:
         with self._lock:
             self._db.execute("UPDATE batches SET state = ? WHERE batch_id = ?", (state, batch_id))
+
+    def post_done(self, post_tx: bytes, state: str) -> None:
+        """The batch of post ``post_tx`` followed to its end (``settled``, ``expired``)."""
+        with self._lock:
+            self._db.execute("UPDATE batches SET state = ? WHERE post_tx = ?", (state, post_tx))
 
     def batches(self, state: str) -> list[StoredBatch]:
         with self._lock:
@@ -350,8 +370,9 @@ class TicketBook:
 
     def drop_batch(self, post_tx: bytes) -> dict[bytes, int]:
         """A posted batch a reorg dropped for good: its tickets go back to ``issued``. The batch
-        id it had is forgotten, with the co-signatures kept for it (the next post may get the same
-        id: it must not find this batch's opening or co-signatures). Returns, per project, the
+        id it had is forgotten, with the co-signatures kept for it unless another post holds that
+        id now (they are that post's: the next post may get the same id, and must not find this
+        batch's opening or co-signatures). Returns, per project, the
         rewards of the tickets that went back (in flight against its reserve again)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

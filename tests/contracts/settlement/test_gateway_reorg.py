@@ -287,8 +287,9 @@ def test_poster__reverted_post_dropped_by_reorg__not_sent_again_and_tickets_post
             assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
 
 
+@pytest.mark.parametrize("forgets", ["nothing", "before-next-post", "after-next-post"])
 def test_poster__post_sent_again_reverts_and_next_post_gets_its_batch_id__book_follows_the_chain(
-    ready: Any, gw: Gateway, chain: Any
+    ready: Any, gw: Gateway, chain: Any, v2_config: ChainConfig, tmp_path: Path, forgets: str
 ) -> None:
     """A reorg drops a mined post; it is sent again and, still pending when the poster reads its
     recent posts, is mined in one block with the next post. It reverts there (the chain's clock
@@ -296,10 +297,13 @@ def test_poster__post_sent_again_reverts_and_next_post_gets_its_batch_id__book_f
     dropped post under that id too: the newest post's block was unchanged, so the poster never
     read the reverted one again; the batch was opened with the wrong opening (ResultsMismatch)
     and its attesters never paid (``reorg-deep`` seed 2715). The book now follows the chain:
-    one post per batch id, and the reverted post's tickets posted anew, once."""
+    one post per batch id, and the reverted post's tickets posted anew, once. The poster finds
+    the stale row whatever it forgot: its recent posts before the next post was recorded (the
+    next post's id is found held), or everything, by a restart after it (the chain's batch
+    under the stale row's id is not its post)."""
     kit = ready
     start = int(chain.blocks.head.number) + 1
-    ahead = kit.now() + 30
+    ahead = kit.now() + 120
     first = [replace(t, issued_at=ahead, deadline=ahead + 600) for t in kit.tickets(2)]
     gw.issue(first, kit.project_id)
     fork = kit.request("evm_snapshot", [])
@@ -307,45 +311,59 @@ def test_poster__post_sent_again_reverts_and_next_post_gets_its_batch_id__book_f
     gw.tick()
     assert gw.states(first) == [POSTED, POSTED]
     (batch_id,) = posted(kit, gw, start)
+    (dropped,) = [b.post_tx for b in gw.book.batches(POSTED)]
 
     assert kit.request("evm_revert", [fork])  # the reorg: the post dropped, the clock back
     for _ in range(3):  # the new branch longer: the next post is mined above the dropped one
         kit.request("evm_mine", [])
-    assert kit.now() < ahead
     second = kit.tickets(2)
     gw.issue(second, kit.project_id)
     kit.request("evm_setAutomine", [False])
     try:
         assert gw.run(gw.sender.heal()), "the dropped post was not sent again"
         gw.run(gw.poster.recheck())  # read while the post sent again is pending
+        assert dropped in gw.poster._unsure
+        if forgets == "before-next-post":
+            gw.poster._recent.clear()
+            gw.poster._unsure.clear()
         gw.poster._last_block = -1
         posting = gw.start(gw.poster.post_ready())
         account = [str(kit.gateway.address)]
         mined = int(kit.request("eth_getTransactionCount", [*account, "latest"]), 16)
-        for _ in range(200):  # until the next post is in the pool with the one sent again
+        for _ in range(400):  # until the next post is in the pool with the one sent again
             if int(kit.request("eth_getTransactionCount", [*account, "pending"]), 16) >= mined + 2:
                 break
             time.sleep(0.05)
+        else:
+            pytest.fail("the next post did not reach the pool")
+        assert kit.now() < ahead
         kit.request("evm_mine", [])
         posting.result(60)
     finally:
         kit.request("evm_setAutomine", [True])
     # the post sent again reverted (its tickets ahead of the block), the next one took its id
     assert posted(kit, gw, start) == {batch_id: [t.seq for t in second]}
+    assert dropped in gw.poster._unsure  # found held by the next post, or still pending before
+    if forgets == "after-next-post":  # a restart: the book is all that is left
+        gw = Gateway(v2_config, key_of(kit.gateway), tmp_path)
 
     chain.mine(timestamp=ahead + 5)
-    for _ in range(20):
-        gw.poster._lag = 0.0  # the harness's chain clock is not the wall clock: post at once
-        gw.tick()
-        if gw.states(first) == [POSTED, POSTED]:
-            by_id = [b.batch_id for b in gw.book.batches(POSTED)]
-            if len(by_id) == len(set(by_id)):
-                break
-    batches = posted(kit, gw, start)
-    assert seqs(batches) == sorted(t.seq for t in first + second)  # each posted once
-    assert gw.states(first + second) == [POSTED] * 4
-    by_id = [b.batch_id for b in gw.book.batches(POSTED)]
-    assert sorted(by_id) == sorted(batches), "the book holds a batch id twice, or a stale one"
-    for stored in gw.book:
-        assert stored.batch_id is not None and stored.leaf_index is not None
-        assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
+    try:
+        for _ in range(20):
+            gw.poster._lag = 0.0  # the harness's chain clock is not the wall clock: post at once
+            gw.tick()
+            if gw.states(first) == [POSTED, POSTED]:
+                by_id = [b.batch_id for b in gw.book.batches(POSTED)]
+                if len(by_id) == len(set(by_id)):
+                    break
+        batches = posted(kit, gw, start)
+        assert seqs(batches) == sorted(t.seq for t in first + second)  # each posted once
+        assert gw.states(first + second) == [POSTED] * 4
+        by_id = [b.batch_id for b in gw.book.batches(POSTED)]
+        assert sorted(by_id) == sorted(batches), "the book holds a batch id twice, or a stale one"
+        for stored in gw.book:
+            assert stored.batch_id is not None and stored.leaf_index is not None
+            assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
+    finally:
+        if forgets == "after-next-post":
+            gw.close()

@@ -212,7 +212,27 @@ def test_drop_or_rebatch__batch_id_another_post_holds_now__its_cosignatures_kept
     book.drop_batch(dropped)  # gone for good: 7 is still another post's
     assert book.cosignatures(7) == {GATEWAY.lower(): b"taker's"}
     assert [t.ticket.seq for t in book.in_state(ISSUED)] == [4, 5]
+    assert book.holders(7, taker) == [] and book.holders(8, taker) == [stale]
     book.add_cosignature(8, GATEWAY, b"stale's")
     book.drop_batch(stale)  # then dropped for good: no post holds 8, its co-signatures go
     assert book.cosignatures(8) == {}
     assert book.batch(7) is not None and book.batch(7).post_tx == taker
+
+
+def test_batch_posted__cosignatures_kept_under_its_id__another_posts_and_gone(
+    tmp_path: Path,
+) -> None:
+    """A post just mined has no co-signature yet: those the book kept under its batch id were
+    checked against another post's batch (one a reorg dropped), and would pass for this one's."""
+    book = TicketBook(tmp_path / "tickets.sqlite3")
+    for _ in range(2):
+        _issue(book)
+    book.mark_posting([0], b"\x0a" * 32, b"salt", b"opening")
+    book.mark_posted([0], 7)
+    book.batch_posted(b"\x0a" * 32, 7)
+    book.add_cosignature(7, GATEWAY, b"the dropped post's")
+    book.mark_posting([1], b"\x0b" * 32, b"salt", b"opening")
+    book.mark_posted([1], 7)  # the next post took batch 7 on the new branch
+    book.batch_posted(b"\x0b" * 32, 7)
+    assert book.cosignatures(7) == {}
+    assert book.holders(7, b"\x0b" * 32) == [b"\x0a" * 32]

@@ -35,7 +35,7 @@ def test_anvil__many_blocks__at_most_max_states_on_disk_in_its_dir_removed_at_st
     ).start()
     try:
         assert not leftover.exists()
-        # anvil holds about 500 blocks' states in memory and writes the older ones to disk
+        # anvil holds the states of a few hundred blocks in memory and writes older ones to disk
         _rpc(anvil.url, "anvil_mine", [hex(800)])
         written = _states(states_dir)
         assert 0 < written <= 10, f"{written} states on disk"
