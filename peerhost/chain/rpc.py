@@ -89,11 +89,7 @@ class RpcClient:
         body = response.json()
         if "error" in body:
             self.errors += 1
-            err = body["error"]
-            data = err.get("data")
-            if isinstance(data, dict):
-                data = data.get("data")
-            raise RpcError(method, int(err.get("code", 0)), str(err.get("message", "")), data)
+            raise _rpc_error(method, body["error"])
         return body["result"]
 
     async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
@@ -108,11 +104,19 @@ class RpcClient:
         for i, (method, _) in enumerate(calls):
             item = by_id[i]
             if "error" in item:
-                err = item["error"]
-                out.append(RpcError(method, int(err.get("code", 0)), str(err.get("message", ""))))
+                out.append(_rpc_error(method, item["error"]))
             else:
                 out.append(item["result"])
         return out
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _rpc_error(method: str, err: dict[str, Any]) -> RpcError:
+    """The node's JSON-RPC error, with its revert data when it gave any (a batch's entries too:
+    a reverted ``eth_call`` in a batch names its custom error like a lone one)."""
+    data = err.get("data")
+    if isinstance(data, dict):
+        data = data.get("data")
+    return RpcError(method, int(err.get("code", 0)), str(err.get("message", "")), data)

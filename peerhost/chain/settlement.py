@@ -363,8 +363,12 @@ class SettlementView:
         )
         return batch
 
-    async def get_batches(self, batch_ids: list[int]) -> list[dict[str, Any]]:
-        """``getBatch`` of each id, read in one JSON-RPC batch (one HTTP round trip)."""
+    async def get_batches(
+        self, batch_ids: list[int], *, missing: bool = False
+    ) -> list[dict[str, Any]]:
+        """``getBatch`` of each id, read in one JSON-RPC batch (one HTTP round trip). With
+        ``missing``, a batch the chain does not have (a reorg dropped its post, and no post has
+        its id yet) is an empty dict instead of the whole read failing."""
         calls = [
             (
                 "eth_call",
@@ -381,6 +385,9 @@ class SettlementView:
         out: list[dict[str, Any]] = []
         for result in await self.rpc.batch(calls) if calls else []:
             if isinstance(result, RpcError):
+                if missing and result.data and "UnknownBatch" in self.explain(result.data):
+                    out.append({})
+                    continue
                 raise TransactionReverted("getBatch()", result.rpc_message)
             out.append(self.coordinator.decode_result("getBatch", bytes(HexBytes(result))))
         return out

@@ -8,10 +8,12 @@ anvil keeps the states of recent blocks in memory and writes older ones to disk,
 by default, under ``~/.foundry/anvil/tmp``, each file the larger the longer the chain (it holds
 every block hash): a chain of ten thousand blocks keeps gigabytes, and a killed anvil leaves its
 files there. A fault campaign's stacks, killed and started again over days, filled the disk that
-way. The devnet's anvil keeps at most ``max_states`` on disk (1,024, a thousand blocks back and
-more: the oldest state PeerHost reads is a schedule's anchor, a minute back), in a directory of
-the devnet's own (``states_dir``) that is emptied when it starts and removed when it stops.
-A read at a block older than that fails ``BlockOutOfRangeError``.
+way. The devnet's anvil keeps at most ``max_states`` on disk (1,024: about 0.8 GB at a height
+of ten thousand blocks), in a directory of the devnet's own (``states_dir``) that is emptied when
+it starts and removed when it stops. A read at a block older than that fails
+``BlockOutOfRangeError``. The oldest state PeerHost reads is a schedule's anchor, up to the
+gateway's ``schedule_catch_up`` seconds back (60 by default: a few hundred blocks on a busy
+devnet).
 """
 
 from __future__ import annotations

@@ -39,7 +39,16 @@ Finalized, and it is opened again.
 
 A post dropped for good gives its rewards back to the project's reserve on-chain: they count as in
 flight again until posted anew (drawn once, not twice), and the batch id it had is forgotten with
-the co-signatures kept for it (the next post may get the same id).
+the co-signatures kept for it, unless another post holds that id now (the next post may get it).
+
+A batch id is one post's on-chain, and the book follows that: a batch is followed (told to the
+desk, co-signed, opened) only if the chain's batch under its id is its post (this gateway's, the
+root of its tickets' leaves, its results commitment). A row that is not (a post a reorg dropped,
+sent again and reverted, whose id the next post took; one whose id no batch has yet; after a
+restart, which forgets the recent posts) has its post read again: recorded under the id it got,
+or dropped. A post recorded under an id the book holds for another post marks that post's row
+stale the same way, and a post sent again and still pending is read at every tick until it is
+mined or gone (``reorg-deep`` seed 2715).
 """
 
 from __future__ import annotations
@@ -119,6 +128,9 @@ _FINALIZED, _CLOSED, _EXPIRED = 3, 4, 5
 _REORG_BLOCKS = 64
 #: ``openResults`` refused because the chain's clock is behind is sent again at most this often.
 _OPEN_TRIES = 20
+#: A post whose batch on the chain is not the book's is read again this often (a reorg moved it,
+#: or it is pending: each reading may find it under another id, or mined again under its own).
+_MISMATCH_READS = 3
 #: The poster's rate (tickets posted per second) is measured over this many seconds.
 _RATE_WINDOW = 10.0
 #: Most seconds between rounds of the following loop (settled batches, openings, co-signatures):
@@ -257,10 +269,12 @@ class BatchPoster:
         # recent posts to read again at the next tick whatever the newest post's block says: one
         # sent again and not mined yet at the last reading, or one whose batch id a newer post got
         self._unsure: set[bytes] = set()
-        # post tx -> the root of its leaves (the chain's batch under its id must have it), and
-        # the posts found not to be the batch their row names (read again once, not followed)
-        self._roots: dict[bytes, bytes] = {}
-        self._mismatched: set[bytes] = set()
+        # post tx -> (the root of its leaves, its results commitment): the chain's batch under
+        # its id must have both; post tx -> how often it was read again for not being the batch
+        # its row names (never followed as it meanwhile); batch id -> the post last found to be it
+        self._identity: dict[bytes, tuple[bytes, bytes]] = {}
+        self._mismatched: dict[bytes, int] = {}
+        self._followed: dict[int, bytes] = {}
         self._chain_time: int | None = None  # the head's timestamp in this tick's follow
         # transactions whose receipts are awaited, polled together (_poll_receipts)
         self._waits: dict[bytes, list[asyncio.Future[dict[str, object]]]] = {}
@@ -603,7 +617,9 @@ class BatchPoster:
             return None
         self._lag = max(0.0, self._lag - 1.0)  # a post went through: try closer to the clock
         number = int(str(receipt["blockNumber"]), 16)
-        self._mark_stale(batch_id, tx_hash, number)
+        if self.book.holders(batch_id, tx_hash):  # rare: not in the middle of a round of following
+            async with self._following:
+                self._mark_stale(batch_id, tx_hash, number)
         self.book.mark_posted(seqs, batch_id)
         self.book.batch_posted(tx_hash, batch_id)
         self._recent[tx_hash] = (batch_id, number, str(receipt["blockHash"]))
@@ -784,6 +800,7 @@ class BatchPoster:
         self._openings.pop(batch_id, None)
         self._open_tries.pop(batch_id, None)
         self._opened_in.pop(batch_id, None)
+        self._followed.pop(batch_id, None)
 
     async def _recheck_recent(self) -> None:
         head = await self.view.block_number()
@@ -825,8 +842,8 @@ class BatchPoster:
                 self._drop(tx_hash, batch_id)
                 continue
             self._recent[tx_hash] = (new_id, moved, str(receipt["blockHash"]))
-            self._mismatched.discard(tx_hash)
             if new_id != batch_id:
+                self._mismatched.pop(tx_hash, None)
                 log.warning("batch %d mined again after a reorg as batch %d", batch_id, new_id)
                 self._mark_stale(new_id, tx_hash, moved)
                 self.book.rebatch(tx_hash, new_id)
@@ -839,8 +856,8 @@ class BatchPoster:
         flight (the reorg gave them back to the reserve on-chain; posted anew, they are drawn
         once more: counted once, not twice). What the poster remembers of its batch id goes,
         unless another post holds that id now."""
-        self._mismatched.discard(tx_hash)
-        self._roots.pop(tx_hash, None)
+        self._mismatched.pop(tx_hash, None)
+        self._identity.pop(tx_hash, None)
         for project_id, amount in self.book.drop_batch(tx_hash).items():
             self._returned(project_id, amount)
         if not self.book.holders(batch_id, tx_hash):
@@ -880,16 +897,18 @@ class BatchPoster:
             assert stored.batch_id is not None
             ids.append(stored.batch_id)
         # every posted batch in one JSON-RPC batch (one HTTP round trip per tick, not per batch)
-        for stored, batch in zip(posted, await self.view.get_batches(ids), strict=True):
+        batches = await self.view.get_batches(ids, missing=True)
+        for stored, batch in zip(posted, batches, strict=True):
             assert stored.batch_id is not None
             if not self._is_post_of(stored, batch):
                 continue
+            self._followed[stored.batch_id] = stored.post_tx
             state = int(batch["state"])
             if state == _EXPIRED:
                 for t in self._tickets_of(stored):
                     self._settled(t.request_id, None, False)
                 self.book.post_done(stored.post_tx, "expired")
-                self._roots.pop(stored.post_tx, None)
+                self._identity.pop(stored.post_tx, None)
                 continue
             if state not in (_FINALIZED, _CLOSED):
                 continue
@@ -959,7 +978,7 @@ class BatchPoster:
         self.book.post_done(stored.post_tx, "settled")
         self._vectors.pop(key, None)
         self._openings.pop(stored.batch_id, None)
-        self._roots.pop(stored.post_tx, None)
+        self._identity.pop(stored.post_tx, None)
 
     def _tickets_of(self, stored: StoredBatch) -> list[StoredTicket]:
         """The tickets of the book's batch ``stored`` (its post's, by leaf index)."""
@@ -969,26 +988,52 @@ class BatchPoster:
 
     def _is_post_of(self, stored: StoredBatch, batch: dict[str, Any]) -> bool:
         """Whether the chain's batch under ``stored``'s id is its post: this gateway's, with the
-        root of its leaves. A row that is not is stale (a reorg moved or dropped its post, and
-        another batch got the id: ``reorg-deep`` seed 2715, and a restart forgets the recent
-        posts): its post is read again, and it is never followed as that batch."""
-        root = self._roots.get(stored.post_tx)
-        if root is None:
-            root = batch_root([Leaf.of(t.ticket) for t in self._tickets_of(stored)])
-            self._roots[stored.post_tx] = root
-        gateway = str(batch["gateway"]).lower()
-        if gateway == self.sender.address.lower() and bytes(batch["root"]) == root:
+        root of its leaves and its results commitment. A row that is not is stale (a reorg moved
+        or dropped its post, and another batch got the id, or none has it yet: ``reorg-deep``
+        seed 2715; a restart forgets the recent posts): its post is read again, and the row is
+        never followed as that batch."""
+        identity = self._identity.get(stored.post_tx)
+        if identity is None:
+            tickets = self._tickets_of(stored)
+            if tickets:
+                results = decode_results(stored.opening) if stored.opening else []
+                commitment = results_commitment(results, stored.salt) if results else bytes(32)
+                root = batch_root([Leaf.of(t.ticket) for t in tickets])
+                identity = self._identity[stored.post_tx] = (root, commitment)
+        if (
+            batch
+            and identity is not None
+            and str(batch["gateway"]).lower() == self.sender.address.lower()
+            and (bytes(batch["root"]), bytes(batch["resultsCommitment"])) == identity
+        ):
+            self._mismatched.pop(stored.post_tx, None)
             return True
-        if stored.post_tx not in self._mismatched:  # read again once, not at every round
-            self._mismatched.add(stored.post_tx)
-            assert stored.batch_id is not None
+        if stored.post_tx in self._unsure:
+            return False  # read again already: until it is mined (under this id or another)
+        assert stored.batch_id is not None
+        times = self._mismatched[stored.post_tx] = self._mismatched.get(stored.post_tx, 0) + 1
+        hex_hash = HexBytes(stored.post_tx).to_0x_hex()
+        if times <= _MISMATCH_READS:
             log.warning(
                 "batch %d on the chain is not post %s's: reading that post again",
                 stored.batch_id,
-                HexBytes(stored.post_tx).to_0x_hex(),
+                hex_hash,
             )
             self._read_again(stored.post_tx, stored.batch_id, 0)
+        elif times == _MISMATCH_READS + 1:
+            # its receipt names this batch each time, yet the chain's batch is not the book's
+            # (its tickets' leaves or its commitment): kept out of following
+            log.error(
+                "batch %d is post %s's on the chain, but not as the book has it: not followed",
+                stored.batch_id,
+                hex_hash,
+            )
         return False
+
+    def _row(self, batch_id: int) -> StoredBatch | None:
+        """The book's batch ``batch_id``: the post last found to be it on the chain, when the
+        book holds more than one under that id (a stale row not read again yet)."""
+        return self.book.batch(batch_id, self._followed.get(batch_id))
 
     async def _recheck_opens(self) -> None:
         """Batches opened in the last ``_REORG_BLOCKS`` blocks: one Finalized again lost its open
@@ -1001,11 +1046,11 @@ class BatchPoster:
                 log.warning(
                     "openResults of batch %d (block %d) was dropped by a reorg: opening again",
                     batch_id,
-                    self._opened_in.pop(batch_id),
+                    self._opened_in.pop(batch_id, 0),
                 )
-                self.book.batch_done(batch_id, POSTED)  # followed again
-            elif head - self._opened_in[batch_id] >= _REORG_BLOCKS:
-                del self._opened_in[batch_id]
+                self.book.batch_done(batch_id, POSTED)  # followed again (a stale row is not)
+            elif head - self._opened_in.get(batch_id, head) >= _REORG_BLOCKS:
+                self._opened_in.pop(batch_id, None)
 
     # ---- co-signatures ---------------------------------------------------------------------
 
@@ -1024,7 +1069,7 @@ class BatchPoster:
 
     def _missing(self, batch_id: int, opening: bytes) -> list[str]:
         """The attesters of the batch's opening that have not co-signed it yet (a batch found
-        complete is not read again: co-signatures are only ever added)."""
+        complete is not read again: co-signatures are only added while it is followed)."""
         known = self._opened(batch_id, opening)
         if known.complete:
             return []
@@ -1035,14 +1080,14 @@ class BatchPoster:
 
     async def ask_cosignatures(self, batch_id: int) -> None:
         """Asks every attester of the batch's opening that has not co-signed yet (over the feed)."""
-        stored = self.book.batch(batch_id)
+        stored = self._row(batch_id)
         if self._ask is None or stored is None or not stored.opening:
             return
         self._asked[batch_id] = time.monotonic()
         missing = set(self._missing(batch_id, stored.opening))
         if not missing:
             return
-        requests = cosign_requests(batch_id, self.book.in_batch(batch_id), stored.opening)
+        requests = cosign_requests(batch_id, self._tickets_of(stored), stored.opening)
         for attester, request in requests.items():
             if attester in missing and not await self._ask(attester, request):
                 log.info("attester %s of batch %d is not linked: not asked", attester, batch_id)
@@ -1051,7 +1096,7 @@ class BatchPoster:
         """Keeps ``worker``'s co-signature when it is its batch attestation of a batch this gateway
         posted and listed it on; False (logged) otherwise."""
         batch_id = cosignature.batch_id
-        stored = self.book.batch(batch_id)
+        stored = self._row(batch_id)
         if stored is None or stored.batch_id is None or not stored.opening:
             log.warning("co-signature from %s names unknown batch %d", worker, batch_id)
             return False
@@ -1060,8 +1105,7 @@ class BatchPoster:
             log.warning("co-signature from %s, not an attester of batch %d", worker, batch_id)
             return False
         if known.root is None:  # the batch's tickets are fixed once it is posted
-            ordered = sorted(self.book.in_batch(batch_id), key=lambda t: t.leaf_index or 0)
-            known.root = batch_root([Leaf.of(t.ticket) for t in ordered])
+            known.root = batch_root([Leaf.of(t.ticket) for t in self._tickets_of(stored)])
         config = self.view.config
         digest = cosign_digest(
             config.chain_id,
@@ -1162,14 +1206,6 @@ class BatchPoster:
                 batch_id,
                 round(behind),
             )
-            return False
-        if "ResultsMismatch" in reason and tries < _OPEN_TRIES:
-            # the chain's batch is not this row's post (its root checked out: a stale opening?)
-            log.warning(
-                "openResults of batch %d refused: ResultsMismatch; its post is read again",
-                batch_id,
-            )
-            self._read_again(stored.post_tx, batch_id, 0)
             return False
         self._open_tries.pop(batch_id, None)
         log.error(

@@ -316,12 +316,16 @@ class TicketBook:
             ).fetchall()
         return [StoredBatch(bytes(a), bytes(b), bytes(c), d, str(e)) for a, b, c, d, e in rows]
 
-    def batch(self, batch_id: int) -> StoredBatch | None:
+    def batch(self, batch_id: int, post_tx: bytes | None = None) -> StoredBatch | None:
+        """The batch ``batch_id`` (that of post ``post_tx`` when given: a stale row may hold the
+        same id until the poster reads its post again)."""
+        query = "SELECT post_tx, salt, opening, batch_id, state FROM batches WHERE batch_id = ?"
+        args: tuple[Any, ...] = (batch_id,)
+        if post_tx is not None:
+            query += " AND post_tx = ?"
+            args += (post_tx,)
         with self._lock:
-            row = self._db.execute(
-                "SELECT post_tx, salt, opening, batch_id, state FROM batches WHERE batch_id = ?",
-                (batch_id,),
-            ).fetchone()
+            row = self._db.execute(query, args).fetchone()
         return (
             StoredBatch(bytes(row[0]), bytes(row[1]), bytes(row[2]), row[3], str(row[4]))
             if row
@@ -415,8 +419,9 @@ class TicketBook:
             self._db.execute("DELETE FROM cosignatures WHERE batch_id = ?", (batch_id,))
             if old is not None and old[0] is not None:
                 self._forget_cosignatures(old[0], post_tx)
-            self._db.execute(
-                "UPDATE batches SET batch_id = ? WHERE post_tx = ?", (batch_id, post_tx)
+            self._db.execute(  # a new batch: followed from the start, even if the old one ended
+                "UPDATE batches SET batch_id = ?, state = 'posted' WHERE post_tx = ?",
+                (batch_id, post_tx),
             )
             self._db.execute(
                 "UPDATE tickets SET batch_id = ? WHERE post_tx = ?", (batch_id, post_tx)

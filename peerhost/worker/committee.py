@@ -955,7 +955,8 @@ class Committee:
             return True
         if (draw is None and phase not in (_COMMIT, _REVEAL)) or self.address not in holders:
             self._opened(batch_id)  # no seat of this worker's to open
-            await self._finalize_when_due(batch_id)
+            if await self._finalize_when_due(batch_id):
+                return True  # its seats may be drawn again, with one of this worker's
             await self._after_seats(batch_id, None)
             return False
         gateway, leaves = await self.leaves_of(batch_id)
@@ -1263,17 +1264,31 @@ class Committee:
         )
         await self._send("commit", batch_id, commitment, await self.view.holder_list(batch_id))
 
-    async def _finalize_when_due(self, batch_id: int) -> None:
+    async def _finalize_when_due(self, batch_id: int) -> bool:
         """Anyone may finalize a batch in its Settle phase: one whose seat holders all failed to
         commit or reveal (a holder that could not get an input in time) would otherwise stay
-        there with every leaf Pending."""
+        there with every leaf Pending.
+
+        True, at once, when a reorg came while the batch was in its committee phases, or the
+        batch is back awaiting its seats: a reorg that replaced its seed block draws its seats
+        again, maybe with one of this worker's, and the duty starts again to see (it waited on
+        as a worker without a seat, and its new seat was slashed as a no-show: ``reorg-deep``
+        seed 3000)."""
+        reorgs = self.reorgs
         while (phase := await self.book.phase(batch_id)) in (_COMMIT, _REVEAL):
             await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
+            if self.reorgs != reorgs:
+                log.info("committee: batch %d: a reorg; its seats read again", batch_id)
+                return True
+        if phase == _AWAITING:
+            log.info("committee: batch %d awaits its seats again (reorg?)", batch_id)
+            return True
         if phase == _SETTLE:
             vectors = await self.view.revealed_vectors(batch_id, self._from_block)
             listed = await self.view.holder_list(batch_id)
             with contextlib.suppress(TransactionReverted):
                 await self._send("finalize", batch_id, list(vectors.values()), listed)
+        return False
 
     async def _await_seated(self, batch_id: int) -> tuple[int, SeatDraw | None]:
         """Waits until the batch is seated and returns its phase, or returns ``(_AWAITING, draw)``
@@ -1289,7 +1304,9 @@ class Committee:
         (:meth:`_seating_refused`) waits as a worker without a seat does."""
         since = (0, 0.0)  # (seed block, since when) no holder seated it, as this worker saw
         draw: SeatDraw | None = None
-        drawn = (0, 0.0)  # (seed block, when) of ``draw``: read again after a reseed or 10 s
+        # (seed block, when, reorgs seen) of ``draw``: read again after a reseed, a reorg (the
+        # seed block's hash may have changed) or 10 s
+        drawn = (0, 0.0, 0)
         missing = (0, 0.0)  # (seed block, since when) the node serves no seed block past its head
         refused = ""  # why the chain refuses the last draw's header ("": it does not)
         seat_logged = 0  # the seed block whose refused ``seat`` was logged
@@ -1308,9 +1325,14 @@ class Committee:
                 await asyncio.sleep(max(self.poll, 1.0))
                 continue
             if head >= seed_block:  # a seating transaction lands in a later block: hash known
-                if draw is None or drawn[0] != seed_block or time.monotonic() - drawn[1] > 10:
+                if (
+                    draw is None
+                    or drawn[0] != seed_block
+                    or drawn[2] != self.reorgs
+                    or time.monotonic() - drawn[1] > 10
+                ):
                     draw = await self.view.seat_draw(batch_id, batch)  # (a reorg may change it)
-                    drawn = (seed_block, time.monotonic())
+                    drawn = (seed_block, time.monotonic(), self.reorgs)
                     refused = (
                         await self.view.header_refused(seed_block, draw.header)
                         if draw is not None

@@ -367,3 +367,38 @@ def test_poster__post_sent_again_reverts_and_next_post_gets_its_batch_id__book_f
     finally:
         if forgets == "after-next-post":
             gw.close()
+
+
+def test_poster__restarted_with_a_post_dropped_for_good_and_its_id_free__posted_anew_once(
+    ready: Any, gw: Gateway, chain: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """A reorg drops a mined post for good (its nonce taken by another transaction) and no batch
+    has its id yet; the gateway restarts, so it no longer knows the post is recent. The chain has
+    no batch under the book's id (``getBatch`` reverts ``UnknownBatch``): reading every posted
+    batch used to fail as a whole, so no batch was followed at all, and the post was never read
+    again. Now that row alone is set aside and its post read again: dropped, its tickets posted
+    anew, once."""
+    kit = ready
+    start = int(chain.blocks.head.number) + 1
+    first = kit.tickets(2)
+    gw.issue(first, kit.project_id)
+    fork = kit.request("evm_snapshot", [])
+    gw.tick()
+    assert gw.states(first) == [POSTED, POSTED]
+    assert kit.request("evm_revert", [fork])  # drops the post
+    # another transaction of the gateway's account takes the post's nonce: gone for good
+    kit.gateway.transfer(kit.gateway, 0)
+    assert posted(kit, gw, start) == {}
+    restarted = Gateway(v2_config, key_of(kit.gateway), tmp_path)  # the book is all it has
+    try:
+        for _ in range(20):
+            restarted.tick()
+            if restarted.states(first) == [POSTED, POSTED] and posted(kit, restarted, start):
+                break
+        batches = posted(kit, restarted, start)
+        assert seqs(batches) == [t.seq for t in first]  # posted anew, once
+        for stored in restarted.book:
+            assert stored.batch_id is not None and stored.leaf_index is not None
+            assert batches[stored.batch_id][stored.leaf_index] == stored.ticket.seq
+    finally:
+        restarted.close()

@@ -4,10 +4,13 @@ committee duty commits again and reveals."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
 from peerhost.chain.config import ChainConfig
@@ -23,7 +26,7 @@ from peerhost.worker.duties import seat_key
 from .worker_harness import ThreadLoop, key_of, ledger_committee, wait_for
 
 GOOD = b"\x11" * 32
-PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED, PH_CLOSED = 2, 3, 4, 5, 6
+PH_AWAITING, PH_COMMIT, PH_REVEAL, PH_SETTLE, PH_FINALIZED, PH_CLOSED = 1, 2, 3, 4, 5, 6
 
 
 def test_sender__mined_transaction_dropped_by_reorg__next_send_mines_and_lost_one_resent(
@@ -335,6 +338,84 @@ def test_committee__reorg_takes_a_finalized_batch_back_to_commit__holder_commits
         assert vote() == bytes(32)
         round_to_final()  # the worker commits and reveals again (before: never, a no-show)
         assert committee.reorgs >= 1
+    finally:
+        running.cancel()
+        loop.run(committee.close())
+        loop.run(rpc.aclose())
+        ledger.close()
+
+
+def _draw_holders(kit: Any, batch_id: int) -> list[str]:
+    """The distinct holders the batch's seed block draws now (before seating)."""
+    return [str(to_checksum_address(w & ((1 << 160) - 1))) for w in kit.draw_hl(batch_id)]
+
+
+def test_committee__reorg_redraws_the_seats_with_this_worker__it_seats_and_commits(
+    ready: Any,
+    workers: list[Any],
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+) -> None:
+    """A worker without a seat waits while the others vote. A reorg drops the seating and the
+    seats are drawn again (here after reseeds), this time with one of this worker's, and another
+    seat seats the batch at once. It used to wait on as a worker without a seat (it polls the
+    phase once a second and never saw the batch awaiting its seats), and the new seat was slashed
+    as a no-show at the finalize (``reorg-deep`` seed 3000: there the reorg's new seed block drew
+    worker-1). Now the reorg its log loop reads starts its duty again: it commits. The
+    committee's log loop runs."""
+    kit = ready
+    staked = [str(w.address) for w in workers[:3]]  # as ``ready`` staked them
+    for _ in range(60):  # a batch seated without one staked worker
+        tickets = kit.tickets(1)
+        posted = kit.post(tickets=tickets)
+        holders = kit.seat(posted.batch_id)
+        outside = [a for a in staked if a not in holders]
+        if outside:
+            break
+    else:
+        pytest.fail("no draw without one of the staked workers in 60 tries")
+    batch_id = posted.batch_id
+    seated_at = int(chain.blocks.head.number)
+    me = accounts_by_address[outside[0]]
+    ledger = AttestedLedger(str(tmp_path / "attested.sqlite"))
+    ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
+    ledger.attest(tickets[0], GOOD, b"\x03" * 65)
+    committee, rpc = ledger_committee(v2_config, me, ledger)
+    running = loop.start(committee.run())
+    try:
+        kit.commit(batch_id, accounts_by_address[holders[0]], [GOOD])
+        wait_for(lambda: batch_id in committee.tasks, 30, "the batch's duty")
+        time.sleep(2.0)  # the duty waits as a worker without a seat
+        assert not committee.duties.done(seat_key(batch_id))
+        # the worker's event loop held while the seats are drawn again, as a reorg and a quick
+        # seating by another seat look to a worker that polls once a second: it never sees the
+        # batch awaiting its seats
+        held = threading.Event()
+        loop.loop.call_soon_threadsafe(held.wait, 120)
+        try:
+            # the reorg: the seating and the vote dropped, the batch awaits its seats again
+            depth = int(chain.blocks.head.number) - seated_at + 1
+            chain.provider.make_request("anvil_reorg", [depth, []])
+            assert kit.coordinator.phaseOf(batch_id) == PH_AWAITING
+            for _ in range(30):  # reseeded until its draw gives this worker a seat
+                chain.mine(257)  # the seed block's hash out of BLOCKHASH's reach
+                kit.coordinator.reseed(batch_id, sender=kit.gateway)
+                seed_block = int(kit.coordinator.getBatch(batch_id).seedBlock)
+                if int(chain.blocks.head.number) <= seed_block:
+                    chain.mine(seed_block - int(chain.blocks.head.number) + 1)
+                if me.address in _draw_holders(kit, batch_id):
+                    break
+            else:
+                pytest.fail("no reseed's draw gave the worker a seat in 30 tries")
+            assert me.address in kit.seat(batch_id)  # seated by another
+        finally:
+            held.set()
+        # it commits on its new seat (before: it waited on, and never committed)
+        wait_for(lambda: kit.vote_of(batch_id, me.address) != bytes(32), 30, "its commitment")
+        assert me.address in kit.holders_of(batch_id)[0]
     finally:
         running.cancel()
         loop.run(committee.close())
