@@ -909,6 +909,7 @@ class BatchPoster:
                     self._settled(t.request_id, None, False)
                 self.book.post_done(stored.post_tx, "expired")
                 self._identity.pop(stored.post_tx, None)
+                self._followed.pop(stored.batch_id, None)
                 continue
             if state not in (_FINALIZED, _CLOSED):
                 continue
@@ -979,6 +980,7 @@ class BatchPoster:
         self._vectors.pop(key, None)
         self._openings.pop(stored.batch_id, None)
         self._identity.pop(stored.post_tx, None)
+        self._followed.pop(stored.batch_id, None)
 
     def _tickets_of(self, stored: StoredBatch) -> list[StoredTicket]:
         """The tickets of the book's batch ``stored`` (its post's, by leaf index)."""
@@ -1041,8 +1043,9 @@ class BatchPoster:
         opened again and its attesters are paid."""
         head = int(await self.view.rpc.call("eth_blockNumber", []), 16)
         ids = list(self._opened_in)
-        for batch_id, batch in zip(ids, await self.view.get_batches(ids), strict=True):
-            if int(batch["state"]) == _FINALIZED:
+        batches = await self.view.get_batches(ids, missing=True)
+        for batch_id, batch in zip(ids, batches, strict=True):
+            if batch and int(batch["state"]) == _FINALIZED:
                 log.warning(
                     "openResults of batch %d (block %d) was dropped by a reorg: opening again",
                     batch_id,
@@ -1099,6 +1102,11 @@ class BatchPoster:
         stored = self._row(batch_id)
         if stored is None or stored.batch_id is None or not stored.opening:
             log.warning("co-signature from %s names unknown batch %d", worker, batch_id)
+            return False
+        if self._followed.get(batch_id) != stored.post_tx:
+            # asked for only once the batch is found to be this post on the chain: one that comes
+            # for a batch not followed (now) may be a stale post's, and would pass for the next's
+            log.warning("co-signature from %s for batch %d, not followed now", worker, batch_id)
             return False
         known = self._opened(batch_id, stored.opening)
         if worker.lower() not in known.lowered:

@@ -1269,20 +1269,27 @@ class Committee:
         commit or reveal (a holder that could not get an input in time) would otherwise stay
         there with every leaf Pending.
 
-        True, at once, when a reorg came while the batch was in its committee phases, or the
-        batch is back awaiting its seats: a reorg that replaced its seed block draws its seats
-        again, maybe with one of this worker's, and the duty starts again to see (it waited on
-        as a worker without a seat, and its new seat was slashed as a no-show: ``reorg-deep``
-        seed 3000)."""
+        True, at once, when the batch's seats may have been drawn again meanwhile, maybe with one
+        of this worker's: its seating changed (seed block, holder count or commit deadline), a
+        vote it had is gone, this worker is among its holders as now kept, the batch is back
+        awaiting its seats, or the committee's log loop read a reorg. The duty then starts again
+        with the holders read afresh. A worker that waited on as one without a seat had its new
+        seat slashed as a no-show: a reorg redrew the seats, and another seat seated the batch
+        within the second, between two of its reads (``reorg-deep`` seed 3000)."""
         reorgs = self.reorgs
-        while (phase := await self.book.phase(batch_id)) in (_COMMIT, _REVEAL):
-            await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
-            if self.reorgs != reorgs:
-                log.info("committee: batch %d: a reorg; its seats read again", batch_id)
+        seating = _seating(await self.book.batch(batch_id))
+        while True:
+            phase = await self.book.phase(batch_id)
+            batch = await self.book.batch(batch_id)
+            if phase == _AWAITING or self.reorgs != reorgs or _redrawn(seating, batch):
+                log.info("committee: batch %d: its seats may be drawn again; read again", batch_id)
+                self.view.forget_holders(batch_id)  # read afresh by the next pass
                 return True
-        if phase == _AWAITING:
-            log.info("committee: batch %d awaits its seats again (reorg?)", batch_id)
-            return True
+            if phase not in (_COMMIT, _REVEAL):
+                break
+            if self.address in (await self.view.holders_of(batch_id))[0]:  # kept: no call
+                return True
+            await asyncio.sleep(max(self.poll, 1.0))  # not its seat: no hurry
         if phase == _SETTLE:
             vectors = await self.view.revealed_vectors(batch_id, self._from_block)
             listed = await self.view.holder_list(batch_id)
@@ -1714,3 +1721,21 @@ class Committee:
             else:
                 fresh.append(t)
         return fresh
+
+
+def _seating(batch: dict[str, Any]) -> tuple[int, int, int, int]:
+    """What a batch's seating is known by: its seed block, holder count, commit deadline and the
+    bits of its holders' votes (a vote a reorg dropped takes its bit away)."""
+    return (
+        int(batch["seedBlock"]),
+        int(batch["holderCount"]),
+        int(batch["commitDeadline"]),
+        int(batch["committedBits"]),
+    )
+
+
+def _redrawn(seen: tuple[int, int, int, int], batch: dict[str, Any]) -> bool:
+    """Whether ``batch``'s seating is not the one ``seen`` (:func:`_seating`) any more: another
+    seed block, holder count or commit deadline, or a vote gone."""
+    now = _seating(batch)
+    return now[:3] != seen[:3] or bool(seen[3] & ~now[3])

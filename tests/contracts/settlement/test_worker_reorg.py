@@ -384,17 +384,30 @@ def test_committee__reorg_redraws_the_seats_with_this_worker__it_seats_and_commi
     ledger.claim(tickets[0], b"\x01" * 32, kit.project_id, b"\x02" * 65)
     ledger.attest(tickets[0], GOOD, b"\x03" * 65)
     committee, rpc = ledger_committee(v2_config, me, ledger)
+    waiting = threading.Event()  # the duty is in its wait as a worker without a seat
+    wait_unseated = committee._finalize_when_due
+
+    async def finalize_when_due(batch: int) -> bool:
+        if batch == batch_id:
+            waiting.set()
+        return await wait_unseated(batch)
+
+    committee._finalize_when_due = finalize_when_due  # type: ignore[method-assign,assignment]
     running = loop.start(committee.run())
     try:
         kit.commit(batch_id, accounts_by_address[holders[0]], [GOOD])
-        wait_for(lambda: batch_id in committee.tasks, 30, "the batch's duty")
-        time.sleep(2.0)  # the duty waits as a worker without a seat
-        assert not committee.duties.done(seat_key(batch_id))
+        assert waiting.wait(30), "the duty never waited as a worker without a seat"
         # the worker's event loop held while the seats are drawn again, as a reorg and a quick
         # seating by another seat look to a worker that polls once a second: it never sees the
         # batch awaiting its seats
-        held = threading.Event()
-        loop.loop.call_soon_threadsafe(held.wait, 120)
+        held, holding = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            holding.set()
+            held.wait(120)
+
+        loop.loop.call_soon_threadsafe(hold)
+        assert holding.wait(30)
         try:
             # the reorg: the seating and the vote dropped, the batch awaits its seats again
             depth = int(chain.blocks.head.number) - seated_at + 1

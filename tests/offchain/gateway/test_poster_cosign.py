@@ -86,6 +86,7 @@ class Stack:
         self.book.mark_posting(seqs, b"tx", b"\x07" * 32, results_opening(self.results))
         self.book.mark_posted(seqs, BATCH)
         self.book.batch_posted(b"tx", BATCH)
+        self.poster._followed[BATCH] = b"tx"  # as a round of following finds it on the chain
         self.ledger = AttestedLedger(str(tmp / "attested.sqlite3"))
         for t in (self.tickets[0], self.tickets[2]):
             self.ledger.claim(t, keccak(bytes([t.seq])), b"\x01" * 32, b"sig")
@@ -181,6 +182,19 @@ def test_cosign__leaf_differs_from_the_attested_ticket__refused(stack: Stack) ->
         BATCH, batch_root(leaves), b"".join(x.encode() for x in leaves), 0b101, (GOOD, LIE, GOOD)
     )
     assert stack.cosigner.handle(request, GATEWAY.address) is None
+
+
+def test_cosigned__batch_not_followed_now__not_kept(stack: Stack) -> None:
+    """A co-signature for a batch id the poster does not follow now (its post found stale, or
+    not read yet since a restart) may be a stale post's, checked against that post's leaves: it
+    would pass for the next post under the same id, whose attester would then go unpaid."""
+    reply = stack.cosigner.handle(stack.request_for(HONEST.address), GATEWAY.address)
+    assert reply is not None
+    del stack.poster._followed[BATCH]
+    assert not stack.poster.cosigned(HONEST.address, reply)
+    assert stack.book.cosignatures(BATCH) == {}
+    stack.poster._followed[BATCH] = b"tx"
+    assert stack.poster.cosigned(HONEST.address, reply)
 
 
 def test_cosign__request_from_another_gateway__refused(stack: Stack) -> None:
