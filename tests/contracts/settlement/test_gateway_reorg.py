@@ -70,6 +70,21 @@ def posted(kit: Any, gateway: Gateway, from_block: int) -> dict[int, list[int]]:
     return out
 
 
+def post_then_fork(kit: Any, gw: Gateway) -> tuple[int, list[Ticket], str]:
+    """Two tickets issued and posted by a tick, a snapshot taken before the post: (the first
+    block to read batches from, the tickets, the snapshot: ``evm_revert`` to it is the reorg
+    that drops the post, dropping the blocks after it and their transactions as
+    ``anvil_reorg`` does; unlike ``anvil_reorg`` it leaves the test chain's own snapshots
+    usable)."""
+    start = int(kit.chain.blocks.head.number) + 1
+    first = kit.tickets(2)
+    gw.issue(first, kit.project_id)
+    fork = kit.request("evm_snapshot", [])
+    gw.tick()
+    assert gw.states(first) == [POSTED, POSTED]
+    return start, first, fork
+
+
 def seqs(batches: dict[int, list[int]]) -> list[int]:
     return sorted(seq for leaves in batches.values() for seq in leaves)
 
@@ -114,15 +129,7 @@ def test_poster__mined_post_dropped_by_reorg__sent_again_and_each_ticket_posted_
     ready: Any, gw: Gateway, chain: Any
 ) -> None:
     kit = ready
-    start = int(chain.blocks.head.number) + 1
-    first = kit.tickets(2)
-    gw.issue(first, kit.project_id)
-    # the reorg: back to this block once the post is mined (evm_revert drops the blocks after it
-    # and their transactions, as anvil_reorg does; unlike anvil_reorg it leaves the test chain's
-    # own snapshots usable)
-    fork = kit.request("evm_snapshot", [])
-    gw.tick()
-    assert gw.states(first) == [POSTED, POSTED]
+    start, first, fork = post_then_fork(kit, gw)
     assert seqs(posted(kit, gw, start)) == [t.seq for t in first]
 
     assert kit.request("evm_revert", [fork])  # drops the block that holds the post
@@ -154,12 +161,7 @@ def test_poster__post_dropped_for_good_by_reorg__its_rewards_counted_in_flight_o
     unposted tickets' rewards (it used to be drawn twice: in flight fell short, and the gateway
     could issue more than the reserve covers)."""
     kit = ready
-    start = int(chain.blocks.head.number) + 1
-    first = kit.tickets(2)
-    gw.issue(first, kit.project_id)
-    fork = kit.request("evm_snapshot", [])
-    gw.tick()
-    assert gw.states(first) == [POSTED, POSTED]
+    start, first, fork = post_then_fork(kit, gw)
     assert gw.in_flight(kit.project_id) == (0, 0)
     assert kit.request("evm_revert", [fork])  # drops the post
     taker = kit.tickets(1)
@@ -379,12 +381,7 @@ def test_poster__restarted_with_a_post_dropped_for_good_and_its_id_free__posted_
     again. Now that row alone is set aside and its post read again: dropped, its tickets posted
     anew, once."""
     kit = ready
-    start = int(chain.blocks.head.number) + 1
-    first = kit.tickets(2)
-    gw.issue(first, kit.project_id)
-    fork = kit.request("evm_snapshot", [])
-    gw.tick()
-    assert gw.states(first) == [POSTED, POSTED]
+    start, first, fork = post_then_fork(kit, gw)
     assert kit.request("evm_revert", [fork])  # drops the post
     # another transaction of the gateway's account takes the post's nonce: gone for good
     kit.gateway.transfer(kit.gateway, 0)
