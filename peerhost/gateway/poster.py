@@ -607,11 +607,7 @@ class BatchPoster:
             log.error("batch of %d ticket(s) rejected: %s", len(seqs), reason)
             self.book.reject(seqs)
             return None
-        batch_id = None
-        for raw in receipt.get("logs", []):  # type: ignore[attr-defined]
-            decoded = self.view.decode_log(raw)
-            if decoded is not None and decoded[0] == "BatchPosted":
-                batch_id = int(decoded[1]["batchId"])
+        batch_id = self._posted_id(receipt)
         if batch_id is None:
             log.error("batch transaction 0x%s emitted no BatchPosted", tx_hash.hex())
             return None
@@ -633,6 +629,15 @@ class BatchPoster:
             project_total[t.project_id] = project_total.get(t.project_id, 0) + t.ticket.reward
         for project_id, amount in project_total.items():
             self._drawn(project_id, amount)
+        return batch_id
+
+    def _posted_id(self, receipt: dict[str, Any]) -> int | None:
+        """The batch id a post's receipt names (its ``BatchPosted`` log), None without one."""
+        batch_id = None
+        for raw in receipt.get("logs", []):
+            decoded = self.view.decode_log(raw)
+            if decoded is not None and decoded[0] == "BatchPosted":
+                batch_id = int(decoded[1]["batchId"])
         return batch_id
 
     async def placed(self, stored: StoredTicket) -> tuple[int, int | None] | None:
@@ -659,11 +664,7 @@ class BatchPoster:
         receipt = await self.view.rpc.call("eth_getTransactionReceipt", [hex_hash])
         if receipt is None or int(str(receipt["status"]), 16) != 1:
             return None
-        batch_id = None
-        for raw in receipt.get("logs", []):
-            decoded = self.view.decode_log(raw)
-            if decoded is not None and decoded[0] == "BatchPosted":
-                batch_id = int(decoded[1]["batchId"])
+        batch_id = self._posted_id(receipt)
         if batch_id is None:
             return None
         leaves = await self.view.posted_leaves(hex_hash)
@@ -828,11 +829,8 @@ class BatchPoster:
                 self._drop(tx_hash, batch_id)
                 continue
             moved = int(str(receipt["blockNumber"]), 16)
-            new_id = batch_id
-            for raw in receipt.get("logs", []):
-                decoded = self.view.decode_log(raw)
-                if decoded is not None and decoded[0] == "BatchPosted":
-                    new_id = int(decoded[1]["batchId"])
+            new_id = self._posted_id(receipt)
+            new_id = batch_id if new_id is None else new_id
             if int(str(receipt["status"]), 16) != 1:
                 log.warning(
                     "batch %d (%s) mined again after a reorg and reverted", batch_id, hex_hash
