@@ -246,6 +246,10 @@ class BatchPoster:
         self.orphan_grace = orphan_grace
         self.admission_share = admission_share
         self._ready_backlog = 0
+        # tickets a run before this one left unposted (their seqs below the book's next at this
+        # start) are behind by how long this poster has had them, not by their age
+        self._started_at = time.time()
+        self._inherited_below = book.next_seq()
         self._posted_at: deque[tuple[float, int]] = deque()  # (monotonic time, tickets posted)
         self._first_post: float | None = None
         self.inputs = InputPublisher(view, book, self.transact, sender.address, drawn)
@@ -441,18 +445,25 @@ class BatchPoster:
         minimum and every worker refuses the gateway). The backlog and its oldest ticket are read
         from the book now, not from the last tick: a tick blocked on receipts, failing, or a
         poster that died leaves them growing, and calls are still refused. A ticket's age is
-        read on the chain's clock (less the lag a refused post showed)."""
+        read on the chain's clock (less the lag a refused post showed). A ticket a run before this
+        one left unposted counts from this poster's start: a restarted gateway whose first posting
+        round has not come yet is not behind (it refused calls 503 for as long as its start took,
+        with nothing at risk for them)."""
         if self.withhold or self.admission_share <= 0:
             return
-        backlog, oldest = self.book.backlog()
-        if not backlog:
+        backlog, _ = self.book.backlog()
+        first = self.book.oldest_issued()
+        if not backlog or first is None:
             return
+        seq, oldest = first
+        if seq < self._inherited_below:
+            oldest = max(oldest, int(self._started_at))
         budget = self.orphan_grace * self.admission_share
         # by the chain's clock, as the attesters' orphan grace and the poster's own waiting are: a
         # chain seen behind the wall clock (a devnet after a reorg) keeps a ticket from being
         # posted, and from being posted as an orphan, for as long; by the wall clock, every call
         # was refused for the lag less the budget after each ticket, with nothing at risk
-        age = 0.0 if oldest is None else self._chain_now() - oldest
+        age = self._chain_now() - oldest
         rate = self.posting_rate()
         drain = min(self._ready_backlog, backlog) / rate if rate else 0.0
         if age < budget and drain < self.orphan_grace:

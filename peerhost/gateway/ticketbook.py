@@ -473,11 +473,20 @@ class TicketBook:
         (the lowest seq: seqs are allocated in issue order), as of the book's last change (kept
         in memory: the module docstring)."""
         with self._lock:
-            if not self._issued:
-                return 0, None
-            if self._oldest is None:
-                self._oldest = min(self._issued)
-            return len(self._issued), self._issued[self._oldest]
+            oldest = self._oldest_issued()
+            return len(self._issued), None if oldest is None else oldest[1]
+
+    def oldest_issued(self) -> tuple[int, int] | None:
+        """The oldest ``issued`` ticket's seq and issue time (None: none is)."""
+        with self._lock:
+            return self._oldest_issued()
+
+    def _oldest_issued(self) -> tuple[int, int] | None:
+        if not self._issued:
+            return None
+        if self._oldest is None:
+            self._oldest = min(self._issued)
+        return self._oldest, self._issued[self._oldest]
 
     def __iter__(self) -> Iterator[StoredTicket]:
         return iter(self._rows("1 = 1", ()))

@@ -191,3 +191,41 @@ def test_admit__batch_refused_for_the_chain_clock__its_tickets_not_counted_ready
     finally:
         gw.close()
         kit.clock_on_the_wall()
+
+
+def test_admit__restarted_with_tickets_a_run_before_left__behind_only_from_its_start(
+    ready: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """A gateway restarted with tickets its last run left unposted has not been behind for them
+    before its poster started: its first posting round posts them. Admission judged them by their
+    age and refused the restarted gateway's first calls 503 until that round came (a start of
+    7.7 s on a loaded machine: the CI's traced-stages test got 503). A poster that then does not
+    post them within the budget of its start is behind, and refuses calls."""
+    kit = ready
+    gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
+    budget = gw.poster.orphan_grace * gw.poster.admission_share
+    old = int(time.time() - budget - 5)
+    try:
+        for t in kit.tickets(3):
+            aged = dataclasses.replace(t, issued_at=old)
+            gw.book.save(aged, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        with pytest.raises(PosterBehind):  # this run had them for all that time
+            gw.poster.admit()
+    finally:
+        gw.close()
+    again = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        assert again.book.backlog() == (3, old)
+        again.poster.admit()  # just started: nothing raised
+        young = kit.tickets(1)[0]  # taken by this run: judged by its own age
+        young = dataclasses.replace(young, issued_at=int(time.time()))
+        again.book.save(young, young.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        again.poster.admit()
+        again.poster._started_at -= budget + 1  # its start that long ago, and nothing posted
+        with pytest.raises(PosterBehind):
+            again.poster.admit()
+        again.run(again.poster.post_ready())  # it posted them
+        assert again.book.backlog() == (0, None)
+        again.poster.admit()
+    finally:
+        again.close()
