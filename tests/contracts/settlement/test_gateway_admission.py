@@ -202,6 +202,9 @@ def test_admit__restarted_with_tickets_a_run_before_left__behind_only_from_its_s
     7.7 s on a loaded machine: the CI's traced-stages test got 503). A poster that then does not
     post them within the budget of its start is behind, and refuses calls."""
     kit = ready
+    # the tickets are issued by the wall clock: a chain whose clock a snapshot's revert set behind
+    # it refuses their post until it caught up (the CI's full run: nothing posted)
+    kit.clock_on_the_wall()
     gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
     budget = gw.poster.orphan_grace * gw.poster.admission_share
     old = int(time.time() - budget - 5)
