@@ -451,9 +451,8 @@ class BatchPoster:
         with nothing at risk for them)."""
         if self.withhold or self.admission_share <= 0:
             return
-        backlog, _ = self.book.backlog()
-        first = self.book.oldest_issued()
-        if not backlog or first is None:
+        backlog, first = self.book.oldest_issued()  # one read under the book's lock
+        if first is None:
             return
         seq, oldest = first
         if seq < self._inherited_below:

@@ -476,10 +476,11 @@ class TicketBook:
             oldest = self._oldest_issued()
             return len(self._issued), None if oldest is None else oldest[1]
 
-    def oldest_issued(self) -> tuple[int, int] | None:
-        """The oldest ``issued`` ticket's seq and issue time (None: none is)."""
+    def oldest_issued(self) -> tuple[int, tuple[int, int] | None]:
+        """How many tickets are ``issued``, and the oldest one's seq and issue time (None: none
+        is), read together."""
         with self._lock:
-            return self._oldest_issued()
+            return len(self._issued), self._oldest_issued()
 
     def _oldest_issued(self) -> tuple[int, int] | None:
         if not self._issued:
