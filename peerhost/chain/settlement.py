@@ -734,6 +734,11 @@ class SettlementView:
     async def block_number(self) -> int:
         return int(await self.rpc.call("eth_blockNumber"), 16)
 
+    async def block_gas_limit(self) -> int:
+        """The latest block's gas limit."""
+        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return int(block["gasLimit"], 16)
+
     async def head_block(self) -> tuple[int, str]:
         """(number, hash) of the latest block, in one call."""
         block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])

@@ -119,6 +119,14 @@ def post_gas(seqs: list[int]) -> int:
     return _GAS_BASE + _GAS_PER_LEAF * len(seqs) + _GAS_PER_WORD * len({s >> 8 for s in seqs})
 
 
+def tickets_per_block(gas_limit: int, size: int) -> int:
+    """Tickets a block of ``gas_limit`` takes in posts of ``size`` tickets each (:func:`post_gas`,
+    a post's seqs spanning two bitmap words); at least one."""
+    batches, left = divmod(gas_limit, post_gas(list(range(size))) + _GAS_PER_WORD)
+    rest = (left - _GAS_BASE - 2 * _GAS_PER_WORD) // _GAS_PER_LEAF
+    return max(1, batches * size + max(0, rest))
+
+
 #: Co-sign requests to attesters still missing are repeated this often (seconds); once the batch
 #: may be opened, the poster waits at most this long after the last request before opening without.
 _COSIGN_RETRY = 2.0
@@ -131,8 +139,10 @@ _OPEN_TRIES = 20
 #: A post whose batch on the chain is not the book's is read again this often (a reorg moved it,
 #: or it is pending: each reading may find it under another id, or mined again under its own).
 _MISMATCH_READS = 3
-#: The poster's rate (tickets posted per second) is measured over this many seconds.
-_RATE_WINDOW = 10.0
+#: Posting rounds whose durations admission's forecast reads (:meth:`BatchPoster.drain_seconds`).
+_ROUNDS_KEPT = 8
+#: Seconds the block gas limit read for that forecast is kept before it is read again.
+_GAS_LIMIT_FOR = 60.0
 #: Most seconds between rounds of the following loop (settled batches, openings, co-signatures):
 #: the posting loop's ``interval`` when shorter.
 _FOLLOW_EVERY = 0.5
@@ -250,8 +260,9 @@ class BatchPoster:
         # start) are behind by how long this poster has had them, not by their age
         self._started_at = time.time()
         self._inherited_below = book.next_seq()
-        self._posted_at: deque[tuple[float, int]] = deque()  # (monotonic time, tickets posted)
-        self._first_post: float | None = None
+        self._rounds: deque[float] = deque(maxlen=_ROUNDS_KEPT)  # seconds the last rounds took
+        self._per_block = 0  # tickets a block's gas takes in batches of this poster's size
+        self._gas_read_at = float("-inf")  # when (monotonic) the block gas limit was read
         self.inputs = InputPublisher(view, book, self.transact, sender.address, drawn)
         self._lock = asyncio.Lock()
         self._challenge_window: int | None = None
@@ -406,11 +417,16 @@ class BatchPoster:
         params = await self.view.params()
         self.orphan_grace = max(self.orphan_grace, float(params.get("orphanDelay", 0)))
         size = min(self.max_tickets, int(params["maxLeaves"]))
+        if time.monotonic() - self._gas_read_at > _GAS_LIMIT_FOR:
+            self._per_block = tickets_per_block(await self.view.block_gas_limit(), size)
+            self._gas_read_at = time.monotonic()
         # every batch signed with the next nonce and sent before any receipt is awaited: they go
         # out in one JSON-RPC batch and share a block; one that reverts loses none of the others
         self._last_block = head  # a post not sent at all takes it back (``post``)
         posts = [self.post(p, e, tickets) for p, e, tickets in batches_of(issued, size)]
+        started = time.monotonic()
         outcomes = await asyncio.gather(*posts, return_exceptions=True)
+        self._rounds.append(time.monotonic() - started)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -426,21 +442,26 @@ class BatchPoster:
             unposted = self.book.in_state(ISSUED)
         self._ready_backlog = len(unposted) if ready is None else ready
 
-    def posting_rate(self) -> float:
-        """Tickets posted per second over the last ``_RATE_WINDOW`` seconds; 0 until the poster
-        has posted for that long (a first post of a few tickets says nothing of its capacity)."""
-        now = time.monotonic()
-        while self._posted_at and now - self._posted_at[0][0] > _RATE_WINDOW:
-            self._posted_at.popleft()
-        if self._first_post is None or now - self._first_post < _RATE_WINDOW:
+    def drain_seconds(self, ready: int) -> float:
+        """Seconds ``ready`` tickets would take to post: a round posts every ticket ready at once
+        (its batches in one JSON-RPC batch), and a block takes as many as its gas limit allows;
+        so the rounds they need, each as long as the longest of the last :data:`_ROUNDS_KEPT`
+        (sent to mined, receipts read). 0 before the first round: nothing measured yet.
+
+        Not the tickets the poster posted per second lately: that rate is the calls' rate, not
+        what the poster can post, and a burst of calls after a quiet spell looked like minutes of
+        posting (a quiet gateway posting 6 tickets in 10 s, then 25 ready: 503s for calls a
+        round posted a second later; clock-skewed-worker seed 3600)."""
+        if ready <= 0 or not self._rounds:
             return 0.0
-        return sum(n for _, n in self._posted_at) / _RATE_WINDOW
+        rounds = -(-ready // self._per_block) if self._per_block else 1
+        return rounds * max(self._rounds)
 
     def admit(self) -> None:
         """Raises :class:`PosterBehind` (503, ``Retry-After``) while the poster is behind: its
         oldest unposted ticket is ``admission_share`` of the attesters' orphan grace old, or the
-        tickets ready to post would take longer than the whole grace to post at its rate of the last
-        ``_RATE_WINDOW`` seconds. A ticket taken then would wait longer still, the attesters
+        tickets ready to post would take longer than the whole grace to post (:meth:`drain_seconds`:
+        more than a block takes, in rounds as slow as the last ones). A ticket taken then would wait longer still, the attesters
         would post it as an orphan and the gateway's bond would pay their gas (a bond below the
         minimum and every worker refuses the gateway). The backlog and its oldest ticket are read
         from the book now, not from the last tick: a tick blocked on receipts, failing, or a
@@ -463,8 +484,7 @@ class BatchPoster:
         # posted, and from being posted as an orphan, for as long; by the wall clock, every call
         # was refused for the lag less the budget after each ticket, with nothing at risk
         age = self._chain_now() - oldest
-        rate = self.posting_rate()
-        drain = min(self._ready_backlog, backlog) / rate if rate else 0.0
+        drain = self.drain_seconds(min(self._ready_backlog, backlog))
         if age < budget and drain < self.orphan_grace:
             return
         behind = max(age, drain)
@@ -630,9 +650,6 @@ class BatchPoster:
         self.book.batch_posted(tx_hash, batch_id)
         self._recent[tx_hash] = (batch_id, number, str(receipt["blockHash"]))
         self.batches_posted += 1
-        self._posted_at.append((time.monotonic(), len(seqs)))
-        if self._first_post is None:
-            self._first_post = time.monotonic()
         log.info("posted batch %d: %d ticket(s)", batch_id, len(seqs))
         project_total: dict[bytes, int] = {}
         for t in tickets:

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from peerhost.chain.config import ChainConfig
 from peerhost.gateway import create_app
 from peerhost.gateway.errors import PosterBehind
+from peerhost.gateway.poster import _GAS_PER_WORD, post_gas, tickets_per_block
 from peerhost.gateway.ticketbook import ISSUED
 from peerhost.wire.ticket import request_id
 
@@ -165,9 +166,9 @@ def test_admit__batch_refused_for_the_chain_clock__its_tickets_not_counted_ready
 ) -> None:
     """A batch the chain refused because its tickets were issued after its clock (behind the
     gateway's) puts them back to wait for that clock. Admission also refuses calls when the
-    tickets ready to post would take longer than the grace at the poster's recent rate; its count
-    of them, taken before the post, still held the refused ones, and a quiet gateway's low rate
-    made them minutes of work: the next call was refused 503 (store-down seed 1214)."""
+    tickets ready to post would take longer than the grace to post; its count of them, taken
+    before the post, still held the refused ones, and they made minutes of work: the next call was
+    refused 503 (store-down seed 1214)."""
     kit = ready
     gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
     try:
@@ -175,13 +176,15 @@ def test_admit__batch_refused_for_the_chain_clock__its_tickets_not_counted_ready
         gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
         gw.run(gw.poster.post_ready())
         assert gw.poster.batches_posted == 1
-        gw.poster._first_post = time.monotonic() - 20  # a quiet gateway: 1 ticket in its window
-        assert 0 < gw.poster.posting_rate() < 0.2
+        # a forecast they would tip: rounds as slow as a 2 s chain's, one ticket a block
+        gw.poster._rounds.append(2.0)
+        gw.poster._per_block = 1
         kit.request("evm_setTime", [int(time.time()) - 30])  # the chain's clock behind
         kit.chain.mine()
         gw.poster._last_block = -1
         now = int(time.time())
-        many = int(gw.poster.orphan_grace * gw.poster.posting_rate()) + 5  # past the grace
+        many = int(gw.poster.orphan_grace / 2.0) + 5  # past the grace, counted ready
+        assert gw.poster.drain_seconds(many) >= gw.poster.orphan_grace
         for t in kit.tickets(many):
             t = dataclasses.replace(t, issued_at=now)
             gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
@@ -232,3 +235,95 @@ def test_admit__restarted_with_tickets_a_run_before_left__behind_only_from_its_s
         again.poster.admit()
     finally:
         again.close()
+
+
+def test_admit__a_burst_after_a_quiet_spell__admitted(
+    ready: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """A quiet gateway (a ticket posted, ten seconds later another) takes a burst of calls: 60
+    tickets ready to post. A round posts them all, in a block: the poster is not behind.
+    Admission took the tickets it had posted per second over the last 10 s (the calls' rate, 0.1
+    here) for what it could post, forecast 600 s of posting and refused the burst's calls 503
+    until the next round posted them a second later (clock-skewed-worker seed 3600: 6 tickets in
+    10 s, then 25 ready)."""
+    kit = ready
+    kit.clock_on_the_wall()
+    gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        first = kit.tickets(1)[0]
+        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.run(gw.poster.post_ready())
+        assert gw.poster.batches_posted == 1
+        time.sleep(10.5)  # the quiet spell
+        kit.clock_on_the_wall()
+        second = kit.tickets(1)[0]  # and one call in it
+        gw.book.save(second, second.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.poster._last_block = -1
+        gw.run(gw.poster.post_ready())
+        assert gw.poster.batches_posted == 2
+        now = int(time.time())
+        burst = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(60)]
+        for t in burst:
+            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.poster.watch_backlog()
+        assert gw.poster._ready_backlog == 60
+        assert gw.poster._per_block >= 60  # the chain's gas limit read: one block takes them
+        gw.poster.admit()  # not behind: nothing raised
+        gw.poster._last_block = -1
+        gw.run(gw.poster.post_ready())  # and one round posts them all
+        assert gw.book.in_state(ISSUED) == []
+    finally:
+        gw.close()
+
+
+def test_admit__ready_tickets_more_blocks_than_the_grace_holds__refused(
+    ready: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """Tickets ready to post that blocks cannot take within the orphan grace (the chain's gas
+    limit takes few a block, and rounds take two seconds) refuse calls before the oldest of them
+    is half the grace old: each would wait past the grace, and be posted as an orphan."""
+    kit = ready
+    kit.clock_on_the_wall()
+    limit = int(kit.request("eth_getBlockByNumber", ["latest", False])["gasLimit"], 16)
+    kit.request("anvil_setBlockGasLimit", [hex(1_000_000)])
+    kit.chain.mine()
+    gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        first = kit.tickets(1)[0]
+        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.run(gw.poster.post_ready())
+        assert gw.poster.batches_posted == 1
+        per_block = gw.poster._per_block
+        assert per_block == tickets_per_block(1_000_000, gw.poster.max_tickets) < 200
+        gw.poster._rounds.append(2.0)  # a round as slow as a 2 s chain's (automine: milliseconds)
+        fit = int(gw.poster.orphan_grace / 2.0) - 1  # blocks within the grace, one spare
+        now = int(time.time())
+        tickets = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(per_block * fit)]
+        for t in tickets:
+            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.poster.watch_backlog()
+        gw.poster.admit()  # they fit: nothing raised
+        more = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(2 * per_block)]
+        for t in more:
+            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        gw.poster.watch_backlog()
+        with pytest.raises(PosterBehind):
+            gw.poster.admit()
+    finally:
+        gw.close()
+        kit.request("anvil_setBlockGasLimit", [hex(limit)])
+        kit.chain.mine()
+
+
+@pytest.mark.parametrize("size", [1, 64, 256])
+@pytest.mark.parametrize("gas_limit", [400_000, 1_000_000, 30_000_000])
+def test_tickets_per_block__posts_of_that_many_fit_one_more_does_not(
+    size: int, gas_limit: int
+) -> None:
+    n = tickets_per_block(gas_limit, size)
+    batches = [list(range(i, min(n, i + size))) for i in range(0, n, size)]
+    # each post's seqs may span two bitmap words
+    used = sum(post_gas(b) + _GAS_PER_WORD for b in batches)
+    assert used <= gas_limit or n == 1
+    one_more = [list(range(i, min(n + 1, i + size))) for i in range(0, n + 1, size)]
+    assert sum(post_gas(b) + _GAS_PER_WORD for b in one_more) > gas_limit
