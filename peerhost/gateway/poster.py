@@ -394,11 +394,15 @@ class BatchPoster:
         return time.time() - self._lag
 
     def _ready(self, tickets: list[StoredTicket]) -> list[StoredTicket]:
+        """Of ``tickets`` (every ``issued`` ticket of the book), those ready to post. When each
+        was first seen is kept for those only: a ticket posted or settled is forgotten (kept for
+        ever, a seq per call: a gateway's memory grew with every call it took)."""
         now = time.monotonic()
         out = []
         chain_now = self._chain_now()  # never post a ticket ahead of the chain's clock
+        seen, self._issued_at = self._issued_at, {}
         for t in tickets:
-            first_seen = self._issued_at.setdefault(t.ticket.seq, now)
+            first_seen = self._issued_at[t.ticket.seq] = seen.get(t.ticket.seq, now)
             if self._lag and t.ticket.issued_at > chain_now:
                 continue
             if not self._waiting(t.request_id) or now - first_seen > _ATTEST_GRACE:

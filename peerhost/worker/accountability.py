@@ -354,8 +354,12 @@ class Accountability:
         return seat and worker.lower() != self.address.lower()
 
     def settled(self, batch_id: int) -> None:
-        """The chain finalized (or expired) ``batch_id``: wakes its waiting duty."""
-        self._settled.setdefault(batch_id, asyncio.Event()).set()
+        """The chain finalized (or expired) ``batch_id``: wakes its waiting duty, if one waits
+        (one that starts later reads the phase first). An event made for every batch settled
+        stayed in memory for ever when no duty waited for it."""
+        event = self._settled.get(batch_id)
+        if event is not None:
+            event.set()
 
     async def _await_finalized(self, batch_id: int) -> dict[str, Any] | None:
         # woken by the committee's log poll (BatchFinalized, BatchExpired); the phase is read

@@ -262,7 +262,10 @@ class Committee:
         self.cheques_posted = 0
         self.duties = duties or DutyLog(":memory:")
         self._batches: dict[int, tuple[str, list[Leaf]]] = {}
-        self._posted_in: dict[int, str] = {}  # batch id -> block hash of the post its duty serves
+        #: batch id -> (block hash, block number) of the post its duty serves; with its duty's
+        #: task, forgotten once the duty ended and the post is older than every remembered head
+        #: (:meth:`_forget_ended`)
+        self._posted_in: dict[int, tuple[str, int]] = {}
         self._post_tx: dict[int, str] = {}  # batch id -> hash of that post's transaction
         #: batch id -> block of a batch seen finalized or expired in one of the
         #: remembered heads' blocks: a reorg that takes that block away may take the batch back
@@ -454,6 +457,7 @@ class Committee:
                     if await self._read_logs(block, cursor):
                         cursor, read = block.number + 1, block.hash
                         last_read = time.monotonic()
+                        self._forget_ended()
                         if self._starting:  # saved seats without a running duty: none due
                             self._starting = False
                             self._opening &= {b for b, t in self.tasks.items() if not t.done()}
@@ -596,15 +600,38 @@ class Committee:
         same post was mined again elsewhere: new seed block, new seats, maybe other leaves) starts
         the duty again from the new post."""
         block = str(raw.get("blockHash", ""))
+        number = int(str(raw.get("blockNumber", "0x0")), 16)
         task = self.tasks.get(batch_id)
-        if task is not None and self._posted_in.get(batch_id, block) == block:
+        if task is not None and self._posted_in.get(batch_id, (block, 0))[0] == block:
             return
         if task is not None:
             log.warning("committee: batch %d posted again in another block (reorg)", batch_id)
             self._batches.pop(batch_id, None)
             self._uncarry(batch_id)  # marked again if the new post carries them
-        self._posted_in[batch_id] = block
+        self._posted_in[batch_id] = (block, number)
         self._restart(batch_id, raw, held=self._starting and batch_id not in self._opening)
+
+    def _forget_ended(self) -> None:
+        """Forgets the batches whose duty ended and whose post is older than the oldest head
+        remembered: a reorg the log loop follows reads again from a remembered head on, so it
+        never finds their post again (a deeper one reads again from the loop's start: a post
+        found again then starts a duty again, which finds its batch settled). Kept, every batch
+        the worker ever followed stayed in memory: its duty's task, its post, its leaves."""
+        if not self._checkpoints:
+            return
+        oldest = self._checkpoints[0][0]
+        for batch_id, (_, number) in list(self._posted_in.items()):
+            task = self.tasks.get(batch_id)
+            if number >= oldest or (task is not None and not task.done()):
+                continue
+            del self._posted_in[batch_id]
+            self.tasks.pop(batch_id, None)
+            self._batches.pop(batch_id, None)
+            self.singles.pop(batch_id, None)
+            self._past_seats.discard(batch_id)
+            self._input_by.pop(batch_id, None)
+            if batch_id not in self._settled_in:  # else kept while a reorg may unsettle it
+                self._post_raw.pop(batch_id, None)
 
     def _restart(self, batch_id: int, raw: dict[str, Any], held: bool = False) -> None:
         """Starts the duty of ``batch_id`` from its post log ``raw``, in place of one running;

@@ -211,3 +211,21 @@ def test_poster__gateway_key_used_beside_it__post_not_sent__next_tick_posts_with
     assert int(kit.chain.blocks.head.number) == head  # nothing went out: no block
     gw.run(gw.poster.tick())  # the same block: posted all the same
     assert gw.states(second) == [POSTED] * 2
+
+
+def test_poster__tickets_posted__nothing_of_them_kept_in_memory(ready: Any, gw: Gateway) -> None:
+    """The poster notes when it first saw each ticket waiting (its attesters' grace, the overdue
+    floor), and forgets it once the ticket is posted: it kept a seq per call for ever, so a
+    gateway's memory grew with every call it took."""
+    kit = ready
+    first, second = kit.tickets(20), kit.tickets(5)
+    gw.issue(first, kit.project_id)
+    gw.tick()
+    assert gw.states(first) == [POSTED] * 20
+    gw.issue(second, kit.project_id)
+    gw.poster._ready(gw.book.in_state(ISSUED))  # seen waiting: noted
+    assert set(gw.poster._issued_at) == {t.seq for t in second}
+    gw.tick()
+    assert gw.states(second) == [POSTED] * 5
+    gw.poster._ready(gw.book.in_state(ISSUED))
+    assert gw.poster._issued_at == {}
