@@ -26,6 +26,20 @@ from .gateway_harness import PosterOnChain, gateway_settings
 from .worker_harness import key_of
 
 
+def save(gw: PosterOnChain, kit: Any, tickets: Any) -> None:
+    """Puts ``tickets`` in ``gw``'s book as issued, signed and with an input (no attester waits)."""
+    for t in tickets:
+        gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+
+
+def post_one(gw: PosterOnChain, kit: Any) -> None:
+    """One ticket issued and posted: the poster's first round (it reads the chain's parameters)."""
+    save(gw, kit, kit.tickets(1))
+    gw.poster._last_block = -1
+    gw.run(gw.poster.post_ready())
+    assert gw.book.in_state(ISSUED) == []
+
+
 def test_call__poster_behind_half_the_orphan_grace__503_retry_after_until_it_caught_up(
     ready: Any, v2_config: ChainConfig, chain: Any, tmp_path: Path
 ) -> None:
@@ -81,8 +95,7 @@ def test_admit__first_post_small_backlog_young__admitted(
     gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
     try:
         first, waiting = kit.tickets(1), kit.tickets(60)
-        for t in first:
-            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        save(gw, kit, first)
         gw.run(gw.poster.post_ready())
         assert gw.poster.batches_posted == 1
         now = int(time.time())
@@ -132,10 +145,7 @@ def test_admit__chain_clock_behind__ticket_waits_for_it__admitted_until_old_on_i
     kit = ready
     gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
     try:
-        first = kit.tickets(1)[0]  # a first post: the poster reads the chain's parameters
-        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
-        gw.run(gw.poster.post_ready())
-        assert gw.poster.batches_posted == 1
+        post_one(gw, kit)  # a first post: the poster reads the chain's parameters
         budget = gw.poster.orphan_grace * gw.poster.admission_share
         lag = int(budget) + 10
         kit.request("evm_setTime", [int(time.time()) - lag])  # the chain's clock behind, for good
@@ -144,7 +154,7 @@ def test_admit__chain_clock_behind__ticket_waits_for_it__admitted_until_old_on_i
         older, aged = kit.tickets(2)  # the book's oldest is its lowest unposted seq
         issued = int(time.time() - budget - 2)  # past the budget by the wall, ahead of the chain
         aged = dataclasses.replace(aged, issued_at=issued)
-        gw.book.save(aged, aged.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        save(gw, kit, [aged])
         gw.run(gw.poster.post_ready())  # refused: issued after the chain's clock
         assert gw.poster.batches_posted == 1
         assert [t.ticket.seq for t in gw.book.in_state(ISSUED)] == [aged.seq]
@@ -153,7 +163,7 @@ def test_admit__chain_clock_behind__ticket_waits_for_it__admitted_until_old_on_i
         # one that waits past the budget on the chain's clock too (a stalled poster) is refused
         stalled = int(time.time()) - lag - int(budget) - 2
         older = dataclasses.replace(older, issued_at=stalled)
-        gw.book.save(older, older.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        save(gw, kit, [older])
         with pytest.raises(PosterBehind):
             gw.poster.admit()
     finally:
@@ -172,10 +182,7 @@ def test_admit__batch_refused_for_the_chain_clock__its_tickets_not_counted_ready
     kit = ready
     gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
     try:
-        first = kit.tickets(1)[0]
-        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
-        gw.run(gw.poster.post_ready())
-        assert gw.poster.batches_posted == 1
+        post_one(gw, kit)
         # a forecast they would tip: rounds as slow as a 2 s chain's, one ticket a block
         gw.poster._rounds.append(2.0)
         gw.poster._per_block = 1
@@ -187,7 +194,7 @@ def test_admit__batch_refused_for_the_chain_clock__its_tickets_not_counted_ready
         assert gw.poster.drain_seconds(many) >= gw.poster.orphan_grace
         for t in kit.tickets(many):
             t = dataclasses.replace(t, issued_at=now)
-            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+            save(gw, kit, [t])
         gw.run(gw.poster.post_ready())  # refused: issued after the chain's clock
         assert gw.poster.batches_posted == 1 and len(gw.book.in_state(ISSUED)) == many
         gw.poster.admit()  # nothing raised: they wait for the chain, not for the poster
@@ -225,7 +232,7 @@ def test_admit__restarted_with_tickets_a_run_before_left__behind_only_from_its_s
         again.poster.admit()  # just started: nothing raised
         young = kit.tickets(1)[0]  # taken by this run: judged by its own age
         young = dataclasses.replace(young, issued_at=int(time.time()))
-        again.book.save(young, young.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        save(again, kit, [young])
         again.poster.admit()
         again.poster._started_at -= budget + 1  # its start that long ago, and nothing posted
         with pytest.raises(PosterBehind):
@@ -250,21 +257,14 @@ def test_admit__a_burst_after_a_quiet_spell__admitted(
     kit.clock_on_the_wall()
     gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
     try:
-        first = kit.tickets(1)[0]
-        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
-        gw.run(gw.poster.post_ready())
-        assert gw.poster.batches_posted == 1
+        post_one(gw, kit)
         time.sleep(10.5)  # the quiet spell
         kit.clock_on_the_wall()
-        second = kit.tickets(1)[0]  # and one call in it
-        gw.book.save(second, second.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
-        gw.poster._last_block = -1
-        gw.run(gw.poster.post_ready())
+        post_one(gw, kit)  # and one call in it
         assert gw.poster.batches_posted == 2
         now = int(time.time())
         burst = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(60)]
-        for t in burst:
-            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        save(gw, kit, burst)
         gw.poster.watch_backlog()
         assert gw.poster._ready_backlog == 60
         assert gw.poster._per_block >= 60  # the chain's gas limit read: one block takes them
@@ -289,23 +289,18 @@ def test_admit__ready_tickets_more_blocks_than_the_grace_holds__refused(
     kit.chain.mine()
     gw = PosterOnChain(v2_config, key_of(kit.gateway), tmp_path)
     try:
-        first = kit.tickets(1)[0]
-        gw.book.save(first, first.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
-        gw.run(gw.poster.post_ready())
-        assert gw.poster.batches_posted == 1
+        post_one(gw, kit)
         per_block = gw.poster._per_block
         assert per_block == tickets_per_block(1_000_000, gw.poster.max_tickets) < 200
         gw.poster._rounds.append(2.0)  # a round as slow as a 2 s chain's (automine: milliseconds)
         fit = int(gw.poster.orphan_grace / 2.0) - 1  # blocks within the grace, one spare
         now = int(time.time())
         tickets = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(per_block * fit)]
-        for t in tickets:
-            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        save(gw, kit, tickets)
         gw.poster.watch_backlog()
         gw.poster.admit()  # they fit: nothing raised
         more = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(2 * per_block)]
-        for t in more:
-            gw.book.save(t, t.seq.to_bytes(32, "big"), kit.project_id, b"\x01" * 65, b"in")
+        save(gw, kit, more)
         gw.poster.watch_backlog()
         with pytest.raises(PosterBehind):
             gw.poster.admit()
