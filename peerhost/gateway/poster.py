@@ -57,6 +57,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import statistics
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -260,7 +261,8 @@ class BatchPoster:
         # start) are behind by how long this poster has had them, not by their age
         self._started_at = time.time()
         self._inherited_below = book.next_seq()
-        self._rounds: deque[float] = deque(maxlen=_ROUNDS_KEPT)  # seconds the last rounds took
+        #: seconds a block of tickets took to post in each of the last rounds (:meth:`_round_took`)
+        self._rounds: deque[float] = deque(maxlen=_ROUNDS_KEPT)
         self._per_block = 0  # tickets a block's gas takes in batches of this poster's size
         self._gas_read_at = float("-inf")  # when (monotonic) the block gas limit was read
         self.inputs = InputPublisher(view, book, self.transact, sender.address, drawn)
@@ -395,12 +397,17 @@ class BatchPoster:
 
     def _ready(self, tickets: list[StoredTicket]) -> list[StoredTicket]:
         """Of ``tickets`` (every ``issued`` ticket of the book), those ready to post. When each
-        was first seen is kept for those only: a ticket posted or settled is forgotten (kept for
-        ever, a seq per call: a gateway's memory grew with every call it took)."""
+        was first seen is kept for those and for the tickets being posted (a post that fails puts
+        them back): a ticket posted, or placed otherwise, is forgotten (kept for ever, a seq per
+        call: a gateway's memory grew with every call it took)."""
         now = time.monotonic()
         out = []
         chain_now = self._chain_now()  # never post a ticket ahead of the chain's clock
         seen, self._issued_at = self._issued_at, {}
+        if seen.keys() - {t.ticket.seq for t in tickets}:  # some left ``issued``: kept if posting
+            for t in self.book.in_state(POSTING):
+                if t.ticket.seq in seen:
+                    self._issued_at[t.ticket.seq] = seen[t.ticket.seq]
         for t in tickets:
             first_seen = self._issued_at[t.ticket.seq] = seen.get(t.ticket.seq, now)
             if self._lag and t.ticket.issued_at > chain_now:
@@ -430,7 +437,7 @@ class BatchPoster:
         posts = [self.post(p, e, tickets) for p, e, tickets in batches_of(issued, size)]
         started = time.monotonic()
         outcomes = await asyncio.gather(*posts, return_exceptions=True)
-        self._rounds.append(time.monotonic() - started)
+        self._round_took(time.monotonic() - started, len(issued))
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -446,11 +453,22 @@ class BatchPoster:
             unposted = self.book.in_state(ISSUED)
         self._ready_backlog = len(unposted) if ready is None else ready
 
+    def _round_took(self, seconds: float, tickets: int) -> None:
+        """Notes a posting round: ``tickets`` sent, all mined and their receipts read in
+        ``seconds``. A round of more tickets than a block takes lasts the blocks they need: what
+        is kept is its time per block."""
+        blocks = -(-tickets // self._per_block) if self._per_block else 1
+        self._rounds.append(seconds / max(1, blocks))
+
     def drain_seconds(self, ready: int) -> float:
         """Seconds ``ready`` tickets would take to post: a round posts every ticket ready at once
         (its batches in one JSON-RPC batch), and a block takes as many as its gas limit allows;
-        so the rounds they need, each as long as the longest of the last :data:`_ROUNDS_KEPT`
-        (sent to mined, receipts read). 0 before the first round: nothing measured yet.
+        so the blocks they need, each taking the median time per block of the last
+        :data:`_ROUNDS_KEPT` rounds (sent to mined, receipts read; one slow round does not count
+        for the next eight). 0 before the first round: nothing measured yet. The blocks are
+        counted as if this gateway's posts filled them alone, in full batches: an upper bound
+        of what a block takes, so a forecast that errs says too little, and the oldest ticket's
+        age refuses calls then.
 
         Not the tickets the poster posted per second lately: that rate is the calls' rate, not
         what the poster can post, and a burst of calls after a quiet spell looked like minutes of
@@ -458,8 +476,8 @@ class BatchPoster:
         round posted a second later; clock-skewed-worker seed 3600)."""
         if ready <= 0 or not self._rounds:
             return 0.0
-        rounds = -(-ready // self._per_block) if self._per_block else 1
-        return rounds * max(self._rounds)
+        blocks = -(-ready // self._per_block) if self._per_block else 1
+        return blocks * statistics.median(self._rounds)
 
     def admit(self) -> None:
         """Raises :class:`PosterBehind` (503, ``Retry-After``) while the poster is behind: its

@@ -266,6 +266,7 @@ class Committee:
         #: task, forgotten once the duty ended and the post is older than every remembered head
         #: (:meth:`_forget_ended`)
         self._posted_in: dict[int, tuple[str, int]] = {}
+        self._ended: set[int] = set()  # batches whose duty ended (its :meth:`_done` ran)
         self._post_tx: dict[int, str] = {}  # batch id -> hash of that post's transaction
         #: batch id -> block of a batch seen finalized or expired in one of the
         #: remembered heads' blocks: a reorg that takes that block away may take the batch back
@@ -600,7 +601,6 @@ class Committee:
         same post was mined again elsewhere: new seed block, new seats, maybe other leaves) starts
         the duty again from the new post."""
         block = str(raw.get("blockHash", ""))
-        number = int(str(raw.get("blockNumber", "0x0")), 16)
         task = self.tasks.get(batch_id)
         if task is not None and self._posted_in.get(batch_id, (block, 0))[0] == block:
             return
@@ -608,7 +608,6 @@ class Committee:
             log.warning("committee: batch %d posted again in another block (reorg)", batch_id)
             self._batches.pop(batch_id, None)
             self._uncarry(batch_id)  # marked again if the new post carries them
-        self._posted_in[batch_id] = (block, number)
         self._restart(batch_id, raw, held=self._starting and batch_id not in self._opening)
 
     def _forget_ended(self) -> None:
@@ -616,15 +615,17 @@ class Committee:
         remembered: a reorg the log loop follows reads again from a remembered head on, so it
         never finds their post again (a deeper one reads again from the loop's start: a post
         found again then starts a duty again, which finds its batch settled). Kept, every batch
-        the worker ever followed stayed in memory: its duty's task, its post, its leaves."""
-        if not self._checkpoints:
+        the worker ever followed stayed in memory: its duty's task, its post, its leaves. Only
+        after the duty's own end (:meth:`_done`, a callback that runs a turn after the task is
+        done) has dropped what it drops."""
+        if not self._checkpoints or not self._ended:
             return
         oldest = self._checkpoints[0][0]
-        for batch_id, (_, number) in list(self._posted_in.items()):
-            task = self.tasks.get(batch_id)
-            if number >= oldest or (task is not None and not task.done()):
+        for batch_id in list(self._ended):
+            if self._posted_in.get(batch_id, ("", 0))[1] >= oldest:
                 continue
-            del self._posted_in[batch_id]
+            self._ended.discard(batch_id)
+            self._posted_in.pop(batch_id, None)
             self.tasks.pop(batch_id, None)
             self._batches.pop(batch_id, None)
             self.singles.pop(batch_id, None)
@@ -641,6 +642,10 @@ class Committee:
             task.cancel()  # its _done skips the drop: the new duty's task replaced it
             self._drop_late_queue(batch_id)
         self._post_raw[batch_id] = raw
+        self._ended.discard(batch_id)
+        # the post it serves (a duty an unsettling reorg started again: the post it served)
+        number = int(str(raw.get("blockNumber", "0x0")), 16)
+        self._posted_in[batch_id] = (str(raw.get("blockHash", "")), number)
         if raw.get("transactionHash"):
             self._post_tx[batch_id] = str(raw["transactionHash"])
         task = self.tasks[batch_id] = asyncio.create_task(
@@ -652,6 +657,7 @@ class Committee:
         """A batch's duty ended: its record and post need not be kept (read again if asked); not
         when a duty started again from a new post (a reorg) replaced it."""
         if self.tasks.get(batch_id) is ended:
+            self._ended.add(batch_id)
             self.book.forget(batch_id)
             self._post_tx.pop(batch_id, None)
             self._refused.pop(batch_id, None)

@@ -184,7 +184,7 @@ def test_admit__batch_refused_for_the_chain_clock__its_tickets_not_counted_ready
     try:
         post_one(gw, kit)
         # a forecast they would tip: rounds as slow as a 2 s chain's, one ticket a block
-        gw.poster._rounds.append(2.0)
+        gw.poster._rounds.extend([2.0] * 8)
         gw.poster._per_block = 1
         kit.request("evm_setTime", [int(time.time()) - 30])  # the chain's clock behind
         kit.chain.mine()
@@ -292,7 +292,8 @@ def test_admit__ready_tickets_more_blocks_than_the_grace_holds__refused(
         post_one(gw, kit)
         per_block = gw.poster._per_block
         assert per_block == tickets_per_block(1_000_000, gw.poster.max_tickets) < 200
-        gw.poster._rounds.append(2.0)  # a round as slow as a 2 s chain's (automine: milliseconds)
+        # rounds as slow as a 2 s chain's (automine: milliseconds), the real one pushed out
+        gw.poster._rounds.extend([2.0] * 8)
         fit = int(gw.poster.orphan_grace / 2.0) - 1  # blocks within the grace, one spare
         now = int(time.time())
         tickets = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(per_block * fit)]
@@ -302,8 +303,9 @@ def test_admit__ready_tickets_more_blocks_than_the_grace_holds__refused(
         more = [dataclasses.replace(t, issued_at=now) for t in kit.tickets(2 * per_block)]
         save(gw, kit, more)
         gw.poster.watch_backlog()
-        with pytest.raises(PosterBehind):
+        with pytest.raises(PosterBehind) as refused:
             gw.poster.admit()
+        assert refused.value.behind >= gw.poster.orphan_grace  # the forecast, not a ticket's age
     finally:
         gw.close()
         kit.request("anvil_setBlockGasLimit", [hex(limit)])
@@ -322,3 +324,23 @@ def test_tickets_per_block__posts_of_that_many_fit_one_more_does_not(
     assert used <= gas_limit or n == 1
     one_more = [list(range(i, min(n + 1, i + size))) for i in range(0, n + 1, size)]
     assert sum(post_gas(b) + _GAS_PER_WORD for b in one_more) > gas_limit
+
+
+def test_drain_seconds__a_round_of_several_blocks__counted_by_the_block_one_slow_round_not(
+    ready: Any, v2_config: ChainConfig, tmp_path: Path
+) -> None:
+    """A round of more tickets than a block takes lasts the blocks they need: its time is counted
+    per block, or a backlog of several blocks was forecast as blocks x (blocks x block time). One
+    round slowed by something else (a receipt read late) does not count for the rounds after."""
+    gw = PosterOnChain(v2_config, key_of(ready.gateway), tmp_path)
+    try:
+        gw.poster._per_block = 100
+        for _ in range(8):
+            gw.poster._round_took(6.0, 300)  # three blocks of 2 s each
+        assert gw.poster.drain_seconds(100) == 2.0
+        assert gw.poster.drain_seconds(300) == 6.0
+        assert gw.poster.drain_seconds(301) == 8.0
+        gw.poster._round_took(60.0, 1)  # one round that waited a minute
+        assert gw.poster.drain_seconds(100) == 2.0
+    finally:
+        gw.close()

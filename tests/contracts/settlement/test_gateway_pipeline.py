@@ -215,8 +215,9 @@ def test_poster__gateway_key_used_beside_it__post_not_sent__next_tick_posts_with
 
 def test_poster__tickets_posted__nothing_of_them_kept_in_memory(ready: Any, gw: Gateway) -> None:
     """The poster notes when it first saw each ticket waiting (its attesters' grace, the overdue
-    floor), and forgets it once the ticket is posted: it kept a seq per call for ever, so a
-    gateway's memory grew with every call it took."""
+    floor), keeps it while the ticket is being posted (a failed send puts it back), and forgets
+    it once the ticket is posted: it kept a seq per call for ever, so a gateway's memory grew
+    with every call it took."""
     kit = ready
     first, second = kit.tickets(20), kit.tickets(5)
     gw.issue(first, kit.project_id)
@@ -224,7 +225,16 @@ def test_poster__tickets_posted__nothing_of_them_kept_in_memory(ready: Any, gw: 
     assert gw.states(first) == [POSTED] * 20
     gw.issue(second, kit.project_id)
     gw.poster._ready(gw.book.in_state(ISSUED))  # seen waiting: noted
-    assert set(gw.poster._issued_at) == {t.seq for t in second}
+    noted = dict(gw.poster._issued_at)
+    assert set(noted) == {t.seq for t in second}
+    # being posted, then put back (a send that failed): still seen since then
+    seqs = [t.seq for t in second]
+    gw.book.mark_posting(seqs, b"\x02" * 32, b"\x03" * 32, b"")
+    gw.poster._ready(gw.book.in_state(ISSUED))
+    assert gw.poster._issued_at == noted
+    gw.book.unpost(seqs)
+    gw.poster._ready(gw.book.in_state(ISSUED))
+    assert gw.poster._issued_at == noted
     gw.tick()
     assert gw.states(second) == [POSTED] * 5
     gw.poster._ready(gw.book.in_state(ISSUED))
