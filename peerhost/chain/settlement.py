@@ -728,7 +728,7 @@ class SettlementView:
 
     async def head(self) -> tuple[int, int]:
         """(number, timestamp) of the latest block."""
-        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        block = await self._latest()
         return int(block["number"], 16), int(block["timestamp"], 16)
 
     async def block_number(self) -> int:
@@ -736,17 +736,21 @@ class SettlementView:
 
     async def block_gas_limit(self) -> int:
         """The latest block's gas limit."""
-        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
-        return int(block["gasLimit"], 16)
+        return int((await self._latest())["gasLimit"], 16)
+
+    async def _latest(self) -> dict[str, Any]:
+        """The latest block's header (no transactions)."""
+        block: dict[str, Any] = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        return block
 
     async def head_block(self) -> tuple[int, str]:
         """(number, hash) of the latest block, in one call."""
-        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        block = await self._latest()
         return int(block["number"], 16), str(block["hash"])
 
     async def head_info(self) -> tuple[int, str, int]:
         """(number, hash, timestamp) of the latest block, in one call."""
-        block = await self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        block = await self._latest()
         return int(block["number"], 16), str(block["hash"]), int(block["timestamp"], 16)
 
     async def head_link(self) -> tuple[int, str, str, int]:

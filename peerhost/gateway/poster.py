@@ -457,8 +457,11 @@ class BatchPoster:
         """Notes a posting round: ``tickets`` sent, all mined and their receipts read in
         ``seconds``. A round of more tickets than a block takes lasts the blocks they need: what
         is kept is its time per block."""
-        blocks = -(-tickets // self._per_block) if self._per_block else 1
-        self._rounds.append(seconds / max(1, blocks))
+        self._rounds.append(seconds / max(1, self._blocks_for(tickets)))
+
+    def _blocks_for(self, tickets: int) -> int:
+        """Blocks ``tickets`` need at :func:`tickets_per_block` (one while it is not read yet)."""
+        return -(-tickets // self._per_block) if self._per_block else 1
 
     def drain_seconds(self, ready: int) -> float:
         """Seconds ``ready`` tickets would take to post: a round posts every ticket ready at once
@@ -476,15 +479,14 @@ class BatchPoster:
         round posted a second later; clock-skewed-worker seed 3600)."""
         if ready <= 0 or not self._rounds:
             return 0.0
-        blocks = -(-ready // self._per_block) if self._per_block else 1
-        return blocks * statistics.median(self._rounds)
+        return self._blocks_for(ready) * statistics.median(self._rounds)
 
     def admit(self) -> None:
         """Raises :class:`PosterBehind` (503, ``Retry-After``) while the poster is behind: its
         oldest unposted ticket is ``admission_share`` of the attesters' orphan grace old, or the
         tickets ready to post would take longer than the whole grace to post (:meth:`drain_seconds`:
-        more than a block takes, in rounds as slow as the last ones). A ticket taken then would wait longer still, the attesters
-        would post it as an orphan and the gateway's bond would pay their gas (a bond below the
+        the blocks they need, at the last rounds' time per block). A ticket taken then would wait
+        longer still, the attesters would post it as an orphan and the gateway's bond would pay their gas (a bond below the
         minimum and every worker refuses the gateway). The backlog and its oldest ticket are read
         from the book now, not from the last tick: a tick blocked on receipts, failing, or a
         poster that died leaves them growing, and calls are still refused. A ticket's age is
