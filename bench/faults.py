@@ -27,9 +27,10 @@ runs per scenario accumulates over several invocations; ``--report LEDGER...`` p
 the runs in the ledgers given, and each invocation ends with the table of its own runs: scenario,
 runs, passed, and over the passed runs the tickets issued, paid, refunded and never charged
 (issued, attested by nobody, never posted). A run that lost a ticket, posted one twice or slashed
-an honest worker is a failed run. Exit status 1 if any run failed. A run takes about 10 s to 2 min
-(the ``-down`` ones wait out a no-show's windows; ``ipfs-down`` about 4 min: it restarts the gateway
-and the workers twice). ``ipfs-down`` needs js-ipfs (``bin/setup --ipfs``).
+an honest worker is a failed run. Stopped (SIGTERM to the campaign), each stack ends and the runs
+then under way are not recorded (a later ``--to`` runs them again). Exit status 1 if any run
+failed. A run takes about 10 s to 2 min (the ``-down`` ones wait out a no-show's windows;
+``ipfs-down`` about 4 min: it restarts the gateway and the workers twice). ``ipfs-down`` needs js-ipfs (``bin/setup --ipfs``).
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)  # ape resolves the project (and ape-config.yaml) from the working directory
@@ -61,6 +64,47 @@ LEDGER = ROOT / "bench" / "results" / "faults-ledger.jsonl"
 STAGGER = 20.0
 
 Task = fault_ledger.Task
+
+#: Set when the campaign is stopped (SIGTERM). The run it interrupts is not a run of its scenario:
+#: it is not recorded, and its job ends. (A scenario's clean-up can put an error of its own in
+#: place of the interruption: stopping six stacks, a gateway started again in a ``finally`` on a
+#: port the killed one still held raised ``PortInUse``, which was recorded as the run's failure,
+#: and the job went on to its next run.)
+STOPPED = threading.Event()
+
+
+def stop(*_: object) -> NoReturn:
+    """The SIGTERM handler: notes the stop and leaves (the stack is stopped on the way out)."""
+    STOPPED.set()
+    sys.exit(143)
+
+
+def attempt(
+    run: Callable[[], Any], say: Callable[[str], None], what: str
+) -> tuple[str, Any] | None:
+    """Runs one scenario (``what`` names it): ``("", outcome)`` if it passed, ``(reason, None)``
+    if it failed, and ``None`` if the campaign was stopped while it ran, whatever it raised or
+    returned."""
+    from fault_scenarios import ScenarioFailed
+
+    result: tuple[str, Any]
+    try:
+        result = ("", run())
+    except ScenarioFailed as exc:
+        result = (str(exc), None)
+        if not STOPPED.is_set():
+            say(f"FAIL {what}: {exc}")
+    except Exception as exc:  # a broken stack: report, try the next run
+        result = (repr(exc), None)
+        if not STOPPED.is_set():
+            say(f"ERROR {what}:")
+            traceback.print_exc()
+    if STOPPED.is_set():
+        say(f"stopped: {what} was interrupted, and is not recorded")
+        return None
+    return result
+
+
 #: Seconds a run took on one quiet stack (``--runs 1 --seed 200``), to start the long runs first
 #: on parallel stacks (so the last stack to finish is not one that just started a 2-minute run).
 #: Order only: nothing waits on these.
@@ -125,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 1 if fault_ledger.report(runs, sys.stdout) else 0
     if args.plan is not None:  # one job of a parallel campaign
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the stack on the way out
+        signal.signal(signal.SIGTERM, stop)  # stop the stack on the way out
         return run_stack(
             fault_ledger.claims(args.plan), args.ledger, args.keep, args.job, args.campaign
         )
@@ -154,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # stopped by SIGTERM, stop the stacks on the way out (without it, a campaign's jobs ran on
     # after it, orphaned: seen with --jobs 3)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, stop)
     if args.jobs == 1:
         run_stack(iter(tasks), args.ledger, args.keep, 0, campaign)
     else:
@@ -202,7 +246,7 @@ def run_stack(
 ) -> int:
     """Runs ``tasks`` one after another on one stack; appends a ledger line per run."""
     from ape import accounts, networks, project
-    from fault_scenarios import SCENARIOS, ScenarioFailed, fault_config
+    from fault_scenarios import SCENARIOS, fault_config
     from node_proxy import ProxiedDevnet
     from ticket_stack import TicketStack
 
@@ -262,17 +306,11 @@ def run_stack(
                 began = datetime.now(UTC)
                 started = time.monotonic()
                 entry: dict[str, object] = {}
-                try:
-                    outcome = SCENARIOS[name](stack, seed)
-                except ScenarioFailed as exc:
-                    reason = str(exc)
-                    say(f"FAIL {name} seed={seed}: {exc}")
-                except Exception as exc:  # a broken stack: report, try the next run
-                    reason = repr(exc)
-                    say(f"ERROR {name} seed={seed}:")
-                    traceback.print_exc()
-                else:
-                    reason = ""
+                result = attempt(partial(SCENARIOS[name], stack, seed), say, f"{name} seed={seed}")
+                if result is None:
+                    break
+                reason, outcome = result
+                if not reason:
                     entry = fault_ledger.outcome_fields(outcome)
                     say(f"ok   {outcome.line()} ({time.monotonic() - started:.0f} s)")
                 failed += bool(reason)

@@ -1,0 +1,103 @@
+"""Stopping a campaign (``bench/faults.py``, SIGTERM): the run it interrupts is not recorded as a
+run of its scenario, whatever the scenario's clean-up raises in its place, and its job ends.
+Runs that end on their own are recorded as before. No stack: the scenarios here are functions."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from fault_scenarios import ScenarioFailed
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("faults_campaign", ROOT / "bench" / "faults.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+faults = _load()
+
+
+@pytest.fixture
+def said() -> Iterator[list[str]]:
+    lines: list[str] = []
+    previous = signal.signal(signal.SIGTERM, faults.stop)
+    try:
+        yield lines
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        faults.STOPPED.clear()
+
+
+def test_attempt__sigterm_and_the_cleanup_raises_its_own_error__not_recorded(
+    said: list[str],
+) -> None:
+    """As seen stopping six stacks: the interruption hit a gateway's start, and the scenario's
+    ``finally`` started it again on a port still held (``PortInUse``)."""
+
+    def scenario() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)  # (the handler runs here, in the scenario's wait)
+            raise AssertionError("the stop did not interrupt the scenario")
+        finally:
+            raise RuntimeError("Port 52041 for the gateway is in use (another devnet?)")
+
+    assert faults.attempt(scenario, said.append, "gateway-killed-down seed=3906") is None
+    assert faults.STOPPED.is_set()
+    assert said == ["stopped: gateway-killed-down seed=3906 was interrupted, and is not recorded"]
+
+
+def test_attempt__stopped_while_a_scenario_fails__not_recorded(said: list[str]) -> None:
+    def scenario() -> None:
+        faults.STOPPED.set()  # (the handler ran in a wait the scenario's code caught and ended)
+        raise ScenarioFailed("calls after the crash: not within 120 s")
+
+    assert faults.attempt(scenario, said.append, "worker-killed-commit-down seed=7") is None
+    assert not [line for line in said if line.startswith(("FAIL", "ERROR"))]
+
+
+def test_attempt__stopped_while_a_scenario_passes__not_recorded(said: list[str]) -> None:
+    """A run the stop reached may have skipped part of its check: it is not a pass either."""
+
+    def scenario() -> str:
+        faults.STOPPED.set()
+        return "outcome"
+
+    assert faults.attempt(scenario, said.append, "node-restarted seed=7") is None
+
+
+def test_attempt__no_stop__pass_failure_and_broken_stack_recorded_as_before(
+    said: list[str],
+) -> None:
+    def passes() -> str:
+        return "outcome"
+
+    def fails() -> None:
+        raise ScenarioFailed("2 call(s) failed beside a skewed worker")
+
+    def breaks() -> None:
+        raise ConnectionError("the node refused")
+
+    assert faults.attempt(passes, said.append, "a seed=1") == ("", "outcome")
+    assert faults.attempt(fails, said.append, "b seed=2") == (
+        "2 call(s) failed beside a skewed worker",
+        None,
+    )
+    assert faults.attempt(breaks, said.append, "c seed=3") == (
+        "ConnectionError('the node refused')",
+        None,
+    )
+    assert said == ["FAIL b seed=2: 2 call(s) failed beside a skewed worker", "ERROR c seed=3:"]
+    assert not faults.STOPPED.is_set()
