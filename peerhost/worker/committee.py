@@ -422,18 +422,14 @@ class Committee:
         """The log loop: one wait for the next head (pushed by the node where it can), then one
         ``eth_getLogs`` of the new blocks' batch and case events; nothing while no block comes
         but a head read every ``quiet`` seconds of the watcher (a silent subscription)."""
+        # a start, not the node restarting this loop (its duties still run, past their holds)
+        self._starting = not self.tasks
+        self._hold_until = time.monotonic() + _BACKLOG_HOLD
+        self._opening = await self._open_saved() if self._starting else set()
         cursor = await self.view.block_number()
         self._from_block = max(0, cursor - 1000)
         cursor = self._from_block
         self.accountability.from_block = self._from_block
-        # a start, not the node restarting this loop (its duties still run, past their holds)
-        self._starting = not self.tasks
-        self._opening = (
-            {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
-            if self._starting
-            else set()
-        )
-        self._hold_until = time.monotonic() + _BACKLOG_HOLD
         self._opened_all.clear()
         self._hold_over()
         sweep = asyncio.create_task(self._sweep_claims(), name="claims sweep")
@@ -674,6 +670,67 @@ class Committee:
         go on."""
         if not self._opening or time.monotonic() >= self._hold_until:
             self._opened_all.set()
+
+    async def _open_saved(self) -> set[int]:
+        """A start's first work on the chain: reveals the seats this worker committed before a
+        restart whose batches are in their reveal phase, before the log loop's first read (the
+        last 1,000 blocks: every recent batch's duty, the escalated cases' duties) and before the
+        backlog they bring. At most until the backlog's hold ends; a seat not revealed by then is
+        left to its batch's duty. Returns the batches whose saved seats are still to be opened
+        (not those past their reveal phase: nothing is waited for them).
+
+        The reveal had been one task among a hundred that a restart started at once: under load
+        the restarted worker came back with 35 s of its reveal window left and missed it, a seat
+        no-show (fault campaign, ``worker-killed-commit-restarted`` seed 3904, six stacks)."""
+        opening = {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
+
+        async def reveal_all() -> None:
+            for batch_id in sorted(opening):
+                try:
+                    if await self._reveal_saved(batch_id):
+                        opening.discard(batch_id)
+                except (ChainUnavailable, RpcError, TransactionReverted, ValueError) as exc:
+                    log.info(
+                        "committee: batch %d: the saved seat's reveal: %s; its duty takes it up",
+                        batch_id,
+                        exc,
+                    )
+
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(reveal_all(), max(0.0, self._hold_until - time.monotonic()))
+        return opening
+
+    async def _reveal_saved(self, batch_id: int) -> bool:
+        """Reveals the seat saved for ``batch_id`` if its batch is in its reveal phase; True when
+        nothing is left to open (revealed now, the phase past, or no commitment of this seat's on
+        the chain), False while the batch is still before its reveal phase."""
+        saved = self.duties.get(seat_key(batch_id))
+        if saved is None:
+            return True
+        phase = await self.view.phase_of(batch_id)
+        if phase in (_AWAITING, _COMMIT):
+            return False
+        if phase != _REVEAL:
+            log.info(
+                "committee: batch %d: the seat saved before the restart is past its reveal "
+                "phase (phase %d)",
+                batch_id,
+                phase,
+            )
+            return True
+        packed, salt = saved
+        vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
+        vhash = vector_hash(vector)
+        commitment = seat_commitment(
+            self.chain_id, self.settlement, batch_id, self.address, vhash, salt
+        )
+        if await self.view.vote_of(batch_id, self.address) != commitment:
+            return True  # revealed already, or this seat's commitment is not on the chain
+        listed = await self.view.holder_list(batch_id)
+        await self._send("reveal", batch_id, vhash, salt, vector, listed)
+        self.duties.mark(seat_key(batch_id))
+        log.info("committee: batch %d: revealed the seat committed before the restart", batch_id)
+        return True
 
     async def _behind_backlog(self, batch_id: int) -> None:
         """Waits until the seats this worker committed before a restart and whose batches are in

@@ -47,6 +47,20 @@ class Recorded(Committee):
         self.events.append((name, int(args[0]), time.monotonic()))
         return receipt
 
+    async def _open_saved(self) -> set[int]:
+        opening = await super()._open_saved()
+        self.events.append(("opened", len(opening), time.monotonic()))
+        return opening
+
+
+class FirstReadStalled(Recorded):
+    """Its log loop's first read never ends: a loaded machine's read of the last 1,000 blocks,
+    and every duty that read starts (the batches posted, the escalated cases)."""
+
+    async def _read_logs(self, *args: Any) -> bool:
+        await asyncio.Event().wait()
+        return False
+
 
 def _ledger(path: Path, kit: Any, tickets: list[Any]) -> AttestedLedger:
     ledger = AttestedLedger(str(path))
@@ -217,3 +231,69 @@ def test_restart__saved_reveal_never_mined__backlog_waits_only_the_hold(
         # held to the end of the hold (2 s after the log loop started), let go without the reveal
         assert min(entered) >= restarted._hold_until - 0.05 > started
         assert duties.undone("seat:")[0] == seat_key(posted.batch_id)  # not revealed
+
+
+def test_restart__first_read_stalled__saved_seat_revealed_all_the_same(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The saved seat is revealed before the log loop's first read: on the fault campaign's
+    loaded stack (``worker-killed-commit-restarted`` seed 3904) the restarted worker came back
+    with 35 s of its reveal window left, and its reveal waited behind that read and the hundred
+    duties and cases it started, past the deadline."""
+    monkeypatch.setattr(committee_module, "_BACKLOG_HOLD", 60.0)
+    kit = ready
+    posted, me, others, tickets, duties = _committed_then_killed(
+        kit, v2_config, accounts_by_address, loop, tmp_path
+    )
+    batch_id = posted.batch_id
+    to_reveal(kit, chain, batch_id, others)
+    ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
+    with restarted_with(FirstReadStalled, v2_config, me, duties, ledger, loop) as restarted:
+        audited = int(kit.coordinator.getBatch(batch_id).auditMask) & 1
+        revealed = vector_hash([GOOD if audited else ABSTAIN])
+        wait_for(
+            lambda: bytes(kit.vote_of(batch_id, me.address)) == revealed,
+            30,
+            "the saved reveal, the first read not done",
+        )
+        wait_for(lambda: restarted.events[-1][0] == "opened", 10, "the start's pass")
+        # the reveal, then the pass ended with nothing left to open; no batch's duty ran
+        assert [(kind, b) for kind, b, _ in restarted.events] == [
+            ("reveal", batch_id),
+            ("opened", 0),
+        ]
+        assert seat_key(batch_id) not in duties.undone("seat:")
+
+
+def test_restart__saved_seat_past_its_reveal_phase__nothing_waited_for(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Restarted after its batch's reveal window closed: the saved seat has nothing to open, and
+    the backlog is not held for it (it was, until the first read ended)."""
+    monkeypatch.setattr(committee_module, "_BACKLOG_HOLD", 60.0)
+    kit = ready
+    posted, me, others, tickets, duties = _committed_then_killed(
+        kit, v2_config, accounts_by_address, loop, tmp_path
+    )
+    batch_id = posted.batch_id
+    to_reveal(kit, chain, batch_id, others)
+    chain.mine(deltatime=int(kit.params.commit_window) + int(kit.params.reveal_window) + 1)
+    assert kit.coordinator.phaseOf(batch_id) == PH_COMMIT + 2  # Settle
+    ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
+    with restarted_with(FirstReadStalled, v2_config, me, duties, ledger, loop) as restarted:
+        wait_for(lambda: restarted.events, 30, "the start's pass")
+        assert [(kind, n) for kind, n, _ in restarted.events] == [("opened", 0)]
+        assert not restarted._opening
+        assert seat_key(batch_id) in duties.undone("seat:")  # not revealed: too late
