@@ -114,6 +114,27 @@ def to_reveal(kit: Any, chain: Any, batch_id: int, others: list[Any]) -> None:
     assert kit.coordinator.phaseOf(batch_id) == PH_COMMIT + 1
 
 
+def in_reveal(
+    kit: Any,
+    config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+) -> tuple[int, Any, DutyLog, AttestedLedger, bytes]:
+    """A seat committed, its worker killed, its batch then in its reveal phase: returns (the
+    batch, the worker, its duty log, a fresh ledger for its restart, the vote its reveal
+    makes)."""
+    posted, me, others, tickets, duties = _committed_then_killed(
+        kit, config, accounts_by_address, loop, tmp_path
+    )
+    to_reveal(kit, chain, posted.batch_id, others)
+    audited = int(kit.coordinator.getBatch(posted.batch_id).auditMask) & 1
+    revealed = vector_hash([GOOD if audited else ABSTAIN])
+    ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
+    return posted.batch_id, me, duties, ledger, revealed
+
+
 @contextlib.contextmanager
 def restarted_with(
     kind: type[Recorded],
@@ -158,15 +179,10 @@ def test_restart__saved_seat_revealed_before_the_backlog_duties_start(
 ) -> None:
     monkeypatch.setattr(committee_module, "_BACKLOG_HOLD", 60.0)  # the reveal ends it, not time
     kit = ready
-    posted, me, others, tickets, duties = _committed_then_killed(
-        kit, v2_config, accounts_by_address, loop, tmp_path
+    batch_id, me, duties, ledger, revealed = in_reveal(
+        kit, v2_config, accounts_by_address, chain, loop, tmp_path
     )
-    batch_id = posted.batch_id
-    to_reveal(kit, chain, batch_id, others)
-    ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
     with restarted_with(Recorded, v2_config, me, duties, ledger, loop) as restarted:
-        audited = int(kit.coordinator.getBatch(batch_id).auditMask) & 1
-        revealed = vector_hash([GOOD if audited else ABSTAIN])
         wait_for(
             lambda: bytes(kit.vote_of(batch_id, me.address)) == revealed, 30, "the saved reveal"
         )
@@ -248,15 +264,10 @@ def test_restart__first_read_stalled__saved_seat_revealed_all_the_same(
     duties and cases it started, past the deadline."""
     monkeypatch.setattr(committee_module, "_BACKLOG_HOLD", 60.0)
     kit = ready
-    posted, me, others, tickets, duties = _committed_then_killed(
-        kit, v2_config, accounts_by_address, loop, tmp_path
+    batch_id, me, duties, ledger, revealed = in_reveal(
+        kit, v2_config, accounts_by_address, chain, loop, tmp_path
     )
-    batch_id = posted.batch_id
-    to_reveal(kit, chain, batch_id, others)
-    ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
     with restarted_with(FirstReadStalled, v2_config, me, duties, ledger, loop) as restarted:
-        audited = int(kit.coordinator.getBatch(batch_id).auditMask) & 1
-        revealed = vector_hash([GOOD if audited else ABSTAIN])
         wait_for(
             lambda: bytes(kit.vote_of(batch_id, me.address)) == revealed,
             30,
@@ -284,14 +295,11 @@ def test_restart__saved_seat_past_its_reveal_phase__nothing_waited_for(
     the backlog is not held for it (it was, until the first read ended)."""
     monkeypatch.setattr(committee_module, "_BACKLOG_HOLD", 60.0)
     kit = ready
-    posted, me, others, tickets, duties = _committed_then_killed(
-        kit, v2_config, accounts_by_address, loop, tmp_path
+    batch_id, me, duties, ledger, _ = in_reveal(
+        kit, v2_config, accounts_by_address, chain, loop, tmp_path
     )
-    batch_id = posted.batch_id
-    to_reveal(kit, chain, batch_id, others)
     chain.mine(deltatime=int(kit.params.commit_window) + int(kit.params.reveal_window) + 1)
     assert kit.coordinator.phaseOf(batch_id) == PH_COMMIT + 2  # Settle
-    ledger = _ledger(tmp_path / "attested-2.sqlite", kit, tickets)
     with restarted_with(FirstReadStalled, v2_config, me, duties, ledger, loop) as restarted:
         wait_for(lambda: restarted.events, 30, "the start's pass")
         assert [(kind, n) for kind, n, _ in restarted.events] == [("opened", 0)]
