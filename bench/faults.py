@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)  # ape resolves the project (and ape-config.yaml) from the working directory
@@ -73,8 +73,11 @@ Task = fault_ledger.Task
 STOPPED = threading.Event()
 
 
-def stop(*_: object) -> NoReturn:
-    """The SIGTERM handler: notes the stop and leaves (the stack is stopped on the way out)."""
+def stop(*_: object) -> None:
+    """The SIGTERM handler: notes the stop and leaves (the stack is stopped on the way out). A
+    second SIGTERM (the campaign's own, after its process group's) does not cut that short."""
+    if STOPPED.is_set():
+        return
     STOPPED.set()
     sys.exit(143)
 
@@ -100,7 +103,8 @@ def attempt(
             say(f"ERROR {what}:")
             traceback.print_exc()
     if STOPPED.is_set():
-        say(f"stopped: {what} was interrupted, and is not recorded")
+        ended = f" (it ended: {result[0]})" if result[0] else ""
+        say(f"stopped: {what} was interrupted, and is not recorded{ended}")
         return None
     return result
 
@@ -291,6 +295,8 @@ def run_stack(
         try:
             gateway = accounts.test_accounts[GATEWAY]
             for name, seed in tasks:
+                if STOPPED.is_set():  # (a stop that came between two runs)
+                    break
                 try:
                     drained = drained_workers(stack)
                 except Exception as exc:  # a stack a scenario broke: replace it, run on

@@ -276,9 +276,9 @@ class Committee:
         self._reopened: dict[int, dict[str, Any]] = {}  # settlements replaced: :meth:`_unsettled`
         self._rounds: dict[str, asyncio.Task[None]] = {}  # the log loop's rounds beside it
         self._past_seats: set[int] = set()  # batches whose duty is past its seat loop
-        #: at start: batches whose seat this worker saved and did not reveal (its duty record:
-        #: saved before the commitment went out); the other duties of the first read wait for
-        #: those with a commitment to open (:meth:`_behind_backlog`)
+        #: at start: batches whose seat this worker saved and had not revealed, and which
+        #: :meth:`_open_saved` left to open (before their reveal phase, or their reveal not
+        #: through); the other duties of the first read wait for them (:meth:`_behind_backlog`)
         self._opening: set[int] = set()
         self._opened_all = asyncio.Event()
         self._starting = False  # the log loop's first read of the blocks before the start
@@ -685,13 +685,15 @@ class Committee:
         opening = {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
 
         async def reveal_all() -> None:
-            for batch_id in sorted(opening):
+            # newest first: a seat whose reveal window is open is among the last saved (the older
+            # ones, past their phase, are marked on the way and not read again at the next start)
+            for batch_id in sorted(opening, reverse=True):
                 try:
                     if await self._reveal_saved(batch_id):
                         opening.discard(batch_id)
-                except (ChainUnavailable, RpcError, TransactionReverted, ValueError) as exc:
+                except Exception as exc:  # its duty takes it up; the start goes on
                     log.info(
-                        "committee: batch %d: the saved seat's reveal: %s; its duty takes it up",
+                        "committee: batch %d: the saved seat's reveal: %r; its duty takes it up",
                         batch_id,
                         exc,
                     )
@@ -702,22 +704,28 @@ class Committee:
 
     async def _reveal_saved(self, batch_id: int) -> bool:
         """Reveals the seat saved for ``batch_id`` if its batch is in its reveal phase; True when
-        nothing is left to open (revealed now, the phase past, or no commitment of this seat's on
-        the chain), False while the batch is still before its reveal phase."""
-        saved = self.duties.get(seat_key(batch_id))
+        nothing is left to open (revealed now, the phase past, no commitment of this seat's on
+        the chain, or no such batch on the chain), False while the batch is still before its
+        reveal phase. A seat with nothing left to open is marked so (its saved vector stays:
+        a duty that a reorg brings back reads it as before)."""
+        key = seat_key(batch_id)
+        saved = self.duties.get(key)
         if saved is None:
             return True
         phase = await self.view.phase_of(batch_id)
         if phase in (_AWAITING, _COMMIT):
             return False
-        if phase != _REVEAL:
+        if phase in (_SETTLE, _FINALIZED, _CLOSED, _EXPIRED):
+            self.duties.mark(key)
             log.info(
                 "committee: batch %d: the seat saved before the restart is past its reveal "
-                "phase (phase %d)",
+                "phase (phase %d): nothing to reveal",
                 batch_id,
                 phase,
             )
             return True
+        if phase != _REVEAL:
+            return True  # not on the chain (a post a reorg dropped): its duty, if it comes back
         packed, salt = saved
         vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
         vhash = vector_hash(vector)
@@ -725,10 +733,11 @@ class Committee:
             self.chain_id, self.settlement, batch_id, self.address, vhash, salt
         )
         if await self.view.vote_of(batch_id, self.address) != commitment:
-            return True  # revealed already, or this seat's commitment is not on the chain
+            self.duties.mark(key)  # revealed already, or no commitment of this seat's to open
+            return True
         listed = await self.view.holder_list(batch_id)
         await self._send("reveal", batch_id, vhash, salt, vector, listed)
-        self.duties.mark(seat_key(batch_id))
+        self.duties.mark(key)
         log.info("committee: batch %d: revealed the seat committed before the restart", batch_id)
         return True
 
