@@ -671,6 +671,18 @@ class Committee:
         if not self._opening or time.monotonic() >= self._hold_until:
             self._opened_all.set()
 
+    def _commitment(self, batch_id: int, vector: list[bytes], salt: bytes) -> bytes:
+        """This seat's commitment to ``vector`` in ``batch_id``."""
+        return seat_commitment(
+            self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
+        )
+
+    @staticmethod
+    def _unpacked(saved: tuple[bytes, bytes]) -> tuple[list[bytes], bytes]:
+        """A saved seat's (vector, salt), as the duty log keeps it (the vector's words joined)."""
+        packed, salt = saved
+        return [packed[i : i + 32] for i in range(0, len(packed), 32)], salt
+
     async def _open_saved(self) -> set[int]:
         """A start's first work on the chain: reveals the seats this worker committed before a
         restart whose batches are in their reveal phase, before the log loop's first read (the
@@ -726,17 +738,14 @@ class Committee:
             return True
         if phase != _REVEAL:
             return True  # not on the chain (a post a reorg dropped): its duty, if it comes back
-        packed, salt = saved
-        vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
-        vhash = vector_hash(vector)
-        commitment = seat_commitment(
-            self.chain_id, self.settlement, batch_id, self.address, vhash, salt
-        )
-        if await self.view.vote_of(batch_id, self.address) != commitment:
+        vector, salt = self._unpacked(saved)
+        if await self.view.vote_of(batch_id, self.address) != self._commitment(
+            batch_id, vector, salt
+        ):
             self.duties.mark(key)  # revealed already, or no commitment of this seat's to open
             return True
         listed = await self.view.holder_list(batch_id)
-        await self._send("reveal", batch_id, vhash, salt, vector, listed)
+        await self._send("reveal", batch_id, vector_hash(vector), salt, vector, listed)
         self.duties.mark(key)
         log.info("committee: batch %d: revealed the seat committed before the restart", batch_id)
         return True
@@ -1064,12 +1073,8 @@ class Committee:
         reveal = True
         vote = await self.view.vote_of(batch_id, self.address) if saved is not None else bytes(32)
         if saved is not None and vote != bytes(32):
-            packed, salt = saved  # committed before a restart: reveal what was committed
-            vector = [packed[i : i + 32] for i in range(0, len(packed), 32)]
-            commitment = seat_commitment(
-                self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
-            )
-            if phase != _REVEAL or vote != commitment:
+            vector, salt = self._unpacked(saved)  # committed before a restart: reveal that
+            if phase != _REVEAL or vote != self._commitment(batch_id, vector, salt):
                 self._opened(batch_id)  # nothing to reveal now (in Commit, or revealed already)
         else:
             self._opened(batch_id)  # its commitment not on the chain: no reveal to hurry
@@ -1243,9 +1248,7 @@ class Committee:
         clock and not by the chain's (a withheld reveal ends its window by time). ``holders`` is
         the batch's holder list (its draw's before seating), which each call takes back."""
         listed = holders if holders is not None else await self.view.holder_list(batch_id)
-        commitment = seat_commitment(
-            self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
-        )
+        commitment = self._commitment(batch_id, vector, salt)
         vhash = vector_hash(vector)
         key = seat_key(batch_id)
         sent: dict[str, int] = {"commit": 0, "reveal": 0}
@@ -1358,9 +1361,7 @@ class Committee:
             self.book.mined()
 
     async def _commit(self, batch_id: int, vector: list[bytes], salt: bytes) -> None:
-        commitment = seat_commitment(
-            self.chain_id, self.settlement, batch_id, self.address, vector_hash(vector), salt
-        )
+        commitment = self._commitment(batch_id, vector, salt)
         await self._send("commit", batch_id, commitment, await self.view.holder_list(batch_id))
 
     async def _finalize_when_due(self, batch_id: int) -> bool:
