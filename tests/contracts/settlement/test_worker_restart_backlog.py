@@ -312,3 +312,43 @@ def test_restart__saved_seat_past_its_reveal_phase__marked_and_nothing_waited_fo
         assert seat_key(batch_id) not in duties.undone("seat:")  # marked: not read again
         assert duties.get(seat_key(batch_id)) is not None  # its vector kept for its duty
         assert "reveal" not in {kind for kind, _, _ in restarted.events}
+
+
+class SlowRevealFirstReadStalled(FirstReadStalled):
+    """Its reveals take 3 s to be sent (a loaded machine's round trips), and its first read never
+    ends (no batch's duty takes the seat up)."""
+
+    async def _send(self, name: str, *args: Any) -> dict[str, Any]:
+        if name == "reveal":
+            await asyncio.sleep(3.0)
+        return await super()._send(name, *args)
+
+
+def test_restart__saved_reveal_slower_than_the_hold__goes_on_and_is_revealed(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hold ends the backlog's wait, not the reveal under way: at load 19 the hold's end
+    cancelled a restarted worker's saved reveal with 30-40 s of its window left, and the duty
+    that took it up came too late, a seat no-show (``worker-killed-reveal-restarted`` seed
+    3926)."""
+    monkeypatch.setattr(committee_module, "_BACKLOG_HOLD", 1.0)
+    kit = ready
+    batch_id, me, duties, ledger, revealed = in_reveal(
+        kit, v2_config, accounts_by_address, chain, loop, tmp_path
+    )
+    with restarted_with(SlowRevealFirstReadStalled, v2_config, me, duties, ledger, loop) as r:
+        wait_for(
+            lambda: bytes(kit.vote_of(batch_id, me.address)) == revealed,
+            30,
+            "the saved reveal, after the hold",
+        )
+        wait_for(lambda: any(kind == "reveal" for kind, _, _ in r.events), 10, "its receipt")
+        # the pass ended at the hold, the seat still to open; its reveal went on after
+        assert [(kind, b) for kind, b, _ in r.events] == [("opened", 1), ("reveal", batch_id)]
+        assert seat_key(batch_id) not in duties.undone("seat:")
