@@ -294,15 +294,13 @@ def run_stack(
         devnet, stack = open_stack()
         try:
             gateway = accounts.test_accounts[GATEWAY]
+            reason = ""
             for name, seed in tasks:
                 if STOPPED.is_set():  # (a stop that came between two runs)
                     break
-                try:
-                    drained = drained_workers(stack)
-                except Exception as exc:  # a stack a scenario broke: replace it, run on
-                    drained = f"unreadable ({exc!r})"
-                if drained:
-                    say(f"worker stake below {STAKE_FLOOR / 10**18:g} ETH ({drained}): a new stack")
+                why = unfit(devnet, stack, reason)
+                if why:
+                    say(f"{why}: a new stack")
                     devnet.stop()
                     devnet, stack = open_stack()
                 with stack.ape():
@@ -344,6 +342,26 @@ BOND_FLOOR = 3
 
 #: A stack whose workers' stake fell below this (wei) is replaced by a new one before the next run.
 STAKE_FLOOR = 10**18
+
+
+def unfit(devnet: Any, stack: Any, failed: str) -> str:
+    """Why the next run needs a new stack (``failed``: the last run's failure, or ""), or "".
+
+    A run that failed may leave its stack short of a process or in a state no scenario expects:
+    an ``ipfs-down`` whose clean-up could not start the gateway again (it took 57 s to import on
+    a machine at load 19) left the stack without one, and the job's next three runs failed on
+    it. Its files stay where they were (``--keep``), to be read."""
+    if failed:
+        return "the last run failed"
+    down = [] if devnet.gateway_alive() else ["the gateway"]
+    down += [f"worker-{n + 1}" for n, proc in enumerate(devnet.workers) if not proc.alive()]
+    if down:
+        return f"{', '.join(down)} not running"
+    try:
+        drained = drained_workers(stack)
+    except Exception as exc:  # a stack a scenario broke
+        return f"its workers' stake unreadable ({exc!r})"
+    return f"worker stake below {STAKE_FLOOR / 10**18:g} ETH ({drained})" if drained else ""
 
 
 def drained_workers(stack: Any) -> str:

@@ -1,6 +1,8 @@
 """Stopping a campaign (``bench/faults.py``, SIGTERM): the run it interrupts is not recorded as a
 run of its scenario, whatever the scenario's clean-up raises in its place, and its job ends.
-Runs that end on their own are recorded as before. No stack: the scenarios here are functions."""
+Runs that end on their own are recorded as before. A run that failed, or a stack short of a
+process, gets a new stack before the next run. No stack: the scenarios here are functions, the
+stacks plain objects with the processes' ``alive()``."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -129,3 +132,62 @@ def test_attempt__no_stop__pass_failure_and_broken_stack_recorded_as_before(
     )
     assert said == ["FAIL b seed=2: 2 call(s) failed beside a skewed worker", "ERROR c seed=3:"]
     assert not faults.STOPPED.is_set()
+
+
+@dataclass
+class Process:
+    up: bool = True
+
+    def alive(self) -> bool:
+        return self.up
+
+
+@dataclass
+class Devnet:
+    gateway: Process = field(default_factory=Process)
+    workers: list[Process] = field(default_factory=lambda: [Process(), Process(), Process()])
+
+    def gateway_alive(self) -> bool:
+        return self.gateway.alive()
+
+
+@pytest.fixture
+def stake(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What ``drained_workers`` answers (its first item), in place of reading the chain."""
+    drained = [""]
+    monkeypatch.setattr(faults, "drained_workers", lambda stack: drained[0])
+    return drained
+
+
+def test_unfit__a_run_failed__a_new_stack_even_with_every_process_up(stake: list[str]) -> None:
+    """As seen at load 19: ``ipfs-down``'s clean-up could not start the gateway again, and the
+    job's next three runs failed on a stack without one."""
+    assert faults.unfit(Devnet(), None, "GatewayStartTimeout(...)") == "the last run failed"
+
+
+def test_unfit__a_process_down__a_new_stack(stake: list[str]) -> None:
+    devnet = Devnet()
+    devnet.gateway.up = False
+    devnet.workers[1].up = False
+    assert faults.unfit(devnet, None, "") == "the gateway, worker-2 not running"
+    devnet.gateway.up = True
+    assert faults.unfit(devnet, None, "") == "worker-2 not running"
+
+
+def test_unfit__stake_drained_or_unreadable__a_new_stack(
+    stake: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stake[0] = "0x9965507D=0.35"
+    assert faults.unfit(Devnet(), None, "") == "worker stake below 1 ETH (0x9965507D=0.35)"
+
+    def unreadable(stack: object) -> str:
+        raise ConnectionError("the node refused")
+
+    monkeypatch.setattr(faults, "drained_workers", unreadable)
+    assert faults.unfit(Devnet(), None, "") == (
+        "its workers' stake unreadable (ConnectionError('the node refused'))"
+    )
+
+
+def test_unfit__a_passed_run_on_a_whole_stack__the_same_stack(stake: list[str]) -> None:
+    assert faults.unfit(Devnet(), None, "") == ""
