@@ -52,6 +52,10 @@ EXAMPLES = PROJECT_ROOT / "examples"
 #: each post brings its batch's blocks (its seed, the seats' commits and reveals), and every
 #: process following the chain reads each block (docs/performance.md, "Per-block work").
 AUTOMINE_POST_FLOOR = 2.0
+#: Seconds the devnet waits for a process it starts (a worker, the gateway) to say it is ready.
+#: Most of a start is Python importing the stack, which took 57 s for a gateway on two cores at
+#: load 19 (the fault campaign's five stacks); the gateway had 60 s, and missed it.
+START_TIMEOUT = 180.0
 
 
 def user_cache_dir() -> Path:
@@ -474,7 +478,7 @@ class Devnet:
             worker_key(n).private_key,
             self.worker_settings(n).replace(**settings),
             wait=wait,
-            ready_timeout=180.0,
+            ready_timeout=START_TIMEOUT,
             program=program,
         )
 
@@ -487,7 +491,7 @@ class Devnet:
                 _forget_chain_state(self.worker_dir(n))
                 self.workers.append(self.launch_worker(n, wait=False))
             for n, proc in enumerate(self.workers):
-                proc.wait_ready(timeout=180.0)
+                proc.wait_ready(timeout=START_TIMEOUT)
                 detail(f"worker-{n + 1} {proc.address} ready (metrics {proc.metrics_url})")
 
     def use_block_time(self, seconds: float) -> None:
@@ -586,7 +590,11 @@ class Devnet:
         self.gateway_log_offset = log.stat().st_size if log.exists() else 0
         with self.progress.step(f"Starting the gateway on {self.gateway_url}") as detail:
             self.gateway = start_gateway_process(
-                self.gateway_settings(), "127.0.0.1", port, self.gateway_log_path().parent
+                self.gateway_settings(),
+                "127.0.0.1",
+                port,
+                self.gateway_log_path().parent,
+                timeout=START_TIMEOUT,
             )
             detail(f"signing as {self.gateway_key.address}; log {self.gateway_log_path()}")
 

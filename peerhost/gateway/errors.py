@@ -231,12 +231,21 @@ class GatewayExited(PeerHostError, RuntimeError):
 
 
 class GatewayStartTimeout(PeerHostError, TimeoutError):
-    """A launched gateway did not answer /_health with 200 in time."""
+    """A launched gateway did not answer /_health with 200 in time. ``status`` is its last answer
+    (503: it started, but cannot reach its chain node), ``None`` if it never answered (it was
+    still starting: on a busy machine, importing alone can take a minute)."""
 
-    def __init__(self, url: str, timeout: float, log_tail: str) -> None:
+    def __init__(self, url: str, timeout: float, log_tail: str, status: int | None = None) -> None:
+        if status is None:
+            why = (
+                "never answered: it was still starting (a busy machine? its log below says how "
+                "far it got)"
+            )
+        else:
+            why = f"answered {status} (is the chain node up?)"
         super().__init__(
-            f"The gateway at {url} was not healthy after {timeout:.0f} s "
-            f"(is the chain node up?):\n{log_tail}"
+            f"The gateway at {url} was not healthy after {timeout:.0f} s: /_health {why}:"
+            f"\n{log_tail}"
         )
 
 

@@ -48,17 +48,19 @@ class GatewayProcess(ChildProcess):
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Polls ``GET /_health`` until 200; raises GatewayExited or GatewayStartTimeout."""
         deadline = time.monotonic() + timeout
+        status: int | None = None  # its last answer
         with httpx.Client(timeout=2.0) as client:
             while True:
                 if not self.alive():
                     raise GatewayExited(self.process.returncode, self.log_tail())
                 try:
-                    if client.get(self.url + "/_health").status_code == 200:
+                    status = client.get(self.url + "/_health").status_code
+                    if status == 200:
                         return
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise GatewayStartTimeout(self.url, timeout, self.log_tail())
+                    raise GatewayStartTimeout(self.url, timeout, self.log_tail(), status)
                 time.sleep(0.05)
 
     def health(self) -> dict[str, Any]:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from gateway_helpers import PROJECT, envelope, next_request_id, wait_requested
 
 from peerhost.gateway import GatewaySettings
-from peerhost.gateway.launcher import start_gateway
+from peerhost.gateway.errors import GatewayStartTimeout
+from peerhost.gateway.launcher import GatewayProcess, start_gateway
 from peerhost.gateway.settings import KEY_ENV
 from peerhost.wire import result_hash, sign_result
 
@@ -89,3 +93,61 @@ def test_cli__no_key__exits_2_naming_the_variable(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert KEY_ENV in result.stderr
+
+
+def test_wait_ready__a_gateway_that_cannot_reach_its_chain__says_what_it_answered(
+    settings: GatewaySettings, tmp_path: Path
+) -> None:
+    """Its /_health answers 503: the error names the answer and asks about the chain node."""
+    dead = settings.chain.__class__(
+        **{**settings.chain.__dict__, "rpc_url": "http://127.0.0.1:9", "ws_url": "ws://127.0.0.1:9"}
+    )
+    proc = start_gateway(
+        settings.replace(chain=dead, announce=False), work_dir=tmp_path, wait=False
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # until it has started (its answer is 503: no chain)
+            try:
+                assert httpx.get(proc.url + "/_health", timeout=2.0).status_code == 503
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, proc.log_tail()
+                time.sleep(0.2)
+        with pytest.raises(GatewayStartTimeout) as raised:
+            proc.wait_ready(timeout=0.2)
+        assert str(raised.value).startswith(
+            f"The gateway at {proc.url} was not healthy after 0 s: /_health answered 503 (is the"
+            " chain node up?):"
+        )
+    finally:
+        proc.stop()
+
+
+def test_wait_ready__a_gateway_still_starting__says_it_never_answered(
+    settings: GatewaySettings, tmp_path: Path
+) -> None:
+    """As seen on a machine at load 19: a gateway's imports took 57 s, and the error asked
+    whether the chain node was up. A child that never listens stands for it here."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "gateway.log"
+    log.write_text("INFO:     Waiting for application startup.\n")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    proc = GatewayProcess(
+        process=child, log_path=log, url=f"http://127.0.0.1:{port}", settings=settings
+    )
+    try:
+        with pytest.raises(GatewayStartTimeout) as raised:
+            proc.wait_ready(timeout=0.3)
+    finally:
+        child.kill()
+        child.wait()
+    message = str(raised.value)
+    assert message.startswith(
+        f"The gateway at http://127.0.0.1:{port} was not healthy after 0 s: /_health never "
+        "answered: it was still starting"
+    )
+    assert "chain node" not in message
+    assert message.endswith("Waiting for application startup.")
