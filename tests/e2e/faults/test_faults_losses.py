@@ -85,3 +85,22 @@ def test_check_losses__live_worker_slashed_in_an_earlier_runs_batch__reason_name
             batches={LIVE.lower(): {228}},
             since=14000,
         )
+
+
+def test_check_losses__two_live_workers_slashed__the_reason_names_both() -> None:
+    # worker-killed-attest-restarted seed 3924: worker-3's tier no-shows went unnamed beside
+    # worker-2's
+    other = "0xB0b0000000000000000000000000000000000003"
+    items = {
+        LIVE.lower(): {TIER_NO_SHOW: ETH // 20, "stake": ETH // 20},
+        other.lower(): {TIER_NO_SHOW: ETH // 4, "stake": ETH // 4},
+    }
+    before = {**_stakes(2 * ETH), other: 2 * ETH}
+    after = {**_stakes(2 * ETH, 2 * ETH - ETH // 20), other: 2 * ETH - ETH // 4}
+    with pytest.raises(ScenarioFailed) as failed:
+        check_losses(before, after, items, dead={DEAD})
+    assert str(failed.value) == (
+        f"honest worker {LIVE} lost {ETH // 20} wei of stake (slashes: {{'{TIER_NO_SHOW}': "
+        f"{ETH // 20}}}); honest worker {other} lost {ETH // 4} wei of stake (slashes: "
+        f"{{'{TIER_NO_SHOW}': {ETH // 4}}})"
+    )
