@@ -302,7 +302,7 @@ def run_stack(
                 if why:
                     say(f"{why}: a new stack")
                     devnet.stop()
-                    devnet, stack = open_stack()
+                    devnet, stack = replace_stack(open_stack, say)
                 with stack.ape():
                     added = rebond(devnet, gateway)
                 if added:
@@ -355,6 +355,7 @@ def unfit(devnet: Any, stack: Any, failed: str) -> str:
         return "the last run failed"
     down = [] if devnet.gateway_alive() else ["the gateway"]
     down += [f"worker-{n + 1}" for n, proc in enumerate(devnet.workers) if not proc.alive()]
+    down += [f"worker-{n + 1}" for n in range(len(devnet.workers), devnet.config.workers)]
     if down:
         return f"{', '.join(down)} not running"
     try:
@@ -362,6 +363,25 @@ def unfit(devnet: Any, stack: Any, failed: str) -> str:
     except Exception as exc:  # a stack a scenario broke
         return f"its workers' stake unreadable ({exc!r})"
     return f"worker stake below {STAKE_FLOOR / 10**18:g} ETH ({drained})" if drained else ""
+
+
+#: Tries at a new stack before a job gives up (a start can time out on a loaded machine, when
+#: failures, and so new stacks, come together).
+STACK_TRIES = 3
+
+
+def replace_stack(
+    open_stack: Callable[[], tuple[Any, Any]], say: Callable[[str], None]
+) -> tuple[Any, Any]:
+    """``open_stack()``, tried again (``STACK_TRIES`` in all) when it raises; a stop is not."""
+    for tried in range(1, STACK_TRIES + 1):
+        try:
+            return open_stack()
+        except Exception as exc:
+            if tried == STACK_TRIES or STOPPED.is_set():
+                raise
+            say(f"the new stack did not start ({exc!r}): again")
+    raise AssertionError("unreachable")
 
 
 def drained_workers(stack: Any) -> str:

@@ -231,18 +231,21 @@ class GatewayExited(PeerHostError, RuntimeError):
 
 
 class GatewayStartTimeout(PeerHostError, TimeoutError):
-    """A launched gateway did not answer /_health with 200 in time. ``status`` is its last answer
-    (503: it started, but cannot reach its chain node), ``None`` if it never answered (it was
-    still starting: on a busy machine, importing alone can take a minute)."""
+    """A launched gateway did not answer /_health with 200 in time. ``status`` is its answer to
+    the last poll (503: it started, but cannot reach its chain node), ``None`` if that poll got
+    none (still starting: on a busy machine, importing alone can take a minute; or its chain node
+    too slow to answer)."""
 
     def __init__(self, url: str, timeout: float, log_tail: str, status: int | None = None) -> None:
         if status is None:
             why = (
-                "never answered: it was still starting (a busy machine? its log below says how "
-                "far it got)"
+                "gave no answer to the last poll (still starting on a busy machine, or its chain "
+                "node slow: its log below says how far it got)"
             )
+        elif status == 503:
+            why = "answered 503 (is the chain node up?)"
         else:
-            why = f"answered {status} (is the chain node up?)"
+            why = f"answered {status} (its log below says why)"
         super().__init__(
             f"The gateway at {url} was not healthy after {timeout:.0f} s: /_health {why}:"
             f"\n{log_tail}"

@@ -58,7 +58,7 @@ class GatewayProcess(ChildProcess):
                     if status == 200:
                         return
                 except httpx.HTTPError:
-                    pass
+                    status = None  # no answer (the last poll's, not an earlier one's)
                 if time.monotonic() > deadline:
                     raise GatewayStartTimeout(self.url, timeout, self.log_tail(), status)
                 time.sleep(0.05)

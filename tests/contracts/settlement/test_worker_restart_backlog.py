@@ -351,4 +351,41 @@ def test_restart__saved_reveal_slower_than_the_hold__goes_on_and_is_revealed(
         wait_for(lambda: any(kind == "reveal" for kind, _, _ in r.events), 10, "its receipt")
         # the pass ended at the hold, the seat still to open; its reveal went on after
         assert [(kind, b) for kind, b, _ in r.events] == [("opened", 1), ("reveal", batch_id)]
-        assert seat_key(batch_id) not in duties.undone("seat:")
+        wait_for(lambda: seat_key(batch_id) not in duties.undone("seat:"), 10, "the seat marked")
+
+
+class SlowRevealCounted(Recorded):
+    """Its reveals take 3 s to be sent; each reveal it starts is noted ("sending")."""
+
+    async def _send(self, name: str, *args: Any) -> dict[str, Any]:
+        if name == "reveal":
+            self.events.append(("sending", int(args[0]), time.monotonic()))
+            await asyncio.sleep(3.0)
+        return await super()._send(name, *args)
+
+
+def test_restart__saved_reveal_past_the_hold__its_batchs_duty_waits_and_sends_no_second(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hold ends with the saved seat's reveal still under way: the batch's duty (not held,
+    its seat being opened) waits for that reveal, then finds it revealed. Before, it read the
+    vote before the reveal was mined and sent its own, which reverted."""
+    monkeypatch.setattr(committee_module, "_BACKLOG_HOLD", 1.0)
+    kit = ready
+    batch_id, me, duties, ledger, revealed = in_reveal(
+        kit, v2_config, accounts_by_address, chain, loop, tmp_path
+    )
+    with restarted_with(SlowRevealCounted, v2_config, me, duties, ledger, loop) as restarted:
+        wait_for(
+            lambda: bytes(kit.vote_of(batch_id, me.address)) == revealed, 30, "the saved reveal"
+        )
+        backlog_entered(restarted, batch_id, 30, "the backlog's duties")
+        time.sleep(4.0)  # a second reveal, had the duty sent one, would be noted by now
+        sent = [(kind, b) for kind, b, _ in restarted.events if kind in ("sending", "reveal")]
+        assert sent == [("sending", batch_id), ("reveal", batch_id)], restarted.events

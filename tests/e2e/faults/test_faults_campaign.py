@@ -143,9 +143,15 @@ class Process:
 
 
 @dataclass
+class Config:
+    workers: int = 3
+
+
+@dataclass
 class Devnet:
     gateway: Process = field(default_factory=Process)
     workers: list[Process] = field(default_factory=lambda: [Process(), Process(), Process()])
+    config: Config = field(default_factory=Config)
 
     def gateway_alive(self) -> bool:
         return self.gateway.alive()
@@ -172,6 +178,9 @@ def test_unfit__a_process_down__a_new_stack(stake: list[str]) -> None:
     assert faults.unfit(devnet, None, "") == "the gateway, worker-2 not running"
     devnet.gateway.up = True
     assert faults.unfit(devnet, None, "") == "worker-2 not running"
+    devnet.workers[1].up = True
+    devnet.workers.pop()  # a relaunch that never came back
+    assert faults.unfit(devnet, None, "") == "worker-3 not running"
 
 
 def test_unfit__stake_drained_or_unreadable__a_new_stack(
@@ -191,3 +200,28 @@ def test_unfit__stake_drained_or_unreadable__a_new_stack(
 
 def test_unfit__a_passed_run_on_a_whole_stack__the_same_stack(stake: list[str]) -> None:
     assert faults.unfit(Devnet(), None, "") == ""
+
+
+def test_replace_stack__a_start_that_fails__tried_again_then_given_up(said: list[str]) -> None:
+    tries: list[int] = []
+
+    def opens_on_the_second_try() -> tuple[str, str]:
+        tries.append(1)
+        if len(tries) == 1:
+            raise TimeoutError("3 worker(s) did not join the job feed in 60.0 s")
+        return "devnet", "stack"
+
+    assert faults.replace_stack(opens_on_the_second_try, said.append) == ("devnet", "stack")
+    assert said == [
+        "the new stack did not start (TimeoutError('3 worker(s) did not join the job feed in"
+        " 60.0 s')): again"
+    ]
+
+    def never_opens() -> tuple[str, str]:
+        tries.append(1)
+        raise TimeoutError("the gateway did not start")
+
+    tries.clear()
+    with pytest.raises(TimeoutError, match="the gateway did not start"):
+        faults.replace_stack(never_opens, said.append)
+    assert len(tries) == faults.STACK_TRIES

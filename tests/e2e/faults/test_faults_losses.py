@@ -104,3 +104,19 @@ def test_check_losses__two_live_workers_slashed__the_reason_names_both() -> None
         f"{ETH // 20}}}); honest worker {other} lost {ETH // 4} wei of stake (slashes: "
         f"{{'{TIER_NO_SHOW}': {ETH // 4}}})"
     )
+
+
+def test_check_losses__a_live_worker_slashed_and_the_dead_ones_figures_wrong__both_named() -> None:
+    items = {
+        LIVE.lower(): {TIER_NO_SHOW: ETH // 20, "stake": ETH // 20},
+        DEAD.lower(): {SEAT_NO_SHOW: ETH // 5, "tier wrong": ETH // 10, "stake": 3 * ETH // 10},
+    }
+    # the dead worker first in the stakes' order: its failure does not hide the honest loss
+    before = {DEAD: 2 * ETH, LIVE: 2 * ETH}
+    after = {DEAD: 17 * ETH // 10, LIVE: 2 * ETH - ETH // 20}
+    with pytest.raises(ScenarioFailed) as failed:
+        check_losses(before, after, items, dead={DEAD})
+    honest, killed = str(failed.value).split("; ", 1)
+    assert honest.startswith(f"honest worker {LIVE} lost {ETH // 20} wei of stake")
+    assert killed.startswith(f"{DEAD} (killed) lost {3 * ETH // 10} wei")
+    assert killed.endswith("not exactly its no-show penalties")

@@ -115,16 +115,16 @@ def test_wait_ready__a_gateway_that_cannot_reach_its_chain__says_what_it_answere
                 assert time.monotonic() < deadline, proc.log_tail()
                 time.sleep(0.2)
         with pytest.raises(GatewayStartTimeout) as raised:
-            proc.wait_ready(timeout=0.2)
+            proc.wait_ready(timeout=3.0)
         assert str(raised.value).startswith(
-            f"The gateway at {proc.url} was not healthy after 0 s: /_health answered 503 (is the"
+            f"The gateway at {proc.url} was not healthy after 3 s: /_health answered 503 (is the"
             " chain node up?):"
         )
     finally:
         proc.stop()
 
 
-def test_wait_ready__a_gateway_still_starting__says_it_never_answered(
+def test_wait_ready__a_gateway_still_starting__says_it_gave_no_answer(
     settings: GatewaySettings, tmp_path: Path
 ) -> None:
     """As seen on a machine at load 19: a gateway's imports took 57 s, and the error asked
@@ -146,8 +146,8 @@ def test_wait_ready__a_gateway_still_starting__says_it_never_answered(
         child.wait()
     message = str(raised.value)
     assert message.startswith(
-        f"The gateway at http://127.0.0.1:{port} was not healthy after 0 s: /_health never "
-        "answered: it was still starting"
+        f"The gateway at http://127.0.0.1:{port} was not healthy after 0 s: /_health gave no "
+        "answer to the last poll (still starting on a busy machine"
     )
-    assert "chain node" not in message
+    assert "is the chain node up?" not in message
     assert message.endswith("Waiting for application startup.")
