@@ -281,8 +281,8 @@ class Committee:
         #: through); the other duties of the first read wait for them (:meth:`_behind_backlog`)
         self._opening: set[int] = set()
         self._opened_all = asyncio.Event()
-        #: the start's reveals of the saved seats (:meth:`_open_saved`), which go on past the hold
-        self._saving: asyncio.Task[None] | None = None
+        #: batch id -> the start's reveal of its saved seat (:meth:`_open_saved`; past the hold)
+        self._saving: dict[int, asyncio.Task[None]] = {}
         self._starting = False  # the log loop's first read of the blocks before the start
         self._hold_until = 0.0  # monotonic time the first read's duties wait for at most
         self._rescue_at: dict[int, float] = {}  # batch id -> when to check it needs a rescue again
@@ -690,11 +690,11 @@ class Committee:
         restart whose batches are in their reveal phase, before the log loop's first read (the
         last 1,000 blocks: every recent batch's duty, the escalated cases' duties) and before the
         backlog they bring. At most until the backlog's hold ends; a seat not revealed by then is
-        left to its batch's duty, which waits for the reveal under way (it goes on past the hold)
-        and then finds it revealed. A loop started again without a start of the worker (a node
-        that went away) waits for the same reveals, it starts no second one. Returns the batches
-        whose saved seats are still to be opened (not those past their reveal phase: nothing is
-        waited for them).
+        left to its batch's duty, which waits for that seat's reveal under way (each seat's goes
+        on past the hold, a task of its own) and then finds it revealed. A loop started again
+        without a start of the worker (a node that went away) waits for the same reveals, it
+        starts no second one. Returns the batches whose saved seats are still to be opened (not
+        those past their reveal phase: nothing is waited for them).
 
         The reveal had been one task among a hundred that a restart started at once: under load
         the restarted worker came back with 35 s of its reveal window left and missed it, a seat
@@ -702,33 +702,28 @@ class Committee:
         hold's end had then cancelled a reveal under way, with 30-40 s of its window left, and the
         duty that took it up came too late (``worker-killed-reveal-restarted`` seed 3926, at load
         19 on two cores)."""
-        if self._saving is not None and not self._saving.done():
-            task = self._saving  # the loop started again: the same reveals, still under way
-        else:
+        if not any(not task.done() for task in self._saving.values()):
             self._opening = {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
-            task = self._saving = asyncio.create_task(
-                self._reveal_all(self._opening), name="saved seats' reveals"
-            )
-            self._late.add(task)  # cancelled by close()
-            task.add_done_callback(self._late.discard)
+            self._saving = {b: self._open_seat(b, self._opening) for b in self._opening}
+        # else the loop started again: the same reveals, still under way
         opening = self._opening
-        try:  # the hold ends the wait, not the reveals
-            await asyncio.wait_for(
-                asyncio.shield(task), max(0.0, self._hold_until - time.monotonic())
-            )
-        except TimeoutError:
+        running = {task for task in self._saving.values() if not task.done()}
+        if running:  # the hold ends the wait, not the reveals
+            await asyncio.wait(running, timeout=max(0.0, self._hold_until - time.monotonic()))
+        if any(not task.done() for task in running):
             log.info(
                 "committee: the saved seats' reveals go on past the backlog's hold (batches %s)",
                 ", ".join(str(b) for b in sorted(opening, reverse=True)),
             )
         return opening
 
-    async def _reveal_all(self, opening: set[int]) -> None:
-        """Reveals the saved seats of ``opening`` (:meth:`_reveal_saved`), newest first; takes
-        out of ``opening`` each with nothing left to open."""
-        # newest first: a seat whose reveal window is open is among the last saved (the older
-        # ones, past their phase, are marked on the way and not read again at the next start)
-        for batch_id in sorted(opening, reverse=True):
+    def _open_seat(self, batch_id: int, opening: set[int]) -> asyncio.Task[None]:
+        """A task that reveals the seat saved for ``batch_id`` (:meth:`_reveal_saved`) and takes
+        it out of ``opening`` once nothing is left to open; cancelled by :meth:`close`. Each
+        seat has its own: a seat in its reveal phase does not wait behind another's receipt, and
+        a seat still in Commit ends its task at once (its duty reveals it)."""
+
+        async def reveal() -> None:
             try:
                 if await self._reveal_saved(batch_id):
                     opening.discard(batch_id)
@@ -738,6 +733,11 @@ class Committee:
                     batch_id,
                     exc,
                 )
+
+        task = asyncio.create_task(reveal(), name=f"batch {batch_id}: saved seat's reveal")
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        return task
 
     async def _reveal_saved(self, batch_id: int) -> bool:
         """Reveals the seat saved for ``batch_id`` if its batch is in its reveal phase; True when
@@ -826,8 +826,8 @@ class Committee:
         # that ended after six refused seatings left the reseeded draw's seats no-shows).
         if held:
             await self._behind_backlog(batch_id)
-        elif batch_id in self._opening and self._saving is not None and not self._saving.done():
-            await asyncio.wait({self._saving})  # its saved seat's reveal, still under way
+        elif (saving := self._saving.get(batch_id)) is not None and not saving.done():
+            await asyncio.wait({saving})  # its saved seat's reveal, under way
         reseated = failures = resumes = 0
         slow = False  # a limit was hit: passes every _SLOW seconds
         while True:
