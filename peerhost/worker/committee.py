@@ -47,7 +47,7 @@ import os
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -434,9 +434,7 @@ class Committee:
         self.accountability.from_block = self._from_block
         self._opened_all.clear()
         self._hold_over()
-        sweep = asyncio.create_task(self._sweep_claims(), name="claims sweep")
-        self._late.add(sweep)
-        sweep.add_done_callback(self._late.discard)
+        self._late_task(self._sweep_claims(), "claims sweep")
         last_cheques = last_credits = time.monotonic()
         read: str | None = None  # the hash of the last head whose blocks were all read
         last_read = float("-inf")  # when (monotonic) the last read of new blocks ended
@@ -499,11 +497,7 @@ class Committee:
         running = self._rounds.get(name)
         if running is not None and not running.done():
             return False
-        task = self._rounds[name] = asyncio.create_task(
-            self._round(name, step), name=f"committee {name}"
-        )
-        self._late.add(task)  # cancelled by close()
-        task.add_done_callback(self._late.discard)
+        self._rounds[name] = self._late_task(self._round(name, step), f"committee {name}")
         return True
 
     async def _round(self, name: str, step: Callable[[], Awaitable[None]]) -> None:
@@ -702,20 +696,29 @@ class Committee:
         hold's end had then cancelled a reveal under way, with 30-40 s of its window left, and the
         duty that took it up came too late (``worker-killed-reveal-restarted`` seed 3926, at load
         19 on two cores)."""
-        if not any(not task.done() for task in self._saving.values()):
+        running = {task for task in self._saving.values() if not task.done()}
+        if not running:  # a start (else the loop started again: the same reveals, under way)
             self._opening = {int(key.split(":")[1]) for key in self.duties.undone("seat:")}
             self._saving = {b: self._open_seat(b, self._opening) for b in self._opening}
-        # else the loop started again: the same reveals, still under way
-        opening = self._opening
-        running = {task for task in self._saving.values() if not task.done()}
+            running = set(self._saving.values())
         if running:  # the hold ends the wait, not the reveals
-            await asyncio.wait(running, timeout=max(0.0, self._hold_until - time.monotonic()))
-        if any(not task.done() for task in running):
-            log.info(
-                "committee: the saved seats' reveals go on past the backlog's hold (batches %s)",
-                ", ".join(str(b) for b in sorted(opening, reverse=True)),
+            _, pending = await asyncio.wait(
+                running, timeout=max(0.0, self._hold_until - time.monotonic())
             )
-        return opening
+            if pending:
+                log.info(
+                    "committee: the saved seats' reveals go on past the backlog's hold "
+                    "(batches %s)",
+                    ", ".join(str(b) for b in sorted(self._opening, reverse=True)),
+                )
+        return self._opening
+
+    def _late_task(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """``work`` as a task beside the log loop, cancelled by :meth:`close`."""
+        task = asyncio.create_task(work, name=name)
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        return task
 
     def _open_seat(self, batch_id: int, opening: set[int]) -> asyncio.Task[None]:
         """A task that reveals the seat saved for ``batch_id`` (:meth:`_reveal_saved`) and takes
@@ -734,10 +737,7 @@ class Committee:
                     exc,
                 )
 
-        task = asyncio.create_task(reveal(), name=f"batch {batch_id}: saved seat's reveal")
-        self._late.add(task)
-        task.add_done_callback(self._late.discard)
-        return task
+        return self._late_task(reveal(), f"batch {batch_id}: saved seat's reveal")
 
     async def _reveal_saved(self, batch_id: int) -> bool:
         """Reveals the seat saved for ``batch_id`` if its batch is in its reveal phase; True when
