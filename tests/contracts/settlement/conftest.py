@@ -34,7 +34,7 @@ from peerhost.wire.batch import (
 from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
 
 from .holders import ape_rpc, seated, words
-from .worker_harness import ThreadLoop
+from .worker_harness import ThreadLoop, wait_for
 
 PROJECT = "shop"
 KEY = bytes.fromhex("11" * 32)
@@ -422,11 +422,25 @@ def v2_config(settlement: Settlement, deployment: Deployment, chain: Any) -> Cha
 
 
 @pytest.fixture
-def loop() -> Iterator[ThreadLoop]:
+def loop(chain: Any) -> Iterator[ThreadLoop]:
     """The worker's event loop on its own thread, while the test drives the chain."""
     running = ThreadLoop()
     yield running
     running.close()
+    mined_before_revert(chain)
+
+
+def mined_before_revert(chain: Any) -> None:
+    """Waits until the node has mined every transaction sent to it. A duty cancelled after its
+    send leaves anvil mining that transaction's block, and anvil 1.7.1's ``evm_revert`` (ape's
+    isolation, next) does not wait for the block being mined: the head stays ahead of the
+    state's block number and the blocks in between are gone (CI: the next test's seed block
+    "does not exist yet")."""
+    wait_for(
+        lambda: int(chain.provider.make_request("txpool_status", [])["pending"], 16) == 0,
+        30,
+        "the worker's last transactions mined before the chain is reverted",
+    )
 
 
 @pytest.fixture
