@@ -97,6 +97,13 @@ _COMMIT_TRIES = 3
 #: commitment its saved tier-2 vote cannot open, a no-show slashed 5 % of its stake).
 PANEL_SEAT = 2**256 - 1
 
+
+class _StaleRead(Exception):
+    """A read of the court that disagrees with the case's record read before it: the node
+    answered from the state before the block that record came from (anvil can, for a moment
+    after it mines a block)."""
+
+
 #: Asks for a ticket's input once (None: refused or unreachable).
 InputFetch = Callable[[], Awaitable[bytes | None]]
 
@@ -722,7 +729,17 @@ class Accountability:
             if phase == SEEDING:
                 await self._seat_panel(courts, batch_id, index, int(case["seedBlock"]))
             elif phase == COMMIT and (self.duties.get(voted) is None or voted in self._uncommitted):
-                member = await self._member_index(courts, batch_id, index, tier, case)
+                try:
+                    member = await self._member_index(courts, batch_id, index, tier, case)
+                except _StaleRead as exc:
+                    # never "not a voter" on such a read: marked, the tier was never voted (an
+                    # honest seat slashed a no-show for each of its seats, fault campaign seed
+                    # 4106); both read again after a poll, on this block or the next
+                    log.info("accountability: case %d/%d tier %d: %s", batch_id, index, tier, exc)
+                    self._stale_cases.add(case_key)
+                    seen = None
+                    await asyncio.sleep(self.poll)
+                    continue
                 if member is None:
                     self.duties.mark(vote_key(batch_id, index, tier))  # not a voter of this tier
                     log.info(
@@ -761,10 +778,7 @@ class Accountability:
                     if not await self._reveal_vote(courts, batch_id, index, tier, key, saved):
                         await self._next_block(seen)  # again with the same salt
                         continue
-                elif (
-                    saved is None
-                    and (await self._member_index(courts, batch_id, index, tier, case)) is not None
-                ):
+                elif saved is None and await self._a_voter(courts, batch_id, index, tier, case):
                     log.warning(
                         "accountability: case %d/%d tier %d: the commit window closed before this "
                         "voter committed (a no-show): first seen at block %d in its reveal phase",
@@ -949,15 +963,31 @@ class Accountability:
         self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]
     ) -> int | None:
         """:data:`PANEL_SEAT` for a tier-2 panel seat, the active-set index for a tier-3 voter,
-        None otherwise."""
+        None otherwise. Raises :class:`_StaleRead` when the panel read does not hold the seat
+        holders ``case`` counts."""
         if tier == TIER_PANEL:
             voters = await courts.voters_of(batch_id, index, TIER_PANEL)
+            if len(voters) != int(case["voters"]):
+                raise _StaleRead(
+                    f"the panel read holds {len(voters)} seat holder(s), the case's record "
+                    f"{int(case['voters'])}: a read of an older state; both read again"
+                )
             seated = any(str(v["worker"]).lower() == self.address.lower() for v in voters)
             return PANEL_SEAT if seated else None
         active = await self.view.active_set(int(case["epoch"]))
         members = [m.lower() for m in active.members]
         me = self.address.lower()
         return members.index(me) if me in members else None
+
+    async def _a_voter(
+        self, courts: CourtsView, batch_id: int, index: int, tier: int, case: dict[str, Any]
+    ) -> bool:
+        """Whether this worker votes in ``tier`` (False on a read of an older state: this only
+        names a no-show in the log)."""
+        try:
+            return await self._member_index(courts, batch_id, index, tier, case) is not None
+        except _StaleRead:
+            return False
 
     async def _commit_vote(
         self, courts: CourtsView, batch_id: int, index: int, tier: int, value: bytes, member: int

@@ -65,5 +65,7 @@ def test_panel_vote__mined_after_tier3_opened__refused_not_a_tier3_vote(
 
 
 def court_case(court: Any, b: int) -> dict[str, Any]:
-    """The case's record as the worker reads it (only its epoch is used for a panel seat)."""
-    return {"epoch": int(court.case(b, 0).epoch)}
+    """The case's record as the worker reads it (its epoch and seat holder count for a panel
+    seat)."""
+    case = court.case(b, 0)
+    return {"epoch": int(case.epoch), "voters": int(case.voters)}
