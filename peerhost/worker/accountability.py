@@ -56,6 +56,7 @@ from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverte
 from peerhost.chain.headers import encode_header
 from peerhost.chain.heads import HeadWatcher
 from peerhost.chain.settlement import Reveals, SettlementView
+from peerhost.errors import PeerHostError
 from peerhost.wire.batch import ABSTAIN, Leaf, merkle_proof
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL, vote_commitment
 from peerhost.wire.feed import ticket_from_doc
@@ -98,10 +99,16 @@ _COMMIT_TRIES = 3
 PANEL_SEAT = 2**256 - 1
 
 
-class _StaleRead(Exception):
-    """A read of the court that disagrees with the case's record read before it: the node
+class _StaleRead(PeerHostError, RuntimeError):
+    """A read of the panel that disagrees with the case's record read before it: the node
     answered from the state before the block that record came from (anvil can, for a moment
     after it mines a block)."""
+
+    def __init__(self, read: int, recorded: int) -> None:
+        super().__init__(
+            f"the panel read holds {read} seat holder(s), the case's record {recorded}: a read "
+            "of an older state; both read again"
+        )
 
 
 #: Asks for a ticket's input once (None: refused or unreachable).
@@ -968,10 +975,7 @@ class Accountability:
         if tier == TIER_PANEL:
             voters = await courts.voters_of(batch_id, index, TIER_PANEL)
             if len(voters) != int(case["voters"]):
-                raise _StaleRead(
-                    f"the panel read holds {len(voters)} seat holder(s), the case's record "
-                    f"{int(case['voters'])}: a read of an older state; both read again"
-                )
+                raise _StaleRead(len(voters), int(case["voters"]))
             seated = any(str(v["worker"]).lower() == self.address.lower() for v in voters)
             return PANEL_SEAT if seated else None
         active = await self.view.active_set(int(case["epoch"]))

@@ -435,12 +435,19 @@ def mined_before_revert(chain: Any) -> None:
     send leaves anvil mining that transaction's block, and anvil 1.7.1's ``evm_revert`` (ape's
     isolation, next) does not wait for the block being mined: the head stays ahead of the
     state's block number and the blocks in between are gone (CI: the next test's seed block
-    "does not exist yet")."""
-    wait_for(
-        lambda: int(chain.provider.make_request("txpool_status", [])["pending"], 16) == 0,
-        30,
-        "the worker's last transactions mined before the chain is reverted",
-    )
+    "does not exist yet"). Two readings 0.2 s apart: a send on its way at the first lands by
+    the second."""
+
+    def pending() -> int:
+        return int(chain.provider.make_request("txpool_status", [])["pending"], 16)
+
+    def settled() -> bool:
+        if pending():
+            return False
+        time.sleep(0.2)
+        return pending() == 0
+
+    wait_for(settled, 30, "the worker's last transactions mined before the chain is reverted")
 
 
 @pytest.fixture

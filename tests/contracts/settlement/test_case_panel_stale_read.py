@@ -1,6 +1,6 @@
 """A panel seat whose first read of the panel comes from the state before the panel was seated
 still votes: the read disagrees with the case's record (its seat holder count), and both are read
-again at the next block. Before, the duty took the read's empty panel for "not a voter of this
+again after a poll. Before, the duty took the read's empty panel for "not a voter of this
 tier", marked the tier done and never looked again: an honest worker with 4 of the 7 seats was
 slashed a no-show for each (fault campaign, ``clock-skewed-worker`` seed 4106, on a chain whose
 node answered a read from the block before the one it had just mined). Real anvil, real courts;

@@ -22,6 +22,7 @@ from peerhost.gateway.ticketbook import POSTED, POSTING
 from peerhost.wire.batch import Leaf, encode_posted
 from peerhost.wire.ticket import request_id
 
+from .conftest import mined_before_revert
 from .gateway_harness import PosterOnChain, ask_input, gateway_settings
 from .worker_harness import key_of
 
@@ -51,6 +52,7 @@ def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Poster]:
     running = Poster(v2_config, key_of(ready.gateway), tmp_path)
     yield running
     running.close()
+    mined_before_revert(ready.chain)
 
 
 def test_input_endpoint__seat_asks_before_the_poster_recorded_the_batch__placed_from_the_receipt(

@@ -23,6 +23,7 @@ from peerhost.chain.rpc import RpcClient
 from peerhost.gateway.poster import post_gas
 from peerhost.gateway.ticketbook import ISSUED, POSTED, REJECTED
 
+from .conftest import mined_before_revert
 from .test_gateway_reorg import Gateway, posted, seqs
 from .worker_harness import QuietHandler, http_server, key_of
 
@@ -32,6 +33,7 @@ def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Gateway]:
     running = Gateway(v2_config, key_of(ready.gateway), tmp_path)
     yield running
     running.close()
+    mined_before_revert(ready.chain)
 
 
 def _pending(kit: Any) -> int:

@@ -19,6 +19,7 @@ from peerhost.gateway.ticketbook import POSTED, REJECTED
 from peerhost.wire.batch import BatchHead, decode_posted
 from peerhost.wire.ticket import Ticket
 
+from .conftest import mined_before_revert
 from .gateway_harness import PosterOnChain
 from .worker_harness import key_of
 
@@ -55,6 +56,7 @@ def gw(ready: Any, v2_config: ChainConfig, tmp_path: Path) -> Iterator[Gateway]:
     running = Gateway(v2_config, key_of(ready.gateway), tmp_path)
     yield running
     running.close()
+    mined_before_revert(ready.chain)
 
 
 def posted(kit: Any, gateway: Gateway, from_block: int) -> dict[int, list[int]]:
