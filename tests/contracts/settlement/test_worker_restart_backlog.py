@@ -393,3 +393,46 @@ def test_restart__saved_reveal_past_the_hold__its_batchs_duty_waits_and_sends_no
             if kind in ("sending", "reveal") and b == batch_id
         ]
         assert sent == [("sending", batch_id), ("reveal", batch_id)], restarted.events
+
+
+def test_restart__saved_seat_read_as_uncommitted__same_salt_and_revealed(
+    ready: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    chain: Any,
+    loop: ThreadLoop,
+    tmp_path: Path,
+) -> None:
+    """A duty that finds its saved seat but reads no commitment of it (the commitment still on
+    its way to a block, or a read answered from an older state) commits the same vote with the
+    salt it saved. Before, it saved a new salt: the commitment standing on the chain was then
+    one the seat could not open, and it never revealed (a no-show)."""
+    kit = ready
+    batch_id, me, duties, ledger, revealed = in_reveal(
+        kit, v2_config, accounts_by_address, chain, loop, tmp_path
+    )
+    saved = duties.get(seat_key(batch_id))
+    restarted, rpc = ledger_committee(v2_config, me, ledger, duties=duties)
+    reads: list[bytes] = []
+    current = restarted.view.vote_of
+
+    async def vote_of(batch: int, worker: str) -> bytes:
+        vote = bytes(await current(batch, worker))
+        reads.append(vote)
+        return bytes(32) if len(reads) == 1 else vote  # the first read as of before the commit
+
+    restarted.view.vote_of = vote_of  # type: ignore[method-assign]
+    duty = loop.start(restarted.duty(batch_id, {}))
+    try:
+        wait_for(
+            lambda: bytes(kit.vote_of(batch_id, me.address)) == revealed,
+            30,
+            "the reveal of the commitment made before the restart",
+        )
+        assert reads[0] != bytes(32)  # the commitment was on the chain all along
+        assert duties.get(seat_key(batch_id)) == saved  # the salt kept
+    finally:
+        duty.cancel()
+        loop.run(restarted.close())
+        loop.run(rpc.aclose())
+        ledger.close()
