@@ -1122,11 +1122,12 @@ class Committee:
                     await self._seat_context(batch_id, gateway, leaves, vector, draw)
                 )
                 vector, reveal = list(ballot.vector), ballot.reveal
-            if saved is not None and self._unpacked(saved)[0] == vector:
+            kept = self._unpacked(saved) if saved is not None else None
+            if kept is not None and kept[0] == vector:
                 # the same vote as the one saved: its salt kept, the same commitment (one sent
                 # before may yet land, or a read from an older state missed it: with a new salt
                 # the seat could not open the commitment that stands, a no-show)
-                salt = self._unpacked(saved)[1]
+                salt = kept[1]
             else:
                 salt = os.urandom(32)
                 self.duties.save(key, b"".join(vector), salt)  # before the commitment goes out

@@ -34,7 +34,7 @@ from peerhost.wire.batch import (
 from peerhost.wire.ticket import MODE_VERIFIED, Ticket, sign_attestation, ticket_hash
 
 from .holders import ape_rpc, seated, words
-from .worker_harness import ThreadLoop, wait_for
+from .worker_harness import ThreadLoop, mined_before_revert
 
 PROJECT = "shop"
 KEY = bytes.fromhex("11" * 32)
@@ -428,26 +428,6 @@ def loop(chain: Any) -> Iterator[ThreadLoop]:
     yield running
     running.close()
     mined_before_revert(chain)
-
-
-def mined_before_revert(chain: Any) -> None:
-    """Waits until the node has mined every transaction sent to it. A duty cancelled after its
-    send leaves anvil mining that transaction's block, and anvil 1.7.1's ``evm_revert`` (ape's
-    isolation, next) does not wait for the block being mined: the head stays ahead of the
-    state's block number and the blocks in between are gone (CI: the next test's seed block
-    "does not exist yet"). Two readings 0.2 s apart: a send on its way at the first lands by
-    the second."""
-
-    def pending() -> int:
-        return int(chain.provider.make_request("txpool_status", [])["pending"], 16)
-
-    def settled() -> bool:
-        if pending():
-            return False
-        time.sleep(0.2)
-        return pending() == 0
-
-    wait_for(settled, 30, "the worker's last transactions mined before the chain is reverted")
 
 
 @pytest.fixture

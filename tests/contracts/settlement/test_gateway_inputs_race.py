@@ -22,9 +22,8 @@ from peerhost.gateway.ticketbook import POSTED, POSTING
 from peerhost.wire.batch import Leaf, encode_posted
 from peerhost.wire.ticket import request_id
 
-from .conftest import mined_before_revert
 from .gateway_harness import PosterOnChain, ask_input, gateway_settings
-from .worker_harness import key_of
+from .worker_harness import key_of, mined_before_revert
 
 PROFILE = keccak(b"engine-profile")  # the settlement kit's engine profile
 

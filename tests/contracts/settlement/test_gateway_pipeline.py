@@ -23,9 +23,8 @@ from peerhost.chain.rpc import RpcClient
 from peerhost.gateway.poster import post_gas
 from peerhost.gateway.ticketbook import ISSUED, POSTED, REJECTED
 
-from .conftest import mined_before_revert
 from .test_gateway_reorg import Gateway, posted, seqs
-from .worker_harness import QuietHandler, http_server, key_of
+from .worker_harness import QuietHandler, http_server, key_of, mined_before_revert
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from peerhost.gateway.ticketbook import POSTED, REJECTED
 from peerhost.wire.batch import BatchHead, decode_posted
 from peerhost.wire.ticket import Ticket
 
-from .conftest import mined_before_revert
 from .gateway_harness import PosterOnChain
-from .worker_harness import key_of
+from .worker_harness import key_of, mined_before_revert
 
 GOOD = b"\x11" * 32
 BATCH_FINALIZED, BATCH_CLOSED = 3, 4

@@ -131,6 +131,26 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def mined_before_revert(chain: Any) -> None:
+    """Waits until the node has mined every transaction sent to it. A duty cancelled after its
+    send leaves anvil mining that transaction's block, and anvil 1.7.1's ``evm_revert`` (ape's
+    isolation, next) does not wait for the block being mined: the head stays ahead of the
+    state's block number and the blocks in between are gone (CI: the next test's seed block
+    "does not exist yet"). Two readings 0.2 s apart: a send on its way at the first lands by
+    the second."""
+
+    def pending() -> int:
+        return int(chain.provider.make_request("txpool_status", [])["pending"], 16)
+
+    def settled() -> bool:
+        if pending():
+            return False
+        time.sleep(0.2)
+        return pending() == 0
+
+    wait_for(settled, 30, "the worker's last transactions mined before the chain is reverted")
+
+
 class ThreadLoop:
     """An event loop on its own thread (the worker's), while the test drives the chain."""
 
