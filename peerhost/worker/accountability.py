@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import time
@@ -88,6 +89,9 @@ _SETTLE_RECHECK = 5.0
 #: seconds a case's record is trusted while the committee's log loop feeds its events (a missed
 #: log costs at most this much delay)
 _CASE_RECHECK = 10.0
+#: The longest wait before a case's duty, stopped by a chain it could not reach, starts again
+#: (the waits double from ``poll``): well inside a tier's commit and reveal windows.
+_CASE_RETRY_MAX = 5.0
 #: A tier's vote commitment refused this many times while this worker has not committed is given
 #: up (a persistent refusal would otherwise send a reverted transaction at every block of the
 #: commit window).
@@ -656,14 +660,32 @@ class Accountability:
         await self.heads.next(seen, self.poll)
 
     async def _case(self, batch_id: int, index: int) -> None:
-        try:
-            await self.case_duty(batch_id, index)
-        except asyncio.CancelledError:
-            raise
-        except (ChainUnavailable, RpcError) as exc:
-            log.info("accountability: case %d/%d: chain unavailable (%s)", batch_id, index, exc)
-        except Exception:
-            log.exception("accountability: case %d/%d", batch_id, index)
+        """Runs the case's duty to its end; a chain that cannot be reached (or answers with an
+        error) stops it only for a while: the duty starts again, reading the case afresh, until
+        the case is closed or the worker stops. Before, such a drop ended the duty for good and
+        nothing started it again (its ``Escalated`` log is not read twice): a voter whose node
+        restarted in the case's commit or reveal window was slashed a no-show."""
+        delay = max(self.poll, 0.1)
+        for attempt in itertools.count():
+            try:
+                await self.case_duty(batch_id, index)
+                return
+            except asyncio.CancelledError:
+                raise
+            except (ChainUnavailable, RpcError) as exc:
+                (log.warning if attempt == 0 else log.info)(
+                    "accountability: case %d/%d: chain unavailable (%s); following it again in "
+                    "%.1f s",
+                    batch_id,
+                    index,
+                    exc,
+                    delay,
+                )
+            except Exception:
+                log.exception("accountability: case %d/%d", batch_id, index)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _CASE_RETRY_MAX)
 
     async def case_duty(self, batch_id: int, index: int) -> None:
         """Drives one case as far as this worker can (module docstring)."""
@@ -695,6 +717,7 @@ class Accountability:
         case: dict[str, Any] = {}
         breaks, read_at = -1, float("-inf")
         window = int((await courts.params())["challengeWindow"])
+        checked: set[str] = set()  # vote keys this run committed or found its commitment of
         while True:
             block = await self.heads.latest()
             if block.hash == seen:  # the same block: the same case; wait for the next one
@@ -719,6 +742,28 @@ class Accountability:
             phase = case_phase_at(case, block.timestamp, window)
             tier = int(case["tier"])
             voted = vote_key(batch_id, index, tier)
+            saved_vote = self.duties.get(voted)
+            if (
+                phase == COMMIT
+                and saved_vote is not None
+                and saved_vote[1]
+                and voted not in self._uncommitted
+                and voted not in checked
+            ):
+                # a vote saved by an earlier run of this duty (a worker restarted, a duty started
+                # again after a chain drop): its commitment may never have gone out. Not seen
+                # on-chain: sent again with the saved value and salt (whichever copy lands, the
+                # salt opens it); before, the saved vote was taken as committed (a no-show)
+                checked.add(voted)
+                if await self._my_commitment(courts, batch_id, index, tier) is None:
+                    log.info(
+                        "accountability: case %d/%d tier %d: a saved vote not seen committed; "
+                        "its commitment sent again",
+                        batch_id,
+                        index,
+                        tier,
+                    )
+                    self._uncommitted.add(voted)
             if not (
                 (
                     phase == COMMIT
@@ -777,6 +822,7 @@ class Accountability:
                             leaves[index].seq,
                         )
                         vote = self.tier_vote_hook(batch_id, index, rid, vote, bytes(case["value"]))
+                    checked.add(voted)
                     await self._commit_vote(courts, batch_id, index, tier, vote, member)
             elif phase == REVEAL and not self.duties.done(vote_key(batch_id, index, tier)):
                 key = vote_key(batch_id, index, tier)

@@ -1,0 +1,121 @@
+"""A tier voter whose chain node drops in the middle of a case still commits and reveals its vote.
+
+Before, a ``ChainUnavailable`` (or an RPC error) anywhere in a case's duty ended that duty for
+good: the court's ``Escalated`` log, which starts it, is not read twice, so a voter whose node
+restarted in the case's commit window never committed (or, its commitment sent, never revealed)
+and was slashed a no-show. The duty now starts again after a short wait and reads the case
+afresh; a vote it finds saved (by an earlier run, or by a process killed between saving the vote
+and sending it) is committed again with the saved salt when its commitment is not on-chain.
+Real anvil, real courts; the drop is raised by the courts' sender, before or after the
+``commitVote`` transaction goes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peerhost.chain.config import ChainConfig
+from peerhost.chain.errors import ChainUnavailable
+from peerhost.wire.disputes import TIER_ALL
+from peerhost.worker.duties import vote_key
+
+from .tier3kit import revealed_in_window, status_of, tier3_case, to_reveal_phase
+from .worker_harness import ThreadLoop, accountability_of, wait_for
+
+
+def _dropping(courts: Any, *, after_sending: bool) -> list[str]:
+    """Makes the courts' first ``commitVote`` fail as a dropped node would: before the
+    transaction goes out, or after it was sent (its answer lost). The names of every send."""
+    original = courts.send
+    sent: list[str] = []
+
+    async def send(contract: str, name: str, *args: Any, **options: Any) -> Any:
+        sent.append(name)
+        if name == "commitVote" and sent.count("commitVote") == 1:
+            if after_sending:
+                await original(contract, name, *args, **options)
+            raise ChainUnavailable("http://127.0.0.1:8545", "connection reset by peer")
+        return await original(contract, name, *args, **options)
+
+    courts.send = send
+    return sent
+
+
+def _following(accountability: Any, b: int) -> Any:
+    """Starts the case's duty as the log loop does on its ``Escalated`` log."""
+
+    async def escalated() -> None:
+        accountability.escalated(b, 0)
+
+    return escalated()
+
+
+def test_case_duty__chain_drops_before_the_commitment__duty_again_commits_and_reveals(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    court, b, me, leaves_of, leaf_result = tier3_case(k, accounts_by_address)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    sent = _dropping(loop.run(accountability.courts()), after_sending=False)
+    status = status_of(court, b, str(me.address))
+    loop.run(_following(accountability, b))
+    try:
+        # before: the duty ended at the drop, the vote saved and never committed
+        wait_for(lambda: status() >= 1, 30, "the voter's commitment after the node dropped")
+        assert sent.count("commitVote") == 2  # the dropped one and the one that landed
+        to_reveal_phase(k, court, b, status)
+        revealed_in_window(k, court, status)
+    finally:
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
+def test_case_duty__chain_drops_after_the_commitment_went_out__reveals_with_the_saved_salt(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    court, b, me, leaves_of, leaf_result = tier3_case(k, accounts_by_address)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    sent = _dropping(loop.run(accountability.courts()), after_sending=True)
+    status = status_of(court, b, str(me.address))
+    loop.run(_following(accountability, b))
+    try:
+        wait_for(lambda: status() >= 1, 30, "the voter's commitment")
+        to_reveal_phase(k, court, b, status)
+        # before: the duty ended at the drop and nothing revealed the commitment that stood
+        revealed_in_window(k, court, status)
+        assert sent.count("commitVote") == 1  # found on-chain after the drop: not sent again
+    finally:
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
+def test_case_duty__vote_saved_never_sent__restarted_worker_commits_it_and_reveals(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    """A worker killed between saving its vote and sending the commitment: the restarted
+    process finds the vote saved and no commitment on-chain, and commits that vote with its
+    salt (before: the saved vote was taken as committed, nothing was sent, a no-show)."""
+    court, b, me, leaves_of, leaf_result = tier3_case(k, accounts_by_address)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    value, salt = loop.run(leaf_result(b, 0)), b"\x5a" * 32
+    accountability.duties.save(vote_key(b, 0, TIER_ALL), value, salt)
+    status = status_of(court, b, str(me.address))
+    duty = loop.start(accountability.case_duty(b, 0))
+    try:
+        wait_for(lambda: status() >= 1, 30, "the saved vote's commitment after a restart")
+        to_reveal_phase(k, court, b, status)
+        revealed_in_window(k, court, status)
+        voters = court.c.votersOf(b, 0, TIER_ALL)
+        mine = next(v for v in voters if str(v.worker) == str(me.address))
+        assert bytes(mine.vote) == value  # the saved vote, opened with the saved salt
+    finally:
+        duty.cancel()
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
