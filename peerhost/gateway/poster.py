@@ -650,9 +650,18 @@ class BatchPoster:
             # acted on below (tickets left out, back to be posted, or rejected): a reorg that
             # drops it must not have it sent again, where it may succeed (seed 2506)
             self.sender.defuse(tx_hash)
-            reason = "reverted"
-            with contextlib.suppress(Exception):  # the reason is a nicety
-                reason = await self._revert_reason(receipt)
+            reason = await self._refusal(receipt)
+            if reason is None:
+                # the refusal's reason not read (the node dropped, or failed the replay): left
+                # ``posting``, the next tick reconciles it and reads it again. Before, taken for
+                # a final refusal, the tickets were rejected for good (a SeqAlreadyPosted after
+                # an outage: attesters posted them as orphans at the bond's cost, and the tickets
+                # nobody attested were never paid)
+                log.warning(
+                    "batch of %d ticket(s) refused; the reason not read yet: read again next tick",
+                    len(seqs),
+                )
+                return None
             if "SeqAlreadyPosted" in reason:
                 await self._posted_elsewhere(tickets)
                 return None
@@ -724,6 +733,19 @@ class BatchPoster:
             return None
         return batch_id, seqs.index(stored.ticket.seq)
 
+    async def _refusal(self, receipt: dict[str, Any]) -> str | None:
+        """Why a mined transaction reverted (:meth:`_revert_reason`); None when that could not be
+        read: the node unreachable, or failing the replay without a revert (a reorg under way,
+        a block it does not have yet). A refusal is acted on for good only by its reason."""
+        try:
+            return await self._revert_reason(receipt)
+        except (ChainUnavailable, RpcError, TimeoutError) as exc:
+            log.info("the reason of a refused transaction not read: %s", exc)
+            return None
+        except Exception:  # a reason that does not decode: the refusal stands, unnamed
+            log.debug("the reason of a refused transaction not decoded", exc_info=True)
+            return "reverted"
+
     async def _revert_reason(self, receipt: dict[str, Any]) -> str:
         """The decoded custom error of a reverted transaction (replayed with ``eth_call`` at its
         block; the view's ``confirm`` needs a sender the gateway's view does not have)."""
@@ -734,6 +756,8 @@ class BatchPoster:
             await rpc.call("eth_call", [call, receipt["blockNumber"]])
         except RpcError as exc:
             if not exc.data:
+                if "revert" not in exc.rpc_message.lower():
+                    raise  # not the replay's revert: the node failed the call ("header not found")
                 return exc.rpc_message
             # openResults reverts with the DisputeCourt's errors too (ChallengeWindowOpen)
             if self._courts is None:
@@ -1246,9 +1270,13 @@ class BatchPoster:
             self._opened_in[batch_id] = int(str(receipt["blockNumber"]), 16)
             log.info("opened the attested results of batch %d", batch_id)
             return True
-        reason = "reverted"
-        with contextlib.suppress(Exception):  # the reason is a nicety
-            reason = await self._revert_reason(receipt)
+        reason = await self._refusal(receipt)
+        if reason is None:  # not read (the node dropped): opened again later, not given up
+            log.warning(
+                "openResults of batch %d refused; the reason not read yet: opened again later",
+                batch_id,
+            )
+            return False
         tries = self._open_tries[batch_id] = self._open_tries.get(batch_id, 0) + 1
         if "ChallengeWindowOpen" in reason and tries < _OPEN_TRIES:
             block = await self.view.rpc.call(

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
 import time
@@ -89,9 +88,14 @@ _SETTLE_RECHECK = 5.0
 #: seconds a case's record is trusted while the committee's log loop feeds its events (a missed
 #: log costs at most this much delay)
 _CASE_RECHECK = 10.0
-#: The longest wait before a case's duty, stopped by a chain it could not reach, starts again
-#: (the waits double from ``poll``): well inside a tier's commit and reveal windows.
+#: The longest wait before a case's duty, stopped by a chain it could not reach (or any other
+#: error), starts again (the waits double from ``poll``): well inside a tier's commit and reveal
+#: windows.
 _CASE_RETRY_MAX = 5.0
+#: Stops of a case's duty after which it starts again only every _CASE_SLOW seconds, and ends
+#: once the case is closed.
+_CASE_FAILURES = 20
+_CASE_SLOW = 30.0
 #: A tier's vote commitment refused this many times while this worker has not committed is given
 #: up (a persistent refusal would otherwise send a reverted transaction at every block of the
 #: commit window).
@@ -660,32 +664,64 @@ class Accountability:
         await self.heads.next(seen, self.poll)
 
     async def _case(self, batch_id: int, index: int) -> None:
-        """Runs the case's duty to its end; a chain that cannot be reached (or answers with an
-        error) stops it only for a while: the duty starts again, reading the case afresh, until
-        the case is closed or the worker stops. Before, such a drop ended the duty for good and
-        nothing started it again (its ``Escalated`` log is not read twice): a voter whose node
-        restarted in the case's commit or reveal window was slashed a no-show."""
+        """Runs the case's duty to its end. Whatever stops it (a chain node that cannot be
+        reached or fails a call, a receipt that does not come in time, a read of a state a
+        reorg replaced) stops it only for a while: the duty starts again, reading the case and
+        its duty record afresh, after a wait that doubles from ``poll`` up to
+        :data:`_CASE_RETRY_MAX`; past :data:`_CASE_FAILURES` stops, every
+        :data:`_CASE_SLOW` seconds until the case is closed. Before, such a stop ended the duty
+        for good and nothing started it again (its ``Escalated`` log is not read twice): a voter
+        whose node restarted in the case's commit or reveal window was slashed a no-show."""
         delay = max(self.poll, 0.1)
-        for attempt in itertools.count():
+        failures = 0
+        while True:
             try:
                 await self.case_duty(batch_id, index)
                 return
             except asyncio.CancelledError:
                 raise
-            except (ChainUnavailable, RpcError) as exc:
-                (log.warning if attempt == 0 else log.info)(
-                    "accountability: case %d/%d: chain unavailable (%s); following it again in "
-                    "%.1f s",
-                    batch_id,
-                    index,
-                    exc,
-                    delay,
+            except Exception as exc:
+                failures += 1
+                if failures > _CASE_FAILURES:
+                    if await self._case_over(batch_id, index):
+                        log.warning(
+                            "accountability: case %d/%d: closed; its duty ends after %d stops "
+                            "(the last: %r)",
+                            batch_id,
+                            index,
+                            failures,
+                            exc,
+                        )
+                        return
+                    delay = _CASE_SLOW
+                chain = isinstance(
+                    exc, (ChainUnavailable, RpcError, TransactionReverted, TimeoutError)
                 )
-            except Exception:
-                log.exception("accountability: case %d/%d", batch_id, index)
-                return
+                if failures == 1 and not chain:
+                    log.exception(
+                        "accountability: case %d/%d; following it again in %.1f s",
+                        batch_id,
+                        index,
+                        delay,
+                    )
+                else:
+                    (log.warning if failures == 1 else log.info)(
+                        "accountability: case %d/%d: %s (%s); following it again in %.1f s",
+                        batch_id,
+                        index,
+                        "chain unavailable" if chain else "stopped",
+                        exc,
+                        delay,
+                    )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, _CASE_RETRY_MAX)
+            delay = min(delay * 2, _CASE_RETRY_MAX) if failures < _CASE_FAILURES else _CASE_SLOW
+
+    async def _case_over(self, batch_id: int, index: int) -> bool:
+        """Whether the case is closed (or not on the chain); False when that cannot be read."""
+        try:
+            return await (await self.courts()).case_phase(batch_id, index) in (CASE_NONE, CLOSED)
+        except Exception:
+            return False
 
     async def case_duty(self, batch_id: int, index: int) -> None:
         """Drives one case as far as this worker can (module docstring)."""
@@ -729,6 +765,8 @@ class Accountability:
             # the record once per block, or, while the log loop feeds the court's events, only
             # after one named the case, a reorg, an action of this worker, or _CASE_RECHECK; the
             # phase from it and the head's clock (the court's phaseOf, worked out here)
+            if self.heads.breaks != breaks:  # a reorg may have dropped a commitment
+                checked.clear()
             if (
                 not case
                 or not self.case_events
@@ -763,6 +801,8 @@ class Accountability:
                         index,
                         tier,
                     )
+                    if self.duties.done(voted):  # revealed in blocks a reorg dropped
+                        self.duties.save(voted, *saved_vote)  # to be revealed again
                     self._uncommitted.add(voted)
             if not (
                 (
@@ -856,11 +896,15 @@ class Accountability:
                     and self._challenges(batch_id, index, opinion, decided)
                     and not self.duties.done(key)
                 ):
-                    self.duties.mark(key)  # one try per case
                     bond = 2 * int((await courts.params())["challengeBond"])
-                    if await self._try(
+                    # one try per case, marked once it reached the chain (mined or refused): a
+                    # chain drop before that sends it again when the duty starts again (before,
+                    # marked first, it was never sent)
+                    challenged = await self._try(
                         courts, "dispute", "challenge", batch_id, index, [], [], value=bond
-                    ):
+                    )
+                    self.duties.mark(key)
+                    if challenged:
                         self.challenged += 1
             elif phase == CLOSABLE:
                 await self._try(courts, "dispute", "close", batch_id, index)

@@ -13,28 +13,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from peerhost.chain.config import ChainConfig
-from peerhost.chain.errors import ChainUnavailable
-from peerhost.wire.disputes import TIER_ALL
+from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.wire.batch import Leaf
+from peerhost.wire.disputes import TIER_ALL, TIER_PANEL
 from peerhost.worker.duties import vote_key
 
-from .tier3kit import revealed_in_window, status_of, tier3_case, to_reveal_phase
+from .conftest import LIE
+from .courtkit import CP_DECIDED
+from .tier3kit import decided_case, revealed_in_window, status_of, tier3_case, to_reveal_phase
 from .worker_harness import ThreadLoop, accountability_of, wait_for
 
 
-def _dropping(courts: Any, *, after_sending: bool) -> list[str]:
-    """Makes the courts' first ``commitVote`` fail as a dropped node would: before the
-    transaction goes out, or after it was sent (its answer lost). The names of every send."""
+def _dropping(
+    courts: Any, name: str = "commitVote", *, after_sending: bool = False, error: Any = None
+) -> list[str]:
+    """Makes the courts' first ``name`` send fail as a dropped node would (``error``, by default
+    ``ChainUnavailable``): before the transaction goes out, or after it was sent (its receipt
+    lost). The names of every send."""
     original = courts.send
     sent: list[str] = []
+    error = error or ChainUnavailable("http://127.0.0.1:8545", "connection reset by peer")
 
-    async def send(contract: str, name: str, *args: Any, **options: Any) -> Any:
-        sent.append(name)
-        if name == "commitVote" and sent.count("commitVote") == 1:
+    async def send(contract: str, called: str, *args: Any, **options: Any) -> Any:
+        sent.append(called)
+        if called == name and sent.count(name) == 1:
             if after_sending:
-                await original(contract, name, *args, **options)
-            raise ChainUnavailable("http://127.0.0.1:8545", "connection reset by peer")
-        return await original(contract, name, *args, **options)
+                await original(contract, called, *args, **options)
+            raise error
+        return await original(contract, called, *args, **options)
 
     courts.send = send
     return sent
@@ -57,7 +66,7 @@ def test_case_duty__chain_drops_before_the_commitment__duty_again_commits_and_re
 ) -> None:
     court, b, me, leaves_of, leaf_result = tier3_case(k, accounts_by_address)
     rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
-    sent = _dropping(loop.run(accountability.courts()), after_sending=False)
+    sent = _dropping(loop.run(accountability.courts()))
     status = status_of(court, b, str(me.address))
     loop.run(_following(accountability, b))
     try:
@@ -71,7 +80,16 @@ def test_case_duty__chain_drops_before_the_commitment__duty_again_commits_and_re
         loop.run(rpc.aclose(), 30)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        ChainUnavailable("http://127.0.0.1:8545", "connection reset by peer"),
+        TimeoutError("no receipt within 60 s"),  # the sender's wait for a receipt
+    ],
+    ids=["dropped", "receipt-late"],
+)
 def test_case_duty__chain_drops_after_the_commitment_went_out__reveals_with_the_saved_salt(
+    error: Exception,
     k: Any,
     v2_config: ChainConfig,
     accounts_by_address: dict[str, Any],
@@ -79,7 +97,7 @@ def test_case_duty__chain_drops_after_the_commitment_went_out__reveals_with_the_
 ) -> None:
     court, b, me, leaves_of, leaf_result = tier3_case(k, accounts_by_address)
     rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
-    sent = _dropping(loop.run(accountability.courts()), after_sending=True)
+    sent = _dropping(loop.run(accountability.courts()), after_sending=True, error=error)
     status = status_of(court, b, str(me.address))
     loop.run(_following(accountability, b))
     try:
@@ -117,5 +135,73 @@ def test_case_duty__vote_saved_never_sent__restarted_worker_commits_it_and_revea
         assert bytes(mine.vote) == value  # the saved vote, opened with the saved salt
     finally:
         duty.cancel()
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
+def test_case_duty__a_read_failed_mid_reorg__duty_again_commits(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    """A view call the node fails without a revert (anvil mid-reorg: "block height is 43 but
+    requested was 45") comes out of the courts as ``TransactionReverted``: the duty starts again
+    (before: the duty logged it and ended, the voter a no-show)."""
+    court, b, me, leaves_of, leaf_result = tier3_case(k, accounts_by_address)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    courts = loop.run(accountability.courts())
+    original, failed = courts.case_of, []
+
+    async def case_of(batch_id: int, index: int) -> Any:
+        if not failed:
+            failed.append(batch_id)
+            node = RpcError("eth_call", -32000, "block height is 43 but requested was 45")
+            raise TransactionReverted("caseOf()", node.rpc_message) from node
+        return await original(batch_id, index)
+
+    courts.case_of = case_of
+    status = status_of(court, b, str(me.address))
+    loop.run(_following(accountability, b))
+    try:
+        wait_for(lambda: status() >= 1, 30, "the voter's commitment after a failed read")
+        assert failed == [b]
+    finally:
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
+def test_case_duty__chain_drops_before_the_tier3_challenge__challenge_sent_again(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    """A worker whose own result contradicts the tier-2 decision challenges it (bonding twice
+    the challenge bond); the node drops before the challenge goes out. The duty, started again,
+    sends it (before: the challenge was marked done before it was sent, and never sent)."""
+    court, posted, b, me_address, _ = decided_case(k, accounts_by_address)
+    me = accounts_by_address[me_address]
+
+    async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
+        return str(k.gateway.address), [Leaf.of(t) for t in posted.tickets]
+
+    async def leaf_result(batch_id: int, index: int) -> bytes:
+        return LIE  # this worker's result is not the decided GOOD
+
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result, challenges=True)
+    sent = _dropping(loop.run(accountability.courts()), "challenge")
+    loop.run(_following(accountability, b))
+    try:
+        assert court.phase(b, 0) == CP_DECIDED and int(court.case(b, 0).tier) == TIER_PANEL
+
+        def challenged() -> bool:
+            k.chain.mine(1)  # the duty reads the case once per block
+            return int(court.case(b, 0).tier) == TIER_ALL
+
+        wait_for(challenged, 30, "the challenge after the drop")
+        assert sent.count("challenge") == 2  # the dropped one and the one mined
+        assert accountability.challenged == 1
+    finally:
         loop.run(accountability.close(), 30)
         loop.run(rpc.aclose(), 30)

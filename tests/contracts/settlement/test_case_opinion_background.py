@@ -22,7 +22,8 @@ from peerhost.wire.disputes import TIER_ALL, vote_commitment
 from peerhost.worker.duties import vote_key
 
 from .conftest import GOOD
-from .courtkit import CP_COMMIT, CP_DECIDED, Court
+from .courtkit import CP_COMMIT, CP_DECIDED
+from .tier3kit import decided_case
 from .worker_harness import ThreadLoop, accountability_of, wait_for
 
 
@@ -37,7 +38,7 @@ def test_case_duty__decided_case_own_run_never_ends__votes_in_tier3_by_its_cutof
     while the worker's runs an hour ahead (judged by the later of the worker's clock and the
     head's, as before, the cutoff had passed at the first look: an abstention committed)."""
     caplog.set_level(logging.WARNING, logger="peerhost.worker.accountability")
-    court, posted, b, me_address, challenger = _decided_case(k, accounts_by_address)
+    court, posted, b, me_address, challenger = decided_case(k, accounts_by_address)
     me = accounts_by_address[me_address]
     runs: list[int] = []
     release = asyncio.Event()
@@ -106,7 +107,7 @@ def test_case_duty__decided_case_own_run_fails__logged_once_not_run_again_each_b
     run again while the case is read at the next blocks. Before, each block's read replaced the
     failed run with a new one (a sandbox run per block for the whole challenge window), silently."""
     caplog.set_level(logging.WARNING, logger="peerhost.worker.accountability")
-    court, posted, b, me_address, _ = _decided_case(k, accounts_by_address)
+    court, posted, b, me_address, _ = decided_case(k, accounts_by_address)
     runs: list[int] = []
 
     async def leaves_of(batch_id: int) -> tuple[str, list[Leaf]]:
@@ -140,22 +141,3 @@ def test_case_duty__decided_case_own_run_fails__logged_once_not_run_again_each_b
         loop.run(accountability.close(), 30)
         loop.run(heads.aclose(), 30)
         loop.run(rpc.aclose(), 30)
-
-
-def _decided_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Court, Any, int, str, Any]:
-    """(court, posted, batch id, a member's address, another member) of a leaf escalated and
-    decided GOOD at tier 2; the member is off the panel when the draw left one (every member
-    votes in tier 3, a tier-2 seat too)."""
-    court = Court(k, accounts_by_address)
-    posted, b = court.escalated_leaf()
-    panel = court.seat_panel(b, 0)
-    court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
-    assert court.phase(b, 0) == CP_DECIDED
-    active = court._eligible(b, 0)
-    stakes, epoch = k.s.stakes, int(court.case(b, 0).epoch)
-    members = [
-        str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
-    ]
-    me_address = next((w for w in members if w not in panel and w not in active), members[0])
-    challenger = next(a for x, a in accounts_by_address.items() if x in members and x != me_address)
-    return court, posted, b, me_address, challenger

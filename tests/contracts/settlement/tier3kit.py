@@ -75,3 +75,22 @@ def revealed_in_window(k: Any, court: Any, status: Callable[[], int]) -> None:
         return status() == 2
 
     wait_for(revealed, min(20, int(court.params.revealWindow) - 2), "the voter's reveal")
+
+
+def decided_case(k: Any, accounts_by_address: dict[str, Any]) -> tuple[Court, Any, int, str, Any]:
+    """(court, posted, batch id, a member's address, another member) of a leaf escalated and
+    decided GOOD at tier 2; the member is off the panel when the draw left one (every member
+    votes in tier 3, a tier-2 seat too)."""
+    court = Court(k, accounts_by_address)
+    posted, b = court.escalated_leaf()
+    panel = court.seat_panel(b, 0)
+    court.vote(b, 0, lambda w: GOOD)  # tier 2 decides GOOD
+    assert court.phase(b, 0) == CP_DECIDED
+    active = court._eligible(b, 0)
+    stakes, epoch = k.s.stakes, int(court.case(b, 0).epoch)
+    members = [
+        str(stakes.entryAt(epoch, j)[0]) for j in range(int(stakes.epochInfo(epoch).members))
+    ]
+    me_address = next((w for w in members if w not in panel and w not in active), members[0])
+    challenger = next(a for x, a in accounts_by_address.items() if x in members and x != me_address)
+    return court, posted, b, me_address, challenger
