@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from peerhost.chain.courts import DATA_OPEN, CourtsView
+from peerhost.chain.courts import DATA_OPEN, DATA_PUBLISHED, DATA_VOIDED, CourtsView
 from peerhost.chain.settlement import SettlementView
 from peerhost.gateway.ticketbook import StoredTicket, TicketBook
 from peerhost.wire.ticket import request_id
@@ -87,19 +87,30 @@ class InputPublisher:
             if stored is None:
                 stored = await self._orphan_at(*key)
             if stored is None:
-                self._done.add(key)  # another gateway's batch
+                (batch,) = await self.view.get_batches([key[0]], missing=True)
+                if not batch or str(batch["gateway"]).lower() != self.gateway:
+                    self._done.add(key)  # another gateway's batch
+                # else this gateway's own batch, not in its book yet (a post whose receipt was
+                # not read: its tickets still ``posting``): looked at again at the next tick.
+                # Before, taken for another gateway's, its challenge was never answered and the
+                # ticket voided at the bond's cost
                 continue
             challenge = await courts.data_challenge_of(*key)
-            if int(challenge["state"]) != DATA_OPEN:
+            state = int(challenge["state"])
+            if state in (DATA_PUBLISHED, DATA_VOIDED):
                 self._done.add(key)
+                continue
+            if state != DATA_OPEN:  # none yet (a read of an older state): the next tick
                 continue
             data = courts.evidence.encode_call("publishInput", key[0], key[1], stored.input)
             receipt = await self.transact(courts.courts.evidence, data, 300_000 + 40 * len(data))
-            self._done.add(key)
             if int(str(receipt["status"]), 16) == 1:
+                # done once the chain shows it published (a reorg that drops this block opens
+                # the challenge again: published again)
                 self.published += 1
                 log.info("published the input of batch %d leaf %d (challenged)", *key)
             else:
+                self._done.add(key)
                 log.warning("publishInput of batch %d leaf %d reverted", *key)
 
     async def placed_elsewhere(self, stored: StoredTicket) -> tuple[int, int] | None:
