@@ -1271,13 +1271,16 @@ class BatchPoster:
             log.info("opened the attested results of batch %d", batch_id)
             return True
         reason = await self._refusal(receipt)
-        if reason is None:  # not read (the node dropped): opened again later, not given up
+        tries = self._open_tries[batch_id] = self._open_tries.get(batch_id, 0) + 1
+        if reason is None and tries < _OPEN_TRIES:
+            # not read (the node dropped): opened again later, not given up; counted with the
+            # window's refusals (a replay that never answers sends at most _OPEN_TRIES opens)
             log.warning(
                 "openResults of batch %d refused; the reason not read yet: opened again later",
                 batch_id,
             )
             return False
-        tries = self._open_tries[batch_id] = self._open_tries.get(batch_id, 0) + 1
+        reason = reason or "reverted"
         if "ChallengeWindowOpen" in reason and tries < _OPEN_TRIES:
             block = await self.view.rpc.call(
                 "eth_getBlockByNumber", [receipt["blockNumber"], False]

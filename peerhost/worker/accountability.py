@@ -92,10 +92,12 @@ _CASE_RECHECK = 10.0
 #: error), starts again (the waits double from ``poll``): well inside a tier's commit and reveal
 #: windows.
 _CASE_RETRY_MAX = 5.0
-#: Stops of a case's duty after which it starts again only every _CASE_SLOW seconds, and ends
-#: once the case is closed.
+#: Stops of a case's duty in a row after which it ends once the case is closed (it starts again
+#: meanwhile, as before).
 _CASE_FAILURES = 20
-_CASE_SLOW = 30.0
+#: A run of a case's duty this long before it stopped counts its stop as the first of a new
+#: outage (the waits start again from ``poll``).
+_CASE_RAN = 10.0
 #: A tier's vote commitment refused this many times while this worker has not committed is given
 #: up (a persistent refusal would otherwise send a reverted transaction at every block of the
 #: commit window).
@@ -248,6 +250,7 @@ class Accountability:
         #: vote keys whose saved commitment was refused and is not seen on-chain: sent again
         #: with the same saved value and salt, so whichever copy lands, the saved salt opens it
         self._uncommitted: set[str] = set()
+        self._given_up: set[str] = set()  # vote keys whose commitment was refused _COMMIT_TRIES
         self._sweeps: set[asyncio.Task[None]] = set()  # claims of pay owed from before a start
         self._settled: dict[int, asyncio.Event] = {}
         self.punished = 0
@@ -668,32 +671,34 @@ class Accountability:
         reached or fails a call, a receipt that does not come in time, a read of a state a
         reorg replaced) stops it only for a while: the duty starts again, reading the case and
         its duty record afresh, after a wait that doubles from ``poll`` up to
-        :data:`_CASE_RETRY_MAX`; past :data:`_CASE_FAILURES` stops, every
-        :data:`_CASE_SLOW` seconds until the case is closed. Before, such a stop ended the duty
-        for good and nothing started it again (its ``Escalated`` log is not read twice): a voter
-        whose node restarted in the case's commit or reveal window was slashed a no-show."""
+        :data:`_CASE_RETRY_MAX` (back to ``poll`` after a run of :data:`_CASE_RAN` seconds or
+        more); past :data:`_CASE_FAILURES` stops in a row it ends once the case is closed.
+        Before, such a stop ended the duty for good and nothing started it again (its
+        ``Escalated`` log is not read twice): a voter whose node restarted in the case's commit
+        or reveal window was slashed a no-show."""
         delay = max(self.poll, 0.1)
         failures = 0
         while True:
+            started = time.monotonic()
             try:
                 await self.case_duty(batch_id, index)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if time.monotonic() - started >= _CASE_RAN:  # it ran a while: a new outage
+                    failures, delay = 0, max(self.poll, 0.1)
                 failures += 1
-                if failures > _CASE_FAILURES:
-                    if await self._case_over(batch_id, index):
-                        log.warning(
-                            "accountability: case %d/%d: closed; its duty ends after %d stops "
-                            "(the last: %r)",
-                            batch_id,
-                            index,
-                            failures,
-                            exc,
-                        )
-                        return
-                    delay = _CASE_SLOW
+                if failures > _CASE_FAILURES and await self._case_over(batch_id, index):
+                    log.warning(
+                        "accountability: case %d/%d: closed; its duty ends after %d stops "
+                        "(the last: %r)",
+                        batch_id,
+                        index,
+                        failures,
+                        exc,
+                    )
+                    return
                 chain = isinstance(
                     exc, (ChainUnavailable, RpcError, TransactionReverted, TimeoutError)
                 )
@@ -714,7 +719,7 @@ class Accountability:
                         delay,
                     )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, _CASE_RETRY_MAX) if failures < _CASE_FAILURES else _CASE_SLOW
+            delay = min(delay * 2, _CASE_RETRY_MAX)
 
     async def _case_over(self, batch_id: int, index: int) -> bool:
         """Whether the case is closed (or not on the chain); False when that cannot be read."""
@@ -741,6 +746,7 @@ class Accountability:
             for tier in (TIER_PANEL, TIER_ALL):
                 voted = vote_key(batch_id, index, tier)
                 self._uncommitted.discard(voted)
+                self._given_up.discard(voted)
                 self._refused.pop(voted, None)
                 self._refused.pop("reveal:" + voted, None)
 
@@ -787,6 +793,7 @@ class Accountability:
                 and saved_vote[1]
                 and voted not in self._uncommitted
                 and voted not in checked
+                and voted not in self._given_up
             ):
                 # a vote saved by an earlier run of this duty (a worker restarted, a duty started
                 # again after a chain drop): its commitment may never have gone out. Not seen
@@ -834,6 +841,7 @@ class Accountability:
                     continue
                 if member is None:
                     self.duties.mark(vote_key(batch_id, index, tier))  # not a voter of this tier
+                    self._uncommitted.discard(voted)
                     log.info(
                         "accountability: case %d/%d tier %d: not a voter of this tier",
                         batch_id,
@@ -1136,6 +1144,7 @@ class Accountability:
             if refused >= _COMMIT_TRIES:
                 self._refused.pop(key, None)
                 self._uncommitted.discard(key)
+                self._given_up.add(key)  # not sent again by the saved vote's re-check either
                 log.warning(
                     "accountability: case %d/%d tier %d: vote commitment refused %d times (%s); "
                     "not tried again (a no-show)",

@@ -11,20 +11,23 @@ Real anvil, real courts; the drop is raised by the courts' sender, before or aft
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import ChainUnavailable, RpcError, TransactionReverted
+from peerhost.chain.sender import TxSender
 from peerhost.wire.batch import Leaf
 from peerhost.wire.disputes import TIER_ALL, TIER_PANEL
+from peerhost.worker.accountability import _COMMIT_TRIES
 from peerhost.worker.duties import vote_key
 
 from .conftest import LIE
-from .courtkit import CP_DECIDED
+from .courtkit import CP_COMMIT, CP_DECIDED
 from .tier3kit import decided_case, revealed_in_window, status_of, tier3_case, to_reveal_phase
-from .worker_harness import ThreadLoop, accountability_of, wait_for
+from .worker_harness import ThreadLoop, accountability_of, key_of, wait_for
 
 
 def _dropping(
@@ -195,13 +198,60 @@ def test_case_duty__chain_drops_before_the_tier3_challenge__challenge_sent_again
     try:
         assert court.phase(b, 0) == CP_DECIDED and int(court.case(b, 0).tier) == TIER_PANEL
 
+        mined = [time.monotonic()]
+
         def challenged() -> bool:
-            k.chain.mine(1)  # the duty reads the case once per block
+            if time.monotonic() - mined[0] >= 0.5:  # the duty reads the case once per block
+                k.chain.mine(1)  # (each a second of the chain's clock: the window is 300 s)
+                mined[0] = time.monotonic()
             return int(court.case(b, 0).tier) == TIER_ALL
 
         wait_for(challenged, 30, "the challenge after the drop")
         assert sent.count("challenge") == 2  # the dropped one and the one mined
         assert accountability.challenged == 1
     finally:
+        loop.run(accountability.close(), 30)
+        loop.run(rpc.aclose(), 30)
+
+
+class _RefusingSender(TxSender):
+    """Sends every ``commitVote`` with too little gas: mined and reverted, each time."""
+
+    commit_selector = b""
+    commits = 0
+
+    async def send(self, to: str, data: bytes, *, gas: int, value: int = 0) -> bytes:
+        if data[:4] == self.commit_selector:
+            self.commits += 1
+            gas = 30_000
+        return await super().send(to, data, gas=gas, value=value)
+
+
+def test_case_duty__commitment_refused_for_good__given_up_after_its_tries_despite_rechecks(
+    k: Any,
+    v2_config: ChainConfig,
+    accounts_by_address: dict[str, Any],
+    loop: ThreadLoop,
+) -> None:
+    """A commitment the chain refuses every time is given up after ``_COMMIT_TRIES`` sends, also
+    when the head watcher reports breaks (reorgs, skipped blocks) that make the duty look for
+    its saved vote's commitment again: the re-check does not send it again (it would cost a
+    reverted transaction per block for the rest of the window)."""
+    court, b, me, leaves_of, leaf_result = tier3_case(k, accounts_by_address)
+    rpc, accountability = accountability_of(v2_config, me, leaves_of, leaf_result)
+    sender = _RefusingSender(rpc, key_of(me), v2_config.chain_id)
+    sender.commit_selector = bytes(court.c.commitVote.encode_input(b, 0, b"\x01" * 32, 0)[:4])
+    accountability.view.sender = sender
+    duty = loop.start(accountability.case_duty(b, 0))
+    try:
+        wait_for(lambda: sender.commits >= _COMMIT_TRIES, 30, "the refused commitments")
+        for _ in range(6):  # blocks, each after a break of the head watcher
+            accountability.heads.breaks += 1
+            k.chain.mine(1)
+            time.sleep(0.5)
+        assert sender.commits == _COMMIT_TRIES
+        assert court.phase(b, 0) == CP_COMMIT  # all within the commit window
+    finally:
+        duty.cancel()
         loop.run(accountability.close(), 30)
         loop.run(rpc.aclose(), 30)

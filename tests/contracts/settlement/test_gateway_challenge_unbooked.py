@@ -60,6 +60,7 @@ def test_gateway__challenge_on_its_batch_not_booked_yet__answered_once_booked(
             sender=seat,
         )
         inputs_of = gateway.poster.inputs
+        gateway.poster.sender.signer.forget_nonce()  # the kit sent from the gateway's account
         client.portal.call(inputs_of.tick)  # type: ignore[union-attr]
         assert inputs_of.published == 0  # not placed yet: nothing to publish from
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from peerhost.chain.config import ChainConfig
 from peerhost.chain.errors import ChainUnavailable
+from peerhost.gateway.poster import _OPEN_TRIES
 from peerhost.gateway.ticketbook import ISSUED, POSTED, POSTING
 from peerhost.wire.ticket import sign_ticket
 
@@ -107,6 +108,38 @@ def test_poster__open_refused_reason_unread__opened_again_and_batch_closed(
                 break
         # before: given up at the unread refusal ("its attesters are not paid")
         assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_CLOSED
+    finally:
+        gw.close()
+        mined_before_revert(chain)
+
+
+def test_poster__open_refused_and_reason_never_read__sent_at_most_its_tries(
+    ready: Any, v2_config: ChainConfig, chain: Any, tmp_path: Path, accounts_by_address: Any
+) -> None:
+    """A node that never answers the replay of a refused ``openResults``: the gateway opens again
+    at most ``_OPEN_TRIES`` times (each a reverted transaction), not once per tick for ever."""
+    kit = ready
+    gw = Gateway(v2_config, key_of(kit.gateway), tmp_path)
+    try:
+        attested_batch(kit, gw, accounts_by_address)
+        batch_id = gw.book.batches("posted")[0].batch_id
+        assert batch_id is not None
+        settle_all_agreeing(kit, batch_id, accounts_by_address)
+        gw.poster._challenge_window = 0  # the gateway believes the window passed; the chain not
+        gw.poster._asked[batch_id] = 0.0  # no co-signatures will come (no feed): open without
+        gw.sender.signer.forget_nonce()  # the kit sent the seat draw from the gateway's account
+
+        async def never(receipt: dict[str, Any]) -> str:
+            raise ChainUnavailable(v2_config.rpc_url, "connection reset by peer")
+
+        gw.poster._revert_reason = never  # type: ignore[method-assign]
+        address = str(kit.gateway.address)
+        sent = int(kit.request("eth_getTransactionCount", [address, "latest"]), 16)
+        for _ in range(_OPEN_TRIES + 5):
+            gw.tick()
+        after = int(kit.request("eth_getTransactionCount", [address, "latest"]), 16)
+        assert after - sent == _OPEN_TRIES
+        assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
     finally:
         gw.close()
         mined_before_revert(chain)
