@@ -27,6 +27,36 @@ from .test_gateway_reorg import (
 from .worker_harness import key_of, mined_before_revert
 
 
+def _replay_dropping(gw: Gateway, url: str, times: int = 1) -> list[str]:
+    """The poster's replay of a refused transaction fails ``times`` times as a dropped node
+    would (then reads the reason); the hashes it failed on."""
+    replay, drops = gw.poster._revert_reason, []
+
+    async def dropped(receipt: dict[str, Any]) -> str:
+        if len(drops) < times:
+            drops.append(receipt["transactionHash"])
+            raise ChainUnavailable(url, "connection reset by peer")
+        return await replay(receipt)
+
+    gw.poster._revert_reason = dropped  # type: ignore[method-assign]
+    return drops
+
+
+def _finalized_unopened(kit: Any, gw: Gateway, accounts_by_address: Any) -> int:
+    """A batch of two attested tickets the gateway posted, settled and finalized; the gateway
+    believes its challenge window passed (the chain does not) and opens it without
+    co-signatures (no feed). Its id."""
+    attested_batch(kit, gw, accounts_by_address)
+    batch_id = gw.book.batches("posted")[0].batch_id
+    assert batch_id is not None
+    settle_all_agreeing(kit, batch_id, accounts_by_address)
+    assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
+    gw.poster._challenge_window = 0
+    gw.poster._asked[batch_id] = 0.0
+    gw.sender.signer.forget_nonce()  # the kit sent the seat draw from the gateway's account
+    return int(batch_id)
+
+
 def test_poster__refused_post_reason_unread__tickets_kept_and_posted_after_the_reason(
     ready: Any, v2_config: ChainConfig, chain: Any, tmp_path: Path, stranger: Any
 ) -> None:
@@ -43,15 +73,7 @@ def test_poster__refused_post_reason_unread__tickets_kept_and_posted_after_the_r
         kit.coordinator.postOrphans(
             [tickets[0].as_tuple()], [signature], bytes(32), sender=stranger
         )
-        replay, drops = gw.poster._revert_reason, []
-
-        async def dropped(receipt: dict[str, Any]) -> str:
-            if not drops:
-                drops.append(receipt["transactionHash"])
-                raise ChainUnavailable(v2_config.rpc_url, "connection reset by peer")
-            return await replay(receipt)
-
-        gw.poster._revert_reason = dropped  # type: ignore[method-assign]
+        drops = _replay_dropping(gw, v2_config.rpc_url)
         profile = tickets[0].engine_profile
         assert gw.run(gw.poster.post(kit.project_id, profile, read)) is None  # SeqAlreadyPosted
         assert len(drops) == 1
@@ -80,23 +102,8 @@ def test_poster__open_refused_reason_unread__opened_again_and_batch_closed(
     kit = ready
     gw = Gateway(v2_config, key_of(kit.gateway), tmp_path)
     try:
-        tickets = attested_batch(kit, gw, accounts_by_address)
-        batch_id = gw.book.batches("posted")[0].batch_id
-        assert batch_id is not None and len(tickets) == 2
-        settle_all_agreeing(kit, batch_id, accounts_by_address)
-        assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
-        gw.poster._challenge_window = 0  # the gateway believes the window passed; the chain not
-        gw.poster._asked[batch_id] = 0.0  # no co-signatures will come (no feed): open without
-        gw.sender.signer.forget_nonce()  # the kit sent the seat draw from the gateway's account
-        replay, drops = gw.poster._revert_reason, []
-
-        async def dropped(receipt: dict[str, Any]) -> str:
-            if not drops:
-                drops.append(receipt["transactionHash"])
-                raise ChainUnavailable(v2_config.rpc_url, "connection reset by peer")
-            return await replay(receipt)
-
-        gw.poster._revert_reason = dropped  # type: ignore[method-assign]
+        batch_id = _finalized_unopened(kit, gw, accounts_by_address)
+        drops = _replay_dropping(gw, v2_config.rpc_url)
         gw.tick()
         assert len(drops) == 1, "the open was not refused"
         assert int(kit.coordinator.getBatch(batch_id).state) == BATCH_FINALIZED
@@ -121,18 +128,8 @@ def test_poster__open_refused_and_reason_never_read__sent_at_most_its_tries(
     kit = ready
     gw = Gateway(v2_config, key_of(kit.gateway), tmp_path)
     try:
-        attested_batch(kit, gw, accounts_by_address)
-        batch_id = gw.book.batches("posted")[0].batch_id
-        assert batch_id is not None
-        settle_all_agreeing(kit, batch_id, accounts_by_address)
-        gw.poster._challenge_window = 0  # the gateway believes the window passed; the chain not
-        gw.poster._asked[batch_id] = 0.0  # no co-signatures will come (no feed): open without
-        gw.sender.signer.forget_nonce()  # the kit sent the seat draw from the gateway's account
-
-        async def never(receipt: dict[str, Any]) -> str:
-            raise ChainUnavailable(v2_config.rpc_url, "connection reset by peer")
-
-        gw.poster._revert_reason = never  # type: ignore[method-assign]
+        batch_id = _finalized_unopened(kit, gw, accounts_by_address)
+        _replay_dropping(gw, v2_config.rpc_url, times=10**6)  # never answered
         address = str(kit.gateway.address)
         sent = int(kit.request("eth_getTransactionCount", [address, "latest"]), 16)
         for _ in range(_OPEN_TRIES + 5):
