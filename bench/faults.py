@@ -156,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         help="print the table of the runs in these ledgers and exit (runs nothing)",
     )
     parser.add_argument(
+        "--commit",
+        default="",
+        metavar="PREFIX",
+        help="with --report or --to: only the ledger's runs made at a commit whose hash starts"
+        " with PREFIX (the runs of one product code)",
+    )
+    parser.add_argument(
         "--keep",
         type=Path,
         default=None,
@@ -167,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.report is not None:
         try:
-            runs = fault_ledger.read(args.report)
+            runs = fault_ledger.of_commit(fault_ledger.read(args.report), args.commit)
         except (OSError, fault_ledger.LedgerError) as exc:
             print(exc, file=sys.stderr)
             return 2
@@ -188,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.to is not None:
         try:
             known = fault_ledger.read([args.ledger]) if args.ledger.exists() else []
+            known = fault_ledger.of_commit(known, args.commit)
         except fault_ledger.LedgerError as exc:
             print(exc, file=sys.stderr)
             return 2

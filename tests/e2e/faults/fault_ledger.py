@@ -214,6 +214,12 @@ def outcome_fields(outcome: Any) -> dict[str, Any]:
     }
 
 
+def of_commit(runs: Iterable[Run], prefix: str) -> list[Run]:
+    """The runs made at a commit whose hash starts with ``prefix`` (all of them for "")."""
+    prefix = prefix.lower()
+    return [run for run in runs if run.commit.lower().startswith(prefix)]
+
+
 def top_up(runs: Iterable[Run], order: list[str], target: int, seed: int) -> list[Task]:
     """The runs that bring each scenario of ``order`` to ``target`` runs in ``runs`` (a ledger's):
     a scenario's missing runs take the seeds from ``seed`` on that it has not run yet, and the

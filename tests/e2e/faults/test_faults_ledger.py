@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from fault_ledger import (
     Run,
     append,
     claims,
+    of_commit,
     read,
     report,
     table,
@@ -142,3 +144,20 @@ def test_top_up__ledger_with_some_runs__plans_only_the_missing_runs_on_unused_se
         ("node-restarted", 1203),
     ]
     assert top_up(runs, ["clock-skewed-worker"], 3, 1200) == []
+
+
+def test_of_commit__runs_of_two_commits__each_counted_apart_for_report_and_top_up() -> None:
+    old = [_run("store-down", 1), _run("store-down", 2, passed=False)]
+    new = [replace(_run("store-down", 3), commit="41840c0aa")]
+    runs = old + new
+
+    assert of_commit(runs, "41840C0") == new  # a prefix, any case
+    assert of_commit(runs, "") == runs
+    out = io.StringIO()
+    assert report(of_commit(runs, "41840c0"), out) == 0  # the older commit's failure left out
+    assert "1 run(s) from 1 commit(s): 41840c0aa" in out.getvalue()
+    # --to counts only the chosen commit's runs: two more runs of it, new seeds
+    assert top_up(of_commit(runs, "41840c0"), ["store-down"], 3, 1) == [
+        ("store-down", 1),
+        ("store-down", 2),
+    ]
