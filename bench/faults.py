@@ -158,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--commit",
         default="",
-        metavar="PREFIX",
+        metavar="PREFIX[,PREFIX…]",
         help="with --report or --to: only the ledger's runs made at a commit whose hash starts"
-        " with PREFIX (the runs of one product code)",
+        " with one of these prefixes (the runs of one product code)",
     )
     parser.add_argument(
         "--keep",

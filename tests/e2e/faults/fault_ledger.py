@@ -214,10 +214,11 @@ def outcome_fields(outcome: Any) -> dict[str, Any]:
     }
 
 
-def of_commit(runs: Iterable[Run], prefix: str) -> list[Run]:
-    """The runs made at a commit whose hash starts with ``prefix`` (all of them for "")."""
-    prefix = prefix.lower()
-    return [run for run in runs if run.commit.lower().startswith(prefix)]
+def of_commit(runs: Iterable[Run], prefixes: str) -> list[Run]:
+    """The runs made at a commit whose hash starts with one of ``prefixes`` (comma-separated:
+    commits with the same product code, a docs or harness change apart); all of them for ""."""
+    chosen = tuple(p.strip().lower() for p in prefixes.split(",") if p.strip()) or ("",)
+    return [run for run in runs if run.commit.lower().startswith(chosen)]
 
 
 def top_up(runs: Iterable[Run], order: list[str], target: int, seed: int) -> list[Task]:

@@ -153,6 +153,7 @@ def test_of_commit__runs_of_two_commits__each_counted_apart_for_report_and_top_u
 
     assert of_commit(runs, "41840C0") == new  # a prefix, any case
     assert of_commit(runs, "") == runs
+    assert of_commit(runs, "41840c0, abc") == runs  # commits of the same product code
     out = io.StringIO()
     assert report(of_commit(runs, "41840c0"), out) == 0  # the older commit's failure left out
     assert "1 run(s) from 1 commit(s): 41840c0aa" in out.getvalue()
