@@ -786,10 +786,9 @@ class Accountability:
             phase = case_phase_at(case, block.timestamp, window)
             tier = int(case["tier"])
             voted = vote_key(batch_id, index, tier)
-            saved_vote = self.duties.get(voted)
+            saved_vote = self.duties.get(voted) if phase == COMMIT else None
             if (
-                phase == COMMIT
-                and saved_vote is not None
+                saved_vote is not None
                 and saved_vote[1]
                 and voted not in self._uncommitted
                 and voted not in checked
